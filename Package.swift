@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+// Conc: a small Python-like language for learning concurrency.
+import PackageDescription
+
+let package = Package(
+    name: "Conc",
+    products: [
+        .executable(name: "conc", targets: ["ConcCLI"]),
+        .library(name: "Conc", targets: ["Conc"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: - C shims
+        .target(name: "CConcSys", cSettings: [.define("_GNU_SOURCE")]),
+        .target(name: "CConcCoro"),
+        .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
+
+        // MARK: - Front end: source text → AST (no dependencies)
+        .target(name: "ConcSyntax"),
+
+        // MARK: - The language: values, compiler, evaluator, builtins, modules
+        .target(name: "ConcInterpreter", dependencies: ["ConcSyntax", "CConcSys", "CConcCoro"]),
+
+        // MARK: - Public embedding API
+        .target(name: "Conc", dependencies: ["ConcInterpreter", "ConcSyntax"]),
+
+        // MARK: - The `conc` command
+        .executableTarget(
+            name: "ConcCLI",
+            dependencies: [
+                "Conc", "CEditLine", "CConcSys",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        // MARK: - Tests
+        .testTarget(name: "ConcSyntaxTests", dependencies: ["ConcSyntax"]),
+        .testTarget(name: "ConcInterpreterTests", dependencies: ["ConcInterpreter", "ConcSyntax"]),
+        .testTarget(name: "ConcEmbeddingTests", dependencies: ["Conc"]),
+        .testTarget(name: "ConcSpecTests", dependencies: [], exclude: []),
+    ]
+)

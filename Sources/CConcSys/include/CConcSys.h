@@ -1,0 +1,77 @@
+// C shims for what Swift cannot express cleanly: signals, wait-status macros, fork, stack bounds.
+#ifndef CCONCSYS_H
+#define CCONCSYS_H
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+#pragma clang assume_nonnull begin
+
+/* {======================================================
+** Stack bounds
+** ======================================================= */
+
+/// The current stack pointer (approximately): the frame address of this inline function.
+static inline uintptr_t CConcSys_current_sp(void) { return (uintptr_t)__builtin_frame_address(0); }
+
+/// Lowest usable address of the calling thread's stack (0 when unknown).
+uintptr_t CConcSys_thread_stack_low(void);
+
+/* }====================================================== */
+
+/* {======================================================
+** SIGINT as a flag
+**
+** The handler only sets a flag; the interpreter polls it between statements and turns it
+** into KeyboardInterrupt. It is installed WITHOUT SA_RESTART, so a blocking read, sleep or
+** wait returns EINTR and the caller gets a chance to look at the flag.
+** ======================================================= */
+
+/// Installs the flag-setting SIGINT handler (no SA_RESTART). Idempotent.
+///
+/// - Returns: 0 on success, -1 with `errno` set on failure.
+int CConcSys_install_sigint_handler(void);
+
+/// Nonzero when a SIGINT arrived since the last ``CConcSys_sigint_clear``.
+int CConcSys_sigint_pending(void);
+
+/// Makes the SIGINT handler also store 1 into `flag` (an interpreter's interrupt flag),
+/// which the evaluator polls at loop back-edges and calls. NULL detaches it.
+void CConcSys_set_interrupt_target(int32_t *_Nullable flag);
+
+/// Clears the SIGINT flag.
+void CConcSys_sigint_clear(void);
+
+/* }====================================================== */
+
+/* {======================================================
+** Wait status (the W* macros, which Swift cannot import)
+** ======================================================= */
+
+/// Nonzero when `status` (from waitpid) means the child exited normally.
+int CConcSys_wifexited(int status);
+/// The exit code (0–255) of a child for which ``CConcSys_wifexited`` is true.
+int CConcSys_wexitstatus(int status);
+/// Nonzero when `status` means the child was killed by a signal.
+int CConcSys_wifsignaled(int status);
+/// The signal number of a child for which ``CConcSys_wifsignaled`` is true.
+int CConcSys_wtermsig(int status);
+
+/* }====================================================== */
+
+/* {======================================================
+** Processes and terminals
+** ======================================================= */
+
+/// Flushes every C stdio stream, then forks.
+///
+/// The flush stops buffered output from being written twice (once by each process).
+/// - Returns: as fork(2): 0 in the child, the child's pid in the parent, -1 on error.
+pid_t CConcSys_fork(void);
+
+/// Nonzero when `fd` refers to a terminal.
+int CConcSys_isatty(int fd);
+
+/* }====================================================== */
+
+#pragma clang assume_nonnull end
+#endif

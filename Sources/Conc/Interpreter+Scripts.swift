@@ -1,0 +1,68 @@
+// Running whole programs the way the `conc` command does: report errors on stderr and
+// turn the outcome into an exit status.
+import ConcInterpreter
+import ConcSyntax
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Interpreter {
+    /// Runs `source` as the `__main__` script and returns the process exit status:
+    /// 0, 1 after an uncaught exception (traceback printed), 2 for a syntax error, n for
+    /// `sys.exit(n)`.
+    public func runScript(_ source: String, fileName: String, scriptFolder: String?) -> Int32 {
+        defer { engine.flushOutput() }
+        do {
+            try engine.runMain(source: source, fileName: fileName, scriptFolder: scriptFolder)
+            return 0
+        } catch let s as SyntaxError {
+            engine.flushOutput()
+            engine.stderr.write(s.rendered())
+            return 2
+        } catch let e as PyBaseException {
+            return report(e)
+        } catch {
+            engine.stderr.write("internal error: \(error)\n")
+            return 1
+        }
+    }
+
+    /// Prints an uncaught exception as CPython does and returns the exit status.
+    func report(_ e: PyBaseException) -> Int32 {
+        engine.stdout.flush()
+        let info = exceptionInfo(e, engine.mainUnit)
+        if e.isSystemExit {
+            if case .obj = e.args.first ?? .none, let msg = try? engine.mainUnit.str(e.args[0]) { engine.stderr.write(msg + "\n") }
+            return info.exitStatus
+        }
+        engine.stderr.write(engine.mainUnit.formatException(e))
+        return e.isKeyboardInterrupt ? 130 : 1
+    }
+
+    /// The version string (`conc --version`).
+    public static var version: String { concVersion }
+
+    /// Asks the interpreter to stop at its next check, as Ctrl-C does.
+    public var interruptFlag: UnsafeMutablePointer<Int32> { engine.interruptFlag }
+}
+
+/// Runs `body` on a new thread with a large stack (lazily committed), so deep Conc
+/// recursion hits the recursion limit long before the machine stack, and waits for it.
+public func runOnLargeStack(_ size: Int = 1 << 30, _ body: @escaping () -> Void) {
+    final class Box { let body: () -> Void; init(_ b: @escaping () -> Void) { body = b } }
+    var attr = pthread_attr_t()
+    pthread_attr_init(&attr)
+    defer { pthread_attr_destroy(&attr) }
+    pthread_attr_setstacksize(&attr, size)
+    var tid = pthread_t()
+    let box = Unmanaged.passRetained(Box(body)).toOpaque()
+    let rc = pthread_create(&tid, &attr, { arg in
+        Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue().body()
+        return nil
+    }, box)
+    if rc != 0 {
+        Unmanaged<Box>.fromOpaque(box).takeRetainedValue().body()
+        return
+    }
+    pthread_join(tid, nil)
+}

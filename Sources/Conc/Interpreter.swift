@@ -1,0 +1,183 @@
+// The public embedding API: one object per independent interpreter.
+import ConcInterpreter
+import ConcSyntax
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A Conc interpreter embedded in a Swift program.
+///
+///     let conc = Interpreter(output: .capture)
+///     try conc.run("print(sum(range(10)))")
+///     conc.capturedOutput          // "45\n"
+///
+/// Interpreters are independent: several may live in one process. One interpreter runs one
+/// program at a time (calls must not overlap); `interrupt()` may be called from any thread.
+public final class Interpreter: @unchecked Sendable {  // mutable state is touched only by the thread running it, except `interrupt` (an atomic-width flag)
+    /// Where a stream goes.
+    public enum Output: Sendable {
+        /// The process's own stdout/stderr.
+        case standard
+        /// Collected in ``capturedOutput`` / ``capturedErrors``.
+        case capture
+        /// Passed to a closure, one write at a time.
+        case handler(@Sendable (String) -> Void)
+    }
+
+    let engine: Engine
+    private let captured = CaptureBuffer()
+    private let capturedErr = CaptureBuffer()
+
+    /// Creates an interpreter.
+    /// - Parameters:
+    ///   - output: where `print` writes.
+    ///   - errors: where tracebacks go.
+    ///   - argv: `sys.argv`.
+    ///   - searchPaths: extra module folders (like `CONC_PATH`).
+    public init(output: Output = .standard, errors: Output = .standard, argv: [String] = [""], searchPaths: [String] = []) {
+        var o = EngineOptions()
+        o.argv = argv
+        o.searchPaths = searchPaths
+        o.stdlibPath = Interpreter.locateStdlib()
+        let cap = captured, capErr = capturedErr
+        o.stdout = Interpreter.sink(output, fd: 1, capture: cap)
+        o.stderr = Interpreter.sink(errors, fd: 2, capture: capErr)
+        engine = Engine(options: o)
+    }
+
+    private static func sink(_ o: Output, fd: Int32, capture: CaptureBuffer) -> OutputSink {
+        switch o {
+        case .standard: return OutputSink(.fd(fd), lineBuffered: fd == 2 ? true : nil)
+        case .capture: return OutputSink(.closure({ capture.append($0) }))
+        case .handler(let h): return OutputSink(.closure(h))
+        }
+    }
+
+    /// Everything printed so far (with `output: .capture`).
+    public var capturedOutput: String { captured.text }
+    /// Everything written to stderr so far (with `errors: .capture`).
+    public var capturedErrors: String { capturedErr.text }
+
+    /// Runs a program in this interpreter's `__main__` module.
+    /// - Throws: ``ConcError`` for syntax errors, uncaught exceptions and `sys.exit`.
+    public func run(_ source: String, fileName: String = "<string>", timeout: Double? = nil) throws {
+        try withTimeout(timeout) {
+            try engine.runMain(source: source, fileName: fileName, scriptFolder: nil)
+        }
+    }
+
+    /// Evaluates one expression and converts its value.
+    public func evaluate(_ expression: String, timeout: Double? = nil) throws -> ConcValue {
+        var result: ConcValue = .none
+        try withTimeout(timeout) {
+            let v = try engine.evaluate(expression)
+            result = ConcValue(v, engine.mainUnit)
+        }
+        return result
+    }
+
+    /// Makes a Swift closure callable from Conc as a global function.
+    public func define(_ name: String, _ body: @escaping ([ConcValue]) throws -> ConcValue) {
+        engine.defineFunction(name) { u, args in
+            do {
+                return try body(args.positional.map { ConcValue($0, u) }).conc
+            } catch let e as ConcError {
+                throw ConcInterpreter.raise(kind: e.kind, message: e.message)
+            } catch {
+                throw ConcInterpreter.raise(kind: "RuntimeError", message: "\(error)")
+            }
+        }
+    }
+
+    /// Reads or sets a global variable of `__main__`.
+    public subscript(global name: String) -> ConcValue? {
+        get { engine.global(name).map { ConcValue($0, engine.mainUnit) } }
+        set { engine.setGlobal(name, newValue?.conc ?? .none) }
+    }
+
+    /// Stops the running program with KeyboardInterrupt (callable from any thread).
+    public func interrupt() { engine.interrupt() }
+
+    /// Runs `body`, turning Conc failures into ``ConcError``; a watchdog thread requests a
+    /// TimeoutError when `timeout` seconds pass first.
+    private func withTimeout(_ timeout: Double?, _ body: () throws -> Void) throws {
+        let watchdog = timeout.map { Watchdog(seconds: $0, flag: engine.interruptFlag) }
+        defer { watchdog?.cancel(); engine.flushOutput() }
+        do { try body() }
+        catch let s as SyntaxError { throw ConcError(syntax: s) }
+        catch let e as PyBaseException { throw ConcError(exception: e, unit: engine.mainUnit) }
+    }
+
+    /// The stdlib folder next to the build (`<repo>/stdlib` for `.build/<config>/conc`), if present.
+    static func locateStdlib() -> String? {
+        if let home = getenv("CONC_HOME") { return String(cString: home) + "/stdlib" }
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buf, 4095)
+        guard n > 0 else { return nil }
+        var dir = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        for _ in 0..<4 {
+            guard let slash = dir.lastIndex(of: "/") else { break }
+            dir = String(dir[..<slash])
+            var st = stat()
+            if stat(dir + "/stdlib/json.conc", &st) == 0 { return dir + "/stdlib" }
+        }
+        return nil
+    }
+}
+
+/// Thread-safe text accumulator for captured output.
+final class CaptureBuffer: @unchecked Sendable {  // guarded by `lock`
+    private var lock = pthread_mutex_t()
+    private var parts: [String] = []
+    init() { pthread_mutex_init(&lock, nil) }
+    func append(_ s: String) { pthread_mutex_lock(&lock); parts.append(s); pthread_mutex_unlock(&lock) }
+    var text: String { pthread_mutex_lock(&lock); defer { pthread_mutex_unlock(&lock) }; return parts.joined() }
+}
+
+/// Sets an interpreter's interrupt flag to "timeout" after a delay unless cancelled.
+final class Watchdog: @unchecked Sendable {  // `cancelled` is guarded by `lock`; the flag is an aligned Int32 the interpreter polls
+    private var lock = pthread_mutex_t()
+    private var cond = pthread_cond_t()
+    private var cancelled = false
+    private var thread = pthread_t()
+
+    init(seconds: Double, flag: UnsafeMutablePointer<Int32>) {
+        pthread_mutex_init(&lock, nil)
+        pthread_cond_init(&cond, nil)
+        let box = Unmanaged.passRetained(WatchdogTask(owner: self, seconds: seconds, flag: flag)).toOpaque()
+        pthread_create(&thread, nil, { arg in
+            let task = Unmanaged<WatchdogTask>.fromOpaque(arg!).takeRetainedValue()
+            task.owner.wait(task.seconds, task.flag)
+            return nil
+        }, box)
+    }
+
+    fileprivate func wait(_ seconds: Double, _ flag: UnsafeMutablePointer<Int32>) {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        let total = Double(ts.tv_nsec) / 1e9 + seconds
+        ts.tv_sec += Int(total)
+        ts.tv_nsec = Int((total - Double(Int(total))) * 1e9)
+        pthread_mutex_lock(&lock)
+        while !cancelled {
+            if pthread_cond_timedwait(&cond, &lock, &ts) == ETIMEDOUT { break }
+        }
+        if !cancelled { flag.pointee = 2 }
+        pthread_mutex_unlock(&lock)
+    }
+
+    func cancel() {
+        pthread_mutex_lock(&lock)
+        cancelled = true
+        pthread_cond_signal(&cond)
+        pthread_mutex_unlock(&lock)
+        pthread_join(thread, nil)
+    }
+}
+
+private final class WatchdogTask {
+    let owner: Watchdog
+    let seconds: Double
+    let flag: UnsafeMutablePointer<Int32>
+    init(owner: Watchdog, seconds: Double, flag: UnsafeMutablePointer<Int32>) { self.owner = owner; self.seconds = seconds; self.flag = flag }
+}

@@ -1,0 +1,8 @@
+// Ctrl-C: a SIGINT handler (installed without SA_RESTART, so blocking calls return EINTR)
+// that raises the interpreter's interrupt flag; the evaluator turns it into KeyboardInterrupt.
+import CConcSys
+
+func installInterruptHandler(_ flag: UnsafeMutablePointer<Int32>) {
+    _ = CConcSys_install_sigint_handler()
+    CConcSys_set_interrupt_target(flag)
+}

@@ -1,0 +1,47 @@
+// Argument checking for native functions, with CPython's wording.
+
+extension Args {
+    /// Checks the positional count and that no keywords were passed.
+    func expect(_ name: String, _ min: Int, _ max: Int, keywords allowed: [String] = []) throws {
+        for (k, _) in keywords where !allowed.contains(k) {
+            if allowed.isEmpty { throw typeError("\(name)() takes no keyword arguments") }
+            throw typeError("\(name)() got an unexpected keyword argument '\(k)'")
+        }
+        let n = positional.count
+        if n >= min && n <= max { return }
+        if min == max {
+            if min == 1 { throw typeError("\(name)() takes exactly one argument (\(n) given)") }
+            if min == 0 { throw typeError("\(name)() takes no arguments (\(n) given)") }
+            throw typeError("\(name) expected \(min) arguments, got \(n)")
+        }
+        if n < min { throw typeError("\(name) expected at least \(min) argument\(min == 1 ? "" : "s"), got \(n)") }
+        throw typeError("\(name) expected at most \(max) argument\(max == 1 ? "" : "s"), got \(n)")
+    }
+
+    /// Positional argument `i`, or keyword `name`, or nil.
+    func argument(_ i: Int, _ name: String) -> Value? {
+        if i < positional.count { return positional[i] }
+        return keyword(name)
+    }
+}
+
+extension Unit {
+    /// A str argument or TypeError.
+    func stringArg(_ v: Value, _ what: String) throws -> String {
+        guard let s = v.asStr else { throw typeError("\(what) must be str, not \(v.typeName)") }
+        return s.value
+    }
+    /// A float-compatible argument (int, bool, float, or `__float__`).
+    func floatArg(_ v: Value, _ what: String = "must be real number") throws -> Double {
+        if let d = numericDouble(v) { return d }
+        if case .obj(let o) = v, o is PyInstance, let m = lookupSpecial(v, "__float__") {
+            if case .float(let d) = try call(m, []) { return d }
+        }
+        throw typeError("\(what), not \(v.typeName)")
+    }
+}
+
+/// Shorthand for building a module's function table.
+func native(_ name: String, _ fn: @escaping NativeFunction) -> (String, Value) {
+    (name, .obj(PyBuiltinFunction(name, fn)))
+}

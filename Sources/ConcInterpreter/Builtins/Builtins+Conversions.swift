@@ -1,0 +1,135 @@
+// Numeric and character builtins: abs, round, divmod, pow, chr, ord, hex, oct, bin, format.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Engine {
+    func conversionBuiltins() -> [(String, Value)] {
+        [
+            native("abs") { u, a in
+                try a.expect("abs", 1, 1)
+                switch a[0] {
+                case .int(let i):
+                    if i == Int.min { throw overflowError(intOverflowMessage) }
+                    return .int(abs(i))
+                case .bool(let b): return .int(b ? 1 : 0)
+                case .float(let d): return .float(Swift.abs(d))
+                default:
+                    if let m = u.lookupSpecial(a[0], "__abs__") { return try u.call(m, []) }
+                    throw typeError("bad operand type for abs(): '\(a[0].typeName)'")
+                }
+            },
+            native("round") { u, a in
+                try a.expect("round", 1, 2, keywords: ["ndigits"])
+                let nd = a.argument(1, "ndigits")
+                return try roundValue(u, a[0], nd.flatMap { $0.isNone ? nil : $0 })
+            },
+            native("divmod") { u, a in
+                try a.expect("divmod", 2, 2)
+                return .obj(PyTuple([try u.binary(.floorDiv, a[0], a[1]), try u.binary(.mod, a[0], a[1])]))
+            },
+            native("pow") { u, a in
+                try a.expect("pow", 2, 3)
+                if a.count == 3 && !a[2].isNone {
+                    guard let b = u.intValue(a[0]), let e = u.intValue(a[1]), let m = u.intValue(a[2]) else {
+                        throw typeError("pow() 3rd argument not allowed unless all arguments are integers")
+                    }
+                    if m == 0 { throw valueError("pow() 3rd argument cannot be 0") }
+                    if e < 0 { throw valueError("base is not invertible for the given modulus") }
+                    return .int(modPow(b, e, m))
+                }
+                return try u.binary(.pow, a[0], a[1])
+            },
+            native("chr") { u, a in
+                try a.expect("chr", 1, 1)
+                let i = try u.toIndex(a[0])
+                guard i >= 0 && i <= 0x10ffff else { throw valueError("chr() arg not in range(0x110000)") }
+                guard let s = Unicode.Scalar(UInt32(i)) else { return .str(String(Unicode.Scalar(0xfffd)!)) }
+                return .str(String(s))
+            },
+            native("ord") { u, a in
+                try a.expect("ord", 1, 1)
+                if let s = a[0].asStr {
+                    let scalars = s.value.unicodeScalars
+                    guard scalars.count == 1 else {
+                        throw typeError("ord() expected a character, but string of length \(scalars.count) found")
+                    }
+                    return .int(Int(scalars.first!.value))
+                }
+                if case .obj(let o) = a[0], let b = o as? PyBytes {
+                    guard b.bytes.count == 1 else { throw typeError("ord() expected a character, but string of length \(b.bytes.count) found") }
+                    return .int(Int(b.bytes[0]))
+                }
+                throw typeError("ord() expected string of length 1, but \(a[0].typeName) found")
+            },
+            native("hex") { u, a in try a.expect("hex", 1, 1); return .str(radixString(try u.toIndex(a[0]), 16, "0x")) },
+            native("oct") { u, a in try a.expect("oct", 1, 1); return .str(radixString(try u.toIndex(a[0]), 8, "0o")) },
+            native("bin") { u, a in try a.expect("bin", 1, 1); return .str(radixString(try u.toIndex(a[0]), 2, "0b")) },
+            native("format") { u, a in
+                try a.expect("format", 1, 2)
+                return .str(try u.format(a[0], spec: a.count > 1 ? try u.stringArg(a[1], "format() argument 2") : ""))
+            },
+        ]
+    }
+}
+
+func radixString(_ i: Int, _ radix: Int, _ prefix: String) -> String {
+    i < 0 ? "-" + prefix + String(i.magnitude, radix: radix) : prefix + String(i, radix: radix)
+}
+
+func modPow(_ base: Int, _ exp: Int, _ mod: Int) -> Int {
+    var result = 1 % mod, b = ((base % mod) + mod) % mod, e = exp
+    let m = mod.magnitude
+    while e > 0 {
+        if e & 1 == 1 { result = Int(truncatingIfNeeded: (UInt(result).multipliedFullWidth(by: UInt(b)).low % m)) }
+        b = Int(truncatingIfNeeded: (UInt(b).multipliedFullWidth(by: UInt(b)).low % m))
+        e >>= 1
+    }
+    if mod < 0 && result > 0 { result += mod }
+    return result
+}
+
+/// `round(x[, ndigits])` with round-half-even, as CPython.
+func roundValue(_ u: Unit, _ v: Value, _ nd: Value?) throws -> Value {
+    switch v {
+    case .int, .bool(true):
+        let value: Int = { if case .int(let i) = v { return i }; return 1 }()
+        guard let ndv = nd else { return .int(value) }
+        let n = try u.toIndex(ndv)
+        if n >= 0 { return .int(value) }
+        if n < -18 { return .int(0) }
+        let p = try intPow(10, -n)
+        let q = try pyFloorDiv(value, p), r = value - q * p
+        var rounded = q
+        if r * 2 > p || (r * 2 == p && q % 2 != 0) { rounded += 1 }
+        return .int(rounded * p)
+    case .bool(false): return .int(0)
+    case .float(let d):
+        guard let ndv = nd else {
+            if d.isNaN { throw valueError("cannot convert float NaN to integer") }
+            if d.isInfinite { throw overflowError("cannot convert float infinity to integer") }
+            let r = d.rounded(.toNearestOrEven)
+            guard abs(r) < 9.2e18 else { throw overflowError(intOverflowMessage) }
+            return .int(Int(r))
+        }
+        let n = try u.toIndex(ndv)
+        if !d.isFinite || n > 300 { return .float(d) }
+        // Round through the shortest decimal representation, as CPython's correctly rounded algorithm does.
+        let s = formatFixed(d, n)
+        return .float(Double(s) ?? d)
+    default:
+        if let m = u.lookupSpecial(v, "__round__") { return try u.call(m, nd.map { [$0] } ?? []) }
+        throw typeError("type \(v.typeName) doesn't define __round__ method")
+    }
+}
+
+/// `%.nf` formatting through the C library (correctly rounded).
+func formatFixed(_ d: Double, _ n: Int) -> String {
+    if n < 0 {
+        let p = pow(10.0, Double(-n))
+        return String((d / p).rounded(.toNearestOrEven) * p)
+    }
+    var buf = [CChar](repeating: 0, count: 512)
+    _ = withVaList([Int32(n), d]) { vsnprintf(&buf, 512, "%.*f", $0) }
+    return String(cString: buf)
+}

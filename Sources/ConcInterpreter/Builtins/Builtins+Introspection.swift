@@ -1,0 +1,98 @@
+// Builtins about objects and names: isinstance, issubclass, getattr family, vars, dir,
+// globals, locals.
+
+extension Engine {
+    func introspectionBuiltins() -> [(String, Value)] {
+        [
+            native("isinstance") { u, a in
+                try a.expect("isinstance", 2, 2)
+                return .bool(try isInstance(u, a[0], a[1]))
+            },
+            native("issubclass") { u, a in
+                try a.expect("issubclass", 2, 2)
+                guard case .obj(let o) = a[0], let t = o as? PyType else { throw typeError("issubclass() arg 1 must be a class") }
+                return .bool(try classMatches(u, t, a[1], "issubclass"))
+            },
+            native("getattr") { u, a in
+                try a.expect("getattr", 2, 3)
+                let name = try u.stringArg(a[1], "attribute name")
+                if a.count == 3 {
+                    do { if let v = try u.getAttrOrNil(a[0], name) { return v } }
+                    catch let e as PyBaseException where e.type.isSubtype(of: Exc.attributeError) {}
+                    return a[2]
+                }
+                return try u.getAttr(a[0], name)
+            },
+            native("setattr") { u, a in
+                try a.expect("setattr", 3, 3)
+                try u.setAttr(a[0], try u.stringArg(a[1], "attribute name"), a[2])
+                return .none
+            },
+            native("delattr") { u, a in
+                try a.expect("delattr", 2, 2)
+                try u.delAttr(a[0], try u.stringArg(a[1], "attribute name"))
+                return .none
+            },
+            native("hasattr") { u, a in
+                try a.expect("hasattr", 2, 2)
+                let name = try u.stringArg(a[1], "attribute name")
+                do { return .bool(try u.getAttrOrNil(a[0], name) != nil) }
+                catch let e as PyBaseException where e.type.isSubtype(of: Exc.attributeError) { return .bool(false) }
+            },
+            native("vars") { u, a in
+                try a.expect("vars", 0, 1)
+                if a.count == 0 { return .obj(u.globalsDict(u.engine.mainGlobals)) }
+                guard let d = try u.getAttrOrNil(a[0], "__dict__") else {
+                    throw typeError("vars() argument must have __dict__ attribute")
+                }
+                return d
+            },
+            native("dir") { u, a in
+                try a.expect("dir", 0, 1)
+                var names = Set<String>()
+                if a.count == 0 {
+                    names.formUnion(u.engine.mainGlobals.boundNames)
+                } else if case .obj(let o) = a[0] {
+                    if let m = o as? PyModule { names.formUnion(m.globals.boundNames) }
+                    if let i = o as? PyInstance { names.formUnion(i.attrs.keys) }
+                    let t = (o as? PyType) ?? o.type
+                    for c in t.mro { names.formUnion(c.dict.keys) }
+                } else {
+                    for c in a[0].type.mro { names.formUnion(c.dict.keys) }
+                }
+                return .obj(PyList(names.sorted().map { .str($0) }))
+            },
+            native("globals") { u, a in .obj(u.globalsDict(u.currentGlobals)) },
+            native("locals") { u, a in .obj(u.globalsDict(u.currentGlobals)) },
+        ]
+    }
+}
+
+/// `isinstance(v, spec)` where spec is a class or a tuple of classes.
+func isInstance(_ u: Unit, _ v: Value, _ spec: Value) throws -> Bool {
+    if case .obj(let o) = spec, let t = o as? PyType {
+        if t === Types.int, case .bool = v { return true }
+        return v.type.isSubtype(of: t)
+    }
+    if case .obj(let o) = spec, let tuple = o as? PyTuple {
+        for s in tuple.items where try isInstance(u, v, s) { return true }
+        return false
+    }
+    throw typeError("isinstance() arg 2 must be a type, a tuple of types, or a union")
+}
+
+func classMatches(_ u: Unit, _ t: PyType, _ spec: Value, _ fname: String) throws -> Bool {
+    if case .obj(let o) = spec, let s = o as? PyType { return t.isSubtype(of: s) }
+    if case .obj(let o) = spec, let tuple = o as? PyTuple {
+        for s in tuple.items where try classMatches(u, t, s, fname) { return true }
+        return false
+    }
+    throw typeError("\(fname)() arg 2 must be a class, a tuple of classes, or a union")
+}
+
+extension Unit {
+    /// The globals of the innermost running frame.
+    var currentGlobals: Globals {
+        depth > 0 && depth <= framePool.count ? framePool[depth - 1].globals : engine.mainGlobals
+    }
+}

@@ -1,0 +1,175 @@
+// Builtins about iteration: enumerate, zip, map, filter, reversed, sorted, iter, next,
+// any, all, sum, min, max.
+
+extension Engine {
+    func iterationBuiltins() -> [(String, Value)] {
+        [
+            native("iter") { u, a in
+                try a.expect("iter", 1, 2)
+                if a.count == 2 {
+                    let callable = a[0], sentinel = a[1]
+                    return .obj(PyClosureIterator(type: Types.iterator) { u in
+                        let v = try u.call(callable, [])
+                        return try u.equals(v, sentinel) ? nil : v
+                    })
+                }
+                return .obj(try u.iterate(a[0]))
+            },
+            native("next") { u, a in
+                try a.expect("next", 1, 2)
+                guard case .obj(let o) = a[0] else { throw typeError("'\(a[0].typeName)' object is not an iterator") }
+                let it: PyIter
+                if let i = o as? PyIter { it = i }
+                else if u.lookupSpecial(a[0], "__next__") != nil {
+                    if a.count == 2 {
+                        do { return try u.callMethod(a[0], "__next__", []) }
+                        catch let e as PyBaseException where e.type.isSubtype(of: Exc.stopIteration) { return a[1] }
+                    }
+                    return try u.callMethod(a[0], "__next__", [])
+                } else { throw typeError("'\(a[0].typeName)' object is not an iterator") }
+                if let v = try it.next(u) { return v }
+                if a.count == 2 { return a[1] }
+                if let g = it as? PyGenerator, !g.returnValue.isNone {
+                    throw PyBaseException(type: Exc.stopIteration, args: [g.returnValue])
+                }
+                throw PyBaseException(type: Exc.stopIteration, args: [])
+            },
+            native("enumerate") { u, a in
+                try a.expect("enumerate", 1, 2, keywords: ["start"])
+                let it = try u.iterate(a[0])
+                var i = try a.argument(1, "start").map { try u.toIndex($0) } ?? 0
+                return .obj(PyClosureIterator { u in
+                    guard let v = try it.next(u) else { return nil }
+                    defer { i += 1 }
+                    return .obj(PyTuple([.int(i), v]))
+                })
+            },
+            native("zip") { u, a in
+                let strict = try a.keyword("strict").map { try u.isTruthy($0) } ?? false
+                let its = try a.positional.map { try u.iterate($0) }
+                return .obj(PyClosureIterator { u in
+                    if its.isEmpty { return nil }
+                    var items: [Value] = []
+                    for (i, it) in its.enumerated() {
+                        guard let v = try it.next(u) else {
+                            if try strict && (i > 0 || its.dropFirst().contains { try $0.next(u) != nil }) {
+                                throw valueError("zip() argument \(i + 1) is shorter than argument 1")
+                            }
+                            return nil
+                        }
+                        items.append(v)
+                    }
+                    return .obj(PyTuple(items))
+                })
+            },
+            native("map") { u, a in
+                guard a.count >= 2 else { throw typeError("map() must have at least two arguments.") }
+                let fn = a[0]
+                let its = try a.positional.dropFirst().map { try u.iterate($0) }
+                return .obj(PyClosureIterator { u in
+                    var items: [Value] = []
+                    for it in its { guard let v = try it.next(u) else { return nil }; items.append(v) }
+                    return try u.call(fn, items)
+                })
+            },
+            native("filter") { u, a in
+                try a.expect("filter", 2, 2)
+                let fn = a[0]
+                let it = try u.iterate(a[1])
+                return .obj(PyClosureIterator { u in
+                    while let v = try it.next(u) {
+                        let keep = fn.isNone ? try u.isTruthy(v) : try u.isTruthy(try u.call(fn, [v]))
+                        if keep { return v }
+                    }
+                    return nil
+                })
+            },
+            native("reversed") { u, a in
+                try a.expect("reversed", 1, 1)
+                if case .obj(let o) = a[0] {
+                    if let r = o as? PyRange {
+                        let n = r.count
+                        return .obj(PyRangeIterator(PyRange(r.start + (n - 1) * r.step, r.start - r.step, -r.step)))
+                    }
+                    if o is PyList || o is PyTuple || o is PyStr || o is PyBytes {
+                        return .obj(PyArrayIterator(try u.toArray(a[0]).reversed()))
+                    }
+                    if let d = o as? PyDict { return .obj(PyArrayIterator(d.keys.reversed())) }
+                    if let m = u.lookupSpecial(a[0], "__reversed__") { return try u.call(m, []) }
+                    if u.lookupSpecial(a[0], "__getitem__") != nil, u.lookupSpecial(a[0], "__len__") != nil {
+                        let n = try u.length(a[0])
+                        var items: [Value] = []
+                        for i in stride(from: n - 1, through: 0, by: -1) { items.append(try u.getItem(a[0], .int(i))) }
+                        return .obj(PyArrayIterator(items))
+                    }
+                }
+                throw typeError("'\(a[0].typeName)' object is not reversible")
+            },
+            native("sorted") { u, a in
+                try a.expect("sorted", 1, 1, keywords: ["key", "reverse"])
+                var items = try u.toArray(a[0])
+                let key = a.keyword("key").flatMap { $0.isNone ? nil : $0 }
+                try sortValues(u, &items, key: key, reverse: try a.keyword("reverse").map { try u.isTruthy($0) } ?? false)
+                return .obj(PyList(items))
+            },
+            native("any") { u, a in
+                try a.expect("any", 1, 1)
+                let it = try u.iterate(a[0])
+                while let v = try it.next(u) { if try u.isTruthy(v) { return .bool(true) } }
+                return .bool(false)
+            },
+            native("all") { u, a in
+                try a.expect("all", 1, 1)
+                let it = try u.iterate(a[0])
+                while let v = try it.next(u) { if !(try u.isTruthy(v)) { return .bool(false) } }
+                return .bool(true)
+            },
+            native("sum") { u, a in
+                try a.expect("sum", 1, 2, keywords: ["start"])
+                var total = try a.argument(1, "start") ?? .int(0)
+                if total.asStr != nil { throw typeError("sum() can't sum strings [use ''.join(seq) instead]") }
+                let it = try u.iterate(a[0])
+                while let v = try it.next(u) {
+                    if case .int(let x) = total, case .int(let y) = v {
+                        let (r, o) = x.addingReportingOverflow(y)
+                        if !o { total = .int(r); continue }
+                    }
+                    total = try u.binary(.add, total, v)
+                }
+                return total
+            },
+            native("min") { u, a in try minMax(u, a, "min", wantLess: true) },
+            native("max") { u, a in try minMax(u, a, "max", wantLess: false) },
+        ]
+    }
+}
+
+/// `min(...)`/`max(...)` with `key` and `default`.
+func minMax(_ u: Unit, _ a: Args, _ name: String, wantLess: Bool) throws -> Value {
+    for (k, _) in a.keywords where k != "key" && k != "default" {
+        throw typeError("'\(k)' is an invalid keyword argument for \(name)()")
+    }
+    let key = a.keyword("key").flatMap { $0.isNone ? nil : $0 }
+    let items: [Value]
+    if a.count == 0 { throw typeError("\(name) expected at least 1 argument, got 0") }
+    if a.count == 1 {
+        items = try u.toArray(a[0])
+        if items.isEmpty {
+            if let d = a.keyword("default") { return d }
+            throw valueError("\(name)() arg is an empty sequence")
+        }
+    } else {
+        if a.keyword("default") != nil {
+            throw typeError("Cannot specify a default for \(name)() with multiple positional arguments")
+        }
+        items = a.positional
+    }
+    var best = items[0]
+    var bestKey = try key.map { try u.call($0, [best]) } ?? best
+    for v in items.dropFirst() {
+        let k = try key.map { try u.call($0, [v]) } ?? v
+        let better = wantLess ? try u.lessThan(k, bestKey) : try u.lessThan(bestKey, k)
+        if better { best = v; bestKey = k }
+    }
+    return best
+}

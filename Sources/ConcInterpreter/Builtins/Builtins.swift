@@ -1,0 +1,132 @@
+// The builtins module: the name → value table every module's globals fall back to.
+import ConcSyntax
+
+extension Engine {
+    /// Builds the builtins table (called once per engine).
+    func makeBuiltins() -> [String: Value] {
+        var b: [String: Value] = [:]
+        for (n, v) in builtinFunctions() + iterationBuiltins() + conversionBuiltins() + introspectionBuiltins() { b[n] = v }
+        let types: [PyType] = [Types.object, Types.type, Types.int, Types.float, Types.bool, Types.str, Types.bytes,
+                               Types.bytearray, Types.list, Types.tuple, Types.dict, Types.set, Types.frozenset,
+                               Types.range, Types.slice, Types.staticmethod, Types.classmethod, Types.property,
+                               Types.superType]
+        for t in types { b[t.name] = .obj(t) }
+        for e in Exc.all { b[e.name] = .obj(e) }
+        b["EnvironmentError"] = .obj(Exc.osError)
+        b["IOError"] = .obj(Exc.osError)
+        b["None"] = .none
+        b["Ellipsis"] = .obj(Singletons.ellipsis)
+        b["NotImplemented"] = .obj(Singletons.notImplemented)
+        b["__debug__"] = .bool(true)
+        return b
+    }
+
+    private func builtinFunctions() -> [(String, Value)] {
+        [
+            native("print") { u, a in try u.engine.print(u, a); return .none },
+            native("len") { u, a in try a.expect("len", 1, 1); return .int(try u.length(a[0])) },
+            native("repr") { u, a in try a.expect("repr", 1, 1); return .str(try u.repr(a[0])) },
+            native("ascii") { u, a in try a.expect("ascii", 1, 1); return .str(asciiEscaped(try u.repr(a[0]))) },
+            native("hash") { u, a in try a.expect("hash", 1, 1); return .int(try u.hash(a[0])) },
+            native("id") { u, a in
+                try a.expect("id", 1, 1)
+                switch a[0] {
+                case .obj(let o): return .int(Int(bitPattern: UInt(bitPattern: ObjectIdentifier(o).hashValue)))
+                default: return .int(try u.hash(a[0]) &* 32 &+ 0x7f00_0000_0000)
+                }
+            },
+            native("callable") { u, a in
+                try a.expect("callable", 1, 1)
+                guard case .obj(let o) = a[0] else { return .bool(false) }
+                if o is PyFunction || o is PyBuiltinFunction || o is PyBoundMethod || o is PyBoundBuiltin || o is PyType || o is PyMethodDescriptor { return .bool(true) }
+                return .bool(u.lookupSpecial(a[0], "__call__") != nil)
+            },
+            native("input") { u, a in
+                try a.expect("input", 0, 1)
+                if a.count == 1 { u.engine.stdout.write(try u.str(a[0])) }
+                u.engine.stdout.flush()
+                guard var line = u.engine.options.readLine() else { throw pyError(Exc.eofError, "EOF when reading a line") }
+                if line.hasSuffix("\n") { line.removeLast() }
+                if line.hasSuffix("\r") { line.removeLast() }
+                return .str(line)
+            },
+            native("open") { u, a in try openFile(u, a) },
+            native("exit") { _, a in throw systemExit(a) },
+            native("quit") { _, a in throw systemExit(a) },
+            native("sleep") { u, a in
+                try a.expect("sleep", 1, 1)
+                try u.sleep(try u.floatArg(a[0], "'\(a[0].typeName)' object cannot be interpreted as an integer"))
+                return .none
+            },
+            native("help") { u, a in
+                u.engine.stdout.write(a.count == 0 ? "Type help(object) for help about object.\n" : "Help on \(try u.repr(a[0]))\n")
+                return .none
+            },
+        ]
+    }
+}
+
+/// `exit(code)` / `sys.exit(code)`.
+func systemExit(_ a: Args) -> PyBaseException {
+    PyBaseException(type: Exc.systemExit, args: a.positional.isEmpty ? [] : [a[0]])
+}
+
+extension Engine {
+    /// `print(*values, sep=' ', end='\n', file=None, flush=False)`: one write per call.
+    func print(_ u: Unit, _ a: Args) throws {
+        var sep = " ", end = "\n"
+        var file: Value = .none
+        var flush = false
+        for (k, v) in a.keywords {
+            switch k {
+            case "sep": if !v.isNone { sep = try u.stringArg(v, "sep") }
+            case "end": if !v.isNone { end = try u.stringArg(v, "end") }
+            case "file": file = v
+            case "flush": flush = try u.isTruthy(v)
+            default: throw typeError("'\(k)' is an invalid keyword argument for print()")
+            }
+        }
+        var text = ""
+        for (i, v) in a.positional.enumerated() {
+            if i > 0 { text += sep }
+            text += try u.str(v)
+        }
+        text += end
+        if file.isNone {
+            stdout.write(text)
+            if flush { stdout.flush() }
+        } else {
+            _ = try u.callMethod(file, "write", [.str(text)])
+            if flush { _ = try? u.callMethod(file, "flush", []) }
+        }
+    }
+}
+
+extension Unit {
+    /// Blocks the calling unit for `seconds` (interruptible by Ctrl-C).
+    func sleep(_ seconds: Double) throws {
+        if seconds < 0 { throw valueError("sleep length must be non-negative") }
+        if seconds.isNaN { throw valueError("Invalid value NaN (not a number)") }
+        engine.stdout.flush()
+        let deadline = monotonicSeconds() + seconds
+        while true {
+            try checkInterrupt()
+            let left = deadline - monotonicSeconds()
+            if left <= 0 { return }
+            let chunk = min(left, 0.05)
+            var ts = timespec(tv_sec: Int(chunk), tv_nsec: Int((chunk - Double(Int(chunk))) * 1e9))
+            nanosleep(&ts, nil)
+        }
+    }
+}
+
+/// Seconds on the monotonic clock.
+func monotonicSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,179 @@
+// The codecs behind `str.encode`, `bytes.decode` and `str(b, encoding)`: UTF-8, ASCII and
+// Latin-1 with the error handlers strict, ignore, replace, backslashreplace and
+// xmlcharrefreplace, raising CPython's exact UnicodeEncodeError/UnicodeDecodeError messages.
+
+enum TextCodec {
+    case utf8, ascii, latin1
+
+    /// Looks a codec up by any of CPython's aliases (case-insensitive, `-`/`_`/space alike).
+    init(_ name: String) throws {
+        var n = ""
+        for c in name.lowercased().unicodeScalars {
+            n.unicodeScalars.append(c == "-" || c == " " ? "_" : c)
+        }
+        switch n {
+        case "utf_8", "utf8", "u8", "utf", "utf8_ucs2", "utf8_ucs4", "cp65001": self = .utf8
+        case "ascii", "us_ascii", "646", "us", "ansi_x3.4_1968", "ansi_x3_4_1968", "ansi_x3.4_1986", "cp367",
+             "csascii", "ibm367", "iso646_us", "iso_646.irv_1991", "iso_ir_6":
+            self = .ascii
+        case "latin_1", "latin1", "latin", "l1", "iso_8859_1", "iso8859_1", "8859", "cp819", "iso_ir_100",
+             "csisolatin1", "ibm819", "iso_8859_1_1987":
+            self = .latin1
+        default:
+            throw pyError(Exc.lookupError, "unknown encoding: \(name)")
+        }
+    }
+
+    /// The name error messages use.
+    var name: String {
+        switch self {
+        case .utf8: return "utf-8"
+        case .ascii: return "ascii"
+        case .latin1: return "latin-1"
+        }
+    }
+}
+
+private let knownErrorHandlers: Set<String> = ["strict", "ignore", "replace", "backslashreplace", "xmlcharrefreplace",
+                                               "surrogateescape", "surrogatepass", "namereplace"]
+
+private func unknownHandler(_ errors: String) -> PyBaseException {
+    pyError(Exc.lookupError, "unknown error handler name '\(errors)'")
+}
+
+/// `s.encode(encoding, errors)`.
+func encodeString(_ s: String, encoding: String, errors: String) throws -> [UInt8] {
+    let codec = try TextCodec(encoding)
+    if codec == .utf8 { return Array(s.utf8) }
+    let limit: UInt32 = codec == .ascii ? 0x80 : 0x100
+    if codec == .ascii && s.utf8.allSatisfy({ $0 < 0x80 }) { return Array(s.utf8) }
+    let scalars = Array(s.unicodeScalars)
+    var out: [UInt8] = []
+    out.reserveCapacity(scalars.count)
+    var i = 0
+    while i < scalars.count {
+        let c = scalars[i].value
+        if c < limit { out.append(UInt8(c)); i += 1; continue }
+        var end = i + 1
+        while end < scalars.count && scalars[end].value >= limit { end += 1 }
+        switch errors {
+        case "strict":
+            let reason = "ordinal not in range(\(limit))"
+            if end - i == 1 {
+                throw pyError(Exc.unicodeEncodeError,
+                              "'\(codec.name)' codec can't encode character '\(hexEscape(c))' in position \(i): \(reason)")
+            }
+            throw pyError(Exc.unicodeEncodeError,
+                          "'\(codec.name)' codec can't encode characters in position \(i)-\(end - 1): \(reason)")
+        case "ignore": break
+        case "replace": out.append(contentsOf: repeatElement(UInt8(ascii: "?"), count: end - i))
+        case "backslashreplace":
+            for k in i..<end { out.append(contentsOf: hexEscape(scalars[k].value).utf8) }
+        case "xmlcharrefreplace":
+            for k in i..<end { out.append(contentsOf: "&#\(scalars[k].value);".utf8) }
+        default:
+            if knownErrorHandlers.contains(errors) {
+                throw pyError(Exc.unicodeEncodeError,
+                              "'\(codec.name)' codec can't encode character '\(hexEscape(c))' in position \(i): ordinal not in range(\(limit))")
+            }
+            throw unknownHandler(errors)
+        }
+        i = end
+    }
+    return out
+}
+
+/// `b.decode(encoding, errors)`.
+func decodeBytes(_ b: [UInt8], encoding: String, errors: String) throws -> String {
+    let codec = try TextCodec(encoding)
+    switch codec {
+    case .latin1:
+        var out = String.UnicodeScalarView()
+        for x in b { out.append(Unicode.Scalar(x)) }
+        return String(out)
+    case .ascii:
+        if b.allSatisfy({ $0 < 0x80 }) { return String(decoding: b, as: UTF8.self) }
+        var out: [UInt8] = []
+        for (i, x) in b.enumerated() {
+            if x < 0x80 { out.append(x); continue }
+            try handleDecodeError(&out, b, i, i + 1, "ordinal not in range(128)", codec, errors)
+        }
+        return String(decoding: out, as: UTF8.self)
+    case .utf8:
+        return try decodeUTF8(b, errors: errors)
+    }
+}
+
+/// Applies the error handler to undecodable bytes `b[start..<end]`.
+private func handleDecodeError(_ out: inout [UInt8], _ b: [UInt8], _ start: Int, _ end: Int, _ reason: String,
+                               _ codec: TextCodec, _ errors: String) throws {
+    switch errors {
+    case "strict":
+        if end - start == 1 {
+            let hex = String(b[start], radix: 16)
+            throw pyError(Exc.unicodeDecodeError,
+                          "'\(codec.name)' codec can't decode byte 0x\(hex.count < 2 ? "0" + hex : hex) in position \(start): \(reason)")
+        }
+        throw pyError(Exc.unicodeDecodeError,
+                      "'\(codec.name)' codec can't decode bytes in position \(start)-\(end - 1): \(reason)")
+    case "ignore": break
+    case "replace": out.append(contentsOf: [0xEF, 0xBF, 0xBD])
+    case "backslashreplace":
+        for k in start..<end { out.append(contentsOf: hexEscape(UInt32(b[k])).utf8) }
+    default:
+        if knownErrorHandlers.contains(errors) {
+            // surrogateescape & co. need lone surrogates, which Conc strings cannot hold.
+            out.append(contentsOf: [0xEF, 0xBF, 0xBD])
+            return
+        }
+        throw unknownHandler(errors)
+    }
+}
+
+/// UTF-8 decoding with CPython's error ranges ("invalid start byte", "invalid continuation
+/// byte", "unexpected end of data").
+private func decodeUTF8(_ b: [UInt8], errors: String) throws -> String {
+    // Fast path: valid UTF-8 (Swift validates; CPython's definition is the same).
+    if let s = String(validating: b, as: UTF8.self) { return s }
+    var out: [UInt8] = []
+    out.reserveCapacity(b.count)
+    let n = b.count
+    var i = 0
+    @inline(__always) func isCont(_ x: UInt8) -> Bool { x & 0xC0 == 0x80 }
+    while i < n {
+        let c = b[i]
+        if c < 0x80 { out.append(c); i += 1; continue }
+        var need = 0
+        if c >= 0xC2 && c < 0xE0 { need = 2 } else if c >= 0xE0 && c < 0xF0 { need = 3 } else if c >= 0xF0 && c < 0xF5 { need = 4 }
+        if need == 0 {
+            try handleDecodeError(&out, b, i, i + 1, "invalid start byte", .utf8, errors)
+            i += 1; continue
+        }
+        // Validate the continuation bytes that are present.
+        var bad = 0  // length of the invalid prefix (0: none found)
+        var k = 1
+        while k < need && i + k < n {
+            let x = b[i + k]
+            var ok = isCont(x)
+            if k == 1 {
+                if c == 0xE0 && x < 0xA0 { ok = false }
+                if c == 0xED && x >= 0xA0 { ok = false }
+                if c == 0xF0 && x < 0x90 { ok = false }
+                if c == 0xF4 && x >= 0x90 { ok = false }
+            }
+            if !ok { bad = k; break }
+            k += 1
+        }
+        if bad > 0 {
+            try handleDecodeError(&out, b, i, i + bad, "invalid continuation byte", .utf8, errors)
+            i += bad; continue
+        }
+        if i + need > n {
+            try handleDecodeError(&out, b, i, n, "unexpected end of data", .utf8, errors)
+            i = n; continue
+        }
+        out.append(contentsOf: b[i..<(i + need)])
+        i += need
+    }
+    return String(decoding: out, as: UTF8.self)
+}

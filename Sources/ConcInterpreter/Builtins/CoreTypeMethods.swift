@@ -1,0 +1,120 @@
+// Methods of the core object-model types: object, type, function, staticmethod,
+// classmethod, property, iterators, generators.
+
+func installObjectMethods(_ t: PyType) {
+    t.constructor = { u, type, a in
+        if type === Types.object {
+            if !a.positional.isEmpty { throw typeError("object() takes no arguments") }
+            return .obj(PyInstance(cls: Types.object))
+        }
+        return .obj(PyInstance(cls: type))
+    }
+    t.method("__init__") { _, _, _ in .none }
+    t.method("__str__") { u, s, _ in .str(try u.str(s)) }
+    t.method("__repr__") { u, s, _ in .str(try u.repr(s)) }
+    t.method("__eq__") { _, s, a in isSame(s, a[0]) ? .bool(true) : .obj(Singletons.notImplemented) }
+    t.method("__ne__") { u, s, a in .bool(!(try u.equals(s, a[0]))) }
+    t.method("__hash__") { u, s, _ in .int(try u.hash(s)) }
+    t.method("__format__") { u, s, a in .str(try u.format(s, spec: a.count > 0 ? try u.str(a[0]) : "")) }
+    t.method("__setattr__") { u, s, a in
+        try a.expect("__setattr__", 2, 2)
+        guard case .obj(let o) = s, let inst = o as? PyInstance else { throw typeError("can't set attributes of built-in/extension type") }
+        inst.attrs[try u.stringArg(a[0], "attribute name")] = a[1]
+        return .none
+    }
+    t.method("__getattribute__") { u, s, a in try u.getAttr(s, try u.stringArg(a[0], "attribute name")) }
+    t.method("__delattr__") { u, s, a in
+        guard case .obj(let o) = s, let inst = o as? PyInstance else { return .none }
+        let name = try u.stringArg(a[0], "attribute name")
+        if inst.attrs.removeValue(forKey: name) == nil { throw u.noAttribute(s, name) }
+        return .none
+    }
+    t.staticFunction("__new__") { u, a in
+        guard a.count >= 1, case .obj(let o) = a[0], let cls = o as? PyType else { throw typeError("object.__new__(X): X is not a type object") }
+        if cls.isSubtype(of: Exc.baseException) { return .obj(PyBaseException(type: cls, args: Array(a.positional.dropFirst()))) }
+        return .obj(PyInstance(cls: cls))
+    }
+    t.getter("__class__") { _, s in .obj(s.type) }
+}
+
+func installTypeMethods(_ t: PyType) {
+    t.constructor = { u, _, a in
+        if a.count == 1 { return .obj(a[0].type) }
+        try a.expect("type", 3, 3)
+        let name = try u.stringArg(a[0], "type.__new__() argument 1")
+        let bases = try u.toArray(a[1]).map { v -> PyType in
+            guard case .obj(let o) = v, let b = o as? PyType else { throw typeError("bases must be types") }
+            return b
+        }
+        let cls = PyType(name: name, bases: bases.isEmpty ? [Types.object] : bases, builtin: false, module: "__main__")
+        guard case .obj(let d) = a[2], let ns = d as? PyDict else { throw typeError("type.__new__() argument 3 must be dict") }
+        for (k, v) in ns.pairs { if let key = k.asStr?.value { cls.dict[key] = v } }
+        return .obj(cls)
+    }
+}
+
+func installFunctionMethods(_ t: PyType) {
+    t.method("__get__") { _, s, a in a.count > 0 && !a[0].isNone ? .obj(PyBoundMethod(a[0], s)) : s }
+}
+
+func installDescriptorTypes(_ t: PyType) {
+    let isStatic = t.name == "staticmethod"
+    t.constructor = { _, _, a in
+        try a.expect(t.name, 1, 1)
+        return isStatic ? .obj(PyStaticMethod(a[0])) : .obj(PyClassMethod(a[0]))
+    }
+    t.getter("__func__") { _, s in
+        if case .obj(let o) = s { return (o as? PyStaticMethod)?.function ?? (o as? PyClassMethod)?.function ?? .none }
+        return .none
+    }
+}
+
+func installPropertyMethods(_ t: PyType) {
+    t.constructor = { _, _, a in
+        try a.expect("property", 0, 4, keywords: ["fget", "fset", "fdel", "doc"])
+        return .obj(PyProperty(get: a.argument(0, "fget") ?? .none, set: a.argument(1, "fset") ?? .none,
+                               delete: a.argument(2, "fdel") ?? .none, doc: a.argument(3, "doc") ?? .none))
+    }
+    func prop(_ s: Value) -> PyProperty { s.object as! PyProperty }
+    t.method("setter") { _, s, a in .obj(PyProperty(get: prop(s).getter, set: a[0], delete: prop(s).deleter)) }
+    t.method("getter") { _, s, a in .obj(PyProperty(get: a[0], set: prop(s).setter, delete: prop(s).deleter)) }
+    t.method("deleter") { _, s, a in .obj(PyProperty(get: prop(s).getter, set: prop(s).setter, delete: a[0])) }
+    t.getter("fget") { _, s in prop(s).getter }
+    t.getter("fset") { _, s in prop(s).setter }
+    t.getter("__doc__") { _, s in prop(s).doc }
+}
+
+func installIteratorMethods(_ t: PyType) {
+    t.method("__iter__") { _, s, _ in s }
+    t.method("__next__") { u, s, _ in
+        guard case .obj(let o) = s, let it = o as? PyIter else { throw typeError("not an iterator") }
+        if let v = try it.next(u) { return v }
+        throw PyBaseException(type: Exc.stopIteration, args: [])
+    }
+}
+
+func installGeneratorMethods(_ t: PyType) {
+    func gen(_ s: Value) -> PyGenerator { s.object as! PyGenerator }
+    func stop(_ g: PyGenerator) -> PyBaseException {
+        PyBaseException(type: Exc.stopIteration, args: g.returnValue.isNone ? [] : [g.returnValue])
+    }
+    t.method("__iter__") { _, s, _ in s }
+    t.method("__next__") { u, s, _ in
+        if let v = try gen(s).resume(u, send: .none) { return v }
+        throw stop(gen(s))
+    }
+    t.method("send") { u, s, a in
+        try a.expect("send", 1, 1)
+        if let v = try gen(s).resume(u, send: a[0]) { return v }
+        throw stop(gen(s))
+    }
+    t.method("throw") { u, s, a in
+        try a.expect("throw", 1, 3)
+        let e = try makeException(a.count >= 2 && !a[1].isNone ? a[1] : a[0], u)
+        if let v = try gen(s).throwInto(u, e) { return v }
+        throw stop(gen(s))
+    }
+    t.method("close") { u, s, _ in try gen(s).close(u) }
+    t.getter("__name__") { _, s in .str(gen(s).code.name) }
+    t.getter("__qualname__") { _, s in .str(gen(s).code.qualname) }
+}

@@ -1,0 +1,208 @@
+// File objects: `open()` for text and binary files, and sys.stdin/stdout/stderr.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An open file (or a standard stream).
+///
+/// Real files are read whole on open (for reading) and written through an in-memory buffer
+/// flushed on `flush()`/`close()`. Used by one unit at a time (TODO(#4): lock for threads).
+final class PyFile: PyObject {
+    enum Backing { case fd(Int32), sink(OutputSink), stdin }
+    var backing: Backing
+    let name: Value
+    let mode: String
+    let isBinary: Bool
+    let isReadable: Bool
+    let isWritable: Bool
+    var isClosed = false
+    /// Unread content (readable files).
+    var readBuffer: [UInt8] = []
+    var readPosition = 0
+    /// Pending output (writable real files).
+    var writeBuffer: [UInt8] = []
+
+    init(backing: Backing, name: Value, mode: String) {
+        self.backing = backing; self.name = name; self.mode = mode
+        isBinary = mode.contains("b")
+        isReadable = mode.contains("r") || mode.contains("+")
+        isWritable = mode.contains("w") || mode.contains("a") || mode.contains("x") || mode.contains("+")
+        super.init(type: Types.file)
+    }
+
+    deinit { if case .fd(let fd) = backing, !isClosed { flushBuffer(); close(fd) } }
+
+    func flushBuffer() {
+        switch backing {
+        case .fd(let fd):
+            writeBuffer.withUnsafeBytes { raw in
+                var off = 0
+                while off < raw.count {
+                    let n = write(fd, raw.baseAddress! + off, raw.count - off)
+                    if n <= 0 { if errno == EINTR { continue }; break }
+                    off += n
+                }
+            }
+            writeBuffer.removeAll()
+        case .sink(let s): s.flush()
+        case .stdin: break
+        }
+    }
+
+    func checkOpen() throws { if isClosed { throw valueError("I/O operation on closed file.") } }
+
+    /// Reads up to `n` bytes (all when n < 0).
+    func readBytes(_ n: Int, _ u: Unit) throws -> [UInt8] {
+        if case .stdin = backing {
+            var out: [UInt8] = []
+            while n < 0 || out.count < n, let line = u.engine.options.readLine() { out.append(contentsOf: line.utf8) }
+            return out
+        }
+        let available = readBuffer.count - readPosition
+        let k = n < 0 ? available : min(n, available)
+        defer { readPosition += k }
+        return Array(readBuffer[readPosition..<(readPosition + k)])
+    }
+
+    func readLine(_ u: Unit) -> [UInt8] {
+        if case .stdin = backing { return Array((u.engine.options.readLine() ?? "").utf8) }
+        var end = readPosition
+        while end < readBuffer.count && readBuffer[end] != 10 { end += 1 }
+        if end < readBuffer.count { end += 1 }
+        defer { readPosition = end }
+        return Array(readBuffer[readPosition..<end])
+    }
+}
+
+/// Makes an OSError subclass for errno `code` about `path`.
+func osError(_ code: Int32, path: Value? = nil) -> PyBaseException {
+    let type: PyType
+    switch code {
+    case ENOENT: type = Exc.fileNotFoundError
+    case EEXIST: type = Exc.fileExistsError
+    case EISDIR: type = Exc.isADirectoryError
+    case ENOTDIR: type = Exc.notADirectoryError
+    case EACCES, EPERM: type = Exc.permissionError
+    case ESRCH: type = Exc.processLookupError
+    case ECHILD: type = Exc.childProcessError
+    case EINTR: type = Exc.interruptedError
+    case EPIPE: type = Exc.brokenPipeError
+    case EAGAIN: type = Exc.blockingIOError
+    case ETIMEDOUT: type = Exc.timeoutError
+    default: type = Exc.osError
+    }
+    let e = PyBaseException(type: type, args: [.int(Int(code)), .str(String(cString: strerror(code)))])
+    e.attrs["errno"] = .int(Int(code))
+    e.attrs["strerror"] = .str(String(cString: strerror(code)))
+    if let p = path { e.attrs["filename"] = p }
+    return e
+}
+
+/// `open(file, mode='r', encoding=None, ...)`.
+func openFile(_ u: Unit, _ a: Args) throws -> Value {
+    try a.expect("open", 1, 3, keywords: ["mode", "encoding", "buffering", "errors", "newline", "file"])
+    guard let pathValue = a.argument(0, "file"), let path = pathValue.asStr?.value else {
+        throw typeError("expected str, bytes or os.PathLike object, not \(a.argument(0, "file")?.typeName ?? "NoneType")")
+    }
+    let mode = try a.argument(1, "mode").map { try u.stringArg($0, "open() argument 'mode'") } ?? "r"
+    let valid = Set("rwxab+t")
+    guard !mode.isEmpty, mode.allSatisfy({ valid.contains($0) }),
+          mode.filter({ "rwxa".contains($0) }).count == 1 else { throw valueError("invalid mode: '\(mode)'") }
+    var flags: Int32 = 0
+    if mode.contains("+") { flags = O_RDWR } else if mode.contains("r") { flags = O_RDONLY } else { flags = O_WRONLY }
+    if mode.contains("w") { flags |= O_CREAT | O_TRUNC }
+    if mode.contains("a") { flags |= O_CREAT | O_APPEND }
+    if mode.contains("x") { flags |= O_CREAT | O_EXCL }
+    let fd = open(path, flags | O_CLOEXEC, 0o666)
+    if fd < 0 { throw osError(errno, path: pathValue) }
+    var st = stat()
+    if fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR { close(fd); throw osError(EISDIR, path: pathValue) }
+    let file = PyFile(backing: .fd(fd), name: pathValue, mode: mode)
+    if file.isReadable && !mode.contains("w") {
+        file.readBuffer = readFileBytes(path) ?? []
+    }
+    return .obj(file)
+}
+
+func installFileMethods(_ t: PyType) {
+    func file(_ v: Value) -> PyFile { v.object as! PyFile }
+    func decode(_ f: PyFile, _ b: [UInt8]) -> Value {
+        f.isBinary ? .obj(PyBytes(b)) : .str(String(decoding: b, as: UTF8.self))
+    }
+    t.method("read") { u, s, a in
+        let f = file(s); try f.checkOpen()
+        guard f.isReadable else { throw pyError(Exc.osError, "not readable") }
+        let n = try a.argument(0, "size").flatMap { $0.isNone ? nil : try u.toIndex($0) } ?? -1
+        if !f.isBinary && n >= 0 {
+            // n counts characters: take bytes until n scalars are complete
+            var out: [UInt8] = []
+            var scalars = 0
+            while scalars < n {
+                let b = try f.readBytes(1, u)
+                guard let byte = b.first else { break }
+                out.append(byte)
+                if byte & 0xC0 != 0x80 { scalars += 1 }
+                while let next = f.readBuffer.dropFirst(f.readPosition).first, next & 0xC0 == 0x80 {
+                    out.append(next); f.readPosition += 1
+                }
+            }
+            return decode(f, out)
+        }
+        return decode(f, try f.readBytes(n, u))
+    }
+    t.method("readline") { u, s, _ in let f = file(s); try f.checkOpen(); return decode(f, f.readLine(u)) }
+    t.method("readlines") { u, s, _ in
+        let f = file(s); try f.checkOpen()
+        var lines: [Value] = []
+        while true { let l = f.readLine(u); if l.isEmpty { break }; lines.append(decode(f, l)) }
+        return .obj(PyList(lines))
+    }
+    t.method("write") { u, s, a in
+        let f = file(s); try f.checkOpen()
+        try a.expect("write", 1, 1)
+        guard f.isWritable else { throw pyError(Exc.osError, "not writable") }
+        let bytes: [UInt8]
+        if f.isBinary {
+            guard case .obj(let o) = a[0], let b = o as? PyBytes else { throw typeError("a bytes-like object is required, not '\(a[0].typeName)'") }
+            bytes = b.bytes
+        } else {
+            guard let str = a[0].asStr else { throw typeError("write() argument must be str, not \(a[0].typeName)") }
+            if case .sink(let sink) = f.backing { sink.write(str.value); return .int(str.count) }
+            bytes = Array(str.value.utf8)
+        }
+        f.writeBuffer.append(contentsOf: bytes)
+        if f.writeBuffer.count > 65536 { f.flushBuffer() }
+        return .int(f.isBinary ? bytes.count : a[0].asStr!.count)
+    }
+    t.method("writelines") { u, s, a in
+        for line in try u.toArray(a[0]) { _ = try u.callMethod(s, "write", [line]) }
+        return .none
+    }
+    t.method("flush") { _, s, _ in file(s).flushBuffer(); return .none }
+    t.method("close") { _, s, _ in
+        let f = file(s)
+        if f.isClosed { return .none }
+        f.flushBuffer()
+        if case .fd(let fd) = f.backing { close(fd) }
+        f.isClosed = true
+        return .none
+    }
+    t.method("fileno") { _, s, _ in
+        switch file(s).backing { case .fd(let fd): return .int(Int(fd)); case .sink: return .int(1); case .stdin: return .int(0) }
+    }
+    t.method("isatty") { _, s, _ in
+        if case .fd(let fd) = file(s).backing { return .bool(isatty(fd) != 0) }
+        return .bool(false)
+    }
+    t.method("__enter__") { _, s, _ in try file(s).checkOpen(); return s }
+    t.method("__exit__") { u, s, _ in _ = try u.callMethod(s, "close", []); return .bool(false) }
+    t.method("__iter__") { _, s, _ in try file(s).checkOpen(); return s }
+    t.method("__next__") { u, s, _ in
+        let l = file(s).readLine(u)
+        if l.isEmpty { throw PyBaseException(type: Exc.stopIteration, args: []) }
+        return decode(file(s), l)
+    }
+    t.getter("name") { _, s in file(s).name }
+    t.getter("mode") { _, s in .str(file(s).mode) }
+    t.getter("closed") { _, s in .bool(file(s).isClosed) }
+}

@@ -1,0 +1,346 @@
+// printf-style formatting: `"%s %5.2f" % args` (CPython's PyUnicode_Format), and the hooks
+// through which the formatting styles reach the interpreter.
+
+/// What `%`-formatting and `str.format` need from the interpreter. A struct of closures so
+/// the scalar cases can run (and be tested) without a Unit.
+struct FormatHooks {
+    /// `repr(v)`.
+    var repr: (Value) throws -> String
+    /// `str(v)`.
+    var str: (Value) throws -> String
+    /// `format(v, spec)`.
+    var format: (Value, String) throws -> String
+    /// `v.name`.
+    var getAttr: (Value, String) throws -> Value
+    /// `v[key]`.
+    var getItem: (Value, Value) throws -> Value
+    /// `int(v)` for `%d` of a non-builtin value (`__int__`/`__index__`), nil when it has none.
+    var toInt: (Value) throws -> Int?
+    /// `operator.index(v)` for `%x`/`%o` of a non-builtin value, nil when it has no `__index__`.
+    var toIndex: (Value) throws -> Int?
+    /// `float(v)` for `%f` of a non-builtin value (`__float__`/`__index__`), nil when it has none.
+    var toFloat: (Value) throws -> Double?
+
+    /// The hooks of a running unit.
+    init(_ u: Unit) {
+        repr = { try u.repr($0) }
+        str = { try u.str($0) }
+        format = { try u.format($0, spec: $1) }
+        getAttr = { try u.getAttr($0, $1) }
+        getItem = { try u.getItem($0, $1) }
+        toInt = { v in
+            if let m = u.lookupSpecial(v, "__int__") ?? u.lookupSpecial(v, "__index__") {
+                let r = try u.call(m, [])
+                switch r {
+                case .int(let i): return i
+                case .bool(let b): return b ? 1 : 0
+                default: throw typeError("__int__ returned non-int (type \(r.typeName))")
+                }
+            }
+            return nil
+        }
+        toIndex = { v in u.lookupSpecial(v, "__index__") == nil ? nil : try u.toIndex(v) }
+        toFloat = { v in
+            if let m = u.lookupSpecial(v, "__float__") {
+                let r = try u.call(m, [])
+                guard case .float(let d) = r else {
+                    throw typeError("\(v.typeName).__float__ returned non-float (type \(r.typeName))")
+                }
+                return d
+            }
+            if u.lookupSpecial(v, "__index__") != nil { return Double(try u.toIndex(v)) }
+            return nil
+        }
+    }
+
+    init(repr: @escaping (Value) throws -> String, str: @escaping (Value) throws -> String,
+         format: @escaping (Value, String) throws -> String,
+         getAttr: @escaping (Value, String) throws -> Value, getItem: @escaping (Value, Value) throws -> Value,
+         toInt: @escaping (Value) throws -> Int? = { _ in nil }, toIndex: @escaping (Value) throws -> Int? = { _ in nil },
+         toFloat: @escaping (Value) throws -> Double? = { _ in nil }) {
+        self.repr = repr; self.str = str; self.format = format; self.getAttr = getAttr
+        self.getItem = getItem; self.toInt = toInt; self.toIndex = toIndex; self.toFloat = toFloat
+    }
+}
+
+/// `format % args` for str.
+func percentFormat(_ u: Unit, _ format: String, _ args: Value) throws -> String {
+    try percentFormat(format, args, FormatHooks(u))
+}
+
+/// True when `%` treats `v` as a mapping for `%(key)s` (CPython: has `__getitem__` and is not
+/// a tuple or str).
+private func isPercentMapping(_ v: Value) -> Bool {
+    guard case .obj(let o) = v else { return false }
+    switch o {
+    case is PyTuple, is PyStr: return false
+    case is PyDict, is PyList, is PyBytes, is PyRange: return true
+    case is PyInstance: return o.type.lookup("__getitem__") != nil
+    default: return false
+    }
+}
+
+/// The Unit-free core of ``percentFormat(_:_:_:)``.
+func percentFormat(_ format: String, _ args: Value, _ h: FormatHooks) throws -> String {
+    var fmt = format
+    return try fmt.withUTF8 { f in
+        var p = PercentFormatter(f, args, h)
+        return try p.run()
+    }
+}
+
+private struct PercentFormatter {
+    let f: UnsafeBufferPointer<UInt8>
+    let h: FormatHooks
+    let tupleItems: [Value]
+    var current: Value
+    var argLength: Int
+    var argIndex: Int
+    let dict: Value?
+    var out: [UInt8] = []
+
+    init(_ f: UnsafeBufferPointer<UInt8>, _ args: Value, _ h: FormatHooks) {
+        self.f = f; self.h = h
+        if case .obj(let o) = args, let t = o as? PyTuple {
+            tupleItems = t.items; argLength = t.items.count; argIndex = 0
+        } else {
+            tupleItems = []; argLength = -1; argIndex = -2
+        }
+        current = args
+        dict = isPercentMapping(args) ? args : nil
+        out.reserveCapacity(f.count + 16)
+    }
+
+    mutating func nextArg() throws -> Value {
+        if argIndex < argLength {
+            argIndex += 1
+            return argLength < 0 ? current : tupleItems[argIndex - 1]
+        }
+        throw typeError("not enough arguments for format string")
+    }
+
+    /// Scalar index of byte offset `i` (for error messages).
+    func scalarIndex(_ i: Int) -> Int {
+        var n = 0
+        for k in 0..<i where f[k] & 0xC0 != 0x80 { n += 1 }
+        return n
+    }
+
+    func unsupported(_ at: Int) -> PyBaseException {
+        var s = String(decoding: UnsafeBufferPointer(rebasing: f[at...]), as: UTF8.self)
+        let c = s.unicodeScalars.first!.value
+        s = c >= 32 && c < 127 ? String(Character(Unicode.Scalar(c)!)) : "?"
+        return valueError("unsupported format character '\(s)' (0x\(String(c, radix: 16))) at index \(scalarIndex(at))")
+    }
+
+    mutating func run() throws -> String {
+        let n = f.count
+        var i = 0
+        let percent = UInt8(ascii: "%")
+        while i < n {
+            var j = i
+            while j < n && f[j] != percent { j += 1 }
+            if j > i { out.append(contentsOf: UnsafeBufferPointer(rebasing: f[i..<j])) }
+            if j >= n { break }
+            i = j + 1
+            if i >= n { throw valueError("incomplete format") }
+            if f[i] == percent { out.append(percent); i += 1; continue }
+            try conversion(&i)
+        }
+        if argIndex < argLength && dict == nil {
+            throw typeError("not all arguments converted during string formatting")
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Parses and renders one conversion; `i` is just after the `%`.
+    mutating func conversion(_ i: inout Int) throws {
+        let n = f.count
+        if f[i] == UInt8(ascii: "(") {
+            guard let dict else { throw typeError("format requires a mapping") }
+            i += 1
+            var depth = 1
+            let keyStart = i
+            while depth > 0 && i < n {
+                if f[i] == UInt8(ascii: ")") { depth -= 1 } else if f[i] == UInt8(ascii: "(") { depth += 1 }
+                i += 1
+            }
+            if depth > 0 { throw valueError("incomplete format key") }
+            let key = String(decoding: UnsafeBufferPointer(rebasing: f[keyStart..<(i - 1)]), as: UTF8.self)
+            current = try h.getItem(dict, .str(key))
+            argLength = -1; argIndex = -2
+        }
+        var ljust = false, plus = false, blank = false, alt = false, zero = false
+        flags: while i < n {
+            switch f[i] {
+            case UInt8(ascii: "-"): ljust = true
+            case UInt8(ascii: "+"): plus = true
+            case UInt8(ascii: " "): blank = true
+            case UInt8(ascii: "#"): alt = true
+            case UInt8(ascii: "0"): zero = true
+            default: break flags
+            }
+            i += 1
+        }
+        var width = -1, precision = -1
+        if i < n && f[i] == UInt8(ascii: "*") {
+            let v = try nextArg()
+            guard let w = intOf(v) else { throw typeError("* wants int") }
+            width = w
+            if width < 0 { ljust = true; width = width == Int.min ? Int.max : -width }
+            i += 1
+        } else if i < n, f[i] >= 48 && f[i] <= 57 {
+            width = try number(&i, "width too big")
+        }
+        if i < n && f[i] == UInt8(ascii: ".") {
+            i += 1
+            precision = 0
+            if i < n && f[i] == UInt8(ascii: "*") {
+                let v = try nextArg()
+                guard let p = intOf(v) else { throw typeError("* wants int") }
+                precision = max(p, 0)
+                i += 1
+            } else if i < n, f[i] >= 48 && f[i] <= 57 {
+                precision = try number(&i, "precision too big")
+            }
+        }
+        if i < n && (f[i] == UInt8(ascii: "h") || f[i] == UInt8(ascii: "l") || f[i] == UInt8(ascii: "L")) { i += 1 }
+        if i >= n { throw valueError("incomplete format") }
+        let at = i
+        let ch = f[i]
+        i += 1
+        let v = try nextArg()
+        switch ch {
+        case UInt8(ascii: "s"), UInt8(ascii: "r"), UInt8(ascii: "a"):
+            var s = ch == UInt8(ascii: "s") ? try h.str(v) : try h.repr(v)
+            if ch == UInt8(ascii: "a") { s = asciiEscaped(s) }
+            var len = s.unicodeScalars.count
+            if precision >= 0 && len > precision {
+                var t = String.UnicodeScalarView()
+                t.append(contentsOf: s.unicodeScalars.prefix(precision))
+                s = String(t); len = precision
+            }
+            emitText(s, len, width, ljust)
+        case UInt8(ascii: "c"):
+            let s: String
+            switch v {
+            case .int(let c):
+                guard c >= 0 && c <= 0x10ffff else { throw overflowError("%c arg not in range(0x110000)") }
+                s = String(Character(Unicode.Scalar(UInt32(c)) ?? "\u{FFFD}"))
+            case .bool(let b): s = b ? "\u{1}" : "\u{0}"
+            default:
+                guard let str = v.asStr, str.count == 1 else { throw typeError("%c requires int or char") }
+                s = str.value
+            }
+            emitText(s, 1, width, ljust)
+        case UInt8(ascii: "d"), UInt8(ascii: "i"), UInt8(ascii: "u"):
+            let x: Int
+            switch v {
+            case .int(let k): x = k
+            case .bool(let b): x = b ? 1 : 0
+            case .float(let d): x = try doubleToInt(d)
+            default:
+                guard let k = try h.toInt(v) else {
+                    throw typeError("%\(Character(Unicode.Scalar(ch))) format: a real number is required, not \(v.typeName)")
+                }
+                x = k
+            }
+            emitInt(x, 10, "", precision, width, ljust, plus, blank, zero, upper: false)
+        case UInt8(ascii: "o"), UInt8(ascii: "x"), UInt8(ascii: "X"):
+            let x: Int
+            switch v {
+            case .int(let k): x = k
+            case .bool(let b): x = b ? 1 : 0
+            default:
+                let message = "%\(Character(Unicode.Scalar(ch))) format: an integer is required, not \(v.typeName)"
+                if case .float = v { throw typeError(message) }
+                guard let k = try h.toIndex(v) else { throw typeError(message) }
+                x = k
+            }
+            let radix = ch == UInt8(ascii: "o") ? 8 : 16
+            let prefix = !alt ? "" : ch == UInt8(ascii: "o") ? "0o" : ch == UInt8(ascii: "x") ? "0x" : "0X"
+            emitInt(x, radix, prefix, precision, width, ljust, plus, blank, zero, upper: ch == UInt8(ascii: "X"))
+        case UInt8(ascii: "e"), UInt8(ascii: "E"), UInt8(ascii: "f"), UInt8(ascii: "F"),
+             UInt8(ascii: "g"), UInt8(ascii: "G"):
+            let d: Double
+            switch v {
+            case .float(let x): d = x
+            case .int(let k): d = Double(k)
+            case .bool(let b): d = b ? 1 : 0
+            default:
+                guard let x = try h.toFloat(v) else { throw typeError("must be real number, not \(v.typeName)") }
+                d = x
+            }
+            var text = doubleToString(d, ch, precision < 0 ? 6 : precision, alt ? .alt : [])
+            var negative = false
+            if text.hasPrefix("-") { negative = true; text.removeFirst() }
+            emitNumber(negative, "", text, width, ljust, plus, blank, zero)
+        default:
+            throw unsupported(at)
+        }
+    }
+
+    func intOf(_ v: Value) -> Int? {
+        switch v {
+        case .int(let k): return k
+        case .bool(let b): return b ? 1 : 0
+        default: return nil
+        }
+    }
+
+    func number(_ i: inout Int, _ overflowMessage: String) throws -> Int {
+        var x = 0
+        while i < f.count && f[i] >= 48 && f[i] <= 57 {
+            let (m, o1) = x.multipliedReportingOverflow(by: 10)
+            let (a, o2) = m.addingReportingOverflow(Int(f[i] - 48))
+            if o1 || o2 || a > Int(Int32.max) { throw valueError(overflowMessage) }
+            x = a; i += 1
+        }
+        return x
+    }
+
+    mutating func emitText(_ s: String, _ len: Int, _ width: Int, _ ljust: Bool) {
+        let pad = max(width - len, 0)
+        if !ljust && pad > 0 { out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: pad)) }
+        out.append(contentsOf: s.utf8)
+        if ljust && pad > 0 { out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: pad)) }
+    }
+
+    mutating func emitInt(_ x: Int, _ radix: Int, _ prefix: String, _ precision: Int, _ width: Int,
+                          _ ljust: Bool, _ plus: Bool, _ blank: Bool, _ zero: Bool, upper: Bool) {
+        var digits = String(x.magnitude, radix: radix, uppercase: upper)
+        if precision > digits.utf8.count { digits = String(repeating: "0", count: precision - digits.utf8.count) + digits }
+        emitNumber(x < 0, prefix, digits, width, ljust, plus, blank, zero)
+    }
+
+    /// `<sign><prefix><body>` padded as CPython's `unicode_format_arg_output` does: zero fill
+    /// goes between the prefix and the body.
+    mutating func emitNumber(_ negative: Bool, _ prefix: String, _ body: String, _ width: Int,
+                             _ ljust: Bool, _ plus: Bool, _ blank: Bool, _ zero: Bool) {
+        let sign = negative ? "-" : plus ? "+" : blank ? " " : ""
+        let len = sign.utf8.count + prefix.utf8.count + body.utf8.count
+        let pad = max(width - len, 0)
+        if ljust {
+            out.append(contentsOf: sign.utf8); out.append(contentsOf: prefix.utf8); out.append(contentsOf: body.utf8)
+            out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: pad))
+        } else if zero {
+            out.append(contentsOf: sign.utf8); out.append(contentsOf: prefix.utf8)
+            out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: pad))
+            out.append(contentsOf: body.utf8)
+        } else {
+            out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: pad))
+            out.append(contentsOf: sign.utf8); out.append(contentsOf: prefix.utf8); out.append(contentsOf: body.utf8)
+        }
+    }
+}
+
+/// `int(d)` for a float: truncation, with CPython's errors (and Conc's 64-bit limit).
+func doubleToInt(_ d: Double) throws -> Int {
+    if d.isNaN { throw valueError("cannot convert float NaN to integer") }
+    if d.isInfinite { throw overflowError("cannot convert float infinity to integer") }
+    let t = d.rounded(.towardZero)
+    guard t >= -9223372036854775808.0 && t < 9223372036854775808.0 else {
+        throw overflowError(intOverflowMessage)
+    }
+    return Int(t)
+}

@@ -1,0 +1,578 @@
+// The methods of `list`, list indexing and slicing (get, set, delete), the slice-index
+// arithmetic every sequence shares, and the stable sort behind `list.sort` and `sorted()`.
+
+// MARK: - Argument checks shared by the container types
+
+/// Argument-count checks that raise CPython 3.11's messages for builtin container methods.
+///
+/// `qualified` is the name CPython prints for keyword and exact-count errors
+/// (`list.append`); range errors print only the part after the dot (`pop expected ...`).
+enum ContainerArgs {
+    /// Rejects keyword arguments: `list.append() takes no keyword arguments`.
+    static func noKeywords(_ a: Args, _ qualified: String) throws {
+        if !a.keywords.isEmpty { throw typeError("\(qualified)() takes no keyword arguments") }
+    }
+
+    /// Exactly one positional argument: `list.append() takes exactly one argument (0 given)`.
+    static func one(_ a: Args, _ qualified: String) throws -> Value {
+        try noKeywords(a, qualified)
+        guard a.count == 1 else {
+            throw typeError("\(qualified)() takes exactly one argument (\(a.count) given)")
+        }
+        return a[0]
+    }
+
+    /// No arguments at all: `list.copy() takes no arguments (1 given)`.
+    static func none(_ a: Args, _ qualified: String) throws {
+        try noKeywords(a, qualified)
+        guard a.count == 0 else {
+            throw typeError("\(qualified)() takes no arguments (\(a.count) given)")
+        }
+    }
+
+    /// Between `min` and `max` positional arguments: `pop expected at most 1 argument, got 2`.
+    static func range(_ a: Args, _ qualified: String, _ min: Int, _ max: Int) throws {
+        try noKeywords(a, qualified)
+        let short = qualified.split(separator: ".").last.map(String.init) ?? qualified
+        let n = a.count
+        if n < min {
+            let qual = min == max ? "" : "at least "
+            throw typeError("\(short) expected \(qual)\(min) argument\(min == 1 ? "" : "s"), got \(n)")
+        }
+        if n > max {
+            let qual = min == max ? "" : "at most "
+            throw typeError("\(short) expected \(qual)\(max) argument\(max == 1 ? "" : "s"), got \(n)")
+        }
+    }
+}
+
+/// The receiver of a native method as payload class `T`, or CPython's descriptor TypeError.
+func containerReceiver<T: PyObject>(_ v: Value, _ t: T.Type, _ method: String, _ owner: String) throws -> T {
+    if case .obj(let o) = v, let r = o as? T { return r }
+    throw typeError("descriptor '\(method)' for '\(owner)' objects doesn't apply to a '\(v.typeName)' object")
+}
+
+// MARK: - Index and slice arithmetic
+
+/// The integer value of an index-like value (int, bool, or an object with `__index__`),
+/// or nil when `v` is none of these.
+func indexValue(_ v: Value, _ u: Unit) throws -> Int? {
+    switch v {
+    case .int(let i): return i
+    case .bool(let b): return b ? 1 : 0
+    case .obj(let o) where o is PyInstance && u.lookupSpecial(v, "__index__") != nil:
+        return try u.toIndex(v)
+    default: return nil
+    }
+}
+
+/// One bound of a slice: nil for None, else its index value.
+///
+/// - Throws: TypeError `slice indices must be integers or None or have an __index__ method`.
+func sliceBound(_ v: Value, _ u: Unit) throws -> Int? {
+    if v.isNone { return nil }
+    if let i = try indexValue(v, u) { return i }
+    throw typeError("slice indices must be integers or None or have an __index__ method")
+}
+
+/// The bounds of a slice before they are fitted to a length (CPython's `PySlice_Unpack`).
+///
+/// - Throws: ValueError `slice step cannot be zero`; TypeError for non-integer bounds.
+func sliceUnpack(_ s: PySlice, _ u: Unit) throws -> (start: Int?, stop: Int?, step: Int) {
+    var step = 1
+    if let st = try sliceBound(s.step, u) {
+        if st == 0 { throw valueError("slice step cannot be zero") }
+        step = max(st, -Int.max)  // so that -step cannot overflow
+    }
+    return (try sliceBound(s.start, u), try sliceBound(s.stop, u), step)
+}
+
+/// Fits unpacked slice bounds to a sequence of `length` items (CPython's
+/// `PySlice_AdjustIndices`). Pure: no interpreter needed.
+///
+/// - Returns: the first index, the bound not reached, the step, and the number of items.
+func adjustSlice(start: Int?, stop: Int?, step: Int, length: Int)
+    -> (start: Int, stop: Int, step: Int, count: Int)
+{
+    let step = max(step, -Int.max)  // so that -step cannot overflow
+    func fit(_ bound: Int?, _ missing: Int) -> Int {
+        guard var i = bound else { return missing }
+        if i < 0 {
+            i += length
+            if i < 0 { i = step < 0 ? -1 : 0 }
+        } else if i >= length {
+            i = step < 0 ? length - 1 : length
+        }
+        return i
+    }
+    let lo = fit(start, step < 0 ? length - 1 : 0)
+    let hi = fit(stop, step < 0 ? -1 : length)
+    var count = 0
+    if step < 0 {
+        if hi < lo { count = (lo - hi - 1) / (-step) + 1 }
+    } else if lo < hi {
+        count = (hi - lo - 1) / step + 1
+    }
+    return (lo, hi, step, count)
+}
+
+/// Python's `PySlice_GetIndicesEx`: the indices slice `s` selects in a sequence of `length`.
+func sliceIndices(_ s: PySlice, length: Int, _ u: Unit) throws
+    -> (start: Int, stop: Int, step: Int, count: Int)
+{
+    let (start, stop, step) = try sliceUnpack(s, u)
+    return adjustSlice(start: start, stop: stop, step: step, length: length)
+}
+
+/// The items of `items` selected by already-fitted slice indices.
+func sliceElements<T>(_ items: [T], _ start: Int, _ step: Int, _ count: Int) -> [T] {
+    if count <= 0 { return [] }
+    if step == 1 { return Array(items[start..<(start + count)]) }
+    var out: [T] = []
+    out.reserveCapacity(count)
+    var i = start
+    for _ in 0..<count { out.append(items[i]); i += step }
+    return out
+}
+
+/// Normalises a possibly negative item index against `count`; nil when out of range.
+@inline(__always) func normalizedIndex(_ i: Int, _ count: Int) -> Int? {
+    let j = i < 0 ? i + count : i
+    return j >= 0 && j < count ? j : nil
+}
+
+/// The items of an iterable, replacing a TypeError raised while getting its iterator by
+/// `message` (CPython's `PySequence_Fast`, e.g. `can only assign an iterable`).
+func iterableItems(_ v: Value, _ u: Unit, orTypeError message: String) throws -> [Value] {
+    if case .obj(let o) = v {
+        if let l = o as? PyList { return l.items }
+        if let t = o as? PyTuple { return t.items }
+    }
+    let it: PyIter
+    do {
+        it = try u.iterate(v)
+    } catch let e as PyBaseException where e.type.isSubtype(of: Exc.typeError) {
+        throw typeError(message)
+    }
+    var out: [Value] = []
+    while let x = try it.next(u) { out.append(x) }
+    return out
+}
+
+/// `a == b` as containers compare items: identity first, then `==`.
+@inline(__always) func itemEquals(_ u: Unit, _ a: Value, _ b: Value) throws -> Bool {
+    isSame(a, b) ? true : try u.equals(a, b)
+}
+
+// MARK: - Subscripts
+
+/// `l[index]`: an int (negative counts from the end) or a slice (a new list).
+///
+/// - Throws: IndexError `list index out of range`; TypeError for other index types.
+func listGetItem(_ l: PyList, _ index: Value, _ u: Unit) throws -> Value {
+    if case .int(let i) = index {
+        guard let j = normalizedIndex(i, l.items.count) else { throw indexError("list index out of range") }
+        return l.items[j]
+    }
+    if case .obj(let o) = index, let s = o as? PySlice {
+        let (start, stop, step) = try sliceUnpack(s, u)
+        let r = adjustSlice(start: start, stop: stop, step: step, length: l.items.count)
+        return .obj(PyList(sliceElements(l.items, r.start, r.step, r.count)))
+    }
+    guard let i = try indexValue(index, u) else {
+        throw typeError("list indices must be integers or slices, not \(index.typeName)")
+    }
+    guard let j = normalizedIndex(i, l.items.count) else { throw indexError("list index out of range") }
+    return l.items[j]
+}
+
+/// `l[index] = value`, including slice and extended-slice assignment.
+///
+/// - Throws: IndexError `list assignment index out of range`; ValueError `attempt to assign
+///   sequence of size 3 to extended slice of size 2`; TypeError for bad indices or values.
+func listSetItem(_ l: PyList, _ index: Value, _ value: Value, _ u: Unit) throws {
+    if case .obj(let o) = index, let s = o as? PySlice {
+        return try listSetSlice(l, s, value, u)
+    }
+    guard let i = try indexValue(index, u) else {
+        throw typeError("list indices must be integers or slices, not \(index.typeName)")
+    }
+    guard let j = normalizedIndex(i, l.items.count) else {
+        throw indexError("list assignment index out of range")
+    }
+    l.items[j] = value
+}
+
+/// `l[a:b:c] = value`. The new items are collected before the list changes, so iterating
+/// `value` (possibly `l` itself) sees the old contents.
+private func listSetSlice(_ l: PyList, _ s: PySlice, _ value: Value, _ u: Unit) throws {
+    let (start, stop, step) = try sliceUnpack(s, u)
+    if step == 1 {
+        let new = try iterableItems(value, u, orTypeError: "can only assign an iterable")
+        let r = adjustSlice(start: start, stop: stop, step: 1, length: l.items.count)
+        l.items.replaceSubrange(r.start..<max(r.start, r.stop), with: new)
+        return
+    }
+    let new = try iterableItems(value, u, orTypeError: "must assign iterable to extended slice")
+    let r = adjustSlice(start: start, stop: stop, step: step, length: l.items.count)
+    guard new.count == r.count else {
+        throw valueError("attempt to assign sequence of size \(new.count) to extended slice of size \(r.count)")
+    }
+    var i = r.start
+    for v in new { l.items[i] = v; i += r.step }
+}
+
+/// `del l[index]` for an int or a slice.
+///
+/// - Throws: IndexError `list assignment index out of range`; TypeError for other indices.
+func listDelItem(_ l: PyList, _ index: Value, _ u: Unit) throws {
+    if case .obj(let o) = index, let s = o as? PySlice {
+        let (start, stop, step) = try sliceUnpack(s, u)
+        let r = adjustSlice(start: start, stop: stop, step: step, length: l.items.count)
+        if r.count == 0 { return }
+        if r.step == 1 { l.items.removeSubrange(r.start..<(r.start + r.count)); return }
+        // Normalise to an increasing run of indices, then keep everything else.
+        let first = r.step > 0 ? r.start : r.start + (r.count - 1) * r.step
+        let stride = abs(r.step), last = first + (r.count - 1) * stride
+        var kept: [Value] = []
+        kept.reserveCapacity(l.items.count - r.count)
+        for (i, v) in l.items.enumerated() where i < first || i > last || (i - first) % stride != 0 {
+            kept.append(v)
+        }
+        l.items = kept
+        return
+    }
+    guard let i = try indexValue(index, u) else {
+        throw typeError("list indices must be integers or slices, not \(index.typeName)")
+    }
+    guard let j = normalizedIndex(i, l.items.count) else {
+        throw indexError("list assignment index out of range")
+    }
+    l.items.remove(at: j)
+}
+
+// MARK: - Searching
+
+/// The `start`/`stop` arguments of `index()`, fitted to `count` as CPython does (negative
+/// values count from the end and are clamped at 0).
+func searchBounds(_ a: Args, _ count: Int, _ u: Unit) throws -> (Int, Int) {
+    func bound(_ i: Int, _ dflt: Int) throws -> Int {
+        guard i < a.count else { return dflt }
+        guard let v = try indexValue(a[i], u) else {
+            throw typeError("slice indices must be integers or have an __index__ method")
+        }
+        return v < 0 ? max(v + count, 0) : v
+    }
+    return (try bound(1, 0), try bound(2, Int.max))
+}
+
+/// Index of the first item equal to `x` in `items()[start..<stop]`; re-reads the items
+/// after each comparison because `__eq__` may change a list.
+func firstIndex(of x: Value, in items: () -> [Value], _ start: Int, _ stop: Int, _ u: Unit) throws -> Int? {
+    var i = start
+    while i < min(stop, items().count) {
+        if try itemEquals(u, items()[i], x) { return i }
+        i += 1
+    }
+    return nil
+}
+
+/// Number of items equal to `x`.
+func countEqual(_ x: Value, in items: () -> [Value], _ u: Unit) throws -> Int {
+    var n = 0, i = 0
+    while i < items().count {
+        if try itemEquals(u, items()[i], x) { n += 1 }
+        i += 1
+    }
+    return n
+}
+
+// MARK: - list methods
+
+/// Installs the methods and constructor of `list`.
+func installListMethods(_ t: PyType) {
+    let recv = { (v: Value, m: String) throws -> PyList in try containerReceiver(v, PyList.self, m, "list") }
+    t.constructor = { u, type, args in
+        try ContainerArgs.range(args, "list", 0, 1)
+        let l = PyList([], type: type)
+        if args.count == 1 { l.items = try u.toArray(args[0]) }
+        return .obj(l)
+    }
+    t.method("__init__") { u, s, args in
+        let l = try recv(s, "__init__")
+        try ContainerArgs.range(args, "list", 0, 1)
+        let items = args.count == 1 ? try u.toArray(args[0]) : []
+        l.items = items
+        return .none
+    }
+    t.method("append") { u, s, args in
+        let l = try recv(s, "append")
+        l.items.append(try ContainerArgs.one(args, "list.append"))
+        return .none
+    }
+    t.method("extend") { u, s, args in
+        let l = try recv(s, "extend")
+        let new = try u.toArray(try ContainerArgs.one(args, "list.extend"))
+        l.items.append(contentsOf: new)
+        return .none
+    }
+    t.method("insert") { u, s, args in
+        let l = try recv(s, "insert")
+        try ContainerArgs.range(args, "list.insert", 2, 2)
+        var i = try u.toIndex(args[0])
+        let n = l.items.count
+        if i < 0 { i = max(i + n, 0) } else if i > n { i = n }
+        l.items.insert(args[1], at: i)
+        return .none
+    }
+    t.method("pop") { u, s, args in
+        let l = try recv(s, "pop")
+        try ContainerArgs.range(args, "list.pop", 0, 1)
+        let i = args.count == 1 ? try u.toIndex(args[0]) : -1
+        if l.items.isEmpty { throw indexError("pop from empty list") }
+        guard let j = normalizedIndex(i, l.items.count) else { throw indexError("pop index out of range") }
+        return l.items.remove(at: j)
+    }
+    t.method("remove") { u, s, args in
+        let l = try recv(s, "remove")
+        let x = try ContainerArgs.one(args, "list.remove")
+        guard let i = try firstIndex(of: x, in: { l.items }, 0, Int.max, u), i < l.items.count else {
+            throw valueError("list.remove(x): x not in list")
+        }
+        l.items.remove(at: i)
+        return .none
+    }
+    installListQueries(t, recv)
+    installListReordering(t, recv)
+    installListProtocol(t, recv)
+}
+
+/// `index`, `count`, `copy`, `clear`.
+private func installListQueries(_ t: PyType, _ recv: @escaping (Value, String) throws -> PyList) {
+    t.method("index") { u, s, args in
+        let l = try recv(s, "index")
+        try ContainerArgs.range(args, "list.index", 1, 3)
+        let (start, stop) = try searchBounds(args, l.items.count, u)
+        if let i = try firstIndex(of: args[0], in: { l.items }, start, stop, u) { return .int(i) }
+        throw valueError("\(try u.repr(args[0])) is not in list")
+    }
+    t.method("count") { u, s, args in
+        let l = try recv(s, "count")
+        return .int(try countEqual(try ContainerArgs.one(args, "list.count"), in: { l.items }, u))
+    }
+    t.method("copy") { u, s, args in
+        let l = try recv(s, "copy")
+        try ContainerArgs.none(args, "list.copy")
+        return .obj(PyList(l.items))
+    }
+    t.method("clear") { u, s, args in
+        let l = try recv(s, "clear")
+        try ContainerArgs.none(args, "list.clear")
+        l.items = []
+        return .none
+    }
+}
+
+/// `reverse`, `sort`.
+private func installListReordering(_ t: PyType, _ recv: @escaping (Value, String) throws -> PyList) {
+    t.method("reverse") { u, s, args in
+        let l = try recv(s, "reverse")
+        try ContainerArgs.none(args, "list.reverse")
+        l.items.reverse()
+        return .none
+    }
+    t.method("sort") { u, s, args in
+        let l = try recv(s, "sort")
+        let (key, reverse) = try sortOptions(args, u, positionalAllowed: false)
+        try sortList(l, key: key, reverse: reverse, u)
+        return .none
+    }
+}
+
+/// The `key` and `reverse` keyword arguments of `sort()` / `sorted()`.
+func sortOptions(_ args: Args, _ u: Unit, positionalAllowed: Bool) throws -> (Value?, Bool) {
+    if !positionalAllowed && args.count > 0 { throw typeError("sort() takes no positional arguments") }
+    if args.keywords.count > 2 {
+        throw typeError("sort() takes at most 2 keyword arguments (\(args.keywords.count) given)")
+    }
+    var key: Value? = nil, reverse = false
+    for (name, v) in args.keywords {
+        switch name {
+        case "key": key = v.isNone ? nil : v
+        case "reverse": reverse = try u.toIndex(v) != 0
+        default: throw typeError("'\(name)' is an invalid keyword argument for sort()")
+        }
+    }
+    return (key, reverse)
+}
+
+/// `l.sort(key=..., reverse=...)`. While sorting, the list looks empty to the program; if
+/// the program changes it meanwhile, the sorted items win and ValueError is raised, as in
+/// CPython.
+func sortList(_ l: PyList, key: Value?, reverse: Bool, _ u: Unit) throws {
+    var items = l.items
+    l.items = []
+    var failure: Error? = nil
+    do { try sortValues(u, &items, key: key, reverse: reverse) } catch { failure = error }
+    let modified = !l.items.isEmpty || l.items.capacity > 0
+    l.items = items
+    if let e = failure { throw e }
+    if modified { throw valueError("list modified during sort") }
+}
+
+/// Sorts `items` stably by `key(item)` (or the items themselves) with Python's `<`.
+///
+/// Follows CPython's timsort where it is observable for short lists: every key is computed
+/// first, `reverse` reverses before and after an ascending sort, the first run is found and
+/// the rest binary-inserted (so a user `__lt__` sees the same calls for fewer than 64 items).
+/// Longer lists merge such runs without galloping. On error `items` is left unchanged.
+func sortValues(_ u: Unit, _ items: inout [Value], key: Value?, reverse: Bool) throws {
+    var keys = items
+    if let k = key {
+        for i in 0..<items.count { keys[i] = try u.call(k, [items[i]]) }
+    }
+    if reverse { keys.reverse() }
+    var perm = Array(0..<items.count)
+    try timsortIndices(&perm) { a, b in try fastLessThan(u, keys[a], keys[b]) }
+    let source = reverse ? Array(items.reversed()) : items
+    var sorted = perm.map { source[$0] }
+    if reverse { sorted.reverse() }
+    items = sorted
+}
+
+/// `a < b` with inline paths for numbers.
+@inline(__always) private func fastLessThan(_ u: Unit, _ a: Value, _ b: Value) throws -> Bool {
+    switch (a, b) {
+    case (.int(let x), .int(let y)): return x < y
+    case (.float(let x), .float(let y)): return x < y
+    default: return try u.lessThan(a, b)
+    }
+}
+
+/// CPython's minimum run length for `n` items.
+private func minRun(_ n: Int) -> Int {
+    var n = n, r = 0
+    while n >= 64 { r |= n & 1; n >>= 1 }
+    return n + r
+}
+
+/// Stable sort of `a` with `lt`: timsort's run detection and binary insertion, then merges.
+func timsortIndices(_ a: inout [Int], _ lt: (Int, Int) throws -> Bool) throws {
+    let n = a.count
+    if n < 2 { return }
+    let minrun = minRun(n)
+    var runs: [(start: Int, count: Int)] = []
+    var lo = 0
+    while lo < n {
+        var (count, descending) = try countRun(a, lo, n, lt)
+        if descending { a[lo..<(lo + count)].reverse() }
+        if count < minrun {
+            let force = min(minrun, n - lo)
+            try binaryInsertionSort(&a, lo, lo + force, lo + count, lt)
+            count = force
+        }
+        runs.append((lo, count))
+        lo += count
+    }
+    while runs.count > 1 {
+        var merged: [(start: Int, count: Int)] = []
+        var i = 0
+        while i + 1 < runs.count {
+            try mergeRuns(&a, runs[i].start, runs[i].count, runs[i + 1].count, lt)
+            merged.append((runs[i].start, runs[i].count + runs[i + 1].count))
+            i += 2
+        }
+        if i < runs.count { merged.append(runs[i]) }
+        runs = merged
+    }
+}
+
+/// Length of the run starting at `lo`, and whether it is strictly descending.
+private func countRun(_ a: [Int], _ lo: Int, _ hi: Int, _ lt: (Int, Int) throws -> Bool) throws -> (Int, Bool) {
+    if lo + 1 == hi { return (1, false) }
+    var n = 2
+    if try lt(a[lo + 1], a[lo]) {
+        while lo + n < hi, try lt(a[lo + n], a[lo + n - 1]) { n += 1 }
+        return (n, true)
+    }
+    while lo + n < hi, !(try lt(a[lo + n], a[lo + n - 1])) { n += 1 }
+    return (n, false)
+}
+
+/// Sorts `a[lo..<hi]` given that `a[lo..<start]` is already sorted (CPython's binarysort).
+private func binaryInsertionSort(_ a: inout [Int], _ lo: Int, _ hi: Int, _ start: Int,
+                                 _ lt: (Int, Int) throws -> Bool) throws {
+    var s = start == lo ? start + 1 : start
+    while s < hi {
+        let pivot = a[s]
+        var l = lo, r = s
+        repeat {
+            let p = l + ((r - l) >> 1)
+            if try lt(pivot, a[p]) { r = p } else { l = p + 1 }
+        } while l < r
+        var p = s
+        while p > l { a[p] = a[p - 1]; p -= 1 }
+        a[l] = pivot
+        s += 1
+    }
+}
+
+/// Stably merges the adjacent sorted runs `a[lo..<lo+n1]` and `a[lo+n1..<lo+n1+n2]`.
+private func mergeRuns(_ a: inout [Int], _ lo: Int, _ n1: Int, _ n2: Int,
+                       _ lt: (Int, Int) throws -> Bool) throws {
+    let left = Array(a[lo..<(lo + n1)])
+    var i = 0, j = lo + n1, k = lo
+    let end = lo + n1 + n2
+    while i < left.count && j < end {
+        if try lt(a[j], left[i]) { a[k] = a[j]; j += 1 } else { a[k] = left[i]; i += 1 }
+        k += 1
+    }
+    while i < left.count { a[k] = left[i]; i += 1; k += 1 }
+}
+
+// MARK: - Dunder methods (for `super()` calls from list subclasses)
+
+/// `__len__`, `__getitem__`, `__setitem__`, `__delitem__`, `__contains__`, `__iter__`,
+/// `__reversed__`.
+private func installListProtocol(_ t: PyType, _ recv: @escaping (Value, String) throws -> PyList) {
+    t.method("__len__") { u, s, args in
+        try ContainerArgs.none(args, "list.__len__")
+        return .int(try recv(s, "__len__").items.count)
+    }
+    t.method("__getitem__") { u, s, args in
+        try listGetItem(try recv(s, "__getitem__"), try ContainerArgs.one(args, "list.__getitem__"), u)
+    }
+    t.method("__setitem__") { u, s, args in
+        try ContainerArgs.range(args, "list.__setitem__", 2, 2)
+        try listSetItem(try recv(s, "__setitem__"), args[0], args[1], u)
+        return .none
+    }
+    t.method("__delitem__") { u, s, args in
+        try listDelItem(try recv(s, "__delitem__"), try ContainerArgs.one(args, "list.__delitem__"), u)
+        return .none
+    }
+    t.method("__contains__") { u, s, args in
+        let l = try recv(s, "__contains__")
+        let x = try ContainerArgs.one(args, "list.__contains__")
+        return .bool(try firstIndex(of: x, in: { l.items }, 0, Int.max, u) != nil)
+    }
+    t.method("__iter__") { u, s, args in
+        try ContainerArgs.none(args, "list.__iter__")
+        return .obj(PyListIterator(try recv(s, "__iter__")))
+    }
+    t.method("__reversed__") { u, s, args in
+        try ContainerArgs.none(args, "list.__reversed__")
+        return .obj(listReverseIterator(try recv(s, "__reversed__")))
+    }
+}
+
+/// `reversed(l)`: walks from the end and stops early if the list shrinks, as CPython's
+/// `list_reverseiterator`.
+func listReverseIterator(_ l: PyList) -> PyIter {
+    var index = l.items.count - 1
+    return PyClosureIterator { _ in
+        guard index >= 0, index < l.items.count else { index = -1; return nil }
+        defer { index -= 1 }
+        return l.items[index]
+    }
+}

@@ -1,0 +1,311 @@
+// The methods of `set` and `frozenset`, and the set operators the evaluator calls
+// (`|`, `&`, `-`, `^` and the subset comparisons).
+
+// MARK: - Building sets
+
+/// A new set (or frozenset) holding the elements of `v`: a set, a dict's keys, or any iterable.
+///
+/// - Throws: TypeError when `v` is not iterable or an element is unhashable.
+func setFromIterable(_ v: Value, _ u: Unit, frozen: Bool) throws -> PySet {
+    let r = PySet(frozen: frozen)
+    if case .obj(let o) = v {
+        if let s = o as? PySet { r.table = s.table; return r }
+        if let d = o as? PyDict {
+            for k in d.keys { try r.add(u, k) }
+            return r
+        }
+    }
+    let it = try u.iterate(v)
+    while let x = try it.next(u) { try r.add(u, x) }
+    return r
+}
+
+/// `v` itself when it is a set or frozenset, else a new set of its elements.
+private func asSet(_ v: Value, _ u: Unit) throws -> PySet {
+    if case .obj(let o) = v, let s = o as? PySet { return s }
+    return try setFromIterable(v, u, frozen: false)
+}
+
+/// A copy of `s` as a plain set or frozenset (never a subclass).
+private func plainCopy(_ s: PySet, frozen: Bool) -> PySet {
+    let r = PySet(frozen: frozen)
+    r.table = s.table
+    return r
+}
+
+/// Runs `body` with `key`; if `key` is an unhashable `set`, retries with an equal frozenset,
+/// as CPython does for `remove`, `discard` and `in`.
+private func withSetKey<T>(_ key: Value, _ u: Unit, _ body: (Value) throws -> T) throws -> T {
+    do {
+        return try body(key)
+    } catch let e as PyBaseException where e.type.isSubtype(of: Exc.typeError) {
+        guard case .obj(let o) = key, let s = o as? PySet, !s.isFrozen else { throw e }
+        return try body(.obj(plainCopy(s, frozen: true)))
+    }
+}
+
+// MARK: - Operators
+
+/// `a op b` for two sets: `|`, `&`, `-`, `^`. The result has `a`'s kind (set or frozenset).
+func setBinary(_ op: String, _ a: PySet, _ b: PySet, _ u: Unit) throws -> Value {
+    let r = PySet(frozen: a.isFrozen)
+    switch op {
+    case "|":
+        r.table = a.table
+        for x in b.elements { try r.add(u, x) }
+    case "&":
+        let (small, large) = b.count < a.count ? (b, a) : (a, b)
+        for x in small.elements where try large.contains(u, x) { try r.add(u, x) }
+    case "-":
+        for x in a.elements where !(try b.contains(u, x)) { try r.add(u, x) }
+    case "^":
+        for x in a.elements where !(try b.contains(u, x)) { try r.add(u, x) }
+        for x in b.elements where !(try a.contains(u, x)) { try r.add(u, x) }
+    default:
+        throw typeError("unsupported operand type(s) for \(op): '\(a.type.name)' and '\(b.type.name)'")
+    }
+    return .obj(r)
+}
+
+/// True when every element of `a` is in `b`.
+func setIsSubset(_ a: PySet, _ b: PySet, _ u: Unit) throws -> Bool {
+    if a.count > b.count { return false }
+    for x in a.elements where !(try b.contains(u, x)) { return false }
+    return true
+}
+
+/// `a op b` for the comparisons `<=`, `<`, `>=`, `>`, `==`, `!=` between sets (subset order).
+func setCompare(_ op: String, _ a: PySet, _ b: PySet, _ u: Unit) throws -> Value {
+    switch op {
+    case "<=": return .bool(try setIsSubset(a, b, u))
+    case "<": return .bool(try a.count < b.count && setIsSubset(a, b, u))
+    case ">=": return .bool(try setIsSubset(b, a, u))
+    case ">": return .bool(try b.count < a.count && setIsSubset(b, a, u))
+    case "==": return .bool(try a.count == b.count && setIsSubset(a, b, u))
+    case "!=": return .bool(!(try a.count == b.count && setIsSubset(a, b, u)))
+    default: throw typeError("'\(op)' not supported between instances of '\(a.type.name)' and '\(b.type.name)'")
+    }
+}
+
+/// `a op= b` for a mutable set `a`: changes `a` in place (so aliases see it) and returns it.
+/// Nil when `a` is a frozenset (then `a op b` rebinds, as in CPython).
+func setInPlace(_ op: String, _ a: PySet, _ b: PySet, _ u: Unit) throws -> Value? {
+    if a.isFrozen { return nil }
+    guard case .obj(let o) = try setBinary(op, a, b, u), let r = o as? PySet else { return nil }
+    a.table = r.table
+    return .obj(a)
+}
+
+// MARK: - set and frozenset methods
+
+/// Installs the methods and constructor of `set` (or of `frozenset` when `frozen`).
+func installSetMethods(_ t: PyType, frozen: Bool) {
+    let tn = frozen ? "frozenset" : "set"
+    let recv = { (v: Value, m: String) throws -> PySet in try containerReceiver(v, PySet.self, m, tn) }
+    t.constructor = { u, type, args in
+        if frozen {
+            try ContainerArgs.range(args, tn, 0, 1)
+            if args.count == 1, type === t, case .obj(let o) = args[0], let s = o as? PySet, s.type === t {
+                return args[0]
+            }
+        } else if type !== t && !inheritsBuiltinInit(type, t) {
+            return .obj(PySet(frozen: false, type: type))  // its own __init__ fills it
+        }
+        try ContainerArgs.range(args, tn, 0, 1)
+        let s = type === t ? PySet(frozen: frozen) : PySet(frozen: frozen, type: type)
+        if args.count == 1 { s.table = try setFromIterable(args[0], u, frozen: frozen).table }
+        return .obj(s)
+    }
+    installSetQueries(t, tn, frozen, recv)
+    installSetAlgebra(t, tn, frozen, recv)
+    installSetProtocol(t, tn, recv)
+    if !frozen { installSetMutators(t, recv) }
+}
+
+/// `copy`, `issubset`, `issuperset`, `isdisjoint`.
+private func installSetQueries(_ t: PyType, _ tn: String, _ frozen: Bool,
+                               _ recv: @escaping (Value, String) throws -> PySet) {
+    t.method("copy") { u, s, args in
+        let me = try recv(s, "copy")
+        try ContainerArgs.none(args, "\(tn).copy")
+        if frozen && me.type === t { return s }
+        return .obj(plainCopy(me, frozen: frozen))
+    }
+    t.method("issubset") { u, s, args in
+        let me = try recv(s, "issubset")
+        return .bool(try setIsSubset(me, try asSet(try ContainerArgs.one(args, "\(tn).issubset"), u), u))
+    }
+    t.method("issuperset") { u, s, args in
+        let me = try recv(s, "issuperset")
+        let other = try ContainerArgs.one(args, "\(tn).issuperset")
+        if case .obj(let o) = other, let os = o as? PySet { return .bool(try setIsSubset(os, me, u)) }
+        let it = try u.iterate(other)
+        while let x = try it.next(u) { if !(try me.contains(u, x)) { return .bool(false) } }
+        return .bool(true)
+    }
+    t.method("isdisjoint") { u, s, args in
+        let me = try recv(s, "isdisjoint")
+        let it = try u.iterate(try ContainerArgs.one(args, "\(tn).isdisjoint"))
+        while let x = try it.next(u) { if try me.contains(u, x) { return .bool(false) } }
+        return .bool(true)
+    }
+}
+
+/// `union`, `intersection`, `difference`, `symmetric_difference`: new sets of `self`'s kind.
+private func installSetAlgebra(_ t: PyType, _ tn: String, _ frozen: Bool,
+                               _ recv: @escaping (Value, String) throws -> PySet) {
+    t.method("union") { u, s, args in
+        try ContainerArgs.noKeywords(args, "\(tn).union")
+        return .obj(try setUnion(plainCopy(try recv(s, "union"), frozen: frozen), args.positional, u))
+    }
+    t.method("intersection") { u, s, args in
+        try ContainerArgs.noKeywords(args, "\(tn).intersection")
+        return .obj(try setIntersection(try recv(s, "intersection"), args.positional, frozen, u))
+    }
+    t.method("difference") { u, s, args in
+        try ContainerArgs.noKeywords(args, "\(tn).difference")
+        return .obj(try setDifference(try recv(s, "difference"), args.positional, frozen, u))
+    }
+    t.method("symmetric_difference") { u, s, args in
+        let me = try recv(s, "symmetric_difference")
+        let other = try asSet(try ContainerArgs.one(args, "\(tn).symmetric_difference"), u)
+        return try setBinary("^", plainCopy(me, frozen: frozen), other, u)
+    }
+}
+
+/// Adds the elements of every iterable in `others` to `r` and returns it.
+private func setUnion(_ r: PySet, _ others: [Value], _ u: Unit) throws -> PySet {
+    for other in others {
+        if case .obj(let o) = other, let os = o as? PySet {
+            for x in os.elements { try r.add(u, x) }
+            continue
+        }
+        let it = try u.iterate(other)
+        while let x = try it.next(u) { try r.add(u, x) }
+    }
+    return r
+}
+
+/// The elements of `me` found in every one of `others`, as a new set.
+private func setIntersection(_ me: PySet, _ others: [Value], _ frozen: Bool, _ u: Unit) throws -> PySet {
+    var r = plainCopy(me, frozen: frozen)
+    for other in others {
+        if case .obj(let o) = other, let os = o as? PySet {
+            guard case .obj(let ro) = try setBinary("&", r, os, u), let rs = ro as? PySet else { continue }
+            r = rs
+            continue
+        }
+        let next = PySet(frozen: frozen)
+        let it = try u.iterate(other)
+        while let x = try it.next(u) { if try r.contains(u, x) { try next.add(u, x) } }
+        r = next
+    }
+    return r
+}
+
+/// The elements of `me` found in none of `others`, as a new set.
+private func setDifference(_ me: PySet, _ others: [Value], _ frozen: Bool, _ u: Unit) throws -> PySet {
+    let r = plainCopy(me, frozen: frozen)
+    for other in others {
+        if case .obj(let o) = other, let os = o as? PySet {
+            for x in os.elements { _ = try r.table.remove(u, x) }
+            continue
+        }
+        for x in try u.toArray(other) { _ = try r.table.remove(u, x) }
+    }
+    return r
+}
+
+/// `add`, `discard`, `remove`, `pop`, `clear`, `update` and the `*_update` methods of `set`.
+///
+/// The `*_update` methods compute the new contents first and then replace the table, so
+/// `__hash__`/`__eq__` calls never run while `self` is half-changed (`add` and `update`
+/// insert directly, as `PySet.add` does).
+private func installSetMutators(_ t: PyType, _ recv: @escaping (Value, String) throws -> PySet) {
+    t.method("add") { u, s, args in
+        try recv(s, "add").add(u, try ContainerArgs.one(args, "set.add"))
+        return .none
+    }
+    t.method("discard") { u, s, args in
+        let me = try recv(s, "discard")
+        let key = try ContainerArgs.one(args, "set.discard")
+        _ = try withSetKey(key, u) { try me.table.remove(u, $0) }
+        return .none
+    }
+    t.method("remove") { u, s, args in
+        let me = try recv(s, "remove")
+        let key = try ContainerArgs.one(args, "set.remove")
+        if try withSetKey(key, u, { try me.table.remove(u, $0) }) == nil {
+            throw PyBaseException(type: Exc.keyError, args: [key])
+        }
+        return .none
+    }
+    t.method("pop") { u, s, args in
+        let me = try recv(s, "pop")
+        try ContainerArgs.none(args, "set.pop")
+        guard let (k, _) = try me.table.popLast(u) else {
+            throw PyBaseException(type: Exc.keyError, args: [.str("pop from an empty set")])
+        }
+        return k
+    }
+    t.method("clear") { u, s, args in
+        let me = try recv(s, "clear")
+        try ContainerArgs.none(args, "set.clear")
+        me.table.removeAll()
+        return .none
+    }
+    t.method("update") { u, s, args in
+        let me = try recv(s, "update")
+        try ContainerArgs.noKeywords(args, "set.update")
+        _ = try setUnion(me, args.positional, u)
+        return .none
+    }
+    installSetUpdateVariants(t, recv)
+}
+
+/// `intersection_update`, `difference_update`, `symmetric_difference_update`, `__init__`.
+private func installSetUpdateVariants(_ t: PyType, _ recv: @escaping (Value, String) throws -> PySet) {
+    t.method("intersection_update") { u, s, args in
+        let me = try recv(s, "intersection_update")
+        try ContainerArgs.noKeywords(args, "set.intersection_update")
+        me.table = try setIntersection(me, args.positional, false, u).table
+        return .none
+    }
+    t.method("difference_update") { u, s, args in
+        let me = try recv(s, "difference_update")
+        try ContainerArgs.noKeywords(args, "set.difference_update")
+        me.table = try setDifference(me, args.positional, false, u).table
+        return .none
+    }
+    t.method("symmetric_difference_update") { u, s, args in
+        let me = try recv(s, "symmetric_difference_update")
+        let other = try asSet(try ContainerArgs.one(args, "set.symmetric_difference_update"), u)
+        guard case .obj(let o) = try setBinary("^", me, other, u), let r = o as? PySet else { return .none }
+        me.table = r.table
+        return .none
+    }
+    t.method("__init__") { u, s, args in
+        let me = try recv(s, "__init__")
+        try ContainerArgs.range(args, "set", 0, 1)
+        let filled = args.count == 1 ? try setFromIterable(args[0], u, frozen: false) : PySet()
+        me.table = filled.table
+        return .none
+    }
+}
+
+/// `__len__`, `__contains__`, `__iter__` (for `super()` calls from subclasses).
+private func installSetProtocol(_ t: PyType, _ tn: String, _ recv: @escaping (Value, String) throws -> PySet) {
+    t.method("__len__") { u, s, args in
+        try ContainerArgs.none(args, "\(tn).__len__")
+        return .int(try recv(s, "__len__").count)
+    }
+    t.method("__contains__") { u, s, args in
+        let me = try recv(s, "__contains__")
+        let key = try ContainerArgs.one(args, "\(tn).__contains__")
+        return .bool(try withSetKey(key, u) { try me.contains(u, $0) })
+    }
+    t.method("__iter__") { u, s, args in
+        try ContainerArgs.none(args, "\(tn).__iter__")
+        return .obj(PyArrayIterator(try recv(s, "__iter__").elements))
+    }
+}

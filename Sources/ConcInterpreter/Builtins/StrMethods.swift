@@ -1,0 +1,713 @@
+// The methods of `str` (CPython 3.11 semantics, indices by Unicode scalar), its constructor,
+// and the subscript/containment/repetition operations the evaluator calls.
+//
+// Most work happens on the UTF-8 bytes: substring search is exact there, and for ASCII text
+// (the common case) byte offsets are scalar indices.
+
+// MARK: - Argument helpers shared by str and bytes methods
+
+enum TextArgs {
+    /// Old-style checks: `find() takes at least 1 argument (0 given)`.
+    static func classic(_ a: Args, _ qualified: String, _ min: Int, _ max: Int) throws {
+        try ContainerArgs.noKeywords(a, qualified)
+        let short = qualified.split(separator: ".").last.map(String.init) ?? qualified
+        if a.count < min {
+            throw typeError("\(short)() takes at least \(min) argument\(min == 1 ? "" : "s") (\(a.count) given)")
+        }
+        if a.count > max {
+            throw typeError("\(short)() takes at most \(max) argument\(max == 1 ? "" : "s") (\(a.count) given)")
+        }
+    }
+
+    /// Binds positional-or-keyword parameters (`split(sep=None, maxsplit=-1)`); nil for the
+    /// ones not given.
+    static func bind(_ a: Args, _ name: String, _ params: [String], required: Int = 0) throws -> [Value?] {
+        if a.count > params.count {
+            throw typeError("\(name)() takes at most \(params.count) argument\(params.count == 1 ? "" : "s") (\(a.count) given)")
+        }
+        var r: [Value?] = Array(repeating: nil, count: params.count)
+        for i in 0..<a.count { r[i] = a[i] }
+        for (k, v) in a.keywords {
+            guard let i = params.firstIndex(of: k) else {
+                throw typeError("'\(k)' is an invalid keyword argument for \(name)()")
+            }
+            if r[i] != nil { throw typeError("argument for \(name)() given by name ('\(k)') and position (\(i + 1))") }
+            r[i] = v
+        }
+        for i in 0..<required where r[i] == nil {
+            throw typeError("\(name)() missing required argument '\(params[i])' (pos \(i + 1))")
+        }
+        return r
+    }
+
+    /// `start`/`end` arguments (None allowed) fitted to `len` as CPython's ADJUST_INDICES.
+    static func bounds(_ a: Args, from k: Int, _ len: Int, _ u: Unit) throws -> (Int, Int) {
+        var start = 0, end = len
+        if a.count > k, let s = try sliceBound(a[k], u) { start = s }
+        if a.count > k + 1, let e = try sliceBound(a[k + 1], u) { end = e }
+        if end > len { end = len } else if end < 0 { end += len; if end < 0 { end = 0 } }
+        if start < 0 { start += len; if start < 0 { start = 0 } }
+        return (start, end)
+    }
+}
+
+/// The receiver of a str method.
+@inline(__always) private func recv(_ v: Value, _ name: String) throws -> PyStr {
+    if case .obj(let o) = v, let s = o as? PyStr { return s }
+    throw typeError("descriptor '\(name)' for 'str' objects doesn't apply to a '\(v.typeName)' object")
+}
+
+/// A str argument, or TypeError `message`.
+@inline(__always) private func strArg(_ v: Value, _ message: @autoclosure () -> String) throws -> PyStr {
+    if case .obj(let o) = v, let s = o as? PyStr { return s }
+    throw typeError(message())
+}
+
+/// The result of a method that may return its receiver unchanged (CPython returns the same
+/// object for exact str).
+@inline(__always) private func sameOrNew(_ s: PyStr, _ text: String, changed: Bool) -> Value {
+    !changed && s.type === Types.str ? .obj(s) : .str(text)
+}
+
+/// One-character strings for ASCII, shared (CPython caches them too).
+let asciiCharStrings: [PyStr] = (0..<128).map { PyStr(String(Unicode.Scalar(UInt8($0)))) }
+
+@inline(__always) func charValue(_ c: Unicode.Scalar) -> Value {
+    c.value < 128 ? .obj(asciiCharStrings[Int(c.value)]) : .str(String(c))
+}
+
+// MARK: - Operations the evaluator calls
+
+/// `s[index]`: int (negative counts from the end) or slice.
+func strGetItem(_ s: PyStr, _ index: Value, _ u: Unit) throws -> Value {
+    if case .obj(let o) = index, let sl = o as? PySlice {
+        let n = s.count
+        let (start, _, step, count) = try sliceIndices(sl, length: n, u)
+        if count <= 0 { return .str("") }
+        if step == 1 && count == n && s.type === Types.str { return .obj(s) }
+        return .str(withUTF8(s.value) { buf -> String in
+            if step == 1 {
+                if s.isASCII { return utf8String(buf, start, start + count) }
+                let lo = utf8Offset(buf, scalar: start)
+                let hi = lo + utf8Offset(UnsafeBufferPointer(rebasing: buf[lo...]), scalar: count)
+                return utf8String(buf, lo, hi)
+            }
+            if s.isASCII {
+                return String(unsafeUninitializedCapacity: count) { out in
+                    var i = start
+                    for k in 0..<count { out[k] = buf[i]; i += step }
+                    return count
+                }
+            }
+            let scalars = Array(s.value.unicodeScalars)
+            var out = String.UnicodeScalarView()
+            var i = start
+            for _ in 0..<count { out.append(scalars[i]); i += step }
+            return String(out)
+        })
+    }
+    guard let i = try indexValue(index, u) else {
+        throw typeError("string indices must be integers, not '\(index.typeName)'")
+    }
+    let n = s.count
+    let j = i < 0 ? i + n : i
+    guard j >= 0 && j < n else { throw indexError("string index out of range") }
+    return charValue(s.scalar(at: j))
+}
+
+/// `item in s`.
+func strContains(_ s: PyStr, _ item: Value) throws -> Bool {
+    guard let t = item.asStr else {
+        throw typeError("'in <string>' requires string as left operand, not \(item.typeName)")
+    }
+    if t.value.isEmpty { return true }
+    return withUTF8(s.value) { h in withUTF8(t.value) { n in ByteSearch.find(h, n, 0, h.count) != nil } }
+}
+
+/// `s * n` (n already clamped to >= 0 by the caller; negative gives '').
+func strMultiply(_ s: PyStr, _ n: Int) -> Value {
+    if n <= 0 || s.value.isEmpty { return .str("") }
+    if n == 1 && s.type === Types.str { return .obj(s) }
+    return .str(String(repeating: s.value, count: n))
+}
+
+// MARK: - Search helpers
+
+/// Scalar range lo..<hi of `s` (lo <= hi <= count) as a UTF-8 byte range.
+private func byteRange(_ s: PyStr, _ buf: UnsafeBufferPointer<UInt8>, _ lo: Int, _ hi: Int) -> (Int, Int) {
+    if s.isASCII { return (lo, hi) }
+    let a = utf8Offset(buf, scalar: lo)
+    let b = a + utf8Offset(UnsafeBufferPointer(rebasing: buf[a...]), scalar: hi - lo)
+    return (a, b)
+}
+
+/// find/rfind/index/rindex: scalar index or -1.
+private func strFind(_ u: Unit, _ sv: Value, _ a: Args, _ name: String, reverse: Bool) throws -> Int {
+    let s = try recv(sv, name)
+    try TextArgs.classic(a, "str.\(name)", 1, 3)
+    let sub = try strArg(a[0], "must be str, not \(a[0].typeName)")
+    let len = s.count
+    let (start, end) = try TextArgs.bounds(a, from: 1, len, u)
+    let subLen = sub.count
+    if end - start < subLen { return -1 }
+    if subLen == 0 { return reverse ? end : start }
+    return withUTF8(s.value) { h in
+        withUTF8(sub.value) { n in
+            let (lo, hi) = byteRange(s, h, start, end)
+            guard let j = reverse ? ByteSearch.rfind(h, n, lo, hi) : ByteSearch.find(h, n, lo, hi) else { return -1 }
+            return s.isASCII ? j : scalarIndex(h, byte: j)
+        }
+    }
+}
+
+/// startswith/endswith.
+private func strTailMatch(_ u: Unit, _ sv: Value, _ a: Args, _ name: String, suffix: Bool) throws -> Bool {
+    let s = try recv(sv, name)
+    try TextArgs.classic(a, "str.\(name)", 1, 3)
+    let (start, end) = try TextArgs.bounds(a, from: 1, s.count, u)
+    func match(_ p: PyStr) -> Bool {
+        let pl = p.count
+        if end - pl < start { return false }
+        if pl == 0 { return true }
+        return withUTF8(s.value) { h in
+            withUTF8(p.value) { n in
+                let (lo, hi) = byteRange(s, h, start, end)
+                if hi - lo < n.count { return false }
+                let at = suffix ? hi - n.count : lo
+                for k in 0..<n.count where h[at + k] != n[k] { return false }
+                return true
+            }
+        }
+    }
+    if case .obj(let o) = a[0], let t = o as? PyTuple {
+        for item in t.items {
+            let p = try strArg(item, "tuple for \(name) must only contain str, not \(item.typeName)")
+            if match(p) { return true }
+        }
+        return false
+    }
+    let p = try strArg(a[0], "\(name) first arg must be str or a tuple of str, not \(a[0].typeName)")
+    return match(p)
+}
+
+@inline(__always) private func charLength(_ b: UInt8) -> Int { b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4 }
+
+/// Byte length of the whitespace character at `i`, or 0.
+@inline(__always) private func spaceAt(_ buf: UnsafeBufferPointer<UInt8>, _ i: Int) -> Int {
+    let b = buf[i]
+    if b < 0x80 { return isASCIISpace(b) ? 1 : 0 }
+    let (c, l) = decodeScalar(buf, i)
+    return pyIsSpace(c) ? l : 0
+}
+
+/// Byte length of the whitespace character ending at `end`, or 0.
+@inline(__always) private func spaceBefore(_ buf: UnsafeBufferPointer<UInt8>, _ end: Int) -> Int {
+    let b = buf[end - 1]
+    if b < 0x80 { return isASCIISpace(b) ? 1 : 0 }
+    let (c, start) = decodeScalarBefore(buf, end)
+    return pyIsSpace(c) ? end - start : 0
+}
+
+/// `split`/`rsplit`.
+private func strSplit(_ u: Unit, _ sv: Value, _ a: Args, _ name: String, reverse: Bool) throws -> Value {
+    let s = try recv(sv, name)
+    let p = try TextArgs.bind(a, name, ["sep", "maxsplit"])
+    var sep: PyStr? = nil
+    if let v = p[0], !v.isNone { sep = try strArg(v, "must be str or None, not \(v.typeName)") }
+    var maxsplit = -1
+    if let v = p[1] { maxsplit = try u.toIndex(v) }
+    if maxsplit < 0 { maxsplit = Int.max }
+    let parts: [Value] = try withUTF8(s.value) { h -> [Value] in
+        let n = h.count
+        var out: [Value] = []
+        if let sep {
+            if sep.value.isEmpty { throw valueError("empty separator") }
+            return withUTF8(sep.value) { sb -> [Value] in
+                let m = sb.count
+                if !reverse {
+                    var i = 0
+                    while out.count < maxsplit, let j = ByteSearch.find(h, sb, i, n) {
+                        out.append(.str(utf8String(h, i, j))); i = j + m
+                    }
+                    if i == 0 && s.type === Types.str { out.append(.obj(s)) } else { out.append(.str(utf8String(h, i, n))) }
+                } else {
+                    var e = n
+                    while out.count < maxsplit, let j = ByteSearch.rfind(h, sb, 0, e) {
+                        out.append(.str(utf8String(h, j + m, e))); e = j
+                    }
+                    out.append(.str(utf8String(h, 0, e)))
+                    out.reverse()
+                }
+                return out
+            }
+        }
+        if !reverse {
+            var i = 0
+            while i < n { let l = spaceAt(h, i); if l == 0 { break }; i += l }
+            while i < n {
+                if out.count >= maxsplit {
+                    out.append(.str(utf8String(h, i, n)))
+                    break
+                }
+                var j = i
+                while j < n && spaceAt(h, j) == 0 { j += charLength(h[j]) }
+                out.append(.str(utf8String(h, i, j)))
+                i = j
+                while i < n { let l = spaceAt(h, i); if l == 0 { break }; i += l }
+            }
+        } else {
+            var e = n
+            while e > 0 { let l = spaceBefore(h, e); if l == 0 { break }; e -= l }
+            while e > 0 {
+                if out.count >= maxsplit {
+                    out.append(.str(utf8String(h, 0, e)))
+                    break
+                }
+                var j = e
+                while j > 0 && spaceBefore(h, j) == 0 { j = decodeScalarBefore(h, j).1 }
+                out.append(.str(utf8String(h, j, e)))
+                e = j
+                while e > 0 { let l = spaceBefore(h, e); if l == 0 { break }; e -= l }
+            }
+            out.reverse()
+        }
+        return out
+    }
+    return .obj(PyList(parts))
+}
+
+/// `strip`/`lstrip`/`rstrip`.
+private func strStrip(_ sv: Value, _ a: Args, _ name: String, left: Bool, right: Bool) throws -> Value {
+    let s = try recv(sv, name)
+    try ContainerArgs.range(a, "str.\(name)", 0, 1)
+    var chars: PyStr? = nil
+    if a.count == 1 && !a[0].isNone { chars = try strArg(a[0], "\(name) arg must be None or str") }
+    let (lo, hi, n): (Int, Int, Int) = withUTF8(s.value) { h in
+        var lo = 0, hi = h.count
+        if let chars {
+            if chars.isASCII {
+                var set = [Bool](repeating: false, count: 128)
+                for b in chars.value.utf8 { set[Int(b)] = true }
+                if left { while lo < hi && h[lo] < 0x80 && set[Int(h[lo])] { lo += 1 } }
+                if right { while hi > lo && h[hi - 1] < 0x80 && set[Int(h[hi - 1])] { hi -= 1 } }
+            } else {
+                let set = Set(chars.value.unicodeScalars.map { $0.value })
+                if left {
+                    while lo < hi { let (c, l) = decodeScalar(h, lo); if !set.contains(c.value) { break }; lo += l }
+                }
+                if right {
+                    while hi > lo { let (c, st) = decodeScalarBefore(h, hi); if !set.contains(c.value) { break }; hi = st }
+                }
+            }
+        } else {
+            if left { while lo < hi { let l = spaceAt(h, lo); if l == 0 { break }; lo += l } }
+            if right { while hi > lo { let l = spaceBefore(h, hi); if l == 0 { break }; hi -= l } }
+        }
+        return (lo, hi, h.count)
+    }
+    if lo == 0 && hi == n { return sameOrNew(s, s.value, changed: false) }
+    return .str(withUTF8(s.value) { utf8String($0, lo, hi) })
+}
+
+/// `center`/`ljust`/`rjust`: `left` is the number of fill characters before the text.
+private func strPad(_ u: Unit, _ sv: Value, _ a: Args, _ name: String,
+                    _ left: (_ margin: Int, _ width: Int) -> Int) throws -> Value {
+    let s = try recv(sv, name)
+    try ContainerArgs.range(a, "str.\(name)", 1, 2)
+    let width = try u.toIndex(a[0])
+    var fill = " "
+    if a.count == 2 {
+        let f = try strArg(a[1], "The fill character must be a unicode character, not \(a[1].typeName)")
+        guard f.count == 1 else { throw typeError("The fill character must be exactly one character long") }
+        fill = f.value
+    }
+    let len = s.count
+    if len >= width { return sameOrNew(s, s.value, changed: false) }
+    let margin = width - len
+    let l = left(margin, width)
+    return .str(String(repeating: fill, count: l) + s.value + String(repeating: fill, count: margin - l))
+}
+
+// MARK: - install
+
+func installStrMethods(_ t: PyType) {
+    t.constructor = { u, type, a in
+        let p = try TextArgs.bind(a, "str", ["object", "encoding", "errors"])
+        let text: String
+        if p[1] == nil && p[2] == nil {
+            text = try p[0].map { try u.str($0) } ?? ""
+        } else {
+            let encoding = try p[1].map { try strArg($0, "str() argument 'encoding' must be str, not \($0.typeName)").value } ?? "utf-8"
+            let errors = try p[2].map { try strArg($0, "str() argument 'errors' must be str, not \($0.typeName)").value } ?? "strict"
+            guard let obj = p[0] else { return .str("") }
+            guard case .obj(let o) = obj, let b = o as? PyBytes else {
+                if obj.asStr != nil { throw typeError("decoding str is not supported") }
+                throw typeError("decoding to str: need a bytes-like object, \(obj.typeName) found")
+            }
+            text = try decodeBytes(b.bytes, encoding: encoding, errors: errors)
+        }
+        return type === Types.str ? .str(text) : .obj(PyStr(text, type: type))
+    }
+
+    // Case
+    t.method("lower") { _, v, a in
+        let s = try recv(v, "lower"); try ContainerArgs.none(a, "str.lower")
+        return .str(pyLower(s.value, ascii: s.isASCII))
+    }
+    t.method("upper") { _, v, a in
+        let s = try recv(v, "upper"); try ContainerArgs.none(a, "str.upper")
+        return .str(pyUpper(s.value, ascii: s.isASCII))
+    }
+    t.method("swapcase") { _, v, a in
+        let s = try recv(v, "swapcase"); try ContainerArgs.none(a, "str.swapcase")
+        return .str(pySwapcase(s.value, ascii: s.isASCII))
+    }
+    t.method("title") { _, v, a in
+        let s = try recv(v, "title"); try ContainerArgs.none(a, "str.title")
+        return .str(pyTitle(s.value))
+    }
+    t.method("capitalize") { _, v, a in
+        let s = try recv(v, "capitalize"); try ContainerArgs.none(a, "str.capitalize")
+        return .str(pyCapitalize(s.value))
+    }
+    t.method("casefold") { _, v, a in
+        let s = try recv(v, "casefold"); try ContainerArgs.none(a, "str.casefold")
+        return .str(pyCasefold(s.value))
+    }
+
+    // Predicates
+    func predicate(_ name: String, empty: Bool = false, ascii: ((UInt8) -> Bool)? = nil,
+                   _ f: @escaping (Unicode.Scalar) -> Bool) {
+        t.method(name) { _, v, a in
+            let s = try recv(v, name); try ContainerArgs.none(a, "str.\(name)")
+            if s.value.isEmpty { return .bool(empty) }
+            if let ascii, s.isASCII { return .bool(s.value.utf8.allSatisfy(ascii)) }
+            return .bool(s.value.unicodeScalars.allSatisfy(f))
+        }
+    }
+    predicate("isalpha", ascii: { ($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x7a }, pyIsAlpha)
+    predicate("isalnum", ascii: { ($0 >= 48 && $0 <= 57) || (($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x7a) }, pyIsAlnum)
+    predicate("isdecimal", ascii: { $0 >= 48 && $0 <= 57 }, pyIsDecimal)
+    predicate("isdigit", ascii: { $0 >= 48 && $0 <= 57 }, pyIsDigit)
+    predicate("isnumeric", ascii: { $0 >= 48 && $0 <= 57 }, pyIsNumeric)
+    predicate("isspace", ascii: isASCIISpace, pyIsSpace)
+    predicate("isprintable", empty: true, pyIsPrintable)
+    predicate("isascii", empty: true) { $0.value < 128 }
+    t.method("isidentifier") { _, v, a in
+        let s = try recv(v, "isidentifier"); try ContainerArgs.none(a, "str.isidentifier")
+        return .bool(pyIsIdentifier(s.value))
+    }
+    t.method("istitle") { _, v, a in
+        let s = try recv(v, "istitle"); try ContainerArgs.none(a, "str.istitle")
+        return .bool(pyIsTitleString(s.value))
+    }
+    t.method("isupper") { _, v, a in
+        let s = try recv(v, "isupper"); try ContainerArgs.none(a, "str.isupper")
+        var cased = false
+        for c in s.value.unicodeScalars {
+            if pyIsLower(c) || pyIsTitle(c) { return .bool(false) }
+            if !cased && pyIsUpper(c) { cased = true }
+        }
+        return .bool(cased)
+    }
+    t.method("islower") { _, v, a in
+        let s = try recv(v, "islower"); try ContainerArgs.none(a, "str.islower")
+        var cased = false
+        for c in s.value.unicodeScalars {
+            if pyIsUpper(c) || pyIsTitle(c) { return .bool(false) }
+            if !cased && pyIsLower(c) { cased = true }
+        }
+        return .bool(cased)
+    }
+
+    // Search
+    t.method("find") { u, v, a in .int(try strFind(u, v, a, "find", reverse: false)) }
+    t.method("rfind") { u, v, a in .int(try strFind(u, v, a, "rfind", reverse: true)) }
+    t.method("index") { u, v, a in
+        let i = try strFind(u, v, a, "index", reverse: false)
+        if i < 0 { throw valueError("substring not found") }
+        return .int(i)
+    }
+    t.method("rindex") { u, v, a in
+        let i = try strFind(u, v, a, "rindex", reverse: true)
+        if i < 0 { throw valueError("substring not found") }
+        return .int(i)
+    }
+    t.method("count") { u, v, a in
+        let s = try recv(v, "count")
+        try TextArgs.classic(a, "str.count", 1, 3)
+        let sub = try strArg(a[0], "must be str, not \(a[0].typeName)")
+        let (start, end) = try TextArgs.bounds(a, from: 1, s.count, u)
+        if end < start { return .int(0) }
+        if sub.value.isEmpty { return .int(end - start + 1) }
+        return .int(withUTF8(s.value) { h in
+            withUTF8(sub.value) { n in
+                let (lo, hi) = byteRange(s, h, start, end)
+                return ByteSearch.count(h, n, lo, hi)
+            }
+        })
+    }
+    t.method("startswith") { u, v, a in .bool(try strTailMatch(u, v, a, "startswith", suffix: false)) }
+    t.method("endswith") { u, v, a in .bool(try strTailMatch(u, v, a, "endswith", suffix: true)) }
+
+    // Splitting and joining
+    t.method("split") { u, v, a in try strSplit(u, v, a, "split", reverse: false) }
+    t.method("rsplit") { u, v, a in try strSplit(u, v, a, "rsplit", reverse: true) }
+    t.method("splitlines") { u, v, a in
+        let s = try recv(v, "splitlines")
+        let p = try TextArgs.bind(a, "splitlines", ["keepends"])
+        let keep = try p[0].map { try u.toIndex($0) != 0 } ?? false
+        var out: [Value] = []
+        withUTF8(s.value) { h in
+            var i = 0, start = 0
+            let n = h.count
+            while i < n {
+                let b = h[i]
+                var brk = 0
+                if b < 0x80 {
+                    if b == 13 { brk = i + 1 < n && h[i + 1] == 10 ? 2 : 1 }
+                    else if b == 10 || b == 11 || b == 12 || b == 0x1c || b == 0x1d || b == 0x1e { brk = 1 }
+                } else {
+                    let (c, l) = decodeScalar(h, i)
+                    if pyIsLineBreak(c) { brk = l }
+                    else { i += l; continue }
+                }
+                if brk == 0 { i += 1; continue }
+                out.append(.str(utf8String(h, start, keep ? i + brk : i)))
+                i += brk
+                start = i
+            }
+            if start < n { out.append(.str(utf8String(h, start, n))) }
+        }
+        return .obj(PyList(out))
+    }
+    t.method("join") { u, v, a in
+        let s = try recv(v, "join")
+        let arg = try ContainerArgs.one(a, "str.join")
+        let items = try iterableItems(arg, u, orTypeError: "can only join an iterable")
+        var parts: [String] = []
+        parts.reserveCapacity(items.count)
+        for (i, item) in items.enumerated() {
+            guard let p = item.asStr else {
+                throw typeError("sequence item \(i): expected str instance, \(item.typeName) found")
+            }
+            parts.append(p.value)
+        }
+        if parts.count == 1, let only = items[0].asStr, only.type === Types.str { return .obj(only) }
+        return .str(parts.joined(separator: s.value))
+    }
+    t.method("partition") { _, v, a in
+        let s = try recv(v, "partition")
+        let sep = try strArg(try ContainerArgs.one(a, "str.partition"), "must be str, not \(a[0].typeName)")
+        if sep.value.isEmpty { throw valueError("empty separator") }
+        let r: [Value] = withUTF8(s.value) { h in
+            withUTF8(sep.value) { n in
+                guard let j = ByteSearch.find(h, n, 0, h.count) else { return [.obj(s), .str(""), .str("")] }
+                return [.str(utf8String(h, 0, j)), .obj(sep), .str(utf8String(h, j + n.count, h.count))]
+            }
+        }
+        return .obj(PyTuple(r))
+    }
+    t.method("rpartition") { _, v, a in
+        let s = try recv(v, "rpartition")
+        let sep = try strArg(try ContainerArgs.one(a, "str.rpartition"), "must be str, not \(a[0].typeName)")
+        if sep.value.isEmpty { throw valueError("empty separator") }
+        let r: [Value] = withUTF8(s.value) { h in
+            withUTF8(sep.value) { n in
+                guard let j = ByteSearch.rfind(h, n, 0, h.count) else { return [.str(""), .str(""), .obj(s)] }
+                return [.str(utf8String(h, 0, j)), .obj(sep), .str(utf8String(h, j + n.count, h.count))]
+            }
+        }
+        return .obj(PyTuple(r))
+    }
+
+    // Stripping and padding
+    t.method("strip") { _, v, a in try strStrip(v, a, "strip", left: true, right: true) }
+    t.method("lstrip") { _, v, a in try strStrip(v, a, "lstrip", left: true, right: false) }
+    t.method("rstrip") { _, v, a in try strStrip(v, a, "rstrip", left: false, right: true) }
+    t.method("center") { u, v, a in try strPad(u, v, a, "center") { m, w in m / 2 + (m & w & 1) } }
+    t.method("ljust") { u, v, a in try strPad(u, v, a, "ljust") { _, _ in 0 } }
+    t.method("rjust") { u, v, a in try strPad(u, v, a, "rjust") { m, _ in m } }
+    t.method("zfill") { u, v, a in
+        let s = try recv(v, "zfill")
+        let width = try u.toIndex(try ContainerArgs.one(a, "str.zfill"))
+        let fill = width - s.count
+        if fill <= 0 { return sameOrNew(s, s.value, changed: false) }
+        var body = Substring(s.value)
+        var sign = ""
+        if let f = body.unicodeScalars.first, f == "+" || f == "-" { sign = String(f); body = body.dropFirst() }
+        return .str(sign + String(repeating: "0", count: fill) + body)
+    }
+    t.method("expandtabs") { u, v, a in
+        let s = try recv(v, "expandtabs")
+        let p = try TextArgs.bind(a, "expandtabs", ["tabsize"])
+        let tab = try p[0].map { try u.toIndex($0) } ?? 8
+        if !s.value.utf8.contains(9) { return sameOrNew(s, s.value, changed: false) }
+        var out = String.UnicodeScalarView()
+        var col = 0
+        for c in s.value.unicodeScalars {
+            if c == "\t" {
+                if tab > 0 {
+                    let n = tab - col % tab
+                    out.append(contentsOf: repeatElement(" ", count: n))
+                    col += n
+                }
+            } else {
+                out.append(c)
+                col = c == "\n" || c == "\r" ? 0 : col + 1
+            }
+        }
+        return .str(String(out))
+    }
+
+    // Replacing
+    t.method("replace") { u, v, a in
+        let s = try recv(v, "replace")
+        try ContainerArgs.range(a, "str.replace", 2, 3)
+        let old = try strArg(a[0], "replace() argument 1 must be str, not \(a[0].typeName)")
+        let new = try strArg(a[1], "replace() argument 2 must be str, not \(a[1].typeName)")
+        var count = a.count == 3 ? try u.toIndex(a[2]) : -1
+        if count < 0 { count = Int.max }
+        if count == 0 { return sameOrNew(s, s.value, changed: false) }
+        if old.value.isEmpty {
+            var out = ""
+            var n = 0
+            for c in s.value.unicodeScalars {
+                if n < count { out += new.value; n += 1 }
+                out.unicodeScalars.append(c)
+            }
+            if n < count { out += new.value }
+            return .str(out)
+        }
+        let result: String? = withUTF8(s.value) { h in
+            withUTF8(old.value) { o in
+                var i = 0, n = 0
+                var out: [UInt8] = []
+                while n < count, let j = ByteSearch.find(h, o, i, h.count) {
+                    if n == 0 { out.reserveCapacity(h.count + 16) }
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: h[i..<j]))
+                    out.append(contentsOf: new.value.utf8)
+                    i = j + o.count; n += 1
+                }
+                if n == 0 { return nil }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: h[i...]))
+                return String(decoding: out, as: UTF8.self)
+            }
+        }
+        guard let result else { return sameOrNew(s, s.value, changed: false) }
+        return .str(result)
+    }
+    t.method("removeprefix") { _, v, a in
+        let s = try recv(v, "removeprefix")
+        let arg = try ContainerArgs.one(a, "str.removeprefix")
+        let p = try strArg(arg, "removeprefix() argument must be str, not \(arg.typeName)")
+        let pu = p.value.utf8
+        if !p.value.isEmpty && s.value.utf8.starts(with: pu) {
+            return .str(withUTF8(s.value) { utf8String($0, pu.count, $0.count) })
+        }
+        return sameOrNew(s, s.value, changed: false)
+    }
+    t.method("removesuffix") { _, v, a in
+        let s = try recv(v, "removesuffix")
+        let arg = try ContainerArgs.one(a, "str.removesuffix")
+        let p = try strArg(arg, "removesuffix() argument must be str, not \(arg.typeName)")
+        let pu = p.value.utf8, su = s.value.utf8
+        if !p.value.isEmpty && su.count >= pu.count && su.reversed().starts(with: pu.reversed()) {
+            return .str(withUTF8(s.value) { utf8String($0, 0, $0.count - pu.count) })
+        }
+        return sameOrNew(s, s.value, changed: false)
+    }
+    t.method("translate") { u, v, a in
+        let s = try recv(v, "translate")
+        let table = try ContainerArgs.one(a, "str.translate")
+        var out = String.UnicodeScalarView()
+        for c in s.value.unicodeScalars {
+            let key = Value.int(Int(c.value))
+            var mapped: Value?
+            if case .obj(let o) = table, let d = o as? PyDict, d.type === Types.dict {
+                mapped = try d.get(u, key)
+            } else {
+                do {
+                    mapped = try u.getItem(table, key)
+                } catch let e as PyBaseException where e.type.isSubtype(of: Exc.lookupError) {
+                    mapped = nil
+                }
+            }
+            guard let m = mapped else { out.append(c); continue }
+            switch m {
+            case .none: continue
+            case .int(let i):
+                guard i >= 0 && i < 0x110000 else { throw valueError("character mapping must be in range(0x110000)") }
+                out.append(Unicode.Scalar(UInt32(i)) ?? "\u{FFFD}")
+            default:
+                guard let r = m.asStr else { throw typeError("character mapping must return integer, None or str") }
+                out.append(contentsOf: r.value.unicodeScalars)
+            }
+        }
+        return .str(String(out))
+    }
+    t.staticFunction("maketrans") { u, a in
+        try ContainerArgs.range(a, "str.maketrans", 1, 3)
+        let d = PyDict()
+        if a.count == 1 {
+            guard case .obj(let o) = a[0], let src = o as? PyDict else {
+                throw typeError("if you give only one argument to maketrans it must be a dict")
+            }
+            for (k, val) in src.pairs {
+                switch k {
+                case .int, .bool: try d.set(u, k, val)
+                default:
+                    guard let ks = k.asStr else { throw typeError("keys in translate table must be strings or integers") }
+                    guard ks.count == 1 else { throw valueError("string keys in translate table must be of length 1") }
+                    try d.set(u, .int(Int(ks.value.unicodeScalars.first!.value)), val)
+                }
+            }
+            return .obj(d)
+        }
+        let x = try strArg(a[0], "first maketrans argument must be a string if there is a second argument")
+        let y = try strArg(a[1], "maketrans() argument 2 must be str, not \(a[1].typeName)")
+        guard x.count == y.count else { throw valueError("the first two maketrans arguments must have equal length") }
+        for (p, q) in zip(x.value.unicodeScalars, y.value.unicodeScalars) {
+            try d.set(u, .int(Int(p.value)), .int(Int(q.value)))
+        }
+        if a.count == 3 {
+            let z = try strArg(a[2], "maketrans() argument 3 must be str, not \(a[2].typeName)")
+            for c in z.value.unicodeScalars { try d.set(u, .int(Int(c.value)), .none) }
+        }
+        return .obj(d)
+    }
+
+    // Encoding and formatting
+    t.method("encode") { _, v, a in
+        let s = try recv(v, "encode")
+        let p = try TextArgs.bind(a, "encode", ["encoding", "errors"])
+        let encoding = try p[0].map { try strArg($0, "encode() argument 'encoding' must be str, not \($0.typeName)").value } ?? "utf-8"
+        let errors = try p[1].map { try strArg($0, "encode() argument 'errors' must be str, not \($0.typeName)").value } ?? "strict"
+        return .obj(PyBytes(try encodeString(s.value, encoding: encoding, errors: errors)))
+    }
+    t.method("format") { u, v, a in .str(try strFormat(u, try recv(v, "format").value, a)) }
+    t.method("format_map") { u, v, a in
+        let s = try recv(v, "format_map")
+        return .str(try strFormatMap(u, s.value, try ContainerArgs.one(a, "str.format_map")))
+    }
+    t.method("__format__") { _, v, a in
+        let s = try recv(v, "__format__")
+        let arg = try ContainerArgs.one(a, "str.__format__")
+        let spec = try strArg(arg, "__format__() argument must be str, not \(arg.typeName)")
+        if spec.value.isEmpty { return .str(s.value) }
+        return .str(try formatString(s.value, try FormatSpec(spec.value, defaultAlign: "<", defaultType: "s", typeName: "str")))
+    }
+    t.method("__len__") { _, v, a in
+        let s = try recv(v, "__len__"); try ContainerArgs.none(a, "str.__len__")
+        return .int(s.count)
+    }
+    t.method("__contains__") { _, v, a in
+        .bool(try strContains(try recv(v, "__contains__"), try ContainerArgs.one(a, "str.__contains__")))
+    }
+    t.method("__getitem__") { u, v, a in
+        try strGetItem(try recv(v, "__getitem__"), try ContainerArgs.one(a, "str.__getitem__"), u)
+    }
+    t.method("__mod__") { u, v, a in
+        .str(try percentFormat(u, try recv(v, "__mod__").value, try ContainerArgs.one(a, "str.__mod__")))
+    }
+}

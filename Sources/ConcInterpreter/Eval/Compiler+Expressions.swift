@@ -1,0 +1,159 @@
+// Expression compilation.
+import ConcSyntax
+
+extension Compiler {
+    mutating func expr(_ e: Expr, _ s: Scope) throws -> ExprNode {
+        let loc = e.loc
+        switch e.kind {
+        case .name(let n): return name(n, s, loc)
+        case .constant(let c): return ConstNode(try constant(c, loc), loc)
+        case .fstring(let parts): return FStringNode(try fparts(parts, s), loc)
+        case .tuple(let items): return TupleNode(try elements(items, s), loc)
+        case .list(let items): return ListNode(try elements(items, s), loc)
+        case .set(let items): return SetNode(try elements(items, s), loc)
+        case .dict(let entries):
+            return DictNode(try entries.map { (try $0.key.map { try expr($0, s) }, try expr($0.value, s)) }, loc)
+        case .starred: throw syntaxError("can't use starred expression here", loc)
+        case .unary(let op, let x): return UnaryNode(op, try expr(x, s), loc)
+        case .binary(let op, let a, let b): return BinaryNode(op, try expr(a, s), try expr(b, s), loc)
+        case .boolOp(let op, let xs): return BoolOpNode(isAnd: op == .and, try xs.map { try expr($0, s) }, loc)
+        case .compare(let a, let rest):
+            return CompareNode(try expr(a, s), rest.map { $0.op }, try rest.map { try expr($0.right, s) }, loc)
+        case .ifExp(let t, let b, let o): return IfExpNode(try expr(t, s), try expr(b, s), try expr(o, s), loc)
+        case .lambda(let params, let body):
+            return try function(e, name: "<lambda>", params: params, body: [Stmt(.return(body), body.loc)], s, loc: loc)
+        case .call(let callee, let args): return try call(callee, args, s, loc)
+        case .attribute(let o, let n): return AttributeNode(try expr(o, s), n, loc)
+        case .subscript(let o, let i): return SubscriptNode(try expr(o, s), try expr(i, s), loc)
+        case .slice(let l, let u, let st):
+            return SliceNode(try l.map { try expr($0, s) }, try u.map { try expr($0, s) }, try st.map { try expr($0, s) }, loc)
+        case .listComp(let elt, let comps): return try comprehension(e, .list, elt, nil, comps, s)
+        case .setComp(let elt, let comps): return try comprehension(e, .set, elt, nil, comps, s)
+        case .dictComp(let k, let v, let comps): return try comprehension(e, .dict, k, v, comps, s)
+        case .generatorExp(let elt, let comps): return try comprehension(e, .generator, elt, nil, comps, s)
+        case .yield(let x): return YieldNode(try x.map { try expr($0, s) }, loc)
+        case .yieldFrom(let x): return YieldFromNode(try expr(x, s), loc)
+        case .await(let x): return AwaitNode(try expr(x, s), loc)
+        case .namedExpr(let t, let v):
+            var ts = s
+            while ts.kind == .comprehension, let p = ts.parent { ts = p }
+            guard case .name(let n) = t.kind else { throw syntaxError("cannot use assignment expressions with this target", t.loc) }
+            // Inside a comprehension the target lives in the enclosing function: reach it as free.
+            let targetNode = ts === s ? name(n, s, t.loc) : name(n, s, t.loc)
+            return NamedExprNode(targetNode, try expr(v, s), loc)
+        case .startUnit(let kind, _, _):
+            return UnsupportedExprNode("'\(kind.rawValue)' arrives with the concurrency runtime (threads, processes and green threads)", loc)
+        }
+    }
+
+    func constant(_ c: Constant, _ loc: SourceLoc) throws -> Value {
+        switch c {
+        case .none: return .none
+        case .true: return .bool(true)
+        case .false: return .bool(false)
+        case .ellipsis: return .obj(Singletons.ellipsis)
+        case .int(let i): return .int(i)
+        case .float(let d): return .float(d)
+        case .imaginary: throw syntaxError("complex numbers are not supported in Conc", loc)
+        case .string(let str): return .str(str)
+        case .bytes(let b): return .obj(PyBytes(b))
+        }
+    }
+
+    mutating func elements(_ items: [Expr], _ s: Scope) throws -> [ElementNode] {
+        try items.map { item in
+            if case .starred(let inner) = item.kind { return .splice(try expr(inner, s)) }
+            return .single(try expr(item, s))
+        }
+    }
+
+    mutating func fparts(_ parts: [FStringPart], _ s: Scope) throws -> [FPartNode] {
+        try parts.map { p in
+            switch p {
+            case .literal(let text): return .literal(text)
+            case .field(let e, let conv, let spec, let selfDoc):
+                return .field(try expr(e, s), conversion: conv, spec: try spec.map { try fparts($0, s) }, prefix: selfDoc)
+            }
+        }
+    }
+
+    mutating func call(_ callee: Expr, _ args: [Argument], _ s: Scope, _ loc: SourceLoc) throws -> ExprNode {
+        let argNodes: [ArgNode] = try args.map { a in
+            switch a {
+            case .positional(let x): return .positional(try expr(x, s))
+            case .star(let x): return .star(try expr(x, s))
+            case .keyword(let n, let x): return .keyword(n, try expr(x, s))
+            case .doubleStar(let x): return .doubleStar(try expr(x, s))
+            }
+        }
+        if case .name("super") = callee.kind, args.isEmpty, s.kind == .function {
+            let firstParam = s.params.first.map { name($0, s, loc) }
+            return SuperNode(name("super", s, callee.loc), firstParam: firstParam, loc)
+        }
+        if case .attribute(let o, let n) = callee.kind {
+            return MethodCallNode(try expr(o, s), n, argNodes, loc)
+        }
+        return CallNode(try expr(callee, s), argNodes, loc)
+    }
+
+    mutating func comprehension(_ node: Expr, _ kind: ComprehensionBodyNode.Kind, _ elt: Expr, _ value: Expr?,
+                                _ comps: [Comprehension], _ s: Scope) throws -> ExprNode {
+        guard let cs = analyzer.scopes[ObjectIdentifier(node)] else { throw syntaxError("internal: no comprehension scope", node.loc) }
+        let code = makeCode(cs, loc: node.loc, params: Parameters())
+        var loops: [ComprehensionLoop] = []
+        for (i, c) in comps.enumerated() {
+            let iterable: ExprNode = i == 0 ? LocalNode(cs.slots[".0"]!, ".0", c.iter.loc) : try expr(c.iter, cs)
+            loops.append(ComprehensionLoop(target: try target(c.target, cs), iterable: iterable,
+                                           conditions: try c.ifs.map { try expr($0, cs) }))
+        }
+        let body = ComprehensionBodyNode(kind, loops: loops, element: try expr(elt, cs), value: try value.map { try expr($0, cs) }, node.loc)
+        if kind == .generator {
+            code.body = ExprStmtNode(body, node.loc)
+        } else {
+            code.expression = body
+        }
+        return ComprehensionNode(code, firstIterable: try expr(comps[0].iter, s), closure: closureSources(for: cs, in: s), node.loc)
+    }
+}
+
+/// An expression form the runtime does not support yet.
+final class UnsupportedExprNode: ExprNode {
+    let message: String
+    init(_ m: String, _ loc: SourceLoc) { message = m; super.init(loc) }
+    override func eval(_ f: Frame) throws -> Value { throw pyError(Exc.notImplementedError, message) }
+}
+
+/// `await x`: runs a coroutine to completion in the current unit (full green-thread
+/// semantics arrive with the scheduler).
+final class AwaitNode: ExprNode {
+    let value: ExprNode
+    init(_ v: ExprNode, _ loc: SourceLoc) { value = v; super.init(loc) }
+    override func eval(_ f: Frame) throws -> Value {
+        let v = try value.eval(f)
+        do {
+            if case .obj(let o) = v, let g = o as? PyGenerator {
+                while try g.resume(f.unit, send: .none) != nil {}
+                return g.returnValue
+            }
+            throw typeError("object \(v.typeName) can't be used in 'await' expression")
+        } catch { throw located(error, f, loc) }
+    }
+}
+
+/// `super()` with no arguments: the defining class and the first parameter of this frame.
+final class SuperNode: ExprNode {
+    let callee: ExprNode
+    let firstParam: ExprNode?
+    init(_ callee: ExprNode, firstParam: ExprNode?, _ loc: SourceLoc) { self.callee = callee; self.firstParam = firstParam; super.init(loc) }
+    override func eval(_ f: Frame) throws -> Value {
+        let c = try callee.eval(f)
+        guard case .obj(let o) = c, o === Types.superType else {
+            do { return try f.unit.call(c, []) } catch { throw located(error, f, loc) }
+        }
+        guard let cls = f.function?.ownerClass, let p = firstParam else {
+            throw located(runtimeError("super(): no arguments"), f, loc)
+        }
+        let obj = try p.eval(f)
+        return .obj(PySuper(start: cls, object: obj))
+    }
+}

@@ -1,0 +1,222 @@
+// Turns the parser's AST into the executable node tree, using the resolver's scopes to
+// pick a node for every name (local slot, cell, free variable, class-body name or global).
+import ConcSyntax
+
+/// Compiles one module's AST against that module's globals.
+struct Compiler {
+    let file: SourceFile
+    let globals: Globals
+    let builtins: [String: Value]
+    var analyzer: ScopeAnalyzer
+    /// True for REPL input: top-level expression statements echo their value.
+    let isInteractive: Bool
+
+    init(file: SourceFile, globals: Globals, builtins: [String: Value], isInteractive: Bool = false) {
+        self.file = file; self.globals = globals; self.builtins = builtins
+        self.analyzer = ScopeAnalyzer(file: file); self.isInteractive = isInteractive
+    }
+
+    /// Compiles a module body into its code object.
+    mutating func compileModule(_ body: [Stmt]) throws -> CodeInfo {
+        let scope = Scope(kind: .module, name: "<module>", qualname: "<module>", parent: nil)
+        try analyzer.analyze(body, module: scope)
+        let code = makeCode(scope, loc: body.first?.loc ?? .unknown, params: Parameters())
+        code.body = try block(body, scope, topLevel: true)
+        return code
+    }
+
+    /// Compiles a single expression (for `eval`-style embedding).
+    mutating func compileExpression(_ e: Expr) throws -> CodeInfo {
+        let scope = Scope(kind: .module, name: "<module>", qualname: "<module>", parent: nil)
+        try analyzer.analyze([Stmt(.expr(e), e.loc)], module: scope)
+        let code = makeCode(scope, loc: e.loc, params: Parameters())
+        code.expression = try expr(e, scope)
+        return code
+    }
+
+    func makeCode(_ s: Scope, loc: SourceLoc, params: Parameters) -> CodeInfo {
+        let npos = params.positional.count, nkw = params.keywordOnly.count
+        var varArgs = -1, varKw = -1
+        if let v = params.varArgs { varArgs = s.slots[v] ?? (npos + nkw) }
+        if let k = params.varKeywords { varKw = s.slots[k] ?? (npos + nkw + (varArgs >= 0 ? 1 : 0)) }
+        let positional = s.kind == .comprehension ? [".0"] : params.positional.map { $0.name }
+        return CodeInfo(name: s.name, qualname: s.qualname, file: file, loc: loc,
+                        positional: positional, positionalOnlyCount: params.positionalOnlyCount,
+                        keywordOnly: params.keywordOnly.map { $0.name }, varArgsSlot: varArgs, varKeywordsSlot: varKw,
+                        localNames: s.localNames, cellSlots: s.cells.compactMap { s.slots[$0] }.sorted(),
+                        freeNames: s.frees, isGenerator: s.hasYield, isAsync: s.isAsync)
+    }
+
+    // MARK: - Names
+
+    func global(_ n: String, _ loc: SourceLoc) -> ExprNode {
+        GlobalNode(globals.cell(n), n, builtin: builtins[n], loc)
+    }
+
+    /// The node for name `n` as seen from scope `s`.
+    func name(_ n: String, _ s: Scope, _ loc: SourceLoc) -> ExprNode {
+        switch s.kind {
+        case .module: return global(n, loc)
+        case .classBody:
+            if s.declaredGlobal.contains(n) { return global(n, loc) }
+            if s.declaredNonlocal.contains(n), let i = s.freeIndex[n] { return FreeNode(i, n, loc) }
+            let fallback: ExprNode = s.freeIndex[n].map { FreeNode($0, n, loc) } ?? global(n, loc)
+            return ClassBodyNameNode(n, fallback: fallback, loc)
+        case .function, .comprehension:
+            if s.declaredGlobal.contains(n) { return global(n, loc) }
+            if let slot = s.slots[n], !s.declaredNonlocal.contains(n) {
+                return s.cells.contains(n) ? CellNode(slot, n, loc) : LocalNode(slot, n, loc)
+            }
+            if let i = s.freeIndex[n] { return FreeNode(i, n, loc) }
+            return global(n, loc)
+        }
+    }
+
+    func closureSources(for child: Scope, in s: Scope) -> [ClosureSource] {
+        child.frees.map { n in
+            if s.cells.contains(n), let slot = s.slots[n] { return .cell(slot: slot) }
+            return .free(index: s.freeIndex[n]!)
+        }
+    }
+
+    func syntaxError(_ message: String, _ loc: SourceLoc) -> SyntaxError {
+        SyntaxError(message: message, file: file.name, line: loc.line, column: loc.col + 1, text: file.line(loc.line))
+    }
+
+    // MARK: - Statements
+
+    mutating func block(_ stmts: [Stmt], _ s: Scope, topLevel: Bool = false) throws -> StmtNode {
+        var nodes: [StmtNode] = []
+        for st in stmts { nodes.append(try stmt(st, s, topLevel: topLevel)) }
+        let loc = stmts.first?.loc ?? .unknown
+        return BlockNode(nodes, loc)
+    }
+
+    mutating func optionalBlock(_ stmts: [Stmt], _ s: Scope) throws -> StmtNode? {
+        stmts.isEmpty ? nil : try block(stmts, s)
+    }
+
+    mutating func stmt(_ st: Stmt, _ s: Scope, topLevel: Bool = false) throws -> StmtNode {
+        let loc = st.loc
+        switch st.kind {
+        case .expr(let e):
+            if topLevel && isInteractive { return EchoStmtNode(try expr(e, s), loc) }
+            return ExprStmtNode(try expr(e, s), loc)
+        case .assign(let targets, let value):
+            let v = try expr(value, s)
+            if targets.count == 1, let l = try target(targets[0], s) as? LocalNode { return AssignLocalNode(l.slot, v, loc) }
+            return AssignNode(try targets.map { try target($0, s) }, v, loc)
+        case .augAssign(let t, let op, let v):
+            return AugAssignNode(op, try target(t, s), try expr(v, s), loc)
+        case .annAssign(let t, _, let v):
+            guard let v = v else { return PassNode(loc) }
+            return AssignNode([try target(t, s)], try expr(v, s), loc)
+        case .if(let test, let body, let orElse):
+            return IfNode(try expr(test, s), try block(body, s), try optionalBlock(orElse, s), loc)
+        case .while(let test, let body, let orElse):
+            return WhileNode(try expr(test, s), try block(body, s), try optionalBlock(orElse, s), loc)
+        case .for(let t, let iter, let body, let orElse, _):
+            return ForNode(try target(t, s), try expr(iter, s), try block(body, s), try optionalBlock(orElse, s), loc)
+        case .break: return BreakNode(loc)
+        case .continue: return ContinueNode(loc)
+        case .pass: return PassNode(loc)
+        case .return(let e): return ReturnNode(try e.map { try expr($0, s) }, loc)
+        case .functionDef(let def):
+            let make = try function(st, name: def.name, params: def.params, body: def.body, s, loc: loc)
+            return DefNode(make, decorators: try def.decorators.map { try expr($0, s) }, target: name(def.name, s, loc), loc)
+        case .classDef(let c): return try classDef(st, c, s)
+        case .try(let body, let handlers, let orElse, let fin):
+            let hs = try handlers.map { h in
+                HandlerNode(type: try h.type.map { try expr($0, s) }, target: h.name.map { name($0, s, h.loc) },
+                            body: try block(h.body, s), loc: h.loc)
+            }
+            return TryNode(try block(body, s), hs, try optionalBlock(orElse, s), try optionalBlock(fin, s), loc)
+        case .raise(let e, let c): return RaiseNode(try e.map { try expr($0, s) }, try c.map { try expr($0, s) }, loc)
+        case .with(let items, let body, _):
+            let its = try items.map { (context: try expr($0.context, s), target: try $0.target.map { try target($0, s) }) }
+            return WithNode(its, try block(body, s), loc)
+        case .global, .nonlocal: return PassNode(loc)
+        case .delete(let targets): return DeleteNode(try targets.map { try target($0, s) }, loc)
+        case .assert(let t, let m): return AssertNode(try expr(t, s), try m.map { try expr($0, s) }, loc)
+        case .import(let aliases):
+            return ImportNode(aliases.map { a in
+                let bindName = a.asName ?? String(a.name.split(separator: ".")[0])
+                return (module: a.name, target: name(bindName, s, a.loc), bindsTop: a.asName == nil)
+            }, loc)
+        case .importFrom(let module, let names, let level):
+            let m = try resolveRelative(module, level: level, loc)
+            let isStar = names.count == 1 && names[0].name == "*"
+            return ImportFromNode(m, names.filter { $0.name != "*" }.map { (name: $0.name, target: name($0.asName ?? $0.name, s, $0.loc)) },
+                                  isStar: isStar, loc)
+        case .select:
+            return UnsupportedStmtNode("select statements arrive with the concurrency runtime", loc)
+        }
+    }
+
+    func resolveRelative(_ module: String?, level: Int, _ loc: SourceLoc) throws -> String {
+        guard level > 0 else { return module ?? "" }
+        // Scripts are top-level modules: a relative import names a sibling module.
+        guard let m = module else { throw syntaxError("relative import of a package is not supported", loc) }
+        return m
+    }
+
+    mutating func function(_ node: AnyObject, name fname: String, params: Parameters, body: [Stmt], _ s: Scope, loc: SourceLoc) throws -> ExprNode {
+        guard let fs = analyzer.scopes[ObjectIdentifier(node)] else { throw syntaxError("internal: no scope for function", loc) }
+        let code = makeCode(fs, loc: loc, params: params)
+        var doc: Value = .none
+        if case .expr(let first)? = body.first?.kind, case .constant(.string(let d)) = first.kind { doc = .str(d) }
+        if node is Expr, case .return(let e?)? = body.first?.kind, body.count == 1 {
+            code.expression = try expr(e, fs)
+        } else {
+            code.body = try block(body, fs)
+        }
+        let defaults = try params.positional.compactMap { try $0.defaultValue.map { try expr($0, s) } }
+        let kwDefaults = try params.keywordOnly.compactMap { p in try p.defaultValue.map { (p.name, try expr($0, s)) } }
+        return MakeFunctionNode(code, defaults: defaults, kwDefaults: kwDefaults, closure: closureSources(for: fs, in: s), doc: doc, loc)
+    }
+
+    mutating func classDef(_ st: Stmt, _ c: ClassDef, _ s: Scope) throws -> StmtNode {
+        guard let cs = analyzer.scopes[ObjectIdentifier(st)] else { throw syntaxError("internal: no scope for class", st.loc) }
+        let code = makeCode(cs, loc: st.loc, params: Parameters())
+        code.body = try block(c.body, cs)
+        return ClassDefNode(name: c.name, qualname: cs.qualname, bases: try c.bases.map { try expr($0, s) },
+                            keywords: try c.keywords.map { ($0.name, try expr($0.value, s)) }, bodyCode: code,
+                            closure: closureSources(for: cs, in: s), decorators: try c.decorators.map { try expr($0, s) },
+                            target: name(c.name, s, st.loc), st.loc)
+    }
+
+    // MARK: - Targets
+
+    mutating func target(_ e: Expr, _ s: Scope) throws -> ExprNode {
+        switch e.kind {
+        case .name(let n): return name(n, s, e.loc)
+        case .attribute(let o, let n): return AttributeNode(try expr(o, s), n, e.loc)
+        case .subscript(let o, let i): return SubscriptNode(try expr(o, s), try expr(i, s), e.loc)
+        case .tuple(let items), .list(let items):
+            var star = -1
+            var nodes: [ExprNode] = []
+            for (i, item) in items.enumerated() {
+                if case .starred(let inner) = item.kind {
+                    if star >= 0 { throw syntaxError("multiple starred expressions in assignment", item.loc) }
+                    star = i
+                    nodes.append(StarTargetNode(try target(inner, s), item.loc))
+                } else {
+                    nodes.append(try target(item, s))
+                }
+            }
+            let isList: Bool = { if case .list = e.kind { return true }; return false }()
+            return UnpackTargetNode(nodes, starIndex: star, isList: isList, e.loc)
+        case .starred:
+            throw syntaxError("starred assignment target must be in a list or tuple", e.loc)
+        default:
+            throw syntaxError("cannot assign to expression", e.loc)
+        }
+    }
+}
+
+/// A statement form the runtime does not support yet: raises NotImplementedError when run.
+final class UnsupportedStmtNode: StmtNode {
+    let message: String
+    init(_ m: String, _ loc: SourceLoc) { message = m; super.init(loc) }
+    override func exec(_ f: Frame) throws -> Completion { throw pyError(Exc.notImplementedError, message) }
+}

@@ -1,0 +1,42 @@
+// The activation record of one running function, class body or module body.
+import ConcSyntax
+
+/// One activation: where its locals are and what it is running.
+///
+/// Frames of ordinary calls are pooled by the unit (one per call depth) and reused; a
+/// generator owns its frame for its whole life. Only the unit running the frame touches it.
+final class Frame {
+    /// The unit running this frame. A generator's frame is re-pointed when another unit resumes it.
+    unowned(unsafe) var unit: Unit  // the unit outlives every frame it runs (frames die with it or with their generator, which is resumed only by a live unit)
+    /// The local slots: on the unit's value stack, or in a generator's own buffer.
+    var locals: UnsafeMutablePointer<Value>
+    /// The code being run (a module body has a synthetic CodeInfo).
+    var code: CodeInfo
+    /// The function object for calls (closure, owner class); nil for module and class bodies.
+    var function: PyFunction?
+    /// The value of the last `return`, read by the caller right after the body completes.
+    var returnValue: Value = .none
+    /// The class namespace while running a class body; nil otherwise.
+    var classNamespace: PyDict?
+    /// The module globals (for `globals()` and class bodies' name lookups).
+    var globals: Globals
+    /// The generator this frame belongs to, if it is a generator's frame. Unowned: the
+    /// state owns the frame.
+    unowned(unsafe) var generator: GeneratorState? = nil
+
+    init(unit: Unit, locals: UnsafeMutablePointer<Value>, code: CodeInfo, globals: Globals) {
+        self.unit = unit; self.locals = locals; self.code = code; self.globals = globals
+    }
+
+    /// The closure cell for free variable `i`.
+    @inline(__always) func freeCell(_ i: Int) -> Cell { function!.closure[i] }
+}
+
+/// What a statement did: fall through, or leave its block.
+enum Completion {
+    case normal
+    case breakLoop
+    case continueLoop
+    /// `return`: the value is in `Frame.returnValue`.
+    case returned
+}

@@ -1,0 +1,56 @@
+// Base classes of the executable tree the compiler builds from the AST (design "class nodes
+// with virtual eval": see docs/design.md). Nodes are immutable after compilation and shared
+// by all units; per-run state lives in frames.
+import ConcSyntax
+
+/// An executable expression.
+class ExprNode {
+    /// Source span, for tracebacks and carets.
+    let loc: SourceLoc
+    init(_ loc: SourceLoc) { self.loc = loc }
+    /// Evaluates the expression.
+    func eval(_ f: Frame) throws -> Value { fatalError("eval not implemented for \(Swift.type(of: self))") }
+    /// Stores `v` into this expression as an assignment target.
+    func assign(_ f: Frame, _ v: Value) throws { fatalError("not an assignment target") }
+    /// `del` of this expression as a target.
+    func delete(_ f: Frame) throws { fatalError("not a deletion target") }
+}
+
+/// An executable statement.
+class StmtNode {
+    let loc: SourceLoc
+    init(_ loc: SourceLoc) { self.loc = loc }
+    func exec(_ f: Frame) throws -> Completion { fatalError("exec not implemented") }
+}
+
+/// Records where an exception passed, once per frame: the innermost expression that saw it.
+@inline(never)
+func located(_ error: Error, _ f: Frame, _ loc: SourceLoc, _ marker: TracebackEntry.Marker = .span) -> Error {
+    if let e = error as? PyBaseException, e.needsLocation {
+        e.traceback.append(TracebackEntry(file: f.code.file, function: f.code.name, loc: loc, marker: marker))
+        e.needsLocation = false
+    }
+    return error
+}
+
+/// A sequence of statements.
+final class BlockNode: StmtNode {
+    let body: ContiguousArray<StmtNode>
+    init(_ body: [StmtNode], _ loc: SourceLoc) { self.body = ContiguousArray(body); super.init(loc) }
+    override func exec(_ f: Frame) throws -> Completion {
+        for s in body {
+            let c: Completion
+            do { c = try s.exec(f) } catch { throw located(error, f, s.loc, .statement) }
+            if case .normal = c { continue }
+            return c
+        }
+        return .normal
+    }
+}
+
+/// A constant.
+final class ConstNode: ExprNode {
+    let value: Value
+    init(_ v: Value, _ loc: SourceLoc) { value = v; super.init(loc) }
+    override func eval(_ f: Frame) throws -> Value { value }
+}

@@ -1,0 +1,110 @@
+// Attribute access, subscription, slices and the target forms that unpack.
+import ConcSyntax
+
+/// `obj.name`.
+final class AttributeNode: ExprNode {
+    let object: ExprNode
+    let name: String
+    init(_ o: ExprNode, _ name: String, _ loc: SourceLoc) { object = o; self.name = name; super.init(loc) }
+    override func eval(_ f: Frame) throws -> Value {
+        let o = try object.eval(f)
+        if case .obj(let x) = o, let inst = x as? PyInstance, let v = inst.attrs[name],
+           !hasDataDescriptor(inst.type) { return v }
+        do { return try f.unit.getAttr(o, name) } catch { throw located(error, f, loc) }
+    }
+    @inline(__always) private func hasDataDescriptor(_ t: PyType) -> Bool {
+        guard let a = t.lookup(name), case .obj(let d) = a else { return false }
+        return d is PyProperty || d is PyNativeProperty
+    }
+    override func assign(_ f: Frame, _ v: Value) throws {
+        let o = try object.eval(f)
+        do { try f.unit.setAttr(o, name, v) } catch { throw located(error, f, loc) }
+    }
+    override func delete(_ f: Frame) throws {
+        let o = try object.eval(f)
+        do { try f.unit.delAttr(o, name) } catch { throw located(error, f, loc) }
+    }
+}
+
+/// `obj[index]`.
+final class SubscriptNode: ExprNode {
+    let object: ExprNode
+    let index: ExprNode
+    init(_ o: ExprNode, _ i: ExprNode, _ loc: SourceLoc) { object = o; index = i; super.init(loc) }
+    var marker: TracebackEntry.Marker {
+        object.loc.endLine == loc.line ? .subscript(valueEnd: object.loc.endCol, indexEnd: index.loc.endCol + 1) : .span
+    }
+    override func eval(_ f: Frame) throws -> Value {
+        let o = try object.eval(f)
+        let i = try index.eval(f)
+        do { return try f.unit.getItem(o, i) } catch { throw located(error, f, loc, marker) }
+    }
+    override func assign(_ f: Frame, _ v: Value) throws {
+        let o = try object.eval(f)
+        let i = try index.eval(f)
+        do { try f.unit.setItem(o, i, v) } catch { throw located(error, f, loc, marker) }
+    }
+    override func delete(_ f: Frame) throws {
+        let o = try object.eval(f)
+        let i = try index.eval(f)
+        do { try f.unit.delItem(o, i) } catch { throw located(error, f, loc, marker) }
+    }
+}
+
+/// `lower:upper:step` inside a subscript.
+final class SliceNode: ExprNode {
+    let lower: ExprNode?, upper: ExprNode?, step: ExprNode?
+    init(_ l: ExprNode?, _ u: ExprNode?, _ s: ExprNode?, _ loc: SourceLoc) { lower = l; upper = u; step = s; super.init(loc) }
+    override func eval(_ f: Frame) throws -> Value {
+        .obj(PySlice(try lower?.eval(f) ?? .none, try upper?.eval(f) ?? .none, try step?.eval(f) ?? .none))
+    }
+}
+
+/// `a, b = ...` / `[a, *rest] = ...` as an assignment target (also evaluates as a tuple/list display).
+final class UnpackTargetNode: ExprNode {
+    let targets: [ExprNode]
+    /// Index of the starred target, or -1.
+    let starIndex: Int
+    let isList: Bool
+    init(_ targets: [ExprNode], starIndex: Int, isList: Bool, _ loc: SourceLoc) {
+        self.targets = targets; self.starIndex = starIndex; self.isList = isList; super.init(loc)
+    }
+    override func eval(_ f: Frame) throws -> Value {
+        let items = try targets.map { try $0.eval(f) }
+        return isList ? .obj(PyList(items)) : .obj(PyTuple(items))
+    }
+    override func assign(_ f: Frame, _ v: Value) throws {
+        let items: [Value]
+        do { items = try unpackValues(f.unit, v) } catch { throw located(error, f, loc) }
+        if starIndex < 0 {
+            for (t, x) in zip(targets, items) { try t.assign(f, x) }
+            return
+        }
+        let after = targets.count - starIndex - 1
+        for i in 0..<starIndex { try targets[i].assign(f, items[i]) }
+        try targets[starIndex].assign(f, .obj(PyList(Array(items[starIndex..<(items.count - after)]))))
+        for j in 0..<after { try targets[starIndex + 1 + j].assign(f, items[items.count - after + j]) }
+    }
+    private func unpackValues(_ u: Unit, _ v: Value) throws -> [Value] {
+        let items: [Value]
+        do { items = try u.toArray(v) } catch let e as PyBaseException where e.type === Exc.typeError && !(v.type.lookup("__iter__") != nil) {
+            throw typeError("cannot unpack non-iterable \(v.typeName) object")
+        }
+        if starIndex < 0 {
+            if items.count > targets.count { throw valueError("too many values to unpack (expected \(targets.count))") }
+            if items.count < targets.count { throw valueError("not enough values to unpack (expected \(targets.count), got \(items.count))") }
+        } else if items.count < targets.count - 1 {
+            throw valueError("not enough values to unpack (expected at least \(targets.count - 1), got \(items.count))")
+        }
+        return items
+    }
+    override func delete(_ f: Frame) throws { for t in targets { try t.delete(f) } }
+}
+
+/// `*x` inside a target list (only meaningful inside ``UnpackTargetNode``).
+final class StarTargetNode: ExprNode {
+    let inner: ExprNode
+    init(_ inner: ExprNode, _ loc: SourceLoc) { self.inner = inner; super.init(loc) }
+    override func assign(_ f: Frame, _ v: Value) throws { try inner.assign(f, v) }
+    override func eval(_ f: Frame) throws -> Value { try inner.eval(f) }
+}

@@ -1,0 +1,151 @@
+// Call expressions. Plain positional calls of Conc functions and method calls take fast
+// paths that bind arguments straight into the callee's stack slots.
+import ConcSyntax
+
+/// One argument at a call site.
+enum ArgNode {
+    case positional(ExprNode)
+    case star(ExprNode)
+    case keyword(String, ExprNode)
+    case doubleStar(ExprNode)
+}
+
+/// Evaluates call-site arguments into ``Args``.
+func evaluateArguments(_ args: [ArgNode], _ f: Frame, prepend: Value? = nil) throws -> Args {
+    var a = Args()
+    if let p = prepend { a.positional.append(p) }
+    for arg in args {
+        switch arg {
+        case .positional(let e): a.positional.append(try e.eval(f))
+        case .star(let e):
+            let v = try e.eval(f)
+            do { a.positional.append(contentsOf: try f.unit.toArray(v)) }
+            catch let err as PyBaseException where err.type === Exc.typeError {
+                throw typeError("Value after * must be an iterable, not \(v.typeName)")
+            }
+        case .keyword(let name, let e): a.keywords.append((name, try e.eval(f)))
+        case .doubleStar(let e):
+            let v = try e.eval(f)
+            guard case .obj(let o) = v, let d = o as? PyDict else {
+                throw typeError("argument after ** must be a mapping, not \(v.typeName)")
+            }
+            for (k, x) in d.pairs {
+                guard let s = k.asStr else { throw typeError("keywords must be strings") }
+                a.keywords.append((s.value, x))
+            }
+        }
+    }
+    return a
+}
+
+extension Unit {
+    /// Calls `fn` with `receiver` (if any) and positional argument expressions evaluated
+    /// directly into its slots. The caller checked `canCallDirect`.
+    @inline(__always)
+    func callDirect(_ fn: PyFunction, receiver: Value?, _ argNodes: ContiguousArray<ExprNode>, _ f: Frame) throws -> Value {
+        let code = fn.code
+        let n = code.localCount
+        let base = stackTop
+        guard base + n <= stackCapacity else { throw pyError(Exc.recursionError, "maximum recursion depth exceeded") }
+        let locals = stack + base
+        locals.initialize(repeating: .unbound, count: n)
+        stackTop = base + n
+        defer { locals.deinitialize(count: n); stackTop = base }
+        var i = 0
+        if let r = receiver { locals[0] = r; i = 1 }
+        for a in argNodes { locals[i] = try a.eval(f); i += 1 }
+        let npos = code.positional.count
+        if i < npos {
+            let firstDefault = npos - fn.defaults.count
+            while i < npos { locals[i] = fn.defaults[i - firstDefault]; i += 1 }
+        }
+        return try run(fn, locals)
+    }
+}
+
+extension PyFunction {
+    /// True when a call with `given` positional arguments and nothing else can bind directly.
+    @inline(__always) func canCallDirect(_ given: Int) -> Bool {
+        let c = code
+        return c.hasOnlyPositional && given <= c.positional.count && given >= c.positional.count - defaults.count
+    }
+}
+
+/// `callee(args...)`.
+final class CallNode: ExprNode {
+    let callee: ExprNode
+    let args: [ArgNode]
+    /// The positional argument expressions when every argument is a plain positional one.
+    let simpleArgs: ContiguousArray<ExprNode>?
+    init(_ callee: ExprNode, _ args: [ArgNode], _ loc: SourceLoc) {
+        self.callee = callee; self.args = args
+        var simple: ContiguousArray<ExprNode>? = []
+        for a in args { if case .positional(let e) = a { simple!.append(e) } else { simple = nil; break } }
+        simpleArgs = simple
+        super.init(loc)
+    }
+    override func eval(_ f: Frame) throws -> Value {
+        let c = try callee.eval(f)
+        do {
+            if let simple = simpleArgs, case .obj(let o) = c {
+                if let fn = o as? PyFunction, fn.canCallDirect(simple.count) {
+                    return try f.unit.callDirect(fn, receiver: nil, simple, f)
+                }
+                if let m = o as? PyBoundMethod, case .obj(let mo) = m.function, let fn = mo as? PyFunction,
+                   fn.canCallDirect(simple.count + 1) {
+                    return try f.unit.callDirect(fn, receiver: m.receiver, simple, f)
+                }
+            }
+            return try f.unit.call(c, try evaluateArguments(args, f))
+        } catch { throw located(error, f, loc) }
+    }
+}
+
+/// `obj.name(args...)`: calls the method without creating a bound-method object.
+final class MethodCallNode: ExprNode {
+    let object: ExprNode
+    let name: String
+    let args: [ArgNode]
+    let simpleArgs: ContiguousArray<ExprNode>?
+    init(_ object: ExprNode, _ name: String, _ args: [ArgNode], _ loc: SourceLoc) {
+        self.object = object; self.name = name; self.args = args
+        var simple: ContiguousArray<ExprNode>? = []
+        for a in args { if case .positional(let e) = a { simple!.append(e) } else { simple = nil; break } }
+        simpleArgs = simple
+        super.init(loc)
+    }
+    override func eval(_ f: Frame) throws -> Value {
+        let recv = try object.eval(f)
+        let u = f.unit
+        do {
+            if case .obj(let o) = recv, !(o is PyType), !(o is PyModule), !(o is PySuper) {
+                let inst = o as? PyInstance
+                if inst?.attrs[name] == nil, let attr = o.type.lookup(name), case .obj(let m) = attr {
+                    if let fn = m as? PyFunction {
+                        if let simple = simpleArgs, fn.canCallDirect(simple.count + 1) {
+                            return try u.callDirect(fn, receiver: recv, simple, f)
+                        }
+                        return try u.callFunction(fn, try evaluateArguments(args, f, prepend: recv))
+                    }
+                    if let d = m as? PyMethodDescriptor {
+                        return try d.fn(u, recv, try evaluateArguments(args, f))
+                    }
+                }
+            } else if case .obj = recv {
+                // classes, modules, super(): ordinary attribute lookup
+            } else if let attr = recv.type.lookup(name), case .obj(let m) = attr, let d = m as? PyMethodDescriptor {
+                return try d.fn(u, recv, try evaluateArguments(args, f))
+            }
+            let callee = try u.getAttr(recv, name)
+            if let simple = simpleArgs, case .obj(let o) = callee, let fn = o as? PyFunction, fn.canCallDirect(simple.count) {
+                return try u.callDirect(fn, receiver: nil, simple, f)
+            }
+            return try u.call(callee, try evaluateArguments(args, f))
+        } catch { throw located(error, f, loc) }
+    }
+}
+
+extension CodeInfo {
+    /// No keyword-only parameters, `*args` or `**kwargs`.
+    var hasOnlyPositional: Bool { keywordOnly.isEmpty && varArgsSlot < 0 && varKeywordsSlot < 0 }
+}

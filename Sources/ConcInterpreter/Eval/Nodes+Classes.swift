@@ -1,0 +1,87 @@
+// The `class` statement: run the body in a fresh namespace, then build the class.
+import ConcSyntax
+
+final class ClassDefNode: StmtNode {
+    let name: String
+    let qualname: String
+    let bases: [ExprNode]
+    let keywords: [(String, ExprNode)]
+    /// The class body, compiled as a code object whose names live in the namespace dict.
+    let bodyCode: CodeInfo
+    let closure: [ClosureSource]
+    let decorators: [ExprNode]
+    let target: ExprNode
+    init(name: String, qualname: String, bases: [ExprNode], keywords: [(String, ExprNode)], bodyCode: CodeInfo,
+         closure: [ClosureSource], decorators: [ExprNode], target: ExprNode, _ loc: SourceLoc) {
+        self.name = name; self.qualname = qualname; self.bases = bases; self.keywords = keywords
+        self.bodyCode = bodyCode; self.closure = closure; self.decorators = decorators; self.target = target
+        super.init(loc)
+    }
+
+    override func exec(_ f: Frame) throws -> Completion {
+        let u = f.unit
+        let decos = try decorators.map { try $0.eval(f) }
+        var baseTypes: [PyType] = []
+        for b in bases {
+            let v = try b.eval(f)
+            guard case .obj(let o) = v, let t = o as? PyType else {
+                throw located(typeError("bases must be types"), f, b.loc)
+            }
+            baseTypes.append(t)
+        }
+        for (k, _) in keywords where k != "metaclass" {
+            throw located(typeError("\(name).__init_subclass__() takes no keyword arguments"), f, loc)
+        }
+        let namespace = PyDict()
+        namespace.set(u, "__module__", .str(u.engine.moduleName(of: f.globals)))
+        namespace.set(u, "__qualname__", .str(qualname))
+        try runBody(namespace, f)
+        var cls: Value = .obj(try makeClass(u, namespace, baseTypes, module: u.engine.moduleName(of: f.globals)))
+        do { for d in decos.reversed() { cls = try u.call(d, [cls]) } } catch { throw located(error, f, loc) }
+        try target.assign(f, cls)
+        return .normal
+    }
+
+    private func runBody(_ ns: PyDict, _ f: Frame) throws {
+        let u = f.unit
+        let fn = PyFunction(code: bodyCode, globals: f.globals, moduleName: "", closure: collectClosure(closure, f), defaults: [], kwDefaults: [:])
+        try u.checkRecursion()
+        let n = bodyCode.localCount
+        let base = u.stackTop
+        let locals = u.stack + base
+        locals.initialize(repeating: .unbound, count: n)
+        u.stackTop = base + n
+        defer { locals.deinitialize(count: n); u.stackTop = base }
+        let frame = u.frame(locals: locals, code: bodyCode, globals: f.globals)
+        frame.function = fn
+        frame.classNamespace = ns
+        u.depth += 1
+        defer { u.depth -= 1; frame.classNamespace = nil }
+        do { _ = try bodyCode.body.exec(frame) } catch let e as PyBaseException { e.needsLocation = true; throw e }
+    }
+
+    /// Builds the class object from the executed namespace.
+    private func makeClass(_ u: Unit, _ ns: PyDict, _ bases: [PyType], module: String) throws -> PyType {
+        let cls = PyType(name: name, bases: bases.isEmpty ? [Types.object] : bases, builtin: false, module: module)
+        cls.qualname = qualname
+        for (k, v) in ns.pairs {
+            guard let key = k.asStr?.value else { continue }
+            cls.dict[key] = v
+            claimMethod(v, cls)
+        }
+        if cls.dict["__eq__"] != nil && cls.dict["__hash__"] == nil { cls.dict["__hash__"] = Value.none }
+        return cls
+    }
+
+    /// Remembers which class defined each function (zero-argument `super()` needs it).
+    private func claimMethod(_ v: Value, _ cls: PyType) {
+        guard case .obj(let o) = v else { return }
+        switch o {
+        case let fn as PyFunction: if fn.ownerClass == nil { fn.ownerClass = cls }
+        case let s as PyStaticMethod: claimMethod(s.function, cls)
+        case let c as PyClassMethod: claimMethod(c.function, cls)
+        case let p as PyProperty: claimMethod(p.getter, cls); claimMethod(p.setter, cls); claimMethod(p.deleter, cls)
+        default: break
+        }
+    }
+}

@@ -1,0 +1,159 @@
+// try/except/else/finally, raise, and with.
+import ConcSyntax
+
+/// One compiled `except` clause.
+struct HandlerNode {
+    let type: ExprNode?
+    let target: ExprNode?
+    let body: StmtNode
+    let loc: SourceLoc
+}
+
+final class TryNode: StmtNode {
+    let body: StmtNode
+    let handlers: [HandlerNode]
+    let orElse: StmtNode?
+    let finally: StmtNode?
+    init(_ body: StmtNode, _ handlers: [HandlerNode], _ orElse: StmtNode?, _ finally: StmtNode?, _ loc: SourceLoc) {
+        self.body = body; self.handlers = handlers; self.orElse = orElse; self.finally = finally; super.init(loc)
+    }
+
+    override func exec(_ f: Frame) throws -> Completion {
+        var completion: Completion
+        do {
+            completion = try runBodyAndHandlers(f)
+        } catch {
+            if let fin = finally {
+                let saved = f.returnValue
+                let c: Completion
+                do { c = try fin.exec(f) } catch let inner as PyBaseException {
+                    if let outer = error as? PyBaseException, inner.context == nil, inner !== outer { inner.context = outer }
+                    throw inner
+                }
+                if case .normal = c { f.returnValue = saved; throw error }
+                return c  // return/break in finally swallows the exception, as in Python
+            }
+            throw error
+        }
+        if let fin = finally {
+            let saved = f.returnValue
+            let c = try fin.exec(f)
+            if case .normal = c { f.returnValue = saved } else { completion = c }
+        }
+        return completion
+    }
+
+    private func runBodyAndHandlers(_ f: Frame) throws -> Completion {
+        let c: Completion
+        do {
+            c = try body.exec(f)
+        } catch let e as PyBaseException {
+            let u = f.unit
+            for h in handlers where try matches(h, e, f) {
+                if let t = h.target { try t.assign(f, .obj(e)) }
+                u.handling.append(e)
+                defer { u.handling.removeLast() }
+                do {
+                    let hc = try h.body.exec(f)
+                    if let t = h.target { try? t.delete(f) }
+                    return hc
+                } catch let inner as PyBaseException {
+                    if let t = h.target { try? t.delete(f) }
+                    if inner !== e && inner.context == nil { inner.context = e }
+                    throw inner
+                }
+            }
+            throw e
+        }
+        if case .normal = c, let o = orElse { return try o.exec(f) }
+        return c
+    }
+
+    private func matches(_ h: HandlerNode, _ e: PyBaseException, _ f: Frame) throws -> Bool {
+        guard let typeExpr = h.type else { return true }
+        let t = try typeExpr.eval(f)
+        return try exceptionMatches(e, t, f.unit)
+    }
+}
+
+/// Whether exception `e` is an instance of class (or tuple of classes) `spec`.
+func exceptionMatches(_ e: PyBaseException, _ spec: Value, _ u: Unit) throws -> Bool {
+    if case .obj(let o) = spec {
+        if let t = o as? PyType, t.isSubtype(of: Exc.baseException) { return e.type.isSubtype(of: t) }
+        if let tuple = o as? PyTuple {
+            for item in tuple.items where try exceptionMatches(e, item, u) { return true }
+            return false
+        }
+    }
+    throw typeError("catching classes that do not inherit from BaseException is not allowed")
+}
+
+final class RaiseNode: StmtNode {
+    let exception: ExprNode?
+    let cause: ExprNode?
+    init(_ e: ExprNode?, _ c: ExprNode?, _ loc: SourceLoc) { exception = e; cause = c; super.init(loc) }
+    override func exec(_ f: Frame) throws -> Completion {
+        let u = f.unit
+        guard let exprNode = exception else {
+            guard let current = u.handling.last else { throw runtimeError("No active exception to reraise") }
+            current.needsLocation = false
+            throw current
+        }
+        let e = try makeException(try exprNode.eval(f), u)
+        if let c = cause {
+            let cv = try c.eval(f)
+            if cv.isNone { e.cause = nil } else { e.cause = try makeException(cv, u) }
+            e.suppressContext = true
+        }
+        if e.context == nil, let h = u.handling.last, h !== e { e.context = h }
+        e.needsLocation = true
+        throw e
+    }
+}
+
+/// `raise X`: X may be an exception instance or class.
+func makeException(_ v: Value, _ u: Unit) throws -> PyBaseException {
+    if case .obj(let o) = v {
+        if let e = o as? PyBaseException { return e }
+        if let t = o as? PyType, t.isSubtype(of: Exc.baseException) {
+            let inst = try u.call(v, [])
+            if case .obj(let io) = inst, let e = io as? PyBaseException { return e }
+            throw typeError("calling \(t.name) should have returned an instance of BaseException, not \(inst.typeName)")
+        }
+    }
+    throw typeError("exceptions must derive from BaseException")
+}
+
+/// `with a as x, b as y:` (nested managers, entered left to right).
+final class WithNode: StmtNode {
+    let items: [(context: ExprNode, target: ExprNode?)]
+    let body: StmtNode
+    init(_ items: [(context: ExprNode, target: ExprNode?)], _ body: StmtNode, _ loc: SourceLoc) {
+        self.items = items; self.body = body; super.init(loc)
+    }
+    override func exec(_ f: Frame) throws -> Completion { try enter(0, f) }
+
+    private func enter(_ i: Int, _ f: Frame) throws -> Completion {
+        if i == items.count { return try body.exec(f) }
+        let u = f.unit
+        let manager = try items[i].context.eval(f)
+        guard let enterFn = u.lookupSpecial(manager, "__enter__"), let exitFn = u.lookupSpecial(manager, "__exit__") else {
+            throw located(typeError("'\(manager.typeName)' object does not support the context manager protocol"), f, items[i].context.loc)
+        }
+        let value = try u.call(enterFn, [])
+        if let t = items[i].target { try t.assign(f, value) }
+        let c: Completion
+        do {
+            c = try enter(i + 1, f)
+        } catch let e as PyBaseException {
+            let e2 = located(e, f, loc) as! PyBaseException
+            u.handling.append(e2)
+            defer { u.handling.removeLast() }
+            let suppress = try u.call(exitFn, [.obj(e2.type), .obj(e2), .none])
+            if try u.isTruthy(suppress) { return .normal }
+            throw e2
+        }
+        _ = try u.call(exitFn, [.none, .none, .none])
+        return c
+    }
+}

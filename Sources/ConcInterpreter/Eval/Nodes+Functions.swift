@@ -1,0 +1,143 @@
+// Making functions and classes, and comprehensions (which run as hidden functions).
+import ConcSyntax
+
+/// Where a new function's closure cell comes from in the defining frame.
+enum ClosureSource {
+    /// A cell local of the defining frame.
+    case cell(slot: Int)
+    /// A free variable of the defining frame.
+    case free(index: Int)
+}
+
+@inline(__always) func collectClosure(_ sources: [ClosureSource], _ f: Frame) -> [Cell] {
+    sources.map { s in
+        switch s {
+        case .cell(let slot):
+            if case .obj(let o) = f.locals[slot], let c = o as? Cell { return c }
+            fatalError("closure source slot holds no cell")
+        case .free(let i): return f.freeCell(i)
+        }
+    }
+}
+
+/// Creates a function object from compiled code (`def` and `lambda`).
+final class MakeFunctionNode: ExprNode {
+    let code: CodeInfo
+    let defaults: [ExprNode]
+    let kwDefaults: [(String, ExprNode)]
+    let closure: [ClosureSource]
+    let doc: Value
+    init(_ code: CodeInfo, defaults: [ExprNode], kwDefaults: [(String, ExprNode)], closure: [ClosureSource], doc: Value, _ loc: SourceLoc) {
+        self.code = code; self.defaults = defaults; self.kwDefaults = kwDefaults
+        self.closure = closure; self.doc = doc; super.init(loc)
+    }
+    override func eval(_ f: Frame) throws -> Value {
+        var kw: [String: Value] = [:]
+        for (n, e) in kwDefaults { kw[n] = try e.eval(f) }
+        let fn = PyFunction(code: code, globals: f.globals, moduleName: f.unit.engine.moduleName(of: f.globals),
+                            closure: collectClosure(closure, f), defaults: try defaults.map { try $0.eval(f) }, kwDefaults: kw)
+        fn.doc = doc
+        return .obj(fn)
+    }
+}
+
+/// A list/set/dict comprehension or generator expression: evaluates the first iterable here
+/// and runs the rest as a hidden function taking the iterator.
+final class ComprehensionNode: ExprNode {
+    let code: CodeInfo
+    let firstIterable: ExprNode
+    let closure: [ClosureSource]
+    init(_ code: CodeInfo, firstIterable: ExprNode, closure: [ClosureSource], _ loc: SourceLoc) {
+        self.code = code; self.firstIterable = firstIterable; self.closure = closure; super.init(loc)
+    }
+    override func eval(_ f: Frame) throws -> Value {
+        let u = f.unit
+        let iterable = try firstIterable.eval(f)
+        do {
+            let it = try u.iterate(iterable)
+            let fn = PyFunction(code: code, globals: f.globals, moduleName: "", closure: collectClosure(closure, f), defaults: [], kwDefaults: [:])
+            return try u.callFunction(fn, Args([.obj(it)]))
+        } catch { throw located(error, f, loc) }
+    }
+}
+
+/// One `for target in iter if cond...` level inside a comprehension body.
+struct ComprehensionLoop {
+    let target: ExprNode
+    let iterable: ExprNode
+    let conditions: [ExprNode]
+}
+
+/// The body of a comprehension's hidden function: runs the loops and collects results.
+final class ComprehensionBodyNode: ExprNode {
+    enum Kind { case list, set, dict, generator }
+    let kind: Kind
+    let loops: [ComprehensionLoop]
+    let element: ExprNode
+    /// The value expression of a dict comprehension.
+    let value: ExprNode?
+    init(_ kind: Kind, loops: [ComprehensionLoop], element: ExprNode, value: ExprNode?, _ loc: SourceLoc) {
+        self.kind = kind; self.loops = loops; self.element = element; self.value = value; super.init(loc)
+    }
+    override func eval(_ f: Frame) throws -> Value {
+        switch kind {
+        case .list:
+            let l = PyList()
+            try run(0, f) { v in l.items.append(v) }
+            return .obj(l)
+        case .set:
+            let s = PySet()
+            try run(0, f) { v in try s.add(f.unit, v) }
+            return .obj(s)
+        case .dict:
+            let d = PyDict()
+            try run(0, f) { k in try d.set(f.unit, k, try self.value!.eval(f)) }
+            return .obj(d)
+        case .generator:
+            try run(0, f) { v in _ = try f.unit.yieldFromGenerator(v, f) }
+            return .none
+        }
+    }
+    private func run(_ level: Int, _ f: Frame, _ emit: (Value) throws -> Void) throws {
+        let loop = loops[level]
+        let source = try loop.iterable.eval(f)
+        let it: PyIter
+        if case .obj(let o) = source, let i = o as? PyIter { it = i } else { it = try f.unit.iterate(source) }
+        outer: while let v = try it.next(f.unit) {
+            try loop.target.assign(f, v)
+            for c in loop.conditions where !(try truth(try c.eval(f), f)) { continue outer }
+            if level + 1 < loops.count { try run(level + 1, f, emit) } else { try emit(try element.eval(f)) }
+            try f.unit.checkInterrupt()
+        }
+    }
+}
+
+/// `yield value` inside a generator.
+final class YieldNode: ExprNode {
+    let value: ExprNode?
+    init(_ v: ExprNode?, _ loc: SourceLoc) { value = v; super.init(loc) }
+    override func eval(_ f: Frame) throws -> Value {
+        let v = try value?.eval(f) ?? .none
+        return try f.unit.yieldFromGenerator(v, f)
+    }
+}
+
+/// `yield from iterable` inside a generator.
+final class YieldFromNode: ExprNode {
+    let iterable: ExprNode
+    init(_ e: ExprNode, _ loc: SourceLoc) { iterable = e; super.init(loc) }
+    override func eval(_ f: Frame) throws -> Value {
+        let source = try iterable.eval(f)
+        let u = f.unit
+        if case .obj(let o) = source, let g = o as? PyGenerator {
+            var sent: Value = .none
+            while true {
+                guard let v = try g.resume(u, send: sent) else { return g.returnValue }
+                sent = try u.yieldFromGenerator(v, f)
+            }
+        }
+        let it = try u.iterate(source)
+        while let v = try it.next(u) { _ = try u.yieldFromGenerator(v, f) }
+        return .none
+    }
+}

@@ -1,0 +1,56 @@
+// import statements.
+import ConcSyntax
+
+final class ImportNode: StmtNode {
+    /// (dotted module name, binding target, bind the top-level package instead of the leaf)
+    let names: [(module: String, target: ExprNode, bindsTop: Bool)]
+    init(_ names: [(module: String, target: ExprNode, bindsTop: Bool)], _ loc: SourceLoc) { self.names = names; super.init(loc) }
+    override func exec(_ f: Frame) throws -> Completion {
+        let u = f.unit
+        for (module, target, bindsTop) in names {
+            let m = try u.engine.importModule(module, u)
+            if bindsTop, let top = module.split(separator: ".").first.map(String.init), top != module {
+                try target.assign(f, try u.engine.importModule(top, u))
+            } else {
+                try target.assign(f, m)
+            }
+        }
+        return .normal
+    }
+}
+
+final class ImportFromNode: StmtNode {
+    let module: String
+    /// (name, target); name "*" imports every public name into `starTarget`'s namespace.
+    let names: [(name: String, target: ExprNode)]
+    let isStar: Bool
+    init(_ module: String, _ names: [(name: String, target: ExprNode)], isStar: Bool, _ loc: SourceLoc) {
+        self.module = module; self.names = names; self.isStar = isStar; super.init(loc)
+    }
+    override func exec(_ f: Frame) throws -> Completion {
+        let u = f.unit
+        let m = try u.engine.importModule(module, u)
+        if isStar {
+            guard let pm = m.object as? PyModule else { return .normal }
+            var exported = pm.globals.boundNames.filter { !$0.hasPrefix("_") }
+            if let all = pm.globals.get("__all__") { exported = try u.toArray(all).map { try u.str($0) } }
+            for n in exported {
+                guard let v = pm.globals.get(n) else { continue }
+                if let ns = f.classNamespace { ns.set(u, n, v) } else { f.globals.set(n, v) }
+            }
+            return .normal
+        }
+        for (name, target) in names {
+            if let v = try u.getAttrOrNil(m, name) {
+                try target.assign(f, v)
+            } else if let sub = try? u.engine.importModule(module + "." + name, u) {
+                try target.assign(f, sub)
+            } else {
+                let path = (m.object as? PyModule).flatMap { u.engine.modulePath($0) }
+                let suffix = path.map { " (\($0))" } ?? " (unknown location)"
+                throw pyError(Exc.importError, "cannot import name '\(name)' from '\(module)'\(suffix)")
+            }
+        }
+        return .normal
+    }
+}

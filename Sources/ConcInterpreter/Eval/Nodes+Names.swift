@@ -1,0 +1,106 @@
+// Loads, stores and deletes of variables, one node class per binding kind the resolver found.
+import ConcSyntax
+
+func unboundLocal(_ name: String) -> PyBaseException {
+    pyError(Exc.unboundLocalError, "cannot access local variable '\(name)' where it is not associated with a value")
+}
+func nameNotDefined(_ name: String) -> PyBaseException {
+    pyError(Exc.nameError, "name '\(name)' is not defined")
+}
+
+/// A function local in a value-stack slot.
+final class LocalNode: ExprNode {
+    let slot: Int
+    let name: String
+    init(_ slot: Int, _ name: String, _ loc: SourceLoc) { self.slot = slot; self.name = name; super.init(loc) }
+    override func eval(_ f: Frame) throws -> Value {
+        let v = f.locals[slot]
+        if case .unbound = v { throw located(unboundLocal(name), f, loc) }
+        return v
+    }
+    override func assign(_ f: Frame, _ v: Value) throws { f.locals[slot] = v }
+    override func delete(_ f: Frame) throws {
+        if case .unbound = f.locals[slot] { throw unboundLocal(name) }
+        f.locals[slot] = .unbound
+    }
+}
+
+/// A local captured by an inner function: its slot holds a ``Cell``.
+final class CellNode: ExprNode {
+    let slot: Int
+    let name: String
+    init(_ slot: Int, _ name: String, _ loc: SourceLoc) { self.slot = slot; self.name = name; super.init(loc) }
+    @inline(__always) func cell(_ f: Frame) -> Cell {
+        if case .obj(let o) = f.locals[slot] { return unsafeDowncast(o, to: Cell.self) }
+        fatalError("cell slot without a cell")
+    }
+    override func eval(_ f: Frame) throws -> Value {
+        let v = cell(f).value
+        if case .unbound = v { throw located(unboundLocal(name), f, loc) }
+        return v
+    }
+    override func assign(_ f: Frame, _ v: Value) throws { cell(f).value = v }
+    override func delete(_ f: Frame) throws {
+        let c = cell(f)
+        if case .unbound = c.value { throw unboundLocal(name) }
+        c.value = .unbound
+    }
+}
+
+/// A variable of an enclosing function, reached through the closure.
+final class FreeNode: ExprNode {
+    let index: Int
+    let name: String
+    init(_ index: Int, _ name: String, _ loc: SourceLoc) { self.index = index; self.name = name; super.init(loc) }
+    override func eval(_ f: Frame) throws -> Value {
+        let v = f.freeCell(index).value
+        if case .unbound = v {
+            throw pyError(Exc.nameError, "cannot access free variable '\(name)' where it is not associated with a value in enclosing scope")
+        }
+        return v
+    }
+    override func assign(_ f: Frame, _ v: Value) throws { f.freeCell(index).value = v }
+    override func delete(_ f: Frame) throws { f.freeCell(index).value = .unbound }
+}
+
+/// A module global (falling back to builtins on load).
+final class GlobalNode: ExprNode {
+    let cell: Cell
+    let name: String
+    /// The builtin of the same name, if any, looked up once at compile time.
+    let builtin: Value?
+    init(_ cell: Cell, _ name: String, builtin: Value?, _ loc: SourceLoc) {
+        self.cell = cell; self.name = name; self.builtin = builtin; super.init(loc)
+    }
+    override func eval(_ f: Frame) throws -> Value {
+        let v = cell.value
+        if case .unbound = v {
+            if let b = builtin { return b }
+            throw located(nameNotDefined(name), f, loc)
+        }
+        return v
+    }
+    override func assign(_ f: Frame, _ v: Value) throws { cell.value = v }
+    override func delete(_ f: Frame) throws {
+        if case .unbound = cell.value { throw nameNotDefined(name) }
+        cell.value = .unbound
+    }
+}
+
+/// A name inside a class body: the class namespace first, then the enclosing binding.
+final class ClassBodyNameNode: ExprNode {
+    let name: String
+    let key: Value
+    let fallback: ExprNode
+    init(_ name: String, fallback: ExprNode, _ loc: SourceLoc) {
+        self.name = name; self.key = .str(name); self.fallback = fallback; super.init(loc)
+    }
+    override func eval(_ f: Frame) throws -> Value {
+        if let ns = f.classNamespace, let v = try ns.get(f.unit, key) { return v }
+        return try fallback.eval(f)
+    }
+    override func assign(_ f: Frame, _ v: Value) throws { try f.classNamespace!.set(f.unit, key, v) }
+    override func delete(_ f: Frame) throws {
+        if try f.classNamespace!.table.remove(f.unit, key) == nil { throw nameNotDefined(name) }
+    }
+}

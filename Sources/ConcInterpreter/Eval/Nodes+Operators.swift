@@ -1,0 +1,128 @@
+// Operator expressions: arithmetic with int fast paths, comparisons, boolean logic.
+import ConcSyntax
+
+/// `a op b`.
+final class BinaryNode: ExprNode {
+    let op: BinaryOp
+    let left: ExprNode
+    let right: ExprNode
+    init(_ op: BinaryOp, _ l: ExprNode, _ r: ExprNode, _ loc: SourceLoc) { self.op = op; left = l; right = r; super.init(loc) }
+    override func eval(_ f: Frame) throws -> Value {
+        let a = try left.eval(f)
+        let b = try right.eval(f)
+        if case .int(let x) = a, case .int(let y) = b {
+            switch op {
+            case .add: let (r, o) = x.addingReportingOverflow(y); if !o { return .int(r) }
+            case .sub: let (r, o) = x.subtractingReportingOverflow(y); if !o { return .int(r) }
+            case .mul: let (r, o) = x.multipliedReportingOverflow(by: y); if !o { return .int(r) }
+            case .mod: if y > 0 && x >= 0 { return .int(x % y) }
+            case .floorDiv: if y > 0 && x >= 0 { return .int(x / y) }
+            case .bitAnd: return .int(x & y)
+            default: break
+            }
+        }
+        do { return try f.unit.binary(op, a, b) } catch {
+            throw located(error, f, loc, .binary(leftEnd: left.loc.endCol, rightStart: right.loc.col))
+        }
+    }
+}
+
+/// `-x`, `+x`, `~x`, `not x`.
+final class UnaryNode: ExprNode {
+    let op: UnaryOp
+    let operand: ExprNode
+    init(_ op: UnaryOp, _ e: ExprNode, _ loc: SourceLoc) { self.op = op; operand = e; super.init(loc) }
+    override func eval(_ f: Frame) throws -> Value {
+        let v = try operand.eval(f)
+        switch (op, v) {
+        case (.not, .bool(let b)): return .bool(!b)
+        case (.neg, .int(let i)) where i != Int.min: return .int(-i)
+        default:
+            do { return try f.unit.unary(op, v) } catch { throw located(error, f, loc) }
+        }
+    }
+}
+
+/// `a and b and c` / `a or b`.
+final class BoolOpNode: ExprNode {
+    let isAnd: Bool
+    let operands: [ExprNode]
+    init(isAnd: Bool, _ ops: [ExprNode], _ loc: SourceLoc) { self.isAnd = isAnd; operands = ops; super.init(loc) }
+    override func eval(_ f: Frame) throws -> Value {
+        var v: Value = .none
+        for (i, e) in operands.enumerated() {
+            v = try e.eval(f)
+            if i == operands.count - 1 { break }
+            let t = try truth(v, f)
+            if isAnd ? !t : t { return v }
+        }
+        return v
+    }
+}
+
+/// Truth test with the fast cases inline.
+@inline(__always) func truth(_ v: Value, _ f: Frame) throws -> Bool {
+    switch v {
+    case .bool(let b): return b
+    case .int(let i): return i != 0
+    case .none: return false
+    default: return try f.unit.isTruthy(v)
+    }
+}
+
+/// `a < b`, `a == b`, `x in y`... with chains `a < b < c` evaluating b once.
+final class CompareNode: ExprNode {
+    let first: ExprNode
+    let ops: [CompareOp]
+    let rest: [ExprNode]
+    init(_ first: ExprNode, _ ops: [CompareOp], _ rest: [ExprNode], _ loc: SourceLoc) {
+        self.first = first; self.ops = ops; self.rest = rest; super.init(loc)
+    }
+    override func eval(_ f: Frame) throws -> Value {
+        var a = try first.eval(f)
+        var result: Value = .bool(true)
+        for i in 0..<ops.count {
+            let b = try rest[i].eval(f)
+            result = try compareOnce(ops[i], a, b, f)
+            if i < ops.count - 1 {
+                if !(try truth(result, f)) { return result }
+                a = b
+            }
+        }
+        return result
+    }
+    @inline(__always) private func compareOnce(_ op: CompareOp, _ a: Value, _ b: Value, _ f: Frame) throws -> Value {
+        if case .int(let x) = a, case .int(let y) = b {
+            switch op {
+            case .lt: return .bool(x < y)
+            case .le: return .bool(x <= y)
+            case .gt: return .bool(x > y)
+            case .ge: return .bool(x >= y)
+            case .eq: return .bool(x == y)
+            case .ne: return .bool(x != y)
+            default: break
+            }
+        }
+        do { return try f.unit.compare(op, a, b) } catch { throw located(error, f, loc) }
+    }
+}
+
+/// `body if test else orElse`.
+final class IfExpNode: ExprNode {
+    let test: ExprNode, body: ExprNode, orElse: ExprNode
+    init(_ t: ExprNode, _ b: ExprNode, _ o: ExprNode, _ loc: SourceLoc) { test = t; body = b; orElse = o; super.init(loc) }
+    override func eval(_ f: Frame) throws -> Value {
+        try truth(try test.eval(f), f) ? try body.eval(f) : try orElse.eval(f)
+    }
+}
+
+/// `target := value`.
+final class NamedExprNode: ExprNode {
+    let target: ExprNode, value: ExprNode
+    init(_ t: ExprNode, _ v: ExprNode, _ loc: SourceLoc) { target = t; value = v; super.init(loc) }
+    override func eval(_ f: Frame) throws -> Value {
+        let v = try value.eval(f)
+        try target.assign(f, v)
+        return v
+    }
+}

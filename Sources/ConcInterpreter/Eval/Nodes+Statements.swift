@@ -1,0 +1,218 @@
+// Simple and compound statements except try/with/raise (Nodes+Exceptions.swift) and
+// import (Nodes+Imports.swift).
+import ConcSyntax
+
+final class ExprStmtNode: StmtNode {
+    let expr: ExprNode
+    init(_ e: ExprNode, _ loc: SourceLoc) { expr = e; super.init(loc) }
+    override func exec(_ f: Frame) throws -> Completion { _ = try expr.eval(f); return .normal }
+}
+
+/// Expression statement at the REPL's top level: prints the repr and binds `_`.
+final class EchoStmtNode: StmtNode {
+    let expr: ExprNode
+    init(_ e: ExprNode, _ loc: SourceLoc) { expr = e; super.init(loc) }
+    override func exec(_ f: Frame) throws -> Completion {
+        let v = try expr.eval(f)
+        if !v.isNone {
+            f.globals.set("_", v)
+            f.unit.engine.stdout.write(try f.unit.repr(v) + "\n")
+        }
+        return .normal
+    }
+}
+
+final class AssignNode: StmtNode {
+    let targets: [ExprNode]
+    let value: ExprNode
+    init(_ t: [ExprNode], _ v: ExprNode, _ loc: SourceLoc) { targets = t; value = v; super.init(loc) }
+    override func exec(_ f: Frame) throws -> Completion {
+        let v = try value.eval(f)
+        for t in targets { try t.assign(f, v) }
+        return .normal
+    }
+}
+
+/// `x = value` to a plain local: the commonest statement, without the target indirection.
+final class AssignLocalNode: StmtNode {
+    let slot: Int
+    let value: ExprNode
+    init(_ slot: Int, _ v: ExprNode, _ loc: SourceLoc) { self.slot = slot; value = v; super.init(loc) }
+    override func exec(_ f: Frame) throws -> Completion {
+        let v = try value.eval(f)
+        f.locals[slot] = v
+        return .normal
+    }
+}
+
+/// `target op= value`; the target's container and index are evaluated once.
+final class AugAssignNode: StmtNode {
+    let op: BinaryOp
+    let target: ExprNode
+    let value: ExprNode
+    init(_ op: BinaryOp, _ t: ExprNode, _ v: ExprNode, _ loc: SourceLoc) { self.op = op; target = t; value = v; super.init(loc) }
+    override func exec(_ f: Frame) throws -> Completion {
+        let u = f.unit
+        switch target {
+        case let a as AttributeNode:
+            let o = try a.object.eval(f)
+            do {
+                let old = try u.getAttr(o, a.name)
+                let new = try u.inPlace(op, old, try value.eval(f))
+                try u.setAttr(o, a.name, new)
+            } catch { throw located(error, f, loc) }
+        case let s as SubscriptNode:
+            let o = try s.object.eval(f)
+            let i = try s.index.eval(f)
+            do {
+                let old = try u.getItem(o, i)
+                let new = try u.inPlace(op, old, try value.eval(f))
+                try u.setItem(o, i, new)
+            } catch { throw located(error, f, loc) }
+        default:
+            let old = try target.eval(f)
+            let rhs = try value.eval(f)
+            if case .int(let x) = old, case .int(let y) = rhs {
+                switch op {
+                case .add: let (r, o) = x.addingReportingOverflow(y); if !o { try target.assign(f, .int(r)); return .normal }
+                case .sub: let (r, o) = x.subtractingReportingOverflow(y); if !o { try target.assign(f, .int(r)); return .normal }
+                default: break
+                }
+            }
+            let new: Value
+            do { new = try u.inPlace(op, old, rhs) } catch { throw located(error, f, loc) }
+            try target.assign(f, new)
+        }
+        return .normal
+    }
+}
+
+final class IfNode: StmtNode {
+    let test: ExprNode
+    let body: StmtNode
+    let orElse: StmtNode?
+    init(_ t: ExprNode, _ b: StmtNode, _ o: StmtNode?, _ loc: SourceLoc) { test = t; body = b; orElse = o; super.init(loc) }
+    override func exec(_ f: Frame) throws -> Completion {
+        if try truth(try test.eval(f), f) { return try body.exec(f) }
+        if let o = orElse { return try o.exec(f) }
+        return .normal
+    }
+}
+
+final class WhileNode: StmtNode {
+    let test: ExprNode
+    let body: StmtNode
+    let orElse: StmtNode?
+    init(_ t: ExprNode, _ b: StmtNode, _ o: StmtNode?, _ loc: SourceLoc) { test = t; body = b; orElse = o; super.init(loc) }
+    override func exec(_ f: Frame) throws -> Completion {
+        let u = f.unit
+        while try truth(try test.eval(f), f) {
+            switch try body.exec(f) {
+            case .breakLoop: return .normal
+            case .returned: return .returned
+            default: break
+            }
+            if u.engine.interruptRequested { try u.engine.raisePendingInterrupt(u) }
+        }
+        if let o = orElse { return try o.exec(f) }
+        return .normal
+    }
+}
+
+final class ForNode: StmtNode {
+    let target: ExprNode
+    let iterable: ExprNode
+    let body: StmtNode
+    let orElse: StmtNode?
+    init(_ t: ExprNode, _ i: ExprNode, _ b: StmtNode, _ o: StmtNode?, _ loc: SourceLoc) {
+        target = t; iterable = i; body = b; orElse = o; super.init(loc)
+    }
+    override func exec(_ f: Frame) throws -> Completion {
+        let u = f.unit
+        let source = try iterable.eval(f)
+        // Ranges and lists of a local target are the hot loops: no iterator object.
+        if case .obj(let o) = source, let r = o as? PyRange, let local = target as? LocalNode {
+            var i = r.start
+            var n = r.count
+            while n > 0 {
+                f.locals[local.slot] = .int(i)
+                switch try body.exec(f) {
+                case .breakLoop: return .normal
+                case .returned: return .returned
+                default: break
+                }
+                if u.engine.interruptRequested { try u.engine.raisePendingInterrupt(u) }
+                n -= 1
+                i &+= r.step
+            }
+            if let e = orElse { return try e.exec(f) }
+            return .normal
+        }
+        let it: PyIter
+        do { it = try u.iterate(source) } catch { throw located(error, f, iterable.loc) }
+        while true {
+            let next: Value?
+            do { next = try it.next(u) } catch { throw located(error, f, iterable.loc) }
+            guard let v = next else { break }
+            try target.assign(f, v)
+            switch try body.exec(f) {
+            case .breakLoop: return .normal
+            case .returned: return .returned
+            default: break
+            }
+            if u.engine.interruptRequested { try u.engine.raisePendingInterrupt(u) }
+        }
+        if let e = orElse { return try e.exec(f) }
+        return .normal
+    }
+}
+
+final class BreakNode: StmtNode { override func exec(_ f: Frame) throws -> Completion { .breakLoop } }
+final class ContinueNode: StmtNode { override func exec(_ f: Frame) throws -> Completion { .continueLoop } }
+final class PassNode: StmtNode { override func exec(_ f: Frame) throws -> Completion { .normal } }
+
+final class ReturnNode: StmtNode {
+    let value: ExprNode?
+    init(_ v: ExprNode?, _ loc: SourceLoc) { value = v; super.init(loc) }
+    override func exec(_ f: Frame) throws -> Completion {
+        f.returnValue = try value?.eval(f) ?? .none
+        return .returned
+    }
+}
+
+final class DeleteNode: StmtNode {
+    let targets: [ExprNode]
+    init(_ t: [ExprNode], _ loc: SourceLoc) { targets = t; super.init(loc) }
+    override func exec(_ f: Frame) throws -> Completion {
+        for t in targets { try t.delete(f) }
+        return .normal
+    }
+}
+
+final class AssertNode: StmtNode {
+    let test: ExprNode
+    let message: ExprNode?
+    init(_ t: ExprNode, _ m: ExprNode?, _ loc: SourceLoc) { test = t; message = m; super.init(loc) }
+    override func exec(_ f: Frame) throws -> Completion {
+        if try truth(try test.eval(f), f) { return .normal }
+        let args = try message.map { [try $0.eval(f)] } ?? []
+        throw PyBaseException(type: Exc.assertionError, args: args)
+    }
+}
+
+/// `def` (also the statement form of a decorated function): make, decorate, bind.
+final class DefNode: StmtNode {
+    let make: ExprNode
+    let decorators: [ExprNode]
+    let target: ExprNode
+    init(_ make: ExprNode, decorators: [ExprNode], target: ExprNode, _ loc: SourceLoc) {
+        self.make = make; self.decorators = decorators; self.target = target; super.init(loc)
+    }
+    override func exec(_ f: Frame) throws -> Completion {
+        let decos = try decorators.map { try $0.eval(f) }
+        var v = try make.eval(f)
+        do { for d in decos.reversed() { v = try f.unit.call(d, [v]) } } catch { throw located(error, f, loc) }
+        try target.assign(f, v)
+        return .normal
+    }
+}

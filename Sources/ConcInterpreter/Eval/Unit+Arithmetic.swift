@@ -1,0 +1,312 @@
+// Binary and unary operators with Python semantics: numeric fast paths, builtin sequence
+// operators, then user dunder methods with reflected fallbacks.
+import ConcSyntax
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let intOverflowMessage = "int too large (Conc integers are 64-bit)"
+
+extension BinaryOp {
+    /// The dunder names (`__add__`, `__radd__`, `__iadd__`).
+    var dunder: (String, String, String) {
+        switch self {
+        case .add: return ("__add__", "__radd__", "__iadd__")
+        case .sub: return ("__sub__", "__rsub__", "__isub__")
+        case .mul: return ("__mul__", "__rmul__", "__imul__")
+        case .div: return ("__truediv__", "__rtruediv__", "__itruediv__")
+        case .floorDiv: return ("__floordiv__", "__rfloordiv__", "__ifloordiv__")
+        case .mod: return ("__mod__", "__rmod__", "__imod__")
+        case .pow: return ("__pow__", "__rpow__", "__ipow__")
+        case .matMul: return ("__matmul__", "__rmatmul__", "__imatmul__")
+        case .lshift: return ("__lshift__", "__rlshift__", "__ilshift__")
+        case .rshift: return ("__rshift__", "__rrshift__", "__irshift__")
+        case .bitAnd: return ("__and__", "__rand__", "__iand__")
+        case .bitOr: return ("__or__", "__ror__", "__ior__")
+        case .bitXor: return ("__xor__", "__rxor__", "__ixor__")
+        }
+    }
+    /// The operator as CPython's error messages print it.
+    var symbol: String { self == .pow ? "** or pow()" : rawValue }
+}
+
+/// Integer floor division and modulo with Python's sign rules.
+@inline(__always) func pyFloorDiv(_ a: Int, _ b: Int) throws -> Int {
+    if b == 0 { throw zeroDivision("integer division or modulo by zero") }
+    if a == Int.min && b == -1 { throw overflowError(intOverflowMessage) }
+    var q = a / b
+    if (a % b != 0) && ((a < 0) != (b < 0)) { q -= 1 }
+    return q
+}
+@inline(__always) func pyMod(_ a: Int, _ b: Int) throws -> Int {
+    if b == 0 { throw zeroDivision("integer division or modulo by zero") }
+    if b == -1 { return 0 }
+    let r = a % b
+    return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r
+}
+func pyFloatMod(_ a: Double, _ b: Double) throws -> Double {
+    if b == 0 { throw zeroDivision("float modulo") }
+    var m = fmod(a, b)
+    if m != 0 { if (b < 0) != (m < 0) { m += b } } else { m = copysign(0, b) }
+    return m
+}
+func pyFloatFloorDiv(_ a: Double, _ b: Double) throws -> Double {
+    if b == 0 { throw zeroDivision("float floor division by zero") }
+    let m = fmod(a, b)
+    var div = (a - m) / b
+    if m != 0 && ((b < 0) != (m < 0)) { div -= 1 }
+    if div != 0 {
+        var fl = div.rounded(.down)
+        if div - fl > 0.5 { fl += 1 }
+        return fl
+    }
+    return copysign(0, a / b)
+}
+
+/// `a ** b` for ints (b >= 0), overflow-checked.
+func intPow(_ base: Int, _ exp: Int) throws -> Int {
+    var result = 1, b = base, e = exp
+    while e > 0 {
+        if e & 1 == 1 {
+            let (r, o) = result.multipliedReportingOverflow(by: b)
+            if o { throw overflowError(intOverflowMessage) }
+            result = r
+        }
+        e >>= 1
+        if e > 0 {
+            let (s, o) = b.multipliedReportingOverflow(by: b)
+            if o { throw overflowError(intOverflowMessage) }
+            b = s
+        }
+    }
+    return result
+}
+
+extension Unit {
+    /// Numeric value of an int/bool/float operand as a Double, or nil.
+    @inline(__always) func numericDouble(_ v: Value) -> Double? {
+        switch v {
+        case .int(let i): return Double(i)
+        case .float(let d): return d
+        case .bool(let b): return b ? 1 : 0
+        default: return nil
+        }
+    }
+    @inline(__always) func intValue(_ v: Value) -> Int? {
+        switch v {
+        case .int(let i): return i
+        case .bool(let b): return b ? 1 : 0
+        default: return nil
+        }
+    }
+
+    /// `a op b` for int operands.
+    func intBinary(_ op: BinaryOp, _ a: Int, _ b: Int) throws -> Value {
+        switch op {
+        case .add:
+            let (r, o) = a.addingReportingOverflow(b); if o { throw overflowError(intOverflowMessage) }; return .int(r)
+        case .sub:
+            let (r, o) = a.subtractingReportingOverflow(b); if o { throw overflowError(intOverflowMessage) }; return .int(r)
+        case .mul:
+            let (r, o) = a.multipliedReportingOverflow(by: b); if o { throw overflowError(intOverflowMessage) }; return .int(r)
+        case .div:
+            if b == 0 { throw zeroDivision("division by zero") }
+            return .float(Double(a) / Double(b))
+        case .floorDiv: return .int(try pyFloorDiv(a, b))
+        case .mod: return .int(try pyMod(a, b))
+        case .pow:
+            if b < 0 {
+                if a == 0 { throw zeroDivision("0.0 cannot be raised to a negative power") }
+                return .float(Foundation_pow(Double(a), Double(b)))
+            }
+            return .int(try intPow(a, b))
+        case .lshift:
+            if b < 0 { throw valueError("negative shift count") }
+            if a == 0 { return .int(0) }
+            if b >= 63 { throw overflowError(intOverflowMessage) }
+            let r = a << b
+            if r >> b != a { throw overflowError(intOverflowMessage) }
+            return .int(r)
+        case .rshift:
+            if b < 0 { throw valueError("negative shift count") }
+            return .int(b >= 64 ? (a < 0 ? -1 : 0) : a >> b)
+        case .bitAnd: return .int(a & b)
+        case .bitOr: return .int(a | b)
+        case .bitXor: return .int(a ^ b)
+        case .matMul: throw typeError("unsupported operand type(s) for @: 'int' and 'int'")
+        }
+    }
+
+    /// `a op b` for float operands (at least one was a float).
+    func floatBinary(_ op: BinaryOp, _ a: Double, _ b: Double, _ av: Value, _ bv: Value) throws -> Value? {
+        switch op {
+        case .add: return .float(a + b)
+        case .sub: return .float(a - b)
+        case .mul: return .float(a * b)
+        case .div:
+            if b == 0 { throw zeroDivision("float division by zero") }
+            return .float(a / b)
+        case .floorDiv: return .float(try pyFloatFloorDiv(a, b))
+        case .mod: return .float(try pyFloatMod(a, b))
+        case .pow:
+            if a == 0 && b < 0 { throw zeroDivision("0.0 cannot be raised to a negative power") }
+            if a < 0 && b != b.rounded() {
+                throw valueError("math domain error")  // CPython returns a complex number here
+            }
+            let r = Foundation_pow(a, b)
+            if r.isInfinite && a.isFinite && b.isFinite { throw overflowError("(34, 'Numerical result out of range')") }
+            return .float(r)
+        default: return nil
+        }
+    }
+
+    /// Evaluates `a op b` (not in place).
+    func binary(_ op: BinaryOp, _ a: Value, _ b: Value) throws -> Value {
+        if let x = intValue(a), let y = intValue(b) {
+            if case .bool(let p) = a, case .bool(let q) = b {
+                switch op {
+                case .bitAnd: return .bool(p && q)
+                case .bitOr: return .bool(p || q)
+                case .bitXor: return .bool(p != q)
+                default: break
+                }
+            }
+            return try intBinary(op, x, y)
+        }
+        if let x = numericDouble(a), let y = numericDouble(b),
+           let r = try floatBinary(op, x, y, a, b) { return r }
+        if let r = try builtinBinary(op, a, b) { return r }
+        return try userBinary(op, a, b, inPlace: false)
+    }
+
+    /// `a op= b`: tries `__iop__` first for user objects; lists extend in place.
+    func inPlace(_ op: BinaryOp, _ a: Value, _ b: Value) throws -> Value {
+        if case .obj(let o) = a {
+            if op == .add, let l = o as? PyList, o.type === Types.list {
+                let extra = try toArray(b)
+                l.items.append(contentsOf: extra)
+                return a
+            }
+            if o is PyInstance, let m = lookupSpecial(a, op.dunder.2) {
+                let r = try call(m, [b])
+                if !isNotImplemented(r) { return r }
+            }
+        }
+        return try binary(op, a, b)
+    }
+
+    @inline(__always) func isNotImplemented(_ v: Value) -> Bool {
+        if case .obj(let o) = v { return o === Singletons.notImplemented }
+        return false
+    }
+
+    /// Operators of builtin non-numeric types; nil when they don't apply.
+    func builtinBinary(_ op: BinaryOp, _ a: Value, _ b: Value) throws -> Value? {
+        guard case .obj(let ao) = a else {
+            if op == .mul, case .obj = b, let n = intValue(a) { return try repeatSequence(b, n) }
+            return nil
+        }
+        switch op {
+        case .add:
+            guard case .obj(let bo) = b else { return nil }
+            if let x = ao as? PyStr, let y = bo as? PyStr { return .str(x.value + y.value) }
+            if let x = ao as? PyList, let y = bo as? PyList { return .obj(PyList(x.items + y.items)) }
+            if let x = ao as? PyTuple, let y = bo as? PyTuple { return .obj(PyTuple(x.items + y.items)) }
+            if let x = ao as? PyBytes, let y = bo as? PyBytes { return .obj(PyBytes(x.bytes + y.bytes, mutable: x.isMutable)) }
+            return nil
+        case .mul:
+            if let n = intValue(b) { return try repeatSequence(a, n) }
+            return nil
+        case .mod:
+            if let s = ao as? PyStr { return .str(try percentFormat(self, s.value, b)) }
+            return nil
+        case .bitOr, .bitAnd, .sub, .bitXor:
+            if let x = ao as? PySet, case .obj(let bo) = b, let y = bo as? PySet {
+                return try setBinary(op.rawValue, x, y, self)
+            }
+            if op == .bitOr, let x = ao as? PyDict, case .obj(let bo) = b, let y = bo as? PyDict {
+                let r = PyDict()
+                for (k, v) in x.pairs { try r.set(self, k, v) }
+                for (k, v) in y.pairs { try r.set(self, k, v) }
+                return .obj(r)
+            }
+            return nil
+        default: return nil
+        }
+    }
+
+    /// `seq * n` for str, list, tuple, bytes.
+    func repeatSequence(_ s: Value, _ n: Int) throws -> Value? {
+        guard case .obj(let o) = s else { return nil }
+        let count = max(n, 0)
+        if let x = o as? PyStr { return strMultiply(x, count) }
+        if let x = o as? PyList { return .obj(PyList(try repeated(x.items, count))) }
+        if let x = o as? PyTuple { return .obj(PyTuple(try repeated(x.items, count))) }
+        if let x = o as? PyBytes { return .obj(PyBytes(Array(try repeated(x.bytes, count)), mutable: x.isMutable)) }
+        return nil
+    }
+
+    private func repeated<T>(_ items: [T], _ n: Int) throws -> [T] {
+        if items.isEmpty || n == 0 { return [] }
+        if items.count.multipliedReportingOverflow(by: n).overflow || items.count * n > 1 << 32 {
+            throw pyError(Exc.memoryError, "")
+        }
+        var r: [T] = []
+        r.reserveCapacity(items.count * n)
+        for _ in 0..<n { r.append(contentsOf: items) }
+        return r
+    }
+
+    /// User-defined operator methods, with the reflected method as fallback.
+    func userBinary(_ op: BinaryOp, _ a: Value, _ b: Value, inPlace: Bool) throws -> Value {
+        let (name, rname, _) = op.dunder
+        let ta = a.type, tb = b.type
+        let bFirst = tb !== ta && tb.isSubtype(of: ta) && !tb.isBuiltin
+        if bFirst, let rm = lookupSpecial(b, rname) {
+            let r = try call(rm, [a]); if !isNotImplemented(r) { return r }
+        }
+        if !ta.isBuiltin || ta.layout != nil, let m = lookupSpecial(a, name) {
+            let r = try call(m, [b]); if !isNotImplemented(r) { return r }
+        }
+        if !bFirst && ta !== tb, !tb.isBuiltin || tb.layout != nil, let rm = lookupSpecial(b, rname) {
+            let r = try call(rm, [a]); if !isNotImplemented(r) { return r }
+        }
+        if op == .add, let s = a.asStr {
+            _ = s
+            throw typeError("can only concatenate str (not \"\(b.typeName)\") to str")
+        }
+        if op == .add, case .obj(let o) = a, o is PyList {
+            throw typeError("can only concatenate list (not \"\(b.typeName)\") to list")
+        }
+        if op == .add, case .obj(let o) = a, o is PyTuple {
+            throw typeError("can only concatenate tuple (not \"\(b.typeName)\") to tuple")
+        }
+        if op == .mul, (a.asStr != nil || b.asStr != nil || a.object is PyList || b.object is PyList) {
+            let other = a.asStr != nil || a.object is PyList ? b : a
+            throw typeError("can't multiply sequence by non-int of type '\(other.typeName)'")
+        }
+        throw typeError("unsupported operand type(s) for \(op.symbol): '\(a.typeName)' and '\(b.typeName)'")
+    }
+
+    /// Unary `-x`, `+x`, `~x`, `not x`.
+    func unary(_ op: UnaryOp, _ v: Value) throws -> Value {
+        switch (op, v) {
+        case (.not, _): return .bool(!(try isTruthy(v)))
+        case (.neg, .int(let i)):
+            if i == Int.min { throw overflowError(intOverflowMessage) }
+            return .int(-i)
+        case (.neg, .bool(let b)): return .int(b ? -1 : 0)
+        case (.neg, .float(let d)): return .float(-d)
+        case (.pos, .int), (.pos, .float): return v
+        case (.pos, .bool(let b)): return .int(b ? 1 : 0)
+        case (.invert, .int(let i)): return .int(~i)
+        case (.invert, .bool(let b)): return .int(~(b ? 1 : 0))
+        default:
+            let name = op == .neg ? "__neg__" : op == .pos ? "__pos__" : "__invert__"
+            if let m = lookupSpecial(v, name) { return try call(m, []) }
+            throw typeError("bad operand type for unary \(op.rawValue): '\(v.typeName)'")
+        }
+    }
+}
+
+@inline(__always) func Foundation_pow(_ a: Double, _ b: Double) -> Double { pow(a, b) }

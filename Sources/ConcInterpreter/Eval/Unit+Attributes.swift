@@ -1,0 +1,237 @@
+// Attribute access: instances, classes, modules, functions and builtin objects, with
+// properties, static/class methods and bound methods.
+import ConcSyntax
+
+/// The object `super()` returns: attribute lookup starting after `start` in `object`'s MRO.
+final class PySuper: PyObject {
+    let start: PyType
+    let object: Value
+    init(start: PyType, object: Value) { self.start = start; self.object = object; super.init(type: Types.superType) }
+}
+
+extension Unit {
+    /// Binds a class attribute found on `v`'s type to `v` (functions become bound methods).
+    func bindClassAttribute(_ attr: Value, to v: Value) -> Value {
+        guard case .obj(let a) = attr else { return attr }
+        switch a {
+        case is PyFunction: return .obj(PyBoundMethod(v, attr))
+        case let d as PyMethodDescriptor: return .obj(PyBoundBuiltin(v, d))
+        case let s as PyStaticMethod: return s.function
+        case let c as PyClassMethod:
+            let cls: Value = (v.object as? PyType).map { .obj($0) } ?? .obj(v.type)
+            return .obj(PyBoundMethod(cls, c.function))
+        default: return attr
+        }
+    }
+
+    /// `getattr(v, name)`.
+    func getAttr(_ v: Value, _ name: String) throws -> Value {
+        if let r = try getAttrOrNil(v, name) { return r }
+        throw noAttribute(v, name)
+    }
+
+    func noAttribute(_ v: Value, _ name: String) -> PyBaseException {
+        if case .obj(let o) = v {
+            if let t = o as? PyType { return attributeError("type object '\(t.name)' has no attribute '\(name)'") }
+            if let m = o as? PyModule { return attributeError("module '\(m.name)' has no attribute '\(name)'") }
+        }
+        return attributeError("'\(v.typeName)' object has no attribute '\(name)'")
+    }
+
+    /// `getattr(v, name)`, or nil when the attribute does not exist.
+    func getAttrOrNil(_ v: Value, _ name: String) throws -> Value? {
+        guard case .obj(let o) = v else { return try scalarAttr(v, name) }
+        switch o {
+        case let inst as PyInstance: return try instanceAttr(v, inst, name)
+        case let t as PyType: return try typeAttr(t, name)
+        case let m as PyModule:
+            if let x = m.globals.get(name) { return x }
+            if name == "__name__" { return .str(m.name) }
+            if name == "__dict__" { return .obj(globalsDict(m.globals)) }
+            return nil
+        case let f as PyFunction: return try functionAttr(f, name)
+        case let s as PySuper: return try superAttr(s, name)
+        default: break
+        }
+        if name == "__class__" { return .obj(o.type) }
+        if let attr = o.type.lookup(name) { return try resolveDescriptor(attr, v) }
+        return nil
+    }
+
+    private func scalarAttr(_ v: Value, _ name: String) throws -> Value? {
+        if name == "__class__" { return .obj(v.type) }
+        if let attr = v.type.lookup(name) { return try resolveDescriptor(attr, v) }
+        return nil
+    }
+
+    /// Applies the descriptor protocol to a class attribute read through an instance.
+    private func resolveDescriptor(_ attr: Value, _ v: Value) throws -> Value {
+        if case .obj(let a) = attr {
+            if let p = a as? PyProperty {
+                if case .none = p.getter { throw attributeError("property object has no getter") }
+                return try call(p.getter, [v])
+            }
+            if let p = a as? PyNativeProperty { return try p.get(self, v) }
+        }
+        return bindClassAttribute(attr, to: v)
+    }
+
+    private func instanceAttr(_ v: Value, _ inst: PyInstance, _ name: String) throws -> Value? {
+        let t = inst.type
+        let classAttr = t.lookup(name)
+        if let ca = classAttr, case .obj(let a) = ca, a is PyProperty || a is PyNativeProperty {
+            return try resolveDescriptor(ca, v)
+        }
+        if let x = inst.attrs[name] { return x }
+        if let ca = classAttr { return bindClassAttribute(ca, to: v) }
+        switch name {
+        case "__class__": return .obj(t)
+        case "__dict__":
+            let d = PyDict()
+            for (k, x) in inst.attrs { d.set(self, k, x) }
+            return .obj(d)
+        default: break
+        }
+        if let ga = t.lookup("__getattr__") {
+            do { return try call(bindClassAttribute(ga, to: v), [.str(name)]) }
+            catch let e as PyBaseException where e.type.isSubtype(of: Exc.attributeError) { throw e }
+        }
+        return nil
+    }
+
+    private func typeAttr(_ t: PyType, _ name: String) throws -> Value? {
+        if let attr = t.lookup(name), case .obj(let a) = attr {
+            switch a {
+            case let s as PyStaticMethod: return s.function
+            case let c as PyClassMethod: return .obj(PyBoundMethod(.obj(t), c.function))
+            default: return attr
+            }
+        } else if let attr = t.lookup(name) { return attr }
+        switch name {
+        case "__name__": return .str(t.name)
+        case "__qualname__": return .str(t.qualname)
+        case "__module__": return .str(t.module)
+        case "__bases__": return .obj(PyTuple(t.bases.map { .obj($0) }))
+        case "__base__": return t.bases.first.map { .obj($0) } ?? .none
+        case "__mro__": return .obj(PyTuple(t.mro.map { .obj($0) }))
+        case "__class__": return .obj(Types.type)
+        case "__dict__":
+            let d = PyDict()
+            for (k, x) in t.dict.sorted(by: { $0.key < $1.key }) { d.set(self, k, x) }
+            return .obj(d)
+        case "__doc__": return .none
+        case "mro":
+            return .obj(PyBuiltinFunction("mro") { _, _ in .obj(PyList(t.mro.map { .obj($0) })) })
+        case "__subclasses__":
+            return .obj(PyBuiltinFunction("__subclasses__") { _, _ in .obj(PyList([])) })
+        default: return nil
+        }
+    }
+
+    private func functionAttr(_ f: PyFunction, _ name: String) throws -> Value? {
+        switch name {
+        case "__name__": return .str(f.name)
+        case "__qualname__": return .str(f.qualname)
+        case "__module__": return .str(f.moduleName)
+        case "__doc__": return f.doc
+        case "__defaults__": return f.defaults.isEmpty ? .none : .obj(PyTuple(f.defaults))
+        case "__dict__":
+            let d = PyDict()
+            for (k, x) in f.attrs { d.set(self, k, x) }
+            return .obj(d)
+        case "__class__": return .obj(Types.function)
+        case "__code__": return .none
+        case "__wrapped__": return f.attrs[name]
+        default:
+            if let x = f.attrs[name] { return x }
+            if let attr = Types.function.lookup(name) { return bindClassAttribute(attr, to: .obj(f)) }
+            return nil
+        }
+    }
+
+    private func superAttr(_ s: PySuper, _ name: String) throws -> Value? {
+        let objType = (s.object.object as? PyType) ?? s.object.type
+        let mro = objType.mro
+        guard let i = mro.firstIndex(where: { $0 === s.start }) else { return nil }
+        for t in mro[(i + 1)...] {
+            if let attr = t.dict[name] {
+                if s.object.object is PyType {
+                    if case .obj(let a) = attr, let c = a as? PyClassMethod { return .obj(PyBoundMethod(s.object, c.function)) }
+                    if case .obj(let a) = attr, let st = a as? PyStaticMethod { return st.function }
+                    return attr
+                }
+                return try resolveDescriptor(attr, s.object)
+            }
+        }
+        return nil
+    }
+
+    /// `setattr(v, name, value)`.
+    func setAttr(_ v: Value, _ name: String, _ value: Value) throws {
+        guard case .obj(let o) = v else { throw noAttribute(v, name) }
+        switch o {
+        case let inst as PyInstance:
+            if let e = inst as? PyBaseException, try setExceptionAttribute(e, name, value) { return }
+            if let ca = inst.type.lookup(name), case .obj(let a) = ca {
+                if let p = a as? PyProperty {
+                    if case .none = p.setter { throw attributeError("property '\(name)' of '\(inst.type.name)' object has no setter") }
+                    _ = try call(p.setter, [v, value]); return
+                }
+                if a is PyNativeProperty && !(inst is PyBaseException) {
+                    throw attributeError("attribute '\(name)' of '\(inst.type.name)' objects is not writable")
+                }
+            }
+            if let sa = inst.type.lookup("__setattr__"), case .obj(let f) = sa, f is PyFunction {
+                _ = try call(bindClassAttribute(sa, to: v), [.str(name), value]); return
+            }
+            inst.attrs[name] = value
+        case let t as PyType:
+            if t.isBuiltin { throw typeError("cannot set '\(name)' attribute of immutable type '\(t.name)'") }
+            t.dict[name] = value
+            t.version &+= 1
+        case let m as PyModule: m.globals.set(name, value)
+        case let f as PyFunction:
+            switch name {
+            case "__name__": f.name = try str(value)
+            case "__qualname__": f.qualname = try str(value)
+            case "__doc__": f.doc = value
+            default: f.attrs[name] = value
+            }
+        default:
+            if o.type.lookup(name) != nil {
+                throw attributeError("'\(o.type.name)' object attribute '\(name)' is read-only")
+            }
+            throw noAttribute(v, name)
+        }
+    }
+
+    /// `delattr(v, name)`.
+    func delAttr(_ v: Value, _ name: String) throws {
+        guard case .obj(let o) = v else { throw noAttribute(v, name) }
+        switch o {
+        case let inst as PyInstance:
+            if let ca = inst.type.lookup(name), case .obj(let a) = ca, let p = a as? PyProperty {
+                if case .none = p.deleter { throw attributeError("property '\(name)' of '\(inst.type.name)' object has no deleter") }
+                _ = try call(p.deleter, [v]); return
+            }
+            if inst.attrs.removeValue(forKey: name) == nil { throw noAttribute(v, name) }
+        case let t as PyType:
+            if t.isBuiltin { throw typeError("cannot set '\(name)' attribute of immutable type '\(t.name)'") }
+            if t.dict.removeValue(forKey: name) == nil { throw noAttribute(v, name) }
+            t.version &+= 1
+        case let m as PyModule:
+            if m.globals.get(name) == nil { throw noAttribute(v, name) }
+            m.globals.set(name, .unbound)
+        case let f as PyFunction:
+            if f.attrs.removeValue(forKey: name) == nil { throw noAttribute(v, name) }
+        default: throw noAttribute(v, name)
+        }
+    }
+
+    /// A dict snapshot of module globals (`globals()`, `module.__dict__`).
+    func globalsDict(_ g: Globals) -> PyDict {
+        let d = PyDict()
+        for n in g.boundNames { d.set(self, n, g.get(n)!) }
+        return d
+    }
+}

@@ -1,0 +1,204 @@
+// Calling: argument binding for Conc functions, native functions, bound methods and
+// instantiation of classes.
+import ConcSyntax
+
+extension Unit {
+    /// `callee(*positional)`.
+    @inline(__always) func call(_ callee: Value, _ positional: [Value]) throws -> Value {
+        try call(callee, Args(positional))
+    }
+
+    /// `callee(*args.positional, **args.keywords)`.
+    func call(_ callee: Value, _ args: Args) throws -> Value {
+        guard case .obj(let o) = callee else { throw notCallable(callee) }
+        switch o {
+        case let fn as PyFunction: return try callFunction(fn, args)
+        case let m as PyBoundMethod:
+            var a = args
+            a.positional.insert(m.receiver, at: 0)
+            return try call(m.function, a)
+        case let b as PyBuiltinFunction: return try b.fn(self, args)
+        case let b as PyBoundBuiltin: return try b.descriptor.fn(self, b.receiver, args)
+        case let d as PyMethodDescriptor:
+            guard args.count >= 1, args[0].type.isSubtype(of: d.owner) else {
+                throw typeError("unbound method \(d.owner.name).\(d.name)() needs an argument")
+            }
+            var rest = args
+            rest.positional.removeFirst()
+            return try d.fn(self, args[0], rest)
+        case let t as PyType: return try instantiate(t, args)
+        case let s as PyStaticMethod: return try call(s.function, args)
+        case is PyInstance:
+            if let m = lookupSpecial(callee, "__call__") { return try call(m, args) }
+        default: break
+        }
+        throw notCallable(callee)
+    }
+
+    func notCallable(_ v: Value) -> PyBaseException {
+        typeError("'\(v.typeName)' object is not callable")
+    }
+
+    // MARK: - Conc functions
+
+    /// Calls a Conc function: binds arguments into fresh slots on the value stack and runs it.
+    func callFunction(_ fn: PyFunction, _ args: Args) throws -> Value {
+        let code = fn.code
+        let base = stackTop
+        let n = code.localCount
+        guard base + n <= stackCapacity else { throw pyError(Exc.recursionError, "maximum recursion depth exceeded") }
+        let locals = stack + base
+        locals.initialize(repeating: .unbound, count: n)
+        stackTop = base + n
+        defer { locals.deinitialize(count: n); stackTop = base }
+        try bindArguments(fn, args, locals)
+        return try run(fn, locals)
+    }
+
+    /// Runs `fn`'s body in a frame over `locals` (already bound), or makes its generator.
+    @inline(__always) func run(_ fn: PyFunction, _ locals: UnsafeMutablePointer<Value>) throws -> Value {
+        let code = fn.code
+        for s in code.cellSlots {
+            if case .obj(let o) = locals[s], o is Cell, code.isCellParameterWrapped { continue }
+            locals[s] = .obj(Cell(locals[s]))
+        }
+        if code.isGenerator || code.isAsync { return try makeGenerator(fn, locals) }
+        try checkRecursion()
+        let f = frame(locals: locals, code: code, globals: fn.globals)
+        f.function = fn
+        f.classNamespace = nil
+        depth += 1
+        defer { depth -= 1 }
+        do {
+            if let e = code.expression { return try e.eval(f) }
+            if case .returned = try code.body.exec(f) {
+                let r = f.returnValue
+                f.returnValue = .none
+                return r
+            }
+            return .none
+        } catch let e as PyBaseException {
+            e.needsLocation = true
+            throw e
+        }
+    }
+
+    /// Binds positional and keyword arguments, defaults, `*args` and `**kwargs` into slots.
+    func bindArguments(_ fn: PyFunction, _ args: Args, _ locals: UnsafeMutablePointer<Value>) throws {
+        let code = fn.code
+        let npos = code.positional.count
+        let given = args.positional
+        let k = min(given.count, npos)
+        for i in 0..<k { locals[i] = given[i] }
+        if given.count > npos {
+            guard code.varArgsSlot >= 0 else { throw tooManyPositional(fn, given.count) }
+            locals[code.varArgsSlot] = .obj(PyTuple(Array(given[npos...])))
+        } else if code.varArgsSlot >= 0 {
+            locals[code.varArgsSlot] = .obj(PyTuple.empty)
+        }
+        if !args.keywords.isEmpty || code.varKeywordsSlot >= 0 {
+            try bindKeywords(fn, args.keywords, locals)
+        }
+        if given.count < npos || !code.keywordOnly.isEmpty { try fillDefaults(fn, locals) }
+    }
+
+    private func bindKeywords(_ fn: PyFunction, _ keywords: [(name: String, value: Value)], _ locals: UnsafeMutablePointer<Value>) throws {
+        let code = fn.code
+        let kwargs: PyDict? = code.varKeywordsSlot >= 0 ? PyDict() : nil
+        for (name, value) in keywords {
+            if let i = code.positional.firstIndex(of: name), i >= code.positionalOnlyCount {
+                if !locals[i].isUnbound {
+                    throw typeError("\(fn.qualname)() got multiple values for argument '\(name)'")
+                }
+                locals[i] = value
+            } else if let j = code.keywordOnly.firstIndex(of: name) {
+                locals[code.positional.count + j] = value
+            } else if let d = kwargs {
+                if try d.get(self, .str(name)) != nil {
+                    throw typeError("\(fn.qualname)() got multiple values for keyword argument '\(name)'")
+                }
+                d.set(self, name, value)
+            } else {
+                throw typeError("\(fn.qualname)() got an unexpected keyword argument '\(name)'")
+            }
+        }
+        if let d = kwargs { locals[code.varKeywordsSlot] = .obj(d) }
+    }
+
+    private func fillDefaults(_ fn: PyFunction, _ locals: UnsafeMutablePointer<Value>) throws {
+        let code = fn.code
+        let npos = code.positional.count
+        let firstDefault = npos - fn.defaults.count
+        var missing: [String] = []
+        for i in 0..<npos where locals[i].isUnbound {
+            if i >= firstDefault { locals[i] = fn.defaults[i - firstDefault] } else { missing.append(code.positional[i]) }
+        }
+        if !missing.isEmpty { throw missingArguments(fn, missing, kind: "positional") }
+        var missingKw: [String] = []
+        for (j, name) in code.keywordOnly.enumerated() where locals[npos + j].isUnbound {
+            if let d = fn.kwDefaults[name] { locals[npos + j] = d } else { missingKw.append(name) }
+        }
+        if !missingKw.isEmpty { throw missingArguments(fn, missingKw, kind: "keyword-only") }
+    }
+
+    private func missingArguments(_ fn: PyFunction, _ names: [String], kind: String) -> PyBaseException {
+        let quoted = names.map { "'\($0)'" }
+        let list: String
+        switch quoted.count {
+        case 1: list = quoted[0]
+        case 2: list = quoted[0] + " and " + quoted[1]
+        default: list = quoted.dropLast().joined(separator: ", ") + ", and " + quoted.last!
+        }
+        let plural = names.count == 1 ? "argument" : "arguments"
+        return typeError("\(fn.qualname)() missing \(names.count) required \(kind) \(plural): \(list)")
+    }
+
+    private func tooManyPositional(_ fn: PyFunction, _ given: Int) -> PyBaseException {
+        let npos = fn.code.positional.count
+        let minimum = npos - fn.defaults.count
+        let takes = minimum == npos ? "\(npos) positional argument\(npos == 1 ? "" : "s")"
+            : "from \(minimum) to \(npos) positional arguments"
+        return typeError("\(fn.qualname)() takes \(takes) but \(given) \(given == 1 ? "was" : "were") given")
+    }
+
+    // MARK: - Classes
+
+    /// `cls(*args)`: creates an instance and runs `__init__`.
+    func instantiate(_ t: PyType, _ args: Args) throws -> Value {
+        if t === Types.type && args.count == 1 && args.keywords.isEmpty { return .obj(args[0].type) }
+        if let ctor = t.constructor ?? t.layoutConstructor { return try ctor(self, t, args) }
+        var instance: Value
+        if let newFn = t.lookup("__new__"), case .obj(let nf) = newFn, !(nf is PyBuiltinFunction) {
+            var a = args
+            a.positional.insert(.obj(t), at: 0)
+            let fnValue: Value = (nf as? PyStaticMethod)?.function ?? newFn
+            instance = try call(fnValue, a)
+            guard instance.type.isSubtype(of: t) else { return instance }
+        } else if t.isSubtype(of: Exc.baseException) {
+            instance = .obj(PyBaseException(type: t, args: args.positional))
+        } else {
+            instance = .obj(PyInstance(cls: t))
+        }
+        if let initFn = t.lookup("__init__"), case .obj(let io) = initFn, io is PyFunction {
+            var a = args
+            a.positional.insert(instance, at: 0)
+            let r = try call(initFn, a)
+            if !r.isNone { throw typeError("__init__() should return None, not '\(r.typeName)'") }
+        } else if !args.positional.isEmpty || !args.keywords.isEmpty,
+                  !t.isSubtype(of: Exc.baseException), t.lookup("__new__") == nil {
+            throw typeError("\(t.name)() takes no arguments")
+        }
+        return instance
+    }
+}
+
+extension PyType {
+    /// The constructor of the builtin type this class's instances are laid out as (for user
+    /// subclasses of builtins other than exceptions; not yet supported beyond exceptions).
+    var layoutConstructor: ((Unit, PyType, Args) throws -> Value)? { nil }
+}
+
+extension CodeInfo {
+    /// Parameters that are cells are wrapped by `run`, never before.
+    var isCellParameterWrapped: Bool { false }
+}

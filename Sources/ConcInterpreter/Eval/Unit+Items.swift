@@ -1,0 +1,80 @@
+// Subscription: `x[i]`, `x[i] = v`, `del x[i]` for every builtin container and user classes.
+import ConcSyntax
+
+extension Unit {
+    /// `container[index]`.
+    func getItem(_ container: Value, _ index: Value) throws -> Value {
+        if case .obj(let o) = container {
+            switch o {
+            case let l as PyList:
+                if case .int(var i) = index {
+                    if i < 0 { i += l.items.count }
+                    guard i >= 0 && i < l.items.count else { throw indexError("list index out of range") }
+                    return l.items[i]
+                }
+                return try listGetItem(l, index, self)
+            case let d as PyDict:
+                if let v = try d.get(self, index) { return v }
+                if d.type !== Types.dict, let m = lookupSpecial(container, "__missing__") { return try call(m, [index]) }
+                throw PyBaseException(type: Exc.keyError, args: [index])
+            case let t as PyTuple: return try tupleGetItem(t, index, self)
+            case let s as PyStr: return try strGetItem(s, index, self)
+            case let r as PyRange: return try rangeGetItem(r, index, self)
+            case let b as PyBytes: return try bytesGetItem(b, index, self)
+            case is PyInstance:
+                if let m = lookupSpecial(container, "__getitem__") { return try call(m, [index]) }
+            case let t as PyType:
+                if let m = t.lookup("__class_getitem__") { return try call(bindClassAttribute(m, to: container), [index]) }
+                if t.isBuiltin { return container }  // list[int] and friends, as type hints
+                throw typeError("type '\(t.name)' is not subscriptable")
+            default: break
+            }
+        }
+        throw typeError("'\(container.typeName)' object is not subscriptable")
+    }
+
+    /// `container[index] = value`.
+    func setItem(_ container: Value, _ index: Value, _ value: Value) throws {
+        if case .obj(let o) = container {
+            switch o {
+            case let l as PyList:
+                if case .int(var i) = index {
+                    if i < 0 { i += l.items.count }
+                    guard i >= 0 && i < l.items.count else { throw indexError("list assignment index out of range") }
+                    l.items[i] = value
+                    return
+                }
+                return try listSetItem(l, index, value, self)
+            case let d as PyDict: return try d.set(self, index, value)
+            case let b as PyBytes where b.isMutable:
+                let i = try toIndex(index)
+                let j = i < 0 ? i + b.bytes.count : i
+                guard j >= 0 && j < b.bytes.count else { throw indexError("bytearray index out of range") }
+                let byte = try toIndex(value)
+                guard (0...255).contains(byte) else { throw valueError("byte must be in range(0, 256)") }
+                b.bytes[j] = UInt8(byte)
+                return
+            case is PyInstance:
+                if let m = lookupSpecial(container, "__setitem__") { _ = try call(m, [index, value]); return }
+            default: break
+            }
+        }
+        throw typeError("'\(container.typeName)' object does not support item assignment")
+    }
+
+    /// `del container[index]`.
+    func delItem(_ container: Value, _ index: Value) throws {
+        if case .obj(let o) = container {
+            switch o {
+            case let l as PyList: return try listDelItem(l, index, self)
+            case let d as PyDict:
+                if try d.table.remove(self, index) == nil { throw PyBaseException(type: Exc.keyError, args: [index]) }
+                return
+            case is PyInstance:
+                if let m = lookupSpecial(container, "__delitem__") { _ = try call(m, [index]); return }
+            default: break
+            }
+        }
+        throw typeError("'\(container.typeName)' object doesn't support item deletion")
+    }
+}

@@ -1,0 +1,405 @@
+// The object protocols every part of the interpreter uses: truth, equality, hashing,
+// ordering, repr/str, iteration and index conversion.
+import ConcSyntax
+
+extension Unit {
+    // MARK: - Special method lookup
+
+    /// The class attribute `name` of `v`'s type, bound to `v` when it is a function.
+    /// Special methods are looked up on the type, never the instance, as in CPython.
+    func lookupSpecial(_ v: Value, _ name: String) -> Value? {
+        guard let attr = v.type.lookup(name) else { return nil }
+        return bindClassAttribute(attr, to: v)
+    }
+
+    /// Calls special method `name` of `v` if its class defines one.
+    func callMethod(_ v: Value, _ name: String, _ args: [Value]) throws -> Value {
+        if let m = lookupSpecial(v, name) { return try call(m, Args(args)) }
+        return try call(try getAttr(v, name), Args(args))
+    }
+
+    // MARK: - Truth
+
+    /// `bool(v)`.
+    func isTruthy(_ v: Value) throws -> Bool {
+        switch v {
+        case .none, .unbound: return false
+        case .bool(let b): return b
+        case .int(let i): return i != 0
+        case .float(let d): return d != 0
+        case .obj(let o):
+            switch o {
+            case let s as PyStr: return !s.value.isEmpty
+            case let l as PyList: return !l.items.isEmpty
+            case let t as PyTuple: return !t.items.isEmpty
+            case let d as PyDict: return d.count != 0
+            case let s as PySet: return s.count != 0
+            case let r as PyRange: return r.count != 0
+            case let b as PyBytes: return !b.bytes.isEmpty
+            case is PyInstance:
+                if let m = lookupSpecial(v, "__bool__") {
+                    let r = try call(m, [])
+                    guard case .bool(let b) = r else {
+                        throw typeError("__bool__ should return bool, returned \(r.typeName)")
+                    }
+                    return b
+                }
+                if let m = lookupSpecial(v, "__len__") { return try toLength(try call(m, [])) != 0 }
+                return true
+            default: return true
+            }
+        }
+    }
+
+    // MARK: - Equality and hashing
+
+    /// `a == b`.
+    func equals(_ a: Value, _ b: Value) throws -> Bool {
+        switch (a, b) {
+        case (.int(let x), .int(let y)): return x == y
+        case (.none, .none): return true
+        case (.float(let x), .float(let y)): return x == y
+        case (.bool(let x), .bool(let y)): return x == y
+        case (.obj(let x), .obj(let y)):
+            if let s = x as? PyStr, let t = y as? PyStr { return s.value == t.value }
+            return try objectEquals(a, b, x, y)
+        case (.obj(let x), _):
+            if x is PyInstance { return try userEquals(a, b) }
+            return false
+        case (_, .obj(let y)):
+            if y is PyInstance { return try userEquals(b, a) }
+            return false
+        default:
+            if let x = numericDouble(a), let y = numericDouble(b) {
+                if let i = intValue(a), let j = intValue(b) { return i == j }
+                return x == y
+            }
+            return false
+        }
+    }
+
+    private func objectEquals(_ a: Value, _ b: Value, _ x: PyObject, _ y: PyObject) throws -> Bool {
+        if x is PyInstance || y is PyInstance {
+            if y is PyInstance && y.type !== x.type && y.type.isSubtype(of: x.type),
+               let r = try userEqualsOnce(b, a) { return r }
+            if let r = try userEqualsOnce(a, b) { return r }
+            if let r = try userEqualsOnce(b, a) { return r }
+            return x === y
+        }
+        if x === y { return true }
+        switch (x, y) {
+        case (let l as PyList, let m as PyList): return try sequenceEquals(l.items, m.items)
+        case (let l as PyTuple, let m as PyTuple): return try sequenceEquals(l.items, m.items)
+        case (let d as PyDict, let e as PyDict):
+            guard d.count == e.count else { return false }
+            for (k, v) in d.pairs {
+                guard let w = try e.get(self, k), try equals(v, w) else { return false }
+            }
+            return true
+        case (let s as PySet, let t as PySet):
+            guard s.count == t.count else { return false }
+            for v in s.elements where !(try t.contains(self, v)) { return false }
+            return true
+        case (let p as PyBytes, let q as PyBytes): return p.bytes == q.bytes
+        case (let r as PyRange, let q as PyRange):
+            if r.count != q.count { return false }
+            if r.count == 0 { return true }
+            return r.start == q.start && (r.count == 1 || r.step == q.step)
+        case (let p as PyBoundMethod, let q as PyBoundMethod):
+            return isSame(p.receiver, q.receiver) && isSame(p.function, q.function)
+        default: return false
+        }
+    }
+
+    @inline(__always) private func sequenceEquals(_ a: [Value], _ b: [Value]) throws -> Bool {
+        guard a.count == b.count else { return false }
+        for i in 0..<a.count where !isSame(a[i], b[i]) {
+            if !(try equals(a[i], b[i])) { return false }
+        }
+        return true
+    }
+
+    private func userEquals(_ a: Value, _ b: Value) throws -> Bool {
+        if let r = try userEqualsOnce(a, b) { return r }
+        if let r = try userEqualsOnce(b, a) { return r }
+        return isSame(a, b)
+    }
+
+    /// Calls `a.__eq__(b)` if defined by a user class; nil when absent or NotImplemented.
+    private func userEqualsOnce(_ a: Value, _ b: Value) throws -> Bool? {
+        guard case .obj(let o) = a, o is PyInstance, let m = lookupSpecial(a, "__eq__") else { return nil }
+        let r = try call(m, [b])
+        if isNotImplemented(r) { return nil }
+        return try isTruthy(r)
+    }
+
+    /// `hash(v)`.
+    func hash(_ v: Value) throws -> Int {
+        switch v {
+        case .none, .unbound: return 0x5f3759df
+        case .bool(let b): return b ? 1 : 0
+        case .int(let i): return i == -1 ? -2 : i
+        case .float(let d):
+            if d == d.rounded(.towardZero), abs(d) < 9.2e18 { return try hash(.int(Int(d))) }
+            return d.hashValue
+        case .obj(let o):
+            switch o {
+            case let s as PyStr: return s.value.hashValue
+            case let t as PyTuple:
+                var h = 0x345678
+                for item in t.items { h = (h &* 1000003) ^ (try hash(item)) }
+                return h
+            case let b as PyBytes where !b.isMutable: return b.bytes.hashValue
+            case let s as PySet where s.isFrozen:
+                var h = 0
+                for e in s.elements { h ^= (try hash(e)) &* 0x9e3779b9 }
+                return h
+            case is PyList, is PyDict, is PySet, is PyBytes:
+                throw typeError("unhashable type: '\(o.type.name)'")
+            case is PyInstance:
+                if let hm = o.type.lookup("__hash__") {
+                    if case .none = hm { throw typeError("unhashable type: '\(o.type.name)'") }
+                    let r = try call(bindClassAttribute(hm, to: v), [])
+                    guard let i = intValue(r) else { throw typeError("__hash__ method should return an integer") }
+                    return i
+                }
+                return ObjectIdentifier(o).hashValue
+            default: return ObjectIdentifier(o).hashValue
+            }
+        }
+    }
+
+    // MARK: - Ordering
+
+    /// `a < b`.
+    func lessThan(_ a: Value, _ b: Value) throws -> Bool {
+        try isTruthy(try compare(.lt, a, b))
+    }
+
+    /// Rich comparison `a op b` for <, <=, >, >=, ==, !=.
+    func compare(_ op: CompareOp, _ a: Value, _ b: Value) throws -> Value {
+        switch op {
+        case .eq: return .bool(try equals(a, b))
+        case .ne:
+            if case .obj(let o) = a, o is PyInstance, let m = lookupSpecial(a, "__ne__"), o.type.lookup("__ne__") != nil {
+                let r = try call(m, [b]); if !isNotImplemented(r) { return r }
+            }
+            return .bool(!(try equals(a, b)))
+        case .is: return .bool(isSame(a, b))
+        case .isNot: return .bool(!isSame(a, b))
+        case .in: return .bool(try contains(b, a))
+        case .notIn: return .bool(!(try contains(b, a)))
+        default: break
+        }
+        if let x = intValue(a), let y = intValue(b) { return .bool(orderInts(op, x, y)) }
+        if let x = numericDouble(a), let y = numericDouble(b) { return .bool(orderDoubles(op, x, y)) }
+        if case .obj(let x) = a, case .obj(let y) = b {
+            if let s = x as? PyStr, let t = y as? PyStr { return .bool(orderStrings(op, s.value, t.value)) }
+            if let r = try builtinOrder(op, x, y) { return .bool(r) }
+        }
+        let (name, reflected) = orderDunders(op)
+        if case .obj(let o) = a, o is PyInstance, let m = lookupSpecial(a, name) {
+            let r = try call(m, [b]); if !isNotImplemented(r) { return r }
+        }
+        if case .obj(let o) = b, o is PyInstance, let m = lookupSpecial(b, reflected) {
+            let r = try call(m, [a]); if !isNotImplemented(r) { return r }
+        }
+        throw typeError("'\(op.rawValue)' not supported between instances of '\(a.typeName)' and '\(b.typeName)'")
+    }
+
+    private func orderDunders(_ op: CompareOp) -> (String, String) {
+        switch op {
+        case .lt: return ("__lt__", "__gt__")
+        case .le: return ("__le__", "__ge__")
+        case .gt: return ("__gt__", "__lt__")
+        default: return ("__ge__", "__le__")
+        }
+    }
+
+    @inline(__always) func orderInts(_ op: CompareOp, _ x: Int, _ y: Int) -> Bool {
+        switch op { case .lt: return x < y; case .le: return x <= y; case .gt: return x > y; default: return x >= y }
+    }
+    @inline(__always) func orderDoubles(_ op: CompareOp, _ x: Double, _ y: Double) -> Bool {
+        switch op { case .lt: return x < y; case .le: return x <= y; case .gt: return x > y; default: return x >= y }
+    }
+    func orderStrings(_ op: CompareOp, _ x: String, _ y: String) -> Bool {
+        // Python orders by code point; Swift's String `<` uses Unicode canonical ordering.
+        let c = compareScalars(x, y)
+        switch op { case .lt: return c < 0; case .le: return c <= 0; case .gt: return c > 0; default: return c >= 0 }
+    }
+    func compareScalars(_ x: String, _ y: String) -> Int {
+        var i = x.unicodeScalars.makeIterator(), j = y.unicodeScalars.makeIterator()
+        while true {
+            switch (i.next(), j.next()) {
+            case (nil, nil): return 0
+            case (nil, _): return -1
+            case (_, nil): return 1
+            case (let a?, let b?): if a != b { return a.value < b.value ? -1 : 1 }
+            }
+        }
+    }
+
+    private func builtinOrder(_ op: CompareOp, _ x: PyObject, _ y: PyObject) throws -> Bool? {
+        switch (x, y) {
+        case (let l as PyList, let m as PyList): return try orderSequences(op, l.items, m.items)
+        case (let l as PyTuple, let m as PyTuple): return try orderSequences(op, l.items, m.items)
+        case (let p as PyBytes, let q as PyBytes):
+            let c = p.bytes.lexicographicallyPrecedes(q.bytes) ? -1 : (p.bytes == q.bytes ? 0 : 1)
+            switch op { case .lt: return c < 0; case .le: return c <= 0; case .gt: return c > 0; default: return c >= 0 }
+        case (let s as PySet, let t as PySet):
+            return try isTruthy(try setCompare(op.rawValue, s, t, self))
+        default: return nil
+        }
+    }
+
+    private func orderSequences(_ op: CompareOp, _ a: [Value], _ b: [Value]) throws -> Bool {
+        for i in 0..<min(a.count, b.count) where !(try equals(a[i], b[i])) {
+            return try isTruthy(try compare(op, a[i], b[i]))
+        }
+        return orderInts(op, a.count, b.count)
+    }
+
+    // MARK: - Containment
+
+    /// `item in container`.
+    func contains(_ container: Value, _ item: Value) throws -> Bool {
+        if case .obj(let o) = container {
+            switch o {
+            case let s as PyStr:
+                guard let t = item.asStr else {
+                    throw typeError("'in <string>' requires string as left operand, not \(item.typeName)")
+                }
+                return t.value.isEmpty || s.value.contains(t.value)
+            case let l as PyList:
+                for x in l.items { if try isSame(x, item) || equals(x, item) { return true } }
+                return false
+            case let t as PyTuple:
+                for x in t.items { if try isSame(x, item) || equals(x, item) { return true } }
+                return false
+            case let d as PyDict: return try d.get(self, item) != nil
+            case let s as PySet: return try s.contains(self, item)
+            case let r as PyRange:
+                guard let i = intValue(item) else { break }
+                if r.step > 0 ? (i < r.start || i >= r.stop) : (i > r.start || i <= r.stop) { return false }
+                return (i - r.start) % r.step == 0
+            case let b as PyBytes:
+                if let i = intValue(item) { return b.bytes.contains(UInt8(truncatingIfNeeded: i)) }
+                if case .obj(let p) = item, let sub = p as? PyBytes {
+                    return sub.bytes.isEmpty || b.bytes.firstRange(of: sub.bytes) != nil
+                }
+                throw typeError("a bytes-like object is required, not '\(item.typeName)'")
+            case let v as PyDictView:
+                return try contains(try dictViewAsValue(v), item)
+            default:
+                if let m = lookupSpecial(container, "__contains__") { return try isTruthy(try call(m, [item])) }
+            }
+        }
+        let it = try iterate(container)
+        while let x = try it.next(self) { if try isSame(x, item) || equals(x, item) { return true } }
+        return false
+    }
+
+    // MARK: - Iteration
+
+    /// `iter(v)`.
+    func iterate(_ v: Value) throws -> PyIter {
+        if case .obj(let o) = v {
+            switch o {
+            case let l as PyList: return PyListIterator(l)
+            case let t as PyTuple: return PyArrayIterator(t.items)
+            case let r as PyRange: return PyRangeIterator(r)
+            case let s as PyStr: return PyStrIterator(s)
+            case let d as PyDict: return PyDictIterator(d, .keys)
+            case let s as PySet: return PyArrayIterator(s.elements)
+            case let it as PyIter: return it
+            case let b as PyBytes: return PyArrayIterator(b.bytes.map { .int(Int($0)) })
+            case let v as PyDictView: return try iterate(try dictViewIterable(v))
+            default:
+                if let m = lookupSpecial(v, "__iter__") {
+                    let r = try call(m, [])
+                    if case .obj(let ro) = r, let it = ro as? PyIter { return it }
+                    guard lookupSpecial(r, "__next__") != nil else {
+                        throw typeError("iter() returned non-iterator of type '\(r.typeName)'")
+                    }
+                    return PyUserIterator(r)
+                }
+                if o is PyInstance, lookupSpecial(v, "__getitem__") != nil { return PySequenceIterator(v) }
+            }
+        }
+        throw typeError("'\(v.typeName)' object is not iterable")
+    }
+
+    /// `list(v)` as a Swift array.
+    func toArray(_ v: Value) throws -> [Value] {
+        if case .obj(let o) = v {
+            if let l = o as? PyList { return l.items }
+            if let t = o as? PyTuple { return t.items }
+        }
+        let it = try iterate(v)
+        var out: [Value] = []
+        while let x = try it.next(self) { out.append(x) }
+        return out
+    }
+
+    // MARK: - Conversions
+
+    /// An integer for indexing (`operator.index`).
+    func toIndex(_ v: Value) throws -> Int {
+        switch v {
+        case .int(let i): return i
+        case .bool(let b): return b ? 1 : 0
+        default:
+            if case .obj(let o) = v, o is PyInstance, let m = lookupSpecial(v, "__index__") {
+                if let i = intValue(try call(m, [])) { return i }
+            }
+            throw typeError("'\(v.typeName)' object cannot be interpreted as an integer")
+        }
+    }
+
+    /// The result of `__len__`, validated.
+    func toLength(_ v: Value) throws -> Int {
+        guard let n = intValue(v) else { throw typeError("'\(v.typeName)' object cannot be interpreted as an integer") }
+        if n < 0 { throw valueError("__len__() should return >= 0") }
+        return n
+    }
+
+    /// `len(v)`.
+    func length(_ v: Value) throws -> Int {
+        if case .obj(let o) = v {
+            switch o {
+            case let s as PyStr: return s.count
+            case let l as PyList: return l.items.count
+            case let t as PyTuple: return t.items.count
+            case let d as PyDict: return d.count
+            case let s as PySet: return s.count
+            case let r as PyRange: return r.count
+            case let b as PyBytes: return b.bytes.count
+            case let v as PyDictView: return v.dict.count
+            default:
+                if let m = lookupSpecial(v, "__len__") { return try toLength(try call(m, [])) }
+            }
+        }
+        throw typeError("object of type '\(v.typeName)' has no len()")
+    }
+
+    /// `format(v, spec)`.
+    func format(_ v: Value, spec: String) throws -> String {
+        if case .obj(let o) = v, o is PyInstance {
+            if let m = lookupSpecial(v, "__format__"), o.type.lookup("__format__").map({ !isBuiltinFormat($0) }) ?? false {
+                let r = try call(m, [.str(spec)])
+                guard let s = r.asStr else { throw typeError("__format__ must return a str, not \(r.typeName)") }
+                return s.value
+            }
+            if spec.isEmpty { return try str(v) }
+            throw typeError("unsupported format string passed to \(v.typeName).__format__")
+        }
+        if let s = try formatBuiltin(self, v, spec) { return s }
+        if spec.isEmpty { return try str(v) }
+        throw typeError("unsupported format string passed to \(v.typeName).__format__")
+    }
+
+    private func isBuiltinFormat(_ v: Value) -> Bool {
+        if case .obj(let o) = v { return o is PyMethodDescriptor }
+        return false
+    }
+}

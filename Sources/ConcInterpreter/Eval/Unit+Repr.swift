@@ -1,0 +1,122 @@
+// repr() and str() of every kind of value.
+import ConcSyntax
+
+extension Unit {
+    /// `repr(v)`.
+    public func repr(_ v: Value) throws -> String {
+        switch v {
+        case .none: return "None"
+        case .bool(let b): return b ? "True" : "False"
+        case .int(let i): return String(i)
+        case .float(let d): return floatRepr(d)
+        case .unbound: return "<unbound>"
+        case .obj(let o): return try objectRepr(v, o)
+        }
+    }
+
+    /// `str(v)`.
+    public func str(_ v: Value) throws -> String {
+        if case .obj(let o) = v {
+            if let s = o as? PyStr { return s.value }
+            if let e = o as? PyBaseException, e.type.lookup("__str__").map(isNativeSlot) ?? true {
+                return try exceptionStr(e)
+            }
+            if o is PyInstance, let m = lookupSpecial(v, "__str__"), !(o.type.lookup("__str__").map(isNativeSlot) ?? true) {
+                return try stringResult(try call(m, []), "__str__")
+            }
+        }
+        return try repr(v)
+    }
+
+    private func isNativeSlot(_ v: Value) -> Bool {
+        if case .obj(let o) = v { return o is PyMethodDescriptor }
+        return false
+    }
+
+    private func stringResult(_ r: Value, _ method: String) throws -> String {
+        guard let s = r.asStr else { throw typeError("\(method) returned non-string (type \(r.typeName))") }
+        return s.value
+    }
+
+    /// `str(exception)`: the message CPython prints after the exception's name.
+    func exceptionStr(_ e: PyBaseException) throws -> String {
+        if e.type.isSubtype(of: Exc.keyError), e.args.count == 1 { return try repr(e.args[0]) }
+        switch e.args.count {
+        case 0: return ""
+        case 1: return try str(e.args[0])
+        default: return try repr(.obj(PyTuple(e.args)))
+        }
+    }
+
+    private func objectRepr(_ v: Value, _ o: PyObject) throws -> String {
+        switch o {
+        case let s as PyStr: return strRepr(s.value)
+        case let l as PyList:
+            return try guardRecursion(o, "[...]") { "[" + (try l.items.map { try repr($0) }.joined(separator: ", ")) + "]" }
+        case let t as PyTuple:
+            if t.items.count == 1 { return "(" + (try repr(t.items[0])) + ",)" }
+            return try guardRecursion(o, "(...)") { "(" + (try t.items.map { try repr($0) }.joined(separator: ", ")) + ")" }
+        case let d as PyDict:
+            return try guardRecursion(o, "{...}") {
+                "{" + (try d.pairs.map { try repr($0.0) + ": " + repr($0.1) }.joined(separator: ", ")) + "}"
+            }
+        case let s as PySet:
+            let name = s.type.name
+            if s.count == 0 { return name + "()" }
+            let body = "{" + (try s.elements.map { try repr($0) }.joined(separator: ", ")) + "}"
+            return s.isFrozen || s.type !== Types.set ? "\(name)(\(body))" : body
+        case let r as PyRange:
+            return r.step == 1 ? "range(\(r.start), \(r.stop))" : "range(\(r.start), \(r.stop), \(r.step))"
+        case let b as PyBytes:
+            return b.isMutable ? "bytearray(\(bytesRepr(b.bytes)))" : bytesRepr(b.bytes)
+        case let s as PySlice:
+            return "slice(\(try repr(s.start)), \(try repr(s.stop)), \(try repr(s.step)))"
+        case let t as PyType:
+            return t.module == "builtins" ? "<class '\(t.name)'>" : "<class '\(t.module).\(t.qualname)'>"
+        case let f as PyFunction: return "<function \(f.qualname) at \(address(o))>"
+        case let f as PyBuiltinFunction: return "<built-in function \(f.name)>"
+        case let m as PyBoundBuiltin:
+            return "<built-in method \(m.descriptor.name) of \(m.receiver.typeName) object at \(address(m.receiver.object ?? o))>"
+        case let m as PyMethodDescriptor: return "<method '\(m.name)' of '\(m.owner.name)' objects>"
+        case let m as PyBoundMethod:
+            let fname = (m.function.object as? PyFunction)?.qualname ?? "?"
+            return "<bound method \(fname) of \(try repr(m.receiver))>"
+        case let m as PyModule:
+            return engine.isBuiltinModule(m.name) ? "<module '\(m.name)' (built-in)>" : "<module '\(m.name)'>"
+        case let s as PyObjectSingleton: return s.repr
+        case let e as PyBaseException where e.type.lookup("__repr__").map(isNativeSlot) ?? true:
+            let inner = e.args.count == 1 ? try repr(e.args[0]) : try e.args.map { try repr($0) }.joined(separator: ", ")
+            return "\(e.type.name)(\(inner))"
+        case is PyInstance:
+            if let m = lookupSpecial(v, "__repr__"), !(o.type.lookup("__repr__").map(isNativeSlot) ?? true) {
+                return try guardRecursion(o, "...") { try stringResult(try call(m, []), "__repr__") }
+            }
+            return "<\(o.type.module).\(o.type.qualname) object at \(address(o))>"
+        case is PyGenerator:
+            return "<generator object \((o as! PyGenerator).code.qualname) at \(address(o))>"
+        case is Cell: return "<cell at \(address(o))>"
+        case let p as PyDictView: return try dictViewRepr(p)
+        default: return "<\(o.type.name) object at \(address(o))>"
+        }
+    }
+
+    /// A stable fake address for default reprs (`0x7f…`), derived from the object's identity.
+    func address(_ o: PyObject) -> String {
+        "0x" + String(UInt(bitPattern: ObjectIdentifier(o).hashValue), radix: 16).leftPadded(to: 12)
+    }
+
+    /// Runs `body` unless `o` is already being repr'd further up (self-containing lists).
+    func guardRecursion(_ o: PyObject, _ placeholder: String, _ body: () throws -> String) throws -> String {
+        let id = ObjectIdentifier(o)
+        if reprInProgress.contains(id) { return placeholder }
+        reprInProgress.insert(id)
+        defer { reprInProgress.remove(id) }
+        return try body()
+    }
+}
+
+extension String {
+    func leftPadded(to n: Int, with c: Character = "0") -> String {
+        count >= n ? self : String(repeating: c, count: n - count) + self
+    }
+}

@@ -1,0 +1,75 @@
+// A unit of execution (LANGUAGE.md §3): the per-thread-of-execution state the evaluator
+// needs. Every OS thread that evaluates Conc code has its own Unit; nothing here is shared.
+import CConcSys
+import ConcSyntax
+
+/// The state of one running unit: its value stack, frame pool, recursion accounting and the
+/// exceptions it is handling.
+///
+/// Only the OS thread currently running the unit touches it.
+public final class Unit {
+    /// The interpreter this unit belongs to.
+    public let engine: Engine
+    /// Base of the value stack that holds locals of ordinary calls.
+    let stack: UnsafeMutablePointer<Value>
+    /// Number of slots in `stack`.
+    let stackCapacity: Int
+    /// Index of the first free slot.
+    var stackTop = 0
+    /// Frames by call depth, reused across calls.
+    var framePool: [Frame] = []
+    /// Current call depth (Conc-level frames).
+    var depth = 0
+    /// Lowest stack address the evaluator may use before raising RecursionError.
+    var stackLimit: UInt = 0
+    /// Exceptions being handled by enclosing `except` blocks, innermost last (for bare
+    /// `raise` and `__context__`).
+    var handling: [PyBaseException] = []
+    /// Objects whose repr is being computed (guards against self-containing containers).
+    var reprInProgress = Set<ObjectIdentifier>()
+    /// The unit's display name (`MainThread`, `Thread-1`).
+    public var name: String
+
+    /// Bytes of machine stack kept free below `stackLimit` for native code.
+    static let stackRedZone: UInt = 256 * 1024
+
+    init(engine: Engine, name: String, stackCapacity: Int = 1 << 20) {
+        self.engine = engine
+        self.name = name
+        self.stackCapacity = stackCapacity
+        self.stack = .allocate(capacity: stackCapacity)
+        setStackLimitFromThread()
+    }
+
+    deinit { stack.deallocate() }
+
+    /// Reads the calling OS thread's stack bounds; called when the unit starts on its thread.
+    func setStackLimitFromThread() {
+        let low = UInt(CConcSys_thread_stack_low())
+        stackLimit = low == 0 ? 0 : low + Unit.stackRedZone
+    }
+
+    /// A frame for depth `depth`, from the pool.
+    @inline(__always) func frame(locals: UnsafeMutablePointer<Value>, code: CodeInfo, globals: Globals) -> Frame {
+        if depth < framePool.count {
+            let f = framePool[depth]
+            f.locals = locals; f.code = code; f.globals = globals
+            return f
+        }
+        let f = Frame(unit: self, locals: locals, code: code, globals: globals)
+        framePool.append(f)
+        return f
+    }
+
+    /// Raises RecursionError when the call depth or the machine stack is exhausted.
+    @inline(__always) func checkRecursion() throws {
+        if depth >= engine.recursionLimit || UInt(CConcSys_current_sp()) < stackLimit {
+            throw pyError(Exc.recursionError, "maximum recursion depth exceeded")
+        }
+    }
+
+    /// Polls for an interrupt (Ctrl-C, embedding interrupt or timeout) and raises it.
+    @inline(__always) func checkInterrupt() throws {
+        if engine.interruptRequested { try engine.raisePendingInterrupt(self) }
+    }
+}

@@ -1,0 +1,49 @@
+// Attributes and methods of BaseException and its subclasses.
+
+func installExceptionMethods(_ t: PyType) {
+    func exc(_ v: Value) -> PyBaseException { v.object as! PyBaseException }
+    t.method("__init__") { _, s, a in exc(s).args = a.positional; return .none }
+    t.method("__str__") { u, s, _ in .str(try u.exceptionStr(exc(s))) }
+    t.method("__repr__") { u, s, _ in
+        let e = exc(s)
+        let inner = e.args.count == 1 ? try u.repr(e.args[0]) : try e.args.map { try u.repr($0) }.joined(separator: ", ")
+        return .str("\(e.type.name)(\(inner))")
+    }
+    t.method("with_traceback") { _, s, _ in s }
+    t.getter("args") { _, s in .obj(PyTuple(exc(s).args)) }
+    t.getter("__cause__") { _, s in exc(s).cause.map { .obj($0) } ?? .none }
+    t.getter("__context__") { _, s in exc(s).context.map { .obj($0) } ?? .none }
+    t.getter("__suppress_context__") { _, s in .bool(exc(s).suppressContext) }
+    t.getter("__traceback__") { _, _ in .none }
+    t.getter("value") { u, s in
+        let e = exc(s)
+        if let v = e.attrs["value"] { return v }
+        return e.type.isSubtype(of: Exc.stopIteration) && !e.args.isEmpty ? e.args[0] : .none
+    }
+    t.getter("code") { _, s in
+        let e = exc(s)
+        if let v = e.attrs["code"] { return v }
+        return e.args.isEmpty ? .none : e.args.count == 1 ? e.args[0] : .obj(PyTuple(e.args))
+    }
+    t.getter("errno") { _, s in exc(s).attrs["errno"] ?? (exc(s).args.count >= 2 ? exc(s).args[0] : .none) }
+    t.getter("strerror") { _, s in exc(s).attrs["strerror"] ?? (exc(s).args.count >= 2 ? exc(s).args[1] : .none) }
+    t.getter("filename") { _, s in exc(s).attrs["filename"] ?? .none }
+    t.getter("msg") { _, s in exc(s).attrs["msg"] ?? (exc(s).args.first ?? .none) }
+    t.getter("lineno") { _, s in exc(s).attrs["lineno"] ?? .none }
+    t.getter("name") { _, s in exc(s).attrs["name"] ?? .none }
+}
+
+extension Unit {
+    /// Handles assignments to exception attributes stored outside `attrs`.
+    func setExceptionAttribute(_ e: PyBaseException, _ name: String, _ value: Value) throws -> Bool {
+        switch name {
+        case "args": e.args = try toArray(value); return true
+        case "__cause__":
+            e.cause = value.isNone ? nil : try makeException(value, self); e.suppressContext = true; return true
+        case "__context__": e.context = value.isNone ? nil : try makeException(value, self); return true
+        case "__suppress_context__": e.suppressContext = try isTruthy(value); return true
+        case "__traceback__": return true
+        default: return false
+        }
+    }
+}

@@ -1,0 +1,148 @@
+// Conc exceptions: the instance class that carries a traceback through Swift `throw`,
+// and the builtin exception hierarchy (CPython 3.11's, plus Conc's DeadlockError).
+import ConcSyntax
+
+/// One line of a traceback: `File "x.conc", line 12, in task`, plus the source span.
+struct TracebackEntry {
+    /// How CPython 3.11 would underline the failing expression.
+    enum Marker {
+        /// `^^^^` under the span (omitted when the span is the whole line).
+        case span
+        /// No markers: the location is a whole statement.
+        case statement
+        /// `~~~^~~~`: the operator of a binary operation between two operand spans.
+        case binary(leftEnd: Int, rightStart: Int)
+        /// `~~~^^^^`: a subscript's value then its bracket.
+        case `subscript`(valueEnd: Int, indexEnd: Int)
+    }
+    let file: SourceFile
+    let function: String
+    let loc: SourceLoc
+    var marker: Marker = .span
+}
+
+
+/// An exception instance. It is also the Swift error thrown while it propagates.
+///
+/// Its fields are written by the unit that raised or is handling it; an exception object
+/// moves between units only through `join()` re-raising, which happens after the raiser ended.
+public final class PyBaseException: PyInstance, Error, @unchecked Sendable {
+    /// `args`.
+    public internal(set) var args: [Value]
+    /// Innermost entry first. Appended as the exception leaves each expression and frame.
+    var traceback: [TracebackEntry] = []
+    /// True while no traceback entry has been recorded for the current frame yet.
+    var needsLocation = true
+    /// `__cause__` (from `raise X from Y`).
+    var cause: PyBaseException?
+    /// `__context__`: the exception being handled when this one was raised.
+    var context: PyBaseException?
+    /// The front-end error behind a SyntaxError raised by an import.
+    var syntaxError: SyntaxError?
+    /// `__suppress_context__`.
+    var suppressContext = false
+
+    init(type: PyType, args: [Value]) {
+        self.args = args
+        super.init(cls: type)
+    }
+
+    var typeName: String { type.name }
+}
+
+/// The builtin exception classes.
+enum Exc {
+    static func make(_ name: String, _ base: PyType?) -> PyType {
+        let t = PyType(name: name, bases: [base ?? Types.object], builtin: true)
+        t.layout = baseException
+        return t
+    }
+    static let baseException: PyType = {
+        let t = PyType(name: "BaseException", bases: [Types.object], builtin: true)
+        installExceptionMethods(t)
+        return t
+    }()
+    static let exception = make("Exception", baseException)
+    static let systemExit = make("SystemExit", baseException)
+    static let keyboardInterrupt = make("KeyboardInterrupt", baseException)
+    static let generatorExit = make("GeneratorExit", baseException)
+    static let arithmeticError = make("ArithmeticError", exception)
+    static let overflowError = make("OverflowError", arithmeticError)
+    static let zeroDivisionError = make("ZeroDivisionError", arithmeticError)
+    static let floatingPointError = make("FloatingPointError", arithmeticError)
+    static let assertionError = make("AssertionError", exception)
+    static let attributeError = make("AttributeError", exception)
+    static let bufferError = make("BufferError", exception)
+    static let eofError = make("EOFError", exception)
+    static let importError = make("ImportError", exception)
+    static let moduleNotFoundError = make("ModuleNotFoundError", importError)
+    static let lookupError = make("LookupError", exception)
+    static let indexError = make("IndexError", lookupError)
+    static let keyError = make("KeyError", lookupError)
+    static let memoryError = make("MemoryError", exception)
+    static let nameError = make("NameError", exception)
+    static let unboundLocalError = make("UnboundLocalError", nameError)
+    static let osError = make("OSError", exception)
+    static let blockingIOError = make("BlockingIOError", osError)
+    static let childProcessError = make("ChildProcessError", osError)
+    static let connectionError = make("ConnectionError", osError)
+    static let brokenPipeError = make("BrokenPipeError", connectionError)
+    static let connectionAbortedError = make("ConnectionAbortedError", connectionError)
+    static let connectionRefusedError = make("ConnectionRefusedError", connectionError)
+    static let connectionResetError = make("ConnectionResetError", connectionError)
+    static let fileExistsError = make("FileExistsError", osError)
+    static let fileNotFoundError = make("FileNotFoundError", osError)
+    static let interruptedError = make("InterruptedError", osError)
+    static let isADirectoryError = make("IsADirectoryError", osError)
+    static let notADirectoryError = make("NotADirectoryError", osError)
+    static let permissionError = make("PermissionError", osError)
+    static let processLookupError = make("ProcessLookupError", osError)
+    static let timeoutError = make("TimeoutError", osError)
+    static let referenceError = make("ReferenceError", exception)
+    static let runtimeError = make("RuntimeError", exception)
+    static let notImplementedError = make("NotImplementedError", runtimeError)
+    static let recursionError = make("RecursionError", runtimeError)
+    static let deadlockError = make("DeadlockError", runtimeError)
+    static let stopIteration = make("StopIteration", exception)
+    static let stopAsyncIteration = make("StopAsyncIteration", exception)
+    static let syntaxError = make("SyntaxError", exception)
+    static let indentationError = make("IndentationError", syntaxError)
+    static let tabError = make("TabError", indentationError)
+    static let systemError = make("SystemError", exception)
+    static let typeError = make("TypeError", exception)
+    static let valueError = make("ValueError", exception)
+    static let unicodeError = make("UnicodeError", valueError)
+    static let unicodeDecodeError = make("UnicodeDecodeError", unicodeError)
+    static let unicodeEncodeError = make("UnicodeEncodeError", unicodeError)
+    static let warning = make("Warning", exception)
+    static let userWarning = make("UserWarning", warning)
+    static let deprecationWarning = make("DeprecationWarning", warning)
+    static let runtimeWarning = make("RuntimeWarning", warning)
+
+    /// Every builtin exception class, for the builtins module.
+    static var all: [PyType] {
+        [baseException, exception, systemExit, keyboardInterrupt, generatorExit, arithmeticError,
+         overflowError, zeroDivisionError, floatingPointError, assertionError, attributeError,
+         bufferError, eofError, importError, moduleNotFoundError, lookupError, indexError, keyError,
+         memoryError, nameError, unboundLocalError, osError, blockingIOError, childProcessError,
+         connectionError, brokenPipeError, connectionAbortedError, connectionRefusedError,
+         connectionResetError, fileExistsError, fileNotFoundError, interruptedError,
+         isADirectoryError, notADirectoryError, permissionError, processLookupError, timeoutError,
+         referenceError, runtimeError, notImplementedError, recursionError, deadlockError,
+         stopIteration, stopAsyncIteration, syntaxError, indentationError, tabError, systemError,
+         typeError, valueError, unicodeError, unicodeDecodeError, unicodeEncodeError, warning,
+         userWarning, deprecationWarning, runtimeWarning]
+    }
+}
+
+/// Creates an exception of builtin class `type` with one string argument.
+func pyError(_ type: PyType, _ message: String) -> PyBaseException {
+    PyBaseException(type: type, args: [.str(message)])
+}
+func typeError(_ m: String) -> PyBaseException { pyError(Exc.typeError, m) }
+func valueError(_ m: String) -> PyBaseException { pyError(Exc.valueError, m) }
+func indexError(_ m: String) -> PyBaseException { pyError(Exc.indexError, m) }
+func attributeError(_ m: String) -> PyBaseException { pyError(Exc.attributeError, m) }
+func overflowError(_ m: String) -> PyBaseException { pyError(Exc.overflowError, m) }
+func zeroDivision(_ m: String) -> PyBaseException { pyError(Exc.zeroDivisionError, m) }
+func runtimeError(_ m: String) -> PyBaseException { pyError(Exc.runtimeError, m) }

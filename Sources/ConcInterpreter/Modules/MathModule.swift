@@ -1,0 +1,158 @@
+// The `math` module, on the C library's libm (bit-identical results to CPython's).
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Engine {
+    func makeMathModule() -> PyModule {
+        func f1(_ name: String, domain: ((Double) -> Bool)? = nil, _ op: @escaping (Double) -> Double) -> (String, Value) {
+            native(name) { u, a in
+                try a.expect(name, 1, 1)
+                let x = try u.floatArg(a[0], "must be real number")
+                if let ok = domain, !ok(x) { throw valueError("math domain error") }
+                let r = op(x)
+                if r.isInfinite && x.isFinite { throw overflowError("math range error") }
+                return .float(r)
+            }
+        }
+        func toInt(_ d: Double, _ u: Unit) throws -> Value {
+            if d.isNaN { throw valueError("cannot convert float NaN to integer") }
+            if d.isInfinite { throw overflowError("cannot convert float infinity to integer") }
+            guard abs(d) < 9.2e18 else { throw overflowError(intOverflowMessage) }
+            return .int(Int(d))
+        }
+        return nativeModule("math", [
+            ("pi", .float(Double.pi)), ("e", .float(M_E)), ("tau", .float(2 * Double.pi)),
+            ("inf", .float(.infinity)), ("nan", .float(.nan)),
+            f1("sqrt", domain: { $0 >= 0 || $0.isNaN }) { sqrt($0) },
+            f1("exp") { exp($0) }, f1("sin") { sin($0) }, f1("cos") { cos($0) }, f1("tan") { tan($0) },
+            f1("asin", domain: { abs($0) <= 1 }) { asin($0) }, f1("acos", domain: { abs($0) <= 1 }) { acos($0) },
+            f1("atan") { atan($0) }, f1("sinh") { sinh($0) }, f1("cosh") { cosh($0) }, f1("tanh") { tanh($0) },
+            f1("log10", domain: { $0 > 0 }) { log10($0) }, f1("log2", domain: { $0 > 0 }) { log2($0) },
+            f1("log1p", domain: { $0 > -1 }) { log1p($0) }, f1("expm1") { expm1($0) },
+            f1("fabs") { fabs($0) }, f1("degrees") { $0 * 180 / Double.pi }, f1("radians") { $0 * Double.pi / 180 },
+            f1("erf") { erf($0) }, f1("erfc") { erfc($0) }, f1("gamma") { tgamma($0) }, f1("lgamma") { lgamma($0) },
+            native("log") { u, a in
+                try a.expect("log", 1, 2)
+                let x = try u.floatArg(a[0], "must be real number")
+                if x <= 0 { throw valueError("math domain error") }
+                if a.count == 2 {
+                    let b = try u.floatArg(a[1], "must be real number")
+                    if b <= 0 || b == 1 { throw b == 1 ? zeroDivision("float division by zero") : valueError("math domain error") }
+                    return .float(log(x) / log(b))
+                }
+                return .float(log(x))
+            },
+            native("pow") { u, a in
+                try a.expect("pow", 2, 2)
+                return .float(pow(try u.floatArg(a[0]), try u.floatArg(a[1])))
+            },
+            native("atan2") { u, a in .float(atan2(try u.floatArg(a[0]), try u.floatArg(a[1]))) },
+            native("hypot") { u, a in .float(sqrt(try a.positional.reduce(0.0) { let x = try u.floatArg($1); return $0 + x * x })) },
+            native("floor") { u, a in
+                try a.expect("floor", 1, 1)
+                if let i = u.intValue(a[0]) { return .int(i) }
+                return try toInt(floor(try u.floatArg(a[0], "must be real number")), u)
+            },
+            native("ceil") { u, a in
+                try a.expect("ceil", 1, 1)
+                if let i = u.intValue(a[0]) { return .int(i) }
+                return try toInt(ceil(try u.floatArg(a[0], "must be real number")), u)
+            },
+            native("trunc") { u, a in
+                if let i = u.intValue(a[0]) { return .int(i) }
+                return try toInt(trunc(try u.floatArg(a[0], "must be real number")), u)
+            },
+            native("isnan") { u, a in .bool(try u.floatArg(a[0]).isNaN) },
+            native("isinf") { u, a in .bool(try u.floatArg(a[0]).isInfinite) },
+            native("isfinite") { u, a in .bool(try u.floatArg(a[0]).isFinite) },
+            native("isclose") { u, a in
+                let x = try u.floatArg(a[0]), y = try u.floatArg(a[1])
+                let rel = try a.keyword("rel_tol").map { try u.floatArg($0) } ?? 1e-9
+                let absTol = try a.keyword("abs_tol").map { try u.floatArg($0) } ?? 0
+                if x == y { return .bool(true) }
+                if x.isInfinite || y.isInfinite { return .bool(false) }
+                let diff = abs(x - y)
+                return .bool(diff <= abs(rel * y) || diff <= abs(rel * x) || diff <= absTol)
+            },
+            native("copysign") { u, a in .float(copysign(try u.floatArg(a[0]), try u.floatArg(a[1]))) },
+            native("fmod") { u, a in
+                let y = try u.floatArg(a[1])
+                if y == 0 { throw valueError("math domain error") }
+                return .float(fmod(try u.floatArg(a[0]), y))
+            },
+            native("modf") { u, a in
+                let x = try u.floatArg(a[0])
+                var ip = 0.0
+                let fp = modf(x, &ip)
+                return .obj(PyTuple([.float(fp), .float(ip)]))
+            },
+            native("frexp") { u, a in
+                var e: Int32 = 0
+                let m = frexp(try u.floatArg(a[0]), &e)
+                return .obj(PyTuple([.float(m), .int(Int(e))]))
+            },
+            native("ldexp") { u, a in .float(ldexp(try u.floatArg(a[0]), Int32(try u.toIndex(a[1])))) },
+            native("factorial") { u, a in
+                guard let n = u.intValue(a[0]) else { throw typeError("'\(a[0].typeName)' object cannot be interpreted as an integer") }
+                if n < 0 { throw valueError("factorial() not defined for negative values") }
+                var r = 1
+                if n > 1 { for i in 2...n { let (p, o) = r.multipliedReportingOverflow(by: i); if o { throw overflowError(intOverflowMessage) }; r = p } }
+                return .int(r)
+            },
+            native("gcd") { u, a in
+                var g = 0
+                for v in a.positional { var x = abs(try u.toIndex(v)); var y = g; while y != 0 { (x, y) = (y, x % y) }; g = x }
+                return .int(g)
+            },
+            native("lcm") { u, a in
+                var l = 1
+                for v in a.positional {
+                    let x = abs(try u.toIndex(v))
+                    if x == 0 { return .int(0) }
+                    var p = l, q = x; while q != 0 { (p, q) = (q, p % q) }
+                    l = l / p * x
+                }
+                return .int(l)
+            },
+            native("isqrt") { u, a in
+                let n = try u.toIndex(a[0])
+                if n < 0 { throw valueError("isqrt() argument must be nonnegative") }
+                var r = Int(Double(n).squareRoot())
+                while r * r > n { r -= 1 }
+                while (r + 1) * (r + 1) <= n { r += 1 }
+                return .int(r)
+            },
+            native("comb") { u, a in
+                let n = try u.toIndex(a[0]), k = try u.toIndex(a[1])
+                if n < 0 || k < 0 { throw valueError("n must be a non-negative integer") }
+                if k > n { return .int(0) }
+                var r = 1
+                for i in 0..<min(k, n - k) {
+                    let (p, o) = r.multipliedReportingOverflow(by: n - i); if o { throw overflowError(intOverflowMessage) }
+                    r = p / (i + 1)
+                }
+                return .int(r)
+            },
+            native("perm") { u, a in
+                let n = try u.toIndex(a[0]), k = a.count > 1 ? try u.toIndex(a[1]) : n
+                if k > n { return .int(0) }
+                var r = 1
+                for i in 0..<k { let (p, o) = r.multipliedReportingOverflow(by: n - i); if o { throw overflowError(intOverflowMessage) }; r = p }
+                return .int(r)
+            },
+            native("fsum") { u, a in .float(try u.toArray(a[0]).reduce(0.0) { $0 + (try u.floatArg($1)) }) },
+            native("prod") { u, a in
+                var r: Value = a.keyword("start") ?? .int(1)
+                for v in try u.toArray(a[0]) { r = try u.binary(.mul, r, v) }
+                return r
+            },
+            native("dist") { u, a in
+                let p = try u.toArray(a[0]), q = try u.toArray(a[1])
+                var s = 0.0
+                for (x, y) in zip(p, q) { let d = try u.floatArg(x) - u.floatArg(y); s += d * d }
+                return .float(s.squareRoot())
+            },
+        ])
+    }
+}

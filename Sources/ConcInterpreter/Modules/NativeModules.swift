@@ -1,0 +1,272 @@
+// Modules implemented in Swift: sys, os, os.path, time, math. They are the primitives the
+// stdlib written in Conc builds on.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Engine {
+    func registerNativeModules() {
+        nativeModules["sys"] = { $0.makeSysModule() }
+        nativeModules["os"] = { $0.makeOsModule() }
+        nativeModules["os.path"] = { $0.makeOsPathModule() }
+        nativeModules["time"] = { $0.makeTimeModule() }
+        nativeModules["math"] = { $0.makeMathModule() }
+        nativeModules["builtins"] = { $0.builtinsModule }
+    }
+
+    func nativeModule(_ name: String, _ entries: [(String, Value)]) -> PyModule {
+        let g = Globals()
+        g.set("__name__", .str(name))
+        g.set("__doc__", .none)
+        for (k, v) in entries { g.set(k, v) }
+        return PyModule(name: name, globals: g)
+    }
+
+    func makeSysModule() -> PyModule {
+        let stdoutFile = PyFile(backing: .sink(stdout), name: .str("<stdout>"), mode: "w")
+        let stderrFile = PyFile(backing: .sink(stderr), name: .str("<stderr>"), mode: "w")
+        let stdinFile = PyFile(backing: .stdin, name: .str("<stdin>"), mode: "r")
+        let path = PyList(searchFolders.map { .str($0) })
+        return nativeModule("sys", [
+            ("argv", .obj(PyList(options.argv.map { .str($0) }))),
+            ("stdout", .obj(stdoutFile)), ("stderr", .obj(stderrFile)), ("stdin", .obj(stdinFile)),
+            ("__stdout__", .obj(stdoutFile)), ("__stderr__", .obj(stderrFile)), ("__stdin__", .obj(stdinFile)),
+            ("path", .obj(path)),
+            ("platform", .str("linux")),
+            ("maxsize", .int(Int.max)),
+            ("byteorder", .str("little")),
+            ("version", .str("Conc \(concVersion) (Python 3.11 subset)")),
+            ("version_info", .obj(PyTuple([.int(3), .int(11), .int(0), .str("final"), .int(0)]))),
+            ("implementation", .str("conc")),
+            ("executable", .str(CommandLine.arguments.first ?? "conc")),
+            ("modules", .obj(PyDict())),
+            ("flags", .none),
+            native("exit") { _, a in throw systemExit(a) },
+            native("getrecursionlimit") { u, _ in .int(u.engine.recursionLimit) },
+            native("setrecursionlimit") { u, a in
+                try a.expect("setrecursionlimit", 1, 1)
+                let n = try u.toIndex(a[0])
+                if n < 1 { throw valueError("recursion limit must be greater or equal than 1") }
+                u.engine.recursionLimit = n
+                return .none
+            },
+            native("getsizeof") { u, a in
+                let n: Int = (try? u.length(a[0])) ?? 0
+                return .int(64 + n * 8)
+            },
+            native("intern") { _, a in a[0] },
+            native("exc_info") { u, _ in
+                guard let e = u.handling.last else { return .obj(PyTuple([.none, .none, .none])) }
+                return .obj(PyTuple([.obj(e.type), .obj(e), .none]))
+            },
+        ])
+    }
+
+    func makeOsModule() -> PyModule {
+        let environ = PyDict()
+        var env = environ_ptr()
+        while let p = env.pointee {
+            let entry = String(cString: p)
+            if let eq = entry.firstIndex(of: "=") {
+                environ.set(mainUnit, String(entry[..<eq]), .str(String(entry[entry.index(after: eq)...])))
+            }
+            env += 1
+        }
+        let m = nativeModule("os", [
+            ("environ", .obj(environ)),
+            ("name", .str("posix")),
+            ("sep", .str("/")), ("linesep", .str("\n")), ("curdir", .str(".")), ("pardir", .str("..")),
+            native("getpid") { _, _ in .int(Int(getpid())) },
+            native("getppid") { _, _ in .int(Int(getppid())) },
+            native("getcwd") { _, _ in
+                var buf = [CChar](repeating: 0, count: 4096)
+                guard getcwd(&buf, 4096) != nil else { throw osError(errno) }
+                return .str(String(cString: buf))
+            },
+            native("chdir") { u, a in
+                let p = try u.stringArg(a[0], "path")
+                if chdir(p) != 0 { throw osError(errno, path: a[0]) }
+                return .none
+            },
+            native("listdir") { u, a in
+                let p = a.count > 0 ? try u.stringArg(a[0], "path") : "."
+                guard let d = opendir(p) else { throw osError(errno, path: .str(p)) }
+                defer { closedir(d) }
+                var names: [Value] = []
+                while let e = readdir(d) {
+                    let name = withUnsafeBytes(of: e.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+                    if name != "." && name != ".." { names.append(.str(name)) }
+                }
+                return .obj(PyList(names))
+            },
+            native("remove") { u, a in
+                let p = try u.stringArg(a[0], "path")
+                if unlink(p) != 0 { throw osError(errno, path: a[0]) }
+                return .none
+            },
+            native("unlink") { u, a in
+                let p = try u.stringArg(a[0], "path")
+                if unlink(p) != 0 { throw osError(errno, path: a[0]) }
+                return .none
+            },
+            native("mkdir") { u, a in
+                let p = try u.stringArg(a[0], "path")
+                if mkdir(p, 0o777) != 0 { throw osError(errno, path: a[0]) }
+                return .none
+            },
+            native("rmdir") { u, a in
+                let p = try u.stringArg(a[0], "path")
+                if rmdir(p) != 0 { throw osError(errno, path: a[0]) }
+                return .none
+            },
+            native("rename") { u, a in
+                if rename(try u.stringArg(a[0], "src"), try u.stringArg(a[1], "dst")) != 0 { throw osError(errno, path: a[0]) }
+                return .none
+            },
+            native("getenv") { u, a in
+                let k = try u.stringArg(a[0], "key")
+                if let v = getenv(k) { return .str(String(cString: v)) }
+                return a.count > 1 ? a[1] : .none
+            },
+            native("cpu_count") { _, _ in .int(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) },
+            native("urandom") { u, a in
+                let n = try u.toIndex(a[0])
+                return .obj(PyBytes(readFileBytesPrefix("/dev/urandom", n)))
+            },
+            native("_exit") { u, a in
+                u.engine.stdout.flush(); u.engine.stderr.flush()
+                let code = Int32(truncatingIfNeeded: try u.toIndex(a[0]))
+                _exit(code)
+            },
+            native("kill") { u, a in
+                if kill(pid_t(try u.toIndex(a[0])), Int32(try u.toIndex(a[1]))) != 0 { throw osError(errno) }
+                return .none
+            },
+        ])
+        m.globals.set("path", .obj(makeOsPathModule()))
+        return m
+    }
+
+    func makeOsPathModule() -> PyModule {
+        if let m = modules["os.path"] { return m }
+        let m = nativeModule("os.path", [
+            ("sep", .str("/")),
+            native("join") { u, a in
+                var result = ""
+                for v in a.positional {
+                    let p = try u.stringArg(v, "join() argument")
+                    if p.hasPrefix("/") { result = p } else if result.isEmpty || result.hasSuffix("/") { result += p } else { result += "/" + p }
+                }
+                return .str(result)
+            },
+            native("exists") { u, a in
+                guard let p = a[0].asStr?.value else { return .bool(false) }
+                var st = stat(); return .bool(stat(p, &st) == 0)
+            },
+            native("isfile") { u, a in
+                guard let p = a[0].asStr?.value else { return .bool(false) }
+                var st = stat(); return .bool(stat(p, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG)
+            },
+            native("isdir") { u, a in
+                guard let p = a[0].asStr?.value else { return .bool(false) }
+                var st = stat(); return .bool(stat(p, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR)
+            },
+            native("basename") { u, a in
+                let p = try u.stringArg(a[0], "path")
+                return .str(p.lastIndex(of: "/").map { String(p[p.index(after: $0)...]) } ?? p)
+            },
+            native("dirname") { u, a in
+                let p = try u.stringArg(a[0], "path")
+                guard let i = p.lastIndex(of: "/") else { return .str("") }
+                let head = String(p[..<i])
+                return .str(head.isEmpty ? "/" : head)
+            },
+            native("abspath") { u, a in
+                let p = try u.stringArg(a[0], "path")
+                if p.hasPrefix("/") { return .str(p) }
+                var buf = [CChar](repeating: 0, count: 4096)
+                _ = getcwd(&buf, 4096)
+                return .str(String(cString: buf) + "/" + p)
+            },
+            native("getsize") { u, a in
+                var st = stat()
+                if stat(try u.stringArg(a[0], "path"), &st) != 0 { throw osError(errno, path: a[0]) }
+                return .int(Int(st.st_size))
+            },
+            native("splitext") { u, a in
+                let p = try u.stringArg(a[0], "path")
+                let base = p.lastIndex(of: "/").map { p.index(after: $0) } ?? p.startIndex
+                if let dot = p[base...].lastIndex(of: "."), dot != base {
+                    return .obj(PyTuple([.str(String(p[..<dot])), .str(String(p[dot...]))]))
+                }
+                return .obj(PyTuple([.str(p), .str("")]))
+            },
+        ])
+        modules["os.path"] = m
+        return m
+    }
+
+    func makeTimeModule() -> PyModule {
+        nativeModule("time", [
+            native("time") { _, _ in
+                var ts = timespec(); clock_gettime(CLOCK_REALTIME, &ts)
+                return .float(Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9)
+            },
+            native("time_ns") { _, _ in
+                var ts = timespec(); clock_gettime(CLOCK_REALTIME, &ts)
+                return .int(ts.tv_sec * 1_000_000_000 + ts.tv_nsec)
+            },
+            native("perf_counter") { _, _ in .float(monotonicSeconds()) },
+            native("monotonic") { _, _ in .float(monotonicSeconds()) },
+            native("process_time") { _, _ in
+                var ts = timespec(); clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+                return .float(Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9)
+            },
+            native("sleep") { u, a in
+                try a.expect("sleep", 1, 1)
+                try u.sleep(try u.floatArg(a[0], "'\(a[0].typeName)' object cannot be interpreted as an integer"))
+                return .none
+            },
+            native("ctime") { u, a in
+                var t = a.count > 0 && !a[0].isNone ? time_t(try u.floatArg(a[0])) : time(nil)
+                var buf = [CChar](repeating: 0, count: 64)
+                ctime_r(&t, &buf)
+                return .str(String(cString: buf).trimmingTrailingNewline())
+            },
+            native("strftime") { u, a in
+                let fmt = try u.stringArg(a[0], "format")
+                var t = time(nil)
+                var tmv = tm()
+                localtime_r(&t, &tmv)
+                var buf = [CChar](repeating: 0, count: 256)
+                let n = strftime(&buf, 256, fmt, &tmv)
+                return .str(n > 0 ? String(cString: buf) : "")
+            },
+        ])
+    }
+}
+
+/// The process environment (`environ`), as a pointer walkable from Swift.
+func environ_ptr() -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> { environ }
+
+extension String {
+    func trimmingTrailingNewline() -> String { hasSuffix("\n") ? String(dropLast()) : self }
+}
+
+/// The version printed by `conc --version`.
+public let concVersion = "0.1.0"
+
+/// The first `n` bytes of a (device) file.
+func readFileBytesPrefix(_ path: String, _ n: Int) -> [UInt8] {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { return [UInt8](repeating: 0, count: n) }
+    defer { close(fd) }
+    var b = [UInt8](repeating: 0, count: n)
+    var got = 0
+    while got < n {
+        let r = b.withUnsafeMutableBytes { read(fd, $0.baseAddress! + got, n - got) }
+        if r <= 0 { break }
+        got += r
+    }
+    return b
+}

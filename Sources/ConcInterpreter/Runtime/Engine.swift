@@ -1,0 +1,159 @@
+// The interpreter: builtins, loaded modules, output streams, limits and the entry points
+// that run source text. Everything a running program needs hangs off an Engine and its
+// units; nothing lives in Swift globals, so several engines can share a process.
+import ConcSyntax
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Options fixed when an engine is created.
+public struct EngineOptions {
+    /// `sys.argv`.
+    public var argv: [String] = [""]
+    /// Extra module search folders (`CONC_PATH`), searched after the script's folder.
+    public var searchPaths: [String] = []
+    /// The folder holding the bundled stdlib sources, if found on disk.
+    public var stdlibPath: String? = nil
+    /// Where `print` writes.
+    public var stdout: OutputSink = OutputSink(.fd(1))
+    /// Where errors and tracebacks go.
+    public var stderr: OutputSink = OutputSink(.fd(2), lineBuffered: true)
+    /// Reads a line for `input()`: nil at end of input.
+    public var readLine: () -> String? = { Swift.readLine(strippingNewline: false) }
+    public init() {}
+}
+
+/// One Conc interpreter.
+public final class Engine {
+    public let options: EngineOptions
+    public var stdout: OutputSink { options.stdout }
+    public var stderr: OutputSink { options.stderr }
+    /// The builtins module's names. Filled once at creation.
+    private(set) var builtins: [String: Value] = [:]
+    /// Loaded modules (`sys.modules`). TODO(#4): guard with a lock once threads exist.
+    var modules: [String: PyModule] = [:]
+    /// Where each source module was loaded from.
+    var modulePaths: [String: String] = [:]
+    /// `sys.getrecursionlimit()`.
+    public var recursionLimit = 1000
+    /// Non-zero when an interrupt is pending: 1 = KeyboardInterrupt, 2 = timeout.
+    /// Written by signal handlers and other threads, read at loop back-edges and calls.
+    public let interruptFlag: UnsafeMutablePointer<Int32>
+    /// The main unit (the program's main thread of execution).
+    public private(set) var mainUnit: Unit!
+    /// The `__main__` module's folder, searched first by imports.
+    var scriptFolder: String? = nil
+    /// Native module builders, by name.
+    var nativeModules: [String: (Engine) -> PyModule] = [:]
+
+    public init(options: EngineOptions = EngineOptions()) {
+        self.options = options
+        _ = Types.ready
+        interruptFlag = .allocate(capacity: 1)
+        interruptFlag.initialize(to: 0)
+        builtins = makeBuiltins()
+        registerNativeModules()
+        mainUnit = Unit(engine: self, name: "MainThread")
+    }
+
+    deinit { interruptFlag.deallocate() }
+
+    @inline(__always) var interruptRequested: Bool { interruptFlag.pointee != 0 }
+
+    /// Raises the pending interrupt in `u` (KeyboardInterrupt or TimeoutError).
+    func raisePendingInterrupt(_ u: Unit) throws {
+        let kind = interruptFlag.pointee
+        interruptFlag.pointee = 0
+        if kind == 2 { throw pyError(Exc.timeoutError, "the program ran out of time") }
+        throw PyBaseException(type: Exc.keyboardInterrupt, args: [])
+    }
+
+    /// Asks the running program to stop with KeyboardInterrupt (thread-safe).
+    public func interrupt() { interruptFlag.pointee = 1 }
+
+    func moduleName(of g: Globals) -> String {
+        g.get("__name__")?.asStr?.value ?? "__main__"
+    }
+
+    func isBuiltinModule(_ name: String) -> Bool { nativeModules[name] != nil }
+    func modulePath(_ m: PyModule) -> String? { modulePaths[m.name] }
+
+    // MARK: - Running source
+
+    /// Parses and compiles `source` as module `name`.
+    func compile(_ source: SourceFile, globals: Globals, interactive: Bool = false) throws -> CodeInfo {
+        let ast = try Parser.parseModule(source)
+        var compiler = Compiler(file: source, globals: globals, builtins: builtins, isInteractive: interactive)
+        return try compiler.compileModule(ast.body)
+    }
+
+    /// Runs compiled module code in `unit`.
+    func execute(_ code: CodeInfo, globals: Globals, unit: Unit) throws {
+        let f = unit.frame(locals: unit.stack + unit.stackTop, code: code, globals: globals)
+        f.function = nil
+        f.classNamespace = nil
+        unit.depth += 1
+        defer { unit.depth -= 1 }
+        do { _ = try code.body.exec(f) } catch let e as PyBaseException { e.needsLocation = true; throw e }
+    }
+
+    /// Makes the globals of a new module.
+    func newGlobals(name: String, file: String?) -> Globals {
+        let g = Globals()
+        g.set("__name__", .str(name))
+        g.set("__file__", file.map { .str($0) } ?? .none)
+        g.set("__doc__", .none)
+        g.set("__builtins__", .obj(builtinsModule))
+        return g
+    }
+
+    lazy var builtinsModule: PyModule = {
+        let g = Globals()
+        for (k, v) in builtins { g.set(k, v) }
+        g.set("__name__", .str("builtins"))
+        return PyModule(name: "builtins", globals: g)
+    }()
+
+    /// The `__main__` module's globals (created on first use; the REPL keeps using them).
+    public private(set) lazy var mainGlobals: Globals = newGlobals(name: "__main__", file: nil)
+
+    /// Runs a whole program as `__main__`. Errors propagate as Swift errors
+    /// (``SyntaxError`` or ``PyBaseException``).
+    public func runMain(source: String, fileName: String, scriptFolder: String?) throws {
+        self.scriptFolder = scriptFolder
+        let file = SourceFile(name: fileName, text: source)
+        mainGlobals.set("__file__", .str(fileName))
+        let code = try compile(file, globals: mainGlobals)
+        let main = PyModule(name: "__main__", globals: mainGlobals)
+        modules["__main__"] = main
+        try execute(code, globals: mainGlobals, unit: mainUnit)
+    }
+
+    /// Runs REPL input in the `__main__` globals; expression statements echo their repr.
+    public func runInteractive(source: String, fileName: String = "<stdin>") throws {
+        let file = SourceFile(name: fileName, text: source)
+        if modules["__main__"] == nil { modules["__main__"] = PyModule(name: "__main__", globals: mainGlobals) }
+        let code = try compile(file, globals: mainGlobals, interactive: true)
+        try execute(code, globals: mainGlobals, unit: mainUnit)
+    }
+
+    /// Evaluates one expression in the `__main__` globals.
+    public func evaluate(_ source: String) throws -> Value {
+        let file = SourceFile(name: "<string>", text: source)
+        let expr = try Parser.parseExpression(file)
+        var compiler = Compiler(file: file, globals: mainGlobals, builtins: builtins)
+        let code = try compiler.compileExpression(expr)
+        let u = mainUnit!
+        let f = u.frame(locals: u.stack + u.stackTop, code: code, globals: mainGlobals)
+        f.function = nil
+        f.classNamespace = nil
+        u.depth += 1
+        defer { u.depth -= 1 }
+        do { return try code.expression!.eval(f) } catch let e as PyBaseException { e.needsLocation = true; throw e }
+    }
+
+    /// Defines a builtin-like global function in `__main__`.
+    public func defineFunction(_ name: String, _ fn: @escaping NativeFunction) {
+        mainGlobals.set(name, .obj(PyBuiltinFunction(name, fn)))
+    }
+}

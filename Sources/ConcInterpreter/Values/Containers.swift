@@ -1,0 +1,127 @@
+// Payload classes of the builtin containers: str, bytes, list, tuple, range, slice.
+
+/// An immutable Unicode string. Indexing is by Unicode scalar, as in Python.
+public final class PyStr: PyObject {
+    /// The text. Immutable.
+    public let value: String
+    /// Cached number of Unicode scalars; -1 until computed. An Int store is atomic on the
+    /// supported platforms, so a racing double computation is harmless.
+    private var scalarCountCache: Int = -1
+
+    public init(_ v: String) { value = v; super.init(type: Types.str) }
+    init(_ v: String, type: PyType) { value = v; super.init(type: type) }
+
+    /// `len(s)`.
+    var count: Int {
+        if scalarCountCache >= 0 { return scalarCountCache }
+        let n = value.unicodeScalars.count
+        scalarCountCache = n
+        return n
+    }
+    /// True when every scalar is ASCII, so scalar i is utf8 byte i.
+    var isASCII: Bool { count == value.utf8.count }
+
+    /// The scalars as an array (O(n)); used by indexing and slicing of non-ASCII strings.
+    var scalars: [Unicode.Scalar] { Array(value.unicodeScalars) }
+
+    /// Scalar at index `i` (already normalised to 0..<count).
+    func scalar(at i: Int) -> Unicode.Scalar {
+        if isASCII {
+            let u = value.utf8
+            return Unicode.Scalar(u[u.index(u.startIndex, offsetBy: i)])
+        }
+        let s = value.unicodeScalars
+        return s[s.index(s.startIndex, offsetBy: i)]
+    }
+}
+
+/// An immutable byte string (`bytes`) or a mutable one (`bytearray`).
+public final class PyBytes: PyObject {
+    /// The bytes. Mutated only for `bytearray` instances.
+    var bytes: [UInt8]
+    let isMutable: Bool
+    init(_ b: [UInt8], mutable: Bool = false) {
+        bytes = b; isMutable = mutable
+        super.init(type: mutable ? Types.bytearray : Types.bytes)
+    }
+}
+
+/// A mutable list. `items` is mutated in place by list methods.
+public final class PyList: PyObject {
+    /// The elements.
+    var items: [Value]
+    init(_ items: [Value] = []) { self.items = items; super.init(type: Types.list) }
+    init(_ items: [Value], type: PyType) { self.items = items; super.init(type: type) }
+}
+
+/// An immutable tuple.
+public final class PyTuple: PyObject {
+    /// The elements. Never mutated after creation.
+    let items: [Value]
+    init(_ items: [Value]) { self.items = items; super.init(type: Types.tuple) }
+    init(_ items: [Value], type: PyType) { self.items = items; super.init(type: type) }
+    static let empty = PyTuple([])
+}
+
+/// `range(start, stop, step)`.
+public final class PyRange: PyObject {
+    let start: Int, stop: Int, step: Int
+    init(_ start: Int, _ stop: Int, _ step: Int) {
+        self.start = start; self.stop = stop; self.step = step
+        super.init(type: Types.range)
+    }
+    /// Number of elements.
+    var count: Int {
+        if step > 0 { return start < stop ? (stop - start - 1) / step + 1 : 0 }
+        return start > stop ? (start - stop - 1) / (-step) + 1 : 0
+    }
+}
+
+/// `slice(start, stop, step)`: the object behind `a[1:2:3]`.
+public final class PySlice: PyObject {
+    let start: Value, stop: Value, step: Value
+    init(_ start: Value, _ stop: Value, _ step: Value) {
+        self.start = start; self.stop = stop; self.step = step
+        super.init(type: Types.slice)
+    }
+}
+
+/// A module object: its globals plus identity.
+public final class PyModule: PyObject {
+    /// `__name__`.
+    let name: String
+    /// The module's global variables. Compiled code holds these cells directly.
+    let globals: Globals
+    init(name: String, globals: Globals) {
+        self.name = name; self.globals = globals
+        super.init(type: Types.module)
+    }
+}
+
+/// The global variables of one module: a name → cell table.
+///
+/// Compiled nodes keep direct references to the cells, so a global load is one pointer read.
+/// Cells are created (unbound) when code referring to them is compiled.
+public final class Globals {
+    /// Name → cell. Grows while compiling and when `setattr(module, …)` adds names.
+    private(set) var cells: [String: Cell] = [:]
+    /// Names in order of first binding, for `dir()` and `globals()`.
+    private(set) var order: [String] = []
+
+    /// The cell for `name`, created unbound if missing.
+    func cell(_ name: String) -> Cell {
+        if let c = cells[name] { return c }
+        let c = Cell()
+        cells[name] = c
+        order.append(name)
+        return c
+    }
+    /// The bound value of `name`, or nil.
+    func get(_ name: String) -> Value? {
+        guard let c = cells[name], !c.value.isUnbound else { return nil }
+        return c.value
+    }
+    func set(_ name: String, _ v: Value) { cell(name).value = v }
+    /// Bound names in definition order.
+    var boundNames: [String] { order.filter { !(cells[$0]!.value.isUnbound) } }
+}

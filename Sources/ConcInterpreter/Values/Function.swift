@@ -1,0 +1,86 @@
+// Functions defined in Conc: the compiled code shared by every function object made from
+// one `def`, and the function object itself.
+import ConcSyntax
+
+/// The compiled form of one `def`, `lambda` or comprehension. Immutable after compilation,
+/// shared by every function object and every unit that runs it.
+final class CodeInfo {
+    /// `__name__` of functions made from this code (`<lambda>`, `<listcomp>` for comprehensions).
+    let name: String
+    /// `__qualname__` (`Outer.method`).
+    let qualname: String
+    /// The file, for tracebacks.
+    let file: SourceFile
+    /// Where the `def` is.
+    let loc: SourceLoc
+    /// Positional parameter names, in order (their slots are 0..<positional.count).
+    let positional: [String]
+    let positionalOnlyCount: Int
+    /// Keyword-only parameter names; slots follow the positional ones.
+    let keywordOnly: [String]
+    /// Slot of `*args`, or -1.
+    let varArgsSlot: Int
+    /// Slot of `**kwargs`, or -1.
+    let varKeywordsSlot: Int
+    /// Total local slots (parameters first).
+    let localCount: Int
+    /// Slots whose variable is captured by an inner function (they hold a ``Cell``).
+    let cellSlots: [Int]
+    /// Names of the free variables, in closure order.
+    let freeNames: [String]
+    /// Slot → name, for error messages and `locals()`.
+    let localNames: [String]
+    /// True when the body contains `yield` (calling it makes a generator).
+    let isGenerator: Bool
+    /// True for `async def` (calling it makes a coroutine).
+    let isAsync: Bool
+    /// The body. Set once by the compiler right after creation.
+    var body: StmtNode!
+    /// For lambdas/comprehensions: the body is a single expression stored here instead.
+    var expression: ExprNode?
+    /// True when calls can take the fast path: only positional parameters, no cells.
+    let isSimple: Bool
+
+    init(name: String, qualname: String, file: SourceFile, loc: SourceLoc, positional: [String],
+         positionalOnlyCount: Int, keywordOnly: [String], varArgsSlot: Int, varKeywordsSlot: Int,
+         localNames: [String], cellSlots: [Int], freeNames: [String], isGenerator: Bool, isAsync: Bool) {
+        self.name = name; self.qualname = qualname; self.file = file; self.loc = loc
+        self.positional = positional; self.positionalOnlyCount = positionalOnlyCount
+        self.keywordOnly = keywordOnly; self.varArgsSlot = varArgsSlot
+        self.varKeywordsSlot = varKeywordsSlot; self.localCount = localNames.count
+        self.localNames = localNames; self.cellSlots = cellSlots; self.freeNames = freeNames
+        self.isGenerator = isGenerator; self.isAsync = isAsync
+        self.isSimple = keywordOnly.isEmpty && varArgsSlot < 0 && varKeywordsSlot < 0
+            && cellSlots.isEmpty && !isGenerator && !isAsync
+    }
+}
+
+/// A function object made by executing a `def` or `lambda`.
+public final class PyFunction: PyObject {
+    let code: CodeInfo
+    /// The module globals the function's code reads and writes.
+    let globals: Globals
+    /// The module object name (`__module__`).
+    let moduleName: String
+    /// Captured cells, one per `code.freeNames`.
+    let closure: [Cell]
+    /// Default values of the last positional parameters (`__defaults__`).
+    var defaults: [Value]
+    /// Defaults of keyword-only parameters.
+    var kwDefaults: [String: Value]
+    /// `__dict__` of the function (rarely used: decorators that tag functions).
+    var attrs: [String: Value] = [:]
+    /// The class whose body defined this function (for zero-argument `super()`).
+    weak var ownerClass: PyType?
+    /// `__name__` (assignable).
+    var name: String
+    var qualname: String
+    var doc: Value = .none
+
+    init(code: CodeInfo, globals: Globals, moduleName: String, closure: [Cell], defaults: [Value], kwDefaults: [String: Value]) {
+        self.code = code; self.globals = globals; self.moduleName = moduleName
+        self.closure = closure; self.defaults = defaults; self.kwDefaults = kwDefaults
+        self.name = code.name; self.qualname = code.qualname
+        super.init(type: Types.function)
+    }
+}

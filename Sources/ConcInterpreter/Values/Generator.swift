@@ -1,0 +1,179 @@
+// Generators run their body on a stackful coroutine (CConcCoro): `yield` switches back to
+// whoever called next()/send(), with every Swift frame of the body kept intact on the
+// generator's own stack. This keeps the evaluator a plain recursive tree-walker.
+import CConcCoro
+import ConcSyntax
+
+/// The running state of one generator, referenced by its coroutine's body.
+///
+/// Kept apart from ``PyGenerator`` so the coroutine never retains the generator object
+/// itself: the generator's deinit can then close a suspended body safely.
+/// Touched only by the unit currently resuming the generator (one at a time: `isRunning`).
+final class GeneratorState {
+    let function: PyFunction
+    /// The generator's own local slots (heap, owned by this state).
+    let locals: UnsafeMutablePointer<Value>
+    let localCount: Int
+    /// The generator's frame; `frame.unit` is re-pointed at each resume.
+    let frame: Frame
+    /// The coroutine; nil once finished and freed.
+    var coroutine: OpaquePointer?
+    /// Value passed across the switch: the yielded value out, the sent value in.
+    var transfer: Value = .none
+    /// An exception to raise at the `yield` when resumed (throw()/close()).
+    var thrown: PyBaseException?
+    /// The exception that escaped the body, handed to the resumer.
+    var escaped: PyBaseException?
+    var returnValue: Value = .none
+    var isStarted = false
+    var isFinished = false
+    var isRunning = false
+    /// Exceptions the body was handling when it yielded (restored on resume).
+    var savedHandling: [PyBaseException] = []
+
+    static let stackSize = 1 << 20
+
+    init(function: PyFunction, locals: UnsafeMutablePointer<Value>, count: Int, unit: Unit) {
+        self.function = function
+        self.localCount = count
+        self.locals = locals
+        self.frame = Frame(unit: unit, locals: locals, code: function.code, globals: function.globals)
+        frame.function = function
+        frame.generator = self
+    }
+
+    deinit {
+        if let c = coroutine, !isStarted || isFinished { CConcCoro_free(c) }
+        locals.deinitialize(count: localCount)
+        locals.deallocate()
+    }
+
+    /// Runs on the coroutine: the generator body from start to finish.
+    func runBody() {
+        do {
+            if let t = thrown { thrown = nil; throw t }
+            if case .returned = try function.code.body.exec(frame) {
+                returnValue = frame.returnValue
+                frame.returnValue = .none
+            }
+        } catch let e as PyBaseException {
+            escaped = e
+        } catch {
+            escaped = runtimeError("internal error in generator: \(error)")
+        }
+        isFinished = true
+    }
+}
+
+/// A generator object (also used for coroutines of `async def`).
+public final class PyGenerator: PyIter {
+    let state: GeneratorState
+    var code: CodeInfo { state.function.code }
+    var returnValue: Value { state.returnValue }
+
+    init(state: GeneratorState, isCoroutine: Bool) {
+        self.state = state
+        super.init(type: isCoroutine ? Types.coroutine : Types.generator)
+    }
+
+    deinit {
+        // An abandoned suspended generator is closed so its `finally` blocks run and its
+        // stack is unwound (never freed while suspended: that would corrupt the runtime).
+        if state.isStarted && !state.isFinished && !state.isRunning {
+            _ = try? close(state.frame.unit)
+        }
+    }
+
+    override func next(_ u: Unit) throws -> Value? { try resume(u, send: .none) }
+
+    /// Runs the body until its next `yield` (returning the value) or its end (returning nil).
+    func resume(_ u: Unit, send: Value) throws -> Value? {
+        let st = state
+        if st.isFinished { return nil }
+        if st.isRunning { throw valueError("generator already executing") }
+        if !st.isStarted {
+            if !send.isNone { throw typeError("can't send non-None value to a just-started generator") }
+            guard let c = CConcCoro_new(GeneratorState.stackSize, { arg in
+                Unmanaged<GeneratorState>.fromOpaque(arg!).takeUnretainedValue().runBody()
+            }, Unmanaged.passUnretained(st).toOpaque()) else { throw pyError(Exc.memoryError, "cannot allocate generator stack") }
+            st.coroutine = c
+            st.isStarted = true
+        }
+        try u.checkRecursion()
+        st.transfer = send
+        st.frame.unit = u
+        let savedLimit = u.stackLimit
+        let handlingBase = u.handling.count
+        u.handling.append(contentsOf: st.savedHandling)
+        st.savedHandling = []
+        u.stackLimit = UInt(CConcCoro_stack_low(st.coroutine!)) + Unit.generatorRedZone
+        u.depth += 1
+        st.isRunning = true
+        CConcCoro_resume(st.coroutine!)
+        st.isRunning = false
+        u.depth -= 1
+        u.stackLimit = savedLimit
+        if u.handling.count > handlingBase {
+            st.savedHandling = Array(u.handling[handlingBase...])
+            u.handling.removeLast(u.handling.count - handlingBase)
+        }
+        if st.isFinished {
+            CConcCoro_free(st.coroutine)
+            st.coroutine = nil
+            if let e = st.escaped {
+                st.escaped = nil
+                if e.type.isSubtype(of: Exc.stopIteration) {
+                    let r = runtimeError("generator raised StopIteration")
+                    r.cause = e; r.suppressContext = true
+                    throw r
+                }
+                e.needsLocation = true
+                throw e
+            }
+            return nil
+        }
+        return st.transfer
+    }
+
+    /// `gen.throw(exc)`.
+    func throwInto(_ u: Unit, _ e: PyBaseException) throws -> Value? {
+        if !state.isStarted { state.isFinished = true; throw e }
+        state.thrown = e
+        return try resume(u, send: .none)
+    }
+
+    /// `gen.close()`.
+    func close(_ u: Unit) throws -> Value {
+        guard state.isStarted && !state.isFinished else { state.isFinished = true; return .none }
+        do {
+            if try throwInto(u, PyBaseException(type: Exc.generatorExit, args: [])) != nil {
+                throw runtimeError("generator ignored GeneratorExit")
+            }
+        } catch let e as PyBaseException where e.type.isSubtype(of: Exc.generatorExit) || e.type.isSubtype(of: Exc.stopIteration) {
+        }
+        return .none
+    }
+}
+
+extension Unit {
+    /// Red zone for generator stacks: enough for native code below the last Conc frame.
+    static let generatorRedZone: UInt = 192 * 1024
+
+    /// Makes the generator for a call of a generator function; takes over the bound locals.
+    func makeGenerator(_ fn: PyFunction, _ locals: UnsafeMutablePointer<Value>) throws -> Value {
+        let n = fn.code.localCount
+        let own = UnsafeMutablePointer<Value>.allocate(capacity: max(n, 1))
+        own.initialize(from: locals, count: n)
+        let st = GeneratorState(function: fn, locals: own, count: n, unit: self)
+        return .obj(PyGenerator(state: st, isCoroutine: fn.code.isAsync && !fn.code.isGenerator))
+    }
+
+    /// `yield v` from the generator running in frame `f`: suspends, returns the sent value.
+    func yieldFromGenerator(_ v: Value, _ f: Frame) throws -> Value {
+        guard let g = f.generator, let c = g.coroutine else { throw runtimeError("'yield' outside a running generator") }
+        g.transfer = v
+        CConcCoro_yield(c)
+        if let t = g.thrown { g.thrown = nil; throw t }
+        return g.transfer
+    }
+}

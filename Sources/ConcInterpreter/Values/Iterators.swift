@@ -1,0 +1,133 @@
+// Iterator objects: the base class every native iterator derives from, and the iterators
+// of the builtin sequences.
+
+/// An iterator. Native subclasses override `next`; Python-level iterators (objects with
+/// `__next__`) are wrapped by ``PyUserIterator``.
+public class PyIter: PyObject {
+    init() { super.init(type: Types.iterator) }
+    init(type: PyType) { super.init(type: type) }
+    /// The next item, or nil when exhausted. Never throws StopIteration itself.
+    func next(_ u: Unit) throws -> Value? { nil }
+}
+
+/// Iterates a snapshot-free view of a list: sees appends made during iteration, as CPython.
+final class PyListIterator: PyIter {
+    let list: PyList
+    var index = 0
+    init(_ l: PyList) { list = l; super.init() }
+    override func next(_ u: Unit) throws -> Value? {
+        guard index < list.items.count else { return nil }
+        defer { index += 1 }
+        return list.items[index]
+    }
+}
+
+/// Iterates a fixed array of values (tuples, dict key snapshots, sets).
+final class PyArrayIterator: PyIter {
+    let items: [Value]
+    var index = 0
+    init(_ items: [Value]) { self.items = items; super.init() }
+    override func next(_ u: Unit) throws -> Value? {
+        guard index < items.count else { return nil }
+        defer { index += 1 }
+        return items[index]
+    }
+}
+
+/// Iterates a range without materialising it.
+final class PyRangeIterator: PyIter {
+    var current: Int
+    let step: Int
+    var remaining: Int
+    init(_ r: PyRange) { current = r.start; step = r.step; remaining = r.count; super.init() }
+    override func next(_ u: Unit) throws -> Value? {
+        guard remaining > 0 else { return nil }
+        let v = current
+        remaining -= 1
+        if remaining > 0 { current &+= step }
+        return .int(v)
+    }
+}
+
+/// Iterates the characters of a string.
+final class PyStrIterator: PyIter {
+    let scalars: [Unicode.Scalar]
+    var index = 0
+    init(_ s: PyStr) { scalars = Array(s.value.unicodeScalars); super.init() }
+    override func next(_ u: Unit) throws -> Value? {
+        guard index < scalars.count else { return nil }
+        defer { index += 1 }
+        return .str(String(scalars[index]))
+    }
+}
+
+/// Iterates a dict's keys, values or items; raises if the dict changes size meanwhile.
+final class PyDictIterator: PyIter {
+    enum Kind { case keys, values, items }
+    let dict: PyDict
+    let kind: Kind
+    var entry = 0
+    let initialCount: Int
+    init(_ d: PyDict, _ kind: Kind) { dict = d; self.kind = kind; initialCount = d.count; super.init() }
+    override func next(_ u: Unit) throws -> Value? {
+        if dict.count != initialCount {
+            throw runtimeError("dictionary changed size during iteration")
+        }
+        let t = dict.table
+        while entry < t.keys.count {
+            let e = entry
+            entry += 1
+            let k = t.key(at: e)
+            if k.isUnbound { continue }
+            switch kind {
+            case .keys: return k
+            case .values: return t.value(at: e)
+            case .items: return .obj(PyTuple([k, t.value(at: e)]))
+            }
+        }
+        return nil
+    }
+}
+
+/// Wraps an object whose class defines `__next__`.
+final class PyUserIterator: PyIter {
+    let target: Value
+    init(_ v: Value) { target = v; super.init() }
+    override func next(_ u: Unit) throws -> Value? {
+        do {
+            return try u.callMethod(target, "__next__", [])
+        } catch let e as PyBaseException where e.type.isSubtype(of: Exc.stopIteration) {
+            return nil
+        }
+    }
+}
+
+/// Iterates any object with `__getitem__` (the old sequence protocol) until IndexError.
+final class PySequenceIterator: PyIter {
+    let target: Value
+    var index = 0
+    init(_ v: Value) { target = v; super.init() }
+    override func next(_ u: Unit) throws -> Value? {
+        do {
+            defer { index += 1 }
+            return try u.callMethod(target, "__getitem__", [.int(index)])
+        } catch let e as PyBaseException where e.type.isSubtype(of: Exc.indexError) || e.type.isSubtype(of: Exc.stopIteration) {
+            return nil
+        }
+    }
+}
+
+/// An iterator produced by a native closure (map, filter, zip, enumerate...).
+final class PyClosureIterator: PyIter {
+    let step: (Unit) throws -> Value?
+    var finished = false
+    init(type: PyType = Types.iterator, _ step: @escaping (Unit) throws -> Value?) {
+        self.step = step; super.init(type: type)
+    }
+    override func next(_ u: Unit) throws -> Value? {
+        if finished { return nil }
+        if let v = try step(u) { return v }
+        finished = true
+        return nil
+    }
+}

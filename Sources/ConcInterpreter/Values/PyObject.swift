@@ -1,0 +1,223 @@
+// The root of every heap-allocated Conc value, and the type object that describes them.
+
+/// Base class of every Conc object that is not an inline scalar.
+///
+/// Subclasses add their payload. `typeRef` is fixed at creation for builtin kinds; user
+/// instances keep their class there. A nil `typeRef` means the object is a class itself
+/// (its type is `type`).
+// @unchecked Sendable: objects are shared between units by design (LANGUAGE.md §3); builtin
+// type objects are immutable after `Types` builds them, and the memory safety of mutable
+// objects under free-threaded evaluation is the threads issue's (#4) per-object locking.
+open class PyObject: @unchecked Sendable {
+    /// The object's class, or nil for class objects (whose type is `type`).
+    /// Set once at creation; never changes (CPython's `__class__` assignment is unsupported).
+    public let typeRef: PyType?
+
+    init(type: PyType?) { self.typeRef = type }
+
+    /// The object's Conc class.
+    public final var type: PyType { typeRef ?? Types.type }
+}
+
+/// Arguments of a call into native code: positional values and keyword pairs.
+public struct Args {
+    public var positional: [Value]
+    public var keywords: [(name: String, value: Value)]
+
+    public init(_ positional: [Value] = [], keywords: [(name: String, value: Value)] = []) {
+        self.positional = positional
+        self.keywords = keywords
+    }
+
+    @inline(__always) public var count: Int { positional.count }
+    @inline(__always) public subscript(i: Int) -> Value { positional[i] }
+
+    /// The value of keyword `name`, if given.
+    public func keyword(_ name: String) -> Value? {
+        for (k, v) in keywords where k == name { return v }
+        return nil
+    }
+}
+
+/// A native function: `len`, `print`, a module function.
+public typealias NativeFunction = (Unit, Args) throws -> Value
+/// A native method of a builtin type: receives `self` first.
+public typealias NativeMethod = (Unit, Value, Args) throws -> Value
+
+/// A builtin function object (`len`, `math.sqrt`), optionally bound to a receiver.
+public final class PyBuiltinFunction: PyObject {
+    public let name: String
+    let fn: NativeFunction
+    public init(_ name: String, _ fn: @escaping NativeFunction) {
+        self.name = name; self.fn = fn
+        super.init(type: Types.builtinFunction)
+    }
+}
+
+/// A method of a builtin type as stored in the type's dict (`list.append`).
+public final class PyMethodDescriptor: PyObject {
+    public let name: String
+    /// The type that defines the method (for `descriptor 'append' for 'list' objects ...`).
+    unowned let owner: PyType
+    let fn: NativeMethod
+    init(_ name: String, owner: PyType, _ fn: @escaping NativeMethod) {
+        self.name = name; self.owner = owner; self.fn = fn
+        super.init(type: Types.methodDescriptor)
+    }
+}
+
+/// A builtin method bound to its receiver (`[].append`).
+public final class PyBoundBuiltin: PyObject {
+    let receiver: Value
+    let descriptor: PyMethodDescriptor
+    init(_ receiver: Value, _ descriptor: PyMethodDescriptor) {
+        self.receiver = receiver; self.descriptor = descriptor
+        super.init(type: Types.builtinFunction)
+    }
+}
+
+/// A class: builtin (`int`, `list`, `ValueError`) or defined by a Conc `class` statement.
+///
+/// Builtin types are created once per process and never change after `Types` builds them.
+/// User classes belong to one interpreter; their `dict` changes when the program assigns
+/// class attributes, which bumps `version` so call-site caches notice.
+public final class PyType: PyObject {
+    /// `__name__`.
+    public let name: String
+    /// `__qualname__` for user classes (e.g. `Outer.Inner`).
+    var qualname: String
+    /// `__module__`.
+    var module: String
+    /// Direct bases (`__bases__`), first one is the layout base.
+    var bases: [PyType]
+    /// Method resolution order, starting with self.
+    var mro: [PyType] = []
+    /// The class namespace. Mutated only by class creation and attribute assignment.
+    var dict: [String: Value] = [:]
+    /// True for types built into the interpreter (their attributes cannot be assigned).
+    let isBuiltin: Bool
+    /// Incremented on every change of `dict` in this class (caches compare it).
+    var version: Int = 0
+    /// Native constructor: called by `type(args)` instead of object creation + `__init__`.
+    var constructor: ((Unit, PyType, Args) throws -> Value)?
+    /// The builtin type whose object layout instances use (list subclasses make PyList...).
+    unowned(unsafe) var layout: PyType? = nil  // points to a builtin type, which lives forever
+
+    init(name: String, bases: [PyType], builtin: Bool, module: String = "builtins") {
+        self.name = name; self.qualname = name; self.module = module
+        self.bases = bases; self.isBuiltin = builtin
+        super.init(type: nil)
+        self.mro = PyType.linearize(self, bases)
+    }
+
+    /// Computes the MRO with C3 linearisation, falling back to depth-first order.
+    static func linearize(_ t: PyType, _ bases: [PyType]) -> [PyType] {
+        var seqs: [[PyType]] = bases.map { $0.mro } + [bases]
+        var result: [PyType] = [t]
+        while true {
+            seqs = seqs.filter { !$0.isEmpty }
+            if seqs.isEmpty { return result }
+            var candidate: PyType? = nil
+            for s in seqs {
+                let head = s[0]
+                if !seqs.contains(where: { $0.dropFirst().contains { $0 === head } }) {
+                    candidate = head; break
+                }
+            }
+            guard let c = candidate else {
+                // inconsistent hierarchy: depth-first without duplicates
+                for b in bases { for m in b.mro where !result.contains(where: { $0 === m }) { result.append(m) } }
+                return result
+            }
+            result.append(c)
+            seqs = seqs.map { $0.first === c ? Array($0.dropFirst()) : $0 }
+        }
+    }
+
+    /// Looks `name` up along the MRO.
+    @inline(__always) func lookup(_ name: String) -> Value? {
+        for t in mro { if let v = t.dict[name] { return v } }
+        return nil
+    }
+
+    /// True when `self` is `other` or derives from it.
+    @inline(__always) func isSubtype(of other: PyType) -> Bool {
+        if self === other { return true }
+        for t in mro where t === other { return true }
+        return false
+    }
+
+    /// Defines a native method in a builtin type's dict.
+    func method(_ name: String, _ fn: @escaping NativeMethod) {
+        dict[name] = .obj(PyMethodDescriptor(name, owner: self, fn))
+    }
+
+    /// Defines a static native function in the type's dict (e.g. `dict.fromkeys` is a classmethod;
+    /// `str.maketrans` is static).
+    func staticFunction(_ name: String, _ fn: @escaping NativeFunction) {
+        dict[name] = .obj(PyStaticMethod(.obj(PyBuiltinFunction(name, fn))))
+    }
+
+    /// Defines a read-only computed attribute of instances (e.g. `ValueError().args`).
+    func getter(_ name: String, _ fn: @escaping (Unit, Value) throws -> Value) {
+        dict[name] = .obj(PyNativeProperty(name, fn))
+    }
+}
+
+/// `staticmethod(f)`.
+public final class PyStaticMethod: PyObject {
+    let function: Value
+    init(_ f: Value) { function = f; super.init(type: Types.staticmethod) }
+}
+
+/// `classmethod(f)`.
+public final class PyClassMethod: PyObject {
+    let function: Value
+    init(_ f: Value) { function = f; super.init(type: Types.classmethod) }
+}
+
+/// `property(fget, fset, fdel)`.
+public final class PyProperty: PyObject {
+    let getter: Value
+    let setter: Value
+    let deleter: Value
+    let doc: Value
+    init(get: Value, set: Value, delete: Value, doc: Value = .none) {
+        getter = get; setter = set; deleter = delete; self.doc = doc
+        super.init(type: Types.property)
+    }
+}
+
+/// A read-only attribute of a builtin type implemented natively.
+final class PyNativeProperty: PyObject {
+    let name: String
+    let get: (Unit, Value) throws -> Value
+    init(_ name: String, _ get: @escaping (Unit, Value) throws -> Value) {
+        self.name = name; self.get = get
+        super.init(type: Types.getSetDescriptor)
+    }
+}
+
+/// A method bound to an instance (`obj.method`).
+public final class PyBoundMethod: PyObject {
+    let receiver: Value
+    let function: Value
+    init(_ receiver: Value, _ function: Value) {
+        self.receiver = receiver; self.function = function
+        super.init(type: Types.method)
+    }
+}
+
+/// An instance of a user-defined class.
+public class PyInstance: PyObject {
+    /// The instance's attributes (`__dict__`). Written by attribute assignment.
+    final var attrs: [String: Value] = [:]
+    init(cls: PyType) { super.init(type: cls) }
+}
+
+/// A reference cell for a variable captured by an inner function.
+final class Cell: PyObject {
+    /// The captured variable's value; `.unbound` until assigned.
+    var value: Value
+    init(_ v: Value = .unbound) { value = v; super.init(type: Types.cell) }
+}

@@ -1,0 +1,73 @@
+// The builtin types, created once per process on first use and immutable afterwards.
+// Each type's methods are installed by the `install…Methods` function of its own file.
+
+/// The registry of builtin types. Every member is a lazily initialised, thread-safe constant.
+public enum Types {
+    static func builtin(_ name: String, base: PyType? = nil) -> PyType {
+        PyType(name: name, bases: base.map { [$0] } ?? (name == "object" ? [] : [object]), builtin: true)
+    }
+    static func make(_ name: String, base: PyType? = nil, _ install: (PyType) -> Void) -> PyType {
+        let t = builtin(name, base: base)
+        t.layout = nil
+        install(t)
+        return t
+    }
+
+    // `object` and `type` are created bare: their methods are descriptor objects whose own
+    // types derive from `object`, so installing them inside these initialisers would
+    // re-enter the same lazy initialisation. ``ready`` installs them afterwards.
+    public static let object: PyType = builtin("object")
+    public static let type: PyType = builtin("type")
+    /// Installs the methods of `object` and `type`; touched once by every Engine.
+    static let ready: Bool = {
+        installObjectMethods(object)
+        installTypeMethods(type)
+        return true
+    }()
+    static let noneType = make("NoneType") { _ in }
+    static let bool: PyType = make("bool", base: int) { installBoolMethods($0) }
+    static let int: PyType = make("int") { installIntMethods($0) }
+    static let float: PyType = make("float") { installFloatMethods($0) }
+    static let str: PyType = make("str") { installStrMethods($0) }
+    static let bytes: PyType = make("bytes") { installBytesMethods($0) }
+    static let bytearray: PyType = make("bytearray") { installBytearrayMethods($0) }
+    static let list: PyType = make("list") { installListMethods($0) }
+    static let tuple: PyType = make("tuple") { installTupleMethods($0) }
+    static let dict: PyType = make("dict") { installDictMethods($0) }
+    static let set: PyType = make("set") { installSetMethods($0, frozen: false) }
+    static let frozenset: PyType = make("frozenset") { installSetMethods($0, frozen: true) }
+    static let range: PyType = make("range") { installRangeMethods($0) }
+    static let slice: PyType = make("slice") { installSliceMethods($0) }
+    static let function = make("function") { installFunctionMethods($0) }
+    static let builtinFunction = make("builtin_function_or_method") { _ in }
+    static let methodDescriptor = make("method_descriptor") { _ in }
+    static let getSetDescriptor = make("getset_descriptor") { _ in }
+    static let method = make("method") { _ in }
+    static let staticmethod: PyType = make("staticmethod") { installDescriptorTypes($0) }
+    static let classmethod: PyType = make("classmethod") { installDescriptorTypes($0) }
+    static let property: PyType = make("property") { installPropertyMethods($0) }
+    static let module = make("module") { _ in }
+    static let cell = make("cell") { _ in }
+    static let iterator = make("iterator") { installIteratorMethods($0) }
+    static let generator: PyType = make("generator") { installGeneratorMethods($0) }
+    static let coroutine: PyType = make("coroutine") { _ in }
+    static let dictKeys = make("dict_keys") { installDictViewMethods($0) }
+    static let dictValues = make("dict_values") { installDictViewMethods($0) }
+    static let dictItems = make("dict_items") { installDictViewMethods($0) }
+    static let file: PyType = make("TextIOWrapper") { installFileMethods($0) }
+    static let ellipsis = make("ellipsis") { _ in }
+    static let notImplementedType = make("NotImplementedType") { _ in }
+    static let superType: PyType = make("super") { _ in }
+}
+
+/// Singletons that are objects (not scalars).
+enum Singletons {
+    static let ellipsis = PyObjectSingleton(type: Types.ellipsis, repr: "Ellipsis")
+    static let notImplemented = PyObjectSingleton(type: Types.notImplementedType, repr: "NotImplemented")
+}
+
+/// An object with no state beyond its identity (`Ellipsis`, `NotImplemented`).
+final class PyObjectSingleton: PyObject {
+    let repr: String
+    init(type: PyType, repr: String) { self.repr = repr; super.init(type: type) }
+}

@@ -1,0 +1,57 @@
+// The one value type of the evaluator. Small scalars are stored inline: ints, floats,
+// bools and None cost no allocation and no reference counting.
+
+/// A Conc value.
+///
+/// `unbound` is internal: it marks an unassigned local, global or cell and never reaches a
+/// Conc program (loading it raises NameError/UnboundLocalError).
+public enum Value {
+    case none
+    case bool(Bool)
+    case int(Int)
+    case float(Double)
+    case obj(PyObject)
+    case unbound
+
+    @inline(__always) static func str(_ s: String) -> Value { .obj(PyStr(s)) }
+
+    /// The object behind this value, boxing scalars is never needed: callers switch first.
+    @inline(__always) var object: PyObject? {
+        if case .obj(let o) = self { return o }
+        return nil
+    }
+
+    @inline(__always) var isNone: Bool { if case .none = self { return true }; return false }
+    @inline(__always) var isUnbound: Bool { if case .unbound = self { return true }; return false }
+
+    /// The Conc type of this value.
+    var type: PyType {
+        switch self {
+        case .none: return Types.noneType
+        case .bool: return Types.bool
+        case .int: return Types.int
+        case .float: return Types.float
+        case .obj(let o): return o.type
+        case .unbound: return Types.noneType
+        }
+    }
+
+    /// The type's name as error messages print it (`'int'`, `'Foo'`).
+    var typeName: String { type.name }
+
+    @inline(__always) var asStr: PyStr? { if case .obj(let o) = self { return o as? PyStr }; return nil }
+    @inline(__always) var asStringValue: String? { asStr?.value }
+}
+
+/// Identity: `is`. Scalars compare by value (CPython caches small ints; Conc makes every
+/// int/float/bool identical to an equal one of the same type, which is what learners expect).
+func isSame(_ a: Value, _ b: Value) -> Bool {
+    switch (a, b) {
+    case (.none, .none), (.unbound, .unbound): return true
+    case (.bool(let x), .bool(let y)): return x == y
+    case (.int(let x), .int(let y)): return x == y
+    case (.float(let x), .float(let y)): return x.bitPattern == y.bitPattern
+    case (.obj(let x), .obj(let y)): return x === y
+    default: return false
+    }
+}

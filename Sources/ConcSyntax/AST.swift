@@ -1,0 +1,281 @@
+// The abstract syntax tree the parser produces: a faithful picture of the source, before
+// names are resolved. The compiler (ConcInterpreter) turns it into executable nodes.
+
+/// A position in a source file, as the parser saw it.
+///
+/// Lines are 1-based. Columns are 0-based UTF-8 *character* offsets (Unicode scalars) into
+/// the line, like CPython's `col_offset`; `endLine`/`endCol` mark one past the last
+/// character of the construct, so a traceback can underline exactly the failing expression.
+public struct SourceLoc: Sendable, Equatable, CustomStringConvertible {
+    public var line: Int
+    public var col: Int
+    public var endLine: Int
+    public var endCol: Int
+    public init(line: Int, col: Int, endLine: Int, endCol: Int) {
+        self.line = line; self.col = col; self.endLine = endLine; self.endCol = endCol
+    }
+    public static let unknown = SourceLoc(line: 0, col: 0, endLine: 0, endCol: 0)
+    public var description: String { "\(line):\(col)" }
+}
+
+/// An expression node. Immutable once parsed.
+public final class Expr: @unchecked Sendable {  // immutable after parsing: safe to share
+    public let kind: ExprKind
+    public let loc: SourceLoc
+    public init(_ kind: ExprKind, _ loc: SourceLoc) { self.kind = kind; self.loc = loc }
+}
+
+/// A statement node. Immutable once parsed.
+public final class Stmt: @unchecked Sendable {  // immutable after parsing: safe to share
+    public let kind: StmtKind
+    public let loc: SourceLoc
+    public init(_ kind: StmtKind, _ loc: SourceLoc) { self.kind = kind; self.loc = loc }
+}
+
+/// A literal value written in the source.
+public enum Constant: Sendable, Equatable {
+    case none, `true`, `false`, ellipsis
+    case int(Int)            // literals beyond Int64 are a syntax-time OverflowError (see Parser)
+    case float(Double)
+    case imaginary(Double)   // parsed for completeness; the evaluator rejects it
+    case string(String)
+    case bytes([UInt8])
+}
+
+public enum UnaryOp: String, Sendable { case not, neg = "-", pos = "+", invert = "~" }
+public enum BinaryOp: String, Sendable {
+    case add = "+", sub = "-", mul = "*", div = "/", floorDiv = "//", mod = "%", pow = "**"
+    case matMul = "@", lshift = "<<", rshift = ">>", bitAnd = "&", bitOr = "|", bitXor = "^"
+}
+public enum BoolOp: String, Sendable { case and, or }
+public enum CompareOp: String, Sendable {
+    case eq = "==", ne = "!=", lt = "<", le = "<=", gt = ">", ge = ">="
+    case `in` = "in", notIn = "not in", `is` = "is", isNot = "is not"
+}
+
+/// One piece of an f-string: literal text, or a replacement field `{expr!conv:spec}`.
+public enum FStringPart: Sendable {
+    case literal(String)
+    /// `conversion` is "r", "s", "a" or nil. `spec` is itself an f-string (it may nest
+    /// fields: `{x:{width}}`); nil when there is no `:`. `selfDocumenting` holds the
+    /// source text for `{x=}` (e.g. "x=") or nil.
+    case field(Expr, conversion: Character?, spec: [FStringPart]?, selfDocumenting: String?)
+}
+
+/// An argument at a call site.
+public enum Argument: Sendable {
+    case positional(Expr)
+    case star(Expr)                      // *args
+    case keyword(String, Expr)           // name=value
+    case doubleStar(Expr)                // **kwargs
+}
+
+/// One `for ... in ... if ...` clause of a comprehension.
+public struct Comprehension: Sendable {
+    public let target: Expr
+    public let iter: Expr
+    public let ifs: [Expr]
+    public let isAsync: Bool
+    public init(target: Expr, iter: Expr, ifs: [Expr], isAsync: Bool) {
+        self.target = target; self.iter = iter; self.ifs = ifs; self.isAsync = isAsync
+    }
+}
+
+/// One formal parameter: `name` or `name=default`.
+public struct Param: Sendable {
+    public let name: String
+    public let defaultValue: Expr?
+    public let loc: SourceLoc
+    public init(name: String, defaultValue: Expr?, loc: SourceLoc) {
+        self.name = name; self.defaultValue = defaultValue; self.loc = loc
+    }
+}
+
+/// A parameter list: `def f(a, b=1, /, c, *args, d, e=2, **kw)`.
+public struct Parameters: Sendable {
+    /// Positional parameters in order (positional-only ones first).
+    public var positional: [Param] = []
+    /// How many of `positional` come before a `/`.
+    public var positionalOnlyCount: Int = 0
+    public var varArgs: String? = nil       // *args
+    public var keywordOnly: [Param] = []    // after * or *args
+    public var varKeywords: String? = nil   // **kwargs
+    public init() {}
+}
+
+/// The kinds of execution unit that the prefix forms start (LANGUAGE.md §3).
+public enum UnitKind: String, Sendable, CaseIterable { case spawn, thread, go }
+
+public indirect enum ExprKind: Sendable {
+    case name(String)
+    case constant(Constant)
+    /// Adjacent string literals are concatenated by the parser; an f-string, or a run of
+    /// literals containing one, becomes `.fstring`.
+    case fstring([FStringPart])
+    case tuple([Expr])
+    case list([Expr])
+    case set([Expr])
+    /// `nil` key means `**mapping` unpacking inside the display.
+    case dict([(key: Expr?, value: Expr)])
+    case starred(Expr)                               // *x in a call, display or target
+    case unary(UnaryOp, Expr)
+    case binary(BinaryOp, Expr, Expr)
+    case boolOp(BoolOp, [Expr])                      // two or more operands
+    case compare(Expr, [(op: CompareOp, right: Expr)])
+    case ifExp(test: Expr, body: Expr, orElse: Expr)
+    case lambda(Parameters, body: Expr)
+    case call(Expr, [Argument])
+    case attribute(Expr, String)
+    case `subscript`(Expr, Expr)                     // the index may be .slice or .tuple
+    case slice(lower: Expr?, upper: Expr?, step: Expr?)
+    case listComp(Expr, [Comprehension])
+    case setComp(Expr, [Comprehension])
+    case dictComp(key: Expr, value: Expr, [Comprehension])
+    case generatorExp(Expr, [Comprehension])
+    case yield(Expr?)
+    case yieldFrom(Expr)
+    case await(Expr)
+    case namedExpr(target: Expr, value: Expr)        // x := value
+    /// `spawn f(a) with name="w", daemon=True` (also `thread`, `go`). `call` is always
+    /// a `.call` expression.
+    case startUnit(UnitKind, call: Expr, options: [(name: String, value: Expr)])
+}
+
+/// One `except` clause. `type` is nil for a bare `except:`.
+public struct ExceptHandler: Sendable {
+    public let type: Expr?
+    public let name: String?
+    public let body: [Stmt]
+    public let loc: SourceLoc
+    public init(type: Expr?, name: String?, body: [Stmt], loc: SourceLoc) {
+        self.type = type; self.name = name; self.body = body; self.loc = loc
+    }
+}
+
+/// One item of a `with` statement: `expr [as target]`.
+public struct WithItem: Sendable {
+    public let context: Expr
+    public let target: Expr?
+    public init(context: Expr, target: Expr?) { self.context = context; self.target = target }
+}
+
+/// `import a.b as c` / `from m import x as y`: `name` is dotted for `import`; `*` for a
+/// star import.
+public struct ImportAlias: Sendable {
+    public let name: String
+    public let asName: String?
+    public let loc: SourceLoc
+    public init(name: String, asName: String?, loc: SourceLoc) {
+        self.name = name; self.asName = asName; self.loc = loc
+    }
+}
+
+/// A function definition (also `async def`).
+public struct FunctionDef: Sendable {
+    public let name: String
+    public let params: Parameters
+    public let body: [Stmt]
+    public let decorators: [Expr]
+    public let isAsync: Bool
+    public init(name: String, params: Parameters, body: [Stmt], decorators: [Expr], isAsync: Bool) {
+        self.name = name; self.params = params; self.body = body
+        self.decorators = decorators; self.isAsync = isAsync
+    }
+}
+
+/// A class definition.
+public struct ClassDef: Sendable {
+    public let name: String
+    public let bases: [Expr]
+    public let keywords: [(name: String, value: Expr)]
+    public let body: [Stmt]
+    public let decorators: [Expr]
+    public init(name: String, bases: [Expr], keywords: [(name: String, value: Expr)], body: [Stmt], decorators: [Expr]) {
+        self.name = name; self.bases = bases; self.keywords = keywords
+        self.body = body; self.decorators = decorators
+    }
+}
+
+/// One arm of a `select` statement (LANGUAGE.md §3).
+public enum SelectCase: Sendable {
+    /// `case [target =] operation:` where operation is a call such as `q.get()`,
+    /// `q.put(x)`, `e.wait()`, `conn.recv(n)`, `lock.acquire()`, `h.join()`.
+    case operation(target: Expr?, operation: Expr, body: [Stmt], loc: SourceLoc)
+    /// `case timeout(seconds):`
+    case timeout(Expr, body: [Stmt], loc: SourceLoc)
+    /// `default:`
+    case `default`(body: [Stmt], loc: SourceLoc)
+}
+
+public indirect enum StmtKind: Sendable {
+    case expr(Expr)
+    /// `a = b = value`: one or more targets, assigned left to right.
+    case assign(targets: [Expr], value: Expr)
+    case augAssign(target: Expr, op: BinaryOp, value: Expr)
+    case annAssign(target: Expr, annotation: Expr, value: Expr?)
+    case `if`(test: Expr, body: [Stmt], orElse: [Stmt])   // elif becomes a nested if in orElse
+    case `while`(test: Expr, body: [Stmt], orElse: [Stmt])
+    case `for`(target: Expr, iter: Expr, body: [Stmt], orElse: [Stmt], isAsync: Bool)
+    case `break`, `continue`, pass
+    case `return`(Expr?)
+    case functionDef(FunctionDef)
+    case classDef(ClassDef)
+    case `try`(body: [Stmt], handlers: [ExceptHandler], orElse: [Stmt], finally: [Stmt])
+    case raise(exception: Expr?, cause: Expr?)
+    case with([WithItem], body: [Stmt], isAsync: Bool)
+    case global([String])
+    case nonlocal([String])
+    case delete([Expr])
+    case assert(test: Expr, message: Expr?)
+    case `import`([ImportAlias])
+    /// `from ..pkg.mod import a as b`: `level` counts the leading dots.
+    case importFrom(module: String?, names: [ImportAlias], level: Int)
+    case select([SelectCase])
+}
+
+/// A whole parsed file (or REPL input, or `-c` string).
+public struct Module: Sendable {
+    public let body: [Stmt]
+    public let source: SourceFile
+    public init(body: [Stmt], source: SourceFile) { self.body = body; self.source = source }
+}
+
+/// A source text with its name, split into lines for error messages and tracebacks.
+public final class SourceFile: @unchecked Sendable {  // immutable after init
+    public let name: String
+    public let text: String
+    public let lines: [Substring]
+    public init(name: String, text: String) {
+        self.name = name; self.text = text
+        self.lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    }
+    /// The text of line `n` (1-based) without its newline, or "" when out of range.
+    public func line(_ n: Int) -> String {
+        guard n >= 1, n <= lines.count else { return "" }
+        var s = String(lines[n - 1])
+        if s.hasSuffix("\r") { s.removeLast() }
+        return s
+    }
+}
+
+/// A syntax error found by the lexer or parser. Rendered like CPython's:
+///
+///       File "x.conc", line 3
+///         if x
+///             ^
+///     SyntaxError: expected ':'
+public struct SyntaxError: Error, Sendable, Equatable {
+    /// "SyntaxError", or "IndentationError" / "TabError" for those subclasses.
+    public var kind: String
+    public var message: String
+    public var file: String
+    public var line: Int
+    /// 1-based column of the caret, as CPython reports `offset`.
+    public var column: Int
+    /// The offending line's text (no newline).
+    public var text: String
+    public init(kind: String = "SyntaxError", message: String, file: String, line: Int, column: Int, text: String) {
+        self.kind = kind; self.message = message; self.file = file
+        self.line = line; self.column = column; self.text = text
+    }
+}

@@ -1,0 +1,124 @@
+// Numeric literals: decimal, hex, octal and binary ints (with `_`), floats, imaginary.
+
+extension Lexer {
+    /// Scans a number starting at a digit or at `.` followed by a digit.
+    ///
+    ///     NUMBER: decinteger | hexinteger | octinteger | bininteger | floatnumber | imagnumber
+    mutating func scanNumber() throws {
+        let start = pos
+        if src[pos] == "0", pos + 1 < end, let radix = radixOf(src[pos + 1]) {
+            pos += 2
+            return try scanRadixInteger(start: start, radix: radix)
+        }
+        var isFloat = false
+        try scanDigits(start: start)
+        if pos < end, src[pos] == "." {
+            isFloat = true
+            pos += 1
+            if pos < end, isDigit(src[pos]) { try scanDigits(start: start) }
+        }
+        if pos < end, src[pos] == "e" || src[pos] == "E" {
+            let save = pos
+            pos += 1
+            if pos < end, src[pos] == "+" || src[pos] == "-" { pos += 1 }
+            guard pos < end, isDigit(src[pos]) else {
+                pos = save
+                throw error("invalid decimal literal", col: start - lineStart + 1)
+            }
+            try scanDigits(start: start)
+            isFloat = true
+        }
+        try finishDecimal(start: start, isFloat: isFloat)
+    }
+
+    private func radixOf(_ c: Unicode.Scalar) -> Int? {
+        switch c {
+        case "x", "X": return 16
+        case "o", "O": return 8
+        case "b", "B": return 2
+        default: return nil
+        }
+    }
+
+    /// digits ('_'? digit)*; a trailing or doubled `_` is an invalid decimal literal.
+    private mutating func scanDigits(start: Int) throws {
+        while pos < end {
+            if isDigit(src[pos]) {
+                pos += 1
+            } else if src[pos] == "_" {
+                pos += 1
+                guard pos < end, isDigit(src[pos]) else {
+                    throw error("invalid decimal literal", col: pos - lineStart)
+                }
+            } else {
+                break
+            }
+        }
+    }
+
+    private mutating func finishDecimal(start: Int, isFloat: Bool) throws {
+        var isImaginary = false
+        if pos < end, src[pos] == "j" || src[pos] == "J" { pos += 1; isImaginary = true }
+        if pos < end, isIdentifierContinue(src[pos]), !isKeywordAhead() {
+            throw error("invalid decimal literal", col: pos - lineStart)
+        }
+        var raw = ""
+        raw.unicodeScalars.append(contentsOf: src[start..<pos])
+        let digits = String(raw.filter { $0 != "_" && $0 != "j" && $0 != "J" })
+        if isImaginary || isFloat {
+            let d = Double(digits) ?? .infinity
+            return emit(.number, raw, start: start, value: isImaginary ? .imaginary(d) : .float(d))
+        }
+        if digits.count > 1, digits.first == "0", digits.contains(where: { $0 != "0" }) {
+            throw error("leading zeros in decimal integer literals are not permitted; use an 0o prefix for octal integers",
+                        col: start - lineStart + 1)
+        }
+        guard let v = Int(digits) else { throw tooLarge(start) }
+        emit(.number, raw, start: start, value: .int(v))
+    }
+
+    private mutating func scanRadixInteger(start: Int, radix: Int) throws {
+        let name = radix == 16 ? "hexadecimal" : radix == 8 ? "octal" : "binary"
+        var digits = ""
+        while pos < end {
+            let c = src[pos]
+            if c == "_" {
+                pos += 1
+                guard pos < end, Int(String(Character(src[pos])), radix: radix) != nil else {
+                    throw error("invalid \(name) literal", col: pos - lineStart + 1)
+                }
+            } else if Int(String(Character(c)), radix: radix) != nil {
+                digits.unicodeScalars.append(c)
+                pos += 1
+            } else if isIdentifierContinue(c) {
+                if radix != 16 && isDigit(c) {
+                    throw error("invalid digit '\(c)' in \(name) literal", col: pos - lineStart + 1)
+                }
+                throw error("invalid \(name) literal", col: pos - lineStart)
+            } else {
+                break
+            }
+        }
+        guard !digits.isEmpty else { throw error("invalid \(name) literal", col: pos - lineStart) }
+        guard let v = Int(digits, radix: radix) else { throw tooLarge(start) }
+        var raw = ""
+        raw.unicodeScalars.append(contentsOf: src[start..<pos])
+        emit(.number, raw, start: start, value: .int(v))
+    }
+
+    /// CPython still accepts `1if x else 2` (with a warning): a keyword may follow a number.
+    private func isKeywordAhead() -> Bool {
+        for kw in ["and", "else", "for", "if", "in", "is", "not", "or"] {
+            let k = Array(kw.unicodeScalars)
+            if pos + k.count <= end, Array(src[pos..<pos + k.count]) == k,
+               pos + k.count == end || !isIdentifierContinue(src[pos + k.count]) {
+                return true
+            }
+        }
+        return false
+    }
+
+    private func tooLarge(_ start: Int) -> SyntaxError {
+        error("integer literal too large (Conc integers are 64-bit)", col: start - lineStart + 1)
+    }
+}

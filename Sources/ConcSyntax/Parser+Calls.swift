@@ -1,0 +1,136 @@
+// Call arguments and definition parameters.
+
+extension Parser.State {
+    /// Parses call arguments up to (not including) the closing bracket.
+    ///
+    ///     arguments: ','.(starred_expression | (assignment_expression | expression !':=') !'=')+
+    ///                [',' kwargs] [','] | kwargs
+    ///     kwarg_or_starred: NAME '=' expression | starred_expression
+    ///     kwarg_or_double_starred: NAME '=' expression | '**' expression
+    mutating func parseArguments(closing: String) throws -> [Argument] {
+        var args: [Argument] = []
+        var seenKeyword = false, seenDoubleStar = false
+        var keywordNames: Set<String> = []
+        while !at(closing) {
+            let start = tok
+            if accept("*") {
+                if seenDoubleStar {
+                    throw error("iterable argument unpacking follows keyword argument unpacking", at: start)
+                }
+                args.append(.star(try parseExpression()))
+            } else if accept("**") {
+                seenDoubleStar = true
+                args.append(.doubleStar(try parseExpression()))
+            } else if atIdentifier && peek().isOp("=") {
+                let name = advance().text
+                advance()
+                if !keywordNames.insert(name).inserted {
+                    reportLater(error("keyword argument repeated: \(name)", at: start))
+                }
+                seenKeyword = true
+                args.append(.keyword(name, try parseExpression()))
+            } else {
+                let e = try parsePositionalArgument(isSole: args.isEmpty)
+                if seenDoubleStar || seenKeyword {
+                    let msg = seenDoubleStar ? "positional argument follows keyword argument unpacking"
+                        : "positional argument follows keyword argument"
+                    throw error(msg, line: e.loc.endLine, column: e.loc.endCol + 1)
+                }
+                args.append(.positional(e))
+            }
+            guard accept(",") else {
+                if !at(closing), case .positional(let last)? = args.last {
+                    throw missingCommaOrUnexpected(previous: last)
+                }
+                break
+            }
+        }
+        return args
+    }
+
+    /// One positional argument; a bare generator expression is allowed when it is the
+    /// only argument (`f(x for x in y)`).
+    mutating func parsePositionalArgument(isSole: Bool) throws -> Expr {
+        let start = isSole && p > 0 && tokens[p - 1].isOp("(") ? tokens[p - 1] : tok
+        let e = try parseNamedExpression()
+        if at("=") {
+            throw error("expression cannot contain assignment, perhaps you meant \"==\"?", at: e.loc)
+        }
+        guard atComprehension else { return e }
+        let clauses = try parseComprehensionClauses()
+        var l = loc(from: start)
+        if !isSole || at(",") && !peek().isOp(")") {
+            throw error("Generator expression must be parenthesized", at: e.loc)
+        }
+        // Like CPython, the call's own parentheses delimit the generator expression.
+        if isSole && at(")") {
+            l.endLine = tok.endLine
+            l.endCol = tok.endCol
+        }
+        return Expr(.generatorExp(e, clauses), l)
+    }
+
+    /// Parses a parameter list up to `closing` (`)` for `def`, `:` for `lambda`).
+    ///
+    ///     parameters: slash_no_default param_no_default* param_with_default* [star_etc]
+    ///         | ... (positional-only `/`, `*`/`*args`, keyword-only, `**kwargs`)
+    ///     param: NAME [':' expression] ['=' expression]
+    mutating func parseParameters(closing: String, allowAnnotations: Bool) throws -> Parameters {
+        var params = Parameters()
+        var seenStar = false, seenSlash = false, seenDefault = false
+        var bareStar: Token? = nil
+        var names: Set<String> = []
+        while !at(closing) {
+            let t = tok
+            if params.varKeywords != nil {
+                throw error("arguments cannot follow var-keyword argument", at: t)
+            }
+            if accept("/") {
+                if seenSlash { throw error("/ may appear only once", at: t) }
+                if seenStar { throw error("/ must be ahead of *", at: t) }
+                if params.positional.isEmpty { throw error("invalid syntax", at: t) }
+                seenSlash = true
+                params.positionalOnlyCount = params.positional.count
+            } else if accept("*") {
+                if seenStar { throw error("* argument may appear only once", at: t) }
+                seenStar = true
+                if !at(",") && !at(closing) {
+                    params.varArgs = try parseParameterName(&names, allowAnnotations: allowAnnotations)
+                } else {
+                    bareStar = t
+                }
+            } else if accept("**") {
+                params.varKeywords = try parseParameterName(&names, allowAnnotations: allowAnnotations)
+            } else {
+                let name = try parseParameterName(&names, allowAnnotations: allowAnnotations)
+                let value = accept("=") ? try parseExpression() : nil
+                let param = Param(name: name, defaultValue: value, loc: loc(from: t))
+                if seenStar {
+                    params.keywordOnly.append(param)
+                } else {
+                    if value == nil && seenDefault {
+                        throw error("non-default argument follows default argument", at: t)
+                    }
+                    seenDefault = seenDefault || value != nil
+                    params.positional.append(param)
+                }
+            }
+            guard accept(",") else { break }
+        }
+        if let star = bareStar, params.keywordOnly.isEmpty {
+            throw error("named arguments must follow bare *", at: star)
+        }
+        return params
+    }
+
+    /// A parameter name with an optional annotation (ignored), checking duplicates.
+    mutating func parseParameterName(_ names: inout Set<String>, allowAnnotations: Bool) throws -> String {
+        let t = tok
+        let name = try expectIdentifier()
+        if !names.insert(name).inserted {
+            reportLater(error("duplicate argument '\(name)' in function definition", at: t))
+        }
+        if allowAnnotations && accept(":") { _ = try parseExpression() }
+        return name
+    }
+}

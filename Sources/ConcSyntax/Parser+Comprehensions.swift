@@ -1,0 +1,100 @@
+// Displays and comprehensions: lists, sets, dicts and their comprehension forms.
+
+extension Parser.State {
+    /// Parses `[...]`: a list display or a list comprehension.
+    ///
+    ///     list: '[' [star_named_expressions] ']'
+    ///     listcomp: '[' named_expression for_if_clauses ']'
+    mutating func parseListDisplay() throws -> Expr {
+        let open = advance()
+        if accept("]") { return Expr(.list([]), loc(from: open)) }
+        let first = try parseStarNamedExpression()
+        if atComprehension {
+            let clauses = try parseComprehensionClauses()
+            try expectClosing("]", previous: first)
+            return Expr(.listComp(first, clauses), loc(from: open))
+        }
+        let elts = try parseDisplayElements(first: first, closing: "]")
+        return Expr(.list(elts), loc(from: open))
+    }
+
+    /// Parses `{...}`: a dict or set display or comprehension.
+    ///
+    ///     dict: '{' [double_starred_kvpairs] '}'
+    ///     set: '{' star_named_expressions '}'
+    ///     dictcomp: '{' kvpair for_if_clauses '}'
+    ///     setcomp: '{' named_expression for_if_clauses '}'
+    mutating func parseBraceDisplay() throws -> Expr {
+        let open = advance()
+        if accept("}") { return Expr(.dict([]), loc(from: open)) }
+        if at("**") { return try parseDictDisplay(open: open, firstKey: nil) }
+        let first = try parseStarNamedExpression()
+        if at(":") { return try parseDictDisplay(open: open, firstKey: first) }
+        if atComprehension {
+            let clauses = try parseComprehensionClauses()
+            try expectClosing("}", previous: first)
+            return Expr(.setComp(first, clauses), loc(from: open))
+        }
+        let elts = try parseDisplayElements(first: first, closing: "}")
+        return Expr(.set(elts), loc(from: open))
+    }
+
+    /// The rest of a list or set display after its first element, through the bracket.
+    mutating func parseDisplayElements(first: Expr, closing: String) throws -> [Expr] {
+        var elts = [first]
+        while accept(",") {
+            if at(closing) { break }
+            elts.append(try parseStarNamedExpression())
+        }
+        try expectClosing(closing, previous: elts.last)
+        return elts
+    }
+
+    /// Parses a dict display or comprehension once its first key (or `**`) is seen.
+    ///
+    ///     double_starred_kvpair: '**' bitwise_or | expression ':' expression
+    mutating func parseDictDisplay(open: Token, firstKey: Expr?) throws -> Expr {
+        var entries: [(key: Expr?, value: Expr)] = []
+        var key = firstKey
+        while true {
+            if let k = key {
+                if !accept(":") { throw error("':' expected after dictionary key", at: k.loc) }
+                let value = try parseExpression()
+                if entries.isEmpty && atComprehension {
+                    let clauses = try parseComprehensionClauses()
+                    try expectClosing("}", previous: value)
+                    return Expr(.dictComp(key: k, value: value, clauses), loc(from: open))
+                }
+                entries.append((k, value))
+            } else {
+                try expect("**")
+                entries.append((nil, try parseBitwiseOr()))
+            }
+            guard accept(","), !at("}") else { break }
+            key = at("**") ? nil : try parseExpression()
+        }
+        try expectClosing("}", previous: entries.last?.value)
+        return Expr(.dict(entries), loc(from: open))
+    }
+
+    /// True at `for` or `async for`.
+    var atComprehension: Bool { atName("for") || (atName("async") && peek().isName("for")) }
+
+    /// Parses the `for`/`if` clauses of a comprehension.
+    ///
+    ///     for_if_clauses: (['async'] 'for' star_targets 'in' disjunction ('if' disjunction)*)+
+    mutating func parseComprehensionClauses() throws -> [Comprehension] {
+        var clauses: [Comprehension] = []
+        while atComprehension {
+            let isAsync = acceptName("async")
+            advance()
+            let target = try parseTargetList()
+            guard acceptName("in") else { throw unexpected() }
+            let iter = try parseDisjunction()
+            var ifs: [Expr] = []
+            while acceptName("if") { ifs.append(try parseDisjunction()) }
+            clauses.append(Comprehension(target: target, iter: iter, ifs: ifs, isAsync: isAsync))
+        }
+        return clauses
+    }
+}

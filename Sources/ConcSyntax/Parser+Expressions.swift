@@ -1,0 +1,372 @@
+// Expressions, from the loosest binding (tuples, lambda, conditional) to atoms.
+
+extension Parser.State {
+    // MARK: - Tuples and starred
+
+    /// Parses a comma-separated list that becomes a tuple when it has a comma.
+    ///
+    ///     star_expressions: star_expression (',' star_expression)* [',']
+    mutating func parseStarExpressions() throws -> Expr {
+        let start = tok
+        let first = try parseStarExpression()
+        guard at(",") else { return first }
+        var elts = [first]
+        while accept(",") {
+            if !startsExpression(tok) && !at("*") { break }
+            elts.append(try parseStarExpression())
+        }
+        return Expr(.tuple(elts), loc(from: start))
+    }
+
+    /// `yield ...` where allowed (right side of `=`, statements), else star_expressions.
+    mutating func parseYieldOrStarExpressions() throws -> Expr {
+        if atName("yield") { return try parseYieldExpression() }
+        return try parseStarExpressions()
+    }
+
+    /// Parses one element of a tuple, possibly starred.
+    ///
+    ///     star_expression: '*' bitwise_or | expression
+    mutating func parseStarExpression() throws -> Expr {
+        if at("*") {
+            let start = advance()
+            let value = try parseBitwiseOr()
+            return Expr(.starred(value), loc(from: start))
+        }
+        return try parseExpression()
+    }
+
+    /// Parses an element of a display or call, where `:=` is allowed.
+    ///
+    ///     star_named_expression: '*' bitwise_or | named_expression
+    mutating func parseStarNamedExpression() throws -> Expr {
+        if at("*") { return try parseStarExpression() }
+        return try parseNamedExpression()
+    }
+
+    /// Parses a possible assignment expression.
+    ///
+    ///     named_expression: NAME ':=' expression | expression !':='
+    mutating func parseNamedExpression() throws -> Expr {
+        if tok.kind == .name, peek().isOp(":="), atIdentifier {
+            let start = advance()
+            let target = Expr(.name(start.text), loc(from: start))
+            advance()
+            let value = try parseExpression()
+            return Expr(.namedExpr(target: target, value: value), span(target.loc, value.loc))
+        }
+        let e = try parseExpression()
+        if at(":=") {
+            throw error("cannot use assignment expressions with \(describe(e))", at: e.loc)
+        }
+        return e
+    }
+
+    /// Parses `yield`, `yield x, y` or `yield from x`.
+    ///
+    ///     yield_expr: 'yield' 'from' expression | 'yield' [star_expressions]
+    mutating func parseYieldExpression() throws -> Expr {
+        let start = advance()
+        if functionDepth == 0 { reportLater(error("'yield' outside function", at: start)) }
+        if acceptName("from") {
+            let value = try parseExpression()
+            return Expr(.yieldFrom(value), loc(from: start))
+        }
+        if !startsExpression(tok) && !at("*") { return Expr(.yield(nil), loc(from: start)) }
+        let value = try parseStarExpressions()
+        return Expr(.yield(value), loc(from: start))
+    }
+
+    // MARK: - Conditional, lambda, boolean
+
+    /// Parses a full expression (no tuple, no star).
+    ///
+    ///     expression: disjunction 'if' disjunction 'else' expression | disjunction | lambdef
+    mutating func parseExpression() throws -> Expr {
+        if atName("lambda") { return try parseLambda() }
+        let start = tok
+        let body = try parseDisjunction()
+        guard atName("if") else { return body }
+        advance()
+        let test = try parseDisjunction()
+        guard acceptName("else") else {
+            if atEndOfSimpleStatement || at(")") || at("]") || at("}") || at(",") || at(":") {
+                throw error("expected 'else' after 'if' expression", at: body.loc)
+            }
+            throw unexpected()
+        }
+        let orElse = try parseExpression()
+        return Expr(.ifExp(test: test, body: body, orElse: orElse), loc(from: start))
+    }
+
+    /// Parses a lambda.
+    ///
+    ///     lambdef: 'lambda' [lambda_params] ':' expression
+    mutating func parseLambda() throws -> Expr {
+        let start = advance()
+        let params = try parseParameters(closing: ":", allowAnnotations: false)
+        try expectColon()
+        let saved = (functionDepth, isInPlainFunction)
+        functionDepth += 1; isInPlainFunction = true
+        defer { (functionDepth, isInPlainFunction) = saved }
+        let body = try parseExpression()
+        return Expr(.lambda(params, body: body), loc(from: start))
+    }
+
+    /// Parses `a or b or c`.
+    ///
+    ///     disjunction: conjunction ('or' conjunction)+ | conjunction
+    mutating func parseDisjunction() throws -> Expr {
+        let start = tok
+        let first = try parseConjunction()
+        guard atName("or") else { return first }
+        var operands = [first]
+        while acceptName("or") { operands.append(try parseConjunction()) }
+        return Expr(.boolOp(.or, operands), loc(from: start))
+    }
+
+    /// Parses `a and b and c`.
+    ///
+    ///     conjunction: inversion ('and' inversion)+ | inversion
+    mutating func parseConjunction() throws -> Expr {
+        let start = tok
+        let first = try parseInversion()
+        guard atName("and") else { return first }
+        var operands = [first]
+        while acceptName("and") { operands.append(try parseInversion()) }
+        return Expr(.boolOp(.and, operands), loc(from: start))
+    }
+
+    /// Parses `not x`.
+    ///
+    ///     inversion: 'not' inversion | comparison
+    mutating func parseInversion() throws -> Expr {
+        guard atName("not") else { return try parseComparison() }
+        let start = advance()
+        let operand = try parseInversion()
+        return Expr(.unary(.not, operand), loc(from: start))
+    }
+
+    // MARK: - Comparison and binary operators
+
+    /// Parses a (possibly chained) comparison.
+    ///
+    ///     comparison: bitwise_or compare_op_bitwise_or_pair+ | bitwise_or
+    mutating func parseComparison() throws -> Expr {
+        let start = tok
+        let first = try parseBitwiseOr()
+        var pairs: [(op: CompareOp, right: Expr)] = []
+        while let op = acceptCompareOp() {
+            pairs.append((op, try parseBitwiseOr()))
+        }
+        if pairs.isEmpty { return first }
+        return Expr(.compare(first, pairs), loc(from: start))
+    }
+
+    /// Consumes a comparison operator, including `not in` and `is not`.
+    mutating func acceptCompareOp() -> CompareOp? {
+        let t = tok
+        if t.kind == .op {
+            let op: CompareOp?
+            switch t.text {
+            case "==": op = .eq
+            case "!=": op = .ne
+            case "<": op = .lt
+            case "<=": op = .le
+            case ">": op = .gt
+            case ">=": op = .ge
+            default: op = nil
+            }
+            if op != nil { advance() }
+            return op
+        }
+        guard t.kind == .name else { return nil }
+        switch t.text {
+        case "in": advance(); return .in
+        case "is":
+            advance()
+            return acceptName("not") ? .isNot : .is
+        case "not" where peek().isName("in"):
+            advance(); advance()
+            return .notIn
+        default: return nil
+        }
+    }
+
+    /// Binding strength of a binary operator token (higher binds tighter), or nil.
+    static func binaryPrecedence(_ t: Token) -> (Int, BinaryOp)? {
+        guard t.kind == .op else { return nil }
+        switch t.text {
+        case "|": return (1, .bitOr)
+        case "^": return (2, .bitXor)
+        case "&": return (3, .bitAnd)
+        case "<<": return (4, .lshift)
+        case ">>": return (4, .rshift)
+        case "+": return (5, .add)
+        case "-": return (5, .sub)
+        case "*": return (6, .mul)
+        case "/": return (6, .div)
+        case "//": return (6, .floorDiv)
+        case "%": return (6, .mod)
+        case "@": return (6, .matMul)
+        default: return nil
+        }
+    }
+
+    /// Parses the binary operators from `|` down to `*` by precedence climbing.
+    ///
+    ///     bitwise_or: bitwise_or '|' bitwise_xor | bitwise_xor
+    ///     bitwise_xor: bitwise_xor '^' bitwise_and | bitwise_and
+    ///     bitwise_and: bitwise_and '&' shift_expr | shift_expr
+    ///     shift_expr: shift_expr ('<<' | '>>') sum | sum
+    ///     sum: sum ('+' | '-') term | term
+    ///     term: term ('*' | '/' | '//' | '%' | '@') factor | factor
+    mutating func parseBitwiseOr(minPrecedence: Int = 1) throws -> Expr {
+        let start = tok
+        var left = try parseFactor()
+        while let (prec, op) = Parser.State.binaryPrecedence(tok), prec >= minPrecedence {
+            advance()
+            let right = try parseBitwiseOr(minPrecedence: prec + 1)
+            left = Expr(.binary(op, left, right), loc(from: start))
+        }
+        return left
+    }
+
+    /// Parses unary plus, minus and invert.
+    ///
+    ///     factor: '+' factor | '-' factor | '~' factor | power
+    mutating func parseFactor() throws -> Expr {
+        let t = tok
+        guard t.kind == .op, t.text == "-" || t.text == "+" || t.text == "~" else { return try parsePower() }
+        advance()
+        let operand = try parseFactor()
+        let op: UnaryOp = t.text == "-" ? .neg : t.text == "+" ? .pos : .invert
+        return Expr(.unary(op, operand), loc(from: t))
+    }
+
+    /// Parses `**` (right-associative, binding tighter than unary minus on its left).
+    ///
+    ///     power: await_primary '**' factor | await_primary
+    mutating func parsePower() throws -> Expr {
+        let start = tok
+        let base = try parseAwaitPrimary()
+        guard at("**") else { return base }
+        advance()
+        let exponent = try parseFactor()
+        return Expr(.binary(.pow, base, exponent), loc(from: start))
+    }
+
+    /// Parses `await x`, a unit-start prefix form, or a primary.
+    ///
+    ///     await_primary: 'await' (start_unit | primary) | start_unit | primary
+    mutating func parseAwaitPrimary() throws -> Expr {
+        if atName("await") {
+            let start = advance()
+            if isInPlainFunction { reportLater(error("'await' outside async function", at: start)) }
+            let operand = isUnitStartAhead ? try parseStartUnit() : try parsePrimary()
+            return Expr(.await(operand), loc(from: start))
+        }
+        if isUnitStartAhead { return try parseStartUnit() }
+        return try parsePrimary()
+    }
+
+    // MARK: - Primaries
+
+    /// Parses an atom followed by attribute, call and subscript trailers.
+    ///
+    ///     primary: primary '.' NAME | primary genexp | primary '(' [arguments] ')'
+    ///         | primary '[' slices ']' | atom
+    mutating func parsePrimary() throws -> Expr {
+        let start = tok
+        var e = try parseAtom()
+        while tok.kind == .op {
+            switch tok.text {
+            case ".":
+                advance()
+                let name = try expectIdentifier()
+                e = Expr(.attribute(e, name), loc(from: start))
+            case "(":
+                advance()
+                let args = try parseArguments(closing: ")")
+                try expectClosing(")")
+                e = Expr(.call(e, args), loc(from: start))
+            case "[":
+                advance()
+                let index = try parseSlices()
+                try expectClosing("]")
+                e = Expr(.subscript(e, index), loc(from: start))
+            default:
+                return e
+            }
+        }
+        return e
+    }
+
+    /// Parses what goes between `[` and `]` of a subscript.
+    ///
+    ///     slices: slice !',' | ','.(slice | starred_expression)+ [',']
+    mutating func parseSlices() throws -> Expr {
+        let start = tok
+        let first = try parseSlice()
+        guard at(",") else { return first }
+        var elts = [first]
+        while accept(",") {
+            if at("]") { break }
+            elts.append(try parseSlice())
+        }
+        return Expr(.tuple(elts), loc(from: start))
+    }
+
+    /// Parses one slice or index.
+    ///
+    ///     slice: [expression] ':' [expression] [':' [expression]] | named_expression
+    mutating func parseSlice() throws -> Expr {
+        let start = tok
+        var lower: Expr? = nil
+        if !at(":") {
+            let e = try parseStarNamedExpression()
+            if !at(":") { return e }
+            lower = e
+        }
+        advance()
+        let upper = startsExpression(tok) ? try parseExpression() : nil
+        var step: Expr? = nil
+        if accept(":") { step = startsExpression(tok) ? try parseExpression() : nil }
+        return Expr(.slice(lower: lower, upper: upper, step: step), loc(from: start))
+    }
+
+    /// Consumes a closing bracket, or explains why it is missing ("Perhaps you forgot a
+    /// comma?" when two expressions stand side by side inside brackets).
+    mutating func expectClosing(_ s: String, previous: Expr? = nil) throws {
+        if accept(s) { return }
+        throw missingCommaOrUnexpected(previous: previous)
+    }
+
+    /// CPython's "invalid syntax. Perhaps you forgot a comma?" when an expression follows
+    /// another inside brackets; plain "invalid syntax" otherwise.
+    func missingCommaOrUnexpected(previous: Expr?) -> SyntaxError {
+        guard let prev = previous, tok.depth > 0, startsExpression(tok), tok.kind != .endMarker else {
+            return unexpected()
+        }
+        if case .name = prev.kind, tok.kind == .string { return unexpected() }
+        return error("invalid syntax. Perhaps you forgot a comma?", at: prev.loc)
+    }
+
+    /// True when `t` can begin an expression.
+    func startsExpression(_ t: Token) -> Bool {
+        switch t.kind {
+        case .number, .string: return true
+        case .name:
+            switch t.text {
+            case "True", "False", "None", "not", "lambda", "await": return true
+            default: return !t.isKeyword
+            }
+        case .op:
+            switch t.text {
+            case "(", "[", "{", "-", "+", "~", "...": return true
+            default: return false
+            }
+        default: return false
+        }
+    }
+}

@@ -1,0 +1,248 @@
+// The recursive-descent parser: entry points, token cursor, and error reporting.
+// The grammar rules live in Parser+Statements, +Expressions, +Calls, +Comprehensions,
+// +FStrings and +Concurrency; each parse function carries its rule in a comment.
+
+/// Parses Conc source into an AST.
+public enum Parser {
+    /// Parses a whole file (or REPL input, or a `-c` string).
+    ///
+    /// - Throws: ``SyntaxError`` (kind SyntaxError, IndentationError or TabError).
+    public static func parseModule(_ source: SourceFile) throws -> Module {
+        var lexer = Lexer(source)
+        let tokens = lexer.tokenize()
+        var state = State(tokens: tokens, scalars: lexer.src, file: source, failure: lexer.failure)
+        let body = try state.run { s in try s.parseFile() }
+        return Module(body: body, source: source)
+    }
+
+    /// Parses a single expression (for `eval`-like APIs): `expressions NEWLINE* ENDMARKER`.
+    ///
+    /// - Throws: ``SyntaxError``.
+    public static func parseExpression(_ source: SourceFile) throws -> Expr {
+        var lexer = Lexer(source)
+        let tokens = lexer.tokenize()
+        var state = State(tokens: tokens, scalars: lexer.src, file: source, failure: lexer.failure)
+        state.functionDepth = 1  // `yield`/`return` checks do not apply to a bare expression
+        return try state.run { s in try s.parseEvalInput() }
+    }
+
+    /// True when `text` cannot be complete yet: the REPL should print `... ` and read on.
+    ///
+    /// `text` is the lines entered so far joined by "\n" (as CPython's `codeop` sees
+    /// them), so an empty line entered last makes it end in "\n". The input is incomplete
+    /// inside an open bracket or triple-quoted string, after a trailing backslash, when a
+    /// block or clause must still follow (`if x:`, `@dec`, `try:` + body), and inside an
+    /// indented block that no empty line has closed yet. Other errors are complete: the
+    /// REPL reports them at once.
+    public static func isIncompleteInput(_ text: String) -> Bool {
+        let source = SourceFile(name: "<stdin>", text: text)
+        var lexer = Lexer(source)
+        let tokens = lexer.tokenize()
+        if let failure = lexer.failure { return failure.isAtEndOfInput }
+        var state = State(tokens: tokens, scalars: lexer.src, file: source, failure: nil)
+        do {
+            _ = try state.parseFile()
+        } catch {
+            // Failing only at the very end, right after a complete line, means that a
+            // block or clause is still to come.
+            let rest = tokens[state.p...]
+            return state.p > 0 && rest.allSatisfy { $0.kind == .dedent || $0.kind == .endMarker }
+                && (tokens[state.p - 1].kind == .newline || tokens[state.p - 1].kind == .dedent)
+        }
+        guard tokens.contains(where: { $0.kind == .indent }) else { return false }
+        let lastLine = text.split(separator: "\n", omittingEmptySubsequences: false).last ?? ""
+        return !lastLine.allSatisfy { $0 == " " || $0 == "\t" }
+    }
+}
+
+extension Parser {
+    /// The parser's cursor and context. Each parse call runs one `State`.
+    struct State {
+        /// All tokens of the input (ending in ENDMARKER or an `.error` token).
+        let tokens: [Token]
+        /// The source as scalars (f-string bodies are re-lexed from it).
+        let scalars: [Unicode.Scalar]
+        /// The file, for error messages.
+        let file: SourceFile
+        /// The lexer's error, if it stopped early.
+        let failure: LexFailure?
+        /// Index in `scalars` where each line starts (for positions inside f-strings).
+        let lineStarts: [Int]
+        /// Index of the current token.
+        var p = 0
+        /// End of the last consumed token (for node locations).
+        var prevEndLine = 1
+        var prevEndCol = 0
+        /// Nesting of function bodies (lambda included) around the current point.
+        var functionDepth = 0
+        /// True while inside a non-async `def` (where `await` is an error).
+        var isInPlainFunction = false
+        /// Nesting of loops in the current function or module body.
+        var loopDepth = 0
+        /// The first error found by checks CPython makes after parsing ('return' outside
+        /// function, duplicate arguments...): reported only if the parse succeeds.
+        var laterError: SyntaxError?
+        /// The f-string token being split (CPython 3.11 points its errors just past it).
+        var currentFString: Token?
+        /// How deep in nested format specs the current f-string field is.
+        var fstringNesting = 0
+
+        init(tokens: [Token], scalars: [Unicode.Scalar], file: SourceFile, failure: LexFailure?,
+             lineStarts: [Int]? = nil) {
+            self.tokens = tokens; self.scalars = scalars; self.file = file; self.failure = failure
+            self.lineStarts = lineStarts ?? State.computeLineStarts(scalars)
+        }
+
+        /// Where every line of `s` starts.
+        static func computeLineStarts(_ s: [Unicode.Scalar]) -> [Int] {
+            var starts = [0]
+            for (i, c) in s.enumerated() where c == "\n" { starts.append(i + 1) }
+            return starts
+        }
+
+        /// Runs a parse and picks the error to report, as CPython ranks them: tokenizer
+        /// errors found anywhere beat parser errors, except that an unclosed bracket only
+        /// wins over an error on a later line.
+        mutating func run<T>(_ body: (inout State) throws -> T) throws -> T {
+            let result: T
+            do {
+                result = try body(&self)
+            } catch let e as SyntaxError {
+                guard let f = failure else { throw e }
+                // CPython's parser reads one token ahead, so reaching the token before the
+                // end of input inside a bracket already counts as running into it.
+                let isNearEnd = p + 1 >= tokens.count - 1 && e.message.hasPrefix("invalid syntax. Perhaps")
+                if tok.kind == .error || !f.isUnclosedBracket || tok.line > f.error.line || isNearEnd {
+                    throw f.error
+                }
+                throw e
+            }
+            if let e = laterError { throw e }
+            return result
+        }
+
+        // MARK: - Cursor
+
+        /// The current token.
+        var tok: Token { @inline(__always) get { tokens[p] } }
+
+        /// The token after the current one (ENDMARKER/error at the end).
+        func peek(_ n: Int = 1) -> Token { tokens[min(p + n, tokens.count - 1)] }
+
+        /// Consumes the current token and returns it.
+        @discardableResult
+        mutating func advance() -> Token {
+            let t = tokens[p]
+            if t.kind != .endMarker && t.kind != .error { p += 1 }
+            prevEndLine = t.endLine
+            prevEndCol = t.endCol
+            return t
+        }
+
+        /// True when the current token is the operator `s`.
+        @inline(__always) func at(_ s: String) -> Bool { tokens[p].kind == .op && tokens[p].text == s }
+
+        /// True when the current token is the name or keyword `s`.
+        @inline(__always) func atName(_ s: String) -> Bool { tokens[p].kind == .name && tokens[p].text == s }
+
+        /// Consumes the operator `s` if present.
+        mutating func accept(_ s: String) -> Bool {
+            if at(s) { advance(); return true }
+            return false
+        }
+
+        /// Consumes the keyword `s` if present.
+        mutating func acceptName(_ s: String) -> Bool {
+            if atName(s) { advance(); return true }
+            return false
+        }
+
+        /// Consumes the operator `s` or fails with "invalid syntax" (or `message`).
+        @discardableResult
+        mutating func expect(_ s: String, _ message: String? = nil) throws -> Token {
+            guard at(s) else {
+                if let m = message { throw errorAfterPrevious(m) }
+                throw unexpected()
+            }
+            return advance()
+        }
+
+        /// Consumes a `:` or fails with "expected ':'" just after the previous token.
+        mutating func expectColon() throws {
+            if !accept(":") { throw errorAfterPrevious("expected ':'") }
+        }
+
+        /// Consumes an identifier (not a hard keyword).
+        mutating func expectIdentifier() throws -> String {
+            guard tok.kind == .name, !tok.isKeyword else { throw unexpected() }
+            return advance().text
+        }
+
+        /// True when the current token is an identifier (not a hard keyword).
+        var atIdentifier: Bool { tok.kind == .name && !tok.isKeyword }
+
+        // MARK: - Locations
+
+        /// A location from `start` to the end of the last consumed token.
+        func loc(from start: Token) -> SourceLoc {
+            SourceLoc(line: start.line, col: start.col, endLine: prevEndLine, endCol: prevEndCol)
+        }
+
+        /// A location spanning two nodes.
+        func span(_ a: SourceLoc, _ b: SourceLoc) -> SourceLoc {
+            SourceLoc(line: a.line, col: a.col, endLine: b.endLine, endCol: b.endCol)
+        }
+
+        /// A statement location: the statement's first line, from `start` to the end of
+        /// what was consumed on that line.
+        func stmtLoc(from start: Token) -> SourceLoc {
+            SourceLoc(line: start.line, col: start.col, endLine: prevEndLine, endCol: prevEndCol)
+        }
+
+        // MARK: - Errors
+
+        /// A syntax error at 1-based `column` of `line`.
+        func error(_ message: String, line: Int, column: Int, kind: String = "SyntaxError") -> SyntaxError {
+            SyntaxError(kind: kind, message: message, file: file.name, line: line, column: column,
+                        text: file.line(line))
+        }
+
+        /// A syntax error pointing at token `t`.
+        func error(_ message: String, at t: Token, kind: String = "SyntaxError") -> SyntaxError {
+            error(message, line: t.line, column: t.col + 1, kind: kind)
+        }
+
+        /// A syntax error pointing at the start of node location `l`.
+        func error(_ message: String, at l: SourceLoc) -> SyntaxError {
+            error(message, line: l.line, column: l.col + 1)
+        }
+
+        /// A syntax error just after the previous token (CPython's "expected ':'").
+        func errorAfterPrevious(_ message: String) -> SyntaxError {
+            error(message, line: prevEndLine, column: prevEndCol + 1)
+        }
+
+        /// The generic error for the current token, as CPython words it.
+        func unexpected() -> SyntaxError {
+            let t = tok
+            switch t.kind {
+            case .indent:
+                return error("unexpected indent", line: t.line, column: t.endCol, kind: "IndentationError")
+            case .dedent:
+                return error("unindent does not match any outer indentation level", at: t, kind: "IndentationError")
+            case .endMarker, .error:
+                if let f = failure { return f.error }
+                return error("invalid syntax", line: t.line, column: t.col + 1)
+            case .newline:
+                return error("invalid syntax", line: t.line, column: t.col + 1)
+            default:
+                return error("invalid syntax", at: t)
+            }
+        }
+
+        /// Records an error CPython finds after parsing (in its compiler); the first wins.
+        mutating func reportLater(_ e: SyntaxError) {
+            if laterError == nil { laterError = e }
+        }
+    }
+}

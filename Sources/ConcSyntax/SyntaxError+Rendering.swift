@@ -1,0 +1,36 @@
+// How a syntax error is shown to a user: CPython 3.11's traceback layout.
+
+extension SyntaxError {
+    /// The error as CPython prints it:
+    ///
+    ///       File "x.conc", line 3
+    ///         if x
+    ///             ^
+    ///     SyntaxError: expected ':'
+    ///
+    /// The source line loses its indentation and the caret moves with it; when the line
+    /// is unknown only the first and last lines are printed.
+    public func rendered() -> String {
+        var out = "  File \"\(file)\", line \(line)\n"
+        var source = Substring(text)
+        while let last = source.last, last == "\n" || last == "\r" { source.removeLast() }
+        let body = source.drop(while: { $0 == " " || $0 == "\t" || $0 == "\u{0C}" })
+        if !body.isEmpty {
+            out += "    \(body)\n"
+            let stripped = source.unicodeScalars.count - body.unicodeScalars.count
+            let caret = max(column - 1 - stripped, 0)
+            if column >= 1 {
+                var pad = ""
+                for (i, c) in body.unicodeScalars.enumerated() where i < caret {
+                    pad.unicodeScalars.append(c == "\t" ? "\t" : " ")
+                }
+                if caret > body.unicodeScalars.count {
+                    pad += String(repeating: " ", count: caret - body.unicodeScalars.count)
+                }
+                out += "    \(pad)^\n"
+            }
+        }
+        out += "\(kind): \(message)"
+        return out
+    }
+}

@@ -1,0 +1,39 @@
+// isIncompleteInput: whether the REPL should read another line.
+import Testing
+@testable import ConcSyntax
+
+@Test(arguments: [
+    ("x = 1", false),
+    ("x = 1\n", false),
+    ("if x:", true),
+    ("if x:\n", true),
+    ("if x:\n    y = 1", true),
+    ("if x:\n    y = 1\n", false),
+    ("if x:\n    y = 1\n    ", false),
+    ("x = ", false),
+    ("a and", false),
+    ("for x in", false),
+    ("print(1", true),
+    ("if x:\n    y = 1\n\n", false),
+    ("def f():\n    return 1\n\n", false),
+    ("for i in r:\n", true),
+    ("x = (1,", true),
+    ("x = [1,\n2", true),
+    ("f(a,\n", true),
+    ("s = '''abc", true),
+    ("s = '''abc\n", true),
+    ("s = '''abc'''", false),
+    ("x = 1 + \\", true),
+    ("@dec", true),
+    ("class C:", true),
+    ("x = 'abc", false),
+    ("x = )", false),
+    ("x y", false),
+    ("if x: pass", false),
+    ("try:\n    pass\n", true),
+    ("", false),
+    ("select:\n", true),
+])
+func detectsIncompleteInput(text: String, expected: Bool) {
+    #expect(Parser.isIncompleteInput(text) == expected)
+}

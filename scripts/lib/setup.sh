@@ -1,0 +1,81 @@
+# shellcheck shell=bash
+# Shared set-up for the scripts in scripts/: where the repository is, the system packages
+# Conc needs, and the quiet release build. Sourced, never run.
+#
+# Environment:
+#   CONC_SCRATCH_PATH  build folder (default: <repo>/.build); the binary is <it>/release/conc
+#   CONC_REBUILD=1     make scripts/conc run `swift build` even when no source looks newer
+
+# The repository root, from this file's own path (scripts may be called from anywhere).
+CONC_ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd -P)
+CONC_SCRATCH=${CONC_SCRATCH_PATH:-$CONC_ROOT/.build}
+CONC_RELEASE_BIN=$CONC_SCRATCH/release/conc
+
+# The Debian packages the build needs: libedit (the REPL's line editor) and pkg-config,
+# through which SwiftPM finds it.
+conc_missing_packages() {
+    local missing=()
+    command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+    if command -v dpkg-query >/dev/null 2>&1; then
+        dpkg-query -W -f='${Status}' libedit-dev 2>/dev/null | grep -q 'ok installed' ||
+            missing+=(libedit-dev)
+    elif ! pkg-config --exists libedit 2>/dev/null; then
+        missing+=(libedit-dev)
+    fi
+    echo "${missing[@]}"
+}
+
+# Installs what is missing when running as root with apt-get; otherwise says what to
+# install and exits 2.
+conc_ensure_packages() {
+    if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
+        PATH=/opt/swift/usr/bin:$PATH
+    fi
+    if ! command -v swift >/dev/null 2>&1; then
+        echo "Conc needs the Swift 6 toolchain: put swift on PATH and run this again." >&2
+        exit 2
+    fi
+    local missing
+    missing=$(conc_missing_packages)
+    [ -z "$missing" ] && return 0
+    if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+        echo "Conc needs the system package(s) $missing: install them (sudo apt-get install -y $missing) and run this again." >&2
+        exit 2
+    fi
+    echo "setup: installing $missing with apt-get" >&2
+    local log
+    log=$(mktemp)
+    # shellcheck disable=SC2086 # $missing is a list of package names
+    if ! { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $missing; } \
+        </dev/null >"$log" 2>&1; then
+        cat "$log" >&2
+        rm -f "$log"
+        echo "setup: apt-get could not install $missing" >&2
+        exit 2
+    fi
+    rm -f "$log"
+}
+
+# True when the release binary exists and nothing under Sources/ or Package.swift is newer.
+# A deleted or added file changes its folder's time, which counts too.
+conc_release_is_current() {
+    [ -x "$CONC_RELEASE_BIN" ] || return 1
+    [ "${CONC_REBUILD:-0}" = 1 ] && return 1
+    [ -z "$(find "$CONC_ROOT/Sources" "$CONC_ROOT/Package.swift" -newer "$CONC_RELEASE_BIN" \
+        -print -quit 2>/dev/null)" ]
+}
+
+# Builds the `conc` product in release mode, printing the build's output only if it fails.
+conc_build_release() {
+    local log status=0
+    log=$(mktemp)
+    (cd "$CONC_ROOT" && swift build -c release --product conc --scratch-path "$CONC_SCRATCH") \
+        </dev/null >"$log" 2>&1 || status=$?
+    if [ "$status" -ne 0 ]; then
+        cat "$log" >&2
+        rm -f "$log"
+        echo "setup: the release build failed (swift build -c release --product conc)" >&2
+        exit "$status"
+    fi
+    rm -f "$log"
+}
