@@ -35,7 +35,10 @@ extension Engine {
                         throw typeError("pow() 3rd argument not allowed unless all arguments are integers")
                     }
                     if m == 0 { throw valueError("pow() 3rd argument cannot be 0") }
-                    if e < 0 { throw valueError("base is not invertible for the given modulus") }
+                    if e < 0 {
+                        guard let inv = modInverse(b, m) else { throw valueError("base is not invertible for the given modulus") }
+                        return .int(modPow(inv, -e, m))
+                    }
                     return .int(modPow(b, e, m))
                 }
                 return try u.binary(.pow, a[0], a[1])
@@ -132,4 +135,18 @@ func formatFixed(_ d: Double, _ n: Int) -> String {
     var buf = [CChar](repeating: 0, count: 512)
     _ = withVaList([Int32(n), d]) { vsnprintf(&buf, 512, "%.*f", $0) }
     return String(cString: buf)
+}
+
+/// The inverse of `a` modulo `m`, if it exists (extended Euclid).
+func modInverse(_ a: Int, _ m: Int) -> Int? {
+    let mm = abs(m)
+    var (t, newT) = (0, 1)
+    var (r, newR) = (mm, ((a % mm) + mm) % mm)
+    while newR != 0 {
+        let q = r / newR
+        (t, newT) = (newT, t - q * newT)
+        (r, newR) = (newR, r - q * newR)
+    }
+    if r != 1 { return nil }
+    return t < 0 ? t + mm : t
 }

@@ -63,7 +63,18 @@ extension Engine {
                 return .obj(PyList(names.sorted().map { .str($0) }))
             },
             native("globals") { u, a in .obj(u.globalsDict(u.currentGlobals)) },
-            native("locals") { u, a in .obj(u.globalsDict(u.currentGlobals)) },
+            native("locals") { u, a in
+                guard u.depth > 0 && u.depth <= u.framePool.count else { return .obj(u.globalsDict(u.currentGlobals)) }
+                let f = u.framePool[u.depth - 1]
+                if f.function == nil { return .obj(f.classNamespace ?? u.globalsDict(f.globals)) }
+                let d = PyDict()
+                for (i, name) in f.code.localNames.enumerated() {
+                    var v = f.locals[i]
+                    if case .obj(let o) = v, let c = o as? Cell, f.code.cellSlots.contains(i) { v = c.value }
+                    if !v.isUnbound { d.set(u, name, v) }
+                }
+                return .obj(d)
+            },
         ]
     }
 }

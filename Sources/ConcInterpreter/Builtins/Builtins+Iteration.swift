@@ -38,7 +38,7 @@ extension Engine {
                 try a.expect("enumerate", 1, 2, keywords: ["start"])
                 let it = try u.iterate(a[0])
                 var i = try a.argument(1, "start").map { try u.toIndex($0) } ?? 0
-                return .obj(PyClosureIterator { u in
+                return .obj(PyClosureIterator(type: Types.enumerateIterator) { u in
                     guard let v = try it.next(u) else { return nil }
                     defer { i += 1 }
                     return .obj(PyTuple([.int(i), v]))
@@ -47,7 +47,7 @@ extension Engine {
             native("zip") { u, a in
                 let strict = try a.keyword("strict").map { try u.isTruthy($0) } ?? false
                 let its = try a.positional.map { try u.iterate($0) }
-                return .obj(PyClosureIterator { u in
+                return .obj(PyClosureIterator(type: Types.zipIterator) { u in
                     if its.isEmpty { return nil }
                     var items: [Value] = []
                     for (i, it) in its.enumerated() {
@@ -66,7 +66,7 @@ extension Engine {
                 guard a.count >= 2 else { throw typeError("map() must have at least two arguments.") }
                 let fn = a[0]
                 let its = try a.positional.dropFirst().map { try u.iterate($0) }
-                return .obj(PyClosureIterator { u in
+                return .obj(PyClosureIterator(type: Types.mapIterator) { u in
                     var items: [Value] = []
                     for it in its { guard let v = try it.next(u) else { return nil }; items.append(v) }
                     return try u.call(fn, items)
@@ -76,7 +76,7 @@ extension Engine {
                 try a.expect("filter", 2, 2)
                 let fn = a[0]
                 let it = try u.iterate(a[1])
-                return .obj(PyClosureIterator { u in
+                return .obj(PyClosureIterator(type: Types.filterIterator) { u in
                     while let v = try it.next(u) {
                         let keep = fn.isNone ? try u.isTruthy(v) : try u.isTruthy(try u.call(fn, [v]))
                         if keep { return v }
@@ -168,7 +168,7 @@ func minMax(_ u: Unit, _ a: Args, _ name: String, wantLess: Bool) throws -> Valu
     var bestKey = try key.map { try u.call($0, [best]) } ?? best
     for v in items.dropFirst() {
         let k = try key.map { try u.call($0, [v]) } ?? v
-        let better = wantLess ? try u.lessThan(k, bestKey) : try u.lessThan(bestKey, k)
+        let better = try u.isTruthy(try u.compare(wantLess ? .lt : .gt, k, bestKey))
         if better { best = v; bestKey = k }
     }
     return best

@@ -6,6 +6,13 @@ extension Engine {
     func makeBuiltins() -> [String: Value] {
         var b: [String: Value] = [:]
         for (n, v) in builtinFunctions() + iterationBuiltins() + conversionBuiltins() + introspectionBuiltins() { b[n] = v }
+        // enumerate, zip, map and filter are classes in Python: calling the class runs the builtin.
+        for t in [Types.enumerateIterator, Types.zipIterator, Types.mapIterator, Types.filterIterator] {
+            if case .obj(let o)? = b[t.name], let fn = o as? PyBuiltinFunction {
+                t.constructor = { u, _, a in try fn.fn(u, a) }
+                b[t.name] = .obj(t)
+            }
+        }
         let types: [PyType] = [Types.object, Types.type, Types.int, Types.float, Types.bool, Types.str, Types.bytes,
                                Types.bytearray, Types.list, Types.tuple, Types.dict, Types.set, Types.frozenset,
                                Types.range, Types.slice, Types.staticmethod, Types.classmethod, Types.property,

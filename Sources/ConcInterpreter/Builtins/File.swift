@@ -202,6 +202,27 @@ func installFileMethods(_ t: PyType) {
         if l.isEmpty { throw PyBaseException(type: Exc.stopIteration, args: []) }
         return decode(file(s), l)
     }
+    t.method("seek") { u, s, a in
+        let f = file(s); try f.checkOpen()
+        let offset = try u.toIndex(a[0])
+        let whence = a.count > 1 ? try u.toIndex(a[1]) : 0
+        f.flushBuffer()
+        guard case .fd(let fd) = f.backing else { throw pyError(Exc.osError, "underlying stream is not seekable") }
+        if f.isReadable && !f.mode.contains("w") {
+            let base = whence == 0 ? 0 : whence == 1 ? f.readPosition : f.readBuffer.count
+            f.readPosition = max(0, min(base + offset, f.readBuffer.count))
+            return .int(f.readPosition)
+        }
+        return .int(Int(lseek(fd, off_t(offset), Int32(whence))))
+    }
+    t.method("tell") { _, s, _ in
+        let f = file(s); try f.checkOpen()
+        if f.isReadable && !f.mode.contains("w") { return .int(f.readPosition) }
+        guard case .fd(let fd) = f.backing else { return .int(0) }
+        return .int(Int(lseek(fd, 0, SEEK_CUR)) + f.writeBuffer.count)
+    }
+    t.method("readable") { _, s, _ in .bool(file(s).isReadable) }
+    t.method("writable") { _, s, _ in .bool(file(s).isWritable) }
     t.getter("name") { _, s in file(s).name }
     t.getter("mode") { _, s in .str(file(s).mode) }
     t.getter("closed") { _, s in .bool(file(s).isClosed) }

@@ -91,7 +91,7 @@ extension Compiler {
             return SuperNode(name("super", s, callee.loc), firstParam: firstParam, loc)
         }
         if case .attribute(let o, let n) = callee.kind {
-            return MethodCallNode(try expr(o, s), n, argNodes, loc)
+            return MethodCallNode(try expr(o, s), n, argNodes, attributeLoc: callee.loc, loc)
         }
         return CallNode(try expr(callee, s), argNodes, loc)
     }

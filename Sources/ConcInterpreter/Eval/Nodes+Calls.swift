@@ -107,8 +107,10 @@ final class MethodCallNode: ExprNode {
     let name: String
     let args: [ArgNode]
     let simpleArgs: ContiguousArray<ExprNode>?
-    init(_ object: ExprNode, _ name: String, _ args: [ArgNode], _ loc: SourceLoc) {
-        self.object = object; self.name = name; self.args = args
+    /// The span of `obj.name` (where CPython reports a failed method lookup).
+    let attributeLoc: SourceLoc
+    init(_ object: ExprNode, _ name: String, _ args: [ArgNode], attributeLoc: SourceLoc, _ loc: SourceLoc) {
+        self.object = object; self.name = name; self.args = args; self.attributeLoc = attributeLoc
         var simple: ContiguousArray<ExprNode>? = []
         for a in args { if case .positional(let e) = a { simple!.append(e) } else { simple = nil; break } }
         simpleArgs = simple
@@ -136,7 +138,8 @@ final class MethodCallNode: ExprNode {
             } else if let attr = recv.type.lookup(name), case .obj(let m) = attr, let d = m as? PyMethodDescriptor {
                 return try d.fn(u, recv, try evaluateArguments(args, f))
             }
-            let callee = try u.getAttr(recv, name)
+            let callee: Value
+            do { callee = try u.getAttr(recv, name) } catch { throw located(error, f, attributeLoc) }
             if let simple = simpleArgs, case .obj(let o) = callee, let fn = o as? PyFunction, fn.canCallDirect(simple.count) {
                 return try u.callDirect(fn, receiver: nil, simple, f)
             }

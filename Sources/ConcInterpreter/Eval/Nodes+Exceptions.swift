@@ -149,7 +149,7 @@ final class WithNode: StmtNode {
             let e2 = located(e, f, loc) as! PyBaseException
             u.handling.append(e2)
             defer { u.handling.removeLast() }
-            let suppress = try u.call(exitFn, [.obj(e2.type), .obj(e2), .none])
+            let suppress = try u.call(exitFn, [.obj(e2.type), .obj(e2), .obj(PyTraceback(e2))])
             if try u.isTruthy(suppress) { return .normal }
             throw e2
         }

@@ -5,7 +5,9 @@ func unboundLocal(_ name: String) -> PyBaseException {
     pyError(Exc.unboundLocalError, "cannot access local variable '\(name)' where it is not associated with a value")
 }
 func nameNotDefined(_ name: String) -> PyBaseException {
-    pyError(Exc.nameError, "name '\(name)' is not defined")
+    let e = pyError(Exc.nameError, "name '\(name)' is not defined")
+    e.attrs["name"] = .str(name)
+    return e
 }
 
 /// A function local in a value-stack slot.

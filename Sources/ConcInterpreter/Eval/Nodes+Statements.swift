@@ -152,7 +152,7 @@ final class ForNode: StmtNode {
         do { it = try u.iterate(source) } catch { throw located(error, f, iterable.loc) }
         while true {
             let next: Value?
-            do { next = try it.next(u) } catch { throw located(error, f, iterable.loc) }
+            do { next = try it.next(u) } catch { throw located(error, f, loc, .statement) }
             guard let v = next else { break }
             try target.assign(f, v)
             switch try body.exec(f) {

@@ -19,6 +19,10 @@ final class Scope {
     var used: Set<String> = []
     var declaredGlobal: Set<String> = []
     var declaredNonlocal: Set<String> = []
+    /// Where each `nonlocal` name was declared (for "no binding" errors).
+    var nonlocalLocs: [String: SourceLoc] = [:]
+    /// True once `n` has been bound or used (for "used prior to global declaration").
+    func hasSeen(_ n: String) -> Bool { boundSet.contains(n) || used.contains(n) }
     var hasYield = false
     var isAsync = false
 
@@ -36,6 +40,8 @@ final class Scope {
         self.kind = kind; self.name = name; self.qualname = qualname; self.parent = parent
         parent?.children.append(self)
     }
+
+    func isBoundName(_ n: String) -> Bool { boundSet.contains(n) }
 
     func bind(_ n: String) {
         if boundSet.insert(n).inserted { bound.append(n) }
@@ -123,9 +129,13 @@ struct ScopeAnalyzer {
 
     private func checkNonlocals(_ s: Scope) throws {
         for n in s.declaredNonlocal.sorted() where s.freeIndex[n] == nil {
-            throw SyntaxError(message: "no binding for nonlocal '\(n)' found", file: file.name, line: 0, column: 1, text: "")
+            throw scopeError("no binding for nonlocal '\(n)' found", s.nonlocalLocs[n] ?? .unknown)
         }
         for c in s.children { try checkNonlocals(c) }
+    }
+
+    func scopeError(_ message: String, _ loc: SourceLoc) -> SyntaxError {
+        SyntaxError(message: message, file: file.name, line: loc.line, column: loc.col + 1, text: file.line(loc.line))
     }
 
     // MARK: - Collecting names
@@ -179,13 +189,30 @@ struct ScopeAnalyzer {
             }
             try visit(body, s)
         case .global(let names):
-            for n in names { s.declaredGlobal.insert(n) }
+            for n in names {
+                if s.params.contains(n) { throw scopeError("name '\(n)' is parameter and global", stmt.loc) }
+                if s.declaredNonlocal.contains(n) { throw scopeError("name '\(n)' is nonlocal and global", stmt.loc) }
+                if !s.declaredGlobal.contains(n) && s.hasSeen(n) {
+                    let how = s.used.contains(n) && !s.isBoundName(n) ? "used" : "assigned to"
+                    throw scopeError("name '\(n)' is \(how) prior to global declaration", stmt.loc)
+                }
+                s.declaredGlobal.insert(n)
+            }
         case .nonlocal(let names):
             if s.kind == .module {
                 throw SyntaxError(message: "nonlocal declaration not allowed at module level", file: file.name,
                                   line: stmt.loc.line, column: stmt.loc.col + 1, text: file.line(stmt.loc.line))
             }
-            for n in names { s.declaredNonlocal.insert(n) }
+            for n in names {
+                if s.params.contains(n) { throw scopeError("name '\(n)' is parameter and nonlocal", stmt.loc) }
+                if s.declaredGlobal.contains(n) { throw scopeError("name '\(n)' is nonlocal and global", stmt.loc) }
+                if !s.declaredNonlocal.contains(n) && s.hasSeen(n) {
+                    let how = s.used.contains(n) && !s.isBoundName(n) ? "used" : "assigned to"
+                    throw scopeError("name '\(n)' is \(how) prior to nonlocal declaration", stmt.loc)
+                }
+                s.declaredNonlocal.insert(n)
+                s.nonlocalLocs[n] = stmt.loc
+            }
         case .delete(let targets): for t in targets { try visitTarget(t, s) }
         case .assert(let t, let m):
             try visit(t, s); if let m = m { try visit(m, s) }

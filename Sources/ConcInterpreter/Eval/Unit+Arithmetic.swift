@@ -39,7 +39,7 @@ extension BinaryOp {
     return q
 }
 @inline(__always) func pyMod(_ a: Int, _ b: Int) throws -> Int {
-    if b == 0 { throw zeroDivision("integer division or modulo by zero") }
+    if b == 0 { throw zeroDivision("integer modulo by zero") }
     if b == -1 { return 0 }
     let r = a % b
     return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r
@@ -161,7 +161,7 @@ extension Unit {
     }
 
     /// Evaluates `a op b` (not in place).
-    func binary(_ op: BinaryOp, _ a: Value, _ b: Value) throws -> Value {
+    func binary(_ op: BinaryOp, _ a: Value, _ b: Value, inPlace: Bool = false) throws -> Value {
         if let x = intValue(a), let y = intValue(b) {
             if case .bool(let p) = a, case .bool(let q) = b {
                 switch op {
@@ -176,7 +176,7 @@ extension Unit {
         if let x = numericDouble(a), let y = numericDouble(b),
            let r = try floatBinary(op, x, y, a, b) { return r }
         if let r = try builtinBinary(op, a, b) { return r }
-        return try userBinary(op, a, b, inPlace: false)
+        return try userBinary(op, a, b, inPlace: inPlace)
     }
 
     /// `a op= b`: tries `__iop__` first for user objects; lists extend in place.
@@ -192,7 +192,7 @@ extension Unit {
                 if !isNotImplemented(r) { return r }
             }
         }
-        return try binary(op, a, b)
+        return try binary(op, a, b, inPlace: true)
     }
 
     @inline(__always) func isNotImplemented(_ v: Value) -> Bool {
@@ -285,7 +285,9 @@ extension Unit {
             let other = a.asStr != nil || a.object is PyList ? b : a
             throw typeError("can't multiply sequence by non-int of type '\(other.typeName)'")
         }
-        throw typeError("unsupported operand type(s) for \(op.symbol): '\(a.typeName)' and '\(b.typeName)'")
+        if op == .add, case .obj(let o) = a, o is PyBytes, b.asStr != nil { throw typeError("can't concat str to bytes") }
+        let symbol = inPlace ? (op == .pow ? "**=" : op.rawValue + "=") : op.symbol
+        throw typeError("unsupported operand type(s) for \(symbol): '\(a.typeName)' and '\(b.typeName)'")
     }
 
     /// Unary `-x`, `+x`, `~x`, `not x`.

@@ -100,6 +100,8 @@ extension Unit {
     }
 
     private func typeAttr(_ t: PyType, _ name: String) throws -> Value? {
+        if name == "__name__" { return .str(t.name) }
+        if name == "__qualname__" { return .str(t.qualname) }
         if let attr = t.lookup(name), case .obj(let a) = attr {
             switch a {
             case let s as PyStaticMethod: return s.function

@@ -105,7 +105,12 @@ extension Unit {
     private func bindKeywords(_ fn: PyFunction, _ keywords: [(name: String, value: Value)], _ locals: UnsafeMutablePointer<Value>) throws {
         let code = fn.code
         let kwargs: PyDict? = code.varKeywordsSlot >= 0 ? PyDict() : nil
+        var positionalOnlyPassed: [String] = []
         for (name, value) in keywords {
+            if kwargs == nil, let i = code.positional.firstIndex(of: name), i < code.positionalOnlyCount {
+                positionalOnlyPassed.append(name)
+                continue
+            }
             if let i = code.positional.firstIndex(of: name), i >= code.positionalOnlyCount {
                 if !locals[i].isUnbound {
                     throw typeError("\(fn.qualname)() got multiple values for argument '\(name)'")
@@ -121,6 +126,10 @@ extension Unit {
             } else {
                 throw typeError("\(fn.qualname)() got an unexpected keyword argument '\(name)'")
             }
+        }
+        if !positionalOnlyPassed.isEmpty {
+            throw typeError("\(fn.qualname)() got some positional-only arguments passed as keyword arguments: "
+                            + positionalOnlyPassed.map { "'\($0)'" }.joined(separator: ", "))
         }
         if let d = kwargs { locals[code.varKeywordsSlot] = .obj(d) }
     }

@@ -14,7 +14,7 @@ func installExceptionMethods(_ t: PyType) {
     t.getter("__cause__") { _, s in exc(s).cause.map { .obj($0) } ?? .none }
     t.getter("__context__") { _, s in exc(s).context.map { .obj($0) } ?? .none }
     t.getter("__suppress_context__") { _, s in .bool(exc(s).suppressContext) }
-    t.getter("__traceback__") { _, _ in .none }
+    t.getter("__traceback__") { _, s in exc(s).traceback.isEmpty ? .none : .obj(PyTraceback(exc(s))) }
     t.getter("value") { u, s in
         let e = exc(s)
         if let v = e.attrs["value"] { return v }

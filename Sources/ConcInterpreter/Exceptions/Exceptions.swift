@@ -146,3 +146,9 @@ func attributeError(_ m: String) -> PyBaseException { pyError(Exc.attributeError
 func overflowError(_ m: String) -> PyBaseException { pyError(Exc.overflowError, m) }
 func zeroDivision(_ m: String) -> PyBaseException { pyError(Exc.zeroDivisionError, m) }
 func runtimeError(_ m: String) -> PyBaseException { pyError(Exc.runtimeError, m) }
+
+/// The object passed as `tb` to `__exit__` and returned by `e.__traceback__`.
+final class PyTraceback: PyObject {
+    let exception: PyBaseException
+    init(_ e: PyBaseException) { exception = e; super.init(type: Types.traceback) }
+}

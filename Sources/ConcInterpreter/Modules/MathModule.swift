@@ -141,7 +141,7 @@ extension Engine {
                 for i in 0..<k { let (p, o) = r.multipliedReportingOverflow(by: n - i); if o { throw overflowError(intOverflowMessage) }; r = p }
                 return .int(r)
             },
-            native("fsum") { u, a in .float(try u.toArray(a[0]).reduce(0.0) { $0 + (try u.floatArg($1)) }) },
+            native("fsum") { u, a in .float(exactSum(try u.toArray(a[0]).map { try u.floatArg($0) })) },
             native("prod") { u, a in
                 var r: Value = a.keyword("start") ?? .int(1)
                 for v in try u.toArray(a[0]) { r = try u.binary(.mul, r, v) }
@@ -155,4 +155,36 @@ extension Engine {
             },
         ])
     }
+}
+
+/// Correctly rounded sum of floats (Shewchuk's partials, as CPython's math.fsum).
+func exactSum(_ xs: [Double]) -> Double {
+    var partials: [Double] = []
+    for var x in xs {
+        var i = 0
+        for var y in partials {
+            if abs(x) < abs(y) { swap(&x, &y) }
+            let hi = x + y
+            let lo = y - (hi - x)
+            if lo != 0 { partials[i] = lo; i += 1 }
+            x = hi
+        }
+        partials.removeSubrange(i...)
+        partials.append(x)
+    }
+    var total = 0.0
+    while let last = partials.popLast() {
+        let x = total
+        total = x + last
+        let lo = last - (total - x)
+        if lo != 0 {
+            if let next = partials.last, (lo < 0) == (next < 0) {
+                let y = lo * 2
+                let t = total + y
+                if y == t - total { total = t }
+            }
+            break
+        }
+    }
+    return total
 }

@@ -73,7 +73,8 @@ extension Engine {
     func findSource(_ parts: [String]) -> (String, String)? {
         let rel = parts.joined(separator: "/")
         for folder in searchFolders {
-            for candidate in ["\(folder)/\(rel).conc", "\(folder)/\(rel)/__init__.conc"] {
+            let prefix = folder == "." ? "" : folder + "/"
+            for candidate in ["\(prefix)\(rel).conc", "\(prefix)\(rel)/__init__.conc"] {
                 if let text = readTextFile(candidate) { return (text, candidate) }
             }
         }

@@ -39,7 +39,7 @@ extension Engine {
             ("version_info", .obj(PyTuple([.int(3), .int(11), .int(0), .str("final"), .int(0)]))),
             ("implementation", .str("conc")),
             ("executable", .str(CommandLine.arguments.first ?? "conc")),
-            ("modules", .obj(PyDict())),
+            ("modules", .obj(sysModules)),
             ("flags", .none),
             native("exit") { _, a in throw systemExit(a) },
             native("getrecursionlimit") { u, _ in .int(u.engine.recursionLimit) },
@@ -193,6 +193,26 @@ extension Engine {
                 if stat(try u.stringArg(a[0], "path"), &st) != 0 { throw osError(errno, path: a[0]) }
                 return .int(Int(st.st_size))
             },
+            native("isabs") { u, a in .bool(try u.stringArg(a[0], "path").hasPrefix("/")) },
+            native("split") { u, a in
+                let p = try u.stringArg(a[0], "path")
+                guard let i = p.lastIndex(of: "/") else { return .obj(PyTuple([.str(""), .str(p)])) }
+                var head = String(p[...i])
+                while head.count > 1 && head.hasSuffix("/") { head.removeLast() }
+                return .obj(PyTuple([.str(head), .str(String(p[p.index(after: i)...]))]))
+            },
+            native("normpath") { u, a in .str(normalizePath(try u.stringArg(a[0], "path"))) },
+            native("realpath") { u, a in
+                let p = try u.stringArg(a[0], "path")
+                guard let r = realpath(p, nil) else { return .str(normalizePath(p)) }
+                defer { free(r) }
+                return .str(String(cString: r))
+            },
+            native("getmtime") { u, a in
+                var st = stat()
+                if stat(try u.stringArg(a[0], "path"), &st) != 0 { throw osError(errno, path: a[0]) }
+                return .float(Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9)
+            },
             native("splitext") { u, a in
                 let p = try u.stringArg(a[0], "path")
                 let base = p.lastIndex(of: "/").map { p.index(after: $0) } ?? p.startIndex
@@ -233,11 +253,31 @@ extension Engine {
                 ctime_r(&t, &buf)
                 return .str(String(cString: buf).trimmingTrailingNewline())
             },
+            native("gmtime") { u, a in
+                var t = a.count > 0 && !a[0].isNone ? time_t(try u.floatArg(a[0])) : time(nil)
+                var tmv = tm(); gmtime_r(&t, &tmv)
+                return structTime(tmv)
+            },
+            native("localtime") { u, a in
+                var t = a.count > 0 && !a[0].isNone ? time_t(try u.floatArg(a[0])) : time(nil)
+                var tmv = tm(); localtime_r(&t, &tmv)
+                return structTime(tmv)
+            },
+            native("mktime") { u, a in
+                var tmv = try cTime(u, a[0])
+                return .float(Double(mktime(&tmv)))
+            },
+            native("asctime") { u, a in
+                var tmv: tm
+                if a.count > 0 { tmv = try cTime(u, a[0]) } else { var t = time(nil); tmv = tm(); localtime_r(&t, &tmv) }
+                var buf = [CChar](repeating: 0, count: 64)
+                asctime_r(&tmv, &buf)
+                return .str(String(cString: buf).trimmingTrailingNewline())
+            },
             native("strftime") { u, a in
                 let fmt = try u.stringArg(a[0], "format")
-                var t = time(nil)
                 var tmv = tm()
-                localtime_r(&t, &tmv)
+                if a.count > 1 { tmv = try cTime(u, a[1]) } else { var t = time(nil); localtime_r(&t, &tmv) }
                 var buf = [CChar](repeating: 0, count: 256)
                 let n = strftime(&buf, 256, fmt, &tmv)
                 return .str(n > 0 ? String(cString: buf) : "")
@@ -269,4 +309,51 @@ func readFileBytesPrefix(_ path: String, _ n: Int) -> [UInt8] {
         got += r
     }
     return b
+}
+
+/// `os.path.normpath`: collapses `//`, `.` and `..` components.
+func normalizePath(_ p: String) -> String {
+    if p.isEmpty { return "." }
+    let absolute = p.hasPrefix("/")
+    var parts: [Substring] = []
+    for c in p.split(separator: "/") {
+        if c == "." { continue }
+        if c == ".." {
+            if let last = parts.last, last != ".." { parts.removeLast() } else if !absolute { parts.append(c) }
+            continue
+        }
+        parts.append(c)
+    }
+    let body = parts.joined(separator: "/")
+    if absolute { return "/" + body }
+    return body.isEmpty ? "." : body
+}
+
+/// `time.struct_time`: a 9-tuple with named fields.
+func installStructTime(_ t: PyType) {
+    let names = ["tm_year", "tm_mon", "tm_mday", "tm_hour", "tm_min", "tm_sec", "tm_wday", "tm_yday", "tm_isdst"]
+    for (i, n) in names.enumerated() {
+        t.getter(n) { _, s in (s.object as! PyTuple).items[i] }
+    }
+}
+
+/// A struct_time from a C `tm`.
+func structTime(_ tmv: tm) -> Value {
+    let items: [Value] = [.int(Int(tmv.tm_year) + 1900), .int(Int(tmv.tm_mon) + 1), .int(Int(tmv.tm_mday)),
+                          .int(Int(tmv.tm_hour)), .int(Int(tmv.tm_min)), .int(Int(tmv.tm_sec)),
+                          .int((Int(tmv.tm_wday) + 6) % 7), .int(Int(tmv.tm_yday) + 1), .int(Int(tmv.tm_isdst))]
+    return .obj(PyTuple(items, type: Types.structTime))
+}
+
+/// A C `tm` from a struct_time (or any 9-sequence).
+func cTime(_ u: Unit, _ v: Value) throws -> tm {
+    let items = try u.toArray(v)
+    guard items.count >= 9 else { throw typeError("time tuple must have 9 elements") }
+    var tmv = tm()
+    tmv.tm_year = Int32(try u.toIndex(items[0]) - 1900); tmv.tm_mon = Int32(try u.toIndex(items[1]) - 1)
+    tmv.tm_mday = Int32(try u.toIndex(items[2])); tmv.tm_hour = Int32(try u.toIndex(items[3]))
+    tmv.tm_min = Int32(try u.toIndex(items[4])); tmv.tm_sec = Int32(try u.toIndex(items[5]))
+    tmv.tm_wday = Int32((try u.toIndex(items[6]) + 1) % 7); tmv.tm_yday = Int32(try u.toIndex(items[7]) - 1)
+    tmv.tm_isdst = Int32(try u.toIndex(items[8]))
+    return tmv
 }

@@ -30,8 +30,17 @@ public final class Engine {
     public var stderr: OutputSink { options.stderr }
     /// The builtins module's names. Filled once at creation.
     private(set) var builtins: [String: Value] = [:]
-    /// Loaded modules (`sys.modules`). TODO(#4): guard with a lock once threads exist.
-    var modules: [String: PyModule] = [:]
+    /// Loaded modules. TODO(#4): guard with a lock once threads exist.
+    var modules: [String: PyModule] = [:] {
+        didSet { refreshSysModules() }
+    }
+    /// The `sys.modules` dict, kept in step with `modules`.
+    lazy var sysModules = PyDict()
+    private func refreshSysModules() {
+        let d = sysModules
+        d.table.removeAll()
+        for name in modules.keys.sorted() { d.set(mainUnit ?? Engine.bridgeUnit, name, .obj(modules[name]!)) }
+    }
     /// Where each source module was loaded from.
     var modulePaths: [String: String] = [:]
     /// `sys.getrecursionlimit()`.

@@ -58,6 +58,12 @@ public enum Types {
     static let ellipsis = make("ellipsis") { _ in }
     static let notImplementedType = make("NotImplementedType") { _ in }
     static let superType: PyType = make("super") { _ in }
+    static let traceback = make("traceback") { _ in }
+    static let enumerateIterator: PyType = make("enumerate") { installIteratorMethods($0) }
+    static let zipIterator: PyType = make("zip") { installIteratorMethods($0) }
+    static let mapIterator: PyType = make("map") { installIteratorMethods($0) }
+    static let filterIterator: PyType = make("filter") { installIteratorMethods($0) }
+    static let structTime: PyType = make("struct_time", base: tuple) { installStructTime($0) }
 }
 
 /// Singletons that are objects (not scalars).
