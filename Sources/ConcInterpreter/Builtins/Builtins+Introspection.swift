@@ -54,7 +54,7 @@ extension Engine {
                     names.formUnion(u.engine.mainGlobals.boundNames)
                 } else if case .obj(let o) = a[0] {
                     if let m = o as? PyModule { names.formUnion(m.globals.boundNames) }
-                    if let i = o as? PyInstance { names.formUnion(i.attrs.keys) }
+                    if let i = o as? PyInstance { names.formUnion(i.instanceAttributes.map { $0.0 }) }
                     let t = (o as? PyType) ?? o.type
                     for c in t.mro { names.formUnion(c.dict.keys) }
                 } else {

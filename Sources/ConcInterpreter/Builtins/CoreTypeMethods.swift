@@ -19,14 +19,14 @@ func installObjectMethods(_ t: PyType) {
     t.method("__setattr__") { u, s, a in
         try a.expect("__setattr__", 2, 2)
         guard case .obj(let o) = s, let inst = o as? PyInstance else { throw typeError("can't set attributes of built-in/extension type") }
-        inst.attrs[try u.stringArg(a[0], "attribute name")] = a[1]
+        inst.setInstanceAttribute(try u.stringArg(a[0], "attribute name"), a[1])
         return .none
     }
     t.method("__getattribute__") { u, s, a in try u.getAttr(s, try u.stringArg(a[0], "attribute name")) }
     t.method("__delattr__") { u, s, a in
         guard case .obj(let o) = s, let inst = o as? PyInstance else { return .none }
         let name = try u.stringArg(a[0], "attribute name")
-        if inst.attrs.removeValue(forKey: name) == nil { throw u.noAttribute(s, name) }
+        if !inst.removeInstanceAttribute(name) { throw u.noAttribute(s, name) }
         return .none
     }
     t.staticFunction("__new__") { u, a in

@@ -92,9 +92,9 @@ func osError(_ code: Int32, path: Value? = nil) -> PyBaseException {
     default: type = Exc.osError
     }
     let e = PyBaseException(type: type, args: [.int(Int(code)), .str(String(cString: strerror(code)))])
-    e.attrs["errno"] = .int(Int(code))
-    e.attrs["strerror"] = .str(String(cString: strerror(code)))
-    if let p = path { e.attrs["filename"] = p }
+    e.setInstanceAttribute("errno", .int(Int(code)))
+    e.setInstanceAttribute("strerror", .str(String(cString: strerror(code))))
+    if let p = path { e.setInstanceAttribute("filename", p) }
     return e
 }
 

@@ -6,18 +6,64 @@ final class AttributeNode: ExprNode {
     let object: ExprNode
     let name: String
     init(_ o: ExprNode, _ name: String, _ loc: SourceLoc) { object = o; self.name = name; super.init(loc) }
+    // Inline caches (TODO(#4): make them safe to update from several threads at once).
+    /// Load: instances of `loadShape` keep this attribute in slot `loadSlot` (valid in `loadEpoch`).
+    private var loadShape: Shape?
+    private var loadSlot = 0
+    private var loadEpoch = -1
+    /// Store: instances of `storeShape` get the value in `storeSlot`, then have shape `storeResult`.
+    private var storeShape: Shape?
+    private var storeResult: Shape?
+    private var storeSlot = 0
+    private var storeEpoch = -1
+
     override func eval(_ f: Frame) throws -> Value {
         let o = try object.eval(f)
-        if case .obj(let x) = o, let inst = x as? PyInstance, let v = inst.attrs[name],
-           !hasDataDescriptor(inst.type) { return v }
+        if case .obj(let x) = o, let inst = x as? PyInstance {
+            let shape = inst.shape
+            if shape === loadShape && loadEpoch == f.unit.engine.classEpoch {
+                let v = inst.slots[loadSlot]
+                if !v.isUnbound { return v }
+            } else if let i = shape.index[name], !inst.slots[i].isUnbound, !hasDataDescriptor(inst.type) {
+                loadShape = shape; loadSlot = i; loadEpoch = f.unit.engine.classEpoch
+                return inst.slots[i]
+            }
+        }
         do { return try f.unit.getAttr(o, name) } catch { throw located(error, f, loc) }
     }
-    @inline(__always) private func hasDataDescriptor(_ t: PyType) -> Bool {
+    /// True when the class defines `name` as a property or a setter-less native attribute,
+    /// or overrides attribute access (then the instance slot must not be used directly).
+    private func hasDataDescriptor(_ t: PyType) -> Bool {
+        if t.lookup("__getattribute__").map(isUserFunction) ?? false { return true }
         guard let a = t.lookup(name), case .obj(let d) = a else { return false }
         return d is PyProperty || d is PyNativeProperty
     }
+    private func isUserFunction(_ v: Value) -> Bool {
+        if case .obj(let o) = v { return o is PyFunction }
+        return false
+    }
     override func assign(_ f: Frame, _ v: Value) throws {
         let o = try object.eval(f)
+        if case .obj(let x) = o, let inst = x as? PyInstance, !(inst is PyBaseException) {
+            let shape = inst.shape
+            let epoch = f.unit.engine.classEpoch
+            if shape === storeShape && storeEpoch == epoch {
+                if let r = storeResult { inst.shape = r; inst.slots.append(v) } else { inst.slots[storeSlot] = v }
+                return
+            }
+            if !hasDataDescriptor(inst.type) && inst.type.lookup("__setattr__").map(isUserFunction) != true {
+                if let i = shape.index[name] {
+                    inst.slots[i] = v
+                    storeShape = shape; storeResult = nil; storeSlot = i; storeEpoch = epoch
+                } else {
+                    let next = shape.adding(name)
+                    inst.shape = next
+                    inst.slots.append(v)
+                    storeShape = shape; storeResult = next; storeEpoch = epoch
+                }
+                return
+            }
+        }
         do { try f.unit.setAttr(o, name, v) } catch { throw located(error, f, loc) }
     }
     override func delete(_ f: Frame) throws {

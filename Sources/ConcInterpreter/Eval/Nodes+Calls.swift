@@ -116,13 +116,36 @@ final class MethodCallNode: ExprNode {
         simpleArgs = simple
         super.init(loc)
     }
+    // Inline cache (TODO(#4): thread-safe updates): receivers whose layout is `cacheKey`
+    // (an instance Shape, or a builtin PyType) resolve `name` to `cacheMethod` in `cacheEpoch`.
+    private var cacheKey: AnyObject?
+    private var cacheMethod: PyObject?
+    private var cacheEpoch = -1
+
     override func eval(_ f: Frame) throws -> Value {
         let recv = try object.eval(f)
         let u = f.unit
         do {
+            if case .obj(let o) = recv {
+                let key: AnyObject = (o as? PyInstance)?.shape ?? o.type
+                if key === cacheKey && cacheEpoch == u.engine.classEpoch, let m = cacheMethod {
+                    if let fn = m as? PyFunction {
+                        if let simple = simpleArgs, fn.canCallDirect(simple.count + 1) {
+                            return try u.callDirect(fn, receiver: recv, simple, f)
+                        }
+                        return try u.callFunction(fn, try evaluateArguments(args, f, prepend: recv))
+                    }
+                    return try (m as! PyMethodDescriptor).fn(u, recv, try evaluateArguments(args, f))
+                }
+            }
             if case .obj(let o) = recv, !(o is PyType), !(o is PyModule), !(o is PySuper) {
                 let inst = o as? PyInstance
-                if inst?.attrs[name] == nil, let attr = o.type.lookup(name), case .obj(let m) = attr {
+                if inst?.instanceAttribute(name) == nil, let attr = o.type.lookup(name), case .obj(let m) = attr {
+                    if m is PyFunction || m is PyMethodDescriptor, inst?.shape.index[name] == nil {
+                        cacheKey = inst?.shape ?? o.type
+                        cacheMethod = m
+                        cacheEpoch = u.engine.classEpoch
+                    }
                     if let fn = m as? PyFunction {
                         if let simple = simpleArgs, fn.canCallDirect(simple.count + 1) {
                             return try u.callDirect(fn, receiver: recv, simple, f)

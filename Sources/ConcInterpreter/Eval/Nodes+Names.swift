@@ -6,7 +6,7 @@ func unboundLocal(_ name: String) -> PyBaseException {
 }
 func nameNotDefined(_ name: String) -> PyBaseException {
     let e = pyError(Exc.nameError, "name '\(name)' is not defined")
-    e.attrs["name"] = .str(name)
+    e.setInstanceAttribute("name", .str(name))
     return e
 }
 

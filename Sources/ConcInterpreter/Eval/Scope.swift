@@ -193,8 +193,8 @@ struct ScopeAnalyzer {
                 if s.params.contains(n) { throw scopeError("name '\(n)' is parameter and global", stmt.loc) }
                 if s.declaredNonlocal.contains(n) { throw scopeError("name '\(n)' is nonlocal and global", stmt.loc) }
                 if !s.declaredGlobal.contains(n) && s.hasSeen(n) {
-                    let how = s.used.contains(n) && !s.isBoundName(n) ? "used" : "assigned to"
-                    throw scopeError("name '\(n)' is \(how) prior to global declaration", stmt.loc)
+                    let how = s.used.contains(n) && !s.isBoundName(n) ? "used prior to" : "assigned to before"
+                    throw scopeError("name '\(n)' is \(how) global declaration", stmt.loc)
                 }
                 s.declaredGlobal.insert(n)
             }
@@ -207,8 +207,8 @@ struct ScopeAnalyzer {
                 if s.params.contains(n) { throw scopeError("name '\(n)' is parameter and nonlocal", stmt.loc) }
                 if s.declaredGlobal.contains(n) { throw scopeError("name '\(n)' is nonlocal and global", stmt.loc) }
                 if !s.declaredNonlocal.contains(n) && s.hasSeen(n) {
-                    let how = s.used.contains(n) && !s.isBoundName(n) ? "used" : "assigned to"
-                    throw scopeError("name '\(n)' is \(how) prior to nonlocal declaration", stmt.loc)
+                    let how = s.used.contains(n) && !s.isBoundName(n) ? "used prior to" : "assigned to before"
+                    throw scopeError("name '\(n)' is \(how) nonlocal declaration", stmt.loc)
                 }
                 s.declaredNonlocal.insert(n)
                 s.nonlocalLocs[n] = stmt.loc

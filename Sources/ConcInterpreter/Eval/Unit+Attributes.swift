@@ -82,13 +82,13 @@ extension Unit {
         if let ca = classAttr, case .obj(let a) = ca, a is PyProperty || a is PyNativeProperty {
             return try resolveDescriptor(ca, v)
         }
-        if let x = inst.attrs[name] { return x }
+        if let x = inst.instanceAttribute(name) { return x }
         if let ca = classAttr { return bindClassAttribute(ca, to: v) }
         switch name {
         case "__class__": return .obj(t)
         case "__dict__":
             let d = PyDict()
-            for (k, x) in inst.attrs { d.set(self, k, x) }
+            for (k, x) in inst.instanceAttributes { d.set(self, k, x) }
             return .obj(d)
         default: break
         }
@@ -186,11 +186,12 @@ extension Unit {
             if let sa = inst.type.lookup("__setattr__"), case .obj(let f) = sa, f is PyFunction {
                 _ = try call(bindClassAttribute(sa, to: v), [.str(name), value]); return
             }
-            inst.attrs[name] = value
+            inst.setInstanceAttribute(name, value)
         case let t as PyType:
             if t.isBuiltin { throw typeError("cannot set '\(name)' attribute of immutable type '\(t.name)'") }
             t.dict[name] = value
             t.version &+= 1
+            engine.classEpoch &+= 1
         case let m as PyModule: m.globals.set(name, value)
         case let f as PyFunction:
             switch name {
@@ -216,11 +217,12 @@ extension Unit {
                 if case .none = p.deleter { throw attributeError("property '\(name)' of '\(inst.type.name)' object has no deleter") }
                 _ = try call(p.deleter, [v]); return
             }
-            if inst.attrs.removeValue(forKey: name) == nil { throw noAttribute(v, name) }
+            if !inst.removeInstanceAttribute(name) { throw noAttribute(v, name) }
         case let t as PyType:
             if t.isBuiltin { throw typeError("cannot set '\(name)' attribute of immutable type '\(t.name)'") }
             if t.dict.removeValue(forKey: name) == nil { throw noAttribute(v, name) }
             t.version &+= 1
+            engine.classEpoch &+= 1
         case let m as PyModule:
             if m.globals.get(name) == nil { throw noAttribute(v, name) }
             m.globals.set(name, .unbound)

@@ -144,7 +144,7 @@ extension Unit {
             return d.hashValue
         case .obj(let o):
             switch o {
-            case let s as PyStr: return s.value.hashValue
+            case let s as PyStr: return s.hash
             case let t as PyTuple:
                 var h = 0x345678
                 for item in t.items { h = (h &* 1000003) ^ (try hash(item)) }

@@ -43,7 +43,7 @@ extension Unit {
         if e.type.isSubtype(of: Exc.keyError), e.args.count == 1 { return try repr(e.args[0]) }
         if e.type.isSubtype(of: Exc.osError), e.args.count >= 2, case .int(let code) = e.args[0] {
             let base = "[Errno \(code)] \(try str(e.args[1]))"
-            if let fname = e.attrs["filename"], !fname.isNone { return base + ": " + (try repr(fname)) }
+            if let fname = e.instanceAttribute("filename"), !fname.isNone { return base + ": " + (try repr(fname)) }
             return base
         }
         switch e.args.count {

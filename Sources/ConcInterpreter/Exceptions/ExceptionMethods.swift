@@ -17,20 +17,20 @@ func installExceptionMethods(_ t: PyType) {
     t.getter("__traceback__") { _, s in exc(s).traceback.isEmpty ? .none : .obj(PyTraceback(exc(s))) }
     t.getter("value") { u, s in
         let e = exc(s)
-        if let v = e.attrs["value"] { return v }
+        if let v = e.instanceAttribute("value") { return v }
         return e.type.isSubtype(of: Exc.stopIteration) && !e.args.isEmpty ? e.args[0] : .none
     }
     t.getter("code") { _, s in
         let e = exc(s)
-        if let v = e.attrs["code"] { return v }
+        if let v = e.instanceAttribute("code") { return v }
         return e.args.isEmpty ? .none : e.args.count == 1 ? e.args[0] : .obj(PyTuple(e.args))
     }
-    t.getter("errno") { _, s in exc(s).attrs["errno"] ?? (exc(s).args.count >= 2 ? exc(s).args[0] : .none) }
-    t.getter("strerror") { _, s in exc(s).attrs["strerror"] ?? (exc(s).args.count >= 2 ? exc(s).args[1] : .none) }
-    t.getter("filename") { _, s in exc(s).attrs["filename"] ?? .none }
-    t.getter("msg") { _, s in exc(s).attrs["msg"] ?? (exc(s).args.first ?? .none) }
-    t.getter("lineno") { _, s in exc(s).attrs["lineno"] ?? .none }
-    t.getter("name") { _, s in exc(s).attrs["name"] ?? .none }
+    t.getter("errno") { _, s in exc(s).instanceAttribute("errno") ?? (exc(s).args.count >= 2 ? exc(s).args[0] : .none) }
+    t.getter("strerror") { _, s in exc(s).instanceAttribute("strerror") ?? (exc(s).args.count >= 2 ? exc(s).args[1] : .none) }
+    t.getter("filename") { _, s in exc(s).instanceAttribute("filename") ?? .none }
+    t.getter("msg") { _, s in exc(s).instanceAttribute("msg") ?? (exc(s).args.first ?? .none) }
+    t.getter("lineno") { _, s in exc(s).instanceAttribute("lineno") ?? .none }
+    t.getter("name") { _, s in exc(s).instanceAttribute("name") ?? .none }
 }
 
 extension Unit {

@@ -51,11 +51,11 @@ extension Engine {
     func syntaxErrorException(_ s: SyntaxError) -> PyBaseException {
         let type: PyType = s.kind == "IndentationError" ? Exc.indentationError : s.kind == "TabError" ? Exc.tabError : Exc.syntaxError
         let e = PyBaseException(type: type, args: [.str(s.message)])
-        e.attrs["msg"] = .str(s.message)
-        e.attrs["lineno"] = .int(s.line)
-        e.attrs["offset"] = .int(s.column)
-        e.attrs["filename"] = .str(s.file)
-        e.attrs["text"] = .str(s.text)
+        e.setInstanceAttribute("msg", .str(s.message))
+        e.setInstanceAttribute("lineno", .int(s.line))
+        e.setInstanceAttribute("offset", .int(s.column))
+        e.setInstanceAttribute("filename", .str(s.file))
+        e.setInstanceAttribute("text", .str(s.text))
         e.syntaxError = s
         return e
     }

@@ -43,6 +43,9 @@ public final class Engine {
     }
     /// Where each source module was loaded from.
     var modulePaths: [String: String] = [:]
+    /// Bumped whenever a user class's attributes change, invalidating every inline cache
+    /// that resolved an attribute through a class.
+    var classEpoch = 0
     /// `sys.getrecursionlimit()`.
     public var recursionLimit = 1000
     /// Non-zero when an interrupt is pending: 1 = KeyboardInterrupt, 2 = timeout.

@@ -4,6 +4,15 @@
 public final class PyStr: PyObject {
     /// The text. Immutable.
     public let value: String
+    /// Cached `hash(s)`; 0 until computed (a real hash of 0 is just recomputed).
+    private var hashCache: Int = 0
+    /// `hash(s)`, computed once.
+    var hash: Int {
+        if hashCache != 0 { return hashCache }
+        let h = value.hashValue
+        hashCache = h
+        return h
+    }
     /// Cached number of Unicode scalars; -1 until computed. An Int store is atomic on the
     /// supported platforms, so a racing double computation is harmless.
     private var scalarCountCache: Int = -1

@@ -71,7 +71,7 @@ public final class PyFunction: PyObject {
     /// `__dict__` of the function (rarely used: decorators that tag functions).
     var attrs: [String: Value] = [:]
     /// The class whose body defined this function (for zero-argument `super()`).
-    weak var ownerClass: PyType?
+    var ownerClass: PyType?  // strong: a class and its methods live and die together (a weak ref would slow every retain of the class)
     /// `__name__` (assignable).
     var name: String
     var qualname: String

@@ -100,6 +100,8 @@ public final class PyType: PyObject {
     var version: Int = 0
     /// Native constructor: called by `type(args)` instead of object creation + `__init__`.
     var constructor: ((Unit, PyType, Args) throws -> Value)?
+    /// The empty attribute layout of this class's instances.
+    lazy var rootShape = Shape(names: [])
     /// The builtin type whose object layout instances use (list subclasses make PyList...).
     unowned(unsafe) var layout: PyType? = nil  // points to a builtin type, which lives forever
 
@@ -208,11 +210,68 @@ public final class PyBoundMethod: PyObject {
     }
 }
 
-/// An instance of a user-defined class.
+/// An instance of a user-defined class (or of a builtin exception).
+///
+/// Attributes live in `slots`, laid out by `shape` (a "hidden class" shared by instances
+/// that gained the same attributes in the same order), so attribute nodes can cache
+/// shape → slot and skip hashing. A deleted attribute leaves `.unbound` in its slot.
 public class PyInstance: PyObject {
-    /// The instance's attributes (`__dict__`). Written by attribute assignment.
-    final var attrs: [String: Value] = [:]
-    init(cls: PyType) { super.init(type: cls) }
+    /// The layout of `slots`. Changes when an attribute is added.
+    final var shape: Shape
+    /// Attribute values, indexed by `shape.index`.
+    final var slots: ContiguousArray<Value> = []
+    init(cls: PyType) {
+        shape = cls.rootShape
+        super.init(type: cls)
+    }
+
+    /// The attribute `name` stored on the instance, if any.
+    @inline(__always) final func instanceAttribute(_ name: String) -> Value? {
+        guard let i = shape.index[name] else { return nil }
+        let v = slots[i]
+        return v.isUnbound ? nil : v
+    }
+
+    /// Stores attribute `name` on the instance.
+    final func setInstanceAttribute(_ name: String, _ v: Value) {
+        if let i = shape.index[name] { slots[i] = v; return }
+        shape = shape.adding(name)
+        slots.append(v)
+    }
+
+    /// Removes attribute `name`; returns whether it existed.
+    @discardableResult
+    final func removeInstanceAttribute(_ name: String) -> Bool {
+        guard let i = shape.index[name], !slots[i].isUnbound else { return false }
+        slots[i] = .unbound
+        return true
+    }
+
+    /// (name, value) of every attribute, in the order they were added.
+    final var instanceAttributes: [(String, Value)] {
+        shape.names.enumerated().compactMap { i, n in slots[i].isUnbound ? nil : (n, slots[i]) }
+    }
+}
+
+/// The attribute layout shared by instances: names in slot order, and the layouts reached by
+/// adding one more name. Shapes form a tree rooted at each class's `rootShape`.
+final class Shape {
+    let names: [String]
+    let index: [String: Int]
+    /// Layouts reached by adding a name. TODO(#4): guard with a lock for free-threaded runs.
+    private var transitions: [String: Shape] = [:]
+    init(names: [String]) {
+        self.names = names
+        var idx: [String: Int] = [:]
+        for (i, n) in names.enumerated() { idx[n] = i }
+        index = idx
+    }
+    func adding(_ name: String) -> Shape {
+        if let s = transitions[name] { return s }
+        let s = Shape(names: names + [name])
+        transitions[name] = s
+        return s
+    }
 }
 
 /// A reference cell for a variable captured by an inner function.
