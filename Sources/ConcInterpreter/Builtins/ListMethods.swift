@@ -9,31 +9,34 @@
 /// (`list.append`); range errors print only the part after the dot (`pop expected ...`).
 enum ContainerArgs {
     /// Rejects keyword arguments: `list.append() takes no keyword arguments`.
-    static func noKeywords(_ a: Args, _ qualified: String) throws {
-        if !a.keywords.isEmpty { throw typeError("\(qualified)() takes no keyword arguments") }
+    static func noKeywords(_ a: Args, _ qualified: @autoclosure () -> String) throws {
+        if !a.keywords.isEmpty { throw typeError("\(qualified())() takes no keyword arguments") }
     }
 
     /// Exactly one positional argument: `list.append() takes exactly one argument (0 given)`.
-    static func one(_ a: Args, _ qualified: String) throws -> Value {
-        try noKeywords(a, qualified)
+    static func one(_ a: Args, _ qualified: @autoclosure () -> String) throws -> Value {
+        if a.count == 1 && a.keywords.isEmpty { return a[0] }
+        try noKeywords(a, qualified())
         guard a.count == 1 else {
-            throw typeError("\(qualified)() takes exactly one argument (\(a.count) given)")
+            throw typeError("\(qualified())() takes exactly one argument (\(a.count) given)")
         }
         return a[0]
     }
 
     /// No arguments at all: `list.copy() takes no arguments (1 given)`.
-    static func none(_ a: Args, _ qualified: String) throws {
-        try noKeywords(a, qualified)
+    static func none(_ a: Args, _ qualified: @autoclosure () -> String) throws {
+        if a.count == 0 && a.keywords.isEmpty { return }
+        try noKeywords(a, qualified())
         guard a.count == 0 else {
-            throw typeError("\(qualified)() takes no arguments (\(a.count) given)")
+            throw typeError("\(qualified())() takes no arguments (\(a.count) given)")
         }
     }
 
     /// Between `min` and `max` positional arguments: `pop expected at most 1 argument, got 2`.
-    static func range(_ a: Args, _ qualified: String, _ min: Int, _ max: Int) throws {
-        try noKeywords(a, qualified)
-        let short = qualified.split(separator: ".").last.map(String.init) ?? qualified
+    static func range(_ a: Args, _ qualified: @autoclosure () -> String, _ min: Int, _ max: Int) throws {
+        if a.keywords.isEmpty && a.count >= min && a.count <= max { return }
+        try noKeywords(a, qualified())
+        let short = qualified().split(separator: ".").last.map(String.init) ?? qualified()
         let n = a.count
         if n < min {
             let qual = min == max ? "" : "at least "

@@ -18,6 +18,7 @@ extension Compiler {
         case .binary(let op, let a, let b): return BinaryNode(op, try expr(a, s), try expr(b, s), loc)
         case .boolOp(let op, let xs): return BoolOpNode(isAnd: op == .and, try xs.map { try expr($0, s) }, loc)
         case .compare(let a, let rest):
+            if rest.count == 1 { return Compare1Node(rest[0].op, try expr(a, s), try expr(rest[0].right, s), loc) }
             return CompareNode(try expr(a, s), rest.map { $0.op }, try rest.map { try expr($0.right, s) }, loc)
         case .ifExp(let t, let b, let o): return IfExpNode(try expr(t, s), try expr(b, s), try expr(o, s), loc)
         case .lambda(let params, let body):

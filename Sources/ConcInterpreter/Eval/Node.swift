@@ -38,13 +38,15 @@ final class BlockNode: StmtNode {
     let body: ContiguousArray<StmtNode>
     init(_ body: [StmtNode], _ loc: SourceLoc) { self.body = ContiguousArray(body); super.init(loc) }
     override func exec(_ f: Frame) throws -> Completion {
-        for s in body {
-            let c: Completion
-            do { c = try s.exec(f) } catch { throw located(error, f, s.loc, .statement) }
-            if case .normal = c { continue }
-            return c
+        try body.withUnsafeBufferPointer { stmts in
+            for s in stmts {
+                let c: Completion
+                do { c = try s.exec(f) } catch { throw located(error, f, s.loc, .statement) }
+                if case .normal = c { continue }
+                return c
+            }
+            return .normal
         }
-        return .normal
     }
 }
 

@@ -5,7 +5,8 @@ import ConcSyntax
 final class AttributeNode: ExprNode {
     let object: ExprNode
     let name: String
-    init(_ o: ExprNode, _ name: String, _ loc: SourceLoc) { object = o; self.name = name; super.init(loc) }
+    let hash: Int
+    init(_ o: ExprNode, _ name: String, _ loc: SourceLoc) { object = o; self.name = name; hash = nameHash(name); super.init(loc) }
     // Inline caches (TODO(#4): make them safe to update from several threads at once).
     /// Load: instances of `loadShape` keep this attribute in slot `loadSlot` (valid in `loadEpoch`).
     private var loadShape: Shape?
@@ -17,14 +18,16 @@ final class AttributeNode: ExprNode {
     private var storeSlot = 0
     private var storeEpoch = -1
 
-    override func eval(_ f: Frame) throws -> Value {
-        let o = try object.eval(f)
+    override func eval(_ f: Frame) throws -> Value { try load(try object.eval(f), f) }
+
+    /// Reads the attribute of an already evaluated object (also used by augmented assignment).
+    @inline(__always) func load(_ o: Value, _ f: Frame) throws -> Value {
         if case .obj(let x) = o, let inst = x as? PyInstance {
             let shape = inst.shape
             if shape === loadShape && loadEpoch == f.unit.engine.classEpoch {
                 let v = inst.slots[loadSlot]
                 if !v.isUnbound { return v }
-            } else if let i = shape.index[name], !inst.slots[i].isUnbound, !hasDataDescriptor(inst.type) {
+            } else if let i = shape.index.get(name, hash: hash), !inst.slots[i].isUnbound, !hasDataDescriptor(inst.type) {
                 loadShape = shape; loadSlot = i; loadEpoch = f.unit.engine.classEpoch
                 return inst.slots[i]
             }
@@ -35,15 +38,17 @@ final class AttributeNode: ExprNode {
     /// or overrides attribute access (then the instance slot must not be used directly).
     private func hasDataDescriptor(_ t: PyType) -> Bool {
         if t.lookup("__getattribute__").map(isUserFunction) ?? false { return true }
-        guard let a = t.lookup(name), case .obj(let d) = a else { return false }
+        guard let a = t.lookup(name, hash: hash), case .obj(let d) = a else { return false }
         return d is PyProperty || d is PyNativeProperty
     }
     private func isUserFunction(_ v: Value) -> Bool {
         if case .obj(let o) = v { return o is PyFunction }
         return false
     }
-    override func assign(_ f: Frame, _ v: Value) throws {
-        let o = try object.eval(f)
+    override func assign(_ f: Frame, _ v: Value) throws { try store(try object.eval(f), v, f) }
+
+    /// Writes the attribute of an already evaluated object.
+    @inline(__always) func store(_ o: Value, _ v: Value, _ f: Frame) throws {
         if case .obj(let x) = o, let inst = x as? PyInstance, !(inst is PyBaseException) {
             let shape = inst.shape
             let epoch = f.unit.engine.classEpoch
@@ -52,7 +57,7 @@ final class AttributeNode: ExprNode {
                 return
             }
             if !hasDataDescriptor(inst.type) && inst.type.lookup("__setattr__").map(isUserFunction) != true {
-                if let i = shape.index[name] {
+                if let i = shape.index.get(name, hash: hash) {
                     inst.slots[i] = v
                     storeShape = shape; storeResult = nil; storeSlot = i; storeEpoch = epoch
                 } else {

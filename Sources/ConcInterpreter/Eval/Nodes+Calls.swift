@@ -53,7 +53,9 @@ extension Unit {
         defer { locals.deinitialize(count: n); stackTop = base }
         var i = 0
         if let r = receiver { locals[0] = r; i = 1 }
-        for a in argNodes { locals[i] = try a.eval(f); i += 1 }
+        try argNodes.withUnsafeBufferPointer { nodes in
+            for a in nodes { locals[i] = try a.eval(f); i += 1 }
+        }
         let npos = code.positional.count
         if i < npos {
             let firstDefault = npos - fn.defaults.count
@@ -95,6 +97,16 @@ final class CallNode: ExprNode {
                    fn.canCallDirect(simple.count + 1) {
                     return try f.unit.callDirect(fn, receiver: m.receiver, simple, f)
                 }
+                if let t = o as? PyType, t.constructor == nil, !t.isBuiltin {
+                    let hooks = t.creationHooks(f.unit.engine.classEpoch)
+                    if hooks.userNew == nil, let initFn = hooks.userInit, initFn.canCallDirect(simple.count + 1),
+                       !t.isSubtype(of: Exc.baseException) {
+                        let instance: Value = .obj(PyInstance(cls: t))
+                        let r = try f.unit.callDirect(initFn, receiver: instance, simple, f)
+                        if !r.isNone { throw typeError("__init__() should return None, not '\(r.typeName)'") }
+                        return instance
+                    }
+                }
             }
             return try f.unit.call(c, try evaluateArguments(args, f))
         } catch { throw located(error, f, loc) }
@@ -105,12 +117,14 @@ final class CallNode: ExprNode {
 final class MethodCallNode: ExprNode {
     let object: ExprNode
     let name: String
+    let hash: Int
     let args: [ArgNode]
     let simpleArgs: ContiguousArray<ExprNode>?
     /// The span of `obj.name` (where CPython reports a failed method lookup).
     let attributeLoc: SourceLoc
     init(_ object: ExprNode, _ name: String, _ args: [ArgNode], attributeLoc: SourceLoc, _ loc: SourceLoc) {
         self.object = object; self.name = name; self.args = args; self.attributeLoc = attributeLoc
+        self.hash = nameHash(name)
         var simple: ContiguousArray<ExprNode>? = []
         for a in args { if case .positional(let e) = a { simple!.append(e) } else { simple = nil; break } }
         simpleArgs = simple
@@ -140,8 +154,8 @@ final class MethodCallNode: ExprNode {
             }
             if case .obj(let o) = recv, !(o is PyType), !(o is PyModule), !(o is PySuper) {
                 let inst = o as? PyInstance
-                if inst?.instanceAttribute(name) == nil, let attr = o.type.lookup(name), case .obj(let m) = attr {
-                    if m is PyFunction || m is PyMethodDescriptor, inst?.shape.index[name] == nil {
+                if inst?.instanceAttribute(name) == nil, let attr = o.type.lookup(name, hash: hash), case .obj(let m) = attr {
+                    if m is PyFunction || m is PyMethodDescriptor, inst?.shape.index.get(name, hash: hash) == nil {
                         cacheKey = inst?.shape ?? o.type
                         cacheMethod = m
                         cacheEpoch = u.engine.classEpoch

@@ -126,3 +126,27 @@ final class NamedExprNode: ExprNode {
         return v
     }
 }
+
+/// A comparison with one operator (`a < b`): the common case, without the chain machinery.
+final class Compare1Node: ExprNode {
+    let op: CompareOp
+    let left: ExprNode
+    let right: ExprNode
+    init(_ op: CompareOp, _ l: ExprNode, _ r: ExprNode, _ loc: SourceLoc) { self.op = op; left = l; right = r; super.init(loc) }
+    override func eval(_ f: Frame) throws -> Value {
+        let a = try left.eval(f)
+        let b = try right.eval(f)
+        if case .int(let x) = a, case .int(let y) = b {
+            switch op {
+            case .lt: return .bool(x < y)
+            case .le: return .bool(x <= y)
+            case .gt: return .bool(x > y)
+            case .ge: return .bool(x >= y)
+            case .eq: return .bool(x == y)
+            case .ne: return .bool(x != y)
+            default: break
+            }
+        }
+        do { return try f.unit.compare(op, a, b) } catch { throw located(error, f, loc) }
+    }
+}

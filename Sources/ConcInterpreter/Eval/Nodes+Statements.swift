@@ -56,11 +56,15 @@ final class AugAssignNode: StmtNode {
         switch target {
         case let a as AttributeNode:
             let o = try a.object.eval(f)
-            do {
-                let old = try u.getAttr(o, a.name)
-                let new = try u.inPlace(op, old, try value.eval(f))
-                try u.setAttr(o, a.name, new)
-            } catch { throw located(error, f, loc) }
+            let old = try a.load(o, f)
+            let rhs = try value.eval(f)
+            if case .int(let x) = old, case .int(let y) = rhs, op == .add {
+                let (r, overflow) = x.addingReportingOverflow(y)
+                if !overflow { try a.store(o, .int(r), f); return .normal }
+            }
+            let new: Value
+            do { new = try u.inPlace(op, old, rhs) } catch { throw located(error, f, loc) }
+            try a.store(o, new, f)
         case let s as SubscriptNode:
             let o = try s.object.eval(f)
             let i = try s.index.eval(f)

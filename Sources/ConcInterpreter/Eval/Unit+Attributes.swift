@@ -119,7 +119,7 @@ extension Unit {
         case "__class__": return .obj(Types.type)
         case "__dict__":
             let d = PyDict()
-            for (k, x) in t.dict.sorted(by: { $0.key < $1.key }) { d.set(self, k, x) }
+            for (k, x) in t.dict { d.set(self, k, x) }
             return .obj(d)
         case "__doc__": return .none
         case "mro":

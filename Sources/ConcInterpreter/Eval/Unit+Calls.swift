@@ -58,15 +58,12 @@ extension Unit {
     /// Runs `fn`'s body in a frame over `locals` (already bound), or makes its generator.
     @inline(__always) func run(_ fn: PyFunction, _ locals: UnsafeMutablePointer<Value>) throws -> Value {
         let code = fn.code
-        for s in code.cellSlots {
-            if case .obj(let o) = locals[s], o is Cell, code.isCellParameterWrapped { continue }
-            locals[s] = .obj(Cell(locals[s]))
+        if !code.cellSlots.isEmpty {
+            for s in code.cellSlots { locals[s] = .obj(Cell(locals[s])) }
         }
         if code.isGenerator || code.isAsync { return try makeGenerator(fn, locals) }
         try checkRecursion()
-        let f = frame(locals: locals, code: code, globals: fn.globals)
-        f.function = fn
-        f.classNamespace = nil
+        let f = frame(for: fn, locals: locals)
         depth += 1
         defer { depth -= 1 }
         do {
@@ -176,38 +173,57 @@ extension Unit {
     func instantiate(_ t: PyType, _ args: Args) throws -> Value {
         if t === Types.type && args.count == 1 && args.keywords.isEmpty { return .obj(args[0].type) }
         if let ctor = t.constructor ?? t.layoutConstructor { return try ctor(self, t, args) }
+        let hooks = t.creationHooks(engine.classEpoch)
         var instance: Value
-        if let newFn = t.lookup("__new__"), case .obj(let nf) = newFn, !(nf is PyBuiltinFunction) {
+        if let newFn = hooks.userNew {
             var a = args
             a.positional.insert(.obj(t), at: 0)
-            let fnValue: Value = (nf as? PyStaticMethod)?.function ?? newFn
-            instance = try call(fnValue, a)
+            instance = try call(newFn, a)
             guard instance.type.isSubtype(of: t) else { return instance }
         } else if t.isSubtype(of: Exc.baseException) {
             instance = .obj(PyBaseException(type: t, args: args.positional))
         } else {
             instance = .obj(PyInstance(cls: t))
         }
-        if let initFn = t.lookup("__init__"), case .obj(let io) = initFn, io is PyFunction {
+        if let initFn = hooks.userInit {
             var a = args
             a.positional.insert(instance, at: 0)
-            let r = try call(initFn, a)
+            let r = try callFunction(initFn, a)
             if !r.isNone { throw typeError("__init__() should return None, not '\(r.typeName)'") }
         } else if !args.positional.isEmpty || !args.keywords.isEmpty,
-                  !t.isSubtype(of: Exc.baseException), t.lookup("__new__") == nil {
+                  !t.isSubtype(of: Exc.baseException), hooks.userNew == nil {
             throw typeError("\(t.name)() takes no arguments")
         }
         return instance
     }
 }
 
+/// What creating an instance of a class runs, resolved once per class epoch.
+struct CreationHooks {
+    /// A user-defined `__new__` (as a callable), or nil for the default.
+    var userNew: Value?
+    /// A user-defined `__init__`, or nil when only builtin initialisers apply.
+    var userInit: PyFunction?
+}
+
 extension PyType {
+    /// The `__new__`/`__init__` to run for `cls(...)`, cached until classes change.
+    func creationHooks(_ epoch: Int) -> CreationHooks {
+        if hooksEpoch == epoch { return hooks }
+        var h = CreationHooks()
+        if let nv = lookup("__new__"), case .obj(let nf) = nv {
+            if nf is PyFunction { h.userNew = nv }
+            if let s = nf as? PyStaticMethod, case .obj(let inner) = s.function, inner is PyFunction { h.userNew = s.function }
+        }
+        if let iv = lookup("__init__"), case .obj(let io) = iv, let fn = io as? PyFunction { h.userInit = fn }
+        hooks = h
+        hooksEpoch = epoch
+        return h
+    }
+
     /// The constructor of the builtin type this class's instances are laid out as (for user
     /// subclasses of builtins other than exceptions; not yet supported beyond exceptions).
     var layoutConstructor: ((Unit, PyType, Args) throws -> Value)? { nil }
 }
 
-extension CodeInfo {
-    /// Parameters that are cells are wrapped by `run`, never before.
-    var isCellParameterWrapped: Bool { false }
-}
+

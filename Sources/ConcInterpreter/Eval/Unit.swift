@@ -27,6 +27,8 @@ public final class Unit {
     var handling: [PyBaseException] = []
     /// Objects whose repr is being computed (guards against self-containing containers).
     var reprInProgress = Set<ObjectIdentifier>()
+    /// The engine's recursion limit, copied here so calls check it without a pointer chase.
+    var recursionLimit: Int
     /// The unit's display name (`MainThread`, `Thread-1`).
     public var name: String
 
@@ -35,6 +37,7 @@ public final class Unit {
 
     init(engine: Engine, name: String, stackCapacity: Int = 1 << 20) {
         self.engine = engine
+        self.recursionLimit = engine.recursionLimit
         self.name = name
         self.stackCapacity = stackCapacity
         self.stack = .allocate(capacity: stackCapacity)
@@ -47,6 +50,26 @@ public final class Unit {
     func setStackLimitFromThread() {
         let low = UInt(CConcSys_thread_stack_low())
         stackLimit = low == 0 ? 0 : low + Unit.stackRedZone
+    }
+
+    /// The pooled frame for running `fn` at the current depth; fields are written only
+    /// when they differ from the frame's previous use (recursion reuses them unchanged).
+    @inline(__always) func frame(for fn: PyFunction, locals: UnsafeMutablePointer<Value>) -> Frame {
+        if depth < framePool.count {
+            let f = framePool[depth]
+            f.locals = locals
+            if f.function !== fn {
+                f.function = fn
+                f.code = fn.code
+                f.globals = fn.globals
+            }
+            if f.classNamespace != nil { f.classNamespace = nil }
+            return f
+        }
+        let f = Frame(unit: self, locals: locals, code: fn.code, globals: fn.globals)
+        f.function = fn
+        framePool.append(f)
+        return f
     }
 
     /// A frame for depth `depth`, from the pool.
@@ -63,7 +86,7 @@ public final class Unit {
 
     /// Raises RecursionError when the call depth or the machine stack is exhausted.
     @inline(__always) func checkRecursion() throws {
-        if depth >= engine.recursionLimit || UInt(CConcSys_current_sp()) < stackLimit {
+        if depth >= recursionLimit || UInt(CConcSys_current_sp()) < stackLimit {
             throw pyError(Exc.recursionError, "maximum recursion depth exceeded")
         }
     }

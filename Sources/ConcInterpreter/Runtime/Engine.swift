@@ -47,7 +47,9 @@ public final class Engine {
     /// that resolved an attribute through a class.
     var classEpoch = 0
     /// `sys.getrecursionlimit()`.
-    public var recursionLimit = 1000
+    public var recursionLimit = 1000 {
+        didSet { mainUnit?.recursionLimit = recursionLimit }
+    }
     /// Non-zero when an interrupt is pending: 1 = KeyboardInterrupt, 2 = timeout.
     /// Written by signal handlers and other threads, read at loop back-edges and calls.
     public let interruptFlag: UnsafeMutablePointer<Int32>

@@ -93,13 +93,16 @@ public final class PyType: PyObject {
     /// Method resolution order, starting with self.
     var mro: [PyType] = []
     /// The class namespace. Mutated only by class creation and attribute assignment.
-    var dict: [String: Value] = [:]
+    var dict = NameTable<Value>()
     /// True for types built into the interpreter (their attributes cannot be assigned).
     let isBuiltin: Bool
     /// Incremented on every change of `dict` in this class (caches compare it).
     var version: Int = 0
     /// Native constructor: called by `type(args)` instead of object creation + `__init__`.
     var constructor: ((Unit, PyType, Args) throws -> Value)?
+    /// Cached result of ``creationHooks(_:)`` and the class epoch it is valid in.
+    var hooks = CreationHooks()
+    var hooksEpoch = -1
     /// The empty attribute layout of this class's instances.
     lazy var rootShape = Shape(names: [])
     /// The builtin type whose object layout instances use (list subclasses make PyList...).
@@ -137,8 +140,11 @@ public final class PyType: PyObject {
     }
 
     /// Looks `name` up along the MRO.
-    @inline(__always) func lookup(_ name: String) -> Value? {
-        for t in mro { if let v = t.dict[name] { return v } }
+    @inline(__always) func lookup(_ name: String) -> Value? { lookup(name, hash: nameHash(name)) }
+
+    /// Looks `name` (whose ``nameHash`` is `hash`) up along the MRO.
+    @inline(__always) func lookup(_ name: String, hash: Int) -> Value? {
+        for t in mro { if let v = t.dict.get(name, hash: hash) { return v } }
         return nil
     }
 
@@ -257,13 +263,13 @@ public class PyInstance: PyObject {
 /// adding one more name. Shapes form a tree rooted at each class's `rootShape`.
 final class Shape {
     let names: [String]
-    let index: [String: Int]
+    let index: NameTable<Int>
     /// Layouts reached by adding a name. TODO(#4): guard with a lock for free-threaded runs.
     private var transitions: [String: Shape] = [:]
     init(names: [String]) {
         self.names = names
-        var idx: [String: Int] = [:]
-        for (i, n) in names.enumerated() { idx[n] = i }
+        var idx = NameTable<Int>()
+        for (i, n) in names.enumerated() { idx.set(n, i) }
         index = idx
     }
     func adding(_ name: String) -> Shape {
