@@ -20,18 +20,28 @@ public struct ConcError: Error, Sendable, CustomStringConvertible {
     public let exitStatus: Int32
 
     public var description: String { traceback }
+
+    /// An error for a native function (``Interpreter/define(_:_:)``) to throw: the Conc
+    /// program sees an exception of the builtin class `kind` (`RuntimeError` when no builtin
+    /// class has that name) whose `str()` is `message`, and may catch it.
+    public init(kind: String, message: String) {
+        self.kind = kind; self.message = message; file = ""; line = 0; column = 0
+        traceback = message.isEmpty ? kind + "\n" : "\(kind): \(message)\n"
+        exitStatus = 1
+    }
 }
 
 extension ConcError {
     init(syntax s: SyntaxError) {
         kind = s.kind; message = s.message; file = s.file; line = s.line; column = s.column
-        traceback = s.rendered(); exitStatus = 2
+        traceback = s.rendered() + "\n"; exitStatus = 2
     }
 
     init(exception e: PyBaseException, unit u: Unit) {
         let info = exceptionInfo(e, u)
         kind = info.kind; message = info.message; file = info.file; line = info.line; column = info.column
         traceback = u.formatException(e)
-        exitStatus = info.exitStatus
+        // As `runScript` (and the shell, for CPython killed by SIGINT) reports it.
+        exitStatus = e.isKeyboardInterrupt ? 130 : info.exitStatus
     }
 }

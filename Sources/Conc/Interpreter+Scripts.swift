@@ -17,7 +17,7 @@ extension Interpreter {
             return 0
         } catch let s as SyntaxError {
             engine.flushOutput()
-            engine.stderr.write(s.rendered())
+            engine.stderr.write(s.rendered() + "\n")
             return 2
         } catch let e as PyBaseException {
             return report(e)

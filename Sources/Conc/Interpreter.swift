@@ -77,8 +77,16 @@ public final class Interpreter: @unchecked Sendable {  // mutable state is touch
     }
 
     /// Makes a Swift closure callable from Conc as a global function.
+    ///
+    /// The closure gets the positional arguments; a call with keyword arguments raises
+    /// TypeError, as for CPython's builtins. A ``ConcError`` it throws becomes a Conc
+    /// exception of that kind (catchable with `try`/`except`); any other Swift error a
+    /// `RuntimeError`.
     public func define(_ name: String, _ body: @escaping ([ConcValue]) throws -> ConcValue) {
         engine.defineFunction(name) { u, args in
+            if !args.keywords.isEmpty {
+                throw ConcInterpreter.raise(kind: "TypeError", message: "\(name)() takes no keyword arguments")
+            }
             do {
                 return try body(args.positional.map { ConcValue($0, u) }).conc
             } catch let e as ConcError {
@@ -101,8 +109,13 @@ public final class Interpreter: @unchecked Sendable {  // mutable state is touch
     /// Runs `body`, turning Conc failures into ``ConcError``; a watchdog thread requests a
     /// TimeoutError when `timeout` seconds pass first.
     private func withTimeout(_ timeout: Double?, _ body: () throws -> Void) throws {
-        let watchdog = timeout.map { Watchdog(seconds: $0, flag: engine.interruptFlag) }
-        defer { watchdog?.cancel(); engine.flushOutput() }
+        let flag = engine.interruptFlag
+        let watchdog = timeout.map { Watchdog(seconds: $0, flag: flag) }
+        defer {
+            // A timeout that fired as the run was ending must not stop the next run.
+            if watchdog?.cancel() == true && flag.pointee == 2 { flag.pointee = 0 }
+            engine.flushOutput()
+        }
         do { try body() }
         catch let s as SyntaxError { throw ConcError(syntax: s) }
         catch let e as PyBaseException { throw ConcError(exception: e, unit: engine.mainUnit) }
@@ -134,12 +147,18 @@ final class CaptureBuffer: @unchecked Sendable {  // guarded by `lock`
     var text: String { pthread_mutex_lock(&lock); defer { pthread_mutex_unlock(&lock) }; return parts.joined() }
 }
 
-/// Sets an interpreter's interrupt flag to "timeout" after a delay unless cancelled.
-final class Watchdog: @unchecked Sendable {  // `cancelled` is guarded by `lock`; the flag is an aligned Int32 the interpreter polls
+/// Sets an interpreter's interrupt flag to "timeout" after a delay unless cancelled, and
+/// again every ``repeatInterval`` seconds until cancelled: a program that catches the first
+/// TimeoutError is still stopped.
+final class Watchdog: @unchecked Sendable {  // `cancelled` and `fired` are guarded by `lock`; the flag is an aligned Int32 the interpreter polls
     private var lock = pthread_mutex_t()
     private var cond = pthread_cond_t()
     private var cancelled = false
+    /// True once the deadline has passed and the flag has been set.
+    private var fired = false
     private var thread = pthread_t()
+    /// Seconds between repeated timeout requests once the deadline has passed.
+    static let repeatInterval = 0.05
 
     init(seconds: Double, flag: UnsafeMutablePointer<Int32>) {
         pthread_mutex_init(&lock, nil)
@@ -153,25 +172,38 @@ final class Watchdog: @unchecked Sendable {  // `cancelled` is guarded by `lock`
     }
 
     fileprivate func wait(_ seconds: Double, _ flag: UnsafeMutablePointer<Int32>) {
+        var deadline = Watchdog.clockTime(after: seconds)
+        pthread_mutex_lock(&lock)
+        while !cancelled {
+            if pthread_cond_timedwait(&cond, &lock, &deadline) == ETIMEDOUT {
+                flag.pointee = 2
+                fired = true
+                deadline = Watchdog.clockTime(after: Watchdog.repeatInterval)
+            }
+        }
+        pthread_mutex_unlock(&lock)
+    }
+
+    /// The CLOCK_REALTIME time `seconds` from now, as `pthread_cond_timedwait` wants it.
+    private static func clockTime(after seconds: Double) -> timespec {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         let total = Double(ts.tv_nsec) / 1e9 + seconds
         ts.tv_sec += Int(total)
         ts.tv_nsec = Int((total - Double(Int(total))) * 1e9)
-        pthread_mutex_lock(&lock)
-        while !cancelled {
-            if pthread_cond_timedwait(&cond, &lock, &ts) == ETIMEDOUT { break }
-        }
-        if !cancelled { flag.pointee = 2 }
-        pthread_mutex_unlock(&lock)
+        return ts
     }
 
-    func cancel() {
+    /// Stops the watchdog and waits for its thread; returns true when the deadline had passed.
+    @discardableResult
+    func cancel() -> Bool {
         pthread_mutex_lock(&lock)
         cancelled = true
+        let didFire = fired
         pthread_cond_signal(&cond)
         pthread_mutex_unlock(&lock)
         pthread_join(thread, nil)
+        return didFire
     }
 }
 

@@ -428,7 +428,9 @@ func sortList(_ l: PyList, key: Value?, reverse: Bool, _ u: Unit) throws {
 /// Follows CPython's timsort where it is observable for short lists: every key is computed
 /// first, `reverse` reverses before and after an ascending sort, the first run is found and
 /// the rest binary-inserted (so a user `__lt__` sees the same calls for fewer than 64 items).
-/// Longer lists merge such runs without galloping. On error `items` is left unchanged.
+/// Longer lists merge such runs without galloping. Keys that are all ints or all strs are
+/// compared without the general protocol, as CPython's pre-sort check does. On error
+/// `items` is left unchanged.
 func sortValues(_ u: Unit, _ items: inout [Value], key: Value?, reverse: Bool) throws {
     var keys = items
     if let k = key {
@@ -436,19 +438,101 @@ func sortValues(_ u: Unit, _ items: inout [Value], key: Value?, reverse: Bool) t
     }
     if reverse { keys.reverse() }
     var perm = Array(0..<items.count)
-    try timsortIndices(&perm) { a, b in try fastLessThan(u, keys[a], keys[b]) }
+    if let ints = homogeneousInts(keys) {
+        try timsortIndices(&perm) { a, b in ints[a] < ints[b] }
+    } else if let strs = homogeneousStrs(keys) {
+        try timsortIndices(&perm) { a, b in utf8Less(strs[a], strs[b]) }
+    } else {
+        // Comparing through a buffer pointer borrows the keys instead of retaining them.
+        try keys.withUnsafeBufferPointer { kb in
+            try timsortIndices(&perm) { a, b in try fastLessThan(u, kb[a], kb[b]) }
+        }
+    }
     let source = reverse ? Array(items.reversed()) : items
     var sorted = perm.map { source[$0] }
     if reverse { sorted.reverse() }
     items = sorted
 }
 
-/// `a < b` with inline paths for numbers.
-@inline(__always) private func fastLessThan(_ u: Unit, _ a: Value, _ b: Value) throws -> Bool {
+/// The keys as Swift ints when every one is an int (bools excluded), else nil.
+private func homogeneousInts(_ keys: [Value]) -> [Int]? {
+    var out: [Int] = []
+    out.reserveCapacity(keys.count)
+    for k in keys {
+        guard case .int(let i) = k else { return nil }
+        out.append(i)
+    }
+    return out
+}
+
+/// The keys as Swift strings when every one is an exact `str`, else nil.
+private func homogeneousStrs(_ keys: [Value]) -> [String]? {
+    var out: [String] = []
+    out.reserveCapacity(keys.count)
+    for k in keys {
+        guard case .obj(let o) = k, let s = o as? PyStr, o.type === Types.str else { return nil }
+        out.append(s.value)
+    }
+    return out
+}
+
+/// Python's `a < b` for strings: code-point order, which is the byte order of UTF-8.
+func utf8Less(_ a: String, _ b: String) -> Bool {
+    let fast = a.utf8.withContiguousStorageIfAvailable { pa in
+        b.utf8.withContiguousStorageIfAvailable { pb -> Bool in
+            let n = min(pa.count, pb.count)
+            var i = 0
+            while i < n {
+                if pa[i] != pb[i] { return pa[i] < pb[i] }
+                i += 1
+            }
+            return pa.count < pb.count
+        }
+    }
+    if let f = fast, let r = f { return r }
+    return a.utf8.lexicographicallyPrecedes(b.utf8)
+}
+
+/// `a < b` with inline paths for numbers, strs, and tuples or lists of them; anything else
+/// goes through ``Unit/lessThan(_:_:)``.
+private func fastLessThan(_ u: Unit, _ a: Value, _ b: Value) throws -> Bool {
     switch (a, b) {
     case (.int(let x), .int(let y)): return x < y
     case (.float(let x), .float(let y)): return x < y
+    case (.obj(let x), .obj(let y)):
+        if let s = x as? PyStr, let t = y as? PyStr, x.type === Types.str, y.type === Types.str {
+            return utf8Less(s.value, t.value)
+        }
+        if let s = x as? PyTuple, let t = y as? PyTuple, x.type === Types.tuple, y.type === Types.tuple {
+            return try sequenceLess(u, s.items, t.items)
+        }
+        if let s = x as? PyList, let t = y as? PyList, x.type === Types.list, y.type === Types.list {
+            return try sequenceLess(u, s.items, t.items)
+        }
+        return try u.lessThan(a, b)
     default: return try u.lessThan(a, b)
+    }
+}
+
+/// CPython's sequence order: compare the first items that differ, else the lengths.
+private func sequenceLess(_ u: Unit, _ a: [Value], _ b: [Value]) throws -> Bool {
+    for i in 0..<min(a.count, b.count) where !(try fastEquals(u, a[i], b[i])) {
+        return try fastLessThan(u, a[i], b[i])
+    }
+    return a.count < b.count
+}
+
+/// `a == b` (identity first) with inline paths for ints and strs.
+private func fastEquals(_ u: Unit, _ a: Value, _ b: Value) throws -> Bool {
+    switch (a, b) {
+    case (.int(let x), .int(let y)): return x == y
+    case (.obj(let x), .obj(let y)):
+        if x === y { return true }
+        if let s = x as? PyStr, let t = y as? PyStr, x.type === Types.str, y.type === Types.str {
+            return s.value.utf8.elementsEqual(t.value.utf8)
+        }
+        return try u.equals(a, b)
+    default: return try itemEquals(u, a, b)
     }
 }
 

@@ -8,9 +8,11 @@ final class AttributeNode: ExprNode {
     let hash: Int
     init(_ o: ExprNode, _ name: String, _ loc: SourceLoc) { object = o; self.name = name; hash = nameHash(name); super.init(loc) }
     // Inline caches (TODO(#4): make them safe to update from several threads at once).
-    /// Load: instances of `loadShape` keep this attribute in slot `loadSlot` (valid in `loadEpoch`).
-    private var loadShape: Shape?
-    private var loadSlot = 0
+    /// Load: instances of `loadShapes[i]` keep this attribute in slot `loadSlots[i]`
+    /// (valid in `loadEpoch`). Four entries cover the polymorphic sites of class hierarchies.
+    private var loadShapes: (Shape?, Shape?, Shape?, Shape?) = (nil, nil, nil, nil)
+    private var loadSlots: (Int, Int, Int, Int) = (0, 0, 0, 0)
+    private var loadNext = 0
     private var loadEpoch = -1
     /// Store: instances of `storeShape` get the value in `storeSlot`, then have shape `storeResult`.
     private var storeShape: Shape?
@@ -24,20 +26,40 @@ final class AttributeNode: ExprNode {
     @inline(__always) func load(_ o: Value, _ f: Frame) throws -> Value {
         if case .obj(let x) = o, let inst = x as? PyInstance {
             let shape = inst.shape
-            if shape === loadShape && loadEpoch == f.unit.engine.classEpoch {
-                let v = inst.slots[loadSlot]
-                if !v.isUnbound { return v }
-            } else if let i = shape.index.get(name, hash: hash), !inst.slots[i].isUnbound, !hasDataDescriptor(inst.type) {
-                loadShape = shape; loadSlot = i; loadEpoch = f.unit.engine.classEpoch
+            let epoch = f.unit.engine.classEpoch
+            if loadEpoch == epoch {
+                var slot = -1
+                if shape === loadShapes.0 { slot = loadSlots.0 }
+                else if shape === loadShapes.1 { slot = loadSlots.1 }
+                else if shape === loadShapes.2 { slot = loadSlots.2 }
+                else if shape === loadShapes.3 { slot = loadSlots.3 }
+                if slot >= 0 {
+                    let v = inst.slots[slot]
+                    if !v.isUnbound { return v }
+                }
+            }
+            if let i = shape.index.get(name, hash: hash), !inst.slots[i].isUnbound, !hasDataDescriptor(inst.type, epoch) {
+                remember(shape, i, epoch)
                 return inst.slots[i]
             }
         }
         do { return try f.unit.getAttr(o, name) } catch { throw located(error, f, loc) }
     }
+    private func remember(_ shape: Shape, _ slot: Int, _ epoch: Int) {
+        if loadEpoch != epoch { loadShapes = (nil, nil, nil, nil); loadNext = 0; loadEpoch = epoch }
+        switch loadNext & 3 {
+        case 0: loadShapes.0 = shape; loadSlots.0 = slot
+        case 1: loadShapes.1 = shape; loadSlots.1 = slot
+        case 2: loadShapes.2 = shape; loadSlots.2 = slot
+        default: loadShapes.3 = shape; loadSlots.3 = slot
+        }
+        loadNext &+= 1
+    }
+
     /// True when the class defines `name` as a property or a setter-less native attribute,
     /// or overrides attribute access (then the instance slot must not be used directly).
-    private func hasDataDescriptor(_ t: PyType) -> Bool {
-        if t.lookup("__getattribute__").map(isUserFunction) ?? false { return true }
+    private func hasDataDescriptor(_ t: PyType, _ epoch: Int) -> Bool {
+        if t.creationHooks(epoch).overridesGetattribute { return true }
         guard let a = t.lookup(name, hash: hash), case .obj(let d) = a else { return false }
         return d is PyProperty || d is PyNativeProperty
     }
@@ -56,7 +78,7 @@ final class AttributeNode: ExprNode {
                 if let r = storeResult { inst.shape = r; inst.slots.append(v) } else { inst.slots[storeSlot] = v }
                 return
             }
-            if !hasDataDescriptor(inst.type) && inst.type.lookup("__setattr__").map(isUserFunction) != true {
+            if !hasDataDescriptor(inst.type, epoch) && !inst.type.creationHooks(epoch).overridesSetattr {
                 if let i = shape.index.get(name, hash: hash) {
                     inst.slots[i] = v
                     storeShape = shape; storeResult = nil; storeSlot = i; storeEpoch = epoch

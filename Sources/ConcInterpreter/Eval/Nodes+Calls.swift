@@ -13,6 +13,7 @@ enum ArgNode {
 /// Evaluates call-site arguments into ``Args``.
 func evaluateArguments(_ args: [ArgNode], _ f: Frame, prepend: Value? = nil) throws -> Args {
     var a = Args()
+    a.positional.reserveCapacity(args.count + 1)
     if let p = prepend { a.positional.append(p) }
     for arg in args {
         switch arg {

@@ -204,6 +204,9 @@ struct CreationHooks {
     var userNew: Value?
     /// A user-defined `__init__`, or nil when only builtin initialisers apply.
     var userInit: PyFunction?
+    /// The class (or a base) defines `__getattribute__` / `__setattr__` in Conc.
+    var overridesGetattribute = false
+    var overridesSetattr = false
 }
 
 extension PyType {
@@ -216,6 +219,8 @@ extension PyType {
             if let s = nf as? PyStaticMethod, case .obj(let inner) = s.function, inner is PyFunction { h.userNew = s.function }
         }
         if let iv = lookup("__init__"), case .obj(let io) = iv, let fn = io as? PyFunction { h.userInit = fn }
+        if let g = lookup("__getattribute__"), case .obj(let go) = g, go is PyFunction { h.overridesGetattribute = true }
+        if let s = lookup("__setattr__"), case .obj(let so) = s, so is PyFunction { h.overridesSetattr = true }
         hooks = h
         hooksEpoch = epoch
         return h

@@ -23,7 +23,15 @@ public final class PyStr: PyObject {
     /// `len(s)`.
     var count: Int {
         if scalarCountCache >= 0 { return scalarCountCache }
-        let n = value.unicodeScalars.count
+        var utf8 = value
+        let n: Int = utf8.withUTF8 { buf in
+            var ascii = true
+            for b in buf where b >= 0x80 { ascii = false; break }
+            if ascii { return buf.count }
+            var k = 0
+            for b in buf where b & 0xC0 != 0x80 { k += 1 }
+            return k
+        }
         scalarCountCache = n
         return n
     }

@@ -49,15 +49,27 @@ final class PyRangeIterator: PyIter {
     }
 }
 
-/// Iterates the characters of a string.
+/// Iterates the characters of a string (ASCII characters come from a shared table).
 final class PyStrIterator: PyIter {
+    let bytes: [UInt8]
     let scalars: [Unicode.Scalar]
+    let isASCII: Bool
     var index = 0
-    init(_ s: PyStr) { scalars = Array(s.value.unicodeScalars); super.init() }
+    init(_ s: PyStr) {
+        isASCII = s.isASCII
+        bytes = isASCII ? Array(s.value.utf8) : []
+        scalars = isASCII ? [] : Array(s.value.unicodeScalars)
+        super.init()
+    }
     override func next(_ u: Unit) throws -> Value? {
+        if isASCII {
+            guard index < bytes.count else { return nil }
+            defer { index += 1 }
+            return .obj(asciiCharStrings[Int(bytes[index])])
+        }
         guard index < scalars.count else { return nil }
         defer { index += 1 }
-        return .str(String(scalars[index]))
+        return charValue(scalars[index])
     }
 }
 
