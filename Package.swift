@@ -41,7 +41,8 @@ let package = Package(
 
         // MARK: - Tests
         .testTarget(name: "ConcSyntaxTests", dependencies: ["ConcSyntax"]),
-        .testTarget(name: "ConcInterpreterTests", dependencies: ["ConcInterpreter", "ConcSyntax"]),
+        // The fuzz test drives the public API (Conc) as an embedder would.
+        .testTarget(name: "ConcInterpreterTests", dependencies: ["ConcInterpreter", "ConcSyntax", "Conc"]),
         .testTarget(name: "ConcEmbeddingTests", dependencies: ["Conc"]),
         .testTarget(name: "ConcSpecTests", dependencies: [], exclude: []),
     ]

@@ -29,6 +29,21 @@ struct Options: ParsableCommand {
 
     /// Parses the command line; bad usage exits with status 2 as CPython does.
     static func parseOrExit() -> Options {
+        // Options after the script name belong to the script, so argument-parser captures
+        // them; options *before* it are checked here first.
+        let raw = Array(CommandLine.arguments.dropFirst())
+        if let first = raw.first {
+            switch first {
+            case "--version", "-V": print("conc \(Interpreter.version)"); Glibc.exit(0)
+            case "--help", "-h": print(helpMessage()); Glibc.exit(0)
+            case "-c", "-i", "-": break
+            default:
+                if first.hasPrefix("-") {
+                    writeError("conc: unknown option \(first)\nTry 'conc --help' for more information.\n")
+                    Glibc.exit(2)
+                }
+            }
+        }
         do { return try parseAsRoot() as! Options } catch {
             let code = exitCode(for: error)
             if code == .success { exit(withError: error) }

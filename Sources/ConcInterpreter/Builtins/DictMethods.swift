@@ -326,11 +326,13 @@ func installDictViewMethods(_ t: PyType) {
     }
     for (dunder, op) in [("__or__", "|"), ("__and__", "&"), ("__sub__", "-"), ("__xor__", "^")] {
         t.method(dunder) { u, s, args in
-            try dictViewBinary(op, s, try ContainerArgs.one(args, "\(name).\(dunder)"), u) ?? .obj(Singletons.notImplemented)
+            let other = try ContainerArgs.one(args, "\(name).\(dunder)")
+            return try dictViewBinary(op, s, other, u) ?? .obj(Singletons.notImplemented)
         }
         let reflected = "__r" + dunder.dropFirst(2)
         t.method(reflected) { u, s, args in
-            try dictViewBinary(op, try ContainerArgs.one(args, "\(name).\(reflected)"), s, u) ?? .obj(Singletons.notImplemented)
+            let other = try ContainerArgs.one(args, "\(name).\(reflected)")
+            return try dictViewBinary(op, other, s, u) ?? .obj(Singletons.notImplemented)
         }
     }
 }

@@ -1,71 +1,87 @@
 // printf-style formatting: `"%s %5.2f" % args` (CPython's PyUnicode_Format), and the hooks
 // through which the formatting styles reach the interpreter.
 
-/// What `%`-formatting and `str.format` need from the interpreter. A struct of closures so
-/// the scalar cases can run (and be tested) without a Unit.
-struct FormatHooks {
+/// What `%`-formatting and `str.format` need from the interpreter. A Unit provides it; so does
+/// ``FormatHooks`` (closures), which lets the scalar cases run and be tested without a Unit.
+/// The formatters are generic over it, so the Unit path costs no closure allocations.
+protocol FormatContext {
     /// `repr(v)`.
-    var repr: (Value) throws -> String
+    func repr(_ v: Value) throws -> String
     /// `str(v)`.
-    var str: (Value) throws -> String
+    func str(_ v: Value) throws -> String
     /// `format(v, spec)`.
-    var format: (Value, String) throws -> String
+    func format(_ v: Value, spec: String) throws -> String
     /// `v.name`.
-    var getAttr: (Value, String) throws -> Value
+    func getAttr(_ v: Value, _ name: String) throws -> Value
     /// `v[key]`.
-    var getItem: (Value, Value) throws -> Value
+    func getItem(_ container: Value, _ index: Value) throws -> Value
     /// `int(v)` for `%d` of a non-builtin value (`__int__`/`__index__`), nil when it has none.
-    var toInt: (Value) throws -> Int?
+    func formatIntArgument(_ v: Value) throws -> Int?
     /// `operator.index(v)` for `%x`/`%o` of a non-builtin value, nil when it has no `__index__`.
-    var toIndex: (Value) throws -> Int?
+    func formatIndexArgument(_ v: Value) throws -> Int?
     /// `float(v)` for `%f` of a non-builtin value (`__float__`/`__index__`), nil when it has none.
-    var toFloat: (Value) throws -> Double?
+    func formatFloatArgument(_ v: Value) throws -> Double?
+}
 
-    /// The hooks of a running unit.
-    init(_ u: Unit) {
-        repr = { try u.repr($0) }
-        str = { try u.str($0) }
-        format = { try u.format($0, spec: $1) }
-        getAttr = { try u.getAttr($0, $1) }
-        getItem = { try u.getItem($0, $1) }
-        toInt = { v in
-            if let m = u.lookupSpecial(v, "__int__") ?? u.lookupSpecial(v, "__index__") {
-                let r = try u.call(m, [])
-                switch r {
-                case .int(let i): return i
-                case .bool(let b): return b ? 1 : 0
-                default: throw typeError("__int__ returned non-int (type \(r.typeName))")
-                }
-            }
-            return nil
-        }
-        toIndex = { v in u.lookupSpecial(v, "__index__") == nil ? nil : try u.toIndex(v) }
-        toFloat = { v in
-            if let m = u.lookupSpecial(v, "__float__") {
-                let r = try u.call(m, [])
-                guard case .float(let d) = r else {
-                    throw typeError("\(v.typeName).__float__ returned non-float (type \(r.typeName))")
-                }
-                return d
-            }
-            if u.lookupSpecial(v, "__index__") != nil { return Double(try u.toIndex(v)) }
-            return nil
+extension Unit: FormatContext {
+    func formatIntArgument(_ v: Value) throws -> Int? {
+        guard let m = lookupSpecial(v, "__int__") ?? lookupSpecial(v, "__index__") else { return nil }
+        let r = try call(m, [])
+        switch r {
+        case .int(let i): return i
+        case .bool(let b): return b ? 1 : 0
+        default: throw typeError("__int__ returned non-int (type \(r.typeName))")
         }
     }
+    func formatIndexArgument(_ v: Value) throws -> Int? {
+        lookupSpecial(v, "__index__") == nil ? nil : try toIndex(v)
+    }
+    func formatFloatArgument(_ v: Value) throws -> Double? {
+        if let m = lookupSpecial(v, "__float__") {
+            let r = try call(m, [])
+            guard case .float(let d) = r else {
+                throw typeError("\(v.typeName).__float__ returned non-float (type \(r.typeName))")
+            }
+            return d
+        }
+        if lookupSpecial(v, "__index__") != nil { return Double(try toIndex(v)) }
+        return nil
+    }
+}
+
+/// A ``FormatContext`` made of closures (tests, and callers without a Unit).
+struct FormatHooks: FormatContext {
+    private let reprFn: (Value) throws -> String
+    private let strFn: (Value) throws -> String
+    private let formatFn: (Value, String) throws -> String
+    private let getAttrFn: (Value, String) throws -> Value
+    private let getItemFn: (Value, Value) throws -> Value
+    private let toIntFn: (Value) throws -> Int?
+    private let toIndexFn: (Value) throws -> Int?
+    private let toFloatFn: (Value) throws -> Double?
 
     init(repr: @escaping (Value) throws -> String, str: @escaping (Value) throws -> String,
          format: @escaping (Value, String) throws -> String,
          getAttr: @escaping (Value, String) throws -> Value, getItem: @escaping (Value, Value) throws -> Value,
          toInt: @escaping (Value) throws -> Int? = { _ in nil }, toIndex: @escaping (Value) throws -> Int? = { _ in nil },
          toFloat: @escaping (Value) throws -> Double? = { _ in nil }) {
-        self.repr = repr; self.str = str; self.format = format; self.getAttr = getAttr
-        self.getItem = getItem; self.toInt = toInt; self.toIndex = toIndex; self.toFloat = toFloat
+        reprFn = repr; strFn = str; formatFn = format; getAttrFn = getAttr
+        getItemFn = getItem; toIntFn = toInt; toIndexFn = toIndex; toFloatFn = toFloat
     }
+
+    func repr(_ v: Value) throws -> String { try reprFn(v) }
+    func str(_ v: Value) throws -> String { try strFn(v) }
+    func format(_ v: Value, spec: String) throws -> String { try formatFn(v, spec) }
+    func getAttr(_ v: Value, _ name: String) throws -> Value { try getAttrFn(v, name) }
+    func getItem(_ container: Value, _ index: Value) throws -> Value { try getItemFn(container, index) }
+    func formatIntArgument(_ v: Value) throws -> Int? { try toIntFn(v) }
+    func formatIndexArgument(_ v: Value) throws -> Int? { try toIndexFn(v) }
+    func formatFloatArgument(_ v: Value) throws -> Double? { try toFloatFn(v) }
 }
 
 /// `format % args` for str.
 func percentFormat(_ u: Unit, _ format: String, _ args: Value) throws -> String {
-    try percentFormat(format, args, FormatHooks(u))
+    try percentFormat(format, args, u)
 }
 
 /// True when `%` treats `v` as a mapping for `%(key)s` (CPython: has `__getitem__` and is not
@@ -81,7 +97,7 @@ private func isPercentMapping(_ v: Value) -> Bool {
 }
 
 /// The Unit-free core of ``percentFormat(_:_:_:)``.
-func percentFormat(_ format: String, _ args: Value, _ h: FormatHooks) throws -> String {
+func percentFormat<C: FormatContext>(_ format: String, _ args: Value, _ h: C) throws -> String {
     var fmt = format
     return try fmt.withUTF8 { f in
         var p = PercentFormatter(f, args, h)
@@ -89,9 +105,9 @@ func percentFormat(_ format: String, _ args: Value, _ h: FormatHooks) throws -> 
     }
 }
 
-private struct PercentFormatter {
+private struct PercentFormatter<C: FormatContext> {
     let f: UnsafeBufferPointer<UInt8>
-    let h: FormatHooks
+    let h: C
     let tupleItems: [Value]
     var current: Value
     var argLength: Int
@@ -99,7 +115,7 @@ private struct PercentFormatter {
     let dict: Value?
     var out: [UInt8] = []
 
-    init(_ f: UnsafeBufferPointer<UInt8>, _ args: Value, _ h: FormatHooks) {
+    init(_ f: UnsafeBufferPointer<UInt8>, _ args: Value, _ h: C) {
         self.f = f; self.h = h
         if case .obj(let o) = args, let t = o as? PyTuple {
             tupleItems = t.items; argLength = t.items.count; argIndex = 0
@@ -240,7 +256,7 @@ private struct PercentFormatter {
             case .bool(let b): x = b ? 1 : 0
             case .float(let d): x = try doubleToInt(d)
             default:
-                guard let k = try h.toInt(v) else {
+                guard let k = try h.formatIntArgument(v) else {
                     throw typeError("%\(Character(Unicode.Scalar(ch))) format: a real number is required, not \(v.typeName)")
                 }
                 x = k
@@ -254,7 +270,7 @@ private struct PercentFormatter {
             default:
                 let message = "%\(Character(Unicode.Scalar(ch))) format: an integer is required, not \(v.typeName)"
                 if case .float = v { throw typeError(message) }
-                guard let k = try h.toIndex(v) else { throw typeError(message) }
+                guard let k = try h.formatIndexArgument(v) else { throw typeError(message) }
                 x = k
             }
             let radix = ch == UInt8(ascii: "o") ? 8 : 16
@@ -268,7 +284,7 @@ private struct PercentFormatter {
             case .int(let k): d = Double(k)
             case .bool(let b): d = b ? 1 : 0
             default:
-                guard let x = try h.toFloat(v) else { throw typeError("must be real number, not \(v.typeName)") }
+                guard let x = try h.formatFloatArgument(v) else { throw typeError("must be real number, not \(v.typeName)") }
                 d = x
             }
             var text = doubleToString(d, ch, precision < 0 ? 6 : precision, alt ? .alt : [])

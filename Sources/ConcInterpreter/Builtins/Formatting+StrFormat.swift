@@ -4,19 +4,18 @@
 
 /// `format.format(*args, **kwargs)`.
 func strFormat(_ u: Unit, _ format: String, _ args: Args) throws -> String {
-    try strFormat(format, positional: args.positional, keywords: args.keywords, FormatHooks(u))
+    try strFormat(format, positional: args.positional, keywords: args.keywords, u)
 }
 
 /// `format.format_map(mapping)`.
 func strFormatMap(_ u: Unit, _ format: String, _ mapping: Value) throws -> String {
-    let h = FormatHooks(u)
-    var f = MarkupFormatter(Array(format.utf8), positional: nil, keyword: { try h.getItem(mapping, .str($0)) }, h)
+    var f = MarkupFormatter(Array(format.utf8), positional: nil, keyword: { try u.getItem(mapping, .str($0)) }, u)
     return try f.build(0, f.b.count, depth: 2)
 }
 
 /// The Unit-free core of ``strFormat(_:_:_:)``.
-func strFormat(_ format: String, positional: [Value], keywords: [(name: String, value: Value)],
-               _ h: FormatHooks) throws -> String {
+func strFormat<C: FormatContext>(_ format: String, positional: [Value], keywords: [(name: String, value: Value)],
+                                  _ h: C) throws -> String {
     let lookup: (String) throws -> Value = { name in
         for (k, v) in keywords where k == name { return v }
         throw PyBaseException(type: Exc.keyError, args: [.str(name)])
@@ -25,19 +24,19 @@ func strFormat(_ format: String, positional: [Value], keywords: [(name: String, 
     return try f.build(0, f.b.count, depth: 2)
 }
 
-private struct MarkupFormatter {
+private struct MarkupFormatter<C: FormatContext> {
     /// The format string's UTF-8 bytes (every syntax character is ASCII).
     let b: [UInt8]
     /// Positional arguments; nil for `format_map` (positional fields are an error there).
     let positional: [Value]?
     /// Looks a keyword field up (raises KeyError when missing).
     let keyword: (String) throws -> Value
-    let h: FormatHooks
+    let h: C
     enum Numbering { case unset, automatic, manual }
     var numbering = Numbering.unset
     var nextAuto = 0
 
-    init(_ b: [UInt8], positional: [Value]?, keyword: @escaping (String) throws -> Value, _ h: FormatHooks) {
+    init(_ b: [UInt8], positional: [Value]?, keyword: @escaping (String) throws -> Value, _ h: C) {
         self.b = b; self.positional = positional; self.keyword = keyword; self.h = h
     }
 
@@ -138,7 +137,7 @@ private struct MarkupFormatter {
                 }
             }
             let spec = expand ? try build(specStart, specEnd, depth: depth - 1) : text(specStart, specEnd)
-            out.append(contentsOf: try h.format(obj, spec).utf8)
+            out.append(contentsOf: try h.format(obj, spec: spec).utf8)
         }
         return String(decoding: out, as: UTF8.self)
     }
