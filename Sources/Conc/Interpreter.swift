@@ -42,8 +42,15 @@ public final class Interpreter: @unchecked Sendable {  // mutable state is touch
         let cap = captured, capErr = capturedErr
         o.stdout = Interpreter.sink(output, fd: 1, capture: cap)
         o.stderr = Interpreter.sink(errors, fd: 2, capture: capErr)
-        engine = Engine(options: o)
+        // Engine.init is not safe to run on two threads at once: makeBuiltins() stores the
+        // constructors of the process-wide enumerate/zip/map/filter types, and two racing
+        // stores release the old closure twice. Creating engines one at a time keeps
+        // interpreters made on different threads from crashing the process.
+        engine = Interpreter.creation.withLock { Engine(options: o) }
     }
+
+    /// Serialises engine creation (see ``init(output:errors:argv:searchPaths:)``).
+    private static let creation = CreationLock()
 
     private static func sink(_ o: Output, fd: Int32, capture: CaptureBuffer) -> OutputSink {
         switch o {
@@ -135,6 +142,20 @@ public final class Interpreter: @unchecked Sendable {  // mutable state is touch
             if stat(dir + "/stdlib/json.conc", &st) == 0 { return dir + "/stdlib" }
         }
         return nil
+    }
+}
+
+/// A process-wide mutex (pthread, as the rest of this module uses).
+final class CreationLock: @unchecked Sendable {  // the mutex is initialised once and never moved (heap-allocated)
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t> = {
+        let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        pthread_mutex_init(m, nil)
+        return m
+    }()
+    func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body()
     }
 }
 

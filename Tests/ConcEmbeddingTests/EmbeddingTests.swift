@@ -592,6 +592,16 @@ struct ExpectedError: Sendable, CustomStringConvertible {
         #expect(outputs.value["right"] == "('k0', 85735713) right\n")
     }
 
+    /// Interpreters may be created on several threads at once.
+    @Test func createdAtTheSameTimeOnSeveralThreads() {
+        let joins = (0..<4).map { _ in
+            startThread {
+                for _ in 0..<300 { _ = Interpreter(output: .capture) }
+            }
+        }
+        for j in joins { #expect(j.wait(timeout: .now() + 120) == .success) }
+    }
+
     /// Interrupting one interpreter leaves another one, running at the same time, alone.
     @Test func interruptOnlyStopsItsOwnInterpreter() {
         let spinner = Interpreter(output: .capture)

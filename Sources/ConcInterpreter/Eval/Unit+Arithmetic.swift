@@ -187,6 +187,8 @@ extension Unit {
                 l.items.append(contentsOf: extra)
                 return a
             }
+            if let s = o as? PySet, !s.isFrozen, case .obj(let bo) = b, let t = bo as? PySet,
+               let r = try setInPlace(op.rawValue, s, t, self) { return r }
             if o is PyInstance, let m = lookupSpecial(a, op.dunder.2) {
                 let r = try call(m, [b])
                 if !isNotImplemented(r) { return r }
@@ -221,6 +223,7 @@ extension Unit {
             if let s = ao as? PyStr { return .str(try percentFormat(self, s.value, b)) }
             return nil
         case .bitOr, .bitAnd, .sub, .bitXor:
+            if ao is PyDictView || b.object is PyDictView, let r = try dictViewBinary(op.rawValue, a, b, self) { return r }
             if let x = ao as? PySet, case .obj(let bo) = b, let y = bo as? PySet {
                 return try setBinary(op.rawValue, x, y, self)
             }

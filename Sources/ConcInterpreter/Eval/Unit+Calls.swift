@@ -172,7 +172,19 @@ extension Unit {
     /// `cls(*args)`: creates an instance and runs `__init__`.
     func instantiate(_ t: PyType, _ args: Args) throws -> Value {
         if t === Types.type && args.count == 1 && args.keywords.isEmpty { return .obj(args[0].type) }
-        if let ctor = t.constructor ?? t.layoutConstructor { return try ctor(self, t, args) }
+        if let ctor = t.constructor { return try ctor(self, t, args) }
+        if let base = t.builtinBase, let ctor = base.constructor {
+            // A subclass of list/dict/set/...: the builtin constructor makes the object; a
+            // user __init__ then runs on it.
+            let hooks = t.creationHooks(engine.classEpoch)
+            let obj = try ctor(self, t, hooks.userInit == nil ? args : Args())
+            if let initFn = hooks.userInit {
+                var a = args
+                a.positional.insert(obj, at: 0)
+                _ = try callFunction(initFn, a)
+            }
+            return obj
+        }
         let hooks = t.creationHooks(engine.classEpoch)
         var instance: Value
         if let newFn = hooks.userNew {
@@ -226,9 +238,14 @@ extension PyType {
         return h
     }
 
-    /// The constructor of the builtin type this class's instances are laid out as (for user
-    /// subclasses of builtins other than exceptions; not yet supported beyond exceptions).
-    var layoutConstructor: ((Unit, PyType, Args) throws -> Value)? { nil }
+    /// The builtin type (other than object and exceptions) a user class derives from, whose
+    /// native layout its instances use (`class Stack(list)` makes PyList objects).
+    var builtinBase: PyType? {
+        guard !isBuiltin else { return nil }
+        for t in mro.dropFirst() where t.isBuiltin && t !== Types.object && t.constructor != nil
+            && !t.isSubtype(of: Exc.baseException) { return t }
+        return nil
+    }
 }
 
 

@@ -87,6 +87,8 @@ extension Unit {
             return x === y
         }
         if x === y { return true }
+        if let v = x as? PyDictView, let r = try dictViewEquals(v, b, self) { return r }
+        if let v = y as? PyDictView, let r = try dictViewEquals(v, a, self) { return r }
         switch (x, y) {
         case (let l as PyList, let m as PyList): return try sequenceEquals(l.items, m.items)
         case (let l as PyTuple, let m as PyTuple): return try sequenceEquals(l.items, m.items)
@@ -289,7 +291,7 @@ extension Unit {
                 }
                 throw typeError("a bytes-like object is required, not '\(item.typeName)'")
             case let v as PyDictView:
-                return try contains(try dictViewAsValue(v), item)
+                return try dictViewContains(v, item, self)
             default:
                 if let m = lookupSpecial(container, "__contains__") { return try isTruthy(try call(m, [item])) }
             }
