@@ -68,6 +68,8 @@ conc_release_is_current() {
 # Builds the `conc` product in release mode, printing the build's output only if it fails.
 conc_build_release() {
     local log status=0
+    # The binary carries a copy of stdlib/ (so a copied binary still finds it): refresh it.
+    if command -v python3 >/dev/null 2>&1; then "$CONC_ROOT/scripts/embed-stdlib"; fi
     log=$(mktemp)
     (cd "$CONC_ROOT" && swift build -c release --product conc --scratch-path "$CONC_SCRATCH") \
         </dev/null >"$log" 2>&1 || status=$?

@@ -10,6 +10,22 @@ enum ArgNode {
     case doubleStar(ExprNode)
 }
 
+/// Evaluates plain positional arguments into a recycled buffer, calls `body` with them, and
+/// gives the buffer back: native calls then allocate nothing for their arguments. (If the
+/// callee keeps the array, copy-on-write leaves it intact and the unit allocates anew.)
+@inline(__always)
+func withPositionalArguments(_ nodes: ContiguousArray<ExprNode>, _ f: Frame, _ body: (Args) throws -> Value) throws -> Value {
+    let u = f.unit
+    var a = Args()
+    a.positional = u.argBuffers.popLast() ?? []
+    defer {
+        a.positional.removeAll(keepingCapacity: true)
+        if u.argBuffers.count < 16 { u.argBuffers.append(a.positional) }
+    }
+    for n in nodes { a.positional.append(try n.eval(f)) }
+    return try body(a)
+}
+
 /// Evaluates call-site arguments into ``Args``.
 func evaluateArguments(_ args: [ArgNode], _ f: Frame, prepend: Value? = nil) throws -> Args {
     var a = Args()
@@ -109,6 +125,9 @@ final class CallNode: ExprNode {
                     }
                 }
             }
+            if let simple = simpleArgs, case .obj(let o) = c, let b = o as? PyBuiltinFunction {
+                return try withPositionalArguments(simple, f) { try b.fn(f.unit, $0) }
+            }
             return try f.unit.call(c, try evaluateArguments(args, f))
         } catch { throw located(error, f, loc) }
     }
@@ -150,7 +169,9 @@ final class MethodCallNode: ExprNode {
                         }
                         return try u.callFunction(fn, try evaluateArguments(args, f, prepend: recv))
                     }
-                    return try (m as! PyMethodDescriptor).fn(u, recv, try evaluateArguments(args, f))
+                    let d = m as! PyMethodDescriptor
+                    if let simple = simpleArgs { return try withPositionalArguments(simple, f) { try d.fn(u, recv, $0) } }
+                    return try d.fn(u, recv, try evaluateArguments(args, f))
                 }
             }
             if case .obj(let o) = recv, !(o is PyType), !(o is PyModule), !(o is PySuper) {
