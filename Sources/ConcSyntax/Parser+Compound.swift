@@ -223,7 +223,7 @@ extension Parser.State {
         let params = try parseParameters(closing: ")", allowAnnotations: true)
         try expect(")")
         if accept("->") { _ = try parseExpression() }
-        try expectColon()
+        try expectColon(evenMidLine: true)
         let l = stmtLoc(from: start)
         let saved = (functionDepth, loopDepth, isInPlainFunction)
         functionDepth += 1; loopDepth = 0; isInPlainFunction = !isAsync

@@ -167,9 +167,13 @@ extension Parser {
             return advance()
         }
 
-        /// Consumes a `:` or fails with "expected ':'" just after the previous token.
-        mutating func expectColon() throws {
-            if !accept(":") { throw errorAfterPrevious("expected ':'") }
+        /// Consumes a `:`. When the line ends instead, fails with CPython's "expected ':'" just
+        /// after the previous token; any other token is plain "invalid syntax" at that token
+        /// (`if True print(x)`), as CPython's grammar reports it; `def` always says "expected ':'".
+        mutating func expectColon(evenMidLine: Bool = false) throws {
+            if accept(":") { return }
+            if evenMidLine || tok.kind == .newline || tok.kind == .endMarker { throw errorAfterPrevious("expected ':'") }
+            throw unexpected()
         }
 
         /// Consumes an identifier (not a hard keyword).
