@@ -437,28 +437,71 @@ func doubleToString(_ value: Double, _ code: UInt8, _ precision: Int, _ flags: D
 /// `precision` digits after the point (possibly none at all, with decpt = -precision).
 func decimalDigits(_ x: Double, code: UInt8, precision: Int) -> (digits: [UInt8], decpt: Int) {
     if x == 0 { return ([UInt8(ascii: "0")], 1) }
+    let shortest = parseExponential(Array(x.description.utf8))
     switch code {
     case UInt8(ascii: "f"):
-        let text = cFormat(x, fixed: true, precision)
-        var digits: [UInt8] = []
-        digits.reserveCapacity(text.count)
-        var decpt = -1
-        for c in text {
-            if c >= 48 && c <= 57 { digits.append(c) } else if decpt < 0 { decpt = digits.count }
-        }
-        if decpt < 0 { decpt = digits.count }
-        var lead = 0
-        while lead < digits.count && digits[lead] == 48 { lead += 1 }
-        if lead == digits.count { return ([], -precision) }
-        decpt -= lead
-        var end = digits.count
-        while end > lead && digits[end - 1] == 48 { end -= 1 }
-        return (Array(digits[lead..<end]), decpt)
+        if let r = roundShortest(x, shortest, keep: shortest.decpt + precision, fixedPrecision: precision) { return r }
+        return fixedDigits(cFormat(x, fixed: true, precision), precision)
     case UInt8(ascii: "e"), UInt8(ascii: "g"):
-        return parseExponential(cFormat(x, fixed: false, max(precision, 1) - 1))
+        let n = max(precision, 1)
+        if let r = roundShortest(x, shortest, keep: n, fixedPrecision: nil) { return r }
+        return parseExponential(cFormat(x, fixed: false, n - 1))
     default:
-        return parseExponential(Array(x.description.utf8))
+        return shortest
     }
+}
+
+/// Rounds the shortest round-trip digits S of `x` to `keep` digits when that provably equals
+/// rounding the exact binary value v; nil when it may not (the caller then asks the C library).
+///
+/// Dropping digits: S lies within half an ulp of v and is the shortest, then closest, decimal
+/// there. A rounding boundary B strictly between v and S would also lie in that interval, be
+/// at most as long as S and closer to v, so S would have been B. Hence v and S round the same
+/// way, unless S is B itself (the dropped digits are exactly "5").
+/// Keeping every digit: S is the answer only if no other `keep`-digit decimal is nearer to v,
+/// which holds when an ulp is below half a unit of the last kept digit.
+private func roundShortest(_ x: Double, _ s: (digits: [UInt8], decpt: Int), keep: Int,
+                           fixedPrecision: Int?) -> (digits: [UInt8], decpt: Int)? {
+    let digits = s.digits
+    if keep >= digits.count {
+        let unit = pow(10.0, Double(s.decpt - keep))
+        return x.ulp < 0.5 * unit ? s : nil
+    }
+    if keep < 0 { return fixedPrecision.map { ([], -$0) } ?? nil }
+    let first = digits[keep]
+    if first == UInt8(ascii: "5") && keep + 1 == digits.count { return nil }
+    var kept = Array(digits[..<keep])
+    var decpt = s.decpt
+    if first >= UInt8(ascii: "5") {
+        var j = kept.count - 1
+        while j >= 0 && kept[j] == UInt8(ascii: "9") { kept[j] = UInt8(ascii: "0"); j -= 1 }
+        if j >= 0 { kept[j] += 1 } else { kept.insert(UInt8(ascii: "1"), at: 0); decpt += 1 }
+    }
+    while let l = kept.last, l == UInt8(ascii: "0") { kept.removeLast() }
+    if kept.isEmpty {
+        // Rounded to zero (only possible in fixed mode).
+        guard let p = fixedPrecision else { return nil }
+        return ([], -p)
+    }
+    return (kept, decpt)
+}
+
+/// Digits and decimal point of `printf("%.*f")` output (dtoa's mode-3 conventions).
+private func fixedDigits(_ text: [UInt8], _ precision: Int) -> (digits: [UInt8], decpt: Int) {
+    var digits: [UInt8] = []
+    digits.reserveCapacity(text.count)
+    var decpt = -1
+    for c in text {
+        if c >= 48 && c <= 57 { digits.append(c) } else if decpt < 0 { decpt = digits.count }
+    }
+    if decpt < 0 { decpt = digits.count }
+    var lead = 0
+    while lead < digits.count && digits[lead] == 48 { lead += 1 }
+    if lead == digits.count { return ([], -precision) }
+    decpt -= lead
+    var end = digits.count
+    while end > lead && digits[end - 1] == 48 { end -= 1 }
+    return (Array(digits[lead..<end]), decpt)
 }
 
 /// Digits and decimal-point position of `d[.ddd][e±XX]` text (no sign), trailing zeros removed.

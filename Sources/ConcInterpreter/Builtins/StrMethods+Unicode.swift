@@ -191,34 +191,37 @@ private func appendTitle(_ out: inout String.UnicodeScalarView, _ c: Unicode.Sca
     }
 }
 
-/// ASCII-only byte mapping (fast path of lower/upper/swapcase).
-private func mapASCII(_ s: String, _ f: (UInt8) -> UInt8) -> String {
-    String(unsafeUninitializedCapacity: s.utf8.count) { buf in
+/// ASCII-only byte mapping (fast path of lower/upper/swapcase); nil when `s` is not ASCII.
+private func mapASCII(_ s: String, _ f: (UInt8) -> UInt8) -> String? {
+    var ascii = true
+    let r = String(unsafeUninitializedCapacity: s.utf8.count) { buf in
         var i = 0
-        for b in s.utf8 { buf[i] = f(b); i += 1 }
+        for b in s.utf8 {
+            if b >= 0x80 { ascii = false; return 0 }
+            buf[i] = f(b); i += 1
+        }
         return i
     }
+    return ascii ? r : nil
 }
 
-func pyLower(_ s: String, ascii: Bool) -> String {
-    if ascii { return mapASCII(s) { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 } }
+func pyLower(_ s: String) -> String {
+    if let r = mapASCII(s, { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }) { return r }
     let scalars = Array(s.unicodeScalars)
     var out = String.UnicodeScalarView()
     for i in scalars.indices { appendLower(&out, scalars, i) }
     return String(out)
 }
 
-func pyUpper(_ s: String, ascii: Bool) -> String {
-    if ascii { return mapASCII(s) { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 } }
+func pyUpper(_ s: String) -> String {
+    if let r = mapASCII(s, { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }) { return r }
     var out = String.UnicodeScalarView()
     for c in s.unicodeScalars { appendUpper(&out, c) }
     return String(out)
 }
 
-func pySwapcase(_ s: String, ascii: Bool) -> String {
-    if ascii {
-        return mapASCII(s) { ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) ? $0 ^ 0x20 : $0 }
-    }
+func pySwapcase(_ s: String) -> String {
+    if let r = mapASCII(s, { ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) ? $0 ^ 0x20 : $0 }) { return r }
     let scalars = Array(s.unicodeScalars)
     var out = String.UnicodeScalarView()
     for i in scalars.indices {

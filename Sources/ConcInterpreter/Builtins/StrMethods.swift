@@ -211,7 +211,9 @@ private func strTailMatch(_ u: Unit, _ sv: Value, _ a: Args, _ name: String, suf
 /// `split`/`rsplit`.
 private func strSplit(_ u: Unit, _ sv: Value, _ a: Args, _ name: String, reverse: Bool) throws -> Value {
     let s = try recv(sv, name)
-    let p = try TextArgs.bind(a, name, ["sep", "maxsplit"])
+    let p: [Value?] = a.keywords.isEmpty && a.count <= 2
+        ? [a.count > 0 ? a[0] : nil, a.count > 1 ? a[1] : nil]
+        : try TextArgs.bind(a, name, ["sep", "maxsplit"])
     var sep: PyStr? = nil
     if let v = p[0], !v.isNone { sep = try strArg(v, "must be str or None, not \(v.typeName)") }
     var maxsplit = -1
@@ -285,11 +287,14 @@ private func strStrip(_ sv: Value, _ a: Args, _ name: String, left: Bool, right:
     let (lo, hi, n): (Int, Int, Int) = withUTF8(s.value) { h in
         var lo = 0, hi = h.count
         if let chars {
-            if chars.isASCII {
-                var set = [Bool](repeating: false, count: 128)
-                for b in chars.value.utf8 { set[Int(b)] = true }
-                if left { while lo < hi && h[lo] < 0x80 && set[Int(h[lo])] { lo += 1 } }
-                if right { while hi > lo && h[hi - 1] < 0x80 && set[Int(h[hi - 1])] { hi -= 1 } }
+            if chars.value.utf8.allSatisfy({ $0 < 0x80 }) {
+                var low: UInt64 = 0, high: UInt64 = 0  // bitmap of the ASCII characters to strip
+                for b in chars.value.utf8 { if b < 64 { low |= 1 << b } else { high |= 1 << (b - 64) } }
+                @inline(__always) func member(_ b: UInt8) -> Bool {
+                    b < 64 ? low & (1 << b) != 0 : b < 128 && high & (1 << (b - 64)) != 0
+                }
+                if left { while lo < hi && member(h[lo]) { lo += 1 } }
+                if right { while hi > lo && member(h[hi - 1]) { hi -= 1 } }
             } else {
                 let set = Set(chars.value.unicodeScalars.map { $0.value })
                 if left {
@@ -332,6 +337,10 @@ private func strPad(_ u: Unit, _ sv: Value, _ a: Args, _ name: String,
 
 func installStrMethods(_ t: PyType) {
     t.constructor = { u, type, a in
+        if a.keywords.isEmpty && a.count == 1 && type === Types.str {
+            if let s = a[0].asStr, s.type === Types.str { return a[0] }
+            return .str(try u.str(a[0]))
+        }
         let p = try TextArgs.bind(a, "str", ["object", "encoding", "errors"])
         let text: String
         if p[1] == nil && p[2] == nil {
@@ -352,15 +361,15 @@ func installStrMethods(_ t: PyType) {
     // Case
     t.method("lower") { _, v, a in
         let s = try recv(v, "lower"); try ContainerArgs.none(a, "str.lower")
-        return .str(pyLower(s.value, ascii: s.isASCII))
+        return .str(pyLower(s.value))
     }
     t.method("upper") { _, v, a in
         let s = try recv(v, "upper"); try ContainerArgs.none(a, "str.upper")
-        return .str(pyUpper(s.value, ascii: s.isASCII))
+        return .str(pyUpper(s.value))
     }
     t.method("swapcase") { _, v, a in
         let s = try recv(v, "swapcase"); try ContainerArgs.none(a, "str.swapcase")
-        return .str(pySwapcase(s.value, ascii: s.isASCII))
+        return .str(pySwapcase(s.value))
     }
     t.method("title") { _, v, a in
         let s = try recv(v, "title"); try ContainerArgs.none(a, "str.title")
@@ -381,7 +390,14 @@ func installStrMethods(_ t: PyType) {
         t.method(name) { _, v, a in
             let s = try recv(v, name); try ContainerArgs.none(a, "str.\(name)")
             if s.value.isEmpty { return .bool(empty) }
-            if let ascii, s.isASCII { return .bool(s.value.utf8.allSatisfy(ascii)) }
+            if let ascii {
+                var allASCII = true
+                for b in s.value.utf8 {
+                    if b >= 0x80 { allASCII = false; break }
+                    if !ascii(b) { return .bool(false) }
+                }
+                if allASCII { return .bool(true) }
+            }
             return .bool(s.value.unicodeScalars.allSatisfy(f))
         }
     }

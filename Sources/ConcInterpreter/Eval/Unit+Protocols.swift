@@ -1,6 +1,9 @@
 // The object protocols every part of the interpreter uses: truth, equality, hashing,
 // ordering, repr/str, iteration and index conversion.
 import ConcSyntax
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension Unit {
     // MARK: - Special method lookup
@@ -140,17 +143,24 @@ extension Unit {
         switch v {
         case .none, .unbound: return 0x5f3759df
         case .bool(let b): return b ? 1 : 0
-        case .int(let i): return i == -1 ? -2 : i
+        case .int(let i): return cpythonIntHash(i)
         case .float(let d):
-            if d == d.rounded(.towardZero), abs(d) < 9.2e18 { return try hash(.int(Int(d))) }
-            return d.hashValue
+            if d == d.rounded(.towardZero), abs(d) < 9.2e18 { return cpythonIntHash(Int(d)) }
+            return cpythonFloatHash(d)
         case .obj(let o):
             switch o {
             case let s as PyStr: return s.hash
             case let t as PyTuple:
-                var h = 0x345678
-                for item in t.items { h = (h &* 1000003) ^ (try hash(item)) }
-                return h
+                // CPython 3.11's xxHash-based tuple hash.
+                var acc: UInt = 2870177450012600261
+                for item in t.items {
+                    let lane = UInt(bitPattern: try hash(item))
+                    acc = acc &+ lane &* 14029467366897019727
+                    acc = (acc << 31) | (acc >> 33)
+                    acc = acc &* 11400714785074694791
+                }
+                acc = acc &+ (UInt(t.items.count) ^ (2870177450012600261 ^ 3527539))
+                return acc == UInt.max ? 1546275796 : Int(bitPattern: acc)
             case let b as PyBytes where !b.isMutable: return b.bytes.hashValue
             case let s as PySet where s.isFrozen:
                 var h = 0
@@ -404,4 +414,39 @@ extension Unit {
         if case .obj(let o) = v { return o is PyMethodDescriptor }
         return false
     }
+}
+
+/// CPython's hash of an int: the value modulo 2**61 - 1, keeping the sign; -1 becomes -2.
+func cpythonIntHash(_ i: Int) -> Int {
+    let modulus = (1 << 61) - 1
+    var x = Int(i.magnitude % UInt(modulus))
+    if i < 0 { x = -x }
+    return x == -1 ? -2 : x
+}
+
+/// CPython's hash of a non-integral float (`_Py_HashDouble`), deterministic like CPython's.
+func cpythonFloatHash(_ v: Double) -> Int {
+    if v.isInfinite { return v > 0 ? 314159 : -314159 }
+    if v.isNaN { return 0 }
+    let bits: UInt = 61, modulus: UInt = (1 << 61) - 1
+    var e: Int32 = 0
+    var m = frexp(v, &e)
+    var sign = 1
+    if m < 0 { sign = -1; m = -m }
+    var x: UInt = 0
+    var exp = Int(e)
+    while m != 0 {
+        x = ((x << 28) & modulus) | x >> (bits - 28)
+        m *= 268435456.0
+        exp -= 28
+        let y = UInt(m)
+        m -= Double(y)
+        x += y
+        if x >= modulus { x -= modulus }
+    }
+    let ee = exp >= 0 ? exp % Int(bits) : Int(bits) - 1 - ((-1 - exp) % Int(bits))
+    x = ((x << UInt(ee)) & modulus) | x >> (bits - UInt(ee))
+    var r = Int(bitPattern: x) * sign
+    if r == -1 { r = -2 }
+    return r
 }

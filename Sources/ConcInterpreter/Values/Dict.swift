@@ -153,7 +153,48 @@ public final class PySet: PyObject {
     /// An empty set or frozenset whose class is `type` (a subclass of set or frozenset).
     init(frozen: Bool, type: PyType) { isFrozen = frozen; super.init(type: type) }
     var count: Int { table.count }
-    var elements: [Value] { table.liveIndices.map { table.key(at: $0) } }
+    /// The elements in CPython's iteration order (see ``cpythonSetOrder``), so that sets of
+    /// ints, floats and tuples print exactly as CPython prints them.
+    var elements: [Value] {
+        let live = table.liveIndices
+        if live.count <= 1 { return live.map { table.key(at: $0) } }
+        return cpythonSetOrder(live.map { table.hashes[$0] }).map { table.key(at: live[$0]) }
+    }
     func contains(_ u: Unit, _ v: Value) throws -> Bool { try table.find(u, v) != nil }
     func add(_ u: Unit, _ v: Value) throws { try table.set(u, v, .none) }
+}
+
+/// The order CPython 3.11 iterates a set whose elements (with these hashes) were inserted in
+/// this order: it replays CPython's table (size 8, growth at 3/5 full to 4× the used count,
+/// 9 linear probes then perturbed probing) and lists positions by slot.
+func cpythonSetOrder(_ hashes: [Int]) -> [Int] {
+    var table = [Int](repeating: -1, count: 8)
+    var used = 0
+    func insert(_ idx: Int, _ table: inout [Int]) {
+        let mask = table.count - 1
+        let h = UInt(bitPattern: hashes[idx])
+        var perturb = h
+        var i = Int(h & UInt(mask))
+        while true {
+            if table[i] == -1 { table[i] = idx; return }
+            if i + 9 <= mask {
+                for j in 1...9 where table[i + j] == -1 { table[i + j] = idx; return }
+            }
+            perturb >>= 5
+            i = Int((UInt(i) &* 5 &+ 1 &+ perturb) & UInt(mask))
+        }
+    }
+    for idx in 0..<hashes.count {
+        insert(idx, &table)
+        used += 1
+        if used * 5 >= (table.count - 1) * 3 {
+            let minUsed = used > 50000 ? used * 2 : used * 4
+            var size = 8
+            while size <= minUsed { size <<= 1 }
+            let old = table
+            table = [Int](repeating: -1, count: size)
+            for e in old where e >= 0 { insert(e, &table) }
+        }
+    }
+    return table.filter { $0 >= 0 }
 }
