@@ -153,7 +153,7 @@ final class ForNode: StmtNode {
             return .normal
         }
         let it: PyIter
-        do { it = try u.iterate(source) } catch { throw located(error, f, iterable.loc) }
+        do { it = try u.iterate(source) } catch { throw located(error, f, loc, .statement) }
         while true {
             let next: Value?
             do { next = try it.next(u) } catch { throw located(error, f, loc, .statement) }
@@ -200,7 +200,7 @@ final class AssertNode: StmtNode {
     override func exec(_ f: Frame) throws -> Completion {
         if try truth(try test.eval(f), f) { return .normal }
         let args = try message.map { [try $0.eval(f)] } ?? []
-        throw PyBaseException(type: Exc.assertionError, args: args)
+        throw located(PyBaseException(type: Exc.assertionError, args: args), f, test.loc)
     }
 }
 
