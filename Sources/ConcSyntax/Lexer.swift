@@ -244,6 +244,9 @@ public struct Lexer {
     private mutating func trackBracket(_ c: Unicode.Scalar, col: Int) throws {
         switch c {
         case "(", "[", "{":
+            // CPython's tokenizer stops at 200 open brackets; so do we, which also bounds the
+            // recursion of the parser, the resolver and the evaluator on nested displays.
+            if brackets.count >= 200 { throw error("too many nested parentheses", col: col + 1) }
             brackets.append((c, line, col))
         case ")", "]", "}":
             guard let open = brackets.popLast() else {

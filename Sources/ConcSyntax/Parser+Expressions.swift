@@ -83,6 +83,8 @@ extension Parser.State {
     ///
     ///     expression: disjunction 'if' disjunction 'else' expression | disjunction | lambdef
     mutating func parseExpression() throws -> Expr {
+        try enterNesting()
+        defer { expressionDepth -= 1 }
         if atName("lambda") { return try parseLambda() }
         let start = tok
         let body = try parseDisjunction()
@@ -142,6 +144,8 @@ extension Parser.State {
     ///     inversion: 'not' inversion | comparison
     mutating func parseInversion() throws -> Expr {
         guard atName("not") else { return try parseComparison() }
+        try enterNesting()
+        defer { expressionDepth -= 1 }
         let start = advance()
         let operand = try parseInversion()
         return Expr(.unary(.not, operand), loc(from: start))
@@ -238,6 +242,8 @@ extension Parser.State {
     mutating func parseFactor() throws -> Expr {
         let t = tok
         guard t.kind == .op, t.text == "-" || t.text == "+" || t.text == "~" else { return try parsePower() }
+        try enterNesting()
+        defer { expressionDepth -= 1 }
         advance()
         let operand = try parseFactor()
         let op: UnaryOp = t.text == "-" ? .neg : t.text == "+" ? .pos : .invert
@@ -251,6 +257,8 @@ extension Parser.State {
         let start = tok
         let base = try parseAwaitPrimary()
         guard at("**") else { return base }
+        try enterNesting()
+        defer { expressionDepth -= 1 }
         advance()
         let exponent = try parseFactor()
         return Expr(.binary(.pow, base, exponent), loc(from: start))
@@ -368,5 +376,14 @@ extension Parser.State {
             }
         default: return false
         }
+    }
+}
+
+extension Parser.State {
+    /// Counts one more level of expression nesting; past 1000 levels the input is rejected
+    /// (CPython's parser has a similar limit and reports "too many nested parentheses").
+    mutating func enterNesting() throws {
+        expressionDepth += 1
+        if expressionDepth > 1000 { throw error("too many nested expressions", at: tok) }
     }
 }

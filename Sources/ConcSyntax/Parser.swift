@@ -73,6 +73,9 @@ extension Parser {
         /// End of the last consumed token (for node locations).
         var prevEndLine = 1
         var prevEndCol = 0
+        /// Depth of recursive expression parsing (unary chains, `not`, nested conditionals),
+        /// bounded so that no input can overflow the parser's stack.
+        var expressionDepth = 0
         /// Nesting of function bodies (lambda included) around the current point.
         var functionDepth = 0
         /// True while inside a non-async `def` (where `await` is an error).

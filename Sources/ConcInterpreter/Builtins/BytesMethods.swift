@@ -260,7 +260,7 @@ private func installCommonBytesMethods(_ t: PyType, mutable: Bool) {
 
     // Strip, pad, replace
     func strip(_ b: PyBytes, _ a: Args, _ name: String, left: Bool, right: Bool) throws -> Value {
-        try ContainerArgs.range(a, "\(kind).\(name)", 0, 1)
+        try TextArgs.range(a, "\(kind).\(name)", 0, 1)
         var set = [Bool](repeating: false, count: 256)
         if a.count == 1 && !a[0].isNone {
             for x in try bytesArg(a[0]) { set[Int(x)] = true }
@@ -277,7 +277,7 @@ private func installCommonBytesMethods(_ t: PyType, mutable: Bool) {
     method("lstrip") { _, b, a in try strip(b, a, "lstrip", left: true, right: false) }
     method("rstrip") { _, b, a in try strip(b, a, "rstrip", left: false, right: true) }
     func pad(_ u: Unit, _ b: PyBytes, _ a: Args, _ name: String, _ left: @escaping (Int, Int) -> Int) throws -> Value {
-        try ContainerArgs.range(a, "\(kind).\(name)", 1, 2)
+        try TextArgs.range(a, "\(kind).\(name)", 1, 2)
         let width = try u.toIndex(a[0])
         var fill: UInt8 = 32
         if a.count == 2 {
@@ -305,7 +305,7 @@ private func installCommonBytesMethods(_ t: PyType, mutable: Bool) {
         return make(out)
     }
     method("replace") { u, b, a in
-        try ContainerArgs.range(a, "\(kind).replace", 2, 3)
+        try TextArgs.range(a, "\(kind).replace", 2, 3)
         let old = try bytesArg(a[0]), new = try bytesArg(a[1])
         var count = a.count == 3 ? try u.toIndex(a[2]) : -1
         if count < 0 { count = Int.max }
@@ -562,7 +562,7 @@ func installBytearrayMethods(_ t: PyType) {
     }
     t.method("pop") { u, v, a in
         let b = try recv(v, "pop")
-        try ContainerArgs.range(a, "bytearray.pop", 0, 1)
+        try TextArgs.range(a, "bytearray.pop", 0, 1)
         if b.bytes.isEmpty { throw indexError("pop from empty bytearray") }
         var i = a.count == 1 ? try u.toIndex(a[0]) : -1
         if i < 0 { i += b.bytes.count }
@@ -571,7 +571,7 @@ func installBytearrayMethods(_ t: PyType) {
     }
     t.method("insert") { u, v, a in
         let b = try recv(v, "insert")
-        try ContainerArgs.range(a, "bytearray.insert", 2, 2)
+        try TextArgs.range(a, "bytearray.insert", 2, 2)
         var i = try u.toIndex(a[0])
         let x = try byteValue(a[1], u)
         let n = b.bytes.count

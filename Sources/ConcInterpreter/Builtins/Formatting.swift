@@ -33,9 +33,10 @@ func formatScalar(_ v: Value, _ spec: String) throws -> String? {
         if spec.isEmpty { return "None" }
         throw typeError("unsupported format string passed to NoneType.__format__")
     case .obj(let o):
-        guard let s = o as? PyStr, o.type === Types.str else { return nil }
+        guard let s = o as? PyStr else { return nil }
         if spec.isEmpty { return s.value }
-        return try formatString(s.value, try FormatSpec(spec, defaultAlign: "<", defaultType: "s", typeName: "str"))
+        return try formatString(s.value, try FormatSpec(spec, defaultAlign: "<", defaultType: "s", typeName: o.type.name),
+                                typeName: o.type.name)
     case .unbound:
         return nil
     }
@@ -57,8 +58,8 @@ struct FormatSpec {
     /// Digits per group: 3, or 4 for `_` with b/o/x/X.
     var groupSize = 3
     var precision = -1
-    /// The presentation type (an ASCII code or any scalar's low byte is never used: see
-    /// `typeScalar`).
+    /// The presentation type (`d`, `f`, ...); ``noFormatType`` when the spec has none and the
+    /// type has no default (float).
     var type: Unicode.Scalar
 
     init(_ spec: String, defaultAlign: Unicode.Scalar, defaultType: Unicode.Scalar, typeName: String) throws {
@@ -127,8 +128,6 @@ struct FormatSpec {
             }
         }
     }
-
-    var hasType: Bool { type.value != 0 }
 }
 
 /// The presentation type of a spec that has none (floats default to it).
@@ -148,8 +147,8 @@ private func unknownFormatCode(_ type: Unicode.Scalar, _ typeName: String) -> Py
 // MARK: - str
 
 /// `format(s, spec)` for a str (CPython's `format_string_internal`).
-func formatString(_ s: String, _ spec: FormatSpec) throws -> String {
-    guard spec.type == "s" else { throw unknownFormatCode(spec.type, "str") }
+func formatString(_ s: String, _ spec: FormatSpec, typeName: String = "str") throws -> String {
+    guard spec.type == "s" else { throw unknownFormatCode(spec.type, typeName) }
     if spec.sign != 0 {
         throw valueError(spec.sign == UInt8(ascii: " ") ? "Space not allowed in string format specifier"
                                                         : "Sign not allowed in string format specifier")

@@ -416,7 +416,7 @@ func installIntMethods(_ t: PyType) {
     }
     t.method("__round__") { u, v, a in
         let i = try intRecv(v, "__round__")
-        try ContainerArgs.range(a, "int.__round__", 0, 1)
+        try TextArgs.range(a, "int.__round__", 0, 1)
         if a.count == 0 || a[0].isNone { return .int(i) }
         return .int(try intRound(i, try u.toIndex(a[0])))
     }
@@ -505,7 +505,7 @@ func installIntMethods(_ t: PyType) {
 
 func installFloatMethods(_ t: PyType) {
     t.constructor = { u, _, a in
-        try ContainerArgs.range(a, "float", 0, 1)
+        try TextArgs.range(a, "float", 0, 1)
         return a.count == 0 ? .float(0) : .float(try floatFromValue(u, a[0]))
     }
     t.method("is_integer") { _, v, a in
@@ -567,7 +567,7 @@ func installFloatMethods(_ t: PyType) {
     }
     t.method("__round__") { u, v, a in
         let d = try floatRecv(v, "__round__")
-        try ContainerArgs.range(a, "float.__round__", 0, 1)
+        try TextArgs.range(a, "float.__round__", 0, 1)
         if a.count == 0 || a[0].isNone { return .int(try doubleToInt(d.rounded(.toNearestOrEven))) }
         return .float(floatRound(d, try u.toIndex(a[0])))
     }
@@ -583,7 +583,7 @@ func installFloatMethods(_ t: PyType) {
 
 func installBoolMethods(_ t: PyType) {
     t.constructor = { u, _, a in
-        try ContainerArgs.range(a, "bool", 0, 1)
+        try TextArgs.range(a, "bool", 0, 1)
         return .bool(a.count == 1 ? try u.isTruthy(a[0]) : false)
     }
 }

@@ -9,14 +9,25 @@
 enum TextArgs {
     /// Old-style checks: `find() takes at least 1 argument (0 given)`.
     static func classic(_ a: Args, _ qualified: String, _ min: Int, _ max: Int) throws {
-        try ContainerArgs.noKeywords(a, qualified)
-        let short = qualified.split(separator: ".").last.map(String.init) ?? qualified
+        if !a.keywords.isEmpty { throw typeError("\(qualified)() takes no keyword arguments") }
         if a.count < min {
-            throw typeError("\(short)() takes at least \(min) argument\(min == 1 ? "" : "s") (\(a.count) given)")
+            throw typeError("\(shortName(qualified))() takes at least \(min) argument\(min == 1 ? "" : "s") (\(a.count) given)")
         }
         if a.count > max {
-            throw typeError("\(short)() takes at most \(max) argument\(max == 1 ? "" : "s") (\(a.count) given)")
+            throw typeError("\(shortName(qualified))() takes at most \(max) argument\(max == 1 ? "" : "s") (\(a.count) given)")
         }
+    }
+
+    /// Argument Clinic checks: `center expected at least 1 argument, got 0` (as
+    /// `ContainerArgs.range`, with the messages built only on failure).
+    @inline(__always) static func range(_ a: Args, _ qualified: String, _ min: Int, _ max: Int) throws {
+        if a.keywords.isEmpty && a.count >= min && a.count <= max { return }
+        try ContainerArgs.range(a, qualified, min, max)
+    }
+
+    /// `find` for `str.find`.
+    static func shortName(_ qualified: String) -> String {
+        qualified.split(separator: ".").last.map(String.init) ?? qualified
     }
 
     /// Binds positional-or-keyword parameters (`split(sep=None, maxsplit=-1)`); nil for the
@@ -281,7 +292,7 @@ private func strSplit(_ u: Unit, _ sv: Value, _ a: Args, _ name: String, reverse
 /// `strip`/`lstrip`/`rstrip`.
 private func strStrip(_ sv: Value, _ a: Args, _ name: String, left: Bool, right: Bool) throws -> Value {
     let s = try recv(sv, name)
-    try ContainerArgs.range(a, "str.\(name)", 0, 1)
+    try TextArgs.range(a, "str.\(name)", 0, 1)
     var chars: PyStr? = nil
     if a.count == 1 && !a[0].isNone { chars = try strArg(a[0], "\(name) arg must be None or str") }
     let (lo, hi, n): (Int, Int, Int) = withUTF8(s.value) { h in
@@ -318,7 +329,7 @@ private func strStrip(_ sv: Value, _ a: Args, _ name: String, left: Bool, right:
 private func strPad(_ u: Unit, _ sv: Value, _ a: Args, _ name: String,
                     _ left: (_ margin: Int, _ width: Int) -> Int) throws -> Value {
     let s = try recv(sv, name)
-    try ContainerArgs.range(a, "str.\(name)", 1, 2)
+    try TextArgs.range(a, "str.\(name)", 1, 2)
     let width = try u.toIndex(a[0])
     var fill = " "
     if a.count == 2 {
@@ -579,7 +590,7 @@ func installStrMethods(_ t: PyType) {
     // Replacing
     t.method("replace") { u, v, a in
         let s = try recv(v, "replace")
-        try ContainerArgs.range(a, "str.replace", 2, 3)
+        try TextArgs.range(a, "str.replace", 2, 3)
         let old = try strArg(a[0], "replace() argument 1 must be str, not \(a[0].typeName)")
         let new = try strArg(a[1], "replace() argument 2 must be str, not \(a[1].typeName)")
         var count = a.count == 3 ? try u.toIndex(a[2]) : -1
@@ -663,7 +674,7 @@ func installStrMethods(_ t: PyType) {
         return .str(String(out))
     }
     t.staticFunction("maketrans") { u, a in
-        try ContainerArgs.range(a, "str.maketrans", 1, 3)
+        try TextArgs.range(a, "str.maketrans", 1, 3)
         let d = PyDict()
         if a.count == 1 {
             guard case .obj(let o) = a[0], let src = o as? PyDict else {

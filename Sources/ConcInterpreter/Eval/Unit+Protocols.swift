@@ -278,10 +278,7 @@ extension Unit {
         if case .obj(let o) = container {
             switch o {
             case let s as PyStr:
-                guard let t = item.asStr else {
-                    throw typeError("'in <string>' requires string as left operand, not \(item.typeName)")
-                }
-                return t.value.isEmpty || s.value.contains(t.value)
+                return try strContains(s, item)
             case let l as PyList:
                 for x in l.items { if try isSame(x, item) || equals(x, item) { return true } }
                 return false
