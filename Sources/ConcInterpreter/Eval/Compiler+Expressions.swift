@@ -3,6 +3,9 @@ import ConcSyntax
 
 extension Compiler {
     mutating func expr(_ e: Expr, _ s: Scope) throws -> ExprNode {
+        exprDepth += 1
+        defer { exprDepth -= 1 }
+        if exprDepth > Compiler.maxExpressionDepth { throw compilationTooDeep() }
         let loc = e.loc
         switch e.kind {
         case .name(let n): return name(n, s, loc)

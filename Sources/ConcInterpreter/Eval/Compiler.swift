@@ -10,6 +10,10 @@ struct Compiler {
     var analyzer: ScopeAnalyzer
     /// True for REPL input: top-level expression statements echo their value.
     let isInteractive: Bool
+    /// Current nesting of `expr` calls; bounded so deep operator chains cannot overflow the
+    /// stack of the compiler, the resolver or the evaluator (CPython gives up near 3000 too).
+    var exprDepth = 0
+    static let maxExpressionDepth = 2000
 
     init(file: SourceFile, globals: Globals, builtins: [String: Value], isInteractive: Bool = false) {
         self.file = file; self.globals = globals; self.builtins = builtins
@@ -77,6 +81,11 @@ struct Compiler {
             if s.cells.contains(n), let slot = s.slots[n] { return .cell(slot: slot) }
             return .free(index: s.freeIndex[n]!)
         }
+    }
+
+    /// CPython's error for expressions nested too deeply to compile.
+    func compilationTooDeep() -> PyBaseException {
+        pyError(Exc.recursionError, "maximum recursion depth exceeded during compilation")
     }
 
     func syntaxError(_ message: String, _ loc: SourceLoc) -> SyntaxError {

@@ -90,6 +90,8 @@ struct ScopeAnalyzer {
     /// comprehension expression).
     var scopes: [ObjectIdentifier: Scope] = [:]
     let file: SourceFile
+    /// Current expression nesting (see ``Compiler/maxExpressionDepth``).
+    var depth = 0
 
     init(file: SourceFile) { self.file = file }
 
@@ -256,6 +258,11 @@ struct ScopeAnalyzer {
     }
 
     private mutating func visit(_ e: Expr, _ s: Scope) throws {
+        depth += 1
+        defer { depth -= 1 }
+        if depth > Compiler.maxExpressionDepth {
+            throw pyError(Exc.recursionError, "maximum recursion depth exceeded during compilation")
+        }
         switch e.kind {
         case .name(let n): s.used.insert(n)
         case .constant: break

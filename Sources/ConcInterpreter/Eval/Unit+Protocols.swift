@@ -118,6 +118,8 @@ extension Unit {
 
     @inline(__always) private func sequenceEquals(_ a: [Value], _ b: [Value]) throws -> Bool {
         guard a.count == b.count else { return false }
+        try enterNested(" in comparison")
+        defer { leaveNested() }
         for i in 0..<a.count where !isSame(a[i], b[i]) {
             if !(try equals(a[i], b[i])) { return false }
         }
@@ -265,6 +267,8 @@ extension Unit {
     }
 
     private func orderSequences(_ op: CompareOp, _ a: [Value], _ b: [Value]) throws -> Bool {
+        try enterNested(" in comparison")
+        defer { leaveNested() }
         for i in 0..<min(a.count, b.count) where !(try equals(a[i], b[i])) {
             return try isTruthy(try compare(op, a[i], b[i]))
         }

@@ -114,8 +114,9 @@ extension Unit {
     func guardRecursion(_ o: PyObject, _ placeholder: String, _ body: () throws -> String) throws -> String {
         let id = ObjectIdentifier(o)
         if reprInProgress.contains(id) { return placeholder }
+        try enterNested(" while getting the repr of an object")
         reprInProgress.insert(id)
-        defer { reprInProgress.remove(id) }
+        defer { reprInProgress.remove(id); leaveNested() }
         return try body()
     }
 }

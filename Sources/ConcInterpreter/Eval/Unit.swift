@@ -93,6 +93,17 @@ public final class Unit {
         }
     }
 
+    /// Counts one level of native recursion (repr, ==, < of nested containers) against the
+    /// recursion limit and the machine stack, as CPython's Py_EnterRecursiveCall does.
+    /// Pair with ``leaveNested()``.
+    @inline(__always) func enterNested(_ context: String) throws {
+        if depth >= recursionLimit || UInt(CConcSys_current_sp()) < stackLimit {
+            throw pyError(Exc.recursionError, "maximum recursion depth exceeded" + context)
+        }
+        depth += 1
+    }
+    @inline(__always) func leaveNested() { depth -= 1 }
+
     /// Polls for an interrupt (Ctrl-C, embedding interrupt or timeout) and raises it.
     @inline(__always) func checkInterrupt() throws {
         if engine.interruptRequested { try engine.raisePendingInterrupt(self) }
