@@ -258,7 +258,9 @@ struct SpecRunnerTests {
             "(sleep 2; touch \(marker)) & echo started; sleep 30", timeout: 0.5)
         #expect(result.timedOut)
         #expect(result.stdout == "started\n")
-        #expect(Date().timeIntervalSince(started) < 5)
+        // The program sleeps 30 s; ending well before that shows the timeout fired. The bound
+        // is wide because the 2-core machines are noisy (6.9 s was seen under load).
+        #expect(Date().timeIntervalSince(started) < 25)
         try await Task.sleep(nanoseconds: 2_500_000_000)
         #expect(
             !FileManager.default.fileExists(atPath: marker), "a grandchild outlived the timeout")

@@ -75,7 +75,10 @@ extension Engine {
     nonisolated(unsafe) static let bridgeUnit = Engine(options: EngineOptions()).mainUnit!
 
     /// Calls a Conc value from Swift.
-    public func callValue(_ f: Value, _ args: [Value]) throws -> Value { try mainUnit.call(f, Args(args)) }
+    public func callValue(_ f: Value, _ args: [Value]) throws -> Value {
+        mainUnit.setStackLimitFromThread()
+        return try mainUnit.call(f, Args(args))
+    }
     /// Reads a global of `__main__`.
     public func global(_ name: String) -> Value? { mainGlobals.get(name) }
     /// Sets a global of `__main__`.

@@ -134,6 +134,7 @@ public final class Engine {
     /// Runs a whole program as `__main__`. Errors propagate as Swift errors
     /// (``SyntaxError`` or ``PyBaseException``).
     public func runMain(source: String, fileName: String, scriptFolder: String?) throws {
+        mainUnit.setStackLimitFromThread()
         self.scriptFolder = scriptFolder
         let file = SourceFile(name: fileName, text: source)
         mainGlobals.set("__file__", .str(fileName))
@@ -145,6 +146,7 @@ public final class Engine {
 
     /// Runs REPL input in the `__main__` globals; expression statements echo their repr.
     public func runInteractive(source: String, fileName: String = "<stdin>") throws {
+        mainUnit.setStackLimitFromThread()
         let file = SourceFile(name: fileName, text: source)
         if modules["__main__"] == nil { modules["__main__"] = PyModule(name: "__main__", globals: mainGlobals) }
         let code = try compile(file, globals: mainGlobals, interactive: true)
@@ -153,6 +155,7 @@ public final class Engine {
 
     /// Evaluates one expression in the `__main__` globals.
     public func evaluate(_ source: String) throws -> Value {
+        mainUnit.setStackLimitFromThread()
         let file = SourceFile(name: "<string>", text: source)
         let expr = try Parser.parseExpression(file)
         var compiler = Compiler(file: file, globals: mainGlobals, builtins: builtins)
