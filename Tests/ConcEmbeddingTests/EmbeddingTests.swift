@@ -103,7 +103,8 @@ private func output(of source: String) -> String {
         let conc = Interpreter(output: .capture, errors: .capture)
         let status = conc.runScript("x = (1,\n", fileName: "s.conc", scriptFolder: nil)
         #expect(status == 2)
-        #expect(conc.capturedErrors == "  File \"s.conc\", line 1\n    x = (1,\n        ^\nSyntaxError: '(' was never closed\n")
+        #expect(conc.capturedErrors
+            == "  File \"s.conc\", line 1\n    x = (1,\n        ^\nSyntaxError: '(' was never closed\n")
     }
 
     @Test func versionIsNotEmpty() {
@@ -182,7 +183,8 @@ private func output(of source: String) -> String {
             return .list(args.reversed())
         }
         try conc.run("print(record(1, 'two', [3.0], {'k': None}))")
-        #expect(received.value == [.int(1), .string("two"), .list([.float(3.0)]), .dict([ConcPair(.string("k"), .none)])])
+        #expect(received.value
+            == [.int(1), .string("two"), .list([.float(3.0)]), .dict([ConcPair(.string("k"), .none)])])
         #expect(conc.capturedOutput == "[{'k': None}, [3.0], 'two', 1]\n")
     }
 
@@ -645,9 +647,53 @@ struct ExpectedError: Sendable, CustomStringConvertible {
             result.value = conc.capturedOutput + (e.map { "\($0.kind): \($0.message)" } ?? "")
         }
         #expect(done.wait(timeout: .now() + 60) == .success)
-        withKnownIssue("the stack guard keeps the creating thread's stack bounds (Unit.init)") {
-            #expect(result.value == "300\nrecursion error\n")
+        #expect(result.value == "300\nrecursion error\n")
+    }
+}
+
+// MARK: - Robustness
+
+@Suite struct Robustness {
+    /// Runs `source` in a fresh interpreter on a new thread with an ordinary 8 MiB stack
+    /// (an embedder's main thread) and returns the kind of error it ends with, if any.
+    private func kindOfError(onOrdinaryStack source: String) -> String? {
+        let error = Shared<String?>(nil)
+        let done = startThread(stackSize: 8 << 20) {
+            error.value = runError(Interpreter(output: .capture), source).map { $0.kind }
         }
+        #expect(done.wait(timeout: .now() + 60) == .success)
+        return error.value
+    }
+
+    /// Deep nesting in source or data ends normally or in the RecursionError CPython raises,
+    /// on an ordinary stack too.
+    @Test(arguments: [
+        ("x = " + String(repeating: "(", count: 100) + "1" + String(repeating: ")", count: 100), nil),
+        ("x = " + Array(repeating: "1", count: 5000).joined(separator: " + "), "RecursionError"),
+        ("x = []\nfor i in range(3000):\n    x = [x]\ns = repr(x)", "RecursionError"),
+        ("x = []\ny = []\nfor i in range(3000):\n    x = [x]\n    y = [y]\nb = x == y", "RecursionError"),
+    ] as [(String, String?)])
+    func deepNestingEndsCleanly(source: String, kind: String?) {
+        #expect(kindOfError(onOrdinaryStack: source) == kind)
+    }
+
+    /// The same for nesting that is legal in CPython but still overflows an 8 MiB stack.
+    ///
+    /// Disabled because each case kills the test process (measured on a debug build): the
+    /// parser uses about 55 KiB of stack per bracket level, so 190 levels overflow before
+    /// the lexer's limit of 200 (and 201 levels too: the parser still descends to the
+    /// lexer's error token); the compiler's `expr` recursion overflows on 2000 operands
+    /// before its limit of 2000; and releasing a 30000-deep nested list (here when the
+    /// interpreter goes away) recurses in Swift's deinit, where CPython frees iteratively.
+    /// Enable it once these check the machine stack.
+    @Test(.disabled("crashes the process: recursion without a stack check"), arguments: [
+        ("x = " + String(repeating: "(", count: 190) + "1" + String(repeating: ")", count: 190), nil),
+        ("x = " + String(repeating: "(", count: 201) + "1" + String(repeating: ")", count: 201), "SyntaxError"),
+        ("x = " + Array(repeating: "1", count: 2000).joined(separator: " + "), nil),
+        ("x = []\nfor i in range(30000):\n    x = [x]\nx = None", nil),
+    ] as [(String, String?)])
+    func deepNestingWithinCPythonLimitsRuns(source: String, kind: String?) {
+        #expect(kindOfError(onOrdinaryStack: source) == kind)
     }
 }
 
@@ -669,5 +715,7 @@ struct ExpectedError: Sendable, CustomStringConvertible {
 
         #expect(conc.capturedOutput == "hello, Ada\nhello, Grace\n")
         #expect(total == .int(8))
+        let e = runError(conc, "x = 1 / 0")
+        #expect(e?.kind == "ZeroDivisionError" && e?.line == 1)
     }
 }
