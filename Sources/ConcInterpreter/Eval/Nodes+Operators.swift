@@ -92,17 +92,7 @@ final class CompareNode: ExprNode {
         return result
     }
     @inline(__always) private func compareOnce(_ op: CompareOp, _ a: Value, _ b: Value, _ f: Frame) throws -> Value {
-        if case .int(let x) = a, case .int(let y) = b {
-            switch op {
-            case .lt: return .bool(x < y)
-            case .le: return .bool(x <= y)
-            case .gt: return .bool(x > y)
-            case .ge: return .bool(x >= y)
-            case .eq: return .bool(x == y)
-            case .ne: return .bool(x != y)
-            default: break
-            }
-        }
+        if case .int(let x) = a, case .int(let y) = b, let r = compareInts(op, x, y) { return r }
         do { return try f.unit.compare(op, a, b) } catch { throw located(error, f, loc) }
     }
 }
@@ -136,17 +126,20 @@ final class Compare1Node: ExprNode {
     override func eval(_ f: Frame) throws -> Value {
         let a = try left.eval(f)
         let b = try right.eval(f)
-        if case .int(let x) = a, case .int(let y) = b {
-            switch op {
-            case .lt: return .bool(x < y)
-            case .le: return .bool(x <= y)
-            case .gt: return .bool(x > y)
-            case .ge: return .bool(x >= y)
-            case .eq: return .bool(x == y)
-            case .ne: return .bool(x != y)
-            default: break
-            }
-        }
+        if case .int(let x) = a, case .int(let y) = b, let r = compareInts(op, x, y) { return r }
         do { return try f.unit.compare(op, a, b) } catch { throw located(error, f, loc) }
+    }
+}
+
+/// `x op y` for two ints, or nil for `in`/`is` and friends (the comparison nodes' fast path).
+@inline(__always) func compareInts(_ op: CompareOp, _ x: Int, _ y: Int) -> Value? {
+    switch op {
+    case .lt: return .bool(x < y)
+    case .le: return .bool(x <= y)
+    case .gt: return .bool(x > y)
+    case .ge: return .bool(x >= y)
+    case .eq: return .bool(x == y)
+    case .ne: return .bool(x != y)
+    default: return nil
     }
 }

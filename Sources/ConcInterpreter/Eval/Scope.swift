@@ -136,6 +136,17 @@ struct ScopeAnalyzer {
         for c in s.children { try checkNonlocals(c) }
     }
 
+    /// CPython's checks on a `global`/`nonlocal` declaration of `n` in scope `s`.
+    func checkDeclaration(_ n: String, _ kind: String, alreadyDeclared: Bool, conflicting: Bool,
+                          _ s: Scope, _ loc: SourceLoc) throws {
+        if s.params.contains(n) { throw scopeError("name '\(n)' is parameter and \(kind)", loc) }
+        if conflicting { throw scopeError("name '\(n)' is nonlocal and global", loc) }
+        if !alreadyDeclared && s.hasSeen(n) {
+            let how = s.used.contains(n) && !s.isBoundName(n) ? "used prior to" : "assigned to before"
+            throw scopeError("name '\(n)' is \(how) \(kind) declaration", loc)
+        }
+    }
+
     func scopeError(_ message: String, _ loc: SourceLoc) -> SyntaxError {
         SyntaxError(message: message, file: file.name, line: loc.line, column: loc.col + 1, text: file.line(loc.line))
     }
@@ -192,12 +203,8 @@ struct ScopeAnalyzer {
             try visit(body, s)
         case .global(let names):
             for n in names {
-                if s.params.contains(n) { throw scopeError("name '\(n)' is parameter and global", stmt.loc) }
-                if s.declaredNonlocal.contains(n) { throw scopeError("name '\(n)' is nonlocal and global", stmt.loc) }
-                if !s.declaredGlobal.contains(n) && s.hasSeen(n) {
-                    let how = s.used.contains(n) && !s.isBoundName(n) ? "used prior to" : "assigned to before"
-                    throw scopeError("name '\(n)' is \(how) global declaration", stmt.loc)
-                }
+                try checkDeclaration(n, "global", alreadyDeclared: s.declaredGlobal.contains(n),
+                                     conflicting: s.declaredNonlocal.contains(n), s, stmt.loc)
                 s.declaredGlobal.insert(n)
             }
         case .nonlocal(let names):
@@ -206,12 +213,8 @@ struct ScopeAnalyzer {
                                   line: stmt.loc.line, column: stmt.loc.col + 1, text: file.line(stmt.loc.line))
             }
             for n in names {
-                if s.params.contains(n) { throw scopeError("name '\(n)' is parameter and nonlocal", stmt.loc) }
-                if s.declaredGlobal.contains(n) { throw scopeError("name '\(n)' is nonlocal and global", stmt.loc) }
-                if !s.declaredNonlocal.contains(n) && s.hasSeen(n) {
-                    let how = s.used.contains(n) && !s.isBoundName(n) ? "used prior to" : "assigned to before"
-                    throw scopeError("name '\(n)' is \(how) nonlocal declaration", stmt.loc)
-                }
+                try checkDeclaration(n, "nonlocal", alreadyDeclared: s.declaredNonlocal.contains(n),
+                                     conflicting: s.declaredGlobal.contains(n), s, stmt.loc)
                 s.declaredNonlocal.insert(n)
                 s.nonlocalLocs[n] = stmt.loc
             }
