@@ -2,7 +2,7 @@
 // any, all, sum, min, max.
 
 extension Engine {
-    func iterationBuiltins() -> [(String, Value)] {
+    static func iterationBuiltins() -> [(String, Value)] {
         [
             native("iter") { u, a in
                 try a.expect("iter", 1, 2)

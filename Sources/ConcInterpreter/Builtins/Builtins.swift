@@ -5,14 +5,8 @@ extension Engine {
     /// Builds the builtins table (called once per engine).
     func makeBuiltins() -> [String: Value] {
         var b: [String: Value] = [:]
-        for (n, v) in builtinFunctions() + iterationBuiltins() + conversionBuiltins() + introspectionBuiltins() { b[n] = v }
-        // enumerate, zip, map and filter are classes in Python: calling the class runs the builtin.
-        for t in [Types.enumerateIterator, Types.zipIterator, Types.mapIterator, Types.filterIterator] {
-            if case .obj(let o)? = b[t.name], let fn = o as? PyBuiltinFunction {
-                t.constructor = { u, _, a in try fn.fn(u, a) }
-                b[t.name] = .obj(t)
-            }
-        }
+        for (n, v) in builtinFunctions() + conversionBuiltins() + introspectionBuiltins() { b[n] = v }
+        for (n, v) in Engine.iteratorClasses { b[n] = v }
         let types: [PyType] = [Types.object, Types.type, Types.int, Types.float, Types.bool, Types.str, Types.bytes,
                                Types.bytearray, Types.list, Types.tuple, Types.dict, Types.set, Types.frozenset,
                                Types.range, Types.slice, Types.staticmethod, Types.classmethod, Types.property,
@@ -71,6 +65,25 @@ extension Engine {
             },
         ]
     }
+}
+
+extension Engine {
+    /// The iteration builtins, with enumerate, zip, map and filter as classes (calling the
+    /// class runs the builtin), as in Python. Built once per process: the classes are
+    /// process-wide, so their constructors must not be assigned by each engine.
+    nonisolated(unsafe) static let iteratorClasses: [(String, Value)] = {  // immutable after its one-time initialisation
+        var out: [(String, Value)] = []
+        let classes = [Types.enumerateIterator, Types.zipIterator, Types.mapIterator, Types.filterIterator]
+        for (name, v) in iterationBuiltins() {
+            if let t = classes.first(where: { $0.name == name }), case .obj(let o) = v, let fn = o as? PyBuiltinFunction {
+                t.constructor = { u, _, a in try fn.fn(u, a) }
+                out.append((name, .obj(t)))
+            } else {
+                out.append((name, v))
+            }
+        }
+        return out
+    }()
 }
 
 /// `exit(code)` / `sys.exit(code)`.
