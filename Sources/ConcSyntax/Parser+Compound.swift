@@ -254,9 +254,10 @@ extension Parser.State {
         }
         try expectColon()
         let l = stmtLoc(from: start)
-        let saved = (functionDepth, loopDepth, isInPlainFunction)
+        let saved = (functionDepth, loopDepth, isInPlainFunction, isInClassInFunction)
+        isInClassInFunction = true
         functionDepth = 0; loopDepth = 0; isInPlainFunction = false
-        defer { (functionDepth, loopDepth, isInPlainFunction) = saved }
+        defer { (functionDepth, loopDepth, isInPlainFunction, isInClassInFunction) = saved }
         let body = try parseBlock(after: "class definition on line \(start.line)")
         let def = ClassDef(name: name, bases: bases, keywords: keywords, body: body, decorators: decorators)
         return Stmt(.classDef(def), l)

@@ -147,7 +147,7 @@ extension Parser.State {
         while accept(",") { names.append(try expectIdentifier()) }
         let l = loc(from: start)
         if start.text == "global" { return Stmt(.global(names), l) }
-        if functionDepth == 0 {
+        if functionDepth == 0 && !isInClassInFunction {
             reportLater(error("nonlocal declaration not allowed at module level", at: start))
         }
         return Stmt(.nonlocal(names), l)

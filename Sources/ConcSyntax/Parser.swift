@@ -76,6 +76,8 @@ extension Parser {
         /// Depth of recursive expression parsing (unary chains, `not`, nested conditionals),
         /// bounded so that no input can overflow the parser's stack.
         var expressionDepth = 0
+        /// True inside a class body, where `nonlocal` is left to the resolver ("no binding").
+        var isInClassInFunction = false
         /// Nesting of function bodies (lambda included) around the current point.
         var functionDepth = 0
         /// True while inside a non-async `def` (where `await` is an error).

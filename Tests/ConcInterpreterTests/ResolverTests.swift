@@ -152,16 +152,14 @@ private func resolverError(_ source: String) -> String {
         #expect(resolverError(source) == expected)
     }
 
-    /// `nonlocal` in a class body is allowed (it names a variable of an enclosing function),
-    /// but the parser treats a class body as module level.
+    /// `nonlocal` in a class body is allowed (it names a variable of an enclosing function);
+    /// at module level it finds no binding.
     @Test(arguments: [
         ("def f():\n    x = 1\n    class C:\n        nonlocal x\n        x = 2\n", "OK"),
         ("class C:\n    nonlocal x\n", "no binding for nonlocal 'x' found @ 2:5"),
     ])
     func acceptsNonlocalInClassBodies(source: String, expected: String) {
-        withKnownIssue("Parser.parseGlobalStatement rejects nonlocal whenever functionDepth == 0, class bodies included") {
-            #expect(resolverError(source) == expected)
-        }
+        #expect(resolverError(source) == expected)
     }
 
     /// CPython points "nonlocal and global" at the first of the two declarations when both
