@@ -111,16 +111,24 @@ struct HashTable {
             if storesValues { newValues.append(values[i]) }
         }
         keys = newKeys; values = newValues; hashes = newHashes
-        var size = 8
-        while size < n * 2 { size <<= 1 }
-        slots = Array(repeating: -1, count: size)
-        let mask = size - 1
-        for (e, h) in hashes.enumerated() {
-            var i = h & mask
-            while slots[i] != -1 { i = (i + 1) & mask }
-            slots[i] = Int32(e)
-        }
+        slots = linearProbingSlots(hashes, minimumSize: n * 2)
     }
+}
+
+/// An open-addressing index for entries with these hashes: a power-of-two table of at least
+/// `minimumSize` (and 8) slots holding entry numbers, -1 where empty, linear probing.
+/// Shared by ``HashTable`` and ``NameTable``.
+func linearProbingSlots(_ hashes: [Int], minimumSize: Int) -> [Int32] {
+    var size = 8
+    while size < minimumSize { size <<= 1 }
+    var slots = [Int32](repeating: -1, count: size)
+    let mask = size - 1
+    for (e, h) in hashes.enumerated() {
+        var i = h & mask
+        while slots[i] != -1 { i = (i + 1) & mask }
+        slots[i] = Int32(e)
+    }
+    return slots
 }
 
 /// A dict: insertion-ordered mapping.

@@ -74,15 +74,7 @@ struct NameTable<V>: Sequence {
         var nk: [String] = [], nh: [Int] = [], nv: [V?] = []
         for i in 0..<keys.count where values[i] != nil { nk.append(keys[i]); nh.append(hashes[i]); nv.append(values[i]) }
         keys = nk; hashes = nh; values = nv
-        var size = 8
-        while size < keys.count * 4 { size <<= 1 }
-        slots = Array(repeating: -1, count: size)
-        let mask = size - 1
-        for (e, h) in hashes.enumerated() {
-            var i = h & mask
-            while slots[i] != -1 { i = (i + 1) & mask }
-            slots[i] = Int32(e)
-        }
+        slots = linearProbingSlots(hashes, minimumSize: keys.count * 4)
     }
 
     /// Live keys in insertion order.
