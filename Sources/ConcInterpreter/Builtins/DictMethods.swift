@@ -41,11 +41,6 @@ extension Unit {
         }
     }
 
-    /// A value whose `in` answers membership in the view (the dict itself for keys).
-    func dictViewAsValue(_ v: PyDictView) throws -> Value {
-        v.kind == .keys ? .obj(v.dict) : .obj(PyList(v.elements))
-    }
-
     /// A value to iterate for the view (an iterator that notices size changes).
     func dictViewIterable(_ v: PyDictView) throws -> Value {
         .obj(PyDictIterator(v.dict, v.kind))

@@ -63,10 +63,6 @@ final class AttributeNode: ExprNode {
         guard let a = t.lookup(name, hash: hash), case .obj(let d) = a else { return false }
         return d is PyProperty || d is PyNativeProperty
     }
-    private func isUserFunction(_ v: Value) -> Bool {
-        if case .obj(let o) = v { return o is PyFunction }
-        return false
-    }
     override func assign(_ f: Frame, _ v: Value) throws { try store(try object.eval(f), v, f) }
 
     /// Writes the attribute of an already evaluated object.

@@ -190,7 +190,6 @@ extension Unit {
         case let t as PyType:
             if t.isBuiltin { throw typeError("cannot set '\(name)' attribute of immutable type '\(t.name)'") }
             t.dict[name] = value
-            t.version &+= 1
             engine.classEpoch &+= 1
         case let m as PyModule: m.globals.set(name, value)
         case let f as PyFunction:
@@ -221,7 +220,6 @@ extension Unit {
         case let t as PyType:
             if t.isBuiltin { throw typeError("cannot set '\(name)' attribute of immutable type '\(t.name)'") }
             if t.dict.removeValue(forKey: name) == nil { throw noAttribute(v, name) }
-            t.version &+= 1
             engine.classEpoch &+= 1
         case let m as PyModule:
             if m.globals.get(name) == nil { throw noAttribute(v, name) }

@@ -38,8 +38,6 @@ final class CodeInfo {
     var body: StmtNode!
     /// For lambdas/comprehensions: the body is a single expression stored here instead.
     var expression: ExprNode?
-    /// True when calls can take the fast path: only positional parameters, no cells.
-    let isSimple: Bool
 
     init(name: String, qualname: String, file: SourceFile, loc: SourceLoc, positional: [String],
          positionalOnlyCount: Int, keywordOnly: [String], varArgsSlot: Int, varKeywordsSlot: Int,
@@ -50,8 +48,6 @@ final class CodeInfo {
         self.varKeywordsSlot = varKeywordsSlot; self.localCount = localNames.count
         self.localNames = localNames; self.cellSlots = cellSlots; self.freeNames = freeNames
         self.isGenerator = isGenerator; self.isAsync = isAsync
-        self.isSimple = keywordOnly.isEmpty && varArgsSlot < 0 && varKeywordsSlot < 0
-            && cellSlots.isEmpty && !isGenerator && !isAsync
     }
 }
 

@@ -80,7 +80,7 @@ public final class PyBoundBuiltin: PyObject {
 ///
 /// Builtin types are created once per process and never change after `Types` builds them.
 /// User classes belong to one interpreter; their `dict` changes when the program assigns
-/// class attributes, which bumps `version` so call-site caches notice.
+/// class attributes, which bumps the engine's `classEpoch` so call-site caches notice.
 public final class PyType: PyObject {
     /// `__name__`.
     public let name: String
@@ -96,8 +96,6 @@ public final class PyType: PyObject {
     var dict = NameTable<Value>()
     /// True for types built into the interpreter (their attributes cannot be assigned).
     let isBuiltin: Bool
-    /// Incremented on every change of `dict` in this class (caches compare it).
-    var version: Int = 0
     /// Native constructor: called by `type(args)` instead of object creation + `__init__`.
     var constructor: ((Unit, PyType, Args) throws -> Value)?
     /// Cached result of ``creationHooks(_:)`` and the class epoch it is valid in.
