@@ -15,7 +15,7 @@ static void on_sigint(int signo) {
     (void)signo;
     atomic_store(&sigint_flag, 1);
     int32_t *target = atomic_load(&interrupt_target);
-    if (target) *target = 1;
+    if (target) __atomic_fetch_or(target, 1, __ATOMIC_SEQ_CST);
 }
 
 int CConcSys_install_sigint_handler(void) {

@@ -12,18 +12,33 @@ extension Interpreter {
     /// `sys.exit(n)`.
     public func runScript(_ source: String, fileName: String, scriptFolder: String?) -> Int32 {
         defer { engine.flushOutput() }
+        var status: Int32 = 0
         do {
             try engine.runMain(source: source, fileName: fileName, scriptFolder: scriptFolder)
-            return 0
         } catch let s as SyntaxError {
             engine.flushOutput()
             engine.stderr.write(s.rendered() + "\n")
             return 2
         } catch let e as PyBaseException {
-            return report(e)
+            status = report(e)
         } catch {
             engine.stderr.write("internal error: \(error)\n")
-            return 1
+            status = 1
+        }
+        return finishProgram(status)
+    }
+
+    /// The end of a program: waits for non-daemon units (Ctrl-C or a deadlock during the
+    /// wait is reported and changes the status) and returns the exit status.
+    public func finishProgram(_ status: Int32) -> Int32 {
+        do {
+            try engine.waitForUnits()
+            return status
+        } catch let e as PyBaseException {
+            let s = report(e)
+            return status != 0 && !e.isKeyboardInterrupt ? status : s
+        } catch {
+            return status
         }
     }
 
@@ -64,5 +79,13 @@ public func runOnLargeStack(_ size: Int = 1 << 30, _ body: @escaping () -> Void)
         Unmanaged<Box>.fromOpaque(box).takeRetainedValue().body()
         return
     }
+    // Ctrl-C must land on the thread running the main unit (its blocking waits then end
+    // with EINTR), not on this one, which only waits for it.
+    var set = sigset_t()
+    sigemptyset(&set)
+    sigaddset(&set, SIGINT)
+    var old = sigset_t()
+    pthread_sigmask(SIG_BLOCK, &set, &old)
     pthread_join(tid, nil)
+    pthread_sigmask(SIG_SETMASK, &old, nil)
 }

@@ -120,7 +120,7 @@ public final class Interpreter: @unchecked Sendable {  // mutable state is touch
         let watchdog = timeout.map { Watchdog(seconds: $0, flag: flag) }
         defer {
             // A timeout that fired as the run was ending must not stop the next run.
-            if watchdog?.cancel() == true && flag.pointee == 2 { flag.pointee = 0 }
+            if watchdog?.cancel() == true { engine.cancelTimeoutRequest() }
             engine.flushOutput()
         }
         do { try body() }
@@ -197,7 +197,7 @@ final class Watchdog: @unchecked Sendable {  // `cancelled` and `fired` are guar
         pthread_mutex_lock(&lock)
         while !cancelled {
             if pthread_cond_timedwait(&cond, &lock, &deadline) == ETIMEDOUT {
-                flag.pointee = 2
+                Engine.requestTimeout(flag)
                 fired = true
                 deadline = Watchdog.clockTime(after: Watchdog.repeatInterval)
             }

@@ -73,5 +73,40 @@ int CConcSys_isatty(int fd);
 
 /* }====================================================== */
 
+
+/* {======================================================
+** Atomics and futexes for the interpreter's flag words
+**
+** Swift's Synchronization.Atomic cannot be placed at a C-visible address, and the
+** interrupt flag is written by a signal handler, so flag words are plain int32 cells
+** manipulated only through these functions.
+** ======================================================= */
+
+/// Atomically ORs `bits` into `*word` (sequentially consistent); returns the old value.
+static inline int32_t CConcSys_atomic_or(int32_t *word, int32_t bits) { return __atomic_fetch_or(word, bits, __ATOMIC_SEQ_CST); }
+/// Atomically clears `bits` in `*word`; returns the old value.
+static inline int32_t CConcSys_atomic_and_not(int32_t *word, int32_t bits) { return __atomic_fetch_and(word, ~bits, __ATOMIC_SEQ_CST); }
+/// Atomic load (acquire).
+static inline int32_t CConcSys_atomic_load(const int32_t *word) { return __atomic_load_n(word, __ATOMIC_ACQUIRE); }
+/// Atomic store (release).
+static inline void CConcSys_atomic_store(int32_t *word, int32_t v) { __atomic_store_n(word, v, __ATOMIC_RELEASE); }
+/// Atomic add; returns the new value.
+static inline int32_t CConcSys_atomic_add(int32_t *word, int32_t v) { return __atomic_add_fetch(word, v, __ATOMIC_SEQ_CST); }
+
+/// Sleeps until `*word != expected`, a wake, a signal or `timeout_ns` (< 0: none) passes.
+/// Process-private futex (the word lives in this process's memory).
+/// - Returns: 0 (woken or value differed), ETIMEDOUT, or EINTR.
+int CConcSys_futex_wait(int32_t *word, int32_t expected, int64_t timeout_ns);
+/// Wakes up to `n` waiters of `word`.
+void CConcSys_futex_wake(int32_t *word, int32_t n);
+
+/// Blocks SIGINT in the calling thread, so that Ctrl-C is always delivered to the main
+/// thread (which raises KeyboardInterrupt); called first thing by every unit thread.
+void CConcSys_block_sigint(void);
+/// The calling thread's kernel thread id (`threading.get_native_id()`).
+int64_t CConcSys_gettid(void);
+
+/* }====================================================== */
+
 #pragma clang assume_nonnull end
 #endif

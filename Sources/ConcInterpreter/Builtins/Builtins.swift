@@ -123,20 +123,26 @@ extension Engine {
 }
 
 extension Unit {
-    /// Blocks the calling unit for `seconds` (interruptible by Ctrl-C).
+    /// Blocks the calling unit for `seconds` (other units run meanwhile; Ctrl-C interrupts
+    /// the main unit's sleep at once).
     func sleep(_ seconds: Double) throws {
         if seconds < 0 { throw valueError("sleep length must be non-negative") }
         if seconds.isNaN { throw valueError("Invalid value NaN (not a number)") }
         engine.stdout.flush()
         let deadline = monotonicSeconds() + seconds
-        while true {
-            try checkInterrupt()
-            let left = deadline - monotonicSeconds()
-            if left <= 0 { return }
-            let chunk = min(left, 0.05)
-            var ts = timespec(tv_sec: Int(chunk), tv_nsec: Int((chunk - Double(Int(chunk))) * 1e9))
-            nanosleep(&ts, nil)
+        try blockingCall {
+            while true {
+                if isMain && engine.mainInterruptPending { break }
+                let left = deadline - monotonicSeconds()
+                if left <= 0 { break }
+                // Short naps so an embedding's interrupt() or timeout is seen quickly; a
+                // signal (Ctrl-C) ends the nap at once with EINTR.
+                let chunk = min(left, 0.05)
+                var ts = timespec(tv_sec: Int(chunk), tv_nsec: Int((chunk - Double(Int(chunk))) * 1e9))
+                nanosleep(&ts, nil)
+            }
         }
+        try checkInterrupt()
     }
 }
 

@@ -45,8 +45,18 @@ extension Compiler {
             // Inside a comprehension the target lives in the enclosing function: reach it as free.
             let targetNode = ts === s ? name(n, s, t.loc) : name(n, s, t.loc)
             return NamedExprNode(targetNode, try expr(v, s), loc)
-        case .startUnit(let kind, _, _):
-            return UnsupportedExprNode("'\(kind.rawValue)' arrives with the concurrency runtime (threads, processes and green threads)", loc)
+        case .startUnit(let kind, let call, let options):
+            guard case .call(let callee, let args) = call.kind else { throw syntaxError("expected a call after '\(kind.rawValue)'", call.loc) }
+            let argNodes: [ArgNode] = try args.map { a in
+                switch a {
+                case .positional(let x): return .positional(try expr(x, s))
+                case .star(let x): return .star(try expr(x, s))
+                case .keyword(let n, let x): return .keyword(n, try expr(x, s))
+                case .doubleStar(let x): return .doubleStar(try expr(x, s))
+                }
+            }
+            let opts = try options.map { ($0.name, try expr($0.value, s)) }
+            return StartUnitNode(kind, callee: try expr(callee, s), argNodes, options: opts, loc)
         }
     }
 

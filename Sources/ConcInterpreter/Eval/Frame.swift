@@ -23,6 +23,9 @@ final class Frame {
     /// The generator this frame belongs to, if it is a generator's frame. Unowned: the
     /// state owns the frame.
     unowned(unsafe) var generator: GeneratorState? = nil
+    /// The line of the statement running now (for deadlock reports and where a primitive
+    /// was created or acquired); written by ``BlockNode`` before each statement.
+    var line = 0
 
     init(unit: Unit, locals: UnsafeMutablePointer<Value>, code: CodeInfo, globals: Globals) {
         self.unit = unit; self.locals = locals; self.code = code; self.globals = globals

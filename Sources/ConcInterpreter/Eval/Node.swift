@@ -41,6 +41,7 @@ final class BlockNode: StmtNode {
         try body.withUnsafeBufferPointer { stmts in
             for s in stmts {
                 let c: Completion
+                f.line = s.loc.line
                 do { c = try s.exec(f) } catch { throw located(error, f, s.loc, .statement) }
                 if case .normal = c { continue }
                 return c

@@ -101,6 +101,7 @@ extension Unit {
             return "<generator object \((o as! PyGenerator).code.qualname) at \(address(o))>"
         case is Cell: return "<cell at \(address(o))>"
         case let p as PyDictView: return try dictViewRepr(p)
+        case let h as PyUnitHandle: return h.repr
         default: return "<\(o.type.name) object at \(address(o))>"
         }
     }

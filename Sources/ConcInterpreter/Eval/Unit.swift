@@ -33,6 +33,19 @@ public final class Unit {
     var recursionLimit: Int
     /// The unit's display name (`MainThread`, `Thread-1`).
     public var name: String
+    /// True for the engine's main unit (the one that gets KeyboardInterrupt and DeadlockError).
+    public internal(set) var isMain = false
+    /// True while this unit's OS thread holds the engine's GIL. Touched only by that thread.
+    var holdsGIL = false
+    /// A deadlock report left for this (main) unit by another unit's detection; guarded by
+    /// the engine's unit registry lock, raised as DeadlockError at the next poll.
+    var pendingDeadlock: String?
+    /// The handle Conc code holds for this unit (nil for the main unit).
+    weak var handle: PyUnitHandle?
+    /// Whether units started by this one are daemons by default (inherited, as in CPython).
+    var isDaemon = false
+    /// The kernel thread id of the OS thread running the unit.
+    var nativeID: Int = 0
 
     /// Bytes of machine stack kept free below `stackLimit` for native code.
     static let stackRedZone: UInt = 256 * 1024

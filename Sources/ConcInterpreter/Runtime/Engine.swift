@@ -1,6 +1,7 @@
 // The interpreter: builtins, loaded modules, output streams, limits and the entry points
 // that run source text. Everything a running program needs hangs off an Engine and its
 // units; nothing lives in Swift globals, so several engines can share a process.
+import CConcSys
 import ConcSyntax
 #if canImport(Glibc)
 import Glibc
@@ -50,9 +51,17 @@ public final class Engine {
     public var recursionLimit = 1000 {
         didSet { mainUnit?.recursionLimit = recursionLimit }
     }
-    /// Non-zero when an interrupt is pending: 1 = KeyboardInterrupt, 2 = timeout.
-    /// Written by signal handlers and other threads, read at loop back-edges and calls.
+    /// Non-zero when the evaluator must look up from its work: a bit set of
+    /// ``InterruptBits`` (Ctrl-C, timeout, GIL drop request, deadlock). Written atomically by
+    /// signal handlers and other threads, read at loop back-edges and calls.
     public let interruptFlag: UnsafeMutablePointer<Int32>
+    /// Set once a DeadlockError was raised: the blocked units can never finish, so the end of
+    /// the program does not wait for them.
+    public internal(set) var deadlocked = false
+    /// The global interpreter lock (inactive until the first thread starts).
+    let gil: GIL
+    /// Every live unit of this engine, for joins, deadlock detection and `threading.enumerate`.
+    let units = UnitRegistry()
     /// The main unit (the program's main thread of execution).
     public private(set) var mainUnit: Unit!
     /// The `__main__` module's folder, searched first by imports.
@@ -65,25 +74,54 @@ public final class Engine {
         _ = Types.ready
         interruptFlag = .allocate(capacity: 1)
         interruptFlag.initialize(to: 0)
+        gil = GIL(flag: interruptFlag)
         builtins = makeBuiltins()
         registerNativeModules()
         mainUnit = Unit(engine: self, name: "MainThread")
+        mainUnit.isMain = true
+        mainUnit.nativeID = Int(CConcSys_gettid())
+        units.add(mainUnit)
     }
 
     deinit { interruptFlag.deallocate() }
 
-    @inline(__always) var interruptRequested: Bool { interruptFlag.pointee != 0 }
+    @inline(__always) var interruptRequested: Bool { CConcSys_atomic_load(interruptFlag) != 0 }
 
-    /// Raises the pending interrupt in `u` (KeyboardInterrupt or TimeoutError).
+    /// Answers what the interrupt flag asks of `u`: hands the GIL over, or raises
+    /// KeyboardInterrupt, TimeoutError or a detected DeadlockError (these three only in the
+    /// main unit; other units leave them pending for it).
     func raisePendingInterrupt(_ u: Unit) throws {
-        let kind = interruptFlag.pointee
-        interruptFlag.pointee = 0
-        if kind == 2 { throw pyError(Exc.timeoutError, "the program ran out of time") }
-        throw PyBaseException(type: Exc.keyboardInterrupt, args: [])
+        let bits = CConcSys_atomic_load(interruptFlag)
+        if bits & InterruptBits.gilDrop != 0 && gil.active && u.holdsGIL { gil.yieldToWaiter() }
+        guard u.isMain else { return }
+        if bits & InterruptBits.deadlock != 0 {
+            _ = CConcSys_atomic_and_not(interruptFlag, InterruptBits.deadlock)
+            let report: String? = units.withLock { defer { u.pendingDeadlock = nil }; return u.pendingDeadlock }
+            if let r = report { throw deadlockError(r) }
+        }
+        if bits & InterruptBits.timeout != 0 {
+            _ = CConcSys_atomic_and_not(interruptFlag, InterruptBits.timeout | InterruptBits.keyboard)
+            throw pyError(Exc.timeoutError, "the program ran out of time")
+        }
+        if bits & InterruptBits.keyboard != 0 {
+            _ = CConcSys_atomic_and_not(interruptFlag, InterruptBits.keyboard)
+            throw PyBaseException(type: Exc.keyboardInterrupt, args: [])
+        }
+    }
+
+    /// True when Ctrl-C, a timeout or a deadlock report waits for the main unit.
+    var mainInterruptPending: Bool {
+        CConcSys_atomic_load(interruptFlag) & (InterruptBits.keyboard | InterruptBits.timeout | InterruptBits.deadlock) != 0
     }
 
     /// Asks the running program to stop with KeyboardInterrupt (thread-safe).
-    public func interrupt() { interruptFlag.pointee = 1 }
+    public func interrupt() { _ = CConcSys_atomic_or(interruptFlag, InterruptBits.keyboard) }
+    /// Asks the running program to stop with TimeoutError (thread-safe; the embedding's watchdog).
+    public func requestTimeout() { _ = CConcSys_atomic_or(interruptFlag, InterruptBits.timeout) }
+    /// Posts a timeout request to the engine owning `flag` (callable from any thread).
+    public static func requestTimeout(_ flag: UnsafeMutablePointer<Int32>) { _ = CConcSys_atomic_or(flag, InterruptBits.timeout) }
+    /// Withdraws a timeout request that arrived after the run ended.
+    public func cancelTimeoutRequest() { _ = CConcSys_atomic_and_not(interruptFlag, InterruptBits.timeout) }
 
     func moduleName(of g: Globals) -> String {
         g.get("__name__")?.asStr?.value ?? "__main__"
@@ -167,6 +205,17 @@ public final class Engine {
         u.depth += 1
         defer { u.depth -= 1 }
         do { return try code.expression!.eval(f) } catch let e as PyBaseException { e.needsLocation = true; throw e }
+    }
+
+    /// The end of a program (LANGUAGE.md §4): waits for every non-daemon unit; daemon units
+    /// are left to stop with the process. Ctrl-C interrupts the wait (KeyboardInterrupt);
+    /// after a DeadlockError nothing is waited for, as the blocked units can never finish.
+    public func waitForUnits() throws {
+        let u = mainUnit!
+        while !deadlocked {
+            guard let next = units.liveUnits.first(where: { !$0.isMain && !$0.isDaemon }), let h = next.handle else { return }
+            _ = try h.wait(u, timeout: nil)
+        }
     }
 
     /// Defines a builtin-like global function in `__main__`.

@@ -63,6 +63,7 @@ public enum Types {
     static let zipIterator: PyType = make("zip") { installIteratorMethods($0) }
     static let mapIterator: PyType = make("map") { installIteratorMethods($0) }
     static let filterIterator: PyType = make("filter") { installIteratorMethods($0) }
+    static let unitHandle: PyType = make("unit_handle") { installUnitHandleMethods($0) }
     static let structTime: PyType = make("struct_time", base: tuple) { installStructTime($0) }
 }
 

@@ -1,0 +1,111 @@
+// The global interpreter lock: while threads exist, exactly one OS thread evaluates Conc code
+// at a time; the holder hands it over every `interval` seconds when another thread waits,
+// and releases it around every blocking call (sleep, acquire, get, join, input), as
+// CPython 3.2+ does. Until free-threaded evaluation lands, every multi-threaded run uses it.
+import CConcSys
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One engine's GIL. Inactive (free, never taken) until the program starts its first
+/// thread; from then on the unit evaluating Conc code holds it.
+///
+/// All fields are guarded by `mutex`, except `active` (written once, by the holder, before
+/// the first thread exists) and the drop-request bit, which lives in the engine's
+/// interrupt flag word so that the evaluator's one poll covers both.
+final class GIL: @unchecked Sendable {  // every mutable field is guarded by `mutex`
+    private var mutex = pthread_mutex_t()
+    /// Signalled when the lock is released.
+    private var released = pthread_cond_t()
+    /// Signalled when the lock is taken (a yielding holder waits for a switch to happen).
+    private var taken = pthread_cond_t()
+    private var locked = false
+    /// Counts acquisitions, so a waiter can tell whether anyone switched in the meantime.
+    private var switches: UInt64 = 0
+    /// Units waiting to acquire.
+    private var waiting = 0
+    /// True once a second thread exists: from then on units take the lock to evaluate.
+    private(set) var active = false
+    /// The engine's interrupt flag word, where the drop request is posted.
+    private let flag: UnsafeMutablePointer<Int32>
+    /// How long a waiter lets the holder run before asking it to drop the lock.
+    var interval: Double = 0.005
+
+    init(flag: UnsafeMutablePointer<Int32>) {
+        self.flag = flag
+        pthread_mutex_init(&mutex, nil)
+        var attr = pthread_condattr_t()
+        pthread_condattr_init(&attr)
+        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC)
+        pthread_cond_init(&released, &attr)
+        pthread_cond_init(&taken, &attr)
+        pthread_condattr_destroy(&attr)
+    }
+
+    /// Called by the running unit before it starts the first thread: from now on it holds
+    /// the lock.
+    func activate() {
+        pthread_mutex_lock(&mutex)
+        if !active { active = true; locked = true; switches += 1 }
+        pthread_mutex_unlock(&mutex)
+    }
+
+    /// Blocks until the calling thread holds the lock.
+    func acquire() {
+        pthread_mutex_lock(&mutex)
+        waiting += 1
+        while locked {
+            let before = switches
+            var deadline = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &deadline)
+            let ns = deadline.tv_nsec + Int(interval * 1e9)
+            deadline.tv_sec += ns / 1_000_000_000
+            deadline.tv_nsec = ns % 1_000_000_000
+            let rc = pthread_cond_timedwait(&released, &mutex, &deadline)
+            if rc == ETIMEDOUT && locked && switches == before {
+                _ = CConcSys_atomic_or(flag, InterruptBits.gilDrop)
+            }
+        }
+        waiting -= 1
+        locked = true
+        switches += 1
+        _ = CConcSys_atomic_and_not(flag, InterruptBits.gilDrop)
+        pthread_cond_broadcast(&taken)
+        pthread_mutex_unlock(&mutex)
+    }
+
+    /// Releases the lock held by the calling thread.
+    func release() {
+        pthread_mutex_lock(&mutex)
+        locked = false
+        pthread_cond_signal(&released)
+        pthread_mutex_unlock(&mutex)
+    }
+
+    /// The holder's answer to a drop request: release, wait until a waiter has taken the
+    /// lock (so the same thread does not simply take it back), then queue up again.
+    func yieldToWaiter() {
+        pthread_mutex_lock(&mutex)
+        _ = CConcSys_atomic_and_not(flag, InterruptBits.gilDrop)
+        guard waiting > 0 else { pthread_mutex_unlock(&mutex); return }
+        locked = false
+        let before = switches
+        pthread_cond_signal(&released)
+        while switches == before && waiting > 0 { pthread_cond_wait(&taken, &mutex) }
+        pthread_mutex_unlock(&mutex)
+        acquire()
+    }
+}
+
+/// Bits of the engine's interrupt flag word, polled by the evaluator at loop back-edges
+/// and calls.
+enum InterruptBits {
+    /// Ctrl-C (or `Interpreter.interrupt()`): KeyboardInterrupt in the main unit.
+    static let keyboard: Int32 = 1
+    /// The embedding time limit ran out: TimeoutError in the main unit.
+    static let timeout: Int32 = 2
+    /// A thread waits for the GIL: its holder should hand it over.
+    static let gilDrop: Int32 = 4
+    /// The deadlock detector left a DeadlockError for the main unit.
+    static let deadlock: Int32 = 8
+}

@@ -1,0 +1,35 @@
+// The methods and attributes of unit handles (`h = thread f()`): join, is_alive, name...
+
+extension PyUnitHandle {
+    /// `<thread Thread-1 running>`, `<thread Thread-1 done>`.
+    var repr: String {
+        let state = isDone ? "done" : "running"
+        return "<\(kind.rawValue) \(name)\(daemon ? " daemon" : "") \(state)>"
+    }
+}
+
+func installUnitHandleMethods(_ t: PyType) {
+    func handle(_ v: Value) -> PyUnitHandle { v.object as! PyUnitHandle }
+    t.method("join") { u, s, a in
+        try a.expect("join", 0, 1, keywords: ["timeout"])
+        let h = handle(s)
+        if h.unit === u { throw runtimeError("cannot join current thread") }
+        var timeout: Double? = nil
+        if let t = a.argument(0, "timeout"), !t.isNone { timeout = max(0, try u.floatArg(t)) }
+        guard try h.wait(u, timeout: timeout) else { return .none }
+        if let e = h.error {
+            if e.isSystemExit { return .none }
+            throw e
+        }
+        return h.result
+    }
+    t.method("is_alive") { _, s, a in
+        try a.expect("is_alive", 0, 0)
+        return .bool(!handle(s).isDone)
+    }
+    t.getter("name") { _, s in .str(handle(s).name) }
+    t.getter("daemon") { _, s in .bool(handle(s).daemon) }
+    t.getter("ident") { _, s in .int(handle(s).ident) }
+    t.getter("native_id") { _, s in .int(handle(s).nativeID) }
+    t.getter("kind") { _, s in .str(handle(s).kind.rawValue) }
+}

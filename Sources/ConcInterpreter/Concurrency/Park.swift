@@ -1,0 +1,107 @@
+// The one way a unit blocks: "park" until an attempt succeeds, a timeout passes, or the
+// main unit is interrupted. Every blocking primitive (join, lock, semaphore, event,
+// condition, queue) goes through `Unit.park`, so the green-thread scheduler can later
+// replace the OS-level sleep here without touching the primitives.
+import CConcSys
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Unit {
+    /// How long a parked unit sleeps at most before looking again (a backstop: wake-ups
+    /// normally come from the futex word or, for Ctrl-C, from EINTR).
+    static let parkSlice: Double = 0.1
+
+    /// Gives up the GIL (if held) for a blocking call.
+    @inline(__always) func releaseGIL() {
+        if holdsGIL { holdsGIL = false; engine.gil.release() }
+    }
+
+    /// Takes the GIL back (if the engine uses one).
+    @inline(__always) func acquireGIL() {
+        if engine.gil.active && !holdsGIL { engine.gil.acquire(); holdsGIL = true }
+    }
+
+    /// Runs `body` (which must not touch Conc objects) with the GIL released, marked as a
+    /// wait the deadlock detector cannot see through (sleep, input, I/O).
+    func blockingCall<T>(_ body: () throws -> T) rethrows -> T {
+        let had = holdsGIL
+        releaseGIL()
+        engine.units.beginOpaqueWait()
+        defer {
+            engine.units.endOpaqueWait()
+            if had { acquireGIL() }
+        }
+        return try body()
+    }
+
+    /// Blocks until `attempt()` returns true (→ true) or `timeout` seconds pass (→ false;
+    /// nil waits forever). `attempt` runs without the GIL: it may only touch C-level state.
+    /// `word` is the futex word that changes whenever the attempt may newly succeed;
+    /// `waiters`, if given, is incremented while sleeping so wakers can skip the syscall.
+    /// In the main unit, Ctrl-C, a timeout or a deadlock report interrupt the wait by
+    /// throwing; a wait with no timeout that would leave every unit blocked forever throws
+    /// DeadlockError in the main unit.
+    func park(word: UnsafeMutablePointer<Int32>, waiters: UnsafeMutablePointer<Int32>? = nil, timeout: Double?,
+              reason: @autoclosure () -> BlockReason, attempt: () -> Bool) throws -> Bool {
+        if attempt() { return true }
+        if let t = timeout, t <= 0 { return false }
+        let deadline = timeout.map { monotonicSeconds() + $0 }
+        let forever = timeout == nil
+        let registry = engine.units
+        let had = holdsGIL
+        releaseGIL()
+        var outcome = false
+        var ownDeadlock: String? = nil
+        var found = registry.block(self, reason(), forever: forever)
+        while true {
+            if let d = found {
+                found = nil
+                if isMain || d.main == nil { ownDeadlock = d.report; break }
+                // Another unit must hear it; this one stays blocked, as it would be forever.
+                engine.postDeadlock(d.report, to: d.main!)
+            }
+            let seen = CConcSys_atomic_load(word)
+            // Attempt and unregister under the registry lock: the detector must never see
+            // this unit as blocked once it has in fact proceeded.
+            let ok = registry.withLock { () -> Bool in
+                if attempt() { registry.unblock(self, forever: forever); return true }
+                return false
+            }
+            if ok { outcome = true; break }
+            if isMain && engine.mainInterruptPending { break }
+            var slice = Unit.parkSlice
+            if let d = deadline {
+                let left = d - monotonicSeconds()
+                if left <= 0 { break }
+                slice = min(slice, left)
+            }
+            if let w = waiters { _ = CConcSys_atomic_add(w, 1) }
+            _ = CConcSys_futex_wait(word, seen, Int64(slice * 1e9))
+            if let w = waiters { _ = CConcSys_atomic_add(w, -1) }
+        }
+        if !outcome { registry.unblock(self, forever: forever) }
+        if had { acquireGIL() }
+        if let r = ownDeadlock { throw engine.deadlockError(r) }
+        if isMain && engine.mainInterruptPending { try engine.raisePendingInterrupt(self) }
+        return outcome
+    }
+}
+
+extension Engine {
+    /// A DeadlockError carrying `report`.
+    func deadlockError(_ report: String) -> PyBaseException {
+        deadlocked = true
+        return pyError(Exc.deadlockError, report)
+    }
+
+    /// Leaves `report` for `main` and wakes it wherever it is parked.
+    func postDeadlock(_ report: String, to main: Unit) {
+        let word = units.withLock { () -> UnsafeMutablePointer<Int32>? in
+            main.pendingDeadlock = report
+            return units.blockedWord(of: main)
+        }
+        _ = CConcSys_atomic_or(interruptFlag, InterruptBits.deadlock)
+        if let w = word { _ = CConcSys_atomic_add(w, 0); CConcSys_futex_wake(w, Int32.max) }
+    }
+}

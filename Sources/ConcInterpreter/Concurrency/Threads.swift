@@ -1,0 +1,150 @@
+// `thread f(args)`: a real pthread running a new unit, and the handle Conc code gets back.
+import CConcSys
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The handle of a started unit (`thread f()` today; processes and green threads later):
+/// join, is_alive, name, daemon, ident, native_id.
+///
+/// `done` is a futex word written once by the unit's thread when it finishes, after
+/// `result`/`error` are set; readers look at those only after seeing `done == 1`.
+final class PyUnitHandle: PyObject, @unchecked Sendable {  // result/error are published by the release-store of `done`
+    enum Kind: String { case thread, process, green }
+    let kind: Kind
+    let name: String
+    let daemon: Bool
+    /// `pthread_self()` of the unit's thread (`ident`).
+    var ident: Int = 0
+    /// The kernel thread id (`native_id`); set by the thread before `started` is posted.
+    var nativeID: Int = 0
+    /// 0 until the unit's thread has started, then 1.
+    let started: UnsafeMutablePointer<Int32>
+    /// 0 while the unit runs, 1 once it finished.
+    let done: UnsafeMutablePointer<Int32>
+    /// Joiners sleeping on `done`.
+    let waiters: UnsafeMutablePointer<Int32>
+    /// The unit's return value, once done.
+    var result: Value = .none
+    /// The unit's uncaught exception, once done.
+    var error: PyBaseException?
+    /// The unit itself (while it runs), so `join` can refuse to join itself.
+    weak var unit: Unit?
+
+    init(kind: Kind, name: String, daemon: Bool) {
+        self.kind = kind; self.name = name; self.daemon = daemon
+        started = .allocate(capacity: 3)
+        started.initialize(repeating: 0, count: 3)
+        done = started + 1
+        waiters = started + 2
+        super.init(type: Types.unitHandle)
+    }
+
+    deinit { started.deallocate() }
+
+    var isDone: Bool { CConcSys_atomic_load(done) != 0 }
+
+    /// Waits for the unit to finish: true when it did, false after `timeout` seconds.
+    func wait(_ u: Unit, timeout: Double?) throws -> Bool {
+        let reason = BlockReason(description: "join \(kind.rawValue) \(name), which is itself blocked",
+                                 holder: { [weak self] in self?.unit }, stillBlocked: { [done] in CConcSys_atomic_load(done) == 0 },
+                                 word: done)
+        return try u.park(word: done, waiters: waiters, timeout: timeout, reason: reason) { [done] in
+            CConcSys_atomic_load(done) != 0
+        }
+    }
+
+    /// Marks the unit finished and wakes its joiners.
+    func finish() {
+        CConcSys_atomic_store(done, 1)
+        if CConcSys_atomic_load(waiters) > 0 { CConcSys_futex_wake(done, Int32.max) }
+    }
+}
+
+/// What a new thread needs to start: passed through pthread_create as one retained box.
+private final class ThreadStart {
+    let unit: Unit
+    let callee: Value
+    let args: Args
+    let handle: PyUnitHandle
+    init(unit: Unit, callee: Value, args: Args, handle: PyUnitHandle) {
+        self.unit = unit; self.callee = callee; self.args = args; self.handle = handle
+    }
+}
+
+extension Unit {
+    /// Bytes of machine stack for each thread unit (lazily committed; the recursion guard
+    /// checks the real bound).
+    static let threadStackSize = 256 << 20
+
+    /// Starts `callee(args)` on a new pthread and returns its handle once the thread runs.
+    func startThread(_ callee: Value, _ args: Args, name: String?, daemon: Bool?) throws -> PyUnitHandle {
+        let registry = engine.units
+        let unitName = name ?? "Thread-\(registry.nextThreadNumber())"
+        let handle = PyUnitHandle(kind: .thread, name: unitName, daemon: daemon ?? isDaemon)
+        let unit = Unit(engine: engine, name: unitName, stackCapacity: 1 << 18)
+        unit.isDaemon = handle.daemon
+        unit.handle = handle
+        handle.unit = unit
+        if !engine.gil.active {
+            engine.gil.activate()
+            holdsGIL = true
+        }
+        registry.add(unit)
+        var attr = pthread_attr_t()
+        pthread_attr_init(&attr)
+        defer { pthread_attr_destroy(&attr) }
+        pthread_attr_setstacksize(&attr, Unit.threadStackSize)
+        pthread_attr_setdetachstate(&attr, Int32(PTHREAD_CREATE_DETACHED))
+        var tid = pthread_t()
+        let box = Unmanaged.passRetained(ThreadStart(unit: unit, callee: callee, args: args, handle: handle)).toOpaque()
+        let rc = pthread_create(&tid, &attr, { arg in
+            let start = Unmanaged<ThreadStart>.fromOpaque(arg!).takeRetainedValue()
+            start.unit.runThreadBody(start.callee, start.args, start.handle)
+            return nil
+        }, box)
+        if rc != 0 {
+            Unmanaged<ThreadStart>.fromOpaque(box).release()
+            _ = registry.remove(unit)
+            throw pyError(Exc.runtimeError, "can't start new thread (\(String(cString: strerror(rc))))")
+        }
+        handle.ident = Int(bitPattern: UInt(tid))
+        // Wait until the thread runs, as CPython's Thread.start does, so native_id is known.
+        _ = try park(word: handle.started, timeout: nil,
+                     reason: BlockReason(description: "start \(unitName)", holder: { nil }, stillBlocked: { false }, word: nil)) {
+            CConcSys_atomic_load(handle.started) != 0
+        }
+        return handle
+    }
+
+    /// The body of a thread unit: run the call, report an uncaught exception, finish.
+    fileprivate func runThreadBody(_ callee: Value, _ args: Args, _ handle: PyUnitHandle) {
+        CConcSys_block_sigint()
+        setStackLimitFromThread()
+        nativeID = Int(CConcSys_gettid())
+        handle.nativeID = nativeID
+        CConcSys_atomic_store(handle.started, 1)
+        CConcSys_futex_wake(handle.started, Int32.max)
+        acquireGIL()
+        do {
+            var r = try call(callee, args)
+            if case .obj(let o) = r, let g = o as? PyGenerator, g.type === Types.coroutine {
+                while try g.resume(self, send: .none) != nil {}
+                r = g.returnValue
+            }
+            handle.result = r
+        } catch let e as PyBaseException {
+            handle.error = e
+            if !e.isSystemExit {
+                engine.stderr.write("Exception in \(handle.kind.rawValue) \(handle.name):\n" + formatException(e))
+            }
+        } catch {
+            engine.stderr.write("Exception in \(handle.kind.rawValue) \(handle.name):\ninternal error: \(error)\n")
+        }
+        // Finish first: a joiner of this unit must not look deadlocked to the check below.
+        handle.finish()
+        let found = engine.units.remove(self)
+        if let d = found, let main = d.main { engine.postDeadlock(d.report, to: main) }
+        releaseGIL()
+    }
+}

@@ -1,0 +1,130 @@
+// The live units of one engine and what each is blocked on: the deadlock detector's view
+// of the process, and the list behind `threading.enumerate()`.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a blocked unit waits for, as the deadlock detector and its report see it.
+struct BlockReason {
+    /// "acquire lock A (created at line 4)", in plain words.
+    let description: String
+    /// The unit that could end the wait (the holder of a lock), if one is known.
+    let holder: () -> Unit?
+    /// Re-checks, under the registry's lock, whether the wait still cannot proceed.
+    let stillBlocked: () -> Bool
+    /// The futex word the waiter sleeps on, woken to deliver a DeadlockError.
+    let word: UnsafeMutablePointer<Int32>?
+}
+
+/// Every live unit of an engine, and which of them are blocked with no timeout.
+///
+/// All fields are guarded by `mutex`. A unit registers itself as blocked only while it is
+/// parked (``Unit/park(word:timeout:reason:attempt:)``), and its successful attempt and
+/// unregistration happen under the same lock, so the detector never sees a unit as
+/// blocked after it has in fact proceeded.
+final class UnitRegistry: @unchecked Sendable {  // every mutable field is guarded by `mutex`
+    private var mutex = pthread_mutex_t()
+    /// Live units in start order (the main unit first).
+    private(set) var live: [Unit] = []
+    /// Units parked with no timeout, and on what.
+    private var blocked: [ObjectIdentifier: (unit: Unit, reason: BlockReason)] = [:]
+    /// Units parked with a timeout (they will wake by themselves: never a deadlock).
+    private var timed = 0
+    /// Units busy in something the detector cannot see through (input(), sleep, I/O).
+    private var opaque = 0
+    /// Number of units started so far (for `Thread-N` names).
+    private var started = 0
+
+    init() {
+        var attr = pthread_mutexattr_t()
+        pthread_mutexattr_init(&attr)
+        pthread_mutexattr_settype(&attr, Int32(PTHREAD_MUTEX_RECURSIVE))
+        pthread_mutex_init(&mutex, &attr)
+        pthread_mutexattr_destroy(&attr)
+    }
+
+    func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return try body()
+    }
+
+    func add(_ u: Unit) { withLock { live.append(u) } }
+
+    /// The next `Thread-N` number.
+    func nextThreadNumber() -> Int { withLock { started += 1; return started } }
+
+    /// Removes a finished unit; returns a deadlock report if the units left are now all
+    /// blocked forever (the finished unit may have been the only one able to wake them).
+    func remove(_ u: Unit) -> (report: String, main: Unit?)? {
+        withLock {
+            live.removeAll { $0 === u }
+            return detect()
+        }
+    }
+
+    var liveUnits: [Unit] { withLock { live } }
+
+    /// Marks `u` parked; with no timeout, checks whether the whole engine is now stuck.
+    func block(_ u: Unit, _ reason: BlockReason, forever: Bool) -> (report: String, main: Unit?)? {
+        withLock {
+            if forever { blocked[ObjectIdentifier(u)] = (u, reason) } else { timed += 1 }
+            return forever ? detect() : nil
+        }
+    }
+
+    /// Unmarks `u` (called with the registry locked, right after its successful attempt, or
+    /// when it gives up).
+    func unblock(_ u: Unit, forever: Bool) {
+        withLock {
+            if forever { blocked[ObjectIdentifier(u)] = nil } else { timed -= 1 }
+        }
+    }
+
+    /// The futex word `u` is parked on, if it is parked with no timeout (caller holds the lock).
+    func blockedWord(of u: Unit) -> UnsafeMutablePointer<Int32>? { blocked[ObjectIdentifier(u)]?.reason.word }
+
+    /// Marks a stretch in which `u` waits for something outside the detector's view.
+    func beginOpaqueWait() { withLock { opaque += 1 } }
+    func endOpaqueWait() { withLock { opaque -= 1 } }
+
+    /// The deadlock report when every live unit is parked forever and none of their waits
+    /// can proceed; nil otherwise. Called with `mutex` held.
+    private func detect() -> (report: String, main: Unit?)? {
+        guard !live.isEmpty, timed == 0, opaque == 0, blocked.count == live.count else { return nil }
+        for u in live {
+            guard let b = blocked[ObjectIdentifier(u)], b.reason.stillBlocked() else { return nil }
+        }
+        return (deadlockReport(), live.first { $0.isMain })
+    }
+
+    /// The wait-for graph in words: who waits for what, held by whom, and the cycle.
+    private func deadlockReport() -> String {
+        var lines = ["every unit is blocked and none of them can wake another:"]
+        for u in live {
+            guard let b = blocked[ObjectIdentifier(u)] else { continue }
+            lines.append("  \(u.name) waits to \(b.reason.description)")
+        }
+        // Follow "waits for a lock held by" edges from the main unit to find a cycle.
+        var path: [Unit] = []
+        var current = live.first { $0.isMain } ?? live[0]
+        while !path.contains(where: { $0 === current }) {
+            path.append(current)
+            guard let b = blocked[ObjectIdentifier(current)], let h = b.reason.holder() else { path = []; break }
+            current = h
+        }
+        if !path.isEmpty, let start = path.firstIndex(where: { $0 === current }) {
+            let cycle = path[start...].map(\.name) + [current.name]
+            if cycle.count == 2 {
+                lines.append("  \(current.name) waits for a lock it already holds itself")
+            } else {
+                lines.append("  cycle: " + cycle.joined(separator: " -> "))
+            }
+            lines.append("  fix: take the locks in the same order in every unit, hold one at a time, or use acquire(timeout=...) and back off")
+        } else {
+            lines.append("  nothing left running can release, set, put or notify what they wait for")
+            lines.append("  fix: make sure every wait has a unit that will signal it (a missing release(), set(), put() or notify()), or wait with a timeout")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
