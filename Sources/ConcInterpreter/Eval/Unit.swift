@@ -40,8 +40,8 @@ public final class Unit {
     /// A deadlock report left for this (main) unit by another unit's detection; guarded by
     /// the engine's unit registry lock, raised as DeadlockError at the next poll.
     var pendingDeadlock: String?
-    /// The handle Conc code holds for this unit (nil for the main unit).
-    weak var handle: PyUnitHandle?
+    /// The handle Conc code holds for this unit (the main unit gets one on first use).
+    var handle: PyUnitHandle?
     /// Whether units started by this one are daemons by default (inherited, as in CPython).
     var isDaemon = false
     /// The kernel thread id of the OS thread running the unit.

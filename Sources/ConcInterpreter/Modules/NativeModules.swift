@@ -12,6 +12,7 @@ extension Engine {
         nativeModules["time"] = { $0.makeTimeModule() }
         nativeModules["math"] = { $0.makeMathModule() }
         nativeModules["builtins"] = { $0.builtinsModule }
+        nativeModules["_units"] = { $0.makeUnitsModule() }
     }
 
     func nativeModule(_ name: String, _ entries: [(String, Value)]) -> PyModule {
@@ -35,6 +36,14 @@ extension Engine {
             ("platform", .str("linux")),
             ("maxsize", .int(Int.max)),
             ("byteorder", .str("little")),
+            native("setswitchinterval") { u, a in
+                try a.expect("setswitchinterval", 1, 1)
+                let d = try u.floatArg(a[0])
+                if d <= 0 { throw valueError("switch interval must be strictly positive") }
+                u.engine.gil.interval = d
+                return .none
+            },
+            native("getswitchinterval") { u, a in try a.expect("getswitchinterval", 0, 0); return .float(u.engine.gil.interval) },
             ("version", .str("Conc \(concVersion) (Python 3.11 subset)")),
             ("version_info", .obj(PyTuple([.int(3), .int(11), .int(0), .str("final"), .int(0)]))),
             ("implementation", .str("conc")),

@@ -1,0 +1,35 @@
+// `_units`: what the Conc-written `threading` module needs to know about units (the
+// current one, the main one, the live ones, thread ids). Not meant for learners' code.
+import CConcSys
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Unit {
+    /// This unit's handle; the main unit gets one on first use (it never finishes).
+    func ownHandle() -> PyUnitHandle {
+        if let h = handle { return h }
+        let h = PyUnitHandle(kind: .thread, name: name, daemon: false)
+        h.ident = Int(bitPattern: UInt(pthread_self()))
+        h.nativeID = nativeID
+        CConcSys_atomic_store(h.started, 1)
+        h.unit = self
+        handle = h
+        return h
+    }
+}
+
+extension Engine {
+    func makeUnitsModule() -> PyModule {
+        nativeModule("_units", [
+            native("current") { u, a in try a.expect("current", 0, 0); return .obj(u.ownHandle()) },
+            native("main") { u, a in try a.expect("main", 0, 0); return .obj(u.engine.mainUnit.ownHandle()) },
+            native("live") { u, a in
+                try a.expect("live", 0, 0)
+                return .obj(PyList(u.engine.units.liveUnits.map { .obj($0.ownHandle()) }))
+            },
+            native("get_ident") { _, a in try a.expect("get_ident", 0, 0); return .int(Int(bitPattern: UInt(pthread_self()))) },
+            native("get_native_id") { u, a in try a.expect("get_native_id", 0, 0); return .int(u.nativeID) },
+        ])
+    }
+}
