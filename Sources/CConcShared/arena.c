@@ -1,7 +1,12 @@
 // The shared arena: one MAP_SHARED|MAP_ANONYMOUS region mapped before any fork, so every
 // later-forked process sees it at the same address and raw pointers into it are valid
-// everywhere. Allocation: power-of-two size classes (32 B .. 2^30) with a free list each,
-// fed by a bump pointer; one robust process-shared mutex guards it.
+// everywhere. Allocation: power-of-two size classes (32 B .. 1 GiB) with a lock-free free
+// list (Treiber stack) each, fed by a lock-free bump pointer.
+//
+// Why lock-free rather than a robust mutex: a queue item costs one alloc (producer) and one
+// free (consumer); with a mutex those two threads fight over it on every item. Lock-free
+// also makes robustness trivial: every operation commits with one CAS, so a process killed
+// at any instruction leaks at most the one block it was handling and corrupts nothing.
 #include "internal.h"
 #include <errno.h>
 #include <string.h>
@@ -13,52 +18,51 @@ enum {
     MAX_SHIFT = 30,          ///< largest block: 1 GiB
     NCLASS = MAX_SHIFT - MIN_SHIFT + 1,
     HDR = 16,                ///< block header; keeps the payload 16-byte aligned
-    ARENA_MAGIC = 0x436f6e63 ///< "Conc"
+    BLOCK_MAGIC = 0x436f6e63 ///< "Conc": the block is allocated
 };
 
-/// Precedes every payload.
+/// Precedes every payload. Blocks are 16-byte aligned, so an offset from the arena start
+/// fits in 32 bits as offset/16 (arenas up to 64 GiB).
 typedef struct block_hdr {
-    /// Size class index. Written by the allocator under `lock`; immutable while allocated.
+    /// Size class index. Written by the allocating unit before handing the block out.
     uint32_t cls;
-    /// ARENA_MAGIC while allocated, 0 while free (catches double frees).
-    uint32_t magic;
-    uint64_t pad;
+    /// BLOCK_MAGIC while allocated, 0 while free. Freeing CASes it to 0, so a double free
+    /// (or a foreign pointer) is ignored instead of corrupting a list.
+    _Atomic uint32_t magic;
+    /// While on a free list: offset/16 of the next free block (0 = none). Written by the
+    /// pusher before its publishing CAS; read by poppers (possibly stale: the CAS then fails).
+    _Atomic uint32_t next;
+    uint32_t pad;
 } block_hdr;
-
-/// A free block's payload: the next free block of the same class.
-typedef struct free_block { struct free_block *next; } free_block;
 
 /// Lives at the start of the mapping.
 struct conc_arena {
-    /// Robust, process-shared. Guards everything below.
-    pthread_mutex_t lock;
     /// Total mapping size. Immutable.
     size_t size;
-    /// Offset of the first never-used byte. Under `lock`.
-    size_t bump;
-    /// Bytes in allocated blocks. Under `lock` for writers; read racily by in_use.
+    /// Offset of the first never-used byte. Any unit, by CAS.
+    _Atomic size_t bump;
+    /// Bytes in allocated blocks. Any unit, atomically.
     _Atomic size_t in_use;
-    /// Free lists per class. Under `lock`.
-    free_block *free_list[NCLASS];
+    /// Free-list heads per class: (ABA tag << 32) | (offset/16 of the first block, 0 = empty).
+    /// Any unit, by CAS. The tag changes on every push and pop, so a popper that read a
+    /// stale `next` cannot succeed after the list changed under it.
+    _Atomic uint64_t free_head[NCLASS];
 };
 
-/* Robustness: every mutation below is one store that publishes a fully prepared state
- * (pop: free_list = next; push: next is written first, then free_list = block; bump:
- * header written, then bump advanced... ordering within one process is enough because a
- * dead process's stores are all visible to the next locker). An interrupted operation
- * leaks at most one block; it never links a half-made one. */
+static inline block_hdr *at(conc_arena *a, uint32_t off16) { return (block_hdr *)((char *)a + ((size_t)off16 << 4)); }
+static inline uint32_t off16_of(conc_arena *a, block_hdr *h) { return (uint32_t)(((char *)h - (char *)a) >> 4); }
 
 conc_arena *conc_arena_create(size_t reserve_bytes) {
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     size_t size = (reserve_bytes + page - 1) / page * page;
     if (size < page * 4) size = page * 4;
+    if (size > ((size_t)1 << 36)) { errno = EINVAL; return NULL; } /* offsets/16 in 32 bits */
     void *m = mmap(NULL, size, PROT_READ | PROT_WRITE,
                    MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (m == MAP_FAILED) return NULL;
     conc_arena *a = m;
-    if (conc_mutex_init(&a->lock) != 0) { munmap(m, size); return NULL; }
     a->size = size;
-    a->bump = (sizeof(conc_arena) + 15) & ~(size_t)15;
+    atomic_init(&a->bump, (sizeof(conc_arena) + 15) & ~(size_t)15);
     atomic_init(&a->in_use, 0);
     return a;
 }
@@ -74,50 +78,71 @@ static inline int class_of(size_t size) {
     return shift > MAX_SHIFT ? -1 : shift - MIN_SHIFT;
 }
 
+static block_hdr *pop(conc_arena *a, int cls) {
+    _Atomic uint64_t *head = &a->free_head[cls];
+    /* acquire: pairs with the pusher's release, so `next` as written by it is visible. */
+    uint64_t old = atomic_load_explicit(head, memory_order_acquire);
+    for (;;) {
+        uint32_t off = (uint32_t)old;
+        if (!off) return NULL;
+        block_hdr *h = at(a, off);
+        /* May be stale if another unit popped h meanwhile; then the tag differs and the
+         * CAS fails. The memory stays mapped, so reading it is harmless. */
+        uint32_t next = atomic_load_explicit(&h->next, memory_order_relaxed);
+        uint64_t new = (((old >> 32) + 1) << 32) | next;
+        if (atomic_compare_exchange_weak_explicit(head, &old, new, memory_order_acquire,
+                                                  memory_order_acquire))
+            return h;
+    }
+}
+
+static void push(conc_arena *a, int cls, block_hdr *h) {
+    _Atomic uint64_t *head = &a->free_head[cls];
+    uint32_t me = off16_of(a, h);
+    uint64_t old = atomic_load_explicit(head, memory_order_relaxed);
+    for (;;) {
+        atomic_store_explicit(&h->next, (uint32_t)old, memory_order_relaxed);
+        uint64_t new = (((old >> 32) + 1) << 32) | me;
+        /* release: the block's contents and `next` are visible to the next popper. */
+        if (atomic_compare_exchange_weak_explicit(head, &old, new, memory_order_release,
+                                                  memory_order_relaxed))
+            return;
+    }
+}
+
 void *conc_arena_alloc(conc_arena *a, size_t size) {
     if (size > ((size_t)1 << MAX_SHIFT)) return NULL;
     int cls = class_of(size);
     if (cls < 0) return NULL;
     size_t bsize = (size_t)1 << (cls + MIN_SHIFT);
-    block_hdr *h;
+    block_hdr *h = pop(a, cls);
     int fresh = 0;
-    conc_mutex_lock(&a->lock);
-    free_block *f = a->free_list[cls];
-    if (f) {
-        a->free_list[cls] = f->next;
-        h = (block_hdr *)((char *)f - HDR);
-    } else {
-        if (a->bump + bsize > a->size || a->bump + bsize < a->bump) {
-            conc_mutex_unlock(&a->lock);
-            return NULL;
-        }
-        h = (block_hdr *)((char *)a + a->bump);
-        a->bump += bsize;
+    if (!h) {
+        size_t off = atomic_load_explicit(&a->bump, memory_order_relaxed);
+        do {
+            if (off + bsize > a->size || off + bsize < off) return NULL;
+        } while (!atomic_compare_exchange_weak_explicit(&a->bump, &off, off + bsize,
+                                                        memory_order_relaxed, memory_order_relaxed));
+        h = (block_hdr *)((char *)a + off);
         fresh = 1;
     }
     h->cls = (uint32_t)cls;
-    h->magic = ARENA_MAGIC;
+    atomic_store_explicit(&h->magic, BLOCK_MAGIC, memory_order_relaxed);
     atomic_fetch_add_explicit(&a->in_use, bsize, memory_order_relaxed);
-    conc_mutex_unlock(&a->lock);
     void *p = (char *)h + HDR;
-    /* Fresh memory from the mapping is already zero (and stays untouched: lazily backed). */
-    if (!fresh) memset(p, 0, size < sizeof(free_block) ? sizeof(free_block) : size);
+    /* Never-used memory from the mapping is already zero (and stays lazily backed). */
+    if (!fresh) memset(p, 0, size);
     return p;
 }
 
 void conc_arena_free(conc_arena *a, void *p) {
     if (!p) return;
     block_hdr *h = (block_hdr *)((char *)p - HDR);
-    conc_mutex_lock(&a->lock);
-    if (h->magic != ARENA_MAGIC || h->cls >= NCLASS) { /* not ours, or a double free */
-        conc_mutex_unlock(&a->lock);
-        return;
-    }
-    size_t bsize = (size_t)1 << (h->cls + MIN_SHIFT);
-    h->magic = 0;
-    free_block *f = p;
-    f->next = a->free_list[h->cls];
-    a->free_list[h->cls] = f;
-    atomic_fetch_sub_explicit(&a->in_use, bsize, memory_order_relaxed);
-    conc_mutex_unlock(&a->lock);
+    uint32_t expect = BLOCK_MAGIC;
+    if (!atomic_compare_exchange_strong_explicit(&h->magic, &expect, 0, memory_order_relaxed,
+                                                 memory_order_relaxed))
+        return; /* not an allocated block: a double free or a foreign pointer */
+    if (h->cls >= NCLASS) return;
+    atomic_fetch_sub_explicit(&a->in_use, (size_t)1 << (h->cls + MIN_SHIFT), memory_order_relaxed);
+    push(a, (int)h->cls, h);
 }

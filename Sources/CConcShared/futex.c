@@ -40,14 +40,6 @@ int64_t conc_now_ns(void) {
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static inline void cpu_relax(void) {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield");
-#endif
-}
-
 /// How many times conc_block polls seq before announcing itself and sleeping. A short spin
 /// lets a queue consumer that is just ahead of its producer pick the next item up without a
 /// futex sleep + wake pair (~10 µs) per item. Kept small: the machine may be oversubscribed.
@@ -63,7 +55,7 @@ conc_result conc_block(conc_prim *prim, conc_result (*attempt)(void *_Nullable c
         conc_result r = attempt(ctx);
         if (!conc_would_block(r)) return r;
         for (int i = 0; i < SPIN_POLLS; i++) {
-            cpu_relax();
+            conc_cpu_relax();
             if (atomic_load_explicit(&prim->seq, memory_order_relaxed) != s) break;
         }
         if (atomic_load_explicit(&prim->seq, memory_order_seq_cst) != s) continue;

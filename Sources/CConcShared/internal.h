@@ -51,6 +51,15 @@ static inline void conc_prim_signal(conc_prim *p, int n) {
         conc_futex_wake((uint32_t *)&p->seq, n);
 }
 
+/// A spin-wait hint to the CPU.
+static inline void conc_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 /// Initialises a PTHREAD_PROCESS_SHARED + PTHREAD_MUTEX_ROBUST mutex. 0 or an errno.
 int conc_mutex_init(pthread_mutex_t *m);
 /// Locks; on EOWNERDEAD marks it consistent and returns 1 (the caller may repair state),

@@ -84,7 +84,17 @@ int conc_mutex_init(pthread_mutex_t *m) {
 }
 
 int conc_mutex_lock(pthread_mutex_t *m) {
-    int e = pthread_mutex_lock(m);
+    /* Critical sections here are a few stores long, and glibc's robust mutexes go straight
+     * to a futex sleep on contention; a short trylock spin avoids a sleep/wake pair when a
+     * producer and a consumer meet on a queue. */
+    int e;
+    for (int i = 0; i < 100; i++) {
+        e = pthread_mutex_trylock(m);
+        if (e != EBUSY) goto got;
+        conc_cpu_relax();
+    }
+    e = pthread_mutex_lock(m);
+got:
     if (e == EOWNERDEAD) {
         /* The previous holder's process died inside the critical section. Every critical
          * section in this library is written so that an interruption at any point leaves a

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 uint64_t ct_unit(uint32_t n) { return conc_unit_make(getpid(), n); }
@@ -154,4 +155,57 @@ int ct_futex_wait_interrupted(void) {
     }
     pthread_join(t, NULL);
     return waiter_result;
+}
+
+typedef struct { conc_queue *q; int n; } bench_t;
+
+static int bench_produce(conc_queue *q, int n) {
+    uint64_t item[2] = {0, 0x1234567812345678ULL};
+    for (int i = 0; i < n; i++) {
+        item[0] = (uint64_t)i;
+        if (ct_queue_put(q, item, sizeof item, -1) != CONC_OK) return -1;
+    }
+    return 0;
+}
+
+static void *bench_producer_main(void *arg) {
+    bench_t *b = arg;
+    bench_produce(b->q, b->n);
+    return NULL;
+}
+
+static int bench_consume(conc_queue *q, int n) {
+    for (int i = 0; i < n; i++) {
+        void *out = NULL;
+        size_t len = 0;
+        if (ct_queue_get(q, &out, &len, 10000000000LL) != CONC_OK) return -1;
+        uint64_t v;
+        memcpy(&v, out, sizeof v);
+        free(out);
+        if (len != 16 || v != (uint64_t)i) return -1;
+    }
+    return 0;
+}
+
+double ct_bench_queue_threads(conc_queue *q, int n) {
+    bench_t b = {q, n};
+    pthread_t t;
+    int64_t start = conc_now_ns();
+    if (pthread_create(&t, NULL, bench_producer_main, &b) != 0) return -1;
+    int bad = bench_consume(q, n);
+    pthread_join(t, NULL);
+    return bad ? -1 : (double)(conc_now_ns() - start) / n;
+}
+
+double ct_bench_queue_processes(conc_queue *q, int n) {
+    fflush(NULL);
+    int64_t start = conc_now_ns();
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) _exit(bench_produce(q, n) ? 2 : 0);
+    int bad = bench_consume(q, n);
+    int status = 0;
+    while (waitpid(pid, &status, 0) == -1 && errno == EINTR) {}
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) bad = 1;
+    return bad ? -1 : (double)(conc_now_ns() - start) / n;
 }

@@ -131,6 +131,24 @@ final class QueueTests: XCTestCase {
         XCTAssertEqual(conc_arena_in_use(arena), 0)
     }
 
+    func testThroughputMeasuredInC() throws {
+        // (label, benchmark, maxsize)
+        let cases: [(String, (OpaquePointer, Int32) -> Double, UInt64)] = [
+            ("threads, unbounded", ct_bench_queue_threads, 0),
+            ("threads, maxsize 1000", ct_bench_queue_threads, 1000),
+            ("processes, unbounded", ct_bench_queue_processes, 0),
+            ("processes, maxsize 1000", ct_bench_queue_processes, 1000),
+        ]
+        for (label, bench, maxsize) in cases {
+            let q = try XCTUnwrap(conc_queue_create(arena, maxsize))
+            let ns = bench(q, 200_000)
+            XCTAssertGreaterThan(ns, 0, label)
+            print("[measure] queue \(label), 200k x 16 B, C loop: \(String(format: "%.0f", ns)) ns/item")
+            conc_prim_release(q)
+        }
+        XCTAssertEqual(conc_arena_in_use(arena), 0)
+    }
+
     func testChildProducesParentConsumes() throws {
         let q = try XCTUnwrap(conc_queue_create(arena, 1000))
         let n = 100_000

@@ -38,6 +38,14 @@ pid_t ct_fork_queue_flood(conc_queue *q);
 /// pthread_kill(SIGUSR1) until it returns. Returns the futex_wait result (EINTR expected).
 int ct_futex_wait_interrupted(void);
 
+/// Throughput benchmarks done entirely in C (no Swift per-item overhead): `n` items of 16
+/// bytes from a producer to a consumer through `q`, which must be empty. The consumer checks
+/// the order. Returns ns per item, or -1 on an error.
+/// Threads: producer is a new thread, the caller consumes.
+double ct_bench_queue_threads(conc_queue *q, int n);
+/// Processes: producer is a fork()ed child, the caller consumes (and reaps the child).
+double ct_bench_queue_processes(conc_queue *q, int n);
+
 /// A should_stop callback: returns *(int *)ctx.
 int ct_flag_is_set(void *_Nullable ctx);
 
