@@ -15,6 +15,9 @@ let package = Package(
         // MARK: - C shims
         .target(name: "CConcSys", cSettings: [.define("_GNU_SOURCE")]),
         .target(name: "CConcCoro"),
+        // Process-shareable primitives (arena, futex waits, locks, queues) for threads and
+        // fork()ed processes. Not yet used by the interpreter.
+        .target(name: "CConcShared", cSettings: [.define("_GNU_SOURCE")]),
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
 
         // MARK: - Front end: source text → AST (no dependencies)
@@ -45,5 +48,10 @@ let package = Package(
         .testTarget(name: "ConcInterpreterTests", dependencies: ["ConcInterpreter", "ConcSyntax", "Conc"]),
         .testTarget(name: "ConcEmbeddingTests", dependencies: ["Conc"]),
         .testTarget(name: "ConcSpecTests", dependencies: [], exclude: []),
+        // C helpers the shared-primitive tests run in fork()ed children (C only after fork).
+        .target(
+            name: "CConcSharedTestSupport", dependencies: ["CConcShared"],
+            path: "Tests/CConcSharedTestSupport", cSettings: [.define("_GNU_SOURCE")]),
+        .testTarget(name: "ConcSharedTests", dependencies: ["CConcShared", "CConcSharedTestSupport"]),
     ]
 )

@@ -1,0 +1,272 @@
+// Process-shareable concurrency primitives: an arena in shared memory and the locks,
+// semaphores, events, conditions and queues that live in it. Threads of one process and
+// processes forked after the arena was created all use the same objects.
+//
+// Blocking is NOT done here: every primitive offers non-blocking "try" operations and a
+// futex word (`seq`). The caller's one park loop (or ``conc_block``) waits on that word.
+//
+// Every object is opaque: Swift only ever holds pointers (the structs contain pthread types).
+// All primitive pointers (conc_lock *, conc_queue *, ...) start with a common header, so they
+// can be passed wherever a `conc_prim *` is expected (C callers cast; in Swift they are all
+// OpaquePointer and pass directly).
+#ifndef CCONCSHARED_H
+#define CCONCSHARED_H
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+#pragma clang assume_nonnull begin
+
+/* {======================================================
+** Results
+** ======================================================= */
+
+typedef enum conc_result {
+    CONC_OK = 0,
+    CONC_TIMEOUT,       ///< the deadline passed
+    CONC_INTERRUPTED,   ///< should_stop said so (Ctrl-C) or a signal interrupted a wait
+    CONC_BUSY,          ///< a try operation could not proceed now (lock held, no permit, not set)
+    CONC_NOT_HELD,      ///< release of a lock nobody holds
+    CONC_NOT_OWNER,     ///< release of a lock held by another unit
+    CONC_OVER_RELEASE,  ///< bounded semaphore above its maximum; task_done() too often
+    CONC_EMPTY,         ///< queue get: nothing there
+    CONC_FULL,          ///< queue put: maxsize reached
+    CONC_CLOSED,        ///< queue closed (put always; get once drained)
+    CONC_OWNER_DIED,    ///< acquired, but the previous holder's process had died
+    CONC_NO_MEMORY,     ///< the arena (or malloc) is exhausted
+} conc_result;
+
+/// True for the results of a try operation that mean "wait and try again".
+static inline int conc_would_block(conc_result r) {
+    return r == CONC_BUSY || r == CONC_EMPTY || r == CONC_FULL;
+}
+
+/* }====================================================== */
+
+/* {======================================================
+** Units: ((pid << 32) | per-process unit number), never 0
+** ======================================================= */
+
+static inline uint64_t conc_unit_make(pid_t pid, uint32_t number) {
+    return ((uint64_t)(uint32_t)pid << 32) | number;
+}
+static inline pid_t conc_unit_pid(uint64_t unit) { return (pid_t)(uint32_t)(unit >> 32); }
+static inline uint32_t conc_unit_number(uint64_t unit) { return (uint32_t)unit; }
+
+/* }====================================================== */
+
+/* {======================================================
+** Arena: one MAP_SHARED region, created before any fork
+** ======================================================= */
+
+typedef struct conc_arena conc_arena;
+
+/// Maps `reserve_bytes` (rounded up to pages; e.g. 256 MiB) shared, anonymous, lazily touched.
+/// Returns NULL (errno set) on failure.
+conc_arena *_Nullable conc_arena_create(size_t reserve_bytes);
+/// 16-byte aligned, zeroed memory; NULL when the arena is exhausted. Thread- and process-safe.
+void *_Nullable conc_arena_alloc(conc_arena *a, size_t size);
+/// Returns a block from ``conc_arena_alloc``. NULL is ignored.
+void conc_arena_free(conc_arena *a, void *_Nullable p);
+/// Bytes currently allocated (block sizes including headers).
+size_t conc_arena_in_use(conc_arena *a);
+/// Bytes reserved.
+size_t conc_arena_capacity(conc_arena *a);
+/// Unmaps the arena in the calling process. Every pointer into it becomes invalid.
+void conc_arena_destroy(conc_arena *a);
+
+/* }====================================================== */
+
+/* {======================================================
+** Futex and sleeping
+** ======================================================= */
+
+/// Sleeps while `*word == expected`, at most `timeout_ns` (relative; < 0 = forever).
+/// Shared futex (works across processes). Does not retry on EINTR.
+/// - Returns: 0 (woken, or the value already differed), ETIMEDOUT or EINTR.
+int conc_futex_wait(uint32_t *word, uint32_t expected, int64_t timeout_ns);
+/// Wakes up to `n` waiters on `word` (INT_MAX = all).
+void conc_futex_wake(uint32_t *word, int n);
+/// Sleeps `ns` nanoseconds. Returns 0, or EINTR when a signal cut it short (no retry).
+int conc_sleep_ns(int64_t ns);
+/// CLOCK_MONOTONIC in nanoseconds.
+int64_t conc_now_ns(void);
+
+/* }====================================================== */
+
+/* {======================================================
+** Common header: kind, seq word, waiters, refcount, creation info
+** ======================================================= */
+
+typedef struct conc_prim conc_prim;
+
+typedef enum conc_kind {
+    CONC_KIND_LOCK = 1,
+    CONC_KIND_RLOCK,
+    CONC_KIND_SEMAPHORE,
+    CONC_KIND_EVENT,
+    CONC_KIND_CONDITION,
+    CONC_KIND_QUEUE,
+} conc_kind;
+
+/// Capacity of the "file:line" buffers (including the terminating NUL).
+#define CONC_WHERE_LEN 96
+/// Longest single futex sleep of ``conc_block`` (so it notices dead holders and should_stop).
+#define CONC_WAIT_SLICE_NS 50000000LL
+
+conc_kind conc_prim_kind(conc_prim *p);
+/// The futex word: bumped after every state change that may let a waiter proceed.
+uint32_t *conc_prim_seq(conc_prim *p);
+/// Atomic (seq_cst) load of the seq word.
+uint32_t conc_prim_load_seq(conc_prim *p);
+/// Announce / withdraw a waiter (changers only issue a wake when the count is > 0).
+void conc_prim_wait_begin(conc_prim *p);
+void conc_prim_wait_end(conc_prim *p);
+/// Number of announced waiters (diagnostics).
+uint32_t conc_prim_waiters(conc_prim *p);
+/// ``conc_futex_wait`` on the primitive's seq word.
+int conc_prim_wait(conc_prim *p, uint32_t seen_seq, int64_t timeout_ns);
+
+/// Reference counting (atomic; shared by every process). At zero the primitive and
+/// everything it owns in the arena are freed.
+void conc_prim_retain(conc_prim *p);
+void conc_prim_release(conc_prim *p);
+uint32_t conc_prim_refcount(conc_prim *p);
+
+/// "file:line" of creation: copied in (truncated) / out (always NUL-terminated).
+void conc_prim_set_created_at(conc_prim *p, const char *where);
+void conc_prim_created_at(conc_prim *p, char *buf, size_t buflen);
+/// Locks, rlocks, semaphores: where the current (last) holder acquired it. The holder sets it
+/// right after a successful acquire. Reading it while another unit writes can give a
+/// mixed string (diagnostics only; always NUL-terminated).
+void conc_prim_set_acquired_at(conc_prim *p, const char *where);
+void conc_prim_acquired_at(conc_prim *p, char *buf, size_t buflen);
+/// The unit that holds it (lock/rlock) or acquired it last (semaphore); 0 if none/other kinds.
+uint64_t conc_prim_holder(conc_prim *p);
+
+/* }====================================================== */
+
+/* {======================================================
+** The blocking loop (for tests and callers without their own park mechanism)
+** ======================================================= */
+
+/// Calls `attempt(ctx)` until it returns something other than a would-block result
+/// (CONC_BUSY/EMPTY/FULL), which is then returned (CONC_OK, CONC_OWNER_DIED, CONC_CLOSED, ...).
+/// Between attempts it sleeps on `prim`'s seq word. `timeout_ns` < 0 = forever.
+/// `should_stop(ctx2)` (may be NULL) is checked after every wake-up, including EINTR.
+/// - Returns: the attempt's result, CONC_TIMEOUT or CONC_INTERRUPTED.
+conc_result conc_block(conc_prim *prim, conc_result (*attempt)(void *_Nullable ctx),
+                       void *_Nullable ctx, int64_t timeout_ns,
+                       int (*_Nullable should_stop)(void *_Nullable ctx2), void *_Nullable ctx2);
+
+/* }====================================================== */
+
+/* {======================================================
+** Lock (owned mutex) and RLock
+** ======================================================= */
+
+typedef struct conc_lock conc_lock;
+
+/// `unowned` != 0: any unit may release it (Python's threading.Lock).
+conc_lock *_Nullable conc_lock_create(conc_arena *a, int unowned);
+/// CONC_OK, CONC_BUSY, or CONC_OWNER_DIED (taken over from a dead process).
+conc_result conc_lock_try_acquire(conc_lock *l, uint64_t unit);
+/// CONC_OK, CONC_NOT_HELD, CONC_NOT_OWNER (owned locks only).
+conc_result conc_lock_release(conc_lock *l, uint64_t unit);
+int conc_lock_locked(conc_lock *l);
+uint64_t conc_lock_owner(conc_lock *l);
+
+typedef struct conc_rlock conc_rlock;
+
+conc_rlock *_Nullable conc_rlock_create(conc_arena *a);
+/// CONC_OK (also re-entry by the owner), CONC_BUSY, CONC_OWNER_DIED.
+conc_result conc_rlock_try_acquire(conc_rlock *r, uint64_t unit);
+/// One level. CONC_OK, CONC_NOT_HELD, CONC_NOT_OWNER.
+conc_result conc_rlock_release(conc_rlock *r, uint64_t unit);
+/// Releases every level (for Condition.wait); the count goes to `*saved_count`.
+conc_result conc_rlock_release_all(conc_rlock *r, uint64_t unit, uint32_t *saved_count);
+/// Re-acquires with the saved count: CONC_OK, CONC_BUSY, CONC_OWNER_DIED.
+conc_result conc_rlock_try_restore(conc_rlock *r, uint64_t unit, uint32_t count);
+uint64_t conc_rlock_owner(conc_rlock *r);
+uint32_t conc_rlock_count(conc_rlock *r);
+
+/* }====================================================== */
+
+/* {======================================================
+** Semaphore and Event
+** ======================================================= */
+
+typedef struct conc_sem conc_sem;
+
+/// `bounded` != 0: release beyond `value` (the initial value) is CONC_OVER_RELEASE.
+conc_sem *_Nullable conc_sem_create(conc_arena *a, uint32_t value, int bounded);
+/// CONC_OK or CONC_BUSY. `unit` is recorded as the last acquirer.
+conc_result conc_sem_try_acquire(conc_sem *s, uint64_t unit);
+/// CONC_OK or CONC_OVER_RELEASE (nothing changed).
+conc_result conc_sem_release(conc_sem *s, uint32_t n);
+uint32_t conc_sem_value(conc_sem *s);
+
+typedef struct conc_event conc_event;
+
+conc_event *_Nullable conc_event_create(conc_arena *a);
+void conc_event_set(conc_event *e);
+void conc_event_clear(conc_event *e);
+int conc_event_is_set(conc_event *e);
+/// The attempt for a waiter: CONC_OK when set, else CONC_BUSY.
+conc_result conc_event_try_wait(conc_event *e);
+
+/* }====================================================== */
+
+/* {======================================================
+** Condition
+** ======================================================= */
+
+typedef struct conc_cond conc_cond;
+typedef struct conc_cond_waiter conc_cond_waiter;
+
+/// `lock` is a conc_lock or conc_rlock (retained by the condition).
+conc_cond *_Nullable conc_cond_create(conc_arena *a, conc_prim *lock);
+conc_prim *conc_cond_lock(conc_cond *c);
+/// Adds a waiter record at the tail (call while holding the lock, then release it fully).
+/// NULL when the arena is exhausted.
+conc_cond_waiter *_Nullable conc_cond_enlist(conc_cond *c, uint64_t unit);
+/// The attempt in the blocking loop: CONC_OK once notified, else CONC_BUSY.
+conc_result conc_cond_waiter_notified(conc_cond_waiter *w);
+/// Removes and frees the record (after a wake, timeout or interrupt).
+/// - Returns: 1 when it had been notified (also when that raced with a timeout), else 0.
+int conc_cond_delist(conc_cond *c, conc_cond_waiter *w);
+/// Marks the `n` oldest un-notified waiters notified; returns how many were marked.
+uint32_t conc_cond_notify(conc_cond *c, uint32_t n);
+uint32_t conc_cond_notify_all(conc_cond *c);
+/// Waiters enlisted and not yet notified.
+uint32_t conc_cond_pending(conc_cond *c);
+
+/* }====================================================== */
+
+/* {======================================================
+** Queue of byte strings
+** ======================================================= */
+
+typedef struct conc_queue conc_queue;
+
+/// `maxsize` 0 = unbounded.
+conc_queue *_Nullable conc_queue_create(conc_arena *a, uint64_t maxsize);
+/// Copies `len` bytes into the arena: CONC_OK, CONC_FULL, CONC_CLOSED, CONC_NO_MEMORY.
+conc_result conc_queue_try_put(conc_queue *q, const void *_Nullable bytes, size_t len);
+/// CONC_OK: `*out` is malloc'd in this process (caller frees; non-NULL even for len 0).
+/// CONC_EMPTY, or CONC_CLOSED once closed and drained, or CONC_NO_MEMORY (item kept).
+conc_result conc_queue_try_get(conc_queue *q, void *_Nullable *_Nonnull out, size_t *out_len);
+uint64_t conc_queue_qsize(conc_queue *q);
+int conc_queue_empty(conc_queue *q);
+int conc_queue_full(conc_queue *q);
+/// CONC_OK or CONC_OVER_RELEASE (more task_done() calls than items put).
+conc_result conc_queue_task_done(conc_queue *q);
+/// Items put and not yet task_done()'d (join waits until 0).
+uint64_t conc_queue_unfinished(conc_queue *q);
+/// After close, put is CONC_CLOSED and get is CONC_CLOSED once drained. Wakes every waiter.
+void conc_queue_close(conc_queue *q);
+int conc_queue_closed(conc_queue *q);
+
+/* }====================================================== */
+
+#pragma clang assume_nonnull end
+#endif

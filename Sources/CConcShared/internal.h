@@ -1,0 +1,77 @@
+// Private to CConcShared: the common header every primitive starts with, robust-mutex
+// helpers, and the "state changed" signal that bumps seq and wakes waiters.
+#ifndef CCONCSHARED_INTERNAL_H
+#define CCONCSHARED_INTERNAL_H
+#include "CConcShared.h"
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+/// First member of every primitive. Lives in the arena, so every process sees the same one.
+struct conc_prim {
+    /// conc_kind. Written once by the creator before the pointer is published; read by anyone.
+    uint32_t kind;
+    /// Futex word. Any unit, atomically: changers bump it (seq_cst) after a state change
+    /// that may let a waiter proceed; waiters load it before their attempt.
+    _Atomic uint32_t seq;
+    /// Units currently parked (or about to park) on `seq`. Any unit, atomically (seq_cst).
+    _Atomic uint32_t waiters;
+    /// References held by units/processes; at zero the primitive is freed. Atomic.
+    _Atomic uint32_t refcount;
+    /// The arena the primitive lives in (same address in every process). Immutable.
+    conc_arena *arena;
+    /// Lock/rlock: holder unit (0 = free), CAS'd atomically. Semaphore: last acquirer
+    /// (relaxed store by the acquirer). Unused by the other kinds.
+    _Atomic uint64_t holder;
+    /// "file:line" of creation. Written by the creator (setter), read by anyone.
+    char created_at[CONC_WHERE_LEN];
+    /// "file:line" of the holder's acquire. Written only by the unit that just acquired;
+    /// read racily by deadlock reports (byte-wise relaxed atomics, so no UB, maybe mixed).
+    char acquired_at[CONC_WHERE_LEN];
+};
+
+/// Fills in the header of a freshly allocated (zeroed) primitive.
+void conc_prim_init(conc_prim *p, conc_arena *a, conc_kind kind);
+
+/// Called by a changer AFTER it changed the state: bumps seq, wakes `n` waiters if any.
+///
+/// Why no wake-up is lost: a waiter does  s = load(seq); attempt; waiters++; attempt;
+/// futex_wait(seq, s). The changer does  change; seq++; if (load(waiters)) wake.
+/// All four seq/waiters operations are seq_cst, and the kernel compares *seq with s with a
+/// full barrier after the waiter queued itself. This is the store-buffering (Dekker) pattern:
+///  - if the kernel's compare sees the bumped seq, futex_wait returns at once;
+///  - otherwise seq++ comes after the compare in the seq_cst order, so it is after
+///    waiters++ too, and the changer's load(waiters) sees the waiter and wakes it (it is
+///    already queued in the kernel).
+/// Loading s BEFORE the first attempt matters: a change landing between a failed attempt
+/// and the futex_wait has bumped seq past s, so the wait returns immediately.
+static inline void conc_prim_signal(conc_prim *p, int n) {
+    atomic_fetch_add_explicit(&p->seq, 1, memory_order_seq_cst);
+    if (atomic_load_explicit(&p->waiters, memory_order_seq_cst) > 0)
+        conc_futex_wake((uint32_t *)&p->seq, n);
+}
+
+/// A spin-wait hint to the CPU.
+static inline void conc_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+/// Initialises a PTHREAD_PROCESS_SHARED + PTHREAD_MUTEX_ROBUST mutex. 0 or an errno.
+int conc_mutex_init(pthread_mutex_t *m);
+/// Locks; on EOWNERDEAD marks it consistent and returns 1 (the caller may repair state),
+/// else 0.
+int conc_mutex_lock(pthread_mutex_t *m);
+static inline void conc_mutex_unlock(pthread_mutex_t *m) { pthread_mutex_unlock(m); }
+
+/// True when `unit`'s process no longer exists (and is not this process).
+int conc_unit_dead(uint64_t unit);
+
+/// Kind-specific teardown called by conc_prim_release at refcount zero (before freeing).
+void conc_cond_teardown(conc_cond *c);
+void conc_queue_teardown(conc_queue *q);
+
+#endif

@@ -1,0 +1,150 @@
+// FIFO queue of byte strings in the arena (the interpreter serialises values). Each item is
+// one arena node holding its bytes. put copies into a node outside the mutex and links it
+// under the mutex with a single store; get unlinks under the mutex and copies out after.
+// put and get bump seq (getters wait for items, putters for room); task_done bumps it when
+// the unfinished count reaches 0 (join). A wake syscall happens only if someone waits.
+#include "internal.h"
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct qnode {
+    /// Next (newer) node. Written under the queue mutex (by put, when linking after it).
+    struct qnode *_Nullable next;
+    /// Payload length. Written by the putter before linking; immutable after.
+    size_t len;
+    /// Payload (len bytes), written before linking.
+    unsigned char bytes[];
+} qnode;
+
+struct conc_queue {
+    conc_prim h;
+    /// Robust, process-shared; guards everything below that is not marked otherwise.
+    pthread_mutex_t m;
+    /// Oldest and newest node (NULL when empty). Under `m`.
+    qnode *_Nullable head, *_Nullable tail;
+    /// Totals since creation: items linked, items unlinked, task_done calls. Under `m` for
+    /// writers; atomic so qsize/unfinished/full can read them without the mutex.
+    _Atomic uint64_t puts, gets, dones;
+    /// 0 = unbounded. Immutable.
+    uint64_t maxsize;
+    /// Set once by close. Atomic.
+    _Atomic uint32_t closed;
+};
+
+#define LD(x) atomic_load_explicit(&(x), memory_order_relaxed)
+#define ST(x, v) atomic_store_explicit(&(x), (v), memory_order_relaxed)
+
+/* Robustness. Linking a node (`tail->next = n` or `head = n`) is the commit point of put;
+ * unlinking (`head = head->next`) is the commit point of get. A process killed after the
+ * commit but before updating tail/counters leaves them stale, so on EOWNERDEAD the list
+ * (the truth) is walked: tail is recomputed and the counters made to agree with it. */
+static void repair(conc_queue *q) {
+    uint64_t n = 0;
+    qnode *last = NULL;
+    for (qnode *p = q->head; p; p = p->next) { last = p; n++; }
+    q->tail = last;
+    uint64_t puts = LD(q->puts), gets = LD(q->gets);
+    if (puts - gets < n) ST(q->puts, gets + n);      /* linked, not yet counted */
+    else if (puts - gets > n) ST(q->gets, puts - n); /* unlinked, not yet counted */
+    if (LD(q->dones) > LD(q->puts)) ST(q->dones, LD(q->puts));
+}
+
+static inline void lock_q(conc_queue *q) {
+    if (__builtin_expect(conc_mutex_lock(&q->m), 0)) repair(q);
+}
+
+conc_queue *conc_queue_create(conc_arena *a, uint64_t maxsize) {
+    conc_queue *q = conc_arena_alloc(a, sizeof *q);
+    if (!q) return NULL;
+    conc_prim_init(&q->h, a, CONC_KIND_QUEUE);
+    if (conc_mutex_init(&q->m) != 0) { conc_arena_free(a, q); return NULL; }
+    q->maxsize = maxsize;
+    return q;
+}
+
+conc_result conc_queue_try_put(conc_queue *q, const void *bytes, size_t len) {
+    if (LD(q->closed)) return CONC_CLOSED;
+    /* Cheap early answer without allocating; re-checked under the mutex. */
+    if (q->maxsize && LD(q->puts) - LD(q->gets) >= q->maxsize) return CONC_FULL;
+    qnode *n = conc_arena_alloc(q->h.arena, sizeof(qnode) + len);
+    if (!n) return CONC_NO_MEMORY;
+    n->len = len;
+    if (len) memcpy(n->bytes, bytes, len);
+    lock_q(q);
+    conc_result r = CONC_OK;
+    if (LD(q->closed)) r = CONC_CLOSED;
+    else if (q->maxsize && LD(q->puts) - LD(q->gets) >= q->maxsize) r = CONC_FULL;
+    else {
+        if (q->tail) q->tail->next = n; else q->head = n; /* commit */
+        q->tail = n;
+        ST(q->puts, LD(q->puts) + 1);
+    }
+    conc_mutex_unlock(&q->m);
+    if (r != CONC_OK) { conc_arena_free(q->h.arena, n); return r; }
+    conc_prim_signal(&q->h, INT_MAX); /* getters, putters and joiners share seq */
+    return CONC_OK;
+}
+
+conc_result conc_queue_try_get(conc_queue *q, void **out, size_t *out_len) {
+    /* Peek without the mutex: an empty queue costs no lock (a consumer polling in
+     * conc_block would otherwise fight the producer for it). */
+    if (LD(q->puts) == LD(q->gets))
+        return LD(q->closed) ? CONC_CLOSED : CONC_EMPTY;
+    lock_q(q);
+    qnode *n = q->head;
+    if (!n) {
+        conc_mutex_unlock(&q->m);
+        return LD(q->closed) ? CONC_CLOSED : CONC_EMPTY;
+    }
+    void *buf = malloc(n->len ? n->len : 1);
+    if (!buf) { conc_mutex_unlock(&q->m); return CONC_NO_MEMORY; }
+    q->head = n->next; /* commit */
+    if (!q->head) q->tail = NULL;
+    ST(q->gets, LD(q->gets) + 1);
+    conc_mutex_unlock(&q->m);
+    /* The node is ours now: copy out and free it outside the mutex. */
+    if (n->len) memcpy(buf, n->bytes, n->len);
+    *out = buf;
+    *out_len = n->len;
+    conc_arena_free(q->h.arena, n);
+    conc_prim_signal(&q->h, INT_MAX); /* getters, putters and joiners share seq */
+    return CONC_OK;
+}
+
+uint64_t conc_queue_qsize(conc_queue *q) {
+    uint64_t g = LD(q->gets), p = LD(q->puts); /* gets first: a concurrent get cannot make p < g */
+    return p >= g ? p - g : 0;
+}
+int conc_queue_empty(conc_queue *q) { return conc_queue_qsize(q) == 0; }
+int conc_queue_full(conc_queue *q) { return q->maxsize && conc_queue_qsize(q) >= q->maxsize; }
+
+conc_result conc_queue_task_done(conc_queue *q) {
+    lock_q(q);
+    uint64_t puts = LD(q->puts), dones = LD(q->dones);
+    if (dones >= puts) { conc_mutex_unlock(&q->m); return CONC_OVER_RELEASE; }
+    ST(q->dones, dones + 1);
+    conc_mutex_unlock(&q->m);
+    if (dones + 1 == puts) conc_prim_signal(&q->h, INT_MAX); /* join() waiters */
+    return CONC_OK;
+}
+
+uint64_t conc_queue_unfinished(conc_queue *q) {
+    uint64_t d = LD(q->dones), p = LD(q->puts);
+    return p >= d ? p - d : 0;
+}
+
+void conc_queue_close(conc_queue *q) {
+    atomic_store_explicit(&q->closed, 1, memory_order_seq_cst);
+    conc_prim_signal(&q->h, INT_MAX);
+}
+
+int conc_queue_closed(conc_queue *q) { return LD(q->closed) != 0; }
+
+void conc_queue_teardown(conc_queue *q) {
+    for (qnode *n = q->head, *next; n; n = next) {
+        next = n->next;
+        conc_arena_free(q->h.arena, n);
+    }
+    q->head = q->tail = NULL;
+    pthread_mutex_destroy(&q->m);
+}

@@ -1,0 +1,204 @@
+// Queue of byte strings: FIFO, maxsize, task_done/join, close, throughput between threads
+// and processes, and a producer killed while flooding the queue.
+import CConcShared
+import CConcSharedTestSupport
+import XCTest
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// try_get → the item as a String (nil unless CONC_OK), plus the result.
+func getString(_ q: OpaquePointer) -> (conc_result, String?) {
+    var out: UnsafeMutableRawPointer? = nil
+    var len = 0
+    let r = conc_queue_try_get(q, &out, &len)
+    guard r == CONC_OK, let p = out else { return (r, nil) }
+    defer { free(p) }
+    return (r, String(decoding: UnsafeRawBufferPointer(start: p, count: len), as: UTF8.self))
+}
+
+func put(_ q: OpaquePointer, _ s: String) -> conc_result {
+    var s = s
+    return s.withUTF8 { conc_queue_try_put(q, $0.baseAddress, $0.count) }
+}
+
+final class QueueTests: XCTestCase {
+    var arena: OpaquePointer!
+    override func setUpWithError() throws { arena = try XCTUnwrap(conc_arena_create(arenaReserve)) }
+    override func tearDown() { conc_arena_destroy(arena) }
+
+    func testFifoOrderAndContents() throws {
+        let q = try XCTUnwrap(conc_queue_create(arena, 0))
+        let items = ["a", "", "hello world", String(repeating: "z", count: 10_000), "last"]
+        for s in items { XCTAssertEqual(put(q, s), CONC_OK) }
+        XCTAssertEqual(conc_queue_qsize(q), UInt64(items.count))
+        for s in items {
+            let (r, got) = getString(q)
+            XCTAssertEqual(r, CONC_OK)
+            XCTAssertEqual(got, s)
+        }
+        XCTAssertEqual(getString(q).0, CONC_EMPTY)
+        XCTAssertEqual(conc_queue_empty(q), 1)
+        conc_prim_release(q)
+        XCTAssertEqual(conc_arena_in_use(arena), 0)
+    }
+
+    func testMaxsizeTaskDoneAndClose() throws {
+        let q = try XCTUnwrap(conc_queue_create(arena, 2))
+        // (operation, expected result)
+        let steps: [(String, () -> conc_result, conc_result)] = [
+            ("put 1", { put(q, "1") }, CONC_OK),
+            ("put 2", { put(q, "2") }, CONC_OK),
+            ("put 3 (full)", { put(q, "3") }, CONC_FULL),
+            ("get", { getString(q).0 }, CONC_OK),
+            ("put 3", { put(q, "3") }, CONC_OK),
+            ("task_done 1", { conc_queue_task_done(q) }, CONC_OK),
+            ("task_done 2", { conc_queue_task_done(q) }, CONC_OK),
+            ("task_done 3", { conc_queue_task_done(q) }, CONC_OK),
+            ("task_done 4 (over)", { conc_queue_task_done(q) }, CONC_OVER_RELEASE),
+        ]
+        for (name, op, expected) in steps { XCTAssertEqual(op(), expected, name) }
+        XCTAssertEqual(conc_queue_unfinished(q), 0)
+        XCTAssertEqual(conc_queue_qsize(q), 2)
+        XCTAssertEqual(conc_queue_full(q), 1)
+        conc_queue_close(q)
+        XCTAssertEqual(conc_queue_closed(q), 1)
+        XCTAssertEqual(put(q, "x"), CONC_CLOSED)
+        XCTAssertEqual(getString(q).1, "2", "close keeps the items")
+        XCTAssertEqual(getString(q).1, "3")
+        XCTAssertEqual(getString(q).0, CONC_CLOSED, "closed and drained")
+    }
+
+    func testJoinWaitsForTaskDone() throws {
+        let q = try XCTUnwrap(conc_queue_create(arena, 0))
+        for i in 0..<100 { XCTAssertEqual(put(q, "\(i)"), CONC_OK) }
+        let worker = spawn {
+            for _ in 0..<100 {
+                var out: UnsafeMutableRawPointer? = nil
+                var len = 0
+                guard ct_queue_get(q, &out, &len, tenSeconds) == CONC_OK else { return }
+                free(out)
+                _ = conc_queue_task_done(q)
+            }
+        }
+        XCTAssertEqual(ct_queue_join(q, tenSeconds), CONC_OK)
+        XCTAssertEqual(conc_queue_unfinished(q), 0)
+        join([worker])
+    }
+
+    func testCloseWakesBlockedGetter() throws {
+        let q = try XCTUnwrap(conc_queue_create(arena, 0))
+        var result = CONC_OK
+        let t = spawn {
+            var out: UnsafeMutableRawPointer? = nil
+            var len = 0
+            result = ct_queue_get(q, &out, &len, tenSeconds)
+        }
+        XCTAssertTrue(eventually { conc_prim_waiters(q) > 0 })
+        conc_queue_close(q)
+        join([t])
+        XCTAssertEqual(result, CONC_CLOSED)
+    }
+
+    func testThreadToThreadThroughput() throws {
+        let q = try XCTUnwrap(conc_queue_create(arena, 0))
+        let n = 200_000
+        var received = 0, inOrder = true
+        let start = conc_now_ns()
+        let consumer = spawn {
+            for i in 0..<n {
+                var out: UnsafeMutableRawPointer? = nil
+                var len = 0
+                guard ct_queue_get(q, &out, &len, tenSeconds) == CONC_OK, let p = out else { return }
+                if len != 16 || p.load(as: Int.self) != i { inOrder = false }
+                free(p)
+                received += 1
+            }
+        }
+        var item = (0, 0x1234_5678)  // 16 bytes: index + filler
+        for i in 0..<n {
+            item.0 = i
+            let r = withUnsafeBytes(of: &item) { ct_queue_put(q, $0.baseAddress, 16, tenSeconds) }
+            if r != CONC_OK { XCTFail("put \(i): \(r)"); break }
+        }
+        join([consumer])
+        let ns = Double(conc_now_ns() - start) / Double(n)
+        print("[measure] queue thread->thread, 200k x 16 B: \(String(format: "%.0f", ns)) ns/item")
+        XCTAssertEqual(received, n)
+        XCTAssertTrue(inOrder)
+        conc_prim_release(q)
+        XCTAssertEqual(conc_arena_in_use(arena), 0)
+    }
+
+    func testThroughputMeasuredInC() throws {
+        // (label, benchmark, maxsize)
+        let cases: [(String, (OpaquePointer, Int32) -> Double, UInt64)] = [
+            ("threads, unbounded", ct_bench_queue_threads, 0),
+            ("threads, maxsize 1000", ct_bench_queue_threads, 1000),
+            ("processes, unbounded", ct_bench_queue_processes, 0),
+            ("processes, maxsize 1000", ct_bench_queue_processes, 1000),
+        ]
+        for (label, bench, maxsize) in cases {
+            let q = try XCTUnwrap(conc_queue_create(arena, maxsize))
+            let ns = bench(q, 200_000)
+            XCTAssertGreaterThan(ns, 0, label)
+            print("[measure] queue \(label), 200k x 16 B, C loop: \(String(format: "%.0f", ns)) ns/item")
+            conc_prim_release(q)
+        }
+        XCTAssertEqual(conc_arena_in_use(arena), 0)
+    }
+
+    func testChildProducesParentConsumes() throws {
+        let q = try XCTUnwrap(conc_queue_create(arena, 1000))
+        let n = 100_000
+        let start = conc_now_ns()
+        let pid = ct_fork_queue_producer(q, Int32(n), 1)
+        var i = 0
+        while true {
+            var out: UnsafeMutableRawPointer? = nil
+            var len = 0
+            let r = ct_queue_get(q, &out, &len, tenSeconds)
+            if r == CONC_CLOSED { break }
+            guard r == CONC_OK, let p = out else { XCTFail("get: \(r)"); break }
+            let s = String(decoding: UnsafeRawBufferPointer(start: p, count: len), as: UTF8.self)
+            free(p)
+            if s != "item \(i)" { XCTFail("item \(i) was \(s)"); break }
+            i += 1
+        }
+        let ns = Double(conc_now_ns() - start) / Double(n)
+        print("[measure] queue child process->parent, 100k items (maxsize 1000): \(String(format: "%.0f", ns)) ns/item")
+        XCTAssertEqual(i, n)
+        assertChildOK(pid)
+    }
+
+    func testProducerKilledWhileFloodingLeavesConsistentQueue() throws {
+        // Several rounds: each kill lands at a random point, sometimes inside the queue's or
+        // the arena's critical section (then the robust mutex hands over EOWNERDEAD).
+        for round in 0..<8 {
+            let q = try XCTUnwrap(conc_queue_create(arena, 0))
+            let baseline = conc_arena_in_use(arena)
+            let pid = ct_fork_queue_flood(q)
+            let threshold = UInt64(2000 + round * 1500)
+            XCTAssertEqual(block(q, timeout: tenSeconds) { conc_queue_qsize(q) >= threshold ? CONC_OK : CONC_BUSY }, CONC_OK)
+            kill(pid, SIGKILL)
+            XCTAssertFalse(reap(pid).exited)
+            let size = conc_queue_qsize(q)
+            var n: UInt64 = 0
+            while true {
+                let (r, s) = getString(q)
+                if r == CONC_EMPTY { break }
+                guard r == CONC_OK, s == "\(n)" else { XCTFail("round \(round): item \(n) was \(s ?? "\(r)")"); break }
+                n += 1
+            }
+            XCTAssertEqual(n, size, "round \(round): qsize agreed with the list")
+            XCTAssertGreaterThanOrEqual(n, threshold)
+            XCTAssertEqual(conc_queue_qsize(q), 0)
+            XCTAssertEqual(put(q, "after"), CONC_OK)
+            XCTAssertEqual(getString(q).1, "after")
+            // At most the node being written when the child died leaks.
+            XCTAssertLessThanOrEqual(conc_arena_in_use(arena) - baseline, 64, "round \(round)")
+            conc_prim_release(q)
+        }
+    }
+}
