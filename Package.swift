@@ -28,7 +28,7 @@ let package = Package(
         // every class-property access, and the evaluator never holds overlapping accesses
         // (values are copied out before any call back into Conc code).
         .target(
-            name: "ConcInterpreter", dependencies: ["ConcSyntax", "CConcSys", "CConcCoro"],
+            name: "ConcInterpreter", dependencies: ["ConcSyntax", "CConcSys", "CConcCoro", "CConcShared"],
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
 
         // MARK: - Public embedding API

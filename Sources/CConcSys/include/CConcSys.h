@@ -93,13 +93,6 @@ static inline void CConcSys_atomic_store(int32_t *word, int32_t v) { __atomic_st
 /// Atomic add; returns the new value.
 static inline int32_t CConcSys_atomic_add(int32_t *word, int32_t v) { return __atomic_add_fetch(word, v, __ATOMIC_SEQ_CST); }
 
-/// Sleeps until `*word != expected`, a wake, a signal or `timeout_ns` (< 0: none) passes.
-/// Process-private futex (the word lives in this process's memory).
-/// - Returns: 0 (woken or value differed), ETIMEDOUT, or EINTR.
-int CConcSys_futex_wait(int32_t *word, int32_t expected, int64_t timeout_ns);
-/// Wakes up to `n` waiters of `word`.
-void CConcSys_futex_wake(int32_t *word, int32_t n);
-
 /// Blocks SIGINT in the calling thread, so that Ctrl-C is always delivered to the main
 /// thread (which raises KeyboardInterrupt); called first thing by every unit thread.
 void CConcSys_block_sigint(void);

@@ -11,7 +11,7 @@ extension Engine {
                                Types.bytearray, Types.list, Types.tuple, Types.dict, Types.set, Types.frozenset,
                                Types.range, Types.slice, Types.staticmethod, Types.classmethod, Types.property,
                                Types.superType]
-        for t in types { b[t.name] = .obj(t) }
+        for t in types + Types.primitives { b[t.name] = .obj(t) }
         for e in Exc.all { b[e.name] = .obj(e) }
         b["EnvironmentError"] = .obj(Exc.osError)
         b["IOError"] = .obj(Exc.osError)

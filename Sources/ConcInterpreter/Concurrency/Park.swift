@@ -2,10 +2,44 @@
 // main unit is interrupted. Every blocking primitive (join, lock, semaphore, event,
 // condition, queue) goes through `Unit.park`, so the green-thread scheduler can later
 // replace the OS-level sleep here without touching the primitives.
+import CConcShared
 import CConcSys
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// How a parked unit announces itself to wakers (who skip the wake syscall when nobody
+/// waits): a primitive's waiter count, a plain counter word, or nothing.
+enum Waiters {
+    case none
+    case primitive(OpaquePointer)
+    case counter(UnsafeMutablePointer<Int32>)
+
+    func begin() {
+        switch self {
+        case .none: break
+        case .primitive(let p): conc_prim_wait_begin(p)
+        case .counter(let w): _ = CConcSys_atomic_add(w, 1)
+        }
+    }
+    func end() {
+        switch self {
+        case .none: break
+        case .primitive(let p): conc_prim_wait_end(p)
+        case .counter(let w): _ = CConcSys_atomic_add(w, -1)
+        }
+    }
+}
+
+/// Sequentially consistent load of a futex word.
+@inline(__always) func __atomicLoad(_ w: UnsafeMutablePointer<UInt32>) -> UInt32 {
+    UInt32(bitPattern: CConcSys_atomic_load(UnsafeMutableRawPointer(w).assumingMemoryBound(to: Int32.self)))
+}
+
+/// Release store of a futex word.
+@inline(__always) func __atomicStore(_ w: UnsafeMutablePointer<UInt32>, _ v: UInt32) {
+    CConcSys_atomic_store(UnsafeMutableRawPointer(w).assumingMemoryBound(to: Int32.self), Int32(bitPattern: v))
+}
 
 extension Unit {
     /// How long a parked unit sleeps at most before looking again (a backstop: wake-ups
@@ -42,7 +76,7 @@ extension Unit {
     /// In the main unit, Ctrl-C, a timeout or a deadlock report interrupt the wait by
     /// throwing; a wait with no timeout that would leave every unit blocked forever throws
     /// DeadlockError in the main unit.
-    func park(word: UnsafeMutablePointer<Int32>, waiters: UnsafeMutablePointer<Int32>? = nil, timeout: Double?,
+    func park(word: UnsafeMutablePointer<UInt32>, waiters: Waiters = .none, timeout: Double?,
               reason: @autoclosure () -> BlockReason, attempt: () -> Bool) throws -> Bool {
         if attempt() { return true }
         if let t = timeout, t <= 0 { return false }
@@ -61,7 +95,7 @@ extension Unit {
                 // Another unit must hear it; this one stays blocked, as it would be forever.
                 engine.postDeadlock(d.report, to: d.main!)
             }
-            let seen = CConcSys_atomic_load(word)
+            let seen = __atomicLoad(word)
             // Attempt and unregister under the registry lock: the detector must never see
             // this unit as blocked once it has in fact proceeded.
             let ok = registry.withLock { () -> Bool in
@@ -76,9 +110,9 @@ extension Unit {
                 if left <= 0 { break }
                 slice = min(slice, left)
             }
-            if let w = waiters { _ = CConcSys_atomic_add(w, 1) }
-            _ = CConcSys_futex_wait(word, seen, Int64(slice * 1e9))
-            if let w = waiters { _ = CConcSys_atomic_add(w, -1) }
+            waiters.begin()
+            _ = conc_futex_wait(word, seen, Int64(slice * 1e9))
+            waiters.end()
         }
         if !outcome { registry.unblock(self, forever: forever) }
         if had { acquireGIL() }
@@ -89,6 +123,16 @@ extension Unit {
 }
 
 extension Engine {
+    /// "line 4" for a "file:line" in the main script, else the "file:line" itself.
+    func displayLocation(_ where_: String) -> String {
+        guard let colon = where_.lastIndex(of: ":") else { return where_ }
+        let file = where_[..<colon]
+        if let main = mainGlobals.get("__file__")?.asStr?.value, main == file {
+            return "line " + where_[where_.index(after: colon)...]
+        }
+        return where_
+    }
+
     /// A DeadlockError carrying `report`.
     func deadlockError(_ report: String) -> PyBaseException {
         deadlocked = true
@@ -97,11 +141,11 @@ extension Engine {
 
     /// Leaves `report` for `main` and wakes it wherever it is parked.
     func postDeadlock(_ report: String, to main: Unit) {
-        let word = units.withLock { () -> UnsafeMutablePointer<Int32>? in
+        let word = units.withLock { () -> UnsafeMutablePointer<UInt32>? in
             main.pendingDeadlock = report
             return units.blockedWord(of: main)
         }
         _ = CConcSys_atomic_or(interruptFlag, InterruptBits.deadlock)
-        if let w = word { _ = CConcSys_atomic_add(w, 0); CConcSys_futex_wake(w, Int32.max) }
+        if let w = word { conc_futex_wake(w, Int32.max) }
     }
 }

@@ -1,4 +1,5 @@
 // `thread f(args)`: a real pthread running a new unit, and the handle Conc code gets back.
+import CConcShared
 import CConcSys
 #if canImport(Glibc)
 import Glibc
@@ -18,10 +19,10 @@ final class PyUnitHandle: PyObject, @unchecked Sendable {  // result/error are p
     var ident: Int = 0
     /// The kernel thread id (`native_id`); set by the thread before `started` is posted.
     var nativeID: Int = 0
-    /// 0 until the unit's thread has started, then 1.
-    let started: UnsafeMutablePointer<Int32>
-    /// 0 while the unit runs, 1 once it finished.
-    let done: UnsafeMutablePointer<Int32>
+    /// 0 until the unit's thread has started, then 1 (a futex word).
+    let started: UnsafeMutablePointer<UInt32>
+    /// 0 while the unit runs, 1 once it finished (a futex word).
+    let done: UnsafeMutablePointer<UInt32>
     /// Joiners sleeping on `done`.
     let waiters: UnsafeMutablePointer<Int32>
     /// The unit's return value, once done.
@@ -33,31 +34,32 @@ final class PyUnitHandle: PyObject, @unchecked Sendable {  // result/error are p
 
     init(kind: Kind, name: String, daemon: Bool) {
         self.kind = kind; self.name = name; self.daemon = daemon
-        started = .allocate(capacity: 3)
-        started.initialize(repeating: 0, count: 3)
+        started = .allocate(capacity: 2)
+        started.initialize(repeating: 0, count: 2)
         done = started + 1
-        waiters = started + 2
+        waiters = .allocate(capacity: 1)
+        waiters.initialize(to: 0)
         super.init(type: Types.unitHandle)
     }
 
-    deinit { started.deallocate() }
+    deinit { started.deallocate(); waiters.deallocate() }
 
-    var isDone: Bool { CConcSys_atomic_load(done) != 0 }
+    var isDone: Bool { __atomicLoad(done) != 0 }
 
     /// Waits for the unit to finish: true when it did, false after `timeout` seconds.
     func wait(_ u: Unit, timeout: Double?) throws -> Bool {
-        let reason = BlockReason(description: "join \(kind.rawValue) \(name), which is itself blocked",
-                                 holder: { [weak self] in self?.unit }, stillBlocked: { [done] in CConcSys_atomic_load(done) == 0 },
+        let reason = BlockReason(describe: { [kind, name] in "waits in join() for \(kind.rawValue) \(name) to finish" },
+                                 holder: { [weak self] in self?.unit }, stillBlocked: { [done] in __atomicLoad(done) == 0 },
                                  word: done)
-        return try u.park(word: done, waiters: waiters, timeout: timeout, reason: reason) { [done] in
-            CConcSys_atomic_load(done) != 0
+        return try u.park(word: done, waiters: .counter(waiters), timeout: timeout, reason: reason) { [done] in
+            __atomicLoad(done) != 0
         }
     }
 
     /// Marks the unit finished and wakes its joiners.
     func finish() {
-        CConcSys_atomic_store(done, 1)
-        if CConcSys_atomic_load(waiters) > 0 { CConcSys_futex_wake(done, Int32.max) }
+        __atomicStore(done, 1)
+        if CConcSys_atomic_load(waiters) > 0 { conc_futex_wake(done, Int32.max) }
     }
 }
 
@@ -111,8 +113,8 @@ extension Unit {
         handle.ident = Int(bitPattern: UInt(tid))
         // Wait until the thread runs, as CPython's Thread.start does, so native_id is known.
         _ = try park(word: handle.started, timeout: nil,
-                     reason: BlockReason(description: "start \(unitName)", holder: { nil }, stillBlocked: { false }, word: nil)) {
-            CConcSys_atomic_load(handle.started) != 0
+                     reason: BlockReason(describe: { "waits for \(unitName) to start" }, holder: { nil }, stillBlocked: { false }, word: nil)) {
+            __atomicLoad(handle.started) != 0
         }
         return handle
     }
@@ -123,8 +125,8 @@ extension Unit {
         setStackLimitFromThread()
         nativeID = Int(CConcSys_gettid())
         handle.nativeID = nativeID
-        CConcSys_atomic_store(handle.started, 1)
-        CConcSys_futex_wake(handle.started, Int32.max)
+        __atomicStore(handle.started, 1)
+        conc_futex_wake(handle.started, Int32.max)
         acquireGIL()
         do {
             var r = try call(callee, args)

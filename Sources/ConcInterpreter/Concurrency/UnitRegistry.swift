@@ -6,14 +6,15 @@ import Glibc
 
 /// What a blocked unit waits for, as the deadlock detector and its report see it.
 struct BlockReason {
-    /// "acquire lock A (created at line 4)", in plain words.
-    let description: String
+    /// "waits to acquire lock a (created at line 4)", in plain words; evaluated only for a
+    /// report, when every unit is parked.
+    let describe: () -> String
     /// The unit that could end the wait (the holder of a lock), if one is known.
     let holder: () -> Unit?
     /// Re-checks, under the registry's lock, whether the wait still cannot proceed.
     let stillBlocked: () -> Bool
     /// The futex word the waiter sleeps on, woken to deliver a DeadlockError.
-    let word: UnsafeMutablePointer<Int32>?
+    let word: UnsafeMutablePointer<UInt32>?
 }
 
 /// Every live unit of an engine, and which of them are blocked with no timeout.
@@ -51,6 +52,11 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
 
     func add(_ u: Unit) { withLock { live.append(u) } }
 
+    /// Units created so far (unit numbers).
+    private var created: UInt32 = 0
+    /// A fresh unit number (never 0).
+    func nextUnitNumber() -> UInt32 { withLock { created += 1; return created } }
+
     /// The next `Thread-N` number.
     func nextThreadNumber() -> Int { withLock { started += 1; return started } }
 
@@ -82,7 +88,7 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
     }
 
     /// The futex word `u` is parked on, if it is parked with no timeout (caller holds the lock).
-    func blockedWord(of u: Unit) -> UnsafeMutablePointer<Int32>? { blocked[ObjectIdentifier(u)]?.reason.word }
+    func blockedWord(of u: Unit) -> UnsafeMutablePointer<UInt32>? { blocked[ObjectIdentifier(u)]?.reason.word }
 
     /// Marks a stretch in which `u` waits for something outside the detector's view.
     func beginOpaqueWait() { withLock { opaque += 1 } }
@@ -103,7 +109,7 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
         var lines = ["every unit is blocked and none of them can wake another:"]
         for u in live {
             guard let b = blocked[ObjectIdentifier(u)] else { continue }
-            lines.append("  \(u.name) waits to \(b.reason.description)")
+            lines.append("  \(u.name) \(b.reason.describe())")
         }
         // Follow "waits for a lock held by" edges from the main unit to find a cycle.
         var path: [Unit] = []

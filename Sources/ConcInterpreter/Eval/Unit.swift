@@ -46,6 +46,8 @@ public final class Unit {
     var isDaemon = false
     /// The kernel thread id of the OS thread running the unit.
     var nativeID: Int = 0
+    /// This unit's number within its process (the low half of ``unitID``; never 0).
+    let number: UInt32
 
     /// Bytes of machine stack kept free below `stackLimit` for native code.
     static let stackRedZone: UInt = 256 * 1024
@@ -54,6 +56,7 @@ public final class Unit {
         self.engine = engine
         self.recursionLimit = engine.recursionLimit
         self.name = name
+        self.number = engine.units.nextUnitNumber()
         self.stackCapacity = stackCapacity
         self.stack = .allocate(capacity: stackCapacity)
         setStackLimitFromThread()

@@ -12,7 +12,7 @@ extension Unit {
         let h = PyUnitHandle(kind: .thread, name: name, daemon: false)
         h.ident = Int(bitPattern: UInt(pthread_self()))
         h.nativeID = nativeID
-        CConcSys_atomic_store(h.started, 1)
+        __atomicStore(h.started, 1)
         h.unit = self
         handle = h
         return h

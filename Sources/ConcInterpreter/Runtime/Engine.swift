@@ -58,6 +58,8 @@ public final class Engine {
     /// Set once a DeadlockError was raised: the blocked units can never finish, so the end of
     /// the program does not wait for them.
     public internal(set) var deadlocked = false
+    /// The shared-memory arena for primitives (see ``arena``); nil until first used.
+    var arenaStorage: OpaquePointer?
     /// The global interpreter lock (inactive until the first thread starts).
     let gil: GIL
     /// Every live unit of this engine, for joins, deadlock detection and `threading.enumerate`.

@@ -1,0 +1,215 @@
+// The methods of the synchronisation builtins, with CPython's argument rules and messages
+import CConcShared
+// (threading.Lock/RLock/Semaphore/Event/Condition and queue.Queue are the models).
+
+extension Exc {
+    /// `queue.Empty` / `queue.Full`, shared by the builtin `queue()` and the `queue` module.
+    static let queueEmpty: PyType = { let t = make("Empty", exception); t.module = "queue"; return t }()
+    static let queueFull: PyType = { let t = make("Full", exception); t.module = "queue"; return t }()
+}
+
+extension Types {
+    static let lock: PyType = make("lock") { installLockMethods($0, reentrant: false) }
+    static let rlock: PyType = make("rlock") { installLockMethods($0, reentrant: true) }
+    static let semaphore: PyType = make("semaphore") { installSemaphoreMethods($0) }
+    static let event: PyType = make("event") { installEventMethods($0) }
+    static let condition: PyType = make("condition") { installConditionMethods($0) }
+    static let queue: PyType = make("queue") { installQueueMethods($0) }
+    /// The primitive types, as builtins.
+    static var primitives: [PyType] { [lock, rlock, semaphore, event, condition, queue] }
+}
+
+extension Unit {
+    /// `(blocking=True, timeout=-1)` of Lock.acquire → (blocking, timeout or nil for none).
+    func lockAcquireArguments(_ a: Args, _ name: String) throws -> (Bool, Double?) {
+        try a.expect(name, 0, 2, keywords: ["blocking", "timeout"])
+        let blocking = try a.argument(0, "blocking").map { try isTruthy($0) } ?? true
+        var timeout: Double? = nil
+        if let t = a.argument(1, "timeout") {
+            let d = try floatArg(t)
+            if !blocking && d != -1 { throw valueError("can't specify a timeout for a non-blocking call") }
+            if d < 0 && d != -1 { throw valueError("timeout value must be positive") }
+            if d >= 0 { timeout = d }
+        }
+        return (blocking, timeout)
+    }
+
+    /// `(blocking=True, timeout=None)` of Semaphore.acquire.
+    func semaphoreAcquireArguments(_ a: Args) throws -> (Bool, Double?) {
+        try a.expect("acquire", 0, 2, keywords: ["blocking", "timeout"])
+        let blocking = try a.argument(0, "blocking").map { try isTruthy($0) } ?? true
+        var timeout: Double? = nil
+        if let t = a.argument(1, "timeout"), !t.isNone {
+            if !blocking { throw valueError("can't specify timeout for non-blocking acquire") }
+            timeout = max(0, try floatArg(t))
+        }
+        return (blocking, timeout)
+    }
+
+    /// An optional `timeout` argument (None = forever; negative counts as 0).
+    func optionalTimeout(_ a: Args, _ index: Int, _ name: String = "timeout") throws -> Double? {
+        guard let t = a.argument(index, name), !t.isNone else { return nil }
+        return max(0, try floatArg(t))
+    }
+}
+
+func installLockMethods(_ t: PyType, reentrant: Bool) {
+    func lock(_ v: Value) -> PyLock { v.object as! PyLock }
+    t.constructor = { u, _, a in
+        try a.expect(reentrant ? "rlock" : "lock", 0, 0)
+        return .obj(try PyLock(u, reentrant: reentrant))
+    }
+    t.method("acquire") { u, s, a in
+        let (blocking, timeout) = try u.lockAcquireArguments(a, "acquire")
+        return .bool(try lock(s).acquire(u, blocking: blocking, timeout: timeout))
+    }
+    t.method("__enter__") { u, s, _ in .bool(try lock(s).acquire(u)) }
+    t.method("release") { u, s, a in try a.expect("release", 0, 0); try lock(s).release(u); return .none }
+    t.method("__exit__") { u, s, _ in try lock(s).release(u); return .none }
+    t.method("locked") { _, s, a in try a.expect("locked", 0, 0); return .bool(lock(s).isLocked) }
+    t.method("_is_owned") { u, s, _ in .bool(lock(s).owner == u.unitID) }
+    t.method("__repr__") { u, s, _ in
+        let l = lock(s)
+        let state = l.isLocked ? "locked" : "unlocked"
+        let holder = l.isLocked ? " by \(l.holderUnit?.name ?? "another unit")" : ""
+        return .str("<\(state) \(reentrant ? "rlock" : "lock")\(holder), created at \(l.createdAt)>")
+    }
+}
+
+func installSemaphoreMethods(_ t: PyType) {
+    func sem(_ v: Value) -> PySemaphore { v.object as! PySemaphore }
+    t.constructor = { u, _, a in
+        try a.expect("semaphore", 0, 2, keywords: ["value", "bounded"])
+        let n = try a.argument(0, "value").map { try u.toIndex($0) } ?? 1
+        let bounded = try a.argument(1, "bounded").map { try u.isTruthy($0) } ?? false
+        return .obj(try PySemaphore(u, value: n, bounded: bounded))
+    }
+    t.method("acquire") { u, s, a in
+        let (blocking, timeout) = try u.semaphoreAcquireArguments(a)
+        return .bool(try sem(s).acquire(u, blocking: blocking, timeout: timeout))
+    }
+    t.method("__enter__") { u, s, _ in .bool(try sem(s).acquire(u)) }
+    t.method("release") { u, s, a in
+        try a.expect("release", 0, 1, keywords: ["n"])
+        try sem(s).release(try a.argument(0, "n").map { try u.toIndex($0) } ?? 1)
+        return .none
+    }
+    t.method("__exit__") { _, s, _ in try sem(s).release(1); return .none }
+    t.getter("value") { _, s in .int(sem(s).value) }
+    t.getter("_value") { _, s in .int(sem(s).value) }
+    t.method("__repr__") { _, s, _ in
+        let x = sem(s)
+        return .str("<\(x.bounded ? "bounded " : "")semaphore value=\(x.value), created at \(x.createdAt)>")
+    }
+}
+
+func installEventMethods(_ t: PyType) {
+    func event(_ v: Value) -> PyEvent { v.object as! PyEvent }
+    t.constructor = { u, _, a in try a.expect("event", 0, 0); return .obj(try PyEvent(u)) }
+    t.method("set") { _, s, a in try a.expect("set", 0, 0); conc_event_set(event(s).prim); return .none }
+    t.method("clear") { _, s, a in try a.expect("clear", 0, 0); conc_event_clear(event(s).prim); return .none }
+    t.method("is_set") { _, s, a in try a.expect("is_set", 0, 0); return .bool(event(s).isSet) }
+    t.method("isSet") { _, s, a in try a.expect("isSet", 0, 0); return .bool(event(s).isSet) }
+    t.method("wait") { u, s, a in
+        try a.expect("wait", 0, 1, keywords: ["timeout"])
+        return .bool(try event(s).wait(u, timeout: try u.optionalTimeout(a, 0)))
+    }
+    t.method("__repr__") { _, s, _ in
+        let e = event(s)
+        return .str("<event \(e.isSet ? "set" : "unset"), created at \(e.createdAt)>")
+    }
+}
+
+func installConditionMethods(_ t: PyType) {
+    func cond(_ v: Value) -> PyCondition { v.object as! PyCondition }
+    t.constructor = { u, _, a in
+        try a.expect("condition", 0, 1, keywords: ["lock"])
+        var l: PyLock? = nil
+        if let v = a.argument(0, "lock"), !v.isNone {
+            guard case .obj(let o) = v, let lk = o as? PyLock else {
+                throw typeError("condition() needs a lock() or rlock(), not '\(v.typeName)'")
+            }
+            l = lk
+        }
+        return .obj(try PyCondition(u, lock: l))
+    }
+    t.method("acquire") { u, s, a in
+        let (blocking, timeout) = try u.lockAcquireArguments(a, "acquire")
+        return .bool(try cond(s).lock.acquire(u, blocking: blocking, timeout: timeout))
+    }
+    t.method("__enter__") { u, s, _ in .bool(try cond(s).lock.acquire(u)) }
+    t.method("release") { u, s, _ in try cond(s).lock.release(u); return .none }
+    t.method("__exit__") { u, s, _ in try cond(s).lock.release(u); return .none }
+    t.method("wait") { u, s, a in
+        try a.expect("wait", 0, 1, keywords: ["timeout"])
+        return .bool(try cond(s).wait(u, timeout: try u.optionalTimeout(a, 0)))
+    }
+    t.method("wait_for") { u, s, a in
+        try a.expect("wait_for", 1, 2, keywords: ["timeout"])
+        let c = cond(s)
+        let predicate = a[0]
+        let timeout = try u.optionalTimeout(a, 1)
+        let deadline = timeout.map { monotonicSeconds() + $0 }
+        var result = try u.call(predicate, [])
+        while !(try u.isTruthy(result)) {
+            var wait: Double? = nil
+            if let d = deadline {
+                wait = d - monotonicSeconds()
+                if wait! <= 0 { break }
+            }
+            _ = try c.wait(u, timeout: wait)
+            result = try u.call(predicate, [])
+        }
+        return result
+    }
+    t.method("notify") { u, s, a in
+        try a.expect("notify", 0, 1, keywords: ["n"])
+        try cond(s).notify(u, try a.argument(0, "n").map { try u.toIndex($0) } ?? 1)
+        return .none
+    }
+    t.method("notify_all") { u, s, a in try a.expect("notify_all", 0, 0); try cond(s).notifyAll(u); return .none }
+    t.method("notifyAll") { u, s, a in try a.expect("notifyAll", 0, 0); try cond(s).notifyAll(u); return .none }
+    t.method("__repr__") { u, s, _ in .str("<condition over \(cond(s).lock.described(u.engine)), created at \(cond(s).createdAt)>") }
+}
+
+func installQueueMethods(_ t: PyType) {
+    func queue(_ v: Value) -> PyQueue { v.object as! PyQueue }
+    t.constructor = { u, _, a in
+        try a.expect("queue", 0, 1, keywords: ["maxsize"])
+        return .obj(try PyQueue(u, maxsize: try a.argument(0, "maxsize").map { try u.toIndex($0) } ?? 0))
+    }
+    t.dict["Empty"] = .obj(Exc.queueEmpty)
+    t.dict["Full"] = .obj(Exc.queueFull)
+    t.method("put") { u, s, a in
+        try a.expect("put", 1, 3, keywords: ["item", "block", "timeout"])
+        guard let item = a.argument(0, "item") else { throw typeError("put() missing required argument 'item' (pos 1)") }
+        let block = try a.argument(1, "block").map { try u.isTruthy($0) } ?? true
+        try queue(s).put(u, item, block: block, timeout: try u.optionalTimeout(a, 2))
+        return .none
+    }
+    t.method("put_nowait") { u, s, a in
+        try a.expect("put_nowait", 1, 1)
+        try queue(s).put(u, a[0], block: false, timeout: nil)
+        return .none
+    }
+    t.method("get") { u, s, a in
+        try a.expect("get", 0, 2, keywords: ["block", "timeout"])
+        let block = try a.argument(0, "block").map { try u.isTruthy($0) } ?? true
+        return try queue(s).get(u, block: block, timeout: try u.optionalTimeout(a, 1))
+    }
+    t.method("get_nowait") { u, s, a in try a.expect("get_nowait", 0, 0); return try queue(s).get(u, block: false, timeout: nil) }
+    t.method("qsize") { _, s, a in try a.expect("qsize", 0, 0); return .int(Int(conc_queue_qsize(queue(s).prim))) }
+    t.method("empty") { _, s, a in try a.expect("empty", 0, 0); return .bool(conc_queue_empty(queue(s).prim) != 0) }
+    t.method("full") { _, s, a in try a.expect("full", 0, 0); return .bool(conc_queue_full(queue(s).prim) != 0) }
+    t.method("task_done") { _, s, a in
+        try a.expect("task_done", 0, 0)
+        if conc_queue_task_done(queue(s).prim) == CONC_OVER_RELEASE { throw valueError("task_done() called too many times") }
+        return .none
+    }
+    t.method("join") { u, s, a in try a.expect("join", 0, 0); try queue(s).join(u); return .none }
+    t.method("close") { _, s, a in try a.expect("close", 0, 0); conc_queue_close(queue(s).prim); return .none }
+    t.method("__repr__") { _, s, _ in
+        let q = queue(s)
+        return .str("<queue of \(conc_queue_qsize(q.prim)) items, created at \(q.createdAt)>")
+    }
+}

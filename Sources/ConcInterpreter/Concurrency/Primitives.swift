@@ -1,0 +1,323 @@
+// The synchronisation builtins (`lock`, `rlock`, `semaphore`, `event`, `condition`,
+// `queue`) as Conc objects: thin wrappers around CConcShared primitives that live in the
+// engine's shared arena, so a later `spawn` can hand the very same object to a child.
+import CConcShared
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Engine {
+    /// The engine's shared-memory arena, mapped on first use (before any fork that could
+    /// need it, since primitives created before a spawn are made here).
+    var arena: OpaquePointer {
+        if let a = arenaStorage { return a }
+        guard let a = conc_arena_create(Engine.arenaReserve) else {
+            fatalError("conc: cannot map the shared arena (\(String(cString: strerror(errno))))")
+        }
+        arenaStorage = a
+        return a
+    }
+    /// Bytes of address space reserved for shared objects (touched only as used).
+    static let arenaReserve = 256 << 20
+}
+
+extension Unit {
+    /// This unit's identity for primitive ownership: pid in the high half, unit number low.
+    var unitID: UInt64 { conc_unit_make(getpid(), number) }
+
+    /// "file:line" of the innermost running statement outside the bundled stdlib (where the
+    /// learner's code created or acquired something).
+    func currentLocation() -> String {
+        var d = depth - 1
+        while d >= 0 && d < framePool.count {
+            let f = framePool[d]
+            if !f.code.file.name.hasPrefix("<stdlib>") && !f.code.file.name.contains("/stdlib/") {
+                return "\(f.code.file.name):\(f.line)"
+            }
+            d -= 1
+        }
+        return "?"
+    }
+}
+
+/// Base of every shared primitive object: owns one reference to its C primitive.
+///
+/// The C object is thread- and process-safe; the Swift-side fields of subclasses are
+/// touched only by the unit holding the GIL.
+class PySharedPrimitive: PyObject, @unchecked Sendable {  // the C primitive is internally synchronised; Swift fields are GIL-guarded
+    /// The primitive (a `conc_prim *`).
+    let prim: OpaquePointer
+    /// Where Conc code created it ("file:line").
+    let createdAt: String
+
+    init(prim: OpaquePointer, type: PyType, createdAt: String) {
+        self.prim = prim
+        self.createdAt = createdAt
+        conc_prim_set_created_at(prim, createdAt)
+        super.init(type: type)
+    }
+
+    deinit { conc_prim_release(prim) }
+
+    /// A wrapper of the right class for a primitive from another process; takes over the
+    /// caller's reference.
+    static func adopt(_ p: OpaquePointer, unit: Unit, createdAt: String, unowned: Bool) throws -> PySharedPrimitive {
+        switch conc_prim_kind(p) {
+        case CONC_KIND_LOCK: return PyLock(adopting: p, reentrant: false, unowned: unowned, createdAt: createdAt)
+        case CONC_KIND_RLOCK: return PyLock(adopting: p, reentrant: true, unowned: false, createdAt: createdAt)
+        case CONC_KIND_SEMAPHORE: return PySemaphore(adopting: p, createdAt: createdAt)
+        case CONC_KIND_EVENT: return PyEvent(adopting: p, createdAt: createdAt)
+        case CONC_KIND_CONDITION:
+            let lp = conc_cond_lock(p)
+            conc_prim_retain(lp)
+            let lock = PyLock(adopting: lp, reentrant: conc_prim_kind(lp) == CONC_KIND_RLOCK, unowned: false, createdAt: createdAt)
+            return PyCondition(adopting: p, lock: lock, createdAt: createdAt)
+        default: return PyQueue(adopting: p, createdAt: createdAt)
+        }
+    }
+
+    /// The futex word waiters sleep on.
+    var seqWord: UnsafeMutablePointer<UInt32> { conc_prim_seq(prim) }
+
+    /// "lock a (created at line 4)": the kind, the global variable naming it if any, and
+    /// where it was made. Called for reports only.
+    func described(_ engine: Engine) -> String {
+        var name = ""
+        let g = engine.mainGlobals
+        for n in g.boundNames {
+            if case .obj(let o)? = g.get(n), o === self { name = " " + n; break }
+        }
+        return "\(type.name)\(name) (created at \(engine.displayLocation(createdAt)))"
+    }
+}
+
+/// Reports a full arena as MemoryError.
+func arenaExhausted() -> PyBaseException {
+    pyError(Exc.memoryError, "the shared arena is full (\(Engine.arenaReserve >> 20) MiB of locks, queues and queued items)")
+}
+
+/// `lock()` and `rlock()`: an owned mutex, re-entrant or not. `unowned` locks (for
+/// `threading.Lock`) may be released by any unit.
+final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPrimitive
+    let reentrant: Bool
+    let unowned: Bool
+    /// The unit that acquired it last, and where (for deadlock reports). GIL-guarded.
+    weak var holderUnit: Unit?
+    var acquiredAt = ""
+
+    init(_ u: Unit, reentrant: Bool, unowned: Bool = false) throws {
+        self.reentrant = reentrant
+        self.unowned = unowned
+        let arena = u.engine.arena
+        let p: OpaquePointer? = reentrant ? conc_rlock_create(arena) : conc_lock_create(arena, unowned ? 1 : 0)
+        guard let prim = p else { throw arenaExhausted() }
+        super.init(prim: prim, type: reentrant ? Types.rlock : Types.lock, createdAt: u.currentLocation())
+    }
+
+    /// Wraps a lock that arrived from another process (taking over one reference).
+    init(adopting prim: OpaquePointer, reentrant: Bool, unowned: Bool, createdAt: String) {
+        self.reentrant = reentrant
+        self.unowned = unowned
+        super.init(prim: prim, type: reentrant ? Types.rlock : Types.lock, createdAt: createdAt)
+    }
+
+    var owner: UInt64 { reentrant ? conc_rlock_owner(prim) : conc_lock_owner(prim) }
+    var isLocked: Bool { reentrant ? conc_rlock_owner(prim) != 0 : conc_lock_locked(prim) != 0 }
+
+    /// One non-blocking attempt.
+    func tryAcquire(_ unit: UInt64) -> conc_result {
+        reentrant ? conc_rlock_try_acquire(prim, unit) : conc_lock_try_acquire(prim, unit)
+    }
+
+    /// `acquire(blocking, timeout)`: true when acquired.
+    func acquire(_ u: Unit, blocking: Bool = true, timeout: Double? = nil) throws -> Bool {
+        let me = u.unitID
+        var r = tryAcquire(me)
+        if r == CONC_BUSY && blocking {
+            if !reentrant && !unowned && conc_lock_owner(prim) == me && timeout == nil {
+                throw u.engine.deadlockError("""
+                    \(u.name) tries to acquire \(described(u.engine)) again, but already holds it (acquired at \(u.engine.displayLocation(acquiredAt))): \
+                    it would wait for itself forever.
+                      fix: use rlock() for a lock that the same unit may take again while holding it
+                    """)
+            }
+            let reason = BlockReason(
+                describe: { [unowned self, engine = u.engine] in "waits to acquire \(self.described(engine))" + self.holderDescription(engine) },
+                holder: { [weak self] in self?.holderUnit },
+                stillBlocked: { [prim, reentrant] in
+                    let o = reentrant ? conc_rlock_owner(prim) : conc_lock_owner(prim)
+                    return o != 0 && o != me
+                },
+                word: seqWord)
+            var result = CONC_BUSY
+            _ = try u.park(word: seqWord, waiters: .primitive(prim), timeout: timeout, reason: reason) {
+                result = tryAcquire(me)
+                return result != CONC_BUSY
+            }
+            r = result
+        }
+        switch r {
+        case CONC_OK: break
+        case CONC_OWNER_DIED:
+            u.engine.stderr.write("warning: \(described) was held by a process that died; \(u.name) takes it over\n")
+        default: return false
+        }
+        holderUnit = u
+        acquiredAt = u.currentLocation()
+        return true
+    }
+
+    private func holderDescription(_ engine: Engine) -> String {
+        guard let h = holderUnit, isLocked else { return "" }
+        return ", held by \(h.name) (acquired at \(engine.displayLocation(acquiredAt)))"
+    }
+
+    /// `release()`, with CPython's errors and Conc's ownership rule.
+    func release(_ u: Unit) throws {
+        let me = u.unitID
+        let r = reentrant ? conc_rlock_release(prim, me) : conc_lock_release(prim, me)
+        switch r {
+        case CONC_OK: return
+        case CONC_NOT_HELD:
+            throw runtimeError(reentrant ? "cannot release un-acquired lock" : "release unlocked lock")
+        default:
+            let holder = holderUnit?.name ?? "another unit"
+            throw runtimeError(reentrant ? "cannot release un-acquired lock" :
+                "cannot release a lock() held by \(holder) from \(u.name): only the unit that acquired a lock() releases it (use semaphore(1) to signal between units)")
+        }
+    }
+}
+
+/// `semaphore(n, bounded=False)`.
+final class PySemaphore: PySharedPrimitive, @unchecked Sendable {  // see PySharedPrimitive
+    let bounded: Bool
+    init(_ u: Unit, value: Int, bounded: Bool) throws {
+        if value < 0 { throw valueError("semaphore initial value must be >= 0") }
+        if value > Int(UInt32.max) { throw overflowError("semaphore initial value is too large") }
+        self.bounded = bounded
+        guard let prim = conc_sem_create(u.engine.arena, UInt32(value), bounded ? 1 : 0) else { throw arenaExhausted() }
+        super.init(prim: prim, type: Types.semaphore, createdAt: u.currentLocation())
+    }
+
+    init(adopting prim: OpaquePointer, createdAt: String) {
+        bounded = false
+        super.init(prim: prim, type: Types.semaphore, createdAt: createdAt)
+    }
+
+    var value: Int { Int(conc_sem_value(prim)) }
+
+    func acquire(_ u: Unit, blocking: Bool = true, timeout: Double? = nil) throws -> Bool {
+        let me = u.unitID
+        if conc_sem_try_acquire(prim, me) == CONC_OK { return true }
+        guard blocking else { return false }
+        let reason = BlockReason(describe: { [unowned self, engine = u.engine] in "waits to acquire \(self.described(engine)), whose value is 0" }, holder: { nil },
+                                 stillBlocked: { [prim] in conc_sem_value(prim) == 0 }, word: seqWord)
+        return try u.park(word: seqWord, waiters: .primitive(prim), timeout: timeout, reason: reason) {
+            conc_sem_try_acquire(prim, me) == CONC_OK
+        }
+    }
+
+    func release(_ n: Int) throws {
+        if n < 1 { throw valueError("n must be one or more") }
+        if conc_sem_release(prim, UInt32(clamping: n)) == CONC_OVER_RELEASE {
+            throw valueError("Semaphore released too many times")
+        }
+    }
+}
+
+/// `event()`.
+final class PyEvent: PySharedPrimitive, @unchecked Sendable {  // see PySharedPrimitive
+    init(_ u: Unit) throws {
+        guard let prim = conc_event_create(u.engine.arena) else { throw arenaExhausted() }
+        super.init(prim: prim, type: Types.event, createdAt: u.currentLocation())
+    }
+
+    init(adopting prim: OpaquePointer, createdAt: String) {
+        super.init(prim: prim, type: Types.event, createdAt: createdAt)
+    }
+
+    var isSet: Bool { conc_event_is_set(prim) != 0 }
+
+    func wait(_ u: Unit, timeout: Double?) throws -> Bool {
+        if isSet { return true }
+        let reason = BlockReason(describe: { [unowned self, engine = u.engine] in "waits for \(self.described(engine)) to be set" }, holder: { nil },
+                                 stillBlocked: { [prim] in conc_event_is_set(prim) == 0 }, word: seqWord)
+        return try u.park(word: seqWord, waiters: .primitive(prim), timeout: timeout, reason: reason) {
+            conc_event_is_set(prim) != 0
+        }
+    }
+}
+
+/// `condition(l=None)`: wait/notify over a lock() or rlock() (a new rlock() by default).
+final class PyCondition: PySharedPrimitive, @unchecked Sendable {  // see PySharedPrimitive
+    let lock: PyLock
+
+    init(_ u: Unit, lock: PyLock?) throws {
+        let l = try lock ?? PyLock(u, reentrant: true)
+        self.lock = l
+        guard let prim = conc_cond_create(u.engine.arena, l.prim) else { throw arenaExhausted() }
+        super.init(prim: prim, type: Types.condition, createdAt: u.currentLocation())
+    }
+
+    init(adopting prim: OpaquePointer, lock: PyLock, createdAt: String) {
+        self.lock = lock
+        super.init(prim: prim, type: Types.condition, createdAt: createdAt)
+    }
+
+    /// True when `u` holds the underlying lock (for an unowned lock: when it is locked).
+    func isOwned(by u: Unit) -> Bool {
+        if lock.unowned { return lock.isLocked }
+        return lock.owner == u.unitID
+    }
+
+    /// `wait(timeout)`: releases the lock, waits for a notify, re-acquires; true if notified.
+    func wait(_ u: Unit, timeout: Double?) throws -> Bool {
+        guard isOwned(by: u) else { throw runtimeError("cannot wait on un-acquired lock") }
+        let me = u.unitID
+        guard let w = conc_cond_enlist(prim, me) else { throw arenaExhausted() }
+        // Release fully (an rlock may be held several levels deep).
+        var saved: UInt32 = 1
+        if lock.reentrant { _ = conc_rlock_release_all(lock.prim, me, &saved) } else { _ = conc_lock_release(lock.prim, me) }
+        var notified = false
+        var failure: Error? = nil
+        do {
+            let reason = BlockReason(describe: { [unowned self, engine = u.engine] in "waits on \(self.described(engine)) for a notify()" }, holder: { nil },
+                                     stillBlocked: { conc_cond_waiter_notified(w) != CONC_OK }, word: seqWord)
+            _ = try u.park(word: seqWord, waiters: .primitive(prim), timeout: timeout, reason: reason) {
+                conc_cond_waiter_notified(w) == CONC_OK
+            }
+        } catch { failure = error }
+        notified = conc_cond_delist(prim, w) != 0
+        // Re-acquire before returning or raising, as CPython does (never times out).
+        try reacquire(u, count: saved)
+        if let e = failure { throw e }
+        return notified
+    }
+
+    private func reacquire(_ u: Unit, count: UInt32) throws {
+        let me = u.unitID
+        if lock.reentrant {
+            if conc_rlock_try_restore(lock.prim, me, count) != CONC_BUSY { lock.holderUnit = u; return }
+            let reason = BlockReason(describe: { [unowned self, engine = u.engine] in "waits to re-acquire \(self.lock.described(engine)) after a wait on \(self.described(engine))" },
+                                     holder: { [weak lock] in lock?.holderUnit },
+                                     stillBlocked: { [lock] in let o = conc_rlock_owner(lock.prim); return o != 0 && o != me },
+                                     word: lock.seqWord)
+            _ = try u.park(word: lock.seqWord, waiters: .primitive(lock.prim), timeout: nil, reason: reason) {
+                conc_rlock_try_restore(lock.prim, me, count) != CONC_BUSY
+            }
+            lock.holderUnit = u
+        } else {
+            _ = try lock.acquire(u)
+        }
+    }
+
+    func notify(_ u: Unit, _ n: Int) throws {
+        guard isOwned(by: u) else { throw runtimeError("cannot notify on un-acquired lock") }
+        if n > 0 { _ = conc_cond_notify(prim, UInt32(clamping: n)) }
+    }
+
+    func notifyAll(_ u: Unit) throws {
+        guard isOwned(by: u) else { throw runtimeError("cannot notify on un-acquired lock") }
+        _ = conc_cond_notify_all(prim)
+    }
+}
