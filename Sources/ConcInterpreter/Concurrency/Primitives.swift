@@ -144,9 +144,10 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
             let reason = BlockReason(
                 describe: { [unowned self, engine = u.engine] in "waits to acquire \(self.described(engine))" + self.holderDescription(engine) },
                 holder: { [weak self] in self?.holderUnit },
-                stillBlocked: { [prim, reentrant] in
+                stillBlocked: { [prim, reentrant, unowned] in
                     let o = reentrant ? conc_rlock_owner(prim) : conc_lock_owner(prim)
-                    return o != 0 && o != me
+                    // An unowned lock (threading.Lock) blocks even its holder.
+                    return o != 0 && (unowned || o != me)
                 },
                 word: seqWord)
             var result = CONC_BUSY

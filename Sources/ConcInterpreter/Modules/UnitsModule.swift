@@ -28,6 +28,11 @@ extension Engine {
                 try a.expect("live", 0, 0)
                 return .obj(PyList(u.engine.units.liveUnits.map { .obj($0.ownHandle()) }))
             },
+            native("unowned_lock") { u, a in
+                // threading.Lock: any unit may release it; its holder acquiring again blocks.
+                try a.expect("unowned_lock", 0, 0)
+                return .obj(try PyLock(u, reentrant: false, unowned: true))
+            },
             native("get_ident") { _, a in try a.expect("get_ident", 0, 0); return .int(Int(bitPattern: UInt(pthread_self()))) },
             native("get_native_id") { u, a in try a.expect("get_native_id", 0, 0); return .int(u.nativeID) },
         ])
