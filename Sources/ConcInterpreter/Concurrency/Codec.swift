@@ -87,7 +87,7 @@ struct ValueEncoder {
             conc_prim_retain(p.prim)
             tag(.primitive); reference(p)
             u64(UInt64(UInt(bitPattern: UnsafeRawPointer(p.prim))))
-            bytes.append((p as? PyLock)?.unowned == true ? 1 : 0)
+            bytes.append((p as? PyLock)?.isUnowned == true ? 1 : 0)
         case let t as PyType:
             tag(t.isBuiltin ? .builtinRef : .classRef); reference(t); string(t.module); string(t.qualname)
         case let f as PyFunction: tag(.functionRef); reference(f); string(f.moduleName); string(f.qualname)

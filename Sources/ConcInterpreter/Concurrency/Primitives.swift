@@ -63,14 +63,14 @@ class PySharedPrimitive: PyObject, @unchecked Sendable {  // the C primitive is 
     /// caller's reference.
     static func adopt(_ p: OpaquePointer, unit: Unit, createdAt: String, unowned: Bool) throws -> PySharedPrimitive {
         switch conc_prim_kind(p) {
-        case CONC_KIND_LOCK: return PyLock(adopting: p, reentrant: false, unowned: unowned, createdAt: createdAt)
-        case CONC_KIND_RLOCK: return PyLock(adopting: p, reentrant: true, unowned: false, createdAt: createdAt)
+        case CONC_KIND_LOCK: return PyLock(adopting: p, reentrant: false, isUnowned: unowned, createdAt: createdAt)
+        case CONC_KIND_RLOCK: return PyLock(adopting: p, reentrant: true, isUnowned: false, createdAt: createdAt)
         case CONC_KIND_SEMAPHORE: return PySemaphore(adopting: p, createdAt: createdAt)
         case CONC_KIND_EVENT: return PyEvent(adopting: p, createdAt: createdAt)
         case CONC_KIND_CONDITION:
             let lp = conc_cond_lock(p)
             conc_prim_retain(lp)
-            let lock = PyLock(adopting: lp, reentrant: conc_prim_kind(lp) == CONC_KIND_RLOCK, unowned: false, createdAt: createdAt)
+            let lock = PyLock(adopting: lp, reentrant: conc_prim_kind(lp) == CONC_KIND_RLOCK, isUnowned: false, createdAt: createdAt)
             return PyCondition(adopting: p, lock: lock, createdAt: createdAt)
         default: return PyQueue(adopting: p, createdAt: createdAt)
         }
@@ -100,24 +100,24 @@ func arenaExhausted() -> PyBaseException {
 /// `threading.Lock`) may be released by any unit.
 final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPrimitive
     let reentrant: Bool
-    let unowned: Bool
+    let isUnowned: Bool
     /// The unit that acquired it last, and where (for deadlock reports). GIL-guarded.
     weak var holderUnit: Unit?
     var acquiredAt = ""
 
-    init(_ u: Unit, reentrant: Bool, unowned: Bool = false) throws {
+    init(_ u: Unit, reentrant: Bool, isUnowned: Bool = false) throws {
         self.reentrant = reentrant
-        self.unowned = unowned
+        self.isUnowned = isUnowned
         let arena = u.engine.arena
-        let p: OpaquePointer? = reentrant ? conc_rlock_create(arena) : conc_lock_create(arena, unowned ? 1 : 0)
+        let p: OpaquePointer? = reentrant ? conc_rlock_create(arena) : conc_lock_create(arena, isUnowned ? 1 : 0)
         guard let prim = p else { throw arenaExhausted() }
         super.init(prim: prim, type: reentrant ? Types.rlock : Types.lock, createdAt: u.currentLocation())
     }
 
     /// Wraps a lock that arrived from another process (taking over one reference).
-    init(adopting prim: OpaquePointer, reentrant: Bool, unowned: Bool, createdAt: String) {
+    init(adopting prim: OpaquePointer, reentrant: Bool, isUnowned: Bool, createdAt: String) {
         self.reentrant = reentrant
-        self.unowned = unowned
+        self.isUnowned = isUnowned
         super.init(prim: prim, type: reentrant ? Types.rlock : Types.lock, createdAt: createdAt)
     }
 
@@ -134,7 +134,7 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
         let me = u.unitID
         var r = tryAcquire(me)
         if r == CONC_BUSY && blocking {
-            if !reentrant && !unowned && conc_lock_owner(prim) == me && timeout == nil {
+            if !reentrant && !isUnowned && conc_lock_owner(prim) == me && timeout == nil {
                 throw u.engine.deadlockError("""
                     \(u.name) tries to acquire \(described(u.engine)) again, but already holds it (acquired at \(u.engine.displayLocation(acquiredAt))): \
                     it would wait for itself forever.
@@ -144,10 +144,10 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
             let reason = BlockReason(
                 describe: { [unowned self, engine = u.engine] in "waits to acquire \(self.described(engine))" + self.holderDescription(engine) },
                 holder: { [weak self] in self?.holderUnit },
-                stillBlocked: { [prim, reentrant, unowned] in
+                stillBlocked: { [prim, reentrant, isUnowned] in
                     let o = reentrant ? conc_rlock_owner(prim) : conc_lock_owner(prim)
                     // An unowned lock (threading.Lock) blocks even its holder.
-                    return o != 0 && (unowned || o != me)
+                    return o != 0 && (isUnowned || o != me)
                 },
                 word: seqWord)
             var result = CONC_BUSY
@@ -267,7 +267,7 @@ final class PyCondition: PySharedPrimitive, @unchecked Sendable {  // see PyShar
 
     /// True when `u` holds the underlying lock (for an unowned lock: when it is locked).
     func isOwned(by u: Unit) -> Bool {
-        if lock.unowned { return lock.isLocked }
+        if lock.isUnowned { return lock.isLocked }
         return lock.owner == u.unitID
     }
 

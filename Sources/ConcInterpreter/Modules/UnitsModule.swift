@@ -31,7 +31,7 @@ extension Engine {
             native("unowned_lock") { u, a in
                 // threading.Lock: any unit may release it; its holder acquiring again blocks.
                 try a.expect("unowned_lock", 0, 0)
-                return .obj(try PyLock(u, reentrant: false, unowned: true))
+                return .obj(try PyLock(u, reentrant: false, isUnowned: true))
             },
             native("get_ident") { _, a in try a.expect("get_ident", 0, 0); return .int(Int(bitPattern: UInt(pthread_self()))) },
             native("get_native_id") { u, a in try a.expect("get_native_id", 0, 0); return .int(u.nativeID) },
