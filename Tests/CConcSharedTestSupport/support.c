@@ -126,6 +126,22 @@ pid_t ct_fork_queue_flood(conc_queue *q) {
     }
 }
 
+pid_t ct_fork_die_in_put(conc_queue *q, const char *item) {
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid != 0) return pid;
+    conc_queue_test_die_in_put(q, item, strlen(item));
+    _exit(4);
+}
+
+pid_t ct_fork_die_in_get(conc_queue *q) {
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid != 0) return pid;
+    conc_queue_test_die_in_get(q);
+    _exit(4);
+}
+
 static void on_usr1(int sig) { (void)sig; }
 static uint32_t never_changes;
 static _Atomic int waiter_done;

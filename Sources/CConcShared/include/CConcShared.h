@@ -265,6 +265,12 @@ uint64_t conc_queue_unfinished(conc_queue *q);
 /// After close, put is CONC_CLOSED and get is CONC_CLOSED once drained. Wakes every waiter.
 void conc_queue_close(conc_queue *q);
 int conc_queue_closed(conc_queue *q);
+/// How often the queue was repaired because a process died inside a put or get.
+uint32_t conc_queue_recoveries(conc_queue *q);
+/// TESTS ONLY, in a fork()ed child: performs a put (resp. get) up to its commit store and
+/// then _exit()s while holding the queue's mutex, leaving the bookkeeping behind.
+void conc_queue_test_die_in_put(conc_queue *q, const void *_Nullable bytes, size_t len);
+void conc_queue_test_die_in_get(conc_queue *q);
 
 /* }====================================================== */
 

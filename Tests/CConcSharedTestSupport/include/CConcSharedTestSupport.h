@@ -33,6 +33,10 @@ pid_t ct_fork_queue_producer(conc_queue *q, int n, int close_at_end);
 /// Child: puts items "<i>" (i = 0, 1, ...) with try_put as fast as it can, forever.
 pid_t ct_fork_queue_flood(conc_queue *q);
 
+/// Child: conc_queue_test_die_in_put / _get (dies holding the queue's mutex mid-operation).
+pid_t ct_fork_die_in_put(conc_queue *q, const char *item);
+pid_t ct_fork_die_in_get(conc_queue *q);
+
 /// Installs a SIGUSR1 handler without SA_RESTART; then starts a thread that does
 /// conc_futex_wait on a word that never changes (10 s timeout) and pokes it with
 /// pthread_kill(SIGUSR1) until it returns. Returns the futex_wait result (EINTR expected).
