@@ -54,6 +54,7 @@ conc_result conc_block(conc_prim *prim, conc_result (*attempt)(void *_Nullable c
         uint32_t s = atomic_load_explicit(&prim->seq, memory_order_seq_cst);
         conc_result r = attempt(ctx);
         if (!conc_would_block(r)) return r;
+        if (timeout_ns == 0) return CONC_TIMEOUT;
         for (int i = 0; i < SPIN_POLLS; i++) {
             conc_cpu_relax();
             if (atomic_load_explicit(&prim->seq, memory_order_relaxed) != s) break;

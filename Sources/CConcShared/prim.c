@@ -105,8 +105,24 @@ got:
     return 0;
 }
 
+/* getpid() is a real system call in current glibc (no cache); the dead-holder check runs
+ * on every failed try, so cache it, and forget it in a forked child. */
+static _Atomic pid_t cached_pid;
+static pthread_once_t pid_once = PTHREAD_ONCE_INIT;
+static void forget_pid(void) { atomic_store_explicit(&cached_pid, 0, memory_order_relaxed); }
+static void register_atfork(void) { pthread_atfork(NULL, NULL, forget_pid); }
+
+static pid_t my_pid(void) {
+    pid_t p = atomic_load_explicit(&cached_pid, memory_order_relaxed);
+    if (p) return p;
+    pthread_once(&pid_once, register_atfork);
+    p = getpid();
+    atomic_store_explicit(&cached_pid, p, memory_order_relaxed);
+    return p;
+}
+
 int conc_unit_dead(uint64_t unit) {
     pid_t pid = conc_unit_pid(unit);
-    if (pid <= 0 || pid == getpid()) return 0;
+    if (pid <= 0 || pid == my_pid()) return 0;
     return kill(pid, 0) == -1 && errno == ESRCH;
 }

@@ -113,6 +113,23 @@ typedef enum conc_kind {
 /// Longest single futex sleep of ``conc_block`` (so it notices dead holders and should_stop).
 #define CONC_WAIT_SLICE_NS 50000000LL
 
+/* The caller's park loop (what conc_block does; the interpreter's own loop must keep the
+ * same order, or a wake-up can be lost):
+ *
+ *     for (;;) {
+ *         uint32_t s = conc_prim_load_seq(p);        // 1. BEFORE the attempt
+ *         if (!conc_would_block(r = try_op())) return r;
+ *         (optional: poll conc_prim_load_seq(p) != s a few hundred times with a pause)
+ *         conc_prim_wait_begin(p);                   // 2. announce
+ *         if (!conc_would_block(r = try_op())) { conc_prim_wait_end(p); return r; }
+ *         conc_prim_wait(p, s, min(remaining, CONC_WAIT_SLICE_NS));   // 3. sleep
+ *         conc_prim_wait_end(p);
+ *         check Ctrl-C / deadline;
+ *     }
+ *
+ * Sleep in slices: a lock holder whose process died never bumps seq; the next attempt
+ * after a slice notices it (CONC_OWNER_DIED). */
+
 conc_kind conc_prim_kind(conc_prim *p);
 /// The futex word: bumped after every state change that may let a waiter proceed.
 uint32_t *conc_prim_seq(conc_prim *p);
