@@ -2,7 +2,8 @@
 // FIFO list; notify(n) unlinks the n oldest and marks them notified, then wakes everybody on
 // seq (each waiter checks its own record). Because the notifier marks records, a waiter
 // that times out unmarked takes nothing with it, and waiters enlisted after a notify are
-// not on the list the notify walked, so they cannot take it.
+// not on the list the notify walked, so they cannot take it. Records of waiters whose
+// process died are skipped (and freed) by notify.
 #include "internal.h"
 
 struct conc_cond_waiter {
@@ -109,6 +110,13 @@ uint32_t conc_cond_notify(conc_cond *c, uint32_t n) {
     while (marked < n && c->head) {
         conc_cond_waiter *w = c->head;
         unlink_waiter(c, w);
+        /* A waiter whose process died (killed while waiting) never delists; giving it the
+         * notification would lose it. Its record is dropped instead (nobody else will).
+         * One kill(2) per record of another process, none for this process's units. */
+        if (conc_unit_dead(w->unit)) {
+            conc_arena_free(c->h.arena, w);
+            continue;
+        }
         atomic_store_explicit(&w->notified, 1, memory_order_seq_cst);
         marked++;
     }

@@ -113,6 +113,21 @@ final class ConditionTests: XCTestCase {
         XCTAssertEqual(resultB, CONC_OK)
     }
 
+    func testNotifySkipsWaitersWhoseProcessDied() throws {
+        let l = try XCTUnwrap(conc_lock_create(arena, 0))
+        let c = try XCTUnwrap(conc_cond_create(arena, l))
+        assertChildOK(ct_fork_cond_enlist_and_die(c))  // reaped: its pid no longer exists
+        let w = try XCTUnwrap(conc_cond_enlist(c, unit(1)))
+        XCTAssertEqual(conc_cond_pending(c), 2)
+        XCTAssertEqual(conc_cond_notify(c, 1), 1)
+        XCTAssertEqual(conc_cond_waiter_notified(w), CONC_OK, "the live waiter got it")
+        XCTAssertEqual(conc_cond_delist(c, w), 1)
+        XCTAssertEqual(conc_cond_pending(c), 0)
+        conc_prim_release(c)
+        conc_prim_release(l)
+        XCTAssertEqual(conc_arena_in_use(arena), 0, "the dead waiter's record was freed")
+    }
+
     func testProducersAndConsumers() throws {
         let l = try XCTUnwrap(conc_lock_create(arena, 0))
         let c = try XCTUnwrap(conc_cond_create(arena, l))
