@@ -23,6 +23,9 @@ struct conc_prim {
     /// Lock/rlock: holder unit (0 = free), CAS'd atomically. Semaphore: last acquirer
     /// (relaxed store by the acquirer). Unused by the other kinds.
     _Atomic uint64_t holder;
+    /// How often the primitive's state was repaired after a process died holding its
+    /// internal mutex (queue, condition). Atomic.
+    _Atomic uint32_t recoveries;
     /// "file:line" of creation. Written by the creator (setter), read by anyone.
     char created_at[CONC_WHERE_LEN];
     /// "file:line" of the holder's acquire. Written only by the unit that just acquired;
@@ -59,6 +62,13 @@ static inline void conc_cpu_relax(void) {
     __asm__ __volatile__("yield");
 #endif
 }
+
+/// Compiler barrier between the steps of a critical section whose crash repair depends on
+/// which step came last. A SIGKILLed process's retired stores all reach memory (and are
+/// visible to the next owner of the robust mutex, which the kernel hands over with full
+/// barriers), so what survives is a prefix of the stores in the order the compiler
+/// emitted them; this keeps that order equal to the source order. Costs no instruction.
+#define CONC_STEP() atomic_signal_fence(memory_order_seq_cst)
 
 /// Initialises a PTHREAD_PROCESS_SHARED + PTHREAD_MUTEX_ROBUST mutex. 0 or an errno.
 int conc_mutex_init(pthread_mutex_t *m);

@@ -27,6 +27,8 @@ int conc_prim_wait(conc_prim *p, uint32_t seen_seq, int64_t timeout_ns) {
 
 void conc_prim_retain(conc_prim *p) { atomic_fetch_add_explicit(&p->refcount, 1, memory_order_relaxed); }
 
+uint32_t conc_prim_recoveries(conc_prim *p) { return atomic_load_explicit(&p->recoveries, memory_order_relaxed); }
+
 uint32_t conc_prim_refcount(conc_prim *p) { return atomic_load_explicit(&p->refcount, memory_order_relaxed); }
 
 void conc_prim_release(conc_prim *p) {

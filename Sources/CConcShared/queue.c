@@ -31,8 +31,6 @@ struct conc_queue {
     uint64_t maxsize;
     /// Set once by close. Atomic.
     _Atomic uint32_t closed;
-    /// How often the state was repaired after a process died holding `m`. Under `m`.
-    _Atomic uint32_t recoveries;
 };
 
 #define LD(x) atomic_load_explicit(&(x), memory_order_relaxed)
@@ -49,7 +47,7 @@ static void repair(conc_queue *q) {
     qnode *last = NULL;
     for (qnode *p = q->head; p; p = p->next) { last = p; n++; }
     q->tail = last;
-    atomic_fetch_add_explicit(&q->recoveries, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&q->h.recoveries, 1, memory_order_relaxed);
     uint64_t puts = LD(q->puts), gets = LD(q->gets);
     if (puts - gets < n) ST(q->puts, gets + n);      /* linked, not yet counted */
     else if (puts - gets > n) ST(q->gets, puts - n); /* unlinked, not yet counted */
@@ -83,6 +81,7 @@ conc_result conc_queue_try_put(conc_queue *q, const void *bytes, size_t len) {
     else if (q->maxsize && LD(q->puts) - LD(q->gets) >= q->maxsize) r = CONC_FULL;
     else {
         if (q->tail) q->tail->next = n; else HEAD_SET(q, n); /* commit */
+        CONC_STEP(); /* the counters must not be stored before the commit */
         q->tail = n;
         ST(q->puts, LD(q->puts) + 1);
     }
@@ -108,6 +107,7 @@ conc_result conc_queue_try_get(conc_queue *q, void **out, size_t *out_len) {
     void *buf = malloc(n->len ? n->len : 1);
     if (!buf) { conc_mutex_unlock(&q->m); return CONC_NO_MEMORY; }
     HEAD_SET(q, n->next); /* commit */
+    CONC_STEP();
     if (!q->head) q->tail = NULL;
     ST(q->gets, LD(q->gets) + 1);
     conc_mutex_unlock(&q->m);
@@ -148,8 +148,6 @@ void conc_queue_close(conc_queue *q) {
 }
 
 int conc_queue_closed(conc_queue *q) { return LD(q->closed) != 0; }
-
-uint32_t conc_queue_recoveries(conc_queue *q) { return LD(q->recoveries); }
 
 /* Test hooks: die (without unlocking) right after the commit store of a put or a get,
  * the worst moment for the bookkeeping. Only for tests, in a fork()ed child. */

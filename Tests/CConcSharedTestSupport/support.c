@@ -149,6 +149,14 @@ pid_t ct_fork_cond_enlist_and_die(conc_cond *c) {
     _exit(conc_cond_enlist(c, ct_unit(1)) ? 0 : 2);
 }
 
+pid_t ct_fork_die_in_notify(conc_cond *c) {
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid != 0) return pid;
+    conc_cond_test_die_in_notify(c);
+    _exit(4);
+}
+
 static void on_usr1(int sig) { (void)sig; }
 static uint32_t never_changes;
 static _Atomic int waiter_done;

@@ -128,6 +128,24 @@ final class ConditionTests: XCTestCase {
         XCTAssertEqual(conc_arena_in_use(arena), 0, "the dead waiter's record was freed")
     }
 
+    func testNotifierDyingMidNotifyIsRepaired() throws {
+        let l = try XCTUnwrap(conc_lock_create(arena, 0))
+        let c = try XCTUnwrap(conc_cond_create(arena, l))
+        let w1 = try XCTUnwrap(conc_cond_enlist(c, unit(1)))
+        let w2 = try XCTUnwrap(conc_cond_enlist(c, unit(2)))
+        assertChildOK(ct_fork_die_in_notify(c))  // marked w1, died holding the mutex
+        XCTAssertEqual(conc_cond_waiter_notified(w1), CONC_OK, "the mark survived")
+        XCTAssertEqual(conc_cond_notify(c, 1), 1, "repairs, then reaches w2 (w1 is not notified twice)")
+        XCTAssertEqual(conc_prim_recoveries(c), 1)
+        XCTAssertEqual(conc_cond_waiter_notified(w2), CONC_OK)
+        XCTAssertEqual(conc_cond_delist(c, w1), 1)
+        XCTAssertEqual(conc_cond_delist(c, w2), 1)
+        XCTAssertEqual(conc_cond_pending(c), 0)
+        let w3 = try XCTUnwrap(conc_cond_enlist(c, unit(3)))
+        XCTAssertEqual(conc_cond_notify(c, 1), 1, "the list works afterwards")
+        XCTAssertEqual(conc_cond_delist(c, w3), 1)
+    }
+
     func testProducersAndConsumers() throws {
         let l = try XCTUnwrap(conc_lock_create(arena, 0))
         let c = try XCTUnwrap(conc_cond_create(arena, l))

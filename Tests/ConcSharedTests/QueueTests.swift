@@ -197,7 +197,7 @@ final class QueueTests: XCTestCase {
             XCTAssertEqual(conc_queue_qsize(q), 0)
             // At most the node being written when the child died leaks.
             XCTAssertLessThanOrEqual(conc_arena_in_use(arena) - baseline, 64, "round \(round)")
-            recoveries += conc_queue_recoveries(q)
+            recoveries += conc_prim_recoveries(q)
             conc_prim_release(q)
         }
         print("[info] flood kills that landed inside the queue mutex: \(recoveries) of 8")
@@ -219,7 +219,7 @@ final class QueueTests: XCTestCase {
             XCTAssertTrue(r.exited && r.code == 0, name)
             // The first operation that takes the mutex repairs.
             XCTAssertEqual(put(q, "next"), CONC_OK, name)
-            XCTAssertEqual(conc_queue_recoveries(q), 1, name)
+            XCTAssertEqual(conc_prim_recoveries(q), 1, name)
             XCTAssertEqual(conc_queue_qsize(q), UInt64(expected.count + 1), name)
             var got: [String] = []
             while case (CONC_OK, let s?) = getString(q) { got.append(s) }

@@ -148,6 +148,9 @@ int conc_prim_wait(conc_prim *p, uint32_t seen_seq, int64_t timeout_ns);
 void conc_prim_retain(conc_prim *p);
 void conc_prim_release(conc_prim *p);
 uint32_t conc_prim_refcount(conc_prim *p);
+/// How often the state was repaired because a process died inside an operation holding
+/// the primitive's internal mutex (queues and conditions; 0 for the others).
+uint32_t conc_prim_recoveries(conc_prim *p);
 
 /// "file:line" of creation: copied in (truncated) / out (always NUL-terminated).
 void conc_prim_set_created_at(conc_prim *p, const char *where);
@@ -256,6 +259,9 @@ uint32_t conc_cond_notify(conc_cond *c, uint32_t n);
 uint32_t conc_cond_notify_all(conc_cond *c);
 /// Waiters enlisted and not yet notified.
 uint32_t conc_cond_pending(conc_cond *c);
+/// TESTS ONLY, in a fork()ed child: marks the oldest waiter notified and _exit()s while
+/// holding the condition's mutex, before unlinking it.
+void conc_cond_test_die_in_notify(conc_cond *c);
 
 /* }====================================================== */
 
@@ -282,8 +288,6 @@ uint64_t conc_queue_unfinished(conc_queue *q);
 /// After close, put is CONC_CLOSED and get is CONC_CLOSED once drained. Wakes every waiter.
 void conc_queue_close(conc_queue *q);
 int conc_queue_closed(conc_queue *q);
-/// How often the queue was repaired because a process died inside a put or get.
-uint32_t conc_queue_recoveries(conc_queue *q);
 /// TESTS ONLY, in a fork()ed child: performs a put (resp. get) up to its commit store and
 /// then _exit()s while holding the queue's mutex, leaving the bookkeeping behind.
 void conc_queue_test_die_in_put(conc_queue *q, const void *_Nullable bytes, size_t len);

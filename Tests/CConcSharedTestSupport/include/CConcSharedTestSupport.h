@@ -40,6 +40,9 @@ pid_t ct_fork_die_in_get(conc_queue *q);
 /// Child: enlists on `c` as a waiter, then exits without delisting (a killed waiter).
 pid_t ct_fork_cond_enlist_and_die(conc_cond *c);
 
+/// Child: conc_cond_test_die_in_notify.
+pid_t ct_fork_die_in_notify(conc_cond *c);
+
 /// Installs a SIGUSR1 handler without SA_RESTART; then starts a thread that does
 /// conc_futex_wait on a word that never changes (10 s timeout) and pokes it with
 /// pthread_kill(SIGUSR1) until it returns. Returns the futex_wait result (EINTR expected).
