@@ -1,5 +1,5 @@
 // Condition variable over a conc lock or rlock. Each waiter has a record in the arena on a
-// FIFO list; notify(n) unlinks the n oldest and marks them notified, then wakes everybody on
+// FIFO list; notify(n) marks the n oldest notified and unlinks them, then wakes everybody on
 // seq (each waiter checks its own record). Because the notifier marks records, a waiter
 // that times out unmarked takes nothing with it, and waiters enlisted after a notify are
 // not on the list the notify walked, so they cannot take it. Records of waiters whose

@@ -59,21 +59,24 @@ conc_result conc_block(conc_prim *prim, conc_result (*attempt)(void *_Nullable c
             conc_cpu_relax();
             if (atomic_load_explicit(&prim->seq, memory_order_relaxed) != s) break;
         }
-        if (atomic_load_explicit(&prim->seq, memory_order_seq_cst) != s) continue;
-        int64_t slice = CONC_WAIT_SLICE_NS;
-        if (deadline >= 0) {
-            int64_t left = deadline - conc_now_ns();
-            if (left <= 0) return CONC_TIMEOUT;
-            if (left < slice) slice = left;
-        }
-        atomic_fetch_add_explicit(&prim->waiters, 1, memory_order_seq_cst);
-        r = attempt(ctx);
-        if (!conc_would_block(r)) {
+        if (atomic_load_explicit(&prim->seq, memory_order_seq_cst) == s) {
+            int64_t slice = CONC_WAIT_SLICE_NS;
+            if (deadline >= 0) {
+                int64_t left = deadline - conc_now_ns();
+                if (left <= 0) return CONC_TIMEOUT;
+                if (left < slice) slice = left;
+            }
+            atomic_fetch_add_explicit(&prim->waiters, 1, memory_order_seq_cst);
+            r = attempt(ctx);
+            if (!conc_would_block(r)) {
+                atomic_fetch_sub_explicit(&prim->waiters, 1, memory_order_seq_cst);
+                return r;
+            }
+            conc_futex_wait((uint32_t *)&prim->seq, s, slice);
             atomic_fetch_sub_explicit(&prim->waiters, 1, memory_order_seq_cst);
-            return r;
         }
-        conc_futex_wait((uint32_t *)&prim->seq, s, slice);
-        atomic_fetch_sub_explicit(&prim->waiters, 1, memory_order_seq_cst);
+        /* Checked on every round, also when seq keeps changing without the attempt ever
+         * succeeding (a busy lock): Ctrl-C and the deadline must still be noticed. */
         if (should_stop && should_stop(ctx2)) return CONC_INTERRUPTED;
         if (deadline >= 0 && conc_now_ns() >= deadline) {
             /* One last try: the state may have changed just as the time ran out. */

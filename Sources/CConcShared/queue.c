@@ -73,6 +73,7 @@ conc_result conc_queue_try_put(conc_queue *q, const void *bytes, size_t len) {
     if (q->maxsize && LD(q->puts) - LD(q->gets) >= q->maxsize) return CONC_FULL;
     qnode *n = conc_arena_alloc(q->h.arena, sizeof(qnode) + len);
     if (!n) return CONC_NO_MEMORY;
+    n->next = NULL;
     n->len = len;
     if (len) memcpy(n->bytes, bytes, len);
     lock_q(q);
