@@ -240,3 +240,59 @@ double ct_bench_queue_processes(conc_queue *q, int n) {
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) bad = 1;
     return bad ? -1 : (double)(conc_now_ns() - start) / n;
 }
+
+/* The documented park loop, minus the spin: every wait that is not satisfied at once goes
+ * to the futex, which is what exercises the no-lost-wake-up argument. */
+static int park_acquire(conc_sem *s, uint64_t unit, _Atomic int *lost) {
+    conc_prim *p = (conc_prim *)s;
+    for (;;) {
+        uint32_t seen = conc_prim_load_seq(p);
+        if (conc_sem_try_acquire(s, unit) == CONC_OK) return 0;
+        conc_prim_wait_begin(p);
+        if (conc_sem_try_acquire(s, unit) == CONC_OK) { conc_prim_wait_end(p); return 0; }
+        int e = conc_prim_wait(p, seen, 1000000000LL);
+        conc_prim_wait_end(p);
+        if (e == ETIMEDOUT && conc_sem_value(s) > 0) atomic_fetch_add(lost, 1);
+    }
+}
+
+typedef struct { conc_sem *ping, *pong; int rounds; _Atomic int *lost; } pp_t;
+
+static void *pp_partner(void *arg) {
+    pp_t *x = arg;
+    uint64_t u = ct_unit(2);
+    for (int i = 0; i < x->rounds; i++) {
+        park_acquire(x->ping, u, x->lost);
+        conc_sem_release(x->pong, 1);
+    }
+    return NULL;
+}
+
+int ct_pingpong_lost_wakeups(conc_arena *a, int rounds, int processes) {
+    _Atomic int *lost = conc_arena_alloc(a, sizeof *lost);
+    conc_sem *ping = conc_sem_create(a, 0, 0), *pong = conc_sem_create(a, 0, 0);
+    if (!lost || !ping || !pong) return -1;
+    pp_t x = {ping, pong, rounds, lost};
+    pthread_t t;
+    pid_t pid = -1;
+    if (processes) {
+        fflush(NULL);
+        pid = fork();
+        if (pid < 0) return -1;
+        if (pid == 0) { pp_partner(&x); _exit(0); }
+    } else if (pthread_create(&t, NULL, pp_partner, &x) != 0) return -1;
+    uint64_t u = ct_unit(1);
+    for (int i = 0; i < rounds; i++) {
+        conc_sem_release(ping, 1);
+        park_acquire(pong, u, lost);
+    }
+    if (processes) {
+        int status;
+        while (waitpid(pid, &status, 0) == -1 && errno == EINTR) {}
+    } else pthread_join(t, NULL);
+    int n = atomic_load(lost);
+    conc_prim_release((conc_prim *)ping);
+    conc_prim_release((conc_prim *)pong);
+    conc_arena_free(a, (void *)lost);
+    return n;
+}

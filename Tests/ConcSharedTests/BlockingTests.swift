@@ -44,6 +44,17 @@ final class BlockingTests: XCTestCase {
         join([t])
     }
 
+    func testNoWakeUpIsLost() throws {
+        // (partner in another process?, rounds)
+        for (processes, rounds) in [(Int32(0), Int32(20_000)), (1, 20_000)] {
+            let start = conc_now_ns()
+            let lost = ct_pingpong_lost_wakeups(arena, rounds, processes)
+            print("[measure] semaphore ping-pong via futex, \(processes != 0 ? "processes" : "threads"): \(String(format: "%.0f", Double(conc_now_ns() - start) / Double(rounds))) ns/round trip")
+            XCTAssertEqual(lost, 0, processes != 0 ? "processes" : "threads")
+        }
+        XCTAssertEqual(conc_arena_in_use(arena), 0)
+    }
+
     func testFutexWaitResults() throws {
         var word: UInt32 = 7
         XCTAssertEqual(conc_futex_wait(&word, 8, tenSeconds), 0, "value differs: returns at once")
