@@ -146,6 +146,35 @@ final class ConditionTests: XCTestCase {
         XCTAssertEqual(conc_cond_delist(c, w3), 1)
     }
 
+    func testConditionOverRLockRestoresRecursionCount() throws {
+        let r = try XCTUnwrap(conc_rlock_create(arena))
+        let c = try XCTUnwrap(conc_cond_create(arena, r))
+        XCTAssertEqual(conc_cond_lock(c), r)
+        var observed: (owner: UInt64, count: UInt32) = (0, 0)
+        let waiter = spawn {
+            let u = unit(1)
+            for _ in 0..<3 { _ = conc_rlock_try_acquire(r, u) }  // held 3 levels deep
+            // Condition.wait: enlist, release fully, wait, delist, restore.
+            let w = conc_cond_enlist(c, u)!
+            var saved: UInt32 = 0
+            _ = conc_rlock_release_all(r, u, &saved)
+            _ = block(c, timeout: tenSeconds) { conc_cond_waiter_notified(w) }
+            _ = conc_cond_delist(c, w)
+            _ = block(r, timeout: tenSeconds) { conc_rlock_try_restore(r, u, saved) }
+            observed = (conc_rlock_owner(r), conc_rlock_count(r))
+            for _ in 0..<3 { _ = conc_rlock_release(r, u) }
+        }
+        XCTAssertTrue(eventually { conc_cond_pending(c) == 1 })
+        let me = unit(2)
+        XCTAssertEqual(conc_rlock_try_acquire(r, me), CONC_OK, "the waiter released all levels")
+        XCTAssertEqual(conc_cond_notify(c, 1), 1)
+        XCTAssertEqual(conc_rlock_release(r, me), CONC_OK)
+        join([waiter])
+        XCTAssertEqual(observed.owner, unit(1))
+        XCTAssertEqual(observed.count, 3)
+        XCTAssertEqual(conc_rlock_owner(r), 0)
+    }
+
     func testProducersAndConsumers() throws {
         let l = try XCTUnwrap(conc_lock_create(arena, 0))
         let c = try XCTUnwrap(conc_cond_create(arena, l))
