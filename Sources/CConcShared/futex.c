@@ -72,7 +72,7 @@ conc_result conc_block(conc_prim *prim, conc_result (*attempt)(void *_Nullable c
                 atomic_fetch_sub_explicit(&prim->waiters, 1, memory_order_seq_cst);
                 return r;
             }
-            conc_futex_wait((uint32_t *)&prim->seq, s, slice);
+            conc_prim_sleep(prim, s, slice);
             atomic_fetch_sub_explicit(&prim->waiters, 1, memory_order_seq_cst);
         }
         /* Checked on every round, also when seq keeps changing without the attempt ever

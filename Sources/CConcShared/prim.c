@@ -11,6 +11,7 @@ void conc_prim_init(conc_prim *p, conc_arena *a, conc_kind kind) {
     p->arena = a;
     atomic_init(&p->seq, 0);
     atomic_init(&p->waiters, 0);
+    atomic_init(&p->sleepers, 0);
     atomic_init(&p->refcount, 1);
     atomic_init(&p->holder, 0);
 }
@@ -22,7 +23,7 @@ void conc_prim_wait_begin(conc_prim *p) { atomic_fetch_add_explicit(&p->waiters,
 void conc_prim_wait_end(conc_prim *p) { atomic_fetch_sub_explicit(&p->waiters, 1, memory_order_seq_cst); }
 uint32_t conc_prim_waiters(conc_prim *p) { return atomic_load_explicit(&p->waiters, memory_order_relaxed); }
 int conc_prim_wait(conc_prim *p, uint32_t seen_seq, int64_t timeout_ns) {
-    return conc_futex_wait((uint32_t *)&p->seq, seen_seq, timeout_ns);
+    return conc_prim_sleep(p, seen_seq, timeout_ns);
 }
 
 void conc_prim_retain(conc_prim *p) { atomic_fetch_add_explicit(&p->refcount, 1, memory_order_relaxed); }

@@ -140,7 +140,9 @@ void conc_prim_wait_begin(conc_prim *p);
 void conc_prim_wait_end(conc_prim *p);
 /// Number of announced waiters (diagnostics).
 uint32_t conc_prim_waiters(conc_prim *p);
-/// ``conc_futex_wait`` on the primitive's seq word.
+/// Sleeps on the primitive's seq word while it equals `seen_seq` (results as
+/// ``conc_futex_wait``). Parking loops must use this, not conc_futex_wait on
+/// ``conc_prim_seq``: it also registers the sleeper, which wake-all changers rely on.
 int conc_prim_wait(conc_prim *p, uint32_t seen_seq, int64_t timeout_ns);
 
 /// Reference counting (atomic; shared by every process). At zero the primitive and

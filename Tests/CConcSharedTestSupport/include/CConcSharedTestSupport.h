@@ -56,12 +56,13 @@ double ct_bench_queue_threads(conc_queue *q, int n);
 /// Processes: producer is a fork()ed child, the caller consumes (and reaps the child).
 double ct_bench_queue_processes(conc_queue *q, int n);
 
-/// Lost-wake-up detector: two units ping-pong `rounds` times through two semaphores,
-/// each waiting with the documented park loop WITHOUT spinning and with a 1 s slice.
-/// A wait that times out and then finds its permit there means a wake-up was lost.
-/// Returns the number of such waits (0 expected), or -1 on an error.
+/// Lost-wake-up detector: two units ping-pong `rounds` times, each waiting with the
+/// documented park loop WITHOUT spinning and with a 1 s slice. A wait that times out and
+/// then finds what it waited for means a wake-up was lost. Returns the number of such
+/// waits (0 expected), or -1 on an error.
 /// `processes` != 0: the partner is a fork()ed child instead of a thread.
-int ct_pingpong_lost_wakeups(conc_arena *a, int rounds, int processes);
+/// `queues` != 0: through two queues (wake-all path) instead of two semaphores (wake-one).
+int ct_pingpong_lost_wakeups(conc_arena *a, int rounds, int processes, int queues);
 
 /// A should_stop callback: returns *(int *)ctx.
 int ct_flag_is_set(void *_Nullable ctx);
