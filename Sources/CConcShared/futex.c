@@ -48,13 +48,20 @@ enum { SPIN_POLLS = 256 };
 conc_result conc_block(conc_prim *prim, conc_result (*attempt)(void *_Nullable ctx),
                        void *_Nullable ctx, int64_t timeout_ns,
                        int (*_Nullable should_stop)(void *_Nullable ctx2), void *_Nullable ctx2) {
-    int64_t deadline = timeout_ns >= 0 ? conc_now_ns() + timeout_ns : -1;
+    /* The clock is read only once the first attempt has failed: most calls (a queue get
+     * with items waiting) succeed at once, and the clock can cost as much as the get. */
+    int64_t deadline = -1;
+    int started = 0;
     for (;;) {
         /* Load seq BEFORE the attempt: see conc_prim_signal for why nothing is lost. */
         uint32_t s = atomic_load_explicit(&prim->seq, memory_order_seq_cst);
         conc_result r = attempt(ctx);
         if (!conc_would_block(r)) return r;
         if (timeout_ns == 0) return CONC_TIMEOUT;
+        if (!started) {
+            started = 1;
+            if (timeout_ns > 0) deadline = conc_now_ns() + timeout_ns;
+        }
         for (int i = 0; i < SPIN_POLLS; i++) {
             conc_cpu_relax();
             if (atomic_load_explicit(&prim->seq, memory_order_relaxed) != s) break;
