@@ -77,14 +77,14 @@ private final class ThreadStart {
 extension Unit {
     /// Bytes of machine stack for each thread unit (lazily committed; the recursion guard
     /// checks the real bound).
-    static let threadStackSize = 256 << 20
+    static let threadStackSize = 16 << 20
 
     /// Starts `callee(args)` on a new pthread and returns its handle once the thread runs.
     func startThread(_ callee: Value, _ args: Args, name: String?, daemon: Bool?) throws -> PyUnitHandle {
         let registry = engine.units
         let unitName = name ?? "Thread-\(registry.nextThreadNumber())"
         let handle = PyUnitHandle(kind: .thread, name: unitName, daemon: daemon ?? isDaemon)
-        let unit = Unit(engine: engine, name: unitName, stackCapacity: 1 << 18)
+        let unit = Unit(engine: engine, name: unitName, stackCapacity: 1 << 16)
         unit.isDaemon = handle.daemon
         unit.handle = handle
         handle.unit = unit
