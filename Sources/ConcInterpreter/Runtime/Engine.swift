@@ -73,6 +73,13 @@ public final class Engine {
     var processName = "MainProcess"
     /// Handles of the processes this process spawned (reaped at the end).
     var children: [PyUnitHandle] = []
+    /// Bumped at every spawn: primitives made in an earlier epoch are shared with another
+    /// process (see ``PySharedPrimitive/isShared(_:)``).
+    var forkEpoch = 0
+    /// The parent's pid, in a spawned child.
+    var parentPid: pid_t?
+    /// True while a child this process spawned has not been reaped.
+    var hasLiveChildren: Bool { children.contains { !$0.isDone } }
 
     /// Makes `u` the main unit (in a forked child).
     func setMainUnit(_ u: Unit) {
