@@ -35,6 +35,8 @@ extension Interpreter {
             try engine.waitForUnits()
             return status
         } catch let e as PyBaseException {
+            // A Ctrl-C while waiting ends the program now: no child process is left behind.
+            if e.isKeyboardInterrupt { engine.killChildren() }
             let s = report(e)
             return status != 0 && !e.isKeyboardInterrupt ? status : s
         } catch {

@@ -120,6 +120,17 @@ extension Engine {
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
+    /// After a Ctrl-C during the end-of-program wait: SIGKILL every child still running and
+    /// reap it, so the program can exit at once leaving nothing behind.
+    public func killChildren() {
+        for h in children {
+            guard let p = h.process, p.status == nil else { continue }
+            kill(p.pid, SIGKILL)
+            _ = p.reap(wait: true)
+        }
+        children.removeAll()
+    }
+
     /// At the end of the main program: SIGTERM to daemon children, as LANGUAGE.md §4 says
     /// (and reap them); non-daemon ones are joined by ``waitForUnits``.
     func terminateDaemonChildren() {
