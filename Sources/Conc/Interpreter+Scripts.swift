@@ -10,8 +10,9 @@ extension Interpreter {
     /// Runs `source` as the `__main__` script and returns the process exit status:
     /// 0, 1 after an uncaught exception (traceback printed), 2 for a syntax error, n for
     /// `sys.exit(n)`.
-    public func runScript(_ source: String, fileName: String, scriptFolder: String?) -> Int32 {
-        defer { engine.flushOutput() }
+    /// With `finish: false` (`conc -i`), the program's end is left to the REPL that follows.
+    public func runScript(_ source: String, fileName: String, scriptFolder: String?, finish: Bool = true) -> Int32 {
+        defer { if finish { finishProgram() } else { engine.flushOutput() } }
         do {
             try engine.runMain(source: source, fileName: fileName, scriptFolder: scriptFolder)
             return 0
@@ -25,6 +26,13 @@ extension Interpreter {
             engine.stderr.write("internal error: \(error)\n")
             return 1
         }
+    }
+
+    /// The end of a program, after its main code (a script's last line, or the REPL's
+    /// Ctrl-D / `exit()`): flushes the output. This is the one place where waiting for
+    /// the non-daemon units and stopping the daemon ones belongs.
+    public func finishProgram() {
+        engine.flushOutput()
     }
 
     /// Prints an uncaught exception as CPython does and returns the exit status.

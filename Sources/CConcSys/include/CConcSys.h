@@ -41,6 +41,16 @@ void CConcSys_set_interrupt_target(int32_t *_Nullable flag);
 /// Clears the SIGINT flag.
 void CConcSys_sigint_clear(void);
 
+/// Makes the SIGINT handler also write one byte to `fd` (a pipe's write end, non-blocking),
+/// waking a poll() on another thread; -1 turns it off.
+void CConcSys_set_sigint_wakeup_fd(int fd);
+
+/// Blocks (`block` nonzero) or unblocks SIGINT for the calling thread only.
+void CConcSys_block_sigint(int block);
+
+/// Terminal columns of one Unicode scalar (wcwidth); -1 for control characters.
+int CConcSys_wcwidth(uint32_t c);
+
 /* }====================================================== */
 
 /* {======================================================

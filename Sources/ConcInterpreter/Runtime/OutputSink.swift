@@ -18,6 +18,9 @@ public final class OutputSink: @unchecked Sendable {  // all mutable state is gu
     private var lock = pthread_mutex_t()
     /// Flush after every newline (a terminal) or only when the buffer fills (pipes, files).
     public var lineBuffered: Bool
+    /// While set (the REPL waits for a line), receives the text written instead of the
+    /// target, in whole lines: a partial line waits in `buffer` for its newline.
+    private var interceptor: (@Sendable (String) -> Void)?
 
     public init(_ target: Target, lineBuffered: Bool? = nil) {
         self.target = target
@@ -29,6 +32,14 @@ public final class OutputSink: @unchecked Sendable {  // all mutable state is gu
     public func write(_ s: String) {
         pthread_mutex_lock(&lock)
         defer { pthread_mutex_unlock(&lock) }
+        if let hook = interceptor {
+            buffer.append(contentsOf: s.utf8)
+            guard let end = buffer.lastIndex(of: 10) else { return }
+            let lines = String(decoding: buffer[...end], as: UTF8.self)
+            buffer.removeSubrange(...end)
+            hook(lines)
+            return
+        }
         switch target {
         case .closure(let f):
             f(s)
@@ -40,7 +51,22 @@ public final class OutputSink: @unchecked Sendable {  // all mutable state is gu
 
     public func flush() {
         pthread_mutex_lock(&lock)
-        flushLocked()
+        if interceptor == nil { flushLocked() }
+        pthread_mutex_unlock(&lock)
+    }
+
+    /// Sends whole lines written from now on to `hook` (called with the sink's lock held,
+    /// on the writing thread: it must only queue the text) until `intercept(nil)`. Text
+    /// already buffered is written out first. Removing the hook keeps a partial last line
+    /// buffered for the next flush.
+    public func intercept(_ hook: (@Sendable (String) -> Void)?) {
+        pthread_mutex_lock(&lock)
+        if hook != nil && interceptor == nil { flushLocked() }
+        interceptor = hook
+        if hook == nil, case .closure(let f) = target, !buffer.isEmpty {
+            f(String(decoding: buffer, as: UTF8.self))
+            buffer.removeAll()
+        }
         pthread_mutex_unlock(&lock)
     }
 
