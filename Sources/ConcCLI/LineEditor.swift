@@ -39,6 +39,8 @@ final class LineEditor: LineSource {
     let asyncOutput: AsyncOutput
     /// The prompt being shown (for redrawing it after async output).
     private var prompt = ""
+    /// True while a completion runs only to update rl_line_buffer / rl_point.
+    fileprivate var probing = false
 
     init(history: History, asyncOutput: AsyncOutput, complete: @escaping (String, String) -> [String]) {
         self.history = history
@@ -134,42 +136,67 @@ final class LineEditor: LineSource {
     /// Clears the prompt's rows, writes `pieces`, and lets libedit redraw the prompt with
     /// the half-typed line and the cursor where they were.
     private func showAbovePrompt(_ pieces: [(String, Bool)]) {
-        let columns = max(terminalColumns(), 1)
-        let typed = rl_line_buffer.map { String(cString: $0) } ?? ""
-        let point = max(0, min(Int(rl_point), typed.utf8.count))
-        let beforeCursor = String(decoding: typed.utf8.prefix(point), as: UTF8.self)
-        let row = (displayWidth(prompt) + displayWidth(beforeCursor)) / columns
-        var clear = "\r"
-        if row > 0 { clear += "\u{1B}[\(row)A" }
-        clear += "\u{1B}[J"
-        writeAll(1, clear)
+        // libedit updates rl_line_buffer and rl_point only around completion: run one
+        // that completes nothing (`probing`) to learn where the cursor is.
+        probing = true
+        _ = rl_complete(0, 9)
+        probing = false
+        clearPrompt(cursorAfter: textBeforeCursor())
         for (text, isError) in pieces {
             writeAll(isError ? 2 : 1, text.replacingNewlines())
         }
         rl_forced_update_display()
+    }
+
+    /// The line before the cursor (rl_point counts wide characters: Unicode scalars).
+    private func textBeforeCursor() -> String {
+        let line = rl_line_buffer.map { String(cString: $0) } ?? ""
+        return String(String.UnicodeScalarView(line.unicodeScalars.prefix(max(Int(rl_point), 0))))
+    }
+
+    /// Inserts `text` at the cursor and redraws the line (`cursorAfter`: the text before
+    /// the cursor). Used by completion, where libedit would not redraw by itself.
+    fileprivate func insert(_ text: String, cursorAfter typed: String) {
+        guard !text.isEmpty else { return }
+        rl_insert_text(text)
+        clearPrompt(cursorAfter: typed)
+        rl_forced_update_display()
+    }
+
+    /// Moves to the start of the prompt's first row and clears to the end of the screen,
+    /// where libedit's full redraw (`rl_forced_update_display`) assumes the cursor is.
+    private func clearPrompt(cursorAfter typed: String) {
+        let row = (displayWidth(prompt) + displayWidth(typed)) / max(terminalColumns(), 1)
+        writeAll(1, "\r" + (row > 0 ? "\u{1B}[\(row)A" : "") + "\u{1B}[J")
     }
 }
 
 /// Builds libedit's match array: [replacement, match1, match2, ..., NULL], malloc'ed.
 private func completionMatches(_ text: UnsafePointer<CChar>?, _ start: Int32) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
     rl_attempted_completion_over = 1  // never fall back to file names
-    guard let editor = activeEditor, let text = text else { return nil }
+    guard let editor = activeEditor, let text = text, !editor.probing else { return nil }
     let word = String(cString: text)
     let line = rl_line_buffer.map { String(cString: $0) } ?? ""
     // `start` counts wide characters, i.e. Unicode scalars.
     let before = String(String.UnicodeScalarView(line.unicodeScalars.prefix(Int(max(start, 0)))))
     if word.isEmpty && before.allSatisfy({ $0 == " " || $0 == "\t" }) {
-        rl_insert_text("    ")  // Tab at the start of a line indents
+        editor.insert("    ", cursorAfter: before)  // Tab at the start of a line indents
         return nil
     }
     let matches = editor.complete(word, before)
     guard !matches.isEmpty else { return nil }
+    if matches.count == 1 {
+        // Inserted here: libedit rings the bell after every single match it inserts.
+        if matches[0].hasPrefix(word) { editor.insert(String(matches[0].dropFirst(word.count)), cursorAfter: before + word) }
+        return nil
+    }
     let common = matches.count == 1 ? matches[0] : commonPrefix(matches)
-    let array = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: matches.count + 2)  // libedit frees it and its strings
+    // A single match is listed as [m, m, NULL]: libedit reads matches[2] to tell a single match.
+    let listed = matches.count == 1 ? [matches[0]] : matches
+    let array = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: listed.count + 2)  // libedit frees it and its strings
     array[0] = strdup(common.isEmpty ? word : common)
-    var i = 1
-    if matches.count > 1 { for m in matches { array[i] = strdup(m); i += 1 } }
-    array[i] = nil
+    for (i, m) in listed.enumerated() { array[i + 1] = strdup(m) }
+    array[listed.count + 1] = nil
     return array
 }
 
