@@ -38,9 +38,11 @@ final class LineEditor: LineSource {
     /// Other units' output, shown above the prompt while it waits.
     let asyncOutput: AsyncOutput
     /// The prompt being shown (for redrawing it after async output).
-    private var prompt = ""
+    private(set) var prompt = ""
     /// True while a completion runs only to update rl_line_buffer / rl_point.
     fileprivate var probing = false
+    /// Keys to hand to libedit before reading more input (e.g. Enter after Ctrl-R).
+    var pendingKeys: [Int32] = []
 
     init(history: History, asyncOutput: AsyncOutput, complete: @escaping (String, String) -> [String]) {
         self.history = history
@@ -59,6 +61,9 @@ final class LineEditor: LineSource {
         rl_basic_word_break_characters = UnsafePointer(breaks)
         rl_completion_append_character = 0
         rl_initialize()
+        // libedit's own incremental search loses the match after the second key: Ctrl-R
+        // runs ours (ReverseSearch.swift).
+        rl_add_defun("conc-reverse-search", { _, _ in activeEditor?.reverseSearch(); return 0 }, 18)
         history.load()
         CConcSys_set_sigint_wakeup_fd(asyncOutput.writeFD)
     }
@@ -88,7 +93,8 @@ final class LineEditor: LineSource {
 
     /// libedit's getc: waits for a key or for async output (shown at once) and returns one
     /// Unicode scalar (libedit takes the int as a wide character), or -1 for Ctrl-C / EOF.
-    fileprivate func nextCharacter() -> Int32 {
+    func nextCharacter() -> Int32 {
+        if !pendingKeys.isEmpty { return pendingKeys.removeFirst() }
         while true {
             if CConcSys_sigint_pending() != 0 { return -1 }
             var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0),
@@ -149,7 +155,7 @@ final class LineEditor: LineSource {
     }
 
     /// The line before the cursor (rl_point counts wide characters: Unicode scalars).
-    private func textBeforeCursor() -> String {
+    func textBeforeCursor() -> String {
         let line = rl_line_buffer.map { String(cString: $0) } ?? ""
         return String(String.UnicodeScalarView(line.unicodeScalars.prefix(max(Int(rl_point), 0))))
     }
@@ -165,7 +171,7 @@ final class LineEditor: LineSource {
 
     /// Moves to the start of the prompt's first row and clears to the end of the screen,
     /// where libedit's full redraw (`rl_forced_update_display`) assumes the cursor is.
-    private func clearPrompt(cursorAfter typed: String) {
+    func clearPrompt(cursorAfter typed: String) {
         let row = (displayWidth(prompt) + displayWidth(typed)) / max(terminalColumns(), 1)
         writeAll(1, "\r" + (row > 0 ? "\u{1B}[\(row)A" : "") + "\u{1B}[J")
     }
