@@ -45,5 +45,7 @@ let package = Package(
         .testTarget(name: "ConcInterpreterTests", dependencies: ["ConcInterpreter", "ConcSyntax", "Conc"]),
         .testTarget(name: "ConcEmbeddingTests", dependencies: ["Conc"]),
         .testTarget(name: "ConcSpecTests", dependencies: [], exclude: []),
+        // Drives the release `conc` binary (CONC_BIN) through a pseudo-terminal.
+        .testTarget(name: "ConcREPLTests", dependencies: []),
     ]
 )

@@ -71,6 +71,10 @@ final class LineEditor: LineSource {
     func read(prompt: String) -> LineRead {
         self.prompt = prompt
         CConcSys_sigint_clear()
+        // Raw mode before the prompt appears: libedit draws the prompt first and switches
+        // at its first read, so keys typed right after the prompt showed would be echoed
+        // by the terminal and a Ctrl-D among them lost.
+        rl_prep_terminal(1)
         guard let raw = readline(prompt) else {
             if CConcSys_sigint_pending() != 0 { CConcSys_sigint_clear(); return .interrupted }
             return .endOfInput
@@ -149,7 +153,7 @@ final class LineEditor: LineSource {
         probing = false
         clearPrompt(cursorAfter: textBeforeCursor())
         for (text, isError) in pieces {
-            writeAll(isError ? 2 : 1, text.replacingNewlines())
+            writeAll(isError ? 2 : 1, text)  // libedit's raw mode keeps ONLCR: "\n" moves to column 0
         }
         rl_forced_update_display()
     }
@@ -241,13 +245,6 @@ func displayWidth(_ s: String) -> Int {
 }
 
 extension String {
-    /// "\n" as "\r\n", for a terminal that may be in raw mode.
-    func replacingNewlines() -> String {
-        var out = ""
-        for c in unicodeScalars { if c == "\n" { out += "\r\n" } else { out.unicodeScalars.append(c) } }
-        return out
-    }
-
     /// The string with every `target` replaced.
     func replacingOccurrences(of target: String, with replacement: String) -> String {
         split(separator: Substring(target), omittingEmptySubsequences: false).joined(separator: replacement)

@@ -60,12 +60,18 @@ extension LineEditor {
                 pendingKeys.append(13)
                 return
             case 27:
-                // Esc alone keeps the match; an escape sequence (an arrow key) is dropped.
-                while stdinHasInput() {
+                // Esc keeps the match; an escape sequence (an arrow key: ESC [ A) is dropped.
+                var next: Int32? = nil
+                if stdinHasInput() {
                     let k = nextCharacter()
-                    if k >= 0x40 && k <= 0x7E && k != 0x5B && k != 0x4F { break }
+                    if k == 0x5B || k == 0x4F {  // '[' or 'O': read up to the final byte
+                        while true { let c = nextCharacter(); if c < 0 || (c >= 0x40 && c <= 0x7E) { break } }
+                    } else {
+                        next = k
+                    }
                 }
                 finish(keep: true)
+                if let k = next { pendingKeys.append(k) }
                 return
             case 0..<32:
                 finish(keep: true)
