@@ -69,6 +69,18 @@ final class REPLTests: XCTestCase {
         t.send("counter + double(1)\r")
         try t.expect("9\r\n>>> ")
 
+        // And a deep computation (recursive calls, no loop).
+        t.send("def spin(n):\r    return 0 if n == 0 else spin(n - 1) + spin(n - 1)\r\r")
+        try t.expect(">>> ")
+        t.send("spin(60)\r")
+        try t.expect("spin(60)\r\n")
+        Thread.sleep(forTimeInterval: 0.2)
+        let stopped = Date()
+        t.send("\u{3}")
+        try t.expect("KeyboardInterrupt", timeout: 3)
+        XCTAssertLessThan(Date().timeIntervalSince(stopped), 1.0, "Ctrl-C took too long to stop recursive code")
+        try t.expect(">>> ")
+
         // Ctrl-C interrupts input() too.
         t.send("answer = input('? ')\r")
         try t.expect("? ")
