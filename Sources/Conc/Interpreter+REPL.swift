@@ -52,6 +52,16 @@ extension Interpreter {
     /// Writes `text` to the program's stdout, as `print` does (any thread).
     public func write(_ text: String) { engine.stdout.write(text) }
 
+    /// False when the last text written to stdout or stderr did not end with a newline
+    /// (`print(x, end="")`): a REPL starts its prompt on a new line then.
+    public var outputIsAtLineStart: Bool { engine.stdout.isAtLineStart && engine.stderr.isAtLineStart }
+
+    /// Records that the terminal's cursor is at the start of a line again.
+    public func markOutputLineStart() {
+        engine.stdout.markLineStart()
+        engine.stderr.markLineStart()
+    }
+
     /// Flushes the program's stdout and stderr.
     public func flushOutput() { engine.flushOutput() }
 }

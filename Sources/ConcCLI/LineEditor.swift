@@ -49,8 +49,10 @@ final class LineEditor: LineSource {
         self.asyncOutput = asyncOutput
         self.complete = complete
         activeEditor = self
-        // libedit drops non-ASCII input in the C locale; CI often has no LANG at all.
-        if setlocale(LC_ALL, "") == nil || !isUTF8Locale() { _ = setlocale(LC_CTYPE, "C.UTF-8") }
+        // libedit drops non-ASCII input in the C locale; CI often has no LANG at all. Only
+        // the character type is taken from the environment: a LC_NUMERIC with a decimal
+        // comma must not change how the interpreter formats floats.
+        if setlocale(LC_CTYPE, "") == nil || !isUTF8Locale() { _ = setlocale(LC_CTYPE, "C.UTF-8") }
         rl_readline_name = UnsafePointer(strdup("conc"))  // kept for the process's life
         rl_catch_signals = 0
         rl_getc_function = { _ in activeEditor?.nextCharacter() ?? -1 }
@@ -60,6 +62,11 @@ final class LineEditor: LineSource {
         rl_completer_word_break_characters = breaks
         rl_basic_word_break_characters = UnsafePointer(breaks)
         rl_completion_append_character = 0
+        // Raw mode before the prompt appears: libedit draws the prompt first and switches
+        // at its first read, so keys typed right after the prompt showed would be echoed
+        // by the terminal and a Ctrl-D among them lost. The hook runs after readline()
+        // saved the terminal's settings, which it restores when the line is done.
+        rl_pre_input_hook = { rl_prep_terminal(1); return 0 }
         rl_initialize()
         // libedit's own incremental search loses the match after the second key: Ctrl-R
         // runs ours (ReverseSearch.swift).
@@ -71,10 +78,6 @@ final class LineEditor: LineSource {
     func read(prompt: String) -> LineRead {
         self.prompt = prompt
         CConcSys_sigint_clear()
-        // Raw mode before the prompt appears: libedit draws the prompt first and switches
-        // at its first read, so keys typed right after the prompt showed would be echoed
-        // by the terminal and a Ctrl-D among them lost.
-        rl_prep_terminal(1)
         guard let raw = readline(prompt) else {
             if CConcSys_sigint_pending() != 0 { CConcSys_sigint_clear(); return .interrupted }
             return .endOfInput

@@ -29,6 +29,11 @@ struct REPL {
                 carried = nil
             } else {
                 conc.flushOutput()
+                if asyncOutput != nil && !conc.outputIsAtLineStart {
+                    // libedit draws from column 0: keep `print(x, end="")` output visible.
+                    writeAll(1, "\n")
+                    conc.markOutputLineStart()
+                }
                 if let a = asyncOutput { conc.interceptOutput { a.enqueue($0, isError: $1) } }
                 read = input.read(prompt: lines.isEmpty ? ">>> " : "... ")
                 conc.interceptOutput(nil)

@@ -81,6 +81,15 @@ final class REPLTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(stopped), 1.0, "Ctrl-C took too long to stop recursive code")
         try t.expect(">>> ")
 
+        // input() reads a line typed (and echoed) on the terminal; output without a final
+        // newline does not hide the next prompt.
+        t.send("name = input('name? ')\r")
+        try t.expect("name? ")
+        t.send("Ada\r")
+        try t.expect("Ada\r\n>>> ")
+        t.send("print(name, end='')\r")
+        try t.expect("Ada\r\n>>> ")
+
         // Ctrl-C interrupts input() too.
         t.send("answer = input('? ')\r")
         try t.expect("? ")
@@ -167,8 +176,8 @@ final class REPLTests: XCTestCase {
         t.send("c.n\r")
         try t.expect("2\r\n>>> ")
         t.send("c.b\t")
-        try t.expect("ump")
-        t.send("()\r")
+        try t.expect("ump(")
+        t.send(")\r")
         try t.expect("3\r\n>>> ")
         t.send("import ma\t")
         try t.expect("th")

@@ -51,6 +51,7 @@ extension Engine {
                     try u.checkInterrupt()
                     throw pyError(Exc.eofError, "EOF when reading a line")
                 }
+                u.engine.stdout.markLineStart()
                 if line.hasSuffix("\n") { line.removeLast() }
                 if line.hasSuffix("\r") { line.removeLast() }
                 return .str(line)

@@ -33,12 +33,22 @@ extension Engine {
             let hidePrivate = !prefix.hasPrefix("_")
             return attributeNames(of: base)
                 .filter { $0.hasPrefix(prefix) && !(hidePrivate && $0.hasPrefix("_")) }
-                .map { word[...dot] + $0 }
+                .map { word[...dot] + $0 + (plainAttribute(base, $0).map(isCallable) == true ? "(" : "") }
         }
+        // As CPython's rlcompleter: a callable completes with its "(".
         var names = Set(Engine.completionKeywords)
-        names.formUnion(builtins.keys)
-        names.formUnion(mainGlobals.boundNames)
+        for name in Set(builtins.keys).union(mainGlobals.boundNames) {
+            let v = mainGlobals.get(name) ?? builtins[name]
+            names.insert(name + (v.map(isCallable) == true ? "(" : ""))
+        }
         return names.filter { $0.hasPrefix(word) && (word.hasPrefix("_") || !$0.hasPrefix("_")) }.sorted()
+    }
+
+    /// True for functions, methods and classes (what `callable()` says for those).
+    private func isCallable(_ v: Value) -> Bool {
+        guard case .obj(let o) = v else { return false }
+        return o is PyFunction || o is PyBuiltinFunction || o is PyBoundMethod || o is PyBoundBuiltin
+            || o is PyType || o is PyMethodDescriptor
     }
 
     /// The value of `a.b.c` found by plain lookups (globals, module names, instance

@@ -21,6 +21,9 @@ public final class OutputSink: @unchecked Sendable {  // all mutable state is gu
     /// While set (the REPL waits for a line), receives the text written instead of the
     /// target, in whole lines: a partial line waits in `buffer` for its newline.
     private var interceptor: (@Sendable (String) -> Void)?
+    /// False after text that did not end with a newline (the REPL then starts its prompt
+    /// on a new line). `input()` sets it again: the user's Enter ended the line.
+    private var endsLine = true
 
     public init(_ target: Target, lineBuffered: Bool? = nil) {
         self.target = target
@@ -32,6 +35,7 @@ public final class OutputSink: @unchecked Sendable {  // all mutable state is gu
     public func write(_ s: String) {
         pthread_mutex_lock(&lock)
         defer { pthread_mutex_unlock(&lock) }
+        if let last = s.utf8.last { endsLine = last == 10 }
         if let hook = interceptor {
             buffer.append(contentsOf: s.utf8)
             guard let end = buffer.lastIndex(of: 10) else { return }
@@ -52,6 +56,20 @@ public final class OutputSink: @unchecked Sendable {  // all mutable state is gu
     public func flush() {
         pthread_mutex_lock(&lock)
         if interceptor == nil { flushLocked() }
+        pthread_mutex_unlock(&lock)
+    }
+
+    /// True unless the last text written did not end with a newline.
+    public var isAtLineStart: Bool {
+        pthread_mutex_lock(&lock)
+        defer { pthread_mutex_unlock(&lock) }
+        return endsLine
+    }
+
+    /// Records that the terminal's cursor is at the start of a line (after input()).
+    public func markLineStart() {
+        pthread_mutex_lock(&lock)
+        endsLine = true
         pthread_mutex_unlock(&lock)
     }
 
