@@ -84,7 +84,7 @@ final class REPLTests: XCTestCase {
         // input() reads a line typed (and echoed) on the terminal; output without a final
         // newline does not hide the next prompt.
         t.send("name = input('name? ')\r")
-        try t.expect("name? ")
+        try t.expect("\r\nname? ")  // input's prompt, not the echo of the line
         t.send("Ada\r")
         try t.expect("Ada\r\n>>> ")
         t.send("print(name, end='')\r")
@@ -92,7 +92,7 @@ final class REPLTests: XCTestCase {
 
         // Ctrl-C interrupts input() too.
         t.send("answer = input('? ')\r")
-        try t.expect("? ")
+        try t.expect("\r\n? ")
         Thread.sleep(forTimeInterval: 0.1)
         t.send("\u{3}")
         try t.expect("KeyboardInterrupt")
@@ -201,7 +201,7 @@ final class REPLTests: XCTestCase {
     func testOutputFromOtherThreadsAppearsAboveThePrompt() throws {
         let t = try start(hooks: true)
         try t.expect(">>> ")
-        t.send("_write_later('from another thread\\n', 0.4)\r")
+        t.send("_write_later('from another thread\\n', 1.0)\r")
         try t.expect(">>> ")
         t.send("half = 'typed'")
         try t.expect("half = 'typed'")
