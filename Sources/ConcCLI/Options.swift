@@ -14,7 +14,7 @@ struct Options: ParsableCommand {
             conc -c CODE       run a program given as a string
             conc -             run the program read from standard input (also when stdin is piped)
             conc               on a terminal: the REPL (history, Tab completion; see docs/repl.md)
-            conc -i FILE       run FILE, then open the REPL with its globals
+            conc -i FILE       run FILE (or -c CODE), then open the REPL with its globals
 
             Environment: CONC_PATH (extra module folders, ':'-separated), CONC_HOME (where stdlib/ is),
             CONC_HISTORY (the REPL's history file; default ~/.conc_history; empty: no history).
@@ -62,6 +62,9 @@ struct Options: ParsableCommand {
         let searchPaths = (getenv("CONC_PATH").map { String(cString: $0) } ?? "")
             .split(separator: ":").map(String.init)
         if let code = command {
+            if interactive {
+                return startREPL(script: (code, "<string>", nil), argv: ["-c"] + arguments, searchPaths: searchPaths)
+            }
             return execute(code, fileName: "<string>", argv: ["-c"] + arguments, folder: nil, searchPaths: searchPaths)
         }
         guard let first = arguments.first, first != "-" else {
@@ -94,7 +97,7 @@ struct Options: ParsableCommand {
 
     /// The REPL, after running `script` (`conc -i FILE`) if given. A terminal gets the line
     /// editor; other stdin (`-i` with piped input) plain lines with prompts on stderr.
-    private func startREPL(script: (text: String, name: String, folder: String)?, argv: [String], searchPaths: [String]) -> Int32 {
+    private func startREPL(script: (text: String, name: String, folder: String?)?, argv: [String], searchPaths: [String]) -> Int32 {
         var status: Int32 = 0
         onInterpreterThread {
             let terminal = isatty(0) != 0
@@ -139,7 +142,7 @@ private func defineTestHooks(_ conc: Interpreter) {
         switch args[1] { case .int(let i): seconds = Double(i); case .float(let f): seconds = f; default: seconds = 0 }
         let job = DelayedWrite(conc: conc, text: text, seconds: seconds)
         var tid = pthread_t()
-        let box = Unmanaged.passRetained(job).toOpaque()
+        let box = Unmanaged.passRetained(job).toOpaque()  // the thread takes this reference back
         pthread_create(&tid, nil, { arg in
             let job = Unmanaged<DelayedWrite>.fromOpaque(arg!).takeRetainedValue()
             usleep(UInt32(job.seconds * 1_000_000))
