@@ -14,7 +14,7 @@ struct REPL {
 
     /// The one-line banner.
     static var banner: String {
-        "Conc \(Interpreter.version) on a terminal. Type help() for help, Ctrl-D or exit() to leave.\n"
+        "Conc \(Interpreter.version). Type help() for help, Ctrl-D or exit() to leave.\n"
     }
 
     /// Runs the session; returns the exit status (0 after Ctrl-D, n after `exit(n)`).
