@@ -43,6 +43,9 @@ final class LineEditor: LineSource {
     fileprivate var probing = false
     /// Keys to hand to libedit before reading more input (e.g. Enter after Ctrl-R).
     var pendingKeys: [Int32] = []
+    /// Set while something other than libedit's line is shown (the Ctrl-R search line):
+    /// how to clear it before async output and draw it again after.
+    var overlay: (clear: () -> Void, draw: () -> Void)?
 
     init(history: History, asyncOutput: AsyncOutput, complete: @escaping (String, String) -> [String]) {
         self.history = history
@@ -149,6 +152,12 @@ final class LineEditor: LineSource {
     /// Clears the prompt's rows, writes `pieces`, and lets libedit redraw the prompt with
     /// the half-typed line and the cursor where they were.
     private func showAbovePrompt(_ pieces: [(String, Bool)]) {
+        if let o = overlay {
+            o.clear()
+            for (text, isError) in pieces { writeAll(isError ? 2 : 1, text) }
+            o.draw()
+            return
+        }
         // libedit updates rl_line_buffer and rl_point only around completion: run one
         // that completes nothing (`probing`) to learn where the cursor is.
         probing = true

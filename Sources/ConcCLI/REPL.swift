@@ -46,6 +46,7 @@ struct REPL {
                 return finish(0)
             case .interrupted:
                 lines = []
+                conc.interruptFlag.pointee = 0  // the handler raised it; no code is running
                 writeAll(1, "\nKeyboardInterrupt\n")
             case .line(let line):
                 if !lines.isEmpty && startsNewStatement(line, after: lines) {

@@ -34,13 +34,19 @@ extension LineEditor {
             writeAll(1, "\r" + (row > 0 ? "\u{1B}[\(row)A" : "") + "\u{1B}[J" + text)
             shownWidth = displayWidth(text)
         }
-        func finish(keep: Bool) {
+        func clear() {
             let row = shownWidth / columns
             writeAll(1, "\r" + (row > 0 ? "\u{1B}[\(row)A" : "") + "\u{1B}[J")
+            shownWidth = 0
+        }
+        func finish(keep: Bool) {
+            overlay = nil
+            clear()
             if keep, let i = matchIndex, let line = entry(i) { rl_replace_line(line, 0) }
             rl_forced_update_display()
         }
 
+        overlay = (clear: clear, draw: draw)
         draw()
         while true {
             let key = nextCharacter()
