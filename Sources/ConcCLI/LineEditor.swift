@@ -117,10 +117,7 @@ final class LineEditor: LineSource {
                 continue
             }
             if fds[0].revents != 0 {
-                guard let lead = readByte() else {
-                    if CConcSys_sigint_pending() != 0 { return -1 }
-                    return -1
-                }
+                guard let lead = readByte() else { return -1 }  // end of input, or Ctrl-C
                 return decodeUTF8(lead)
             }
         }
@@ -140,7 +137,8 @@ final class LineEditor: LineSource {
     /// The scalar starting with `lead` (reading its continuation bytes).
     private func decodeUTF8(_ lead: UInt8) -> Int32 {
         let extra = lead >= 0xF0 ? 3 : lead >= 0xE0 ? 2 : lead >= 0xC0 ? 1 : 0
-        if lead < 0x80 || extra == 0 { return Int32(lead < 0x80 ? Int32(lead) : 0xFFFD) }
+        if lead < 0x80 { return Int32(lead) }
+        if extra == 0 { return 0xFFFD }  // a stray continuation byte
         var value = UInt32(lead) & (0x3F >> UInt32(extra))
         for _ in 0..<extra {
             guard let b = readByte(), b & 0xC0 == 0x80 else { return 0xFFFD }
