@@ -75,8 +75,14 @@ struct REPL {
 
     /// Runs one complete input; the exit status if it raised SystemExit.
     private func execute(_ lines: [String]) -> Int32? {
-        let text = lines.joined(separator: "\n")
+        var text = lines.joined(separator: "\n")
         guard !isBlank(text) else { return nil }
+        // As in python3.13's REPL, a bare `exit`, `quit` or `help` is a command (unless the
+        // program defined that name).
+        let word = text.trimmingCharacters(in: " ")
+        if ["exit", "quit", "help"].contains(word) && conc[global: word] == nil {
+            text = word + "()"
+        }
         conc.interruptFlag.pointee = 0
         CConcSys_sigint_clear()
         return conc.runInteractive(text + "\n")
@@ -101,6 +107,16 @@ struct REPL {
     }
 
     private func isBlank(_ s: String) -> Bool { s.allSatisfy { $0 == " " || $0 == "\t" || $0 == "\n" } }
+}
+
+extension String {
+    /// The string without leading and trailing `c`s.
+    func trimmingCharacters(in c: Character) -> String {
+        var s = Substring(self)
+        while s.first == c { s.removeFirst() }
+        while s.last == c { s.removeLast() }
+        return String(s)
+    }
 }
 
 /// Lines from a stdin that is not a terminal (`conc -i FILE < input`): prompts go to stderr
