@@ -13,11 +13,12 @@ struct Options: ParsableCommand {
             conc FILE [ARGS]   run a script (sys.argv = [FILE, ARGS...])
             conc -c CODE       run a program given as a string
             conc -             run the program read from standard input (also when stdin is piped)
-            conc               on a terminal: the REPL (history, Tab completion; see docs/repl.md)
-            conc -i FILE       run FILE (or -c CODE), then open the REPL with its globals
+            conc               on a terminal: the REPL (keys: docs/repl.md)
+            conc -i FILE       run FILE (or -c CODE), then the REPL with its globals
 
-            Environment: CONC_PATH (extra module folders, ':'-separated), CONC_HOME (where stdlib/ is),
-            CONC_HISTORY (the REPL's history file; default ~/.conc_history; empty: no history).
+            Environment: CONC_PATH (extra module folders, ':'-separated),
+            CONC_HOME (where stdlib/ is), CONC_HISTORY (the REPL's history file,
+            default ~/.conc_history; set it empty for none).
             Exit status: 0 ok, 1 uncaught exception, 2 syntax error or bad usage, n for sys.exit(n).
             """,
         version: "conc \(Interpreter.version)")
