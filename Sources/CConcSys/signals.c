@@ -53,3 +53,26 @@ int CConcSys_sigint_pending(void) { return atomic_load(&sigint_flag); }
 void CConcSys_sigint_clear(void) { atomic_store(&sigint_flag, 0); }
 
 void CConcSys_set_interrupt_target(int32_t *_Nullable flag) { atomic_store(&interrupt_target, flag); }
+
+/* SIGWINCH while the REPL edits a line: remember it and wake the REPL's poll. */
+static atomic_int sigwinch_flag = 0;
+
+static void on_sigwinch(int signo) {
+    (void)signo;
+    int saved = errno;
+    atomic_store(&sigwinch_flag, 1);
+    int fd = atomic_load(&wakeup_fd);
+    if (fd >= 0) { char b = 'w'; ssize_t n = write(fd, &b, 1); (void)n; }
+    errno = saved;
+}
+
+int CConcSys_install_sigwinch_handler(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_sigwinch;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    return sigaction(SIGWINCH, &action, NULL);
+}
+
+int CConcSys_take_sigwinch(void) { return atomic_exchange(&sigwinch_flag, 0); }

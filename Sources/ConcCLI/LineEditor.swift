@@ -39,6 +39,8 @@ final class LineEditor: LineSource {
     let asyncOutput: AsyncOutput
     /// The prompt being shown (for redrawing it after async output).
     private(set) var prompt = ""
+    /// The terminal's width as libedit knows it (read when a line starts or on resize).
+    var columns = 80
     /// True while a completion runs only to update rl_line_buffer / rl_point.
     fileprivate var probing = false
     /// Keys to hand to libedit before reading more input (e.g. Enter after Ctrl-R).
@@ -76,10 +78,12 @@ final class LineEditor: LineSource {
         rl_add_defun("conc-reverse-search", { _, _ in activeEditor?.reverseSearch(); return 0 }, 18)
         history.load()
         CConcSys_set_sigint_wakeup_fd(asyncOutput.writeFD)
+        _ = CConcSys_install_sigwinch_handler()
     }
 
     func read(prompt: String) -> LineRead {
         self.prompt = prompt
+        columns = terminalColumns()
         CConcSys_sigint_clear()
         guard let raw = readline(prompt) else {
             if CConcSys_sigint_pending() != 0 { CConcSys_sigint_clear(); return .interrupted }
@@ -113,6 +117,7 @@ final class LineEditor: LineSource {
             if r < 0 { if errno == EINTR { continue }; return -1 }
             if fds[1].revents != 0 {
                 let pieces = asyncOutput.take()
+                if CConcSys_take_sigwinch() != 0 { resized() }
                 if !pieces.isEmpty { showAbovePrompt(pieces) }
                 continue
             }
@@ -168,6 +173,21 @@ final class LineEditor: LineSource {
         rl_forced_update_display()
     }
 
+    /// The terminal changed size while a line is edited: libedit learns the new width
+    /// (it only asks at the start of a line) and the line is drawn again.
+    private func resized() {
+        guard overlay == nil else { return }
+        probing = true
+        _ = rl_complete(0, 9)  // updates rl_line_buffer / rl_point
+        probing = false
+        // Rows are counted with the old width: a terminal that does not reflow keeps the
+        // line where it was, and clearing too few rows beats erasing earlier output.
+        clearPrompt(cursorAfter: textBeforeCursor())
+        columns = terminalColumns()
+        rl_resize_terminal()
+        rl_forced_update_display()
+    }
+
     /// The line before the cursor (rl_point counts wide characters: Unicode scalars).
     func textBeforeCursor() -> String {
         let line = rl_line_buffer.map { String(cString: $0) } ?? ""
@@ -186,7 +206,7 @@ final class LineEditor: LineSource {
     /// Moves to the start of the prompt's first row and clears to the end of the screen,
     /// where libedit's full redraw (`rl_forced_update_display`) assumes the cursor is.
     func clearPrompt(cursorAfter typed: String) {
-        let row = (displayWidth(prompt) + displayWidth(typed)) / max(terminalColumns(), 1)
+        let row = (displayWidth(prompt) + displayWidth(typed)) / max(columns, 1)
         writeAll(1, "\r" + (row > 0 ? "\u{1B}[\(row)A" : "") + "\u{1B}[J")
     }
 }

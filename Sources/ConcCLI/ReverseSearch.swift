@@ -8,7 +8,7 @@ extension LineEditor {
     /// widens it, Enter runs the match, Esc or a movement key keeps it for editing,
     /// Ctrl-G restores the line.
     func reverseSearch() {
-        let columns = max(terminalColumns(), 1)
+        let columns = max(self.columns, 1)
         var pattern = ""
         var matchIndex: Int? = nil  // offset from history_base
         var shownWidth = displayWidth(prompt) + displayWidth(textBeforeCursor())

@@ -45,6 +45,13 @@ void CConcSys_sigint_clear(void);
 /// waking a poll() on another thread; -1 turns it off.
 void CConcSys_set_sigint_wakeup_fd(int fd);
 
+/// Installs a SIGWINCH handler (SA_RESTART) that records the resize and writes a byte to
+/// the wake-up fd of ``CConcSys_set_sigint_wakeup_fd``.
+int CConcSys_install_sigwinch_handler(void);
+
+/// Nonzero once per terminal resize since the last call.
+int CConcSys_take_sigwinch(void);
+
 /// Blocks (`block` nonzero) or unblocks SIGINT for the calling thread only.
 void CConcSys_block_sigint(int block);
 
