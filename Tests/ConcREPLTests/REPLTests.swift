@@ -157,6 +157,25 @@ final class REPLTests: XCTestCase {
         XCTAssertEqual(try second.waitForExit(), 0)
     }
 
+    /// The history file keeps the newest 1000 lines.
+    func testHistoryIsBounded() throws {
+        let old = (1...1500).map { "old_\($0) = \($0)" }
+        try (["_HiStOrY_V2_"] + old).joined(separator: "\n").appending("\n")
+            .write(toFile: historyPath, atomically: true, encoding: .utf8)
+        let t = try start()
+        try t.expect(">>> ")
+        t.send("\u{1B}[A")
+        try t.expect("old_1500 = 1500")
+        t.send("\u{15}newest = 1\r")
+        try t.expect("newest = 1\r\n>>> ")
+        t.send("\u{4}")
+        XCTAssertEqual(try t.waitForExit(), 0)
+        let lines = try String(contentsOfFile: historyPath, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 1001, "header + 1000 lines")
+        XCTAssertEqual(lines.last, "newest\\040=\\0401")
+        XCTAssertFalse(lines.contains("old_500\\040=\\040500"))
+    }
+
     /// A whole example pasted at once (blank lines inside the class, no blank line before
     /// the last statement), errors that leave the session going, help(), and exit(n).
     func testPasteErrorsHelpAndExit() throws {
