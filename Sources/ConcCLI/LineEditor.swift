@@ -161,11 +161,7 @@ final class LineEditor: LineSource {
             o.draw()
             return
         }
-        // libedit updates rl_line_buffer and rl_point only around completion: run one
-        // that completes nothing (`probing`) to learn where the cursor is.
-        probing = true
-        _ = rl_complete(0, 9)
-        probing = false
+        updateLineState()
         clearPrompt(cursorAfter: textBeforeCursor())
         for (text, isError) in pieces {
             writeAll(isError ? 2 : 1, text)  // libedit's raw mode keeps ONLCR: "\n" moves to column 0
@@ -177,15 +173,21 @@ final class LineEditor: LineSource {
     /// (it only asks at the start of a line) and the line is drawn again.
     private func resized() {
         guard overlay == nil else { return }
-        probing = true
-        _ = rl_complete(0, 9)  // updates rl_line_buffer / rl_point
-        probing = false
+        updateLineState()
         // Rows are counted with the old width: a terminal that does not reflow keeps the
         // line where it was, and clearing too few rows beats erasing earlier output.
         clearPrompt(cursorAfter: textBeforeCursor())
         columns = terminalColumns()
         rl_resize_terminal()
         rl_forced_update_display()
+    }
+
+    /// Makes rl_line_buffer and rl_point current. libedit updates them only around
+    /// completion, so this runs a completion that completes nothing (`probing`).
+    private func updateLineState() {
+        probing = true
+        _ = rl_complete(0, 9)
+        probing = false
     }
 
     /// The line before the cursor (rl_point counts wide characters: Unicode scalars).

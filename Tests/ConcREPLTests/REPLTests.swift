@@ -236,6 +236,21 @@ final class REPLTests: XCTestCase {
         t.send("half\r")
         try t.expect("'typed'\r\n>>> ")
 
+        // A half-typed line that wraps (4 + 96 columns on an 80-column terminal): both of
+        // its rows are cleared first, then it comes back whole.
+        t.send("_write_later('second message\\n', 1.0)\r")
+        try t.expect(">>> ")
+        let long = "long = '" + String(repeating: "x", count: 87) + "'"
+        t.send(long)
+        try t.expect("xxx'")
+        let wrapped = try t.expect("second message\r\n")
+        XCTAssertTrue(wrapped.contains("\r\u{1B}[1A\u{1B}[J"), "the wrapped line was not cleared: \(wrapped.debugDescription)")
+        try t.expect("long = 'xxx")
+        t.send("\r")
+        try t.expect(">>> ")
+        t.send("len(long)\r")
+        try t.expect("87\r\n>>> ")
+
         // The same with a real thread unit, once the language has them.
         if threadsAreAvailable() {
             t.send("def later():\r    sleep(0.4)\r    print('late line')\r\r")
