@@ -97,11 +97,14 @@ struct Options: ParsableCommand {
     }
 
     /// The REPL, after running `script` (`conc -i FILE`) if given. A terminal gets the line
-    /// editor; other stdin (`-i` with piped input) plain lines with prompts on stderr.
+    /// editor; otherwise (`-i` with piped input, stdout redirected) plain lines with the
+    /// prompts on stderr.
     private func startREPL(script: (text: String, name: String, folder: String?)?, argv: [String], searchPaths: [String]) -> Int32 {
         var status: Int32 = 0
         onInterpreterThread {
-            let terminal = isatty(0) != 0
+            // Line editing needs both ends on the terminal (as CPython's REPL); `conc > log`
+            // gets plain lines with the prompts on stderr.
+            let terminal = isatty(0) != 0 && isatty(1) != 0
             let conc = Interpreter(argv: argv, searchPaths: searchPaths, input: readRawLine)
             installInterruptHandler(conc.interruptFlag)
             if let s = script {
