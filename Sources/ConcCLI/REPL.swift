@@ -123,6 +123,7 @@ extension String {
 /// as CPython's do; no editing, no history.
 final class PlainLines: LineSource {
     func read(prompt: String) -> LineRead {
+        CConcSys_sigint_clear()
         writeError(prompt)
         guard let line = readRawLine() else {
             if CConcSys_sigint_pending() != 0 { CConcSys_sigint_clear(); return .interrupted }
