@@ -143,6 +143,10 @@ public final class Engine {
     public func requestTimeout() { _ = CConcSys_atomic_or(interruptFlag, InterruptBits.timeout) }
     /// Posts a timeout request to the engine owning `flag` (callable from any thread).
     public static func requestTimeout(_ flag: UnsafeMutablePointer<Int32>) { _ = CConcSys_atomic_or(flag, InterruptBits.timeout) }
+    /// Drops a pending Ctrl-C or timeout request.
+    public func clearPendingInterrupt() {
+        _ = CConcSys_atomic_and_not(interruptFlag, InterruptBits.keyboard | InterruptBits.timeout)
+    }
     /// Withdraws a timeout request that arrived after the run ended.
     public func cancelTimeoutRequest() { _ = CConcSys_atomic_and_not(interruptFlag, InterruptBits.timeout) }
 
