@@ -46,7 +46,8 @@ extension Engine {
                 try a.expect("input", 0, 1)
                 if a.count == 1 { u.engine.stdout.write(try u.str(a[0])) }
                 u.engine.stdout.flush()
-                guard var line = u.engine.options.readLine() else {
+                // Other units run while this one waits for the user.
+                guard var line = u.blockingCall({ u.engine.options.readLine() }) else {
                     // Ctrl-C interrupts the read (EINTR): KeyboardInterrupt, not EOFError.
                     try u.checkInterrupt()
                     throw pyError(Exc.eofError, "EOF when reading a line")
