@@ -64,6 +64,12 @@ extension Interpreter {
     /// The version string (`conc --version`).
     public static var version: String { concVersion }
 
+    /// Runs `body` (which must not use this interpreter) while the interpreter is idle: other
+    /// units (threads) may run meanwhile. The REPL waits for a line this way.
+    public func whileIdle<T>(_ body: () throws -> T) rethrows -> T {
+        try engine.mainUnit.blockingCall(body)
+    }
+
     /// Drops a Ctrl-C or timeout request that arrived while nothing was running (the REPL,
     /// before it runs the next input).
     public func clearPendingInterrupt() { engine.clearPendingInterrupt() }

@@ -35,7 +35,8 @@ struct REPL {
                     conc.markOutputLineStart()
                 }
                 if let a = asyncOutput { conc.interceptOutput { a.enqueue($0, isError: $1) } }
-                read = input.read(prompt: lines.isEmpty ? ">>> " : "... ")
+                // Other units run while the user types.
+                read = conc.whileIdle { input.read(prompt: lines.isEmpty ? ">>> " : "... ") }
                 conc.interceptOutput(nil)
                 if case .line(let l) = read { input.remember(l) }
             }

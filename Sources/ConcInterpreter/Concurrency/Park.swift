@@ -63,7 +63,7 @@ extension Unit {
 
     /// Runs `body` (which must not touch Conc objects) with the GIL released, marked as a
     /// wait the deadlock detector cannot see through (sleep, input, I/O).
-    func blockingCall<T>(_ body: () throws -> T) rethrows -> T {
+    public func blockingCall<T>(_ body: () throws -> T) rethrows -> T {
         let had = holdsGIL
         releaseGIL()
         engine.units.beginOpaqueWait()
