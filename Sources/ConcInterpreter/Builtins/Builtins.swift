@@ -120,7 +120,7 @@ extension Engine {
         }
         text += end
         if file.isNone {
-            stdout.write(text)
+            stdout.write(text, unit: u.number)
             if flush { stdout.flush() }
         } else {
             _ = try u.callMethod(file, "write", [.str(text)])

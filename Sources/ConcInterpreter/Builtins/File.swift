@@ -167,7 +167,7 @@ func installFileMethods(_ t: PyType) {
             bytes = b.bytes
         } else {
             guard let str = a[0].asStr else { throw typeError("write() argument must be str, not \(a[0].typeName)") }
-            if case .sink(let sink) = f.backing { sink.write(str.value); return .int(str.count) }
+            if case .sink(let sink) = f.backing { sink.write(str.value, unit: u.number); return .int(str.count) }
             bytes = Array(str.value.utf8)
         }
         f.writeBuffer.append(contentsOf: bytes)

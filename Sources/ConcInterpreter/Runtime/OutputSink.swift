@@ -6,8 +6,9 @@ import Glibc
 
 /// A text output stream shared by every unit of one interpreter.
 ///
-/// `write` is atomic per call: a whole `print` line is written in one call, so lines from
-/// different units never interleave mid-line. Guarded by `lock`.
+/// `write` is atomic per call, and a unit's unfinished line (`print(x, end="")`) is held
+/// back until the unit ends it or a flush asks for it, so lines from different units never
+/// interleave mid-line (LANGUAGE.md §4). Guarded by `lock`.
 public final class OutputSink: @unchecked Sendable {  // all mutable state is guarded by `lock`
     public enum Target {
         case fd(Int32)
@@ -24,6 +25,8 @@ public final class OutputSink: @unchecked Sendable {  // all mutable state is gu
     /// False after text that did not end with a newline (the REPL then starts its prompt
     /// on a new line). `input()` sets it again: the user's Enter ended the line.
     private var endsLine = true
+    /// Each unit's unfinished last line, by unit number, until its newline or a flush.
+    private var partial: [UInt32: [UInt8]] = [:]
 
     public init(_ target: Target, lineBuffered: Bool? = nil) {
         self.target = target
@@ -32,9 +35,36 @@ public final class OutputSink: @unchecked Sendable {  // all mutable state is gu
         pthread_mutex_init(&lock, nil)
     }
 
+    /// Writes `s` for unit number `unit`: whole lines go out now, an unfinished last line
+    /// waits for the rest of it (or a flush).
+    public func write(_ s: String, unit: UInt32) {
+        pthread_mutex_lock(&lock)
+        defer { pthread_mutex_unlock(&lock) }
+        if partial.isEmpty && s.utf8.last == 10 { writeLocked(s); return }
+        var line = partial.removeValue(forKey: unit) ?? []
+        line.append(contentsOf: s.utf8)
+        if let end = line.lastIndex(of: 10) {
+            writeLocked(String(decoding: line[...end], as: UTF8.self))
+            line.removeSubrange(...end)
+        }
+        if !line.isEmpty { partial[unit] = line }
+    }
+
+    /// Writes `s` as it is (tracebacks, embedding output, text that is known to be whole).
     public func write(_ s: String) {
         pthread_mutex_lock(&lock)
         defer { pthread_mutex_unlock(&lock) }
+        writeLocked(s)
+    }
+
+    /// Emits every unit's unfinished line, in unit order.
+    private func releasePartialLines() {
+        guard !partial.isEmpty else { return }
+        for key in partial.keys.sorted() { writeLocked(String(decoding: partial[key]!, as: UTF8.self)) }
+        partial.removeAll()
+    }
+
+    private func writeLocked(_ s: String) {
         if let last = s.utf8.last { endsLine = last == 10 }
         if let hook = interceptor {
             buffer.append(contentsOf: s.utf8)
@@ -58,10 +88,12 @@ public final class OutputSink: @unchecked Sendable {  // all mutable state is gu
     public func resetAfterFork() {
         pthread_mutex_init(&lock, nil)
         buffer.removeAll(keepingCapacity: true)
+        partial.removeAll()
     }
 
     public func flush() {
         pthread_mutex_lock(&lock)
+        releasePartialLines()
         if interceptor == nil { flushLocked() }
         pthread_mutex_unlock(&lock)
     }
