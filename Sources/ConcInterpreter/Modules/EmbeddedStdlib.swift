@@ -3,6 +3,478 @@
 /// The bundled stdlib sources, by path relative to stdlib/.
 enum EmbeddedStdlib {
     static let sources: [String: String] = [
+        "collections.conc": ####"""
+"""collections: the container types of CPython 3.11's collections module, in Conc.
+
+Implemented: deque (append, appendleft, pop, popleft, extend, extendleft, rotate, clear,
+insert, remove, index, count, reverse, copy, maxlen, len, iter, reversed, indexing,
+in, ==, bool, repr), defaultdict, Counter (most_common, elements, update, subtract,
+total, + - & |), OrderedDict (move_to_end, popitem(last=)), namedtuple (field access,
+indexing, unpacking, ==, hash, _fields, _asdict, _replace, _make, defaults=).
+
+Diverges from CPython: deque is a list underneath (appendleft/popleft cost O(n) on long
+deques, not O(1)); namedtuple classes are not tuple subclasses (isinstance(p, tuple) is
+False) and accept no `rename=`/`module=`; defaultdict.default_factory is read-only;
+the reprs of defaultdict, Counter and OrderedDict are plain dict reprs while the core
+ignores __repr__ on dict subclasses.
+"""
+
+__all__ = ["deque", "defaultdict", "Counter", "OrderedDict", "namedtuple"]
+
+_builtin_list = list
+
+
+# MARK: - deque
+
+class deque:
+    """A double-ended queue, optionally bounded by maxlen."""
+
+    def __init__(self, iterable=(), maxlen=None):
+        if maxlen is not None:
+            if not isinstance(maxlen, int):
+                raise TypeError("an integer is required")
+            if maxlen < 0:
+                raise ValueError("maxlen must be non-negative")
+        self._maxlen = maxlen
+        self._items = []
+        self.extend(iterable)
+
+    @property
+    def maxlen(self):
+        return self._maxlen
+
+    def append(self, x):
+        """Add x to the right side."""
+        items = self._items
+        items.append(x)
+        if self._maxlen is not None and len(items) > self._maxlen:
+            del items[0]
+
+    def appendleft(self, x):
+        """Add x to the left side."""
+        items = self._items
+        items.insert(0, x)
+        if self._maxlen is not None and len(items) > self._maxlen:
+            items.pop()
+
+    def pop(self):
+        """Remove and return the rightmost element."""
+        if not self._items:
+            raise IndexError("pop from an empty deque")
+        return self._items.pop()
+
+    def popleft(self):
+        """Remove and return the leftmost element."""
+        if not self._items:
+            raise IndexError("pop from an empty deque")
+        return self._items.pop(0)
+
+    def extend(self, iterable):
+        """Extend the right side with the elements of iterable."""
+        if iterable is self:
+            iterable = _builtin_list(self._items)
+        for x in iterable:
+            self.append(x)
+
+    def extendleft(self, iterable):
+        """Extend the left side with the elements of iterable (which end up reversed)."""
+        if iterable is self:
+            iterable = _builtin_list(self._items)
+        for x in iterable:
+            self.appendleft(x)
+
+    def rotate(self, n=1):
+        """Rotate n steps to the right (to the left if n is negative)."""
+        items = self._items
+        size = len(items)
+        if size <= 1:
+            return
+        n = n % size
+        if n:
+            self._items = items[-n:] + items[:-n]
+
+    def clear(self):
+        """Remove every element."""
+        self._items = []
+
+    def insert(self, i, x):
+        """Insert x before position i."""
+        if self._maxlen is not None and len(self._items) >= self._maxlen:
+            raise IndexError("deque already at its maximum size")
+        self._items.insert(i, x)
+
+    def remove(self, value):
+        """Remove the first occurrence of value."""
+        try:
+            self._items.remove(value)
+        except ValueError:
+            raise ValueError(repr(value) + " is not in deque") from None
+
+    def index(self, x, start=0, stop=None):
+        """The position of the first x in deque[start:stop]."""
+        if stop is None:
+            stop = len(self._items)
+        try:
+            return self._items.index(x, start, stop)
+        except ValueError:
+            raise ValueError(repr(x) + " is not in deque") from None
+
+    def count(self, x):
+        return self._items.count(x)
+
+    def reverse(self):
+        self._items.reverse()
+
+    def copy(self):
+        return deque(self._items, self._maxlen)
+
+    def __copy__(self):
+        return self.copy()
+
+    def __len__(self):
+        return len(self._items)
+
+    def __bool__(self):
+        return len(self._items) > 0
+
+    def __iter__(self):
+        return iter(_builtin_list(self._items))
+
+    def __reversed__(self):
+        return reversed(_builtin_list(self._items))
+
+    def __contains__(self, x):
+        return x in self._items
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            raise TypeError("sequence index must be integer, not 'slice'")
+        try:
+            return self._items[i]
+        except IndexError:
+            raise IndexError("deque index out of range") from None
+
+    def __setitem__(self, i, x):
+        try:
+            self._items[i] = x
+        except IndexError:
+            raise IndexError("deque index out of range") from None
+
+    def __delitem__(self, i):
+        try:
+            del self._items[i]
+        except IndexError:
+            raise IndexError("deque index out of range") from None
+
+    def __eq__(self, other):
+        if not isinstance(other, deque):
+            return NotImplemented
+        return self._items == other._items
+
+    def __add__(self, other):
+        if not isinstance(other, deque):
+            raise TypeError('can only concatenate deque (not "%s") to deque' % type(other).__name__)
+        return deque(self._items + other._items, self._maxlen)
+
+    def __repr__(self):
+        if self._maxlen is None:
+            return "deque(" + repr(self._items) + ")"
+        return "deque(" + repr(self._items) + ", maxlen=" + str(self._maxlen) + ")"
+
+
+# MARK: - defaultdict
+
+# A dict subclass cannot carry instance attributes in Conc yet: the factories live here,
+# by id() of their defaultdict (set again by every __init__, so a reused id is harmless).
+_default_factories = {}
+
+
+class defaultdict(dict):
+    """A dict that calls default_factory() to supply a missing key's value."""
+
+    def __init__(self, default_factory=None, *args, **kwargs):
+        if default_factory is not None and not callable(default_factory):
+            raise TypeError("first argument must be callable or None")
+        dict.__init__(self, *args, **kwargs)
+        _default_factories[id(self)] = default_factory
+
+    @property
+    def default_factory(self):
+        return _default_factories.get(id(self))
+
+    def __missing__(self, key):
+        factory = _default_factories.get(id(self))
+        if factory is None:
+            raise KeyError(key)
+        value = factory()
+        self[key] = value
+        return value
+
+    def copy(self):
+        return defaultdict(self.default_factory, self)
+
+    def __repr__(self):
+        return "defaultdict(" + repr(self.default_factory) + ", " + dict.__repr__(self) + ")"
+
+
+# MARK: - Counter
+
+class Counter(dict):
+    """A dict that counts hashable items; a missing item counts 0."""
+
+    def __init__(self, iterable=None, **kwargs):
+        dict.__init__(self)
+        self.update(iterable, **kwargs)
+
+    def __missing__(self, key):
+        return 0
+
+    def total(self):
+        """The sum of the counts."""
+        return sum(self.values())
+
+    def most_common(self, n=None):
+        """The n most common (item, count) pairs, most common first (all if n is None)."""
+        pairs = sorted(self.items(), key=lambda kv: kv[1], reverse=True)
+        if n is None:
+            return pairs
+        return pairs[:max(n, 0)]
+
+    def elements(self):
+        """An iterator over the items, each repeated as many times as its count."""
+        out = []
+        for k, v in self.items():
+            for _ in range(v):
+                out.append(k)
+        return iter(out)
+
+    def update(self, iterable=None, **kwargs):
+        """Add counts from an iterable or a mapping."""
+        if iterable is not None:
+            if isinstance(iterable, dict):
+                for k, v in iterable.items():
+                    self[k] = self[k] + v
+            else:
+                for k in iterable:
+                    self[k] = self[k] + 1
+        if kwargs:
+            self.update(kwargs)
+
+    def subtract(self, iterable=None, **kwargs):
+        """Subtract counts (they may become zero or negative)."""
+        if iterable is not None:
+            if isinstance(iterable, dict):
+                for k, v in iterable.items():
+                    self[k] = self[k] - v
+            else:
+                for k in iterable:
+                    self[k] = self[k] - 1
+        if kwargs:
+            self.subtract(kwargs)
+
+    def copy(self):
+        return Counter(self)
+
+    def __add__(self, other):
+        result = Counter()
+        for k, v in self.items():
+            n = v + other[k]
+            if n > 0:
+                result[k] = n
+        for k, v in other.items():
+            if k not in self and v > 0:
+                result[k] = v
+        return result
+
+    def __sub__(self, other):
+        result = Counter()
+        for k, v in self.items():
+            n = v - other[k]
+            if n > 0:
+                result[k] = n
+        for k, v in other.items():
+            if k not in self and v < 0:
+                result[k] = 0 - v
+        return result
+
+    def __or__(self, other):
+        result = Counter()
+        for k, v in self.items():
+            n = max(v, other[k])
+            if n > 0:
+                result[k] = n
+        for k, v in other.items():
+            if k not in self and v > 0:
+                result[k] = v
+        return result
+
+    def __and__(self, other):
+        result = Counter()
+        for k, v in self.items():
+            n = min(v, other[k])
+            if n > 0:
+                result[k] = n
+        return result
+
+    def __repr__(self):
+        if not self:
+            return "Counter()"
+        parts = [repr(k) + ": " + repr(v) for k, v in self.most_common()]
+        return "Counter({" + ", ".join(parts) + "})"
+
+
+# MARK: - OrderedDict
+
+class OrderedDict(dict):
+    """A dict that can move keys to either end (every dict keeps insertion order)."""
+
+    def move_to_end(self, key, last=True):
+        """Move an existing key to the right end (or the left end if last is false)."""
+        value = self[key]
+        if last:
+            del self[key]
+            self[key] = value
+            return
+        rest = [(k, v) for k, v in self.items() if k != key]
+        self.clear()
+        self[key] = value
+        for k, v in rest:
+            self[k] = v
+
+    def popitem(self, last=True):
+        """Remove and return a (key, value) pair: the last one, or the first."""
+        if not self:
+            raise KeyError("dictionary is empty")
+        if last:
+            key = _builtin_list(self.keys())[-1]
+        else:
+            key = next(iter(self))
+        value = self[key]
+        del self[key]
+        return (key, value)
+
+    def copy(self):
+        return OrderedDict(self)
+
+    def __repr__(self):
+        if not self:
+            return "OrderedDict()"
+        return "OrderedDict(" + repr(_builtin_list(self.items())) + ")"
+
+
+# MARK: - namedtuple
+
+def namedtuple(typename, field_names, defaults=None):
+    """A new class with named fields, readable by name and by index."""
+    if isinstance(field_names, str):
+        field_names = field_names.replace(",", " ").split()
+    fields = tuple(str(f) for f in field_names)
+    seen = set()
+    for f in fields:
+        if not f.isidentifier() or f.startswith("_"):
+            raise ValueError("Field names cannot start with an underscore: %r" % f
+                             if f.startswith("_") else
+                             "Type names and field names must be valid identifiers: %r" % f)
+        if f in seen:
+            raise ValueError("Encountered duplicate field name: %r" % f)
+        seen.add(f)
+    field_defaults = {}
+    if defaults is not None:
+        defaults = tuple(defaults)
+        if len(defaults) > len(fields):
+            raise TypeError("Got more default values than field names")
+        for f, d in zip(fields[len(fields) - len(defaults):], defaults):
+            field_defaults[f] = d
+    return _make_namedtuple_class(typename, fields, field_defaults)
+
+
+def _make_namedtuple_class(typename, fields, field_defaults):
+    class _NamedTuple:
+        _fields = fields
+        _field_defaults = field_defaults
+
+        def __init__(self, *args, **kwargs):
+            values = _builtin_list(args)
+            if len(values) > len(fields):
+                raise TypeError("%s() takes %d positional arguments but %d were given"
+                                % (typename, len(fields) + 1, len(values) + 1))
+            for f in fields[len(values):]:
+                if f in kwargs:
+                    values.append(kwargs.pop(f))
+                elif f in field_defaults:
+                    values.append(field_defaults[f])
+                else:
+                    raise TypeError("%s() missing 1 required positional argument: '%s'"
+                                    % (typename, f))
+            if kwargs:
+                raise TypeError("%s() got an unexpected keyword argument '%s'"
+                                % (typename, _builtin_list(kwargs)[0]))
+            object.__setattr__(self, "_values", tuple(values))
+
+        @classmethod
+        def _make(cls, iterable):
+            return cls(*iterable)
+
+        def _asdict(self):
+            return dict(zip(fields, self._values))
+
+        def _replace(self, **kwargs):
+            d = self._asdict()
+            for k, v in kwargs.items():
+                if k not in d:
+                    raise ValueError("Got unexpected field names: %r" % [k])
+                d[k] = v
+            return type(self)(**d)
+
+        def __getattr__(self, name):
+            if name in fields:
+                return self._values[fields.index(name)]
+            raise AttributeError("'%s' object has no attribute '%s'" % (typename, name))
+
+        def __setattr__(self, name, value):
+            raise AttributeError("can't set attribute")
+
+        def __getitem__(self, i):
+            return self._values[i]
+
+        def __len__(self):
+            return len(self._values)
+
+        def __iter__(self):
+            return iter(self._values)
+
+        def __contains__(self, x):
+            return x in self._values
+
+        def __eq__(self, other):
+            if isinstance(other, _NamedTuple):
+                return self._values == other._values
+            if isinstance(other, tuple):
+                return self._values == other
+            return NotImplemented
+
+        def __lt__(self, other):
+            if isinstance(other, _NamedTuple):
+                return self._values < other._values
+            return self._values < other
+
+        def __hash__(self):
+            return hash(self._values)
+
+        def count(self, x):
+            return self._values.count(x)
+
+        def index(self, x):
+            return self._values.index(x)
+
+        def __repr__(self):
+            parts = [f + "=" + repr(v) for f, v in zip(fields, self._values)]
+            return typename + "(" + ", ".join(parts) + ")"
+
+    # A subclass made by type() carries the requested name.
+    return type(typename, (_NamedTuple,), {})
+
+"""####,
         "heapq.conc": ####"""
 """heapq: CPython 3.11's heap queue algorithm (a min-heap kept in a plain list).
 
@@ -2245,15 +2717,20 @@ class Barrier:
 # MARK: - local
 
 class local:
-    """Thread-local data: each thread sees its own attributes on the same object."""
+    """Thread-local data: each thread sees its own attributes on the same object.
 
-    def __init__(self, *args, **kwargs):
-        if (args or kwargs) and type(self).__init__ is local.__init__:
+    A subclass's __init__ runs again, with the constructor's arguments, the first time
+    each other thread touches the object (as in CPython's _threading_local)."""
+
+    def __new__(cls, *args, **kwargs):
+        if (args or kwargs) and cls.__init__ is object.__init__:
             raise TypeError("Initialization arguments are not supported")
+        self = object.__new__(cls)
         object.__setattr__(self, "_local__args", (args, kwargs))
-        object.__setattr__(self, "_local__dicts", {})
         object.__setattr__(self, "_local__lock", _units.unowned_lock())
-        self._local__dicts[_units.current()] = {}
+        # The attribute dicts, by unit handle (handles are never reused, unlike idents).
+        object.__setattr__(self, "_local__dicts", {_units.current(): {}})
+        return self
 
     def _local__dict(self):
         key = _units.current()
@@ -2261,23 +2738,22 @@ class local:
         if d is None:
             d = {}
             with self._local__lock:
-                # Drop the dicts of finished units (their handles are never reused).
+                # Drop the dicts of finished units.
                 for k in _builtin_list(self._local__dicts.keys()):
                     if not k.is_alive():
                         del self._local__dicts[k]
                 self._local__dicts[key] = d
             init = type(self).__init__
-            if init is not local.__init__:
+            if init is not object.__init__:
                 args, kwargs = self._local__args
                 init(self, *args, **kwargs)
         return d
 
     def __getattr__(self, name):
-        if name.startswith("_local__"):
-            raise AttributeError("'%s' object has no attribute '%s'" % (type(self).__name__, name))
-        d = self._local__dict()
-        if name in d:
-            return d[name]
+        if not name.startswith("_local__"):
+            d = self._local__dict()
+            if name in d:
+                return d[name]
         raise AttributeError("'%s' object has no attribute '%s'" % (type(self).__name__, name))
 
     def __setattr__(self, name, value):
