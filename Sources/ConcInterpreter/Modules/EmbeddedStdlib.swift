@@ -2303,7 +2303,8 @@ setName, isDaemon, setDaemon), Lock (unowned, as CPython's: any thread may relea
 RLock, Condition, Semaphore, BoundedSemaphore, Event, Timer, Barrier and
 BrokenBarrierError, current_thread/currentThread, main_thread, enumerate,
 active_count/activeCount, get_ident, get_native_id, local, TIMEOUT_MAX, settrace and
-setprofile (accepted, ignored), ExceptHookArgs-free excepthook (not called).
+setprofile (accepted, ignored), excepthook/__excepthook__/ExceptHookArgs (a hook assigned
+to threading.excepthook is called for a Thread's uncaught exception).
 
 Each Thread runs as `thread self._bootstrap() with name=..., daemon=...`, so an uncaught
 exception is printed by the runtime as `Exception in thread NAME:` plus its traceback.
@@ -2362,8 +2363,25 @@ def setprofile(func):
     pass
 
 
+class ExceptHookArgs:
+    """What excepthook(args) receives: exc_type, exc_value, exc_traceback, thread."""
+
+    def __init__(self, exc_type, exc_value, exc_traceback, thread):
+        self.exc_type = exc_type
+        self.exc_value = exc_value
+        self.exc_traceback = exc_traceback
+        self.thread = thread
+
+
 def excepthook(args):
+    """The default hook: Conc's runtime prints `Exception in thread NAME:` + traceback.
+
+    Assign another function to threading.excepthook to handle uncaught exceptions of
+    Threads yourself (the runtime then prints nothing)."""
     pass
+
+
+__excepthook__ = excepthook
 
 
 # MARK: - Thread bookkeeping
@@ -2440,7 +2458,10 @@ class Thread:
             self.run()
         except BaseException as e:
             self._exc = e
-            raise
+            hook = excepthook
+            if hook is __excepthook__ or isinstance(e, SystemExit):
+                raise
+            hook(ExceptHookArgs(type(e), e, getattr(e, "__traceback__", None), self))
         finally:
             self._is_stopped = True
             with _active_lock:
