@@ -1,9 +1,11 @@
 // Condition variable over a conc lock or rlock. Each waiter has a record in the arena on a
-// FIFO list; notify(n) unlinks the n oldest and marks them notified, then wakes everybody on
+// FIFO list; notify(n) marks the n oldest notified and unlinks them, then wakes everybody on
 // seq (each waiter checks its own record). Because the notifier marks records, a waiter
 // that times out unmarked takes nothing with it, and waiters enlisted after a notify are
-// not on the list the notify walked, so they cannot take it.
+// not on the list the notify walked, so they cannot take it. Records of waiters whose
+// process died are skipped (and freed) by notify.
 #include "internal.h"
+#include <unistd.h>
 
 struct conc_cond_waiter {
     /// The waiting unit (diagnostics). Immutable.
@@ -28,9 +30,10 @@ struct conc_cond {
     _Atomic uint32_t pending;
 };
 
-/* Robustness: a notifier killed mid-unlink could leave the list broken. On EOWNERDEAD the
- * list is rebuilt from `head` following `next`: unlink writes next-links first (the forward
- * chain is the truth), and marking happens after unlinking. */
+/* Robustness: a unit killed mid-update could leave the list half-changed. On EOWNERDEAD
+ * the list is rebuilt from `head` following `next` (the forward chain is the truth: every
+ * change commits with one forward-link store), dropping records already marked notified,
+ * and prev links, tail, `listed` and `pending` are recomputed. */
 static void repair(conc_cond *c) {
     conc_cond_waiter *prev = NULL;
     uint32_t n = 0;
@@ -48,6 +51,7 @@ static void repair(conc_cond *c) {
     }
     c->tail = prev;
     atomic_store_explicit(&c->pending, n, memory_order_relaxed);
+    atomic_fetch_add_explicit(&c->h.recoveries, 1, memory_order_relaxed);
 }
 
 static void lock_cond(conc_cond *c) {
@@ -74,8 +78,10 @@ conc_cond_waiter *conc_cond_enlist(conc_cond *c, uint64_t unit) {
     w->prev = c->tail;
     w->next = NULL;
     w->listed = 1;
+    CONC_STEP();
     /* The single linking store: the record was fully written above. */
     if (c->tail) c->tail->next = w; else c->head = w;
+    CONC_STEP();
     c->tail = w;
     atomic_fetch_add_explicit(&c->pending, 1, memory_order_relaxed);
     conc_mutex_unlock(&c->m);
@@ -86,10 +92,15 @@ conc_result conc_cond_waiter_notified(conc_cond_waiter *w) {
     return atomic_load_explicit(&w->notified, memory_order_seq_cst) ? CONC_OK : CONC_BUSY;
 }
 
+/* Order matters for repair: `listed` is cleared first (repair sets it again for every
+ * record still on the forward chain), then the forward link is cut (the commit), then the
+ * back link and the count (repair recomputes both). */
 static void unlink_waiter(conc_cond *c, conc_cond_waiter *w) {
-    if (w->prev) w->prev->next = w->next; else c->head = w->next;
-    if (w->next) w->next->prev = w->prev; else c->tail = w->prev;
     w->listed = 0;
+    CONC_STEP();
+    if (w->prev) w->prev->next = w->next; else c->head = w->next;
+    CONC_STEP();
+    if (w->next) w->next->prev = w->prev; else c->tail = w->prev;
     atomic_fetch_sub_explicit(&c->pending, 1, memory_order_relaxed);
 }
 
@@ -108,8 +119,20 @@ uint32_t conc_cond_notify(conc_cond *c, uint32_t n) {
     lock_cond(c);
     while (marked < n && c->head) {
         conc_cond_waiter *w = c->head;
-        unlink_waiter(c, w);
+        /* A waiter whose process died (killed while waiting) never delists; giving it the
+         * notification would lose it. Its record is dropped instead (nobody else will).
+         * One kill(2) per record of another process, none for this process's units. */
+        if (conc_unit_dead(w->unit)) {
+            unlink_waiter(c, w);
+            conc_arena_free(c->h.arena, w);
+            continue;
+        }
+        /* Mark first, then unlink: if this process dies in between, repair drops marked
+         * records from the list, and the waiter still sees its notification. (Unlinking
+         * first could leave a live waiter off the list and unmarked: a lost notify.) */
         atomic_store_explicit(&w->notified, 1, memory_order_seq_cst);
+        CONC_STEP();
+        unlink_waiter(c, w);
         marked++;
     }
     conc_mutex_unlock(&c->m);
@@ -131,4 +154,12 @@ void conc_cond_teardown(conc_cond *c) {
     c->head = c->tail = NULL;
     pthread_mutex_destroy(&c->m);
     conc_prim_release(c->lock);
+}
+
+/* Test hook: die (without unlocking) in notify after marking the oldest waiter and before
+ * unlinking it. Only for tests, in a fork()ed child. */
+void conc_cond_test_die_in_notify(conc_cond *c) {
+    lock_cond(c);
+    if (c->head) atomic_store_explicit(&c->head->notified, 1, memory_order_seq_cst);
+    _exit(0);
 }

@@ -48,31 +48,42 @@ enum { SPIN_POLLS = 256 };
 conc_result conc_block(conc_prim *prim, conc_result (*attempt)(void *_Nullable ctx),
                        void *_Nullable ctx, int64_t timeout_ns,
                        int (*_Nullable should_stop)(void *_Nullable ctx2), void *_Nullable ctx2) {
-    int64_t deadline = timeout_ns >= 0 ? conc_now_ns() + timeout_ns : -1;
+    /* The clock is read only once the first attempt has failed: most calls (a queue get
+     * with items waiting) succeed at once, and the clock can cost as much as the get. */
+    int64_t deadline = -1;
+    int started = 0;
     for (;;) {
         /* Load seq BEFORE the attempt: see conc_prim_signal for why nothing is lost. */
         uint32_t s = atomic_load_explicit(&prim->seq, memory_order_seq_cst);
         conc_result r = attempt(ctx);
         if (!conc_would_block(r)) return r;
+        if (timeout_ns == 0) return CONC_TIMEOUT;
+        if (!started) {
+            started = 1;
+            if (timeout_ns > 0) deadline = conc_now_ns() + timeout_ns;
+        }
         for (int i = 0; i < SPIN_POLLS; i++) {
             conc_cpu_relax();
             if (atomic_load_explicit(&prim->seq, memory_order_relaxed) != s) break;
         }
-        if (atomic_load_explicit(&prim->seq, memory_order_seq_cst) != s) continue;
-        int64_t slice = CONC_WAIT_SLICE_NS;
-        if (deadline >= 0) {
-            int64_t left = deadline - conc_now_ns();
-            if (left <= 0) return CONC_TIMEOUT;
-            if (left < slice) slice = left;
-        }
-        atomic_fetch_add_explicit(&prim->waiters, 1, memory_order_seq_cst);
-        r = attempt(ctx);
-        if (!conc_would_block(r)) {
+        if (atomic_load_explicit(&prim->seq, memory_order_seq_cst) == s) {
+            int64_t slice = CONC_WAIT_SLICE_NS;
+            if (deadline >= 0) {
+                int64_t left = deadline - conc_now_ns();
+                if (left <= 0) return CONC_TIMEOUT;
+                if (left < slice) slice = left;
+            }
+            atomic_fetch_add_explicit(&prim->waiters, 1, memory_order_seq_cst);
+            r = attempt(ctx);
+            if (!conc_would_block(r)) {
+                atomic_fetch_sub_explicit(&prim->waiters, 1, memory_order_seq_cst);
+                return r;
+            }
+            conc_prim_sleep(prim, s, slice);
             atomic_fetch_sub_explicit(&prim->waiters, 1, memory_order_seq_cst);
-            return r;
         }
-        conc_futex_wait((uint32_t *)&prim->seq, s, slice);
-        atomic_fetch_sub_explicit(&prim->waiters, 1, memory_order_seq_cst);
+        /* Checked on every round, also when seq keeps changing without the attempt ever
+         * succeeding (a busy lock): Ctrl-C and the deadline must still be noticed. */
         if (should_stop && should_stop(ctx2)) return CONC_INTERRUPTED;
         if (deadline >= 0 && conc_now_ns() >= deadline) {
             /* One last try: the state may have changed just as the time ran out. */

@@ -11,6 +11,7 @@ void conc_prim_init(conc_prim *p, conc_arena *a, conc_kind kind) {
     p->arena = a;
     atomic_init(&p->seq, 0);
     atomic_init(&p->waiters, 0);
+    atomic_init(&p->sleepers, 0);
     atomic_init(&p->refcount, 1);
     atomic_init(&p->holder, 0);
 }
@@ -22,10 +23,12 @@ void conc_prim_wait_begin(conc_prim *p) { atomic_fetch_add_explicit(&p->waiters,
 void conc_prim_wait_end(conc_prim *p) { atomic_fetch_sub_explicit(&p->waiters, 1, memory_order_seq_cst); }
 uint32_t conc_prim_waiters(conc_prim *p) { return atomic_load_explicit(&p->waiters, memory_order_relaxed); }
 int conc_prim_wait(conc_prim *p, uint32_t seen_seq, int64_t timeout_ns) {
-    return conc_futex_wait((uint32_t *)&p->seq, seen_seq, timeout_ns);
+    return conc_prim_sleep(p, seen_seq, timeout_ns);
 }
 
 void conc_prim_retain(conc_prim *p) { atomic_fetch_add_explicit(&p->refcount, 1, memory_order_relaxed); }
+
+uint32_t conc_prim_recoveries(conc_prim *p) { return atomic_load_explicit(&p->recoveries, memory_order_relaxed); }
 
 uint32_t conc_prim_refcount(conc_prim *p) { return atomic_load_explicit(&p->refcount, memory_order_relaxed); }
 
@@ -105,8 +108,24 @@ got:
     return 0;
 }
 
+/* getpid() is a real system call in current glibc (no cache); the dead-holder check runs
+ * on every failed try, so cache it, and forget it in a forked child. */
+static _Atomic pid_t cached_pid;
+static pthread_once_t pid_once = PTHREAD_ONCE_INIT;
+static void forget_pid(void) { atomic_store_explicit(&cached_pid, 0, memory_order_relaxed); }
+static void register_atfork(void) { pthread_atfork(NULL, NULL, forget_pid); }
+
+static pid_t my_pid(void) {
+    pid_t p = atomic_load_explicit(&cached_pid, memory_order_relaxed);
+    if (p) return p;
+    pthread_once(&pid_once, register_atfork);
+    p = getpid();
+    atomic_store_explicit(&cached_pid, p, memory_order_relaxed);
+    return p;
+}
+
 int conc_unit_dead(uint64_t unit) {
     pid_t pid = conc_unit_pid(unit);
-    if (pid <= 0 || pid == getpid()) return 0;
+    if (pid <= 0 || pid == my_pid()) return 0;
     return kill(pid, 0) == -1 && errno == ESRCH;
 }

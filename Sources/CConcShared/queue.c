@@ -6,6 +6,7 @@
 #include "internal.h"
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct qnode {
     /// Next (newer) node. Written under the queue mutex (by put, when linking after it).
@@ -20,7 +21,8 @@ struct conc_queue {
     conc_prim h;
     /// Robust, process-shared; guards everything below that is not marked otherwise.
     pthread_mutex_t m;
-    /// Oldest and newest node (NULL when empty). Under `m`.
+    /// Oldest and newest node (NULL when empty). Under `m`; `head` is also read without
+    /// the mutex (relaxed, by try_get's empty check), so it is stored with HEAD_SET.
     qnode *_Nullable head, *_Nullable tail;
     /// Totals since creation: items linked, items unlinked, task_done calls. Under `m` for
     /// writers; atomic so qsize/unfinished/full can read them without the mutex.
@@ -33,6 +35,8 @@ struct conc_queue {
 
 #define LD(x) atomic_load_explicit(&(x), memory_order_relaxed)
 #define ST(x, v) atomic_store_explicit(&(x), (v), memory_order_relaxed)
+#define HEAD_SET(q, v) __atomic_store_n(&(q)->head, (v), __ATOMIC_RELAXED)
+#define HEAD_PEEK(q) __atomic_load_n(&(q)->head, __ATOMIC_RELAXED)
 
 /* Robustness. Linking a node (`tail->next = n` or `head = n`) is the commit point of put;
  * unlinking (`head = head->next`) is the commit point of get. A process killed after the
@@ -43,6 +47,7 @@ static void repair(conc_queue *q) {
     qnode *last = NULL;
     for (qnode *p = q->head; p; p = p->next) { last = p; n++; }
     q->tail = last;
+    atomic_fetch_add_explicit(&q->h.recoveries, 1, memory_order_relaxed);
     uint64_t puts = LD(q->puts), gets = LD(q->gets);
     if (puts - gets < n) ST(q->puts, gets + n);      /* linked, not yet counted */
     else if (puts - gets > n) ST(q->gets, puts - n); /* unlinked, not yet counted */
@@ -68,6 +73,7 @@ conc_result conc_queue_try_put(conc_queue *q, const void *bytes, size_t len) {
     if (q->maxsize && LD(q->puts) - LD(q->gets) >= q->maxsize) return CONC_FULL;
     qnode *n = conc_arena_alloc(q->h.arena, sizeof(qnode) + len);
     if (!n) return CONC_NO_MEMORY;
+    n->next = NULL;
     n->len = len;
     if (len) memcpy(n->bytes, bytes, len);
     lock_q(q);
@@ -75,7 +81,8 @@ conc_result conc_queue_try_put(conc_queue *q, const void *bytes, size_t len) {
     if (LD(q->closed)) r = CONC_CLOSED;
     else if (q->maxsize && LD(q->puts) - LD(q->gets) >= q->maxsize) r = CONC_FULL;
     else {
-        if (q->tail) q->tail->next = n; else q->head = n; /* commit */
+        if (q->tail) q->tail->next = n; else HEAD_SET(q, n); /* commit */
+        CONC_STEP(); /* the counters must not be stored before the commit */
         q->tail = n;
         ST(q->puts, LD(q->puts) + 1);
     }
@@ -87,8 +94,10 @@ conc_result conc_queue_try_put(conc_queue *q, const void *bytes, size_t len) {
 
 conc_result conc_queue_try_get(conc_queue *q, void **out, size_t *out_len) {
     /* Peek without the mutex: an empty queue costs no lock (a consumer polling in
-     * conc_block would otherwise fight the producer for it). */
-    if (LD(q->puts) == LD(q->gets))
+     * conc_block would otherwise fight the producer for it). The head check matters after
+     * a putter died between linking and counting: the counters say empty, the list does
+     * not, and only taking the mutex (which repairs) brings them back in line. */
+    if (LD(q->puts) == LD(q->gets) && HEAD_PEEK(q) == NULL)
         return LD(q->closed) ? CONC_CLOSED : CONC_EMPTY;
     lock_q(q);
     qnode *n = q->head;
@@ -98,7 +107,8 @@ conc_result conc_queue_try_get(conc_queue *q, void **out, size_t *out_len) {
     }
     void *buf = malloc(n->len ? n->len : 1);
     if (!buf) { conc_mutex_unlock(&q->m); return CONC_NO_MEMORY; }
-    q->head = n->next; /* commit */
+    HEAD_SET(q, n->next); /* commit */
+    CONC_STEP();
     if (!q->head) q->tail = NULL;
     ST(q->gets, LD(q->gets) + 1);
     conc_mutex_unlock(&q->m);
@@ -139,6 +149,25 @@ void conc_queue_close(conc_queue *q) {
 }
 
 int conc_queue_closed(conc_queue *q) { return LD(q->closed) != 0; }
+
+/* Test hooks: die (without unlocking) right after the commit store of a put or a get,
+ * the worst moment for the bookkeeping. Only for tests, in a fork()ed child. */
+void conc_queue_test_die_in_put(conc_queue *q, const void *bytes, size_t len) {
+    qnode *n = conc_arena_alloc(q->h.arena, sizeof(qnode) + len);
+    if (!n) _exit(3);
+    n->len = len;
+    if (len) memcpy(n->bytes, bytes, len);
+    lock_q(q);
+    if (q->tail) q->tail->next = n; else HEAD_SET(q, n);
+    _exit(0);
+}
+
+void conc_queue_test_die_in_get(conc_queue *q) {
+    lock_q(q);
+    qnode *n = q->head;
+    if (n) HEAD_SET(q, n->next);
+    _exit(0);
+}
 
 void conc_queue_teardown(conc_queue *q) {
     for (qnode *n = q->head, *next; n; n = next) {

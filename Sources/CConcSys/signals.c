@@ -1,5 +1,6 @@
 // SIGINT as a flag: a handler that only records the signal, installed without SA_RESTART.
 #include "CConcSys.h"
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -19,6 +20,16 @@ static void on_sigint(int signo) {
 }
 
 int CConcSys_install_sigint_handler(void) {
+    /* A SIGINT ignored at start-up (a background job of a non-interactive shell, nohup)
+    ** stays ignored, as in CPython. */
+    struct sigaction current;
+    if (sigaction(SIGINT, NULL, &current) == 0 && current.sa_handler == SIG_IGN) return 0;
+    /* A SIGINT blocked by whoever started us would never reach the handler: the thread
+    ** running the main unit must receive it (unit threads block it themselves). */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
     struct sigaction action;
     memset(&action, 0, sizeof action);
     action.sa_handler = on_sigint;

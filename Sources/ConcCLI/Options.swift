@@ -24,6 +24,9 @@ struct Options: ParsableCommand {
     @Flag(name: .customShort("i"), help: "Open the REPL after running the script (arrives with the REPL).")
     var interactive = false
 
+    @Flag(name: .customLong("gil"), help: "Run threads under one global interpreter lock, switched every 5 ms as CPython does (today every threaded run uses it; free-threaded evaluation is being built).")
+    var gil = false
+
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("Script file (or -) and its arguments.", valueName: "file"))
     var arguments: [String] = []
 
@@ -36,7 +39,7 @@ struct Options: ParsableCommand {
             switch first {
             case "--version", "-V": print("conc \(Interpreter.version)"); Glibc.exit(0)
             case "--help", "-h": print(helpMessage()); Glibc.exit(0)
-            case "-c", "-i", "-": break
+            case "-c", "-i", "-", "--gil": break
             default:
                 if first.hasPrefix("-") {
                     writeError("conc: unknown option \(first)\nTry 'conc --help' for more information.\n")

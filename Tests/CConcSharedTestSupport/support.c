@@ -126,6 +126,37 @@ pid_t ct_fork_queue_flood(conc_queue *q) {
     }
 }
 
+pid_t ct_fork_die_in_put(conc_queue *q, const char *item) {
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid != 0) return pid;
+    conc_queue_test_die_in_put(q, item, strlen(item));
+    _exit(4);
+}
+
+pid_t ct_fork_die_in_get(conc_queue *q) {
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid != 0) return pid;
+    conc_queue_test_die_in_get(q);
+    _exit(4);
+}
+
+pid_t ct_fork_cond_enlist_and_die(conc_cond *c) {
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid != 0) return pid;
+    _exit(conc_cond_enlist(c, ct_unit(1)) ? 0 : 2);
+}
+
+pid_t ct_fork_die_in_notify(conc_cond *c) {
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid != 0) return pid;
+    conc_cond_test_die_in_notify(c);
+    _exit(4);
+}
+
 static void on_usr1(int sig) { (void)sig; }
 static uint32_t never_changes;
 static _Atomic int waiter_done;
@@ -208,4 +239,81 @@ double ct_bench_queue_processes(conc_queue *q, int n) {
     while (waitpid(pid, &status, 0) == -1 && errno == EINTR) {}
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) bad = 1;
     return bad ? -1 : (double)(conc_now_ns() - start) / n;
+}
+
+/* The documented park loop, minus the spin: every wait that is not satisfied at once goes
+ * to the futex, which is what exercises the no-lost-wake-up argument. */
+typedef struct { void *obj; int queue; } chan_t;
+
+static conc_result chan_try(chan_t *c, uint64_t unit) {
+    if (!c->queue) return conc_sem_try_acquire(c->obj, unit);
+    void *out = NULL;
+    size_t len = 0;
+    conc_result r = conc_queue_try_get(c->obj, &out, &len);
+    free(out);
+    return r;
+}
+
+static int chan_ready(chan_t *c) {
+    return c->queue ? conc_queue_qsize(c->obj) > 0 : conc_sem_value(c->obj) > 0;
+}
+
+static void chan_send(chan_t *c) {
+    if (c->queue) conc_queue_try_put(c->obj, "x", 1);
+    else conc_sem_release(c->obj, 1);
+}
+
+static void park_receive(chan_t *c, uint64_t unit, _Atomic int *lost) {
+    conc_prim *p = c->obj;
+    for (;;) {
+        uint32_t seen = conc_prim_load_seq(p);
+        if (chan_try(c, unit) == CONC_OK) return;
+        conc_prim_wait_begin(p);
+        if (chan_try(c, unit) == CONC_OK) { conc_prim_wait_end(p); return; }
+        int e = conc_prim_wait(p, seen, 1000000000LL);
+        conc_prim_wait_end(p);
+        if (e == ETIMEDOUT && chan_ready(c)) atomic_fetch_add(lost, 1);
+    }
+}
+
+typedef struct { chan_t ping, pong; int rounds; _Atomic int *lost; } pp_t;
+
+static void *pp_partner(void *arg) {
+    pp_t *x = arg;
+    uint64_t u = ct_unit(2);
+    for (int i = 0; i < x->rounds; i++) {
+        park_receive(&x->ping, u, x->lost);
+        chan_send(&x->pong);
+    }
+    return NULL;
+}
+
+int ct_pingpong_lost_wakeups(conc_arena *a, int rounds, int processes, int queues) {
+    _Atomic int *lost = conc_arena_alloc(a, sizeof *lost);
+    void *o1 = queues ? (void *)conc_queue_create(a, 0) : (void *)conc_sem_create(a, 0, 0);
+    void *o2 = queues ? (void *)conc_queue_create(a, 0) : (void *)conc_sem_create(a, 0, 0);
+    if (!lost || !o1 || !o2) return -1;
+    pp_t x = {{o1, queues}, {o2, queues}, rounds, lost};
+    pthread_t t;
+    pid_t pid = -1;
+    if (processes) {
+        fflush(NULL);
+        pid = fork();
+        if (pid < 0) return -1;
+        if (pid == 0) { pp_partner(&x); _exit(0); }
+    } else if (pthread_create(&t, NULL, pp_partner, &x) != 0) return -1;
+    uint64_t u = ct_unit(1);
+    for (int i = 0; i < rounds; i++) {
+        chan_send(&x.ping);
+        park_receive(&x.pong, u, lost);
+    }
+    if (processes) {
+        int status;
+        while (waitpid(pid, &status, 0) == -1 && errno == EINTR) {}
+    } else pthread_join(t, NULL);
+    int n = atomic_load(lost);
+    conc_prim_release(o1);
+    conc_prim_release(o2);
+    conc_arena_free(a, (void *)lost);
+    return n;
 }

@@ -44,6 +44,20 @@ final class BlockingTests: XCTestCase {
         join([t])
     }
 
+    func testNoWakeUpIsLost() throws {
+        // (partner in another process?, through queues (wake-all) or semaphores (wake-one))
+        let cases: [(Int32, Int32)] = [(0, 0), (1, 0), (0, 1), (1, 1)]
+        for (processes, queues) in cases {
+            let label = "\(queues != 0 ? "queue" : "semaphore") ping-pong, \(processes != 0 ? "processes" : "threads")"
+            let rounds: Int32 = 20_000
+            let start = conc_now_ns()
+            let lost = ct_pingpong_lost_wakeups(arena, rounds, processes, queues)
+            print("[measure] \(label), futex every time: \(String(format: "%.0f", Double(conc_now_ns() - start) / Double(rounds))) ns/round trip")
+            XCTAssertEqual(lost, 0, label)
+        }
+        XCTAssertEqual(conc_arena_in_use(arena), 0)
+    }
+
     func testFutexWaitResults() throws {
         var word: UInt32 = 7
         XCTAssertEqual(conc_futex_wait(&word, 8, tenSeconds), 0, "value differs: returns at once")

@@ -113,6 +113,69 @@ final class ConditionTests: XCTestCase {
         XCTAssertEqual(resultB, CONC_OK)
     }
 
+    func testNotifySkipsWaitersWhoseProcessDied() throws {
+        let l = try XCTUnwrap(conc_lock_create(arena, 0))
+        let c = try XCTUnwrap(conc_cond_create(arena, l))
+        assertChildOK(ct_fork_cond_enlist_and_die(c))  // reaped: its pid no longer exists
+        let w = try XCTUnwrap(conc_cond_enlist(c, unit(1)))
+        XCTAssertEqual(conc_cond_pending(c), 2)
+        XCTAssertEqual(conc_cond_notify(c, 1), 1)
+        XCTAssertEqual(conc_cond_waiter_notified(w), CONC_OK, "the live waiter got it")
+        XCTAssertEqual(conc_cond_delist(c, w), 1)
+        XCTAssertEqual(conc_cond_pending(c), 0)
+        conc_prim_release(c)
+        conc_prim_release(l)
+        XCTAssertEqual(conc_arena_in_use(arena), 0, "the dead waiter's record was freed")
+    }
+
+    func testNotifierDyingMidNotifyIsRepaired() throws {
+        let l = try XCTUnwrap(conc_lock_create(arena, 0))
+        let c = try XCTUnwrap(conc_cond_create(arena, l))
+        let w1 = try XCTUnwrap(conc_cond_enlist(c, unit(1)))
+        let w2 = try XCTUnwrap(conc_cond_enlist(c, unit(2)))
+        assertChildOK(ct_fork_die_in_notify(c))  // marked w1, died holding the mutex
+        XCTAssertEqual(conc_cond_waiter_notified(w1), CONC_OK, "the mark survived")
+        XCTAssertEqual(conc_cond_notify(c, 1), 1, "repairs, then reaches w2 (w1 is not notified twice)")
+        XCTAssertEqual(conc_prim_recoveries(c), 1)
+        XCTAssertEqual(conc_cond_waiter_notified(w2), CONC_OK)
+        XCTAssertEqual(conc_cond_delist(c, w1), 1)
+        XCTAssertEqual(conc_cond_delist(c, w2), 1)
+        XCTAssertEqual(conc_cond_pending(c), 0)
+        let w3 = try XCTUnwrap(conc_cond_enlist(c, unit(3)))
+        XCTAssertEqual(conc_cond_notify(c, 1), 1, "the list works afterwards")
+        XCTAssertEqual(conc_cond_delist(c, w3), 1)
+    }
+
+    func testConditionOverRLockRestoresRecursionCount() throws {
+        let r = try XCTUnwrap(conc_rlock_create(arena))
+        let c = try XCTUnwrap(conc_cond_create(arena, r))
+        XCTAssertEqual(conc_cond_lock(c), r)
+        var observed: (owner: UInt64, count: UInt32) = (0, 0)
+        let waiter = spawn {
+            let u = unit(1)
+            for _ in 0..<3 { _ = conc_rlock_try_acquire(r, u) }  // held 3 levels deep
+            // Condition.wait: enlist, release fully, wait, delist, restore.
+            let w = conc_cond_enlist(c, u)!
+            var saved: UInt32 = 0
+            _ = conc_rlock_release_all(r, u, &saved)
+            _ = block(c, timeout: tenSeconds) { conc_cond_waiter_notified(w) }
+            _ = conc_cond_delist(c, w)
+            _ = block(r, timeout: tenSeconds) { conc_rlock_try_restore(r, u, saved) }
+            observed = (conc_rlock_owner(r), conc_rlock_count(r))
+            for _ in 0..<3 { _ = conc_rlock_release(r, u) }
+        }
+        // Parked on the condition's seq word: it has released the rlock by then.
+        XCTAssertTrue(eventually { conc_prim_waiters(c) > 0 })
+        let me = unit(2)
+        XCTAssertEqual(conc_rlock_try_acquire(r, me), CONC_OK, "the waiter released all levels")
+        XCTAssertEqual(conc_cond_notify(c, 1), 1)
+        XCTAssertEqual(conc_rlock_release(r, me), CONC_OK)
+        join([waiter])
+        XCTAssertEqual(observed.owner, unit(1))
+        XCTAssertEqual(observed.count, 3)
+        XCTAssertEqual(conc_rlock_owner(r), 0)
+    }
+
     func testProducersAndConsumers() throws {
         let l = try XCTUnwrap(conc_lock_create(arena, 0))
         let c = try XCTUnwrap(conc_cond_create(arena, l))

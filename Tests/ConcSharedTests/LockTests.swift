@@ -61,6 +61,25 @@ final class LockTests: XCTestCase {
         XCTAssertEqual(conc_prim_kind(l), CONC_KIND_LOCK)
     }
 
+    func testRefcountFreesAtZero() throws {
+        let makers: [(String, () -> OpaquePointer?)] = [
+            ("lock", { conc_lock_create(self.arena, 0) }),
+            ("rlock", { conc_rlock_create(self.arena) }),
+            ("semaphore", { conc_sem_create(self.arena, 1, 1) }),
+            ("event", { conc_event_create(self.arena) }),
+            ("queue", { conc_queue_create(self.arena, 0) }),
+        ]
+        for (name, make) in makers {
+            let p = try XCTUnwrap(make(), name)
+            XCTAssertEqual(conc_prim_refcount(p), 1, name)
+            conc_prim_retain(p)
+            conc_prim_release(p)
+            XCTAssertGreaterThan(conc_arena_in_use(arena), 0, "\(name): still referenced")
+            conc_prim_release(p)
+            XCTAssertEqual(conc_arena_in_use(arena), 0, "\(name): freed at zero")
+        }
+    }
+
     func testUncontendedAcquireReleaseCost() throws {
         let l = try XCTUnwrap(conc_lock_create(arena, 0))
         let u = unit(1)

@@ -113,6 +113,23 @@ typedef enum conc_kind {
 /// Longest single futex sleep of ``conc_block`` (so it notices dead holders and should_stop).
 #define CONC_WAIT_SLICE_NS 50000000LL
 
+/* The caller's park loop (what conc_block does; the interpreter's own loop must keep the
+ * same order, or a wake-up can be lost):
+ *
+ *     for (;;) {
+ *         uint32_t s = conc_prim_load_seq(p);        // 1. BEFORE the attempt
+ *         if (!conc_would_block(r = try_op())) return r;
+ *         (optional: poll conc_prim_load_seq(p) != s a few hundred times with a pause)
+ *         conc_prim_wait_begin(p);                   // 2. announce
+ *         if (!conc_would_block(r = try_op())) { conc_prim_wait_end(p); return r; }
+ *         conc_prim_wait(p, s, min(remaining, CONC_WAIT_SLICE_NS));   // 3. sleep
+ *         conc_prim_wait_end(p);
+ *         check Ctrl-C / deadline;
+ *     }
+ *
+ * Sleep in slices: a lock holder whose process died never bumps seq; the next attempt
+ * after a slice notices it (CONC_OWNER_DIED). */
+
 conc_kind conc_prim_kind(conc_prim *p);
 /// The futex word: bumped after every state change that may let a waiter proceed.
 uint32_t *conc_prim_seq(conc_prim *p);
@@ -123,7 +140,9 @@ void conc_prim_wait_begin(conc_prim *p);
 void conc_prim_wait_end(conc_prim *p);
 /// Number of announced waiters (diagnostics).
 uint32_t conc_prim_waiters(conc_prim *p);
-/// ``conc_futex_wait`` on the primitive's seq word.
+/// Sleeps on the primitive's seq word while it equals `seen_seq` (results as
+/// ``conc_futex_wait``). Parking loops must use this, not conc_futex_wait on
+/// ``conc_prim_seq``: it also registers the sleeper, which wake-all changers rely on.
 int conc_prim_wait(conc_prim *p, uint32_t seen_seq, int64_t timeout_ns);
 
 /// Reference counting (atomic; shared by every process). At zero the primitive and
@@ -131,6 +150,9 @@ int conc_prim_wait(conc_prim *p, uint32_t seen_seq, int64_t timeout_ns);
 void conc_prim_retain(conc_prim *p);
 void conc_prim_release(conc_prim *p);
 uint32_t conc_prim_refcount(conc_prim *p);
+/// How often the state was repaired because a process died inside an operation holding
+/// the primitive's internal mutex (queues and conditions; 0 for the others).
+uint32_t conc_prim_recoveries(conc_prim *p);
 
 /// "file:line" of creation: copied in (truncated) / out (always NUL-terminated).
 void conc_prim_set_created_at(conc_prim *p, const char *where);
@@ -239,6 +261,9 @@ uint32_t conc_cond_notify(conc_cond *c, uint32_t n);
 uint32_t conc_cond_notify_all(conc_cond *c);
 /// Waiters enlisted and not yet notified.
 uint32_t conc_cond_pending(conc_cond *c);
+/// TESTS ONLY, in a fork()ed child: marks the oldest waiter notified and _exit()s while
+/// holding the condition's mutex, before unlinking it.
+void conc_cond_test_die_in_notify(conc_cond *c);
 
 /* }====================================================== */
 
@@ -265,6 +290,10 @@ uint64_t conc_queue_unfinished(conc_queue *q);
 /// After close, put is CONC_CLOSED and get is CONC_CLOSED once drained. Wakes every waiter.
 void conc_queue_close(conc_queue *q);
 int conc_queue_closed(conc_queue *q);
+/// TESTS ONLY, in a fork()ed child: performs a put (resp. get) up to its commit store and
+/// then _exit()s while holding the queue's mutex, leaving the bookkeeping behind.
+void conc_queue_test_die_in_put(conc_queue *q, const void *_Nullable bytes, size_t len);
+void conc_queue_test_die_in_get(conc_queue *q);
 
 /* }====================================================== */
 

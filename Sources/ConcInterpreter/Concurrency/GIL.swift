@@ -50,6 +50,15 @@ final class GIL: @unchecked Sendable {  // every mutable field is guarded by `mu
         pthread_mutex_unlock(&mutex)
     }
 
+    /// In a forked child (one thread): idle and inactive again; the mutex is re-initialised
+    /// in case another thread held it at the fork.
+    func resetAfterFork() {
+        pthread_mutex_init(&mutex, nil)
+        locked = false
+        waiting = 0
+        active = false
+    }
+
     /// Blocks until the calling thread holds the lock.
     func acquire() {
         pthread_mutex_lock(&mutex)

@@ -1,3 +1,7 @@
+import CConcShared
+#if canImport(Glibc)
+import Glibc
+#endif
 // The methods and attributes of unit handles (`h = thread f()`): join, is_alive, name...
 
 extension PyUnitHandle {
@@ -17,6 +21,14 @@ func installUnitHandleMethods(_ t: PyType) {
         var timeout: Double? = nil
         if let t = a.argument(0, "timeout"), !t.isNone { timeout = max(0, try u.floatArg(t)) }
         guard try h.wait(u, timeout: timeout) else { return .none }
+        if let p = h.process {
+            // The outcome the child posted: (True, result) or (False, exception).
+            if h.error == nil && h.result.isNone, conc_queue_empty(p.outcome.prim) == 0,
+               case .obj(let o) = try p.outcome.get(u, block: false, timeout: nil), let t = o as? PyTuple, t.items.count == 2 {
+                if case .bool(true) = t.items[0] { h.result = t.items[1] }
+                else if case .obj(let eo) = t.items[1], let e = eo as? PyBaseException { h.error = e }
+            }
+        }
         if let e = h.error {
             if e.isSystemExit { return .none }
             throw e
@@ -32,4 +44,25 @@ func installUnitHandleMethods(_ t: PyType) {
     t.getter("ident") { _, s in .int(handle(s).ident) }
     t.getter("native_id") { _, s in .int(handle(s).nativeID) }
     t.getter("kind") { _, s in .str(handle(s).kind.rawValue) }
+    t.getter("pid") { _, s in
+        guard let p = handle(s).process else { return .int(Int(getpid())) }
+        return .int(Int(p.pid))
+    }
+    t.getter("exitcode") { _, s in
+        guard let p = handle(s).process else { return .none }
+        _ = p.reap(wait: false)
+        return p.exitCode.map { .int($0) } ?? .none
+    }
+    t.method("terminate") { _, s, a in
+        try a.expect("terminate", 0, 0)
+        guard let p = handle(s).process else { throw typeError("terminate() is for processes started with spawn") }
+        if p.status == nil { kill(p.pid, SIGTERM) }
+        return .none
+    }
+    t.method("kill") { _, s, a in
+        try a.expect("kill", 0, 0)
+        guard let p = handle(s).process else { throw typeError("kill() is for processes started with spawn") }
+        if p.status == nil { kill(p.pid, SIGKILL) }
+        return .none
+    }
 }

@@ -29,6 +29,11 @@ enum Waiters {
         case .counter(let w): _ = CConcSys_atomic_add(w, -1)
         }
     }
+    /// Sleeps while `*word == seen` (a primitive's own wait registers the sleeper, which
+    /// its wake-all changers rely on).
+    func sleep(_ word: UnsafeMutablePointer<UInt32>, _ seen: UInt32, _ ns: Int64) {
+        if case .primitive(let p) = self { _ = conc_prim_wait(p, seen, ns) } else { _ = conc_futex_wait(word, seen, ns) }
+    }
 }
 
 /// Sequentially consistent load of a futex word.
@@ -111,7 +116,7 @@ extension Unit {
                 slice = min(slice, left)
             }
             waiters.begin()
-            _ = conc_futex_wait(word, seen, Int64(slice * 1e9))
+            waiters.sleep(word, seen, Int64(slice * 1e9))
             waiters.end()
         }
         if !outcome { registry.unblock(self, forever: forever) }

@@ -22,22 +22,27 @@ extension Engine {
 }
 
 extension Unit {
-    /// This unit's identity for primitive ownership: pid in the high half, unit number low.
-    var unitID: UInt64 { conc_unit_make(getpid(), number) }
-
-    /// "file:line" of the innermost running statement outside the bundled stdlib (where the
-    /// learner's code created or acquired something).
-    func currentLocation() -> String {
+    /// The innermost running statement outside the bundled stdlib (where the learner's code
+    /// created or acquired something): cheap to take, formatted only for reports.
+    func currentSite() -> Site {
         var d = depth - 1
         while d >= 0 && d < framePool.count {
             let f = framePool[d]
-            if !f.code.file.name.hasPrefix("<stdlib>") && !f.code.file.name.contains("/stdlib/") {
-                return "\(f.code.file.name):\(f.line)"
-            }
+            if !f.code.isStdlib { return Site(code: f.code, line: f.line) }
             d -= 1
         }
-        return "?"
+        return Site(code: nil, line: 0)
     }
+
+    /// "file:line" of ``currentSite()``.
+    func currentLocation() -> String { currentSite().description }
+}
+
+/// A statement of running code: which code object, which line.
+struct Site: CustomStringConvertible {
+    let code: CodeInfo?
+    let line: Int
+    var description: String { code.map { "\($0.file.name):\(line)" } ?? "?" }
 }
 
 /// Base of every shared primitive object: owns one reference to its C primitive.
@@ -101,9 +106,11 @@ func arenaExhausted() -> PyBaseException {
 final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPrimitive
     let reentrant: Bool
     let isUnowned: Bool
-    /// The unit that acquired it last, and where (for deadlock reports). GIL-guarded.
-    weak var holderUnit: Unit?
-    var acquiredAt = ""
+    /// The unit holding it, and where it acquired it (for deadlock reports). GIL-guarded;
+    /// cleared on release so a finished unit is not kept alive.
+    var holderUnit: Unit?
+    var acquiredSite = Site(code: nil, line: 0)
+    var acquiredAt: String { acquiredSite.description }
 
     init(_ u: Unit, reentrant: Bool, isUnowned: Bool = false) throws {
         self.reentrant = reentrant
@@ -164,7 +171,7 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
         default: return false
         }
         holderUnit = u
-        acquiredAt = u.currentLocation()
+        acquiredSite = u.currentSite()
         return true
     }
 
@@ -178,7 +185,9 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
         let me = u.unitID
         let r = reentrant ? conc_rlock_release(prim, me) : conc_lock_release(prim, me)
         switch r {
-        case CONC_OK: return
+        case CONC_OK:
+            if !reentrant || conc_rlock_owner(prim) == 0 { holderUnit = nil }
+            return
         case CONC_NOT_HELD:
             throw runtimeError(reentrant ? "cannot release un-acquired lock" : "release unlocked lock")
         default:

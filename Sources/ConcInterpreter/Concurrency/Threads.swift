@@ -31,6 +31,8 @@ final class PyUnitHandle: PyObject, @unchecked Sendable {  // result/error are p
     var error: PyBaseException?
     /// The unit itself (while it runs), so `join` can refuse to join itself.
     weak var unit: Unit?
+    /// For a spawned process: its pid, outcome channel and exit status.
+    var process: ProcessState?
 
     init(kind: Kind, name: String, daemon: Bool) {
         self.kind = kind; self.name = name; self.daemon = daemon
@@ -44,10 +46,26 @@ final class PyUnitHandle: PyObject, @unchecked Sendable {  // result/error are p
 
     deinit { started.deallocate(); waiters.deallocate() }
 
-    var isDone: Bool { __atomicLoad(done) != 0 }
+    var isDone: Bool {
+        if let p = process { return p.reap(wait: false) }
+        return __atomicLoad(done) != 0
+    }
 
     /// Waits for the unit to finish: true when it did, false after `timeout` seconds.
     func wait(_ u: Unit, timeout: Double?) throws -> Bool {
+        if let p = process {
+            // Woken when the child posts its outcome (just before it exits), or at the next
+            // nap when it died without one. Never counted as a deadlock: a process may
+            // depend on things outside this one.
+            let q = p.outcome
+            let reason = BlockReason(describe: { [name] in "waits in join() for process \(name) to finish" },
+                                     holder: { nil }, stillBlocked: { false }, word: q.seqWord)
+            return try u.park(word: q.seqWord, waiters: .primitive(q.prim), timeout: timeout, reason: reason) {
+                if p.reap(wait: false) { return true }
+                if conc_queue_empty(q.prim) == 0 { return p.reap(wait: true) }
+                return false
+            }
+        }
         let reason = BlockReason(describe: { [kind, name] in "waits in join() for \(kind.rawValue) \(name) to finish" },
                                  holder: { [weak self] in self?.unit }, stillBlocked: { [done] in __atomicLoad(done) == 0 },
                                  word: done)
@@ -77,14 +95,14 @@ private final class ThreadStart {
 extension Unit {
     /// Bytes of machine stack for each thread unit (lazily committed; the recursion guard
     /// checks the real bound).
-    static let threadStackSize = 256 << 20
+    static let threadStackSize = 16 << 20
 
     /// Starts `callee(args)` on a new pthread and returns its handle once the thread runs.
     func startThread(_ callee: Value, _ args: Args, name: String?, daemon: Bool?) throws -> PyUnitHandle {
         let registry = engine.units
         let unitName = name ?? "Thread-\(registry.nextThreadNumber())"
         let handle = PyUnitHandle(kind: .thread, name: unitName, daemon: daemon ?? isDaemon)
-        let unit = Unit(engine: engine, name: unitName, stackCapacity: 1 << 18)
+        let unit = Unit(engine: engine, name: unitName, stackCapacity: 1 << 16)
         unit.isDaemon = handle.daemon
         unit.handle = handle
         handle.unit = unit

@@ -57,6 +57,25 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
     /// A fresh unit number (never 0).
     func nextUnitNumber() -> UInt32 { withLock { created += 1; return created } }
 
+    /// Processes spawned so far (for `Process-N` names).
+    private var spawned = 0
+    /// The next `Process-N` number.
+    func nextProcessNumber() -> Int { withLock { spawned += 1; return spawned } }
+
+    /// In a forked child: only `u` exists (the other threads did not survive the fork);
+    /// the lock is re-initialised in case one of them held it.
+    func resetAfterFork(keeping u: Unit) {
+        var attr = pthread_mutexattr_t()
+        pthread_mutexattr_init(&attr)
+        pthread_mutexattr_settype(&attr, Int32(PTHREAD_MUTEX_RECURSIVE))
+        pthread_mutex_init(&mutex, &attr)
+        pthread_mutexattr_destroy(&attr)
+        live = [u]
+        blocked = [:]
+        timed = 0
+        opaque = 0
+    }
+
     /// The next `Thread-N` number.
     func nextThreadNumber() -> Int { withLock { started += 1; return started } }
 

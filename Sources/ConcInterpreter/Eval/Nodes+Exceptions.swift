@@ -137,10 +137,11 @@ final class WithNode: StmtNode {
         if i == items.count { return try body.exec(f) }
         let u = f.unit
         let manager = try items[i].context.eval(f)
-        guard let enterFn = u.lookupSpecial(manager, "__enter__"), let exitFn = u.lookupSpecial(manager, "__exit__") else {
+        guard let enterFn = manager.type.lookup("__enter__", hash: WithNode.enterHash),
+              let exitFn = manager.type.lookup("__exit__", hash: WithNode.exitHash) else {
             throw located(typeError("'\(manager.typeName)' object does not support the context manager protocol"), f, items[i].context.loc)
         }
-        let value = try u.call(enterFn, [])
+        let value = try u.callSpecial(enterFn, on: manager, WithNode.noArguments)
         if let t = items[i].target { try t.assign(f, value) }
         let c: Completion
         do {
@@ -149,11 +150,28 @@ final class WithNode: StmtNode {
             let e2 = located(e, f, loc) as! PyBaseException
             u.handling.append(e2)
             defer { u.handling.removeLast() }
-            let suppress = try u.call(exitFn, [.obj(e2.type), .obj(e2), .obj(PyTraceback(e2))])
+            let suppress = try u.callSpecial(exitFn, on: manager, [.obj(e2.type), .obj(e2), .obj(PyTraceback(e2))])
             if try u.isTruthy(suppress) { return .normal }
             throw e2
         }
-        _ = try u.call(exitFn, [.none, .none, .none])
+        _ = try u.callSpecial(exitFn, on: manager, WithNode.threeNones)
         return c
+    }
+
+    static let enterHash = nameHash("__enter__")
+    static let exitHash = nameHash("__exit__")
+    nonisolated(unsafe) static let noArguments: [Value] = []  // immutable: never written after initialisation
+    nonisolated(unsafe) static let threeNones: [Value] = [.none, .none, .none]  // immutable: never written after initialisation
+}
+
+extension Unit {
+    /// Calls special method `attr` (found on `receiver`'s class) without making a bound
+    /// method object first.
+    @inline(__always) func callSpecial(_ attr: Value, on receiver: Value, _ args: [Value]) throws -> Value {
+        if case .obj(let o) = attr {
+            if let d = o as? PyMethodDescriptor { return try d.fn(self, receiver, Args(args)) }
+            if let fn = o as? PyFunction { return try callFunction(fn, Args([receiver] + args)) }
+        }
+        return try call(bindClassAttribute(attr, to: receiver), Args(args))
     }
 }

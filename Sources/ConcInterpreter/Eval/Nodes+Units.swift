@@ -30,8 +30,9 @@ final class StartUnitNode: ExprNode {
             }
             switch kind {
             case .thread: return .obj(try u.startThread(c, a, name: name, daemon: daemon))
-            case .spawn, .go:
-                throw pyError(Exc.notImplementedError, "'\(kind.rawValue)' arrives with the \(kind == .spawn ? "processes" : "green threads") runtime; use 'thread' for now")
+            case .spawn: return .obj(try u.startProcess(c, a, name: name, daemon: daemon))
+            case .go:
+                throw pyError(Exc.notImplementedError, "'go' arrives with the green-threads runtime; use 'thread' for now")
             }
         } catch { throw located(error, f, loc) }
     }

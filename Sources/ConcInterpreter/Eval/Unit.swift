@@ -2,6 +2,9 @@
 // needs. Every OS thread that evaluates Conc code has its own Unit; nothing here is shared.
 import CConcSys
 import ConcSyntax
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The state of one running unit: its value stack, frame pool, recursion accounting and the
 /// exceptions it is handling.
@@ -48,6 +51,9 @@ public final class Unit {
     var nativeID: Int = 0
     /// This unit's number within its process (the low half of ``unitID``; never 0).
     let number: UInt32
+    /// Identity for primitive ownership: pid in the high half, ``number`` low (re-stamped
+    /// in a forked child).
+    var unitID: UInt64
 
     /// Bytes of machine stack kept free below `stackLimit` for native code.
     static let stackRedZone: UInt = 256 * 1024
@@ -57,6 +63,7 @@ public final class Unit {
         self.recursionLimit = engine.recursionLimit
         self.name = name
         self.number = engine.units.nextUnitNumber()
+        self.unitID = (UInt64(UInt32(bitPattern: getpid())) << 32) | UInt64(number)
         self.stackCapacity = stackCapacity
         self.stack = .allocate(capacity: stackCapacity)
         setStackLimitFromThread()

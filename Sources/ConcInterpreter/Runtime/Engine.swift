@@ -64,8 +64,22 @@ public final class Engine {
     let gil: GIL
     /// Every live unit of this engine, for joins, deadlock detection and `threading.enumerate`.
     let units = UnitRegistry()
-    /// The main unit (the program's main thread of execution).
+    /// The main unit (the program's main thread of execution; in a spawned child, the unit
+    /// that runs the spawned call).
     public private(set) var mainUnit: Unit!
+    /// True in a daemon process (which may not spawn).
+    var isDaemonProcess = false
+    /// This process's name (`MainProcess`, or the spawned unit's name).
+    var processName = "MainProcess"
+    /// Handles of the processes this process spawned (reaped at the end).
+    var children: [PyUnitHandle] = []
+
+    /// Makes `u` the main unit (in a forked child).
+    func setMainUnit(_ u: Unit) {
+        mainUnit.isMain = false
+        mainUnit = u
+        u.isMain = true
+    }
     /// The `__main__` module's folder, searched first by imports.
     var scriptFolder: String? = nil
     /// Native module builders, by name.
@@ -214,10 +228,13 @@ public final class Engine {
     /// after a DeadlockError nothing is waited for, as the blocked units can never finish.
     public func waitForUnits() throws {
         let u = mainUnit!
+        terminateDaemonChildren()
         while !deadlocked {
-            guard let next = units.liveUnits.first(where: { !$0.isMain && !$0.isDaemon }), let h = next.handle else { return }
+            guard let next = units.liveUnits.first(where: { !$0.isMain && !$0.isDaemon }), let h = next.handle else { break }
             _ = try h.wait(u, timeout: nil)
         }
+        for h in children where !h.daemon { _ = try h.wait(u, timeout: nil) }
+        children.removeAll { $0.process?.status != nil }
     }
 
     /// Defines a builtin-like global function in `__main__`.

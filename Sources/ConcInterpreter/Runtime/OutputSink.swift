@@ -38,6 +38,13 @@ public final class OutputSink: @unchecked Sendable {  // all mutable state is gu
         }
     }
 
+    /// In a forked child: the mutex may have been held by a thread that does not exist
+    /// there; the buffer was flushed before the fork.
+    public func resetAfterFork() {
+        pthread_mutex_init(&lock, nil)
+        buffer.removeAll(keepingCapacity: true)
+    }
+
     public func flush() {
         pthread_mutex_lock(&lock)
         flushLocked()

@@ -11,6 +11,9 @@ final class CodeInfo {
     let qualname: String
     /// The file, for tracebacks.
     let file: SourceFile
+    /// True for code of the bundled stdlib (deadlock reports point past it, at the
+    /// learner's line).
+    let isStdlib: Bool
     /// Where the `def` is.
     let loc: SourceLoc
     /// Positional parameter names, in order (their slots are 0..<positional.count).
@@ -43,6 +46,7 @@ final class CodeInfo {
          positionalOnlyCount: Int, keywordOnly: [String], varArgsSlot: Int, varKeywordsSlot: Int,
          localNames: [String], cellSlots: [Int], freeNames: [String], isGenerator: Bool, isAsync: Bool) {
         self.name = name; self.qualname = qualname; self.file = file; self.loc = loc
+        self.isStdlib = file.name.hasPrefix("<stdlib>/") || file.name.contains("/stdlib/")
         self.positional = positional; self.positionalOnlyCount = positionalOnlyCount
         self.keywordOnly = keywordOnly; self.varArgsSlot = varArgsSlot
         self.varKeywordsSlot = varKeywordsSlot; self.localCount = localNames.count

@@ -33,6 +33,16 @@ pid_t ct_fork_queue_producer(conc_queue *q, int n, int close_at_end);
 /// Child: puts items "<i>" (i = 0, 1, ...) with try_put as fast as it can, forever.
 pid_t ct_fork_queue_flood(conc_queue *q);
 
+/// Child: conc_queue_test_die_in_put / _get (dies holding the queue's mutex mid-operation).
+pid_t ct_fork_die_in_put(conc_queue *q, const char *item);
+pid_t ct_fork_die_in_get(conc_queue *q);
+
+/// Child: enlists on `c` as a waiter, then exits without delisting (a killed waiter).
+pid_t ct_fork_cond_enlist_and_die(conc_cond *c);
+
+/// Child: conc_cond_test_die_in_notify.
+pid_t ct_fork_die_in_notify(conc_cond *c);
+
 /// Installs a SIGUSR1 handler without SA_RESTART; then starts a thread that does
 /// conc_futex_wait on a word that never changes (10 s timeout) and pokes it with
 /// pthread_kill(SIGUSR1) until it returns. Returns the futex_wait result (EINTR expected).
@@ -45,6 +55,14 @@ int ct_futex_wait_interrupted(void);
 double ct_bench_queue_threads(conc_queue *q, int n);
 /// Processes: producer is a fork()ed child, the caller consumes (and reaps the child).
 double ct_bench_queue_processes(conc_queue *q, int n);
+
+/// Lost-wake-up detector: two units ping-pong `rounds` times, each waiting with the
+/// documented park loop WITHOUT spinning and with a 1 s slice. A wait that times out and
+/// then finds what it waited for means a wake-up was lost. Returns the number of such
+/// waits (0 expected), or -1 on an error.
+/// `processes` != 0: the partner is a fork()ed child instead of a thread.
+/// `queues` != 0: through two queues (wake-all path) instead of two semaphores (wake-one).
+int ct_pingpong_lost_wakeups(conc_arena *a, int rounds, int processes, int queues);
 
 /// A should_stop callback: returns *(int *)ctx.
 int ct_flag_is_set(void *_Nullable ctx);

@@ -1,0 +1,130 @@
+// `spawn f(args)`: a fork()ed child process running one unit, and what the parent's handle
+// needs (pid, join, exitcode, terminate, kill). The child's result or uncaught exception
+// comes back through a private queue() in the shared arena.
+import CConcShared
+import CConcSys
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The parent's side of a spawned process. Guarded by the GIL.
+final class ProcessState {
+    let pid: pid_t
+    /// Carries the child's outcome: one item, `(True, result)` or `(False, exception)`.
+    let outcome: PyQueue
+    /// The wait status once reaped.
+    var status: Int32?
+
+    init(pid: pid_t, outcome: PyQueue) { self.pid = pid; self.outcome = outcome }
+
+    /// Reaps the child if it has exited (without blocking unless `wait`).
+    func reap(wait: Bool) -> Bool {
+        if status != nil { return true }
+        var s: Int32 = 0
+        while true {
+            let r = waitpid(pid, &s, wait ? 0 : WNOHANG)
+            if r == pid { status = s; return true }
+            if r == -1 && errno == EINTR { if wait { continue }; return false }
+            if r == -1 && errno == ECHILD { status = 0; return true }
+            return false
+        }
+    }
+
+    /// `exitcode`: nil while running, n after exit(n), -N after signal N.
+    var exitCode: Int? {
+        guard let s = status else { return nil }
+        if CConcSys_wifsignaled(s) != 0 { return -Int(CConcSys_wtermsig(s)) }
+        return Int(CConcSys_wexitstatus(s))
+    }
+}
+
+extension Unit {
+    /// Starts `callee(args)` in a forked child process and returns its handle.
+    func startProcess(_ callee: Value, _ args: Args, name: String?, daemon: Bool?) throws -> PyUnitHandle {
+        if engine.isDaemonProcess {
+            throw pyError(Exc.assertionError, "daemonic processes are not allowed to have children")
+        }
+        let processName = name ?? "Process-\(engine.units.nextProcessNumber())"
+        let outcome = try PyQueue(self, maxsize: 0)
+        let handle = PyUnitHandle(kind: .process, name: processName, daemon: daemon ?? false)
+        engine.flushOutput()
+        let pid = CConcSys_fork()
+        if pid < 0 { throw osError(errno) }
+        if pid == 0 {
+            runChildProcess(callee, args, name: processName, daemon: handle.daemon, outcome: outcome)
+        }
+        handle.process = ProcessState(pid: pid, outcome: outcome)
+        handle.ident = Int(pid)
+        engine.children.append(handle)
+        return handle
+    }
+
+    /// The child's whole life: become the only unit of a fresh process, run the call,
+    /// report, flush and `_exit`. Never returns.
+    private func runChildProcess(_ callee: Value, _ args: Args, name: String, daemon: Bool, outcome: PyQueue) -> Never {
+        engine.becomeChildProcess(of: self, name: name, daemon: daemon)
+        var status: Int32 = 0
+        do {
+            var r = try call(callee, args)
+            if case .obj(let o) = r, let g = o as? PyGenerator, g.type === Types.coroutine {
+                while try g.resume(self, send: .none) != nil {}
+                r = g.returnValue
+            }
+            do { try outcome.put(self, .obj(PyTuple([.bool(true), r])), block: false, timeout: nil) }
+            catch { try? outcome.put(self, .obj(PyTuple([.bool(true), .none])), block: false, timeout: nil) }
+        } catch let e as PyBaseException {
+            if e.isSystemExit {
+                let info = exceptionInfo(e, self)
+                status = info.exitStatus
+                if case .obj? = e.args.first, let msg = try? str(e.args[0]) { engine.stderr.write(msg + "\n") }
+            } else {
+                status = 1
+                engine.flushOutput()
+                engine.stderr.write("Process \(name):\n" + formatException(e))
+            }
+            try? outcome.put(self, .obj(PyTuple([.bool(false), .obj(e)])), block: false, timeout: nil)
+        } catch {
+            status = 1
+            engine.stderr.write("Process \(name):\ninternal error: \(error)\n")
+        }
+        // The child's own units end as a program's do.
+        do { try engine.waitForUnits() } catch {}
+        engine.flushOutput()
+        _exit(status)
+    }
+}
+
+extension Engine {
+    /// Resets per-process state in a freshly forked child: `u` (the spawning unit) becomes
+    /// the main and only unit, the GIL is idle, locks another thread might have held at the
+    /// fork are re-initialised, ownership ids take the new pid.
+    func becomeChildProcess(of u: Unit, name: String, daemon: Bool) {
+        units.resetAfterFork(keeping: u)
+        gil.resetAfterFork()
+        stdout.resetAfterFork()
+        stderr.resetAfterFork()
+        setMainUnit(u)
+        u.holdsGIL = false
+        u.isDaemon = false
+        u.unitID = (UInt64(UInt32(bitPattern: getpid())) << 32) | UInt64(u.number)
+        isDaemonProcess = daemon
+        processName = name
+        children = []
+        _ = CConcSys_atomic_and_not(interruptFlag, InterruptBits.gilDrop | InterruptBits.deadlock)
+        // A unit thread blocks SIGINT; as the child's main unit it must receive Ctrl-C.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+    }
+
+    /// At the end of the main program: SIGTERM to daemon children, as LANGUAGE.md §4 says
+    /// (and reap them); non-daemon ones are joined by ``waitForUnits``.
+    func terminateDaemonChildren() {
+        for h in children where h.daemon {
+            guard let p = h.process, p.status == nil else { continue }
+            kill(p.pid, SIGTERM)
+            _ = p.reap(wait: true)
+        }
+    }
+}
