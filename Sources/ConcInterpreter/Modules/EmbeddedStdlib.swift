@@ -1218,10 +1218,9 @@ and the _init/_qsize/_put/_get hooks for subclasses, as in CPython's queue.py.
 Empty and Full are the very classes the builtin `queue()` raises (queue.Empty is
 builtins.queue.Empty), so either kind of queue can be caught the same way.
 
-Diverges from CPython: built on Conc's builtin semaphore() and event() instead of a lock
-and three conditions (no not_empty/not_full/all_tasks_done attributes; `mutex` is a
-semaphore(1)); put/get signal only when somebody waits; SimpleQueue is a Queue without
-task tracking (not reentrant).
+Diverges from CPython: the lock and conditions are Conc's builtin primitives
+(`lock()`, `condition()`); waiting threads are counted so that put/get notify only when
+somebody waits; SimpleQueue is a Queue without task tracking (not reentrant).
 """
 
 import builtins as _builtins
@@ -1233,8 +1232,8 @@ __all__ = ["Empty", "Full", "Queue", "PriorityQueue", "LifoQueue", "SimpleQueue"
 Empty = _builtins.queue.Empty
 Full = _builtins.queue.Full
 
-_semaphore = _builtins.semaphore
-_event = _builtins.event
+_lock = _builtins.lock
+_condition = _builtins.condition
 _monotonic = _time.monotonic
 
 
@@ -1244,39 +1243,31 @@ class Queue:
     def __init__(self, maxsize=0):
         self.maxsize = maxsize
         self._init(maxsize)
-        # `mutex` guards everything below. It is a semaphore(1) rather than a lock():
-        # the same mutual exclusion, and much cheaper to take in Conc today.
-        self.mutex = _semaphore(1)
-        # Waiting in get()/put(): count yourself in _getters/_putters under the mutex,
-        # release it, then take a token from _not_empty/_not_full. put()/get() hand out
-        # one token per item while somebody waits, so no wake-up is lost; a token left
-        # over by a waiter that timed out only causes one extra check of the loop.
-        self._not_empty = _semaphore(0)
-        self._not_full = _semaphore(0)
+        # One mutex guards the queue; the three conditions share it (as in CPython).
+        self.mutex = _lock()
+        self.not_empty = _condition(self.mutex)
+        self.not_full = _condition(self.mutex)
+        self.all_tasks_done = _condition(self.mutex)
+        self.unfinished_tasks = 0
+        # How many units wait in get() / put(), so put/get skip notify() when nobody does.
         self._getters = 0
         self._putters = 0
-        self.unfinished_tasks = 0
-        # Set whenever unfinished_tasks is 0 (join() waits for it).
-        self._all_tasks_done = _event()
-        self._all_tasks_done.set()
 
     def task_done(self):
         """Indicate that a formerly enqueued task is complete."""
-        with self.mutex:
+        with self.all_tasks_done:
             unfinished = self.unfinished_tasks - 1
             if unfinished <= 0:
                 if unfinished < 0:
                     raise ValueError("task_done() called too many times")
-                self._all_tasks_done.set()
+                self.all_tasks_done.notify_all()
             self.unfinished_tasks = unfinished
 
     def join(self):
         """Block until every item put has been gotten and marked task_done()."""
-        while True:
-            with self.mutex:
-                if not self.unfinished_tasks:
-                    return
-            self._all_tasks_done.wait()
+        with self.all_tasks_done:
+            while self.unfinished_tasks:
+                self.all_tasks_done.wait()
 
     def qsize(self):
         """The approximate size of the queue (not reliable!)."""
@@ -1293,14 +1284,6 @@ class Queue:
         with self.mutex:
             return 0 < self.maxsize <= self._qsize()
 
-    def _wait(self, signal, timeout):
-        # Called holding the mutex; returns holding it again.
-        self.mutex.release()
-        try:
-            signal.acquire(True, timeout)
-        finally:
-            self.mutex.acquire()
-
     def put(self, item, block=True, timeout=None):
         """Put an item into the queue, waiting for a free slot if block is true."""
         with self.mutex:
@@ -1312,7 +1295,7 @@ class Queue:
                     while self._qsize() >= self.maxsize:
                         self._putters += 1
                         try:
-                            self._wait(self._not_full, None)
+                            self.not_full.wait()
                         finally:
                             self._putters -= 1
                 elif timeout < 0:
@@ -1325,15 +1308,13 @@ class Queue:
                             raise Full
                         self._putters += 1
                         try:
-                            self._wait(self._not_full, remaining)
+                            self.not_full.wait(remaining)
                         finally:
                             self._putters -= 1
             self._put(item)
-            if not self.unfinished_tasks:
-                self._all_tasks_done.clear()
             self.unfinished_tasks += 1
             if self._getters:
-                self._not_empty.release()
+                self.not_empty.notify()
 
     def get(self, block=True, timeout=None):
         """Remove and return an item, waiting for one if block is true."""
@@ -1345,7 +1326,7 @@ class Queue:
                 while not self._qsize():
                     self._getters += 1
                     try:
-                        self._wait(self._not_empty, None)
+                        self.not_empty.wait()
                     finally:
                         self._getters -= 1
             elif timeout < 0:
@@ -1358,12 +1339,12 @@ class Queue:
                         raise Empty
                     self._getters += 1
                     try:
-                        self._wait(self._not_empty, remaining)
+                        self.not_empty.wait(remaining)
                     finally:
                         self._getters -= 1
             item = self._get()
             if self._putters:
-                self._not_full.release()
+                self.not_full.notify()
             return item
 
     def put_nowait(self, item):
