@@ -3,31 +3,22 @@
 /// The bundled stdlib sources, by path relative to stdlib/.
 enum EmbeddedStdlib {
     static let sources: [String: String] = [
-        "collections.conc": ####"""
-"""collections: the container types of CPython 3.11's collections module, in Conc.
+        "_collections.conc": ####"""
+"""_collections: deque, for collections and queue (as CPython's _collections module).
 
-Implemented: deque (append, appendleft, pop, popleft, extend, extendleft, rotate, clear,
-insert, remove, index, count, reverse, copy, maxlen, len, iter, reversed, indexing,
-in, ==, bool, repr), defaultdict, Counter (most_common, elements, update, subtract,
-total, + - & |), OrderedDict (move_to_end, popitem(last=)), namedtuple (field access,
-indexing, unpacking, ==, hash, _fields, _asdict, _replace, _make, defaults=).
-
-Diverges from CPython: deque is a list underneath (appendleft/popleft cost O(n) on long
-deques, not O(1)); namedtuple classes are not tuple subclasses (isinstance(p, tuple) is
-False) and accept no `rename=`/`module=`; defaultdict.default_factory is read-only;
-the reprs of defaultdict, Counter and OrderedDict are plain dict reprs while the core
-ignores __repr__ on dict subclasses.
+A separate module so that queue keeps working when a script's folder has its own
+collections.conc. See collections.conc for how deque diverges from CPython's.
 """
-
-__all__ = ["deque", "defaultdict", "Counter", "OrderedDict", "namedtuple"]
 
 _builtin_list = list
 
 
-# MARK: - deque
-
 class deque:
-    """A double-ended queue, optionally bounded by maxlen."""
+    """A double-ended queue, optionally bounded by maxlen.
+
+    The elements are self._items[self._head:]: popleft() moves the head right and
+    appendleft() moves it left, into a block of free slots reserved when none is left,
+    so both ends cost O(1) amortised."""
 
     def __init__(self, iterable=(), maxlen=None):
         if maxlen is not None:
@@ -37,149 +28,213 @@ class deque:
                 raise ValueError("maxlen must be non-negative")
         self._maxlen = maxlen
         self._items = []
+        self._head = 0
         self.extend(iterable)
 
     @property
     def maxlen(self):
         return self._maxlen
 
+    def _elements(self):
+        if self._head:
+            return self._items[self._head:]
+        return _builtin_list(self._items)
+
     def append(self, x):
         """Add x to the right side."""
-        items = self._items
-        items.append(x)
-        if self._maxlen is not None and len(items) > self._maxlen:
-            del items[0]
+        self._items.append(x)
+        if self._maxlen is not None and len(self._items) - self._head > self._maxlen:
+            self.popleft()
 
     def appendleft(self, x):
         """Add x to the left side."""
-        items = self._items
-        items.insert(0, x)
-        if self._maxlen is not None and len(items) > self._maxlen:
-            items.pop()
+        if self._maxlen is not None and len(self._items) - self._head >= self._maxlen:
+            if self._maxlen == 0:
+                return
+            self._items.pop()
+        if self._head == 0:
+            room = max(8, len(self._items))
+            self._items = [None] * room + self._items
+            self._head = room
+        self._head -= 1
+        self._items[self._head] = x
 
     def pop(self):
         """Remove and return the rightmost element."""
-        if not self._items:
+        if len(self._items) == self._head:
             raise IndexError("pop from an empty deque")
-        return self._items.pop()
+        x = self._items.pop()
+        if len(self._items) == self._head:
+            self._items = []
+            self._head = 0
+        return x
 
     def popleft(self):
         """Remove and return the leftmost element."""
-        if not self._items:
+        items = self._items
+        head = self._head
+        if len(items) == head:
             raise IndexError("pop from an empty deque")
-        return self._items.pop(0)
+        x = items[head]
+        items[head] = None
+        head += 1
+        if head == len(items):
+            self._items = []
+            head = 0
+        elif head >= 64 and head + head >= len(items):
+            del items[:head]
+            head = 0
+        self._head = head
+        return x
 
     def extend(self, iterable):
         """Extend the right side with the elements of iterable."""
         if iterable is self:
-            iterable = _builtin_list(self._items)
+            iterable = self._elements()
+        if self._maxlen is None:
+            self._items.extend(iterable)
+            return
         for x in iterable:
             self.append(x)
 
     def extendleft(self, iterable):
         """Extend the left side with the elements of iterable (which end up reversed)."""
         if iterable is self:
-            iterable = _builtin_list(self._items)
+            iterable = self._elements()
         for x in iterable:
             self.appendleft(x)
 
     def rotate(self, n=1):
         """Rotate n steps to the right (to the left if n is negative)."""
-        items = self._items
+        items = self._elements()
         size = len(items)
         if size <= 1:
             return
         n = n % size
         if n:
             self._items = items[-n:] + items[:-n]
+            self._head = 0
 
     def clear(self):
         """Remove every element."""
         self._items = []
+        self._head = 0
+
+    def _index(self, i):
+        size = len(self._items) - self._head
+        if i < 0:
+            i += size
+        if i < 0 or i >= size:
+            raise IndexError("deque index out of range")
+        return self._head + i
 
     def insert(self, i, x):
         """Insert x before position i."""
-        if self._maxlen is not None and len(self._items) >= self._maxlen:
+        if self._maxlen is not None and len(self._items) - self._head >= self._maxlen:
             raise IndexError("deque already at its maximum size")
-        self._items.insert(i, x)
+        items = self._elements()
+        items.insert(i, x)
+        self._items = items
+        self._head = 0
 
     def remove(self, value):
         """Remove the first occurrence of value."""
+        items = self._elements()
         try:
-            self._items.remove(value)
+            items.remove(value)
         except ValueError:
             raise ValueError(repr(value) + " is not in deque") from None
+        self._items = items
+        self._head = 0
 
     def index(self, x, start=0, stop=None):
         """The position of the first x in deque[start:stop]."""
+        items = self._elements()
         if stop is None:
-            stop = len(self._items)
+            stop = len(items)
         try:
-            return self._items.index(x, start, stop)
+            return items.index(x, start, stop)
         except ValueError:
             raise ValueError(repr(x) + " is not in deque") from None
 
     def count(self, x):
-        return self._items.count(x)
+        return self._elements().count(x)
 
     def reverse(self):
-        self._items.reverse()
+        items = self._elements()
+        items.reverse()
+        self._items = items
+        self._head = 0
 
     def copy(self):
-        return deque(self._items, self._maxlen)
+        return deque(self._elements(), self._maxlen)
 
     def __copy__(self):
         return self.copy()
 
     def __len__(self):
-        return len(self._items)
+        return len(self._items) - self._head
 
     def __bool__(self):
-        return len(self._items) > 0
+        return len(self._items) > self._head
 
     def __iter__(self):
-        return iter(_builtin_list(self._items))
+        return iter(self._elements())
 
     def __reversed__(self):
-        return reversed(_builtin_list(self._items))
+        return reversed(self._elements())
 
     def __contains__(self, x):
-        return x in self._items
+        return x in self._elements()
 
     def __getitem__(self, i):
         if isinstance(i, slice):
             raise TypeError("sequence index must be integer, not 'slice'")
-        try:
-            return self._items[i]
-        except IndexError:
-            raise IndexError("deque index out of range") from None
+        return self._items[self._index(i)]
 
     def __setitem__(self, i, x):
-        try:
-            self._items[i] = x
-        except IndexError:
-            raise IndexError("deque index out of range") from None
+        self._items[self._index(i)] = x
 
     def __delitem__(self, i):
-        try:
-            del self._items[i]
-        except IndexError:
-            raise IndexError("deque index out of range") from None
+        del self._items[self._index(i)]
 
     def __eq__(self, other):
         if not isinstance(other, deque):
             return NotImplemented
-        return self._items == other._items
+        return self._elements() == other._elements()
 
     def __add__(self, other):
         if not isinstance(other, deque):
             raise TypeError('can only concatenate deque (not "%s") to deque' % type(other).__name__)
-        return deque(self._items + other._items, self._maxlen)
+        return deque(self._elements() + other._elements(), self._maxlen)
 
     def __repr__(self):
         if self._maxlen is None:
-            return "deque(" + repr(self._items) + ")"
-        return "deque(" + repr(self._items) + ", maxlen=" + str(self._maxlen) + ")"
+            return "deque(" + repr(self._elements()) + ")"
+        return "deque(" + repr(self._elements()) + ", maxlen=" + str(self._maxlen) + ")"
+
+"""####,
+        "collections.conc": ####"""
+"""collections: the container types of CPython 3.11's collections module, in Conc.
+
+Implemented: deque (append, appendleft, pop, popleft, extend, extendleft, rotate, clear,
+insert, remove, index, count, reverse, copy, maxlen, len, iter, reversed, indexing,
+in, ==, bool, repr), defaultdict, Counter (most_common, elements, update, subtract,
+total, + - & |), OrderedDict (move_to_end, popitem(last=)), namedtuple (field access,
+indexing, unpacking, ==, hash, _fields, _asdict, _replace, _make, defaults=).
+
+Diverges from CPython: deque is a list with a moving head underneath (both ends O(1)
+amortised; insert/remove/rotate rebuild it); namedtuple classes are not tuple subclasses (isinstance(p, tuple) is
+False) and accept no `rename=`/`module=`; defaultdict.default_factory is read-only;
+the reprs of defaultdict, Counter and OrderedDict are plain dict reprs while the core
+ignores __repr__ on dict subclasses.
+"""
+
+__all__ = ["deque", "defaultdict", "Counter", "OrderedDict", "namedtuple"]
+
+from _collections import deque
+
+_builtin_list = list
 
 
 # MARK: - defaultdict
@@ -1224,6 +1279,7 @@ somebody waits; SimpleQueue is a Queue without task tracking (not reentrant).
 """
 
 import builtins as _builtins
+from _collections import deque as _deque
 import heapq as _heapq
 import time as _time
 
@@ -1358,27 +1414,31 @@ class Queue:
     # Override these in subclasses to change the storage (called with the mutex held).
 
     def _init(self, maxsize):
-        # A list with a moving head: get() is O(1) amortised (the consumed prefix is
-        # dropped once it is at least half of the list).
-        self.queue = []
-        self._head = 0
+        self.queue = _deque()
+
+    # The deque's own methods, inlined for speed (a deque is self._items[self._head:]).
 
     def _qsize(self):
-        return len(self.queue) - self._head
+        q = self.queue
+        return len(q._items) - q._head
 
     def _put(self, item):
-        self.queue.append(item)
+        self.queue._items.append(item)
 
     def _get(self):
         q = self.queue
-        head = self._head
-        item = q[head]
-        q[head] = None
+        items = q._items
+        head = q._head
+        item = items[head]
+        items[head] = None
         head += 1
-        if head >= 64 and head + head >= len(q):
-            del q[:head]
+        if head == len(items):
+            q._items = []
             head = 0
-        self._head = head
+        elif head >= 64 and head + head >= len(items):
+            del items[:head]
+            head = 0
+        q._head = head
         return item
 
 
