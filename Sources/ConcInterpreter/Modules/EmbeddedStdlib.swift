@@ -2477,13 +2477,13 @@ class Thread:
         self._is_stopped = False
         self._initialized = True
 
-    def _check_init(self):
+    def _check_init(self, message="Thread.__init__() not called"):
         if not self._initialized:
-            raise RuntimeError("thread.__init__() not called")
+            raise RuntimeError(message)
 
     def start(self):
         """Start the thread's activity: run() in a new thread. At most once."""
-        self._check_init()
+        self._check_init("thread.__init__() not called")
         if self._started.is_set() or self._handle is not None:
             raise RuntimeError("threads can only be started once")
         self._handle = thread self._bootstrap() with name=self._name, daemon=bool(self._daemonic)
@@ -2536,6 +2536,7 @@ class Thread:
 
     def is_alive(self):
         """True from just before run() starts until just after it ends."""
+        assert self._initialized, "Thread.__init__() not called"
         if self._handle is None or self._is_stopped:
             return False
         return self._handle.is_alive()
@@ -2549,7 +2550,7 @@ class Thread:
 
     @name.setter
     def name(self, name):
-        self._check_init()
+        assert self._initialized, "Thread.__init__() not called"
         self._name = str(name)
 
     @property
