@@ -2362,12 +2362,12 @@ Diverges from CPython:
 """
 
 import _units
-import time as _time
 
 __all__ = ["get_ident", "active_count", "Condition", "current_thread", "enumerate",
            "main_thread", "TIMEOUT_MAX", "Event", "Lock", "RLock", "Semaphore",
            "BoundedSemaphore", "Thread", "Barrier", "BrokenBarrierError", "Timer",
-           "ThreadError", "setprofile", "settrace", "local", "get_native_id"]
+           "ThreadError", "setprofile", "settrace", "local", "stack_size", "excepthook",
+           "ExceptHookArgs", "get_native_id"]
 
 TIMEOUT_MAX = 9223372036.0
 ThreadError = RuntimeError
@@ -2400,6 +2400,13 @@ def settrace(func):
     pass
 
 
+def stack_size(size=0):
+    """Accepted for compatibility: Conc sizes thread stacks itself; returns 0."""
+    if size != 0 and size < 32768:
+        raise ValueError("size not valid: %d bytes" % size)
+    return 0
+
+
 def setprofile(func):
     pass
 
@@ -2427,7 +2434,9 @@ __excepthook__ = excepthook
 
 # MARK: - Thread bookkeeping
 
-# Threads that started and have not finished, by get_ident(); guarded by _active_lock.
+# The Thread objects of running units, by get_ident(): Threads from start until run()
+# ends, the main thread, and _DummyThreads (left behind when their unit ends; enumerate()
+# skips dead ones and current_thread() replaces them). Written under _active_lock.
 _active_lock = _units.unowned_lock()
 _active = {}
 _counter_value = 0
