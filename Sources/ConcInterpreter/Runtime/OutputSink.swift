@@ -18,6 +18,12 @@ public final class OutputSink: @unchecked Sendable {  // all mutable state is gu
     private var lock = pthread_mutex_t()
     /// Flush after every newline (a terminal) or only when the buffer fills (pipes, files).
     public var lineBuffered: Bool
+    /// While set (the REPL waits for a line), receives the text written instead of the
+    /// target, in whole lines: a partial line waits in `buffer` for its newline.
+    private var interceptor: (@Sendable (String) -> Void)?
+    /// False after text that did not end with a newline (the REPL then starts its prompt
+    /// on a new line). `input()` sets it again: the user's Enter ended the line.
+    private var endsLine = true
 
     public init(_ target: Target, lineBuffered: Bool? = nil) {
         self.target = target
@@ -29,6 +35,15 @@ public final class OutputSink: @unchecked Sendable {  // all mutable state is gu
     public func write(_ s: String) {
         pthread_mutex_lock(&lock)
         defer { pthread_mutex_unlock(&lock) }
+        if let last = s.utf8.last { endsLine = last == 10 }
+        if let hook = interceptor {
+            buffer.append(contentsOf: s.utf8)
+            guard let end = buffer.lastIndex(of: 10) else { return }
+            let lines = String(decoding: buffer[...end], as: UTF8.self)
+            buffer.removeSubrange(...end)
+            hook(lines)
+            return
+        }
         switch target {
         case .closure(let f):
             f(s)
@@ -47,7 +62,36 @@ public final class OutputSink: @unchecked Sendable {  // all mutable state is gu
 
     public func flush() {
         pthread_mutex_lock(&lock)
-        flushLocked()
+        if interceptor == nil { flushLocked() }
+        pthread_mutex_unlock(&lock)
+    }
+
+    /// True unless the last text written did not end with a newline.
+    public var isAtLineStart: Bool {
+        pthread_mutex_lock(&lock)
+        defer { pthread_mutex_unlock(&lock) }
+        return endsLine
+    }
+
+    /// Records that the terminal's cursor is at the start of a line (after input()).
+    public func markLineStart() {
+        pthread_mutex_lock(&lock)
+        endsLine = true
+        pthread_mutex_unlock(&lock)
+    }
+
+    /// Sends whole lines written from now on to `hook` (called with the sink's lock held,
+    /// on the writing thread: it must only queue the text) until `intercept(nil)`. Text
+    /// already buffered is written out first. Removing the hook keeps a partial last line
+    /// buffered for the next flush.
+    public func intercept(_ hook: (@Sendable (String) -> Void)?) {
+        pthread_mutex_lock(&lock)
+        if hook != nil && interceptor == nil { flushLocked() }
+        interceptor = hook
+        if hook == nil, case .closure(let f) = target, !buffer.isEmpty {
+            f(String(decoding: buffer, as: UTF8.self))
+            buffer.removeAll()
+        }
         pthread_mutex_unlock(&lock)
     }
 
