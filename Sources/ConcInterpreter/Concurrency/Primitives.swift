@@ -118,9 +118,31 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
     let isUnowned: Bool
     /// The unit holding it, and where it acquired it (for deadlock reports). GIL-guarded;
     /// cleared on release so a finished unit is not kept alive.
-    var holderUnit: Unit?
-    var acquiredSite = Site(code: nil, line: 0)
-    var acquiredAt: String { acquiredSite.description }
+    var acquiredCode: CodeInfo?
+    var acquiredLine = 0
+    var acquiredAt: String { Site(code: acquiredCode, line: acquiredLine).description }
+
+    /// The unit of this process holding it, found from the owner id the C lock keeps.
+    func holderUnit(_ engine: Engine) -> Unit? {
+        let o = owner
+        guard o != 0, conc_unit_pid(o) == getpid() else { return nil }
+        return engine.units.unit(number: conc_unit_number(o))
+    }
+
+    /// Records where `u` acquired it, without reference-count traffic when the site
+    /// is the same as last time (a loop taking the lock).
+    @inline(__always) func noteAcquired(by u: Unit) {
+        var d = u.depth - 1
+        while d >= 0 && d < u.framePool.count {
+            let f = u.framePool[d]
+            if !f.code.isStdlib {
+                if acquiredCode !== f.code { acquiredCode = f.code }
+                acquiredLine = f.line
+                return
+            }
+            d -= 1
+        }
+    }
 
     init(_ u: Unit, reentrant: Bool, isUnowned: Bool = false) throws {
         self.reentrant = reentrant
@@ -167,7 +189,7 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
             }
             let reason = BlockReason(
                 describe: { [unowned self, engine = u.engine] in "waits to acquire \(self.described(engine))" + self.holderDescription(engine) },
-                holder: { [weak self] in self?.holderUnit },
+                holder: { [weak self, engine = u.engine] in self?.holderUnit(engine) },
                 stillBlocked: { [prim, reentrant, isUnowned] in
                     let o = reentrant ? conc_rlock_owner(prim) : conc_lock_owner(prim)
                     // An unowned lock (threading.Lock) blocks even its holder.
@@ -187,13 +209,12 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
             u.engine.stderr.write("warning: \(described(u.engine)) was held by process \(deadHolderPid) when it died; \(u.name) takes it over (the data it protected may be half-updated)\n")
         default: return false
         }
-        holderUnit = u
-        acquiredSite = u.currentSite()
+        noteAcquired(by: u)
         return true
     }
 
     private func holderDescription(_ engine: Engine) -> String {
-        guard let h = holderUnit, isLocked else { return "" }
+        guard let h = holderUnit(engine), isLocked else { return "" }
         return ", held by \(h.name) (acquired at \(engine.displayLocation(acquiredAt)))"
     }
 
@@ -203,12 +224,11 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
         let r = reentrant ? conc_rlock_release(prim, me) : conc_lock_release(prim, me)
         switch r {
         case CONC_OK:
-            if !reentrant || conc_rlock_owner(prim) == 0 { holderUnit = nil }
             return
         case CONC_NOT_HELD:
             throw runtimeError(reentrant ? "cannot release un-acquired lock" : "release unlocked lock")
         default:
-            let holder = holderUnit?.name ?? "another unit"
+            let holder = holderUnit(u.engine)?.name ?? "another unit"
             throw runtimeError(reentrant ? "cannot release un-acquired lock" :
                 "cannot release a lock() held by \(holder) from \(u.name): only the unit that acquired a lock() releases it (use semaphore(1) to signal between units)")
         }
@@ -324,15 +344,15 @@ final class PyCondition: PySharedPrimitive, @unchecked Sendable {  // see PyShar
     private func reacquire(_ u: Unit, count: UInt32) throws {
         let me = u.unitID
         if lock.reentrant {
-            if conc_rlock_try_restore(lock.prim, me, count) != CONC_BUSY { lock.holderUnit = u; return }
+            if conc_rlock_try_restore(lock.prim, me, count) != CONC_BUSY { lock.noteAcquired(by: u); return }
             let reason = BlockReason(describe: { [unowned self, engine = u.engine] in "waits to re-acquire \(self.lock.described(engine)) after a wait on \(self.described(engine))" },
-                                     holder: { [weak lock] in lock?.holderUnit },
+                                     holder: { [weak lock, engine = u.engine] in lock?.holderUnit(engine) },
                                      stillBlocked: { [lock] in let o = conc_rlock_owner(lock.prim); return o != 0 && o != me },
                                      word: lock.seqWord)
             _ = try u.park(word: lock.seqWord, waiters: .primitive(lock.prim), timeout: nil, crossProcess: lock.isShared(u.engine), reason: reason) {
                 conc_rlock_try_restore(lock.prim, me, count) != CONC_BUSY
             }
-            lock.holderUnit = u
+            lock.noteAcquired(by: u)
         } else {
             _ = try lock.acquire(u)
         }
