@@ -51,6 +51,14 @@ extension Unit {
         guard let t = a.argument(index, name), !t.isNone else { return nil }
         return max(0, try floatArg(t))
     }
+
+    /// A queue's `timeout` argument: None = forever; negative is an error, as in queue.Queue.
+    func queueTimeout(_ a: Args, _ index: Int) throws -> Double? {
+        guard let t = a.argument(index, "timeout"), !t.isNone else { return nil }
+        let d = try floatArg(t)
+        if d < 0 { throw valueError("'timeout' must be a non-negative number") }
+        return d
+    }
 }
 
 func installLockMethods(_ t: PyType, reentrant: Bool) {
@@ -184,7 +192,7 @@ func installQueueMethods(_ t: PyType) {
         try a.expect("put", 1, 3, keywords: ["item", "block", "timeout"])
         guard let item = a.argument(0, "item") else { throw typeError("put() missing required argument 'item' (pos 1)") }
         let block = try a.argument(1, "block").map { try u.isTruthy($0) } ?? true
-        try queue(s).put(u, item, block: block, timeout: try u.optionalTimeout(a, 2))
+        try queue(s).put(u, item, block: block, timeout: block ? try u.queueTimeout(a, 2) : nil)
         return .none
     }
     t.method("put_nowait") { u, s, a in
@@ -195,7 +203,7 @@ func installQueueMethods(_ t: PyType) {
     t.method("get") { u, s, a in
         try a.expect("get", 0, 2, keywords: ["block", "timeout"])
         let block = try a.argument(0, "block").map { try u.isTruthy($0) } ?? true
-        return try queue(s).get(u, block: block, timeout: try u.optionalTimeout(a, 1))
+        return try queue(s).get(u, block: block, timeout: block ? try u.queueTimeout(a, 1) : nil)
     }
     t.method("get_nowait") { u, s, a in try a.expect("get_nowait", 0, 0); return try queue(s).get(u, block: false, timeout: nil) }
     t.method("qsize") { _, s, a in try a.expect("qsize", 0, 0); return .int(Int(conc_queue_qsize(queue(s).prim))) }

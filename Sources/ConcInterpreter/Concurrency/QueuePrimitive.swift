@@ -7,20 +7,43 @@ import Glibc
 /// `queue()`: items are encoded by ``ValueEncoder`` at put and decoded at get, so the
 /// receiver always gets its own copy.
 final class PyQueue: PySharedPrimitive, @unchecked Sendable {  // see PySharedPrimitive
-    init(_ u: Unit, maxsize: Int) throws {
+    /// True for the engine of `queue.Queue`: items are references to the very objects put
+    /// (retained while queued), usable only inside this process.
+    let byReference: Bool
+
+    init(_ u: Unit, maxsize: Int, byReference: Bool = false) throws {
+        self.byReference = byReference
         guard let prim = conc_queue_create(u.engine.arena, UInt64(max(0, maxsize))) else { throw arenaExhausted() }
         super.init(prim: prim, type: Types.queue, createdAt: u.currentLocation(), forkEpoch: u.engine.forkEpoch)
     }
 
     init(adopting prim: OpaquePointer, createdAt: String) {
+        byReference = false
         super.init(prim: prim, type: Types.queue, createdAt: createdAt, forkEpoch: -1)
+    }
+
+    deinit {
+        // Queued references were retained by put: give them back (unless another process
+        // still shares the queue).
+        guard byReference, conc_prim_refcount(prim) == 1 else { return }
+        var out: UnsafeMutableRawPointer? = nil
+        var length = 0
+        while conc_queue_try_get(prim, &out, &length) == CONC_OK {
+            _ = ReferenceCodec.decode(UnsafeRawBufferPointer(start: out, count: length))
+            free(out)
+        }
     }
 
     /// `put(item, block, timeout)`.
     func put(_ u: Unit, _ item: Value, block: Bool, timeout: Double?) throws {
-        var encoder = ValueEncoder(u)
-        try encoder.encode(item)
-        let bytes = encoder.bytes
+        let bytes: [UInt8]
+        if byReference {
+            bytes = ReferenceCodec.encode(item)
+        } else {
+            var encoder = ValueEncoder(u)
+            try encoder.encode(item)
+            bytes = encoder.bytes
+        }
         var r = bytes.withUnsafeBytes { conc_queue_try_put(prim, $0.baseAddress, $0.count) }
         if r == CONC_FULL && block {
             let reason = BlockReason(describe: { [unowned self, engine = u.engine] in "waits to put into \(self.described(engine)), which is full" }, holder: { nil },
@@ -30,6 +53,8 @@ final class PyQueue: PySharedPrimitive, @unchecked Sendable {  // see PySharedPr
                 return r != CONC_FULL
             }
         }
+        // An item that did not go in gives its retain back.
+        if byReference && r != CONC_OK { _ = bytes.withUnsafeBytes { ReferenceCodec.decode($0) } }
         switch r {
         case CONC_OK: return
         case CONC_FULL: throw PyBaseException(type: Exc.queueFull, args: [])
@@ -54,6 +79,12 @@ final class PyQueue: PySharedPrimitive, @unchecked Sendable {  // see PySharedPr
         switch r {
         case CONC_OK:
             defer { free(out) }
+            if byReference {
+                guard let v = ReferenceCodec.decode(UnsafeRawBufferPointer(start: out, count: length)) else {
+                    throw runtimeError("queue.Queue passes references within one process: use multiprocessing.Queue or queue() between processes")
+                }
+                return v
+            }
             var decoder = ValueDecoder(UnsafeRawBufferPointer(start: out, count: length), u)
             return try decoder.decode()
         case CONC_EMPTY: throw PyBaseException(type: Exc.queueEmpty, args: [])
@@ -68,6 +99,43 @@ final class PyQueue: PySharedPrimitive, @unchecked Sendable {  // see PySharedPr
                                  stillBlocked: { [prim] in conc_queue_unfinished(prim) != 0 }, word: seqWord)
         _ = try u.park(word: seqWord, waiters: .primitive(prim), timeout: nil, crossProcess: isShared(u.engine), reason: reason) { [prim] in
             conc_queue_unfinished(prim) == 0
+        }
+    }
+}
+
+/// Items of a by-reference queue: scalars inline, objects as a retained pointer tagged with
+/// the pid of the process that put them.
+enum ReferenceCodec {
+    static func encode(_ v: Value) -> [UInt8] {
+        var b: [UInt8] = []
+        b.reserveCapacity(13)
+        func u64(_ x: UInt64) { withUnsafeBytes(of: x.littleEndian) { b.append(contentsOf: $0) } }
+        switch v {
+        case .none, .unbound: b.append(0)
+        case .bool(let x): b.append(x ? 2 : 1)
+        case .int(let i): b.append(3); u64(UInt64(bitPattern: Int64(i)))
+        case .float(let d): b.append(4); u64(d.bitPattern)
+        case .obj(let o):
+            b.append(5)
+            u64(UInt64(UInt32(bitPattern: getpid())))
+            u64(UInt64(UInt(bitPattern: Unmanaged.passRetained(o).toOpaque())))
+        }
+        return b
+    }
+
+    /// The value, taking over the retain of an object; nil for an object put by another
+    /// process (its address means nothing here).
+    static func decode(_ b: UnsafeRawBufferPointer) -> Value? {
+        func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: b.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
+        switch b[0] {
+        case 1: return .bool(false)
+        case 2: return .bool(true)
+        case 3: return .int(Int(Int64(bitPattern: u64(1))))
+        case 4: return .float(Double(bitPattern: u64(1)))
+        case 5:
+            guard u64(1) == UInt64(UInt32(bitPattern: getpid())), let p = UnsafeRawPointer(bitPattern: UInt(u64(9))) else { return nil }
+            return .obj(Unmanaged<PyObject>.fromOpaque(p).takeRetainedValue())
+        default: return Value.none  // not `.none`: that would be Optional's nil
         }
     }
 }

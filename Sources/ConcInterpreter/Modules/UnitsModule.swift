@@ -33,6 +33,11 @@ extension Engine {
                 try a.expect("unowned_lock", 0, 0)
                 return .obj(try PyLock(u, reentrant: false, isUnowned: true))
             },
+            native("ref_queue") { u, a in
+                // queue.Queue's engine: a queue() that passes references, within one process.
+                try a.expect("ref_queue", 0, 1)
+                return .obj(try PyQueue(u, maxsize: try a.argument(0, "maxsize").map { try u.toIndex($0) } ?? 0, byReference: true))
+            },
             native("get_ident") { _, a in try a.expect("get_ident", 0, 0); return .int(Int(bitPattern: UInt(pthread_self()))) },
             native("get_native_id") { u, a in try a.expect("get_native_id", 0, 0); return .int(u.nativeID) },
         ])
