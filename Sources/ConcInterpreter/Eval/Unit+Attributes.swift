@@ -216,6 +216,9 @@ extension Unit {
                 if case .none = p.deleter { throw attributeError("property '\(name)' of '\(inst.type.name)' object has no deleter") }
                 _ = try call(p.deleter, [v]); return
             }
+            if let da = inst.type.lookup("__delattr__"), case .obj(let f) = da, f is PyFunction {
+                _ = try call(bindClassAttribute(da, to: v), [.str(name)]); return
+            }
             if !inst.removeInstanceAttribute(name) { throw noAttribute(v, name) }
         case let t as PyType:
             if t.isBuiltin { throw typeError("cannot set '\(name)' attribute of immutable type '\(t.name)'") }
