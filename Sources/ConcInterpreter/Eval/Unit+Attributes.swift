@@ -189,6 +189,17 @@ extension Unit {
             inst.setInstanceAttribute(name, value)
         case let t as PyType:
             if t.isBuiltin { throw typeError("cannot set '\(name)' attribute of immutable type '\(t.name)'") }
+            switch name {
+            case "__name__", "__qualname__":
+                guard let s = value.asStr?.value else {
+                    throw typeError("can only assign string to \(t.name).\(name), not '\(value.typeName)'")
+                }
+                if name == "__name__" { t.name = s } else { t.qualname = s }
+                return
+            case "__module__":
+                if let s = value.asStr?.value { t.module = s }
+            default: break
+            }
             t.dict[name] = value
             engine.classEpoch &+= 1
         case let m as PyModule: m.globals.set(name, value)

@@ -83,7 +83,7 @@ public final class PyBoundBuiltin: PyObject {
 /// class attributes, which bumps the engine's `classEpoch` so call-site caches notice.
 public final class PyType: PyObject {
     /// `__name__`.
-    public let name: String
+    public internal(set) var name: String
     /// `__qualname__` for user classes (e.g. `Outer.Inner`).
     var qualname: String
     /// `__module__`.
