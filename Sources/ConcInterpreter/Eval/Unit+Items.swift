@@ -3,10 +3,18 @@ import ConcSyntax
 
 extension Unit {
     /// `container[index]`.
+    /// A special method a user subclass of a builtin container defines in Conc (so that
+    /// `L()[0]` calls `L.__getitem__`), bound to `v`; nil when only the builtin one exists.
+    func userMethod(_ v: Value, _ name: String) -> Value? {
+        guard let m = v.type.lookup(name), case .obj(let f) = m, f is PyFunction else { return nil }
+        return bindClassAttribute(m, to: v)
+    }
+
     func getItem(_ container: Value, _ index: Value) throws -> Value {
         if case .obj(let o) = container {
             switch o {
             case let l as PyList:
+                if !l.type.isBuiltin, let m = userMethod(container, "__getitem__") { return try call(m, [index]) }
                 if case .int(var i) = index {
                     if i < 0 { i += l.items.count }
                     guard i >= 0 && i < l.items.count else { throw indexError("list index out of range") }
@@ -14,6 +22,7 @@ extension Unit {
                 }
                 return try listGetItem(l, index, self)
             case let d as PyDict:
+                if !d.type.isBuiltin, let m = userMethod(container, "__getitem__") { return try call(m, [index]) }
                 if let v = try d.get(self, index) { return v }
                 if d.type !== Types.dict, let m = lookupSpecial(container, "__missing__") { return try call(m, [index]) }
                 throw PyBaseException(type: Exc.keyError, args: [index])
@@ -38,6 +47,7 @@ extension Unit {
         if case .obj(let o) = container {
             switch o {
             case let l as PyList:
+                if !l.type.isBuiltin, let m = userMethod(container, "__setitem__") { _ = try call(m, [index, value]); return }
                 if case .int(var i) = index {
                     if i < 0 { i += l.items.count }
                     guard i >= 0 && i < l.items.count else { throw indexError("list assignment index out of range") }
@@ -45,7 +55,9 @@ extension Unit {
                     return
                 }
                 return try listSetItem(l, index, value, self)
-            case let d as PyDict: return try d.set(self, index, value)
+            case let d as PyDict:
+                if !d.type.isBuiltin, let m = userMethod(container, "__setitem__") { _ = try call(m, [index, value]); return }
+                return try d.set(self, index, value)
             case let b as PyBytes where b.isMutable:
                 let i = try toIndex(index)
                 let j = i < 0 ? i + b.bytes.count : i
@@ -66,8 +78,11 @@ extension Unit {
     func delItem(_ container: Value, _ index: Value) throws {
         if case .obj(let o) = container {
             switch o {
-            case let l as PyList: return try listDelItem(l, index, self)
+            case let l as PyList:
+                if !l.type.isBuiltin, let m = userMethod(container, "__delitem__") { _ = try call(m, [index]); return }
+                return try listDelItem(l, index, self)
             case let d as PyDict:
+                if !d.type.isBuiltin, let m = userMethod(container, "__delitem__") { _ = try call(m, [index]); return }
                 if try d.table.remove(self, index) == nil { throw PyBaseException(type: Exc.keyError, args: [index]) }
                 return
             case is PyInstance:
