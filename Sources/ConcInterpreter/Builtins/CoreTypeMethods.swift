@@ -10,8 +10,8 @@ func installObjectMethods(_ t: PyType) {
         return .obj(PyInstance(cls: type))
     }
     t.method("__init__") { _, _, _ in .none }
-    t.method("__str__") { u, s, _ in .str(try u.str(s)) }
-    t.method("__repr__") { u, s, _ in .str(try u.repr(s)) }
+    t.method("__str__") { u, s, _ in .str(try u.builtinStr(s)) }
+    t.method("__repr__") { u, s, _ in .str(try u.builtinRepr(s)) }
     t.method("__eq__") { _, s, a in isSame(s, a[0]) ? .bool(true) : .obj(Singletons.notImplemented) }
     t.method("__ne__") { u, s, a in .bool(!(try u.equals(s, a[0]))) }
     t.method("__hash__") { u, s, _ in .int(try u.hash(s)) }

@@ -14,6 +14,22 @@ extension Unit {
         }
     }
 
+    /// `object.__repr__(v)` / `list.__repr__(v)`: the builtin repr, even for an instance
+    /// of a subclass that defines its own `__repr__` (which is how that one calls up).
+    func builtinRepr(_ v: Value) throws -> String {
+        guard case .obj(let o) = v else { return try repr(v) }
+        return try objectRepr(v, o, honourSubclass: false)
+    }
+
+    /// `object.__str__(v)`: like ``builtinRepr(_:)`` for str.
+    func builtinStr(_ v: Value) throws -> String {
+        if case .obj(let o) = v, !o.type.isBuiltin && !(o is PyInstance) {
+            if let s = o as? PyStr { return s.value }
+            return try builtinRepr(v)
+        }
+        return try str(v)
+    }
+
     /// `str(v)`.
     public func str(_ v: Value) throws -> String {
         if case .obj(let o) = v {
@@ -22,6 +38,9 @@ extension Unit {
                 return try exceptionStr(e)
             }
             if o is PyInstance, let m = lookupSpecial(v, "__str__"), !(o.type.lookup("__str__").map(isNativeSlot) ?? true) {
+                return try stringResult(try call(m, []), "__str__")
+            }
+            if !o.type.isBuiltin && !(o is PyInstance), let m = userMethod(v, "__str__") {
                 return try stringResult(try call(m, []), "__str__")
             }
         }
@@ -53,7 +72,11 @@ extension Unit {
         }
     }
 
-    private func objectRepr(_ v: Value, _ o: PyObject) throws -> String {
+    private func objectRepr(_ v: Value, _ o: PyObject, honourSubclass: Bool = true) throws -> String {
+        // A subclass of a builtin type (list, dict, str, int...) with its own __repr__.
+        if honourSubclass && !o.type.isBuiltin && !(o is PyInstance), let m = userMethod(v, "__repr__") {
+            return try stringResult(try call(m, []), "__repr__")
+        }
         switch o {
         case let s as PyStr: return strRepr(s.value)
         case let l as PyList:
