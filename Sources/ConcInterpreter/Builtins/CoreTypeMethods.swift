@@ -18,14 +18,24 @@ func installObjectMethods(_ t: PyType) {
     t.method("__format__") { u, s, a in .str(try u.format(s, spec: a.count > 0 ? try u.str(a[0]) : "")) }
     t.method("__setattr__") { u, s, a in
         try a.expect("__setattr__", 2, 2)
+        let name = try u.stringArg(a[0], "attribute name")
+        if case .obj(let o) = s, let c = o as? SubclassAttributes, !o.type.isBuiltin {
+            if c.subclassAttributes == nil { c.subclassAttributes = PyDict() }
+            c.subclassAttributes!.set(u, name, a[1])
+            return .none
+        }
         guard case .obj(let o) = s, let inst = o as? PyInstance else { throw typeError("can't set attributes of built-in/extension type") }
-        inst.setInstanceAttribute(try u.stringArg(a[0], "attribute name"), a[1])
+        inst.setInstanceAttribute(name, a[1])
         return .none
     }
     t.method("__getattribute__") { u, s, a in try u.getAttr(s, try u.stringArg(a[0], "attribute name")) }
     t.method("__delattr__") { u, s, a in
-        guard case .obj(let o) = s, let inst = o as? PyInstance else { return .none }
         let name = try u.stringArg(a[0], "attribute name")
+        if case .obj(let o) = s, let c = o as? SubclassAttributes, !o.type.isBuiltin {
+            guard let d = c.subclassAttributes, try d.table.remove(u, .str(name)) != nil else { throw u.noAttribute(s, name) }
+            return .none
+        }
+        guard case .obj(let o) = s, let inst = o as? PyInstance else { return .none }
         if !inst.removeInstanceAttribute(name) { throw u.noAttribute(s, name) }
         return .none
     }

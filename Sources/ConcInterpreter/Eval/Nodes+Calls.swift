@@ -116,7 +116,7 @@ final class CallNode: ExprNode {
                 }
                 if let t = o as? PyType, t.constructor == nil, !t.isBuiltin {
                     let hooks = t.creationHooks(f.unit.engine.classEpoch)
-                    if hooks.userNew == nil, let initFn = hooks.userInit, initFn.canCallDirect(simple.count + 1),
+                    if hooks.userNew == nil, !hooks.hasBuiltinBase, let initFn = hooks.userInit, initFn.canCallDirect(simple.count + 1),
                        !t.isSubtype(of: Exc.baseException) {
                         let instance: Value = .obj(PyInstance(cls: t))
                         let r = try f.unit.callDirect(initFn, receiver: instance, simple, f)

@@ -51,6 +51,7 @@ extension Unit {
             return nil
         case let f as PyFunction: return try functionAttr(f, name)
         case let s as PySuper: return try superAttr(s, name)
+        case let c as SubclassAttributes where !o.type.isBuiltin: return try subclassInstanceAttr(v, c, name)
         default: break
         }
         if name == "__class__" { return .obj(o.type) }
@@ -99,8 +100,43 @@ extension Unit {
         return nil
     }
 
+    /// An attribute of an instance of a list/dict/set/tuple subclass: data descriptors of
+    /// the class, then the instance's own attributes, then the class, then `__getattr__`.
+    private func subclassInstanceAttr(_ v: Value, _ c: SubclassAttributes, _ name: String) throws -> Value? {
+        let t = c.type
+        let classAttr = t.lookup(name)
+        if let ca = classAttr, case .obj(let a) = ca, a is PyProperty || a is PyNativeProperty {
+            return try resolveDescriptor(ca, v)
+        }
+        if let d = c.subclassAttributes, let x = try d.get(self, .str(name)) { return x }
+        if let ca = classAttr { return try resolveDescriptor(ca, v) }
+        switch name {
+        case "__class__": return .obj(t)
+        case "__dict__":
+            if c.subclassAttributes == nil { c.subclassAttributes = PyDict() }
+            return .obj(c.subclassAttributes!)
+        default: break
+        }
+        if let ga = t.lookup("__getattr__"), case .obj(let f) = ga, f is PyFunction {
+            return try call(bindClassAttribute(ga, to: v), [.str(name)])
+        }
+        return nil
+    }
+
     private func typeAttr(_ t: PyType, _ name: String) throws -> Value? {
         if name == "__name__" { return .str(t.name) }
+        if name == "__new__", t.isBuiltin, t !== Types.object, let ctor = t.constructor {
+            // `tuple.__new__(cls, items)`: the builtin constructor, making an object of `cls`.
+            return .obj(PyBuiltinFunction("__new__") { u, a in
+                guard a.count >= 1, case .obj(let o) = a[0], let cls = o as? PyType else {
+                    throw typeError("\(t.name).__new__(X): X is not a type object")
+                }
+                guard cls.isSubtype(of: t) else {
+                    throw typeError("\(t.name).__new__(\(cls.name)): \(cls.name) is not a subtype of \(t.name)")
+                }
+                return try ctor(u, cls, Args(Array(a.positional.dropFirst()), keywords: a.keywords))
+            })
+        }
         if name == "__qualname__" { return .str(t.qualname) }
         if let attr = t.lookup(name), case .obj(let a) = attr {
             switch a {
@@ -210,6 +246,16 @@ extension Unit {
             case "__doc__": f.doc = value
             default: f.attrs[name] = value
             }
+        case let c as SubclassAttributes where !o.type.isBuiltin:
+            if let ca = c.type.lookup(name), case .obj(let a) = ca, let p = a as? PyProperty {
+                if case .none = p.setter { throw attributeError("property '\(name)' of '\(c.type.name)' object has no setter") }
+                _ = try call(p.setter, [v, value]); return
+            }
+            if let sa = c.type.lookup("__setattr__"), case .obj(let f) = sa, f is PyFunction {
+                _ = try call(bindClassAttribute(sa, to: v), [.str(name), value]); return
+            }
+            if c.subclassAttributes == nil { c.subclassAttributes = PyDict() }
+            c.subclassAttributes!.set(self, name, value)
         default:
             if o.type.lookup(name) != nil {
                 throw attributeError("'\(o.type.name)' object attribute '\(name)' is read-only")
@@ -240,6 +286,11 @@ extension Unit {
             m.globals.set(name, .unbound)
         case let f as PyFunction:
             if f.attrs.removeValue(forKey: name) == nil { throw noAttribute(v, name) }
+        case let c as SubclassAttributes where !o.type.isBuiltin:
+            if let da = c.type.lookup("__delattr__"), case .obj(let f) = da, f is PyFunction {
+                _ = try call(bindClassAttribute(da, to: v), [.str(name)]); return
+            }
+            guard let d = c.subclassAttributes, try d.table.remove(self, .str(name)) != nil else { throw noAttribute(v, name) }
         default: throw noAttribute(v, name)
         }
     }

@@ -176,9 +176,21 @@ extension Unit {
         if t === Types.type && args.count == 1 && args.keywords.isEmpty { return .obj(args[0].type) }
         if let ctor = t.constructor { return try ctor(self, t, args) }
         if let base = t.builtinBase, let ctor = base.constructor {
-            // A subclass of list/dict/set/...: the builtin constructor makes the object; a
-            // user __init__ then runs on it.
+            // A subclass of list/dict/set/tuple...: its own __new__ (which calls e.g.
+            // tuple.__new__(cls, ...)) or the builtin constructor makes the object; a user
+            // __init__ then runs on it.
             let hooks = t.creationHooks(engine.classEpoch)
+            if let newFn = hooks.userNew {
+                var a = args
+                a.positional.insert(.obj(t), at: 0)
+                let obj = try call(newFn, a)
+                if obj.type.isSubtype(of: t), let initFn = hooks.userInit {
+                    var b = args
+                    b.positional.insert(obj, at: 0)
+                    _ = try callFunction(initFn, b)
+                }
+                return obj
+            }
             let obj = try ctor(self, t, hooks.userInit == nil ? args : Args())
             if let initFn = hooks.userInit {
                 var a = args
@@ -221,6 +233,8 @@ struct CreationHooks {
     /// The class (or a base) defines `__getattribute__` / `__setattr__` in Conc.
     var overridesGetattribute = false
     var overridesSetattr = false
+    /// The class derives from list/dict/set/...: its instances are made by that type.
+    var hasBuiltinBase = false
 }
 
 extension PyType {
@@ -235,6 +249,7 @@ extension PyType {
         if let iv = lookup("__init__"), case .obj(let io) = iv, let fn = io as? PyFunction { h.userInit = fn }
         if let g = lookup("__getattribute__"), case .obj(let go) = g, go is PyFunction { h.overridesGetattribute = true }
         if let s = lookup("__setattr__"), case .obj(let so) = s, so is PyFunction { h.overridesSetattr = true }
+        h.hasBuiltinBase = builtinBase != nil
         hooks = h
         hooksEpoch = epoch
         return h

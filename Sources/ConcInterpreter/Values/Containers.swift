@@ -64,7 +64,15 @@ public final class PyBytes: PyObject {
 }
 
 /// A mutable list. `items` is mutated in place by list methods.
-public final class PyList: PyObject {
+/// A builtin container whose subclass instances keep their own attributes
+/// (`class Stack(list)` setting `self.name` in `__init__`).
+protocol SubclassAttributes: PyObject {
+    /// The instance's attributes; nil until one is set (plain lists never have any).
+    var subclassAttributes: PyDict? { get set }
+}
+
+public final class PyList: PyObject, SubclassAttributes {
+    var subclassAttributes: PyDict?
     /// The elements.
     var items: [Value]
     init(_ items: [Value] = []) { self.items = items; super.init(type: Types.list) }
@@ -72,7 +80,8 @@ public final class PyList: PyObject {
 }
 
 /// An immutable tuple.
-public final class PyTuple: PyObject {
+public final class PyTuple: PyObject, SubclassAttributes {
+    var subclassAttributes: PyDict?
     /// The elements. Never mutated after creation.
     let items: [Value]
     init(_ items: [Value]) { self.items = items; super.init(type: Types.tuple) }

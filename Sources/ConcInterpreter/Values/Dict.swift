@@ -132,7 +132,8 @@ func linearProbingSlots(_ hashes: [Int], minimumSize: Int) -> [Int32] {
 }
 
 /// A dict: insertion-ordered mapping.
-public final class PyDict: PyObject {
+public final class PyDict: PyObject, SubclassAttributes {
+    var subclassAttributes: PyDict?
     /// The entries. Mutated by dict operations.
     var table = HashTable(storesValues: true)
     init() { super.init(type: Types.dict) }
@@ -150,7 +151,8 @@ public final class PyDict: PyObject {
 }
 
 /// A set or frozenset.
-public final class PySet: PyObject {
+public final class PySet: PyObject, SubclassAttributes {
+    var subclassAttributes: PyDict?
     /// The elements. Mutated only for `set` (never for frozenset after construction).
     var table = HashTable(storesValues: false)
     let isFrozen: Bool
