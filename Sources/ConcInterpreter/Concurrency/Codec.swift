@@ -3,6 +3,7 @@
 // Containers keep their sharing and cycles; classes, functions and primitives travel as
 // references (by address inside one process, by module and name across processes).
 import CConcShared
+import ConcSyntax
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -101,6 +102,7 @@ struct ValueEncoder {
             u32(UInt32(e.args.count))
             for x in e.args { try encode(x) }
             try encodeAttributes(e)
+            encodeTraceback(e.traceback)
         case let i as PyInstance where type(of: i) == PyInstance.self:
             guard remember(i) else { return }
             tag(.instance); try encodeClass(i.type)
@@ -112,6 +114,26 @@ struct ValueEncoder {
     }
 
     private mutating func encodeClass(_ t: PyType) throws { try encode(.obj(t)) }
+
+    /// The traceback travels with the exception (file names, spans, markers and the source
+    /// lines shown), so a re-raise in another process prints the unit's frames.
+    private mutating func encodeTraceback(_ entries: [TracebackEntry]) {
+        u32(UInt32(entries.count))
+        for t in entries {
+            string(t.file.name)
+            string(t.function)
+            for n in [t.loc.line, t.loc.col, t.loc.endLine, t.loc.endCol] { u64(UInt64(bitPattern: Int64(n))) }
+            switch t.marker {
+            case .span: bytes.append(0); u64(0); u64(0)
+            case .statement: bytes.append(1); u64(0); u64(0)
+            case .binary(let a, let b): bytes.append(2); u64(UInt64(bitPattern: Int64(a))); u64(UInt64(bitPattern: Int64(b)))
+            case .subscript(let a, let b): bytes.append(3); u64(UInt64(bitPattern: Int64(a))); u64(UInt64(bitPattern: Int64(b)))
+            }
+            let first = max(1, t.loc.line), last = max(first, t.loc.endLine)
+            u32(UInt32(last - first + 1))
+            for n in first...last { string(t.file.line(n)) }
+        }
+    }
 
     private mutating func encodeAttributes(_ i: PyInstance) throws {
         let names = i.shape.names
@@ -235,6 +257,7 @@ struct ValueDecoder {
             for _ in 0..<n { args.append(try decode()) }
             e.args = args
             try decodeAttributes(e)
+            e.traceback = decodeTraceback()
             return .obj(e)
         case .instance:
             guard case .obj(let o) = try decode(), let cls = o as? PyType else { throw runtimeError("corrupt queue item") }
@@ -243,6 +266,33 @@ struct ValueDecoder {
             try decodeAttributes(i)
             return .obj(i)
         }
+    }
+
+    private mutating func decodeTraceback() -> [TracebackEntry] {
+        let n = Int(u32())
+        var entries: [TracebackEntry] = []
+        for _ in 0..<n {
+            let file = string(), function = string()
+            let line = Int(Int64(bitPattern: u64())), col = Int(Int64(bitPattern: u64()))
+            let endLine = Int(Int64(bitPattern: u64())), endCol = Int(Int64(bitPattern: u64()))
+            let kind = u8()
+            let a = Int(Int64(bitPattern: u64())), b = Int(Int64(bitPattern: u64()))
+            let count = Int(u32())
+            var lines: [String] = []
+            for _ in 0..<count { lines.append(string()) }
+            // A stand-in source file holding just the lines the entry shows, where they were.
+            let text = String(repeating: "\n", count: max(0, line - 1)) + lines.joined(separator: "\n")
+            var entry = TracebackEntry(file: SourceFile(name: file, text: text), function: function,
+                                       loc: SourceLoc(line: line, col: col, endLine: endLine, endCol: endCol))
+            switch kind {
+            case 1: entry.marker = .statement
+            case 2: entry.marker = .binary(leftEnd: a, rightStart: b)
+            case 3: entry.marker = .subscript(valueEnd: a, indexEnd: b)
+            default: entry.marker = .span
+            }
+            entries.append(entry)
+        }
+        return entries
     }
 
     private mutating func decodeAttributes(_ i: PyInstance) throws {
