@@ -1,0 +1,85 @@
+// The handle Conc code gets from `thread f()` or `spawn f()`: join, is_alive, name,
+// daemon, ident/native_id (threads), pid/exitcode (processes). Its methods are in
+// HandleMethods.swift.
+import CConcShared
+import CConcSys
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The handle of a started unit (`thread f()` today; processes and green threads later):
+/// join, is_alive, name, daemon, ident, native_id.
+///
+/// `done` is a futex word written once by the unit's thread when it finishes, after
+/// `result`/`error` are set; readers look at those only after seeing `done == 1`.
+final class PyUnitHandle: PyObject, @unchecked Sendable {  // result/error are published by the release-store of `done`
+    enum Kind: String { case thread, process, green }
+    let kind: Kind
+    let name: String
+    let daemon: Bool
+    /// `pthread_self()` of the unit's thread (`ident`).
+    var ident: Int = 0
+    /// The kernel thread id (`native_id`); set by the thread before `started` is posted.
+    var nativeID: Int = 0
+    /// 0 until the unit's thread has started, then 1 (a futex word).
+    let started: UnsafeMutablePointer<UInt32>
+    /// 0 while the unit runs, 1 once it finished (a futex word).
+    let done: UnsafeMutablePointer<UInt32>
+    /// Joiners sleeping on `done`.
+    let waiters: UnsafeMutablePointer<Int32>
+    /// The unit's return value, once done.
+    var result: Value = .none
+    /// The unit's uncaught exception, once done.
+    var error: PyBaseException?
+    /// The unit itself (while it runs), so `join` can refuse to join itself.
+    weak var unit: Unit?
+    /// For a spawned process: its pid, outcome channel and exit status.
+    var process: ProcessState?
+
+    init(kind: Kind, name: String, daemon: Bool) {
+        self.kind = kind; self.name = name; self.daemon = daemon
+        started = .allocate(capacity: 2)
+        started.initialize(repeating: 0, count: 2)
+        done = started + 1
+        waiters = .allocate(capacity: 1)
+        waiters.initialize(to: 0)
+        super.init(type: Types.unitHandle)
+    }
+
+    deinit { started.deallocate(); waiters.deallocate() }
+
+    var isDone: Bool {
+        if let p = process { return p.reap(wait: false) }
+        return __atomicLoad(done) != 0
+    }
+
+    /// Waits for the unit to finish: true when it did, false after `timeout` seconds.
+    func wait(_ u: Unit, timeout: Double?) throws -> Bool {
+        if let p = process {
+            // Woken when the child posts its outcome (just before it exits), or at the next
+            // nap when it died without one. Never counted as a deadlock: a process may
+            // depend on things outside this one. The blocking reap runs under the unit
+            // registry's lock, but only once the outcome is posted (the child is exiting).
+            let q = p.outcome
+            let reason = BlockReason(describe: { [name] in "waits in join() for process \(name) to finish" },
+                                     holder: { nil }, stillBlocked: { false }, word: q.seqWord)
+            return try u.park(word: q.seqWord, waiters: .primitive(q.prim), timeout: timeout, crossProcess: true, reason: reason) {
+                if p.reap(wait: false) { return true }
+                if conc_queue_empty(q.prim) == 0 { return p.reap(wait: true) }
+                return false
+            }
+        }
+        let reason = BlockReason(describe: { [kind, name] in "waits in join() for \(kind.rawValue) \(name) to finish" },
+                                 holder: { [weak self] in self?.unit }, stillBlocked: { [done] in __atomicLoad(done) == 0 },
+                                 word: done)
+        return try u.park(word: done, waiters: .counter(waiters), timeout: timeout, reason: reason) { [done] in
+            __atomicLoad(done) != 0
+        }
+    }
+
+    /// Marks the unit finished and wakes its joiners.
+    func finish() {
+        __atomicStore(done, 1)
+        if CConcSys_atomic_load(waiters) > 0 { conc_futex_wake(done, Int32.max) }
+    }
+}
