@@ -65,7 +65,6 @@ extension Unit {
     fileprivate func runThreadBody(_ callee: Value, _ args: Args, _ handle: PyUnitHandle) {
         CConcSys_block_sigint(1)  // Ctrl-C is for the main unit's thread
         setStackLimitFromThread()
-        nativeID = Int(CConcSys_gettid())
         handle.nativeID = nativeID
         __atomicStore(handle.started, 1)
         conc_futex_wake(handle.started, Int32.max)

@@ -68,7 +68,8 @@ public final class Unit {
         self.unitID = (UInt64(UInt32(bitPattern: getpid())) << 32) | UInt64(number)
         self.stackCapacity = stackCapacity
         self.stack = .allocate(capacity: stackCapacity)
-        setStackLimitFromThread()
+        // The stack bounds are read on the OS thread that will run the unit
+        // (``setStackLimitFromThread()``), not here.
     }
 
     deinit { stack.deallocate() }

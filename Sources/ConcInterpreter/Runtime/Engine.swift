@@ -102,7 +102,7 @@ public final class Engine {
         registerNativeModules()
         mainUnit = Unit(engine: self, name: "MainThread")
         mainUnit.isMain = true
-        mainUnit.nativeID = Int(CConcSys_gettid())
+        mainUnit.setStackLimitFromThread()  // again by each entry point, on the thread it runs on
         units.add(mainUnit)
     }
 
