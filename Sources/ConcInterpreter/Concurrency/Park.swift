@@ -144,7 +144,8 @@ extension Engine {
     /// A DeadlockError carrying `report`.
     func deadlockError(_ report: String) -> PyBaseException {
         deadlocked = true
-        return pyError(Exc.deadlockError, report)
+        // In a spawned child, say which process this is about.
+        return pyError(Exc.deadlockError, parentPid == nil ? report : "in process \(processName): " + report)
     }
 
     /// Leaves `report` for `main` and wakes it wherever it is parked.
