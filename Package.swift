@@ -53,5 +53,7 @@ let package = Package(
             name: "CConcSharedTestSupport", dependencies: ["CConcShared"],
             path: "Tests/CConcSharedTestSupport", cSettings: [.define("_GNU_SOURCE")]),
         .testTarget(name: "ConcSharedTests", dependencies: ["CConcShared", "CConcSharedTestSupport"]),
+        // Drives the release `conc` binary (CONC_BIN) through a pseudo-terminal.
+        .testTarget(name: "ConcREPLTests", dependencies: []),
     ]
 )

@@ -4,6 +4,9 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <pthread.h>
+#include <unistd.h>
+#include <errno.h>
 
 /* Set by the handler, read and cleared by any thread. A lock-free atomic is
 ** async-signal-safe, and unlike a plain volatile sig_atomic_t it is also safe to read
@@ -12,11 +15,28 @@ static atomic_int sigint_flag = 0;
 /* An interpreter's interrupt flag to raise as well (set by CConcSys_set_interrupt_target). */
 static int32_t *_Atomic interrupt_target = NULL;
 
+/* A pipe to write a byte to, so a thread waiting in poll() (the REPL) wakes up even when
+** the signal was delivered to another thread. */
+static atomic_int wakeup_fd = -1;
+
 static void on_sigint(int signo) {
     (void)signo;
+    int saved = errno;
     atomic_store(&sigint_flag, 1);
     int32_t *target = atomic_load(&interrupt_target);
     if (target) __atomic_fetch_or(target, 1, __ATOMIC_SEQ_CST);
+    int fd = atomic_load(&wakeup_fd);
+    if (fd >= 0) { char b = 'i'; ssize_t n = write(fd, &b, 1); (void)n; }
+    errno = saved;
+}
+
+void CConcSys_set_sigint_wakeup_fd(int fd) { atomic_store(&wakeup_fd, fd); }
+
+void CConcSys_block_sigint(int block) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
 }
 
 int CConcSys_install_sigint_handler(void) {
@@ -44,3 +64,26 @@ int CConcSys_sigint_pending(void) { return atomic_load(&sigint_flag); }
 void CConcSys_sigint_clear(void) { atomic_store(&sigint_flag, 0); }
 
 void CConcSys_set_interrupt_target(int32_t *_Nullable flag) { atomic_store(&interrupt_target, flag); }
+
+/* SIGWINCH while the REPL edits a line: remember it and wake the REPL's poll. */
+static atomic_int sigwinch_flag = 0;
+
+static void on_sigwinch(int signo) {
+    (void)signo;
+    int saved = errno;
+    atomic_store(&sigwinch_flag, 1);
+    int fd = atomic_load(&wakeup_fd);
+    if (fd >= 0) { char b = 'w'; ssize_t n = write(fd, &b, 1); (void)n; }
+    errno = saved;
+}
+
+int CConcSys_install_sigwinch_handler(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_sigwinch;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    return sigaction(SIGWINCH, &action, NULL);
+}
+
+int CConcSys_take_sigwinch(void) { return atomic_exchange(&sigwinch_flag, 0); }

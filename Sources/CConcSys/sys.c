@@ -1,5 +1,6 @@
 // Stack bounds via the GNU extension pthread_getattr_np (not visible from Swift's Glibc).
 #include "CConcSys.h"
+#include <wchar.h>
 #include <pthread.h>
 
 uintptr_t CConcSys_thread_stack_low(void) {
@@ -10,3 +11,7 @@ uintptr_t CConcSys_thread_stack_low(void) {
     pthread_attr_destroy(&attr);
     return (uintptr_t)addr;
 }
+
+/* Terminal columns of one Unicode scalar (wcwidth needs _XOPEN_SOURCE, which Swift's Glibc
+** module does not import). -1 for control characters. */
+int CConcSys_wcwidth(uint32_t c) { return wcwidth((wchar_t)c); }

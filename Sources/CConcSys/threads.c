@@ -8,11 +8,4 @@
 #include <time.h>
 #include <unistd.h>
 
-void CConcSys_block_sigint(void) {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-}
-
 int64_t CConcSys_gettid(void) { return (int64_t)syscall(SYS_gettid); }

@@ -10,7 +10,8 @@ extension Interpreter {
     /// Runs `source` as the `__main__` script and returns the process exit status:
     /// 0, 1 after an uncaught exception (traceback printed), 2 for a syntax error, n for
     /// `sys.exit(n)`.
-    public func runScript(_ source: String, fileName: String, scriptFolder: String?) -> Int32 {
+    /// With `finish: false` (`conc -i`), the program's end is left to the REPL that follows.
+    public func runScript(_ source: String, fileName: String, scriptFolder: String?, finish: Bool = true) -> Int32 {
         defer { engine.flushOutput() }
         var status: Int32 = 0
         do {
@@ -25,16 +26,22 @@ extension Interpreter {
             engine.stderr.write("internal error: \(error)\n")
             status = 1
         }
-        return finishProgram(status)
+        return finish ? finishProgram(status) : status
     }
 
-    /// The end of a program: waits for non-daemon units (Ctrl-C or a deadlock during the
-    /// wait is reported and changes the status) and returns the exit status.
-    public func finishProgram(_ status: Int32) -> Int32 {
+    /// The end of a program, after its main code (a script's last line, or the REPL's
+    /// Ctrl-D / `exit()`): daemon child processes get SIGTERM, non-daemon units are waited
+    /// for (a Ctrl-C or a deadlock during the wait is reported and changes the status;
+    /// after a Ctrl-C the remaining children are killed), output is flushed. Returns the
+    /// exit status.
+    @discardableResult
+    public func finishProgram(_ status: Int32 = 0) -> Int32 {
+        defer { engine.flushOutput() }
         do {
             try engine.waitForUnits()
             return status
         } catch let e as PyBaseException {
+            if e.isKeyboardInterrupt { engine.killChildren() }
             let s = report(e)
             return status != 0 && !e.isKeyboardInterrupt ? status : s
         } catch {
@@ -56,6 +63,16 @@ extension Interpreter {
 
     /// The version string (`conc --version`).
     public static var version: String { concVersion }
+
+    /// Runs `body` (which must not use this interpreter) while the interpreter is idle: other
+    /// units (threads) may run meanwhile. The REPL waits for a line this way.
+    public func whileIdle<T>(_ body: () throws -> T) rethrows -> T {
+        try engine.mainUnit.blockingCall(body)
+    }
+
+    /// Drops a Ctrl-C or timeout request that arrived while nothing was running (the REPL,
+    /// before it runs the next input).
+    public func clearPendingInterrupt() { engine.clearPendingInterrupt() }
 
     /// Asks the interpreter to stop at its next check, as Ctrl-C does.
     public var interruptFlag: UnsafeMutablePointer<Int32> { engine.interruptFlag }

@@ -34,8 +34,11 @@ public final class Interpreter: @unchecked Sendable {  // mutable state is touch
     ///   - errors: where tracebacks go.
     ///   - argv: `sys.argv`.
     ///   - searchPaths: extra module folders (like `CONC_PATH`).
-    public init(output: Output = .standard, errors: Output = .standard, argv: [String] = [""], searchPaths: [String] = []) {
+    ///   - input: reads a line for `input()` (nil at end of input); standard input by default.
+    public init(output: Output = .standard, errors: Output = .standard, argv: [String] = [""], searchPaths: [String] = [],
+                input: (() -> String?)? = nil) {
         var o = EngineOptions()
+        if let input = input { o.readLine = input }
         o.argv = argv
         o.searchPaths = searchPaths
         o.stdlibPath = Interpreter.locateStdlib()
@@ -49,7 +52,7 @@ public final class Interpreter: @unchecked Sendable {  // mutable state is touch
         engine = Interpreter.creation.withLock { Engine(options: o) }
     }
 
-    /// Serialises engine creation (see ``init(output:errors:argv:searchPaths:)``).
+    /// Serialises engine creation (see ``init(output:errors:argv:searchPaths:input:)``).
     private static let creation = CreationLock()
 
     private static func sink(_ o: Output, fd: Int32, capture: CaptureBuffer) -> OutputSink {

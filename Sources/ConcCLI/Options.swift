@@ -1,5 +1,6 @@
 // Command-line options of `conc`, parsed with swift-argument-parser.
 import ArgumentParser
+import CConcSys
 import Conc
 @preconcurrency import Glibc
 
@@ -12,8 +13,12 @@ struct Options: ParsableCommand {
             conc FILE [ARGS]   run a script (sys.argv = [FILE, ARGS...])
             conc -c CODE       run a program given as a string
             conc -             run the program read from standard input (also when stdin is piped)
+            conc               on a terminal: the REPL (keys: docs/repl.md)
+            conc -i FILE       run FILE (or -c CODE), then the REPL with its globals
 
-            Environment: CONC_PATH (extra module folders, ':'-separated), CONC_HOME (where stdlib/ is).
+            Environment: CONC_PATH (extra module folders, ':'-separated),
+            CONC_HOME (where stdlib/ is), CONC_HISTORY (the REPL's history file,
+            default ~/.conc_history; set it empty for none).
             Exit status: 0 ok, 1 uncaught exception, 2 syntax error or bad usage, n for sys.exit(n).
             """,
         version: "conc \(Interpreter.version)")
@@ -21,7 +26,7 @@ struct Options: ParsableCommand {
     @Option(name: .customShort("c"), help: ArgumentHelp("Program passed in as a string.", valueName: "code"))
     var command: String?
 
-    @Flag(name: .customShort("i"), help: "Open the REPL after running the script (arrives with the REPL).")
+    @Flag(name: .customShort("i"), help: "Open the REPL after running the script, with its globals.")
     var interactive = false
 
     @Flag(name: .customLong("gil"), help: "Run threads under one global interpreter lock, switched every 5 ms as CPython does (today every threaded run uses it; free-threaded evaluation is being built).")
@@ -61,12 +66,14 @@ struct Options: ParsableCommand {
         let searchPaths = (getenv("CONC_PATH").map { String(cString: $0) } ?? "")
             .split(separator: ":").map(String.init)
         if let code = command {
+            if interactive {
+                return startREPL(script: (code, "<string>", nil), argv: ["-c"] + arguments, searchPaths: searchPaths)
+            }
             return execute(code, fileName: "<string>", argv: ["-c"] + arguments, folder: nil, searchPaths: searchPaths)
         }
         guard let first = arguments.first, first != "-" else {
-            if arguments.isEmpty && isatty(0) != 0 {
-                writeError("conc \(Interpreter.version): the REPL is not built yet; run `conc FILE` or pipe a program into `conc -`.\n")
-                return 2
+            if arguments.isEmpty && (isatty(0) != 0 || interactive) {
+                return startREPL(script: nil, argv: [""], searchPaths: searchPaths)
             }
             let text = readAllStdin()
             return execute(text, fileName: "<stdin>", argv: arguments.isEmpty ? [""] : arguments, folder: nil, searchPaths: searchPaths)
@@ -76,18 +83,90 @@ struct Options: ParsableCommand {
             return 2
         }
         let folder = first.contains("/") ? String(first[..<first.lastIndex(of: "/")!]) : "."
+        if interactive {
+            return startREPL(script: (text, first, folder.isEmpty ? "/" : folder), argv: arguments, searchPaths: searchPaths)
+        }
         return execute(text, fileName: first, argv: arguments, folder: folder.isEmpty ? "/" : folder, searchPaths: searchPaths)
     }
 
     private func execute(_ source: String, fileName: String, argv: [String], folder: String?, searchPaths: [String]) -> Int32 {
         var status: Int32 = 0
-        runOnLargeStack {
+        onInterpreterThread {
             let conc = Interpreter(argv: argv, searchPaths: searchPaths)
             installInterruptHandler(conc.interruptFlag)
             status = conc.runScript(source, fileName: fileName, scriptFolder: folder)
         }
         return status
     }
+
+    /// The REPL, after running `script` (`conc -i FILE`) if given. A terminal gets the line
+    /// editor; otherwise (`-i` with piped input, stdout redirected) plain lines with the
+    /// prompts on stderr.
+    private func startREPL(script: (text: String, name: String, folder: String?)?, argv: [String], searchPaths: [String]) -> Int32 {
+        var status: Int32 = 0
+        onInterpreterThread {
+            // Line editing needs both ends on the terminal (as CPython's REPL); `conc > log`
+            // gets plain lines with the prompts on stderr.
+            let terminal = isatty(0) != 0 && isatty(1) != 0
+            let conc = Interpreter(argv: argv, searchPaths: searchPaths, input: readRawLine)
+            installInterruptHandler(conc.interruptFlag)
+            if let s = script {
+                _ = conc.runScript(s.text, fileName: s.name, scriptFolder: s.folder, finish: false)
+            }
+            let asyncOutput = terminal ? AsyncOutput() : nil
+            let source: LineSource
+            if let a = asyncOutput {
+                source = LineEditor(history: History(), asyncOutput: a) { conc.completions(of: $0, after: $1) }
+                if script == nil { writeAll(1, REPL.banner) }
+            } else {
+                source = PlainLines()
+            }
+            defineTestHooks(conc)
+            status = REPL(conc: conc, input: source, asyncOutput: asyncOutput).run()
+        }
+        return status
+    }
+}
+
+/// Runs `body` on the interpreter's large-stack thread, with SIGINT blocked on this (the
+/// main) thread so that Ctrl-C is delivered to the interpreter's thread and interrupts
+/// its blocking calls (read, poll) there.
+func onInterpreterThread(_ body: @escaping () -> Void) {
+    CConcSys_block_sigint(1)
+    runOnLargeStack {
+        CConcSys_block_sigint(0)
+        body()
+    }
+}
+
+/// With CONC_REPL_TEST_HOOKS=1 (the REPL's pty test only): `_write_later(text, seconds)`
+/// writes `text` to stdout from another thread after a delay, as a thread unit would.
+private func defineTestHooks(_ conc: Interpreter) {
+    guard let v = getenv("CONC_REPL_TEST_HOOKS"), String(cString: v) == "1" else { return }
+    conc.define("_write_later") { args in
+        guard args.count == 2, case .string(let text) = args[0] else { return .none }
+        let seconds: Double
+        switch args[1] { case .int(let i): seconds = Double(i); case .float(let f): seconds = f; default: seconds = 0 }
+        let job = DelayedWrite(conc: conc, text: text, seconds: seconds)
+        var tid = pthread_t()
+        let box = Unmanaged.passRetained(job).toOpaque()  // the thread takes this reference back
+        pthread_create(&tid, nil, { arg in
+            let job = Unmanaged<DelayedWrite>.fromOpaque(arg!).takeRetainedValue()
+            usleep(UInt32(job.seconds * 1_000_000))
+            job.conc.write(job.text)
+            return nil
+        }, box)
+        pthread_detach(tid)
+        return .none
+    }
+}
+
+/// The arguments of one `_write_later` call, handed to its thread.
+private final class DelayedWrite {
+    let conc: Interpreter
+    let text: String
+    let seconds: Double
+    init(conc: Interpreter, text: String, seconds: Double) { self.conc = conc; self.text = text; self.seconds = seconds }
 }
 
 func readFile(_ path: String) -> String? {

@@ -38,7 +38,15 @@ public enum Parser {
         let source = SourceFile(name: "<stdin>", text: text)
         var lexer = Lexer(source)
         let tokens = lexer.tokenize()
-        if let failure = lexer.failure { return failure.isAtEndOfInput }
+        if let failure = lexer.failure {
+            guard failure.isAtEndOfInput else { return false }
+            guard failure.isUnclosedBracket else { return true }
+            // Inside an open bracket, a parse error before the end (`def f(:`) is reported
+            // at once, as CPython does; only running out of input asks for more.
+            var state = State(tokens: tokens, scalars: lexer.src, file: source, failure: nil)
+            do { _ = try state.parseFile() } catch { return state.p >= tokens.count - 1 || tokens[state.p].kind == .error }
+            return true
+        }
         var state = State(tokens: tokens, scalars: lexer.src, file: source, failure: nil)
         do {
             _ = try state.parseFile()

@@ -33,6 +33,10 @@ import Testing
     ("try:\n    pass\n", true),
     ("", false),
     ("select:\n", true),
+    ("def f(:", false),
+    ("print(1,\n", true),
+    ("x = {'a': [1,\n2", true),
+    ("f(x for x in", true),
 ])
 func detectsIncompleteInput(text: String, expected: Bool) {
     #expect(Parser.isIncompleteInput(text) == expected)

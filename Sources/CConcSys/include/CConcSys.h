@@ -41,6 +41,23 @@ void CConcSys_set_interrupt_target(int32_t *_Nullable flag);
 /// Clears the SIGINT flag.
 void CConcSys_sigint_clear(void);
 
+/// Makes the SIGINT handler also write one byte to `fd` (a pipe's write end, non-blocking),
+/// waking a poll() on another thread; -1 turns it off.
+void CConcSys_set_sigint_wakeup_fd(int fd);
+
+/// Installs a SIGWINCH handler (SA_RESTART) that records the resize and writes a byte to
+/// the wake-up fd of ``CConcSys_set_sigint_wakeup_fd``.
+int CConcSys_install_sigwinch_handler(void);
+
+/// Nonzero once per terminal resize since the last call.
+int CConcSys_take_sigwinch(void);
+
+/// Blocks (`block` nonzero) or unblocks SIGINT for the calling thread only.
+void CConcSys_block_sigint(int block);
+
+/// Terminal columns of one Unicode scalar (wcwidth); -1 for control characters.
+int CConcSys_wcwidth(uint32_t c);
+
 /* }====================================================== */
 
 /* {======================================================
@@ -93,9 +110,6 @@ static inline void CConcSys_atomic_store(int32_t *word, int32_t v) { __atomic_st
 /// Atomic add; returns the new value.
 static inline int32_t CConcSys_atomic_add(int32_t *word, int32_t v) { return __atomic_add_fetch(word, v, __ATOMIC_SEQ_CST); }
 
-/// Blocks SIGINT in the calling thread, so that Ctrl-C is always delivered to the main
-/// thread (which raises KeyboardInterrupt); called first thing by every unit thread.
-void CConcSys_block_sigint(void);
 /// The calling thread's kernel thread id (`threading.get_native_id()`).
 int64_t CConcSys_gettid(void);
 

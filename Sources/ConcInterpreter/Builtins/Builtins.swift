@@ -46,7 +46,13 @@ extension Engine {
                 try a.expect("input", 0, 1)
                 if a.count == 1 { u.engine.stdout.write(try u.str(a[0])) }
                 u.engine.stdout.flush()
-                guard var line = u.engine.options.readLine() else { throw pyError(Exc.eofError, "EOF when reading a line") }
+                // Other units run while this one waits for the user.
+                guard var line = u.blockingCall({ u.engine.options.readLine() }) else {
+                    // Ctrl-C interrupts the read (EINTR): KeyboardInterrupt, not EOFError.
+                    try u.checkInterrupt()
+                    throw pyError(Exc.eofError, "EOF when reading a line")
+                }
+                u.engine.stdout.markLineStart()
                 if line.hasSuffix("\n") { line.removeLast() }
                 if line.hasSuffix("\r") { line.removeLast() }
                 return .str(line)
@@ -60,7 +66,8 @@ extension Engine {
                 return .none
             },
             native("help") { u, a in
-                u.engine.stdout.write(a.count == 0 ? "Type help(object) for help about object.\n" : "Help on \(try u.repr(a[0]))\n")
+                try a.expect("help", 0, 1)
+                u.engine.stdout.write(try u.helpText(a.count == 0 ? nil : a[0]))
                 return .none
             },
         ]
@@ -113,7 +120,7 @@ extension Engine {
         }
         text += end
         if file.isNone {
-            stdout.write(text)
+            stdout.write(text, unit: u.number)
             if flush { stdout.flush() }
         } else {
             _ = try u.callMethod(file, "write", [.str(text)])

@@ -55,7 +55,7 @@ final class PyFile: PyObject {
     func readBytes(_ n: Int, _ u: Unit) throws -> [UInt8] {
         if case .stdin = backing {
             var out: [UInt8] = []
-            while n < 0 || out.count < n, let line = u.engine.options.readLine() { out.append(contentsOf: line.utf8) }
+            while n < 0 || out.count < n, let line = u.blockingCall({ u.engine.options.readLine() }) { out.append(contentsOf: line.utf8) }
             return out
         }
         let available = readBuffer.count - readPosition
@@ -65,7 +65,7 @@ final class PyFile: PyObject {
     }
 
     func readLine(_ u: Unit) -> [UInt8] {
-        if case .stdin = backing { return Array((u.engine.options.readLine() ?? "").utf8) }
+        if case .stdin = backing { return Array((u.blockingCall { u.engine.options.readLine() } ?? "").utf8) }
         var end = readPosition
         while end < readBuffer.count && readBuffer[end] != 10 { end += 1 }
         if end < readBuffer.count { end += 1 }
@@ -167,7 +167,7 @@ func installFileMethods(_ t: PyType) {
             bytes = b.bytes
         } else {
             guard let str = a[0].asStr else { throw typeError("write() argument must be str, not \(a[0].typeName)") }
-            if case .sink(let sink) = f.backing { sink.write(str.value); return .int(str.count) }
+            if case .sink(let sink) = f.backing { sink.write(str.value, unit: u.number); return .int(str.count) }
             bytes = Array(str.value.utf8)
         }
         f.writeBuffer.append(contentsOf: bytes)

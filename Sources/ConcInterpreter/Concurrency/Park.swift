@@ -63,7 +63,7 @@ extension Unit {
 
     /// Runs `body` (which must not touch Conc objects) with the GIL released, marked as a
     /// wait the deadlock detector cannot see through (sleep, input, I/O).
-    func blockingCall<T>(_ body: () throws -> T) rethrows -> T {
+    public func blockingCall<T>(_ body: () throws -> T) rethrows -> T {
         let had = holdsGIL
         releaseGIL()
         engine.units.beginOpaqueWait()
@@ -80,13 +80,16 @@ extension Unit {
     /// `waiters`, if given, is incremented while sleeping so wakers can skip the syscall.
     /// In the main unit, Ctrl-C, a timeout or a deadlock report interrupt the wait by
     /// throwing; a wait with no timeout that would leave every unit blocked forever throws
-    /// DeadlockError in the main unit.
-    func park(word: UnsafeMutablePointer<UInt32>, waiters: Waiters = .none, timeout: Double?,
+    /// DeadlockError in the main unit. `crossProcess` marks a wait on something another
+    /// process could signal.
+    func park(word: UnsafeMutablePointer<UInt32>, waiters: Waiters = .none, timeout: Double?, crossProcess: Bool = false,
               reason: @autoclosure () -> BlockReason, attempt: () -> Bool) throws -> Bool {
         if attempt() { return true }
         if let t = timeout, t <= 0 { return false }
         let deadline = timeout.map { monotonicSeconds() + $0 }
-        let forever = timeout == nil
+        // A wait that another process may end (a primitive shared across a fork) is never
+        // part of a deadlock this process can prove: it counts as a wait with a timeout.
+        let forever = timeout == nil && !crossProcess
         let registry = engine.units
         let had = holdsGIL
         releaseGIL()

@@ -71,7 +71,7 @@ func installLockMethods(_ t: PyType, reentrant: Bool) {
     t.method("__repr__") { u, s, _ in
         let l = lock(s)
         let state = l.isLocked ? "locked" : "unlocked"
-        let holder = l.isLocked ? " by \(l.holderUnit?.name ?? "another unit")" : ""
+        let holder = l.isLocked ? " by \(l.holderUnit(u.engine)?.name ?? "another unit")" : ""
         return .str("<\(state) \(reentrant ? "rlock" : "lock")\(holder), created at \(l.createdAt)>")
     }
 }

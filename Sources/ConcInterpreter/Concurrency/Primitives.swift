@@ -54,10 +54,14 @@ class PySharedPrimitive: PyObject, @unchecked Sendable {  // the C primitive is 
     let prim: OpaquePointer
     /// Where Conc code created it ("file:line").
     let createdAt: String
+    /// The engine's fork epoch when this wrapper was made: a fork since then (in the parent)
+    /// or this process being the child of one means another process may hold it too.
+    let forkEpoch: Int
 
-    init(prim: OpaquePointer, type: PyType, createdAt: String) {
+    init(prim: OpaquePointer, type: PyType, createdAt: String, forkEpoch: Int) {
         self.prim = prim
         self.createdAt = createdAt
+        self.forkEpoch = forkEpoch
         conc_prim_set_created_at(prim, createdAt)
         super.init(type: type)
     }
@@ -79,6 +83,12 @@ class PySharedPrimitive: PyObject, @unchecked Sendable {  // the C primitive is 
             return PyCondition(adopting: p, lock: lock, createdAt: createdAt)
         default: return PyQueue(adopting: p, createdAt: createdAt)
         }
+    }
+
+    /// True when another live process may use (and so signal) this primitive.
+    func isShared(_ engine: Engine) -> Bool {
+        guard forkEpoch != engine.forkEpoch else { return false }
+        return engine.parentPid != nil || engine.hasLiveChildren
     }
 
     /// The futex word waiters sleep on.
@@ -108,9 +118,31 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
     let isUnowned: Bool
     /// The unit holding it, and where it acquired it (for deadlock reports). GIL-guarded;
     /// cleared on release so a finished unit is not kept alive.
-    var holderUnit: Unit?
-    var acquiredSite = Site(code: nil, line: 0)
-    var acquiredAt: String { acquiredSite.description }
+    var acquiredCode: CodeInfo?
+    var acquiredLine = 0
+    var acquiredAt: String { Site(code: acquiredCode, line: acquiredLine).description }
+
+    /// The unit of this process holding it, found from the owner id the C lock keeps.
+    func holderUnit(_ engine: Engine) -> Unit? {
+        let o = owner
+        guard o != 0, conc_unit_pid(o) == getpid() else { return nil }
+        return engine.units.unit(number: conc_unit_number(o))
+    }
+
+    /// Records where `u` acquired it, without reference-count traffic when the site
+    /// is the same as last time (a loop taking the lock).
+    @inline(__always) func noteAcquired(by u: Unit) {
+        var d = u.depth - 1
+        while d >= 0 && d < u.framePool.count {
+            let f = u.framePool[d]
+            if !f.code.isStdlib {
+                if acquiredCode !== f.code { acquiredCode = f.code }
+                acquiredLine = f.line
+                return
+            }
+            d -= 1
+        }
+    }
 
     init(_ u: Unit, reentrant: Bool, isUnowned: Bool = false) throws {
         self.reentrant = reentrant
@@ -118,22 +150,29 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
         let arena = u.engine.arena
         let p: OpaquePointer? = reentrant ? conc_rlock_create(arena) : conc_lock_create(arena, isUnowned ? 1 : 0)
         guard let prim = p else { throw arenaExhausted() }
-        super.init(prim: prim, type: reentrant ? Types.rlock : Types.lock, createdAt: u.currentLocation())
+        super.init(prim: prim, type: reentrant ? Types.rlock : Types.lock, createdAt: u.currentLocation(), forkEpoch: u.engine.forkEpoch)
     }
 
     /// Wraps a lock that arrived from another process (taking over one reference).
     init(adopting prim: OpaquePointer, reentrant: Bool, isUnowned: Bool, createdAt: String) {
         self.reentrant = reentrant
         self.isUnowned = isUnowned
-        super.init(prim: prim, type: reentrant ? Types.rlock : Types.lock, createdAt: createdAt)
+        super.init(prim: prim, type: reentrant ? Types.rlock : Types.lock, createdAt: createdAt, forkEpoch: -1)
     }
 
     var owner: UInt64 { reentrant ? conc_rlock_owner(prim) : conc_lock_owner(prim) }
     var isLocked: Bool { reentrant ? conc_rlock_owner(prim) != 0 : conc_lock_locked(prim) != 0 }
 
+    /// The pid of the holder seen by the last failed attempt (for the dead-holder warning).
+    private var lastSeenHolder: UInt64 = 0
+    var deadHolderPid: Int { Int(conc_unit_pid(lastSeenHolder)) }
+
     /// One non-blocking attempt.
     func tryAcquire(_ unit: UInt64) -> conc_result {
-        reentrant ? conc_rlock_try_acquire(prim, unit) : conc_lock_try_acquire(prim, unit)
+        let before = owner
+        let r = reentrant ? conc_rlock_try_acquire(prim, unit) : conc_lock_try_acquire(prim, unit)
+        if r != CONC_OK { lastSeenHolder = before }
+        return r
     }
 
     /// `acquire(blocking, timeout)`: true when acquired.
@@ -150,7 +189,7 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
             }
             let reason = BlockReason(
                 describe: { [unowned self, engine = u.engine] in "waits to acquire \(self.described(engine))" + self.holderDescription(engine) },
-                holder: { [weak self] in self?.holderUnit },
+                holder: { [weak self, engine = u.engine] in self?.holderUnit(engine) },
                 stillBlocked: { [prim, reentrant, isUnowned] in
                     let o = reentrant ? conc_rlock_owner(prim) : conc_lock_owner(prim)
                     // An unowned lock (threading.Lock) blocks even its holder.
@@ -158,7 +197,7 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
                 },
                 word: seqWord)
             var result = CONC_BUSY
-            _ = try u.park(word: seqWord, waiters: .primitive(prim), timeout: timeout, reason: reason) {
+            _ = try u.park(word: seqWord, waiters: .primitive(prim), timeout: timeout, crossProcess: isShared(u.engine), reason: reason) {
                 result = tryAcquire(me)
                 return result != CONC_BUSY
             }
@@ -167,16 +206,15 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
         switch r {
         case CONC_OK: break
         case CONC_OWNER_DIED:
-            u.engine.stderr.write("warning: \(described) was held by a process that died; \(u.name) takes it over\n")
+            u.engine.stderr.write("warning: \(described(u.engine)) was held by process \(deadHolderPid) when it died; \(u.name) takes it over (the data it protected may be half-updated)\n")
         default: return false
         }
-        holderUnit = u
-        acquiredSite = u.currentSite()
+        noteAcquired(by: u)
         return true
     }
 
     private func holderDescription(_ engine: Engine) -> String {
-        guard let h = holderUnit, isLocked else { return "" }
+        guard let h = holderUnit(engine), isLocked else { return "" }
         return ", held by \(h.name) (acquired at \(engine.displayLocation(acquiredAt)))"
     }
 
@@ -186,12 +224,11 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
         let r = reentrant ? conc_rlock_release(prim, me) : conc_lock_release(prim, me)
         switch r {
         case CONC_OK:
-            if !reentrant || conc_rlock_owner(prim) == 0 { holderUnit = nil }
             return
         case CONC_NOT_HELD:
             throw runtimeError(reentrant ? "cannot release un-acquired lock" : "release unlocked lock")
         default:
-            let holder = holderUnit?.name ?? "another unit"
+            let holder = holderUnit(u.engine)?.name ?? "another unit"
             throw runtimeError(reentrant ? "cannot release un-acquired lock" :
                 "cannot release a lock() held by \(holder) from \(u.name): only the unit that acquired a lock() releases it (use semaphore(1) to signal between units)")
         }
@@ -206,12 +243,12 @@ final class PySemaphore: PySharedPrimitive, @unchecked Sendable {  // see PyShar
         if value > Int(UInt32.max) { throw overflowError("semaphore initial value is too large") }
         self.bounded = bounded
         guard let prim = conc_sem_create(u.engine.arena, UInt32(value), bounded ? 1 : 0) else { throw arenaExhausted() }
-        super.init(prim: prim, type: Types.semaphore, createdAt: u.currentLocation())
+        super.init(prim: prim, type: Types.semaphore, createdAt: u.currentLocation(), forkEpoch: u.engine.forkEpoch)
     }
 
     init(adopting prim: OpaquePointer, createdAt: String) {
         bounded = false
-        super.init(prim: prim, type: Types.semaphore, createdAt: createdAt)
+        super.init(prim: prim, type: Types.semaphore, createdAt: createdAt, forkEpoch: -1)
     }
 
     var value: Int { Int(conc_sem_value(prim)) }
@@ -222,7 +259,7 @@ final class PySemaphore: PySharedPrimitive, @unchecked Sendable {  // see PyShar
         guard blocking else { return false }
         let reason = BlockReason(describe: { [unowned self, engine = u.engine] in "waits to acquire \(self.described(engine)), whose value is 0" }, holder: { nil },
                                  stillBlocked: { [prim] in conc_sem_value(prim) == 0 }, word: seqWord)
-        return try u.park(word: seqWord, waiters: .primitive(prim), timeout: timeout, reason: reason) {
+        return try u.park(word: seqWord, waiters: .primitive(prim), timeout: timeout, crossProcess: isShared(u.engine), reason: reason) {
             conc_sem_try_acquire(prim, me) == CONC_OK
         }
     }
@@ -239,11 +276,11 @@ final class PySemaphore: PySharedPrimitive, @unchecked Sendable {  // see PyShar
 final class PyEvent: PySharedPrimitive, @unchecked Sendable {  // see PySharedPrimitive
     init(_ u: Unit) throws {
         guard let prim = conc_event_create(u.engine.arena) else { throw arenaExhausted() }
-        super.init(prim: prim, type: Types.event, createdAt: u.currentLocation())
+        super.init(prim: prim, type: Types.event, createdAt: u.currentLocation(), forkEpoch: u.engine.forkEpoch)
     }
 
     init(adopting prim: OpaquePointer, createdAt: String) {
-        super.init(prim: prim, type: Types.event, createdAt: createdAt)
+        super.init(prim: prim, type: Types.event, createdAt: createdAt, forkEpoch: -1)
     }
 
     var isSet: Bool { conc_event_is_set(prim) != 0 }
@@ -252,7 +289,7 @@ final class PyEvent: PySharedPrimitive, @unchecked Sendable {  // see PySharedPr
         if isSet { return true }
         let reason = BlockReason(describe: { [unowned self, engine = u.engine] in "waits for \(self.described(engine)) to be set" }, holder: { nil },
                                  stillBlocked: { [prim] in conc_event_is_set(prim) == 0 }, word: seqWord)
-        return try u.park(word: seqWord, waiters: .primitive(prim), timeout: timeout, reason: reason) {
+        return try u.park(word: seqWord, waiters: .primitive(prim), timeout: timeout, crossProcess: isShared(u.engine), reason: reason) {
             conc_event_is_set(prim) != 0
         }
     }
@@ -266,12 +303,12 @@ final class PyCondition: PySharedPrimitive, @unchecked Sendable {  // see PyShar
         let l = try lock ?? PyLock(u, reentrant: true)
         self.lock = l
         guard let prim = conc_cond_create(u.engine.arena, l.prim) else { throw arenaExhausted() }
-        super.init(prim: prim, type: Types.condition, createdAt: u.currentLocation())
+        super.init(prim: prim, type: Types.condition, createdAt: u.currentLocation(), forkEpoch: u.engine.forkEpoch)
     }
 
     init(adopting prim: OpaquePointer, lock: PyLock, createdAt: String) {
         self.lock = lock
-        super.init(prim: prim, type: Types.condition, createdAt: createdAt)
+        super.init(prim: prim, type: Types.condition, createdAt: createdAt, forkEpoch: -1)
     }
 
     /// True when `u` holds the underlying lock (for an unowned lock: when it is locked).
@@ -293,7 +330,7 @@ final class PyCondition: PySharedPrimitive, @unchecked Sendable {  // see PyShar
         do {
             let reason = BlockReason(describe: { [unowned self, engine = u.engine] in "waits on \(self.described(engine)) for a notify()" }, holder: { nil },
                                      stillBlocked: { conc_cond_waiter_notified(w) != CONC_OK }, word: seqWord)
-            _ = try u.park(word: seqWord, waiters: .primitive(prim), timeout: timeout, reason: reason) {
+            _ = try u.park(word: seqWord, waiters: .primitive(prim), timeout: timeout, crossProcess: isShared(u.engine), reason: reason) {
                 conc_cond_waiter_notified(w) == CONC_OK
             }
         } catch { failure = error }
@@ -307,15 +344,15 @@ final class PyCondition: PySharedPrimitive, @unchecked Sendable {  // see PyShar
     private func reacquire(_ u: Unit, count: UInt32) throws {
         let me = u.unitID
         if lock.reentrant {
-            if conc_rlock_try_restore(lock.prim, me, count) != CONC_BUSY { lock.holderUnit = u; return }
+            if conc_rlock_try_restore(lock.prim, me, count) != CONC_BUSY { lock.noteAcquired(by: u); return }
             let reason = BlockReason(describe: { [unowned self, engine = u.engine] in "waits to re-acquire \(self.lock.described(engine)) after a wait on \(self.described(engine))" },
-                                     holder: { [weak lock] in lock?.holderUnit },
+                                     holder: { [weak lock, engine = u.engine] in lock?.holderUnit(engine) },
                                      stillBlocked: { [lock] in let o = conc_rlock_owner(lock.prim); return o != 0 && o != me },
                                      word: lock.seqWord)
-            _ = try u.park(word: lock.seqWord, waiters: .primitive(lock.prim), timeout: nil, reason: reason) {
+            _ = try u.park(word: lock.seqWord, waiters: .primitive(lock.prim), timeout: nil, crossProcess: lock.isShared(u.engine), reason: reason) {
                 conc_rlock_try_restore(lock.prim, me, count) != CONC_BUSY
             }
-            lock.holderUnit = u
+            lock.noteAcquired(by: u)
         } else {
             _ = try lock.acquire(u)
         }

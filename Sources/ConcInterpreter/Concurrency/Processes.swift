@@ -48,6 +48,7 @@ extension Unit {
         let outcome = try PyQueue(self, maxsize: 0)
         let handle = PyUnitHandle(kind: .process, name: processName, daemon: daemon ?? false)
         engine.flushOutput()
+        engine.forkEpoch += 1
         let pid = CConcSys_fork()
         if pid < 0 { throw osError(errno) }
         if pid == 0 {
@@ -109,6 +110,7 @@ extension Engine {
         u.unitID = (UInt64(UInt32(bitPattern: getpid())) << 32) | UInt64(u.number)
         isDaemonProcess = daemon
         processName = name
+        parentPid = getppid()
         children = []
         _ = CConcSys_atomic_and_not(interruptFlag, InterruptBits.gilDrop | InterruptBits.deadlock)
         // A unit thread blocks SIGINT; as the child's main unit it must receive Ctrl-C.
@@ -116,6 +118,17 @@ extension Engine {
         sigemptyset(&set)
         sigaddset(&set, SIGINT)
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
+    }
+
+    /// After a Ctrl-C during the end-of-program wait: SIGKILL every child still running and
+    /// reap it, so the program can exit at once leaving nothing behind.
+    public func killChildren() {
+        for h in children {
+            guard let p = h.process, p.status == nil else { continue }
+            kill(p.pid, SIGKILL)
+            _ = p.reap(wait: true)
+        }
+        children.removeAll()
     }
 
     /// At the end of the main program: SIGTERM to daemon children, as LANGUAGE.md §4 says

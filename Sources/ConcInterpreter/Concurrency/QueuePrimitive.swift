@@ -9,11 +9,11 @@ import Glibc
 final class PyQueue: PySharedPrimitive, @unchecked Sendable {  // see PySharedPrimitive
     init(_ u: Unit, maxsize: Int) throws {
         guard let prim = conc_queue_create(u.engine.arena, UInt64(max(0, maxsize))) else { throw arenaExhausted() }
-        super.init(prim: prim, type: Types.queue, createdAt: u.currentLocation())
+        super.init(prim: prim, type: Types.queue, createdAt: u.currentLocation(), forkEpoch: u.engine.forkEpoch)
     }
 
     init(adopting prim: OpaquePointer, createdAt: String) {
-        super.init(prim: prim, type: Types.queue, createdAt: createdAt)
+        super.init(prim: prim, type: Types.queue, createdAt: createdAt, forkEpoch: -1)
     }
 
     /// `put(item, block, timeout)`.
@@ -25,7 +25,7 @@ final class PyQueue: PySharedPrimitive, @unchecked Sendable {  // see PySharedPr
         if r == CONC_FULL && block {
             let reason = BlockReason(describe: { [unowned self, engine = u.engine] in "waits to put into \(self.described(engine)), which is full" }, holder: { nil },
                                      stillBlocked: { [prim] in conc_queue_full(prim) != 0 }, word: seqWord)
-            _ = try u.park(word: seqWord, waiters: .primitive(prim), timeout: timeout, reason: reason) {
+            _ = try u.park(word: seqWord, waiters: .primitive(prim), timeout: timeout, crossProcess: isShared(u.engine), reason: reason) {
                 r = bytes.withUnsafeBytes { conc_queue_try_put(prim, $0.baseAddress, $0.count) }
                 return r != CONC_FULL
             }
@@ -46,7 +46,7 @@ final class PyQueue: PySharedPrimitive, @unchecked Sendable {  // see PySharedPr
         if r == CONC_EMPTY && block {
             let reason = BlockReason(describe: { [unowned self, engine = u.engine] in "waits to get from \(self.described(engine)), which is empty" }, holder: { nil },
                                      stillBlocked: { [prim] in conc_queue_empty(prim) != 0 && conc_queue_closed(prim) == 0 }, word: seqWord)
-            _ = try u.park(word: seqWord, waiters: .primitive(prim), timeout: timeout, reason: reason) {
+            _ = try u.park(word: seqWord, waiters: .primitive(prim), timeout: timeout, crossProcess: isShared(u.engine), reason: reason) {
                 r = conc_queue_try_get(prim, &out, &length)
                 return r != CONC_EMPTY
             }
@@ -66,7 +66,7 @@ final class PyQueue: PySharedPrimitive, @unchecked Sendable {  // see PySharedPr
     func join(_ u: Unit) throws {
         let reason = BlockReason(describe: { [unowned self, engine = u.engine] in "waits in join() of \(self.described(engine)) for task_done() calls" }, holder: { nil },
                                  stillBlocked: { [prim] in conc_queue_unfinished(prim) != 0 }, word: seqWord)
-        _ = try u.park(word: seqWord, waiters: .primitive(prim), timeout: nil, reason: reason) { [prim] in
+        _ = try u.park(word: seqWord, waiters: .primitive(prim), timeout: nil, crossProcess: isShared(u.engine), reason: reason) { [prim] in
             conc_queue_unfinished(prim) == 0
         }
     }

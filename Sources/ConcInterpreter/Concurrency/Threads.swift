@@ -139,7 +139,7 @@ extension Unit {
 
     /// The body of a thread unit: run the call, report an uncaught exception, finish.
     fileprivate func runThreadBody(_ callee: Value, _ args: Args, _ handle: PyUnitHandle) {
-        CConcSys_block_sigint()
+        CConcSys_block_sigint(1)  // Ctrl-C is for the main unit's thread
         setStackLimitFromThread()
         nativeID = Int(CConcSys_gettid())
         handle.nativeID = nativeID

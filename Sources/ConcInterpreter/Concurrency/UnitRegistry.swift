@@ -90,6 +90,9 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
 
     var liveUnits: [Unit] { withLock { live } }
 
+    /// The live unit with this number, if any.
+    func unit(number: UInt32) -> Unit? { withLock { live.first { $0.number == number } } }
+
     /// Marks `u` parked; with no timeout, checks whether the whole engine is now stuck.
     func block(_ u: Unit, _ reason: BlockReason, forever: Bool) -> (report: String, main: Unit?)? {
         withLock {

@@ -54,7 +54,10 @@ struct Compiler {
     // MARK: - Names
 
     func global(_ n: String, _ loc: SourceLoc) -> ExprNode {
-        GlobalNode(globals.cell(n), n, builtin: builtins[n], loc)
+        // REPL input: `_` is the last echoed value, kept in the builtins module (as CPython
+        // does) and changing at run time, so it is looked up there on every load.
+        if isInteractive && n == "_" { return LastValueNode(globals.cell(n), loc) }
+        return GlobalNode(globals.cell(n), n, builtin: builtins[n], loc)
     }
 
     /// The node for name `n` as seen from scope `s`.
@@ -101,8 +104,8 @@ struct Compiler {
         return BlockNode(nodes, loc)
     }
 
-    mutating func optionalBlock(_ stmts: [Stmt], _ s: Scope) throws -> StmtNode? {
-        stmts.isEmpty ? nil : try block(stmts, s)
+    mutating func optionalBlock(_ stmts: [Stmt], _ s: Scope, topLevel: Bool = false) throws -> StmtNode? {
+        stmts.isEmpty ? nil : try block(stmts, s, topLevel: topLevel)
     }
 
     mutating func stmt(_ st: Stmt, _ s: Scope, topLevel: Bool = false) throws -> StmtNode {
@@ -120,12 +123,14 @@ struct Compiler {
         case .annAssign(let t, _, let v):
             guard let v = v else { return PassNode(loc) }
             return AssignNode([try target(t, s)], try expr(v, s), loc)
+        // `topLevel` passes into compound statements (not def/class bodies): at the REPL,
+        // `for x in r: x` echoes every x, as CPython's 'single' mode does.
         case .if(let test, let body, let orElse):
-            return IfNode(try expr(test, s), try block(body, s), try optionalBlock(orElse, s), loc)
+            return IfNode(try expr(test, s), try block(body, s, topLevel: topLevel), try optionalBlock(orElse, s, topLevel: topLevel), loc)
         case .while(let test, let body, let orElse):
-            return WhileNode(try expr(test, s), try block(body, s), try optionalBlock(orElse, s), loc)
+            return WhileNode(try expr(test, s), try block(body, s, topLevel: topLevel), try optionalBlock(orElse, s, topLevel: topLevel), loc)
         case .for(let t, let iter, let body, let orElse, _):
-            return ForNode(try target(t, s), try expr(iter, s), try block(body, s), try optionalBlock(orElse, s), loc)
+            return ForNode(try target(t, s), try expr(iter, s), try block(body, s, topLevel: topLevel), try optionalBlock(orElse, s, topLevel: topLevel), loc)
         case .break: return BreakNode(loc)
         case .continue: return ContinueNode(loc)
         case .pass: return PassNode(loc)
@@ -137,13 +142,14 @@ struct Compiler {
         case .try(let body, let handlers, let orElse, let fin):
             let hs = try handlers.map { h in
                 HandlerNode(type: try h.type.map { try expr($0, s) }, target: h.name.map { name($0, s, h.loc) },
-                            body: try block(h.body, s), loc: h.loc)
+                            body: try block(h.body, s, topLevel: topLevel), loc: h.loc)
             }
-            return TryNode(try block(body, s), hs, try optionalBlock(orElse, s), try optionalBlock(fin, s), loc)
+            return TryNode(try block(body, s, topLevel: topLevel), hs, try optionalBlock(orElse, s, topLevel: topLevel),
+                           try optionalBlock(fin, s, topLevel: topLevel), loc)
         case .raise(let e, let c): return RaiseNode(try e.map { try expr($0, s) }, try c.map { try expr($0, s) }, loc)
         case .with(let items, let body, _):
             let its = try items.map { (context: try expr($0.context, s), target: try $0.target.map { try target($0, s) }) }
-            return WithNode(its, try block(body, s), loc)
+            return WithNode(its, try block(body, s, topLevel: topLevel), loc)
         case .global, .nonlocal: return PassNode(loc)
         case .delete(let targets): return DeleteNode(try targets.map { try target($0, s) }, loc)
         case .assert(let t, let m): return AssertNode(try expr(t, s), try m.map { try expr($0, s) }, loc)

@@ -27,6 +27,11 @@ final class ClassDefNode: StmtNode {
             guard case .obj(let o) = v, let t = o as? PyType else {
                 throw located(typeError("bases must be types"), f, b.loc)
             }
+            // Primitives and handles are C-backed objects with no room for a subclass's
+            // attributes (CPython refuses bool the same way).
+            if Types.primitives.contains(where: { $0 === t }) || t === Types.unitHandle {
+                throw located(typeError("type '\(t.name)' is not an acceptable base type (keep one as an attribute of your class instead)"), f, b.loc)
+            }
             baseTypes.append(t)
         }
         for (k, _) in keywords where k != "metaclass" {

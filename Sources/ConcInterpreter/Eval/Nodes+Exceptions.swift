@@ -137,8 +137,19 @@ final class WithNode: StmtNode {
         if i == items.count { return try body.exec(f) }
         let u = f.unit
         let manager = try items[i].context.eval(f)
-        guard let enterFn = manager.type.lookup("__enter__", hash: WithNode.enterHash),
-              let exitFn = manager.type.lookup("__exit__", hash: WithNode.exitHash) else {
+        if case .obj(let o) = manager, let l = o as? PyLock, items[i].target == nil {
+            // `with some_lock:` — the common case, without method lookups or argument arrays.
+            do { _ = try l.acquire(u) } catch { throw located(error, f, items[i].context.loc) }
+            let c: Completion
+            do { c = try enter(i + 1, f) } catch {
+                try l.release(u)
+                throw located(error, f, loc)
+            }
+            try l.release(u)
+            return c
+        }
+        guard let enterFn = manager.type.lookup("__enter__", hash: enterHash),
+              let exitFn = manager.type.lookup("__exit__", hash: exitHash) else {
             throw located(typeError("'\(manager.typeName)' object does not support the context manager protocol"), f, items[i].context.loc)
         }
         let value = try u.callSpecial(enterFn, on: manager, WithNode.noArguments)
@@ -158,8 +169,8 @@ final class WithNode: StmtNode {
         return c
     }
 
-    static let enterHash = nameHash("__enter__")
-    static let exitHash = nameHash("__exit__")
+    let enterHash = nameHash("__enter__")
+    let exitHash = nameHash("__exit__")
     nonisolated(unsafe) static let noArguments: [Value] = []  // immutable: never written after initialisation
     nonisolated(unsafe) static let threeNones: [Value] = [.none, .none, .none]  // immutable: never written after initialisation
 }

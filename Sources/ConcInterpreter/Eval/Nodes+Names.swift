@@ -106,3 +106,23 @@ final class ClassBodyNameNode: ExprNode {
         if try f.classNamespace!.table.remove(f.unit, key) == nil { throw nameNotDefined(name) }
     }
 }
+
+/// `_` in REPL input: a global `_` the user assigned, else the last echoed value (which the
+/// echo stores in the builtins module), else NameError.
+final class LastValueNode: ExprNode {
+    let cell: Cell
+    init(_ cell: Cell, _ loc: SourceLoc) { self.cell = cell; super.init(loc) }
+    override func eval(_ f: Frame) throws -> Value {
+        let v = cell.value
+        if case .unbound = v {
+            if let b = f.unit.engine.builtinsModule.globals.get("_") { return b }
+            throw located(nameNotDefined("_"), f, loc)
+        }
+        return v
+    }
+    override func assign(_ f: Frame, _ v: Value) throws { cell.value = v }
+    override func delete(_ f: Frame) throws {
+        if case .unbound = cell.value { throw nameNotDefined("_") }
+        cell.value = .unbound
+    }
+}

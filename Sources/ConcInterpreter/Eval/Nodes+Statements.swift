@@ -15,8 +15,10 @@ final class EchoStmtNode: StmtNode {
     override func exec(_ f: Frame) throws -> Completion {
         let v = try expr.eval(f)
         if !v.isNone {
-            f.globals.set("_", v)
-            f.unit.engine.stdout.write(try f.unit.repr(v) + "\n")
+            // sys.displayhook: repr first (it may raise), then `_` in builtins.
+            let text = try f.unit.repr(v)
+            f.unit.engine.builtinsModule.globals.set("_", v)
+            f.unit.engine.stdout.write(text + "\n")
         }
         return .normal
     }

@@ -63,6 +63,8 @@ extension Unit {
         }
         if code.isGenerator || code.isAsync { return try makeGenerator(fn, locals) }
         try checkRecursion()
+        // Calls are polled as loop back-edges are: Ctrl-C must stop recursive code too.
+        try checkInterrupt()
         let f = frame(for: fn, locals: locals)
         depth += 1
         defer { depth -= 1 }

@@ -49,6 +49,8 @@ public final class Unit {
     var isDaemon = false
     /// The kernel thread id of the OS thread running the unit.
     var nativeID: Int = 0
+    /// `pthread_self()` of the OS thread running the unit (`ident`).
+    var threadIdent: Int = 0
     /// This unit's number within its process (the low half of ``unitID``; never 0).
     let number: UInt32
     /// Identity for primitive ownership: pid in the high half, ``number`` low (re-stamped
@@ -73,6 +75,8 @@ public final class Unit {
 
     /// Reads the calling OS thread's stack bounds; called when the unit starts on its thread.
     func setStackLimitFromThread() {
+        threadIdent = Int(bitPattern: UInt(pthread_self()))
+        nativeID = Int(CConcSys_gettid())
         let low = UInt(CConcSys_thread_stack_low())
         stackLimit = low == 0 ? 0 : low + Unit.stackRedZone
     }

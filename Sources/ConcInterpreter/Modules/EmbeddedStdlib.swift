@@ -3,6 +3,637 @@
 /// The bundled stdlib sources, by path relative to stdlib/.
 enum EmbeddedStdlib {
     static let sources: [String: String] = [
+        "_collections.conc": ####"""
+"""_collections: deque, for collections and queue (as CPython's _collections module).
+
+A separate module so that queue keeps working when a script's folder has its own
+collections.conc. See collections.conc for how deque diverges from CPython's.
+"""
+
+_builtin_list = list
+
+
+class deque:
+    """A double-ended queue, optionally bounded by maxlen.
+
+    The elements are self._items[self._head:]: popleft() moves the head right and
+    appendleft() moves it left, into a block of free slots reserved when none is left,
+    so both ends cost O(1) amortised."""
+
+    def __init__(self, iterable=(), maxlen=None):
+        if maxlen is not None:
+            if not isinstance(maxlen, int):
+                raise TypeError("an integer is required")
+            if maxlen < 0:
+                raise ValueError("maxlen must be non-negative")
+        self._maxlen = maxlen
+        self._items = []
+        self._head = 0
+        self.extend(iterable)
+
+    @property
+    def maxlen(self):
+        return self._maxlen
+
+    def _elements(self):
+        if self._head:
+            return self._items[self._head:]
+        return _builtin_list(self._items)
+
+    def append(self, x):
+        """Add x to the right side."""
+        self._items.append(x)
+        if self._maxlen is not None and len(self._items) - self._head > self._maxlen:
+            self.popleft()
+
+    def appendleft(self, x):
+        """Add x to the left side."""
+        if self._maxlen is not None and len(self._items) - self._head >= self._maxlen:
+            if self._maxlen == 0:
+                return
+            self._items.pop()
+        if self._head == 0:
+            room = max(8, len(self._items))
+            self._items = [None] * room + self._items
+            self._head = room
+        self._head -= 1
+        self._items[self._head] = x
+
+    def pop(self):
+        """Remove and return the rightmost element."""
+        if len(self._items) == self._head:
+            raise IndexError("pop from an empty deque")
+        x = self._items.pop()
+        if len(self._items) == self._head:
+            self._items = []
+            self._head = 0
+        return x
+
+    def popleft(self):
+        """Remove and return the leftmost element."""
+        items = self._items
+        head = self._head
+        if len(items) == head:
+            raise IndexError("pop from an empty deque")
+        x = items[head]
+        items[head] = None
+        head += 1
+        if head == len(items):
+            self._items = []
+            head = 0
+        elif head >= 64 and head + head >= len(items):
+            del items[:head]
+            head = 0
+        self._head = head
+        return x
+
+    def extend(self, iterable):
+        """Extend the right side with the elements of iterable."""
+        if iterable is self:
+            iterable = self._elements()
+        if self._maxlen is None:
+            self._items.extend(iterable)
+            return
+        for x in iterable:
+            self.append(x)
+
+    def extendleft(self, iterable):
+        """Extend the left side with the elements of iterable (which end up reversed)."""
+        if iterable is self:
+            iterable = self._elements()
+        for x in iterable:
+            self.appendleft(x)
+
+    def rotate(self, n=1):
+        """Rotate n steps to the right (to the left if n is negative)."""
+        items = self._elements()
+        size = len(items)
+        if size <= 1:
+            return
+        n = n % size
+        if n:
+            self._items = items[-n:] + items[:-n]
+            self._head = 0
+
+    def clear(self):
+        """Remove every element."""
+        self._items = []
+        self._head = 0
+
+    def _index(self, i):
+        size = len(self._items) - self._head
+        if i < 0:
+            i += size
+        if i < 0 or i >= size:
+            raise IndexError("deque index out of range")
+        return self._head + i
+
+    def insert(self, i, x):
+        """Insert x before position i."""
+        if self._maxlen is not None and len(self._items) - self._head >= self._maxlen:
+            raise IndexError("deque already at its maximum size")
+        items = self._elements()
+        items.insert(i, x)
+        self._items = items
+        self._head = 0
+
+    def remove(self, value):
+        """Remove the first occurrence of value."""
+        items = self._elements()
+        try:
+            items.remove(value)
+        except ValueError:
+            raise ValueError(repr(value) + " is not in deque") from None
+        self._items = items
+        self._head = 0
+
+    def index(self, x, start=0, stop=None):
+        """The position of the first x in deque[start:stop]."""
+        items = self._elements()
+        if stop is None:
+            stop = len(items)
+        try:
+            return items.index(x, start, stop)
+        except ValueError:
+            raise ValueError(repr(x) + " is not in deque") from None
+
+    def count(self, x):
+        return self._elements().count(x)
+
+    def reverse(self):
+        items = self._elements()
+        items.reverse()
+        self._items = items
+        self._head = 0
+
+    def copy(self):
+        return deque(self._elements(), self._maxlen)
+
+    def __copy__(self):
+        return self.copy()
+
+    def __len__(self):
+        return len(self._items) - self._head
+
+    def __bool__(self):
+        return len(self._items) > self._head
+
+    def __iter__(self):
+        return iter(self._elements())
+
+    def __reversed__(self):
+        return reversed(self._elements())
+
+    def __contains__(self, x):
+        return x in self._elements()
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            raise TypeError("sequence index must be integer, not 'slice'")
+        return self._items[self._index(i)]
+
+    def __setitem__(self, i, x):
+        self._items[self._index(i)] = x
+
+    def __delitem__(self, i):
+        del self._items[self._index(i)]
+
+    def __eq__(self, other):
+        if not isinstance(other, deque):
+            return NotImplemented
+        return self._elements() == other._elements()
+
+    def __add__(self, other):
+        if not isinstance(other, deque):
+            raise TypeError('can only concatenate deque (not "%s") to deque' % type(other).__name__)
+        return deque(self._elements() + other._elements(), self._maxlen)
+
+    def __repr__(self):
+        if self._maxlen is None:
+            return "deque(" + repr(self._elements()) + ")"
+        return "deque(" + repr(self._elements()) + ", maxlen=" + str(self._maxlen) + ")"
+
+"""####,
+        "collections.conc": ####"""
+"""collections: the container types of CPython 3.11's collections module, in Conc.
+
+Implemented: deque (append, appendleft, pop, popleft, extend, extendleft, rotate, clear,
+insert, remove, index, count, reverse, copy, maxlen, len, iter, reversed, indexing,
+in, ==, bool, repr), defaultdict, Counter (most_common, elements, update, subtract,
+total, + - & |), OrderedDict (move_to_end, popitem(last=)), namedtuple (field access,
+indexing, unpacking, ==, hash, _fields, _asdict, _replace, _make, defaults=).
+
+Diverges from CPython: deque is a list with a moving head underneath (both ends O(1)
+amortised; insert/remove/rotate rebuild it); namedtuple classes are not tuple subclasses (isinstance(p, tuple) is
+False) and accept no `rename=`/`module=`; defaultdict.default_factory is read-only;
+the reprs of defaultdict, Counter and OrderedDict are plain dict reprs while the core
+ignores __repr__ on dict subclasses.
+"""
+
+__all__ = ["deque", "defaultdict", "Counter", "OrderedDict", "namedtuple"]
+
+from _collections import deque
+
+_builtin_list = list
+
+
+# MARK: - defaultdict
+
+# A dict subclass cannot carry instance attributes in Conc yet: the factories live here,
+# by id() of their defaultdict (set again by every __init__, so a reused id is harmless).
+_default_factories = {}
+
+
+class defaultdict(dict):
+    """A dict that calls default_factory() to supply a missing key's value."""
+
+    def __init__(self, default_factory=None, *args, **kwargs):
+        if default_factory is not None and not callable(default_factory):
+            raise TypeError("first argument must be callable or None")
+        dict.__init__(self, *args, **kwargs)
+        _default_factories[id(self)] = default_factory
+
+    @property
+    def default_factory(self):
+        return _default_factories.get(id(self))
+
+    def __missing__(self, key):
+        factory = _default_factories.get(id(self))
+        if factory is None:
+            raise KeyError(key)
+        value = factory()
+        self[key] = value
+        return value
+
+    def copy(self):
+        return defaultdict(self.default_factory, self)
+
+    def __repr__(self):
+        return "defaultdict(" + repr(self.default_factory) + ", " + dict.__repr__(self) + ")"
+
+
+# MARK: - Counter
+
+class Counter(dict):
+    """A dict that counts hashable items; a missing item counts 0."""
+
+    def __init__(self, iterable=None, **kwargs):
+        dict.__init__(self)
+        self.update(iterable, **kwargs)
+
+    def __missing__(self, key):
+        return 0
+
+    def total(self):
+        """The sum of the counts."""
+        return sum(self.values())
+
+    def most_common(self, n=None):
+        """The n most common (item, count) pairs, most common first (all if n is None)."""
+        pairs = sorted(self.items(), key=lambda kv: kv[1], reverse=True)
+        if n is None:
+            return pairs
+        return pairs[:max(n, 0)]
+
+    def elements(self):
+        """An iterator over the items, each repeated as many times as its count."""
+        out = []
+        for k, v in self.items():
+            for _ in range(v):
+                out.append(k)
+        return iter(out)
+
+    def update(self, iterable=None, **kwargs):
+        """Add counts from an iterable or a mapping."""
+        if iterable is not None:
+            if isinstance(iterable, dict):
+                for k, v in iterable.items():
+                    self[k] = self[k] + v
+            else:
+                for k in iterable:
+                    self[k] = self[k] + 1
+        if kwargs:
+            self.update(kwargs)
+
+    def subtract(self, iterable=None, **kwargs):
+        """Subtract counts (they may become zero or negative)."""
+        if iterable is not None:
+            if isinstance(iterable, dict):
+                for k, v in iterable.items():
+                    self[k] = self[k] - v
+            else:
+                for k in iterable:
+                    self[k] = self[k] - 1
+        if kwargs:
+            self.subtract(kwargs)
+
+    def copy(self):
+        return Counter(self)
+
+    def __add__(self, other):
+        result = Counter()
+        for k, v in self.items():
+            n = v + other[k]
+            if n > 0:
+                result[k] = n
+        for k, v in other.items():
+            if k not in self and v > 0:
+                result[k] = v
+        return result
+
+    def __sub__(self, other):
+        result = Counter()
+        for k, v in self.items():
+            n = v - other[k]
+            if n > 0:
+                result[k] = n
+        for k, v in other.items():
+            if k not in self and v < 0:
+                result[k] = 0 - v
+        return result
+
+    def __or__(self, other):
+        result = Counter()
+        for k, v in self.items():
+            n = max(v, other[k])
+            if n > 0:
+                result[k] = n
+        for k, v in other.items():
+            if k not in self and v > 0:
+                result[k] = v
+        return result
+
+    def __and__(self, other):
+        result = Counter()
+        for k, v in self.items():
+            n = min(v, other[k])
+            if n > 0:
+                result[k] = n
+        return result
+
+    def __repr__(self):
+        if not self:
+            return "Counter()"
+        parts = [repr(k) + ": " + repr(v) for k, v in self.most_common()]
+        return "Counter({" + ", ".join(parts) + "})"
+
+
+# MARK: - OrderedDict
+
+class OrderedDict(dict):
+    """A dict that can move keys to either end (every dict keeps insertion order)."""
+
+    def move_to_end(self, key, last=True):
+        """Move an existing key to the right end (or the left end if last is false)."""
+        value = self[key]
+        if last:
+            del self[key]
+            self[key] = value
+            return
+        rest = [(k, v) for k, v in self.items() if k != key]
+        self.clear()
+        self[key] = value
+        for k, v in rest:
+            self[k] = v
+
+    def popitem(self, last=True):
+        """Remove and return a (key, value) pair: the last one, or the first."""
+        if not self:
+            raise KeyError("dictionary is empty")
+        if last:
+            key = _builtin_list(self.keys())[-1]
+        else:
+            key = next(iter(self))
+        value = self[key]
+        del self[key]
+        return (key, value)
+
+    def copy(self):
+        return OrderedDict(self)
+
+    def __repr__(self):
+        if not self:
+            return "OrderedDict()"
+        return "OrderedDict(" + repr(_builtin_list(self.items())) + ")"
+
+
+# MARK: - namedtuple
+
+def namedtuple(typename, field_names, defaults=None):
+    """A new class with named fields, readable by name and by index."""
+    if isinstance(field_names, str):
+        field_names = field_names.replace(",", " ").split()
+    fields = tuple(str(f) for f in field_names)
+    seen = set()
+    for f in fields:
+        if not f.isidentifier() or f.startswith("_"):
+            raise ValueError("Field names cannot start with an underscore: %r" % f
+                             if f.startswith("_") else
+                             "Type names and field names must be valid identifiers: %r" % f)
+        if f in seen:
+            raise ValueError("Encountered duplicate field name: %r" % f)
+        seen.add(f)
+    field_defaults = {}
+    if defaults is not None:
+        defaults = tuple(defaults)
+        if len(defaults) > len(fields):
+            raise TypeError("Got more default values than field names")
+        for f, d in zip(fields[len(fields) - len(defaults):], defaults):
+            field_defaults[f] = d
+    return _make_namedtuple_class(typename, fields, field_defaults)
+
+
+def _make_namedtuple_class(typename, fields, field_defaults):
+    class _NamedTuple:
+        _fields = fields
+        _field_defaults = field_defaults
+
+        def __init__(self, *args, **kwargs):
+            values = _builtin_list(args)
+            if len(values) > len(fields):
+                raise TypeError("%s() takes %d positional arguments but %d were given"
+                                % (typename, len(fields) + 1, len(values) + 1))
+            for f in fields[len(values):]:
+                if f in kwargs:
+                    values.append(kwargs.pop(f))
+                elif f in field_defaults:
+                    values.append(field_defaults[f])
+                else:
+                    raise TypeError("%s() missing 1 required positional argument: '%s'"
+                                    % (typename, f))
+            if kwargs:
+                raise TypeError("%s() got an unexpected keyword argument '%s'"
+                                % (typename, _builtin_list(kwargs)[0]))
+            object.__setattr__(self, "_values", tuple(values))
+
+        @classmethod
+        def _make(cls, iterable):
+            return cls(*iterable)
+
+        def _asdict(self):
+            return dict(zip(fields, self._values))
+
+        def _replace(self, **kwargs):
+            d = self._asdict()
+            for k, v in kwargs.items():
+                if k not in d:
+                    raise ValueError("Got unexpected field names: %r" % [k])
+                d[k] = v
+            return type(self)(**d)
+
+        def __getattr__(self, name):
+            if name in fields:
+                return self._values[fields.index(name)]
+            raise AttributeError("'%s' object has no attribute '%s'" % (typename, name))
+
+        def __setattr__(self, name, value):
+            raise AttributeError("can't set attribute")
+
+        def __getitem__(self, i):
+            return self._values[i]
+
+        def __len__(self):
+            return len(self._values)
+
+        def __iter__(self):
+            return iter(self._values)
+
+        def __contains__(self, x):
+            return x in self._values
+
+        def __eq__(self, other):
+            if isinstance(other, _NamedTuple):
+                return self._values == other._values
+            if isinstance(other, tuple):
+                return self._values == other
+            return NotImplemented
+
+        def __lt__(self, other):
+            if isinstance(other, _NamedTuple):
+                return self._values < other._values
+            return self._values < other
+
+        def __hash__(self):
+            return hash(self._values)
+
+        def count(self, x):
+            return self._values.count(x)
+
+        def index(self, x):
+            return self._values.index(x)
+
+        def __repr__(self):
+            parts = [f + "=" + repr(v) for f, v in zip(fields, self._values)]
+            return typename + "(" + ", ".join(parts) + ")"
+
+    # A subclass made by type() carries the requested name.
+    return type(typename, (_NamedTuple,), {})
+
+"""####,
+        "heapq.conc": ####"""
+"""heapq: CPython 3.11's heap queue algorithm (a min-heap kept in a plain list).
+
+Implemented: heappush, heappop, heapify, heappushpop, heapreplace, nlargest, nsmallest
+(with key=), merge (without reverse). Same algorithms as CPython's pure-Python heapq.py,
+so the resulting list layouts match CPython's element for element.
+Diverges: merge() builds its result eagerly and ignores reverse=; no C accelerator.
+"""
+
+__all__ = ["heappush", "heappop", "heapify", "heapreplace", "merge", "nlargest",
+           "nsmallest", "heappushpop"]
+
+
+def heappush(heap, item):
+    """Push item onto heap, maintaining the heap invariant."""
+    heap.append(item)
+    _siftdown(heap, 0, len(heap) - 1)
+
+
+def heappop(heap):
+    """Pop the smallest item off the heap, maintaining the heap invariant."""
+    lastelt = heap.pop()    # raises IndexError if heap is empty
+    if heap:
+        returnitem = heap[0]
+        heap[0] = lastelt
+        _siftup(heap, 0)
+        return returnitem
+    return lastelt
+
+
+def heapreplace(heap, item):
+    """Pop and return the current smallest value, and add the new item."""
+    returnitem = heap[0]    # raises IndexError if heap is empty
+    heap[0] = item
+    _siftup(heap, 0)
+    return returnitem
+
+
+def heappushpop(heap, item):
+    """Fast version of a heappush followed by a heappop."""
+    if heap and heap[0] < item:
+        item, heap[0] = heap[0], item
+        _siftup(heap, 0)
+    return item
+
+
+def heapify(x):
+    """Transform list into a heap, in-place, in O(len(x)) time."""
+    n = len(x)
+    for i in reversed(range(n // 2)):
+        _siftup(x, i)
+
+
+def _siftdown(heap, startpos, pos):
+    newitem = heap[pos]
+    while pos > startpos:
+        parentpos = (pos - 1) >> 1
+        parent = heap[parentpos]
+        if newitem < parent:
+            heap[pos] = parent
+            pos = parentpos
+            continue
+        break
+    heap[pos] = newitem
+
+
+def _siftup(heap, pos):
+    endpos = len(heap)
+    startpos = pos
+    newitem = heap[pos]
+    childpos = 2 * pos + 1
+    while childpos < endpos:
+        rightpos = childpos + 1
+        if rightpos < endpos and not heap[childpos] < heap[rightpos]:
+            childpos = rightpos
+        heap[pos] = heap[childpos]
+        pos = childpos
+        childpos = 2 * pos + 1
+    heap[pos] = newitem
+    _siftdown(heap, startpos, pos)
+
+
+def merge(*iterables, key=None, reverse=False):
+    """Merge sorted inputs into a single sorted output (returned as an iterator)."""
+    result = []
+    for it in iterables:
+        result.extend(it)
+    return iter(sorted(result, key=key))
+
+
+def nsmallest(n, iterable, key=None):
+    """Find the n smallest elements in a dataset: sorted(iterable, key=key)[:n]."""
+    if n <= 0:
+        return []
+    return sorted(iterable, key=key)[:n]
+
+
+def nlargest(n, iterable, key=None):
+    """Find the n largest elements in a dataset: sorted(iterable, key=key, reverse=True)[:n]."""
+    if n <= 0:
+        return []
+    return sorted(iterable, key=key, reverse=True)[:n]
+
+"""####,
         "json.conc": ####"""
 """json: JSON encoding and decoding, mirroring CPython 3.11's `json` module.
 
@@ -2094,6 +2725,244 @@ Empty = queue.Empty
 Full = queue.Full
 
 """####,
+        "queue.conc": ####"""
+"""queue: CPython 3.11's synchronized queues, passing references between threads.
+
+Implemented: Queue, LifoQueue, PriorityQueue, SimpleQueue, Empty, Full; put/get with
+block and timeout, put_nowait/get_nowait, qsize/empty/full, task_done/join, maxsize,
+and the _init/_qsize/_put/_get hooks for subclasses, as in CPython's queue.py.
+
+Empty and Full are the very classes the builtin `queue()` raises (queue.Empty is
+builtins.queue.Empty), so either kind of queue can be caught the same way.
+
+Diverges from CPython: the lock and conditions are Conc's builtin primitives
+(`lock()`, `condition()`); waiting threads are counted so that put/get notify only when
+somebody waits; SimpleQueue is a Queue without task tracking (not reentrant).
+"""
+
+import builtins as _builtins
+from _collections import deque as _deque
+import heapq as _heapq
+import time as _time
+
+__all__ = ["Empty", "Full", "Queue", "PriorityQueue", "LifoQueue", "SimpleQueue"]
+
+Empty = _builtins.queue.Empty
+Full = _builtins.queue.Full
+
+_lock = _builtins.lock
+_condition = _builtins.condition
+_monotonic = _time.monotonic
+
+
+class Queue:
+    """A FIFO queue; maxsize <= 0 means unbounded."""
+
+    def __init__(self, maxsize=0):
+        self.maxsize = maxsize
+        self._init(maxsize)
+        # One mutex guards the queue; the three conditions share it (as in CPython).
+        self.mutex = _lock()
+        self.not_empty = _condition(self.mutex)
+        self.not_full = _condition(self.mutex)
+        self.all_tasks_done = _condition(self.mutex)
+        self.unfinished_tasks = 0
+        # How many units wait in get() / put(), so put/get skip notify() when nobody does.
+        self._getters = 0
+        self._putters = 0
+
+    def task_done(self):
+        """Indicate that a formerly enqueued task is complete."""
+        with self.all_tasks_done:
+            unfinished = self.unfinished_tasks - 1
+            if unfinished <= 0:
+                if unfinished < 0:
+                    raise ValueError("task_done() called too many times")
+                self.all_tasks_done.notify_all()
+            self.unfinished_tasks = unfinished
+
+    def join(self):
+        """Block until every item put has been gotten and marked task_done()."""
+        with self.all_tasks_done:
+            while self.unfinished_tasks:
+                self.all_tasks_done.wait()
+
+    def qsize(self):
+        """The approximate size of the queue (not reliable!)."""
+        with self.mutex:
+            return self._qsize()
+
+    def empty(self):
+        """True if the queue is empty (not reliable!)."""
+        with self.mutex:
+            return not self._qsize()
+
+    def full(self):
+        """True if the queue is full (not reliable!)."""
+        with self.mutex:
+            return 0 < self.maxsize <= self._qsize()
+
+    def put(self, item, block=True, timeout=None):
+        """Put an item into the queue, waiting for a free slot if block is true."""
+        with self.mutex:
+            if self.maxsize > 0:
+                if not block:
+                    if self._qsize() >= self.maxsize:
+                        raise Full
+                elif timeout is None:
+                    while self._qsize() >= self.maxsize:
+                        self._putters += 1
+                        try:
+                            self.not_full.wait()
+                        finally:
+                            self._putters -= 1
+                elif timeout < 0:
+                    raise ValueError("'timeout' must be a non-negative number")
+                else:
+                    endtime = _monotonic() + timeout
+                    while self._qsize() >= self.maxsize:
+                        remaining = endtime - _monotonic()
+                        if remaining <= 0.0:
+                            raise Full
+                        self._putters += 1
+                        try:
+                            self.not_full.wait(remaining)
+                        finally:
+                            self._putters -= 1
+            self._put(item)
+            self.unfinished_tasks += 1
+            if self._getters:
+                self.not_empty.notify()
+
+    def get(self, block=True, timeout=None):
+        """Remove and return an item, waiting for one if block is true."""
+        with self.mutex:
+            if not block:
+                if not self._qsize():
+                    raise Empty
+            elif timeout is None:
+                while not self._qsize():
+                    self._getters += 1
+                    try:
+                        self.not_empty.wait()
+                    finally:
+                        self._getters -= 1
+            elif timeout < 0:
+                raise ValueError("'timeout' must be a non-negative number")
+            else:
+                endtime = _monotonic() + timeout
+                while not self._qsize():
+                    remaining = endtime - _monotonic()
+                    if remaining <= 0.0:
+                        raise Empty
+                    self._getters += 1
+                    try:
+                        self.not_empty.wait(remaining)
+                    finally:
+                        self._getters -= 1
+            item = self._get()
+            if self._putters:
+                self.not_full.notify()
+            return item
+
+    def put_nowait(self, item):
+        """Put an item only if a free slot is available at once; else raise Full."""
+        return self.put(item, block=False)
+
+    def get_nowait(self):
+        """Remove and return an item if one is available at once; else raise Empty."""
+        return self.get(block=False)
+
+    # Override these in subclasses to change the storage (called with the mutex held).
+
+    def _init(self, maxsize):
+        self.queue = _deque()
+
+    # The deque's own methods, inlined for speed (a deque is self._items[self._head:]).
+
+    def _qsize(self):
+        q = self.queue
+        return len(q._items) - q._head
+
+    def _put(self, item):
+        self.queue._items.append(item)
+
+    def _get(self):
+        q = self.queue
+        items = q._items
+        head = q._head
+        item = items[head]
+        items[head] = None
+        head += 1
+        if head == len(items):
+            q._items = []
+            head = 0
+        elif head >= 64 and head + head >= len(items):
+            del items[:head]
+            head = 0
+        q._head = head
+        return item
+
+
+class PriorityQueue(Queue):
+    """A queue that returns the lowest-valued entry first (entries: (priority, data))."""
+
+    def _init(self, maxsize):
+        self.queue = []
+
+    def _qsize(self):
+        return len(self.queue)
+
+    def _put(self, item):
+        _heapq.heappush(self.queue, item)
+
+    def _get(self):
+        return _heapq.heappop(self.queue)
+
+
+class LifoQueue(Queue):
+    """A queue that returns the most recently added entry first."""
+
+    def _init(self, maxsize):
+        self.queue = []
+
+    def _qsize(self):
+        return len(self.queue)
+
+    def _put(self, item):
+        self.queue.append(item)
+
+    def _get(self):
+        return self.queue.pop()
+
+
+class SimpleQueue:
+    """An unbounded FIFO queue without task tracking."""
+
+    def __init__(self):
+        self._queue = Queue()
+
+    def put(self, item, block=True, timeout=None):
+        """Put the item on the queue; never blocks (block and timeout are ignored)."""
+        self._queue.put(item)
+
+    def put_nowait(self, item):
+        self._queue.put(item)
+
+    def get(self, block=True, timeout=None):
+        """Remove and return an item, waiting for one if block is true."""
+        return self._queue.get(block, timeout)
+
+    def get_nowait(self):
+        return self._queue.get(False)
+
+    def empty(self):
+        return self._queue.empty()
+
+    def qsize(self):
+        return self._queue.qsize()
+
+"""####,
         "random.conc": ####"""
 """random: pseudo-random numbers, mirroring CPython 3.11's `random` module.
 
@@ -2926,6 +3795,534 @@ randbytes = _inst.randbytes
 # A forked child must not repeat its parent's sequence (CPython does the same).
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_inst.seed)
+
+"""####,
+        "threading.conc": ####"""
+"""threading: CPython 3.11's threading module, on Conc's `thread` units and primitives.
+
+Implemented: Thread (target/args/kwargs/name/daemon, subclassing with run(), start, join
+with timeout, is_alive, name, ident, native_id, daemon and the old names isAlive, getName,
+setName, isDaemon, setDaemon), Lock (unowned, as CPython's: any thread may release it),
+RLock, Condition, Semaphore, BoundedSemaphore, Event, Timer, Barrier and
+BrokenBarrierError, current_thread/currentThread, main_thread, enumerate,
+active_count/activeCount, get_ident, get_native_id, local, TIMEOUT_MAX, settrace and
+setprofile (accepted, ignored), excepthook/__excepthook__/ExceptHookArgs (a hook assigned
+to threading.excepthook is called for a Thread's uncaught exception).
+
+Each Thread runs as `thread self._bootstrap() with name=..., daemon=...`, so an uncaught
+exception is printed by the runtime as `Exception in thread NAME:` plus its traceback.
+
+Diverges from CPython:
+- Lock, RLock, Event, Semaphore, BoundedSemaphore and Condition are Conc's builtin
+  primitives (lock objects from `_units.unowned_lock()`, `rlock()`, `event()`,
+  `semaphore()`, `condition()`), so they also work across processes and green threads
+  and their reprs are Conc's; they cannot be subclassed.
+- A unit started with the `thread` keyword appears as a _DummyThread named after the
+  unit (CPython names foreign threads "Dummy-N"); it is daemonic and cannot be joined.
+- Renaming a started Thread does not rename the unit (tracebacks and deadlock reports
+  keep the name it was started with).
+"""
+
+import _units
+
+__all__ = ["get_ident", "active_count", "Condition", "current_thread", "enumerate",
+           "main_thread", "TIMEOUT_MAX", "Event", "Lock", "RLock", "Semaphore",
+           "BoundedSemaphore", "Thread", "Barrier", "BrokenBarrierError", "Timer",
+           "ThreadError", "setprofile", "settrace", "local", "stack_size", "excepthook",
+           "ExceptHookArgs", "get_native_id"]
+
+TIMEOUT_MAX = 9223372036.0
+ThreadError = RuntimeError
+
+get_ident = _units.get_ident
+get_native_id = _units.get_native_id
+
+# The primitives are the builtins (see the docstring). Keep references to the builtins
+# under private names: the module defines `enumerate` below.
+Lock = _units.unowned_lock
+_allocate_lock = _units.unowned_lock
+RLock = rlock
+Event = event
+Condition = condition
+_builtin_semaphore = semaphore
+_builtin_list = list
+
+
+def Semaphore(value=1):
+    """A counting semaphore (CPython's threading.Semaphore)."""
+    return _builtin_semaphore(value)
+
+
+def BoundedSemaphore(value=1):
+    """A semaphore whose release() raises ValueError above its initial value."""
+    return _builtin_semaphore(value, bounded=True)
+
+
+def settrace(func):
+    pass
+
+
+def stack_size(size=0):
+    """Accepted for compatibility: Conc sizes thread stacks itself; returns 0."""
+    if size != 0 and size < 32768:
+        raise ValueError("size not valid: %d bytes" % size)
+    return 0
+
+
+def setprofile(func):
+    pass
+
+
+class ExceptHookArgs:
+    """What excepthook(args) receives: exc_type, exc_value, exc_traceback, thread."""
+
+    def __init__(self, exc_type, exc_value, exc_traceback, thread):
+        self.exc_type = exc_type
+        self.exc_value = exc_value
+        self.exc_traceback = exc_traceback
+        self.thread = thread
+
+
+def excepthook(args):
+    """The default hook: Conc's runtime prints `Exception in thread NAME:` + traceback.
+
+    Assign another function to threading.excepthook to handle uncaught exceptions of
+    Threads yourself (the runtime then prints nothing)."""
+    pass
+
+
+__excepthook__ = excepthook
+
+
+# MARK: - Thread bookkeeping
+
+# The Thread objects of running units, by get_ident(): Threads from start until run()
+# ends, the main thread, and _DummyThreads (left behind when their unit ends; enumerate()
+# skips dead ones and current_thread() replaces them). Written under _active_lock.
+_active_lock = _units.unowned_lock()
+_active = {}
+_counter_value = 0
+
+
+def _newname(template="Thread-%d"):
+    global _counter_value
+    with _active_lock:
+        _counter_value += 1
+        n = _counter_value
+    return template % n
+
+
+# MARK: - Thread
+
+class Thread:
+    """A unit of work running in its own OS thread (CPython's threading.Thread)."""
+
+    _initialized = False
+
+    def __init__(self, group=None, target=None, name=None, args=(), kwargs=None, *,
+                 daemon=None):
+        assert group is None, "group argument must be None for now"
+        if kwargs is None:
+            kwargs = {}
+        if name:
+            name = str(name)
+        else:
+            name = _newname("Thread-%d")
+            if target is not None:
+                target_name = getattr(target, "__name__", None)
+                if target_name is not None:
+                    name += " (" + target_name + ")"
+        self._target = target
+        self._name = name
+        self._args = args
+        self._kwargs = kwargs
+        if daemon is not None:
+            self._daemonic = daemon
+        else:
+            self._daemonic = current_thread().daemon
+        self._ident = None
+        self._native_id = None
+        self._handle = None
+        self._exc = None
+        self._started = Event()
+        self._is_stopped = False
+        self._initialized = True
+
+    def _check_init(self, message="Thread.__init__() not called"):
+        if not self._initialized:
+            raise RuntimeError(message)
+
+    def start(self):
+        """Start the thread's activity: run() in a new thread. At most once."""
+        self._check_init("thread.__init__() not called")
+        if self._started.is_set() or self._handle is not None:
+            raise RuntimeError("threads can only be started once")
+        self._handle = thread self._bootstrap() with name=self._name, daemon=bool(self._daemonic)
+        self._started.wait()
+
+    def _bootstrap(self):
+        self._ident = _units.get_ident()
+        self._native_id = _units.get_native_id()
+        with _active_lock:
+            _active[self._ident] = self
+        self._started.set()
+        try:
+            self.run()
+        except BaseException as e:
+            self._exc = e
+            hook = excepthook
+            if hook is __excepthook__ or isinstance(e, SystemExit):
+                raise
+            hook(ExceptHookArgs(type(e), e, getattr(e, "__traceback__", None), self))
+        finally:
+            self._is_stopped = True
+            with _active_lock:
+                if _active.get(self._ident) is self:
+                    del _active[self._ident]
+
+    def run(self):
+        """The thread's activity: calls target(*args, **kwargs). Override in subclasses."""
+        try:
+            if self._target is not None:
+                self._target(*self._args, **self._kwargs)
+        finally:
+            # Avoid a refcycle if the thread is running a function with an argument
+            # that has a member that points to the thread.
+            del self._target, self._args, self._kwargs
+
+    def join(self, timeout=None):
+        """Wait until the thread terminates, or for timeout seconds. Returns None."""
+        self._check_init()
+        if not self._started.is_set():
+            raise RuntimeError("cannot join thread before it is started")
+        if self is current_thread():
+            raise RuntimeError("cannot join current thread")
+        if timeout is not None and timeout < 0:
+            timeout = 0
+        try:
+            self._handle.join(timeout)
+        except BaseException as e:
+            if e is not self._exc:
+                raise
+
+    def is_alive(self):
+        """True from just before run() starts until just after it ends."""
+        assert self._initialized, "Thread.__init__() not called"
+        if self._handle is None or self._is_stopped:
+            return False
+        return self._handle.is_alive()
+
+    def isAlive(self):
+        return self.is_alive()
+
+    @property
+    def name(self):
+        return self._name
+
+    @name.setter
+    def name(self, name):
+        assert self._initialized, "Thread.__init__() not called"
+        self._name = str(name)
+
+    @property
+    def ident(self):
+        return self._ident
+
+    @property
+    def native_id(self):
+        return self._native_id
+
+    @property
+    def daemon(self):
+        return self._daemonic
+
+    @daemon.setter
+    def daemon(self, daemonic):
+        self._check_init()
+        if self._started.is_set() or self._handle is not None:
+            raise RuntimeError("cannot set daemon status of active thread")
+        self._daemonic = daemonic
+
+    def isDaemon(self):
+        return self.daemon
+
+    def setDaemon(self, daemonic):
+        self.daemon = daemonic
+
+    def getName(self):
+        return self.name
+
+    def setName(self, name):
+        self.name = name
+
+    def __repr__(self):
+        status = "initial"
+        if self._started.is_set():
+            status = "started"
+        if self._is_stopped:
+            status = "stopped"
+        if self._daemonic:
+            status += " daemon"
+        if self._ident is not None:
+            status += " %s" % self._ident
+        return "<%s(%s, %s)>" % (type(self).__name__, self._name, status)
+
+
+class _MainThread(Thread):
+    """The thread the program started in."""
+
+    def __init__(self):
+        Thread.__init__(self, name="MainThread", daemon=False)
+        self._handle = _units.main()
+        self._ident = self._handle.ident
+        self._native_id = self._handle.native_id
+        self._started.set()
+
+    def is_alive(self):
+        return True
+
+    def join(self, timeout=None):
+        if self is current_thread():
+            raise RuntimeError("cannot join current thread")
+        self._handle.join(timeout)
+
+
+class _DummyThread(Thread):
+    """A unit not started by threading (e.g. `thread f()`): daemonic, not joinable."""
+
+    def __init__(self, handle):
+        Thread.__init__(self, name=handle.name, daemon=True)
+        self._handle = handle
+        self._ident = handle.ident
+        self._native_id = handle.native_id
+        self._started.set()
+
+    def is_alive(self):
+        return self._handle.is_alive()
+
+    def join(self, timeout=None):
+        raise AssertionError("cannot join a dummy thread")
+
+
+def current_thread():
+    """The Thread object of the calling unit."""
+    ident = _units.get_ident()
+    t = _active.get(ident)
+    if t is not None:
+        if not isinstance(t, _DummyThread):
+            return t
+        if t._handle is _units.current():
+            return t
+    h = _units.current()
+    t = _DummyThread(h)
+    with _active_lock:
+        _active[ident] = t
+    return t
+
+
+currentThread = current_thread
+
+
+def main_thread():
+    """The main Thread object."""
+    return _main_thread
+
+
+def enumerate():
+    """The Thread objects of every live thread, the main thread included."""
+    with _active_lock:
+        threads = _builtin_list(_active.values())
+    return [t for t in threads if t.is_alive()]
+
+
+def active_count():
+    """How many Thread objects are alive (len(enumerate()))."""
+    return len(enumerate())
+
+
+activeCount = active_count
+
+
+# MARK: - Timer
+
+class Timer(Thread):
+    """Call a function after a given number of seconds, unless cancel() came first."""
+
+    def __init__(self, interval, function, args=None, kwargs=None):
+        Thread.__init__(self)
+        self.interval = interval
+        self.function = function
+        self.args = args if args is not None else []
+        self.kwargs = kwargs if kwargs is not None else {}
+        self.finished = Event()
+
+    def cancel(self):
+        """Stop the timer if it has not fired yet."""
+        self.finished.set()
+
+    def run(self):
+        self.finished.wait(self.interval)
+        if not self.finished.is_set():
+            self.function(*self.args, **self.kwargs)
+        self.finished.set()
+
+
+# MARK: - Barrier
+
+class BrokenBarrierError(RuntimeError):
+    pass
+
+
+class Barrier:
+    """A barrier for a fixed number of threads (CPython's threading.Barrier)."""
+
+    def __init__(self, parties, action=None, timeout=None):
+        self._cond = Condition(Lock())
+        self._action = action
+        self._timeout = timeout
+        self._parties = parties
+        self._state = 0   # 0 filling, 1 draining, -1 resetting, -2 broken
+        self._count = 0
+
+    def wait(self, timeout=None):
+        """Wait for the barrier; returns this thread's arrival index (0 .. parties-1)."""
+        if timeout is None:
+            timeout = self._timeout
+        with self._cond:
+            self._enter()
+            index = self._count
+            self._count += 1
+            try:
+                if index + 1 == self._parties:
+                    self._release()
+                else:
+                    self._wait(timeout)
+                return index
+            finally:
+                self._count -= 1
+                self._exit()
+
+    def _enter(self):
+        while self._state in (-1, 1):
+            self._cond.wait()
+        if self._state < 0:
+            raise BrokenBarrierError
+
+    def _release(self):
+        try:
+            if self._action:
+                self._action()
+            self._state = 1
+            self._cond.notify_all()
+        except BaseException:
+            self._break()
+            raise
+
+    def _wait(self, timeout):
+        if not self._cond.wait_for(lambda: self._state != 0, timeout):
+            self._break()
+            raise BrokenBarrierError
+        if self._state < 0:
+            raise BrokenBarrierError
+
+    def _exit(self):
+        if self._count == 0:
+            if self._state in (-1, 1):
+                self._state = 0
+                self._cond.notify_all()
+
+    def reset(self):
+        """Return the barrier to its initial state; waiting threads get BrokenBarrierError."""
+        with self._cond:
+            if self._count > 0:
+                if self._state == 0:
+                    self._state = -1
+                elif self._state == -2:
+                    self._state = -1
+            else:
+                self._state = 0
+            self._cond.notify_all()
+
+    def abort(self):
+        """Put the barrier into the broken state."""
+        with self._cond:
+            self._break()
+
+    def _break(self):
+        self._state = -2
+        self._cond.notify_all()
+
+    @property
+    def parties(self):
+        return self._parties
+
+    @property
+    def n_waiting(self):
+        if self._state == 0:
+            return self._count
+        return 0
+
+    @property
+    def broken(self):
+        return self._state == -2
+
+
+# MARK: - local
+
+class local:
+    """Thread-local data: each thread sees its own attributes on the same object.
+
+    A subclass's __init__ runs again, with the constructor's arguments, the first time
+    each other thread touches the object (as in CPython's _threading_local)."""
+
+    def __new__(cls, *args, **kwargs):
+        if (args or kwargs) and cls.__init__ is object.__init__:
+            raise TypeError("Initialization arguments are not supported")
+        self = object.__new__(cls)
+        object.__setattr__(self, "_local__args", (args, kwargs))
+        object.__setattr__(self, "_local__lock", _units.unowned_lock())
+        # The attribute dicts, by unit handle (handles are never reused, unlike idents).
+        object.__setattr__(self, "_local__dicts", {_units.current(): {}})
+        return self
+
+    def _local__dict(self):
+        key = _units.current()
+        d = self._local__dicts.get(key)
+        if d is None:
+            d = {}
+            with self._local__lock:
+                # Drop the dicts of finished units.
+                for k in _builtin_list(self._local__dicts.keys()):
+                    if not k.is_alive():
+                        del self._local__dicts[k]
+                self._local__dicts[key] = d
+            init = type(self).__init__
+            if init is not object.__init__:
+                args, kwargs = self._local__args
+                init(self, *args, **kwargs)
+        return d
+
+    def __getattr__(self, name):
+        if not name.startswith("_local__"):
+            d = self._local__dict()
+            if name in d:
+                return d[name]
+        raise AttributeError("'%s' object has no attribute '%s'" % (type(self).__name__, name))
+
+    def __setattr__(self, name, value):
+        if name == "__dict__":
+            raise AttributeError("'%s' object attribute '__dict__' is read-only" % type(self).__name__)
+        self._local__dict()[name] = value
+
+    def __delattr__(self, name):
+        d = self._local__dict()
+        if name not in d:
+            raise AttributeError(name)
+        del d[name]
+
+
+_main_thread = _MainThread()
+_active[_main_thread._ident] = _main_thread
 
 """####,
     ]

@@ -10,7 +10,7 @@ extension Unit {
     func ownHandle() -> PyUnitHandle {
         if let h = handle { return h }
         let h = PyUnitHandle(kind: .thread, name: name, daemon: false)
-        h.ident = Int(bitPattern: UInt(pthread_self()))
+        h.ident = threadIdent
         h.nativeID = nativeID
         __atomicStore(h.started, 1)
         h.unit = self

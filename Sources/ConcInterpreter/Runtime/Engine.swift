@@ -73,6 +73,13 @@ public final class Engine {
     var processName = "MainProcess"
     /// Handles of the processes this process spawned (reaped at the end).
     var children: [PyUnitHandle] = []
+    /// Bumped at every spawn: primitives made in an earlier epoch are shared with another
+    /// process (see ``PySharedPrimitive/isShared(_:)``).
+    var forkEpoch = 0
+    /// The parent's pid, in a spawned child.
+    var parentPid: pid_t?
+    /// True while a child this process spawned has not been reaped.
+    var hasLiveChildren: Bool { children.contains { !$0.isDone } }
 
     /// Makes `u` the main unit (in a forked child).
     func setMainUnit(_ u: Unit) {
@@ -136,6 +143,10 @@ public final class Engine {
     public func requestTimeout() { _ = CConcSys_atomic_or(interruptFlag, InterruptBits.timeout) }
     /// Posts a timeout request to the engine owning `flag` (callable from any thread).
     public static func requestTimeout(_ flag: UnsafeMutablePointer<Int32>) { _ = CConcSys_atomic_or(flag, InterruptBits.timeout) }
+    /// Drops a pending Ctrl-C or timeout request.
+    public func clearPendingInterrupt() {
+        _ = CConcSys_atomic_and_not(interruptFlag, InterruptBits.keyboard | InterruptBits.timeout)
+    }
     /// Withdraws a timeout request that arrived after the run ended.
     public func cancelTimeoutRequest() { _ = CConcSys_atomic_and_not(interruptFlag, InterruptBits.timeout) }
 

@@ -1,6 +1,6 @@
-# collections: list and dict building and lookup (append, index,
+# containers: list and dict building and lookup (append, index,
 # dict insert/get/in, list comprehension, iteration, sorting).
-# collections.py and collections.conc hold identical code; scripts/bench runs both
+# containers.py and containers.conc hold identical code; scripts/bench runs both
 # and checks they print the same checksum line.
 
 
@@ -78,4 +78,4 @@ for rnd in range(80):
             stack.pop()
     checksum += len(stack) + stack[-1] + stack.index(stack[len(stack) // 2])
     checksum = checksum % 1000000000039
-print("collections", checksum)
+print("containers", checksum)
