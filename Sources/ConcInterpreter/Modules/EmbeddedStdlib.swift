@@ -1292,15 +1292,13 @@ Divergences from CPython 3.11:
 - A Pool hands out the iterable eagerly (not from a task-handler thread); callbacks and
   error callbacks run in a result-handler thread of the parent, as in CPython.
 - No Manager, shared_memory, sharedctypes module, authkey or sentinel.
-- Blocking calls without a timeout wait in naps of half a second, so the deadlock detector
-  (which sees only this process) never mistakes a wait on another process for a deadlock.
+- JoinableQueue.join() checks the count of unfinished tasks at least every 0.1 s.
 """
 import os
 import sys
 import time
 import _units
 
-_NAP = 0.5
 _Empty = queue.Empty
 _Full = queue.Full
 _queue = queue
@@ -1323,28 +1321,15 @@ class AuthenticationError(ProcessError):
 
 
 # ---------------------------------------------------------------------------------------
-# Blocking helpers: naps instead of forever-waits (see the module docstring)
+# Blocking helpers (a wait on a primitive shared with another process is never taken for a
+# deadlock; one that only this process can end is, as for the builtins)
 
 def _q_get(q, block=True, timeout=None):
-    if not block or timeout is not None:
-        return q.get(block, timeout)
-    while True:
-        try:
-            return q.get(True, _NAP)
-        except _Empty:
-            pass
+    return q.get(block, timeout)
 
 
 def _q_put(q, obj, block=True, timeout=None):
-    if not block or timeout is not None:
-        q.put(obj, block, timeout)
-        return
-    while True:
-        try:
-            q.put(obj, True, _NAP)
-            return
-        except _Full:
-            pass
+    q.put(obj, block, timeout)
 
 
 def _acquire(lk, block, timeout):
@@ -1352,17 +1337,11 @@ def _acquire(lk, block, timeout):
         return lk.acquire(False)
     if timeout is not None:
         return lk.acquire(True, max(0, timeout))
-    while not lk.acquire(True, _NAP):
-        pass
-    return True
+    return lk.acquire()
 
 
 def _wait_event(ev, timeout):
-    if timeout is not None:
-        return ev.wait(timeout)
-    while not ev.wait(_NAP):
-        pass
-    return True
+    return ev.wait(timeout)
 
 
 # ---------------------------------------------------------------------------------------
@@ -1818,11 +1797,7 @@ class Condition:
         return self._lock.__exit__(*args)
 
     def wait(self, timeout=None):
-        if timeout is not None:
-            return self._cond.wait(timeout)
-        while not self._cond.wait(_NAP):
-            pass
-        return True
+        return self._cond.wait(timeout)
 
     def wait_for(self, predicate, timeout=None):
         result = predicate()
@@ -1836,7 +1811,7 @@ class Condition:
                     break
                 self._cond.wait(left)
             else:
-                self._cond.wait(_NAP)
+                self._cond.wait()
             result = predicate()
         return result
 
@@ -1968,9 +1943,7 @@ class JoinableQueue(Queue):
     def __init__(self, maxsize=0, *, ctx=None):
         Queue.__init__(self, maxsize)
         self._unfinished = semaphore(0)
-        # Set by task_done() when the count reaches 0. (Not a condition: a builtin
-        # condition's wait loses its lock's ownership across processes; see the report.)
-        self._zero = event()
+        self._zero = event()     # set by task_done() when the count reaches 0
 
     def put(self, obj, block=True, timeout=None):
         self._check_closed()
