@@ -1263,6 +1263,1441 @@ def load(fp, cls=None, object_hook=None, parse_float=None, parse_int=None,
                  object_pairs_hook=object_pairs_hook, strict=strict)
 
 """####,
+        "multiprocessing/__init__.conc": ####"""
+"""multiprocessing: CPython 3.11's process-based parallelism, on Conc's `spawn`.
+
+Implemented (fork start method only): Process (target/args/kwargs/name/daemon, or a
+subclass with run(); start, join, terminate, kill, is_alive, close, pid/ident, exitcode,
+name, daemon), current_process, parent_process, active_children, cpu_count, Lock, RLock,
+Semaphore, BoundedSemaphore, Event, Condition, Barrier, Queue, JoinableQueue, SimpleQueue,
+Pipe (Connection: send/recv/poll/close/send_bytes/recv_bytes), Value/RawValue,
+Array/RawArray, Pool (apply, apply_async, map, map_async, starmap, starmap_async, imap,
+imap_unordered, close, join, terminate, with-statement), get_context,
+get_start_method/set_start_method, freeze_support, the exceptions ProcessError,
+TimeoutError, BufferTooShort, AuthenticationError.
+
+Everything is built on Conc's builtins: a Process is `spawn _bootstrap(self)`, and the
+locks, semaphores, events, conditions and queues are the builtin primitives, which live
+in memory shared by every process forked after they were created. Items sent through a
+Queue or Pipe are copies (encoded at put, decoded at get), as CPython's pickling makes them.
+
+Divergences from CPython 3.11:
+- Only 'fork': set_start_method/get_context accept 'fork' and nothing else (ValueError).
+- Synchronisation objects are shared by inheritance (created before the spawn) and may
+  also travel through a Queue (by reference); CPython refuses the latter.
+- Value and Array keep their contents in a queue(1) (a slot that one process at a time
+  holds): every access copies the whole contents, so big Arrays are slow. No ctypes types
+  as typecodes, no get_obj().
+- Connection.close() closes this process's end only: the other end never sees EOFError.
+- A Pool hands out the iterable eagerly (not from a task-handler thread); callbacks and
+  error callbacks run in a result-handler thread of the parent, as in CPython.
+- No Manager, shared_memory, sharedctypes module, authkey or sentinel.
+- JoinableQueue.join() checks the count of unfinished tasks at least every 0.1 s.
+"""
+import os
+import sys
+import time
+import _units
+
+_Empty = queue.Empty
+_Full = queue.Full
+_queue = queue
+
+
+class ProcessError(Exception):
+    pass
+
+
+class BufferTooShort(ProcessError):
+    pass
+
+
+class TimeoutError(ProcessError):
+    pass
+
+
+class AuthenticationError(ProcessError):
+    pass
+
+
+# ---------------------------------------------------------------------------------------
+# Blocking helpers (a wait on a primitive shared with another process is never taken for a
+# deadlock; one that only this process can end is, as for the builtins)
+
+def _q_get(q, block=True, timeout=None):
+    return q.get(block, timeout)
+
+
+def _q_put(q, obj, block=True, timeout=None):
+    q.put(obj, block, timeout)
+
+
+def _acquire(lk, block, timeout):
+    if not block:
+        return lk.acquire(False)
+    if timeout is not None:
+        return lk.acquire(True, max(0, timeout))
+    return lk.acquire()
+
+
+def _wait_event(ev, timeout):
+    return ev.wait(timeout)
+
+
+# ---------------------------------------------------------------------------------------
+# Processes
+
+_exitcode_to_name = {-15: "-SIGTERM", -9: "-SIGKILL", -2: "-SIGINT", -6: "-SIGABRT",
+                     -1: "-SIGHUP", -11: "-SIGSEGV", -10: "-SIGUSR1", -12: "-SIGUSR2"}
+
+
+class BaseProcess:
+    """A process: Process(target=f, args=(1,)) or a subclass overriding run()."""
+
+    def __init__(self, group=None, target=None, name=None, args=(), kwargs={}, *, daemon=None):
+        assert group is None, 'group argument must be None for now'
+        _counter[0] += 1
+        self._identity = _current_process._identity + (_counter[0],)
+        self._parent_pid = os.getpid()
+        self._parent_name = _current_process.name
+        self._handle = None
+        self._closed = False
+        self._target = target
+        self._args = tuple(args)
+        self._kwargs = dict(kwargs)
+        if name is not None:
+            self._name = name
+        else:
+            self._name = type(self).__name__ + '-' + ':'.join([str(i) for i in self._identity])
+        if daemon is not None:
+            self._daemon = daemon
+        else:
+            self._daemon = _current_process._daemon
+
+    def run(self):
+        """What the process does: calls the target (override in a subclass)."""
+        if self._target:
+            self._target(*self._args, **self._kwargs)
+
+    def _check_closed(self):
+        if self._closed:
+            raise ValueError("process object is closed")
+
+    def start(self):
+        """Starts the process: run() in a forked child."""
+        self._check_closed()
+        assert self._handle is None, 'cannot start a process twice'
+        assert self._parent_pid == os.getpid(), \
+            'can only start a process object created by current process'
+        assert not _current_process._daemon, \
+            'daemonic processes are not allowed to have children'
+        _cleanup()
+        self._handle = spawn _bootstrap(self) with name=self._name, daemon=self._daemon
+        _children.append(self)
+        _all_started.append(self)
+
+    def join(self, timeout=None):
+        """Waits until the process ends (or `timeout` seconds pass)."""
+        self._check_closed()
+        assert self._parent_pid == os.getpid(), 'can only join a child process'
+        assert self._handle is not None, 'can only join a started process'
+        try:
+            self._handle.join(timeout)
+        except BaseException:
+            # The child's own exception, re-raised by the handle: it already printed it.
+            if self._handle.is_alive():
+                raise
+        if self._handle.exitcode is not None and self in _children:
+            _children.remove(self)
+
+    def is_alive(self):
+        self._check_closed()
+        if self is _current_process:
+            return True
+        assert self._parent_pid == os.getpid(), 'can only test a child process'
+        if self._handle is None:
+            return False
+        alive = self._handle.is_alive()
+        if not alive and self in _children:
+            _children.remove(self)
+        return alive
+
+    def terminate(self):
+        """Sends SIGTERM to the process."""
+        self._check_closed()
+        if self._handle is not None:
+            self._handle.terminate()
+
+    def kill(self):
+        """Sends SIGKILL to the process."""
+        self._check_closed()
+        if self._handle is not None:
+            self._handle.kill()
+
+    def close(self):
+        if self._handle is not None:
+            if self._handle.exitcode is None:
+                raise ValueError("Cannot close a process while it is still running. "
+                                 "You should first call join() or terminate().")
+            if self in _children:
+                _children.remove(self)
+        self._closed = True
+
+    @property
+    def name(self):
+        return self._name
+
+    @name.setter
+    def name(self, name):
+        assert isinstance(name, str), 'name must be a string'
+        self._name = name
+
+    @property
+    def daemon(self):
+        return self._daemon
+
+    @daemon.setter
+    def daemon(self, daemonic):
+        assert self._handle is None, 'process has already started'
+        self._daemon = daemonic
+
+    @property
+    def exitcode(self):
+        self._check_closed()
+        if self._handle is None:
+            return None
+        return self._handle.exitcode
+
+    @property
+    def ident(self):
+        self._check_closed()
+        if self is _current_process:
+            return os.getpid()
+        if self._handle is None:
+            return None
+        return self._handle.pid
+
+    pid = ident
+
+    def __repr__(self):
+        exitcode = None
+        if self is _current_process:
+            status = 'started'
+        elif self._closed:
+            status = 'closed'
+        elif self._parent_pid != os.getpid():
+            status = 'unknown'
+        elif self._handle is None:
+            status = 'initial'
+        else:
+            exitcode = self._handle.exitcode
+            status = 'stopped' if exitcode is not None else 'started'
+        info = [type(self).__name__, 'name=%r' % self._name]
+        if self._handle is not None:
+            info.append('pid=%s' % self._handle.pid)
+        info.append('parent=%s' % self._parent_pid)
+        info.append(status)
+        if exitcode is not None:
+            info.append('exitcode=%s' % _exitcode_to_name.get(exitcode, exitcode))
+        if self._daemon:
+            info.append('daemon')
+        return '<%s>' % ' '.join(info)
+
+
+class Process(BaseProcess):
+    pass
+
+
+class _MainProcess(BaseProcess):
+    def __init__(self):
+        self._identity = ()
+        self._name = 'MainProcess'
+        self._parent_pid = None
+        self._parent_name = None
+        self._handle = None
+        self._closed = False
+        self._daemon = False
+        self._target = None
+        self._args = ()
+        self._kwargs = {}
+
+
+class _ParentProcess(BaseProcess):
+    def __init__(self, name, pid):
+        self._identity = ()
+        self._name = name
+        self._pid = pid
+        self._parent_pid = None
+        self._handle = None
+        self._closed = False
+        self._daemon = False
+
+    def is_alive(self):
+        try:
+            os.kill(self._pid, 0)
+        except OSError:
+            return False
+        return True
+
+    @property
+    def ident(self):
+        return self._pid
+
+    pid = ident
+
+    def join(self, timeout=None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.is_alive() and (deadline is None or time.monotonic() < deadline):
+            time.sleep(0.01)
+
+    def __repr__(self):
+        return "<_ParentProcess name=%r parent=None unknown>" % self._name
+
+
+_counter = [0]
+_current_process = _MainProcess()
+_parent_process = None
+_children = []
+_inherited = []
+# Every process ever started, never dropped: a forked child drops the handles of its
+# siblings, which would free their result queues in the shared arena while this process
+# still uses them (a core gap; see the report). Keeping the Process objects (and so their
+# handles) referenced here prevents it.
+_all_started = []
+
+
+def _bootstrap(process):
+    """The child's whole life: become `process`, run it. Returns None (exit code 0); an
+    uncaught exception is printed by spawn as `Process NAME:` plus the traceback."""
+    global _current_process, _parent_process, _children
+    # Everything inherited stays referenced for the child's whole life: a primitive (a
+    # process handle's result queue, say) that the child drops would be freed in the
+    # shared arena while the parent still uses it (a core gap; see the report).
+    _inherited.append((_current_process, _parent_process, _children))
+    _parent_process = _ParentProcess(process._parent_name, process._parent_pid)
+    _current_process = process
+    _children = []
+    _counter[0] = 0
+    process.run()
+
+
+def _cleanup():
+    for p in list(_children):
+        if p._handle is not None and not p._handle.is_alive():
+            _children.remove(p)
+
+
+def current_process():
+    """The Process object of the running process ('MainProcess' in the main program)."""
+    return _current_process
+
+
+def parent_process():
+    """The parent of the running process (None in the main program)."""
+    return _parent_process
+
+
+def active_children():
+    """The started children of this process that are still running."""
+    _cleanup()
+    return list(_children)
+
+
+def cpu_count():
+    n = os.cpu_count()
+    if n is None:
+        raise NotImplementedError('cannot determine number of cpus')
+    return n
+
+
+def freeze_support():
+    pass
+
+
+def get_start_method(allow_none=False):
+    return 'fork'
+
+
+def get_all_start_methods():
+    return ['fork']
+
+
+def set_start_method(method, force=False):
+    if method not in ('fork', None):
+        raise ValueError('cannot find context for %r (Conc supports only fork)' % (method,))
+
+
+def get_context(method=None):
+    if method not in ('fork', None):
+        raise ValueError('cannot find context for %r (Conc supports only fork)' % (method,))
+    return sys.modules[__name__]
+
+
+# ---------------------------------------------------------------------------------------
+# Synchronisation: wrappers over the builtins with multiprocessing's names and messages
+
+def _owner_name():
+    name = _current_process.name
+    unit = _units.current()
+    if unit.name != 'MainThread':
+        name += '|' + unit.name
+    return name
+
+
+class Lock:
+    """A non-recursive lock that any process or thread may release."""
+
+    def __init__(self, *, ctx=None):
+        self._lock = _units.unowned_lock()
+
+    def acquire(self, block=True, timeout=None):
+        return _acquire(self._lock, block, timeout)
+
+    def release(self):
+        try:
+            self._lock.release()
+        except RuntimeError:
+            raise ValueError('semaphore or lock released too many times') from None
+
+    def __enter__(self):
+        return _acquire(self._lock, True, None)
+
+    def __exit__(self, *args):
+        self.release()
+
+    def __repr__(self):
+        if not self._lock.locked():
+            owner = 'None'
+        elif self._lock._is_owned():
+            owner = _owner_name()
+        else:
+            owner = 'SomeOtherProcess'
+        return '<Lock(owner=%s)>' % owner
+
+
+class RLock:
+    """A recursive lock: its owner may acquire it again, and must release it as often."""
+
+    def __init__(self, *, ctx=None):
+        self._lock = rlock()
+        self._count = 0
+
+    def acquire(self, block=True, timeout=None):
+        ok = _acquire(self._lock, block, timeout)
+        if ok:
+            self._count += 1
+        return ok
+
+    def release(self):
+        try:
+            self._lock.release()
+        except RuntimeError:
+            raise AssertionError('attempt to release recursive lock not owned by thread') from None
+        self._count -= 1
+
+    def __enter__(self):
+        return self.acquire()
+
+    def __exit__(self, *args):
+        self.release()
+
+    def __repr__(self):
+        if self._lock._is_owned():
+            return '<RLock(%s, %s)>' % (_owner_name(), self._count)
+        if self._lock.locked():
+            return '<RLock(SomeOtherProcess, nonzero)>'
+        return '<RLock(None, 0)>'
+
+
+class Semaphore:
+    """A counter of free places: acquire() takes one (waiting for it), release() returns one."""
+
+    def __init__(self, value=1, *, ctx=None):
+        if value < 0:
+            raise ValueError('semaphore initial value must be >= 0')
+        self._sem = self._make(value)
+
+    def _make(self, value):
+        return semaphore(value)
+
+    def acquire(self, block=True, timeout=None):
+        return _acquire(self._sem, block, timeout)
+
+    def release(self):
+        try:
+            self._sem.release()
+        except ValueError:
+            raise ValueError('semaphore or lock released too many times') from None
+
+    def get_value(self):
+        return self._sem.value
+
+    def __enter__(self):
+        return self.acquire()
+
+    def __exit__(self, *args):
+        self.release()
+
+    def __repr__(self):
+        return '<Semaphore(value=%s)>' % self._sem.value
+
+
+class BoundedSemaphore(Semaphore):
+    """A Semaphore that may not be released above its initial value."""
+
+    def _make(self, value):
+        self._maxvalue = value
+        return semaphore(value, bounded=True)
+
+    def __repr__(self):
+        return '<BoundedSemaphore(value=%s, maxvalue=%s)>' % (self._sem.value, self._maxvalue)
+
+
+class Event:
+    """A flag that processes can wait for."""
+
+    def __init__(self, *, ctx=None):
+        self._event = event()
+
+    def is_set(self):
+        return self._event.is_set()
+
+    def set(self):
+        self._event.set()
+
+    def clear(self):
+        self._event.clear()
+
+    def wait(self, timeout=None):
+        return _wait_event(self._event, timeout)
+
+    def __repr__(self):
+        return '<Event(%s)>' % ('set' if self._event.is_set() else 'unset')
+
+
+class Condition:
+    """A condition variable over a Lock or RLock (a new RLock by default)."""
+
+    def __init__(self, lock=None, *, ctx=None):
+        if lock is None:
+            lock = RLock()
+        self._lock = lock
+        self._cond = condition(lock._lock)
+
+    def acquire(self, block=True, timeout=None):
+        return self._lock.acquire(block, timeout)
+
+    def release(self):
+        self._lock.release()
+
+    def __enter__(self):
+        return self._lock.__enter__()
+
+    def __exit__(self, *args):
+        return self._lock.__exit__(*args)
+
+    def wait(self, timeout=None):
+        return self._cond.wait(timeout)
+
+    def wait_for(self, predicate, timeout=None):
+        result = predicate()
+        if result:
+            return result
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not result:
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._cond.wait(left)
+            else:
+                self._cond.wait()
+            result = predicate()
+        return result
+
+    def notify(self, n=1):
+        self._cond.notify(n)
+
+    def notify_all(self):
+        self._cond.notify_all()
+
+    def __repr__(self):
+        return '<Condition(%r)>' % (self._lock,)
+
+
+class BrokenBarrierError(RuntimeError):
+    pass
+
+
+class Barrier:
+    """`parties` processes wait() until all of them have arrived, then all go on."""
+
+    def __init__(self, parties, action=None, timeout=None, *, ctx=None):
+        self._parties = parties
+        self._action = action
+        self._timeout = timeout
+        self._cond = Condition(Lock())
+        self._state = Array('i', [0, 0, 0], lock=False)   # count, generation, broken
+
+    def wait(self, timeout=None):
+        if timeout is None:
+            timeout = self._timeout
+        with self._cond:
+            count, generation, broken = self._state[:]
+            if broken:
+                raise BrokenBarrierError
+            index = count
+            if count + 1 == self._parties:
+                if self._action:
+                    self._action()
+                self._state[:] = [0, generation + 1, 0]
+                self._cond.notify_all()
+                return index
+            self._state[0] = count + 1
+            ok = self._cond.wait_for(lambda: self._state[1] != generation or self._state[2], timeout)
+            if self._state[2] or not ok:
+                self._state[2] = 1
+                self._cond.notify_all()
+                raise BrokenBarrierError
+            return index
+
+    def abort(self):
+        with self._cond:
+            self._state[2] = 1
+            self._cond.notify_all()
+
+    def reset(self):
+        with self._cond:
+            self._state[:] = [0, self._state[1] + 1, 0]
+            self._cond.notify_all()
+
+    @property
+    def parties(self):
+        return self._parties
+
+    @property
+    def n_waiting(self):
+        return self._state[0]
+
+    @property
+    def broken(self):
+        return bool(self._state[2])
+
+
+# ---------------------------------------------------------------------------------------
+# Queues and pipes
+
+class Queue:
+    """A FIFO queue between processes; items are copies (queue.Empty / queue.Full)."""
+
+    def __init__(self, maxsize=0, *, ctx=None):
+        if maxsize < 0:
+            maxsize = 0
+        self._maxsize = maxsize
+        self._q = _queue(maxsize)
+        self._closed = False
+
+    def _check_closed(self):
+        if self._closed:
+            raise ValueError(f"Queue {self!r} is closed")
+
+    def put(self, obj, block=True, timeout=None):
+        self._check_closed()
+        _q_put(self._q, obj, block, timeout)
+
+    def get(self, block=True, timeout=None):
+        self._check_closed()
+        return _q_get(self._q, block, timeout)
+
+    def put_nowait(self, obj):
+        return self.put(obj, False)
+
+    def get_nowait(self):
+        return self.get(False)
+
+    def qsize(self):
+        return self._q.qsize()
+
+    def empty(self):
+        return self._q.empty()
+
+    def full(self):
+        return self._q.full()
+
+    def close(self):
+        self._closed = True
+
+    def join_thread(self):
+        assert self._closed, "Queue {0!r} not closed".format(self)
+
+    def cancel_join_thread(self):
+        pass
+
+    def __repr__(self):
+        return '<%s maxsize=%s>' % (type(self).__name__, self._maxsize)
+
+
+class JoinableQueue(Queue):
+    """A Queue whose consumers call task_done() per item; join() waits for all of them."""
+
+    def __init__(self, maxsize=0, *, ctx=None):
+        Queue.__init__(self, maxsize)
+        self._unfinished = semaphore(0)
+        self._zero = event()     # set by task_done() when the count reaches 0
+
+    def put(self, obj, block=True, timeout=None):
+        self._check_closed()
+        self._unfinished.release()
+        try:
+            _q_put(self._q, obj, block, timeout)
+        except BaseException:
+            self._unfinished.acquire(False)
+            raise
+
+    def task_done(self):
+        if not self._unfinished.acquire(False):
+            raise ValueError('task_done() called too many times')
+        if self._unfinished.value == 0:
+            self._zero.set()
+
+    def join(self):
+        while self._unfinished.value != 0:
+            self._zero.wait(0.1)
+            self._zero.clear()
+
+
+class SimpleQueue:
+    """A simplified Queue: put, get, empty, close."""
+
+    def __init__(self, *, ctx=None):
+        self._q = _queue()
+        self._closed = False
+
+    def put(self, obj):
+        _q_put(self._q, obj)
+
+    def get(self):
+        return _q_get(self._q)
+
+    def empty(self):
+        return self._q.empty()
+
+    def close(self):
+        self._closed = True
+
+
+class Connection:
+    """One end of a Pipe."""
+
+    def __init__(self, inbox, outbox, readable, writable):
+        self._in = inbox
+        self._out = outbox
+        self._readable = readable
+        self._writable = writable
+        self._closed = False
+        self._buffer = []
+
+    @property
+    def closed(self):
+        return self._closed
+
+    @property
+    def readable(self):
+        return self._readable
+
+    @property
+    def writable(self):
+        return self._writable
+
+    def _check_closed(self):
+        if self._closed:
+            raise OSError("handle is closed")
+
+    def _check_readable(self):
+        if not self._readable:
+            raise OSError("connection is write-only")
+
+    def _check_writable(self):
+        if not self._writable:
+            raise OSError("connection is read-only")
+
+    def send(self, obj):
+        self._check_closed()
+        self._check_writable()
+        _q_put(self._out, obj)
+
+    def recv(self):
+        self._check_closed()
+        self._check_readable()
+        if self._buffer:
+            return self._buffer.pop(0)
+        return _q_get(self._in)
+
+    def send_bytes(self, buf, offset=0, size=None):
+        self._check_closed()
+        self._check_writable()
+        data = bytes(buf)
+        if offset < 0:
+            raise ValueError("offset is negative")
+        if len(data) < offset:
+            raise ValueError("buffer length < offset")
+        if size is None:
+            size = len(data) - offset
+        elif size < 0:
+            raise ValueError("size is negative")
+        elif offset + size > len(data):
+            raise ValueError("buffer length < offset + size")
+        _q_put(self._out, data[offset:offset + size])
+
+    def recv_bytes(self, maxlength=None):
+        data = self.recv()
+        if maxlength is not None and len(data) > maxlength:
+            raise OSError("bad message length")
+        return data
+
+    def poll(self, timeout=0.0):
+        """True when recv() has something to return, waiting up to `timeout` (None: forever)."""
+        self._check_closed()
+        self._check_readable()
+        if self._buffer:
+            return True
+        try:
+            if timeout is not None and timeout <= 0:
+                self._buffer.append(self._in.get(False))
+            else:
+                self._buffer.append(_q_get(self._in, True, timeout))
+        except _Empty:
+            return False
+        return True
+
+    def close(self):
+        self._closed = True
+
+    def fileno(self):
+        self._check_closed()
+        raise OSError("Conc connections have no file descriptor")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *args):
+        self.close()
+
+
+def Pipe(duplex=True):
+    """Two Connection objects joined together: (conn1, conn2). With duplex=False conn1
+    only receives and conn2 only sends."""
+    a = _queue()
+    if duplex:
+        b = _queue()
+        return Connection(a, b, True, True), Connection(b, a, True, True)
+    return Connection(a, None, True, False), Connection(None, a, False, True)
+
+
+# ---------------------------------------------------------------------------------------
+# Shared values and arrays
+
+_ctype_names = {'c': 'c_char', 'u': 'c_wchar', 'b': 'c_byte', 'B': 'c_ubyte',
+                'h': 'c_short', 'H': 'c_ushort', 'i': 'c_int', 'I': 'c_uint',
+                'l': 'c_long', 'L': 'c_ulong', 'q': 'c_long', 'Q': 'c_ulong',
+                'f': 'c_float', 'd': 'c_double'}
+_int_bits = {'b': 8, 'h': 16, 'i': 32, 'B': 8, 'H': 16, 'I': 32}
+
+
+def _check_typecode(typecode):
+    if typecode not in _ctype_names:
+        raise KeyError(typecode)
+
+
+def _zero(typecode):
+    if typecode in ('f', 'd'):
+        return 0.0
+    if typecode == 'c':
+        return b'\x00'
+    if typecode == 'u':
+        return '\x00'
+    return 0
+
+
+def _convert(typecode, x):
+    """`x` as a C value of this type (ctypes' conversions and messages)."""
+    if typecode in ('f', 'd'):
+        if isinstance(x, (int, float)):
+            return float(x)
+        raise TypeError("must be real number, not %s" % type(x).__name__)
+    if typecode == 'c':
+        if isinstance(x, bytes) and len(x) == 1:
+            return x
+        if isinstance(x, int) and not isinstance(x, bool) and 0 <= x < 256:
+            return bytes([x])
+        raise TypeError("one character bytes, bytearray or integer expected")
+    if typecode == 'u':
+        if isinstance(x, str) and len(x) == 1:
+            return x
+        raise TypeError("unicode string expected instead of %s instance" % type(x).__name__)
+    if not isinstance(x, int):
+        raise TypeError("'%s' object cannot be interpreted as an integer" % type(x).__name__)
+    x = int(x)
+    bits = _int_bits.get(typecode)
+    if bits is not None:
+        x = x & ((1 << bits) - 1)
+        if typecode in ('b', 'h', 'i') and x >= (1 << (bits - 1)):
+            x -= 1 << bits
+    return x
+
+
+def _ctype_repr(typecode, v):
+    return '%s(%r)' % (_ctype_names[typecode], v)
+
+
+class _Box:
+    """Shared contents: a queue(1) holding the current value, taken out to change it."""
+
+    def __init__(self, value):
+        self._q = _queue(1)
+        self._q.put(value)
+
+    def read(self):
+        v = _q_get(self._q)
+        self._q.put(v)
+        return v
+
+    def take(self):
+        return _q_get(self._q)
+
+    def give(self, v):
+        self._q.put(v)
+
+
+class RawValue:
+    """A value in shared memory, without a lock (c_int(0)-like)."""
+
+    def __init__(self, typecode, *args):
+        _check_typecode(typecode)
+        self._typecode = typecode
+        self._box = _Box(_convert(typecode, args[0]) if args else _zero(typecode))
+
+    @property
+    def value(self):
+        return self._box.read()
+
+    @value.setter
+    def value(self, x):
+        x = _convert(self._typecode, x)
+        self._box.take()
+        self._box.give(x)
+
+    def __repr__(self):
+        return _ctype_repr(self._typecode, self.value)
+
+
+def _make_lock(lock):
+    if lock is True or lock is None:
+        return RLock()
+    if hasattr(lock, 'acquire'):
+        return lock
+    raise AttributeError("%r has no method 'acquire'" % (lock,))
+
+
+class Synchronized(RawValue):
+    """Value(typecode, value): a shared value with a lock (get_lock())."""
+
+    def __init__(self, typecode, value, lock):
+        RawValue.__init__(self, typecode, value)
+        self._lock = lock
+
+    def get_lock(self):
+        return self._lock
+
+    def acquire(self, *args):
+        return self._lock.acquire(*args)
+
+    def release(self):
+        self._lock.release()
+
+    def __enter__(self):
+        return self._lock.__enter__()
+
+    def __exit__(self, *args):
+        return self._lock.__exit__(*args)
+
+    def __repr__(self):
+        return '<Synchronized wrapper for %s>' % RawValue.__repr__(self)
+
+
+def Value(typecode_or_type, *args, lock=True):
+    """A shared value: `.value` reads and writes it; get_lock() guards read-modify-write."""
+    if lock is False:
+        return RawValue(typecode_or_type, *args)
+    _check_typecode(typecode_or_type)
+    init = args[0] if args else _zero(typecode_or_type)
+    return Synchronized(typecode_or_type, init, _make_lock(lock))
+
+
+class RawArray:
+    """A fixed-size array in shared memory, without a lock."""
+
+    def __init__(self, typecode, size_or_initializer):
+        _check_typecode(typecode)
+        self._typecode = typecode
+        if isinstance(size_or_initializer, int):
+            items = [_zero(typecode)] * size_or_initializer
+        else:
+            items = [_convert(typecode, x) for x in size_or_initializer]
+        self._length = len(items)
+        self._box = _Box(items)
+
+    def __len__(self):
+        return self._length
+
+    def _join(self, items):
+        if self._typecode == 'c':
+            return b''.join(items)
+        if self._typecode == 'u':
+            return ''.join(items)
+        return items
+
+    def __getitem__(self, i):
+        items = self._box.read()
+        if isinstance(i, slice):
+            return self._join(items[i])
+        if i < 0:
+            i += self._length
+        if i < 0 or i >= self._length:
+            raise IndexError('invalid index')
+        return items[i]
+
+    def __setitem__(self, i, value):
+        if isinstance(i, slice):
+            indices = range(self._length)[i]
+            values = [_convert(self._typecode, x) for x in value]
+            if len(values) != len(indices):
+                raise ValueError('Can only assign sequence of same size')
+            items = self._box.take()
+            for k in range(len(indices)):
+                items[indices[k]] = values[k]
+            self._box.give(items)
+            return
+        value = _convert(self._typecode, value)
+        if i < 0:
+            i += self._length
+        if i < 0 or i >= self._length:
+            raise IndexError('invalid index')
+        items = self._box.take()
+        items[i] = value
+        self._box.give(items)
+
+    def __iter__(self):
+        return iter(self._box.read())
+
+    @property
+    def value(self):
+        if self._typecode not in ('c', 'u'):
+            raise AttributeError("'%s' object has no attribute 'value'" % type(self).__name__)
+        s = self._join(self._box.read())
+        end = s.find(b'\x00' if self._typecode == 'c' else '\x00')
+        return s if end < 0 else s[:end]
+
+    @value.setter
+    def value(self, s):
+        if self._typecode not in ('c', 'u'):
+            raise AttributeError("'%s' object has no attribute 'value'" % type(self).__name__)
+        if len(s) > self._length:
+            raise ValueError('byte string too long')
+        items = self._box.take()
+        for k in range(len(s)):
+            items[k] = s[k:k + 1]
+        if len(s) < self._length:
+            items[len(s)] = _zero(self._typecode)
+        self._box.give(items)
+
+    @property
+    def raw(self):
+        if self._typecode != 'c':
+            raise AttributeError("'%s' object has no attribute 'raw'" % type(self).__name__)
+        return self._join(self._box.read())
+
+    def __repr__(self):
+        return '<%s_Array_%d %r>' % (_ctype_names[self._typecode], self._length, self[:])
+
+
+class SynchronizedArray(RawArray):
+    """Array(typecode, size_or_initializer): a shared array with a lock (get_lock())."""
+
+    def __init__(self, typecode, size_or_initializer, lock):
+        RawArray.__init__(self, typecode, size_or_initializer)
+        self._lock = lock
+
+    def get_lock(self):
+        return self._lock
+
+    def acquire(self, *args):
+        return self._lock.acquire(*args)
+
+    def release(self):
+        self._lock.release()
+
+    def __enter__(self):
+        return self._lock.__enter__()
+
+    def __exit__(self, *args):
+        return self._lock.__exit__(*args)
+
+    def __repr__(self):
+        return '<SynchronizedArray wrapper for %s>' % RawArray.__repr__(self)
+
+
+def Array(typecode_or_type, size_or_initializer, *, lock=True):
+    """A shared array: indexing, slicing, len(), iteration; get_lock()."""
+    if lock is False:
+        return RawArray(typecode_or_type, size_or_initializer)
+    return SynchronizedArray(typecode_or_type, size_or_initializer, _make_lock(lock))
+
+
+# ---------------------------------------------------------------------------------------
+# Pool
+
+_RUN = 0
+_CLOSE = 1
+_TERMINATE = 2
+
+
+def _pool_worker(tasks, results, initializer, initargs):
+    if initializer is not None:
+        initializer(*initargs)
+    while True:
+        task = _q_get(tasks)
+        if task is None:
+            break
+        job, index, func, chunk, star = task
+        try:
+            if star is None:
+                value = (True, func(*chunk[0], **chunk[1]))
+            elif star:
+                value = (True, [func(*args) for args in chunk])
+            else:
+                value = (True, [func(x) for x in chunk])
+        except Exception as e:
+            value = (False, e)
+        try:
+            _q_put(results, (job, index, value))
+        except Exception as e:
+            _q_put(results, (job, index, (False, e)))
+
+
+class AsyncResult:
+    """The future result of Pool.apply_async: get(timeout), wait, ready, successful."""
+
+    def __init__(self, pool, callback, error_callback):
+        pool._job_counter += 1
+        self._job = pool._job_counter
+        self._pool = pool
+        self._event = event()
+        self._callback = callback
+        self._error_callback = error_callback
+        self._success = None
+        self._value = None
+        pool._cache[self._job] = self
+
+    def ready(self):
+        return self._event.is_set()
+
+    def successful(self):
+        if not self.ready():
+            raise ValueError("{0!r} not ready".format(self))
+        return self._success
+
+    def wait(self, timeout=None):
+        _wait_event(self._event, timeout)
+
+    def get(self, timeout=None):
+        self.wait(timeout)
+        if not self.ready():
+            raise TimeoutError
+        if self._success:
+            return self._value
+        raise self._value
+
+    def _set(self, index, outcome):
+        self._success, self._value = outcome
+        self._notify()
+        self._forget()
+
+    def _notify(self):
+        # Callbacks first, as CPython does: get() returns after they ran.
+        if self._success and self._callback is not None:
+            self._callback(self._value)
+        if not self._success and self._error_callback is not None:
+            self._error_callback(self._value)
+        self._event.set()
+
+    def _forget(self):
+        del self._pool._cache[self._job]
+        self._pool = None
+
+
+ApplyResult = AsyncResult
+
+
+class MapResult(AsyncResult):
+    """The future result of map_async/starmap_async: the list of results in order."""
+
+    def __init__(self, pool, chunks, length, callback, error_callback):
+        AsyncResult.__init__(self, pool, callback, error_callback)
+        self._success = True
+        self._value = [None] * length
+        self._chunk_starts = []
+        start = 0
+        for c in chunks:
+            self._chunk_starts.append(start)
+            start += len(c)
+        self._left = len(chunks)
+        if self._left == 0:
+            self._notify()
+            self._forget()
+
+    def _set(self, index, outcome):
+        ok, value = outcome
+        self._left -= 1
+        if self._success:
+            if ok:
+                start = self._chunk_starts[index]
+                self._value[start:start + len(value)] = value
+            else:
+                # The first failure ends the map; later chunks are only counted.
+                self._success = False
+                self._value = value
+                self._notify()
+        if self._left == 0:
+            if self._success:
+                self._notify()
+            self._forget()
+
+
+class IMapIterator:
+    """The iterator of imap (in order) and imap_unordered (as results arrive)."""
+
+    def __init__(self, pool, ordered):
+        pool._job_counter += 1
+        self._job = pool._job_counter
+        self._pool = pool
+        self._ordered = ordered
+        self._arrived = _queue()
+        self._pending = {}
+        self._buffer = []
+        self._next_index = 0
+        self._length = None
+        self._received = 0
+        pool._cache[self._job] = self
+
+    def _set(self, index, outcome):
+        self._arrived.put((index, outcome))
+
+    def _set_length(self, n):
+        self._length = n
+        if n == 0:
+            del self._pool._cache[self._job]
+
+    def __iter__(self):
+        return self
+
+    def next(self, timeout=None):
+        while not self._buffer:
+            if self._ordered and self._next_index in self._pending:
+                self._buffer = self._pending.pop(self._next_index)
+                self._next_index += 1
+                continue
+            if self._received == self._length:
+                raise StopIteration
+            try:
+                index, outcome = _q_get(self._arrived, True, timeout)
+            except _Empty:
+                raise TimeoutError from None
+            self._received += 1
+            if self._received == self._length and self._job in self._pool._cache:
+                del self._pool._cache[self._job]
+            ok, value = outcome
+            if not ok:
+                value = [(False, value)]
+            else:
+                value = [(True, v) for v in value]
+            if self._ordered:
+                self._pending[index] = value
+            else:
+                self._buffer = value
+        ok, value = self._buffer.pop(0)
+        if ok:
+            return value
+        raise value
+
+    __next__ = next
+
+
+class Pool:
+    """A pool of worker processes running tasks: apply, map, imap, ... (see the module)."""
+
+    def __init__(self, processes=None, initializer=None, initargs=(),
+                 maxtasksperchild=None, context=None):
+        if processes is None:
+            processes = cpu_count()
+        if processes < 1:
+            raise ValueError("Number of processes must be at least 1")
+        if initializer is not None and not callable(initializer):
+            raise TypeError('initializer must be a callable')
+        self._processes = processes
+        self._tasks = _queue()
+        self._results = _queue()
+        self._cache = {}
+        self._job_counter = 0
+        self._state = _RUN
+        self._pool = []
+        for i in range(processes):
+            w = Process(target=_pool_worker, args=(self._tasks, self._results, initializer, initargs))
+            w.name = w.name.replace('Process', 'ForkPoolWorker')
+            w.daemon = True
+            w.start()
+            self._pool.append(w)
+        self._handler = thread self._handle_results() with name='Thread-PoolResults', daemon=True
+
+    def _handle_results(self):
+        while True:
+            item = _q_get(self._results)
+            if item is None:
+                return
+            job, index, outcome = item
+            r = self._cache.get(job)
+            if r is not None:
+                try:
+                    r._set(index, outcome)
+                except Exception as e:
+                    print('Exception in Pool callback:', repr(e), file=sys.stderr)
+
+    def _check_running(self):
+        if self._state != _RUN:
+            raise ValueError("Pool not running")
+
+    def apply(self, func, args=(), kwds={}):
+        """func(*args, **kwds) in a worker; waits for the result."""
+        return self.apply_async(func, args, kwds).get()
+
+    def apply_async(self, func, args=(), kwds={}, callback=None, error_callback=None):
+        """func(*args, **kwds) in a worker; returns an AsyncResult."""
+        self._check_running()
+        result = AsyncResult(self, callback, error_callback)
+        self._tasks.put((result._job, 0, func, (tuple(args), dict(kwds)), None))
+        return result
+
+    def _chunks(self, iterable, chunksize):
+        items = list(iterable)
+        if chunksize is None:
+            chunksize, extra = divmod(len(items), len(self._pool) * 4)
+            if extra:
+                chunksize += 1
+        if chunksize < 1:
+            chunksize = 1
+        return items, [items[i:i + chunksize] for i in range(0, len(items), chunksize)]
+
+    def _map_async(self, func, iterable, star, chunksize, callback, error_callback):
+        self._check_running()
+        items, chunks = self._chunks(iterable, chunksize)
+        result = MapResult(self, chunks, len(items), callback, error_callback)
+        for i in range(len(chunks)):
+            self._tasks.put((result._job, i, func, chunks[i], star))
+        return result
+
+    def map(self, func, iterable, chunksize=None):
+        """[func(x) for x in iterable], computed by the workers."""
+        return self._map_async(func, iterable, False, chunksize, None, None).get()
+
+    def map_async(self, func, iterable, chunksize=None, callback=None, error_callback=None):
+        return self._map_async(func, iterable, False, chunksize, callback, error_callback)
+
+    def starmap(self, func, iterable, chunksize=None):
+        """[func(*args) for args in iterable], computed by the workers."""
+        return self._map_async(func, iterable, True, chunksize, None, None).get()
+
+    def starmap_async(self, func, iterable, chunksize=None, callback=None, error_callback=None):
+        return self._map_async(func, iterable, True, chunksize, callback, error_callback)
+
+    def _imap(self, func, iterable, chunksize, ordered):
+        self._check_running()
+        if chunksize < 1:
+            raise ValueError("Chunksize must be 1+, not {0:n}".format(chunksize))
+        items = list(iterable)
+        it = IMapIterator(self, ordered)
+        n = 0
+        for i in range(0, len(items), chunksize):
+            self._tasks.put((it._job, n, func, items[i:i + chunksize], False))
+            n += 1
+        it._set_length(n)
+        return it
+
+    def imap(self, func, iterable, chunksize=1):
+        """Like map, but an iterator yielding the results in order as they are ready."""
+        return self._imap(func, iterable, chunksize, True)
+
+    def imap_unordered(self, func, iterable, chunksize=1):
+        """Like imap, but in the order the results arrive."""
+        return self._imap(func, iterable, chunksize, False)
+
+    def close(self):
+        """No more tasks: the workers exit once the queued ones are done."""
+        if self._state == _RUN:
+            self._state = _CLOSE
+            for w in self._pool:
+                self._tasks.put(None)
+
+    def terminate(self):
+        """Stops the workers at once (SIGTERM); unfinished tasks are dropped."""
+        if self._state == _TERMINATE:
+            return
+        self._state = _TERMINATE
+        for w in self._pool:
+            if w.exitcode is None:
+                w.terminate()
+        for w in self._pool:
+            w.join()
+        self._stop_handler()
+
+    def _stop_handler(self):
+        if self._handler is not None:
+            self._results.put(None)
+            self._handler.join()
+            self._handler = None
+
+    def join(self):
+        """Waits for the workers to exit (after close() or terminate())."""
+        if self._state == _RUN:
+            raise ValueError("Pool is still running")
+        for w in self._pool:
+            w.join()
+        self._stop_handler()
+
+    def __enter__(self):
+        self._check_running()
+        return self
+
+    def __exit__(self, *args):
+        self.terminate()
+
+    def __repr__(self):
+        state = ['RUN', 'CLOSE', 'TERMINATE'][self._state]
+        return '<multiprocessing.pool.Pool state=%s pool_size=%d>' % (state, len(self._pool))
+
+"""####,
+        "multiprocessing/pool.conc": ####"""
+"""multiprocessing.pool: Pool and its results, defined in multiprocessing (see there)."""
+from multiprocessing import Pool, AsyncResult, ApplyResult, MapResult, IMapIterator, TimeoutError
+
+"""####,
+        "multiprocessing/queues.conc": ####"""
+"""multiprocessing.queues: Queue, JoinableQueue, SimpleQueue, defined in multiprocessing."""
+from multiprocessing import Queue, JoinableQueue, SimpleQueue
+
+Empty = queue.Empty
+Full = queue.Full
+
+"""####,
         "queue.conc": ####"""
 """queue: CPython 3.11's synchronized queues, passing references between threads.
 
