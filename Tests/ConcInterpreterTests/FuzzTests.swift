@@ -162,14 +162,16 @@ private func tokenSoup(_ rng: inout XorShift) -> String {
 
 // MARK: - Mutated spec files
 
-/// Spec files safe to run in-process: no stdin, files, environment, sleeping or `os`, and
+/// Spec files safe to run in-process: no stdin, files, environment, sleeping, `os`, threads
+/// or processes (a fork here would copy the whole test process), and
 /// none of the fuzz regression files (they crash the interpreter until fixed, and a crash
 /// here would end the whole test process; the spec harness runs them in a subprocess).
 private func specCorpus() -> [(name: String, text: String)] {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("spec").path
     guard let walker = FileManager.default.enumerator(atPath: root) else { return [] }
-    let unsafe = ["input(", "stdin", "open(", "import os", "from os", "sleep", "environ", "# args:"]
+    let unsafe = ["input(", "stdin", "open(", "import os", "from os", "sleep", "environ", "# args:",
+                  "spawn", "multiprocessing", "thread", "units"]
     var files: [(String, String)] = []
     for case let path as String in walker where path.hasSuffix(".conc") && !path.hasPrefix("regression/fuzz_") {
         guard let text = try? String(contentsOfFile: "\(root)/\(path)", encoding: .utf8),

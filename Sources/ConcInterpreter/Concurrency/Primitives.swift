@@ -58,30 +58,39 @@ class PySharedPrimitive: PyObject, @unchecked Sendable {  // the C primitive is 
     /// or this process being the child of one means another process may hold it too.
     let forkEpoch: Int
 
-    init(prim: OpaquePointer, type: PyType, createdAt: String, forkEpoch: Int) {
+    /// The engine's list of live wrappers (a spawn takes a reference for the child).
+    let registry: PrimitiveRegistry
+
+    init(prim: OpaquePointer, type: PyType, createdAt: String, forkEpoch: Int, registry: PrimitiveRegistry) {
         self.prim = prim
         self.createdAt = createdAt
         self.forkEpoch = forkEpoch
+        self.registry = registry
         conc_prim_set_created_at(prim, createdAt)
+        registry.add(prim)
         super.init(type: type)
     }
 
-    deinit { conc_prim_release(prim) }
+    deinit {
+        registry.remove(prim)
+        conc_prim_release(prim)
+    }
 
     /// A wrapper of the right class for a primitive from another process; takes over the
     /// caller's reference.
     static func adopt(_ p: OpaquePointer, unit: Unit, createdAt: String, unowned: Bool) throws -> PySharedPrimitive {
+        let r = unit.engine.primitives
         switch conc_prim_kind(p) {
-        case CONC_KIND_LOCK: return PyLock(adopting: p, reentrant: false, isUnowned: unowned, createdAt: createdAt)
-        case CONC_KIND_RLOCK: return PyLock(adopting: p, reentrant: true, isUnowned: false, createdAt: createdAt)
-        case CONC_KIND_SEMAPHORE: return PySemaphore(adopting: p, createdAt: createdAt)
-        case CONC_KIND_EVENT: return PyEvent(adopting: p, createdAt: createdAt)
+        case CONC_KIND_LOCK: return PyLock(adopting: p, reentrant: false, isUnowned: unowned, createdAt: createdAt, registry: r)
+        case CONC_KIND_RLOCK: return PyLock(adopting: p, reentrant: true, isUnowned: false, createdAt: createdAt, registry: r)
+        case CONC_KIND_SEMAPHORE: return PySemaphore(adopting: p, createdAt: createdAt, registry: r)
+        case CONC_KIND_EVENT: return PyEvent(adopting: p, createdAt: createdAt, registry: r)
         case CONC_KIND_CONDITION:
             let lp = conc_cond_lock(p)
             conc_prim_retain(lp)
-            let lock = PyLock(adopting: lp, reentrant: conc_prim_kind(lp) == CONC_KIND_RLOCK, isUnowned: false, createdAt: createdAt)
-            return PyCondition(adopting: p, lock: lock, createdAt: createdAt)
-        default: return PyQueue(adopting: p, createdAt: createdAt)
+            let lock = PyLock(adopting: lp, reentrant: conc_prim_kind(lp) == CONC_KIND_RLOCK, isUnowned: false, createdAt: createdAt, registry: r)
+            return PyCondition(adopting: p, lock: lock, createdAt: createdAt, registry: r)
+        default: return PyQueue(adopting: p, createdAt: createdAt, registry: r)
         }
     }
 
@@ -104,6 +113,44 @@ class PySharedPrimitive: PyObject, @unchecked Sendable {  // the C primitive is 
         }
         return "\(type.name)\(name) (created at \(engine.displayLocation(createdAt)))"
     }
+}
+
+/// The primitives this process holds wrappers for, so that `spawn` can take one reference
+/// per wrapper on behalf of the child (whose copies of the wrappers release them when
+/// dropped) before it forks. Guarded by `mutex`: wrappers may die on any thread.
+final class PrimitiveRegistry: @unchecked Sendable {  // `live` is guarded by `mutex`
+    private var mutex = pthread_mutex_t()
+    /// Each primitive with the number of wrappers of it in this process.
+    private var live: [OpaquePointer: Int] = [:]
+
+    init() { pthread_mutex_init(&mutex, nil) }
+
+    func add(_ p: OpaquePointer) {
+        pthread_mutex_lock(&mutex); live[p, default: 0] += 1; pthread_mutex_unlock(&mutex)
+    }
+
+    func remove(_ p: OpaquePointer) {
+        pthread_mutex_lock(&mutex)
+        if let n = live[p] { live[p] = n > 1 ? n - 1 : nil }
+        pthread_mutex_unlock(&mutex)
+    }
+
+    /// Before a fork: one more reference per wrapper, owned by the child-to-be. Returns
+    /// them so a failed fork can give them back.
+    func retainForChild() -> [(OpaquePointer, Int)] {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        for (p, n) in live { for _ in 0..<n { conc_prim_retain(p) } }
+        return live.map { ($0.key, $0.value) }
+    }
+
+    /// Gives back what ``retainForChild()`` took (the fork failed).
+    func release(_ taken: [(OpaquePointer, Int)]) {
+        for (p, n) in taken { for _ in 0..<n { conc_prim_release(p) } }
+    }
+
+    /// In a forked child: the mutex may have been held by a thread that is gone.
+    func resetAfterFork() { pthread_mutex_init(&mutex, nil) }
 }
 
 /// Reports a full arena as MemoryError.
@@ -150,14 +197,14 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
         let arena = u.engine.arena
         let p: OpaquePointer? = reentrant ? conc_rlock_create(arena) : conc_lock_create(arena, isUnowned ? 1 : 0)
         guard let prim = p else { throw arenaExhausted() }
-        super.init(prim: prim, type: reentrant ? Types.rlock : Types.lock, createdAt: u.currentLocation(), forkEpoch: u.engine.forkEpoch)
+        super.init(prim: prim, type: reentrant ? Types.rlock : Types.lock, createdAt: u.currentLocation(), forkEpoch: u.engine.forkEpoch, registry: u.engine.primitives)
     }
 
     /// Wraps a lock that arrived from another process (taking over one reference).
-    init(adopting prim: OpaquePointer, reentrant: Bool, isUnowned: Bool, createdAt: String) {
+    init(adopting prim: OpaquePointer, reentrant: Bool, isUnowned: Bool, createdAt: String, registry: PrimitiveRegistry) {
         self.reentrant = reentrant
         self.isUnowned = isUnowned
-        super.init(prim: prim, type: reentrant ? Types.rlock : Types.lock, createdAt: createdAt, forkEpoch: -1)
+        super.init(prim: prim, type: reentrant ? Types.rlock : Types.lock, createdAt: createdAt, forkEpoch: -1, registry: registry)
     }
 
     var owner: UInt64 { reentrant ? conc_rlock_owner(prim) : conc_lock_owner(prim) }
@@ -243,12 +290,12 @@ final class PySemaphore: PySharedPrimitive, @unchecked Sendable {  // see PyShar
         if value > Int(UInt32.max) { throw overflowError("semaphore initial value is too large") }
         self.bounded = bounded
         guard let prim = conc_sem_create(u.engine.arena, UInt32(value), bounded ? 1 : 0) else { throw arenaExhausted() }
-        super.init(prim: prim, type: Types.semaphore, createdAt: u.currentLocation(), forkEpoch: u.engine.forkEpoch)
+        super.init(prim: prim, type: Types.semaphore, createdAt: u.currentLocation(), forkEpoch: u.engine.forkEpoch, registry: u.engine.primitives)
     }
 
-    init(adopting prim: OpaquePointer, createdAt: String) {
+    init(adopting prim: OpaquePointer, createdAt: String, registry: PrimitiveRegistry) {
         bounded = false
-        super.init(prim: prim, type: Types.semaphore, createdAt: createdAt, forkEpoch: -1)
+        super.init(prim: prim, type: Types.semaphore, createdAt: createdAt, forkEpoch: -1, registry: registry)
     }
 
     var value: Int { Int(conc_sem_value(prim)) }
@@ -276,11 +323,11 @@ final class PySemaphore: PySharedPrimitive, @unchecked Sendable {  // see PyShar
 final class PyEvent: PySharedPrimitive, @unchecked Sendable {  // see PySharedPrimitive
     init(_ u: Unit) throws {
         guard let prim = conc_event_create(u.engine.arena) else { throw arenaExhausted() }
-        super.init(prim: prim, type: Types.event, createdAt: u.currentLocation(), forkEpoch: u.engine.forkEpoch)
+        super.init(prim: prim, type: Types.event, createdAt: u.currentLocation(), forkEpoch: u.engine.forkEpoch, registry: u.engine.primitives)
     }
 
-    init(adopting prim: OpaquePointer, createdAt: String) {
-        super.init(prim: prim, type: Types.event, createdAt: createdAt, forkEpoch: -1)
+    init(adopting prim: OpaquePointer, createdAt: String, registry: PrimitiveRegistry) {
+        super.init(prim: prim, type: Types.event, createdAt: createdAt, forkEpoch: -1, registry: registry)
     }
 
     var isSet: Bool { conc_event_is_set(prim) != 0 }
@@ -303,12 +350,12 @@ final class PyCondition: PySharedPrimitive, @unchecked Sendable {  // see PyShar
         let l = try lock ?? PyLock(u, reentrant: true)
         self.lock = l
         guard let prim = conc_cond_create(u.engine.arena, l.prim) else { throw arenaExhausted() }
-        super.init(prim: prim, type: Types.condition, createdAt: u.currentLocation(), forkEpoch: u.engine.forkEpoch)
+        super.init(prim: prim, type: Types.condition, createdAt: u.currentLocation(), forkEpoch: u.engine.forkEpoch, registry: u.engine.primitives)
     }
 
-    init(adopting prim: OpaquePointer, lock: PyLock, createdAt: String) {
+    init(adopting prim: OpaquePointer, lock: PyLock, createdAt: String, registry: PrimitiveRegistry) {
         self.lock = lock
-        super.init(prim: prim, type: Types.condition, createdAt: createdAt, forkEpoch: -1)
+        super.init(prim: prim, type: Types.condition, createdAt: createdAt, forkEpoch: -1, registry: registry)
     }
 
     /// True when `u` holds the underlying lock (for an unowned lock: when it is locked).

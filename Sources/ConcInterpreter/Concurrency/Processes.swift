@@ -49,8 +49,11 @@ extension Unit {
         let handle = PyUnitHandle(kind: .process, name: processName, daemon: daemon ?? false)
         engine.flushOutput()
         engine.forkEpoch += 1
+        // The child's copies of every wrapper will release their primitive when dropped:
+        // take those references now, before the parent can drop its own.
+        let forChild = engine.primitives.retainForChild()
         let pid = CConcSys_fork()
-        if pid < 0 { throw osError(errno) }
+        if pid < 0 { engine.primitives.release(forChild); throw osError(errno) }
         if pid == 0 {
             runChildProcess(callee, args, name: processName, daemon: handle.daemon, outcome: outcome)
         }
@@ -101,6 +104,7 @@ extension Engine {
     /// fork are re-initialised, ownership ids take the new pid.
     func becomeChildProcess(of u: Unit, name: String, daemon: Bool) {
         units.resetAfterFork(keeping: u)
+        primitives.resetAfterFork()
         gil.resetAfterFork()
         stdout.resetAfterFork()
         stderr.resetAfterFork()

@@ -14,12 +14,12 @@ final class PyQueue: PySharedPrimitive, @unchecked Sendable {  // see PySharedPr
     init(_ u: Unit, maxsize: Int, byReference: Bool = false) throws {
         self.byReference = byReference
         guard let prim = conc_queue_create(u.engine.arena, UInt64(max(0, maxsize))) else { throw arenaExhausted() }
-        super.init(prim: prim, type: Types.queue, createdAt: u.currentLocation(), forkEpoch: u.engine.forkEpoch)
+        super.init(prim: prim, type: Types.queue, createdAt: u.currentLocation(), forkEpoch: u.engine.forkEpoch, registry: u.engine.primitives)
     }
 
-    init(adopting prim: OpaquePointer, createdAt: String) {
+    init(adopting prim: OpaquePointer, createdAt: String, registry: PrimitiveRegistry) {
         byReference = false
-        super.init(prim: prim, type: Types.queue, createdAt: createdAt, forkEpoch: -1)
+        super.init(prim: prim, type: Types.queue, createdAt: createdAt, forkEpoch: -1, registry: registry)
     }
 
     deinit {

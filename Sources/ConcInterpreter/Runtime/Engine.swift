@@ -58,6 +58,8 @@ public final class Engine {
     /// Set once a DeadlockError was raised: the blocked units can never finish, so the end of
     /// the program does not wait for them.
     public internal(set) var deadlocked = false
+    /// Every live primitive wrapper of this process (see ``PrimitiveRegistry``).
+    let primitives = PrimitiveRegistry()
     /// The shared-memory arena for primitives (see ``arena``); nil until first used.
     var arenaStorage: OpaquePointer?
     /// The global interpreter lock (inactive until the first thread starts).
@@ -234,16 +236,19 @@ public final class Engine {
         do { return try code.expression!.eval(f) } catch let e as PyBaseException { e.needsLocation = true; throw e }
     }
 
-    /// The end of a program (LANGUAGE.md §4): waits for every non-daemon unit; daemon units
-    /// are left to stop with the process. Ctrl-C interrupts the wait (KeyboardInterrupt);
+    /// The end of a program (LANGUAGE.md §4): waits for every non-daemon unit; daemon
+    /// threads are left to stop with the process, daemon processes get SIGTERM. Ctrl-C interrupts the wait (KeyboardInterrupt);
     /// after a DeadlockError nothing is waited for, as the blocked units can never finish.
     public func waitForUnits() throws {
         let u = mainUnit!
-        terminateDaemonChildren()
+        // CPython's order: non-daemon threads first (they may still use daemon processes,
+        // e.g. pool workers), then daemon processes get SIGTERM, then the other processes
+        // are joined.
         while !deadlocked {
             guard let next = units.liveUnits.first(where: { !$0.isMain && !$0.isDaemon }), let h = next.handle else { break }
             _ = try h.wait(u, timeout: nil)
         }
+        terminateDaemonChildren()
         for h in children where !h.daemon { _ = try h.wait(u, timeout: nil) }
         children.removeAll { $0.process?.status != nil }
     }
