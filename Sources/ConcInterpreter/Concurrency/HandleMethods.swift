@@ -17,7 +17,7 @@ func installUnitHandleMethods(_ t: PyType) {
     t.method("join") { u, s, a in
         try a.expect("join", 0, 1, keywords: ["timeout"])
         let h = handle(s)
-        if h.unit === u { throw runtimeError("cannot join current thread") }
+        if h.process == nil && h.unitNumber == u.number { throw runtimeError("cannot join current thread") }
         var timeout: Double? = nil
         if let t = a.argument(0, "timeout"), !t.isNone { timeout = max(0, try u.floatArg(t)) }
         guard try h.wait(u, timeout: timeout) else { return .none }

@@ -236,7 +236,7 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
             }
             let reason = BlockReason(
                 describe: { [unowned self, engine = u.engine] in "waits to acquire \(self.described(engine))" + self.holderDescription(engine) },
-                holder: { [weak self, engine = u.engine] in self?.holderUnit(engine) },
+                holder: { [self, engine = u.engine] in self.holderUnit(engine) },  // strong: no weak refs (they slow every retain)
                 stillBlocked: { [prim, reentrant, isUnowned] in
                     let o = reentrant ? conc_rlock_owner(prim) : conc_lock_owner(prim)
                     // An unowned lock (threading.Lock) blocks even its holder.
@@ -393,7 +393,7 @@ final class PyCondition: PySharedPrimitive, @unchecked Sendable {  // see PyShar
         if lock.reentrant {
             if conc_rlock_try_restore(lock.prim, me, count) != CONC_BUSY { lock.noteAcquired(by: u); return }
             let reason = BlockReason(describe: { [unowned self, engine = u.engine] in "waits to re-acquire \(self.lock.described(engine)) after a wait on \(self.described(engine))" },
-                                     holder: { [weak lock, engine = u.engine] in lock?.holderUnit(engine) },
+                                     holder: { [lock, engine = u.engine] in lock.holderUnit(engine) },
                                      stillBlocked: { [lock] in let o = conc_rlock_owner(lock.prim); return o != 0 && o != me },
                                      word: lock.seqWord)
             _ = try u.park(word: lock.seqWord, waiters: .primitive(lock.prim), timeout: nil, crossProcess: lock.isShared(u.engine), reason: reason) {

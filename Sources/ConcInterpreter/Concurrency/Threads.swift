@@ -29,7 +29,7 @@ extension Unit {
         let unit = Unit(engine: engine, name: unitName, stackCapacity: 1 << 16)
         unit.isDaemon = handle.daemon
         unit.handle = handle
-        handle.unit = unit
+        handle.unitNumber = unit.number
         if !engine.gil.active {
             engine.gil.activate()
             holdsGIL = true

@@ -31,8 +31,11 @@ final class PyUnitHandle: PyObject, @unchecked Sendable {  // result/error are p
     var result: Value = .none
     /// The unit's uncaught exception, once done.
     var error: PyBaseException?
-    /// The unit itself (while it runs), so `join` can refuse to join itself.
-    weak var unit: Unit?
+    /// The unit's number in this process, so `join` can refuse to join itself and a
+    /// deadlock report can find it. (Not a weak reference: a weakly referenced Swift object
+    /// takes the slow reference-counting path on every retain, and units are retained on
+    /// hot paths.)
+    var unitNumber: UInt32 = 0
     /// For a spawned process: its pid, outcome channel and exit status.
     var process: ProcessState?
 
@@ -70,7 +73,8 @@ final class PyUnitHandle: PyObject, @unchecked Sendable {  // result/error are p
             }
         }
         let reason = BlockReason(describe: { [kind, name] in "waits in join() for \(kind.rawValue) \(name) to finish" },
-                                 holder: { [weak self] in self?.unit }, stillBlocked: { [done] in __atomicLoad(done) == 0 },
+                                 holder: { [unitNumber, engine = u.engine] in engine.units.unit(number: unitNumber) },
+                                 stillBlocked: { [done] in __atomicLoad(done) == 0 },
                                  word: done)
         return try u.park(word: done, waiters: .counter(waiters), timeout: timeout, reason: reason) { [done] in
             __atomicLoad(done) != 0

@@ -13,7 +13,7 @@ extension Unit {
         h.ident = threadIdent
         h.nativeID = nativeID
         __atomicStore(h.started, 1)
-        h.unit = self
+        h.unitNumber = number
         handle = h
         return h
     }
