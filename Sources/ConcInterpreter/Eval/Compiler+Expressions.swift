@@ -47,14 +47,7 @@ extension Compiler {
             return NamedExprNode(targetNode, try expr(v, s), loc)
         case .startUnit(let kind, let call, let options):
             guard case .call(let callee, let args) = call.kind else { throw syntaxError("expected a call after '\(kind.rawValue)'", call.loc) }
-            let argNodes: [ArgNode] = try args.map { a in
-                switch a {
-                case .positional(let x): return .positional(try expr(x, s))
-                case .star(let x): return .star(try expr(x, s))
-                case .keyword(let n, let x): return .keyword(n, try expr(x, s))
-                case .doubleStar(let x): return .doubleStar(try expr(x, s))
-                }
-            }
+            let argNodes = try argumentNodes(args, s)
             let opts = try options.map { ($0.name, try expr($0.value, s)) }
             return StartUnitNode(kind, callee: try expr(callee, s), argNodes, options: opts, loc)
         }
@@ -91,8 +84,9 @@ extension Compiler {
         }
     }
 
-    mutating func call(_ callee: Expr, _ args: [Argument], _ s: Scope, _ loc: SourceLoc) throws -> ExprNode {
-        let argNodes: [ArgNode] = try args.map { a in
+    /// The argument nodes of a call site.
+    mutating func argumentNodes(_ args: [Argument], _ s: Scope) throws -> [ArgNode] {
+        try args.map { a in
             switch a {
             case .positional(let x): return .positional(try expr(x, s))
             case .star(let x): return .star(try expr(x, s))
@@ -100,6 +94,10 @@ extension Compiler {
             case .doubleStar(let x): return .doubleStar(try expr(x, s))
             }
         }
+    }
+
+    mutating func call(_ callee: Expr, _ args: [Argument], _ s: Scope, _ loc: SourceLoc) throws -> ExprNode {
+        let argNodes = try argumentNodes(args, s)
         if case .name("super") = callee.kind, args.isEmpty, s.kind == .function {
             let firstParam = s.params.first.map { name($0, s, loc) }
             return SuperNode(name("super", s, callee.loc), firstParam: firstParam, loc)
