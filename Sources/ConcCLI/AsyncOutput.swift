@@ -50,13 +50,6 @@ final class AsyncOutput: @unchecked Sendable {  // `pending` is guarded by `lock
 
 /// Writes all of `s` to `fd`, retrying after EINTR.
 func writeAll(_ fd: Int32, _ s: String) {
-    var bytes = Array(s.utf8)
-    bytes.withUnsafeMutableBytes { raw in
-        var off = 0
-        while off < raw.count {
-            let n = Glibc.write(fd, raw.baseAddress! + off, raw.count - off)
-            if n < 0 { if errno == EINTR { continue }; return }
-            off += n
-        }
-    }
+    var s = s
+    s.withUTF8 { _ = CConcSys_write_all(fd, $0.baseAddress, $0.count) }
 }

@@ -195,7 +195,4 @@ func readAllStdin() -> String {
 }
 
 /// Writes to the process's stderr.
-func writeError(_ s: String) {
-    var bytes = Array(s.utf8)
-    _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
-}
+func writeError(_ s: String) { writeAll(2, s) }

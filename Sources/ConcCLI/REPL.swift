@@ -80,7 +80,7 @@ struct REPL {
         guard !isBlank(text) else { return nil }
         // As in python3.13's REPL, a bare `exit`, `quit` or `help` is a command (unless the
         // program defined that name).
-        let word = text.trimmingCharacters(in: " ")
+        let word = String(text.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
         if ["exit", "quit", "help"].contains(word) && conc[global: word] == nil {
             text = word + "()"
         }
@@ -107,16 +107,6 @@ struct REPL {
     }
 
     private func isBlank(_ s: String) -> Bool { s.allSatisfy { $0 == " " || $0 == "\t" || $0 == "\n" } }
-}
-
-extension String {
-    /// The string without leading and trailing `c`s.
-    func trimmingCharacters(in c: Character) -> String {
-        var s = Substring(self)
-        while s.first == c { s.removeFirst() }
-        while s.last == c { s.removeLast() }
-        return String(s)
-    }
 }
 
 /// Lines from a stdin that is not a terminal (`conc -i FILE < input`): prompts go to stderr

@@ -88,6 +88,10 @@ pid_t CConcSys_fork(void);
 /// Nonzero when `fd` refers to a terminal.
 int CConcSys_isatty(int fd);
 
+/// Writes all `count` bytes of `bytes` to `fd`, retrying after EINTR and short writes.
+/// - Returns: 0, or -1 with `errno` set when a write failed.
+int CConcSys_write_all(int fd, const void *_Nullable bytes, size_t count);
+
 /* }====================================================== */
 
 

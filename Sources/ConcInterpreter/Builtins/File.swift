@@ -1,4 +1,5 @@
 // File objects: `open()` for text and binary files, and sys.stdin/stdout/stderr.
+import CConcSys
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -35,14 +36,7 @@ final class PyFile: PyObject {
     func flushBuffer() {
         switch backing {
         case .fd(let fd):
-            writeBuffer.withUnsafeBytes { raw in
-                var off = 0
-                while off < raw.count {
-                    let n = write(fd, raw.baseAddress! + off, raw.count - off)
-                    if n <= 0 { if errno == EINTR { continue }; break }
-                    off += n
-                }
-            }
+            _ = writeBuffer.withUnsafeBytes { CConcSys_write_all(fd, $0.baseAddress, $0.count) }
             writeBuffer.removeAll()
         case .sink(let s): s.flush()
         case .stdin: break

@@ -21,14 +21,7 @@ func installUnitHandleMethods(_ t: PyType) {
         var timeout: Double? = nil
         if let t = a.argument(0, "timeout"), !t.isNone { timeout = max(0, try u.floatArg(t)) }
         guard try h.wait(u, timeout: timeout) else { return .none }
-        if let p = h.process {
-            // The outcome the child posted: (True, result) or (False, exception).
-            if h.error == nil && h.result.isNone, conc_queue_empty(p.outcome.prim) == 0,
-               case .obj(let o) = try p.outcome.get(u, block: false, timeout: nil), let t = o as? PyTuple, t.items.count == 2 {
-                if case .bool(true) = t.items[0] { h.result = t.items[1] }
-                else if case .obj(let eo) = t.items[1], let e = eo as? PyBaseException { h.error = e }
-            }
-        }
+        try h.takeProcessOutcome(u)
         if let e = h.error {
             if e.isSystemExit { return .none }
             throw e

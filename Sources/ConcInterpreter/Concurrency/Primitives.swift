@@ -22,20 +22,22 @@ extension Engine {
 }
 
 extension Unit {
-    /// The innermost running statement outside the bundled stdlib (where the learner's code
-    /// created or acquired something): cheap to take, formatted only for reports.
-    func currentSite() -> Site {
-        var d = depth - 1
-        while d >= 0 && d < framePool.count {
+    /// The innermost running frame of code outside the bundled stdlib: where the learner's
+    /// code created or acquired something.
+    @inline(__always) func innermostUserFrame() -> Frame? {
+        var d = min(depth, framePool.count) - 1
+        while d >= 0 {
             let f = framePool[d]
-            if !f.code.isStdlib { return Site(code: f.code, line: f.line) }
+            if !f.code.isStdlib { return f }
             d -= 1
         }
-        return Site(code: nil, line: 0)
+        return nil
     }
 
-    /// "file:line" of ``currentSite()``.
-    func currentLocation() -> String { currentSite().description }
+    /// "file:line" of ``innermostUserFrame()``.
+    func currentLocation() -> String {
+        innermostUserFrame().map { Site(code: $0.code, line: $0.line).description } ?? "?"
+    }
 }
 
 /// A statement of running code: which code object, which line.
@@ -103,6 +105,19 @@ class PySharedPrimitive: PyObject, @unchecked Sendable {  // the C primitive is 
     /// The futex word waiters sleep on.
     var seqWord: UnsafeMutablePointer<UInt32> { conc_prim_seq(prim) }
 
+    /// Parks `u` on this primitive (``Unit/park(word:waiters:timeout:crossProcess:reason:attempt:)``)
+    /// until `attempt` succeeds or `timeout` passes. `waits` finishes the sentence "Thread-1 …"
+    /// of a deadlock report; `holder` is the unit that could end the wait, if known;
+    /// `stillBlocked` re-checks the wait without changing anything.
+    func park(_ u: Unit, timeout: Double?, waits: @escaping (Engine) -> String,
+              holder: @escaping () -> Unit? = { nil }, stillBlocked: @escaping () -> Bool,
+              attempt: () -> Bool) throws -> Bool {
+        let engine = u.engine
+        return try u.park(word: seqWord, waiters: .primitive(prim), timeout: timeout, crossProcess: isShared(engine),
+                          reason: BlockReason(describe: { waits(engine) }, holder: holder, stillBlocked: stillBlocked, word: seqWord),
+                          attempt: attempt)
+    }
+
     /// "lock a (created at line 4)": the kind, the global variable naming it if any, and
     /// where it was made. Called for reports only.
     func described(_ engine: Engine) -> String {
@@ -163,8 +178,8 @@ func arenaExhausted() -> PyBaseException {
 final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPrimitive
     let reentrant: Bool
     let isUnowned: Bool
-    /// The unit holding it, and where it acquired it (for deadlock reports). GIL-guarded;
-    /// cleared on release so a finished unit is not kept alive.
+    /// Where it was last acquired (for deadlock reports): GIL-guarded. The holder itself is
+    /// the owner id the C lock keeps (``holderUnit(_:)``).
     var acquiredCode: CodeInfo?
     var acquiredLine = 0
     var acquiredAt: String { Site(code: acquiredCode, line: acquiredLine).description }
@@ -179,16 +194,9 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
     /// Records where `u` acquired it, without reference-count traffic when the site
     /// is the same as last time (a loop taking the lock).
     @inline(__always) func noteAcquired(by u: Unit) {
-        var d = u.depth - 1
-        while d >= 0 && d < u.framePool.count {
-            let f = u.framePool[d]
-            if !f.code.isStdlib {
-                if acquiredCode !== f.code { acquiredCode = f.code }
-                acquiredLine = f.line
-                return
-            }
-            d -= 1
-        }
+        guard let f = u.innermostUserFrame() else { return }
+        if acquiredCode !== f.code { acquiredCode = f.code }
+        acquiredLine = f.line
     }
 
     init(_ u: Unit, reentrant: Bool, isUnowned: Bool = false) throws {
@@ -210,50 +218,43 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
     var owner: UInt64 { reentrant ? conc_rlock_owner(prim) : conc_lock_owner(prim) }
     var isLocked: Bool { reentrant ? conc_rlock_owner(prim) != 0 : conc_lock_locked(prim) != 0 }
 
-    /// The pid of the holder seen by the last failed attempt (for the dead-holder warning).
-    private var lastSeenHolder: UInt64 = 0
-    var deadHolderPid: Int { Int(conc_unit_pid(lastSeenHolder)) }
-
-    /// One non-blocking attempt.
-    func tryAcquire(_ unit: UInt64) -> conc_result {
-        let before = owner
-        let r = reentrant ? conc_rlock_try_acquire(prim, unit) : conc_lock_try_acquire(prim, unit)
-        if r != CONC_OK { lastSeenHolder = before }
-        return r
+    /// One non-blocking attempt. `previousOwner` is the owner seen just before it, which
+    /// names the dead process when the result is CONC_OWNER_DIED. (Runs without the GIL
+    /// inside `park`, so it writes nothing but its arguments.)
+    func tryAcquire(_ unit: UInt64, previousOwner: inout UInt64) -> conc_result {
+        previousOwner = owner
+        return reentrant ? conc_rlock_try_acquire(prim, unit) : conc_lock_try_acquire(prim, unit)
     }
 
     /// `acquire(blocking, timeout)`: true when acquired.
     func acquire(_ u: Unit, blocking: Bool = true, timeout: Double? = nil) throws -> Bool {
         let me = u.unitID
-        var r = tryAcquire(me)
+        var previous: UInt64 = 0
+        var r = tryAcquire(me, previousOwner: &previous)
         if r == CONC_BUSY && blocking {
-            if !reentrant && !isUnowned && conc_lock_owner(prim) == me && timeout == nil {
+            if !reentrant && !isUnowned && previous == me && timeout == nil {
                 throw u.engine.deadlockError("""
                     \(u.name) tries to acquire \(described(u.engine)) again, but already holds it (acquired at \(u.engine.displayLocation(acquiredAt))): \
                     it would wait for itself forever.
                       fix: use rlock() for a lock that the same unit may take again while holding it
                     """)
             }
-            let reason = BlockReason(
-                describe: { [unowned self, engine = u.engine] in "waits to acquire \(self.described(engine))" + self.holderDescription(engine) },
-                holder: { [self, engine = u.engine] in self.holderUnit(engine) },  // strong: no weak refs (they slow every retain)
-                stillBlocked: { [prim, reentrant, isUnowned] in
-                    let o = reentrant ? conc_rlock_owner(prim) : conc_lock_owner(prim)
-                    // An unowned lock (threading.Lock) blocks even its holder.
-                    return o != 0 && (isUnowned || o != me)
-                },
-                word: seqWord)
-            var result = CONC_BUSY
-            _ = try u.park(word: seqWord, waiters: .primitive(prim), timeout: timeout, crossProcess: isShared(u.engine), reason: reason) {
-                result = tryAcquire(me)
-                return result != CONC_BUSY
+            _ = try park(u, timeout: timeout,
+                         waits: { "waits to acquire \(self.described($0))" + self.holderDescription($0) },
+                         holder: { self.holderUnit(u.engine) },
+                         stillBlocked: { [prim, reentrant, isUnowned] in
+                             let o = reentrant ? conc_rlock_owner(prim) : conc_lock_owner(prim)
+                             // An unowned lock (threading.Lock) blocks even its holder.
+                             return o != 0 && (isUnowned || o != me)
+                         }) {
+                r = tryAcquire(me, previousOwner: &previous)
+                return r != CONC_BUSY
             }
-            r = result
         }
         switch r {
         case CONC_OK: break
         case CONC_OWNER_DIED:
-            u.engine.stderr.write("warning: \(described(u.engine)) was held by process \(deadHolderPid) when it died; \(u.name) takes it over (the data it protected may be half-updated)\n")
+            u.engine.stderr.write("warning: \(described(u.engine)) was held by process \(conc_unit_pid(previous)) when it died; \(u.name) takes it over (the data it protected may be half-updated)\n")
         default: return false
         }
         noteAcquired(by: u)
@@ -304,9 +305,8 @@ final class PySemaphore: PySharedPrimitive, @unchecked Sendable {  // see PyShar
         let me = u.unitID
         if conc_sem_try_acquire(prim, me) == CONC_OK { return true }
         guard blocking else { return false }
-        let reason = BlockReason(describe: { [unowned self, engine = u.engine] in "waits to acquire \(self.described(engine)), whose value is 0" }, holder: { nil },
-                                 stillBlocked: { [prim] in conc_sem_value(prim) == 0 }, word: seqWord)
-        return try u.park(word: seqWord, waiters: .primitive(prim), timeout: timeout, crossProcess: isShared(u.engine), reason: reason) {
+        return try park(u, timeout: timeout, waits: { "waits to acquire \(self.described($0)), whose value is 0" },
+                        stillBlocked: { [prim] in conc_sem_value(prim) == 0 }) {
             conc_sem_try_acquire(prim, me) == CONC_OK
         }
     }
@@ -334,9 +334,8 @@ final class PyEvent: PySharedPrimitive, @unchecked Sendable {  // see PySharedPr
 
     func wait(_ u: Unit, timeout: Double?) throws -> Bool {
         if isSet { return true }
-        let reason = BlockReason(describe: { [unowned self, engine = u.engine] in "waits for \(self.described(engine)) to be set" }, holder: { nil },
-                                 stillBlocked: { [prim] in conc_event_is_set(prim) == 0 }, word: seqWord)
-        return try u.park(word: seqWord, waiters: .primitive(prim), timeout: timeout, crossProcess: isShared(u.engine), reason: reason) {
+        return try park(u, timeout: timeout, waits: { "waits for \(self.described($0)) to be set" },
+                        stillBlocked: { [prim] in conc_event_is_set(prim) == 0 }) {
             conc_event_is_set(prim) != 0
         }
     }
@@ -372,16 +371,14 @@ final class PyCondition: PySharedPrimitive, @unchecked Sendable {  // see PyShar
         // Release fully (an rlock may be held several levels deep).
         var saved: UInt32 = 1
         if lock.reentrant { _ = conc_rlock_release_all(lock.prim, me, &saved) } else { _ = conc_lock_release(lock.prim, me) }
-        var notified = false
         var failure: Error? = nil
         do {
-            let reason = BlockReason(describe: { [unowned self, engine = u.engine] in "waits on \(self.described(engine)) for a notify()" }, holder: { nil },
-                                     stillBlocked: { conc_cond_waiter_notified(w) != CONC_OK }, word: seqWord)
-            _ = try u.park(word: seqWord, waiters: .primitive(prim), timeout: timeout, crossProcess: isShared(u.engine), reason: reason) {
+            _ = try park(u, timeout: timeout, waits: { "waits on \(self.described($0)) for a notify()" },
+                         stillBlocked: { conc_cond_waiter_notified(w) != CONC_OK }) {
                 conc_cond_waiter_notified(w) == CONC_OK
             }
         } catch { failure = error }
-        notified = conc_cond_delist(prim, w) != 0
+        let notified = conc_cond_delist(prim, w) != 0
         // Re-acquire before returning or raising, as CPython does (never times out).
         try reacquire(u, count: saved)
         if let e = failure { throw e }
@@ -392,11 +389,10 @@ final class PyCondition: PySharedPrimitive, @unchecked Sendable {  // see PyShar
         let me = u.unitID
         if lock.reentrant {
             if conc_rlock_try_restore(lock.prim, me, count) != CONC_BUSY { lock.noteAcquired(by: u); return }
-            let reason = BlockReason(describe: { [unowned self, engine = u.engine] in "waits to re-acquire \(self.lock.described(engine)) after a wait on \(self.described(engine))" },
-                                     holder: { [lock, engine = u.engine] in lock.holderUnit(engine) },
-                                     stillBlocked: { [lock] in let o = conc_rlock_owner(lock.prim); return o != 0 && o != me },
-                                     word: lock.seqWord)
-            _ = try u.park(word: lock.seqWord, waiters: .primitive(lock.prim), timeout: nil, crossProcess: lock.isShared(u.engine), reason: reason) {
+            _ = try lock.park(u, timeout: nil,
+                              waits: { "waits to re-acquire \(self.lock.described($0)) after a wait on \(self.described($0))" },
+                              holder: { self.lock.holderUnit(u.engine) },
+                              stillBlocked: { [lock] in let o = conc_rlock_owner(lock.prim); return o != 0 && o != me }) {
                 conc_rlock_try_restore(lock.prim, me, count) != CONC_BUSY
             }
             lock.noteAcquired(by: u)

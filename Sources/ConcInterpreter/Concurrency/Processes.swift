@@ -65,35 +65,34 @@ extension Unit {
 
     /// The child's whole life: become the only unit of a fresh process, run the call,
     /// report, flush and `_exit`. Never returns.
-    private func runChildProcess(_ callee: Value, _ args: Args, name: String, daemon: Bool, outcome: PyQueue) -> Never {
+    private func runChildProcess(_ callee: Value, _ args: Args, name: String, daemon: Bool, outcome outcomeQueue: PyQueue) -> Never {
         engine.becomeChildProcess(of: self, name: name, daemon: daemon)
         var status: Int32 = 0
+        var outcome: Value
         do {
-            var r = try call(callee, args)
-            if case .obj(let o) = r, let g = o as? PyGenerator, g.type === Types.coroutine {
-                while try g.resume(self, send: .none) != nil {}
-                r = g.returnValue
-            }
-            do { try outcome.put(self, .obj(PyTuple([.bool(true), r])), block: false, timeout: nil) }
-            catch { try? outcome.put(self, .obj(PyTuple([.bool(true), .none])), block: false, timeout: nil) }
+            outcome = .obj(PyTuple([.bool(true), try runUnitBody(callee, args)]))
         } catch let e as PyBaseException {
             if e.isSystemExit {
-                let info = exceptionInfo(e, self)
-                status = info.exitStatus
+                status = exceptionInfo(e, self).exitStatus
                 if case .obj? = e.args.first, let msg = try? str(e.args[0]) { engine.stderr.write(msg + "\n") }
             } else {
                 status = 1
                 engine.flushOutput()
                 engine.stderr.write("Process \(name):\n" + formatException(e))
             }
-            try? outcome.put(self, .obj(PyTuple([.bool(false), .obj(e)])), block: false, timeout: nil)
+            outcome = .obj(PyTuple([.bool(false), .obj(e)]))
         } catch {
             status = 1
             engine.stderr.write("Process \(name):\ninternal error: \(error)\n")
+            outcome = .obj(PyTuple([.bool(true), .none]))
         }
         // The child's own units end as a program's do.
         do { try engine.waitForUnits() } catch {}
         engine.flushOutput()
+        // Last, so that a joiner woken by it finds the child exiting (it then reaps with a
+        // blocking waitpid). A result that cannot be copied arrives as None.
+        do { try outcomeQueue.put(self, outcome, block: false, timeout: nil) }
+        catch { try? outcomeQueue.put(self, .obj(PyTuple([.bool(true), .none])), block: false, timeout: nil) }
         _exit(status)
     }
 }

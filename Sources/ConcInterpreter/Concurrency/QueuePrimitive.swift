@@ -46,9 +46,8 @@ final class PyQueue: PySharedPrimitive, @unchecked Sendable {  // see PySharedPr
         }
         var r = bytes.withUnsafeBytes { conc_queue_try_put(prim, $0.baseAddress, $0.count) }
         if r == CONC_FULL && block {
-            let reason = BlockReason(describe: { [unowned self, engine = u.engine] in "waits to put into \(self.described(engine)), which is full" }, holder: { nil },
-                                     stillBlocked: { [prim] in conc_queue_full(prim) != 0 }, word: seqWord)
-            _ = try u.park(word: seqWord, waiters: .primitive(prim), timeout: timeout, crossProcess: isShared(u.engine), reason: reason) {
+            _ = try park(u, timeout: timeout, waits: { "waits to put into \(self.described($0)), which is full" },
+                         stillBlocked: { [prim] in conc_queue_full(prim) != 0 }) {
                 r = bytes.withUnsafeBytes { conc_queue_try_put(prim, $0.baseAddress, $0.count) }
                 return r != CONC_FULL
             }
@@ -69,9 +68,8 @@ final class PyQueue: PySharedPrimitive, @unchecked Sendable {  // see PySharedPr
         var length = 0
         var r = conc_queue_try_get(prim, &out, &length)
         if r == CONC_EMPTY && block {
-            let reason = BlockReason(describe: { [unowned self, engine = u.engine] in "waits to get from \(self.described(engine)), which is empty" }, holder: { nil },
-                                     stillBlocked: { [prim] in conc_queue_empty(prim) != 0 && conc_queue_closed(prim) == 0 }, word: seqWord)
-            _ = try u.park(word: seqWord, waiters: .primitive(prim), timeout: timeout, crossProcess: isShared(u.engine), reason: reason) {
+            _ = try park(u, timeout: timeout, waits: { "waits to get from \(self.described($0)), which is empty" },
+                         stillBlocked: { [prim] in conc_queue_empty(prim) != 0 && conc_queue_closed(prim) == 0 }) {
                 r = conc_queue_try_get(prim, &out, &length)
                 return r != CONC_EMPTY
             }
@@ -95,9 +93,8 @@ final class PyQueue: PySharedPrimitive, @unchecked Sendable {  // see PySharedPr
 
     /// `join()`: waits until every item put has been marked done.
     func join(_ u: Unit) throws {
-        let reason = BlockReason(describe: { [unowned self, engine = u.engine] in "waits in join() of \(self.described(engine)) for task_done() calls" }, holder: { nil },
-                                 stillBlocked: { [prim] in conc_queue_unfinished(prim) != 0 }, word: seqWord)
-        _ = try u.park(word: seqWord, waiters: .primitive(prim), timeout: nil, crossProcess: isShared(u.engine), reason: reason) { [prim] in
+        _ = try park(u, timeout: nil, waits: { "waits in join() of \(self.described($0)) for task_done() calls" },
+                     stillBlocked: { [prim] in conc_queue_unfinished(prim) != 0 }) { [prim] in
             conc_queue_unfinished(prim) == 0
         }
     }

@@ -61,6 +61,15 @@ extension Unit {
         return handle
     }
 
+    /// What every kind of unit runs: `callee(args)`, and, when that makes a coroutine (an
+    /// `async def` function), the coroutine to its end (LANGUAGE.md §3).
+    func runUnitBody(_ callee: Value, _ args: Args) throws -> Value {
+        let r = try call(callee, args)
+        guard case .obj(let o) = r, let g = o as? PyGenerator, g.type === Types.coroutine else { return r }
+        while try g.resume(self, send: .none) != nil {}
+        return g.returnValue
+    }
+
     /// The body of a thread unit: run the call, report an uncaught exception, finish.
     fileprivate func runThreadBody(_ callee: Value, _ args: Args, _ handle: PyUnitHandle) {
         CConcSys_block_sigint(1)  // Ctrl-C is for the main unit's thread
@@ -70,12 +79,7 @@ extension Unit {
         conc_futex_wake(handle.started, Int32.max)
         acquireGIL()
         do {
-            var r = try call(callee, args)
-            if case .obj(let o) = r, let g = o as? PyGenerator, g.type === Types.coroutine {
-                while try g.resume(self, send: .none) != nil {}
-                r = g.returnValue
-            }
-            handle.result = r
+            handle.result = try runUnitBody(callee, args)
         } catch let e as PyBaseException {
             handle.error = e
             if !e.isSystemExit {

@@ -81,6 +81,16 @@ final class PyUnitHandle: PyObject, @unchecked Sendable {  // result/error are p
         }
     }
 
+    /// For a finished process: moves the outcome it posted, `(True, result)` or
+    /// `(False, exception)`, into `result`/`error` (once; later calls find the queue empty).
+    func takeProcessOutcome(_ u: Unit) throws {
+        guard let q = process?.outcome, conc_queue_empty(q.prim) == 0,
+              case .obj(let o) = try q.get(u, block: false, timeout: nil), let t = o as? PyTuple, t.items.count == 2
+        else { return }
+        if case .bool(true) = t.items[0] { result = t.items[1] }
+        else if case .obj(let eo) = t.items[1], let e = eo as? PyBaseException { error = e }
+    }
+
     /// Marks the unit finished and wakes its joiners.
     func finish() {
         __atomicStore(done, 1)

@@ -26,17 +26,23 @@ struct BlockReason {
 final class UnitRegistry: @unchecked Sendable {  // every mutable field is guarded by `mutex`
     private var mutex = pthread_mutex_t()
     /// Live units in start order (the main unit first).
-    private(set) var live: [Unit] = []
+    private var live: [Unit] = []
     /// Units parked with no timeout, and on what.
     private var blocked: [ObjectIdentifier: (unit: Unit, reason: BlockReason)] = [:]
     /// Units parked with a timeout (they will wake by themselves: never a deadlock).
     private var timed = 0
     /// Units busy in something the detector cannot see through (input(), sleep, I/O).
     private var opaque = 0
-    /// Number of units started so far (for `Thread-N` names).
+    /// Units created so far (unit numbers), threads started (`Thread-N`), processes
+    /// spawned (`Process-N`).
+    private var created: UInt32 = 0
     private var started = 0
+    private var spawned = 0
 
-    init() {
+    init() { initMutex() }
+
+    /// A recursive mutex: a report built under it may look units up again.
+    private func initMutex() {
         var attr = pthread_mutexattr_t()
         pthread_mutexattr_init(&attr)
         pthread_mutexattr_settype(&attr, Int32(PTHREAD_MUTEX_RECURSIVE))
@@ -52,24 +58,16 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
 
     func add(_ u: Unit) { withLock { live.append(u) } }
 
-    /// Units created so far (unit numbers).
-    private var created: UInt32 = 0
     /// A fresh unit number (never 0).
     func nextUnitNumber() -> UInt32 { withLock { created += 1; return created } }
 
-    /// Processes spawned so far (for `Process-N` names).
-    private var spawned = 0
     /// The next `Process-N` number.
     func nextProcessNumber() -> Int { withLock { spawned += 1; return spawned } }
 
     /// In a forked child: only `u` exists (the other threads did not survive the fork);
     /// the lock is re-initialised in case one of them held it.
     func resetAfterFork(keeping u: Unit) {
-        var attr = pthread_mutexattr_t()
-        pthread_mutexattr_init(&attr)
-        pthread_mutexattr_settype(&attr, Int32(PTHREAD_MUTEX_RECURSIVE))
-        pthread_mutex_init(&mutex, &attr)
-        pthread_mutexattr_destroy(&attr)
+        initMutex()
         live = [u]
         blocked = [:]
         timed = 0

@@ -2199,12 +2199,8 @@ def _make_lock(lock):
     raise AttributeError("%r has no method 'acquire'" % (lock,))
 
 
-class Synchronized(RawValue):
-    """Value(typecode, value): a shared value with a lock (get_lock())."""
-
-    def __init__(self, typecode, value, lock):
-        RawValue.__init__(self, typecode, value)
-        self._lock = lock
+class _LockMethods:
+    """get_lock/acquire/release/with for Synchronized and SynchronizedArray (`_lock`)."""
 
     def get_lock(self):
         return self._lock
@@ -2220,6 +2216,14 @@ class Synchronized(RawValue):
 
     def __exit__(self, *args):
         return self._lock.__exit__(*args)
+
+
+class Synchronized(_LockMethods, RawValue):
+    """Value(typecode, value): a shared value with a lock (get_lock())."""
+
+    def __init__(self, typecode, value, lock):
+        RawValue.__init__(self, typecode, value)
+        self._lock = lock
 
     def __repr__(self):
         return '<Synchronized wrapper for %s>' % RawValue.__repr__(self)
@@ -2321,27 +2325,12 @@ class RawArray:
         return '<%s_Array_%d %r>' % (_ctype_names[self._typecode], self._length, self[:])
 
 
-class SynchronizedArray(RawArray):
+class SynchronizedArray(_LockMethods, RawArray):
     """Array(typecode, size_or_initializer): a shared array with a lock (get_lock())."""
 
     def __init__(self, typecode, size_or_initializer, lock):
         RawArray.__init__(self, typecode, size_or_initializer)
         self._lock = lock
-
-    def get_lock(self):
-        return self._lock
-
-    def acquire(self, *args):
-        return self._lock.acquire(*args)
-
-    def release(self):
-        self._lock.release()
-
-    def __enter__(self):
-        return self._lock.__enter__()
-
-    def __exit__(self, *args):
-        return self._lock.__exit__(*args)
 
     def __repr__(self):
         return '<SynchronizedArray wrapper for %s>' % RawArray.__repr__(self)

@@ -1,5 +1,6 @@
 // Where a program's stdout/stderr go: a file descriptor (buffered like CPython's streams)
 // or a Swift closure (embedding captures output).
+import CConcSys
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -129,14 +130,7 @@ public final class OutputSink: @unchecked Sendable {  // all mutable state is gu
 
     private func flushLocked() {
         guard case .fd(let fd) = target, !buffer.isEmpty else { return }
-        buffer.withUnsafeBytes { raw in
-            var off = 0
-            while off < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + off, raw.count - off)
-                if n < 0 { if errno == EINTR { continue }; break }
-                off += n
-            }
-        }
+        _ = buffer.withUnsafeBytes { CConcSys_write_all(fd, $0.baseAddress, $0.count) }
         buffer.removeAll(keepingCapacity: true)
     }
 }
