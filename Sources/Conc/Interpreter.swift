@@ -35,9 +35,12 @@ public final class Interpreter: @unchecked Sendable {  // mutable state is touch
     ///   - argv: `sys.argv`.
     ///   - searchPaths: extra module folders (like `CONC_PATH`).
     ///   - input: reads a line for `input()` (nil at end of input); standard input by default.
+    ///   - gil: run threads under a global interpreter lock, one at a time, switched every
+    ///     5 ms (as `conc --gil` and CPython do), instead of in parallel.
     public init(output: Output = .standard, errors: Output = .standard, argv: [String] = [""], searchPaths: [String] = [],
-                input: (() -> String?)? = nil) {
+                input: (() -> String?)? = nil, gil: Bool = false) {
         var o = EngineOptions()
+        o.globalInterpreterLock = gil
         if let input = input { o.readLine = input }
         o.argv = argv
         o.searchPaths = searchPaths

@@ -29,7 +29,7 @@ struct Options: ParsableCommand {
     @Flag(name: .customShort("i"), help: "Open the REPL after running the script, with its globals.")
     var interactive = false
 
-    @Flag(name: .customLong("gil"), help: "Run threads under one global interpreter lock, switched every 5 ms as CPython does (today every threaded run uses it; free-threaded evaluation is being built).")
+    @Flag(name: .customLong("gil"), help: "Run threads under one global interpreter lock, switched every 5 ms as CPython does instead of in parallel.")
     var gil = false
 
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("Script file (or -) and its arguments.", valueName: "file"))
@@ -92,7 +92,7 @@ struct Options: ParsableCommand {
     private func execute(_ source: String, fileName: String, argv: [String], folder: String?, searchPaths: [String]) -> Int32 {
         var status: Int32 = 0
         onInterpreterThread {
-            let conc = Interpreter(argv: argv, searchPaths: searchPaths)
+            let conc = Interpreter(argv: argv, searchPaths: searchPaths, gil: gil)
             installInterruptHandler(conc.interruptFlag)
             status = conc.runScript(source, fileName: fileName, scriptFolder: folder)
         }
@@ -108,7 +108,7 @@ struct Options: ParsableCommand {
             // Line editing needs both ends on the terminal (as CPython's REPL); `conc > log`
             // gets plain lines with the prompts on stderr.
             let terminal = isatty(0) != 0 && isatty(1) != 0
-            let conc = Interpreter(argv: argv, searchPaths: searchPaths, input: readRawLine)
+            let conc = Interpreter(argv: argv, searchPaths: searchPaths, input: readRawLine, gil: gil)
             installInterruptHandler(conc.interruptFlag)
             if let s = script {
                 _ = conc.runScript(s.text, fileName: s.name, scriptFolder: s.folder, finish: false)

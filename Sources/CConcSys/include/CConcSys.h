@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <pthread.h>
 #pragma clang assume_nonnull begin
 
 /* {======================================================
@@ -116,6 +117,83 @@ static inline int32_t CConcSys_atomic_add(int32_t *word, int32_t v) { return __a
 
 /// The calling thread's kernel thread id (`threading.get_native_id()`).
 int64_t CConcSys_gettid(void);
+
+/* }====================================================== */
+
+/* {======================================================
+** Object locks for free-threaded evaluation
+**
+** While units evaluate Conc code in parallel (threads without the GIL), every access to a
+** mutable object's storage (list items, dict tables, instance slots, cells) happens under
+** that object's lock. An object's lock is one of CONC_STRIPE_COUNT striped locks chosen
+** by its address: no word is added to any object, and unrelated objects rarely share one.
+** The locks are recursive (by pthread), spin briefly, then sleep on a futex. They are
+** off (not even touched) until the process first runs two units in parallel.
+** Rule for callers: never run Conc code or block while holding one.
+** ======================================================= */
+
+
+#define CONC_STRIPE_BITS 10
+#define CONC_STRIPE_COUNT (1 << CONC_STRIPE_BITS)
+
+/// One striped lock, alone on its cache line. `state`: 0 free, 1 held, 2 held with
+/// sleepers. `owner` and `depth` are written only by the holder.
+typedef struct {
+    uint32_t state;
+    uint32_t depth;
+    uintptr_t owner;
+    char padding[48];
+} __attribute__((aligned(64))) CConcSys_stripe;
+
+extern CConcSys_stripe CConcSys_stripes[CONC_STRIPE_COUNT];
+/// Nonzero once units of this process may evaluate in parallel.
+extern int32_t CConcSys_objects_shared_flag;
+
+void CConcSys_stripe_lock_slow(CConcSys_stripe *s);
+void CConcSys_stripe_wake(CConcSys_stripe *s);
+/// Turns object locking on (before the first parallel unit starts).
+void CConcSys_objects_shared_enable(void);
+/// In a fork()ed child (one thread, which held no object lock): locking off, all free.
+void CConcSys_objects_shared_reset_after_fork(void);
+
+/// Whether object locks are in use.
+static inline int CConcSys_objects_shared(void) { return __atomic_load_n(&CConcSys_objects_shared_flag, __ATOMIC_RELAXED) != 0; }
+
+static inline CConcSys_stripe *CConcSys_stripe_for(const void *object) {
+    uintptr_t h = ((uintptr_t)object >> 4) * (uintptr_t)0x9E3779B97F4A7C15ull;
+    return &CConcSys_stripes[h >> (sizeof(uintptr_t) * 8 - CONC_STRIPE_BITS)];
+}
+
+/// Takes `object`'s lock (recursively).
+static inline void CConcSys_object_lock(const void *object) {
+    CConcSys_stripe *s = CConcSys_stripe_for(object);
+    uintptr_t me = (uintptr_t)pthread_self();
+    if (__atomic_load_n(&s->owner, __ATOMIC_RELAXED) == me) { s->depth++; return; }
+    uint32_t expected = 0;
+    if (!__atomic_compare_exchange_n(&s->state, &expected, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+        CConcSys_stripe_lock_slow(s);
+    __atomic_store_n(&s->owner, me, __ATOMIC_RELAXED);
+    s->depth = 1;
+}
+
+/// Releases `object`'s lock, taken by the calling thread.
+static inline void CConcSys_object_unlock(const void *object) {
+    CConcSys_stripe *s = CConcSys_stripe_for(object);
+    if (--s->depth != 0) return;
+    __atomic_store_n(&s->owner, 0, __ATOMIC_RELAXED);
+    if (__atomic_exchange_n(&s->state, 0, __ATOMIC_RELEASE) == 2) CConcSys_stripe_wake(s);
+}
+
+/// After `_swift_stdlib_immortalize(object)`: if its refcount word (the second word of a
+/// Swift object) is the runtime's immortal pattern with a zero strong count, give it a
+/// strong count of 2^29 so that releases, like retains, see an immortal object without
+/// writing. (64-bit layout: UseSlowRC bit 63, strong extra count bits 33-62, immortal
+/// mask bits 0-31.)
+static inline void CConcSys_settle_immortal(void *object) {
+    uint64_t *word = (uint64_t *)((char *)object + sizeof(void *));
+    uint64_t expected = 0x80000000FFFFFFFFull;
+    __atomic_compare_exchange_n(word, &expected, 0xC0000000FFFFFFFFull, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
 
 /* }====================================================== */
 

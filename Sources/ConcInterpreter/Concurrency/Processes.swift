@@ -52,7 +52,12 @@ extension Unit {
         // The child's copies of every wrapper will release their primitive when dropped:
         // take those references now, before the parent can drop its own.
         let forChild = engine.primitives.retainForChild()
+        // Fork safety: every other unit steps out of the interpreter first (to a poll point,
+        // a park or a blocking call), so the child copies no half-done mutation and no held
+        // object, registry or sink lock; they go on once the child exists.
+        engine.gil.stopTheWorld()
         let pid = CConcSys_fork()
+        if pid != 0 { engine.gil.resumeTheWorld() }
         if pid < 0 { engine.primitives.release(forChild); throw osError(errno) }
         if pid == 0 {
             runChildProcess(callee, args, name: processName, daemon: handle.daemon, outcome: outcome)

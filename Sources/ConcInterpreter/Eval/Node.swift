@@ -7,7 +7,7 @@ import ConcSyntax
 class ExprNode {
     /// Source span, for tracebacks and carets.
     let loc: SourceLoc
-    init(_ loc: SourceLoc) { self.loc = loc }
+    init(_ loc: SourceLoc) { self.loc = loc; Immortal.make(self) }
     /// Evaluates the expression.
     func eval(_ f: Frame) throws -> Value { fatalError("eval not implemented for \(Swift.type(of: self))") }
     /// Stores `v` into this expression as an assignment target.
@@ -19,7 +19,7 @@ class ExprNode {
 /// An executable statement.
 class StmtNode {
     let loc: SourceLoc
-    init(_ loc: SourceLoc) { self.loc = loc }
+    init(_ loc: SourceLoc) { self.loc = loc; Immortal.make(self) }
     func exec(_ f: Frame) throws -> Completion { fatalError("exec not implemented") }
 }
 
@@ -35,19 +35,24 @@ func located(_ error: Error, _ f: Frame, _ loc: SourceLoc, _ marker: TracebackEn
 
 /// A sequence of statements.
 final class BlockNode: StmtNode {
-    let body: ContiguousArray<StmtNode>
-    init(_ body: [StmtNode], _ loc: SourceLoc) { self.body = ContiguousArray(body); super.init(loc) }
+    /// The statements, in memory owned by this (immortal) node: never freed. An array's
+    /// buffer would be retained and released by every execution, from every unit, and that
+    /// one shared refcount word costs two threads of the same loop most of their speed.
+    let body: UnsafeMutableBufferPointer<StmtNode>
+    init(_ body: [StmtNode], _ loc: SourceLoc) {
+        self.body = .allocate(capacity: body.count)
+        _ = self.body.initialize(from: body)
+        super.init(loc)
+    }
     override func exec(_ f: Frame) throws -> Completion {
-        try body.withUnsafeBufferPointer { stmts in
-            for s in stmts {
-                let c: Completion
-                f.line = s.loc.line
-                do { c = try s.exec(f) } catch { throw located(error, f, s.loc, .statement) }
-                if case .normal = c { continue }
-                return c
-            }
-            return .normal
+        for s in body {
+            let c: Completion
+            f.line = s.loc.line
+            do { c = try s.exec(f) } catch { throw located(error, f, s.loc, .statement) }
+            if case .normal = c { continue }
+            return c
         }
+        return .normal
     }
 }
 

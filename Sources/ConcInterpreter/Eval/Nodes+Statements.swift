@@ -118,7 +118,7 @@ final class WhileNode: StmtNode {
             case .returned: return .returned
             default: break
             }
-            if u.engine.interruptRequested { try u.engine.raisePendingInterrupt(u) }
+            if u.interruptRequested { try u.engine.raisePendingInterrupt(u) }
         }
         if let o = orElse { return try o.exec(f) }
         return .normal
@@ -147,7 +147,7 @@ final class ForNode: StmtNode {
                 case .returned: return .returned
                 default: break
                 }
-                if u.engine.interruptRequested { try u.engine.raisePendingInterrupt(u) }
+                if u.interruptRequested { try u.engine.raisePendingInterrupt(u) }
                 n -= 1
                 i &+= r.step
             }
@@ -166,7 +166,7 @@ final class ForNode: StmtNode {
             case .returned: return .returned
             default: break
             }
-            if u.engine.interruptRequested { try u.engine.raisePendingInterrupt(u) }
+            if u.interruptRequested { try u.engine.raisePendingInterrupt(u) }
         }
         if let e = orElse { return try e.exec(f) }
         return .normal

@@ -13,6 +13,9 @@ import Glibc
 public final class Unit {
     /// The interpreter this unit belongs to.
     public let engine: Engine
+    /// The engine's interrupt flag word, polled here without touching the engine object
+    /// (whose refcount every unit would otherwise bounce between cores at each poll).
+    let interruptFlag: UnsafeMutablePointer<Int32>
     /// Base of the value stack that holds locals of ordinary calls.
     let stack: UnsafeMutablePointer<Value>
     /// Number of slots in `stack`.
@@ -62,6 +65,7 @@ public final class Unit {
 
     init(engine: Engine, name: String, stackCapacity: Int = 1 << 20) {
         self.engine = engine
+        self.interruptFlag = engine.interruptFlag
         self.recursionLimit = engine.recursionLimit
         self.name = name
         self.number = engine.units.nextUnitNumber()
@@ -134,6 +138,8 @@ public final class Unit {
 
     /// Polls for an interrupt (Ctrl-C, embedding interrupt or timeout) and raises it.
     @inline(__always) func checkInterrupt() throws {
-        if engine.interruptRequested { try engine.raisePendingInterrupt(self) }
+        if interruptRequested { try engine.raisePendingInterrupt(self) }
     }
+    /// Whether the interrupt flag has any bit set (one load).
+    @inline(__always) var interruptRequested: Bool { CConcSys_atomic_load(interruptFlag) != 0 }
 }

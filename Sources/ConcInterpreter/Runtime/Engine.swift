@@ -21,6 +21,8 @@ public struct EngineOptions {
     public var stderr: OutputSink = OutputSink(.fd(2), lineBuffered: true)
     /// Reads a line for `input()`: nil at end of input.
     public var readLine: () -> String? = { Swift.readLine(strippingNewline: false) }
+    /// Run threads under a global interpreter lock (`conc --gil`) instead of in parallel.
+    public var globalInterpreterLock = false
     public init() {}
 }
 
@@ -99,7 +101,7 @@ public final class Engine {
         _ = Types.ready
         interruptFlag = .allocate(capacity: 1)
         interruptFlag.initialize(to: 0)
-        gil = GIL(flag: interruptFlag)
+        gil = GIL(flag: interruptFlag, exclusive: options.globalInterpreterLock)
         builtins = makeBuiltins()
         registerNativeModules()
         mainUnit = Unit(engine: self, name: "MainThread")
