@@ -37,6 +37,10 @@ final class MakeFunctionNode: ExprNode {
         let fn = PyFunction(code: code, globals: f.globals, moduleName: f.unit.engine.moduleName(of: f.globals),
                             closure: collectClosure(closure, f), defaults: try defaults.map { try $0.eval(f) }, kwDefaults: kw)
         fn.doc = doc
+        // Functions of modules and classes are called from every unit and live as long as
+        // the program: immortal, so parallel callers don't bounce their refcount. (Nested
+        // functions and closures, made again and again, stay ordinary.)
+        if f.function == nil || f.classNamespace != nil { Immortal.make(fn) }
         return .obj(fn)
     }
 }

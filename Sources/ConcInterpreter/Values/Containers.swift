@@ -138,6 +138,7 @@ public final class Globals {
     func cell(_ name: String) -> Cell {
         if let c = cells[name] { return c }
         let c = Cell()
+        Immortal.make(c)  // read by every unit's global loads
         cells[name] = c
         order.append(name)
         return c

@@ -52,6 +52,7 @@ final class CodeInfo {
         self.varKeywordsSlot = varKeywordsSlot; self.localCount = localNames.count
         self.localNames = localNames; self.cellSlots = cellSlots; self.freeNames = freeNames
         self.isGenerator = isGenerator; self.isAsync = isAsync
+        Immortal.make(self)  // compiled code, like the nodes, lives as long as the program
     }
 }
 

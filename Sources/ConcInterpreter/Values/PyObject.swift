@@ -51,6 +51,7 @@ public final class PyBuiltinFunction: PyObject {
     public init(_ name: String, _ fn: @escaping NativeFunction) {
         self.name = name; self.fn = fn
         super.init(type: Types.builtinFunction)
+        Immortal.make(self)
     }
 }
 
@@ -111,6 +112,7 @@ public final class PyType: PyObject {
         self.bases = bases; self.isBuiltin = builtin
         super.init(type: nil)
         self.mro = PyType.linearize(self, bases)
+        Immortal.make(self)  // every instance creation and method lookup touches its class
     }
 
     /// Computes the MRO with C3 linearisation, falling back to depth-first order.
@@ -265,6 +267,7 @@ final class Shape {
     /// Layouts reached by adding a name. TODO(#4): guard with a lock for free-threaded runs.
     private var transitions: [String: Shape] = [:]
     init(names: [String]) {
+        defer { Immortal.make(self) }  // every instance holds one; shapes are few
         self.names = names
         var idx = NameTable<Int>()
         for (i, n) in names.enumerated() { idx.set(n, i) }
