@@ -47,24 +47,26 @@ extension Unit {
         let processName = name ?? "Process-\(engine.units.nextProcessNumber())"
         let outcome = try PyQueue(self, maxsize: 0)
         let handle = PyUnitHandle(kind: .process, name: processName, daemon: daemon ?? false)
+        // Fork safety: every other unit steps out of the interpreter first (to a poll point,
+        // a park or a blocking call), so the child copies no half-done mutation, no held
+        // object, registry or sink lock, and no output another unit printed after the flush.
+        engine.gil.stopTheWorld()
         engine.flushOutput()
         engine.forkEpoch += 1
         // The child's copies of every wrapper will release their primitive when dropped:
         // take those references now, before the parent can drop its own.
         let forChild = engine.primitives.retainForChild()
-        // Fork safety: every other unit steps out of the interpreter first (to a poll point,
-        // a park or a blocking call), so the child copies no half-done mutation and no held
-        // object, registry or sink lock; they go on once the child exists.
-        engine.gil.stopTheWorld()
         let pid = CConcSys_fork()
-        if pid != 0 { engine.gil.resumeTheWorld() }
-        if pid < 0 { engine.primitives.release(forChild); throw osError(errno) }
         if pid == 0 {
             runChildProcess(callee, args, name: processName, daemon: handle.daemon, outcome: outcome)
         }
-        handle.process = ProcessState(pid: pid, outcome: outcome)
-        handle.ident = Int(pid)
-        engine.children.append(handle)
+        if pid > 0 {
+            handle.process = ProcessState(pid: pid, outcome: outcome)
+            handle.ident = Int(pid)
+            engine.addChild(handle)
+        }
+        engine.gil.resumeTheWorld()
+        if pid < 0 { engine.primitives.release(forChild); throw osError(errno) }
         return handle
     }
 
@@ -119,7 +121,7 @@ extension Engine {
         isDaemonProcess = daemon
         processName = name
         parentPid = getppid()
-        children = []
+        forgetChildren(all: true)
         _ = CConcSys_atomic_and_not(interruptFlag, InterruptBits.gilDrop | InterruptBits.deadlock)
         // A unit thread blocks SIGINT; as the child's main unit it must receive Ctrl-C.
         var set = sigset_t()
@@ -136,7 +138,7 @@ extension Engine {
             kill(p.pid, SIGKILL)
             _ = p.reap(wait: true)
         }
-        children.removeAll()
+        forgetChildren(all: true)
     }
 
     /// At the end of the main program: SIGTERM to daemon children, as LANGUAGE.md §4 says

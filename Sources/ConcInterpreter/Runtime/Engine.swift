@@ -75,8 +75,17 @@ public final class Engine {
     var isDaemonProcess = false
     /// This process's name (`MainProcess`, or the spawned unit's name).
     var processName = "MainProcess"
-    /// Handles of the processes this process spawned (reaped at the end).
-    var children: [PyUnitHandle] = []
+    /// Handles of the processes this process spawned (reaped at the end). Any unit may
+    /// spawn, so it is read and written only under the unit registry's lock (``children``,
+    /// ``addChild(_:)``, ``forgetFinishedChildren()``).
+    private var childList: [PyUnitHandle] = []
+    /// A snapshot of ``childList``.
+    var children: [PyUnitHandle] { units.withLock { childList } }
+    func addChild(_ h: PyUnitHandle) { units.withLock { childList.append(h) } }
+    /// Drops reaped children (or, with `all`, every child).
+    func forgetChildren(all: Bool = false) {
+        units.withLock { childList.removeAll { all || $0.process?.status != nil } }
+    }
     /// Bumped at every spawn: primitives made in an earlier epoch are shared with another
     /// process (see ``PySharedPrimitive/isShared(_:)``).
     var forkEpoch = 0
@@ -252,7 +261,7 @@ public final class Engine {
         }
         terminateDaemonChildren()
         for h in children where !h.daemon { _ = try h.wait(u, timeout: nil) }
-        children.removeAll { $0.process?.status != nil }
+        forgetChildren()
     }
 
     /// Defines a builtin-like global function in `__main__`.
