@@ -213,14 +213,14 @@ private func listSetSlice(_ l: PyList, _ s: PySlice, _ value: Value, _ u: Unit) 
     let (start, stop, step) = try sliceUnpack(s, u)
     if step == 1 {
         let new = try iterableItems(value, u, orTypeError: "can only assign an iterable")
-        let removed = l.withItems { items -> ArraySlice<Value> in
+        let removed = l.withItems { items -> [Value] in
             let r = adjustSlice(start: start, stop: stop, step: 1, length: items.count)
             let range = r.start..<max(r.start, r.stop)
-            let removed = items[range]
+            let removed = Array(items[range])  // a copy, so `items` stays unique
             items.replaceSubrange(range, with: new)
             return removed
         }
-        _ = removed
+        _ = removed  // released here, after the lock
         return
     }
     let new = try iterableItems(value, u, orTypeError: "must assign iterable to extended slice")
