@@ -168,7 +168,7 @@ func installFileMethods(_ t: PyType) {
         let bytes: [UInt8]
         if f.isBinary {
             guard case .obj(let o) = a[0], let b = o as? PyBytes else { throw typeError("a bytes-like object is required, not '\(a[0].typeName)'") }
-            bytes = b.bytes
+            bytes = b.snapshot
         } else {
             guard let str = a[0].asStr else { throw typeError("write() argument must be str, not \(a[0].typeName)") }
             if case .sink(let sink) = f.backing { sink.write(str.value, unit: u.number); return .int(str.count) }

@@ -365,7 +365,7 @@ func installStrMethods(_ t: PyType) {
                 if obj.asStr != nil { throw typeError("decoding str is not supported") }
                 throw typeError("decoding to str: need a bytes-like object, \(obj.typeName) found")
             }
-            text = try decodeBytes(b.bytes, encoding: encoding, errors: errors)
+            text = try decodeBytes(b.snapshot, encoding: encoding, errors: errors)
         }
         return type === Types.str ? .str(text) : .obj(PyStr(text, type: type))
     }
