@@ -115,7 +115,7 @@ final class CallNode: ExprNode {
                     return try f.unit.callDirect(fn, receiver: m.receiver, simple, f)
                 }
                 if let t = o as? PyType, t.constructor == nil, !t.isBuiltin {
-                    let hooks = t.creationHooks(f.unit.engine.classEpoch)
+                    let hooks = t.creationHooks(f.unit.classEpoch)
                     if hooks.userNew == nil, !hooks.hasBuiltinBase, let initFn = hooks.userInit, initFn.canCallDirect(simple.count + 1),
                        !t.isSubtype(of: Exc.baseException) {
                         let instance: Value = .obj(PyInstance(cls: t))
@@ -150,8 +150,10 @@ final class MethodCallNode: ExprNode {
         simpleArgs = simple
         super.init(loc)
     }
-    // Inline cache (TODO(#4): thread-safe updates): receivers whose layout is `cacheKey`
-    // (an instance Shape, or a builtin PyType) resolve `name` to `cacheMethod` in `cacheEpoch`.
+    // Inline cache: receivers whose layout is `cacheKey` (an instance Shape, or a builtin
+    // PyType) resolve `name` to `cacheMethod` in `cacheEpoch`. Written only while units do
+    // not run in parallel (`!ObjectLocks.active`: three fields written by one unit while
+    // another reads them would be torn); read always, validated by key identity and epoch.
     private var cacheKey: AnyObject?
     private var cacheMethod: PyObject?
     private var cacheEpoch = -1
@@ -161,8 +163,8 @@ final class MethodCallNode: ExprNode {
         let u = f.unit
         do {
             if case .obj(let o) = recv {
-                let key: AnyObject = (o as? PyInstance)?.shape ?? o.type
-                if key === cacheKey && cacheEpoch == u.engine.classEpoch, let m = cacheMethod {
+                let key: AnyObject = (o as? PyInstance)?.currentShape ?? o.type
+                if key === cacheKey && cacheEpoch == u.classEpoch, let m = cacheMethod {
                     if let fn = m as? PyFunction {
                         if let simple = simpleArgs, fn.canCallDirect(simple.count + 1) {
                             return try u.callDirect(fn, receiver: recv, simple, f)
@@ -176,11 +178,18 @@ final class MethodCallNode: ExprNode {
             }
             if case .obj(let o) = recv, !(o is PyType), !(o is PyModule), !(o is PySuper) {
                 let inst = o as? PyInstance
-                if inst?.instanceAttribute(name) == nil, let attr = o.type.lookup(name, hash: hash), case .obj(let m) = attr {
-                    if m is PyFunction || m is PyMethodDescriptor, inst?.shape.index.get(name, hash: hash) == nil {
-                        cacheKey = inst?.shape ?? o.type
+                // The shape and whether it has a slot for `name`, in one critical section.
+                let (shape, shadowed): (Shape?, Bool) = inst?.locked {
+                    let s = inst!.shape
+                    guard let i = s.index.get(name, hash: hash) else { return (s, false) }
+                    return (s, !inst!.slots[i].isUnbound)
+                } ?? (nil, false)
+                let epoch = u.classEpoch
+                if !shadowed, let attr = o.type.lookup(name, hash: hash), case .obj(let m) = attr {
+                    if !ObjectLocks.active, m is PyFunction || m is PyMethodDescriptor, shape?.index.get(name, hash: hash) == nil {
+                        cacheKey = shape ?? o.type
                         cacheMethod = m
-                        cacheEpoch = u.engine.classEpoch
+                        cacheEpoch = epoch
                     }
                     if let fn = m as? PyFunction {
                         if let simple = simpleArgs, fn.canCallDirect(simple.count + 1) {
