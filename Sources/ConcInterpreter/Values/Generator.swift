@@ -3,6 +3,9 @@
 // generator's own stack. This keeps the evaluator a plain recursive tree-walker.
 import CConcCoro
 import ConcSyntax
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The running state of one generator, referenced by its coroutine's body.
 ///
@@ -35,6 +38,8 @@ final class GeneratorState {
     var isRunning = false
     /// Exceptions the body was handling when it yielded (restored on resume).
     var savedHandling: [PyBaseException] = []
+    /// The OS thread of the last resume (whose unit `frame.unit` is).
+    var lastThread = pthread_self()
 
     static let stackSize = 1 << 20
 
@@ -84,7 +89,12 @@ public final class PyGenerator: PyIter {
     deinit {
         // An abandoned suspended generator is closed so its `finally` blocks run and its
         // stack is unwound (never freed while suspended: that would corrupt the runtime).
-        if state.isStarted && !state.isFinished && !state.isRunning {
+        // Closing runs the body on the unit that last resumed it, so only on that unit's own
+        // thread: dropped by another thread while units run in parallel (that unit may be
+        // running right now), the suspended body is left as it is and its stack is never
+        // freed, which is safe, but its `finally` blocks do not run.
+        if state.isStarted && !state.isFinished && !state.isRunning
+            && (!ObjectLocks.active || pthread_equal(state.lastThread, pthread_self()) != 0) {
             _ = try? close(state.frame.unit)
         }
     }
@@ -127,6 +137,7 @@ public final class PyGenerator: PyIter {
         st.thrown = throwing
         st.transfer = send
         st.frame.unit = u
+        st.lastThread = pthread_self()
         let savedLimit = u.stackLimit
         let handlingBase = u.handling.count
         u.handling.append(contentsOf: st.savedHandling)

@@ -310,8 +310,10 @@ public class PyInstance: PyObject {
 
     /// (name, value) of every attribute, in the order they were added.
     final var instanceAttributes: [(String, Value)] {
-        let (names, values) = locked { (shape.names, slots) }
-        return names.enumerated().compactMap { i, n in values[i].isUnbound ? nil : (n, values[i]) }
+        // Built under the lock: reading a copied-out `slots` after release is also safe
+        // (copy-on-write), but TSan cannot see the uninstrumented runtime's refcount
+        // ordering and would report it.
+        locked { shape.names.enumerated().compactMap { i, n in slots[i].isUnbound ? nil : (n, slots[i]) } }
     }
 }
 
