@@ -154,7 +154,7 @@ extension Unit {
         case "__class__": return .obj(Types.type)
         case "__dict__":
             let d = PyDict()
-            for (k, x) in t.dict { d.set(self, k, x) }
+            for (k, x) in t.namespacePairs { d.set(self, k, x) }
             return .obj(d)
         case "__doc__": return .none
         case "mro":
@@ -174,13 +174,13 @@ extension Unit {
         case "__defaults__": return f.defaults.isEmpty ? .none : .obj(PyTuple(f.defaults))
         case "__dict__":
             let d = PyDict()
-            for (k, x) in f.attrs { d.set(self, k, x) }
+            for (k, x) in f.attributePairs { d.set(self, k, x) }
             return .obj(d)
         case "__class__": return .obj(Types.function)
         case "__code__": return .none
-        case "__wrapped__": return f.attrs[name]
+        case "__wrapped__": return f.attribute(name)
         default:
-            if let x = f.attrs[name] { return x }
+            if let x = f.attribute(name) { return x }
             if let attr = Types.function.lookup(name) { return bindClassAttribute(attr, to: .obj(f)) }
             return nil
         }

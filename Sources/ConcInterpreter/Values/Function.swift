@@ -85,6 +85,10 @@ public final class PyFunction: PyObject {
             yield &attrsStorage
         }
     }
+    /// The `__dict__` entry `name`, read under the lock.
+    func attribute(_ name: String) -> Value? { locked { attrsStorage[name] } }
+    /// The `__dict__` entries, collected under the lock.
+    var attributePairs: [(String, Value)] { locked { attrsStorage.map { ($0.key, $0.value) } } }
     /// The class whose body defined this function (for zero-argument `super()`).
     var ownerClass: PyType? {
         get { locked { ownerClassStorage } }

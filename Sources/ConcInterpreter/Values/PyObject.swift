@@ -123,6 +123,10 @@ public final class PyType: PyObject {
             yield &namespace
         }
     }
+    /// The namespace's (name, value) pairs, collected under the type's lock.
+    var namespacePairs: [(String, Value)] { locked { namespace.map { ($0, $1) } } }
+    /// The namespace's names, collected under the type's lock.
+    var namespaceKeys: [String] { locked { Array(namespace.liveKeys) } }
     /// `name` in this type's own namespace (not the MRO).
     @inline(__always) func ownAttribute(_ name: String, hash: Int) -> Value? {
         if isBuiltin { return namespace.get(name, hash: hash) }
