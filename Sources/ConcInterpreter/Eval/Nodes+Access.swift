@@ -7,11 +7,12 @@ final class AttributeNode: ExprNode {
     let name: String
     let hash: Int
     init(_ o: ExprNode, _ name: String, _ loc: SourceLoc) { object = o; self.name = name; hash = nameHash(name); super.init(loc) }
-    // Inline caches. Free-threaded evaluation: nodes are shared by every unit, and a cache
-    // entry is several words, so it is written only while units do not run in parallel
-    // (`!ObjectLocks.active`); entries written before are still read, and every use is
-    // validated (shape identity and epoch) against the instance's shape and slots read
-    // together under the instance's lock.
+    // Inline caches. Free-threaded evaluation: nodes are shared by every unit, and these
+    // entries are several words, so they are written only while units do not run in
+    // parallel (`!ObjectLocks.active`); entries written before are still read. While units
+    // run in parallel, the node publishes immutable entries through `parallelLoad` and
+    // `parallelStore` instead (ParallelCache.swift). Every use is validated (shape identity
+    // and epoch) against the instance's shape and slots read together under its lock.
     /// Load: instances of `loadShapes[i]` keep this attribute in slot `loadSlots[i]`
     /// (valid in `loadEpoch`). Four entries cover the polymorphic sites of class hierarchies.
     private var loadShapes: (Shape?, Shape?, Shape?, Shape?) = (nil, nil, nil, nil)
@@ -23,16 +24,20 @@ final class AttributeNode: ExprNode {
     private var storeResult: Shape?
     private var storeSlot = 0
     private var storeEpoch = -1
+    private let parallelLoad = ParallelCacheWord()
+    private let parallelStore = ParallelCacheWord()
 
     override func eval(_ f: Frame) throws -> Value { try load(try object.eval(f), f) }
 
     /// The slot of this attribute for instances of `shape`, if the load cache knows it.
     @inline(__always) private func cachedLoadSlot(_ shape: Shape, _ epoch: Int) -> Int {
-        guard loadEpoch == epoch else { return -1 }
-        if shape === loadShapes.0 { return loadSlots.0 }
-        if shape === loadShapes.1 { return loadSlots.1 }
-        if shape === loadShapes.2 { return loadSlots.2 }
-        if shape === loadShapes.3 { return loadSlots.3 }
+        if loadEpoch == epoch {
+            if shape === loadShapes.0 { return loadSlots.0 }
+            if shape === loadShapes.1 { return loadSlots.1 }
+            if shape === loadShapes.2 { return loadSlots.2 }
+            if shape === loadShapes.3 { return loadSlots.3 }
+        }
+        if let e = parallelLoad.entry(AttributeCacheEntry.self), e.epoch == epoch, e.shape === shape { return e.slot }
         return -1
     }
 
@@ -54,6 +59,9 @@ final class AttributeNode: ExprNode {
                 let v = inst.locked { inst.slots[i] }
                 if !v.isUnbound {
                     if !ObjectLocks.active { remember(shape, i, epoch) }
+                    else if parallelLoad.canPublish {
+                        parallelLoad.publish(AttributeCacheEntry(epoch: epoch, shape: shape, slot: i, result: nil))
+                    }
                     return v
                 }
             }
@@ -88,10 +96,17 @@ final class AttributeNode: ExprNode {
             // the old value (released after the lock); nil when the cache did not apply.
             let (shape, replaced): (Shape, Value?) = inst.locked {
                 let shape = inst.shape
-                guard shape === storeShape && storeEpoch == epoch else { return (shape, nil) }
-                if let r = storeResult { inst.shape = r; inst.slots.append(v); return (shape, .unbound) }
-                let old = inst.slots[storeSlot]
-                inst.slots[storeSlot] = v
+                let slot: Int, result: Shape?
+                if shape === storeShape && storeEpoch == epoch {
+                    slot = storeSlot; result = storeResult
+                } else if let e = parallelStore.entry(AttributeCacheEntry.self), e.epoch == epoch, e.shape === shape {
+                    slot = e.slot; result = e.result
+                } else {
+                    return (shape, nil)
+                }
+                if let r = result { inst.shape = r; inst.slots.append(v); return (shape, .unbound) }
+                let old = inst.slots[slot]
+                inst.slots[slot] = v
                 return (shape, old)
             }
             if replaced != nil { return }
@@ -113,6 +128,9 @@ final class AttributeNode: ExprNode {
                 _ = old
                 _ = shape
                 if !ObjectLocks.active { storeShape = from; storeResult = added; storeSlot = slot; storeEpoch = epoch }
+                else if parallelStore.canPublish {
+                    parallelStore.publish(AttributeCacheEntry(epoch: epoch, shape: from, slot: slot, result: added))
+                }
                 return
             }
         }

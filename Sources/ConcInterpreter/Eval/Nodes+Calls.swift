@@ -154,9 +154,19 @@ final class MethodCallNode: ExprNode {
     // PyType) resolve `name` to `cacheMethod` in `cacheEpoch`. Written only while units do
     // not run in parallel (`!ObjectLocks.active`: three fields written by one unit while
     // another reads them would be torn); read always, validated by key identity and epoch.
+    // While units run in parallel the node publishes immutable entries through
+    // `parallelCache` instead (ParallelCache.swift).
     private var cacheKey: AnyObject?
     private var cacheMethod: PyObject?
     private var cacheEpoch = -1
+    private let parallelCache = ParallelCacheWord()
+
+    /// The cached method for receivers of layout `key` in `epoch`, if any.
+    @inline(__always) private func cachedMethod(_ key: AnyObject, _ epoch: Int) -> PyObject? {
+        if key === cacheKey && cacheEpoch == epoch, let m = cacheMethod { return m }
+        if let e = parallelCache.entry(MethodCacheEntry.self), e.key === key, e.epoch == epoch { return e.method }
+        return nil
+    }
 
     override func eval(_ f: Frame) throws -> Value {
         let recv = try object.eval(f)
@@ -164,7 +174,7 @@ final class MethodCallNode: ExprNode {
         do {
             if case .obj(let o) = recv {
                 let key: AnyObject = (o as? PyInstance)?.currentShape ?? o.type
-                if key === cacheKey && cacheEpoch == u.classEpoch, let m = cacheMethod {
+                if let m = cachedMethod(key, u.classEpoch) {
                     if let fn = m as? PyFunction {
                         if let simple = simpleArgs, fn.canCallDirect(simple.count + 1) {
                             return try u.callDirect(fn, receiver: recv, simple, f)
@@ -186,10 +196,14 @@ final class MethodCallNode: ExprNode {
                 } ?? (nil, false)
                 let epoch = u.classEpoch
                 if !shadowed, let attr = o.type.lookup(name, hash: hash), case .obj(let m) = attr {
-                    if !ObjectLocks.active, m is PyFunction || m is PyMethodDescriptor, shape?.index.get(name, hash: hash) == nil {
-                        cacheKey = shape ?? o.type
-                        cacheMethod = m
-                        cacheEpoch = epoch
+                    if m is PyFunction || m is PyMethodDescriptor, shape?.index.get(name, hash: hash) == nil {
+                        if !ObjectLocks.active {
+                            cacheKey = shape ?? o.type
+                            cacheMethod = m
+                            cacheEpoch = epoch
+                        } else if parallelCache.canPublish {
+                            parallelCache.publish(MethodCacheEntry(epoch: epoch, key: shape ?? o.type, method: m))
+                        }
                     }
                     if let fn = m as? PyFunction {
                         if let simple = simpleArgs, fn.canCallDirect(simple.count + 1) {
