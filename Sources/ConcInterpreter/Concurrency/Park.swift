@@ -111,7 +111,17 @@ extension Unit {
                 return false
             }
             if ok { outcome = true; break }
-            if isMain && engine.mainInterruptPending { break }
+            if isMain && engine.mainInterruptPending {
+                // Step out of the wait to answer it: Ctrl-C, a timeout or a deadlock report
+                // throw; signal handlers (Conc code, which may block in turn) run, and the
+                // wait goes on.
+                registry.unblock(self, forever: forever)
+                acquireGIL()
+                do { try engine.raisePendingInterrupt(self) } catch { if !had { releaseGIL() }; throw error }
+                releaseGIL()
+                found = registry.block(self, reason(), forever: forever)
+                continue
+            }
             var slice = Unit.parkSlice
             if let d = deadline {
                 let left = d - monotonicSeconds()
