@@ -158,7 +158,7 @@ struct ProcessGroupInterruptTests {
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
             info = siginfo_t()
-            if waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT | WNOHANG) == 0 && info.si_pid == pid { exited = true; break }
+            if waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT | WNOHANG) == 0 && info._sifields._sigchld.si_pid == pid { exited = true; break }
             usleep(10_000)
         }
         let seconds = Date().timeIntervalSince(start)

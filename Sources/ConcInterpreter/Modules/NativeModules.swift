@@ -149,7 +149,11 @@ extension Engine {
                 _exit(code)
             },
             native("kill") { u, a in
+                try a.expect("kill", 2, 2)
                 if kill(pid_t(try u.toIndex(a[0])), Int32(try u.toIndex(a[1]))) != 0 { throw osError(errno) }
+                // A signal sent to this process is delivered before kill returns: its
+                // handler runs now, as in CPython.
+                try u.checkInterrupt()
                 return .none
             },
         ])
