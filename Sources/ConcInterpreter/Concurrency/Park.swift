@@ -89,7 +89,9 @@ extension Unit {
         let deadline = timeout.map { monotonicSeconds() + $0 }
         // A wait that another process may end (a primitive shared across a fork) is never
         // part of a deadlock this process can prove: it counts as a wait with a timeout.
-        let forever = timeout == nil && !crossProcess
+        // So is a wait of the main unit while a Conc signal handler is installed: a signal
+        // from outside may run it, and it may end the wait.
+        let forever = timeout == nil && !crossProcess && !(isMain && engine.hasSignalHandlers)
         let registry = engine.units
         let had = holdsGIL
         releaseGIL()

@@ -102,7 +102,18 @@ public final class Engine {
     }
     /// The Conc-level handlers set by `signal.signal` (a callable, or SIG_DFL/SIG_IGN as
     /// ints), by signal number. Main unit only. A forked child keeps them, as in CPython.
-    var signalHandlers: [Int32: Value] = [:]
+    var signalHandlers: [Int32: Value] = [:] {
+        didSet {
+            hasSignalHandlers = signalHandlers.contains { signo, h in
+                guard case .obj(let o) = h else { return false }
+                if signo == SIGINT, case .obj(let d) = defaultIntHandler, o === d { return false }
+                return true
+            }
+        }
+    }
+    /// True while some signal has a Conc handler (other than SIGINT's default_int_handler):
+    /// the main unit's waits may then end by a signal, so they never count as a deadlock.
+    private(set) var hasSignalHandlers = false
     /// `signal.default_int_handler` (one object, so `getsignal` can return it).
     lazy var defaultIntHandler: Value = .obj(PyBuiltinFunction("default_int_handler") { _, _ in
         throw PyBaseException(type: Exc.keyboardInterrupt, args: [])
