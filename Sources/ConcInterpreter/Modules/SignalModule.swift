@@ -111,7 +111,10 @@ extension Engine {
             },
             native("raise_signal") { u, a in
                 try a.expect("raise_signal", 1, 1)
-                if raise(try signalNumber(u, a[0])) != 0 { throw osError(errno) }
+                let signo = try signalNumber(u, a[0])
+                // Unit threads block the handled signals: from one of them, send it to the
+                // process (the main unit's thread takes it), not to the calling thread.
+                if (u.isMain ? raise(signo) : kill(getpid(), signo)) != 0 { throw osError(errno) }
                 try u.checkInterrupt()
                 return .none
             },
