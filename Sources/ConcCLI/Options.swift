@@ -131,13 +131,13 @@ struct Options: ParsableCommand {
     }
 }
 
-/// Runs `body` on the interpreter's large-stack thread, with SIGINT blocked on this (the
-/// main) thread so that Ctrl-C is delivered to the interpreter's thread and interrupts
+/// Runs `body` on the interpreter's large-stack thread, with SIGINT (and the other signals a
+/// program may handle) blocked on this (the main) thread so that Ctrl-C is delivered to the interpreter's thread and interrupts
 /// its blocking calls (read, poll) there.
 func onInterpreterThread(_ body: @escaping () -> Void) {
-    CConcSys_block_sigint(1)
+    CConcSys_block_async_signals(1)
     runOnLargeStack {
-        CConcSys_block_sigint(0)
+        CConcSys_block_async_signals(0)
         body()
     }
 }

@@ -39,6 +39,35 @@ int CConcSys_sigint_pending(void);
 /// which the evaluator polls at loop back-edges and calls. NULL detaches it.
 void CConcSys_set_interrupt_target(int32_t *_Nullable flag);
 
+/// Detaches `flag` if it is the current target (an engine going away).
+void CConcSys_clear_interrupt_target(int32_t *flag);
+
+/// The interrupt-flag bit a caught signal sets (``InterruptBits.signal``): the main unit
+/// takes the pending set (``CConcSys_take_pending_signals``) and runs the Conc handlers.
+#define CONC_INTERRUPT_SIGNAL 16
+
+/// Dispositions for ``CConcSys_signal_set``.
+enum {
+    CONC_SIGNAL_DEFAULT = 0,   ///< SIG_DFL
+    CONC_SIGNAL_IGNORE = 1,    ///< SIG_IGN
+    CONC_SIGNAL_HANDLER = 2,   ///< a Conc handler: record the signal, run it in the main unit
+    CONC_SIGNAL_KEYBOARD = 3,  ///< SIGINT only: KeyboardInterrupt (signal.default_int_handler)
+};
+
+/// Sets the OS disposition of `signo` (1–64) to one of the CONC_SIGNAL_* modes (no
+/// SA_RESTART). Returns 0, or -1 with errno set (EINVAL for SIGKILL/SIGSTOP).
+int CConcSys_signal_set(int signo, int mode);
+/// The current disposition as a CONC_SIGNAL_* mode; -1 for a handler Conc did not install.
+int CConcSys_signal_get(int signo);
+/// Takes (and clears) the set of caught signals not yet handled: bit signo-1.
+uint64_t CConcSys_take_pending_signals(void);
+/// Puts signals back into the pending set (a handler raised before the others ran).
+void CConcSys_repost_signals(uint64_t mask);
+/// Blocks (nonzero) or unblocks, for the calling thread only, the asynchronous signals a
+/// Conc program may handle (INT, TERM, HUP, QUIT, USR1, USR2, ALRM, CHLD), so that they
+/// land on the main unit's thread and cut its waits short.
+void CConcSys_block_async_signals(int block);
+
 /// Clears the SIGINT flag.
 void CConcSys_sigint_clear(void);
 

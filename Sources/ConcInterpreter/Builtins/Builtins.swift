@@ -137,19 +137,22 @@ extension Unit {
         if seconds.isNaN { throw valueError("Invalid value NaN (not a number)") }
         engine.stdout.flush()
         let deadline = monotonicSeconds() + seconds
-        try blockingCall {
-            while true {
-                if isMain && engine.mainInterruptPending { break }
-                let left = deadline - monotonicSeconds()
-                if left <= 0 { break }
-                // Short naps so an embedding's interrupt() or timeout is seen quickly; a
-                // signal (Ctrl-C) ends the nap at once with EINTR.
-                let chunk = min(left, 0.05)
-                var ts = timespec(tv_sec: Int(chunk), tv_nsec: Int((chunk - Double(Int(chunk))) * 1e9))
-                nanosleep(&ts, nil)
+        repeat {
+            try blockingCall {
+                while true {
+                    if isMain && engine.mainInterruptPending { break }
+                    let left = deadline - monotonicSeconds()
+                    if left <= 0 { break }
+                    // Short naps so an embedding's interrupt() or timeout is seen quickly; a
+                    // signal (Ctrl-C) ends the nap at once with EINTR.
+                    let chunk = min(left, 0.05)
+                    var ts = timespec(tv_sec: Int(chunk), tv_nsec: Int((chunk - Double(Int(chunk))) * 1e9))
+                    nanosleep(&ts, nil)
+                }
             }
-        }
-        try checkInterrupt()
+            // Ctrl-C raises here; a signal handler runs and the sleep goes on (PEP 475).
+            try checkInterrupt()
+        } while monotonicSeconds() < deadline
     }
 }
 

@@ -186,4 +186,7 @@ enum InterruptBits {
     static let gilDrop: Int32 = 4
     /// The deadlock detector left a DeadlockError for the main unit.
     static let deadlock: Int32 = 8
+    /// A signal with a Conc handler (signal.signal) was caught: the main unit runs the
+    /// handlers of the pending set at its next poll. Set by the C handler (CONC_INTERRUPT_SIGNAL).
+    static let signal: Int32 = 16
 }

@@ -89,7 +89,9 @@ extension Unit {
         let deadline = timeout.map { monotonicSeconds() + $0 }
         // A wait that another process may end (a primitive shared across a fork) is never
         // part of a deadlock this process can prove: it counts as a wait with a timeout.
-        let forever = timeout == nil && !crossProcess
+        // So is a wait of the main unit while a Conc signal handler is installed: a signal
+        // from outside may run it, and it may end the wait.
+        let forever = timeout == nil && !crossProcess && !(isMain && engine.hasSignalHandlers)
         let registry = engine.units
         let had = holdsGIL
         releaseGIL()
@@ -112,7 +114,17 @@ extension Unit {
                 return false
             }
             if ok { outcome = true; break }
-            if isMain && engine.mainInterruptPending { break }
+            if isMain && engine.mainInterruptPending {
+                // Step out of the wait to answer it: Ctrl-C, a timeout or a deadlock report
+                // throw; signal handlers (Conc code, which may block in turn) run, and the
+                // wait goes on.
+                registry.unblock(self, forever: forever)
+                acquireGIL()
+                do { try engine.raisePendingInterrupt(self) } catch { if !had { releaseGIL() }; throw error }
+                releaseGIL()
+                found = registry.block(self, reason(), forever: forever)
+                continue
+            }
             var slice = Unit.parkSlice
             if let d = deadline {
                 let left = d - monotonicSeconds()

@@ -123,12 +123,12 @@ extension Engine {
         processName = name
         parentPid = getppid()
         forgetChildren(all: true)
-        _ = CConcSys_atomic_and_not(interruptFlag, InterruptBits.gilDrop | InterruptBits.deadlock)
-        // A unit thread blocks SIGINT; as the child's main unit it must receive Ctrl-C.
-        var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, SIGINT)
-        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+        // Signals caught before the fork are the parent's to handle; the handlers stay.
+        _ = CConcSys_atomic_and_not(interruptFlag, InterruptBits.gilDrop | InterruptBits.deadlock | InterruptBits.signal)
+        _ = CConcSys_take_pending_signals()
+        // A unit thread blocks SIGINT and the other handled signals; as the child's main
+        // unit it must receive them.
+        CConcSys_block_async_signals(0)
     }
 
     /// After a Ctrl-C during the end-of-program wait: SIGKILL every child still running and

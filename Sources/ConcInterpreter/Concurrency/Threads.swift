@@ -72,7 +72,7 @@ extension Unit {
 
     /// The body of a thread unit: run the call, report an uncaught exception, finish.
     fileprivate func runThreadBody(_ callee: Value, _ args: Args, _ handle: PyUnitHandle) {
-        CConcSys_block_sigint(1)  // Ctrl-C is for the main unit's thread
+        CConcSys_block_async_signals(1)  // Ctrl-C and handled signals are for the main unit's thread
         setStackLimitFromThread()
         handle.nativeID = nativeID
         __atomicStore(handle.started, 1)

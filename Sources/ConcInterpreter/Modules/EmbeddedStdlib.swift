@@ -1285,10 +1285,13 @@ Divergences from CPython 3.11:
 - Only 'fork': set_start_method/get_context accept 'fork' and nothing else (ValueError).
 - Synchronisation objects are shared by inheritance (created before the spawn) and may
   also travel through a Queue (by reference); CPython refuses the latter.
-- Value and Array keep their contents in a queue(1) (a slot that one process at a time
-  holds): every access copies the whole contents, so big Arrays are slow. No ctypes types
-  as typecodes, no get_obj().
-- Connection.close() closes this process's end only: the other end never sees EOFError.
+- Value and Array keep their contents in queue(1)s (slots that one process at a time
+  holds); an Array is cut into chunks of 16 items, each its own slot, so an item access
+  copies at most 16 items. No ctypes types as typecodes, no get_obj().
+- A Pipe end is "closed everywhere" (the other end's recv() raises EOFError, its send()
+  BrokenPipeError) when every copy of it is closed: copies are counted when a Process
+  starts and closed when the child's run() ends. A child killed by a signal or ended by
+  os._exit() keeps its copies open forever, and so do children of a bare `spawn`.
 - A Pool hands out the iterable eagerly (not from a task-handler thread); callbacks and
   error callbacks run in a result-handler thread of the parent, as in CPython.
 - No Manager, shared_memory, sharedctypes module, authkey or sentinel.
@@ -1392,7 +1395,16 @@ class BaseProcess:
         assert not _current_process._daemon, \
             'daemonic processes are not allowed to have children'
         _cleanup()
-        self._handle = spawn _bootstrap(self) with name=self._name, daemon=self._daemon
+        # The child gets a copy of every Pipe end open here.
+        ends = list(_open_connections)
+        for c in ends:
+            c._add_copies(1)
+        try:
+            self._handle = spawn _bootstrap(self) with name=self._name, daemon=self._daemon
+        except BaseException:
+            for c in ends:
+                c._add_copies(-1)
+            raise
         _children.append(self)
         _all_started.append(self)
 
@@ -1403,12 +1415,22 @@ class BaseProcess:
         assert self._handle is not None, 'can only join a started process'
         try:
             self._handle.join(timeout)
-        except BaseException:
+        except BaseException as e:
             # The child's own exception, re-raised by the handle: it already printed it.
-            if self._handle.is_alive():
+            # Anything else (this process's Ctrl-C, a signal handler's exception) is ours.
+            if not self._is_child_error(e):
                 raise
         if self._handle.exitcode is not None and self in _children:
             _children.remove(self)
+
+    def _is_child_error(self, e):
+        if self._handle.is_alive():
+            return False
+        try:
+            self._handle.join(0)
+        except BaseException as again:
+            return again is e
+        return False
 
     def is_alive(self):
         self._check_closed()
@@ -1578,7 +1600,15 @@ def _bootstrap(process):
     _current_process = process
     _children = []
     _counter[0] = 0
-    process.run()
+    # The Pipe ends inherited open are this process's copies now (counted by start()).
+    me = os.getpid()
+    for c in _open_connections:
+        c._counted_in = me
+    try:
+        process.run()
+    finally:
+        for c in list(_open_connections):
+            c.close()
 
 
 def _cleanup():
@@ -1986,16 +2016,34 @@ class SimpleQueue:
         self._closed = True
 
 
+_open_connections = []
+
+
+def _closed_queue_error(e):
+    """True for the ValueError a closed queue() raises."""
+    return isinstance(e, ValueError) and 'closed' in str(e)
+
+
 class Connection:
     """One end of a Pipe."""
 
-    def __init__(self, inbox, outbox, readable, writable):
+    def __init__(self, inbox, outbox, readable, writable, copies):
         self._in = inbox
         self._out = outbox
         self._readable = readable
         self._writable = writable
         self._closed = False
         self._buffer = []
+        self._eof = False
+        # How many processes hold this end open: a queue(1) holding the count.
+        self._copies = copies
+        self._counted_in = os.getpid()
+        _open_connections.append(self)
+
+    def _add_copies(self, n):
+        count = _q_get(self._copies) + n
+        self._copies.put(count)
+        return count
 
     @property
     def closed(self):
@@ -2021,17 +2069,35 @@ class Connection:
         if not self._writable:
             raise OSError("connection is read-only")
 
+    def _put(self, obj):
+        try:
+            _q_put(self._out, obj)
+        except ValueError as e:
+            if _closed_queue_error(e):
+                raise BrokenPipeError(32, 'Broken pipe')
+            raise
+
     def send(self, obj):
         self._check_closed()
         self._check_writable()
-        _q_put(self._out, obj)
+        self._put(obj)
 
     def recv(self):
+        """The next object sent from the other end; EOFError once that end is closed in
+        every process and everything it sent has been received."""
         self._check_closed()
         self._check_readable()
         if self._buffer:
             return self._buffer.pop(0)
-        return _q_get(self._in)
+        if self._eof:
+            raise EOFError
+        try:
+            return _q_get(self._in)
+        except ValueError as e:
+            if _closed_queue_error(e):
+                self._eof = True
+                raise EOFError
+            raise
 
     def send_bytes(self, buf, offset=0, size=None):
         self._check_closed()
@@ -2047,7 +2113,7 @@ class Connection:
             raise ValueError("size is negative")
         elif offset + size > len(data):
             raise ValueError("buffer length < offset + size")
-        _q_put(self._out, data[offset:offset + size])
+        self._put(data[offset:offset + size])
 
     def recv_bytes(self, maxlength=None):
         data = self.recv()
@@ -2056,10 +2122,11 @@ class Connection:
         return data
 
     def poll(self, timeout=0.0):
-        """True when recv() has something to return, waiting up to `timeout` (None: forever)."""
+        """True when recv() will not block (an object is there, or the other end is
+        closed), waiting up to `timeout` seconds (None: forever)."""
         self._check_closed()
         self._check_readable()
-        if self._buffer:
+        if self._buffer or self._eof:
             return True
         try:
             if timeout is not None and timeout <= 0:
@@ -2068,10 +2135,25 @@ class Connection:
                 self._buffer.append(_q_get(self._in, True, timeout))
         except _Empty:
             return False
+        except ValueError as e:
+            if not _closed_queue_error(e):
+                raise
+            self._eof = True
         return True
 
     def close(self):
+        """Closes this process's copy of the end; when it was the last one, the other end
+        sees EOFError (after what was sent) and BrokenPipeError."""
+        if self._closed:
+            return
         self._closed = True
+        if self in _open_connections:
+            _open_connections.remove(self)
+        if self._counted_in == os.getpid() and self._add_copies(-1) == 0:
+            if self._out is not None:
+                self._out.close()
+            if self._in is not None:
+                self._in.close()
 
     def fileno(self):
         self._check_closed()
@@ -2084,14 +2166,20 @@ class Connection:
         self.close()
 
 
+def _copies():
+    q = _queue(1)
+    q.put(1)
+    return q
+
+
 def Pipe(duplex=True):
     """Two Connection objects joined together: (conn1, conn2). With duplex=False conn1
     only receives and conn2 only sends."""
     a = _queue()
     if duplex:
         b = _queue()
-        return Connection(a, b, True, True), Connection(b, a, True, True)
-    return Connection(a, None, True, False), Connection(None, a, False, True)
+        return Connection(a, b, True, True, _copies()), Connection(b, a, True, True, _copies())
+    return Connection(a, None, True, False, _copies()), Connection(None, a, False, True, _copies())
 
 
 # ---------------------------------------------------------------------------------------
@@ -2238,8 +2326,12 @@ def Value(typecode_or_type, *args, lock=True):
     return Synchronized(typecode_or_type, init, _make_lock(lock))
 
 
+_CHUNK = 16
+
+
 class RawArray:
-    """A fixed-size array in shared memory, without a lock."""
+    """A fixed-size array in shared memory, without a lock. The items live in chunks of
+    _CHUNK, each in its own shared slot, so reading or writing one item copies one chunk."""
 
     def __init__(self, typecode, size_or_initializer):
         _check_typecode(typecode)
@@ -2249,7 +2341,7 @@ class RawArray:
         else:
             items = [_convert(typecode, x) for x in size_or_initializer]
         self._length = len(items)
-        self._box = _Box(items)
+        self._chunks = [_Box(items[k:k + _CHUNK]) for k in range(0, len(items), _CHUNK)]
 
     def __len__(self):
         return self._length
@@ -2261,15 +2353,38 @@ class RawArray:
             return ''.join(items)
         return items
 
-    def __getitem__(self, i):
-        items = self._box.read()
-        if isinstance(i, slice):
-            return self._join(items[i])
+    def _items(self):
+        items = []
+        for box in self._chunks:
+            items.extend(box.read())
+        return items
+
+    def _index(self, i):
+        if not isinstance(i, int):
+            raise TypeError('indices must be integers')
         if i < 0:
             i += self._length
         if i < 0 or i >= self._length:
             raise IndexError('invalid index')
-        return items[i]
+        return i
+
+    def _store(self, changes):
+        """Writes {index: value}, taking each chunk concerned once."""
+        by_chunk = {}
+        for i, v in changes:
+            by_chunk.setdefault(i // _CHUNK, []).append((i % _CHUNK, v))
+        for c, writes in by_chunk.items():
+            box = self._chunks[c]
+            items = box.take()
+            for j, v in writes:
+                items[j] = v
+            box.give(items)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return self._join(self._items()[i])
+        i = self._index(i)
+        return self._chunks[i // _CHUNK].read()[i % _CHUNK]
 
     def __setitem__(self, i, value):
         if isinstance(i, slice):
@@ -2277,28 +2392,23 @@ class RawArray:
             values = [_convert(self._typecode, x) for x in value]
             if len(values) != len(indices):
                 raise ValueError('Can only assign sequence of same size')
-            items = self._box.take()
-            for k in range(len(indices)):
-                items[indices[k]] = values[k]
-            self._box.give(items)
+            self._store([(indices[k], values[k]) for k in range(len(indices))])
             return
         value = _convert(self._typecode, value)
-        if i < 0:
-            i += self._length
-        if i < 0 or i >= self._length:
-            raise IndexError('invalid index')
-        items = self._box.take()
-        items[i] = value
-        self._box.give(items)
+        i = self._index(i)
+        box = self._chunks[i // _CHUNK]
+        items = box.take()
+        items[i % _CHUNK] = value
+        box.give(items)
 
     def __iter__(self):
-        return iter(self._box.read())
+        return iter(self._items())
 
     @property
     def value(self):
         if self._typecode not in ('c', 'u'):
             raise AttributeError("'%s' object has no attribute 'value'" % type(self).__name__)
-        s = self._join(self._box.read())
+        s = self._join(self._items())
         end = s.find(b'\x00' if self._typecode == 'c' else '\x00')
         return s if end < 0 else s[:end]
 
@@ -2308,18 +2418,16 @@ class RawArray:
             raise AttributeError("'%s' object has no attribute 'value'" % type(self).__name__)
         if len(s) > self._length:
             raise ValueError('byte string too long')
-        items = self._box.take()
-        for k in range(len(s)):
-            items[k] = s[k:k + 1]
+        changes = [(k, s[k:k + 1]) for k in range(len(s))]
         if len(s) < self._length:
-            items[len(s)] = _zero(self._typecode)
-        self._box.give(items)
+            changes.append((len(s), _zero(self._typecode)))
+        self._store(changes)
 
     @property
     def raw(self):
         if self._typecode != 'c':
             raise AttributeError("'%s' object has no attribute 'raw'" % type(self).__name__)
-        return self._join(self._box.read())
+        return self._join(self._items())
 
     def __repr__(self):
         return '<%s_Array_%d %r>' % (_ctype_names[self._typecode], self._length, self[:])

@@ -1,4 +1,4 @@
-// Modules implemented in Swift: sys, os, os.path, time, math. They are the primitives the
+// Modules implemented in Swift: sys, os, os.path, time, math (and signal, in SignalModule.swift). They are the primitives the
 // stdlib written in Conc builds on.
 #if canImport(Glibc)
 import Glibc
@@ -11,6 +11,7 @@ extension Engine {
         nativeModules["os.path"] = { $0.makeOsPathModule() }
         nativeModules["time"] = { $0.makeTimeModule() }
         nativeModules["math"] = { $0.makeMathModule() }
+        nativeModules["signal"] = { $0.makeSignalModule() }
         nativeModules["builtins"] = { $0.builtinsModule }
         nativeModules["_units"] = { $0.makeUnitsModule() }
     }
@@ -148,7 +149,11 @@ extension Engine {
                 _exit(code)
             },
             native("kill") { u, a in
+                try a.expect("kill", 2, 2)
                 if kill(pid_t(try u.toIndex(a[0])), Int32(try u.toIndex(a[1]))) != 0 { throw osError(errno) }
+                // A signal sent to this process is delivered before kill returns: its
+                // handler runs now, as in CPython.
+                try u.checkInterrupt()
                 return .none
             },
         ])

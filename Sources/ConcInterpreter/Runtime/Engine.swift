@@ -145,6 +145,24 @@ public final class Engine {
         mainUnit = u
         u.isMain = true
     }
+    /// The Conc-level handlers set by `signal.signal` (a callable, or SIG_DFL/SIG_IGN as
+    /// ints), by signal number. Main unit only. A forked child keeps them, as in CPython.
+    var signalHandlers: [Int32: Value] = [:] {
+        didSet {
+            hasSignalHandlers = signalHandlers.contains { signo, h in
+                guard case .obj(let o) = h else { return false }
+                if signo == SIGINT, case .obj(let d) = defaultIntHandler, o === d { return false }
+                return true
+            }
+        }
+    }
+    /// True while some signal has a Conc handler (other than SIGINT's default_int_handler):
+    /// the main unit's waits may then end by a signal, so they never count as a deadlock.
+    private(set) var hasSignalHandlers = false
+    /// `signal.default_int_handler` (one object, so `getsignal` can return it).
+    lazy var defaultIntHandler: Value = .obj(PyBuiltinFunction("default_int_handler") { _, _ in
+        throw PyBaseException(type: Exc.keyboardInterrupt, args: [])
+    })
     /// The `__main__` module's folder, searched first by imports.
     var scriptFolder: String? = nil
     /// Native module builders, by name.
@@ -169,6 +187,7 @@ public final class Engine {
     }
 
     deinit {
+        CConcSys_clear_interrupt_target(interruptFlag)
         interruptFlag.deallocate()
         classEpochWord.deallocate()
         importWord.deallocate()
@@ -194,15 +213,19 @@ public final class Engine {
             _ = CConcSys_atomic_and_not(interruptFlag, InterruptBits.timeout | InterruptBits.keyboard)
             throw pyError(Exc.timeoutError, "the program ran out of time")
         }
+        if bits & InterruptBits.signal != 0 {
+            _ = CConcSys_atomic_and_not(interruptFlag, InterruptBits.signal)
+            try runSignalHandlers(u)
+        }
         if bits & InterruptBits.keyboard != 0 {
             _ = CConcSys_atomic_and_not(interruptFlag, InterruptBits.keyboard)
             throw PyBaseException(type: Exc.keyboardInterrupt, args: [])
         }
     }
 
-    /// True when Ctrl-C, a timeout or a deadlock report waits for the main unit.
+    /// True when Ctrl-C, a timeout, a deadlock report or a caught signal waits for the main unit.
     var mainInterruptPending: Bool {
-        CConcSys_atomic_load(interruptFlag) & (InterruptBits.keyboard | InterruptBits.timeout | InterruptBits.deadlock) != 0
+        CConcSys_atomic_load(interruptFlag) & (InterruptBits.keyboard | InterruptBits.timeout | InterruptBits.deadlock | InterruptBits.signal) != 0
     }
 
     /// Asks the running program to stop with KeyboardInterrupt (thread-safe).

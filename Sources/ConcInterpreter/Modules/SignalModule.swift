@@ -1,0 +1,151 @@
+// `signal`: CPython's signal module over a C handler that only records the signal
+// (CConcSys: a pending-set bit and InterruptBits.signal in the engine's interrupt flag).
+// The main unit runs the Conc handler `handler(signum, None)` at its next poll point, which
+// includes every wait it may be blocked in (park, sleep): the signal ends the wait with
+// EINTR, the handler runs, and the wait goes on unless the handler raised.
+import CConcSys
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Engine {
+    /// The signal numbers the module names, in CPython's order of `signal.Signals`.
+    static let signalNames: [(String, Int32)] = [
+        ("SIGHUP", SIGHUP), ("SIGINT", SIGINT), ("SIGQUIT", SIGQUIT), ("SIGILL", SIGILL), ("SIGTRAP", SIGTRAP),
+        ("SIGABRT", SIGABRT), ("SIGBUS", SIGBUS), ("SIGFPE", SIGFPE), ("SIGKILL", SIGKILL), ("SIGUSR1", SIGUSR1),
+        ("SIGSEGV", SIGSEGV), ("SIGUSR2", SIGUSR2), ("SIGPIPE", SIGPIPE), ("SIGALRM", SIGALRM), ("SIGTERM", SIGTERM),
+        ("SIGCHLD", SIGCHLD), ("SIGCONT", SIGCONT), ("SIGSTOP", SIGSTOP), ("SIGTSTP", SIGTSTP), ("SIGTTIN", SIGTTIN),
+        ("SIGTTOU", SIGTTOU), ("SIGURG", SIGURG), ("SIGXCPU", SIGXCPU), ("SIGXFSZ", SIGXFSZ), ("SIGVTALRM", SIGVTALRM),
+        ("SIGPROF", SIGPROF), ("SIGWINCH", SIGWINCH), ("SIGIO", SIGIO), ("SIGSYS", SIGSYS),
+    ]
+    /// NSIG on Linux.
+    static let signalCount: Int32 = 65
+
+    /// Runs the Conc handler of every signal caught since the last call, lowest number first.
+    /// If a handler raises, the signals not yet handled stay pending for the next poll and
+    /// the exception propagates from where the main unit was.
+    func runSignalHandlers(_ u: Unit) throws {
+        var mask = CConcSys_take_pending_signals()
+        while mask != 0 {
+            let bit = UInt64(mask.trailingZeroBitCount)
+            mask &= ~(1 << bit)
+            let signo = Int32(bit) + 1
+            guard let h = signalHandlers[signo], case .obj = h else { continue }  // SIG_DFL/SIG_IGN since
+            do {
+                _ = try u.call(h, [.int(Int(signo)), .none])
+            } catch {
+                CConcSys_repost_signals(mask)
+                throw error
+            }
+        }
+    }
+
+    /// What `getsignal(signo)` reports: the Conc handler, SIG_DFL (0), SIG_IGN (1),
+    /// `default_int_handler`, or None for a handler installed outside Conc.
+    func currentSignalHandler(_ signo: Int32) -> Value {
+        if let h = signalHandlers[signo] { return h }
+        switch CConcSys_signal_get(signo) {
+        case Int32(CONC_SIGNAL_DEFAULT): return .int(0)
+        case Int32(CONC_SIGNAL_IGNORE): return .int(1)
+        case Int32(CONC_SIGNAL_KEYBOARD): return defaultIntHandler
+        default: return .none
+        }
+    }
+
+    func makeSignalModule() -> PyModule {
+        var entries: [(String, Value)] = Engine.signalNames.map { ($0.0, .int(Int($0.1))) }
+        entries += [
+            ("SIG_DFL", .int(0)), ("SIG_IGN", .int(1)), ("NSIG", .int(Int(Engine.signalCount))),
+            ("SIG_BLOCK", .int(Int(SIG_BLOCK))), ("SIG_UNBLOCK", .int(Int(SIG_UNBLOCK))), ("SIG_SETMASK", .int(Int(SIG_SETMASK))),
+            ("default_int_handler", defaultIntHandler),
+            native("signal") { u, a in
+                try a.expect("signal", 2, 2)
+                guard u.isMain else { throw valueError("signal only works in main thread of the main interpreter") }
+                let signo = try signalNumber(u, a[0])
+                let handler = a[1]
+                let mode: Int32
+                switch handler {
+                case .int(0), .bool(false): mode = Int32(CONC_SIGNAL_DEFAULT)
+                case .int(1), .bool(true): mode = Int32(CONC_SIGNAL_IGNORE)
+                case .obj where isCallableValue(u, handler):
+                    let isDefault: Bool = {
+                        if case .obj(let x) = handler, case .obj(let d) = u.engine.defaultIntHandler { return x === d }
+                        return false
+                    }()
+                    mode = Int32(isDefault && signo == SIGINT ? CONC_SIGNAL_KEYBOARD : CONC_SIGNAL_HANDLER)
+                default:
+                    throw typeError("signal handler must be signal.SIG_IGN, signal.SIG_DFL, or a callable object")
+                }
+                let engine = u.engine
+                let previous = engine.currentSignalHandler(signo)
+                if mode == Int32(CONC_SIGNAL_HANDLER) { CConcSys_set_interrupt_target(engine.interruptFlag) }
+                if CConcSys_signal_set(signo, mode) != 0 { throw osError(errno) }
+                switch mode {
+                case Int32(CONC_SIGNAL_DEFAULT): engine.signalHandlers[signo] = .int(0)
+                case Int32(CONC_SIGNAL_IGNORE): engine.signalHandlers[signo] = .int(1)
+                default: engine.signalHandlers[signo] = handler
+                }
+                return previous
+            },
+            native("getsignal") { u, a in
+                try a.expect("getsignal", 1, 1)
+                return u.engine.currentSignalHandler(try signalNumber(u, a[0]))
+            },
+            native("alarm") { u, a in
+                try a.expect("alarm", 1, 1)
+                let n = try u.toIndex(a[0])
+                if n < 0 { throw overflowError("Python int too large to convert to C unsigned long") }
+                return .int(Int(alarm(UInt32(truncatingIfNeeded: n))))
+            },
+            native("pause") { u, a in
+                try a.expect("pause", 0, 0)
+                // Until a signal is handled (its handler ran, or it raised).
+                try u.blockingCall {
+                    while !(u.isMain && u.engine.mainInterruptPending) {
+                        var ts = timespec(tv_sec: 0, tv_nsec: 50_000_000)
+                        nanosleep(&ts, nil)
+                    }
+                }
+                try u.checkInterrupt()
+                return .none
+            },
+            native("raise_signal") { u, a in
+                try a.expect("raise_signal", 1, 1)
+                let signo = try signalNumber(u, a[0])
+                // Unit threads block the handled signals: from one of them, send it to the
+                // process (the main unit's thread takes it), not to the calling thread.
+                if (u.isMain ? raise(signo) : kill(getpid(), signo)) != 0 { throw osError(errno) }
+                try u.checkInterrupt()
+                return .none
+            },
+            native("strsignal") { u, a in
+                try a.expect("strsignal", 1, 1)
+                let signo = try signalNumber(u, a[0])
+                guard let s = strsignal(signo) else { return .none }
+                let text = String(cString: s)
+                return text.hasPrefix("Unknown signal") || text.hasPrefix("Real-time signal") ? .none : .str(text)
+            },
+            native("valid_signals") { u, a in
+                try a.expect("valid_signals", 0, 0)
+                let s = PySet()
+                for n in 1..<Int(Engine.signalCount) { try s.add(u, .int(n)) }
+                return .obj(s)
+            },
+        ]
+        return nativeModule("signal", entries)
+    }
+}
+
+/// A signal number argument: an int in 1..<NSIG (ValueError otherwise).
+private func signalNumber(_ u: Unit, _ v: Value) throws -> Int32 {
+    let n = try u.toIndex(v)
+    if n < 1 || n >= Int(Engine.signalCount) { throw valueError("signal number out of range") }
+    return Int32(n)
+}
+
+/// `callable(v)`.
+private func isCallableValue(_ u: Unit, _ v: Value) -> Bool {
+    guard case .obj(let o) = v else { return false }
+    if o is PyFunction || o is PyBuiltinFunction || o is PyBoundMethod || o is PyBoundBuiltin || o is PyType || o is PyMethodDescriptor { return true }
+    return u.lookupSpecial(v, "__call__") != nil
+}
