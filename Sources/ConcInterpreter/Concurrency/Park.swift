@@ -88,14 +88,15 @@ extension Unit {
         if let t = timeout, t <= 0 { return false }
         let deadline = timeout.map { monotonicSeconds() + $0 }
         // A wait that another process may end (a primitive shared across a fork) is never
-        // part of a deadlock this process can prove: it counts as a wait with a timeout.
-        let forever = timeout == nil && !crossProcess
+        // part of a deadlock this process can prove alone; the family check
+        // (``Engine/familyCheck()``) takes it into account with the other processes.
+        let forever = timeout == nil
         let registry = engine.units
         let had = holdsGIL
         releaseGIL()
         var outcome = false
         var ownDeadlock: String? = nil
-        var found = registry.block(self, reason(), forever: forever)
+        var found = registry.block(self, reason(), forever: forever, cross: crossProcess)
         while true {
             if let d = found {
                 found = nil
@@ -121,6 +122,10 @@ extension Unit {
             waiters.begin()
             waiters.sleep(word, seen, Int64(slice * 1e9))
             waiters.end()
+            if forever && engine.familyStorage != nil {
+                registry.confirmFamilyRound()
+                if isMain, let r = engine.familyCheck() { ownDeadlock = r; break }
+            }
         }
         if !outcome { registry.unblock(self, forever: forever) }
         if had { acquireGIL() }
