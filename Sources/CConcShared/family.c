@@ -173,3 +173,7 @@ int conc_process_alive(pid_t pid) {
     char st = rp[2];
     return !(st == 'Z' || st == 'X' || st == 'x');
 }
+
+#include <sys/prctl.h>
+
+int conc_set_child_subreaper(int on) { return prctl(PR_SET_CHILD_SUBREAPER, on ? 1 : 0, 0, 0, 0); }

@@ -339,6 +339,9 @@ void conc_family_read(conc_family *f, int slot, char *name, size_t namelen, char
                       uint64_t *edges, uint32_t *nedges);
 /// False when `pid` has exited (also while it is a zombie).
 int conc_process_alive(pid_t pid);
+/// PR_SET_CHILD_SUBREAPER on (1) or off (0): orphaned descendants become this process's
+/// children, so it can reap them. 0 or -1 (errno).
+int conc_set_child_subreaper(int on);
 /// True when the process of `unit` (not this one) has exited.
 int conc_unit_dead(uint64_t unit);
 

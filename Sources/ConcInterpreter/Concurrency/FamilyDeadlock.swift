@@ -77,7 +77,10 @@ extension Engine {
     /// snapshots: nothing was signalled after the confirmations, and nothing signalled
     /// before them went unnoticed (the confirmation re-checked every wait).
     func familyCheck() -> String? {
-        guard let f = familyStorage, units.quiescent, units.familySlot >= 0 else { familyPending = nil; return nil }
+        guard let f = familyStorage, units.withLock({ units.quiescent && units.familySlot >= 0 }) else {
+            familyPending = nil
+            return nil
+        }
         guard let snap = familySnapshot(f), snap.first?.slot == units.familySlot else { familyPending = nil; return nil }
         if let p = familyPending, p.snapshot == snap {
             guard snap.allSatisfy({ conc_family_confirmed(f, $0.slot, p.round, $0.seq) != 0 }) else { return nil }
@@ -88,8 +91,26 @@ extension Engine {
             return report
         }
         familyPending = (conc_family_new_round(f), snap)
-        units.confirmFamilyRound()
+        units.confirmFamilyRound(holdings: lockHoldings)
         return nil
+    }
+
+    /// ", holding lock a (created at line 3, acquired at line 9)" for the locks of the main
+    /// module's globals that `u` holds ("" if none): a process's units' lines in a family
+    /// report say what they hold, since a unit of another process may wait for it.
+    func lockHoldings(_ u: Unit) -> String {
+        var held: [String] = []
+        var seen: Set<ObjectIdentifier> = []
+        let g = mainGlobals
+        for n in g.boundNames {
+            guard case .obj(let o)? = g.get(n) else { continue }
+            let l = (o as? PyLock) ?? (o as? PyCondition)?.lock
+            guard let lock = l, lock.owner == u.unitID, seen.insert(ObjectIdentifier(lock)).inserted else { continue }
+            var d = lock.described(self)
+            if lock.acquiredCode != nil { d.removeLast(); d += ", acquired at \(displayLocation(lock.acquiredAt)))" }
+            held.append(d)
+        }
+        return held.isEmpty ? "" : ", holding " + held.joined(separator: " and ")
     }
 
     /// The name of the family's process `pid` ("Process-1"), if it has a slot.
@@ -156,18 +177,37 @@ extension Engine {
     }
 
     /// After a family DeadlockError in this process: the other processes of the family can
-    /// never finish, so they get SIGTERM (SIGKILL if they outlive it by a second) and this
-    /// process's children among them are reaped.
+    /// never finish, so they get SIGTERM (SIGKILL if they outlive it by a second) and are
+    /// reaped: this process's children directly; deeper descendants once their parent is
+    /// gone, as this process is made their subreaper for the while (else they would be
+    /// left to init as zombies).
     func terminateDeadlockedProcesses() {
         let pids = familyDeadlockPids
         guard !pids.isEmpty else { return }
         familyDeadlockPids = []
+        _ = conc_set_child_subreaper(1)
+        defer { _ = conc_set_child_subreaper(0) }
         for pid in pids { kill(pid, SIGTERM) }
         let deadline = monotonicSeconds() + 1
+        var own: Set<pid_t> = []
         for h in children {
-            guard let p = h.process, p.status == nil, pids.contains(p.pid) else { continue }
+            guard let p = h.process, pids.contains(p.pid) else { continue }
+            own.insert(p.pid)
             while !p.reap(wait: false) {
                 if monotonicSeconds() > deadline { kill(p.pid, SIGKILL); _ = p.reap(wait: true); break }
+                usleep(2000)
+            }
+        }
+        for pid in pids where !own.contains(pid) {
+            var status: Int32 = 0
+            while true {
+                let r = waitpid(pid, &status, WNOHANG)
+                if r == pid { break }
+                if r == -1 && errno == EINTR { continue }
+                // Not (yet) our child: its parent still lives, or reaped it already.
+                if r == -1 && errno == ECHILD && kill(pid, 0) == -1 && errno == ESRCH { break }
+                if monotonicSeconds() > deadline + 1 { kill(pid, SIGKILL); break }
+                if monotonicSeconds() > deadline { kill(pid, SIGKILL) }
                 usleep(2000)
             }
         }

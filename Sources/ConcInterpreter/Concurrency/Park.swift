@@ -123,7 +123,7 @@ extension Unit {
             waiters.sleep(word, seen, Int64(slice * 1e9))
             waiters.end()
             if forever && engine.familyStorage != nil {
-                registry.confirmFamilyRound()
+                registry.confirmFamilyRound(holdings: engine.lockHoldings)
                 if isMain, let r = engine.familyCheck() { ownDeadlock = r; break }
             }
         }

@@ -276,7 +276,7 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
         let o = owner
         if o != 0, conc_unit_pid(o) != getpid() {
             let pid = conc_unit_pid(o)
-            return ", held by a unit of process \(engine.familyName(of: pid) ?? "with pid \(pid)")"
+            return ", held by process \(engine.familyName(of: pid) ?? "with pid \(pid)")"
         }
         guard let h = holderUnit(engine), isLocked else { return "" }
         return ", held by \(h.name) (acquired at \(engine.displayLocation(acquiredAt)))"

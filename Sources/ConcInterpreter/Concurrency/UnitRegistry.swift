@@ -86,8 +86,9 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
 
     /// Answers the family checker's current round, if not yet done: when every unit's wait
     /// still cannot proceed, confirms it with the units' waits in words and the wait-for
-    /// edges. Called by parked units after each nap.
-    func confirmFamilyRound() {
+    /// edges. Called by parked units after each nap. `holdings` finishes a unit's line with
+    /// the locks it holds (", holding lock a (...)").
+    func confirmFamilyRound(holdings: (Unit) -> String) {
         withLock {
             guard quiescent, let f = family else { return }
             let round = conc_family_round(f)
@@ -96,7 +97,7 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
             var edges: [UInt64] = []
             for u in live {
                 guard let b = blocked[ObjectIdentifier(u)], b.reason.stillBlocked() else { return }
-                lines.append("\(u.name) \(b.reason.describe())")
+                lines.append("\(u.name) \(b.reason.describe())" + holdings(u))
                 let e = b.reason.otherProcess()
                 if e != 0 && !edges.contains(e) { edges.append(e) }
             }
