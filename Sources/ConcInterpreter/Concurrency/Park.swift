@@ -122,7 +122,9 @@ extension Unit {
             waiters.begin()
             waiters.sleep(word, seen, Int64(slice * 1e9))
             waiters.end()
-            if forever && engine.familyStorage != nil {
+            // A nap that ended with the word unchanged (nothing happened for a whole slice):
+            // answer the family checker's round, and be the checker in the main unit.
+            if forever && engine.familyStorage != nil && __atomicLoad(word) == seen {
                 registry.confirmFamilyRound(holdings: engine.lockHoldings)
                 if isMain, let r = engine.familyCheck() { ownDeadlock = r; break }
             }
