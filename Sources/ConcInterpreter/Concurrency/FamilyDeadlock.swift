@@ -135,10 +135,10 @@ extension Engine {
     /// the usual fixes.
     private func familyReport(_ f: OpaquePointer, _ snap: [FamilyMember]) -> String {
         var lines = ["every process is blocked and none of them can wake another:"]
-        var info: [pid_t: (name: String, edges: [UInt64])] = [:]
+        var info: [pid_t: (name: String, edges: [UInt64], waits: [Substring])] = [:]
         for m in snap {
             let s = readSlot(f, m.slot)
-            info[m.pid] = (s.name, s.edges)
+            info[m.pid] = (s.name, s.edges, s.text.split(separator: "\n"))
             lines.append("  process \(s.name) (pid \(m.pid)):")
             for l in s.text.split(separator: "\n") { lines.append("    " + l) }
         }
@@ -162,7 +162,14 @@ extension Engine {
             for (i, k) in kinds.enumerated() {
                 words.append("\(name(path[i])) waits for \(name(path[i + 1])) " + (k == 1 ? "to finish" : "to release a lock"))
             }
-            lines.append("  " + words.joined(separator: ", ") + ", but \(name(path.last!)) waits for something only another process could put, set, release or notify, and every process is blocked")
+            // The last one's wait, when it has one unit: "waits to get from queue q (...)".
+            let last = path.last!
+            var what = "waits for something only another process could put, set, release or notify"
+            if let w = info[last]?.waits, w.count == 1 {
+                let words = w[0].split(separator: " ", omittingEmptySubsequences: false)
+                if let i = words.firstIndex(of: "waits"), i > 0 { what = words[i...].joined(separator: " ") }
+            }
+            lines.append("  " + words.joined(separator: ", ") + "; \(name(last)) \(what), and only another process could change that, but all of them are blocked")
         } else {
             lines.append("  nothing left running in any process can release, set, put or notify what they wait for")
         }
