@@ -6,6 +6,25 @@
 #include <string.h>
 #include <sys/mman.h>
 
+/* Under ThreadSanitizer, each coroutine is a TSan "fiber", so that switching stacks does not
+ * look like one thread's memory being touched by another without synchronisation. */
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CONC_TSAN 1
+void *__tsan_get_current_fiber(void);
+void *__tsan_create_fiber(unsigned flags);
+void __tsan_destroy_fiber(void *fiber);
+void __tsan_switch_to_fiber(void *fiber, unsigned flags);
+#endif
+#endif
+#ifdef CONC_TSAN
+#define TSAN_TO_COROUTINE(co) do { (co)->tsan_caller = __tsan_get_current_fiber(); __tsan_switch_to_fiber((co)->tsan_fiber, 0); } while (0)
+#define TSAN_TO_CALLER(co) __tsan_switch_to_fiber((co)->tsan_caller, 0)
+#else
+#define TSAN_TO_COROUTINE(co) ((void)0)
+#define TSAN_TO_CALLER(co) ((void)0)
+#endif
+
 struct CConcCoro {
     void *sp;          /* saved stack pointer of the coroutine while suspended */
     void *caller_sp;   /* saved stack pointer of the resumer while the coroutine runs */
@@ -14,6 +33,10 @@ struct CConcCoro {
     CConcCoro_fn fn;
     void *arg;
     int done;
+#ifdef CONC_TSAN
+    void *tsan_fiber;
+    void *tsan_caller;
+#endif
 };
 
 #if defined(__x86_64__)
@@ -23,6 +46,7 @@ void CConcCoro_trampoline(void);
 static void coro_main(CConcCoro *co) {
     co->fn(co->arg);
     co->done = 1;
+    TSAN_TO_CALLER(co);
     CConcCoro_switch(&co->sp, co->caller_sp);
     abort(); /* a finished coroutine is never resumed */
 }
@@ -46,11 +70,14 @@ CConcCoro *CConcCoro_new(size_t stack_size, CConcCoro_fn fn, void *arg) {
     sp[5] = 0; sp[6] = 0;                       /* rbx, rbp (0 ends backtraces) */
     sp[7] = (uint64_t)(uintptr_t)CConcCoro_trampoline;
     co->sp = sp;
+#ifdef CONC_TSAN
+    co->tsan_fiber = __tsan_create_fiber(0);
+#endif
     return co;
 }
 
-void CConcCoro_resume(CConcCoro *co) { CConcCoro_switch(&co->caller_sp, co->sp); }
-void CConcCoro_yield(CConcCoro *co) { CConcCoro_switch(&co->sp, co->caller_sp); }
+void CConcCoro_resume(CConcCoro *co) { TSAN_TO_COROUTINE(co); CConcCoro_switch(&co->caller_sp, co->sp); }
+void CConcCoro_yield(CConcCoro *co) { TSAN_TO_CALLER(co); CConcCoro_switch(&co->sp, co->caller_sp); }
 
 #else
 #include <ucontext.h>
@@ -83,6 +110,9 @@ void CConcCoro_yield(CConcCoro *co) { ctx_pair *p = co->sp; swapcontext(&p->co, 
 void CConcCoro_free(CConcCoro *co) {
     if (!co) return;
     munmap(co->stack, co->size);
+#ifdef CONC_TSAN
+    if (co->tsan_fiber) __tsan_destroy_fiber(co->tsan_fiber);
+#endif
 #if !defined(__x86_64__)
     free(co->sp);
 #endif

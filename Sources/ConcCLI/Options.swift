@@ -29,8 +29,11 @@ struct Options: ParsableCommand {
     @Flag(name: .customShort("i"), help: "Open the REPL after running the script, with its globals.")
     var interactive = false
 
-    @Flag(name: .customLong("gil"), help: "Run threads under one global interpreter lock, switched every 5 ms as CPython does instead of in parallel.")
-    var gil = false
+    @Flag(name: .customLong("gil"), help: "Run threads under one global interpreter lock, switched every 5 ms as CPython does, instead of in parallel (also: CONC_GIL=1).")
+    var flagGIL = false
+
+    /// `--gil`, or `CONC_GIL=1` in the environment (as CPython 3.13 reads PYTHON_GIL).
+    var gil: Bool { flagGIL || getenv("CONC_GIL").map { String(cString: $0) } == "1" }
 
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("Script file (or -) and its arguments.", valueName: "file"))
     var arguments: [String] = []

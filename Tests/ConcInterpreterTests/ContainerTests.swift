@@ -24,7 +24,7 @@ private func render(_ v: Value) -> String {
     case .obj(let o):
         switch o {
         case let s as PyStr: return "'\(s.value)'"
-        case let l as PyList: return "[" + l.items.map(render).joined(separator: ",") + "]"
+        case let l as PyList: return "[" + l.snapshot.map(render).joined(separator: ",") + "]"
         case let t as PyTuple:
             return t.items.count == 1 ? "(\(render(t.items[0])),)" : "(" + t.items.map(render).joined(separator: ",") + ")"
         case let d as PyDict: return "{" + d.pairs.map { render($0.0) + ":" + render($0.1) }.joined(separator: ",") + "}"
@@ -435,7 +435,7 @@ func sortLongListsStably(_ n: Int) throws {
     #expect(render(.obj(PyList(items))) == "[3,'a']")
     let l = list([3, 1, 2])
     let meddler: Value = .obj(PyBuiltinFunction("key") { _, args in
-        l.items.append(.int(0))
+        l.append(.int(0))
         return args[0]
     })
     #expect(outcome { try sortList(l, key: meddler, reverse: false, u); return .none } == "ValueError: list modified during sort")

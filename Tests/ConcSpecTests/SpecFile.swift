@@ -46,7 +46,7 @@ enum Annotation: Equatable, Sendable {
 
 extension Annotation {
     /// The unit kinds `# units:` accepts (LANGUAGE.md §3).
-    static let unitKinds: Set<String> = ["go", "thread", "spawn"]
+    static let unitKinds: Set<String> = ["go", "thread", "thread-gil", "spawn"]
 
     /// The annotation on one source line, or nil when the line has none.
     static func parse(line: Substring) -> Annotation? {
@@ -130,7 +130,7 @@ extension Annotation {
             let kinds = value.split(separator: " ").map(String.init)
             let unknown = kinds.filter { !unitKinds.contains($0) }
             if kinds.isEmpty || !unknown.isEmpty {
-                return .malformed("`# units:` takes some of go, thread, spawn; got \"\(value)\"")
+                return .malformed("`# units:` takes some of go, thread, thread-gil, spawn; got \"\(value)\"")
             }
             return .units(kinds)
         default:  // env:

@@ -64,7 +64,7 @@ struct SpecFileParsingTests {
         ("# timeout: soon", .malformed("`# timeout:` needs a positive number of seconds")),
         (
             "# units: go fibre",
-            .malformed("`# units:` takes some of go, thread, spawn; got \"go fibre\"")
+            .malformed("`# units:` takes some of go, thread, thread-gil, spawn; got \"go fibre\"")
         ),
         ("# env: NOVALUE", .malformed("`# env:` needs NAME=VALUE")),
     ]

@@ -203,7 +203,9 @@ struct SpecExecution {
             searchPath.append(existing)
         }
         environment["CONC_PATH"] = searchPath.joined(separator: ":")
-        environment["CONC_TEST_UNIT"] = unit
+        // `thread-gil` is the `thread` suite run under the global interpreter lock.
+        environment["CONC_TEST_UNIT"] = unit == "thread-gil" ? "thread" : unit
+        if unit == "thread-gil" { environment["CONC_GIL"] = "1" }
         environment.merge(file.annotations.environment) { _, new in new }
         let stdin = program.stdin.isEmpty ? "" : program.stdin.joined(separator: "\n") + "\n"
         return RunRequest(

@@ -60,8 +60,9 @@ extension Engine {
                     return .int(Int(scalars.first!.value))
                 }
                 if case .obj(let o) = a[0], let b = o as? PyBytes {
-                    guard b.bytes.count == 1 else { throw typeError("ord() expected a character, but string of length \(b.bytes.count) found") }
-                    return .int(Int(b.bytes[0]))
+                    let data = b.snapshot
+                    guard data.count == 1 else { throw typeError("ord() expected a character, but string of length \(data.count) found") }
+                    return .int(Int(data[0]))
                 }
                 throw typeError("ord() expected string of length 1, but \(a[0].typeName) found")
             },

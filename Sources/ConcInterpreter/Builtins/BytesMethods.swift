@@ -40,22 +40,25 @@ private func bytesRepr(_ b: [UInt8], prefix: String, alwaysEscapeSingleQuote: Bo
 func bytesGetItem(_ b: PyBytes, _ index: Value, _ u: Unit) throws -> Value {
     let kind = b.isMutable ? "bytearray" : "bytes"
     if case .obj(let o) = index, let sl = o as? PySlice {
-        let (start, _, step, count) = try sliceIndices(sl, length: b.bytes.count, u)
-        return .obj(PyBytes(sliceElements(b.bytes, start, step, count), mutable: b.isMutable))
+        let (start, stop, step) = try sliceUnpack(sl, u)
+        let data = b.snapshot
+        let r = adjustSlice(start: start, stop: stop, step: step, length: data.count)
+        return .obj(PyBytes(sliceElements(data, r.start, r.step, r.count), mutable: b.isMutable))
     }
     guard let i = try indexValue(index, u) else {
         throw typeError("\(kind == "bytes" ? "byte" : kind) indices must be integers or slices, not \(index.typeName)")
     }
-    let n = b.bytes.count
-    let j = i < 0 ? i + n : i
-    guard j >= 0 && j < n else { throw indexError(b.isMutable ? "bytearray index out of range" : "index out of range") }
-    return .int(Int(b.bytes[j]))
+    let data = b.snapshot
+    guard let j = normalizedIndex(i, data.count) else {
+        throw indexError(b.isMutable ? "bytearray index out of range" : "index out of range")
+    }
+    return .int(Int(data[j]))
 }
 
 // MARK: - Helpers
 
 @inline(__always) private func bytesOf(_ v: Value) -> [UInt8]? {
-    if case .obj(let o) = v, let b = o as? PyBytes { return b.bytes }
+    if case .obj(let o) = v, let b = o as? PyBytes { return b.snapshot }
     return nil
 }
 
@@ -108,17 +111,18 @@ private func installCommonBytesMethods(_ t: PyType, mutable: Bool) {
         t.method(name) { u, v, a in try body(u, try recv(v, name), a) }
     }
     func noArgs(_ name: String, _ body: @escaping ([UInt8]) -> Value) {
-        method(name) { _, b, a in try ContainerArgs.none(a, "\(kind).\(name)"); return body(b.bytes) }
+        method(name) { _, b, a in try ContainerArgs.none(a, "\(kind).\(name)"); return body(b.snapshot) }
     }
 
     // Search
     func find(_ u: Unit, _ b: PyBytes, _ a: Args, _ name: String, reverse: Bool) throws -> Int {
         try TextArgs.classic(a, "\(kind).\(name)", 1, 3)
         let n = try needleArg(a[0], u)
-        let (start, end) = try TextArgs.bounds(a, from: 1, b.bytes.count, u)
+        let h = b.snapshot
+        let (start, end) = try TextArgs.bounds(a, from: 1, h.count, u)
         if end - start < n.count { return -1 }
         if n.isEmpty { return reverse ? end : start }
-        return search(b.bytes, n, start, end, reverse: reverse) ?? -1
+        return search(h, n, start, end, reverse: reverse) ?? -1
     }
     method("find") { u, b, a in .int(try find(u, b, a, "find", reverse: false)) }
     method("rfind") { u, b, a in .int(try find(u, b, a, "rfind", reverse: true)) }
@@ -135,18 +139,20 @@ private func installCommonBytesMethods(_ t: PyType, mutable: Bool) {
     method("count") { u, b, a in
         try TextArgs.classic(a, "\(kind).count", 1, 3)
         let n = try needleArg(a[0], u)
-        let (start, end) = try TextArgs.bounds(a, from: 1, b.bytes.count, u)
+        let h = b.snapshot
+        let (start, end) = try TextArgs.bounds(a, from: 1, h.count, u)
         if end < start { return .int(0) }
         if n.isEmpty { return .int(end - start + 1) }
-        return .int(countOccurrences(b.bytes, n, start, end))
+        return .int(countOccurrences(h, n, start, end))
     }
     func tailMatch(_ u: Unit, _ b: PyBytes, _ a: Args, _ name: String, suffix: Bool) throws -> Bool {
         try TextArgs.classic(a, "\(kind).\(name)", 1, 3)
-        let (start, end) = try TextArgs.bounds(a, from: 1, b.bytes.count, u)
+        let h = b.snapshot
+        let (start, end) = try TextArgs.bounds(a, from: 1, h.count, u)
         func match(_ p: [UInt8]) -> Bool {
             if end - p.count < start { return false }
             let at = suffix ? end - p.count : start
-            for k in 0..<p.count where b.bytes[at + k] != p[k] { return false }
+            for k in 0..<p.count where h[at + k] != p[k] { return false }
             return true
         }
         if case .obj(let o) = a[0], let tup = o as? PyTuple {
@@ -168,7 +174,7 @@ private func installCommonBytesMethods(_ t: PyType, mutable: Bool) {
         if let v = p[0], !v.isNone { sep = try bytesArg(v) }
         var maxsplit = try p[1].map { try u.toIndex($0) } ?? -1
         if maxsplit < 0 { maxsplit = Int.max }
-        let h = b.bytes, n = h.count
+        let h = b.snapshot, n = h.count
         var out: [Value] = []
         if let sep {
             if sep.isEmpty { throw valueError("empty separator") }
@@ -217,7 +223,7 @@ private func installCommonBytesMethods(_ t: PyType, mutable: Bool) {
     method("splitlines") { u, b, a in
         let p = try TextArgs.bind(a, "splitlines", ["keepends"])
         let keep = try p[0].map { try u.toIndex($0) != 0 } ?? false
-        let h = b.bytes, n = h.count
+        let h = b.snapshot, n = h.count
         var out: [Value] = []
         var i = 0, start = 0
         while i < n {
@@ -233,12 +239,13 @@ private func installCommonBytesMethods(_ t: PyType, mutable: Bool) {
     method("join") { u, b, a in
         let arg = try ContainerArgs.one(a, "\(kind).join")
         let items = try iterableItems(arg, u, orTypeError: "can only join an iterable")
+        let glue = b.snapshot
         var out: [UInt8] = []
         for (i, item) in items.enumerated() {
             guard let p = bytesOf(item) else {
                 throw typeError("sequence item \(i): expected a bytes-like object, \(item.typeName) found")
             }
-            if i > 0 { out.append(contentsOf: b.bytes) }
+            if i > 0 { out.append(contentsOf: glue) }
             out.append(contentsOf: p)
         }
         return make(out)
@@ -246,7 +253,7 @@ private func installCommonBytesMethods(_ t: PyType, mutable: Bool) {
     func partition(_ b: PyBytes, _ a: Args, _ name: String, reverse: Bool) throws -> Value {
         let sep = try bytesArg(try ContainerArgs.one(a, "\(kind).\(name)"))
         if sep.isEmpty { throw valueError("empty separator") }
-        let h = b.bytes
+        let h = b.snapshot
         guard let j = search(h, sep, 0, h.count, reverse: reverse) else {
             let empty = make([])
             return .obj(PyTuple(reverse ? [empty, make([]), make(h)] : [make(h), empty, make([])]))
@@ -267,7 +274,7 @@ private func installCommonBytesMethods(_ t: PyType, mutable: Bool) {
         } else {
             for x: UInt8 in [32, 9, 10, 11, 12, 13] { set[Int(x)] = true }
         }
-        let h = b.bytes
+        let h = b.snapshot
         var lo = 0, hi = h.count
         if left { while lo < hi && set[Int(h[lo])] { lo += 1 } }
         if right { while hi > lo && set[Int(h[hi - 1])] { hi -= 1 } }
@@ -286,19 +293,20 @@ private func installCommonBytesMethods(_ t: PyType, mutable: Bool) {
             }
             fill = f[0]
         }
-        let n = b.bytes.count
-        if n >= width { return make(b.bytes) }
+        let h = b.snapshot, n = h.count
+        if n >= width { return make(h) }
         let margin = width - n, l = left(margin, width)
-        return make(Array(repeating: fill, count: l) + b.bytes + Array(repeating: fill, count: margin - l))
+        return make(Array(repeating: fill, count: l) + h + Array(repeating: fill, count: margin - l))
     }
     method("center") { u, b, a in try pad(u, b, a, "center") { m, w in m / 2 + (m & w & 1) } }
     method("ljust") { u, b, a in try pad(u, b, a, "ljust") { _, _ in 0 } }
     method("rjust") { u, b, a in try pad(u, b, a, "rjust") { m, _ in m } }
     method("zfill") { u, b, a in
         let width = try u.toIndex(try ContainerArgs.one(a, "\(kind).zfill"))
-        let fill = width - b.bytes.count
-        if fill <= 0 { return make(b.bytes) }
-        var out = Array(repeating: UInt8(ascii: "0"), count: fill) + b.bytes
+        let h = b.snapshot
+        let fill = width - h.count
+        if fill <= 0 { return make(h) }
+        var out = Array(repeating: UInt8(ascii: "0"), count: fill) + h
         if fill < out.count && (out[fill] == UInt8(ascii: "+") || out[fill] == UInt8(ascii: "-")) {
             out[0] = out[fill]; out[fill] = 48
         }
@@ -309,7 +317,7 @@ private func installCommonBytesMethods(_ t: PyType, mutable: Bool) {
         let old = try bytesArg(a[0]), new = try bytesArg(a[1])
         var count = a.count == 3 ? try u.toIndex(a[2]) : -1
         if count < 0 { count = Int.max }
-        let h = b.bytes
+        let h = b.snapshot
         var out: [UInt8] = []
         if old.isEmpty {
             var n = 0
@@ -330,11 +338,12 @@ private func installCommonBytesMethods(_ t: PyType, mutable: Bool) {
     }
     method("removeprefix") { _, b, a in
         let p = try bytesArg(try ContainerArgs.one(a, "\(kind).removeprefix"))
-        return make(b.bytes.starts(with: p) ? Array(b.bytes[p.count...]) : b.bytes)
+        let h = b.snapshot
+        return make(h.starts(with: p) ? Array(h[p.count...]) : h)
     }
     method("removesuffix") { _, b, a in
         let p = try bytesArg(try ContainerArgs.one(a, "\(kind).removesuffix"))
-        let h = b.bytes
+        let h = b.snapshot
         let has = !p.isEmpty && h.count >= p.count && Array(h[(h.count - p.count)...]) == p
         return make(has ? Array(h[..<(h.count - p.count)]) : h)
     }
@@ -342,7 +351,7 @@ private func installCommonBytesMethods(_ t: PyType, mutable: Bool) {
         let p = try TextArgs.bind(a, "expandtabs", ["tabsize"])
         let tab = try p[0].map { try u.toIndex($0) } ?? 8
         var out: [UInt8] = [], col = 0
-        for x in b.bytes {
+        for x in b.snapshot {
             if x == 9 {
                 if tab > 0 { let n = tab - col % tab; out.append(contentsOf: repeatElement(32, count: n)); col += n }
             } else {
@@ -394,24 +403,25 @@ private func installCommonBytesMethods(_ t: PyType, mutable: Bool) {
             guard let s = v.asStr else { throw typeError("decode() argument 'errors' must be str, not \(v.typeName)") }
             return s.value
         } ?? "strict"
-        return .str(try decodeBytes(b.bytes, encoding: encoding, errors: errors))
+        return .str(try decodeBytes(b.snapshot, encoding: encoding, errors: errors))
     }
     method("hex") { u, b, a in
         let p = try TextArgs.bind(a, "hex", ["sep", "bytes_per_sep"])
-        return .str(try bytesHex(b.bytes, sep: p[0], perSep: try p[1].map { try u.toIndex($0) } ?? 1, u))
+        return .str(try bytesHex(b.snapshot, sep: p[0], perSep: try p[1].map { try u.toIndex($0) } ?? 1, u))
     }
     t.staticFunction("fromhex") { _, a in
         let arg = try ContainerArgs.one(a, "\(kind).fromhex")
         guard let s = arg.asStr else { throw typeError("fromhex() argument must be str, not \(arg.typeName)") }
         return make(try bytesFromHex(s.value))
     }
-    method("__len__") { _, b, a in try ContainerArgs.none(a, "\(kind).__len__"); return .int(b.bytes.count) }
+    method("__len__") { _, b, a in try ContainerArgs.none(a, "\(kind).__len__"); return .int(b.count) }
     method("__getitem__") { u, b, a in try bytesGetItem(b, try ContainerArgs.one(a, "\(kind).__getitem__"), u) }
     method("__contains__") { u, b, a in
         let x = try ContainerArgs.one(a, "\(kind).__contains__")
         if x.asStr != nil { throw typeError("a bytes-like object is required, not 'str'") }
         let n = try needleArg(x, u)
-        return .bool(n.isEmpty || search(b.bytes, n, 0, b.bytes.count, reverse: false) != nil)
+        let h = b.snapshot
+        return .bool(n.isEmpty || search(h, n, 0, h.count, reverse: false) != nil)
     }
 }
 
@@ -542,13 +552,14 @@ func installBytearrayMethods(_ t: PyType) {
     }
     t.method("append") { u, v, a in
         let b = try recv(v, "append")
-        b.bytes.append(try byteValue(try ContainerArgs.one(a, "bytearray.append"), u))
+        let x = try byteValue(try ContainerArgs.one(a, "bytearray.append"), u)
+        b.withBytes { $0.append(x) }
         return .none
     }
     t.method("extend") { u, v, a in
         let b = try recv(v, "extend")
         let x = try ContainerArgs.one(a, "bytearray.extend")
-        if let more = bytesOf(x) { b.bytes.append(contentsOf: more); return .none }
+        if let more = bytesOf(x) { b.withBytes { $0.append(contentsOf: more) }; return .none }
         let items: [Value]
         do {
             items = try u.toArray(x)
@@ -557,47 +568,59 @@ func installBytearrayMethods(_ t: PyType) {
         }
         if x.asStr != nil { throw typeError("'str' object cannot be interpreted as an integer") }
         let new = try items.map { try byteValue($0, u) }
-        b.bytes.append(contentsOf: new)
+        b.withBytes { $0.append(contentsOf: new) }
         return .none
     }
     t.method("pop") { u, v, a in
         let b = try recv(v, "pop")
         try TextArgs.range(a, "bytearray.pop", 0, 1)
-        if b.bytes.isEmpty { throw indexError("pop from empty bytearray") }
-        var i = a.count == 1 ? try u.toIndex(a[0]) : -1
-        if i < 0 { i += b.bytes.count }
-        guard i >= 0 && i < b.bytes.count else { throw indexError("pop index out of range") }
-        return .int(Int(b.bytes.remove(at: i)))
+        if b.count == 0 { throw indexError("pop from empty bytearray") }
+        let i = a.count == 1 ? try u.toIndex(a[0]) : -1
+        let popped = b.withBytes { bytes -> UInt8? in
+            guard let j = normalizedIndex(i, bytes.count) else { return nil }
+            return bytes.remove(at: j)
+        }
+        guard let x = popped else {
+            throw indexError(b.count == 0 ? "pop from empty bytearray" : "pop index out of range")
+        }
+        return .int(Int(x))
     }
     t.method("insert") { u, v, a in
         let b = try recv(v, "insert")
         try TextArgs.range(a, "bytearray.insert", 2, 2)
-        var i = try u.toIndex(a[0])
+        let index = try u.toIndex(a[0])
         let x = try byteValue(a[1], u)
-        let n = b.bytes.count
-        if i < 0 { i = max(i + n, 0) } else if i > n { i = n }
-        b.bytes.insert(x, at: i)
+        b.withBytes { bytes in
+            var i = index
+            let n = bytes.count
+            if i < 0 { i = max(i + n, 0) } else if i > n { i = n }
+            bytes.insert(x, at: i)
+        }
         return .none
     }
     t.method("remove") { u, v, a in
         let b = try recv(v, "remove")
         let x = try byteValue(try ContainerArgs.one(a, "bytearray.remove"), u)
-        guard let i = b.bytes.firstIndex(of: x) else { throw valueError("value not found in bytearray") }
-        b.bytes.remove(at: i)
+        let found = b.withBytes { bytes -> Bool in
+            guard let i = bytes.firstIndex(of: x) else { return false }
+            bytes.remove(at: i)
+            return true
+        }
+        guard found else { throw valueError("value not found in bytearray") }
         return .none
     }
     t.method("clear") { _, v, a in
         let b = try recv(v, "clear"); try ContainerArgs.none(a, "bytearray.clear")
-        b.bytes.removeAll()
+        b.withBytes { $0.removeAll() }
         return .none
     }
     t.method("reverse") { _, v, a in
         let b = try recv(v, "reverse"); try ContainerArgs.none(a, "bytearray.reverse")
-        b.bytes.reverse()
+        b.withBytes { $0.reverse() }
         return .none
     }
     t.method("copy") { _, v, a in
         let b = try recv(v, "copy"); try ContainerArgs.none(a, "bytearray.copy")
-        return .obj(PyBytes(b.bytes, mutable: true))
+        return .obj(PyBytes(b.snapshot, mutable: true))
     }
 }

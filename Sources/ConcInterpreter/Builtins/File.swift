@@ -7,7 +7,9 @@ import Glibc
 /// An open file (or a standard stream).
 ///
 /// Real files are read whole on open (for reading) and written through an in-memory buffer
-/// flushed on `flush()`/`close()`. Used by one unit at a time (TODO(#4): lock for threads).
+/// flushed on `flush()`/`close()`. Units share file objects: every method touches the
+/// buffers, positions and `isClosed` inside `locked` (reading stdin, which blocks, happens
+/// outside it).
 final class PyFile: PyObject {
     enum Backing { case fd(Int32), sink(OutputSink), stdin }
     var backing: Backing
@@ -31,9 +33,11 @@ final class PyFile: PyObject {
         super.init(type: Types.file)
     }
 
-    deinit { if case .fd(let fd) = backing, !isClosed { flushBuffer(); close(fd) } }
+    deinit { if case .fd(let fd) = backing, !isClosed { flushBufferLocked(); close(fd) } }
 
-    func flushBuffer() {
+    func flushBuffer() { locked { flushBufferLocked() } }
+
+    private func flushBufferLocked() {
         switch backing {
         case .fd(let fd):
             _ = writeBuffer.withUnsafeBytes { CConcSys_write_all(fd, $0.baseAddress, $0.count) }
@@ -52,19 +56,23 @@ final class PyFile: PyObject {
             while n < 0 || out.count < n, let line = u.blockingCall({ u.engine.options.readLine() }) { out.append(contentsOf: line.utf8) }
             return out
         }
-        let available = readBuffer.count - readPosition
-        let k = n < 0 ? available : min(n, available)
-        defer { readPosition += k }
-        return Array(readBuffer[readPosition..<(readPosition + k)])
+        return locked {
+            let available = readBuffer.count - readPosition
+            let k = n < 0 ? available : min(n, available)
+            defer { readPosition += k }
+            return Array(readBuffer[readPosition..<(readPosition + k)])
+        }
     }
 
     func readLine(_ u: Unit) -> [UInt8] {
         if case .stdin = backing { return Array((u.blockingCall { u.engine.options.readLine() } ?? "").utf8) }
-        var end = readPosition
-        while end < readBuffer.count && readBuffer[end] != 10 { end += 1 }
-        if end < readBuffer.count { end += 1 }
-        defer { readPosition = end }
-        return Array(readBuffer[readPosition..<end])
+        return locked {
+            var end = readPosition
+            while end < readBuffer.count && readBuffer[end] != 10 { end += 1 }
+            if end < readBuffer.count { end += 1 }
+            defer { readPosition = end }
+            return Array(readBuffer[readPosition..<end])
+        }
     }
 }
 
@@ -136,8 +144,10 @@ func installFileMethods(_ t: PyType) {
                 guard let byte = b.first else { break }
                 out.append(byte)
                 if byte & 0xC0 != 0x80 { scalars += 1 }
-                while let next = f.readBuffer.dropFirst(f.readPosition).first, next & 0xC0 == 0x80 {
-                    out.append(next); f.readPosition += 1
+                f.locked {
+                    while f.readPosition < f.readBuffer.count, f.readBuffer[f.readPosition] & 0xC0 == 0x80 {
+                        out.append(f.readBuffer[f.readPosition]); f.readPosition += 1
+                    }
                 }
             }
             return decode(f, out)
@@ -158,14 +168,17 @@ func installFileMethods(_ t: PyType) {
         let bytes: [UInt8]
         if f.isBinary {
             guard case .obj(let o) = a[0], let b = o as? PyBytes else { throw typeError("a bytes-like object is required, not '\(a[0].typeName)'") }
-            bytes = b.bytes
+            bytes = b.snapshot
         } else {
             guard let str = a[0].asStr else { throw typeError("write() argument must be str, not \(a[0].typeName)") }
             if case .sink(let sink) = f.backing { sink.write(str.value, unit: u.number); return .int(str.count) }
             bytes = Array(str.value.utf8)
         }
-        f.writeBuffer.append(contentsOf: bytes)
-        if f.writeBuffer.count > 65536 { f.flushBuffer() }
+        try f.locked {
+            try f.checkOpen()
+            f.writeBuffer.append(contentsOf: bytes)
+            if f.writeBuffer.count > 65536 { f.flushBuffer() }
+        }
         return .int(f.isBinary ? bytes.count : a[0].asStr!.count)
     }
     t.method("writelines") { u, s, a in
@@ -175,10 +188,12 @@ func installFileMethods(_ t: PyType) {
     t.method("flush") { _, s, _ in file(s).flushBuffer(); return .none }
     t.method("close") { _, s, _ in
         let f = file(s)
-        if f.isClosed { return .none }
-        f.flushBuffer()
-        if case .fd(let fd) = f.backing { close(fd) }
-        f.isClosed = true
+        f.locked {
+            if f.isClosed { return }
+            f.flushBuffer()
+            if case .fd(let fd) = f.backing { close(fd) }
+            f.isClosed = true
+        }
         return .none
     }
     t.method("fileno") { _, s, _ in
@@ -200,20 +215,24 @@ func installFileMethods(_ t: PyType) {
         let f = file(s); try f.checkOpen()
         let offset = try u.toIndex(a[0])
         let whence = a.count > 1 ? try u.toIndex(a[1]) : 0
-        f.flushBuffer()
-        guard case .fd(let fd) = f.backing else { throw pyError(Exc.osError, "underlying stream is not seekable") }
-        if f.isReadable && !f.mode.contains("w") {
-            let base = whence == 0 ? 0 : whence == 1 ? f.readPosition : f.readBuffer.count
-            f.readPosition = max(0, min(base + offset, f.readBuffer.count))
-            return .int(f.readPosition)
+        return try f.locked {
+            f.flushBuffer()
+            guard case .fd(let fd) = f.backing else { throw pyError(Exc.osError, "underlying stream is not seekable") }
+            if f.isReadable && !f.mode.contains("w") {
+                let base = whence == 0 ? 0 : whence == 1 ? f.readPosition : f.readBuffer.count
+                f.readPosition = max(0, min(base + offset, f.readBuffer.count))
+                return .int(f.readPosition)
+            }
+            return .int(Int(lseek(fd, off_t(offset), Int32(whence))))
         }
-        return .int(Int(lseek(fd, off_t(offset), Int32(whence))))
     }
     t.method("tell") { _, s, _ in
         let f = file(s); try f.checkOpen()
-        if f.isReadable && !f.mode.contains("w") { return .int(f.readPosition) }
-        guard case .fd(let fd) = f.backing else { return .int(0) }
-        return .int(Int(lseek(fd, 0, SEEK_CUR)) + f.writeBuffer.count)
+        return f.locked {
+            if f.isReadable && !f.mode.contains("w") { return .int(f.readPosition) }
+            guard case .fd(let fd) = f.backing else { return .int(0) }
+            return .int(Int(lseek(fd, 0, SEEK_CUR)) + f.writeBuffer.count)
+        }
     }
     t.method("readable") { _, s, _ in .bool(file(s).isReadable) }
     t.method("writable") { _, s, _ in .bool(file(s).isWritable) }

@@ -148,7 +148,7 @@ func sliceElements<T>(_ items: [T], _ start: Int, _ step: Int, _ count: Int) -> 
 /// `message` (CPython's `PySequence_Fast`, e.g. `can only assign an iterable`).
 func iterableItems(_ v: Value, _ u: Unit, orTypeError message: String) throws -> [Value] {
     if case .obj(let o) = v {
-        if let l = o as? PyList { return l.items }
+        if let l = o as? PyList { return l.snapshot }
         if let t = o as? PyTuple { return t.items }
     }
     let it: PyIter
@@ -174,19 +174,21 @@ func iterableItems(_ v: Value, _ u: Unit, orTypeError message: String) throws ->
 /// - Throws: IndexError `list index out of range`; TypeError for other index types.
 func listGetItem(_ l: PyList, _ index: Value, _ u: Unit) throws -> Value {
     if case .int(let i) = index {
-        guard let j = normalizedIndex(i, l.items.count) else { throw indexError("list index out of range") }
-        return l.items[j]
+        guard let v = l.item(normalizing: i) else { throw indexError("list index out of range") }
+        return v
     }
     if case .obj(let o) = index, let s = o as? PySlice {
         let (start, stop, step) = try sliceUnpack(s, u)
-        let r = adjustSlice(start: start, stop: stop, step: step, length: l.items.count)
-        return .obj(PyList(sliceElements(l.items, r.start, r.step, r.count)))
+        return .obj(PyList(l.withItems { items in
+            let r = adjustSlice(start: start, stop: stop, step: step, length: items.count)
+            return sliceElements(items, r.start, r.step, r.count)
+        }))
     }
     guard let i = try indexValue(index, u) else {
         throw typeError("list indices must be integers or slices, not \(index.typeName)")
     }
-    guard let j = normalizedIndex(i, l.items.count) else { throw indexError("list index out of range") }
-    return l.items[j]
+    guard let v = l.item(normalizing: i) else { throw indexError("list index out of range") }
+    return v
 }
 
 /// `l[index] = value`, including slice and extended-slice assignment.
@@ -200,10 +202,9 @@ func listSetItem(_ l: PyList, _ index: Value, _ value: Value, _ u: Unit) throws 
     guard let i = try indexValue(index, u) else {
         throw typeError("list indices must be integers or slices, not \(index.typeName)")
     }
-    guard let j = normalizedIndex(i, l.items.count) else {
+    guard l.setItem(normalizing: i, value) != nil else {
         throw indexError("list assignment index out of range")
     }
-    l.items[j] = value
 }
 
 /// `l[a:b:c] = value`. The new items are collected before the list changes, so iterating
@@ -212,17 +213,31 @@ private func listSetSlice(_ l: PyList, _ s: PySlice, _ value: Value, _ u: Unit) 
     let (start, stop, step) = try sliceUnpack(s, u)
     if step == 1 {
         let new = try iterableItems(value, u, orTypeError: "can only assign an iterable")
-        let r = adjustSlice(start: start, stop: stop, step: 1, length: l.items.count)
-        l.items.replaceSubrange(r.start..<max(r.start, r.stop), with: new)
+        let removed = l.withItems { items -> [Value] in
+            let r = adjustSlice(start: start, stop: stop, step: 1, length: items.count)
+            let range = r.start..<max(r.start, r.stop)
+            let removed = Array(items[range])  // a copy, so `items` stays unique
+            items.replaceSubrange(range, with: new)
+            return removed
+        }
+        _ = removed  // released here, after the lock
         return
     }
     let new = try iterableItems(value, u, orTypeError: "must assign iterable to extended slice")
-    let r = adjustSlice(start: start, stop: stop, step: step, length: l.items.count)
-    guard new.count == r.count else {
-        throw valueError("attempt to assign sequence of size \(new.count) to extended slice of size \(r.count)")
+    // The slice is fitted to the length in the same critical section as the stores.
+    let (old, size) = l.withItems { items -> ([Value], Int) in
+        let r = adjustSlice(start: start, stop: stop, step: step, length: items.count)
+        guard new.count == r.count else { return ([], r.count) }
+        var old: [Value] = []
+        old.reserveCapacity(new.count)
+        var i = r.start
+        for v in new { old.append(items[i]); items[i] = v; i += r.step }
+        return (old, r.count)
     }
-    var i = r.start
-    for v in new { l.items[i] = v; i += r.step }
+    _ = old
+    guard new.count == size else {
+        throw valueError("attempt to assign sequence of size \(new.count) to extended slice of size \(size)")
+    }
 }
 
 /// `del l[index]` for an int or a slice.
@@ -231,27 +246,40 @@ private func listSetSlice(_ l: PyList, _ s: PySlice, _ value: Value, _ u: Unit) 
 func listDelItem(_ l: PyList, _ index: Value, _ u: Unit) throws {
     if case .obj(let o) = index, let s = o as? PySlice {
         let (start, stop, step) = try sliceUnpack(s, u)
-        let r = adjustSlice(start: start, stop: stop, step: step, length: l.items.count)
-        if r.count == 0 { return }
-        if r.step == 1 { l.items.removeSubrange(r.start..<(r.start + r.count)); return }
-        // Normalise to an increasing run of indices, then keep everything else.
-        let first = r.step > 0 ? r.start : r.start + (r.count - 1) * r.step
-        let stride = abs(r.step), last = first + (r.count - 1) * stride
-        var kept: [Value] = []
-        kept.reserveCapacity(l.items.count - r.count)
-        for (i, v) in l.items.enumerated() where i < first || i > last || (i - first) % stride != 0 {
-            kept.append(v)
+        let removed = l.withItems { items -> [Value] in
+            let r = adjustSlice(start: start, stop: stop, step: step, length: items.count)
+            if r.count == 0 { return [] }
+            if r.step == 1 {
+                let range = r.start..<(r.start + r.count)
+                let removed = Array(items[range])
+                items.removeSubrange(range)
+                return removed
+            }
+            // Normalise to an increasing run of indices, then keep everything else.
+            let first = r.step > 0 ? r.start : r.start + (r.count - 1) * r.step
+            let stride = abs(r.step), last = first + (r.count - 1) * stride
+            var kept: [Value] = []
+            kept.reserveCapacity(items.count - r.count)
+            for (i, v) in items.enumerated() where i < first || i > last || (i - first) % stride != 0 {
+                kept.append(v)
+            }
+            let old = items
+            items = kept
+            return old
         }
-        l.items = kept
+        _ = removed
         return
     }
     guard let i = try indexValue(index, u) else {
         throw typeError("list indices must be integers or slices, not \(index.typeName)")
     }
-    guard let j = normalizedIndex(i, l.items.count) else {
+    let removed = l.withItems { items -> Value? in
+        guard let j = normalizedIndex(i, items.count) else { return nil }
+        return items.remove(at: j)
+    }
+    guard removed != nil else {
         throw indexError("list assignment index out of range")
     }
-    l.items.remove(at: j)
 }
 
 // MARK: - Searching
@@ -273,21 +301,24 @@ func searchBounds(_ a: Args, _ count: Int, _ u: Unit) throws -> (Int, Int) {
 /// after each comparison because `__eq__` may change a list.
 func firstIndex(of x: Value, in items: () -> [Value], _ start: Int, _ stop: Int, _ u: Unit) throws -> Int? {
     var i = start
-    while i < min(stop, items().count) {
-        if try itemEquals(u, items()[i], x) { return i }
+    while true {
+        // One snapshot per step: another unit may shrink a list between two reads.
+        let now = items()
+        guard i < min(stop, now.count) else { return nil }
+        if try itemEquals(u, now[i], x) { return i }
         i += 1
     }
-    return nil
 }
 
 /// Number of items equal to `x`.
 func countEqual(_ x: Value, in items: () -> [Value], _ u: Unit) throws -> Int {
     var n = 0, i = 0
-    while i < items().count {
-        if try itemEquals(u, items()[i], x) { n += 1 }
+    while true {
+        let now = items()
+        guard i < now.count else { return n }
+        if try itemEquals(u, now[i], x) { n += 1 }
         i += 1
     }
-    return n
 }
 
 // MARK: - list methods
@@ -298,51 +329,60 @@ func installListMethods(_ t: PyType) {
     t.constructor = { u, type, args in
         try ContainerArgs.range(args, "list", 0, 1)
         let l = PyList([], type: type)
-        if args.count == 1 { l.items = try u.toArray(args[0]) }
+        if args.count == 1 { l.replaceAll(try u.toArray(args[0])) }
         return .obj(l)
     }
     t.method("__init__") { u, s, args in
         let l = try recv(s, "__init__")
         try ContainerArgs.range(args, "list", 0, 1)
         let items = args.count == 1 ? try u.toArray(args[0]) : []
-        l.items = items
+        l.replaceAll(items)
         return .none
     }
     t.method("append") { u, s, args in
         let l = try recv(s, "append")
-        l.items.append(try ContainerArgs.one(args, "list.append"))
+        l.append(try ContainerArgs.one(args, "list.append"))
         return .none
     }
     t.method("extend") { u, s, args in
         let l = try recv(s, "extend")
+        // Collected first (a snapshot when it is a list, `l` itself included), then added
+        // in one step.
         let new = try u.toArray(try ContainerArgs.one(args, "list.extend"))
-        l.items.append(contentsOf: new)
+        l.withItems { $0.append(contentsOf: new) }
         return .none
     }
     t.method("insert") { u, s, args in
         let l = try recv(s, "insert")
         try ContainerArgs.range(args, "list.insert", 2, 2)
-        var i = try u.toIndex(args[0])
-        let n = l.items.count
-        if i < 0 { i = max(i + n, 0) } else if i > n { i = n }
-        l.items.insert(args[1], at: i)
+        let index = try u.toIndex(args[0])
+        l.withItems { items in
+            var i = index
+            let n = items.count
+            if i < 0 { i = max(i + n, 0) } else if i > n { i = n }
+            items.insert(args[1], at: i)
+        }
         return .none
     }
     t.method("pop") { u, s, args in
         let l = try recv(s, "pop")
         try ContainerArgs.range(args, "list.pop", 0, 1)
         let i = args.count == 1 ? try u.toIndex(args[0]) : -1
-        if l.items.isEmpty { throw indexError("pop from empty list") }
-        guard let j = normalizedIndex(i, l.items.count) else { throw indexError("pop index out of range") }
-        return l.items.remove(at: j)
+        let popped = l.withItems { items -> Value? in
+            guard let j = normalizedIndex(i, items.count) else { return nil }
+            return items.remove(at: j)
+        }
+        if let v = popped { return v }
+        throw indexError(l.count == 0 ? "pop from empty list" : "pop index out of range")
     }
     t.method("remove") { u, s, args in
         let l = try recv(s, "remove")
         let x = try ContainerArgs.one(args, "list.remove")
-        guard let i = try firstIndex(of: x, in: { l.items }, 0, Int.max, u), i < l.items.count else {
-            throw valueError("list.remove(x): x not in list")
+        // Found by comparing outside the lock, then removed at that index, as CPython does.
+        let removed = try firstIndex(of: x, in: { l.snapshot }, 0, Int.max, u).flatMap { i in
+            l.withItems { items -> Value? in i < items.count ? items.remove(at: i) : nil }
         }
-        l.items.remove(at: i)
+        guard removed != nil else { throw valueError("list.remove(x): x not in list") }
         return .none
     }
     installListQueries(t, recv)
@@ -355,23 +395,23 @@ private func installListQueries(_ t: PyType, _ recv: @escaping (Value, String) t
     t.method("index") { u, s, args in
         let l = try recv(s, "index")
         try ContainerArgs.range(args, "list.index", 1, 3)
-        let (start, stop) = try searchBounds(args, l.items.count, u)
-        if let i = try firstIndex(of: args[0], in: { l.items }, start, stop, u) { return .int(i) }
+        let (start, stop) = try searchBounds(args, l.count, u)
+        if let i = try firstIndex(of: args[0], in: { l.snapshot }, start, stop, u) { return .int(i) }
         throw valueError("\(try u.repr(args[0])) is not in list")
     }
     t.method("count") { u, s, args in
         let l = try recv(s, "count")
-        return .int(try countEqual(try ContainerArgs.one(args, "list.count"), in: { l.items }, u))
+        return .int(try countEqual(try ContainerArgs.one(args, "list.count"), in: { l.snapshot }, u))
     }
     t.method("copy") { u, s, args in
         let l = try recv(s, "copy")
         try ContainerArgs.none(args, "list.copy")
-        return .obj(PyList(l.items))
+        return .obj(PyList(l.snapshot))
     }
     t.method("clear") { u, s, args in
         let l = try recv(s, "clear")
         try ContainerArgs.none(args, "list.clear")
-        l.items = []
+        l.replaceAll([])
         return .none
     }
 }
@@ -381,7 +421,7 @@ private func installListReordering(_ t: PyType, _ recv: @escaping (Value, String
     t.method("reverse") { u, s, args in
         let l = try recv(s, "reverse")
         try ContainerArgs.none(args, "list.reverse")
-        l.items.reverse()
+        l.withItems { $0.reverse() }
         return .none
     }
     t.method("sort") { u, s, args in
@@ -413,12 +453,16 @@ func sortOptions(_ args: Args, _ u: Unit, positionalAllowed: Bool) throws -> (Va
 /// the program changes it meanwhile, the sorted items win and ValueError is raised, as in
 /// CPython.
 func sortList(_ l: PyList, key: Value?, reverse: Bool, _ u: Unit) throws {
-    var items = l.items
-    l.items = []
+    var items = l.replaceAll([])
     var failure: Error? = nil
     do { try sortValues(u, &items, key: key, reverse: reverse) } catch { failure = error }
-    let modified = !l.items.isEmpty || l.items.capacity > 0
-    l.items = items
+    let during = l.withItems { now -> [Value]? in
+        let modified = !now.isEmpty || now.capacity > 0
+        let dropped = now
+        now = items
+        return modified ? dropped : nil
+    }
+    let modified = during != nil
     if let e = failure { throw e }
     if modified { throw valueError("list modified during sort") }
 }
@@ -507,7 +551,7 @@ private func fastLessThan(_ u: Unit, _ a: Value, _ b: Value) throws -> Bool {
             return try sequenceLess(u, s.items, t.items)
         }
         if let s = x as? PyList, let t = y as? PyList, x.type === Types.list, y.type === Types.list {
-            return try sequenceLess(u, s.items, t.items)
+            return try sequenceLess(u, s.snapshot, t.snapshot)
         }
         return try u.lessThan(a, b)
     default: return try u.lessThan(a, b)
@@ -624,7 +668,7 @@ private func mergeRuns(_ a: inout [Int], _ lo: Int, _ n1: Int, _ n2: Int,
 private func installListProtocol(_ t: PyType, _ recv: @escaping (Value, String) throws -> PyList) {
     t.method("__len__") { u, s, args in
         try ContainerArgs.none(args, "list.__len__")
-        return .int(try recv(s, "__len__").items.count)
+        return .int(try recv(s, "__len__").count)
     }
     t.method("__getitem__") { u, s, args in
         try listGetItem(try recv(s, "__getitem__"), try ContainerArgs.one(args, "list.__getitem__"), u)
@@ -641,7 +685,7 @@ private func installListProtocol(_ t: PyType, _ recv: @escaping (Value, String) 
     t.method("__contains__") { u, s, args in
         let l = try recv(s, "__contains__")
         let x = try ContainerArgs.one(args, "list.__contains__")
-        return .bool(try firstIndex(of: x, in: { l.items }, 0, Int.max, u) != nil)
+        return .bool(try firstIndex(of: x, in: { l.snapshot }, 0, Int.max, u) != nil)
     }
     t.method("__iter__") { u, s, args in
         try ContainerArgs.none(args, "list.__iter__")
@@ -656,10 +700,10 @@ private func installListProtocol(_ t: PyType, _ recv: @escaping (Value, String) 
 /// `reversed(l)`: walks from the end and stops early if the list shrinks, as CPython's
 /// `list_reverseiterator`.
 func listReverseIterator(_ l: PyList) -> PyIter {
-    var index = l.items.count - 1
+    var index = l.count - 1
     return PyClosureIterator { _ in
-        guard index >= 0, index < l.items.count else { index = -1; return nil }
-        defer { index -= 1 }
-        return l.items[index]
+        guard index >= 0, let v = l.item(at: index) else { index = -1; return nil }
+        index -= 1
+        return v
     }
 }

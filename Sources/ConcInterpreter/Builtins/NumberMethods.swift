@@ -156,8 +156,8 @@ func intFromValue(_ u: Unit, _ v: Value) throws -> Int {
             return i
         }
         if let b = o as? PyBytes {
-            guard let i = try parseIntLiteral(b.bytes, base: 10) else {
-                throw valueError("invalid literal for int() with base 10: \(bytesRepr(b.bytes))")
+            guard let i = try parseIntLiteral(b.snapshot, base: 10) else {
+                throw valueError("invalid literal for int() with base 10: \(bytesRepr(b.snapshot))")
             }
             return i
         }
@@ -190,8 +190,8 @@ func floatFromValue(_ u: Unit, _ v: Value) throws -> Double {
             return d
         }
         if let b = o as? PyBytes {
-            guard let d = parseFloatLiteral(b.bytes) else {
-                throw valueError("could not convert string to float: \(bytesRepr(b.bytes))")
+            guard let d = parseFloatLiteral(b.snapshot) else {
+                throw valueError("could not convert string to float: \(bytesRepr(b.snapshot))")
             }
             return d
         }
@@ -379,7 +379,7 @@ func installIntMethods(_ t: PyType) {
         let x = a[0]
         let text: [UInt8], shown: String
         if let s = x.asStr { text = asciiNumberText(s.value); shown = strRepr(s.value) }
-        else if case .obj(let o) = x, let b = o as? PyBytes { text = b.bytes; shown = bytesRepr(b.bytes) }
+        else if case .obj(let o) = x, let b = o as? PyBytes { text = b.snapshot; shown = bytesRepr(b.snapshot) }
         else { throw typeError("int() can't convert non-string with explicit base") }
         guard let i = try parseIntLiteral(text, base: base) else {
             throw valueError("invalid literal for int() with base \(base): \(shown)")
@@ -463,7 +463,7 @@ func installIntMethods(_ t: PyType) {
         let p = try TextArgs.bind(a2, "from_bytes", ["bytes", "byteorder"], required: 1)
         let little = try byteOrderArg(p[1], "from_bytes")
         var bytes: [UInt8]
-        if case .obj(let o) = p[0]!, let b = o as? PyBytes { bytes = b.bytes } else {
+        if case .obj(let o) = p[0]!, let b = o as? PyBytes { bytes = b.snapshot } else {
             if p[0]!.asStr != nil { throw typeError("cannot convert 'str' object to bytes") }
             let items: [Value]
             do { items = try u.toArray(p[0]!) } catch let e as PyBaseException where e.type.isSubtype(of: Exc.typeError) {

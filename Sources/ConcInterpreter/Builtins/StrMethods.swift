@@ -80,8 +80,9 @@ enum TextArgs {
     !changed && s.type === Types.str ? .obj(s) : .str(text)
 }
 
-/// One-character strings for ASCII, shared (CPython caches them too).
-let asciiCharStrings: [PyStr] = (0..<128).map { PyStr(String(Unicode.Scalar(UInt8($0)))) }
+/// One-character strings for ASCII, shared (CPython caches them too); immortal, since
+/// every unit's iteration over a string hands them out.
+let asciiCharStrings: [PyStr] = (0..<128).map { let s = PyStr(String(Unicode.Scalar(UInt8($0)))); Immortal.make(s); return s }
 
 @inline(__always) func charValue(_ c: Unicode.Scalar) -> Value {
     c.value < 128 ? .obj(asciiCharStrings[Int(c.value)]) : .str(String(c))
@@ -364,7 +365,7 @@ func installStrMethods(_ t: PyType) {
                 if obj.asStr != nil { throw typeError("decoding str is not supported") }
                 throw typeError("decoding to str: need a bytes-like object, \(obj.typeName) found")
             }
-            text = try decodeBytes(b.bytes, encoding: encoding, errors: errors)
+            text = try decodeBytes(b.snapshot, encoding: encoding, errors: errors)
         }
         return type === Types.str ? .str(text) : .obj(PyStr(text, type: type))
     }

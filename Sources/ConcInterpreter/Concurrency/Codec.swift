@@ -61,16 +61,18 @@ struct ValueEncoder {
         switch o {
         case let s as PyStr: tag(.str); string(s.value)
         case let b as PyBytes:
-            tag(b.isMutable ? .bytearray : .bytes); u32(UInt32(b.bytes.count)); bytes.append(contentsOf: b.bytes)
+            let data = b.snapshot
+            tag(b.isMutable ? .bytearray : .bytes); u32(UInt32(data.count)); bytes.append(contentsOf: data)
         case let t as PyTuple:
             tag(.tuple); u32(UInt32(t.items.count))
             try unit.enterNested(" while copying a queue item"); defer { unit.leaveNested() }
             for x in t.items { try encode(x) }
         case let l as PyList:
             guard remember(l) else { return }
-            tag(.list); u32(UInt32(l.items.count))
+            let items = l.snapshot
+            tag(.list); u32(UInt32(items.count))
             try unit.enterNested(" while copying a queue item"); defer { unit.leaveNested() }
-            for x in l.items { try encode(x) }
+            for x in items { try encode(x) }
         case let d as PyDict:
             guard remember(d) else { return }
             let pairs = d.pairs
@@ -213,8 +215,8 @@ struct ValueDecoder {
             let n = Int(u32())
             let l = PyList([])
             memo.append(l)
-            l.items.reserveCapacity(n)
-            for _ in 0..<n { l.items.append(try decode()) }
+            l.withItems { $0.reserveCapacity(n) }
+            for _ in 0..<n { l.append(try decode()) }
             return .obj(l)
         case .dict:
             let n = Int(u32())

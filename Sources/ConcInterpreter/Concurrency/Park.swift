@@ -108,6 +108,7 @@ extension Unit {
             // Attempt and unregister under the registry lock: the detector must never see
             // this unit as blocked once it has in fact proceeded.
             let ok = registry.withLock { () -> Bool in
+                if frozenByDeadlock { return false }
                 if attempt() { registry.unblock(self, forever: forever); return true }
                 return false
             }

@@ -183,6 +183,10 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
         for u in live {
             guard let b = blocked[ObjectIdentifier(u)], b.reason.stillBlocked() else { return nil }
         }
+        // The units other than the main one stay blocked for good, as the report says: when
+        // the main unit unwinds (releasing what it held), they must not suddenly go on and
+        // print what the learner was told can never happen.
+        for u in live where !u.isMain { u.frozenByDeadlock = true }
         return (deadlockReport(), live.first { $0.isMain })
     }
 

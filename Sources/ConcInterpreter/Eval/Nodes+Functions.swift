@@ -87,7 +87,7 @@ final class ComprehensionBodyNode: ExprNode {
         switch kind {
         case .list:
             let l = PyList()
-            try run(0, f) { v in l.items.append(v) }
+            try run(0, f) { v in l.append(v) }
             return .obj(l)
         case .set:
             let s = PySet()

@@ -183,8 +183,8 @@ extension Unit {
     func inPlace(_ op: BinaryOp, _ a: Value, _ b: Value) throws -> Value {
         if case .obj(let o) = a {
             if op == .add, let l = o as? PyList, o.type === Types.list {
-                let extra = try toArray(b)
-                l.items.append(contentsOf: extra)
+                let extra = try toArray(b)  // a snapshot when `b` is a list
+                l.withItems { $0.append(contentsOf: extra) }
                 return a
             }
             if let s = o as? PySet, !s.isFrozen, case .obj(let bo) = b, let t = bo as? PySet,
@@ -212,9 +212,9 @@ extension Unit {
         case .add:
             guard case .obj(let bo) = b else { return nil }
             if let x = ao as? PyStr, let y = bo as? PyStr { return .str(x.value + y.value) }
-            if let x = ao as? PyList, let y = bo as? PyList { return .obj(PyList(x.items + y.items)) }
+            if let x = ao as? PyList, let y = bo as? PyList { return .obj(PyList(x.snapshot + y.snapshot)) }
             if let x = ao as? PyTuple, let y = bo as? PyTuple { return .obj(PyTuple(x.items + y.items)) }
-            if let x = ao as? PyBytes, let y = bo as? PyBytes { return .obj(PyBytes(x.bytes + y.bytes, mutable: x.isMutable)) }
+            if let x = ao as? PyBytes, let y = bo as? PyBytes { return .obj(PyBytes(x.snapshot + y.snapshot, mutable: x.isMutable)) }
             return nil
         case .mul:
             if let n = intValue(b) { return try repeatSequence(a, n) }
@@ -243,9 +243,9 @@ extension Unit {
         guard case .obj(let o) = s else { return nil }
         let count = max(n, 0)
         if let x = o as? PyStr { return strMultiply(x, count) }
-        if let x = o as? PyList { return .obj(PyList(try repeated(x.items, count))) }
+        if let x = o as? PyList { return .obj(PyList(try repeated(x.snapshot, count))) }
         if let x = o as? PyTuple { return .obj(PyTuple(try repeated(x.items, count))) }
-        if let x = o as? PyBytes { return .obj(PyBytes(Array(try repeated(x.bytes, count)), mutable: x.isMutable)) }
+        if let x = o as? PyBytes { return .obj(PyBytes(Array(try repeated(x.snapshot, count)), mutable: x.isMutable)) }
         return nil
     }
 

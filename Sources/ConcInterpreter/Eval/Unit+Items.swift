@@ -15,10 +15,9 @@ extension Unit {
             switch o {
             case let l as PyList:
                 if !l.type.isBuiltin, let m = userMethod(container, "__getitem__") { return try call(m, [index]) }
-                if case .int(var i) = index {
-                    if i < 0 { i += l.items.count }
-                    guard i >= 0 && i < l.items.count else { throw indexError("list index out of range") }
-                    return l.items[i]
+                if case .int(let i) = index {
+                    guard let v = l.item(normalizing: i) else { throw indexError("list index out of range") }
+                    return v
                 }
                 return try listGetItem(l, index, self)
             case let d as PyDict:
@@ -48,10 +47,10 @@ extension Unit {
             switch o {
             case let l as PyList:
                 if !l.type.isBuiltin, let m = userMethod(container, "__setitem__") { _ = try call(m, [index, value]); return }
-                if case .int(var i) = index {
-                    if i < 0 { i += l.items.count }
-                    guard i >= 0 && i < l.items.count else { throw indexError("list assignment index out of range") }
-                    l.items[i] = value
+                if case .int(let i) = index {
+                    guard l.setItem(normalizing: i, value) != nil else {
+                        throw indexError("list assignment index out of range")
+                    }
                     return
                 }
                 return try listSetItem(l, index, value, self)
@@ -60,11 +59,16 @@ extension Unit {
                 return try d.set(self, index, value)
             case let b as PyBytes where b.isMutable:
                 let i = try toIndex(index)
-                let j = i < 0 ? i + b.bytes.count : i
-                guard j >= 0 && j < b.bytes.count else { throw indexError("bytearray index out of range") }
+                guard normalizedIndex(i, b.count) != nil else { throw indexError("bytearray index out of range") }
                 let byte = try toIndex(value)
                 guard (0...255).contains(byte) else { throw valueError("byte must be in range(0, 256)") }
-                b.bytes[j] = UInt8(byte)
+                // Checked again with the store: another unit may have shrunk it meanwhile.
+                let stored = b.withBytes { bytes -> Bool in
+                    guard let j = normalizedIndex(i, bytes.count) else { return false }
+                    bytes[j] = UInt8(byte)
+                    return true
+                }
+                guard stored else { throw indexError("bytearray index out of range") }
                 return
             case is PyInstance:
                 if let m = lookupSpecial(container, "__setitem__") { _ = try call(m, [index, value]); return }

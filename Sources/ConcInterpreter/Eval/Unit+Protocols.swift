@@ -33,12 +33,12 @@ extension Unit {
         case .obj(let o):
             switch o {
             case let s as PyStr: return !s.value.isEmpty
-            case let l as PyList: return !l.items.isEmpty
+            case let l as PyList: return l.count != 0
             case let t as PyTuple: return !t.items.isEmpty
             case let d as PyDict: return d.count != 0
             case let s as PySet: return s.count != 0
             case let r as PyRange: return r.count != 0
-            case let b as PyBytes: return !b.bytes.isEmpty
+            case let b as PyBytes: return b.count != 0
             case is PyInstance:
                 if let m = lookupSpecial(v, "__bool__") {
                     let r = try call(m, [])
@@ -93,7 +93,7 @@ extension Unit {
         if let v = x as? PyDictView, let r = try dictViewEquals(v, b, self) { return r }
         if let v = y as? PyDictView, let r = try dictViewEquals(v, a, self) { return r }
         switch (x, y) {
-        case (let l as PyList, let m as PyList): return try sequenceEquals(l.items, m.items)
+        case (let l as PyList, let m as PyList): return try sequenceEquals(l.snapshot, m.snapshot)
         case (let l as PyTuple, let m as PyTuple): return try sequenceEquals(l.items, m.items)
         case (let d as PyDict, let e as PyDict):
             guard d.count == e.count else { return false }
@@ -105,7 +105,7 @@ extension Unit {
             guard s.count == t.count else { return false }
             for v in s.elements where !(try t.contains(self, v)) { return false }
             return true
-        case (let p as PyBytes, let q as PyBytes): return p.bytes == q.bytes
+        case (let p as PyBytes, let q as PyBytes): return p.snapshot == q.snapshot
         case (let r as PyRange, let q as PyRange):
             if r.count != q.count { return false }
             if r.count == 0 { return true }
@@ -163,7 +163,7 @@ extension Unit {
                 }
                 acc = acc &+ (UInt(t.items.count) ^ (2870177450012600261 ^ 3527539))
                 return acc == UInt.max ? 1546275796 : Int(bitPattern: acc)
-            case let b as PyBytes where !b.isMutable: return b.bytes.hashValue
+            case let b as PyBytes where !b.isMutable: return b.snapshot.hashValue
             case let s as PySet where s.isFrozen:
                 var h = 0
                 for e in s.elements { h ^= (try hash(e)) &* 0x9e3779b9 }
@@ -255,10 +255,11 @@ extension Unit {
 
     private func builtinOrder(_ op: CompareOp, _ x: PyObject, _ y: PyObject) throws -> Bool? {
         switch (x, y) {
-        case (let l as PyList, let m as PyList): return try orderSequences(op, l.items, m.items)
+        case (let l as PyList, let m as PyList): return try orderSequences(op, l.snapshot, m.snapshot)
         case (let l as PyTuple, let m as PyTuple): return try orderSequences(op, l.items, m.items)
         case (let p as PyBytes, let q as PyBytes):
-            let c = p.bytes.lexicographicallyPrecedes(q.bytes) ? -1 : (p.bytes == q.bytes ? 0 : 1)
+            let pb = p.snapshot, qb = q.snapshot
+            let c = pb.lexicographicallyPrecedes(qb) ? -1 : (pb == qb ? 0 : 1)
             switch op { case .lt: return c < 0; case .le: return c <= 0; case .gt: return c > 0; default: return c >= 0 }
         case (let s as PySet, let t as PySet):
             return try isTruthy(try setCompare(op.rawValue, s, t, self))
@@ -284,7 +285,7 @@ extension Unit {
             case let s as PyStr:
                 return try strContains(s, item)
             case let l as PyList:
-                for x in l.items { if try isSame(x, item) || equals(x, item) { return true } }
+                for x in l.snapshot { if try isSame(x, item) || equals(x, item) { return true } }
                 return false
             case let t as PyTuple:
                 for x in t.items { if try isSame(x, item) || equals(x, item) { return true } }
@@ -296,9 +297,10 @@ extension Unit {
                 if r.step > 0 ? (i < r.start || i >= r.stop) : (i > r.start || i <= r.stop) { return false }
                 return (i - r.start) % r.step == 0
             case let b as PyBytes:
-                if let i = intValue(item) { return b.bytes.contains(UInt8(truncatingIfNeeded: i)) }
+                if let i = intValue(item) { return b.snapshot.contains(UInt8(truncatingIfNeeded: i)) }
                 if case .obj(let p) = item, let sub = p as? PyBytes {
-                    return sub.bytes.isEmpty || b.bytes.firstRange(of: sub.bytes) != nil
+                    let n = sub.snapshot
+                    return n.isEmpty || b.snapshot.firstRange(of: n) != nil
                 }
                 throw typeError("a bytes-like object is required, not '\(item.typeName)'")
             case let v as PyDictView:
@@ -325,7 +327,7 @@ extension Unit {
             case let d as PyDict: return PyDictIterator(d, .keys)
             case let s as PySet: return PyArrayIterator(s.elements)
             case let it as PyIter: return it
-            case let b as PyBytes: return PyArrayIterator(b.bytes.map { .int(Int($0)) })
+            case let b as PyBytes: return PyArrayIterator(b.snapshot.map { .int(Int($0)) })
             case let v as PyDictView: return try iterate(try dictViewIterable(v))
             default:
                 if let m = lookupSpecial(v, "__iter__") {
@@ -345,7 +347,7 @@ extension Unit {
     /// `list(v)` as a Swift array.
     func toArray(_ v: Value) throws -> [Value] {
         if case .obj(let o) = v {
-            if let l = o as? PyList { return l.items }
+            if let l = o as? PyList { return l.snapshot }
             if let t = o as? PyTuple { return t.items }
         }
         let it = try iterate(v)
@@ -381,12 +383,12 @@ extension Unit {
         if case .obj(let o) = v {
             switch o {
             case let s as PyStr: return s.count
-            case let l as PyList: return l.items.count
+            case let l as PyList: return l.count
             case let t as PyTuple: return t.items.count
             case let d as PyDict: return d.count
             case let s as PySet: return s.count
             case let r as PyRange: return r.count
-            case let b as PyBytes: return b.bytes.count
+            case let b as PyBytes: return b.count
             case let v as PyDictView: return v.dict.count
             default:
                 if let m = lookupSpecial(v, "__len__") { return try toLength(try call(m, [])) }

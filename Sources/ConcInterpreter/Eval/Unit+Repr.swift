@@ -80,7 +80,7 @@ extension Unit {
         switch o {
         case let s as PyStr: return strRepr(s.value)
         case let l as PyList:
-            return try guardRecursion(o, "[...]") { "[" + (try l.items.map { try repr($0) }.joined(separator: ", ")) + "]" }
+            return try guardRecursion(o, "[...]") { "[" + (try l.snapshot.map { try repr($0) }.joined(separator: ", ")) + "]" }
         case let t as PyTuple:
             if t.items.count == 1 { return "(" + (try repr(t.items[0])) + ",)" }
             return try guardRecursion(o, "(...)") { "(" + (try t.items.map { try repr($0) }.joined(separator: ", ")) + ")" }
@@ -96,7 +96,7 @@ extension Unit {
         case let r as PyRange:
             return r.step == 1 ? "range(\(r.start), \(r.stop))" : "range(\(r.start), \(r.stop), \(r.step))"
         case let b as PyBytes:
-            return b.isMutable ? bytearrayRepr(b.bytes) : bytesRepr(b.bytes)
+            return b.isMutable ? bytearrayRepr(b.snapshot) : bytesRepr(b.snapshot)
         case let s as PySlice:
             return "slice(\(try repr(s.start)), \(try repr(s.stop)), \(try repr(s.step)))"
         case let t as PyType:

@@ -46,6 +46,9 @@ public final class Unit {
     /// A deadlock report left for this (main) unit by another unit's detection; guarded by
     /// the engine's unit registry lock, raised as DeadlockError at the next poll.
     var pendingDeadlock: String?
+    /// Set (under the unit registry's lock) when a deadlock report named this unit: its
+    /// park never attempts again, so it stays blocked as reported.
+    var frozenByDeadlock = false
     /// The handle Conc code holds for this unit (the main unit gets one on first use).
     var handle: PyUnitHandle?
     /// Whether units started by this one are daemons by default (inherited, as in CPython).

@@ -2697,12 +2697,19 @@ and the _init/_qsize/_put/_get hooks for subclasses, as in CPython's queue.py.
 Empty and Full are the very classes the builtin `queue()` raises (queue.Empty is
 builtins.queue.Empty), so either kind of queue can be caught the same way.
 
-Diverges from CPython: the lock and conditions are Conc's builtin primitives
-(`lock()`, `condition()`); waiting threads are counted so that put/get notify only when
-somebody waits; SimpleQueue is a Queue without task tracking (not reentrant).
+Diverges from CPython: a plain Queue (the class itself, not a subclass) runs on the
+builtin queue engine (`_units.ref_queue`: the C queue of `queue()`, passing references),
+several times faster than this module's Conc code; it switches to the Conc code below,
+keeping its items and unfinished count, the first time a program touches its internals
+(q.queue, q.mutex, q.not_empty, q.not_full, q.all_tasks_done, q.unfinished_tasks) --
+do that while no thread is blocked in put/get. The Conc code's lock and conditions are
+Conc's builtin primitives (`lock()`, `condition()`); waiting threads are counted so that
+put/get notify only when somebody waits; SimpleQueue is a Queue without task tracking
+(not reentrant).
 """
 
 import builtins as _builtins
+import _units
 from _collections import deque as _deque
 import heapq as _heapq
 import time as _time
@@ -2722,6 +2729,50 @@ class Queue:
 
     def __init__(self, maxsize=0):
         self.maxsize = maxsize
+        if type(self) is Queue:
+            # The fast engine: its bound methods shadow the Conc ones below.
+            engine = _units.ref_queue(maxsize)
+            self._engine = engine
+            self.put = engine.put
+            self.get = engine.get
+            self.put_nowait = engine.put_nowait
+            self.get_nowait = engine.get_nowait
+            self.qsize = engine.qsize
+            self.empty = engine.empty
+            self.full = engine.full
+            self.task_done = engine.task_done
+            self.join = engine.join
+            return
+        self._engine = None
+        self._setup(maxsize)
+
+    def __getattr__(self, name):
+        # Only called for attributes the instance lacks: the internals of a queue still on
+        # the fast engine.
+        if name in _INTERNALS and self._engine is not None:
+            self._leave_engine()
+            return getattr(self, name)
+        raise AttributeError("'" + type(self).__name__ + "' object has no attribute '" + name + "'")
+
+    def _leave_engine(self):
+        """Moves the items and the unfinished count to the Conc implementation."""
+        engine = self._engine
+        unfinished = _units.queue_unfinished(engine)
+        items = []
+        while True:
+            try:
+                items.append(engine.get_nowait())
+            except Empty:
+                break
+        for name in _ENGINE_METHODS:
+            delattr(self, name)
+        self._engine = None
+        self._setup(self.maxsize)
+        for item in items:
+            self._put(item)
+        self.unfinished_tasks = unfinished
+
+    def _setup(self, maxsize):
         self._init(maxsize)
         # One mutex guards the queue; the three conditions share it (as in CPython).
         self.mutex = _lock()
@@ -2864,6 +2915,10 @@ class Queue:
             head = 0
         q._head = head
         return item
+
+
+_INTERNALS = ("queue", "mutex", "not_empty", "not_full", "all_tasks_done", "unfinished_tasks", "_getters", "_putters")
+_ENGINE_METHODS = ("put", "get", "put_nowait", "get_nowait", "qsize", "empty", "full", "task_done", "join")
 
 
 class PriorityQueue(Queue):

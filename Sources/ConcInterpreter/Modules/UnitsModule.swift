@@ -1,5 +1,6 @@
 // `_units`: what the Conc-written `threading` module needs to know about units (the
 // current one, the main one, the live ones, thread ids). Not meant for learners' code.
+import CConcShared
 import CConcSys
 #if canImport(Glibc)
 import Glibc
@@ -37,6 +38,12 @@ extension Engine {
                 // queue.Queue's engine: a queue() that passes references, within one process.
                 try a.expect("ref_queue", 0, 1)
                 return .obj(try PyQueue(u, maxsize: try a.argument(0, "maxsize").map { try u.toIndex($0) } ?? 0, byReference: true))
+            },
+            native("queue_unfinished") { u, a in
+                // For queue.Queue switching from its native engine to the Conc one.
+                try a.expect("queue_unfinished", 1, 1)
+                guard case .obj(let o) = a[0], let q = o as? PyQueue else { throw typeError("queue_unfinished() takes a queue") }
+                return .int(Int(conc_queue_unfinished(q.prim)))
             },
             native("get_ident") { _, a in try a.expect("get_ident", 0, 0); return .int(Int(bitPattern: UInt(pthread_self()))) },
             native("get_native_id") { u, a in try a.expect("get_native_id", 0, 0); return .int(u.nativeID) },

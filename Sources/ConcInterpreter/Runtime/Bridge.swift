@@ -8,8 +8,8 @@ public enum BridgeKind {
 public func bridgeKind(_ o: PyObject) -> BridgeKind {
     switch o {
     case let s as PyStr: return .string(s.value)
-    case let b as PyBytes: return .bytes(b.bytes)
-    case let l as PyList: return .list(l.items)
+    case let b as PyBytes: return .bytes(b.snapshot)
+    case let l as PyList: return .list(l.snapshot)
     case let t as PyTuple: return .tuple(t.items)
     case let d as PyDict: return .dict(d.pairs)
     case let s as PySet: return .set(s.elements)

@@ -54,12 +54,23 @@ public final class PyStr: PyObject {
 
 /// An immutable byte string (`bytes`) or a mutable one (`bytearray`).
 public final class PyBytes: PyObject {
-    /// The bytes. Mutated only for `bytearray` instances.
-    var bytes: [UInt8]
+    /// The bytes. Mutated only for `bytearray` instances, which units may share: touch a
+    /// bytearray's bytes only inside `locked { }` (one critical section for a check and the
+    /// access it guards), or through ``snapshot`` and ``withBytes(_:)``.
+    private var bytes: [UInt8]
     let isMutable: Bool
     init(_ b: [UInt8], mutable: Bool = false) {
         bytes = b; isMutable = mutable
         super.init(type: mutable ? Types.bytearray : Types.bytes)
+    }
+    /// A copy of the bytes (O(1), copy-on-write), taken under the lock for a bytearray.
+    @inline(__always) var snapshot: [UInt8] { isMutable ? locked { bytes } : bytes }
+    /// `len(b)`.
+    @inline(__always) var count: Int { isMutable ? locked { bytes.count } : bytes.count }
+    /// Runs `body` on the bytes in place, holding the lock: one atomic step of a bytearray
+    /// method. `body` must not run Conc code (see ``PyObject/locked(_:)``).
+    @inline(__always) func withBytes<R>(_ body: (inout [UInt8]) throws -> R) rethrows -> R {
+        try locked { try body(&bytes) }
     }
 }
 
@@ -73,10 +84,59 @@ protocol SubclassAttributes: PyObject {
 
 public final class PyList: PyObject, SubclassAttributes {
     var subclassAttributes: PyDict?
-    /// The elements.
-    var items: [Value]
+    /// The elements. Units running in parallel may share a list, so every read or write
+    /// happens inside `locked { }`, a bounds check in the same critical section as the access
+    /// it guards; usually through the helpers below. Inside the lock run no Conc code
+    /// (`__eq__`, `__repr__`, keys, other iterators), block, or lock another object: take a
+    /// ``snapshot`` (O(1)), work on it unlocked, and store back under the lock. Items a
+    /// mutation drops are handed out of the lock, so their release (a generator's `close`
+    /// runs Conc code) happens after it.
+    private var items: [Value]
     init(_ items: [Value] = []) { self.items = items; super.init(type: Types.list) }
     init(_ items: [Value], type: PyType) { self.items = items; super.init(type: type) }
+
+    /// A copy of the items at one instant (O(1), copy-on-write).
+    @inline(__always) var snapshot: [Value] { locked { items } }
+    /// `len(l)`.
+    @inline(__always) var count: Int { locked { items.count } }
+    /// The item at `i` in `0..<count`, nil when out of range (iterators).
+    @inline(__always) func item(at i: Int) -> Value? {
+        locked { i >= 0 && i < items.count ? items[i] : nil }
+    }
+    /// `l[i]` with negative `i` counting from the end; nil when out of range.
+    @inline(__always) func item(normalizing i: Int) -> Value? {
+        locked {
+            let j = i < 0 ? i + items.count : i
+            return j >= 0 && j < items.count ? items[j] : nil
+        }
+    }
+    /// `l[i] = v` with negative `i` counting from the end; the replaced item, nil (and no
+    /// change) when out of range.
+    @inline(__always) func setItem(normalizing i: Int, _ v: Value) -> Value? {
+        locked {
+            let j = i < 0 ? i + items.count : i
+            guard j >= 0 && j < items.count else { return nil }
+            let old = items[j]
+            items[j] = v
+            return old
+        }
+    }
+    /// `l.append(v)`.
+    @inline(__always) func append(_ v: Value) { locked { items.append(v) } }
+    /// Replaces all the items; returns the old ones (release them after the lock).
+    @discardableResult func replaceAll(_ new: [Value]) -> [Value] {
+        locked {
+            let old = items
+            items = new
+            return old
+        }
+    }
+    /// Runs `body` on the items in place, holding the lock: one atomic step of a list
+    /// method. `body` must not run Conc code; it returns what it removes, if anything, so
+    /// that the release happens after the lock.
+    @inline(__always) func withItems<R>(_ body: (inout [Value]) throws -> R) rethrows -> R {
+        try locked { try body(&items) }
+    }
 }
 
 /// An immutable tuple.

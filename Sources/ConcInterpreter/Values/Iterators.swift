@@ -16,9 +16,10 @@ final class PyListIterator: PyIter {
     var index = 0
     init(_ l: PyList) { list = l; super.init() }
     override func next(_ u: Unit) throws -> Value? {
-        guard index < list.items.count else { return nil }
-        defer { index += 1 }
-        return list.items[index]
+        // Bounds check and read in one critical section: another unit may shrink the list.
+        guard let v = list.item(at: index) else { return nil }
+        index += 1
+        return v
     }
 }
 
