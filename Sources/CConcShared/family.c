@@ -23,6 +23,10 @@ struct conc_family_slot {
     /// the process itself; `confirmed_round` is stored last (release).
     _Atomic uint32_t confirmed_seq;
     _Atomic uint32_t confirmed_round;
+    /// Set by the checker that reported this process in a family deadlock: its units never
+    /// proceed again (until it is terminated), whatever the reporting process's unwinding
+    /// releases.
+    _Atomic uint32_t frozen;
     /// Edges of the wait-for graph: (kind << 32) | pid of a process that could end a wait
     /// (kind 1: join of that process, 2: a lock it holds). Written before the confirmation.
     _Atomic uint32_t nedges;
@@ -72,6 +76,7 @@ int conc_family_claim(conc_family *f, pid_t pid) {
         uint32_t q = atomic_load_explicit(&s->seq, memory_order_relaxed);
         atomic_store_explicit(&s->seq, (q | 1) + 1, memory_order_seq_cst);
         atomic_store_explicit(&s->confirmed_round, 0, memory_order_relaxed);
+        atomic_store_explicit(&s->frozen, 0, memory_order_relaxed);
         atomic_store_explicit(&s->nedges, 0, memory_order_relaxed);
         put_bytes(s->text, CONC_FAMILY_TEXT, "");
         put_bytes(s->name, CONC_FAMILY_NAME, "");
@@ -154,6 +159,15 @@ void conc_family_read(conc_family *f, int slot, char *name, size_t namelen, char
     if (n > CONC_FAMILY_EDGES) n = CONC_FAMILY_EDGES;
     for (uint32_t i = 0; i < n; i++) edges[i] = atomic_load_explicit(&s->edges[i], memory_order_relaxed);
     *nedges = n;
+}
+
+void conc_family_freeze(conc_family *f, int slot) {
+    if (slot < 0 || slot >= CONC_FAMILY_SLOTS) return;
+    atomic_store_explicit(&f->slots[slot].frozen, 1, memory_order_seq_cst);
+}
+int conc_family_frozen(conc_family *f, int slot) {
+    if (slot < 0 || slot >= CONC_FAMILY_SLOTS) return 0;
+    return atomic_load_explicit(&f->slots[slot].frozen, memory_order_seq_cst) != 0;
 }
 
 int conc_process_alive(pid_t pid) {

@@ -337,6 +337,9 @@ int conc_family_confirmed(conc_family *f, int slot, uint32_t round, uint32_t seq
 uint32_t conc_family_confirmed_round(conc_family *f, int slot);
 void conc_family_read(conc_family *f, int slot, char *name, size_t namelen, char *text, size_t textlen,
                       uint64_t *edges, uint32_t *nedges);
+/// Marks the slot's process as reported in a family deadlock (its units stay blocked).
+void conc_family_freeze(conc_family *f, int slot);
+int conc_family_frozen(conc_family *f, int slot);
 /// False when `pid` has exited (also while it is a zombie).
 int conc_process_alive(pid_t pid);
 /// PR_SET_CHILD_SUBREAPER on (1) or off (0): orphaned descendants become this process's

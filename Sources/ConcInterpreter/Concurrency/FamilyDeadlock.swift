@@ -88,6 +88,10 @@ extension Engine {
             guard familySnapshot(f) == snap else { familyPending = nil; return nil }
             familyPending = nil
             familyDeadlockPids = snap.map(\.pid).filter { $0 != getpid() }
+            // Every unit named stays blocked, as the report says, whatever this unit's
+            // unwinding releases (a `with lock:` block, say) before the program ends.
+            for m in snap where m.pid != getpid() { conc_family_freeze(f, m.slot) }
+            units.freezeAllButMain()
             return report
         }
         familyPending = (conc_family_new_round(f), snap)

@@ -108,8 +108,14 @@ extension Unit {
             // Attempt and unregister under the registry lock: the detector must never see
             // this unit as blocked once it has in fact proceeded.
             let ok = registry.withLock { () -> Bool in
-                if frozenByDeadlock { return false }
-                if attempt() { registry.unblock(self, forever: forever); return true }
+                if frozenByDeadlock || registry.familyFrozen() { return false }
+                if attempt() {
+                    // Frozen in between (the reporting process's unwinding released what
+                    // this attempt got): stay blocked all the same.
+                    if registry.familyFrozen() { frozenByDeadlock = true; return false }
+                    registry.unblock(self, forever: forever)
+                    return true
+                }
                 return false
             }
             if ok { outcome = true; break }

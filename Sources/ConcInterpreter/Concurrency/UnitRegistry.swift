@@ -71,6 +71,17 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
 
     func add(_ u: Unit) { withLock { live.append(u); updateQuiescence() } }
 
+    /// True when a family deadlock report named this process: its units stay blocked.
+    /// (Caller holds the lock.)
+    func familyFrozen() -> Bool {
+        guard let f = family else { return false }
+        return conc_family_frozen(f, familySlot) != 0
+    }
+
+    /// After a family deadlock report by this process's main unit: its other units stay
+    /// blocked for good, as in a report of this process alone.
+    func freezeAllButMain() { withLock { for u in live where !u.isMain { u.frozenByDeadlock = true } } }
+
     /// Records this process's slot in the family table.
     func setFamily(_ f: OpaquePointer, slot: Int32) {
         withLock { family = f; familySlot = slot; quiescent = false; updateQuiescence() }
