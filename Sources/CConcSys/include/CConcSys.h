@@ -115,6 +115,13 @@ static inline void CConcSys_atomic_store(int32_t *word, int32_t v) { __atomic_st
 /// Atomic add; returns the new value.
 static inline int32_t CConcSys_atomic_add(int32_t *word, int32_t v) { return __atomic_add_fetch(word, v, __ATOMIC_SEQ_CST); }
 
+/// Atomic load of a counter word (acquire): the engine's class epoch.
+static inline intptr_t CConcSys_atomic_load_word(const intptr_t *word) { return __atomic_load_n(word, __ATOMIC_ACQUIRE); }
+/// Atomic store of a word (release): publishing an inline-cache entry.
+static inline void CConcSys_atomic_store_word(intptr_t *word, intptr_t v) { __atomic_store_n(word, v, __ATOMIC_RELEASE); }
+/// Atomic increment of a counter word (sequentially consistent); returns the new value.
+static inline intptr_t CConcSys_atomic_increment_word(intptr_t *word) { return __atomic_add_fetch(word, 1, __ATOMIC_SEQ_CST); }
+
 /// The calling thread's kernel thread id (`threading.get_native_id()`).
 int64_t CConcSys_gettid(void);
 

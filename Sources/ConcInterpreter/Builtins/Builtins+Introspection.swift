@@ -56,9 +56,9 @@ extension Engine {
                     if let m = o as? PyModule { names.formUnion(m.globals.boundNames) }
                     if let i = o as? PyInstance { names.formUnion(i.instanceAttributes.map { $0.0 }) }
                     let t = (o as? PyType) ?? o.type
-                    for c in t.mro { names.formUnion(c.dict.liveKeys) }
+                    for c in t.mro { names.formUnion(c.namespaceKeys) }
                 } else {
-                    for c in a[0].type.mro { names.formUnion(c.dict.liveKeys) }
+                    for c in a[0].type.mro { names.formUnion(c.namespaceKeys) }
                 }
                 return .obj(PyList(names.sorted().map { .str($0) }))
             },

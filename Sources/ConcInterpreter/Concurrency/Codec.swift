@@ -138,9 +138,10 @@ struct ValueEncoder {
     }
 
     private mutating func encodeAttributes(_ i: PyInstance) throws {
-        let names = i.shape.names
+        // A consistent snapshot: shape and slots under the instance's lock, encoded after.
+        let (names, values) = i.locked { (i.shape.names, i.slots) }
         u32(UInt32(names.count))
-        for (k, name) in names.enumerated() { string(name); try encode(i.slots[k]) }
+        for (k, name) in names.enumerated() { string(name); try encode(values[k]) }
     }
 }
 

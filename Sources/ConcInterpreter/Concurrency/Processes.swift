@@ -133,6 +133,7 @@ extension Engine {
         gil.resetAfterFork()
         stdout.resetAfterFork()
         stderr.resetAfterFork()
+        resetImportsAfterFork(keeping: u)
         setMainUnit(u)
         u.holdsGIL = false
         u.isDaemon = false

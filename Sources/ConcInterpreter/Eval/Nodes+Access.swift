@@ -7,7 +7,12 @@ final class AttributeNode: ExprNode {
     let name: String
     let hash: Int
     init(_ o: ExprNode, _ name: String, _ loc: SourceLoc) { object = o; self.name = name; hash = nameHash(name); super.init(loc) }
-    // Inline caches (TODO(#4): make them safe to update from several threads at once).
+    // Inline caches. Free-threaded evaluation: nodes are shared by every unit, and these
+    // entries are several words, so they are written only while units do not run in
+    // parallel (`!ObjectLocks.active`); entries written before are still read. While units
+    // run in parallel, the node publishes immutable entries through `parallelLoad` and
+    // `parallelStore` instead (ParallelCache.swift). Every use is validated (shape identity
+    // and epoch) against the instance's shape and slots read together under its lock.
     /// Load: instances of `loadShapes[i]` keep this attribute in slot `loadSlots[i]`
     /// (valid in `loadEpoch`). Four entries cover the polymorphic sites of class hierarchies.
     private var loadShapes: (Shape?, Shape?, Shape?, Shape?) = (nil, nil, nil, nil)
@@ -19,28 +24,46 @@ final class AttributeNode: ExprNode {
     private var storeResult: Shape?
     private var storeSlot = 0
     private var storeEpoch = -1
+    private let parallelLoad = ParallelCacheWord()
+    private let parallelStore = ParallelCacheWord()
 
     override func eval(_ f: Frame) throws -> Value { try load(try object.eval(f), f) }
+
+    /// The slot of this attribute for instances of `shape`, if the load cache knows it.
+    @inline(__always) private func cachedLoadSlot(_ shape: Shape, _ epoch: Int) -> Int {
+        if loadEpoch == epoch {
+            if shape === loadShapes.0 { return loadSlots.0 }
+            if shape === loadShapes.1 { return loadSlots.1 }
+            if shape === loadShapes.2 { return loadSlots.2 }
+            if shape === loadShapes.3 { return loadSlots.3 }
+        }
+        if let e = parallelLoad.entry(AttributeCacheEntry.self), e.epoch == epoch, e.shape === shape { return e.slot }
+        return -1
+    }
 
     /// Reads the attribute of an already evaluated object (also used by augmented assignment).
     @inline(__always) func load(_ o: Value, _ f: Frame) throws -> Value {
         if case .obj(let x) = o, let inst = x as? PyInstance {
-            let shape = inst.shape
-            let epoch = f.unit.engine.classEpoch
-            if loadEpoch == epoch {
-                var slot = -1
-                if shape === loadShapes.0 { slot = loadSlots.0 }
-                else if shape === loadShapes.1 { slot = loadSlots.1 }
-                else if shape === loadShapes.2 { slot = loadSlots.2 }
-                else if shape === loadShapes.3 { slot = loadSlots.3 }
-                if slot >= 0 {
-                    let v = inst.slots[slot]
-                    if !v.isUnbound { return v }
-                }
+            let epoch = f.unit.classEpoch
+            // Shape and slot in one critical section; the cache is only read here.
+            let (shape, hit): (Shape, Value) = inst.locked {
+                let shape = inst.shape
+                let slot = cachedLoadSlot(shape, epoch)
+                return (shape, slot >= 0 ? inst.slots[slot] : .unbound)
             }
-            if let i = shape.index.get(name, hash: hash), !inst.slots[i].isUnbound, !hasDataDescriptor(inst.type, epoch) {
-                remember(shape, i, epoch)
-                return inst.slots[i]
+            if !hit.isUnbound { return hit }
+            if let i = shape.index.get(name, hash: hash), !hasDataDescriptor(inst.type, epoch) {
+                // Read again under the lock: the attribute may have been deleted (or the
+                // instance grown) meanwhile; `shape` is still valid for slot `i` as slots
+                // are never removed.
+                let v = inst.locked { inst.slots[i] }
+                if !v.isUnbound {
+                    if !ObjectLocks.active { remember(shape, i, epoch) }
+                    else if parallelLoad.canPublish {
+                        parallelLoad.publish(AttributeCacheEntry(epoch: epoch, shape: shape, slot: i, result: nil))
+                    }
+                    return v
+                }
             }
         }
         do { return try f.unit.getAttr(o, name) } catch { throw located(error, f, loc) }
@@ -68,21 +91,45 @@ final class AttributeNode: ExprNode {
     /// Writes the attribute of an already evaluated object.
     @inline(__always) func store(_ o: Value, _ v: Value, _ f: Frame) throws {
         if case .obj(let x) = o, let inst = x as? PyInstance, !(inst is PyBaseException) {
-            let shape = inst.shape
-            let epoch = f.unit.engine.classEpoch
-            if shape === storeShape && storeEpoch == epoch {
-                if let r = storeResult { inst.shape = r; inst.slots.append(v) } else { inst.slots[storeSlot] = v }
-                return
-            }
-            if !hasDataDescriptor(inst.type, epoch) && !inst.type.creationHooks(epoch).overridesSetattr {
-                if let i = shape.index.get(name, hash: hash) {
-                    inst.slots[i] = v
-                    storeShape = shape; storeResult = nil; storeSlot = i; storeEpoch = epoch
+            let epoch = f.unit.classEpoch
+            // The cached store, checked and applied in one critical section. `replaced` is
+            // the old value (released after the lock); nil when the cache did not apply.
+            let (shape, replaced): (Shape, Value?) = inst.locked {
+                let shape = inst.shape
+                let slot: Int, result: Shape?
+                if shape === storeShape && storeEpoch == epoch {
+                    slot = storeSlot; result = storeResult
+                } else if let e = parallelStore.entry(AttributeCacheEntry.self), e.epoch == epoch, e.shape === shape {
+                    slot = e.slot; result = e.result
                 } else {
-                    let next = shape.adding(name)
+                    return (shape, nil)
+                }
+                if let r = result { inst.shape = r; inst.slots.append(v); return (shape, .unbound) }
+                let old = inst.slots[slot]
+                inst.slots[slot] = v
+                return (shape, old)
+            }
+            if replaced != nil { return }
+            if !hasDataDescriptor(inst.type, epoch) && !inst.type.creationHooks(epoch).overridesSetattr {
+                // The slow store: the shape is read again, as another unit may have added
+                // attributes since; the cache is written only while units run one at a time.
+                let (from, slot, added, old): (Shape, Int, Shape?, Value) = inst.locked {
+                    let now = inst.shape
+                    if let i = now.index.get(name, hash: hash) {
+                        let old = inst.slots[i]
+                        inst.slots[i] = v
+                        return (now, i, nil, old)
+                    }
+                    let next = now.adding(name)  // the shape's leaf lock
                     inst.shape = next
                     inst.slots.append(v)
-                    storeShape = shape; storeResult = next; storeEpoch = epoch
+                    return (now, 0, next, .unbound)
+                }
+                _ = old
+                _ = shape
+                if !ObjectLocks.active { storeShape = from; storeResult = added; storeSlot = slot; storeEpoch = epoch }
+                else if parallelStore.canPublish {
+                    parallelStore.publish(AttributeCacheEntry(epoch: epoch, shape: from, slot: slot, result: added))
                 }
                 return
             }

@@ -115,7 +115,7 @@ final class CallNode: ExprNode {
                     return try f.unit.callDirect(fn, receiver: m.receiver, simple, f)
                 }
                 if let t = o as? PyType, t.constructor == nil, !t.isBuiltin {
-                    let hooks = t.creationHooks(f.unit.engine.classEpoch)
+                    let hooks = t.creationHooks(f.unit.classEpoch)
                     if hooks.userNew == nil, !hooks.hasBuiltinBase, let initFn = hooks.userInit, initFn.canCallDirect(simple.count + 1),
                        !t.isSubtype(of: Exc.baseException) {
                         let instance: Value = .obj(PyInstance(cls: t))
@@ -150,19 +150,31 @@ final class MethodCallNode: ExprNode {
         simpleArgs = simple
         super.init(loc)
     }
-    // Inline cache (TODO(#4): thread-safe updates): receivers whose layout is `cacheKey`
-    // (an instance Shape, or a builtin PyType) resolve `name` to `cacheMethod` in `cacheEpoch`.
+    // Inline cache: receivers whose layout is `cacheKey` (an instance Shape, or a builtin
+    // PyType) resolve `name` to `cacheMethod` in `cacheEpoch`. Written only while units do
+    // not run in parallel (`!ObjectLocks.active`: three fields written by one unit while
+    // another reads them would be torn); read always, validated by key identity and epoch.
+    // While units run in parallel the node publishes immutable entries through
+    // `parallelCache` instead (ParallelCache.swift).
     private var cacheKey: AnyObject?
     private var cacheMethod: PyObject?
     private var cacheEpoch = -1
+    private let parallelCache = ParallelCacheWord()
+
+    /// The cached method for receivers of layout `key` in `epoch`, if any.
+    @inline(__always) private func cachedMethod(_ key: AnyObject, _ epoch: Int) -> PyObject? {
+        if key === cacheKey && cacheEpoch == epoch, let m = cacheMethod { return m }
+        if let e = parallelCache.entry(MethodCacheEntry.self), e.key === key, e.epoch == epoch { return e.method }
+        return nil
+    }
 
     override func eval(_ f: Frame) throws -> Value {
         let recv = try object.eval(f)
         let u = f.unit
         do {
             if case .obj(let o) = recv {
-                let key: AnyObject = (o as? PyInstance)?.shape ?? o.type
-                if key === cacheKey && cacheEpoch == u.engine.classEpoch, let m = cacheMethod {
+                let key: AnyObject = (o as? PyInstance)?.currentShape ?? o.type
+                if let m = cachedMethod(key, u.classEpoch) {
                     if let fn = m as? PyFunction {
                         if let simple = simpleArgs, fn.canCallDirect(simple.count + 1) {
                             return try u.callDirect(fn, receiver: recv, simple, f)
@@ -176,11 +188,22 @@ final class MethodCallNode: ExprNode {
             }
             if case .obj(let o) = recv, !(o is PyType), !(o is PyModule), !(o is PySuper) {
                 let inst = o as? PyInstance
-                if inst?.instanceAttribute(name) == nil, let attr = o.type.lookup(name, hash: hash), case .obj(let m) = attr {
-                    if m is PyFunction || m is PyMethodDescriptor, inst?.shape.index.get(name, hash: hash) == nil {
-                        cacheKey = inst?.shape ?? o.type
-                        cacheMethod = m
-                        cacheEpoch = u.engine.classEpoch
+                // The shape and whether it has a slot for `name`, in one critical section.
+                let (shape, shadowed): (Shape?, Bool) = inst?.locked {
+                    let s = inst!.shape
+                    guard let i = s.index.get(name, hash: hash) else { return (s, false) }
+                    return (s, !inst!.slots[i].isUnbound)
+                } ?? (nil, false)
+                let epoch = u.classEpoch
+                if !shadowed, let attr = o.type.lookup(name, hash: hash), case .obj(let m) = attr {
+                    if m is PyFunction || m is PyMethodDescriptor, shape?.index.get(name, hash: hash) == nil {
+                        if !ObjectLocks.active {
+                            cacheKey = shape ?? o.type
+                            cacheMethod = m
+                            cacheEpoch = epoch
+                        } else if parallelCache.canPublish {
+                            parallelCache.publish(MethodCacheEntry(epoch: epoch, key: shape ?? o.type, method: m))
+                        }
                     }
                     if let fn = m as? PyFunction {
                         if let simple = simpleArgs, fn.canCallDirect(simple.count + 1) {

@@ -82,7 +82,7 @@ final class ClassDefNode: StmtNode {
     private func claimMethod(_ v: Value, _ cls: PyType) {
         guard case .obj(let o) = v else { return }
         switch o {
-        case let fn as PyFunction: if fn.ownerClass == nil { fn.ownerClass = cls }
+        case let fn as PyFunction: fn.claim(by: cls)
         case let s as PyStaticMethod: claimMethod(s.function, cls)
         case let c as PyClassMethod: claimMethod(c.function, cls)
         case let p as PyProperty: claimMethod(p.getter, cls); claimMethod(p.setter, cls); claimMethod(p.deleter, cls)

@@ -43,9 +43,7 @@ final class CellNode: ExprNode {
     }
     override func assign(_ f: Frame, _ v: Value) throws { cell(f).value = v }
     override func delete(_ f: Frame) throws {
-        let c = cell(f)
-        if case .unbound = c.value { throw unboundLocal(name) }
-        c.value = .unbound
+        if case .unbound = cell(f).take() { throw unboundLocal(name) }
     }
 }
 
@@ -65,7 +63,8 @@ final class FreeNode: ExprNode {
     override func delete(_ f: Frame) throws { f.freeCell(index).value = .unbound }
 }
 
-/// A module global (falling back to builtins on load).
+/// A module global (falling back to builtins on load). Loads and stores go through
+/// ``Cell/value``: one branch, plus the cell's lock while units run in parallel.
 final class GlobalNode: ExprNode {
     let cell: Cell
     let name: String
@@ -84,8 +83,7 @@ final class GlobalNode: ExprNode {
     }
     override func assign(_ f: Frame, _ v: Value) throws { cell.value = v }
     override func delete(_ f: Frame) throws {
-        if case .unbound = cell.value { throw nameNotDefined(name) }
-        cell.value = .unbound
+        if case .unbound = cell.take() { throw nameNotDefined(name) }
     }
 }
 
@@ -122,7 +120,6 @@ final class LastValueNode: ExprNode {
     }
     override func assign(_ f: Frame, _ v: Value) throws { cell.value = v }
     override func delete(_ f: Frame) throws {
-        if case .unbound = cell.value { throw nameNotDefined("_") }
-        cell.value = .unbound
+        if case .unbound = cell.take() { throw nameNotDefined("_") }
     }
 }

@@ -108,13 +108,12 @@ extension Unit {
         if let ca = classAttr, case .obj(let a) = ca, a is PyProperty || a is PyNativeProperty {
             return try resolveDescriptor(ca, v)
         }
-        if let d = c.subclassAttributes, let x = try d.get(self, .str(name)) { return x }
+        if let d = c.ownAttributes, let x = try d.get(self, .str(name)) { return x }
         if let ca = classAttr { return try resolveDescriptor(ca, v) }
         switch name {
         case "__class__": return .obj(t)
         case "__dict__":
-            if c.subclassAttributes == nil { c.subclassAttributes = PyDict() }
-            return .obj(c.subclassAttributes!)
+            return .obj(c.ownAttributesMade)
         default: break
         }
         if let ga = t.lookup("__getattr__"), case .obj(let f) = ga, f is PyFunction {
@@ -155,7 +154,7 @@ extension Unit {
         case "__class__": return .obj(Types.type)
         case "__dict__":
             let d = PyDict()
-            for (k, x) in t.dict { d.set(self, k, x) }
+            for (k, x) in t.namespacePairs { d.set(self, k, x) }
             return .obj(d)
         case "__doc__": return .none
         case "mro":
@@ -175,13 +174,13 @@ extension Unit {
         case "__defaults__": return f.defaults.isEmpty ? .none : .obj(PyTuple(f.defaults))
         case "__dict__":
             let d = PyDict()
-            for (k, x) in f.attrs { d.set(self, k, x) }
+            for (k, x) in f.attributePairs { d.set(self, k, x) }
             return .obj(d)
         case "__class__": return .obj(Types.function)
         case "__code__": return .none
-        case "__wrapped__": return f.attrs[name]
+        case "__wrapped__": return f.attribute(name)
         default:
-            if let x = f.attrs[name] { return x }
+            if let x = f.attribute(name) { return x }
             if let attr = Types.function.lookup(name) { return bindClassAttribute(attr, to: .obj(f)) }
             return nil
         }
@@ -192,7 +191,7 @@ extension Unit {
         let mro = objType.mro
         guard let i = mro.firstIndex(where: { $0 === s.start }) else { return nil }
         for t in mro[(i + 1)...] {
-            if let attr = t.dict[name] {
+            if let attr = t.ownAttribute(name, hash: nameHash(name)) {
                 if s.object.object is PyType {
                     if case .obj(let a) = attr, let c = a as? PyClassMethod { return .obj(PyBoundMethod(s.object, c.function)) }
                     if case .obj(let a) = attr, let st = a as? PyStaticMethod { return st.function }
@@ -236,8 +235,8 @@ extension Unit {
                 if let s = value.asStr?.value { t.module = s }
             default: break
             }
-            t.dict[name] = value
-            engine.classEpoch &+= 1
+            t.dict[name] = value  // under the type's lock
+            engine.classesChanged()
         case let m as PyModule: m.globals.set(name, value)
         case let f as PyFunction:
             switch name {
@@ -254,8 +253,7 @@ extension Unit {
             if let sa = c.type.lookup("__setattr__"), case .obj(let f) = sa, f is PyFunction {
                 _ = try call(bindClassAttribute(sa, to: v), [.str(name), value]); return
             }
-            if c.subclassAttributes == nil { c.subclassAttributes = PyDict() }
-            c.subclassAttributes!.set(self, name, value)
+            c.ownAttributesMade.set(self, name, value)
         default:
             if o.type.lookup(name) != nil {
                 throw attributeError("'\(o.type.name)' object attribute '\(name)' is read-only")
@@ -280,7 +278,7 @@ extension Unit {
         case let t as PyType:
             if t.isBuiltin { throw typeError("cannot set '\(name)' attribute of immutable type '\(t.name)'") }
             if t.dict.removeValue(forKey: name) == nil { throw noAttribute(v, name) }
-            engine.classEpoch &+= 1
+            engine.classesChanged()
         case let m as PyModule:
             if m.globals.get(name) == nil { throw noAttribute(v, name) }
             m.globals.set(name, .unbound)
@@ -290,7 +288,7 @@ extension Unit {
             if let da = c.type.lookup("__delattr__"), case .obj(let f) = da, f is PyFunction {
                 _ = try call(bindClassAttribute(da, to: v), [.str(name)]); return
             }
-            guard let d = c.subclassAttributes, try d.table.remove(self, .str(name)) != nil else { throw noAttribute(v, name) }
+            guard let d = c.ownAttributes, try d.table.remove(self, .str(name)) != nil else { throw noAttribute(v, name) }
         default: throw noAttribute(v, name)
         }
     }
@@ -300,5 +298,20 @@ extension Unit {
         let d = PyDict()
         for n in g.boundNames { d.set(self, n, g.get(n)!) }
         return d
+    }
+}
+
+extension SubclassAttributes {
+    /// The attribute dict, if made (read under the object's lock: it is a reference field
+    /// another unit may be filling in).
+    var ownAttributes: PyDict? { locked { subclassAttributes } }
+    /// The attribute dict, made if missing (check and set in one critical section).
+    var ownAttributesMade: PyDict {
+        locked {
+            if let d = subclassAttributes { return d }
+            let d = PyDict()
+            subclassAttributes = d
+            return d
+        }
     }
 }

@@ -179,7 +179,7 @@ extension Unit {
             // A subclass of list/dict/set/tuple...: its own __new__ (which calls e.g.
             // tuple.__new__(cls, ...)) or the builtin constructor makes the object; a user
             // __init__ then runs on it.
-            let hooks = t.creationHooks(engine.classEpoch)
+            let hooks = t.creationHooks(classEpoch)
             if let newFn = hooks.userNew {
                 var a = args
                 a.positional.insert(.obj(t), at: 0)
@@ -199,7 +199,7 @@ extension Unit {
             }
             return obj
         }
-        let hooks = t.creationHooks(engine.classEpoch)
+        let hooks = t.creationHooks(classEpoch)
         var instance: Value
         if let newFn = hooks.userNew {
             var a = args
@@ -239,8 +239,10 @@ struct CreationHooks {
 
 extension PyType {
     /// The `__new__`/`__init__` to run for `cls(...)`, cached until classes change.
+    /// The cache is read and filled under the type's lock; the MRO lookups in between take
+    /// each type's lock in turn, never inside this one.
     func creationHooks(_ epoch: Int) -> CreationHooks {
-        if hooksEpoch == epoch { return hooks }
+        if let h = locked({ hooksEpoch == epoch ? hooks : nil }) { return h }
         var h = CreationHooks()
         if let nv = lookup("__new__"), case .obj(let nf) = nv {
             if nf is PyFunction { h.userNew = nv }
@@ -250,8 +252,13 @@ extension PyType {
         if let g = lookup("__getattribute__"), case .obj(let go) = g, go is PyFunction { h.overridesGetattribute = true }
         if let s = lookup("__setattr__"), case .obj(let so) = s, so is PyFunction { h.overridesSetattr = true }
         h.hasBuiltinBase = builtinBase != nil
-        hooks = h
-        hooksEpoch = epoch
+        let old: CreationHooks = locked {
+            let o = hooks
+            hooks = h
+            hooksEpoch = epoch
+            return o
+        }
+        _ = old
         return h
     }
 

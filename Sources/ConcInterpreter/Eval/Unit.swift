@@ -16,6 +16,8 @@ public final class Unit {
     /// The engine's interrupt flag word, polled here without touching the engine object
     /// (whose refcount every unit would otherwise bounce between cores at each poll).
     let interruptFlag: UnsafeMutablePointer<Int32>
+    /// The engine's class epoch word (see ``Engine/classEpoch``), for the same reason.
+    let classEpochWord: UnsafeMutablePointer<Int>
     /// Base of the value stack that holds locals of ordinary calls.
     let stack: UnsafeMutablePointer<Value>
     /// Number of slots in `stack`.
@@ -69,6 +71,7 @@ public final class Unit {
     init(engine: Engine, name: String, stackCapacity: Int = 1 << 20) {
         self.engine = engine
         self.interruptFlag = engine.interruptFlag
+        self.classEpochWord = engine.classEpochWord
         self.recursionLimit = engine.recursionLimit
         self.name = name
         self.number = engine.units.nextUnitNumber()
@@ -143,6 +146,8 @@ public final class Unit {
     @inline(__always) func checkInterrupt() throws {
         if interruptRequested { try engine.raisePendingInterrupt(self) }
     }
+    /// The engine's current class epoch (one atomic load).
+    @inline(__always) var classEpoch: Int { CConcSys_atomic_load_word(classEpochWord) }
     /// Whether the interrupt flag has any bit set (one load).
     @inline(__always) var interruptRequested: Bool { CConcSys_atomic_load(interruptFlag) != 0 }
 }

@@ -1,45 +1,127 @@
 // `import`: finds a module in the script's folder, then CONC_PATH, then the bundled stdlib
 // (on disk next to the build, or the copy embedded in the binary), and runs it once.
+import CConcShared
+import CConcSys
 import ConcSyntax
 #if canImport(Glibc)
 import Glibc
 #endif
 
+// Free-threaded evaluation: the module table (`modules`, `modulePaths`) and the list of
+// modules being initialised are guarded by the engine's recursive `importMutex`, which is
+// held only for table work, never while a module body runs. Holding one global lock
+// across module bodies (Python 2's import lock) would deadlock a module body that starts a
+// thread which imports and then joins it, and would leave a blocked importer invisible to
+// the deadlock detector and to fork's stop-the-world. Instead, as CPython does with its
+// per-module locks, a unit importing a module whose body another unit is running parks
+// (an ordinary `park`, so joins, Ctrl-C and deadlock reports still work) until that body
+// ends, then sees the finished module (or, if the body failed, loads it itself). A unit
+// that is itself in the middle of importing gets the partial module instead of waiting
+// (two threads importing each other's modules would otherwise wait for each other), and
+// so does a circular import within one unit.
 extension Engine {
+    /// What the module table says about a name.
+    private enum ImportState {
+        case loaded(PyModule)
+        case initializing(by: Unit)
+        case absent
+    }
+
     /// Imports `name` (dotted for packages) and returns the module object.
     func importModule(_ name: String, _ u: Unit) throws -> Value {
-        if let m = modules[name] { return .obj(m) }
-        if let build = nativeModules[name] {
-            let m = build(self)
-            modules[name] = m
-            return .obj(m)
+        while true {
+            let state: ImportState = withImportMutex {
+                if let m = moduleTable[name] {
+                    if let owner = modulesInitializing[name], owner !== u,
+                       !modulesInitializing.values.contains(where: { $0 === u }) {
+                        return .initializing(by: owner)
+                    }
+                    return .loaded(m)
+                }
+                if let build = nativeModules[name] {
+                    // Native builders run Swift only (the mutex is recursive: `os` registers
+                    // `os.path` from inside its builder).
+                    let m = build(self)
+                    modules[name] = m
+                    return .loaded(m)
+                }
+                return .absent
+            }
+            switch state {
+            case .loaded(let m): return .obj(m)
+            case .initializing(let owner): try waitForImport(name, by: owner, u); continue
+            case .absent: break
+            }
+            let parts = name.split(separator: ".").map(String.init)
+            if parts.count > 1 {
+                let parent = try importModule(parts.dropLast().joined(separator: "."), u)
+                if withImportMutex({ moduleTable[name] != nil }) { continue }
+                if let sub = try u.getAttrOrNil(parent, parts.last!), case .obj(let o) = sub, o is PyModule { return sub }
+            }
+            guard let (source, path) = findSource(parts) else {
+                throw pyError(Exc.moduleNotFoundError, "No module named '\(name)'")
+            }
+            if let m = try loadSourceModule(name, source: source, path: path, u) { return .obj(m) }
+            // Another unit registered the module first: look again (and maybe wait for it).
         }
-        let parts = name.split(separator: ".").map(String.init)
-        if parts.count > 1 {
-            let parent = try importModule(parts.dropLast().joined(separator: "."), u)
-            if let m = modules[name] { return .obj(m) }
-            if let sub = try u.getAttrOrNil(parent, parts.last!), case .obj(let o) = sub, o is PyModule { return sub }
+    }
+
+    /// In a fork()ed child (one thread): the import mutex is made anew (no other thread
+    /// holds it at a fork, which stops the world first, but a fresh one costs nothing), and
+    /// modules whose body another unit was running stay half-initialised, as after a
+    /// circular import: their importer does not exist here, so nobody may wait for it.
+    func resetImportsAfterFork(keeping u: Unit) {
+        var attr = pthread_mutexattr_t()
+        pthread_mutexattr_init(&attr)
+        pthread_mutexattr_settype(&attr, Int32(PTHREAD_MUTEX_RECURSIVE))
+        pthread_mutex_init(importMutex, &attr)
+        pthread_mutexattr_destroy(&attr)
+        modulesInitializing = modulesInitializing.filter { $0.value === u }
+    }
+
+    /// Parks `u` until `owner` has finished running the body of module `name`.
+    private func waitForImport(_ name: String, by owner: Unit, _ u: Unit) throws {
+        let reason = BlockReason(
+            describe: { "waits for module '\(name)' to finish importing in \(owner.name)" },
+            holder: { owner },
+            stillBlocked: { [unowned self] in self.withImportMutex { self.modulesInitializing[name] === owner } },
+            word: importWord)
+        _ = try u.park(word: importWord, timeout: nil, reason: reason) {
+            withImportMutex { modulesInitializing[name] !== owner }
         }
-        guard let (source, path) = findSource(parts) else {
-            throw pyError(Exc.moduleNotFoundError, "No module named '\(name)'")
-        }
-        return .obj(try loadSourceModule(name, source: source, path: path, u))
     }
 
     /// Parses and runs a source module, registering it first so circular imports see it.
-    func loadSourceModule(_ name: String, source: String, path: String, _ u: Unit) throws -> PyModule {
+    /// Returns nil (and runs nothing) if another unit registered `name` meanwhile.
+    func loadSourceModule(_ name: String, source: String, path: String, _ u: Unit) throws -> PyModule? {
         let globals = newGlobals(name: name, file: path)
         let module = PyModule(name: name, globals: globals)
-        modules[name] = module
-        modulePaths[name] = path
+        let registered: Bool = withImportMutex {
+            if moduleTable[name] != nil { return false }
+            modules[name] = module
+            modulePaths[name] = path
+            modulesInitializing[name] = u
+            return true
+        }
+        guard registered else { return nil }
+        var failed = true
+        defer {
+            withImportMutex {
+                modulesInitializing[name] = nil
+                if failed && moduleTable[name] === module { modules[name] = nil }
+            }
+            // Wake every unit waiting for an import to finish.
+            _ = CConcSys_atomic_add(UnsafeMutableRawPointer(importWord).assumingMemoryBound(to: Int32.self), 1)
+            conc_futex_wake(importWord, Int32.max)
+        }
         do {
             let code = try compile(SourceFile(name: path, text: source), globals: globals)
             try execute(code, globals: globals, unit: u)
         } catch {
-            modules[name] = nil
             if let s = error as? SyntaxError { throw syntaxErrorException(s) }
             throw error
         }
+        failed = false
         if name.contains("."), let parentName = name.split(separator: ".").dropLast().joined(separator: ".") as String?,
            let parent = modules[parentName] {
             parent.globals.set(String(name.split(separator: ".").last!), .obj(module))

@@ -33,22 +33,67 @@ public final class Engine {
     public var stderr: OutputSink { options.stderr }
     /// The builtins module's names. Filled once at creation.
     private(set) var builtins: [String: Value] = [:]
-    /// Loaded modules. TODO(#4): guard with a lock once threads exist.
-    var modules: [String: PyModule] = [:] {
-        didSet { refreshSysModules() }
+    /// Loaded modules, guarded by `importMutex` (see ModuleLoader.swift); kept in step with
+    /// `sys.modules`.
+    /// The table itself; touch it only holding `importMutex`.
+    var moduleTable: [String: PyModule] = [:]
+    /// Loaded modules: reading gives a snapshot; a change (`modules[name] = m`) happens
+    /// under the import mutex and refreshes `sys.modules`.
+    var modules: [String: PyModule] {
+        get { withImportMutex { moduleTable } }
+        _modify {
+            pthread_mutex_lock(importMutex)
+            defer { refreshSysModules(); pthread_mutex_unlock(importMutex) }
+            yield &moduleTable
+        }
     }
+    /// Guards the module table, `modulePaths` and the import bookkeeping: a recursive
+    /// pthread mutex, only ever held for table work (never while a module body runs).
+    let importMutex: UnsafeMutablePointer<pthread_mutex_t> = {
+        let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        var attr = pthread_mutexattr_t()
+        pthread_mutexattr_init(&attr)
+        pthread_mutexattr_settype(&attr, Int32(PTHREAD_MUTEX_RECURSIVE))
+        pthread_mutex_init(m, &attr)
+        pthread_mutexattr_destroy(&attr)
+        return m
+    }()
+    func withImportMutex<R>(_ body: () throws -> R) rethrows -> R {
+        pthread_mutex_lock(importMutex)
+        defer { pthread_mutex_unlock(importMutex) }
+        return try body()
+    }
+    /// Source modules whose body is running, and the unit running it (guarded by
+    /// `importMutex`): another unit importing one waits until it is done.
+    var modulesInitializing: [String: Unit] = [:]
+    /// Bumped (and woken) whenever a module body finishes: importers waiting for another
+    /// unit's import of the same module park on it.
+    let importWord: UnsafeMutablePointer<UInt32> = {
+        let w = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+        w.initialize(to: 0)
+        return w
+    }()
     /// The `sys.modules` dict, kept in step with `modules`.
     lazy var sysModules = PyDict()
     private func refreshSysModules() {
         let d = sysModules
         d.table.removeAll()
-        for name in modules.keys.sorted() { d.set(mainUnit ?? Engine.bridgeUnit, name, .obj(modules[name]!)) }
+        for name in moduleTable.keys.sorted() { d.set(mainUnit ?? Engine.bridgeUnit, name, .obj(moduleTable[name]!)) }
     }
-    /// Where each source module was loaded from.
+    /// Where each source module was loaded from (guarded by `importMutex`).
     var modulePaths: [String: String] = [:]
     /// Bumped whenever a user class's attributes change, invalidating every inline cache
-    /// that resolved an attribute through a class.
-    var classEpoch = 0
+    /// that resolved an attribute through a class. A word of its own, read and bumped
+    /// atomically (units cache the pointer, as they do the interrupt flag's).
+    let classEpochWord: UnsafeMutablePointer<Int> = {
+        let w = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+        w.initialize(to: 0)
+        return w
+    }()
+    /// The current class epoch.
+    var classEpoch: Int { CConcSys_atomic_load_word(classEpochWord) }
+    /// Records that a class's attributes changed (after the change is made).
+    func classesChanged() { _ = CConcSys_atomic_increment_word(classEpochWord) }
     /// `sys.getrecursionlimit()`.
     public var recursionLimit = 1000 {
         didSet { mainUnit?.recursionLimit = recursionLimit }
@@ -121,13 +166,23 @@ public final class Engine {
         gil = GIL(flag: interruptFlag, exclusive: options.globalInterpreterLock)
         builtins = makeBuiltins()
         registerNativeModules()
+        // Made now, while one thread runs: lazy properties read by every unit later
+        // (initialising one from two threads at once would race on its storage).
+        _ = builtinsModule
+        _ = sysModules
         mainUnit = Unit(engine: self, name: "MainThread")
         mainUnit.isMain = true
         mainUnit.setStackLimitFromThread()  // again by each entry point, on the thread it runs on
         units.add(mainUnit)
     }
 
-    deinit { interruptFlag.deallocate() }
+    deinit {
+        interruptFlag.deallocate()
+        classEpochWord.deallocate()
+        importWord.deallocate()
+        pthread_mutex_destroy(importMutex)
+        importMutex.deallocate()
+    }
 
     @inline(__always) var interruptRequested: Bool { CConcSys_atomic_load(interruptFlag) != 0 }
 
@@ -176,7 +231,7 @@ public final class Engine {
     }
 
     func isBuiltinModule(_ name: String) -> Bool { nativeModules[name] != nil }
-    func modulePath(_ m: PyModule) -> String? { modulePaths[m.name] }
+    func modulePath(_ m: PyModule) -> String? { withImportMutex { modulePaths[m.name] } }
 
     // MARK: - Running source
 

@@ -4,7 +4,10 @@
 public final class PyStr: PyObject {
     /// The text. Immutable.
     public let value: String
-    /// Cached `hash(s)`; 0 until computed (a real hash of 0 is just recomputed).
+    /// Cached `hash(s)`; 0 until computed (a real hash of 0 is just recomputed). Threads
+    /// may race to fill it: both compute the same value from the immutable text, and an
+    /// aligned Int load or store is a single instruction on the supported 64-bit platforms
+    /// (no tearing, no reference counting), so a reader sees 0 or the hash, never a mix.
     private var hashCache: Int = 0
     /// `hash(s)`, computed once.
     var hash: Int {
@@ -188,27 +191,38 @@ public final class PyModule: PyObject {
 ///
 /// Compiled nodes keep direct references to the cells, so a global load is one pointer read.
 /// Cells are created (unbound) when code referring to them is compiled.
+/// Free-threaded evaluation: `cells` and `order` are guarded by this object's striped lock
+/// (``withObjectLock(_:_:)``), never held together with a cell's lock: a cell is looked up
+/// under it, then read or written under its own.
 public final class Globals {
     /// Name → cell. Grows while compiling and when `setattr(module, …)` adds names.
-    private(set) var cells: [String: Cell] = [:]
+    private var cells: [String: Cell] = [:]
     /// Names in order of first binding, for `dir()` and `globals()`.
-    private(set) var order: [String] = []
+    private var order: [String] = []
 
     /// The cell for `name`, created unbound if missing.
     func cell(_ name: String) -> Cell {
-        if let c = cells[name] { return c }
-        let c = Cell()
-        Immortal.make(c)  // read by every unit's global loads
-        cells[name] = c
-        order.append(name)
-        return c
+        withObjectLock(self) {
+            if let c = cells[name] { return c }
+            let c = Cell()
+            Immortal.make(c)  // read by every unit's global loads
+            cells[name] = c
+            order.append(name)
+            return c
+        }
     }
+    /// The cell for `name`, if one exists.
+    func existingCell(_ name: String) -> Cell? { withObjectLock(self) { cells[name] } }
     /// The bound value of `name`, or nil.
     func get(_ name: String) -> Value? {
-        guard let c = cells[name], !c.value.isUnbound else { return nil }
-        return c.value
+        guard let c = existingCell(name) else { return nil }
+        let v = c.value
+        return v.isUnbound ? nil : v
     }
     func set(_ name: String, _ v: Value) { cell(name).value = v }
     /// Bound names in definition order.
-    var boundNames: [String] { order.filter { !(cells[$0]!.value.isUnbound) } }
+    var boundNames: [String] {
+        let entries: [(String, Cell)] = withObjectLock(self) { order.map { ($0, cells[$0]!) } }
+        return entries.filter { !$0.1.value.isUnbound }.map { $0.0 }
+    }
 }

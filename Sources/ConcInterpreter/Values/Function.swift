@@ -65,23 +65,56 @@ public final class PyFunction: PyObject {
     let moduleName: String
     /// Captured cells, one per `code.freeNames`.
     let closure: [Cell]
-    /// Default values of the last positional parameters (`__defaults__`).
-    var defaults: [Value]
-    /// Defaults of keyword-only parameters.
-    var kwDefaults: [String: Value]
+    /// Default values of the last positional parameters (`__defaults__`). Never reassigned.
+    let defaults: [Value]
+    /// Defaults of keyword-only parameters. Never reassigned.
+    let kwDefaults: [String: Value]
+    // The assignable fields below are stored privately and read and written under the
+    // function's lock (free-threaded evaluation: a String or Value written by one thread
+    // while another reads it is a torn read).
+    private var attrsStorage: [String: Value] = [:]
+    private var ownerClassStorage: PyType?  // strong: a class and its methods live and die together (a weak ref would slow every retain of the class)
+    private var nameStorage: String
+    private var qualnameStorage: String
+    private var docStorage: Value = .none
     /// `__dict__` of the function (rarely used: decorators that tag functions).
-    var attrs: [String: Value] = [:]
+    var attrs: [String: Value] {
+        get { locked { attrsStorage } }
+        _modify {
+            let held = lockForModify()
+            defer { unlockAfterModify(held) }
+            yield &attrsStorage
+        }
+    }
+    /// The `__dict__` entry `name`, read under the lock.
+    func attribute(_ name: String) -> Value? { locked { attrsStorage[name] } }
+    /// The `__dict__` entries, collected under the lock.
+    var attributePairs: [(String, Value)] { locked { attrsStorage.map { ($0.key, $0.value) } } }
     /// The class whose body defined this function (for zero-argument `super()`).
-    var ownerClass: PyType?  // strong: a class and its methods live and die together (a weak ref would slow every retain of the class)
+    var ownerClass: PyType? {
+        get { locked { ownerClassStorage } }
+        set { locked { ownerClassStorage = newValue } }
+    }
+    /// Sets the owner class unless one is set already (in one critical section).
+    func claim(by cls: PyType) { locked { if ownerClassStorage == nil { ownerClassStorage = cls } } }
     /// `__name__` (assignable).
-    var name: String
-    var qualname: String
-    var doc: Value = .none
+    var name: String {
+        get { locked { nameStorage } }
+        set { locked { nameStorage = newValue } }
+    }
+    var qualname: String {
+        get { locked { qualnameStorage } }
+        set { locked { qualnameStorage = newValue } }
+    }
+    var doc: Value {
+        get { locked { docStorage } }
+        set { let old: Value = locked { let o = docStorage; docStorage = newValue; return o }; _ = old }
+    }
 
     init(code: CodeInfo, globals: Globals, moduleName: String, closure: [Cell], defaults: [Value], kwDefaults: [String: Value]) {
         self.code = code; self.globals = globals; self.moduleName = moduleName
         self.closure = closure; self.defaults = defaults; self.kwDefaults = kwDefaults
-        self.name = code.name; self.qualname = code.qualname
+        self.nameStorage = code.name; self.qualnameStorage = code.qualname
         super.init(type: Types.function)
     }
 }

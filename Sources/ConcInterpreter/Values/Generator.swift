@@ -3,12 +3,20 @@
 // generator's own stack. This keeps the evaluator a plain recursive tree-walker.
 import CConcCoro
 import ConcSyntax
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The running state of one generator, referenced by its coroutine's body.
 ///
 /// Kept apart from ``PyGenerator`` so the coroutine never retains the generator object
 /// itself: the generator's deinit can then close a suspended body safely.
 /// Touched only by the unit currently resuming the generator (one at a time: `isRunning`).
+/// Free-threaded evaluation: `isRunning`, `isStarted` and `isFinished` are checked and set
+/// under the owning ``PyGenerator``'s lock when a resume claims the generator, so two
+/// threads resuming it at once get "generator already executing" instead of running one
+/// coroutine on two stacks; everything else belongs to the claiming unit until it releases
+/// the claim (`isRunning = false`, under the lock again).
 final class GeneratorState {
     let function: PyFunction
     /// The generator's own local slots (heap, owned by this state).
@@ -30,6 +38,8 @@ final class GeneratorState {
     var isRunning = false
     /// Exceptions the body was handling when it yielded (restored on resume).
     var savedHandling: [PyBaseException] = []
+    /// The OS thread of the last resume (whose unit `frame.unit` is).
+    var lastThread = pthread_self()
 
     static let stackSize = 1 << 20
 
@@ -79,49 +89,83 @@ public final class PyGenerator: PyIter {
     deinit {
         // An abandoned suspended generator is closed so its `finally` blocks run and its
         // stack is unwound (never freed while suspended: that would corrupt the runtime).
-        if state.isStarted && !state.isFinished && !state.isRunning {
+        // Closing runs the body on the unit that last resumed it, so only on that unit's own
+        // thread: dropped by another thread while units run in parallel (that unit may be
+        // running right now), the suspended body is left as it is and its stack is never
+        // freed, which is safe, but its `finally` blocks do not run.
+        if state.isStarted && !state.isFinished && !state.isRunning
+            && (!ObjectLocks.active || pthread_equal(state.lastThread, pthread_self()) != 0) {
             _ = try? close(state.frame.unit)
         }
     }
 
     override func next(_ u: Unit) throws -> Value? { try resume(u, send: .none) }
 
+    /// What a resume found when it tried to claim the generator.
+    private enum Claim { case claimed, running, finished, notStarted }
+
     /// Runs the body until its next `yield` (returning the value) or its end (returning nil).
-    func resume(_ u: Unit, send: Value) throws -> Value? {
+    /// `throwing`, if given, is raised at the `yield` the body is suspended at.
+    func resume(_ u: Unit, send: Value, throwing: PyBaseException? = nil) throws -> Value? {
         let st = state
-        if st.isFinished { return nil }
-        if st.isRunning { throw valueError("generator already executing") }
+        // Check-and-set in one critical section (the running check comes first: the body
+        // writes `isFinished` while the generator is claimed).
+        let claim: Claim = locked {
+            if st.isRunning { return .running }
+            if st.isFinished { return .finished }
+            if throwing != nil && !st.isStarted { st.isFinished = true; return .notStarted }
+            st.isRunning = true
+            return .claimed
+        }
+        switch claim {
+        case .running: throw valueError("generator already executing")
+        case .finished: return nil
+        case .notStarted: throw throwing!
+        case .claimed: break
+        }
+        var released = false
+        defer { if !released { locked { st.isRunning = false } } }
         if !st.isStarted {
             if !send.isNone { throw typeError("can't send non-None value to a just-started generator") }
             guard let c = CConcCoro_new(GeneratorState.stackSize, { arg in
                 Unmanaged<GeneratorState>.fromOpaque(arg!).takeUnretainedValue().runBody()
             }, Unmanaged.passUnretained(st).toOpaque()) else { throw pyError(Exc.memoryError, "cannot allocate generator stack") }
             st.coroutine = c
-            st.isStarted = true
+            locked { st.isStarted = true }
         }
         try u.checkRecursion()
+        st.thrown = throwing
         st.transfer = send
         st.frame.unit = u
+        st.lastThread = pthread_self()
         let savedLimit = u.stackLimit
         let handlingBase = u.handling.count
         u.handling.append(contentsOf: st.savedHandling)
         st.savedHandling = []
         u.stackLimit = UInt(CConcCoro_stack_low(st.coroutine!)) + Unit.generatorRedZone
         u.depth += 1
-        st.isRunning = true
         CConcCoro_resume(st.coroutine!)
-        st.isRunning = false
         u.depth -= 1
         u.stackLimit = savedLimit
         if u.handling.count > handlingBase {
             st.savedHandling = Array(u.handling[handlingBase...])
             u.handling.removeLast(u.handling.count - handlingBase)
         }
-        if st.isFinished {
+        // Copy out what this resume returns, then release the claim: from then on another
+        // unit may resume the generator.
+        let finished = st.isFinished
+        let escaped = st.escaped
+        let out = st.transfer
+        st.escaped = nil
+        st.transfer = .none
+        if finished {
             CConcCoro_free(st.coroutine)
             st.coroutine = nil
-            if let e = st.escaped {
-                st.escaped = nil
+        }
+        released = true
+        locked { st.isRunning = false }
+        if finished {
+            if let e = escaped {
                 if e.type.isSubtype(of: Exc.stopIteration) {
                     let r = runtimeError("generator raised StopIteration")
                     r.cause = e; r.suppressContext = true
@@ -132,19 +176,25 @@ public final class PyGenerator: PyIter {
             }
             return nil
         }
-        return st.transfer
+        return out
     }
 
     /// `gen.throw(exc)`.
     func throwInto(_ u: Unit, _ e: PyBaseException) throws -> Value? {
-        if !state.isStarted { state.isFinished = true; throw e }
-        state.thrown = e
-        return try resume(u, send: .none)
+        try resume(u, send: .none, throwing: e)
     }
 
     /// `gen.close()`.
     func close(_ u: Unit) throws -> Value {
-        guard state.isStarted && !state.isFinished else { state.isFinished = true; return .none }
+        let st = state
+        let open: Bool? = locked {
+            if st.isRunning { return nil }
+            if st.isStarted && !st.isFinished { return true }
+            st.isFinished = true
+            return false
+        }
+        guard let isOpen = open else { throw valueError("generator already executing") }
+        guard isOpen else { return .none }
         do {
             if try throwInto(u, PyBaseException(type: Exc.generatorExit, args: [])) != nil {
                 throw runtimeError("generator ignored GeneratorExit")

@@ -1,4 +1,5 @@
 // The root of every heap-allocated Conc value, and the type object that describes them.
+import Synchronization
 
 /// Base class of every Conc object that is not an inline scalar.
 ///
@@ -82,33 +83,73 @@ public final class PyBoundBuiltin: PyObject {
 /// Builtin types are created once per process and never change after `Types` builds them.
 /// User classes belong to one interpreter; their `dict` changes when the program assigns
 /// class attributes, which bumps the engine's `classEpoch` so call-site caches notice.
+///
+/// Free-threaded evaluation: the namespace, the names and the creation-hook cache are
+/// read and written under the type's lock (`locked`); `bases`, `mro`, `isBuiltin` and
+/// `rootShape` never change after creation. The namespace of a builtin type never changes
+/// after `Types` builds it, so lookups through builtin types take no lock.
 public final class PyType: PyObject {
+    private var nameStorage: String
+    private var qualnameStorage: String
+    private var moduleStorage: String
     /// `__name__`.
-    public internal(set) var name: String
+    public internal(set) var name: String {
+        get { locked { nameStorage } }
+        set { locked { nameStorage = newValue } }
+    }
     /// `__qualname__` for user classes (e.g. `Outer.Inner`).
-    var qualname: String
+    var qualname: String {
+        get { locked { qualnameStorage } }
+        set { locked { qualnameStorage = newValue } }
+    }
     /// `__module__`.
-    var module: String
-    /// Direct bases (`__bases__`), first one is the layout base.
-    var bases: [PyType]
-    /// Method resolution order, starting with self.
-    var mro: [PyType] = []
-    /// The class namespace. Mutated only by class creation and attribute assignment.
-    var dict = NameTable<Value>()
+    var module: String {
+        get { locked { moduleStorage } }
+        set { locked { moduleStorage = newValue } }
+    }
+    /// Direct bases (`__bases__`), first one is the layout base. Set at creation only.
+    let bases: [PyType]
+    /// Method resolution order, starting with self. Set at creation only.
+    private(set) var mro: [PyType] = []
+    /// The class namespace, guarded by the type's lock. Mutated only by class creation and
+    /// attribute assignment.
+    private var namespace = NameTable<Value>()
+    /// The class namespace: reading gives a snapshot (an O(1) copy), and an in-place change
+    /// (`t.dict[name] = v`, `t.dict.removeValue(forKey:)`) happens under the type's lock.
+    var dict: NameTable<Value> {
+        get { isBuiltin ? namespace : locked { namespace } }
+        _modify {
+            let held = lockForModify()
+            defer { unlockAfterModify(held) }
+            yield &namespace
+        }
+    }
+    /// The namespace's (name, value) pairs, collected under the type's lock.
+    var namespacePairs: [(String, Value)] { locked { namespace.map { ($0, $1) } } }
+    /// The namespace's names, collected under the type's lock.
+    var namespaceKeys: [String] { locked { Array(namespace.liveKeys) } }
+    /// `name` in this type's own namespace (not the MRO).
+    @inline(__always) func ownAttribute(_ name: String, hash: Int) -> Value? {
+        if isBuiltin { return namespace.get(name, hash: hash) }
+        return locked { namespace.get(name, hash: hash) }
+    }
     /// True for types built into the interpreter (their attributes cannot be assigned).
     let isBuiltin: Bool
     /// Native constructor: called by `type(args)` instead of object creation + `__init__`.
+    /// Written only while builtins are set up (before any thread runs).
     var constructor: ((Unit, PyType, Args) throws -> Value)?
-    /// Cached result of ``creationHooks(_:)`` and the class epoch it is valid in.
+    /// Cached result of ``creationHooks(_:)`` and the class epoch it is valid in; both
+    /// guarded by the type's lock (builtin exception classes' caches are filled at run time).
     var hooks = CreationHooks()
     var hooksEpoch = -1
-    /// The empty attribute layout of this class's instances.
-    lazy var rootShape = Shape(names: [])
+    /// The empty attribute layout of this class's instances (made eagerly: a lazy property
+    /// initialised by two threads at once would hand out two roots and race on its storage).
+    let rootShape = Shape(names: [])
     /// The builtin type whose object layout instances use (list subclasses make PyList...).
     unowned(unsafe) var layout: PyType? = nil  // points to a builtin type, which lives forever
 
     init(name: String, bases: [PyType], builtin: Bool, module: String = "builtins") {
-        self.name = name; self.qualname = name; self.module = module
+        self.nameStorage = name; self.qualnameStorage = name; self.moduleStorage = module
         self.bases = bases; self.isBuiltin = builtin
         super.init(type: nil)
         self.mro = PyType.linearize(self, bases)
@@ -144,7 +185,9 @@ public final class PyType: PyObject {
 
     /// Looks `name` (whose ``nameHash`` is `hash`) up along the MRO.
     @inline(__always) func lookup(_ name: String, hash: Int) -> Value? {
-        for t in mro { if let v = t.dict.get(name, hash: hash) { return v } }
+        // One type's lock at a time (never nested): a class assignment racing with the
+        // walk is seen or not, as in CPython.
+        for t in mro { if let v = t.ownAttribute(name, hash: hash) { return v } }
         return nil
     }
 
@@ -221,6 +264,11 @@ public final class PyBoundMethod: PyObject {
 /// Attributes live in `slots`, laid out by `shape` (a "hidden class" shared by instances
 /// that gained the same attributes in the same order), so attribute nodes can cache
 /// shape → slot and skip hashing. A deleted attribute leaves `.unbound` in its slot.
+///
+/// Free-threaded evaluation: `shape` and `slots` are read and written only under the
+/// instance's lock (`locked`), and together: `slots.count == shape.names.count` holds
+/// whenever the lock is free. A replaced value is released after the lock is let go (its
+/// deinit may run Conc code, e.g. closing a generator).
 public class PyInstance: PyObject {
     /// The layout of `slots`. Changes when an attribute is added.
     final var shape: Shape
@@ -233,39 +281,60 @@ public class PyInstance: PyObject {
 
     /// The attribute `name` stored on the instance, if any.
     @inline(__always) final func instanceAttribute(_ name: String) -> Value? {
-        guard let i = shape.index[name] else { return nil }
-        let v = slots[i]
-        return v.isUnbound ? nil : v
+        locked {
+            guard let i = shape.index[name] else { return nil }
+            let v = slots[i]
+            return v.isUnbound ? nil : v
+        }
     }
+
+    /// The current layout (which may change as soon as the lock is released).
+    @inline(__always) final var currentShape: Shape { locked { shape } }
 
     /// Stores attribute `name` on the instance.
     final func setInstanceAttribute(_ name: String, _ v: Value) {
-        if let i = shape.index[name] { slots[i] = v; return }
-        shape = shape.adding(name)
-        slots.append(v)
+        let old: Value = locked {
+            if let i = shape.index[name] { let o = slots[i]; slots[i] = v; return o }
+            shape = shape.adding(name)  // the shape's own leaf lock, never a stripe
+            slots.append(v)
+            return .none
+        }
+        _ = old
     }
 
     /// Removes attribute `name`; returns whether it existed.
     @discardableResult
     final func removeInstanceAttribute(_ name: String) -> Bool {
-        guard let i = shape.index[name], !slots[i].isUnbound else { return false }
-        slots[i] = .unbound
-        return true
+        let old: Value = locked {
+            guard let i = shape.index[name], !slots[i].isUnbound else { return .unbound }
+            let o = slots[i]
+            slots[i] = .unbound
+            return o
+        }
+        return !old.isUnbound
     }
 
     /// (name, value) of every attribute, in the order they were added.
     final var instanceAttributes: [(String, Value)] {
-        shape.names.enumerated().compactMap { i, n in slots[i].isUnbound ? nil : (n, slots[i]) }
+        // Built under the lock: reading a copied-out `slots` after release is also safe
+        // (copy-on-write), but TSan cannot see the uninstrumented runtime's refcount
+        // ordering and would report it.
+        locked { shape.names.enumerated().compactMap { i, n in slots[i].isUnbound ? nil : (n, slots[i]) } }
     }
 }
 
 /// The attribute layout shared by instances: names in slot order, and the layouts reached by
 /// adding one more name. Shapes form a tree rooted at each class's `rootShape`.
-final class Shape {
+///
+/// `names` and `index` never change. `transitions` is shared by every thread that adds
+/// attributes and is guarded by the shape's own mutex: a leaf lock (nothing else is taken
+/// while it is held), so it may be taken while an instance's striped lock is held.
+final class Shape: @unchecked Sendable {
     let names: [String]
     let index: NameTable<Int>
-    /// Layouts reached by adding a name. TODO(#4): guard with a lock for free-threaded runs.
+    /// Layouts reached by adding a name, guarded by `transitionsLock`.
     private var transitions: [String: Shape] = [:]
+    private let transitionsLock = Mutex(())
     init(names: [String]) {
         defer { Immortal.make(self) }  // every instance holds one; shapes are few
         self.names = names
@@ -274,16 +343,33 @@ final class Shape {
         index = idx
     }
     func adding(_ name: String) -> Shape {
-        if let s = transitions[name] { return s }
-        let s = Shape(names: names + [name])
-        transitions[name] = s
-        return s
+        transitionsLock.withLock { _ in
+            if let s = transitions[name] { return s }
+            let s = Shape(names: names + [name])
+            transitions[name] = s
+            return s
+        }
     }
 }
 
-/// A reference cell for a variable captured by an inner function.
+/// A reference cell for a variable captured by an inner function, or a module global.
+///
+/// Free-threaded evaluation: the value is read and written under the cell's lock, so a
+/// store never releases the old value while another thread is loading it; the old value
+/// is released after the lock is let go.
 final class Cell: PyObject {
+    private var stored: Value
     /// The captured variable's value; `.unbound` until assigned.
-    var value: Value
-    init(_ v: Value = .unbound) { value = v; super.init(type: Types.cell) }
+    var value: Value {
+        @inline(__always) get { locked { stored } }
+        @inline(__always) set {
+            let old: Value = locked { let o = stored; stored = newValue; return o }
+            _ = old
+        }
+    }
+    /// Unbinds the value; returns what it was (`.unbound` if it was already unbound).
+    @inline(__always) func take() -> Value {
+        locked { let o = stored; stored = .unbound; return o }
+    }
+    init(_ v: Value = .unbound) { stored = v; super.init(type: Types.cell) }
 }
