@@ -297,5 +297,58 @@ void conc_queue_test_die_in_get(conc_queue *q);
 
 /* }====================================================== */
 
+/* {======================================================
+** The process family: one slot per live process sharing the arena (deadlock detection
+** across processes; see family.c and docs/design.md)
+** ======================================================= */
+
+#define CONC_FAMILY_SLOTS 64
+#define CONC_FAMILY_EDGES 16
+#define CONC_FAMILY_NAME 64
+#define CONC_FAMILY_TEXT 2048
+
+typedef struct conc_family conc_family;
+
+/// The table, allocated in the arena (once, by the process that creates the arena).
+conc_family *_Nullable conc_family_create(conc_arena *a);
+/// Claims a free slot for `pid` (0: a child being forked): its index, or -1 when the table
+/// is full (which makes the family untracked for good).
+int conc_family_claim(conc_family *f, pid_t pid);
+void conc_family_set_pid(conc_family *f, int slot, pid_t pid);
+void conc_family_set_name(conc_family *f, int slot, const char *name);
+/// Frees the slot if it still belongs to `pid`.
+void conc_family_release(conc_family *f, int slot, pid_t pid);
+/// Whether the slot is claimed, and by which pid (0 while its fork is under way).
+int conc_family_used(conc_family *f, int slot);
+pid_t conc_family_pid(conc_family *f, int slot);
+/// The slot's sequence number: odd while its process is quiescent.
+uint32_t conc_family_seq(conc_family *f, int slot);
+/// Makes the seq odd (quiescent) or even (running); bumps it only on a change.
+void conc_family_set_quiescent(conc_family *f, int slot, int quiescent);
+/// The checker's round; a new one asks every quiescent process to confirm again.
+uint32_t conc_family_round(conc_family *f);
+uint32_t conc_family_new_round(conc_family *f);
+int conc_family_untracked(conc_family *f);
+/// Confirms `round` for the quiescent period `seq`, with the blocked units in words and
+/// the wait-for edges ((kind << 32) | pid).
+void conc_family_confirm(conc_family *f, int slot, uint32_t round, uint32_t seq, const char *text,
+                         const uint64_t *_Nullable edges, uint32_t nedges);
+int conc_family_confirmed(conc_family *f, int slot, uint32_t round, uint32_t seq);
+uint32_t conc_family_confirmed_round(conc_family *f, int slot);
+void conc_family_read(conc_family *f, int slot, char *name, size_t namelen, char *text, size_t textlen,
+                      uint64_t *edges, uint32_t *nedges);
+/// Marks the slot's process as reported in a family deadlock (its units stay blocked).
+void conc_family_freeze(conc_family *f, int slot);
+int conc_family_frozen(conc_family *f, int slot);
+/// False when `pid` has exited (also while it is a zombie).
+int conc_process_alive(pid_t pid);
+/// PR_SET_CHILD_SUBREAPER on (1) or off (0): orphaned descendants become this process's
+/// children, so it can reap them. 0 or -1 (errno).
+int conc_set_child_subreaper(int on);
+/// True when the process of `unit` (not this one) has exited.
+int conc_unit_dead(uint64_t unit);
+
+/* }====================================================== */
+
 #pragma clang assume_nonnull end
 #endif

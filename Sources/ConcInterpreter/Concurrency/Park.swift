@@ -88,16 +88,17 @@ extension Unit {
         if let t = timeout, t <= 0 { return false }
         let deadline = timeout.map { monotonicSeconds() + $0 }
         // A wait that another process may end (a primitive shared across a fork) is never
-        // part of a deadlock this process can prove: it counts as a wait with a timeout.
-        // So is a wait of the main unit while a Conc signal handler is installed: a signal
-        // from outside may run it, and it may end the wait.
-        let forever = timeout == nil && !crossProcess && !(isMain && engine.hasSignalHandlers)
+        // part of a deadlock this process can prove alone; the family check
+        // (``Engine/familyCheck()``) takes it into account with the other processes.
+        // A wait of the main unit while a Conc signal handler is installed is never part of
+        // a deadlock: a signal from outside may run the handler, and it may end the wait.
+        let forever = timeout == nil && !(isMain && engine.hasSignalHandlers)
         let registry = engine.units
         let had = holdsGIL
         releaseGIL()
         var outcome = false
         var ownDeadlock: String? = nil
-        var found = registry.block(self, reason(), forever: forever)
+        var found = registry.block(self, reason(), forever: forever, cross: crossProcess)
         while true {
             if let d = found {
                 found = nil
@@ -109,8 +110,14 @@ extension Unit {
             // Attempt and unregister under the registry lock: the detector must never see
             // this unit as blocked once it has in fact proceeded.
             let ok = registry.withLock { () -> Bool in
-                if frozenByDeadlock { return false }
-                if attempt() { registry.unblock(self, forever: forever); return true }
+                if frozenByDeadlock || registry.familyFrozen() { return false }
+                if attempt() {
+                    // Frozen in between (the reporting process's unwinding released what
+                    // this attempt got): stay blocked all the same.
+                    if registry.familyFrozen() { frozenByDeadlock = true; return false }
+                    registry.unblock(self, forever: forever)
+                    return true
+                }
                 return false
             }
             if ok { outcome = true; break }
@@ -134,6 +141,12 @@ extension Unit {
             waiters.begin()
             waiters.sleep(word, seen, Int64(slice * 1e9))
             waiters.end()
+            // A nap that ended with the word unchanged (nothing happened for a whole slice):
+            // answer the family checker's round, and be the checker in the main unit.
+            if forever && engine.familyStorage != nil && __atomicLoad(word) == seen {
+                registry.confirmFamilyRound(holdings: engine.lockHoldings)
+                if isMain, let r = engine.familyCheck() { ownDeadlock = r; break }
+            }
         }
         if !outcome { registry.unblock(self, forever: forever) }
         if had { acquireGIL() }

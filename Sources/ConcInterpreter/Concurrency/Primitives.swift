@@ -15,6 +15,7 @@ extension Engine {
             fatalError("conc: cannot map the shared arena (\(String(cString: strerror(errno))))")
         }
         arenaStorage = a
+        familyStorage = conc_family_create(a)
         return a
     }
     /// Bytes of address space reserved for shared objects (touched only as used).
@@ -113,8 +114,17 @@ class PySharedPrimitive: PyObject, @unchecked Sendable {  // the C primitive is 
               holder: @escaping () -> Unit? = { nil }, stillBlocked: @escaping () -> Bool,
               attempt: () -> Bool) throws -> Bool {
         let engine = u.engine
+        let other: () -> UInt64 = { [prim] in
+            // A lock held by a unit of another process: that process could end the wait.
+            let kind = conc_prim_kind(prim)
+            guard kind == CONC_KIND_LOCK || kind == CONC_KIND_RLOCK else { return 0 }
+            let o = conc_prim_holder(prim)
+            guard o != 0, conc_unit_pid(o) != getpid() else { return 0 }
+            return (2 << 32) | UInt64(UInt32(bitPattern: conc_unit_pid(o)))
+        }
         return try u.park(word: seqWord, waiters: .primitive(prim), timeout: timeout, crossProcess: isShared(engine),
-                          reason: BlockReason(describe: { waits(engine) }, holder: holder, stillBlocked: stillBlocked, word: seqWord),
+                          reason: BlockReason(describe: { waits(engine) }, holder: holder, stillBlocked: stillBlocked, word: seqWord,
+                                              otherProcess: other),
                           attempt: attempt)
     }
 
@@ -244,8 +254,9 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
                          holder: { self.holderUnit(u.engine) },
                          stillBlocked: { [prim, reentrant, isUnowned] in
                              let o = reentrant ? conc_rlock_owner(prim) : conc_lock_owner(prim)
-                             // An unowned lock (threading.Lock) blocks even its holder.
-                             return o != 0 && (isUnowned || o != me)
+                             // An unowned lock (threading.Lock) blocks even its holder; one
+                             // whose holder's process died is taken over at the next attempt.
+                             return o != 0 && (isUnowned || o != me) && conc_unit_dead(o) == 0
                          }) {
                 r = tryAcquire(me, previousOwner: &previous)
                 return r != CONC_BUSY
@@ -262,6 +273,11 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
     }
 
     private func holderDescription(_ engine: Engine) -> String {
+        let o = owner
+        if o != 0, conc_unit_pid(o) != getpid() {
+            let pid = conc_unit_pid(o)
+            return ", held by process \(engine.familyName(of: pid) ?? "with pid \(pid)")"
+        }
         guard let h = holderUnit(engine), isLocked else { return "" }
         return ", held by \(h.name) (acquired at \(engine.displayLocation(acquiredAt)))"
     }

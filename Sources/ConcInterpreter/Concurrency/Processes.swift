@@ -14,8 +14,19 @@ final class ProcessState {
     let outcome: PyQueue
     /// The wait status once reaped.
     var status: Int32?
+    /// The child's slot in the family table (given back when it is reaped, in case the
+    /// child could not do it itself, e.g. after SIGKILL).
+    let family: OpaquePointer?
+    let familySlot: Int32
 
-    init(pid: pid_t, outcome: PyQueue) { self.pid = pid; self.outcome = outcome }
+    init(pid: pid_t, outcome: PyQueue, family: OpaquePointer?, familySlot: Int32) {
+        self.pid = pid; self.outcome = outcome; self.family = family; self.familySlot = familySlot
+    }
+
+    private func reaped(_ s: Int32) {
+        status = s
+        if let f = family { conc_family_release(f, familySlot, pid) }
+    }
 
     /// Reaps the child if it has exited (without blocking unless `wait`).
     func reap(wait: Bool) -> Bool {
@@ -23,9 +34,9 @@ final class ProcessState {
         var s: Int32 = 0
         while true {
             let r = waitpid(pid, &s, wait ? 0 : WNOHANG)
-            if r == pid { status = s; return true }
+            if r == pid { reaped(s); return true }
             if r == -1 && errno == EINTR { if wait { continue }; return false }
-            if r == -1 && errno == ECHILD { status = 0; return true }
+            if r == -1 && errno == ECHILD { reaped(0); return true }
             return false
         }
     }
@@ -56,12 +67,18 @@ extension Unit {
         // The child's copies of every wrapper will release their primitive when dropped:
         // take those references now, before the parent can drop its own.
         let forChild = engine.primitives.retainForChild()
+        let slot = engine.claimFamilySlots()
         let pid = CConcSys_fork()
         if pid == 0 {
-            runChildProcess(callee, args, name: processName, daemon: handle.daemon, outcome: outcome)
+            engine.becomeChildProcess(of: self, name: processName, daemon: handle.daemon)
+            engine.joinFamily(slot: slot, name: processName)
+            runChildProcess(callee, args, name: processName, outcome: outcome)
+        }
+        if let f = engine.familyStorage, slot >= 0 {
+            if pid > 0 { conc_family_set_pid(f, slot, pid) } else { conc_family_release(f, slot, 0) }
         }
         if pid > 0 {
-            handle.process = ProcessState(pid: pid, outcome: outcome)
+            handle.process = ProcessState(pid: pid, outcome: outcome, family: engine.familyStorage, familySlot: slot)
             handle.ident = Int(pid)
             engine.addChild(handle)
         }
@@ -72,8 +89,7 @@ extension Unit {
 
     /// The child's whole life: become the only unit of a fresh process, run the call,
     /// report, flush and `_exit`. Never returns.
-    private func runChildProcess(_ callee: Value, _ args: Args, name: String, daemon: Bool, outcome outcomeQueue: PyQueue) -> Never {
-        engine.becomeChildProcess(of: self, name: name, daemon: daemon)
+    private func runChildProcess(_ callee: Value, _ args: Args, name: String, outcome outcomeQueue: PyQueue) -> Never {
         var status: Int32 = 0
         var outcome: Value
         do {
@@ -100,6 +116,9 @@ extension Unit {
         // blocking waitpid). A result that cannot be copied arrives as None.
         do { try outcomeQueue.put(self, outcome, block: false, timeout: nil) }
         catch { try? outcomeQueue.put(self, .obj(PyTuple([.bool(true), .none])), block: false, timeout: nil) }
+        // Only now: until the outcome is posted, a parent joining this process is rightly
+        // blocked on it, and the family must still count this process as running.
+        engine.leaveFamily()
         _exit(status)
     }
 }

@@ -65,7 +65,10 @@ final class PyUnitHandle: PyObject, @unchecked Sendable {  // result/error are p
             // registry's lock, but only once the outcome is posted (the child is exiting).
             let q = p.outcome
             let reason = BlockReason(describe: { [name] in "waits in join() for process \(name) to finish" },
-                                     holder: { nil }, stillBlocked: { false }, word: q.seqWord)
+                                     holder: { nil },
+                                     stillBlocked: { !p.reap(wait: false) && conc_queue_empty(q.prim) != 0 },
+                                     word: q.seqWord,
+                                     otherProcess: { (1 << 32) | UInt64(UInt32(bitPattern: p.pid)) })
             return try u.park(word: q.seqWord, waiters: .primitive(q.prim), timeout: timeout, crossProcess: true, reason: reason) {
                 if p.reap(wait: false) { return true }
                 if conc_queue_empty(q.prim) == 0 { return p.reap(wait: true) }

@@ -1,5 +1,6 @@
 // The live units of one engine and what each is blocked on: the deadlock detector's view
 // of the process, and the list behind `threading.enumerate()`.
+import CConcShared
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,6 +16,9 @@ struct BlockReason {
     let stillBlocked: () -> Bool
     /// The futex word the waiter sleeps on, woken to deliver a DeadlockError.
     let word: UnsafeMutablePointer<UInt32>?
+    /// Another process that could end the wait, as a family wait-for edge:
+    /// `(kind << 32) | pid` (kind 1: a join of that process, 2: it holds the lock), or 0.
+    var otherProcess: () -> UInt64 = { 0 }
 }
 
 /// Every live unit of an engine, and which of them are blocked with no timeout.
@@ -27,8 +31,17 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
     private var mutex = pthread_mutex_t()
     /// Live units in start order (the main unit first).
     private var live: [Unit] = []
-    /// Units parked with no timeout, and on what.
-    private var blocked: [ObjectIdentifier: (unit: Unit, reason: BlockReason)] = [:]
+    /// Units parked with no timeout, and on what; `cross` marks a wait that another process
+    /// could end (a primitive shared across a fork, the join of a child process).
+    private var blocked: [ObjectIdentifier: (unit: Unit, reason: BlockReason, cross: Bool)] = [:]
+    /// How many entries of `blocked` are `cross`.
+    private var crossBlocked = 0
+    /// This process's slot in the family table (``Engine/familyCheck()``), once it has one.
+    private(set) var family: OpaquePointer?
+    private(set) var familySlot: Int32 = -1
+    /// True while the slot says "quiescent": every live unit parked with no timeout, none
+    /// in an opaque wait (its waits may still be ones another process could end).
+    private(set) var quiescent = false
     /// Units parked with a timeout (they will wake by themselves: never a deadlock).
     private var timed = 0
     /// Units busy in something the detector cannot see through (input(), sleep, I/O).
@@ -56,7 +69,53 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
         return try body()
     }
 
-    func add(_ u: Unit) { withLock { live.append(u) } }
+    func add(_ u: Unit) { withLock { live.append(u); updateQuiescence() } }
+
+    /// True when a family deadlock report named this process: its units stay blocked.
+    /// (Caller holds the lock.)
+    func familyFrozen() -> Bool {
+        guard let f = family else { return false }
+        return conc_family_frozen(f, familySlot) != 0
+    }
+
+    /// After a family deadlock report by this process's main unit: its other units stay
+    /// blocked for good, as in a report of this process alone.
+    func freezeAllButMain() { withLock { for u in live where !u.isMain { u.frozenByDeadlock = true } } }
+
+    /// Records this process's slot in the family table.
+    func setFamily(_ f: OpaquePointer, slot: Int32) {
+        withLock { family = f; familySlot = slot; quiescent = false; updateQuiescence() }
+    }
+
+    /// Says in the family slot whether this process is quiescent now (called with `mutex`
+    /// held after every change of the counts).
+    private func updateQuiescence() {
+        guard let f = family else { return }
+        let q = !live.isEmpty && timed == 0 && opaque == 0 && blocked.count == live.count
+        if q != quiescent { quiescent = q; conc_family_set_quiescent(f, familySlot, q ? 1 : 0) }
+    }
+
+    /// Answers the family checker's current round, if not yet done: when every unit's wait
+    /// still cannot proceed, confirms it with the units' waits in words and the wait-for
+    /// edges. Called by parked units after each nap. `holdings` finishes a unit's line with
+    /// the locks it holds (", holding lock a (...)").
+    func confirmFamilyRound(holdings: (Unit) -> String) {
+        withLock {
+            guard quiescent, let f = family else { return }
+            let round = conc_family_round(f)
+            guard round != 0, conc_family_confirmed_round(f, familySlot) != round else { return }
+            var lines: [String] = []
+            var edges: [UInt64] = []
+            for u in live {
+                guard let b = blocked[ObjectIdentifier(u)], b.reason.stillBlocked() else { return }
+                lines.append("\(u.name) \(b.reason.describe())" + holdings(u))
+                let e = b.reason.otherProcess()
+                if e != 0 && !edges.contains(e) { edges.append(e) }
+            }
+            conc_family_confirm(f, familySlot, round, conc_family_seq(f, familySlot), lines.joined(separator: "\n"),
+                                edges, UInt32(min(edges.count, Int(CONC_FAMILY_EDGES))))
+        }
+    }
 
     /// A fresh unit number (never 0).
     func nextUnitNumber() -> UInt32 { withLock { created += 1; return created } }
@@ -70,8 +129,12 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
         initMutex()
         live = [u]
         blocked = [:]
+        crossBlocked = 0
         timed = 0
         opaque = 0
+        family = nil
+        familySlot = -1
+        quiescent = false
     }
 
     /// The next `Thread-N` number.
@@ -82,6 +145,7 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
     func remove(_ u: Unit) -> (report: String, main: Unit?)? {
         withLock {
             live.removeAll { $0 === u }
+            updateQuiescence()
             return detect()
         }
     }
@@ -92,9 +156,15 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
     func unit(number: UInt32) -> Unit? { withLock { live.first { $0.number == number } } }
 
     /// Marks `u` parked; with no timeout, checks whether the whole engine is now stuck.
-    func block(_ u: Unit, _ reason: BlockReason, forever: Bool) -> (report: String, main: Unit?)? {
+    /// A `cross` wait (one another process could end) never makes a deadlock of this
+    /// process alone, but counts toward its quiescence in the family.
+    func block(_ u: Unit, _ reason: BlockReason, forever: Bool, cross: Bool = false) -> (report: String, main: Unit?)? {
         withLock {
-            if forever { blocked[ObjectIdentifier(u)] = (u, reason) } else { timed += 1 }
+            if forever {
+                blocked[ObjectIdentifier(u)] = (u, reason, cross)
+                if cross { crossBlocked += 1 }
+            } else { timed += 1 }
+            updateQuiescence()
             return forever ? detect() : nil
         }
     }
@@ -103,7 +173,10 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
     /// when it gives up).
     func unblock(_ u: Unit, forever: Bool) {
         withLock {
-            if forever { blocked[ObjectIdentifier(u)] = nil } else { timed -= 1 }
+            if forever {
+                if let b = blocked.removeValue(forKey: ObjectIdentifier(u)), b.cross { crossBlocked -= 1 }
+            } else { timed -= 1 }
+            updateQuiescence()
         }
     }
 
@@ -111,13 +184,13 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
     func blockedWord(of u: Unit) -> UnsafeMutablePointer<UInt32>? { blocked[ObjectIdentifier(u)]?.reason.word }
 
     /// Marks a stretch in which `u` waits for something outside the detector's view.
-    func beginOpaqueWait() { withLock { opaque += 1 } }
-    func endOpaqueWait() { withLock { opaque -= 1 } }
+    func beginOpaqueWait() { withLock { opaque += 1; updateQuiescence() } }
+    func endOpaqueWait() { withLock { opaque -= 1; updateQuiescence() } }
 
     /// The deadlock report when every live unit is parked forever and none of their waits
     /// can proceed; nil otherwise. Called with `mutex` held.
     private func detect() -> (report: String, main: Unit?)? {
-        guard !live.isEmpty, timed == 0, opaque == 0, blocked.count == live.count else { return nil }
+        guard !live.isEmpty, timed == 0, opaque == 0, crossBlocked == 0, blocked.count == live.count else { return nil }
         for u in live {
             guard let b = blocked[ObjectIdentifier(u)], b.reason.stillBlocked() else { return nil }
         }

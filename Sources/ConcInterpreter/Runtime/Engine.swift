@@ -109,6 +109,14 @@ public final class Engine {
     let primitives = PrimitiveRegistry()
     /// The shared-memory arena for primitives (see ``arena``); nil until first used.
     var arenaStorage: OpaquePointer?
+    /// The process family's table in the arena (see FamilyDeadlock.swift); made with it.
+    var familyStorage: OpaquePointer?
+    /// The family checker's round in progress: the snapshot it asked every process to
+    /// confirm. Main unit only.
+    var familyPending: (round: UInt32, snapshot: [FamilyMember])?
+    /// The other processes of a family deadlock this process reported: terminated at the
+    /// end of the program instead of being waited for.
+    var familyDeadlockPids: [pid_t] = []
     /// The global interpreter lock (inactive until the first thread starts).
     let gil: GIL
     /// Every live unit of this engine, for joins, deadlock detection and `threading.enumerate`.
@@ -337,6 +345,7 @@ public final class Engine {
             guard let next = units.liveUnits.first(where: { !$0.isMain && !$0.isDaemon }), let h = next.handle else { break }
             _ = try h.wait(u, timeout: nil)
         }
+        terminateDeadlockedProcesses()
         terminateDaemonChildren()
         for h in children where !h.daemon { _ = try h.wait(u, timeout: nil) }
         forgetChildren()
