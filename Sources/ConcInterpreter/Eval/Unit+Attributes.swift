@@ -108,13 +108,12 @@ extension Unit {
         if let ca = classAttr, case .obj(let a) = ca, a is PyProperty || a is PyNativeProperty {
             return try resolveDescriptor(ca, v)
         }
-        if let d = c.subclassAttributes, let x = try d.get(self, .str(name)) { return x }
+        if let d = c.existingAttributeDict, let x = try d.get(self, .str(name)) { return x }
         if let ca = classAttr { return try resolveDescriptor(ca, v) }
         switch name {
         case "__class__": return .obj(t)
         case "__dict__":
-            if c.subclassAttributes == nil { c.subclassAttributes = PyDict() }
-            return .obj(c.subclassAttributes!)
+            return .obj(c.attributeDict)
         default: break
         }
         if let ga = t.lookup("__getattr__"), case .obj(let f) = ga, f is PyFunction {
@@ -254,8 +253,7 @@ extension Unit {
             if let sa = c.type.lookup("__setattr__"), case .obj(let f) = sa, f is PyFunction {
                 _ = try call(bindClassAttribute(sa, to: v), [.str(name), value]); return
             }
-            if c.subclassAttributes == nil { c.subclassAttributes = PyDict() }
-            c.subclassAttributes!.set(self, name, value)
+            c.attributeDict.set(self, name, value)
         default:
             if o.type.lookup(name) != nil {
                 throw attributeError("'\(o.type.name)' object attribute '\(name)' is read-only")
@@ -290,7 +288,7 @@ extension Unit {
             if let da = c.type.lookup("__delattr__"), case .obj(let f) = da, f is PyFunction {
                 _ = try call(bindClassAttribute(da, to: v), [.str(name)]); return
             }
-            guard let d = c.subclassAttributes, try d.table.remove(self, .str(name)) != nil else { throw noAttribute(v, name) }
+            guard let d = c.existingAttributeDict, try d.remove(self, .str(name)) != nil else { throw noAttribute(v, name) }
         default: throw noAttribute(v, name)
         }
     }

@@ -41,7 +41,7 @@ public final class Engine {
     lazy var sysModules = PyDict()
     private func refreshSysModules() {
         let d = sysModules
-        d.table.removeAll()
+        d.removeAll()
         for name in modules.keys.sorted() { d.set(mainUnit ?? Engine.bridgeUnit, name, .obj(modules[name]!)) }
     }
     /// Where each source module was loaded from.
