@@ -89,35 +89,39 @@ struct HashTable {
     /// Finds `key` (whose hash is `h`) without running Conc code. Stored keys met on the way
     /// that need `__eq__` are all collected (up to the first key known to be equal), so one
     /// unlocked round can answer every one of them.
-    func probe(_ key: Value, _ h: Int, _ known: Known) -> Probe {
+    func probe(_ key: Value, _ h: Int, _ known: Known?) -> Probe {
         if slots.isEmpty { return .hit(Hit(hash: h, slot: -1, entry: -1)) }
-        let mask = slots.count - 1
-        var i = h & mask
-        var firstFree = -1
-        var pending: [Value] = []
-        while true {
-            let e = Int(slots[i])
-            if e == -1 {
-                if !pending.isEmpty { return .unknown(pending) }
-                return .hit(Hit(hash: h, slot: firstFree >= 0 ? firstFree : i, entry: -1))
-            }
-            if e == -2 { if firstFree < 0 { firstFree = i } }
-            else if hashes[e] == h {
-                let k = keys[e]
-                if let equal = pureKeyEquals(k, key) ?? known.lookUp(k) {
-                    if equal { return pending.isEmpty ? .hit(Hit(hash: h, slot: i, entry: e)) : .unknown(pending) }
-                } else {
-                    pending.append(k)
+        return slots.withUnsafeBufferPointer { slots in
+            let mask = slots.count - 1  // a power of two: `& mask` keeps `i` in bounds
+            var i = h & mask
+            var firstFree = -1
+            var pending: [Value] = []
+            while true {
+                let e = Int(slots[i])
+                if e >= 0 {
+                    if hashes[e] == h {
+                        let k = keys[e]
+                        if let equal = fastKeyEquals(k, key) ?? known?.lookUp(k) {
+                            if equal { return pending.isEmpty ? .hit(Hit(hash: h, slot: i, entry: e)) : .unknown(pending) }
+                        } else {
+                            pending.append(k)
+                        }
+                    }
+                } else if e == -1 {
+                    if !pending.isEmpty { return .unknown(pending) }
+                    return .hit(Hit(hash: h, slot: firstFree >= 0 ? firstFree : i, entry: -1))
+                } else if firstFree < 0 {
+                    firstFree = i
                 }
+                i = (i + 1) & mask
             }
-            i = (i + 1) & mask
         }
     }
 
     /// Key equality as a dict lookup sees it (identity first), for a stored key `a` and a
     /// probed key `b`. May run Conc code: never call it under a table owner's lock.
     static func keyEquals(_ u: Unit, _ a: Value, _ b: Value) throws -> Bool {
-        if let r = pureKeyEquals(a, b) { return r }
+        if let r = fastKeyEquals(a, b) { return r }
         return try u.equals(a, b)
     }
 
@@ -135,33 +139,38 @@ struct HashTable {
         if keys.count * 3 >= slots.count * 2 { rebuild(capacityFor: count * 2) }
     }
 
-    /// Replaces the value of the entry `hit` found (the key object stays, as in CPython).
-    mutating func setValue(_ value: Value, at hit: Hit) {
-        if storesValues { values[hit.entry] = value }
+    // The mutators return the keys and values they drop, so that the owner releases them
+    // after its lock: the last release of a suspended generator closes it, running Conc code.
+
+    /// Replaces the value of the entry `hit` found (the key object stays, as in CPython);
+    /// returns the old value.
+    mutating func setValue(_ value: Value, at hit: Hit) -> Value {
+        guard storesValues else { return .none }
+        let old = values[hit.entry]
+        values[hit.entry] = value
+        return old
     }
 
-    /// Removes the entry `hit` found; returns its value (`.none` for sets).
-    @discardableResult
-    mutating func remove(at hit: Hit) -> Value {
+    /// Removes the entry `hit` found; returns its key and value (`.none` for sets).
+    mutating func remove(at hit: Hit) -> (key: Value, value: Value) {
         let e = hit.entry
+        let k = keys[e]
         let v = storesValues ? values[e] : .none
         slots[hit.slot] = -2
         keys[e] = .unbound
         if storesValues { values[e] = .unbound }
         count -= 1
         if keys.count > 16 && count * 2 < keys.count { rebuild(capacityFor: count * 2) }
-        return v
+        return (k, v)
     }
 
     /// Removes and returns the last entry (dict.popitem / set.pop order).
     mutating func popLast() -> (Value, Value)? {
         guard let e = keys.lastIndex(where: { !$0.isUnbound }) else { return nil }
-        let k = keys[e]
         let mask = slots.count - 1
         var i = hashes[e] & mask
         while Int(slots[i]) != e { i = (i + 1) & mask }  // a live entry is always in `slots`
-        let v = remove(at: Hit(hash: hashes[e], slot: i, entry: e))
-        return (k, v)
+        return remove(at: Hit(hash: hashes[e], slot: i, entry: e))
     }
 
     mutating func removeAll() {
@@ -179,6 +188,19 @@ struct HashTable {
         keys = newKeys; values = newValues; hashes = newHashes
         slots = linearProbingSlots(hashes, minimumSize: n * 2)
     }
+}
+
+/// ``pureKeyEquals(_:_:depth:)`` with the common cases (same object, two ints, two strs)
+/// inline on the probe's path.
+@inline(__always) func fastKeyEquals(_ a: Value, _ b: Value) -> Bool? {
+    switch (a, b) {
+    case (.int(let x), .int(let y)): return x == y
+    case (.obj(let x), .obj(let y)):
+        if x === y { return true }
+        if let s = x as? PyStr, let t = y as? PyStr { return s.value == t.value }
+    default: break
+    }
+    return pureKeyEquals(a, b)
 }
 
 /// Key equality when it needs no Conc code: identity, and str, int, float, bool, None and
@@ -265,7 +287,7 @@ extension HashTableOwner {
     @inline(__always)
     func readEntry<R>(_ u: Unit, _ key: Value, _ body: (HashTable, HashTable.Hit) -> R) throws -> R {
         let h = try u.hash(key)
-        var known = HashTable.Known()
+        var known: HashTable.Known? = nil  // made by the first round that needs it
         var rounds = 0
         while true {
             var result: R? = nil
@@ -285,7 +307,7 @@ extension HashTableOwner {
     @inline(__always)
     func writeEntry<R>(_ u: Unit, _ key: Value, _ body: (inout HashTable, HashTable.Hit) -> R) throws -> R {
         let h = try u.hash(key)
-        var known = HashTable.Known()
+        var known: HashTable.Known? = nil  // made by the first round that needs it
         var rounds = 0
         while true {
             var result: R? = nil
@@ -302,15 +324,17 @@ extension HashTableOwner {
 
     /// Asks Conc code (unlocked) whether the stored keys `stored` equal `key`, in probe
     /// order up to the first equal one (as CPython compares), and remembers the answers.
-    private func answer(_ u: Unit, _ stored: [Value], _ key: Value, _ known: inout HashTable.Known,
+    private func answer(_ u: Unit, _ stored: [Value], _ key: Value, _ known: inout HashTable.Known?,
                         _ rounds: inout Int) throws {
         rounds += 1
         if rounds > Self.maxLookupRounds {
             throw runtimeError("\(type.name) changed too often during a key lookup")
         }
-        for k in stored where known.lookUp(k) == nil {
+        var k2 = known ?? HashTable.Known()
+        defer { known = k2 }
+        for k in stored where k2.lookUp(k) == nil {
             let equal = try HashTable.keyEquals(u, k, key)
-            known.add(k, equal)
+            k2.add(k, equal)
             if equal { return }
         }
     }
@@ -320,8 +344,8 @@ extension HashTableOwner {
 
     /// Replaces the whole table (the old one is released after the lock).
     func replaceTable(_ t: HashTable) {
-        var old = t
-        locked { swap(&old, &table) }
+        let old: HashTable = locked { let o = table; table = t; return o }
+        withExtendedLifetime(old) {}
     }
 
     /// The number of entries.
@@ -329,16 +353,12 @@ extension HashTableOwner {
 
     /// Empties the table.
     func removeAll() {
-        var old = HashTable(storesValues: false)
-        locked {
-            old = table
-            table.removeAll()
-        }
-        _ = old
+        let old: HashTable = locked { let o = table; table.removeAll(); return o }
+        withExtendedLifetime(old) {}  // released here, unlocked
     }
 
     /// Removes and returns the last entry (`popitem`, `set.pop`), or nil if empty.
-    func popLast() -> (Value, Value)? { locked { table.popLast() } }
+    func popLast() -> (Value, Value)? { locked { table.popLast() } }  // released by the caller
 }
 
 /// A dict: insertion-ordered mapping.
@@ -374,9 +394,12 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
     }
     /// `d[k] = v`.
     func set(_ u: Unit, _ k: Value, _ v: Value) throws {
-        try writeEntry(u, k) { t, hit in
-            if hit.found { t.setValue(v, at: hit) } else { t.insert(k, v, at: hit) }
+        let old: Value? = try writeEntry(u, k) { t, hit in
+            if hit.found { return t.setValue(v, at: hit) }
+            t.insert(k, v, at: hit)
+            return nil
         }
+        _ = old  // released here, unlocked
     }
     /// Convenience for string keys (kwargs, json): cannot fail.
     func set(_ u: Unit, _ k: String, _ v: Value) { try! set(u, .str(k), v) }
@@ -390,7 +413,8 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
     }
     /// Removes `k`; returns its value if it was present (`del d[k]`, `d.pop(k)`).
     func remove(_ u: Unit, _ k: Value) throws -> Value? {
-        try writeEntry(u, k) { t, hit in hit.found ? t.remove(at: hit) : nil }
+        let removed = try writeEntry(u, k) { t, hit in hit.found ? t.remove(at: hit) : nil }
+        return removed?.value
     }
 
     /// One step of iteration for ``PyDictIterator``, under the lock: the first live entry at
@@ -452,16 +476,17 @@ public final class PySet: PyObject, SubclassAttributes, HashTableOwner {
     /// `s.discard(v)`: true if it was present.
     @discardableResult
     func remove(_ u: Unit, _ v: Value) throws -> Bool {
-        try writeEntry(u, v) { t, hit in
-            if hit.found { t.remove(at: hit) }
-            return hit.found
-        }
+        let removed = try writeEntry(u, v) { t, hit in hit.found ? t.remove(at: hit).key : nil }
+        return removed != nil
     }
     /// Removes `v` if present, else adds it (one step of `^=`).
     func toggle(_ u: Unit, _ v: Value) throws {
-        try writeEntry(u, v) { t, hit in
-            if hit.found { t.remove(at: hit) } else { t.insert(v, .none, at: hit) }
+        let removed: Value? = try writeEntry(u, v) { t, hit in
+            if hit.found { return t.remove(at: hit).key }
+            t.insert(v, .none, at: hit)
+            return nil
         }
+        _ = removed  // released here, unlocked
     }
 }
 
