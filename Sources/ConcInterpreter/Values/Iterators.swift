@@ -78,6 +78,7 @@ final class PyDictIterator: PyIter {
     enum Kind { case keys, values, items }
     let dict: PyDict
     let kind: Kind
+    /// The next entry index to look at; read and written only under `dict`'s lock.
     var entry = 0
     let initialCount: Int
     init(_ d: PyDict, _ kind: Kind) { dict = d; self.kind = kind; initialCount = d.count; super.init() }
