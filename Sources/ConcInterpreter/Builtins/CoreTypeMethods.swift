@@ -20,7 +20,7 @@ func installObjectMethods(_ t: PyType) {
         try a.expect("__setattr__", 2, 2)
         let name = try u.stringArg(a[0], "attribute name")
         if case .obj(let o) = s, let c = o as? SubclassAttributes, !o.type.isBuiltin {
-            c.ownAttributesMade.set(u, name, a[1])
+            c.attributeDict.set(u, name, a[1])
             return .none
         }
         guard case .obj(let o) = s, let inst = o as? PyInstance else { throw typeError("can't set attributes of built-in/extension type") }
@@ -31,7 +31,7 @@ func installObjectMethods(_ t: PyType) {
     t.method("__delattr__") { u, s, a in
         let name = try u.stringArg(a[0], "attribute name")
         if case .obj(let o) = s, let c = o as? SubclassAttributes, !o.type.isBuiltin {
-            guard let d = c.ownAttributes, try d.table.remove(u, .str(name)) != nil else { throw u.noAttribute(s, name) }
+            guard let d = c.existingAttributeDict, try d.remove(u, .str(name)) != nil else { throw u.noAttribute(s, name) }
             return .none
         }
         guard case .obj(let o) = s, let inst = o as? PyInstance else { return .none }

@@ -24,7 +24,7 @@ final class PyDictView: PyObject {
     var elements: [Value] {
         switch kind {
         case .keys: return dict.keys
-        case .values: return dict.pairs.map { $0.1 }
+        case .values: return dict.values
         case .items: return dict.pairs.map { .obj(PyTuple([$0.0, $0.1])) }
         }
     }
@@ -104,7 +104,7 @@ func dictGetItem(_ d: PyDict, _ key: Value, _ u: Unit) throws -> Value {
 ///
 /// - Throws: KeyError with the key.
 func dictDelItem(_ d: PyDict, _ key: Value, _ u: Unit) throws {
-    if try d.table.remove(u, key) == nil { throw PyBaseException(type: Exc.keyError, args: [key]) }
+    if try d.remove(u, key) == nil { throw PyBaseException(type: Exc.keyError, args: [key]) }
 }
 
 /// True when `o` is a dict whose `keys` and `__getitem__` are the builtin ones, so its
@@ -218,16 +218,13 @@ private func installDictLookups(_ t: PyType, _ recv: @escaping (Value, String) t
     t.method("setdefault") { u, s, args in
         let d = try recv(s, "setdefault")
         try ContainerArgs.range(args, "dict.setdefault", 1, 2)
-        if let v = try d.get(u, args[0]) { return v }
-        let dflt = args.count == 2 ? args[1] : .none
-        try d.set(u, args[0], dflt)
-        return dflt
+        return try d.setDefault(u, args[0], args.count == 2 ? args[1] : .none)
     }
     t.method("copy") { u, s, args in
         let d = try recv(s, "copy")
         try ContainerArgs.none(args, "dict.copy")
         let c = PyDict()
-        c.table = d.table
+        c.replaceTable(d.snapshot)
         return .obj(c)
     }
 }
@@ -237,14 +234,14 @@ private func installDictRemovals(_ t: PyType, _ recv: @escaping (Value, String) 
     t.method("pop") { u, s, args in
         let d = try recv(s, "pop")
         try ContainerArgs.range(args, "dict.pop", 1, 2)
-        if let v = try d.table.remove(u, args[0]) { return v }
+        if let v = try d.remove(u, args[0]) { return v }
         if args.count == 2 { return args[1] }
         throw PyBaseException(type: Exc.keyError, args: [args[0]])
     }
     t.method("popitem") { u, s, args in
         let d = try recv(s, "popitem")
         try ContainerArgs.none(args, "dict.popitem")
-        guard let (k, v) = try d.table.popLast(u) else {
+        guard let (k, v) = d.popLast() else {
             throw PyBaseException(type: Exc.keyError, args: [.str("popitem(): dictionary is empty")])
         }
         return .obj(PyTuple([k, v]))
@@ -252,7 +249,7 @@ private func installDictRemovals(_ t: PyType, _ recv: @escaping (Value, String) 
     t.method("clear") { u, s, args in
         let d = try recv(s, "clear")
         try ContainerArgs.none(args, "dict.clear")
-        d.table.removeAll()
+        d.removeAll()
         return .none
     }
 }

@@ -9,7 +9,7 @@
 func setFromIterable(_ v: Value, _ u: Unit, frozen: Bool) throws -> PySet {
     let r = PySet(frozen: frozen)
     if case .obj(let o) = v {
-        if let s = o as? PySet { r.table = s.table; return r }
+        if let s = o as? PySet { r.replaceTable(s.snapshot); return r }
         if let d = o as? PyDict {
             for k in d.keys { try r.add(u, k) }
             return r
@@ -29,7 +29,7 @@ private func asSet(_ v: Value, _ u: Unit) throws -> PySet {
 /// A copy of `s` as a plain set or frozenset (never a subclass).
 private func plainCopy(_ s: PySet, frozen: Bool) -> PySet {
     let r = PySet(frozen: frozen)
-    r.table = s.table
+    r.replaceTable(s.snapshot)
     return r
 }
 
@@ -51,7 +51,7 @@ func setBinary(_ op: String, _ a: PySet, _ b: PySet, _ u: Unit) throws -> Value 
     let r = PySet(frozen: a.isFrozen)
     switch op {
     case "|":
-        r.table = a.table
+        r.replaceTable(a.snapshot)
         for x in b.elements { try r.add(u, x) }
     case "&":
         let (small, large) = b.count < a.count ? (b, a) : (a, b)
@@ -89,10 +89,20 @@ func setCompare(_ op: String, _ a: PySet, _ b: PySet, _ u: Unit) throws -> Value
 
 /// `a op= b` for a mutable set `a`: changes `a` in place (so aliases see it) and returns it.
 /// Nil when `a` is a frozenset (then `a op b` rebinds, as in CPython).
+///
+/// As in CPython, `|=`, `-=` and `^=` add, discard or toggle `b`'s elements (a snapshot) one
+/// at a time, each atomic, so elements other threads add meanwhile are kept; `&=` computes
+/// the intersection and replaces the table.
 func setInPlace(_ op: String, _ a: PySet, _ b: PySet, _ u: Unit) throws -> Value? {
     if a.isFrozen { return nil }
-    guard case .obj(let o) = try setBinary(op, a, b, u), let r = o as? PySet else { return nil }
-    a.table = r.table
+    switch op {
+    case "|": for x in b.elements { try a.add(u, x) }
+    case "-": for x in b.elements { try a.remove(u, x) }
+    case "^": for x in b.elements { try a.toggle(u, x) }
+    default:
+        guard case .obj(let o) = try setBinary(op, a, b, u), let r = o as? PySet else { return nil }
+        a.replaceTable(r.snapshot)
+    }
     return .obj(a)
 }
 
@@ -113,7 +123,7 @@ func installSetMethods(_ t: PyType, frozen: Bool) {
         }
         try ContainerArgs.range(args, tn, 0, 1)
         let s = type === t ? PySet(frozen: frozen) : PySet(frozen: frozen, type: type)
-        if args.count == 1 { s.table = try setFromIterable(args[0], u, frozen: frozen).table }
+        if args.count == 1 { s.replaceTable(try setFromIterable(args[0], u, frozen: frozen).snapshot) }
         return .obj(s)
     }
     installSetQueries(t, tn, frozen, recv)
@@ -208,19 +218,19 @@ private func setDifference(_ me: PySet, _ others: [Value], _ frozen: Bool, _ u: 
     let r = plainCopy(me, frozen: frozen)
     for other in others {
         if case .obj(let o) = other, let os = o as? PySet {
-            for x in os.elements { _ = try r.table.remove(u, x) }
+            for x in os.elements { try r.remove(u, x) }
             continue
         }
-        for x in try u.toArray(other) { _ = try r.table.remove(u, x) }
+        for x in try u.toArray(other) { try r.remove(u, x) }
     }
     return r
 }
 
 /// `add`, `discard`, `remove`, `pop`, `clear`, `update` and the `*_update` methods of `set`.
 ///
-/// The `*_update` methods compute the new contents first and then replace the table, so
-/// `__hash__`/`__eq__` calls never run while `self` is half-changed (`add` and `update`
-/// insert directly, as `PySet.add` does).
+/// As in CPython, `update`, `difference_update` and `symmetric_difference_update` add,
+/// discard or toggle one element at a time (each atomic, so concurrent `add`s are kept);
+/// `intersection_update` computes the new contents first and then replaces the table.
 private func installSetMutators(_ t: PyType, _ recv: @escaping (Value, String) throws -> PySet) {
     t.method("add") { u, s, args in
         try recv(s, "add").add(u, try ContainerArgs.one(args, "set.add"))
@@ -229,13 +239,13 @@ private func installSetMutators(_ t: PyType, _ recv: @escaping (Value, String) t
     t.method("discard") { u, s, args in
         let me = try recv(s, "discard")
         let key = try ContainerArgs.one(args, "set.discard")
-        _ = try withSetKey(key, u) { try me.table.remove(u, $0) }
+        _ = try withSetKey(key, u) { try me.remove(u, $0) }
         return .none
     }
     t.method("remove") { u, s, args in
         let me = try recv(s, "remove")
         let key = try ContainerArgs.one(args, "set.remove")
-        if try withSetKey(key, u, { try me.table.remove(u, $0) }) == nil {
+        if try !withSetKey(key, u, { try me.remove(u, $0) }) {
             throw PyBaseException(type: Exc.keyError, args: [key])
         }
         return .none
@@ -243,7 +253,7 @@ private func installSetMutators(_ t: PyType, _ recv: @escaping (Value, String) t
     t.method("pop") { u, s, args in
         let me = try recv(s, "pop")
         try ContainerArgs.none(args, "set.pop")
-        guard let (k, _) = try me.table.popLast(u) else {
+        guard let (k, _) = me.popLast() else {
             throw PyBaseException(type: Exc.keyError, args: [.str("pop from an empty set")])
         }
         return k
@@ -251,7 +261,7 @@ private func installSetMutators(_ t: PyType, _ recv: @escaping (Value, String) t
     t.method("clear") { u, s, args in
         let me = try recv(s, "clear")
         try ContainerArgs.none(args, "set.clear")
-        me.table.removeAll()
+        me.removeAll()
         return .none
     }
     t.method("update") { u, s, args in
@@ -268,27 +278,31 @@ private func installSetUpdateVariants(_ t: PyType, _ recv: @escaping (Value, Str
     t.method("intersection_update") { u, s, args in
         let me = try recv(s, "intersection_update")
         try ContainerArgs.noKeywords(args, "set.intersection_update")
-        me.table = try setIntersection(me, args.positional, false, u).table
+        me.replaceTable(try setIntersection(me, args.positional, false, u).snapshot)
         return .none
     }
     t.method("difference_update") { u, s, args in
         let me = try recv(s, "difference_update")
         try ContainerArgs.noKeywords(args, "set.difference_update")
-        me.table = try setDifference(me, args.positional, false, u).table
+        for other in args.positional {
+            // A snapshot of `other` first: `s.difference_update(s)` empties `s`.
+            let xs: [Value]
+            if case .obj(let o) = other, let os = o as? PySet { xs = os.elements } else { xs = try u.toArray(other) }
+            for x in xs { try me.remove(u, x) }
+        }
         return .none
     }
     t.method("symmetric_difference_update") { u, s, args in
         let me = try recv(s, "symmetric_difference_update")
         let other = try asSet(try ContainerArgs.one(args, "set.symmetric_difference_update"), u)
-        guard case .obj(let o) = try setBinary("^", me, other, u), let r = o as? PySet else { return .none }
-        me.table = r.table
+        for x in other.elements { try me.toggle(u, x) }
         return .none
     }
     t.method("__init__") { u, s, args in
         let me = try recv(s, "__init__")
         try ContainerArgs.range(args, "set", 0, 1)
         let filled = args.count == 1 ? try setFromIterable(args[0], u, frozen: false) : PySet()
-        me.table = filled.table
+        me.replaceTable(filled.snapshot)
         return .none
     }
 }

@@ -101,7 +101,7 @@ final class ClassBodyNameNode: ExprNode {
     }
     override func assign(_ f: Frame, _ v: Value) throws { try f.classNamespace!.set(f.unit, key, v) }
     override func delete(_ f: Frame) throws {
-        if try f.classNamespace!.table.remove(f.unit, key) == nil { throw nameNotDefined(name) }
+        if try f.classNamespace!.remove(f.unit, key) == nil { throw nameNotDefined(name) }
     }
 }
 

@@ -108,12 +108,12 @@ extension Unit {
         if let ca = classAttr, case .obj(let a) = ca, a is PyProperty || a is PyNativeProperty {
             return try resolveDescriptor(ca, v)
         }
-        if let d = c.ownAttributes, let x = try d.get(self, .str(name)) { return x }
+        if let d = c.existingAttributeDict, let x = try d.get(self, .str(name)) { return x }
         if let ca = classAttr { return try resolveDescriptor(ca, v) }
         switch name {
         case "__class__": return .obj(t)
         case "__dict__":
-            return .obj(c.ownAttributesMade)
+            return .obj(c.attributeDict)
         default: break
         }
         if let ga = t.lookup("__getattr__"), case .obj(let f) = ga, f is PyFunction {
@@ -253,7 +253,7 @@ extension Unit {
             if let sa = c.type.lookup("__setattr__"), case .obj(let f) = sa, f is PyFunction {
                 _ = try call(bindClassAttribute(sa, to: v), [.str(name), value]); return
             }
-            c.ownAttributesMade.set(self, name, value)
+            c.attributeDict.set(self, name, value)
         default:
             if o.type.lookup(name) != nil {
                 throw attributeError("'\(o.type.name)' object attribute '\(name)' is read-only")
@@ -288,7 +288,7 @@ extension Unit {
             if let da = c.type.lookup("__delattr__"), case .obj(let f) = da, f is PyFunction {
                 _ = try call(bindClassAttribute(da, to: v), [.str(name)]); return
             }
-            guard let d = c.ownAttributes, try d.table.remove(self, .str(name)) != nil else { throw noAttribute(v, name) }
+            guard let d = c.existingAttributeDict, try d.remove(self, .str(name)) != nil else { throw noAttribute(v, name) }
         default: throw noAttribute(v, name)
         }
     }
@@ -298,20 +298,5 @@ extension Unit {
         let d = PyDict()
         for n in g.boundNames { d.set(self, n, g.get(n)!) }
         return d
-    }
-}
-
-extension SubclassAttributes {
-    /// The attribute dict, if made (read under the object's lock: it is a reference field
-    /// another unit may be filling in).
-    var ownAttributes: PyDict? { locked { subclassAttributes } }
-    /// The attribute dict, made if missing (check and set in one critical section).
-    var ownAttributesMade: PyDict {
-        locked {
-            if let d = subclassAttributes { return d }
-            let d = PyDict()
-            subclassAttributes = d
-            return d
-        }
     }
 }

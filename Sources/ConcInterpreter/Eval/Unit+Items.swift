@@ -87,7 +87,7 @@ extension Unit {
                 return try listDelItem(l, index, self)
             case let d as PyDict:
                 if !d.type.isBuiltin, let m = userMethod(container, "__delitem__") { _ = try call(m, [index]); return }
-                if try d.table.remove(self, index) == nil { throw PyBaseException(type: Exc.keyError, args: [index]) }
+                if try d.remove(self, index) == nil { throw PyBaseException(type: Exc.keyError, args: [index]) }
                 return
             case is PyInstance:
                 if let m = lookupSpecial(container, "__delitem__") { _ = try call(m, [index]); return }

@@ -77,7 +77,7 @@ public final class Engine {
     lazy var sysModules = PyDict()
     private func refreshSysModules() {
         let d = sysModules
-        d.table.removeAll()
+        d.removeAll()
         for name in moduleTable.keys.sorted() { d.set(mainUnit ?? Engine.bridgeUnit, name, .obj(moduleTable[name]!)) }
     }
     /// Where each source module was loaded from (guarded by `importMutex`).

@@ -1,11 +1,38 @@
 // Insertion-ordered hash tables for dict and set, with Python's equality and hashing
-// (user `__hash__`/`__eq__` are called through the unit and may raise).
+// (user `__hash__`/`__eq__` are called through the unit and may raise), and the dict and
+// set objects that own them.
+//
+// Free-threaded evaluation (see Concurrency/ObjectLocks.swift): a ``HashTable`` is a plain
+// struct of Swift arrays, so every read or write of `PyDict.table` / `PySet.table` happens
+// inside `locked` on the owner, and nothing inside runs Conc code. A lookup therefore works
+// in rounds (``HashTableOwner/readEntry(_:_:_:)``):
+//
+// 1. The key's hash is computed before locking (a user `__hash__` may run).
+// 2. Under the lock the table is probed. Stored keys whose hash matches are compared with
+//    ``pureKeyEquals(_:_:)`` (identity, and str/int/float/bool/None and tuples of those,
+//    which is all Swift), or with the answer a previous round got for that very stored key
+//    object. The operation is applied right there, in the same critical section as the probe,
+//    so check-then-act (`setdefault`, `pop`, insert-if-absent) is atomic.
+// 3. If stored keys need a user `__eq__` nobody has asked yet, the probe collects them all,
+//    the lock is released, the comparisons run (Conc code, unlocked, in probe order up to
+//    the first equal key), their answers are remembered for those key objects, and the probe
+//    starts again from step 2 on the table as it is now.
+//
+// Every round answers at least one new comparison, so a lookup ends unless other code keeps
+// inserting new colliding keys (or a `__eq__` keeps replacing them); after
+// ``HashTableOwner/maxLookupRounds`` rounds it raises RuntimeError instead of looping. The
+// probe itself always ends: the table is only changed under the lock, so it always has an
+// empty slot (load factor below 2/3).
 
 /// An insertion-ordered hash table: the storage of `dict` (with values) and `set` (without).
 ///
 /// Entries live in arrays in insertion order; deleted entries become tombstones (`.unbound`
 /// key) and are compacted when they outnumber live ones. `slots` maps hash buckets to entry
 /// indices (-1 empty, -2 deleted) with linear probing.
+///
+/// A value type with no locking of its own: whoever owns one that other threads can reach
+/// (``PyDict``, ``PySet``) reads and writes it only under its own lock, and a copy taken
+/// under that lock (O(1), copy-on-write) may then be read anywhere.
 struct HashTable {
     private(set) var keys: [Value] = []
     private(set) var values: [Value] = []
@@ -19,83 +46,131 @@ struct HashTable {
     /// Live entry indices in insertion order.
     var liveIndices: [Int] { (0..<keys.count).filter { !keys[$0].isUnbound } }
 
-    private func findSlot(_ u: Unit, _ key: Value, _ h: Int) throws -> (slot: Int, entry: Int) {
-        if slots.isEmpty { return (-1, -1) }
-        let mask = slots.count - 1
-        var i = h & mask
-        var firstFree = -1
-        while true {
-            let e = Int(slots[i])
-            if e == -1 { return (firstFree >= 0 ? firstFree : i, -1) }
-            if e == -2 { if firstFree < 0 { firstFree = i } }
-            else if hashes[e] == h {
-                let k = keys[e]
-                if try keyEquals(u, k, key) { return (i, e) }
-            }
-            i = (i + 1) & mask
-        }
-    }
-
-    @inline(__always) private func keyEquals(_ u: Unit, _ a: Value, _ b: Value) throws -> Bool {
-        switch (a, b) {
-        case (.int(let x), .int(let y)): return x == y
-        case (.obj(let x), .obj(let y)):
-            if x === y { return true }
-            if let sx = x as? PyStr, let sy = y as? PyStr { return sx.value == sy.value }
-            return try u.equals(a, b)
-        default: return try u.equals(a, b)
-        }
-    }
-
-    /// Index of the entry for `key`, or nil.
-    func find(_ u: Unit, _ key: Value) throws -> Int? {
-        let h = try u.hash(key)
-        let e = try findSlot(u, key, h).entry
-        return e >= 0 ? e : nil
-    }
-
-    func get(_ u: Unit, _ key: Value) throws -> Value? {
-        guard let e = try find(u, key) else { return nil }
-        return values[e]
-    }
-
     func value(at e: Int) -> Value { values[e] }
     func key(at e: Int) -> Value { keys[e] }
 
-    mutating func set(_ u: Unit, _ key: Value, _ value: Value) throws {
-        let h = try u.hash(key)
-        if slots.isEmpty { slots = Array(repeating: -1, count: 8) }
-        let (slot, e) = try findSlot(u, key, h)
-        if e >= 0 { if storesValues { values[e] = value }; return }
-        keys.append(key); hashes.append(h)
+    /// Where a probed key is (`entry` ≥ 0) or would be inserted (`entry` -1; `slot` -1 when
+    /// the table has no slots yet). Valid only until the table next changes, so it is used
+    /// under the same lock as the probe.
+    struct Hit {
+        let hash: Int
+        let slot: Int
+        let entry: Int
+        var found: Bool { entry >= 0 }
+    }
+
+    /// A probe's outcome: the key's place, or the stored keys (in probe order) whose
+    /// equality with the probed key needs Conc code (`__eq__`), to be asked without the lock.
+    enum Probe {
+        case hit(Hit)
+        case unknown([Value])
+    }
+
+    /// Equality of stored keys with the probed key already asked of Conc code, by identity
+    /// of the stored key (the key values are kept, so identities stay unique).
+    struct Known {
+        private var objects: [ObjectIdentifier: Bool] = [:]
+        private var scalars: [(key: Value, equal: Bool)] = []
+        private var kept: [Value] = []
+        var count: Int { kept.count }
+
+        func lookUp(_ k: Value) -> Bool? {
+            if case .obj(let o) = k { return objects.isEmpty ? nil : objects[ObjectIdentifier(o)] }
+            for p in scalars where isSame(p.key, k) { return p.equal }
+            return nil
+        }
+
+        mutating func add(_ k: Value, _ equal: Bool) {
+            kept.append(k)
+            if case .obj(let o) = k { objects[ObjectIdentifier(o)] = equal } else { scalars.append((k, equal)) }
+        }
+    }
+
+    /// Finds `key` (whose hash is `h`) without running Conc code. Stored keys met on the way
+    /// that need `__eq__` are all collected (up to the first key known to be equal), so one
+    /// unlocked round can answer every one of them.
+    func probe(_ key: Value, _ h: Int, _ known: Known?) -> Probe {
+        if slots.isEmpty { return .hit(Hit(hash: h, slot: -1, entry: -1)) }
+        return slots.withUnsafeBufferPointer { slots in
+            let mask = slots.count - 1  // a power of two: `& mask` keeps `i` in bounds
+            var i = h & mask
+            var firstFree = -1
+            var pending: [Value] = []
+            while true {
+                let e = Int(slots[i])
+                if e >= 0 {
+                    if hashes[e] == h {
+                        let k = keys[e]
+                        if let equal = fastKeyEquals(k, key) ?? known?.lookUp(k) {
+                            if equal { return pending.isEmpty ? .hit(Hit(hash: h, slot: i, entry: e)) : .unknown(pending) }
+                        } else {
+                            pending.append(k)
+                        }
+                    }
+                } else if e == -1 {
+                    if !pending.isEmpty { return .unknown(pending) }
+                    return .hit(Hit(hash: h, slot: firstFree >= 0 ? firstFree : i, entry: -1))
+                } else if firstFree < 0 {
+                    firstFree = i
+                }
+                i = (i + 1) & mask
+            }
+        }
+    }
+
+    /// Key equality as a dict lookup sees it (identity first), for a stored key `a` and a
+    /// probed key `b`. May run Conc code: never call it under a table owner's lock.
+    static func keyEquals(_ u: Unit, _ a: Value, _ b: Value) throws -> Bool {
+        if let r = fastKeyEquals(a, b) { return r }
+        return try u.equals(a, b)
+    }
+
+    /// Inserts `key` where `hit` (a miss of a probe of this very table) says.
+    mutating func insert(_ key: Value, _ value: Value, at hit: Hit) {
+        var slot = hit.slot
+        if slots.isEmpty {
+            slots = Array(repeating: -1, count: 8)
+            slot = hit.hash & 7
+        }
+        keys.append(key); hashes.append(hit.hash)
         if storesValues { values.append(value) }
         slots[slot] = Int32(keys.count - 1)
         count += 1
         if keys.count * 3 >= slots.count * 2 { rebuild(capacityFor: count * 2) }
     }
 
-    /// Removes `key`; returns its value (or `.none` for sets) if it was present.
-    mutating func remove(_ u: Unit, _ key: Value) throws -> Value? {
-        guard !slots.isEmpty else { return nil }
-        let h = try u.hash(key)
-        let (slot, e) = try findSlot(u, key, h)
-        if e < 0 { return nil }
+    // The mutators return the keys and values they drop, so that the owner releases them
+    // after its lock: the last release of a suspended generator closes it, running Conc code.
+
+    /// Replaces the value of the entry `hit` found (the key object stays, as in CPython);
+    /// returns the old value.
+    mutating func setValue(_ value: Value, at hit: Hit) -> Value {
+        guard storesValues else { return .none }
+        let old = values[hit.entry]
+        values[hit.entry] = value
+        return old
+    }
+
+    /// Removes the entry `hit` found; returns its key and value (`.none` for sets).
+    mutating func remove(at hit: Hit) -> (key: Value, value: Value) {
+        let e = hit.entry
+        let k = keys[e]
         let v = storesValues ? values[e] : .none
-        slots[slot] = -2
+        slots[hit.slot] = -2
         keys[e] = .unbound
         if storesValues { values[e] = .unbound }
         count -= 1
         if keys.count > 16 && count * 2 < keys.count { rebuild(capacityFor: count * 2) }
-        return v
+        return (k, v)
     }
 
     /// Removes and returns the last entry (dict.popitem / set.pop order).
-    mutating func popLast(_ u: Unit) throws -> (Value, Value)? {
+    mutating func popLast() -> (Value, Value)? {
         guard let e = keys.lastIndex(where: { !$0.isUnbound }) else { return nil }
-        let k = keys[e]
-        let v = storesValues ? values[e] : .none
-        _ = try remove(u, k)
-        return (k, v)
+        let mask = slots.count - 1
+        var i = hashes[e] & mask
+        while Int(slots[i]) != e { i = (i + 1) & mask }  // a live entry is always in `slots`
+        return remove(at: Hit(hash: hashes[e], slot: i, entry: e))
     }
 
     mutating func removeAll() {
@@ -115,6 +190,67 @@ struct HashTable {
     }
 }
 
+/// ``pureKeyEquals(_:_:depth:)`` with the common cases (same object, two ints, two strs)
+/// inline on the probe's path.
+@inline(__always) func fastKeyEquals(_ a: Value, _ b: Value) -> Bool? {
+    switch (a, b) {
+    case (.int(let x), .int(let y)): return x == y
+    case (.obj(let x), .obj(let y)):
+        if x === y { return true }
+        if let s = x as? PyStr, let t = y as? PyStr { return s.value == t.value }
+    default: break
+    }
+    return pureKeyEquals(a, b)
+}
+
+/// Key equality when it needs no Conc code: identity, and str, int, float, bool, None and
+/// tuples of those compared with each other (what `Unit.equals` answers for them); nil when
+/// a user `__eq__` could be involved (instances, frozensets, other objects, deep tuples).
+/// Safe under any lock: it only reads immutable objects.
+func pureKeyEquals(_ a: Value, _ b: Value, depth: Int = 0) -> Bool? {
+    switch (a, b) {
+    case (.int(let x), .int(let y)): return x == y
+    case (.obj(let x), .obj(let y)):
+        if x === y { return true }
+        if let s = x as? PyStr {
+            if let t = y as? PyStr { return s.value == t.value }
+            return y is PyInstance ? nil : false
+        }
+        if let s = x as? PyTuple, let t = y as? PyTuple {
+            if s.items.count != t.items.count { return false }
+            if depth > 16 { return nil }
+            for i in 0..<s.items.count where !isSame(s.items[i], t.items[i]) {
+                guard let r = pureKeyEquals(s.items[i], t.items[i], depth: depth + 1) else { return nil }
+                if !r { return false }
+            }
+            return true
+        }
+        if x is PyTuple && y is PyStr { return false }
+        return nil
+    case (.obj(let x), _): return x is PyStr || x is PyTuple ? false : nil
+    case (_, .obj(let y)): return y is PyStr || y is PyTuple ? false : nil
+    case (.none, .none): return true
+    case (.none, _), (_, .none): return false
+    case (.unbound, _), (_, .unbound): return false
+    default:
+        // int, float, bool mixed: as `Unit.equals` (ints exactly, else as doubles).
+        func int(_ v: Value) -> Int? {
+            switch v { case .int(let i): return i; case .bool(let b): return b ? 1 : 0; default: return nil }
+        }
+        func double(_ v: Value) -> Double? {
+            switch v {
+            case .int(let i): return Double(i)
+            case .float(let d): return d
+            case .bool(let b): return b ? 1 : 0
+            default: return nil
+            }
+        }
+        if let i = int(a), let j = int(b) { return i == j }
+        guard let x = double(a), let y = double(b) else { return false }
+        return x == y
+    }
+}
+
 /// An open-addressing index for entries with these hashes: a power-of-two table of at least
 /// `minimumSize` (and 8) slots holding entry numbers, -1 where empty, linear probing.
 /// Shared by ``HashTable`` and ``NameTable``.
@@ -131,29 +267,188 @@ func linearProbingSlots(_ hashes: [Int], minimumSize: Int) -> [Int32] {
     return slots
 }
 
+// MARK: - Owners: dict and set
+
+/// An object holding a ``HashTable`` that threads share: ``PyDict`` and ``PySet``. These
+/// helpers are the only code that probes or changes a shared table; each takes the owner's
+/// lock once per round (see the top of this file).
+protocol HashTableOwner: PyObject {
+    /// Only under `locked`; use the helpers below.
+    var table: HashTable { get set }
+}
+
+extension HashTableOwner {
+    /// Rounds after which a lookup whose `__eq__` calls keep meeting new colliding keys gives
+    /// up with RuntimeError rather than looping forever.
+    static var maxLookupRounds: Int { 200 }
+
+    /// Hashes `key` (maybe running `__hash__`), then answers `body` from the table and the
+    /// key's place in it, in one critical section.
+    @inline(__always)
+    func readEntry<R>(_ u: Unit, _ key: Value, _ body: (HashTable, HashTable.Hit) -> R) throws -> R {
+        let h = try u.hash(key)
+        var known: HashTable.Known? = nil  // made by the first round that needs it
+        var rounds = 0
+        while true {
+            var result: R? = nil
+            let pending: [Value]? = locked {
+                switch table.probe(key, h, known) {
+                case .unknown(let ks): return ks
+                case .hit(let hit): result = body(table, hit); return nil
+                }
+            }
+            guard let ks = pending else { return result! }
+            try answer(u, ks, key, &known, &rounds)
+        }
+    }
+
+    /// As ``readEntry(_:_:_:)``, but `body` may change the table (insert, replace, remove at
+    /// the hit); probe and change happen in one critical section.
+    @inline(__always)
+    func writeEntry<R>(_ u: Unit, _ key: Value, _ body: (inout HashTable, HashTable.Hit) -> R) throws -> R {
+        let h = try u.hash(key)
+        var known: HashTable.Known? = nil  // made by the first round that needs it
+        var rounds = 0
+        while true {
+            var result: R? = nil
+            let pending: [Value]? = locked {
+                switch table.probe(key, h, known) {
+                case .unknown(let ks): return ks
+                case .hit(let hit): result = body(&table, hit); return nil
+                }
+            }
+            guard let ks = pending else { return result! }
+            try answer(u, ks, key, &known, &rounds)
+        }
+    }
+
+    /// Asks Conc code (unlocked) whether the stored keys `stored` equal `key`, in probe
+    /// order up to the first equal one (as CPython compares), and remembers the answers.
+    private func answer(_ u: Unit, _ stored: [Value], _ key: Value, _ known: inout HashTable.Known?,
+                        _ rounds: inout Int) throws {
+        rounds += 1
+        if rounds > Self.maxLookupRounds {
+            throw runtimeError("\(type.name) changed too often during a key lookup")
+        }
+        var k2 = known ?? HashTable.Known()
+        defer { known = k2 }
+        for k in stored where k2.lookUp(k) == nil {
+            let equal = try HashTable.keyEquals(u, k, key)
+            k2.add(k, equal)
+            if equal { return }
+        }
+    }
+
+    /// A copy of the table (O(1), copy-on-write): read it anywhere, without the lock.
+    var snapshot: HashTable { locked { table } }
+
+    /// Replaces the whole table (the old one is released after the lock).
+    func replaceTable(_ t: HashTable) {
+        let old: HashTable = locked { let o = table; table = t; return o }
+        withExtendedLifetime(old) {}
+    }
+
+    /// The number of entries.
+    var count: Int { locked { table.count } }
+
+    /// Empties the table.
+    func removeAll() {
+        let old: HashTable = locked { let o = table; table.removeAll(); return o }
+        withExtendedLifetime(old) {}  // released here, unlocked
+    }
+
+    /// Removes and returns the last entry (`popitem`, `set.pop`), or nil if empty.
+    func popLast() -> (Value, Value)? { locked { table.popLast() } }  // released by the caller
+}
+
 /// A dict: insertion-ordered mapping.
-public final class PyDict: PyObject, SubclassAttributes {
+public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
+    /// Attributes of a dict subclass instance; only under `locked` (see
+    /// ``SubclassAttributes/attributeDict``).
     var subclassAttributes: PyDict?
-    /// The entries. Mutated by dict operations.
+    /// The entries. Read and written only inside `locked` on this dict, through the
+    /// ``HashTableOwner`` helpers and the methods below; take a ``snapshot`` to read at leisure.
     var table = HashTable(storesValues: true)
     init() { super.init(type: Types.dict) }
     init(type: PyType) { super.init(type: type) }
 
-    var count: Int { table.count }
-    /// (key, value) pairs in insertion order.
-    var pairs: [(Value, Value)] { table.liveIndices.map { (table.key(at: $0), table.value(at: $0)) } }
-    var keys: [Value] { table.liveIndices.map { table.key(at: $0) } }
+    /// (key, value) pairs in insertion order (a snapshot).
+    var pairs: [(Value, Value)] {
+        let t = snapshot
+        return t.liveIndices.map { (t.key(at: $0), t.value(at: $0)) }
+    }
+    /// The keys in insertion order (a snapshot).
+    var keys: [Value] {
+        let t = snapshot
+        return t.liveIndices.map { t.key(at: $0) }
+    }
+    /// The values in insertion order (a snapshot).
+    var values: [Value] {
+        let t = snapshot
+        return t.liveIndices.map { t.value(at: $0) }
+    }
 
-    func get(_ u: Unit, _ k: Value) throws -> Value? { try table.get(u, k) }
-    func set(_ u: Unit, _ k: Value, _ v: Value) throws { try table.set(u, k, v) }
+    /// `d.get(k)`: the value, or nil.
+    func get(_ u: Unit, _ k: Value) throws -> Value? {
+        try readEntry(u, k) { t, hit in hit.found ? t.value(at: hit.entry) : nil }
+    }
+    /// `d[k] = v`.
+    func set(_ u: Unit, _ k: Value, _ v: Value) throws {
+        let old: Value? = try writeEntry(u, k) { t, hit in
+            if hit.found { return t.setValue(v, at: hit) }
+            t.insert(k, v, at: hit)
+            return nil
+        }
+        _ = old  // released here, unlocked
+    }
     /// Convenience for string keys (kwargs, json): cannot fail.
-    func set(_ u: Unit, _ k: String, _ v: Value) { try! table.set(u, .str(k), v) }
+    func set(_ u: Unit, _ k: String, _ v: Value) { try! set(u, .str(k), v) }
+    /// `d.setdefault(k, v)`: the present value, or `v` after inserting it (atomically).
+    func setDefault(_ u: Unit, _ k: Value, _ v: Value) throws -> Value {
+        try writeEntry(u, k) { t, hit in
+            if hit.found { return t.value(at: hit.entry) }
+            t.insert(k, v, at: hit)
+            return v
+        }
+    }
+    /// Removes `k`; returns its value if it was present (`del d[k]`, `d.pop(k)`).
+    func remove(_ u: Unit, _ k: Value) throws -> Value? {
+        let removed = try writeEntry(u, k) { t, hit in hit.found ? t.remove(at: hit) : nil }
+        return removed?.value
+    }
+
+    /// One step of iteration for ``PyDictIterator``, under the lock: the first live entry at
+    /// or after `cursor` (which it advances past it), nil at the end, or `.changed` when the
+    /// dict no longer has `expectedCount` entries.
+    func iterationStep(_ cursor: inout Int, expectedCount: Int) -> DictIterationStep {
+        locked {
+            if table.count != expectedCount { return .changed }
+            while cursor < table.keys.count {
+                let e = cursor
+                cursor += 1
+                let k = table.key(at: e)
+                if !k.isUnbound { return .entry(k, table.value(at: e)) }
+            }
+            return .end
+        }
+    }
+}
+
+/// What ``PyDict/iterationStep(_:expectedCount:)`` found.
+enum DictIterationStep {
+    case entry(Value, Value)
+    case end
+    case changed
 }
 
 /// A set or frozenset.
-public final class PySet: PyObject, SubclassAttributes {
+public final class PySet: PyObject, SubclassAttributes, HashTableOwner {
+    /// Attributes of a set subclass instance; only under `locked` (see
+    /// ``SubclassAttributes/attributeDict``).
     var subclassAttributes: PyDict?
-    /// The elements. Mutated only for `set` (never for frozenset after construction).
+    /// The elements. Read and written only inside `locked` on this set, through the
+    /// ``HashTableOwner`` helpers and the methods below. Changed only for `set` (a frozenset's
+    /// is filled before anyone else can see it).
     var table = HashTable(storesValues: false)
     let isFrozen: Bool
     init(frozen: Bool = false) {
@@ -162,16 +457,52 @@ public final class PySet: PyObject, SubclassAttributes {
     }
     /// An empty set or frozenset whose class is `type` (a subclass of set or frozenset).
     init(frozen: Bool, type: PyType) { isFrozen = frozen; super.init(type: type) }
-    var count: Int { table.count }
     /// The elements in CPython's iteration order (see ``cpythonSetOrder``), so that sets of
-    /// ints, floats and tuples print exactly as CPython prints them.
+    /// ints, floats and tuples print exactly as CPython prints them. A snapshot.
     var elements: [Value] {
-        let live = table.liveIndices
-        if live.count <= 1 { return live.map { table.key(at: $0) } }
-        return cpythonSetOrder(live.map { table.hashes[$0] }).map { table.key(at: live[$0]) }
+        let t = snapshot
+        let live = t.liveIndices
+        if live.count <= 1 { return live.map { t.key(at: $0) } }
+        return cpythonSetOrder(live.map { t.hashes[$0] }).map { t.key(at: live[$0]) }
     }
-    func contains(_ u: Unit, _ v: Value) throws -> Bool { try table.find(u, v) != nil }
-    func add(_ u: Unit, _ v: Value) throws { try table.set(u, v, .none) }
+    /// `v in s`.
+    func contains(_ u: Unit, _ v: Value) throws -> Bool {
+        try readEntry(u, v) { _, hit in hit.found }
+    }
+    /// `s.add(v)`.
+    func add(_ u: Unit, _ v: Value) throws {
+        try writeEntry(u, v) { t, hit in if !hit.found { t.insert(v, .none, at: hit) } }
+    }
+    /// `s.discard(v)`: true if it was present.
+    @discardableResult
+    func remove(_ u: Unit, _ v: Value) throws -> Bool {
+        let removed = try writeEntry(u, v) { t, hit in hit.found ? t.remove(at: hit).key : nil }
+        return removed != nil
+    }
+    /// Removes `v` if present, else adds it (one step of `^=`).
+    func toggle(_ u: Unit, _ v: Value) throws {
+        let removed: Value? = try writeEntry(u, v) { t, hit in
+            if hit.found { return t.remove(at: hit).key }
+            t.insert(v, .none, at: hit)
+            return nil
+        }
+        _ = removed  // released here, unlocked
+    }
+}
+
+extension SubclassAttributes {
+    /// The instance's attribute dict if it has one yet (read under the lock: another thread
+    /// may be creating it).
+    var existingAttributeDict: PyDict? { locked { subclassAttributes } }
+    /// The instance's attribute dict, created on first use (exactly once, under the lock).
+    var attributeDict: PyDict {
+        locked {
+            if let d = subclassAttributes { return d }
+            let d = PyDict()
+            subclassAttributes = d
+            return d
+        }
+    }
 }
 
 /// The order CPython 3.11 iterates a set whose elements (with these hashes) were inserted in

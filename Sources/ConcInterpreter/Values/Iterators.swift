@@ -79,26 +79,23 @@ final class PyDictIterator: PyIter {
     enum Kind { case keys, values, items }
     let dict: PyDict
     let kind: Kind
+    /// The next entry index to look at; read and written only under `dict`'s lock.
     var entry = 0
     let initialCount: Int
     init(_ d: PyDict, _ kind: Kind) { dict = d; self.kind = kind; initialCount = d.count; super.init() }
     override func next(_ u: Unit) throws -> Value? {
-        if dict.count != initialCount {
-            throw runtimeError("dictionary changed size during iteration")
-        }
-        let t = dict.table
-        while entry < t.keys.count {
-            let e = entry
-            entry += 1
-            let k = t.key(at: e)
-            if k.isUnbound { continue }
+        // `entry` is read and advanced under the dict's lock, so threads sharing this
+        // iterator never index past the table.
+        switch dict.iterationStep(&entry, expectedCount: initialCount) {
+        case .changed: throw runtimeError("dictionary changed size during iteration")
+        case .end: return nil
+        case .entry(let k, let v):
             switch kind {
             case .keys: return k
-            case .values: return t.value(at: e)
-            case .items: return .obj(PyTuple([k, t.value(at: e)]))
+            case .values: return v
+            case .items: return .obj(PyTuple([k, v]))
             }
         }
-        return nil
     }
 }
 
