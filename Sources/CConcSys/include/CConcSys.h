@@ -192,6 +192,15 @@ void CConcSys_objects_shared_enable(void);
 /// In a fork()ed child (one thread, which held no object lock): locking off, all free.
 void CConcSys_objects_shared_reset_after_fork(void);
 
+/// A spin-wait hint to the CPU (PAUSE on x86-64, YIELD on arm64).
+static inline void CConcSys_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+}
+
 /// Whether object locks are in use.
 static inline int CConcSys_objects_shared(void) { return __atomic_load_n(&CConcSys_objects_shared_flag, __ATOMIC_RELAXED) != 0; }
 

@@ -53,3 +53,10 @@ enum Immortal {
 /// The Swift runtime's own entry point (libswiftCore exports it; Swift's benchmarks use it).
 @_silgen_name("_swift_stdlib_immortalize")
 private func _swift_stdlib_immortalize(_ object: UnsafeMutableRawPointer)
+
+/// A copy of `a` in a buffer of its own. Snapshots use it in ThreadSanitizer builds
+/// (`-D CONC_TSAN`, scripts/tsan): a copy-on-write snapshot read outside the lock and later
+/// dropped, then the container changed in place under its lock, are ordered by the buffer's
+/// reference count inside the Swift runtime, which TSan cannot see, so every such hand-off
+/// would be reported as a race. With unshared snapshots, what TSan reports is real.
+func freshCopy<T>(_ a: [T]) -> [T] { a.withUnsafeBufferPointer { Array($0) } }

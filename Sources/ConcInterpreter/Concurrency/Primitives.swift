@@ -241,6 +241,9 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
         let me = u.unitID
         var previous: UInt64 = 0
         var r = tryAcquire(me, previousOwner: &previous)
+        // Spin before building the park's closures (allocations) for a lock held briefly.
+        if r == CONC_BUSY && blocking && timeout != 0 && previous != me
+            && u.spinBeforeParking({ r = tryAcquire(me, previousOwner: &previous); return r != CONC_BUSY }) {}
         if r == CONC_BUSY && blocking {
             if !reentrant && !isUnowned && previous == me && timeout == nil {
                 throw u.engine.deadlockError("""

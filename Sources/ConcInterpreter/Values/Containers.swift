@@ -67,7 +67,13 @@ public final class PyBytes: PyObject {
         super.init(type: mutable ? Types.bytearray : Types.bytes)
     }
     /// A copy of the bytes (O(1), copy-on-write), taken under the lock for a bytearray.
-    @inline(__always) var snapshot: [UInt8] { isMutable ? locked { bytes } : bytes }
+    @inline(__always) var snapshot: [UInt8] {
+        #if CONC_TSAN
+        isMutable ? locked { freshCopy(bytes) } : bytes
+        #else
+        isMutable ? locked { bytes } : bytes
+        #endif
+    }
     /// `len(b)`.
     @inline(__always) var count: Int { isMutable ? locked { bytes.count } : bytes.count }
     /// Runs `body` on the bytes in place, holding the lock: one atomic step of a bytearray
@@ -99,7 +105,13 @@ public final class PyList: PyObject, SubclassAttributes {
     init(_ items: [Value], type: PyType) { self.items = items; super.init(type: type) }
 
     /// A copy of the items at one instant (O(1), copy-on-write).
-    @inline(__always) var snapshot: [Value] { locked { items } }
+    @inline(__always) var snapshot: [Value] {
+        #if CONC_TSAN
+        locked { freshCopy(items) }
+        #else
+        locked { items }
+        #endif
+    }
     /// `len(l)`.
     @inline(__always) var count: Int { locked { items.count } }
     /// The item at `i` in `0..<count`, nil when out of range (iterators).
