@@ -24,12 +24,18 @@ extension PyObject {
     /// deadlock): copy out what a callback or a second object needs (a Swift array copy is
     /// O(1)), release, then go on.
     @inline(__always) final func locked<R>(_ body: () throws -> R) rethrows -> R {
-        guard ObjectLocks.active else { return try body() }
-        let p = Unmanaged.passUnretained(self).toOpaque()
-        CConcSys_object_lock(p)
-        defer { CConcSys_object_unlock(p) }
-        return try body()
+        try withObjectLock(self, body)
     }
+}
+
+/// Runs `body` holding the striped lock of `object` (any class instance, e.g. `Globals`)
+/// when units run in parallel: the same rules as ``PyObject/locked(_:)``.
+@inline(__always) func withObjectLock<R>(_ object: AnyObject, _ body: () throws -> R) rethrows -> R {
+    guard ObjectLocks.active else { return try body() }
+    let p = Unmanaged.passUnretained(object).toOpaque()
+    CConcSys_object_lock(p)
+    defer { CConcSys_object_unlock(p) }
+    return try body()
 }
 
 /// Objects every unit reads on its hot path (tree nodes, ...) are made immortal: Swift's

@@ -1,6 +1,5 @@
 // Helpers for the object-locking rule (ObjectLocks.swift) used by instances, classes,
-// cells, functions and module globals: a lock held across a `_modify` accessor, and a
-// lock on a Swift object that is not a PyObject (Globals), on the same stripes.
+// cells, functions and module globals: a lock held across a `_modify` accessor.
 import CConcSys
 
 extension PyObject {
@@ -14,14 +13,4 @@ extension PyObject {
     @inline(__always) final func unlockAfterModify(_ held: Bool) {
         if held { CConcSys_object_unlock(Unmanaged.passUnretained(self).toOpaque()) }
     }
-}
-
-/// Runs `body` holding the striped lock of `object` (any class instance) when units run in
-/// parallel: the same rules as ``PyObject/locked(_:)``.
-@inline(__always) func withObjectLock<R>(_ object: AnyObject, _ body: () throws -> R) rethrows -> R {
-    guard ObjectLocks.active else { return try body() }
-    let p = Unmanaged.passUnretained(object).toOpaque()
-    CConcSys_object_lock(p)
-    defer { CConcSys_object_unlock(p) }
-    return try body()
 }

@@ -294,24 +294,13 @@ extension HashTableOwner {
     /// key's place in it, in one critical section.
     @inline(__always)
     func readEntry<R>(_ u: Unit, _ key: Value, _ body: (HashTable, HashTable.Hit) -> R) throws -> R {
-        let h = try u.hash(key)
-        var known: HashTable.Known? = nil  // made by the first round that needs it
-        var rounds = 0
-        while true {
-            var result: R? = nil
-            let pending: [Value]? = locked {
-                switch table.probe(key, h, known) {
-                case .unknown(let ks): return ks
-                case .hit(let hit): result = body(table, hit); return nil
-                }
-            }
-            guard let ks = pending else { return result! }
-            try answer(u, ks, key, &known, &rounds)
-        }
+        try writeEntry(u, key) { table, hit in body(table, hit) }
     }
 
-    /// As ``readEntry(_:_:_:)``, but `body` may change the table (insert, replace, remove at
-    /// the hit); probe and change happen in one critical section.
+    /// Hashes `key` (maybe running `__hash__`), finds its place in the table and runs `body`
+    /// there, which may change the table (insert, replace, remove at the hit): probe and
+    /// change happen in one critical section. Stored keys whose equality needs Conc code
+    /// are compared outside the lock, and the probe starts again (``answer``).
     @inline(__always)
     func writeEntry<R>(_ u: Unit, _ key: Value, _ body: (inout HashTable, HashTable.Hit) -> R) throws -> R {
         let h = try u.hash(key)
