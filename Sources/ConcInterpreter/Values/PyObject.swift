@@ -359,10 +359,20 @@ final class Shape: @unchecked Sendable {
 /// is released after the lock is let go.
 final class Cell: PyObject {
     private var stored: Value
+    /// False until the cell is first given a value. A parallel reader that sees false knows
+    /// the cell is unbound without taking its lock: every call of a builtin (`len`, `range`)
+    /// reads the never-assigned global cell of its name first, and two threads taking
+    /// that cell's lock for it would bounce its cache line between the cores. (A writer
+    /// sets it before storing, so a reader seeing false simply reads before the store.)
+    private let everBound: Atomic<Bool>
     /// The captured variable's value; `.unbound` until assigned.
     var value: Value {
-        @inline(__always) get { locked { stored } }
+        @inline(__always) get {
+            if ObjectLocks.active && !everBound.load(ordering: .acquiring) { return .unbound }
+            return locked { stored }
+        }
         @inline(__always) set {
+            if !everBound.load(ordering: .relaxed) && !newValue.isUnbound { everBound.store(true, ordering: .releasing) }
             let old: Value = locked { let o = stored; stored = newValue; return o }
             _ = old
         }
@@ -371,5 +381,5 @@ final class Cell: PyObject {
     @inline(__always) func take() -> Value {
         locked { let o = stored; stored = .unbound; return o }
     }
-    init(_ v: Value = .unbound) { stored = v; super.init(type: Types.cell) }
+    init(_ v: Value = .unbound) { stored = v; everBound = Atomic(!v.isUnbound); super.init(type: Types.cell) }
 }
