@@ -55,13 +55,7 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
     init() { initMutex() }
 
     /// A recursive mutex: a report built under it may look units up again.
-    private func initMutex() {
-        var attr = pthread_mutexattr_t()
-        pthread_mutexattr_init(&attr)
-        pthread_mutexattr_settype(&attr, Int32(PTHREAD_MUTEX_RECURSIVE))
-        pthread_mutex_init(&mutex, &attr)
-        pthread_mutexattr_destroy(&attr)
-    }
+    private func initMutex() { initRecursiveMutex(&mutex) }
 
     func withLock<T>(_ body: () throws -> T) rethrows -> T {
         pthread_mutex_lock(&mutex)
@@ -230,4 +224,13 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
         }
         return lines.joined(separator: "\n")
     }
+}
+
+/// Initialises (or, in a forked child, re-initialises) `m` as a recursive mutex.
+func initRecursiveMutex(_ m: UnsafeMutablePointer<pthread_mutex_t>) {
+    var attr = pthread_mutexattr_t()
+    pthread_mutexattr_init(&attr)
+    pthread_mutexattr_settype(&attr, Int32(PTHREAD_MUTEX_RECURSIVE))
+    pthread_mutex_init(m, &attr)
+    pthread_mutexattr_destroy(&attr)
 }

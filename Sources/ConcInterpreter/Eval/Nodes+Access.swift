@@ -94,7 +94,7 @@ final class AttributeNode: ExprNode {
             let epoch = f.unit.classEpoch
             // The cached store, checked and applied in one critical section. `replaced` is
             // the old value (released after the lock); nil when the cache did not apply.
-            let (shape, replaced): (Shape, Value?) = inst.locked {
+            let replaced: Value? = inst.locked {
                 let shape = inst.shape
                 let slot: Int, result: Shape?
                 if shape === storeShape && storeEpoch == epoch {
@@ -102,12 +102,12 @@ final class AttributeNode: ExprNode {
                 } else if let e = parallelStore.entry(AttributeCacheEntry.self), e.epoch == epoch, e.shape === shape {
                     slot = e.slot; result = e.result
                 } else {
-                    return (shape, nil)
+                    return nil
                 }
-                if let r = result { inst.shape = r; inst.slots.append(v); return (shape, .unbound) }
+                if let r = result { inst.shape = r; inst.slots.append(v); return .unbound }
                 let old = inst.slots[slot]
                 inst.slots[slot] = v
-                return (shape, old)
+                return old
             }
             if replaced != nil { return }
             if !hasDataDescriptor(inst.type, epoch) && !inst.type.creationHooks(epoch).overridesSetattr {
@@ -126,7 +126,6 @@ final class AttributeNode: ExprNode {
                     return (now, 0, next, .unbound)
                 }
                 _ = old
-                _ = shape
                 if !ObjectLocks.active { storeShape = from; storeResult = added; storeSlot = slot; storeEpoch = epoch }
                 else if parallelStore.canPublish {
                     parallelStore.publish(AttributeCacheEntry(epoch: epoch, shape: from, slot: slot, result: added))

@@ -84,21 +84,8 @@ func intPow(_ base: Int, _ exp: Int) throws -> Int {
 
 extension Unit {
     /// Numeric value of an int/bool/float operand as a Double, or nil.
-    @inline(__always) func numericDouble(_ v: Value) -> Double? {
-        switch v {
-        case .int(let i): return Double(i)
-        case .float(let d): return d
-        case .bool(let b): return b ? 1 : 0
-        default: return nil
-        }
-    }
-    @inline(__always) func intValue(_ v: Value) -> Int? {
-        switch v {
-        case .int(let i): return i
-        case .bool(let b): return b ? 1 : 0
-        default: return nil
-        }
-    }
+    @inline(__always) func numericDouble(_ v: Value) -> Double? { v.numericDouble }
+    @inline(__always) func intValue(_ v: Value) -> Int? { v.intLike }
 
     /// `a op b` for int operands.
     func intBinary(_ op: BinaryOp, _ a: Int, _ b: Int) throws -> Value {

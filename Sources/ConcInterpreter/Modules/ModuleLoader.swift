@@ -71,11 +71,7 @@ extension Engine {
     /// modules whose body another unit was running stay half-initialised, as after a
     /// circular import: their importer does not exist here, so nobody may wait for it.
     func resetImportsAfterFork(keeping u: Unit) {
-        var attr = pthread_mutexattr_t()
-        pthread_mutexattr_init(&attr)
-        pthread_mutexattr_settype(&attr, Int32(PTHREAD_MUTEX_RECURSIVE))
-        pthread_mutex_init(importMutex, &attr)
-        pthread_mutexattr_destroy(&attr)
+        initRecursiveMutex(importMutex)
         modulesInitializing = modulesInitializing.filter { $0.value === u }
     }
 

@@ -33,9 +33,8 @@ public final class Engine {
     public var stderr: OutputSink { options.stderr }
     /// The builtins module's names. Filled once at creation.
     private(set) var builtins: [String: Value] = [:]
-    /// Loaded modules, guarded by `importMutex` (see ModuleLoader.swift); kept in step with
-    /// `sys.modules`.
-    /// The table itself; touch it only holding `importMutex`.
+    /// Loaded modules, kept in step with `sys.modules`; touch it only holding `importMutex`
+    /// (see ModuleLoader.swift), or through ``modules``.
     var moduleTable: [String: PyModule] = [:]
     /// Loaded modules: reading gives a snapshot; a change (`modules[name] = m`) happens
     /// under the import mutex and refreshes `sys.modules`.
@@ -51,11 +50,7 @@ public final class Engine {
     /// pthread mutex, only ever held for table work (never while a module body runs).
     let importMutex: UnsafeMutablePointer<pthread_mutex_t> = {
         let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-        var attr = pthread_mutexattr_t()
-        pthread_mutexattr_init(&attr)
-        pthread_mutexattr_settype(&attr, Int32(PTHREAD_MUTEX_RECURSIVE))
-        pthread_mutex_init(m, &attr)
-        pthread_mutexattr_destroy(&attr)
+        initRecursiveMutex(m)
         return m
     }()
     func withImportMutex<R>(_ body: () throws -> R) rethrows -> R {
@@ -130,7 +125,7 @@ public final class Engine {
     var processName = "MainProcess"
     /// Handles of the processes this process spawned (reaped at the end). Any unit may
     /// spawn, so it is read and written only under the unit registry's lock (``children``,
-    /// ``addChild(_:)``, ``forgetFinishedChildren()``).
+    /// ``addChild(_:)``, ``forgetChildren(all:)``).
     private var childList: [PyUnitHandle] = []
     /// A snapshot of ``childList``.
     var children: [PyUnitHandle] { units.withLock { childList } }

@@ -242,19 +242,8 @@ func pureKeyEquals(_ a: Value, _ b: Value, depth: Int = 0) -> Bool? {
     case (.unbound, _), (_, .unbound): return false
     default:
         // int, float, bool mixed: as `Unit.equals` (ints exactly, else as doubles).
-        func int(_ v: Value) -> Int? {
-            switch v { case .int(let i): return i; case .bool(let b): return b ? 1 : 0; default: return nil }
-        }
-        func double(_ v: Value) -> Double? {
-            switch v {
-            case .int(let i): return Double(i)
-            case .float(let d): return d
-            case .bool(let b): return b ? 1 : 0
-            default: return nil
-            }
-        }
-        if let i = int(a), let j = int(b) { return i == j }
-        guard let x = double(a), let y = double(b) else { return false }
+        if let i = a.intLike, let j = b.intLike { return i == j }
+        guard let x = a.numericDouble, let y = b.numericDouble else { return false }
         return x == y
     }
 }

@@ -43,6 +43,26 @@ public enum Value {
     @inline(__always) var asStringValue: String? { asStr?.value }
 }
 
+extension Value {
+    /// An int, bool or float as a Double (`1 == 1.0 == True`), or nil.
+    @inline(__always) var numericDouble: Double? {
+        switch self {
+        case .int(let i): return Double(i)
+        case .float(let d): return d
+        case .bool(let b): return b ? 1 : 0
+        default: return nil
+        }
+    }
+    /// An int or bool as an Int, or nil.
+    @inline(__always) var intLike: Int? {
+        switch self {
+        case .int(let i): return i
+        case .bool(let b): return b ? 1 : 0
+        default: return nil
+        }
+    }
+}
+
 /// Identity: `is`. Scalars compare by value (CPython caches small ints; Conc makes every
 /// int/float/bool identical to an equal one of the same type, which is what learners expect).
 func isSame(_ a: Value, _ b: Value) -> Bool {
