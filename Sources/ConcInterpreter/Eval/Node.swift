@@ -38,17 +38,20 @@ final class BlockNode: StmtNode {
     /// The statements, in memory owned by this (immortal) node: never freed. An array's
     /// buffer would be retained and released by every execution, from every unit, and that
     /// one shared refcount word costs two threads of the same loop most of their speed.
-    let body: UnsafeMutableBufferPointer<StmtNode>
+    /// Unmanaged: the statements are immortal nodes, so running one needs no retain of it
+    /// (a strong load from a buffer costs a retain and a release per statement run).
+    let body: UnsafeMutableBufferPointer<Unmanaged<StmtNode>>
     init(_ body: [StmtNode], _ loc: SourceLoc) {
         self.body = .allocate(capacity: body.count)
-        _ = self.body.initialize(from: body)
+        _ = self.body.initialize(from: body.map { Unmanaged.passRetained($0) })  // never released: a block lives as long as its code
         super.init(loc)
     }
     override func exec(_ f: Frame) throws -> Completion {
         for s in body {
-            let c: Completion
-            f.line = s.loc.line
-            do { c = try s.exec(f) } catch { throw located(error, f, s.loc, .statement) }
+            let c = try s._withUnsafeGuaranteedRef { s in
+                f.line = s.loc.line
+                do { return try s.exec(f) } catch { throw located(error, f, s.loc, .statement) }
+            }
             if case .normal = c { continue }
             return c
         }
