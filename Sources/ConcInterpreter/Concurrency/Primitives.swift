@@ -205,8 +205,14 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
     /// is the same as last time (a loop taking the lock).
     @inline(__always) func noteAcquired(by u: Unit) {
         guard let f = u.innermostUserFrame() else { return }
-        if acquiredCode !== f.code { acquiredCode = f.code }
-        acquiredLine = f.line
+        noteAcquired(code: f.code, line: f.line)
+    }
+
+    /// Writes only what changed: a loop taking the lock at one line leaves the object's
+    /// memory untouched (other cores keep their copy of it).
+    @inline(__always) func noteAcquired(code: CodeInfo, line: Int) {
+        if acquiredCode !== code { acquiredCode = code }
+        if acquiredLine != line { acquiredLine = line }
     }
 
     init(_ u: Unit, reentrant: Bool, isUnowned: Bool = false) throws {
@@ -236,11 +242,33 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
         return reentrant ? conc_rlock_try_acquire(prim, unit) : conc_lock_try_acquire(prim, unit)
     }
 
-    /// `acquire(blocking, timeout)`: true when acquired.
-    func acquire(_ u: Unit, blocking: Bool = true, timeout: Double? = nil) throws -> Bool {
+    /// A blocking `acquire()` by code running in frame `f` (`with some_lock:`): one attempt
+    /// that records `f`'s line when it succeeds, else the general path.
+    @inline(__always) func acquire(_ u: Unit, in f: Frame) throws {
         let me = u.unitID
         var previous: UInt64 = 0
-        var r = tryAcquire(me, previousOwner: &previous)
+        let r = tryAcquire(me, previousOwner: &previous)
+        if r == CONC_OK {
+            if f.code.isStdlib { noteAcquired(by: u) } else { noteAcquired(code: f.code, line: f.line) }
+            return
+        }
+        _ = try acquire(u, firstAttempt: r, previousOwner: previous, blocking: true, timeout: nil)
+    }
+
+    /// `acquire(blocking, timeout)`: true when acquired.
+    func acquire(_ u: Unit, blocking: Bool = true, timeout: Double? = nil) throws -> Bool {
+        var previous: UInt64 = 0
+        let r = tryAcquire(u.unitID, previousOwner: &previous)
+        return try acquire(u, firstAttempt: r, previousOwner: previous, blocking: blocking, timeout: timeout)
+    }
+
+    /// The rest of `acquire` after its first attempt, which gave `r` with `previous` the
+    /// owner seen just before it.
+    private func acquire(_ u: Unit, firstAttempt r: conc_result, previousOwner previous: UInt64,
+                         blocking: Bool, timeout: Double?) throws -> Bool {
+        let me = u.unitID
+        var previous = previous
+        var r = r
         // Spin before building the park's closures (allocations) for a lock held briefly.
         if r == CONC_BUSY && blocking && timeout != 0 && previous != me
             && u.spinBeforeParking({ r = tryAcquire(me, previousOwner: &previous); return r != CONC_BUSY }) {}

@@ -7,11 +7,25 @@ import ConcSyntax
 /// generator owns its frame for its whole life. Only the unit running the frame touches it.
 final class Frame {
     /// The unit running this frame. A generator's frame is re-pointed when another unit resumes it.
-    unowned(unsafe) var unit: Unit  // the unit outlives every frame it runs (frames die with it or with their generator, which is resumed only by a live unit)
+    /// Read without a retain: the unit outlives every frame it runs (frames die with it or
+    /// with their generator, which is resumed only by a live unit). An `unowned(unsafe)`
+    /// field would still be retained and released around each use, on every node that
+    /// touches its unit; this accessor lets the compiler borrow it.
+    var unit: Unit {
+        @inline(__always) get { unitRef._withUnsafeGuaranteedRef { $0 } }
+        set { unitRef = .passUnretained(newValue) }
+    }
+    /// The unit, for ``withUnit(_:)``.
+    private(set) var unitRef: Unmanaged<Unit>
     /// The local slots: on the unit's value stack, or in a generator's own buffer.
     var locals: UnsafeMutablePointer<Value>
     /// The code being run (a module body has a synthetic CodeInfo).
-    var code: CodeInfo
+    /// Read without a retain, like ``unit``: code objects are immortal.
+    var code: CodeInfo {
+        @inline(__always) get { codeRef._withUnsafeGuaranteedRef { $0 } }
+        set { codeRef = .passUnretained(newValue) }
+    }
+    private var codeRef: Unmanaged<CodeInfo>
     /// The function object for calls (closure, owner class); nil for module and class bodies.
     var function: PyFunction?
     /// The value of the last `return`, read by the caller right after the body completes.
@@ -28,7 +42,13 @@ final class Frame {
     var line = 0
 
     init(unit: Unit, locals: UnsafeMutablePointer<Value>, code: CodeInfo, globals: Globals) {
-        self.unit = unit; self.locals = locals; self.code = code; self.globals = globals
+        self.unitRef = .passUnretained(unit); self.locals = locals; self.codeRef = .passUnretained(code); self.globals = globals
+    }
+
+    /// Runs `body` with the unit borrowed: no retain around the calls it makes, which
+    /// ``unit`` cannot promise when the unit is passed to a function the compiler cannot see.
+    @inline(__always) func withUnit<R>(_ body: (Unit) throws -> R) rethrows -> R {
+        try unitRef._withUnsafeGuaranteedRef(body)
     }
 
     /// The closure cell for free variable `i`.

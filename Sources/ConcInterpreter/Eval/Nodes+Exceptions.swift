@@ -128,26 +128,54 @@ func makeException(_ v: Value, _ u: Unit) throws -> PyBaseException {
 final class WithNode: StmtNode {
     let items: [(context: ExprNode, target: ExprNode?)]
     let body: StmtNode
+    /// The manager of `with EXPR:` (one manager, no `as`), the form `with some_lock:`
+    /// takes, run without the general path's array accesses. Unmanaged: nodes are immortal.
+    private let soleManager: Unmanaged<ExprNode>?
     init(_ items: [(context: ExprNode, target: ExprNode?)], _ body: StmtNode, _ loc: SourceLoc) {
-        self.items = items; self.body = body; super.init(loc)
+        self.items = items; self.body = body
+        soleManager = items.count == 1 && items[0].target == nil ? Unmanaged.passRetained(items[0].context) : nil
+        super.init(loc)
     }
-    override func exec(_ f: Frame) throws -> Completion { try enter(0, f) }
+    override func exec(_ f: Frame) throws -> Completion {
+        guard let m = soleManager else { return try enter(0, f) }
+        let manager = try m._withUnsafeGuaranteedRef { try $0.eval(f) }
+        if let l = manager.object as? PyLock { return try withLock(l, f) }
+        return try enter(manager, 0, f)
+    }
 
-    private func enter(_ i: Int, _ f: Frame) throws -> Completion {
-        if i == items.count { return try body.exec(f) }
-        let u = f.unit
-        let manager = try items[i].context.eval(f)
-        if case .obj(let o) = manager, let l = o as? PyLock, items[i].target == nil {
-            // `with some_lock:` — the common case, without method lookups or argument arrays.
-            do { _ = try l.acquire(u) } catch { throw located(error, f, items[i].context.loc) }
+    /// `with some_lock:`: without method lookups or argument arrays.
+    private func withLock(_ l: PyLock, _ f: Frame) throws -> Completion {
+        try f.withUnit { u in
+            do { try l.acquire(u, in: f) } catch { throw located(error, f, items[0].context.loc) }
             let c: Completion
-            do { c = try enter(i + 1, f) } catch {
+            do { c = try body.exec(f) } catch {
                 try l.release(u)
                 throw located(error, f, loc)
             }
             try l.release(u)
             return c
         }
+    }
+
+    private func enter(_ i: Int, _ f: Frame) throws -> Completion {
+        if i == items.count { return try body.exec(f) }
+        let manager = try items[i].context.eval(f)
+        if case .obj(let o) = manager, let l = o as? PyLock, items[i].target == nil {
+            do { try l.acquire(f.unit, in: f) } catch { throw located(error, f, items[i].context.loc) }
+            let c: Completion
+            do { c = try enter(i + 1, f) } catch {
+                try l.release(f.unit)
+                throw located(error, f, loc)
+            }
+            try l.release(f.unit)
+            return c
+        }
+        return try enter(manager, i, f)
+    }
+
+    /// Enters item `i`, whose manager is already evaluated, through `__enter__`/`__exit__`.
+    private func enter(_ manager: Value, _ i: Int, _ f: Frame) throws -> Completion {
+        let u = f.unit
         guard let enterFn = manager.type.lookup("__enter__", hash: enterHash),
               let exitFn = manager.type.lookup("__exit__", hash: exitHash) else {
             throw located(typeError("'\(manager.typeName)' object does not support the context manager protocol"), f, items[i].context.loc)

@@ -54,7 +54,6 @@ final class AugAssignNode: StmtNode {
     let value: ExprNode
     init(_ op: BinaryOp, _ t: ExprNode, _ v: ExprNode, _ loc: SourceLoc) { self.op = op; target = t; value = v; super.init(loc) }
     override func exec(_ f: Frame) throws -> Completion {
-        let u = f.unit
         switch target {
         case let a as AttributeNode:
             let o = try a.object.eval(f)
@@ -65,15 +64,15 @@ final class AugAssignNode: StmtNode {
                 if !overflow { try a.store(o, .int(r), f); return .normal }
             }
             let new: Value
-            do { new = try u.inPlace(op, old, rhs) } catch { throw located(error, f, loc) }
+            do { new = try f.unit.inPlace(op, old, rhs) } catch { throw located(error, f, loc) }
             try a.store(o, new, f)
         case let s as SubscriptNode:
             let o = try s.object.eval(f)
             let i = try s.index.eval(f)
             do {
-                let old = try u.getItem(o, i)
-                let new = try u.inPlace(op, old, try value.eval(f))
-                try u.setItem(o, i, new)
+                let old = try f.unit.getItem(o, i)
+                let new = try f.unit.inPlace(op, old, try value.eval(f))
+                try f.unit.setItem(o, i, new)
             } catch { throw located(error, f, loc) }
         default:
             let old = try target.eval(f)
@@ -86,7 +85,7 @@ final class AugAssignNode: StmtNode {
                 }
             }
             let new: Value
-            do { new = try u.inPlace(op, old, rhs) } catch { throw located(error, f, loc) }
+            do { new = try f.unit.inPlace(op, old, rhs) } catch { throw located(error, f, loc) }
             try target.assign(f, new)
         }
         return .normal
