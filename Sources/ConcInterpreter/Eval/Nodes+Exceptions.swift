@@ -139,7 +139,9 @@ final class WithNode: StmtNode {
     override func exec(_ f: Frame) throws -> Completion {
         guard let m = soleManager else { return try enter(0, f) }
         let manager = try m._withUnsafeGuaranteedRef { try $0.eval(f) }
-        if let l = manager.object as? PyLock { return try withLock(l, f) }
+        if case .obj(let o) = manager, type(of: o) == PyLock.self {
+            return try withExtendedLifetime(manager) { try withLock(unsafeDowncast(o, to: PyLock.self), f) }
+        }
         return try enter(manager, 0, f)
     }
 
