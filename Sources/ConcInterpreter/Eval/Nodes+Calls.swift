@@ -65,20 +65,50 @@ extension Unit {
         let base = stackTop
         guard base + n <= stackCapacity else { throw pyError(Exc.recursionError, "maximum recursion depth exceeded") }
         let locals = stack + base
-        locals.initialize(repeating: .unbound, count: n)
         stackTop = base + n
-        defer { locals.deinitialize(count: n); stackTop = base }
+        // Arguments are evaluated straight into their slots (no store over `.unbound`);
+        // calls they make use the stack above `base + n`.
         var i = 0
-        if let r = receiver { locals[0] = r; i = 1 }
-        try argNodes.withUnsafeBufferPointer { nodes in
-            for a in nodes { locals[i] = try a.eval(f); i += 1 }
+        if let r = receiver { locals.initialize(to: r); i = 1 }
+        do {
+            try argNodes.forEachUnretained { a in
+                (locals + i).initialize(to: try a.eval(f))
+                i += 1
+            }
+        } catch {
+            releaseSlots(locals, i)
+            stackTop = base
+            throw error
         }
         let npos = code.positional.count
         if i < npos {
             let firstDefault = npos - fn.defaults.count
-            while i < npos { locals[i] = fn.defaults[i - firstDefault]; i += 1 }
+            while i < npos { (locals + i).initialize(to: fn.defaults[i - firstDefault]); i += 1 }
         }
+        if i < n { (locals + i).initialize(repeating: .unbound, count: n - i) }
+        defer { releaseSlots(locals, n); stackTop = base }
         return try run(fn, locals)
+    }
+}
+
+/// Deinitialises `n` slots from `p`: only objects need a release, and a loop testing
+/// for them is cheaper than the runtime's generic array destroy for a few slots.
+@inline(__always) func releaseSlots(_ p: UnsafeMutablePointer<Value>, _ n: Int) {
+    for k in 0..<n {
+        if case .obj = p[k] { (p + k).deinitialize(count: 1) }
+    }
+}
+
+extension ContiguousArray where Element: AnyObject {
+    /// Calls `body` with each element, unretained: for arrays of tree nodes, which are
+    /// immortal, so nothing can free one during the call. (A strong load from the buffer
+    /// would retain and release each node on every use.)
+    @inline(__always) func forEachUnretained(_ body: (Element) throws -> Void) rethrows {
+        try withUnsafeBufferPointer { b in
+            try b.withMemoryRebound(to: Unmanaged<Element>.self) { refs in
+                for r in refs { try r._withUnsafeGuaranteedRef(body) }
+            }
+        }
     }
 }
 

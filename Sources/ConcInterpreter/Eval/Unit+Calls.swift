@@ -65,17 +65,19 @@ extension Unit {
         try checkRecursion()
         // Calls are polled as loop back-edges are: Ctrl-C must stop recursive code too.
         try checkInterrupt()
-        let f = frame(for: fn, locals: locals)
+        let frameRef = pooledFrame(for: fn, locals: locals)
         depth += 1
         defer { depth -= 1 }
         do {
-            if let e = code.expression { return try e.eval(f) }
-            if case .returned = try code.body.exec(f) {
-                let r = f.returnValue
-                f.returnValue = .none
-                return r
+            return try frameRef._withUnsafeGuaranteedRef { f in
+                if let e = code.expressionRef { return try e._withUnsafeGuaranteedRef { try $0.eval(f) } }
+                if case .returned = try code.bodyRef!._withUnsafeGuaranteedRef({ try $0.exec(f) }) {
+                    let r = f.returnValue
+                    f.returnValue = .none
+                    return r
+                }
+                return .none
             }
-            return .none
         } catch let e as PyBaseException {
             e.needsLocation = true
             throw e

@@ -24,8 +24,12 @@ public final class Unit {
     let stackCapacity: Int
     /// Index of the first free slot.
     var stackTop = 0
-    /// Frames by call depth, reused across calls.
-    var framePool: [Frame] = []
+    /// Frames by call depth, reused across calls. Append through ``addToPool(_:)`` only.
+    private(set) var framePool: [Frame] = []
+    /// The frames of ``framePool``, unretained, so that a call takes its frame without
+    /// retaining it; `frameSlotCapacity` slots, the first `framePool.count` in use.
+    private var frameSlots = UnsafeMutablePointer<Unmanaged<Frame>>.allocate(capacity: 0)
+    private var frameSlotCapacity = 0
     /// Current call depth (Conc-level frames).
     var depth = 0
     /// Lowest stack address the evaluator may use before raising RecursionError.
@@ -82,7 +86,7 @@ public final class Unit {
         // (``setStackLimitFromThread()``), not here.
     }
 
-    deinit { stack.deallocate() }
+    deinit { stack.deallocate(); frameSlots.deallocate() }
 
     /// Reads the calling OS thread's stack bounds; called when the unit starts on its thread.
     func setStackLimitFromThread() {
@@ -95,21 +99,43 @@ public final class Unit {
     /// The pooled frame for running `fn` at the current depth; fields are written only
     /// when they differ from the frame's previous use (recursion reuses them unchanged).
     @inline(__always) func frame(for fn: PyFunction, locals: UnsafeMutablePointer<Value>) -> Frame {
+        pooledFrame(for: fn, locals: locals).takeUnretainedValue()
+    }
+
+    /// ``frame(for:locals:)`` unretained, for calls: the pool keeps every frame alive for
+    /// the unit's life, and the call uses it only while it runs.
+    @inline(__always) func pooledFrame(for fn: PyFunction, locals: UnsafeMutablePointer<Value>) -> Unmanaged<Frame> {
         if depth < framePool.count {
-            let f = framePool[depth]
-            f.locals = locals
-            if f.function !== fn {
-                f.function = fn
-                f.code = fn.code
-                f.globals = fn.globals
+            let ref = frameSlots[depth]
+            ref._withUnsafeGuaranteedRef { f in
+                f.locals = locals
+                if f.function !== fn {
+                    f.function = fn
+                    f.code = fn.code
+                    f.globals = fn.globals
+                }
+                if f.classNamespace != nil { f.classNamespace = nil }
             }
-            if f.classNamespace != nil { f.classNamespace = nil }
-            return f
+            return ref
         }
         let f = Frame(unit: self, locals: locals, code: fn.code, globals: fn.globals)
         f.function = fn
+        addToPool(f)
+        return .passUnretained(f)
+    }
+
+    /// Appends `f` to the pool (the array owns it; ``frameSlots`` mirrors it unretained).
+    private func addToPool(_ f: Frame) {
         framePool.append(f)
-        return f
+        if framePool.count > frameSlotCapacity {
+            let capacity = max(64, frameSlotCapacity * 2)
+            let slots = UnsafeMutablePointer<Unmanaged<Frame>>.allocate(capacity: capacity)
+            slots.initialize(from: frameSlots, count: frameSlotCapacity)
+            frameSlots.deallocate()
+            frameSlots = slots
+            frameSlotCapacity = capacity
+        }
+        frameSlots[framePool.count - 1] = .passUnretained(f)
     }
 
     /// A frame for depth `depth`, from the pool.
@@ -120,7 +146,7 @@ public final class Unit {
             return f
         }
         let f = Frame(unit: self, locals: locals, code: code, globals: globals)
-        framePool.append(f)
+        addToPool(f)
         return f
     }
 

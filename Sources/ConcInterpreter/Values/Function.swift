@@ -38,9 +38,18 @@ final class CodeInfo {
     /// True for `async def` (calling it makes a coroutine).
     let isAsync: Bool
     /// The body. Set once by the compiler right after creation.
-    var body: StmtNode!
+    var body: StmtNode! {
+        get { bodyRef?.takeUnretainedValue() }
+        set { bodyRef = newValue.map { .passRetained($0) } }  // nodes are immortal: never released
+    }
     /// For lambdas/comprehensions: the body is a single expression stored here instead.
-    var expression: ExprNode?
+    var expression: ExprNode? {
+        get { expressionRef?.takeUnretainedValue() }
+        set { expressionRef = newValue.map { .passRetained($0) } }
+    }
+    /// ``body`` and ``expression`` as calls read them: without a retain (nodes are immortal).
+    private(set) var bodyRef: Unmanaged<StmtNode>?
+    private(set) var expressionRef: Unmanaged<ExprNode>?
 
     init(name: String, qualname: String, file: SourceFile, loc: SourceLoc, positional: [String],
          positionalOnlyCount: Int, keywordOnly: [String], varArgsSlot: Int, varKeywordsSlot: Int,
