@@ -1,6 +1,13 @@
 // Expression compilation.
 import ConcSyntax
 
+/// The value of `n` when it is an int constant (`n - 1`, `i < 10`): operators with such a
+/// right operand get nodes that skip evaluating it.
+private func intConstant(_ n: ExprNode) -> Int? {
+    if let c = n as? ConstNode, case .int(let k) = c.value { return k }
+    return nil
+}
+
 extension Compiler {
     mutating func expr(_ e: Expr, _ s: Scope) throws -> ExprNode {
         exprDepth += 1
@@ -18,10 +25,17 @@ extension Compiler {
             return DictNode(try entries.map { (try $0.key.map { try expr($0, s) }, try expr($0.value, s)) }, loc)
         case .starred: throw syntaxError("can't use starred expression here", loc)
         case .unary(let op, let x): return UnaryNode(op, try expr(x, s), loc)
-        case .binary(let op, let a, let b): return BinaryNode(op, try expr(a, s), try expr(b, s), loc)
+        case .binary(let op, let a, let b):
+            let (l, r) = (try expr(a, s), try expr(b, s))
+            if let k = intConstant(r) { return BinaryIntConstNode(op, l, k, rightLoc: r.loc, loc) }
+            return BinaryNode(op, l, r, loc)
         case .boolOp(let op, let xs): return BoolOpNode(isAnd: op == .and, try xs.map { try expr($0, s) }, loc)
         case .compare(let a, let rest):
-            if rest.count == 1 { return Compare1Node(rest[0].op, try expr(a, s), try expr(rest[0].right, s), loc) }
+            if rest.count == 1 {
+                let (l, r) = (try expr(a, s), try expr(rest[0].right, s))
+                if let k = intConstant(r), compareInts(rest[0].op, 0, 0) != nil { return CompareIntConstNode(rest[0].op, l, k, loc) }
+                return Compare1Node(rest[0].op, l, r, loc)
+            }
             return CompareNode(try expr(a, s), rest.map { $0.op }, try rest.map { try expr($0.right, s) }, loc)
         case .ifExp(let t, let b, let o): return IfExpNode(try expr(t, s), try expr(b, s), try expr(o, s), loc)
         case .lambda(let params, let body):

@@ -27,6 +27,36 @@ final class BinaryNode: ExprNode {
     }
 }
 
+/// `x op k` for an int constant `k` (`n - 1`, `i % 7`): one child to evaluate, not two.
+final class BinaryIntConstNode: ExprNode {
+    let op: BinaryOp
+    let left: ExprNode
+    let constant: Int
+    /// Where the constant is, for the caret of an error.
+    let rightLoc: SourceLoc
+    init(_ op: BinaryOp, _ l: ExprNode, _ k: Int, rightLoc: SourceLoc, _ loc: SourceLoc) {
+        self.op = op; left = l; constant = k; self.rightLoc = rightLoc; super.init(loc)
+    }
+    override func eval(_ f: Frame) throws -> Value {
+        let a = try left.eval(f)
+        let y = constant
+        if case .int(let x) = a {
+            switch op {
+            case .add: let (r, o) = x.addingReportingOverflow(y); if !o { return .int(r) }
+            case .sub: let (r, o) = x.subtractingReportingOverflow(y); if !o { return .int(r) }
+            case .mul: let (r, o) = x.multipliedReportingOverflow(by: y); if !o { return .int(r) }
+            case .mod: if y > 0 && x >= 0 { return .int(x % y) }
+            case .floorDiv: if y > 0 && x >= 0 { return .int(x / y) }
+            case .bitAnd: return .int(x & y)
+            default: break
+            }
+        }
+        do { return try f.unit.binary(op, a, .int(y)) } catch {
+            throw located(error, f, loc, .binary(leftEnd: left.loc.endCol, rightStart: rightLoc.col))
+        }
+    }
+}
+
 /// `-x`, `+x`, `~x`, `not x`.
 final class UnaryNode: ExprNode {
     let op: UnaryOp
@@ -128,6 +158,19 @@ final class Compare1Node: ExprNode {
         let b = try right.eval(f)
         if case .int(let x) = a, case .int(let y) = b, let r = compareInts(op, x, y) { return r }
         do { return try f.unit.compare(op, a, b) } catch { throw located(error, f, loc) }
+    }
+}
+
+/// `x op k` for an int constant `k` and an ordering or equality operator (`n < 2`).
+final class CompareIntConstNode: ExprNode {
+    let op: CompareOp
+    let left: ExprNode
+    let constant: Int
+    init(_ op: CompareOp, _ l: ExprNode, _ k: Int, _ loc: SourceLoc) { self.op = op; left = l; constant = k; super.init(loc) }
+    override func eval(_ f: Frame) throws -> Value {
+        let a = try left.eval(f)
+        if case .int(let x) = a, let r = compareInts(op, x, constant) { return r }
+        do { return try f.unit.compare(op, a, .int(constant)) } catch { throw located(error, f, loc) }
     }
 }
 
