@@ -126,14 +126,27 @@ final class CallNode: ExprNode {
     let args: [ArgNode]
     /// The positional argument expressions when every argument is a plain positional one.
     let simpleArgs: ContiguousArray<ExprNode>?
+    /// The cell of a global callee (`f(x)` with `f` a module global), for the call path
+    /// that does not retain a module-level function.
+    let globalCallee: Cell?
     init(_ callee: ExprNode, _ args: [ArgNode], _ loc: SourceLoc) {
         self.callee = callee; self.args = args
         var simple: ContiguousArray<ExprNode>? = []
         for a in args { if case .positional(let e) = a { simple!.append(e) } else { simple = nil; break } }
         simpleArgs = simple
+        globalCallee = (callee as? GlobalNode)?.cell
         super.init(loc)
     }
     override func eval(_ f: Frame) throws -> Value {
+        // `some_function(args)` of a module-level function: called without retaining it.
+        if let cell = globalCallee, let simple = simpleArgs, let fnRef = cell.immortalFunction() {
+            let direct = fnRef._withUnsafeGuaranteedRef { $0.canCallDirect(simple.count) }
+            if direct {
+                do {
+                    return try fnRef._withUnsafeGuaranteedRef { try f.unit.callDirect($0, receiver: nil, simple, f) }
+                } catch { throw located(error, f, loc) }
+            }
+        }
         let c = try callee.eval(f)
         do {
             if let simple = simpleArgs, case .obj(let o) = c {

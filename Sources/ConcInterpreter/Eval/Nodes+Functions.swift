@@ -40,7 +40,7 @@ final class MakeFunctionNode: ExprNode {
         // Functions of modules and classes are called from every unit and live as long as
         // the program: immortal, so parallel callers don't bounce their refcount. (Nested
         // functions and closures, made again and again, stay ordinary.)
-        if f.function == nil || f.classNamespace != nil { Immortal.make(fn) }
+        if f.function == nil || f.classNamespace != nil { Immortal.make(fn); fn.isImmortal = true }
         return .obj(fn)
     }
 }

@@ -68,6 +68,9 @@ final class CodeInfo {
 /// A function object made by executing a `def` or `lambda`.
 public final class PyFunction: PyObject {
     let code: CodeInfo
+    /// Made immortal (a module- or class-level `def`): set once, before the function is
+    /// stored anywhere another unit can see it.
+    var isImmortal = false
     /// The module globals the function's code reads and writes.
     let globals: Globals
     /// The module object name (`__module__`).

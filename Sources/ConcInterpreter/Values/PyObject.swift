@@ -377,6 +377,21 @@ final class Cell: PyObject {
             _ = old
         }
     }
+    /// The function this cell holds when it is an immortal one (a module-level `def`),
+    /// unretained: a call may run it without a reference, since it is never freed, even
+    /// if another unit rebinds the name meanwhile.
+    @inline(__always) func immortalFunction() -> Unmanaged<PyFunction>? {
+        if ObjectLocks.active {
+            if !everBound.load(ordering: .acquiring) { return nil }
+            return locked { Cell.immortalFunction(in: &stored) }
+        }
+        return Cell.immortalFunction(in: &stored)
+    }
+    @inline(__always) private static func immortalFunction(in v: inout Value) -> Unmanaged<PyFunction>? {
+        guard case .obj(let o) = v, Swift.type(of: o) == PyFunction.self else { return nil }
+        let fn = unsafeDowncast(o, to: PyFunction.self)
+        return fn.isImmortal ? .passUnretained(fn) : nil
+    }
     /// Unbinds the value; returns what it was (`.unbound` if it was already unbound).
     @inline(__always) func take() -> Value {
         locked { let o = stored; stored = .unbound; return o }
