@@ -242,12 +242,20 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
         return reentrant ? conc_rlock_try_acquire(prim, unit) : conc_lock_try_acquire(prim, unit)
     }
 
+    /// Whether another unit holds it now (one load). Tested before an attempt while the
+    /// lock is contended: a failed compare-and-swap still takes the lock's cache line away
+    /// from the holder's core, and the holder needs it back to release.
+    @inline(__always) func heldByAnother(_ unit: UInt64, previousOwner: inout UInt64) -> Bool {
+        previousOwner = owner
+        return previousOwner != 0 && previousOwner != unit
+    }
+
     /// A blocking `acquire()` by code running in frame `f` (`with some_lock:`): one attempt
     /// that records `f`'s line when it succeeds, else the general path.
     @inline(__always) func acquire(_ u: Unit, in f: Frame) throws {
         let me = u.unitID
         var previous: UInt64 = 0
-        let r = tryAcquire(me, previousOwner: &previous)
+        let r = heldByAnother(me, previousOwner: &previous) ? CONC_BUSY : tryAcquire(me, previousOwner: &previous)
         if r == CONC_OK {
             if f.code.isStdlib { noteAcquired(by: u) } else { noteAcquired(code: f.code, line: f.line) }
             return
@@ -271,7 +279,11 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
         var r = r
         // Spin before building the park's closures (allocations) for a lock held briefly.
         if r == CONC_BUSY && blocking && timeout != 0 && previous != me
-            && u.spinBeforeParking({ r = tryAcquire(me, previousOwner: &previous); return r != CONC_BUSY }) {}
+            && u.spinBeforeParking({
+                if heldByAnother(me, previousOwner: &previous) { return false }
+                r = tryAcquire(me, previousOwner: &previous)
+                return r != CONC_BUSY
+            }) {}
         if r == CONC_BUSY && blocking {
             if !reentrant && !isUnowned && previous == me && timeout == nil {
                 throw u.engine.deadlockError("""
