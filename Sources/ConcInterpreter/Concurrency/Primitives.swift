@@ -255,7 +255,7 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
     @inline(__always) func acquire(_ u: Unit, in f: Frame) throws {
         let me = u.unitID
         var previous: UInt64 = 0
-        let r = heldByAnother(me, previousOwner: &previous) ? CONC_BUSY : tryAcquire(me, previousOwner: &previous)
+        let r = tryAcquire(me, previousOwner: &previous)
         if r == CONC_OK {
             if f.code.isStdlib { noteAcquired(by: u) } else { noteAcquired(code: f.code, line: f.line) }
             return

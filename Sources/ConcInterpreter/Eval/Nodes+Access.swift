@@ -152,12 +152,30 @@ final class SubscriptNode: ExprNode {
     override func eval(_ f: Frame) throws -> Value {
         let o = try object.eval(f)
         let i = try index.eval(f)
-        do { return try f.unit.getItem(o, i) } catch { throw located(error, f, loc, marker) }
+        do {
+            // `l[i]` and `d[k]` on a plain list or dict, without the general dispatch.
+            if case .obj(let c) = o, c.type.isBuiltin {
+                if Swift.type(of: c) == PyList.self, case .int(let n) = i,
+                   let v = unsafeDowncast(c, to: PyList.self).item(normalizing: n) { return v }
+                if Swift.type(of: c) == PyDict.self, c.type === Types.dict {
+                    if let v = try unsafeDowncast(c, to: PyDict.self).get(f.unit, i) { return v }
+                    throw PyBaseException(type: Exc.keyError, args: [i])
+                }
+            }
+            return try f.unit.getItem(o, i)
+        } catch { throw located(error, f, loc, marker) }
     }
     override func assign(_ f: Frame, _ v: Value) throws {
         let o = try object.eval(f)
         let i = try index.eval(f)
-        do { try f.unit.setItem(o, i, v) } catch { throw located(error, f, loc, marker) }
+        do {
+            if case .obj(let c) = o, c.type.isBuiltin {
+                if Swift.type(of: c) == PyList.self, case .int(let n) = i,
+                   unsafeDowncast(c, to: PyList.self).setItem(normalizing: n, v) != nil { return }
+                if Swift.type(of: c) == PyDict.self { return try unsafeDowncast(c, to: PyDict.self).set(f.unit, i, v) }
+            }
+            try f.unit.setItem(o, i, v)
+        } catch { throw located(error, f, loc, marker) }
     }
     override func delete(_ f: Frame) throws {
         let o = try object.eval(f)
