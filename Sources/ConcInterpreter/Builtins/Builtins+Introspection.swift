@@ -49,18 +49,8 @@ extension Engine {
             },
             native("dir") { u, a in
                 try a.expect("dir", 0, 1)
-                var names = Set<String>()
-                if a.count == 0 {
-                    names.formUnion(u.engine.mainGlobals.boundNames)
-                } else if case .obj(let o) = a[0] {
-                    if let m = o as? PyModule { names.formUnion(m.globals.boundNames) }
-                    if let i = o as? PyInstance { names.formUnion(i.instanceAttributes.map { $0.0 }) }
-                    let t = (o as? PyType) ?? o.type
-                    for c in t.mro { names.formUnion(c.namespaceKeys) }
-                } else {
-                    for c in a[0].type.mro { names.formUnion(c.namespaceKeys) }
-                }
-                return .obj(PyList(names.sorted().map { .str($0) }))
+                let names = a.count == 0 ? u.engine.mainGlobals.boundNames.sorted() : u.engine.attributeNames(of: a[0])
+                return .obj(PyList(names.map { .str($0) }))
             },
             native("globals") { u, a in .obj(u.globalsDict(u.currentGlobals)) },
             native("locals") { u, a in

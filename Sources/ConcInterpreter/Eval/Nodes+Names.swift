@@ -9,6 +9,13 @@ func nameNotDefined(_ name: String) -> PyBaseException {
     e.setInstanceAttribute("name", .str(name))
     return e
 }
+/// The NameError of a failed lookup by code running in `f`, which may suggest a close name.
+func nameNotDefined(_ name: String, in f: Frame) -> PyBaseException {
+    let e = nameNotDefined(name)
+    e.suggestionName = name
+    e.suggestionSource = .name(f.code, f.globals)
+    return e
+}
 
 /// A function local in a value-stack slot.
 final class LocalNode: ExprNode {
@@ -77,13 +84,13 @@ final class GlobalNode: ExprNode {
         let v = cell.value
         if case .unbound = v {
             if let b = builtin { return b }
-            throw located(nameNotDefined(name), f, loc)
+            throw located(nameNotDefined(name, in: f), f, loc)
         }
         return v
     }
     override func assign(_ f: Frame, _ v: Value) throws { cell.value = v }
     override func delete(_ f: Frame) throws {
-        if case .unbound = cell.take() { throw nameNotDefined(name) }
+        if case .unbound = cell.take() { throw nameNotDefined(name, in: f) }
     }
 }
 
@@ -101,7 +108,7 @@ final class ClassBodyNameNode: ExprNode {
     }
     override func assign(_ f: Frame, _ v: Value) throws { try f.classNamespace!.set(f.unit, key, v) }
     override func delete(_ f: Frame) throws {
-        if try f.classNamespace!.remove(f.unit, key) == nil { throw nameNotDefined(name) }
+        if try f.classNamespace!.remove(f.unit, key) == nil { throw nameNotDefined(name, in: f) }
     }
 }
 

@@ -27,7 +27,10 @@ extension Unit {
     /// `getattr(v, name)`.
     func getAttr(_ v: Value, _ name: String) throws -> Value {
         if let r = try getAttrOrNil(v, name) { return r }
-        throw noAttribute(v, name)
+        let e = noAttribute(v, name)
+        e.suggestionName = name
+        e.suggestionSource = .attribute(v)
+        throw e
     }
 
     func noAttribute(_ v: Value, _ name: String) -> PyBaseException {

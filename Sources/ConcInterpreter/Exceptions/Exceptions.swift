@@ -41,6 +41,10 @@ public final class PyBaseException: PyInstance, Error, @unchecked Sendable {
     var syntaxError: SyntaxError?
     /// `__suppress_context__`.
     var suppressContext = false
+    /// For a NameError or AttributeError the interpreter raised: the missing name and
+    /// where to look for a close match when the error is printed (Suggestions.swift).
+    var suggestionName: String?
+    var suggestionSource: SuggestionSource?
 
     init(type: PyType, args: [Value]) {
         self.args = args

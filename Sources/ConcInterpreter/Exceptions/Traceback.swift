@@ -25,7 +25,7 @@ extension Unit {
             out += formatEntries(e.traceback.reversed())
         }
         if let s = e.syntaxError { out += formatSyntaxErrorBody(s) }
-        out += exceptionLine(e) + "\n"
+        out += exceptionLine(e) + suggestionSuffix(e) + "\n"
         return out
     }
 
