@@ -19,10 +19,13 @@ final class AttributeNode: ExprNode {
     private var loadSlots: (Int, Int, Int, Int) = (0, 0, 0, 0)
     private var loadNext = 0
     private var loadEpoch = -1
-    /// Store: instances of `storeShape` get the value in `storeSlot`, then have shape `storeResult`.
-    private var storeShape: Shape?
-    private var storeResult: Shape?
-    private var storeSlot = 0
+    /// Store: instances of `storeShapes[i]` get the value in `storeSlots[i]`, then have
+    /// shape `storeResults[i]` (nil: unchanged), in `storeEpoch`. Four entries, as for
+    /// loads: `self.x = x` in a base class's `__init__` sees one root shape per subclass.
+    private var storeShapes: (Shape?, Shape?, Shape?, Shape?) = (nil, nil, nil, nil)
+    private var storeResults: (Shape?, Shape?, Shape?, Shape?) = (nil, nil, nil, nil)
+    private var storeSlots: (Int, Int, Int, Int) = (0, 0, 0, 0)
+    private var storeNext = 0
     private var storeEpoch = -1
     private let parallelLoad = ParallelCacheWord()
     private let parallelStore = ParallelCacheWord()
@@ -43,7 +46,7 @@ final class AttributeNode: ExprNode {
 
     /// Reads the attribute of an already evaluated object (also used by augmented assignment).
     @inline(__always) func load(_ o: Value, _ f: Frame) throws -> Value {
-        if case .obj(let x) = o, let inst = x as? PyInstance {
+        if case .obj(let x) = o, let inst = x.asInstance {
             let epoch = f.unit.classEpoch
             // Shape and slot in one critical section; the cache is only read here.
             let (shape, hit): (Shape, Value) = inst.locked {
@@ -79,6 +82,29 @@ final class AttributeNode: ExprNode {
         loadNext &+= 1
     }
 
+    /// The cached store for instances of `shape` in `epoch`: the slot (-1 if none) and the
+    /// shape the instance has afterwards (nil: unchanged).
+    @inline(__always) private func cachedStore(_ shape: Shape, _ epoch: Int) -> (slot: Int, result: Shape?) {
+        if storeEpoch == epoch {
+            if shape === storeShapes.0 { return (storeSlots.0, storeResults.0) }
+            if shape === storeShapes.1 { return (storeSlots.1, storeResults.1) }
+            if shape === storeShapes.2 { return (storeSlots.2, storeResults.2) }
+            if shape === storeShapes.3 { return (storeSlots.3, storeResults.3) }
+        }
+        if let e = parallelStore.entry(AttributeCacheEntry.self), e.epoch == epoch, e.shape === shape { return (e.slot, e.result) }
+        return (-1, nil)
+    }
+    private func rememberStore(_ shape: Shape, _ slot: Int, _ result: Shape?, _ epoch: Int) {
+        if storeEpoch != epoch { storeShapes = (nil, nil, nil, nil); storeResults = (nil, nil, nil, nil); storeNext = 0; storeEpoch = epoch }
+        switch storeNext & 3 {
+        case 0: storeShapes.0 = shape; storeSlots.0 = slot; storeResults.0 = result
+        case 1: storeShapes.1 = shape; storeSlots.1 = slot; storeResults.1 = result
+        case 2: storeShapes.2 = shape; storeSlots.2 = slot; storeResults.2 = result
+        default: storeShapes.3 = shape; storeSlots.3 = slot; storeResults.3 = result
+        }
+        storeNext &+= 1
+    }
+
     /// True when the class defines `name` as a property or a setter-less native attribute,
     /// or overrides attribute access (then the instance slot must not be used directly).
     private func hasDataDescriptor(_ t: PyType, _ epoch: Int) -> Bool {
@@ -90,20 +116,14 @@ final class AttributeNode: ExprNode {
 
     /// Writes the attribute of an already evaluated object.
     @inline(__always) func store(_ o: Value, _ v: Value, _ f: Frame) throws {
-        if case .obj(let x) = o, let inst = x as? PyInstance, !(inst is PyBaseException) {
+        if case .obj(let x) = o, x.isPlainInstance {
+            let inst = unsafeDowncast(x, to: PyInstance.self)
             let epoch = f.unit.classEpoch
             // The cached store, checked and applied in one critical section. `replaced` is
             // the old value (released after the lock); nil when the cache did not apply.
             let replaced: Value? = inst.locked {
-                let shape = inst.shape
-                let slot: Int, result: Shape?
-                if shape === storeShape && storeEpoch == epoch {
-                    slot = storeSlot; result = storeResult
-                } else if let e = parallelStore.entry(AttributeCacheEntry.self), e.epoch == epoch, e.shape === shape {
-                    slot = e.slot; result = e.result
-                } else {
-                    return nil
-                }
+                let (slot, result) = cachedStore(inst.shape, epoch)
+                if slot < 0 { return nil }
                 if let r = result { inst.shape = r; inst.slots.append(v); return .unbound }
                 let old = inst.slots[slot]
                 inst.slots[slot] = v
@@ -126,7 +146,7 @@ final class AttributeNode: ExprNode {
                     return (now, 0, next, .unbound)
                 }
                 _ = old
-                if !ObjectLocks.active { storeShape = from; storeResult = added; storeSlot = slot; storeEpoch = epoch }
+                if !ObjectLocks.active { rememberStore(from, slot, added, epoch) }
                 else if parallelStore.canPublish {
                     parallelStore.publish(AttributeCacheEntry(epoch: epoch, shape: from, slot: slot, result: added))
                 }

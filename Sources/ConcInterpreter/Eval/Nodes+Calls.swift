@@ -150,22 +150,39 @@ final class MethodCallNode: ExprNode {
         simpleArgs = simple
         super.init(loc)
     }
-    // Inline cache: receivers whose layout is `cacheKey` (an instance Shape, or a builtin
-    // PyType) resolve `name` to `cacheMethod` in `cacheEpoch`. Written only while units do
-    // not run in parallel (`!ObjectLocks.active`: three fields written by one unit while
-    // another reads them would be torn); read always, validated by key identity and epoch.
-    // While units run in parallel the node publishes immutable entries through
-    // `parallelCache` instead (ParallelCache.swift).
-    private var cacheKey: AnyObject?
-    private var cacheMethod: PyObject?
+    // Inline cache: receivers whose layout is `cacheKeys[i]` (an instance Shape, or a
+    // builtin PyType) resolve `name` to `cacheMethods[i]` in `cacheEpoch`; four entries, so
+    // a call on instances of several classes of a hierarchy (`s.describe()`) stays cached.
+    // Written only while units do not run in parallel (`!ObjectLocks.active`: fields
+    // written by one unit while another reads them would be torn); read always, validated
+    // by key identity and epoch. While units run in parallel the node publishes immutable
+    // entries through `parallelCache` instead (ParallelCache.swift).
+    private var cacheKeys: (AnyObject?, AnyObject?, AnyObject?, AnyObject?) = (nil, nil, nil, nil)
+    private var cacheMethods: (PyObject?, PyObject?, PyObject?, PyObject?) = (nil, nil, nil, nil)
+    private var cacheNext = 0
     private var cacheEpoch = -1
     private let parallelCache = ParallelCacheWord()
 
     /// The cached method for receivers of layout `key` in `epoch`, if any.
     @inline(__always) private func cachedMethod(_ key: AnyObject, _ epoch: Int) -> PyObject? {
-        if key === cacheKey && cacheEpoch == epoch, let m = cacheMethod { return m }
+        if cacheEpoch == epoch {
+            if key === cacheKeys.0 { return cacheMethods.0 }
+            if key === cacheKeys.1 { return cacheMethods.1 }
+            if key === cacheKeys.2 { return cacheMethods.2 }
+            if key === cacheKeys.3 { return cacheMethods.3 }
+        }
         if let e = parallelCache.entry(MethodCacheEntry.self), e.key === key, e.epoch == epoch { return e.method }
         return nil
+    }
+    private func remember(_ key: AnyObject, _ method: PyObject, _ epoch: Int) {
+        if cacheEpoch != epoch { cacheKeys = (nil, nil, nil, nil); cacheMethods = (nil, nil, nil, nil); cacheNext = 0; cacheEpoch = epoch }
+        switch cacheNext & 3 {
+        case 0: cacheKeys.0 = key; cacheMethods.0 = method
+        case 1: cacheKeys.1 = key; cacheMethods.1 = method
+        case 2: cacheKeys.2 = key; cacheMethods.2 = method
+        default: cacheKeys.3 = key; cacheMethods.3 = method
+        }
+        cacheNext &+= 1
     }
 
     override func eval(_ f: Frame) throws -> Value {
@@ -173,7 +190,7 @@ final class MethodCallNode: ExprNode {
         let u = f.unit
         do {
             if case .obj(let o) = recv {
-                let key: AnyObject = (o as? PyInstance)?.currentShape ?? o.type
+                let key: AnyObject = o.asInstance?.currentShape ?? o.type
                 if let m = cachedMethod(key, u.classEpoch) {
                     if let fn = m as? PyFunction {
                         if let simple = simpleArgs, fn.canCallDirect(simple.count + 1) {
@@ -187,7 +204,7 @@ final class MethodCallNode: ExprNode {
                 }
             }
             if case .obj(let o) = recv, !(o is PyType), !(o is PyModule), !(o is PySuper) {
-                let inst = o as? PyInstance
+                let inst = o.asInstance
                 // The shape and whether it has a slot for `name`, in one critical section.
                 let (shape, shadowed): (Shape?, Bool) = inst?.locked {
                     let s = inst!.shape
@@ -198,9 +215,7 @@ final class MethodCallNode: ExprNode {
                 if !shadowed, let attr = o.type.lookup(name, hash: hash), case .obj(let m) = attr {
                     if m is PyFunction || m is PyMethodDescriptor, shape?.index.get(name, hash: hash) == nil {
                         if !ObjectLocks.active {
-                            cacheKey = shape ?? o.type
-                            cacheMethod = m
-                            cacheEpoch = epoch
+                            remember(shape ?? o.type, m, epoch)
                         } else if parallelCache.canPublish {
                             parallelCache.publish(MethodCacheEntry(epoch: epoch, key: shape ?? o.type, method: m))
                         }

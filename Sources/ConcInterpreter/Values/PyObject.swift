@@ -18,6 +18,23 @@ open class PyObject: @unchecked Sendable {
 
     /// The object's Conc class.
     public final var type: PyType { typeRef ?? Types.type }
+
+    /// `self as? PyInstance` without the runtime's cast walk: an instance of a user class
+    /// is recognised by its exact Swift class (one pointer compare), and the only subclass,
+    /// the final `PyBaseException`, by another. Attribute and method nodes ask this of every
+    /// receiver.
+    @inline(__always) final var asInstance: PyInstance? {
+        if ObjectIdentifier(Swift.type(of: self)) == ObjectIdentifier(PyInstance.self) {
+            return unsafeDowncast(self, to: PyInstance.self)
+        }
+        return self as? PyBaseException
+    }
+
+    /// True for an instance of a user class that is not an exception (exceptions keep some
+    /// attributes outside the slots).
+    @inline(__always) final var isPlainInstance: Bool {
+        ObjectIdentifier(Swift.type(of: self)) == ObjectIdentifier(PyInstance.self)
+    }
 }
 
 /// Arguments of a call into native code: positional values and keyword pairs.
@@ -144,7 +161,7 @@ public final class PyType: PyObject {
     var hooksEpoch = -1
     /// The empty attribute layout of this class's instances (made eagerly: a lazy property
     /// initialised by two threads at once would hand out two roots and race on its storage).
-    let rootShape = Shape(names: [])
+    let rootShape = Shape()
     /// The builtin type whose object layout instances use (list subclasses make PyList...).
     unowned(unsafe) var layout: PyType? = nil  // points to a builtin type, which lives forever
 
@@ -275,7 +292,12 @@ public class PyInstance: PyObject {
     /// Attribute values, indexed by `shape.index`.
     final var slots: ContiguousArray<Value> = []
     init(cls: PyType) {
-        shape = cls.rootShape
+        let root = cls.rootShape
+        shape = root
+        // Room for as many attributes as the widest instance of the class had so far, so
+        // an `__init__` setting them one by one does not regrow the array at each one.
+        let expected = root.widestDescendant
+        if expected > 0 { slots.reserveCapacity(expected) }
         super.init(type: cls)
     }
 
@@ -335,19 +357,52 @@ final class Shape: @unchecked Sendable {
     /// Layouts reached by adding a name, guarded by `transitionsLock`.
     private var transitions: [String: Shape] = [:]
     private let transitionsLock = Mutex(())
-    init(names: [String]) {
+    /// The root of this shape's tree (the class's `rootShape`), nil for a root. Shapes are
+    /// immortal, so the reference needs no counting.
+    private unowned(unsafe) let parentRoot: Shape?
+    /// The root of this shape's tree.
+    private var root: Shape { parentRoot ?? self }
+    /// On a root: the most names of any shape made in its tree so far, capped at
+    /// `Shape.widestCap` (new instances reserve that many slots). Written only when a shape
+    /// is made, which is rare.
+    private let widest = Atomic<Int>(0)
+    /// Instances never reserve more slots than this up front.
+    static let widestCap = 16
+
+    /// A root shape (no names).
+    convenience init() { self.init(names: [], root: nil) }
+
+    private init(names: [String], root: Shape?) {
         defer { Immortal.make(self) }  // every instance holds one; shapes are few
         self.names = names
         var idx = NameTable<Int>()
         for (i, n) in names.enumerated() { idx.set(n, i) }
         index = idx
+        parentRoot = root
+        root?.widest.max(min(names.count, Shape.widestCap))
     }
+
+    /// On a root: how many slots a new instance should reserve.
+    @inline(__always) var widestDescendant: Int { widest.load(ordering: .relaxed) }
+
     func adding(_ name: String) -> Shape {
         transitionsLock.withLock { _ in
             if let s = transitions[name] { return s }
-            let s = Shape(names: names + [name])
+            let s = Shape(names: names + [name], root: root)
             transitions[name] = s
             return s
+        }
+    }
+}
+
+private extension Atomic where Value == Int {
+    /// Raises the stored value to `v` if it is smaller.
+    func max(_ v: Int) {
+        var current = load(ordering: .relaxed)
+        while current < v {
+            let (done, now) = compareExchange(expected: current, desired: v, ordering: .relaxed)
+            if done { return }
+            current = now
         }
     }
 }
