@@ -1,4 +1,5 @@
 // The activation record of one running function, class body or module body.
+import CConcSys
 import ConcSyntax
 
 /// One activation: where its locals are and what it is running.
@@ -27,9 +28,18 @@ final class Frame {
     /// was created or acquired); written by ``BlockNode`` before each statement.
     var line = 0
 
+    /// The engine's class epoch word (``Unit/classEpochWord``; the same for every unit of an
+    /// engine, so it survives a generator frame's move to another unit). Inline caches read
+    /// it here: going through `unit` would retain and release the unit at every access.
+    let classEpochWord: UnsafeMutablePointer<Int>
+
     init(unit: Unit, locals: UnsafeMutablePointer<Value>, code: CodeInfo, globals: Globals) {
         self.unit = unit; self.locals = locals; self.code = code; self.globals = globals
+        self.classEpochWord = unit.classEpochWord
     }
+
+    /// The engine's current class epoch (one atomic load), as ``Unit/classEpoch``.
+    @inline(__always) var classEpoch: Int { CConcSys_atomic_load_word(classEpochWord) }
 
     /// The closure cell for free variable `i`.
     @inline(__always) func freeCell(_ i: Int) -> Cell { function!.closure[i] }

@@ -47,7 +47,24 @@ final class AttributeNode: ExprNode {
     /// Reads the attribute of an already evaluated object (also used by augmented assignment).
     @inline(__always) func load(_ o: Value, _ f: Frame) throws -> Value {
         if case .obj(let x) = o, let inst = x.asInstance {
-            let epoch = f.unit.classEpoch
+            let epoch = f.classEpoch
+            if !ObjectLocks.active {
+                // One unit runs: nothing changes the instance under us, so no lock and no
+                // copy of the shape (this is the path of almost every attribute read).
+                let slot = cachedLoadSlot(inst.shape, epoch)
+                if slot >= 0 {
+                    let v = inst.slots[slot]
+                    if !v.isUnbound { return v }
+                }
+            }
+            return try loadUncached(inst, o, f, epoch)
+        }
+        do { return try f.unit.getAttr(o, name) } catch { throw located(error, f, loc) }
+    }
+
+    /// ``load(_:_:)`` of an instance when the lock-free cache lookup did not apply.
+    private func loadUncached(_ inst: PyInstance, _ o: Value, _ f: Frame, _ epoch: Int) throws -> Value {
+        do {
             // Shape and slot in one critical section; the cache is only read here.
             let (shape, hit): (Shape, Value) = inst.locked {
                 let shape = inst.shape
@@ -118,7 +135,29 @@ final class AttributeNode: ExprNode {
     @inline(__always) func store(_ o: Value, _ v: Value, _ f: Frame) throws {
         if case .obj(let x) = o, x.isPlainInstance {
             let inst = unsafeDowncast(x, to: PyInstance.self)
-            let epoch = f.unit.classEpoch
+            let epoch = f.classEpoch
+            if !ObjectLocks.active {
+                // One unit runs: the cached store without a lock (see `load`).
+                let (slot, result) = cachedStore(inst.shape, epoch)
+                if slot >= 0 {
+                    if let r = result {
+                        inst.shape = r
+                        inst.slots.append(v)
+                    } else {
+                        inst.slots[slot] = v  // the old value is released here: no lock is held
+                    }
+                    return
+                }
+            }
+            try storeUncached(inst, o, v, f, epoch)
+            return
+        }
+        do { try f.unit.setAttr(o, name, v) } catch { throw located(error, f, loc) }
+    }
+
+    /// ``store(_:_:_:)`` to a plain instance when the lock-free cached store did not apply.
+    private func storeUncached(_ inst: PyInstance, _ o: Value, _ v: Value, _ f: Frame, _ epoch: Int) throws {
+        do {
             // The cached store, checked and applied in one critical section. `replaced` is
             // the old value (released after the lock); nil when the cache did not apply.
             let replaced: Value? = inst.locked {

@@ -115,7 +115,7 @@ final class CallNode: ExprNode {
                     return try f.unit.callDirect(fn, receiver: m.receiver, simple, f)
                 }
                 if let t = o as? PyType, t.constructor == nil, !t.isBuiltin {
-                    let hooks = t.creationHooks(f.unit.classEpoch)
+                    let hooks = t.creationHooks(f.classEpoch)
                     if hooks.userNew == nil, !hooks.hasBuiltinBase, let initFn = hooks.userInit, initFn.canCallDirect(simple.count + 1),
                        !t.isSubtype(of: Exc.baseException) {
                         let instance: Value = .obj(PyInstance(cls: t))
@@ -191,7 +191,7 @@ final class MethodCallNode: ExprNode {
         do {
             if case .obj(let o) = recv {
                 let key: AnyObject = o.asInstance?.currentShape ?? o.type
-                if let m = cachedMethod(key, u.classEpoch) {
+                if let m = cachedMethod(key, f.classEpoch) {
                     if let fn = m as? PyFunction {
                         if let simple = simpleArgs, fn.canCallDirect(simple.count + 1) {
                             return try u.callDirect(fn, receiver: recv, simple, f)
@@ -211,7 +211,7 @@ final class MethodCallNode: ExprNode {
                     guard let i = s.index.get(name, hash: hash) else { return (s, false) }
                     return (s, !inst!.slots[i].isUnbound)
                 } ?? (nil, false)
-                let epoch = u.classEpoch
+                let epoch = f.classEpoch
                 if !shadowed, let attr = o.type.lookup(name, hash: hash), case .obj(let m) = attr {
                     if m is PyFunction || m is PyMethodDescriptor, shape?.index.get(name, hash: hash) == nil {
                         if !ObjectLocks.active {
