@@ -38,17 +38,21 @@ final class BlockNode: StmtNode {
     /// The statements, in memory owned by this (immortal) node: never freed. An array's
     /// buffer would be retained and released by every execution, from every unit, and that
     /// one shared refcount word costs two threads of the same loop most of their speed.
-    let body: UnsafeMutableBufferPointer<StmtNode>
+    /// Held unmanaged: the statements are immortal, and a strong element loaded from the
+    /// buffer would be retained and released around each `exec` (a call into the runtime
+    /// for each, even though immortal counts never change).
+    let body: UnsafeMutableBufferPointer<Unmanaged<StmtNode>>
     init(_ body: [StmtNode], _ loc: SourceLoc) {
         self.body = .allocate(capacity: body.count)
-        _ = self.body.initialize(from: body)
+        _ = self.body.initialize(from: body.map { Unmanaged.passUnretained($0) })
         super.init(loc)
     }
     override func exec(_ f: Frame) throws -> Completion {
-        for s in body {
-            let c: Completion
-            f.line = s.loc.line
-            do { c = try s.exec(f) } catch { throw located(error, f, s.loc, .statement) }
+        for statement in body {
+            let c: Completion = try statement._withUnsafeGuaranteedRef { s in
+                f.line = s.loc.line
+                do { return try s.exec(f) } catch { throw located(error, f, s.loc, .statement) }
+            }
             if case .normal = c { continue }
             return c
         }

@@ -114,10 +114,9 @@ final class CallNode: ExprNode {
                    fn.canCallDirect(simple.count + 1) {
                     return try f.unit.callDirect(fn, receiver: m.receiver, simple, f)
                 }
-                if let t = o as? PyType, t.constructor == nil, !t.isBuiltin {
+                if let t = o as? PyType, !t.isBuiltin {
                     let hooks = t.creationHooks(f.classEpoch)
-                    if hooks.userNew == nil, !hooks.hasBuiltinBase, let initFn = hooks.userInit, initFn.canCallDirect(simple.count + 1),
-                       !t.isSubtype(of: Exc.baseException) {
+                    if hooks.makesPlainInstances, let initFn = hooks.userInit, initFn.canCallDirect(simple.count + 1) {
                         let instance: Value = .obj(PyInstance(cls: t))
                         let r = try f.unit.callDirect(initFn, receiver: instance, simple, f)
                         if !r.isNone { throw typeError("__init__() should return None, not '\(r.typeName)'") }
