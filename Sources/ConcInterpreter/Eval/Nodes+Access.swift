@@ -53,7 +53,7 @@ final class AttributeNode: ExprNode {
                 // copy of the shape (this is the path of almost every attribute read).
                 let slot = cachedLoadSlot(inst.shape, epoch)
                 if slot >= 0 {
-                    let v = inst.slots[slot]
+                    let v = inst.slot(slot)
                     if !v.isUnbound { return v }
                 }
             }
@@ -69,14 +69,14 @@ final class AttributeNode: ExprNode {
             let (shape, hit): (Shape, Value) = inst.locked {
                 let shape = inst.shape
                 let slot = cachedLoadSlot(shape, epoch)
-                return (shape, slot >= 0 ? inst.slots[slot] : .unbound)
+                return (shape, slot >= 0 ? inst.slot(slot) : .unbound)
             }
             if !hit.isUnbound { return hit }
             if let i = shape.index.get(name, hash: hash), !hasDataDescriptor(inst.type, epoch) {
                 // Read again under the lock: the attribute may have been deleted (or the
                 // instance grown) meanwhile; `shape` is still valid for slot `i` as slots
                 // are never removed.
-                let v = inst.locked { inst.slots[i] }
+                let v = inst.locked { inst.slot(i) }
                 if !v.isUnbound {
                     if !ObjectLocks.active { remember(shape, i, epoch) }
                     else if parallelLoad.canPublish {
@@ -142,9 +142,9 @@ final class AttributeNode: ExprNode {
                 if slot >= 0 {
                     if let r = result {
                         inst.shape = r
-                        inst.slots.append(v)
+                        inst.appendSlot(v)
                     } else {
-                        inst.slots[slot] = v  // the old value is released here: no lock is held
+                        _ = inst.exchangeSlot(slot, v)  // the old value is released here: no lock is held
                     }
                     return
                 }
@@ -163,10 +163,8 @@ final class AttributeNode: ExprNode {
             let replaced: Value? = inst.locked {
                 let (slot, result) = cachedStore(inst.shape, epoch)
                 if slot < 0 { return nil }
-                if let r = result { inst.shape = r; inst.slots.append(v); return .unbound }
-                let old = inst.slots[slot]
-                inst.slots[slot] = v
-                return old
+                if let r = result { inst.shape = r; inst.appendSlot(v); return .unbound }
+                return inst.exchangeSlot(slot, v)
             }
             if replaced != nil { return }
             if !hasDataDescriptor(inst.type, epoch) && !inst.type.creationHooks(epoch).overridesSetattr {
@@ -175,13 +173,11 @@ final class AttributeNode: ExprNode {
                 let (from, slot, added, old): (Shape, Int, Shape?, Value) = inst.locked {
                     let now = inst.shape
                     if let i = now.index.get(name, hash: hash) {
-                        let old = inst.slots[i]
-                        inst.slots[i] = v
-                        return (now, i, nil, old)
+                        return (now, i, nil, inst.exchangeSlot(i, v))
                     }
                     let next = now.adding(name)  // the shape's leaf lock
                     inst.shape = next
-                    inst.slots.append(v)
+                    inst.appendSlot(v)
                     return (now, 0, next, .unbound)
                 }
                 _ = old

@@ -208,7 +208,7 @@ final class MethodCallNode: ExprNode {
                 let (shape, shadowed): (Shape?, Bool) = inst?.locked {
                     let s = inst!.shape
                     guard let i = s.index.get(name, hash: hash) else { return (s, false) }
-                    return (s, !inst!.slots[i].isUnbound)
+                    return (s, !inst!.slot(i).isUnbound)
                 } ?? (nil, false)
                 let epoch = f.classEpoch
                 if !shadowed, let attr = o.type.lookup(name, hash: hash), case .obj(let m) = attr {
