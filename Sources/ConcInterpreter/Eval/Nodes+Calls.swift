@@ -150,97 +150,117 @@ final class MethodCallNode: ExprNode {
         super.init(loc)
     }
     // Inline cache: receivers whose layout is `cacheKeys[i]` (an instance Shape, or a
-    // builtin PyType) resolve `name` to `cacheMethods[i]` in `cacheEpoch`; four entries, so
-    // a call on instances of several classes of a hierarchy (`s.describe()`) stays cached.
-    // Written only while units do not run in parallel (`!ObjectLocks.active`: fields
-    // written by one unit while another reads them would be torn); read always, validated
-    // by key identity and epoch. While units run in parallel the node publishes immutable
-    // entries through `parallelCache` instead (ParallelCache.swift).
-    private var cacheKeys: (AnyObject?, AnyObject?, AnyObject?, AnyObject?) = (nil, nil, nil, nil)
+    // builtin PyType; both immortal, so their identity is never reused) resolve `name` to
+    // `cacheMethods[i]` in `cacheEpoch`; four entries, so a call on instances of several
+    // classes of a hierarchy (`s.describe()`) stays cached. Written only while units do not
+    // run in parallel (`!ObjectLocks.active`: fields written by one unit while another reads
+    // them would be torn); read always, validated by key identity and epoch. While units
+    // run in parallel the node publishes immutable entries through `parallelCache` instead
+    // (ParallelCache.swift).
+    private var cacheKeys: (ObjectIdentifier?, ObjectIdentifier?, ObjectIdentifier?, ObjectIdentifier?) = (nil, nil, nil, nil)
     private var cacheMethods: (PyObject?, PyObject?, PyObject?, PyObject?) = (nil, nil, nil, nil)
     private var cacheNext = 0
     private var cacheEpoch = -1
     private let parallelCache = ParallelCacheWord()
 
-    /// The cached method for receivers of layout `key` in `epoch`, if any.
-    @inline(__always) private func cachedMethod(_ key: AnyObject, _ epoch: Int) -> PyObject? {
-        if cacheEpoch == epoch {
-            if key === cacheKeys.0 { return cacheMethods.0 }
-            if key === cacheKeys.1 { return cacheMethods.1 }
-            if key === cacheKeys.2 { return cacheMethods.2 }
-            if key === cacheKeys.3 { return cacheMethods.3 }
+    /// The cached method for receiver `o` in `epoch`, if any. The key is compared by
+    /// identity only, so reading it retains nothing.
+    @inline(__always) private func cachedMethod(for o: PyObject, _ epoch: Int) -> PyObject? {
+        let key: ObjectIdentifier
+        if let inst = o.asInstance {
+            key = ObjectLocks.active ? ObjectIdentifier(inst.currentShape) : ObjectIdentifier(inst.shape)
+        } else if let t = o.typeRef {
+            key = ObjectIdentifier(t)
+        } else {
+            return nil  // a class: ordinary attribute lookup
         }
-        if let e = parallelCache.entry(MethodCacheEntry.self), e.key === key, e.epoch == epoch { return e.method }
+        if cacheEpoch == epoch {
+            if key == cacheKeys.0 { return cacheMethods.0 }
+            if key == cacheKeys.1 { return cacheMethods.1 }
+            if key == cacheKeys.2 { return cacheMethods.2 }
+            if key == cacheKeys.3 { return cacheMethods.3 }
+        }
+        if let e = parallelCache.entry(MethodCacheEntry.self), ObjectIdentifier(e.key) == key, e.epoch == epoch { return e.method }
         return nil
     }
     private func remember(_ key: AnyObject, _ method: PyObject, _ epoch: Int) {
         if cacheEpoch != epoch { cacheKeys = (nil, nil, nil, nil); cacheMethods = (nil, nil, nil, nil); cacheNext = 0; cacheEpoch = epoch }
+        let id = ObjectIdentifier(key)
         switch cacheNext & 3 {
-        case 0: cacheKeys.0 = key; cacheMethods.0 = method
-        case 1: cacheKeys.1 = key; cacheMethods.1 = method
-        case 2: cacheKeys.2 = key; cacheMethods.2 = method
-        default: cacheKeys.3 = key; cacheMethods.3 = method
+        case 0: cacheKeys.0 = id; cacheMethods.0 = method
+        case 1: cacheKeys.1 = id; cacheMethods.1 = method
+        case 2: cacheKeys.2 = id; cacheMethods.2 = method
+        default: cacheKeys.3 = id; cacheMethods.3 = method
         }
         cacheNext &+= 1
     }
 
     override func eval(_ f: Frame) throws -> Value {
         let recv = try object.eval(f)
-        let u = f.unit
         do {
-            if case .obj(let o) = recv {
-                let key: AnyObject = o.asInstance?.currentShape ?? o.type
-                if let m = cachedMethod(key, f.classEpoch) {
-                    if let fn = m as? PyFunction {
-                        if let simple = simpleArgs, fn.canCallDirect(simple.count + 1) {
-                            return try u.callDirect(fn, receiver: recv, simple, f)
-                        }
-                        return try u.callFunction(fn, try evaluateArguments(args, f, prepend: recv))
+            if case .obj(let o) = recv, let m = cachedMethod(for: o, f.classEpoch) {
+                return try callCached(m, recv, f)
+            }
+            return try callUncached(recv, f)
+        } catch { throw located(error, f, loc) }
+    }
+
+    /// Calls `m`, the cached method of `recv`'s layout.
+    @inline(__always) private func callCached(_ m: PyObject, _ recv: Value, _ f: Frame) throws -> Value {
+        if let fn = m as? PyFunction {
+            if let simple = simpleArgs, fn.canCallDirect(simple.count + 1) {
+                return try f.unit.callDirect(fn, receiver: recv, simple, f)
+            }
+            return try f.unit.callFunction(fn, try evaluateArguments(args, f, prepend: recv))
+        }
+        let d = m as! PyMethodDescriptor
+        let u = f.unit
+        if let simple = simpleArgs { return try withPositionalArguments(simple, f) { try d.fn(u, recv, $0) } }
+        return try d.fn(u, recv, try evaluateArguments(args, f))
+    }
+
+    /// The call when the cache did not apply: looks the method up (and caches it when it is
+    /// a function or a builtin method of the receiver's class), or falls back to `getattr`.
+    private func callUncached(_ recv: Value, _ f: Frame) throws -> Value {
+        let u = f.unit
+        if case .obj(let o) = recv, !(o is PyType), !(o is PyModule), !(o is PySuper) {
+            let inst = o.asInstance
+            // The shape and whether it has a slot for `name`, in one critical section.
+            let (shape, shadowed): (Shape?, Bool) = inst?.locked {
+                let s = inst!.shape
+                guard let i = s.index.get(name, hash: hash) else { return (s, false) }
+                return (s, !inst!.slot(i).isUnbound)
+            } ?? (nil, false)
+            let epoch = f.classEpoch
+            if !shadowed, let attr = o.type.lookup(name, hash: hash), case .obj(let m) = attr {
+                if m is PyFunction || m is PyMethodDescriptor, shape?.index.get(name, hash: hash) == nil {
+                    if !ObjectLocks.active {
+                        remember(shape ?? o.type, m, epoch)
+                    } else if parallelCache.canPublish {
+                        parallelCache.publish(MethodCacheEntry(epoch: epoch, key: shape ?? o.type, method: m))
                     }
-                    let d = m as! PyMethodDescriptor
-                    if let simple = simpleArgs { return try withPositionalArguments(simple, f) { try d.fn(u, recv, $0) } }
+                }
+                if let fn = m as? PyFunction {
+                    if let simple = simpleArgs, fn.canCallDirect(simple.count + 1) {
+                        return try u.callDirect(fn, receiver: recv, simple, f)
+                    }
+                    return try u.callFunction(fn, try evaluateArguments(args, f, prepend: recv))
+                }
+                if let d = m as? PyMethodDescriptor {
                     return try d.fn(u, recv, try evaluateArguments(args, f))
                 }
             }
-            if case .obj(let o) = recv, !(o is PyType), !(o is PyModule), !(o is PySuper) {
-                let inst = o.asInstance
-                // The shape and whether it has a slot for `name`, in one critical section.
-                let (shape, shadowed): (Shape?, Bool) = inst?.locked {
-                    let s = inst!.shape
-                    guard let i = s.index.get(name, hash: hash) else { return (s, false) }
-                    return (s, !inst!.slot(i).isUnbound)
-                } ?? (nil, false)
-                let epoch = f.classEpoch
-                if !shadowed, let attr = o.type.lookup(name, hash: hash), case .obj(let m) = attr {
-                    if m is PyFunction || m is PyMethodDescriptor, shape?.index.get(name, hash: hash) == nil {
-                        if !ObjectLocks.active {
-                            remember(shape ?? o.type, m, epoch)
-                        } else if parallelCache.canPublish {
-                            parallelCache.publish(MethodCacheEntry(epoch: epoch, key: shape ?? o.type, method: m))
-                        }
-                    }
-                    if let fn = m as? PyFunction {
-                        if let simple = simpleArgs, fn.canCallDirect(simple.count + 1) {
-                            return try u.callDirect(fn, receiver: recv, simple, f)
-                        }
-                        return try u.callFunction(fn, try evaluateArguments(args, f, prepend: recv))
-                    }
-                    if let d = m as? PyMethodDescriptor {
-                        return try d.fn(u, recv, try evaluateArguments(args, f))
-                    }
-                }
-            } else if case .obj = recv {
-                // classes, modules, super(): ordinary attribute lookup
-            } else if let attr = recv.type.lookup(name), case .obj(let m) = attr, let d = m as? PyMethodDescriptor {
-                return try d.fn(u, recv, try evaluateArguments(args, f))
-            }
-            let callee: Value
-            do { callee = try u.getAttr(recv, name) } catch { throw located(error, f, attributeLoc) }
-            if let simple = simpleArgs, case .obj(let o) = callee, let fn = o as? PyFunction, fn.canCallDirect(simple.count) {
-                return try u.callDirect(fn, receiver: nil, simple, f)
-            }
-            return try u.call(callee, try evaluateArguments(args, f))
-        } catch { throw located(error, f, loc) }
+        } else if case .obj = recv {
+            // classes, modules, super(): ordinary attribute lookup
+        } else if let attr = recv.type.lookup(name), case .obj(let m) = attr, let d = m as? PyMethodDescriptor {
+            return try d.fn(u, recv, try evaluateArguments(args, f))
+        }
+        let callee: Value
+        do { callee = try u.getAttr(recv, name) } catch { throw located(error, f, attributeLoc) }
+        if let simple = simpleArgs, case .obj(let o) = callee, let fn = o as? PyFunction, fn.canCallDirect(simple.count) {
+            return try u.callDirect(fn, receiver: nil, simple, f)
+        }
+        return try u.call(callee, try evaluateArguments(args, f))
     }
 }
 
