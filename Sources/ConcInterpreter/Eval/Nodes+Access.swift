@@ -6,7 +6,15 @@ final class AttributeNode: ExprNode {
     let object: ExprNode
     let name: String
     let hash: Int
-    init(_ o: ExprNode, _ name: String, _ loc: SourceLoc) { object = o; self.name = name; hash = nameHash(name); super.init(loc) }
+    /// The slot of `object` when it is a plain local (`self.x`), else -1. While one unit
+    /// runs, a cached access then reads the receiver in place in the frame instead of
+    /// copying it out (which costs a retain and a release per access).
+    private let localSlot: Int
+    init(_ o: ExprNode, _ name: String, _ loc: SourceLoc) {
+        object = o; self.name = name; hash = nameHash(name)
+        localSlot = (o as? LocalNode)?.slot ?? -1
+        super.init(loc)
+    }
     // Inline caches. Free-threaded evaluation: nodes are shared by every unit, and these
     // entries are several words, so they are written only while units do not run in
     // parallel (`!ObjectLocks.active`); entries written before are still read. While units
@@ -30,7 +38,22 @@ final class AttributeNode: ExprNode {
     private let parallelLoad = ParallelCacheWord()
     private let parallelStore = ParallelCacheWord()
 
-    override func eval(_ f: Frame) throws -> Value { try load(try object.eval(f), f) }
+    override func eval(_ f: Frame) throws -> Value {
+        if localSlot >= 0 && !ObjectLocks.active {
+            let epoch = f.classEpoch
+            if case .obj(let x) = f.locals[localSlot], let inst = x.asInstance, let v = cachedValue(inst, epoch) { return v }
+        }
+        return try load(try object.eval(f), f)
+    }
+
+    /// The attribute from the load cache, read without the lock (only while one unit runs:
+    /// nothing can change the instance meanwhile); nil when the cache does not apply.
+    @inline(__always) private func cachedValue(_ inst: PyInstance, _ epoch: Int) -> Value? {
+        let slot = cachedLoadSlot(inst.shape, epoch)
+        if slot < 0 { return nil }
+        let v = inst.slot(slot)
+        return v.isUnbound ? nil : v
+    }
 
     /// The slot of this attribute for instances of `shape`, if the load cache knows it.
     @inline(__always) private func cachedLoadSlot(_ shape: Shape, _ epoch: Int) -> Int {
@@ -48,15 +71,7 @@ final class AttributeNode: ExprNode {
     @inline(__always) func load(_ o: Value, _ f: Frame) throws -> Value {
         if case .obj(let x) = o, let inst = x.asInstance {
             let epoch = f.classEpoch
-            if !ObjectLocks.active {
-                // One unit runs: nothing changes the instance under us, so no lock and no
-                // copy of the shape (this is the path of almost every attribute read).
-                let slot = cachedLoadSlot(inst.shape, epoch)
-                if slot >= 0 {
-                    let v = inst.slot(slot)
-                    if !v.isUnbound { return v }
-                }
-            }
+            if !ObjectLocks.active, let v = cachedValue(inst, epoch) { return v }
             return try loadUncached(inst, o, f, epoch)
         }
         do { return try f.unit.getAttr(o, name) } catch { throw located(error, f, loc) }
@@ -129,26 +144,36 @@ final class AttributeNode: ExprNode {
         guard let a = t.lookup(name, hash: hash), case .obj(let d) = a else { return false }
         return d is PyProperty || d is PyNativeProperty
     }
-    override func assign(_ f: Frame, _ v: Value) throws { try store(try object.eval(f), v, f) }
+    override func assign(_ f: Frame, _ v: Value) throws {
+        if localSlot >= 0 && !ObjectLocks.active {
+            let epoch = f.classEpoch
+            if case .obj(let x) = f.locals[localSlot], x.isPlainInstance,
+               applyCachedStore(unsafeDowncast(x, to: PyInstance.self), v, epoch) { return }
+        }
+        try store(try object.eval(f), v, f)
+    }
+
+    /// Applies the cached store to a plain instance without the lock (only while one unit
+    /// runs); false when the cache does not apply. A replaced value is released here, after
+    /// the slot holds the new one.
+    @inline(__always) private func applyCachedStore(_ inst: PyInstance, _ v: Value, _ epoch: Int) -> Bool {
+        let (slot, result) = cachedStore(inst.shape, epoch)
+        if slot < 0 { return false }
+        if let r = result {
+            inst.shape = r
+            inst.appendSlot(v)
+        } else {
+            _ = inst.exchangeSlot(slot, v)
+        }
+        return true
+    }
 
     /// Writes the attribute of an already evaluated object.
     @inline(__always) func store(_ o: Value, _ v: Value, _ f: Frame) throws {
         if case .obj(let x) = o, x.isPlainInstance {
             let inst = unsafeDowncast(x, to: PyInstance.self)
             let epoch = f.classEpoch
-            if !ObjectLocks.active {
-                // One unit runs: the cached store without a lock (see `load`).
-                let (slot, result) = cachedStore(inst.shape, epoch)
-                if slot >= 0 {
-                    if let r = result {
-                        inst.shape = r
-                        inst.appendSlot(v)
-                    } else {
-                        _ = inst.exchangeSlot(slot, v)  // the old value is released here: no lock is held
-                    }
-                    return
-                }
-            }
+            if !ObjectLocks.active && applyCachedStore(inst, v, epoch) { return }
             try storeUncached(inst, o, v, f, epoch)
             return
         }

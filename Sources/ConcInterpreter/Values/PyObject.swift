@@ -12,7 +12,9 @@ import Synchronization
 open class PyObject: @unchecked Sendable {
     /// The object's class, or nil for class objects (whose type is `type`).
     /// Set once at creation; never changes (CPython's `__class__` assignment is unsupported).
-    public let typeRef: PyType?
+    /// Unowned: every class is immortal (``PyType/init``), so counting references to it
+    /// would only cost a retain or release at each `type` read and at every deallocation.
+    public unowned(unsafe) let typeRef: PyType?
 
     init(type: PyType?) { self.typeRef = type }
 
@@ -287,8 +289,9 @@ public final class PyBoundMethod: PyObject {
 /// whenever the lock is free. A replaced value is released after the lock is let go (its
 /// deinit may run Conc code, e.g. closing a generator).
 public class PyInstance: PyObject {
-    /// The layout of `slots`. Changes when an attribute is added.
-    final var shape: Shape
+    /// The layout of the slots. Changes when an attribute is added. Unowned: shapes are
+    /// immortal, and counting would cost a retain and release at every cache check.
+    final unowned(unsafe) var shape: Shape
     /// Attribute values, indexed by `shape.index`: `slotCount` initialised values at the
     /// start of a buffer of `slotCapacity` (nil while there is none). Managed by hand rather
     /// than as an array: every instance has one, and an array's uniqueness checks on each
