@@ -23,15 +23,15 @@ final class AttributeNode: ExprNode {
     // and epoch) against the instance's shape and slots read together under its lock.
     /// Load: instances of `loadShapes[i]` keep this attribute in slot `loadSlots[i]`
     /// (valid in `loadEpoch`). Four entries cover the polymorphic sites of class hierarchies.
-    private var loadShapes: (Shape?, Shape?, Shape?, Shape?) = (nil, nil, nil, nil)
+    private var loadShapes: (ShapeID?, ShapeID?, ShapeID?, ShapeID?) = (nil, nil, nil, nil)
     private var loadSlots: (Int, Int, Int, Int) = (0, 0, 0, 0)
     private var loadNext = 0
     private var loadEpoch = -1
     /// Store: instances of `storeShapes[i]` get the value in `storeSlots[i]`, then have
     /// shape `storeResults[i]` (nil: unchanged), in `storeEpoch`. Four entries, as for
     /// loads: `self.x = x` in a base class's `__init__` sees one root shape per subclass.
-    private var storeShapes: (Shape?, Shape?, Shape?, Shape?) = (nil, nil, nil, nil)
-    private var storeResults: (Shape?, Shape?, Shape?, Shape?) = (nil, nil, nil, nil)
+    private var storeShapes: (ShapeID?, ShapeID?, ShapeID?, ShapeID?) = (nil, nil, nil, nil)
+    private var storeResults: (Unmanaged<Shape>?, Unmanaged<Shape>?, Unmanaged<Shape>?, Unmanaged<Shape>?) = (nil, nil, nil, nil)
     private var storeSlots: (Int, Int, Int, Int) = (0, 0, 0, 0)
     private var storeNext = 0
     private var storeEpoch = -1
@@ -49,21 +49,21 @@ final class AttributeNode: ExprNode {
     /// The attribute from the load cache, read without the lock (only while one unit runs:
     /// nothing can change the instance meanwhile); nil when the cache does not apply.
     @inline(__always) private func cachedValue(_ inst: PyInstance, _ epoch: Int) -> Value? {
-        let slot = cachedLoadSlot(inst.shape, epoch)
+        let slot = cachedLoadSlot(inst.shapeID, epoch)
         if slot < 0 { return nil }
         let v = inst.slot(slot)
         return v.isUnbound ? nil : v
     }
 
     /// The slot of this attribute for instances of `shape`, if the load cache knows it.
-    @inline(__always) private func cachedLoadSlot(_ shape: Shape, _ epoch: Int) -> Int {
+    @inline(__always) private func cachedLoadSlot(_ shape: ShapeID, _ epoch: Int) -> Int {
         if loadEpoch == epoch {
-            if shape === loadShapes.0 { return loadSlots.0 }
-            if shape === loadShapes.1 { return loadSlots.1 }
-            if shape === loadShapes.2 { return loadSlots.2 }
-            if shape === loadShapes.3 { return loadSlots.3 }
+            if shape == loadShapes.0 { return loadSlots.0 }
+            if shape == loadShapes.1 { return loadSlots.1 }
+            if shape == loadShapes.2 { return loadSlots.2 }
+            if shape == loadShapes.3 { return loadSlots.3 }
         }
-        if let e = parallelLoad.entry(AttributeCacheEntry.self), e.epoch == epoch, e.shape === shape { return e.slot }
+        if let e = parallelLoad.entry(AttributeCacheEntry.self), e.epoch == epoch, e.shape.id == shape { return e.slot }
         return -1
     }
 
@@ -83,7 +83,7 @@ final class AttributeNode: ExprNode {
             // Shape and slot in one critical section; the cache is only read here.
             let (shape, hit): (Shape, Value) = inst.locked {
                 let shape = inst.shape
-                let slot = cachedLoadSlot(shape, epoch)
+                let slot = cachedLoadSlot(shape.id, epoch)
                 return (shape, slot >= 0 ? inst.slot(slot) : .unbound)
             }
             if !hit.isUnbound { return hit }
@@ -106,33 +106,36 @@ final class AttributeNode: ExprNode {
     private func remember(_ shape: Shape, _ slot: Int, _ epoch: Int) {
         if loadEpoch != epoch { loadShapes = (nil, nil, nil, nil); loadNext = 0; loadEpoch = epoch }
         switch loadNext & 3 {
-        case 0: loadShapes.0 = shape; loadSlots.0 = slot
-        case 1: loadShapes.1 = shape; loadSlots.1 = slot
-        case 2: loadShapes.2 = shape; loadSlots.2 = slot
-        default: loadShapes.3 = shape; loadSlots.3 = slot
+        case 0: loadShapes.0 = shape.id; loadSlots.0 = slot
+        case 1: loadShapes.1 = shape.id; loadSlots.1 = slot
+        case 2: loadShapes.2 = shape.id; loadSlots.2 = slot
+        default: loadShapes.3 = shape.id; loadSlots.3 = slot
         }
         loadNext &+= 1
     }
 
     /// The cached store for instances of `shape` in `epoch`: the slot (-1 if none) and the
     /// shape the instance has afterwards (nil: unchanged).
-    @inline(__always) private func cachedStore(_ shape: Shape, _ epoch: Int) -> (slot: Int, result: Shape?) {
+    @inline(__always) private func cachedStore(_ shape: ShapeID, _ epoch: Int) -> (slot: Int, result: Unmanaged<Shape>?) {
         if storeEpoch == epoch {
-            if shape === storeShapes.0 { return (storeSlots.0, storeResults.0) }
-            if shape === storeShapes.1 { return (storeSlots.1, storeResults.1) }
-            if shape === storeShapes.2 { return (storeSlots.2, storeResults.2) }
-            if shape === storeShapes.3 { return (storeSlots.3, storeResults.3) }
+            if shape == storeShapes.0 { return (storeSlots.0, storeResults.0) }
+            if shape == storeShapes.1 { return (storeSlots.1, storeResults.1) }
+            if shape == storeShapes.2 { return (storeSlots.2, storeResults.2) }
+            if shape == storeShapes.3 { return (storeSlots.3, storeResults.3) }
         }
-        if let e = parallelStore.entry(AttributeCacheEntry.self), e.epoch == epoch, e.shape === shape { return (e.slot, e.result) }
+        if let e = parallelStore.entry(AttributeCacheEntry.self), e.epoch == epoch, e.shape.id == shape {
+            return (e.slot, e.result.map { Unmanaged.passUnretained($0) })
+        }
         return (-1, nil)
     }
     private func rememberStore(_ shape: Shape, _ slot: Int, _ result: Shape?, _ epoch: Int) {
+        let result = result.map { Unmanaged.passUnretained($0) }
         if storeEpoch != epoch { storeShapes = (nil, nil, nil, nil); storeResults = (nil, nil, nil, nil); storeNext = 0; storeEpoch = epoch }
         switch storeNext & 3 {
-        case 0: storeShapes.0 = shape; storeSlots.0 = slot; storeResults.0 = result
-        case 1: storeShapes.1 = shape; storeSlots.1 = slot; storeResults.1 = result
-        case 2: storeShapes.2 = shape; storeSlots.2 = slot; storeResults.2 = result
-        default: storeShapes.3 = shape; storeSlots.3 = slot; storeResults.3 = result
+        case 0: storeShapes.0 = shape.id; storeSlots.0 = slot; storeResults.0 = result
+        case 1: storeShapes.1 = shape.id; storeSlots.1 = slot; storeResults.1 = result
+        case 2: storeShapes.2 = shape.id; storeSlots.2 = slot; storeResults.2 = result
+        default: storeShapes.3 = shape.id; storeSlots.3 = slot; storeResults.3 = result
         }
         storeNext &+= 1
     }
@@ -157,10 +160,10 @@ final class AttributeNode: ExprNode {
     /// runs); false when the cache does not apply. A replaced value is released here, after
     /// the slot holds the new one.
     @inline(__always) private func applyCachedStore(_ inst: PyInstance, _ v: Value, _ epoch: Int) -> Bool {
-        let (slot, result) = cachedStore(inst.shape, epoch)
+        let (slot, result) = cachedStore(inst.shapeID, epoch)
         if slot < 0 { return false }
         if let r = result {
-            inst.shape = r
+            inst.setShape(r)
             inst.appendSlot(v)
         } else {
             _ = inst.exchangeSlot(slot, v)
@@ -186,9 +189,9 @@ final class AttributeNode: ExprNode {
             // The cached store, checked and applied in one critical section. `replaced` is
             // the old value (released after the lock); nil when the cache did not apply.
             let replaced: Value? = inst.locked {
-                let (slot, result) = cachedStore(inst.shape, epoch)
+                let (slot, result) = cachedStore(inst.shapeID, epoch)
                 if slot < 0 { return nil }
-                if let r = result { inst.shape = r; inst.appendSlot(v); return .unbound }
+                if let r = result { inst.setShape(r); inst.appendSlot(v); return .unbound }
                 return inst.exchangeSlot(slot, v)
             }
             if replaced != nil { return }

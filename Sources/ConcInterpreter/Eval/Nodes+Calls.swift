@@ -157,7 +157,7 @@ final class MethodCallNode: ExprNode {
     // them would be torn); read always, validated by key identity and epoch. While units
     // run in parallel the node publishes immutable entries through `parallelCache` instead
     // (ParallelCache.swift).
-    private var cacheKeys: (ObjectIdentifier?, ObjectIdentifier?, ObjectIdentifier?, ObjectIdentifier?) = (nil, nil, nil, nil)
+    private var cacheKeys: (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) = (nil, nil, nil, nil)
     private var cacheMethods: (PyObject?, PyObject?, PyObject?, PyObject?) = (nil, nil, nil, nil)
     private var cacheNext = 0
     private var cacheEpoch = -1
@@ -166,11 +166,11 @@ final class MethodCallNode: ExprNode {
     /// The cached method for receiver `o` in `epoch`, if any. The key is compared by
     /// identity only, so reading it retains nothing.
     @inline(__always) private func cachedMethod(for o: PyObject, _ epoch: Int) -> PyObject? {
-        let key: ObjectIdentifier
+        let key: UnsafeMutableRawPointer
         if let inst = o.asInstance {
-            key = ObjectLocks.active ? ObjectIdentifier(inst.currentShape) : ObjectIdentifier(inst.shape)
+            key = ObjectLocks.active ? inst.locked { inst.shapeID } : inst.shapeID
         } else if let t = o.typeRef {
-            key = ObjectIdentifier(t)
+            key = Unmanaged.passUnretained(t).toOpaque()
         } else {
             return nil  // a class: ordinary attribute lookup
         }
@@ -180,12 +180,12 @@ final class MethodCallNode: ExprNode {
             if key == cacheKeys.2 { return cacheMethods.2 }
             if key == cacheKeys.3 { return cacheMethods.3 }
         }
-        if let e = parallelCache.entry(MethodCacheEntry.self), ObjectIdentifier(e.key) == key, e.epoch == epoch { return e.method }
+        if let e = parallelCache.entry(MethodCacheEntry.self), Unmanaged.passUnretained(e.key).toOpaque() == key, e.epoch == epoch { return e.method }
         return nil
     }
     private func remember(_ key: AnyObject, _ method: PyObject, _ epoch: Int) {
         if cacheEpoch != epoch { cacheKeys = (nil, nil, nil, nil); cacheMethods = (nil, nil, nil, nil); cacheNext = 0; cacheEpoch = epoch }
-        let id = ObjectIdentifier(key)
+        let id = Unmanaged.passUnretained(key).toOpaque()
         switch cacheNext & 3 {
         case 0: cacheKeys.0 = id; cacheMethods.0 = method
         case 1: cacheKeys.1 = id; cacheMethods.1 = method

@@ -289,9 +289,18 @@ public final class PyBoundMethod: PyObject {
 /// whenever the lock is free. A replaced value is released after the lock is let go (its
 /// deinit may run Conc code, e.g. closing a generator).
 public class PyInstance: PyObject {
-    /// The layout of the slots. Changes when an attribute is added. Unowned: shapes are
-    /// immortal, and counting would cost a retain and release at every cache check.
-    final unowned(unsafe) var shape: Shape
+    /// The layout of the slots, held unmanaged: shapes are immortal, and a counted
+    /// reference would cost a retain and a release at every cache check.
+    private final var shapeRef: Unmanaged<Shape>
+    /// The layout of the slots. Changes when an attribute is added.
+    final var shape: Shape {
+        @inline(__always) get { shapeRef.takeUnretainedValue() }
+        @inline(__always) set { shapeRef = .passUnretained(newValue) }
+    }
+    /// The identity of `shape`, which inline caches compare (a plain word: no counting).
+    @inline(__always) final var shapeID: ShapeID { shapeRef.toOpaque() }
+    /// Sets the shape from an inline cache's unmanaged reference.
+    @inline(__always) final func setShape(_ s: Unmanaged<Shape>) { shapeRef = s }
     /// Attribute values, indexed by `shape.index`: `slotCount` initialised values at the
     /// start of a buffer of `slotCapacity` (nil while there is none). Managed by hand rather
     /// than as an array: every instance has one, and an array's uniqueness checks on each
@@ -304,7 +313,7 @@ public class PyInstance: PyObject {
 
     init(cls: PyType) {
         let root = cls.rootShape
-        shape = root
+        shapeRef = .passUnretained(root)
         // Room for as many attributes as the widest instance of the class had so far, so
         // an `__init__` setting them one by one does not regrow the buffer at each one.
         let expected = root.widestDescendant
@@ -400,6 +409,10 @@ public class PyInstance: PyObject {
     }
 }
 
+/// A shape's identity as a plain word, for inline caches (shapes are immortal, so an
+/// identity is never reused).
+typealias ShapeID = UnsafeMutableRawPointer
+
 /// The attribute layout shared by instances: names in slot order, and the layouts reached by
 /// adding one more name. Shapes form a tree rooted at each class's `rootShape`.
 ///
@@ -423,6 +436,9 @@ final class Shape: @unchecked Sendable {
     private let widest = Atomic<Int>(0)
     /// Instances never reserve more slots than this up front.
     static let widestCap = 16
+
+    /// This shape's identity (see ``ShapeID``).
+    @inline(__always) var id: ShapeID { Unmanaged.passUnretained(self).toOpaque() }
 
     /// A root shape (no names).
     convenience init() { self.init(names: [], root: nil) }
