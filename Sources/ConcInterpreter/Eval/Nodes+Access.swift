@@ -39,9 +39,10 @@ final class AttributeNode: ExprNode {
     private let parallelStore = ParallelCacheWord()
 
     override func eval(_ f: Frame) throws -> Value {
-        if localSlot >= 0 && !ObjectLocks.active {
+        if localSlot >= 0 && !ObjectLocks.active, let receiver = (f.locals + localSlot).unretainedObject {
             let epoch = f.classEpoch
-            if case .obj(let x) = f.locals[localSlot], let inst = x.asInstance, let v = cachedValue(inst, epoch) { return v }
+            let hit = receiver._withUnsafeGuaranteedRef { x in x.asInstance.flatMap { cachedValue($0, epoch) } }
+            if let v = hit { return v }
         }
         return try load(try object.eval(f), f)
     }
@@ -148,10 +149,12 @@ final class AttributeNode: ExprNode {
         return d is PyProperty || d is PyNativeProperty
     }
     override func assign(_ f: Frame, _ v: Value) throws {
-        if localSlot >= 0 && !ObjectLocks.active {
+        if localSlot >= 0 && !ObjectLocks.active, let receiver = (f.locals + localSlot).unretainedObject {
             let epoch = f.classEpoch
-            if case .obj(let x) = f.locals[localSlot], x.isPlainInstance,
-               applyCachedStore(unsafeDowncast(x, to: PyInstance.self), v, epoch) { return }
+            let done = receiver._withUnsafeGuaranteedRef { x in
+                x.isPlainInstance && applyCachedStore(unsafeDowncast(x, to: PyInstance.self), v, epoch)
+            }
+            if done { return }
         }
         try store(try object.eval(f), v, f)
     }
@@ -221,6 +224,16 @@ final class AttributeNode: ExprNode {
     override func delete(_ f: Frame) throws {
         let o = try object.eval(f)
         do { try f.unit.delAttr(o, name) } catch { throw located(error, f, loc) }
+    }
+}
+
+extension UnsafeMutablePointer where Pointee == Value {
+    /// The object in this slot, not retained (nil for a scalar or an unbound slot): a
+    /// cached attribute access on a local receiver uses it in place. Only while the slot
+    /// keeps its value: the caller runs no code that could store into it meanwhile.
+    @inline(__always) var unretainedObject: Unmanaged<PyObject>? {
+        if case .obj(let o) = pointee { return .passUnretained(o) }
+        return nil
     }
 }
 
