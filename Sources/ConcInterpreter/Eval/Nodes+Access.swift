@@ -159,6 +159,21 @@ final class AttributeNode: ExprNode {
         try store(try object.eval(f), v, f)
     }
 
+    /// `obj.name += value` for a local receiver, an int attribute and an int `value` that
+    /// runs no code when evaluated (a constant or a local), through the caches while one
+    /// unit runs. Returns false (having changed nothing) when any of that does not hold.
+    @inline(__always) func addIntInPlace(_ value: ExprNode, _ f: Frame) throws -> Bool {
+        guard localSlot >= 0 && !ObjectLocks.active, let receiver = (f.locals + localSlot).unretainedObject else { return false }
+        let epoch = f.classEpoch
+        return try receiver._withUnsafeGuaranteedRef { x in
+            guard x.isPlainInstance else { return false }
+            let inst = unsafeDowncast(x, to: PyInstance.self)
+            guard case .int(let a)? = cachedValue(inst, epoch), case .int(let b) = try value.eval(f) else { return false }
+            let (r, overflow) = a.addingReportingOverflow(b)
+            return !overflow && applyCachedStore(inst, .int(r), epoch)
+        }
+    }
+
     /// Applies the cached store to a plain instance without the lock (only while one unit
     /// runs); false when the cache does not apply. A replaced value is released here, after
     /// the slot holds the new one.

@@ -104,8 +104,20 @@ final class AttributeAugAssignNode: StmtNode {
     let op: BinaryOp
     let target: AttributeNode
     let value: ExprNode
-    init(_ op: BinaryOp, _ t: AttributeNode, _ v: ExprNode, _ loc: SourceLoc) { self.op = op; target = t; value = v; super.init(loc) }
-    override func exec(_ f: Frame) throws -> Completion { try AttributeAugAssignNode.run(op, target, value, f, loc) }
+    /// True when `value` is a constant or a plain local: evaluating it runs no code.
+    private let pureValue: Bool
+    init(_ op: BinaryOp, _ t: AttributeNode, _ v: ExprNode, _ loc: SourceLoc) {
+        self.op = op; target = t; value = v
+        pureValue = v is ConstNode || v is LocalNode
+        super.init(loc)
+    }
+    override func exec(_ f: Frame) throws -> Completion {
+        // `self.count += 1`: an int added in place through the caches, with nothing copied.
+        // Every step before the store is free of side effects, so when one does not apply
+        // the ordinary path starts over.
+        if pureValue && op == .add, try target.addIntInPlace(value, f) { return .normal }
+        return try AttributeAugAssignNode.run(op, target, value, f, loc)
+    }
 
     @inline(__always)
     static func run(_ op: BinaryOp, _ target: AttributeNode, _ value: ExprNode, _ f: Frame, _ loc: SourceLoc) throws -> Completion {
