@@ -7,8 +7,19 @@ import ConcSyntax
 /// Frames of ordinary calls are pooled by the unit (one per call depth) and reused; a
 /// generator owns its frame for its whole life. Only the unit running the frame touches it.
 final class Frame {
+    /// The unit running this frame, held unmanaged: the unit outlives every frame it runs
+    /// (frames die with it or with their generator, which is resumed only by a live unit).
+    private var unitRef: Unmanaged<Unit>
     /// The unit running this frame. A generator's frame is re-pointed when another unit resumes it.
-    unowned(unsafe) var unit: Unit  // the unit outlives every frame it runs (frames die with it or with their generator, which is resumed only by a live unit)
+    var unit: Unit {
+        @inline(__always) get { unitRef.takeUnretainedValue() }
+        @inline(__always) set { unitRef = .passUnretained(newValue) }
+    }
+    /// Runs `body` with the unit, which is not retained for it (`f.unit.m()` retains and
+    /// releases the unit around every call; call nodes use this instead).
+    @inline(__always) func withUnit<R>(_ body: (Unit) throws -> R) rethrows -> R {
+        try unitRef._withUnsafeGuaranteedRef(body)
+    }
     /// The local slots: on the unit's value stack, or in a generator's own buffer.
     var locals: UnsafeMutablePointer<Value>
     /// The code being run (a module body has a synthetic CodeInfo).
@@ -34,7 +45,7 @@ final class Frame {
     let classEpochWord: UnsafeMutablePointer<Int>
 
     init(unit: Unit, locals: UnsafeMutablePointer<Value>, code: CodeInfo, globals: Globals) {
-        self.unit = unit; self.locals = locals; self.code = code; self.globals = globals
+        self.unitRef = .passUnretained(unit); self.locals = locals; self.code = code; self.globals = globals
         self.classEpochWord = unit.classEpochWord
     }
 

@@ -163,17 +163,19 @@ final class MethodCallNode: ExprNode {
     private var cacheEpoch = -1
     private let parallelCache = ParallelCacheWord()
 
-    /// The cached method for receiver `o` in `epoch`, if any. The key is compared by
-    /// identity only, so reading it retains nothing.
-    @inline(__always) private func cachedMethod(for o: PyObject, _ epoch: Int) -> PyObject? {
-        let key: UnsafeMutableRawPointer
-        if let inst = o.asInstance {
-            key = ObjectLocks.active ? inst.locked { inst.shapeID } : inst.shapeID
-        } else if let t = o.typeRef {
-            key = Unmanaged.passUnretained(t).toOpaque()
-        } else {
-            return nil  // a class: ordinary attribute lookup
-        }
+    /// The identity of the layout of `v` that the cache is keyed by: an instance's shape,
+    /// another object's type; nil for scalars and classes (ordinary attribute lookup).
+    /// Not inlined: `v` is then borrowed, where inlined code copied the receiver twice.
+    @inline(never) private static func cacheKey(_ v: Value) -> UnsafeMutableRawPointer? {
+        guard case .obj(let o) = v else { return nil }
+        if let inst = o.asInstance { return ObjectLocks.active ? inst.locked { inst.shapeID } : inst.shapeID }
+        if let t = o.typeRef { return Unmanaged.passUnretained(t).toOpaque() }
+        return nil
+    }
+
+    /// The cached method for receivers whose layout is `key` in `epoch`, if any. The key is
+    /// compared by identity only, so reading it retains nothing.
+    @inline(__always) private func cachedMethod(_ key: UnsafeMutableRawPointer, _ epoch: Int) -> PyObject? {
         if cacheEpoch == epoch {
             if key == cacheKeys.0 { return cacheMethods.0 }
             if key == cacheKeys.1 { return cacheMethods.1 }
@@ -198,7 +200,7 @@ final class MethodCallNode: ExprNode {
     override func eval(_ f: Frame) throws -> Value {
         let recv = try object.eval(f)
         do {
-            if case .obj(let o) = recv, let m = cachedMethod(for: o, f.classEpoch) {
+            if let key = MethodCallNode.cacheKey(recv), let m = cachedMethod(key, f.classEpoch) {
                 return try callCached(m, recv, f)
             }
             return try callUncached(recv, f)
@@ -209,7 +211,7 @@ final class MethodCallNode: ExprNode {
     @inline(__always) private func callCached(_ m: PyObject, _ recv: Value, _ f: Frame) throws -> Value {
         if let fn = m as? PyFunction {
             if let simple = simpleArgs, fn.canCallDirect(simple.count + 1) {
-                return try f.unit.callDirect(fn, receiver: recv, simple, f)
+                return try f.withUnit { try $0.callDirect(fn, receiver: recv, simple, f) }
             }
             return try f.unit.callFunction(fn, try evaluateArguments(args, f, prepend: recv))
         }

@@ -25,12 +25,11 @@ final class SuperMethodCallNode: ExprNode {
         let receiver = try p.eval(f)
         if case .obj(let r) = receiver, r is PyType { return try generic.eval(f) }
         guard let fn = method(after: cls, in: receiver.type) else { return try generic.eval(f) }
-        let u = f.unit
         do {
             if let simple = generic.simpleArgs, fn.canCallDirect(simple.count + 1) {
-                return try u.callDirect(fn, receiver: receiver, simple, f)
+                return try f.withUnit { try $0.callDirect(fn, receiver: receiver, simple, f) }
             }
-            return try u.callFunction(fn, try evaluateArguments(generic.args, f, prepend: receiver))
+            return try f.unit.callFunction(fn, try evaluateArguments(generic.args, f, prepend: receiver))
         } catch { throw located(error, f, loc) }
     }
 
