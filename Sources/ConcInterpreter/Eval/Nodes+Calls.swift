@@ -108,7 +108,7 @@ final class CallNode: ExprNode {
         do {
             if let simple = simpleArgs, case .obj(let o) = c {
                 if let fn = o as? PyFunction, fn.canCallDirect(simple.count) {
-                    return try f.unit.callDirect(fn, receiver: nil, simple, f)
+                    return try f.withUnit { try $0.callDirect(fn, receiver: nil, simple, f) }
                 }
                 if let m = o as? PyBoundMethod, case .obj(let mo) = m.function, let fn = mo as? PyFunction,
                    fn.canCallDirect(simple.count + 1) {
@@ -118,7 +118,7 @@ final class CallNode: ExprNode {
                     let hooks = t.creationHooks(f.classEpoch)
                     if hooks.makesPlainInstances, let initFn = hooks.userInit, initFn.canCallDirect(simple.count + 1) {
                         let instance: Value = .obj(PyInstance(cls: t))
-                        let r = try f.unit.callDirect(initFn, receiver: instance, simple, f)
+                        let r = try f.withUnit { try $0.callDirect(initFn, receiver: instance, simple, f) }
                         if !r.isNone { throw typeError("__init__() should return None, not '\(r.typeName)'") }
                         return instance
                     }

@@ -163,13 +163,16 @@ public final class PyType: PyObject {
     var hooksEpoch = -1
     /// The empty attribute layout of this class's instances (made eagerly: a lazy property
     /// initialised by two threads at once would hand out two roots and race on its storage).
-    let rootShape = Shape()
+    /// Unowned: shapes are immortal, and each instance creation reads it.
+    unowned(unsafe) let rootShape: Shape
     /// The builtin type whose object layout instances use (list subclasses make PyList...).
     unowned(unsafe) var layout: PyType? = nil  // points to a builtin type, which lives forever
 
     init(name: String, bases: [PyType], builtin: Bool, module: String = "builtins") {
         self.nameStorage = name; self.qualnameStorage = name; self.moduleStorage = module
         self.bases = bases; self.isBuiltin = builtin
+        let root = Shape()  // immortal
+        self.rootShape = root
         super.init(type: nil)
         self.mro = PyType.linearize(self, bases)
         Immortal.make(self)  // every instance creation and method lookup touches its class
