@@ -168,9 +168,19 @@ final class MethodCallNode: ExprNode {
     /// Not inlined: `v` is then borrowed, where inlined code copied the receiver twice.
     @inline(never) private static func cacheKey(_ v: Value) -> UnsafeMutableRawPointer? {
         guard case .obj(let o) = v else { return nil }
-        if let inst = o.asInstance { return ObjectLocks.active ? inst.locked { inst.shapeID } : inst.shapeID }
+        // The plain-instance test and downcast keep `o` borrowed (`asInstance`, an optional,
+        // would copy it); exceptions are instances too, keyed by their shape as well.
+        if o.isPlainInstance { return shapeKey(unsafeDowncast(o, to: PyInstance.self)) }
+        if let e = o as? PyBaseException { return shapeKey(e) }
         if let t = o.typeRef { return Unmanaged.passUnretained(t).toOpaque() }
         return nil
+    }
+    @inline(__always) private static func shapeKey(_ inst: PyInstance) -> UnsafeMutableRawPointer {
+        if !ObjectLocks.active { return inst.shapeID }
+        return lockedShapeKey(inst)
+    }
+    @inline(never) private static func lockedShapeKey(_ inst: PyInstance) -> UnsafeMutableRawPointer {
+        inst.locked { inst.shapeID }
     }
 
     /// The cached method for receivers whose layout is `key` in `epoch`, if any. The key is
