@@ -67,7 +67,7 @@ extension Unit {
         let locals = stack + base
         locals.initialize(repeating: .unbound, count: n)
         stackTop = base + n
-        defer { locals.deinitialize(count: n); stackTop = base }
+        defer { locals.destroyValues(n); stackTop = base }
         var i = 0
         if let r = receiver { locals[0] = r; i = 1 }
         try argNodes.withUnsafeBufferPointer { nodes in

@@ -50,7 +50,7 @@ extension Unit {
         let locals = stack + base
         locals.initialize(repeating: .unbound, count: n)
         stackTop = base + n
-        defer { locals.deinitialize(count: n); stackTop = base }
+        defer { locals.destroyValues(n); stackTop = base }
         try bindArguments(fn, args, locals)
         return try run(fn, locals)
     }
