@@ -115,8 +115,7 @@ final class CallNode: ExprNode {
                     return try f.unit.callDirect(fn, receiver: m.receiver, simple, f)
                 }
                 if let t = o as? PyType, !t.isBuiltin {
-                    let hooks = t.creationHooks(f.classEpoch)
-                    if hooks.makesPlainInstances, let initFn = hooks.userInit, initFn.canCallDirect(simple.count + 1) {
+                    if let initFn = plainInit(t, f.classEpoch), initFn.canCallDirect(simple.count + 1) {
                         let instance: Value = .obj(PyInstance(cls: t))
                         let r = try f.withUnit { try $0.callDirect(initFn, receiver: instance, simple, f) }
                         if !r.isNone { throw typeError("__init__() should return None, not '\(r.typeName)'") }
@@ -129,6 +128,25 @@ final class CallNode: ExprNode {
             }
             return try f.unit.call(c, try evaluateArguments(args, f))
         } catch { throw located(error, f, loc) }
+    }
+
+    // Instantiation cache: in `initEpoch`, `cls(...)` of the class whose identity is
+    // `initClass` (classes are immortal) makes a plain instance and runs `initFunction`.
+    // Written only while one unit runs; read always, validated by identity and epoch.
+    private var initClass: UnsafeMutableRawPointer?
+    private var initFunction: PyFunction?
+    private var initEpoch = -1
+
+    /// The user `__init__` to run on a plain new instance of `t`, or nil when `t(...)`
+    /// takes the general path (a `__new__`, a builtin base, an exception class, no
+    /// `__init__`).
+    @inline(__always) private func plainInit(_ t: PyType, _ epoch: Int) -> PyFunction? {
+        let id = Unmanaged.passUnretained(t).toOpaque()
+        if initEpoch == epoch && initClass == id { return initFunction }
+        let hooks = t.creationHooks(epoch)
+        let fn = hooks.makesPlainInstances ? hooks.userInit : nil
+        if !ObjectLocks.active && fn != nil { initClass = id; initFunction = fn; initEpoch = epoch }
+        return fn
     }
 }
 
