@@ -85,8 +85,7 @@ extension Unit {
 extension PyFunction {
     /// True when a call with `given` positional arguments and nothing else can bind directly.
     @inline(__always) func canCallDirect(_ given: Int) -> Bool {
-        let c = code
-        return c.hasOnlyPositional && given <= c.positional.count && given >= c.positional.count - defaults.count
+        given <= code.directArgumentLimit && given >= directArgumentMinimum
     }
 }
 
