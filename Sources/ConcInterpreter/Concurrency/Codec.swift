@@ -139,7 +139,7 @@ struct ValueEncoder {
 
     private mutating func encodeAttributes(_ i: PyInstance) throws {
         // A consistent snapshot: shape and slots under the instance's lock, encoded after.
-        let (names, values) = i.locked { (i.shape.names, i.slots) }
+        let (names, values) = i.locked { (i.shape.names, i.slotValues) }
         u32(UInt32(names.count))
         for (k, name) in names.enumerated() { string(name); try encode(values[k]) }
     }

@@ -117,7 +117,10 @@ extension Compiler {
             return SuperNode(name("super", s, callee.loc), firstParam: firstParam, loc)
         }
         if case .attribute(let o, let n) = callee.kind {
-            return MethodCallNode(try expr(o, s), n, argNodes, attributeLoc: callee.loc, loc)
+            let object = try expr(o, s)
+            let call = MethodCallNode(object, n, argNodes, attributeLoc: callee.loc, loc)
+            if let sup = object as? SuperNode { return SuperMethodCallNode(sup, call) }
+            return call
         }
         return CallNode(try expr(callee, s), argNodes, loc)
     }

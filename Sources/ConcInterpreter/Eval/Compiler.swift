@@ -116,10 +116,16 @@ struct Compiler {
             return ExprStmtNode(try expr(e, s), loc)
         case .assign(let targets, let value):
             let v = try expr(value, s)
-            if targets.count == 1, let l = try target(targets[0], s) as? LocalNode { return AssignLocalNode(l.slot, v, loc) }
+            if targets.count == 1 {
+                let t = try target(targets[0], s)
+                if let l = t as? LocalNode { return AssignLocalNode(l.slot, v, loc) }
+                return AssignOneNode(t, v, loc)
+            }
             return AssignNode(try targets.map { try target($0, s) }, v, loc)
         case .augAssign(let t, let op, let v):
-            return AugAssignNode(op, try target(t, s), try expr(v, s), loc)
+            let tn = try target(t, s)
+            if let a = tn as? AttributeNode { return AttributeAugAssignNode(op, a, try expr(v, s), loc) }
+            return AugAssignNode(op, tn, try expr(v, s), loc)
         case .annAssign(let t, _, let v):
             guard let v = v else { return PassNode(loc) }
             return AssignNode([try target(t, s)], try expr(v, s), loc)

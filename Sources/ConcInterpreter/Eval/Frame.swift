@@ -1,4 +1,5 @@
 // The activation record of one running function, class body or module body.
+import CConcSys
 import ConcSyntax
 
 /// One activation: where its locals are and what it is running.
@@ -6,17 +7,22 @@ import ConcSyntax
 /// Frames of ordinary calls are pooled by the unit (one per call depth) and reused; a
 /// generator owns its frame for its whole life. Only the unit running the frame touches it.
 final class Frame {
-    /// The unit running this frame. A generator's frame is re-pointed when another unit resumes it.
-    /// Read without a retain: the unit outlives every frame it runs (frames die with it or
-    /// with their generator, which is resumed only by a live unit). An `unowned(unsafe)`
-    /// field would still be retained and released around each use, on every node that
-    /// touches its unit; this accessor lets the compiler borrow it.
+    /// The unit running this frame, held unmanaged: the unit outlives every frame it runs
+    /// (frames die with it or with their generator, which is resumed only by a live unit).
+    private var unitRef: Unmanaged<Unit>
+    /// The unit running this frame. A generator's frame is re-pointed when another unit
+    /// resumes it. Read without a retain (an `unowned(unsafe)` field would still be retained and
+    /// released around each use, on every node that touches its unit); this accessor lets
+    /// the compiler borrow it.
     var unit: Unit {
         @inline(__always) get { unitRef._withUnsafeGuaranteedRef { $0 } }
-        set { unitRef = .passUnretained(newValue) }
+        @inline(__always) set { unitRef = .passUnretained(newValue) }
     }
-    /// The unit, for ``withUnit(_:)``.
-    private(set) var unitRef: Unmanaged<Unit>
+    /// Runs `body` with the unit borrowed: no retain around the calls it makes, which
+    /// ``unit`` cannot promise when the unit is passed to a function the compiler cannot see.
+    @inline(__always) func withUnit<R>(_ body: (Unit) throws -> R) rethrows -> R {
+        try unitRef._withUnsafeGuaranteedRef(body)
+    }
     /// The local slots: on the unit's value stack, or in a generator's own buffer.
     var locals: UnsafeMutablePointer<Value>
     /// The code being run (a module body has a synthetic CodeInfo).
@@ -41,15 +47,18 @@ final class Frame {
     /// was created or acquired); written by ``BlockNode`` before each statement.
     var line = 0
 
+    /// The engine's class epoch word (``Unit/classEpochWord``; the same for every unit of an
+    /// engine, so it survives a generator frame's move to another unit). Inline caches read
+    /// it here: going through `unit` would retain and release the unit at every access.
+    let classEpochWord: UnsafeMutablePointer<Int>
+
     init(unit: Unit, locals: UnsafeMutablePointer<Value>, code: CodeInfo, globals: Globals) {
         self.unitRef = .passUnretained(unit); self.locals = locals; self.codeRef = .passUnretained(code); self.globals = globals
+        self.classEpochWord = unit.classEpochWord
     }
 
-    /// Runs `body` with the unit borrowed: no retain around the calls it makes, which
-    /// ``unit`` cannot promise when the unit is passed to a function the compiler cannot see.
-    @inline(__always) func withUnit<R>(_ body: (Unit) throws -> R) rethrows -> R {
-        try unitRef._withUnsafeGuaranteedRef(body)
-    }
+    /// The engine's current class epoch (one atomic load), as ``Unit/classEpoch``.
+    @inline(__always) var classEpoch: Int { CConcSys_atomic_load_word(classEpochWord) }
 
     /// The closure cell for free variable `i`.
     @inline(__always) func freeCell(_ i: Int) -> Cell { function!.closure[i] }

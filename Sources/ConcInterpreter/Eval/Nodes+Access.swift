@@ -6,7 +6,15 @@ final class AttributeNode: ExprNode {
     let object: ExprNode
     let name: String
     let hash: Int
-    init(_ o: ExprNode, _ name: String, _ loc: SourceLoc) { object = o; self.name = name; hash = nameHash(name); super.init(loc) }
+    /// The slot of `object` when it is a plain local (`self.x`), else -1. While one unit
+    /// runs, a cached access then reads the receiver in place in the frame instead of
+    /// copying it out (which costs a retain and a release per access).
+    private let localSlot: Int
+    init(_ o: ExprNode, _ name: String, _ loc: SourceLoc) {
+        object = o; self.name = name; hash = nameHash(name)
+        localSlot = (o as? LocalNode)?.slot ?? -1
+        super.init(loc)
+    }
     // Inline caches. Free-threaded evaluation: nodes are shared by every unit, and these
     // entries are several words, so they are written only while units do not run in
     // parallel (`!ObjectLocks.active`); entries written before are still read. While units
@@ -15,48 +23,76 @@ final class AttributeNode: ExprNode {
     // and epoch) against the instance's shape and slots read together under its lock.
     /// Load: instances of `loadShapes[i]` keep this attribute in slot `loadSlots[i]`
     /// (valid in `loadEpoch`). Four entries cover the polymorphic sites of class hierarchies.
-    private var loadShapes: (Shape?, Shape?, Shape?, Shape?) = (nil, nil, nil, nil)
+    private var loadShapes: (ShapeID?, ShapeID?, ShapeID?, ShapeID?) = (nil, nil, nil, nil)
     private var loadSlots: (Int, Int, Int, Int) = (0, 0, 0, 0)
     private var loadNext = 0
     private var loadEpoch = -1
-    /// Store: instances of `storeShape` get the value in `storeSlot`, then have shape `storeResult`.
-    private var storeShape: Shape?
-    private var storeResult: Shape?
-    private var storeSlot = 0
+    /// Store: instances of `storeShapes[i]` get the value in `storeSlots[i]`, then have
+    /// shape `storeResults[i]` (nil: unchanged), in `storeEpoch`. Four entries, as for
+    /// loads: `self.x = x` in a base class's `__init__` sees one root shape per subclass.
+    private var storeShapes: (ShapeID?, ShapeID?, ShapeID?, ShapeID?) = (nil, nil, nil, nil)
+    private var storeResults: (Unmanaged<Shape>?, Unmanaged<Shape>?, Unmanaged<Shape>?, Unmanaged<Shape>?) = (nil, nil, nil, nil)
+    private var storeSlots: (Int, Int, Int, Int) = (0, 0, 0, 0)
+    private var storeNext = 0
     private var storeEpoch = -1
     private let parallelLoad = ParallelCacheWord()
     private let parallelStore = ParallelCacheWord()
 
-    override func eval(_ f: Frame) throws -> Value { try load(try object.eval(f), f) }
+    override func eval(_ f: Frame) throws -> Value {
+        if localSlot >= 0 && !ObjectLocks.active, let receiver = (f.locals + localSlot).unretainedObject {
+            let epoch = f.classEpoch
+            let hit = receiver._withUnsafeGuaranteedRef { x in x.asInstance.flatMap { cachedValue($0, epoch) } }
+            if let v = hit { return v }
+        }
+        return try load(try object.eval(f), f)
+    }
+
+    /// The attribute from the load cache, read without the lock (only while one unit runs:
+    /// nothing can change the instance meanwhile); nil when the cache does not apply.
+    @inline(__always) private func cachedValue(_ inst: PyInstance, _ epoch: Int) -> Value? {
+        let slot = cachedLoadSlot(inst.shapeID, epoch)
+        if slot < 0 { return nil }
+        let v = inst.slot(slot)
+        return v.isUnbound ? nil : v
+    }
 
     /// The slot of this attribute for instances of `shape`, if the load cache knows it.
-    @inline(__always) private func cachedLoadSlot(_ shape: Shape, _ epoch: Int) -> Int {
+    @inline(__always) private func cachedLoadSlot(_ shape: ShapeID, _ epoch: Int) -> Int {
         if loadEpoch == epoch {
-            if shape === loadShapes.0 { return loadSlots.0 }
-            if shape === loadShapes.1 { return loadSlots.1 }
-            if shape === loadShapes.2 { return loadSlots.2 }
-            if shape === loadShapes.3 { return loadSlots.3 }
+            if shape == loadShapes.0 { return loadSlots.0 }
+            if shape == loadShapes.1 { return loadSlots.1 }
+            if shape == loadShapes.2 { return loadSlots.2 }
+            if shape == loadShapes.3 { return loadSlots.3 }
         }
-        if let e = parallelLoad.entry(AttributeCacheEntry.self), e.epoch == epoch, e.shape === shape { return e.slot }
+        if let e = parallelLoad.entry(AttributeCacheEntry.self), e.epoch == epoch, e.shape.id == shape { return e.slot }
         return -1
     }
 
     /// Reads the attribute of an already evaluated object (also used by augmented assignment).
     @inline(__always) func load(_ o: Value, _ f: Frame) throws -> Value {
-        if case .obj(let x) = o, let inst = x as? PyInstance {
-            let epoch = f.unit.classEpoch
+        if case .obj(let x) = o, let inst = x.asInstance {
+            let epoch = f.classEpoch
+            if !ObjectLocks.active, let v = cachedValue(inst, epoch) { return v }
+            return try loadUncached(inst, o, f, epoch)
+        }
+        do { return try f.unit.getAttr(o, name) } catch { throw located(error, f, loc) }
+    }
+
+    /// ``load(_:_:)`` of an instance when the lock-free cache lookup did not apply.
+    private func loadUncached(_ inst: PyInstance, _ o: Value, _ f: Frame, _ epoch: Int) throws -> Value {
+        do {
             // Shape and slot in one critical section; the cache is only read here.
             let (shape, hit): (Shape, Value) = inst.locked {
                 let shape = inst.shape
-                let slot = cachedLoadSlot(shape, epoch)
-                return (shape, slot >= 0 ? inst.slots[slot] : .unbound)
+                let slot = cachedLoadSlot(shape.id, epoch)
+                return (shape, slot >= 0 ? inst.slot(slot) : .unbound)
             }
             if !hit.isUnbound { return hit }
             if let i = shape.index.get(name, hash: hash), !hasDataDescriptor(inst.type, epoch) {
                 // Read again under the lock: the attribute may have been deleted (or the
                 // instance grown) meanwhile; `shape` is still valid for slot `i` as slots
                 // are never removed.
-                let v = inst.locked { inst.slots[i] }
+                let v = inst.locked { inst.slot(i) }
                 if !v.isUnbound {
                     if !ObjectLocks.active { remember(shape, i, epoch) }
                     else if parallelLoad.canPublish {
@@ -71,12 +107,38 @@ final class AttributeNode: ExprNode {
     private func remember(_ shape: Shape, _ slot: Int, _ epoch: Int) {
         if loadEpoch != epoch { loadShapes = (nil, nil, nil, nil); loadNext = 0; loadEpoch = epoch }
         switch loadNext & 3 {
-        case 0: loadShapes.0 = shape; loadSlots.0 = slot
-        case 1: loadShapes.1 = shape; loadSlots.1 = slot
-        case 2: loadShapes.2 = shape; loadSlots.2 = slot
-        default: loadShapes.3 = shape; loadSlots.3 = slot
+        case 0: loadShapes.0 = shape.id; loadSlots.0 = slot
+        case 1: loadShapes.1 = shape.id; loadSlots.1 = slot
+        case 2: loadShapes.2 = shape.id; loadSlots.2 = slot
+        default: loadShapes.3 = shape.id; loadSlots.3 = slot
         }
         loadNext &+= 1
+    }
+
+    /// The cached store for instances of `shape` in `epoch`: the slot (-1 if none) and the
+    /// shape the instance has afterwards (nil: unchanged).
+    @inline(__always) private func cachedStore(_ shape: ShapeID, _ epoch: Int) -> (slot: Int, result: Unmanaged<Shape>?) {
+        if storeEpoch == epoch {
+            if shape == storeShapes.0 { return (storeSlots.0, storeResults.0) }
+            if shape == storeShapes.1 { return (storeSlots.1, storeResults.1) }
+            if shape == storeShapes.2 { return (storeSlots.2, storeResults.2) }
+            if shape == storeShapes.3 { return (storeSlots.3, storeResults.3) }
+        }
+        if let e = parallelStore.entry(AttributeCacheEntry.self), e.epoch == epoch, e.shape.id == shape {
+            return (e.slot, e.result.map { Unmanaged.passUnretained($0) })
+        }
+        return (-1, nil)
+    }
+    private func rememberStore(_ shape: Shape, _ slot: Int, _ result: Shape?, _ epoch: Int) {
+        let result = result.map { Unmanaged.passUnretained($0) }
+        if storeEpoch != epoch { storeShapes = (nil, nil, nil, nil); storeResults = (nil, nil, nil, nil); storeNext = 0; storeEpoch = epoch }
+        switch storeNext & 3 {
+        case 0: storeShapes.0 = shape.id; storeSlots.0 = slot; storeResults.0 = result
+        case 1: storeShapes.1 = shape.id; storeSlots.1 = slot; storeResults.1 = result
+        case 2: storeShapes.2 = shape.id; storeSlots.2 = slot; storeResults.2 = result
+        default: storeShapes.3 = shape.id; storeSlots.3 = slot; storeResults.3 = result
+        }
+        storeNext &+= 1
     }
 
     /// True when the class defines `name` as a property or a setter-less native attribute,
@@ -86,28 +148,69 @@ final class AttributeNode: ExprNode {
         guard let a = t.lookup(name, hash: hash), case .obj(let d) = a else { return false }
         return d is PyProperty || d is PyNativeProperty
     }
-    override func assign(_ f: Frame, _ v: Value) throws { try store(try object.eval(f), v, f) }
+    override func assign(_ f: Frame, _ v: Value) throws {
+        if localSlot >= 0 && !ObjectLocks.active, let receiver = (f.locals + localSlot).unretainedObject {
+            let epoch = f.classEpoch
+            let done = receiver._withUnsafeGuaranteedRef { x in
+                x.isPlainInstance && applyCachedStore(unsafeDowncast(x, to: PyInstance.self), v, epoch)
+            }
+            if done { return }
+        }
+        try store(try object.eval(f), v, f)
+    }
+
+    /// `obj.name += value` for a local receiver, an int attribute and an int `value` that
+    /// runs no code when evaluated (a constant or a local), through the caches while one
+    /// unit runs. Returns false (having changed nothing) when any of that does not hold.
+    @inline(__always) func addIntInPlace(_ value: ExprNode, _ f: Frame) throws -> Bool {
+        guard localSlot >= 0 && !ObjectLocks.active, let receiver = (f.locals + localSlot).unretainedObject else { return false }
+        let epoch = f.classEpoch
+        return try receiver._withUnsafeGuaranteedRef { x in
+            guard x.isPlainInstance else { return false }
+            let inst = unsafeDowncast(x, to: PyInstance.self)
+            guard case .int(let a)? = cachedValue(inst, epoch), case .int(let b) = try value.eval(f) else { return false }
+            let (r, overflow) = a.addingReportingOverflow(b)
+            return !overflow && applyCachedStore(inst, .int(r), epoch)
+        }
+    }
+
+    /// Applies the cached store to a plain instance without the lock (only while one unit
+    /// runs); false when the cache does not apply. A replaced value is released here, after
+    /// the slot holds the new one.
+    @inline(__always) private func applyCachedStore(_ inst: PyInstance, _ v: Value, _ epoch: Int) -> Bool {
+        let (slot, result) = cachedStore(inst.shapeID, epoch)
+        if slot < 0 { return false }
+        if let r = result {
+            inst.setShape(r)
+            inst.appendSlot(v)
+        } else {
+            _ = inst.exchangeSlot(slot, v)
+        }
+        return true
+    }
 
     /// Writes the attribute of an already evaluated object.
     @inline(__always) func store(_ o: Value, _ v: Value, _ f: Frame) throws {
-        if case .obj(let x) = o, let inst = x as? PyInstance, !(inst is PyBaseException) {
-            let epoch = f.unit.classEpoch
+        if case .obj(let x) = o, x.isPlainInstance {
+            let inst = unsafeDowncast(x, to: PyInstance.self)
+            let epoch = f.classEpoch
+            if !ObjectLocks.active && applyCachedStore(inst, v, epoch) { return }
+            try storeUncached(inst, o, v, f, epoch)
+            return
+        }
+        do { try f.unit.setAttr(o, name, v) } catch { throw located(error, f, loc) }
+    }
+
+    /// ``store(_:_:_:)`` to a plain instance when the lock-free cached store did not apply.
+    private func storeUncached(_ inst: PyInstance, _ o: Value, _ v: Value, _ f: Frame, _ epoch: Int) throws {
+        do {
             // The cached store, checked and applied in one critical section. `replaced` is
             // the old value (released after the lock); nil when the cache did not apply.
             let replaced: Value? = inst.locked {
-                let shape = inst.shape
-                let slot: Int, result: Shape?
-                if shape === storeShape && storeEpoch == epoch {
-                    slot = storeSlot; result = storeResult
-                } else if let e = parallelStore.entry(AttributeCacheEntry.self), e.epoch == epoch, e.shape === shape {
-                    slot = e.slot; result = e.result
-                } else {
-                    return nil
-                }
-                if let r = result { inst.shape = r; inst.slots.append(v); return .unbound }
-                let old = inst.slots[slot]
-                inst.slots[slot] = v
-                return old
+                let (slot, result) = cachedStore(inst.shapeID, epoch)
+                if slot < 0 { return nil }
+                if let r = result { inst.setShape(r); inst.appendSlot(v); return .unbound }
+                return inst.exchangeSlot(slot, v)
             }
             if replaced != nil { return }
             if !hasDataDescriptor(inst.type, epoch) && !inst.type.creationHooks(epoch).overridesSetattr {
@@ -116,17 +219,15 @@ final class AttributeNode: ExprNode {
                 let (from, slot, added, old): (Shape, Int, Shape?, Value) = inst.locked {
                     let now = inst.shape
                     if let i = now.index.get(name, hash: hash) {
-                        let old = inst.slots[i]
-                        inst.slots[i] = v
-                        return (now, i, nil, old)
+                        return (now, i, nil, inst.exchangeSlot(i, v))
                     }
                     let next = now.adding(name)  // the shape's leaf lock
                     inst.shape = next
-                    inst.slots.append(v)
+                    inst.appendSlot(v)
                     return (now, 0, next, .unbound)
                 }
                 _ = old
-                if !ObjectLocks.active { storeShape = from; storeResult = added; storeSlot = slot; storeEpoch = epoch }
+                if !ObjectLocks.active { rememberStore(from, slot, added, epoch) }
                 else if parallelStore.canPublish {
                     parallelStore.publish(AttributeCacheEntry(epoch: epoch, shape: from, slot: slot, result: added))
                 }
@@ -138,6 +239,16 @@ final class AttributeNode: ExprNode {
     override func delete(_ f: Frame) throws {
         let o = try object.eval(f)
         do { try f.unit.delAttr(o, name) } catch { throw located(error, f, loc) }
+    }
+}
+
+extension UnsafeMutablePointer where Pointee == Value {
+    /// The object in this slot, not retained (nil for a scalar or an unbound slot): a
+    /// cached attribute access on a local receiver uses it in place. Only while the slot
+    /// keeps its value: the caller runs no code that could store into it meanwhile.
+    @inline(__always) var unretainedObject: Unmanaged<PyObject>? {
+        if case .obj(let o) = pointee { return .passUnretained(o) }
+        return nil
     }
 }
 

@@ -76,7 +76,7 @@ extension Unit {
                 i += 1
             }
         } catch {
-            releaseSlots(locals, i)
+            locals.destroyValues(i)
             stackTop = base
             throw error
         }
@@ -86,16 +86,8 @@ extension Unit {
             while i < npos { (locals + i).initialize(to: fn.defaults[i - firstDefault]); i += 1 }
         }
         if i < n { (locals + i).initialize(repeating: .unbound, count: n - i) }
-        defer { releaseSlots(locals, n); stackTop = base }
+        defer { locals.destroyValues(n); stackTop = base }
         return try run(fn, locals)
-    }
-}
-
-/// Deinitialises `n` slots from `p`: only objects need a release, and a loop testing
-/// for them is cheaper than the runtime's generic array destroy for a few slots.
-@inline(__always) func releaseSlots(_ p: UnsafeMutablePointer<Value>, _ n: Int) {
-    for k in 0..<n {
-        if case .obj = p[k] { (p + k).deinitialize(count: 1) }
     }
 }
 
@@ -115,8 +107,7 @@ extension ContiguousArray where Element: AnyObject {
 extension PyFunction {
     /// True when a call with `given` positional arguments and nothing else can bind directly.
     @inline(__always) func canCallDirect(_ given: Int) -> Bool {
-        let c = code
-        return c.hasOnlyPositional && given <= c.positional.count && given >= c.positional.count - defaults.count
+        given <= code.directArgumentLimit && given >= directArgumentMinimum
     }
 }
 
@@ -151,18 +142,16 @@ final class CallNode: ExprNode {
         do {
             if let simple = simpleArgs, case .obj(let o) = c {
                 if let fn = o as? PyFunction, fn.canCallDirect(simple.count) {
-                    return try f.unit.callDirect(fn, receiver: nil, simple, f)
+                    return try f.withUnit { try $0.callDirect(fn, receiver: nil, simple, f) }
                 }
                 if let m = o as? PyBoundMethod, case .obj(let mo) = m.function, let fn = mo as? PyFunction,
                    fn.canCallDirect(simple.count + 1) {
                     return try f.unit.callDirect(fn, receiver: m.receiver, simple, f)
                 }
-                if let t = o as? PyType, t.constructor == nil, !t.isBuiltin {
-                    let hooks = t.creationHooks(f.unit.classEpoch)
-                    if hooks.userNew == nil, !hooks.hasBuiltinBase, let initFn = hooks.userInit, initFn.canCallDirect(simple.count + 1),
-                       !t.isSubtype(of: Exc.baseException) {
+                if let t = o as? PyType, !t.isBuiltin {
+                    if let initFn = plainInit(t, f.classEpoch), initFn.canCallDirect(simple.count + 1) {
                         let instance: Value = .obj(PyInstance(cls: t))
-                        let r = try f.unit.callDirect(initFn, receiver: instance, simple, f)
+                        let r = try f.withUnit { try $0.callDirect(initFn, receiver: instance, simple, f) }
                         if !r.isNone { throw typeError("__init__() should return None, not '\(r.typeName)'") }
                         return instance
                     }
@@ -173,6 +162,25 @@ final class CallNode: ExprNode {
             }
             return try f.unit.call(c, try evaluateArguments(args, f))
         } catch { throw located(error, f, loc) }
+    }
+
+    // Instantiation cache: in `initEpoch`, `cls(...)` of the class whose identity is
+    // `initClass` (classes are immortal) makes a plain instance and runs `initFunction`.
+    // Written only while one unit runs; read always, validated by identity and epoch.
+    private var initClass: UnsafeMutableRawPointer?
+    private var initFunction: PyFunction?
+    private var initEpoch = -1
+
+    /// The user `__init__` to run on a plain new instance of `t`, or nil when `t(...)`
+    /// takes the general path (a `__new__`, a builtin base, an exception class, no
+    /// `__init__`).
+    @inline(__always) private func plainInit(_ t: PyType, _ epoch: Int) -> PyFunction? {
+        let id = Unmanaged.passUnretained(t).toOpaque()
+        if initEpoch == epoch && initClass == id { return initFunction }
+        let hooks = t.creationHooks(epoch)
+        let fn = hooks.makesPlainInstances ? hooks.userInit : nil
+        if !ObjectLocks.active && fn != nil { initClass = id; initFunction = fn; initEpoch = epoch }
+        return fn
     }
 }
 
@@ -193,83 +201,130 @@ final class MethodCallNode: ExprNode {
         simpleArgs = simple
         super.init(loc)
     }
-    // Inline cache: receivers whose layout is `cacheKey` (an instance Shape, or a builtin
-    // PyType) resolve `name` to `cacheMethod` in `cacheEpoch`. Written only while units do
-    // not run in parallel (`!ObjectLocks.active`: three fields written by one unit while
-    // another reads them would be torn); read always, validated by key identity and epoch.
-    // While units run in parallel the node publishes immutable entries through
-    // `parallelCache` instead (ParallelCache.swift).
-    private var cacheKey: AnyObject?
-    private var cacheMethod: PyObject?
+    // Inline cache: receivers whose layout is `cacheKeys[i]` (an instance Shape, or a
+    // builtin PyType; both immortal, so their identity is never reused) resolve `name` to
+    // `cacheMethods[i]` in `cacheEpoch`; four entries, so a call on instances of several
+    // classes of a hierarchy (`s.describe()`) stays cached. Written only while units do not
+    // run in parallel (`!ObjectLocks.active`: fields written by one unit while another reads
+    // them would be torn); read always, validated by key identity and epoch. While units
+    // run in parallel the node publishes immutable entries through `parallelCache` instead
+    // (ParallelCache.swift).
+    private var cacheKeys: (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) = (nil, nil, nil, nil)
+    private var cacheMethods: (PyObject?, PyObject?, PyObject?, PyObject?) = (nil, nil, nil, nil)
+    private var cacheNext = 0
     private var cacheEpoch = -1
     private let parallelCache = ParallelCacheWord()
 
-    /// The cached method for receivers of layout `key` in `epoch`, if any.
-    @inline(__always) private func cachedMethod(_ key: AnyObject, _ epoch: Int) -> PyObject? {
-        if key === cacheKey && cacheEpoch == epoch, let m = cacheMethod { return m }
-        if let e = parallelCache.entry(MethodCacheEntry.self), e.key === key, e.epoch == epoch { return e.method }
+    /// The identity of the layout of `v` that the cache is keyed by: an instance's shape,
+    /// another object's type; nil for scalars and classes (ordinary attribute lookup).
+    /// Not inlined: `v` is then borrowed, where inlined code copied the receiver twice.
+    @inline(never) private static func cacheKey(_ v: Value) -> UnsafeMutableRawPointer? {
+        guard case .obj(let o) = v else { return nil }
+        // The plain-instance test and downcast keep `o` borrowed (`asInstance`, an optional,
+        // would copy it); exceptions are instances too, keyed by their shape as well.
+        if o.isPlainInstance { return shapeKey(unsafeDowncast(o, to: PyInstance.self)) }
+        if let e = o as? PyBaseException { return shapeKey(e) }
+        if let t = o.typeRef { return Unmanaged.passUnretained(t).toOpaque() }
         return nil
+    }
+    @inline(__always) private static func shapeKey(_ inst: PyInstance) -> UnsafeMutableRawPointer {
+        if !ObjectLocks.active { return inst.shapeID }
+        return lockedShapeKey(inst)
+    }
+    @inline(never) private static func lockedShapeKey(_ inst: PyInstance) -> UnsafeMutableRawPointer {
+        inst.locked { inst.shapeID }
+    }
+
+    /// The cached method for receivers whose layout is `key` in `epoch`, if any. The key is
+    /// compared by identity only, so reading it retains nothing.
+    @inline(__always) private func cachedMethod(_ key: UnsafeMutableRawPointer, _ epoch: Int) -> PyObject? {
+        if cacheEpoch == epoch {
+            if key == cacheKeys.0 { return cacheMethods.0 }
+            if key == cacheKeys.1 { return cacheMethods.1 }
+            if key == cacheKeys.2 { return cacheMethods.2 }
+            if key == cacheKeys.3 { return cacheMethods.3 }
+        }
+        if let e = parallelCache.entry(MethodCacheEntry.self), Unmanaged.passUnretained(e.key).toOpaque() == key, e.epoch == epoch { return e.method }
+        return nil
+    }
+    private func remember(_ key: AnyObject, _ method: PyObject, _ epoch: Int) {
+        if cacheEpoch != epoch { cacheKeys = (nil, nil, nil, nil); cacheMethods = (nil, nil, nil, nil); cacheNext = 0; cacheEpoch = epoch }
+        let id = Unmanaged.passUnretained(key).toOpaque()
+        switch cacheNext & 3 {
+        case 0: cacheKeys.0 = id; cacheMethods.0 = method
+        case 1: cacheKeys.1 = id; cacheMethods.1 = method
+        case 2: cacheKeys.2 = id; cacheMethods.2 = method
+        default: cacheKeys.3 = id; cacheMethods.3 = method
+        }
+        cacheNext &+= 1
     }
 
     override func eval(_ f: Frame) throws -> Value {
         let recv = try object.eval(f)
-        let u = f.unit
         do {
-            if case .obj(let o) = recv {
-                let key: AnyObject = (o as? PyInstance)?.currentShape ?? o.type
-                if let m = cachedMethod(key, u.classEpoch) {
-                    if let fn = m as? PyFunction {
-                        if let simple = simpleArgs, fn.canCallDirect(simple.count + 1) {
-                            return try u.callDirect(fn, receiver: recv, simple, f)
-                        }
-                        return try u.callFunction(fn, try evaluateArguments(args, f, prepend: recv))
+            if let key = MethodCallNode.cacheKey(recv), let m = cachedMethod(key, f.classEpoch) {
+                return try callCached(m, recv, f)
+            }
+            return try callUncached(recv, f)
+        } catch { throw located(error, f, loc) }
+    }
+
+    /// Calls `m`, the cached method of `recv`'s layout.
+    @inline(__always) private func callCached(_ m: PyObject, _ recv: Value, _ f: Frame) throws -> Value {
+        if let fn = m as? PyFunction {
+            if let simple = simpleArgs, fn.canCallDirect(simple.count + 1) {
+                return try f.withUnit { try $0.callDirect(fn, receiver: recv, simple, f) }
+            }
+            return try f.unit.callFunction(fn, try evaluateArguments(args, f, prepend: recv))
+        }
+        let d = m as! PyMethodDescriptor
+        let u = f.unit
+        if let simple = simpleArgs { return try withPositionalArguments(simple, f) { try d.fn(u, recv, $0) } }
+        return try d.fn(u, recv, try evaluateArguments(args, f))
+    }
+
+    /// The call when the cache did not apply: looks the method up (and caches it when it is
+    /// a function or a builtin method of the receiver's class), or falls back to `getattr`.
+    private func callUncached(_ recv: Value, _ f: Frame) throws -> Value {
+        let u = f.unit
+        if case .obj(let o) = recv, !(o is PyType), !(o is PyModule), !(o is PySuper) {
+            let inst = o.asInstance
+            // The shape and whether it has a slot for `name`, in one critical section.
+            let (shape, shadowed): (Shape?, Bool) = inst?.locked {
+                let s = inst!.shape
+                guard let i = s.index.get(name, hash: hash) else { return (s, false) }
+                return (s, !inst!.slot(i).isUnbound)
+            } ?? (nil, false)
+            let epoch = f.classEpoch
+            if !shadowed, let attr = o.type.lookup(name, hash: hash), case .obj(let m) = attr {
+                if m is PyFunction || m is PyMethodDescriptor, shape?.index.get(name, hash: hash) == nil {
+                    if !ObjectLocks.active {
+                        remember(shape ?? o.type, m, epoch)
+                    } else if parallelCache.canPublish {
+                        parallelCache.publish(MethodCacheEntry(epoch: epoch, key: shape ?? o.type, method: m))
                     }
-                    let d = m as! PyMethodDescriptor
-                    if let simple = simpleArgs { return try withPositionalArguments(simple, f) { try d.fn(u, recv, $0) } }
+                }
+                if let fn = m as? PyFunction {
+                    if let simple = simpleArgs, fn.canCallDirect(simple.count + 1) {
+                        return try u.callDirect(fn, receiver: recv, simple, f)
+                    }
+                    return try u.callFunction(fn, try evaluateArguments(args, f, prepend: recv))
+                }
+                if let d = m as? PyMethodDescriptor {
                     return try d.fn(u, recv, try evaluateArguments(args, f))
                 }
             }
-            if case .obj(let o) = recv, !(o is PyType), !(o is PyModule), !(o is PySuper) {
-                let inst = o as? PyInstance
-                // The shape and whether it has a slot for `name`, in one critical section.
-                let (shape, shadowed): (Shape?, Bool) = inst?.locked {
-                    let s = inst!.shape
-                    guard let i = s.index.get(name, hash: hash) else { return (s, false) }
-                    return (s, !inst!.slots[i].isUnbound)
-                } ?? (nil, false)
-                let epoch = u.classEpoch
-                if !shadowed, let attr = o.type.lookup(name, hash: hash), case .obj(let m) = attr {
-                    if m is PyFunction || m is PyMethodDescriptor, shape?.index.get(name, hash: hash) == nil {
-                        if !ObjectLocks.active {
-                            cacheKey = shape ?? o.type
-                            cacheMethod = m
-                            cacheEpoch = epoch
-                        } else if parallelCache.canPublish {
-                            parallelCache.publish(MethodCacheEntry(epoch: epoch, key: shape ?? o.type, method: m))
-                        }
-                    }
-                    if let fn = m as? PyFunction {
-                        if let simple = simpleArgs, fn.canCallDirect(simple.count + 1) {
-                            return try u.callDirect(fn, receiver: recv, simple, f)
-                        }
-                        return try u.callFunction(fn, try evaluateArguments(args, f, prepend: recv))
-                    }
-                    if let d = m as? PyMethodDescriptor {
-                        return try d.fn(u, recv, try evaluateArguments(args, f))
-                    }
-                }
-            } else if case .obj = recv {
-                // classes, modules, super(): ordinary attribute lookup
-            } else if let attr = recv.type.lookup(name), case .obj(let m) = attr, let d = m as? PyMethodDescriptor {
-                return try d.fn(u, recv, try evaluateArguments(args, f))
-            }
-            let callee: Value
-            do { callee = try u.getAttr(recv, name) } catch { throw located(error, f, attributeLoc) }
-            if let simple = simpleArgs, case .obj(let o) = callee, let fn = o as? PyFunction, fn.canCallDirect(simple.count) {
-                return try u.callDirect(fn, receiver: nil, simple, f)
-            }
-            return try u.call(callee, try evaluateArguments(args, f))
-        } catch { throw located(error, f, loc) }
+        } else if case .obj = recv {
+            // classes, modules, super(): ordinary attribute lookup
+        } else if let attr = recv.type.lookup(name), case .obj(let m) = attr, let d = m as? PyMethodDescriptor {
+            return try d.fn(u, recv, try evaluateArguments(args, f))
+        }
+        let callee: Value
+        do { callee = try u.getAttr(recv, name) } catch { throw located(error, f, attributeLoc) }
+        if let simple = simpleArgs, case .obj(let o) = callee, let fn = o as? PyFunction, fn.canCallDirect(simple.count) {
+            return try u.callDirect(fn, receiver: nil, simple, f)
+        }
+        return try u.call(callee, try evaluateArguments(args, f))
     }
 }
 

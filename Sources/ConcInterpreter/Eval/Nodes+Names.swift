@@ -24,9 +24,12 @@ final class LocalNode: ExprNode {
     init(_ slot: Int, _ name: String, _ loc: SourceLoc) { self.slot = slot; self.name = name; super.init(loc) }
     override func eval(_ f: Frame) throws -> Value {
         let v = f.locals[slot]
-        if case .unbound = v { throw located(unboundLocal(name), f, loc) }
+        if case .unbound = v { throw unboundError(f) }
         return v
     }
+    /// The error for reading the unbound local, out of line: inlined, building it made
+    /// every read save and restore registers it does not need.
+    @inline(never) private func unboundError(_ f: Frame) -> Error { located(unboundLocal(name), f, loc) }
     override func assign(_ f: Frame, _ v: Value) throws { f.locals[slot] = v }
     override func delete(_ f: Frame) throws {
         if case .unbound = f.locals[slot] { throw unboundLocal(name) }

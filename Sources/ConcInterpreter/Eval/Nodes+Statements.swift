@@ -35,6 +35,19 @@ final class AssignNode: StmtNode {
     }
 }
 
+/// `target = value` with one target that is not a plain local (`self.x = x`, `a[i] = v`):
+/// no loop over a targets array.
+final class AssignOneNode: StmtNode {
+    let target: ExprNode
+    let value: ExprNode
+    init(_ t: ExprNode, _ v: ExprNode, _ loc: SourceLoc) { target = t; value = v; super.init(loc) }
+    override func exec(_ f: Frame) throws -> Completion {
+        let v = try value.eval(f)
+        try target.assign(f, v)
+        return .normal
+    }
+}
+
 /// `x = value` to a plain local: the commonest statement, without the target indirection.
 final class AssignLocalNode: StmtNode {
     let slot: Int
@@ -55,17 +68,8 @@ final class AugAssignNode: StmtNode {
     init(_ op: BinaryOp, _ t: ExprNode, _ v: ExprNode, _ loc: SourceLoc) { self.op = op; target = t; value = v; super.init(loc) }
     override func exec(_ f: Frame) throws -> Completion {
         switch target {
-        case let a as AttributeNode:
-            let o = try a.object.eval(f)
-            let old = try a.load(o, f)
-            let rhs = try value.eval(f)
-            if case .int(let x) = old, case .int(let y) = rhs, op == .add {
-                let (r, overflow) = x.addingReportingOverflow(y)
-                if !overflow { try a.store(o, .int(r), f); return .normal }
-            }
-            let new: Value
-            do { new = try f.unit.inPlace(op, old, rhs) } catch { throw located(error, f, loc) }
-            try a.store(o, new, f)
+        case let a as AttributeNode:  // compiled to AttributeAugAssignNode; kept for completeness
+            return try AttributeAugAssignNode.run(op, a, value, f, loc)
         case let s as SubscriptNode:
             let o = try s.object.eval(f)
             let i = try s.index.eval(f)
@@ -88,6 +92,44 @@ final class AugAssignNode: StmtNode {
             do { new = try f.unit.inPlace(op, old, rhs) } catch { throw located(error, f, loc) }
             try target.assign(f, new)
         }
+        return .normal
+    }
+}
+
+/// `obj.name op= value`: the object is evaluated once, the attribute read and written
+/// through the attribute node's caches (what ``AugAssignNode`` does for an attribute
+/// target, without finding out the target's kind at every execution).
+final class AttributeAugAssignNode: StmtNode {
+    let op: BinaryOp
+    let target: AttributeNode
+    let value: ExprNode
+    /// True when `value` is a constant or a plain local: evaluating it runs no code.
+    private let pureValue: Bool
+    init(_ op: BinaryOp, _ t: AttributeNode, _ v: ExprNode, _ loc: SourceLoc) {
+        self.op = op; target = t; value = v
+        pureValue = v is ConstNode || v is LocalNode
+        super.init(loc)
+    }
+    override func exec(_ f: Frame) throws -> Completion {
+        // `self.count += 1`: an int added in place through the caches, with nothing copied.
+        // Every step before the store is free of side effects, so when one does not apply
+        // the ordinary path starts over.
+        if pureValue && op == .add, try target.addIntInPlace(value, f) { return .normal }
+        return try AttributeAugAssignNode.run(op, target, value, f, loc)
+    }
+
+    @inline(__always)
+    static func run(_ op: BinaryOp, _ target: AttributeNode, _ value: ExprNode, _ f: Frame, _ loc: SourceLoc) throws -> Completion {
+        let o = try target.object.eval(f)
+        let old = try target.load(o, f)
+        let rhs = try value.eval(f)
+        if case .int(let x) = old, case .int(let y) = rhs, op == .add {
+            let (r, overflow) = x.addingReportingOverflow(y)
+            if !overflow { try target.store(o, .int(r), f); return .normal }
+        }
+        let new: Value
+        do { new = try f.unit.inPlace(op, old, rhs) } catch { throw located(error, f, loc) }
+        try target.store(o, new, f)
         return .normal
     }
 }

@@ -50,7 +50,7 @@ extension Unit {
         let locals = stack + base
         locals.initialize(repeating: .unbound, count: n)
         stackTop = base + n
-        defer { locals.deinitialize(count: n); stackTop = base }
+        defer { locals.destroyValues(n); stackTop = base }
         try bindArguments(fn, args, locals)
         return try run(fn, locals)
     }
@@ -237,6 +237,9 @@ struct CreationHooks {
     var overridesSetattr = false
     /// The class derives from list/dict/set/...: its instances are made by that type.
     var hasBuiltinBase = false
+    /// `cls(...)` makes a plain ``PyInstance`` and runs `userInit` (if any) on it: no native
+    /// constructor, no user `__new__`, no builtin base, not an exception class.
+    var makesPlainInstances = false
 }
 
 extension PyType {
@@ -254,6 +257,7 @@ extension PyType {
         if let g = lookup("__getattribute__"), case .obj(let go) = g, go is PyFunction { h.overridesGetattribute = true }
         if let s = lookup("__setattr__"), case .obj(let so) = s, so is PyFunction { h.overridesSetattr = true }
         h.hasBuiltinBase = builtinBase != nil
+        h.makesPlainInstances = constructor == nil && h.userNew == nil && !h.hasBuiltinBase && !isSubtype(of: Exc.baseException)
         let old: CreationHooks = locked {
             let o = hooks
             hooks = h

@@ -37,6 +37,10 @@ final class CodeInfo {
     let isGenerator: Bool
     /// True for `async def` (calling it makes a coroutine).
     let isAsync: Bool
+    /// The most positional arguments a call may bind straight into the slots
+    /// (`PyFunction.canCallDirect`): all the positional parameters, or -1 when there are
+    /// keyword-only parameters, `*args` or `**kwargs`. Precomputed: every call checks it.
+    let directArgumentLimit: Int
     /// The body. Set once by the compiler right after creation.
     var body: StmtNode! {
         get { bodyRef?.takeUnretainedValue() }
@@ -61,6 +65,7 @@ final class CodeInfo {
         self.varKeywordsSlot = varKeywordsSlot; self.localCount = localNames.count
         self.localNames = localNames; self.cellSlots = cellSlots; self.freeNames = freeNames
         self.isGenerator = isGenerator; self.isAsync = isAsync
+        self.directArgumentLimit = keywordOnly.isEmpty && varArgsSlot < 0 && varKeywordsSlot < 0 ? positional.count : -1
         Immortal.make(self)  // compiled code, like the nodes, lives as long as the program
     }
 }
@@ -81,6 +86,9 @@ public final class PyFunction: PyObject {
     let defaults: [Value]
     /// Defaults of keyword-only parameters. Never reassigned.
     let kwDefaults: [String: Value]
+    /// The fewest positional arguments a direct call may pass (the parameters without a
+    /// default; see ``CodeInfo/directArgumentLimit``).
+    let directArgumentMinimum: Int
     // The assignable fields below are stored privately and read and written under the
     // function's lock (free-threaded evaluation: a String or Value written by one thread
     // while another reads it is a torn read).
@@ -126,6 +134,7 @@ public final class PyFunction: PyObject {
     init(code: CodeInfo, globals: Globals, moduleName: String, closure: [Cell], defaults: [Value], kwDefaults: [String: Value]) {
         self.code = code; self.globals = globals; self.moduleName = moduleName
         self.closure = closure; self.defaults = defaults; self.kwDefaults = kwDefaults
+        self.directArgumentMinimum = code.positional.count - defaults.count
         self.nameStorage = code.name; self.qualnameStorage = code.qualname
         super.init(type: Types.function)
     }

@@ -12,12 +12,31 @@ import Synchronization
 open class PyObject: @unchecked Sendable {
     /// The object's class, or nil for class objects (whose type is `type`).
     /// Set once at creation; never changes (CPython's `__class__` assignment is unsupported).
-    public let typeRef: PyType?
+    /// Unowned: every class is immortal (``PyType/init``), so counting references to it
+    /// would only cost a retain or release at each `type` read and at every deallocation.
+    public unowned(unsafe) let typeRef: PyType?
 
     init(type: PyType?) { self.typeRef = type }
 
     /// The object's Conc class.
     public final var type: PyType { typeRef ?? Types.type }
+
+    /// `self as? PyInstance` without the runtime's cast walk: an instance of a user class
+    /// is recognised by its exact Swift class (one pointer compare), and the only subclass,
+    /// the final `PyBaseException`, by another. Attribute and method nodes ask this of every
+    /// receiver.
+    @inline(__always) final var asInstance: PyInstance? {
+        if ObjectIdentifier(Swift.type(of: self)) == ObjectIdentifier(PyInstance.self) {
+            return unsafeDowncast(self, to: PyInstance.self)
+        }
+        return self as? PyBaseException
+    }
+
+    /// True for an instance of a user class that is not an exception (exceptions keep some
+    /// attributes outside the slots).
+    @inline(__always) final var isPlainInstance: Bool {
+        ObjectIdentifier(Swift.type(of: self)) == ObjectIdentifier(PyInstance.self)
+    }
 }
 
 /// Arguments of a call into native code: positional values and keyword pairs.
@@ -144,13 +163,16 @@ public final class PyType: PyObject {
     var hooksEpoch = -1
     /// The empty attribute layout of this class's instances (made eagerly: a lazy property
     /// initialised by two threads at once would hand out two roots and race on its storage).
-    let rootShape = Shape(names: [])
+    /// Unowned: shapes are immortal, and each instance creation reads it.
+    unowned(unsafe) let rootShape: Shape
     /// The builtin type whose object layout instances use (list subclasses make PyList...).
     unowned(unsafe) var layout: PyType? = nil  // points to a builtin type, which lives forever
 
     init(name: String, bases: [PyType], builtin: Bool, module: String = "builtins") {
         self.nameStorage = name; self.qualnameStorage = name; self.moduleStorage = module
         self.bases = bases; self.isBuiltin = builtin
+        let root = Shape()  // immortal
+        self.rootShape = root
         super.init(type: nil)
         self.mro = PyType.linearize(self, bases)
         Immortal.make(self)  // every instance creation and method lookup touches its class
@@ -270,20 +292,89 @@ public final class PyBoundMethod: PyObject {
 /// whenever the lock is free. A replaced value is released after the lock is let go (its
 /// deinit may run Conc code, e.g. closing a generator).
 public class PyInstance: PyObject {
-    /// The layout of `slots`. Changes when an attribute is added.
-    final var shape: Shape
-    /// Attribute values, indexed by `shape.index`.
-    final var slots: ContiguousArray<Value> = []
+    /// The layout of the slots, held unmanaged: shapes are immortal, and a counted
+    /// reference would cost a retain and a release at every cache check.
+    private final var shapeRef: Unmanaged<Shape>
+    /// The layout of the slots. Changes when an attribute is added.
+    final var shape: Shape {
+        @inline(__always) get { shapeRef.takeUnretainedValue() }
+        @inline(__always) set { shapeRef = .passUnretained(newValue) }
+    }
+    /// The identity of `shape`, which inline caches compare (a plain word: no counting).
+    @inline(__always) final var shapeID: ShapeID { shapeRef.toOpaque() }
+    /// Sets the shape from an inline cache's unmanaged reference.
+    @inline(__always) final func setShape(_ s: Unmanaged<Shape>) { shapeRef = s }
+    /// Attribute values, indexed by `shape.index`: `slotCount` initialised values at the
+    /// start of a buffer of `slotCapacity` (nil while there is none). Managed by hand rather
+    /// than as an array: every instance has one, and an array's uniqueness checks on each
+    /// store, header, growth path and generic destruction were a tenth of the time of
+    /// programs that make many small objects.
+    private final var slotBase: UnsafeMutablePointer<Value>?
+    /// How many slots are in use (`shape.names.count` whenever the lock is free).
+    private(set) final var slotCount = 0
+    private final var slotCapacity = 0
+
     init(cls: PyType) {
-        shape = cls.rootShape
+        let root = cls.rootShape
+        shapeRef = .passUnretained(root)
+        // Room for as many attributes as the widest instance of the class had so far, so
+        // an `__init__` setting them one by one does not regrow the buffer at each one.
+        let expected = root.widestDescendant
+        if expected > 0 {
+            slotBase = .allocate(capacity: expected)
+            slotCapacity = expected
+        }
         super.init(type: cls)
     }
+
+    deinit {
+        guard let base = slotBase else { return }
+        for i in 0..<slotCount { _ = (base + i).move() }
+        base.deallocate()
+    }
+
+    /// Slot `i` (below `slotCount`).
+    @inline(__always) final func slot(_ i: Int) -> Value {
+        precondition(i >= 0 && i < slotCount, "instance slot out of range")
+        return slotBase.unsafelyUnwrapped[i]
+    }
+
+    /// Stores `v` in slot `i` (below `slotCount`) and returns what it held, so a caller
+    /// holding the instance's lock can release the old value after letting go.
+    @inline(__always) final func exchangeSlot(_ i: Int, _ v: Value) -> Value {
+        precondition(i >= 0 && i < slotCount, "instance slot out of range")
+        let p = slotBase.unsafelyUnwrapped + i
+        let old = p.move()
+        p.initialize(to: v)
+        return old
+    }
+
+    /// Adds a slot holding `v` (the instance's shape gains a name at the same time).
+    @inline(__always) final func appendSlot(_ v: Value) {
+        if slotCount == slotCapacity { growSlots() }
+        (slotBase.unsafelyUnwrapped + slotCount).initialize(to: v)
+        slotCount += 1
+    }
+
+    private final func growSlots() {
+        let capacity = Swift.max(4, slotCapacity * 2)
+        let base = UnsafeMutablePointer<Value>.allocate(capacity: capacity)
+        if let old = slotBase {
+            base.moveInitialize(from: old, count: slotCount)
+            old.deallocate()
+        }
+        slotBase = base
+        slotCapacity = capacity
+    }
+
+    /// A copy of the slot values, in slot order.
+    final var slotValues: [Value] { Array(UnsafeBufferPointer(start: slotBase, count: slotCount)) }
 
     /// The attribute `name` stored on the instance, if any.
     @inline(__always) final func instanceAttribute(_ name: String) -> Value? {
         locked {
             guard let i = shape.index[name] else { return nil }
-            let v = slots[i]
+            let v = slot(i)
             return v.isUnbound ? nil : v
         }
     }
@@ -294,9 +385,9 @@ public class PyInstance: PyObject {
     /// Stores attribute `name` on the instance.
     final func setInstanceAttribute(_ name: String, _ v: Value) {
         let old: Value = locked {
-            if let i = shape.index[name] { let o = slots[i]; slots[i] = v; return o }
+            if let i = shape.index[name] { return exchangeSlot(i, v) }
             shape = shape.adding(name)  // the shape's own leaf lock, never a stripe
-            slots.append(v)
+            appendSlot(v)
             return .none
         }
         _ = old
@@ -306,10 +397,8 @@ public class PyInstance: PyObject {
     @discardableResult
     final func removeInstanceAttribute(_ name: String) -> Bool {
         let old: Value = locked {
-            guard let i = shape.index[name], !slots[i].isUnbound else { return .unbound }
-            let o = slots[i]
-            slots[i] = .unbound
-            return o
+            guard let i = shape.index[name], !slot(i).isUnbound else { return .unbound }
+            return exchangeSlot(i, .unbound)
         }
         return !old.isUnbound
     }
@@ -319,9 +408,13 @@ public class PyInstance: PyObject {
         // Built under the lock: reading a copied-out `slots` after release is also safe
         // (copy-on-write), but TSan cannot see the uninstrumented runtime's refcount
         // ordering and would report it.
-        locked { shape.names.enumerated().compactMap { i, n in slots[i].isUnbound ? nil : (n, slots[i]) } }
+        locked { shape.names.enumerated().compactMap { i, n in slot(i).isUnbound ? nil : (n, slot(i)) } }
     }
 }
+
+/// A shape's identity as a plain word, for inline caches (shapes are immortal, so an
+/// identity is never reused).
+typealias ShapeID = UnsafeMutableRawPointer
 
 /// The attribute layout shared by instances: names in slot order, and the layouts reached by
 /// adding one more name. Shapes form a tree rooted at each class's `rootShape`.
@@ -335,19 +428,55 @@ final class Shape: @unchecked Sendable {
     /// Layouts reached by adding a name, guarded by `transitionsLock`.
     private var transitions: [String: Shape] = [:]
     private let transitionsLock = Mutex(())
-    init(names: [String]) {
+    /// The root of this shape's tree (the class's `rootShape`), nil for a root. Shapes are
+    /// immortal, so the reference needs no counting.
+    private unowned(unsafe) let parentRoot: Shape?
+    /// The root of this shape's tree.
+    private var root: Shape { parentRoot ?? self }
+    /// On a root: the most names of any shape made in its tree so far, capped at
+    /// `Shape.widestCap` (new instances reserve that many slots). Written only when a shape
+    /// is made, which is rare.
+    private let widest = Atomic<Int>(0)
+    /// Instances never reserve more slots than this up front.
+    static let widestCap = 16
+
+    /// This shape's identity (see ``ShapeID``).
+    @inline(__always) var id: ShapeID { Unmanaged.passUnretained(self).toOpaque() }
+
+    /// A root shape (no names).
+    convenience init() { self.init(names: [], root: nil) }
+
+    private init(names: [String], root: Shape?) {
         defer { Immortal.make(self) }  // every instance holds one; shapes are few
         self.names = names
         var idx = NameTable<Int>()
         for (i, n) in names.enumerated() { idx.set(n, i) }
         index = idx
+        parentRoot = root
+        root?.widest.max(min(names.count, Shape.widestCap))
     }
+
+    /// On a root: how many slots a new instance should reserve.
+    @inline(__always) var widestDescendant: Int { widest.load(ordering: .relaxed) }
+
     func adding(_ name: String) -> Shape {
         transitionsLock.withLock { _ in
             if let s = transitions[name] { return s }
-            let s = Shape(names: names + [name])
+            let s = Shape(names: names + [name], root: root)
             transitions[name] = s
             return s
+        }
+    }
+}
+
+private extension Atomic where Value == Int {
+    /// Raises the stored value to `v` if it is smaller.
+    func max(_ v: Int) {
+        var current = load(ordering: .relaxed)
+        while current < v {
+            let (done, now) = compareExchange(expected: current, desired: v, ordering: .relaxed)
+            if done { return }
+            current = now
         }
     }
 }

@@ -75,3 +75,16 @@ func isSame(_ a: Value, _ b: Value) -> Bool {
     default: return false
     }
 }
+
+extension UnsafeMutablePointer where Pointee == Value {
+    /// Deinitialises the first `count` values one at a time. `deinitialize(count:)` goes
+    /// through the runtime's generic array destruction (`swift_arrayDestroy`, a witness
+    /// call per element), which was a twentieth of the time of call-heavy programs when
+    /// calls release their local slots.
+    /// Only objects need a release, so the others are skipped without a call.
+    @inline(__always) func destroyValues(_ count: Int) {
+        for i in 0..<count {
+            if case .obj = self[i] { (self + i).deinitialize(count: 1) }
+        }
+    }
+}
