@@ -193,6 +193,11 @@ func formatInt(_ value: Int, _ spec: FormatSpec, typeName: String) throws -> Str
     }
     if spec.precision >= 0 { throw valueError("Precision not allowed in integer format specifier") }
     if spec.noNegZero { throw valueError("Negative zero coercion (z) not allowed in integer format specifier") }
+    if spec.type == "d" && spec.grouping == 0 && spec.sign == 0 && spec.align != UInt8(ascii: "=") {
+        // No sign, prefix or grouping to place: the digits padded as a string would be.
+        let text = String(value)
+        return pad(text, text.utf8.count, spec)
+    }
     if spec.type == "c" {
         if spec.sign != 0 { throw valueError("Sign not allowed with integer format specifier 'c'") }
         if spec.alternate { throw valueError("Alternate form (#) not allowed with integer format specifier 'c'") }
@@ -240,8 +245,10 @@ func formatFloat(_ value: Double, _ spec: FormatSpec, typeName: String) throws -
     if precision < 0 { precision = defaultPrecision } else if type == "r" { type = "g" }
     var text = doubleToString(val, UInt8(type.value), precision, flags)
     if addPercent { text += "%" }
-    if spec.sign != UInt8(ascii: "+") && spec.sign != UInt8(ascii: " ") && spec.width == -1 && spec.grouping == 0 {
-        return text
+    if spec.sign != UInt8(ascii: "+") && spec.sign != UInt8(ascii: " ") && spec.grouping == 0 {
+        if spec.width == -1 { return text }
+        // No sign to add and no grouping: the text padded as a string would be (it is ASCII).
+        if spec.align != UInt8(ascii: "=") { return pad(text, text.utf8.count, spec) }
     }
     var bytes = Array(text.utf8)[...]
     var negative = false

@@ -8,7 +8,15 @@
 
 enum TextArgs {
     /// Old-style checks: `find() takes at least 1 argument (0 given)`.
-    static func classic(_ a: Args, _ qualified: String, _ min: Int, _ max: Int) throws {
+    /// (`qualified` is an autoclosure: callers pass `"str.\(name)"`, which would otherwise
+    /// build a string on every call.)
+    @inline(__always) static func classic(_ a: Args, _ qualified: @autoclosure () -> String, _ min: Int, _ max: Int) throws {
+        if a.keywords.isEmpty && a.count >= min && a.count <= max { return }
+        try classicFailure(a, qualified(), min, max)
+    }
+
+    /// The error ``classic(_:_:_:_:)`` raises.
+    private static func classicFailure(_ a: Args, _ qualified: String, _ min: Int, _ max: Int) throws {
         if !a.keywords.isEmpty { throw typeError("\(qualified)() takes no keyword arguments") }
         if a.count < min {
             throw typeError("\(shortName(qualified))() takes at least \(min) argument\(min == 1 ? "" : "s") (\(a.count) given)")
@@ -20,9 +28,9 @@ enum TextArgs {
 
     /// Argument Clinic checks: `center expected at least 1 argument, got 0` (as
     /// `ContainerArgs.range`, with the messages built only on failure).
-    @inline(__always) static func range(_ a: Args, _ qualified: String, _ min: Int, _ max: Int) throws {
+    @inline(__always) static func range(_ a: Args, _ qualified: @autoclosure () -> String, _ min: Int, _ max: Int) throws {
         if a.keywords.isEmpty && a.count >= min && a.count <= max { return }
-        try ContainerArgs.range(a, qualified, min, max)
+        try ContainerArgs.range(a, qualified(), min, max)
     }
 
     /// `find` for `str.find`.
@@ -299,9 +307,16 @@ private func strStrip(_ sv: Value, _ a: Args, _ name: String, left: Bool, right:
     let (lo, hi, n): (Int, Int, Int) = withUTF8(s.value) { h in
         var lo = 0, hi = h.count
         if let chars {
-            if chars.value.utf8.allSatisfy({ $0 < 0x80 }) {
-                var low: UInt64 = 0, high: UInt64 = 0  // bitmap of the ASCII characters to strip
-                for b in chars.value.utf8 { if b < 64 { low |= 1 << b } else { high |= 1 << (b - 64) } }
+            // A bitmap of the ASCII characters to strip, or nil when `chars` is not ASCII.
+            let bitmap: (UInt64, UInt64)? = withUTF8(chars.value) { cb in
+                var low: UInt64 = 0, high: UInt64 = 0
+                for b in cb {
+                    if b >= 0x80 { return nil }
+                    if b < 64 { low |= 1 << b } else { high |= 1 << (b - 64) }
+                }
+                return (low, high)
+            }
+            if let (low, high) = bitmap {
                 @inline(__always) func member(_ b: UInt8) -> Bool {
                     b < 64 ? low & (1 << b) != 0 : b < 128 && high & (1 << (b - 64)) != 0
                 }
