@@ -161,6 +161,13 @@ final class MethodCallNode: ExprNode {
     private var cacheMethod: PyObject?
     private var cacheEpoch = -1
     private let parallelCache = ParallelCacheWord()
+    // Cache for receivers of a builtin type (`s.strip()`, `xs.append(x)`): builtin types
+    // never change, so `builtinMethod` stays right for receivers of exactly `builtinType`
+    // in every epoch, and neither is ever freed (builtin types and their method
+    // descriptors are immortal), so they are held without reference counting. Written only
+    // while units do not run in parallel, like the fields above.
+    private unowned(unsafe) var builtinType: PyType? = nil
+    private unowned(unsafe) var builtinMethod: PyMethodDescriptor? = nil
 
     /// The cached method for receivers of layout `key` in `epoch`, if any.
     @inline(__always) private func cachedMethod(_ key: AnyObject, _ epoch: Int) -> PyObject? {
@@ -173,6 +180,10 @@ final class MethodCallNode: ExprNode {
         let recv = try object.eval(f)
         let u = f.unit
         do {
+            if case .obj(let o) = recv, let t = o.typeRef, t === builtinType, let d = builtinMethod {
+                if let simple = simpleArgs { return try withPositionalArguments(simple, f) { try d.fn(u, recv, $0) } }
+                return try d.fn(u, recv, try evaluateArguments(args, f))
+            }
             if case .obj(let o) = recv {
                 let key: AnyObject = (o as? PyInstance)?.currentShape ?? o.type
                 if let m = cachedMethod(key, u.classEpoch) {
@@ -202,6 +213,10 @@ final class MethodCallNode: ExprNode {
                             cacheKey = shape ?? o.type
                             cacheMethod = m
                             cacheEpoch = epoch
+                            if inst == nil, o.type.isBuiltin, let d = m as? PyMethodDescriptor {
+                                builtinMethod = d
+                                builtinType = o.type
+                            }
                         } else if parallelCache.canPublish {
                             parallelCache.publish(MethodCacheEntry(epoch: epoch, key: shape ?? o.type, method: m))
                         }

@@ -126,6 +126,9 @@ public final class PyMethodDescriptor: PyObject {
     init(_ name: String, owner: PyType, _ fn: @escaping NativeMethod) {
         self.name = name; self.owner = owner; self.fn = fn
         super.init(type: Types.methodDescriptor)
+        // Made once per builtin type and kept by its never-changing namespace; method-call
+        // nodes hold it without reference counting (MethodCallNode.builtinMethod).
+        Immortal.make(self)
     }
 }
 
