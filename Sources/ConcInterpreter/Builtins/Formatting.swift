@@ -363,6 +363,7 @@ func doubleToString(_ value: Double, _ code: UInt8, _ precision: Int, _ flags: D
     case UInt8(ascii: "g"): if precision == 0 { precision = 1 }
     default: break
     }
+    if code == UInt8(ascii: "f") && flags.isEmpty, let text = fixedPointExact(value, precision) { return text }
     var out = ""
     if value.isNaN {
         if flags.contains(.alwaysSign) { out += "+" }
@@ -435,6 +436,42 @@ func doubleToString(_ value: Double, _ code: UInt8, _ precision: Int, _ flags: D
         out += e
     }
     return out
+}
+
+/// Exact powers of ten 10^0 ... 10^15 (every one is a double exactly).
+private let exactPowersOfTen: [Double] = (0...15).map { p in (0..<p).reduce(1.0) { v, _ in v * 10 } }
+
+/// `%.{precision}f` of `value` computed exactly in double arithmetic, or nil when it cannot
+/// be (precision above 15, or |value| × 10^precision not below 2^52): the scaled value
+/// x·10^p is hi + lo exactly (lo from a fused multiply-add), so rounding hi to the nearest
+/// integer, corrected by the sign of lo at a half-way hi, rounds the exact value correctly,
+/// half-even on exact ties as CPython's dtoa does. The sign is kept for -0.0 and values
+/// that round to zero, as in CPython (`'%.1f' % -0.01` is `'-0.0'`).
+private func fixedPointExact(_ value: Double, _ precision: Int) -> String? {
+    guard precision >= 0 && precision <= 15 && value.isFinite else { return nil }
+    let scale = exactPowersOfTen[precision]
+    let x = value.magnitude
+    let hi = x * scale
+    guard hi < 4503599627370496.0 else { return nil }  // 2^52: integers and halves are exact
+    let lo = (-hi).addingProduct(x, scale)  // x * scale - hi, exactly
+    var n = hi.rounded(.toNearestOrEven)
+    let d = hi - n  // exact (Sterbenz)
+    if d == 0.5 && lo > 0 { n += 1 } else if d == -0.5 && lo < 0 { n -= 1 }
+    var k = UInt64(n)
+    let negative = value.sign == .minus
+    // sign + up to 16 integer digits + point + 15 decimals
+    return String(unsafeUninitializedCapacity: 40) { buf in
+        var end = 40
+        var written = 0
+        func put(_ b: UInt8) { end -= 1; buf[end] = b }
+        while written < precision { put(UInt8(48 + k % 10)); k /= 10; written += 1 }
+        if precision > 0 { put(UInt8(ascii: ".")) }
+        repeat { put(UInt8(48 + k % 10)); k /= 10 } while k > 0
+        if negative { put(UInt8(ascii: "-")) }
+        let count = 40 - end
+        UnsafeMutableRawPointer(buf.baseAddress!).copyMemory(from: buf.baseAddress! + end, byteCount: count)  // memmove
+        return count
+    }
 }
 
 /// Decimal digits of a finite non-negative double, as David Gay's `_Py_dg_dtoa` returns them:

@@ -242,6 +242,7 @@ private func strSplit(_ u: Unit, _ sv: Value, _ a: Args, _ name: String, reverse
     let parts: [Value] = try withUTF8(s.value) { h -> [Value] in
         let n = h.count
         var out: [Value] = []
+        out.reserveCapacity(min(n / 8 + 4, maxsplit == Int.max ? Int.max : maxsplit + 1))
         if let sep {
             if sep.value.isEmpty { throw valueError("empty separator") }
             return withUTF8(sep.value) { sb -> [Value] in
