@@ -361,6 +361,29 @@ private func strPad(_ u: Unit, _ sv: Value, _ a: Args, _ name: String,
     return .str(String(repeating: fill, count: l) + s.value + String(repeating: fill, count: margin - l))
 }
 
+/// The text of `items` (all str) with `separator` between them, `byteCount` UTF-8 bytes in
+/// all, copied straight into the new string's storage.
+private func joinUTF8(_ items: [Value], separator: String, byteCount: Int) -> String {
+    withUTF8(separator) { sep in
+        String(unsafeUninitializedCapacity: byteCount) { out in
+            var at = 0
+            for (i, item) in items.enumerated() {
+                if i > 0 && sep.count > 0 {
+                    UnsafeMutableRawPointer(out.baseAddress! + at).copyMemory(from: sep.baseAddress!, byteCount: sep.count)
+                    at += sep.count
+                }
+                withUTF8(item.asStr!.value) { part in
+                    if part.count > 0 {
+                        UnsafeMutableRawPointer(out.baseAddress! + at).copyMemory(from: part.baseAddress!, byteCount: part.count)
+                        at += part.count
+                    }
+                }
+            }
+            return at
+        }
+    }
+}
+
 // MARK: - install
 
 func installStrMethods(_ t: PyType) {
@@ -529,16 +552,16 @@ func installStrMethods(_ t: PyType) {
         let s = try recv(v, "join")
         let arg = try ContainerArgs.one(a, "str.join")
         let items = try iterableItems(arg, u, orTypeError: "can only join an iterable")
-        var parts: [String] = []
-        parts.reserveCapacity(items.count)
+        var total = 0
         for (i, item) in items.enumerated() {
             guard let p = item.asStr else {
                 throw typeError("sequence item \(i): expected str instance, \(item.typeName) found")
             }
-            parts.append(p.value)
+            total += p.value.utf8.count
         }
-        if parts.count == 1, let only = items[0].asStr, only.type === Types.str { return .obj(only) }
-        return .str(parts.joined(separator: s.value))
+        if items.count == 1, let only = items[0].asStr, only.type === Types.str { return .obj(only) }
+        if items.isEmpty { return .str("") }
+        return .str(joinUTF8(items, separator: s.value, byteCount: total + s.value.utf8.count * (items.count - 1)))
     }
     t.method("partition") { _, v, a in
         let s = try recv(v, "partition")
