@@ -166,8 +166,18 @@ final class MethodCallNode: ExprNode {
     // in every epoch, and neither is ever freed (builtin types and their method
     // descriptors are immortal), so they are held without reference counting. Written only
     // while units do not run in parallel, like the fields above.
-    private unowned(unsafe) var builtinType: PyType? = nil
-    private unowned(unsafe) var builtinMethod: PyMethodDescriptor? = nil
+    // (An identifier and an unmanaged reference: an `unowned(unsafe)` field is still
+    // retained when loaded into a local.)
+    private var builtinType: ObjectIdentifier? = nil
+    private var builtinMethod: Unmanaged<PyMethodDescriptor>? = nil
+
+    /// Calls the cached builtin method `d` on `recv` (no closure, so nothing is captured).
+    @inline(__always) private func callBuiltin(_ d: PyMethodDescriptor, _ recv: Value, _ f: Frame) throws -> Value {
+        guard let simple = simpleArgs else { return try d.fn(f.unit, recv, try evaluateArguments(args, f)) }
+        var a = Args(inline: ())
+        for n in simple { a.append(try n.eval(f)) }
+        return try d.fn(f.unit, recv, a)
+    }
 
     /// The cached method for receivers of layout `key` in `epoch`, if any.
     @inline(__always) private func cachedMethod(_ key: AnyObject, _ epoch: Int) -> PyObject? {
@@ -178,12 +188,13 @@ final class MethodCallNode: ExprNode {
 
     override func eval(_ f: Frame) throws -> Value {
         let recv = try object.eval(f)
+        do {
+            if let bt = builtinType, case .obj(let o) = recv, o.hasType(bt), let bm = builtinMethod {
+                return try callBuiltin(bm.takeUnretainedValue(), recv, f)
+            }
+        } catch { throw located(error, f, loc) }
         let u = f.unit
         do {
-            if case .obj(let o) = recv, let t = o.typeRef, t === builtinType, let d = builtinMethod {
-                if let simple = simpleArgs { return try withPositionalArguments(simple, f) { try d.fn(u, recv, $0) } }
-                return try d.fn(u, recv, try evaluateArguments(args, f))
-            }
             if case .obj(let o) = recv {
                 let key: AnyObject = (o as? PyInstance)?.currentShape ?? o.type
                 if let m = cachedMethod(key, u.classEpoch) {
@@ -214,8 +225,8 @@ final class MethodCallNode: ExprNode {
                             cacheMethod = m
                             cacheEpoch = epoch
                             if inst == nil, o.type.isBuiltin, let d = m as? PyMethodDescriptor {
-                                builtinMethod = d
-                                builtinType = o.type
+                                builtinMethod = Unmanaged.passUnretained(d)
+                                builtinType = ObjectIdentifier(o.type)
                             }
                         } else if parallelCache.canPublish {
                             parallelCache.publish(MethodCacheEntry(epoch: epoch, key: shape ?? o.type, method: m))

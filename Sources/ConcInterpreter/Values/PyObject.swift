@@ -18,6 +18,13 @@ open class PyObject: @unchecked Sendable {
 
     /// The object's Conc class.
     public final var type: PyType { typeRef ?? Types.type }
+
+    /// True when the object's class is the one identified by `id` (an identity test that
+    /// does not retain the class).
+    @inline(__always) final func hasType(_ id: ObjectIdentifier) -> Bool {
+        guard let t = typeRef else { return false }
+        return Unmanaged.passUnretained(t).toOpaque() == UnsafeMutableRawPointer(bitPattern: Int(bitPattern: id))
+    }
 }
 
 /// Arguments of a call into native code: positional values and keyword pairs.
