@@ -177,6 +177,19 @@ private func pad(_ text: String, _ len: Int, _ spec: FormatSpec) -> String {
     case UInt8(ascii: "^"): left = total / 2
     default: left = 0
     }
+    if spec.fill.isASCII {
+        // One copy into the result's storage.
+        let fill = UInt8(spec.fill.value)
+        return withUTF8(text) { t in
+            String(unsafeUninitializedCapacity: t.count + total) { out in
+                var k = 0
+                for _ in 0..<left { out[k] = fill; k += 1 }
+                for b in t { out[k] = b; k += 1 }
+                for _ in 0..<(total - left) { out[k] = fill; k += 1 }
+                return k
+            }
+        }
+    }
     let fill = String(Character(spec.fill))
     return String(repeating: fill, count: left) + text + String(repeating: fill, count: total - left)
 }

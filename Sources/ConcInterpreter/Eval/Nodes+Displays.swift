@@ -149,8 +149,9 @@ final class FStringNode: ExprNode {
 
 /// A constant format spec (`{x:8.3f}`), parsed once for the builtin types that format
 /// themselves; a spec that does not parse for a type is left to ``Unit/format(_:spec:)``,
-/// which raises the error.
-struct ConstantFormatSpec {
+/// which raises the error. (A class: the node's array hands it out by reference, where a
+/// struct of four fields would be copied at every field rendered.)
+final class ConstantFormatSpec {
     let text: String
     let forInt: FormatSpec?
     let forFloat: FormatSpec?
@@ -160,6 +161,7 @@ struct ConstantFormatSpec {
         forInt = try? FormatSpec(text, defaultAlign: ">", defaultType: "d", typeName: "int")
         forFloat = try? FormatSpec(text, defaultAlign: ">", defaultType: noFormatType, typeName: "float")
         forStr = try? FormatSpec(text, defaultAlign: "<", defaultType: "s", typeName: "str")
+        Immortal.make(self)  // lives as long as its node, which every unit reads
     }
 
     /// `format(v, text)`.
