@@ -124,7 +124,7 @@ func strGetItem(_ s: PyStr, _ index: Value, _ u: Unit) throws -> Value {
             var i = start
             for _ in 0..<count { out.append(scalars[i]); i += step }
             return String(out)
-        })
+        }, scalarCount: count)
     }
     guard let i = try indexValue(index, u) else {
         throw typeError("string indices must be integers, not '\(index.typeName)'")
@@ -390,6 +390,7 @@ func installStrMethods(_ t: PyType) {
     t.constructor = { u, type, a in
         if a.keywords.isEmpty && a.count == 1 && type === Types.str {
             if let s = a[0].asStr, s.type === Types.str { return a[0] }
+            if case .int(let i) = a[0] { let text = String(i); return .str(text, scalarCount: text.utf8.count) }
             return .str(try u.str(a[0]))
         }
         let p = try TextArgs.bind(a, "str", ["object", "encoding", "errors"])
