@@ -7,7 +7,7 @@ extension Args {
             if allowed.isEmpty { throw typeError("\(name)() takes no keyword arguments") }
             throw typeError("\(name)() got an unexpected keyword argument '\(k)'")
         }
-        let n = positional.count
+        let n = count
         if n >= min && n <= max { return }
         if min == max {
             if min == 1 { throw typeError("\(name)() takes exactly one argument (\(n) given)") }
@@ -20,7 +20,7 @@ extension Args {
 
     /// Positional argument `i`, or keyword `name`, or nil.
     func argument(_ i: Int, _ name: String) -> Value? {
-        if i < positional.count { return positional[i] }
+        if i < count { return self[i] }
         return keyword(name)
     }
 }

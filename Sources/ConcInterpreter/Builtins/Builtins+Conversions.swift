@@ -53,6 +53,8 @@ extension Engine {
             native("ord") { u, a in
                 try a.expect("ord", 1, 1)
                 if let s = a[0].asStr {
+                    let utf8 = s.value.utf8
+                    if utf8.count == 1, let b = utf8.first { return .int(Int(b)) }  // one ASCII character
                     let scalars = s.value.unicodeScalars
                     guard scalars.count == 1 else {
                         throw typeError("ord() expected a character, but string of length \(scalars.count) found")

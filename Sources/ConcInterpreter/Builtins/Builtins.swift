@@ -95,7 +95,7 @@ extension Engine {
 
 /// `exit(code)` / `sys.exit(code)`.
 func systemExit(_ a: Args) -> PyBaseException {
-    PyBaseException(type: Exc.systemExit, args: a.positional.isEmpty ? [] : [a[0]])
+    PyBaseException(type: Exc.systemExit, args: a.count == 0 ? [] : [a[0]])
 }
 
 extension Engine {

@@ -4,7 +4,7 @@
 func installObjectMethods(_ t: PyType) {
     t.constructor = { u, type, a in
         if type === Types.object {
-            if !a.positional.isEmpty { throw typeError("object() takes no arguments") }
+            if a.count != 0 { throw typeError("object() takes no arguments") }
             return .obj(PyInstance(cls: Types.object))
         }
         return .obj(PyInstance(cls: type))

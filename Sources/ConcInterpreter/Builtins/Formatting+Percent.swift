@@ -315,10 +315,16 @@ private struct PercentFormatter<C: FormatContext> {
         return x
     }
 
+    /// Appends the UTF-8 of `s` in one copy (appending `s.utf8` goes byte by byte).
+    @inline(__always) mutating func appendUTF8(_ s: String) {
+        if s.isEmpty { return }
+        withUTF8(s) { out.append(contentsOf: $0) }
+    }
+
     mutating func emitText(_ s: String, _ len: Int, _ width: Int, _ ljust: Bool) {
         let pad = max(width - len, 0)
         if !ljust && pad > 0 { out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: pad)) }
-        out.append(contentsOf: s.utf8)
+        appendUTF8(s)
         if ljust && pad > 0 { out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: pad)) }
     }
 
@@ -337,15 +343,15 @@ private struct PercentFormatter<C: FormatContext> {
         let len = sign.utf8.count + prefix.utf8.count + body.utf8.count
         let pad = max(width - len, 0)
         if ljust {
-            out.append(contentsOf: sign.utf8); out.append(contentsOf: prefix.utf8); out.append(contentsOf: body.utf8)
+            appendUTF8(sign); appendUTF8(prefix); appendUTF8(body)
             out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: pad))
         } else if zero {
-            out.append(contentsOf: sign.utf8); out.append(contentsOf: prefix.utf8)
+            appendUTF8(sign); appendUTF8(prefix)
             out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: pad))
-            out.append(contentsOf: body.utf8)
+            appendUTF8(body)
         } else {
             out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: pad))
-            out.append(contentsOf: sign.utf8); out.append(contentsOf: prefix.utf8); out.append(contentsOf: body.utf8)
+            appendUTF8(sign); appendUTF8(prefix); appendUTF8(body)
         }
     }
 }

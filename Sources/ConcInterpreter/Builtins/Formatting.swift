@@ -177,6 +177,19 @@ private func pad(_ text: String, _ len: Int, _ spec: FormatSpec) -> String {
     case UInt8(ascii: "^"): left = total / 2
     default: left = 0
     }
+    if spec.fill.isASCII {
+        // One copy into the result's storage.
+        let fill = UInt8(spec.fill.value)
+        return withUTF8(text) { t in
+            String(unsafeUninitializedCapacity: t.count + total) { out in
+                var k = 0
+                for _ in 0..<left { out[k] = fill; k += 1 }
+                for b in t { out[k] = b; k += 1 }
+                for _ in 0..<(total - left) { out[k] = fill; k += 1 }
+                return k
+            }
+        }
+    }
     let fill = String(Character(spec.fill))
     return String(repeating: fill, count: left) + text + String(repeating: fill, count: total - left)
 }
@@ -193,6 +206,11 @@ func formatInt(_ value: Int, _ spec: FormatSpec, typeName: String) throws -> Str
     }
     if spec.precision >= 0 { throw valueError("Precision not allowed in integer format specifier") }
     if spec.noNegZero { throw valueError("Negative zero coercion (z) not allowed in integer format specifier") }
+    if spec.type == "d" && spec.grouping == 0 && spec.sign == 0 && spec.align != UInt8(ascii: "=") {
+        // No sign, prefix or grouping to place: the digits padded as a string would be.
+        let text = String(value)
+        return pad(text, text.utf8.count, spec)
+    }
     if spec.type == "c" {
         if spec.sign != 0 { throw valueError("Sign not allowed with integer format specifier 'c'") }
         if spec.alternate { throw valueError("Alternate form (#) not allowed with integer format specifier 'c'") }
@@ -240,8 +258,10 @@ func formatFloat(_ value: Double, _ spec: FormatSpec, typeName: String) throws -
     if precision < 0 { precision = defaultPrecision } else if type == "r" { type = "g" }
     var text = doubleToString(val, UInt8(type.value), precision, flags)
     if addPercent { text += "%" }
-    if spec.sign != UInt8(ascii: "+") && spec.sign != UInt8(ascii: " ") && spec.width == -1 && spec.grouping == 0 {
-        return text
+    if spec.sign != UInt8(ascii: "+") && spec.sign != UInt8(ascii: " ") && spec.grouping == 0 {
+        if spec.width == -1 { return text }
+        // No sign to add and no grouping: the text padded as a string would be (it is ASCII).
+        if spec.align != UInt8(ascii: "=") { return pad(text, text.utf8.count, spec) }
     }
     var bytes = Array(text.utf8)[...]
     var negative = false
@@ -356,6 +376,7 @@ func doubleToString(_ value: Double, _ code: UInt8, _ precision: Int, _ flags: D
     case UInt8(ascii: "g"): if precision == 0 { precision = 1 }
     default: break
     }
+    if code == UInt8(ascii: "f") && flags.isEmpty, let text = fixedPointExact(value, precision) { return text }
     var out = ""
     if value.isNaN {
         if flags.contains(.alwaysSign) { out += "+" }
@@ -428,6 +449,42 @@ func doubleToString(_ value: Double, _ code: UInt8, _ precision: Int, _ flags: D
         out += e
     }
     return out
+}
+
+/// Exact powers of ten 10^0 ... 10^15 (every one is a double exactly).
+private let exactPowersOfTen: [Double] = (0...15).map { p in (0..<p).reduce(1.0) { v, _ in v * 10 } }
+
+/// `%.{precision}f` of `value` computed exactly in double arithmetic, or nil when it cannot
+/// be (precision above 15, or |value| × 10^precision not below 2^52): the scaled value
+/// x·10^p is hi + lo exactly (lo from a fused multiply-add), so rounding hi to the nearest
+/// integer, corrected by the sign of lo at a half-way hi, rounds the exact value correctly,
+/// half-even on exact ties as CPython's dtoa does. The sign is kept for -0.0 and values
+/// that round to zero, as in CPython (`'%.1f' % -0.01` is `'-0.0'`).
+private func fixedPointExact(_ value: Double, _ precision: Int) -> String? {
+    guard precision >= 0 && precision <= 15 && value.isFinite else { return nil }
+    let scale = exactPowersOfTen[precision]
+    let x = value.magnitude
+    let hi = x * scale
+    guard hi < 4503599627370496.0 else { return nil }  // 2^52: integers and halves are exact
+    let lo = (-hi).addingProduct(x, scale)  // x * scale - hi, exactly
+    var n = hi.rounded(.toNearestOrEven)
+    let d = hi - n  // exact (Sterbenz)
+    if d == 0.5 && lo > 0 { n += 1 } else if d == -0.5 && lo < 0 { n -= 1 }
+    var k = UInt64(n)
+    let negative = value.sign == .minus
+    // sign + up to 16 integer digits + point + 15 decimals
+    return String(unsafeUninitializedCapacity: 40) { buf in
+        var end = 40
+        var written = 0
+        func put(_ b: UInt8) { end -= 1; buf[end] = b }
+        while written < precision { put(UInt8(48 + k % 10)); k /= 10; written += 1 }
+        if precision > 0 { put(UInt8(ascii: ".")) }
+        repeat { put(UInt8(48 + k % 10)); k /= 10 } while k > 0
+        if negative { put(UInt8(ascii: "-")) }
+        let count = 40 - end
+        UnsafeMutableRawPointer(buf.baseAddress!).copyMemory(from: buf.baseAddress! + end, byteCount: count)  // memmove
+        return count
+    }
 }
 
 /// Decimal digits of a finite non-negative double, as David Gay's `_Py_dg_dtoa` returns them:

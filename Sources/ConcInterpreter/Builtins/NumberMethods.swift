@@ -93,6 +93,37 @@ func parseIntLiteral(_ text: [UInt8], base: Int) throws -> Int? {
     return -value
 }
 
+/// `float(text)` for plain decimals (`[+-]digits[.digits]`, at most 15 digits in all, which
+/// is most text read from files), or nil for anything else: the digits as an integer m are
+/// exact in a double, as is 10^k for k <= 15, so m / 10^k is one correctly rounded division
+/// (Clinger's fast path), which is what the general parser returns too.
+func simpleDecimal(_ text: String) -> Double? {
+    withUTF8(text) { b -> Double? in
+        var i = 0
+        let n = b.count
+        if n == 0 || n > 17 { return nil }
+        var negative = false
+        if b[0] == UInt8(ascii: "-") || b[0] == UInt8(ascii: "+") { negative = b[0] == UInt8(ascii: "-"); i = 1 }
+        var m: Int64 = 0, digits = 0, fraction = -1
+        while i < n {
+            let c = b[i]
+            if c >= 48 && c <= 57 {
+                m = m * 10 + Int64(c - 48); digits += 1
+                if fraction >= 0 { fraction += 1 }
+            } else if c == UInt8(ascii: ".") && fraction < 0 {
+                fraction = 0
+            } else {
+                return nil
+            }
+            i += 1
+        }
+        if digits == 0 || digits > 15 { return nil }
+        let scale: Double = fraction > 0 ? (0..<fraction).reduce(1.0) { v, _ in v * 10 } : 1
+        let d = Double(m) / scale
+        return negative ? -d : d
+    }
+}
+
 /// Parses a float literal as `float(text)` does; nil when invalid.
 func parseFloatLiteral(_ text: [UInt8]) -> Double? {
     var i = 0, n = text.count
@@ -184,6 +215,7 @@ func floatFromValue(_ u: Unit, _ v: Value) throws -> Double {
     case .bool(let b): return b ? 1 : 0
     case .obj(let o):
         if let s = o as? PyStr {
+            if let d = simpleDecimal(s.value) { return d }
             guard let d = parseFloatLiteral(asciiNumberText(s.value)) else {
                 throw valueError("could not convert string to float: \(strRepr(s.value))")
             }

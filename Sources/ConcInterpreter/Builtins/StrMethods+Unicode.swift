@@ -193,16 +193,13 @@ private func appendTitle(_ out: inout String.UnicodeScalarView, _ c: Unicode.Sca
 
 /// ASCII-only byte mapping (fast path of lower/upper/swapcase); nil when `s` is not ASCII.
 private func mapASCII(_ s: String, _ f: (UInt8) -> UInt8) -> String? {
-    var ascii = true
-    let r = String(unsafeUninitializedCapacity: s.utf8.count) { buf in
-        var i = 0
-        for b in s.utf8 {
-            if b >= 0x80 { ascii = false; return 0 }
-            buf[i] = f(b); i += 1
+    withUTF8(s) { src -> String? in
+        for b in src where b >= 0x80 { return nil }
+        return String(unsafeUninitializedCapacity: src.count) { buf in
+            for i in 0..<src.count { buf[i] = f(src[i]) }
+            return src.count
         }
-        return i
     }
-    return ascii ? r : nil
 }
 
 func pyLower(_ s: String) -> String {

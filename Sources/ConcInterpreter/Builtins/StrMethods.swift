@@ -8,7 +8,15 @@
 
 enum TextArgs {
     /// Old-style checks: `find() takes at least 1 argument (0 given)`.
-    static func classic(_ a: Args, _ qualified: String, _ min: Int, _ max: Int) throws {
+    /// (`qualified` is an autoclosure: callers pass `"str.\(name)"`, which would otherwise
+    /// build a string on every call.)
+    @inline(__always) static func classic(_ a: Args, _ qualified: @autoclosure () -> String, _ min: Int, _ max: Int) throws {
+        if a.keywords.isEmpty && a.count >= min && a.count <= max { return }
+        try classicFailure(a, qualified(), min, max)
+    }
+
+    /// The error ``classic(_:_:_:_:)`` raises.
+    private static func classicFailure(_ a: Args, _ qualified: String, _ min: Int, _ max: Int) throws {
         if !a.keywords.isEmpty { throw typeError("\(qualified)() takes no keyword arguments") }
         if a.count < min {
             throw typeError("\(shortName(qualified))() takes at least \(min) argument\(min == 1 ? "" : "s") (\(a.count) given)")
@@ -20,9 +28,9 @@ enum TextArgs {
 
     /// Argument Clinic checks: `center expected at least 1 argument, got 0` (as
     /// `ContainerArgs.range`, with the messages built only on failure).
-    @inline(__always) static func range(_ a: Args, _ qualified: String, _ min: Int, _ max: Int) throws {
+    @inline(__always) static func range(_ a: Args, _ qualified: @autoclosure () -> String, _ min: Int, _ max: Int) throws {
         if a.keywords.isEmpty && a.count >= min && a.count <= max { return }
-        try ContainerArgs.range(a, qualified, min, max)
+        try ContainerArgs.range(a, qualified(), min, max)
     }
 
     /// `find` for `str.find`.
@@ -116,7 +124,7 @@ func strGetItem(_ s: PyStr, _ index: Value, _ u: Unit) throws -> Value {
             var i = start
             for _ in 0..<count { out.append(scalars[i]); i += step }
             return String(out)
-        })
+        }, scalarCount: count)
     }
     guard let i = try indexValue(index, u) else {
         throw typeError("string indices must be integers, not '\(index.typeName)'")
@@ -234,6 +242,7 @@ private func strSplit(_ u: Unit, _ sv: Value, _ a: Args, _ name: String, reverse
     let parts: [Value] = try withUTF8(s.value) { h -> [Value] in
         let n = h.count
         var out: [Value] = []
+        out.reserveCapacity(min(n / 8 + 4, maxsplit == Int.max ? Int.max : maxsplit + 1))
         if let sep {
             if sep.value.isEmpty { throw valueError("empty separator") }
             return withUTF8(sep.value) { sb -> [Value] in
@@ -299,9 +308,16 @@ private func strStrip(_ sv: Value, _ a: Args, _ name: String, left: Bool, right:
     let (lo, hi, n): (Int, Int, Int) = withUTF8(s.value) { h in
         var lo = 0, hi = h.count
         if let chars {
-            if chars.value.utf8.allSatisfy({ $0 < 0x80 }) {
-                var low: UInt64 = 0, high: UInt64 = 0  // bitmap of the ASCII characters to strip
-                for b in chars.value.utf8 { if b < 64 { low |= 1 << b } else { high |= 1 << (b - 64) } }
+            // A bitmap of the ASCII characters to strip, or nil when `chars` is not ASCII.
+            let bitmap: (UInt64, UInt64)? = withUTF8(chars.value) { cb in
+                var low: UInt64 = 0, high: UInt64 = 0
+                for b in cb {
+                    if b >= 0x80 { return nil }
+                    if b < 64 { low |= 1 << b } else { high |= 1 << (b - 64) }
+                }
+                return (low, high)
+            }
+            if let (low, high) = bitmap {
                 @inline(__always) func member(_ b: UInt8) -> Bool {
                     b < 64 ? low & (1 << b) != 0 : b < 128 && high & (1 << (b - 64)) != 0
                 }
@@ -345,12 +361,36 @@ private func strPad(_ u: Unit, _ sv: Value, _ a: Args, _ name: String,
     return .str(String(repeating: fill, count: l) + s.value + String(repeating: fill, count: margin - l))
 }
 
+/// The text of `items` (all str) with `separator` between them, `byteCount` UTF-8 bytes in
+/// all, copied straight into the new string's storage.
+private func joinUTF8(_ items: [Value], separator: String, byteCount: Int) -> String {
+    withUTF8(separator) { sep in
+        String(unsafeUninitializedCapacity: byteCount) { out in
+            var at = 0
+            for (i, item) in items.enumerated() {
+                if i > 0 && sep.count > 0 {
+                    UnsafeMutableRawPointer(out.baseAddress! + at).copyMemory(from: sep.baseAddress!, byteCount: sep.count)
+                    at += sep.count
+                }
+                withUTF8(item.asStr!.value) { part in
+                    if part.count > 0 {
+                        UnsafeMutableRawPointer(out.baseAddress! + at).copyMemory(from: part.baseAddress!, byteCount: part.count)
+                        at += part.count
+                    }
+                }
+            }
+            return at
+        }
+    }
+}
+
 // MARK: - install
 
 func installStrMethods(_ t: PyType) {
     t.constructor = { u, type, a in
         if a.keywords.isEmpty && a.count == 1 && type === Types.str {
             if let s = a[0].asStr, s.type === Types.str { return a[0] }
+            if case .int(let i) = a[0] { let text = String(i); return .str(text, scalarCount: text.utf8.count) }
             return .str(try u.str(a[0]))
         }
         let p = try TextArgs.bind(a, "str", ["object", "encoding", "errors"])
@@ -513,16 +553,16 @@ func installStrMethods(_ t: PyType) {
         let s = try recv(v, "join")
         let arg = try ContainerArgs.one(a, "str.join")
         let items = try iterableItems(arg, u, orTypeError: "can only join an iterable")
-        var parts: [String] = []
-        parts.reserveCapacity(items.count)
+        var total = 0
         for (i, item) in items.enumerated() {
             guard let p = item.asStr else {
                 throw typeError("sequence item \(i): expected str instance, \(item.typeName) found")
             }
-            parts.append(p.value)
+            total += p.value.utf8.count
         }
-        if parts.count == 1, let only = items[0].asStr, only.type === Types.str { return .obj(only) }
-        return .str(parts.joined(separator: s.value))
+        if items.count == 1, let only = items[0].asStr, only.type === Types.str { return .obj(only) }
+        if items.isEmpty { return .str("") }
+        return .str(joinUTF8(items, separator: s.value, byteCount: total + s.value.utf8.count * (items.count - 1)))
     }
     t.method("partition") { _, v, a in
         let s = try recv(v, "partition")

@@ -10,37 +10,31 @@ enum ArgNode {
     case doubleStar(ExprNode)
 }
 
-/// Evaluates plain positional arguments into a recycled buffer, calls `body` with them, and
-/// gives the buffer back: native calls then allocate nothing for their arguments. (If the
-/// callee keeps the array, copy-on-write leaves it intact and the unit allocates anew.)
+/// Evaluates plain positional arguments and calls `body` with them: up to three are kept
+/// inline in ``Args``, so native calls allocate nothing for their arguments.
 @inline(__always)
 func withPositionalArguments(_ nodes: ContiguousArray<ExprNode>, _ f: Frame, _ body: (Args) throws -> Value) throws -> Value {
-    let u = f.unit
-    var a = Args()
-    a.positional = u.argBuffers.popLast() ?? []
-    defer {
-        a.positional.removeAll(keepingCapacity: true)
-        if u.argBuffers.count < 16 { u.argBuffers.append(a.positional) }
-    }
-    for n in nodes { a.positional.append(try n.eval(f)) }
+    var a = Args(inline: ())
+    try nodes.forEachUnretained { a.append(try $0.eval(f)) }
     return try body(a)
 }
 
 /// Evaluates call-site arguments into ``Args``.
 func evaluateArguments(_ args: [ArgNode], _ f: Frame, prepend: Value? = nil) throws -> Args {
-    var a = Args()
-    a.positional.reserveCapacity(args.count + 1)
-    if let p = prepend { a.positional.append(p) }
+    var positional: [Value] = []
+    var keywords: [(name: String, value: Value)] = []
+    positional.reserveCapacity(args.count + 1)
+    if let p = prepend { positional.append(p) }
     for arg in args {
         switch arg {
-        case .positional(let e): a.positional.append(try e.eval(f))
+        case .positional(let e): positional.append(try e.eval(f))
         case .star(let e):
             let v = try e.eval(f)
-            do { a.positional.append(contentsOf: try f.unit.toArray(v)) }
+            do { positional.append(contentsOf: try f.unit.toArray(v)) }
             catch let err as PyBaseException where err.type === Exc.typeError {
                 throw typeError("Value after * must be an iterable, not \(v.typeName)")
             }
-        case .keyword(let name, let e): a.keywords.append((name, try e.eval(f)))
+        case .keyword(let name, let e): keywords.append((name, try e.eval(f)))
         case .doubleStar(let e):
             let v = try e.eval(f)
             guard case .obj(let o) = v, let d = o as? PyDict else {
@@ -48,11 +42,11 @@ func evaluateArguments(_ args: [ArgNode], _ f: Frame, prepend: Value? = nil) thr
             }
             for (k, x) in d.pairs {
                 guard let s = k.asStr else { throw typeError("keywords must be strings") }
-                a.keywords.append((s.value, x))
+                keywords.append((s.value, x))
             }
         }
     }
-    return a
+    return Args(positional, keywords: keywords)
 }
 
 extension Unit {
@@ -157,8 +151,15 @@ final class CallNode: ExprNode {
                     }
                 }
             }
-            if let simple = simpleArgs, case .obj(let o) = c, let b = o as? PyBuiltinFunction {
-                return try withPositionalArguments(simple, f) { try b.fn(f.unit, $0) }
+            if let simple = simpleArgs, case .obj(let o) = c {
+                if let b = o as? PyBuiltinFunction {
+                    return try withPositionalArguments(simple, f) { try b.fn(f.unit, $0) }
+                }
+                // `str(x)`, `int(s)`, `float(s)`: a builtin type's native constructor, as
+                // `Unit.instantiate` would call it, with inline arguments.
+                if let t = o as? PyType, t.isBuiltin, t !== Types.type, let ctor = t.constructor {
+                    return try withPositionalArguments(simple, f) { try ctor(f.unit, t, $0) }
+                }
             }
             return try f.unit.call(c, try evaluateArguments(args, f))
         } catch { throw located(error, f, loc) }
@@ -214,6 +215,23 @@ final class MethodCallNode: ExprNode {
     private var cacheNext = 0
     private var cacheEpoch = -1
     private let parallelCache = ParallelCacheWord()
+    // Cache for receivers of a builtin type (`s.strip()`, `xs.append(x)`): builtin types
+    // never change, so `builtinMethod` stays right for receivers of exactly `builtinType`
+    // in every epoch, and neither is ever freed (builtin types and their method
+    // descriptors are immortal), so they are held without reference counting. Written only
+    // while units do not run in parallel, like the fields above.
+    // (An identifier and an unmanaged reference: an `unowned(unsafe)` field is still
+    // retained when loaded into a local.)
+    private var builtinType: ObjectIdentifier? = nil
+    private var builtinMethod: Unmanaged<PyMethodDescriptor>? = nil
+
+    /// Calls the cached builtin method `d` on `recv` (no closure, so nothing is captured).
+    @inline(__always) private func callBuiltin(_ d: PyMethodDescriptor, _ recv: Value, _ f: Frame) throws -> Value {
+        guard let simple = simpleArgs else { return try d.fn(f.unit, recv, try evaluateArguments(args, f)) }
+        var a = Args(inline: ())
+        try simple.forEachUnretained { a.append(try $0.eval(f)) }
+        return try d.fn(f.unit, recv, a)
+    }
 
     /// The identity of the layout of `v` that the cache is keyed by: an instance's shape,
     /// another object's type; nil for scalars and classes (ordinary attribute lookup).
@@ -262,6 +280,11 @@ final class MethodCallNode: ExprNode {
     override func eval(_ f: Frame) throws -> Value {
         let recv = try object.eval(f)
         do {
+            if let bt = builtinType, case .obj(let o) = recv, o.hasType(bt), let bm = builtinMethod {
+                return try callBuiltin(bm.takeUnretainedValue(), recv, f)
+            }
+        } catch { throw located(error, f, loc) }
+        do {
             if let key = MethodCallNode.cacheKey(recv), let m = cachedMethod(key, f.classEpoch) {
                 return try callCached(m, recv, f)
             }
@@ -300,6 +323,10 @@ final class MethodCallNode: ExprNode {
                 if m is PyFunction || m is PyMethodDescriptor, shape?.index.get(name, hash: hash) == nil {
                     if !ObjectLocks.active {
                         remember(shape ?? o.type, m, epoch)
+                        if inst == nil, o.type.isBuiltin, let d = m as? PyMethodDescriptor {
+                            builtinMethod = Unmanaged.passUnretained(d)
+                            builtinType = ObjectIdentifier(o.type)
+                        }
                     } else if parallelCache.canPublish {
                         parallelCache.publish(MethodCacheEntry(epoch: epoch, key: shape ?? o.type, method: m))
                     }

@@ -75,31 +75,109 @@ enum FPartNode {
 /// `f"..."`.
 final class FStringNode: ExprNode {
     let parts: [FPartNode]
-    init(_ p: [FPartNode], _ loc: SourceLoc) { parts = p; super.init(loc) }
+    /// For each part, its format spec when that is constant (no replacement fields in it),
+    /// parsed once here instead of at every evaluation.
+    private let constantSpecs: [ConstantFormatSpec?]
+    /// Bytes of the literal parts plus a guess per field: the capacity to reserve for the
+    /// result when it will not fit a small string anyway.
+    private let expectedLength: Int
+    init(_ p: [FPartNode], _ loc: SourceLoc) {
+        parts = p
+        constantSpecs = p.map { part in
+            guard case .field(_, _, let spec?, _) = part else { return nil }
+            var text = ""
+            for s in spec {
+                guard case .literal(let l) = s else { return nil }
+                text += l
+            }
+            return ConstantFormatSpec(text)
+        }
+        expectedLength = p.reduce(0) { n, part in
+            if case .literal(let l) = part { return n + l.utf8.count }
+            return n + 8
+        }
+        super.init(loc)
+    }
     override func eval(_ f: Frame) throws -> Value {
-        do { return .str(try FStringNode.render(parts, f)) } catch { throw located(error, f, loc) }
+        do {
+            var out = ""
+            if expectedLength > 15 { out.reserveCapacity(expectedLength) }
+            try FStringNode.render(parts, constantSpecs, f, into: &out)
+            return .str(out)
+        } catch { throw located(error, f, loc) }
     }
     static func render(_ parts: [FPartNode], _ f: Frame) throws -> String {
         var out = ""
+        try render(parts, nil, f, into: &out)
+        return out
+    }
+    private static func render(_ parts: [FPartNode], _ constantSpecs: [ConstantFormatSpec?]?, _ f: Frame,
+                               into out: inout String) throws {
         let u = f.unit
-        for p in parts {
+        for (i, p) in parts.enumerated() {
             switch p {
             case .literal(let s): out += s
             case .field(let e, let conv, let specParts, let prefix):
                 var v = try e.eval(f)
                 if let p = prefix { out += p }
                 let conversion = conv ?? (prefix != nil && specParts == nil ? "r" : nil)
+                if conversion != nil && specParts == nil {
+                    // `{x!r}`, `{x!s}`: the converted text is the result.
+                    switch conversion {
+                    case "r": out += try u.repr(v)
+                    case "s": out += try u.str(v)
+                    default: out += asciiEscaped(try u.repr(v))
+                    }
+                    continue
+                }
                 switch conversion {
                 case "r": v = .str(try u.repr(v))
                 case "s": v = .str(try u.str(v))
                 case "a": v = .str(asciiEscaped(try u.repr(v)))
                 default: break
                 }
+                if let constant = constantSpecs?[i] {
+                    out += try constant.format(v, u)
+                    continue
+                }
                 let spec = try specParts.map { try render($0, f) } ?? ""
                 if spec.isEmpty, let s = v.asStr { out += s.value } else { out += try u.format(v, spec: spec) }
             }
         }
-        return out
+    }
+}
+
+/// A constant format spec (`{x:8.3f}`), parsed once for the builtin types that format
+/// themselves; a spec that does not parse for a type is left to ``Unit/format(_:spec:)``,
+/// which raises the error. (A class: the node's array hands it out by reference, where a
+/// struct of four fields would be copied at every field rendered.)
+final class ConstantFormatSpec {
+    let text: String
+    let forInt: FormatSpec?
+    let forFloat: FormatSpec?
+    let forStr: FormatSpec?
+    init(_ text: String) {
+        self.text = text
+        forInt = try? FormatSpec(text, defaultAlign: ">", defaultType: "d", typeName: "int")
+        forFloat = try? FormatSpec(text, defaultAlign: ">", defaultType: noFormatType, typeName: "float")
+        forStr = try? FormatSpec(text, defaultAlign: "<", defaultType: "s", typeName: "str")
+        Immortal.make(self)  // lives as long as its node, which every unit reads
+    }
+
+    /// `format(v, text)`.
+    func format(_ v: Value, _ u: Unit) throws -> String {
+        if !text.isEmpty {
+            switch v {
+            case .int(let i): if let s = forInt { return try formatInt(i, s, typeName: "int") }
+            case .float(let d): if let s = forFloat { return try formatFloat(d, s, typeName: "float") }
+            case .obj(let o):
+                if o.type === Types.str, let str = o as? PyStr, let s = forStr { return try formatString(str.value, s) }
+            default: break
+            }
+        } else if let s = v.asStr {
+            return s.value
+        }
+        return try u.format(v, spec: text)
     }
 }
 

@@ -198,7 +198,10 @@ extension Unit {
         switch op {
         case .add:
             guard case .obj(let bo) = b else { return nil }
-            if let x = ao as? PyStr, let y = bo as? PyStr { return .str(x.value + y.value) }
+            if let x = ao as? PyStr, let y = bo as? PyStr {
+                if let cx = x.knownCount, let cy = y.knownCount { return .str(x.value + y.value, scalarCount: cx + cy) }
+                return .str(x.value + y.value)
+            }
             if let x = ao as? PyList, let y = bo as? PyList { return .obj(PyList(x.snapshot + y.snapshot)) }
             if let x = ao as? PyTuple, let y = bo as? PyTuple { return .obj(PyTuple(x.items + y.items)) }
             if let x = ao as? PyBytes, let y = bo as? PyBytes { return .obj(PyBytes(x.snapshot + y.snapshot, mutable: x.isMutable)) }

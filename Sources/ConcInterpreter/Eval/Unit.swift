@@ -37,8 +37,6 @@ public final class Unit {
     /// Exceptions being handled by enclosing `except` blocks, innermost last (for bare
     /// `raise` and `__context__`).
     var handling: [PyBaseException] = []
-    /// Argument arrays kept for reuse by native calls (see `withPositionalArguments`).
-    var argBuffers: [[Value]] = []
     /// Objects whose repr is being computed (guards against self-containing containers).
     var reprInProgress = Set<ObjectIdentifier>()
     /// The engine's recursion limit, copied here so calls check it without a pointer chase.

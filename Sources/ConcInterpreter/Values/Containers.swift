@@ -21,6 +21,14 @@ public final class PyStr: PyObject {
     private var scalarCountCache: Int = -1
 
     public init(_ v: String) { value = v; super.init(type: Types.str) }
+    /// A str whose number of scalars the creator already knows (a slice, a concatenation),
+    /// so `len(s)` and the methods that need it do not scan the text.
+    init(_ v: String, scalarCount: Int) {
+        value = v; scalarCountCache = scalarCount
+        super.init(type: Types.str)
+    }
+    /// The number of scalars if it is already known.
+    var knownCount: Int? { scalarCountCache >= 0 ? scalarCountCache : nil }
     init(_ v: String, type: PyType) { value = v; super.init(type: type) }
 
     /// `len(s)`.

@@ -37,20 +37,88 @@ open class PyObject: @unchecked Sendable {
     @inline(__always) final var isPlainInstance: Bool {
         ObjectIdentifier(Swift.type(of: self)) == ObjectIdentifier(PyInstance.self)
     }
+
+    /// True when the object's class is the one identified by `id` (an identity test that
+    /// does not retain the class).
+    @inline(__always) final func hasType(_ id: ObjectIdentifier) -> Bool {
+        guard let t = typeRef else { return false }
+        return Unmanaged.passUnretained(t).toOpaque() == UnsafeMutableRawPointer(bitPattern: Int(bitPattern: id))
+    }
 }
 
 /// Arguments of a call into native code: positional values and keyword pairs.
+///
+/// Up to ``inlineCapacity`` positional values made by a call site (``append(_:)``) are kept
+/// inline in the struct, so a native call such as `s.strip("x")` or `ord(c)` puts no array
+/// on the heap; an `Args` made from an array keeps that array (no copy). Natives read
+/// `count` and `a[i]`; ``positional`` gives the values as an array (building one for
+/// inline values).
 public struct Args {
-    public var positional: [Value]
+    /// How many positional values fit inline.
+    static let inlineCapacity = 3
+    /// Inline positional values 0, 1 and 2 (`.unbound` when not used); unused when `array`
+    /// is set.
+    private var v0: Value = .unbound, v1: Value = .unbound, v2: Value = .unbound
+    /// The positional values, when there are more than fit inline or the Args was made
+    /// from an array.
+    private var array: [Value]?
+    /// Number of positional values.
+    public private(set) var count: Int
     public var keywords: [(name: String, value: Value)]
 
     public init(_ positional: [Value] = [], keywords: [(name: String, value: Value)] = []) {
-        self.positional = positional
+        self.array = positional
+        self.count = positional.count
         self.keywords = keywords
     }
 
-    @inline(__always) public var count: Int { positional.count }
-    @inline(__always) public subscript(i: Int) -> Value { positional[i] }
+    /// Empty arguments that keep positional values inline as they are appended.
+    @inline(__always) init(inline: ()) {
+        count = 0
+        keywords = []
+    }
+
+    /// The positional values as an array.
+    public var positional: [Value] {
+        get {
+            if let array { return array }
+            switch count {
+            case 0: return []
+            case 1: return [v0]
+            case 2: return [v0, v1]
+            default: return [v0, v1, v2]
+            }
+        }
+        set {
+            v0 = .unbound; v1 = .unbound; v2 = .unbound
+            array = newValue
+            count = newValue.count
+        }
+    }
+
+    /// Adds a positional value (inline while there is room).
+    @inline(__always) mutating func append(_ v: Value) {
+        if array == nil {
+            switch count {
+            case 0: v0 = v; count = 1; return
+            case 1: v1 = v; count = 2; return
+            case 2: v2 = v; count = 3; return
+            default: array = [v0, v1, v2]; v0 = .unbound; v1 = .unbound; v2 = .unbound
+            }
+        }
+        array!.append(v)
+        count += 1
+    }
+
+    @inline(__always) public subscript(i: Int) -> Value {
+        if let array { return array[i] }
+        precondition(i >= 0 && i < count, "Args index out of range")
+        switch i {
+        case 0: return v0
+        case 1: return v1
+        default: return v2
+        }
+    }
 
     /// The value of keyword `name`, if given.
     public func keyword(_ name: String) -> Value? {
@@ -84,6 +152,9 @@ public final class PyMethodDescriptor: PyObject {
     init(_ name: String, owner: PyType, _ fn: @escaping NativeMethod) {
         self.name = name; self.owner = owner; self.fn = fn
         super.init(type: Types.methodDescriptor)
+        // Made once per builtin type and kept by its never-changing namespace; method-call
+        // nodes hold it without reference counting (MethodCallNode.builtinMethod).
+        Immortal.make(self)
     }
 }
 

@@ -14,6 +14,8 @@ public enum Value {
     case unbound
 
     @inline(__always) static func str(_ s: String) -> Value { .obj(PyStr(s)) }
+    /// A str of `scalarCount` scalars (see ``PyStr/init(_:scalarCount:)``).
+    @inline(__always) static func str(_ s: String, scalarCount: Int) -> Value { .obj(PyStr(s, scalarCount: scalarCount)) }
 
     /// The object behind this value, boxing scalars is never needed: callers switch first.
     @inline(__always) var object: PyObject? {
