@@ -3,7 +3,7 @@ import ConcSyntax
 
 /// The value of `n` when it is an int constant (`n - 1`, `i < 10`): operators with such a
 /// right operand get nodes that skip evaluating it.
-private func intConstant(_ n: ExprNode) -> Int? {
+func intConstant(_ n: ExprNode) -> Int? {
     if let c = n as? ConstNode, case .int(let k) = c.value { return k }
     return nil
 }

@@ -124,8 +124,13 @@ struct Compiler {
             return AssignNode(try targets.map { try target($0, s) }, v, loc)
         case .augAssign(let t, let op, let v):
             let tn = try target(t, s)
-            if let a = tn as? AttributeNode { return AttributeAugAssignNode(op, a, try expr(v, s), loc) }
-            return AugAssignNode(op, tn, try expr(v, s), loc)
+            let vn = try expr(v, s)
+            if let a = tn as? AttributeNode { return AttributeAugAssignNode(op, a, vn, loc) }
+            let general = AugAssignNode(op, tn, vn, loc)
+            if op == .add || op == .sub, let k = intConstant(vn), tn is LocalNode || tn is GlobalNode {
+                return NameAugAssignIntNode(general, constant: k)
+            }
+            return general
         case .annAssign(let t, _, let v):
             guard let v = v else { return PassNode(loc) }
             return AssignNode([try target(t, s)], try expr(v, s), loc)

@@ -96,6 +96,43 @@ final class AugAssignNode: StmtNode {
     }
 }
 
+/// `name += k` / `name -= k` for a local or module global `name` and an int constant `k`
+/// (`i += 1`, `counter += 1`): the int case without evaluating a constant node or going
+/// through the general operator, anything else through ``AugAssignNode``. A global is
+/// read and written in two steps, each under the cell's lock, as CPython's bytecode does
+/// between its load and store: threads running it at once lose updates, as they should.
+final class NameAugAssignIntNode: StmtNode {
+    let general: AugAssignNode
+    /// `k`, negated for `-=`.
+    private let delta: Int
+    /// The local's slot, or -1 for a global.
+    private let slot: Int
+    private let cell: Cell?
+    init(_ general: AugAssignNode, constant: Int) {
+        self.general = general
+        delta = general.op == .sub ? (constant == Int.min ? 0 : -constant) : constant
+        slot = (general.target as? LocalNode)?.slot ?? -1
+        cell = (general.target as? GlobalNode)?.cell
+        super.init(general.loc)
+    }
+    override func exec(_ f: Frame) throws -> Completion {
+        // (`x -= Int.min` has no negation: `delta` is 0 and the general node handles it.)
+        if delta != 0 || general.op == .add {
+            if slot >= 0 {
+                if case .int(let x) = f.locals[slot] {
+                    let (r, overflow) = x.addingReportingOverflow(delta)
+                    // The old value is an int: overwriting needs no release.
+                    if !overflow { (f.locals + slot).initialize(to: .int(r)); return .normal }
+                }
+            } else if let c = cell, case .int(let x) = c.value {
+                let (r, overflow) = x.addingReportingOverflow(delta)
+                if !overflow { c.value = .int(r); return .normal }
+            }
+        }
+        return try general.exec(f)
+    }
+}
+
 /// `obj.name op= value`: the object is evaluated once, the attribute read and written
 /// through the attribute node's caches (what ``AugAssignNode`` does for an attribute
 /// target, without finding out the target's kind at every execution).
