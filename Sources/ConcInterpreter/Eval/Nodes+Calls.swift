@@ -19,8 +19,10 @@ func withPositionalArguments(_ nodes: ContiguousArray<ExprNode>, _ f: Frame, _ b
     return try body(a)
 }
 
-/// Evaluates call-site arguments into ``Args``.
-func evaluateArguments(_ args: [ArgNode], _ f: Frame, prepend: Value? = nil) throws -> Args {
+/// Evaluates call-site arguments into ``Args``. `callee` (what is being called) names the
+/// function in errors about the arguments, as CPython does (`__main__.f() got multiple
+/// values for keyword argument 'a'`).
+func evaluateArguments(_ args: [ArgNode], _ f: Frame, prepend: Value? = nil, callee: Value) throws -> Args {
     var positional: [Value] = []
     var keywords: [(name: String, value: Value)] = []
     positional.reserveCapacity(args.count + 1)
@@ -32,21 +34,48 @@ func evaluateArguments(_ args: [ArgNode], _ f: Frame, prepend: Value? = nil) thr
             let v = try e.eval(f)
             do { positional.append(contentsOf: try f.unit.toArray(v)) }
             catch let err as PyBaseException where err.type === Exc.typeError {
-                throw typeError("Value after * must be an iterable, not \(v.typeName)")
+                throw typeError("\(f.unit.functionDescription(callee)) argument after * must be an iterable, not \(v.typeName)")
             }
-        case .keyword(let name, let e): keywords.append((name, try e.eval(f)))
+        case .keyword(let name, let e):
+            let v = try e.eval(f)
+            if keywords.contains(where: { $0.name == name }) { throw f.unit.multipleValues(callee, name) }
+            keywords.append((name, v))
         case .doubleStar(let e):
             let v = try e.eval(f)
             guard case .obj(let o) = v, let d = o as? PyDict else {
-                throw typeError("argument after ** must be a mapping, not \(v.typeName)")
+                throw typeError("\(f.unit.functionDescription(callee)) argument after ** must be a mapping, not \(v.typeName)")
             }
             for (k, x) in d.pairs {
                 guard let s = k.asStr else { throw typeError("keywords must be strings") }
+                if keywords.contains(where: { $0.name == s.value }) { throw f.unit.multipleValues(callee, s.value) }
                 keywords.append((s.value, x))
             }
         }
     }
     return Args(positional, keywords: keywords)
+}
+
+extension Unit {
+    /// How CPython names a callable in argument errors (`_PyObject_FunctionStr`):
+    /// `module.qualname()`, without the module for builtins, or `str(x)` when it has no
+    /// `__qualname__`.
+    func functionDescription(_ callee: Value) -> String {
+        if case .obj(let o) = callee, let b = o as? PyBuiltinFunction {
+            return (b.module.map { "\($0)." } ?? "") + "\(b.name)()"
+        }
+        guard let q = (try? getAttrOrNil(callee, "__qualname__")) ?? nil, let qualname = q.asStringValue else {
+            return (try? str(callee)) ?? callee.typeName
+        }
+        if let m = (try? getAttrOrNil(callee, "__module__")) ?? nil, let module = m.asStringValue, module != "builtins" {
+            return "\(module).\(qualname)()"
+        }
+        return "\(qualname)()"
+    }
+
+    /// `f(a=1, **{"a": 2})`: the same keyword twice at the call site.
+    func multipleValues(_ callee: Value, _ name: String) -> PyBaseException {
+        typeError("\(functionDescription(callee)) got multiple values for keyword argument '\(name)'")
+    }
 }
 
 extension Unit {
@@ -161,7 +190,7 @@ final class CallNode: ExprNode {
                     return try withPositionalArguments(simple, f) { try ctor(f.unit, t, $0) }
                 }
             }
-            return try f.unit.call(c, try evaluateArguments(args, f))
+            return try f.unit.call(c, try evaluateArguments(args, f, callee: c))
         } catch { throw located(error, f, loc) }
     }
 
@@ -227,7 +256,7 @@ final class MethodCallNode: ExprNode {
 
     /// Calls the cached builtin method `d` on `recv` (no closure, so nothing is captured).
     @inline(__always) private func callBuiltin(_ d: PyMethodDescriptor, _ recv: Value, _ f: Frame) throws -> Value {
-        guard let simple = simpleArgs else { return try d.fn(f.unit, recv, try evaluateArguments(args, f)) }
+        guard let simple = simpleArgs else { return try d.fn(f.unit, recv, try evaluateArguments(args, f, callee: .obj(d))) }
         var a = Args(inline: ())
         try simple.forEachUnretained { a.append(try $0.eval(f)) }
         return try d.fn(f.unit, recv, a)
@@ -298,12 +327,12 @@ final class MethodCallNode: ExprNode {
             if let simple = simpleArgs, fn.canCallDirect(simple.count + 1) {
                 return try f.withUnit { try $0.callDirect(fn, receiver: recv, simple, f) }
             }
-            return try f.unit.callFunction(fn, try evaluateArguments(args, f, prepend: recv))
+            return try f.unit.callFunction(fn, try evaluateArguments(args, f, prepend: recv, callee: .obj(fn)))
         }
         let d = m as! PyMethodDescriptor
         let u = f.unit
         if let simple = simpleArgs { return try withPositionalArguments(simple, f) { try d.fn(u, recv, $0) } }
-        return try d.fn(u, recv, try evaluateArguments(args, f))
+        return try d.fn(u, recv, try evaluateArguments(args, f, callee: .obj(d)))
     }
 
     /// The call when the cache did not apply: looks the method up (and caches it when it is
@@ -335,23 +364,23 @@ final class MethodCallNode: ExprNode {
                     if let simple = simpleArgs, fn.canCallDirect(simple.count + 1) {
                         return try u.callDirect(fn, receiver: recv, simple, f)
                     }
-                    return try u.callFunction(fn, try evaluateArguments(args, f, prepend: recv))
+                    return try u.callFunction(fn, try evaluateArguments(args, f, prepend: recv, callee: .obj(fn)))
                 }
                 if let d = m as? PyMethodDescriptor {
-                    return try d.fn(u, recv, try evaluateArguments(args, f))
+                    return try d.fn(u, recv, try evaluateArguments(args, f, callee: .obj(d)))
                 }
             }
         } else if case .obj = recv {
             // classes, modules, super(): ordinary attribute lookup
         } else if let attr = recv.type.lookup(name), case .obj(let m) = attr, let d = m as? PyMethodDescriptor {
-            return try d.fn(u, recv, try evaluateArguments(args, f))
+            return try d.fn(u, recv, try evaluateArguments(args, f, callee: .obj(d)))
         }
         let callee: Value
         do { callee = try u.getAttr(recv, name) } catch { throw located(error, f, attributeLoc) }
         if let simple = simpleArgs, case .obj(let o) = callee, let fn = o as? PyFunction, fn.canCallDirect(simple.count) {
             return try u.callDirect(fn, receiver: nil, simple, f)
         }
-        return try u.call(callee, try evaluateArguments(args, f))
+        return try u.call(callee, try evaluateArguments(args, f, callee: callee))
     }
 }
 

@@ -39,7 +39,7 @@ final class SuperMethodCallNode: ExprNode {
             if let simple = generic.simpleArgs, fn.canCallDirect(simple.count + 1) {
                 return try f.withUnit { try $0.callDirect(fn, receiver: receiver, simple, f) }
             }
-            return try f.unit.callFunction(fn, try evaluateArguments(generic.args, f, prepend: receiver))
+            return try f.unit.callFunction(fn, try evaluateArguments(generic.args, f, prepend: receiver, callee: .obj(fn)))
         } catch { throw located(error, f, loc) }
     }
 

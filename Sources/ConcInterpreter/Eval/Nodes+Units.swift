@@ -17,7 +17,7 @@ final class StartUnitNode: ExprNode {
         let u = f.unit
         do {
             let c = try callee.eval(f)
-            let a = try evaluateArguments(args, f)
+            let a = try evaluateArguments(args, f, callee: c)
             var name: String? = nil
             var daemon: Bool? = nil
             for (key, node) in options {

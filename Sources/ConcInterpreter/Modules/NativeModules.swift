@@ -20,7 +20,10 @@ extension Engine {
         let g = Globals()
         g.set("__name__", .str(name))
         g.set("__doc__", .none)
-        for (k, v) in entries { g.set(k, v) }
+        for (k, v) in entries {
+            if case .obj(let o) = v, let b = o as? PyBuiltinFunction, b.module == nil { b.module = name }
+            g.set(k, v)
+        }
         return PyModule(name: name, globals: g)
     }
 

@@ -136,6 +136,9 @@ public typealias NativeMethod = (Unit, Value, Args) throws -> Value
 public final class PyBuiltinFunction: PyObject {
     public let name: String
     let fn: NativeFunction
+    /// The native module defining it (`math`), nil for builtins and helpers; set once when
+    /// the module is made, before anything else can see the function. For error messages.
+    var module: String?
     public init(_ name: String, _ fn: @escaping NativeFunction) {
         self.name = name; self.fn = fn
         super.init(type: Types.builtinFunction)
