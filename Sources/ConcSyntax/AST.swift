@@ -274,8 +274,15 @@ public struct SyntaxError: Error, Sendable, Equatable {
     public var column: Int
     /// The offending line's text (no newline).
     public var text: String
-    public init(kind: String = "SyntaxError", message: String, file: String, line: Int, column: Int, text: String) {
+    /// Where the offending text ends, as CPython's `end_lineno`/`end_offset` (1-based,
+    /// one past the last character): the caret line underlines `column..<endColumn` (to
+    /// the end of the line when `endLine` is later). 0: one caret at `column`.
+    public var endLine: Int
+    public var endColumn: Int
+    public init(kind: String = "SyntaxError", message: String, file: String, line: Int, column: Int, text: String,
+                endLine: Int = 0, endColumn: Int = 0) {
         self.kind = kind; self.message = message; self.file = file
         self.line = line; self.column = column; self.text = text
+        self.endLine = endLine; self.endColumn = endColumn
     }
 }

@@ -10,25 +10,28 @@ extension Parser.State {
     mutating func parseArguments(closing: String) throws -> [Argument] {
         var args: [Argument] = []
         var seenKeyword = false, seenDoubleStar = false
+        var firstDoubleStar: SourceLoc? = nil
         var keywordNames: Set<String> = []
         while !at(closing) {
             let start = tok
             if accept("*") {
-                if seenDoubleStar {
-                    throw error("iterable argument unpacking follows keyword argument unpacking", at: start)
+                if let d = firstDoubleStar {
+                    throw error("iterable argument unpacking follows keyword argument unpacking", at: d)
                 }
                 args.append(.star(try parseExpression()))
             } else if accept("**") {
                 seenDoubleStar = true
                 args.append(.doubleStar(try parseExpression()))
+                if firstDoubleStar == nil { firstDoubleStar = loc(from: start) }
             } else if atIdentifier && peek().isOp("=") {
                 let name = advance().text
                 advance()
+                let value = try parseExpression()
                 if !keywordNames.insert(name).inserted {
-                    reportLater(error("keyword argument repeated: \(name)", at: start))
+                    reportLater(error("keyword argument repeated: \(name)", at: loc(from: start)))
                 }
                 seenKeyword = true
-                args.append(.keyword(name, try parseExpression()))
+                args.append(.keyword(name, value))
             } else {
                 let e = try parsePositionalArgument(isSole: args.isEmpty)
                 if seenDoubleStar || seenKeyword {
@@ -60,7 +63,7 @@ extension Parser.State {
         let clauses = try parseComprehensionClauses()
         var l = loc(from: start)
         if !isSole || at(",") && !peek().isOp(")") {
-            throw error("Generator expression must be parenthesized", at: e.loc)
+            throw error("Generator expression must be parenthesized", from: e.loc, to: l)
         }
         // Like CPython, the call's own parentheses delimit the generator expression.
         if isSole && at(")") {

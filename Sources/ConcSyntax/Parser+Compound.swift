@@ -46,7 +46,11 @@ extension Parser.State {
     mutating func parseConditionExpression() throws -> Expr {
         let test = try parseNamedExpression()
         if at("=") {
-            throw error("invalid syntax. Maybe you meant '==' or ':=' instead of '='?", at: test.loc)
+            let message = "invalid syntax. Maybe you meant '==' or ':=' instead of '='?"
+            // CPython underlines `x = 1`: the target through the value.
+            advance()
+            let value = try? parseNamedExpression()
+            throw error(message, from: test.loc, to: value?.loc ?? test.loc)
         }
         return test
     }

@@ -46,6 +46,9 @@ extension Parser.State {
             if at(closing) { break }
             elts.append(try parseStarNamedExpression())
         }
+        if elts.count > 1 && atComprehension {
+            throw error("did you forget parentheses around the comprehension target?", from: first.loc, to: elts.last!.loc)
+        }
         try expectClosing(closing, previous: elts.last)
         return elts
     }
@@ -58,7 +61,9 @@ extension Parser.State {
         var key = firstKey
         while true {
             if let k = key {
+                let colon = tok
                 if !accept(":") { throw error("':' expected after dictionary key", at: k.loc) }
+                if at("}") || at(",") { throw error("expression expected after dictionary key and ':'", at: colon) }
                 let value = try parseExpression()
                 if entries.isEmpty && atComprehension {
                     let clauses = try parseComprehensionClauses()

@@ -93,7 +93,7 @@ extension Parser.State {
         let test = try parseDisjunction()
         guard acceptName("else") else {
             if atEndOfSimpleStatement || at(")") || at("]") || at("}") || at(",") || at(":") {
-                throw error("expected 'else' after 'if' expression", at: body.loc)
+                throw error("expected 'else' after 'if' expression", from: body.loc, to: test.loc)
             }
             throw unexpected()
         }
@@ -352,12 +352,14 @@ extension Parser.State {
 
     /// CPython's "invalid syntax. Perhaps you forgot a comma?" when an expression follows
     /// another inside brackets; plain "invalid syntax" otherwise.
-    func missingCommaOrUnexpected(previous: Expr?) -> SyntaxError {
+    mutating func missingCommaOrUnexpected(previous: Expr?) -> SyntaxError {
         guard let prev = previous, tok.depth > 0, startsExpression(tok), tok.kind != .endMarker else {
             return unexpected()
         }
         if case .name = prev.kind, tok.kind == .string { return unexpected() }
-        return error("invalid syntax. Perhaps you forgot a comma?", at: prev.loc)
+        // CPython underlines both expressions: `1 2` in `print(1 2)`.
+        let next = try? parseBitwiseOr()
+        return error("invalid syntax. Perhaps you forgot a comma?", from: prev.loc, to: next?.loc ?? prev.loc)
     }
 
     /// True when `t` can begin an expression.

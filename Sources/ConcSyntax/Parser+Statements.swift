@@ -115,8 +115,8 @@ extension Parser.State {
     ///     return_stmt: 'return' [star_expressions]
     mutating func parseReturnStatement() throws -> Stmt {
         let start = advance()
-        if functionDepth == 0 { reportLater(error("'return' outside function", at: start)) }
         let value = atEndOfSimpleStatement ? nil : try parseStarExpressions()
+        if functionDepth == 0 { reportLater(error("'return' outside function", at: loc(from: start))) }
         if let v = value { try checkNotBareStarred(v) }
         return Stmt(.return(value), loc(from: start))
     }
@@ -148,7 +148,7 @@ extension Parser.State {
         let l = loc(from: start)
         if start.text == "global" { return Stmt(.global(names), l) }
         if functionDepth == 0 && !isInClassInFunction {
-            reportLater(error("nonlocal declaration not allowed at module level", at: start))
+            reportLater(error("nonlocal declaration not allowed at module level", at: l))
         }
         return Stmt(.nonlocal(names), l)
     }
@@ -316,9 +316,12 @@ extension Parser.State {
 
     /// An expression statement followed by something that is not `;` or NEWLINE:
     /// CPython's special messages, else "invalid syntax" at the stray token.
-    func diagnoseStatementTail(_ first: Expr) throws {
+    mutating func diagnoseStatementTail(_ first: Expr) throws {
         if case .name(let n) = first.kind, n == "print" || n == "exec", startsExpression(tok) {
-            throw error("Missing parentheses in call to '\(n)'. Did you mean \(n)(...)?", at: first.loc)
+            let message = "Missing parentheses in call to '\(n)'. Did you mean \(n)(...)?"
+            // CPython underlines the name and the expression after it.
+            let rest = try? parseExpression()
+            throw error(message, from: first.loc, to: rest?.loc ?? first.loc)
         }
         throw unexpected()
     }

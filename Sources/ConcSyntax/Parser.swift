@@ -224,19 +224,32 @@ extension Parser {
                         text: file.line(line))
         }
 
-        /// A syntax error pointing at token `t`.
+        /// A syntax error underlining token `t`.
         func error(_ message: String, at t: Token, kind: String = "SyntaxError") -> SyntaxError {
-            error(message, line: t.line, column: t.col + 1, kind: kind)
+            var e = error(message, line: t.line, column: t.col + 1, kind: kind)
+            e.endLine = t.endLine; e.endColumn = t.endCol + 1
+            return e
         }
 
-        /// A syntax error pointing at the start of node location `l`.
+        /// A syntax error underlining the node at location `l`.
         func error(_ message: String, at l: SourceLoc) -> SyntaxError {
-            error(message, line: l.line, column: l.col + 1)
+            var e = error(message, line: l.line, column: l.col + 1)
+            e.endLine = l.endLine; e.endColumn = l.endCol + 1
+            return e
         }
 
-        /// A syntax error just after the previous token (CPython's "expected ':'").
+        /// A syntax error underlining from the start of `from` to the end of `to`.
+        func error(_ message: String, from: SourceLoc, to: SourceLoc) -> SyntaxError {
+            error(message, at: SourceLoc(line: from.line, col: from.col, endLine: to.endLine, endCol: to.endCol))
+        }
+
+        /// A syntax error where something was expected (CPython's "expected ':'"): the
+        /// token found instead, or just after the previous token at the end of a line.
         func errorAfterPrevious(_ message: String) -> SyntaxError {
-            error(message, line: prevEndLine, column: prevEndCol + 1)
+            if tok.kind != .newline && tok.kind != .endMarker && tok.line == prevEndLine {
+                return error(message, at: tok)
+            }
+            return error(message, line: prevEndLine, column: prevEndCol + 1)
         }
 
         /// The generic error for the current token, as CPython words it.

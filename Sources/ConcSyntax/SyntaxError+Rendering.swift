@@ -27,10 +27,18 @@ extension SyntaxError {
                 if caret > body.unicodeScalars.count {
                     pad += String(repeating: " ", count: caret - body.unicodeScalars.count)
                 }
-                out += "    \(pad)^\n"
+                out += "    \(pad)\(String(repeating: "^", count: caretCount(caret: caret, lineLength: body.unicodeScalars.count, stripped: stripped)))\n"
             }
         }
         out += "\(kind): \(message)"
         return out
+    }
+
+    /// How many carets: the offending text's extent on this line (to its end when the text
+    /// goes on to later lines), at least one. `caret` is 0-based in the stripped line.
+    private func caretCount(caret: Int, lineLength: Int, stripped: Int) -> Int {
+        guard endColumn > 0, endLine >= line else { return 1 }
+        let end = endLine > line ? lineLength : min(endColumn - 1 - stripped, lineLength)
+        return max(end - caret, 1)
     }
 }

@@ -92,7 +92,8 @@ struct Compiler {
     }
 
     func syntaxError(_ message: String, _ loc: SourceLoc) -> SyntaxError {
-        SyntaxError(message: message, file: file.name, line: loc.line, column: loc.col + 1, text: file.line(loc.line))
+        SyntaxError(message: message, file: file.name, line: loc.line, column: loc.col + 1, text: file.line(loc.line),
+                    endLine: loc.endLine, endColumn: loc.endCol + 1)
     }
 
     // MARK: - Statements

@@ -137,18 +137,19 @@ struct ScopeAnalyzer {
     }
 
     /// CPython's checks on a `global`/`nonlocal` declaration of `n` in scope `s`.
-    func checkDeclaration(_ n: String, _ kind: String, alreadyDeclared: Bool, conflicting: Bool,
-                          _ s: Scope, _ loc: SourceLoc) throws {
+    func checkDeclaration(_ n: String, _ kind: String, conflicting: Bool, _ s: Scope, _ loc: SourceLoc) throws {
         if s.params.contains(n) { throw scopeError("name '\(n)' is parameter and \(kind)", loc) }
         if conflicting { throw scopeError("name '\(n)' is nonlocal and global", loc) }
-        if !alreadyDeclared && s.hasSeen(n) {
+        // Also when already declared: CPython rejects `global x; x = 1; global x`.
+        if s.hasSeen(n) {
             let how = s.used.contains(n) && !s.isBoundName(n) ? "used prior to" : "assigned to before"
             throw scopeError("name '\(n)' is \(how) \(kind) declaration", loc)
         }
     }
 
     func scopeError(_ message: String, _ loc: SourceLoc) -> SyntaxError {
-        SyntaxError(message: message, file: file.name, line: loc.line, column: loc.col + 1, text: file.line(loc.line))
+        SyntaxError(message: message, file: file.name, line: loc.line, column: loc.col + 1, text: file.line(loc.line),
+                    endLine: loc.endLine, endColumn: loc.endCol + 1)
     }
 
     // MARK: - Collecting names
@@ -203,18 +204,15 @@ struct ScopeAnalyzer {
             try visit(body, s)
         case .global(let names):
             for n in names {
-                try checkDeclaration(n, "global", alreadyDeclared: s.declaredGlobal.contains(n),
-                                     conflicting: s.declaredNonlocal.contains(n), s, stmt.loc)
+                try checkDeclaration(n, "global", conflicting: s.declaredNonlocal.contains(n), s, stmt.loc)
                 s.declaredGlobal.insert(n)
             }
         case .nonlocal(let names):
             if s.kind == .module {
-                throw SyntaxError(message: "nonlocal declaration not allowed at module level", file: file.name,
-                                  line: stmt.loc.line, column: stmt.loc.col + 1, text: file.line(stmt.loc.line))
+                throw scopeError("nonlocal declaration not allowed at module level", stmt.loc)
             }
             for n in names {
-                try checkDeclaration(n, "nonlocal", alreadyDeclared: s.declaredNonlocal.contains(n),
-                                     conflicting: s.declaredGlobal.contains(n), s, stmt.loc)
+                try checkDeclaration(n, "nonlocal", conflicting: s.declaredGlobal.contains(n), s, stmt.loc)
                 s.declaredNonlocal.insert(n)
                 s.nonlocalLocs[n] = stmt.loc
             }
