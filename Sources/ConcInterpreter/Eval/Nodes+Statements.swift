@@ -276,11 +276,31 @@ final class DeleteNode: StmtNode {
 final class AssertNode: StmtNode {
     let test: ExprNode
     let message: ExprNode?
-    init(_ t: ExprNode, _ m: ExprNode?, _ loc: SourceLoc) { test = t; message = m; super.init(loc) }
+    /// Where the traceback points: as in CPython 3.11, at the comparison the test turns on
+    /// (`assert x == 1`, also under `not` and in `and`/`or`), else at the whole statement
+    /// (`assert x`, `assert f()`: no caret line).
+    private let failureLoc: SourceLoc
+    init(_ t: ExprNode, _ m: ExprNode?, _ loc: SourceLoc) {
+        test = t; message = m
+        failureLoc = AssertNode.comparisonLoc(t, nil) ?? loc
+        super.init(loc)
+    }
     override func exec(_ f: Frame) throws -> Completion {
         if try truth(try test.eval(f), f) { return .normal }
         let args = try message.map { [try $0.eval(f)] } ?? []
-        throw located(PyBaseException(type: Exc.assertionError, args: args), f, test.loc)
+        throw located(PyBaseException(type: Exc.assertionError, args: args), f, failureLoc)
+    }
+
+    /// The location CPython's compiler leaves current after the jump on `e` (its
+    /// compiler_jump_if): a comparison's own, found through `not` and each operand of
+    /// `and`/`or` in turn; any other expression keeps `current`.
+    private static func comparisonLoc(_ e: ExprNode, _ current: SourceLoc?) -> SourceLoc? {
+        switch e {
+        case is Compare1Node, is CompareNode, is CompareIntConstNode: return e.loc
+        case let u as UnaryNode where u.op == .not: return comparisonLoc(u.operand, current)
+        case let b as BoolOpNode: return b.operands.reduce(current) { comparisonLoc($1, $0) }
+        default: return current
+        }
     }
 }
 

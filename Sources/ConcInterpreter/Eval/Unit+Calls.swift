@@ -20,8 +20,11 @@ extension Unit {
         case let b as PyBuiltinFunction: return try b.fn(self, args)
         case let b as PyBoundBuiltin: return try b.descriptor.fn(self, b.receiver, args)
         case let d as PyMethodDescriptor:
-            guard args.count >= 1, args[0].type.isSubtype(of: d.owner) else {
+            guard args.count >= 1 else {
                 throw typeError("unbound method \(d.owner.name).\(d.name)() needs an argument")
+            }
+            guard args[0].type.isSubtype(of: d.owner) else {
+                throw typeError("descriptor '\(d.name)' for '\(d.owner.name)' objects doesn't apply to a '\(args[0].typeName)' object")
             }
             var rest = args
             rest.positional.removeFirst()
