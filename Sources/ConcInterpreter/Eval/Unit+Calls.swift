@@ -221,7 +221,7 @@ extension Unit {
             a.positional.insert(instance, at: 0)
             let r = try callFunction(initFn, a)
             if !r.isNone { throw typeError("__init__() should return None, not '\(r.typeName)'") }
-        } else if !args.positional.isEmpty || !args.keywords.isEmpty,
+        } else if args.count > 0 || !args.keywords.isEmpty,
                   !t.isSubtype(of: Exc.baseException), hooks.userNew == nil {
             throw typeError("\(t.name)() takes no arguments")
         }
