@@ -144,7 +144,13 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
         }
     }
 
-    var liveUnits: [Unit] { withLock { live } }
+    var liveUnits: [Unit] {
+        #if CONC_TSAN
+        withLock { freshCopy(live) }  // an unshared copy: see freshCopy (ObjectLocks.swift)
+        #else
+        withLock { live }
+        #endif
+    }
 
     /// The live unit with this number, if any.
     func unit(number: UInt32) -> Unit? { withLock { live.first { $0.number == number } } }
