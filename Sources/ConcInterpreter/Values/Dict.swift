@@ -384,6 +384,10 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
     func get(_ u: Unit, _ k: Value) throws -> Value? {
         try readEntry(u, k) { t, hit in hit.found ? t.value(at: hit.entry) : nil }
     }
+    /// `k in d`: like `get(u, k) != nil`, without copying the value out.
+    func hasKey(_ u: Unit, _ k: Value) throws -> Bool {
+        try readEntry(u, k) { _, hit in hit.found }
+    }
     /// `d[k] = v`.
     func set(_ u: Unit, _ k: Value, _ v: Value) throws {
         let old: Value? = try writeEntry(u, k) { t, hit in
