@@ -242,6 +242,17 @@ final class AttributeNode: ExprNode {
     }
 }
 
+/// Whether evaluating `n` can never store into a local slot of the running frame: only
+/// an assignment expression (`:=`, maybe inside a comprehension) in the code of the
+/// frame itself can, so locals, constants, globals and int arithmetic on them qualify.
+func isRebindFree(_ n: ExprNode) -> Bool {
+    switch n {
+    case is LocalNode, is ConstNode, is GlobalNode, is CellNode: return true
+    case let b as BinaryIntConstNode: return isRebindFree(b.left)
+    default: return false
+    }
+}
+
 extension UnsafeMutablePointer where Pointee == Value {
     /// The object in this slot, not retained (nil for a scalar or an unbound slot): a
     /// cached attribute access on a local receiver uses it in place. Only while the slot
@@ -256,37 +267,73 @@ extension UnsafeMutablePointer where Pointee == Value {
 final class SubscriptNode: ExprNode {
     let object: ExprNode
     let index: ExprNode
-    init(_ o: ExprNode, _ i: ExprNode, _ loc: SourceLoc) { object = o; index = i; super.init(loc) }
+    /// The local slot of `object` when it is a plain local and `index` cannot rebind it
+    /// (see ``isRebindFree(_:)``), else -1: the container is then used in place, without
+    /// a retain, as the slot keeps it alive until the access is over.
+    let objectSlot: Int
+    init(_ o: ExprNode, _ i: ExprNode, _ loc: SourceLoc) {
+        object = o; index = i
+        objectSlot = (o as? LocalNode).flatMap { isRebindFree(i) ? $0.slot : nil } ?? -1
+        super.init(loc)
+    }
     var marker: TracebackEntry.Marker {
         object.loc.endLine == loc.line ? .subscript(valueEnd: object.loc.endCol, indexEnd: index.loc.endCol + 1) : .span
     }
     override func eval(_ f: Frame) throws -> Value {
+        if objectSlot >= 0, let c = (f.locals + objectSlot).unretainedObject {
+            let i = try index.eval(f)
+            do {
+                if let v = try c._withUnsafeGuaranteedRef({ try fastItem($0, i, f) }) { return v }
+                return try f.unit.getItem(.obj(c.takeUnretainedValue()), i)
+            } catch { throw located(error, f, loc, marker) }
+        }
         let o = try object.eval(f)
         let i = try index.eval(f)
         do {
-            // `l[i]` and `d[k]` on a plain list or dict, without the general dispatch.
-            if case .obj(let c) = o, c.type.isBuiltin {
-                if Swift.type(of: c) == PyList.self, case .int(let n) = i,
-                   let v = unsafeDowncast(c, to: PyList.self).item(normalizing: n) { return v }
-                if Swift.type(of: c) == PyDict.self, c.type === Types.dict {
-                    if let v = try unsafeDowncast(c, to: PyDict.self).get(f.unit, i) { return v }
-                    throw PyBaseException(type: Exc.keyError, args: [i])
-                }
-            }
+            if case .obj(let c) = o, let v = try fastItem(c, i, f) { return v }
             return try f.unit.getItem(o, i)
         } catch { throw located(error, f, loc, marker) }
     }
+    /// `l[i]` and `d[k]` on a plain list or dict, without the general dispatch; nil when
+    /// this does not apply (or the list index is out of range: the general path raises).
+    @inline(__always) private func fastItem(_ c: PyObject, _ i: Value, _ f: Frame) throws -> Value? {
+        guard c.type.isBuiltin else { return nil }
+        if Swift.type(of: c) == PyList.self, case .int(let n) = i {
+            return unsafeDowncast(c, to: PyList.self).item(normalizing: n)
+        }
+        if Swift.type(of: c) == PyDict.self, c.type === Types.dict {
+            if let v = try unsafeDowncast(c, to: PyDict.self).get(f.unit, i) { return v }
+            throw PyBaseException(type: Exc.keyError, args: [i])
+        }
+        return nil
+    }
     override func assign(_ f: Frame, _ v: Value) throws {
+        if objectSlot >= 0, let c = (f.locals + objectSlot).unretainedObject {
+            let i = try index.eval(f)
+            do {
+                if try c._withUnsafeGuaranteedRef({ try fastStore($0, i, v, f) }) { return }
+                try f.unit.setItem(.obj(c.takeUnretainedValue()), i, v)
+            } catch { throw located(error, f, loc, marker) }
+            return
+        }
         let o = try object.eval(f)
         let i = try index.eval(f)
         do {
-            if case .obj(let c) = o, c.type.isBuiltin {
-                if Swift.type(of: c) == PyList.self, case .int(let n) = i,
-                   unsafeDowncast(c, to: PyList.self).setItem(normalizing: n, v) != nil { return }
-                if Swift.type(of: c) == PyDict.self { return try unsafeDowncast(c, to: PyDict.self).set(f.unit, i, v) }
-            }
+            if case .obj(let c) = o, try fastStore(c, i, v, f) { return }
             try f.unit.setItem(o, i, v)
         } catch { throw located(error, f, loc, marker) }
+    }
+    /// `l[i] = v` and `d[k] = v` on a plain list or dict; false when this does not apply.
+    @inline(__always) private func fastStore(_ c: PyObject, _ i: Value, _ v: Value, _ f: Frame) throws -> Bool {
+        guard c.type.isBuiltin else { return false }
+        if Swift.type(of: c) == PyList.self, case .int(let n) = i {
+            return unsafeDowncast(c, to: PyList.self).setItem(normalizing: n, v) != nil
+        }
+        if Swift.type(of: c) == PyDict.self {
+            try unsafeDowncast(c, to: PyDict.self).set(f.unit, i, v)
+            return true
+        }
+        return false
     }
     override func delete(_ f: Frame) throws {
         let o = try object.eval(f)

@@ -229,8 +229,13 @@ final class MethodCallNode: ExprNode {
         var simple: ContiguousArray<ExprNode>? = []
         for a in args { if case .positional(let e) = a { simple!.append(e) } else { simple = nil; break } }
         simpleArgs = simple
+        receiverSlot = (object as? LocalNode).flatMap { l in simple?.allSatisfy(isRebindFree) == true ? l.slot : nil } ?? -1
         super.init(loc)
     }
+    /// The local slot of the receiver when it is a plain local and no argument can rebind
+    /// it (see ``isRebindFree(_:)``), else -1: a cached builtin method is then called on
+    /// the receiver in place, without a retain, as the slot keeps it alive.
+    let receiverSlot: Int
     // Inline cache: receivers whose layout is `cacheKeys[i]` (an instance Shape, or a
     // builtin PyType; both immortal, so their identity is never reused) resolve `name` to
     // `cacheMethods[i]` in `cacheEpoch`; four entries, so a call on instances of several
@@ -307,6 +312,15 @@ final class MethodCallNode: ExprNode {
     }
 
     override func eval(_ f: Frame) throws -> Value {
+        if receiverSlot >= 0, let bt = builtinType, let bm = builtinMethod,
+           let c = (f.locals + receiverSlot).unretainedObject {
+            do {
+                let r: Value? = try c._withUnsafeGuaranteedRef { o in
+                    o.hasType(bt) ? try callBuiltin(bm.takeUnretainedValue(), .obj(o), f) : nil
+                }
+                if let r { return r }
+            } catch { throw located(error, f, loc) }
+        }
         let recv = try object.eval(f)
         do {
             if let bt = builtinType, case .obj(let o) = recv, o.hasType(bt), let bm = builtinMethod {

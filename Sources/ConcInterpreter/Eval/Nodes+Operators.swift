@@ -152,9 +152,23 @@ final class Compare1Node: ExprNode {
     let op: CompareOp
     let left: ExprNode
     let right: ExprNode
-    init(_ op: CompareOp, _ l: ExprNode, _ r: ExprNode, _ loc: SourceLoc) { self.op = op; left = l; right = r; super.init(loc) }
+    /// For `x in c` / `x not in c` with `c` a plain local: its slot, else -1. The container
+    /// is then used in place, without a retain (it is loaded after `x`, as in CPython, and
+    /// the slot keeps it alive during the test).
+    let containerSlot: Int
+    init(_ op: CompareOp, _ l: ExprNode, _ r: ExprNode, _ loc: SourceLoc) {
+        self.op = op; left = l; right = r
+        containerSlot = op == .in || op == .notIn ? (r as? LocalNode)?.slot ?? -1 : -1
+        super.init(loc)
+    }
     override func eval(_ f: Frame) throws -> Value {
         let a = try left.eval(f)
+        if containerSlot >= 0, let c = (f.locals + containerSlot).unretainedObject {
+            do {
+                let found = try c._withUnsafeGuaranteedRef { try f.unit.contains(.obj($0), a) }
+                return .bool(op == .in ? found : !found)
+            } catch { throw located(error, f, loc) }
+        }
         let b = try right.eval(f)
         if case .int(let x) = a, case .int(let y) = b, let r = compareInts(op, x, y) { return r }
         do { return try f.unit.compare(op, a, b) } catch { throw located(error, f, loc) }

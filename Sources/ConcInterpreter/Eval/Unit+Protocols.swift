@@ -281,6 +281,8 @@ extension Unit {
     /// `item in container`.
     func contains(_ container: Value, _ item: Value) throws -> Bool {
         if case .obj(let o) = container {
+            // `k in d` first, by exact class: the cast chain below copies the object.
+            if Swift.type(of: o) == PyDict.self { return try unsafeDowncast(o, to: PyDict.self).hasKey(self, item) }
             switch o {
             case let s as PyStr:
                 return try strContains(s, item)

@@ -97,7 +97,9 @@ struct HashTable {
     /// Finds `key` (whose hash is `h`) without running Conc code. Stored keys met on the way
     /// that need `__eq__` are all collected (up to the first key known to be equal), so one
     /// unlocked round can answer every one of them.
-    func probe(_ key: Value, _ h: Int, _ known: Known?) -> Probe {
+    /// `mutating` though it changes nothing: the owner's table is then accessed in place,
+    /// where a non-mutating call copied it out of the object (retaining its arrays).
+    mutating func probe(_ key: Value, _ h: Int, _ known: Known?) -> Probe {
         if slots.isEmpty { return .hit(Hit(hash: h, slot: -1, entry: -1)) }
         return slots.withUnsafeBufferPointer { slots in
             let mask = slots.count - 1  // a power of two: `& mask` keeps `i` in bounds
@@ -383,6 +385,10 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
     /// `d.get(k)`: the value, or nil.
     func get(_ u: Unit, _ k: Value) throws -> Value? {
         try readEntry(u, k) { t, hit in hit.found ? t.value(at: hit.entry) : nil }
+    }
+    /// `k in d`: like `get(u, k) != nil`, without copying the value out.
+    func hasKey(_ u: Unit, _ k: Value) throws -> Bool {
+        try readEntry(u, k) { _, hit in hit.found }
     }
     /// `d[k] = v`.
     func set(_ u: Unit, _ k: Value, _ v: Value) throws {
