@@ -168,7 +168,6 @@ func inheritsBuiltinInit(_ type: PyType, _ base: PyType) -> Bool {
 
 /// Installs the methods and constructor of `dict`.
 func installDictMethods(_ t: PyType) {
-    let recv = { (v: Value, m: String) throws -> PyDict in try containerReceiver(v, PyDict.self, m, "dict") }
     t.constructor = { u, type, args in
         let d = PyDict(type: type)
         // A subclass with its own __init__ fills itself (dict.__new__ ignores arguments).
@@ -203,13 +202,13 @@ func installDictMethods(_ t: PyType) {
         while let k = try it.next(u) { try d.set(u, k, value) }
         return .obj(d)
     }
-    installDictLookups(t, recv)
-    installDictRemovals(t, recv)
-    installDictProtocol(t, recv)
+    installDictLookups(t)
+    installDictRemovals(t)
+    installDictProtocol(t)
 }
 
 /// `get`, `setdefault`, `copy`.
-private func installDictLookups(_ t: PyType, _ recv: @escaping (Value, String) throws -> PyDict) {
+private func installDictLookups(_ t: PyType) {
     t.method("get") { u, s, args in
         let d = try recv(s, "get")
         try ContainerArgs.range(args, "dict.get", 1, 2)
@@ -230,7 +229,7 @@ private func installDictLookups(_ t: PyType, _ recv: @escaping (Value, String) t
 }
 
 /// `pop`, `popitem`, `clear`.
-private func installDictRemovals(_ t: PyType, _ recv: @escaping (Value, String) throws -> PyDict) {
+private func installDictRemovals(_ t: PyType) {
     t.method("pop") { u, s, args in
         let d = try recv(s, "pop")
         try ContainerArgs.range(args, "dict.pop", 1, 2)
@@ -255,7 +254,7 @@ private func installDictRemovals(_ t: PyType, _ recv: @escaping (Value, String) 
 }
 
 /// The mapping dunders, so that dict subclasses can call `super().__getitem__(k)` etc.
-private func installDictProtocol(_ t: PyType, _ recv: @escaping (Value, String) throws -> PyDict) {
+private func installDictProtocol(_ t: PyType) {
     t.method("__getitem__") { u, s, args in
         try dictGetItem(try recv(s, "__getitem__"), try ContainerArgs.one(args, "dict.__getitem__"), u)
     }
@@ -327,4 +326,11 @@ func installDictViewMethods(_ t: PyType) {
             return try dictViewBinary(op, other, s, u) ?? .obj(Singletons.notImplemented)
         }
     }
+}
+
+/// The receiver of a dict method, or the TypeError CPython raises for a descriptor applied
+/// to another type. A function, not a captured closure: calling a method then retains no
+/// closure context.
+@inline(__always) private func recv(_ v: Value, _ m: String) throws -> PyDict {
+    try containerReceiver(v, PyDict.self, m, "dict")
 }

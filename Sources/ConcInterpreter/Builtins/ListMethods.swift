@@ -325,7 +325,6 @@ func countEqual(_ x: Value, in items: () -> [Value], _ u: Unit) throws -> Int {
 
 /// Installs the methods and constructor of `list`.
 func installListMethods(_ t: PyType) {
-    let recv = { (v: Value, m: String) throws -> PyList in try containerReceiver(v, PyList.self, m, "list") }
     t.constructor = { u, type, args in
         try ContainerArgs.range(args, "list", 0, 1)
         let l = PyList([], type: type)
@@ -385,13 +384,13 @@ func installListMethods(_ t: PyType) {
         guard removed != nil else { throw valueError("list.remove(x): x not in list") }
         return .none
     }
-    installListQueries(t, recv)
-    installListReordering(t, recv)
-    installListProtocol(t, recv)
+    installListQueries(t)
+    installListReordering(t)
+    installListProtocol(t)
 }
 
 /// `index`, `count`, `copy`, `clear`.
-private func installListQueries(_ t: PyType, _ recv: @escaping (Value, String) throws -> PyList) {
+private func installListQueries(_ t: PyType) {
     t.method("index") { u, s, args in
         let l = try recv(s, "index")
         try ContainerArgs.range(args, "list.index", 1, 3)
@@ -417,7 +416,7 @@ private func installListQueries(_ t: PyType, _ recv: @escaping (Value, String) t
 }
 
 /// `reverse`, `sort`.
-private func installListReordering(_ t: PyType, _ recv: @escaping (Value, String) throws -> PyList) {
+private func installListReordering(_ t: PyType) {
     t.method("reverse") { u, s, args in
         let l = try recv(s, "reverse")
         try ContainerArgs.none(args, "list.reverse")
@@ -665,7 +664,7 @@ private func mergeRuns(_ a: inout [Int], _ lo: Int, _ n1: Int, _ n2: Int,
 
 /// `__len__`, `__getitem__`, `__setitem__`, `__delitem__`, `__contains__`, `__iter__`,
 /// `__reversed__`.
-private func installListProtocol(_ t: PyType, _ recv: @escaping (Value, String) throws -> PyList) {
+private func installListProtocol(_ t: PyType) {
     t.method("__len__") { u, s, args in
         try ContainerArgs.none(args, "list.__len__")
         return .int(try recv(s, "__len__").count)
@@ -706,4 +705,11 @@ func listReverseIterator(_ l: PyList) -> PyIter {
         index -= 1
         return v
     }
+}
+
+/// The receiver of a list method, or the TypeError CPython raises for a descriptor applied
+/// to another type. A function, not a captured closure: calling a method then retains no
+/// closure context.
+@inline(__always) private func recv(_ v: Value, _ m: String) throws -> PyList {
+    try containerReceiver(v, PyList.self, m, "list")
 }

@@ -82,7 +82,6 @@ private func rangeIndex(_ r: PyRange, _ x: Value, _ u: Unit) throws -> Int? {
 
 /// Installs the methods, attributes and constructor of `range`.
 func installRangeMethods(_ t: PyType) {
-    let recv = { (v: Value, m: String) throws -> PyRange in try containerReceiver(v, PyRange.self, m, "range") }
     t.constructor = { u, _, args in
         try ContainerArgs.range(args, "range", 1, 3)
         let bounds = try args.positional.map { try u.toIndex($0) }
@@ -110,11 +109,11 @@ func installRangeMethods(_ t: PyType) {
         if u.intValue(x) != nil { throw valueError("\(try u.repr(x)) is not in range") }
         throw valueError("sequence.index(x): x not in sequence")
     }
-    installRangeProtocol(t, recv)
+    installRangeProtocol(t)
 }
 
 /// `__len__`, `__getitem__`, `__contains__`, `__iter__`, `__reversed__`.
-private func installRangeProtocol(_ t: PyType, _ recv: @escaping (Value, String) throws -> PyRange) {
+private func installRangeProtocol(_ t: PyType) {
     t.method("__len__") { u, s, args in
         try ContainerArgs.none(args, "range.__len__")
         return .int(try recv(s, "__len__").count)
@@ -171,4 +170,11 @@ func installSliceMethods(_ t: PyType) {
         let r = try sliceIndices(sl, length: length, u)
         return .obj(PyTuple([.int(r.start), .int(r.stop), .int(r.step)]))
     }
+}
+
+/// The receiver of a range method, or the TypeError CPython raises for a descriptor applied
+/// to another type. A function, not a captured closure: calling a method then retains no
+/// closure context.
+@inline(__always) private func recv(_ v: Value, _ m: String) throws -> PyRange {
+    try containerReceiver(v, PyRange.self, m, "range")
 }

@@ -22,7 +22,6 @@ func tupleGetItem(_ t: PyTuple, _ index: Value, _ u: Unit) throws -> Value {
 
 /// Installs the methods and constructor of `tuple`.
 func installTupleMethods(_ t: PyType) {
-    let recv = { (v: Value, m: String) throws -> PyTuple in try containerReceiver(v, PyTuple.self, m, "tuple") }
     t.constructor = { u, type, args in
         try ContainerArgs.range(args, "tuple", 0, 1)
         if args.count == 0 { return .obj(type === Types.tuple ? PyTuple.empty : PyTuple([], type: type)) }
@@ -59,4 +58,11 @@ func installTupleMethods(_ t: PyType) {
         try ContainerArgs.none(args, "tuple.__iter__")
         return .obj(PyArrayIterator(try recv(s, "__iter__").items))
     }
+}
+
+/// The receiver of a tuple method, or the TypeError CPython raises for a descriptor applied
+/// to another type. A function, not a captured closure: calling a method then retains no
+/// closure context.
+@inline(__always) private func recv(_ v: Value, _ m: String) throws -> PyTuple {
+    try containerReceiver(v, PyTuple.self, m, "tuple")
 }

@@ -264,7 +264,7 @@ final class MethodCallNode: ExprNode {
         guard let simple = simpleArgs else { return try d.fn(f.unit, recv, try evaluateArguments(args, f, callee: .obj(d))) }
         var a = Args(inline: ())
         try simple.forEachUnretained { a.append(try $0.eval(f)) }
-        return try d.fn(f.unit, recv, a)
+        return try f.withUnit { try d.fn($0, recv, a) }
     }
 
     /// The identity of the layout of `v` that the cache is keyed by: an instance's shape,
@@ -276,7 +276,7 @@ final class MethodCallNode: ExprNode {
         // would copy it); exceptions are instances too, keyed by their shape as well.
         if o.isPlainInstance { return shapeKey(unsafeDowncast(o, to: PyInstance.self)) }
         if let e = o as? PyBaseException { return shapeKey(e) }
-        if let t = o.typeRef { return Unmanaged.passUnretained(t).toOpaque() }
+        if let t = o.typeAddress { return t }
         return nil
     }
     @inline(__always) private static func shapeKey(_ inst: PyInstance) -> UnsafeMutableRawPointer {

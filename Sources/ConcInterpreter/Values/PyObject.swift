@@ -12,11 +12,16 @@ import Synchronization
 open class PyObject: @unchecked Sendable {
     /// The object's class, or nil for class objects (whose type is `type`).
     /// Set once at creation; never changes (CPython's `__class__` assignment is unsupported).
-    /// Unowned: every class is immortal (``PyType/init``), so counting references to it
+    /// Unmanaged: every class is immortal (``PyType/init``), so counting references to it
     /// would only cost a retain or release at each `type` read and at every deallocation.
-    public unowned(unsafe) let typeRef: PyType?
+    /// (An `unowned(unsafe)` field is retained again whenever it is loaded into a local;
+    /// an `Unmanaged` lets identity tests such as ``hasType(_:)`` compare bits only.)
+    private let typeBits: Unmanaged<PyType>?
+    public final var typeRef: PyType? { typeBits?.takeUnretainedValue() }
+    /// The class's address, for identity tests that retain nothing; nil for classes.
+    @inline(__always) final var typeAddress: UnsafeMutableRawPointer? { typeBits?.toOpaque() }
 
-    init(type: PyType?) { self.typeRef = type }
+    init(type: PyType?) { self.typeBits = type.map { Unmanaged.passUnretained($0) } }
 
     /// The object's Conc class.
     public final var type: PyType { typeRef ?? Types.type }
@@ -41,8 +46,7 @@ open class PyObject: @unchecked Sendable {
     /// True when the object's class is the one identified by `id` (an identity test that
     /// does not retain the class).
     @inline(__always) final func hasType(_ id: ObjectIdentifier) -> Bool {
-        guard let t = typeRef else { return false }
-        return Unmanaged.passUnretained(t).toOpaque() == UnsafeMutableRawPointer(bitPattern: Int(bitPattern: id))
+        typeAddress == UnsafeMutableRawPointer(bitPattern: Int(bitPattern: id))
     }
 }
 
