@@ -311,6 +311,9 @@ func pyIsIdentifier(_ s: String) -> Bool {
 
 /// Runs `body` on the UTF-8 bytes of `s` (no copy for native strings).
 @inline(__always) func withUTF8<R>(_ s: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+    // Native and small strings lend their bytes without a copy of the String (which
+    // would retain its storage); only a foreign string is copied to native UTF-8 first.
+    if let r = try s.utf8.withContiguousStorageIfAvailable(body) { return r }
     var s = s
     return try s.withUTF8(body)
 }

@@ -216,6 +216,11 @@ private func strTailMatch(_ u: Unit, _ sv: Value, _ a: Args, _ name: String, suf
 @inline(__always) private func spaceAt(_ buf: UnsafeBufferPointer<UInt8>, _ i: Int) -> Int {
     let b = buf[i]
     if b < 0x80 { return isASCIISpace(b) ? 1 : 0 }
+    return unicodeSpaceAt(buf, i)
+}
+/// ``spaceAt(_:_:)`` for a non-ASCII character: kept out of line so that the ASCII test
+/// inlines into the scanning loops.
+@inline(never) private func unicodeSpaceAt(_ buf: UnsafeBufferPointer<UInt8>, _ i: Int) -> Int {
     let (c, l) = decodeScalar(buf, i)
     return pyIsSpace(c) ? l : 0
 }
@@ -224,6 +229,10 @@ private func strTailMatch(_ u: Unit, _ sv: Value, _ a: Args, _ name: String, suf
 @inline(__always) private func spaceBefore(_ buf: UnsafeBufferPointer<UInt8>, _ end: Int) -> Int {
     let b = buf[end - 1]
     if b < 0x80 { return isASCIISpace(b) ? 1 : 0 }
+    return unicodeSpaceBefore(buf, end)
+}
+/// ``spaceBefore(_:_:)`` for a non-ASCII character, out of line like ``unicodeSpaceAt``.
+@inline(never) private func unicodeSpaceBefore(_ buf: UnsafeBufferPointer<UInt8>, _ end: Int) -> Int {
     let (c, start) = decodeScalarBefore(buf, end)
     return pyIsSpace(c) ? end - start : 0
 }
@@ -241,6 +250,12 @@ private func strSplit(_ u: Unit, _ sv: Value, _ a: Args, _ name: String, reverse
     if maxsplit < 0 { maxsplit = Int.max }
     let parts: [Value] = try withUTF8(s.value) { h -> [Value] in
         let n = h.count
+        // Parts of an all-ASCII string (known without a scan when its length is cached)
+        // are made with their length, so len() and the methods on them need not count.
+        let ascii = s.knownCount == n
+        func part(_ lo: Int, _ hi: Int) -> Value {
+            ascii ? .str(utf8String(h, lo, hi), scalarCount: hi - lo) : .str(utf8String(h, lo, hi))
+        }
         var out: [Value] = []
         out.reserveCapacity(min(n / 8 + 4, maxsplit == Int.max ? Int.max : maxsplit + 1))
         if let sep {
@@ -250,15 +265,15 @@ private func strSplit(_ u: Unit, _ sv: Value, _ a: Args, _ name: String, reverse
                 if !reverse {
                     var i = 0
                     while out.count < maxsplit, let j = ByteSearch.find(h, sb, i, n) {
-                        out.append(.str(utf8String(h, i, j))); i = j + m
+                        out.append(part(i, j)); i = j + m
                     }
-                    if i == 0 && s.type === Types.str { out.append(.obj(s)) } else { out.append(.str(utf8String(h, i, n))) }
+                    if i == 0 && s.type === Types.str { out.append(.obj(s)) } else { out.append(part(i, n)) }
                 } else {
                     var e = n
                     while out.count < maxsplit, let j = ByteSearch.rfind(h, sb, 0, e) {
-                        out.append(.str(utf8String(h, j + m, e))); e = j
+                        out.append(part(j + m, e)); e = j
                     }
-                    out.append(.str(utf8String(h, 0, e)))
+                    out.append(part(0, e))
                     out.reverse()
                 }
                 return out
@@ -269,12 +284,12 @@ private func strSplit(_ u: Unit, _ sv: Value, _ a: Args, _ name: String, reverse
             while i < n { let l = spaceAt(h, i); if l == 0 { break }; i += l }
             while i < n {
                 if out.count >= maxsplit {
-                    out.append(.str(utf8String(h, i, n)))
+                    out.append(part(i, n))
                     break
                 }
                 var j = i
                 while j < n && spaceAt(h, j) == 0 { j += charLength(h[j]) }
-                out.append(.str(utf8String(h, i, j)))
+                out.append(part(i, j))
                 i = j
                 while i < n { let l = spaceAt(h, i); if l == 0 { break }; i += l }
             }
@@ -283,12 +298,12 @@ private func strSplit(_ u: Unit, _ sv: Value, _ a: Args, _ name: String, reverse
             while e > 0 { let l = spaceBefore(h, e); if l == 0 { break }; e -= l }
             while e > 0 {
                 if out.count >= maxsplit {
-                    out.append(.str(utf8String(h, 0, e)))
+                    out.append(part(0, e))
                     break
                 }
                 var j = e
                 while j > 0 && spaceBefore(h, j) == 0 { j = decodeScalarBefore(h, j).1 }
-                out.append(.str(utf8String(h, j, e)))
+                out.append(part(j, e))
                 e = j
                 while e > 0 { let l = spaceBefore(h, e); if l == 0 { break }; e -= l }
             }

@@ -62,6 +62,12 @@ final class BlockNode: StmtNode {
 /// A constant.
 final class ConstNode: ExprNode {
     let value: Value
-    init(_ v: Value, _ loc: SourceLoc) { value = v; super.init(loc) }
+    init(_ v: Value, _ loc: SourceLoc) {
+        value = v
+        super.init(loc)
+        // A literal str or bytes lives as long as its node (nodes are immortal); made
+        // immortal too, each evaluation's copy is a read-only retain that no unit writes.
+        if case .obj(let o) = v { Immortal.make(o) }
+    }
     override func eval(_ f: Frame) throws -> Value { value }
 }

@@ -64,7 +64,7 @@ extension Unit {
         case (.float(let x), .float(let y)): return x == y
         case (.bool(let x), .bool(let y)): return x == y
         case (.obj(let x), .obj(let y)):
-            if let s = x as? PyStr, let t = y as? PyStr { return s.value == t.value }
+            if let s = x as? PyStr, let t = y as? PyStr { return s.equals(t) }
             return try objectEquals(a, b, x, y)
         case (.obj(let x), _):
             if x is PyInstance { return try userEquals(a, b) }
@@ -242,13 +242,13 @@ extension Unit {
         switch op { case .lt: return c < 0; case .le: return c <= 0; case .gt: return c > 0; default: return c >= 0 }
     }
     func compareScalars(_ x: String, _ y: String) -> Int {
-        var i = x.unicodeScalars.makeIterator(), j = y.unicodeScalars.makeIterator()
-        while true {
-            switch (i.next(), j.next()) {
-            case (nil, nil): return 0
-            case (nil, _): return -1
-            case (_, nil): return 1
-            case (let a?, let b?): if a != b { return a.value < b.value ? -1 : 1 }
+        // UTF-8 keeps code-point order, so comparing the bytes orders by code point.
+        withUTF8(x) { a in
+            withUTF8(y) { b in
+                let n = min(a.count, b.count)
+                let c = n == 0 ? 0 : memcmp(a.baseAddress!, b.baseAddress!, n)
+                if c != 0 { return c < 0 ? -1 : 1 }
+                return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
             }
         }
     }

@@ -1,4 +1,5 @@
 // Payload classes of the builtin containers: str, bytes, list, tuple, range, slice.
+import Glibc
 
 /// An immutable Unicode string. Indexing is by Unicode scalar, as in Python.
 public final class PyStr: PyObject {
@@ -12,9 +13,26 @@ public final class PyStr: PyObject {
     /// `hash(s)`, computed once.
     var hash: Int {
         if hashCache != 0 { return hashCache }
-        let h = value.hashValue
+        let h = withUTF8(value) { strHash($0) }
         hashCache = h
         return h
+    }
+
+    /// `self == other` as CPython compares strs: the same code points, so the same UTF-8
+    /// bytes. (Swift's `==` on String would also equate canonically equivalent texts,
+    /// such as a precomposed and a decomposed "é", which are different strs in Python.)
+    @inline(__always) func equals(_ other: PyStr) -> Bool {
+        if self === other { return true }
+        // The same bits are the same text: a small string (up to 15 bytes) is held inline
+        // in canonical form, a large one by its storage. Dict probes of short keys end here.
+        let x = unsafeBitCast(value, to: (UInt64, UInt64).self)
+        let y = unsafeBitCast(other.value, to: (UInt64, UInt64).self)
+        if x == y { return true }
+        let n = value.utf8.count
+        if n != other.value.utf8.count { return false }
+        let h1 = hashCache, h2 = other.hashCache
+        if h1 != 0 && h2 != 0 && h1 != h2 { return false }
+        return withUTF8(value) { a in withUTF8(other.value) { b in memcmp(a.baseAddress!, b.baseAddress!, n) == 0 } }
     }
     /// Cached number of Unicode scalars; -1 until computed. An Int store is atomic on the
     /// supported platforms, so a racing double computation is harmless.
@@ -245,4 +263,45 @@ public final class Globals {
         let entries: [(String, Cell)] = withObjectLock(self) { order.map { ($0, cells[$0]!) } }
         return entries.filter { !$0.1.value.isUnbound }.map { $0.0 }
     }
+}
+
+/// The per-process seed of str hashes: random, like CPython's, unless PYTHONHASHSEED
+/// names a number (then hashes, and so set and dict iteration of strs, repeat across runs).
+let strHashSeed: UInt64 = {
+    if let text = getenv("PYTHONHASHSEED").map({ String(cString: $0) }), let n = UInt64(text) {
+        return n &* 0x9E37_79B9_7F4A_7C15
+    }
+    var h = Hasher()
+    h.combine(0x636f_6e63)
+    return UInt64(bitPattern: Int64(h.finalize()))
+}()
+
+/// `hash(s)` of a str's UTF-8 bytes: eight bytes per multiply, then a full avalanche
+/// (MurmurHash3's finaliser), so the low bits that pick a hash-table slot depend on every
+/// byte. Several times cheaper than SipHash on the short keys dicts mostly hold; like
+/// CPython, never -1.
+func strHash(_ p: UnsafeBufferPointer<UInt8>) -> Int {
+    let n = p.count
+    var h = strHashSeed ^ (UInt64(n) &* 0x9E37_79B9_7F4A_7C15)
+    var i = 0
+    if let base = p.baseAddress {
+        let raw = UnsafeRawPointer(base)
+        while i + 8 <= n {
+            h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xbf58_476d_1ce4_e5b9
+            h ^= h >> 31
+            i += 8
+        }
+        if i < n {
+            var w: UInt64 = 0
+            var shift: UInt64 = 0
+            while i < n { w |= UInt64(base[i]) << shift; shift += 8; i += 1 }
+            h = (h ^ w) &* 0xbf58_476d_1ce4_e5b9
+            h ^= h >> 31
+        }
+    }
+    h ^= h >> 33; h = h &* 0xff51_afd7_ed55_8ccd
+    h ^= h >> 33; h = h &* 0xc4ce_b9fe_1a85_ec53
+    h ^= h >> 33
+    let r = Int(bitPattern: UInt(h))
+    return r == -1 ? -2 : r
 }

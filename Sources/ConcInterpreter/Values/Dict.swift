@@ -207,7 +207,7 @@ struct HashTable {
     case (.int(let x), .int(let y)): return x == y
     case (.obj(let x), .obj(let y)):
         if x === y { return true }
-        if let s = x as? PyStr, let t = y as? PyStr { return s.value == t.value }
+        if let s = x as? PyStr, let t = y as? PyStr { return s.equals(t) }
     default: break
     }
     return pureKeyEquals(a, b)
@@ -223,7 +223,7 @@ func pureKeyEquals(_ a: Value, _ b: Value, depth: Int = 0) -> Bool? {
     case (.obj(let x), .obj(let y)):
         if x === y { return true }
         if let s = x as? PyStr {
-            if let t = y as? PyStr { return s.value == t.value }
+            if let t = y as? PyStr { return s.equals(t) }
             return y is PyInstance ? nil : false
         }
         if let s = x as? PyTuple, let t = y as? PyTuple {
