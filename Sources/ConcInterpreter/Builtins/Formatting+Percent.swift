@@ -330,7 +330,7 @@ private struct PercentFormatter<C: FormatContext> {
 
     mutating func emitInt(_ x: Int, _ radix: Int, _ prefix: String, _ precision: Int, _ width: Int,
                           _ ljust: Bool, _ plus: Bool, _ blank: Bool, _ zero: Bool, upper: Bool) {
-        var digits = String(x.magnitude, radix: radix, uppercase: upper)
+        var digits = radix == 10 && x != .min ? decimalString(abs(x)) : String(x.magnitude, radix: radix, uppercase: upper)
         if precision > digits.utf8.count { digits = String(repeating: "0", count: precision - digits.utf8.count) + digits }
         emitNumber(x < 0, prefix, digits, width, ljust, plus, blank, zero)
     }

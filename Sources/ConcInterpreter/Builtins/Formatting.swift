@@ -21,7 +21,7 @@ func formatBuiltin(_ u: Unit, _ v: Value, _ spec: String) throws -> String? {
 func formatScalar(_ v: Value, _ spec: String) throws -> String? {
     switch v {
     case .int(let i):
-        if spec.isEmpty { return String(i) }
+        if spec.isEmpty { return decimalString(i) }
         return try formatInt(i, try FormatSpec(spec, defaultAlign: ">", defaultType: "d", typeName: "int"), typeName: "int")
     case .bool(let b):
         if spec.isEmpty { return b ? "True" : "False" }

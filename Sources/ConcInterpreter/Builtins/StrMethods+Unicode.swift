@@ -407,3 +407,20 @@ enum ByteSearch {
         return c
     }
 }
+
+/// `str(i)` of an int: digits written backwards into a stack buffer, then one String.
+/// About three times cheaper than `String(i)`, which goes through the generic
+/// `BinaryInteger` description; every `str(n)`, `f"{n}"` and `"%d" % n` makes one.
+func decimalString(_ v: Int) -> String {
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buf in
+        var n = v.magnitude
+        var i = 20
+        repeat {
+            i -= 1
+            buf[i] = UInt8(truncatingIfNeeded: 48 &+ n % 10)
+            n /= 10
+        } while n != 0
+        if v < 0 { i -= 1; buf[i] = 45 }
+        return String(decoding: UnsafeBufferPointer(rebasing: buf[i..<20]), as: UTF8.self)
+    }
+}

@@ -405,7 +405,7 @@ func installStrMethods(_ t: PyType) {
     t.constructor = { u, type, a in
         if a.keywords.isEmpty && a.count == 1 && type === Types.str {
             if let s = a[0].asStr, s.type === Types.str { return a[0] }
-            if case .int(let i) = a[0] { let text = String(i); return .str(text, scalarCount: text.utf8.count) }
+            if case .int(let i) = a[0] { let text = decimalString(i); return .str(text, scalarCount: text.utf8.count) }
             return .str(try u.str(a[0]))
         }
         let p = try TextArgs.bind(a, "str", ["object", "encoding", "errors"])

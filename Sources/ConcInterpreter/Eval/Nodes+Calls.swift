@@ -149,16 +149,47 @@ final class CallNode: ExprNode {
         for a in args { if case .positional(let e) = a { simple!.append(e) } else { simple = nil; break } }
         simpleArgs = simple
         globalCallee = (callee as? GlobalNode)?.cell
+        if let g = callee as? GlobalNode, case .obj(let b)? = g.builtin {
+            if let fn = b as? PyBuiltinFunction { builtinFunction = .passUnretained(fn) }
+            if let t = b as? PyType, t.isBuiltin, t !== Types.type, t.constructor != nil { builtinType = .passUnretained(t) }
+        }
         super.init(loc)
     }
+    /// The builtin function (`len`, `ord`) or builtin type with a native constructor
+    /// (`str`, `int`) a global callee names when its module never binds that name: then
+    /// the call skips the global load and the callee's type tests. Both are immortal.
+    private var builtinFunction: Unmanaged<PyBuiltinFunction>? = nil
+    private var builtinType: Unmanaged<PyType>? = nil
+    private var callsBuiltin: Bool { builtinFunction != nil || builtinType != nil }
+
+    /// The call of ``builtinFunction`` or ``builtinType``; out of line, so that the
+    /// function-call path of ``eval(_:)`` keeps its small frame.
+    @inline(never) private func callBuiltin(_ simple: ContiguousArray<ExprNode>, _ f: Frame) throws -> Value {
+        do {
+            if let b = builtinFunction {
+                return try withPositionalArguments(simple, f) { a in
+                    try f.withUnit { u in try b._withUnsafeGuaranteedRef { try $0.fn(u, a) } }
+                }
+            }
+            let t = builtinType!
+            return try withPositionalArguments(simple, f) { a in
+                try f.withUnit { u in try t._withUnsafeGuaranteedRef { try $0.constructor!(u, $0, a) } }
+            }
+        } catch { throw located(error, f, loc) }
+    }
+
     override func eval(_ f: Frame) throws -> Value {
-        // `some_function(args)` of a module-level function: called without retaining it.
-        if let cell = globalCallee, let simple = simpleArgs, let fnRef = cell.immortalFunction() {
-            let direct = fnRef._withUnsafeGuaranteedRef { $0.canCallDirect(simple.count) }
-            if direct {
-                do {
-                    return try fnRef._withUnsafeGuaranteedRef { try f.unit.callDirect($0, receiver: nil, simple, f) }
-                } catch { throw located(error, f, loc) }
+        if let cell = globalCallee, let simple = simpleArgs {
+            // `some_function(args)` of a module-level function: called without retaining it.
+            if let fnRef = cell.immortalFunction() {
+                let direct = fnRef._withUnsafeGuaranteedRef { $0.canCallDirect(simple.count) }
+                if direct {
+                    do {
+                        return try fnRef._withUnsafeGuaranteedRef { try f.unit.callDirect($0, receiver: nil, simple, f) }
+                    } catch { throw located(error, f, loc) }
+                }
+            } else if callsBuiltin && cell.neverBound {
+                return try callBuiltin(simple, f)
             }
         }
         let c = try callee.eval(f)

@@ -7,7 +7,7 @@ extension Unit {
         switch v {
         case .none: return "None"
         case .bool(let b): return b ? "True" : "False"
-        case .int(let i): return String(i)
+        case .int(let i): return decimalString(i)
         case .float(let d): return floatRepr(d)
         case .unbound: return "<unbound>"
         case .obj(let o): return try objectRepr(v, o)

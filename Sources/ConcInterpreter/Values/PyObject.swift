@@ -584,6 +584,9 @@ final class Cell: PyObject {
             _ = old
         }
     }
+    /// True while the cell has never been bound (the global of a builtin's name that no
+    /// module code assigned): one atomic load, no lock.
+    @inline(__always) var neverBound: Bool { !everBound.load(ordering: .acquiring) }
     /// The function this cell holds when it is an immortal one (a module-level `def`),
     /// unretained: a call may run it without a reference, since it is never freed, even
     /// if another unit rebinds the name meanwhile.
