@@ -194,7 +194,13 @@ private func appendTitle(_ out: inout String.UnicodeScalarView, _ c: Unicode.Sca
 /// ASCII-only byte mapping (fast path of lower/upper/swapcase); nil when `s` is not ASCII.
 private func mapASCII(_ s: String, _ f: (UInt8) -> UInt8) -> String? {
     withUTF8(s) { src -> String? in
-        for b in src where b >= 0x80 { return nil }
+        var changes = false
+        for b in src {
+            if b >= 0x80 { return nil }
+            if f(b) != b { changes = true }
+        }
+        // Nothing to map (`"word".lower()`): the same text, sharing its storage.
+        if !changes { return s }
         return String(unsafeUninitializedCapacity: src.count) { buf in
             for i in 0..<src.count { buf[i] = f(src[i]) }
             return src.count

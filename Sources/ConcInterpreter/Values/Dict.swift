@@ -189,6 +189,12 @@ struct HashTable {
 
     /// Re-creates the slot table, compacting tombstones out of the entry arrays.
     private mutating func rebuild(capacityFor n: Int) {
+        // Growth without deletions (a dict being filled): the entries stay where they are,
+        // only the slot table is made anew.
+        if count == keys.count {
+            slots = linearProbingSlots(hashes, minimumSize: n * 2)
+            return
+        }
         var newKeys: [Value] = [], newValues: [Value] = [], newHashes: [Int] = []
         newKeys.reserveCapacity(count); newHashes.reserveCapacity(count)
         for i in 0..<keys.count where !keys[i].isUnbound {
