@@ -191,25 +191,43 @@ private func appendTitle(_ out: inout String.UnicodeScalarView, _ c: Unicode.Sca
     }
 }
 
-/// ASCII-only byte mapping (fast path of lower/upper/swapcase); nil when `s` is not ASCII.
-private func mapASCII(_ s: String, _ f: (UInt8) -> UInt8) -> String? {
-    withUTF8(s) { src -> String? in
+/// What an ASCII-only byte mapping (fast path of lower/upper/swapcase) made of a string.
+enum ASCIIMapping {
+    /// The string has non-ASCII characters: the full Unicode mapping is needed.
+    case notASCII
+    /// Every byte maps to itself (`"word".lower()`).
+    case unchanged
+    /// The mapped text, all ASCII (so its length in characters is its length in bytes).
+    case mapped(String)
+}
+
+func mapASCII(_ s: String, _ f: (UInt8) -> UInt8) -> ASCIIMapping {
+    withUTF8(s) { src -> ASCIIMapping in
         var changes = false
         for b in src {
-            if b >= 0x80 { return nil }
+            if b >= 0x80 { return .notASCII }
             if f(b) != b { changes = true }
         }
-        // Nothing to map (`"word".lower()`): the same text, sharing its storage.
-        if !changes { return s }
-        return String(unsafeUninitializedCapacity: src.count) { buf in
+        if !changes { return .unchanged }
+        return .mapped(String(unsafeUninitializedCapacity: src.count) { buf in
             for i in 0..<src.count { buf[i] = f(src[i]) }
             return src.count
-        }
+        })
     }
 }
 
+@inline(__always) func asciiLower(_ b: UInt8) -> UInt8 { b >= 65 && b <= 90 ? b + 32 : b }
+@inline(__always) func asciiUpper(_ b: UInt8) -> UInt8 { b >= 97 && b <= 122 ? b - 32 : b }
+@inline(__always) func asciiSwapcase(_ b: UInt8) -> UInt8 {
+    (b >= 65 && b <= 90) || (b >= 97 && b <= 122) ? b ^ 0x20 : b
+}
+
 func pyLower(_ s: String) -> String {
-    if let r = mapASCII(s, { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }) { return r }
+    switch mapASCII(s, asciiLower) {
+    case .unchanged: return s
+    case .mapped(let r): return r
+    case .notASCII: break
+    }
     let scalars = Array(s.unicodeScalars)
     var out = String.UnicodeScalarView()
     for i in scalars.indices { appendLower(&out, scalars, i) }
@@ -217,14 +235,22 @@ func pyLower(_ s: String) -> String {
 }
 
 func pyUpper(_ s: String) -> String {
-    if let r = mapASCII(s, { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }) { return r }
+    switch mapASCII(s, asciiUpper) {
+    case .unchanged: return s
+    case .mapped(let r): return r
+    case .notASCII: break
+    }
     var out = String.UnicodeScalarView()
     for c in s.unicodeScalars { appendUpper(&out, c) }
     return String(out)
 }
 
 func pySwapcase(_ s: String) -> String {
-    if let r = mapASCII(s, { ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) ? $0 ^ 0x20 : $0 }) { return r }
+    switch mapASCII(s, asciiSwapcase) {
+    case .unchanged: return s
+    case .mapped(let r): return r
+    case .notASCII: break
+    }
     let scalars = Array(s.unicodeScalars)
     var out = String.UnicodeScalarView()
     for i in scalars.indices {

@@ -232,6 +232,17 @@ private func strTailMatch(_ u: Unit, _ sv: Value, _ a: Args, _ name: String, suf
     return unicodeSpaceBefore(buf, end)
 }
 /// ``spaceBefore(_:_:)`` for a non-ASCII character, out of line like ``unicodeSpaceAt``.
+/// `lower`/`upper`/`swapcase`: ASCII text maps byte by byte, keeping its known length, and
+/// text with nothing to change is the receiver itself (exact str), as for `strip`.
+@inline(__always) private func caseMapped(_ s: PyStr, _ ascii: (UInt8) -> UInt8,
+                                          _ full: (String) -> String) -> Value {
+    switch mapASCII(s.value, ascii) {
+    case .unchanged: return sameOrNew(s, s.value, changed: false)
+    case .mapped(let r): return .str(r, scalarCount: r.utf8.count)
+    case .notASCII: return .str(full(s.value))
+    }
+}
+
 @inline(never) private func unicodeSpaceBefore(_ buf: UnsafeBufferPointer<UInt8>, _ end: Int) -> Int {
     let (c, start) = decodeScalarBefore(buf, end)
     return pyIsSpace(c) ? end - start : 0
@@ -428,15 +439,15 @@ func installStrMethods(_ t: PyType) {
     // Case
     t.method("lower") { _, v, a in
         let s = try recv(v, "lower"); try ContainerArgs.none(a, "str.lower")
-        return .str(pyLower(s.value))
+        return caseMapped(s, asciiLower, pyLower)
     }
     t.method("upper") { _, v, a in
         let s = try recv(v, "upper"); try ContainerArgs.none(a, "str.upper")
-        return .str(pyUpper(s.value))
+        return caseMapped(s, asciiUpper, pyUpper)
     }
     t.method("swapcase") { _, v, a in
         let s = try recv(v, "swapcase"); try ContainerArgs.none(a, "str.swapcase")
-        return .str(pySwapcase(s.value))
+        return caseMapped(s, asciiSwapcase, pySwapcase)
     }
     t.method("title") { _, v, a in
         let s = try recv(v, "title"); try ContainerArgs.none(a, "str.title")

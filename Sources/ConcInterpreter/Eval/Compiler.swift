@@ -131,6 +131,9 @@ struct Compiler {
             if op == .add || op == .sub, let k = intConstant(vn), tn is LocalNode || tn is GlobalNode {
                 return NameAugAssignIntNode(general, constant: k)
             }
+            if op == .add, let l = tn as? LocalNode, bindsNoName(v) {
+                return LocalStrAppendNode(general, slot: l.slot)
+            }
             return general
         case .annAssign(let t, _, let v):
             guard let v = v else { return PassNode(loc) }
@@ -246,4 +249,35 @@ final class UnsupportedStmtNode: StmtNode {
     let message: String
     init(_ m: String, _ loc: SourceLoc) { message = m; super.init(loc) }
     override func exec(_ f: Frame) throws -> Completion { throw pyError(Exc.notImplementedError, message) }
+}
+
+/// Whether evaluating `e` surely binds no name of the running scope: it holds no `:=`
+/// (checked on a whitelist of forms, so anything new counts as binding). A callee cannot
+/// bind its caller's locals.
+func bindsNoName(_ e: Expr) -> Bool {
+    switch e.kind {
+    case .name, .constant: return true
+    case .attribute(let o, _): return bindsNoName(o)
+    case .subscript(let o, let i): return bindsNoName(o) && bindsNoName(i)
+    case .slice(let lo, let hi, let step):
+        return [lo, hi, step].allSatisfy { $0.map(bindsNoName) ?? true }
+    case .unary(_, let x): return bindsNoName(x)
+    case .binary(_, let l, let r): return bindsNoName(l) && bindsNoName(r)
+    case .tuple(let xs), .list(let xs): return xs.allSatisfy(bindsNoName)
+    case .call(let fn, let args):
+        return bindsNoName(fn) && args.allSatisfy {
+            switch $0 {
+            case .positional(let x), .star(let x), .keyword(_, let x), .doubleStar(let x): return bindsNoName(x)
+            }
+        }
+    case .fstring(let parts): return fstringBindsNoName(parts)
+    default: return false
+    }
+}
+
+private func fstringBindsNoName(_ parts: [FStringPart]) -> Bool {
+    parts.allSatisfy {
+        if case .field(let x, _, let spec, _) = $0 { return bindsNoName(x) && (spec.map(fstringBindsNoName) ?? true) }
+        return true
+    }
 }

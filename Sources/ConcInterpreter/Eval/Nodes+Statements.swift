@@ -96,6 +96,48 @@ final class AugAssignNode: StmtNode {
     }
 }
 
+/// `s += t` for a local `s` whose right side binds no name (``bindsNoName(_:)``): when `s`
+/// holds a str that nothing else references and `t` is a str, the text is appended in
+/// place, as CPython does for a str with one reference, so building a string in a loop is
+/// linear rather than quadratic. Anything else runs as ``AugAssignNode``.
+///
+/// In place is safe: a str referenced only by this frame's slot is reachable by no other
+/// unit and by no other name, so nobody can see it change. The right side is evaluated
+/// before the slot is looked at (it cannot rebind the slot); an unbound slot goes the
+/// general way first, so UnboundLocalError still comes before the right side runs.
+final class LocalStrAppendNode: StmtNode {
+    let general: AugAssignNode
+    private let slot: Int
+    init(_ general: AugAssignNode, slot: Int) {
+        self.general = general; self.slot = slot
+        super.init(general.loc)
+    }
+    override func exec(_ f: Frame) throws -> Completion {
+        let place = f.locals + slot
+        guard let held = place.unretainedObject,
+              held._withUnsafeGuaranteedRef({ $0.hasType(Types.strID) }) else { return try general.exec(f) }
+        let rhs = try general.value.eval(f)
+        if case .obj(let r) = rhs, r.hasType(Types.strID), let now = place.unretainedObject,
+           now.toOpaque() == held.toOpaque() {
+            // The str may have changed hands while the right side ran: look again.
+            let appended = now._withUnsafeGuaranteedRef { o -> Bool in
+                // Only this slot holds it (a retain added around the call could only make
+                // the count larger, which takes the general way).
+                guard _getRetainCount(o) == 1 else { return false }
+                unsafeDowncast(o, to: PyStr.self).appendInPlace(unsafeDowncast(r, to: PyStr.self))
+                return true
+            }
+            if appended { return .normal }
+        }
+        let old = place.pointee
+        if case .unbound = old { return try general.exec(f) }
+        let new: Value
+        do { new = try f.unit.inPlace(.add, old, rhs) } catch { throw located(error, f, loc) }
+        place.pointee = new
+        return .normal
+    }
+}
+
 /// `name += k` / `name -= k` for a local or module global `name` and an int constant `k`
 /// (`i += 1`, `counter += 1`): the int case without evaluating a constant node or going
 /// through the general operator, anything else through ``AugAssignNode``. A global is

@@ -162,8 +162,20 @@ extension Unit {
         }
         if let x = numericDouble(a), let y = numericDouble(b),
            let r = try floatBinary(op, x, y, a, b) { return r }
+        // A user subclass of a builtin type (`class S(str)`) may define the operator: its
+        // method comes before the builtin one, as it does in CPython.
+        if extendsBuiltin(a) || extendsBuiltin(b) {
+            return try userBinary(op, a, b, inPlace: inPlace, builtinBase: true)
+        }
         if let r = try builtinBinary(op, a, b) { return r }
         return try userBinary(op, a, b, inPlace: inPlace)
+    }
+
+    /// True for an object of a builtin kind (str, list, dict, ...) whose class is a user
+    /// subclass; false for plain instances, builtin objects and scalars.
+    @inline(__always) private func extendsBuiltin(_ v: Value) -> Bool {
+        guard case .obj(let o) = v, !o.isPlainInstance, let t = o.typeRef else { return false }
+        return !t.isBuiltin
     }
 
     /// `a op= b`: tries `__iop__` first for user objects; lists extend in place.
@@ -176,7 +188,7 @@ extension Unit {
             }
             if let s = o as? PySet, !s.isFrozen, case .obj(let bo) = b, let t = bo as? PySet,
                let r = try setInPlace(op.rawValue, s, t, self) { return r }
-            if o is PyInstance, let m = lookupSpecial(a, op.dunder.2) {
+            if o is PyInstance || extendsBuiltin(a), let m = lookupSpecial(a, op.dunder.2) {
                 let r = try call(m, [b])
                 if !isNotImplemented(r) { return r }
             }
@@ -251,21 +263,35 @@ extension Unit {
     }
 
     /// User-defined operator methods, with the reflected method as fallback.
-    func userBinary(_ op: BinaryOp, _ a: Value, _ b: Value, inPlace: Bool) throws -> Value {
+    /// `builtinBase`: an operand is a builtin object of a user subclass; the builtin
+    /// operator is tried after the left operand's own method, before the reflected one.
+    func userBinary(_ op: BinaryOp, _ a: Value, _ b: Value, inPlace: Bool, builtinBase: Bool = false) throws -> Value {
         let (name, rname, _) = op.dunder
         let ta = a.type, tb = b.type
         let bFirst = tb !== ta && tb.isSubtype(of: ta) && !tb.isBuiltin
         if bFirst, let rm = lookupSpecial(b, rname) {
             let r = try call(rm, [a]); if !isNotImplemented(r) { return r }
         }
+        // When the left operand's class defines the operator itself, its NotImplemented
+        // ends in the generic "unsupported operand" message, as in CPython.
+        var leftDefines = false
         if !ta.isBuiltin || ta.layout != nil, let m = lookupSpecial(a, name) {
+            leftDefines = true
             let r = try call(m, [b]); if !isNotImplemented(r) { return r }
         }
+        if builtinBase, let r = try builtinBinary(op, a, b) { return r }
         if !bFirst && ta !== tb, !tb.isBuiltin || tb.layout != nil, let rm = lookupSpecial(b, rname) {
             let r = try call(rm, [a]); if !isNotImplemented(r) { return r }
         }
-        if op == .add, let s = a.asStr {
-            _ = s
+        if !leftDefines { try throwSequenceOperandError(op, a, b) }
+        let symbol = inPlace ? (op == .pow ? "**=" : op.rawValue + "=") : op.symbol
+        throw typeError("unsupported operand type(s) for \(symbol): '\(a.typeName)' and '\(b.typeName)'")
+    }
+
+    /// The messages of the builtin sequence operators for an operand they cannot take
+    /// (`"a" + 1`, `[1] * "x"`); returns when none applies.
+    private func throwSequenceOperandError(_ op: BinaryOp, _ a: Value, _ b: Value) throws {
+        if op == .add, a.asStr != nil {
             throw typeError("can only concatenate str (not \"\(b.typeName)\") to str")
         }
         if op == .add, case .obj(let o) = a, o is PyList {
@@ -279,8 +305,6 @@ extension Unit {
             throw typeError("can't multiply sequence by non-int of type '\(other.typeName)'")
         }
         if op == .add, case .obj(let o) = a, o is PyBytes, b.asStr != nil { throw typeError("can't concat str to bytes") }
-        let symbol = inPlace ? (op == .pow ? "**=" : op.rawValue + "=") : op.symbol
-        throw typeError("unsupported operand type(s) for \(symbol): '\(a.typeName)' and '\(b.typeName)'")
     }
 
     /// Unary `-x`, `+x`, `~x`, `not x`.

@@ -3,8 +3,9 @@ import Glibc
 
 /// An immutable Unicode string. Indexing is by Unicode scalar, as in Python.
 public final class PyStr: PyObject {
-    /// The text. Immutable.
-    public let value: String
+    /// The text. Immutable once a second reference exists: only ``appendInPlace(_:)``
+    /// changes it, for a str that one frame slot alone holds (``LocalStrAppendNode``).
+    public private(set) var value: String
     /// Cached `hash(s)`; 0 until computed (a real hash of 0 is just recomputed). Threads
     /// may race to fill it: both compute the same value from the immutable text, and an
     /// aligned Int load or store is a single instruction on the supported 64-bit platforms
@@ -44,6 +45,14 @@ public final class PyStr: PyObject {
     init(_ v: String, scalarCount: Int) {
         value = v; scalarCountCache = scalarCount
         super.init(type: Types.str)
+    }
+    /// `self += other` on a str nothing else references (the caller checked): nobody can
+    /// see the text change, so the cached hash and length are simply brought up to date.
+    func appendInPlace(_ other: PyStr) {
+        let known = knownCount.flatMap { a in other.knownCount.map { a + $0 } }
+        value.append(other.value)
+        hashCache = 0
+        scalarCountCache = known ?? -1
     }
     /// The number of scalars if it is already known.
     var knownCount: Int? { scalarCountCache >= 0 ? scalarCountCache : nil }

@@ -29,6 +29,8 @@ public enum Types {
     static let int: PyType = make("int") { installIntMethods($0) }
     static let float: PyType = make("float") { installFloatMethods($0) }
     static let str: PyType = make("str") { installStrMethods($0) }
+    /// The identity of `str`, for ``PyObject/hasType(_:)`` tests that retain nothing.
+    static let strID = ObjectIdentifier(str)
     static let bytes: PyType = make("bytes") { installBytesMethods($0) }
     static let bytearray: PyType = make("bytearray") { installBytearrayMethods($0) }
     static let list: PyType = make("list") { installListMethods($0) }
