@@ -31,6 +31,9 @@ extension Unit {
         case .int(let i): return i != 0
         case .float(let d): return d != 0
         case .obj(let o):
+            // A user subclass of a builtin type (`class Bag(list)`) may define __bool__ or
+            // __len__, which decide before the builtin emptiness test.
+            if !o.isPlainInstance, let t = o.typeRef, !t.isBuiltin, let r = try userTruth(v) { return r }
             switch o {
             case let s as PyStr: return !s.value.isEmpty
             case let l as PyList: return l.count != 0
@@ -39,19 +42,24 @@ extension Unit {
             case let s as PySet: return s.count != 0
             case let r as PyRange: return r.count != 0
             case let b as PyBytes: return b.count != 0
-            case is PyInstance:
-                if let m = lookupSpecial(v, "__bool__") {
-                    let r = try call(m, [])
-                    guard case .bool(let b) = r else {
-                        throw typeError("__bool__ should return bool, returned \(r.typeName)")
-                    }
-                    return b
-                }
-                if let m = lookupSpecial(v, "__len__") { return try toLength(try call(m, [])) != 0 }
-                return true
+            case is PyInstance: return try userTruth(v) ?? true
             default: return true
             }
         }
+    }
+
+    /// `bool(v)` from the `__bool__` or `__len__` that `v`'s class defines; nil when it
+    /// defines neither.
+    private func userTruth(_ v: Value) throws -> Bool? {
+        if let m = lookupSpecial(v, "__bool__") {
+            let r = try call(m, [])
+            guard case .bool(let b) = r else {
+                throw typeError("__bool__ should return bool, returned \(r.typeName)")
+            }
+            return b
+        }
+        if let m = lookupSpecial(v, "__len__") { return try toLength(try call(m, [])) != 0 }
+        return nil
     }
 
     // MARK: - Equality and hashing
@@ -383,6 +391,10 @@ extension Unit {
     /// `len(v)`.
     func length(_ v: Value) throws -> Int {
         if case .obj(let o) = v {
+            // A user subclass of a builtin type may define its own __len__.
+            if !o.isPlainInstance, let t = o.typeRef, !t.isBuiltin, let m = lookupSpecial(v, "__len__") {
+                return try toLength(try call(m, []))
+            }
             switch o {
             case let s as PyStr: return s.count
             case let l as PyList: return l.count
