@@ -8,6 +8,6 @@ def spin(n):
 if __name__ == "__main__":
     multiprocessing.set_start_method("fork")
     with multiprocessing.Pool(2) as pool:
-        a = pool.apply_async(spin, (3000000,))
-        b = pool.apply_async(spin, (3000000,))
+        a = pool.apply_async(spin, (10000000,))
+        b = pool.apply_async(spin, (10000000,))
         print(a.get() + b.get())

@@ -4,4 +4,4 @@ def spin(n):
     for i in range(n):
         s += i % 7
     return s
-print(spin(3000000) + spin(3000000))
+print(spin(10000000) + spin(10000000))

@@ -6,7 +6,7 @@ def spin(n, k):
     for i in range(n):
         s += i % 7
     out[k] = s
-ts = [threading.Thread(target=spin, args=(3000000, k)) for k in range(2)]
+ts = [threading.Thread(target=spin, args=(10000000, k)) for k in range(2)]
 for t in ts:
     t.start()
 for t in ts:
