@@ -119,7 +119,7 @@ final class LocalStrAppendNode: StmtNode {
         let rhs = try general.value.eval(f)
         if case .obj(let r) = rhs, r.hasType(Types.strID), let now = place.unretainedObject,
            now.toOpaque() == held.toOpaque() {
-            // The str may have changed hands while the right side ran: look again.
+            // The slot still holds the same str (the right side binds no name).
             let appended = now._withUnsafeGuaranteedRef { o -> Bool in
                 // Only this slot holds it (a retain added around the call could only make
                 // the count larger, which takes the general way).
@@ -129,10 +129,8 @@ final class LocalStrAppendNode: StmtNode {
             }
             if appended { return .normal }
         }
-        let old = place.pointee
-        if case .unbound = old { return try general.exec(f) }
         let new: Value
-        do { new = try f.unit.inPlace(.add, old, rhs) } catch { throw located(error, f, loc) }
+        do { new = try f.unit.inPlace(.add, place.pointee, rhs) } catch { throw located(error, f, loc) }
         place.pointee = new
         return .normal
     }
