@@ -147,7 +147,7 @@ func sliceElements<T>(_ items: [T], _ start: Int, _ step: Int, _ count: Int) -> 
 /// The items of an iterable, replacing a TypeError raised while getting its iterator by
 /// `message` (CPython's `PySequence_Fast`, e.g. `can only assign an iterable`).
 func iterableItems(_ v: Value, _ u: Unit, orTypeError message: String) throws -> [Value] {
-    if case .obj(let o) = v {
+    if case .obj(let o) = v, !o.extendsBuiltinType {  // a subclass may define __iter__
         if let l = o as? PyList { return l.snapshot }
         if let t = o as? PyTuple { return t.items }
     }

@@ -272,6 +272,10 @@ final class ForNode: StmtNode {
             if let e = orElse { return try e.exec(f) }
             return .normal
         }
+        // A list (exactly; a subclass may define __iter__) into a local.
+        if case .obj(let o) = source, o.hasType(Types.listID), let local = target as? LocalNode {
+            return try runOverList(unsafeDowncast(o, to: PyList.self), into: local.slot, f)
+        }
         let it: PyIter
         do { it = try u.iterate(source) } catch { throw located(error, f, loc, .statement) }
         while true {
@@ -279,6 +283,26 @@ final class ForNode: StmtNode {
             do { next = try it.next(u) } catch { throw located(error, f, loc, .statement) }
             guard let v = next else { break }
             try target.assign(f, v)
+            switch try body.exec(f) {
+            case .breakLoop: return .normal
+            case .returned: return .returned
+            default: break
+            }
+            if u.interruptRequested { try u.engine.raisePendingInterrupt(u) }
+        }
+        if let e = orElse { return try e.exec(f) }
+        return .normal
+    }
+
+    /// The loop over a list into a local slot: items read by index, as the list's iterator
+    /// would (an item appended meanwhile is visited), without the iterator object and its
+    /// two virtual calls per item. Out of line, so the range loop above keeps its code.
+    @inline(never) private func runOverList(_ list: PyList, into slot: Int, _ f: Frame) throws -> Completion {
+        let u = f.unit
+        var i = 0
+        while let v = list.item(at: i) {
+            i += 1
+            f.locals[slot] = v
             switch try body.exec(f) {
             case .breakLoop: return .normal
             case .returned: return .returned

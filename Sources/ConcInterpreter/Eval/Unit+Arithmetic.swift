@@ -171,11 +171,9 @@ extension Unit {
         return try userBinary(op, a, b, inPlace: inPlace)
     }
 
-    /// True for an object of a builtin kind (str, list, dict, ...) whose class is a user
-    /// subclass; false for plain instances, builtin objects and scalars.
     @inline(__always) private func extendsBuiltin(_ v: Value) -> Bool {
-        guard case .obj(let o) = v, !o.isPlainInstance, let t = o.typeRef else { return false }
-        return !t.isBuiltin
+        if case .obj(let o) = v { return o.extendsBuiltinType }
+        return false
     }
 
     /// `a op= b`: tries `__iop__` first for user objects; lists extend in place.

@@ -33,7 +33,7 @@ extension Unit {
         case .obj(let o):
             // A user subclass of a builtin type (`class Bag(list)`) may define __bool__ or
             // __len__, which decide before the builtin emptiness test.
-            if !o.isPlainInstance, let t = o.typeRef, !t.isBuiltin, let r = try userTruth(v) { return r }
+            if o.extendsBuiltinType, let r = try userTruth(v) { return r }
             switch o {
             case let s as PyStr: return !s.value.isEmpty
             case let l as PyList: return l.count != 0
@@ -329,6 +329,8 @@ extension Unit {
     /// `iter(v)`.
     func iterate(_ v: Value) throws -> PyIter {
         if case .obj(let o) = v {
+            // A user subclass of a builtin type may define its own __iter__.
+            if o.extendsBuiltinType, let m = lookupSpecial(v, "__iter__") { return try userIterator(m) }
             switch o {
             case let l as PyList: return PyListIterator(l)
             case let t as PyTuple: return PyArrayIterator(t.items)
@@ -340,23 +342,26 @@ extension Unit {
             case let b as PyBytes: return PyArrayIterator(b.snapshot.map { .int(Int($0)) })
             case let v as PyDictView: return try iterate(try dictViewIterable(v))
             default:
-                if let m = lookupSpecial(v, "__iter__") {
-                    let r = try call(m, [])
-                    if case .obj(let ro) = r, let it = ro as? PyIter { return it }
-                    guard lookupSpecial(r, "__next__") != nil else {
-                        throw typeError("iter() returned non-iterator of type '\(r.typeName)'")
-                    }
-                    return PyUserIterator(r)
-                }
+                if let m = lookupSpecial(v, "__iter__") { return try userIterator(m) }
                 if o is PyInstance, lookupSpecial(v, "__getitem__") != nil { return PySequenceIterator(v) }
             }
         }
         throw typeError("'\(v.typeName)' object is not iterable")
     }
 
+    /// The iterator that a bound `__iter__` method `m` returns.
+    private func userIterator(_ m: Value) throws -> PyIter {
+        let r = try call(m, [])
+        if case .obj(let ro) = r, let it = ro as? PyIter { return it }
+        guard lookupSpecial(r, "__next__") != nil else {
+            throw typeError("iter() returned non-iterator of type '\(r.typeName)'")
+        }
+        return PyUserIterator(r)
+    }
+
     /// `list(v)` as a Swift array.
     func toArray(_ v: Value) throws -> [Value] {
-        if case .obj(let o) = v {
+        if case .obj(let o) = v, !o.extendsBuiltinType {  // a subclass may define __iter__
             if let l = o as? PyList { return l.snapshot }
             if let t = o as? PyTuple { return t.items }
         }
@@ -392,7 +397,7 @@ extension Unit {
     func length(_ v: Value) throws -> Int {
         if case .obj(let o) = v {
             // A user subclass of a builtin type may define its own __len__.
-            if !o.isPlainInstance, let t = o.typeRef, !t.isBuiltin, let m = lookupSpecial(v, "__len__") {
+            if o.extendsBuiltinType, let m = lookupSpecial(v, "__len__") {
                 return try toLength(try call(m, []))
             }
             switch o {

@@ -43,6 +43,14 @@ open class PyObject: @unchecked Sendable {
         ObjectIdentifier(Swift.type(of: self)) == ObjectIdentifier(PyInstance.self)
     }
 
+    /// True for an object of a builtin kind (str, list, dict, ...) whose class is a user
+    /// subclass (`class Bag(list)`): its class may define special methods that come before
+    /// the builtin behaviour. False for instances of user classes, builtin objects, classes.
+    @inline(__always) final var extendsBuiltinType: Bool {
+        guard let t = typeRef, !t.isBuiltin else { return false }
+        return asInstance == nil
+    }
+
     /// True when the object's class is the one identified by `id` (an identity test that
     /// does not retain the class).
     @inline(__always) final func hasType(_ id: ObjectIdentifier) -> Bool {

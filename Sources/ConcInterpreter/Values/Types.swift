@@ -34,6 +34,8 @@ public enum Types {
     static let bytes: PyType = make("bytes") { installBytesMethods($0) }
     static let bytearray: PyType = make("bytearray") { installBytearrayMethods($0) }
     static let list: PyType = make("list") { installListMethods($0) }
+    /// The identity of `list`, for ``PyObject/hasType(_:)``.
+    static let listID = ObjectIdentifier(list)
     static let tuple: PyType = make("tuple") { installTupleMethods($0) }
     static let dict: PyType = make("dict") { installDictMethods($0) }
     static let set: PyType = make("set") { installSetMethods($0, frozen: false) }
