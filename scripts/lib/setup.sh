@@ -25,6 +25,15 @@ conc_missing_packages() {
     echo "${missing[@]}"
 }
 
+# mimalloc (libmimalloc-dev), the faster malloc the `conc` binary links when it is there
+# (Package.swift): wanted, not needed. Installed with the needed packages when apt-get can;
+# otherwise the build uses the C library's malloc and one line says so.
+conc_missing_optional_packages() {
+    command -v dpkg-query >/dev/null 2>&1 || return 0
+    dpkg-query -W -f='${Status}' libmimalloc-dev 2>/dev/null | grep -q 'ok installed' ||
+        echo libmimalloc-dev
+}
+
 # Installs what is missing when running as root with apt-get; otherwise says what to
 # install and exits 2.
 conc_ensure_packages() {
@@ -35,23 +44,37 @@ conc_ensure_packages() {
         echo "Conc needs the Swift 6 toolchain: put swift on PATH and run this again." >&2
         exit 2
     fi
-    local missing
+    local missing optional
     missing=$(conc_missing_packages)
+    optional=$(conc_missing_optional_packages)
+    if [ -n "$optional" ] && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+        conc_apt_install_quietly "$optional" ||
+            echo "setup: $optional is not installable here; conc uses the C library's malloc (slower)" >&2
+    elif [ -n "$optional" ]; then
+        echo "setup: conc runs faster with $optional (sudo apt-get install -y $optional)" >&2
+    fi
     [ -z "$missing" ] && return 0
     if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
         echo "Conc needs the system package(s) $missing: install them (sudo apt-get install -y $missing) and run this again." >&2
         exit 2
     fi
-    echo "setup: installing $missing with apt-get" >&2
+    if ! conc_apt_install_quietly "$missing"; then
+        echo "setup: apt-get could not install $missing" >&2
+        exit 2
+    fi
+}
+
+# apt-get installs the packages named in $1, printing apt's output only if it fails.
+conc_apt_install_quietly() {
+    echo "setup: installing $1 with apt-get" >&2
     local log
     log=$(mktemp)
-    # shellcheck disable=SC2086 # $missing is a list of package names
-    if ! { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $missing; } \
+    # shellcheck disable=SC2086 # $1 is a list of package names
+    if ! { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $1; } \
         </dev/null >"$log" 2>&1; then
         cat "$log" >&2
         rm -f "$log"
-        echo "setup: apt-get could not install $missing" >&2
-        exit 2
+        return 1
     fi
     rm -f "$log"
 }

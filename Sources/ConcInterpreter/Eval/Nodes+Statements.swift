@@ -302,7 +302,7 @@ final class ForNode: StmtNode {
         var i = 0
         while let v = list.item(at: i) {
             i += 1
-            f.locals[slot] = v
+            f.locals[slot] = consume v  // moved: a plain `= v` copies it and destroys v after the body
             switch try body.exec(f) {
             case .breakLoop: return .normal
             case .returned: return .returned
