@@ -111,7 +111,7 @@ func dictDelItem(_ d: PyDict, _ key: Value, _ u: Unit) throws {
 /// entries can be copied directly.
 private func isPlainDict(_ o: PyObject) -> Bool {
     guard o is PyDict else { return false }
-    if o.type === Types.dict { return true }
+    if o.hasType(Types.dictID) { return true }
     for name in ["keys", "__getitem__"] {
         guard let mine = o.type.lookup(name), let builtin = Types.dict.dict[name], isSame(mine, builtin) else {
             return false

@@ -513,7 +513,7 @@ private func homogeneousStrs(_ keys: [Value]) -> [String]? {
     var out: [String] = []
     out.reserveCapacity(keys.count)
     for k in keys {
-        guard case .obj(let o) = k, let s = o as? PyStr, o.type === Types.str else { return nil }
+        guard case .obj(let o) = k, let s = o as? PyStr, o.hasType(Types.strID) else { return nil }
         out.append(s.value)
     }
     return out
@@ -543,13 +543,13 @@ private func fastLessThan(_ u: Unit, _ a: Value, _ b: Value) throws -> Bool {
     case (.int(let x), .int(let y)): return x < y
     case (.float(let x), .float(let y)): return x < y
     case (.obj(let x), .obj(let y)):
-        if let s = x as? PyStr, let t = y as? PyStr, x.type === Types.str, y.type === Types.str {
+        if let s = x as? PyStr, let t = y as? PyStr, x.hasType(Types.strID), y.hasType(Types.strID) {
             return utf8Less(s.value, t.value)
         }
-        if let s = x as? PyTuple, let t = y as? PyTuple, x.type === Types.tuple, y.type === Types.tuple {
+        if let s = x as? PyTuple, let t = y as? PyTuple, x.hasType(Types.tupleID), y.hasType(Types.tupleID) {
             return try sequenceLess(u, s.items, t.items)
         }
-        if let s = x as? PyList, let t = y as? PyList, x.type === Types.list, y.type === Types.list {
+        if let s = x as? PyList, let t = y as? PyList, x.hasType(Types.listID), y.hasType(Types.listID) {
             return try sequenceLess(u, s.snapshot, t.snapshot)
         }
         return try u.lessThan(a, b)
@@ -571,7 +571,7 @@ private func fastEquals(_ u: Unit, _ a: Value, _ b: Value) throws -> Bool {
     case (.int(let x), .int(let y)): return x == y
     case (.obj(let x), .obj(let y)):
         if x === y { return true }
-        if let s = x as? PyStr, let t = y as? PyStr, x.type === Types.str, y.type === Types.str {
+        if let s = x as? PyStr, let t = y as? PyStr, x.hasType(Types.strID), y.hasType(Types.strID) {
             return s.value.utf8.elementsEqual(t.value.utf8)
         }
         return try u.equals(a, b)

@@ -72,20 +72,32 @@ enum TextArgs {
 
 /// The receiver of a str method.
 @inline(__always) private func recv(_ v: Value, _ name: String) throws -> PyStr {
-    if case .obj(let o) = v, let s = o as? PyStr { return s }
+    if let s = v.asStrUnchecked { return s }
     throw typeError("descriptor '\(name)' for 'str' objects doesn't apply to a '\(v.typeName)' object")
 }
 
 /// A str argument, or TypeError `message`.
 @inline(__always) private func strArg(_ v: Value, _ message: @autoclosure () -> String) throws -> PyStr {
-    if case .obj(let o) = v, let s = o as? PyStr { return s }
+    if let s = v.asStrUnchecked { return s }
     throw typeError(message())
+}
+
+extension Value {
+    /// The `PyStr` in this value (a str or an instance of a str subclass), by an exact
+    /// class test and an unchecked downcast: `as? PyStr` consumes its operand, so the
+    /// compiler retained the receiver of every str method for it; this stays borrowed.
+    @inline(__always) var asStrUnchecked: PyStr? {
+        if case .obj(let o) = self, ObjectIdentifier(Swift.type(of: o)) == ObjectIdentifier(PyStr.self) {
+            return unsafeDowncast(o, to: PyStr.self)
+        }
+        return nil
+    }
 }
 
 /// The result of a method that may return its receiver unchanged (CPython returns the same
 /// object for exact str).
 @inline(__always) private func sameOrNew(_ s: PyStr, _ text: String, changed: Bool) -> Value {
-    !changed && s.type === Types.str ? .obj(s) : .str(text)
+    !changed && s.hasType(Types.strID) ? .obj(s) : .str(text)
 }
 
 /// One-character strings for ASCII, shared (CPython caches them too); immortal, since
@@ -104,7 +116,7 @@ func strGetItem(_ s: PyStr, _ index: Value, _ u: Unit) throws -> Value {
         let n = s.count
         let (start, _, step, count) = try sliceIndices(sl, length: n, u)
         if count <= 0 { return .str("") }
-        if step == 1 && count == n && s.type === Types.str { return .obj(s) }
+        if step == 1 && count == n && s.hasType(Types.strID) { return .obj(s) }
         return .str(withUTF8(s.value) { buf -> String in
             if step == 1 {
                 if s.isASCII { return utf8String(buf, start, start + count) }
@@ -147,7 +159,7 @@ func strContains(_ s: PyStr, _ item: Value) throws -> Bool {
 /// `s * n` (n already clamped to >= 0 by the caller; negative gives '').
 func strMultiply(_ s: PyStr, _ n: Int) -> Value {
     if n <= 0 || s.value.isEmpty { return .str("") }
-    if n == 1 && s.type === Types.str { return .obj(s) }
+    if n == 1 && s.hasType(Types.strID) { return .obj(s) }
     return .str(String(repeating: s.value, count: n))
 }
 
@@ -278,7 +290,7 @@ private func strSplit(_ u: Unit, _ sv: Value, _ a: Args, _ name: String, reverse
                     while out.count < maxsplit, let j = ByteSearch.find(h, sb, i, n) {
                         out.append(part(i, j)); i = j + m
                     }
-                    if i == 0 && s.type === Types.str { out.append(.obj(s)) } else { out.append(part(i, n)) }
+                    if i == 0 && s.hasType(Types.strID) { out.append(.obj(s)) } else { out.append(part(i, n)) }
                 } else {
                     var e = n
                     while out.count < maxsplit, let j = ByteSearch.rfind(h, sb, 0, e) {
@@ -415,7 +427,7 @@ private func joinUTF8(_ items: [Value], separator: String, byteCount: Int) -> St
 func installStrMethods(_ t: PyType) {
     t.constructor = { u, type, a in
         if a.keywords.isEmpty && a.count == 1 && type === Types.str {
-            if let s = a[0].asStr, s.type === Types.str { return a[0] }
+            if let s = a[0].asStr, s.hasType(Types.strID) { return a[0] }
             if case .int(let i) = a[0] { let text = decimalString(i); return .str(text, scalarCount: text.utf8.count) }
             return .str(try u.str(a[0]))
         }
@@ -586,7 +598,7 @@ func installStrMethods(_ t: PyType) {
             }
             total += p.value.utf8.count
         }
-        if items.count == 1, let only = items[0].asStr, only.type === Types.str { return .obj(only) }
+        if items.count == 1, let only = items[0].asStr, only.hasType(Types.strID) { return .obj(only) }
         if items.isEmpty { return .str("") }
         return .str(joinUTF8(items, separator: s.value, byteCount: total + s.value.utf8.count * (items.count - 1)))
     }
@@ -718,7 +730,7 @@ func installStrMethods(_ t: PyType) {
         for c in s.value.unicodeScalars {
             let key = Value.int(Int(c.value))
             var mapped: Value?
-            if case .obj(let o) = table, let d = o as? PyDict, d.type === Types.dict {
+            if case .obj(let o) = table, let d = o as? PyDict, d.hasType(Types.dictID) {
                 mapped = try d.get(u, key)
             } else {
                 do {

@@ -10,7 +10,7 @@ func tupleGetItem(_ t: PyTuple, _ index: Value, _ u: Unit) throws -> Value {
     }
     if case .obj(let o) = index, let s = o as? PySlice {
         let r = try sliceIndices(s, length: t.items.count, u)
-        if r.step == 1 && r.count == t.items.count && t.type === Types.tuple { return .obj(t) }
+        if r.step == 1 && r.count == t.items.count && t.hasType(Types.tupleID) { return .obj(t) }
         return .obj(PyTuple(sliceElements(t.items, r.start, r.step, r.count)))
     }
     guard let i = try indexValue(index, u) else {
@@ -25,7 +25,7 @@ func installTupleMethods(_ t: PyType) {
     t.constructor = { u, type, args in
         try ContainerArgs.range(args, "tuple", 0, 1)
         if args.count == 0 { return .obj(type === Types.tuple ? PyTuple.empty : PyTuple([], type: type)) }
-        if type === Types.tuple, case .obj(let o) = args[0], let x = o as? PyTuple, x.type === Types.tuple {
+        if type === Types.tuple, case .obj(let o) = args[0], let x = o as? PyTuple, x.hasType(Types.tupleID) {
             return args[0]
         }
         let items = try u.toArray(args[0])

@@ -75,7 +75,7 @@ final class AttributeNode: ExprNode {
             if !ObjectLocks.active, let v = cachedValue(inst, epoch) { return v }
             return try loadUncached(inst, o, f, epoch)
         }
-        do { return try f.unit.getAttr(o, name) } catch { throw located(error, f, loc) }
+        do { return try f.withUnit { try $0.getAttr(o, name) } } catch { throw located(error, f, loc) }
     }
 
     /// ``load(_:_:)`` of an instance when the lock-free cache lookup did not apply.
@@ -102,7 +102,7 @@ final class AttributeNode: ExprNode {
                 }
             }
         }
-        do { return try f.unit.getAttr(o, name) } catch { throw located(error, f, loc) }
+        do { return try f.withUnit { try $0.getAttr(o, name) } } catch { throw located(error, f, loc) }
     }
     private func remember(_ shape: Shape, _ slot: Int, _ epoch: Int) {
         if loadEpoch != epoch { loadShapes = (nil, nil, nil, nil); loadNext = 0; loadEpoch = epoch }
@@ -198,7 +198,7 @@ final class AttributeNode: ExprNode {
             try storeUncached(inst, o, v, f, epoch)
             return
         }
-        do { try f.unit.setAttr(o, name, v) } catch { throw located(error, f, loc) }
+        do { try f.withUnit { try $0.setAttr(o, name, v) } } catch { throw located(error, f, loc) }
     }
 
     /// ``store(_:_:_:)`` to a plain instance when the lock-free cached store did not apply.
@@ -234,11 +234,11 @@ final class AttributeNode: ExprNode {
                 return
             }
         }
-        do { try f.unit.setAttr(o, name, v) } catch { throw located(error, f, loc) }
+        do { try f.withUnit { try $0.setAttr(o, name, v) } } catch { throw located(error, f, loc) }
     }
     override func delete(_ f: Frame) throws {
         let o = try object.eval(f)
-        do { try f.unit.delAttr(o, name) } catch { throw located(error, f, loc) }
+        do { try f.withUnit { try $0.delAttr(o, name) } } catch { throw located(error, f, loc) }
     }
 }
 
@@ -284,14 +284,14 @@ final class SubscriptNode: ExprNode {
             let i = try index.eval(f)
             do {
                 if let v = try c._withUnsafeGuaranteedRef({ try fastItem($0, i, f) }) { return v }
-                return try f.unit.getItem(.obj(c.takeUnretainedValue()), i)
+                return try f.withUnit { try $0.getItem(.obj(c.takeUnretainedValue()), i) }
             } catch { throw located(error, f, loc, marker) }
         }
         let o = try object.eval(f)
         let i = try index.eval(f)
         do {
             if case .obj(let c) = o, let v = try fastItem(c, i, f) { return v }
-            return try f.unit.getItem(o, i)
+            return try f.withUnit { try $0.getItem(o, i) }
         } catch { throw located(error, f, loc, marker) }
     }
     /// `l[i]` and `d[k]` on a plain list or dict, without the general dispatch; nil when
@@ -301,7 +301,7 @@ final class SubscriptNode: ExprNode {
         if Swift.type(of: c) == PyList.self, case .int(let n) = i {
             return unsafeDowncast(c, to: PyList.self).item(normalizing: n)
         }
-        if Swift.type(of: c) == PyDict.self, c.type === Types.dict {
+        if Swift.type(of: c) == PyDict.self, c.hasType(Types.dictID) {
             if let v = try unsafeDowncast(c, to: PyDict.self).get(f.unit, i) { return v }
             throw PyBaseException(type: Exc.keyError, args: [i])
         }
@@ -312,7 +312,7 @@ final class SubscriptNode: ExprNode {
             let i = try index.eval(f)
             do {
                 if try c._withUnsafeGuaranteedRef({ try fastStore($0, i, v, f) }) { return }
-                try f.unit.setItem(.obj(c.takeUnretainedValue()), i, v)
+                try f.withUnit { try $0.setItem(.obj(c.takeUnretainedValue()), i, v) }
             } catch { throw located(error, f, loc, marker) }
             return
         }
@@ -320,7 +320,7 @@ final class SubscriptNode: ExprNode {
         let i = try index.eval(f)
         do {
             if case .obj(let c) = o, try fastStore(c, i, v, f) { return }
-            try f.unit.setItem(o, i, v)
+            try f.withUnit { try $0.setItem(o, i, v) }
         } catch { throw located(error, f, loc, marker) }
     }
     /// `l[i] = v` and `d[k] = v` on a plain list or dict; false when this does not apply.
@@ -338,7 +338,7 @@ final class SubscriptNode: ExprNode {
     override func delete(_ f: Frame) throws {
         let o = try object.eval(f)
         let i = try index.eval(f)
-        do { try f.unit.delItem(o, i) } catch { throw located(error, f, loc, marker) }
+        do { try f.withUnit { try $0.delItem(o, i) } } catch { throw located(error, f, loc, marker) }
     }
 }
 

@@ -200,7 +200,7 @@ final class CallNode: ExprNode {
                 }
                 if let m = o as? PyBoundMethod, case .obj(let mo) = m.function, let fn = mo as? PyFunction,
                    fn.canCallDirect(simple.count + 1) {
-                    return try f.unit.callDirect(fn, receiver: m.receiver, simple, f)
+                    return try f.withUnit { try $0.callDirect(fn, receiver: m.receiver, simple, f) }
                 }
                 if let t = o as? PyType, !t.isBuiltin {
                     if let initFn = plainInit(t, f.classEpoch), initFn.canCallDirect(simple.count + 1) {
@@ -221,7 +221,7 @@ final class CallNode: ExprNode {
                     return try withPositionalArguments(simple, f) { try ctor(f.unit, t, $0) }
                 }
             }
-            return try f.unit.call(c, try evaluateArguments(args, f, callee: c))
+            return try f.withUnit { try $0.call(c, try evaluateArguments(args, f, callee: c)) }
         } catch { throw located(error, f, loc) }
     }
 
@@ -347,7 +347,8 @@ final class MethodCallNode: ExprNode {
            let c = (f.locals + receiverSlot).unretainedObject {
             do {
                 let r: Value? = try c._withUnsafeGuaranteedRef { o in
-                    o.hasType(bt) ? try callBuiltin(bm.takeUnretainedValue(), .obj(o), f) : nil
+                    // The descriptor is immortal: borrowed, not retained around the call.
+                    o.hasType(bt) ? try bm._withUnsafeGuaranteedRef { try callBuiltin($0, .obj(o), f) } : nil
                 }
                 if let r { return r }
             } catch { throw located(error, f, loc) }
@@ -355,7 +356,7 @@ final class MethodCallNode: ExprNode {
         let recv = try object.eval(f)
         do {
             if let bt = builtinType, case .obj(let o) = recv, o.hasType(bt), let bm = builtinMethod {
-                return try callBuiltin(bm.takeUnretainedValue(), recv, f)
+                return try bm._withUnsafeGuaranteedRef { try callBuiltin($0, recv, f) }
             }
         } catch { throw located(error, f, loc) }
         do {
@@ -372,7 +373,7 @@ final class MethodCallNode: ExprNode {
             if let simple = simpleArgs, fn.canCallDirect(simple.count + 1) {
                 return try f.withUnit { try $0.callDirect(fn, receiver: recv, simple, f) }
             }
-            return try f.unit.callFunction(fn, try evaluateArguments(args, f, prepend: recv, callee: .obj(fn)))
+            return try f.withUnit { try $0.callFunction(fn, try evaluateArguments(args, f, prepend: recv, callee: .obj(fn))) }
         }
         let d = m as! PyMethodDescriptor
         let u = f.unit

@@ -171,7 +171,7 @@ final class ConstantFormatSpec {
             case .int(let i): if let s = forInt { return try formatInt(i, s, typeName: "int") }
             case .float(let d): if let s = forFloat { return try formatFloat(d, s, typeName: "float") }
             case .obj(let o):
-                if o.type === Types.str, let str = o as? PyStr, let s = forStr { return try formatString(str.value, s) }
+                if o.hasType(Types.strID), let str = o as? PyStr, let s = forStr { return try formatString(str.value, s) }
             default: break
             }
         } else if let s = v.asStr {

@@ -21,7 +21,7 @@ final class BinaryNode: ExprNode {
             default: break
             }
         }
-        do { return try f.unit.binary(op, a, b) } catch {
+        do { return try f.withUnit { try $0.binary(op, a, b) } } catch {
             throw located(error, f, loc, .binary(leftEnd: left.loc.endCol, rightStart: right.loc.col))
         }
     }
@@ -51,7 +51,7 @@ final class BinaryIntConstNode: ExprNode {
             default: break
             }
         }
-        do { return try f.unit.binary(op, a, .int(y)) } catch {
+        do { return try f.withUnit { try $0.binary(op, a, .int(y)) } } catch {
             throw located(error, f, loc, .binary(leftEnd: left.loc.endCol, rightStart: rightLoc.col))
         }
     }
@@ -68,7 +68,7 @@ final class UnaryNode: ExprNode {
         case (.not, .bool(let b)): return .bool(!b)
         case (.neg, .int(let i)) where i != Int.min: return .int(-i)
         default:
-            do { return try f.unit.unary(op, v) } catch { throw located(error, f, loc) }
+            do { return try f.withUnit { try $0.unary(op, v) } } catch { throw located(error, f, loc) }
         }
     }
 }
@@ -96,7 +96,24 @@ final class BoolOpNode: ExprNode {
     case .bool(let b): return b
     case .int(let i): return i != 0
     case .none: return false
-    default: return try f.unit.isTruthy(v)
+    default: return try f.withUnit { try $0.isTruthy(v) }
+    }
+}
+
+/// The truth of the value in local `slot`, taken in place: the object is borrowed from the
+/// slot, which keeps it alive (a `__bool__` or `__len__` it runs is another frame's code,
+/// which cannot store into this frame's plain locals). An unbound slot raises through
+/// `local`'s own read.
+@inline(__always) func truthOfLocal(_ f: Frame, _ slot: Int, _ local: ExprNode) throws -> Bool {
+    let p = f.locals + slot
+    switch p.pointee {
+    case .bool(let b): return b
+    case .int(let i): return i != 0
+    case .none: return false
+    case .float(let d): return d != 0
+    case .unbound: return try truth(try local.eval(f), f)
+    case .obj:
+        return try p.unretainedObject!._withUnsafeGuaranteedRef { o in try f.withUnit { try $0.isTruthy(.obj(o)) } }
     }
 }
 
@@ -123,7 +140,7 @@ final class CompareNode: ExprNode {
     }
     @inline(__always) private func compareOnce(_ op: CompareOp, _ a: Value, _ b: Value, _ f: Frame) throws -> Value {
         if case .int(let x) = a, case .int(let y) = b, let r = compareInts(op, x, y) { return r }
-        do { return try f.unit.compare(op, a, b) } catch { throw located(error, f, loc) }
+        do { return try f.withUnit { try $0.compare(op, a, b) } } catch { throw located(error, f, loc) }
     }
 }
 
@@ -165,13 +182,13 @@ final class Compare1Node: ExprNode {
         let a = try left.eval(f)
         if containerSlot >= 0, let c = (f.locals + containerSlot).unretainedObject {
             do {
-                let found = try c._withUnsafeGuaranteedRef { try f.unit.contains(.obj($0), a) }
+                let found = try c._withUnsafeGuaranteedRef { o in try f.withUnit { try $0.contains(.obj(o), a) } }
                 return .bool(op == .in ? found : !found)
             } catch { throw located(error, f, loc) }
         }
         let b = try right.eval(f)
         if case .int(let x) = a, case .int(let y) = b, let r = compareInts(op, x, y) { return r }
-        do { return try f.unit.compare(op, a, b) } catch { throw located(error, f, loc) }
+        do { return try f.withUnit { try $0.compare(op, a, b) } } catch { throw located(error, f, loc) }
     }
 }
 
@@ -184,7 +201,7 @@ final class CompareIntConstNode: ExprNode {
     override func eval(_ f: Frame) throws -> Value {
         let a = try left.eval(f)
         if case .int(let x) = a, let r = compareInts(op, x, constant) { return r }
-        do { return try f.unit.compare(op, a, .int(constant)) } catch { throw located(error, f, loc) }
+        do { return try f.withUnit { try $0.compare(op, a, .int(constant)) } } catch { throw located(error, f, loc) }
     }
 }
 

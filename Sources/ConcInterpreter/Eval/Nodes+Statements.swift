@@ -74,9 +74,9 @@ final class AugAssignNode: StmtNode {
             let o = try s.object.eval(f)
             let i = try s.index.eval(f)
             do {
-                let old = try f.unit.getItem(o, i)
-                let new = try f.unit.inPlace(op, old, try value.eval(f))
-                try f.unit.setItem(o, i, new)
+                let old = try f.withUnit { try $0.getItem(o, i) }
+                let new = try f.withUnit { try $0.inPlace(op, old, try value.eval(f)) }
+                try f.withUnit { try $0.setItem(o, i, new) }
             } catch { throw located(error, f, loc) }
         default:
             let old = try target.eval(f)
@@ -89,7 +89,7 @@ final class AugAssignNode: StmtNode {
                 }
             }
             let new: Value
-            do { new = try f.unit.inPlace(op, old, rhs) } catch { throw located(error, f, loc) }
+            do { new = try f.withUnit { try $0.inPlace(op, old, rhs) } } catch { throw located(error, f, loc) }
             try target.assign(f, new)
         }
         return .normal
@@ -130,7 +130,7 @@ final class LocalStrAppendNode: StmtNode {
             if appended { return .normal }
         }
         let new: Value
-        do { new = try f.unit.inPlace(.add, place.pointee, rhs) } catch { throw located(error, f, loc) }
+        do { new = try f.withUnit { try $0.inPlace(.add, place.pointee, rhs) } } catch { throw located(error, f, loc) }
         place.pointee = new
         return .normal
     }
@@ -205,7 +205,7 @@ final class AttributeAugAssignNode: StmtNode {
             if !overflow { try target.store(o, .int(r), f); return .normal }
         }
         let new: Value
-        do { new = try f.unit.inPlace(op, old, rhs) } catch { throw located(error, f, loc) }
+        do { new = try f.withUnit { try $0.inPlace(op, old, rhs) } } catch { throw located(error, f, loc) }
         try target.store(o, new, f)
         return .normal
     }
@@ -215,9 +215,14 @@ final class IfNode: StmtNode {
     let test: ExprNode
     let body: StmtNode
     let orElse: StmtNode?
-    init(_ t: ExprNode, _ b: StmtNode, _ o: StmtNode?, _ loc: SourceLoc) { test = t; body = b; orElse = o; super.init(loc) }
+    /// The slot of `test` when it is a plain local (`if items:`), else -1: its truth is
+    /// then taken in place, without a retain and release of the object.
+    let testSlot: Int
+    init(_ t: ExprNode, _ b: StmtNode, _ o: StmtNode?, _ loc: SourceLoc) {
+        test = t; body = b; orElse = o; testSlot = (t as? LocalNode)?.slot ?? -1; super.init(loc)
+    }
     override func exec(_ f: Frame) throws -> Completion {
-        if try truth(try test.eval(f), f) { return try body.exec(f) }
+        if try testSlot >= 0 ? truthOfLocal(f, testSlot, test) : truth(try test.eval(f), f) { return try body.exec(f) }
         if let o = orElse { return try o.exec(f) }
         return .normal
     }
@@ -227,10 +232,14 @@ final class WhileNode: StmtNode {
     let test: ExprNode
     let body: StmtNode
     let orElse: StmtNode?
-    init(_ t: ExprNode, _ b: StmtNode, _ o: StmtNode?, _ loc: SourceLoc) { test = t; body = b; orElse = o; super.init(loc) }
+    /// As ``IfNode/testSlot``.
+    let testSlot: Int
+    init(_ t: ExprNode, _ b: StmtNode, _ o: StmtNode?, _ loc: SourceLoc) {
+        test = t; body = b; orElse = o; testSlot = (t as? LocalNode)?.slot ?? -1; super.init(loc)
+    }
     override func exec(_ f: Frame) throws -> Completion {
         let u = f.unit
-        while try truth(try test.eval(f), f) {
+        while try testSlot >= 0 ? truthOfLocal(f, testSlot, test) : truth(try test.eval(f), f) {
             switch try body.exec(f) {
             case .breakLoop: return .normal
             case .returned: return .returned
@@ -379,7 +388,7 @@ final class DefNode: StmtNode {
     override func exec(_ f: Frame) throws -> Completion {
         let decos = try decorators.map { try $0.eval(f) }
         var v = try make.eval(f)
-        do { for d in decos.reversed() { v = try f.unit.call(d, [v]) } } catch { throw located(error, f, loc) }
+        do { for d in decos.reversed() { v = try f.withUnit { try $0.call(d, [v]) } } } catch { throw located(error, f, loc) }
         try target.assign(f, v)
         return .normal
     }

@@ -179,7 +179,7 @@ extension Unit {
     /// `a op= b`: tries `__iop__` first for user objects; lists extend in place.
     func inPlace(_ op: BinaryOp, _ a: Value, _ b: Value) throws -> Value {
         if case .obj(let o) = a {
-            if op == .add, let l = o as? PyList, o.type === Types.list {
+            if op == .add, let l = o as? PyList, o.hasType(Types.listID) {
                 let extra = try toArray(b)  // a snapshot when `b` is a list
                 l.withItems { $0.append(contentsOf: extra) }
                 return a

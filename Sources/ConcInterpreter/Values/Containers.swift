@@ -39,12 +39,12 @@ public final class PyStr: PyObject {
     /// supported platforms, so a racing double computation is harmless.
     private var scalarCountCache: Int = -1
 
-    public init(_ v: String) { value = v; super.init(type: Types.str) }
+    public init(_ v: String) { value = v; super.init(typeBits: Types.strBits) }
     /// A str whose number of scalars the creator already knows (a slice, a concatenation),
     /// so `len(s)` and the methods that need it do not scan the text.
     init(_ v: String, scalarCount: Int) {
         value = v; scalarCountCache = scalarCount
-        super.init(type: Types.str)
+        super.init(typeBits: Types.strBits)
     }
     /// `self += other` on a str nothing else references (the caller checked): nobody can
     /// see the text change, so the cached hash and length are simply brought up to date.
@@ -136,7 +136,7 @@ public final class PyList: PyObject, SubclassAttributes {
     /// mutation drops are handed out of the lock, so their release (a generator's `close`
     /// runs Conc code) happens after it.
     private var items: [Value]
-    init(_ items: [Value] = []) { self.items = items; super.init(type: Types.list) }
+    init(_ items: [Value] = []) { self.items = items; super.init(typeBits: Types.listBits) }
     init(_ items: [Value], type: PyType) { self.items = items; super.init(type: type) }
 
     /// A copy of the items at one instant (O(1), copy-on-write).
@@ -194,7 +194,7 @@ public final class PyTuple: PyObject, SubclassAttributes {
     var subclassAttributes: PyDict?
     /// The elements. Never mutated after creation.
     let items: [Value]
-    init(_ items: [Value]) { self.items = items; super.init(type: Types.tuple) }
+    init(_ items: [Value]) { self.items = items; super.init(typeBits: Types.tupleBits) }
     init(_ items: [Value], type: PyType) { self.items = items; super.init(type: type) }
     static let empty = PyTuple([])
 }

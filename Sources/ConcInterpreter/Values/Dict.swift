@@ -369,7 +369,7 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
     /// The entries. Read and written only inside `locked` on this dict, through the
     /// ``HashTableOwner`` helpers and the methods below; take a ``snapshot`` to read at leisure.
     var table = HashTable(storesValues: true)
-    init() { super.init(type: Types.dict) }
+    init() { super.init(typeBits: Types.dictBits) }
     init(type: PyType) { super.init(type: type) }
 
     /// (key, value) pairs in insertion order (a snapshot).

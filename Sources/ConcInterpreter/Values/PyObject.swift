@@ -22,6 +22,8 @@ open class PyObject: @unchecked Sendable {
     @inline(__always) final var typeAddress: UnsafeMutableRawPointer? { typeBits?.toOpaque() }
 
     init(type: PyType?) { self.typeBits = type.map { Unmanaged.passUnretained($0) } }
+    /// An object of the (immortal) class `typeBits`, passed without reference counting.
+    init(typeBits: Unmanaged<PyType>) { self.typeBits = typeBits }
 
     /// The object's Conc class.
     public final var type: PyType { typeRef ?? Types.type }

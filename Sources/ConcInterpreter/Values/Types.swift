@@ -31,13 +31,22 @@ public enum Types {
     static let str: PyType = make("str") { installStrMethods($0) }
     /// The identity of `str`, for ``PyObject/hasType(_:)`` tests that retain nothing.
     static let strID = ObjectIdentifier(str)
+    /// `str`, `list`, `tuple` and `dict` unmanaged, for the constructors of new objects: a
+    /// class passed as a strong reference was retained and released around every creation
+    /// (an atomic read-modify-write on a word every unit shares, for each new string).
+    static let strBits = Unmanaged.passUnretained(str)
+    static let listBits = Unmanaged.passUnretained(list)
+    static let tupleBits = Unmanaged.passUnretained(tuple)
+    static let dictBits = Unmanaged.passUnretained(dict)
     static let bytes: PyType = make("bytes") { installBytesMethods($0) }
     static let bytearray: PyType = make("bytearray") { installBytearrayMethods($0) }
     static let list: PyType = make("list") { installListMethods($0) }
     /// The identity of `list`, for ``PyObject/hasType(_:)``.
     static let listID = ObjectIdentifier(list)
     static let tuple: PyType = make("tuple") { installTupleMethods($0) }
+    static let tupleID = ObjectIdentifier(tuple)
     static let dict: PyType = make("dict") { installDictMethods($0) }
+    static let dictID = ObjectIdentifier(dict)
     static let set: PyType = make("set") { installSetMethods($0, frozen: false) }
     static let frozenset: PyType = make("frozenset") { installSetMethods($0, frozen: true) }
     static let range: PyType = make("range") { installRangeMethods($0) }
