@@ -100,33 +100,32 @@ final class FStringNode: ExprNode {
     }
     override func eval(_ f: Frame) throws -> Value {
         do {
-            var out = ""
-            if expectedLength > 15 { out.reserveCapacity(expectedLength) }
+            var out = UTF8Builder(capacity: max(32, expectedLength + expectedLength / 2))
             try FStringNode.render(parts, constantSpecs, f, into: &out)
-            return .str(out)
+            return .str(out.string())
         } catch { throw located(error, f, loc) }
     }
     static func render(_ parts: [FPartNode], _ f: Frame) throws -> String {
-        var out = ""
+        var out = UTF8Builder(capacity: 16)
         try render(parts, nil, f, into: &out)
-        return out
+        return out.string()
     }
     private static func render(_ parts: [FPartNode], _ constantSpecs: [ConstantFormatSpec?]?, _ f: Frame,
-                               into out: inout String) throws {
+                               into out: inout UTF8Builder) throws {
         let u = f.unit
         for (i, p) in parts.enumerated() {
             switch p {
-            case .literal(let s): out += s
+            case .literal(let s): out.append(s)
             case .field(let e, let conv, let specParts, let prefix):
                 var v = try e.eval(f)
-                if let p = prefix { out += p }
+                if let p = prefix { out.append(p) }
                 let conversion = conv ?? (prefix != nil && specParts == nil ? "r" : nil)
                 if conversion != nil && specParts == nil {
                     // `{x!r}`, `{x!s}`: the converted text is the result.
                     switch conversion {
-                    case "r": out += try u.repr(v)
-                    case "s": out += try u.str(v)
-                    default: out += asciiEscaped(try u.repr(v))
+                    case "r": out.append(try u.repr(v))
+                    case "s": out.append(try u.str(v))
+                    default: out.append(asciiEscaped(try u.repr(v)))
                     }
                     continue
                 }
@@ -137,12 +136,28 @@ final class FStringNode: ExprNode {
                 default: break
                 }
                 if let constant = constantSpecs?[i] {
-                    out += try constant.format(v, u)
+                    out.append(try constant.format(v, u))
                     continue
                 }
                 let spec = try specParts.map { try render($0, f) } ?? ""
-                if spec.isEmpty, let s = v.asStr { out += s.value } else { out += try u.format(v, spec: spec) }
+                if spec.isEmpty, let s = v.asStr { out.append(s.value) } else { out.append(try u.format(v, spec: spec)) }
             }
+        }
+    }
+}
+
+/// Text built from pieces as UTF-8 bytes, made a String once at the end: appending to a
+/// String costs ~300 instructions a piece (uniqueness, capacity and ASCII-flag upkeep),
+/// appending bytes a copy. The pieces are Strings, so the bytes are valid UTF-8.
+struct UTF8Builder {
+    private var bytes: [UInt8] = []
+    init(capacity: Int) { bytes.reserveCapacity(capacity) }
+    @inline(__always) mutating func append(_ s: String) {
+        withUTF8(s) { bytes.append(contentsOf: $0) }
+    }
+    func string() -> String {
+        bytes.withUnsafeBufferPointer { b in
+            b.count <= 15 ? smallString(b) : String(decoding: b, as: UTF8.self)
         }
     }
 }
