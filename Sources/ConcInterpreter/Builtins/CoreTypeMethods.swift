@@ -19,7 +19,7 @@ func installObjectMethods(_ t: PyType) {
     t.method("__setattr__") { u, s, a in
         try a.expect("__setattr__", 2, 2)
         let name = try u.stringArg(a[0], "attribute name")
-        if case .obj(let o) = s, let c = o as? SubclassAttributes, !o.type.isBuiltin {
+        if case .obj(let o) = s, let c = o as? SubclassAttributes, !o.typeIsBuiltin {
             c.attributeDict.set(u, name, a[1])
             return .none
         }
@@ -30,7 +30,7 @@ func installObjectMethods(_ t: PyType) {
     t.method("__getattribute__") { u, s, a in try u.getAttr(s, try u.stringArg(a[0], "attribute name")) }
     t.method("__delattr__") { u, s, a in
         let name = try u.stringArg(a[0], "attribute name")
-        if case .obj(let o) = s, let c = o as? SubclassAttributes, !o.type.isBuiltin {
+        if case .obj(let o) = s, let c = o as? SubclassAttributes, !o.typeIsBuiltin {
             guard let d = c.existingAttributeDict, try d.remove(u, .str(name)) != nil else { throw u.noAttribute(s, name) }
             return .none
         }

@@ -33,7 +33,7 @@ extension Unit {
             return "module \(m.name)\n" + docLines(m.globals.get("__doc__") ?? .none)
                 + (names.isEmpty ? "" : "    names: \(names.joined(separator: ", "))\n")
         default:
-            if o.type.isBuiltin, let text = HelpTexts.topics[o.type.name] { return text + "\n" }
+            if o.typeIsBuiltin, let text = HelpTexts.topics[o.type.name] { return text + "\n" }
             return "\(try repr(x)): an instance of \(o.type.name)\n"
                 + docLines(o.type.lookup("__doc__") ?? .none)
         }

@@ -297,12 +297,12 @@ final class SubscriptNode: ExprNode {
     /// `l[i]` and `d[k]` on a plain list or dict, without the general dispatch; nil when
     /// this does not apply (or the list index is out of range: the general path raises).
     @inline(__always) private func fastItem(_ c: PyObject, _ i: Value, _ f: Frame) throws -> Value? {
-        guard c.type.isBuiltin else { return nil }
+        guard c.typeIsBuiltin else { return nil }
         if Swift.type(of: c) == PyList.self, case .int(let n) = i {
             return unsafeDowncast(c, to: PyList.self).item(normalizing: n)
         }
         if Swift.type(of: c) == PyDict.self, c.hasType(Types.dictID) {
-            if let v = try unsafeDowncast(c, to: PyDict.self).get(f.unit, i) { return v }
+            if let v = try f.withUnit({ try unsafeDowncast(c, to: PyDict.self).get($0, i) }) { return v }
             throw PyBaseException(type: Exc.keyError, args: [i])
         }
         return nil
@@ -325,12 +325,12 @@ final class SubscriptNode: ExprNode {
     }
     /// `l[i] = v` and `d[k] = v` on a plain list or dict; false when this does not apply.
     @inline(__always) private func fastStore(_ c: PyObject, _ i: Value, _ v: Value, _ f: Frame) throws -> Bool {
-        guard c.type.isBuiltin else { return false }
+        guard c.typeIsBuiltin else { return false }
         if Swift.type(of: c) == PyList.self, case .int(let n) = i {
             return unsafeDowncast(c, to: PyList.self).setItem(normalizing: n, v) != nil
         }
         if Swift.type(of: c) == PyDict.self {
-            try unsafeDowncast(c, to: PyDict.self).set(f.unit, i, v)
+            try f.withUnit { try unsafeDowncast(c, to: PyDict.self).set($0, i, v) }
             return true
         }
         return false

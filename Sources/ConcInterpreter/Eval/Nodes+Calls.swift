@@ -398,7 +398,7 @@ final class MethodCallNode: ExprNode {
                 if m is PyFunction || m is PyMethodDescriptor, shape?.index.get(name, hash: hash) == nil {
                     if !ObjectLocks.active {
                         remember(shape ?? o.type, m, epoch)
-                        if inst == nil, o.type.isBuiltin, let d = m as? PyMethodDescriptor {
+                        if inst == nil, o.typeIsBuiltin, let d = m as? PyMethodDescriptor {
                             builtinMethod = Unmanaged.passUnretained(d)
                             builtinType = ObjectIdentifier(o.type)
                         }

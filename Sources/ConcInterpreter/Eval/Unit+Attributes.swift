@@ -54,7 +54,7 @@ extension Unit {
             return nil
         case let f as PyFunction: return try functionAttr(f, name)
         case let s as PySuper: return try superAttr(s, name)
-        case let c as SubclassAttributes where !o.type.isBuiltin: return try subclassInstanceAttr(v, c, name)
+        case let c as SubclassAttributes where !o.typeIsBuiltin: return try subclassInstanceAttr(v, c, name)
         default: break
         }
         if name == "__class__" { return .obj(o.type) }
@@ -248,7 +248,7 @@ extension Unit {
             case "__doc__": f.doc = value
             default: f.attrs[name] = value
             }
-        case let c as SubclassAttributes where !o.type.isBuiltin:
+        case let c as SubclassAttributes where !o.typeIsBuiltin:
             if let ca = c.type.lookup(name), case .obj(let a) = ca, let p = a as? PyProperty {
                 if case .none = p.setter { throw attributeError("property '\(name)' of '\(c.type.name)' object has no setter") }
                 _ = try call(p.setter, [v, value]); return
@@ -287,7 +287,7 @@ extension Unit {
             m.globals.set(name, .unbound)
         case let f as PyFunction:
             if f.attrs.removeValue(forKey: name) == nil { throw noAttribute(v, name) }
-        case let c as SubclassAttributes where !o.type.isBuiltin:
+        case let c as SubclassAttributes where !o.typeIsBuiltin:
             if let da = c.type.lookup("__delattr__"), case .obj(let f) = da, f is PyFunction {
                 _ = try call(bindClassAttribute(da, to: v), [.str(name)]); return
             }

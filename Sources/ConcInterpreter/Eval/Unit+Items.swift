@@ -14,14 +14,14 @@ extension Unit {
         if case .obj(let o) = container {
             switch o {
             case let l as PyList:
-                if !l.type.isBuiltin, let m = userMethod(container, "__getitem__") { return try call(m, [index]) }
+                if !l.typeIsBuiltin, let m = userMethod(container, "__getitem__") { return try call(m, [index]) }
                 if case .int(let i) = index {
                     guard let v = l.item(normalizing: i) else { throw indexError("list index out of range") }
                     return v
                 }
                 return try listGetItem(l, index, self)
             case let d as PyDict:
-                if !d.type.isBuiltin, let m = userMethod(container, "__getitem__") { return try call(m, [index]) }
+                if !d.typeIsBuiltin, let m = userMethod(container, "__getitem__") { return try call(m, [index]) }
                 if let v = try d.get(self, index) { return v }
                 if d.type !== Types.dict, let m = lookupSpecial(container, "__missing__") { return try call(m, [index]) }
                 throw PyBaseException(type: Exc.keyError, args: [index])
@@ -46,7 +46,7 @@ extension Unit {
         if case .obj(let o) = container {
             switch o {
             case let l as PyList:
-                if !l.type.isBuiltin, let m = userMethod(container, "__setitem__") { _ = try call(m, [index, value]); return }
+                if !l.typeIsBuiltin, let m = userMethod(container, "__setitem__") { _ = try call(m, [index, value]); return }
                 if case .int(let i) = index {
                     guard l.setItem(normalizing: i, value) != nil else {
                         throw indexError("list assignment index out of range")
@@ -55,7 +55,7 @@ extension Unit {
                 }
                 return try listSetItem(l, index, value, self)
             case let d as PyDict:
-                if !d.type.isBuiltin, let m = userMethod(container, "__setitem__") { _ = try call(m, [index, value]); return }
+                if !d.typeIsBuiltin, let m = userMethod(container, "__setitem__") { _ = try call(m, [index, value]); return }
                 return try d.set(self, index, value)
             case let b as PyBytes where b.isMutable:
                 let i = try toIndex(index)
@@ -83,10 +83,10 @@ extension Unit {
         if case .obj(let o) = container {
             switch o {
             case let l as PyList:
-                if !l.type.isBuiltin, let m = userMethod(container, "__delitem__") { _ = try call(m, [index]); return }
+                if !l.typeIsBuiltin, let m = userMethod(container, "__delitem__") { _ = try call(m, [index]); return }
                 return try listDelItem(l, index, self)
             case let d as PyDict:
-                if !d.type.isBuiltin, let m = userMethod(container, "__delitem__") { _ = try call(m, [index]); return }
+                if !d.typeIsBuiltin, let m = userMethod(container, "__delitem__") { _ = try call(m, [index]); return }
                 if try d.remove(self, index) == nil { throw PyBaseException(type: Exc.keyError, args: [index]) }
                 return
             case is PyInstance:

@@ -23,7 +23,7 @@ extension Unit {
 
     /// `object.__str__(v)`: like ``builtinRepr(_:)`` for str.
     func builtinStr(_ v: Value) throws -> String {
-        if case .obj(let o) = v, !o.type.isBuiltin && !(o is PyInstance) {
+        if case .obj(let o) = v, !o.typeIsBuiltin && !(o is PyInstance) {
             if let s = o as? PyStr { return s.value }
             return try builtinRepr(v)
         }
@@ -40,7 +40,7 @@ extension Unit {
             if o is PyInstance, let m = lookupSpecial(v, "__str__"), !(o.type.lookup("__str__").map(isNativeSlot) ?? true) {
                 return try stringResult(try call(m, []), "__str__")
             }
-            if !o.type.isBuiltin && !(o is PyInstance), let m = userMethod(v, "__str__") {
+            if !o.typeIsBuiltin && !(o is PyInstance), let m = userMethod(v, "__str__") {
                 return try stringResult(try call(m, []), "__str__")
             }
         }
@@ -74,7 +74,7 @@ extension Unit {
 
     private func objectRepr(_ v: Value, _ o: PyObject, honourSubclass: Bool = true) throws -> String {
         // A subclass of a builtin type (list, dict, str, int...) with its own __repr__.
-        if honourSubclass && !o.type.isBuiltin && !(o is PyInstance), let m = userMethod(v, "__repr__") {
+        if honourSubclass && !o.typeIsBuiltin && !(o is PyInstance), let m = userMethod(v, "__repr__") {
             return try stringResult(try call(m, []), "__repr__")
         }
         switch o {

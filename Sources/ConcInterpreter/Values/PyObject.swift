@@ -28,6 +28,13 @@ open class PyObject: @unchecked Sendable {
     /// The object's Conc class.
     public final var type: PyType { typeRef ?? Types.type }
 
+    /// True when the object's class is a builtin one (a class object's class is `type`):
+    /// `type.isBuiltin` without the retain and release that reading `type` costs.
+    @inline(__always) final var typeIsBuiltin: Bool {
+        guard let t = typeBits else { return true }
+        return t._withUnsafeGuaranteedRef { $0.isBuiltin }
+    }
+
     /// `self as? PyInstance` without the runtime's cast walk: an instance of a user class
     /// is recognised by its exact Swift class (one pointer compare), and the only subclass,
     /// the final `PyBaseException`, by another. Attribute and method nodes ask this of every
