@@ -26,8 +26,10 @@ static conc_result take(conc_prim *p, uint64_t unit) {
     uint64_t expect = 0;
     /* seq_cst: the acquire pairs with the releasing store; seq_cst keeps it in the same
      * total order as the waiters counter (see conc_prim_signal). */
+    /* seq_cst on failure too: a waiter's last attempt before sleeping must be ordered
+     * after its announcement (see conc_prim_signal_lock_freed). */
     if (atomic_compare_exchange_strong_explicit(&p->holder, &expect, unit,
-                                                memory_order_seq_cst, memory_order_relaxed))
+                                                memory_order_seq_cst, memory_order_seq_cst))
         return CONC_OK;
     /* Slow path only: is the holder's process gone? (one kill(2), no lock) */
     if (expect != 0 && expect != unit && conc_unit_dead(expect)) {
@@ -41,7 +43,7 @@ static conc_result take(conc_prim *p, uint64_t unit) {
 /// Frees the holder word (which `unit` holds or may release) and wakes one waiter.
 static void give(conc_prim *p) {
     atomic_store_explicit(&p->holder, 0, memory_order_seq_cst);
-    conc_prim_signal(p, 1);
+    conc_prim_signal_lock_freed(p);
 }
 
 /* ---- Lock ---- */
@@ -67,7 +69,7 @@ conc_result conc_lock_release(conc_lock *l, uint64_t unit) {
                                                   memory_order_seq_cst, memory_order_relaxed))
             break;
     }
-    conc_prim_signal(&l->h, 1);
+    conc_prim_signal_lock_freed(&l->h);
     return CONC_OK;
 }
 

@@ -50,8 +50,8 @@ extension Unit {
     /// How long a parked unit sleeps at most before looking again (a backstop: wake-ups
     /// normally come from the futex word or, for Ctrl-C, from EINTR).
     static let parkSlice: Double = 0.1
-    /// Spin-wait rounds (CPU pauses, about 1–3 µs in all) before parking in a parallel run.
-    static let parkSpins = 96
+    /// Spin-wait rounds (CPU pauses, about 10–30 µs in all) before parking in a parallel run.
+    static let parkSpins = 1024
 
     /// Units running in parallel hold locks for a few hundred nanoseconds: before the
     /// expensive way (registry, interpreter lock, futex sleep, and a wake-up syscall from
@@ -59,9 +59,16 @@ extension Unit {
     /// GIL, where the holder cannot run meanwhile.
     @inline(__always) func spinBeforeParking(_ attempt: () -> Bool) -> Bool {
         guard ObjectLocks.active && !engine.gil.exclusive else { return false }
+        // Attempts at growing gaps (8, 16, 32... pauses): a waiter that polls the lock's
+        // word steals its cache line from the holder, which needs it back to release; backing
+        // off lets a holder that re-takes the lock in a loop run several rounds uncontended.
+        var next = 8
         for i in 1...Unit.parkSpins {
             CConcSys_cpu_relax()
-            if i & 7 == 0 && attempt() { return true }
+            if i == next {
+                if attempt() { return true }
+                next += min(next, 256)
+            }
         }
         return false
     }
@@ -125,18 +132,20 @@ extension Unit {
             let seen = __atomicLoad(word)
             // Attempt and unregister under the registry lock: the detector must never see
             // this unit as blocked once it has in fact proceeded.
-            let ok = registry.withLock { () -> Bool in
-                if frozenByDeadlock || registry.familyFrozen() { return false }
-                if attempt() {
-                    // Frozen in between (the reporting process's unwinding released what
-                    // this attempt got): stay blocked all the same.
-                    if registry.familyFrozen() { frozenByDeadlock = true; return false }
-                    registry.unblock(self, forever: forever)
-                    return true
+            func proceed() -> Bool {
+                registry.withLock { () -> Bool in
+                    if self.frozenByDeadlock || registry.familyFrozen() { return false }
+                    if attempt() {
+                        // Frozen in between (the reporting process's unwinding released what
+                        // this attempt got): stay blocked all the same.
+                        if registry.familyFrozen() { self.frozenByDeadlock = true; return false }
+                        registry.unblock(self, forever: forever)
+                        return true
+                    }
+                    return false
                 }
-                return false
             }
-            if ok { outcome = true; break }
+            if proceed() { outcome = true; break }
             if isMain && engine.mainInterruptPending {
                 // Step out of the wait to answer it: Ctrl-C, a timeout or a deadlock report
                 // throw; signal handlers (Conc code, which may block in turn) run, and the
@@ -155,6 +164,9 @@ extension Unit {
                 slice = min(slice, left)
             }
             waiters.begin()
+            // Once more now that this unit counts as a waiter: a lock freed after `seen` was
+            // read, while nobody waited, did not change the word (conc_prim_signal_lock_freed).
+            if proceed() { waiters.end(); outcome = true; break }
             waiters.sleep(word, seen, Int64(slice * 1e9))
             waiters.end()
             // A nap that ended with the word unchanged (nothing happened for a whole slice):
