@@ -40,6 +40,9 @@ public final class PyStr: PyObject {
     private var scalarCountCache: Int = -1
 
     public init(_ v: String) { value = v; super.init(typeBits: Types.strBits) }
+    /// The empty str: shared and immortal (its large reference count also keeps
+    /// `LocalStrAppendNode` from ever appending to it in place).
+    static let empty: PyStr = { let s = PyStr("", scalarCount: 0); Immortal.make(s); return s }()
     /// A str whose number of scalars the creator already knows (a slice, a concatenation),
     /// so `len(s)` and the methods that need it do not scan the text.
     init(_ v: String, scalarCount: Int) {

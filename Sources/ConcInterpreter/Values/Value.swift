@@ -13,9 +13,13 @@ public enum Value {
     case obj(PyObject)
     case unbound
 
-    @inline(__always) static func str(_ s: String) -> Value { .obj(PyStr(s)) }
+    /// (The empty str is one shared, immortal object, as in CPython: strip, split and
+    /// slicing make many.)
+    @inline(__always) static func str(_ s: String) -> Value { s.isEmpty ? .obj(PyStr.empty) : .obj(PyStr(s)) }
     /// A str of `scalarCount` scalars (see ``PyStr/init(_:scalarCount:)``).
-    @inline(__always) static func str(_ s: String, scalarCount: Int) -> Value { .obj(PyStr(s, scalarCount: scalarCount)) }
+    @inline(__always) static func str(_ s: String, scalarCount: Int) -> Value {
+        scalarCount == 0 ? .obj(PyStr.empty) : .obj(PyStr(s, scalarCount: scalarCount))
+    }
 
     /// The object behind this value, boxing scalars is never needed: callers switch first.
     @inline(__always) var object: PyObject? {
