@@ -62,12 +62,20 @@ final class BlockNode: StmtNode {
 /// A constant.
 final class ConstNode: ExprNode {
     let value: Value
+    /// The object of an object constant, unmanaged: it is immortal, so each evaluation
+    /// hands it out without a retain (the release its user will make is a no-op too).
+    private let immortalObject: Unmanaged<PyObject>?
     init(_ v: Value, _ loc: SourceLoc) {
         value = v
-        super.init(loc)
         // A literal str or bytes lives as long as its node (nodes are immortal); made
-        // immortal too, each evaluation's copy is a read-only retain that no unit writes.
-        if case .obj(let o) = v { Immortal.make(o) }
+        // immortal too, no unit ever writes its reference count.
+        if case .obj(let o) = v { Immortal.make(o); immortalObject = .passUnretained(o) } else { immortalObject = nil }
+        super.init(loc)
     }
-    override func eval(_ f: Frame) throws -> Value { value }
+    override func eval(_ f: Frame) throws -> Value {
+        // takeRetainedValue: an owned reference without a retain, balanced by nothing;
+        // right only because retain and release of an immortal object change nothing.
+        if let o = immortalObject { return .obj(o.takeRetainedValue()) }
+        return value
+    }
 }
