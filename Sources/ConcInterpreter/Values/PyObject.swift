@@ -56,9 +56,12 @@ open class PyObject: @unchecked Sendable {
     /// subclass (`class Bag(list)`): its class may define special methods that come before
     /// the builtin behaviour. False for instances of user classes, builtin objects, classes.
     @inline(__always) final var extendsBuiltinType: Bool {
-        guard let t = typeRef, !t.isBuiltin else { return false }
-        return asInstance == nil
+        if typeIsBuiltin { return false }
+        return isNotAnInstance
     }
+    /// Out of line: inlined, the cast in `asInstance` made callers retain the object even
+    /// on the common path (a builtin object), where it is never reached.
+    @inline(never) private final var isNotAnInstance: Bool { asInstance == nil }
 
     /// True when the object's class is the one identified by `id` (an identity test that
     /// does not retain the class).
