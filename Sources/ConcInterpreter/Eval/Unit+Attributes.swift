@@ -297,9 +297,13 @@ extension Unit {
     }
 
     /// A dict snapshot of module globals (`globals()`, `module.__dict__`).
+    /// The dict of `globals()` for `g`: the module's mirror dict (``Globals/mirror(_:)``),
+    /// refilled with the variables bound now, so iterating it, `len` and `in` see them.
     func globalsDict(_ g: Globals) -> PyDict {
-        let d = PyDict()
-        for n in g.boundNames { d.set(self, n, g.get(n)!) }
+        let d = g.mirror { let d = PyDict(); d.globalsOf = g; return d }  // linked before anyone sees it
+        let fresh = PyDict()
+        for n in g.boundNames { if let v = g.get(n) { fresh.set(self, n, v) } }
+        d.locked { d.table = fresh.snapshot }
         return d
     }
 }

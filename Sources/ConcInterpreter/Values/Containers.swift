@@ -270,6 +270,24 @@ public final class Globals {
         return v.isUnbound ? nil : v
     }
     func set(_ name: String, _ v: Value) { cell(name).value = v }
+    /// Unbinds `name` (`del globals()[name]`); false if it was not bound.
+    func unbind(_ name: String) -> Bool {
+        guard let c = existingCell(name) else { return false }
+        return !c.take().isUnbound
+    }
+    /// The dict `globals()` returns for this module: one object (so `globals() is
+    /// globals()`), refilled at every `globals()` call, whose stores and deletions of str
+    /// keys go through to the variables and whose lookups read them (``PyDict/globalsOf``).
+    /// Set once, under this object's lock.
+    private var mirrorDict: PyDict?
+    func mirror(_ make: () -> PyDict) -> PyDict {
+        withObjectLock(self) {
+            if let d = mirrorDict { return d }
+            let d = make()
+            mirrorDict = d
+            return d
+        }
+    }
     /// Bound names in definition order.
     var boundNames: [String] {
         let entries: [(String, Cell)] = withObjectLock(self) { order.map { ($0, cells[$0]!) } }

@@ -369,6 +369,11 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
     /// The entries. Read and written only inside `locked` on this dict, through the
     /// ``HashTableOwner`` helpers and the methods below; take a ``snapshot`` to read at leisure.
     var table = HashTable(storesValues: true)
+    /// The module whose variables this dict mirrors (the dict of `globals()`), else nil:
+    /// a str key stored or deleted here is also bound or unbound there, and a lookup reads
+    /// the variable, so code that writes `globals()["x"] = 1` creates the global `x`.
+    /// Set once, before the dict is handed out; never changes.
+    var globalsOf: Globals?
     init() { super.init(typeBits: Types.dictBits) }
     init(type: PyType) { super.init(type: type) }
 
@@ -390,7 +395,8 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
 
     /// `d.get(k)`: the value, or nil.
     func get(_ u: Unit, _ k: Value) throws -> Value? {
-        try readEntry(u, k) { t, hit in hit.found ? t.value(at: hit.entry) : nil }
+        if let g = globalsOf, let name = k.asStr?.value { return g.get(name) }
+        return try readEntry(u, k) { t, hit in hit.found ? t.value(at: hit.entry) : nil }
     }
     /// `k in d`: like `get(u, k) != nil`, without copying the value out.
     func hasKey(_ u: Unit, _ k: Value) throws -> Bool {
@@ -404,6 +410,7 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
             return nil
         }
         _ = old  // released here, unlocked
+        if let g = globalsOf, let name = k.asStr?.value { g.set(name, v) }
     }
     /// Convenience for string keys (kwargs, json): cannot fail.
     func set(_ u: Unit, _ k: String, _ v: Value) { try! set(u, .str(k), v) }
@@ -418,6 +425,7 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
     /// Removes `k`; returns its value if it was present (`del d[k]`, `d.pop(k)`).
     func remove(_ u: Unit, _ k: Value) throws -> Value? {
         let removed = try writeEntry(u, k) { t, hit in hit.found ? t.remove(at: hit) : nil }
+        if let g = globalsOf, let name = k.asStr?.value { _ = g.unbind(name) }
         return removed?.value
     }
 
