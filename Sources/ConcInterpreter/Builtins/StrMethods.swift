@@ -72,26 +72,14 @@ enum TextArgs {
 
 /// The receiver of a str method.
 @inline(__always) private func recv(_ v: Value, _ name: String) throws -> PyStr {
-    if let s = v.asStrUnchecked { return s }
+    if case .obj(let o) = v, let s = o as? PyStr { return s }
     throw typeError("descriptor '\(name)' for 'str' objects doesn't apply to a '\(v.typeName)' object")
 }
 
 /// A str argument, or TypeError `message`.
 @inline(__always) private func strArg(_ v: Value, _ message: @autoclosure () -> String) throws -> PyStr {
-    if let s = v.asStrUnchecked { return s }
+    if case .obj(let o) = v, let s = o as? PyStr { return s }
     throw typeError(message())
-}
-
-extension Value {
-    /// The `PyStr` in this value (a str or an instance of a str subclass), by an exact
-    /// class test and an unchecked downcast: `as? PyStr` consumes its operand, so the
-    /// compiler retained the receiver of every str method for it; this stays borrowed.
-    @inline(__always) var asStrUnchecked: PyStr? {
-        if case .obj(let o) = self, ObjectIdentifier(Swift.type(of: o)) == ObjectIdentifier(PyStr.self) {
-            return unsafeDowncast(o, to: PyStr.self)
-        }
-        return nil
-    }
 }
 
 /// The result of a method that may return its receiver unchanged (CPython returns the same
