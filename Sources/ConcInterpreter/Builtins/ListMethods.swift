@@ -65,6 +65,9 @@ func indexValue(_ v: Value, _ u: Unit) throws -> Int? {
     case .bool(let b): return b ? 1 : 0
     case .obj(let o) where o is PyInstance && u.lookupSpecial(v, "__index__") != nil:
         return try u.toIndex(v)
+    case .obj(let o) where o is PyBoxedNumber:  // an int subclass (a float one is no index)
+        if case .int = v.unboxedNumber { return try u.toIndex(v) }
+        return nil
     default: return nil
     }
 }

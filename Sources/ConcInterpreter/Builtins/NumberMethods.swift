@@ -180,6 +180,10 @@ func intFromValue(_ u: Unit, _ v: Value) throws -> Int {
     case .bool(let b): return b ? 1 : 0
     case .float(let d): return try doubleToInt(d)
     case .obj(let o):
+        if let b = o as? PyBoxedNumber {
+            if let m = u.userMethod(v, "__int__") ?? u.userMethod(v, "__index__"), let i = try u.call(m, []).unboxedNumber.intLike { return i }
+            return try intFromValue(u, b.number)
+        }
         if let s = o as? PyStr {
             guard let i = try parseIntLiteral(asciiNumberText(s.value), base: 10) else {
                 throw valueError("invalid literal for int() with base 10: \(strRepr(s.value))")
@@ -214,6 +218,10 @@ func floatFromValue(_ u: Unit, _ v: Value) throws -> Double {
     case .int(let i): return Double(i)
     case .bool(let b): return b ? 1 : 0
     case .obj(let o):
+        if let b = o as? PyBoxedNumber {
+            if let m = u.userMethod(v, "__float__"), let d = try u.call(m, []).unboxedNumber.numericDouble { return d }
+            return try floatFromValue(u, b.number)
+        }
         if let s = o as? PyStr {
             if let d = simpleDecimal(s.value) { return d }
             guard let d = parseFloatLiteral(asciiNumberText(s.value)) else {
@@ -376,7 +384,7 @@ func floatFromHex(_ s: String) throws -> Double {
 // MARK: - int methods
 
 @inline(__always) private func intRecv(_ v: Value, _ name: String) throws -> Int {
-    switch v {
+    switch v.unboxedNumber {
     case .int(let i): return i
     case .bool(let b): return b ? 1 : 0
     default: throw typeError("descriptor '\(name)' for 'int' objects doesn't apply to a '\(v.typeName)' object")
@@ -394,7 +402,11 @@ private func byteOrderArg(_ v: Value?, _ fn: String) throws -> Bool {
 }
 
 func installIntMethods(_ t: PyType) {
-    t.constructor = { u, _, a in
+    t.constructor = { u, type, a in
+        let r = try intConstructor(u, a)
+        return type === Types.int ? r : .obj(PyBoxedNumber(r, type: type))
+    }
+    func intConstructor(_ u: Unit, _ a: Args) throws -> Value {
         if a.count + a.keywords.count > 2 {
             throw typeError("int() takes at most 2 arguments (\(a.count + a.keywords.count) given)")
         }
@@ -531,14 +543,15 @@ func installIntMethods(_ t: PyType) {
 // MARK: - float methods
 
 @inline(__always) private func floatRecv(_ v: Value, _ name: String) throws -> Double {
-    if case .float(let d) = v { return d }
+    if case .float(let d) = v.unboxedNumber { return d }
     throw typeError("descriptor '\(name)' for 'float' objects doesn't apply to a '\(v.typeName)' object")
 }
 
 func installFloatMethods(_ t: PyType) {
-    t.constructor = { u, _, a in
+    t.constructor = { u, type, a in
         try TextArgs.range(a, "float", 0, 1)
-        return a.count == 0 ? .float(0) : .float(try floatFromValue(u, a[0]))
+        let r: Value = a.count == 0 ? .float(0) : .float(try floatFromValue(u, a[0]))
+        return type === Types.float ? r : .obj(PyBoxedNumber(r, type: type))
     }
     t.method("is_integer") { _, v, a in
         let d = try floatRecv(v, "is_integer"); try ContainerArgs.none(a, "float.is_integer")

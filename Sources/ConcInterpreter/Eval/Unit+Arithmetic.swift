@@ -277,7 +277,11 @@ extension Unit {
             leftDefines = true
             let r = try call(m, [b]); if !isNotImplemented(r) { return r }
         }
-        if builtinBase, let r = try builtinBinary(op, a, b) { return r }
+        if builtinBase {
+            // int and float subclasses: the builtin operator on the numbers inside.
+            if a.isBoxedNumber || b.isBoxedNumber { return try binary(op, a.unboxedNumber, b.unboxedNumber, inPlace: inPlace) }
+            if let r = try builtinBinary(op, a, b) { return r }
+        }
         if !bFirst && ta !== tb, !tb.isBuiltin || tb.layout != nil, let rm = lookupSpecial(b, rname) {
             let r = try call(rm, [a]); if !isNotImplemented(r) { return r }
         }
@@ -321,6 +325,7 @@ extension Unit {
         default:
             let name = op == .neg ? "__neg__" : op == .pos ? "__pos__" : "__invert__"
             if let m = lookupSpecial(v, name) { return try call(m, []) }
+            if v.isBoxedNumber { return try unary(op, v.unboxedNumber) }
             throw typeError("bad operand type for unary \(op.rawValue): '\(v.typeName)'")
         }
     }

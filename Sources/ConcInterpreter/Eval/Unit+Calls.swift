@@ -196,7 +196,12 @@ extension Unit {
                 }
                 return obj
             }
-            let obj = try ctor(self, t, hooks.userInit == nil ? args : Args())
+            // An immutable base (int, float, str, tuple, bytes, frozenset) takes the
+            // arguments in its constructor, as its __new__ does; a mutable one is filled by
+            // __init__ (the user's, which may call the base's).
+            let immutable = base === Types.int || base === Types.float || base === Types.str
+                || base === Types.tuple || base === Types.bytes || base === Types.frozenset
+            let obj = try ctor(self, t, hooks.userInit == nil || immutable ? args : Args())
             if let initFn = hooks.userInit {
                 var a = args
                 a.positional.insert(obj, at: 0)

@@ -36,6 +36,7 @@ extension Unit {
             if o.extendsBuiltinType, let r = try userTruth(v) { return r }
             switch o {
             case let s as PyStr: return !s.value.isEmpty
+            case let n as PyBoxedNumber: return try isTruthy(n.number)
             case let l as PyList: return l.count != 0
             case let t as PyTuple: return !t.items.isEmpty
             case let d as PyDict: return d.count != 0
@@ -66,6 +67,7 @@ extension Unit {
 
     /// `a == b`.
     func equals(_ a: Value, _ b: Value) throws -> Bool {
+        if a.isBoxedNumber || b.isBoxedNumber { return try boxedEquals(a, b) }
         switch (a, b) {
         case (.int(let x), .int(let y)): return x == y
         case (.none, .none): return true
@@ -87,6 +89,20 @@ extension Unit {
             }
             return false
         }
+    }
+
+    /// `==` with an instance of an int or float subclass on either side: its class's own
+    /// `__eq__` first (the right operand's first when its class is the more derived), then
+    /// the numbers.
+    private func boxedEquals(_ a: Value, _ b: Value) throws -> Bool {
+        let rightFirst = b.isBoxedNumber && b.type !== a.type && b.type.isSubtype(of: a.type)
+        for (x, y) in rightFirst ? [(b, a), (a, b)] : [(a, b), (b, a)] where x.isBoxedNumber {
+            if let m = userMethod(x, "__eq__") {
+                let r = try call(m, [y])
+                if !isNotImplemented(r) { return try isTruthy(r) }
+            }
+        }
+        return try equals(a.unboxedNumber, b.unboxedNumber)
     }
 
     private func objectEquals(_ a: Value, _ b: Value, _ x: PyObject, _ y: PyObject) throws -> Bool {
@@ -160,6 +176,12 @@ extension Unit {
         case .obj(let o):
             switch o {
             case let s as PyStr: return s.hash
+            case let n as PyBoxedNumber:
+                if let m = userMethod(v, "__hash__") {
+                    guard let i = intValue(try call(m, []).unboxedNumber) else { throw typeError("__hash__ method should return an integer") }
+                    return i
+                }
+                return try hash(n.number)
             case let t as PyTuple:
                 // CPython 3.11's xxHash-based tuple hash.
                 var acc: UInt = 2870177450012600261
@@ -215,6 +237,20 @@ extension Unit {
         }
         if let x = intValue(a), let y = intValue(b) { return .bool(orderInts(op, x, y)) }
         if let x = numericDouble(a), let y = numericDouble(b) { return .bool(orderDoubles(op, x, y)) }
+        if a.isBoxedNumber || b.isBoxedNumber {
+            // An int or float subclass: its class's own method first, then the numbers.
+            let (name, reflected) = orderDunders(op)
+            if a.isBoxedNumber, let m = userMethod(a, name) {
+                let r = try call(m, [b]); if !isNotImplemented(r) { return r }
+            }
+            if b.isBoxedNumber, let m = userMethod(b, reflected) {
+                let r = try call(m, [a]); if !isNotImplemented(r) { return r }
+            }
+            let ua = a.unboxedNumber, ub = b.unboxedNumber
+            if !ua.isBoxedNumber && !ub.isBoxedNumber && (ua.numericDouble != nil || ub.numericDouble != nil) {
+                return try compare(op, ua, ub)
+            }
+        }
         if case .obj(let x) = a, case .obj(let y) = b {
             if let s = x as? PyStr, let t = y as? PyStr { return .bool(orderStrings(op, s.value, t.value)) }
             if let r = try builtinOrder(op, x, y) { return .bool(r) }
@@ -382,6 +418,10 @@ extension Unit {
             if case .obj(let o) = v, o is PyInstance, let m = lookupSpecial(v, "__index__") {
                 if let i = intValue(try call(m, [])) { return i }
             }
+            if case .obj(let o) = v, let n = o as? PyBoxedNumber, case .int(let i) = n.number {
+                if let m = userMethod(v, "__index__"), let j = intValue(try call(m, []).unboxedNumber) { return j }
+                return i
+            }
             throw typeError("'\(v.typeName)' object cannot be interpreted as an integer")
         }
     }
@@ -426,6 +466,15 @@ extension Unit {
             }
             if spec.isEmpty { return try str(v) }
             throw typeError("unsupported format string passed to \(v.typeName).__format__")
+        }
+        if case .obj(let o) = v, o is PyBoxedNumber {
+            if let m = userMethod(v, "__format__") {
+                let r = try call(m, [.str(spec)])
+                guard let s = r.asStr else { throw typeError("__format__ must return a str, not \(r.typeName)") }
+                return s.value
+            }
+            if spec.isEmpty { return try str(v) }
+            return try format(v.unboxedNumber, spec: spec)
         }
         if let s = try formatBuiltin(self, v, spec) { return s }
         if spec.isEmpty { return try str(v) }

@@ -79,6 +79,7 @@ extension Unit {
         }
         switch o {
         case let s as PyStr: return strRepr(s.value)
+        case let n as PyBoxedNumber: return try repr(n.number)
         case let l as PyList:
             return try guardRecursion(o, "[...]") { "[" + (try l.snapshot.map { try repr($0) }.joined(separator: ", ")) + "]" }
         case let t as PyTuple:
