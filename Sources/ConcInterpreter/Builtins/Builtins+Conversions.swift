@@ -8,7 +8,8 @@ extension Engine {
         [
             native("abs") { u, a in
                 try a.expect("abs", 1, 1)
-                switch a[0] {
+                if a[0].isBoxedNumber, let m = u.userMethod(a[0], "__abs__") { return try u.call(m, []) }
+                switch a[0].unboxedNumber {
                 case .int(let i):
                     if i == Int.min { throw overflowError(intOverflowMessage) }
                     return .int(abs(i))

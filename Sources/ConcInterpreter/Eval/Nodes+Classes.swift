@@ -32,6 +32,11 @@ final class ClassDefNode: StmtNode {
             if Types.primitives.contains(where: { $0 === t }) || t === Types.unitHandle {
                 throw located(typeError("type '\(t.name)' is not an acceptable base type (keep one as an attribute of your class instead)"), f, b.loc)
             }
+            // As in CPython: True and False are the only bools; None, ranges, slices and
+            // functions have no subclasses either.
+            if t === Types.bool || t === Types.noneType || t === Types.range || t === Types.slice || t === Types.function {
+                throw located(typeError("type '\(t.name)' is not an acceptable base type"), f, b.loc)
+            }
             baseTypes.append(t)
         }
         for (k, _) in keywords where k != "metaclass" {

@@ -84,8 +84,19 @@ func intPow(_ base: Int, _ exp: Int) throws -> Int {
 
 extension Unit {
     /// Numeric value of an int/bool/float operand as a Double, or nil.
-    @inline(__always) func numericDouble(_ v: Value) -> Double? { v.numericDouble }
-    @inline(__always) func intValue(_ v: Value) -> Int? { v.intLike }
+    /// An int, bool or float as a Double, also inside an instance of an int or float
+    /// subclass (for builtins such as `abs`, `round`, `math.sqrt`). The operators use
+    /// `Value.numericDouble`/`intLike` instead, so that such a subclass's own operator
+    /// methods come first.
+    @inline(__always) func numericDouble(_ v: Value) -> Double? {
+        if let d = v.numericDouble { return d }
+        return v.isBoxedNumber ? v.unboxedNumber.numericDouble : nil
+    }
+    /// An int or bool as an Int, also inside an instance of an int subclass.
+    @inline(__always) func intValue(_ v: Value) -> Int? {
+        if let i = v.intLike { return i }
+        return v.isBoxedNumber ? v.unboxedNumber.intLike : nil
+    }
 
     /// `a op b` for int operands.
     func intBinary(_ op: BinaryOp, _ a: Int, _ b: Int) throws -> Value {
@@ -149,7 +160,7 @@ extension Unit {
 
     /// Evaluates `a op b` (not in place).
     func binary(_ op: BinaryOp, _ a: Value, _ b: Value, inPlace: Bool = false) throws -> Value {
-        if let x = intValue(a), let y = intValue(b) {
+        if let x = a.intLike, let y = b.intLike {
             if case .bool(let p) = a, case .bool(let q) = b {
                 switch op {
                 case .bitAnd: return .bool(p && q)
@@ -160,7 +171,7 @@ extension Unit {
             }
             return try intBinary(op, x, y)
         }
-        if let x = numericDouble(a), let y = numericDouble(b),
+        if let x = a.numericDouble, let y = b.numericDouble,
            let r = try floatBinary(op, x, y, a, b) { return r }
         // A user subclass of a builtin type (`class S(str)`) may define the operator: its
         // method comes before the builtin one, as it does in CPython.

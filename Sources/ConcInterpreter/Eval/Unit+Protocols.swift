@@ -235,8 +235,8 @@ extension Unit {
         case .notIn: return .bool(!(try contains(b, a)))
         default: break
         }
-        if let x = intValue(a), let y = intValue(b) { return .bool(orderInts(op, x, y)) }
-        if let x = numericDouble(a), let y = numericDouble(b) { return .bool(orderDoubles(op, x, y)) }
+        if let x = a.intLike, let y = b.intLike { return .bool(orderInts(op, x, y)) }
+        if let x = a.numericDouble, let y = b.numericDouble { return .bool(orderDoubles(op, x, y)) }
         if a.isBoxedNumber || b.isBoxedNumber {
             // An int or float subclass: its class's own method first, then the numbers.
             let (name, reflected) = orderDunders(op)
