@@ -64,11 +64,8 @@ public final class PyStr: PyObject {
     /// `len(s)`.
     var count: Int {
         if scalarCountCache >= 0 { return scalarCountCache }
-        var utf8 = value
-        let n: Int = utf8.withUTF8 { buf in
-            var ascii = true
-            for b in buf where b >= 0x80 { ascii = false; break }
-            if ascii { return buf.count }
+        let n: Int = withUTF8(value) { buf in
+            if allASCII(buf) { return buf.count }
             var k = 0
             for b in buf where b & 0xC0 != 0x80 { k += 1 }
             return k
@@ -293,6 +290,19 @@ public final class Globals {
         let entries: [(String, Cell)] = withObjectLock(self) { order.map { ($0, cells[$0]!) } }
         return entries.filter { !$0.1.value.isUnbound }.map { $0.0 }
     }
+}
+
+/// True when every byte is below 0x80, eight bytes per test.
+@inline(__always) func allASCII(_ buf: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard let base = buf.baseAddress else { return true }
+    let raw = UnsafeRawPointer(base), n = buf.count
+    var i = 0
+    while i + 8 <= n {
+        if raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
+        i += 8
+    }
+    while i < n { if base[i] >= 0x80 { return false }; i += 1 }
+    return true
 }
 
 /// The per-process seed of str hashes: random, like CPython's, unless PYTHONHASHSEED
