@@ -2,7 +2,20 @@
 import Glibc
 
 /// An immutable Unicode string. Indexing is by Unicode scalar, as in Python.
-public final class PyStr: PyObject {
+public final class PyStr: PyObject, SubclassAttributes {
+    /// Attributes of an instance of a str subclass (`self.tag = 1` in its `__init__`); nil
+    /// for every plain str, which is why it is held unmanaged (a trivial field: creating
+    /// and freeing the millions of plain strs costs nothing more) and released in `deinit`.
+    /// Only under `locked` (``SubclassAttributes``).
+    private var attributesRef: Unmanaged<PyDict>?
+    var subclassAttributes: PyDict? {
+        get { attributesRef?.takeUnretainedValue() }
+        set {
+            attributesRef?.release()
+            attributesRef = newValue.map { Unmanaged.passRetained($0) }
+        }
+    }
+    deinit { attributesRef?.release() }
     /// The text. Immutable once a second reference exists: only ``appendInPlace(_:)``
     /// changes it, for a str that one frame slot alone holds (``LocalStrAppendNode``).
     public private(set) var value: String
