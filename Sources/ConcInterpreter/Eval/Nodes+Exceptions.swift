@@ -138,9 +138,15 @@ final class WithNode: StmtNode {
     }
     override func exec(_ f: Frame) throws -> Completion {
         guard let m = soleManager else { return try enter(0, f) }
-        let manager = try m._withUnsafeGuaranteedRef { try $0.eval(f) }
-        if case .obj(let o) = manager, type(of: o) == PyLock.self {
-            return try withExtendedLifetime(manager) { try withLock(unsafeDowncast(o, to: PyLock.self), f) }
+        var manager = try m._withUnsafeGuaranteedRef { try $0.eval(f) }
+        // The lock is used unretained: `manager` holds it for the whole block. (Binding it
+        // with `case .obj(let o)` retained it once more, and released it after: two atomic
+        // writes to a reference count that every thread taking this lock shares.)
+        if let o = withUnsafeMutablePointer(to: &manager, { $0.unretainedObject }),
+           o._withUnsafeGuaranteedRef({ type(of: $0) == PyLock.self }) {
+            return try withExtendedLifetime(manager) {
+                try o._withUnsafeGuaranteedRef { try withLock(unsafeDowncast($0, to: PyLock.self), f) }
+            }
         }
         return try enter(manager, 0, f)
     }

@@ -147,12 +147,14 @@ final class NameAugAssignIntNode: StmtNode {
     private let delta: Int
     /// The local's slot, or -1 for a global.
     private let slot: Int
-    private let cell: Cell?
+    /// The global's cell, unmanaged: cells of globals are immortal, so using it needs no
+    /// retain (a strong field is retained and released around each use).
+    private let cellRef: Unmanaged<Cell>?
     init(_ general: AugAssignNode, constant: Int) {
         self.general = general
         delta = general.op == .sub ? (constant == Int.min ? 0 : -constant) : constant
         slot = (general.target as? LocalNode)?.slot ?? -1
-        cell = (general.target as? GlobalNode)?.cell
+        cellRef = (general.target as? GlobalNode).map { Unmanaged.passUnretained($0.cell) }
         super.init(general.loc)
     }
     override func exec(_ f: Frame) throws -> Completion {
@@ -164,9 +166,17 @@ final class NameAugAssignIntNode: StmtNode {
                     // The old value is an int: overwriting needs no release.
                     if !overflow { (f.locals + slot).initialize(to: .int(r)); return .normal }
                 }
-            } else if let c = cell, case .int(let x) = c.value {
-                let (r, overflow) = x.addingReportingOverflow(delta)
-                if !overflow { c.value = .int(r); return .normal }
+            } else if let cellRef {
+                let done = cellRef._withUnsafeGuaranteedRef { c -> Bool in
+                    // Read and write are two steps, as in CPython: threads racing on a
+                    // global counter lose updates, which the lesson on locks shows.
+                    guard case .int(let x) = c.value else { return false }
+                    let (r, overflow) = x.addingReportingOverflow(delta)
+                    if overflow { return false }
+                    c.value = .int(r)
+                    return true
+                }
+                if done { return .normal }
             }
         }
         return try general.exec(f)
