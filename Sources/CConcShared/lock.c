@@ -24,10 +24,9 @@ struct conc_rlock {
 /// Acquires the holder word for `unit`: CONC_OK, CONC_BUSY, or CONC_OWNER_DIED.
 static conc_result take(conc_prim *p, uint64_t unit) {
     uint64_t expect = 0;
-    /* seq_cst: the acquire pairs with the releasing store; seq_cst keeps it in the same
-     * total order as the waiters counter (see conc_prim_signal). */
-    /* seq_cst on failure too: a waiter's last attempt before sleeping must be ordered
-     * after its announcement (see conc_prim_signal_lock_freed). */
+    /* seq_cst, also on failure: the acquire pairs with the releasing store, and a waiter's
+     * last attempt before sleeping must be ordered after its announcement in the waiters
+     * counter (see conc_prim_signal_lock_freed). */
     if (atomic_compare_exchange_strong_explicit(&p->holder, &expect, unit,
                                                 memory_order_seq_cst, memory_order_seq_cst))
         return CONC_OK;

@@ -201,9 +201,7 @@ enum ASCIIMapping {
     case mapped(String)
 }
 
-/// Inlined into each caller, so `f` (asciiLower, asciiUpper...) is inlined into the byte
-/// loop instead of called through a pointer per byte.
-@inline(__always) func mapASCII(_ s: String, _ f: (UInt8) -> UInt8) -> ASCIIMapping {
+func mapASCII(_ s: String, _ f: (UInt8) -> UInt8) -> ASCIIMapping {
     withUTF8(s) { src -> ASCIIMapping in
         var changes = false
         for b in src {

@@ -156,9 +156,7 @@ struct UTF8Builder {
         withUTF8(s) { bytes.append(contentsOf: $0) }
     }
     func string() -> String {
-        bytes.withUnsafeBufferPointer { b in
-            b.count <= 15 ? smallString(b) : String(decoding: b, as: UTF8.self)
-        }
+        bytes.withUnsafeBufferPointer { utf8String($0, 0, $0.count) }
     }
 }
 

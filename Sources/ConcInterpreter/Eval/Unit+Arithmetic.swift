@@ -83,7 +83,6 @@ func intPow(_ base: Int, _ exp: Int) throws -> Int {
 }
 
 extension Unit {
-    /// Numeric value of an int/bool/float operand as a Double, or nil.
     /// An int, bool or float as a Double, also inside an instance of an int or float
     /// subclass (for builtins such as `abs`, `round`, `math.sqrt`). The operators use
     /// `Value.numericDouble`/`intLike` instead, so that such a subclass's own operator

@@ -296,11 +296,11 @@ extension Unit {
         }
     }
 
-    /// A dict snapshot of module globals (`globals()`, `module.__dict__`).
-    /// The dict of `globals()` for `g`: the module's mirror dict (``Globals/mirror(_:)``),
-    /// refilled with the variables bound now, so iterating it, `len` and `in` see them.
+    /// The dict of `globals()` and `module.__dict__` for `g`: the module's mirror dict
+    /// (``Globals/mirror``), refilled with the variables bound now, so iterating it, `len`
+    /// and `in` see them.
     func globalsDict(_ g: Globals) -> PyDict {
-        let d = g.mirror { let d = PyDict(); d.globalsOf = g; return d }  // linked before anyone sees it
+        let d = g.mirror
         let fresh = PyDict()
         for n in g.boundNames { if let v = g.get(n) { fresh.set(self, n, v) } }
         d.locked { d.table = fresh.snapshot }

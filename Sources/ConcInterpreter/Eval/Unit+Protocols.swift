@@ -67,7 +67,6 @@ extension Unit {
 
     /// `a == b`.
     func equals(_ a: Value, _ b: Value) throws -> Bool {
-        if a.isBoxedNumber || b.isBoxedNumber { return try boxedEquals(a, b) }
         switch (a, b) {
         case (.int(let x), .int(let y)): return x == y
         case (.none, .none): return true
@@ -75,12 +74,15 @@ extension Unit {
         case (.bool(let x), .bool(let y)): return x == y
         case (.obj(let x), .obj(let y)):
             if let s = x as? PyStr, let t = y as? PyStr { return s.equals(t) }
+            if x is PyBoxedNumber || y is PyBoxedNumber { return try boxedEquals(a, b) }
             return try objectEquals(a, b, x, y)
         case (.obj(let x), _):
             if x is PyInstance { return try userEquals(a, b) }
+            if x is PyBoxedNumber { return try boxedEquals(a, b) }
             return false
         case (_, .obj(let y)):
             if y is PyInstance { return try userEquals(b, a) }
+            if y is PyBoxedNumber { return try boxedEquals(a, b) }
             return false
         default:
             if let x = numericDouble(a), let y = numericDouble(b) {
@@ -237,8 +239,12 @@ extension Unit {
         }
         if let x = a.intLike, let y = b.intLike { return .bool(orderInts(op, x, y)) }
         if let x = a.numericDouble, let y = b.numericDouble { return .bool(orderDoubles(op, x, y)) }
+        if case .obj(let x) = a, case .obj(let y) = b, let s = x as? PyStr, let t = y as? PyStr {
+            return .bool(orderStrings(op, s.value, t.value))
+        }
         if a.isBoxedNumber || b.isBoxedNumber {
-            // An int or float subclass: its class's own method first, then the numbers.
+            // An int or float subclass: its class's own method first, then the numbers
+            // (against anything else the error below names the subclass, as CPython does).
             let (name, reflected) = orderDunders(op)
             if a.isBoxedNumber, let m = userMethod(a, name) {
                 let r = try call(m, [b]); if !isNotImplemented(r) { return r }
@@ -247,12 +253,9 @@ extension Unit {
                 let r = try call(m, [a]); if !isNotImplemented(r) { return r }
             }
             let ua = a.unboxedNumber, ub = b.unboxedNumber
-            if !ua.isBoxedNumber && !ub.isBoxedNumber && (ua.numericDouble != nil || ub.numericDouble != nil) {
-                return try compare(op, ua, ub)
-            }
+            if ua.numericDouble != nil && ub.numericDouble != nil { return try compare(op, ua, ub) }
         }
         if case .obj(let x) = a, case .obj(let y) = b {
-            if let s = x as? PyStr, let t = y as? PyStr { return .bool(orderStrings(op, s.value, t.value)) }
             if let r = try builtinOrder(op, x, y) { return .bool(r) }
         }
         let (name, reflected) = orderDunders(op)

@@ -11,8 +11,9 @@ public final class PyStr: PyObject, SubclassAttributes {
     var subclassAttributes: PyDict? {
         get { attributesRef?.takeUnretainedValue() }
         set {
-            attributesRef?.release()
+            let old = attributesRef
             attributesRef = newValue.map { Unmanaged.passRetained($0) }
+            old?.release()  // after the retain: storing the same dict again must not free it
         }
     }
     deinit { attributesRef?.release() }
@@ -288,12 +289,13 @@ public final class Globals {
     /// The dict `globals()` returns for this module: one object (so `globals() is
     /// globals()`), refilled at every `globals()` call, whose stores and deletions of str
     /// keys go through to the variables and whose lookups read them (``PyDict/globalsOf``).
-    /// Set once, under this object's lock.
+    /// Made once, under this object's lock, and linked to this module before anyone sees it.
     private var mirrorDict: PyDict?
-    func mirror(_ make: () -> PyDict) -> PyDict {
+    var mirror: PyDict {
         withObjectLock(self) {
             if let d = mirrorDict { return d }
-            let d = make()
+            let d = PyDict()
+            d.globalsOf = self
             mirrorDict = d
             return d
         }
