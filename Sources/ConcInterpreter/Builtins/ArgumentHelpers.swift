@@ -45,3 +45,19 @@ extension Unit {
 func native(_ name: String, _ fn: @escaping NativeFunction) -> (String, Value) {
     (name, .obj(PyBuiltinFunction(name, fn)))
 }
+
+/// A builtin function of exactly one argument: `body` serves the fixed-arity entry, and
+/// the general one after checking the arguments (`len() takes exactly one argument (2 given)`).
+func native1(_ name: String, _ body: @escaping Native1) -> (String, Value) {
+    native(name, one: body) { u, a in try a.expect(name, 1, 1); return try body(u, a[0]) }
+}
+
+/// A builtin function of exactly two arguments, as ``native1(_:_:)``.
+func native2(_ name: String, _ body: @escaping Native2) -> (String, Value) {
+    native(name, one: nil, two: body) { u, a in try a.expect(name, 2, 2); return try body(u, a[0], a[1]) }
+}
+
+/// A builtin function with fixed-arity entries (``Native1``) beside its general one.
+func native(_ name: String, one: Native1?, two: Native2? = nil, _ fn: @escaping NativeFunction) -> (String, Value) {
+    (name, .obj(PyBuiltinFunction(name, one: one, two: two, fn)))
+}

@@ -6,18 +6,17 @@ import Glibc
 extension Engine {
     func conversionBuiltins() -> [(String, Value)] {
         [
-            native("abs") { u, a in
-                try a.expect("abs", 1, 1)
-                if a[0].isBoxedNumber, let m = u.userMethod(a[0], "__abs__") { return try u.call(m, []) }
-                switch a[0].unboxedNumber {
+            native1("abs") { u, x in
+                if x.isBoxedNumber, let m = u.userMethod(x, "__abs__") { return try u.call(m, []) }
+                switch x.unboxedNumber {
                 case .int(let i):
                     if i == Int.min { throw overflowError(intOverflowMessage) }
                     return .int(abs(i))
                 case .bool(let b): return .int(b ? 1 : 0)
                 case .float(let d): return .float(Swift.abs(d))
                 default:
-                    if let m = u.lookupSpecial(a[0], "__abs__") { return try u.call(m, []) }
-                    throw typeError("bad operand type for abs(): '\(a[0].typeName)'")
+                    if let m = u.lookupSpecial(x, "__abs__") { return try u.call(m, []) }
+                    throw typeError("bad operand type for abs(): '\(x.typeName)'")
                 }
             },
             native("round") { u, a in
@@ -25,9 +24,8 @@ extension Engine {
                 let nd = a.argument(1, "ndigits")
                 return try roundValue(u, a[0], nd.flatMap { $0.isNone ? nil : $0 })
             },
-            native("divmod") { u, a in
-                try a.expect("divmod", 2, 2)
-                return .obj(PyTuple([try u.binary(.floorDiv, a[0], a[1]), try u.binary(.mod, a[0], a[1])]))
+            native2("divmod") { u, x, y in
+                return .obj(PyTuple([try u.binary(.floorDiv, x, y), try u.binary(.mod, x, y)]))
             },
             native("pow") { u, a in
                 try a.expect("pow", 2, 3)
@@ -44,16 +42,14 @@ extension Engine {
                 }
                 return try u.binary(.pow, a[0], a[1])
             },
-            native("chr") { u, a in
-                try a.expect("chr", 1, 1)
-                let i = try u.toIndex(a[0])
+            native1("chr") { u, x in
+                let i = try u.toIndex(x)
                 guard i >= 0 && i <= 0x10ffff else { throw valueError("chr() arg not in range(0x110000)") }
                 guard let s = Unicode.Scalar(UInt32(i)) else { return .str(String(Unicode.Scalar(0xfffd)!)) }
                 return .str(String(s))
             },
-            native("ord") { u, a in
-                try a.expect("ord", 1, 1)
-                if let s = a[0].asStr {
+            native1("ord") { _, x in
+                if let s = x.asStr {
                     let utf8 = s.value.utf8
                     if utf8.count == 1, let b = utf8.first { return .int(Int(b)) }  // one ASCII character
                     let scalars = s.value.unicodeScalars
@@ -62,16 +58,16 @@ extension Engine {
                     }
                     return .int(Int(scalars.first!.value))
                 }
-                if case .obj(let o) = a[0], let b = o as? PyBytes {
+                if case .obj(let o) = x, let b = o as? PyBytes {
                     let data = b.snapshot
                     guard data.count == 1 else { throw typeError("ord() expected a character, but string of length \(data.count) found") }
                     return .int(Int(data[0]))
                 }
-                throw typeError("ord() expected string of length 1, but \(a[0].typeName) found")
+                throw typeError("ord() expected string of length 1, but \(x.typeName) found")
             },
-            native("hex") { u, a in try a.expect("hex", 1, 1); return .str(radixString(try u.toIndex(a[0]), 16, "0x")) },
-            native("oct") { u, a in try a.expect("oct", 1, 1); return .str(radixString(try u.toIndex(a[0]), 8, "0o")) },
-            native("bin") { u, a in try a.expect("bin", 1, 1); return .str(radixString(try u.toIndex(a[0]), 2, "0b")) },
+            native1("hex") { u, x in return .str(radixString(try u.toIndex(x), 16, "0x")) },
+            native1("oct") { u, x in return .str(radixString(try u.toIndex(x), 8, "0o")) },
+            native1("bin") { u, x in return .str(radixString(try u.toIndex(x), 2, "0b")) },
             native("format") { u, a in
                 try a.expect("format", 1, 2)
                 return .str(try u.format(a[0], spec: a.count > 1 ? try u.stringArg(a[1], "format() argument 2") : ""))

@@ -4,9 +4,8 @@
 extension Engine {
     func introspectionBuiltins() -> [(String, Value)] {
         [
-            native("isinstance") { u, a in
-                try a.expect("isinstance", 2, 2)
-                return .bool(try isInstance(u, a[0], a[1]))
+            native2("isinstance") { u, x, y in
+                return .bool(try isInstance(u, x, y))
             },
             native("issubclass") { u, a in
                 try a.expect("issubclass", 2, 2)
@@ -28,15 +27,13 @@ extension Engine {
                 try u.setAttr(a[0], try u.stringArg(a[1], "attribute name"), a[2])
                 return .none
             },
-            native("delattr") { u, a in
-                try a.expect("delattr", 2, 2)
-                try u.delAttr(a[0], try u.stringArg(a[1], "attribute name"))
+            native2("delattr") { u, x, y in
+                try u.delAttr(x, try u.stringArg(y, "attribute name"))
                 return .none
             },
-            native("hasattr") { u, a in
-                try a.expect("hasattr", 2, 2)
-                let name = try u.stringArg(a[1], "attribute name")
-                do { return .bool(try u.getAttrOrNil(a[0], name) != nil) }
+            native2("hasattr") { u, x, y in
+                let name = try u.stringArg(y, "attribute name")
+                do { return .bool(try u.getAttrOrNil(x, name) != nil) }
                 catch let e as PyBaseException where e.type.isSubtype(of: Exc.attributeError) { return .bool(false) }
             },
             native("vars") { u, a in

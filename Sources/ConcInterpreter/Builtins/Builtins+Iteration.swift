@@ -72,10 +72,9 @@ extension Engine {
                     return try u.call(fn, items)
                 })
             },
-            native("filter") { u, a in
-                try a.expect("filter", 2, 2)
-                let fn = a[0]
-                let it = try u.iterate(a[1])
+            native2("filter") { u, x, y in
+                let fn = x
+                let it = try u.iterate(y)
                 return .obj(PyClosureIterator(type: Types.filterIterator) { u in
                     while let v = try it.next(u) {
                         let keep = fn.isNone ? try u.isTruthy(v) : try u.isTruthy(try u.call(fn, [v]))
@@ -84,26 +83,25 @@ extension Engine {
                     return nil
                 })
             },
-            native("reversed") { u, a in
-                try a.expect("reversed", 1, 1)
-                if case .obj(let o) = a[0] {
+            native1("reversed") { u, x in
+                if case .obj(let o) = x {
                     if let r = o as? PyRange {
                         let n = r.count
                         return .obj(PyRangeIterator(PyRange(r.start + (n - 1) * r.step, r.start - r.step, -r.step)))
                     }
                     if o is PyList || o is PyTuple || o is PyStr || o is PyBytes {
-                        return .obj(PyArrayIterator(try u.toArray(a[0]).reversed()))
+                        return .obj(PyArrayIterator(try u.toArray(x).reversed()))
                     }
                     if let d = o as? PyDict { return .obj(PyArrayIterator(d.keys.reversed())) }
-                    if let m = u.lookupSpecial(a[0], "__reversed__") { return try u.call(m, []) }
-                    if u.lookupSpecial(a[0], "__getitem__") != nil, u.lookupSpecial(a[0], "__len__") != nil {
-                        let n = try u.length(a[0])
+                    if let m = u.lookupSpecial(x, "__reversed__") { return try u.call(m, []) }
+                    if u.lookupSpecial(x, "__getitem__") != nil, u.lookupSpecial(x, "__len__") != nil {
+                        let n = try u.length(x)
                         var items: [Value] = []
-                        for i in stride(from: n - 1, through: 0, by: -1) { items.append(try u.getItem(a[0], .int(i))) }
+                        for i in stride(from: n - 1, through: 0, by: -1) { items.append(try u.getItem(x, .int(i))) }
                         return .obj(PyArrayIterator(items))
                     }
                 }
-                throw typeError("'\(a[0].typeName)' object is not reversible")
+                throw typeError("'\(x.typeName)' object is not reversible")
             },
             native("sorted") { u, a in
                 try a.expect("sorted", 1, 1, keywords: ["key", "reverse"])
@@ -112,15 +110,13 @@ extension Engine {
                 try sortValues(u, &items, key: key, reverse: try a.keyword("reverse").map { try u.isTruthy($0) } ?? false)
                 return .obj(PyList(items))
             },
-            native("any") { u, a in
-                try a.expect("any", 1, 1)
-                let it = try u.iterate(a[0])
+            native1("any") { u, x in
+                let it = try u.iterate(x)
                 while let v = try it.next(u) { if try u.isTruthy(v) { return .bool(true) } }
                 return .bool(false)
             },
-            native("all") { u, a in
-                try a.expect("all", 1, 1)
-                let it = try u.iterate(a[0])
+            native1("all") { u, x in
+                let it = try u.iterate(x)
                 while let v = try it.next(u) { if !(try u.isTruthy(v)) { return .bool(false) } }
                 return .bool(true)
             },

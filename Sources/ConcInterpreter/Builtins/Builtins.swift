@@ -25,22 +25,20 @@ extension Engine {
     private func builtinFunctions() -> [(String, Value)] {
         [
             native("print") { u, a in try u.engine.print(u, a); return .none },
-            native("len") { u, a in try a.expect("len", 1, 1); return .int(try u.length(a[0])) },
-            native("repr") { u, a in try a.expect("repr", 1, 1); return .str(try u.repr(a[0])) },
-            native("ascii") { u, a in try a.expect("ascii", 1, 1); return .str(asciiEscaped(try u.repr(a[0]))) },
-            native("hash") { u, a in try a.expect("hash", 1, 1); return .int(try u.hash(a[0])) },
-            native("id") { u, a in
-                try a.expect("id", 1, 1)
-                switch a[0] {
+            native1("len") { u, x in .int(try u.length(x)) },
+            native1("repr") { u, x in return .str(try u.repr(x)) },
+            native1("ascii") { u, x in return .str(asciiEscaped(try u.repr(x))) },
+            native1("hash") { u, x in return .int(try u.hash(x)) },
+            native1("id") { u, x in
+                switch x {
                 case .obj(let o): return .int(Int(bitPattern: UInt(bitPattern: ObjectIdentifier(o).hashValue)))
-                default: return .int(try u.hash(a[0]) &* 32 &+ 0x7f00_0000_0000)
+                default: return .int(try u.hash(x) &* 32 &+ 0x7f00_0000_0000)
                 }
             },
-            native("callable") { u, a in
-                try a.expect("callable", 1, 1)
-                guard case .obj(let o) = a[0] else { return .bool(false) }
+            native1("callable") { u, x in
+                guard case .obj(let o) = x else { return .bool(false) }
                 if o is PyFunction || o is PyBuiltinFunction || o is PyBoundMethod || o is PyBoundBuiltin || o is PyType || o is PyMethodDescriptor { return .bool(true) }
-                return .bool(u.lookupSpecial(a[0], "__call__") != nil)
+                return .bool(u.lookupSpecial(x, "__call__") != nil)
             },
             native("input") { u, a in
                 try a.expect("input", 0, 1)
@@ -60,9 +58,8 @@ extension Engine {
             native("open") { u, a in try openFile(u, a) },
             native("exit") { _, a in throw systemExit(a) },
             native("quit") { _, a in throw systemExit(a) },
-            native("sleep") { u, a in
-                try a.expect("sleep", 1, 1)
-                try u.sleep(try u.floatArg(a[0], "'\(a[0].typeName)' object cannot be interpreted as an integer"))
+            native1("sleep") { u, x in
+                try u.sleep(try u.floatArg(x, "'\(x.typeName)' object cannot be interpreted as an integer"))
                 return .none
             },
             native("help") { u, a in

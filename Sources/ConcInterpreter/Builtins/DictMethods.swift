@@ -182,18 +182,9 @@ func installDictMethods(_ t: PyType) {
         try dictFill(try recv(s, "update"), args, "update", u)
         return .none
     }
-    t.method("keys") { u, s, args in
-        try ContainerArgs.none(args, "dict.keys")
-        return .obj(PyDictView(try recv(s, "keys"), .keys))
-    }
-    t.method("values") { u, s, args in
-        try ContainerArgs.none(args, "dict.values")
-        return .obj(PyDictView(try recv(s, "values"), .values))
-    }
-    t.method("items") { u, s, args in
-        try ContainerArgs.none(args, "dict.items")
-        return .obj(PyDictView(try recv(s, "items"), .items))
-    }
+    t.method0("keys", qualified: "dict.keys") { _, s in .obj(PyDictView(try recv(s, "keys"), .keys)) }
+    t.method0("values", qualified: "dict.values") { _, s in .obj(PyDictView(try recv(s, "values"), .values)) }
+    t.method0("items", qualified: "dict.items") { _, s in .obj(PyDictView(try recv(s, "items"), .items)) }
     t.staticFunction("fromkeys") { u, args in
         try ContainerArgs.range(args, "dict.fromkeys", 1, 2)
         let d = PyDict()
@@ -209,12 +200,14 @@ func installDictMethods(_ t: PyType) {
 
 /// `get`, `setdefault`, `copy`.
 private func installDictLookups(_ t: PyType) {
-    t.method("get") { u, s, args in
+    t.method("get", oneArg: { u, s, k in try recv(s, "get").get(u, k) ?? .none },
+             twoArgs: { u, s, k, otherwise in try recv(s, "get").get(u, k) ?? otherwise }) { u, s, args in
         let d = try recv(s, "get")
         try ContainerArgs.range(args, "dict.get", 1, 2)
         return try d.get(u, args[0]) ?? (args.count == 2 ? args[1] : .none)
     }
-    t.method("setdefault") { u, s, args in
+    t.method("setdefault", oneArg: { u, s, k in try recv(s, "setdefault").setDefault(u, k, .none) },
+             twoArgs: { u, s, k, x in try recv(s, "setdefault").setDefault(u, k, x) }) { u, s, args in
         let d = try recv(s, "setdefault")
         try ContainerArgs.range(args, "dict.setdefault", 1, 2)
         return try d.setDefault(u, args[0], args.count == 2 ? args[1] : .none)
@@ -230,7 +223,10 @@ private func installDictLookups(_ t: PyType) {
 
 /// `pop`, `popitem`, `clear`.
 private func installDictRemovals(_ t: PyType) {
-    t.method("pop") { u, s, args in
+    t.method("pop", oneArg: { u, s, k in
+        if let v = try recv(s, "pop").remove(u, k) { return v }
+        throw PyBaseException(type: Exc.keyError, args: [k])
+    }, twoArgs: { u, s, k, otherwise in try recv(s, "pop").remove(u, k) ?? otherwise }) { u, s, args in
         let d = try recv(s, "pop")
         try ContainerArgs.range(args, "dict.pop", 1, 2)
         if let v = try d.remove(u, args[0]) { return v }

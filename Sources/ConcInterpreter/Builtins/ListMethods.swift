@@ -341,41 +341,54 @@ func installListMethods(_ t: PyType) {
         l.replaceAll(items)
         return .none
     }
-    t.method("append") { u, s, args in
+    t.method("append", oneArg: { _, s, x in try recv(s, "append").append(x); return .none }) { _, s, args in
         let l = try recv(s, "append")
         l.append(try ContainerArgs.one(args, "list.append"))
         return .none
     }
-    t.method("extend") { u, s, args in
+    /// `l.extend(x)`: collected first (a snapshot when it is a list, `l` itself included),
+    /// then added in one step.
+    func extend(_ u: Unit, _ s: Value, _ x: Value) throws -> Value {
         let l = try recv(s, "extend")
-        // Collected first (a snapshot when it is a list, `l` itself included), then added
-        // in one step.
-        let new = try u.toArray(try ContainerArgs.one(args, "list.extend"))
+        let new = try u.toArray(x)
         l.withItems { $0.append(contentsOf: new) }
         return .none
     }
-    t.method("insert") { u, s, args in
+    t.method("extend", oneArg: extend) { u, s, args in
+        _ = try recv(s, "extend")
+        return try extend(u, s, try ContainerArgs.one(args, "list.extend"))
+    }
+    /// `l.insert(index, x)`.
+    func insert(_ u: Unit, _ s: Value, _ indexArg: Value, _ x: Value) throws -> Value {
         let l = try recv(s, "insert")
-        try ContainerArgs.range(args, "list.insert", 2, 2)
-        let index = try u.toIndex(args[0])
+        let index = try u.toIndex(indexArg)
         l.withItems { items in
             var i = index
             let n = items.count
             if i < 0 { i = max(i + n, 0) } else if i > n { i = n }
-            items.insert(args[1], at: i)
+            items.insert(x, at: i)
         }
         return .none
     }
-    t.method("pop") { u, s, args in
-        let l = try recv(s, "pop")
-        try ContainerArgs.range(args, "list.pop", 0, 1)
-        let i = args.count == 1 ? try u.toIndex(args[0]) : -1
+    t.method("insert", twoArgs: insert) { u, s, args in
+        _ = try recv(s, "insert")
+        try ContainerArgs.range(args, "list.insert", 2, 2)
+        return try insert(u, s, args[0], args[1])
+    }
+    /// `l.pop(i)`.
+    func pop(_ u: Unit, _ l: PyList, _ i: Int) throws -> Value {
         let popped = l.withItems { items -> Value? in
             guard let j = normalizedIndex(i, items.count) else { return nil }
             return items.remove(at: j)
         }
         if let v = popped { return v }
         throw indexError(l.count == 0 ? "pop from empty list" : "pop index out of range")
+    }
+    t.method("pop", noArgs: { u, s in try pop(u, try recv(s, "pop"), -1) },
+             oneArg: { u, s, i in let l = try recv(s, "pop"); return try pop(u, l, try u.toIndex(i)) }) { u, s, args in
+        let l = try recv(s, "pop")
+        try ContainerArgs.range(args, "list.pop", 0, 1)
+        return try pop(u, l, args.count == 1 ? try u.toIndex(args[0]) : -1)
     }
     t.method("remove") { u, s, args in
         let l = try recv(s, "remove")
@@ -394,14 +407,20 @@ func installListMethods(_ t: PyType) {
 
 /// `index`, `count`, `copy`, `clear`.
 private func installListQueries(_ t: PyType) {
-    t.method("index") { u, s, args in
+    t.method("index", oneArg: { u, s, x in
+        let l = try recv(s, "index")
+        if let i = try firstIndex(of: x, in: { l.snapshot }, 0, Int.max, u) { return .int(i) }
+        throw valueError("\(try u.repr(x)) is not in list")
+    }) { u, s, args in
         let l = try recv(s, "index")
         try ContainerArgs.range(args, "list.index", 1, 3)
         let (start, stop) = try searchBounds(args, l.count, u)
         if let i = try firstIndex(of: args[0], in: { l.snapshot }, start, stop, u) { return .int(i) }
         throw valueError("\(try u.repr(args[0])) is not in list")
     }
-    t.method("count") { u, s, args in
+    t.method("count", oneArg: { u, s, x in
+        let l = try recv(s, "count"); return .int(try countEqual(x, in: { l.snapshot }, u))
+    }) { u, s, args in
         let l = try recv(s, "count")
         return .int(try countEqual(try ContainerArgs.one(args, "list.count"), in: { l.snapshot }, u))
     }

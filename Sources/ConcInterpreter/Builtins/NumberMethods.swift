@@ -406,6 +406,7 @@ func installIntMethods(_ t: PyType) {
         let r = try intConstructor(u, a)
         return type === Types.int ? r : .obj(PyBoxedNumber(r, type: type))
     }
+    t.constructor1 = { u, x in .int(try intFromValue(u, x)) }
     func intConstructor(_ u: Unit, _ a: Args) throws -> Value {
         if a.count + a.keywords.count > 2 {
             throw typeError("int() takes at most 2 arguments (\(a.count + a.keywords.count) given)")
@@ -553,6 +554,7 @@ func installFloatMethods(_ t: PyType) {
         let r: Value = a.count == 0 ? .float(0) : .float(try floatFromValue(u, a[0]))
         return type === Types.float ? r : .obj(PyBoxedNumber(r, type: type))
     }
+    t.constructor1 = { u, x in .float(try floatFromValue(u, x)) }
     t.method("is_integer") { _, v, a in
         let d = try floatRecv(v, "is_integer"); try ContainerArgs.none(a, "float.is_integer")
         return .bool(d.isFinite && d == d.rounded(.towardZero))

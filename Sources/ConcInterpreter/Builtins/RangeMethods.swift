@@ -90,6 +90,7 @@ func installRangeMethods(_ t: PyType) {
         if step == 0 { throw valueError("range() arg 3 must not be zero") }
         return .obj(try checkedRange(bounds[0], bounds[1], step))
     }
+    t.constructor1 = { u, x in .obj(try checkedRange(0, try u.toIndex(x), 1)) }
     t.getter("start") { u, v in .int(try recv(v, "start").start) }
     t.getter("stop") { u, v in .int(try recv(v, "stop").stop) }
     t.getter("step") { u, v in .int(try recv(v, "step").step) }

@@ -232,11 +232,15 @@ private func setDifference(_ me: PySet, _ others: [Value], _ frozen: Bool, _ u: 
 /// discard or toggle one element at a time (each atomic, so concurrent `add`s are kept);
 /// `intersection_update` computes the new contents first and then replaces the table.
 private func installSetMutators(_ t: PyType, _ recv: @escaping (Value, String) throws -> PySet) {
-    t.method("add") { u, s, args in
+    t.method("add", oneArg: { u, s, x in try recv(s, "add").add(u, x); return .none }) { u, s, args in
         try recv(s, "add").add(u, try ContainerArgs.one(args, "set.add"))
         return .none
     }
-    t.method("discard") { u, s, args in
+    t.method("discard", oneArg: { u, s, key in
+        let me = try recv(s, "discard")
+        _ = try withSetKey(key, u) { try me.remove(u, $0) }
+        return .none
+    }) { u, s, args in
         let me = try recv(s, "discard")
         let key = try ContainerArgs.one(args, "set.discard")
         _ = try withSetKey(key, u) { try me.remove(u, $0) }

@@ -201,7 +201,8 @@ enum ASCIIMapping {
     case mapped(String)
 }
 
-func mapASCII(_ s: String, _ f: (UInt8) -> UInt8) -> ASCIIMapping {
+/// (Inlined, so that `f` is too: called through a closure it cost a call per byte.)
+@inline(__always) func mapASCII(_ s: String, _ f: (UInt8) -> UInt8) -> ASCIIMapping {
     withUTF8(s) { src -> ASCIIMapping in
         var changes = false
         for b in src {
@@ -209,6 +210,13 @@ func mapASCII(_ s: String, _ f: (UInt8) -> UInt8) -> ASCIIMapping {
             if f(b) != b { changes = true }
         }
         if !changes { return .unchanged }
+        if src.count <= 15 {
+            // Built in the small-string form (see ``smallString(_:)``): no allocation.
+            var words: (UInt64, UInt64) = (0, 0)
+            withUnsafeMutableBytes(of: &words) { w in for i in 0..<src.count { w[i] = f(src[i]) } }
+            words.1 |= UInt64(0xE0 | src.count) << 56
+            return .mapped(unsafeBitCast(words, to: String.self))
+        }
         return .mapped(String(unsafeUninitializedCapacity: src.count) { buf in
             for i in 0..<src.count { buf[i] = f(src[i]) }
             return src.count

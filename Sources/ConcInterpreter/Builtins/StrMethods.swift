@@ -72,7 +72,10 @@ enum TextArgs {
 
 /// The receiver of a str method.
 @inline(__always) private func recv(_ v: Value, _ name: String) throws -> PyStr {
-    if case .obj(let o) = v, let s = o as? PyStr { return s }
+    if case .obj(let o) = v {
+        if o.hasType(Types.strID) { return unsafeDowncast(o, to: PyStr.self) }
+        if let s = o as? PyStr { return s }
+    }
     throw typeError("descriptor '\(name)' for 'str' objects doesn't apply to a '\(v.typeName)' object")
 }
 
@@ -165,9 +168,14 @@ private func byteRange(_ s: PyStr, _ buf: UnsafeBufferPointer<UInt8>, _ lo: Int,
 private func strFind(_ u: Unit, _ sv: Value, _ a: Args, _ name: String, reverse: Bool) throws -> Int {
     let s = try recv(sv, name)
     try TextArgs.classic(a, "str.\(name)", 1, 3)
-    let sub = try strArg(a[0], "must be str, not \(a[0].typeName)")
-    let len = s.count
-    let (start, end) = try TextArgs.bounds(a, from: 1, len, u)
+    // The bounds are converted before the substring is checked, as in CPython.
+    let (start, end) = try TextArgs.bounds(a, from: 1, s.count, u)
+    return try strFind(s, a[0], start, end, reverse: reverse)
+}
+
+/// find/rfind of `subArg` in scalars start..<end of `s` (bounds already fitted).
+@inline(__always) private func strFind(_ s: PyStr, _ subArg: Value, _ start: Int, _ end: Int, reverse: Bool) throws -> Int {
+    let sub = try strArg(subArg, "must be str, not \(subArg.typeName)")
     let subLen = sub.count
     if end - start < subLen { return -1 }
     if subLen == 0 { return reverse ? end : start }
@@ -185,6 +193,13 @@ private func strTailMatch(_ u: Unit, _ sv: Value, _ a: Args, _ name: String, suf
     let s = try recv(sv, name)
     try TextArgs.classic(a, "str.\(name)", 1, 3)
     let (start, end) = try TextArgs.bounds(a, from: 1, s.count, u)
+    return try strTailMatch(s, a[0], start, end, name, suffix: suffix)
+}
+
+/// startswith/endswith of `pattern` (a str or a tuple of strs) on scalars start..<end of
+/// `s` (bounds already fitted).
+@inline(__always) private func strTailMatch(_ s: PyStr, _ pattern: Value, _ start: Int, _ end: Int, _ name: String,
+                                            suffix: Bool) throws -> Bool {
     func match(_ p: PyStr) -> Bool {
         let pl = p.count
         if end - pl < start { return false }
@@ -199,14 +214,14 @@ private func strTailMatch(_ u: Unit, _ sv: Value, _ a: Args, _ name: String, suf
             }
         }
     }
-    if case .obj(let o) = a[0], let t = o as? PyTuple {
+    if case .obj(let o) = pattern, let t = o as? PyTuple {
         for item in t.items {
             let p = try strArg(item, "tuple for \(name) must only contain str, not \(item.typeName)")
             if match(p) { return true }
         }
         return false
     }
-    let p = try strArg(a[0], "\(name) first arg must be str or a tuple of str, not \(a[0].typeName)")
+    let p = try strArg(pattern, "\(name) first arg must be str or a tuple of str, not \(pattern.typeName)")
     return match(p)
 }
 
@@ -231,11 +246,15 @@ private func strTailMatch(_ u: Unit, _ sv: Value, _ a: Args, _ name: String, suf
     if b < 0x80 { return isASCIISpace(b) ? 1 : 0 }
     return unicodeSpaceBefore(buf, end)
 }
-/// ``spaceBefore(_:_:)`` for a non-ASCII character, out of line like ``unicodeSpaceAt``.
 /// `lower`/`upper`/`swapcase`: ASCII text maps byte by byte, keeping its known length, and
 /// text with nothing to change is the receiver itself (exact str), as for `strip`.
-@inline(__always) private func caseMapped(_ s: PyStr, _ ascii: (UInt8) -> UInt8,
+/// `flipping` (lower: A...Z, upper: a...z) lets a short ASCII text change eight bytes at
+/// a time (``smallASCIICaseFlip(_:_:_:)``).
+@inline(__always) private func caseMapped(_ s: PyStr, _ ascii: (UInt8) -> UInt8, flipping: ClosedRange<UInt8>? = nil,
                                           _ full: (String) -> String) -> Value {
+    if let flipping, let (r, count) = smallASCIICaseFlip(s.value, flipping.lowerBound, flipping.upperBound) {
+        return count < 0 ? sameOrNew(s, s.value, changed: false) : .str(r, scalarCount: count)
+    }
     switch mapASCII(s.value, ascii) {
     case .unchanged: return sameOrNew(s, s.value, changed: false)
     case .mapped(let r): return .str(r, scalarCount: r.utf8.count)
@@ -243,6 +262,28 @@ private func strTailMatch(_ u: Unit, _ sv: Value, _ a: Args, _ name: String, suf
     }
 }
 
+/// An ASCII text held in Swift's small form (at most 15 bytes inline, see
+/// ``smallString(_:)``) with the letters `lo...hi` switched to the other case (bit 0x20),
+/// eight bytes at a time; with its length, or -1 when nothing changed. Nil when `s` is not
+/// a small ASCII string.
+@inline(__always) func smallASCIICaseFlip(_ s: String, _ lo: UInt8, _ hi: UInt8) -> (String, Int)? {
+    let (w0, w1) = unsafeBitCast(s, to: (UInt64, UInt64).self)
+    guard w1 >> 60 == 0xE else { return nil }  // the small, ASCII discriminator
+    let ones: UInt64 = 0x0101_0101_0101_0101
+    // Every byte is below 0x80 (the padding is 0), so adding at most 0x7F sets a byte's
+    // high bit exactly when it reached the bound, with no carry into the next byte.
+    @inline(__always) func flip(_ w: UInt64) -> UInt64 {
+        let atLeastLo = w &+ ones &* UInt64(0x80 - lo)
+        let aboveHi = w &+ ones &* UInt64(0x7F - hi)
+        return w ^ ((atLeastLo & ~aboveHi & (ones &* 0x80)) >> 2)
+    }
+    let discriminator = w1 & 0xFF00_0000_0000_0000
+    let r0 = flip(w0), r1 = flip(w1 ^ discriminator)
+    if r0 == w0 && r1 == w1 ^ discriminator { return (s, -1) }
+    return (unsafeBitCast((r0, r1 | discriminator), to: String.self), Int((w1 >> 56) & 0xF))
+}
+
+/// ``spaceBefore(_:_:)`` for a non-ASCII character, out of line like ``unicodeSpaceAt``.
 @inline(never) private func unicodeSpaceBefore(_ buf: UnsafeBufferPointer<UInt8>, _ end: Int) -> Int {
     let (c, start) = decodeScalarBefore(buf, end)
     return pyIsSpace(c) ? end - start : 0
@@ -254,11 +295,17 @@ private func strSplit(_ u: Unit, _ sv: Value, _ a: Args, _ name: String, reverse
     let p: [Value?] = a.keywords.isEmpty && a.count <= 2
         ? [a.count > 0 ? a[0] : nil, a.count > 1 ? a[1] : nil]
         : try TextArgs.bind(a, name, ["sep", "maxsplit"])
-    var sep: PyStr? = nil
-    if let v = p[0], !v.isNone { sep = try strArg(v, "must be str or None, not \(v.typeName)") }
     var maxsplit = -1
     if let v = p[1] { maxsplit = try u.toIndex(v) }
-    if maxsplit < 0 { maxsplit = Int.max }
+    return try strSplit(s, p[0] ?? .none, maxsplit: maxsplit, name, reverse: reverse)
+}
+
+/// `split`/`rsplit` of `s` by `sepArg` (None: runs of whitespace), at most `maxsplit`
+/// times (negative: no limit).
+private func strSplit(_ s: PyStr, _ sepArg: Value, maxsplit limit: Int, _ name: String, reverse: Bool) throws -> Value {
+    var sep: PyStr? = nil
+    if !sepArg.isNone { sep = try strArg(sepArg, "must be str or None, not \(sepArg.typeName)") }
+    let maxsplit = limit < 0 ? Int.max : limit
     let parts: [Value] = try withUTF8(s.value) { h -> [Value] in
         let n = h.count
         // Parts of an all-ASCII string (known without a scan when its length is cached)
@@ -327,10 +374,15 @@ private func strSplit(_ u: Unit, _ sv: Value, _ a: Args, _ name: String, reverse
 
 /// `strip`/`lstrip`/`rstrip`.
 private func strStrip(_ sv: Value, _ a: Args, _ name: String, left: Bool, right: Bool) throws -> Value {
-    let s = try recv(sv, name)
     try TextArgs.range(a, "str.\(name)", 0, 1)
+    return try strStrip(sv, a.count == 1 ? a[0] : .none, name, left: left, right: right)
+}
+
+/// `strip`/`lstrip`/`rstrip` of `sv` by the characters `charsArg` (None: whitespace).
+@inline(__always) private func strStrip(_ sv: Value, _ charsArg: Value, _ name: String, left: Bool, right: Bool) throws -> Value {
+    let s = try recv(sv, name)
     var chars: PyStr? = nil
-    if a.count == 1 && !a[0].isNone { chars = try strArg(a[0], "\(name) arg must be None or str") }
+    if !charsArg.isNone { chars = try strArg(charsArg, "\(name) arg must be None or str") }
     let (lo, hi, n): (Int, Int, Int) = withUTF8(s.value) { h in
         var lo = 0, hi = h.count
         if let chars {
@@ -413,12 +465,15 @@ private func joinUTF8(_ items: [Value], separator: String, byteCount: Int) -> St
 // MARK: - install
 
 func installStrMethods(_ t: PyType) {
+    /// `str(x)`.
+    func strOf(_ u: Unit, _ x: Value) throws -> Value {
+        if let s = x.asStr, s.hasType(Types.strID) { return x }
+        if case .int(let i) = x { let text = decimalString(i); return .str(text, scalarCount: text.utf8.count) }
+        return .str(try u.str(x))
+    }
+    t.constructor1 = strOf
     t.constructor = { u, type, a in
-        if a.keywords.isEmpty && a.count == 1 && type === Types.str {
-            if let s = a[0].asStr, s.hasType(Types.strID) { return a[0] }
-            if case .int(let i) = a[0] { let text = decimalString(i); return .str(text, scalarCount: text.utf8.count) }
-            return .str(try u.str(a[0]))
-        }
+        if a.keywords.isEmpty && a.count == 1 && type === Types.str { return try strOf(u, a[0]) }
         let p = try TextArgs.bind(a, "str", ["object", "encoding", "errors"])
         let text: String
         if p[1] == nil && p[2] == nil {
@@ -437,18 +492,9 @@ func installStrMethods(_ t: PyType) {
     }
 
     // Case
-    t.method("lower") { _, v, a in
-        let s = try recv(v, "lower"); try ContainerArgs.none(a, "str.lower")
-        return caseMapped(s, asciiLower, pyLower)
-    }
-    t.method("upper") { _, v, a in
-        let s = try recv(v, "upper"); try ContainerArgs.none(a, "str.upper")
-        return caseMapped(s, asciiUpper, pyUpper)
-    }
-    t.method("swapcase") { _, v, a in
-        let s = try recv(v, "swapcase"); try ContainerArgs.none(a, "str.swapcase")
-        return caseMapped(s, asciiSwapcase, pySwapcase)
-    }
+    t.method0("lower", qualified: "str.lower") { _, v in caseMapped(try recv(v, "lower"), asciiLower, flipping: 65...90, pyLower) }
+    t.method0("upper", qualified: "str.upper") { _, v in caseMapped(try recv(v, "upper"), asciiUpper, flipping: 97...122, pyUpper) }
+    t.method0("swapcase", qualified: "str.swapcase") { _, v in caseMapped(try recv(v, "swapcase"), asciiSwapcase, pySwapcase) }
     t.method("title") { _, v, a in
         let s = try recv(v, "title"); try ContainerArgs.none(a, "str.title")
         return .str(pyTitle(s.value))
@@ -465,16 +511,28 @@ func installStrMethods(_ t: PyType) {
     // Predicates
     func predicate(_ name: String, empty: Bool = false, ascii: ((UInt8) -> Bool)? = nil,
                    _ f: @escaping (Unicode.Scalar) -> Bool) {
-        t.method(name) { _, v, a in
-            let s = try recv(v, name); try ContainerArgs.none(a, "str.\(name)")
+        // The ASCII characters that satisfy the predicate, as a 128-bit set (bit b of
+        // `low` for b < 64, of `high` for the rest): tested per byte without a call.
+        var low: UInt64 = 0, high: UInt64 = 0
+        if let ascii {
+            for b in UInt8(0)..<128 where ascii(b) { if b < 64 { low |= 1 << b } else { high |= 1 << (b - 64) } }
+        }
+        let hasASCIISet = ascii != nil
+        t.method0(name, qualified: "str.\(name)") { _, v in
+            let s = try recv(v, name)
             if s.value.isEmpty { return .bool(empty) }
-            if let ascii {
-                var allASCII = true
-                for b in s.value.utf8 {
-                    if b >= 0x80 { allASCII = false; break }
-                    if !ascii(b) { return .bool(false) }
+            if hasASCIISet {
+                // 1 when every byte is ASCII and in the set, 0 when an ASCII byte is not,
+                // -1 when the text is not all ASCII (then scalars decide).
+                let verdict = withUTF8(s.value) { h -> Int in
+                    for b in h {
+                        if b >= 0x80 { return -1 }
+                        let inSet = b < 64 ? (low >> b) & 1 : (high >> (b &- 64)) & 1
+                        if inSet == 0 { return 0 }
+                    }
+                    return 1
                 }
-                if allASCII { return .bool(true) }
+                if verdict >= 0 { return .bool(verdict == 1) }
             }
             return .bool(s.value.unicodeScalars.allSatisfy(f))
         }
@@ -515,8 +573,12 @@ func installStrMethods(_ t: PyType) {
     }
 
     // Search
-    t.method("find") { u, v, a in .int(try strFind(u, v, a, "find", reverse: false)) }
-    t.method("rfind") { u, v, a in .int(try strFind(u, v, a, "rfind", reverse: true)) }
+    t.method("find", oneArg: { _, v, sub in
+        let s = try recv(v, "find"); return .int(try strFind(s, sub, 0, s.count, reverse: false))
+    }) { u, v, a in .int(try strFind(u, v, a, "find", reverse: false)) }
+    t.method("rfind", oneArg: { _, v, sub in
+        let s = try recv(v, "rfind"); return .int(try strFind(s, sub, 0, s.count, reverse: true))
+    }) { u, v, a in .int(try strFind(u, v, a, "rfind", reverse: true)) }
     t.method("index") { u, v, a in
         let i = try strFind(u, v, a, "index", reverse: false)
         if i < 0 { throw valueError("substring not found") }
@@ -527,11 +589,9 @@ func installStrMethods(_ t: PyType) {
         if i < 0 { throw valueError("substring not found") }
         return .int(i)
     }
-    t.method("count") { u, v, a in
-        let s = try recv(v, "count")
-        try TextArgs.classic(a, "str.count", 1, 3)
-        let sub = try strArg(a[0], "must be str, not \(a[0].typeName)")
-        let (start, end) = try TextArgs.bounds(a, from: 1, s.count, u)
+    /// `s.count(sub)` in scalars start..<end (bounds already fitted).
+    func count(_ s: PyStr, _ subArg: Value, _ start: Int, _ end: Int) throws -> Value {
+        let sub = try strArg(subArg, "must be str, not \(subArg.typeName)")
         if end < start { return .int(0) }
         if sub.value.isEmpty { return .int(end - start + 1) }
         return .int(withUTF8(s.value) { h in
@@ -541,12 +601,30 @@ func installStrMethods(_ t: PyType) {
             }
         })
     }
-    t.method("startswith") { u, v, a in .bool(try strTailMatch(u, v, a, "startswith", suffix: false)) }
-    t.method("endswith") { u, v, a in .bool(try strTailMatch(u, v, a, "endswith", suffix: true)) }
+    t.method("count", oneArg: { _, v, sub in
+        let s = try recv(v, "count"); return try count(s, sub, 0, s.count)
+    }) { u, v, a in
+        let s = try recv(v, "count")
+        try TextArgs.classic(a, "str.count", 1, 3)
+        let (start, end) = try TextArgs.bounds(a, from: 1, s.count, u)
+        return try count(s, a[0], start, end)
+    }
+    t.method("startswith", oneArg: { _, v, p in
+        let s = try recv(v, "startswith"); return .bool(try strTailMatch(s, p, 0, s.count, "startswith", suffix: false))
+    }) { u, v, a in .bool(try strTailMatch(u, v, a, "startswith", suffix: false)) }
+    t.method("endswith", oneArg: { _, v, p in
+        let s = try recv(v, "endswith"); return .bool(try strTailMatch(s, p, 0, s.count, "endswith", suffix: true))
+    }) { u, v, a in .bool(try strTailMatch(u, v, a, "endswith", suffix: true)) }
 
     // Splitting and joining
-    t.method("split") { u, v, a in try strSplit(u, v, a, "split", reverse: false) }
-    t.method("rsplit") { u, v, a in try strSplit(u, v, a, "rsplit", reverse: true) }
+    t.method("split", noArgs: { _, v in try strSplit(try recv(v, "split"), .none, maxsplit: -1, "split", reverse: false) },
+             oneArg: { _, v, sep in try strSplit(try recv(v, "split"), sep, maxsplit: -1, "split", reverse: false) }) { u, v, a in
+        try strSplit(u, v, a, "split", reverse: false)
+    }
+    t.method("rsplit", noArgs: { _, v in try strSplit(try recv(v, "rsplit"), .none, maxsplit: -1, "rsplit", reverse: true) },
+             oneArg: { _, v, sep in try strSplit(try recv(v, "rsplit"), sep, maxsplit: -1, "rsplit", reverse: true) }) { u, v, a in
+        try strSplit(u, v, a, "rsplit", reverse: true)
+    }
     t.method("splitlines") { u, v, a in
         let s = try recv(v, "splitlines")
         let p = try TextArgs.bind(a, "splitlines", ["keepends"])
@@ -575,9 +653,9 @@ func installStrMethods(_ t: PyType) {
         }
         return .obj(PyList(out))
     }
-    t.method("join") { u, v, a in
+    /// `s.join(arg)`.
+    func join(_ u: Unit, _ v: Value, _ arg: Value) throws -> Value {
         let s = try recv(v, "join")
-        let arg = try ContainerArgs.one(a, "str.join")
         let items = try iterableItems(arg, u, orTypeError: "can only join an iterable")
         var total = 0
         for (i, item) in items.enumerated() {
@@ -590,6 +668,7 @@ func installStrMethods(_ t: PyType) {
         if items.isEmpty { return .str("") }
         return .str(joinUTF8(items, separator: s.value, byteCount: total + s.value.utf8.count * (items.count - 1)))
     }
+    t.method("join", oneArg: join) { u, v, a in try join(u, v, try ContainerArgs.one(a, "str.join")) }
     t.method("partition") { _, v, a in
         let s = try recv(v, "partition")
         let sep = try strArg(try ContainerArgs.one(a, "str.partition"), "must be str, not \(a[0].typeName)")
@@ -616,9 +695,18 @@ func installStrMethods(_ t: PyType) {
     }
 
     // Stripping and padding
-    t.method("strip") { _, v, a in try strStrip(v, a, "strip", left: true, right: true) }
-    t.method("lstrip") { _, v, a in try strStrip(v, a, "lstrip", left: true, right: false) }
-    t.method("rstrip") { _, v, a in try strStrip(v, a, "rstrip", left: false, right: true) }
+    t.method("strip", noArgs: { _, v in try strStrip(v, .none, "strip", left: true, right: true) },
+             oneArg: { _, v, c in try strStrip(v, c, "strip", left: true, right: true) }) { _, v, a in
+        try strStrip(v, a, "strip", left: true, right: true)
+    }
+    t.method("lstrip", noArgs: { _, v in try strStrip(v, .none, "lstrip", left: true, right: false) },
+             oneArg: { _, v, c in try strStrip(v, c, "lstrip", left: true, right: false) }) { _, v, a in
+        try strStrip(v, a, "lstrip", left: true, right: false)
+    }
+    t.method("rstrip", noArgs: { _, v in try strStrip(v, .none, "rstrip", left: false, right: true) },
+             oneArg: { _, v, c in try strStrip(v, c, "rstrip", left: false, right: true) }) { _, v, a in
+        try strStrip(v, a, "rstrip", left: false, right: true)
+    }
     t.method("center") { u, v, a in try strPad(u, v, a, "center") { m, w in m / 2 + (m & w & 1) } }
     t.method("ljust") { u, v, a in try strPad(u, v, a, "ljust") { _, _ in 0 } }
     t.method("rjust") { u, v, a in try strPad(u, v, a, "rjust") { m, _ in m } }
@@ -655,12 +743,12 @@ func installStrMethods(_ t: PyType) {
     }
 
     // Replacing
-    t.method("replace") { u, v, a in
+    /// `s.replace(old, new, count)` (count negative: every occurrence).
+    func replace(_ v: Value, _ oldArg: Value, _ newArg: Value, _ limit: () throws -> Int) throws -> Value {
         let s = try recv(v, "replace")
-        try TextArgs.range(a, "str.replace", 2, 3)
-        let old = try strArg(a[0], "replace() argument 1 must be str, not \(a[0].typeName)")
-        let new = try strArg(a[1], "replace() argument 2 must be str, not \(a[1].typeName)")
-        var count = a.count == 3 ? try u.toIndex(a[2]) : -1
+        let old = try strArg(oldArg, "replace() argument 1 must be str, not \(oldArg.typeName)")
+        let new = try strArg(newArg, "replace() argument 2 must be str, not \(newArg.typeName)")
+        var count = try limit()
         if count < 0 { count = Int.max }
         if count == 0 { return sameOrNew(s, s.value, changed: false) }
         if old.value.isEmpty {
@@ -690,6 +778,11 @@ func installStrMethods(_ t: PyType) {
         }
         guard let result else { return sameOrNew(s, s.value, changed: false) }
         return .str(result)
+    }
+    t.method("replace", twoArgs: { _, v, old, new in try replace(v, old, new) { -1 } }) { u, v, a in
+        _ = try recv(v, "replace")
+        try TextArgs.range(a, "str.replace", 2, 3)
+        return try replace(v, a[0], a[1]) { a.count == 3 ? try u.toIndex(a[2]) : -1 }
     }
     t.method("removeprefix") { _, v, a in
         let s = try recv(v, "removeprefix")

@@ -114,6 +114,58 @@ extension Unit {
     }
 }
 
+/// The leading argument expressions of a call whose arguments are all plain positional
+/// ones, kept for the fixed-arity entries of natives (``Native1``): `len(s)`,
+/// `s.strip("x")`, `d.get(k, 0)`. Tree nodes are immortal, so they are held unretained.
+struct LeadingArguments {
+    /// How many arguments the call passes; -1 when they are not all plain positional ones.
+    let count: Int
+    let first: Unmanaged<ExprNode>?
+    let second: Unmanaged<ExprNode>?
+    /// The local slot whose object is lent to the native in place of evaluating `first`
+    /// (or `second`), or -1: only a plain local that nothing evaluated after it can rebind
+    /// (see ``isRebindFree(_:)``). The native runs while this frame waits, and no other
+    /// code can store into the frame's plain slots, so the slot keeps the object alive.
+    let firstSlot: Int
+    let secondSlot: Int
+
+    init(_ simple: ContiguousArray<ExprNode>?) {
+        guard let simple else { count = -1; first = nil; second = nil; firstSlot = -1; secondSlot = -1; return }
+        count = simple.count
+        first = simple.first.map { .passUnretained($0) }
+        second = simple.count > 1 ? .passUnretained(simple[1]) : nil
+        let laterRebindFree = simple.dropFirst().allSatisfy(isRebindFree)
+        firstSlot = laterRebindFree ? (simple.first as? LocalNode)?.slot ?? -1 : -1
+        secondSlot = simple.count > 1 && simple.dropFirst(2).allSatisfy(isRebindFree)
+            ? (simple[1] as? LocalNode)?.slot ?? -1 : -1
+    }
+}
+
+extension Frame {
+    /// Calls `body` with the value of the argument expression `node`: a plain local's
+    /// object lent from slot `slot` without a retain when `slot` >= 0 (see
+    /// ``LeadingArguments``), else the evaluated value.
+    @inline(__always) func withArgument<R>(_ node: Unmanaged<ExprNode>, slot: Int, _ body: (Value) throws -> R) throws -> R {
+        if slot >= 0, let o = (locals + slot).unretainedObject {
+            return try o._withUnsafeGuaranteedRef { try body(.obj($0)) }
+        }
+        let v = try node._withUnsafeGuaranteedRef { try $0.eval(self) }
+        return try body(v)
+    }
+
+    /// The arguments `a` of a call with one plain positional argument, passed to `body`.
+    @inline(__always) func withOneArgument<R>(_ a: LeadingArguments, _ body: (Value) throws -> R) throws -> R {
+        try withArgument(a.first.unsafelyUnwrapped, slot: a.firstSlot, body)
+    }
+
+    /// The arguments `a` of a call with two plain positional arguments, passed to `body`.
+    @inline(__always) func withTwoArguments<R>(_ a: LeadingArguments, _ body: (Value, Value) throws -> R) throws -> R {
+        try withArgument(a.first.unsafelyUnwrapped, slot: a.firstSlot) { x in
+            try withArgument(a.second.unsafelyUnwrapped, slot: a.secondSlot) { y in try body(x, y) }
+        }
+    }
+}
+
 extension ContiguousArray where Element: AnyObject {
     /// Calls `body` with each element, unretained: for arrays of tree nodes, which are
     /// immortal, so nothing can free one during the call. (A strong load from the buffer
@@ -140,15 +192,19 @@ final class CallNode: ExprNode {
     let args: [ArgNode]
     /// The positional argument expressions when every argument is a plain positional one.
     let simpleArgs: ContiguousArray<ExprNode>?
+    /// The first two of them, for natives' fixed-arity entries.
+    let leading: LeadingArguments
     /// The cell of a global callee (`f(x)` with `f` a module global), for the call path
-    /// that does not retain a module-level function.
-    let globalCallee: Cell?
+    /// that does not retain a module-level function. Unmanaged: cells of globals are
+    /// immortal, and a strong field would be retained and released around each call.
+    let globalCallee: Unmanaged<Cell>?
     init(_ callee: ExprNode, _ args: [ArgNode], _ loc: SourceLoc) {
         self.callee = callee; self.args = args
         var simple: ContiguousArray<ExprNode>? = []
         for a in args { if case .positional(let e) = a { simple!.append(e) } else { simple = nil; break } }
         simpleArgs = simple
-        globalCallee = (callee as? GlobalNode)?.cell
+        leading = LeadingArguments(simple)
+        globalCallee = (callee as? GlobalNode).map { .passUnretained($0.cell) }
         if let g = callee as? GlobalNode, case .obj(let b)? = g.builtin {
             if let fn = b as? PyBuiltinFunction { builtinFunction = .passUnretained(fn) }
             if let t = b as? PyType, t.isBuiltin, t !== Types.type, t.constructor != nil { builtinType = .passUnretained(t) }
@@ -167,28 +223,36 @@ final class CallNode: ExprNode {
     @inline(never) private func callBuiltin(_ simple: ContiguousArray<ExprNode>, _ f: Frame) throws -> Value {
         do {
             if let b = builtinFunction {
-                return try withPositionalArguments(simple, f) { a in
-                    try f.withUnit { u in try b._withUnsafeGuaranteedRef { try $0.fn(u, a) } }
+                return try b._withUnsafeGuaranteedRef { fn in
+                    if leading.count == 1, let one = fn.fast1 {
+                        return try f.withOneArgument(leading) { x in try f.withUnit { try one($0, x) } }
+                    }
+                    if leading.count == 2, let two = fn.fast2 {
+                        return try f.withTwoArguments(leading) { x, y in try f.withUnit { try two($0, x, y) } }
+                    }
+                    return try withPositionalArguments(simple, f) { a in try f.withUnit { try fn.fn($0, a) } }
                 }
             }
-            let t = builtinType!
-            return try withPositionalArguments(simple, f) { a in
-                try f.withUnit { u in try t._withUnsafeGuaranteedRef { try $0.constructor!(u, $0, a) } }
+            return try builtinType!._withUnsafeGuaranteedRef { t in
+                if leading.count == 1, let one = t.constructor1 {
+                    return try f.withOneArgument(leading) { x in try f.withUnit { try one($0, x) } }
+                }
+                return try withPositionalArguments(simple, f) { a in try f.withUnit { try t.constructor!($0, t, a) } }
             }
         } catch { throw located(error, f, loc) }
     }
 
     override func eval(_ f: Frame) throws -> Value {
-        if let cell = globalCallee, let simple = simpleArgs {
+        if let cellRef = globalCallee, let simple = simpleArgs {
             // `some_function(args)` of a module-level function: called without retaining it.
-            if let fnRef = cell.immortalFunction() {
+            if let fnRef = cellRef._withUnsafeGuaranteedRef({ $0.immortalFunction() }) {
                 let direct = fnRef._withUnsafeGuaranteedRef { $0.canCallDirect(simple.count) }
                 if direct {
                     do {
                         return try fnRef._withUnsafeGuaranteedRef { try f.unit.callDirect($0, receiver: nil, simple, f) }
                     } catch { throw located(error, f, loc) }
                 }
-            } else if callsBuiltin && cell.neverBound {
+            } else if callsBuiltin && cellRef._withUnsafeGuaranteedRef({ $0.neverBound }) {
                 return try callBuiltin(simple, f)
             }
         }
@@ -252,6 +316,8 @@ final class MethodCallNode: ExprNode {
     let hash: Int
     let args: [ArgNode]
     let simpleArgs: ContiguousArray<ExprNode>?
+    /// The first two of them, for natives' fixed-arity entries.
+    let leading: LeadingArguments
     /// The span of `obj.name` (where CPython reports a failed method lookup).
     let attributeLoc: SourceLoc
     init(_ object: ExprNode, _ name: String, _ args: [ArgNode], attributeLoc: SourceLoc, _ loc: SourceLoc) {
@@ -260,6 +326,7 @@ final class MethodCallNode: ExprNode {
         var simple: ContiguousArray<ExprNode>? = []
         for a in args { if case .positional(let e) = a { simple!.append(e) } else { simple = nil; break } }
         simpleArgs = simple
+        leading = LeadingArguments(simple)
         receiverSlot = (object as? LocalNode).flatMap { l in simple?.allSatisfy(isRebindFree) == true ? l.slot : nil } ?? -1
         super.init(loc)
     }
@@ -292,6 +359,12 @@ final class MethodCallNode: ExprNode {
 
     /// Calls the cached builtin method `d` on `recv` (no closure, so nothing is captured).
     @inline(__always) private func callBuiltin(_ d: PyMethodDescriptor, _ recv: Value, _ f: Frame) throws -> Value {
+        switch leading.count {
+        case 0: if let m = d.fast0 { return try f.withUnit { try m($0, recv) } }
+        case 1: if let m = d.fast1 { return try f.withOneArgument(leading) { x in try f.withUnit { try m($0, recv, x) } } }
+        case 2: if let m = d.fast2 { return try f.withTwoArguments(leading) { x, y in try f.withUnit { try m($0, recv, x, y) } } }
+        default: break
+        }
         guard let simple = simpleArgs else { return try d.fn(f.unit, recv, try evaluateArguments(args, f, callee: .obj(d))) }
         var a = Args(inline: ())
         try simple.forEachUnretained { a.append(try $0.eval(f)) }

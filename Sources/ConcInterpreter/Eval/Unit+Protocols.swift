@@ -439,6 +439,16 @@ extension Unit {
     /// `len(v)`.
     func length(_ v: Value) throws -> Int {
         if case .obj(let o) = v {
+            // Objects of the common builtin classes themselves: known by an identity test,
+            // and used borrowed (the casts below retain and release the object).
+            let n: Int = Unmanaged.passUnretained(o)._withUnsafeGuaranteedRef { o in
+                if o.hasType(Types.strID) { return unsafeDowncast(o, to: PyStr.self).count }
+                if o.hasType(Types.listID) { return unsafeDowncast(o, to: PyList.self).count }
+                if o.hasType(Types.dictID) { return unsafeDowncast(o, to: PyDict.self).count }
+                if o.hasType(Types.tupleID) { return unsafeDowncast(o, to: PyTuple.self).items.count }
+                return -1
+            }
+            if n >= 0 { return n }
             // A user subclass of a builtin type may define its own __len__.
             if o.extendsBuiltinType, let m = lookupSpecial(v, "__len__") {
                 return try toLength(try call(m, []))

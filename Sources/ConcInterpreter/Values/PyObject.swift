@@ -156,15 +156,36 @@ public typealias NativeFunction = (Unit, Args) throws -> Value
 /// A native method of a builtin type: receives `self` first.
 public typealias NativeMethod = (Unit, Value, Args) throws -> Value
 
+// Fixed-arity entry points: a call site with exactly that many plain positional arguments
+// (`len(s)`, `s.strip("x")`, `d.get(k, 0)`) calls one of these with its values borrowed,
+// instead of packing them into an ``Args`` (whose making and unmaking cost more than most
+// of these natives do). A method's receiver is its first value. Each must behave exactly
+// as the general entry does for the same arguments.
+/// A native taking one value: `len(x)`, or a method's receiver alone (`s.lower()`).
+public typealias Native1 = (Unit, Value) throws -> Value
+/// A native taking two values: `isinstance(x, t)`, or receiver and one argument.
+public typealias Native2 = (Unit, Value, Value) throws -> Value
+/// A native taking three values: a method's receiver and two arguments (`d.get(k, 0)`).
+public typealias Native3 = (Unit, Value, Value, Value) throws -> Value
+
 /// A builtin function object (`len`, `math.sqrt`), optionally bound to a receiver.
 public final class PyBuiltinFunction: PyObject {
     public let name: String
     let fn: NativeFunction
+    /// Entry points for calls with exactly one or two plain positional arguments (see
+    /// ``Native1``); nil where the function has none.
+    let fast1: Native1?
+    let fast2: Native2?
     /// The native module defining it (`math`), nil for builtins and helpers; set once when
     /// the module is made, before anything else can see the function. For error messages.
     var module: String?
     public init(_ name: String, _ fn: @escaping NativeFunction) {
-        self.name = name; self.fn = fn
+        self.name = name; self.fn = fn; fast1 = nil; fast2 = nil
+        super.init(type: Types.builtinFunction)
+        Immortal.make(self)
+    }
+    init(_ name: String, one: Native1?, two: Native2? = nil, _ fn: @escaping NativeFunction) {
+        self.name = name; self.fn = fn; fast1 = one; fast2 = two
         super.init(type: Types.builtinFunction)
         Immortal.make(self)
     }
@@ -176,8 +197,15 @@ public final class PyMethodDescriptor: PyObject {
     /// The type that defines the method (for `descriptor 'append' for 'list' objects ...`).
     unowned let owner: PyType
     let fn: NativeMethod
-    init(_ name: String, owner: PyType, _ fn: @escaping NativeMethod) {
+    /// Entry points for calls with no, one or two plain positional arguments, taking the
+    /// receiver first (see ``Native1``); nil where the method has none.
+    let fast0: Native1?
+    let fast1: Native2?
+    let fast2: Native3?
+    init(_ name: String, owner: PyType, noArgs: Native1? = nil, oneArg: Native2? = nil, twoArgs: Native3? = nil,
+         _ fn: @escaping NativeMethod) {
         self.name = name; self.owner = owner; self.fn = fn
+        fast0 = noArgs; fast1 = oneArg; fast2 = twoArgs
         super.init(type: Types.methodDescriptor)
         // Made once per builtin type and kept by its never-changing namespace; method-call
         // nodes hold it without reference counting (MethodCallNode.builtinMethod).
@@ -255,6 +283,10 @@ public final class PyType: PyObject {
     /// Native constructor: called by `type(args)` instead of object creation + `__init__`.
     /// Written only while builtins are set up (before any thread runs).
     var constructor: ((Unit, PyType, Args) throws -> Value)?
+    /// The constructor's entry for exactly one plain positional argument (`str(i)`,
+    /// `int(s)`), for this exact type only; like ``constructor``, written only while
+    /// builtins are set up.
+    var constructor1: Native1?
     /// Cached result of ``creationHooks(_:)`` and the class epoch it is valid in; both
     /// guarded by the type's lock (builtin exception classes' caches are filled at run time).
     var hooks = CreationHooks()
@@ -318,9 +350,21 @@ public final class PyType: PyObject {
         return false
     }
 
-    /// Defines a native method in a builtin type's dict.
-    func method(_ name: String, _ fn: @escaping NativeMethod) {
-        dict[name] = .obj(PyMethodDescriptor(name, owner: self, fn))
+    /// Defines a native method in a builtin type's dict, with fixed-arity entry points for
+    /// the common argument counts where given.
+    func method(_ name: String, noArgs: Native1? = nil, oneArg: Native2? = nil, twoArgs: Native3? = nil,
+                _ fn: @escaping NativeMethod) {
+        dict[name] = .obj(PyMethodDescriptor(name, owner: self, noArgs: noArgs, oneArg: oneArg, twoArgs: twoArgs, fn))
+    }
+
+    /// Defines a native method that takes no arguments (`s.lower()`): `body` serves the
+    /// fixed-arity entry, and the general one after checking that nothing was passed
+    /// (`str.lower() takes no arguments (1 given)`, with `qualified` = "str.lower").
+    func method0(_ name: String, qualified: String, _ body: @escaping Native1) {
+        method(name, noArgs: body) { u, v, a in
+            try ContainerArgs.none(a, qualified)
+            return try body(u, v)
+        }
     }
 
     /// Defines a static native function in the type's dict (e.g. `dict.fromkeys` is a classmethod;
