@@ -381,43 +381,45 @@ private func strStrip(_ sv: Value, _ a: Args, _ name: String, left: Bool, right:
 /// `strip`/`lstrip`/`rstrip` of `sv` by the characters `charsArg` (None: whitespace).
 @inline(__always) private func strStrip(_ sv: Value, _ charsArg: Value, _ name: String, left: Bool, right: Bool) throws -> Value {
     let s = try recv(sv, name)
-    var chars: PyStr? = nil
-    if !charsArg.isNone { chars = try strArg(charsArg, "\(name) arg must be None or str") }
-    let (lo, hi, n): (Int, Int, Int) = withUTF8(s.value) { h in
-        var lo = 0, hi = h.count
-        if let chars {
-            // A bitmap of the ASCII characters to strip, or nil when `chars` is not ASCII.
-            let bitmap: (UInt64, UInt64)? = withUTF8(chars.value) { cb in
-                var low: UInt64 = 0, high: UInt64 = 0
-                for b in cb {
-                    if b >= 0x80 { return nil }
-                    if b < 64 { low |= 1 << b } else { high |= 1 << (b - 64) }
-                }
-                return (low, high)
+    // What to strip, decided before the text is scanned: whitespace (None), a 128-bit set
+    // of ASCII characters, or (when `chars` is not all ASCII) a set of scalars.
+    var bitmap: (low: UInt64, high: UInt64)? = nil
+    var scalars: Set<UInt32>? = nil
+    if !charsArg.isNone {
+        let chars = try strArg(charsArg, "\(name) arg must be None or str")
+        bitmap = withUTF8(chars.value) { cb -> (UInt64, UInt64)? in
+            var low: UInt64 = 0, high: UInt64 = 0
+            for b in cb {
+                if b >= 0x80 { return nil }
+                if b < 64 { low |= 1 << b } else { high |= 1 << (b - 64) }
             }
-            if let (low, high) = bitmap {
-                @inline(__always) func member(_ b: UInt8) -> Bool {
-                    b < 64 ? low & (1 << b) != 0 : b < 128 && high & (1 << (b - 64)) != 0
-                }
-                if left { while lo < hi && member(h[lo]) { lo += 1 } }
-                if right { while hi > lo && member(h[hi - 1]) { hi -= 1 } }
-            } else {
-                let set = Set(chars.value.unicodeScalars.map { $0.value })
-                if left {
-                    while lo < hi { let (c, l) = decodeScalar(h, lo); if !set.contains(c.value) { break }; lo += l }
-                }
-                if right {
-                    while hi > lo { let (c, st) = decodeScalarBefore(h, hi); if !set.contains(c.value) { break }; hi = st }
-                }
+            return (low, high)
+        }
+        if bitmap == nil { scalars = Set(chars.value.unicodeScalars.map { $0.value }) }
+    }
+    return withUTF8(s.value) { h -> Value in
+        var lo = 0, hi = h.count
+        if let (low, high) = bitmap {
+            @inline(__always) func member(_ b: UInt8) -> Bool {
+                b < 64 ? low & (1 << b) != 0 : b < 128 && high & (1 << (b - 64)) != 0
+            }
+            if left { while lo < hi && member(h[lo]) { lo += 1 } }
+            if right { while hi > lo && member(h[hi - 1]) { hi -= 1 } }
+        } else if let set = scalars {
+            if left {
+                while lo < hi { let (c, l) = decodeScalar(h, lo); if !set.contains(c.value) { break }; lo += l }
+            }
+            if right {
+                while hi > lo { let (c, st) = decodeScalarBefore(h, hi); if !set.contains(c.value) { break }; hi = st }
             }
         } else {
             if left { while lo < hi { let l = spaceAt(h, lo); if l == 0 { break }; lo += l } }
             if right { while hi > lo { let l = spaceBefore(h, hi); if l == 0 { break }; hi -= l } }
         }
-        return (lo, hi, h.count)
+        if lo == 0 && hi == h.count { return sameOrNew(s, s.value, changed: false) }
+        // An all-ASCII text (known when its length is cached) keeps that knowledge.
+        return s.knownCount == h.count ? .str(utf8String(h, lo, hi), scalarCount: hi - lo) : .str(utf8String(h, lo, hi))
     }
-    if lo == 0 && hi == n { return sameOrNew(s, s.value, changed: false) }
-    return .str(withUTF8(s.value) { utf8String($0, lo, hi) })
 }
 
 /// `center`/`ljust`/`rjust`: `left` is the number of fill characters before the text.
@@ -518,6 +520,7 @@ func installStrMethods(_ t: PyType) {
             for b in UInt8(0)..<128 where ascii(b) { if b < 64 { low |= 1 << b } else { high |= 1 << (b - 64) } }
         }
         let hasASCIISet = ascii != nil
+        let (lowSet, highSet) = (low, high)  // captured as constants, not boxed variables
         t.method0(name, qualified: "str.\(name)") { _, v in
             let s = try recv(v, name)
             if s.value.isEmpty { return .bool(empty) }
@@ -527,7 +530,7 @@ func installStrMethods(_ t: PyType) {
                 let verdict = withUTF8(s.value) { h -> Int in
                     for b in h {
                         if b >= 0x80 { return -1 }
-                        let inSet = b < 64 ? (low >> b) & 1 : (high >> (b &- 64)) & 1
+                        let inSet = b < 64 ? (lowSet >> b) & 1 : (highSet >> (b &- 64)) & 1
                         if inSet == 0 { return 0 }
                     }
                     return 1

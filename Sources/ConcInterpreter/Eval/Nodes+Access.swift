@@ -271,9 +271,17 @@ final class SubscriptNode: ExprNode {
     /// (see ``isRebindFree(_:)``), else -1: the container is then used in place, without
     /// a retain, as the slot keeps it alive until the access is over.
     let objectSlot: Int
+    /// The local slot of `index` when it is a plain local, else -1: its value is then lent
+    /// to the access in place (nothing is evaluated after it), as call arguments are
+    /// (``Frame/withArgument(_:slot:_:)``). `d[k]` with an existing key then costs no
+    /// retain of `k`.
+    let indexSlot: Int
+    private let indexRef: Unmanaged<ExprNode>
     init(_ o: ExprNode, _ i: ExprNode, _ loc: SourceLoc) {
         object = o; index = i
         objectSlot = (o as? LocalNode).flatMap { isRebindFree(i) ? $0.slot : nil } ?? -1
+        indexSlot = (i as? LocalNode)?.slot ?? -1
+        indexRef = .passUnretained(i)
         super.init(loc)
     }
     var marker: TracebackEntry.Marker {
@@ -281,11 +289,12 @@ final class SubscriptNode: ExprNode {
     }
     override func eval(_ f: Frame) throws -> Value {
         if objectSlot >= 0, let c = (f.locals + objectSlot).unretainedObject {
-            let i = try index.eval(f)
-            do {
-                if let v = try c._withUnsafeGuaranteedRef({ try fastItem($0, i, f) }) { return v }
-                return try f.withUnit { try $0.getItem(.obj(c.takeUnretainedValue()), i) }
-            } catch { throw located(error, f, loc, marker) }
+            return try f.withArgument(indexRef, slot: indexSlot) { i in
+                do {
+                    if let v = try c._withUnsafeGuaranteedRef({ try fastItem($0, i, f) }) { return v }
+                    return try f.withUnit { try $0.getItem(.obj(c.takeUnretainedValue()), i) }
+                } catch { throw located(error, f, loc, marker) }
+            }
         }
         let o = try object.eval(f)
         let i = try index.eval(f)
@@ -309,11 +318,12 @@ final class SubscriptNode: ExprNode {
     }
     override func assign(_ f: Frame, _ v: Value) throws {
         if objectSlot >= 0, let c = (f.locals + objectSlot).unretainedObject {
-            let i = try index.eval(f)
-            do {
-                if try c._withUnsafeGuaranteedRef({ try fastStore($0, i, v, f) }) { return }
-                try f.withUnit { try $0.setItem(.obj(c.takeUnretainedValue()), i, v) }
-            } catch { throw located(error, f, loc, marker) }
+            try f.withArgument(indexRef, slot: indexSlot) { i in
+                do {
+                    if try c._withUnsafeGuaranteedRef({ try fastStore($0, i, v, f) }) { return }
+                    try f.withUnit { try $0.setItem(.obj(c.takeUnretainedValue()), i, v) }
+                } catch { throw located(error, f, loc, marker) }
+            }
             return
         }
         let o = try object.eval(f)

@@ -101,7 +101,9 @@ struct HashTable {
     /// where a non-mutating call copied it out of the object (retaining its arrays).
     mutating func probe(_ key: Value, _ h: Int, _ known: Known?) -> Probe {
         if slots.isEmpty { return .hit(Hit(hash: h, slot: -1, entry: -1)) }
-        return slots.withUnsafeBufferPointer { slots in
+        // Stored keys are compared in place in their buffer (not copied out, which would
+        // retain and release each).
+        return keys.withUnsafeBufferPointer { keys in slots.withUnsafeBufferPointer { slots in
             let mask = slots.count - 1  // a power of two: `& mask` keeps `i` in bounds
             var i = h & mask
             var firstFree = -1
@@ -110,11 +112,10 @@ struct HashTable {
                 let e = Int(slots[i])
                 if e >= 0 {
                     if hashes[e] == h {
-                        let k = keys[e]
-                        if let equal = fastKeyEquals(k, key) ?? known?.lookUp(k) {
+                        if let equal = fastKeyEquals(keys[e], key) ?? known?.lookUp(keys[e]) {
                             if equal { return pending.isEmpty ? .hit(Hit(hash: h, slot: i, entry: e)) : .unknown(pending) }
                         } else {
-                            pending.append(k)
+                            pending.append(keys[e])
                         }
                     }
                 } else if e == -1 {
@@ -125,7 +126,7 @@ struct HashTable {
                 }
                 i = (i + 1) & mask
             }
-        }
+        } }
     }
 
     /// Key equality as a dict lookup sees it (identity first), for a stored key `a` and a
@@ -209,12 +210,14 @@ struct HashTable {
 /// ``pureKeyEquals(_:_:depth:)`` with the common cases (same object, two ints, two strs)
 /// inline on the probe's path.
 @inline(__always) func fastKeyEquals(_ a: Value, _ b: Value) -> Bool? {
-    switch (a, b) {
-    case (.int(let x), .int(let y)): return x == y
-    case (.obj(let x), .obj(let y)):
+    // Nested matches rather than a switch over the pair `(a, b)`, which copies (retains)
+    // both values; strs are recognised by their exact Swift class, without a cast.
+    if case .int(let x) = a, case .int(let y) = b { return x == y }
+    if case .obj(let x) = a, case .obj(let y) = b {
         if x === y { return true }
-        if let s = x as? PyStr, let t = y as? PyStr { return s.equals(t) }
-    default: break
+        if x.isStrObject && y.isStrObject {
+            return unsafeDowncast(x, to: PyStr.self).equals(unsafeDowncast(y, to: PyStr.self))
+        }
     }
     return pureKeyEquals(a, b)
 }

@@ -46,6 +46,11 @@ open class PyObject: @unchecked Sendable {
         return self as? PyBaseException
     }
 
+    /// True for a str object (of `str` or a subclass): its exact Swift class, one compare.
+    @inline(__always) final var isStrObject: Bool {
+        ObjectIdentifier(Swift.type(of: self)) == ObjectIdentifier(PyStr.self)
+    }
+
     /// True for an instance of a user class that is not an exception (exceptions keep some
     /// attributes outside the slots).
     @inline(__always) final var isPlainInstance: Bool {
