@@ -277,27 +277,45 @@ extension Unit {
         let (name, rname, _) = op.dunder
         let ta = a.type, tb = b.type
         let bFirst = tb !== ta && tb.isSubtype(of: ta) && !tb.isBuiltin
-        if bFirst, let rm = lookupSpecial(b, rname) {
+        if bFirst, let rm = operatorMethod(b, rname) {
             let r = try call(rm, [a]); if !isNotImplemented(r) { return r }
         }
         // When the left operand's class defines the operator itself, its NotImplemented
         // ends in the generic "unsupported operand" message, as in CPython.
         var leftDefines = false
-        if !ta.isBuiltin || ta.layout != nil, let m = lookupSpecial(a, name) {
+        if !ta.isBuiltin || ta.layout != nil, let m = operatorMethod(a, name) {
             leftDefines = true
             let r = try call(m, [b]); if !isNotImplemented(r) { return r }
         }
         if builtinBase {
             // int and float subclasses: the builtin operator on the numbers inside.
-            if a.isBoxedNumber || b.isBoxedNumber { return try binary(op, a.unboxedNumber, b.unboxedNumber, inPlace: inPlace) }
+            if a.isBoxedNumber || b.isBoxedNumber {
+                // Two numbers, or a sequence repeated (`I(2) * "ab"`): the operator on the
+                // numbers inside. Anything else (`I(1) + "x"`) goes on below, so that the
+                // error names the subclass.
+                let ua = a.unboxedNumber, ub = b.unboxedNumber
+                if (ua.numericDouble != nil && ub.numericDouble != nil) || (op == .mul && (ua.intLike != nil || ub.intLike != nil)) {
+                    return try binary(op, ua, ub, inPlace: inPlace)
+                }
+            }
             if let r = try builtinBinary(op, a, b) { return r }
         }
-        if !bFirst && ta !== tb, !tb.isBuiltin || tb.layout != nil, let rm = lookupSpecial(b, rname) {
+        if !bFirst && ta !== tb, !tb.isBuiltin || tb.layout != nil, let rm = operatorMethod(b, rname) {
             let r = try call(rm, [a]); if !isNotImplemented(r) { return r }
         }
         if !leftDefines { try throwSequenceOperandError(op, a, b) }
         let symbol = inPlace ? (op == .pow ? "**=" : op.rawValue + "=") : op.symbol
         throw typeError("unsupported operand type(s) for \(symbol): '\(a.typeName)' and '\(b.typeName)'")
+    }
+
+    /// The operator method `name` of `v`'s class for the dispatch above, skipping the
+    /// operator methods of builtin types (`int.__add__`, OperatorSlots.swift): for an
+    /// instance of a builtin subclass the builtin operator that follows does the same work,
+    /// and its errors are the ones CPython gives.
+    private func operatorMethod(_ v: Value, _ name: String) -> Value? {
+        guard let attr = v.type.lookup(name) else { return nil }
+        if case .obj(let o) = attr, let d = o as? PyMethodDescriptor, d.owner.isBuiltin { return nil }
+        return bindClassAttribute(attr, to: v)
     }
 
     /// The messages of the builtin sequence operators for an operand they cannot take

@@ -24,6 +24,9 @@ extension Unit {
                 throw typeError("unbound method \(d.owner.name).\(d.name)() needs an argument")
             }
             guard args[0].type.isSubtype(of: d.owner) else {
+                if PyMethodDescriptor.slotWrapperNames.contains(d.name) {
+                    throw typeError("descriptor '\(d.name)' requires a '\(d.owner.name)' object but received a '\(args[0].typeName)'")
+                }
                 throw typeError("descriptor '\(d.name)' for '\(d.owner.name)' objects doesn't apply to a '\(args[0].typeName)' object")
             }
             var rest = args

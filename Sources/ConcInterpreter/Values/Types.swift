@@ -26,9 +26,9 @@ public enum Types {
     }()
     static let noneType = make("NoneType") { _ in }
     static let bool: PyType = make("bool", base: int) { installBoolMethods($0) }
-    static let int: PyType = make("int") { installIntMethods($0) }
-    static let float: PyType = make("float") { installFloatMethods($0) }
-    static let str: PyType = make("str") { installStrMethods($0) }
+    static let int: PyType = make("int") { installIntMethods($0); installNumberOperatorSlots($0, isFloat: false) }
+    static let float: PyType = make("float") { installFloatMethods($0); installNumberOperatorSlots($0, isFloat: true) }
+    static let str: PyType = make("str") { installStrMethods($0); installSequenceOperatorSlots($0) }
     /// The identity of `str`, for ``PyObject/hasType(_:)`` tests that retain nothing.
     static let strID = ObjectIdentifier(str)
     /// `str`, `list`, `tuple` and `dict` unmanaged, for the constructors of new objects: a
@@ -40,15 +40,15 @@ public enum Types {
     static let dictBits = Unmanaged.passUnretained(dict)
     static let bytes: PyType = make("bytes") { installBytesMethods($0) }
     static let bytearray: PyType = make("bytearray") { installBytearrayMethods($0) }
-    static let list: PyType = make("list") { installListMethods($0) }
+    static let list: PyType = make("list") { installListMethods($0); installSequenceOperatorSlots($0) }
     /// The identity of `list`, for ``PyObject/hasType(_:)``.
     static let listID = ObjectIdentifier(list)
-    static let tuple: PyType = make("tuple") { installTupleMethods($0) }
+    static let tuple: PyType = make("tuple") { installTupleMethods($0); installSequenceOperatorSlots($0) }
     static let tupleID = ObjectIdentifier(tuple)
-    static let dict: PyType = make("dict") { installDictMethods($0) }
+    static let dict: PyType = make("dict") { installDictMethods($0); installDictOperatorSlots($0) }
     static let dictID = ObjectIdentifier(dict)
-    static let set: PyType = make("set") { installSetMethods($0, frozen: false) }
-    static let frozenset: PyType = make("frozenset") { installSetMethods($0, frozen: true) }
+    static let set: PyType = make("set") { installSetMethods($0, frozen: false); installSetOperatorSlots($0) }
+    static let frozenset: PyType = make("frozenset") { installSetMethods($0, frozen: true); installSetOperatorSlots($0) }
     static let range: PyType = make("range") { installRangeMethods($0) }
     static let slice: PyType = make("slice") { installSliceMethods($0) }
     static let function = make("function") { installFunctionMethods($0) }

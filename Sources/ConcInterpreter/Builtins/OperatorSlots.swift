@@ -1,0 +1,251 @@
+// The operator methods of builtin types: `int.__add__`, `(2.5).__lt__(3)`, `"a".__mul__(3)`,
+// `[1].__add__([2])`, `{1}.__or__({2})`, `{}.__or__({})`. They serve explicit calls,
+// `super().__add__(other)` in a subclass, `dir()` and `hasattr()`, with CPython's results:
+// NotImplemented for an operand of another kind, except where CPython's own method raises
+// (`"a".__add__(1)`: can only concatenate str).
+//
+// The evaluator does not dispatch through them: `a + b` on builtin values computes
+// directly, and for instances of builtin subclasses `Unit.userBinary` skips them (the
+// builtin operator it falls back to does the same work). So each computes on its operands'
+// builtin payload (the number inside an int subclass, the text of a str subclass) and never
+// calls back into the operator dispatch, which could otherwise find a subclass's override
+// and recurse.
+import ConcSyntax
+
+/// The binary operators with a method pair (`__add__`/`__radd__`) on numbers.
+private let numberOperators: [(BinaryOp, String)] = [
+    (.add, "add"), (.sub, "sub"), (.mul, "mul"), (.div, "truediv"), (.floorDiv, "floordiv"),
+    (.mod, "mod"), (.pow, "pow"),
+]
+/// The bitwise operators, for int only.
+private let bitOperators: [(BinaryOp, String)] = [
+    (.lshift, "lshift"), (.rshift, "rshift"), (.bitAnd, "and"), (.bitOr, "or"), (.bitXor, "xor"),
+]
+/// The ordering methods and their operators.
+private let orderings: [(CompareOp, String)] = [(.lt, "__lt__"), (.le, "__le__"), (.gt, "__gt__"), (.ge, "__ge__")]
+
+private var notImplemented: Value { .obj(Singletons.notImplemented) }
+
+/// The TypeError of a method of `owner` called on something else (`int.__add__("a", 1)`).
+private func descriptorError(_ name: String, _ owner: String, _ v: Value) -> PyBaseException {
+    typeError("descriptor '\(name)' requires a '\(owner)' object but received a '\(v.typeName)'")
+}
+
+/// The one argument of an operator method (`expected 1 argument, got 0`, as CPython's
+/// slot wrappers say).
+private func operand(_ a: Args, _ qualified: String) throws -> Value {
+    if !a.keywords.isEmpty { throw typeError("\(qualified)() takes no keyword arguments") }
+    guard a.count == 1 else { throw typeError("expected 1 argument, got \(a.count)") }
+    return a[0]
+}
+
+// MARK: - int and float
+
+/// Installs the arithmetic, bitwise (int), ordering and unary methods of `int` or `float`.
+/// A receiver is the plain number or the number inside an instance of a subclass; an
+/// operand of another kind gives NotImplemented (an int method takes ints and bools, a
+/// float method ints, bools and floats, as in CPython).
+func installNumberOperatorSlots(_ t: PyType, isFloat: Bool) {
+    let owner = isFloat ? "float" : "int"
+    func receiver(_ v: Value, _ name: String) throws -> Value {
+        let n = v.unboxedNumber
+        if isFloat { if case .float = n { return n } } else if n.intLike != nil { return n }
+        throw descriptorError(name, owner, v)
+    }
+    func accepted(_ v: Value) -> Value? {
+        let n = v.unboxedNumber
+        if isFloat { return n.numericDouble != nil ? n : nil }
+        return n.intLike != nil ? n : nil
+    }
+    for (op, stem) in numberOperators + (isFloat ? [] : bitOperators) {
+        let name = "__\(stem)__", reflected = "__r\(stem)__"
+        t.method(name) { u, v, a in
+            let x = try receiver(v, name)
+            guard let y = accepted(try operand(a, "\(owner).\(name)")) else { return notImplemented }
+            return try u.binary(op, x, y)
+        }
+        t.method(reflected) { u, v, a in
+            let x = try receiver(v, reflected)
+            guard let y = accepted(try operand(a, "\(owner).\(reflected)")) else { return notImplemented }
+            return try u.binary(op, y, x)
+        }
+    }
+    t.method("__divmod__") { u, v, a in
+        let x = try receiver(v, "__divmod__")
+        guard let y = accepted(try operand(a, "\(owner).__divmod__")) else { return notImplemented }
+        return .obj(PyTuple([try u.binary(.floorDiv, x, y), try u.binary(.mod, x, y)]))
+    }
+    t.method("__rdivmod__") { u, v, a in
+        let x = try receiver(v, "__rdivmod__")
+        guard let y = accepted(try operand(a, "\(owner).__rdivmod__")) else { return notImplemented }
+        return .obj(PyTuple([try u.binary(.floorDiv, y, x), try u.binary(.mod, y, x)]))
+    }
+    for (op, name) in orderings {
+        t.method(name) { u, v, a in
+            let x = try receiver(v, name)
+            guard let y = accepted(try operand(a, "\(owner).\(name)")) else { return notImplemented }
+            return try u.compare(op, x, y)
+        }
+    }
+    for (op, name) in [(UnaryOp.neg, "__neg__"), (.pos, "__pos__")] + (isFloat ? [] : [(.invert, "__invert__")]) {
+        t.method0(name, qualified: "\(owner).\(name)") { u, v in try u.unary(op, try receiver(v, name)) }
+    }
+    t.method0("__abs__", qualified: "\(owner).__abs__") { _, v in
+        switch try receiver(v, "__abs__") {
+        case .float(let d): return .float(Swift.abs(d))
+        case let n:
+            let i = n.intLike ?? 0
+            if i == Int.min { throw overflowError(intOverflowMessage) }
+            return .int(Swift.abs(i))
+        }
+    }
+    t.method0("__bool__", qualified: "\(owner).__bool__") { _, v in
+        .bool((try receiver(v, "__bool__")).numericDouble != 0)
+    }
+}
+
+// MARK: - str, list and tuple
+
+/// Installs `__add__`, `__mul__`, `__rmul__` and the orderings of `str`, `list` or `tuple`
+/// (and `__iadd__`/`__imul__` of `list`), all working on the receiver's items or text.
+func installSequenceOperatorSlots(_ t: PyType) {
+    let owner = t.name
+    /// The receiver as the builtin sequence it is or extends, or TypeError.
+    func receiver(_ v: Value, _ name: String) throws -> PyObject {
+        if case .obj(let o) = v {
+            switch owner {
+            case "str": if o is PyStr { return o }
+            case "list": if o is PyList { return o }
+            default: if o is PyTuple { return o }
+            }
+        }
+        throw descriptorError(name, owner, v)
+    }
+    /// The items or text of `o`, as a plain object of the builtin type (no subclass method
+    /// can be reached through it).
+    func plain(_ o: PyObject) -> Value {
+        switch o {
+        case let s as PyStr: return .str(s.value)
+        case let l as PyList: return .obj(PyList(l.snapshot))
+        default: return .obj(PyTuple((o as! PyTuple).items))
+        }
+    }
+    func isSameKind(_ v: Value) -> Bool {
+        guard case .obj(let o) = v else { return false }
+        switch owner {
+        case "str": return o is PyStr
+        case "list": return o is PyList
+        default: return o is PyTuple
+        }
+    }
+    t.method("__add__") { u, v, a in
+        let x = try receiver(v, "__add__")
+        let y = try operand(a, "\(owner).__add__")
+        guard isSameKind(y), case .obj(let yo) = y else {
+            throw typeError("can only concatenate \(owner) (not \"\(y.typeName)\") to \(owner)")
+        }
+        return try u.binary(.add, plain(x), plain(yo))
+    }
+    func times(_ u: Unit, _ x: PyObject, _ n: Value) throws -> Value {
+        guard let count = try indexValue(n, u) else {
+            throw typeError("'\(n.typeName)' object cannot be interpreted as an integer")
+        }
+        return try u.repeatSequence(plain(x), count) ?? notImplemented
+    }
+    t.method("__mul__") { u, v, a in try times(u, try receiver(v, "__mul__"), try operand(a, "\(owner).__mul__")) }
+    t.method("__rmul__") { u, v, a in try times(u, try receiver(v, "__rmul__"), try operand(a, "\(owner).__rmul__")) }
+    for (op, name) in orderings {
+        t.method(name) { u, v, a in
+            let x = try receiver(v, name)
+            let y = try operand(a, "\(owner).\(name)")
+            guard isSameKind(y), case .obj(let yo) = y else { return notImplemented }
+            return try u.compare(op, plain(x), plain(yo))
+        }
+    }
+    guard owner == "list" else { return }
+    t.method("__iadd__") { u, v, a in
+        let l = try receiver(v, "__iadd__") as! PyList
+        let extra = try u.toArray(try operand(a, "list.__iadd__"))  // a snapshot when it is a list
+        l.withItems { $0.append(contentsOf: extra) }
+        return v
+    }
+    t.method("__imul__") { u, v, a in
+        let l = try receiver(v, "__imul__") as! PyList
+        let n = try operand(a, "list.__imul__")
+        guard let count = try indexValue(n, u) else {
+            throw typeError("'\(n.typeName)' object cannot be interpreted as an integer")
+        }
+        l.withItems { items in
+            if count <= 0 { items.removeAll(); return }
+            let once = items
+            for _ in 1..<count { items.append(contentsOf: once) }
+        }
+        return v
+    }
+}
+
+// MARK: - set, frozenset and dict
+
+/// Installs `__or__`, `__and__`, `__sub__`, `__xor__` and the subset orderings of `set` or
+/// `frozenset`; the operand must be a set or frozenset.
+func installSetOperatorSlots(_ t: PyType) {
+    let owner = t.name
+    func receiver(_ v: Value, _ name: String) throws -> PySet {
+        if case .obj(let o) = v, let s = o as? PySet { return s }
+        throw descriptorError(name, owner, v)
+    }
+    func other(_ a: Args, _ name: String) throws -> PySet? {
+        if case .obj(let o) = try operand(a, "\(owner).\(name)"), let s = o as? PySet { return s }
+        return nil
+    }
+    for op in ["|": "or", "&": "and", "-": "sub", "^": "xor"] {
+        let name = "__\(op.value)__", reflected = "__r\(op.value)__"
+        t.method(name) { u, v, a in
+            let x = try receiver(v, name)
+            guard let y = try other(a, name) else { return notImplemented }
+            return try setBinary(op.key, x, y, u)
+        }
+        t.method(reflected) { u, v, a in
+            let x = try receiver(v, reflected)
+            guard let y = try other(a, reflected) else { return notImplemented }
+            return try setBinary(op.key, y, x, u)
+        }
+    }
+    for (op, name) in orderings {
+        t.method(name) { u, v, a in
+            let x = try receiver(v, name)
+            guard let y = try other(a, name) else { return notImplemented }
+            return try setCompare(op.rawValue, x, y, u)
+        }
+    }
+}
+
+/// Installs `dict.__or__`, `__ror__` and `__ior__` (`d | e`, `d |= e`).
+func installDictOperatorSlots(_ t: PyType) {
+    func receiver(_ v: Value, _ name: String) throws -> PyDict {
+        if case .obj(let o) = v, let d = o as? PyDict { return d }
+        throw descriptorError(name, "dict", v)
+    }
+    func merged(_ u: Unit, _ x: PyDict, _ y: PyDict) throws -> Value {
+        let r = PyDict()
+        for (k, v) in x.pairs { try r.set(u, k, v) }
+        for (k, v) in y.pairs { try r.set(u, k, v) }
+        return .obj(r)
+    }
+    t.method("__or__") { u, v, a in
+        let x = try receiver(v, "__or__")
+        guard case .obj(let o) = try operand(a, "dict.__or__"), let y = o as? PyDict else { return notImplemented }
+        return try merged(u, x, y)
+    }
+    t.method("__ror__") { u, v, a in
+        let x = try receiver(v, "__ror__")
+        guard case .obj(let o) = try operand(a, "dict.__ror__"), let y = o as? PyDict else { return notImplemented }
+        return try merged(u, y, x)
+    }
+    t.method("__ior__") { u, v, a in
+        let x = try receiver(v, "__ior__")
+        _ = try operand(a, "dict.__ior__")
+        try dictFill(x, a, "update", u)  // what `x.update(y)` does, even if a subclass overrides it
+        return v
+    }
+}
