@@ -322,14 +322,23 @@ public final class Globals {
 
 /// The per-process seed of str hashes: random, like CPython's, unless PYTHONHASHSEED
 /// names a number (then hashes, and so set and dict iteration of strs, repeat across runs).
-let strHashSeed: UInt64 = {
+private let strHashSeedOnce: UInt64 = {
     if let text = getenv("PYTHONHASHSEED").map({ String(cString: $0) }), let n = UInt64(text) {
+        publishedHashSeed = n &* 0x9E37_79B9_7F4A_7C15
         return n &* 0x9E37_79B9_7F4A_7C15
     }
     var h = Hasher()
     h.combine(0x636f_6e63)
-    return UInt64(bitPattern: Int64(h.finalize()))
+    let seed = UInt64(bitPattern: Int64(h.finalize()))
+    publishedHashSeed = seed
+    return seed
 }()
+/// ``strHashSeedOnce`` published as a plain global (see `publishedStr` in Types.swift for
+/// why). nonisolated(unsafe): written once, inside that one-time initialisation, which
+/// `Types.ready` runs when the first engine starts, before any other thread exists.
+nonisolated(unsafe) private var publishedHashSeed: UInt64? = nil
+/// The per-process seed of str hashes.
+var strHashSeed: UInt64 { @inline(__always) get { publishedHashSeed ?? strHashSeedOnce } }
 
 /// `hash(s)` of a str's UTF-8 bytes: eight bytes per multiply, then a full avalanche
 /// (MurmurHash3's finaliser), so the low bits that pick a hash-table slot depend on every

@@ -1,6 +1,18 @@
 // The builtin types, created once per process on first use and immutable afterwards.
 // Each type's methods are installed by the `install…Methods` function of its own file.
 
+// The most used builtin types, published as plain globals by their own one-time
+// initialisation: a read of a lazily initialised static costs a `swift_once` call, and
+// these are read at every str/list/tuple/dict creation and every `hasType` test of them.
+// nil until the type exists (readers then take the static, which makes it). Globals with a
+// constant initialiser are statically initialised, so reading them is a plain load.
+// nonisolated(unsafe): each is written once, inside the type's own `swift_once`, before
+// the type is reachable from anything; afterwards it is only read (an aligned word).
+nonisolated(unsafe) private var publishedStr: Unmanaged<PyType>? = nil
+nonisolated(unsafe) private var publishedList: Unmanaged<PyType>? = nil
+nonisolated(unsafe) private var publishedTuple: Unmanaged<PyType>? = nil
+nonisolated(unsafe) private var publishedDict: Unmanaged<PyType>? = nil
+
 /// The registry of builtin types. Every member is a lazily initialised, thread-safe constant.
 public enum Types {
     static func builtin(_ name: String, base: PyType? = nil) -> PyType {
@@ -22,31 +34,52 @@ public enum Types {
     static let ready: Bool = {
         installObjectMethods(object)
         installTypeMethods(type)
+        // Publish the plain-global copies (`publishedStr`, the str hash seed) while the
+        // process has one thread.
+        _ = (str, list, tuple, dict, strHashSeed)
         return true
     }()
     static let noneType = make("NoneType") { _ in }
     static let bool: PyType = make("bool", base: int) { installBoolMethods($0) }
     static let int: PyType = make("int") { installIntMethods($0); installNumberOperatorSlots($0, isFloat: false) }
     static let float: PyType = make("float") { installFloatMethods($0); installNumberOperatorSlots($0, isFloat: true) }
-    static let str: PyType = make("str") { installStrMethods($0); installSequenceOperatorSlots($0) }
+    static let str: PyType = published(make("str") { installStrMethods($0); installSequenceOperatorSlots($0) }) {
+        publishedStr = $0
+    }
     /// The identity of `str`, for ``PyObject/hasType(_:)`` tests that retain nothing.
-    static let strID = ObjectIdentifier(str)
+    static var strID: ObjectIdentifier { @inline(__always) get { identity(strBits) } }
     /// `str`, `list`, `tuple` and `dict` unmanaged, for the constructors of new objects: a
     /// class passed as a strong reference was retained and released around every creation
     /// (an atomic read-modify-write on a word every unit shares, for each new string).
-    static let strBits = Unmanaged.passUnretained(str)
-    static let listBits = Unmanaged.passUnretained(list)
-    static let tupleBits = Unmanaged.passUnretained(tuple)
-    static let dictBits = Unmanaged.passUnretained(dict)
+    /// Read from the published copies (below), which cost no `swift_once` call.
+    static var strBits: Unmanaged<PyType> { @inline(__always) get { publishedStr ?? .passUnretained(str) } }
+    static var listBits: Unmanaged<PyType> { @inline(__always) get { publishedList ?? .passUnretained(list) } }
+    static var tupleBits: Unmanaged<PyType> { @inline(__always) get { publishedTuple ?? .passUnretained(tuple) } }
+    static var dictBits: Unmanaged<PyType> { @inline(__always) get { publishedDict ?? .passUnretained(dict) } }
+    @inline(__always) private static func identity(_ t: Unmanaged<PyType>) -> ObjectIdentifier {
+        ObjectIdentifier(t.takeUnretainedValue())
+    }
+    /// Runs `publish` with the new type `t` (inside its one-time initialisation), then
+    /// returns it.
+    private static func published(_ t: PyType, _ publish: (Unmanaged<PyType>) -> Void) -> PyType {
+        publish(.passUnretained(t))
+        return t
+    }
     static let bytes: PyType = make("bytes") { installBytesMethods($0) }
     static let bytearray: PyType = make("bytearray") { installBytearrayMethods($0) }
-    static let list: PyType = make("list") { installListMethods($0); installSequenceOperatorSlots($0) }
+    static let list: PyType = published(make("list") { installListMethods($0); installSequenceOperatorSlots($0) }) {
+        publishedList = $0
+    }
     /// The identity of `list`, for ``PyObject/hasType(_:)``.
-    static let listID = ObjectIdentifier(list)
-    static let tuple: PyType = make("tuple") { installTupleMethods($0); installSequenceOperatorSlots($0) }
-    static let tupleID = ObjectIdentifier(tuple)
-    static let dict: PyType = make("dict") { installDictMethods($0); installDictOperatorSlots($0) }
-    static let dictID = ObjectIdentifier(dict)
+    static var listID: ObjectIdentifier { @inline(__always) get { identity(listBits) } }
+    static let tuple: PyType = published(make("tuple") { installTupleMethods($0); installSequenceOperatorSlots($0) }) {
+        publishedTuple = $0
+    }
+    static var tupleID: ObjectIdentifier { @inline(__always) get { identity(tupleBits) } }
+    static let dict: PyType = published(make("dict") { installDictMethods($0); installDictOperatorSlots($0) }) {
+        publishedDict = $0
+    }
+    static var dictID: ObjectIdentifier { @inline(__always) get { identity(dictBits) } }
     static let set: PyType = make("set") { installSetMethods($0, frozen: false); installSetOperatorSlots($0) }
     static let frozenset: PyType = make("frozenset") { installSetMethods($0, frozen: true); installSetOperatorSlots($0) }
     static let range: PyType = make("range") { installRangeMethods($0) }
