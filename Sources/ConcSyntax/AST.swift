@@ -249,6 +249,8 @@ public final class SourceFile: @unchecked Sendable {  // immutable after init
         self.name = name; self.text = text
         self.lines = text.split(separator: "\n", omittingEmptySubsequences: false)
     }
+    /// The number of the last line (a newline ending the text starts no new line).
+    public var lastLine: Int { max(1, text.hasSuffix("\n") ? lines.count - 1 : lines.count) }
     /// The text of line `n` (1-based) without its newline, or "" when out of range.
     public func line(_ n: Int) -> String {
         guard n >= 1, n <= lines.count else { return "" }

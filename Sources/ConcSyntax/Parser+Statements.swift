@@ -42,11 +42,17 @@ extension Parser.State {
     ///   after …", e.g. `'if' statement on line 3`.
     mutating func parseBlock(after header: @autoclosure () -> String) throws -> [Stmt] {
         guard tok.kind == .newline else { return try parseSimpleStatements() }
-        let newline = advance()
+        advance()
         guard tok.kind == .indent else {
-            let at = tok.kind == .endMarker ? newline : tok
-            throw error("expected an indented block after \(header())", line: at.line,
-                        column: at.col + 1, kind: "IndentationError")
+            if tok.kind == .endMarker {
+                // At the end of the file CPython points just past the text of its last
+                // line (blank and comment lines after the header included).
+                let last = file.lastLine
+                throw error("expected an indented block after \(header())", line: last,
+                            column: file.line(last).unicodeScalars.count + 1, kind: "IndentationError")
+            }
+            throw error("expected an indented block after \(header())", line: tok.line,
+                        column: tok.col + 1, kind: "IndentationError")
         }
         advance()
         var body: [Stmt] = []
