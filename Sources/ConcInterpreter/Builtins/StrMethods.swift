@@ -108,7 +108,7 @@ func strGetItem(_ s: PyStr, _ index: Value, _ u: Unit) throws -> Value {
         let (start, _, step, count) = try sliceIndices(sl, length: n, u)
         if count <= 0 { return .str("") }
         if step == 1 && count == n && s.hasType(Types.strID) { return .obj(s) }
-        return .str(withUTF8(s.value) { buf -> String in
+        return .str(s.withBytes { buf -> String in
             if step == 1 {
                 if s.isASCII { return utf8String(buf, start, start + count) }
                 let lo = utf8Offset(buf, scalar: start)
@@ -144,7 +144,7 @@ func strContains(_ s: PyStr, _ item: Value) throws -> Bool {
         throw typeError("'in <string>' requires string as left operand, not \(item.typeName)")
     }
     if t.value.isEmpty { return true }
-    return withUTF8(s.value) { h in withUTF8(t.value) { n in ByteSearch.find(h, n, 0, h.count) != nil } }
+    return s.withBytes { h in t.withBytes { n in ByteSearch.find(h, n, 0, h.count) != nil } }
 }
 
 /// `s * n` (n already clamped to >= 0 by the caller; negative gives '').
@@ -179,8 +179,8 @@ private func strFind(_ u: Unit, _ sv: Value, _ a: Args, _ name: String, reverse:
     let subLen = sub.count
     if end - start < subLen { return -1 }
     if subLen == 0 { return reverse ? end : start }
-    return withUTF8(s.value) { h in
-        withUTF8(sub.value) { n in
+    return s.withBytes { h in
+        sub.withBytes { n in
             let (lo, hi) = byteRange(s, h, start, end)
             guard let j = reverse ? ByteSearch.rfind(h, n, lo, hi) : ByteSearch.find(h, n, lo, hi) else { return -1 }
             return s.isASCII ? j : scalarIndex(h, byte: j)
@@ -204,8 +204,8 @@ private func strTailMatch(_ u: Unit, _ sv: Value, _ a: Args, _ name: String, suf
         let pl = p.count
         if end - pl < start { return false }
         if pl == 0 { return true }
-        return withUTF8(s.value) { h in
-            withUTF8(p.value) { n in
+        return s.withBytes { h in
+            p.withBytes { n in
                 let (lo, hi) = byteRange(s, h, start, end)
                 if hi - lo < n.count { return false }
                 let at = suffix ? hi - n.count : lo
@@ -252,8 +252,8 @@ private func strTailMatch(_ u: Unit, _ sv: Value, _ a: Args, _ name: String, suf
 /// a time (``smallASCIICaseFlip(_:_:_:)``).
 @inline(__always) private func caseMapped(_ s: PyStr, _ ascii: (UInt8) -> UInt8, flipping: ClosedRange<UInt8>? = nil,
                                           _ full: (String) -> String) -> Value {
-    if let flipping, let (r, count) = smallASCIICaseFlip(s.value, flipping.lowerBound, flipping.upperBound) {
-        return count < 0 ? sameOrNew(s, s.value, changed: false) : .str(r, scalarCount: count)
+    if let flipping, let (r, count) = smallASCIICaseFlip(s.valueWords, flipping.lowerBound, flipping.upperBound) {
+        return count < 0 ? (s.hasType(Types.strID) ? .obj(s) : .str(s.value)) : .str(r, scalarCount: count)
     }
     switch mapASCII(s.value, ascii) {
     case .unchanged: return sameOrNew(s, s.value, changed: false)
@@ -262,12 +262,12 @@ private func strTailMatch(_ u: Unit, _ sv: Value, _ a: Args, _ name: String, suf
     }
 }
 
-/// An ASCII text held in Swift's small form (at most 15 bytes inline, see
-/// ``smallString(_:)``) with the letters `lo...hi` switched to the other case (bit 0x20),
-/// eight bytes at a time; with its length, or -1 when nothing changed. Nil when `s` is not
-/// a small ASCII string.
-@inline(__always) func smallASCIICaseFlip(_ s: String, _ lo: UInt8, _ hi: UInt8) -> (String, Int)? {
-    let (w0, w1) = unsafeBitCast(s, to: (UInt64, UInt64).self)
+/// The String whose two words are `words` (``PyStr/valueWords``), when it is an ASCII
+/// text in Swift's small form (at most 15 bytes inline, see ``smallString(_:)``), with the
+/// letters `lo...hi` switched to the other case (bit 0x20), eight bytes at a time; with its
+/// length, or ("", -1) when nothing changed. Nil when it is not a small ASCII string.
+@inline(__always) func smallASCIICaseFlip(_ words: (UInt64, UInt64), _ lo: UInt8, _ hi: UInt8) -> (String, Int)? {
+    let (w0, w1) = words
     guard w1 >> 60 == 0xE else { return nil }  // the small, ASCII discriminator
     let ones: UInt64 = 0x0101_0101_0101_0101
     // Every byte is below 0x80 (the padding is 0), so adding at most 0x7F sets a byte's
@@ -279,7 +279,7 @@ private func strTailMatch(_ u: Unit, _ sv: Value, _ a: Args, _ name: String, suf
     }
     let discriminator = w1 & 0xFF00_0000_0000_0000
     let r0 = flip(w0), r1 = flip(w1 ^ discriminator)
-    if r0 == w0 && r1 == w1 ^ discriminator { return (s, -1) }
+    if r0 == w0 && r1 == w1 ^ discriminator { return ("", -1) }
     return (unsafeBitCast((r0, r1 | discriminator), to: String.self), Int((w1 >> 56) & 0xF))
 }
 
@@ -306,7 +306,7 @@ private func strSplit(_ s: PyStr, _ sepArg: Value, maxsplit limit: Int, _ name: 
     var sep: PyStr? = nil
     if !sepArg.isNone { sep = try strArg(sepArg, "must be str or None, not \(sepArg.typeName)") }
     let maxsplit = limit < 0 ? Int.max : limit
-    let parts: [Value] = try withUTF8(s.value) { h -> [Value] in
+    let parts: [Value] = try s.withBytes { h -> [Value] in
         let n = h.count
         // Parts of an all-ASCII string (known without a scan when its length is cached)
         // are made with their length, so len() and the methods on them need not count.
@@ -318,7 +318,7 @@ private func strSplit(_ s: PyStr, _ sepArg: Value, maxsplit limit: Int, _ name: 
         out.reserveCapacity(min(n / 8 + 4, maxsplit == Int.max ? Int.max : maxsplit + 1))
         if let sep {
             if sep.value.isEmpty { throw valueError("empty separator") }
-            return withUTF8(sep.value) { sb -> [Value] in
+            return sep.withBytes { sb -> [Value] in
                 let m = sb.count
                 if !reverse {
                     var i = 0
@@ -387,7 +387,7 @@ private func strStrip(_ sv: Value, _ a: Args, _ name: String, left: Bool, right:
     var scalars: Set<UInt32>? = nil
     if !charsArg.isNone {
         let chars = try strArg(charsArg, "\(name) arg must be None or str")
-        bitmap = withUTF8(chars.value) { cb -> (UInt64, UInt64)? in
+        bitmap = chars.withBytes { cb -> (UInt64, UInt64)? in
             var low: UInt64 = 0, high: UInt64 = 0
             for b in cb {
                 if b >= 0x80 { return nil }
@@ -397,7 +397,7 @@ private func strStrip(_ sv: Value, _ a: Args, _ name: String, left: Bool, right:
         }
         if bitmap == nil { scalars = Set(chars.value.unicodeScalars.map { $0.value }) }
     }
-    return withUTF8(s.value) { h -> Value in
+    return s.withBytes { h -> Value in
         var lo = 0, hi = h.count
         if let (low, high) = bitmap {
             @inline(__always) func member(_ b: UInt8) -> Bool {
@@ -527,7 +527,7 @@ func installStrMethods(_ t: PyType) {
             if hasASCIISet {
                 // 1 when every byte is ASCII and in the set, 0 when an ASCII byte is not,
                 // -1 when the text is not all ASCII (then scalars decide).
-                let verdict = withUTF8(s.value) { h -> Int in
+                let verdict = s.withBytes { h -> Int in
                     for b in h {
                         if b >= 0x80 { return -1 }
                         let inSet = b < 64 ? (lowSet >> b) & 1 : (highSet >> (b &- 64)) & 1
@@ -597,8 +597,8 @@ func installStrMethods(_ t: PyType) {
         let sub = try strArg(subArg, "must be str, not \(subArg.typeName)")
         if end < start { return .int(0) }
         if sub.value.isEmpty { return .int(end - start + 1) }
-        return .int(withUTF8(s.value) { h in
-            withUTF8(sub.value) { n in
+        return .int(s.withBytes { h in
+            sub.withBytes { n in
                 let (lo, hi) = byteRange(s, h, start, end)
                 return ByteSearch.count(h, n, lo, hi)
             }
@@ -633,7 +633,7 @@ func installStrMethods(_ t: PyType) {
         let p = try TextArgs.bind(a, "splitlines", ["keepends"])
         let keep = try p[0].map { try u.toIndex($0) != 0 } ?? false
         var out: [Value] = []
-        withUTF8(s.value) { h in
+        s.withBytes { h in
             var i = 0, start = 0
             let n = h.count
             while i < n {
@@ -676,8 +676,8 @@ func installStrMethods(_ t: PyType) {
         let s = try recv(v, "partition")
         let sep = try strArg(try ContainerArgs.one(a, "str.partition"), "must be str, not \(a[0].typeName)")
         if sep.value.isEmpty { throw valueError("empty separator") }
-        let r: [Value] = withUTF8(s.value) { h in
-            withUTF8(sep.value) { n in
+        let r: [Value] = s.withBytes { h in
+            sep.withBytes { n in
                 guard let j = ByteSearch.find(h, n, 0, h.count) else { return [.obj(s), .str(""), .str("")] }
                 return [.str(utf8String(h, 0, j)), .obj(sep), .str(utf8String(h, j + n.count, h.count))]
             }
@@ -688,8 +688,8 @@ func installStrMethods(_ t: PyType) {
         let s = try recv(v, "rpartition")
         let sep = try strArg(try ContainerArgs.one(a, "str.rpartition"), "must be str, not \(a[0].typeName)")
         if sep.value.isEmpty { throw valueError("empty separator") }
-        let r: [Value] = withUTF8(s.value) { h in
-            withUTF8(sep.value) { n in
+        let r: [Value] = s.withBytes { h in
+            sep.withBytes { n in
                 guard let j = ByteSearch.rfind(h, n, 0, h.count) else { return [.str(""), .str(""), .obj(s)] }
                 return [.str(utf8String(h, 0, j)), .obj(sep), .str(utf8String(h, j + n.count, h.count))]
             }
@@ -764,8 +764,8 @@ func installStrMethods(_ t: PyType) {
             if n < count { out += new.value }
             return .str(out)
         }
-        let result: String? = withUTF8(s.value) { h in
-            withUTF8(old.value) { o in
+        let result: String? = s.withBytes { h in
+            old.withBytes { o in
                 var i = 0, n = 0
                 var out: [UInt8] = []
                 while n < count, let j = ByteSearch.find(h, o, i, h.count) {
@@ -793,7 +793,7 @@ func installStrMethods(_ t: PyType) {
         let p = try strArg(arg, "removeprefix() argument must be str, not \(arg.typeName)")
         let pu = p.value.utf8
         if !p.value.isEmpty && s.value.utf8.starts(with: pu) {
-            return .str(withUTF8(s.value) { utf8String($0, pu.count, $0.count) })
+            return .str(s.withBytes { utf8String($0, pu.count, $0.count) })
         }
         return sameOrNew(s, s.value, changed: false)
     }
@@ -803,7 +803,7 @@ func installStrMethods(_ t: PyType) {
         let p = try strArg(arg, "removesuffix() argument must be str, not \(arg.typeName)")
         let pu = p.value.utf8, su = s.value.utf8
         if !p.value.isEmpty && su.count >= pu.count && su.reversed().starts(with: pu.reversed()) {
-            return .str(withUTF8(s.value) { utf8String($0, 0, $0.count - pu.count) })
+            return .str(s.withBytes { utf8String($0, 0, $0.count - pu.count) })
         }
         return sameOrNew(s, s.value, changed: false)
     }

@@ -25,10 +25,32 @@ public final class PyStr: PyObject, SubclassAttributes {
     /// aligned Int load or store is a single instruction on the supported 64-bit platforms
     /// (no tearing, no reference counting), so a reader sees 0 or the hash, never a mix.
     private var hashCache: Int = 0
+    /// Runs `body` on the text's UTF-8 bytes. A small text (at most 15 bytes, held inline
+    /// in the String: see ``smallString(_:)``) lends a copy of its two words read straight
+    /// from the field; passing `value` to ``withUTF8(_:_:)`` would copy the String first,
+    /// a `swift_bridgeObjectRetain`/`Release` pair per use. (Only ``appendInPlace(_:)``
+    /// writes the field, and only while one frame slot alone holds this str.)
+    @inline(__always) func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        var words = valueWords
+        if (words.1 >> 61) & 1 == 1 {
+            let count = Int((words.1 >> 56) & 0xF)
+            return try withUnsafeBytes(of: &words) { raw in
+                try body(UnsafeBufferPointer(start: raw.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt8.self), count: count))
+            }
+        }
+        return try withUTF8(value, body)
+    }
+
+    /// The two words of `value` as stored, read without copying the String (which would
+    /// retain a large one's storage): for tests of the small form (``withBytes(_:)``).
+    @inline(__always) var valueWords: (UInt64, UInt64) {
+        withUnsafeMutablePointer(to: &value) { UnsafeRawPointer($0).load(as: (UInt64, UInt64).self) }
+    }
+
     /// `hash(s)`, computed once.
     var hash: Int {
         if hashCache != 0 { return hashCache }
-        let h = withUTF8(value) { strHash($0) }
+        let h = withBytes { strHash($0) }
         hashCache = h
         return h
     }
@@ -47,7 +69,7 @@ public final class PyStr: PyObject, SubclassAttributes {
         if n != other.value.utf8.count { return false }
         let h1 = hashCache, h2 = other.hashCache
         if h1 != 0 && h2 != 0 && h1 != h2 { return false }
-        return withUTF8(value) { a in withUTF8(other.value) { b in memcmp(a.baseAddress!, b.baseAddress!, n) == 0 } }
+        return withBytes { a in other.withBytes { b in memcmp(a.baseAddress!, b.baseAddress!, n) == 0 } }
     }
     /// Cached number of Unicode scalars; -1 until computed. An Int store is atomic on the
     /// supported platforms, so a racing double computation is harmless.
