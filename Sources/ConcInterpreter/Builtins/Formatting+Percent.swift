@@ -228,6 +228,18 @@ private struct PercentFormatter<C: FormatContext> {
         let v = try nextArg()
         switch ch {
         case UInt8(ascii: "s"), UInt8(ascii: "r"), UInt8(ascii: "a"):
+            if ch == UInt8(ascii: "s"), case .obj(let o) = v, o.hasType(Types.strID) {
+                // `%s` of a plain str: its bytes and its (cached) length, no String copy.
+                let str = unsafeDowncast(o, to: PyStr.self)
+                let len = str.count
+                if precision < 0 || len <= precision {
+                    let pad = max(width - len, 0)
+                    if !ljust && pad > 0 { out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: pad)) }
+                    str.withBytes { out.append(contentsOf: $0) }
+                    if ljust && pad > 0 { out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: pad)) }
+                    return
+                }
+            }
             var s = ch == UInt8(ascii: "s") ? try h.str(v) : try h.repr(v)
             if ch == UInt8(ascii: "a") { s = asciiEscaped(s) }
             var len = s.unicodeScalars.count

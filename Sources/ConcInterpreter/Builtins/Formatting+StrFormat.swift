@@ -9,8 +9,10 @@ func strFormat(_ u: Unit, _ format: String, _ args: Args) throws -> String {
 
 /// `format.format_map(mapping)`.
 func strFormatMap(_ u: Unit, _ format: String, _ mapping: Value) throws -> String {
-    var f = MarkupFormatter(Array(format.utf8), positional: nil, keyword: { try u.getItem(mapping, .str($0)) }, u)
-    return try f.build(0, f.b.count, depth: 2)
+    try withUTF8(format) { bytes in
+        var f = MarkupFormatter(bytes, positional: nil, keyword: { try u.getItem(mapping, .str($0)) }, u)
+        return try f.build(0, f.b.count, depth: 2)
+    }
 }
 
 /// The Unit-free core of ``strFormat(_:_:_:)``.
@@ -20,13 +22,16 @@ func strFormat<C: FormatContext>(_ format: String, positional: [Value], keywords
         for (k, v) in keywords where k == name { return v }
         throw PyBaseException(type: Exc.keyError, args: [.str(name)])
     }
-    var f = MarkupFormatter(Array(format.utf8), positional: positional, keyword: lookup, h)
-    return try f.build(0, f.b.count, depth: 2)
+    return try withUTF8(format) { bytes in
+        var f = MarkupFormatter(bytes, positional: positional, keyword: lookup, h)
+        return try f.build(0, f.b.count, depth: 2)
+    }
 }
 
 private struct MarkupFormatter<C: FormatContext> {
-    /// The format string's UTF-8 bytes (every syntax character is ASCII).
-    let b: [UInt8]
+    /// The format string's UTF-8 bytes (every syntax character is ASCII), lent by the
+    /// caller for the formatter's lifetime.
+    let b: UnsafeBufferPointer<UInt8>
     /// Positional arguments; nil for `format_map` (positional fields are an error there).
     let positional: [Value]?
     /// Looks a keyword field up (raises KeyError when missing).
@@ -36,13 +41,12 @@ private struct MarkupFormatter<C: FormatContext> {
     var numbering = Numbering.unset
     var nextAuto = 0
 
-    init(_ b: [UInt8], positional: [Value]?, keyword: @escaping (String) throws -> Value, _ h: C) {
+    init(_ b: UnsafeBufferPointer<UInt8>, positional: [Value]?, keyword: @escaping (String) throws -> Value, _ h: C) {
         self.b = b; self.positional = positional; self.keyword = keyword; self.h = h
     }
 
-    func text(_ start: Int, _ end: Int) -> String {
-        b.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[start..<end]), as: UTF8.self) }
-    }
+    /// The text of `b[start..<end]`, a run cut at ASCII delimiters (so valid UTF-8).
+    func text(_ start: Int, _ end: Int) -> String { utf8String(b, start, end) }
 
     /// Renders `b[start..<end]` (CPython's `build_string` + `do_markup`).
     mutating func build(_ start: Int, _ end: Int, depth: Int) throws -> String {
@@ -69,7 +73,7 @@ private struct MarkupFormatter<C: FormatContext> {
             if !atEnd && markup {
                 if b[pos] == c { pos += 1; markup = false } else { len -= 1 }
             }
-            out.append(contentsOf: b[literalStart..<(literalStart + len)])
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: b[literalStart..<(literalStart + len)]))
             if !markup { continue }
 
             // The field: name, conversion, spec.
@@ -137,15 +141,24 @@ private struct MarkupFormatter<C: FormatContext> {
                 }
             }
             let spec = expand ? try build(specStart, specEnd, depth: depth - 1) : text(specStart, specEnd)
-            out.append(contentsOf: try h.format(obj, spec: spec).utf8)
+            withUTF8(try h.format(obj, spec: spec)) { out.append(contentsOf: $0) }
         }
-        return String(decoding: out, as: UTF8.self)
+        return out.withUnsafeBufferPointer { utf8String($0, 0, $0.count) }
     }
 
     /// CPython's `get_integer`: the decimal value of `b[start..<end]`, or nil when empty or
     /// not all decimal digits.
     func integer(_ start: Int, _ end: Int) throws -> Int? {
         if start >= end { return nil }
+        if end - start <= 18 && b[start..<end].allSatisfy({ $0 < 0x80 }) {
+            // ASCII, too short to overflow: decimal digits or not a number.
+            var acc = 0
+            for d in b[start..<end] {
+                guard d >= 48 && d <= 57 else { return nil }
+                acc = acc * 10 + Int(d - 48)
+            }
+            return acc
+        }
         var acc = 0
         for s in text(start, end).unicodeScalars {
             guard let d = decimalDigitValue(s) else { return nil }

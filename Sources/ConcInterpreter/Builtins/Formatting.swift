@@ -36,7 +36,7 @@ func formatScalar(_ v: Value, _ spec: String) throws -> String? {
         guard let s = o as? PyStr else { return nil }
         if spec.isEmpty { return s.value }
         return try formatString(s.value, try FormatSpec(spec, defaultAlign: "<", defaultType: "s", typeName: o.type.name),
-                                typeName: o.type.name)
+                                typeName: o.type.name, scalarCount: s.count)
     case .unbound:
         return nil
     }
@@ -65,7 +65,11 @@ struct FormatSpec {
     init(_ spec: String, defaultAlign: Unicode.Scalar, defaultType: Unicode.Scalar, typeName: String) throws {
         align = UInt8(defaultAlign.value)
         type = defaultType
-        let s = Array(spec.unicodeScalars)
+        // An ASCII spec (nearly all) is read from its bytes: the scalar view's indexing
+        // costs several times more.
+        let s: [Unicode.Scalar] = withUTF8(spec) { bytes in
+            bytes.allSatisfy { $0 < 0x80 } ? bytes.map { Unicode.Scalar($0) } : Array(spec.unicodeScalars)
+        }
         var pos = 0
         let end = s.count
         func isAlign(_ c: Unicode.Scalar) -> Bool { c == "<" || c == ">" || c == "=" || c == "^" }
@@ -147,7 +151,7 @@ private func unknownFormatCode(_ type: Unicode.Scalar, _ typeName: String) -> Py
 // MARK: - str
 
 /// `format(s, spec)` for a str (CPython's `format_string_internal`).
-func formatString(_ s: String, _ spec: FormatSpec, typeName: String = "str") throws -> String {
+func formatString(_ s: String, _ spec: FormatSpec, typeName: String = "str", scalarCount: Int? = nil) throws -> String {
     guard spec.type == "s" else { throw unknownFormatCode(spec.type, typeName) }
     if spec.sign != 0 {
         throw valueError(spec.sign == UInt8(ascii: " ") ? "Space not allowed in string format specifier"
@@ -157,7 +161,7 @@ func formatString(_ s: String, _ spec: FormatSpec, typeName: String = "str") thr
     if spec.alternate { throw valueError("Alternate form (#) not allowed in string format specifier") }
     if spec.align == UInt8(ascii: "=") { throw valueError("'=' alignment not allowed in string format specifier") }
     var text = s
-    var len = s.unicodeScalars.count
+    var len = scalarCount ?? s.unicodeScalars.count
     if spec.precision >= 0 && len > spec.precision {
         var scalars = String.UnicodeScalarView()
         scalars.append(contentsOf: s.unicodeScalars.prefix(spec.precision))

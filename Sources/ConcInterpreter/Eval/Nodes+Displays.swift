@@ -140,7 +140,7 @@ final class FStringNode: ExprNode {
                     continue
                 }
                 let spec = try specParts.map { try render($0, f) } ?? ""
-                if spec.isEmpty, let s = v.asStr { out.append(s.value) } else { out.append(try u.format(v, spec: spec)) }
+                if spec.isEmpty, let s = v.asStr, s.hasType(Types.strID) { out.append(s.value) } else { out.append(try u.format(v, spec: spec)) }
             }
         }
     }
@@ -184,10 +184,10 @@ final class ConstantFormatSpec {
             case .int(let i): if let s = forInt { return try formatInt(i, s, typeName: "int") }
             case .float(let d): if let s = forFloat { return try formatFloat(d, s, typeName: "float") }
             case .obj(let o):
-                if o.hasType(Types.strID), let str = o as? PyStr, let s = forStr { return try formatString(str.value, s) }
+                if o.hasType(Types.strID), let str = o as? PyStr, let s = forStr { return try formatString(str.value, s, scalarCount: str.count) }
             default: break
             }
-        } else if let s = v.asStr {
+        } else if let s = v.asStr, s.hasType(Types.strID) {
             return s.value
         }
         return try u.format(v, spec: text)

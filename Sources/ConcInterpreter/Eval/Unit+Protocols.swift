@@ -489,6 +489,16 @@ extension Unit {
             if spec.isEmpty { return try str(v) }
             return try format(v.unboxedNumber, spec: spec)
         }
+        if case .obj(let o) = v, o.extendsBuiltinType {
+            // An instance of another builtin subclass (`class Loud(str)`): its class's own
+            // __format__, else the builtin one, which for an empty spec is str(v).
+            if let m = userMethod(v, "__format__") {
+                let r = try call(m, [.str(spec)])
+                guard let s = r.asStr else { throw typeError("__format__ must return a str, not \(r.typeName)") }
+                return s.value
+            }
+            if spec.isEmpty { return try str(v) }
+        }
         if let s = try formatBuiltin(self, v, spec) { return s }
         if spec.isEmpty { return try str(v) }
         throw typeError("unsupported format string passed to \(v.typeName).__format__")

@@ -33,7 +33,11 @@ extension Unit {
     /// `str(v)`.
     public func str(_ v: Value) throws -> String {
         if case .obj(let o) = v {
-            if let s = o as? PyStr { return s.value }
+            if let s = o as? PyStr {
+                // A str subclass may define __str__ (`class Loud(str)`), as in CPython.
+                if !o.typeIsBuiltin, let m = userMethod(v, "__str__") { return try stringResult(try call(m, []), "__str__") }
+                return s.value
+            }
             if let e = o as? PyBaseException, e.type.lookup("__str__").map(isNativeSlot) ?? true {
                 return try exceptionStr(e)
             }
