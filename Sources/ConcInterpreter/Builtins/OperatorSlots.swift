@@ -110,16 +110,16 @@ func installNumberOperatorSlots(_ t: PyType, isFloat: Bool) {
 /// (and `__iadd__`/`__imul__` of `list`), all working on the receiver's items or text.
 func installSequenceOperatorSlots(_ t: PyType) {
     let owner = t.name
+    let isKind: (PyObject) -> Bool = owner == "str" ? { $0 is PyStr } : owner == "list" ? { $0 is PyList } : { $0 is PyTuple }
+    /// `v` as an object of this sequence type or a subclass of it, or nil.
+    func member(_ v: Value) -> PyObject? {
+        if case .obj(let o) = v, isKind(o) { return o }
+        return nil
+    }
     /// The receiver as the builtin sequence it is or extends, or TypeError.
     func receiver(_ v: Value, _ name: String) throws -> PyObject {
-        if case .obj(let o) = v {
-            switch owner {
-            case "str": if o is PyStr { return o }
-            case "list": if o is PyList { return o }
-            default: if o is PyTuple { return o }
-            }
-        }
-        throw descriptorError(name, owner, v)
+        guard let o = member(v) else { throw descriptorError(name, owner, v) }
+        return o
     }
     /// The items or text of `o`, as a plain object of the builtin type (no subclass method
     /// can be reached through it).
@@ -130,18 +130,10 @@ func installSequenceOperatorSlots(_ t: PyType) {
         default: return .obj(PyTuple((o as! PyTuple).items))
         }
     }
-    func isSameKind(_ v: Value) -> Bool {
-        guard case .obj(let o) = v else { return false }
-        switch owner {
-        case "str": return o is PyStr
-        case "list": return o is PyList
-        default: return o is PyTuple
-        }
-    }
     t.method("__add__") { u, v, a in
         let x = try receiver(v, "__add__")
         let y = try operand(a, "\(owner).__add__")
-        guard isSameKind(y), case .obj(let yo) = y else {
+        guard let yo = member(y) else {
             throw typeError("can only concatenate \(owner) (not \"\(y.typeName)\") to \(owner)")
         }
         return try u.binary(.add, plain(x), plain(yo))
@@ -157,8 +149,7 @@ func installSequenceOperatorSlots(_ t: PyType) {
     for (op, name) in orderings {
         t.method(name) { u, v, a in
             let x = try receiver(v, name)
-            let y = try operand(a, "\(owner).\(name)")
-            guard isSameKind(y), case .obj(let yo) = y else { return notImplemented }
+            guard let yo = member(try operand(a, "\(owner).\(name)")) else { return notImplemented }
             return try u.compare(op, plain(x), plain(yo))
         }
     }

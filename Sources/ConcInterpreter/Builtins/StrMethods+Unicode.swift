@@ -351,21 +351,27 @@ func pyIsIdentifier(_ s: String) -> Bool {
 
 /// Runs `body` on the UTF-8 bytes of `s` (no copy for native strings).
 @inline(__always) func withUTF8<R>(_ s: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
-    // A small string (at most 15 bytes, held in the String's two words: see
-    // ``smallString(_:)``; bit 61 of the second word marks the form) lends a copy of its
-    // words: the general path below costs several times more for one short word.
-    var words = unsafeBitCast(s, to: (UInt64, UInt64).self)
-    if (words.1 >> 61) & 1 == 1 {
-        let count = Int((words.1 >> 56) & 0xF)
-        return try withUnsafeBytes(of: &words) { raw in
-            try body(UnsafeBufferPointer(start: raw.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt8.self), count: count))
-        }
-    }
+    // A small string lends a copy of its words: the general path below costs several
+    // times more for one short word.
+    if let r = try withSmallStringBytes(unsafeBitCast(s, to: (UInt64, UInt64).self), body) { return r }
     // Native strings lend their bytes without a copy of the String (which would retain
     // its storage); only a foreign string is copied to native UTF-8 first.
     if let r = try s.utf8.withContiguousStorageIfAvailable(body) { return r }
     var s = s
     return try s.withUTF8(body)
+}
+
+/// Runs `body` on the bytes of the String whose two words are `words` when it is in the
+/// small form (at most 15 bytes inline, see ``smallString(_:)``; bit 61 of the second word
+/// marks the form), from a copy of the words; nil, without running `body`, otherwise.
+@inline(__always) func withSmallStringBytes<R>(_ words: (UInt64, UInt64),
+                                               _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R? {
+    guard (words.1 >> 61) & 1 == 1 else { return nil }
+    var copy = words
+    let count = Int((words.1 >> 56) & 0xF)
+    return try withUnsafeBytes(of: &copy) { raw in
+        try body(UnsafeBufferPointer(start: raw.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt8.self), count: count))
+    }
 }
 
 /// A string from a byte range of valid UTF-8 cut at scalar boundaries (a slice of a str:

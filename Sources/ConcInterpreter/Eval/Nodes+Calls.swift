@@ -195,8 +195,9 @@ final class CallNode: ExprNode {
     /// The first two of them, for natives' fixed-arity entries.
     let leading: LeadingArguments
     /// The cell of a global callee (`f(x)` with `f` a module global), for the call path
-    /// that does not retain a module-level function. Unmanaged: cells of globals are
-    /// immortal, and a strong field would be retained and released around each call.
+    /// that does not retain a module-level function. Unmanaged: `callee`, the GlobalNode
+    /// this node holds, keeps the cell alive, and a strong field would be retained and
+    /// released around each call.
     let globalCallee: Unmanaged<Cell>?
     init(_ callee: ExprNode, _ args: [ArgNode], _ loc: SourceLoc) {
         self.callee = callee; self.args = args

@@ -31,13 +31,7 @@ public final class PyStr: PyObject, SubclassAttributes {
     /// a `swift_bridgeObjectRetain`/`Release` pair per use. (Only ``appendInPlace(_:)``
     /// writes the field, and only while one frame slot alone holds this str.)
     @inline(__always) func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
-        var words = valueWords
-        if (words.1 >> 61) & 1 == 1 {
-            let count = Int((words.1 >> 56) & 0xF)
-            return try withUnsafeBytes(of: &words) { raw in
-                try body(UnsafeBufferPointer(start: raw.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt8.self), count: count))
-            }
-        }
+        if let r = try withSmallStringBytes(valueWords, body) { return r }
         return try withUTF8(value, body)
     }
 
