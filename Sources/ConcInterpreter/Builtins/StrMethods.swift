@@ -91,6 +91,12 @@ enum TextArgs {
     !changed && s.hasType(Types.strID) ? .obj(s) : .str(text)
 }
 
+/// ``sameOrNew(_:_:changed:)`` for a method that changed nothing, reading the text only
+/// for a subclass instance (a read of `value` copies the String).
+@inline(__always) private func unchanged(_ s: PyStr) -> Value {
+    s.hasType(Types.strID) ? .obj(s) : .str(s.value)
+}
+
 /// One-character strings for ASCII, shared (CPython caches them too); immortal, since
 /// every unit's iteration over a string hands them out.
 let asciiCharStrings: [PyStr] = (0..<128).map { let s = PyStr(String(Unicode.Scalar(UInt8($0)))); Immortal.make(s); return s }
@@ -253,7 +259,7 @@ private func strTailMatch(_ u: Unit, _ sv: Value, _ a: Args, _ name: String, suf
 @inline(__always) private func caseMapped(_ s: PyStr, _ ascii: (UInt8) -> UInt8, flipping: ClosedRange<UInt8>? = nil,
                                           _ full: (String) -> String) -> Value {
     if let flipping, let (r, count) = smallASCIICaseFlip(s.valueWords, flipping.lowerBound, flipping.upperBound) {
-        return count < 0 ? (s.hasType(Types.strID) ? .obj(s) : .str(s.value)) : .str(r, scalarCount: count)
+        return count < 0 ? unchanged(s) : .str(r, scalarCount: count)
     }
     switch mapASCII(s.value, ascii) {
     case .unchanged: return sameOrNew(s, s.value, changed: false)
@@ -416,7 +422,7 @@ private func strStrip(_ sv: Value, _ a: Args, _ name: String, left: Bool, right:
             if left { while lo < hi { let l = spaceAt(h, lo); if l == 0 { break }; lo += l } }
             if right { while hi > lo { let l = spaceBefore(h, hi); if l == 0 { break }; hi -= l } }
         }
-        if lo == 0 && hi == h.count { return sameOrNew(s, s.value, changed: false) }
+        if lo == 0 && hi == h.count { return unchanged(s) }
         // An all-ASCII text (known when its length is cached) keeps that knowledge.
         return s.knownCount == h.count ? .str(utf8String(h, lo, hi), scalarCount: hi - lo) : .str(utf8String(h, lo, hi))
     }
