@@ -26,6 +26,23 @@ private let orderings: [(CompareOp, String)] = [(.lt, "__lt__"), (.le, "__le__")
 
 private var notImplemented: Value { .obj(Singletons.notImplemented) }
 
+extension PyMethodDescriptor {
+    /// The special methods CPython implements as slot wrappers, whose misuse on another
+    /// type reads `descriptor '__add__' requires a 'int' object but received a 'str'`
+    /// (other methods: `descriptor 'append' for 'list' objects doesn't apply to ...`):
+    /// the operator methods installed here and the protocol methods.
+    static let slotWrapperNames: Set<String> = {
+        var names: Set<String> = ["__len__", "__eq__", "__ne__", "__hash__", "__repr__", "__str__", "__iter__",
+                                  "__contains__", "__setitem__", "__delitem__", "__bool__", "__init__",
+                                  "__getattribute__", "__setattr__", "__delattr__", "__int__", "__float__",
+                                  "__index__", "__neg__", "__pos__", "__abs__", "__invert__", "__divmod__",
+                                  "__rdivmod__", "__iadd__", "__imul__", "__ior__"]
+        for (_, name) in orderings { names.insert(name) }
+        for (_, stem) in numberOperators + bitOperators { names.insert("__\(stem)__"); names.insert("__r\(stem)__") }
+        return names
+    }()
+}
+
 /// The TypeError of a method of `owner` called on something else (`int.__add__("a", 1)`).
 private func descriptorError(_ name: String, _ owner: String, _ v: Value) -> PyBaseException {
     typeError("descriptor '\(name)' requires a '\(owner)' object but received a '\(v.typeName)'")

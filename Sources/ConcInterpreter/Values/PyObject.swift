@@ -218,23 +218,6 @@ public final class PyMethodDescriptor: PyObject {
     }
 }
 
-extension PyMethodDescriptor {
-    /// The special methods CPython implements as slot wrappers, whose misuse on another
-    /// type reads `descriptor '__add__' requires a 'int' object but received a 'str'`
-    /// (other methods: `descriptor 'append' for 'list' objects doesn't apply to ...`).
-    static let slotWrapperNames: Set<String> = {
-        var names: Set<String> = ["__len__", "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__hash__",
-                                  "__repr__", "__str__", "__iter__", "__contains__", "__setitem__", "__delitem__",
-                                  "__bool__", "__init__", "__getattribute__", "__setattr__", "__delattr__",
-                                  "__int__", "__float__", "__index__", "__neg__", "__pos__", "__abs__", "__invert__",
-                                  "__divmod__", "__rdivmod__", "__iadd__", "__imul__", "__ior__"]
-        for stem in ["add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "lshift", "rshift", "and", "or", "xor"] {
-            names.insert("__\(stem)__"); names.insert("__r\(stem)__")
-        }
-        return names
-    }()
-}
-
 /// A builtin method bound to its receiver (`[].append`).
 public final class PyBoundBuiltin: PyObject {
     let receiver: Value
