@@ -339,13 +339,14 @@ public final class Globals {
 /// The per-process seed of str hashes: random, like CPython's, unless PYTHONHASHSEED
 /// names a number (then hashes, and so set and dict iteration of strs, repeat across runs).
 private let strHashSeedOnce: UInt64 = {
+    let seed: UInt64
     if let text = getenv("PYTHONHASHSEED").map({ String(cString: $0) }), let n = UInt64(text) {
-        publishedHashSeed = n &* 0x9E37_79B9_7F4A_7C15
-        return n &* 0x9E37_79B9_7F4A_7C15
+        seed = n &* 0x9E37_79B9_7F4A_7C15
+    } else {
+        var h = Hasher()
+        h.combine(0x636f_6e63)
+        seed = UInt64(bitPattern: Int64(h.finalize()))
     }
-    var h = Hasher()
-    h.combine(0x636f_6e63)
-    let seed = UInt64(bitPattern: Int64(h.finalize()))
     publishedHashSeed = seed
     return seed
 }()
