@@ -72,10 +72,7 @@ enum TextArgs {
 
 /// The receiver of a str method.
 @inline(__always) private func recv(_ v: Value, _ name: String) throws -> PyStr {
-    if case .obj(let o) = v {
-        if o.hasType(Types.strID) { return unsafeDowncast(o, to: PyStr.self) }
-        if let s = o as? PyStr { return s }
-    }
+    if case .obj(let o) = v, let s = o as? PyStr { return s }
     throw typeError("descriptor '\(name)' for 'str' objects doesn't apply to a '\(v.typeName)' object")
 }
 
