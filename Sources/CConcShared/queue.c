@@ -29,8 +29,10 @@ struct conc_queue {
     _Atomic uint64_t puts, gets, dones;
     /// 0 = unbounded. Immutable.
     uint64_t maxsize;
-    /// Set once by close. Atomic.
+    /// Set once by close or retire. Atomic.
     _Atomic uint32_t closed;
+    /// Set once by retire, under `m` (task_done reads it there). Atomic.
+    _Atomic uint32_t retired;
 };
 
 #define LD(x) atomic_load_explicit(&(x), memory_order_relaxed)
@@ -130,6 +132,7 @@ int conc_queue_full(conc_queue *q) { return q->maxsize && conc_queue_qsize(q) >=
 
 conc_result conc_queue_task_done(conc_queue *q) {
     lock_q(q);
+    if (LD(q->retired)) { conc_mutex_unlock(&q->m); return CONC_CLOSED; }
     uint64_t puts = LD(q->puts), dones = LD(q->dones);
     if (dones >= puts) { conc_mutex_unlock(&q->m); return CONC_OVER_RELEASE; }
     ST(q->dones, dones + 1);
@@ -149,6 +152,18 @@ void conc_queue_close(conc_queue *q) {
 }
 
 int conc_queue_closed(conc_queue *q) { return LD(q->closed) != 0; }
+
+uint64_t conc_queue_retire(conc_queue *q) {
+    lock_q(q);
+    ST(q->retired, 1);
+    atomic_store_explicit(&q->closed, 1, memory_order_seq_cst);
+    uint64_t unfinished = conc_queue_unfinished(q);
+    conc_mutex_unlock(&q->m);
+    conc_prim_signal(&q->h, INT_MAX); /* getters, putters and joiners go where the items went */
+    return unfinished;
+}
+
+int conc_queue_retired(conc_queue *q) { return LD(q->retired) != 0; }
 
 /* Test hooks: die (without unlocking) right after the commit store of a put or a get,
  * the worst moment for the bookkeeping. Only for tests, in a fork()ed child. */

@@ -283,13 +283,20 @@ conc_result conc_queue_try_get(conc_queue *q, void *_Nullable *_Nonnull out, siz
 uint64_t conc_queue_qsize(conc_queue *q);
 int conc_queue_empty(conc_queue *q);
 int conc_queue_full(conc_queue *q);
-/// CONC_OK or CONC_OVER_RELEASE (more task_done() calls than items put).
+/// CONC_OK or CONC_OVER_RELEASE (more task_done() calls than items put), or CONC_CLOSED
+/// once the queue is retired (the caller then counts the call where the items went).
 conc_result conc_queue_task_done(conc_queue *q);
 /// Items put and not yet task_done()'d (join waits until 0).
 uint64_t conc_queue_unfinished(conc_queue *q);
 /// After close, put is CONC_CLOSED and get is CONC_CLOSED once drained. Wakes every waiter.
 void conc_queue_close(conc_queue *q);
 int conc_queue_closed(conc_queue *q);
+/// Closes the queue for good because its items move elsewhere (queue.Queue leaving its
+/// native engine): from now on task_done() is CONC_CLOSED too. Returns the unfinished
+/// count, read under the mutex, so that every task_done() either counted before it or
+/// answers CONC_CLOSED after it. Wakes every waiter.
+uint64_t conc_queue_retire(conc_queue *q);
+int conc_queue_retired(conc_queue *q);
 /// TESTS ONLY, in a fork()ed child: performs a put (resp. get) up to its commit store and
 /// then _exit()s while holding the queue's mutex, leaving the bookkeeping behind.
 void conc_queue_test_die_in_put(conc_queue *q, const void *_Nullable bytes, size_t len);

@@ -206,14 +206,22 @@ func installQueueMethods(_ t: PyType) {
         return try queue(s).get(u, block: block, timeout: block ? try u.queueTimeout(a, 1) : nil)
     }
     t.method("get_nowait") { u, s, a in try a.expect("get_nowait", 0, 0); return try queue(s).get(u, block: false, timeout: nil) }
-    t.method("qsize") { _, s, a in try a.expect("qsize", 0, 0); return .int(Int(conc_queue_qsize(queue(s).prim))) }
-    t.method("empty") { _, s, a in try a.expect("empty", 0, 0); return .bool(conc_queue_empty(queue(s).prim) != 0) }
-    t.method("full") { _, s, a in try a.expect("full", 0, 0); return .bool(conc_queue_full(queue(s).prim) != 0) }
-    t.method("task_done") { _, s, a in
-        try a.expect("task_done", 0, 0)
-        if conc_queue_task_done(queue(s).prim) == CONC_OVER_RELEASE { throw valueError("task_done() called too many times") }
-        return .none
+    t.method("qsize") { u, s, a in
+        try a.expect("qsize", 0, 0)
+        let q = queue(s)
+        return q.isRetired ? try q.forward(u, "qsize", []) : .int(Int(conc_queue_qsize(q.prim)))
     }
+    t.method("empty") { u, s, a in
+        try a.expect("empty", 0, 0)
+        let q = queue(s)
+        return q.isRetired ? try q.forward(u, "empty", []) : .bool(conc_queue_empty(q.prim) != 0)
+    }
+    t.method("full") { u, s, a in
+        try a.expect("full", 0, 0)
+        let q = queue(s)
+        return q.isRetired ? try q.forward(u, "full", []) : .bool(conc_queue_full(q.prim) != 0)
+    }
+    t.method("task_done") { u, s, a in try a.expect("task_done", 0, 0); try queue(s).taskDone(u); return .none }
     t.method("join") { u, s, a in try a.expect("join", 0, 0); try queue(s).join(u); return .none }
     t.method("close") { _, s, a in try a.expect("close", 0, 0); conc_queue_close(queue(s).prim); return .none }
     t.method("__repr__") { _, s, _ in

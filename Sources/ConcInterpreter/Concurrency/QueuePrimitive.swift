@@ -1,5 +1,6 @@
 // `queue(maxsize=0)`: a FIFO of copies, in the shared arena.
 import CConcShared
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,6 +11,10 @@ final class PyQueue: PySharedPrimitive, @unchecked Sendable {  // see PySharedPr
     /// True for the engine of `queue.Queue`: items are references to the very objects put
     /// (retained while queued), usable only inside this process.
     let byReference: Bool
+    /// The Conc `queue.Queue` that took this engine's items when the program first touched
+    /// the queue's internals (``retire(to:)``, stdlib/queue.conc). Set once, before the C
+    /// queue is retired; read by calls that find it retired, which then go there instead.
+    private let successor = Mutex<PyObject?>(nil)
 
     init(_ u: Unit, maxsize: Int, byReference: Bool = false) throws {
         self.byReference = byReference
@@ -36,6 +41,7 @@ final class PyQueue: PySharedPrimitive, @unchecked Sendable {  // see PySharedPr
 
     /// `put(item, block, timeout)`.
     func put(_ u: Unit, _ item: Value, block: Bool, timeout: Double?) throws {
+        let started = timeout == nil ? 0 : monotonicSeconds()
         let bytes: [UInt8]
         if byReference {
             bytes = ReferenceCodec.encode(item)
@@ -57,6 +63,8 @@ final class PyQueue: PySharedPrimitive, @unchecked Sendable {  // see PySharedPr
         switch r {
         case CONC_OK: return
         case CONC_FULL: throw PyBaseException(type: Exc.queueFull, args: [])
+        case CONC_CLOSED where isRetired:
+            _ = try forward(u, "put", [item, .bool(block), remaining(timeout, since: started)])
         case CONC_CLOSED: throw valueError("put() on a closed queue()")
         default: throw arenaExhausted()
         }
@@ -64,6 +72,7 @@ final class PyQueue: PySharedPrimitive, @unchecked Sendable {  // see PySharedPr
 
     /// `get(block, timeout)`.
     func get(_ u: Unit, block: Bool, timeout: Double?) throws -> Value {
+        let started = timeout == nil ? 0 : monotonicSeconds()
         var out: UnsafeMutableRawPointer? = nil
         var length = 0
         var r = conc_queue_try_get(prim, &out, &length)
@@ -86,6 +95,7 @@ final class PyQueue: PySharedPrimitive, @unchecked Sendable {  // see PySharedPr
             var decoder = ValueDecoder(UnsafeRawBufferPointer(start: out, count: length), u)
             return try decoder.decode()
         case CONC_EMPTY: throw PyBaseException(type: Exc.queueEmpty, args: [])
+        case CONC_CLOSED where isRetired: return try forward(u, "get", [.bool(block), remaining(timeout, since: started)])
         case CONC_CLOSED: throw valueError("get() on a closed and empty queue()")
         default: throw arenaExhausted()
         }
@@ -94,9 +104,57 @@ final class PyQueue: PySharedPrimitive, @unchecked Sendable {  // see PySharedPr
     /// `join()`: waits until every item put has been marked done.
     func join(_ u: Unit) throws {
         _ = try park(u, timeout: nil, waits: { "waits in join() of \(self.described($0)) for task_done() calls" },
-                     stillBlocked: { [prim] in conc_queue_unfinished(prim) != 0 }) { [prim] in
-            conc_queue_unfinished(prim) == 0
+                     stillBlocked: { [prim] in conc_queue_unfinished(prim) != 0 && conc_queue_retired(prim) == 0 }) { [prim] in
+            conc_queue_unfinished(prim) == 0 || conc_queue_retired(prim) != 0
         }
+        if isRetired { _ = try forward(u, "join", []) }
+    }
+
+    /// `task_done()`.
+    func taskDone(_ u: Unit) throws {
+        switch conc_queue_task_done(prim) {
+        case CONC_OVER_RELEASE: throw valueError("task_done() called too many times")
+        case CONC_CLOSED: _ = try forward(u, "task_done", [])
+        default: return
+        }
+    }
+
+    // MARK: Handing over to queue.Queue's Conc implementation
+
+    /// True once ``retire(to:)`` ran: every call goes to the successor.
+    var isRetired: Bool { conc_queue_retired(prim) != 0 }
+
+    /// Retires this engine in favour of `queue` (a `queue.Queue` about to run on its Conc
+    /// code) and returns the items still queued, oldest first, and the unfinished count.
+    /// Units blocked in put/get/join wake and repeat their call on `queue`, as does every
+    /// later call through the engine's bound methods.
+    func retire(to queue: PyObject) -> (items: [Value], unfinished: Int) {
+        precondition(byReference, "only queue.Queue's engine hands over")
+        successor.withLock { $0 = queue }
+        let unfinished = Int(conc_queue_retire(prim))
+        var items: [Value] = []
+        var out: UnsafeMutableRawPointer? = nil
+        var length = 0
+        while conc_queue_try_get(prim, &out, &length) == CONC_OK {
+            if let v = ReferenceCodec.decode(UnsafeRawBufferPointer(start: out, count: length)) { items.append(v) }
+            free(out)
+        }
+        return (items, unfinished)
+    }
+
+    /// Calls the successor's own `name` (its class's method: the instance may still carry
+    /// this engine's bound method under that name).
+    func forward(_ u: Unit, _ name: String, _ args: [Value]) throws -> Value {
+        guard let queue = successor.withLock({ $0 }), let method = queue.type.lookup(name) else {
+            throw runtimeError("queue.Queue's engine was retired without a successor")
+        }
+        return try u.call(method, [.obj(queue)] + args)
+    }
+
+    /// What is left of `timeout` (None for no timeout) after the part already waited here.
+    private func remaining(_ timeout: Double?, since started: Double) -> Value {
+        guard let t = timeout else { return .none }
+        return .float(max(0, t - (monotonicSeconds() - started)))
     }
 }
 

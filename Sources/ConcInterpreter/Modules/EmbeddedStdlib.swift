@@ -2809,11 +2809,11 @@ Diverges from CPython: a plain Queue (the class itself, not a subclass) runs on 
 builtin queue engine (`_units.ref_queue`: the C queue of `queue()`, passing references),
 several times faster than this module's Conc code; it switches to the Conc code below,
 keeping its items and unfinished count, the first time a program touches its internals
-(q.queue, q.mutex, q.not_empty, q.not_full, q.all_tasks_done, q.unfinished_tasks) --
-do that while no thread is blocked in put/get. The Conc code's lock and conditions are
-Conc's builtin primitives (`lock()`, `condition()`); waiting threads are counted so that
-put/get notify only when somebody waits; SimpleQueue is a Queue without task tracking
-(not reentrant).
+(q.queue, q.mutex, q.not_empty, q.not_full, q.all_tasks_done, q.unfinished_tasks), even
+while other threads are blocked in put/get/join (they carry on in the Conc code). The
+Conc code's lock and conditions are Conc's builtin primitives (`lock()`, `condition()`);
+waiting threads are counted so that put/get notify only when somebody waits; SimpleQueue
+is a Queue without task tracking (not reentrant).
 """
 
 import builtins as _builtins
@@ -2856,37 +2856,46 @@ class Queue:
 
     def __getattr__(self, name):
         # Only called for attributes the instance lacks: the internals of a queue still on
-        # the fast engine.
-        if name in _INTERNALS and self._engine is not None:
+        # the fast engine, or leaving it right now in another unit.
+        if name in _INTERNALS and "_engine" in self.__dict__:
             self._leave_engine()
-            return getattr(self, name)
+            attributes = self.__dict__
+            if name in attributes:
+                return attributes[name]
         raise AttributeError("'" + type(self).__name__ + "' object has no attribute '" + name + "'")
 
     def _leave_engine(self):
-        """Moves the items and the unfinished count to the Conc implementation."""
-        engine = self._engine
-        unfinished = _units.queue_unfinished(engine)
-        items = []
-        while True:
-            try:
-                items.append(engine.get_nowait())
-            except Empty:
-                break
-        for name in _ENGINE_METHODS:
-            delattr(self, name)
-        self._engine = None
-        self._setup(self.maxsize)
-        for item in items:
-            self._put(item)
-        self.unfinished_tasks = unfinished
+        """Moves the items and the unfinished count to the Conc implementation.
 
-    def _setup(self, maxsize):
+        Safe while other units use the queue: once the engine is retired, units blocked in
+        its put/get/join wake and repeat their call here, as does every call through its
+        bound methods; they queue up on the mutex, held until everything is in place.
+        """
+        with _leaving:
+            engine = self._engine
+            if engine is None:
+                return
+            mutex = _lock()
+            with mutex:
+                self.mutex = mutex
+                items, unfinished = _units.queue_retire(engine, self)
+                self._setup(self.maxsize, mutex)
+                for item in items:
+                    self._put(item)
+                self.unfinished_tasks = unfinished
+                for name in _ENGINE_METHODS:
+                    delattr(self, name)
+                self._engine = None
+
+    def _setup(self, maxsize, mutex=None):
         self._init(maxsize)
         # One mutex guards the queue; the three conditions share it (as in CPython).
-        self.mutex = _lock()
-        self.not_empty = _condition(self.mutex)
-        self.not_full = _condition(self.mutex)
-        self.all_tasks_done = _condition(self.mutex)
+        if mutex is None:
+            mutex = _lock()
+        self.mutex = mutex
+        self.not_empty = _condition(mutex)
+        self.not_full = _condition(mutex)
+        self.all_tasks_done = _condition(mutex)
         self.unfinished_tasks = 0
         # How many units wait in get() / put(), so put/get skip notify() when nobody does.
         self._getters = 0
@@ -3025,6 +3034,8 @@ class Queue:
         return item
 
 
+# Held by the unit moving a queue off its engine; others touching the internals then wait.
+_leaving = _lock()
 _INTERNALS = ("queue", "mutex", "not_empty", "not_full", "all_tasks_done", "unfinished_tasks", "_getters", "_putters")
 _ENGINE_METHODS = ("put", "get", "put_nowait", "get_nowait", "qsize", "empty", "full", "task_done", "join")
 

@@ -39,11 +39,14 @@ extension Engine {
                 try a.expect("ref_queue", 0, 1)
                 return .obj(try PyQueue(u, maxsize: try a.argument(0, "maxsize").map { try u.toIndex($0) } ?? 0, byReference: true))
             },
-            native("queue_unfinished") { u, a in
-                // For queue.Queue switching from its native engine to the Conc one.
-                try a.expect("queue_unfinished", 1, 1)
-                guard case .obj(let o) = a[0], let q = o as? PyQueue else { throw typeError("queue_unfinished() takes a queue") }
-                return .int(Int(conc_queue_unfinished(q.prim)))
+            native("queue_retire") { u, a in
+                // queue.Queue leaving its native engine for its Conc code: (items, unfinished).
+                try a.expect("queue_retire", 2, 2)
+                guard case .obj(let o) = a[0], let q = o as? PyQueue, q.byReference, case .obj(let successor) = a[1] else {
+                    throw typeError("queue_retire() takes queue.Queue's engine and the queue.Queue")
+                }
+                let (items, unfinished) = q.retire(to: successor)
+                return .obj(PyTuple([.obj(PyList(items)), .int(unfinished)]))
             },
             native("get_ident") { _, a in try a.expect("get_ident", 0, 0); return .int(Int(bitPattern: UInt(pthread_self()))) },
             native("get_native_id") { u, a in try a.expect("get_native_id", 0, 0); return .int(u.nativeID) },
