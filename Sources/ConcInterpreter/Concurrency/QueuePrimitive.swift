@@ -146,7 +146,8 @@ final class PyQueue: PySharedPrimitive, @unchecked Sendable {  // see PySharedPr
     /// this engine's bound method under that name).
     func forward(_ u: Unit, _ name: String, _ args: [Value]) throws -> Value {
         guard let queue = successor.withLock({ $0 }), let method = queue.type.lookup(name) else {
-            throw runtimeError("queue.Queue's engine was retired without a successor")
+            // Retired in another process that shares the C queue since a fork.
+            throw runtimeError("queue.Queue passes references within one process: use multiprocessing.Queue or queue() between processes")
         }
         return try u.call(method, [.obj(queue)] + args)
     }
