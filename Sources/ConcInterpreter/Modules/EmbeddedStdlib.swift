@@ -10,7 +10,10 @@ A separate module so that queue keeps working when a script's folder has its own
 collections.conc. See collections.conc for how deque diverges from CPython's.
 """
 
+import builtins as _builtins
+
 _builtin_list = list
+_lock = _builtins.lock
 
 
 class deque:
@@ -18,7 +21,12 @@ class deque:
 
     The elements are self._items[self._head:]: popleft() moves the head right and
     appendleft() moves it left, into a block of free slots reserved when none is left,
-    so both ends cost O(1) amortised."""
+    so both ends cost O(1) amortised.
+
+    Every operation is atomic, as CPython's are (threads share deques as queues): it holds
+    self._lock while it reads or changes _items and _head. No Conc code of the program
+    (an iterable's __next__, an element's __eq__ or __repr__) runs under the lock: those
+    operations work on a copy taken under it. The unlocked helpers start with _unlocked."""
 
     def __init__(self, iterable=(), maxlen=None):
         if maxlen is not None:
@@ -26,6 +34,7 @@ class deque:
                 raise TypeError("an integer is required")
             if maxlen < 0:
                 raise ValueError("maxlen must be non-negative")
+        self._lock = _lock()
         self._maxlen = maxlen
         self._items = []
         self._head = 0
@@ -36,18 +45,33 @@ class deque:
         return self._maxlen
 
     def _elements(self):
-        if self._head:
-            return self._items[self._head:]
-        return _builtin_list(self._items)
+        """A list of the elements at one instant."""
+        with self._lock:
+            if self._head:
+                return self._items[self._head:]
+            return _builtin_list(self._items)
+
+    def _store(self, items):
+        with self._lock:
+            self._items = items
+            self._head = 0
 
     def append(self, x):
         """Add x to the right side."""
+        with self._lock:
+            self._unlocked_append(x)
+
+    def _unlocked_append(self, x):
         self._items.append(x)
         if self._maxlen is not None and len(self._items) - self._head > self._maxlen:
-            self.popleft()
+            self._unlocked_popleft()
 
     def appendleft(self, x):
         """Add x to the left side."""
+        with self._lock:
+            self._unlocked_appendleft(x)
+
+    def _unlocked_appendleft(self, x):
         if self._maxlen is not None and len(self._items) - self._head >= self._maxlen:
             if self._maxlen == 0:
                 return
@@ -61,16 +85,21 @@ class deque:
 
     def pop(self):
         """Remove and return the rightmost element."""
-        if len(self._items) == self._head:
-            raise IndexError("pop from an empty deque")
-        x = self._items.pop()
-        if len(self._items) == self._head:
-            self._items = []
-            self._head = 0
-        return x
+        with self._lock:
+            if len(self._items) == self._head:
+                raise IndexError("pop from an empty deque")
+            x = self._items.pop()
+            if len(self._items) == self._head:
+                self._items = []
+                self._head = 0
+            return x
 
     def popleft(self):
         """Remove and return the leftmost element."""
+        with self._lock:
+            return self._unlocked_popleft()
+
+    def _unlocked_popleft(self):
         items = self._items
         head = self._head
         if len(items) == head:
@@ -89,38 +118,41 @@ class deque:
 
     def extend(self, iterable):
         """Extend the right side with the elements of iterable."""
-        if iterable is self:
-            iterable = self._elements()
-        if self._maxlen is None:
-            self._items.extend(iterable)
-            return
-        for x in iterable:
-            self.append(x)
+        # The iterable runs first, outside the lock (it may be a generator reading self).
+        new = self._elements() if iterable is self else _builtin_list(iterable)
+        with self._lock:
+            if self._maxlen is None:
+                self._items.extend(new)
+            else:
+                for x in new:
+                    self._unlocked_append(x)
 
     def extendleft(self, iterable):
         """Extend the left side with the elements of iterable (which end up reversed)."""
-        if iterable is self:
-            iterable = self._elements()
-        for x in iterable:
-            self.appendleft(x)
+        new = self._elements() if iterable is self else _builtin_list(iterable)
+        with self._lock:
+            for x in new:
+                self._unlocked_appendleft(x)
 
     def rotate(self, n=1):
         """Rotate n steps to the right (to the left if n is negative)."""
-        items = self._elements()
-        size = len(items)
-        if size <= 1:
-            return
-        n = n % size
-        if n:
-            self._items = items[-n:] + items[:-n]
-            self._head = 0
+        with self._lock:
+            items = self._items[self._head:] if self._head else self._items
+            size = len(items)
+            if size <= 1:
+                return
+            n = n % size
+            if n:
+                self._items = items[-n:] + items[:-n]
+                self._head = 0
 
     def clear(self):
         """Remove every element."""
-        self._items = []
-        self._head = 0
+        with self._lock:
+            self._items = []
+            self._head = 0
 
-    def _index(self, i):
+    def _unlocked_index(self, i):
         size = len(self._items) - self._head
         if i < 0:
             i += size
@@ -130,12 +162,13 @@ class deque:
 
     def insert(self, i, x):
         """Insert x before position i."""
-        if self._maxlen is not None and len(self._items) - self._head >= self._maxlen:
-            raise IndexError("deque already at its maximum size")
-        items = self._elements()
-        items.insert(i, x)
-        self._items = items
-        self._head = 0
+        with self._lock:
+            if self._maxlen is not None and len(self._items) - self._head >= self._maxlen:
+                raise IndexError("deque already at its maximum size")
+            items = self._items[self._head:] if self._head else self._items
+            items.insert(i, x)
+            self._items = items
+            self._head = 0
 
     def remove(self, value):
         """Remove the first occurrence of value."""
@@ -144,8 +177,7 @@ class deque:
             items.remove(value)
         except ValueError:
             raise ValueError(repr(value) + " is not in deque") from None
-        self._items = items
-        self._head = 0
+        self._store(items)
 
     def index(self, x, start=0, stop=None):
         """The position of the first x in deque[start:stop]."""
@@ -161,10 +193,11 @@ class deque:
         return self._elements().count(x)
 
     def reverse(self):
-        items = self._elements()
-        items.reverse()
-        self._items = items
-        self._head = 0
+        with self._lock:
+            items = self._items[self._head:] if self._head else self._items
+            items.reverse()
+            self._items = items
+            self._head = 0
 
     def copy(self):
         return deque(self._elements(), self._maxlen)
@@ -173,10 +206,12 @@ class deque:
         return self.copy()
 
     def __len__(self):
-        return len(self._items) - self._head
+        with self._lock:
+            return len(self._items) - self._head
 
     def __bool__(self):
-        return len(self._items) > self._head
+        with self._lock:
+            return len(self._items) > self._head
 
     def __iter__(self):
         return iter(self._elements())
@@ -190,13 +225,16 @@ class deque:
     def __getitem__(self, i):
         if isinstance(i, slice):
             raise TypeError("sequence index must be integer, not 'slice'")
-        return self._items[self._index(i)]
+        with self._lock:
+            return self._items[self._unlocked_index(i)]
 
     def __setitem__(self, i, x):
-        self._items[self._index(i)] = x
+        with self._lock:
+            self._items[self._unlocked_index(i)] = x
 
     def __delitem__(self, i):
-        del self._items[self._index(i)]
+        with self._lock:
+            del self._items[self._unlocked_index(i)]
 
     def __eq__(self, other):
         if not isinstance(other, deque):
