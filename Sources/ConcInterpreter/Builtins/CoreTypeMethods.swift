@@ -72,6 +72,56 @@ func installFunctionMethods(_ t: PyType) {
     t.method("__get__") { _, s, a in a.count > 0 && !a[0].isNone ? .obj(PyBoundMethod(a[0], s)) : s }
 }
 
+/// `len.__name__`, `[].append.__self__`: builtin functions and builtin methods bound to a
+/// receiver share the type `builtin_function_or_method`, as in CPython.
+func installBuiltinFunctionAttributes(_ t: PyType) {
+    t.getter("__name__") { _, s in
+        switch s.object {
+        case let f as PyBuiltinFunction: return .str(f.name)
+        case let b as PyBoundBuiltin: return .str(b.descriptor.name)
+        default: return .none
+        }
+    }
+    t.getter("__qualname__") { _, s in
+        switch s.object {
+        case let f as PyBuiltinFunction: return .str(f.name)
+        case let b as PyBoundBuiltin: return .str(b.descriptor.owner.name + "." + b.descriptor.name)
+        default: return .none
+        }
+    }
+    t.getter("__module__") { _, s in
+        guard let f = s.object as? PyBuiltinFunction else { return .none }
+        return .str(f.module ?? "builtins")
+    }
+    t.getter("__self__") { u, s in
+        switch s.object {
+        case let f as PyBuiltinFunction:
+            // The module the function belongs to (CPython's `len.__self__` is `builtins`).
+            guard let name = f.module else { return .obj(u.engine.builtinsModule) }
+            return try u.engine.sysModules.get(u, .str(name)) ?? .none
+        case let b as PyBoundBuiltin: return b.receiver
+        default: return .none
+        }
+    }
+    t.getter("__doc__") { _, _ in .none }
+}
+
+/// `list.append.__name__`, `.__qualname__`, `.__objclass__`.
+func installMethodDescriptorAttributes(_ t: PyType) {
+    func descriptor(_ s: Value) -> PyMethodDescriptor { s.object as! PyMethodDescriptor }
+    t.getter("__name__") { _, s in .str(descriptor(s).name) }
+    t.getter("__qualname__") { _, s in .str(descriptor(s).owner.name + "." + descriptor(s).name) }
+    t.getter("__objclass__") { _, s in .obj(descriptor(s).owner) }
+    t.getter("__doc__") { _, _ in .none }
+}
+
+/// `obj.method.__self__` and `.__func__`; every other attribute a bound method is asked
+/// for is its function's (`__name__`, `__doc__`, `__wrapped__`: see ``Unit/getAttrOrNil(_:_:)``).
+func installBoundMethodAttributes(_ t: PyType) {
+    t.getter("__self__") { _, s in (s.object as! PyBoundMethod).receiver }
+    t.getter("__func__") { _, s in (s.object as! PyBoundMethod).function }
+}
+
 func installDescriptorTypes(_ t: PyType) {
     let isStatic = t.name == "staticmethod"
     t.constructor = { _, _, a in

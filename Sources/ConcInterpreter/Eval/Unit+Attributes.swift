@@ -37,6 +37,8 @@ extension Unit {
         if case .obj(let o) = v {
             if let t = o as? PyType { return attributeError("type object '\(t.name)' has no attribute '\(name)'") }
             if let m = o as? PyModule { return attributeError("module '\(m.name)' has no attribute '\(name)'") }
+            // The lookup ended in the function (see getAttrOrNil), and CPython names it.
+            if let m = o as? PyBoundMethod { return noAttribute(m.function, name) }
         }
         return attributeError("'\(v.typeName)' object has no attribute '\(name)'")
     }
@@ -59,6 +61,8 @@ extension Unit {
         }
         if name == "__class__" { return .obj(o.type) }
         if let attr = o.type.lookup(name) { return try resolveDescriptor(attr, v) }
+        // A bound method reads the rest of its attributes from its function, as CPython's does.
+        if let m = o as? PyBoundMethod { return try getAttrOrNil(m.function, name) }
         return nil
     }
 

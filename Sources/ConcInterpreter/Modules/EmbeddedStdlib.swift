@@ -262,7 +262,9 @@ total, + - & |), OrderedDict (move_to_end, popitem(last=)), namedtuple (field ac
 indexing, unpacking, ==, hash, _fields, _asdict, _replace, _make, defaults=).
 
 Diverges from CPython: deque is a list with a moving head underneath (both ends O(1)
-amortised; insert/remove/rotate rebuild it); namedtuple classes are not tuple subclasses (isinstance(p, tuple) is
+amortised; insert/remove/rotate rebuild it), and a lock of its own makes each operation
+atomic between threads as CPython's are; iterating a deque walks a copy (no "deque
+mutated during iteration" error); namedtuple classes are not tuple subclasses (isinstance(p, tuple) is
 False) and accept no `rename=`/`module=`; defaultdict.default_factory is read-only;
 the reprs of defaultdict, Counter and OrderedDict are plain dict reprs while the core
 ignores __repr__ on dict subclasses.
@@ -3981,7 +3983,8 @@ RLock, Condition, Semaphore, BoundedSemaphore, Event, Timer, Barrier and
 BrokenBarrierError, current_thread/currentThread, main_thread, enumerate,
 active_count/activeCount, get_ident, get_native_id, local, TIMEOUT_MAX, settrace and
 setprofile (accepted, ignored), excepthook/__excepthook__/ExceptHookArgs (a hook assigned
-to threading.excepthook is called for a Thread's uncaught exception).
+to threading.excepthook is called for a Thread's uncaught exception, SystemExit included;
+an exception in the hook is printed after "Exception in threading.excepthook:").
 
 Each Thread runs as `thread self._bootstrap() with name=..., daemon=...`, so an uncaught
 exception is printed by the runtime as `Exception in thread NAME:` plus its traceback.
@@ -3998,6 +4001,7 @@ Diverges from CPython:
 """
 
 import _units
+import sys as _sys
 
 __all__ = ["get_ident", "active_count", "Condition", "current_thread", "enumerate",
            "main_thread", "TIMEOUT_MAX", "Event", "Lock", "RLock", "Semaphore",
@@ -4145,9 +4149,15 @@ class Thread:
         except BaseException as e:
             self._exc = e
             hook = excepthook
-            if hook is __excepthook__ or isinstance(e, SystemExit):
+            if hook is __excepthook__:
                 raise
-            hook(ExceptHookArgs(type(e), e, getattr(e, "__traceback__", None), self))
+            try:
+                hook(ExceptHookArgs(type(e), e, getattr(e, "__traceback__", None), self))
+            except Exception as failure:
+                # As CPython: the hook's own error is reported, and the thread ends quietly.
+                failure.__suppress_context__ = True
+                _sys.stderr.write("Exception in threading.excepthook:\n" + _units.format_exception(failure))
+                _sys.stderr.flush()
         finally:
             self._is_stopped = True
             with _active_lock:

@@ -48,6 +48,15 @@ extension Engine {
                 let (items, unfinished) = q.retire(to: successor)
                 return .obj(PyTuple([.obj(PyList(items)), .int(unfinished)]))
             },
+            native("format_exception") { u, a in
+                // The report the runtime prints for an uncaught exception (threading's
+                // "Exception in threading.excepthook:").
+                try a.expect("format_exception", 1, 1)
+                guard case .obj(let o) = a[0], let e = o as? PyBaseException else {
+                    throw typeError("format_exception() takes an exception")
+                }
+                return .str(u.formatException(e))
+            },
             native("get_ident") { _, a in try a.expect("get_ident", 0, 0); return .int(Int(bitPattern: UInt(pthread_self()))) },
             native("get_native_id") { u, a in try a.expect("get_native_id", 0, 0); return .int(u.nativeID) },
         ])

@@ -85,10 +85,10 @@ public enum Types {
     static let range: PyType = make("range") { installRangeMethods($0) }
     static let slice: PyType = make("slice") { installSliceMethods($0) }
     static let function = make("function") { installFunctionMethods($0) }
-    static let builtinFunction = make("builtin_function_or_method") { _ in }
-    static let methodDescriptor = make("method_descriptor") { _ in }
+    static let builtinFunction = make("builtin_function_or_method") { installBuiltinFunctionAttributes($0) }
+    static let methodDescriptor = make("method_descriptor") { installMethodDescriptorAttributes($0) }
     static let getSetDescriptor = make("getset_descriptor") { _ in }
-    static let method = make("method") { _ in }
+    static let method = make("method") { installBoundMethodAttributes($0) }
     static let staticmethod: PyType = make("staticmethod") { installDescriptorTypes($0) }
     static let classmethod: PyType = make("classmethod") { installDescriptorTypes($0) }
     static let property: PyType = make("property") { installPropertyMethods($0) }
