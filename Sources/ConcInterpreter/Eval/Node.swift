@@ -50,7 +50,7 @@ final class BlockNode: StmtNode {
         for s in body {
             let c = try s._withUnsafeGuaranteedRef { s in
                 f.line = s.loc.line
-                do { return try s.exec(f) } catch { throw located(error, f, s.loc, .statement) }
+                do { return try s.exec(f) } catch { throw located(error, f, s.loc, .span) }
             }
             if case .normal = c { continue }
             return c

@@ -351,7 +351,10 @@ final class DeleteNode: StmtNode {
     let targets: [ExprNode]
     init(_ t: [ExprNode], _ loc: SourceLoc) { targets = t; super.init(loc) }
     override func exec(_ f: Frame) throws -> Completion {
-        for t in targets { try t.delete(f) }
+        // A name's error is located at the name (subscripts and attributes locate their own).
+        for t in targets {
+            do { try t.delete(f) } catch { throw located(error, f, t.loc) }
+        }
         return .normal
     }
 }
