@@ -220,7 +220,7 @@ extension Unit {
             instance = try call(newFn, a)
             guard instance.type.isSubtype(of: t) else { return instance }
         } else if t.isSubtype(of: Exc.baseException) {
-            instance = .obj(PyBaseException(type: t, args: args.positional))
+            instance = .obj(t.isSubtype(of: Exc.osError) ? makeOSError(t, args.positional) : PyBaseException(type: t, args: args.positional))
         } else {
             instance = .obj(PyInstance(cls: t))
         }

@@ -66,7 +66,12 @@ extension Unit {
         if e.type.isSubtype(of: Exc.keyError), e.args.count == 1 { return try repr(e.args[0]) }
         if e.type.isSubtype(of: Exc.osError), e.args.count >= 2, case .int(let code) = e.args[0] {
             let base = "[Errno \(code)] \(try str(e.args[1]))"
-            if let fname = e.instanceAttribute("filename"), !fname.isNone { return base + ": " + (try repr(fname)) }
+            if let fname = e.instanceAttribute("filename"), !fname.isNone {
+                if let other = e.instanceAttribute("filename2"), !other.isNone {
+                    return base + ": " + (try repr(fname)) + " -> " + (try repr(other))
+                }
+                return base + ": " + (try repr(fname))
+            }
             return base
         }
         switch e.args.count {

@@ -28,6 +28,7 @@ func installExceptionMethods(_ t: PyType) {
     t.getter("errno") { _, s in exc(s).instanceAttribute("errno") ?? (exc(s).args.count >= 2 ? exc(s).args[0] : .none) }
     t.getter("strerror") { _, s in exc(s).instanceAttribute("strerror") ?? (exc(s).args.count >= 2 ? exc(s).args[1] : .none) }
     t.getter("filename") { _, s in exc(s).instanceAttribute("filename") ?? .none }
+    t.getter("filename2") { _, s in exc(s).instanceAttribute("filename2") ?? .none }
     t.getter("msg") { _, s in exc(s).instanceAttribute("msg") ?? (exc(s).args.first ?? .none) }
     t.getter("lineno") { _, s in exc(s).instanceAttribute("lineno") ?? .none }
     t.getter("name") { _, s in exc(s).instanceAttribute("name") ?? .none }

@@ -119,8 +119,13 @@ public final class PyGenerator: PyIter {
         }
         switch claim {
         case .running: throw valueError("generator already executing")
-        case .finished: return nil
-        case .notStarted: throw throwing!
+        case .finished:
+            // throw() into an exhausted generator raises what was thrown, as in CPython.
+            if let t = throwing { throw t }
+            return nil
+        case .notStarted:
+            // Raised at the start of the body, so it leaves the body: PEP 479 applies.
+            throw Self.escaping(throwing!)
         case .claimed: break
         }
         var released = false
@@ -166,17 +171,22 @@ public final class PyGenerator: PyIter {
         locked { st.isRunning = false }
         if finished {
             if let e = escaped {
-                if e.type.isSubtype(of: Exc.stopIteration) {
-                    let r = runtimeError("generator raised StopIteration")
-                    r.cause = e; r.suppressContext = true
-                    throw r
-                }
-                e.needsLocation = true
-                throw e
+                let out = Self.escaping(e)
+                if out === e { e.needsLocation = true }
+                throw out
             }
             return nil
         }
         return out
+    }
+
+    /// What the caller sees of exception `e` leaving the body: a StopIteration becomes
+    /// RuntimeError (PEP 479), anything else goes through.
+    private static func escaping(_ e: PyBaseException) -> PyBaseException {
+        guard e.type.isSubtype(of: Exc.stopIteration) else { return e }
+        let r = runtimeError("generator raised StopIteration")
+        r.cause = e; r.suppressContext = true
+        return r
     }
 
     /// `gen.throw(exc)`.
