@@ -18,7 +18,8 @@ struct Options: ParsableCommand {
 
             Environment: CONC_PATH (extra module folders, ':'-separated),
             CONC_HOME (where stdlib/ is), CONC_HISTORY (the REPL's history file,
-            default ~/.conc_history; set it empty for none).
+            default ~/.conc_history; set it empty for none), PYTHONUNBUFFERED (non-empty:
+            stdout writes each line at once even to a pipe or file), PYTHONHASHSEED.
             Exit status: 0 ok, 1 uncaught exception, 2 syntax error or bad usage, n for sys.exit(n).
             """,
         version: "conc \(Interpreter.version)")

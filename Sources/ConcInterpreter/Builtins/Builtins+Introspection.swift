@@ -12,6 +12,21 @@ extension Engine {
                 guard case .obj(let o) = a[0], let t = o as? PyType else { throw typeError("issubclass() arg 1 must be a class") }
                 return .bool(try classMatches(u, t, a[1], "issubclass"))
             },
+            native("__import__") { u, a in
+                // `__import__(name, globals, locals, fromlist, level)`: the module itself when
+                // fromlist is given, else the top package (`__import__("os.path")` is os).
+                try a.expect("__import__", 1, 5, keywords: ["name", "globals", "locals", "fromlist", "level"])
+                guard let nameValue = a.argument(0, "name") else { throw typeError("__import__() missing required argument 'name' (pos 1)") }
+                let name = try u.stringArg(nameValue, "__import__() argument 1")
+                if let level = a.argument(4, "level"), try u.toIndex(level) != 0 {
+                    throw pyError(Exc.importError, "__import__() with a level above 0 (a relative import) is not supported")
+                }
+                if name.isEmpty { throw valueError("Empty module name") }
+                let module = try u.engine.importModule(name, u)
+                if let from = a.argument(3, "fromlist"), try u.isTruthy(from) { return module }
+                let top = String(name.prefix { $0 != "." })
+                return top == name ? module : try u.engine.importModule(top, u)
+            },
             native("getattr") { u, a in
                 try a.expect("getattr", 2, 3)
                 let name = try u.stringArg(a[1], "attribute name")

@@ -4486,12 +4486,22 @@ class local:
                 init(self, *args, **kwargs)
         return d
 
+    @property
+    def __dict__(self):
+        """The calling thread's attributes."""
+        return self._local__dict()
+
+    def _local__missing(self, name):
+        # CPython's own class is _thread._local; a subclass is named by its own name.
+        owner = "_thread._local" if type(self) is local else type(self).__name__
+        return AttributeError("'%s' object has no attribute '%s'" % (owner, name))
+
     def __getattr__(self, name):
         if not name.startswith("_local__"):
             d = self._local__dict()
             if name in d:
                 return d[name]
-        raise AttributeError("'%s' object has no attribute '%s'" % (type(self).__name__, name))
+        raise self._local__missing(name)
 
     def __setattr__(self, name, value):
         if name == "__dict__":
@@ -4501,7 +4511,7 @@ class local:
     def __delattr__(self, name):
         d = self._local__dict()
         if name not in d:
-            raise AttributeError(name)
+            raise self._local__missing(name)
         del d[name]
 
 

@@ -31,10 +31,18 @@ public final class OutputSink: @unchecked Sendable {  // all mutable state is gu
 
     public init(_ target: Target, lineBuffered: Bool? = nil) {
         self.target = target
-        if case .fd(let fd) = target { self.lineBuffered = lineBuffered ?? (isatty(fd) != 0) }
+        // PYTHONUNBUFFERED (non-empty), as CPython reads it: every line goes out at once,
+        // so a program killed later has still written what it printed.
+        if case .fd(let fd) = target { self.lineBuffered = lineBuffered ?? (isatty(fd) != 0 || OutputSink.unbufferedByEnvironment) }
         else { self.lineBuffered = true }
         pthread_mutex_init(&lock, nil)
     }
+
+    /// True when the environment asks for unbuffered output (`PYTHONUNBUFFERED=1`).
+    static let unbufferedByEnvironment: Bool = {
+        guard let v = getenv("PYTHONUNBUFFERED") else { return false }
+        return v.pointee != 0
+    }()
 
     /// Writes `s` for unit number `unit`: whole lines go out now, an unfinished last line
     /// waits for the rest of it (or a flush).
