@@ -2877,7 +2877,7 @@ class Queue:
 
     def __init__(self, maxsize=0):
         self.maxsize = maxsize
-        if type(self) is Queue:
+        if type(self) is Queue and type(maxsize) is int:
             # The fast engine: its bound methods shadow the Conc ones below.
             engine = _units.ref_queue(maxsize)
             self._engine = engine
@@ -3981,10 +3981,11 @@ with timeout, is_alive, name, ident, native_id, daemon and the old names isAlive
 setName, isDaemon, setDaemon), Lock (unowned, as CPython's: any thread may release it),
 RLock, Condition, Semaphore, BoundedSemaphore, Event, Timer, Barrier and
 BrokenBarrierError, current_thread/currentThread, main_thread, enumerate,
-active_count/activeCount, get_ident, get_native_id, local, TIMEOUT_MAX, settrace and
-setprofile (accepted, ignored), excepthook/__excepthook__/ExceptHookArgs (a hook assigned
-to threading.excepthook is called for a Thread's uncaught exception, SystemExit included;
-an exception in the hook is printed after "Exception in threading.excepthook:").
+active_count/activeCount, get_ident, get_native_id, local, TIMEOUT_MAX,
+settrace/gettrace and setprofile/getprofile (kept, never called),
+excepthook/__excepthook__/ExceptHookArgs (a hook assigned to threading.excepthook is
+called for a Thread's uncaught exception, SystemExit included; an exception in the hook
+is printed after "Exception in threading.excepthook:").
 
 Each Thread runs as `thread self._bootstrap() with name=..., daemon=...`, so an uncaught
 exception is printed by the runtime as `Exception in thread NAME:` plus its traceback.
@@ -4006,8 +4007,8 @@ import sys as _sys
 __all__ = ["get_ident", "active_count", "Condition", "current_thread", "enumerate",
            "main_thread", "TIMEOUT_MAX", "Event", "Lock", "RLock", "Semaphore",
            "BoundedSemaphore", "Thread", "Barrier", "BrokenBarrierError", "Timer",
-           "ThreadError", "setprofile", "settrace", "local", "stack_size", "excepthook",
-           "ExceptHookArgs", "get_native_id"]
+           "ThreadError", "setprofile", "settrace", "getprofile", "gettrace", "local",
+           "stack_size", "excepthook", "ExceptHookArgs", "get_native_id"]
 
 TIMEOUT_MAX = 9223372036.0
 ThreadError = RuntimeError
@@ -4036,8 +4037,18 @@ def BoundedSemaphore(value=1):
     return _builtin_semaphore(value, bounded=True)
 
 
+_trace_hook = None
+_profile_hook = None
+
+
 def settrace(func):
-    pass
+    """Accepted and kept for gettrace(); Conc calls no trace function."""
+    global _trace_hook
+    _trace_hook = func
+
+
+def gettrace():
+    return _trace_hook
 
 
 def stack_size(size=0):
@@ -4048,7 +4059,13 @@ def stack_size(size=0):
 
 
 def setprofile(func):
-    pass
+    """Accepted and kept for getprofile(); Conc calls no profile function."""
+    global _profile_hook
+    _profile_hook = func
+
+
+def getprofile():
+    return _profile_hook
 
 
 class ExceptHookArgs:
