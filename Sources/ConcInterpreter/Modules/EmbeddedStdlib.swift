@@ -4025,11 +4025,8 @@ Event = event
 Condition = condition
 _builtin_semaphore = semaphore
 _builtin_list = list
-
-
-def Semaphore(value=1):
-    """A counting semaphore (CPython's threading.Semaphore)."""
-    return _builtin_semaphore(value)
+# The class itself, so that isinstance(s, threading.Semaphore) holds for both kinds.
+Semaphore = semaphore
 
 
 def BoundedSemaphore(value=1):
