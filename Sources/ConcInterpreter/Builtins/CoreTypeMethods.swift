@@ -15,7 +15,16 @@ func installObjectMethods(_ t: PyType) {
     t.method("__eq__") { _, s, a in isSame(s, a[0]) ? .bool(true) : .obj(Singletons.notImplemented) }
     t.method("__ne__") { u, s, a in .bool(!(try u.equals(s, a[0]))) }
     t.method("__hash__") { u, s, _ in .int(try u.hash(s)) }
-    t.method("__format__") { u, s, a in .str(try u.format(s, spec: a.count > 0 ? try u.str(a[0]) : "")) }
+    t.method("__format__") { u, s, a in
+        let spec = a.count > 0 ? try u.str(a[0]) : ""
+        // object.__format__ of a plain instance is str(self) (calling format() would come
+        // back to a user __format__ that called super().__format__).
+        if case .obj(let o) = s, o.isPlainInstance {
+            guard spec.isEmpty else { throw typeError("unsupported format string passed to \(o.type.name).__format__") }
+            return .str(try u.str(s))
+        }
+        return .str(try u.format(s, spec: spec))
+    }
     t.method("__setattr__") { u, s, a in
         try a.expect("__setattr__", 2, 2)
         let name = try u.stringArg(a[0], "attribute name")

@@ -205,6 +205,9 @@ extension Unit {
             case is PyInstance:
                 if let hm = o.type.lookup("__hash__") {
                     if case .none = hm { throw typeError("unhashable type: '\(o.type.name)'") }
+                    // object.__hash__ (a builtin method) is the identity hash below; calling
+                    // it would come back here.
+                    if case .obj(let m) = hm, m is PyMethodDescriptor { return ObjectIdentifier(o).hashValue }
                     let r = try call(bindClassAttribute(hm, to: v), [])
                     guard let i = intValue(r) else { throw typeError("__hash__ method should return an integer") }
                     return i

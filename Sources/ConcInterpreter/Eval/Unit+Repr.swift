@@ -18,11 +18,15 @@ extension Unit {
     /// of a subclass that defines its own `__repr__` (which is how that one calls up).
     func builtinRepr(_ v: Value) throws -> String {
         guard case .obj(let o) = v else { return try repr(v) }
+        if o.isPlainInstance { return "<\(o.type.module).\(o.type.qualname) object at \(address(o))>" }
         return try objectRepr(v, o, honourSubclass: false)
     }
 
     /// `object.__str__(v)`: like ``builtinRepr(_:)`` for str.
     func builtinStr(_ v: Value) throws -> String {
+        // CPython's object.__str__ is the type's repr: a user __repr__ if there is one (a
+        // user __str__ calling super().__str__() must not come back to itself).
+        if case .obj(let o) = v, o.isPlainInstance { return try repr(v) }
         if case .obj(let o) = v, !o.typeIsBuiltin && !(o is PyInstance) {
             if let s = o as? PyStr { return s.value }
             return try builtinRepr(v)
