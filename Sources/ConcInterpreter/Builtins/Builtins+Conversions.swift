@@ -36,9 +36,9 @@ extension Engine {
                     if m == 0 { throw valueError("pow() 3rd argument cannot be 0") }
                     if e < 0 {
                         guard let inv = modInverse(b, m) else { throw valueError("base is not invertible for the given modulus") }
-                        return .int(modPow(inv, -e, m))
+                        return .int(modPow(inv, e.magnitude, m))
                     }
-                    return .int(modPow(b, e, m))
+                    return .int(modPow(b, e.magnitude, m))
                 }
                 return try u.binary(.pow, a[0], a[1])
             },
@@ -80,16 +80,21 @@ func radixString(_ i: Int, _ radix: Int, _ prefix: String) -> String {
     i < 0 ? "-" + prefix + String(i.magnitude, radix: radix) : prefix + String(i, radix: radix)
 }
 
-func modPow(_ base: Int, _ exp: Int, _ mod: Int) -> Int {
-    var result = 1 % mod, b = ((base % mod) + mod) % mod, e = exp
+func modPow(_ base: Int, _ exp: UInt, _ mod: Int) -> Int {
+    // In unsigned words with 128-bit products, so no modulus up to 2**63 can overflow.
     let m = mod.magnitude
+    var b = base.magnitude % m
+    if base < 0 && b != 0 { b = m - b }
+    func mulMod(_ x: UInt, _ y: UInt) -> UInt { m.dividingFullWidth(x.multipliedFullWidth(by: y)).remainder }
+    var result: UInt = 1 % m, e = exp
     while e > 0 {
-        if e & 1 == 1 { result = Int(truncatingIfNeeded: (UInt(result).multipliedFullWidth(by: UInt(b)).low % m)) }
-        b = Int(truncatingIfNeeded: (UInt(b).multipliedFullWidth(by: UInt(b)).low % m))
+        if e & 1 == 1 { result = mulMod(result, b) }
+        b = mulMod(b, b)
         e >>= 1
     }
-    if mod < 0 && result > 0 { result += mod }
-    return result
+    // CPython's result has the modulus's sign: in (mod, 0] for a negative modulus.
+    if mod < 0 && result != 0 { return Int(truncatingIfNeeded: 0 &- (m - result)) }
+    return Int(truncatingIfNeeded: result)
 }
 
 /// `round(x[, ndigits])` with round-half-even, as CPython.
@@ -100,12 +105,18 @@ func roundValue(_ u: Unit, _ v: Value, _ nd: Value?) throws -> Value {
         guard let ndv = nd else { return .int(value) }
         let n = try u.toIndex(ndv)
         if n >= 0 { return .int(value) }
-        if n < -18 { return .int(0) }
-        let p = try intPow(10, -n)
-        let q = try pyFloorDiv(value, p), r = value - q * p
-        var rounded = q
-        if r * 2 > p || (r * 2 == p && q % 2 != 0) { rounded += 1 }
-        return .int(rounded * p)
+        // In 128 bits: 10**-n up to 10**38, and the rounded value may pass 2**63 before it
+        // is checked (round(2**63 - 1, -1) is an OverflowError here, not a trap).
+        if n < -38 { return .int(0) }
+        var p: Int128 = 1
+        for _ in 0..<(-n) { p *= 10 }
+        let v = Int128(value)
+        var q = v / p
+        if v % p < 0 { q -= 1 }
+        let r = v - q * p
+        if r * 2 > p || (r * 2 == p && q % 2 != 0) { q += 1 }
+        guard let out = Int(exactly: q * p) else { throw overflowError(intOverflowMessage) }
+        return .int(out)
     case .bool(false): return .int(0)
     case .float(let d):
         guard let ndv = nd else {
@@ -117,6 +128,8 @@ func roundValue(_ u: Unit, _ v: Value, _ nd: Value?) throws -> Value {
         }
         let n = try u.toIndex(ndv)
         if !d.isFinite || n > 300 { return .float(d) }
+        // Past every double's magnitude: a signed zero (10.0 ** 400 would be inf, and 0 * inf nan).
+        if n < -308 { return .float(d.sign == .minus ? -0.0 : 0.0) }
         // Round through the shortest decimal representation, as CPython's correctly rounded algorithm does.
         let s = formatFixed(d, n)
         return .float(Double(s) ?? d)
@@ -139,6 +152,9 @@ func formatFixed(_ d: Double, _ n: Int) -> String {
 
 /// The inverse of `a` modulo `m`, if it exists (extended Euclid).
 func modInverse(_ a: Int, _ m: Int) -> Int? {
+    // Extended Euclid; its coefficients stay within the modulus, so Int holds them. A
+    // modulus of -2**63 has no Int magnitude: only odd numbers are invertible there.
+    guard m != .min else { return a & 1 == 1 ? modInverseOfOdd(a) : nil }
     let mm = abs(m)
     var (t, newT) = (0, 1)
     var (r, newR) = (mm, ((a % mm) + mm) % mm)
@@ -149,4 +165,12 @@ func modInverse(_ a: Int, _ m: Int) -> Int? {
     }
     if r != 1 { return nil }
     return t < 0 ? t + mm : t
+}
+
+/// The inverse of odd `a` modulo 2**64, reduced modulo 2**63 (Newton's iteration).
+private func modInverseOfOdd(_ a: Int) -> Int {
+    let x = UInt(bitPattern: a)
+    var inv = x
+    for _ in 0..<6 { inv = inv &* (2 &- x &* inv) }
+    return Int(inv & (UInt.max >> 1))
 }

@@ -37,11 +37,14 @@ extension Engine {
             native("enumerate") { u, a in
                 try a.expect("enumerate", 1, 2, keywords: ["start"])
                 let it = try u.iterate(a[0])
-                var i = try a.argument(1, "start").map { try u.toIndex($0) } ?? 0
+                var i: Int? = try a.argument(1, "start").map { try u.toIndex($0) } ?? 0
                 return .obj(PyClosureIterator(type: Types.enumerateIterator) { u in
                     guard let v = try it.next(u) else { return nil }
-                    defer { i += 1 }
-                    return .obj(PyTuple([.int(i), v]))
+                    // Counting past 2**63 - 1 is an OverflowError at that item, not a trap.
+                    guard let n = i else { throw overflowError(intOverflowMessage) }
+                    let (next, overflow) = n.addingReportingOverflow(1)
+                    i = overflow ? nil : next
+                    return .obj(PyTuple([.int(n), v]))
                 })
             },
             native("zip") { u, a in

@@ -204,6 +204,7 @@ private struct PercentFormatter<C: FormatContext> {
             guard let w = intOf(v) else { throw typeError("* wants int") }
             width = w
             if width < 0 { ljust = true; width = width == Int.min ? Int.max : -width }
+            try checkBuildSize(width)
             i += 1
         } else if i < n, f[i] >= 48 && f[i] <= 57 {
             width = try number(&i, "width too big")

@@ -137,7 +137,7 @@ func sliceElements<T>(_ items: [T], _ start: Int, _ step: Int, _ count: Int) -> 
     var out: [T] = []
     out.reserveCapacity(count)
     var i = start
-    for _ in 0..<count { out.append(items[i]); i += step }
+    for _ in 0..<count { out.append(items[i]); i &+= step }
     return out
 }
 

@@ -493,7 +493,9 @@ func installIntMethods(_ t: PyType) {
         if i == 0 || (i == -1 && signed) { bitsNeeded = 0 }
         else if !signed { bitsNeeded = Int.bitWidth - i.leadingZeroBitCount }
         else { bitsNeeded = Int.bitWidth - (i < 0 ? (~i).leadingZeroBitCount : i.leadingZeroBitCount) + 1 }
+        if length > 1 << 40 { throw overflowError("byte string is too large") }
         if bitsNeeded > length * 8 { throw overflowError("int too big to convert") }
+        try checkBuildSize(length)
         var out = [UInt8](repeating: i < 0 ? 0xff : 0, count: length)
         for k in 0..<min(length, 8) { out[length - 1 - k] = UInt8(truncatingIfNeeded: i >> (8 * k)) }
         return .obj(PyBytes(little ? out.reversed() : out))

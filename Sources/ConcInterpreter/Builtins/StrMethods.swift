@@ -121,14 +121,14 @@ func strGetItem(_ s: PyStr, _ index: Value, _ u: Unit) throws -> Value {
             if s.isASCII {
                 return String(unsafeUninitializedCapacity: count) { out in
                     var i = start
-                    for k in 0..<count { out[k] = buf[i]; i += step }
+                    for k in 0..<count { out[k] = buf[i]; i &+= step }
                     return count
                 }
             }
             let scalars = Array(s.value.unicodeScalars)
             var out = String.UnicodeScalarView()
             var i = start
-            for _ in 0..<count { out.append(scalars[i]); i += step }
+            for _ in 0..<count { out.append(scalars[i]); i &+= step }
             return String(out)
         }, scalarCount: count)
     }
@@ -151,10 +151,21 @@ func strContains(_ s: PyStr, _ item: Value) throws -> Bool {
 }
 
 /// `s * n` (n already clamped to >= 0 by the caller; negative gives '').
-func strMultiply(_ s: PyStr, _ n: Int) -> Value {
+func strMultiply(_ s: PyStr, _ n: Int) throws -> Value {
     if n <= 0 || s.value.isEmpty { return .str("") }
     if n == 1 && s.hasType(Types.strID) { return .obj(s) }
+    try checkBuildSize(s.value.utf8.count, times: n)
     return .str(String(repeating: s.value, count: n))
+}
+
+/// Largest text or buffer, in bytes, that Conc builds: past it MemoryError, as CPython
+/// raises when its allocation fails (Swift traps on a failed allocation instead).
+let maxBuildBytes = 1 << 34
+
+/// Throws MemoryError when `count` items of `size` units would pass `limit`.
+func checkBuildSize(_ size: Int, times count: Int = 1, limit: Int = maxBuildBytes) throws {
+    let (total, overflow) = size.multipliedReportingOverflow(by: count)
+    if overflow || total > limit { throw pyError(Exc.memoryError, "") }
 }
 
 // MARK: - Search helpers
@@ -440,6 +451,7 @@ private func strPad(_ u: Unit, _ sv: Value, _ a: Args, _ name: String,
     let len = s.count
     if len >= width { return sameOrNew(s, s.value, changed: false) }
     let margin = width - len
+    try checkBuildSize(fill.utf8.count, times: margin)
     let l = left(margin, width)
     return .str(String(repeating: fill, count: l) + s.value + String(repeating: fill, count: margin - l))
 }
@@ -719,8 +731,9 @@ func installStrMethods(_ t: PyType) {
     t.method("zfill") { u, v, a in
         let s = try recv(v, "zfill")
         let width = try u.toIndex(try ContainerArgs.one(a, "str.zfill"))
+        if width <= s.count { return sameOrNew(s, s.value, changed: false) }
         let fill = width - s.count
-        if fill <= 0 { return sameOrNew(s, s.value, changed: false) }
+        try checkBuildSize(fill)
         var body = Substring(s.value)
         var sign = ""
         if let f = body.unicodeScalars.first, f == "+" || f == "-" { sign = String(f); body = body.dropFirst() }
@@ -730,6 +743,8 @@ func installStrMethods(_ t: PyType) {
         let s = try recv(v, "expandtabs")
         let p = try TextArgs.bind(a, "expandtabs", ["tabsize"])
         let tab = try p[0].map { try u.toIndex($0) } ?? 8
+        // CPython takes the size as a C int.
+        guard tab <= Int(Int32.max) && tab >= Int(Int32.min) else { throw overflowError("Python int too large to convert to C int") }
         if !s.value.utf8.contains(9) { return sameOrNew(s, s.value, changed: false) }
         var out = String.UnicodeScalarView()
         var col = 0
@@ -737,6 +752,7 @@ func installStrMethods(_ t: PyType) {
             if c == "\t" {
                 if tab > 0 {
                     let n = tab - col % tab
+                    try checkBuildSize(out.count + n)
                     out.append(contentsOf: repeatElement(" ", count: n))
                     col += n
                 }

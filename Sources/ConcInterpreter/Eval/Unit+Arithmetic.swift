@@ -120,7 +120,7 @@ extension Unit {
         case .lshift:
             if b < 0 { throw valueError("negative shift count") }
             if a == 0 { return .int(0) }
-            if b >= 63 { throw overflowError(intOverflowMessage) }
+            if b > 63 || (b == 63 && a != -1) { throw overflowError(intOverflowMessage) }  // -1 << 63 is -2**63
             let r = a << b
             if r >> b != a { throw overflowError(intOverflowMessage) }
             return .int(r)
@@ -252,7 +252,7 @@ extension Unit {
     func repeatSequence(_ s: Value, _ n: Int) throws -> Value? {
         guard case .obj(let o) = s else { return nil }
         let count = max(n, 0)
-        if let x = o as? PyStr { return strMultiply(x, count) }
+        if let x = o as? PyStr { return try strMultiply(x, count) }
         if let x = o as? PyList { return .obj(PyList(try repeated(x.snapshot, count))) }
         if let x = o as? PyTuple { return .obj(PyTuple(try repeated(x.items, count))) }
         if let x = o as? PyBytes { return .obj(PyBytes(Array(try repeated(x.snapshot, count)), mutable: x.isMutable)) }
@@ -261,9 +261,7 @@ extension Unit {
 
     private func repeated<T>(_ items: [T], _ n: Int) throws -> [T] {
         if items.isEmpty || n == 0 { return [] }
-        if items.count.multipliedReportingOverflow(by: n).overflow || items.count * n > 1 << 32 {
-            throw pyError(Exc.memoryError, "")
-        }
+        try checkBuildSize(items.count, times: n, limit: 1 << 32)
         var r: [T] = []
         r.reserveCapacity(items.count * n)
         for _ in 0..<n { r.append(contentsOf: items) }

@@ -101,27 +101,34 @@ extension Engine {
                 return .int(r)
             },
             native("gcd") { u, a in
-                var g = 0
-                for v in a.positional { var x = abs(try u.toIndex(v)); var y = g; while y != 0 { (x, y) = (y, x % y) }; g = x }
-                return .int(g)
+                // On magnitudes (|-2**63| is 2**63, past Int); a result of 2**63 cannot be held.
+                var g: UInt = 0
+                for v in a.positional { var x = try u.toIndex(v).magnitude; var y = g; while y != 0 { (x, y) = (y, x % y) }; g = x }
+                guard let r = Int(exactly: g) else { throw overflowError(intOverflowMessage) }
+                return .int(r)
             },
             native("lcm") { u, a in
-                var l = 1
+                var l: UInt = 1
                 for v in a.positional {
-                    let x = abs(try u.toIndex(v))
+                    let x = try u.toIndex(v).magnitude
                     if x == 0 { return .int(0) }
                     var p = l, q = x; while q != 0 { (p, q) = (q, p % q) }
-                    l = l / p * x
+                    let (m, overflow) = (l / p).multipliedReportingOverflow(by: x)
+                    if overflow { throw overflowError(intOverflowMessage) }
+                    l = m
                 }
-                return .int(l)
+                guard let r = Int(exactly: l) else { throw overflowError(intOverflowMessage) }
+                return .int(r)
             },
             native("isqrt") { u, a in
                 let n = try u.toIndex(a[0])
                 if n < 0 { throw valueError("isqrt() argument must be nonnegative") }
-                var r = Int(Double(n).squareRoot())
-                while r * r > n { r -= 1 }
-                while (r + 1) * (r + 1) <= n { r += 1 }
-                return .int(r)
+                // Corrected in 128 bits: near 2**63 the double's root is off and its square overflows.
+                var r = Int128(Double(n).squareRoot())
+                let target = Int128(n)
+                while r * r > target { r -= 1 }
+                while (r + 1) * (r + 1) <= target { r += 1 }
+                return .int(Int(r))
             },
             native("comb") { u, a in
                 let n = try u.toIndex(a[0]), k = try u.toIndex(a[1])
