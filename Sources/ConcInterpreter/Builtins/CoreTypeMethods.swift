@@ -131,6 +131,29 @@ func installBoundMethodAttributes(_ t: PyType) {
     t.getter("__func__") { _, s in (s.object as! PyBoundMethod).function }
 }
 
+/// `super(cls, obj)` (the notes' `super(MyThread, self).__init__()`); `super()` with no
+/// arguments is compiled to a ``SuperNode``, which never comes here from a method.
+func installSuperConstructor(_ t: PyType) {
+    t.constructor = { _, _, a in
+        if !a.keywords.isEmpty { throw typeError("super() takes no keyword arguments") }
+        switch a.count {
+        case 0: throw runtimeError("super(): no arguments")
+        case 2:
+            guard case .obj(let o) = a[0], let cls = o as? PyType else {
+                throw typeError("super() argument 1 must be a type, not \(a[0].typeName)")
+            }
+            let objectType = (a[1].object as? PyType) ?? a[1].type
+            guard objectType.isSubtype(of: cls) else {
+                throw typeError("super(type, obj): obj must be an instance or subtype of type")
+            }
+            return .obj(PySuper(start: cls, object: a[1]))
+        default:
+            throw typeError(a.count == 1 ? "super() with one argument (an unbound super object) is not supported"
+                                         : "super() takes at most 2 arguments (\(a.count) given)")
+        }
+    }
+}
+
 func installDescriptorTypes(_ t: PyType) {
     let isStatic = t.name == "staticmethod"
     t.constructor = { _, _, a in

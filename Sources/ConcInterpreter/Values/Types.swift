@@ -103,7 +103,7 @@ public enum Types {
     static let file: PyType = make("TextIOWrapper") { installFileMethods($0) }
     static let ellipsis = make("ellipsis") { _ in }
     static let notImplementedType = make("NotImplementedType") { _ in }
-    static let superType: PyType = make("super") { _ in }
+    static let superType: PyType = make("super") { installSuperConstructor($0) }
     static let traceback = make("traceback") { _ in }
     static let enumerateIterator: PyType = make("enumerate") { installIteratorMethods($0) }
     static let zipIterator: PyType = make("zip") { installIteratorMethods($0) }
