@@ -87,6 +87,7 @@ extension Unit {
         default:
             if let x = numericDouble(a), let y = numericDouble(b) {
                 if let i = intValue(a), let j = intValue(b) { return i == j }
+                if let c = exactIntFloatOrder(a, b) { return c == 0 }
                 return x == y
             }
             return false
@@ -156,6 +157,17 @@ extension Unit {
         if let r = try userEqualsOnce(a, b) { return r }
         if let r = try userEqualsOnce(b, a) { return r }
         return isSame(a, b)
+    }
+
+    /// `a == b` with an instance of a user class on a side: `a.__eq__(b)`, then
+    /// `b.__eq__(a)`, each result as returned; identity when both decline.
+    private func userEqualsResult(_ a: Value, _ b: Value) throws -> Value {
+        for (x, y) in [(a, b), (b, a)] {
+            guard case .obj(let o) = x, o is PyInstance, let m = lookupSpecial(x, "__eq__") else { continue }
+            let r = try call(m, [y])
+            if !isNotImplemented(r) { return r }
+        }
+        return .bool(isSame(a, b))
     }
 
     /// Calls `a.__eq__(b)` if defined by a user class; nil when absent or NotImplemented.
@@ -228,7 +240,11 @@ extension Unit {
     /// Rich comparison `a op b` for <, <=, >, >=, ==, !=.
     func compare(_ op: CompareOp, _ a: Value, _ b: Value) throws -> Value {
         switch op {
-        case .eq: return .bool(try equals(a, b))
+        case .eq:
+            // A user __eq__'s own result, whatever it is (CPython does not make it a bool).
+            if case .obj(let x) = a, x is PyInstance { return try userEqualsResult(a, b) }
+            if case .obj(let y) = b, y is PyInstance { return try userEqualsResult(a, b) }
+            return .bool(try equals(a, b))
         case .ne:
             if case .obj(let o) = a, o is PyInstance, let m = lookupSpecial(a, "__ne__"), o.type.lookup("__ne__") != nil {
                 let r = try call(m, [b]); if !isNotImplemented(r) { return r }
@@ -241,6 +257,7 @@ extension Unit {
         default: break
         }
         if let x = a.intLike, let y = b.intLike { return .bool(orderInts(op, x, y)) }
+        if let c = exactIntFloatOrder(a, b) { return .bool(orderInts(op, c, 0)) }
         if let x = a.numericDouble, let y = b.numericDouble { return .bool(orderDoubles(op, x, y)) }
         if case .obj(let x) = a, case .obj(let y) = b, let s = x as? PyStr, let t = y as? PyStr {
             return .bool(orderStrings(op, s.value, t.value))
@@ -283,6 +300,25 @@ extension Unit {
     @inline(__always) func orderInts(_ op: CompareOp, _ x: Int, _ y: Int) -> Bool {
         switch op { case .lt: return x < y; case .le: return x <= y; case .gt: return x > y; default: return x >= y }
     }
+    /// -1, 0 or 1 for an int against a float (either way round) compared exactly, as CPython
+    /// does: 2**53 + 1 > 2.0**53, though converting the int to a double would make them
+    /// equal. nil for other pairs and for NaN (which the double comparison then answers).
+    func exactIntFloatOrder(_ a: Value, _ b: Value) -> Int? {
+        if let i = a.intLike, case .float(let d) = b { return compareIntToDouble(i, d) }
+        if case .float(let d) = a, let i = b.intLike { return compareIntToDouble(i, d).map { -$0 } }
+        return nil
+    }
+
+    private func compareIntToDouble(_ i: Int, _ d: Double) -> Int? {
+        if d.isNaN { return nil }
+        if d >= 9223372036854775808.0 { return -1 }
+        if d < -9223372036854775808.0 { return 1 }
+        let whole = d.rounded(.towardZero)
+        let w = Int(whole)  // exact: whole is in [-2**63, 2**63)
+        if i != w { return i < w ? -1 : 1 }
+        return d > whole ? -1 : d < whole ? 1 : 0
+    }
+
     @inline(__always) func orderDoubles(_ op: CompareOp, _ x: Double, _ y: Double) -> Bool {
         switch op { case .lt: return x < y; case .le: return x <= y; case .gt: return x > y; default: return x >= y }
     }
