@@ -134,10 +134,22 @@ final class YieldFromNode: ExprNode {
         let source = try iterable.eval(f)
         let u = f.unit
         if case .obj(let o) = source, let g = o as? PyGenerator {
+            // PEP 380: what is sent or thrown into this generator goes to the delegate;
+            // GeneratorExit closes the delegate, then goes on out of this one.
             var sent: Value = .none
+            var thrown: PyBaseException? = nil
             while true {
-                guard let v = try g.resume(u, send: sent) else { return g.returnValue }
-                sent = try u.yieldFromGenerator(v, f)
+                let next: Value?
+                if let e = thrown {
+                    thrown = nil
+                    if e.type.isSubtype(of: Exc.generatorExit) { _ = try g.close(u); throw e }
+                    next = try g.throwInto(u, e)
+                } else {
+                    next = try g.resume(u, send: sent)
+                }
+                guard let v = next else { return g.returnValue }
+                sent = .none
+                do { sent = try u.yieldFromGenerator(v, f) } catch let e as PyBaseException where u.wasThrownIn(e, f) { thrown = e }
             }
         }
         let it = try u.iterate(source)

@@ -30,6 +30,9 @@ final class GeneratorState {
     var transfer: Value = .none
     /// An exception to raise at the `yield` when resumed (throw()/close()).
     var thrown: PyBaseException?
+    /// What the last `yield` raised because it was thrown in, until `yield from` asks
+    /// (``Unit/wasThrownIn(_:_:)``). Touched only by the unit running the body.
+    var lastThrown: PyBaseException?
     /// The exception that escaped the body, handed to the resumer.
     var escaped: PyBaseException?
     var returnValue: Value = .none
@@ -228,12 +231,22 @@ extension Unit {
         return .obj(PyGenerator(state: st, isCoroutine: fn.code.isAsync && !fn.code.isGenerator))
     }
 
-    /// `yield v` from the generator running in frame `f`: suspends, returns the sent value.
+    /// `yield v` from the generator running in frame `f`: suspends, returns the sent value
+    /// (or raises what `throw()` threw in, remembered in `lastThrown` for `yield from`).
     func yieldFromGenerator(_ v: Value, _ f: Frame) throws -> Value {
         guard let g = f.generator, let c = g.coroutine else { throw runtimeError("'yield' outside a running generator") }
         g.transfer = v
         CConcCoro_yield(c)
-        if let t = g.thrown { g.thrown = nil; throw t }
+        if let t = g.thrown { g.thrown = nil; g.lastThrown = t; throw t }
+        g.lastThrown = nil
         return g.transfer
+    }
+
+    /// True when `e`, raised by the last yield of frame `f`'s generator, was thrown in by
+    /// `throw()` (or `close()`), not raised while suspending.
+    func wasThrownIn(_ e: PyBaseException, _ f: Frame) -> Bool {
+        guard let g = f.generator, let t = g.lastThrown else { return false }
+        g.lastThrown = nil
+        return t === e
     }
 }
