@@ -25,7 +25,19 @@ extension Engine {
                 return try roundValue(u, a[0], nd.flatMap { $0.isNone ? nil : $0 })
             },
             native2("divmod") { u, x, y in
-                return .obj(PyTuple([try u.binary(.floorDiv, x, y), try u.binary(.mod, x, y)]))
+                do {
+                    return .obj(PyTuple([try u.binary(.floorDiv, x, y), try u.binary(.mod, x, y)]))
+                } catch let e as PyBaseException where e.args.count == 1 {
+                    // The errors of `//` under divmod's own name, as CPython words them.
+                    let message = e.args[0].asStr?.value ?? ""
+                    if e.type === Exc.typeError, message.hasPrefix("unsupported operand type(s) for //:") {
+                        throw typeError("unsupported operand type(s) for divmod():" + message.dropFirst("unsupported operand type(s) for //:".count))
+                    }
+                    if e.type === Exc.zeroDivisionError, message == "float floor division by zero" {
+                        throw PyBaseException(type: Exc.zeroDivisionError, args: [.str("float divmod()")])
+                    }
+                    throw e
+                }
             },
             native("pow") { u, a in
                 try a.expect("pow", 2, 3)

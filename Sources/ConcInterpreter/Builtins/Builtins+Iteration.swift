@@ -55,8 +55,12 @@ extension Engine {
                     var items: [Value] = []
                     for (i, it) in its.enumerated() {
                         guard let v = try it.next(u) else {
-                            if try strict && (i > 0 || its.dropFirst().contains { try $0.next(u) != nil }) {
-                                throw valueError("zip() argument \(i + 1) is shorter than argument 1")
+                            guard strict else { return nil }
+                            // CPython names the first argument out of step with those before it.
+                            func before(_ k: Int) -> String { k == 1 ? "argument 1" : "arguments 1-\(k)" }
+                            if i > 0 { throw valueError("zip() argument \(i + 1) is shorter than \(before(i))") }
+                            for (j, other) in its.enumerated().dropFirst() where try other.next(u) != nil {
+                                throw valueError("zip() argument \(j + 1) is longer than \(before(j))")
                             }
                             return nil
                         }

@@ -103,8 +103,10 @@ extension Engine {
         var flush = false
         for (k, v) in a.keywords {
             switch k {
-            case "sep": if !v.isNone { sep = try u.stringArg(v, "sep") }
-            case "end": if !v.isNone { end = try u.stringArg(v, "end") }
+            case "sep":
+                if !v.isNone { guard let t = v.asStr else { throw typeError("sep must be None or a string, not \(v.typeName)") }; sep = t.value }
+            case "end":
+                if !v.isNone { guard let t = v.asStr else { throw typeError("end must be None or a string, not \(v.typeName)") }; end = t.value }
             case "file": file = v
             case "flush": flush = try u.isTruthy(v)
             default: throw typeError("'\(k)' is an invalid keyword argument for print()")

@@ -209,7 +209,9 @@ struct Compiler {
         guard let cs = analyzer.scopes[ObjectIdentifier(st)] else { throw syntaxError("internal: no scope for class", st.loc) }
         let code = makeCode(cs, loc: st.loc, params: Parameters())
         code.body = try block(c.body, cs)
-        return ClassDefNode(name: c.name, qualname: cs.qualname, bases: try c.bases.map { try expr($0, s) },
+        var doc: String? = nil
+        if case .expr(let first)? = c.body.first?.kind, case .constant(.string(let d)) = first.kind { doc = d }
+        return ClassDefNode(name: c.name, qualname: cs.qualname, doc: doc, bases: try c.bases.map { try expr($0, s) },
                             keywords: try c.keywords.map { ($0.name, try expr($0.value, s)) }, bodyCode: code,
                             closure: closureSources(for: cs, in: s), decorators: try c.decorators.map { try expr($0, s) },
                             target: name(c.name, s, st.loc), st.loc)

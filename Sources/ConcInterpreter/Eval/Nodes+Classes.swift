@@ -4,6 +4,8 @@ import ConcSyntax
 final class ClassDefNode: StmtNode {
     let name: String
     let qualname: String
+    /// The docstring (the body's first statement, a string), for `__doc__`.
+    let doc: String?
     let bases: [ExprNode]
     let keywords: [(String, ExprNode)]
     /// The class body, compiled as a code object whose names live in the namespace dict.
@@ -11,9 +13,9 @@ final class ClassDefNode: StmtNode {
     let closure: [ClosureSource]
     let decorators: [ExprNode]
     let target: ExprNode
-    init(name: String, qualname: String, bases: [ExprNode], keywords: [(String, ExprNode)], bodyCode: CodeInfo,
+    init(name: String, qualname: String, doc: String?, bases: [ExprNode], keywords: [(String, ExprNode)], bodyCode: CodeInfo,
          closure: [ClosureSource], decorators: [ExprNode], target: ExprNode, _ loc: SourceLoc) {
-        self.name = name; self.qualname = qualname; self.bases = bases; self.keywords = keywords
+        self.name = name; self.qualname = qualname; self.doc = doc; self.bases = bases; self.keywords = keywords
         self.bodyCode = bodyCode; self.closure = closure; self.decorators = decorators; self.target = target
         super.init(loc)
     }
@@ -45,6 +47,7 @@ final class ClassDefNode: StmtNode {
         let namespace = PyDict()
         namespace.set(u, "__module__", .str(u.engine.moduleName(of: f.globals)))
         namespace.set(u, "__qualname__", .str(qualname))
+        namespace.set(u, "__doc__", doc.map { .str($0) } ?? .none)
         try runBody(namespace, f)
         var cls: Value = .obj(try makeClass(u, namespace, baseTypes, module: u.engine.moduleName(of: f.globals)))
         do { for d in decos.reversed() { cls = try u.call(d, [cls]) } } catch { throw located(error, f, loc) }

@@ -163,7 +163,7 @@ extension Unit {
             let d = PyDict()
             for (k, x) in t.namespacePairs { d.set(self, k, x) }
             return .obj(d)
-        case "__doc__": return .none
+        case "__doc__": return Value.none  // (plain `.none` would be the Optional's nil)
         case "mro":
             return .obj(PyBuiltinFunction("mro") { _, _ in .obj(PyList(t.mro.map { .obj($0) })) })
         case "__subclasses__":
@@ -184,7 +184,7 @@ extension Unit {
             for (k, x) in f.attributePairs { d.set(self, k, x) }
             return .obj(d)
         case "__class__": return .obj(Types.function)
-        case "__code__": return .none
+        case "__code__": return Value.none
         case "__wrapped__": return f.attribute(name)
         default:
             if let x = f.attribute(name) { return x }

@@ -397,9 +397,17 @@ extension Unit {
                 if let m = lookupSpecial(container, "__contains__") { return try isTruthy(try call(m, [item])) }
             }
         }
-        let it = try iterate(container)
+        let it: PyIter
+        do { it = try iterate(container) } catch let e as PyBaseException where e.type === Exc.typeError && e.args.count == 1 && !isIterableShape(container) {
+            throw typeError("argument of type '\(container.typeName)' is not iterable")
+        }
         while let x = try it.next(self) { if try isSame(x, item) || equals(x, item) { return true } }
         return false
+    }
+
+    /// True when `v` offers iteration (its TypeError then comes from inside, and stays).
+    private func isIterableShape(_ v: Value) -> Bool {
+        lookupSpecial(v, "__iter__") != nil || lookupSpecial(v, "__getitem__") != nil
     }
 
     // MARK: - Iteration
