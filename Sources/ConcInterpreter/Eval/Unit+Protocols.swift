@@ -162,20 +162,22 @@ extension Unit {
     /// `a == b` with an instance of a user class on a side: `a.__eq__(b)`, then
     /// `b.__eq__(a)`, each result as returned; identity when both decline.
     private func userEqualsResult(_ a: Value, _ b: Value) throws -> Value {
-        for (x, y) in [(a, b), (b, a)] {
-            guard case .obj(let o) = x, o is PyInstance, let m = lookupSpecial(x, "__eq__") else { continue }
-            let r = try call(m, [y])
-            if !isNotImplemented(r) { return r }
-        }
+        if let r = try userEqualsRaw(a, b) { return r }
+        if let r = try userEqualsRaw(b, a) { return r }
         return .bool(isSame(a, b))
+    }
+
+    /// `x.__eq__(y)` as returned, if `x` is an instance of a user class; nil when it has
+    /// none or it returns NotImplemented.
+    private func userEqualsRaw(_ x: Value, _ y: Value) throws -> Value? {
+        guard case .obj(let o) = x, o is PyInstance, let m = lookupSpecial(x, "__eq__") else { return nil }
+        let r = try call(m, [y])
+        return isNotImplemented(r) ? nil : r
     }
 
     /// Calls `a.__eq__(b)` if defined by a user class; nil when absent or NotImplemented.
     private func userEqualsOnce(_ a: Value, _ b: Value) throws -> Bool? {
-        guard case .obj(let o) = a, o is PyInstance, let m = lookupSpecial(a, "__eq__") else { return nil }
-        let r = try call(m, [b])
-        if isNotImplemented(r) { return nil }
-        return try isTruthy(r)
+        try userEqualsRaw(a, b).map { try isTruthy($0) }
     }
 
     /// `hash(v)`.
