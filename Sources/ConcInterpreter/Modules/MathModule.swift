@@ -45,9 +45,16 @@ extension Engine {
             },
             native("pow") { u, a in
                 try a.expect("pow", 2, 2)
-                return .float(pow(try u.floatArg(a[0]), try u.floatArg(a[1])))
+                let x = try u.floatArg(a[0]), y = try u.floatArg(a[1])
+                let r = pow(x, y)
+                // CPython's checks: 0 to a negative power and a negative base to a fractional
+                // power are outside the domain; an infinite result from finite input overflows.
+                if x == 0 && y < 0 && y.isFinite { throw valueError("math domain error") }
+                if r.isNaN && !x.isNaN && !y.isNaN { throw valueError("math domain error") }
+                if r.isInfinite && x.isFinite && y.isFinite { throw overflowError("math range error") }
+                return .float(r)
             },
-            native("atan2") { u, a in .float(atan2(try u.floatArg(a[0]), try u.floatArg(a[1]))) },
+            native("atan2") { u, a in try a.expect("atan2", 2, 2); return .float(atan2(try u.floatArg(a[0]), try u.floatArg(a[1]))) },
             native("hypot") { u, a in .float(sqrt(try a.positional.reduce(0.0) { let x = try u.floatArg($1); return $0 + x * x })) },
             native("floor") { u, a in
                 try a.expect("floor", 1, 1)
@@ -60,13 +67,15 @@ extension Engine {
                 return try toInt(ceil(try u.floatArg(a[0], "must be real number")), u)
             },
             native("trunc") { u, a in
+                try a.expect("trunc", 1, 1)
                 if let i = u.intValue(a[0]) { return .int(i) }
                 return try toInt(trunc(try u.floatArg(a[0], "must be real number")), u)
             },
-            native("isnan") { u, a in .bool(try u.floatArg(a[0]).isNaN) },
-            native("isinf") { u, a in .bool(try u.floatArg(a[0]).isInfinite) },
-            native("isfinite") { u, a in .bool(try u.floatArg(a[0]).isFinite) },
+            native("isnan") { u, a in try a.expect("isnan", 1, 1); return .bool(try u.floatArg(a[0]).isNaN) },
+            native("isinf") { u, a in try a.expect("isinf", 1, 1); return .bool(try u.floatArg(a[0]).isInfinite) },
+            native("isfinite") { u, a in try a.expect("isfinite", 1, 1); return .bool(try u.floatArg(a[0]).isFinite) },
             native("isclose") { u, a in
+                try a.expect("isclose", 2, 2, keywords: ["rel_tol", "abs_tol"])
                 let x = try u.floatArg(a[0]), y = try u.floatArg(a[1])
                 let rel = try a.keyword("rel_tol").map { try u.floatArg($0) } ?? 1e-9
                 let absTol = try a.keyword("abs_tol").map { try u.floatArg($0) } ?? 0
@@ -75,25 +84,37 @@ extension Engine {
                 let diff = abs(x - y)
                 return .bool(diff <= abs(rel * y) || diff <= abs(rel * x) || diff <= absTol)
             },
-            native("copysign") { u, a in .float(copysign(try u.floatArg(a[0]), try u.floatArg(a[1]))) },
+            native("copysign") { u, a in try a.expect("copysign", 2, 2); return .float(copysign(try u.floatArg(a[0]), try u.floatArg(a[1]))) },
             native("fmod") { u, a in
+                try a.expect("fmod", 2, 2)
                 let y = try u.floatArg(a[1])
                 if y == 0 { throw valueError("math domain error") }
                 return .float(fmod(try u.floatArg(a[0]), y))
             },
             native("modf") { u, a in
+                try a.expect("modf", 1, 1)
                 let x = try u.floatArg(a[0])
                 var ip = 0.0
                 let fp = modf(x, &ip)
                 return .obj(PyTuple([.float(fp), .float(ip)]))
             },
             native("frexp") { u, a in
+                try a.expect("frexp", 1, 1)
                 var e: Int32 = 0
                 let m = frexp(try u.floatArg(a[0]), &e)
                 return .obj(PyTuple([.float(m), .int(Int(e))]))
             },
-            native("ldexp") { u, a in .float(ldexp(try u.floatArg(a[0]), Int32(try u.toIndex(a[1])))) },
+            native("ldexp") { u, a in
+                try a.expect("ldexp", 2, 2)
+                let x = try u.floatArg(a[0])
+                // The exponent saturates at C int's range (ldexp overflows or underflows anyway).
+                let e = Int32(clamping: try u.toIndex(a[1]))
+                let r = ldexp(x, e)
+                if r.isInfinite && x.isFinite { throw overflowError("math range error") }
+                return .float(r)
+            },
             native("factorial") { u, a in
+                try a.expect("factorial", 1, 1)
                 guard let n = u.intValue(a[0]) else { throw typeError("'\(a[0].typeName)' object cannot be interpreted as an integer") }
                 if n < 0 { throw valueError("factorial() not defined for negative values") }
                 var r = 1
@@ -121,6 +142,7 @@ extension Engine {
                 return .int(r)
             },
             native("isqrt") { u, a in
+                try a.expect("isqrt", 1, 1)
                 let n = try u.toIndex(a[0])
                 if n < 0 { throw valueError("isqrt() argument must be nonnegative") }
                 // Corrected in 128 bits: near 2**63 the double's root is off and its square overflows.
@@ -131,6 +153,7 @@ extension Engine {
                 return .int(Int(r))
             },
             native("comb") { u, a in
+                try a.expect("comb", 2, 2)
                 let n = try u.toIndex(a[0]), k = try u.toIndex(a[1])
                 if n < 0 || k < 0 { throw valueError("n must be a non-negative integer") }
                 if k > n { return .int(0) }
@@ -142,19 +165,28 @@ extension Engine {
                 return .int(r)
             },
             native("perm") { u, a in
+                try a.expect("perm", 1, 2)
                 let n = try u.toIndex(a[0]), k = a.count > 1 ? try u.toIndex(a[1]) : n
                 if k > n { return .int(0) }
                 var r = 1
                 for i in 0..<k { let (p, o) = r.multipliedReportingOverflow(by: n - i); if o { throw overflowError(intOverflowMessage) }; r = p }
                 return .int(r)
             },
-            native("fsum") { u, a in .float(exactSum(try u.toArray(a[0]).map { try u.floatArg($0) })) },
+            native("fsum") { u, a in
+                try a.expect("fsum", 1, 1)
+                let items = try u.toArray(a[0]).map { try u.floatArg($0) }
+                let r = exactSum(items)
+                if r.isInfinite && items.allSatisfy({ $0.isFinite }) { throw overflowError("intermediate overflow in fsum") }
+                return .float(r)
+            },
             native("prod") { u, a in
+                try a.expect("prod", 1, 1, keywords: ["start"])
                 var r: Value = a.keyword("start") ?? .int(1)
                 for v in try u.toArray(a[0]) { r = try u.binary(.mul, r, v) }
                 return r
             },
             native("dist") { u, a in
+                try a.expect("dist", 2, 2)
                 let p = try u.toArray(a[0]), q = try u.toArray(a[1])
                 var s = 0.0
                 for (x, y) in zip(p, q) { let d = try u.floatArg(x) - u.floatArg(y); s += d * d }

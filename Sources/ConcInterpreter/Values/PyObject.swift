@@ -139,9 +139,12 @@ public struct Args {
         count += 1
     }
 
+    /// Positional value `i`. A native reads only what its arity check let through; past
+    /// the end this is None rather than a trap, so a native missing its check raises a
+    /// TypeError about None instead of stopping the interpreter.
     @inline(__always) public subscript(i: Int) -> Value {
-        if let array { return array[i] }
-        precondition(i >= 0 && i < count, "Args index out of range")
+        if let array { return i >= 0 && i < array.count ? array[i] : .none }
+        guard i >= 0 && i < count else { return .none }
         switch i {
         case 0: return v0
         case 1: return v1
