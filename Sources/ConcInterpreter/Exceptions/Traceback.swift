@@ -99,7 +99,8 @@ extension Unit {
 
     /// `ValueError: message` (just the type name when the message is empty).
     func exceptionLine(_ e: PyBaseException) -> String {
-        let name = e.type.module == "builtins" || e.type.module == "__main__" ? e.type.name : "\(e.type.module).\(e.type.name)"
+        // The qualified name, as CPython prints it (`Outer.Inner: ...` for a nested class).
+        let name = e.type.module == "builtins" || e.type.module == "__main__" ? e.type.qualname : "\(e.type.module).\(e.type.qualname)"
         let msg: String
         do { msg = try str(.obj(e)) } catch { msg = "<exception str() failed>" }
         return msg.isEmpty ? name : "\(name): \(msg)"
