@@ -305,21 +305,7 @@ extension Unit {
     /// -1, 0 or 1 for an int against a float (either way round) compared exactly, as CPython
     /// does: 2**53 + 1 > 2.0**53, though converting the int to a double would make them
     /// equal. nil for other pairs and for NaN (which the double comparison then answers).
-    func exactIntFloatOrder(_ a: Value, _ b: Value) -> Int? {
-        if let i = a.intLike, case .float(let d) = b { return compareIntToDouble(i, d) }
-        if case .float(let d) = a, let i = b.intLike { return compareIntToDouble(i, d).map { -$0 } }
-        return nil
-    }
-
-    private func compareIntToDouble(_ i: Int, _ d: Double) -> Int? {
-        if d.isNaN { return nil }
-        if d >= 9223372036854775808.0 { return -1 }
-        if d < -9223372036854775808.0 { return 1 }
-        let whole = d.rounded(.towardZero)
-        let w = Int(whole)  // exact: whole is in [-2**63, 2**63)
-        if i != w { return i < w ? -1 : 1 }
-        return d > whole ? -1 : d < whole ? 1 : 0
-    }
+    func exactIntFloatOrder(_ a: Value, _ b: Value) -> Int? { ConcInterpreter.exactIntFloatOrder(a, b) }
 
     @inline(__always) func orderDoubles(_ op: CompareOp, _ x: Double, _ y: Double) -> Bool {
         switch op { case .lt: return x < y; case .le: return x <= y; case .gt: return x > y; default: return x >= y }
@@ -592,4 +578,22 @@ func cpythonFloatHash(_ v: Double) -> Int {
     var r = Int(bitPattern: x) * sign
     if r == -1 { r = -2 }
     return r
+}
+
+/// -1, 0 or 1 for an int (or bool) against a float, either way round, compared exactly as
+/// CPython does; nil for other pairs and for NaN. Pure: dict probes use it under a lock.
+func exactIntFloatOrder(_ a: Value, _ b: Value) -> Int? {
+    if let i = a.intLike, case .float(let d) = b { return compareIntToDouble(i, d) }
+    if case .float(let d) = a, let i = b.intLike { return compareIntToDouble(i, d).map { -$0 } }
+    return nil
+}
+
+private func compareIntToDouble(_ i: Int, _ d: Double) -> Int? {
+    if d.isNaN { return nil }
+    if d >= 9223372036854775808.0 { return -1 }
+    if d < -9223372036854775808.0 { return 1 }
+    let whole = d.rounded(.towardZero)
+    let w = Int(whole)  // exact: whole is in [-2**63, 2**63)
+    if i != w { return i < w ? -1 : 1 }
+    return d > whole ? -1 : d < whole ? 1 : 0
 }

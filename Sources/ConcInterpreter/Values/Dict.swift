@@ -252,10 +252,13 @@ func pureKeyEquals(_ a: Value, _ b: Value, depth: Int = 0) -> Bool? {
     case (.none, _), (_, .none): return false
     case (.unbound, _), (_, .unbound): return false
     default:
-        // int, float, bool mixed: as `Unit.equals` (ints exactly, else as doubles).
+        // int, float, bool mixed: as `Unit.equals` (exactly). A float key is found by
+        // itself, NaN included: the same bits are the same float (CPython finds `n` in
+        // `{n}` by identity).
         if let i = a.intLike, let j = b.intLike { return i == j }
-        guard let x = a.numericDouble, let y = b.numericDouble else { return false }
-        return x == y
+        if case .float(let x) = a, case .float(let y) = b { return x == y || x.bitPattern == y.bitPattern }
+        if let c = exactIntFloatOrder(a, b) { return c == 0 }
+        return false
     }
 }
 
