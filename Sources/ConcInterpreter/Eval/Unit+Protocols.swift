@@ -411,7 +411,7 @@ extension Unit {
             case let r as PyRange: return PyRangeIterator(r)
             case let s as PyStr: return PyStrIterator(s)
             case let d as PyDict: return PyDictIterator(d, .keys)
-            case let s as PySet: return PyArrayIterator(s.elements)
+            case let s as PySet: return s.isFrozen ? PyArrayIterator(s.elements) : PySetIterator(s)
             case let it as PyIter: return it
             case let b as PyBytes: return PyArrayIterator(b.snapshot.map { .int(Int($0)) })
             case let v as PyDictView: return try iterate(try dictViewIterable(v))

@@ -35,6 +35,26 @@ final class PyArrayIterator: PyIter {
     }
 }
 
+/// Iterates a set over the elements it had at the start (in CPython's order), raising,
+/// as CPython does, once the set's size has changed (and at every call after).
+final class PySetIterator: PyIter {
+    let set: PySet
+    let items: [Value]
+    var index = 0
+    /// The set's size at the start; -1 once a change has been seen (CPython's sticky state).
+    var expectedCount: Int
+    init(_ s: PySet) { set = s; items = s.elements; expectedCount = items.count; super.init() }
+    override func next(_ u: Unit) throws -> Value? {
+        if set.count != expectedCount {
+            expectedCount = -1
+            throw runtimeError("Set changed size during iteration")
+        }
+        guard index < items.count else { return nil }
+        defer { index += 1 }
+        return items[index]
+    }
+}
+
 /// Iterates a range without materialising it.
 final class PyRangeIterator: PyIter {
     var current: Int
