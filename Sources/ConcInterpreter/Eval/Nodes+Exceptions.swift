@@ -81,8 +81,10 @@ func exceptionMatches(_ e: PyBaseException, _ spec: Value, _ u: Unit) throws -> 
     if case .obj(let o) = spec {
         if let t = o as? PyType, t.isSubtype(of: Exc.baseException) { return e.type.isSubtype(of: t) }
         if let tuple = o as? PyTuple {
-            for item in tuple.items where try exceptionMatches(e, item, u) { return true }
-            return false
+            // Every class of the tuple is checked, even after a match, as CPython does.
+            var found = false
+            for item in tuple.items where try exceptionMatches(e, item, u) { found = true }
+            return found
         }
     }
     throw typeError("catching classes that do not inherit from BaseException is not allowed")
@@ -102,7 +104,13 @@ final class RaiseNode: StmtNode {
         let e = try makeException(try exprNode.eval(f), u)
         if let c = cause {
             let cv = try c.eval(f)
-            if cv.isNone { e.cause = nil } else { e.cause = try makeException(cv, u) }
+            if cv.isNone {
+                e.cause = nil
+            } else {
+                do { e.cause = try makeException(cv, u) } catch let bad as PyBaseException where bad.type === Exc.typeError {
+                    throw typeError("exception causes must derive from BaseException")
+                }
+            }
             e.suppressContext = true
         }
         if e.context == nil, let h = u.handling.last, h !== e { e.context = h }
