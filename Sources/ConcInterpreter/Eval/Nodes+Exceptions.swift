@@ -192,9 +192,11 @@ final class WithNode: StmtNode {
     /// Enters item `i`, whose manager is already evaluated, through `__enter__`/`__exit__`.
     private func enter(_ manager: Value, _ i: Int, _ f: Frame) throws -> Completion {
         let u = f.unit
-        guard let enterFn = manager.type.lookup("__enter__", hash: enterHash),
-              let exitFn = manager.type.lookup("__exit__", hash: exitHash) else {
-            throw located(typeError("'\(manager.typeName)' object does not support the context manager protocol"), f, items[i].context.loc)
+        let enterFn = manager.type.lookup("__enter__", hash: enterHash)
+        guard let enterFn, let exitFn = manager.type.lookup("__exit__", hash: exitHash) else {
+            // CPython 3.11 names the missing half only when __enter__ is there.
+            let missing = enterFn == nil ? "" : " (missed __exit__ method)"
+            throw located(typeError("'\(manager.typeName)' object does not support the context manager protocol\(missing)"), f, items[i].context.loc)
         }
         let value = try u.callSpecial(enterFn, on: manager, WithNode.noArguments)
         if let t = items[i].target { try t.assign(f, value) }
