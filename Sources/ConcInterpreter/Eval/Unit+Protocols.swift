@@ -302,11 +302,6 @@ extension Unit {
     @inline(__always) func orderInts(_ op: CompareOp, _ x: Int, _ y: Int) -> Bool {
         switch op { case .lt: return x < y; case .le: return x <= y; case .gt: return x > y; default: return x >= y }
     }
-    /// -1, 0 or 1 for an int against a float (either way round) compared exactly, as CPython
-    /// does: 2**53 + 1 > 2.0**53, though converting the int to a double would make them
-    /// equal. nil for other pairs and for NaN (which the double comparison then answers).
-    func exactIntFloatOrder(_ a: Value, _ b: Value) -> Int? { ConcInterpreter.exactIntFloatOrder(a, b) }
-
     @inline(__always) func orderDoubles(_ op: CompareOp, _ x: Double, _ y: Double) -> Bool {
         switch op { case .lt: return x < y; case .le: return x <= y; case .gt: return x > y; default: return x >= y }
     }
@@ -581,7 +576,9 @@ func cpythonFloatHash(_ v: Double) -> Int {
 }
 
 /// -1, 0 or 1 for an int (or bool) against a float, either way round, compared exactly as
-/// CPython does; nil for other pairs and for NaN. Pure: dict probes use it under a lock.
+/// CPython does: 2**53 + 1 > 2.0**53, though converting the int to a double would make them
+/// equal. nil for other pairs and for NaN (which the double comparison then answers).
+/// Pure: dict probes use it under a lock.
 func exactIntFloatOrder(_ a: Value, _ b: Value) -> Int? {
     if let i = a.intLike, case .float(let d) = b { return compareIntToDouble(i, d) }
     if case .float(let d) = a, let i = b.intLike { return compareIntToDouble(i, d).map { -$0 } }
