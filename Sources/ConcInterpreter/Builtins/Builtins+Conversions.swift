@@ -25,19 +25,23 @@ extension Engine {
                 return try roundValue(u, a[0], nd.flatMap { $0.isNone ? nil : $0 })
             },
             native2("divmod") { u, x, y in
-                do {
-                    return .obj(PyTuple([try u.binary(.floorDiv, x, y), try u.binary(.mod, x, y)]))
-                } catch let e as PyBaseException where e.args.count == 1 {
-                    // The errors of `//` under divmod's own name, as CPython words them.
-                    let message = e.args[0].asStr?.value ?? ""
-                    if e.type === Exc.typeError, message.hasPrefix("unsupported operand type(s) for //:") {
-                        throw typeError("unsupported operand type(s) for divmod():" + message.dropFirst("unsupported operand type(s) for //:".count))
-                    }
-                    if e.type === Exc.zeroDivisionError, message == "float floor division by zero" {
+                // Two plain numbers: `//` and `%` (their errors are divmod's too, except a
+                // float's zero divisor, which CPython names after divmod).
+                if !x.isBoxedNumber && !y.isBoxedNumber, x.numericDouble != nil, let d = y.numericDouble {
+                    if d == 0 && (x.intLike == nil || y.intLike == nil) {
                         throw PyBaseException(type: Exc.zeroDivisionError, args: [.str("float divmod()")])
                     }
-                    throw e
+                    return .obj(PyTuple([try u.binary(.floorDiv, x, y), try u.binary(.mod, x, y)]))
                 }
+                // Anything else through __divmod__ / __rdivmod__, as CPython (int and float
+                // subclasses reach the builtin ones, OperatorSlots.swift).
+                if let m = u.lookupSpecial(x, "__divmod__") {
+                    let r = try u.call(m, [y]); if !u.isNotImplemented(r) { return r }
+                }
+                if y.type !== x.type, let m = u.lookupSpecial(y, "__rdivmod__") {
+                    let r = try u.call(m, [x]); if !u.isNotImplemented(r) { return r }
+                }
+                throw typeError("unsupported operand type(s) for divmod(): '\(x.typeName)' and '\(y.typeName)'")
             },
             native("pow") { u, a in
                 try a.expect("pow", 2, 3)
