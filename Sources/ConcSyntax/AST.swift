@@ -172,26 +172,32 @@ public struct ImportAlias: Sendable {
 
 /// A function definition (also `async def`).
 public struct FunctionDef: Sendable {
+    /// The name as written (`__name__`); the function is bound under ``boundName``.
     public let name: String
+    /// The variable the definition assigns: `name`, mangled inside a class (`_A__f`).
+    public let boundName: String
     public let params: Parameters
     public let body: [Stmt]
     public let decorators: [Expr]
     public let isAsync: Bool
-    public init(name: String, params: Parameters, body: [Stmt], decorators: [Expr], isAsync: Bool) {
-        self.name = name; self.params = params; self.body = body
+    public init(name: String, boundName: String? = nil, params: Parameters, body: [Stmt], decorators: [Expr], isAsync: Bool) {
+        self.name = name; self.boundName = boundName ?? name; self.params = params; self.body = body
         self.decorators = decorators; self.isAsync = isAsync
     }
 }
 
 /// A class definition.
 public struct ClassDef: Sendable {
+    /// The name as written (`__name__`); the class is bound under ``boundName``.
     public let name: String
+    /// The variable the definition assigns: `name`, mangled inside a class (`_A__Inner`).
+    public let boundName: String
     public let bases: [Expr]
     public let keywords: [(name: String, value: Expr)]
     public let body: [Stmt]
     public let decorators: [Expr]
-    public init(name: String, bases: [Expr], keywords: [(name: String, value: Expr)], body: [Stmt], decorators: [Expr]) {
-        self.name = name; self.bases = bases; self.keywords = keywords
+    public init(name: String, boundName: String? = nil, bases: [Expr], keywords: [(name: String, value: Expr)], body: [Stmt], decorators: [Expr]) {
+        self.name = name; self.boundName = boundName ?? name; self.bases = bases; self.keywords = keywords
         self.body = body; self.decorators = decorators
     }
 }

@@ -40,7 +40,7 @@ extension Parser.State {
         case "None": kind = .constant(.none)
         default:
             if t.isKeyword { throw unexpected() }
-            kind = .name(t.text)
+            kind = .name(mangled(t.text))
         }
         advance()
         return Expr(kind, loc(from: t))

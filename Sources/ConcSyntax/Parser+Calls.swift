@@ -134,6 +134,6 @@ extension Parser.State {
             reportLater(error("duplicate argument '\(name)' in function definition", at: t))
         }
         if allowAnnotations && accept(":") { _ = try parseExpression() }
-        return name
+        return mangled(name)
     }
 }

@@ -132,7 +132,7 @@ extension Parser.State {
             if at(",") {
                 throw error("multiple exception types must be parenthesized", at: type!.loc)
             }
-            if acceptName("as") { name = try expectIdentifier() }
+            if acceptName("as") { name = mangled(try expectIdentifier()) }
         }
         try expectColon()
         let l = stmtLoc(from: start)
@@ -233,7 +233,7 @@ extension Parser.State {
         functionDepth += 1; loopDepth = 0; isInPlainFunction = !isAsync
         defer { (functionDepth, loopDepth, isInPlainFunction) = saved }
         let body = try parseBlock(after: "function definition on line \(start.line)")
-        let def = FunctionDef(name: name, params: params, body: body, decorators: decorators, isAsync: isAsync)
+        let def = FunctionDef(name: name, boundName: mangled(name), params: params, body: body, decorators: decorators, isAsync: isAsync)
         return Stmt(.functionDef(def), l)
     }
 
@@ -258,12 +258,13 @@ extension Parser.State {
         }
         try expectColon()
         let l = stmtLoc(from: start)
-        let saved = (functionDepth, loopDepth, isInPlainFunction, isInClassInFunction)
+        let boundName = mangled(name)
+        let saved = (functionDepth, loopDepth, isInPlainFunction, isInClassInFunction, className)
         isInClassInFunction = true
-        functionDepth = 0; loopDepth = 0; isInPlainFunction = false
-        defer { (functionDepth, loopDepth, isInPlainFunction, isInClassInFunction) = saved }
+        functionDepth = 0; loopDepth = 0; isInPlainFunction = false; className = name
+        defer { (functionDepth, loopDepth, isInPlainFunction, isInClassInFunction, className) = saved }
         let body = try parseBlock(after: "class definition on line \(start.line)")
-        let def = ClassDef(name: name, bases: bases, keywords: keywords, body: body, decorators: decorators)
+        let def = ClassDef(name: name, boundName: boundName, bases: bases, keywords: keywords, body: body, decorators: decorators)
         return Stmt(.classDef(def), l)
     }
 }

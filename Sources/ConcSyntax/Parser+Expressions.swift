@@ -50,7 +50,7 @@ extension Parser.State {
     mutating func parseNamedExpression() throws -> Expr {
         if tok.kind == .name, peek().isOp(":="), atIdentifier {
             let start = advance()
-            let target = Expr(.name(start.text), loc(from: start))
+            let target = Expr(.name(mangled(start.text)), loc(from: start))
             advance()
             let value = try parseExpression()
             return Expr(.namedExpr(target: target, value: value), span(target.loc, value.loc))
@@ -291,7 +291,7 @@ extension Parser.State {
             switch tok.text {
             case ".":
                 advance()
-                let name = try expectIdentifier()
+                let name = mangled(try expectIdentifier())
                 e = Expr(.attribute(e, name), loc(from: start))
             case "(":
                 advance()

@@ -171,6 +171,7 @@ extension Parser.State {
         var sub = Parser.State(tokens: toks, scalars: scalars, file: file, failure: nil, lineStarts: lineStarts)
         sub.functionDepth = functionDepth
         sub.isInPlainFunction = isInPlainFunction
+        sub.className = className
         let e: Expr
         do {
             e = try sub.parseYieldOrStarExpressions()

@@ -149,8 +149,8 @@ extension Parser.State {
     ///     nonlocal_stmt: 'nonlocal' NAME (',' NAME)*
     mutating func parseGlobalStatement() throws -> Stmt {
         let start = advance()
-        var names = [try expectIdentifier()]
-        while accept(",") { names.append(try expectIdentifier()) }
+        var names = [mangled(try expectIdentifier())]
+        while accept(",") { names.append(mangled(try expectIdentifier())) }
         let l = loc(from: start)
         if start.text == "global" { return Stmt(.global(names), l) }
         if functionDepth == 0 && !isInClassInFunction {
@@ -189,13 +189,21 @@ extension Parser.State {
     /// Parses `import a.b as c, d`.
     ///
     ///     import_name: 'import' dotted_as_names
+    /// The `as NAME` after an imported name, mangled inside a class; a private name
+    /// imported without one (`from m import __x` in a class) is bound mangled too.
+    mutating func importBinding(_ name: String) throws -> String? {
+        if acceptName("as") { return mangled(try expectIdentifier()) }
+        let m = mangled(name)
+        return m == name ? nil : m
+    }
+
     mutating func parseImportName() throws -> Stmt {
         let start = advance()
         var aliases: [ImportAlias] = []
         repeat {
             let t = tok
             let name = try parseDottedName()
-            let asName = acceptName("as") ? try expectIdentifier() : nil
+            let asName = try importBinding(name)
             aliases.append(ImportAlias(name: name, asName: asName, loc: loc(from: t)))
         } while accept(",")
         return Stmt(.import(aliases), loc(from: start))
@@ -241,7 +249,7 @@ extension Parser.State {
             }
             let t = tok
             let name = try expectIdentifier()
-            let asName = acceptName("as") ? try expectIdentifier() : nil
+            let asName = try importBinding(name)
             aliases.append(ImportAlias(name: name, asName: asName, loc: loc(from: t)))
         } while accept(",")
         if isParenthesized { try expect(")") }

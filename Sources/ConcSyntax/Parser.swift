@@ -86,6 +86,9 @@ extension Parser {
         var expressionDepth = 0
         /// True inside a class body, where `nonlocal` is left to the resolver ("no binding").
         var isInClassInFunction = false
+        /// The innermost class whose body (or a function in it) is being parsed: names
+        /// `__x` there are mangled to `_Class__x` (see ``mangled(_:)``).
+        var className: String?
         /// Nesting of function bodies (lambda included) around the current point.
         var functionDepth = 0
         /// True while inside a non-async `def` (where `await` is an error).
@@ -104,6 +107,16 @@ extension Parser {
              lineStarts: [Int]? = nil) {
             self.tokens = tokens; self.scalars = scalars; self.file = file; self.failure = failure
             self.lineStarts = lineStarts ?? State.computeLineStarts(scalars)
+        }
+
+        /// `name` as CPython stores it inside class `className`: a private name `__x` (two
+        /// leading underscores, not two trailing) becomes `_Class__x`, with the class name's
+        /// own leading underscores dropped; unchanged outside classes, for dotted names,
+        /// and in a class named only of underscores.
+        func mangled(_ name: String) -> String {
+            guard let cls = className, name.hasPrefix("__"), !name.hasSuffix("__"), !name.contains(".") else { return name }
+            let stripped = cls.drop(while: { $0 == "_" })
+            return stripped.isEmpty ? name : "_" + stripped + name
         }
 
         /// Where every line of `s` starts.

@@ -152,7 +152,7 @@ struct Compiler {
         case .return(let e): return ReturnNode(try e.map { try expr($0, s) }, loc)
         case .functionDef(let def):
             let make = try function(st, name: def.name, params: def.params, body: def.body, s, loc: loc)
-            return DefNode(make, decorators: try def.decorators.map { try expr($0, s) }, target: name(def.name, s, loc), loc)
+            return DefNode(make, decorators: try def.decorators.map { try expr($0, s) }, target: name(def.boundName, s, loc), loc)
         case .classDef(let c): return try classDef(st, c, s)
         case .try(let body, let handlers, let orElse, let fin):
             let hs = try handlers.map { h in
@@ -214,7 +214,7 @@ struct Compiler {
         return ClassDefNode(name: c.name, qualname: cs.qualname, doc: doc, bases: try c.bases.map { try expr($0, s) },
                             keywords: try c.keywords.map { ($0.name, try expr($0.value, s)) }, bodyCode: code,
                             closure: closureSources(for: cs, in: s), decorators: try c.decorators.map { try expr($0, s) },
-                            target: name(c.name, s, st.loc), st.loc)
+                            target: name(c.boundName, s, st.loc), st.loc)
     }
 
     // MARK: - Targets

@@ -174,11 +174,11 @@ struct ScopeAnalyzer {
         case .break, .continue, .pass: break
         case .return(let e): if let e = e { try visit(e, s) }
         case .functionDef(let def):
-            s.bind(def.name)
+            s.bind(def.boundName)
             for d in def.decorators { try visit(d, s) }
             try visitFunction(stmt, name: def.name, params: def.params, body: def.body, isAsync: def.isAsync, s)
         case .classDef(let c):
-            s.bind(c.name)
+            s.bind(c.boundName)
             for d in c.decorators { try visit(d, s) }
             for b in c.bases { try visit(b, s) }
             for (_, v) in c.keywords { try visit(v, s) }
