@@ -26,6 +26,16 @@ public enum Parser {
         return try state.run { s in try s.parseEvalInput() }
     }
 
+    /// `name` as CPython stores it inside class `cls`: a private name `__x` (two leading
+    /// underscores, not two trailing) becomes `_Class__x`, with the class name's own leading
+    /// underscores dropped; unchanged outside classes, for dotted names, and in a class
+    /// named only of underscores.
+    public static func mangle(_ name: String, inClass cls: String?) -> String {
+        guard let cls = cls, name.hasPrefix("__"), !name.hasSuffix("__"), !name.contains(".") else { return name }
+        let stripped = cls.drop(while: { $0 == "_" })
+        return stripped.isEmpty ? name : "_" + stripped + name
+    }
+
     /// True when `text` cannot be complete yet: the REPL should print `... ` and read on.
     ///
     /// `text` is the lines entered so far joined by "\n" (as CPython's `codeop` sees
@@ -109,15 +119,8 @@ extension Parser {
             self.lineStarts = lineStarts ?? State.computeLineStarts(scalars)
         }
 
-        /// `name` as CPython stores it inside class `className`: a private name `__x` (two
-        /// leading underscores, not two trailing) becomes `_Class__x`, with the class name's
-        /// own leading underscores dropped; unchanged outside classes, for dotted names,
-        /// and in a class named only of underscores.
-        func mangled(_ name: String) -> String {
-            guard let cls = className, name.hasPrefix("__"), !name.hasSuffix("__"), !name.contains(".") else { return name }
-            let stripped = cls.drop(while: { $0 == "_" })
-            return stripped.isEmpty ? name : "_" + stripped + name
-        }
+        /// `name` as stored inside the class being parsed (``Parser/mangle(_:inClass:)``).
+        func mangled(_ name: String) -> String { Parser.mangle(name, inClass: className) }
 
         /// Where every line of `s` starts.
         static func computeLineStarts(_ s: [Unicode.Scalar]) -> [Int] {

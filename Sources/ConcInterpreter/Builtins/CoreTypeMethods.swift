@@ -33,10 +33,18 @@ func installObjectMethods(_ t: PyType) {
             return .none
         }
         guard case .obj(let o) = s, let inst = o as? PyInstance else { throw typeError("can't set attributes of built-in/extension type") }
-        inst.setInstanceAttribute(name, a[1])
+        try u.genericSetAttr(s, inst, name, a[1])
         return .none
     }
-    t.method("__getattribute__") { u, s, a in try u.getAttr(s, try u.stringArg(a[0], "attribute name")) }
+    t.method("__getattribute__") { u, s, a in
+        let name = try u.stringArg(a[0], "attribute name")
+        // The lookup without the class's own __getattribute__ (which may be the caller).
+        if case .obj(let o) = s, let inst = o as? PyInstance {
+            if let x = try u.instanceAttr(s, inst, name) { return x }
+            throw u.noAttribute(s, name)
+        }
+        return try u.getAttr(s, name)
+    }
     t.method("__delattr__") { u, s, a in
         let name = try u.stringArg(a[0], "attribute name")
         if case .obj(let o) = s, let c = o as? SubclassAttributes, !o.typeIsBuiltin {
@@ -44,7 +52,7 @@ func installObjectMethods(_ t: PyType) {
             return .none
         }
         guard case .obj(let o) = s, let inst = o as? PyInstance else { return .none }
-        if !inst.removeInstanceAttribute(name) { throw u.noAttribute(s, name) }
+        try u.genericDelAttr(s, inst, name)
         return .none
     }
     t.staticFunction("__new__") { u, a in
@@ -59,6 +67,15 @@ func installObjectMethods(_ t: PyType) {
         return .obj(PyInstance(cls: cls))
     }
     t.getter("__class__") { _, s in .obj(s.type) }
+    // The end of every __init_subclass__ chain: takes the class, and no class keywords.
+    t.dict["__init_subclass__"] = .obj(PyClassMethod(.obj(PyBuiltinFunction("__init_subclass__") { _, a in
+        if !a.keywords.isEmpty {
+            let name = (a.count > 0 ? a[0].object as? PyType : nil)?.name ?? "object"
+            throw typeError("\(name).__init_subclass__() takes no keyword arguments")
+        }
+        if a.count > 1 { throw typeError("__init_subclass__() takes no arguments (\(a.count - 1) given)") }
+        return .none
+    })))
 }
 
 func installTypeMethods(_ t: PyType) {

@@ -146,7 +146,7 @@ final class AttributeNode: ExprNode {
     private func hasDataDescriptor(_ t: PyType, _ epoch: Int) -> Bool {
         if t.creationHooks(epoch).overridesGetattribute { return true }
         guard let a = t.lookup(name, hash: hash), case .obj(let d) = a else { return false }
-        return d is PyProperty || d is PyNativeProperty
+        return d is PyProperty || d is PyNativeProperty || UserDescriptor(d)?.isData == true
     }
     override func assign(_ f: Frame, _ v: Value) throws {
         if localSlot >= 0 && !ObjectLocks.active, let receiver = (f.locals + localSlot).unretainedObject {
@@ -213,7 +213,8 @@ final class AttributeNode: ExprNode {
                 return inst.exchangeSlot(slot, v)
             }
             if replaced != nil { return }
-            if !hasDataDescriptor(inst.type, epoch) && !inst.type.creationHooks(epoch).overridesSetattr {
+            let hooks = inst.type.creationHooks(epoch)
+            if !hasDataDescriptor(inst.type, epoch) && !hooks.overridesSetattr && hooks.slotNames?.contains(name) != false {
                 // The slow store: the shape is read again, as another unit may have added
                 // attributes since; the cache is written only while units run one at a time.
                 let (from, slot, added, old): (Shape, Int, Shape?, Value) = inst.locked {

@@ -459,7 +459,8 @@ final class MethodCallNode: ExprNode {
     /// a function or a builtin method of the receiver's class), or falls back to `getattr`.
     private func callUncached(_ recv: Value, _ f: Frame) throws -> Value {
         let u = f.unit
-        if case .obj(let o) = recv, !(o is PyType), !(o is PyModule), !(o is PySuper) {
+        if case .obj(let o) = recv, !(o is PyType), !(o is PyModule), !(o is PySuper),
+           o.asInstance == nil || o.typeIsBuiltin || !o.type.creationHooks(f.classEpoch).overridesGetattribute {
             let inst = o.asInstance
             // The shape and whether it has a slot for `name`, in one critical section.
             let (shape, shadowed): (Shape?, Bool) = inst?.locked {

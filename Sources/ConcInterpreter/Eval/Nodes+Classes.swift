@@ -41,15 +41,27 @@ final class ClassDefNode: StmtNode {
             }
             baseTypes.append(t)
         }
-        for (k, _) in keywords where k != "metaclass" {
-            throw located(typeError("\(name).__init_subclass__() takes no keyword arguments"), f, loc)
+        // Class keywords other than `metaclass` go to the base's __init_subclass__.
+        var classKeywords: [(name: String, value: Value)] = []
+        for (k, e) in keywords where k != "metaclass" {
+            let v = try e.eval(f)
+            if k == "**" {
+                guard case .obj(let o) = v, let d = o as? PyDict else {
+                    throw located(typeError("argument after ** must be a mapping, not \(v.typeName)"), f, e.loc)
+                }
+                for (dk, dv) in d.pairs { classKeywords.append((try u.str(dk), dv)) }
+            } else {
+                classKeywords.append((k, v))
+            }
         }
         let namespace = PyDict()
         namespace.set(u, "__module__", .str(u.engine.moduleName(of: f.globals)))
         namespace.set(u, "__qualname__", .str(qualname))
         namespace.set(u, "__doc__", doc.map { .str($0) } ?? .none)
         try runBody(namespace, f)
-        var cls: Value = .obj(try makeClass(u, namespace, baseTypes, module: u.engine.moduleName(of: f.globals)))
+        let made = try makeClass(u, namespace, baseTypes, module: u.engine.moduleName(of: f.globals))
+        do { try announce(made, u, classKeywords) } catch { throw located(error, f, loc) }
+        var cls: Value = .obj(made)
         do { for d in decos.reversed() { cls = try u.call(d, [cls]) } } catch { throw located(error, f, loc) }
         try target.assign(f, cls)
         return .normal
@@ -79,11 +91,31 @@ final class ClassDefNode: StmtNode {
         cls.qualname = qualname
         for (k, v) in ns.pairs {
             guard let key = k.asStr?.value else { continue }
-            cls.dict[key] = v
+            // As in CPython, these two are class methods without the decorator.
+            if key == "__init_subclass__" || key == "__class_getitem__", case .obj(let o) = v, o is PyFunction {
+                cls.dict[key] = .obj(PyClassMethod(v))
+            } else {
+                cls.dict[key] = v
+            }
             claimMethod(v, cls)
         }
         if cls.dict["__eq__"] != nil && cls.dict["__hash__"] == nil { cls.dict["__hash__"] = Value.none }
         return cls
+    }
+
+    /// What CPython does once the class exists: `__set_name__(cls, name)` on each attribute
+    /// whose class defines it, then the nearest base's `__init_subclass__(**keywords)`.
+    private func announce(_ cls: PyType, _ u: Unit, _ keywords: [(name: String, value: Value)]) throws {
+        for (name, v) in cls.namespacePairs {
+            guard case .obj(let o) = v, !o.typeIsBuiltin, let setName = o.type.lookup("__set_name__") else { continue }
+            _ = try u.call(u.bindClassAttribute(setName, to: v), [.obj(cls), .str(name)])
+        }
+        for t in cls.mro.dropFirst() {
+            guard let hook = t.ownAttribute("__init_subclass__", hash: nameHash("__init_subclass__")) else { continue }
+            let bound = u.bindClassAttribute(hook, to: .obj(cls))
+            _ = try u.call(bound, Args([], keywords: keywords))
+            return
+        }
     }
 
     /// Remembers which class defined each function (zero-argument `super()` needs it).

@@ -2,6 +2,23 @@
 // properties, static/class methods and bound methods.
 import ConcSyntax
 
+/// The descriptor methods of a class attribute that is an instance of a user class
+/// (CPython's descriptor protocol for objects other than functions and properties).
+/// `isData` (a `__set__` or `__delete__`) puts it before the instance's own attributes.
+struct UserDescriptor {
+    let getter: Value?
+    let setter: Value?
+    let deleter: Value?
+    var isData: Bool { setter != nil || deleter != nil }
+    /// Nil when `a` is not an instance of a user class or its class defines none of the three.
+    init?(_ a: PyObject) {
+        guard a.isPlainInstance else { return nil }
+        let t = a.type
+        getter = t.lookup("__get__"); setter = t.lookup("__set__"); deleter = t.lookup("__delete__")
+        if getter == nil && setter == nil && deleter == nil { return nil }
+    }
+}
+
 /// The object `super()` returns: attribute lookup starting after `start` in `object`'s MRO.
 final class PySuper: PyObject {
     let start: PyType
@@ -47,7 +64,11 @@ extension Unit {
     func getAttrOrNil(_ v: Value, _ name: String) throws -> Value? {
         guard case .obj(let o) = v else { return try scalarAttr(v, name) }
         switch o {
-        case let inst as PyInstance: return try instanceAttr(v, inst, name)
+        case let inst as PyInstance:
+            let t = inst.type
+            if !t.isBuiltin && t.creationHooks(classEpoch).overridesGetattribute { return try userGetattribute(v, t, name) }
+            if let x = try instanceAttr(v, inst, name) { return x }
+            return try getattrFallback(v, t, name)
         case let t as PyType: return try typeAttr(t, name)
         case let m as PyModule:
             if let x = m.globals.get(name) { return x }
@@ -80,31 +101,54 @@ extension Unit {
                 return try call(p.getter, [v])
             }
             if let p = a as? PyNativeProperty { return try p.get(self, v) }
+            if let d = UserDescriptor(a), let get = d.getter {
+                return try call(bindClassAttribute(get, to: attr), [v, .obj(v.type)])
+            }
         }
         return bindClassAttribute(attr, to: v)
     }
 
-    private func instanceAttr(_ v: Value, _ inst: PyInstance, _ name: String) throws -> Value? {
+    /// `object.__getattribute__(v, name)` for an instance of a user class: data descriptors
+    /// of the class (properties, objects whose class defines `__set__` or `__delete__`),
+    /// then the instance's own attributes, then the class (other descriptors bound). Nil
+    /// when none has it; `__getattr__` is the caller's (``getattrFallback(_:_:_:)``).
+    func instanceAttr(_ v: Value, _ inst: PyInstance, _ name: String) throws -> Value? {
         let t = inst.type
         let classAttr = t.lookup(name)
-        if let ca = classAttr, case .obj(let a) = ca, a is PyProperty || a is PyNativeProperty {
-            return try resolveDescriptor(ca, v)
+        if let ca = classAttr, case .obj(let a) = ca {
+            if a is PyProperty || a is PyNativeProperty { return try resolveDescriptor(ca, v) }
+            if let d = UserDescriptor(a), d.isData, d.getter != nil { return try resolveDescriptor(ca, v) }
         }
         if let x = inst.instanceAttribute(name) { return x }
-        if let ca = classAttr { return bindClassAttribute(ca, to: v) }
+        if let ca = classAttr { return try resolveDescriptor(ca, v) }
         switch name {
         case "__class__": return .obj(t)
         case "__dict__":
+            let hooks = t.isBuiltin ? nil : t.creationHooks(classEpoch)
+            if hooks?.slotNames != nil { return nil }
             let d = PyDict()
-            for (k, x) in inst.instanceAttributes { d.set(self, k, x) }
+            for (k, x) in inst.instanceAttributes where hooks?.slotsOutsideDict.contains(k) != true { d.set(self, k, x) }
             return .obj(d)
         default: break
         }
-        if let ga = t.lookup("__getattr__") {
-            do { return try call(bindClassAttribute(ga, to: v), [.str(name)]) }
-            catch let e as PyBaseException where e.type.isSubtype(of: Exc.attributeError) { throw e }
-        }
         return nil
+    }
+
+    /// The class's `__getattr__(name)` when ordinary lookup found nothing; nil without one.
+    private func getattrFallback(_ v: Value, _ t: PyType, _ name: String) throws -> Value? {
+        guard let ga = t.lookup("__getattr__") else { return nil }
+        return try call(bindClassAttribute(ga, to: v), [.str(name)])
+    }
+
+    /// `v.name` for a class that defines `__getattribute__` in Conc: that method, then
+    /// `__getattr__` if it raised AttributeError.
+    private func userGetattribute(_ v: Value, _ t: PyType, _ name: String) throws -> Value? {
+        guard let ga = t.lookup("__getattribute__") else { return nil }
+        do { return try call(bindClassAttribute(ga, to: v), [.str(name)]) }
+        catch let e as PyBaseException where e.type.isSubtype(of: Exc.attributeError) {
+            guard let g = t.lookup("__getattr__") else { throw e }
+            return try call(bindClassAttribute(g, to: v), [.str(name)])
+        }
     }
 
     /// An attribute of an instance of a list/dict/set/tuple subclass: data descriptors of
@@ -148,7 +192,11 @@ extension Unit {
             switch a {
             case let s as PyStaticMethod: return s.function
             case let c as PyClassMethod: return .obj(PyBoundMethod(.obj(t), c.function))
-            default: return attr
+            default:
+                if let d = UserDescriptor(a), let get = d.getter {
+                    return try call(bindClassAttribute(get, to: attr), [.none, .obj(t)])
+                }
+                return attr
             }
         } else if let attr = t.lookup(name) { return attr }
         switch name {
@@ -215,20 +263,10 @@ extension Unit {
         guard case .obj(let o) = v else { throw noAttribute(v, name) }
         switch o {
         case let inst as PyInstance:
-            if let e = inst as? PyBaseException, try setExceptionAttribute(e, name, value) { return }
-            if let ca = inst.type.lookup(name), case .obj(let a) = ca {
-                if let p = a as? PyProperty {
-                    if case .none = p.setter { throw attributeError("property '\(name)' of '\(inst.type.name)' object has no setter") }
-                    _ = try call(p.setter, [v, value]); return
-                }
-                if a is PyNativeProperty && !(inst is PyBaseException) {
-                    throw attributeError("attribute '\(name)' of '\(inst.type.name)' objects is not writable")
-                }
-            }
             if let sa = inst.type.lookup("__setattr__"), case .obj(let f) = sa, f is PyFunction {
                 _ = try call(bindClassAttribute(sa, to: v), [.str(name), value]); return
             }
-            inst.setInstanceAttribute(name, value)
+            try genericSetAttr(v, inst, name, value)
         case let t as PyType:
             if t.isBuiltin { throw typeError("cannot set '\(name)' attribute of immutable type '\(t.name)'") }
             switch name {
@@ -269,19 +307,56 @@ extension Unit {
         }
     }
 
+    /// `object.__setattr__(v, name, value)` for an instance: a property's setter, a user
+    /// descriptor's `__set__`, else the instance's own attribute (one its `__slots__` allow).
+    func genericSetAttr(_ v: Value, _ inst: PyInstance, _ name: String, _ value: Value) throws {
+        if let e = inst as? PyBaseException, try setExceptionAttribute(e, name, value) { return }
+        let t = inst.type
+        if let ca = t.lookup(name), case .obj(let a) = ca {
+            if let p = a as? PyProperty {
+                if case .none = p.setter { throw attributeError("property '\(name)' of '\(t.name)' object has no setter") }
+                _ = try call(p.setter, [v, value]); return
+            }
+            if a is PyNativeProperty && !(inst is PyBaseException) {
+                throw attributeError("attribute '\(name)' of '\(t.name)' objects is not writable")
+            }
+            if let d = UserDescriptor(a), d.isData {
+                guard let set = d.setter else { throw attributeError("__set__") }
+                _ = try call(bindClassAttribute(set, to: ca), [v, value]); return
+            }
+        }
+        if !t.isBuiltin, let allowed = t.creationHooks(classEpoch).slotNames, !allowed.contains(name) {
+            if t.lookup(name) != nil { throw attributeError("'\(t.name)' object attribute '\(name)' is read-only") }
+            throw attributeError("'\(t.name)' object has no attribute '\(name)'")
+        }
+        inst.setInstanceAttribute(name, value)
+    }
+
+    /// `object.__delattr__(v, name)` for an instance: a property's deleter, a user
+    /// descriptor's `__delete__`, else the instance's own attribute.
+    func genericDelAttr(_ v: Value, _ inst: PyInstance, _ name: String) throws {
+        if let ca = inst.type.lookup(name), case .obj(let a) = ca {
+            if let p = a as? PyProperty {
+                if case .none = p.deleter { throw attributeError("property '\(name)' of '\(inst.type.name)' object has no deleter") }
+                _ = try call(p.deleter, [v]); return
+            }
+            if let d = UserDescriptor(a), d.isData {
+                guard let del = d.deleter else { throw attributeError("__delete__") }
+                _ = try call(bindClassAttribute(del, to: ca), [v]); return
+            }
+        }
+        if !inst.removeInstanceAttribute(name) { throw noAttribute(v, name) }
+    }
+
     /// `delattr(v, name)`.
     func delAttr(_ v: Value, _ name: String) throws {
         guard case .obj(let o) = v else { throw noAttribute(v, name) }
         switch o {
         case let inst as PyInstance:
-            if let ca = inst.type.lookup(name), case .obj(let a) = ca, let p = a as? PyProperty {
-                if case .none = p.deleter { throw attributeError("property '\(name)' of '\(inst.type.name)' object has no deleter") }
-                _ = try call(p.deleter, [v]); return
-            }
             if let da = inst.type.lookup("__delattr__"), case .obj(let f) = da, f is PyFunction {
                 _ = try call(bindClassAttribute(da, to: v), [.str(name)]); return
             }
-            if !inst.removeInstanceAttribute(name) { throw noAttribute(v, name) }
+            try genericDelAttr(v, inst, name)
         case let t as PyType:
             if t.isBuiltin { throw typeError("cannot set '\(name)' attribute of immutable type '\(t.name)'") }
             if t.dict.removeValue(forKey: name) == nil { throw noAttribute(v, name) }

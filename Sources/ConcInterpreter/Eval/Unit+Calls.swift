@@ -251,6 +251,12 @@ struct CreationHooks {
     /// `cls(...)` makes a plain ``PyInstance`` and runs `userInit` (if any) on it: no native
     /// constructor, no user `__new__`, no builtin base, not an exception class.
     var makesPlainInstances = false
+    /// The only attributes instances may have when every class of the MRO (but `object`)
+    /// declares `__slots__` without `__dict__`; nil when instances take any attribute.
+    var slotNames: Set<String>?
+    /// Names some class of the MRO lists in `__slots__` when instances also have a
+    /// `__dict__`: they are left out of it, as CPython keeps them in slots.
+    var slotsOutsideDict: Set<String> = []
 }
 
 extension PyType {
@@ -269,6 +275,10 @@ extension PyType {
         if let s = lookup("__setattr__"), case .obj(let so) = s, so is PyFunction { h.overridesSetattr = true }
         h.hasBuiltinBase = builtinBase != nil
         h.makesPlainInstances = constructor == nil && h.userNew == nil && !h.hasBuiltinBase && !isSubtype(of: Exc.baseException)
+        if h.makesPlainInstances || h.userNew != nil, !h.hasBuiltinBase {
+            let (names, everyClass) = declaredSlots()
+            if everyClass { h.slotNames = names } else if !names.isEmpty { h.slotsOutsideDict = names }
+        }
         let old: CreationHooks = locked {
             let o = hooks
             hooks = h
@@ -277,6 +287,29 @@ extension PyType {
         }
         _ = old
         return h
+    }
+
+    /// The union of the `__slots__` of the classes of the MRO (private names mangled, as
+    /// CPython does), and whether every class but `object` declares them without `__dict__`
+    /// (only then are instances limited to these names).
+    private func declaredSlots() -> (Set<String>, Bool) {
+        var names = Set<String>()
+        var everyClass = true
+        for t in mro where t !== Types.object {
+            guard !t.isBuiltin, let s = t.ownAttribute("__slots__", hash: nameHash("__slots__")) else { everyClass = false; continue }
+            let listed: [Value]
+            switch s {
+            case .obj(let o as PyStr): listed = [.obj(o)]
+            case .obj(let o as PyTuple): listed = o.items
+            case .obj(let o as PyList): listed = o.snapshot
+            default: everyClass = false; continue  // another iterable: accepted, not enforced
+            }
+            for v in listed {
+                guard let n = v.asStr?.value else { continue }
+                if n == "__dict__" { everyClass = false } else { names.insert(Parser.mangle(n, inClass: t.name)) }
+            }
+        }
+        return (names, everyClass)
     }
 
     /// The builtin type (other than object and exceptions) a user class derives from, whose
