@@ -31,7 +31,7 @@ extension Engine {
             native1("hash") { u, x in return .int(try u.hash(x)) },
             native1("id") { u, x in
                 switch x {
-                case .obj(let o): return .int(Int(bitPattern: UInt(bitPattern: ObjectIdentifier(o).hashValue)))
+                case .obj(let o): return .int(objectID(o))
                 default: return .int(try u.hash(x) &* 32 &+ 0x7f00_0000_0000)
                 }
             },

@@ -221,13 +221,13 @@ extension Unit {
                     if case .none = hm { throw typeError("unhashable type: '\(o.type.name)'") }
                     // object.__hash__ (a builtin method) is the identity hash below; calling
                     // it would come back here.
-                    if case .obj(let m) = hm, m is PyMethodDescriptor { return ObjectIdentifier(o).hashValue }
+                    if case .obj(let m) = hm, m is PyMethodDescriptor { return identityHash(o) }
                     let r = try call(bindClassAttribute(hm, to: v), [])
                     guard let i = intValue(r) else { throw typeError("__hash__ method should return an integer") }
                     return i
                 }
-                return ObjectIdentifier(o).hashValue
-            default: return ObjectIdentifier(o).hashValue
+                return identityHash(o)
+            default: return identityHash(o)
             }
         }
     }

@@ -150,7 +150,7 @@ extension Unit {
 
     /// A stable fake address for default reprs (`0x7f…`), derived from the object's identity.
     func address(_ o: PyObject) -> String {
-        "0x" + String(UInt(bitPattern: ObjectIdentifier(o).hashValue), radix: 16).leftPadded(to: 12)
+        "0x" + String(UInt(bitPattern: objectID(o)), radix: 16)
     }
 
     /// Runs `body` unless `o` is already being repr'd further up (self-containing lists).

@@ -3991,10 +3991,11 @@ Each Thread runs as `thread self._bootstrap() with name=..., daemon=...`, so an 
 exception is printed by the runtime as `Exception in thread NAME:` plus its traceback.
 
 Diverges from CPython:
-- Lock, RLock, Event, Semaphore, BoundedSemaphore and Condition are Conc's builtin
-  primitives (lock objects from `_units.unowned_lock()`, `rlock()`, `event()`,
-  `semaphore()`, `condition()`), so they also work across processes and green threads
-  and their reprs are Conc's; they cannot be subclassed.
+- Lock and RLock are Conc's builtin primitives (lock objects from
+  `_units.unowned_lock()`, `rlock()`), so their reprs and type names are Conc's (as in
+  CPython, they cannot be subclassed). Event, Semaphore, BoundedSemaphore and Condition
+  are classes, as CPython's, around the builtins `event()`, `semaphore()` and
+  `condition()`.
 - A unit started with the `thread` keyword appears as a _DummyThread named after the
   unit (CPython names foreign threads "Dummy-N"); it is daemonic and cannot be joined.
 - Renaming a started Thread does not rename the unit (tracebacks and deadlock reports
@@ -4016,22 +4017,145 @@ ThreadError = RuntimeError
 get_ident = _units.get_ident
 get_native_id = _units.get_native_id
 
-# The primitives are the builtins (see the docstring). Keep references to the builtins
-# under private names: the module defines `enumerate` below.
+# Lock and RLock are the builtins (see the docstring). Keep references to builtins under
+# private names: the module defines `enumerate` below.
 Lock = _units.unowned_lock
 _allocate_lock = _units.unowned_lock
 RLock = rlock
-Event = event
-Condition = condition
+_builtin_event = event
+_builtin_condition = condition
 _builtin_semaphore = semaphore
 _builtin_list = list
-# The class itself, so that isinstance(s, threading.Semaphore) holds for both kinds.
-Semaphore = semaphore
 
 
-def BoundedSemaphore(value=1):
+class Condition:
+    """A condition variable over a Lock or RLock (a new RLock by default).
+
+    As CPython's, a class in this module (so it can be subclassed) around Conc's builtin
+    `condition()`, which does the waiting."""
+
+    def __init__(self, lock=None):
+        if lock is None:
+            lock = RLock()
+        self._lock = lock
+        self._cond = _builtin_condition(lock)
+        self._waiting = 0   # units in wait(); changed only while holding the lock
+        self.acquire = lock.acquire
+        self.release = lock.release
+
+    def __enter__(self):
+        return self._lock.__enter__()
+
+    def __exit__(self, *args):
+        return self._lock.__exit__(*args)
+
+    def wait(self, timeout=None):
+        """Release the lock, wait for notify() or the timeout, take the lock again.
+        Returns False if the timeout passed."""
+        self._waiting += 1
+        try:
+            return self._cond.wait(timeout)
+        finally:
+            self._waiting -= 1
+
+    def wait_for(self, predicate, timeout=None):
+        """wait() until predicate() is true (or the timeout passes); returns its last value."""
+        self._waiting += 1
+        try:
+            return self._cond.wait_for(predicate, timeout)
+        finally:
+            self._waiting -= 1
+
+    def notify(self, n=1):
+        self._cond.notify(n)
+
+    def notify_all(self):
+        self._cond.notify_all()
+
+    notifyAll = notify_all
+
+    def _is_owned(self):
+        return self._cond._is_owned() if hasattr(self._cond, "_is_owned") else True
+
+    def __repr__(self):
+        return "<Condition(%r, %d)>" % (self._lock, self._waiting)
+
+
+class Semaphore:
+    """A counter of free places: acquire() takes one (waiting for it), release() gives back.
+
+    A class around Conc's builtin `semaphore()`, as CPython's is a class in threading."""
+
+    def __init__(self, value=1):
+        if value < 0:
+            raise ValueError("semaphore initial value must be >= 0")
+        self._sem = _builtin_semaphore(value)
+
+    def acquire(self, blocking=True, timeout=None):
+        return self._sem.acquire(blocking, timeout)
+
+    def __enter__(self):
+        return self._sem.acquire()
+
+    def release(self, n=1):
+        self._sem.release(n)
+
+    def __exit__(self, t, v, tb):
+        self._sem.release()
+
+    @property
+    def _value(self):
+        return self._sem.value
+
+    def __repr__(self):
+        return "<%s.%s at %#x: value=%d>" % (self.__class__.__module__, self.__class__.__qualname__,
+                                            id(self), self._sem.value)
+
+
+class BoundedSemaphore(Semaphore):
     """A semaphore whose release() raises ValueError above its initial value."""
-    return _builtin_semaphore(value, bounded=True)
+
+    def __init__(self, value=1):
+        if value < 0:
+            raise ValueError("semaphore initial value must be >= 0")
+        self._sem = _builtin_semaphore(value, bounded=True)
+        self._initial_value = value
+
+    def __repr__(self):
+        return "<%s.%s at %#x: value=%d/%d>" % (self.__class__.__module__, self.__class__.__qualname__,
+                                               id(self), self._sem.value, self._initial_value)
+
+
+class Event:
+    """A flag that threads can wait for: set(), clear(), wait(timeout).
+
+    A class around Conc's builtin `event()`, as CPython's is a class in threading."""
+
+    def __init__(self):
+        self._event = _builtin_event()
+
+    def is_set(self):
+        return self._event.is_set()
+
+    isSet = is_set
+
+    def set(self):
+        self._event.set()
+
+    def clear(self):
+        self._event.clear()
+
+    def wait(self, timeout=None):
+        """Block until the flag is set or the timeout passes; returns the flag."""
+        return self._event.wait(timeout)
+
+    @property
+    def _flag(self):
+        return self._event.is_set()
+
+    def __repr__(self):
+        return "<%s.%s at %#x: %s>" % (self.__class__.__module__, self.__class__.__qualname__,
+                                      id(self), "set" if self._event.is_set() else "unset")
 
 
 _trace_hook = None
@@ -4136,7 +4260,7 @@ class Thread:
         self._native_id = None
         self._handle = None
         self._exc = None
-        self._started = Event()
+        self._started = _builtin_event()
         self._is_stopped = False
         self._initialized = True
 
@@ -4375,7 +4499,7 @@ class Barrier:
     """A barrier for a fixed number of threads (CPython's threading.Barrier)."""
 
     def __init__(self, parties, action=None, timeout=None):
-        self._cond = Condition(Lock())
+        self._cond = _builtin_condition(Lock())
         self._action = action
         self._timeout = timeout
         self._parties = parties
@@ -4463,6 +4587,12 @@ class Barrier:
     @property
     def broken(self):
         return self._state == -2
+
+    def __repr__(self):
+        if self.broken:
+            return "<%s.%s at %#x: broken>" % (self.__class__.__module__, self.__class__.__qualname__, id(self))
+        return "<%s.%s at %#x: waiters=%d/%d>" % (self.__class__.__module__, self.__class__.__qualname__,
+                                                 id(self), self.n_waiting, self.parties)
 
 
 # MARK: - local

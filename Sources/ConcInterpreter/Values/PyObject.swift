@@ -75,6 +75,16 @@ open class PyObject: @unchecked Sendable {
     }
 }
 
+/// `id(o)`: the object's address, as CPython's (positive, and what default reprs show).
+@inline(__always) func objectID(_ o: PyObject) -> Int { Int(bitPattern: UInt(bitPattern: ObjectIdentifier(o))) }
+
+/// The default `hash(o)` of objects compared by identity: CPython's rotation of the address
+/// by 4 bits (allocations are 16-byte aligned, so this is `id(o) >> 4`).
+@inline(__always) func identityHash(_ o: PyObject) -> Int {
+    let a = UInt(bitPattern: ObjectIdentifier(o))
+    return Int(bitPattern: (a >> 4) | (a << 60))
+}
+
 /// Arguments of a call into native code: positional values and keyword pairs.
 ///
 /// Up to ``inlineCapacity`` positional values made by a call site (``append(_:)``) are kept
