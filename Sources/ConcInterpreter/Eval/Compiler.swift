@@ -195,7 +195,7 @@ struct Compiler {
         let code = makeCode(fs, loc: loc, params: params)
         var doc: Value = .none
         if case .expr(let first)? = body.first?.kind, case .constant(.string(let d)) = first.kind { doc = .str(d) }
-        if node is Expr, case .return(let e?)? = body.first?.kind, body.count == 1 {
+        if node is Expr, !fs.hasYield, case .return(let e?)? = body.first?.kind, body.count == 1 {
             code.expression = try expr(e, fs)
         } else {
             code.body = try block(body, fs)

@@ -295,9 +295,9 @@ struct ScopeAnalyzer {
         case .dictComp(let k, let v, let comps):
             try visitComprehension(e, [k, v], comps, isGenerator: false, s)
         case .yield(let x):
-            s.hasYield = true
+            try noteYield(e, s)
             if let x = x { try visit(x, s) }
-        case .yieldFrom(let x): s.hasYield = true; try visit(x, s)
+        case .yieldFrom(let x): try noteYield(e, s); try visit(x, s)
         case .namedExpr(let t, let v):
             var target = s
             while target.kind == .comprehension, let p = target.parent { target = p }
@@ -319,6 +319,17 @@ struct ScopeAnalyzer {
                 if let sp = spec { try visitFParts(sp, s) }
             }
         }
+    }
+
+    /// A `yield` makes its function a generator; inside a comprehension (whose code is a
+    /// function of its own) it is a SyntaxError, as in CPython.
+    private func noteYield(_ e: Expr, _ s: Scope) throws {
+        if s.kind == .comprehension {
+            let what = s.name == "<genexpr>" ? "generator expression" : s.name.dropFirst().dropLast() == "listcomp" ? "list comprehension"
+                : s.name == "<setcomp>" ? "set comprehension" : "dict comprehension"
+            throw scopeError("'yield' inside \(what)", e.loc)
+        }
+        s.hasYield = true
     }
 
     private mutating func visitComprehension(_ node: Expr, _ elements: [Expr], _ comps: [Comprehension], isGenerator: Bool, _ s: Scope) throws {
