@@ -5,6 +5,9 @@ struct conc_event {
     conc_prim h;
     /// 0/1. Any unit, atomically (seq_cst).
     _Atomic uint32_t flag;
+    /// How many times set() ran (wrapping). A waiter that saw another count than when it
+    /// started returns True even if the flag was cleared again since, as CPython's do.
+    _Atomic uint32_t sets;
 };
 
 conc_event *conc_event_create(conc_arena *a) {
@@ -16,11 +19,14 @@ conc_event *conc_event_create(conc_arena *a) {
 
 void conc_event_set(conc_event *e) {
     atomic_store_explicit(&e->flag, 1, memory_order_seq_cst);
+    atomic_fetch_add_explicit(&e->sets, 1, memory_order_seq_cst);
     conc_prim_signal(&e->h, INT_MAX);
 }
 
 /* No signal: clearing never lets a waiter proceed. */
 void conc_event_clear(conc_event *e) { atomic_store_explicit(&e->flag, 0, memory_order_seq_cst); }
+
+uint32_t conc_event_sets(conc_event *e) { return atomic_load_explicit(&e->sets, memory_order_seq_cst); }
 
 int conc_event_is_set(conc_event *e) { return atomic_load_explicit(&e->flag, memory_order_seq_cst) != 0; }
 

@@ -143,6 +143,17 @@ int CConcSys_signal_get(int signo) {
     return -1;
 }
 
+int CConcSys_signal_on_the_way(void) {
+    if (atomic_load(&sigint_flag) || atomic_load(&pending_signals)) return 1;
+    /* Sent (e.g. by a thread that then ended) but not yet delivered to the main thread. */
+    sigset_t pending;
+    if (sigpending(&pending) != 0) return 0;
+    int signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM};
+    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
+        if (sigismember(&pending, signals[i]) == 1) return 1;
+    return 0;
+}
+
 uint64_t CConcSys_take_pending_signals(void) { return atomic_exchange(&pending_signals, 0); }
 
 void CConcSys_repost_signals(uint64_t mask) {

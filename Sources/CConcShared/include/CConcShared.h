@@ -233,6 +233,9 @@ conc_event *_Nullable conc_event_create(conc_arena *a);
 void conc_event_set(conc_event *e);
 void conc_event_clear(conc_event *e);
 int conc_event_is_set(conc_event *e);
+/// How many times conc_event_set ran (wrapping): a waiter compares it with the count it
+/// saw when it began, so a set() followed at once by clear() still releases it.
+uint32_t conc_event_sets(conc_event *e);
 /// The attempt for a waiter: CONC_OK when set, else CONC_BUSY.
 conc_result conc_event_try_wait(conc_event *e);
 

@@ -61,6 +61,9 @@ int CConcSys_signal_set(int signo, int mode);
 int CConcSys_signal_get(int signo);
 /// Takes (and clears) the set of caught signals not yet handled: bit signo-1.
 uint64_t CConcSys_take_pending_signals(void);
+/// True while a signal is recorded but not yet handled, or sent to the process and not yet
+/// delivered: the main unit is about to be interrupted, so it is not blocked for good.
+int CConcSys_signal_on_the_way(void);
 /// Puts signals back into the pending set (a handler raised before the others ran).
 void CConcSys_repost_signals(uint64_t mask);
 /// Blocks (nonzero) or unblocks, for the calling thread only, the asynchronous signals a

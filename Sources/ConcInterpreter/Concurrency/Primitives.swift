@@ -391,11 +391,14 @@ final class PyEvent: PySharedPrimitive, @unchecked Sendable {  // see PySharedPr
 
     var isSet: Bool { conc_event_is_set(prim) != 0 }
 
+    /// Returns True once the flag is set, or once set() has run since the call began (the
+    /// flag may be cleared again before this unit runs: CPython's waiters return True then).
     func wait(_ u: Unit, timeout: Double?) throws -> Bool {
+        let sets = conc_event_sets(prim)
         if isSet { return true }
         return try park(u, timeout: timeout, waits: { "waits for \(self.described($0)) to be set" },
-                        stillBlocked: { [prim] in conc_event_is_set(prim) == 0 }) {
-            conc_event_is_set(prim) != 0
+                        stillBlocked: { [prim] in conc_event_is_set(prim) == 0 && conc_event_sets(prim) == sets }) {
+            conc_event_is_set(prim) != 0 || conc_event_sets(prim) != sets
         }
     }
 }

@@ -1,6 +1,7 @@
 // The live units of one engine and what each is blocked on: the deadlock detector's view
 // of the process, and the list behind `threading.enumerate()`.
 import CConcShared
+import CConcSys
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -191,6 +192,8 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
     /// can proceed; nil otherwise. Called with `mutex` held.
     private func detect() -> (report: String, main: Unit?)? {
         guard !live.isEmpty, timed == 0, opaque == 0, crossBlocked == 0, blocked.count == live.count else { return nil }
+        // A signal on its way will interrupt the main unit (KeyboardInterrupt, a handler).
+        if CConcSys_signal_on_the_way() != 0 { return nil }
         for u in live {
             guard let b = blocked[ObjectIdentifier(u)], b.reason.stillBlocked() else { return nil }
         }

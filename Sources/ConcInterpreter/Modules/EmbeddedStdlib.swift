@@ -4190,21 +4190,25 @@ def getprofile():
 
 
 class ExceptHookArgs:
-    """What excepthook(args) receives: exc_type, exc_value, exc_traceback, thread."""
+    """What excepthook(args) receives: exc_type, exc_value, exc_traceback, thread.
 
-    def __init__(self, exc_type, exc_value, exc_traceback, thread):
-        self.exc_type = exc_type
-        self.exc_value = exc_value
-        self.exc_traceback = exc_traceback
-        self.thread = thread
+    Made from one 4-item sequence, as CPython's."""
+
+    def __init__(self, args):
+        self.exc_type, self.exc_value, self.exc_traceback, self.thread = args
 
 
 def excepthook(args):
-    """The default hook: Conc's runtime prints `Exception in thread NAME:` + traceback.
+    """The default hook: prints `Exception in thread NAME:` and the traceback to stderr
+    (nothing for SystemExit).
 
     Assign another function to threading.excepthook to handle uncaught exceptions of
-    Threads yourself (the runtime then prints nothing)."""
-    pass
+    Threads yourself; it may call threading.__excepthook__(args) to print as usual."""
+    if args.exc_type is SystemExit:
+        return
+    name = args.thread.name if args.thread is not None else get_ident()
+    _sys.stderr.write("Exception in thread %s:\n" % name + _units.format_exception(args.exc_value))
+    _sys.stderr.flush()
 
 
 __excepthook__ = excepthook
@@ -4258,8 +4262,11 @@ class Thread:
             self._daemonic = current_thread().daemon
         self._ident = None
         self._native_id = None
-        self._handle = None
-        self._exc = None
+        # Conc's own state; named so that a subclass's attributes (CPython has no
+        # `_handle`) cannot collide with it.
+        self._conc_handle = None        # the unit's handle, once start() has it
+        self._conc_handle_set = _builtin_event()
+        self._conc_exc = None           # the exception run() raised, for join()
         self._started = _builtin_event()
         self._is_stopped = False
         self._initialized = True
@@ -4271,9 +4278,10 @@ class Thread:
     def start(self):
         """Start the thread's activity: run() in a new thread. At most once."""
         self._check_init("thread.__init__() not called")
-        if self._started.is_set() or self._handle is not None:
+        if self._started.is_set() or self._conc_handle is not None:
             raise RuntimeError("threads can only be started once")
-        self._handle = thread self._bootstrap() with name=self._name, daemon=bool(self._daemonic)
+        self._conc_handle = thread self._bootstrap() with name=self._name, daemon=bool(self._daemonic)
+        self._conc_handle_set.set()
         self._started.wait()
 
     def _bootstrap(self):
@@ -4285,12 +4293,12 @@ class Thread:
         try:
             self.run()
         except BaseException as e:
-            self._exc = e
+            self._conc_exc = e
             hook = excepthook
             if hook is __excepthook__:
                 raise
             try:
-                hook(ExceptHookArgs(type(e), e, getattr(e, "__traceback__", None), self))
+                hook(ExceptHookArgs((type(e), e, getattr(e, "__traceback__", None), self)))
             except Exception as failure:
                 # As CPython: the hook's own error is reported, and the thread ends quietly.
                 failure.__suppress_context__ = True
@@ -4321,18 +4329,21 @@ class Thread:
             raise RuntimeError("cannot join current thread")
         if timeout is not None and timeout < 0:
             timeout = 0
+        # run() may already be running while start() has not yet stored the handle.
+        self._conc_handle_set.wait()
         try:
-            self._handle.join(timeout)
+            self._conc_handle.join(timeout)
         except BaseException as e:
-            if e is not self._exc:
+            if e is not self._conc_exc:
                 raise
 
     def is_alive(self):
         """True from just before run() starts until just after it ends."""
         assert self._initialized, "Thread.__init__() not called"
-        if self._handle is None or self._is_stopped:
+        if not self._started.is_set() or self._is_stopped:
             return False
-        return self._handle.is_alive()
+        # Started, and start() may not have stored the handle yet: then it runs.
+        return self._conc_handle is None or self._conc_handle.is_alive()
 
     def isAlive(self):
         return self.is_alive()
@@ -4361,7 +4372,7 @@ class Thread:
     @daemon.setter
     def daemon(self, daemonic):
         self._check_init()
-        if self._started.is_set() or self._handle is not None:
+        if self._started.is_set() or self._conc_handle is not None:
             raise RuntimeError("cannot set daemon status of active thread")
         self._daemonic = daemonic
 
@@ -4395,18 +4406,27 @@ class _MainThread(Thread):
 
     def __init__(self):
         Thread.__init__(self, name="MainThread", daemon=False)
-        self._handle = _units.main()
-        self._ident = self._handle.ident
-        self._native_id = self._handle.native_id
+        self._conc_handle = _units.main()
+        self._conc_handle_set.set()
+        self._ident = self._conc_handle.ident
+        self._native_id = self._conc_handle.native_id
         self._started.set()
+        self._finished = _builtin_event()   # set by _shutdown() when the program's code ends
 
     def is_alive(self):
-        return True
+        return not self._is_stopped
 
     def join(self, timeout=None):
         if self is current_thread():
             raise RuntimeError("cannot join current thread")
-        self._handle.join(timeout)
+        self._finished.wait(timeout)
+
+
+def _shutdown():
+    """Called by the runtime when the main program's code has ended, before it waits for
+    the other threads: from then on main_thread() is stopped, and joining it returns."""
+    _main_thread._is_stopped = True
+    _main_thread._finished.set()
 
 
 class _DummyThread(Thread):
@@ -4414,13 +4434,13 @@ class _DummyThread(Thread):
 
     def __init__(self, handle):
         Thread.__init__(self, name=handle.name, daemon=True)
-        self._handle = handle
+        self._conc_handle = handle
         self._ident = handle.ident
         self._native_id = handle.native_id
         self._started.set()
 
     def is_alive(self):
-        return self._handle.is_alive()
+        return self._conc_handle.is_alive()
 
     def join(self, timeout=None):
         raise AssertionError("cannot join a dummy thread")
@@ -4433,7 +4453,7 @@ def current_thread():
     if t is not None:
         if not isinstance(t, _DummyThread):
             return t
-        if t._handle is _units.current():
+        if t._conc_handle is _units.current():
             return t
     h = _units.current()
     t = _DummyThread(h)
@@ -4454,7 +4474,8 @@ def enumerate():
     """The Thread objects of every live thread, the main thread included."""
     with _active_lock:
         threads = _builtin_list(_active.values())
-    return [t for t in threads if t.is_alive()]
+    # The main thread stays listed after the program's code ends, as in CPython.
+    return [t for t in threads if t is _main_thread or t.is_alive()]
 
 
 def active_count():

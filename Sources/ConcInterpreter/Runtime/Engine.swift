@@ -333,6 +333,11 @@ public final class Engine {
     /// after a DeadlockError nothing is waited for, as the blocked units can never finish.
     public func waitForUnits() throws {
         let u = mainUnit!
+        // As CPython's interpreter does: the threading module hears that the main program
+        // ended (main_thread() is no longer alive, and joining it returns) before the wait.
+        if let threading = modules["threading"], let shutdown = threading.globals.get("_shutdown") {
+            _ = try u.call(shutdown, [])
+        }
         // CPython's order: non-daemon threads first (they may still use daemon processes,
         // e.g. pool workers), then daemon processes get SIGTERM, then the other processes
         // are joined.
