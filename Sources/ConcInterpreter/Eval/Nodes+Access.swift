@@ -214,7 +214,8 @@ final class AttributeNode: ExprNode {
             }
             if replaced != nil { return }
             let hooks = inst.type.creationHooks(epoch)
-            if !hasDataDescriptor(inst.type, epoch) && !hooks.overridesSetattr && hooks.slotNames?.contains(name) != false {
+            if !hasDataDescriptor(inst.type, epoch) && !hooks.overridesSetattr && hooks.slotNames?.contains(name) != false
+                && inst.type !== Types.object {
                 // The slow store: the shape is read again, as another unit may have added
                 // attributes since; the cache is written only while units run one at a time.
                 let (from, slot, added, old): (Shape, Int, Shape?, Value) = inst.locked {

@@ -194,6 +194,20 @@ extension Unit {
                 l.withItems { $0.append(contentsOf: extra) }
                 return a
             }
+            if op == .mul, let l = o as? PyList, o.hasType(Types.listID) {
+                // `l *= n` repeats the list in place (other references see it), with the
+                // checks and errors of `l * n`.
+                guard case .obj(let r) = try binary(.mul, a, b), let repeated = r as? PyList else { return a }
+                _ = l.replaceAll(repeated.snapshot)
+                return a
+            }
+            if op == .add || op == .mul, let ba = o as? PyBytes, ba.isMutable, o.typeIsBuiltin {
+                // A bytearray grows in place too.
+                guard case .obj(let r) = try binary(op, a, b), let result = r as? PyBytes else { return a }
+                let bytes = result.snapshot
+                ba.withBytes { $0 = bytes }
+                return a
+            }
             if let s = o as? PySet, !s.isFrozen, case .obj(let bo) = b, let t = bo as? PySet,
                let r = try setInPlace(op.rawValue, s, t, self) { return r }
             if o is PyInstance || extendsBuiltin(a), let m = lookupSpecial(a, op.dunder.2) {

@@ -67,7 +67,13 @@ extension Unit {
         case let inst as PyInstance:
             let t = inst.type
             if !t.isBuiltin && t.creationHooks(classEpoch).overridesGetattribute { return try userGetattribute(v, t, name) }
-            if let x = try instanceAttr(v, inst, name) { return x }
+            do {
+                if let x = try instanceAttr(v, inst, name) { return x }
+            } catch let e as PyBaseException where e.type.isSubtype(of: Exc.attributeError) {
+                // A property that raised AttributeError: __getattr__ gets its turn, as in CPython.
+                if let r = try getattrFallback(v, t, name) { return r }
+                throw e
+            }
             return try getattrFallback(v, t, name)
         case let t as PyType: return try typeAttr(t, name)
         case let m as PyModule:
@@ -128,6 +134,8 @@ extension Unit {
             if hooks?.slotNames != nil { return nil }
             let d = PyDict()
             for (k, x) in inst.instanceAttributes where hooks?.slotsOutsideDict.contains(k) != true { d.set(self, k, x) }
+            // Changes made through the dict reach the instance (`self.__dict__.update(kw)`).
+            if !(inst is PyBaseException) { d.attributesOf = inst }
             return .obj(d)
         default: break
         }
@@ -325,6 +333,7 @@ extension Unit {
                 _ = try call(bindClassAttribute(set, to: ca), [v, value]); return
             }
         }
+        if t === Types.object { throw attributeError("'object' object has no attribute '\(name)'") }
         if !t.isBuiltin, let allowed = t.creationHooks(classEpoch).slotNames, !allowed.contains(name) {
             if t.lookup(name) != nil { throw attributeError("'\(t.name)' object attribute '\(name)' is read-only") }
             throw attributeError("'\(t.name)' object has no attribute '\(name)'")

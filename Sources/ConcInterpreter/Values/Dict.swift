@@ -380,6 +380,10 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
     /// the variable, so code that writes `globals()["x"] = 1` creates the global `x`.
     /// Set once, before the dict is handed out; never changes.
     var globalsOf: Globals?
+    /// The instance whose attributes this dict shows (its `__dict__`, `vars(obj)`), else
+    /// nil: as for ``globalsOf``, a str key stored or deleted here is also set or deleted on
+    /// the instance, and a lookup reads the attribute. Set once, before the dict is handed out.
+    var attributesOf: PyInstance?
     init() { super.init(typeBits: Types.dictBits) }
     init(type: PyType) { super.init(type: type) }
 
@@ -402,6 +406,7 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
     /// `d.get(k)`: the value, or nil.
     func get(_ u: Unit, _ k: Value) throws -> Value? {
         if let g = globalsOf, let name = k.asStr?.value { return g.get(name) }
+        if let inst = attributesOf, let name = k.asStr?.value { return inst.instanceAttribute(name) }
         return try readEntry(u, k) { t, hit in hit.found ? t.value(at: hit.entry) : nil }
     }
     /// `k in d`: like `get(u, k) != nil`, without copying the value out.
@@ -417,21 +422,30 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
         }
         _ = old  // released here, unlocked
         if let g = globalsOf, let name = k.asStr?.value { g.set(name, v) }
+        if let inst = attributesOf, let name = k.asStr?.value { inst.setInstanceAttribute(name, v) }
     }
     /// Convenience for string keys (kwargs, json): cannot fail.
     func set(_ u: Unit, _ k: String, _ v: Value) { try! set(u, .str(k), v) }
     /// `d.setdefault(k, v)`: the present value, or `v` after inserting it (atomically).
     func setDefault(_ u: Unit, _ k: Value, _ v: Value) throws -> Value {
-        try writeEntry(u, k) { t, hit in
+        var inserted = false
+        let r = try writeEntry(u, k) { t, hit in
             if hit.found { return t.value(at: hit.entry) }
             t.insert(k, v, at: hit)
+            inserted = true
             return v
         }
+        if inserted, let name = k.asStr?.value {
+            globalsOf?.set(name, v)
+            attributesOf?.setInstanceAttribute(name, v)
+        }
+        return r
     }
     /// Removes `k`; returns its value if it was present (`del d[k]`, `d.pop(k)`).
     func remove(_ u: Unit, _ k: Value) throws -> Value? {
         let removed = try writeEntry(u, k) { t, hit in hit.found ? t.remove(at: hit) : nil }
         if let g = globalsOf, let name = k.asStr?.value { _ = g.unbind(name) }
+        if let inst = attributesOf, let name = k.asStr?.value { _ = inst.removeInstanceAttribute(name) }
         return removed?.value
     }
 
