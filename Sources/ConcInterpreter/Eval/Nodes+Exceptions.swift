@@ -27,7 +27,7 @@ final class TryNode: StmtNode {
                 let saved = f.returnValue
                 let c: Completion
                 do { c = try fin.exec(f) } catch let inner as PyBaseException {
-                    if let outer = error as? PyBaseException, inner.context == nil, inner !== outer { inner.context = outer }
+                    if let outer = error as? PyBaseException, inner.context == nil, inner !== outer { inner.chain(to: outer) }
                     throw inner
                 }
                 if case .normal = c { f.returnValue = saved; throw error }
@@ -59,7 +59,7 @@ final class TryNode: StmtNode {
                     return hc
                 } catch let inner as PyBaseException {
                     if let t = h.target { try? t.delete(f) }
-                    if inner !== e && inner.context == nil { inner.context = e }
+                    if inner !== e && inner.context == nil { inner.chain(to: e) }
                     throw inner
                 }
             }
@@ -113,7 +113,9 @@ final class RaiseNode: StmtNode {
             }
             e.suppressContext = true
         }
-        if e.context == nil, let h = u.handling.last, h !== e { e.context = h }
+        // As CPython: `raise X` while handling H makes H the context, even of an exception
+        // raised before (re-raising a caught exception object).
+        if let h = u.handling.last, h !== e { e.chain(to: h) }
         e.needsLocation = true
         throw e
     }

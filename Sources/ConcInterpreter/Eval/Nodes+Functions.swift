@@ -154,6 +154,6 @@ final class YieldFromNode: ExprNode {
         }
         let it = try u.iterate(source)
         while let v = try it.next(u) { _ = try u.yieldFromGenerator(v, f) }
-        return .none
+        return (it as? PyUserIterator)?.stopValue ?? .none
     }
 }

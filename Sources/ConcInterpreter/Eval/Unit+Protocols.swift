@@ -139,6 +139,13 @@ extension Unit {
             return r.start == q.start && (r.count == 1 || r.step == q.step)
         case (let p as PyBoundMethod, let q as PyBoundMethod):
             return isSame(p.receiver, q.receiver) && isSame(p.function, q.function)
+        case (let p as PyBoundBuiltin, let q as PyBoundBuiltin):
+            // Equal str receivers count as the same one: CPython interns such literals.
+            guard p.descriptor === q.descriptor else { return false }
+            if let a = p.receiver.asStr, let b = q.receiver.asStr { return a.value == b.value }
+            return isSame(p.receiver, q.receiver)
+        case (let p as PySlice, let q as PySlice):
+            return try sequenceEquals([p.start, p.stop, p.step], [q.start, q.stop, q.step])
         default: return false
         }
     }
@@ -214,8 +221,18 @@ extension Unit {
                 var h = 0
                 for e in s.elements { h ^= (try hash(e)) &* 0x9e3779b9 }
                 return h
-            case is PyList, is PyDict, is PySet, is PyBytes:
+            case is PyList, is PyDict, is PySet, is PyBytes, is PySlice:
                 throw typeError("unhashable type: '\(o.type.name)'")
+            case let r as PyRange:
+                // CPython's: equal ranges (same elements) hash alike.
+                let n = r.count
+                let key: [Value] = n == 0 ? [.int(0), .none, .none] : n == 1 ? [.int(1), .int(r.start), .none]
+                    : [.int(n), .int(r.start), .int(r.step)]
+                return try hash(.obj(PyTuple(key)))
+            case let m as PyBoundMethod:
+                return receiverHash(m.receiver) ^ (try hash(m.function))
+            case let m as PyBoundBuiltin:
+                return receiverHash(m.receiver) ^ identityHash(m.descriptor)
             case is PyInstance:
                 if let hm = o.type.lookup("__hash__") {
                     if case .none = hm { throw typeError("unhashable type: '\(o.type.name)'") }
@@ -224,12 +241,19 @@ extension Unit {
                     if case .obj(let m) = hm, m is PyMethodDescriptor { return identityHash(o) }
                     let r = try call(bindClassAttribute(hm, to: v), [])
                     guard let i = intValue(r) else { throw typeError("__hash__ method should return an integer") }
-                    return i
+                    return i == -1 ? -2 : i  // as CPython, which keeps -1 for errors
                 }
                 return identityHash(o)
             default: return identityHash(o)
             }
         }
+    }
+
+    /// The part of a bound method's hash that comes from its receiver: its identity, as
+    /// CPython hashes `__self__` by address (a scalar receiver by value).
+    private func receiverHash(_ v: Value) -> Int {
+        if case .obj(let o) = v { return identityHash(o) }
+        return (try? hash(v)) ?? 0
     }
 
     // MARK: - Ordering

@@ -131,7 +131,9 @@ extension Unit {
             return "\(e.type.name)(\(inner))"
         case is PyInstance:
             if let m = lookupSpecial(v, "__repr__"), !(o.type.lookup("__repr__").map(isNativeSlot) ?? true) {
-                return try guardRecursion(o, "...") { try stringResult(try call(m, []), "__repr__") }
+                // No "..." guard here: as in CPython, a __repr__ that calls itself recurses
+                // (to RecursionError); only containers show themselves as [...].
+                return try stringResult(try call(m, []), "__repr__")
             }
             return "<\(o.type.module).\(o.type.qualname) object at \(address(o))>"
         case is PyGenerator:

@@ -157,3 +157,19 @@ final class PyTraceback: PyObject {
     let exception: PyBaseException
     init(_ e: PyBaseException) { exception = e; super.init(type: Types.traceback) }
 }
+
+extension PyBaseException {
+    /// Sets `__context__` to `ctx` as CPython does, first cutting the link that would make
+    /// the chain a cycle: if `self` is already in `ctx`'s context chain, the exception
+    /// pointing at it loses its context (so `while e: e = e.__context__` ends).
+    func chain(to ctx: PyBaseException) {
+        var o: PyBaseException? = ctx
+        var steps = 0
+        while let x = o, steps < 10_000 {  // bounded: a chain made cyclic by assignment
+            if x.context === self { x.context = nil; break }
+            o = x.context
+            steps += 1
+        }
+        context = ctx
+    }
+}

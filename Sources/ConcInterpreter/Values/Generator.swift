@@ -115,7 +115,9 @@ public final class PyGenerator: PyIter {
         // writes `isFinished` while the generator is claimed).
         let claim: Claim = locked {
             if st.isRunning { return .running }
-            if st.isFinished { return .finished }
+            // The return value goes with the StopIteration of the resume that ended the
+            // body; later resumes of the exhausted generator report None.
+            if st.isFinished { st.returnValue = .none; return .finished }
             if throwing != nil && !st.isStarted { st.isFinished = true; return .notStarted }
             st.isRunning = true
             return .claimed

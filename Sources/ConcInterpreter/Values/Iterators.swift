@@ -122,11 +122,15 @@ final class PyDictIterator: PyIter {
 /// Wraps an object whose class defines `__next__`.
 final class PyUserIterator: PyIter {
     let target: Value
+    /// The value of the StopIteration that ended the iteration (`yield from` returns it);
+    /// written by the unit iterating.
+    private(set) var stopValue: Value = .none
     init(_ v: Value) { target = v; super.init() }
     override func next(_ u: Unit) throws -> Value? {
         do {
             return try u.callMethod(target, "__next__", [])
         } catch let e as PyBaseException where e.type.isSubtype(of: Exc.stopIteration) {
+            stopValue = e.args.first ?? .none
             return nil
         }
     }
