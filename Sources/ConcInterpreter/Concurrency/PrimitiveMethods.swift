@@ -27,9 +27,10 @@ extension Unit {
         var timeout: Double? = nil
         if let t = a.argument(1, "timeout") {
             let d = try floatArg(t)
+            if d.isNaN { throw valueError("Invalid value NaN (not a number)") }
             if !blocking && d != -1 { throw valueError("can't specify a timeout for a non-blocking call") }
             if d < 0 && d != -1 { throw valueError("timeout value must be positive") }
-            if d >= 0 { timeout = d }
+            if d >= 0 { timeout = try boundedTimeout(d) }
         }
         return (blocking, timeout)
     }
@@ -41,7 +42,7 @@ extension Unit {
         var timeout: Double? = nil
         if let t = a.argument(1, "timeout"), !t.isNone {
             if !blocking { throw valueError("can't specify timeout for non-blocking acquire") }
-            timeout = max(0, try floatArg(t))
+            timeout = try boundedTimeout(try floatArg(t))
         }
         return (blocking, timeout)
     }
@@ -49,15 +50,27 @@ extension Unit {
     /// An optional `timeout` argument (None = forever; negative counts as 0).
     func optionalTimeout(_ a: Args, _ index: Int, _ name: String = "timeout") throws -> Double? {
         guard let t = a.argument(index, name), !t.isNone else { return nil }
-        return max(0, try floatArg(t))
+        return try boundedTimeout(try floatArg(t))
     }
+
+    /// A timeout in seconds as CPython accepts it: negative and NaN count as 0 (callers that
+    /// refuse them check first), and one past threading.TIMEOUT_MAX is an OverflowError
+    /// (it would overflow the deadline).
+    func boundedTimeout(_ d: Double) throws -> Double {
+        if d.isNaN { return 0 }
+        if d > Unit.timeoutMax { throw pyError(Exc.overflowError, "timestamp out of range for platform time_t") }
+        return max(0, d)
+    }
+
+    /// threading.TIMEOUT_MAX: the largest timeout a wait accepts.
+    static let timeoutMax = 9223372036.0
 
     /// A queue's `timeout` argument: None = forever; negative is an error, as in queue.Queue.
     func queueTimeout(_ a: Args, _ index: Int) throws -> Double? {
         guard let t = a.argument(index, "timeout"), !t.isNone else { return nil }
         let d = try floatArg(t)
         if d < 0 { throw valueError("'timeout' must be a non-negative number") }
-        return d
+        return try boundedTimeout(d)
     }
 }
 
@@ -157,13 +170,19 @@ func installConditionMethods(_ t: PyType) {
         let c = cond(s)
         let predicate = a[0]
         let timeout = try u.optionalTimeout(a, 1)
-        let deadline = timeout.map { monotonicSeconds() + $0 }
+        var deadline: Double? = nil
         var result = try u.call(predicate, [])
+        // CPython's loop: the first wait happens even with a timeout of 0 (so it checks that
+        // the lock is held, and the predicate is asked again after it).
         while !(try u.isTruthy(result)) {
-            var wait: Double? = nil
-            if let d = deadline {
-                wait = d - monotonicSeconds()
-                if wait! <= 0 { break }
+            var wait = timeout
+            if let t = timeout {
+                if let d = deadline {
+                    wait = d - monotonicSeconds()
+                    if wait! <= 0 { break }
+                } else {
+                    deadline = monotonicSeconds() + t
+                }
             }
             _ = try c.wait(u, timeout: wait)
             result = try u.call(predicate, [])
@@ -189,15 +208,16 @@ func installQueueMethods(_ t: PyType) {
     t.dict["Empty"] = .obj(Exc.queueEmpty)
     t.dict["Full"] = .obj(Exc.queueFull)
     t.method("put") { u, s, a in
-        try a.expect("put", 1, 3, keywords: ["item", "block", "timeout"])
+        try a.expect("put", 0, 3, keywords: ["item", "block", "timeout"])
         guard let item = a.argument(0, "item") else { throw typeError("put() missing required argument 'item' (pos 1)") }
         let block = try a.argument(1, "block").map { try u.isTruthy($0) } ?? true
         try queue(s).put(u, item, block: block, timeout: block ? try u.queueTimeout(a, 2) : nil)
         return .none
     }
     t.method("put_nowait") { u, s, a in
-        try a.expect("put_nowait", 1, 1)
-        try queue(s).put(u, a[0], block: false, timeout: nil)
+        try a.expect("put_nowait", 0, 1, keywords: ["item"])
+        guard let item = a.argument(0, "item") else { throw typeError("put_nowait() missing required argument 'item' (pos 1)") }
+        try queue(s).put(u, item, block: false, timeout: nil)
         return .none
     }
     t.method("get") { u, s, a in

@@ -76,7 +76,11 @@ extension Unit {
         defer { depth -= 1 }
         do {
             return try frameRef._withUnsafeGuaranteedRef { f in
-                if let e = code.expressionRef { return try e._withUnsafeGuaranteedRef { try $0.eval(f) } }
+                if let e = code.expressionRef {
+                    // A lambda has no statements to set the line (tracebacks, deadlock reports).
+                    f.line = code.loc.line
+                    return try e._withUnsafeGuaranteedRef { try $0.eval(f) }
+                }
                 if case .returned = try code.bodyRef!._withUnsafeGuaranteedRef({ try $0.exec(f) }) {
                     let r = f.returnValue
                     f.returnValue = .none

@@ -2875,6 +2875,10 @@ _monotonic = _time.monotonic
 class Queue:
     """A FIFO queue; maxsize <= 0 means unbounded."""
 
+    def __class_getitem__(cls, item):
+        # `Queue[int]` in annotations: the class itself (Conc has no typing aliases).
+        return cls
+
     def __init__(self, maxsize=0):
         self.maxsize = maxsize
         if type(self) is Queue and type(maxsize) is int:
@@ -3048,17 +3052,27 @@ class Queue:
     def _init(self, maxsize):
         self.queue = _deque()
 
-    # The deque's own methods, inlined for speed (a deque is self._items[self._head:]).
+    # The deque's own methods, inlined for speed (a deque is self._items[self._head:]) when
+    # self.queue is the plain unbounded deque _init made; any other container (a subclass
+    # may make its own in _init) is used through its methods, as CPython does.
 
     def _qsize(self):
         q = self.queue
+        if type(q) is not _deque or q._maxlen is not None:
+            return len(q)
         return len(q._items) - q._head
 
     def _put(self, item):
-        self.queue._items.append(item)
+        q = self.queue
+        if type(q) is not _deque or q._maxlen is not None:
+            q.append(item)
+            return
+        q._items.append(item)
 
     def _get(self):
         q = self.queue
+        if type(q) is not _deque or q._maxlen is not None:
+            return q.popleft()
         items = q._items
         head = q._head
         item = items[head]
@@ -3114,6 +3128,9 @@ class LifoQueue(Queue):
 
 class SimpleQueue:
     """An unbounded FIFO queue without task tracking."""
+
+    def __class_getitem__(cls, item):
+        return cls
 
     def __init__(self):
         self._queue = Queue()
@@ -4648,37 +4665,63 @@ class local:
             init = type(self).__init__
             if init is not object.__init__:
                 args, kwargs = self._local__args
-                init(self, *args, **kwargs)
+                try:
+                    init(self, *args, **kwargs)
+                except BaseException:
+                    # As CPython: the next access from this thread runs __init__ again.
+                    with self._local__lock:
+                        if self._local__dicts.get(key) is d:
+                            del self._local__dicts[key]
+                    raise
         return d
 
-    @property
-    def __dict__(self):
-        """The calling thread's attributes."""
-        return self._local__dict()
+    def _local__is_data_descriptor(self, name):
+        attr = getattr(type(self), name, _local_missing)
+        return isinstance(attr, property) or (attr is not _local_missing and hasattr(type(attr), "__set__"))
 
     def _local__missing(self, name):
         # CPython's own class is _thread._local; a subclass is named by its own name.
         owner = "_thread._local" if type(self) is local else type(self).__name__
         return AttributeError("'%s' object has no attribute '%s'" % (owner, name))
 
-    def __getattr__(self, name):
-        if not name.startswith("_local__"):
-            d = self._local__dict()
-            if name in d:
-                return d[name]
-        raise self._local__missing(name)
+    def __getattribute__(self, name):
+        # The lookup of an ordinary instance, with the calling thread's dict as the
+        # instance's: data descriptors (properties) of the class, then the thread's
+        # attributes, then the class (methods, class attributes); then a subclass's
+        # __getattr__, which the runtime calls when this raises AttributeError.
+        if name.startswith("_local__") or name == "__class__":
+            return object.__getattribute__(self, name)
+        d = object.__getattribute__(self, "_local__dict")()
+        if name == "__dict__":
+            return d
+        if name in d and not object.__getattribute__(self, "_local__is_data_descriptor")(name):
+            return d[name]
+        try:
+            return object.__getattribute__(self, name)
+        except AttributeError:
+            raise object.__getattribute__(self, "_local__missing")(name) from None
 
     def __setattr__(self, name, value):
         if name == "__dict__":
             raise AttributeError("'%s' object attribute '__dict__' is read-only" % type(self).__name__)
+        if self._local__is_data_descriptor(name):
+            object.__setattr__(self, name, value)
+            return
         self._local__dict()[name] = value
 
     def __delattr__(self, name):
+        if name == "__dict__":
+            raise AttributeError("'%s' object attribute '__dict__' is read-only" % type(self).__name__)
+        if self._local__is_data_descriptor(name):
+            object.__delattr__(self, name)
+            return
         d = self._local__dict()
         if name not in d:
             raise self._local__missing(name)
         del d[name]
 
+
+_local_missing = object()
 
 _main_thread = _MainThread()
 _active[_main_thread._ident] = _main_thread
