@@ -87,6 +87,7 @@ func installTypeMethods(_ t: PyType) {
             guard case .obj(let o) = v, let b = o as? PyType else { throw typeError("bases must be types") }
             return b
         }
+        if let problem = PyType.basesConflict(bases) { throw typeError(problem) }
         let cls = PyType(name: name, bases: bases.isEmpty ? [Types.object] : bases, builtin: false, module: "__main__")
         guard case .obj(let d) = a[2], let ns = d as? PyDict else { throw typeError("type.__new__() argument 3 must be dict") }
         for (k, v) in ns.pairs { if let key = k.asStr?.value { cls.dict[key] = v } }

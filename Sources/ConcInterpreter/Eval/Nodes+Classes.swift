@@ -41,6 +41,7 @@ final class ClassDefNode: StmtNode {
             }
             baseTypes.append(t)
         }
+        if let problem = PyType.basesConflict(baseTypes) { throw located(typeError(problem), f, loc) }
         // Class keywords other than `metaclass` go to the base's __init_subclass__.
         var classKeywords: [(name: String, value: Value)] = []
         for (k, e) in keywords where k != "metaclass" {

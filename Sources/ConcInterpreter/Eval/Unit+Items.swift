@@ -12,6 +12,8 @@ extension Unit {
 
     func getItem(_ container: Value, _ index: Value) throws -> Value {
         if case .obj(let o) = container {
+            // A subclass of str, tuple, dict... may define its own __getitem__.
+            if o.extendsBuiltinType, !(o is PyList), let m = userMethod(container, "__getitem__") { return try call(m, [index]) }
             switch o {
             case let l as PyList:
                 if !l.typeIsBuiltin, let m = userMethod(container, "__getitem__") { return try call(m, [index]) }

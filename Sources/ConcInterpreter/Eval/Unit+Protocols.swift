@@ -73,6 +73,7 @@ extension Unit {
         case (.float(let x), .float(let y)): return x == y
         case (.bool(let x), .bool(let y)): return x == y
         case (.obj(let x), .obj(let y)):
+            if x.extendsBuiltinType || y.extendsBuiltinType, let r = try extendedEqualsRaw(a, b) { return try isTruthy(r) }
             if let s = x as? PyStr, let t = y as? PyStr { return s.equals(t) }
             if x is PyBoxedNumber || y is PyBoxedNumber { return try boxedEquals(a, b) }
             return try objectEquals(a, b, x, y)
@@ -182,6 +183,20 @@ extension Unit {
         return isNotImplemented(r) ? nil : r
     }
 
+    /// `a == b` where an operand is an object of a user subclass of a builtin type (str, list,
+    /// int...): the `__eq__` its class defines in Conc, the right operand's first when its
+    /// class derives from the left's, as returned; nil when neither defines one (or both
+    /// return NotImplemented): the builtin comparison then applies.
+    private func extendedEqualsRaw(_ a: Value, _ b: Value) throws -> Value? {
+        let rightFirst = b.type !== a.type && b.type.isSubtype(of: a.type)
+        for (x, y) in rightFirst ? [(b, a), (a, b)] : [(a, b), (b, a)] {
+            guard case .obj(let o) = x, o.extendsBuiltinType, let m = userMethod(x, "__eq__") else { continue }
+            let r = try call(m, [y])
+            if !isNotImplemented(r) { return r }
+        }
+        return nil
+    }
+
     /// Calls `a.__eq__(b)` if defined by a user class; nil when absent or NotImplemented.
     private func userEqualsOnce(_ a: Value, _ b: Value) throws -> Bool? {
         try userEqualsRaw(a, b).map { try isTruthy($0) }
@@ -270,6 +285,8 @@ extension Unit {
             // A user __eq__'s own result, whatever it is (CPython does not make it a bool).
             if case .obj(let x) = a, x is PyInstance { return try userEqualsResult(a, b) }
             if case .obj(let y) = b, y is PyInstance { return try userEqualsResult(a, b) }
+            if case .obj(let x) = a, x.extendsBuiltinType, let r = try extendedEqualsRaw(a, b) { return r }
+            if case .obj(let y) = b, y.extendsBuiltinType, let r = try extendedEqualsRaw(a, b) { return r }
             return .bool(try equals(a, b))
         case .ne:
             if case .obj(let o) = a, o is PyInstance, let m = lookupSpecial(a, "__ne__"), o.type.lookup("__ne__") != nil {
@@ -375,7 +392,9 @@ extension Unit {
     func contains(_ container: Value, _ item: Value) throws -> Bool {
         if case .obj(let o) = container {
             // `k in d` first, by exact class: the cast chain below copies the object.
-            if Swift.type(of: o) == PyDict.self { return try unsafeDowncast(o, to: PyDict.self).hasKey(self, item) }
+            if Swift.type(of: o) == PyDict.self && o.typeIsBuiltin { return try unsafeDowncast(o, to: PyDict.self).hasKey(self, item) }
+            // A subclass of a builtin type may define its own __contains__.
+            if o.extendsBuiltinType, let m = userMethod(container, "__contains__") { return try isTruthy(try call(m, [item])) }
             switch o {
             case let s as PyStr:
                 return try strContains(s, item)

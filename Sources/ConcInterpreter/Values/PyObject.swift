@@ -327,6 +327,27 @@ public final class PyType: PyObject {
     }
 
     /// Computes the MRO with C3 linearisation, falling back to depth-first order.
+    /// Why no class can have `bases` (CPython's TypeError message), or nil: a base listed
+    /// twice, or bases whose orders cannot be merged (C3), as in `class X(A, B)` where B
+    /// derives from A.
+    static func basesConflict(_ bases: [PyType]) -> String? {
+        for (i, b) in bases.enumerated() where bases[..<i].contains(where: { $0 === b }) {
+            return "duplicate base class \(b.name)"
+        }
+        var seqs: [[PyType]] = bases.map { $0.mro } + [bases]
+        while true {
+            seqs = seqs.filter { !$0.isEmpty }
+            if seqs.isEmpty { return nil }
+            guard let c = seqs.first(where: { s in !seqs.contains(where: { $0.dropFirst().contains { $0 === s[0] } }) })?[0] else {
+                var heads: [PyType] = []
+                for s in seqs where !heads.contains(where: { $0 === s[0] }) { heads.append(s[0]) }
+                return "Cannot create a consistent method resolution\norder (MRO) for bases "
+                    + heads.map { $0.name }.joined(separator: ", ")
+            }
+            seqs = seqs.map { $0.first === c ? Array($0.dropFirst()) : $0 }
+        }
+    }
+
     static func linearize(_ t: PyType, _ bases: [PyType]) -> [PyType] {
         var seqs: [[PyType]] = bases.map { $0.mro } + [bases]
         var result: [PyType] = [t]
