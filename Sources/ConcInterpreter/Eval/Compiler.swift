@@ -75,6 +75,8 @@ struct Compiler {
                 return s.cells.contains(n) ? CellNode(slot, n, loc) : LocalNode(slot, n, loc)
             }
             if let i = s.freeIndex[n] { return FreeNode(i, n, loc) }
+            // `__class__` in a method: the class it was defined in (CPython's implicit cell).
+            if n == "__class__" && s.parent?.kind == .classBody { return ClassCellNode(loc) }
             return global(n, loc)
         }
     }

@@ -74,3 +74,14 @@ final class SuperMethodCallNode: ExprNode {
         return nil
     }
 }
+
+/// `__class__` inside a method: the class whose body defined the method (what zero-argument
+/// `super()` uses), as CPython's implicit `__class__` cell.
+final class ClassCellNode: ExprNode {
+    override func eval(_ f: Frame) throws -> Value {
+        guard let cls = f.function?.ownerClass else {
+            throw located(pyError(Exc.nameError, "name '__class__' is not defined"), f, loc)
+        }
+        return .obj(cls)
+    }
+}

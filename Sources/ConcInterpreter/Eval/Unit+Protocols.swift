@@ -233,9 +233,18 @@ extension Unit {
                 return acc == UInt.max ? 1546275796 : Int(bitPattern: acc)
             case let b as PyBytes where !b.isMutable: return b.snapshot.hashValue
             case let s as PySet where s.isFrozen:
-                var h = 0
-                for e in s.elements { h ^= (try hash(e)) &* 0x9e3779b9 }
-                return h
+                if let h = s.locked({ s.cachedHash }) { return h }
+                // CPython 3.11's frozenset hash: shuffled element hashes, xor-ed (order-free).
+                func shuffle(_ h: UInt) -> UInt { ((h ^ 89869747) ^ (h << 16)) &* 3644798167 }
+                var h: UInt = 0
+                let elements = s.elements
+                for e in elements { h ^= shuffle(UInt(bitPattern: try hash(e))) }
+                h ^= (UInt(elements.count) &+ 1) &* 1927868237
+                h ^= (h >> 11) ^ (h >> 25)
+                h = h &* 69069 &+ 907133923
+                let result = h == UInt.max ? 590923713 : Int(bitPattern: h)
+                s.locked { s.cachedHash = result }
+                return result
             case is PyList, is PyDict, is PySet, is PyBytes, is PySlice:
                 throw typeError("unhashable type: '\(o.type.name)'")
             case let r as PyRange:
@@ -292,6 +301,11 @@ extension Unit {
             if case .obj(let o) = a, o is PyInstance, let m = lookupSpecial(a, "__ne__"), o.type.lookup("__ne__") != nil {
                 let r = try call(m, [b]); if !isNotImplemented(r) { return r }
             }
+            for (x, y) in [(a, b), (b, a)] {
+                if case .obj(let o) = x, o.extendsBuiltinType, let m = userMethod(x, "__ne__") {
+                    let r = try call(m, [y]); if !isNotImplemented(r) { return r }
+                }
+            }
             return .bool(!(try equals(a, b)))
         case .is: return .bool(isSame(a, b))
         case .isNot: return .bool(!isSame(a, b))
@@ -319,6 +333,16 @@ extension Unit {
             if ua.numericDouble != nil && ub.numericDouble != nil { return try compare(op, ua, ub) }
         }
         if case .obj(let x) = a, case .obj(let y) = b {
+            // A subclass of list, dict, set... may define its own ordering methods.
+            if x.extendsBuiltinType || y.extendsBuiltinType {
+                let (name, reflected) = orderDunders(op)
+                if x.extendsBuiltinType, let m = userMethod(a, name) {
+                    let r = try call(m, [b]); if !isNotImplemented(r) { return r }
+                }
+                if y.extendsBuiltinType, let m = userMethod(b, reflected) {
+                    let r = try call(m, [a]); if !isNotImplemented(r) { return r }
+                }
+            }
             if let r = try builtinOrder(op, x, y) { return .bool(r) }
         }
         let (name, reflected) = orderDunders(op)

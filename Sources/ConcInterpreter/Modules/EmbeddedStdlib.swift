@@ -411,6 +411,54 @@ class Counter(dict):
                 result[k] = n
         return result
 
+    # Comparisons as multisets: a missing element counts 0 (CPython 3.10+).
+
+    def __eq__(self, other):
+        if not isinstance(other, Counter):
+            return NotImplemented
+        return all(self[e] == other[e] for c in (self, other) for e in c)
+
+    def __ne__(self, other):
+        if not isinstance(other, Counter):
+            return NotImplemented
+        return not self == other
+
+    def __le__(self, other):
+        if not isinstance(other, Counter):
+            return NotImplemented
+        return all(self[e] <= other[e] for c in (self, other) for e in c)
+
+    def __lt__(self, other):
+        if not isinstance(other, Counter):
+            return NotImplemented
+        return self <= other and self != other
+
+    def __ge__(self, other):
+        if not isinstance(other, Counter):
+            return NotImplemented
+        return all(self[e] >= other[e] for c in (self, other) for e in c)
+
+    def __gt__(self, other):
+        if not isinstance(other, Counter):
+            return NotImplemented
+        return self >= other and self != other
+
+    def __pos__(self):
+        """The positive counts only."""
+        result = Counter()
+        for elem, count in self.items():
+            if count > 0:
+                result[elem] = count
+        return result
+
+    def __neg__(self):
+        """The negative counts, made positive."""
+        result = Counter()
+        for elem, count in self.items():
+            if count < 0:
+                result[elem] = 0 - count
+        return result
+
     def __repr__(self):
         if not self:
             return "Counter()"
@@ -450,6 +498,15 @@ class OrderedDict(dict):
 
     def copy(self):
         return OrderedDict(self)
+
+    def __eq__(self, other):
+        # Order matters between two OrderedDicts, not against a plain dict.
+        if isinstance(other, OrderedDict):
+            return dict.__eq__(self, other) and _builtin_list(self) == _builtin_list(other)
+        return dict.__eq__(self, other)
+
+    def __ne__(self, other):
+        return not self == other
 
     def __repr__(self):
         if not self:

@@ -452,25 +452,32 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
     /// One step of iteration for ``PyDictIterator``, under the lock: the first live entry at
     /// or after `cursor` (which it advances past it), nil at the end, or `.changed` when the
     /// dict no longer has `expectedCount` entries.
-    func iterationStep(_ cursor: inout Int, expectedCount: Int) -> DictIterationStep {
+    /// `remaining` counts the entries the iteration may still yield: one more than the
+    /// dict had when it began means keys were deleted and others added (same size).
+    func iterationStep(_ cursor: inout Int, expectedCount: Int, remaining: inout Int) -> DictIterationStep {
         locked {
             if table.count != expectedCount { return .changed }
             while cursor < table.keys.count {
                 let e = cursor
                 cursor += 1
                 let k = table.key(at: e)
-                if !k.isUnbound { return .entry(k, table.value(at: e)) }
+                if !k.isUnbound {
+                    if remaining == 0 { return .keysChanged }
+                    remaining -= 1
+                    return .entry(k, table.value(at: e))
+                }
             }
             return .end
         }
     }
 }
 
-/// What ``PyDict/iterationStep(_:expectedCount:)`` found.
+/// What ``PyDict/iterationStep(_:expectedCount:remaining:)`` found.
 enum DictIterationStep {
     case entry(Value, Value)
     case end
     case changed
+    case keysChanged
 }
 
 /// A set or frozenset.
@@ -483,6 +490,9 @@ public final class PySet: PyObject, SubclassAttributes, HashTableOwner {
     /// is filled before anyone else can see it).
     var table = HashTable(storesValues: false)
     let isFrozen: Bool
+    /// A frozenset's hash once computed (nested frozensets would otherwise hash their
+    /// elements again at every level); nil until then. Under `locked`.
+    var cachedHash: Int?
     init(frozen: Bool = false) {
         isFrozen = frozen
         super.init(type: frozen ? Types.frozenset : Types.set)

@@ -102,12 +102,15 @@ final class PyDictIterator: PyIter {
     /// The next entry index to look at; read and written only under `dict`'s lock.
     var entry = 0
     let initialCount: Int
-    init(_ d: PyDict, _ kind: Kind) { dict = d; self.kind = kind; initialCount = d.count; super.init() }
+    /// Entries still to come; read and written only under `dict`'s lock.
+    var remaining: Int
+    init(_ d: PyDict, _ kind: Kind) { dict = d; self.kind = kind; initialCount = d.count; remaining = initialCount; super.init() }
     override func next(_ u: Unit) throws -> Value? {
         // `entry` is read and advanced under the dict's lock, so threads sharing this
         // iterator never index past the table.
-        switch dict.iterationStep(&entry, expectedCount: initialCount) {
+        switch dict.iterationStep(&entry, expectedCount: initialCount, remaining: &remaining) {
         case .changed: throw runtimeError("dictionary changed size during iteration")
+        case .keysChanged: throw runtimeError("dictionary keys changed during iteration")
         case .end: return nil
         case .entry(let k, let v):
             switch kind {
