@@ -144,7 +144,7 @@ final class AttributeNode: ExprNode {
     /// True when the class defines `name` as a property or a setter-less native attribute,
     /// or overrides attribute access (then the instance slot must not be used directly).
     private func hasDataDescriptor(_ t: PyType, _ epoch: Int) -> Bool {
-        if t.creationHooks(epoch).overridesGetattribute { return true }
+        if t.overridesGetattribute(epoch) { return true }
         guard let a = t.lookup(name, hash: hash), case .obj(let d) = a else { return false }
         return d is PyProperty || d is PyNativeProperty || UserDescriptor(d)?.isData == true
     }

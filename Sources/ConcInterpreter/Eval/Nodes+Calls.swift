@@ -460,7 +460,7 @@ final class MethodCallNode: ExprNode {
     private func callUncached(_ recv: Value, _ f: Frame) throws -> Value {
         let u = f.unit
         if case .obj(let o) = recv, !(o is PyType), !(o is PyModule), !(o is PySuper),
-           o.asInstance == nil || o.typeIsBuiltin || !o.type.creationHooks(f.classEpoch).overridesGetattribute {
+           o.asInstance == nil || o.typeIsBuiltin || !o.type.overridesGetattribute(f.classEpoch) {
             let inst = o.asInstance
             // The shape and whether it has a slot for `name`, in one critical section.
             let (shape, shadowed): (Shape?, Bool) = inst?.locked {

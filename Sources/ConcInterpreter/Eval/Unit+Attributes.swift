@@ -66,7 +66,7 @@ extension Unit {
         switch o {
         case let inst as PyInstance:
             let t = inst.type
-            if !t.isBuiltin && t.creationHooks(classEpoch).overridesGetattribute { return try userGetattribute(v, t, name) }
+            if !t.isBuiltin && t.overridesGetattribute(classEpoch) { return try userGetattribute(v, t, name) }
             do {
                 if let x = try instanceAttr(v, inst, name) { return x }
             } catch let e as PyBaseException where e.type.isSubtype(of: Exc.attributeError) {
@@ -130,7 +130,7 @@ extension Unit {
         switch name {
         case "__class__": return .obj(t)
         case "__dict__":
-            let hooks = t.isBuiltin ? nil : t.creationHooks(classEpoch)
+            let hooks = t.isBuiltin ? nil : t.creationHooks(classEpoch)  // (a rare read: the lock is fine)
             if hooks?.slotNames != nil { return nil }
             let d = PyDict()
             for (k, x) in inst.instanceAttributes where hooks?.slotsOutsideDict.contains(k) != true { d.set(self, k, x) }
@@ -334,7 +334,7 @@ extension Unit {
             }
         }
         if t === Types.object { throw attributeError("'object' object has no attribute '\(name)'") }
-        if !t.isBuiltin, let allowed = t.creationHooks(classEpoch).slotNames, !allowed.contains(name) {
+        if !t.isBuiltin, t.hasSlotLimits(classEpoch), let allowed = t.creationHooks(classEpoch).slotNames, !allowed.contains(name) {
             if t.lookup(name) != nil { throw attributeError("'\(t.name)' object attribute '\(name)' is read-only") }
             throw attributeError("'\(t.name)' object has no attribute '\(name)'")
         }

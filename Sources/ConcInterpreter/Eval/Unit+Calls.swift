@@ -316,6 +316,23 @@ extension PyType {
         return (names, everyClass)
     }
 
+    /// ``attributeFlags`` for `epoch`, refreshed from ``creationHooks(_:)`` when stale.
+    @inline(__always) private func attributeFlagWord(_ epoch: Int) -> Int {
+        let w = attributeFlags.load(ordering: .relaxed)
+        if w >> 2 == epoch { return w }
+        let h = creationHooks(epoch)
+        let fresh = (epoch << 2) | (h.overridesGetattribute ? 1 : 0) | (h.slotNames != nil ? 2 : 0)
+        attributeFlags.store(fresh, ordering: .relaxed)
+        return fresh
+    }
+
+    /// The class (or a base) defines `__getattribute__` in Conc (lock-free after the first call
+    /// in an epoch).
+    @inline(__always) func overridesGetattribute(_ epoch: Int) -> Bool { attributeFlagWord(epoch) & 1 != 0 }
+
+    /// `__slots__` limit the attributes of instances (then see ``CreationHooks/slotNames``).
+    @inline(__always) func hasSlotLimits(_ epoch: Int) -> Bool { attributeFlagWord(epoch) & 2 != 0 }
+
     /// The builtin type (other than object and exceptions) a user class derives from, whose
     /// native layout its instances use (`class Stack(list)` makes PyList objects).
     var builtinBase: PyType? {
