@@ -5,7 +5,7 @@ extension Engine {
     /// Builds the builtins table (called once per engine).
     func makeBuiltins() -> [String: Value] {
         var b: [String: Value] = [:]
-        for (n, v) in builtinFunctions() + conversionBuiltins() + introspectionBuiltins() { b[n] = v }
+        for (n, v) in builtinFunctions() + conversionBuiltins() + introspectionBuiltins() + evalBuiltins() { b[n] = v }
         for (n, v) in Engine.iteratorClasses { b[n] = v }
         let types: [PyType] = [Types.object, Types.type, Types.int, Types.float, Types.bool, Types.str, Types.bytes,
                                Types.bytearray, Types.list, Types.tuple, Types.dict, Types.set, Types.frozenset,

@@ -218,6 +218,8 @@ enum HelpTexts {
         "exit": "exit(code=None)\n    Leaves the program (or the REPL) with SystemExit(code).",
         "quit": "quit(code=None)\n    Same as exit().",
         "id": "id(x)\n    An integer unique to x while it lives.",
+        "eval": "eval(source, globals=None, locals=None)\n    The value of the expression in source, evaluated with the caller's variables\n    (or the given dicts).",
+        "exec": "exec(source, globals=None, locals=None)\n    Runs the statements in source in the caller's module (or the given dicts);\n    returns None.",
         "hash": "hash(x)\n    The hash of a hashable value.",
         "iter": "iter(x)\n    An iterator over x.",
         "next": "next(it[, default])\n    The iterator's next item (StopIteration, or default, at its end).",

@@ -29,6 +29,18 @@ struct Compiler {
         return code
     }
 
+    /// Compiles `exec`/`eval` source that runs over a namespace dict (the frame's
+    /// `classNamespace`): its names are read from the dict, then the globals and builtins,
+    /// and stored into the dict, as a class body's are. `expression` is eval's.
+    mutating func compileNamespaceCode(_ body: [Stmt], expression: Expr?, loc: SourceLoc) throws -> CodeInfo {
+        let module = Scope(kind: .module, name: "<module>", qualname: "<module>", parent: nil)
+        let ns = Scope(kind: .classBody, name: "<module>", qualname: "", parent: module)
+        try analyzer.analyzeNamespace(expression.map { [Stmt(.expr($0), $0.loc)] } ?? body, ns, module: module)
+        let code = makeCode(ns, loc: loc, params: Parameters())
+        if let e = expression { code.expression = try expr(e, ns) } else { code.body = try block(body, ns) }
+        return code
+    }
+
     /// Compiles a single expression (for `eval`-style embedding).
     mutating func compileExpression(_ e: Expr) throws -> CodeInfo {
         let scope = Scope(kind: .module, name: "<module>", qualname: "<module>", parent: nil)

@@ -62,7 +62,7 @@ final class Scope {
     var childQualPrefix: String {
         switch kind {
         case .module: return ""
-        case .classBody: return qualname + "."
+        case .classBody: return qualname.isEmpty ? "" : qualname + "."  // "": exec's namespace
         default: return qualname + ".<locals>."
         }
     }
@@ -97,6 +97,14 @@ struct ScopeAnalyzer {
 
     mutating func analyze(_ body: [Stmt], module: Scope) throws {
         for s in body { try visit(s, module) }
+        resolveAll(module)
+        try checkNonlocals(module)
+    }
+
+    /// For `exec`/`eval` with a namespace dict: `body` runs in `ns`, a class-body-like scope
+    /// (names read from the dict, then globals) inside the empty `module`.
+    mutating func analyzeNamespace(_ body: [Stmt], _ ns: Scope, module: Scope) throws {
+        for s in body { try visit(s, ns) }
         resolveAll(module)
         try checkNonlocals(module)
     }

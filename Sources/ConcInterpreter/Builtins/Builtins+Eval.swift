@@ -1,0 +1,132 @@
+// eval() and exec(): source text compiled and run in the caller's variables, or in dicts.
+import ConcSyntax
+
+extension Engine {
+    func evalBuiltins() -> [(String, Value)] {
+        [
+            native("eval") { u, a in try u.evalOrExec(a, "eval") },
+            native("exec") { u, a in _ = try u.evalOrExec(a, "exec"); return .none },
+        ]
+    }
+}
+
+extension Unit {
+    /// `eval(source, globals=None, locals=None)` / `exec(...)`, as CPython runs them:
+    /// - no dicts: in the caller's module, reading (eval) the caller's local variables
+    ///   through a snapshot dict when called inside a function (exec's assignments there go
+    ///   to that dict, as CPython's do);
+    /// - a `globals` dict: its entries are the module variables (written back afterwards),
+    ///   and `locals` (if given, another dict) comes first for names, as a class body's.
+    func evalOrExec(_ a: Args, _ name: String) throws -> Value {
+        try a.expect(name, 1, 3, keywords: ["globals", "locals"])
+        let isEval = name == "eval"
+        let text: String
+        switch a[0] {
+        case .obj(let o as PyStr): text = o.value
+        case .obj(let o as PyBytes): text = String(decoding: o.snapshot, as: UTF8.self)
+        default: throw typeError("\(name)() arg 1 must be a string, bytes or code object")
+        }
+        let globalsArg = a.argument(1, "globals").flatMap { $0.isNone ? nil : $0 }
+        let localsArg = a.argument(2, "locals").flatMap { $0.isNone ? nil : $0 }
+        var globalsDict: PyDict? = nil
+        if let g = globalsArg {
+            guard case .obj(let o) = g, let d = o as? PyDict else {
+                throw typeError("\(name)() globals must be a dict, not \(g.typeName)")
+            }
+            globalsDict = d
+        }
+        var namespace: PyDict? = nil
+        if let l = localsArg {
+            guard case .obj(let o) = l, let d = o as? PyDict else {
+                throw typeError("locals must be a mapping")
+            }
+            namespace = d
+        }
+        // The module variables the code sees.
+        let caller = depth > 0 && depth <= framePool.count ? framePool[depth - 1] : nil
+        var globals = caller?.globals ?? engine.mainGlobals
+        var copyBack: PyDict? = nil
+        if let d = globalsDict {
+            if let g = d.globalsOf {
+                globals = g  // globals() of a module: its own variables
+            } else {
+                let g = engine.newGlobals(name: "__main__", file: nil)
+                g.set("__name__", Value.none)
+                for (k, v) in d.pairs { if let s = k.asStr?.value { g.set(s, v) } }
+                globals = g
+                copyBack = d
+            }
+            if namespace === globalsDict { namespace = nil }
+        } else if namespace == nil, let f = caller {
+            // The caller's local variables: a class body's namespace, or a snapshot of a
+            // function's (CPython's exec cannot rebind them either).
+            if let ns = f.classNamespace {
+                namespace = ns
+            } else if f.function != nil {
+                let d = PyDict()
+                for (i, local) in f.code.localNames.enumerated() {
+                    var v = f.locals[i]
+                    if case .obj(let o) = v, let c = o as? Cell, f.code.cellSlots.contains(i) { v = c.value }
+                    if !v.isUnbound { d.set(self, local, v) }
+                }
+                namespace = d
+            }
+        }
+        do {
+            return try compileAndRunDynamic(text, isEval: isEval, globals: globals, namespace: namespace, copyBack: copyBack)
+        } catch let s as SyntaxError {
+            throw engine.syntaxErrorException(s)  // catchable, as CPython's
+        }
+    }
+
+    private func compileAndRunDynamic(_ text: String, isEval: Bool, globals: Globals, namespace: PyDict?,
+                                      copyBack: PyDict?) throws -> Value {
+        let file = SourceFile(name: "<string>", text: text)
+        var compiler = Compiler(file: file, globals: globals, builtins: engine.builtins)
+        let code: CodeInfo
+        if isEval {
+            // eval's source may start with spaces or tabs, which CPython strips.
+            let trimmed = SourceFile(name: "<string>", text: String(text.drop(while: { $0 == " " || $0 == "\t" })))
+            compiler = Compiler(file: trimmed, globals: globals, builtins: engine.builtins)
+            let e = try Parser.parseExpression(trimmed)
+            code = namespace == nil ? try compiler.compileExpression(e)
+                : try compiler.compileNamespaceCode([], expression: e, loc: e.loc)
+        } else {
+            let module = try Parser.parseModule(file)
+            code = namespace == nil ? try compiler.compileModule(module.body)
+                : try compiler.compileNamespaceCode(module.body, expression: nil, loc: module.body.first?.loc ?? .unknown)
+        }
+        defer {
+            if let d = copyBack {
+                for n in globals.boundNames where n != "__name__" && n != "__file__" {
+                    if let v = globals.get(n) { d.set(self, n, v) }
+                }
+            }
+        }
+        return try runDynamic(code, globals: globals, namespace: namespace)
+    }
+
+    /// Runs eval/exec code in a frame of its own (locals reserved on the unit's stack).
+    private func runDynamic(_ code: CodeInfo, globals: Globals, namespace: PyDict?) throws -> Value {
+        try checkRecursion()
+        let n = code.localCount
+        let base = stackTop
+        let locals = stack + base
+        locals.initialize(repeating: .unbound, count: n)
+        stackTop = base + n
+        defer { locals.deinitialize(count: n); stackTop = base }
+        let f = frame(locals: locals, code: code, globals: globals)
+        f.function = nil
+        f.classNamespace = namespace
+        depth += 1
+        defer { depth -= 1; f.classNamespace = nil }
+        do {
+            if let e = code.expression { return try e.eval(f) }
+            _ = try code.body.exec(f)
+            return .none
+        } catch let e as PyBaseException {
+            e.needsLocation = true
+            throw e
+        }
+    }
+}
