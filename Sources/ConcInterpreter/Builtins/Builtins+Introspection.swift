@@ -91,6 +91,10 @@ func isInstance(_ u: Unit, _ v: Value, _ spec: Value) throws -> Bool {
         for s in tuple.items where try isInstance(u, v, s) { return true }
         return false
     }
+    if case .obj(let o) = spec, let union = o as? PyUnion {
+        for t in union.types where try isInstance(u, v, .obj(t)) { return true }
+        return false
+    }
     throw typeError("isinstance() arg 2 must be a type, a tuple of types, or a union")
 }
 
@@ -100,6 +104,7 @@ func classMatches(_ u: Unit, _ t: PyType, _ spec: Value, _ fname: String) throws
         for s in tuple.items where try classMatches(u, t, s, fname) { return true }
         return false
     }
+    if case .obj(let o) = spec, let union = o as? PyUnion { return union.types.contains { t.isSubtype(of: $0) } }
     throw typeError("\(fname)() arg 2 must be a class, a tuple of classes, or a union")
 }
 

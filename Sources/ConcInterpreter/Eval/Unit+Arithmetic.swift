@@ -178,6 +178,7 @@ extension Unit {
             return try userBinary(op, a, b, inPlace: inPlace, builtinBase: true)
         }
         if let r = try builtinBinary(op, a, b) { return r }
+        if op == .bitOr, let r = PyUnion.of(a, b) { return .obj(r) }
         return try userBinary(op, a, b, inPlace: inPlace)
     }
 

@@ -145,6 +145,7 @@ extension Unit {
             guard p.descriptor === q.descriptor else { return false }
             if let a = p.receiver.asStr, let b = q.receiver.asStr { return a.value == b.value }
             return isSame(p.receiver, q.receiver)
+        case (let p as PyUnion, let q as PyUnion): return p.equals(q)
         case (let p as PySlice, let q as PySlice):
             return try sequenceEquals([p.start, p.stop, p.step], [q.start, q.stop, q.step])
         default: return false
@@ -255,6 +256,7 @@ extension Unit {
                 return try hash(.obj(PyTuple(key)))
             case let m as PyBoundMethod:
                 return receiverHash(m.receiver) ^ (try hash(m.function))
+            case let union as PyUnion: return union.hash
             case let m as PyBoundBuiltin:
                 return receiverHash(m.receiver) ^ identityHash(m.descriptor)
             case is PyInstance:

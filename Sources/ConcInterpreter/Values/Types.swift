@@ -40,6 +40,7 @@ public enum Types {
         return true
     }()
     static let noneType = make("NoneType") { _ in }
+    static let unionType: PyType = make("UnionType") { installUnionMethods($0) }
     static let bool: PyType = make("bool", base: int) { installBoolMethods($0) }
     static let int: PyType = make("int") { installIntMethods($0); installNumberOperatorSlots($0, isFloat: false) }
     static let float: PyType = make("float") { installFloatMethods($0); installNumberOperatorSlots($0, isFloat: true) }
