@@ -213,9 +213,9 @@ final class AttributeNode: ExprNode {
                 return inst.exchangeSlot(slot, v)
             }
             if replaced != nil { return }
-            let hooks = inst.type.creationHooks(epoch)
-            if !hasDataDescriptor(inst.type, epoch) && !hooks.overridesSetattr && hooks.slotNames?.contains(name) != false
-                && inst.type !== Types.object {
+            let t = inst.type
+            if !hasDataDescriptor(t, epoch) && !t.overridesSetattr(epoch) && t !== Types.object
+                && (!t.hasSlotLimits(epoch) || t.creationHooks(epoch).slotNames?.contains(name) == true) {
                 // The slow store: the shape is read again, as another unit may have added
                 // attributes since; the cache is written only while units run one at a time.
                 let (from, slot, added, old): (Shape, Int, Shape?, Value) = inst.locked {

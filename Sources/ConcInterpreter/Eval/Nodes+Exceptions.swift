@@ -26,6 +26,13 @@ final class TryNode: StmtNode {
             if let fin = finally {
                 let saved = f.returnValue
                 let c: Completion
+                // While `finally` runs for a propagating exception, that exception is the
+                // one being handled (sys.exc_info(), the context of a new raise), as in CPython.
+                let u = f.unit
+                let propagating = error as? PyBaseException
+                let depth = u.handling.count
+                if let p = propagating { u.handling.append(p) }
+                defer { if propagating != nil, u.handling.count > depth { u.handling.removeLast(u.handling.count - depth) } }
                 do { c = try fin.exec(f) } catch let inner as PyBaseException {
                     if let outer = error as? PyBaseException, inner.context == nil, inner !== outer { inner.chain(to: outer) }
                     throw inner

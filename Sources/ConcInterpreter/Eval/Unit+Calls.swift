@@ -319,9 +319,10 @@ extension PyType {
     /// ``attributeFlags`` for `epoch`, refreshed from ``creationHooks(_:)`` when stale.
     @inline(__always) private func attributeFlagWord(_ epoch: Int) -> Int {
         let w = attributeFlags.load(ordering: .relaxed)
-        if w >> 2 == epoch { return w }
+        if w >> 3 == epoch { return w }
         let h = creationHooks(epoch)
-        let fresh = (epoch << 2) | (h.overridesGetattribute ? 1 : 0) | (h.slotNames != nil ? 2 : 0)
+        let fresh = (epoch << 3) | (h.overridesGetattribute ? 1 : 0) | (h.slotNames != nil ? 2 : 0)
+            | (h.overridesSetattr ? 4 : 0)
         attributeFlags.store(fresh, ordering: .relaxed)
         return fresh
     }
@@ -332,6 +333,9 @@ extension PyType {
 
     /// `__slots__` limit the attributes of instances (then see ``CreationHooks/slotNames``).
     @inline(__always) func hasSlotLimits(_ epoch: Int) -> Bool { attributeFlagWord(epoch) & 2 != 0 }
+
+    /// The class (or a base) defines `__setattr__` in Conc.
+    @inline(__always) func overridesSetattr(_ epoch: Int) -> Bool { attributeFlagWord(epoch) & 4 != 0 }
 
     /// The builtin type (other than object and exceptions) a user class derives from, whose
     /// native layout its instances use (`class Stack(list)` makes PyList objects).

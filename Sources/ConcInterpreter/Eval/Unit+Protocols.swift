@@ -324,27 +324,13 @@ extension Unit {
         if a.isBoxedNumber || b.isBoxedNumber {
             // An int or float subclass: its class's own method first, then the numbers
             // (against anything else the error below names the subclass, as CPython does).
-            let (name, reflected) = orderDunders(op)
-            if a.isBoxedNumber, let m = userMethod(a, name) {
-                let r = try call(m, [b]); if !isNotImplemented(r) { return r }
-            }
-            if b.isBoxedNumber, let m = userMethod(b, reflected) {
-                let r = try call(m, [a]); if !isNotImplemented(r) { return r }
-            }
+            if let r = try extendedOrdering(op, a, b) { return r }
             let ua = a.unboxedNumber, ub = b.unboxedNumber
             if ua.numericDouble != nil && ub.numericDouble != nil { return try compare(op, ua, ub) }
         }
         if case .obj(let x) = a, case .obj(let y) = b {
             // A subclass of list, dict, set... may define its own ordering methods.
-            if x.extendsBuiltinType || y.extendsBuiltinType {
-                let (name, reflected) = orderDunders(op)
-                if x.extendsBuiltinType, let m = userMethod(a, name) {
-                    let r = try call(m, [b]); if !isNotImplemented(r) { return r }
-                }
-                if y.extendsBuiltinType, let m = userMethod(b, reflected) {
-                    let r = try call(m, [a]); if !isNotImplemented(r) { return r }
-                }
-            }
+            if x.extendsBuiltinType || y.extendsBuiltinType, let r = try extendedOrdering(op, a, b) { return r }
             if let r = try builtinOrder(op, x, y) { return .bool(r) }
         }
         let (name, reflected) = orderDunders(op)
@@ -355,6 +341,20 @@ extension Unit {
             let r = try call(m, [a]); if !isNotImplemented(r) { return r }
         }
         throw typeError("'\(op.rawValue)' not supported between instances of '\(a.typeName)' and '\(b.typeName)'")
+    }
+
+    /// `a < b` (or another order) through the method a user subclass of a builtin type
+    /// (int, str, list...) defines: the left operand's, then the right's reflected one; nil
+    /// when neither has one or both return NotImplemented.
+    private func extendedOrdering(_ op: CompareOp, _ a: Value, _ b: Value) throws -> Value? {
+        let (name, reflected) = orderDunders(op)
+        if case .obj(let x) = a, x.extendsBuiltinType, let m = userMethod(a, name) {
+            let r = try call(m, [b]); if !isNotImplemented(r) { return r }
+        }
+        if case .obj(let y) = b, y.extendsBuiltinType, let m = userMethod(b, reflected) {
+            let r = try call(m, [a]); if !isNotImplemented(r) { return r }
+        }
+        return nil
     }
 
     private func orderDunders(_ op: CompareOp) -> (String, String) {

@@ -311,8 +311,9 @@ public final class PyType: PyObject {
     var hooksEpoch = -1
     /// What attribute access must know of ``creationHooks(_:)`` on every read, without the
     /// type's lock (which units reading attributes in parallel would fight over): the class
-    /// epoch it holds for, shifted left 2, | 1 when the class defines `__getattribute__` in
-    /// Conc, | 2 when `__slots__` limit its instances. Any unit may refresh it.
+    /// epoch it holds for, shifted left 3, | 1 when the class defines `__getattribute__` in
+    /// Conc, | 2 when `__slots__` limit its instances, | 4 when it defines `__setattr__`.
+    /// Any unit may refresh it.
     let attributeFlags = Atomic<Int>(-1)
     /// The empty attribute layout of this class's instances (made eagerly: a lazy property
     /// initialised by two threads at once would hand out two roots and race on its storage).
