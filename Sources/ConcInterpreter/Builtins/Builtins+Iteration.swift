@@ -13,6 +13,16 @@ extension Engine {
                         return try u.equals(v, sentinel) ? nil : v
                     })
                 }
+                // A class's own __iter__: its result itself, as CPython returns it (so
+                // `iter(it) is it` for an iterator that returns self).
+                if case .obj(let o) = a[0], o.asInstance != nil || o.extendsBuiltinType, let m = u.userMethod(a[0], "__iter__") {
+                    let r = try u.call(m, [])
+                    if case .obj(let ro) = r, ro is PyIter { return r }
+                    guard u.lookupSpecial(r, "__next__") != nil else {
+                        throw typeError("iter() returned non-iterator of type '\(r.typeName)'")
+                    }
+                    return r
+                }
                 return .obj(try u.iterate(a[0]))
             },
             native("next") { u, a in

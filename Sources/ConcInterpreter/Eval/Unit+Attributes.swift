@@ -223,7 +223,7 @@ extension Unit {
         case "mro":
             return .obj(PyBuiltinFunction("mro") { _, _ in .obj(PyList(t.mro.map { .obj($0) })) })
         case "__subclasses__":
-            return .obj(PyBuiltinFunction("__subclasses__") { _, _ in .obj(PyList([])) })
+            return .obj(PyBuiltinFunction("__subclasses__") { _, _ in .obj(PyList(t.subclasses.map { .obj($0) })) })
         default: return nil
         }
     }

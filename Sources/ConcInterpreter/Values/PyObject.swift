@@ -322,6 +322,11 @@ public final class PyType: PyObject {
     /// The builtin type whose object layout instances use (list subclasses make PyList...).
     unowned(unsafe) var layout: PyType? = nil  // points to a builtin type, which lives forever
 
+    /// The classes that name this one as a direct base, in creation order
+    /// (`__subclasses__()`); under the type's lock. Classes are immortal, so strong is fine.
+    private var directSubclasses: [PyType] = []
+    var subclasses: [PyType] { locked { directSubclasses } }
+
     init(name: String, bases: [PyType], builtin: Bool, module: String = "builtins") {
         self.nameStorage = name; self.qualnameStorage = name; self.moduleStorage = module
         self.bases = bases; self.isBuiltin = builtin
@@ -330,6 +335,7 @@ public final class PyType: PyObject {
         super.init(type: nil)
         self.mro = PyType.linearize(self, bases)
         Immortal.make(self)  // every instance creation and method lookup touches its class
+        for b in bases { b.locked { b.directSubclasses.append(self) } }
     }
 
     /// Computes the MRO with C3 linearisation, falling back to depth-first order.
