@@ -112,17 +112,27 @@ extension Engine {
             default: throw typeError("'\(k)' is an invalid keyword argument for print()")
             }
         }
-        var text = ""
-        for (i, v) in a.positional.enumerated() {
-            if i > 0 { text += sep }
-            text += try u.str(v)
+        let pieces = try a.positional.map { try u.str($0) }
+        // A program that replaced sys.stdout (redirect_stdout, a capturing object) gets
+        // print's output there, as in CPython.
+        if file.isNone, let sys = modules["sys"], let out = sys.globals.get("stdout"),
+           let original = sys.globals.get("__stdout__"), !isSame(out, original), !out.isNone {
+            file = out
         }
-        text += end
         if file.isNone {
-            stdout.write(text, unit: u.number)
+            stdout.write(pieces.joined(separator: sep) + end, unit: u.number)
             if flush { stdout.flush() }
+        } else if case .obj(let o) = file, o is PyFile {
+            _ = try u.callMethod(file, "write", [.str(pieces.joined(separator: sep) + end)])
+            if flush { _ = try? u.callMethod(file, "flush", []) }
         } else {
-            _ = try u.callMethod(file, "write", [.str(text)])
+            // Another object: one write() per piece, as CPython calls it (a recorder sees
+            // "a", " ", "b", "\n").
+            for (i, piece) in pieces.enumerated() {
+                if i > 0 { _ = try u.callMethod(file, "write", [.str(sep)]) }
+                _ = try u.callMethod(file, "write", [.str(piece)])
+            }
+            _ = try u.callMethod(file, "write", [.str(end)])
             if flush { _ = try? u.callMethod(file, "flush", []) }
         }
     }

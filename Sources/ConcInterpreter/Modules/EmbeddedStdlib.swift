@@ -3,6 +3,88 @@
 /// The bundled stdlib sources, by path relative to stdlib/.
 enum EmbeddedStdlib {
     static let sources: [String: String] = [
+        "__future__.conc": ####"""
+"""__future__: CPython 3.11's record of future statements, in Conc.
+
+Implemented: the _Feature objects nested_scopes, generators, division, absolute_import,
+with_statement, print_function, unicode_literals, barry_as_FLUFL, generator_stop and
+annotations (getOptionalRelease, getMandatoryRelease, compiler_flag, repr), the
+all_feature_names list and the CO_* flag constants, with CPython 3.11's values.
+
+Diverges from CPython: Conc treats `from __future__ import X` as an ordinary import of
+this module, so it changes nothing about how the program is compiled: every feature but
+`annotations` is already on in Python 3; with `annotations`, annotations are still
+evaluated eagerly (Conc does not keep them as strings). It need not be the first
+statement, and `from __future__ import braces` is an ImportError, not a SyntaxError.
+"""
+
+all_feature_names = [
+    "nested_scopes",
+    "generators",
+    "division",
+    "absolute_import",
+    "with_statement",
+    "print_function",
+    "unicode_literals",
+    "barry_as_FLUFL",
+    "generator_stop",
+    "annotations",
+]
+
+__all__ = ["all_feature_names"] + all_feature_names
+
+# The compiler flags CPython 3.11 gives each feature (its code-object flag bits).
+CO_NESTED = 0x0010
+CO_GENERATOR_ALLOWED = 0
+CO_FUTURE_DIVISION = 0x20000
+CO_FUTURE_ABSOLUTE_IMPORT = 0x40000
+CO_FUTURE_WITH_STATEMENT = 0x80000
+CO_FUTURE_PRINT_FUNCTION = 0x100000
+CO_FUTURE_UNICODE_LITERALS = 0x200000
+CO_FUTURE_BARRY_AS_BDFL = 0x400000
+CO_FUTURE_GENERATOR_STOP = 0x800000
+CO_FUTURE_ANNOTATIONS = 0x1000000
+
+
+class _Feature:
+    """A future feature: the release that first accepted it and the release where it
+    became (or will become) the default, as (major, minor, micro, level, serial)."""
+
+    def __init__(self, optionalRelease, mandatoryRelease, compiler_flag):
+        self.optional = optionalRelease
+        self.mandatory = mandatoryRelease
+        self.compiler_flag = compiler_flag
+
+    def getOptionalRelease(self):
+        """The release in which the feature was first accepted."""
+        return self.optional
+
+    def getMandatoryRelease(self):
+        """The release in which the feature became standard, or None if undecided."""
+        return self.mandatory
+
+    def __repr__(self):
+        return "_Feature" + repr((self.optional, self.mandatory, self.compiler_flag))
+
+
+nested_scopes = _Feature((2, 1, 0, "beta", 1), (2, 2, 0, "alpha", 0), CO_NESTED)
+generators = _Feature((2, 2, 0, "alpha", 1), (2, 3, 0, "final", 0), CO_GENERATOR_ALLOWED)
+division = _Feature((2, 2, 0, "alpha", 2), (3, 0, 0, "alpha", 0), CO_FUTURE_DIVISION)
+absolute_import = _Feature((2, 5, 0, "alpha", 1), (3, 0, 0, "alpha", 0),
+                           CO_FUTURE_ABSOLUTE_IMPORT)
+with_statement = _Feature((2, 5, 0, "alpha", 1), (2, 6, 0, "alpha", 0),
+                          CO_FUTURE_WITH_STATEMENT)
+print_function = _Feature((2, 6, 0, "alpha", 2), (3, 0, 0, "alpha", 0),
+                          CO_FUTURE_PRINT_FUNCTION)
+unicode_literals = _Feature((2, 6, 0, "alpha", 2), (3, 0, 0, "alpha", 0),
+                            CO_FUTURE_UNICODE_LITERALS)
+barry_as_FLUFL = _Feature((3, 1, 0, "alpha", 2), (4, 0, 0, "alpha", 0),
+                          CO_FUTURE_BARRY_AS_BDFL)
+generator_stop = _Feature((3, 5, 0, "beta", 1), (3, 7, 0, "alpha", 0),
+                          CO_FUTURE_GENERATOR_STOP)
+annotations = _Feature((3, 7, 0, "beta", 1), None, CO_FUTURE_ANNOTATIONS)
+
+"""####,
         "_collections.conc": ####"""
 """_collections: deque, for collections and queue (as CPython's _collections module).
 
@@ -250,6 +332,196 @@ class deque:
         if self._maxlen is None:
             return "deque(" + repr(self._elements()) + ")"
         return "deque(" + repr(self._elements()) + ", maxlen=" + str(self._maxlen) + ")"
+
+"""####,
+        "abc.conc": ####"""
+"""abc: CPython 3.11's abstract base classes, in Conc.
+
+Implemented: ABC, abstractmethod, abstractproperty, abstractclassmethod,
+abstractstaticmethod, update_abstractmethods, get_cache_token, and ABCMeta as a name.
+Instantiating a subclass of ABC that still has abstract methods raises CPython's
+TypeError ("Can't instantiate abstract class Shape with abstract methods area, perimeter");
+abstract methods may be plain functions, properties, classmethods or staticmethods.
+
+Diverges from CPython: Conc has no metaclasses (it ignores `metaclass=`), so the check
+lives in ABC.__new__ and ABC.__init_subclass__, and only subclasses of ABC get it:
+`class C(metaclass=ABCMeta)` makes an ordinary class that is never checked. For the same
+reason ABCMeta is a plain subclass of type, and ABC.register() only records the virtual
+subclass: isinstance() and issubclass() do not see it, and there is no __subclasshook__
+support. A subclass overriding __init_subclass__ without calling super() gets its
+abstract methods computed at its first instantiation instead of at class creation.
+Conc's property, classmethod and staticmethod subclasses make plain base objects, so
+abstractproperty and friends mark the functions they wrap, and isinstance(p,
+abstractproperty) is False.
+"""
+
+__all__ = ["ABC", "ABCMeta", "abstractmethod", "abstractproperty", "abstractclassmethod",
+           "abstractstaticmethod", "get_cache_token", "update_abstractmethods"]
+
+
+def abstractmethod(funcobj):
+    """Decorator marking a method abstract: a subclass of ABC cannot be instantiated
+    until every abstract method is overridden. Put it innermost when combined with
+    property, classmethod or staticmethod."""
+    funcobj.__isabstractmethod__ = True
+    return funcobj
+
+
+class abstractclassmethod(classmethod):
+    """Deprecated: use @classmethod above @abstractmethod."""
+
+    __isabstractmethod__ = True
+
+    # __new__, not __init__: Conc's classmethod subclasses cannot call classmethod.__init__.
+    def __new__(cls, callable):
+        callable.__isabstractmethod__ = True
+        return classmethod.__new__(cls, callable)
+
+
+class abstractstaticmethod(staticmethod):
+    """Deprecated: use @staticmethod above @abstractmethod."""
+
+    __isabstractmethod__ = True
+
+    # __new__, not __init__: Conc's staticmethod subclasses cannot call staticmethod.__init__.
+    def __new__(cls, callable):
+        callable.__isabstractmethod__ = True
+        return staticmethod.__new__(cls, callable)
+
+
+class abstractproperty(property):
+    """Deprecated: use @property above @abstractmethod."""
+
+    __isabstractmethod__ = True
+
+    # Conc makes a plain property of a property subclass (losing the class attribute
+    # above), so the accessor functions carry the mark too.
+    def __new__(cls, fget=None, fset=None, fdel=None, doc=None):
+        for accessor in (fget, fset, fdel):
+            if accessor is not None:
+                accessor.__isabstractmethod__ = True
+        return property.__new__(cls, fget, fset, fdel, doc)
+
+
+def _is_abstract(value):
+    # CPython's property, classmethod and staticmethod report __isabstractmethod__ from
+    # the functions they wrap; Conc's do not, so look inside them here.
+    if getattr(value, "__isabstractmethod__", False):
+        return True
+    if isinstance(value, property):
+        for part in ("fget", "fset", "fdel"):
+            if getattr(getattr(value, part, None), "__isabstractmethod__", False):
+                return True
+        return False
+    if isinstance(value, (classmethod, staticmethod)):
+        return bool(getattr(value.__func__, "__isabstractmethod__", False))
+    return False
+
+
+def _abstract_names(cls):
+    # A name is abstract when the definition cls resolves it to (the first class of the
+    # MRO defining it) is abstract.
+    seen = set()
+    abstract = set()
+    for klass in cls.__mro__:
+        for name, value in vars(klass).items():
+            if name in seen:
+                continue
+            seen.add(name)
+            if _is_abstract(value):
+                abstract.add(name)
+    return frozenset(abstract)
+
+
+def update_abstractmethods(cls):
+    """Recompute cls.__abstractmethods__, e.g. after abstract methods were implemented
+    by assignment once the class existed. Returns cls."""
+    if issubclass(cls, ABC):
+        _record(cls)
+    elif "__abstractmethods__" in vars(cls):
+        cls.__abstractmethods__ = _abstract_names(cls)
+    return cls
+
+
+_object_init = object.__init__
+_object_new = object.__new__
+
+
+def _record(cls):
+    # Kept on the class as (cls, abstract names, the __new__ to call after ABC's or None
+    # for object's): a plain attribute read, where vars(cls) would copy the class dict.
+    # An inherited record (another class first) is stale for cls.
+    abstract = _abstract_names(cls)
+    cls.__abstractmethods__ = abstract
+    next_new = None
+    mro = cls.__mro__
+    for klass in mro[mro.index(ABC) + 1:]:
+        if "__new__" in vars(klass):
+            if klass is not object:
+                next_new = vars(klass)["__new__"]
+            break
+    info = (cls, abstract, next_new)
+    cls._abc_info = info
+    return info
+
+
+class ABC:
+    """Base class of abstract base classes: a subclass cannot be instantiated while it
+    has abstract methods that no class of its MRO overrides."""
+
+    __abstractmethods__ = frozenset()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _record(cls)
+
+    def __new__(cls, *args, **kwargs):
+        info = cls._abc_info
+        if info[0] is not cls:
+            info = _record(cls)
+        if info[1]:
+            names = sorted(info[1])
+            noun = "method " if len(names) == 1 else "methods "
+            raise TypeError("Can't instantiate abstract class " + cls.__name__
+                            + " with abstract " + noun + ", ".join(names))
+        if info[2] is not None:
+            return info[2](cls, *args, **kwargs)
+        if (args or kwargs) and cls.__init__ is _object_init:
+            # What object.__new__ says when neither __new__ nor __init__ takes them.
+            raise TypeError(cls.__name__ + "() takes no arguments")
+        return _object_new(cls)
+
+    @classmethod
+    def register(cls, subclass):
+        """Record subclass as a virtual subclass and return it. In Conc, isinstance()
+        and issubclass() do not consult the record (there are no metaclasses)."""
+        if not isinstance(subclass, type):
+            raise TypeError("Can only register classes")
+        registry = vars(cls).get("_abc_registry")
+        if registry is None:
+            registry = []
+            cls._abc_registry = registry
+        if subclass not in registry:
+            registry.append(subclass)
+        global _cache_token
+        _cache_token += 1
+        return subclass
+
+
+ABC._abc_info = (ABC, frozenset(), None)
+
+
+class ABCMeta(type):
+    """The name of CPython's metaclass for ABCs. Conc ignores `metaclass=`, so
+    `class C(metaclass=ABCMeta)` is not checked: derive from ABC instead."""
+
+
+_cache_token = 0
+
+
+def get_cache_token():
+    """A token that changes whenever a virtual subclass is registered."""
+    return _cache_token
 
 """####,
         "collections.conc": ####"""
@@ -627,6 +899,788 @@ def _make_namedtuple_class(typename, fields, field_defaults):
     return type(typename, (_NamedTuple,), {})
 
 """####,
+        "contextlib.conc": ####"""
+"""contextlib: CPython 3.11's utilities for with-statement context managers, in Conc.
+
+Implemented: contextmanager (generator-based: an exception in the with block is thrown
+into the generator at its yield; RuntimeError for a generator that does not yield or
+does not stop; the result is also usable as a decorator), ContextDecorator,
+AbstractContextManager, suppress, closing, nullcontext, ExitStack (enter_context, push,
+callback, pop_all, close; callbacks run last-in first-out, may suppress the exception,
+and an exception raised by one is passed to the next), redirect_stdout, redirect_stderr,
+chdir.
+
+Diverges from CPython: no async variants (asynccontextmanager, AsyncExitStack,
+aclosing, AbstractAsyncContextManager); ExitStack does not rewrite the __context__
+chain of exceptions raised by its callbacks as carefully as CPython does; in Conc,
+redirect_stdout and redirect_stderr replace sys.stdout / sys.stderr but print() keeps
+writing to the real stream (only code writing to sys.stdout itself is redirected).
+"""
+
+__all__ = ["contextmanager", "closing", "nullcontext", "AbstractContextManager",
+           "ContextDecorator", "ExitStack", "redirect_stdout", "redirect_stderr",
+           "suppress", "chdir"]
+
+import sys as _sys
+
+
+class AbstractContextManager:
+    """A base class for context managers: __enter__ returns self; subclasses define
+    __exit__."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        return None
+
+
+class ContextDecorator:
+    """A base class that lets a context manager also be used as a function decorator:
+    the decorated function runs inside `with self._recreate_cm():`."""
+
+    def _recreate_cm(self):
+        # A reusable context manager can serve every call; one-shot ones override this.
+        return self
+
+    def __call__(self, func):
+        def inner(*args, **kwds):
+            with self._recreate_cm():
+                return func(*args, **kwds)
+
+        _copy_identity(inner, func)
+        return inner
+
+
+def _copy_identity(wrapper, wrapped):
+    # functools.wraps, without importing functools.
+    for name in ("__module__", "__name__", "__qualname__", "__doc__"):
+        try:
+            setattr(wrapper, name, getattr(wrapped, name))
+        except AttributeError:
+            pass
+    wrapper.__wrapped__ = wrapped
+
+
+# MARK: - contextmanager
+
+class _GeneratorContextManager(ContextDecorator, AbstractContextManager):
+    """The context manager made by a @contextmanager function for one call."""
+
+    def __init__(self, func, args, kwds):
+        self.gen = func(*args, **kwds)
+        self.func = func
+        self.args = args
+        self.kwds = kwds
+        self.__doc__ = getattr(func, "__doc__", None)
+
+    def _recreate_cm(self):
+        # A generator runs once, so each decorated call needs a fresh one.
+        return self.__class__(self.func, self.args, self.kwds)
+
+    def __enter__(self):
+        try:
+            return next(self.gen)
+        except StopIteration:
+            raise RuntimeError("generator didn't yield") from None
+
+    def __exit__(self, typ, value, traceback):
+        if typ is None:
+            try:
+                next(self.gen)
+            except StopIteration:
+                return False
+            raise RuntimeError("generator didn't stop")
+        if value is None:
+            # An exception given by type alone (exit(ValueError, None, None)).
+            value = typ()
+        try:
+            self.gen.throw(typ, value, traceback)
+        except StopIteration as exc:
+            # The generator caught the exception and finished: suppress it, unless the
+            # StopIteration is the one raised in the with block.
+            return exc is not value
+        except RuntimeError as exc:
+            if exc is value:
+                return False
+            # PEP 479 turned a StopIteration from the block into this RuntimeError.
+            if isinstance(value, StopIteration) and exc.__cause__ is value:
+                return False
+            raise
+        except BaseException as exc:
+            # Re-raised unchanged: let the with statement raise the original.
+            if exc is not value:
+                raise
+            return False
+        raise RuntimeError("generator didn't stop after throw()")
+
+
+def contextmanager(func):
+    """Decorator turning a generator function into a context manager factory: the code
+    before its single yield runs on entry (the yielded value is bound by `as`), the code
+    after it on exit; an exception in the with block is raised at the yield."""
+
+    def helper(*args, **kwds):
+        return _GeneratorContextManager(func, args, kwds)
+
+    _copy_identity(helper, func)
+    return helper
+
+
+# MARK: - Small context managers
+
+class closing(AbstractContextManager):
+    """Context manager calling thing.close() on exit: `with closing(thing) as t:`."""
+
+    def __init__(self, thing):
+        self.thing = thing
+
+    def __enter__(self):
+        return self.thing
+
+    def __exit__(self, *exc_info):
+        self.thing.close()
+
+
+class suppress(AbstractContextManager):
+    """Context manager silencing the given exception types (and their subclasses) raised
+    in its with block; execution continues after the with statement."""
+
+    def __init__(self, *exceptions):
+        self._exceptions = exceptions
+
+    def __enter__(self):
+        pass
+
+    def __exit__(self, exctype, excinst, exctb):
+        return exctype is not None and issubclass(exctype, self._exceptions)
+
+
+class nullcontext(AbstractContextManager):
+    """A context manager that does nothing; `as` binds enter_result."""
+
+    def __init__(self, enter_result=None):
+        self.enter_result = enter_result
+
+    def __enter__(self):
+        return self.enter_result
+
+    def __exit__(self, *excinfo):
+        pass
+
+
+class _RedirectStream(AbstractContextManager):
+    _stream = "stdout"
+
+    def __init__(self, new_target):
+        self._new_target = new_target
+        # A stack of previous targets, so that the same object can be re-entered.
+        self._old_targets = []
+
+    def __enter__(self):
+        self._old_targets.append(getattr(_sys, self._stream))
+        setattr(_sys, self._stream, self._new_target)
+        return self._new_target
+
+    def __exit__(self, exctype, excinst, exctb):
+        setattr(_sys, self._stream, self._old_targets.pop())
+
+
+class redirect_stdout(_RedirectStream):
+    """Context manager that temporarily replaces sys.stdout with new_target."""
+
+    _stream = "stdout"
+
+
+class redirect_stderr(_RedirectStream):
+    """Context manager that temporarily replaces sys.stderr with new_target."""
+
+    _stream = "stderr"
+
+
+class chdir(AbstractContextManager):
+    """Context manager that changes the working directory and changes it back on exit."""
+
+    def __init__(self, path):
+        self.path = path
+        self._old_cwd = []
+
+    def __enter__(self):
+        import os
+        self._old_cwd.append(os.getcwd())
+        os.chdir(self.path)
+
+    def __exit__(self, *excinfo):
+        import os
+        os.chdir(self._old_cwd.pop())
+
+
+# MARK: - ExitStack
+
+class ExitStack(AbstractContextManager):
+    """A context manager holding a stack of exit callbacks (context managers' __exit__,
+    plain callbacks), all run last-in first-out when the stack closes."""
+
+    def __init__(self):
+        self._exit_callbacks = []
+
+    def pop_all(self):
+        """Move every callback to a new ExitStack and return it; this one is left empty."""
+        new_stack = type(self)()
+        new_stack._exit_callbacks = self._exit_callbacks
+        self._exit_callbacks = []
+        return new_stack
+
+    def push(self, exit):
+        """Register exit, a context manager's __exit__ or a callable with its signature
+        (exc_type, exc, tb), to be called on unwinding. Returns exit."""
+        try:
+            exit_method = type(exit).__exit__
+        except AttributeError:
+            # Not a context manager: a callable taking the exception details.
+            self._exit_callbacks.append(exit)
+        else:
+            self._push_cm_exit(exit, exit_method)
+        return exit
+
+    def enter_context(self, cm):
+        """Enter the context manager cm and push its __exit__; return its __enter__
+        result."""
+        cls = type(cm)
+        try:
+            enter = cls.__enter__
+            exit_method = cls.__exit__
+        except AttributeError:
+            raise TypeError("'" + cls.__module__ + "." + cls.__qualname__
+                            + "' object does not support the context manager protocol") \
+                from None
+        result = enter(cm)
+        self._push_cm_exit(cm, exit_method)
+        return result
+
+    def callback(self, callback, *args, **kwds):
+        """Register callback(*args, **kwds) to be called on unwinding; returns callback."""
+
+        def exit_wrapper(exc_type, exc, tb):
+            callback(*args, **kwds)
+
+        exit_wrapper.__wrapped__ = callback
+        self._exit_callbacks.append(exit_wrapper)
+        return callback
+
+    def _push_cm_exit(self, cm, exit_method):
+        def cm_exit(exc_type, exc, tb):
+            return exit_method(cm, exc_type, exc, tb)
+
+        cm_exit.__self__ = cm
+        self._exit_callbacks.append(cm_exit)
+
+    def close(self):
+        """Unwind the stack now: call every callback, last pushed first."""
+        self.__exit__(None, None, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_details):
+        received_exc = exc_details[0] is not None
+        suppressed = False
+        pending = None
+        if received_exc:
+            pending = exc_details[1]
+        while self._exit_callbacks:
+            cb = self._exit_callbacks.pop()
+            if pending is None:
+                details = (None, None, None)
+            else:
+                details = (type(pending), pending, pending.__traceback__)
+            try:
+                if cb(*details):
+                    suppressed = True
+                    pending = None
+            except BaseException as new_exc:
+                # The next callbacks see the new exception; it remembers the old one.
+                if pending is not None and new_exc is not pending \
+                        and new_exc.__context__ is None:
+                    new_exc.__context__ = pending
+                pending = new_exc
+                suppressed = False
+        if pending is not None and (not received_exc or pending is not exc_details[1]):
+            raise pending
+        return received_exc and suppressed
+
+"""####,
+        "functools.conc": ####"""
+"""functools: CPython 3.11's higher-order functions and operations on callables, in Conc.
+
+Implemented: partial (func, args, keywords, nested partials flattened, repr), reduce
+(with an initial value), update_wrapper and wraps (WRAPPER_ASSIGNMENTS, WRAPPER_UPDATES,
+__wrapped__), lru_cache (maxsize, typed, cache_info, cache_clear, cache_parameters),
+cache, total_ordering, cmp_to_key, cached_property.
+
+Diverges from CPython: everything is plain Conc code (no C accelerator); partial objects
+have no __dict__ of their own for pickling and no __setstate__; the lru_cache wrapper is
+a plain function (so it binds as a method, like CPython's) and its keys are plain tuples,
+so 1 and 1.0 share an entry as in CPython unless typed=True; the cache's bookkeeping is
+done under a lock() so threads may share a cached function, but, as in CPython, two
+threads missing the same key at once both call the function; cached_property takes no
+lock (CPython 3.11's does). No singledispatch, partialmethod or reduce's C speed.
+"""
+
+__all__ = ["update_wrapper", "wraps", "WRAPPER_ASSIGNMENTS", "WRAPPER_UPDATES",
+           "total_ordering", "cache", "cmp_to_key", "lru_cache", "reduce", "partial",
+           "cached_property"]
+
+import builtins as _builtins
+
+
+# Conc has a builtin lock(); the fallback keeps this module importable by CPython.
+class _NoLock:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+_make_lock = getattr(_builtins, "lock", _NoLock)
+
+_MISSING = object()
+
+
+# MARK: - update_wrapper, wraps
+
+WRAPPER_ASSIGNMENTS = ("__module__", "__name__", "__qualname__", "__doc__",
+                       "__annotations__")
+WRAPPER_UPDATES = ("__dict__",)
+
+
+def update_wrapper(wrapper, wrapped, assigned=WRAPPER_ASSIGNMENTS, updated=WRAPPER_UPDATES):
+    """Make wrapper look like wrapped: copy the assigned attributes, merge the updated
+    dictionaries, and set wrapper.__wrapped__ = wrapped. Returns wrapper."""
+    for name in assigned:
+        try:
+            value = getattr(wrapped, name)
+        except AttributeError:
+            continue
+        setattr(wrapper, name, value)
+    for name in updated:
+        source = getattr(wrapped, name, {})
+        if name == "__dict__":
+            # A function's __dict__ may be a snapshot in Conc: set each attribute instead.
+            for key, value in source.items():
+                setattr(wrapper, key, value)
+        else:
+            getattr(wrapper, name).update(source)
+    # Last, so that a __wrapped__ copied from wrapped.__dict__ is replaced.
+    wrapper.__wrapped__ = wrapped
+    return wrapper
+
+
+def wraps(wrapped, assigned=WRAPPER_ASSIGNMENTS, updated=WRAPPER_UPDATES):
+    """Decorator factory: @wraps(f) applies update_wrapper(wrapper, f) to the wrapper."""
+    return partial(update_wrapper, wrapped=wrapped, assigned=assigned, updated=updated)
+
+
+# MARK: - partial
+
+class partial:
+    """partial(func, *args, **keywords): a callable that calls func with args first and
+    keywords as defaults, followed by the arguments it is itself called with."""
+
+    def __init__(*args, **keywords):
+        # self and func come through *args so that "self" and "func" stay usable keywords.
+        if len(args) < 2:
+            raise TypeError("type 'partial' takes at least one argument")
+        self = args[0]
+        func = args[1]
+        args = tuple(args[2:])
+        if not callable(func):
+            raise TypeError("the first argument must be callable")
+        if isinstance(func, partial):
+            # Flatten partial(partial(f, 1), 2) into partial(f, 1, 2), as CPython does.
+            args = func.args + args
+            keywords = dict(func.keywords, **keywords)
+            func = func.func
+        self.func = func
+        self.args = args
+        self.keywords = keywords
+
+    def __call__(*args, **keywords):
+        if not args:
+            raise TypeError("descriptor '__call__' of partial object needs an argument")
+        self = args[0]
+        keywords = dict(self.keywords, **keywords)
+        return self.func(*self.args, *args[1:], **keywords)
+
+    def __repr__(self):
+        parts = [repr(self.func)]
+        for arg in self.args:
+            parts.append(repr(arg))
+        for key, value in self.keywords.items():
+            parts.append(str(key) + "=" + repr(value))
+        name = type(self).__qualname__
+        if type(self) is partial:
+            name = "functools.partial"
+        return name + "(" + ", ".join(parts) + ")"
+
+
+# MARK: - reduce
+
+def reduce(function, iterable, initial=_MISSING):
+    """reduce(function, iterable[, initial]): fold the items of iterable from the left
+    with the two-argument function, starting from initial (or the first item)."""
+    try:
+        it = iter(iterable)
+    except TypeError:
+        raise TypeError("reduce() arg 2 must support iteration") from None
+    if initial is _MISSING:
+        try:
+            value = next(it)
+        except StopIteration:
+            raise TypeError("reduce() of empty iterable with no initial value") from None
+    else:
+        value = initial
+    for item in it:
+        value = function(value, item)
+    return value
+
+
+# MARK: - lru_cache, cache
+
+class _CacheInfo(tuple):
+    """The statistics of an lru_cache: hits, misses, maxsize, currsize."""
+
+    def __new__(cls, hits, misses, maxsize, currsize):
+        return tuple.__new__(cls, (hits, misses, maxsize, currsize))
+
+    @property
+    def hits(self):
+        return self[0]
+
+    @property
+    def misses(self):
+        return self[1]
+
+    @property
+    def maxsize(self):
+        return self[2]
+
+    @property
+    def currsize(self):
+        return self[3]
+
+    def __repr__(self):
+        return ("CacheInfo(hits=" + repr(self[0]) + ", misses=" + repr(self[1])
+                + ", maxsize=" + repr(self[2]) + ", currsize=" + repr(self[3]) + ")")
+
+    def _asdict(self):
+        return {"hits": self[0], "misses": self[1], "maxsize": self[2], "currsize": self[3]}
+
+
+_CacheInfo.__name__ = "CacheInfo"
+_CacheInfo.__qualname__ = "CacheInfo"
+
+# Separates the positional from the keyword part of a key, so f(1, "a", 2) and f(1, a=2)
+# get different keys.
+_KWD_MARK = object()
+
+
+def _make_key(args, kwds, typed):
+    key = args
+    if kwds:
+        key = key + (_KWD_MARK,)
+        for item in kwds.items():
+            key = key + item
+    if typed:
+        key = key + tuple(type(v) for v in args)
+        if kwds:
+            key = key + tuple(type(v) for v in kwds.values())
+    return key
+
+
+def lru_cache(maxsize=128, typed=False):
+    """Decorator: remember up to maxsize most recently used results of a function
+    (maxsize=None: all of them). Usable as @lru_cache, @lru_cache() or @lru_cache(n).
+    With typed=True, arguments of different types (1 and 1.0) are cached apart.
+    The wrapper has cache_info(), cache_clear() and cache_parameters()."""
+    if isinstance(maxsize, int):
+        if maxsize < 0:
+            maxsize = 0
+    elif callable(maxsize) and isinstance(typed, bool):
+        # Used as a bare @lru_cache: maxsize is the function.
+        user_function = maxsize
+        return _lru_cache_wrapper(user_function, 128, typed)
+    elif maxsize is not None:
+        raise TypeError("Expected first argument to be an integer, a callable, or None")
+
+    def decorating_function(user_function):
+        return _lru_cache_wrapper(user_function, maxsize, typed)
+
+    return decorating_function
+
+
+def _lru_cache_wrapper(user_function, maxsize, typed):
+    # The cache is a dict in least- to most-recently-used order: a hit moves its key to
+    # the end; a miss over maxsize drops the first key.
+    cache = {}
+    stats = [0, 0]    # hits, misses
+    guard = _make_lock()
+
+    if maxsize == 0:
+        def wrapper(*args, **kwds):
+            with guard:
+                stats[1] += 1
+            return user_function(*args, **kwds)
+
+    else:
+        def wrapper(*args, **kwds):
+            key = _make_key(args, kwds, typed)
+            with guard:
+                result = cache.get(key, _MISSING)
+                if result is not _MISSING:
+                    stats[0] += 1
+                    if maxsize is not None:
+                        del cache[key]
+                        cache[key] = result
+                    return result
+                stats[1] += 1
+            # Not under the lock: the function may be slow, recursive or use threads.
+            result = user_function(*args, **kwds)
+            with guard:
+                if key not in cache:
+                    if maxsize is not None and len(cache) >= maxsize:
+                        del cache[next(iter(cache))]
+                    cache[key] = result
+            return result
+
+    def cache_info():
+        """Report cache statistics: CacheInfo(hits, misses, maxsize, currsize)."""
+        with guard:
+            return _CacheInfo(stats[0], stats[1], maxsize, len(cache))
+
+    def cache_clear():
+        """Clear the cache and its statistics."""
+        with guard:
+            cache.clear()
+            stats[0] = 0
+            stats[1] = 0
+
+    def cache_parameters():
+        """The maxsize and typed the cache was made with, as a dict."""
+        return {"maxsize": maxsize, "typed": typed}
+
+    update_wrapper(wrapper, user_function)
+    wrapper.cache_info = cache_info
+    wrapper.cache_clear = cache_clear
+    wrapper.cache_parameters = cache_parameters
+    return wrapper
+
+
+def cache(user_function):
+    """Simple unbounded cache: the same as lru_cache(maxsize=None)(user_function)."""
+    return lru_cache(maxsize=None)(user_function)
+
+
+# MARK: - total_ordering
+
+# Each derived comparison asks the root one through the class, so a NotImplemented from
+# the root is passed on and Python can try the reflected operation.
+
+def _gt_from_lt(self, other):
+    less = type(self).__lt__(self, other)
+    if less is NotImplemented:
+        return less
+    return not less and self != other
+
+
+def _le_from_lt(self, other):
+    less = type(self).__lt__(self, other)
+    if less is NotImplemented:
+        return less
+    return less or self == other
+
+
+def _ge_from_lt(self, other):
+    less = type(self).__lt__(self, other)
+    if less is NotImplemented:
+        return less
+    return not less
+
+
+def _ge_from_le(self, other):
+    at_most = type(self).__le__(self, other)
+    if at_most is NotImplemented:
+        return at_most
+    return not at_most or self == other
+
+
+def _lt_from_le(self, other):
+    at_most = type(self).__le__(self, other)
+    if at_most is NotImplemented:
+        return at_most
+    return at_most and self != other
+
+
+def _gt_from_le(self, other):
+    at_most = type(self).__le__(self, other)
+    if at_most is NotImplemented:
+        return at_most
+    return not at_most
+
+
+def _lt_from_gt(self, other):
+    greater = type(self).__gt__(self, other)
+    if greater is NotImplemented:
+        return greater
+    return not greater and self != other
+
+
+def _ge_from_gt(self, other):
+    greater = type(self).__gt__(self, other)
+    if greater is NotImplemented:
+        return greater
+    return greater or self == other
+
+
+def _le_from_gt(self, other):
+    greater = type(self).__gt__(self, other)
+    if greater is NotImplemented:
+        return greater
+    return not greater
+
+
+def _le_from_ge(self, other):
+    at_least = type(self).__ge__(self, other)
+    if at_least is NotImplemented:
+        return at_least
+    return not at_least or self == other
+
+
+def _gt_from_ge(self, other):
+    at_least = type(self).__ge__(self, other)
+    if at_least is NotImplemented:
+        return at_least
+    return at_least and self != other
+
+
+def _lt_from_ge(self, other):
+    at_least = type(self).__ge__(self, other)
+    if at_least is NotImplemented:
+        return at_least
+    return not at_least
+
+
+# For each root, in CPython's order of preference, the operations derived from it.
+_DERIVED = [
+    ("__lt__", [("__gt__", _gt_from_lt), ("__le__", _le_from_lt), ("__ge__", _ge_from_lt)]),
+    ("__le__", [("__ge__", _ge_from_le), ("__lt__", _lt_from_le), ("__gt__", _gt_from_le)]),
+    ("__gt__", [("__lt__", _lt_from_gt), ("__ge__", _ge_from_gt), ("__le__", _le_from_gt)]),
+    ("__ge__", [("__le__", _le_from_ge), ("__gt__", _gt_from_ge), ("__lt__", _lt_from_ge)]),
+]
+
+
+def total_ordering(cls):
+    """Class decorator: given __eq__ and one of __lt__, __le__, __gt__ or __ge__, fill in
+    the other ordering methods the class does not define."""
+    defined = set()
+    for klass in cls.__mro__:
+        if klass is object:
+            continue
+        for name, derived in _DERIVED:
+            if name in vars(klass):
+                defined.add(name)
+    if not defined:
+        raise ValueError("must define at least one ordering operation: < > <= >=")
+    for root, derived in _DERIVED:
+        if root in defined:
+            for name, function in derived:
+                if name not in defined:
+                    setattr(cls, name, _named_copy(function, name, cls))
+            break
+    return cls
+
+
+def _named_copy(function, name, cls):
+    # A fresh function per class, so that its __name__ can be the operation's own.
+    def operation(self, other):
+        return function(self, other)
+
+    operation.__name__ = name
+    operation.__qualname__ = cls.__qualname__ + "." + name
+    operation.__doc__ = function.__doc__
+    return operation
+
+
+# MARK: - cmp_to_key
+
+def cmp_to_key(mycmp):
+    """Convert an old-style cmp function (negative, zero or positive) into a key=
+    function for sorted(), min(), max() and friends."""
+
+    class K:
+        def __init__(self, obj):
+            self.obj = obj
+
+        def __lt__(self, other):
+            return mycmp(self.obj, other.obj) < 0
+
+        def __gt__(self, other):
+            return mycmp(self.obj, other.obj) > 0
+
+        def __eq__(self, other):
+            return mycmp(self.obj, other.obj) == 0
+
+        def __le__(self, other):
+            return mycmp(self.obj, other.obj) <= 0
+
+        def __ge__(self, other):
+            return mycmp(self.obj, other.obj) >= 0
+
+        __hash__ = None
+
+    K.__name__ = "K"
+    K.__qualname__ = "cmp_to_key.<locals>.K"
+    return K
+
+
+# MARK: - cached_property
+
+class cached_property:
+    """A property computed once per instance, then stored in the instance's __dict__
+    (where it shadows this descriptor until deleted)."""
+
+    def __init__(self, func):
+        self.func = func
+        self.attrname = None
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner, name):
+        if self.attrname is None:
+            self.attrname = name
+        elif name != self.attrname:
+            raise TypeError("Cannot assign the same cached_property to two different names ("
+                            + repr(self.attrname) + " and " + repr(name) + ").")
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        if self.attrname is None:
+            raise TypeError("Cannot use cached_property instance without calling "
+                            "__set_name__ on it.")
+        try:
+            store = instance.__dict__
+        except AttributeError:
+            raise TypeError("No '__dict__' attribute on " + repr(type(instance).__name__)
+                            + " instance to cache " + repr(self.attrname)
+                            + " property.") from None
+        value = store.get(self.attrname, _MISSING)
+        if value is _MISSING:
+            value = self.func(instance)
+            setattr(instance, self.attrname, value)
+        return value
+
+"""####,
         "heapq.conc": ####"""
 """heapq: CPython 3.11's heap queue algorithm (a min-heap kept in a plain list).
 
@@ -729,6 +1783,551 @@ def nlargest(n, iterable, key=None):
     if n <= 0:
         return []
     return sorted(iterable, key=key, reverse=True)[:n]
+
+"""####,
+        "itertools.conc": ####"""
+"""itertools: CPython 3.11's iterator building blocks, in Conc.
+
+Implemented: count (ints, floats, anything with +), cycle, repeat, accumulate (func=,
+initial=), chain and chain.from_iterable, compress, dropwhile, takewhile, filterfalse,
+groupby, islice, starmap, tee, zip_longest, pairwise, product (repeat=), permutations,
+combinations, combinations_with_replacement. All are lazy, produce CPython's output
+order, and check their arguments (and call iter() on their inputs) when called, as
+CPython does, with CPython's error messages for the common mistakes (islice's
+ValueErrors, negative r/repeat/n, non-integer counts).
+
+Diverges from CPython: most of these are generator functions, so type(x).__name__ is
+'generator' and isinstance(x, itertools.chain) fails (groupby and tee's iterators are
+classes named as in CPython: groupby, _tee); a generator that raised stays finished,
+where some CPython iterators could be retried; no reprs (count(5) shows a generator),
+no __reduce__/__setstate__ (pickling), no __length_hint__, no "cannot re-enter the tee
+iterator" check; count() is bound by Conc's 64-bit ints like everything else; wrong
+argument counts and unknown keywords get Python-function messages ("takes from 1 to 2
+positional arguments") rather than CPython's C-level ones. The keyword-only parameters
+(initial=, fillvalue=, repeat=) are part of the API, so this module uses them.
+"""
+
+__all__ = ["count", "cycle", "repeat", "accumulate", "chain", "compress", "dropwhile",
+           "takewhile", "filterfalse", "groupby", "islice", "starmap", "tee",
+           "zip_longest", "pairwise", "product", "permutations", "combinations",
+           "combinations_with_replacement"]
+
+# Marks "no value yet", where None is a value like any other.
+_MISSING = object()
+
+
+def _as_index(value):
+    """value as an int, by __index__, or CPython's TypeError for a non-integer."""
+    if isinstance(value, int):
+        return int(value)
+    if hasattr(type(value), "__index__"):
+        return type(value).__index__(value)
+    raise TypeError("'" + type(value).__name__ + "' object cannot be interpreted as an integer")
+
+
+def _is_number(value):
+    # CPython's PyNumber_Check: ints, floats, and anything convertible to one.
+    if isinstance(value, (int, float)):
+        return True
+    kind = type(value)
+    return (hasattr(kind, "__index__") or hasattr(kind, "__int__")
+            or hasattr(kind, "__float__") or hasattr(kind, "__complex__"))
+
+
+# MARK: - Infinite iterators
+
+def count(start=0, step=1):
+    """Return start, start+step, start+2*step, ... forever."""
+    if not _is_number(start) or not _is_number(step):
+        raise TypeError("a number is required")
+    return _count(start, step)
+
+
+def _count(n, step):
+    # Repeated addition, as CPython does for floats (so 0.1 steps drift the same way).
+    while True:
+        yield n
+        n += step
+
+
+def cycle(iterable):
+    """Return the elements of iterable, then the same elements again, forever."""
+    return _cycle(iter(iterable))
+
+
+def _cycle(it):
+    saved = []
+    for element in it:
+        saved.append(element)
+        yield element
+    if not saved:
+        return
+    while True:
+        for element in saved:
+            yield element
+
+
+def repeat(object, times=_MISSING):
+    """Return object over and over: forever, or `times` times."""
+    if times is _MISSING:
+        return _repeat_forever(object)
+    return _repeat(object, _as_index(times))
+
+
+def _repeat_forever(value):
+    while True:
+        yield value
+
+
+def _repeat(value, times):
+    for _ in range(times):      # a negative count gives nothing, as in CPython
+        yield value
+
+
+# MARK: - Iterators that stop at the shortest input
+
+def accumulate(iterable, func=None, *, initial=None):
+    """Return running totals (or running results of func(total, element))."""
+    return _accumulate(iter(iterable), func, initial)
+
+
+def _accumulate(it, func, initial):
+    total = _MISSING
+    if initial is not None:
+        total = initial
+        yield total
+    for element in it:
+        if total is _MISSING:
+            total = element
+        elif func is None:
+            total = total + element
+        else:
+            total = func(total, element)
+        yield total
+
+
+def chain(*iterables):
+    """Return the elements of the first iterable, then of the next, and so on."""
+    return _chain(iterables)
+
+
+def _chain(iterables):
+    # iter() of each input happens only when it is reached, as in CPython.
+    for iterable in iterables:
+        for element in iterable:
+            yield element
+
+
+def _chain_from_iterable(iterables):
+    """chain.from_iterable(iterables): chain the iterables that iterables produces, lazily."""
+    return _chain(iterables)
+
+
+chain.from_iterable = _chain_from_iterable
+
+
+def compress(data, selectors):
+    """Return the elements of data whose matching selector is true."""
+    return _compress(iter(data), iter(selectors))
+
+
+def _compress(data, selectors):
+    # zip takes one datum, then one selector, and stops at the shorter: CPython's order.
+    for datum, selector in zip(data, selectors):
+        if selector:
+            yield datum
+
+
+def dropwhile(predicate, iterable):
+    """Skip elements while predicate(element) is true, then return every element."""
+    return _dropwhile(predicate, iter(iterable))
+
+
+def _dropwhile(predicate, it):
+    for element in it:
+        if not predicate(element):
+            yield element
+            break
+    for element in it:          # the predicate is not called again
+        yield element
+
+
+def takewhile(predicate, iterable):
+    """Return elements while predicate(element) is true; stop at the first false one."""
+    return _takewhile(predicate, iter(iterable))
+
+
+def _takewhile(predicate, it):
+    for element in it:
+        if not predicate(element):
+            return
+        yield element
+
+
+def filterfalse(function, iterable):
+    """Return the elements for which function(element) is false (element itself if None)."""
+    return _filterfalse(function, iter(iterable))
+
+
+def _filterfalse(function, it):
+    if function is None or function is bool:
+        for element in it:
+            if not element:
+                yield element
+    else:
+        for element in it:
+            if not function(element):
+                yield element
+
+
+def starmap(function, iterable):
+    """Return function(*args) for each args tuple of iterable."""
+    return _starmap(function, iter(iterable))
+
+
+def _starmap(function, it):
+    for args in it:
+        # tuple() first, so a non-iterable raises "'int' object is not iterable" as in CPython.
+        yield function(*tuple(args))
+
+
+def pairwise(iterable):
+    """Return the overlapping pairs (s0, s1), (s1, s2), ... of iterable."""
+    return _pairwise(iter(iterable))
+
+
+def _pairwise(it):
+    previous = _MISSING
+    for element in it:
+        if previous is not _MISSING:
+            yield (previous, element)
+        previous = element
+
+
+def zip_longest(*iterables, fillvalue=None):
+    """Like zip, but runs until the longest input ends, padding with fillvalue."""
+    return _zip_longest([iter(iterable) for iterable in iterables], fillvalue)
+
+
+def _zip_longest(its, fillvalue):
+    n = len(its)
+    active = n
+    while active:
+        row = []
+        for i in range(n):
+            it = its[i]
+            if it is None:
+                row.append(fillvalue)
+                continue
+            try:
+                row.append(next(it))
+            except StopIteration:
+                active -= 1
+                if not active:
+                    return      # the rest of this row is not fetched, as in CPython
+                its[i] = None
+                row.append(fillvalue)
+        yield tuple(row)
+
+
+# MARK: - islice
+
+_STOP_ERROR = "Stop argument for islice() must be None or an integer: 0 <= x <= sys.maxsize."
+_INDEX_ERROR = "Indices for islice() must be None or an integer: 0 <= x <= sys.maxsize."
+_STEP_ERROR = "Step for islice() must be a positive integer or None."
+
+
+def _islice_arg(value):
+    # CPython reads each bound as a C ssize_t; one that is not an integer reads as -1.
+    try:
+        return _as_index(value)
+    except TypeError:
+        return -1
+
+
+def islice(iterable, *args):
+    """islice(iterable, stop) or islice(iterable, start, stop[, step]): like
+    iterable[start:stop:step] for any iterable, without negative values."""
+    if not 1 <= len(args) <= 3:
+        raise TypeError("islice expected " + ("at least 2" if not args else "at most 4")
+                        + " arguments, got " + str(len(args) + 1))
+    start, stop, step = 0, -1, 1    # stop -1 means "no stop"
+    if len(args) == 1:
+        bound = args[0]
+    else:
+        bound = args[1]
+        if args[0] is not None:
+            start = _islice_arg(args[0])
+    if bound is not None:
+        stop = _islice_arg(bound)
+        if stop == -1:
+            raise ValueError(_STOP_ERROR)
+    if start < 0 or stop < -1:
+        raise ValueError(_INDEX_ERROR)
+    if len(args) == 3 and args[2] is not None:
+        step = _islice_arg(args[2])
+    if step < 1:
+        raise ValueError(_STEP_ERROR)
+    return _islice(iter(iterable), start, None if stop == -1 else stop, step)
+
+
+def _islice(it, wanted, stop, step):
+    # `taken` counts elements drawn from it; `wanted` is the position of the next one
+    # to return. Nothing past stop is ever drawn, as in CPython.
+    taken = 0
+    while stop is None or taken < stop:
+        while taken < wanted:
+            try:
+                next(it)
+            except StopIteration:
+                return
+            taken += 1
+        if stop is not None and taken >= stop:
+            return
+        try:
+            element = next(it)
+        except StopIteration:
+            return
+        taken += 1
+        wanted += step
+        if stop is not None and wanted > stop:
+            wanted = stop
+        yield element
+
+
+# MARK: - groupby
+
+class groupby:
+    """Return (key, group) pairs for each run of consecutive elements with equal keys.
+
+    A group is a lazy iterator over the outer one's input: advancing the groupby
+    ends the previous group (copy it, e.g. with list(), to keep it)."""
+
+    def __init__(self, iterable, key=None):
+        self._it = iter(iterable)
+        self._keyfunc = key
+        self._tgtkey = _MISSING     # key of the latest group handed out
+        self._currkey = _MISSING    # key of the latest element drawn
+        self._currvalue = _MISSING  # that element, until a group returns it
+        self._generation = 0        # bumped by each outer step; older groups stop
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        self._generation += 1
+        # Skip what is left of the current group (StopIteration from _step ends us).
+        while True:
+            if self._currkey is _MISSING:
+                pass
+            elif self._tgtkey is _MISSING:
+                break
+            elif not _same_key(self._tgtkey, self._currkey):
+                break
+            self._step()
+        self._tgtkey = self._currkey
+        return (self._currkey, _grouper(self, self._tgtkey, self._generation))
+
+    def _step(self):
+        value = next(self._it)
+        key = value if self._keyfunc is None else self._keyfunc(value)
+        self._currvalue = value
+        self._currkey = key
+
+
+def _same_key(a, b):
+    # PyObject_RichCompareBool: identity first, then ==.
+    return a is b or bool(a == b)
+
+
+def _grouper(parent, tgtkey, generation):
+    while parent._generation == generation:
+        if parent._currvalue is _MISSING:
+            try:
+                parent._step()
+            except StopIteration:
+                return
+        if not _same_key(tgtkey, parent._currkey):
+            return
+        value = parent._currvalue
+        parent._currvalue = _MISSING
+        yield value
+
+
+# MARK: - tee
+
+class _tee:
+    """One of tee()'s iterators. Copies share a linked list of fetched elements:
+    each link is [element, next link], and a link whose next is None is not filled yet."""
+
+    def __init__(self, it, link):
+        self._it = it
+        self._link = link
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        link = self._link
+        if link[1] is None:
+            link[0] = next(self._it)
+            link[1] = [None, None]
+        self._link = link[1]        # the links behind the slowest copy are freed
+        return link[0]
+
+    def __copy__(self):
+        return _tee(self._it, self._link)
+
+
+def tee(iterable, n=2):
+    """Return a tuple of n independent iterators over iterable."""
+    n = _as_index(n)
+    if n < 0:
+        raise ValueError("n must be >= 0")
+    if n == 0:
+        return ()
+    it = iter(iterable)
+    # Like CPython, an input that can copy itself (another tee) is copied, not wrapped.
+    first = it if hasattr(it, "__copy__") else _tee(it, [None, None])
+    result = [first]
+    for _ in range(n - 1):
+        result.append(first.__copy__())
+    return tuple(result)
+
+
+# MARK: - Combinatoric iterators
+
+def product(*iterables, repeat=1):
+    """Cartesian product of the inputs (each consumed at once), rightmost varying fastest."""
+    repeat = _as_index(repeat)
+    if repeat < 0:
+        raise ValueError("repeat argument cannot be negative")
+    pools = [tuple(iterable) for iterable in iterables] * repeat
+    return _product(pools)
+
+
+def _product(pools):
+    for pool in pools:
+        if not pool:
+            return
+    n = len(pools)
+    indices = [0] * n
+    current = [pool[0] for pool in pools]
+    while True:
+        yield tuple(current)
+        # Odometer step: the rightmost wheel that can turn turns, those after it reset.
+        i = n - 1
+        while i >= 0:
+            pool = pools[i]
+            indices[i] += 1
+            if indices[i] < len(pool):
+                current[i] = pool[indices[i]]
+                break
+            indices[i] = 0
+            current[i] = pool[0]
+            i -= 1
+        if i < 0:
+            return
+
+
+def permutations(iterable, r=None):
+    """Successive r-length orderings of the elements (all of them when r is None),
+    in lexicographic order of their positions in the input."""
+    pool = tuple(iterable)
+    if r is None:
+        r = len(pool)
+    elif not isinstance(r, int):
+        raise TypeError("Expected int as r")    # CPython takes no __index__ here
+    if r < 0:
+        raise ValueError("r must be non-negative")
+    return _permutations(pool, r)
+
+
+def _permutations(pool, r):
+    n = len(pool)
+    if r > n:
+        return
+    indices = list(range(r))
+    used = [True] * r + [False] * (n - r)
+    while True:
+        yield tuple([pool[i] for i in indices])
+        # Free positions from the right until one can move to a larger unused index,
+        # then refill the positions after it with the smallest unused indices.
+        i = r - 1
+        while i >= 0:
+            used[indices[i]] = False
+            candidate = indices[i] + 1
+            while candidate < n and used[candidate]:
+                candidate += 1
+            if candidate < n:
+                indices[i] = candidate
+                used[candidate] = True
+                smallest = 0
+                for j in range(i + 1, r):
+                    while used[smallest]:
+                        smallest += 1
+                    indices[j] = smallest
+                    used[smallest] = True
+                break
+            i -= 1
+        if i < 0:
+            return
+
+
+def combinations(iterable, r):
+    """Successive r-length subsequences of the elements, in input order, no repeats."""
+    r = _as_index(r)            # checked before the input is read, as in CPython
+    pool = tuple(iterable)
+    if r < 0:
+        raise ValueError("r must be non-negative")
+    return _combinations(pool, r)
+
+
+def _combinations(pool, r):
+    n = len(pool)
+    if r > n:
+        return
+    indices = list(range(r))
+    while True:
+        yield tuple([pool[i] for i in indices])
+        # The rightmost index not yet at its last possible position moves up by one;
+        # those after it follow on consecutively.
+        i = r - 1
+        while i >= 0 and indices[i] == n - r + i:
+            i -= 1
+        if i < 0:
+            return
+        indices[i] += 1
+        for j in range(i + 1, r):
+            indices[j] = indices[j - 1] + 1
+
+
+def combinations_with_replacement(iterable, r):
+    """Successive r-length subsequences of the elements, in input order, where an
+    element may be repeated."""
+    r = _as_index(r)            # checked before the input is read, as in CPython
+    pool = tuple(iterable)
+    if r < 0:
+        raise ValueError("r must be non-negative")
+    return _combinations_with_replacement(pool, r)
+
+
+def _combinations_with_replacement(pool, r):
+    n = len(pool)
+    if n == 0 and r > 0:
+        return
+    indices = [0] * r
+    while True:
+        yield tuple([pool[i] for i in indices])
+        # The rightmost index below the last element moves up, and all after it copy it.
+        i = r - 1
+        while i >= 0 and indices[i] == n - 1:
+            i -= 1
+        if i < 0:
+            return
+        value = indices[i] + 1
+        for j in range(i, r):
+            indices[j] = value
 
 """####,
         "json.conc": ####"""
@@ -2892,6 +4491,476 @@ Empty = queue.Empty
 Full = queue.Full
 
 """####,
+        "operator.conc": ####"""
+"""operator: CPython 3.11's standard operators as functions, in Conc.
+
+Implemented: the comparison functions (lt le eq ne ge gt), not_ truth is_ is_not,
+the arithmetic and bitwise ones (abs add and_ floordiv index inv invert lshift mod mul
+matmul neg or_ pos pow rshift sub truediv xor), the sequence ones (concat contains
+countOf delitem getitem indexOf setitem length_hint), the in-place ones (iadd iand
+iconcat ifloordiv ilshift imod imul imatmul ior ipow irshift isub itruediv ixor),
+call, and the callables itemgetter, attrgetter (dotted names) and methodcaller.
+Each function also has its dunder alias (__add__ for add, ...).
+
+Diverges from CPython: plain Conc functions (no C accelerator), so they appear as
+<function add at ...> rather than <built-in function add>; itemgetter, attrgetter and
+methodcaller cannot be pickled.
+"""
+
+__all__ = ["abs", "add", "and_", "attrgetter", "call", "concat", "contains", "countOf",
+           "delitem", "eq", "floordiv", "ge", "getitem", "gt", "iadd", "iand",
+           "iconcat", "ifloordiv", "ilshift", "imatmul", "imod", "imul", "index",
+           "indexOf", "inv", "invert", "ior", "ipow", "irshift", "is_", "is_not",
+           "isub", "itemgetter", "itruediv", "ixor", "le", "length_hint", "lshift",
+           "lt", "matmul", "methodcaller", "mod", "mul", "ne", "neg", "not_", "or_",
+           "pos", "pow", "rshift", "setitem", "sub", "truediv", "truth", "xor"]
+
+import builtins as _builtins
+
+
+# MARK: - Comparisons
+
+def lt(a, b):
+    """Same as a < b."""
+    return a < b
+
+
+def le(a, b):
+    """Same as a <= b."""
+    return a <= b
+
+
+def eq(a, b):
+    """Same as a == b."""
+    return a == b
+
+
+def ne(a, b):
+    """Same as a != b."""
+    return a != b
+
+
+def ge(a, b):
+    """Same as a >= b."""
+    return a >= b
+
+
+def gt(a, b):
+    """Same as a > b."""
+    return a > b
+
+
+# MARK: - Logic and identity
+
+def not_(a):
+    """Same as not a."""
+    return not a
+
+
+def truth(a):
+    """Return True if a is true, False otherwise."""
+    return True if a else False
+
+
+def is_(a, b):
+    """Same as a is b."""
+    return a is b
+
+
+def is_not(a, b):
+    """Same as a is not b."""
+    return a is not b
+
+
+# MARK: - Arithmetic and bitwise
+
+def abs(a):
+    """Same as abs(a)."""
+    return _builtins.abs(a)
+
+
+def add(a, b):
+    """Same as a + b."""
+    return a + b
+
+
+def and_(a, b):
+    """Same as a & b."""
+    return a & b
+
+
+def floordiv(a, b):
+    """Same as a // b."""
+    return a // b
+
+
+def index(a):
+    """Same as a.__index__()."""
+    try:
+        method = type(a).__index__
+    except AttributeError:
+        raise TypeError("'" + type(a).__name__
+                        + "' object cannot be interpreted as an integer") from None
+    return method(a)
+
+
+def inv(a):
+    """Same as ~a."""
+    return ~a
+
+
+invert = inv
+
+
+def lshift(a, b):
+    """Same as a << b."""
+    return a << b
+
+
+def mod(a, b):
+    """Same as a % b."""
+    return a % b
+
+
+def mul(a, b):
+    """Same as a * b."""
+    return a * b
+
+
+def matmul(a, b):
+    """Same as a @ b."""
+    return a @ b
+
+
+def neg(a):
+    """Same as -a."""
+    return -a
+
+
+def or_(a, b):
+    """Same as a | b."""
+    return a | b
+
+
+def pos(a):
+    """Same as +a."""
+    return +a
+
+
+def pow(a, b):
+    """Same as a ** b."""
+    return a ** b
+
+
+def rshift(a, b):
+    """Same as a >> b."""
+    return a >> b
+
+
+def sub(a, b):
+    """Same as a - b."""
+    return a - b
+
+
+def truediv(a, b):
+    """Same as a / b."""
+    return a / b
+
+
+def xor(a, b):
+    """Same as a ^ b."""
+    return a ^ b
+
+
+# MARK: - Sequences
+
+def concat(a, b):
+    """Same as a + b, for a and b sequences."""
+    if not hasattr(a, "__getitem__"):
+        raise TypeError("'" + type(a).__name__ + "' object can't be concatenated")
+    return a + b
+
+
+def contains(a, b):
+    """Same as b in a (note reversed operands)."""
+    return b in a
+
+
+def countOf(a, b):
+    """Return the number of items in a which are, or which equal, b."""
+    count = 0
+    for item in a:
+        if item is b or item == b:
+            count += 1
+    return count
+
+
+def delitem(a, b):
+    """Same as del a[b]."""
+    del a[b]
+
+
+def getitem(a, b):
+    """Same as a[b]."""
+    return a[b]
+
+
+def indexOf(a, b):
+    """Return the first index of b in a."""
+    for i, item in enumerate(a):
+        if item is b or item == b:
+            return i
+    raise ValueError("sequence.index(x): x not in sequence")
+
+
+def setitem(a, b, c):
+    """Same as a[b] = c."""
+    a[b] = c
+
+
+def length_hint(obj, default=0):
+    """An estimate of the number of items in obj: len(obj), else obj.__length_hint__(),
+    else default."""
+    if not isinstance(default, int):
+        raise TypeError("'" + type(default).__name__
+                        + "' object cannot be interpreted as an integer")
+    try:
+        return len(obj)
+    except TypeError:
+        pass
+    try:
+        hint = type(obj).__length_hint__
+    except AttributeError:
+        return default
+    value = hint(obj)
+    if value is NotImplemented:
+        return default
+    if not isinstance(value, int):
+        raise TypeError("__length_hint__ must be integer, not " + type(value).__name__)
+    if value < 0:
+        raise ValueError("__length_hint__() should return >= 0")
+    return value
+
+
+def call(obj, *args, **kwargs):
+    """Same as obj(*args, **kwargs)."""
+    return obj(*args, **kwargs)
+
+
+# MARK: - In-place operations
+
+def iadd(a, b):
+    """Same as a += b."""
+    a += b
+    return a
+
+
+def iand(a, b):
+    """Same as a &= b."""
+    a &= b
+    return a
+
+
+def iconcat(a, b):
+    """Same as a += b, for a and b sequences."""
+    if not hasattr(a, "__getitem__"):
+        raise TypeError("'" + type(a).__name__ + "' object can't be concatenated")
+    a += b
+    return a
+
+
+def ifloordiv(a, b):
+    """Same as a //= b."""
+    a //= b
+    return a
+
+
+def ilshift(a, b):
+    """Same as a <<= b."""
+    a <<= b
+    return a
+
+
+def imod(a, b):
+    """Same as a %= b."""
+    a %= b
+    return a
+
+
+def imul(a, b):
+    """Same as a *= b."""
+    a *= b
+    return a
+
+
+def imatmul(a, b):
+    """Same as a @= b."""
+    a @= b
+    return a
+
+
+def ior(a, b):
+    """Same as a |= b."""
+    a |= b
+    return a
+
+
+def ipow(a, b):
+    """Same as a **= b."""
+    a **= b
+    return a
+
+
+def irshift(a, b):
+    """Same as a >>= b."""
+    a >>= b
+    return a
+
+
+def isub(a, b):
+    """Same as a -= b."""
+    a -= b
+    return a
+
+
+def itruediv(a, b):
+    """Same as a /= b."""
+    a /= b
+    return a
+
+
+def ixor(a, b):
+    """Same as a ^= b."""
+    a ^= b
+    return a
+
+
+# MARK: - itemgetter, attrgetter, methodcaller
+
+class itemgetter:
+    """itemgetter(item, ...): a callable that fetches item from its operand, or a tuple
+    of the items when given several: itemgetter(1, 0)(r) == (r[1], r[0])."""
+
+    def __init__(self, *items):
+        if not items:
+            raise TypeError("itemgetter expected 1 argument, got 0")
+        self._items = items
+
+    def __call__(self, obj):
+        if len(self._items) == 1:
+            return obj[self._items[0]]
+        return tuple(obj[item] for item in self._items)
+
+    def __repr__(self):
+        return "operator.itemgetter(" + ", ".join(repr(i) for i in self._items) + ")"
+
+
+class attrgetter:
+    """attrgetter(name, ...): a callable that fetches the named attribute of its operand
+    (dotted names follow a chain: attrgetter("a.b")(x) == x.a.b), or a tuple of them."""
+
+    def __init__(self, *names):
+        if not names:
+            raise TypeError("attrgetter expected 1 argument, got 0")
+        for name in names:
+            if not isinstance(name, str):
+                raise TypeError("attribute name must be a string")
+        self._names = names
+        self._paths = [name.split(".") for name in names]
+
+    def __call__(self, obj):
+        if len(self._paths) == 1:
+            return _follow(obj, self._paths[0])
+        return tuple(_follow(obj, path) for path in self._paths)
+
+    def __repr__(self):
+        return "operator.attrgetter(" + ", ".join(repr(n) for n in self._names) + ")"
+
+
+def _follow(obj, path):
+    for name in path:
+        obj = getattr(obj, name)
+    return obj
+
+
+class methodcaller:
+    """methodcaller(name, *args, **kwargs): a callable that calls the named method of
+    its operand with the given arguments: methodcaller("split", ",")(s) == s.split(",")."""
+
+    def __init__(*args, **kwargs):
+        # self and name come through *args so that "self" and "name" stay usable keywords.
+        if len(args) < 2:
+            raise TypeError("methodcaller needs at least one argument, the method name")
+        self = args[0]
+        name = args[1]
+        if not isinstance(name, str):
+            raise TypeError("method name must be a string")
+        self._name = name
+        self._args = tuple(args[2:])
+        self._kwargs = kwargs
+
+    def __call__(self, obj):
+        return getattr(obj, self._name)(*self._args, **self._kwargs)
+
+    def __repr__(self):
+        parts = [repr(self._name)]
+        for arg in self._args:
+            parts.append(repr(arg))
+        for key, value in self._kwargs.items():
+            parts.append(str(key) + "=" + repr(value))
+        return "operator.methodcaller(" + ", ".join(parts) + ")"
+
+
+# MARK: - Dunder aliases
+
+__lt__ = lt
+__le__ = le
+__eq__ = eq
+__ne__ = ne
+__ge__ = ge
+__gt__ = gt
+__not__ = not_
+__abs__ = abs
+__add__ = add
+__and__ = and_
+__floordiv__ = floordiv
+__index__ = index
+__inv__ = inv
+__invert__ = invert
+__lshift__ = lshift
+__mod__ = mod
+__mul__ = mul
+__matmul__ = matmul
+__neg__ = neg
+__or__ = or_
+__pos__ = pos
+__pow__ = pow
+__rshift__ = rshift
+__sub__ = sub
+__truediv__ = truediv
+__xor__ = xor
+__concat__ = concat
+__contains__ = contains
+__delitem__ = delitem
+__getitem__ = getitem
+__setitem__ = setitem
+__call__ = call
+__iadd__ = iadd
+__iand__ = iand
+__iconcat__ = iconcat
+__ifloordiv__ = ifloordiv
+__ilshift__ = ilshift
+__imod__ = imod
+__imul__ = imul
+__imatmul__ = imatmul
+__ior__ = ior
+__ipow__ = ipow
+__irshift__ = irshift
+__isub__ = isub
+__itruediv__ = itruediv
+__ixor__ = ixor
+
+"""####,
         "queue.conc": ####"""
 """queue: CPython 3.11's synchronized queues, passing references between threads.
 
@@ -4155,6 +6224,14 @@ class Condition:
         return "<Condition(%r, %d)>" % (self._lock, self._waiting)
 
 
+def _whole_count(value):
+    """A semaphore's initial value as the builtin's int: CPython also takes a float, and lets
+    acquire() succeed while the count is above 0 (so 2.5 allows three)."""
+    if isinstance(value, float):
+        return int(-(-value // 1))
+    return value
+
+
 class Semaphore:
     """A counter of free places: acquire() takes one (waiting for it), release() gives back.
 
@@ -4163,7 +6240,7 @@ class Semaphore:
     def __init__(self, value=1):
         if value < 0:
             raise ValueError("semaphore initial value must be >= 0")
-        self._sem = _builtin_semaphore(value)
+        self._sem = _builtin_semaphore(_whole_count(value))
 
     def acquire(self, blocking=True, timeout=None):
         return self._sem.acquire(blocking, timeout)
@@ -4192,7 +6269,7 @@ class BoundedSemaphore(Semaphore):
     def __init__(self, value=1):
         if value < 0:
             raise ValueError("semaphore initial value must be >= 0")
-        self._sem = _builtin_semaphore(value, bounded=True)
+        self._sem = _builtin_semaphore(_whole_count(value), bounded=True)
         self._initial_value = value
 
     def __repr__(self):
@@ -4424,6 +6501,7 @@ class Thread:
 
     @property
     def name(self):
+        assert self._initialized, "Thread.__init__() not called"
         return self._name
 
     @name.setter
@@ -4463,6 +6541,7 @@ class Thread:
         self.name = name
 
     def __repr__(self):
+        assert self._initialized, "Thread.__init__() was not called"
         status = "initial"
         if self._started.is_set():
             status = "started"
