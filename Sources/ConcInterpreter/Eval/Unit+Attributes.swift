@@ -238,6 +238,7 @@ extension Unit {
         case "__dict__":
             let d = PyDict()
             for (k, x) in f.attributePairs { d.set(self, k, x) }
+            d.attributesOf = f  // stores through the dict reach the function
             return .obj(d)
         case "__class__": return .obj(Types.function)
         case "__code__": return Value.none

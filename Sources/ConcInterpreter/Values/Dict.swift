@@ -367,6 +367,14 @@ extension HashTableOwner {
     func popLast() -> (Value, Value)? { locked { table.popLast() } }  // released by the caller
 }
 
+/// An object whose attributes a dict may show and change (``PyDict/attributesOf``):
+/// instances and functions.
+protocol AttributeOwner: AnyObject {
+    func instanceAttribute(_ name: String) -> Value?
+    func setInstanceAttribute(_ name: String, _ v: Value)
+    @discardableResult func removeInstanceAttribute(_ name: String) -> Bool
+}
+
 /// A dict: insertion-ordered mapping.
 public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
     /// Attributes of a dict subclass instance; only under `locked` (see
@@ -383,7 +391,7 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
     /// The instance whose attributes this dict shows (its `__dict__`, `vars(obj)`), else
     /// nil: as for ``globalsOf``, a str key stored or deleted here is also set or deleted on
     /// the instance, and a lookup reads the attribute. Set once, before the dict is handed out.
-    var attributesOf: PyInstance?
+    var attributesOf: AttributeOwner?
     init() { super.init(typeBits: Types.dictBits) }
     init(type: PyType) { super.init(type: type) }
 

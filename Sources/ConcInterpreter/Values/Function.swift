@@ -139,3 +139,10 @@ public final class PyFunction: PyObject {
         super.init(type: Types.function)
     }
 }
+
+/// A function's `__dict__` writes through to its attributes (`wraps` copies into it).
+extension PyFunction: AttributeOwner {
+    func instanceAttribute(_ name: String) -> Value? { attribute(name) }
+    func setInstanceAttribute(_ name: String, _ v: Value) { attrs[name] = v }
+    @discardableResult func removeInstanceAttribute(_ name: String) -> Bool { attrs.removeValue(forKey: name) != nil }
+}

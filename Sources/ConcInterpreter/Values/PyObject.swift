@@ -723,3 +723,6 @@ final class Cell: PyObject {
     }
     init(_ v: Value = .unbound) { stored = v; everBound = Atomic(!v.isUnbound); super.init(type: Types.cell) }
 }
+
+/// An instance's `__dict__` writes through to its attributes (``PyDict/attributesOf``).
+extension PyInstance: AttributeOwner {}
