@@ -81,14 +81,12 @@ extension Unit {
 
     private func compileAndRunDynamic(_ text: String, isEval: Bool, globals: Globals, namespace: PyDict?,
                                       copyBack: PyDict?) throws -> Value {
-        let file = SourceFile(name: "<string>", text: text)
+        // eval's source may start with spaces or tabs, which CPython strips.
+        let file = SourceFile(name: "<string>", text: isEval ? String(text.drop(while: { $0 == " " || $0 == "\t" })) : text)
         var compiler = Compiler(file: file, globals: globals, builtins: engine.builtins)
         let code: CodeInfo
         if isEval {
-            // eval's source may start with spaces or tabs, which CPython strips.
-            let trimmed = SourceFile(name: "<string>", text: String(text.drop(while: { $0 == " " || $0 == "\t" })))
-            compiler = Compiler(file: trimmed, globals: globals, builtins: engine.builtins)
-            let e = try Parser.parseExpression(trimmed)
+            let e = try Parser.parseExpression(file)
             code = namespace == nil ? try compiler.compileExpression(e)
                 : try compiler.compileNamespaceCode([], expression: e, loc: e.loc)
         } else {
