@@ -1785,6 +1785,200 @@ def nlargest(n, iterable, key=None):
     return sorted(iterable, key=key, reverse=True)[:n]
 
 """####,
+        "io.conc": ####"""
+"""io: in-memory streams, StringIO and BytesIO, as CPython 3.11's io module has them.
+
+Implemented: StringIO(initial_value='') and BytesIO(initial_bytes=b'') with write,
+writelines, read(size=-1), readline(size=-1), readlines, getvalue, seek(pos, whence=0),
+tell, truncate, close/closed, flush, readable/writable/seekable, iteration and `with`.
+Files themselves come from the builtin open().
+
+Diverges from CPython: positions count str characters for StringIO (CPython's are opaque
+cookies that happen to be the same for these streams); no newline= translation (text is
+kept as written); no TextIOWrapper, BufferedReader and the other classes of the module.
+"""
+
+__all__ = ["StringIO", "BytesIO", "SEEK_SET", "SEEK_CUR", "SEEK_END"]
+
+SEEK_SET = 0
+SEEK_CUR = 1
+SEEK_END = 2
+
+
+class _MemoryStream:
+    """What StringIO and BytesIO share: a buffer (str or bytes) and a position in it."""
+
+    # CPython's two classes word it differently (BytesIO ends with a full stop).
+    _closed_message = "I/O operation on closed file"
+
+    def _check_open(self):
+        if self.closed:
+            raise ValueError(self._closed_message)
+
+    def write(self, data):
+        self._check_open()
+        self._check_type(data)
+        buf = self._buf
+        pos = self._pos
+        if pos > len(buf):
+            buf = buf + self._pad(pos - len(buf))
+        self._buf = buf[:pos] + data + buf[pos + len(data):]
+        self._pos = pos + len(data)
+        return len(data)
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def read(self, size=-1):
+        self._check_open()
+        if size is None or size < 0:
+            end = len(self._buf)
+        else:
+            end = min(len(self._buf), self._pos + size)
+        data = self._buf[self._pos:end]
+        self._pos = max(self._pos, end)
+        return data
+
+    def readline(self, size=-1):
+        self._check_open()
+        buf = self._buf
+        end = buf.find(self._newline, self._pos)
+        end = len(buf) if end < 0 else end + 1
+        if size is not None and size >= 0:
+            end = min(end, self._pos + size)
+        data = buf[self._pos:end]
+        self._pos = max(self._pos, end)
+        return data
+
+    def readlines(self, hint=-1):
+        lines = []
+        total = 0
+        while True:
+            line = self.readline()
+            if not line:
+                return lines
+            lines.append(line)
+            total += len(line)
+            if hint is not None and 0 < hint <= total:
+                return lines
+
+    def getvalue(self):
+        self._check_open()
+        return self._buf
+
+    def seek(self, pos, whence=0):
+        self._check_open()
+        if whence == 0:
+            if pos < 0:
+                raise ValueError("Negative seek position " + str(pos))
+            self._pos = pos
+        elif whence == 1:
+            self._pos = max(0, self._pos + pos)
+        elif whence == 2:
+            self._pos = max(0, len(self._buf) + pos)
+        else:
+            raise ValueError("Invalid whence (" + str(whence) + ", should be 0, 1 or 2)")
+        return self._pos
+
+    def tell(self):
+        self._check_open()
+        return self._pos
+
+    def truncate(self, size=None):
+        self._check_open()
+        if size is None:
+            size = self._pos
+        if size < 0:
+            raise ValueError("Negative size value " + str(size))
+        self._buf = self._buf[:size]
+        return size
+
+    def flush(self):
+        self._check_open()
+
+    def close(self):
+        self.closed = True
+
+    def readable(self):
+        self._check_open()
+        return True
+
+    def writable(self):
+        self._check_open()
+        return True
+
+    def seekable(self):
+        self._check_open()
+        return True
+
+    def __iter__(self):
+        self._check_open()
+        return self
+
+    def __next__(self):
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+    def __enter__(self):
+        self._check_open()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+class StringIO(_MemoryStream):
+    """A text stream kept in memory: write() str, then getvalue() or read it back."""
+
+    _newline = "\n"
+
+    def __init__(self, initial_value="", newline="\n"):
+        if initial_value is None:
+            initial_value = ""
+        if not isinstance(initial_value, str):
+            raise TypeError("initial_value must be str or None, not " + type(initial_value).__name__)
+        self._buf = initial_value
+        self._pos = 0
+        self.closed = False
+
+    def _check_type(self, data):
+        if not isinstance(data, str):
+            raise TypeError("string argument expected, got '" + type(data).__name__ + "'")
+
+    def _pad(self, n):
+        return "\0" * n
+
+
+class BytesIO(_MemoryStream):
+    """A binary stream kept in memory: write() bytes, then getvalue() or read it back."""
+
+    _newline = b"\n"
+    _closed_message = "I/O operation on closed file."
+
+    def __init__(self, initial_bytes=b""):
+        if initial_bytes is None:
+            initial_bytes = b""
+        self._buf = bytes(initial_bytes)
+        self._pos = 0
+        self.closed = False
+
+    def _check_type(self, data):
+        if not isinstance(data, (bytes, bytearray)):
+            raise TypeError("a bytes-like object is required, not '" + type(data).__name__ + "'")
+
+    def _pad(self, n):
+        return b"\0" * n
+
+    def write(self, data):
+        if isinstance(data, bytearray):
+            data = bytes(data)
+        return _MemoryStream.write(self, data)
+
+"""####,
         "itertools.conc": ####"""
 """itertools: CPython 3.11's iterator building blocks, in Conc.
 
