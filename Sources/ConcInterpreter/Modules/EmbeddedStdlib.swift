@@ -6341,6 +6341,7 @@ Diverges from CPython:
 
 import _units
 import sys as _sys
+import time as _time
 
 __all__ = ["get_ident", "active_count", "Condition", "current_thread", "enumerate",
            "main_thread", "TIMEOUT_MAX", "Event", "Lock", "RLock", "Semaphore",
@@ -6369,13 +6370,17 @@ class Condition:
     """A condition variable over a Lock or RLock (a new RLock by default).
 
     As CPython's, a class in this module (so it can be subclassed) around Conc's builtin
-    `condition()`, which does the waiting."""
+    `condition()`, which does the waiting; over a lock object of the program's own (any
+    object with acquire and release), _ForeignLockWaits waits CPython's way instead."""
 
     def __init__(self, lock=None):
         if lock is None:
             lock = RLock()
         self._lock = lock
-        self._cond = _builtin_condition(lock)
+        if type(lock) in _primitive_lock_types:
+            self._cond = _builtin_condition(lock)
+        else:
+            self._cond = _ForeignLockWaits(lock)
         self._waiting = 0   # units in wait(); changed only while holding the lock
         self.acquire = lock.acquire
         self.release = lock.release
@@ -6412,10 +6417,82 @@ class Condition:
     notifyAll = notify_all
 
     def _is_owned(self):
-        return self._cond._is_owned() if hasattr(self._cond, "_is_owned") else True
+        return _lock_is_owned(self._lock)
 
     def __repr__(self):
         return "<Condition(%r, %d)>" % (self._lock, self._waiting)
+
+
+_primitive_lock_types = (type(_units.unowned_lock()), type(rlock()), type(lock()))
+
+
+def _lock_is_owned(lock):
+    """Whether the calling thread holds `lock`, as CPython's Condition asks: the lock's
+    own _is_owned() if it has one, else whether a non-blocking acquire fails."""
+    if hasattr(lock, "_is_owned"):
+        return lock._is_owned()
+    if lock.acquire(False):
+        lock.release()
+        return False
+    return True
+
+
+class _ForeignLockWaits:
+    """Condition waiting over a lock that is not a Conc primitive, CPython's way: each
+    waiter parks on a lock of its own, which notify() releases. `_waiters` is guarded by
+    the program's lock, which every caller holds."""
+
+    def __init__(self, lock):
+        self._lock = lock
+        self._waiters = []
+
+    def wait(self, timeout=None):
+        if not _lock_is_owned(self._lock):
+            raise RuntimeError("cannot wait on un-acquired lock")
+        waiter = _allocate_lock()
+        waiter.acquire()
+        self._waiters.append(waiter)
+        self._lock.release()
+        woken = False
+        try:
+            if timeout is None:
+                woken = waiter.acquire()
+            elif timeout > 0:
+                woken = waiter.acquire(True, timeout)
+            else:
+                woken = waiter.acquire(False)
+            return woken
+        finally:
+            self._lock.acquire()
+            if not woken and waiter in self._waiters:
+                self._waiters.remove(waiter)
+
+    def wait_for(self, predicate, timeout=None):
+        deadline = None
+        wait_time = timeout
+        result = predicate()
+        while not result:
+            if wait_time is not None:
+                if deadline is None:
+                    deadline = _time.monotonic() + wait_time
+                else:
+                    wait_time = deadline - _time.monotonic()
+                    if wait_time <= 0:
+                        break
+            self.wait(wait_time)
+            result = predicate()
+        return result
+
+    def notify(self, n=1):
+        if not _lock_is_owned(self._lock):
+            raise RuntimeError("cannot notify on un-acquired lock")
+        woken = self._waiters[:n]
+        del self._waiters[:n]
+        for waiter in woken:
+            waiter.release()
+
+    def notify_all(self):
+        self.notify(len(self._waiters))
 
 
 def _whole_count(value):
