@@ -115,8 +115,8 @@ extension Engine {
         let pieces = try a.positional.map { try u.str($0) }
         // A program that replaced sys.stdout (redirect_stdout, a capturing object) gets
         // print's output there, as in CPython.
-        if file.isNone, let sys = modules["sys"], let out = sys.globals.get("stdout"),
-           let original = sys.globals.get("__stdout__"), !isSame(out, original), !out.isNone {
+        if file.isNone, let sys = sysGlobals.load(ordering: .acquiring)?.takeUnretainedValue(),
+           let out = sys.get("stdout"), let original = sys.get("__stdout__"), !isSame(out, original), !out.isNone {
             file = out
         }
         if file.isNone {

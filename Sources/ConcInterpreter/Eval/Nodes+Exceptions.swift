@@ -32,7 +32,7 @@ final class TryNode: StmtNode {
                 let propagating = error as? PyBaseException
                 let depth = u.handling.count
                 if let p = propagating { u.handling.append(p) }
-                defer { if propagating != nil, u.handling.count > depth { u.handling.removeLast(u.handling.count - depth) } }
+                defer { if propagating != nil { u.handling.removeLast(u.handling.count - depth) } }
                 do { c = try fin.exec(f) } catch let inner as PyBaseException {
                     if let outer = error as? PyBaseException, inner.context == nil, inner !== outer { inner.chain(to: outer) }
                     throw inner

@@ -32,7 +32,7 @@ extension Engine {
         let stderrFile = PyFile(backing: .sink(stderr), name: .str("<stderr>"), mode: "w")
         let stdinFile = PyFile(backing: .stdin, name: .str("<stdin>"), mode: "r")
         let path = PyList(searchFolders.map { .str($0) })
-        return nativeModule("sys", [
+        let module = nativeModule("sys", [
             ("argv", .obj(PyList(options.argv.map { .str($0) }))),
             ("stdout", .obj(stdoutFile)), ("stderr", .obj(stderrFile)), ("stdin", .obj(stdinFile)),
             ("__stdout__", .obj(stdoutFile)), ("__stderr__", .obj(stderrFile)), ("__stdin__", .obj(stdinFile)),
@@ -73,6 +73,10 @@ extension Engine {
                 return .obj(PyTuple([.obj(e.type), .obj(e), .none]))
             },
         ])
+        // Published for print(); an earlier sys module (re-made after being deleted) stays
+        // retained, as a unit may still read it.
+        sysGlobals.store(Unmanaged.passRetained(module.globals), ordering: .releasing)
+        return module
     }
 
     func makeOsModule() -> PyModule {

@@ -5,6 +5,7 @@ import CConcSys
 import ConcSyntax
 #if canImport(Glibc)
 import Glibc
+import Synchronization
 #endif
 
 /// Options fixed when an engine is created.
@@ -33,6 +34,10 @@ public final class Engine {
     public var stderr: OutputSink { options.stderr }
     /// The builtins module's names. Filled once at creation.
     private(set) var builtins: [String: Value] = [:]
+    /// The `sys` module's variables once it exists, for print() to read `sys.stdout` without
+    /// the import mutex. Published by ``makeSysModule()`` and retained for good (a unit may
+    /// be reading it unretained); nil until a program imports sys.
+    let sysGlobals = Atomic<Unmanaged<Globals>?>(nil)
     /// Loaded modules, kept in step with `sys.modules`; touch it only holding `importMutex`
     /// (see ModuleLoader.swift), or through ``modules``.
     var moduleTable: [String: PyModule] = [:]
