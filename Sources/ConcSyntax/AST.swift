@@ -100,6 +100,8 @@ public struct Parameters: Sendable {
     public var varArgs: String? = nil       // *args
     public var keywordOnly: [Param] = []    // after * or *args
     public var varKeywords: String? = nil   // **kwargs
+    /// Annotated parameters in order, then `return` for a `-> expression` (`__annotations__`).
+    public var annotations: [(name: String, value: Expr)] = []
     public init() {}
 }
 

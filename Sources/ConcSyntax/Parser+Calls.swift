@@ -98,14 +98,16 @@ extension Parser.State {
                 if seenStar { throw error("* argument may appear only once", at: t) }
                 seenStar = true
                 if !at(",") && !at(closing) {
-                    params.varArgs = try parseParameterName(&names, allowAnnotations: allowAnnotations)
+                    let name = try parseParameterName(&names, &params, allowAnnotations: allowAnnotations)
+                    params.varArgs = name
                 } else {
                     bareStar = t
                 }
             } else if accept("**") {
-                params.varKeywords = try parseParameterName(&names, allowAnnotations: allowAnnotations)
+                let name = try parseParameterName(&names, &params, allowAnnotations: allowAnnotations)
+                params.varKeywords = name
             } else {
-                let name = try parseParameterName(&names, allowAnnotations: allowAnnotations)
+                let name = try parseParameterName(&names, &params, allowAnnotations: allowAnnotations)
                 let value = accept("=") ? try parseExpression() : nil
                 let param = Param(name: name, defaultValue: value, loc: loc(from: t))
                 if seenStar {
@@ -126,14 +128,15 @@ extension Parser.State {
         return params
     }
 
-    /// A parameter name with an optional annotation (ignored), checking duplicates.
-    mutating func parseParameterName(_ names: inout Set<String>, allowAnnotations: Bool) throws -> String {
+    /// A parameter name with an optional annotation (kept in `params.annotations`), checking
+    /// duplicates.
+    mutating func parseParameterName(_ names: inout Set<String>, _ params: inout Parameters, allowAnnotations: Bool) throws -> String {
         let t = tok
         let name = try expectIdentifier()
         if !names.insert(name).inserted {
             reportLater(error("duplicate argument '\(name)' in function definition", at: t))
         }
-        if allowAnnotations && accept(":") { _ = try parseExpression() }
+        if allowAnnotations && accept(":") { params.annotations.append((mangled(name), try parseAnnotation())) }
         return mangled(name)
     }
 }

@@ -224,9 +224,9 @@ extension Parser.State {
         advance()
         let name = try expectIdentifier()
         try expect("(", "expected '('")
-        let params = try parseParameters(closing: ")", allowAnnotations: true)
+        var params = try parseParameters(closing: ")", allowAnnotations: true)
         try expect(")")
-        if accept("->") { _ = try parseExpression() }
+        if accept("->") { params.annotations.append(("return", try parseAnnotation())) }
         try expectColon(evenMidLine: true)
         let l = stmtLoc(from: start)
         let saved = (functionDepth, loopDepth, isInPlainFunction)

@@ -229,6 +229,7 @@ extension Parser.State {
         let module = atName("import") && level > 0 ? nil : try parseDottedName()
         guard acceptName("import") else { throw unexpected() }
         let names = try parseImportFromTargets()
+        if module == "__future__" && names.contains(where: { $0.name == "annotations" }) { futureAnnotations = true }
         return Stmt(.importFrom(module: module, names: names, level: level), loc(from: start))
     }
 
@@ -297,6 +298,19 @@ extension Parser.State {
         return Stmt(.assign(targets: items, value: value), stmtLoc(from: start))
     }
 
+    /// An annotation: the expression, or under `from __future__ import annotations` its
+    /// source text as a string constant.
+    mutating func parseAnnotation() throws -> Expr {
+        let start = tok
+        let e = try parseExpression()
+        guard futureAnnotations else { return e }
+        let from = lineStarts[start.line - 1] + start.col, to = lineStarts[prevEndLine - 1] + prevEndCol
+        guard from <= to, to <= scalars.count else { return e }
+        var text = String.UnicodeScalarView()
+        text.append(contentsOf: scalars[from..<to])
+        return Expr(.constant(.string(String(text))), e.loc)
+    }
+
     /// `x: T [= value]`
     mutating func parseAnnotatedAssignment(_ target: Expr, start: Token) throws -> Stmt {
         switch target.kind {
@@ -306,7 +320,7 @@ extension Parser.State {
         default: throw error("illegal target for annotation", at: target.loc)
         }
         advance()
-        let annotation = try parseExpression()
+        let annotation = try parseAnnotation()
         let value = accept("=") ? try parseYieldOrStarExpressions() : nil
         return Stmt(.annAssign(target: target, annotation: annotation, value: value), stmtLoc(from: start))
     }

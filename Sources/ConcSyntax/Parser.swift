@@ -112,6 +112,9 @@ extension Parser {
         var currentFString: Token?
         /// How deep in nested format specs the current f-string field is.
         var fstringNesting = 0
+        /// After `from __future__ import annotations`: annotations are kept as their source
+        /// text (strings), not evaluated.
+        var futureAnnotations = false
 
         init(tokens: [Token], scalars: [Unicode.Scalar], file: SourceFile, failure: LexFailure?,
              lineStarts: [Int]? = nil) {

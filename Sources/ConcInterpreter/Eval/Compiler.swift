@@ -25,8 +25,30 @@ struct Compiler {
         let scope = Scope(kind: .module, name: "<module>", qualname: "<module>", parent: nil)
         try analyzer.analyze(body, module: scope)
         let code = makeCode(scope, loc: body.first?.loc ?? .unknown, params: Parameters())
-        code.body = try block(body, scope, topLevel: true)
+        code.body = try withAnnotationsSetup(try block(body, scope, topLevel: true), body, scope)
         return code
+    }
+
+    /// Prefixes a module or class body that annotates names with `__annotations__ = {}`.
+    func withAnnotationsSetup(_ node: StmtNode, _ body: [Stmt], _ s: Scope) -> StmtNode {
+        guard Compiler.hasAnnotations(body) else { return node }
+        let setup = AssignNode([name("__annotations__", s, node.loc)], DictNode([], node.loc), node.loc)
+        return BlockNode([setup, node], node.loc)
+    }
+
+    /// Whether `body` has an annotated assignment outside nested functions and classes.
+    static func hasAnnotations(_ body: [Stmt]) -> Bool {
+        body.contains { st in
+            switch st.kind {
+            case .annAssign: return true
+            case .if(_, let b, let e), .while(_, let b, let e), .for(_, _, let b, let e, _):
+                return hasAnnotations(b) || hasAnnotations(e)
+            case .with(_, let b, _): return hasAnnotations(b)
+            case .try(let b, let hs, let e, let fin):
+                return hasAnnotations(b) || hs.contains { hasAnnotations($0.body) } || hasAnnotations(e) || hasAnnotations(fin)
+            default: return false
+            }
+        }
     }
 
     /// Compiles `exec`/`eval` source that runs over a namespace dict (the frame's
@@ -149,9 +171,14 @@ struct Compiler {
                 return LocalStrAppendNode(general, slot: l.slot)
             }
             return general
-        case .annAssign(let t, _, let v):
-            guard let v = v else { return PassNode(loc) }
-            return AssignNode([try target(t, s)], try expr(v, s), loc)
+        case .annAssign(let t, let ann, let v):
+            let assign = try v.map { AssignNode([try target(t, s)], try expr($0, s), loc) }
+            // Annotations are evaluated only in modules and class bodies; a plain name's is
+            // stored in `__annotations__` (CPython 3.11, without the annotations future).
+            guard s.kind == .module || s.kind == .classBody else { return assign ?? PassNode(loc) }
+            var store: (annotations: ExprNode, key: String)? = nil
+            if case .name(let n) = t.kind { store = (name("__annotations__", s, loc), n) }
+            return AnnotatedAssignNode(assign: assign, annotation: try expr(ann, s), store: store, loc)
         // `topLevel` passes into compound statements (not def/class bodies): at the REPL,
         // `for x in r: x` echoes every x, as CPython's 'single' mode does.
         case .if(let test, let body, let orElse):
@@ -216,13 +243,15 @@ struct Compiler {
         }
         let defaults = try params.positional.compactMap { try $0.defaultValue.map { try expr($0, s) } }
         let kwDefaults = try params.keywordOnly.compactMap { p in try p.defaultValue.map { (p.name, try expr($0, s)) } }
-        return MakeFunctionNode(code, defaults: defaults, kwDefaults: kwDefaults, closure: closureSources(for: fs, in: s), doc: doc, loc)
+        let annotations = try params.annotations.map { ($0.name, try expr($0.value, s)) }
+        return MakeFunctionNode(code, defaults: defaults, kwDefaults: kwDefaults, annotations: annotations,
+                                closure: closureSources(for: fs, in: s), doc: doc, loc)
     }
 
     mutating func classDef(_ st: Stmt, _ c: ClassDef, _ s: Scope) throws -> StmtNode {
         guard let cs = analyzer.scopes[ObjectIdentifier(st)] else { throw syntaxError("internal: no scope for class", st.loc) }
         let code = makeCode(cs, loc: st.loc, params: Parameters())
-        code.body = try block(c.body, cs)
+        code.body = withAnnotationsSetup(try block(c.body, cs), c.body, cs)
         var doc: String? = nil
         if case .expr(let first)? = c.body.first?.kind, case .constant(.string(let d)) = first.kind { doc = d }
         return ClassDefNode(name: c.name, qualname: cs.qualname, doc: doc, bases: try c.bases.map { try expr($0, s) },

@@ -25,10 +25,13 @@ final class MakeFunctionNode: ExprNode {
     let code: CodeInfo
     let defaults: [ExprNode]
     let kwDefaults: [(String, ExprNode)]
+    /// Parameter annotations and `return`, evaluated after the defaults, as CPython does.
+    let annotations: [(String, ExprNode)]
     let closure: [ClosureSource]
     let doc: Value
-    init(_ code: CodeInfo, defaults: [ExprNode], kwDefaults: [(String, ExprNode)], closure: [ClosureSource], doc: Value, _ loc: SourceLoc) {
-        self.code = code; self.defaults = defaults; self.kwDefaults = kwDefaults
+    init(_ code: CodeInfo, defaults: [ExprNode], kwDefaults: [(String, ExprNode)], annotations: [(String, ExprNode)] = [],
+         closure: [ClosureSource], doc: Value, _ loc: SourceLoc) {
+        self.code = code; self.defaults = defaults; self.kwDefaults = kwDefaults; self.annotations = annotations
         self.closure = closure; self.doc = doc; super.init(loc)
     }
     override func eval(_ f: Frame) throws -> Value {
@@ -37,6 +40,11 @@ final class MakeFunctionNode: ExprNode {
         let fn = PyFunction(code: code, globals: f.globals, moduleName: f.unit.engine.moduleName(of: f.globals),
                             closure: collectClosure(closure, f), defaults: try defaults.map { try $0.eval(f) }, kwDefaults: kw)
         fn.doc = doc
+        if !annotations.isEmpty {
+            let d = PyDict()
+            for (n, e) in annotations { try d.set(f.unit, .str(n), try e.eval(f)) }
+            fn.attrs["__annotations__"] = .obj(d)
+        }
         // Functions of modules and classes are called from every unit and live as long as
         // the program: immortal, so parallel callers don't bounce their refcount. (Nested
         // functions and closures, made again and again, stay ordinary.)

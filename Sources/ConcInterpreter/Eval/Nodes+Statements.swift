@@ -336,6 +336,23 @@ final class ForNode: StmtNode {
 
 final class BreakNode: StmtNode { override func exec(_ f: Frame) throws -> Completion { .breakLoop } }
 final class ContinueNode: StmtNode { override func exec(_ f: Frame) throws -> Completion { .continueLoop } }
+/// `target: annotation [= value]` in a module or class body: assigns, then evaluates the
+/// annotation and, for a plain name, stores it in `__annotations__` under that name.
+final class AnnotatedAssignNode: StmtNode {
+    let assign: StmtNode?
+    let annotation: ExprNode
+    let store: (annotations: ExprNode, key: String)?
+    init(assign: StmtNode?, annotation: ExprNode, store: (annotations: ExprNode, key: String)?, _ loc: SourceLoc) {
+        self.assign = assign; self.annotation = annotation; self.store = store; super.init(loc)
+    }
+    override func exec(_ f: Frame) throws -> Completion {
+        if let a = assign { _ = try a.exec(f) }
+        let value = try annotation.eval(f)
+        if let (annotations, key) = store { try f.unit.setItem(try annotations.eval(f), .str(key), value) }
+        return .normal
+    }
+}
+
 final class PassNode: StmtNode { override func exec(_ f: Frame) throws -> Completion { .normal } }
 
 final class ReturnNode: StmtNode {

@@ -173,8 +173,9 @@ struct ScopeAnalyzer {
         case .augAssign(let t, _, let v):
             try visitTarget(t, s); try visit(t, s); try visit(v, s)
         case .annAssign(let t, let ann, let v):
-            if let v = v { try visitTarget(t, s); try visit(v, s) } else if case .name = t.kind {} else { try visit(t, s) }
-            _ = ann
+            // `x: T` alone still makes x local to a function, as CPython does.
+            if let v = v { try visitTarget(t, s); try visit(v, s) } else if case .name(let n) = t.kind { s.bind(n) } else { try visit(t, s) }
+            if s.kind == .module || s.kind == .classBody { try visit(ann, s) }
         case .if(let test, let body, let orElse), .while(let test, let body, let orElse):
             try visit(test, s); try visit(body, s); try visit(orElse, s)
         case .for(let target, let iter, let body, let orElse, _):
@@ -247,6 +248,7 @@ struct ScopeAnalyzer {
     private mutating func visitFunction(_ node: AnyObject, name: String, params: Parameters, body: [Stmt], isAsync: Bool, _ s: Scope) throws {
         for p in params.positional { if let d = p.defaultValue { try visit(d, s) } }
         for p in params.keywordOnly { if let d = p.defaultValue { try visit(d, s) } }
+        for a in params.annotations { try visit(a.value, s) }
         let fs = Scope(kind: .function, name: name, qualname: s.childQualPrefix + name, parent: s)
         fs.isAsync = isAsync
         fs.params = params.positional.map { $0.name } + params.keywordOnly.map { $0.name }

@@ -243,6 +243,11 @@ extension Unit {
         case "__class__": return .obj(Types.function)
         case "__code__": return Value.none
         case "__wrapped__": return f.attribute(name)
+        case "__annotations__":
+            if let d = f.attribute(name) { return d }
+            let d = Value.obj(PyDict())  // made on first use and kept, as CPython does
+            f.attrs[name] = d
+            return d
         default:
             if let x = f.attribute(name) { return x }
             if let attr = Types.function.lookup(name) { return bindClassAttribute(attr, to: .obj(f)) }
