@@ -8,7 +8,7 @@ extension Engine {
                 try a.expect("iter", 1, 2)
                 if a.count == 2 {
                     let callable = a[0], sentinel = a[1]
-                    return .obj(PyClosureIterator(type: Types.iterator) { u in
+                    return .obj(PyClosureIterator(type: Types.callableIterator) { u in
                         let v = try u.call(callable, [])
                         return try u.equals(v, sentinel) ? nil : v
                     })
@@ -107,15 +107,15 @@ extension Engine {
                         return .obj(PyRangeIterator(PyRange(r.start + (n - 1) * r.step, r.start - r.step, -r.step)))
                     }
                     if o is PyList || o is PyTuple || o is PyStr || o is PyBytes {
-                        return .obj(PyArrayIterator(try u.toArray(x).reversed()))
+                        return .obj(PyArrayIterator(try u.toArray(x).reversed(), type: o is PyList ? Types.listReverseIterator : Types.reversedIterator))
                     }
-                    if let d = o as? PyDict { return .obj(PyArrayIterator(d.keys.reversed())) }
+                    if let d = o as? PyDict { return .obj(PyArrayIterator(d.keys.reversed(), type: Types.dictReverseKeyIterator)) }
                     if let m = u.lookupSpecial(x, "__reversed__") { return try u.call(m, []) }
                     if u.lookupSpecial(x, "__getitem__") != nil, u.lookupSpecial(x, "__len__") != nil {
                         let n = try u.length(x)
                         var items: [Value] = []
                         for i in stride(from: n - 1, through: 0, by: -1) { items.append(try u.getItem(x, .int(i))) }
-                        return .obj(PyArrayIterator(items))
+                        return .obj(PyArrayIterator(items, type: Types.reversedIterator))
                     }
                 }
                 throw typeError("'\(x.typeName)' object is not reversible")

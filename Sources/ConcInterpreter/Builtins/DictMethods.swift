@@ -281,7 +281,7 @@ private func installDictProtocol(_ t: PyType) {
     }
     t.method("__reversed__") { u, s, args in
         try ContainerArgs.none(args, "dict.__reversed__")
-        return .obj(PyArrayIterator(try recv(s, "__reversed__").keys.reversed()))
+        return .obj(PyArrayIterator(try recv(s, "__reversed__").keys.reversed(), type: Types.dictReverseKeyIterator))
     }
 }
 
@@ -302,7 +302,7 @@ func installDictViewMethods(_ t: PyType) {
     }
     t.method("__reversed__") { u, s, args in
         try ContainerArgs.none(args, "\(name).__reversed__")
-        return .obj(PyArrayIterator(try recv(s, "__reversed__").elements.reversed()))
+        return .obj(PyArrayIterator(try recv(s, "__reversed__").elements.reversed(), type: Types.reversedIterator))
     }
     t.method("__contains__") { u, s, args in
         let v = try recv(s, "__contains__")

@@ -324,6 +324,6 @@ private func installSetProtocol(_ t: PyType, _ tn: String, _ recv: @escaping (Va
     }
     t.method("__iter__") { u, s, args in
         try ContainerArgs.none(args, "\(tn).__iter__")
-        return .obj(PyArrayIterator(try recv(s, "__iter__").elements))
+        return .obj(PyArrayIterator(try recv(s, "__iter__").elements, type: Types.setIterator))
     }
 }

@@ -56,7 +56,7 @@ func installTupleMethods(_ t: PyType) {
     }
     t.method("__iter__") { u, s, args in
         try ContainerArgs.none(args, "tuple.__iter__")
-        return .obj(PyArrayIterator(try recv(s, "__iter__").items))
+        return .obj(PyArrayIterator(try recv(s, "__iter__").items, type: Types.tupleIterator))
     }
 }
 

@@ -471,13 +471,13 @@ extension Unit {
             if o.extendsBuiltinType, let m = lookupSpecial(v, "__iter__") { return try userIterator(m) }
             switch o {
             case let l as PyList: return PyListIterator(l)
-            case let t as PyTuple: return PyArrayIterator(t.items)
+            case let t as PyTuple: return PyArrayIterator(t.items, type: Types.tupleIterator)
             case let r as PyRange: return PyRangeIterator(r)
             case let s as PyStr: return PyStrIterator(s)
             case let d as PyDict: return PyDictIterator(d, .keys)
-            case let s as PySet: return s.isFrozen ? PyArrayIterator(s.elements) : PySetIterator(s)
+            case let s as PySet: return s.isFrozen ? PyArrayIterator(s.elements, type: Types.setIterator) : PySetIterator(s)
             case let it as PyIter: return it
-            case let b as PyBytes: return PyArrayIterator(b.snapshot.map { .int(Int($0)) })
+            case let b as PyBytes: return PyArrayIterator(b.snapshot.map { .int(Int($0)) }, type: Types.bytesIterator)
             case let v as PyDictView: return try iterate(try dictViewIterable(v))
             default:
                 if let m = lookupSpecial(v, "__iter__") { return try userIterator(m) }

@@ -14,7 +14,7 @@ public class PyIter: PyObject {
 final class PyListIterator: PyIter {
     let list: PyList
     var index = 0
-    init(_ l: PyList) { list = l; super.init() }
+    init(_ l: PyList) { list = l; super.init(type: Types.listIterator) }
     override func next(_ u: Unit) throws -> Value? {
         // Bounds check and read in one critical section: another unit may shrink the list.
         guard let v = list.item(at: index) else { return nil }
@@ -27,7 +27,7 @@ final class PyListIterator: PyIter {
 final class PyArrayIterator: PyIter {
     let items: [Value]
     var index = 0
-    init(_ items: [Value]) { self.items = items; super.init() }
+    init(_ items: [Value], type: PyType) { self.items = items; super.init(type: type) }
     override func next(_ u: Unit) throws -> Value? {
         guard index < items.count else { return nil }
         defer { index += 1 }
@@ -43,7 +43,7 @@ final class PySetIterator: PyIter {
     var index = 0
     /// The set's size at the start; -1 once a change has been seen (CPython's sticky state).
     var expectedCount: Int
-    init(_ s: PySet) { set = s; items = s.elements; expectedCount = items.count; super.init() }
+    init(_ s: PySet) { set = s; items = s.elements; expectedCount = items.count; super.init(type: Types.setIterator) }
     override func next(_ u: Unit) throws -> Value? {
         if set.count != expectedCount {
             expectedCount = -1
@@ -60,7 +60,7 @@ final class PyRangeIterator: PyIter {
     var current: Int
     let step: Int
     var remaining: Int
-    init(_ r: PyRange) { current = r.start; step = r.step; remaining = r.count; super.init() }
+    init(_ r: PyRange) { current = r.start; step = r.step; remaining = r.count; super.init(type: Types.rangeIterator) }
     override func next(_ u: Unit) throws -> Value? {
         guard remaining > 0 else { return nil }
         let v = current
@@ -80,7 +80,7 @@ final class PyStrIterator: PyIter {
         isASCII = s.isASCII
         bytes = isASCII ? Array(s.value.utf8) : []
         scalars = isASCII ? [] : Array(s.value.unicodeScalars)
-        super.init()
+        super.init(type: isASCII ? Types.strASCIIIterator : Types.strIterator)
     }
     override func next(_ u: Unit) throws -> Value? {
         if isASCII {
@@ -104,7 +104,14 @@ final class PyDictIterator: PyIter {
     let initialCount: Int
     /// Entries still to come; read and written only under `dict`'s lock.
     var remaining: Int
-    init(_ d: PyDict, _ kind: Kind) { dict = d; self.kind = kind; initialCount = d.count; remaining = initialCount; super.init() }
+    init(_ d: PyDict, _ kind: Kind) {
+        dict = d; self.kind = kind; initialCount = d.count; remaining = initialCount
+        switch kind {
+        case .keys: super.init(type: Types.dictKeyIterator)
+        case .values: super.init(type: Types.dictValueIterator)
+        case .items: super.init(type: Types.dictItemIterator)
+        }
+    }
     override func next(_ u: Unit) throws -> Value? {
         // `entry` is read and advanced under the dict's lock, so threads sharing this
         // iterator never index past the table.
