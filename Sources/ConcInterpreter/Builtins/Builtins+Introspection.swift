@@ -85,6 +85,11 @@ extension Engine {
 func isInstance(_ u: Unit, _ v: Value, _ spec: Value) throws -> Bool {
     if case .obj(let o) = spec, let t = o as? PyType {
         if t === Types.int, case .bool = v { return true }
+        // A metaclass's __instancecheck__ decides, except for an exact match (CPython's
+        // shortcut).
+        if let hook = metaclassHook(t, "__instancecheck__"), v.type !== t {
+            return try u.isTruthy(try u.call(u.bindClassAttribute(hook, to: spec), [v]))
+        }
         return v.type.isSubtype(of: t)
     }
     if case .obj(let o) = spec, let tuple = o as? PyTuple {
@@ -99,13 +104,24 @@ func isInstance(_ u: Unit, _ v: Value, _ spec: Value) throws -> Bool {
 }
 
 func classMatches(_ u: Unit, _ t: PyType, _ spec: Value, _ fname: String) throws -> Bool {
-    if case .obj(let o) = spec, let s = o as? PyType { return t.isSubtype(of: s) }
+    if case .obj(let o) = spec, let s = o as? PyType {
+        if let hook = metaclassHook(s, "__subclasscheck__") {
+            return try u.isTruthy(try u.call(u.bindClassAttribute(hook, to: spec), [.obj(t)]))
+        }
+        return t.isSubtype(of: s)
+    }
     if case .obj(let o) = spec, let tuple = o as? PyTuple {
         for s in tuple.items where try classMatches(u, t, s, fname) { return true }
         return false
     }
     if case .obj(let o) = spec, let union = o as? PyUnion { return union.types.contains { t.isSubtype(of: $0) } }
     throw typeError("\(fname)() arg 2 must be a class, a tuple of classes, or a union")
+}
+
+/// `name` defined in Conc by the metaclass of `t`, or nil (also for classes of `type`).
+@inline(__always) func metaclassHook(_ t: PyType, _ name: String) -> Value? {
+    guard let meta = t.typeRef, !meta.isBuiltin, let hook = meta.lookup(name), case .obj(let h) = hook, h is PyFunction else { return nil }
+    return hook
 }
 
 extension Unit {

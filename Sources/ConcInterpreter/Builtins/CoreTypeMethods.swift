@@ -79,20 +79,38 @@ func installObjectMethods(_ t: PyType) {
 }
 
 func installTypeMethods(_ t: PyType) {
-    t.constructor = { u, _, a in
-        if a.count == 1 { return .obj(a[0].type) }
-        try a.expect("type", 3, 3)
+    // `type(x)`, `type(name, bases, ns)`, and `Meta(name, bases, ns)` / `type.__new__(Meta, ...)`
+    // for a metaclass Meta (cls), which makes a class whose type is Meta.
+    t.constructor = { u, cls, a in
+        if cls === Types.type && a.count == 1 && a.keywords.isEmpty { return .obj(a[0].type) }
+        guard a.count == 3 else {
+            throw typeError(cls === Types.type ? "type() takes 1 or 3 arguments" : "type.__new__() takes exactly 3 arguments (\(a.count) given)")
+        }
         let name = try u.stringArg(a[0], "type.__new__() argument 1")
-        let bases = try u.toArray(a[1]).map { v -> PyType in
+        guard case .obj(let bo) = a[1], let basesTuple = bo as? PyTuple else {
+            throw typeError("type.__new__() argument 2 must be tuple, not \(a[1].typeName)")
+        }
+        let bases = try basesTuple.items.map { v -> PyType in
             guard case .obj(let o) = v, let b = o as? PyType else { throw typeError("bases must be types") }
             return b
         }
-        if let problem = PyType.basesConflict(bases) { throw typeError(problem) }
-        let cls = PyType(name: name, bases: bases.isEmpty ? [Types.object] : bases, builtin: false, module: "__main__")
-        guard case .obj(let d) = a[2], let ns = d as? PyDict else { throw typeError("type.__new__() argument 3 must be dict") }
-        for (k, v) in ns.pairs { if let key = k.asStr?.value { cls.dict[key] = v } }
-        return .obj(cls)
+        guard case .obj(let d) = a[2], let ns = d as? PyDict else {
+            throw typeError("type.__new__() argument 3 must be dict, not \(a[2].typeName)")
+        }
+        return .obj(try u.createClass(metaclass: cls, name: name, bases: bases, namespace: ns, keywords: a.keywords, module: u.engine.moduleName(of: u.currentGlobals)))
     }
+    // `super().__call__(*args)` in a metaclass's __call__: the ordinary instance creation.
+    t.method("__call__") { u, s, a in
+        guard case .obj(let o) = s, let cls = o as? PyType else { throw typeError("descriptor '__call__' requires a 'type' object") }
+        return try u.createInstance(cls, a)
+    }
+    // What a metaclass's __init__ chains to: the class is already made.
+    t.method("__init__") { _, _, a in
+        if a.count != 1 && a.count != 3 { throw typeError("type.__init__() takes 1 or 3 arguments") }
+        return .none
+    }
+    // The namespace a class body runs in (a metaclass's __prepare__ may chain here).
+    t.dict["__prepare__"] = .obj(PyClassMethod(.obj(PyBuiltinFunction("__prepare__") { _, _ in .obj(PyDict()) })))
 }
 
 func installFunctionMethods(_ t: PyType) {
@@ -160,8 +178,8 @@ func installSuperConstructor(_ t: PyType) {
             guard case .obj(let o) = a[0], let cls = o as? PyType else {
                 throw typeError("super() argument 1 must be a type, not \(a[0].typeName)")
             }
-            let objectType = (a[1].object as? PyType) ?? a[1].type
-            guard objectType.isSubtype(of: cls) else {
+            let asClass = (a[1].object as? PyType).flatMap { $0.isSubtype(of: cls) ? $0 : nil }
+            guard asClass != nil || a[1].type.isSubtype(of: cls) else {
                 throw typeError("super(type, obj): obj must be an instance or subtype of type")
             }
             return .obj(PySuper(start: cls, object: a[1]))
@@ -196,6 +214,7 @@ func installPropertyMethods(_ t: PyType) {
     t.method("deleter") { _, s, a in .obj(PyProperty(get: prop(s).getter, set: prop(s).setter, delete: a[0])) }
     t.getter("fget") { _, s in prop(s).getter }
     t.getter("fset") { _, s in prop(s).setter }
+    t.getter("fdel") { _, s in prop(s).deleter }
     t.getter("__doc__") { _, s in prop(s).doc }
 }
 

@@ -196,6 +196,7 @@ extension Unit {
             })
         }
         if name == "__qualname__" { return .str(t.qualname) }
+        if name == "__class__" { return .obj(t.metaclass) }
         if let attr = t.lookup(name), case .obj(let a) = attr {
             switch a {
             case let s as PyStaticMethod: return s.function
@@ -214,7 +215,7 @@ extension Unit {
         case "__bases__": return .obj(PyTuple(t.bases.map { .obj($0) }))
         case "__base__": return t.bases.first.map { .obj($0) } ?? .none
         case "__mro__": return .obj(PyTuple(t.mro.map { .obj($0) }))
-        case "__class__": return .obj(Types.type)
+        case "__class__": return .obj(t.metaclass)
         case "__dict__":
             let d = PyDict()
             for (k, x) in t.namespacePairs { d.set(self, k, x) }
@@ -224,7 +225,12 @@ extension Unit {
             return .obj(PyBuiltinFunction("mro") { _, _ in .obj(PyList(t.mro.map { .obj($0) })) })
         case "__subclasses__":
             return .obj(PyBuiltinFunction("__subclasses__") { _, _ in .obj(PyList(t.subclasses.map { .obj($0) })) })
-        default: return nil
+        default:
+            // A metaclass's methods and properties, bound to the class, then its __getattr__.
+            guard let meta = t.typeRef, !meta.isBuiltin else { return nil }
+            if let attr = meta.lookup(name) { return try resolveDescriptor(attr, .obj(t)) }
+            if let g = metaclassHook(t, "__getattr__") { return try call(bindClassAttribute(g, to: .obj(t)), [.str(name)]) }
+            return nil
         }
     }
 
@@ -256,12 +262,16 @@ extension Unit {
     }
 
     private func superAttr(_ s: PySuper, _ name: String) throws -> Value? {
-        let objType = (s.object.object as? PyType) ?? s.object.type
+        // As CPython's super: a class that derives from the start class (super() in a
+        // classmethod) walks its own MRO; anything else (an instance, or a class whose
+        // metaclass is the start) walks its type's.
+        let asClass = (s.object.object as? PyType).flatMap { $0.isSubtype(of: s.start) ? $0 : nil }
+        let objType = asClass ?? s.object.type
         let mro = objType.mro
         guard let i = mro.firstIndex(where: { $0 === s.start }) else { return nil }
         for t in mro[(i + 1)...] {
             if let attr = t.ownAttribute(name, hash: nameHash(name)) {
-                if s.object.object is PyType {
+                if asClass != nil {
                     if case .obj(let a) = attr, let c = a as? PyClassMethod { return .obj(PyBoundMethod(s.object, c.function)) }
                     if case .obj(let a) = attr, let st = a as? PyStaticMethod { return st.function }
                     return attr

@@ -183,8 +183,19 @@ extension Unit {
 
     // MARK: - Classes
 
-    /// `cls(*args)`: creates an instance and runs `__init__`.
+    /// `cls(*args)`: the metaclass's `__call__` when it defines one, else
+    /// ``createInstance(_:_:)``.
     func instantiate(_ t: PyType, _ args: Args) throws -> Value {
+        if !t.isBuiltin, let metaCall = t.creationHooks(classEpoch).metaclassCall {
+            var a = args
+            a.positional.insert(.obj(t), at: 0)
+            return try call(metaCall, a)
+        }
+        return try createInstance(t, args)
+    }
+
+    /// `type.__call__(cls, *args)`: creates an instance and runs `__init__`.
+    func createInstance(_ t: PyType, _ args: Args) throws -> Value {
         if t === Types.type && args.count == 1 && args.keywords.isEmpty { return .obj(args[0].type) }
         if let ctor = t.constructor { return try ctor(self, t, args) }
         if let base = t.builtinBase, let ctor = base.constructor {
@@ -207,7 +218,7 @@ extension Unit {
             // arguments in its constructor, as its __new__ does; a mutable one is filled by
             // __init__ (the user's, which may call the base's).
             let immutable = base === Types.int || base === Types.float || base === Types.str
-                || base === Types.tuple || base === Types.bytes || base === Types.frozenset
+                || base === Types.tuple || base === Types.bytes || base === Types.frozenset || base === Types.type
             let obj = try ctor(self, t, hooks.userInit == nil || immutable ? args : Args())
             if let initFn = hooks.userInit {
                 var a = args
@@ -247,6 +258,8 @@ struct CreationHooks {
     var userNew: Value?
     /// A user-defined `__init__`, or nil when only builtin initialisers apply.
     var userInit: PyFunction?
+    /// The metaclass's own `__call__` (a Conc function), which `cls(...)` runs instead.
+    var metaclassCall: Value?
     /// The class (or a base) defines `__getattribute__` / `__setattr__` in Conc.
     var overridesGetattribute = false
     var overridesSetattr = false
@@ -277,8 +290,12 @@ extension PyType {
         if let iv = lookup("__init__"), case .obj(let io) = iv, let fn = io as? PyFunction { h.userInit = fn }
         if let g = lookup("__getattribute__"), case .obj(let go) = g, go is PyFunction { h.overridesGetattribute = true }
         if let s = lookup("__setattr__"), case .obj(let so) = s, so is PyFunction { h.overridesSetattr = true }
+        if let meta = typeRef, !meta.isBuiltin, let c = meta.lookup("__call__"), case .obj(let co) = c, co is PyFunction {
+            h.metaclassCall = c
+        }
         h.hasBuiltinBase = builtinBase != nil
         h.makesPlainInstances = constructor == nil && h.userNew == nil && !h.hasBuiltinBase && !isSubtype(of: Exc.baseException)
+            && h.metaclassCall == nil
         if h.makesPlainInstances || h.userNew != nil, !h.hasBuiltinBase {
             let (names, everyClass) = declaredSlots()
             if everyClass { h.slotNames = names } else if !names.isEmpty { h.slotsOutsideDict = names }

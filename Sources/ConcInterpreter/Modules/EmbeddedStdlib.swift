@@ -337,22 +337,16 @@ class deque:
         "abc.conc": ####"""
 """abc: CPython 3.11's abstract base classes, in Conc.
 
-Implemented: ABC, abstractmethod, abstractproperty, abstractclassmethod,
-abstractstaticmethod, update_abstractmethods, get_cache_token, and ABCMeta as a name.
-Instantiating a subclass of ABC that still has abstract methods raises CPython's
-TypeError ("Can't instantiate abstract class Shape with abstract methods area, perimeter");
-abstract methods may be plain functions, properties, classmethods or staticmethods.
+Implemented: ABCMeta (abstract method bookkeeping, register() with virtual subclasses
+that isinstance() and issubclass() see, __subclasshook__), ABC, abstractmethod,
+abstractproperty, abstractclassmethod, abstractstaticmethod, update_abstractmethods,
+get_cache_token. Instantiating a class that still has abstract methods raises
+CPython's TypeError ("Can't instantiate abstract class Shape with abstract methods area,
+perimeter"); abstract methods may be plain functions, properties, classmethods or
+staticmethods.
 
-Diverges from CPython: Conc has no metaclasses (it ignores `metaclass=`), so the check
-lives in ABC.__new__ and ABC.__init_subclass__, and only subclasses of ABC get it:
-`class C(metaclass=ABCMeta)` makes an ordinary class that is never checked. For the same
-reason ABCMeta is a plain subclass of type, and ABC.register() only records the virtual
-subclass: isinstance() and issubclass() do not see it, and there is no __subclasshook__
-support. A subclass overriding __init_subclass__ without calling super() gets its
-abstract methods computed at its first instantiation instead of at class creation.
-Conc's property, classmethod and staticmethod subclasses make plain base objects, so
-abstractproperty and friends mark the functions they wrap, and isinstance(p,
-abstractproperty) is False.
+Diverges from CPython: the instantiation check is ABCMeta.__call__ (CPython makes it in
+object.__new__), and isinstance/issubclass results are not cached.
 """
 
 __all__ = ["ABC", "ABCMeta", "abstractmethod", "abstractproperty", "abstractclassmethod",
@@ -436,87 +430,86 @@ def _abstract_names(cls):
 def update_abstractmethods(cls):
     """Recompute cls.__abstractmethods__, e.g. after abstract methods were implemented
     by assignment once the class existed. Returns cls."""
-    if issubclass(cls, ABC):
-        _record(cls)
-    elif "__abstractmethods__" in vars(cls):
+    if hasattr(cls, "__abstractmethods__"):
         cls.__abstractmethods__ = _abstract_names(cls)
     return cls
 
 
-_object_init = object.__init__
-_object_new = object.__new__
+_cache_token = 0
 
 
-def _record(cls):
-    # Kept on the class as (cls, abstract names, the __new__ to call after ABC's or None
-    # for object's): a plain attribute read, where vars(cls) would copy the class dict.
-    # An inherited record (another class first) is stale for cls.
-    abstract = _abstract_names(cls)
-    cls.__abstractmethods__ = abstract
-    next_new = None
-    mro = cls.__mro__
-    for klass in mro[mro.index(ABC) + 1:]:
-        if "__new__" in vars(klass):
-            if klass is not object:
-                next_new = vars(klass)["__new__"]
-            break
-    info = (cls, abstract, next_new)
-    cls._abc_info = info
-    return info
+class ABCMeta(type):
+    """Metaclass of abstract base classes: records each class's abstract methods,
+    refuses to instantiate a class that has some left, and lets register() add virtual
+    subclasses that isinstance() and issubclass() accept."""
 
+    def __new__(mcls, name, bases, namespace, /, **kwargs):
+        cls = super().__new__(mcls, name, bases, namespace, **kwargs)
+        cls.__abstractmethods__ = _abstract_names(cls)
+        cls._abc_registry = []
+        return cls
 
-class ABC:
-    """Base class of abstract base classes: a subclass cannot be instantiated while it
-    has abstract methods that no class of its MRO overrides."""
-
-    __abstractmethods__ = frozenset()
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        _record(cls)
-
-    def __new__(cls, *args, **kwargs):
-        info = cls._abc_info
-        if info[0] is not cls:
-            info = _record(cls)
-        if info[1]:
-            names = sorted(info[1])
+    def __call__(cls, *args, **kwargs):
+        abstract = cls.__abstractmethods__
+        if abstract:
+            names = sorted(abstract)
             noun = "method " if len(names) == 1 else "methods "
             raise TypeError("Can't instantiate abstract class " + cls.__name__
                             + " with abstract " + noun + ", ".join(names))
-        if info[2] is not None:
-            return info[2](cls, *args, **kwargs)
-        if (args or kwargs) and cls.__init__ is _object_init:
-            # What object.__new__ says when neither __new__ nor __init__ takes them.
-            raise TypeError(cls.__name__ + "() takes no arguments")
-        return _object_new(cls)
+        return super().__call__(*args, **kwargs)
 
-    @classmethod
     def register(cls, subclass):
-        """Record subclass as a virtual subclass and return it. In Conc, isinstance()
-        and issubclass() do not consult the record (there are no metaclasses)."""
+        """Register a virtual subclass of an ABC and return it."""
         if not isinstance(subclass, type):
             raise TypeError("Can only register classes")
-        registry = vars(cls).get("_abc_registry")
-        if registry is None:
-            registry = []
-            cls._abc_registry = registry
-        if subclass not in registry:
-            registry.append(subclass)
+        if issubclass(subclass, cls):
+            return subclass  # Already a subclass
+        if issubclass(cls, subclass):
+            raise RuntimeError("Refusing to create an inheritance cycle")
+        cls._abc_registry.append(subclass)
         global _cache_token
         _cache_token += 1
         return subclass
 
+    def __instancecheck__(cls, instance):
+        """Override for isinstance(instance, cls)."""
+        subclass = instance.__class__
+        if cls.__subclasscheck__(subclass):
+            return True
+        subtype = type(instance)
+        return subtype is not subclass and cls.__subclasscheck__(subtype)
 
-ABC._abc_info = (ABC, frozenset(), None)
+    def __subclasscheck__(cls, subclass):
+        """Override for issubclass(subclass, cls)."""
+        if not isinstance(subclass, type):
+            raise TypeError("issubclass() arg 1 must be a class")
+        hook = getattr(cls, "__subclasshook__", None)
+        if hook is not None:
+            ok = hook(subclass)
+            if ok is not NotImplemented:
+                return bool(ok)
+        if cls in subclass.__mro__:
+            return True
+        for registered in vars(cls).get("_abc_registry", ()):
+            if issubclass(subclass, registered):
+                return True
+        for scls in cls.__subclasses__():
+            if issubclass(subclass, scls):
+                return True
+        return False
+
+    def _dump_registry(cls, file=None):
+        """Debug helper to print the ABC registry."""
+        print(f"Class: {cls.__module__}.{cls.__qualname__}", file=file)
+        print(f"Inv. counter: {get_cache_token()}", file=file)
+        print(f"_abc_registry: {vars(cls).get('_abc_registry', [])!r}", file=file)
 
 
-class ABCMeta(type):
-    """The name of CPython's metaclass for ABCs. Conc ignores `metaclass=`, so
-    `class C(metaclass=ABCMeta)` is not checked: derive from ABC instead."""
+class ABC(metaclass=ABCMeta):
+    """Helper class that has ABCMeta as its metaclass: derive from it to make an
+    abstract base class."""
 
-
-_cache_token = 0
+    __slots__ = ()
 
 
 def get_cache_token():

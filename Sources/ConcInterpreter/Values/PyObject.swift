@@ -5,12 +5,13 @@ import Synchronization
 ///
 /// Subclasses add their payload. `typeRef` is fixed at creation for builtin kinds; user
 /// instances keep their class there. A nil `typeRef` means the object is a class itself
-/// (its type is `type`).
+/// (its type is `type`); a class made by a user metaclass keeps the metaclass there.
 // @unchecked Sendable: objects are shared between units by design (LANGUAGE.md §3); builtin
 // type objects are immutable after `Types` builds them, and the memory safety of mutable
 // objects under free-threaded evaluation is the threads issue's (#4) per-object locking.
 open class PyObject: @unchecked Sendable {
-    /// The object's class, or nil for class objects (whose type is `type`).
+    /// The object's class, or nil for class objects whose type is `type` (a class made by
+    /// a metaclass keeps the metaclass here).
     /// Set once at creation; never changes (CPython's `__class__` assignment is unsupported).
     /// Unmanaged: every class is immortal (``PyType/init``), so counting references to it
     /// would only cost a retain or release at each `type` read and at every deallocation.
@@ -327,12 +328,14 @@ public final class PyType: PyObject {
     private var directSubclasses: [PyType] = []
     var subclasses: [PyType] { locked { directSubclasses } }
 
-    init(name: String, bases: [PyType], builtin: Bool, module: String = "builtins") {
+    /// `metaclass`: the user class deriving from `type` that makes this class (its
+    /// `type(cls)`); nil for `type` itself.
+    init(name: String, bases: [PyType], builtin: Bool, module: String = "builtins", metaclass: PyType? = nil) {
         self.nameStorage = name; self.qualnameStorage = name; self.moduleStorage = module
         self.bases = bases; self.isBuiltin = builtin
         let root = Shape()  // immortal
         self.rootShape = root
-        super.init(type: nil)
+        super.init(type: metaclass)
         self.mro = PyType.linearize(self, bases)
         Immortal.make(self)  // every instance creation and method lookup touches its class
         for b in bases { b.locked { b.directSubclasses.append(self) } }
