@@ -21,6 +21,8 @@ protocol FormatContext {
     func formatIndexArgument(_ v: Value) throws -> Int?
     /// `float(v)` for `%f` of a non-builtin value (`__float__`/`__index__`), nil when it has none.
     func formatFloatArgument(_ v: Value) throws -> Double?
+    /// The bytes `%s`/`%b` of a bytes format inserts (bytes, bytearray, `__bytes__`), or nil.
+    func formatBytesArgument(_ v: Value) throws -> [UInt8]?
 }
 
 extension Unit: FormatContext {
@@ -46,6 +48,16 @@ extension Unit: FormatContext {
         }
         if lookupSpecial(v, "__index__") != nil { return Double(try toIndex(v)) }
         return nil
+    }
+    func formatBytesArgument(_ v: Value) throws -> [UInt8]? {
+        guard case .obj(let o) = v else { return nil }
+        if let b = o as? PyBytes { return b.snapshot }
+        guard let m = lookupSpecial(v, "__bytes__") else { return nil }
+        let r = try call(m, [])
+        guard case .obj(let ro) = r, let rb = ro as? PyBytes, !rb.isMutable else {
+            throw typeError("__bytes__ returned non-bytes (type \(r.typeName))")
+        }
+        return rb.snapshot
     }
 }
 
@@ -77,6 +89,10 @@ struct FormatHooks: FormatContext {
     func formatIntArgument(_ v: Value) throws -> Int? { try toIntFn(v) }
     func formatIndexArgument(_ v: Value) throws -> Int? { try toIndexFn(v) }
     func formatFloatArgument(_ v: Value) throws -> Double? { try toFloatFn(v) }
+    func formatBytesArgument(_ v: Value) throws -> [UInt8]? {
+        if case .obj(let o) = v, let b = o as? PyBytes { return b.snapshot }
+        return nil
+    }
 }
 
 /// `format % args` for str.
@@ -84,13 +100,24 @@ func percentFormat(_ u: Unit, _ format: String, _ args: Value) throws -> String 
     try percentFormat(format, args, u)
 }
 
+/// `format % args` for bytes and bytearray (CPython's `_PyBytes_FormatEx`): the result's
+/// bytes.
+func percentFormatBytes(_ u: Unit, _ format: [UInt8], _ args: Value) throws -> [UInt8] {
+    try format.withUnsafeBufferPointer { f in
+        var p = PercentFormatter(f, args, u, bytes: true)
+        try p.run()
+        return p.out
+    }
+}
+
 /// True when `%` treats `v` as a mapping for `%(key)s` (CPython: has `__getitem__` and is not
-/// a tuple or str).
-private func isPercentMapping(_ v: Value) -> Bool {
+/// a tuple or str; for a bytes format, not bytes either).
+private func isPercentMapping(_ v: Value, bytes: Bool) -> Bool {
     guard case .obj(let o) = v else { return false }
     switch o {
     case is PyTuple, is PyStr: return false
-    case is PyDict, is PyList, is PyBytes, is PyRange: return true
+    case is PyBytes: return !bytes
+    case is PyDict, is PyList, is PyRange: return true
     case is PyInstance: return o.type.lookup("__getitem__") != nil
     default: return false
     }
@@ -100,8 +127,9 @@ private func isPercentMapping(_ v: Value) -> Bool {
 func percentFormat<C: FormatContext>(_ format: String, _ args: Value, _ h: C) throws -> String {
     var fmt = format
     return try fmt.withUTF8 { f in
-        var p = PercentFormatter(f, args, h)
-        return try p.run()
+        var p = PercentFormatter(f, args, h, bytes: false)
+        try p.run()
+        return String(decoding: p.out, as: UTF8.self)
     }
 }
 
@@ -113,17 +141,19 @@ private struct PercentFormatter<C: FormatContext> {
     var argLength: Int
     var argIndex: Int
     let dict: Value?
+    /// Formatting bytes: `f` is the raw format, `%s` takes bytes, keys are bytes.
+    let bytesMode: Bool
     var out: [UInt8] = []
 
-    init(_ f: UnsafeBufferPointer<UInt8>, _ args: Value, _ h: C) {
-        self.f = f; self.h = h
+    init(_ f: UnsafeBufferPointer<UInt8>, _ args: Value, _ h: C, bytes: Bool) {
+        self.f = f; self.h = h; self.bytesMode = bytes
         if case .obj(let o) = args, let t = o as? PyTuple {
             tupleItems = t.items; argLength = t.items.count; argIndex = 0
         } else {
             tupleItems = []; argLength = -1; argIndex = -2
         }
         current = args
-        dict = isPercentMapping(args) ? args : nil
+        dict = isPercentMapping(args, bytes: bytes) ? args : nil
         out.reserveCapacity(f.count + 16)
     }
 
@@ -137,19 +167,25 @@ private struct PercentFormatter<C: FormatContext> {
 
     /// Scalar index of byte offset `i` (for error messages).
     func scalarIndex(_ i: Int) -> Int {
+        if bytesMode { return i }
         var n = 0
         for k in 0..<i where f[k] & 0xC0 != 0x80 { n += 1 }
         return n
     }
 
     func unsupported(_ at: Int) -> PyBaseException {
+        if bytesMode {
+            let c = f[at]
+            let shown = c >= 32 && c < 127 ? String(Character(Unicode.Scalar(c))) : "?"
+            return valueError("unsupported format character '\(shown)' (0x\(String(c, radix: 16))) at index \(at)")
+        }
         var s = String(decoding: UnsafeBufferPointer(rebasing: f[at...]), as: UTF8.self)
         let c = s.unicodeScalars.first!.value
         s = c >= 32 && c < 127 ? String(Character(Unicode.Scalar(c)!)) : "?"
         return valueError("unsupported format character '\(s)' (0x\(String(c, radix: 16))) at index \(scalarIndex(at))")
     }
 
-    mutating func run() throws -> String {
+    mutating func run() throws {
         let n = f.count
         var i = 0
         let percent = UInt8(ascii: "%")
@@ -164,9 +200,8 @@ private struct PercentFormatter<C: FormatContext> {
             try conversion(&i)
         }
         if argIndex < argLength && dict == nil {
-            throw typeError("not all arguments converted during string formatting")
+            throw typeError("not all arguments converted during \(bytesMode ? "bytes" : "string") formatting")
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Parses and renders one conversion; `i` is just after the `%`.
@@ -182,8 +217,8 @@ private struct PercentFormatter<C: FormatContext> {
                 i += 1
             }
             if depth > 0 { throw valueError("incomplete format key") }
-            let key = String(decoding: UnsafeBufferPointer(rebasing: f[keyStart..<(i - 1)]), as: UTF8.self)
-            current = try h.getItem(dict, .str(key))
+            let raw = Array(UnsafeBufferPointer(rebasing: f[keyStart..<(i - 1)]))
+            current = try h.getItem(dict, bytesMode ? .obj(PyBytes(raw)) : .str(String(decoding: raw, as: UTF8.self)))
             argLength = -1; argIndex = -2
         }
         var ljust = false, plus = false, blank = false, alt = false, zero = false
@@ -227,6 +262,7 @@ private struct PercentFormatter<C: FormatContext> {
         let ch = f[i]
         i += 1
         let v = try nextArg()
+        if bytesMode, try bytesConversion(ch, v, precision, width, ljust) { return }
         switch ch {
         case UInt8(ascii: "s"), UInt8(ascii: "r"), UInt8(ascii: "a"):
             if ch == UInt8(ascii: "s"), case .obj(let o) = v, o.hasType(Types.strID) {
@@ -307,6 +343,45 @@ private struct PercentFormatter<C: FormatContext> {
         default:
             throw unsupported(at)
         }
+    }
+
+    /// The conversions that differ in a bytes format (`%s`/`%b` take bytes, `%r`/`%a` give
+    /// ASCII, `%c` one byte); false for the numeric ones, which are shared.
+    mutating func bytesConversion(_ ch: UInt8, _ v: Value, _ precision: Int, _ width: Int, _ ljust: Bool) throws -> Bool {
+        var raw: [UInt8]
+        switch ch {
+        case UInt8(ascii: "s"), UInt8(ascii: "b"):
+            guard let b = try h.formatBytesArgument(v) else {
+                throw typeError("%b requires a bytes-like object, or an object that implements __bytes__, not '\(v.typeName)'")
+            }
+            raw = b
+        case UInt8(ascii: "r"), UInt8(ascii: "a"):
+            raw = Array(asciiEscaped(try h.repr(v)).utf8)
+        case UInt8(ascii: "c"):
+            switch v {
+            case .int(let c):
+                guard c >= 0 && c < 256 else { throw overflowError("%c arg not in range(256)") }
+                raw = [UInt8(c)]
+            case .bool(let b): raw = [b ? 1 : 0]
+            default:
+                guard case .obj(let o) = v, let b = o as? PyBytes, b.count == 1 else {
+                    throw typeError("%c requires an integer in range(256) or a single byte")
+                }
+                raw = b.snapshot
+            }
+            let pad = max(width - 1, 0)
+            if !ljust && pad > 0 { out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: pad)) }
+            out.append(contentsOf: raw)
+            if ljust && pad > 0 { out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: pad)) }
+            return true
+        default: return false
+        }
+        if precision >= 0 && raw.count > precision { raw = Array(raw.prefix(precision)) }
+        let pad = max(width - raw.count, 0)
+        if !ljust && pad > 0 { out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: pad)) }
+        out.append(contentsOf: raw)
+        if ljust && pad > 0 { out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: pad)) }
+        return true
     }
 
     func intOf(_ v: Value) -> Int? {

@@ -246,6 +246,7 @@ extension Unit {
             return nil
         case .mod:
             if let s = ao as? PyStr { return .str(try percentFormat(self, s.value, b)) }
+            if let x = ao as? PyBytes { return .obj(PyBytes(try percentFormatBytes(self, x.snapshot, b), mutable: x.isMutable)) }
             return nil
         case .bitOr, .bitAnd, .sub, .bitXor:
             if ao is PyDictView || b.object is PyDictView, let r = try dictViewBinary(op.rawValue, a, b, self) { return r }
