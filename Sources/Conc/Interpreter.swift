@@ -34,14 +34,16 @@ public final class Interpreter: @unchecked Sendable {  // mutable state is touch
     ///   - errors: where tracebacks go.
     ///   - argv: `sys.argv`.
     ///   - searchPaths: extra module folders (like `CONC_PATH`).
-    ///   - input: reads a line for `input()` (nil at end of input); standard input by default.
+    ///   - input: reads a line for `input()` and `sys.stdin` (nil at end of input; a missing
+    ///     final "\n" is added); standard input by default.
     ///   - gil: run threads under a global interpreter lock, one at a time, switched every
     ///     5 ms (as `conc --gil` and CPython do), instead of in parallel.
     public init(output: Output = .standard, errors: Output = .standard, argv: [String] = [""], searchPaths: [String] = [],
                 input: (() -> String?)? = nil, gil: Bool = false) {
         var o = EngineOptions()
         o.globalInterpreterLock = gil
-        if let input = input { o.readLine = input }
+        // Each string is one line, with or without its "\n" (sys.stdin needs it to split).
+        if let input = input { o.readLine = { input().map { $0.unicodeScalars.last == "\n" ? $0 : $0 + "\n" } } }
         o.argv = argv
         o.searchPaths = searchPaths
         o.stdlibPath = Interpreter.locateStdlib()

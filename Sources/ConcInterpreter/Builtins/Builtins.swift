@@ -45,14 +45,12 @@ extension Engine {
                 if a.count == 1 { u.engine.stdout.write(try u.str(a[0])) }
                 u.engine.stdout.flush()
                 // Other units run while this one waits for the user.
-                guard var line = u.blockingCall({ u.engine.options.readLine() }) else {
-                    // Ctrl-C interrupts the read (EINTR): KeyboardInterrupt, not EOFError.
-                    try u.checkInterrupt()
-                    throw pyError(Exc.eofError, "EOF when reading a line")
-                }
+                // Through sys.stdin's buffer, so input() and sys.stdin reads share it.
+                let stdin = u.engine.stdinFile!
+                var line = try stdin.withLock(u) { try stdin.readTextLine(-1, u) }
+                if line.isEmpty { throw pyError(Exc.eofError, "EOF when reading a line") }
                 u.engine.stdout.markLineStart()
-                if line.hasSuffix("\n") { line.removeLast() }
-                if line.hasSuffix("\r") { line.removeLast() }
+                if line.unicodeScalars.last == "\n" { line.unicodeScalars.removeLast() }
                 return .str(line)
             },
             native("open") { u, a in try openFile(u, a) },

@@ -1,266 +1,360 @@
-// File objects: `open()` for text and binary files, and sys.stdin/stdout/stderr.
+// File objects: `open()` for text and binary files, and sys.stdin/stdout/stderr. The
+// byte-level buffering and positions live here; text decoding and newline translation in
+// File+Text.swift; the methods programs call in File+Methods.swift.
 import CConcSys
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// An open file (or a standard stream).
+/// An open file (or a standard stream), buffered as CPython's `io` objects are.
 ///
-/// Real files are read whole on open (for reading) and written through an in-memory buffer
-/// flushed on `flush()`/`close()`. Units share file objects: every method touches the
-/// buffers, positions and `isClosed` inside `locked` (reading stdin, which blocks, happens
-/// outside it).
+/// A file over a descriptor keeps bytes read ahead (`readBuffer` from `readPosition`) and
+/// bytes written but not yet sent (`writeBuffer`); only one of them holds data at a time:
+/// a write first steps the descriptor back over unread bytes, and a read first flushes.
+/// The logical position is the descriptor's offset, less what is unread, plus what is
+/// pending. sys.stdout/stderr write through an ``OutputSink``; sys.stdin reads lines from
+/// the engine's line reader into the same read buffer.
+///
+/// Units share file objects: every field below the mutex is read and written only inside
+/// ``withLock(_:_:)``. The file's own mutex (not the striped object lock) is held across the
+/// read and write system calls, and a unit waiting for it does so as a blocking call.
 final class PyFile: PyObject {
     enum Backing { case fd(Int32), sink(OutputSink), stdin }
-    var backing: Backing
+    let backing: Backing
     let name: Value
     let mode: String
     let isBinary: Bool
     let isReadable: Bool
     let isWritable: Bool
-    var isClosed = false
-    /// Unread content (readable files).
+    /// Opened with "a": every write goes to the end.
+    let isAppending: Bool
+    /// Text files: how characters become bytes and lines end.
+    let text: TextOptions
+    /// Writes go out at each newline (a terminal, or `buffering=1`).
+    let lineBuffered: Bool
+    /// Closing closes the descriptor (false for `open(fd, closefd=False)`).
+    let closesDescriptor: Bool
+    /// Where the engine lists files with pending output, flushed at the program's end.
+    let registry: OpenFiles?
+
+    private var mutex = pthread_mutex_t()
+    // Guarded by `mutex`:
+    private(set) var isClosed = false
     var readBuffer: [UInt8] = []
     var readPosition = 0
-    /// Pending output (writable real files).
+    /// The source has no more bytes (a pipe or stdin at its end; a regular file is asked
+    /// again, since it may have grown).
+    var sawEnd = false
     var writeBuffer: [UInt8] = []
+    /// A utf-8-sig file's byte-order mark has been dealt with (skipped or written).
+    var bomHandled = false
 
-    init(backing: Backing, name: Value, mode: String) {
-        self.backing = backing; self.name = name; self.mode = mode
+    init(backing: Backing, name: Value, mode: String, text: TextOptions = TextOptions(),
+         lineBuffered: Bool = false, closesDescriptor: Bool = true, registry: OpenFiles? = nil) {
+        self.backing = backing; self.name = name; self.mode = mode; self.text = text
         isBinary = mode.contains("b")
         isReadable = mode.contains("r") || mode.contains("+")
         isWritable = mode.contains("w") || mode.contains("a") || mode.contains("x") || mode.contains("+")
+        isAppending = mode.contains("a")
+        self.lineBuffered = lineBuffered; self.closesDescriptor = closesDescriptor; self.registry = registry
+        pthread_mutex_init(&mutex, nil)
         super.init(type: Types.file)
+        if isWritable, case .fd = backing { registry?.add(self) }
     }
 
-    deinit { if case .fd(let fd) = backing, !isClosed { flushBufferLocked(); close(fd) } }
+    deinit {
+        if case .fd(let fd) = backing, !isClosed {
+            _ = try? flushWritesLocked()
+            if closesDescriptor { Glibc.close(fd) }
+        }
+        registry?.remove(self)
+        pthread_mutex_destroy(&mutex)
+    }
 
-    func flushBuffer() { locked { flushBufferLocked() } }
+    /// Runs `body` holding the file's mutex. A unit that has to wait for it (another unit
+    /// is in a read or write) waits as a blocking call, so the GIL and the deadlock
+    /// detector let the holder finish.
+    func withLock<R>(_ u: Unit?, _ body: () throws -> R) rethrows -> R {
+        if pthread_mutex_trylock(&mutex) != 0 {
+            if let u = u { u.blockingCall { _ = pthread_mutex_lock(&mutex) } } else { pthread_mutex_lock(&mutex) }
+        }
+        defer { pthread_mutex_unlock(&mutex) }
+        return try body()
+    }
 
-    private func flushBufferLocked() {
+    /// Runs `body` holding the mutex if it is free right now.
+    func ifUnlocked(_ body: () -> Void) {
+        guard pthread_mutex_trylock(&mutex) == 0 else { return }
+        defer { pthread_mutex_unlock(&mutex) }
+        body()
+    }
+
+    func checkOpen() throws { if isClosed { throw valueError("I/O operation on closed file.") } }
+
+    func checkReadable() throws {
+        try checkOpen()
+        if !isReadable { throw unsupportedOperation("not readable") }
+    }
+
+    func checkWritable() throws {
+        try checkOpen()
+        if !isWritable { throw unsupportedOperation("not writable") }
+    }
+
+    // MARK: - Reading bytes (mutex held)
+
+    /// Bytes read ahead and not yet consumed.
+    var unread: Int { readBuffer.count - readPosition }
+
+    /// Reads more bytes into the buffer; false at the end of the source.
+    func fill(_ u: Unit) throws -> Bool {
+        if readPosition > 0 && readPosition >= readBuffer.count / 2 {
+            readBuffer.removeFirst(readPosition)
+            readPosition = 0
+        }
         switch backing {
         case .fd(let fd):
-            _ = writeBuffer.withUnsafeBytes { CConcSys_write_all(fd, $0.baseAddress, $0.count) }
-            writeBuffer.removeAll()
+            if sawEnd { return false }
+            // Text files read CPython's 8 KiB chunks (where a write after a read lands).
+            var chunk = [UInt8](repeating: 0, count: isBinary ? 65536 : 8192)
+            while true {
+                let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+                if n > 0 { readBuffer.append(contentsOf: chunk[0..<n]); return true }
+                if n == 0 { return false }
+                if errno == EINTR { try u.checkInterrupt(); continue }
+                throw osError(errno)
+            }
+        case .stdin:
+            if sawEnd { return false }
+            if let line = u.blockingCall({ u.engine.options.readLine() }) {
+                readBuffer.append(contentsOf: line.utf8)
+                return true
+            }
+            // Ctrl-C ends the read with nothing (EINTR): KeyboardInterrupt, not the end.
+            try u.checkInterrupt()
+            sawEnd = true
+            return false
+        case .sink:
+            return false
+        }
+    }
+
+    /// Makes at least `n` unread bytes available if the source has them; the count there is.
+    @discardableResult
+    func ensure(_ n: Int, _ u: Unit) throws -> Int {
+        while unread < n { if try !fill(u) { break } }
+        return unread
+    }
+
+    /// Consumes and returns the next `n` unread bytes (n <= unread).
+    func take(_ n: Int) -> ArraySlice<UInt8> {
+        defer { readPosition += n }
+        return readBuffer[readPosition..<(readPosition + n)]
+    }
+
+    /// Up to `n` bytes (all that remain when n < 0).
+    func readBytes(_ n: Int, _ u: Unit) throws -> [UInt8] {
+        try flushWritesLocked()
+        if n < 0 { while try fill(u) {} } else { try ensure(n, u) }
+        return Array(take(n < 0 ? unread : min(n, unread)))
+    }
+
+    /// The bytes up to and including the next b"\n" (at most `limit` when limit >= 0).
+    func readByteLine(_ limit: Int, _ u: Unit) throws -> [UInt8] {
+        try flushWritesLocked()
+        var scanned = 0
+        while true {
+            if limit >= 0 && scanned >= limit { return Array(take(limit)) }
+            if scanned >= unread, try ensure(scanned + 1, u) <= scanned { return Array(take(unread)) }
+            if readBuffer[readPosition + scanned] == 10 { return Array(take(scanned + 1)) }
+            scanned += 1
+        }
+    }
+
+    // MARK: - Writing bytes (mutex held)
+
+    /// Appends `bytes` at the logical position (sent when the buffer fills, at a newline of
+    /// a line-buffered file, or at flush/close/exit).
+    func writeBytes(_ bytes: [UInt8]) throws {
+        if case .fd(let fd) = backing, unread > 0 {
+            // The descriptor is ahead of the logical position by the unread bytes. A binary
+            // file steps back over them (CPython's BufferedRandom); a text file drops them
+            // and writes where its last 8 KiB chunk read ended, as CPython's TextIOWrapper
+            // does (`r+`: read(5) then write() appends to a short file).
+            if isBinary { _ = lseek(fd, off_t(-unread), SEEK_CUR) }
+            readBuffer.removeAll(keepingCapacity: true); readPosition = 0
+        }
+        sawEnd = false
+        writeBuffer.append(contentsOf: bytes)
+        if writeBuffer.count >= 65536 || (lineBuffered && bytes.contains(10)) { try flushWritesLocked() }
+    }
+
+    /// Sends the pending bytes to the descriptor (or flushes the sink).
+    func flushWritesLocked() throws {
+        switch backing {
+        case .fd(let fd):
+            guard !writeBuffer.isEmpty else { return }
+            let ok = writeBuffer.withUnsafeBytes { CConcSys_write_all(fd, $0.baseAddress, $0.count) }
+            writeBuffer.removeAll(keepingCapacity: true)
+            if ok < 0 { throw osError(errno) }
         case .sink(let s): s.flush()
         case .stdin: break
         }
     }
 
-    func checkOpen() throws { if isClosed { throw valueError("I/O operation on closed file.") } }
+    // MARK: - Positions (mutex held)
 
-    /// Reads up to `n` bytes (all when n < 0).
-    func readBytes(_ n: Int, _ u: Unit) throws -> [UInt8] {
-        if case .stdin = backing {
-            var out: [UInt8] = []
-            while n < 0 || out.count < n, let line = u.blockingCall({ u.engine.options.readLine() }) { out.append(contentsOf: line.utf8) }
-            return out
-        }
-        return locked {
-            let available = readBuffer.count - readPosition
-            let k = n < 0 ? available : min(n, available)
-            defer { readPosition += k }
-            return Array(readBuffer[readPosition..<(readPosition + k)])
-        }
+    /// The logical position (`tell()`); OSError for a pipe or terminal.
+    func position() throws -> Int {
+        guard case .fd(let fd) = backing else { throw osError(ESPIPE) }
+        try flushWritesLocked()
+        let at = lseek(fd, 0, SEEK_CUR)
+        if at < 0 { throw osError(errno) }
+        return Int(at) - unread
     }
 
-    func readLine(_ u: Unit) -> [UInt8] {
-        if case .stdin = backing { return Array((u.blockingCall { u.engine.options.readLine() } ?? "").utf8) }
-        return locked {
-            var end = readPosition
-            while end < readBuffer.count && readBuffer[end] != 10 { end += 1 }
-            if end < readBuffer.count { end += 1 }
-            defer { readPosition = end }
-            return Array(readBuffer[readPosition..<end])
-        }
+    /// Moves to `offset` from the start, the current position or the end (`seek()`).
+    func seek(_ offset: Int, _ whence: Int32) throws -> Int {
+        guard case .fd(let fd) = backing else { throw osError(ESPIPE) }
+        try flushWritesLocked()
+        let adjusted = whence == SEEK_CUR ? offset - unread : offset
+        let at = lseek(fd, off_t(adjusted), whence)
+        if at < 0 { throw osError(errno) }
+        readBuffer.removeAll(keepingCapacity: true); readPosition = 0
+        sawEnd = false
+        return Int(at)
     }
-}
 
-/// The OSError subclass CPython 3.11 gives errno `code` (`OSError(2, "x")` is a
-/// FileNotFoundError; PEP 3151's table).
-func osErrorType(_ code: Int) -> PyType {
-    guard let c = Int32(exactly: code) else { return Exc.osError }
-    switch c {
-    case ENOENT: return Exc.fileNotFoundError
-    case EEXIST: return Exc.fileExistsError
-    case EISDIR: return Exc.isADirectoryError
-    case ENOTDIR: return Exc.notADirectoryError
-    case EACCES, EPERM: return Exc.permissionError
-    case ESRCH: return Exc.processLookupError
-    case ECHILD: return Exc.childProcessError
-    case EINTR: return Exc.interruptedError
-    case EPIPE, ESHUTDOWN: return Exc.brokenPipeError
-    case ECONNABORTED: return Exc.connectionAbortedError
-    case ECONNREFUSED: return Exc.connectionRefusedError
-    case ECONNRESET: return Exc.connectionResetError
-    case EAGAIN, EALREADY, EINPROGRESS: return Exc.blockingIOError
-    case ETIMEDOUT: return Exc.timeoutError
-    default: return Exc.osError
+    /// Cuts the file to `size` bytes (the logical position when nil); the position stays.
+    func truncate(_ size: Int?) throws -> Int {
+        guard case .fd(let fd) = backing else { throw osError(ESPIPE) }
+        let target = try size ?? position()
+        if target < 0 { throw osError(EINVAL) }
+        let here = try position()
+        _ = try seek(here, SEEK_SET)
+        if ftruncate(fd, off_t(target)) != 0 { throw osError(errno) }
+        return target
+    }
+
+    /// Flushes and closes (again: nothing).
+    func closeLocked() throws {
+        if isClosed { return }
+        defer {
+            isClosed = true
+            if case .fd(let fd) = backing, closesDescriptor { Glibc.close(fd) }
+            registry?.remove(self)
+        }
+        try flushWritesLocked()
     }
 }
 
-/// `OSError(errno, strerror[, filename[, winerror[, filename2]]])` made by a program: the
-/// subclass for errno when the class is OSError itself, with errno, strerror, filename and
-/// filename2 set and args cut to (errno, strerror), as CPython's OSError.__new__ does.
-func makeOSError(_ cls: PyType, _ args: [Value]) -> PyBaseException {
-    guard (2...5).contains(args.count) else { return PyBaseException(type: cls, args: args) }
-    var type = cls
-    if cls === Exc.osError, case .int(let code) = args[0] { type = osErrorType(code) }
-    let e = PyBaseException(type: type, args: args.count > 2 ? Array(args[0..<2]) : args)
-    e.setInstanceAttribute("errno", args[0])
-    e.setInstanceAttribute("strerror", args[1])
-    if args.count > 2 { e.setInstanceAttribute("filename", args[2]) }
-    if args.count > 4 { e.setInstanceAttribute("filename2", args[4]) }
-    return e
+/// `io.UnsupportedOperation` (an OSError and a ValueError, as in CPython).
+func unsupportedOperation(_ message: String) -> PyBaseException {
+    PyBaseException(type: Exc.unsupportedOperation, args: [.str(message)])
 }
 
-/// Makes an OSError subclass for errno `code` about `path`.
-func osError(_ code: Int32, path: Value? = nil) -> PyBaseException {
-    let type = osErrorType(Int(code))
-    let e = PyBaseException(type: type, args: [.int(Int(code)), .str(String(cString: strerror(code)))])
-    e.setInstanceAttribute("errno", .int(Int(code)))
-    e.setInstanceAttribute("strerror", .str(String(cString: strerror(code))))
-    if let p = path { e.setInstanceAttribute("filename", p) }
-    return e
+/// The files of one engine that have output pending: flushed when the program (or a
+/// spawned child) ends and before a fork, as CPython flushes its buffered files at exit.
+/// Weak: a file dropped by the program flushes itself as it goes.
+final class OpenFiles: @unchecked Sendable {  // `files` is guarded by `mutex`
+    private final class Entry { weak var file: PyFile?; init(_ f: PyFile) { file = f } }
+    private var mutex = pthread_mutex_t()
+    private var files: [ObjectIdentifier: Entry] = [:]
+
+    init() { pthread_mutex_init(&mutex, nil) }
+
+    func add(_ f: PyFile) {
+        pthread_mutex_lock(&mutex); defer { pthread_mutex_unlock(&mutex) }
+        files[ObjectIdentifier(f)] = Entry(f)
+    }
+
+    func remove(_ f: PyFile) {
+        pthread_mutex_lock(&mutex); defer { pthread_mutex_unlock(&mutex) }
+        files.removeValue(forKey: ObjectIdentifier(f))
+    }
+
+    /// Sends every open file's pending output (errors are dropped, as at CPython's exit).
+    /// A file whose mutex another unit holds is skipped: that unit may be stopped for a
+    /// fork, or blocked, and it flushes its own writes.
+    func flushAll() {
+        pthread_mutex_lock(&mutex)
+        let live = files.values.compactMap { $0.file }
+        pthread_mutex_unlock(&mutex)
+        for f in live { f.ifUnlocked { _ = try? f.flushWritesLocked() } }
+    }
 }
 
-/// `open(file, mode='r', encoding=None, ...)`.
+/// `open(file, mode='r', buffering=-1, encoding=None, errors=None, newline=None,
+/// closefd=True, opener=None)`.
 func openFile(_ u: Unit, _ a: Args) throws -> Value {
-    try a.expect("open", 1, 3, keywords: ["mode", "encoding", "buffering", "errors", "newline", "file"])
-    guard let pathValue = a.argument(0, "file"), let path = pathValue.asStr?.value else {
-        throw typeError("expected str, bytes or os.PathLike object, not \(a.argument(0, "file")?.typeName ?? "NoneType")")
-    }
+    try a.expect("open", 1, 8, keywords: ["file", "mode", "buffering", "encoding", "errors", "newline", "closefd", "opener"])
+    guard let target = a.argument(0, "file") else { throw typeError("open() missing required argument 'file' (pos 1)") }
     let mode = try a.argument(1, "mode").map { try u.stringArg($0, "open() argument 'mode'") } ?? "r"
-    let valid = Set("rwxab+t")
-    guard !mode.isEmpty, mode.allSatisfy({ valid.contains($0) }),
-          mode.filter({ "rwxa".contains($0) }).count == 1 else { throw valueError("invalid mode: '\(mode)'") }
-    var flags: Int32 = 0
-    if mode.contains("+") { flags = O_RDWR } else if mode.contains("r") { flags = O_RDONLY } else { flags = O_WRONLY }
-    if mode.contains("w") { flags |= O_CREAT | O_TRUNC }
-    if mode.contains("a") { flags |= O_CREAT | O_APPEND }
-    if mode.contains("x") { flags |= O_CREAT | O_EXCL }
-    let fd = open(path, flags | O_CLOEXEC, 0o666)
-    if fd < 0 { throw osError(errno, path: pathValue) }
-    var st = stat()
-    if fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR { close(fd); throw osError(EISDIR, path: pathValue) }
-    let file = PyFile(backing: .fd(fd), name: pathValue, mode: mode)
-    if file.isReadable && !mode.contains("w") {
-        file.readBuffer = readFileBytes(path) ?? []
+    let buffering = try a.argument(2, "buffering").map { try u.toIndex($0) } ?? -1
+    func optionalString(_ i: Int, _ key: String) throws -> String? {
+        guard let v = a.argument(i, key), !v.isNone else { return nil }
+        guard let s = v.asStr?.value else { throw typeError("open() argument '\(key)' must be str or None, not \(v.typeName)") }
+        return s
     }
-    return .obj(file)
-}
+    let encoding = try optionalString(3, "encoding")
+    let errors = try optionalString(4, "errors")
+    let newline = try optionalString(5, "newline")
+    let closefd = try a.argument(6, "closefd").map { try u.isTruthy($0) } ?? true
+    if let opener = a.argument(7, "opener"), !opener.isNone { throw valueError("open(): opener= is not supported by Conc") }
 
-func installFileMethods(_ t: PyType) {
-    func file(_ v: Value) -> PyFile { v.object as! PyFile }
-    func decode(_ f: PyFile, _ b: [UInt8]) -> Value {
-        f.isBinary ? .obj(PyBytes(b)) : .str(String(decoding: b, as: UTF8.self))
+    // The mode, checked as CPython's io.open does.
+    var seen = Set<Character>()
+    for c in mode {
+        guard "rwxabt+".contains(c), seen.insert(c).inserted else { throw valueError("invalid mode: '\(mode)'") }
     }
-    t.method("read") { u, s, a in
-        let f = file(s); try f.checkOpen()
-        guard f.isReadable else { throw pyError(Exc.osError, "not readable") }
-        let n = try a.argument(0, "size").flatMap { $0.isNone ? nil : try u.toIndex($0) } ?? -1
-        if !f.isBinary && n >= 0 {
-            // n counts characters: take bytes until n scalars are complete
-            var out: [UInt8] = []
-            var scalars = 0
-            while scalars < n {
-                let b = try f.readBytes(1, u)
-                guard let byte = b.first else { break }
-                out.append(byte)
-                if byte & 0xC0 != 0x80 { scalars += 1 }
-                f.locked {
-                    while f.readPosition < f.readBuffer.count, f.readBuffer[f.readPosition] & 0xC0 == 0x80 {
-                        out.append(f.readBuffer[f.readPosition]); f.readPosition += 1
-                    }
-                }
-            }
-            return decode(f, out)
-        }
-        return decode(f, try f.readBytes(n, u))
+    if mode.filter({ "rwxa".contains($0) }).count != 1 {
+        throw valueError("must have exactly one of create/read/write/append mode")
     }
-    t.method("readline") { u, s, _ in let f = file(s); try f.checkOpen(); return decode(f, f.readLine(u)) }
-    t.method("readlines") { u, s, _ in
-        let f = file(s); try f.checkOpen()
-        var lines: [Value] = []
-        while true { let l = f.readLine(u); if l.isEmpty { break }; lines.append(decode(f, l)) }
-        return .obj(PyList(lines))
+    let binary = seen.contains("b")
+    if binary && seen.contains("t") { throw valueError("can't have text and binary mode at once") }
+    if binary {
+        if encoding != nil { throw valueError("binary mode doesn't take an encoding argument") }
+        if errors != nil { throw valueError("binary mode doesn't take an errors argument") }
+        if newline != nil { throw valueError("binary mode doesn't take a newline argument") }
+    } else if buffering == 0 {
+        throw valueError("can't have unbuffered text I/O")
     }
-    t.method("write") { u, s, a in
-        let f = file(s); try f.checkOpen()
-        try a.expect("write", 1, 1)
-        guard f.isWritable else { throw pyError(Exc.osError, "not writable") }
-        let bytes: [UInt8]
-        if f.isBinary {
-            guard case .obj(let o) = a[0], let b = o as? PyBytes else { throw typeError("a bytes-like object is required, not '\(a[0].typeName)'") }
-            bytes = b.snapshot
+    if let n = newline, !["", "\n", "\r", "\r\n"].contains(n) { throw valueError("illegal newline value: \(n)") }
+    let text = binary ? TextOptions() : try TextOptions(encoding: encoding, errors: errors, newline: newline)
+
+    let fd: Int32
+    if case .int(let n) = target {
+        guard let d = Int32(exactly: n), d >= 0 else { throw valueError("negative file descriptor") }
+        fd = d
+    } else {
+        if !closefd { throw valueError("Cannot use closefd=False with file name") }
+        let path: String
+        if let s = target.asStr?.value {
+            path = s
+        } else if case .obj(let o) = target, let b = o as? PyBytes {
+            path = String(decoding: b.snapshot, as: UTF8.self)
+        } else if let fspath = u.lookupSpecial(target, "__fspath__") {
+            let p = try u.call(fspath, [])
+            guard let s = p.asStr?.value else { throw typeError("expected \(target.typeName).__fspath__() to return str or bytes, not \(p.typeName)") }
+            path = s
         } else {
-            guard let str = a[0].asStr else { throw typeError("write() argument must be str, not \(a[0].typeName)") }
-            if case .sink(let sink) = f.backing { sink.write(str.value, unit: u.number); return .int(str.count) }
-            bytes = Array(str.value.utf8)
+            throw typeError("expected str, bytes or os.PathLike object, not \(target.typeName)")
         }
-        try f.locked {
-            try f.checkOpen()
-            f.writeBuffer.append(contentsOf: bytes)
-            if f.writeBuffer.count > 65536 { f.flushBuffer() }
-        }
-        return .int(f.isBinary ? bytes.count : a[0].asStr!.count)
+        if path.utf8.contains(0) { throw valueError("embedded null byte") }
+        var flags: Int32 = seen.contains("+") ? O_RDWR : seen.contains("r") ? O_RDONLY : O_WRONLY
+        if seen.contains("w") { flags |= O_CREAT | O_TRUNC }
+        if seen.contains("a") { flags |= O_CREAT | O_APPEND }
+        if seen.contains("x") { flags |= O_CREAT | O_EXCL }
+        let opened = u.blockingCall { Glibc.open(path, flags | O_CLOEXEC, 0o666) }  // a FIFO's open blocks
+        if opened < 0 { throw osError(errno, path: target) }
+        var st = stat()
+        if fstat(opened, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR { Glibc.close(opened); throw osError(EISDIR, path: target) }
+        fd = opened
     }
-    t.method("writelines") { u, s, a in
-        for line in try u.toArray(a[0]) { _ = try u.callMethod(s, "write", [line]) }
-        return .none
-    }
-    t.method("flush") { _, s, _ in file(s).flushBuffer(); return .none }
-    t.method("close") { _, s, _ in
-        let f = file(s)
-        f.locked {
-            if f.isClosed { return }
-            f.flushBuffer()
-            if case .fd(let fd) = f.backing { close(fd) }
-            f.isClosed = true
-        }
-        return .none
-    }
-    t.method("fileno") { _, s, _ in
-        switch file(s).backing { case .fd(let fd): return .int(Int(fd)); case .sink: return .int(1); case .stdin: return .int(0) }
-    }
-    t.method("isatty") { _, s, _ in
-        if case .fd(let fd) = file(s).backing { return .bool(isatty(fd) != 0) }
-        return .bool(false)
-    }
-    t.method("__enter__") { _, s, _ in try file(s).checkOpen(); return s }
-    t.method("__exit__") { u, s, _ in _ = try u.callMethod(s, "close", []); return .bool(false) }
-    t.method("__iter__") { _, s, _ in try file(s).checkOpen(); return s }
-    t.method("__next__") { u, s, _ in
-        let l = file(s).readLine(u)
-        if l.isEmpty { throw PyBaseException(type: Exc.stopIteration, args: []) }
-        return decode(file(s), l)
-    }
-    t.method("seek") { u, s, a in
-        let f = file(s); try f.checkOpen()
-        let offset = try u.toIndex(a[0])
-        let whence = a.count > 1 ? try u.toIndex(a[1]) : 0
-        return try f.locked {
-            f.flushBuffer()
-            guard case .fd(let fd) = f.backing else { throw pyError(Exc.osError, "underlying stream is not seekable") }
-            if f.isReadable && !f.mode.contains("w") {
-                let base = whence == 0 ? 0 : whence == 1 ? f.readPosition : f.readBuffer.count
-                f.readPosition = max(0, min(base + offset, f.readBuffer.count))
-                return .int(f.readPosition)
-            }
-            return .int(Int(lseek(fd, off_t(offset), Int32(whence))))
-        }
-    }
-    t.method("tell") { _, s, _ in
-        let f = file(s); try f.checkOpen()
-        return f.locked {
-            if f.isReadable && !f.mode.contains("w") { return .int(f.readPosition) }
-            guard case .fd(let fd) = f.backing else { return .int(0) }
-            return .int(Int(lseek(fd, 0, SEEK_CUR)) + f.writeBuffer.count)
-        }
-    }
-    t.method("readable") { _, s, _ in .bool(file(s).isReadable) }
-    t.method("writable") { _, s, _ in .bool(file(s).isWritable) }
-    t.getter("name") { _, s in file(s).name }
-    t.getter("mode") { _, s in .str(file(s).mode) }
-    t.getter("closed") { _, s in .bool(file(s).isClosed) }
+    // As CPython: an appending file starts at the end (tell() is its size).
+    if seen.contains("a") { _ = lseek(fd, 0, SEEK_END) }
+    let file = PyFile(backing: .fd(fd), name: target, mode: mode, text: text,
+                      lineBuffered: buffering == 1 || isatty(fd) != 0, closesDescriptor: closefd,
+                      registry: u.engine.openFiles)
+    return .obj(file)
 }

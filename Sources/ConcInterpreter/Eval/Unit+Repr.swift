@@ -142,6 +142,7 @@ extension Unit {
         case is Cell: return "<cell at \(address(o))>"
         case let p as PyDictView: return try dictViewRepr(p)
         case let h as PyUnitHandle: return h.repr
+        case let f as PyFile: return f.reprText
         case is PySharedPrimitive:
             if case .obj(let m)? = o.type.lookup("__repr__"), let d = m as? PyMethodDescriptor {
                 return try stringResult(try d.fn(self, v, Args()), "__repr__")

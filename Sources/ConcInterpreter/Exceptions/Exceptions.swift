@@ -97,6 +97,12 @@ enum Exc {
     static let connectionResetError = make("ConnectionResetError", connectionError)
     static let fileExistsError = make("FileExistsError", osError)
     static let fileNotFoundError = make("FileNotFoundError", osError)
+    /// `io.UnsupportedOperation`: both an OSError and a ValueError, as in CPython.
+    static let unsupportedOperation: PyType = {
+        let t = PyType(name: "UnsupportedOperation", bases: [osError, valueError], builtin: true, module: "io")
+        t.layout = baseException
+        return t
+    }()
     static let interruptedError = make("InterruptedError", osError)
     static let isADirectoryError = make("IsADirectoryError", osError)
     static let notADirectoryError = make("NotADirectoryError", osError)

@@ -1784,14 +1784,17 @@ def nlargest(n, iterable, key=None):
 Implemented: StringIO(initial_value='') and BytesIO(initial_bytes=b'') with write,
 writelines, read(size=-1), readline(size=-1), readlines, getvalue, seek(pos, whence=0),
 tell, truncate, close/closed, flush, readable/writable/seekable, iteration and `with`.
-Files themselves come from the builtin open().
+Files themselves come from the builtin open() (also io.open); io.UnsupportedOperation is
+what they raise for a read of a write-only file and the like.
 
 Diverges from CPython: positions count str characters for StringIO (CPython's are opaque
 cookies that happen to be the same for these streams); no newline= translation (text is
 kept as written); no TextIOWrapper, BufferedReader and the other classes of the module.
 """
 
-__all__ = ["StringIO", "BytesIO", "SEEK_SET", "SEEK_CUR", "SEEK_END"]
+__all__ = ["StringIO", "BytesIO", "SEEK_SET", "SEEK_CUR", "SEEK_END", "UnsupportedOperation", "open"]
+
+from _io import UnsupportedOperation, open
 
 SEEK_SET = 0
 SEEK_CUR = 1

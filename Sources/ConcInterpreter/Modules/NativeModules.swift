@@ -14,6 +14,9 @@ extension Engine {
         nativeModules["signal"] = { $0.makeSignalModule() }
         nativeModules["builtins"] = { $0.builtinsModule }
         nativeModules["_units"] = { $0.makeUnitsModule() }
+        nativeModules["_io"] = { e in
+            e.nativeModule("_io", [("UnsupportedOperation", .obj(Exc.unsupportedOperation)), ("open", e.builtins["open"]!)])
+        }
     }
 
     func nativeModule(_ name: String, _ entries: [(String, Value)]) -> PyModule {
@@ -30,12 +33,11 @@ extension Engine {
     func makeSysModule() -> PyModule {
         let stdoutFile = PyFile(backing: .sink(stdout), name: .str("<stdout>"), mode: "w")
         let stderrFile = PyFile(backing: .sink(stderr), name: .str("<stderr>"), mode: "w")
-        let stdinFile = PyFile(backing: .stdin, name: .str("<stdin>"), mode: "r")
         let path = PyList(searchFolders.map { .str($0) })
         let module = nativeModule("sys", [
             ("argv", .obj(PyList(options.argv.map { .str($0) }))),
-            ("stdout", .obj(stdoutFile)), ("stderr", .obj(stderrFile)), ("stdin", .obj(stdinFile)),
-            ("__stdout__", .obj(stdoutFile)), ("__stderr__", .obj(stderrFile)), ("__stdin__", .obj(stdinFile)),
+            ("stdout", .obj(stdoutFile)), ("stderr", .obj(stderrFile)), ("stdin", .obj(stdinFile!)),
+            ("__stdout__", .obj(stdoutFile)), ("__stderr__", .obj(stderrFile)), ("__stdin__", .obj(stdinFile!)),
             ("path", .obj(path)),
             ("platform", .str("linux")),
             ("maxsize", .int(Int.max)),

@@ -83,8 +83,9 @@ extension Engine {
     public func global(_ name: String) -> Value? { mainGlobals.get(name) }
     /// Sets a global of `__main__`.
     public func setGlobal(_ name: String, _ v: Value) { mainGlobals.set(name, v) }
-    /// Flushes stdout and stderr.
-    public func flushOutput() { stdout.flush(); stderr.flush() }
+    /// Flushes stdout, stderr and the files the program has open for writing (a file
+    /// another unit is reading or writing right now is left to that unit).
+    public func flushOutput() { openFiles.flushAll(); stdout.flush(); stderr.flush() }
 }
 
 /// An exception of builtin class `kind` (RuntimeError if unknown) to throw from native code.

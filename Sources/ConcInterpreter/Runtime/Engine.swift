@@ -32,6 +32,10 @@ public final class Engine {
     public let options: EngineOptions
     public var stdout: OutputSink { options.stdout }
     public var stderr: OutputSink { options.stderr }
+    /// Files the program opened for writing, flushed at its end (``flushOutput()``).
+    let openFiles = OpenFiles()
+    /// `sys.stdin`, which input() reads through too (one buffer for both).
+    private(set) var stdinFile: PyFile!
     /// The builtins module's names. Filled once at creation.
     private(set) var builtins: [String: Value] = [:]
     /// The `sys` module's variables once it exists, for print() to read `sys.stdout` without
@@ -182,6 +186,10 @@ public final class Engine {
         interruptFlag = .allocate(capacity: 1)
         interruptFlag.initialize(to: 0)
         gil = GIL(flag: interruptFlag, exclusive: options.globalInterpreterLock)
+        // CPython's sys.stdin splits lines at "\n" only and keeps "\r" (create_stdio).
+        var stdinText = TextOptions()
+        stdinText.newline = "\n"
+        stdinFile = PyFile(backing: .stdin, name: .str("<stdin>"), mode: "r", text: stdinText)
         builtins = makeBuiltins()
         registerNativeModules()
         // Made now, while one thread runs: lazy properties read by every unit later

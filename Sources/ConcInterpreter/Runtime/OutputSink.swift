@@ -29,6 +29,12 @@ public final class OutputSink: @unchecked Sendable {  // all mutable state is gu
     /// Each unit's unfinished last line, by unit number, until its newline or a flush.
     private var partial: [UInt32: [UInt8]] = [:]
 
+    /// The descriptor written to, or nil for a closure (`sys.stdout.fileno()`).
+    public var descriptor: Int32? {
+        if case .fd(let fd) = target { return fd }
+        return nil
+    }
+
     public init(_ target: Target, lineBuffered: Bool? = nil) {
         self.target = target
         // PYTHONUNBUFFERED (non-empty), as CPython reads it: every line goes out at once,

@@ -1,0 +1,222 @@
+// The methods and attributes of file objects (what open() returns, and sys.std*).
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func installFileMethods(_ t: PyType) {
+    func file(_ v: Value) -> PyFile { v.object as! PyFile }
+    /// A size argument: -1 (everything) for a missing one or None.
+    func size(_ u: Unit, _ a: Args, _ key: String) throws -> Int {
+        guard let v = a.argument(0, key), !v.isNone else { return -1 }
+        return try u.toIndex(v)
+    }
+
+    t.method("read") { u, s, a in
+        let f = file(s)
+        try a.expect("read", 0, 1, keywords: ["size"])
+        let n = try size(u, a, "size")
+        return try f.withLock(u) {
+            try f.checkReadable()
+            return f.isBinary ? .obj(PyBytes(try f.readBytes(n, u))) : .str(try f.readText(n, u))
+        }
+    }
+    t.method("readline") { u, s, a in
+        let f = file(s)
+        try a.expect("readline", 0, 1, keywords: ["size"])
+        let n = try size(u, a, "size")
+        return try f.withLock(u) {
+            try f.checkReadable()
+            return f.isBinary ? .obj(PyBytes(try f.readByteLine(n, u))) : .str(try f.readTextLine(n, u))
+        }
+    }
+    t.method("readlines") { u, s, a in
+        let f = file(s)
+        try a.expect("readlines", 0, 1, keywords: ["hint"])
+        let hint = try size(u, a, "hint")
+        return try f.withLock(u) {
+            try f.checkReadable()
+            // As CPython: stop once the lines read so far reach `hint` characters or bytes.
+            var lines: [Value] = []
+            var total = 0
+            while hint <= 0 || total < hint {
+                if f.isBinary {
+                    let l = try f.readByteLine(-1, u)
+                    if l.isEmpty { break }
+                    total += l.count; lines.append(.obj(PyBytes(l)))
+                } else {
+                    let l = try f.readTextLine(-1, u)
+                    if l.isEmpty { break }
+                    total += l.unicodeScalars.count; lines.append(.str(l))
+                }
+            }
+            return .obj(PyList(lines))
+        }
+    }
+    t.method("write") { u, s, a in
+        let f = file(s)
+        try a.expect("write", 1, 1)
+        if f.isBinary {
+            guard case .obj(let o) = a[0], let b = o as? PyBytes else {
+                throw typeError("a bytes-like object is required, not '\(a[0].typeName)'")
+            }
+            let bytes = b.snapshot
+            try f.withLock(u) { try f.checkWritable(); try f.writeBytes(bytes) }
+            return .int(bytes.count)
+        }
+        guard let str = a[0].asStr else { throw typeError("write() argument must be str, not \(a[0].typeName)") }
+        if case .sink(let sink) = f.backing {
+            try f.withLock(u) { try f.checkWritable() }
+            sink.write(str.value, unit: u.number)
+            return .int(str.count)
+        }
+        try f.withLock(u) {
+            try f.checkWritable()
+            try f.writeBytes(try f.encodeText(str.value))
+        }
+        return .int(str.count)
+    }
+    t.method("writelines") { u, s, a in
+        try a.expect("writelines", 1, 1)
+        let it = try u.iterate(a[0])
+        while let line = try it.next(u) { _ = try u.callMethod(s, "write", [line]) }
+        return .none
+    }
+    t.method("flush") { u, s, _ in
+        let f = file(s)
+        try f.withLock(u) { try f.checkOpen(); try f.flushWritesLocked() }
+        return .none
+    }
+    t.method("close") { u, s, _ in
+        let f = file(s)
+        try f.withLock(u) { try f.closeLocked() }
+        return .none
+    }
+    t.method("fileno") { u, s, _ in
+        let f = file(s)
+        try f.withLock(u) { try f.checkOpen() }
+        switch f.backing {
+        case .fd(let fd): return .int(Int(fd))
+        case .sink(let sink): return .int(Int(sink.descriptor ?? 1))
+        case .stdin: return .int(0)
+        }
+    }
+    t.method("isatty") { u, s, _ in
+        let f = file(s)
+        try f.withLock(u) { try f.checkOpen() }
+        switch f.backing {
+        case .fd(let fd): return .bool(isatty(fd) != 0)
+        case .sink(let sink): return .bool(sink.descriptor.map { isatty($0) != 0 } ?? false)
+        case .stdin: return .bool(isatty(0) != 0)
+        }
+    }
+    t.method("__enter__") { u, s, _ in
+        let f = file(s)
+        try f.withLock(u) { try f.checkOpen() }
+        return s
+    }
+    t.method("__exit__") { u, s, _ in _ = try u.callMethod(s, "close", []); return .bool(false) }
+    t.method("__iter__") { u, s, _ in
+        let f = file(s)
+        try f.withLock(u) { try f.checkOpen() }
+        return s
+    }
+    t.method("__next__") { u, s, _ in
+        let f = file(s)
+        let line: Value = try f.withLock(u) {
+            try f.checkReadable()
+            return f.isBinary ? .obj(PyBytes(try f.readByteLine(-1, u))) : .str(try f.readTextLine(-1, u))
+        }
+        if (line.asStr?.count ?? (line.object as? PyBytes)?.count ?? 0) == 0 {
+            throw PyBaseException(type: Exc.stopIteration, args: [])
+        }
+        return line
+    }
+    t.method("seek") { u, s, a in
+        let f = file(s)
+        try a.expect("seek", 1, 2, keywords: ["cookie", "whence"])
+        let offset = try u.toIndex(a[0])
+        let whence = try a.argument(1, "whence").map { try u.toIndex($0) } ?? 0
+        return try f.withLock(u) {
+            try f.checkOpen()
+            guard (0...2).contains(whence) else {
+                throw valueError(f.isBinary ? "whence value \(whence) unsupported" : "invalid whence (\(whence), should be 0, 1 or 2)")
+            }
+            if !f.isBinary {
+                // CPython's text files take only positions tell() gave, or 0 from the
+                // current position or the end.
+                if whence == 1 && offset != 0 { throw unsupportedOperation("can't do nonzero cur-relative seeks") }
+                if whence == 2 && offset != 0 { throw unsupportedOperation("can't do nonzero end-relative seeks") }
+                if offset < 0 { throw valueError("negative seek position \(offset)") }
+            }
+            if case .fd = f.backing {} else { throw unsupportedOperation("underlying stream is not seekable") }
+            return .int(try f.seek(offset, Int32(whence)))
+        }
+    }
+    t.method("tell") { u, s, _ in
+        let f = file(s)
+        return try f.withLock(u) {
+            try f.checkOpen()
+            if case .fd = f.backing {} else { throw unsupportedOperation("underlying stream is not seekable") }
+            return .int(try f.position())
+        }
+    }
+    t.method("truncate") { u, s, a in
+        let f = file(s)
+        try a.expect("truncate", 0, 1, keywords: ["size"])
+        let n = try a.argument(0, "size").flatMap { $0.isNone ? nil : try u.toIndex($0) }
+        return try f.withLock(u) {
+            try f.checkWritable()
+            return .int(try f.truncate(n))
+        }
+    }
+    t.method("readable") { u, s, _ in
+        let f = file(s)
+        return try f.withLock(u) { try f.checkOpen(); return .bool(f.isReadable) }
+    }
+    t.method("writable") { u, s, _ in
+        let f = file(s)
+        return try f.withLock(u) { try f.checkOpen(); return .bool(f.isWritable) }
+    }
+    t.method("seekable") { u, s, _ in
+        let f = file(s)
+        return try f.withLock(u) {
+            try f.checkOpen()
+            guard case .fd(let fd) = f.backing else { return .bool(false) }
+            return .bool(lseek(fd, 0, SEEK_CUR) >= 0)
+        }
+    }
+    t.getter("name") { _, s in file(s).name }
+    t.getter("mode") { _, s in .str(file(s).mode) }
+    t.getter("closed") { u, s in
+        let f = file(s)
+        return f.withLock(u) { .bool(f.isClosed) }
+    }
+    t.getter("encoding") { _, s in
+        let f = file(s)
+        if f.isBinary { throw attributeError("'_io.BufferedReader' object has no attribute 'encoding'") }
+        return .str(f.text.encodingName)
+    }
+    t.getter("errors") { _, s in
+        let f = file(s)
+        if f.isBinary { throw attributeError("'_io.BufferedReader' object has no attribute 'errors'") }
+        return .str(f.text.errors)
+    }
+    t.getter("newlines") { _, _ in .none }
+    t.getter("line_buffering") { _, s in .bool(file(s).lineBuffered) }
+}
+
+extension PyFile {
+    /// CPython's repr: `<_io.TextIOWrapper name='out.txt' mode='w' encoding='UTF-8'>`, or
+    /// the buffered binary class's.
+    var reprText: String {
+        let nameRepr: String
+        if let s = name.asStr?.value { nameRepr = "'" + s + "'" }
+        else if case .int(let i) = name { nameRepr = String(i) }
+        else { nameRepr = "..." }
+        if isBinary {
+            let kind = mode.contains("+") ? "BufferedRandom" : isReadable ? "BufferedReader" : "BufferedWriter"
+            return "<_io.\(kind) name=\(nameRepr)>"
+        }
+        return "<_io.TextIOWrapper name=\(nameRepr) mode='\(mode)' encoding='\(text.encodingName)'>"
+    }
+}
