@@ -173,7 +173,9 @@ func modInverse(_ a: Int, _ m: Int) -> Int? {
     guard m != .min else { return a & 1 == 1 ? modInverseOfOdd(a) : nil }
     let mm = abs(m)
     var (t, newT) = (0, 1)
-    var (r, newR) = (mm, ((a % mm) + mm) % mm)
+    var reduced = a % mm
+    if reduced < 0 { reduced += mm }  // (a % mm + mm) could overflow for a modulus near 2**63
+    var (r, newR) = (mm, reduced)
     while newR != 0 {
         let q = r / newR
         (t, newT) = (newT, t - q * newT)

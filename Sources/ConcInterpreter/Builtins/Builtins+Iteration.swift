@@ -102,10 +102,7 @@ extension Engine {
             },
             native1("reversed") { u, x in
                 if case .obj(let o) = x {
-                    if let r = o as? PyRange {
-                        let n = r.count
-                        return .obj(PyRangeIterator(PyRange(r.start + (n - 1) * r.step, r.start - r.step, -r.step)))
-                    }
+                    if let r = o as? PyRange { return .obj(PyRangeIterator(reversing: r)) }
                     if o is PyList || o is PyTuple || o is PyStr || o is PyBytes {
                         return .obj(PyArrayIterator(try u.toArray(x).reversed(), type: o is PyList ? Types.listReverseIterator : Types.reversedIterator))
                     }

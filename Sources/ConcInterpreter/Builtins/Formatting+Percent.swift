@@ -250,10 +250,13 @@ private struct PercentFormatter<C: FormatContext> {
             if i < n && f[i] == UInt8(ascii: "*") {
                 let v = try nextArg()
                 guard let p = intOf(v) else { throw typeError("* wants int") }
+                try checkCInt(p)
                 precision = max(p, 0)
+                try checkBuildSize(precision)
                 i += 1
             } else if i < n, f[i] >= 48 && f[i] <= 57 {
                 precision = try number(&i, "precision too big")
+                try checkBuildSize(precision)
             }
         }
         if i < n && (f[i] == UInt8(ascii: "h") || f[i] == UInt8(ascii: "l") || f[i] == UInt8(ascii: "L")) { i += 1 }
@@ -382,6 +385,12 @@ private struct PercentFormatter<C: FormatContext> {
         out.append(contentsOf: raw)
         if ljust && pad > 0 { out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: pad)) }
         return true
+    }
+
+    /// A `*` precision must fit a C int, as CPython's does (a width is a Py_ssize_t).
+    func checkCInt(_ x: Int) throws {
+        if x > Int(Int32.max) { throw overflowError("Python int too large to convert to C int") }
+        if x < Int(Int32.min) { throw overflowError("Python int too small to convert to C int") }
     }
 
     func intOf(_ v: Value) -> Int? {

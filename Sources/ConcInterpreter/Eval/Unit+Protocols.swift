@@ -125,8 +125,11 @@ extension Unit {
         case (let l as PyTuple, let m as PyTuple): return try sequenceEquals(l.items, m.items)
         case (let d as PyDict, let e as PyDict):
             guard d.count == e.count else { return false }
+            try enterNested(" in comparison")  // a dict may contain itself
+            defer { leaveNested() }
             for (k, v) in d.pairs {
-                guard let w = try e.get(self, k), try equals(v, w) else { return false }
+                guard let w = try e.get(self, k) else { return false }
+                if !isSame(v, w), !(try equals(v, w)) { return false }
             }
             return true
         case (let s as PySet, let t as PySet):

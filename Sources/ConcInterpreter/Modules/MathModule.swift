@@ -155,18 +155,28 @@ extension Engine {
             native("comb") { u, a in
                 try a.expect("comb", 2, 2)
                 let n = try u.toIndex(a[0]), k = try u.toIndex(a[1])
-                if n < 0 || k < 0 { throw valueError("n must be a non-negative integer") }
+                if n < 0 { throw valueError("n must be a non-negative integer") }
+                if k < 0 { throw valueError("k must be a non-negative integer") }
                 if k > n { return .int(0) }
-                var r = 1
+                // r * (n - i) / (i + 1) is exact at every step; 128-bit products keep the
+                // steps from overflowing while the result still fits.
+                var r: UInt = 1
                 for i in 0..<min(k, n - k) {
-                    let (p, o) = r.multipliedReportingOverflow(by: n - i); if o { throw overflowError(intOverflowMessage) }
-                    r = p / (i + 1)
+                    let wide = r.multipliedFullWidth(by: UInt(n - i))
+                    let d = UInt(i + 1)
+                    guard wide.high < d else { throw overflowError(intOverflowMessage) }
+                    r = d.dividingFullWidth(wide).quotient
+                    guard r <= UInt(Int.max) else { throw overflowError(intOverflowMessage) }
                 }
-                return .int(r)
+                return .int(Int(r))
             },
             native("perm") { u, a in
                 try a.expect("perm", 1, 2)
-                let n = try u.toIndex(a[0]), k = a.count > 1 ? try u.toIndex(a[1]) : n
+                let n = try u.toIndex(a[0])
+                let k = a.count > 1 && !a[1].isNone ? try u.toIndex(a[1]) : n
+                if n < 0 && k == n { throw valueError("factorial() not defined for negative values") }
+                if n < 0 { throw valueError("n must be a non-negative integer") }
+                if k < 0 { throw valueError("k must be a non-negative integer") }
                 if k > n { return .int(0) }
                 var r = 1
                 for i in 0..<k { let (p, o) = r.multipliedReportingOverflow(by: n - i); if o { throw overflowError(intOverflowMessage) }; r = p }

@@ -271,39 +271,41 @@ extension Engine {
                 return .none
             },
             native("ctime") { u, a in
-                var t = a.count > 0 && !a[0].isNone ? time_t(try u.floatArg(a[0])) : time(nil)
-                var buf = [CChar](repeating: 0, count: 64)
-                ctime_r(&t, &buf)
-                return .str(String(cString: buf).trimmingTrailingNewline())
+                var tmv = try brokenDownTime(try timestampArg(u, a), local: true)
+                return .str(try asctimeText(&tmv))
             },
-            native("gmtime") { u, a in
-                var t = a.count > 0 && !a[0].isNone ? time_t(try u.floatArg(a[0])) : time(nil)
-                var tmv = tm(); gmtime_r(&t, &tmv)
-                return structTime(tmv)
-            },
-            native("localtime") { u, a in
-                var t = a.count > 0 && !a[0].isNone ? time_t(try u.floatArg(a[0])) : time(nil)
-                var tmv = tm(); localtime_r(&t, &tmv)
-                return structTime(tmv)
-            },
+            native("gmtime") { u, a in structTime(try brokenDownTime(try timestampArg(u, a), local: false)) },
+            native("localtime") { u, a in structTime(try brokenDownTime(try timestampArg(u, a), local: true)) },
             native("mktime") { u, a in
-                var tmv = try cTime(u, a[0])
-                return .float(Double(mktime(&tmv)))
+                try a.expect("mktime", 1, 1)
+                var tmv = try cTime(u, a[0], "mktime")
+                tmv.tm_wday = -1  // mktime leaves it alone on failure: CPython's error check
+                let t = mktime(&tmv)
+                if t == -1 && tmv.tm_wday == -1 { throw overflowError("mktime argument out of range") }
+                return .float(Double(t))
             },
             native("asctime") { u, a in
                 var tmv: tm
-                if a.count > 0 { tmv = try cTime(u, a[0]) } else { var t = time(nil); tmv = tm(); localtime_r(&t, &tmv) }
-                var buf = [CChar](repeating: 0, count: 64)
-                asctime_r(&tmv, &buf)
-                return .str(String(cString: buf).trimmingTrailingNewline())
+                if a.count > 0 { tmv = try cTime(u, a[0], "asctime"); try checkTimeTuple(tmv) }
+                else { tmv = try brokenDownTime(time(nil), local: true) }
+                return .str(try asctimeText(&tmv))
             },
             native("strftime") { u, a in
-                let fmt = try u.stringArg(a[0], "format")
-                var tmv = tm()
-                if a.count > 1 { tmv = try cTime(u, a[1]) } else { var t = time(nil); localtime_r(&t, &tmv) }
-                var buf = [CChar](repeating: 0, count: 256)
-                let n = strftime(&buf, 256, fmt, &tmv)
-                return .str(n > 0 ? String(cString: buf) : "")
+                try a.expect("strftime", 1, 2)
+                let fmt = try u.stringArg(a[0], "strftime() argument 1")
+                var tmv: tm
+                if a.count > 1 { tmv = try cTime(u, a[1], "strftime"); try checkTimeTuple(tmv) }
+                else { tmv = try brokenDownTime(time(nil), local: true) }
+                if fmt.utf8.contains(0) { throw valueError("embedded null character") }
+                // Grow the buffer until the text fits, as CPython does (strftime returns 0 both
+                // for "too small" and for an empty result).
+                var size = 1024
+                while true {
+                    var buf = [CChar](repeating: 0, count: size)
+                    let n = strftime(&buf, size, fmt, &tmv)
+                    if n > 0 || size >= 256 * max(fmt.utf8.count, 1) * 16 { return .str(n > 0 ? String(cString: buf) : "") }
+                    size *= 4
+                }
             },
         ])
     }
@@ -369,14 +371,68 @@ func structTime(_ tmv: tm) -> Value {
 }
 
 /// A C `tm` from a struct_time (or any 9-sequence).
-func cTime(_ u: Unit, _ v: Value) throws -> tm {
+func cTime(_ u: Unit, _ v: Value, _ caller: String = "mktime") throws -> tm {
     let items = try u.toArray(v)
-    guard items.count >= 9 else { throw typeError("time tuple must have 9 elements") }
+    guard items.count == 9 else {
+        throw typeError("\(caller)(): illegal time tuple argument")
+    }
+    /// A field as a C int, with CPython's OverflowError when it does not fit.
+    func field(_ i: Int, minus offset: Int = 0) throws -> Int32 {
+        let x = try u.toIndex(items[i])
+        guard let c = Int32(exactly: x) else {
+            throw overflowError(x > 0 ? "signed integer is greater than maximum" : "signed integer is less than minimum")
+        }
+        guard let shifted = Int32(exactly: Int(c) - offset) else { throw overflowError("year out of range") }
+        return shifted
+    }
     var tmv = tm()
-    tmv.tm_year = Int32(try u.toIndex(items[0]) - 1900); tmv.tm_mon = Int32(try u.toIndex(items[1]) - 1)
-    tmv.tm_mday = Int32(try u.toIndex(items[2])); tmv.tm_hour = Int32(try u.toIndex(items[3]))
-    tmv.tm_min = Int32(try u.toIndex(items[4])); tmv.tm_sec = Int32(try u.toIndex(items[5]))
-    tmv.tm_wday = Int32((try u.toIndex(items[6]) + 1) % 7); tmv.tm_yday = Int32(try u.toIndex(items[7]) - 1)
-    tmv.tm_isdst = Int32(try u.toIndex(items[8]))
+    tmv.tm_year = try field(0, minus: 1900); tmv.tm_mon = try field(1, minus: 1)
+    tmv.tm_mday = try field(2); tmv.tm_hour = try field(3)
+    tmv.tm_min = try field(4); tmv.tm_sec = try field(5)
+    tmv.tm_wday = (try field(6) + 1) % 7; tmv.tm_yday = try field(7, minus: 1)
+    tmv.tm_isdst = try field(8)
+    return tmv
+}
+
+/// `asctime` text of `t` ("Sun Jun 20 23:21:05 1993"), formatted as CPython does.
+func asctimeText(_ t: inout tm) throws -> String {
+    let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    let wday = Int(t.tm_wday), mon = Int(t.tm_mon)
+    guard (0..<7).contains(wday), (0..<12).contains(mon) else { throw valueError("unconvertible time") }
+    func two(_ x: Int32) -> String { x < 10 ? "0\(x)" : "\(x)" }
+    let day = t.tm_mday < 10 ? " \(t.tm_mday)" : "\(t.tm_mday)"
+    return "\(days[wday]) \(months[mon]) \(day) \(two(t.tm_hour)):\(two(t.tm_min)):\(two(t.tm_sec)) \(Int(t.tm_year) + 1900)"
+}
+
+/// The time tuple checks CPython's strftime/asctime make (`checktm`).
+func checkTimeTuple(_ t: tm) throws {
+    if t.tm_mon < -1 || t.tm_mon > 11 { throw valueError("month out of range") }
+    if t.tm_mday < 0 || t.tm_mday > 31 { throw valueError("day of month out of range") }
+    if t.tm_hour < 0 || t.tm_hour > 23 { throw valueError("hour out of range") }
+    if t.tm_min < 0 || t.tm_min > 59 { throw valueError("minute out of range") }
+    if t.tm_sec < 0 || t.tm_sec > 61 { throw valueError("seconds out of range") }
+    if t.tm_wday < 0 { throw valueError("day of week out of range") }
+    if t.tm_yday < -1 || t.tm_yday > 365 { throw valueError("day of year out of range") }
+}
+
+/// A timestamp argument of gmtime/localtime/ctime as time_t: CPython's floor, with its
+/// ValueError for NaN and OverflowError past time_t.
+func timestampArg(_ u: Unit, _ a: Args) throws -> time_t {
+    guard a.count > 0, !a[0].isNone else { return time(nil) }
+    if case .int(let i) = a[0] { return time_t(i) }
+    let d = try u.floatArg(a[0])
+    if d.isNaN { throw valueError("Invalid value NaN (not a number)") }
+    let f = d.rounded(.down)
+    guard f >= -9.2e18 && f <= 9.2e18 else { throw overflowError("timestamp out of range for platform time_t") }
+    return time_t(f)
+}
+
+/// gmtime_r/localtime_r, with CPython's OSError when the year does not fit.
+func brokenDownTime(_ t: time_t, local: Bool) throws -> tm {
+    var tv = t
+    var tmv = tm()
+    let ok = local ? localtime_r(&tv, &tmv) : gmtime_r(&tv, &tmv)
+    if ok == nil { throw osError(EOVERFLOW) }
     return tmv
 }

@@ -28,7 +28,7 @@
 ///
 /// Entries live in arrays in insertion order; deleted entries become tombstones (`.unbound`
 /// key) and are compacted when they outnumber live ones. `slots` maps hash buckets to entry
-/// indices (-1 empty, -2 deleted) with linear probing.
+/// indices (-1 empty, -2 deleted), probed in CPython's perturbed order (``ProbeSequence``).
 ///
 /// A value type with no locking of its own: whoever owns one that other threads can reach
 /// (``PyDict``, ``PySet``) reads and writes it only under its own lock, and a copy taken
@@ -105,7 +105,8 @@ struct HashTable {
         // retain and release each).
         return keys.withUnsafeBufferPointer { keys in slots.withUnsafeBufferPointer { slots in
             let mask = slots.count - 1  // a power of two: `& mask` keeps `i` in bounds
-            var i = h & mask
+            var probe = ProbeSequence(h, mask)
+            var i = probe.slot
             var firstFree = -1
             var pending: [Value] = []
             while true {
@@ -124,7 +125,7 @@ struct HashTable {
                 } else if firstFree < 0 {
                     firstFree = i
                 }
-                i = (i + 1) & mask
+                i = probe.next()
             }
         } }
     }
@@ -178,9 +179,9 @@ struct HashTable {
     /// Removes and returns the last entry (dict.popitem / set.pop order).
     mutating func popLast() -> (Value, Value)? {
         guard let e = keys.lastIndex(where: { !$0.isUnbound }) else { return nil }
-        let mask = slots.count - 1
-        var i = hashes[e] & mask
-        while Int(slots[i]) != e { i = (i + 1) & mask }  // a live entry is always in `slots`
+        var probe = ProbeSequence(hashes[e], slots.count - 1)
+        var i = probe.slot
+        while Int(slots[i]) != e { i = probe.next() }  // a live entry is always in `slots`
         return remove(at: Hit(hash: hashes[e], slot: i, entry: e))
     }
 
@@ -193,7 +194,7 @@ struct HashTable {
         // Growth without deletions (a dict being filled): the entries stay where they are,
         // only the slot table is made anew.
         if count == keys.count {
-            slots = linearProbingSlots(hashes, minimumSize: n * 2)
+            slots = perturbedProbingSlots(hashes, minimumSize: n * 2)
             return
         }
         var newKeys: [Value] = [], newValues: [Value] = [], newHashes: [Int] = []
@@ -203,7 +204,7 @@ struct HashTable {
             if storesValues { newValues.append(values[i]) }
         }
         keys = newKeys; values = newValues; hashes = newHashes
-        slots = linearProbingSlots(hashes, minimumSize: n * 2)
+        slots = perturbedProbingSlots(hashes, minimumSize: n * 2)
     }
 }
 
@@ -263,8 +264,8 @@ func pureKeyEquals(_ a: Value, _ b: Value, depth: Int = 0) -> Bool? {
 }
 
 /// An open-addressing index for entries with these hashes: a power-of-two table of at least
-/// `minimumSize` (and 8) slots holding entry numbers, -1 where empty, linear probing.
-/// Shared by ``HashTable`` and ``NameTable``.
+/// `minimumSize` (and 8) slots holding entry numbers, -1 where empty, linear probing
+/// (``NameTable``'s order).
 func linearProbingSlots(_ hashes: [Int], minimumSize: Int) -> [Int32] {
     var size = 8
     while size < minimumSize { size <<= 1 }
@@ -276,6 +277,40 @@ func linearProbingSlots(_ hashes: [Int], minimumSize: Int) -> [Int32] {
         slots[i] = Int32(e)
     }
     return slots
+}
+
+/// The slot table of a ``HashTable``: at least `minimumSize` (and 8) slots holding entry
+/// numbers, -1 where empty, placed in ``ProbeSequence`` order.
+func perturbedProbingSlots(_ hashes: [Int], minimumSize: Int) -> [Int32] {
+    var size = 8
+    while size < minimumSize { size <<= 1 }
+    var slots = [Int32](repeating: -1, count: size)
+    for (e, h) in hashes.enumerated() {
+        var probe = ProbeSequence(h, size - 1)
+        var i = probe.slot
+        while slots[i] != -1 { i = probe.next() }
+        slots[i] = Int32(e)
+    }
+    return slots
+}
+
+/// CPython's probe order over a table of `mask + 1` slots: the hash's low bits first, then
+/// `i = 5i + 1 + perturb` with the hash's higher bits shifted in. Consecutive int keys fill
+/// consecutive slots, and plain linear probing made every miss among them walk the whole
+/// run (deleting and re-adding keys was quadratic); the perturbation leaves a run at once.
+struct ProbeSequence {
+    private var perturb: UInt
+    private let mask: UInt
+    private(set) var slot: Int
+    @inline(__always) init(_ hash: Int, _ mask: Int) {
+        perturb = UInt(bitPattern: hash); self.mask = UInt(mask)
+        slot = Int(perturb & self.mask)
+    }
+    @inline(__always) mutating func next() -> Int {
+        perturb >>= 5
+        slot = Int((UInt(slot) &* 5 &+ perturb &+ 1) & mask)
+        return slot
+    }
 }
 
 // MARK: - Owners: dict and set

@@ -61,6 +61,14 @@ final class PyRangeIterator: PyIter {
     let step: Int
     var remaining: Int
     init(_ r: PyRange) { current = r.start; step = r.step; remaining = r.count; super.init(type: Types.rangeIterator) }
+    /// `reversed(r)`: from the last element back to the first (built without a range,
+    /// whose stop would overflow at the ends of the 64-bit range).
+    init(reversing r: PyRange) {
+        remaining = r.count
+        current = remaining > 0 ? r.start &+ (remaining - 1) &* r.step : r.start
+        step = 0 &- r.step
+        super.init(type: Types.rangeIterator)
+    }
     override func next(_ u: Unit) throws -> Value? {
         guard remaining > 0 else { return nil }
         let v = current
