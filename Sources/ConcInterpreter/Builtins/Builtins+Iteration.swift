@@ -103,6 +103,7 @@ extension Engine {
             native1("reversed") { u, x in
                 if case .obj(let o) = x {
                     if let r = o as? PyRange { return .obj(PyRangeIterator(reversing: r)) }
+                    if let l = o as? PyList, !o.extendsBuiltinType { return .obj(PyListReverseIterator(l)) }
                     if o is PyList || o is PyTuple || o is PyStr || o is PyBytes {
                         return .obj(PyArrayIterator(try u.toArray(x).reversed(), type: o is PyList ? Types.listReverseIterator : Types.reversedIterator))
                     }

@@ -43,6 +43,7 @@ extension Unit {
             case let s as PySet: return s.count != 0
             case let r as PyRange: return r.count != 0
             case let b as PyBytes: return b.count != 0
+            case let view as PyDictView: return view.dict.count != 0
             case is PyInstance: return try userTruth(v) ?? true
             default: return true
             }
@@ -505,6 +506,17 @@ extension Unit {
         if case .obj(let o) = v, !o.extendsBuiltinType {  // a subclass may define __iter__
             if let l = o as? PyList { return l.snapshot }
             if let t = o as? PyTuple { return t.items }
+            // Dicts, views and sets in one critical section: `list(d)` while another thread
+            // changes d is a snapshot, as it is under CPython's GIL, not a RuntimeError.
+            if let d = o as? PyDict { return d.keys }
+            if let s = o as? PySet { return s.elements }
+            if let view = o as? PyDictView {
+                switch view.kind {
+                case .keys: return view.dict.keys
+                case .values: return view.dict.values
+                case .items: return view.dict.pairs.map { .obj(PyTuple([$0.0, $0.1])) }
+                }
+            }
         }
         let it = try iterate(v)
         var out: [Value] = []

@@ -17,8 +17,24 @@ final class PyListIterator: PyIter {
     init(_ l: PyList) { list = l; super.init(type: Types.listIterator) }
     override func next(_ u: Unit) throws -> Value? {
         // Bounds check and read in one critical section: another unit may shrink the list.
-        guard let v = list.item(at: index) else { return nil }
+        guard let v = list.item(at: index) else {
+            index = Int.max  // exhausted for good, as CPython's: later appends are not seen
+            return nil
+        }
         index += 1
+        return v
+    }
+}
+
+/// `reversed(list)`: walks the live list from its last index down, stopping once the index
+/// falls outside it (the list shrank), as CPython's list_reverseiterator does.
+final class PyListReverseIterator: PyIter {
+    let list: PyList
+    var index: Int
+    init(_ l: PyList) { list = l; index = l.count - 1; super.init(type: Types.listReverseIterator) }
+    override func next(_ u: Unit) throws -> Value? {
+        guard index >= 0, let v = list.item(at: index) else { index = -1; return nil }
+        index -= 1
         return v
     }
 }
@@ -178,7 +194,12 @@ final class PyClosureIterator: PyIter {
     }
     override func next(_ u: Unit) throws -> Value? {
         if finished { return nil }
-        if let v = try step(u) { return v }
+        do {
+            if let v = try step(u) { return v }
+        } catch let e as PyBaseException where e.type.isSubtype(of: Exc.stopIteration) {
+            // StopIteration out of the function map/filter call (or iter's callable) ends
+            // the iteration, as it does when CPython's __next__ lets it through.
+        }
         finished = true
         return nil
     }
