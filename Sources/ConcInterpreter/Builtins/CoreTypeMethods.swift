@@ -13,7 +13,12 @@ func installObjectMethods(_ t: PyType) {
     t.method("__str__") { u, s, _ in .str(try u.builtinStr(s)) }
     t.method("__repr__") { u, s, _ in .str(try u.builtinRepr(s)) }
     t.method("__eq__") { _, s, a in isSame(s, a[0]) ? .bool(true) : .obj(Singletons.notImplemented) }
-    t.method("__ne__") { u, s, a in .bool(!(try u.equals(s, a[0]))) }
+    // CPython's object.__ne__: the inverse of self.__eq__(other), NotImplemented passed on.
+    t.method("__ne__") { u, s, a in
+        guard let eq = u.lookupSpecial(s, "__eq__") else { return .obj(Singletons.notImplemented) }
+        let r = try u.call(eq, [a[0]])
+        return u.isNotImplemented(r) ? r : .bool(!(try u.isTruthy(r)))
+    }
     t.method("__hash__") { u, s, _ in .int(try u.hash(s)) }
     t.method("__format__") { u, s, a in
         let spec = a.count > 0 ? try u.str(a[0]) : ""

@@ -257,3 +257,42 @@ func installDictOperatorSlots(_ t: PyType) {
         return v
     }
 }
+
+// MARK: - Equality
+
+/// `__eq__` and `__ne__` of the builtin types, by the type's own rule: `"a".__eq__("a")`
+/// is True, an operand of another kind gives NotImplemented (`(1).__eq__(1.0)` too, as in
+/// CPython), and a subclass's own `__eq__` is not consulted (so `super().__eq__(o)` in it
+/// cannot recurse).
+func installEqualitySlots() {
+    func isObject<T>(_ v: Value, _ kind: T.Type) -> Bool {
+        if case .obj(let o) = v { return o is T }
+        return false
+    }
+    let families: [(PyType, (Value) -> Bool)] = [
+        (Types.int, { $0.unboxedNumber.intLike != nil }),
+        (Types.float, { $0.unboxedNumber.numericDouble != nil }),
+        (Types.str, { isObject($0, PyStr.self) }),
+        (Types.bytes, { isObject($0, PyBytes.self) }),
+        (Types.bytearray, { isObject($0, PyBytes.self) }),
+        (Types.list, { isObject($0, PyList.self) }),
+        (Types.tuple, { isObject($0, PyTuple.self) }),
+        (Types.dict, { isObject($0, PyDict.self) }),
+        (Types.set, { isObject($0, PySet.self) }),
+        (Types.frozenset, { isObject($0, PySet.self) }),
+        (Types.range, { isObject($0, PyRange.self) }),
+    ]
+    for (t, accepts) in families {
+        let owner = t.name
+        t.method("__eq__") { u, s, a in
+            let other = try operand(a, "\(owner).__eq__")
+            guard accepts(s) else { throw descriptorError("__eq__", owner, s) }
+            return accepts(other) ? .bool(try u.builtinEquals(s, other)) : notImplemented
+        }
+        t.method("__ne__") { u, s, a in
+            let other = try operand(a, "\(owner).__ne__")
+            guard accepts(s) else { throw descriptorError("__ne__", owner, s) }
+            return accepts(other) ? .bool(!(try u.builtinEquals(s, other))) : notImplemented
+        }
+    }
+}

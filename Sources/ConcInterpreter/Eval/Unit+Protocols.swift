@@ -110,6 +110,20 @@ extension Unit {
         return try equals(a.unboxedNumber, b.unboxedNumber)
     }
 
+    /// `a == b` by the builtin types' own rule, without the `__eq__` a subclass of them
+    /// defines (what `str.__eq__(s, t)` or `super().__eq__(t)` in such a subclass computes).
+    func builtinEquals(_ a: Value, _ b: Value) throws -> Bool {
+        let x = a.unboxedNumber, y = b.unboxedNumber
+        switch (x, y) {
+        case (.obj(let p), .obj(let q)):
+            if let s = p as? PyStr, let t = q as? PyStr { return s.equals(t) }
+            if p is PyInstance || q is PyInstance { return isSame(x, y) }
+            return try objectEquals(x, y, p, q)
+        case (.obj, _), (_, .obj): return false
+        default: return try equals(x, y)
+        }
+    }
+
     private func objectEquals(_ a: Value, _ b: Value, _ x: PyObject, _ y: PyObject) throws -> Bool {
         if x is PyInstance || y is PyInstance {
             if y is PyInstance && y.type !== x.type && y.type.isSubtype(of: x.type),
@@ -307,10 +321,17 @@ extension Unit {
             if case .obj(let o) = a, o is PyInstance, let m = lookupSpecial(a, "__ne__"), o.type.lookup("__ne__") != nil {
                 let r = try call(m, [b]); if !isNotImplemented(r) { return r }
             }
+            var builtinSubclass = false
             for (x, y) in [(a, b), (b, a)] {
-                if case .obj(let o) = x, o.extendsBuiltinType, let m = userMethod(x, "__ne__") {
-                    let r = try call(m, [y]); if !isNotImplemented(r) { return r }
+                if case .obj(let o) = x, o.extendsBuiltinType {
+                    builtinSubclass = true
+                    if let m = userMethod(x, "__ne__") { let r = try call(m, [y]); if !isNotImplemented(r) { return r } }
                 }
+            }
+            // A subclass of a builtin type without its own __ne__ inherits the type's, which
+            // compares the builtin values and ignores a user __eq__ (CPython's rule).
+            if builtinSubclass, !(a.object is PyInstance), !(b.object is PyInstance) {
+                return .bool(!(try builtinEquals(a, b)))
             }
             return .bool(!(try equals(a, b)))
         case .is: return .bool(isSame(a, b))

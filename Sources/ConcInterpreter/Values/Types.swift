@@ -34,6 +34,7 @@ public enum Types {
     static let ready: Bool = {
         installObjectMethods(object)
         installTypeMethods(type)
+        installEqualitySlots()
         // Publish the plain-global copies (`publishedStr`, the str hash seed) while the
         // process has one thread.
         _ = (str, list, tuple, dict, strHashSeed)
