@@ -301,6 +301,12 @@ extension Unit {
             leftDefines = true
             let r = try call(m, [b]); if !isNotImplemented(r) { return r }
         }
+        if builtinBase, !bFirst, ta !== tb, !leftBuiltinAccepts(op, a, b), let rm = operatorMethod(b, rname) {
+            // The left operand's builtin operator cannot take the right one (`3 * S("a")`,
+            // `1 + F(2.0)` with F a float subclass): CPython's next try is the right
+            // operand's reflected method, before any fallback.
+            let r = try call(rm, [a]); if !isNotImplemented(r) { return r }
+        }
         if builtinBase {
             // int and float subclasses: the builtin operator on the numbers inside.
             if a.isBoxedNumber || b.isBoxedNumber {
@@ -320,6 +326,29 @@ extension Unit {
         if !leftDefines { try throwSequenceOperandError(op, a, b) }
         let symbol = inPlace ? (op == .pow ? "**=" : op.rawValue + "=") : op.symbol
         throw typeError("unsupported operand type(s) for \(symbol): '\(a.typeName)' and '\(b.typeName)'")
+    }
+
+    /// Whether the builtin type of `a` implements `op` for an operand like `b` (CPython's
+    /// slot on the left would not return NotImplemented): ints take ints, floats numbers,
+    /// sequences their own kind (and an int to repeat), dicts and sets their own kind.
+    private func leftBuiltinAccepts(_ op: BinaryOp, _ a: Value, _ b: Value) -> Bool {
+        let ua = a.unboxedNumber, ub = b.unboxedNumber
+        if ua.intLike != nil { return ub.intLike != nil }
+        if case .float = ua { return ub.numericDouble != nil }
+        guard case .obj(let x) = a else { return true }
+        let y = b.object
+        switch x {
+        case is PyStr:
+            if op == .mod { return true }
+            return op == .add ? y is PyStr : op == .mul ? ub.intLike != nil : false
+        case is PyList, is PyTuple, is PyBytes:
+            if op == .mul { return ub.intLike != nil }
+            if op == .add { return y.map { Swift.type(of: $0) == Swift.type(of: x) } ?? false }
+            return op == .mod && x is PyBytes
+        case is PyDict: return op == .bitOr && y is PyDict
+        case is PySet: return y is PySet
+        default: return true
+        }
     }
 
     /// The operator method `name` of `v`'s class for the dispatch above, skipping the

@@ -344,6 +344,8 @@ extension Unit {
         if let c = exactIntFloatOrder(a, b) { return .bool(orderInts(op, c, 0)) }
         if let x = a.numericDouble, let y = b.numericDouble { return .bool(orderDoubles(op, x, y)) }
         if case .obj(let x) = a, case .obj(let y) = b, let s = x as? PyStr, let t = y as? PyStr {
+            // A str subclass may define its own ordering methods.
+            if x.extendsBuiltinType || y.extendsBuiltinType, let r = try extendedOrdering(op, a, b) { return r }
             return .bool(orderStrings(op, s.value, t.value))
         }
         if a.isBoxedNumber || b.isBoxedNumber {
@@ -373,10 +375,15 @@ extension Unit {
     /// when neither has one or both return NotImplemented.
     private func extendedOrdering(_ op: CompareOp, _ a: Value, _ b: Value) throws -> Value? {
         let (name, reflected) = orderDunders(op)
+        // The right operand's reflected method first when its class derives from the left's.
+        let rightFirst = b.type !== a.type && b.type.isSubtype(of: a.type)
+        if rightFirst, case .obj(let y) = b, y.extendsBuiltinType, let m = userMethod(b, reflected) {
+            let r = try call(m, [a]); if !isNotImplemented(r) { return r }
+        }
         if case .obj(let x) = a, x.extendsBuiltinType, let m = userMethod(a, name) {
             let r = try call(m, [b]); if !isNotImplemented(r) { return r }
         }
-        if case .obj(let y) = b, y.extendsBuiltinType, let m = userMethod(b, reflected) {
+        if !rightFirst, case .obj(let y) = b, y.extendsBuiltinType, let m = userMethod(b, reflected) {
             let r = try call(m, [a]); if !isNotImplemented(r) { return r }
         }
         return nil
