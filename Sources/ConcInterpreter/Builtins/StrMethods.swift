@@ -114,8 +114,9 @@ func strGetItem(_ s: PyStr, _ index: Value, _ u: Unit) throws -> Value {
         return .str(s.withBytes { buf -> String in
             if step == 1 {
                 if s.isASCII { return utf8String(buf, start, start + count) }
-                let lo = utf8Offset(buf, scalar: start)
-                let hi = lo + utf8Offset(UnsafeBufferPointer(rebasing: buf[lo...]), scalar: count)
+                let lo = s.byteOffset(ofScalar: start, in: buf)
+                let hi = count > 128 ? s.byteOffset(ofScalar: start + count, in: buf)
+                    : lo + utf8Offset(UnsafeBufferPointer(rebasing: buf[lo...]), scalar: count)
                 return utf8String(buf, lo, hi)
             }
             if s.isASCII {
@@ -173,8 +174,9 @@ func checkBuildSize(_ size: Int, times count: Int = 1, limit: Int = maxBuildByte
 /// Scalar range lo..<hi of `s` (lo <= hi <= count) as a UTF-8 byte range.
 private func byteRange(_ s: PyStr, _ buf: UnsafeBufferPointer<UInt8>, _ lo: Int, _ hi: Int) -> (Int, Int) {
     if s.isASCII { return (lo, hi) }
-    let a = utf8Offset(buf, scalar: lo)
-    let b = a + utf8Offset(UnsafeBufferPointer(rebasing: buf[a...]), scalar: hi - lo)
+    let a = s.byteOffset(ofScalar: lo, in: buf)
+    if hi == s.count { return (a, buf.count) }
+    let b = hi - lo > 128 ? s.byteOffset(ofScalar: hi, in: buf) : a + utf8Offset(UnsafeBufferPointer(rebasing: buf[a...]), scalar: hi - lo)
     return (a, b)
 }
 

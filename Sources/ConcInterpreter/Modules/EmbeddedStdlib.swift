@@ -781,115 +781,155 @@ class OrderedDict(dict):
 
 # MARK: - namedtuple
 
-def namedtuple(typename, field_names, defaults=None):
-    """A new class with named fields, readable by name and by index."""
+_kwlist = frozenset([
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
+    "continue", "def", "del", "elif", "else", "except", "finally", "for", "from",
+    "global", "if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass",
+    "raise", "return", "try", "while", "with", "yield"])
+
+
+def namedtuple(typename, field_names, *, rename=False, defaults=None, module=None):
+    """Returns a new subclass of tuple with named fields.
+
+    >>> Point = namedtuple('Point', ['x', 'y'])
+    >>> Point(11, y=22)
+    Point(x=11, y=22)
+    """
+    # The same steps as CPython's collections.namedtuple: __new__ is compiled from
+    # source with eval(), so its signature and argument errors are a real function's.
     if isinstance(field_names, str):
         field_names = field_names.replace(",", " ").split()
-    fields = tuple(str(f) for f in field_names)
+    field_names = _builtin_list(map(str, field_names))
+    typename = str(typename)
+
+    if rename:
+        seen = set()
+        for index, name in enumerate(field_names):
+            if (not name.isidentifier()
+                    or name in _kwlist
+                    or name.startswith("_")
+                    or name in seen):
+                field_names[index] = "_" + str(index)
+            seen.add(name)
+
+    for name in [typename] + field_names:
+        if type(name) is not str:
+            raise TypeError("Type names and field names must be strings")
+        if not name.isidentifier():
+            raise ValueError("Type names and field names must be valid "
+                             "identifiers: " + repr(name))
+        if name in _kwlist:
+            raise ValueError("Type names and field names cannot be a "
+                             "keyword: " + repr(name))
+
     seen = set()
-    for f in fields:
-        if not f.isidentifier() or f.startswith("_"):
-            raise ValueError("Field names cannot start with an underscore: %r" % f
-                             if f.startswith("_") else
-                             "Type names and field names must be valid identifiers: %r" % f)
-        if f in seen:
-            raise ValueError("Encountered duplicate field name: %r" % f)
-        seen.add(f)
+    for name in field_names:
+        if name.startswith("_") and not rename:
+            raise ValueError("Field names cannot start with an underscore: " + repr(name))
+        if name in seen:
+            raise ValueError("Encountered duplicate field name: " + repr(name))
+        seen.add(name)
+
     field_defaults = {}
     if defaults is not None:
         defaults = tuple(defaults)
-        if len(defaults) > len(fields):
+        if len(defaults) > len(field_names):
             raise TypeError("Got more default values than field names")
-        for f, d in zip(fields[len(fields) - len(defaults):], defaults):
-            field_defaults[f] = d
-    return _make_namedtuple_class(typename, fields, field_defaults)
+        field_defaults = dict(reversed(_builtin_list(zip(reversed(field_names),
+                                                         reversed(defaults)))))
 
+    field_names = tuple(field_names)
+    num_fields = len(field_names)
+    arg_list = ", ".join(field_names)
+    if num_fields == 1:
+        arg_list += ","
+    repr_fmt = "(" + ", ".join([name + "=%r" for name in field_names]) + ")"
+    tuple_new = tuple.__new__
+    _dict = dict
+    _tuple = tuple
+    _len = len
+    _map = map
+    _zip = zip
 
-def _make_namedtuple_class(typename, fields, field_defaults):
-    class _NamedTuple:
-        _fields = fields
-        _field_defaults = field_defaults
+    namespace = {
+        "_tuple_new": tuple_new,
+        "_defaults": defaults,
+        "__builtins__": {},
+        "__name__": "namedtuple_" + typename,
+    }
+    # The defaults go into the source: Conc ignores assignments to __defaults__.
+    params = _builtin_list(field_names)
+    if defaults:
+        first = num_fields - len(defaults)
+        for i in range(first, num_fields):
+            params[i] = params[i] + "=_defaults[" + str(i - first) + "]"
+    code = "lambda _cls, " + ", ".join(params) + ": _tuple_new(_cls, (" + arg_list + "))"
+    __new__ = eval(code, namespace)
+    __new__.__name__ = "__new__"
+    __new__.__doc__ = "Create new instance of " + typename + "(" + arg_list + ")"
 
-        def __init__(self, *args, **kwargs):
-            values = _builtin_list(args)
-            if len(values) > len(fields):
-                raise TypeError("%s() takes %d positional arguments but %d were given"
-                                % (typename, len(fields) + 1, len(values) + 1))
-            for f in fields[len(values):]:
-                if f in kwargs:
-                    values.append(kwargs.pop(f))
-                elif f in field_defaults:
-                    values.append(field_defaults[f])
-                else:
-                    raise TypeError("%s() missing 1 required positional argument: '%s'"
-                                    % (typename, f))
-            if kwargs:
-                raise TypeError("%s() got an unexpected keyword argument '%s'"
-                                % (typename, _builtin_list(kwargs)[0]))
-            object.__setattr__(self, "_values", tuple(values))
+    @classmethod
+    def _make(cls, iterable):
+        result = tuple_new(cls, iterable)
+        if _len(result) != num_fields:
+            raise TypeError("Expected " + str(num_fields) + " arguments, got "
+                            + str(len(result)))
+        return result
 
-        @classmethod
-        def _make(cls, iterable):
-            return cls(*iterable)
+    _make.__func__.__doc__ = ("Make a new " + typename + " object from a sequence "
+                              "or iterable")
 
-        def _asdict(self):
-            return dict(zip(fields, self._values))
+    def _replace(self, /, **kwds):
+        result = self._make(_map(kwds.pop, field_names, self))
+        if kwds:
+            raise ValueError("Got unexpected field names: " + repr(_builtin_list(kwds)))
+        return result
 
-        def _replace(self, **kwargs):
-            d = self._asdict()
-            for k, v in kwargs.items():
-                if k not in d:
-                    raise ValueError("Got unexpected field names: %r" % [k])
-                d[k] = v
-            return type(self)(**d)
+    _replace.__doc__ = ("Return a new " + typename + " object replacing specified "
+                        "fields with new values")
 
-        def __getattr__(self, name):
-            if name in fields:
-                return self._values[fields.index(name)]
-            raise AttributeError("'%s' object has no attribute '%s'" % (typename, name))
+    def __repr__(self):
+        "Return a nicely formatted representation string"
+        return self.__class__.__name__ + repr_fmt % self
 
-        def __setattr__(self, name, value):
-            raise AttributeError("can't set attribute")
+    def _asdict(self):
+        "Return a new dict which maps field names to their values."
+        return _dict(_zip(self._fields, self))
 
-        def __getitem__(self, i):
-            return self._values[i]
+    def __getnewargs__(self):
+        "Return self as a plain tuple.  Used by copy and pickle."
+        return _tuple(self)
 
-        def __len__(self):
-            return len(self._values)
+    for method in (__new__, _make.__func__, _replace, __repr__, _asdict, __getnewargs__):
+        method.__qualname__ = typename + "." + method.__name__
 
-        def __iter__(self):
-            return iter(self._values)
+    class_namespace = {
+        "__doc__": typename + "(" + arg_list + ")",
+        "__slots__": (),
+        "_fields": field_names,
+        "_field_defaults": field_defaults,
+        "__new__": __new__,
+        "_make": _make,
+        "_replace": _replace,
+        "__repr__": __repr__,
+        "_asdict": _asdict,
+        "__getnewargs__": __getnewargs__,
+        "__match_args__": field_names,
+    }
+    for index, name in enumerate(field_names):
+        # CPython's _tuplegetter(index, doc), as its pure-Python fallback spells it.
+        getter = eval("lambda self: self[" + str(index) + "]", namespace)
+        class_namespace[name] = property(getter, doc="Alias for field number " + str(index))
 
-        def __contains__(self, x):
-            return x in self._values
+    result = type(typename, (tuple,), class_namespace)
 
-        def __eq__(self, other):
-            if isinstance(other, _NamedTuple):
-                return self._values == other._values
-            if isinstance(other, tuple):
-                return self._values == other
-            return NotImplemented
+    # CPython reads the caller's __name__ from sys._getframe(1), which Conc lacks:
+    # a namedtuple made without module= is taken to belong to the main script.
+    if module is None:
+        module = "__main__"
+    result.__module__ = module
 
-        def __lt__(self, other):
-            if isinstance(other, _NamedTuple):
-                return self._values < other._values
-            return self._values < other
-
-        def __hash__(self):
-            return hash(self._values)
-
-        def count(self, x):
-            return self._values.count(x)
-
-        def index(self, x):
-            return self._values.index(x)
-
-        def __repr__(self):
-            parts = [f + "=" + repr(v) for f, v in zip(fields, self._values)]
-            return typename + "(" + ", ".join(parts) + ")"
-
-    # A subclass made by type() carries the requested name.
-    return type(typename, (_NamedTuple,), {})
+    return result
 
 """####,
         "contextlib.conc": ####"""

@@ -1,5 +1,6 @@
 // Payload classes of the builtin containers: str, bytes, list, tuple, range, slice.
 import Glibc
+import Synchronization
 
 /// An immutable Unicode string. Indexing is by Unicode scalar, as in Python.
 public final class PyStr: PyObject, SubclassAttributes {
@@ -16,7 +17,17 @@ public final class PyStr: PyObject, SubclassAttributes {
             old?.release()  // after the retain: storing the same dict again must not free it
         }
     }
-    deinit { attributesRef?.release() }
+    deinit {
+        attributesRef?.release()
+        let crumbs = breadcrumbBits.load(ordering: .relaxed)
+        if crumbs != 0 { UnsafeMutablePointer<Int>(bitPattern: crumbs)?.deallocate() }
+    }
+    /// For a long non-ASCII text: the UTF-8 offset of every 64th scalar, made at the first
+    /// index far from the start (a pointer's bits; 0 until then), so `s[i]` and slices cost
+    /// O(64) instead of O(i) (a loop over the indexes of a Chinese text was quadratic).
+    /// Published once by compare-exchange (a losing builder frees its own copy); freed in
+    /// deinit, or when ``appendInPlace(_:)`` changes the text (no other reference exists then).
+    private let breadcrumbBits = Atomic<Int>(0)
     /// The text. Immutable once a second reference exists: only ``appendInPlace(_:)``
     /// changes it, for a str that one frame slot alone holds (``LocalStrAppendNode``).
     public private(set) var value: String
@@ -85,6 +96,8 @@ public final class PyStr: PyObject, SubclassAttributes {
         let known = knownCount.flatMap { a in other.knownCount.map { a + $0 } }
         value.append(other.value)
         hashCache = 0
+        let crumbs = breadcrumbBits.exchange(0, ordering: .relaxed)
+        if crumbs != 0 { UnsafeMutablePointer<Int>(bitPattern: crumbs)?.deallocate() }
         scalarCountCache = known ?? -1
     }
     /// The number of scalars if it is already known.
@@ -111,12 +124,37 @@ public final class PyStr: PyObject, SubclassAttributes {
 
     /// Scalar at index `i` (already normalised to 0..<count).
     func scalar(at i: Int) -> Unicode.Scalar {
-        if isASCII {
-            let u = value.utf8
-            return Unicode.Scalar(u[u.index(u.startIndex, offsetBy: i)])
+        withBytes { buf in
+            if isASCII { return Unicode.Scalar(buf[i]) }
+            return decodeScalar(buf, at: byteOffset(ofScalar: i, in: buf))
         }
-        let s = value.unicodeScalars
-        return s[s.index(s.startIndex, offsetBy: i)]
+    }
+
+    /// The UTF-8 offset in `buf` (this text's bytes) where scalar `i` starts (the end for
+    /// i == count).
+    func byteOffset(ofScalar i: Int, in buf: UnsafeBufferPointer<UInt8>) -> Int {
+        if i < 128 || isASCII { return isASCII ? min(i, buf.count) : utf8Offset(buf, scalar: i) }
+        let crumbs = breadcrumbs(buf)
+        let base = crumbs[i >> 6]
+        return base + utf8Offset(UnsafeBufferPointer(rebasing: buf[base...]), scalar: i & 63)
+    }
+
+    /// ``breadcrumbBits``, made on first use.
+    private func breadcrumbs(_ buf: UnsafeBufferPointer<UInt8>) -> UnsafeMutablePointer<Int> {
+        let known = breadcrumbBits.load(ordering: .acquiring)
+        if known != 0 { return UnsafeMutablePointer<Int>(bitPattern: known)! }
+        let made = UnsafeMutablePointer<Int>.allocate(capacity: count / 64 + 1)
+        var scalars = 0
+        for k in 0..<buf.count where buf[k] & 0xC0 != 0x80 {
+            if scalars & 63 == 0 { made[scalars >> 6] = k }
+            scalars += 1
+        }
+        if scalars & 63 == 0 { made[scalars >> 6] = buf.count }  // i == count lands here
+        let (won, current) = breadcrumbBits.compareExchange(expected: 0, desired: Int(bitPattern: made),
+                                                             successOrdering: .acquiringAndReleasing, failureOrdering: .acquiring)
+        if won { return made }
+        made.deallocate()
+        return UnsafeMutablePointer<Int>(bitPattern: current)!
     }
 }
 
@@ -385,4 +423,16 @@ func strHash(_ p: UnsafeBufferPointer<UInt8>) -> Int {
     h ^= h >> 33
     let r = Int(bitPattern: UInt(h))
     return r == -1 ? -2 : r
+}
+
+/// The scalar whose UTF-8 encoding starts at `k` in valid UTF-8 `buf`.
+@inline(__always) func decodeScalar(_ buf: UnsafeBufferPointer<UInt8>, at k: Int) -> Unicode.Scalar {
+    let b0 = UInt32(buf[k])
+    if b0 < 0x80 { return Unicode.Scalar(b0)! }
+    if b0 < 0xE0 { return Unicode.Scalar(((b0 & 0x1F) << 6) | (UInt32(buf[k + 1]) & 0x3F)) ?? "\u{FFFD}" }
+    if b0 < 0xF0 {
+        return Unicode.Scalar(((b0 & 0x0F) << 12) | ((UInt32(buf[k + 1]) & 0x3F) << 6) | (UInt32(buf[k + 2]) & 0x3F)) ?? "\u{FFFD}"
+    }
+    let v = ((b0 & 0x07) << 18) | ((UInt32(buf[k + 1]) & 0x3F) << 12) | ((UInt32(buf[k + 2]) & 0x3F) << 6) | (UInt32(buf[k + 3]) & 0x3F)
+    return Unicode.Scalar(v) ?? "\u{FFFD}"
 }
