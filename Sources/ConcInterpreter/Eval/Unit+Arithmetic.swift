@@ -108,7 +108,7 @@ extension Unit {
             let (r, o) = a.multipliedReportingOverflow(by: b); if o { throw overflowError(intOverflowMessage) }; return .int(r)
         case .div:
             if b == 0 { throw zeroDivision("division by zero") }
-            return .float(Double(a) / Double(b))
+            return .float(intTrueDivide(a, b))
         case .floorDiv: return .int(try pyFloorDiv(a, b))
         case .mod: return .int(try pyMod(a, b))
         case .pow:
@@ -403,3 +403,21 @@ extension Unit {
 }
 
 @inline(__always) func Foundation_pow(_ a: Double, _ b: Double) -> Double { pow(a, b) }
+
+/// `a / b` for ints, correctly rounded as CPython's: direct when both are exact doubles
+/// (|x| <= 2**53); otherwise a 64-bit quotient of the scaled dividend, with the remainder
+/// folded into its last bit, rounded once to a double and scaled back.
+func intTrueDivide(_ a: Int, _ b: Int) -> Double {
+    let limit = 1 << 53
+    if a.magnitude <= UInt(limit) && b.magnitude <= UInt(limit) { return Double(a) / Double(b) }
+    if a == 0 { return b < 0 ? -0.0 : 0.0 }
+    let ua = UInt64(a.magnitude), ub = UInt64(b.magnitude)
+    let bitsA = 64 - ua.leadingZeroBitCount, bitsB = 64 - ub.leadingZeroBitCount
+    let k = 63 + bitsB - bitsA  // the quotient lands in [2**62, 2**64)
+    let dividend: (high: UInt64, low: UInt64) = k >= 64 ? (ua << (k - 64), 0)
+        : (k == 0 ? 0 : ua >> (64 - k), ua << k)
+    var (q, r) = ub.dividingFullWidth(dividend)
+    if r != 0 { q |= 1 }  // sticky: below the rounding position, which is bit 10 or higher
+    let magnitude = Double(q) * Double(sign: .plus, exponent: -k, significand: 1)
+    return (a < 0) != (b < 0) ? -magnitude : magnitude
+}

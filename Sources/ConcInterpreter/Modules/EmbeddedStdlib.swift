@@ -98,17 +98,42 @@ _builtin_list = list
 _lock = _builtins.lock
 
 
+def _as_index(n):
+    """n as an int, as CPython's PyNumber_AsSsize_t takes it (bools and __index__ too)."""
+    if isinstance(n, int):
+        return n
+    try:
+        index = type(n).__index__
+    except AttributeError:
+        raise TypeError("'" + type(n).__name__ + "' object cannot be interpreted as an integer") from None
+    return index(n)
+
+
+# The ids of the deques whose repr is being built: a deque inside itself shows as [...].
+_repr_running = set()
+
+
 class deque:
-    """A double-ended queue, optionally bounded by maxlen.
+    """deque([iterable[, maxlen]]) --> deque object
 
-    The elements are self._items[self._head:]: popleft() moves the head right and
-    appendleft() moves it left, into a block of free slots reserved when none is left,
-    so both ends cost O(1) amortised.
+A list-like sequence optimized for data accesses near its endpoints."""
 
-    Every operation is atomic, as CPython's are (threads share deques as queues): it holds
-    self._lock while it reads or changes _items and _head. No Conc code of the program
-    (an iterable's __next__, an element's __eq__ or __repr__) runs under the lock: those
-    operations work on a copy taken under it. The unlocked helpers start with _unlocked."""
+    # The elements are self._items[self._head:]: popleft() moves the head right and
+    # appendleft() moves it left, into a block of free slots reserved when none is left,
+    # so both ends cost O(1) amortised.
+    #
+    # Every operation is atomic, as CPython's are (threads share deques as queues): it
+    # holds self._lock while it reads or changes _items, _head and _state. No Conc code
+    # of the program (an iterable's __next__, an element's __eq__ or __repr__) runs under
+    # the lock: those operations work on a copy taken under it. The unlocked helpers
+    # start with _unlocked.
+    #
+    # _state counts the changes that move elements (appends, pops, rotations, inserts,
+    # deletions, clear), as CPython's deque->state does: an iterator that sees it change
+    # raises "deque mutated during iteration". d[i] = x and reverse() do not count.
+
+    __module__ = "collections"
+    __slots__ = ("_lock", "_maxlen", "_items", "_head", "_state")
 
     def __init__(self, iterable=(), maxlen=None):
         if maxlen is not None:
@@ -116,15 +141,26 @@ class deque:
                 raise TypeError("an integer is required")
             if maxlen < 0:
                 raise ValueError("maxlen must be non-negative")
-        self._lock = _lock()
+        try:
+            self._lock
+        except AttributeError:
+            self._lock = _lock()
+            self._items = []
+            self._head = 0
+            self._state = 0
+        else:
+            self.clear()    # __init__ called again, as CPython's empties the deque
         self._maxlen = maxlen
-        self._items = []
-        self._head = 0
-        self.extend(iterable)
+        if iterable != ():
+            self.extend(iterable)
 
-    @property
-    def maxlen(self):
+    def _get_maxlen(self):
         return self._maxlen
+
+    def _set_maxlen(self, value):
+        raise AttributeError("attribute 'maxlen' of 'collections.deque' objects is not writable")
+
+    maxlen = property(_get_maxlen, _set_maxlen, None, "maximum size of a deque or None if unbounded")
 
     def _elements(self):
         """A list of the elements at one instant."""
@@ -133,14 +169,10 @@ class deque:
                 return self._items[self._head:]
             return _builtin_list(self._items)
 
-    def _store(self, items):
-        with self._lock:
-            self._items = items
-            self._head = 0
-
     def append(self, x):
-        """Add x to the right side."""
+        """Add an element to the right side of the deque."""
         with self._lock:
+            self._state += 1
             self._unlocked_append(x)
 
     def _unlocked_append(self, x):
@@ -149,8 +181,9 @@ class deque:
             self._unlocked_popleft()
 
     def appendleft(self, x):
-        """Add x to the left side."""
+        """Add an element to the left side of the deque."""
         with self._lock:
+            self._state += 1
             self._unlocked_appendleft(x)
 
     def _unlocked_appendleft(self, x):
@@ -170,6 +203,7 @@ class deque:
         with self._lock:
             if len(self._items) == self._head:
                 raise IndexError("pop from an empty deque")
+            self._state += 1
             x = self._items.pop()
             if len(self._items) == self._head:
                 self._items = []
@@ -179,13 +213,14 @@ class deque:
     def popleft(self):
         """Remove and return the leftmost element."""
         with self._lock:
+            if len(self._items) == self._head:
+                raise IndexError("pop from an empty deque")
+            self._state += 1
             return self._unlocked_popleft()
 
     def _unlocked_popleft(self):
         items = self._items
         head = self._head
-        if len(items) == head:
-            raise IndexError("pop from an empty deque")
         x = items[head]
         items[head] = None
         head += 1
@@ -199,10 +234,13 @@ class deque:
         return x
 
     def extend(self, iterable):
-        """Extend the right side with the elements of iterable."""
+        """Extend the right side of the deque with elements from the iterable"""
         # The iterable runs first, outside the lock (it may be a generator reading self).
         new = self._elements() if iterable is self else _builtin_list(iterable)
+        if not new:
+            return
         with self._lock:
+            self._state += 1
             if self._maxlen is None:
                 self._items.extend(new)
             else:
@@ -210,15 +248,20 @@ class deque:
                     self._unlocked_append(x)
 
     def extendleft(self, iterable):
-        """Extend the left side with the elements of iterable (which end up reversed)."""
+        """Extend the left side of the deque with elements from the iterable"""
         new = self._elements() if iterable is self else _builtin_list(iterable)
+        if not new:
+            return
         with self._lock:
+            self._state += 1
             for x in new:
                 self._unlocked_appendleft(x)
 
     def rotate(self, n=1):
-        """Rotate n steps to the right (to the left if n is negative)."""
+        """Rotate the deque n steps to the right (default n=1).  If n is negative, rotates left."""
+        n = _as_index(n)
         with self._lock:
+            self._state += 1
             items = self._items[self._head:] if self._head else self._items
             size = len(items)
             if size <= 1:
@@ -229,12 +272,19 @@ class deque:
                 self._head = 0
 
     def clear(self):
-        """Remove every element."""
+        """Remove all elements from the deque."""
         with self._lock:
+            self._state += 1
             self._items = []
             self._head = 0
 
     def _unlocked_index(self, i):
+        if not isinstance(i, int):
+            try:
+                i = _as_index(i)
+            except TypeError:
+                raise TypeError("sequence index must be integer, not '"
+                                + type(i).__name__ + "'") from None
         size = len(self._items) - self._head
         if i < 0:
             i += size
@@ -243,26 +293,42 @@ class deque:
         return self._head + i
 
     def insert(self, i, x):
-        """Insert x before position i."""
+        """Insert value before index."""
+        i = _as_index(i)
         with self._lock:
             if self._maxlen is not None and len(self._items) - self._head >= self._maxlen:
                 raise IndexError("deque already at its maximum size")
+            self._state += 1
             items = self._items[self._head:] if self._head else self._items
             items.insert(i, x)
             self._items = items
             self._head = 0
 
     def remove(self, value):
-        """Remove the first occurrence of value."""
+        """Remove first occurrence of value."""
         items = self._elements()
-        try:
-            items.remove(value)
-        except ValueError:
-            raise ValueError(repr(value) + " is not in deque") from None
-        self._store(items)
+        for i in range(len(items)):
+            if items[i] is value or items[i] == value:
+                break
+        else:
+            raise ValueError(repr(value) + " is not in deque")
+        with self._lock:
+            # Delete by position, if the element is still there (another thread may
+            # have changed the deque while the comparisons ran).
+            j = self._head + i
+            if j < len(self._items) and self._items[j] is items[i]:
+                self._state += 1
+                del self._items[j]
+                return
+        self._remove_again(value)
+
+    def _remove_again(self, value):
+        self.remove(value)
 
     def index(self, x, start=0, stop=None):
-        """The position of the first x in deque[start:stop]."""
+        """Return first index of value.
+
+Raises ValueError if the value is not present."""
         items = self._elements()
         if stop is None:
             stop = len(items)
@@ -272,9 +338,11 @@ class deque:
             raise ValueError(repr(x) + " is not in deque") from None
 
     def count(self, x):
+        """Return number of occurrences of value."""
         return self._elements().count(x)
 
     def reverse(self):
+        """Reverse *IN PLACE*."""
         with self._lock:
             items = self._items[self._head:] if self._head else self._items
             items.reverse()
@@ -282,7 +350,12 @@ class deque:
             self._head = 0
 
     def copy(self):
-        return deque(self._elements(), self._maxlen)
+        """Return a shallow copy of a deque."""
+        if type(self) is deque:
+            return deque(self._elements(), self._maxlen)
+        if self._maxlen is None:
+            return type(self)(self)
+        return type(self)(self, self._maxlen)
 
     def __copy__(self):
         return self.copy()
@@ -296,17 +369,18 @@ class deque:
             return len(self._items) > self._head
 
     def __iter__(self):
-        return iter(self._elements())
+        with self._lock:
+            return _deque_iterator(self, self._state, len(self._items) - self._head)
 
     def __reversed__(self):
-        return reversed(self._elements())
+        """D.__reversed__() -- return a reverse iterator over the deque"""
+        with self._lock:
+            return _deque_reverse_iterator(self, self._state, len(self._items) - self._head)
 
     def __contains__(self, x):
         return x in self._elements()
 
     def __getitem__(self, i):
-        if isinstance(i, slice):
-            raise TypeError("sequence index must be integer, not 'slice'")
         with self._lock:
             return self._items[self._unlocked_index(i)]
 
@@ -316,22 +390,156 @@ class deque:
 
     def __delitem__(self, i):
         with self._lock:
-            del self._items[self._unlocked_index(i)]
+            j = self._unlocked_index(i)
+            self._state += 1
+            del self._items[j]
+
+    # Comparisons: as lists of the elements, and only between deques.
 
     def __eq__(self, other):
         if not isinstance(other, deque):
             return NotImplemented
         return self._elements() == other._elements()
 
+    def __ne__(self, other):
+        if not isinstance(other, deque):
+            return NotImplemented
+        return self._elements() != other._elements()
+
+    def __lt__(self, other):
+        if not isinstance(other, deque):
+            return NotImplemented
+        return self._elements() < other._elements()
+
+    def __le__(self, other):
+        if not isinstance(other, deque):
+            return NotImplemented
+        return self._elements() <= other._elements()
+
+    def __gt__(self, other):
+        if not isinstance(other, deque):
+            return NotImplemented
+        return self._elements() > other._elements()
+
+    def __ge__(self, other):
+        if not isinstance(other, deque):
+            return NotImplemented
+        return self._elements() >= other._elements()
+
+    __hash__ = None
+
     def __add__(self, other):
         if not isinstance(other, deque):
             raise TypeError('can only concatenate deque (not "%s") to deque' % type(other).__name__)
-        return deque(self._elements() + other._elements(), self._maxlen)
+        result = self.copy()
+        result.extend(other)
+        return result
+
+    def __iadd__(self, other):
+        self.extend(other)
+        return self
+
+    def __mul__(self, n):
+        if not isinstance(n, int) and not hasattr(type(n), "__index__"):
+            raise TypeError("can't multiply sequence by non-int of type '" + type(n).__name__ + "'")
+        result = self.copy()
+        result._repeat(_as_index(n))
+        return result
+
+    __rmul__ = __mul__
+
+    def __imul__(self, n):
+        if not isinstance(n, int) and not hasattr(type(n), "__index__"):
+            raise TypeError("can't multiply sequence by non-int of type '" + type(n).__name__ + "'")
+        self._repeat(_as_index(n))
+        return self
+
+    def _repeat(self, n):
+        """Make the deque n copies of itself in a row (keeping the last maxlen elements)."""
+        with self._lock:
+            items = self._items[self._head:] if self._head else self._items
+            size = len(items)
+            if n == 1 or size == 0:
+                return
+            self._state += 1
+            if n <= 0:
+                self._items = []
+                self._head = 0
+                return
+            maxlen = self._maxlen
+            if maxlen is not None and n * size > maxlen:
+                # Only the last maxlen elements stay: at most maxlen // size + 1 copies.
+                n = min(n, maxlen // size + 1)
+                items = (items * n)[n * size - maxlen:]
+            else:
+                items = items * n
+            self._items = items
+            self._head = 0
 
     def __repr__(self):
+        key = id(self)
+        if key in _repr_running:
+            return "[...]"
+        _repr_running.add(key)
+        try:
+            body = repr(self._elements())
+        finally:
+            _repr_running.discard(key)
+        name = type(self).__name__
         if self._maxlen is None:
-            return "deque(" + repr(self._elements()) + ")"
-        return "deque(" + repr(self._elements()) + ", maxlen=" + str(self._maxlen) + ")"
+            return name + "(" + body + ")"
+        return name + "(" + body + ", maxlen=" + str(self._maxlen) + ")"
+
+
+class _deque_iterator:
+    """The elements of a deque, read as the iteration goes (d[i] = x shows), while no
+    operation moves them; after one does, every next() raises RuntimeError, as CPython's
+    deque iterators do."""
+
+    __module__ = "_collections"
+    __slots__ = ("_deque", "_state", "_index", "_count")
+
+    def __init__(self, d, state, count):
+        self._deque = d
+        self._state = state
+        self._index = 0
+        self._count = count
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        d = self._deque
+        with d._lock:
+            if d._state != self._state:
+                self._count = 0
+                raise RuntimeError("deque mutated during iteration")
+            i = self._index
+            if i >= self._count:
+                raise StopIteration
+            self._index = i + 1
+            return d._items[d._head + i]
+
+    def __length_hint__(self):
+        return self._count - self._index
+
+
+class _deque_reverse_iterator(_deque_iterator):
+    """The elements of a deque from the right end, as _deque_iterator."""
+
+    __slots__ = ()
+
+    def __next__(self):
+        d = self._deque
+        with d._lock:
+            if d._state != self._state:
+                self._count = 0
+                raise RuntimeError("deque mutated during iteration")
+            i = self._index
+            if i >= self._count:
+                raise StopIteration
+            self._index = i + 1
+            return d._items[len(d._items) - 1 - i]
 
 """####,
         "abc.conc": ####"""
@@ -788,6 +996,14 @@ _kwlist = frozenset([
     "raise", "return", "try", "while", "with", "yield"])
 
 
+def _tuplegetter_set(self, value):
+    raise AttributeError("can't set attribute")
+
+
+def _tuplegetter_delete(self):
+    raise AttributeError("can't delete attribute")
+
+
 def namedtuple(typename, field_names, *, rename=False, defaults=None, module=None):
     """Returns a new subclass of tuple with named fields.
 
@@ -917,9 +1133,11 @@ def namedtuple(typename, field_names, *, rename=False, defaults=None, module=Non
         "__match_args__": field_names,
     }
     for index, name in enumerate(field_names):
-        # CPython's _tuplegetter(index, doc), as its pure-Python fallback spells it.
+        # CPython's _tuplegetter(index, doc) is a C descriptor; a property is the fastest
+        # descriptor in Conc (a class with __get__ costs twice as much per read).
         getter = eval("lambda self: self[" + str(index) + "]", namespace)
-        class_namespace[name] = property(getter, doc="Alias for field number " + str(index))
+        class_namespace[name] = property(getter, _tuplegetter_set, _tuplegetter_delete,
+                                         "Alias for field number " + str(index))
 
     result = type(typename, (tuple,), class_namespace)
 
