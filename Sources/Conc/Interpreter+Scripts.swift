@@ -54,7 +54,7 @@ extension Interpreter {
         engine.stdout.flush()
         let info = exceptionInfo(e, engine.mainUnit)
         if e.isSystemExit {
-            if case .obj = e.args.first ?? .none, let msg = try? engine.mainUnit.str(e.args[0]) { engine.stderr.write(msg + "\n") }
+            if let msg = e.systemExitMessage(engine.mainUnit) { engine.stderr.write(msg + "\n") }
             return info.exitStatus
         }
         engine.stderr.write(engine.mainUnit.formatException(e))

@@ -54,8 +54,8 @@ extension Engine {
                 return .str(line)
             },
             native("open") { u, a in try openFile(u, a) },
-            native("exit") { _, a in throw systemExit(a) },
-            native("quit") { _, a in throw systemExit(a) },
+            native("exit") { _, a in throw try quitterExit(a) },
+            native("quit") { _, a in throw try quitterExit(a) },
             native1("sleep") { u, x in
                 try u.sleep(try u.floatArg(x, "'\(x.typeName)' object cannot be interpreted as an integer"))
                 return .none
@@ -88,9 +88,17 @@ extension Engine {
     }()
 }
 
-/// `exit(code)` / `sys.exit(code)`.
-func systemExit(_ a: Args) -> PyBaseException {
-    PyBaseException(type: Exc.systemExit, args: a.count == 0 ? [] : [a[0]])
+/// `sys.exit(status=None)`: SystemExit(status), with no arguments for None (CPython's).
+func systemExit(_ a: Args) throws -> PyBaseException {
+    try a.expect("exit", 0, 1)
+    return PyBaseException(type: Exc.systemExit, args: a.count == 0 || a[0].isNone ? [] : [a[0]])
+}
+
+/// The builtins `exit(code=None)` and `quit(code=None)` (CPython's site.Quitter):
+/// SystemExit(code), None included.
+func quitterExit(_ a: Args) throws -> PyBaseException {
+    try a.expect("exit", 0, 1, keywords: ["code"])
+    return PyBaseException(type: Exc.systemExit, args: [a.argument(0, "code") ?? .none])
 }
 
 extension Engine {

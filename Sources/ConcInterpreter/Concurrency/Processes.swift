@@ -97,7 +97,7 @@ extension Unit {
         } catch let e as PyBaseException {
             if e.isSystemExit {
                 status = exceptionInfo(e, self).exitStatus
-                if case .obj? = e.args.first, let msg = try? str(e.args[0]) { engine.stderr.write(msg + "\n") }
+                if let msg = e.systemExitMessage(self) { engine.stderr.write(msg + "\n") }
             } else {
                 status = 1
                 engine.flushOutput()

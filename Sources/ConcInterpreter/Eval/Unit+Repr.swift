@@ -96,6 +96,9 @@ extension Unit {
         case let l as PyList:
             return try guardRecursion(o, "[...]") { "[" + (try l.snapshot.map { try repr($0) }.joined(separator: ", ")) + "]" }
         case let t as PyTuple:
+            if let (name, fields) = structSequenceLayout(t.type), fields.count == t.items.count {
+                return name + "(" + (try zip(fields, t.items).map { "\($0)=\(try repr($1))" }.joined(separator: ", ")) + ")"
+            }
             if t.items.count == 1 { return "(" + (try repr(t.items[0])) + ",)" }
             return try guardRecursion(o, "(...)") { "(" + (try t.items.map { try repr($0) }.joined(separator: ", ")) + ")" }
         case let d as PyDict:

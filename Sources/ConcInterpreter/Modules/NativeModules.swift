@@ -50,13 +50,14 @@ extension Engine {
                 return .none
             },
             native("getswitchinterval") { u, a in try a.expect("getswitchinterval", 0, 0); return .float(u.engine.gil.interval) },
-            ("version", .str("Conc \(concVersion) (Python 3.11 subset)")),
-            ("version_info", .obj(PyTuple([.int(3), .int(11), .int(0), .str("final"), .int(0)]))),
+            ("version", .str("3.11.0 (Conc \(concVersion), a Python 3.11 subset)")),
+            ("version_info", .obj(PyTuple([.int(3), .int(11), .int(0), .str("final"), .int(0)], type: Types.versionInfo))),
+            ("hexversion", .int(0x030B00F0)),
             ("implementation", .str("conc")),
             ("executable", .str(CommandLine.arguments.first ?? "conc")),
             ("modules", .obj(sysModules)),
             ("flags", .none),
-            native("exit") { _, a in throw systemExit(a) },
+            native("exit") { _, a in throw try systemExit(a) },
             native("getrecursionlimit") { u, _ in .int(u.engine.recursionLimit) },
             native("setrecursionlimit") { u, a in
                 try a.expect("setrecursionlimit", 1, 1)
@@ -142,10 +143,23 @@ extension Engine {
                 if rename(try u.stringArg(a[0], "src"), try u.stringArg(a[1], "dst")) != 0 { throw osError(errno, path: a[0]) }
                 return .none
             },
+            // As CPython's: os.environ.get(key, default), so changes made through
+            // os.environ are seen.
             native("getenv") { u, a in
-                let k = try u.stringArg(a[0], "key")
-                if let v = getenv(k) { return .str(String(cString: v)) }
-                return a.count > 1 ? a[1] : .none
+                try a.expect("getenv", 0, 2, keywords: ["key", "default"])
+                guard let key = a.argument(0, "key") else { throw typeError("getenv() missing required argument 'key'") }
+                guard key.asStr != nil else { throw typeError("str expected, not \(key.typeName)") }
+                return try environ.get(u, key) ?? a.argument(1, "default") ?? .none
+            },
+            native("putenv") { u, a in
+                try a.expect("putenv", 2, 2)
+                setenv(try u.stringArg(a[0], "putenv() argument 1"), try u.stringArg(a[1], "putenv() argument 2"), 1)
+                return .none
+            },
+            native("unsetenv") { u, a in
+                try a.expect("unsetenv", 1, 1)
+                unsetenv(try u.stringArg(a[0], "unsetenv() argument 1"))
+                return .none
             },
             native("cpu_count") { _, _ in .int(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) },
             native("urandom") { u, a in
@@ -355,11 +369,25 @@ func normalizePath(_ p: String) -> String {
 }
 
 /// `time.struct_time`: a 9-tuple with named fields.
-func installStructTime(_ t: PyType) {
-    let names = ["tm_year", "tm_mon", "tm_mday", "tm_hour", "tm_min", "tm_sec", "tm_wday", "tm_yday", "tm_isdst"]
+func installStructTime(_ t: PyType) { installStructSequence(t, structTimeFields) }
+
+let structTimeFields = ["tm_year", "tm_mon", "tm_mday", "tm_hour", "tm_min", "tm_sec", "tm_wday", "tm_yday", "tm_isdst"]
+let versionInfoFields = ["major", "minor", "micro", "releaselevel", "serial"]
+
+/// CPython's "struct sequences" (time.struct_time, sys.version_info): tuples whose items
+/// are also named attributes.
+func installStructSequence(_ t: PyType, _ names: [String]) {
     for (i, n) in names.enumerated() {
         t.getter(n) { _, s in (s.object as! PyTuple).items[i] }
     }
+}
+
+/// The repr name and field names of a struct sequence type, or nil for other tuples.
+func structSequenceLayout(_ t: PyType) -> (String, [String])? {
+    if t === Types.tuple { return nil }
+    if t === Types.structTime { return ("time.struct_time", structTimeFields) }
+    if t === Types.versionInfo { return ("sys.version_info", versionInfoFields) }
+    return nil
 }
 
 /// A struct_time from a C `tm`.

@@ -49,7 +49,7 @@ public func exceptionInfo(_ e: PyBaseException, _ u: Unit) -> ExceptionInfo {
     let message = (try? u.str(.obj(e))) ?? ""
     var status: Int32 = 1
     if e.type.isSubtype(of: Exc.systemExit) {
-        switch e.args.first ?? .none {
+        switch e.systemExitCode {
         case .none: status = 0
         case .int(let i): status = Int32(truncatingIfNeeded: i)
         case .bool(let b): status = b ? 1 : 0
@@ -64,6 +64,21 @@ public func exceptionInfo(_ e: PyBaseException, _ u: Unit) -> ExceptionInfo {
 }
 
 extension PyBaseException {
+    /// A SystemExit's `code`: None without arguments, the argument, or the tuple of them.
+    public var systemExitCode: Value {
+        switch args.count {
+        case 0: return .none
+        case 1: return args[0]
+        default: return .obj(PyTuple(args))
+        }
+    }
+    /// What the end of a program prints for this SystemExit: its code unless that is None
+    /// or an int (which become the exit status), as CPython does.
+    public func systemExitMessage(_ u: Unit) -> String? {
+        let code = systemExitCode
+        if code.isNone || code.intLike != nil { return nil }
+        return try? u.str(code)
+    }
     /// True for `SystemExit`.
     public var isSystemExit: Bool { type.isSubtype(of: Exc.systemExit) }
     /// True for `KeyboardInterrupt`.

@@ -128,6 +128,7 @@ public enum Types {
     static let filterIterator: PyType = make("filter") { installIteratorMethods($0) }
     static let unitHandle: PyType = make("unit_handle") { installUnitHandleMethods($0) }
     static let structTime: PyType = make("struct_time", base: tuple) { installStructTime($0) }
+    static let versionInfo: PyType = make("version_info", base: tuple) { installStructSequence($0, versionInfoFields) }
 }
 
 /// Singletons that are objects (not scalars).
