@@ -108,12 +108,26 @@ extension Engine {
                         return .obj(PyArrayIterator(try u.toArray(x).reversed(), type: o is PyList ? Types.listReverseIterator : Types.reversedIterator))
                     }
                     if let d = o as? PyDict { return .obj(PyArrayIterator(d.keys.reversed(), type: Types.dictReverseKeyIterator)) }
-                    if let m = u.lookupSpecial(x, "__reversed__") { return try u.call(m, []) }
-                    if u.lookupSpecial(x, "__getitem__") != nil, u.lookupSpecial(x, "__len__") != nil {
-                        let n = try u.length(x)
-                        var items: [Value] = []
-                        for i in stride(from: n - 1, through: 0, by: -1) { items.append(try u.getItem(x, .int(i))) }
-                        return .obj(PyArrayIterator(items, type: Types.reversedIterator))
+                    if let m = u.lookupSpecial(x, "__reversed__") {
+                        if m.isNone { throw typeError("'\(x.typeName)' object is not reversible") }
+                        return try u.call(m, [])
+                    }
+                    if u.lookupSpecial(x, "__getitem__") != nil {
+                        // The sequence protocol, lazily from len-1 down, as CPython's reversed
+                        // object: an IndexError (or StopIteration) from __getitem__ ends it.
+                        guard u.lookupSpecial(x, "__len__") != nil else {
+                            throw typeError("object of type '\(x.typeName)' has no len()")
+                        }
+                        var index = try u.length(x) - 1
+                        return .obj(PyClosureIterator(type: Types.reversedIterator) { u in
+                            guard index >= 0 else { return nil }
+                            defer { index -= 1 }
+                            do { return try u.getItem(x, .int(index)) }
+                            catch let e as PyBaseException where e.type.isSubtype(of: Exc.indexError) {
+                                index = -1
+                                return nil
+                            }
+                        })
                     }
                 }
                 throw typeError("'\(x.typeName)' object is not reversible")

@@ -265,6 +265,22 @@ extension Unit {
     }
 
     /// `seq * n` for str, list, tuple, bytes.
+    /// `seq * obj` or `obj * seq` where obj's class defines `__index__` (CPython's sequence
+    /// repeat takes any index-like count); nil when neither side fits.
+    private func repeatByIndex(_ a: Value, _ b: Value) throws -> Value? {
+        func isSequence(_ v: Value) -> Bool {
+            guard case .obj(let o) = v else { return false }
+            return o is PyStr || o is PyList || o is PyTuple || o is PyBytes
+        }
+        if isSequence(a), case .obj(let o) = b, o is PyInstance, lookupSpecial(b, "__index__") != nil {
+            return try repeatSequence(a, try toIndex(b))
+        }
+        if isSequence(b), case .obj(let o) = a, o is PyInstance, lookupSpecial(a, "__index__") != nil {
+            return try repeatSequence(b, try toIndex(a))
+        }
+        return nil
+    }
+
     func repeatSequence(_ s: Value, _ n: Int) throws -> Value? {
         guard case .obj(let o) = s else { return nil }
         let count = max(n, 0)
@@ -323,6 +339,7 @@ extension Unit {
         if !bFirst && ta !== tb, !tb.isBuiltin || tb.layout != nil, let rm = operatorMethod(b, rname) {
             let r = try call(rm, [a]); if !isNotImplemented(r) { return r }
         }
+        if op == .mul, let r = try repeatByIndex(a, b) { return r }
         if !leftDefines { try throwSequenceOperandError(op, a, b) }
         let symbol = inPlace ? (op == .pow ? "**=" : op.rawValue + "=") : op.symbol
         throw typeError("unsupported operand type(s) for \(symbol): '\(a.typeName)' and '\(b.typeName)'")

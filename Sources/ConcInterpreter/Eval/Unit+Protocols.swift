@@ -478,7 +478,10 @@ extension Unit {
             case let v as PyDictView:
                 return try dictViewContains(v, item, self)
             default:
-                if let m = lookupSpecial(container, "__contains__") { return try isTruthy(try call(m, [item])) }
+                if let m = lookupSpecial(container, "__contains__") {
+                    if m.isNone { throw typeError("argument of type '\(container.typeName)' is not iterable") }
+                    return try isTruthy(try call(m, [item]))
+                }
             }
         }
         let it: PyIter
@@ -491,7 +494,8 @@ extension Unit {
 
     /// True when `v` offers iteration (its TypeError then comes from inside, and stays).
     private func isIterableShape(_ v: Value) -> Bool {
-        lookupSpecial(v, "__iter__") != nil || lookupSpecial(v, "__getitem__") != nil
+        if let m = lookupSpecial(v, "__iter__") { return !m.isNone }
+        return lookupSpecial(v, "__getitem__") != nil
     }
 
     // MARK: - Iteration
@@ -512,7 +516,11 @@ extension Unit {
             case let b as PyBytes: return PyArrayIterator(b.snapshot.map { .int(Int($0)) }, type: Types.bytesIterator)
             case let v as PyDictView: return try iterate(try dictViewIterable(v))
             default:
-                if let m = lookupSpecial(v, "__iter__") { return try userIterator(m) }
+                if let m = lookupSpecial(v, "__iter__") {
+                    // `__iter__ = None` says "not iterable", even with a __getitem__.
+                    if m.isNone { break }
+                    return try userIterator(m)
+                }
                 if o is PyInstance, lookupSpecial(v, "__getitem__") != nil { return PySequenceIterator(v) }
             }
         }
