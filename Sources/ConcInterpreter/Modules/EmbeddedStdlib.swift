@@ -135,24 +135,27 @@ A list-like sequence optimized for data accesses near its endpoints."""
     __module__ = "collections"
     __slots__ = ("_lock", "_maxlen", "_items", "_head", "_state")
 
+    def __new__(cls, *args, **kwargs):
+        # The storage exists before __init__ runs (a subclass's __init__ may not call
+        # deque.__init__), as CPython's deque_new makes it.
+        self = object.__new__(cls)
+        self._lock = _lock()
+        self._maxlen = None
+        self._items = []
+        self._head = 0
+        self._state = 0
+        return self
+
     def __init__(self, iterable=(), maxlen=None):
         if maxlen is not None:
             if not isinstance(maxlen, int):
                 raise TypeError("an integer is required")
             if maxlen < 0:
                 raise ValueError("maxlen must be non-negative")
-        try:
-            self._lock
-        except AttributeError:
-            self._lock = _lock()
-            self._items = []
-            self._head = 0
-            self._state = 0
-        else:
-            self.clear()    # __init__ called again, as CPython's empties the deque
+        if len(self._items) > self._head:
+            self.clear()    # __init__ called again: CPython's empties the deque
         self._maxlen = maxlen
-        if iterable != ():
-            self.extend(iterable)
+        self.extend(iterable)
 
     def _get_maxlen(self):
         return self._maxlen
@@ -313,17 +316,12 @@ A list-like sequence optimized for data accesses near its endpoints."""
         else:
             raise ValueError(repr(value) + " is not in deque")
         with self._lock:
-            # Delete by position, if the element is still there (another thread may
-            # have changed the deque while the comparisons ran).
-            j = self._head + i
-            if j < len(self._items) and self._items[j] is items[i]:
-                self._state += 1
-                del self._items[j]
-                return
-        self._remove_again(value)
-
-    def _remove_again(self, value):
-        self.remove(value)
+            # Delete by position, if the deque has not changed while the comparisons
+            # ran (an element's __eq__ or another thread may have changed it).
+            if len(self._items) - self._head != len(items) or self._items[self._head + i] is not items[i]:
+                raise IndexError("deque mutated during iteration")
+            self._state += 1
+            del self._items[self._head + i]
 
     def index(self, x, start=0, stop=None):
         """Return first index of value.
@@ -728,50 +726,234 @@ def get_cache_token():
         "collections.conc": ####"""
 """collections: the container types of CPython 3.11's collections module, in Conc.
 
-Implemented: deque (append, appendleft, pop, popleft, extend, extendleft, rotate, clear,
-insert, remove, index, count, reverse, copy, maxlen, len, iter, reversed, indexing,
-in, ==, bool, repr), defaultdict, Counter (most_common, elements, update, subtract,
-total, + - & |), OrderedDict (move_to_end, popitem(last=)), namedtuple (field access,
-indexing, unpacking, ==, hash, _fields, _asdict, _replace, _make, defaults=).
+Implemented: deque (CPython's methods and operators, but no __reduce__, __sizeof__ or
+__class_getitem__; its iterators raise "deque mutated during iteration"), defaultdict,
+Counter, OrderedDict, namedtuple (a tuple subclass made as CPython makes it: __new__
+compiled with eval(), fields as read-only properties, _make/_replace/_asdict/_fields/
+_field_defaults, defaults=, rename=, module=), ChainMap, UserDict, UserList and
+UserString, with CPython's reprs and errors.
 
 Diverges from CPython: deque is a list with a moving head underneath (both ends O(1)
 amortised; insert/remove/rotate rebuild it), and a lock of its own makes each operation
-atomic between threads as CPython's are; iterating a deque walks a copy (no "deque
-mutated during iteration" error); namedtuple classes are not tuple subclasses (isinstance(p, tuple) is
-False) and accept no `rename=`/`module=`; defaultdict.default_factory is read-only;
-the reprs of defaultdict, Counter and OrderedDict are plain dict reprs while the core
-ignores __repr__ on dict subclasses.
+atomic between threads as CPython's are. Error messages the core builds name the types
+without their module ('deque', not 'collections.deque'). namedtuple fields are
+properties, not _tuplegetter descriptors; a namedtuple made without module= belongs to
+'__main__' (no sys._getframe). Instances of namedtuple classes and of defaultdict still
+accept new attributes (the core does not enforce __slots__ under a builtin base).
+There is no collections.abc: UserDict and ChainMap get the MutableMapping methods from a
+private base class, UserList and UserString the sequence ones written out, and the
+keys()/items()/values() of UserDict and ChainMap are small view classes.
 """
 
-__all__ = ["deque", "defaultdict", "Counter", "OrderedDict", "namedtuple"]
+__all__ = ["ChainMap", "Counter", "OrderedDict", "UserDict", "UserList", "UserString",
+           "defaultdict", "deque", "namedtuple"]
 
+import sys as _sys
 from _collections import deque
 
 _builtin_list = list
+_builtin_dict = dict
+
+
+# MARK: - Mapping mixins (collections.abc's Mapping and MutableMapping, for ChainMap and UserDict)
+
+_marker = object()
+
+
+class _MappingView:
+    __slots__ = ("_mapping",)
+
+    def __init__(self, mapping):
+        self._mapping = mapping
+
+    def __len__(self):
+        return len(self._mapping)
+
+    def __repr__(self):
+        return type(self).__name__ + "(" + repr(self._mapping) + ")"
+
+
+class KeysView(_MappingView):
+    """The keys of a UserDict or ChainMap (collections.abc.KeysView)."""
+
+    __slots__ = ()
+
+    def __contains__(self, key):
+        return key in self._mapping
+
+    def __iter__(self):
+        return iter(self._mapping)
+
+    def __eq__(self, other):
+        if isinstance(other, (KeysView, ItemsView, set, frozenset, type({}.keys()), type({}.items()))):
+            return set(self) == set(other)
+        return NotImplemented
+
+    def __and__(self, other):
+        return set(self) & set(other)
+
+    def __or__(self, other):
+        return set(self) | set(other)
+
+    def __sub__(self, other):
+        return set(self) - set(other)
+
+    def __xor__(self, other):
+        return set(self) ^ set(other)
+
+
+class ItemsView(KeysView):
+    """The (key, value) pairs of a UserDict or ChainMap (collections.abc.ItemsView)."""
+
+    __slots__ = ()
+
+    def __contains__(self, item):
+        key, value = item
+        try:
+            v = self._mapping[key]
+        except KeyError:
+            return False
+        return v is value or v == value
+
+    def __iter__(self):
+        for key in self._mapping:
+            yield (key, self._mapping[key])
+
+
+class ValuesView(_MappingView):
+    """The values of a UserDict or ChainMap (collections.abc.ValuesView)."""
+
+    __slots__ = ()
+
+    def __contains__(self, value):
+        for key in self._mapping:
+            v = self._mapping[key]
+            if v is value or v == value:
+                return True
+        return False
+
+    def __iter__(self):
+        for key in self._mapping:
+            yield self._mapping[key]
+
+
+KeysView.__module__ = "collections.abc"
+ItemsView.__module__ = "collections.abc"
+ValuesView.__module__ = "collections.abc"
+
+
+class _MutableMapping:
+    """The mixin methods of collections.abc.MutableMapping, from __getitem__,
+    __setitem__, __delitem__, __iter__ and __len__."""
+
+    def get(self, key, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __contains__(self, key):
+        try:
+            self[key]
+        except KeyError:
+            return False
+        return True
+
+    def keys(self):
+        return KeysView(self)
+
+    def items(self):
+        return ItemsView(self)
+
+    def values(self):
+        return ValuesView(self)
+
+    def __eq__(self, other):
+        if not _is_mapping(other):
+            return NotImplemented
+        return _builtin_dict(self.items()) == _builtin_dict(other.items())
+
+    __hash__ = None
+    __reversed__ = None
+
+    def pop(self, key, default=_marker):
+        try:
+            value = self[key]
+        except KeyError:
+            if default is _marker:
+                raise
+            return default
+        del self[key]
+        return value
+
+    def popitem(self):
+        try:
+            key = next(iter(self))
+        except StopIteration:
+            raise KeyError from None
+        value = self[key]
+        del self[key]
+        return key, value
+
+    def clear(self):
+        try:
+            while True:
+                self.popitem()
+        except KeyError:
+            pass
+
+    def update(self, other=(), /, **kwds):
+        if _is_mapping(other):
+            for key in other:
+                self[key] = other[key]
+        elif hasattr(other, "keys"):
+            for key in other.keys():
+                self[key] = other[key]
+        else:
+            for key, value in other:
+                self[key] = value
+        for key, value in kwds.items():
+            self[key] = value
+
+    def setdefault(self, key, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            self[key] = default
+        return default
+
+
+def _is_mapping(x):
+    """isinstance(x, collections.abc.Mapping) for the mappings Conc has."""
+    return isinstance(x, (dict, _MutableMapping))
+
+
+# The ids of the containers whose repr is being built (reprlib.recursive_repr).
+_repr_running = set()
 
 
 # MARK: - defaultdict
 
-# A dict subclass cannot carry instance attributes in Conc yet: the factories live here,
-# by id() of their defaultdict (set again by every __init__, so a reused id is harmless).
-_default_factories = {}
-
-
 class defaultdict(dict):
-    """A dict that calls default_factory() to supply a missing key's value."""
+    """defaultdict(default_factory=None, /, [...]) --> dict with default factory
 
-    def __init__(self, default_factory=None, *args, **kwargs):
+The default factory is called without arguments to produce
+a new value when a key is not present, in __getitem__ only.
+A defaultdict compares equal to a dict with the same items.
+All remaining arguments are treated the same as if they were
+passed to the dict constructor, including keyword arguments.
+"""
+
+    __slots__ = ("default_factory",)
+
+    def __init__(self, default_factory=None, /, *args, **kwargs):
         if default_factory is not None and not callable(default_factory):
             raise TypeError("first argument must be callable or None")
         dict.__init__(self, *args, **kwargs)
-        _default_factories[id(self)] = default_factory
-
-    @property
-    def default_factory(self):
-        return _default_factories.get(id(self))
+        self.default_factory = default_factory
 
     def __missing__(self, key):
-        factory = _default_factories.get(id(self))
+        factory = self.default_factory
         if factory is None:
             raise KeyError(key)
         value = factory()
@@ -779,110 +961,138 @@ class defaultdict(dict):
         return value
 
     def copy(self):
-        return defaultdict(self.default_factory, self)
+        """D.copy() -> a shallow copy of D."""
+        return type(self)(self.default_factory, self)
+
+    __copy__ = copy
+
+    @classmethod
+    def fromkeys(cls, iterable, value=None):
+        """Create a new dictionary with keys from iterable and values set to value."""
+        d = cls()
+        for key in iterable:
+            d[key] = value
+        return d
+
+    def __or__(self, other):
+        if not isinstance(other, dict):
+            return NotImplemented
+        new = type(self)(self.default_factory, self)
+        new.update(other)
+        return new
+
+    def __ror__(self, other):
+        if not isinstance(other, dict):
+            return NotImplemented
+        new = type(self)(self.default_factory, other)
+        new.update(self)
+        return new
 
     def __repr__(self):
-        return "defaultdict(" + repr(self.default_factory) + ", " + dict.__repr__(self) + ")"
+        factory = self.default_factory
+        if factory is None:
+            factory_repr = "None"
+        else:
+            key = id(self)
+            if key in _repr_running:
+                factory_repr = "..."
+            else:
+                _repr_running.add(key)
+                try:
+                    factory_repr = repr(factory)
+                finally:
+                    _repr_running.discard(key)
+        return type(self).__name__ + "(" + factory_repr + ", " + dict.__repr__(self) + ")"
+
 
 
 # MARK: - Counter
 
 class Counter(dict):
-    """A dict that counts hashable items; a missing item counts 0."""
+    """Dict subclass for counting hashable items.  Sometimes called a bag
+    or multiset.  Elements are stored as dictionary keys and their counts
+    are stored as dictionary values."""
 
-    def __init__(self, iterable=None, **kwargs):
+    def __init__(self, iterable=None, /, **kwds):
         dict.__init__(self)
-        self.update(iterable, **kwargs)
+        self.update(iterable, **kwds)
 
     def __missing__(self, key):
+        """The count of elements not in the Counter is zero."""
         return 0
 
     def total(self):
-        """The sum of the counts."""
+        """Sum of the counts"""
         return sum(self.values())
 
     def most_common(self, n=None):
-        """The n most common (item, count) pairs, most common first (all if n is None)."""
-        pairs = sorted(self.items(), key=lambda kv: kv[1], reverse=True)
+        """List the n most common elements and their counts from the most
+        common to the least.  If n is None, then list all element counts."""
+        pairs = sorted(self.items(), key=_count_of, reverse=True)
         if n is None:
             return pairs
         return pairs[:max(n, 0)]
 
     def elements(self):
-        """An iterator over the items, each repeated as many times as its count."""
+        """Iterator over elements repeating each as many times as its count."""
         out = []
         for k, v in self.items():
             for _ in range(v):
                 out.append(k)
         return iter(out)
 
-    def update(self, iterable=None, **kwargs):
-        """Add counts from an iterable or a mapping."""
-        if iterable is not None:
-            if isinstance(iterable, dict):
-                for k, v in iterable.items():
-                    self[k] = self[k] + v
-            else:
-                for k in iterable:
-                    self[k] = self[k] + 1
-        if kwargs:
-            self.update(kwargs)
+    @classmethod
+    def fromkeys(cls, iterable, v=None):
+        raise NotImplementedError(
+            "Counter.fromkeys() is undefined.  Use Counter(iterable) instead.")
 
-    def subtract(self, iterable=None, **kwargs):
-        """Subtract counts (they may become zero or negative)."""
+    def update(self, iterable=None, /, **kwds):
+        """Like dict.update() but add counts instead of replacing them."""
         if iterable is not None:
-            if isinstance(iterable, dict):
-                for k, v in iterable.items():
-                    self[k] = self[k] - v
+            if _is_mapping(iterable):
+                if self:
+                    self_get = self.get
+                    for elem, count in iterable.items():
+                        self[elem] = count + self_get(elem, 0)
+                else:
+                    dict.update(self, iterable)     # fast path when counter is empty
             else:
-                for k in iterable:
-                    self[k] = self[k] - 1
-        if kwargs:
-            self.subtract(kwargs)
+                self_get = self.get
+                for elem in iterable:
+                    self[elem] = self_get(elem, 0) + 1
+        if kwds:
+            self.update(kwds)
+
+    def subtract(self, iterable=None, /, **kwds):
+        """Like dict.update() but subtracts counts instead of replacing them."""
+        if iterable is not None:
+            self_get = self.get
+            if _is_mapping(iterable):
+                for elem, count in iterable.items():
+                    self[elem] = self_get(elem, 0) - count
+            else:
+                for elem in iterable:
+                    self[elem] = self_get(elem, 0) - 1
+        if kwds:
+            self.subtract(kwds)
 
     def copy(self):
-        return Counter(self)
+        """Return a shallow copy."""
+        return self.__class__(self)
 
-    def __add__(self, other):
-        result = Counter()
-        for k, v in self.items():
-            n = v + other[k]
-            if n > 0:
-                result[k] = n
-        for k, v in other.items():
-            if k not in self and v > 0:
-                result[k] = v
-        return result
+    def __delitem__(self, elem):
+        """Like dict.__delitem__() but does not raise KeyError for missing values."""
+        if elem in self:
+            dict.__delitem__(self, elem)
 
-    def __sub__(self, other):
-        result = Counter()
-        for k, v in self.items():
-            n = v - other[k]
-            if n > 0:
-                result[k] = n
-        for k, v in other.items():
-            if k not in self and v < 0:
-                result[k] = 0 - v
-        return result
-
-    def __or__(self, other):
-        result = Counter()
-        for k, v in self.items():
-            n = max(v, other[k])
-            if n > 0:
-                result[k] = n
-        for k, v in other.items():
-            if k not in self and v > 0:
-                result[k] = v
-        return result
-
-    def __and__(self, other):
-        result = Counter()
-        for k, v in self.items():
-            n = min(v, other[k])
-            if n > 0:
-                result[k] = n
-        return result
+    def __repr__(self):
+        if not self:
+            return self.__class__.__name__ + "()"
+        try:
+            d = dict(self.most_common())    # dict() keeps most_common()'s order
+        except TypeError:
+            d = dict(self)                  # the counts are not orderable
+        return self.__class__.__name__ + "(" + repr(d) + ")"
 
     # Comparisons as multisets: a missing element counts 0 (CPython 3.10+).
 
@@ -916,8 +1126,61 @@ class Counter(dict):
             return NotImplemented
         return self >= other and self != other
 
+    # Multiset operations: the results keep positive counts only.
+
+    def __add__(self, other):
+        if not isinstance(other, Counter):
+            return NotImplemented
+        result = Counter()
+        for elem, count in self.items():
+            newcount = count + other[elem]
+            if newcount > 0:
+                result[elem] = newcount
+        for elem, count in other.items():
+            if elem not in self and count > 0:
+                result[elem] = count
+        return result
+
+    def __sub__(self, other):
+        if not isinstance(other, Counter):
+            return NotImplemented
+        result = Counter()
+        for elem, count in self.items():
+            newcount = count - other[elem]
+            if newcount > 0:
+                result[elem] = newcount
+        for elem, count in other.items():
+            if elem not in self and count < 0:
+                result[elem] = 0 - count
+        return result
+
+    def __or__(self, other):
+        if not isinstance(other, Counter):
+            return NotImplemented
+        result = Counter()
+        for elem, count in self.items():
+            other_count = other[elem]
+            newcount = other_count if count < other_count else count
+            if newcount > 0:
+                result[elem] = newcount
+        for elem, count in other.items():
+            if elem not in self and count > 0:
+                result[elem] = count
+        return result
+
+    def __and__(self, other):
+        if not isinstance(other, Counter):
+            return NotImplemented
+        result = Counter()
+        for elem, count in self.items():
+            other_count = other[elem]
+            newcount = count if count < other_count else other_count
+            if newcount > 0:
+                result[elem] = newcount
+        return result
+
     def __pos__(self):
-        """The positive counts only."""
+        """Adds an empty counter, effectively stripping negative and zero counts"""
         result = Counter()
         for elem, count in self.items():
             if count > 0:
@@ -925,52 +1188,98 @@ class Counter(dict):
         return result
 
     def __neg__(self):
-        """The negative counts, made positive."""
+        """Subtracts from an empty counter.  Strips positive and zero counts,
+        and flips the sign on negative counts."""
         result = Counter()
         for elem, count in self.items():
             if count < 0:
                 result[elem] = 0 - count
         return result
 
-    def __repr__(self):
-        if not self:
-            return "Counter()"
-        parts = [repr(k) + ": " + repr(v) for k, v in self.most_common()]
-        return "Counter({" + ", ".join(parts) + "})"
+    def _keep_positive(self):
+        """Internal method to strip elements with a negative or zero count"""
+        nonpositive = [elem for elem, count in self.items() if not count > 0]
+        for elem in nonpositive:
+            del self[elem]
+        return self
+
+    def __iadd__(self, other):
+        for elem, count in other.items():
+            self[elem] += count
+        return self._keep_positive()
+
+    def __isub__(self, other):
+        for elem, count in other.items():
+            self[elem] -= count
+        return self._keep_positive()
+
+    def __ior__(self, other):
+        for elem, other_count in other.items():
+            count = self[elem]
+            if other_count > count:
+                self[elem] = other_count
+        return self._keep_positive()
+
+    def __iand__(self, other):
+        for elem, count in self.items():
+            other_count = other[elem]
+            if other_count < count:
+                self[elem] = other_count
+        return self._keep_positive()
+
+
+def _count_of(pair):
+    return pair[1]
 
 
 # MARK: - OrderedDict
 
 class OrderedDict(dict):
-    """A dict that can move keys to either end (every dict keeps insertion order)."""
+    """Dictionary that remembers insertion order"""
 
     def move_to_end(self, key, last=True):
-        """Move an existing key to the right end (or the left end if last is false)."""
+        """Move an existing element to the end (or beginning if last is false).
+
+        Raise KeyError if the element does not exist.
+        """
         value = self[key]
         if last:
-            del self[key]
-            self[key] = value
+            dict.__delitem__(self, key)
+            dict.__setitem__(self, key, value)
             return
         rest = [(k, v) for k, v in self.items() if k != key]
-        self.clear()
-        self[key] = value
+        dict.clear(self)
+        dict.__setitem__(self, key, value)
         for k, v in rest:
-            self[k] = v
+            dict.__setitem__(self, k, v)
 
     def popitem(self, last=True):
-        """Remove and return a (key, value) pair: the last one, or the first."""
+        """Remove and return a (key, value) pair from the dictionary.
+
+        Pairs are returned in LIFO order if last is true or FIFO order if false.
+        """
         if not self:
             raise KeyError("dictionary is empty")
         if last:
-            key = _builtin_list(self.keys())[-1]
+            key = next(reversed(self))
         else:
             key = next(iter(self))
-        value = self[key]
-        del self[key]
+        value = dict.pop(self, key)
         return (key, value)
 
+    @classmethod
+    def fromkeys(cls, iterable, value=None):
+        """Create a new ordered dictionary with keys from iterable and values set to value."""
+        self = cls()
+        for key in iterable:
+            self[key] = value
+        return self
+
     def copy(self):
-        return OrderedDict(self)
+        """od.copy() -> a shallow copy of od"""
+        return self.__class__(self)
+
+    __copy__ = copy
 
     def __eq__(self, other):
         # Order matters between two OrderedDicts, not against a plain dict.
@@ -979,12 +1288,670 @@ class OrderedDict(dict):
         return dict.__eq__(self, other)
 
     def __ne__(self, other):
-        return not self == other
+        result = self.__eq__(other)
+        if result is NotImplemented:
+            return result
+        return not result
+
+    __hash__ = None
+
+    def __or__(self, other):
+        if not isinstance(other, dict):
+            return NotImplemented
+        new = self.__class__(self)
+        new.update(other)
+        return new
+
+    def __ror__(self, other):
+        if not isinstance(other, dict):
+            return NotImplemented
+        new = self.__class__(other)
+        new.update(self)
+        return new
+
+    def __ior__(self, other):
+        self.update(other)
+        return self
 
     def __repr__(self):
         if not self:
-            return "OrderedDict()"
-        return "OrderedDict(" + repr(_builtin_list(self.items())) + ")"
+            return self.__class__.__name__ + "()"
+        key = id(self)
+        if key in _repr_running:
+            return "..."
+        _repr_running.add(key)
+        try:
+            return self.__class__.__name__ + "(" + repr(_builtin_list(self.items())) + ")"
+        finally:
+            _repr_running.discard(key)
+
+
+# MARK: - ChainMap
+
+class ChainMap(_MutableMapping):
+    """A ChainMap groups multiple dicts (or other mappings) together
+    to create a single, updateable view.
+
+    The underlying mappings are stored in a list.  That list is public and can
+    be accessed or updated using the *maps* attribute.  There is no other
+    state.
+
+    Lookups search the underlying mappings successively until a key is found.
+    In contrast, writes, updates, and deletions only operate on the first
+    mapping.
+
+    """
+
+    def __init__(self, *maps):
+        """Initialize a ChainMap by setting *maps* to the given mappings.
+        If no mappings are provided, a single empty dictionary is used.
+
+        """
+        self.maps = _builtin_list(maps) or [{}]     # always at least one map
+
+    def __missing__(self, key):
+        raise KeyError(key)
+
+    def __getitem__(self, key):
+        for mapping in self.maps:
+            try:
+                return mapping[key]     # can't use 'key in mapping' with defaultdict
+            except KeyError:
+                pass
+        return self.__missing__(key)    # support subclasses that define __missing__
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
+
+    def __len__(self):
+        return len(set().union(*self.maps))
+
+    def __iter__(self):
+        d = {}
+        for mapping in reversed(self.maps):
+            d.update(dict.fromkeys(mapping))
+        return iter(d)
+
+    def __contains__(self, key):
+        return any(key in m for m in self.maps)
+
+    def __bool__(self):
+        return any(self.maps)
+
+    def __repr__(self):
+        key = id(self)
+        if key in _repr_running:
+            return "..."
+        _repr_running.add(key)
+        try:
+            return self.__class__.__name__ + "(" + ", ".join(map(repr, self.maps)) + ")"
+        finally:
+            _repr_running.discard(key)
+
+    @classmethod
+    def fromkeys(cls, iterable, *args):
+        """Create a ChainMap with a single dict created from the iterable."""
+        return cls(dict.fromkeys(iterable, *args))
+
+    def copy(self):
+        """New ChainMap or subclass with a new copy of maps[0] and refs to maps[1:]"""
+        return self.__class__(self.maps[0].copy(), *self.maps[1:])
+
+    __copy__ = copy
+
+    def new_child(self, m=None, **kwargs):
+        """New ChainMap with a new map followed by all previous maps.
+        If no map is provided, an empty dict is used.
+        Keyword arguments update the map or new empty dict.
+        """
+        if m is None:
+            m = kwargs
+        elif kwargs:
+            m.update(kwargs)
+        return self.__class__(m, *self.maps)
+
+    @property
+    def parents(self):
+        """New ChainMap from maps[1:]."""
+        return self.__class__(*self.maps[1:])
+
+    def __setitem__(self, key, value):
+        self.maps[0][key] = value
+
+    def __delitem__(self, key):
+        try:
+            del self.maps[0][key]
+        except KeyError:
+            raise KeyError("Key not found in the first mapping: " + repr(key))
+
+    def popitem(self):
+        """Remove and return an item pair from maps[0]. Raise KeyError is maps[0] is empty."""
+        try:
+            return self.maps[0].popitem()
+        except KeyError:
+            raise KeyError("No keys found in the first mapping.")
+
+    def pop(self, key, *args):
+        """Remove *key* from maps[0] and return its value. Raise KeyError if *key* not in maps[0]."""
+        try:
+            return self.maps[0].pop(key, *args)
+        except KeyError:
+            raise KeyError("Key not found in the first mapping: " + repr(key))
+
+    def clear(self):
+        """Clear maps[0], leaving maps[1:] intact."""
+        self.maps[0].clear()
+
+    def __ior__(self, other):
+        self.maps[0].update(other)
+        return self
+
+    def __or__(self, other):
+        if not _is_mapping(other):
+            return NotImplemented
+        m = self.copy()
+        m.maps[0].update(other)
+        return m
+
+    def __ror__(self, other):
+        if not _is_mapping(other):
+            return NotImplemented
+        m = dict(other)
+        for child in reversed(self.maps):
+            m.update(child)
+        return self.__class__(m)
+
+
+# MARK: - UserDict
+
+class UserDict(_MutableMapping):
+
+    def __init__(self, dict=None, /, **kwargs):
+        self.data = {}
+        if dict is not None:
+            self.update(dict)
+        if kwargs:
+            self.update(kwargs)
+
+    def __len__(self):
+        return len(self.data)
+
+    def __getitem__(self, key):
+        if key in self.data:
+            return self.data[key]
+        if hasattr(self.__class__, "__missing__"):
+            return self.__class__.__missing__(self, key)
+        raise KeyError(key)
+
+    def __setitem__(self, key, item):
+        self.data[key] = item
+
+    def __delitem__(self, key):
+        del self.data[key]
+
+    def __iter__(self):
+        return iter(self.data)
+
+    def __contains__(self, key):
+        return key in self.data
+
+    def __repr__(self):
+        return repr(self.data)
+
+    def __or__(self, other):
+        if isinstance(other, UserDict):
+            return self.__class__(self.data | other.data)
+        if isinstance(other, dict):
+            return self.__class__(self.data | other)
+        return NotImplemented
+
+    def __ror__(self, other):
+        if isinstance(other, UserDict):
+            return self.__class__(other.data | self.data)
+        if isinstance(other, dict):
+            return self.__class__(other | self.data)
+        return NotImplemented
+
+    def __ior__(self, other):
+        if isinstance(other, UserDict):
+            self.data |= other.data
+        else:
+            self.data |= other
+        return self
+
+    def __copy__(self):
+        inst = self.__class__.__new__(self.__class__)
+        inst.__dict__.update(self.__dict__)
+        inst.__dict__["data"] = self.__dict__["data"].copy()
+        return inst
+
+    def copy(self):
+        if self.__class__ is UserDict:
+            return UserDict(self.data.copy())
+        # CPython's copy.copy() of self with empty data, then update(self).
+        inst = self.__class__.__new__(self.__class__)
+        inst.__dict__.update(self.__dict__)
+        inst.__dict__["data"] = {}
+        inst.update(self)
+        return inst
+
+    @classmethod
+    def fromkeys(cls, iterable, value=None):
+        d = cls()
+        for key in iterable:
+            d[key] = value
+        return d
+
+
+# MARK: - UserList
+
+class UserList:
+    """A more or less complete user-defined wrapper around list objects."""
+
+    def __init__(self, initlist=None):
+        self.data = []
+        if initlist is not None:
+            if type(initlist) == type(self.data):
+                self.data[:] = initlist
+            elif isinstance(initlist, UserList):
+                self.data[:] = initlist.data[:]
+            else:
+                self.data = _builtin_list(initlist)
+
+    def __repr__(self):
+        return repr(self.data)
+
+    def __lt__(self, other):
+        return self.data < _list_cast(other)
+
+    def __le__(self, other):
+        return self.data <= _list_cast(other)
+
+    def __eq__(self, other):
+        return self.data == _list_cast(other)
+
+    def __gt__(self, other):
+        return self.data > _list_cast(other)
+
+    def __ge__(self, other):
+        return self.data >= _list_cast(other)
+
+    __hash__ = None
+
+    def __contains__(self, item):
+        return item in self.data
+
+    def __len__(self):
+        return len(self.data)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return self.__class__(self.data[i])
+        else:
+            return self.data[i]
+
+    def __setitem__(self, i, item):
+        self.data[i] = item
+
+    def __delitem__(self, i):
+        del self.data[i]
+
+    def __iter__(self):
+        # collections.abc.Sequence.__iter__: self[0], self[1], ... until IndexError.
+        i = 0
+        try:
+            while True:
+                v = self[i]
+                yield v
+                i += 1
+        except IndexError:
+            return
+
+    def __reversed__(self):
+        for i in reversed(range(len(self))):
+            yield self[i]
+
+    def __add__(self, other):
+        if isinstance(other, UserList):
+            return self.__class__(self.data + other.data)
+        elif isinstance(other, type(self.data)):
+            return self.__class__(self.data + other)
+        return self.__class__(self.data + _builtin_list(other))
+
+    def __radd__(self, other):
+        if isinstance(other, UserList):
+            return self.__class__(other.data + self.data)
+        elif isinstance(other, type(self.data)):
+            return self.__class__(other + self.data)
+        return self.__class__(_builtin_list(other) + self.data)
+
+    def __iadd__(self, other):
+        if isinstance(other, UserList):
+            self.data += other.data
+        elif isinstance(other, type(self.data)):
+            self.data += other
+        else:
+            self.data += _builtin_list(other)
+        return self
+
+    def __mul__(self, n):
+        return self.__class__(self.data * n)
+
+    __rmul__ = __mul__
+
+    def __imul__(self, n):
+        self.data *= n
+        return self
+
+    def __copy__(self):
+        inst = self.__class__.__new__(self.__class__)
+        inst.__dict__.update(self.__dict__)
+        inst.__dict__["data"] = self.__dict__["data"][:]
+        return inst
+
+    def append(self, item):
+        self.data.append(item)
+
+    def insert(self, i, item):
+        self.data.insert(i, item)
+
+    def pop(self, i=-1):
+        return self.data.pop(i)
+
+    def remove(self, item):
+        self.data.remove(item)
+
+    def clear(self):
+        self.data.clear()
+
+    def copy(self):
+        return self.__class__(self)
+
+    def count(self, item):
+        return self.data.count(item)
+
+    def index(self, item, *args):
+        return self.data.index(item, *args)
+
+    def reverse(self):
+        self.data.reverse()
+
+    def sort(self, /, *args, **kwds):
+        self.data.sort(*args, **kwds)
+
+    def extend(self, other):
+        if isinstance(other, UserList):
+            self.data.extend(other.data)
+        else:
+            self.data.extend(other)
+
+
+def _list_cast(other):
+    return other.data if isinstance(other, UserList) else other
+
+
+# MARK: - UserString
+
+class UserString:
+
+    def __init__(self, seq):
+        if isinstance(seq, str):
+            self.data = seq
+        elif isinstance(seq, UserString):
+            self.data = seq.data[:]
+        else:
+            self.data = str(seq)
+
+    def __str__(self):
+        return str(self.data)
+
+    def __repr__(self):
+        return repr(self.data)
+
+    def __int__(self):
+        return int(self.data)
+
+    def __float__(self):
+        return float(self.data)
+
+    def __complex__(self):
+        return complex(self.data)
+
+    def __hash__(self):
+        return hash(self.data)
+
+    def __getnewargs__(self):
+        return (self.data[:],)
+
+    def __eq__(self, string):
+        if isinstance(string, UserString):
+            return self.data == string.data
+        return self.data == string
+
+    def __lt__(self, string):
+        if isinstance(string, UserString):
+            return self.data < string.data
+        return self.data < string
+
+    def __le__(self, string):
+        if isinstance(string, UserString):
+            return self.data <= string.data
+        return self.data <= string
+
+    def __gt__(self, string):
+        if isinstance(string, UserString):
+            return self.data > string.data
+        return self.data > string
+
+    def __ge__(self, string):
+        if isinstance(string, UserString):
+            return self.data >= string.data
+        return self.data >= string
+
+    def __contains__(self, char):
+        if isinstance(char, UserString):
+            char = char.data
+        return char in self.data
+
+    def __len__(self):
+        return len(self.data)
+
+    def __getitem__(self, index):
+        return self.__class__(self.data[index])
+
+    def __iter__(self):
+        # collections.abc.Sequence.__iter__: self[0], self[1], ... until IndexError.
+        i = 0
+        try:
+            while True:
+                v = self[i]
+                yield v
+                i += 1
+        except IndexError:
+            return
+
+    def __reversed__(self):
+        for i in reversed(range(len(self))):
+            yield self[i]
+
+    def __add__(self, other):
+        if isinstance(other, UserString):
+            return self.__class__(self.data + other.data)
+        elif isinstance(other, str):
+            return self.__class__(self.data + other)
+        return self.__class__(self.data + str(other))
+
+    def __radd__(self, other):
+        if isinstance(other, str):
+            return self.__class__(other + self.data)
+        return self.__class__(str(other) + self.data)
+
+    def __mul__(self, n):
+        return self.__class__(self.data * n)
+
+    __rmul__ = __mul__
+
+    def __mod__(self, args):
+        return self.__class__(self.data % args)
+
+    def __rmod__(self, template):
+        return self.__class__(str(template) % self)
+
+    def capitalize(self):
+        return self.__class__(self.data.capitalize())
+
+    def casefold(self):
+        return self.__class__(self.data.casefold())
+
+    def center(self, width, *args):
+        return self.__class__(self.data.center(width, *args))
+
+    def count(self, sub, start=0, end=_sys.maxsize):
+        if isinstance(sub, UserString):
+            sub = sub.data
+        return self.data.count(sub, start, end)
+
+    def removeprefix(self, prefix, /):
+        if isinstance(prefix, UserString):
+            prefix = prefix.data
+        return self.__class__(self.data.removeprefix(prefix))
+
+    def removesuffix(self, suffix, /):
+        if isinstance(suffix, UserString):
+            suffix = suffix.data
+        return self.__class__(self.data.removesuffix(suffix))
+
+    def encode(self, encoding="utf-8", errors="strict"):
+        encoding = "utf-8" if encoding is None else encoding
+        errors = "strict" if errors is None else errors
+        return self.data.encode(encoding, errors)
+
+    def endswith(self, suffix, start=0, end=_sys.maxsize):
+        return self.data.endswith(suffix, start, end)
+
+    def expandtabs(self, tabsize=8):
+        return self.__class__(self.data.expandtabs(tabsize))
+
+    def find(self, sub, start=0, end=_sys.maxsize):
+        if isinstance(sub, UserString):
+            sub = sub.data
+        return self.data.find(sub, start, end)
+
+    def format(self, /, *args, **kwds):
+        return self.data.format(*args, **kwds)
+
+    def format_map(self, mapping):
+        return self.data.format_map(mapping)
+
+    def index(self, sub, start=0, end=_sys.maxsize):
+        return self.data.index(sub, start, end)
+
+    def isalpha(self):
+        return self.data.isalpha()
+
+    def isalnum(self):
+        return self.data.isalnum()
+
+    def isascii(self):
+        return self.data.isascii()
+
+    def isdecimal(self):
+        return self.data.isdecimal()
+
+    def isdigit(self):
+        return self.data.isdigit()
+
+    def isidentifier(self):
+        return self.data.isidentifier()
+
+    def islower(self):
+        return self.data.islower()
+
+    def isnumeric(self):
+        return self.data.isnumeric()
+
+    def isprintable(self):
+        return self.data.isprintable()
+
+    def isspace(self):
+        return self.data.isspace()
+
+    def istitle(self):
+        return self.data.istitle()
+
+    def isupper(self):
+        return self.data.isupper()
+
+    def join(self, seq):
+        return self.data.join(seq)
+
+    def ljust(self, width, *args):
+        return self.__class__(self.data.ljust(width, *args))
+
+    def lower(self):
+        return self.__class__(self.data.lower())
+
+    def lstrip(self, chars=None):
+        return self.__class__(self.data.lstrip(chars))
+
+    maketrans = str.maketrans
+
+    def partition(self, sep):
+        return self.data.partition(sep)
+
+    def replace(self, old, new, maxsplit=-1):
+        if isinstance(old, UserString):
+            old = old.data
+        if isinstance(new, UserString):
+            new = new.data
+        return self.__class__(self.data.replace(old, new, maxsplit))
+
+    def rfind(self, sub, start=0, end=_sys.maxsize):
+        if isinstance(sub, UserString):
+            sub = sub.data
+        return self.data.rfind(sub, start, end)
+
+    def rindex(self, sub, start=0, end=_sys.maxsize):
+        return self.data.rindex(sub, start, end)
+
+    def rjust(self, width, *args):
+        return self.__class__(self.data.rjust(width, *args))
+
+    def rpartition(self, sep):
+        return self.data.rpartition(sep)
+
+    def rstrip(self, chars=None):
+        return self.__class__(self.data.rstrip(chars))
+
+    def split(self, sep=None, maxsplit=-1):
+        return self.data.split(sep, maxsplit)
+
+    def rsplit(self, sep=None, maxsplit=-1):
+        return self.data.rsplit(sep, maxsplit)
+
+    def splitlines(self, keepends=False):
+        return self.data.splitlines(keepends)
+
+    def startswith(self, prefix, start=0, end=_sys.maxsize):
+        return self.data.startswith(prefix, start, end)
+
+    def strip(self, chars=None):
+        return self.__class__(self.data.strip(chars))
+
+    def swapcase(self):
+        return self.__class__(self.data.swapcase())
+
+    def title(self):
+        return self.__class__(self.data.title())
+
+    def translate(self, *args):
+        return self.__class__(self.data.translate(*args))
+
+    def upper(self):
+        return self.__class__(self.data.upper())
+
+    def zfill(self, width):
+        return self.__class__(self.data.zfill(width))
 
 
 # MARK: - namedtuple
@@ -1578,9 +2545,19 @@ class partial:
 
 # MARK: - reduce
 
-def reduce(function, iterable, initial=_MISSING):
+def reduce(*args, **kwargs):
     """reduce(function, iterable[, initial]): fold the items of iterable from the left
     with the two-argument function, starting from initial (or the first item)."""
+    # Positional only, with the argument checks of CPython's C reduce().
+    if kwargs:
+        raise TypeError("reduce() takes no keyword arguments")
+    if len(args) < 2:
+        raise TypeError("reduce expected at least 2 arguments, got " + str(len(args)))
+    if len(args) > 3:
+        raise TypeError("reduce expected at most 3 arguments, got " + str(len(args)))
+    function = args[0]
+    iterable = args[1]
+    initial = args[2] if len(args) == 3 else _MISSING
     try:
         it = iter(iterable)
     except TypeError:
@@ -1935,25 +2912,47 @@ class cached_property:
         "heapq.conc": ####"""
 """heapq: CPython 3.11's heap queue algorithm (a min-heap kept in a plain list).
 
-Implemented: heappush, heappop, heapify, heappushpop, heapreplace, nlargest, nsmallest
-(with key=), merge (without reverse). Same algorithms as CPython's pure-Python heapq.py,
-so the resulting list layouts match CPython's element for element.
-Diverges: merge() builds its result eagerly and ignores reverse=; no C accelerator.
+Implemented: heappush, heappop, heapify, heappushpop, heapreplace, merge (lazy, with
+key= and reverse=), nlargest, nsmallest (with key=), and the max-heap helpers merge uses
+(_heapify_max, _heappop_max, _heapreplace_max). Same algorithms as CPython's heapq.py,
+so the resulting list layouts match CPython's element for element, and the argument
+checks and messages of its C accelerator (_heapq): the heap must be a list.
+Diverges: nsmallest/nlargest sort the whole input (the results are the same as
+CPython's, which documents them as sorted(iterable, key=key)[:n]); passing a keyword to
+heappush/heappop/... gives Python's message for an unexpected keyword, not "takes no
+keyword arguments".
 """
 
 __all__ = ["heappush", "heappop", "heapify", "heapreplace", "merge", "nlargest",
            "nsmallest", "heappushpop"]
 
 
-def heappush(heap, item):
+def _type_name(x):
+    return "None" if x is None else type(x).__name__
+
+
+def heappush(*args):
     """Push item onto heap, maintaining the heap invariant."""
+    if len(args) != 2:
+        raise TypeError("heappush expected 2 arguments, got " + str(len(args)))
+    heap, item = args
+    if not isinstance(heap, list):
+        raise TypeError("heappush() argument 1 must be list, not " + _type_name(heap))
     heap.append(item)
     _siftdown(heap, 0, len(heap) - 1)
 
 
-def heappop(heap):
+def heappop(*args):
     """Pop the smallest item off the heap, maintaining the heap invariant."""
-    lastelt = heap.pop()    # raises IndexError if heap is empty
+    if len(args) != 1:
+        raise TypeError("_heapq.heappop() takes exactly one argument (" + str(len(args))
+                        + " given)")
+    heap = args[0]
+    if not isinstance(heap, list):
+        raise TypeError("heappop() argument must be list, not " + _type_name(heap))
+    if not heap:
+        raise IndexError("index out of range")
+    lastelt = heap.pop()
     if heap:
         returnitem = heap[0]
         heap[0] = lastelt
@@ -1962,24 +2961,42 @@ def heappop(heap):
     return lastelt
 
 
-def heapreplace(heap, item):
+def heapreplace(*args):
     """Pop and return the current smallest value, and add the new item."""
-    returnitem = heap[0]    # raises IndexError if heap is empty
+    if len(args) != 2:
+        raise TypeError("heapreplace expected 2 arguments, got " + str(len(args)))
+    heap, item = args
+    if not isinstance(heap, list):
+        raise TypeError("heapreplace() argument 1 must be list, not " + _type_name(heap))
+    if not heap:
+        raise IndexError("index out of range")
+    returnitem = heap[0]
     heap[0] = item
     _siftup(heap, 0)
     return returnitem
 
 
-def heappushpop(heap, item):
+def heappushpop(*args):
     """Fast version of a heappush followed by a heappop."""
+    if len(args) != 2:
+        raise TypeError("heappushpop expected 2 arguments, got " + str(len(args)))
+    heap, item = args
+    if not isinstance(heap, list):
+        raise TypeError("heappushpop() argument 1 must be list, not " + _type_name(heap))
     if heap and heap[0] < item:
         item, heap[0] = heap[0], item
         _siftup(heap, 0)
     return item
 
 
-def heapify(x):
-    """Transform list into a heap, in-place, in O(len(x)) time."""
+def heapify(*args):
+    """Transform list into a heap, in-place, in O(len(heap)) time."""
+    if len(args) != 1:
+        raise TypeError("_heapq.heapify() takes exactly one argument (" + str(len(args))
+                        + " given)")
+    x = args[0]
+    if not isinstance(x, list):
+        raise TypeError("heapify() argument must be list, not " + _type_name(x))
     n = len(x)
     for i in reversed(range(n // 2)):
         _siftup(x, i)
@@ -2014,23 +3031,163 @@ def _siftup(heap, pos):
     _siftdown(heap, startpos, pos)
 
 
+# MARK: - Max-heap helpers (for merge(reverse=True))
+
+def _heappop_max(heap):
+    """Maxheap version of a heappop."""
+    if not isinstance(heap, list):
+        raise TypeError("_heappop_max() argument must be list, not " + _type_name(heap))
+    if not heap:
+        raise IndexError("index out of range")
+    lastelt = heap.pop()
+    if heap:
+        returnitem = heap[0]
+        heap[0] = lastelt
+        _siftup_max(heap, 0)
+        return returnitem
+    return lastelt
+
+
+def _heapreplace_max(heap, item):
+    """Maxheap version of a heappop followed by a heappush."""
+    if not isinstance(heap, list):
+        raise TypeError("_heapreplace_max() argument 1 must be list, not " + _type_name(heap))
+    if not heap:
+        raise IndexError("index out of range")
+    returnitem = heap[0]
+    heap[0] = item
+    _siftup_max(heap, 0)
+    return returnitem
+
+
+def _heapify_max(x):
+    """Transform list into a maxheap, in-place, in O(len(x)) time."""
+    if not isinstance(x, list):
+        raise TypeError("_heapify_max() argument must be list, not " + _type_name(x))
+    n = len(x)
+    for i in reversed(range(n // 2)):
+        _siftup_max(x, i)
+
+
+def _siftdown_max(heap, startpos, pos):
+    newitem = heap[pos]
+    while pos > startpos:
+        parentpos = (pos - 1) >> 1
+        parent = heap[parentpos]
+        if parent < newitem:
+            heap[pos] = parent
+            pos = parentpos
+            continue
+        break
+    heap[pos] = newitem
+
+
+def _siftup_max(heap, pos):
+    endpos = len(heap)
+    startpos = pos
+    newitem = heap[pos]
+    childpos = 2 * pos + 1
+    while childpos < endpos:
+        rightpos = childpos + 1
+        if rightpos < endpos and not heap[rightpos] < heap[childpos]:
+            childpos = rightpos
+        heap[pos] = heap[childpos]
+        pos = childpos
+        childpos = 2 * pos + 1
+    heap[pos] = newitem
+    _siftdown_max(heap, startpos, pos)
+
+
 def merge(*iterables, key=None, reverse=False):
-    """Merge sorted inputs into a single sorted output (returned as an iterator)."""
-    result = []
-    for it in iterables:
-        result.extend(it)
-    return iter(sorted(result, key=key))
+    """Merge multiple sorted inputs into a single sorted output.
+
+    Similar to sorted(itertools.chain(*iterables)) but returns a generator,
+    does not pull the data into memory all at once, and assumes that each of
+    the input streams is already sorted (smallest to largest).
+
+    If *key* is not None, applies a key function to each element to determine
+    its sort order.
+
+    If *reverse* is True, the input streams are assumed to be sorted from
+    largest to smallest.
+    """
+    # CPython's algorithm; each heap entry keeps its iterator (CPython keeps the bound
+    # __next__ and reaches the iterator through __self__). The order field is unique,
+    # so the iterators are never compared.
+    h = []
+    if reverse:
+        _heapify = _heapify_max
+        _heappop = _heappop_max
+        _heapreplace = _heapreplace_max
+        direction = -1
+    else:
+        _heapify = heapify
+        _heappop = heappop
+        _heapreplace = heapreplace
+        direction = 1
+
+    if key is None:
+        for order, it in enumerate(map(iter, iterables)):
+            try:
+                h.append([next(it), order * direction, it])
+            except StopIteration:
+                pass
+        _heapify(h)
+        while len(h) > 1:
+            try:
+                while True:
+                    s = h[0]
+                    yield s[0]
+                    s[0] = next(s[2])       # raises StopIteration when exhausted
+                    _heapreplace(h, s)      # restore heap condition
+            except StopIteration:
+                _heappop(h)                 # remove empty iterator
+        if h:
+            # fast case when only a single iterator remains
+            s = h[0]
+            yield s[0]
+            yield from s[2]
+        return
+
+    for order, it in enumerate(map(iter, iterables)):
+        try:
+            value = next(it)
+            h.append([key(value), order * direction, value, it])
+        except StopIteration:
+            pass
+    _heapify(h)
+    while len(h) > 1:
+        try:
+            while True:
+                s = h[0]
+                yield s[2]
+                value = next(s[3])
+                s[0] = key(value)
+                s[2] = value
+                _heapreplace(h, s)
+        except StopIteration:
+            _heappop(h)
+    if h:
+        s = h[0]
+        yield s[2]
+        yield from s[3]
 
 
 def nsmallest(n, iterable, key=None):
-    """Find the n smallest elements in a dataset: sorted(iterable, key=key)[:n]."""
+    """Find the n smallest elements in a dataset.
+
+    Equivalent to:  sorted(iterable, key=key)[:n]
+    """
     if n <= 0:
         return []
     return sorted(iterable, key=key)[:n]
 
 
 def nlargest(n, iterable, key=None):
-    """Find the n largest elements in a dataset: sorted(iterable, key=key, reverse=True)[:n]."""
+    """Find the n largest elements in a dataset.
+
+    Equivalent to:  sorted(iterable, key=key, reverse=True)[:n]
+    """
     if n <= 0:
         return []
     return sorted(iterable, key=key, reverse=True)[:n]
