@@ -23,6 +23,7 @@ final class TryNode: StmtNode {
         do {
             completion = try runBodyAndHandlers(f)
         } catch {
+            if let e = error as? PyBaseException { takeContext(e, f.unit) }
             if let fin = finally {
                 let saved = f.returnValue
                 let c: Completion
@@ -56,6 +57,7 @@ final class TryNode: StmtNode {
             c = try body.exec(f)
         } catch let e as PyBaseException {
             let u = f.unit
+            takeContext(e, u)
             for h in handlers where try matches(h, e, f) {
                 if let t = h.target { try t.assign(f, .obj(e)) }
                 u.handling.append(e)
@@ -74,6 +76,14 @@ final class TryNode: StmtNode {
         }
         if case .normal = c, let o = orElse { return try o.exec(f) }
         return c
+    }
+
+    /// An exception the interpreter raised (not a `raise` statement, which links it
+    /// itself) while another was being handled gets that one as its `__context__`, as
+    /// CPython links every new exception when it is raised. Done where it is caught: the
+    /// exceptions being handled there are those of the point where it was raised.
+    @inline(__always) private func takeContext(_ e: PyBaseException, _ u: Unit) {
+        if e.context == nil, let handled = u.handling.last, handled !== e { e.chain(to: handled) }
     }
 
     private func matches(_ h: HandlerNode, _ e: PyBaseException, _ f: Frame) throws -> Bool {

@@ -190,7 +190,7 @@ public final class PyGenerator: PyIter {
     private static func escaping(_ e: PyBaseException) -> PyBaseException {
         guard e.type.isSubtype(of: Exc.stopIteration) else { return e }
         let r = runtimeError("generator raised StopIteration")
-        r.cause = e; r.suppressContext = true
+        r.cause = e; r.context = e; r.suppressContext = true
         return r
     }
 
