@@ -158,10 +158,21 @@ func overflowError(_ m: String) -> PyBaseException { pyError(Exc.overflowError, 
 func zeroDivision(_ m: String) -> PyBaseException { pyError(Exc.zeroDivisionError, m) }
 func runtimeError(_ m: String) -> PyBaseException { pyError(Exc.runtimeError, m) }
 
-/// The object passed as `tb` to `__exit__` and returned by `e.__traceback__`.
+/// The object passed as `tb` to `__exit__` and returned by `e.__traceback__`: the
+/// exception's traceback entries as they were then (assigning it back to `__traceback__`
+/// restores them, as contextlib does), seen from frame `position` (0 = the outermost, as
+/// CPython's traceback object starts; `tb_next` goes inward).
 final class PyTraceback: PyObject {
-    let exception: PyBaseException
-    init(_ e: PyBaseException) { exception = e; super.init(type: Types.traceback) }
+    /// Innermost first, as ``PyBaseException/traceback``.
+    let entries: [TracebackEntry]
+    let position: Int
+    init(_ e: PyBaseException) { entries = e.traceback; position = 0; super.init(type: Types.traceback) }
+    init(entries: [TracebackEntry], position: Int) {
+        self.entries = entries; self.position = position
+        super.init(type: Types.traceback)
+    }
+    /// The frame this object stands for.
+    var entry: TracebackEntry { entries[entries.count - 1 - position] }
 }
 
 extension PyBaseException {

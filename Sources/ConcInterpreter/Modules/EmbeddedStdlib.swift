@@ -2220,6 +2220,7 @@ class _GeneratorContextManager(ContextDecorator, AbstractContextManager):
             return exc is not value
         except RuntimeError as exc:
             if exc is value:
+                exc.__traceback__ = traceback
                 return False
             # PEP 479 turned a StopIteration from the block into this RuntimeError.
             if isinstance(value, StopIteration) and exc.__cause__ is value:
@@ -2229,6 +2230,9 @@ class _GeneratorContextManager(ContextDecorator, AbstractContextManager):
             # Re-raised unchanged: let the with statement raise the original.
             if exc is not value:
                 raise
+            # The with statement raises it again: with the traceback it had on entry, not
+            # the frames it passed through here.
+            exc.__traceback__ = traceback
             return False
         raise RuntimeError("generator didn't stop after throw()")
 
