@@ -13,6 +13,9 @@ extension Engine {
                                Types.superType]
         for t in types + Types.primitives { b[t.name] = .obj(t) }
         for e in Exc.all { b[e.name] = .obj(e) }
+        // The core queue()'s exceptions (LANGUAGE.md §3), also queue.Empty/queue.Full.
+        b["Empty"] = .obj(Exc.queueEmpty)
+        b["Full"] = .obj(Exc.queueFull)
         b["EnvironmentError"] = .obj(Exc.osError)
         b["IOError"] = .obj(Exc.osError)
         b["None"] = .none

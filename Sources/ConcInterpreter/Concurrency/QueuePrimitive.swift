@@ -53,7 +53,7 @@ final class PyQueue: PySharedPrimitive, @unchecked Sendable {  // see PySharedPr
         var r = bytes.withUnsafeBytes { conc_queue_try_put(prim, $0.baseAddress, $0.count) }
         if r == CONC_FULL && block {
             _ = try park(u, timeout: timeout, waits: { "waits to put into \(self.described($0)), which is full" },
-                         stillBlocked: { [prim] in conc_queue_full(prim) != 0 }) {
+                         stillBlocked: { [prim] in conc_queue_full(prim) != 0 && conc_queue_closed(prim) == 0 }) {
                 r = bytes.withUnsafeBytes { conc_queue_try_put(prim, $0.baseAddress, $0.count) }
                 return r != CONC_FULL
             }
