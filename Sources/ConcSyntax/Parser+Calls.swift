@@ -45,6 +45,10 @@ extension Parser.State {
                 if !at(closing), case .positional(let last)? = args.last {
                     throw missingCommaOrUnexpected(previous: last)
                 }
+                // `f(x=1 y=2)`: the comma hint from the keyword's value.
+                if !at(closing), case .keyword(_, let value)? = args.last, startsExpression(tok) {
+                    throw missingCommaOrUnexpected(previous: value)
+                }
                 break
             }
         }

@@ -353,6 +353,26 @@ extension Parser.State {
     /// CPython's "invalid syntax. Perhaps you forgot a comma?" when an expression follows
     /// another inside brackets; plain "invalid syntax" otherwise.
     mutating func missingCommaOrUnexpected(previous: Expr?) -> SyntaxError {
+        // `(x = 5)`, `[a=1]`: CPython's hint for `=` written for `==` inside brackets.
+        if let prev = previous, tok.depth > 0, tok.isOp("=") {
+            switch prev.kind {
+            case .name:
+                advance()
+                let value = try? parseNamedExpression()
+                return error("invalid syntax. Maybe you meant '==' or ':=' instead of '='?", from: prev.loc, to: value?.loc ?? prev.loc)
+            case .constant(let c) where c == .true || c == .false || c == .none:
+                break
+            case .attribute, .subscript, .call, .constant:
+                let what: String
+                switch prev.kind {
+                case .attribute: what = "attribute"
+                case .subscript: what = "subscript"
+                default: what = describe(prev)
+                }
+                return error("cannot assign to \(what) here. Maybe you meant '==' instead of '='?", at: prev.loc)
+            default: break
+            }
+        }
         guard let prev = previous, tok.depth > 0, startsExpression(tok), tok.kind != .endMarker else {
             return unexpected()
         }
