@@ -5,16 +5,25 @@ import Glibc
 
 extension Engine {
     func makeMathModule() -> PyModule {
-        func f1(_ name: String, domain: ((Double) -> Bool)? = nil, _ op: @escaping (Double) -> Double) -> (String, Value) {
+        /// A one-argument function with CPython's math_1 checks: NaN in gives NaN out; a NaN
+        /// from a non-NaN (sin(inf)) or an argument outside `domain` is a domain error; an
+        /// infinite result from a finite argument overflows (a domain error where the
+        /// function has a pole there, `poles`).
+        func f1(_ name: String, domain: ((Double) -> Bool)? = nil, poles: Bool = false,
+                _ op: @escaping (Double) -> Double) -> (String, Value) {
             native(name) { u, a in
                 try a.expect(name, 1, 1)
                 let x = try u.floatArg(a[0], "must be real number")
-                if let ok = domain, !ok(x) { throw valueError("math domain error") }
                 let r = op(x)
-                if r.isInfinite && x.isFinite { throw overflowError("math range error") }
+                if x.isNaN { return .float(r) }
+                if let ok = domain, !ok(x) { throw valueError("math domain error") }
+                if r.isNaN { throw valueError("math domain error") }
+                if r.isInfinite && x.isFinite { throw poles ? valueError("math domain error") : overflowError("math range error") }
                 return .float(r)
             }
         }
+        /// Not a pole of gamma/lgamma: the non-positive integers are.
+        func notAPole(_ x: Double) -> Bool { !(x.isFinite && x <= 0 && x == x.rounded()) }
         func toInt(_ d: Double, _ u: Unit) throws -> Value {
             if d.isNaN { throw valueError("cannot convert float NaN to integer") }
             if d.isInfinite { throw overflowError("cannot convert float infinity to integer") }
@@ -31,7 +40,10 @@ extension Engine {
             f1("log10", domain: { $0 > 0 }) { log10($0) }, f1("log2", domain: { $0 > 0 }) { log2($0) },
             f1("log1p", domain: { $0 > -1 }) { log1p($0) }, f1("expm1") { expm1($0) },
             f1("fabs") { fabs($0) }, f1("degrees") { $0 * 180 / Double.pi }, f1("radians") { $0 * Double.pi / 180 },
-            f1("erf") { erf($0) }, f1("erfc") { erfc($0) }, f1("gamma") { tgamma($0) }, f1("lgamma") { lgamma($0) },
+            f1("erf") { erf($0) }, f1("erfc") { erfc($0) },
+            f1("gamma", domain: notAPole) { tgamma($0) }, f1("lgamma", domain: notAPole) { lgamma($0) },
+            f1("asinh") { asinh($0) }, f1("acosh", domain: { $0 >= 1 }) { acosh($0) },
+            f1("atanh", domain: { abs($0) < 1 }) { atanh($0) }, f1("cbrt") { cbrt($0) }, f1("exp2") { exp2($0) },
             native("log") { u, a in
                 try a.expect("log", 1, 2)
                 let x = try u.floatArg(a[0], "must be real number")
@@ -55,20 +67,32 @@ extension Engine {
                 return .float(r)
             },
             native("atan2") { u, a in try a.expect("atan2", 2, 2); return .float(atan2(try u.floatArg(a[0]), try u.floatArg(a[1]))) },
-            native("hypot") { u, a in .float(sqrt(try a.positional.reduce(0.0) { let x = try u.floatArg($1); return $0 + x * x })) },
+            native("hypot") { u, a in
+                // Scaled as libm's hypot, so huge and tiny coordinates neither overflow nor
+                // vanish; an infinite coordinate wins over a NaN, as in CPython.
+                let xs = try a.positional.map { abs(try u.floatArg($0)) }
+                if xs.contains(where: { $0.isInfinite }) { return .float(.infinity) }
+                return .float(xs.reduce(0.0) { hypot($0, $1) })
+            },
             native("floor") { u, a in
                 try a.expect("floor", 1, 1)
                 if let i = u.intValue(a[0]) { return .int(i) }
+                // A class of the program's may say how (`__floor__`), as in CPython.
+                if case .obj(let o) = a[0], o is PyInstance, let m = u.lookupSpecial(a[0], "__floor__") { return try u.call(m, []) }
                 return try toInt(floor(try u.floatArg(a[0], "must be real number")), u)
             },
             native("ceil") { u, a in
                 try a.expect("ceil", 1, 1)
                 if let i = u.intValue(a[0]) { return .int(i) }
+                // A class of the program's may say how (`__ceil__`), as in CPython.
+                if case .obj(let o) = a[0], o is PyInstance, let m = u.lookupSpecial(a[0], "__ceil__") { return try u.call(m, []) }
                 return try toInt(ceil(try u.floatArg(a[0], "must be real number")), u)
             },
             native("trunc") { u, a in
                 try a.expect("trunc", 1, 1)
                 if let i = u.intValue(a[0]) { return .int(i) }
+                // A class of the program's may say how (`__trunc__`), as in CPython.
+                if case .obj(let o) = a[0], o is PyInstance, let m = u.lookupSpecial(a[0], "__trunc__") { return try u.call(m, []) }
                 return try toInt(trunc(try u.floatArg(a[0], "must be real number")), u)
             },
             native("isnan") { u, a in try a.expect("isnan", 1, 1); return .bool(try u.floatArg(a[0]).isNaN) },
@@ -79,6 +103,7 @@ extension Engine {
                 let x = try u.floatArg(a[0]), y = try u.floatArg(a[1])
                 let rel = try a.keyword("rel_tol").map { try u.floatArg($0) } ?? 1e-9
                 let absTol = try a.keyword("abs_tol").map { try u.floatArg($0) } ?? 0
+                if rel < 0 || absTol < 0 { throw valueError("tolerances must be non-negative") }
                 if x == y { return .bool(true) }
                 if x.isInfinite || y.isInfinite { return .bool(false) }
                 let diff = abs(x - y)
@@ -87,9 +112,10 @@ extension Engine {
             native("copysign") { u, a in try a.expect("copysign", 2, 2); return .float(copysign(try u.floatArg(a[0]), try u.floatArg(a[1]))) },
             native("fmod") { u, a in
                 try a.expect("fmod", 2, 2)
-                let y = try u.floatArg(a[1])
-                if y == 0 { throw valueError("math domain error") }
-                return .float(fmod(try u.floatArg(a[0]), y))
+                let x = try u.floatArg(a[0]), y = try u.floatArg(a[1])
+                if x.isNaN || y.isNaN { return .float(.nan) }
+                if y == 0 || x.isInfinite { throw valueError("math domain error") }
+                return .float(fmod(x, y))
             },
             native("modf") { u, a in
                 try a.expect("modf", 1, 1)
@@ -185,6 +211,13 @@ extension Engine {
             native("fsum") { u, a in
                 try a.expect("fsum", 1, 1)
                 let items = try u.toArray(a[0]).map { try u.floatArg($0) }
+                // Infinities and NaNs as CPython's fsum treats them.
+                if items.contains(where: { !$0.isFinite }) {
+                    if items.contains(where: { $0.isNaN }) { return .float(.nan) }
+                    let hasPlus = items.contains(.infinity), hasMinus = items.contains(-.infinity)
+                    if hasPlus && hasMinus { throw valueError("-inf + inf in fsum") }
+                    return .float(hasPlus ? .infinity : -.infinity)
+                }
                 let r = exactSum(items)
                 if r.isInfinite && items.allSatisfy({ $0.isFinite }) { throw overflowError("intermediate overflow in fsum") }
                 return .float(r)
@@ -198,9 +231,10 @@ extension Engine {
             native("dist") { u, a in
                 try a.expect("dist", 2, 2)
                 let p = try u.toArray(a[0]), q = try u.toArray(a[1])
-                var s = 0.0
-                for (x, y) in zip(p, q) { let d = try u.floatArg(x) - u.floatArg(y); s += d * d }
-                return .float(s.squareRoot())
+                if p.count != q.count { throw valueError("both points must have the same number of dimensions") }
+                let ds = try zip(p, q).map { abs(try u.floatArg($0) - u.floatArg($1)) }
+                if ds.contains(where: { $0.isInfinite }) { return .float(.infinity) }
+                return .float(ds.reduce(0.0) { hypot($0, $1) })
             },
         ])
     }
