@@ -212,18 +212,15 @@ extension Engine {
                 let p = try u.stringArg(a[0], "path")
                 return .str(p.lastIndex(of: "/").map { String(p[p.index(after: $0)...]) } ?? p)
             },
-            native("dirname") { u, a in
-                let p = try u.stringArg(a[0], "path")
-                guard let i = p.lastIndex(of: "/") else { return .str("") }
-                let head = String(p[..<i])
-                return .str(head.isEmpty ? "/" : head)
-            },
+            native("dirname") { u, a in .str(splitPath(try u.stringArg(a[0], "path")).head) },
             native("abspath") { u, a in
-                let p = try u.stringArg(a[0], "path")
-                if p.hasPrefix("/") { return .str(p) }
-                var buf = [CChar](repeating: 0, count: 4096)
-                _ = getcwd(&buf, 4096)
-                return .str(String(cString: buf) + "/" + p)
+                var p = try u.stringArg(a[0], "path")
+                if !p.hasPrefix("/") {
+                    var buf = [CChar](repeating: 0, count: 4096)
+                    _ = getcwd(&buf, 4096)
+                    p = String(cString: buf) + "/" + p
+                }
+                return .str(normalizePath(p))
             },
             native("getsize") { u, a in
                 var st = stat()
@@ -232,11 +229,8 @@ extension Engine {
             },
             native("isabs") { u, a in .bool(try u.stringArg(a[0], "path").hasPrefix("/")) },
             native("split") { u, a in
-                let p = try u.stringArg(a[0], "path")
-                guard let i = p.lastIndex(of: "/") else { return .obj(PyTuple([.str(""), .str(p)])) }
-                var head = String(p[...i])
-                while head.count > 1 && head.hasSuffix("/") { head.removeLast() }
-                return .obj(PyTuple([.str(head), .str(String(p[p.index(after: i)...]))]))
+                let (head, tail) = splitPath(try u.stringArg(a[0], "path"))
+                return .obj(PyTuple([.str(head), .str(tail)]))
             },
             native("normpath") { u, a in .str(normalizePath(try u.stringArg(a[0], "path"))) },
             native("realpath") { u, a in
@@ -251,9 +245,11 @@ extension Engine {
                 return .float(Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9)
             },
             native("splitext") { u, a in
+                // posixpath's rule: the last dot of the last component, unless everything
+                // before it there is dots (".bashrc", "..x" have no extension).
                 let p = try u.stringArg(a[0], "path")
                 let base = p.lastIndex(of: "/").map { p.index(after: $0) } ?? p.startIndex
-                if let dot = p[base...].lastIndex(of: "."), dot != base {
+                if let dot = p[base...].lastIndex(of: "."), p[base..<dot].contains(where: { $0 != "." }) {
                     return .obj(PyTuple([.str(String(p[..<dot])), .str(String(p[dot...]))]))
                 }
                 return .obj(PyTuple([.str(p), .str("")]))
@@ -350,6 +346,15 @@ func readFileBytesPrefix(_ path: String, _ n: Int) -> [UInt8] {
     return b
 }
 
+/// `os.path.split`: the head (trailing slashes dropped unless it is all slashes) and the
+/// last component, as posixpath splits.
+func splitPath(_ p: String) -> (head: String, tail: String) {
+    guard let i = p.lastIndex(of: "/") else { return ("", p) }
+    var head = String(p[...i])
+    if head.contains(where: { $0 != "/" }) { while head.hasSuffix("/") { head.removeLast() } }
+    return (head, String(p[p.index(after: i)...]))
+}
+
 /// `os.path.normpath`: collapses `//`, `.` and `..` components.
 func normalizePath(_ p: String) -> String {
     if p.isEmpty { return "." }
@@ -364,7 +369,9 @@ func normalizePath(_ p: String) -> String {
         parts.append(c)
     }
     let body = parts.joined(separator: "/")
-    if absolute { return "/" + body }
+    // POSIX leaves the meaning of exactly two leading slashes to the system: kept, as
+    // posixpath keeps them.
+    if absolute { return (p.hasPrefix("//") && !p.hasPrefix("///") ? "//" : "/") + body }
     return body.isEmpty ? "." : body
 }
 
