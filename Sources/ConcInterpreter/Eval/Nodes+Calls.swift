@@ -42,10 +42,10 @@ func evaluateArguments(_ args: [ArgNode], _ f: Frame, prepend: Value? = nil, cal
             keywords.append((name, v))
         case .doubleStar(let e):
             let v = try e.eval(f)
-            guard case .obj(let o) = v, let d = o as? PyDict else {
+            guard let pairs = try f.unit.mappingPairs(v) else {
                 throw typeError("\(f.unit.functionDescription(callee)) argument after ** must be a mapping, not \(v.typeName)")
             }
-            for (k, x) in d.pairs {
+            for (k, x) in pairs {
                 guard let s = k.asStr else { throw typeError("keywords must be strings") }
                 if keywords.contains(where: { $0.name == s.value }) { throw f.unit.multipleValues(callee, s.value) }
                 keywords.append((s.value, x))
@@ -56,6 +56,17 @@ func evaluateArguments(_ args: [ArgNode], _ f: Frame, prepend: Value? = nil, cal
 }
 
 extension Unit {
+    /// The (key, value) pairs `**v` unpacks: a dict's, or those of any object with `keys()`
+    /// and `__getitem__` (CPython's mapping protocol); nil when `v` has no `keys`.
+    func mappingPairs(_ v: Value) throws -> [(Value, Value)]? {
+        if case .obj(let o) = v, let d = o as? PyDict { return d.pairs }  // subclasses too: CPython merges the dict itself
+        guard case .obj(let o) = v, !(o is PyType), let keys = try getAttrOrNil(v, "keys") else { return nil }
+        var pairs: [(Value, Value)] = []
+        let it = try iterate(try call(keys, []))
+        while let k = try it.next(self) { pairs.append((k, try getItem(v, k))) }
+        return pairs
+    }
+
     /// How CPython names a callable in argument errors (`_PyObject_FunctionStr`):
     /// `module.qualname()`, without the module for builtins, or `str(x)` when it has no
     /// `__qualname__`.

@@ -55,10 +55,10 @@ final class DictNode: ExprNode {
                     try d.set(u, key, try v.eval(f))
                 } else {
                     let m = try v.eval(f)
-                    guard case .obj(let o) = m, let src = o as? PyDict else {
+                    guard let pairs = try u.mappingPairs(m) else {
                         throw typeError("'\(m.typeName)' object is not a mapping")
                     }
-                    for (k2, v2) in src.pairs { try d.set(u, k2, v2) }
+                    for (k2, v2) in pairs { try d.set(u, k2, v2) }
                 }
             }
         } catch { throw located(error, f, loc) }

@@ -211,6 +211,11 @@ extension Unit {
             }
             if let s = o as? PySet, !s.isFrozen, case .obj(let bo) = b, let t = bo as? PySet,
                let r = try setInPlace(op.rawValue, s, t, self) { return r }
+            // `d |= other` updates d itself (any mapping or iterable of pairs), as dict.update.
+            if op == .bitOr, o is PyDict, o.typeIsBuiltin {
+                _ = try callMethod(a, "update", [b])
+                return a
+            }
             if o is PyInstance || extendsBuiltin(a), let m = lookupSpecial(a, op.dunder.2) {
                 let r = try call(m, [b])
                 if !isNotImplemented(r) { return r }

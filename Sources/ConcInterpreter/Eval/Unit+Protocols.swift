@@ -266,6 +266,8 @@ extension Unit {
                 return result
             case is PyList, is PyDict, is PySet, is PyBytes, is PySlice:
                 throw typeError("unhashable type: '\(o.type.name)'")
+            case let v as PyDictView where v.isSetLike:  // keys and items views compare as sets
+                throw typeError("unhashable type: '\(o.type.name)'")
             case let r as PyRange:
                 // CPython's: equal ranges (same elements) hash alike.
                 let n = r.count
@@ -431,7 +433,12 @@ extension Unit {
             switch op { case .lt: return c < 0; case .le: return c <= 0; case .gt: return c > 0; default: return c >= 0 }
         case (let s as PySet, let t as PySet):
             return try isTruthy(try setCompare(op.rawValue, s, t, self))
-        default: return nil
+        default:
+            // Keys and items views order as sets against sets and set-like views.
+            func setLike(_ o: PyObject) -> Bool { (o as? PyDictView)?.isSetLike ?? (o is PySet) }
+            guard x is PyDictView || y is PyDictView, setLike(x), setLike(y) else { return nil }
+            let s = try setFromIterable(.obj(x), self, frozen: false), t = try setFromIterable(.obj(y), self, frozen: false)
+            return try isTruthy(try setCompare(op.rawValue, s, t, self))
         }
     }
 
