@@ -8,6 +8,7 @@ extension Engine {
                 try a.expect("iter", 1, 2)
                 if a.count == 2 {
                     let callable = a[0], sentinel = a[1]
+                    if !isCallable(u, callable) { throw typeError("iter(v, w): v must be callable") }
                     return .obj(PyClosureIterator(type: Types.callableIterator) { u in
                         let v = try u.call(callable, [])
                         return try u.equals(v, sentinel) ? nil : v
@@ -150,9 +151,15 @@ extension Engine {
                 return .bool(true)
             },
             native("sum") { u, a in
+                if a.count == 0 { throw typeError("sum() takes at least 1 positional argument (0 given)") }
+                if a.count > 2 { throw typeError("sum() takes at most 2 arguments (\(a.count) given)") }
                 try a.expect("sum", 1, 2, keywords: ["start"])
                 var total = try a.argument(1, "start") ?? .int(0)
                 if total.asStr != nil { throw typeError("sum() can't sum strings [use ''.join(seq) instead]") }
+                if case .obj(let o) = total, let b = o as? PyBytes {
+                    throw typeError(b.isMutable ? "sum() can't sum bytearray [use b''.join(seq) instead]"
+                                                : "sum() can't sum bytes [use b''.join(seq) instead]")
+                }
                 let it = try u.iterate(a[0])
                 while let v = try it.next(u) {
                     if case .int(let x) = total, case .int(let y) = v {

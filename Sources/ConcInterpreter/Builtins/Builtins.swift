@@ -38,11 +38,7 @@ extension Engine {
                 default: return .int(try u.hash(x) &* 32 &+ 0x7f00_0000_0000)
                 }
             },
-            native1("callable") { u, x in
-                guard case .obj(let o) = x else { return .bool(false) }
-                if o is PyFunction || o is PyBuiltinFunction || o is PyBoundMethod || o is PyBoundBuiltin || o is PyType || o is PyMethodDescriptor { return .bool(true) }
-                return .bool(u.lookupSpecial(x, "__call__") != nil)
-            },
+            native1("callable") { u, x in .bool(isCallable(u, x)) },
             native("input") { u, a in
                 try a.expect("input", 0, 1)
                 if a.count == 1 { u.engine.stdout.write(try u.str(a[0])) }
@@ -89,6 +85,13 @@ extension Engine {
         }
         return out
     }()
+}
+
+/// `callable(x)`.
+func isCallable(_ u: Unit, _ x: Value) -> Bool {
+    guard case .obj(let o) = x else { return false }
+    if o is PyFunction || o is PyBuiltinFunction || o is PyBoundMethod || o is PyBoundBuiltin || o is PyType || o is PyMethodDescriptor { return true }
+    return u.lookupSpecial(x, "__call__") != nil
 }
 
 /// `sys.exit(status=None)`: SystemExit(status), with no arguments for None (CPython's).

@@ -235,7 +235,18 @@ extension Unit {
             instance = try call(newFn, a)
             guard instance.type.isSubtype(of: t) else { return instance }
         } else if t.isSubtype(of: Exc.baseException) {
-            instance = .obj(t.isSubtype(of: Exc.osError) ? makeOSError(t, args.positional) : PyBaseException(type: t, args: args.positional))
+            let e = t.isSubtype(of: Exc.osError) ? makeOSError(t, args.positional) : PyBaseException(type: t, args: args.positional)
+            if !args.keywords.isEmpty && hooks.userInit == nil {
+                // BaseException.__init__ takes no keywords; ImportError takes name= and path=.
+                for (k, v) in args.keywords {
+                    guard t.isSubtype(of: Exc.importError), k == "name" || k == "path" else {
+                        throw typeError(t.isSubtype(of: Exc.importError) ? "'\(k)' is an invalid keyword argument for \(t.name)()"
+                                                                        : "\(t.name)() takes no keyword arguments")
+                    }
+                    e.setInstanceAttribute(k, v)
+                }
+            }
+            instance = .obj(e)
         } else {
             instance = .obj(PyInstance(cls: t))
         }

@@ -59,7 +59,9 @@ extension Engine {
                 if let sub = try u.getAttrOrNil(parent, parts.last!), case .obj(let o) = sub, o is PyModule { return sub }
             }
             guard let (source, path) = findSource(parts) else {
-                throw pyError(Exc.moduleNotFoundError, "No module named '\(name)'")
+                let e = pyError(Exc.moduleNotFoundError, "No module named '\(name)'")
+                e.setInstanceAttribute("name", .str(name))
+                throw e
             }
             if let m = try loadSourceModule(name, source: source, path: path, u) { return .obj(m) }
             // Another unit registered the module first: look again (and maybe wait for it).
