@@ -409,6 +409,38 @@ private func installCommonBytesMethods(_ t: PyType, mutable: Bool) {
         let p = try TextArgs.bind(a, "hex", ["sep", "bytes_per_sep"])
         return .str(try bytesHex(b.snapshot, sep: p[0], perSep: try p[1].map { try u.toIndex($0) } ?? 1, u))
     }
+    t.staticFunction("maketrans") { u, a in
+        try a.expect("maketrans", 2, 2)
+        func bytesArg(_ v: Value) throws -> [UInt8] {
+            guard case .obj(let o) = v, let b = o as? PyBytes else { throw typeError("a bytes-like object is required, not '\(v.typeName)'") }
+            return b.snapshot
+        }
+        let from = try bytesArg(a[0]), to = try bytesArg(a[1])
+        if from.count != to.count { throw valueError("maketrans arguments must have same length") }
+        var table = (0...255).map { UInt8($0) }
+        for (x, y) in zip(from, to) { table[Int(x)] = y }
+        return .obj(PyBytes(table))
+    }
+    method("translate") { u, b, a in
+        try a.expect("translate", 1, 2, keywords: ["delete"])
+        let tableArg = a[0]
+        var table: [UInt8]? = nil
+        if !tableArg.isNone {
+            guard case .obj(let o) = tableArg, let t = o as? PyBytes else {
+                throw typeError("a bytes-like object is required, not '\(tableArg.typeName)'")
+            }
+            table = t.snapshot
+            if table!.count != 256 { throw valueError("translation table must be 256 characters long") }
+        }
+        var delete = Set<UInt8>()
+        if let d = a.argument(1, "delete") {
+            guard case .obj(let o) = d, let db = o as? PyBytes else { throw typeError("a bytes-like object is required, not '\(d.typeName)'") }
+            delete = Set(db.snapshot)
+        }
+        var out: [UInt8] = []
+        for x in b.snapshot where !delete.contains(x) { out.append(table?[Int(x)] ?? x) }
+        return make(out)
+    }
     t.staticFunction("fromhex") { _, a in
         let arg = try ContainerArgs.one(a, "\(kind).fromhex")
         guard let s = arg.asStr else { throw typeError("fromhex() argument must be str, not \(arg.typeName)") }
@@ -549,6 +581,17 @@ func installBytearrayMethods(_ t: PyType) {
         let i = try u.toIndex(v)
         guard i >= 0 && i < 256 else { throw valueError("byte must be in range(0, 256)") }
         return UInt8(i)
+    }
+    t.method("__setitem__") { u, v, a in
+        try a.expect("__setitem__", 2, 2)
+        _ = try recv(v, "__setitem__")
+        try u.setItem(v, a[0], a[1])
+        return .none
+    }
+    t.method("__delitem__") { u, v, a in
+        try a.expect("__delitem__", 1, 1)
+        try bytearrayDelItem(try recv(v, "__delitem__"), a[0], u)
+        return .none
     }
     t.method("append") { u, v, a in
         let b = try recv(v, "append")

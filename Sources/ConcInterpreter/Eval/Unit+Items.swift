@@ -60,6 +60,7 @@ extension Unit {
                 if !d.typeIsBuiltin, let m = userMethod(container, "__setitem__") { _ = try call(m, [index, value]); return }
                 return try d.set(self, index, value)
             case let b as PyBytes where b.isMutable:
+                if case .obj(let io) = index, let sl = io as? PySlice { return try bytearraySetSlice(b, sl, value, self) }
                 let i = try toIndex(index)
                 guard normalizedIndex(i, b.count) != nil else { throw indexError("bytearray index out of range") }
                 let byte = try toIndex(value)
@@ -91,6 +92,8 @@ extension Unit {
                 if !d.typeIsBuiltin, let m = userMethod(container, "__delitem__") { _ = try call(m, [index]); return }
                 if try d.remove(self, index) == nil { throw PyBaseException(type: Exc.keyError, args: [index]) }
                 return
+            case let b as PyBytes where b.isMutable:
+                return try bytearrayDelItem(b, index, self)
             case is PyInstance:
                 if let m = lookupSpecial(container, "__delitem__") { _ = try call(m, [index]); return }
             default: break
@@ -98,4 +101,55 @@ extension Unit {
         }
         throw typeError("'\(container.typeName)' object doesn't support item deletion")
     }
+}
+
+/// `ba[a:b:c] = value` for a bytearray: any bytes-like value or iterable of ints in 0..255
+/// (an int is refused, as CPython refuses it); an extended slice takes exactly its size.
+func bytearraySetSlice(_ b: PyBytes, _ s: PySlice, _ value: Value, _ u: Unit) throws {
+    let new: [UInt8]
+    if case .obj(let o) = value, let src = o as? PyBytes {
+        new = src.snapshot
+    } else if value.intLike != nil || value.asStr != nil {
+        throw typeError("can assign only bytes, buffers, or iterables of ints in range(0, 256)")
+    } else {
+        new = try u.toArray(value).map { v in
+            let x = try u.toIndex(v)
+            guard (0...255).contains(x) else { throw valueError("byte must be in range(0, 256)") }
+            return UInt8(x)
+        }
+    }
+    let (start, stop, step) = try sliceUnpack(s, u)
+    let size = b.withBytes { bytes -> Int in
+        let r = adjustSlice(start: start, stop: stop, step: step, length: bytes.count)
+        if step == 1 {
+            bytes.replaceSubrange(r.start..<max(r.start, r.stop), with: new)
+            return -1
+        }
+        guard new.count == r.count else { return r.count }
+        var i = r.start
+        for x in new { bytes[i] = x; i += r.step }
+        return -1
+    }
+    if size >= 0 { throw valueError("attempt to assign bytes of size \(new.count) to extended slice of size \(size)") }
+}
+
+/// `del ba[i]` / `del ba[a:b:c]` for a bytearray.
+func bytearrayDelItem(_ b: PyBytes, _ index: Value, _ u: Unit) throws {
+    if case .obj(let o) = index, let s = o as? PySlice {
+        let (start, stop, step) = try sliceUnpack(s, u)
+        b.withBytes { bytes in
+            let r = adjustSlice(start: start, stop: stop, step: step, length: bytes.count)
+            if r.count == 0 { return }
+            let doomed = Set(stride(from: r.start, to: r.start + r.count * r.step, by: r.step))
+            bytes = bytes.enumerated().filter { !doomed.contains($0.offset) }.map { $0.element }
+        }
+        return
+    }
+    let i = try u.toIndex(index)
+    let removed = b.withBytes { bytes -> Bool in
+        guard let j = normalizedIndex(i, bytes.count) else { return false }
+        bytes.remove(at: j)
+        return true
+    }
+    if !removed { throw indexError("bytearray index out of range") }
 }
