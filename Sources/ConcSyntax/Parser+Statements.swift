@@ -229,6 +229,9 @@ extension Parser.State {
         let module = atName("import") && level > 0 ? nil : try parseDottedName()
         guard acceptName("import") else { throw unexpected() }
         let names = try parseImportFromTargets()
+        if functionDepth > 0, let star = names.first(where: { $0.name == "*" }) {
+            reportLater(error("import * only allowed at module level", at: star.loc))
+        }
         if module == "__future__" && names.contains(where: { $0.name == "annotations" }) { futureAnnotations = true }
         return Stmt(.importFrom(module: module, names: names, level: level), loc(from: start))
     }

@@ -102,7 +102,10 @@ extension Unit {
         let k = min(given.count, npos)
         for i in 0..<k { locals[i] = given[i] }
         if given.count > npos {
-            guard code.varArgsSlot >= 0 else { throw tooManyPositional(fn, given.count) }
+            guard code.varArgsSlot >= 0 else {
+                let keywordOnlyGiven = args.keywords.filter { code.keywordOnly.contains($0.name) }.count
+                throw tooManyPositional(fn, given.count, keywordOnlyGiven: keywordOnlyGiven)
+            }
             locals[code.varArgsSlot] = .obj(PyTuple(Array(given[npos...])))
         } else if code.varArgsSlot >= 0 {
             locals[code.varArgsSlot] = .obj(PyTuple.empty)
@@ -173,12 +176,16 @@ extension Unit {
         return typeError("\(fn.qualname)() missing \(names.count) required \(kind) \(plural): \(list)")
     }
 
-    private func tooManyPositional(_ fn: PyFunction, _ given: Int) -> PyBaseException {
+    private func tooManyPositional(_ fn: PyFunction, _ given: Int, keywordOnlyGiven: Int = 0) -> PyBaseException {
         let npos = fn.code.positional.count
         let minimum = npos - fn.defaults.count
         let takes = minimum == npos ? "\(npos) positional argument\(npos == 1 ? "" : "s")"
             : "from \(minimum) to \(npos) positional arguments"
-        return typeError("\(fn.qualname)() takes \(takes) but \(given) \(given == 1 ? "was" : "were") given")
+        // CPython's wording when keyword-only arguments came too: "but 1 positional
+        // argument (and 1 keyword-only argument) were given".
+        let also = keywordOnlyGiven == 0 ? ""
+            : " positional argument\(given != 1 ? "s" : "") (and \(keywordOnlyGiven) keyword-only argument\(keywordOnlyGiven != 1 ? "s" : ""))"
+        return typeError("\(fn.qualname)() takes \(takes) but \(given)\(also) \(given == 1 && keywordOnlyGiven == 0 ? "was" : "were") given")
     }
 
     // MARK: - Classes
