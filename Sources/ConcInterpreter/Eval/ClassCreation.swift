@@ -63,7 +63,6 @@ extension Unit {
             claimMethod(v, cls)
         }
         if cls.dict["__eq__"] != nil && cls.dict["__hash__"] == nil { cls.dict["__hash__"] = Value.none }
-        if meta !== Types.type { engine.classesChanged() }  // class-level caches keyed on the metaclass
         try announce(cls, keywords)
         return cls
     }

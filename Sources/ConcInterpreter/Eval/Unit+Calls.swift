@@ -193,7 +193,9 @@ extension Unit {
     /// `cls(*args)`: the metaclass's `__call__` when it defines one, else
     /// ``createInstance(_:_:)``.
     func instantiate(_ t: PyType, _ args: Args) throws -> Value {
-        if !t.isBuiltin, let metaCall = t.creationHooks(classEpoch).metaclassCall {
+        // Only a class made by a user metaclass (its `typeRef`) can have one: plain classes
+        // skip the hooks lookup here (createInstance makes its own).
+        if !t.isBuiltin, t.typeRef != nil, let metaCall = t.creationHooks(classEpoch).metaclassCall {
             var a = args
             a.positional.insert(.obj(t), at: 0)
             return try call(metaCall, a)
