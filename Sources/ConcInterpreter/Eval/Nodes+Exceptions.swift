@@ -33,7 +33,14 @@ final class TryNode: StmtNode {
                 let propagating = error as? PyBaseException
                 let depth = u.handling.count
                 if let p = propagating { u.handling.append(p) }
-                defer { if propagating != nil { u.handling.removeLast(u.handling.count - depth) } }
+                defer {
+                    // A generator's finally may have yielded and been resumed by another
+                    // unit, which then holds the entry (resume moves them): pop it there.
+                    if propagating != nil {
+                        let now = f.unit
+                        if now === u { u.handling.removeLast(u.handling.count - depth) } else if !now.handling.isEmpty { now.handling.removeLast() }
+                    }
+                }
                 do { c = try fin.exec(f) } catch let inner as PyBaseException {
                     if let outer = error as? PyBaseException, inner.context == nil, inner !== outer { inner.chain(to: outer) }
                     throw inner
@@ -61,7 +68,7 @@ final class TryNode: StmtNode {
             for h in handlers where try matches(h, e, f) {
                 if let t = h.target { try t.assign(f, .obj(e)) }
                 u.handling.append(e)
-                defer { u.handling.removeLast() }
+                defer { f.unit.handling.removeLast() }  // the unit running now (see finally above)
                 do {
                     let hc = try h.body.exec(f)
                     if let t = h.target { try? t.delete(f) }
@@ -225,7 +232,7 @@ final class WithNode: StmtNode {
         } catch let e as PyBaseException {
             let e2 = located(e, f, loc) as! PyBaseException
             u.handling.append(e2)
-            defer { u.handling.removeLast() }
+            defer { f.unit.handling.removeLast() }
             let suppress = try u.callSpecial(exitFn, on: manager, [.obj(e2.type), .obj(e2), .obj(PyTraceback(e2))])
             if try u.isTruthy(suppress) { return .normal }
             throw e2

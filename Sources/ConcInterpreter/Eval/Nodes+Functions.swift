@@ -140,7 +140,9 @@ final class YieldFromNode: ExprNode {
     init(_ e: ExprNode, _ loc: SourceLoc) { iterable = e; super.init(loc) }
     override func eval(_ f: Frame) throws -> Value {
         let source = try iterable.eval(f)
-        let u = f.unit
+        // The unit is read again after every yield: another unit (thread) may resume this
+        // generator, and the frame's unit is then that one (keeping the first would run
+        // the delegate on another thread's unit, its stack and its limits).
         if case .obj(let o) = source, let g = o as? PyGenerator {
             // PEP 380: what is sent or thrown into this generator goes to the delegate;
             // GeneratorExit closes the delegate, then goes on out of this one.
@@ -150,18 +152,18 @@ final class YieldFromNode: ExprNode {
                 let next: Value?
                 if let e = thrown {
                     thrown = nil
-                    if e.type.isSubtype(of: Exc.generatorExit) { _ = try g.close(u); throw e }
-                    next = try g.throwInto(u, e)
+                    if e.type.isSubtype(of: Exc.generatorExit) { _ = try g.close(f.unit); throw e }
+                    next = try g.throwInto(f.unit, e)
                 } else {
-                    next = try g.resume(u, send: sent)
+                    next = try g.resume(f.unit, send: sent)
                 }
                 guard let v = next else { return g.returnValue }
                 sent = .none
-                do { sent = try u.yieldFromGenerator(v, f) } catch let e as PyBaseException where u.wasThrownIn(e, f) { thrown = e }
+                do { sent = try f.unit.yieldFromGenerator(v, f) } catch let e as PyBaseException where f.unit.wasThrownIn(e, f) { thrown = e }
             }
         }
-        let it = try u.iterate(source)
-        while let v = try it.next(u) { _ = try u.yieldFromGenerator(v, f) }
+        let it = try f.unit.iterate(source)
+        while let v = try it.next(f.unit) { _ = try f.unit.yieldFromGenerator(v, f) }
         return (it as? PyUserIterator)?.stopValue ?? .none
     }
 }

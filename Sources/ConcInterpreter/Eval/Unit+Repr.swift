@@ -10,7 +10,12 @@ extension Unit {
         case .int(let i): return decimalString(i)
         case .float(let d): return floatRepr(d)
         case .unbound: return "<unbound>"
-        case .obj(let o): return try objectRepr(v, o)
+        case .obj(let o):
+            // Every object's repr is one level of nesting (as CPython's PyObject_Repr), so a
+            // deep structure ends in RecursionError, also on a generator's small stack.
+            try enterNested(" while getting the repr of an object")
+            defer { leaveNested() }
+            return try objectRepr(v, o)
         }
     }
 
@@ -164,9 +169,8 @@ extension Unit {
     func guardRecursion(_ o: PyObject, _ placeholder: String, _ body: () throws -> String) throws -> String {
         let id = ObjectIdentifier(o)
         if reprInProgress.contains(id) { return placeholder }
-        try enterNested(" while getting the repr of an object")
-        reprInProgress.insert(id)
-        defer { reprInProgress.remove(id); leaveNested() }
+        reprInProgress.insert(id)  // (the nesting depth is counted by repr itself)
+        defer { reprInProgress.remove(id) }
         return try body()
     }
 }
