@@ -182,23 +182,24 @@ func minMax(_ u: Unit, _ a: Args, _ name: String, wantLess: Bool) throws -> Valu
         throw typeError("'\(k)' is an invalid keyword argument for \(name)()")
     }
     let key = a.keyword("key").flatMap { $0.isNone ? nil : $0 }
-    let items: [Value]
     if a.count == 0 { throw typeError("\(name) expected at least 1 argument, got 0") }
+    // Compared as they come (an endless iterator of incomparable items fails at once, as
+    // in CPython, instead of being read forever).
+    let it: PyIter
     if a.count == 1 {
-        items = try u.toArray(a[0])
-        if items.isEmpty {
-            if let d = a.keyword("default") { return d }
-            throw valueError("\(name)() arg is an empty sequence")
-        }
+        it = try u.iterate(a[0])
     } else {
         if a.keyword("default") != nil {
             throw typeError("Cannot specify a default for \(name)() with multiple positional arguments")
         }
-        items = a.positional
+        it = PyArrayIterator(a.positional, type: Types.tupleIterator)
     }
-    var best = items[0]
+    guard var best = try it.next(u) else {
+        if let d = a.keyword("default") { return d }
+        throw valueError("\(name)() arg is an empty sequence")
+    }
     var bestKey = try key.map { try u.call($0, [best]) } ?? best
-    for v in items.dropFirst() {
+    while let v = try it.next(u) {
         let k = try key.map { try u.call($0, [v]) } ?? v
         let better = try u.isTruthy(try u.compare(wantLess ? .lt : .gt, k, bestKey))
         if better { best = v; bestKey = k }

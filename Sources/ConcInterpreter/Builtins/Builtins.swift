@@ -56,7 +56,7 @@ extension Engine {
             native("exit") { _, a in throw try quitterExit(a) },
             native("quit") { _, a in throw try quitterExit(a) },
             native1("sleep") { u, x in
-                try u.sleep(try u.floatArg(x, "'\(x.typeName)' object cannot be interpreted as an integer"))
+                try u.sleep(try u.sleepSeconds(x))
                 return .none
             },
             native("help") { u, a in
@@ -151,11 +151,21 @@ extension Engine {
 }
 
 extension Unit {
+    /// The seconds argument of sleep(), with CPython's TypeError for a non-number.
+    func sleepSeconds(_ v: Value) throws -> Double {
+        do { return try floatArg(v) } catch let e as PyBaseException where e.type === Exc.typeError {
+            throw typeError("'\(v.typeName)' object cannot be interpreted as an integer")
+        }
+    }
+
     /// Blocks the calling unit for `seconds` (other units run meanwhile; Ctrl-C interrupts
     /// the main unit's sleep at once).
     func sleep(_ seconds: Double) throws {
         if seconds < 0 { throw valueError("sleep length must be non-negative") }
         if seconds.isNaN { throw valueError("Invalid value NaN (not a number)") }
+        // CPython converts to nanoseconds in 64 bits: past that, OverflowError, never an
+        // endless sleep.
+        if seconds > 9_223_372_036 { throw overflowError(seconds > 9.2e18 ? "timestamp out of range for platform time_t" : "timestamp too large to convert to C _PyTime_t") }
         engine.stdout.flush()
         let deadline = monotonicSeconds() + seconds
         repeat {

@@ -304,7 +304,7 @@ private func intPow10(_ k: Int) -> Int {
 /// `round(i, ndigits)` for an int: multiples of 10**-ndigits, half to even.
 func intRound(_ x: Int, _ ndigits: Int) throws -> Int {
     if ndigits >= 0 { return x }
-    let k = -ndigits
+    let k = ndigits == .min ? Int.max : -ndigits  // (-Int.min overflows; any k >= 19 acts alike)
     let mag = x.magnitude
     if k >= 19 {
         // 10**19 exceeds Int64: the result is 0, or out of range above half of it.

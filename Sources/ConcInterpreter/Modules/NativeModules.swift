@@ -277,7 +277,7 @@ extension Engine {
             },
             native("sleep") { u, a in
                 try a.expect("sleep", 1, 1)
-                try u.sleep(try u.floatArg(a[0], "'\(a[0].typeName)' object cannot be interpreted as an integer"))
+                try u.sleep(try u.sleepSeconds(a[0]))
                 return .none
             },
             native("ctime") { u, a in
