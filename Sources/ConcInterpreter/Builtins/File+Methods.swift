@@ -11,22 +11,16 @@ func installFileMethods(_ t: PyType) {
         return try u.toIndex(v)
     }
 
-    t.method("read") { u, s, a in
-        let f = file(s)
-        try a.expect("read", 0, 1, keywords: ["size"])
-        let n = try size(u, a, "size")
-        return try f.withLock(u) {
-            try f.checkReadable()
-            return f.isBinary ? .obj(PyBytes(try f.readBytes(n, u))) : .str(try f.readText(n, u))
-        }
-    }
-    t.method("readline") { u, s, a in
-        let f = file(s)
-        try a.expect("readline", 0, 1, keywords: ["size"])
-        let n = try size(u, a, "size")
-        return try f.withLock(u) {
-            try f.checkReadable()
-            return f.isBinary ? .obj(PyBytes(try f.readByteLine(n, u))) : .str(try f.readTextLine(n, u))
+    // read(size) and readline(size): bytes or text as the mode says, under the file's lock.
+    for (name, binary, text) in [("read", PyFile.readBytes, PyFile.readText), ("readline", PyFile.readByteLine, PyFile.readTextLine)] {
+        t.method(name) { u, s, a in
+            let f = file(s)
+            try a.expect(name, 0, 1, keywords: ["size"])
+            let n = try size(u, a, "size")
+            return try f.withLock(u) {
+                try f.checkReadable()
+                return f.isBinary ? .obj(PyBytes(try binary(f)(n, u))) : .str(try text(f)(n, u))
+            }
         }
     }
     t.method("readlines") { u, s, a in
@@ -39,15 +33,9 @@ func installFileMethods(_ t: PyType) {
             var lines: [Value] = []
             var total = 0
             while hint <= 0 || total < hint {
-                if f.isBinary {
-                    let l = try f.readByteLine(-1, u)
-                    if l.isEmpty { break }
-                    total += l.count; lines.append(.obj(PyBytes(l)))
-                } else {
-                    let l = try f.readTextLine(-1, u)
-                    if l.isEmpty { break }
-                    total += l.unicodeScalars.count; lines.append(.str(l))
-                }
+                let (line, length) = try f.nextLine(u)
+                if length == 0 { break }
+                total += length; lines.append(line)
             }
             return .obj(PyList(lines))
         }
@@ -122,13 +110,8 @@ func installFileMethods(_ t: PyType) {
     }
     t.method("__next__") { u, s, _ in
         let f = file(s)
-        let line: Value = try f.withLock(u) {
-            try f.checkReadable()
-            return f.isBinary ? .obj(PyBytes(try f.readByteLine(-1, u))) : .str(try f.readTextLine(-1, u))
-        }
-        if (line.asStr?.count ?? (line.object as? PyBytes)?.count ?? 0) == 0 {
-            throw PyBaseException(type: Exc.stopIteration, args: [])
-        }
+        let (line, length) = try f.withLock(u) { try f.checkReadable(); return try f.nextLine(u) }
+        if length == 0 { throw PyBaseException(type: Exc.stopIteration, args: []) }
         return line
     }
     t.method("seek") { u, s, a in
@@ -206,6 +189,17 @@ func installFileMethods(_ t: PyType) {
 }
 
 extension PyFile {
+    /// The next whole line as bytes or str, and its length in bytes or characters (0 at
+    /// the end); mutex held.
+    func nextLine(_ u: Unit) throws -> (Value, Int) {
+        if isBinary {
+            let l = try readByteLine(-1, u)
+            return (.obj(PyBytes(l)), l.count)
+        }
+        let l = try readTextLine(-1, u)
+        return (.str(l), l.unicodeScalars.count)
+    }
+
     /// CPython's repr: `<_io.TextIOWrapper name='out.txt' mode='w' encoding='UTF-8'>`, or
     /// the buffered binary class's.
     var reprText: String {
