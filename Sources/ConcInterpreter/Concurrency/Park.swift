@@ -202,6 +202,16 @@ extension Engine {
         return pyError(Exc.deadlockError, parentPid == nil ? report : "in process \(processName): " + report)
     }
 
+    /// The main unit caught a DeadlockError (an `except` clause or a suppressing `with`):
+    /// the program goes on, so its units are no longer frozen, and the end of the program
+    /// waits for its threads again. (Units of other processes frozen by a family report
+    /// stay frozen: their own main units were told nothing.)
+    func deadlockCaught() {
+        guard deadlocked else { return }
+        deadlocked = false
+        for w in units.thaw() { conc_futex_wake(w, Int32.max) }
+    }
+
     /// Leaves `report` for `main` and wakes it wherever it is parked.
     func postDeadlock(_ report: String, to main: Unit) {
         let word = units.withLock { () -> UnsafeMutablePointer<UInt32>? in

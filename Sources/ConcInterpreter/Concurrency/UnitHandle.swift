@@ -57,7 +57,9 @@ final class PyUnitHandle: PyObject, @unchecked Sendable {  // result/error are p
     }
 
     /// Waits for the unit to finish: true when it did, false after `timeout` seconds.
-    func wait(_ u: Unit, timeout: Double?) throws -> Bool {
+    /// `atExit`: the wait of the program's end for a non-daemon thread (a deadlock report
+    /// says so rather than naming a join() the learner never wrote).
+    func wait(_ u: Unit, timeout: Double?, atExit: Bool = false) throws -> Bool {
         if let p = process {
             // Woken when the child posts its outcome (just before it exits), or at the next
             // nap when it died without one. Never counted as a deadlock: a process may
@@ -75,7 +77,9 @@ final class PyUnitHandle: PyObject, @unchecked Sendable {  // result/error are p
                 return false
             }
         }
-        let reason = BlockReason(describe: { [kind, name] in "waits in join() for \(kind.rawValue) \(name) to finish" },
+        let reason = BlockReason(describe: { [kind, name] in
+                                     atExit ? "has reached the end of the program and waits for non-daemon \(kind.rawValue) \(name) to finish"
+                                            : "waits in join() for \(kind.rawValue) \(name) to finish" },
                                  holder: { [unitNumber, engine = u.engine] in engine.units.unit(number: unitNumber) },
                                  stillBlocked: { [done] in __atomicLoad(done) == 0 },
                                  word: done)

@@ -77,6 +77,21 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
     /// blocked for good, as in a report of this process alone.
     func freezeAllButMain() { withLock { for u in live where !u.isMain { u.frozenByDeadlock = true } } }
 
+    /// After the main unit caught the DeadlockError: the frozen units may proceed again
+    /// when something wakes them (the program chose to go on, and may now put the item or
+    /// release the lock they wait for). Returns the words they sleep on, to wake them for
+    /// one more attempt (what the main unit's unwinding released is theirs now).
+    func thaw() -> [UnsafeMutablePointer<UInt32>] {
+        withLock {
+            var words: [UnsafeMutablePointer<UInt32>] = []
+            for u in live where u.frozenByDeadlock {
+                u.frozenByDeadlock = false
+                if let w = blocked[ObjectIdentifier(u)]?.reason.word { words.append(w) }
+            }
+            return words
+        }
+    }
+
     /// Records this process's slot in the family table.
     func setFamily(_ f: OpaquePointer, slot: Int32) {
         withLock { family = f; familySlot = slot; quiescent = false; updateQuiescence() }

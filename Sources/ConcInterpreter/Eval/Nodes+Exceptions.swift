@@ -66,6 +66,7 @@ final class TryNode: StmtNode {
             let u = f.unit
             takeContext(e, u)
             for h in handlers where try matches(h, e, f) {
+                if e.type === Exc.deadlockError, u.isMain { u.engine.deadlockCaught() }
                 if let t = h.target { try t.assign(f, .obj(e)) }
                 u.handling.append(e)
                 defer { f.unit.handling.removeLast() }  // the unit running now (see finally above)
@@ -234,7 +235,10 @@ final class WithNode: StmtNode {
             u.handling.append(e2)
             defer { f.unit.handling.removeLast() }
             let suppress = try u.callSpecial(exitFn, on: manager, [.obj(e2.type), .obj(e2), .obj(PyTraceback(e2))])
-            if try u.isTruthy(suppress) { return .normal }
+            if try u.isTruthy(suppress) {
+                if e2.type === Exc.deadlockError, u.isMain { u.engine.deadlockCaught() }
+                return .normal
+            }
             throw e2
         }
         _ = try u.callSpecial(exitFn, on: manager, WithNode.threeNones)

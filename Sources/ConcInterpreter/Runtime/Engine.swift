@@ -356,7 +356,7 @@ public final class Engine {
         // are joined.
         while !deadlocked {
             guard let next = units.liveUnits.first(where: { !$0.isMain && !$0.isDaemon }), let h = next.handle else { break }
-            _ = try h.wait(u, timeout: nil)
+            _ = try h.wait(u, timeout: nil, atExit: true)
         }
         terminateDeadlockedProcesses()
         terminateDaemonChildren()
