@@ -6,8 +6,30 @@ extension Engine {
         [
             native("eval") { u, a in try u.evalOrExec(a, "eval") },
             native("exec") { u, a in _ = try u.evalOrExec(a, "exec"); return .none },
+            native("compile") { u, a in try u.compileBuiltin(a) },
         ]
     }
+}
+
+/// What `compile()` returns: source checked for syntax errors now and compiled again by
+/// exec()/eval() for the variables they run in (Conc resolves names to slots when it
+/// compiles, so the code depends on where it runs).
+final class PyCode: PyObject {
+    let source: String
+    let filename: String
+    /// "exec", "eval" or "single".
+    let mode: String
+    init(source: String, filename: String, mode: String) {
+        self.source = source; self.filename = filename; self.mode = mode
+        super.init(type: Types.code)
+    }
+}
+
+func installCodeAttributes(_ t: PyType) {
+    func code(_ v: Value) -> PyCode { v.object as! PyCode }
+    t.getter("co_filename") { _, s in .str(code(s).filename) }
+    t.getter("co_name") { _, _ in .str("<module>") }
+    t.method("__repr__") { u, s, _ in .str("<code object <module> at \(u.address(s.object!)), file \"\(code(s).filename)\", line 1>") }
 }
 
 extension Unit {
@@ -19,11 +41,14 @@ extension Unit {
     ///   and `locals` (if given, another dict) comes first for names, as a class body's.
     func evalOrExec(_ a: Args, _ name: String) throws -> Value {
         try a.expect(name, 1, 3, keywords: ["globals", "locals"])
-        let isEval = name == "eval"
-        let text: String
+        var text: String
+        var filename = "<string>"
+        var mode = name
         switch a[0] {
         case .obj(let o as PyStr): text = o.value
         case .obj(let o as PyBytes): text = String(decoding: o.snapshot, as: UTF8.self)
+        case .obj(let c as PyCode):
+            text = c.source; filename = c.filename; mode = c.mode
         default: throw typeError("\(name)() arg 1 must be a string, bytes or code object")
         }
         let globalsArg = a.argument(1, "globals").flatMap { $0.isNone ? nil : $0 }
@@ -73,17 +98,20 @@ extension Unit {
             }
         }
         do {
-            return try compileAndRunDynamic(text, isEval: isEval, globals: globals, namespace: namespace, copyBack: copyBack)
+            return try compileAndRunDynamic(text, filename: filename, mode: mode, globals: globals, namespace: namespace, copyBack: copyBack)
         } catch let s as SyntaxError {
             throw engine.syntaxErrorException(s)  // catchable, as CPython's
         }
     }
 
-    private func compileAndRunDynamic(_ text: String, isEval: Bool, globals: Globals, namespace: PyDict?,
+    /// `mode`: "eval" (an expression, whose value is returned), "exec" (statements) or
+    /// "single" (statements echoing their expressions' values, as the REPL does).
+    private func compileAndRunDynamic(_ text: String, filename: String, mode: String, globals: Globals, namespace: PyDict?,
                                       copyBack: PyDict?) throws -> Value {
+        let isEval = mode == "eval"
         // eval's source may start with spaces or tabs, which CPython strips.
-        let file = SourceFile(name: "<string>", text: isEval ? String(text.drop(while: { $0 == " " || $0 == "\t" })) : text)
-        var compiler = Compiler(file: file, globals: globals, builtins: engine.builtins)
+        let file = SourceFile(name: filename, text: isEval ? String(text.drop(while: { $0 == " " || $0 == "\t" })) : text)
+        var compiler = Compiler(file: file, globals: globals, builtins: engine.builtins, isInteractive: mode == "single")
         let code: CodeInfo
         if isEval {
             let e = try Parser.parseExpression(file)
@@ -102,6 +130,49 @@ extension Unit {
             }
         }
         return try runDynamic(code, globals: globals, namespace: namespace)
+    }
+
+    /// `compile(source, filename, mode, flags=0, dont_inherit=False, optimize=-1)`: checks
+    /// the source now (a SyntaxError names `filename`) and returns a code object for
+    /// exec() and eval().
+    func compileBuiltin(_ a: Args) throws -> Value {
+        try a.expect("compile", 3, 6, keywords: ["source", "filename", "mode", "flags", "dont_inherit", "optimize", "_feature_version"])
+        guard let src = a.argument(0, "source"), let fn = a.argument(1, "filename"), let m = a.argument(2, "mode") else {
+            throw typeError("compile() missing required argument 'source' (pos 1)")
+        }
+        let text: String
+        switch src {
+        case .obj(let o as PyStr): text = o.value
+        case .obj(let o as PyBytes): text = String(decoding: o.snapshot, as: UTF8.self)
+        case .obj(let c as PyCode): return .obj(c)
+        default: throw typeError("compile() arg 1 must be a string, bytes or AST object")
+        }
+        guard let filename = fn.asStr?.value else {
+            throw typeError("compile() argument 'filename' must be str, not \(fn.typeName)")
+        }
+        guard let mode = m.asStr?.value else { throw typeError("compile() argument 'mode' must be str, not \(m.typeName)") }
+        guard ["exec", "eval", "single"].contains(mode) else {
+            throw valueError("compile() mode must be 'exec', 'eval' or 'single'")
+        }
+        if let flags = a.argument(3, "flags"), case .int(let f) = flags, f != 0, f & 0x2000_0000 == 0 {
+            // Only `from __future__` flags mean anything to Conc; the AST flags need `ast`.
+            throw valueError("compile(): unrecognised flags")
+        }
+        do {
+            let file = SourceFile(name: filename, text: mode == "eval" ? String(text.drop(while: { $0 == " " || $0 == "\t" })) : text)
+            if mode == "eval" { _ = try Parser.parseExpression(file) } else {
+                let module = try Parser.parseModule(file)
+                if mode == "single" && module.body.count > 1 {
+                    let line = module.body[0].loc.line
+                    let text = file.line(line)
+                    throw SyntaxError(message: "multiple statements found while compiling a single statement", file: filename,
+                                      line: line, column: text.unicodeScalars.count + 1, text: text)
+                }
+            }
+        } catch let s as SyntaxError {
+            throw engine.syntaxErrorException(s)
+        }
+        return .obj(PyCode(source: text, filename: filename, mode: mode))
     }
 
     /// Runs eval/exec code in a frame of its own (locals reserved on the unit's stack).

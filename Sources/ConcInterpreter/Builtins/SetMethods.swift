@@ -35,7 +35,7 @@ private func plainCopy(_ s: PySet, frozen: Bool) -> PySet {
 
 /// Runs `body` with `key`; if `key` is an unhashable `set`, retries with an equal frozenset,
 /// as CPython does for `remove`, `discard` and `in`.
-private func withSetKey<T>(_ key: Value, _ u: Unit, _ body: (Value) throws -> T) throws -> T {
+func withSetKey<T>(_ key: Value, _ u: Unit, _ body: (Value) throws -> T) throws -> T {
     do {
         return try body(key)
     } catch let e as PyBaseException where e.type.isSubtype(of: Exc.typeError) {

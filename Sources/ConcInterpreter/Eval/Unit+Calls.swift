@@ -255,6 +255,7 @@ extension Unit {
                     e.setInstanceAttribute(k, v)
                 }
             }
+            if hooks.userInit == nil && t.isSubtype(of: Exc.syntaxError) { try initSyntaxErrorDetails(e) }
             instance = .obj(e)
         } else {
             instance = .obj(PyInstance(cls: t))

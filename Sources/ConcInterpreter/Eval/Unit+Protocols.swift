@@ -470,7 +470,7 @@ extension Unit {
                 for x in t.items { if try isSame(x, item) || equals(x, item) { return true } }
                 return false
             case let d as PyDict: return try d.get(self, item) != nil
-            case let s as PySet: return try s.contains(self, item)
+            case let s as PySet: return try withSetKey(item, self) { try s.contains(self, $0) }
             case let r as PyRange:
                 guard let i = intValue(item) else { break }
                 if r.step > 0 ? (i < r.start || i >= r.stop) : (i > r.start || i <= r.stop) { return false }

@@ -73,6 +73,7 @@ extension Unit {
     /// `str(exception)`: the message CPython prints after the exception's name.
     func exceptionStr(_ e: PyBaseException) throws -> String {
         if e.type.isSubtype(of: Exc.keyError), e.args.count == 1 { return try repr(e.args[0]) }
+        if e.type.isSubtype(of: Exc.syntaxError) { return try syntaxErrorStr(e) }
         if e.type.isSubtype(of: Exc.osError), e.args.count >= 2, case .int(let code) = e.args[0] {
             let base = "[Errno \(code)] \(try str(e.args[1]))"
             if let fname = e.instanceAttribute("filename"), !fname.isNone {
@@ -87,6 +88,22 @@ extension Unit {
         case 0: return ""
         case 1: return try str(e.args[0])
         default: return try repr(.obj(PyTuple(e.args)))
+        }
+    }
+
+    /// "msg (file.py, line 3)", as CPython's SyntaxError_str: the file's base name and
+    /// the line when they are known.
+    private func syntaxErrorStr(_ e: PyBaseException) throws -> String {
+        let msg = try str(e.instanceAttribute("msg") ?? e.args.first ?? .none)
+        var file: String? = nil
+        if let f = e.instanceAttribute("filename")?.asStr?.value { file = f.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? f }
+        var line: Int? = nil
+        if case .int(let l)? = e.instanceAttribute("lineno") { line = l }
+        switch (file, line) {
+        case let (f?, l?): return "\(msg) (\(f), line \(l))"
+        case let (f?, nil): return "\(msg) (\(f))"
+        case let (nil, l?): return "\(msg) (line \(l))"
+        default: return msg
         }
     }
 

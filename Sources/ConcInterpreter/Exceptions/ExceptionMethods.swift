@@ -1,8 +1,15 @@
 // Attributes and methods of BaseException and its subclasses.
+import ConcSyntax
+
+@inline(__always) private func exc(_ v: Value) -> PyBaseException { v.object as! PyBaseException }
 
 func installExceptionMethods(_ t: PyType) {
-    func exc(_ v: Value) -> PyBaseException { v.object as! PyBaseException }
-    t.method("__init__") { _, s, a in exc(s).args = a.positional; return .none }
+    t.method("__init__") { u, s, a in
+        let e = exc(s)
+        e.args = a.positional
+        if e.type.isSubtype(of: Exc.syntaxError) { try u.initSyntaxErrorDetails(e) }
+        return .none
+    }
     t.method("__str__") { u, s, _ in .str(try u.exceptionStr(exc(s))) }
     t.method("__repr__") { u, s, _ in
         let e = exc(s)
@@ -19,26 +26,74 @@ func installExceptionMethods(_ t: PyType) {
     t.getter("__context__") { _, s in exc(s).context.map { .obj($0) } ?? .none }
     t.getter("__suppress_context__") { _, s in .bool(exc(s).suppressContext) }
     t.getter("__traceback__") { _, s in exc(s).traceback.isEmpty ? .none : .obj(PyTraceback(exc(s))) }
-    t.getter("value") { u, s in
-        let e = exc(s)
-        if let v = e.instanceAttribute("value") { return v }
-        return e.type.isSubtype(of: Exc.stopIteration) && !e.args.isEmpty ? e.args[0] : .none
+}
+
+/// An attribute of the instance, else `fallback` (what CPython's C-level field holds
+/// when nothing was given).
+private func field(_ t: PyType, _ name: String, _ fallback: @escaping (PyBaseException) -> Value = { _ in .none }) {
+    t.getter(name) { _, s in exc(s).instanceAttribute(name) ?? fallback(exc(s)) }
+}
+
+func installStopIterationAttributes(_ t: PyType) {
+    field(t, "value") { $0.args.first ?? .none }
+}
+
+func installSystemExitAttributes(_ t: PyType) {
+    field(t, "code") { $0.args.isEmpty ? .none : $0.args.count == 1 ? $0.args[0] : .obj(PyTuple($0.args)) }
+}
+
+func installOSErrorAttributes(_ t: PyType) {
+    field(t, "errno") { $0.args.count >= 2 ? $0.args[0] : .none }
+    field(t, "strerror") { $0.args.count >= 2 ? $0.args[1] : .none }
+    field(t, "filename")
+    field(t, "filename2")
+}
+
+func installImportErrorAttributes(_ t: PyType) {
+    field(t, "msg") { $0.args.count == 1 ? $0.args[0] : .none }
+    field(t, "name")
+    field(t, "path")
+}
+
+/// NameError's and AttributeError's `name`.
+func installNameAttribute(_ t: PyType) { field(t, "name") }
+
+/// SyntaxError's location fields, set from `args[1]` by ``Unit/initSyntaxErrorDetails(_:)``
+/// or by the parser's error (``Engine/syntaxErrorException(_:)``).
+func installSyntaxErrorAttributes(_ t: PyType) {
+    field(t, "msg") { $0.args.first ?? .none }
+    for name in ["filename", "lineno", "offset", "text", "end_lineno", "end_offset", "print_file_and_line"] {
+        field(t, name)
     }
-    t.getter("code") { _, s in
-        let e = exc(s)
-        if let v = e.instanceAttribute("code") { return v }
-        return e.args.isEmpty ? .none : e.args.count == 1 ? e.args[0] : .obj(PyTuple(e.args))
-    }
-    t.getter("errno") { _, s in exc(s).instanceAttribute("errno") ?? (exc(s).args.count >= 2 ? exc(s).args[0] : .none) }
-    t.getter("strerror") { _, s in exc(s).instanceAttribute("strerror") ?? (exc(s).args.count >= 2 ? exc(s).args[1] : .none) }
-    t.getter("filename") { _, s in exc(s).instanceAttribute("filename") ?? .none }
-    t.getter("filename2") { _, s in exc(s).instanceAttribute("filename2") ?? .none }
-    t.getter("msg") { _, s in exc(s).instanceAttribute("msg") ?? (exc(s).args.first ?? .none) }
-    t.getter("lineno") { _, s in exc(s).instanceAttribute("lineno") ?? .none }
-    t.getter("name") { _, s in exc(s).instanceAttribute("name") ?? .none }
 }
 
 extension Unit {
+    /// `SyntaxError(msg, (filename, lineno, offset, text[, end_lineno, end_offset]))`:
+    /// the details become attributes, and (with a file and a line) the location shown
+    /// when the error is printed, as CPython's SyntaxError.__init__ does.
+    func initSyntaxErrorDetails(_ e: PyBaseException) throws {
+        guard e.args.count == 2 else {
+            if let m = e.args.first { e.setInstanceAttribute("msg", m) }
+            return
+        }
+        let info = try toArray(e.args[1])
+        guard info.count >= 4 else { throw typeError("function takes at least 4 arguments (\(info.count) given)") }
+        guard info.count <= 6 else { throw typeError("function takes at most 6 arguments (\(info.count) given)") }
+        e.setInstanceAttribute("msg", e.args[0])
+        let names = ["filename", "lineno", "offset", "text", "end_lineno", "end_offset"]
+        for (i, v) in info.enumerated() { e.setInstanceAttribute(names[i], v) }
+        guard let file = info[0].asStr?.value, case .int(let line) = info[1] else { e.syntaxError = nil; return }
+        var column = 0
+        if case .int(let c) = info[2] { column = c }
+        var endLine = 0, endColumn = 0
+        if info.count == 6, case .int(let l) = info[4], case .int(let c) = info[5] { endLine = l; endColumn = c }
+        var text = info[3].asStr?.value ?? ""
+        if text.hasSuffix("\n") { text.removeLast() }
+        let kind = e.type.isSubtype(of: Exc.tabError) ? "TabError" : e.type.isSubtype(of: Exc.indentationError) ? "IndentationError" : "SyntaxError"
+        e.syntaxError = SyntaxError(kind: kind, message: (try? str(e.args[0])) ?? "", file: file, line: line,
+                                    column: column, text: text, endLine: endLine, endColumn: endColumn)
+    }
+
     /// Handles assignments to exception attributes stored outside `attrs`.
     func setExceptionAttribute(_ e: PyBaseException, _ name: String, _ value: Value) throws -> Bool {
         switch name {

@@ -57,9 +57,12 @@ public final class PyBaseException: PyInstance, Error, @unchecked Sendable {
 
 /// The builtin exception classes.
 enum Exc {
-    static func make(_ name: String, _ base: PyType?) -> PyType {
+    /// `attributes` installs what only this class and its subclasses have (OSError's
+    /// errno, SyntaxError's lineno...).
+    static func make(_ name: String, _ base: PyType?, _ attributes: ((PyType) -> Void)? = nil) -> PyType {
         let t = PyType(name: name, bases: [base ?? Types.object], builtin: true)
         t.layout = baseException
+        attributes?(t)
         return t
     }
     static let baseException: PyType = {
@@ -68,7 +71,7 @@ enum Exc {
         return t
     }()
     static let exception = make("Exception", baseException)
-    static let systemExit = make("SystemExit", baseException)
+    static let systemExit = make("SystemExit", baseException, installSystemExitAttributes)
     static let keyboardInterrupt = make("KeyboardInterrupt", baseException)
     static let generatorExit = make("GeneratorExit", baseException)
     static let arithmeticError = make("ArithmeticError", exception)
@@ -76,18 +79,18 @@ enum Exc {
     static let zeroDivisionError = make("ZeroDivisionError", arithmeticError)
     static let floatingPointError = make("FloatingPointError", arithmeticError)
     static let assertionError = make("AssertionError", exception)
-    static let attributeError = make("AttributeError", exception)
+    static let attributeError = make("AttributeError", exception, installNameAttribute)
     static let bufferError = make("BufferError", exception)
     static let eofError = make("EOFError", exception)
-    static let importError = make("ImportError", exception)
+    static let importError = make("ImportError", exception, installImportErrorAttributes)
     static let moduleNotFoundError = make("ModuleNotFoundError", importError)
     static let lookupError = make("LookupError", exception)
     static let indexError = make("IndexError", lookupError)
     static let keyError = make("KeyError", lookupError)
     static let memoryError = make("MemoryError", exception)
-    static let nameError = make("NameError", exception)
+    static let nameError = make("NameError", exception, installNameAttribute)
     static let unboundLocalError = make("UnboundLocalError", nameError)
-    static let osError = make("OSError", exception)
+    static let osError = make("OSError", exception, installOSErrorAttributes)
     static let blockingIOError = make("BlockingIOError", osError)
     static let childProcessError = make("ChildProcessError", osError)
     static let connectionError = make("ConnectionError", osError)
@@ -114,9 +117,9 @@ enum Exc {
     static let notImplementedError = make("NotImplementedError", runtimeError)
     static let recursionError = make("RecursionError", runtimeError)
     static let deadlockError = make("DeadlockError", runtimeError)
-    static let stopIteration = make("StopIteration", exception)
+    static let stopIteration = make("StopIteration", exception, installStopIterationAttributes)
     static let stopAsyncIteration = make("StopAsyncIteration", exception)
-    static let syntaxError = make("SyntaxError", exception)
+    static let syntaxError = make("SyntaxError", exception, installSyntaxErrorAttributes)
     static let indentationError = make("IndentationError", syntaxError)
     static let tabError = make("TabError", indentationError)
     static let systemError = make("SystemError", exception)

@@ -102,7 +102,9 @@ extension Unit {
         // The qualified name, as CPython prints it (`Outer.Inner: ...` for a nested class).
         let name = e.type.module == "builtins" || e.type.module == "__main__" ? e.type.qualname : "\(e.type.module).\(e.type.qualname)"
         let msg: String
-        do { msg = try str(.obj(e)) } catch { msg = "<exception str() failed>" }
+        // A SyntaxError with its location shown above prints only its message.
+        let shown: Value = e.syntaxError != nil ? (e.instanceAttribute("msg") ?? .obj(e)) : .obj(e)
+        do { msg = try str(shown) } catch { msg = "<exception str() failed>" }
         return msg.isEmpty ? name : "\(name): \(msg)"
     }
 

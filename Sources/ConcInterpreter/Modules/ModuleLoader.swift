@@ -130,12 +130,16 @@ extension Engine {
     /// A SyntaxError raised at run time (in an imported module) as a Conc exception.
     func syntaxErrorException(_ s: SyntaxError) -> PyBaseException {
         let type: PyType = s.kind == "IndentationError" ? Exc.indentationError : s.kind == "TabError" ? Exc.tabError : Exc.syntaxError
-        let e = PyBaseException(type: type, args: [.str(s.message)])
+        // CPython's fields: the text keeps its newline; with no known end, the error ends
+        // where it starts.
+        let endLine = s.endLine > 0 ? s.endLine : s.line
+        let endColumn = s.endLine > 0 ? s.endColumn : s.column
+        let details: [Value] = [.str(s.file), .int(s.line), .int(s.column), .str(s.text + "\n"), .int(endLine), .int(endColumn)]
+        let e = PyBaseException(type: type, args: [.str(s.message), .obj(PyTuple(details))])
         e.setInstanceAttribute("msg", .str(s.message))
-        e.setInstanceAttribute("lineno", .int(s.line))
-        e.setInstanceAttribute("offset", .int(s.column))
-        e.setInstanceAttribute("filename", .str(s.file))
-        e.setInstanceAttribute("text", .str(s.text))
+        for (name, v) in zip(["filename", "lineno", "offset", "text", "end_lineno", "end_offset"], details) {
+            e.setInstanceAttribute(name, v)
+        }
         e.syntaxError = s
         return e
     }

@@ -122,6 +122,7 @@ public enum Types {
     static let notImplementedType = make("NotImplementedType") { _ in }
     static let superType: PyType = make("super") { installSuperConstructor($0) }
     static let traceback = make("traceback") { installTracebackAttributes($0) }
+    static let code = make("code") { installCodeAttributes($0) }
     static let enumerateIterator: PyType = make("enumerate") { installIteratorMethods($0) }
     static let zipIterator: PyType = make("zip") { installIteratorMethods($0) }
     static let mapIterator: PyType = make("map") { installIteratorMethods($0) }
