@@ -54,10 +54,10 @@ extension Interpreter {
         engine.stdout.flush()
         let info = exceptionInfo(e, engine.mainUnit)
         if e.isSystemExit {
-            if let msg = e.systemExitMessage(engine.mainUnit) { engine.stderr.write(msg + "\n") }
+            if let msg = e.systemExitMessage(engine.mainUnit) { engine.mainUnit.writeErrorOutput(msg + "\n") }
             return info.exitStatus
         }
-        engine.stderr.write(engine.mainUnit.formatException(e))
+        engine.mainUnit.reportUncaught(e)
         return e.isKeyboardInterrupt ? 130 : 1
     }
 

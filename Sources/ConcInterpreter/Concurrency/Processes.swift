@@ -97,11 +97,11 @@ extension Unit {
         } catch let e as PyBaseException {
             if e.isSystemExit {
                 status = exceptionInfo(e, self).exitStatus
-                if let msg = e.systemExitMessage(self) { engine.stderr.write(msg + "\n") }
+                if let msg = e.systemExitMessage(self) { writeErrorOutput(msg + "\n") }
             } else {
                 status = 1
                 engine.flushOutput()
-                engine.stderr.write("Process \(name):\n" + formatException(e))
+                writeErrorOutput("Process \(name):\n" + formatException(e))
             }
             outcome = .obj(PyTuple([.bool(false), .obj(e)]))
         } catch {

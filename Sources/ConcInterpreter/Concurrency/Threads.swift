@@ -83,7 +83,7 @@ extension Unit {
         } catch let e as PyBaseException {
             handle.error = e
             if !e.isSystemExit {
-                engine.stderr.write("Exception in \(handle.kind.rawValue) \(handle.name):\n" + formatException(e))
+                writeErrorOutput("Exception in \(handle.kind.rawValue) \(handle.name):\n" + formatException(e))
             }
         } catch {
             engine.stderr.write("Exception in \(handle.kind.rawValue) \(handle.name):\ninternal error: \(error)\n")

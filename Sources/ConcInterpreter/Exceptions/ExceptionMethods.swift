@@ -25,7 +25,7 @@ func installExceptionMethods(_ t: PyType) {
     t.getter("__cause__") { _, s in exc(s).cause.map { .obj($0) } ?? .none }
     t.getter("__context__") { _, s in exc(s).context.map { .obj($0) } ?? .none }
     t.getter("__suppress_context__") { _, s in .bool(exc(s).suppressContext) }
-    t.getter("__traceback__") { _, s in exc(s).traceback.isEmpty ? .none : .obj(PyTraceback(exc(s))) }
+    t.getter("__traceback__") { _, s in exc(s).tracebackValue }
 }
 
 /// An attribute of the instance, else `fallback` (what CPython's C-level field holds

@@ -42,6 +42,10 @@ public final class PyBaseException: PyInstance, Error, @unchecked Sendable {
     var syntaxError: SyntaxError?
     /// `__suppress_context__`.
     var suppressContext = false
+    /// The object `__traceback__` last gave, with the traceback length it stood for: the
+    /// same object again while the traceback has not grown (`e.__traceback__ is
+    /// e.__traceback__`). Under the object's lock (``PyObject/locked(_:)``).
+    private var tracebackObject: (length: Int, object: PyTraceback)?
     /// For a NameError or AttributeError the interpreter raised: the missing name and
     /// where to look for a close match when the error is printed (Suggestions.swift).
     var suggestionName: String?
@@ -50,6 +54,17 @@ public final class PyBaseException: PyInstance, Error, @unchecked Sendable {
     init(type: PyType, args: [Value]) {
         self.args = args
         super.init(cls: type)
+    }
+
+    /// `__traceback__`: None before the exception was raised.
+    var tracebackValue: Value {
+        locked {
+            if traceback.isEmpty { return .none }
+            if let t = tracebackObject, t.length == traceback.count { return .obj(t.object) }
+            let t = PyTraceback(self)
+            tracebackObject = (traceback.count, t)
+            return .obj(t)
+        }
     }
 
     var typeName: String { type.name }

@@ -6633,6 +6633,19 @@ class Queue:
         self._engine = None
         self._setup(maxsize)
 
+    @property
+    def maxsize(self):
+        """The bound (<= 0: none). May be changed at any time, as in CPython."""
+        return self._maxsize
+
+    @maxsize.setter
+    def maxsize(self, value):
+        self._maxsize = value
+        # The fast engine's bound is fixed: a queue given a new one moves to the Conc
+        # implementation, which reads maxsize at every put().
+        if self.__dict__.get("_engine") is not None:
+            self._leave_engine()
+
     def __getattr__(self, name):
         # Only called for attributes the instance lacks: the internals of a queue still on
         # the fast engine, or leaving it right now in another unit.
@@ -7735,12 +7748,12 @@ RLock, Condition, Semaphore, BoundedSemaphore, Event, Timer, Barrier and
 BrokenBarrierError, current_thread/currentThread, main_thread, enumerate,
 active_count/activeCount, get_ident, get_native_id, local, TIMEOUT_MAX,
 settrace/gettrace and setprofile/getprofile (kept, never called),
-excepthook/__excepthook__/ExceptHookArgs (a hook assigned to threading.excepthook is
-called for a Thread's uncaught exception, SystemExit included; an exception in the hook
-is printed after "Exception in threading.excepthook:").
+excepthook/__excepthook__/ExceptHookArgs (the hook in place when a Thread is created
+is called for its uncaught exception, SystemExit included; the default one writes
+`Exception in thread NAME:` and the traceback to sys.stderr; an exception in the hook is
+printed after "Exception in threading.excepthook:" through sys.excepthook).
 
-Each Thread runs as `thread self._bootstrap() with name=..., daemon=...`, so an uncaught
-exception is printed by the runtime as `Exception in thread NAME:` plus its traceback.
+Each Thread runs as `thread self._bootstrap_inner() with name=..., daemon=...`.
 
 Diverges from CPython:
 - Lock and RLock are Conc's builtin primitives (lock objects from
@@ -7816,18 +7829,30 @@ class Condition:
             self._waiting -= 1
 
     def wait_for(self, predicate, timeout=None):
-        """wait() until predicate() is true (or the timeout passes); returns its last value."""
-        self._waiting += 1
-        try:
-            return self._cond.wait_for(predicate, timeout)
-        finally:
-            self._waiting -= 1
+        """wait() until predicate() is true (or the timeout passes); returns its last value.
+
+        Calls self.wait(), as CPython's does, so a subclass's wait() is used."""
+        deadline = None
+        wait_time = timeout
+        result = predicate()
+        while not result:
+            if wait_time is not None:
+                if deadline is None:
+                    deadline = _time.monotonic() + wait_time
+                else:
+                    wait_time = deadline - _time.monotonic()
+                    if wait_time <= 0:
+                        break
+            self.wait(wait_time)
+            result = predicate()
+        return result
 
     def notify(self, n=1):
         self._cond.notify(n)
 
     def notify_all(self):
-        self._cond.notify_all()
+        """Wakes every waiter: self.notify(number of waiters), as CPython's."""
+        self.notify(self._waiting)
 
     notifyAll = notify_all
 
@@ -7932,13 +7957,13 @@ class Semaphore:
         return self._sem.acquire(blocking, timeout)
 
     def __enter__(self):
-        return self._sem.acquire()
+        return self.acquire()
 
     def release(self, n=1):
         self._sem.release(n)
 
     def __exit__(self, t, v, tb):
-        self._sem.release()
+        self.release()
 
     @property
     def _value(self):
@@ -8026,13 +8051,38 @@ def getprofile():
     return _profile_hook
 
 
-class ExceptHookArgs:
-    """What excepthook(args) receives: exc_type, exc_value, exc_traceback, thread.
+class _ExceptHookArgs(tuple):
+    """What excepthook(args) receives: the 4-item sequence (exc_type, exc_value,
+    exc_traceback, thread), with those names, as CPython's struct sequence."""
 
-    Made from one 4-item sequence, as CPython's."""
+    def __new__(cls, args):
+        args = tuple(args)
+        if len(args) != 4:
+            raise TypeError("_thread._ExceptHookArgs() takes a 4-sequence (%d-sequence given)" % len(args))
+        return tuple.__new__(cls, args)
 
-    def __init__(self, args):
-        self.exc_type, self.exc_value, self.exc_traceback, self.thread = args
+    @property
+    def exc_type(self):
+        return self[0]
+
+    @property
+    def exc_value(self):
+        return self[1]
+
+    @property
+    def exc_traceback(self):
+        return self[2]
+
+    @property
+    def thread(self):
+        return self[3]
+
+    def __repr__(self):
+        return ("_thread._ExceptHookArgs(exc_type=%r, exc_value=%r, exc_traceback=%r, thread=%r)"
+                % (self[0], self[1], self[2], self[3]))
+
+
+ExceptHookArgs = _ExceptHookArgs
 
 
 def excepthook(args):
@@ -8049,6 +8099,35 @@ def excepthook(args):
 
 
 __excepthook__ = excepthook
+
+
+def _make_invoke_excepthook():
+    """What a Thread calls when run() raises, made when the Thread is created (as
+    CPython's): the hooks then in place are used if the program later sets them to None."""
+    old_excepthook = excepthook
+    old_sys_excepthook = _sys.excepthook
+    if old_excepthook is None:
+        raise RuntimeError("threading.excepthook is None")
+    if old_sys_excepthook is None:
+        raise RuntimeError("sys.excepthook is None")
+
+    def invoke_excepthook(thread, exc):
+        hook = excepthook
+        if hook is None:
+            hook = old_excepthook
+        try:
+            hook(ExceptHookArgs((type(exc), exc, exc.__traceback__, thread)))
+        except Exception as failure:
+            # The hook's own error is reported (not sys.excepthook: it may be None), and
+            # the thread ends quietly.
+            failure.__suppress_context__ = True
+            if _sys.stderr is not None:
+                _sys.stderr.write("Exception in threading.excepthook:\n")
+                _sys.stderr.flush()
+            sys_hook = _sys.excepthook if _sys.excepthook is not None else old_sys_excepthook
+            sys_hook(type(failure), failure, failure.__traceback__)
+
+    return invoke_excepthook
 
 
 # MARK: - Thread bookkeeping
@@ -8106,6 +8185,7 @@ class Thread:
         self._conc_exc = None           # the exception run() raised, for join()
         self._started = _builtin_event()
         self._is_stopped = False
+        self._invoke_excepthook = _make_invoke_excepthook()
         self._initialized = True
 
     def _check_init(self, message="Thread.__init__() not called"):
@@ -8117,11 +8197,11 @@ class Thread:
         self._check_init("thread.__init__() not called")
         if self._started.is_set() or self._conc_handle is not None:
             raise RuntimeError("threads can only be started once")
-        self._conc_handle = thread self._bootstrap() with name=self._name, daemon=bool(self._daemonic)
+        self._conc_handle = thread self._bootstrap_inner() with name=self._name, daemon=bool(self._daemonic)
         self._conc_handle_set.set()
         self._started.wait()
 
-    def _bootstrap(self):
+    def _bootstrap_inner(self):
         self._ident = _units.get_ident()
         self._native_id = _units.get_native_id()
         with _active_lock:
@@ -8131,16 +8211,7 @@ class Thread:
             self.run()
         except BaseException as e:
             self._conc_exc = e
-            hook = excepthook
-            if hook is __excepthook__:
-                raise
-            try:
-                hook(ExceptHookArgs((type(e), e, getattr(e, "__traceback__", None), self)))
-            except Exception as failure:
-                # As CPython: the hook's own error is reported, and the thread ends quietly.
-                failure.__suppress_context__ = True
-                _sys.stderr.write("Exception in threading.excepthook:\n" + _units.format_exception(failure))
-                _sys.stderr.flush()
+            self._invoke_excepthook(self, e)
         finally:
             self._is_stopped = True
             with _active_lock:

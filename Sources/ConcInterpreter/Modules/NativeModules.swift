@@ -31,6 +31,17 @@ extension Engine {
     }
 
     func makeSysModule() -> PyModule {
+        // sys.excepthook: the default report of an uncaught exception; the program may
+        // replace it (``Unit/reportUncaught(_:)`` calls the replacement).
+        let excepthook = native("excepthook") { u, a in
+            try a.expect("excepthook", 3, 3)
+            guard case .obj(let o) = a[1], let e = o as? PyBaseException else {
+                u.writeErrorOutput("TypeError: print_exception(): Exception expected for value, \(a[1].typeName) found\n")
+                return .none
+            }
+            u.writeErrorOutput(u.formatException(e))
+            return .none
+        }
         let stdoutFile = PyFile(backing: .sink(stdout), name: .str("<stdout>"), mode: "w")
         let stderrFile = PyFile(backing: .sink(stderr), name: .str("<stderr>"), mode: "w")
         let path = PyList(searchFolders.map { .str($0) })
@@ -57,6 +68,7 @@ extension Engine {
             ("executable", .str(CommandLine.arguments.first ?? "conc")),
             ("modules", .obj(sysModules)),
             ("flags", .none),
+            excepthook, ("__excepthook__", excepthook.1),
             native("exit") { _, a in throw try systemExit(a) },
             native("getrecursionlimit") { u, _ in .int(u.engine.recursionLimit) },
             native("setrecursionlimit") { u, a in
@@ -73,7 +85,7 @@ extension Engine {
             native("intern") { _, a in a[0] },
             native("exc_info") { u, _ in
                 guard let e = u.handling.last else { return .obj(PyTuple([.none, .none, .none])) }
-                return .obj(PyTuple([.obj(e.type), .obj(e), .none]))
+                return .obj(PyTuple([.obj(e.type), .obj(e), e.tracebackValue]))
             },
         ])
         // Published for print(); an earlier sys module (re-made after being deleted) stays
