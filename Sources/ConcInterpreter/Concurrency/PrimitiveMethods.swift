@@ -133,6 +133,8 @@ func installEventMethods(_ t: PyType) {
     t.method("isSet") { _, s, a in try a.expect("isSet", 0, 0); return .bool(event(s).isSet) }
     t.method("wait") { u, s, a in
         try a.expect("wait", 0, 1, keywords: ["timeout"])
+        // A set event returns at once, before the timeout is looked at (as CPython's).
+        if event(s).isSet { return .bool(true) }
         return .bool(try event(s).wait(u, timeout: try u.optionalTimeout(a, 0)))
     }
     t.method("__repr__") { _, s, _ in

@@ -368,6 +368,13 @@ final class MethodCallNode: ExprNode {
     // retained when loaded into a local.)
     private var builtinType: ObjectIdentifier? = nil
     private var builtinMethod: Unmanaged<PyMethodDescriptor>? = nil
+    // Cache for a callable kept in an instance attribute (`self.put = engine.put`,
+    // `self.callback(x)`): instances of shape `slotShape` hold it in slot `slotIndex`, and
+    // in `slotEpoch` their class has no data descriptor of that name (nothing, or a
+    // function, which the instance's attribute hides). Written only while units do not run in parallel, like the fields above.
+    private var slotShape: UnsafeMutableRawPointer? = nil
+    private var slotIndex = 0
+    private var slotEpoch = -1
 
     /// Calls the cached builtin method `d` on `recv` (no closure, so nothing is captured).
     @inline(__always) private func callBuiltin(_ d: PyMethodDescriptor, _ recv: Value, _ f: Frame) throws -> Value {
@@ -445,8 +452,11 @@ final class MethodCallNode: ExprNode {
             }
         } catch { throw located(error, f, loc) }
         do {
-            if let key = MethodCallNode.cacheKey(recv), let m = cachedMethod(key, f.classEpoch) {
-                return try callCached(m, recv, f)
+            if let key = MethodCallNode.cacheKey(recv) {
+                if let m = cachedMethod(key, f.classEpoch) { return try callCached(m, recv, f) }
+                if key == slotShape, slotEpoch == f.classEpoch, let callee = MethodCallNode.slotValue(recv, slotIndex, key) {
+                    return try callAttributeValue(callee, f)
+                }
             }
             return try callUncached(recv, f)
         } catch { throw located(error, f, loc) }
@@ -466,6 +476,28 @@ final class MethodCallNode: ExprNode {
         return try d.fn(u, recv, try evaluateArguments(args, f, callee: .obj(d)))
     }
 
+    /// Slot `i` of instance `recv` if it still has shape `shape` and the slot is bound (read
+    /// under the instance's lock while units run in parallel).
+    @inline(never) private static func slotValue(_ recv: Value, _ i: Int, _ shape: UnsafeMutableRawPointer) -> Value? {
+        guard case .obj(let o) = recv, let inst = o as? PyInstance else { return nil }
+        let read = { () -> Value? in
+            guard inst.shapeID == shape else { return nil }
+            let v = inst.slot(i)
+            return v.isUnbound ? nil : v
+        }
+        return ObjectLocks.active ? inst.locked(read) : read()
+    }
+
+    /// Calls `callee`, the value of the attribute `name` of the receiver (not a method of
+    /// its class), with the arguments.
+    @inline(__always) private func callAttributeValue(_ callee: Value, _ f: Frame) throws -> Value {
+        let u = f.unit
+        if let simple = simpleArgs, case .obj(let o) = callee, let fn = o as? PyFunction, fn.canCallDirect(simple.count) {
+            return try u.callDirect(fn, receiver: nil, simple, f)
+        }
+        return try u.call(callee, try evaluateArguments(args, f, callee: callee))
+    }
+
     /// The call when the cache did not apply: looks the method up (and caches it when it is
     /// a function or a builtin method of the receiver's class), or falls back to `getattr`.
     private func callUncached(_ recv: Value, _ f: Frame) throws -> Value {
@@ -474,13 +506,22 @@ final class MethodCallNode: ExprNode {
            o.asInstance == nil || o.typeIsBuiltin || !o.type.overridesGetattribute(f.classEpoch) {
             let inst = o.asInstance
             // The shape and whether it has a slot for `name`, in one critical section.
-            let (shape, shadowed): (Shape?, Bool) = inst?.locked {
+            let (shape, shadowed, slotValue): (Shape?, Bool, Value) = inst?.locked {
                 let s = inst!.shape
-                guard let i = s.index.get(name, hash: hash) else { return (s, false) }
-                return (s, !inst!.slot(i).isUnbound)
-            } ?? (nil, false)
+                guard let i = s.index.get(name, hash: hash) else { return (s, false, .unbound) }
+                let v = inst!.slot(i)
+                return (s, !v.isUnbound, v)
+            } ?? (nil, false, .unbound)
             let epoch = f.classEpoch
-            if !shadowed, let attr = o.type.lookup(name, hash: hash), case .obj(let m) = attr {
+            let classAttribute = o.type.lookup(name, hash: hash)
+            if shadowed, let s = shape, let i = s.index.get(name, hash: hash),
+               classAttribute == nil || classAttribute?.object is PyFunction {
+                // A callable kept in the instance, and nothing of that name in the class
+                // that would come first (a function is not a data descriptor).
+                if !ObjectLocks.active { slotShape = Unmanaged.passUnretained(s).toOpaque(); slotIndex = i; slotEpoch = epoch }
+                return try callAttributeValue(slotValue, f)
+            }
+            if !shadowed, let attr = classAttribute, case .obj(let m) = attr {
                 if m is PyFunction || m is PyMethodDescriptor, shape?.index.get(name, hash: hash) == nil {
                     if !ObjectLocks.active {
                         remember(shape ?? o.type, m, epoch)
@@ -509,10 +550,7 @@ final class MethodCallNode: ExprNode {
         }
         let callee: Value
         do { callee = try u.getAttr(recv, name) } catch { throw located(error, f, attributeLoc) }
-        if let simple = simpleArgs, case .obj(let o) = callee, let fn = o as? PyFunction, fn.canCallDirect(simple.count) {
-            return try u.callDirect(fn, receiver: nil, simple, f)
-        }
-        return try u.call(callee, try evaluateArguments(args, f, callee: callee))
+        return try callAttributeValue(callee, f)
     }
 }
 
