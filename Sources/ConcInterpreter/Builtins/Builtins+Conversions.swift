@@ -44,9 +44,11 @@ extension Engine {
                 throw typeError("unsupported operand type(s) for divmod(): '\(x.typeName)' and '\(y.typeName)'")
             },
             native("pow") { u, a in
-                try a.expect("pow", 2, 3)
-                if a.count == 3 && !a[2].isNone {
-                    guard let b = u.intValue(a[0]), let e = u.intValue(a[1]), let m = u.intValue(a[2]) else {
+                try a.expect("pow", 0, 3, keywords: ["base", "exp", "mod"])
+                guard let base = a.argument(0, "base") else { throw typeError("pow() missing required argument 'base' (pos 1)") }
+                guard let exp = a.argument(1, "exp") else { throw typeError("pow() missing required argument 'exp' (pos 2)") }
+                if let mod = a.argument(2, "mod"), !mod.isNone {
+                    guard let b = u.intValue(base), let e = u.intValue(exp), let m = u.intValue(mod) else {
                         throw typeError("pow() 3rd argument not allowed unless all arguments are integers")
                     }
                     if m == 0 { throw valueError("pow() 3rd argument cannot be 0") }
@@ -56,7 +58,7 @@ extension Engine {
                     }
                     return .int(modPow(b, e.magnitude, m))
                 }
-                return try u.binary(.pow, a[0], a[1])
+                return try u.binary(.pow, base, exp)
             },
             native1("chr") { u, x in
                 let i = try u.toIndex(x)

@@ -61,22 +61,15 @@ extension Engine {
             },
             native("dir") { u, a in
                 try a.expect("dir", 0, 1)
-                let names = a.count == 0 ? u.engine.mainGlobals.boundNames.sorted() : u.engine.attributeNames(of: a[0])
-                return .obj(PyList(names.map { .str($0) }))
+                if a.count == 0 {
+                    // The caller's variables, as locals() sees them, sorted.
+                    let names = try u.toArray(.obj(u.callerLocals())).map { try u.str($0) }.sorted()
+                    return .obj(PyList(names.map { .str($0) }))
+                }
+                return .obj(PyList(u.engine.attributeNames(of: a[0]).map { .str($0) }))
             },
             native("globals") { u, a in .obj(u.globalsDict(u.currentGlobals)) },
-            native("locals") { u, a in
-                guard u.depth > 0 && u.depth <= u.framePool.count else { return .obj(u.globalsDict(u.currentGlobals)) }
-                let f = u.framePool[u.depth - 1]
-                if f.function == nil { return .obj(f.classNamespace ?? u.globalsDict(f.globals)) }
-                let d = PyDict()
-                for (i, name) in f.code.localNames.enumerated() {
-                    var v = f.locals[i]
-                    if case .obj(let o) = v, let c = o as? Cell, f.code.cellSlots.contains(i) { v = c.value }
-                    if !v.isUnbound { d.set(u, name, v) }
-                }
-                return .obj(d)
-            },
+            native("locals") { u, a in .obj(u.callerLocals()) },
         ]
     }
 }
@@ -128,5 +121,23 @@ extension Unit {
     /// The globals of the innermost running frame.
     var currentGlobals: Globals {
         depth > 0 && depth <= framePool.count ? framePool[depth - 1].globals : engine.mainGlobals
+    }
+}
+
+extension Unit {
+    /// `locals()` of the calling frame: a function's variables as a new dict, a class
+    /// body's namespace, or the module's variables.
+    func callerLocals() -> PyDict {
+        guard depth > 0 && depth <= framePool.count else { return globalsDict(currentGlobals) }
+        let f = framePool[depth - 1]
+        if let ns = f.classNamespace { return ns }
+        if f.function == nil { return globalsDict(f.globals) }
+        let d = PyDict()
+        for (i, name) in f.code.localNames.enumerated() {
+            var v = f.locals[i]
+            if case .obj(let o) = v, let c = o as? Cell, f.code.cellSlots.contains(i) { v = c.value }
+            if !v.isUnbound { d.set(self, name, v) }
+        }
+        return d
     }
 }

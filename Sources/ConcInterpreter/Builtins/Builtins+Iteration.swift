@@ -46,8 +46,9 @@ extension Engine {
                 throw PyBaseException(type: Exc.stopIteration, args: [])
             },
             native("enumerate") { u, a in
-                try a.expect("enumerate", 1, 2, keywords: ["start"])
-                let it = try u.iterate(a[0])
+                try a.expect("enumerate", 0, 2, keywords: ["iterable", "start"])
+                guard let iterable = a.argument(0, "iterable") else { throw typeError("enumerate() missing required argument 'iterable'") }
+                let it = try u.iterate(iterable)
                 var i: Int? = try a.argument(1, "start").map { try u.toIndex($0) } ?? 0
                 return .obj(PyClosureIterator(type: Types.enumerateIterator) { u in
                     guard let v = try it.next(u) else { return nil }
@@ -59,6 +60,7 @@ extension Engine {
                 })
             },
             native("zip") { u, a in
+                for (k, _) in a.keywords where k != "strict" { throw typeError("'\(k)' is an invalid keyword argument for zip()") }
                 let strict = try a.keyword("strict").map { try u.isTruthy($0) } ?? false
                 let its = try a.positional.map { try u.iterate($0) }
                 return .obj(PyClosureIterator(type: Types.zipIterator) { u in
@@ -81,6 +83,7 @@ extension Engine {
                 })
             },
             native("map") { u, a in
+                if !a.keywords.isEmpty { throw typeError("map() takes no keyword arguments") }
                 guard a.count >= 2 else { throw typeError("map() must have at least two arguments.") }
                 let fn = a[0]
                 let its = try a.positional.dropFirst().map { try u.iterate($0) }

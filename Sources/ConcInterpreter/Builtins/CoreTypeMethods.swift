@@ -19,6 +19,13 @@ func installObjectMethods(_ t: PyType) {
         let r = try u.call(eq, [a[0]])
         return u.isNotImplemented(r) ? r : .bool(!(try u.isTruthy(r)))
     }
+    // object's orderings decline, so `super().__lt__(other)` gives NotImplemented.
+    for name in ["__lt__", "__le__", "__gt__", "__ge__"] {
+        t.method(name) { _, _, a in
+            try a.expect(name, 1, 1)
+            return .obj(Singletons.notImplemented)
+        }
+    }
     t.method("__hash__") { u, s, _ in .int(try u.hash(s)) }
     t.method("__format__") { u, s, a in
         let spec = a.count > 0 ? try u.str(a[0]) : ""

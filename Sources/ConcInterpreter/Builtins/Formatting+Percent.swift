@@ -297,8 +297,15 @@ private struct PercentFormatter<C: FormatContext> {
                 s = String(Character(Unicode.Scalar(UInt32(c)) ?? "\u{FFFD}"))
             case .bool(let b): s = b ? "\u{1}" : "\u{0}"
             default:
-                guard let str = v.asStr, str.count == 1 else { throw typeError("%c requires int or char") }
-                s = str.value
+                if let str = v.asStr, str.count == 1 {
+                    s = str.value
+                } else if let c = try h.formatIndexArgument(v) {
+                    // An object with __index__, as CPython takes it.
+                    guard c >= 0 && c <= 0x10ffff else { throw overflowError("%c arg not in range(0x110000)") }
+                    s = String(Character(Unicode.Scalar(UInt32(c)) ?? "\u{FFFD}"))
+                } else {
+                    throw typeError("%c requires int or char")
+                }
             }
             emitText(s, 1, width, ljust)
         case UInt8(ascii: "d"), UInt8(ascii: "i"), UInt8(ascii: "u"):

@@ -63,6 +63,7 @@ extension Unit {
             claimMethod(v, cls)
         }
         if cls.dict["__eq__"] != nil && cls.dict["__hash__"] == nil { cls.dict["__hash__"] = Value.none }
+        if cls.dict["__doc__"] == nil { cls.dict["__doc__"] = Value.none }  // as type.__new__: not inherited
         try announce(cls, keywords)
         return cls
     }

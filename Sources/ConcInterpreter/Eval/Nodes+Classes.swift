@@ -77,7 +77,7 @@ final class ClassDefNode: StmtNode {
         }
         namespace.set(u, "__module__", .str(module))
         namespace.set(u, "__qualname__", .str(qualname))
-        namespace.set(u, "__doc__", doc.map { .str($0) } ?? .none)
+        if let d = doc { namespace.set(u, "__doc__", .str(d)) }  // type() adds None when absent
         try runBody(namespace, f)
         var cls: Value
         do {

@@ -146,6 +146,20 @@ extension Unit {
         case .floorDiv: return .float(try pyFloatFloorDiv(a, b))
         case .mod: return .float(try pyFloatMod(a, b))
         case .pow:
+            // CPython's float_pow: IEEE's answers for the special values come first.
+            if b == 0 { return .float(1) }
+            if a.isNaN { return .float(a) }
+            if b.isNaN { return .float(a == 1 ? 1 : b) }
+            if b.isInfinite {
+                let m = abs(a)
+                if m == 1 { return .float(1) }
+                return .float((m > 1) == (b > 0) ? .infinity : 0)
+            }
+            if a.isInfinite {
+                let oddInteger = b == b.rounded() && abs(b.truncatingRemainder(dividingBy: 2)) == 1
+                if b > 0 { return .float(oddInteger ? a : .infinity) }
+                return .float(oddInteger && a < 0 ? -0.0 : 0.0)
+            }
             if a == 0 && b < 0 { throw zeroDivision("0.0 cannot be raised to a negative power") }
             if a < 0 && b != b.rounded() {
                 throw valueError("math domain error")  // CPython returns a complex number here

@@ -476,7 +476,10 @@ extension Unit {
                 if r.step > 0 ? (i < r.start || i >= r.stop) : (i > r.start || i <= r.stop) { return false }
                 return (i - r.start) % r.step == 0
             case let b as PyBytes:
-                if let i = intValue(item) { return b.snapshot.contains(UInt8(truncatingIfNeeded: i)) }
+                if let i = intValue(item) {
+                    guard (0..<256).contains(i) else { throw valueError("byte must be in range(0, 256)") }
+                    return b.snapshot.contains(UInt8(i))
+                }
                 if case .obj(let p) = item, let sub = p as? PyBytes {
                     let n = sub.snapshot
                     return n.isEmpty || b.snapshot.firstRange(of: n) != nil
@@ -561,8 +564,14 @@ extension Unit {
                 }
             }
         }
-        let it = try iterate(v)
         var out: [Value] = []
+        if case .obj(let o) = v, let r = o as? PyRange, !o.extendsBuiltinType {
+            // Sized up front, as CPython's length hint does: a range too long to hold is a
+            // MemoryError at once, not memory filling up item by item.
+            try checkBuildSize(MemoryLayout<Value>.stride, times: r.count)
+            out.reserveCapacity(r.count)
+        }
+        let it = try iterate(v)
         while let x = try it.next(self) { out.append(x) }
         return out
     }

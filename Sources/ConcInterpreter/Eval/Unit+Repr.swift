@@ -121,8 +121,10 @@ extension Unit {
             if let (name, fields) = structSequenceLayout(t.type), fields.count == t.items.count {
                 return name + "(" + (try zip(fields, t.items).map { "\($0)=\(try repr($1))" }.joined(separator: ", ")) + ")"
             }
-            if t.items.count == 1 { return "(" + (try repr(t.items[0])) + ",)" }
-            return try guardRecursion(o, "(...)") { "(" + (try t.items.map { try repr($0) }.joined(separator: ", ")) + ")" }
+            return try guardRecursion(o, "(...)") {
+                t.items.count == 1 ? "(" + (try repr(t.items[0])) + ",)"
+                                   : "(" + (try t.items.map { try repr($0) }.joined(separator: ", ")) + ")"
+            }
         case let d as PyDict:
             return try guardRecursion(o, "{...}") {
                 "{" + (try d.pairs.map { try repr($0.0) + ": " + repr($0.1) }.joined(separator: ", ")) + "}"

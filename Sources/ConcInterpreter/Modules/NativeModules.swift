@@ -64,6 +64,7 @@ extension Engine {
             ("version", .str("3.11.0 (Conc \(concVersion), a Python 3.11 subset)")),
             ("version_info", .obj(PyTuple([.int(3), .int(11), .int(0), .str("final"), .int(0)], type: Types.versionInfo))),
             ("hexversion", .int(0x030B00F0)),
+            ("float_info", .obj(PyTuple(floatInfoValues, type: Types.floatInfo))),
             ("implementation", .str("conc")),
             ("executable", .str(CommandLine.arguments.first ?? "conc")),
             ("modules", .obj(sysModules)),
@@ -392,6 +393,12 @@ func installStructTime(_ t: PyType) { installStructSequence(t, structTimeFields)
 
 let structTimeFields = ["tm_year", "tm_mon", "tm_mday", "tm_hour", "tm_min", "tm_sec", "tm_wday", "tm_yday", "tm_isdst"]
 let versionInfoFields = ["major", "minor", "micro", "releaselevel", "serial"]
+let floatInfoFields = ["max", "max_exp", "max_10_exp", "min", "min_exp", "min_10_exp", "dig", "mant_dig",
+                       "epsilon", "radix", "rounds"]
+/// `sys.float_info`: the IEEE double's limits, as CPython reports them.
+var floatInfoValues: [Value] { [.float(Double.greatestFiniteMagnitude), .int(1024), .int(308),
+                                .float(Double.leastNormalMagnitude), .int(-1021), .int(-307), .int(15), .int(53),
+                                .float(Double.ulpOfOne), .int(2), .int(1)] }
 
 /// CPython's "struct sequences" (time.struct_time, sys.version_info): tuples whose items
 /// are also named attributes.
@@ -406,6 +413,7 @@ func structSequenceLayout(_ t: PyType) -> (String, [String])? {
     if t === Types.tuple { return nil }
     if t === Types.structTime { return ("time.struct_time", structTimeFields) }
     if t === Types.versionInfo { return ("sys.version_info", versionInfoFields) }
+    if t === Types.floatInfo { return ("sys.float_info", floatInfoFields) }
     return nil
 }
 

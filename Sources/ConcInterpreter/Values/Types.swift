@@ -130,6 +130,7 @@ public enum Types {
     static let unitHandle: PyType = make("unit_handle") { installUnitHandleMethods($0) }
     static let structTime: PyType = make("struct_time", base: tuple) { installStructTime($0) }
     static let versionInfo: PyType = make("version_info", base: tuple) { installStructSequence($0, versionInfoFields) }
+    static let floatInfo: PyType = make("float_info", base: tuple) { installStructSequence($0, floatInfoFields) }
 }
 
 /// Singletons that are objects (not scalars).
