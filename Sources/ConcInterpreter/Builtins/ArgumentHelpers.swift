@@ -48,8 +48,14 @@ func native(_ name: String, _ fn: @escaping NativeFunction) -> (String, Value) {
 
 /// A builtin function of exactly one argument: `body` serves the fixed-arity entry, and
 /// the general one after checking the arguments (`len() takes exactly one argument (2 given)`).
-func native1(_ name: String, _ body: @escaping Native1) -> (String, Value) {
-    native(name, one: body) { u, a in try a.expect(name, 1, 1); return try body(u, a[0]) }
+/// `expectedStyle`: the count error reads "NAME expected 1 argument, got N", as CPython's
+/// for reversed() and a few others, rather than "NAME() takes exactly one argument".
+func native1(_ name: String, expectedStyle: Bool = false, _ body: @escaping Native1) -> (String, Value) {
+    native(name, one: body) { u, a in
+        if expectedStyle && a.count != 1 && a.keywords.isEmpty { throw typeError("\(name) expected 1 argument, got \(a.count)") }
+        try a.expect(name, 1, 1)
+        return try body(u, a[0])
+    }
 }
 
 /// A builtin function of exactly two arguments, as ``native1(_:_:)``.

@@ -148,9 +148,9 @@ extension Unit {
         default: throw typeError("compile() arg 1 must be a string, bytes or AST object")
         }
         guard let filename = fn.asStr?.value else {
-            throw typeError("compile() argument 'filename' must be str, not \(fn.typeName)")
+            throw typeError("expected str, bytes or os.PathLike object, not \(fn.typeName)")
         }
-        guard let mode = m.asStr?.value else { throw typeError("compile() argument 'mode' must be str, not \(m.typeName)") }
+        guard let mode = m.asStr?.value else { throw typeError("compile() argument 'mode' must be str, not \(m.argTypeName)") }
         guard ["exec", "eval", "single"].contains(mode) else {
             throw valueError("compile() mode must be 'exec', 'eval' or 'single'")
         }

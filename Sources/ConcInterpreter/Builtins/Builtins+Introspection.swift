@@ -29,7 +29,7 @@ extension Engine {
             },
             native("getattr") { u, a in
                 try a.expect("getattr", 2, 3)
-                let name = try u.stringArg(a[1], "attribute name")
+                let name = try attributeName(a[1])
                 if a.count == 3 {
                     do { if let v = try u.getAttrOrNil(a[0], name) { return v } }
                     catch let e as PyBaseException where e.type.isSubtype(of: Exc.attributeError) {}
@@ -39,21 +39,21 @@ extension Engine {
             },
             native("setattr") { u, a in
                 try a.expect("setattr", 3, 3)
-                try u.setAttr(a[0], try u.stringArg(a[1], "attribute name"), a[2])
+                try u.setAttr(a[0], try attributeName(a[1]), a[2])
                 return .none
             },
             native2("delattr") { u, x, y in
-                try u.delAttr(x, try u.stringArg(y, "attribute name"))
+                try u.delAttr(x, try attributeName(y))
                 return .none
             },
             native2("hasattr") { u, x, y in
-                let name = try u.stringArg(y, "attribute name")
+                let name = try attributeName(y)
                 do { return .bool(try u.getAttrOrNil(x, name) != nil) }
                 catch let e as PyBaseException where e.type.isSubtype(of: Exc.attributeError) { return .bool(false) }
             },
             native("vars") { u, a in
                 try a.expect("vars", 0, 1)
-                if a.count == 0 { return .obj(u.globalsDict(u.engine.mainGlobals)) }
+                if a.count == 0 { return .obj(u.callerLocals()) }
                 guard let d = try u.getAttrOrNil(a[0], "__dict__") else {
                     throw typeError("vars() argument must have __dict__ attribute")
                 }
@@ -140,4 +140,10 @@ extension Unit {
         }
         return d
     }
+}
+
+/// The name argument of getattr/setattr/delattr/hasattr, with CPython's message.
+private func attributeName(_ v: Value) throws -> String {
+    guard let s = v.asStr else { throw typeError("attribute name must be string, not '\(v.typeName)'") }
+    return s.value
 }

@@ -46,6 +46,7 @@ extension Engine {
                 throw PyBaseException(type: Exc.stopIteration, args: [])
             },
             native("enumerate") { u, a in
+                if a.count > 2 { throw typeError("enumerate() takes at most 2 arguments (\(a.count) given)") }
                 try a.expect("enumerate", 0, 2, keywords: ["iterable", "start"])
                 guard let iterable = a.argument(0, "iterable") else { throw typeError("enumerate() missing required argument 'iterable'") }
                 let it = try u.iterate(iterable)
@@ -104,7 +105,7 @@ extension Engine {
                     return nil
                 })
             },
-            native1("reversed") { u, x in
+            native1("reversed", expectedStyle: true) { u, x in
                 if case .obj(let o) = x {
                     if let r = o as? PyRange { return .obj(PyRangeIterator(reversing: r)) }
                     if let l = o as? PyList, !o.extendsBuiltinType { return .obj(PyListReverseIterator(l)) }
@@ -137,6 +138,7 @@ extension Engine {
                 throw typeError("'\(x.typeName)' object is not reversible")
             },
             native("sorted") { u, a in
+                if a.count != 1 { throw typeError("sorted expected 1 argument, got \(a.count)") }
                 try a.expect("sorted", 1, 1, keywords: ["key", "reverse"])
                 var items = try u.toArray(a[0])
                 let key = a.keyword("key").flatMap { $0.isNone ? nil : $0 }

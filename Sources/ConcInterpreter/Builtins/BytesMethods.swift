@@ -289,7 +289,7 @@ private func installCommonBytesMethods(_ t: PyType, mutable: Bool) {
         var fill: UInt8 = 32
         if a.count == 2 {
             guard let f = bytesOf(a[1]), f.count == 1 else {
-                throw typeError("\(name)() argument 2 must be a byte string of length 1, not \(a[1].typeName)")
+                throw typeError("\(name)() argument 2 must be a byte string of length 1, not \(a[1].argTypeName)")
             }
             fill = f[0]
         }
@@ -396,11 +396,11 @@ private func installCommonBytesMethods(_ t: PyType, mutable: Bool) {
     method("decode") { _, b, a in
         let p = try TextArgs.bind(a, "decode", ["encoding", "errors"])
         let encoding = try p[0].map { v -> String in
-            guard let s = v.asStr else { throw typeError("decode() argument 'encoding' must be str, not \(v.typeName)") }
+            guard let s = v.asStr else { throw typeError("decode() argument 'encoding' must be str, not \(v.argTypeName)") }
             return s.value
         } ?? "utf-8"
         let errors = try p[1].map { v -> String in
-            guard let s = v.asStr else { throw typeError("decode() argument 'errors' must be str, not \(v.typeName)") }
+            guard let s = v.asStr else { throw typeError("decode() argument 'errors' must be str, not \(v.argTypeName)") }
             return s.value
         } ?? "strict"
         return .str(try decodeBytes(b.snapshot, encoding: encoding, errors: errors))
@@ -443,7 +443,7 @@ private func installCommonBytesMethods(_ t: PyType, mutable: Bool) {
     }
     t.staticFunction("fromhex") { _, a in
         let arg = try ContainerArgs.one(a, "\(kind).fromhex")
-        guard let s = arg.asStr else { throw typeError("fromhex() argument must be str, not \(arg.typeName)") }
+        guard let s = arg.asStr else { throw typeError("fromhex() argument must be str, not \(arg.argTypeName)") }
         return make(try bytesFromHex(s.value))
     }
     method("__len__") { _, b, a in try ContainerArgs.none(a, "\(kind).__len__"); return .int(b.count) }
@@ -518,7 +518,7 @@ private func bytesConstructorContents(_ u: Unit, _ a: Args, _ kind: String) thro
     let p = try TextArgs.bind(a, kind, ["source", "encoding", "errors"])
     func strParam(_ v: Value?, _ name: String) throws -> String? {
         guard let v else { return nil }
-        guard let s = v.asStr else { throw typeError("\(kind)() argument '\(name)' must be str, not \(v.typeName)") }
+        guard let s = v.asStr else { throw typeError("\(kind)() argument '\(name)' must be str, not \(v.argTypeName)") }
         return s.value
     }
     let encoding = try strParam(p[1], "encoding"), errors = try strParam(p[2], "errors")

@@ -100,14 +100,14 @@ func installTypeMethods(_ t: PyType) {
         }
         let name = try u.stringArg(a[0], "type.__new__() argument 1")
         guard case .obj(let bo) = a[1], let basesTuple = bo as? PyTuple else {
-            throw typeError("type.__new__() argument 2 must be tuple, not \(a[1].typeName)")
+            throw typeError("type.__new__() argument 2 must be tuple, not \(a[1].argTypeName)")
         }
         let bases = try basesTuple.items.map { v -> PyType in
             guard case .obj(let o) = v, let b = o as? PyType else { throw typeError("bases must be types") }
             return b
         }
         guard case .obj(let d) = a[2], let ns = d as? PyDict else {
-            throw typeError("type.__new__() argument 3 must be dict, not \(a[2].typeName)")
+            throw typeError("type.__new__() argument 3 must be dict, not \(a[2].argTypeName)")
         }
         return .obj(try u.createClass(metaclass: cls, name: name, bases: bases, namespace: ns, keywords: a.keywords, module: u.engine.moduleName(of: u.currentGlobals)))
     }

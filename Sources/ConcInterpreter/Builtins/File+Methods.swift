@@ -51,7 +51,7 @@ func installFileMethods(_ t: PyType) {
             try f.withLock(u) { try f.checkWritable(); try f.writeBytes(bytes) }
             return .int(bytes.count)
         }
-        guard let str = a[0].asStr else { throw typeError("write() argument must be str, not \(a[0].typeName)") }
+        guard let str = a[0].asStr else { throw typeError("write() argument must be str, not \(a[0].argTypeName)") }
         if case .sink(let sink) = f.backing {
             try f.withLock(u) { try f.checkWritable() }
             sink.write(str.value, unit: u.number)

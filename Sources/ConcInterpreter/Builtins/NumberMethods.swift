@@ -393,7 +393,7 @@ func floatFromHex(_ s: String) throws -> Double {
 
 private func byteOrderArg(_ v: Value?, _ fn: String) throws -> Bool {
     guard let v else { return false }
-    guard let s = v.asStr else { throw typeError("\(fn)() argument 'byteorder' must be str, not \(v.typeName)") }
+    guard let s = v.asStr else { throw typeError("\(fn)() argument 'byteorder' must be str, not \(v.argTypeName)") }
     switch s.value {
     case "big": return false
     case "little": return true
@@ -468,7 +468,7 @@ func installIntMethods(_ t: PyType) {
     t.method("__format__") { _, v, a in
         let i = try intRecv(v, "__format__")
         let arg = try ContainerArgs.one(a, "int.__format__")
-        guard let spec = arg.asStr else { throw typeError("__format__() argument must be str, not \(arg.typeName)") }
+        guard let spec = arg.asStr else { throw typeError("__format__() argument must be str, not \(arg.argTypeName)") }
         return .str(try formatScalar(v.isBoolValue ? v : .int(i), spec.value) ?? "")
     }
     t.getter("real") { _, v in .int(try intRecv(v, "real")) }
@@ -623,7 +623,7 @@ func installFloatMethods(_ t: PyType) {
     t.method("__format__") { _, v, a in
         _ = try floatRecv(v, "__format__")
         let arg = try ContainerArgs.one(a, "float.__format__")
-        guard let spec = arg.asStr else { throw typeError("__format__() argument must be str, not \(arg.typeName)") }
+        guard let spec = arg.asStr else { throw typeError("__format__() argument must be str, not \(arg.argTypeName)") }
         return .str(try formatScalar(v, spec.value) ?? "")
     }
 }

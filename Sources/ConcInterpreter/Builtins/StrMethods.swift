@@ -155,6 +155,7 @@ func strContains(_ s: PyStr, _ item: Value) throws -> Bool {
 func strMultiply(_ s: PyStr, _ n: Int) throws -> Value {
     if n <= 0 || s.value.isEmpty { return .str("") }
     if n == 1 && s.hasType(Types.strID) { return .obj(s) }
+    if s.value.unicodeScalars.count > Int.max / n { throw overflowError("repeated string is too long") }
     try checkBuildSize(s.value.utf8.count, times: n)
     return .str(String(repeating: s.value, count: n))
 }
@@ -498,8 +499,8 @@ func installStrMethods(_ t: PyType) {
         if p[1] == nil && p[2] == nil {
             text = try p[0].map { try u.str($0) } ?? ""
         } else {
-            let encoding = try p[1].map { try strArg($0, "str() argument 'encoding' must be str, not \($0.typeName)").value } ?? "utf-8"
-            let errors = try p[2].map { try strArg($0, "str() argument 'errors' must be str, not \($0.typeName)").value } ?? "strict"
+            let encoding = try p[1].map { try strArg($0, "str() argument 'encoding' must be str, not \($0.argTypeName)").value } ?? "utf-8"
+            let errors = try p[2].map { try strArg($0, "str() argument 'errors' must be str, not \($0.argTypeName)").value } ?? "strict"
             guard let obj = p[0] else { return .str("") }
             guard case .obj(let o) = obj, let b = o as? PyBytes else {
                 if obj.asStr != nil { throw typeError("decoding str is not supported") }
@@ -770,8 +771,8 @@ func installStrMethods(_ t: PyType) {
     /// `s.replace(old, new, count)` (count negative: every occurrence).
     func replace(_ v: Value, _ oldArg: Value, _ newArg: Value, _ limit: () throws -> Int) throws -> Value {
         let s = try recv(v, "replace")
-        let old = try strArg(oldArg, "replace() argument 1 must be str, not \(oldArg.typeName)")
-        let new = try strArg(newArg, "replace() argument 2 must be str, not \(newArg.typeName)")
+        let old = try strArg(oldArg, "replace() argument 1 must be str, not \(oldArg.argTypeName)")
+        let new = try strArg(newArg, "replace() argument 2 must be str, not \(newArg.argTypeName)")
         var count = try limit()
         if count < 0 { count = Int.max }
         if count == 0 { return sameOrNew(s, s.value, changed: false) }
@@ -811,7 +812,7 @@ func installStrMethods(_ t: PyType) {
     t.method("removeprefix") { _, v, a in
         let s = try recv(v, "removeprefix")
         let arg = try ContainerArgs.one(a, "str.removeprefix")
-        let p = try strArg(arg, "removeprefix() argument must be str, not \(arg.typeName)")
+        let p = try strArg(arg, "removeprefix() argument must be str, not \(arg.argTypeName)")
         let pu = p.value.utf8
         if !p.value.isEmpty && s.value.utf8.starts(with: pu) {
             return .str(s.withBytes { utf8String($0, pu.count, $0.count) })
@@ -821,7 +822,7 @@ func installStrMethods(_ t: PyType) {
     t.method("removesuffix") { _, v, a in
         let s = try recv(v, "removesuffix")
         let arg = try ContainerArgs.one(a, "str.removesuffix")
-        let p = try strArg(arg, "removesuffix() argument must be str, not \(arg.typeName)")
+        let p = try strArg(arg, "removesuffix() argument must be str, not \(arg.argTypeName)")
         let pu = p.value.utf8, su = s.value.utf8
         if !p.value.isEmpty && su.count >= pu.count && su.reversed().starts(with: pu.reversed()) {
             return .str(s.withBytes { utf8String($0, 0, $0.count - pu.count) })
@@ -876,13 +877,13 @@ func installStrMethods(_ t: PyType) {
             return .obj(d)
         }
         let x = try strArg(a[0], "first maketrans argument must be a string if there is a second argument")
-        let y = try strArg(a[1], "maketrans() argument 2 must be str, not \(a[1].typeName)")
+        let y = try strArg(a[1], "maketrans() argument 2 must be str, not \(a[1].argTypeName)")
         guard x.count == y.count else { throw valueError("the first two maketrans arguments must have equal length") }
         for (p, q) in zip(x.value.unicodeScalars, y.value.unicodeScalars) {
             try d.set(u, .int(Int(p.value)), .int(Int(q.value)))
         }
         if a.count == 3 {
-            let z = try strArg(a[2], "maketrans() argument 3 must be str, not \(a[2].typeName)")
+            let z = try strArg(a[2], "maketrans() argument 3 must be str, not \(a[2].argTypeName)")
             for c in z.value.unicodeScalars { try d.set(u, .int(Int(c.value)), .none) }
         }
         return .obj(d)
@@ -892,8 +893,8 @@ func installStrMethods(_ t: PyType) {
     t.method("encode") { _, v, a in
         let s = try recv(v, "encode")
         let p = try TextArgs.bind(a, "encode", ["encoding", "errors"])
-        let encoding = try p[0].map { try strArg($0, "encode() argument 'encoding' must be str, not \($0.typeName)").value } ?? "utf-8"
-        let errors = try p[1].map { try strArg($0, "encode() argument 'errors' must be str, not \($0.typeName)").value } ?? "strict"
+        let encoding = try p[0].map { try strArg($0, "encode() argument 'encoding' must be str, not \($0.argTypeName)").value } ?? "utf-8"
+        let errors = try p[1].map { try strArg($0, "encode() argument 'errors' must be str, not \($0.argTypeName)").value } ?? "strict"
         return .obj(PyBytes(try encodeString(s.value, encoding: encoding, errors: errors)))
     }
     t.method("format") { u, v, a in .str(try strFormat(u, try recv(v, "format").value, a)) }
@@ -904,7 +905,7 @@ func installStrMethods(_ t: PyType) {
     t.method("__format__") { _, v, a in
         let s = try recv(v, "__format__")
         let arg = try ContainerArgs.one(a, "str.__format__")
-        let spec = try strArg(arg, "__format__() argument must be str, not \(arg.typeName)")
+        let spec = try strArg(arg, "__format__() argument must be str, not \(arg.argTypeName)")
         if spec.value.isEmpty { return .str(s.value) }
         return .str(try formatString(s.value, try FormatSpec(spec.value, defaultAlign: "<", defaultType: "s", typeName: "str")))
     }

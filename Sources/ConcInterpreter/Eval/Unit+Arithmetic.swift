@@ -409,11 +409,13 @@ extension Unit {
         if op == .add, case .obj(let o) = a, o is PyTuple {
             throw typeError("can only concatenate tuple (not \"\(b.typeName)\") to tuple")
         }
-        if op == .mul, (a.asStr != nil || b.asStr != nil || a.object is PyList || b.object is PyList) {
-            let other = a.asStr != nil || a.object is PyList ? b : a
+        func isSequence(_ v: Value) -> Bool { v.asStr != nil || v.object is PyList || v.object is PyTuple || v.object is PyBytes }
+        if op == .mul, isSequence(a) || isSequence(b) {
+            // The left operand is the sequence when both are (`(1,) * "a"` names str).
+            let other = isSequence(a) ? b : a
             throw typeError("can't multiply sequence by non-int of type '\(other.typeName)'")
         }
-        if op == .add, case .obj(let o) = a, o is PyBytes, b.asStr != nil { throw typeError("can't concat str to bytes") }
+        if op == .add, case .obj(let o) = a, o is PyBytes { throw typeError("can't concat \(b.typeName) to \(a.typeName)") }
     }
 
     /// Unary `-x`, `+x`, `~x`, `not x`.

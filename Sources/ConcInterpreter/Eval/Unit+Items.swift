@@ -99,7 +99,7 @@ extension Unit {
             default: break
             }
         }
-        throw typeError("'\(container.typeName)' object doesn't support item deletion")
+        throw typeError("'\(container.typeName)' object does not support item deletion")
     }
 }
 

@@ -44,6 +44,9 @@ public enum Value {
 
     /// The type's name as error messages print it (`'int'`, `'Foo'`).
     var typeName: String { type.name }
+    /// The type name in CPython's argument-checking messages ("argument 1 must be str, not
+    /// None"): None is named as itself there.
+    var argTypeName: String { isNone ? "None" : type.name }
 
     @inline(__always) var asStr: PyStr? { if case .obj(let o) = self { return o as? PyStr }; return nil }
     @inline(__always) var asStringValue: String? { asStr?.value }
