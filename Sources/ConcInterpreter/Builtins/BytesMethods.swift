@@ -11,8 +11,9 @@ func bytesRepr(_ b: [UInt8], prefix: String = "b") -> String {
 
 /// `repr(bytearray)`: `bytearray(b'...')`. CPython's bytearray repr escapes `'` even inside
 /// double quotes (`bytearray(b"it\'s")`), unlike bytes.
-func bytearrayRepr(_ b: [UInt8]) -> String {
-    "bytearray(" + bytesRepr(b, prefix: "b", alwaysEscapeSingleQuote: true) + ")"
+/// A subclass's instances show its name (`BA(b'..')`).
+func bytearrayRepr(_ b: [UInt8], typeName: String = "bytearray") -> String {
+    typeName + "(" + bytesRepr(b, prefix: "b", alwaysEscapeSingleQuote: true) + ")"
 }
 
 private func bytesRepr(_ b: [UInt8], prefix: String, alwaysEscapeSingleQuote: Bool) -> String {
@@ -566,12 +567,18 @@ private func bytesConstructorContents(_ u: Unit, _ a: Args, _ kind: String) thro
 // MARK: - install
 
 func installBytesMethods(_ t: PyType) {
-    t.constructor = { u, _, a in .obj(PyBytes(try bytesConstructorContents(u, a, "bytes"))) }
+    t.constructor = { u, type, a in
+        let contents = try bytesConstructorContents(u, a, "bytes")
+        return .obj(type === Types.bytes ? PyBytes(contents) : PyBytes(contents, mutable: false, type: type))
+    }
     installCommonBytesMethods(t, mutable: false)
 }
 
 func installBytearrayMethods(_ t: PyType) {
-    t.constructor = { u, _, a in .obj(PyBytes(try bytesConstructorContents(u, a, "bytearray"), mutable: true)) }
+    t.constructor = { u, type, a in
+        let contents = try bytesConstructorContents(u, a, "bytearray")
+        return .obj(type === Types.bytearray ? PyBytes(contents, mutable: true) : PyBytes(contents, mutable: true, type: type))
+    }
     installCommonBytesMethods(t, mutable: true)
     func recv(_ v: Value, _ name: String) throws -> PyBytes {
         if case .obj(let o) = v, let b = o as? PyBytes, b.isMutable { return b }

@@ -185,13 +185,21 @@ func installDictMethods(_ t: PyType) {
     t.method0("keys", qualified: "dict.keys") { _, s in .obj(PyDictView(try recv(s, "keys"), .keys)) }
     t.method0("values", qualified: "dict.values") { _, s in .obj(PyDictView(try recv(s, "values"), .values)) }
     t.method0("items", qualified: "dict.items") { _, s in .obj(PyDictView(try recv(s, "items"), .items)) }
-    t.staticFunction("fromkeys") { u, args in
+    t.classFunction("fromkeys") { u, all in
+        var args = all
+        let cls = args.positional.removeFirst()
         try ContainerArgs.range(args, "dict.fromkeys", 1, 2)
-        let d = PyDict()
         let value = args.count == 2 ? args[1] : .none
         let it = try u.iterate(args[0])
-        while let k = try it.next(u) { try d.set(u, k, value) }
-        return .obj(d)
+        if case .obj(let c) = cls, c === Types.dict {
+            let d = PyDict()
+            while let k = try it.next(u) { try d.set(u, k, value) }
+            return .obj(d)
+        }
+        // A subclass (or another mapping class): `d = cls(); d[k] = value`, as CPython.
+        let d = try u.call(cls, [])
+        while let k = try it.next(u) { try u.setItem(d, k, value) }
+        return d
     }
     installDictLookups(t)
     installDictRemovals(t)

@@ -137,7 +137,7 @@ extension Unit {
         case let r as PyRange:
             return r.step == 1 ? "range(\(r.start), \(r.stop))" : "range(\(r.start), \(r.stop), \(r.step))"
         case let b as PyBytes:
-            return b.isMutable ? bytearrayRepr(b.snapshot) : bytesRepr(b.snapshot)
+            return b.isMutable ? bytearrayRepr(b.snapshot, typeName: b.type.name) : bytesRepr(b.snapshot)
         case let s as PySlice:
             return "slice(\(try repr(s.start)), \(try repr(s.stop)), \(try repr(s.step)))"
         case let t as PyType:

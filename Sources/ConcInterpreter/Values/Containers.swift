@@ -159,15 +159,23 @@ public final class PyStr: PyObject, SubclassAttributes {
 }
 
 /// An immutable byte string (`bytes`) or a mutable one (`bytearray`).
-public final class PyBytes: PyObject {
+public final class PyBytes: PyObject, SubclassAttributes {
     /// The bytes. Mutated only for `bytearray` instances, which units may share: touch a
     /// bytearray's bytes only inside `locked { }` (one critical section for a check and the
     /// access it guards), or through ``snapshot`` and ``withBytes(_:)``.
     private var bytes: [UInt8]
     let isMutable: Bool
+    /// Attributes of an instance of a bytes/bytearray subclass; nil otherwise. Only under
+    /// `locked` (``SubclassAttributes``).
+    var subclassAttributes: PyDict?
     init(_ b: [UInt8], mutable: Bool = false) {
         bytes = b; isMutable = mutable
         super.init(type: mutable ? Types.bytearray : Types.bytes)
+    }
+    /// An instance of `type`, a subclass of bytes or bytearray.
+    init(_ b: [UInt8], mutable: Bool, type: PyType) {
+        bytes = b; isMutable = mutable
+        super.init(type: type)
     }
     /// A copy of the bytes (O(1), copy-on-write), taken under the lock for a bytearray.
     @inline(__always) var snapshot: [UInt8] {

@@ -427,6 +427,12 @@ public final class PyType: PyObject {
         dict[name] = .obj(PyStaticMethod(.obj(PyBuiltinFunction(name, fn))))
     }
 
+    /// Defines a native class method: `fn` gets the class it was called on (a subclass, for
+    /// `D.fromkeys(...)`) as its first argument.
+    func classFunction(_ name: String, _ fn: @escaping NativeFunction) {
+        dict[name] = .obj(PyClassMethod(.obj(PyBuiltinFunction(name, fn))))
+    }
+
     /// Defines a read-only computed attribute of instances (e.g. `ValueError().args`).
     func getter(_ name: String, _ fn: @escaping (Unit, Value) throws -> Value) {
         dict[name] = .obj(PyNativeProperty(name, fn))
