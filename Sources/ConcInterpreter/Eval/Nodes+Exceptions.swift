@@ -76,7 +76,7 @@ final class TryNode: StmtNode {
                     return hc
                 } catch let inner as PyBaseException {
                     if let t = h.target { try? t.delete(f) }
-                    if inner !== e && inner.context == nil { inner.chain(to: e) }
+                    if inner !== e && inner.context == nil && !inner.contextSettled { inner.chain(to: e) }
                     throw inner
                 }
             }
@@ -91,7 +91,7 @@ final class TryNode: StmtNode {
     /// CPython links every new exception when it is raised. Done where it is caught: the
     /// exceptions being handled there are those of the point where it was raised.
     @inline(__always) private func takeContext(_ e: PyBaseException, _ u: Unit) {
-        if e.context == nil, let handled = u.handling.last, handled !== e { e.chain(to: handled) }
+        if e.context == nil, !e.contextSettled, let handled = u.handling.last, handled !== e { e.chain(to: handled) }
     }
 
     private func matches(_ h: HandlerNode, _ e: PyBaseException, _ f: Frame) throws -> Bool {
@@ -141,6 +141,7 @@ final class RaiseNode: StmtNode {
         // As CPython: `raise X` while handling H makes H the context, even of an exception
         // raised before (re-raising a caught exception object).
         if let h = u.handling.last, h !== e { e.chain(to: h) }
+        e.contextSettled = true
         e.needsLocation = true
         throw e
     }
@@ -234,7 +235,14 @@ final class WithNode: StmtNode {
             let e2 = located(e, f, loc) as! PyBaseException
             u.handling.append(e2)
             defer { f.unit.handling.removeLast() }
-            let suppress = try u.callSpecial(exitFn, on: manager, [.obj(e2.type), .obj(e2), .obj(PyTraceback(e2))])
+            let suppress: Value
+            do {
+                suppress = try u.callSpecial(exitFn, on: manager, [.obj(e2.type), .obj(e2), .obj(PyTraceback(e2))])
+            } catch let inner as PyBaseException {
+                // An error of __exit__ itself happened while e2 was being handled.
+                if inner !== e2 && inner.context == nil && !inner.contextSettled { inner.chain(to: e2) }
+                throw inner
+            }
             if try u.isTruthy(suppress) {
                 if e2.type === Exc.deadlockError, u.isMain { u.engine.deadlockCaught() }
                 return .normal

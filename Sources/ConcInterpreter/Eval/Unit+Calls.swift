@@ -35,7 +35,13 @@ extension Unit {
         case let t as PyType: return try instantiate(t, args)
         case let s as PyStaticMethod: return try call(s.function, args)
         case is PyInstance:
-            if let m = lookupSpecial(callee, "__call__") { return try call(m, args) }
+            if let m = lookupSpecial(callee, "__call__") {
+                // Counted: a __call__ that is itself a callable instance may lead back here
+                // (`A.__call__ = A()`) without any Conc frame in between.
+                try enterNested(" while calling a Python object")
+                defer { leaveNested() }
+                return try call(m, args)
+            }
         default: break
         }
         throw notCallable(callee)

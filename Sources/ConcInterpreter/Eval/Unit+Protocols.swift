@@ -189,9 +189,28 @@ extension Unit {
     /// `a == b` with an instance of a user class on a side: `a.__eq__(b)`, then
     /// `b.__eq__(a)`, each result as returned; identity when both decline.
     private func userEqualsResult(_ a: Value, _ b: Value) throws -> Value {
+        // The right operand's reflected __eq__ first when its class derives from the left's.
+        if b.type !== a.type && b.type.isSubtype(of: a.type), let r = try userEqualsRaw(b, a) { return r }
         if let r = try userEqualsRaw(a, b) { return r }
         if let r = try userEqualsRaw(b, a) { return r }
         return .bool(isSame(a, b))
+    }
+
+    /// `a != b` where an operand is an instance of a user class, as CPython's rich
+    /// comparison: `a.__ne__(b)`, then `b.__ne__(a)` (first, when b's class derives from
+    /// a's), whatever they return; identity when both decline. (object.__ne__ inverts the
+    /// object's own __eq__.)
+    private func userNotEqualsResult(_ a: Value, _ b: Value) throws -> Value {
+        func ne(_ x: Value, _ y: Value) throws -> Value? {
+            guard let m = lookupSpecial(x, "__ne__") else { return nil }
+            let r = try call(m, [y])
+            return isNotImplemented(r) ? nil : r
+        }
+        let rightFirst = b.type !== a.type && b.type.isSubtype(of: a.type)
+        if rightFirst, let r = try ne(b, a) { return r }
+        if let r = try ne(a, b) { return r }
+        if !rightFirst, let r = try ne(b, a) { return r }
+        return .bool(!isSame(a, b))
     }
 
     /// `x.__eq__(y)` as returned, if `x` is an instance of a user class; nil when it has
@@ -320,9 +339,8 @@ extension Unit {
             if case .obj(let y) = b, y.extendsBuiltinType, let r = try extendedEqualsRaw(a, b) { return r }
             return .bool(try equals(a, b))
         case .ne:
-            if case .obj(let o) = a, o is PyInstance, let m = lookupSpecial(a, "__ne__"), o.type.lookup("__ne__") != nil {
-                let r = try call(m, [b]); if !isNotImplemented(r) { return r }
-            }
+            if case .obj(let x) = a, x is PyInstance { return try userNotEqualsResult(a, b) }
+            if case .obj(let y) = b, y is PyInstance { return try userNotEqualsResult(a, b) }
             var builtinSubclass = false
             for (x, y) in [(a, b), (b, a)] {
                 if case .obj(let o) = x, o.extendsBuiltinType {
@@ -363,10 +381,15 @@ extension Unit {
             if let r = try builtinOrder(op, x, y) { return .bool(r) }
         }
         let (name, reflected) = orderDunders(op)
+        // The right operand's reflected method first when its class derives from the left's.
+        let rightFirst = b.type !== a.type && b.type.isSubtype(of: a.type)
+        if rightFirst, case .obj(let o) = b, o is PyInstance, let m = lookupSpecial(b, reflected) {
+            let r = try call(m, [a]); if !isNotImplemented(r) { return r }
+        }
         if case .obj(let o) = a, o is PyInstance, let m = lookupSpecial(a, name) {
             let r = try call(m, [b]); if !isNotImplemented(r) { return r }
         }
-        if case .obj(let o) = b, o is PyInstance, let m = lookupSpecial(b, reflected) {
+        if !rightFirst, case .obj(let o) = b, o is PyInstance, let m = lookupSpecial(b, reflected) {
             let r = try call(m, [a]); if !isNotImplemented(r) { return r }
         }
         throw typeError("'\(op.rawValue)' not supported between instances of '\(a.typeName)' and '\(b.typeName)'")

@@ -100,7 +100,10 @@ extension Unit {
         case "args": e.args = try toArray(value); return true
         case "__cause__":
             e.cause = value.isNone ? nil : try makeException(value, self); e.suppressContext = true; return true
-        case "__context__": e.context = value.isNone ? nil : try makeException(value, self); return true
+        case "__context__":
+            e.context = value.isNone ? nil : try makeException(value, self)
+            e.contextSettled = true
+            return true
         case "__suppress_context__": e.suppressContext = try isTruthy(value); return true
         case "__traceback__": try setTraceback(e, value); return true
         default: return false

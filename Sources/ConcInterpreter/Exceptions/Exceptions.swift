@@ -38,6 +38,11 @@ public final class PyBaseException: PyInstance, Error, @unchecked Sendable {
     var cause: PyBaseException?
     /// `__context__`: the exception being handled when this one was raised.
     var context: PyBaseException?
+    /// True once `context` was decided for good: by a `raise` statement (which links the
+    /// exception being handled, or none) or by the program assigning `__context__`. An
+    /// exception the interpreter raised is linked where it is caught instead (see
+    /// TryNode.takeContext), and only while this is false.
+    var contextSettled = false
     /// The front-end error behind a SyntaxError raised by an import.
     var syntaxError: SyntaxError?
     /// `__suppress_context__`.
