@@ -107,6 +107,9 @@ extension Parser.State {
         let body = try parseBlock(after: "'try' statement on line \(start.line)")
         var handlers: [ExceptHandler] = []
         while atName("except") { handlers.append(try parseExceptBlock()) }
+        if let bare = handlers.dropLast().first(where: { $0.type == nil }) {
+            throw error("default 'except:' must be last", at: bare.loc)
+        }
         let orElse = !handlers.isEmpty && atName("else") ? try parseElseBlock() : []
         var final: [Stmt] = []
         if atName("finally") {

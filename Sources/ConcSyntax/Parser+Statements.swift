@@ -9,12 +9,29 @@ extension Parser.State {
     ///     file: [statements] ENDMARKER
     mutating func parseFile() throws -> [Stmt] {
         var body: [Stmt] = []
+        // `from __future__ import` may come only after the docstring and other ones.
+        var futureAllowed = true
         while tok.kind != .endMarker {
             if tok.kind == .newline { advance(); continue }
-            body += try parseStatement()
+            for stmt in try parseStatement() {
+                if case .importFrom(module: "__future__", _, level: 0) = stmt.kind {
+                    if !futureAllowed { throw error("from __future__ imports must occur at the beginning of the file", at: stmt.loc) }
+                } else if body.isEmpty, case .expr(let e) = stmt.kind, case .constant(.string) = e.kind {
+                    // the docstring
+                } else {
+                    futureAllowed = false
+                }
+                body.append(stmt)
+            }
         }
         return body
     }
+
+    /// The features `from __future__ import` knows (all of them already on in 3.11, but
+    /// `annotations`).
+    static let futureFeatures: Set<String> = ["nested_scopes", "generators", "division", "absolute_import",
+                                              "with_statement", "print_function", "unicode_literals",
+                                              "barry_as_FLUFL", "generator_stop", "annotations"]
 
     /// Parses input for `eval`.
     ///
@@ -232,7 +249,13 @@ extension Parser.State {
         if functionDepth > 0, let star = names.first(where: { $0.name == "*" }) {
             reportLater(error("import * only allowed at module level", at: star.loc))
         }
-        if module == "__future__" && names.contains(where: { $0.name == "annotations" }) { futureAnnotations = true }
+        if module == "__future__" && level == 0 {
+            if functionDepth > 0 { throw error("from __future__ imports must occur at the beginning of the file", at: loc(from: start)) }
+            for n in names where !Parser.State.futureFeatures.contains(n.name) {
+                throw error(n.name == "braces" ? "not a chance" : "future feature \(n.name) is not defined", at: loc(from: start))
+            }
+            if names.contains(where: { $0.name == "annotations" }) { futureAnnotations = true }
+        }
         return Stmt(.importFrom(module: module, names: names, level: level), loc(from: start))
     }
 

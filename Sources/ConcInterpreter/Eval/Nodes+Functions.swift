@@ -35,10 +35,12 @@ final class MakeFunctionNode: ExprNode {
         self.closure = closure; self.doc = doc; super.init(loc)
     }
     override func eval(_ f: Frame) throws -> Value {
+        // Positional defaults first, then keyword-only ones, as CPython evaluates them.
+        let positional = try defaults.map { try $0.eval(f) }
         var kw: [String: Value] = [:]
         for (n, e) in kwDefaults { kw[n] = try e.eval(f) }
         let fn = PyFunction(code: code, globals: f.globals, moduleName: f.unit.engine.moduleName(of: f.globals),
-                            closure: collectClosure(closure, f), defaults: try defaults.map { try $0.eval(f) }, kwDefaults: kw)
+                            closure: collectClosure(closure, f), defaults: positional, kwDefaults: kw)
         fn.doc = doc
         if !annotations.isEmpty {
             let d = PyDict()

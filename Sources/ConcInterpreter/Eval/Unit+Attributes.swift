@@ -241,6 +241,11 @@ extension Unit {
         case "__module__": return .str(f.moduleName)
         case "__doc__": return f.doc
         case "__defaults__": return f.defaults.isEmpty ? .none : .obj(PyTuple(f.defaults))
+        case "__kwdefaults__":
+            if f.kwDefaults.isEmpty { return .none }
+            let d = PyDict()
+            for n in f.code.keywordOnly where f.kwDefaults[n] != nil { d.set(self, n, f.kwDefaults[n]!) }
+            return .obj(d)
         case "__dict__":
             let d = PyDict()
             for (k, x) in f.attributePairs { d.set(self, k, x) }

@@ -16,6 +16,19 @@ func installExceptionMethods(_ t: PyType) {
         let inner = e.args.count == 1 ? try u.repr(e.args[0]) : try e.args.map { try u.repr($0) }.joined(separator: ", ")
         return .str("\(e.type.name)(\(inner))")
     }
+    // 3.11's notes: printed after the exception's line.
+    t.method("add_note") { _, s, a in
+        try a.expect("add_note", 1, 1)
+        guard a[0].asStr != nil else { throw typeError("note must be a str, not '\(a[0].typeName)'") }
+        let e = exc(s)
+        guard let notes = e.instanceAttribute("__notes__") else {
+            e.setInstanceAttribute("__notes__", .obj(PyList([a[0]])))
+            return .none
+        }
+        guard case .obj(let o) = notes, let list = o as? PyList else { throw typeError("Cannot add note: __notes__ is not a list") }
+        list.append(a[0])
+        return .none
+    }
     t.method("with_traceback") { _, s, a in
         try a.expect("with_traceback", 1, 1)
         try setTraceback(exc(s), a[0])
@@ -57,6 +70,12 @@ func installImportErrorAttributes(_ t: PyType) {
 
 /// NameError's and AttributeError's `name`.
 func installNameAttribute(_ t: PyType) { field(t, "name") }
+
+/// AttributeError's `name` and `obj`.
+func installAttributeErrorAttributes(_ t: PyType) {
+    field(t, "name")
+    field(t, "obj")
+}
 
 /// SyntaxError's location fields, set from `args[1]` by ``Unit/initSyntaxErrorDetails(_:)``
 /// or by the parser's error (``Engine/syntaxErrorException(_:)``).

@@ -99,7 +99,7 @@ enum Exc {
     static let zeroDivisionError = make("ZeroDivisionError", arithmeticError)
     static let floatingPointError = make("FloatingPointError", arithmeticError)
     static let assertionError = make("AssertionError", exception)
-    static let attributeError = make("AttributeError", exception, installNameAttribute)
+    static let attributeError = make("AttributeError", exception, installAttributeErrorAttributes)
     static let bufferError = make("BufferError", exception)
     static let eofError = make("EOFError", exception)
     static let importError = make("ImportError", exception, installImportErrorAttributes)
@@ -148,10 +148,19 @@ enum Exc {
     static let unicodeError = make("UnicodeError", valueError)
     static let unicodeDecodeError = make("UnicodeDecodeError", unicodeError)
     static let unicodeEncodeError = make("UnicodeEncodeError", unicodeError)
+    static let unicodeTranslateError = make("UnicodeTranslateError", unicodeError)
     static let warning = make("Warning", exception)
     static let userWarning = make("UserWarning", warning)
     static let deprecationWarning = make("DeprecationWarning", warning)
+    static let pendingDeprecationWarning = make("PendingDeprecationWarning", warning)
     static let runtimeWarning = make("RuntimeWarning", warning)
+    static let syntaxWarning = make("SyntaxWarning", warning)
+    static let futureWarning = make("FutureWarning", warning)
+    static let importWarning = make("ImportWarning", warning)
+    static let unicodeWarning = make("UnicodeWarning", warning)
+    static let bytesWarning = make("BytesWarning", warning)
+    static let resourceWarning = make("ResourceWarning", warning)
+    static let encodingWarning = make("EncodingWarning", warning)
 
     /// Every builtin exception class, for the builtins module.
     static var all: [PyType] {
@@ -164,8 +173,9 @@ enum Exc {
          isADirectoryError, notADirectoryError, permissionError, processLookupError, timeoutError,
          referenceError, runtimeError, notImplementedError, recursionError, deadlockError,
          stopIteration, stopAsyncIteration, syntaxError, indentationError, tabError, systemError,
-         typeError, valueError, unicodeError, unicodeDecodeError, unicodeEncodeError, warning,
-         userWarning, deprecationWarning, runtimeWarning]
+         typeError, valueError, unicodeError, unicodeDecodeError, unicodeEncodeError, unicodeTranslateError,
+         warning, userWarning, deprecationWarning, pendingDeprecationWarning, runtimeWarning, syntaxWarning,
+         futureWarning, importWarning, unicodeWarning, bytesWarning, resourceWarning, encodingWarning]
     }
 }
 

@@ -26,6 +26,14 @@ extension Unit {
         }
         if let s = e.syntaxError { out += formatSyntaxErrorBody(s) }
         out += exceptionLine(e) + suggestionSuffix(e) + "\n"
+        if let notes = e.instanceAttribute("__notes__") {
+            // add_note()'s notes, one per line, as CPython 3.11 prints them.
+            if case .obj(let o) = notes, o is PyList || o is PyTuple, let items = try? toArray(notes) {
+                for n in items { out += ((try? str(n)) ?? "<note str() failed>") + "\n" }
+            } else {
+                out += ((try? repr(notes)) ?? "<__notes__ repr() failed>") + "\n"
+            }
+        }
         return out
     }
 
