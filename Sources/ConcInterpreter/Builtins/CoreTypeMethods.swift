@@ -9,7 +9,15 @@ func installObjectMethods(_ t: PyType) {
         }
         return .obj(PyInstance(cls: type))
     }
-    t.method("__init__") { _, _, _ in .none }
+    // object.__init__ takes extra arguments only when the class has its own __new__ and
+    // not its own __init__ (CPython's rule): `super().__init__(x)` reaching object is an error.
+    t.method("__init__") { u, s, a in
+        guard a.count > 0 || !a.keywords.isEmpty, case .obj(let o) = s, o.isPlainInstance else { return .none }
+        let hooks = o.type.creationHooks(u.classEpoch)
+        if hooks.userInit != nil { throw typeError("object.__init__() takes exactly one argument (the instance to initialize)") }
+        if hooks.userNew == nil { throw typeError("\(o.type.name).__init__() takes exactly one argument (the instance to initialize)") }
+        return .none
+    }
     t.method("__str__") { u, s, _ in .str(try u.builtinStr(s)) }
     t.method("__repr__") { u, s, _ in .str(try u.builtinRepr(s)) }
     t.method("__eq__") { _, s, a in isSame(s, a[0]) ? .bool(true) : .obj(Singletons.notImplemented) }
@@ -75,6 +83,12 @@ func installObjectMethods(_ t: PyType) {
         // MRO walk of `super()` ends here).
         if let base = cls.builtinBase, let ctor = base.constructor {
             return try ctor(u, cls, Args(Array(a.positional.dropFirst()), keywords: a.keywords))
+        }
+        if a.count > 1 || !a.keywords.isEmpty {
+            // Extra arguments are for the class's own __init__; without one, an error.
+            let hooks = cls.creationHooks(u.classEpoch)
+            if hooks.userNew != nil { throw typeError("object.__new__() takes exactly one argument (the type to instantiate)") }
+            if hooks.userInit == nil { throw typeError("\(cls.name)() takes no arguments") }
         }
         return .obj(PyInstance(cls: cls))
     }
