@@ -88,13 +88,7 @@ extension Unit {
             if let ns = f.classNamespace {
                 namespace = ns
             } else if f.function != nil {
-                let d = PyDict()
-                for (i, local) in f.code.localNames.enumerated() {
-                    var v = f.locals[i]
-                    if case .obj(let o) = v, let c = o as? Cell, f.code.cellSlots.contains(i) { v = c.value }
-                    if !v.isUnbound { d.set(self, local, v) }
-                }
-                namespace = d
+                namespace = callerLocals()  // its locals and the free variables it uses
             }
         }
         do {

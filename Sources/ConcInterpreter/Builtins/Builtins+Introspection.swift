@@ -138,6 +138,12 @@ extension Unit {
             if case .obj(let o) = v, let c = o as? Cell, f.code.cellSlots.contains(i) { v = c.value }
             if !v.isUnbound { d.set(self, name, v) }
         }
+        // Free variables (of enclosing functions) count as locals, as in CPython.
+        if let fn = f.function {
+            for (name, cell) in zip(f.code.freeNames, fn.closure) where !cell.value.isUnbound && !f.code.localNames.contains(name) {
+                d.set(self, name, cell.value)
+            }
+        }
         return d
     }
 }
