@@ -235,13 +235,24 @@ func installPropertyMethods(_ t: PyType) {
                                delete: a.argument(2, "fdel") ?? .none, doc: a.argument(3, "doc") ?? .none))
     }
     func prop(_ s: Value) -> PyProperty { s.object as! PyProperty }
-    t.method("setter") { _, s, a in .obj(PyProperty(get: prop(s).getter, set: a[0], delete: prop(s).deleter)) }
-    t.method("getter") { _, s, a in .obj(PyProperty(get: a[0], set: prop(s).setter, delete: prop(s).deleter)) }
-    t.method("deleter") { _, s, a in .obj(PyProperty(get: prop(s).getter, set: prop(s).setter, delete: a[0])) }
+    t.method("setter") { _, s, a in .obj(PyProperty(get: prop(s).getter, set: a[0], delete: prop(s).deleter, doc: prop(s).doc)) }
+    t.method("getter") { _, s, a in .obj(PyProperty(get: a[0], set: prop(s).setter, delete: prop(s).deleter, doc: prop(s).doc)) }
+    t.method("deleter") { _, s, a in .obj(PyProperty(get: prop(s).getter, set: prop(s).setter, delete: a[0], doc: prop(s).doc)) }
     t.getter("fget") { _, s in prop(s).getter }
     t.getter("fset") { _, s in prop(s).setter }
     t.getter("fdel") { _, s in prop(s).deleter }
-    t.getter("__doc__") { _, s in prop(s).doc }
+    // No doc given: the getter's docstring, as CPython's property.
+    t.getter("__doc__") { u, s in
+        let p = prop(s)
+        if !p.doc.isNone || p.getter.isNone { return p.doc }
+        return (try? u.getAttrOrNil(p.getter, "__doc__")) ?? nil ?? .none
+    }
+    t.method("__get__") { u, s, a in
+        try a.expect("__get__", 1, 2)
+        if a[0].isNone { return s }
+        guard !prop(s).getter.isNone else { throw attributeError("property has no getter") }
+        return try u.call(prop(s).getter, [a[0]])
+    }
 }
 
 func installIteratorMethods(_ t: PyType) {
@@ -270,11 +281,27 @@ func installGeneratorMethods(_ t: PyType) {
     }
     t.method("throw") { u, s, a in
         try a.expect("throw", 1, 3)
-        let e = try makeException(a.count >= 2 && !a[1].isNone ? a[1] : a[0], u)
+        let e = try throwArguments(a[0], a.count >= 2 ? a[1] : .none, u)
         if let v = try gen(s).throwInto(u, e) { return v }
         throw stop(gen(s))
     }
     t.method("close") { u, s, _ in try gen(s).close(u) }
     t.getter("__name__") { _, s in .str(gen(s).code.name) }
     t.getter("__qualname__") { _, s in .str(gen(s).code.qualname) }
+}
+
+/// The exception `gen.throw(typ, val)` raises, from CPython's older forms too: a class
+/// with a value (an instance of it, arguments for it, or a tuple of them) or an instance.
+private func throwArguments(_ typ: Value, _ val: Value, _ u: Unit) throws -> PyBaseException {
+    if case .obj(let o) = typ, let t = o as? PyType, t.isSubtype(of: Exc.baseException) {
+        if case .obj(let vo) = val, let given = vo as? PyBaseException, given.type.isSubtype(of: t) { return given }
+        if val.isNone { return try makeException(typ, u) }
+        if case .obj(let vo) = val, let args = vo as? PyTuple { return try makeException(try u.call(typ, args.items), u) }
+        return try makeException(try u.call(typ, [val]), u)
+    }
+    if case .obj(let o) = typ, let instance = o as? PyBaseException {
+        guard val.isNone else { throw typeError("instance exception may not have a separate value") }
+        return instance
+    }
+    throw typeError("exceptions must be classes or instances deriving from BaseException, not \(typ.typeName)")
 }
