@@ -154,8 +154,12 @@ extension Unit {
         }
         do {
             let file = SourceFile(name: filename, text: mode == "eval" ? String(text.drop(while: { $0 == " " || $0 == "\t" })) : text)
-            if mode == "eval" { _ = try Parser.parseExpression(file) } else {
+            // Compiled once here, for the errors the compiler finds too (scopes, `:=` in
+            // comprehensions...); exec()/eval() compile again for their variables.
+            var compiler = Compiler(file: file, globals: engine.newGlobals(name: "__main__", file: nil), builtins: engine.builtins)
+            if mode == "eval" { _ = try compiler.compileExpression(try Parser.parseExpression(file)) } else {
                 let module = try Parser.parseModule(file)
+                _ = try compiler.compileModule(module.body)
                 if mode == "single" && module.body.count > 1 {
                     let line = module.body[0].loc.line
                     let text = file.line(line)

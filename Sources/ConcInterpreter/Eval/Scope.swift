@@ -25,6 +25,10 @@ final class Scope {
     func hasSeen(_ n: String) -> Bool { boundSet.contains(n) || used.contains(n) }
     var hasYield = false
     var isAsync = false
+    /// A comprehension's iteration variables so far, and the names its `:=` expressions
+    /// bind (in the enclosing scope): neither may rebind the other (CPython's rules).
+    var iterationNames: Set<String> = []
+    var walrusTargets: Set<String> = []
 
     // Results of resolution.
     /// Slot of every local (functions and comprehensions).
@@ -92,6 +96,8 @@ struct ScopeAnalyzer {
     let file: SourceFile
     /// Current expression nesting (see ``Compiler/maxExpressionDepth``).
     var depth = 0
+    /// Above 0 while visiting a comprehension's iterable, where `:=` is not allowed.
+    var comprehensionIterables = 0
 
     init(file: SourceFile) { self.file = file }
 
@@ -309,6 +315,19 @@ struct ScopeAnalyzer {
             if let x = x { try visit(x, s) }
         case .yieldFrom(let x): try noteYield(e, s); try visit(x, s)
         case .namedExpr(let t, let v):
+            if case .name(let n) = t.kind, s.kind == .comprehension || comprehensionIterables > 0 {
+                if comprehensionIterables > 0 {
+                    throw scopeError("assignment expression cannot be used in a comprehension iterable expression", t.loc)
+                }
+                var c: Scope? = s
+                while let scope = c, scope.kind == .comprehension {
+                    if scope.iterationNames.contains(n) {
+                        throw scopeError("assignment expression cannot rebind comprehension iteration variable '\(n)'", t.loc)
+                    }
+                    scope.walrusTargets.insert(n)
+                    c = scope.parent
+                }
+            }
             var target = s
             while target.kind == .comprehension, let p = target.parent { target = p }
             if case .name(let n) = t.kind {
@@ -344,18 +363,40 @@ struct ScopeAnalyzer {
 
     private mutating func visitComprehension(_ node: Expr, _ elements: [Expr], _ comps: [Comprehension], isGenerator: Bool, _ s: Scope) throws {
         guard let first = comps.first else { return }
+        comprehensionIterables += 1
         try visit(first.iter, s)
+        comprehensionIterables -= 1
         let cs = Scope(kind: .comprehension, name: comprehensionName(node), qualname: s.childQualPrefix + comprehensionName(node), parent: s)
         cs.params = [".0"]
         cs.bind(".0")
         cs.hasYield = isGenerator
         scopes[ObjectIdentifier(node)] = cs
         for (i, c) in comps.enumerated() {
-            if i > 0 { try visit(c.iter, cs) }
+            if i > 0 {
+                comprehensionIterables += 1
+                try visit(c.iter, cs)
+                comprehensionIterables -= 1
+            }
+            for n in ScopeAnalyzer.targetNames(c.target) {
+                if cs.walrusTargets.contains(n) {
+                    throw scopeError("comprehension inner loop cannot rebind assignment expression target '\(n)'", c.target.loc)
+                }
+                cs.iterationNames.insert(n)
+            }
             try visitTarget(c.target, cs)
             for cond in c.ifs { try visit(cond, cs) }
         }
         for e in elements { try visit(e, cs) }
+    }
+
+    /// The names a `for` target binds (`i`, `(k, v)`, `[a, *rest]`).
+    static func targetNames(_ e: Expr) -> [String] {
+        switch e.kind {
+        case .name(let n): return [n]
+        case .tuple(let xs), .list(let xs): return xs.flatMap { targetNames($0) }
+        case .starred(let x): return targetNames(x)
+        default: return []
+        }
     }
 
     func comprehensionName(_ e: Expr) -> String {
