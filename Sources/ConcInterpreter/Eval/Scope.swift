@@ -315,19 +315,7 @@ struct ScopeAnalyzer {
             if let x = x { try visit(x, s) }
         case .yieldFrom(let x): try noteYield(e, s); try visit(x, s)
         case .namedExpr(let t, let v):
-            if case .name(let n) = t.kind, s.kind == .comprehension || comprehensionIterables > 0 {
-                if comprehensionIterables > 0 {
-                    throw scopeError("assignment expression cannot be used in a comprehension iterable expression", t.loc)
-                }
-                var c: Scope? = s
-                while let scope = c, scope.kind == .comprehension {
-                    if scope.iterationNames.contains(n) {
-                        throw scopeError("assignment expression cannot rebind comprehension iteration variable '\(n)'", t.loc)
-                    }
-                    scope.walrusTargets.insert(n)
-                    c = scope.parent
-                }
-            }
+            if s.kind == .comprehension || comprehensionIterables > 0 { try checkWalrusInComprehension(t, s) }
             var target = s
             while target.kind == .comprehension, let p = target.parent { target = p }
             if case .name(let n) = t.kind {
@@ -387,6 +375,23 @@ struct ScopeAnalyzer {
             for cond in c.ifs { try visit(cond, cs) }
         }
         for e in elements { try visit(e, cs) }
+    }
+
+    /// CPython's rules for `name := value` inside a comprehension (kept out of `visit`, whose
+    /// stack frame bounds how deeply nested an expression may be).
+    @inline(never) private func checkWalrusInComprehension(_ t: Expr, _ s: Scope) throws {
+        guard case .name(let n) = t.kind else { return }
+        if comprehensionIterables > 0 {
+            throw scopeError("assignment expression cannot be used in a comprehension iterable expression", t.loc)
+        }
+        var c: Scope? = s
+        while let scope = c, scope.kind == .comprehension {
+            if scope.iterationNames.contains(n) {
+                throw scopeError("assignment expression cannot rebind comprehension iteration variable '\(n)'", t.loc)
+            }
+            scope.walrusTargets.insert(n)
+            c = scope.parent
+        }
     }
 
     /// The names a `for` target binds (`i`, `(k, v)`, `[a, *rest]`).
