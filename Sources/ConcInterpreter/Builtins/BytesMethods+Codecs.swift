@@ -59,12 +59,7 @@ func encodeString(_ s: String, encoding: String, errors: String) throws -> [UInt
         switch errors {
         case "strict":
             let reason = "ordinal not in range(\(limit))"
-            if end - i == 1 {
-                throw pyError(Exc.unicodeEncodeError,
-                              "'\(codec.name)' codec can't encode character '\(hexEscape(c))' in position \(i): \(reason)")
-            }
-            throw pyError(Exc.unicodeEncodeError,
-                          "'\(codec.name)' codec can't encode characters in position \(i)-\(end - 1): \(reason)")
+            throw unicodeEncodeError(codec.name, s, i, end, reason)
         case "ignore": break
         case "replace": out.append(contentsOf: repeatElement(UInt8(ascii: "?"), count: end - i))
         case "backslashreplace":
@@ -73,8 +68,7 @@ func encodeString(_ s: String, encoding: String, errors: String) throws -> [UInt
             for k in i..<end { out.append(contentsOf: "&#\(scalars[k].value);".utf8) }
         default:
             if knownErrorHandlers.contains(errors) {
-                throw pyError(Exc.unicodeEncodeError,
-                              "'\(codec.name)' codec can't encode character '\(hexEscape(c))' in position \(i): ordinal not in range(\(limit))")
+                throw unicodeEncodeError(codec.name, s, i, i + 1, "ordinal not in range(\(limit))")
             }
             throw unknownHandler(errors)
         }
@@ -109,13 +103,7 @@ private func handleDecodeError(_ out: inout [UInt8], _ b: [UInt8], _ start: Int,
                                _ codec: TextCodec, _ errors: String) throws {
     switch errors {
     case "strict":
-        if end - start == 1 {
-            let hex = String(b[start], radix: 16)
-            throw pyError(Exc.unicodeDecodeError,
-                          "'\(codec.name)' codec can't decode byte 0x\(hex.count < 2 ? "0" + hex : hex) in position \(start): \(reason)")
-        }
-        throw pyError(Exc.unicodeDecodeError,
-                      "'\(codec.name)' codec can't decode bytes in position \(start)-\(end - 1): \(reason)")
+        throw unicodeDecodeError(codec.name, b, start, end, reason)
     case "ignore": break
     case "replace": out.append(contentsOf: [0xEF, 0xBF, 0xBD])
     case "backslashreplace":
@@ -176,4 +164,39 @@ private func decodeUTF8(_ b: [UInt8], errors: String) throws -> String {
         i += need
     }
     return String(decoding: out, as: UTF8.self)
+}
+
+/// UnicodeEncodeError(encoding, object, start, end, reason), as CPython's codecs raise it:
+/// `start..<end` are code-point positions in `text`.
+func unicodeEncodeError(_ encoding: String, _ text: String, _ start: Int, _ end: Int, _ reason: String) -> PyBaseException {
+    PyBaseException(type: Exc.unicodeEncodeError, args: [.str(encoding), .str(text), .int(start), .int(end), .str(reason)])
+}
+
+/// UnicodeDecodeError(encoding, object, start, end, reason): `start..<end` are byte positions.
+func unicodeDecodeError(_ encoding: String, _ bytes: [UInt8], _ start: Int, _ end: Int, _ reason: String) -> PyBaseException {
+    PyBaseException(type: Exc.unicodeDecodeError, args: [.str(encoding), .obj(PyBytes(bytes)), .int(start), .int(end), .str(reason)])
+}
+
+/// CPython's message for a UnicodeEncodeError/DecodeError made of its five fields; nil when
+/// the arguments are not those (the error's str() is then the usual one).
+func unicodeErrorMessage(_ e: PyBaseException) -> String? {
+    guard e.args.count == 5, let encoding = e.args[0].asStr?.value, case .int(let start) = e.args[2],
+          case .int(let end) = e.args[3], let reason = e.args[4].asStr?.value else { return nil }
+    if e.type.isSubtype(of: Exc.unicodeEncodeError), let text = e.args[1].asStr?.value {
+        let scalars = Array(text.unicodeScalars)
+        if end == start + 1, start >= 0, start < scalars.count {
+            let c = scalars[start].value
+            return "'\(encoding)' codec can't encode character '\(hexEscape(c))' in position \(start): \(reason)"
+        }
+        return "'\(encoding)' codec can't encode characters in position \(start)-\(end - 1): \(reason)"
+    }
+    if e.type.isSubtype(of: Exc.unicodeDecodeError), case .obj(let o) = e.args[1], let b = o as? PyBytes {
+        let bytes = b.snapshot
+        if end == start + 1, start >= 0, start < bytes.count {
+            let hex = String(bytes[start], radix: 16)
+            return "'\(encoding)' codec can't decode byte 0x\(hex.count < 2 ? "0" + hex : hex) in position \(start): \(reason)"
+        }
+        return "'\(encoding)' codec can't decode bytes in position \(start)-\(end - 1): \(reason)"
+    }
+    return nil
 }

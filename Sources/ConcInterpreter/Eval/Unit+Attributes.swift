@@ -197,6 +197,13 @@ extension Unit {
         }
         if name == "__qualname__" { return .str(t.qualname) }
         if name == "__class__" { return .obj(t.metaclass) }
+        if name == "__annotations__", !t.isBuiltin, t.dict["__annotations__"] == nil {
+            // A class's own annotations, never a base's: an empty dict made on first use.
+            let d = Value.obj(PyDict())
+            t.dict["__annotations__"] = d  // under the type's lock
+            engine.classesChanged()
+            return d
+        }
         if let attr = t.lookup(name), case .obj(let a) = attr {
             switch a {
             case let s as PyStaticMethod: return s.function

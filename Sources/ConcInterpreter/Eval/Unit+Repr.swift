@@ -23,7 +23,7 @@ extension Unit {
     /// of a subclass that defines its own `__repr__` (which is how that one calls up).
     func builtinRepr(_ v: Value) throws -> String {
         guard case .obj(let o) = v else { return try repr(v) }
-        if o.isPlainInstance { return "<\(o.type.module).\(o.type.qualname) object at \(address(o))>" }
+        if o.isPlainInstance { return "<\(qualifiedTypeName(o.type)) object at \(address(o))>" }
         return try objectRepr(v, o, honourSubclass: false)
     }
 
@@ -74,6 +74,7 @@ extension Unit {
     func exceptionStr(_ e: PyBaseException) throws -> String {
         if e.type.isSubtype(of: Exc.keyError), e.args.count == 1 { return try repr(e.args[0]) }
         if e.type.isSubtype(of: Exc.syntaxError) { return try syntaxErrorStr(e) }
+        if e.type.isSubtype(of: Exc.unicodeError), let m = unicodeErrorMessage(e) { return m }
         if e.type.isSubtype(of: Exc.osError), e.args.count >= 2, case .int(let code) = e.args[0] {
             let base = "[Errno \(code)] \(try str(e.args[1]))"
             if let fname = e.instanceAttribute("filename"), !fname.isNone {
@@ -163,7 +164,7 @@ extension Unit {
                 // (to RecursionError); only containers show themselves as [...].
                 return try stringResult(try call(m, []), "__repr__")
             }
-            return "<\(o.type.module).\(o.type.qualname) object at \(address(o))>"
+            return "<\(qualifiedTypeName(o.type)) object at \(address(o))>"
         case is PyGenerator:
             return "<generator object \((o as! PyGenerator).code.qualname) at \(address(o))>"
         case is Cell: return "<cell at \(address(o))>"
@@ -198,4 +199,10 @@ extension String {
     func leftPadded(to n: Int, with c: Character = "0") -> String {
         count >= n ? self : String(repeating: c, count: n - count) + self
     }
+}
+
+/// `module.Qualname` as default reprs name a class (`__main__.Point`); a builtin's bare name
+/// (`<object object at ...>`).
+func qualifiedTypeName(_ t: PyType) -> String {
+    t.module == "builtins" ? t.qualname : "\(t.module).\(t.qualname)"
 }

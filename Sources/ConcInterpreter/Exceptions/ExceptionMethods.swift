@@ -71,6 +71,13 @@ func installImportErrorAttributes(_ t: PyType) {
 /// NameError's and AttributeError's `name`.
 func installNameAttribute(_ t: PyType) { field(t, "name") }
 
+/// UnicodeEncodeError's and UnicodeDecodeError's fields: their five arguments.
+func installUnicodeErrorAttributes(_ t: PyType) {
+    for (i, name) in ["encoding", "object", "start", "end", "reason"].enumerated() {
+        field(t, name) { $0.args.count == 5 ? $0.args[i] : .none }
+    }
+}
+
 /// AttributeError's `name` and `obj`.
 func installAttributeErrorAttributes(_ t: PyType) {
     field(t, "name")
