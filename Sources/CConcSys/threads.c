@@ -44,3 +44,7 @@ void CConcSys_stripe_lock_slow(CConcSys_stripe *s) {
 void CConcSys_stripe_wake(CConcSys_stripe *s) {
     syscall(SYS_futex, &s->state, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
+
+/* The trashcan's per-thread counters (CConcSys.h). */
+__thread int CConcSys_trash_depth_storage;
+__thread int CConcSys_trash_parked_storage;

@@ -245,5 +245,27 @@ static inline void CConcSys_settle_immortal(void *object) {
 
 /* }====================================================== */
 
+/* {======================================================
+** Deallocation depth (the trashcan)
+**
+** Freeing a long chain (a linked list of instances, a list nested 100000 deep) releases
+** each link from the previous one's deinit: machine recursion as deep as the chain. Each
+** thread counts the deinits in progress; past a limit the children are parked and freed
+** iteratively by the outermost one (Values/Trashcan.swift), as CPython's trashcan does.
+** ======================================================= */
+
+extern __thread int CConcSys_trash_depth_storage;
+extern __thread int CConcSys_trash_parked_storage;
+
+/// One more deinit in progress on this thread; returns the new depth.
+static inline int CConcSys_trash_enter(void) { return ++CConcSys_trash_depth_storage; }
+/// One deinit fewer; returns the new depth.
+static inline int CConcSys_trash_leave(void) { return --CConcSys_trash_depth_storage; }
+/// Whether this thread has parked children waiting to be freed.
+static inline int CConcSys_trash_parked(void) { return CConcSys_trash_parked_storage; }
+static inline void CConcSys_trash_set_parked(int parked) { CConcSys_trash_parked_storage = parked; }
+
+/* }====================================================== */
+
 #pragma clang assume_nonnull end
 #endif

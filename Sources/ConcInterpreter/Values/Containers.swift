@@ -214,6 +214,11 @@ public final class PyList: PyObject, SubclassAttributes {
     private var items: [Value]
     init(_ items: [Value] = []) { self.items = items; super.init(typeBits: Types.listBits) }
     init(_ items: [Value], type: PyType) { self.items = items; super.init(type: type) }
+    deinit {
+        if !Trashcan.enter() { Trashcan.park(items) }
+        items = []  // the elements are released here, inside the bracket (or were parked)
+        Trashcan.leave()
+    }
 
     /// A copy of the items at one instant (O(1), copy-on-write).
     @inline(__always) var snapshot: [Value] {
@@ -268,10 +273,15 @@ public final class PyList: PyObject, SubclassAttributes {
 /// An immutable tuple.
 public final class PyTuple: PyObject, SubclassAttributes {
     var subclassAttributes: PyDict?
-    /// The elements. Never mutated after creation.
-    let items: [Value]
+    /// The elements. Never mutated after creation (but by deinit).
+    private(set) var items: [Value]
     init(_ items: [Value]) { self.items = items; super.init(typeBits: Types.tupleBits) }
     init(_ items: [Value], type: PyType) { self.items = items; super.init(type: type) }
+    deinit {
+        if !Trashcan.enter() { Trashcan.park(items) }
+        items = []  // the elements are released here, inside the bracket (or were parked)
+        Trashcan.leave()
+    }
     static let empty = PyTuple([])
 }
 

@@ -531,7 +531,16 @@ public class PyInstance: PyObject {
 
     deinit {
         guard let base = slotBase else { return }
-        for i in 0..<slotCount { _ = (base + i).move() }
+        if Trashcan.enter() {
+            for i in 0..<slotCount { _ = (base + i).move() }
+        } else {
+            // Deep in a chain of deinits: the attributes are freed later, iteratively.
+            var parked: [Value] = []
+            parked.reserveCapacity(slotCount)
+            for i in 0..<slotCount { parked.append((base + i).move()) }
+            Trashcan.park(parked)
+        }
+        Trashcan.leave()
         base.deallocate()
     }
 

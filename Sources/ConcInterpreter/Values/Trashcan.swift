@@ -1,0 +1,66 @@
+// Freeing long chains without deep machine recursion, as CPython's trashcan does.
+//
+// Releasing the head of a linked list of instances (or a list nested in a list 100000
+// deep) runs each link's deinit from inside the previous one's: recursion as deep as the
+// chain, which overflows a thread's stack. Containers bracket the release of their
+// children with enter()/leave(); past `maxDepth` nested deinits on one thread they park
+// the children instead, and the outermost deinit frees what was parked, one batch at a
+// time, each starting again from depth 1.
+import CConcSys
+#if canImport(Glibc)
+import Glibc
+#endif
+
+enum Trashcan {
+    /// Deinits nested on one thread before children are parked. Small enough for the
+    /// smallest stacks that free objects (a generator's 1 MiB coroutine stack).
+    static let maxDepth: Int32 = 1000
+
+    /// Starts a container's deinit: true when it may release its children now, false when
+    /// it must ``park(_:)`` them. Always pair with ``leave()``.
+    @inline(__always) static func enter() -> Bool { CConcSys_trash_enter() <= maxDepth }
+
+    /// Ends a container's deinit; the outermost one frees what was parked.
+    @inline(__always) static func leave() {
+        if CConcSys_trash_leave() == 0 && CConcSys_trash_parked() != 0 { drain() }
+    }
+
+    /// Keeps `values` alive until the outermost deinit of this thread frees them.
+    static func park(_ values: [Value]) {
+        bin.batches.append(values)
+        CConcSys_trash_set_parked(1)
+    }
+
+    /// Frees the parked batches: each one's release starts at depth 1 again, and what it
+    /// parks in turn is freed by this same loop.
+    @inline(never) private static func drain() {
+        let b = bin
+        _ = CConcSys_trash_enter()  // nested leaves must not drain again
+        while let batch = b.batches.popLast() {
+            _ = batch  // released at the end of this iteration
+        }
+        CConcSys_trash_set_parked(0)
+        _ = CConcSys_trash_leave()
+    }
+
+    /// This thread's parked batches. Only its own thread touches it.
+    private final class Bin { var batches: [[Value]] = [] }
+
+    /// The calling thread's bin, made on first use (and freed with the thread).
+    private static var bin: Bin {
+        let key = binKey
+        if let p = pthread_getspecific(key) { return Unmanaged<Bin>.fromOpaque(p).takeUnretainedValue() }
+        let b = Bin()
+        pthread_setspecific(key, Unmanaged.passRetained(b).toOpaque())
+        return b
+    }
+
+    /// The thread-specific key of the bins; its destructor drops a thread's bin.
+    nonisolated(unsafe) private static let binKey: pthread_key_t = {  // written once, by the lazy initializer
+        var key = pthread_key_t()
+        pthread_key_create(&key) { p in
+            if let p { Unmanaged<Bin>.fromOpaque(p).release() }
+        }
+        return key
+    }()
+}
