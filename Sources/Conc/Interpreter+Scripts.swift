@@ -81,28 +81,5 @@ extension Interpreter {
 /// Runs `body` on a new thread with a large stack (lazily committed), so deep Conc
 /// recursion hits the recursion limit long before the machine stack, and waits for it.
 public func runOnLargeStack(_ size: Int = 1 << 30, _ body: @escaping () -> Void) {
-    final class Box { let body: () -> Void; init(_ b: @escaping () -> Void) { body = b } }
-    var attr = pthread_attr_t()
-    pthread_attr_init(&attr)
-    defer { pthread_attr_destroy(&attr) }
-    pthread_attr_setstacksize(&attr, size)
-    var tid = pthread_t()
-    let box = Unmanaged.passRetained(Box(body)).toOpaque()
-    let rc = pthread_create(&tid, &attr, { arg in
-        Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue().body()
-        return nil
-    }, box)
-    if rc != 0 {
-        Unmanaged<Box>.fromOpaque(box).takeRetainedValue().body()
-        return
-    }
-    // Ctrl-C must land on the thread running the main unit (its blocking waits then end
-    // with EINTR), not on this one, which only waits for it.
-    var set = sigset_t()
-    sigemptyset(&set)
-    sigaddset(&set, SIGINT)
-    var old = sigset_t()
-    pthread_sigmask(SIG_BLOCK, &set, &old)
-    pthread_join(tid, nil)
-    pthread_sigmask(SIG_SETMASK, &old, nil)
+    runOnFreshStack(size, body)
 }

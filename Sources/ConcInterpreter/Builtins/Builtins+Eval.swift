@@ -105,15 +105,15 @@ extension Unit {
         let isEval = mode == "eval"
         // eval's source may start with spaces or tabs, which CPython strips.
         let file = SourceFile(name: filename, text: isEval ? String(text.drop(while: { $0 == " " || $0 == "\t" })) : text)
-        var compiler = Compiler(file: file, globals: globals, builtins: engine.builtins, isInteractive: mode == "single")
-        let code: CodeInfo
-        if isEval {
-            let e = try Parser.parseExpression(file)
-            code = namespace == nil ? try compiler.compileExpression(e)
-                : try compiler.compileNamespaceCode([], expression: e, loc: e.loc)
-        } else {
+        let code: CodeInfo = try withCompilerStack(for: text) {
+            var compiler = Compiler(file: file, globals: globals, builtins: engine.builtins, isInteractive: mode == "single")
+            if isEval {
+                let e = try Parser.parseExpression(file)
+                return namespace == nil ? try compiler.compileExpression(e)
+                    : try compiler.compileNamespaceCode([], expression: e, loc: e.loc)
+            }
             let module = try Parser.parseModule(file)
-            code = namespace == nil ? try compiler.compileModule(module.body)
+            return namespace == nil ? try compiler.compileModule(module.body)
                 : try compiler.compileNamespaceCode(module.body, expression: nil, loc: module.body.first?.loc ?? .unknown)
         }
         defer {
@@ -153,6 +153,7 @@ extension Unit {
             throw valueError("compile(): unrecognised flags")
         }
         do {
+          try withCompilerStack(for: text) {
             let file = SourceFile(name: filename, text: mode == "eval" ? String(text.drop(while: { $0 == " " || $0 == "\t" })) : text)
             // Compiled once here, for the errors the compiler finds too (scopes, `:=` in
             // comprehensions...); exec()/eval() compile again for their variables.
@@ -167,6 +168,7 @@ extension Unit {
                                       line: line, column: text.unicodeScalars.count + 1, text: text)
                 }
             }
+          }
         } catch let s as SyntaxError {
             throw engine.syntaxErrorException(s)
         }

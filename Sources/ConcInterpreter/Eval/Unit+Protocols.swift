@@ -1,6 +1,7 @@
 // The object protocols every part of the interpreter uses: truth, equality, hashing,
 // ordering, repr/str, iteration and index conversion.
 import ConcSyntax
+import CConcSys
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -259,6 +260,9 @@ extension Unit {
                 }
                 return try hash(n.number)
             case let t as PyTuple:
+                // Nested tuples recurse here: stop at the stack's end (a generator's is small),
+                // as a RecursionError rather than a crash.
+                if UInt(CConcSys_current_sp()) < stackLimit { throw pyError(Exc.recursionError, "maximum recursion depth exceeded while hashing") }
                 // CPython 3.11's xxHash-based tuple hash.
                 var acc: UInt = 2870177450012600261
                 for item in t.items {

@@ -113,7 +113,7 @@ extension Engine {
             conc_futex_wake(importWord, Int32.max)
         }
         do {
-            let code = try compile(SourceFile(name: path, text: source), globals: globals)
+            let code = try u.withCompilerStack(for: source) { try compile(SourceFile(name: path, text: source), globals: globals) }
             try execute(code, globals: globals, unit: u)
         } catch {
             if let s = error as? SyntaxError { throw syntaxErrorException(s) }

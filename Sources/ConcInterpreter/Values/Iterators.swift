@@ -195,6 +195,9 @@ final class PyClosureIterator: PyIter {
     override func next(_ u: Unit) throws -> Value? {
         if finished { return nil }
         do {
+            // zip(zip(zip(...))) pulls through every level: counted, as CPython's calls are.
+            try u.enterNested(" while getting the next item")
+            defer { u.leaveNested() }
             if let v = try step(u) { return v }
         } catch let e as PyBaseException where e.type.isSubtype(of: Exc.stopIteration) {
             // StopIteration out of the function map/filter call (or iter's callable) ends
