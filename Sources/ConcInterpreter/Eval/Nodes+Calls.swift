@@ -371,7 +371,8 @@ final class MethodCallNode: ExprNode {
     // Cache for a callable kept in an instance attribute (`self.put = engine.put`,
     // `self.callback(x)`): instances of shape `slotShape` hold it in slot `slotIndex`, and
     // in `slotEpoch` their class has no data descriptor of that name (nothing, or a
-    // function, which the instance's attribute hides). Written only while units do not run in parallel, like the fields above.
+    // function, which the instance's attribute hides). Written only while units do not run
+    // in parallel, like the fields above.
     private var slotShape: UnsafeMutableRawPointer? = nil
     private var slotIndex = 0
     private var slotEpoch = -1
@@ -506,7 +507,7 @@ final class MethodCallNode: ExprNode {
            o.asInstance == nil || o.typeIsBuiltin || !o.type.overridesGetattribute(f.classEpoch) {
             let inst = o.asInstance
             // The shape and whether it has a slot for `name`, in one critical section.
-            let (shape, shadowed, slotValue): (Shape?, Bool, Value) = inst?.locked {
+            let (shape, shadowed, held): (Shape?, Bool, Value) = inst?.locked {
                 let s = inst!.shape
                 guard let i = s.index.get(name, hash: hash) else { return (s, false, .unbound) }
                 let v = inst!.slot(i)
@@ -519,7 +520,7 @@ final class MethodCallNode: ExprNode {
                 // A callable kept in the instance, and nothing of that name in the class
                 // that would come first (a function is not a data descriptor).
                 if !ObjectLocks.active { slotShape = Unmanaged.passUnretained(s).toOpaque(); slotIndex = i; slotEpoch = epoch }
-                return try callAttributeValue(slotValue, f)
+                return try callAttributeValue(held, f)
             }
             if !shadowed, let attr = classAttribute, case .obj(let m) = attr {
                 if m is PyFunction || m is PyMethodDescriptor, shape?.index.get(name, hash: hash) == nil {

@@ -7907,22 +7907,6 @@ class _ForeignLockWaits:
             if not woken and waiter in self._waiters:
                 self._waiters.remove(waiter)
 
-    def wait_for(self, predicate, timeout=None):
-        deadline = None
-        wait_time = timeout
-        result = predicate()
-        while not result:
-            if wait_time is not None:
-                if deadline is None:
-                    deadline = _time.monotonic() + wait_time
-                else:
-                    wait_time = deadline - _time.monotonic()
-                    if wait_time <= 0:
-                        break
-            self.wait(wait_time)
-            result = predicate()
-        return result
-
     def notify(self, n=1):
         if not _lock_is_owned(self._lock):
             raise RuntimeError("cannot notify on un-acquired lock")
