@@ -2406,30 +2406,43 @@ class ExitStack(AbstractContextManager):
 
     def __exit__(self, *exc_details):
         received_exc = exc_details[0] is not None
-        suppressed = False
-        pending = None
-        if received_exc:
-            pending = exc_details[1]
+        # The exception being handled where the with statement is: the chains of the
+        # callbacks' exceptions end there, and are made to end at the previous callback's
+        # exception instead, as if the callbacks were nested with statements (CPython's).
+        frame_exc = _sys.exc_info()[1]
+
+        def _fix_exception_context(new_exc, old_exc):
+            while True:
+                exc_context = new_exc.__context__
+                if exc_context is None or exc_context is old_exc:
+                    return
+                if exc_context is frame_exc:
+                    break
+                new_exc = exc_context
+            new_exc.__context__ = old_exc
+
+        suppressed_exc = False
+        pending_raise = False
         while self._exit_callbacks:
             cb = self._exit_callbacks.pop()
-            if pending is None:
-                details = (None, None, None)
-            else:
-                details = (type(pending), pending, pending.__traceback__)
             try:
-                if cb(*details):
-                    suppressed = True
-                    pending = None
+                if cb(*exc_details):
+                    suppressed_exc = True
+                    pending_raise = False
+                    exc_details = (None, None, None)
             except BaseException as new_exc:
-                # The next callbacks see the new exception; it remembers the old one.
-                if pending is not None and new_exc is not pending \
-                        and new_exc.__context__ is None:
-                    new_exc.__context__ = pending
-                pending = new_exc
-                suppressed = False
-        if pending is not None and (not received_exc or pending is not exc_details[1]):
-            raise pending
-        return received_exc and suppressed
+                _fix_exception_context(new_exc, exc_details[1])
+                pending_raise = True
+                exc_details = (type(new_exc), new_exc, new_exc.__traceback__)
+        if pending_raise:
+            # A bare `raise exc` would replace the context set up above.
+            fixed_ctx = exc_details[1].__context__
+            try:
+                raise exc_details[1]
+            except BaseException:
+                exc_details[1].__context__ = fixed_ctx
+                raise
+        return received_exc and suppressed_exc
 
 """####,
         "functools.conc": ####"""
