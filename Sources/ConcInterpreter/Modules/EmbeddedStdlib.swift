@@ -2177,6 +2177,9 @@ def _copy_identity(wrapper, wrapped):
             setattr(wrapper, name, getattr(wrapped, name))
         except AttributeError:
             pass
+    # Then the function's own attributes, as functools.update_wrapper's __dict__ update.
+    for name, value in getattr(wrapped, "__dict__", {}).items():
+        setattr(wrapper, name, value)
     wrapper.__wrapped__ = wrapped
 
 
@@ -2380,7 +2383,7 @@ class ExitStack(AbstractContextManager):
         self._push_cm_exit(cm, exit_method)
         return result
 
-    def callback(self, callback, *args, **kwds):
+    def callback(self, callback, /, *args, **kwds):
         """Register callback(*args, **kwds) to be called on unwinding; returns callback."""
 
         def exit_wrapper(exc_type, exc, tb):
