@@ -105,6 +105,12 @@ func installObjectMethods(_ t: PyType) {
 }
 
 func installTypeMethods(_ t: PyType) {
+    t.method("__setattr__") { u, s, a in
+        try a.expect("__setattr__", 2, 2)
+        guard case .obj(let o) = s, let cls = o as? PyType else { throw typeError("descriptor '__setattr__' requires a 'type' object") }
+        try u.typeSetAttr(cls, try u.stringArg(a[0], "attribute name"), a[1])
+        return .none
+    }
     // `type(x)`, `type(name, bases, ns)`, and `Meta(name, bases, ns)` / `type.__new__(Meta, ...)`
     // for a metaclass Meta (cls), which makes a class whose type is Meta.
     t.constructor = { u, cls, a in

@@ -294,6 +294,25 @@ extension Unit {
         return nil
     }
 
+    /// `type.__setattr__(cls, name, value)`: stores in the class's namespace (builtin types
+    /// are immutable).
+    func typeSetAttr(_ t: PyType, _ name: String, _ value: Value) throws {
+        if t.isBuiltin { throw typeError("cannot set '\(name)' attribute of immutable type '\(t.name)'") }
+        switch name {
+        case "__name__", "__qualname__":
+            guard let s = value.asStr?.value else {
+                throw typeError("can only assign string to \(t.name).\(name), not '\(value.typeName)'")
+            }
+            if name == "__name__" { t.name = s } else { t.qualname = s }
+            return
+        case "__module__":
+            if let s = value.asStr?.value { t.module = s }
+        default: break
+        }
+        t.dict[name] = value  // under the type's lock
+        engine.classesChanged()
+    }
+
     /// `setattr(v, name, value)`.
     func setAttr(_ v: Value, _ name: String, _ value: Value) throws {
         guard case .obj(let o) = v else { throw noAttribute(v, name) }
@@ -304,20 +323,12 @@ extension Unit {
             }
             try genericSetAttr(v, inst, name, value)
         case let t as PyType:
-            if t.isBuiltin { throw typeError("cannot set '\(name)' attribute of immutable type '\(t.name)'") }
-            switch name {
-            case "__name__", "__qualname__":
-                guard let s = value.asStr?.value else {
-                    throw typeError("can only assign string to \(t.name).\(name), not '\(value.typeName)'")
-                }
-                if name == "__name__" { t.name = s } else { t.qualname = s }
+            // A metaclass's own __setattr__ decides (it may call type.__setattr__).
+            if let hook = metaclassHook(t, "__setattr__") {
+                _ = try call(bindClassAttribute(hook, to: v), [.str(name), value])
                 return
-            case "__module__":
-                if let s = value.asStr?.value { t.module = s }
-            default: break
             }
-            t.dict[name] = value  // under the type's lock
-            engine.classesChanged()
+            try typeSetAttr(t, name, value)
         case let m as PyModule: m.globals.set(name, value)
         case let f as PyFunction:
             switch name {
