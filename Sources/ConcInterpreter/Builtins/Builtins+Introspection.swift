@@ -86,6 +86,9 @@ func isInstance(_ u: Unit, _ v: Value, _ spec: Value) throws -> Bool {
         return v.type.isSubtype(of: t)
     }
     if case .obj(let o) = spec, let tuple = o as? PyTuple {
+        // Nested tuples recurse: counted, as CPython's check is.
+        try u.enterNested(" in __instancecheck__")
+        defer { u.leaveNested() }
         for s in tuple.items where try isInstance(u, v, s) { return true }
         return false
     }
@@ -104,6 +107,8 @@ func classMatches(_ u: Unit, _ t: PyType, _ spec: Value, _ fname: String) throws
         return t.isSubtype(of: s)
     }
     if case .obj(let o) = spec, let tuple = o as? PyTuple {
+        try u.enterNested(" in __subclasscheck__")
+        defer { u.leaveNested() }
         for s in tuple.items where try classMatches(u, t, s, fname) { return true }
         return false
     }

@@ -408,7 +408,10 @@ private func installCommonBytesMethods(_ t: PyType, mutable: Bool) {
     }
     method("hex") { u, b, a in
         let p = try TextArgs.bind(a, "hex", ["sep", "bytes_per_sep"])
-        return .str(try bytesHex(b.snapshot, sep: p[0], perSep: try p[1].map { try u.toIndex($0) } ?? 1, u))
+        let perSep = try p[1].map { try u.toIndex($0) } ?? 1
+        // A C int in CPython: past it, OverflowError (and no magnitude to overflow here).
+        guard perSep >= Int(Int32.min) && perSep <= Int(Int32.max) else { throw overflowError("Python int too large to convert to C int") }
+        return .str(try bytesHex(b.snapshot, sep: p[0], perSep: perSep, u))
     }
     t.staticFunction("maketrans") { u, a in
         try a.expect("maketrans", 2, 2)

@@ -177,6 +177,8 @@ extension Engine {
             native("cpu_count") { _, _ in .int(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) },
             native("urandom") { u, a in
                 let n = try u.toIndex(a[0])
+                if n < 0 { throw valueError("negative argument not allowed") }
+                try checkBuildSize(n)
                 return .obj(PyBytes(readFileBytesPrefix("/dev/urandom", n)))
             },
             native("_exit") { u, a in

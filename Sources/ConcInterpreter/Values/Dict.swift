@@ -429,6 +429,15 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
     var attributesOf: AttributeOwner?
     init() { super.init(typeBits: Types.dictBits) }
     init(type: PyType) { super.init(type: type) }
+    deinit {
+        // Deep in a chain of deinits (`{'k': {'k': ...}}`): the entries are freed later.
+        if !Trashcan.enter() {
+            Trashcan.park(table.keys)
+            Trashcan.park(table.values)
+        }
+        table = HashTable(storesValues: true)
+        Trashcan.leave()
+    }
 
     /// (key, value) pairs in insertion order (a snapshot).
     var pairs: [(Value, Value)] {
