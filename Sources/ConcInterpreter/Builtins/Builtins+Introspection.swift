@@ -86,10 +86,7 @@ func isInstance(_ u: Unit, _ v: Value, _ spec: Value) throws -> Bool {
         return v.type.isSubtype(of: t)
     }
     if case .obj(let o) = spec, let tuple = o as? PyTuple {
-        // Nested tuples recurse: counted, as CPython's check is.
-        try u.enterNested(" in __instancecheck__")
-        defer { u.leaveNested() }
-        for s in tuple.items where try isInstance(u, v, s) { return true }
+        for s in tuple.items where try nestedSpec(u, s, " in __instancecheck__", { try isInstance(u, v, s) }) { return true }
         return false
     }
     if case .obj(let o) = spec, let union = o as? PyUnion {
@@ -97,6 +94,16 @@ func isInstance(_ u: Unit, _ v: Value, _ spec: Value) throws -> Bool {
         return false
     }
     throw typeError("isinstance() arg 2 must be a type, a tuple of types, or a union")
+}
+
+/// `check()` of one item of a class tuple: a tuple nested in it recurses, which counts one
+/// nesting level (RecursionError past the limit or the stack's end, as in CPython); a class
+/// (the common `(int, float)`) costs nothing more.
+@inline(__always) func nestedSpec(_ u: Unit, _ item: Value, _ context: String, _ check: () throws -> Bool) throws -> Bool {
+    guard case .obj(let o) = item, o is PyTuple else { return try check() }
+    try u.enterNested(context)
+    defer { u.leaveNested() }
+    return try check()
 }
 
 func classMatches(_ u: Unit, _ t: PyType, _ spec: Value, _ fname: String) throws -> Bool {
@@ -107,9 +114,7 @@ func classMatches(_ u: Unit, _ t: PyType, _ spec: Value, _ fname: String) throws
         return t.isSubtype(of: s)
     }
     if case .obj(let o) = spec, let tuple = o as? PyTuple {
-        try u.enterNested(" in __subclasscheck__")
-        defer { u.leaveNested() }
-        for s in tuple.items where try classMatches(u, t, s, fname) { return true }
+        for s in tuple.items where try nestedSpec(u, s, " in __subclasscheck__", { try classMatches(u, t, s, fname) }) { return true }
         return false
     }
     if case .obj(let o) = spec, let union = o as? PyUnion { return union.types.contains { t.isSubtype(of: $0) } }

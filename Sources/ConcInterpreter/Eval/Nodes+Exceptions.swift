@@ -106,11 +106,9 @@ func exceptionMatches(_ e: PyBaseException, _ spec: Value, _ u: Unit) throws -> 
     if case .obj(let o) = spec {
         if let t = o as? PyType, t.isSubtype(of: Exc.baseException) { return e.type.isSubtype(of: t) }
         if let tuple = o as? PyTuple {
-            try u.enterNested("")
-            defer { u.leaveNested() }
             // Every class of the tuple is checked, even after a match, as CPython does.
             var found = false
-            for item in tuple.items where try exceptionMatches(e, item, u) { found = true }
+            for item in tuple.items where try nestedSpec(u, item, "", { try exceptionMatches(e, item, u) }) { found = true }
             return found
         }
     }
