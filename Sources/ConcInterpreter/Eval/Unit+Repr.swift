@@ -48,6 +48,9 @@ extension Unit {
                 return s.value
             }
             if let e = o as? PyBaseException, e.type.lookup("__str__").map(isNativeSlot) ?? true {
+                // str(ValueError(ValueError(...))) nests: one level each, as repr does.
+                try enterNested(" while getting the str of an object")
+                defer { leaveNested() }
                 return try exceptionStr(e)
             }
             if o is PyInstance, let m = lookupSpecial(v, "__str__"), !(o.type.lookup("__str__").map(isNativeSlot) ?? true) {

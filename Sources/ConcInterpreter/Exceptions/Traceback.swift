@@ -6,20 +6,36 @@ import ConcSyntax
 extension Unit {
     /// The full report of `e` as printed to stderr.
     public func formatException(_ e: PyBaseException) -> String {
+        // Walk the chain iteratively (oldest printed first): a chain of 100,000 causes
+        // must not recurse once per link on a thread's stack.
         var seen = Set<ObjectIdentifier>()
-        return formatChain(e, &seen)
+        var chain: [(PyBaseException, String)] = []   // newest first, with its separator
+        var current: PyBaseException? = e
+        var separator = ""
+        while let x = current {
+            seen.insert(ObjectIdentifier(x))
+            chain.append((x, separator))
+            if let c = x.cause, !seen.contains(ObjectIdentifier(c)) {
+                current = c
+                separator = "\nThe above exception was the direct cause of the following exception:\n\n"
+            } else if let c = x.context, !x.suppressContext, !seen.contains(ObjectIdentifier(c)) {
+                current = c
+                separator = "\nDuring handling of the above exception, another exception occurred:\n\n"
+            } else {
+                current = nil
+            }
+        }
+        var out = ""
+        for (x, sep) in chain.reversed() {
+            out += formatOne(x)
+            out += sep
+        }
+        return out
     }
 
-    private func formatChain(_ e: PyBaseException, _ seen: inout Set<ObjectIdentifier>) -> String {
-        seen.insert(ObjectIdentifier(e))
+    /// One exception's traceback, exception line and notes, without its chain.
+    private func formatOne(_ e: PyBaseException) -> String {
         var out = ""
-        if let c = e.cause, !seen.contains(ObjectIdentifier(c)) {
-            out += formatChain(c, &seen)
-            out += "\nThe above exception was the direct cause of the following exception:\n\n"
-        } else if let c = e.context, !e.suppressContext, !seen.contains(ObjectIdentifier(c)) {
-            out += formatChain(c, &seen)
-            out += "\nDuring handling of the above exception, another exception occurred:\n\n"
-        }
         if !e.traceback.isEmpty {
             out += "Traceback (most recent call last):\n"
             out += formatEntries(e.traceback.reversed())
