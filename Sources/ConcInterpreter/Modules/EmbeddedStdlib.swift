@@ -4644,6 +4644,33 @@ class AuthenticationError(ProcessError):
     pass
 
 
+class PicklingError(Exception):
+    """A Pool task's function cannot reach a worker (CPython's _pickle.PicklingError)."""
+    pass
+
+
+PicklingError.__module__ = '_pickle'
+
+
+def _check_picklable(func):
+    """Raise as CPython's pickle would for a Pool task's function that a worker cannot
+    find by name: a lambda, or a function defined inside another function.
+
+    Workers were forked before the task existed, so they look the function up by its
+    module and qualified name, as CPython's workers unpickle it."""
+    if type(func) is not type(_check_picklable):
+        return
+    name = func.__qualname__
+    if '<locals>' in name:
+        raise AttributeError("Can't pickle local object " + repr(name))
+    found = sys.modules.get(func.__module__)
+    for part in name.split('.'):
+        found = getattr(found, part, None)
+    if found is not func:
+        raise PicklingError("Can't pickle " + repr(func) + ": attribute lookup " + name +
+                            " on " + str(func.__module__) + " failed")
+
+
 # ---------------------------------------------------------------------------------------
 # Blocking helpers (a wait on a primitive shared with another process is never taken for a
 # deadlock; one that only this process can end is, as for the builtins)
@@ -6001,6 +6028,7 @@ class Pool:
     def apply_async(self, func, args=(), kwds={}, callback=None, error_callback=None):
         """func(*args, **kwds) in a worker; returns an AsyncResult."""
         self._check_running()
+        _check_picklable(func)
         result = AsyncResult(self, callback, error_callback)
         self._tasks.put((result._job, 0, func, (tuple(args), dict(kwds)), None))
         return result
@@ -6017,6 +6045,7 @@ class Pool:
 
     def _map_async(self, func, iterable, star, chunksize, callback, error_callback):
         self._check_running()
+        _check_picklable(func)
         items, chunks = self._chunks(iterable, chunksize)
         result = MapResult(self, chunks, len(items), callback, error_callback)
         for i in range(len(chunks)):
@@ -6041,6 +6070,7 @@ class Pool:
         self._check_running()
         if chunksize < 1:
             raise ValueError("Chunksize must be 1+, not {0:n}".format(chunksize))
+        _check_picklable(func)
         items = list(iterable)
         it = IMapIterator(self, ordered)
         n = 0
