@@ -153,6 +153,10 @@ extension Parser.State {
         let isTriple = start + 2 < end && scalars[start + 1] == q && scalars[start + 2] == q
         var j = start + (isTriple ? 3 : 1)
         while j < end {
+            // CPython 3.11 refuses a backslash anywhere in the expression, strings included.
+            if scalars[j] == "\\" {
+                throw fstringError("f-string expression part cannot include a backslash", at: j)
+            }
             if scalars[j] == q {
                 if !isTriple { return j + 1 }
                 if j + 2 < end && scalars[j + 1] == q && scalars[j + 2] == q { return j + 3 }
