@@ -41,6 +41,7 @@ extension Engine {
             native1("callable") { u, x in .bool(isCallable(u, x)) },
             native("input") { u, a in
                 try a.expect("input", 0, 1)
+                if let line = try u.engine.inputThroughReplacedStreams(u, a) { return line }
                 if a.count == 1 { u.engine.stdout.write(try u.str(a[0])) }
                 u.engine.stdout.flush()
                 // Other units run while this one waits for the user.
@@ -128,7 +129,8 @@ extension Engine {
         // A program that replaced sys.stdout (redirect_stdout, a capturing object) gets
         // print's output there, as in CPython.
         if file.isNone, let sys = sysGlobals.load(ordering: .acquiring)?.takeUnretainedValue(),
-           let out = sys.get("stdout"), let original = sys.get("__stdout__"), !isSame(out, original), !out.isNone {
+           let out = sys.get("stdout"), let original = sys.get("__stdout__"), !isSame(out, original) {
+            if out.isNone { return }  // sys.stdout = None: print() writes nothing, as in CPython
             file = out
         }
         if file.isNone {
@@ -147,6 +149,31 @@ extension Engine {
             _ = try u.callMethod(file, "write", [.str(end)])
             if flush { _ = try? u.callMethod(file, "flush", []) }
         }
+    }
+}
+
+extension Engine {
+    /// input() when the program replaced sys.stdin or sys.stdout (a StringIO, a recorder,
+    /// redirect_stdout): the prompt goes to sys.stdout.write and the line comes from
+    /// sys.stdin.readline(), as CPython does. Nil when both are the real streams.
+    func inputThroughReplacedStreams(_ u: Unit, _ a: Args) throws -> Value? {
+        guard let sys = sysGlobals.load(ordering: .acquiring)?.takeUnretainedValue(),
+              let input = sys.get("stdin"), let output = sys.get("stdout") else { return nil }
+        let realInput = sys.get("__stdin__").map { isSame(input, $0) } ?? true
+        let realOutput = sys.get("__stdout__").map { isSame(output, $0) } ?? true
+        if realInput && realOutput { return nil }
+        if input.isNone { throw runtimeError("input(): lost sys.stdin") }
+        if output.isNone { throw runtimeError("input(): lost sys.stdout") }
+        if a.count == 1 { _ = try u.callMethod(output, "write", [.str(try u.str(a[0]))]) }
+        _ = try? u.callMethod(output, "flush", [])
+        let got = try u.callMethod(input, "readline", [])
+        guard let text = got.asStr?.value else {
+            throw typeError("object.readline() returned non-string")
+        }
+        if text.isEmpty { throw pyError(Exc.eofError, "EOF when reading a line") }
+        var line = text
+        if line.unicodeScalars.last == "\n" { line.unicodeScalars.removeLast() }
+        return .str(line)
     }
 }
 

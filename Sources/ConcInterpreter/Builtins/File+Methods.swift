@@ -29,10 +29,11 @@ func installFileMethods(_ t: PyType) {
         let hint = try size(u, a, "hint")
         return try f.withLock(u) {
             try f.checkReadable()
-            // As CPython: stop once the lines read so far reach `hint` characters or bytes.
+            // As CPython's IOBase.readlines: stop once the lines read so far exceed `hint`
+            // characters or bytes.
             var lines: [Value] = []
             var total = 0
-            while hint <= 0 || total < hint {
+            while hint <= 0 || total <= hint {
                 let (line, length) = try f.nextLine(u)
                 if length == 0 { break }
                 total += length; lines.append(line)

@@ -73,7 +73,14 @@ extension Unit {
     private func announce(_ cls: PyType, _ keywords: [(name: String, value: Value)]) throws {
         for (name, v) in cls.namespacePairs {
             guard case .obj(let o) = v, !o.typeIsBuiltin, let setName = o.type.lookup("__set_name__") else { continue }
-            _ = try call(bindClassAttribute(setName, to: v), [.obj(cls), .str(name)])
+            do {
+                _ = try call(bindClassAttribute(setName, to: v), [.obj(cls), .str(name)])
+            } catch let e as PyBaseException where e.type.isSubtype(of: Exc.exception) {
+                // CPython 3.11 wraps the error, naming the attribute and the class.
+                let r = runtimeError("Error calling __set_name__ on '\(o.type.name)' instance '\(name)' in '\(cls.name)'")
+                r.cause = e; r.context = e; r.suppressContext = true
+                throw r
+            }
         }
         for t in cls.mro.dropFirst() {
             guard let hook = t.ownAttribute("__init_subclass__", hash: nameHash("__init_subclass__")) else { continue }

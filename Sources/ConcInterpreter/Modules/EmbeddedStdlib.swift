@@ -2129,28 +2129,49 @@ and an exception raised by one is passed to the next), redirect_stdout, redirect
 chdir.
 
 Diverges from CPython: no async variants (asynccontextmanager, AsyncExitStack,
-aclosing, AbstractAsyncContextManager); ExitStack does not rewrite the __context__
-chain of exceptions raised by its callbacks as carefully as CPython does; in Conc,
-redirect_stdout and redirect_stderr replace sys.stdout / sys.stderr but print() keeps
-writing to the real stream (only code writing to sys.stdout itself is redirected).
+aclosing, AbstractAsyncContextManager).
 """
 
 __all__ = ["contextmanager", "closing", "nullcontext", "AbstractContextManager",
            "ContextDecorator", "ExitStack", "redirect_stdout", "redirect_stderr",
            "suppress", "chdir"]
 
+import abc as _abc
 import sys as _sys
 
 
-class AbstractContextManager:
-    """A base class for context managers: __enter__ returns self; subclasses define
-    __exit__."""
+class AbstractContextManager(_abc.ABC):
+    """An abstract base class for context managers: __enter__ returns self; subclasses
+    define __exit__. Any class with __enter__ and __exit__ counts as a subclass."""
+
+    __slots__ = ()
 
     def __enter__(self):
         return self
 
+    @_abc.abstractmethod
     def __exit__(self, exc_type, exc_value, traceback):
         return None
+
+    @classmethod
+    def __subclasshook__(cls, C):
+        if cls is AbstractContextManager:
+            return _check_methods(C, "__enter__", "__exit__")
+        return NotImplemented
+
+
+def _check_methods(C, *methods):
+    # collections.abc's rule: each method is defined somewhere in the MRO, and not as None.
+    mro = C.__mro__
+    for method in methods:
+        for B in mro:
+            if method in B.__dict__:
+                if B.__dict__[method] is None:
+                    return NotImplemented
+                break
+        else:
+            return NotImplemented
+    return True
 
 
 class ContextDecorator:
@@ -2200,6 +2221,9 @@ class _GeneratorContextManager(ContextDecorator, AbstractContextManager):
         return self.__class__(self.func, self.args, self.kwds)
 
     def __enter__(self):
+        # As CPython: args and kwds are needed only to recreate the manager, which is no
+        # longer possible; a second `with` on the same object fails here.
+        del self.args, self.kwds, self.func
         try:
             return next(self.gen)
         except StopIteration:
@@ -2458,8 +2482,9 @@ cache, total_ordering, cmp_to_key, cached_property.
 
 Diverges from CPython: everything is plain Conc code (no C accelerator); partial objects
 have no __dict__ of their own for pickling and no __setstate__; the lru_cache wrapper is
-a plain function (so it binds as a method, like CPython's) and its keys are plain tuples,
-so 1 and 1.0 share an entry as in CPython unless typed=True; the cache's bookkeeping is
+a plain function (so it binds as a method, like CPython's) and its keys are made by
+CPython's rule (a lone int or str argument is its own key, other keys are tuples, so 1
+and 1.0 share an entry only with two or more arguments, unless typed=True); the cache's bookkeeping is
 done under a lock() so threads may share a cached function, but, as in CPython, two
 threads missing the same key at once both call the function; cached_property takes no
 lock (CPython 3.11's does). No singledispatch, partialmethod or reduce's C speed.
@@ -2626,15 +2651,21 @@ class _CacheInfo(tuple):
         return {"hits": self[0], "misses": self[1], "maxsize": self[2], "currsize": self[3]}
 
 
+_CacheInfo._fields = ("hits", "misses", "maxsize", "currsize")
 _CacheInfo.__name__ = "CacheInfo"
 _CacheInfo.__qualname__ = "CacheInfo"
 
 # Separates the positional from the keyword part of a key, so f(1, "a", 2) and f(1, a=2)
 # get different keys.
 _KWD_MARK = object()
+_FAST_TYPES = (int, str)
 
 
 def _make_key(args, kwds, typed):
+    # CPython's rule: a lone argument of exact type int or str is its own key; anything
+    # else is a tuple, so f(1) and f(True) are apart while f(True) and f(1.0) share.
+    if not kwds and not typed and len(args) == 1 and type(args[0]) in _FAST_TYPES:
+        return args[0]
     key = args
     if kwds:
         key = key + (_KWD_MARK,)
@@ -2663,6 +2694,8 @@ def lru_cache(maxsize=128, typed=False):
         raise TypeError("Expected first argument to be an integer, a callable, or None")
 
     def decorating_function(user_function):
+        if not callable(user_function):
+            raise TypeError("the first argument must be callable")
         return _lru_cache_wrapper(user_function, maxsize, typed)
 
     return decorating_function
@@ -3291,7 +3324,8 @@ class _MemoryStream:
                 return lines
             lines.append(line)
             total += len(line)
-            if hint is not None and 0 < hint <= total:
+            # CPython: a text stream stops once past hint, BytesIO once it reaches it.
+            if hint is not None and 0 < hint and (total > hint or (total == hint and self._binary_hint)):
                 return lines
 
     def getvalue(self):
@@ -3305,8 +3339,13 @@ class _MemoryStream:
                 raise ValueError("Negative seek position " + str(pos))
             self._pos = pos
         elif whence == 1:
+            if pos != 0 and self._text_seeks:
+                raise OSError("Can't do nonzero cur-relative seeks")
             self._pos = max(0, self._pos + pos)
         elif whence == 2:
+            if pos != 0 and self._text_seeks:
+                # (CPython 3.11's StringIO words both cases "cur-relative".)
+                raise OSError("Can't do nonzero cur-relative seeks")
             self._pos = max(0, len(self._buf) + pos)
         else:
             raise ValueError("Invalid whence (" + str(whence) + ", should be 0, 1 or 2)")
@@ -3343,6 +3382,14 @@ class _MemoryStream:
         self._check_open()
         return True
 
+    def isatty(self):
+        if self.closed:
+            raise ValueError("I/O operation on closed file.")
+        return False
+
+    def fileno(self):
+        raise UnsupportedOperation("fileno")
+
     def __iter__(self):
         self._check_open()
         return self
@@ -3366,6 +3413,8 @@ class StringIO(_MemoryStream):
     """A text stream kept in memory: write() str, then getvalue() or read it back."""
 
     _newline = "\n"
+    _binary_hint = False
+    _text_seeks = True      # only offset 0 relative to the position or the end
 
     def __init__(self, initial_value="", newline="\n"):
         if initial_value is None:
@@ -3388,6 +3437,8 @@ class BytesIO(_MemoryStream):
     """A binary stream kept in memory: write() bytes, then getvalue() or read it back."""
 
     _newline = b"\n"
+    _binary_hint = True
+    _text_seeks = False
     _closed_message = "I/O operation on closed file."
 
     def __init__(self, initial_bytes=b""):
