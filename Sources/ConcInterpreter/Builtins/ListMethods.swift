@@ -393,12 +393,25 @@ func installListMethods(_ t: PyType) {
     t.method("remove") { u, s, args in
         let l = try recv(s, "remove")
         let x = try ContainerArgs.one(args, "list.remove")
-        // Found by comparing outside the lock, then removed at that index, as CPython does.
-        let removed = try firstIndex(of: x, in: { l.snapshot }, 0, Int.max, u).flatMap { i in
-            l.withItems { items -> Value? in i < items.count ? items.remove(at: i) : nil }
+        // Found by comparing outside the lock (an __eq__ may use this list), then removed
+        // under the lock only if that very item is still in the list: another unit may
+        // have removed or moved it meanwhile, and whatever sits at the index now is not
+        // what was compared. If it is gone, search again: remove() is one step, as under
+        // CPython's GIL.
+        while true {
+            guard let i = try firstIndex(of: x, in: { l.snapshot }, 0, Int.max, u) else {
+                throw valueError("list.remove(x): x not in list")
+            }
+            let now = l.snapshot
+            guard i < now.count else { continue }
+            let found = now[i]
+            let removed = l.withItems { items -> Value? in
+                if i < items.count, isSame(items[i], found) { return items.remove(at: i) }
+                if let j = items.firstIndex(where: { isSame($0, found) }) { return items.remove(at: j) }
+                return nil
+            }
+            if removed != nil { return .none }  // (released here, outside the lock)
         }
-        guard removed != nil else { throw valueError("list.remove(x): x not in list") }
-        return .none
     }
     installListQueries(t)
     installListReordering(t)
@@ -474,6 +487,10 @@ func sortOptions(_ args: Args, _ u: Unit, positionalAllowed: Bool) throws -> (Va
 /// the program changes it meanwhile, the sorted items win and ValueError is raised, as in
 /// CPython.
 func sortList(_ l: PyList, key: Value?, reverse: Bool, _ u: Unit) throws {
+    // Plain ints or strs compare without running any program code: sort them under the
+    // list's lock, one step as under CPython's GIL (another unit's append cannot make it
+    // "list modified during sort").
+    if key == nil, l.withItems({ items in sortPlainValues(&items, reverse: reverse) }) { return }
     var items = l.replaceAll([])
     var failure: Error? = nil
     do { try sortValues(u, &items, key: key, reverse: reverse) } catch { failure = error }
@@ -517,6 +534,25 @@ func sortValues(_ u: Unit, _ items: inout [Value], key: Value?, reverse: Bool) t
     var sorted = perm.map { source[$0] }
     if reverse { sorted.reverse() }
     items = sorted
+}
+
+/// Sorts `items` in place when they are all ints or all strs (no program code runs);
+/// false, leaving them alone, otherwise.
+private func sortPlainValues(_ items: inout [Value], reverse: Bool) -> Bool {
+    var keys = items
+    if reverse { keys.reverse() }
+    var perm = Array(0..<items.count)
+    if let ints = homogeneousInts(keys) {
+        try? timsortIndices(&perm) { a, b in ints[a] < ints[b] }
+    } else if let strs = homogeneousStrs(keys) {
+        try? timsortIndices(&perm) { a, b in utf8Less(strs[a], strs[b]) }
+    } else {
+        return false
+    }
+    var sorted = perm.map { keys[$0] }
+    if reverse { sorted.reverse() }
+    items = sorted
+    return true
 }
 
 /// The keys as Swift ints when every one is an int (bools excluded), else nil.
