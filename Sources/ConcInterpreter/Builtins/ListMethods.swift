@@ -300,28 +300,26 @@ func searchBounds(_ a: Args, _ count: Int, _ u: Unit) throws -> (Int, Int) {
     return (try bound(1, 0), try bound(2, Int.max))
 }
 
-/// Index of the first item equal to `x` in `items()[start..<stop]`; re-reads the items
-/// after each comparison because `__eq__` may change a list.
+/// Index of the first item equal to `x` in `items()[start..<stop]`, searched in one
+/// snapshot, as `in` does: the answer is the list as it was at one instant (another
+/// unit's remove() shifting the items mid-search must not hide an item that was there
+/// all along; under CPython's GIL the search is one step too).
 func firstIndex(of x: Value, in items: () -> [Value], _ start: Int, _ stop: Int, _ u: Unit) throws -> Int? {
-    var i = start
-    while true {
-        // One snapshot per step: another unit may shrink a list between two reads.
-        let now = items()
-        guard i < min(stop, now.count) else { return nil }
+    let now = items()
+    var i = max(start, 0)
+    let end = min(stop, now.count)
+    while i < end {
         if try itemEquals(u, now[i], x) { return i }
         i += 1
     }
+    return nil
 }
 
-/// Number of items equal to `x`.
+/// Number of items equal to `x`, counted in one snapshot.
 func countEqual(_ x: Value, in items: () -> [Value], _ u: Unit) throws -> Int {
-    var n = 0, i = 0
-    while true {
-        let now = items()
-        guard i < now.count else { return n }
-        if try itemEquals(u, now[i], x) { n += 1 }
-        i += 1
-    }
+    var n = 0
+    for item in items() where try itemEquals(u, item, x) { n += 1 }
+    return n
 }
 
 // MARK: - list methods
@@ -398,12 +396,9 @@ func installListMethods(_ t: PyType) {
         // have removed or moved it meanwhile, and whatever sits at the index now is not
         // what was compared. If it is gone, search again: remove() is one step, as under
         // CPython's GIL.
-        while true {
-            guard let i = try firstIndex(of: x, in: { l.snapshot }, 0, Int.max, u) else {
-                throw valueError("list.remove(x): x not in list")
-            }
+        for _ in 0..<1000 {  // (an __eq__ that keeps replacing the item gives up)
             let now = l.snapshot
-            guard i < now.count else { continue }
+            guard let i = try firstIndex(of: x, in: { now }, 0, Int.max, u) else { break }
             let found = now[i]
             let removed = l.withItems { items -> Value? in
                 if i < items.count, isSame(items[i], found) { return items.remove(at: i) }
@@ -412,6 +407,7 @@ func installListMethods(_ t: PyType) {
             }
             if removed != nil { return .none }  // (released here, outside the lock)
         }
+        throw valueError("list.remove(x): x not in list")
     }
     installListQueries(t)
     installListReordering(t)
