@@ -212,6 +212,11 @@ extension Engine {
         for w in units.thaw() { conc_futex_wake(w, Int32.max) }
     }
 
+    /// The main unit's handler re-raised the DeadlockError it caught: the program ends with
+    /// it, so the end of the program must not wait for the threads (which are blocked for
+    /// good) and report the same deadlock a second time.
+    func deadlockReraised() { deadlocked = true }
+
     /// Leaves `report` for `main` and wakes it wherever it is parked.
     func postDeadlock(_ report: String, to main: Unit) {
         let word = units.withLock { () -> UnsafeMutablePointer<UInt32>? in

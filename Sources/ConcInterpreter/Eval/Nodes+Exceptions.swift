@@ -76,6 +76,7 @@ final class TryNode: StmtNode {
                     return hc
                 } catch let inner as PyBaseException {
                     if let t = h.target { try? t.delete(f) }
+                    if inner === e && e.type === Exc.deadlockError && u.isMain { u.engine.deadlockReraised() }
                     if inner !== e && inner.context == nil && !inner.contextSettled { inner.chain(to: e) }
                     throw inner
                 }
