@@ -131,12 +131,25 @@ class PySharedPrimitive: PyObject, @unchecked Sendable {  // the C primitive is 
     /// "lock a (created at line 4)": the kind, the global variable naming it if any, and
     /// where it was made. Called for reports only.
     func described(_ engine: Engine) -> String {
-        var name = ""
+        let created = "(created at \(engine.displayLocation(createdAt)))"
         let g = engine.mainGlobals
         for n in g.boundNames {
-            if case .obj(let o)? = g.get(n), o === self { name = " " + n; break }
+            if case .obj(let o)? = g.get(n), o === self { return "\(type.name) \(n) \(created)" }
         }
-        return "\(type.name)\(name) (created at \(engine.displayLocation(createdAt)))"
+        // An object of the threading or multiprocessing module holding this primitive
+        // (threading.Event holds an event(), a Barrier a Condition holding a condition()):
+        // named by its own class and variable.
+        func holds(_ o: PyObject, _ depth: Int) -> Bool {
+            guard let i = o as? PyInstance, !(o is PySharedPrimitive) else { return false }
+            for case .obj(let a) in i.slotValues {
+                if a === self || (depth > 0 && holds(a, depth - 1)) { return true }
+            }
+            return false
+        }
+        for n in g.boundNames {
+            if case .obj(let o)? = g.get(n), holds(o, 1) { return "\(o.type.name) \(n) \(created)" }
+        }
+        return "\(type.name) \(created)"
     }
 }
 
@@ -321,7 +334,12 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
             let pid = conc_unit_pid(o)
             return ", held by process \(engine.familyName(of: pid) ?? "with pid \(pid)")"
         }
-        guard let h = holderUnit(engine), isLocked else { return "" }
+        guard isLocked, o != 0 else { return "" }
+        guard let h = holderUnit(engine) else {
+            // Its holder is gone: a unit that ended without releasing it.
+            let who = engine.units.finishedName(number: conc_unit_number(o)).map { "\($0), which" } ?? "a unit that"
+            return ", held by \(who) \(UnitRegistry.finishedHolderWords) (acquired at \(engine.displayLocation(acquiredAt)))"
+        }
         return ", held by \(h.name) (acquired at \(engine.displayLocation(acquiredAt)))"
     }
 

@@ -17,6 +17,8 @@ struct BlockReason {
     let stillBlocked: () -> Bool
     /// The futex word the waiter sleeps on, woken to deliver a DeadlockError.
     let word: UnsafeMutablePointer<UInt32>?
+    /// A join() of a unit of this process (a cycle of joins gets its own advice).
+    var isJoin = false
     /// Another process that could end the wait, as a family wait-for edge:
     /// `(kind << 32) | pid` (kind 1: a join of that process, 2: it holds the lock), or 0.
     var otherProcess: () -> UInt64 = { 0 }
@@ -32,6 +34,8 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
     private var mutex = pthread_mutex_t()
     /// Live units in start order (the main unit first).
     private var live: [Unit] = []
+    /// The numbers and names of the last units to finish, oldest first.
+    private var finished: [(number: UInt32, name: String)] = []
     /// Units parked with no timeout, and on what; `cross` marks a wait that another process
     /// could end (a primitive shared across a fork, the join of a child process).
     private var blocked: [ObjectIdentifier: (unit: Unit, reason: BlockReason, cross: Bool)] = [:]
@@ -155,6 +159,8 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
     func remove(_ u: Unit) -> (report: String, main: Unit?)? {
         withLock {
             live.removeAll { $0 === u }
+            finished.append((u.number, u.name))
+            if finished.count > 64 { finished.removeFirst(finished.count - 64) }
             updateQuiescence()
             return detect()
         }
@@ -166,6 +172,12 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
         #else
         withLock { live }
         #endif
+    }
+
+    /// The name of a recently finished unit (one of the last 64), for a report of a lock
+    /// it never released.
+    func finishedName(number: UInt32) -> String? {
+        withLock { finished.last { $0.number == number }?.name }
     }
 
     /// The live unit with this number, if any.
@@ -219,12 +231,19 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
         return (deadlockReport(), live.first { $0.isMain })
     }
 
+    /// The words of a lock wait's description when the lock's holder has finished
+    /// (``PyLock``'s holder description).
+    static let finishedHolderWords = "has finished without releasing it"
+
     /// The wait-for graph in words: who waits for what, held by whom, and the cycle.
     private func deadlockReport() -> String {
         var lines = ["every unit is blocked and none of them can wake another:"]
+        var heldByFinished = false
         for u in live {
             guard let b = blocked[ObjectIdentifier(u)] else { continue }
-            lines.append("  \(u.name) \(b.reason.describe())")
+            let what = b.reason.describe()
+            heldByFinished = heldByFinished || what.contains(Self.finishedHolderWords)
+            lines.append("  \(u.name) \(what)")
         }
         // Follow "waits for a lock held by" edges from the main unit to find a cycle.
         var path: [Unit] = []
@@ -236,12 +255,22 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
         }
         if !path.isEmpty, let start = path.firstIndex(where: { $0 === current }) {
             let cycle = path[start...].map(\.name) + [current.name]
+            let joins = path[start...].map { blocked[ObjectIdentifier($0)]?.reason.isJoin ?? false }
             if cycle.count == 2 {
                 lines.append("  \(current.name) waits for a lock it already holds itself")
             } else {
                 lines.append("  cycle: " + cycle.joined(separator: " -> "))
             }
-            lines.append("  fix: take the locks in the same order in every unit, hold one at a time, or use acquire(timeout=...) and back off")
+            if joins.allSatisfy({ $0 }) {
+                lines.append("  fix: units that join each other all wait for good: let one side finish without joining the other, or join with a timeout")
+            } else if joins.contains(true) {
+                lines.append("  fix: do not join a unit while holding a lock it needs: release the lock before join(), or join with a timeout")
+            } else {
+                lines.append("  fix: take the locks in the same order in every unit, hold one at a time, or use acquire(timeout=...) and back off")
+            }
+        } else if heldByFinished {
+            lines.append("  nothing left running can release a lock whose holder has finished")
+            lines.append("  fix: release every lock before the unit that took it ends: `with the_lock:` releases it even when the block raises")
         } else {
             lines.append("  nothing left running can release, set, put or notify what they wait for")
             lines.append("  fix: make sure every wait has a unit that will signal it (a missing release(), set(), put() or notify()), or wait with a timeout")
