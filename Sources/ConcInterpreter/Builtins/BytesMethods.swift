@@ -451,6 +451,33 @@ private func installCommonBytesMethods(_ t: PyType, mutable: Bool) {
         return make(try bytesFromHex(s.value))
     }
     method("__len__") { _, b, a in try ContainerArgs.none(a, "\(kind).__len__"); return .int(b.count) }
+    // The operator methods (explicit calls, super() in a subclass, hasattr): computed on
+    // the receiver's bytes, never through the operator dispatch a subclass may override.
+    method("__iter__") { _, b, a in
+        try ContainerArgs.none(a, "\(kind).__iter__")
+        return .obj(PyArrayIterator(b.snapshot.map { .int(Int($0)) }, type: Types.bytesIterator))
+    }
+    method("__add__") { u, b, a in
+        let y = try ContainerArgs.one(a, "\(kind).__add__")
+        guard let other = bytesOf(y) else { throw typeError("can't concat \(y.typeName) to \(kind)") }
+        return make(b.snapshot + other)
+    }
+    func times(_ u: Unit, _ b: PyBytes, _ n: Value) throws -> Value {
+        guard let count = try indexValue(n, u) else {
+            throw typeError("can't multiply sequence by non-int of type '\(n.typeName)'")
+        }
+        return try u.repeatSequence(make(b.snapshot), count) ?? .obj(Singletons.notImplemented)
+    }
+    method("__mul__") { u, b, a in try times(u, b, try ContainerArgs.one(a, "\(kind).__mul__")) }
+    method("__rmul__") { u, b, a in try times(u, b, try ContainerArgs.one(a, "\(kind).__rmul__")) }
+    method("__mod__") { u, b, a in make(try percentFormatBytes(u, b.snapshot, try ContainerArgs.one(a, "\(kind).__mod__"))) }
+    method("__rmod__") { _, _, a in _ = try ContainerArgs.one(a, "\(kind).__rmod__"); return .obj(Singletons.notImplemented) }
+    if !mutable {
+        method("__bytes__") { _, b, a in
+            try ContainerArgs.none(a, "bytes.__bytes__")
+            return b.type === Types.bytes ? .obj(b) : make(b.snapshot)
+        }
+    }
     method("__getitem__") { u, b, a in try bytesGetItem(b, try ContainerArgs.one(a, "\(kind).__getitem__"), u) }
     method("__contains__") { u, b, a in
         let x = try ContainerArgs.one(a, "\(kind).__contains__")
@@ -591,6 +618,27 @@ func installBytearrayMethods(_ t: PyType) {
         let i = try u.toIndex(v)
         guard i >= 0 && i < 256 else { throw valueError("byte must be in range(0, 256)") }
         return UInt8(i)
+    }
+    t.method("__iadd__") { u, v, a in
+        let b = try recv(v, "__iadd__")
+        let y = try ContainerArgs.one(a, "bytearray.__iadd__")
+        guard case .obj(let o) = y, let other = o as? PyBytes else { throw typeError("can't concat \(y.typeName) to bytearray") }
+        let extra = other.snapshot
+        b.withBytes { $0.append(contentsOf: extra) }
+        return v
+    }
+    t.method("__imul__") { u, v, a in
+        let b = try recv(v, "__imul__")
+        let n = try ContainerArgs.one(a, "bytearray.__imul__")
+        guard let count = try indexValue(n, u) else {
+            throw typeError("can't multiply sequence by non-int of type '\(n.typeName)'")
+        }
+        b.withBytes { bytes in
+            if count <= 0 { bytes.removeAll(); return }
+            let once = bytes
+            for _ in 1..<count { bytes.append(contentsOf: once) }
+        }
+        return v
     }
     t.method("__setitem__") { u, v, a in
         try a.expect("__setitem__", 2, 2)

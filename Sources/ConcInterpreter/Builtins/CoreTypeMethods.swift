@@ -270,6 +270,18 @@ func installIteratorMethods(_ t: PyType) {
     }
 }
 
+/// `__length_hint__` of the iterators that know how many items are left (CPython's
+/// list, tuple, str, bytes, set, range, dict and reversed iterators): operator.length_hint
+/// and list() read it.
+func installLengthHint(_ t: PyType) {
+    t.method("__length_hint__") { u, s, a in
+        try a.expect("__length_hint__", 0, 0)
+        guard case .obj(let o) = s, let it = o as? PyIter else { throw typeError("not an iterator") }
+        guard let n = it.lengthHint else { return .obj(Singletons.notImplemented) }
+        return .int(n)
+    }
+}
+
 func installGeneratorMethods(_ t: PyType) {
     func gen(_ s: Value) -> PyGenerator { s.object as! PyGenerator }
     func stop(_ g: PyGenerator) -> PyBaseException {

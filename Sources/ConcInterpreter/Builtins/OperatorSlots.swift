@@ -119,6 +119,11 @@ func installNumberOperatorSlots(_ t: PyType, isFloat: Bool) {
     t.method0("__bool__", qualified: "\(owner).__bool__") { _, v in
         .bool((try receiver(v, "__bool__")).numericDouble != 0)
     }
+    guard !isFloat else { return }
+    // An int is its own floor, ceiling and truncation (math.floor(n) calls these).
+    for name in ["__floor__", "__ceil__", "__trunc__"] {
+        t.method0(name, qualified: "int.\(name)") { _, v in .int(try receiver(v, name).intLike ?? 0) }
+    }
 }
 
 // MARK: - str, list and tuple
@@ -224,6 +229,18 @@ func installSetOperatorSlots(_ t: PyType) {
             let x = try receiver(v, name)
             guard let y = try other(a, name) else { return notImplemented }
             return try setCompare(op.rawValue, x, y, u)
+        }
+    }
+    guard owner == "set" else { return }
+    // `s |= t` and friends: set's own update methods (not a subclass's overrides), self back.
+    for (stem, method) in [("or", "update"), ("and", "intersection_update"), ("sub", "difference_update"),
+                           ("xor", "symmetric_difference_update")] {
+        let name = "__i\(stem)__"
+        t.method(name) { u, v, a in
+            _ = try receiver(v, name)
+            guard let y = try other(a, name), let update = Types.set.lookup(method) else { return notImplemented }
+            _ = try u.call(update, [v, .obj(y)])
+            return v
         }
     }
 }

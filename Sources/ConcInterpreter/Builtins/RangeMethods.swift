@@ -115,6 +115,10 @@ func installRangeMethods(_ t: PyType) {
 
 /// `__len__`, `__getitem__`, `__contains__`, `__iter__`, `__reversed__`.
 private func installRangeProtocol(_ t: PyType) {
+    t.method("__bool__") { u, s, args in
+        try ContainerArgs.none(args, "range.__bool__")
+        return .bool(try recv(s, "__bool__").count != 0)
+    }
     t.method("__len__") { u, s, args in
         try ContainerArgs.none(args, "range.__len__")
         return .int(try recv(s, "__len__").count)

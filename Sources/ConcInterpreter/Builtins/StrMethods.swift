@@ -919,6 +919,15 @@ func installStrMethods(_ t: PyType) {
     t.method("__getitem__") { u, v, a in
         try strGetItem(try recv(v, "__getitem__"), try ContainerArgs.one(a, "str.__getitem__"), u)
     }
+    t.method("__iter__") { u, v, a in
+        try ContainerArgs.none(a, "str.__iter__")
+        return .obj(PyStrIterator(try recv(v, "__iter__")))
+    }
+    t.method("__rmod__") { u, v, a in
+        _ = try recv(v, "__rmod__")
+        _ = try ContainerArgs.one(a, "str.__rmod__")
+        return .obj(Singletons.notImplemented)
+    }
     t.method("__mod__") { u, v, a in
         .str(try percentFormat(u, try recv(v, "__mod__").value, try ContainerArgs.one(a, "str.__mod__")))
     }

@@ -8,6 +8,8 @@ public class PyIter: PyObject {
     init(type: PyType) { super.init(type: type) }
     /// The next item, or nil when exhausted. Never throws StopIteration itself.
     func next(_ u: Unit) throws -> Value? { nil }
+    /// How many items are left (`__length_hint__`), for the iterators that know.
+    var lengthHint: Int? { nil }
 }
 
 /// Iterates a snapshot-free view of a list: sees appends made during iteration, as CPython.
@@ -24,6 +26,7 @@ final class PyListIterator: PyIter {
         index += 1
         return v
     }
+    override var lengthHint: Int? { index == Int.max ? 0 : max(list.count - index, 0) }
 }
 
 /// `reversed(list)`: walks the live list from its last index down, stopping once the index
@@ -37,6 +40,7 @@ final class PyListReverseIterator: PyIter {
         index -= 1
         return v
     }
+    override var lengthHint: Int? { index < 0 ? 0 : min(index + 1, list.count) }
 }
 
 /// Iterates a fixed array of values (tuples, dict key snapshots, sets).
@@ -49,6 +53,7 @@ final class PyArrayIterator: PyIter {
         defer { index += 1 }
         return items[index]
     }
+    override var lengthHint: Int? { max(items.count - index, 0) }
 }
 
 /// Iterates a set over the elements it had at the start (in CPython's order), raising,
@@ -69,6 +74,7 @@ final class PySetIterator: PyIter {
         defer { index += 1 }
         return items[index]
     }
+    override var lengthHint: Int? { expectedCount < 0 ? 0 : max(items.count - index, 0) }
 }
 
 /// Iterates a range without materialising it.
@@ -92,6 +98,7 @@ final class PyRangeIterator: PyIter {
         if remaining > 0 { current &+= step }
         return .int(v)
     }
+    override var lengthHint: Int? { remaining }
 }
 
 /// Iterates the characters of a string (ASCII characters come from a shared table).
@@ -116,6 +123,7 @@ final class PyStrIterator: PyIter {
         defer { index += 1 }
         return charValue(scalars[index])
     }
+    override var lengthHint: Int? { max((isASCII ? bytes.count : scalars.count) - index, 0) }
 }
 
 /// Iterates a dict's keys, values or items; raises if the dict changes size meanwhile.
@@ -151,6 +159,7 @@ final class PyDictIterator: PyIter {
             }
         }
     }
+    override var lengthHint: Int? { dict.count == initialCount ? dict.locked { remaining } : 0 }
 }
 
 /// Wraps an object whose class defines `__next__`.

@@ -40,7 +40,9 @@ public enum Types {
         _ = (str, list, tuple, dict, strHashSeed)
         return true
     }()
-    static let noneType = make("NoneType") { _ in }
+    static let noneType = make("NoneType") { t in
+        t.method("__bool__") { _, _, a in try a.expect("__bool__", 0, 0); return .bool(false) }
+    }
     static let unionType: PyType = make("UnionType") { installUnionMethods($0) }
     static let bool: PyType = make("bool", base: int) { installBoolMethods($0) }
     static let int: PyType = make("int") { installIntMethods($0); installNumberOperatorSlots($0, isFloat: false) }
@@ -98,20 +100,20 @@ public enum Types {
     static let cell = make("cell") { _ in }
     static let iterator = make("iterator") { installIteratorMethods($0) }
     // The builtin containers' iterators, named as CPython 3.11 names them.
-    static let listIterator = make("list_iterator") { installIteratorMethods($0) }
-    static let listReverseIterator = make("list_reverseiterator") { installIteratorMethods($0) }
-    static let tupleIterator = make("tuple_iterator") { installIteratorMethods($0) }
-    static let strIterator = make("str_iterator") { installIteratorMethods($0) }
-    static let strASCIIIterator = make("str_ascii_iterator") { installIteratorMethods($0) }
-    static let bytesIterator = make("bytes_iterator") { installIteratorMethods($0) }
-    static let setIterator = make("set_iterator") { installIteratorMethods($0) }
-    static let rangeIterator = make("range_iterator") { installIteratorMethods($0) }
-    static let dictKeyIterator = make("dict_keyiterator") { installIteratorMethods($0) }
-    static let dictValueIterator = make("dict_valueiterator") { installIteratorMethods($0) }
-    static let dictItemIterator = make("dict_itemiterator") { installIteratorMethods($0) }
-    static let dictReverseKeyIterator = make("dict_reversekeyiterator") { installIteratorMethods($0) }
+    static let listIterator = make("list_iterator") { installIteratorMethods($0); installLengthHint($0) }
+    static let listReverseIterator = make("list_reverseiterator") { installIteratorMethods($0); installLengthHint($0) }
+    static let tupleIterator = make("tuple_iterator") { installIteratorMethods($0); installLengthHint($0) }
+    static let strIterator = make("str_iterator") { installIteratorMethods($0); installLengthHint($0) }
+    static let strASCIIIterator = make("str_ascii_iterator") { installIteratorMethods($0); installLengthHint($0) }
+    static let bytesIterator = make("bytes_iterator") { installIteratorMethods($0); installLengthHint($0) }
+    static let setIterator = make("set_iterator") { installIteratorMethods($0); installLengthHint($0) }
+    static let rangeIterator = make("range_iterator") { installIteratorMethods($0); installLengthHint($0) }
+    static let dictKeyIterator = make("dict_keyiterator") { installIteratorMethods($0); installLengthHint($0) }
+    static let dictValueIterator = make("dict_valueiterator") { installIteratorMethods($0); installLengthHint($0) }
+    static let dictItemIterator = make("dict_itemiterator") { installIteratorMethods($0); installLengthHint($0) }
+    static let dictReverseKeyIterator = make("dict_reversekeyiterator") { installIteratorMethods($0); installLengthHint($0) }
     static let callableIterator = make("callable_iterator") { installIteratorMethods($0) }
-    static let reversedIterator = make("reversed") { installIteratorMethods($0) }
+    static let reversedIterator = make("reversed") { installIteratorMethods($0); installLengthHint($0) }
     static let generator: PyType = make("generator") { installGeneratorMethods($0) }
     static let coroutine: PyType = make("coroutine") { _ in }
     static let dictKeys = make("dict_keys") { installDictViewMethods($0) }
