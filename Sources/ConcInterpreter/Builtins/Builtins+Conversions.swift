@@ -144,28 +144,12 @@ func roundValue(_ u: Unit, _ v: Value, _ nd: Value?) throws -> Value {
             guard abs(r) < 9.2e18 else { throw overflowError(intOverflowMessage) }
             return .int(Int(r))
         }
-        let n = try u.toIndex(ndv)
-        if !d.isFinite || n > 300 { return .float(d) }
-        // Past every double's magnitude: a signed zero (10.0 ** 400 would be inf, and 0 * inf nan).
-        if n < -308 { return .float(d.sign == .minus ? -0.0 : 0.0) }
-        // Round through the shortest decimal representation, as CPython's correctly rounded algorithm does.
-        let s = formatFixed(d, n)
-        return .float(Double(s) ?? d)
+        // Correctly rounded from the exact binary value, half to even, as CPython's.
+        return .float(floatRound(d, try u.toIndex(ndv)))
     default:
         if let m = u.lookupSpecial(v, "__round__") { return try u.call(m, nd.map { [$0] } ?? []) }
         throw typeError("type \(v.typeName) doesn't define __round__ method")
     }
-}
-
-/// `%.nf` formatting through the C library (correctly rounded).
-func formatFixed(_ d: Double, _ n: Int) -> String {
-    if n < 0 {
-        let p = pow(10.0, Double(-n))
-        return String((d / p).rounded(.toNearestOrEven) * p)
-    }
-    var buf = [CChar](repeating: 0, count: 512)
-    _ = withVaList([Int32(n), d]) { vsnprintf(&buf, 512, "%.*f", $0) }
-    return String(cString: buf)
 }
 
 /// The inverse of `a` modulo `m`, if it exists (extended Euclid).

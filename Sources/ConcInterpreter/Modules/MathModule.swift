@@ -39,9 +39,9 @@ extension Engine {
             f1("atan") { atan($0) }, f1("sinh") { sinh($0) }, f1("cosh") { cosh($0) }, f1("tanh") { tanh($0) },
             f1("log10", domain: { $0 > 0 }) { log10($0) }, f1("log2", domain: { $0 > 0 }) { log2($0) },
             f1("log1p", domain: { $0 > -1 }) { log1p($0) }, f1("expm1") { expm1($0) },
-            f1("fabs") { fabs($0) }, f1("degrees") { $0 * 180 / Double.pi }, f1("radians") { $0 * Double.pi / 180 },
+            f1("fabs") { fabs($0) }, f1("degrees") { $0 * (180.0 / Double.pi) }, f1("radians") { $0 * (Double.pi / 180.0) },
             f1("erf") { erf($0) }, f1("erfc") { erfc($0) },
-            f1("gamma", domain: notAPole) { tgamma($0) }, f1("lgamma", domain: notAPole) { lgamma($0) },
+            f1("gamma", domain: notAPole) { AccurateMath.gamma($0) }, f1("lgamma", domain: notAPole) { AccurateMath.logGamma($0) },
             f1("asinh") { asinh($0) }, f1("acosh", domain: { $0 >= 1 }) { acosh($0) },
             f1("atanh", domain: { abs($0) < 1 }) { atanh($0) }, f1("cbrt") { cbrt($0) }, f1("exp2") { exp2($0) },
             native("log") { u, a in
@@ -68,11 +68,11 @@ extension Engine {
             },
             native("atan2") { u, a in try a.expect("atan2", 2, 2); return .float(atan2(try u.floatArg(a[0]), try u.floatArg(a[1]))) },
             native("hypot") { u, a in
-                // Scaled as libm's hypot, so huge and tiny coordinates neither overflow nor
-                // vanish; an infinite coordinate wins over a NaN, as in CPython.
+                // CPython's vector norm (an infinite coordinate wins over a NaN).
+                if !a.keywords.isEmpty { throw typeError("hypot() takes no keyword arguments") }
                 let xs = try a.positional.map { abs(try u.floatArg($0)) }
-                if xs.contains(where: { $0.isInfinite }) { return .float(.infinity) }
-                return .float(xs.reduce(0.0) { hypot($0, $1) })
+                return .float(AccurateMath.vectorNorm(xs, largest: xs.reduce(0.0) { $1 > $0 ? $1 : $0 },
+                                                      sawNaN: xs.contains { $0.isNaN }))
             },
             native("floor") { u, a in
                 try a.expect("floor", 1, 1)
@@ -211,16 +211,11 @@ extension Engine {
             native("fsum") { u, a in
                 try a.expect("fsum", 1, 1)
                 let items = try u.toArray(a[0]).map { try u.floatArg($0) }
-                // Infinities and NaNs as CPython's fsum treats them.
-                if items.contains(where: { !$0.isFinite }) {
-                    if items.contains(where: { $0.isNaN }) { return .float(.nan) }
-                    let hasPlus = items.contains(.infinity), hasMinus = items.contains(-.infinity)
-                    if hasPlus && hasMinus { throw valueError("-inf + inf in fsum") }
-                    return .float(hasPlus ? .infinity : -.infinity)
+                switch AccurateMath.exactSum(items) {
+                case .value(let r): return .float(r)
+                case .overflow: throw overflowError("intermediate overflow in fsum")
+                case .infinitiesCancel: throw valueError("-inf + inf in fsum")
                 }
-                let r = exactSum(items)
-                if r.isInfinite && items.allSatisfy({ $0.isFinite }) { throw overflowError("intermediate overflow in fsum") }
-                return .float(r)
             },
             native("prod") { u, a in
                 try a.expect("prod", 1, 1, keywords: ["start"])
@@ -233,41 +228,10 @@ extension Engine {
                 let p = try u.toArray(a[0]), q = try u.toArray(a[1])
                 if p.count != q.count { throw valueError("both points must have the same number of dimensions") }
                 let ds = try zip(p, q).map { abs(try u.floatArg($0) - u.floatArg($1)) }
-                if ds.contains(where: { $0.isInfinite }) { return .float(.infinity) }
-                return .float(ds.reduce(0.0) { hypot($0, $1) })
+                return .float(AccurateMath.vectorNorm(ds, largest: ds.reduce(0.0) { $1 > $0 ? $1 : $0 },
+                                                      sawNaN: ds.contains { $0.isNaN }))
             },
         ])
     }
 }
 
-/// Correctly rounded sum of floats (Shewchuk's partials, as CPython's math.fsum).
-func exactSum(_ xs: [Double]) -> Double {
-    var partials: [Double] = []
-    for var x in xs {
-        var i = 0
-        for var y in partials {
-            if abs(x) < abs(y) { swap(&x, &y) }
-            let hi = x + y
-            let lo = y - (hi - x)
-            if lo != 0 { partials[i] = lo; i += 1 }
-            x = hi
-        }
-        partials.removeSubrange(i...)
-        partials.append(x)
-    }
-    var total = 0.0
-    while let last = partials.popLast() {
-        let x = total
-        total = x + last
-        let lo = last - (total - x)
-        if lo != 0 {
-            if let next = partials.last, (lo < 0) == (next < 0) {
-                let y = lo * 2
-                let t = total + y
-                if y == t - total { total = t }
-            }
-            break
-        }
-    }
-    return total
-}
