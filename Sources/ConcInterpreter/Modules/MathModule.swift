@@ -109,6 +109,28 @@ extension Engine {
                 let diff = abs(x - y)
                 return .bool(diff <= abs(rel * y) || diff <= abs(rel * x) || diff <= absTol)
             },
+            native("remainder") { u, a in
+                // IEEE 754 remainder: x - n*y with n the integer nearest x/y (exact).
+                try a.expect("remainder", 2, 2)
+                let x = try u.floatArg(a[0], "must be real number"), y = try u.floatArg(a[1], "must be real number")
+                if x.isNaN { return .float(x) }
+                if y.isNaN { return .float(y) }
+                if x.isInfinite || y == 0 { throw valueError("math domain error") }
+                if y.isInfinite { return .float(x) }
+                return .float(Glibc.remainder(x, y))
+            },
+            native("nextafter") { u, a in
+                try a.expect("nextafter", 2, 2)
+                return .float(Glibc.nextafter(try u.floatArg(a[0], "must be real number"), try u.floatArg(a[1], "must be real number")))
+            },
+            native("ulp") { u, a in
+                try a.expect("ulp", 1, 1)
+                let x = abs(try u.floatArg(a[0], "must be real number"))
+                if x.isNaN || x.isInfinite { return .float(x) }
+                let up = Glibc.nextafter(x, .infinity)
+                if up.isInfinite { return .float(x - Glibc.nextafter(x, -.infinity)) }
+                return .float(up - x)
+            },
             native("copysign") { u, a in try a.expect("copysign", 2, 2); return .float(copysign(try u.floatArg(a[0]), try u.floatArg(a[1]))) },
             native("fmod") { u, a in
                 try a.expect("fmod", 2, 2)

@@ -72,6 +72,20 @@ extension Engine {
             excepthook, ("__excepthook__", excepthook.1),
             native("exit") { _, a in throw try systemExit(a) },
             native("getrecursionlimit") { u, _ in .int(u.engine.recursionLimit) },
+            native("get_int_max_str_digits") { u, a in
+                try a.expect("get_int_max_str_digits", 0, 0)
+                return .int(u.engine.intMaxStrDigits)
+            },
+            native("set_int_max_str_digits") { u, a in
+                try a.expect("set_int_max_str_digits", 1, 1, keywords: ["maxdigits"])
+                guard let v = a.argument(0, "maxdigits") else {
+                    throw typeError("set_int_max_str_digits() missing required argument 'maxdigits' (pos 1)")
+                }
+                let n = try u.toIndex(v)
+                if n != 0 && n < 640 { throw valueError("maxdigits must be 0 or larger than 640") }
+                u.engine.intMaxStrDigits = n
+                return .none
+            },
             native("setrecursionlimit") { u, a in
                 try a.expect("setrecursionlimit", 1, 1)
                 let n = try u.toIndex(a[0])

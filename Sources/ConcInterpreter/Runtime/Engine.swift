@@ -98,6 +98,9 @@ public final class Engine {
     var classEpoch: Int { CConcSys_atomic_load_word(classEpochWord) }
     /// Records that a class's attributes changed (after the change is made).
     func classesChanged() { _ = CConcSys_atomic_increment_word(classEpochWord) }
+    /// `sys.get_int_max_str_digits()`: kept for programs that set it (Conc's 64-bit ints
+    /// never have that many digits). Written by sys.set_int_max_str_digits only.
+    var intMaxStrDigits = 4300
     /// `sys.getrecursionlimit()`.
     public var recursionLimit = 1000 {
         didSet { mainUnit?.recursionLimit = recursionLimit }
