@@ -73,7 +73,12 @@ extension Lexer {
             throw error("leading zeros in decimal integer literals are not permitted; use an 0o prefix for octal integers",
                         col: start - lineStart + 1)
         }
-        guard let v = Int(digits) else { throw tooLarge(start) }
+        guard let v = Int(digits) else {
+            // 2**63 is too large unless negated: the parser accepts `-9223372036854775808`
+            // (Int.min stands for it here; no other literal lexes to Int.min).
+            guard digits == "9223372036854775808" else { throw tooLarge(start) }
+            return emit(.number, raw, start: start, value: .int(Int.min))
+        }
         emit(.number, raw, start: start, value: .int(v))
     }
 
@@ -118,7 +123,9 @@ extension Lexer {
         return false
     }
 
+    static let tooLargeMessage = "integer literal too large (Conc integers are 64-bit)"
+
     private func tooLarge(_ start: Int) -> SyntaxError {
-        error("integer literal too large (Conc integers are 64-bit)", col: start - lineStart + 1)
+        error(Lexer.tooLargeMessage, col: start - lineStart + 1)
     }
 }

@@ -245,7 +245,16 @@ extension Parser.State {
         try enterNesting()
         defer { expressionDepth -= 1 }
         advance()
+        let literal = tok
+        let isMinInt: Bool = { if t.text == "-", literal.kind == .number, case .int(Int.min)? = literal.value { return true }; return false }()
+        negatedMinIntLiteral = isMinInt
         let operand = try parseFactor()
+        negatedMinIntLiteral = false
+        if isMinInt {
+            // `-9223372036854775808` is Int.min itself; 2**63 in any other role is too large.
+            guard case .constant(.int(Int.min)) = operand.kind else { throw error(Lexer.tooLargeMessage, at: literal) }
+            return Expr(.constant(.int(Int.min)), loc(from: t))
+        }
         let op: UnaryOp = t.text == "-" ? .neg : t.text == "+" ? .pos : .invert
         return Expr(.unary(op, operand), loc(from: t))
     }

@@ -69,9 +69,33 @@ func dictViewBinary(_ op: String, _ a: Value, _ b: Value, _ u: Unit) throws -> V
         return nil
     }
     guard ["|", "&", "-", "^"].contains(op), setLikeView(a) != nil || setLikeView(b) != nil else { return nil }
+    if op == "&" { return try dictViewIntersection(a, b, u) }
     let left = try setFromIterable(a, u, frozen: false)
     let right = try setFromIterable(b, u, frozen: false)
     return try setBinary(op, left, right, u)
+}
+
+/// `view & other` as CPython computes it: a set that is at least as large intersects
+/// with the view; otherwise the smaller side is walked and each of its items looked up
+/// in the view, so an items view's values are never hashed (`d.items() & {(1, 1)}` works
+/// when d holds a list).
+private func dictViewIntersection(_ a: Value, _ b: Value, _ u: Unit) throws -> Value {
+    func setLike(_ v: Value) -> PyDictView? {
+        if case .obj(let o) = v, let view = o as? PyDictView, view.isSetLike { return view }
+        return nil
+    }
+    var view = setLike(a) ?? setLike(b)!
+    var other = setLike(a) != nil ? b : a
+    if case .obj(let o) = other, let s = o as? PySet, s.type === Types.set, view.dict.count <= s.count {
+        return try setBinary("&", s, try setFromIterable(.obj(view), u, frozen: false), u)
+    }
+    if let w = setLike(other), w.dict.count > view.dict.count { other = .obj(view); view = w }
+    let result = PySet()
+    let it = try u.iterate(other)
+    while let x = try it.next(u) {
+        if try u.contains(.obj(view), x) { try result.add(u, x) }
+    }
+    return .obj(result)
 }
 
 /// `view == other` for keys and items views compared with a set or another set-like view;

@@ -500,7 +500,16 @@ func installIntMethods(_ t: PyType) {
         for k in 0..<min(length, 8) { out[length - 1 - k] = UInt8(truncatingIfNeeded: i >> (8 * k)) }
         return .obj(PyBytes(little ? out.reversed() : out))
     }
-    t.staticFunction("from_bytes") { u, a in
+    t.classFunction("from_bytes") { u, all in
+        // On a subclass (bool.from_bytes), the class is called with the int, as in CPython.
+        var a = all
+        let cls = a.positional.removeFirst()
+        let value = try intFromBytes(u, a)
+        if case .obj(let c) = cls, c === Types.int { return value }
+        return try u.call(cls, [value])
+    }
+    /// int.from_bytes's conversion.
+    func intFromBytes(_ u: Unit, _ a: Args) throws -> Value {
         var a2 = a
         var signed = false
         a2.keywords = []
