@@ -49,6 +49,9 @@ extension Engine {
                 guard let exp = a.argument(1, "exp") else { throw typeError("pow() missing required argument 'exp' (pos 2)") }
                 if let mod = a.argument(2, "mod"), !mod.isNone {
                     guard let b = u.intValue(base), let e = u.intValue(exp), let m = u.intValue(mod) else {
+                        if [base, exp, mod].contains(where: { $0.unboxedNumber.numericDouble == nil }) {
+                            throw typeError("unsupported operand type(s) for ** or pow(): '\(base.typeName)', '\(exp.typeName)', '\(mod.typeName)'")
+                        }
                         throw typeError("pow() 3rd argument not allowed unless all arguments are integers")
                     }
                     if m == 0 { throw valueError("pow() 3rd argument cannot be 0") }

@@ -99,9 +99,11 @@ func setInPlace(_ op: String, _ a: PySet, _ b: PySet, _ u: Unit) throws -> Value
     case "|": for x in b.elements { try a.add(u, x) }
     case "-": for x in b.elements { try a.remove(u, x) }
     case "^": for x in b.elements { try a.toggle(u, x) }
-    default:
+    case "&":
         guard case .obj(let o) = try setBinary(op, a, b, u), let r = o as? PySet else { return nil }
         a.replaceTable(r.snapshot)
+    default:
+        return nil  // not a set operator: the caller's error names the in-place operator
     }
     return .obj(a)
 }

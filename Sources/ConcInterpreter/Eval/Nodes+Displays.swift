@@ -7,28 +7,44 @@ enum ElementNode {
     case splice(ExprNode)
 }
 
-@inline(__always) func evaluateElements(_ elements: [ElementNode], _ f: Frame) throws -> [Value] {
+/// The values of a display's elements. `sequenceDisplay`: a tuple or list display, whose
+/// `*x` of a non-iterable reads "Value after * must be an iterable" in CPython (a set
+/// display keeps the plain "is not iterable").
+@inline(__always) func evaluateElements(_ elements: [ElementNode], _ f: Frame, sequenceDisplay: Bool = false) throws -> [Value] {
     var out: [Value] = []
     out.reserveCapacity(elements.count)
     for e in elements {
         switch e {
         case .single(let x): out.append(try x.eval(f))
-        case .splice(let x): out.append(contentsOf: try f.unit.toArray(try x.eval(f)))
+        case .splice(let x):
+            let v = try x.eval(f)
+            if sequenceDisplay, !isSpliceable(v, f.unit) {
+                throw typeError("Value after * must be an iterable, not \(v.typeName)")
+            }
+            out.append(contentsOf: try f.unit.toArray(v))
         }
     }
     return out
 }
 
+/// Whether `*v` can be spliced: a builtin container, or an object with `__iter__` or
+/// `__getitem__` (what CPython's check for the message looks at).
+private func isSpliceable(_ v: Value, _ u: Unit) -> Bool {
+    guard case .obj(let o) = v else { return false }
+    if o is PyList || o is PyTuple || o is PyStr || o is PySet || o is PyDict || o is PyIter || o is PyRange || o is PyBytes { return true }
+    return u.lookupSpecial(v, "__iter__") != nil || u.lookupSpecial(v, "__getitem__") != nil
+}
+
 final class TupleNode: ExprNode {
     let elements: [ElementNode]
     init(_ e: [ElementNode], _ loc: SourceLoc) { elements = e; super.init(loc) }
-    override func eval(_ f: Frame) throws -> Value { .obj(PyTuple(try evaluateElements(elements, f))) }
+    override func eval(_ f: Frame) throws -> Value { .obj(PyTuple(try evaluateElements(elements, f, sequenceDisplay: true))) }
 }
 
 final class ListNode: ExprNode {
     let elements: [ElementNode]
     init(_ e: [ElementNode], _ loc: SourceLoc) { elements = e; super.init(loc) }
-    override func eval(_ f: Frame) throws -> Value { .obj(PyList(try evaluateElements(elements, f))) }
+    override func eval(_ f: Frame) throws -> Value { .obj(PyList(try evaluateElements(elements, f, sequenceDisplay: true))) }
 }
 
 final class SetNode: ExprNode {

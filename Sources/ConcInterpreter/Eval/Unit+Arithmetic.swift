@@ -359,7 +359,7 @@ extension Unit {
             let r = try call(rm, [a]); if !isNotImplemented(r) { return r }
         }
         if op == .mul, let r = try repeatByIndex(a, b) { return r }
-        if !leftDefines { try throwSequenceOperandError(op, a, b) }
+        if !leftDefines { try throwSequenceOperandError(op, a, b, inPlace: inPlace) }
         let symbol = inPlace ? (op == .pow ? "**=" : op.rawValue + "=") : op.symbol
         throw typeError("unsupported operand type(s) for \(symbol): '\(a.typeName)' and '\(b.typeName)'")
     }
@@ -399,7 +399,7 @@ extension Unit {
 
     /// The messages of the builtin sequence operators for an operand they cannot take
     /// (`"a" + 1`, `[1] * "x"`); returns when none applies.
-    private func throwSequenceOperandError(_ op: BinaryOp, _ a: Value, _ b: Value) throws {
+    private func throwSequenceOperandError(_ op: BinaryOp, _ a: Value, _ b: Value, inPlace: Bool) throws {
         if op == .add, a.asStr != nil {
             throw typeError("can only concatenate str (not \"\(b.typeName)\") to str")
         }
@@ -410,7 +410,9 @@ extension Unit {
             throw typeError("can only concatenate tuple (not \"\(b.typeName)\") to tuple")
         }
         func isSequence(_ v: Value) -> Bool { v.asStr != nil || v.object is PyList || v.object is PyTuple || v.object is PyBytes }
-        if op == .mul, isSequence(a) || isSequence(b) {
+        // In place, only the left operand's repeat is tried (`d *= [1]` is an unsupported
+        // operand error for *=), as CPython's PyNumber_InPlaceMultiply.
+        if op == .mul, isSequence(a) || (isSequence(b) && !inPlace) {
             // The left operand is the sequence when both are (`(1,) * "a"` names str).
             let other = isSequence(a) ? b : a
             throw typeError("can't multiply sequence by non-int of type '\(other.typeName)'")

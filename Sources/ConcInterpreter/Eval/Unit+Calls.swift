@@ -149,7 +149,7 @@ extension Unit {
         }
         if !positionalOnlyPassed.isEmpty {
             throw typeError("\(fn.qualname)() got some positional-only arguments passed as keyword arguments: "
-                            + positionalOnlyPassed.map { "'\($0)'" }.joined(separator: ", "))
+                            + "'" + positionalOnlyPassed.joined(separator: ", ") + "'")
         }
         if let d = kwargs { locals[code.varKeywordsSlot] = .obj(d) }
     }

@@ -99,6 +99,11 @@ extension Unit {
             default: break
             }
         }
+        // CPython's two wordings: a sequence given an index ("doesn't"), anything else.
+        if case .obj(let o) = container, o is PyStr || o is PyTuple || o is PyBytes || o is PyRange || o is PySet || o is PyDictView,
+           (try? indexValue(index, self)) != nil {
+            throw typeError("'\(container.typeName)' object doesn't support item deletion")
+        }
         throw typeError("'\(container.typeName)' object does not support item deletion")
     }
 }
