@@ -4061,6 +4061,10 @@ class JSONDecodeError(ValueError):
         self.colno = colno
 
 
+# CPython defines it in json.decoder; tracebacks name it so.
+JSONDecodeError.__module__ = "json.decoder"
+
+
 # MARK: - String escaping
 
 _ESCAPES = {
@@ -4189,7 +4193,7 @@ class JSONEncoder:
         elif o == -_INFINITY:
             text = "-Infinity"
         else:
-            return repr(o)
+            return float.__repr__(o)  # a float subclass's own __repr__ is not used
         if not self.allow_nan:
             msg = "Out of range float values are not JSON compliant"
             if not self._c_style:
@@ -4207,7 +4211,7 @@ class JSONEncoder:
         elif o is False:
             parts.append("false")
         elif isinstance(o, int):
-            parts.append(repr(o))
+            parts.append(int.__repr__(o))
         elif isinstance(o, float):
             parts.append(self._float(o))
         elif isinstance(o, (list, tuple)):
@@ -4609,7 +4613,7 @@ def loads(s, cls=None, object_hook=None, parse_float=None, parse_int=None,
     if isinstance(s, str):
         if s.startswith("\ufeff"):
             raise JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", s, 0)
-    elif isinstance(s, bytes):
+    elif isinstance(s, (bytes, bytearray)):
         if s[:3] == b"\xef\xbb\xbf":
             s = s[3:]
         s = s.decode("utf-8")
@@ -7496,7 +7500,7 @@ class Random:
         """Initialise the state from a seed: None, int, float, str or bytes."""
         if a is None:
             key = _key_from_time(self)
-        elif isinstance(a, (str, bytes)):
+        elif isinstance(a, (str, bytes, bytearray)):
             if isinstance(a, str):
                 data = [ord(c) for c in a] if version == 1 else a.encode()
             else:
