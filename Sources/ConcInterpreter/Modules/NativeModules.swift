@@ -218,6 +218,7 @@ extension Engine {
         let m = nativeModule("os.path", [
             ("sep", .str("/")),
             native("join") { u, a in
+                if a.count == 0 { throw typeError("join() missing 1 required positional argument: 'a'") }
                 var result = ""
                 for v in a.positional {
                     let p = try u.stringArg(v, "join() argument")
@@ -225,17 +226,12 @@ extension Engine {
                 }
                 return .str(result)
             },
-            native("exists") { u, a in
-                guard let p = a[0].asStr?.value else { return .bool(false) }
-                var st = stat(); return .bool(stat(p, &st) == 0)
-            },
+            native("exists") { u, a in .bool(try statOfPathArgument(a, "exists") != nil) },
             native("isfile") { u, a in
-                guard let p = a[0].asStr?.value else { return .bool(false) }
-                var st = stat(); return .bool(stat(p, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG)
+                .bool(try statOfPathArgument(a, "isfile").map { ($0.st_mode & S_IFMT) == S_IFREG } ?? false)
             },
             native("isdir") { u, a in
-                guard let p = a[0].asStr?.value else { return .bool(false) }
-                var st = stat(); return .bool(stat(p, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR)
+                .bool(try statOfPathArgument(a, "isdir").map { ($0.st_mode & S_IFMT) == S_IFDIR } ?? false)
             },
             native("basename") { u, a in
                 let p = try u.stringArg(a[0], "path")
@@ -506,4 +502,21 @@ func brokenDownTime(_ t: time_t, local: Bool) throws -> tm {
     let ok = local ? localtime_r(&tv, &tmv) : gmtime_r(&tv, &tmv)
     if ok == nil { throw osError(EOVERFLOW) }
     return tmv
+}
+
+/// stat() of the one argument of os.path.exists/isfile/isdir, nil when there is
+/// nothing there: a str or bytes path, or an int file descriptor, as CPython takes.
+private func statOfPathArgument(_ a: Args, _ name: String) throws -> stat? {
+    try a.expect(name, 1, 1)
+    var st = stat()
+    let v = a[0]
+    if let p = v.asStr?.value { return stat(p, &st) == 0 ? st : nil }
+    if case .obj(let o) = v, let b = o as? PyBytes, !b.isMutable {
+        return stat(String(decoding: b.snapshot, as: UTF8.self), &st) == 0 ? st : nil
+    }
+    if case .int(let fd) = v {
+        guard let d = Int32(exactly: fd) else { return nil }
+        return fstat(d, &st) == 0 ? st : nil
+    }
+    throw typeError("stat: path should be string, bytes, os.PathLike or integer, not \(v.typeName)")
 }
