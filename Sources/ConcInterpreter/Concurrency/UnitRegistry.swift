@@ -34,8 +34,6 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
     private var mutex = pthread_mutex_t()
     /// Live units in start order (the main unit first).
     private var live: [Unit] = []
-    /// The numbers and names of the last units to finish, oldest first.
-    private var finished: [(number: UInt32, name: String)] = []
     /// Units parked with no timeout, and on what; `cross` marks a wait that another process
     /// could end (a primitive shared across a fork, the join of a child process).
     private var blocked: [ObjectIdentifier: (unit: Unit, reason: BlockReason, cross: Bool)] = [:]
@@ -159,8 +157,6 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
     func remove(_ u: Unit) -> (report: String, main: Unit?)? {
         withLock {
             live.removeAll { $0 === u }
-            finished.append((u.number, u.name))
-            if finished.count > 64 { finished.removeFirst(finished.count - 64) }
             updateQuiescence()
             return detect()
         }
@@ -172,12 +168,6 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
         #else
         withLock { live }
         #endif
-    }
-
-    /// The name of a recently finished unit (one of the last 64), for a report of a lock
-    /// it never released.
-    func finishedName(number: UInt32) -> String? {
-        withLock { finished.last { $0.number == number }?.name }
     }
 
     /// The live unit with this number, if any.
