@@ -633,11 +633,7 @@ func installBytearrayMethods(_ t: PyType) {
         guard let count = try indexValue(n, u) else {
             throw typeError("can't multiply sequence by non-int of type '\(n.typeName)'")
         }
-        b.withBytes { bytes in
-            if count <= 0 { bytes.removeAll(); return }
-            let once = bytes
-            for _ in 1..<count { bytes.append(contentsOf: once) }
-        }
+        try b.withBytes { try repeatInPlace(&$0, count, itemSize: 1) }
         return v
     }
     t.method("__setitem__") { u, v, a in

@@ -188,13 +188,18 @@ func installSequenceOperatorSlots(_ t: PyType) {
         guard let count = try indexValue(n, u) else {
             throw typeError("'\(n.typeName)' object cannot be interpreted as an integer")
         }
-        l.withItems { items in
-            if count <= 0 { items.removeAll(); return }
-            let once = items
-            for _ in 1..<count { items.append(contentsOf: once) }
-        }
+        try l.withItems { try repeatInPlace(&$0, count, itemSize: MemoryLayout<Value>.stride) }
         return v
     }
+}
+
+/// `items *= count` for a list or bytearray (`__imul__`): emptied for count <= 0, with
+/// the MemoryError `items * count` gives for a result too large to build.
+func repeatInPlace<T>(_ items: inout [T], _ count: Int, itemSize: Int) throws {
+    if count <= 0 { items.removeAll(); return }
+    try checkBuildSize(items.count * itemSize, times: count)
+    let once = items
+    for _ in 1..<count { items.append(contentsOf: once) }
 }
 
 // MARK: - set, frozenset and dict
