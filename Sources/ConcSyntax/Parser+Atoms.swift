@@ -11,11 +11,8 @@ extension Parser.State {
         case .name:
             return try parseNameAtom()
         case .number:
-            if case .int(Int.min)? = t.value {
-                // 2**63 (see scanDecimal): only as the operand of a unary minus.
-                guard negatedMinIntLiteral else { throw error(Lexer.tooLargeMessage, at: t) }
-                negatedMinIntLiteral = false
-            }
+            // 2**63 (see scanDecimal) is valid only negated, which parseFactor takes first.
+            if case .int(Int.min)? = t.value { throw error(Lexer.tooLargeMessage, at: t) }
             advance()
             return Expr(.constant(t.value!), loc(from: t))
         case .string:

@@ -245,16 +245,14 @@ extension Parser.State {
         try enterNesting()
         defer { expressionDepth -= 1 }
         advance()
-        let literal = tok
-        let isMinInt: Bool = { if t.text == "-", literal.kind == .number, case .int(Int.min)? = literal.value { return true }; return false }()
-        negatedMinIntLiteral = isMinInt
-        let operand = try parseFactor()
-        negatedMinIntLiteral = false
-        if isMinInt {
-            // `-9223372036854775808` is Int.min itself; 2**63 in any other role is too large.
-            guard case .constant(.int(Int.min)) = operand.kind else { throw error(Lexer.tooLargeMessage, at: literal) }
+        // `-9223372036854775808` is Int.min itself (the lexer's stand-in for 2**63), unless
+        // a `**` or a trailer binds the literal first; then parseAtom reports it too large.
+        if t.text == "-", tok.kind == .number, case .int(Int.min)? = tok.value,
+           !(peek().kind == .op && ["**", "(", "[", "."].contains(peek().text)) {
+            advance()
             return Expr(.constant(.int(Int.min)), loc(from: t))
         }
+        let operand = try parseFactor()
         let op: UnaryOp = t.text == "-" ? .neg : t.text == "+" ? .pos : .invert
         return Expr(.unary(op, operand), loc(from: t))
     }

@@ -94,8 +94,6 @@ extension Parser {
         /// Depth of recursive expression parsing (unary chains, `not`, nested conditionals),
         /// bounded so that no input can overflow the parser's stack.
         var expressionDepth = 0
-        /// Set by a unary minus whose operand is the literal 2**63, for that one atom.
-        var negatedMinIntLiteral = false
         /// True inside a class body, where `nonlocal` is left to the resolver ("no binding").
         var isInClassInFunction = false
         /// The innermost class whose body (or a function in it) is being parsed: names

@@ -128,8 +128,7 @@ extension Engine {
         let pieces = try a.positional.map { try u.str($0) }
         // A program that replaced sys.stdout (redirect_stdout, a capturing object) gets
         // print's output there, as in CPython.
-        if file.isNone, let sys = sysGlobals.load(ordering: .acquiring)?.takeUnretainedValue(),
-           let out = sys.get("stdout"), let original = sys.get("__stdout__"), !isSame(out, original) {
+        if file.isNone, let out = replacedSysStream("stdout") {
             if out.isNone { return }  // sys.stdout = None: print() writes nothing, as in CPython
             file = out
         }
@@ -153,15 +152,21 @@ extension Engine {
 }
 
 extension Engine {
+    /// `sys.NAME` when the program replaced it (it is no longer `sys.__NAME__`), else nil.
+    func replacedSysStream(_ name: String) -> Value? {
+        guard let sys = sysGlobals.load(ordering: .acquiring)?.takeUnretainedValue(),
+              let now = sys.get(name), let original = sys.get("__\(name)__"), !isSame(now, original) else { return nil }
+        return now
+    }
+
     /// input() when the program replaced sys.stdin or sys.stdout (a StringIO, a recorder,
     /// redirect_stdout): the prompt goes to sys.stdout.write and the line comes from
     /// sys.stdin.readline(), as CPython does. Nil when both are the real streams.
     func inputThroughReplacedStreams(_ u: Unit, _ a: Args) throws -> Value? {
+        let newInput = replacedSysStream("stdin"), newOutput = replacedSysStream("stdout")
+        if newInput == nil && newOutput == nil { return nil }
         guard let sys = sysGlobals.load(ordering: .acquiring)?.takeUnretainedValue(),
               let input = sys.get("stdin"), let output = sys.get("stdout") else { return nil }
-        let realInput = sys.get("__stdin__").map { isSame(input, $0) } ?? true
-        let realOutput = sys.get("__stdout__").map { isSame(output, $0) } ?? true
-        if realInput && realOutput { return nil }
         if input.isNone { throw runtimeError("input(): lost sys.stdin") }
         if output.isNone { throw runtimeError("input(): lost sys.stdout") }
         if a.count == 1 { _ = try u.callMethod(output, "write", [.str(try u.str(a[0]))]) }

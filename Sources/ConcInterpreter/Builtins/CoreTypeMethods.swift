@@ -271,8 +271,8 @@ func installIteratorMethods(_ t: PyType) {
 }
 
 /// `__length_hint__` of the iterators that know how many items are left (CPython's
-/// list, tuple, str, bytes, set, range, dict and reversed iterators): operator.length_hint
-/// and list() read it.
+/// list, tuple, str, bytes, set, range, dict and reversed iterators), which
+/// operator.length_hint reads.
 func installLengthHint(_ t: PyType) {
     t.method("__length_hint__") { u, s, a in
         try a.expect("__length_hint__", 0, 0)

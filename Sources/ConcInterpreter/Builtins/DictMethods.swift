@@ -63,11 +63,13 @@ func dictViewContains(_ v: PyDictView, _ item: Value, _ u: Unit) throws -> Bool 
 
 /// `a op b` for `|`, `&`, `-`, `^` when either operand is a keys or items view: both sides
 /// become sets and the result is a `set`. Nil when no view is involved.
+/// `v` when it is a keys or items view (set-like), else nil.
+private func setLikeView(_ v: Value) -> PyDictView? {
+    if case .obj(let o) = v, let view = o as? PyDictView, view.isSetLike { return view }
+    return nil
+}
+
 func dictViewBinary(_ op: String, _ a: Value, _ b: Value, _ u: Unit) throws -> Value? {
-    func setLikeView(_ v: Value) -> PyDictView? {
-        if case .obj(let o) = v, let view = o as? PyDictView, view.isSetLike { return view }
-        return nil
-    }
     guard ["|", "&", "-", "^"].contains(op), setLikeView(a) != nil || setLikeView(b) != nil else { return nil }
     if op == "&" { return try dictViewIntersection(a, b, u) }
     let left = try setFromIterable(a, u, frozen: false)
@@ -80,16 +82,12 @@ func dictViewBinary(_ op: String, _ a: Value, _ b: Value, _ u: Unit) throws -> V
 /// in the view, so an items view's values are never hashed (`d.items() & {(1, 1)}` works
 /// when d holds a list).
 private func dictViewIntersection(_ a: Value, _ b: Value, _ u: Unit) throws -> Value {
-    func setLike(_ v: Value) -> PyDictView? {
-        if case .obj(let o) = v, let view = o as? PyDictView, view.isSetLike { return view }
-        return nil
-    }
-    var view = setLike(a) ?? setLike(b)!
-    var other = setLike(a) != nil ? b : a
+    var view = setLikeView(a) ?? setLikeView(b)!
+    var other = setLikeView(a) != nil ? b : a
     if case .obj(let o) = other, let s = o as? PySet, s.type === Types.set, view.dict.count <= s.count {
         return try setBinary("&", s, try setFromIterable(.obj(view), u, frozen: false), u)
     }
-    if let w = setLike(other), w.dict.count > view.dict.count { other = .obj(view); view = w }
+    if let w = setLikeView(other), w.dict.count > view.dict.count { other = .obj(view); view = w }
     let result = PySet()
     let it = try u.iterate(other)
     while let x = try it.next(u) {

@@ -516,10 +516,8 @@ func sortValues(_ u: Unit, _ items: inout [Value], key: Value?, reverse: Bool) t
     }
     if reverse { keys.reverse() }
     var perm = Array(0..<items.count)
-    if let ints = homogeneousInts(keys) {
-        try timsortIndices(&perm) { a, b in ints[a] < ints[b] }
-    } else if let strs = homogeneousStrs(keys) {
-        try timsortIndices(&perm) { a, b in utf8Less(strs[a], strs[b]) }
+    if let plain = plainSortPermutation(keys) {
+        perm = plain
     } else {
         // Comparing through a buffer pointer borrows the keys instead of retaining them.
         try keys.withUnsafeBufferPointer { kb in
@@ -537,18 +535,25 @@ func sortValues(_ u: Unit, _ items: inout [Value], key: Value?, reverse: Bool) t
 private func sortPlainValues(_ items: inout [Value], reverse: Bool) -> Bool {
     var keys = items
     if reverse { keys.reverse() }
-    var perm = Array(0..<items.count)
+    guard let perm = plainSortPermutation(keys) else { return false }
+    var sorted = perm.map { keys[$0] }
+    if reverse { sorted.reverse() }
+    items = sorted
+    return true
+}
+
+/// The stable sorting permutation of `keys` when they are all ints or all strs (compared
+/// natively, as CPython's pre-sort check allows); nil otherwise.
+private func plainSortPermutation(_ keys: [Value]) -> [Int]? {
+    var perm = Array(0..<keys.count)
     if let ints = homogeneousInts(keys) {
         try? timsortIndices(&perm) { a, b in ints[a] < ints[b] }
     } else if let strs = homogeneousStrs(keys) {
         try? timsortIndices(&perm) { a, b in utf8Less(strs[a], strs[b]) }
     } else {
-        return false
+        return nil
     }
-    var sorted = perm.map { keys[$0] }
-    if reverse { sorted.reverse() }
-    items = sorted
-    return true
+    return perm
 }
 
 /// The keys as Swift ints when every one is an int (bools excluded), else nil.

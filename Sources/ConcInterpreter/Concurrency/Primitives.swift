@@ -111,8 +111,8 @@ class PySharedPrimitive: PyObject, @unchecked Sendable {  // the C primitive is 
     /// of a deadlock report; `holder` is the unit that could end the wait, if known;
     /// `stillBlocked` re-checks the wait without changing anything.
     func park(_ u: Unit, timeout: Double?, waits: @escaping (Engine) -> String,
-              holder: @escaping () -> Unit? = { nil }, stillBlocked: @escaping () -> Bool,
-              attempt: () -> Bool) throws -> Bool {
+              holder: @escaping () -> Unit? = { nil }, holderFinished: @escaping () -> Bool = { false },
+              stillBlocked: @escaping () -> Bool, attempt: () -> Bool) throws -> Bool {
         let engine = u.engine
         let other: () -> UInt64 = { [prim] in
             // A lock held by a unit of another process: that process could end the wait.
@@ -124,7 +124,7 @@ class PySharedPrimitive: PyObject, @unchecked Sendable {  // the C primitive is 
         }
         return try u.park(word: seqWord, waiters: .primitive(prim), timeout: timeout, crossProcess: isShared(engine),
                           reason: BlockReason(describe: { waits(engine) }, holder: holder, stillBlocked: stillBlocked, word: seqWord,
-                                              otherProcess: other),
+                                              holderFinished: holderFinished, otherProcess: other),
                           attempt: attempt)
     }
 
@@ -308,6 +308,7 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
             _ = try park(u, timeout: timeout,
                          waits: { "waits to acquire \(self.described($0))" + self.holderDescription($0) },
                          holder: { self.holderUnit(u.engine) },
+                         holderFinished: { self.heldByFinishedUnit(u.engine) },
                          stillBlocked: { [prim, reentrant, isUnowned] in
                              let o = reentrant ? conc_rlock_owner(prim) : conc_lock_owner(prim)
                              // An unowned lock (threading.Lock) blocks even its holder; one
@@ -334,14 +335,19 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
             let pid = conc_unit_pid(o)
             return ", held by process \(engine.familyName(of: pid) ?? "with pid \(pid)")"
         }
-        guard isLocked, o != 0 else { return "" }
-        guard let h = holderUnit(engine) else {
-            // Its holder is gone: a unit that ended without releasing it. (Not named:
-            // remembering the names of finished units under the registry's lock made
-            // starting and joining 4000 threads three times slower.)
-            return ", held by a unit that \(UnitRegistry.finishedHolderWords) (acquired at \(engine.displayLocation(acquiredAt)))"
+        if heldByFinishedUnit(engine) {
+            // Not named: remembering the names of finished units under the registry's
+            // lock made starting and joining 4000 threads three times slower.
+            return ", held by a unit that has finished without releasing it (acquired at \(engine.displayLocation(acquiredAt)))"
         }
+        guard let h = holderUnit(engine), isLocked else { return "" }
         return ", held by \(h.name) (acquired at \(engine.displayLocation(acquiredAt)))"
+    }
+
+    /// Locked by a unit of this process that is no longer live: it ended holding the lock.
+    func heldByFinishedUnit(_ engine: Engine) -> Bool {
+        let o = owner
+        return o != 0 && isLocked && conc_unit_pid(o) == getpid() && holderUnit(engine) == nil
     }
 
     /// `release()`, with CPython's errors and Conc's ownership rule.

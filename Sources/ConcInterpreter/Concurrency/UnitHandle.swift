@@ -77,13 +77,12 @@ final class PyUnitHandle: PyObject, @unchecked Sendable {  // result/error are p
                 return false
             }
         }
-        var reason = BlockReason(describe: { [kind, name] in
+        let reason = BlockReason(describe: { [kind, name] in
                                      atExit ? "has reached the end of the program and waits for non-daemon \(kind.rawValue) \(name) to finish"
                                             : "waits in join() for \(kind.rawValue) \(name) to finish" },
                                  holder: { [unitNumber, engine = u.engine] in engine.units.unit(number: unitNumber) },
                                  stillBlocked: { [done] in __atomicLoad(done) == 0 },
-                                 word: done)
-        reason.isJoin = true
+                                 word: done, isJoin: true)
         return try u.park(word: done, waiters: .counter(waiters), timeout: timeout, reason: reason) { [done] in
             __atomicLoad(done) != 0
         }

@@ -19,6 +19,9 @@ struct BlockReason {
     let word: UnsafeMutablePointer<UInt32>?
     /// A join() of a unit of this process (a cycle of joins gets its own advice).
     var isJoin = false
+    /// True when the wait is on a lock whose holder, a unit of this process, has finished
+    /// without releasing it (the report then says so and gives that fix).
+    var holderFinished: () -> Bool = { false }
     /// Another process that could end the wait, as a family wait-for edge:
     /// `(kind << 32) | pid` (kind 1: a join of that process, 2: it holds the lock), or 0.
     var otherProcess: () -> UInt64 = { 0 }
@@ -221,19 +224,14 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
         return (deadlockReport(), live.first { $0.isMain })
     }
 
-    /// The words of a lock wait's description when the lock's holder has finished
-    /// (``PyLock``'s holder description).
-    static let finishedHolderWords = "has finished without releasing it"
-
     /// The wait-for graph in words: who waits for what, held by whom, and the cycle.
     private func deadlockReport() -> String {
         var lines = ["every unit is blocked and none of them can wake another:"]
         var heldByFinished = false
         for u in live {
             guard let b = blocked[ObjectIdentifier(u)] else { continue }
-            let what = b.reason.describe()
-            heldByFinished = heldByFinished || what.contains(Self.finishedHolderWords)
-            lines.append("  \(u.name) \(what)")
+            heldByFinished = heldByFinished || b.reason.holderFinished()
+            lines.append("  \(u.name) \(b.reason.describe())")
         }
         // Follow "waits for a lock held by" edges from the main unit to find a cycle.
         var path: [Unit] = []

@@ -18,21 +18,14 @@ enum ElementNode {
         case .single(let x): out.append(try x.eval(f))
         case .splice(let x):
             let v = try x.eval(f)
-            if sequenceDisplay, !isSpliceable(v, f.unit) {
+            do {
+                out.append(contentsOf: try f.unit.toArray(v))
+            } catch let e as PyBaseException where sequenceDisplay && e.type === Exc.typeError && !f.unit.isIterableShape(v) {
                 throw typeError("Value after * must be an iterable, not \(v.typeName)")
             }
-            out.append(contentsOf: try f.unit.toArray(v))
         }
     }
     return out
-}
-
-/// Whether `*v` can be spliced: a builtin container, or an object with `__iter__` or
-/// `__getitem__` (what CPython's check for the message looks at).
-private func isSpliceable(_ v: Value, _ u: Unit) -> Bool {
-    guard case .obj(let o) = v else { return false }
-    if o is PyList || o is PyTuple || o is PyStr || o is PySet || o is PyDict || o is PyIter || o is PyRange || o is PyBytes { return true }
-    return u.lookupSpecial(v, "__iter__") != nil || u.lookupSpecial(v, "__getitem__") != nil
 }
 
 final class TupleNode: ExprNode {

@@ -530,7 +530,7 @@ extension Unit {
     }
 
     /// True when `v` offers iteration (its TypeError then comes from inside, and stays).
-    private func isIterableShape(_ v: Value) -> Bool {
+    func isIterableShape(_ v: Value) -> Bool {
         if let m = lookupSpecial(v, "__iter__") { return !m.isNone }
         return lookupSpecial(v, "__getitem__") != nil
     }
