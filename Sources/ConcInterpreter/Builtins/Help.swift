@@ -43,16 +43,17 @@ extension Unit {
     private func signature(_ f: PyFunction) -> String {
         let c = f.code
         var parts: [String] = []
-        let firstDefault = c.positional.count - f.defaults.count
+        let defaults = f.defaults, kwDefaults = f.kwDefaults
+        let firstDefault = c.positional.count - defaults.count
         for (i, name) in c.positional.enumerated() {
-            if i >= firstDefault, let d = try? repr(f.defaults[i - firstDefault]) { parts.append("\(name)=\(d)") }
+            if i >= firstDefault, let d = try? repr(defaults[i - firstDefault]) { parts.append("\(name)=\(d)") }
             else { parts.append(name) }
             if c.positionalOnlyCount > 0 && i == c.positionalOnlyCount - 1 { parts.append("/") }
         }
         if c.varArgsSlot >= 0 && c.varArgsSlot < c.localNames.count { parts.append("*" + c.localNames[c.varArgsSlot]) }
         else if !c.keywordOnly.isEmpty { parts.append("*") }
         for name in c.keywordOnly {
-            if let d = f.kwDefaults[name], let text = try? repr(d) { parts.append("\(name)=\(text)") } else { parts.append(name) }
+            if let d = kwDefaults[name], let text = try? repr(d) { parts.append("\(name)=\(text)") } else { parts.append(name) }
         }
         if c.varKeywordsSlot >= 0 && c.varKeywordsSlot < c.localNames.count { parts.append("**" + c.localNames[c.varKeywordsSlot]) }
         return "(" + parts.joined(separator: ", ") + ")" + (c.isAsync ? "  (async)" : "")

@@ -116,8 +116,9 @@ extension Unit {
         }
         let npos = code.positional.count
         if i < npos {
-            let firstDefault = npos - fn.defaults.count
-            while i < npos { (locals + i).initialize(to: fn.defaults[i - firstDefault]); i += 1 }
+            // The def's own defaults: direct calls stop once they are replaced.
+            let firstDefault = npos - fn.initialDefaults.count
+            while i < npos { (locals + i).initialize(to: fn.initialDefaults[i - firstDefault]); i += 1 }
         }
         if i < n { (locals + i).initialize(repeating: .unbound, count: n - i) }
         defer { locals.destroyValues(n); stackTop = base }

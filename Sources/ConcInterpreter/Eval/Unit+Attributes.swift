@@ -245,13 +245,17 @@ extension Unit {
         switch name {
         case "__name__": return .str(f.name)
         case "__qualname__": return .str(f.qualname)
-        case "__module__": return .str(f.moduleName)
+        case "__module__": return f.module
         case "__doc__": return f.doc
-        case "__defaults__": return f.defaults.isEmpty ? .none : .obj(PyTuple(f.defaults))
+        case "__defaults__":
+            let defaults = f.defaults
+            return defaults.isEmpty ? Value.none : .obj(PyTuple(defaults))
         case "__kwdefaults__":
-            if f.kwDefaults.isEmpty { return .none }
+            let kwDefaults = f.kwDefaults
+            if kwDefaults.isEmpty { return Value.none }
             let d = PyDict()
-            for n in f.code.keywordOnly where f.kwDefaults[n] != nil { d.set(self, n, f.kwDefaults[n]!) }
+            for n in f.code.keywordOnly where kwDefaults[n] != nil { d.set(self, n, kwDefaults[n]!) }
+            for (n, x) in kwDefaults where !f.code.keywordOnly.contains(n) { d.set(self, n, x) }
             return .obj(d)
         case "__dict__":
             let d = PyDict()
@@ -294,6 +298,35 @@ extension Unit {
         return nil
     }
 
+    /// `f.name = value`, or `del f.name` when `value` is nil, for the attributes a function
+    /// keeps in fields; CPython's checks and messages.
+    private func setFunctionAttribute(_ f: PyFunction, _ name: String, _ value: Value?) throws {
+        switch name {
+        case "__name__", "__qualname__":
+            guard let s = value?.asStr?.value else { throw typeError("\(name) must be set to a string object") }
+            if name == "__name__" { f.name = s } else { f.qualname = s }
+        case "__doc__": f.doc = value ?? .none
+        case "__module__": f.module = value ?? .none
+        case "__defaults__":
+            let v = value ?? .none
+            if case .none = v { f.replaceDefaults(positional: [], keywords: nil); return }
+            guard case .obj(let o) = v, let t = o as? PyTuple else {
+                throw typeError("__defaults__ must be set to a tuple object")
+            }
+            f.replaceDefaults(positional: Array(t.items), keywords: nil)
+        case "__kwdefaults__":
+            let v = value ?? .none
+            if case .none = v { f.replaceDefaults(positional: nil, keywords: [:]); return }
+            guard case .obj(let o) = v, let d = o as? PyDict else {
+                throw typeError("__kwdefaults__ must be set to a dict object")
+            }
+            var kw: [String: Value] = [:]
+            for (k, x) in d.pairs { if let s = k.asStr?.value { kw[s] = x } }
+            f.replaceDefaults(positional: nil, keywords: kw)
+        default: f.attrs[name] = value
+        }
+    }
+
     /// `type.__setattr__(cls, name, value)`: stores in the class's namespace (builtin types
     /// are immutable).
     func typeSetAttr(_ t: PyType, _ name: String, _ value: Value) throws {
@@ -331,12 +364,7 @@ extension Unit {
             try typeSetAttr(t, name, value)
         case let m as PyModule: m.globals.set(name, value)
         case let f as PyFunction:
-            switch name {
-            case "__name__": f.name = try str(value)
-            case "__qualname__": f.qualname = try str(value)
-            case "__doc__": f.doc = value
-            default: f.attrs[name] = value
-            }
+            try setFunctionAttribute(f, name, value)
         case let c as SubclassAttributes where !o.typeIsBuiltin:
             if let ca = c.type.lookup(name), case .obj(let a) = ca, let p = a as? PyProperty {
                 if case .none = p.setter { throw attributeError("property '\(name)' of '\(c.type.name)' object has no setter") }
@@ -413,7 +441,12 @@ extension Unit {
             if m.globals.get(name) == nil { throw noAttribute(v, name) }
             m.globals.set(name, .unbound)
         case let f as PyFunction:
-            if f.attrs.removeValue(forKey: name) == nil { throw noAttribute(v, name) }
+            switch name {
+            case "__name__", "__qualname__", "__defaults__", "__kwdefaults__", "__doc__", "__module__":
+                try setFunctionAttribute(f, name, nil)
+            default:
+                if f.attrs.removeValue(forKey: name) == nil { throw noAttribute(v, name) }
+            }
         case let c as SubclassAttributes where !o.typeIsBuiltin:
             if let da = c.type.lookup("__delattr__"), case .obj(let f) = da, f is PyFunction {
                 _ = try call(bindClassAttribute(da, to: v), [.str(name)]); return

@@ -157,15 +157,17 @@ extension Unit {
     private func fillDefaults(_ fn: PyFunction, _ locals: UnsafeMutablePointer<Value>) throws {
         let code = fn.code
         let npos = code.positional.count
-        let firstDefault = npos - fn.defaults.count
+        let defaults = fn.defaults  // one read: another thread may assign __defaults__
+        let firstDefault = npos - defaults.count
         var missing: [String] = []
         for i in 0..<npos where locals[i].isUnbound {
-            if i >= firstDefault { locals[i] = fn.defaults[i - firstDefault] } else { missing.append(code.positional[i]) }
+            if i >= firstDefault { locals[i] = defaults[i - firstDefault] } else { missing.append(code.positional[i]) }
         }
         if !missing.isEmpty { throw missingArguments(fn, missing, kind: "positional") }
         var missingKw: [String] = []
+        let kwDefaults = code.keywordOnly.isEmpty ? [:] : fn.kwDefaults
         for (j, name) in code.keywordOnly.enumerated() where locals[npos + j].isUnbound {
-            if let d = fn.kwDefaults[name] { locals[npos + j] = d } else { missingKw.append(name) }
+            if let d = kwDefaults[name] { locals[npos + j] = d } else { missingKw.append(name) }
         }
         if !missingKw.isEmpty { throw missingArguments(fn, missingKw, kind: "keyword-only") }
     }

@@ -1,6 +1,7 @@
 // Functions defined in Conc: the compiled code shared by every function object made from
 // one `def`, and the function object itself.
 import ConcSyntax
+import Synchronization
 
 /// The compiled form of one `def`, `lambda` or comprehension. Immutable after compilation,
 /// shared by every function object and every unit that runs it.
@@ -78,17 +79,45 @@ public final class PyFunction: PyObject {
     var isImmortal = false
     /// The module globals the function's code reads and writes.
     let globals: Globals
-    /// The module object name (`__module__`).
-    let moduleName: String
     /// Captured cells, one per `code.freeNames`.
     let closure: [Cell]
-    /// Default values of the last positional parameters (`__defaults__`). Never reassigned.
-    let defaults: [Value]
-    /// Defaults of keyword-only parameters. Never reassigned.
-    let kwDefaults: [String: Value]
+    /// The defaults the `def` evaluated. Direct calls read these without a lock; once
+    /// `__defaults__` or `__kwdefaults__` is assigned, direct calls stop
+    /// (``directArgumentMinimum`` becomes `Int.max`) and calls read ``defaults``.
+    let initialDefaults: [Value]
+    let initialKwDefaults: [String: Value]
+    /// Set (never cleared) when `__defaults__`/`__kwdefaults__` was assigned: the
+    /// current defaults are then the replaced ones, read under the function's lock.
+    private let defaultsReplaced = Atomic<Bool>(false)
+    private var replacedDefaults: [Value] = []
+    private var replacedKwDefaults: [String: Value] = [:]
+    /// Default values of the last positional parameters (`__defaults__`).
+    var defaults: [Value] {
+        defaultsReplaced.load(ordering: .acquiring) ? locked { replacedDefaults } : initialDefaults
+    }
+    /// Defaults of keyword-only parameters (`__kwdefaults__`).
+    var kwDefaults: [String: Value] {
+        defaultsReplaced.load(ordering: .acquiring) ? locked { replacedKwDefaults } : initialKwDefaults
+    }
+    /// Replaces the defaults (`f.__defaults__ = ...`, `f.__kwdefaults__ = ...`; nil keeps
+    /// that kind as it is). A direct call that checked ``canCallDirect`` just before
+    /// still uses the `def`'s defaults: it is ordered before the assignment.
+    func replaceDefaults(positional: [Value]?, keywords: [String: Value]?) {
+        let old: ([Value], [String: Value]) = locked {
+            let wasReplaced = defaultsReplaced.load(ordering: .relaxed)
+            let old = (replacedDefaults, replacedKwDefaults)
+            replacedDefaults = positional ?? (wasReplaced ? replacedDefaults : initialDefaults)
+            replacedKwDefaults = keywords ?? (wasReplaced ? replacedKwDefaults : initialKwDefaults)
+            defaultsReplaced.store(true, ordering: .releasing)
+            directMinimum.store(Int.max, ordering: .relaxed)
+            return old
+        }
+        _ = old  // released outside the lock (a default's deinit may run arbitrary code)
+    }
     /// The fewest positional arguments a direct call may pass (the parameters without a
-    /// default; see ``CodeInfo/directArgumentLimit``).
-    let directArgumentMinimum: Int
+    /// default; see ``CodeInfo/directArgumentLimit``); `Int.max` once defaults were replaced.
+    private let directMinimum: Atomic<Int>
+    var directArgumentMinimum: Int { directMinimum.load(ordering: .relaxed) }
     // The assignable fields below are stored privately and read and written under the
     // function's lock (free-threaded evaluation: a String or Value written by one thread
     // while another reads it is a torn read).
@@ -97,6 +126,7 @@ public final class PyFunction: PyObject {
     private var nameStorage: String
     private var qualnameStorage: String
     private var docStorage: Value = .none
+    private var moduleStorage: Value
     /// `__dict__` of the function (rarely used: decorators that tag functions).
     var attrs: [String: Value] {
         get { locked { attrsStorage } }
@@ -130,11 +160,18 @@ public final class PyFunction: PyObject {
         get { locked { docStorage } }
         set { let old: Value = locked { let o = docStorage; docStorage = newValue; return o }; _ = old }
     }
+    /// `__module__`: the defining module's name unless reassigned (any object).
+    var module: Value {
+        get { locked { moduleStorage } }
+        set { let old: Value = locked { let o = moduleStorage; moduleStorage = newValue; return o }; _ = old }
+    }
+    /// `__module__` as text (pickling a function by reference, reprs).
+    var moduleName: String { module.asStr?.value ?? "" }
 
     init(code: CodeInfo, globals: Globals, moduleName: String, closure: [Cell], defaults: [Value], kwDefaults: [String: Value]) {
-        self.code = code; self.globals = globals; self.moduleName = moduleName
-        self.closure = closure; self.defaults = defaults; self.kwDefaults = kwDefaults
-        self.directArgumentMinimum = code.positional.count - defaults.count
+        self.code = code; self.globals = globals; self.moduleStorage = .str(moduleName)
+        self.closure = closure; self.initialDefaults = defaults; self.initialKwDefaults = kwDefaults
+        self.directMinimum = Atomic(code.positional.count - defaults.count)
         self.nameStorage = code.name; self.qualnameStorage = code.qualname
         super.init(type: Types.function)
     }
