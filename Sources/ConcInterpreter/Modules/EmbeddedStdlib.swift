@@ -2040,7 +2040,7 @@ def namedtuple(typename, field_names, *, rename=False, defaults=None, module=Non
         "__builtins__": {},
         "__name__": "namedtuple_" + typename,
     }
-    # The defaults go into the source: Conc ignores assignments to __defaults__.
+    # The defaults go into the source (help() and the signature show them).
     params = _builtin_list(field_names)
     if defaults:
         first = num_fields - len(defaults)

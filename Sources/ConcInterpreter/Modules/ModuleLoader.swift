@@ -23,6 +23,8 @@ extension Engine {
     /// What the module table says about a name.
     private enum ImportState {
         case loaded(PyModule)
+        /// What the program itself put in `sys.modules` under the name.
+        case placed(Value)
         case initializing(by: Unit)
         case absent
     }
@@ -31,6 +33,13 @@ extension Engine {
     func importModule(_ name: String, _ u: Unit) throws -> Value {
         while true {
             let state: ImportState = withImportMutex {
+                // sys.modules decides: an entry the program placed there is the module; a
+                // loaded module the program deleted from it is loaded anew.
+                let entry = sysModulesEntry(name, u)
+                if let e = entry, !(e.object.map { $0 === moduleTable[name] } ?? false) { return .placed(e) }
+                if entry == nil, moduleTable[name] != nil, modulesInitializing[name] == nil {
+                    modules[name] = nil
+                }
                 if let m = moduleTable[name] {
                     if let owner = modulesInitializing[name], owner !== u,
                        !modulesInitializing.values.contains(where: { $0 === u }) {
@@ -49,6 +58,13 @@ extension Engine {
             }
             switch state {
             case .loaded(let m): return .obj(m)
+            case .placed(let v):
+                if case .none = v {
+                    let e = pyError(Exc.moduleNotFoundError, "import of \(name) halted; None in sys.modules")
+                    e.setInstanceAttribute("name", .str(name))
+                    throw e
+                }
+                return v
             case .initializing(let owner): try waitForImport(name, by: owner, u); continue
             case .absent: break
             }

@@ -42,16 +42,19 @@ public final class Engine {
     /// the import mutex. Published by ``makeSysModule()`` and retained for good (a unit may
     /// be reading it unretained); nil until a program imports sys.
     let sysGlobals = Atomic<Unmanaged<Globals>?>(nil)
-    /// Loaded modules, kept in step with `sys.modules`; touch it only holding `importMutex`
-    /// (see ModuleLoader.swift), or through ``modules``.
+    /// The modules the interpreter loaded; touch it only holding `importMutex` (see
+    /// ModuleLoader.swift), or through ``modules``. `sys.modules` is what a program sees
+    /// and changes: an import first asks it (see `importModule`).
     var moduleTable: [String: PyModule] = [:]
     /// Loaded modules: reading gives a snapshot; a change (`modules[name] = m`) happens
-    /// under the import mutex and refreshes `sys.modules`.
+    /// under the import mutex and is copied into `sys.modules` (entries the program put
+    /// there itself stay).
     var modules: [String: PyModule] {
         get { withImportMutex { moduleTable } }
         _modify {
             pthread_mutex_lock(importMutex)
-            defer { refreshSysModules(); pthread_mutex_unlock(importMutex) }
+            let before = moduleTable
+            defer { copyChangesToSysModules(from: before); pthread_mutex_unlock(importMutex) }
             yield &moduleTable
         }
     }
@@ -77,12 +80,23 @@ public final class Engine {
         w.initialize(to: 0)
         return w
     }()
-    /// The `sys.modules` dict, kept in step with `modules`.
+    /// The `sys.modules` dict: every module the interpreter loads goes in; what the
+    /// program adds, replaces or deletes there decides what the next import finds.
     lazy var sysModules = PyDict()
-    private func refreshSysModules() {
-        let d = sysModules
-        d.removeAll()
-        for name in moduleTable.keys.sorted() { d.set(mainUnit ?? Engine.bridgeUnit, name, .obj(moduleTable[name]!)) }
+    /// Copies the table's changes since `before` into `sys.modules` (only string keys, so
+    /// no program code runs under the import mutex).
+    private func copyChangesToSysModules(from before: [String: PyModule]) {
+        let d = sysModules, u = mainUnit ?? Engine.bridgeUnit
+        for name in moduleTable.keys.sorted() where before[name] !== moduleTable[name] {
+            d.set(u, name, .obj(moduleTable[name]!))
+        }
+        for (name, m) in before where moduleTable[name] == nil {
+            if case .obj(let o)? = try? d.get(u, .str(name)), o === m { _ = try? d.remove(u, .str(name)) }
+        }
+    }
+    /// `sys.modules[name]`, or nil.
+    func sysModulesEntry(_ name: String, _ u: Unit) -> Value? {
+        try? sysModules.get(u, .str(name))
     }
     /// Where each source module was loaded from (guarded by `importMutex`).
     var modulePaths: [String: String] = [:]
