@@ -11,6 +11,7 @@ func tupleGetItem(_ t: PyTuple, _ index: Value, _ u: Unit) throws -> Value {
     if case .obj(let o) = index, let s = o as? PySlice {
         let r = try sliceIndices(s, length: t.items.count, u)
         if r.step == 1 && r.count == t.items.count && t.hasType(Types.tupleID) { return .obj(t) }
+        if r.count == 0 { return .obj(PyTuple.empty) }
         return .obj(PyTuple(sliceElements(t.items, r.start, r.step, r.count)))
     }
     guard let i = try indexValue(index, u) else {
@@ -29,7 +30,8 @@ func installTupleMethods(_ t: PyType) {
             return args[0]
         }
         let items = try u.toArray(args[0])
-        return .obj(type === Types.tuple ? PyTuple(items) : PyTuple(items, type: type))
+        if type === Types.tuple { return .obj(items.isEmpty ? PyTuple.empty : PyTuple(items)) }
+        return .obj(PyTuple(items, type: type))
     }
     t.method("count") { u, s, args in
         let tup = try recv(s, "count")

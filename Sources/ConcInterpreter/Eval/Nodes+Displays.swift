@@ -31,7 +31,10 @@ enum ElementNode {
 final class TupleNode: ExprNode {
     let elements: [ElementNode]
     init(_ e: [ElementNode], _ loc: SourceLoc) { elements = e; super.init(loc) }
-    override func eval(_ f: Frame) throws -> Value { .obj(PyTuple(try evaluateElements(elements, f, sequenceDisplay: true))) }
+    override func eval(_ f: Frame) throws -> Value {
+        if elements.isEmpty { return .obj(PyTuple.empty) }  // `()` is one object, as in CPython
+        return .obj(PyTuple(try evaluateElements(elements, f, sequenceDisplay: true)))
+    }
 }
 
 final class ListNode: ExprNode {
