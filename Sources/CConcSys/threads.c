@@ -48,3 +48,5 @@ void CConcSys_stripe_wake(CConcSys_stripe *s) {
 /* The trashcan's per-thread counters (CConcSys.h). */
 __thread int CConcSys_trash_depth_storage;
 __thread int CConcSys_trash_parked_storage;
+/* Whether this thread has queued __del__ calls (CConcSys.h). */
+__thread int CConcSys_finalizers_pending_storage;

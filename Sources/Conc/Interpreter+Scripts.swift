@@ -39,6 +39,7 @@ extension Interpreter {
         defer { engine.flushOutput() }
         do {
             try engine.waitForUnits()
+            engine.runFinalizersAtExit()
             return status
         } catch let e as PyBaseException {
             if e.isKeyboardInterrupt { engine.killChildren() }

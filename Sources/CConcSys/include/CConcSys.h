@@ -267,5 +267,21 @@ static inline void CConcSys_trash_set_parked(int parked) { CConcSys_trash_parked
 
 /* }====================================================== */
 
+/* {======================================================
+** Pending finalizers
+**
+** An instance whose class defines __del__ is not finalised inside its Swift deinit (which
+** may run in the middle of any container operation): its attributes move to a stand-in
+** queued on this thread (Values/Finalizers.swift), and this flag tells the statement loop
+** to run the queued __del__ methods after the current statement.
+** ======================================================= */
+
+extern __thread int CConcSys_finalizers_pending_storage;
+
+static inline int CConcSys_finalizers_pending(void) { return CConcSys_finalizers_pending_storage; }
+static inline void CConcSys_set_finalizers_pending(int pending) { CConcSys_finalizers_pending_storage = pending; }
+
+/* }====================================================== */
+
 #pragma clang assume_nonnull end
 #endif

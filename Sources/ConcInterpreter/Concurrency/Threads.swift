@@ -88,6 +88,7 @@ extension Unit {
         } catch {
             engine.stderr.write("Exception in \(handle.kind.rawValue) \(handle.name):\ninternal error: \(error)\n")
         }
+        runPendingFinalizers()  // instances that died with the thread's frames
         // Finish first: a joiner of this unit must not look deadlocked to the check below.
         handle.finish()
         let found = engine.units.remove(self)

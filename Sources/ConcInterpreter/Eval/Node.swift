@@ -1,6 +1,7 @@
 // Base classes of the executable tree the compiler builds from the AST (design "class nodes
 // with virtual eval": see docs/design.md). Nodes are immutable after compilation and shared
 // by all units; per-run state lives in frames.
+import CConcSys
 import ConcSyntax
 
 /// An executable expression.
@@ -52,6 +53,8 @@ final class BlockNode: StmtNode {
                 f.line = s.loc.line
                 do { return try s.exec(f) } catch { throw located(error, f, s.loc, .span) }
             }
+            // Instances that died in the statement run their __del__ now (Finalizers.swift).
+            if CConcSys_finalizers_pending() != 0 { f.unit.runPendingFinalizers() }
             if case .normal = c { continue }
             return c
         }

@@ -342,6 +342,7 @@ extension Unit {
             if let s = value.asStr?.value { t.module = s }
         default: break
         }
+        if name == "__del__" { Finalizers.inUse.store(true, ordering: .relaxed) }
         t.dict[name] = value  // under the type's lock
         engine.classesChanged()
     }

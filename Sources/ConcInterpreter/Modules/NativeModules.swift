@@ -12,6 +12,7 @@ extension Engine {
         nativeModules["time"] = { $0.makeTimeModule() }
         nativeModules["math"] = { $0.makeMathModule() }
         nativeModules["signal"] = { $0.makeSignalModule() }
+        nativeModules["gc"] = { $0.makeGcModule() }
         nativeModules["builtins"] = { $0.builtinsModule }
         nativeModules["_units"] = { $0.makeUnitsModule() }
         nativeModules["_io"] = { e in

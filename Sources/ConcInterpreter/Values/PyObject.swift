@@ -514,7 +514,10 @@ public class PyInstance: PyObject {
     private final var slotBase: UnsafeMutablePointer<Value>?
     /// How many slots are in use (`shape.names.count` whenever the lock is free).
     private(set) final var slotCount = 0
-    private final var slotCapacity = 0
+    private final var slotCapacity: Int32 = 0
+    /// True for the stand-in that received a finalised instance's attributes: its own
+    /// death calls no `__del__` (each object is finalised once). Packed with the capacity.
+    final var isFinalizerStandIn = false
 
     init(cls: PyType) {
         let root = cls.rootShape
@@ -524,12 +527,16 @@ public class PyInstance: PyObject {
         let expected = root.widestDescendant
         if expected > 0 {
             slotBase = .allocate(capacity: expected)
-            slotCapacity = expected
+            slotCapacity = Int32(expected)
         }
         super.init(type: cls)
     }
 
     deinit {
+        if Finalizers.inUse.load(ordering: .relaxed) && ObjectIdentifier(Swift.type(of: self)) == ObjectIdentifier(PyInstance.self)
+            && !isFinalizerStandIn && type.lookup("__del__") != nil {
+            Finalizers.queue(attributesOf: self)  // takes the slots: nothing is left to free here
+        }
         guard let base = slotBase else { return }
         if Trashcan.enter() {
             for i in 0..<slotCount { _ = (base + i).move() }
@@ -542,6 +549,16 @@ public class PyInstance: PyObject {
         }
         Trashcan.leave()
         base.deallocate()
+    }
+
+    /// Hands this dying instance's attributes (shape and slots) to `standIn`, a fresh
+    /// instance of the same class that `__del__` will see (Finalizers.swift). Only from the
+    /// deinit: nothing else can reach either object.
+    final func moveAttributes(to standIn: PyInstance) {
+        standIn.slotBase?.deallocate()
+        standIn.shapeRef = shapeRef
+        standIn.slotBase = slotBase; standIn.slotCount = slotCount; standIn.slotCapacity = slotCapacity
+        slotBase = nil; slotCount = 0; slotCapacity = 0
     }
 
     /// Slot `i` (below `slotCount`).
@@ -562,20 +579,20 @@ public class PyInstance: PyObject {
 
     /// Adds a slot holding `v` (the instance's shape gains a name at the same time).
     @inline(__always) final func appendSlot(_ v: Value) {
-        if slotCount == slotCapacity { growSlots() }
+        if slotCount == Int(slotCapacity) { growSlots() }
         (slotBase.unsafelyUnwrapped + slotCount).initialize(to: v)
         slotCount += 1
     }
 
     private final func growSlots() {
-        let capacity = Swift.max(4, slotCapacity * 2)
+        let capacity = Swift.max(4, Int(slotCapacity) * 2)
         let base = UnsafeMutablePointer<Value>.allocate(capacity: capacity)
         if let old = slotBase {
             base.moveInitialize(from: old, count: slotCount)
             old.deallocate()
         }
         slotBase = base
-        slotCapacity = capacity
+        slotCapacity = Int32(capacity)
     }
 
     /// A copy of the slot values, in slot order.

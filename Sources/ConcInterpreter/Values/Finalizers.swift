@@ -1,0 +1,121 @@
+// `__del__`: run after the statement in which an instance died, never inside its deinit.
+//
+// A Swift deinit runs wherever the last reference goes: in the middle of a dict store, a
+// list's sort, a unit's teardown. Running Conc code there could re-enter the very object
+// being changed. So an instance whose class defines `__del__` hands its attributes to a
+// stand-in (a fresh instance of the same class, which Conc code may keep: resurrection is
+// harmless) and queues it on its thread; the statement loop of the unit on that thread
+// calls the stand-ins' `__del__` after the current statement (BlockNode), and the end of
+// the program runs what is left. Each object is finalised once, as CPython's PEP 442 says:
+// a stand-in is never finalised again.
+import CConcSys
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+enum Finalizers {
+    /// Set for good once any class defines `__del__` (in any interpreter of the process):
+    /// until then an instance's deinit checks nothing else.
+    static let inUse = Atomic<Bool>(false)
+
+    /// Called by the deinit of an instance of a class with `__del__`: takes over its
+    /// attributes in a stand-in and queues it on this thread.
+    static func queue(attributesOf dying: PyInstance) {
+        let standIn = PyInstance(cls: dying.type)
+        dying.moveAttributes(to: standIn)
+        standIn.isFinalizerStandIn = true
+        bin.standIns.append(standIn)
+        CConcSys_set_finalizers_pending(1)
+    }
+
+    /// Takes this thread's queued stand-ins, oldest first.
+    static func takeQueued() -> [PyInstance] {
+        CConcSys_set_finalizers_pending(0)
+        let b = bin
+        let taken = b.standIns
+        b.standIns = []
+        return taken
+    }
+
+    /// This thread's queue. Only its own thread touches it.
+    private final class Bin { var standIns: [PyInstance] = [] }
+
+    private static var bin: Bin {
+        let key = binKey
+        if let p = pthread_getspecific(key) { return Unmanaged<Bin>.fromOpaque(p).takeUnretainedValue() }
+        let b = Bin()
+        pthread_setspecific(key, Unmanaged.passRetained(b).toOpaque())
+        return b
+    }
+
+    /// The thread-specific key of the queues; a thread that ends drops its queue (whose
+    /// stand-ins then die unfinalised, as objects of a thread that is gone).
+    nonisolated(unsafe) private static let binKey: pthread_key_t = {  // written once, by the lazy initializer
+        var key = pthread_key_t()
+        pthread_key_create(&key) { p in
+            if let p { Unmanaged<Bin>.fromOpaque(p).release() }
+        }
+        return key
+    }()
+}
+
+extension Unit {
+    /// Calls `__del__` of the instances that died on this thread since the last call. An
+    /// exception in one is reported as CPython does ("Exception ignored in: ...") and the
+    /// others still run.
+    @inline(never) func runPendingFinalizers() {
+        while CConcSys_finalizers_pending() != 0 {
+            for standIn in Finalizers.takeQueued() {
+                guard let del = standIn.type.lookup("__del__") else { continue }
+                do {
+                    _ = try call(bindClassAttribute(del, to: .obj(standIn)), [])
+                } catch let e as PyBaseException {
+                    let what = (try? repr(del)) ?? "__del__"
+                    engine.flushOutput()
+                    writeErrorOutput("Exception ignored in: \(what)\n" + formatException(e))
+                } catch {
+                    writeErrorOutput("Exception ignored in __del__: internal error: \(error)\n")
+                }
+            }
+        }
+    }
+}
+
+extension Engine {
+    /// The end of a program (after every non-daemon unit was waited for), as CPython's
+    /// shutdown does for `__main__`: queued `__del__` calls run, then, when no other unit is
+    /// alive to see it, the main module's variables are set to None one by one, in
+    /// definition order (as python3.11 finalises them), so objects still referenced by
+    /// them are finalised in that order. Nothing happens in a
+    /// program whose classes define no `__del__`.
+    public func runFinalizersAtExit() {
+        guard Finalizers.inUse.load(ordering: .relaxed), let u = mainUnit else { return }
+        u.runPendingFinalizers()
+        guard units.liveUnits.allSatisfy({ $0 === u }) else { return }
+        for name in mainGlobals.boundNames where name != "__builtins__" {
+            mainGlobals.set(name, .none)
+            u.runPendingFinalizers()
+        }
+    }
+}
+
+extension Engine {
+    /// `gc`: Conc frees an object when its last reference goes (reference counting, as
+    /// CPython does first) and has no cycle collector, so `collect()` only runs the
+    /// `__del__` calls queued on this thread and reports 0 objects collected.
+    func makeGcModule() -> PyModule {
+        final class Switch: @unchecked Sendable { var enabled = true }  // a flag nothing else reads: a torn read cannot happen to a Bool
+        let state = Switch()
+        return nativeModule("gc", [
+            native("collect") { u, a in
+                try a.expect("collect", 0, 1)
+                u.runPendingFinalizers()
+                return .int(0)
+            },
+            native("enable") { _, a in try a.expect("enable", 0, 0); state.enabled = true; return .none },
+            native("disable") { _, a in try a.expect("disable", 0, 0); state.enabled = false; return .none },
+            native("isenabled") { _, a in try a.expect("isenabled", 0, 0); return .bool(state.enabled) },
+        ])
+    }
+}
