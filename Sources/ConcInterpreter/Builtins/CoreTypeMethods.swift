@@ -228,9 +228,22 @@ func installDescriptorTypes(_ t: PyType) {
         try a.expect(t.name, 1, 1)
         return isStatic ? .obj(PyStaticMethod(a[0])) : .obj(PyClassMethod(a[0]))
     }
-    t.getter("__func__") { _, s in
+    func wrapped(_ s: Value) -> Value {
         if case .obj(let o) = s { return (o as? PyStaticMethod)?.function ?? (o as? PyClassMethod)?.function ?? .none }
         return .none
+    }
+    t.getter("__func__") { _, s in wrapped(s) }
+    t.getter("__wrapped__") { _, s in wrapped(s) }
+    // The descriptor protocol, for code that calls it by hand (functools.partialmethod).
+    t.method("__get__") { u, s, a in
+        try a.expect("__get__", 1, 2)
+        if isStatic { return wrapped(s) }
+        let owner: Value = a.count > 1 && !a[1].isNone ? a[1] : .obj(a[0].type)
+        return .obj(PyBoundMethod(owner, wrapped(s)))
+    }
+    if isStatic {
+        // Since Python 3.10 a staticmethod object is callable itself.
+        t.method("__call__") { u, s, a in try u.call(wrapped(s), a) }
     }
 }
 
@@ -256,8 +269,20 @@ func installPropertyMethods(_ t: PyType) {
     t.method("__get__") { u, s, a in
         try a.expect("__get__", 1, 2)
         if a[0].isNone { return s }
-        guard !prop(s).getter.isNone else { throw attributeError("property has no getter") }
+        guard !prop(s).getter.isNone else { throw attributeError("property \(prop(s).name.map { "'\($0)' " } ?? "")of '\(a[0].typeName)' object has no getter") }
         return try u.call(prop(s).getter, [a[0]])
+    }
+    t.method("__set__") { u, s, a in
+        try a.expect("__set__", 2, 2)
+        guard !prop(s).setter.isNone else { throw attributeError("property \(prop(s).name.map { "'\($0)' " } ?? "")of '\(a[0].typeName)' object has no setter") }
+        _ = try u.call(prop(s).setter, [a[0], a[1]])
+        return .none
+    }
+    t.method("__delete__") { u, s, a in
+        try a.expect("__delete__", 1, 1)
+        guard !prop(s).deleter.isNone else { throw attributeError("property \(prop(s).name.map { "'\($0)' " } ?? "")of '\(a[0].typeName)' object has no deleter") }
+        _ = try u.call(prop(s).deleter, [a[0]])
+        return .none
     }
 }
 

@@ -62,6 +62,7 @@ extension Unit {
                 cls.dict[key] = v
             }
             claimMethod(v, cls)
+            if case .obj(let o) = v, let p = o as? PyProperty { p.name = key }  // property's __set_name__
         }
         if cls.dict["__eq__"] != nil && cls.dict["__hash__"] == nil { cls.dict["__hash__"] = Value.none }
         if cls.dict["__doc__"] == nil { cls.dict["__doc__"] = Value.none }  // as type.__new__: not inherited

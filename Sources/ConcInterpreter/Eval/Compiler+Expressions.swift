@@ -179,8 +179,9 @@ final class SuperNode: ExprNode {
         guard case .obj(let o) = c, o === Types.superType else {
             do { return try f.unit.call(c, []) } catch { throw located(error, f, loc) }
         }
-        guard let cls = f.function?.ownerClass, let p = firstParam else {
-            throw located(runtimeError("super(): no arguments"), f, loc)
+        guard let p = firstParam else { throw located(runtimeError("super(): no arguments"), f, loc) }
+        guard let cls = f.function?.ownerClass else {
+            throw located(runtimeError("super(): __class__ cell not found"), f, loc)
         }
         let obj = try p.eval(f)
         return .obj(PySuper(start: cls, object: obj))

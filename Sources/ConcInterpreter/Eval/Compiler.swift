@@ -110,7 +110,7 @@ struct Compiler {
             }
             if let i = s.freeIndex[n] { return FreeNode(i, n, loc) }
             // `__class__` in a method: the class it was defined in (CPython's implicit cell).
-            if n == "__class__" && s.parent?.kind == .classBody { return ClassCellNode(loc) }
+            if n == "__class__" && s.isInsideClassBody { return ClassCellNode(loc) }
             return global(n, loc)
         }
     }

@@ -38,6 +38,10 @@ final class Frame {
     var returnValue: Value = .none
     /// The class namespace while running a class body; nil otherwise.
     var classNamespace: PyDict?
+    /// While running a class body: the functions its `def`s and lambdas made, which the
+    /// class will claim for zero-argument `super()` and `__class__` (decorated ones too,
+    /// as CPython's `__class__` cell reaches them); nil otherwise.
+    var classBodyFunctions: [PyFunction]?
     /// The module globals (for `globals()` and class bodies' name lookups).
     var globals: Globals
     /// The generator this frame belongs to, if it is a generator's frame. Unowned: the

@@ -78,7 +78,7 @@ final class ClassDefNode: StmtNode {
         namespace.set(u, "__module__", .str(module))
         namespace.set(u, "__qualname__", .str(qualname))
         if let d = doc { namespace.set(u, "__doc__", .str(d)) }  // type() adds None when absent
-        try runBody(namespace, f)
+        let defined = try runBody(namespace, f)
         var cls: Value
         do {
             if let meta = metaclass, meta === Types.type {
@@ -91,13 +91,16 @@ final class ClassDefNode: StmtNode {
                 let basesTuple = Value.obj(PyTuple(baseTypes.map { .obj($0) }))
                 cls = try u.call(callee, Args([.str(name), basesTuple, .obj(namespace)], keywords: classKeywords))
             }
+            // Before the decorators, as CPython's type.__new__ fills the `__class__` cell.
+            if case .obj(let o) = cls, let t = o as? PyType { for fn in defined { fn.claim(by: t) } }
             for d in decos.reversed() { cls = try u.call(d, [cls]) }
         } catch { throw located(error, f, loc, .statement) }
         try target.assign(f, cls)
         return .normal
     }
 
-    private func runBody(_ ns: PyDict, _ f: Frame) throws {
+    /// Runs the class body in `ns`; returns the functions it defined.
+    private func runBody(_ ns: PyDict, _ f: Frame) throws -> [PyFunction] {
         let u = f.unit
         let fn = PyFunction(code: bodyCode, globals: f.globals, moduleName: "", closure: collectClosure(closure, f), defaults: [], kwDefaults: [:])
         try u.checkRecursion()
@@ -110,8 +113,10 @@ final class ClassDefNode: StmtNode {
         let frame = u.frame(locals: locals, code: bodyCode, globals: f.globals)
         frame.function = fn
         frame.classNamespace = ns
+        frame.classBodyFunctions = []
         u.depth += 1
-        defer { u.depth -= 1; frame.classNamespace = nil }
+        defer { u.depth -= 1; frame.classNamespace = nil; frame.classBodyFunctions = nil }
         do { _ = try bodyCode.body.exec(frame) } catch let e as PyBaseException { e.needsLocation = true; throw e }
+        return frame.classBodyFunctions ?? []
     }
 }

@@ -51,6 +51,9 @@ final class MakeFunctionNode: ExprNode {
         // the program: immortal, so parallel callers don't bounce their refcount. (Nested
         // functions and closures, made again and again, stay ordinary.)
         if f.function == nil || f.classNamespace != nil { Immortal.make(fn); fn.isImmortal = true }
+        // The class a function's `super()` and `__class__` mean is the one lexically around
+        // it: the class being defined, or the enclosing method's.
+        if f.classNamespace != nil { f.classBodyFunctions?.append(fn) } else if let owner = f.function?.ownerClass { fn.claim(by: owner) }
         return .obj(fn)
     }
 }
@@ -70,6 +73,7 @@ final class ComprehensionNode: ExprNode {
         do {
             let it = try u.iterate(iterable)
             let fn = PyFunction(code: code, globals: f.globals, moduleName: "", closure: collectClosure(closure, f), defaults: [], kwDefaults: [:])
+            if let owner = f.function?.ownerClass, f.classNamespace == nil { fn.claim(by: owner) }  // `__class__` inside
             return try u.callFunction(fn, Args([.obj(it)]))
         } catch { throw located(error, f, loc) }
     }

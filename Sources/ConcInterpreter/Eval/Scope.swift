@@ -21,6 +21,19 @@ final class Scope {
     var declaredNonlocal: Set<String> = []
     /// Where each `nonlocal` name was declared (for "no binding" errors).
     var nonlocalLocs: [String: SourceLoc] = [:]
+    /// True for a function or comprehension defined in a class body, directly or inside
+    /// one of its methods (`__class__` there is CPython's implicit cell).
+    var isInsideClassBody: Bool {
+        var p = parent
+        while let q = p {
+            switch q.kind {
+            case .classBody: return true
+            case .module: return false
+            case .function, .comprehension: p = q.parent
+            }
+        }
+        return false
+    }
     /// True once `n` has been bound or used (for "used prior to global declaration").
     func hasSeen(_ n: String) -> Bool { boundSet.contains(n) || used.contains(n) }
     var hasYield = false

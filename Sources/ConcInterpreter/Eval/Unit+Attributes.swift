@@ -100,10 +100,15 @@ extension Unit {
     }
 
     /// Applies the descriptor protocol to a class attribute read through an instance.
-    private func resolveDescriptor(_ attr: Value, _ v: Value) throws -> Value {
+    /// The class attribute `attr` (named `name`) as read through `v`: a property's or
+    /// descriptor's value, or a method bound to `v`.
+    func resolveDescriptor(_ attr: Value, _ v: Value, name: String? = nil) throws -> Value {
         if case .obj(let a) = attr {
             if let p = a as? PyProperty {
-                if case .none = p.getter { throw attributeError("property object has no getter") }
+                if case .none = p.getter {
+                    let named = name ?? p.name
+                    throw attributeError("property \(named.map { "'\($0)' " } ?? "")of '\(v.typeName)' object has no getter")
+                }
                 return try call(p.getter, [v])
             }
             if let p = a as? PyNativeProperty { return try p.get(self, v) }
@@ -122,7 +127,7 @@ extension Unit {
         let t = inst.type
         let classAttr = t.lookup(name)
         if let ca = classAttr, case .obj(let a) = ca {
-            if a is PyProperty || a is PyNativeProperty { return try resolveDescriptor(ca, v) }
+            if a is PyProperty || a is PyNativeProperty { return try resolveDescriptor(ca, v, name: name) }
             if let d = UserDescriptor(a), d.isData, d.getter != nil { return try resolveDescriptor(ca, v) }
         }
         if let x = inst.instanceAttribute(name) { return x }

@@ -246,7 +246,7 @@ extension Unit {
         }
         let hooks = t.creationHooks(classEpoch)
         var instance: Value
-        if let newFn = hooks.userNew {
+        if let newFn = hooks.userNew ?? hooks.otherNew {
             var a = args
             a.positional.insert(.obj(t), at: 0)
             instance = try call(newFn, a)
@@ -271,10 +271,16 @@ extension Unit {
         } else {
             instance = .obj(PyInstance(cls: t))
         }
-        if let initFn = hooks.userInit {
+        // The __init__ of what __new__ made, which may be a subclass (CPython's type_call).
+        let made = instance.type
+        let initHooks = made === t ? hooks : made.creationHooks(classEpoch)
+        if let initFn = initHooks.userInit {
             var a = args
             a.positional.insert(instance, at: 0)
             let r = try callFunction(initFn, a)
+            if !r.isNone { throw typeError("__init__() should return None, not '\(r.typeName)'") }
+        } else if let other = initHooks.otherInit {
+            let r = try call(resolveDescriptor(other, instance), args)
             if !r.isNone { throw typeError("__init__() should return None, not '\(r.typeName)'") }
         } else if args.count > 0 || !args.keywords.isEmpty,
                   !t.isSubtype(of: Exc.baseException), hooks.userNew == nil {
@@ -290,6 +296,10 @@ struct CreationHooks {
     var userNew: Value?
     /// A user-defined `__init__`, or nil when only builtin initialisers apply.
     var userInit: PyFunction?
+    /// What a user class set as `__init__` / `__new__` when it is not a Conc function
+    /// (called as it is: a callable object, or a non-callable that raises TypeError).
+    var otherInit: Value?
+    var otherNew: Value?
     /// The metaclass's own `__call__` (a Conc function), which `cls(...)` runs instead.
     var metaclassCall: Value?
     /// The class (or a base) defines `__getattribute__` / `__setattr__` in Conc.
@@ -312,6 +322,13 @@ extension PyType {
     /// The `__new__`/`__init__` to run for `cls(...)`, cached until classes change.
     /// The cache is read and filled under the type's lock; the MRO lookups in between take
     /// each type's lock in turn, never inside this one.
+    /// The class of the MRO that defines `name`, and its value there.
+    private func ownLookup(_ name: String) -> (PyType, Value)? {
+        let h = nameHash(name)
+        for t in mro { if let v = t.ownAttribute(name, hash: h) { return (t, v) } }
+        return nil
+    }
+
     func creationHooks(_ epoch: Int) -> CreationHooks {
         if let h = locked({ hooksEpoch == epoch ? hooks : nil }) { return h }
         var h = CreationHooks()
@@ -320,6 +337,12 @@ extension PyType {
             if let s = nf as? PyStaticMethod, case .obj(let inner) = s.function, inner is PyFunction { h.userNew = s.function }
         }
         if let iv = lookup("__init__"), case .obj(let io) = iv, let fn = io as? PyFunction { h.userInit = fn }
+        // Anything else a class of ours sets as __init__ or __new__ (a callable object, or a
+        // mistake such as `__init__ = 5`, which then fails as CPython's does when called).
+        if h.userInit == nil, let (owner, iv) = ownLookup("__init__"), !owner.isBuiltin { h.otherInit = iv }
+        if h.userNew == nil, let (owner, nv) = ownLookup("__new__"), !owner.isBuiltin {
+            if case .obj(let s as PyStaticMethod) = nv { h.otherNew = s.function } else { h.otherNew = nv }
+        }
         if let g = lookup("__getattribute__"), case .obj(let go) = g, go is PyFunction { h.overridesGetattribute = true }
         if let s = lookup("__setattr__"), case .obj(let so) = s, so is PyFunction { h.overridesSetattr = true }
         if let meta = typeRef, !meta.isBuiltin, let c = meta.lookup("__call__"), case .obj(let co) = c, co is PyFunction {
@@ -327,7 +350,7 @@ extension PyType {
         }
         h.hasBuiltinBase = builtinBase != nil
         h.makesPlainInstances = constructor == nil && h.userNew == nil && !h.hasBuiltinBase && !isSubtype(of: Exc.baseException)
-            && h.metaclassCall == nil
+            && h.metaclassCall == nil && h.otherInit == nil && h.otherNew == nil
         if h.makesPlainInstances || h.userNew != nil, !h.hasBuiltinBase {
             let (names, everyClass) = declaredSlots()
             if everyClass { h.slotNames = names } else if !names.isEmpty { h.slotsOutsideDict = names }

@@ -2490,7 +2490,7 @@ threads missing the same key at once both call the function; cached_property tak
 lock (CPython 3.11's does). No singledispatch, partialmethod or reduce's C speed.
 """
 
-__all__ = ["update_wrapper", "wraps", "WRAPPER_ASSIGNMENTS", "WRAPPER_UPDATES",
+__all__ = ["update_wrapper", "wraps", "partialmethod", "WRAPPER_ASSIGNMENTS", "WRAPPER_UPDATES",
            "total_ordering", "cache", "cmp_to_key", "lru_cache", "reduce", "partial",
            "cached_property"]
 
@@ -2586,6 +2586,45 @@ class partial:
         if type(self) is partial:
             name = "functools.partial"
         return name + "(" + ", ".join(parts) + ")"
+
+
+class partialmethod:
+    """partialmethod(func, *args, **keywords): like partial, but a descriptor: used as a
+    class attribute, the instance (or class, for a classmethod) comes first, then args."""
+
+    def __init__(self, func, /, *args, **keywords):
+        if not callable(func) and not hasattr(func, "__get__"):
+            raise TypeError(repr(func) + " is not callable or a descriptor")
+        if isinstance(func, partialmethod):
+            self.func = func.func
+            self.args = func.args + args
+            self.keywords = dict(func.keywords, **keywords)
+        else:
+            self.func = func
+            self.args = args
+            self.keywords = keywords
+
+    def __repr__(self):
+        parts = [repr(self.func)]
+        for arg in self.args:
+            parts.append(repr(arg))
+        for key, value in self.keywords.items():
+            parts.append(str(key) + "=" + repr(value))
+        return "functools.partialmethod(" + ", ".join(parts) + ")"
+
+    def _make_unbound_method(self):
+        def _method(cls_or_self, /, *args, **keywords):
+            return self.func(cls_or_self, *self.args, *args, **dict(self.keywords, **keywords))
+        _method._partialmethod = self
+        return _method
+
+    def __get__(self, obj, cls=None):
+        if isinstance(self.func, (classmethod, staticmethod)):
+            bound = self.func.__get__(obj, cls)
+            return partial(bound, *self.args, **self.keywords)
+        if obj is None:
+            return self._make_unbound_method()
+        return partial(self.func, obj, *self.args, **self.keywords)
 
 
 # MARK: - reduce

@@ -457,6 +457,13 @@ public final class PyProperty: PyObject {
     let setter: Value
     let deleter: Value
     let doc: Value
+    /// The class attribute name it was first assigned to (CPython's `__set_name__`), for
+    /// "property 'x' of 'C' object has no setter"; under the object's lock.
+    private var nameStorage: String?
+    var name: String? {
+        get { locked { nameStorage } }
+        set { locked { if nameStorage == nil { nameStorage = newValue } } }
+    }
     init(get: Value, set: Value, delete: Value, doc: Value = .none) {
         getter = get; setter = set; deleter = delete; self.doc = doc
         super.init(type: Types.property)
