@@ -389,8 +389,18 @@ final class UnpackTargetNode: ExprNode {
         for j in 0..<after { try targets[starIndex + 1 + j].assign(f, items[items.count - after + j]) }
     }
     private func unpackValues(_ u: Unit, _ v: Value) throws -> [Value] {
-        let items: [Value]
-        do { items = try u.toArray(v) } catch let e as PyBaseException where e.type === Exc.typeError && !(v.type.lookup("__iter__") != nil) {
+        var items: [Value]
+        do {
+            if starIndex >= 0 || v.object is PyTuple || v.object is PyList {
+                items = try u.toArray(v)
+            } else {
+                // As CPython: one item more than the targets at most, so an endless
+                // iterator gives "too many values" and a generator runs no further.
+                let it = try u.iterate(v)
+                items = []
+                while items.count <= targets.count, let x = try it.next(u) { items.append(x) }
+            }
+        } catch let e as PyBaseException where e.type === Exc.typeError && !(v.type.lookup("__iter__") != nil) {
             throw typeError("cannot unpack non-iterable \(v.typeName) object")
         }
         if starIndex < 0 {

@@ -228,9 +228,11 @@ final class WithNode: StmtNode {
             throw located(typeError("'\(manager.typeName)' object does not support the context manager protocol\(missing)"), f, items[i].context.loc)
         }
         let value = try u.callSpecial(enterFn, on: manager, WithNode.noArguments)
-        if let t = items[i].target { try t.assign(f, value) }
         let c: Completion
         do {
+            // Binding the target is inside the protected region, as in CPython: if it
+            // fails, __exit__ still runs (a lock taken by __enter__ is released).
+            if let t = items[i].target { try t.assign(f, value) }
             c = try enter(i + 1, f)
         } catch let e as PyBaseException {
             let e2 = located(e, f, loc) as! PyBaseException
