@@ -36,7 +36,7 @@ extension Interpreter {
     /// exit status.
     @discardableResult
     public func finishProgram(_ status: Int32 = 0) -> Int32 {
-        defer { engine.flushOutput() }
+        defer { engine.flushOutput(); engine.endOfProcess() }
         do {
             try engine.waitForUnits()
             engine.runFinalizersAtExit()

@@ -104,10 +104,12 @@ struct Options: ParsableCommand {
 
     private func execute(_ source: String, fileName: String, argv: [String], folder: String?, searchPaths: [String]) -> Int32 {
         var status: Int32 = 0
+        let commandPid = getpid()
         onInterpreterThread {
             let conc = Interpreter(argv: argv, searchPaths: searchPaths, gil: gil)
             installInterruptHandler(conc.interruptFlag)
             status = conc.runScript(source, fileName: fileName, scriptFolder: folder)
+            exitIfForkedChild(status, commandPid: commandPid)
         }
         return status
     }
@@ -117,6 +119,7 @@ struct Options: ParsableCommand {
     /// prompts on stderr.
     private func startREPL(script: (text: String, name: String, folder: String?)?, argv: [String], searchPaths: [String]) -> Int32 {
         var status: Int32 = 0
+        let commandPid = getpid()
         onInterpreterThread {
             // Line editing needs both ends on the terminal (as CPython's REPL); `conc > log`
             // gets plain lines with the prompts on stderr.
@@ -136,9 +139,17 @@ struct Options: ParsableCommand {
             }
             defineTestHooks(conc)
             status = REPL(conc: conc, input: source, asyncOutput: asyncOutput).run()
+            exitIfForkedChild(status, commandPid: commandPid)
         }
         return status
     }
+}
+
+/// In a child of the program's `os.fork()`, only the interpreter's thread exists (the
+/// process's first thread, which would return the status, was not copied): the child
+/// exits from here with its own status.
+private func exitIfForkedChild(_ status: Int32, commandPid: pid_t) {
+    if getpid() != commandPid { exit(status) }
 }
 
 /// Runs `body` on the interpreter's large-stack thread, with SIGINT (and the other signals a

@@ -142,6 +142,11 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
     /// the lock is re-initialised in case one of them held it.
     func resetAfterFork(keeping u: Unit) {
         initMutex()
+        // The other threads do not exist in the child: their handles read as finished, so
+        // is_alive() is False and join() returns at once, as after CPython's fork.
+        for x in live where x !== u {
+            if let h = x.handle, h.kind == .thread { __atomicStore(h.done, 1) }
+        }
         live = [u]
         blocked = [:]
         crossBlocked = 0

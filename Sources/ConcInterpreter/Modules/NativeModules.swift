@@ -209,7 +209,7 @@ extension Engine {
                 try u.checkInterrupt()
                 return .none
             },
-        ])
+        ] + forkFunctions())
         m.globals.set("path", .obj(makeOsPathModule()))
         return m
     }

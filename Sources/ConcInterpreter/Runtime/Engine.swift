@@ -160,6 +160,9 @@ public final class Engine {
     func forgetChildren(all: Bool = false) {
         units.withLock { childList.removeAll { all || $0.process?.status != nil } }
     }
+    /// Pids of the children `os.fork()` made and `os.wait*` has not reaped (under the
+    /// unit registry's lock): the end of the program reaps those that have exited.
+    var rawChildren: [pid_t] = []
     /// Bumped at every spawn: primitives made in an earlier epoch are shared with another
     /// process (see ``PySharedPrimitive/isShared(_:)``).
     var forkEpoch = 0
