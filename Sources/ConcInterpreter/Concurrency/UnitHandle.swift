@@ -66,7 +66,9 @@ final class PyUnitHandle: PyObject, @unchecked Sendable {  // result/error are p
             // depend on things outside this one. The blocking reap runs under the unit
             // registry's lock, but only once the outcome is posted (the child is exiting).
             let q = p.outcome
-            let reason = BlockReason(describe: { [name] in "waits in join() for process \(name) to finish" },
+            let reason = BlockReason(describe: { [name] in
+                                         atExit ? "has reached the end of the program and waits for non-daemon process \(name) to finish"
+                                                : "waits in join() for process \(name) to finish" },
                                      holder: { nil },
                                      stillBlocked: { !p.reap(wait: false) && conc_queue_empty(q.prim) != 0 },
                                      word: q.seqWord,

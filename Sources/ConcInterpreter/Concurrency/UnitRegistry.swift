@@ -254,7 +254,11 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
             } else {
                 lines.append("  cycle: " + cycle.joined(separator: " -> "))
             }
-            if joins.allSatisfy({ $0 }) {
+            if cycle.count == 2 && !joins.contains(true) {
+                // threading.Lock / multiprocessing.Lock taken again by its holder (the core
+                // lock() is reported at once, with its own hint, before it ever parks).
+                lines.append("  fix: use an RLock (threading.RLock(), multiprocessing.RLock() or rlock()) for a lock the same unit may take again, or release it before taking it again")
+            } else if joins.allSatisfy({ $0 }) {
                 lines.append("  fix: units that join each other all wait for good: let one side finish without joining the other, or join with a timeout")
             } else if joins.contains(true) {
                 lines.append("  fix: do not join a unit while holding a lock it needs: release the lock before join(), or join with a timeout")

@@ -374,13 +374,20 @@ public final class Engine {
         // CPython's order: non-daemon threads first (they may still use daemon processes,
         // e.g. pool workers), then daemon processes get SIGTERM, then the other processes
         // are joined.
-        while !deadlocked {
-            guard let next = units.liveUnits.first(where: { !$0.isMain && !$0.isDaemon }), let h = next.handle else { break }
-            _ = try h.wait(u, timeout: nil, atExit: true)
+        do {
+            while !deadlocked {
+                guard let next = units.liveUnits.first(where: { !$0.isMain && !$0.isDaemon }), let h = next.handle else { break }
+                _ = try h.wait(u, timeout: nil, atExit: true)
+            }
+            terminateDeadlockedProcesses()
+            terminateDaemonChildren()
+            for h in children where !h.daemon { _ = try h.wait(u, timeout: nil, atExit: true) }
+        } catch let e as PyBaseException where e.type === Exc.deadlockError {
+            // The deadlocked processes can never finish: they go now, before this one
+            // exits (left running, each would report the same deadlock again, later).
+            terminateDeadlockedProcesses()
+            throw e
         }
-        terminateDeadlockedProcesses()
-        terminateDaemonChildren()
-        for h in children where !h.daemon { _ = try h.wait(u, timeout: nil) }
         forgetChildren()
     }
 
