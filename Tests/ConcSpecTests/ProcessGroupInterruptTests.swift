@@ -88,7 +88,7 @@ struct ProcessGroupInterruptTests {
                 for h in hs: h.join()
                 """,
              before: [ready], status: 130,
-             stderrHas: ["Process w0:", "Process w1:", "for h in hs: h.join()"], stdoutHas: []),
+             stderrHas: ["Exception in process w0:", "Exception in process w1:", "for h in hs: h.join()"], stdoutHas: []),
         Case(name: "a second Ctrl-C during the end-of-program wait kills children that go on",
              program: workers(catching: "print('child', n, 'goes on', flush=True)"),
              before: [ready, ["child 0 goes on", "child 1 goes on", "KeyboardInterrupt"]], status: 130,

@@ -91,6 +91,10 @@ extension Unit {
     /// report, flush and `_exit`. Never returns.
     private func runChildProcess(_ callee: Value, _ args: Args, name: String, outcome outcomeQueue: PyQueue) -> Never {
         var status: Int32 = 0
+        // LANGUAGE.md §3's heading for a unit's uncaught exception; multiprocessing's
+        // processes (started through the stdlib's bootstrap) keep CPython's `Process NAME:`.
+        let startedByStdlib = (callee.object as? PyFunction)?.code.isStdlib ?? false
+        let heading = startedByStdlib ? "Process \(name):" : "Exception in process \(name):"
         var outcome: Value
         do {
             outcome = .obj(PyTuple([.bool(true), try runUnitBody(callee, args)]))
@@ -101,12 +105,12 @@ extension Unit {
             } else {
                 status = 1
                 engine.flushOutput()
-                writeErrorOutput("Process \(name):\n" + formatException(e))
+                writeErrorOutput(heading + "\n" + formatException(e))
             }
             outcome = .obj(PyTuple([.bool(false), .obj(e)]))
         } catch {
             status = 1
-            engine.stderr.write("Process \(name):\ninternal error: \(error)\n")
+            engine.stderr.write(heading + "\ninternal error: \(error)\n")
             outcome = .obj(PyTuple([.bool(true), .none]))
         }
         // The child's own units end as a program's do.
