@@ -5412,30 +5412,14 @@ class Queue:
 class JoinableQueue(Queue):
     """A Queue whose consumers call task_done() per item; join() waits for all of them."""
 
-    def __init__(self, maxsize=0, *, ctx=None):
-        Queue.__init__(self, maxsize)
-        self._unfinished = semaphore(0)
-        self._zero = event()     # set by task_done() when the count reaches 0
-
-    def put(self, obj, block=True, timeout=None):
-        self._check_closed()
-        self._unfinished.release()
-        try:
-            _q_put(self._q, obj, block, timeout)
-        except BaseException:
-            self._unfinished.acquire(False)
-            raise
+    # The core queue() counts unfinished items across processes itself: join() parks
+    # (no polling) and a join that nothing can end is reported as a deadlock.
 
     def task_done(self):
-        if not self._unfinished.acquire(False):
-            raise ValueError('task_done() called too many times')
-        if self._unfinished.value == 0:
-            self._zero.set()
+        self._q.task_done()
 
     def join(self):
-        while self._unfinished.value != 0:
-            self._zero.wait(0.1)
-            self._zero.clear()
+        self._q.join()
 
 
 class SimpleQueue:
