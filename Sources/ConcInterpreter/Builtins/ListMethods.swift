@@ -347,9 +347,7 @@ func installListMethods(_ t: PyType) {
     /// `l.extend(x)`: collected first (a snapshot when it is a list, `l` itself included),
     /// then added in one step.
     func extend(_ u: Unit, _ s: Value, _ x: Value) throws -> Value {
-        let l = try recv(s, "extend")
-        let new = try u.toArray(x)
-        l.withItems { $0.append(contentsOf: new) }
+        try u.extendList(try recv(s, "extend"), with: x)
         return .none
     }
     t.method("extend", oneArg: extend) { u, s, args in

@@ -202,11 +202,22 @@ extension Unit {
     }
 
     /// `a op= b`: tries `__iop__` first for user objects; lists extend in place.
+    /// `l.extend(b)` and `l += b`: a snapshot of a list or another collection; an iterator
+    /// (a generator, say) is drained one item at a time, each appended as it comes, as
+    /// CPython does, so a generator that reads `l` sees the items already added.
+    func extendList(_ l: PyList, with b: Value) throws {
+        if case .obj(let o) = b, let it = o as? PyIter {
+            while let v = try it.next(self) { l.withItems { $0.append(v) } }
+            return
+        }
+        let extra = try toArray(b)
+        l.withItems { $0.append(contentsOf: extra) }
+    }
+
     func inPlace(_ op: BinaryOp, _ a: Value, _ b: Value) throws -> Value {
         if case .obj(let o) = a {
             if op == .add, let l = o as? PyList, o.hasType(Types.listID) {
-                let extra = try toArray(b)  // a snapshot when `b` is a list
-                l.withItems { $0.append(contentsOf: extra) }
+                try extendList(l, with: b)
                 return a
             }
             if op == .mul, let l = o as? PyList, o.hasType(Types.listID) {
