@@ -336,7 +336,9 @@ extension Unit {
     func userBinary(_ op: BinaryOp, _ a: Value, _ b: Value, inPlace: Bool, builtinBase: Bool = false) throws -> Value {
         let (name, rname, _) = op.dunder
         let ta = a.type, tb = b.type
-        let bFirst = tb !== ta && tb.isSubtype(of: ta) && !tb.isBuiltin
+        // The right operand's reflected method first only when its class derives from the
+        // left's and overrides that method (CPython's method_is_overloaded).
+        let bFirst = tb !== ta && tb.isSubtype(of: ta) && !tb.isBuiltin && overrides(tb, ta, rname)
         if bFirst, let rm = operatorMethod(b, rname) {
             let r = try call(rm, [a]); if !isNotImplemented(r) { return r }
         }
@@ -373,6 +375,13 @@ extension Unit {
         if !leftDefines { try throwSequenceOperandError(op, a, b, inPlace: inPlace) }
         let symbol = inPlace ? (op == .pow ? "**=" : op.rawValue + "=") : op.symbol
         throw typeError("unsupported operand type(s) for \(symbol): '\(a.typeName)' and '\(b.typeName)'")
+    }
+
+    /// Whether `sub` finds a different `name` than `base` does.
+    private func overrides(_ sub: PyType, _ base: PyType, _ name: String) -> Bool {
+        guard let mine = sub.lookup(name) else { return false }
+        guard let theirs = base.lookup(name) else { return true }
+        return !isSame(mine, theirs)
     }
 
     /// Whether the builtin type of `a` implements `op` for an operand like `b` (CPython's

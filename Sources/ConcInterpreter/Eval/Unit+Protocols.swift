@@ -127,10 +127,12 @@ extension Unit {
 
     private func objectEquals(_ a: Value, _ b: Value, _ x: PyObject, _ y: PyObject) throws -> Bool {
         if x is PyInstance || y is PyInstance {
-            if y is PyInstance && y.type !== x.type && y.type.isSubtype(of: x.type),
-               let r = try userEqualsOnce(b, a) { return r }
+            // The right operand's __eq__ first when its class derives from the left's, and
+            // each side's at most once.
+            let rightFirst = y is PyInstance && y.type !== x.type && y.type.isSubtype(of: x.type)
+            if rightFirst, let r = try userEqualsOnce(b, a) { return r }
             if let r = try userEqualsOnce(a, b) { return r }
-            if let r = try userEqualsOnce(b, a) { return r }
+            if !rightFirst, let r = try userEqualsOnce(b, a) { return r }
             return x === y
         }
         if x === y { return true }
@@ -191,9 +193,10 @@ extension Unit {
     /// `b.__eq__(a)`, each result as returned; identity when both decline.
     private func userEqualsResult(_ a: Value, _ b: Value) throws -> Value {
         // The right operand's reflected __eq__ first when its class derives from the left's.
-        if b.type !== a.type && b.type.isSubtype(of: a.type), let r = try userEqualsRaw(b, a) { return r }
+        let rightFirst = b.type !== a.type && b.type.isSubtype(of: a.type)
+        if rightFirst, let r = try userEqualsRaw(b, a) { return r }
         if let r = try userEqualsRaw(a, b) { return r }
-        if let r = try userEqualsRaw(b, a) { return r }
+        if !rightFirst, let r = try userEqualsRaw(b, a) { return r }
         return .bool(isSame(a, b))
     }
 
