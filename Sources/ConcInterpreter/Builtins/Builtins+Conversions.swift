@@ -48,6 +48,11 @@ extension Engine {
                 guard let base = a.argument(0, "base") else { throw typeError("pow() missing required argument 'base' (pos 1)") }
                 guard let exp = a.argument(1, "exp") else { throw typeError("pow() missing required argument 'exp' (pos 2)") }
                 if let mod = a.argument(2, "mod"), !mod.isNone {
+                    // A user class's __pow__(exp, mod) (CPython's ternary slot: the base's only).
+                    if case .obj(let o) = base, o is PyInstance, let m = u.lookupSpecial(base, "__pow__") {
+                        let r = try u.call(m, [exp, mod])
+                        if !u.isNotImplemented(r) { return r }
+                    }
                     guard let b = u.intValue(base), let e = u.intValue(exp), let m = u.intValue(mod) else {
                         if [base, exp, mod].contains(where: { $0.unboxedNumber.numericDouble == nil }) {
                             throw typeError("unsupported operand type(s) for ** or pow(): '\(base.typeName)', '\(exp.typeName)', '\(mod.typeName)'")

@@ -142,7 +142,7 @@ extension Engine {
                 try a.expect("sorted", 1, 1, keywords: ["key", "reverse"])
                 var items = try u.toArray(a[0])
                 let key = a.keyword("key").flatMap { $0.isNone ? nil : $0 }
-                try sortValues(u, &items, key: key, reverse: try a.keyword("reverse").map { try u.isTruthy($0) } ?? false)
+                try sortValues(u, &items, key: key, reverse: try a.keyword("reverse").map { try u.toIndex($0) != 0 } ?? false)
                 return .obj(PyList(items))
             },
             native1("any") { u, x in
