@@ -147,7 +147,21 @@ class PySharedPrimitive: PyObject, @unchecked Sendable {  // the C primitive is 
             return false
         }
         for n in g.boundNames {
-            if case .obj(let o)? = g.get(n), holds(o, 1) { return "\(o.type.name) \(n) \(created)" }
+            if case .obj(let o)? = g.get(n), holds(o, 1) {
+                // A learner's own object holding the lock (`acct.lock`) is named by the
+                // path to it; the threading/multiprocessing wrappers by their class.
+                if !engine.isStdlibModule(o.type.module), let i = o as? PyInstance,
+                   let attr = i.attributePairs.first(where: { $0.1.object === self })?.0 {
+                    return "\(type.name) \(n).\(attr) \(created)"
+                }
+                return "\(o.type.name) \(n) \(created)"
+            }
+        }
+        // An item of a global list or tuple (`forks[2]`).
+        for n in g.boundNames {
+            guard case .obj(let o)? = g.get(n) else { continue }
+            let items = (o as? PyList)?.snapshot ?? (o as? PyTuple)?.items ?? []
+            if let i = items.firstIndex(where: { $0.object === self }) { return "\(type.name) \(n)[\(i)] \(created)" }
         }
         return "\(type.name) \(created)"
     }

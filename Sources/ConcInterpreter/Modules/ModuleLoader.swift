@@ -143,6 +143,13 @@ extension Engine {
         return module
     }
 
+    /// True for a module of the bundled stdlib (threading, queue, multiprocessing...).
+    func isStdlibModule(_ name: String) -> Bool {
+        let root = name.split(separator: ".").first.map(String.init) ?? name
+        guard let path = withImportMutex({ modulePaths[root] }) else { return false }
+        return path.hasPrefix("<stdlib>/") || path.contains("/stdlib/")
+    }
+
     /// A SyntaxError raised at run time (in an imported module) as a Conc exception.
     func syntaxErrorException(_ s: SyntaxError) -> PyBaseException {
         let type: PyType = s.kind == "IndentationError" ? Exc.indentationError : s.kind == "TabError" ? Exc.tabError : Exc.syntaxError

@@ -605,6 +605,11 @@ public class PyInstance: PyObject {
     /// A copy of the slot values, in slot order.
     final var slotValues: [Value] { Array(UnsafeBufferPointer(start: slotBase, count: slotCount)) }
 
+    /// The attributes stored on the instance, in the order they were added (reports).
+    final var attributePairs: [(String, Value)] {
+        locked { zip(shape.names, UnsafeBufferPointer(start: slotBase, count: slotCount)).filter { !$0.1.isUnbound } }
+    }
+
     /// The attribute `name` stored on the instance, if any.
     @inline(__always) final func instanceAttribute(_ name: String) -> Value? {
         locked {
