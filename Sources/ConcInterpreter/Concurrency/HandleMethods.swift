@@ -19,7 +19,11 @@ func installUnitHandleMethods(_ t: PyType) {
         let h = handle(s)
         if h.process == nil && h.unitNumber == u.number { throw runtimeError("cannot join current thread") }
         var timeout: Double? = nil
-        if let t = a.argument(0, "timeout"), !t.isNone { timeout = max(0, try u.floatArg(t)) }
+        if let t = a.argument(0, "timeout"), !t.isNone {
+            let d = try u.floatArg(t)
+            if d.isNaN { throw valueError("Invalid value NaN (not a number)") }
+            timeout = max(0, d)
+        }
         guard try h.wait(u, timeout: timeout) else { return .none }
         try h.takeProcessOutcome(u)
         if let e = h.error {
