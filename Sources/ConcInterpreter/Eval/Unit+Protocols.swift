@@ -254,6 +254,15 @@ extension Unit {
             if d == d.rounded(.towardZero), abs(d) < 9.2e18 { return cpythonIntHash(Int(d)) }
             return cpythonFloatHash(d)
         case .obj(let o):
+            // A subclass of str, tuple, bytes, frozenset, int or float: its own __hash__, or
+            // unhashable when it sets __hash__ = None (as defining __eq__ alone does).
+            if o.extendsBuiltinType, let hm = o.type.lookup("__hash__") {
+                if case .none = hm { throw typeError("unhashable type: '\(o.type.name)'") }
+                if let m = userMethod(v, "__hash__") {
+                    guard let i = intValue(try call(m, []).unboxedNumber) else { throw typeError("__hash__ method should return an integer") }
+                    return i == -1 ? -2 : i
+                }
+            }
             switch o {
             case let s as PyStr: return s.hash
             case let n as PyBoxedNumber:

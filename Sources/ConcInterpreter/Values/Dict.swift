@@ -216,7 +216,7 @@ struct HashTable {
     if case .int(let x) = a, case .int(let y) = b { return x == y }
     if case .obj(let x) = a, case .obj(let y) = b {
         if x === y { return true }
-        if x.isStrObject && y.isStrObject {
+        if x.isStrObject && y.isStrObject && x.typeIsBuiltin && y.typeIsBuiltin {
             return unsafeDowncast(x, to: PyStr.self).equals(unsafeDowncast(y, to: PyStr.self))
         }
     }
@@ -233,6 +233,8 @@ func pureKeyEquals(_ a: Value, _ b: Value, depth: Int = 0) -> Bool? {
     case (.obj(let x), .obj(let y)):
         if x === y { return true }
         if let s = x as? PyStr {
+            // A str subclass may define __eq__: Unit.equals decides.
+            if !x.typeIsBuiltin || !y.typeIsBuiltin { return nil }
             if let t = y as? PyStr { return s.equals(t) }
             return y is PyInstance ? nil : false
         }
