@@ -168,8 +168,36 @@ final class YieldFromNode: ExprNode {
                 do { sent = try f.unit.yieldFromGenerator(v, f) } catch let e as PyBaseException where f.unit.wasThrownIn(e, f) { thrown = e }
             }
         }
+        // Any other iterator, as PEP 380 says: a value sent in goes to its send(), an
+        // exception thrown in to its throw(), close() to its close(), when it has them
+        // (sending to one without send() is the AttributeError CPython raises).
         let it = try f.unit.iterate(source)
-        while let v = try it.next(f.unit) { _ = try f.unit.yieldFromGenerator(v, f) }
-        return (it as? PyUserIterator)?.stopValue ?? .none
+        let target: Value = (it as? PyUserIterator)?.target ?? .obj(it)
+        var sent: Value = .none
+        var thrown: PyBaseException? = nil
+        while true {
+            let u = f.unit
+            let next: Value?
+            do {
+                if let e = thrown {
+                    thrown = nil
+                    if e.type.isSubtype(of: Exc.generatorExit) {
+                        if let close = try u.getAttrOrNil(target, "close") { _ = try u.call(close, []) }
+                        throw e
+                    }
+                    guard let throwMethod = try u.getAttrOrNil(target, "throw") else { throw e }
+                    next = try u.call(throwMethod, [.obj(e.type), .obj(e), .obj(PyTraceback(e))])
+                } else if case .none = sent {
+                    next = try it.next(u)
+                } else {
+                    next = try u.call(try u.getAttr(target, "send"), [sent])
+                }
+            } catch let e as PyBaseException where e.type.isSubtype(of: Exc.stopIteration) && e !== thrown {
+                return e.args.first ?? .none
+            }
+            guard let v = next else { return (it as? PyUserIterator)?.stopValue ?? .none }
+            sent = .none
+            do { sent = try u.yieldFromGenerator(v, f) } catch let e as PyBaseException where u.wasThrownIn(e, f) { thrown = e }
+        }
     }
 }
