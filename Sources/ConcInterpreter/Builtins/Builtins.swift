@@ -18,7 +18,7 @@ extension Engine {
         b["Full"] = .obj(Exc.queueFull)
         b["EnvironmentError"] = .obj(Exc.osError)
         b["IOError"] = .obj(Exc.osError)
-        b["None"] = .none
+        b["None"] = Value.none  // (a bare `.none` would remove the entry)
         b["Ellipsis"] = .obj(Singletons.ellipsis)
         b["NotImplemented"] = .obj(Singletons.notImplemented)
         b["__debug__"] = .bool(true)

@@ -58,6 +58,20 @@ extension Unit {
         let processName = name ?? "Process-\(engine.units.nextProcessNumber())"
         let outcome = try PyQueue(self, maxsize: 0)
         let handle = PyUnitHandle(kind: .process, name: processName, daemon: daemon ?? false)
+        let pid = try forkSafely(childName: processName, daemon: handle.daemon) { pid, slot in
+            handle.process = ProcessState(pid: pid, outcome: outcome, family: engine.familyStorage, familySlot: slot)
+            handle.ident = Int(pid)
+            engine.addChild(handle)
+        }
+        if pid == 0 { runChildProcess(callee, args, name: processName, outcome: outcome) }
+        return handle
+    }
+
+    /// The fork of `spawn` and `os.fork()`. Returns 0 in the child, which is by then this
+    /// unit's process alone (``Engine/becomeChildProcess(of:name:daemon:)``, its family
+    /// slot taken), and the child's pid in the parent, after `registerChild(pid, slot)` ran
+    /// while the other units were still stopped.
+    func forkSafely(childName: String, daemon: Bool, registerChild: (pid_t, Int32) -> Void) throws -> pid_t {
         // Fork safety: every other unit steps out of the interpreter first (to a poll point,
         // a park or a blocking call), so the child copies no half-done mutation, no held
         // object, registry or sink lock, and no output another unit printed after the flush.
@@ -70,21 +84,17 @@ extension Unit {
         let slot = engine.claimFamilySlots()
         let pid = CConcSys_fork()
         if pid == 0 {
-            engine.becomeChildProcess(of: self, name: processName, daemon: handle.daemon)
-            engine.joinFamily(slot: slot, name: processName)
-            runChildProcess(callee, args, name: processName, outcome: outcome)
+            engine.becomeChildProcess(of: self, name: childName, daemon: daemon)
+            engine.joinFamily(slot: slot, name: childName)
+            return 0
         }
         if let f = engine.familyStorage, slot >= 0 {
             if pid > 0 { conc_family_set_pid(f, slot, pid) } else { conc_family_release(f, slot, 0) }
         }
-        if pid > 0 {
-            handle.process = ProcessState(pid: pid, outcome: outcome, family: engine.familyStorage, familySlot: slot)
-            handle.ident = Int(pid)
-            engine.addChild(handle)
-        }
+        if pid > 0 { registerChild(pid, slot) }
         engine.gil.resumeTheWorld()
         if pid < 0 { engine.primitives.release(forChild); throw osError(errno) }
-        return handle
+        return pid
     }
 
     /// The child's whole life: become the only unit of a fresh process, run the call,

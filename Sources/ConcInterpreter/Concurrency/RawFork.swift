@@ -14,25 +14,10 @@ import Glibc
 extension Unit {
     /// `os.fork()`: 0 in the child, the child's pid in the parent.
     func forkProcess() throws -> Int {
-        engine.gil.stopTheWorld()
-        engine.flushOutput()
-        engine.forkEpoch += 1
-        let forChild = engine.primitives.retainForChild()
-        let slot = engine.claimFamilySlots()
-        let pid = CConcSys_fork()
-        if pid == 0 {
-            // Only this thread exists here: it becomes the main and only unit.
-            engine.becomeChildProcess(of: self, name: engine.processName, daemon: engine.isDaemonProcess)
-            engine.joinFamily(slot: slot, name: engine.processName)
-            engine.units.withLock { engine.rawChildren = [] }
-            return 0
+        let pid = try forkSafely(childName: engine.processName, daemon: engine.isDaemonProcess) { pid, _ in
+            engine.units.withLock { engine.rawChildren.append(pid) }
         }
-        if let f = engine.familyStorage, slot >= 0 {
-            if pid > 0 { conc_family_set_pid(f, slot, pid) } else { conc_family_release(f, slot, 0) }
-        }
-        if pid > 0 { engine.units.withLock { engine.rawChildren.append(pid) } }
-        engine.gil.resumeTheWorld()
-        if pid < 0 { engine.primitives.release(forChild); throw osError(errno) }
+        if pid == 0 { engine.units.withLock { engine.rawChildren = [] } }  // the parent's children are not this one's
         return Int(pid)
     }
 

@@ -265,12 +265,7 @@ extension Unit {
             }
             switch o {
             case let s as PyStr: return s.hash
-            case let n as PyBoxedNumber:
-                if let m = userMethod(v, "__hash__") {
-                    guard let i = intValue(try call(m, []).unboxedNumber) else { throw typeError("__hash__ method should return an integer") }
-                    return i
-                }
-                return try hash(n.number)
+            case let n as PyBoxedNumber: return try hash(n.number)  // its class's own __hash__ was tried above
             case let t as PyTuple:
                 // Nested tuples recurse here: stop at the stack's end (a generator's is small),
                 // as a RecursionError rather than a crash.

@@ -41,23 +41,10 @@ enum Finalizers {
     /// This thread's queue. Only its own thread touches it.
     private final class Bin { var standIns: [PyInstance] = [] }
 
-    private static var bin: Bin {
-        let key = binKey
-        if let p = pthread_getspecific(key) { return Unmanaged<Bin>.fromOpaque(p).takeUnretainedValue() }
-        let b = Bin()
-        pthread_setspecific(key, Unmanaged.passRetained(b).toOpaque())
-        return b
-    }
-
-    /// The thread-specific key of the queues; a thread that ends drops its queue (whose
-    /// stand-ins then die unfinalised, as objects of a thread that is gone).
-    nonisolated(unsafe) private static let binKey: pthread_key_t = {  // written once, by the lazy initializer
-        var key = pthread_key_t()
-        pthread_key_create(&key) { p in
-            if let p { Unmanaged<Bin>.fromOpaque(p).release() }
-        }
-        return key
-    }()
+    private static var bin: Bin { bins.current }
+    /// A thread that ends drops its queue (whose stand-ins then die unfinalised, as objects
+    /// of a thread that is gone).
+    private static let bins = PerThread { Bin() }
 }
 
 extension Unit {

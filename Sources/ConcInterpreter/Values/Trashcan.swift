@@ -47,20 +47,6 @@ enum Trashcan {
     private final class Bin { var batches: [[Value]] = [] }
 
     /// The calling thread's bin, made on first use (and freed with the thread).
-    private static var bin: Bin {
-        let key = binKey
-        if let p = pthread_getspecific(key) { return Unmanaged<Bin>.fromOpaque(p).takeUnretainedValue() }
-        let b = Bin()
-        pthread_setspecific(key, Unmanaged.passRetained(b).toOpaque())
-        return b
-    }
-
-    /// The thread-specific key of the bins; its destructor drops a thread's bin.
-    nonisolated(unsafe) private static let binKey: pthread_key_t = {  // written once, by the lazy initializer
-        var key = pthread_key_t()
-        pthread_key_create(&key) { p in
-            if let p { Unmanaged<Bin>.fromOpaque(p).release() }
-        }
-        return key
-    }()
+    private static var bin: Bin { bins.current }
+    private static let bins = PerThread { Bin() }
 }
