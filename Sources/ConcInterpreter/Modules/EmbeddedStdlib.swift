@@ -2547,6 +2547,16 @@ def wraps(wrapped, assigned=WRAPPER_ASSIGNMENTS, updated=WRAPPER_UPDATES):
 
 # MARK: - partial
 
+def _call_repr(name, func, args, keywords):
+    """name(func, *args, key=value...) with every part repr()ed (partial's repr)."""
+    parts = [repr(func)]
+    for arg in args:
+        parts.append(repr(arg))
+    for key, value in keywords.items():
+        parts.append(str(key) + "=" + repr(value))
+    return name + "(" + ", ".join(parts) + ")"
+
+
 class partial:
     """partial(func, *args, **keywords): a callable that calls func with args first and
     keywords as defaults, followed by the arguments it is itself called with."""
@@ -2577,15 +2587,10 @@ class partial:
         return self.func(*self.args, *args[1:], **keywords)
 
     def __repr__(self):
-        parts = [repr(self.func)]
-        for arg in self.args:
-            parts.append(repr(arg))
-        for key, value in self.keywords.items():
-            parts.append(str(key) + "=" + repr(value))
         name = type(self).__qualname__
         if type(self) is partial:
             name = "functools.partial"
-        return name + "(" + ", ".join(parts) + ")"
+        return _call_repr(name, self.func, self.args, self.keywords)
 
 
 class partialmethod:
@@ -2605,12 +2610,7 @@ class partialmethod:
             self.keywords = keywords
 
     def __repr__(self):
-        parts = [repr(self.func)]
-        for arg in self.args:
-            parts.append(repr(arg))
-        for key, value in self.keywords.items():
-            parts.append(str(key) + "=" + repr(value))
-        return "functools.partialmethod(" + ", ".join(parts) + ")"
+        return _call_repr("functools.partialmethod", self.func, self.args, self.keywords)
 
     def _make_unbound_method(self):
         def _method(cls_or_self, /, *args, **keywords):
