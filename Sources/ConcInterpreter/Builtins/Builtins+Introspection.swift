@@ -66,6 +66,10 @@ extension Engine {
                     let names = try u.toArray(.obj(u.callerLocals())).map { try u.str($0) }.sorted()
                     return .obj(PyList(names.map { .str($0) }))
                 }
+                // A class's own __dir__ decides; its result is sorted, as CPython's dir() does.
+                if let m = u.userMethod(a[0], "__dir__"), let sorted = u.engine.builtins["sorted"] {
+                    return try u.call(sorted, [try u.call(m, [])])
+                }
                 return .obj(PyList(u.engine.attributeNames(of: a[0]).map { .str($0) }))
             },
             native("globals") { u, a in .obj(u.globalsDict(u.currentGlobals)) },
