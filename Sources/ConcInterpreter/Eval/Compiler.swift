@@ -82,7 +82,8 @@ struct Compiler {
                         positional: positional, positionalOnlyCount: params.positionalOnlyCount,
                         keywordOnly: params.keywordOnly.map { $0.name }, varArgsSlot: varArgs, varKeywordsSlot: varKw,
                         localNames: s.localNames, cellSlots: s.cells.compactMap { s.slots[$0] }.sorted(),
-                        freeNames: s.frees, isGenerator: s.hasYield, isAsync: s.isAsync)
+                        freeNames: s.frees, isGenerator: s.hasYield, isAsync: s.isAsync,
+                        usesClassCell: s.mentionsClassCell)
     }
 
     // MARK: - Names

@@ -53,7 +53,11 @@ final class MakeFunctionNode: ExprNode {
         if f.function == nil || f.classNamespace != nil { Immortal.make(fn); fn.isImmortal = true }
         // The class a function's `super()` and `__class__` mean is the one lexically around
         // it: the class being defined, or the enclosing method's.
-        if f.classNamespace != nil { f.classBodyFunctions?.append(fn) } else if let owner = f.function?.ownerClass { fn.claim(by: owner) }
+        if f.classNamespace != nil {
+            f.classBodyFunctions?.append(fn)
+        } else if code.usesClassCell, let owner = f.function?.ownerClass {
+            fn.claim(by: owner)
+        }
         return .obj(fn)
     }
 }
@@ -73,7 +77,7 @@ final class ComprehensionNode: ExprNode {
         do {
             let it = try u.iterate(iterable)
             let fn = PyFunction(code: code, globals: f.globals, moduleName: "", closure: collectClosure(closure, f), defaults: [], kwDefaults: [:])
-            if let owner = f.function?.ownerClass, f.classNamespace == nil { fn.claim(by: owner) }  // `__class__` inside
+            if code.usesClassCell, f.classNamespace == nil, let owner = f.function?.ownerClass { fn.claim(by: owner) }  // `__class__` inside
             return try u.callFunction(fn, Args([.obj(it)]))
         } catch { throw located(error, f, loc) }
     }
@@ -192,7 +196,7 @@ final class YieldFromNode: ExprNode {
                 } else {
                     next = try u.call(try u.getAttr(target, "send"), [sent])
                 }
-            } catch let e as PyBaseException where e.type.isSubtype(of: Exc.stopIteration) && e !== thrown {
+            } catch let e as PyBaseException where e.type.isSubtype(of: Exc.stopIteration) {
                 return e.args.first ?? .none
             }
             guard let v = next else { return (it as? PyUserIterator)?.stopValue ?? .none }

@@ -34,6 +34,12 @@ final class Scope {
         }
         return false
     }
+    /// True when this scope, or a function scope nested in it, names `super` or `__class__`:
+    /// the functions that need their class (CPython gives only those a `__class__` cell).
+    var mentionsClassCell: Bool {
+        used.contains("super") || used.contains("__class__")
+            || children.contains { $0.kind != .classBody && $0.mentionsClassCell }
+    }
     /// True once `n` has been bound or used (for "used prior to global declaration").
     func hasSeen(_ n: String) -> Bool { boundSet.contains(n) || used.contains(n) }
     var hasYield = false

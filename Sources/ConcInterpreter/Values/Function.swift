@@ -38,6 +38,9 @@ final class CodeInfo {
     let isGenerator: Bool
     /// True for `async def` (calling it makes a coroutine).
     let isAsync: Bool
+    /// True when the body (or a function nested in it) names `super` or `__class__`: only
+    /// then does a function made inside a method take the method's class.
+    let usesClassCell: Bool
     /// The most positional arguments a call may bind straight into the slots
     /// (`PyFunction.canCallDirect`): all the positional parameters, or -1 when there are
     /// keyword-only parameters, `*args` or `**kwargs`. Precomputed: every call checks it.
@@ -58,14 +61,15 @@ final class CodeInfo {
 
     init(name: String, qualname: String, file: SourceFile, loc: SourceLoc, positional: [String],
          positionalOnlyCount: Int, keywordOnly: [String], varArgsSlot: Int, varKeywordsSlot: Int,
-         localNames: [String], cellSlots: [Int], freeNames: [String], isGenerator: Bool, isAsync: Bool) {
+         localNames: [String], cellSlots: [Int], freeNames: [String], isGenerator: Bool, isAsync: Bool,
+         usesClassCell: Bool = false) {
         self.name = name; self.qualname = qualname; self.file = file; self.loc = loc
         self.isStdlib = file.name.hasPrefix("<stdlib>/") || file.name.contains("/stdlib/")
         self.positional = positional; self.positionalOnlyCount = positionalOnlyCount
         self.keywordOnly = keywordOnly; self.varArgsSlot = varArgsSlot
         self.varKeywordsSlot = varKeywordsSlot; self.localCount = localNames.count
         self.localNames = localNames; self.cellSlots = cellSlots; self.freeNames = freeNames
-        self.isGenerator = isGenerator; self.isAsync = isAsync
+        self.isGenerator = isGenerator; self.isAsync = isAsync; self.usesClassCell = usesClassCell
         self.directArgumentLimit = keywordOnly.isEmpty && varArgsSlot < 0 && varKeywordsSlot < 0 ? positional.count : -1
         Immortal.make(self)  // compiled code, like the nodes, lives as long as the program
     }
