@@ -253,8 +253,11 @@ public final class SourceFile: @unchecked Sendable {  // immutable after init
     public let name: String
     public let text: String
     public let lines: [Substring]
-    public init(name: String, text: String) {
-        self.name = name; self.text = text
+    /// True for a module of the bundled stdlib (found in the stdlib folder or embedded):
+    /// its frames are not the learner's (deadlock reports name the learner's lines).
+    public let isStdlib: Bool
+    public init(name: String, text: String, isStdlib: Bool = false) {
+        self.name = name; self.text = text; self.isStdlib = isStdlib
         self.lines = text.split(separator: "\n", omittingEmptySubsequences: false)
     }
     /// The number of the last line (a newline ending the text starts no new line).

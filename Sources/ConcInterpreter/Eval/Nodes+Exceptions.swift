@@ -42,7 +42,10 @@ final class TryNode: StmtNode {
                     }
                 }
                 do { c = try fin.exec(f) } catch let inner as PyBaseException {
-                    if let outer = error as? PyBaseException, inner.context == nil, inner !== outer { inner.chain(to: outer) }
+                    if let outer = error as? PyBaseException {
+                        if isSameDeadlock(inner, outer, u) { throw outer }
+                        if inner.context == nil, inner !== outer { inner.chain(to: outer) }
+                    }
                     throw inner
                 }
                 if case .normal = c { f.returnValue = saved; throw error }
@@ -242,6 +245,7 @@ final class WithNode: StmtNode {
             do {
                 suppress = try u.callSpecial(exitFn, on: manager, [.obj(e2.type), .obj(e2), .obj(PyTraceback(e2))])
             } catch let inner as PyBaseException {
+                if isSameDeadlock(inner, e2, u) { throw e2 }
                 // An error of __exit__ itself happened while e2 was being handled.
                 if inner !== e2 && inner.context == nil && !inner.contextSettled { inner.chain(to: e2) }
                 throw inner
@@ -272,4 +276,14 @@ extension Unit {
         }
         return try call(bindClassAttribute(attr, to: receiver), Args(args))
     }
+}
+
+/// True when cleanup code (a `finally`, an `__exit__`) run for the main unit's propagating
+/// DeadlockError `outer` blocked again and got a DeadlockError `inner`: every other unit is
+/// still frozen in the deadlock `outer` reports (nothing caught it), so `inner` is a second
+/// report of the same one (e.g. a thread pool's `with` joining its stuck workers). The
+/// caller lets `outer` go on alone instead of printing both, chained.
+func isSameDeadlock(_ inner: PyBaseException, _ outer: PyBaseException, _ u: Unit) -> Bool {
+    inner !== outer && inner.type === Exc.deadlockError && outer.type === Exc.deadlockError
+        && u.isMain && u.engine.deadlocked
 }

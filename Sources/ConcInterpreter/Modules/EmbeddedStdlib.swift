@@ -2117,6 +2117,1060 @@ def namedtuple(typename, field_names, *, rename=False, defaults=None, module=Non
     return result
 
 """####,
+        "concurrent/__init__.conc": ####"""
+"""concurrent: CPython 3.11's namespace package for concurrent.futures (nothing else)."""
+
+"""####,
+        "concurrent/futures/__init__.conc": ####"""
+"""concurrent.futures: CPython 3.11's executors and futures, in Conc.
+
+Implemented: Future (result/exception with timeout, cancel, cancelled, running, done,
+add_done_callback, and for executors set_running_or_notify_cancel, set_result,
+set_exception), Executor (submit, map with timeout= and chunksize=, shutdown with wait=
+and cancel_futures=, with-statement), ThreadPoolExecutor (max_workers, thread_name_prefix,
+initializer, initargs), ProcessPoolExecutor (max_workers, mp_context, initializer,
+initargs, max_tasks_per_child), wait (FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED),
+as_completed, and the exceptions CancelledError, TimeoutError (the builtin),
+InvalidStateError, BrokenExecutor, thread.BrokenThreadPool, process.BrokenProcessPool.
+
+Thread pools run threading.Thread workers; process pools run multiprocessing.Process
+workers (forked) fed through Conc's `queue()`s by a manager thread in the parent (see
+process.conc). Work still queued when the program's code ends is done before it exits,
+as in CPython.
+
+Divergences from CPython 3.11: no module __getattr__ (both executors are imported with
+the package); ProcessPoolExecutor forks its workers (the only start method), and so
+also accepts max_tasks_per_child without a 'spawn' context; logging is not used: what
+CPython logs through the "concurrent.futures" logger is written to sys.stderr.
+"""
+from concurrent.futures._base import (FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED,
+                                      CancelledError, TimeoutError, InvalidStateError,
+                                      BrokenExecutor, Future, Executor, wait, as_completed)
+from concurrent.futures.process import ProcessPoolExecutor
+from concurrent.futures.thread import ThreadPoolExecutor
+import concurrent.futures._base as _base
+
+__all__ = (
+    'FIRST_COMPLETED',
+    'FIRST_EXCEPTION',
+    'ALL_COMPLETED',
+    'CancelledError',
+    'TimeoutError',
+    'BrokenExecutor',
+    'Future',
+    'Executor',
+    'wait',
+    'as_completed',
+    'ProcessPoolExecutor',
+    'ThreadPoolExecutor',
+)
+
+"""####,
+        "concurrent/futures/_base.conc": ####"""
+"""concurrent.futures._base: Future, Executor, wait() and as_completed() (see the package).
+
+A Future's state changes under its own threading.Condition. wait() and as_completed()
+hang a _Waiter on every future they watch; a future that finishes tells its waiters, and
+the waiter sets its Event when the caller's condition (first done, first exception, all
+done) holds. Nothing polls.
+"""
+import sys
+import threading
+import time
+import _units
+from collections import namedtuple
+
+FIRST_COMPLETED = 'FIRST_COMPLETED'
+FIRST_EXCEPTION = 'FIRST_EXCEPTION'
+ALL_COMPLETED = 'ALL_COMPLETED'
+_AS_COMPLETED = '_AS_COMPLETED'
+
+# A future's states. CANCELLED: cancel() succeeded; CANCELLED_AND_NOTIFIED: and then the
+# executor saw it (set_running_or_notify_cancel), which is when waiters hear of it.
+PENDING = 'PENDING'
+RUNNING = 'RUNNING'
+CANCELLED = 'CANCELLED'
+CANCELLED_AND_NOTIFIED = 'CANCELLED_AND_NOTIFIED'
+FINISHED = 'FINISHED'
+
+_FUTURE_STATES = [PENDING, RUNNING, CANCELLED, CANCELLED_AND_NOTIFIED, FINISHED]
+
+_STATE_TO_DESCRIPTION_MAP = {
+    PENDING: "pending",
+    RUNNING: "running",
+    CANCELLED: "cancelled",
+    CANCELLED_AND_NOTIFIED: "cancelled",
+    FINISHED: "finished",
+}
+
+_CANCELLED_STATES = (CANCELLED, CANCELLED_AND_NOTIFIED)
+_DONE_STATES = (CANCELLED, CANCELLED_AND_NOTIFIED, FINISHED)
+_SEEN_DONE_STATES = (CANCELLED_AND_NOTIFIED, FINISHED)
+
+
+class Error(Exception):
+    """Base class for all future-related exceptions."""
+    pass
+
+
+class CancelledError(Error):
+    """The Future was cancelled."""
+    pass
+
+
+TimeoutError = TimeoutError
+
+
+class InvalidStateError(Error):
+    """The operation is not allowed in this state."""
+    pass
+
+
+class BrokenExecutor(RuntimeError):
+    """Raised when a executor has become non-functional after a severe failure."""
+    pass
+
+
+def _log(message, exc=None):
+    """Writes what CPython logs through the "concurrent.futures" logger: with logging not
+    configured, its last-resort handler prints the message and then the traceback."""
+    text = message + '\n'
+    if exc is not None:
+        text += _units.format_exception(exc)
+    sys.stderr.write(text)
+    sys.stderr.flush()
+
+
+# ---------------------------------------------------------------------------------------
+# Waiting for several futures
+
+class _Waiter:
+    """What one wait() or as_completed() call blocks on. Futures append themselves to
+    `finished` as they finish (under `lock`); `event` is set once `kind`'s condition holds.
+    `pending` counts the futures still to finish, for ALL_COMPLETED and FIRST_EXCEPTION."""
+
+    def __init__(self, kind, pending=0):
+        self.kind = kind
+        self.pending = pending
+        self.event = threading.Event()
+        self.lock = threading.Lock()
+        self.finished = []
+
+    def add(self, future, raised):
+        with self.lock:
+            self.finished.append(future)
+            if self.kind == _AS_COMPLETED or self.kind == FIRST_COMPLETED:
+                self.event.set()
+            elif raised and self.kind == FIRST_EXCEPTION:
+                self.event.set()
+            else:
+                self.pending -= 1
+                if self.pending == 0:
+                    self.event.set()
+
+    def take(self):
+        """The futures finished since the last take(), oldest first."""
+        with self.lock:
+            finished = self.finished
+            self.finished = []
+            self.event.clear()
+        return finished
+
+
+class _AcquireFutures:
+    """Holds the conditions of several futures at once, always taken in the same order
+    (by id) so that two callers can never deadlock each other."""
+
+    def __init__(self, futures):
+        self.futures = sorted(futures, key=id)
+
+    def __enter__(self):
+        for f in self.futures:
+            f._condition.acquire()
+
+    def __exit__(self, *args):
+        for f in self.futures:
+            f._condition.release()
+
+
+def _install_waiter(fs, kind):
+    if kind == _AS_COMPLETED or kind == FIRST_COMPLETED:
+        waiter = _Waiter(kind)
+    elif kind == FIRST_EXCEPTION or kind == ALL_COMPLETED:
+        waiter = _Waiter(kind, sum(f._state not in _SEEN_DONE_STATES for f in fs))
+    else:
+        raise ValueError("Invalid return condition: %r" % kind)
+    for f in fs:
+        f._waiters.append(waiter)
+    return waiter
+
+
+def _remove_waiter(fs, waiter):
+    for f in fs:
+        with f._condition:
+            if waiter in f._waiters:
+                f._waiters.remove(waiter)
+
+
+DoneAndNotDoneFutures = namedtuple('DoneAndNotDoneFutures', 'done not_done')
+
+
+def wait(fs, timeout=None, return_when=ALL_COMPLETED):
+    """Waits until the futures in fs are done (ALL_COMPLETED), one of them is
+    (FIRST_COMPLETED) or one of them raised (FIRST_EXCEPTION), or for timeout seconds.
+    Returns DoneAndNotDoneFutures(done, not_done), two sets."""
+    fs = set(fs)
+    with _AcquireFutures(fs):
+        done = set(f for f in fs if f._state in _SEEN_DONE_STATES)
+        not_done = fs - done
+        if return_when == FIRST_COMPLETED and done:
+            return DoneAndNotDoneFutures(done, not_done)
+        if return_when == FIRST_EXCEPTION and done:
+            if any(not f.cancelled() and f.exception() is not None for f in done):
+                return DoneAndNotDoneFutures(done, not_done)
+        if len(done) == len(fs):
+            return DoneAndNotDoneFutures(done, not_done)
+        waiter = _install_waiter(fs, return_when)
+    waiter.event.wait(timeout)
+    _remove_waiter(fs, waiter)
+    done.update(waiter.finished)
+    return DoneAndNotDoneFutures(done, fs - done)
+
+
+def as_completed(fs, timeout=None):
+    """Yields the futures of fs (each once) as they finish or are cancelled; those already
+    done come first. Raises TimeoutError if they are not all done within timeout seconds."""
+    if timeout is not None:
+        end_time = timeout + time.monotonic()
+    fs = set(fs)
+    total = len(fs)
+    with _AcquireFutures(fs):
+        finished = [f for f in fs if f._state in _SEEN_DONE_STATES]
+        pending = fs - set(finished)
+        waiter = _install_waiter(fs, _AS_COMPLETED)
+    try:
+        for f in finished:
+            yield f
+        while pending:
+            if timeout is None:
+                wait_timeout = None
+            else:
+                wait_timeout = end_time - time.monotonic()
+                if wait_timeout < 0:
+                    raise TimeoutError('%d (of %d) futures unfinished' % (len(pending), total))
+            waiter.event.wait(wait_timeout)
+            for f in waiter.take():
+                if f in pending:
+                    pending.remove(f)
+                    yield f
+    finally:
+        _remove_waiter(fs, waiter)
+
+
+# ---------------------------------------------------------------------------------------
+# Future
+
+class Future:
+    """The result of a call that may not have finished: an executor's submit() returns
+    one. Every field is read and written under _condition."""
+
+    def __init__(self):
+        """Initializes the future. Should not be called by clients."""
+        self._condition = threading.Condition()
+        self._state = PENDING
+        self._result = None
+        self._exception = None
+        self._waiters = []          # _Waiters of wait()/as_completed() calls watching it
+        self._done_callbacks = []   # add_done_callback()'s, run once it is done
+
+    def _invoke_callbacks(self):
+        for callback in self._done_callbacks:
+            try:
+                callback(self)
+            except Exception as e:
+                _log('exception calling callback for %r' % (self,), e)
+
+    def __repr__(self):
+        with self._condition:
+            state = _STATE_TO_DESCRIPTION_MAP[self._state]
+            if self._state == FINISHED:
+                if self._exception:
+                    state += ' raised ' + type(self._exception).__name__
+                else:
+                    state += ' returned ' + type(self._result).__name__
+            return '<%s at %#x state=%s>' % (type(self).__name__, id(self), state)
+
+    def cancel(self):
+        """Cancels the future if it has not started: True if it is (now) cancelled, False
+        if it is running or done."""
+        with self._condition:
+            if self._state == RUNNING or self._state == FINISHED:
+                return False
+            if self._state in _CANCELLED_STATES:
+                return True
+            self._state = CANCELLED
+            self._condition.notify_all()
+        self._invoke_callbacks()
+        return True
+
+    def cancelled(self):
+        """True if the future was cancelled."""
+        with self._condition:
+            return self._state in _CANCELLED_STATES
+
+    def running(self):
+        """True while the call is running."""
+        with self._condition:
+            return self._state == RUNNING
+
+    def done(self):
+        """True once the call has finished or the future was cancelled."""
+        with self._condition:
+            return self._state in _DONE_STATES
+
+    def _get_result(self):
+        if self._exception:
+            raise self._exception
+        return self._result
+
+    def add_done_callback(self, fn):
+        """Calls fn(future) once the future is done (at once if it already is), in the
+        thread that finishes it; callbacks run in the order they were added."""
+        with self._condition:
+            if self._state not in _DONE_STATES:
+                self._done_callbacks.append(fn)
+                return
+        try:
+            fn(self)
+        except Exception as e:
+            _log('exception calling callback for %r' % (self,), e)
+
+    def result(self, timeout=None):
+        """The call's return value, waiting for at most timeout seconds (None: for ever).
+        Raises CancelledError, TimeoutError, or the exception the call raised."""
+        with self._condition:
+            if self._state in _CANCELLED_STATES:
+                raise CancelledError()
+            if self._state == FINISHED:
+                return self._get_result()
+            self._condition.wait(timeout)
+            if self._state in _CANCELLED_STATES:
+                raise CancelledError()
+            if self._state == FINISHED:
+                return self._get_result()
+            raise TimeoutError()
+
+    def exception(self, timeout=None):
+        """The exception the call raised (None if it returned), waiting as result() does."""
+        with self._condition:
+            if self._state in _CANCELLED_STATES:
+                raise CancelledError()
+            if self._state == FINISHED:
+                return self._exception
+            self._condition.wait(timeout)
+            if self._state in _CANCELLED_STATES:
+                raise CancelledError()
+            if self._state == FINISHED:
+                return self._exception
+            raise TimeoutError()
+
+    # For executors (and tests) only.
+
+    def set_running_or_notify_cancel(self):
+        """Marks the future running and returns True, or, if it was cancelled, tells its
+        waiters and returns False (the call must then not run). For executors."""
+        with self._condition:
+            if self._state == CANCELLED:
+                self._state = CANCELLED_AND_NOTIFIED
+                for waiter in self._waiters:
+                    waiter.add(self, False)
+                return False
+            if self._state == PENDING:
+                self._state = RUNNING
+                return True
+            _log('Future %s in unexpected state: %s' % (id(self), self._state))
+            raise RuntimeError('Future in unexpected state')
+
+    def set_result(self, result):
+        """Finishes the future with a return value. For executors."""
+        with self._condition:
+            if self._state in _DONE_STATES:
+                raise InvalidStateError('{}: {!r}'.format(self._state, self))
+            self._result = result
+            self._state = FINISHED
+            for waiter in self._waiters:
+                waiter.add(self, False)
+            self._condition.notify_all()
+        self._invoke_callbacks()
+
+    def set_exception(self, exception):
+        """Finishes the future with an exception. For executors."""
+        with self._condition:
+            if self._state in _DONE_STATES:
+                raise InvalidStateError('{}: {!r}'.format(self._state, self))
+            self._exception = exception
+            self._state = FINISHED
+            for waiter in self._waiters:
+                waiter.add(self, True)
+            self._condition.notify_all()
+        self._invoke_callbacks()
+
+
+# ---------------------------------------------------------------------------------------
+# Executor
+
+def _result_or_cancel(future, timeout=None):
+    try:
+        return future.result(timeout)
+    finally:
+        future.cancel()
+
+
+class Executor:
+    """The base of ThreadPoolExecutor and ProcessPoolExecutor."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        """Schedules fn(*args, **kwargs); returns its Future."""
+        raise NotImplementedError()
+
+    def map(self, fn, *iterables, timeout=None, chunksize=1):
+        """Like map(fn, *iterables), with the calls made by the executor: every call is
+        submitted at once, and the results come back in order. Raises TimeoutError if they
+        are not all ready within timeout seconds, or the first exception a call raised."""
+        if timeout is not None:
+            end_time = timeout + time.monotonic()
+        fs = [self.submit(fn, *args) for args in zip(*iterables)]
+
+        # A generator of its own, so that the calls are submitted before the first next().
+        def result_iterator():
+            try:
+                fs.reverse()
+                while fs:
+                    if timeout is None:
+                        yield _result_or_cancel(fs.pop())
+                    else:
+                        yield _result_or_cancel(fs.pop(), end_time - time.monotonic())
+            finally:
+                for future in fs:
+                    future.cancel()
+        return result_iterator()
+
+    def shutdown(self, wait=True, *, cancel_futures=False):
+        """Frees the executor's workers once the submitted calls are done (waiting for that
+        if wait); cancel_futures cancels the calls that have not started. Safe to repeat;
+        nothing can be submitted afterwards."""
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc_val, exc_tb):
+        self.shutdown(wait=True)
+        return False
+
+"""####,
+        "concurrent/futures/process.conc": ####"""
+"""concurrent.futures.process: ProcessPoolExecutor, a pool of forked worker processes.
+
+How a call travels (as in CPython, with Conc's `queue()`s, which copy what they carry):
+
+    submit() --work id--> _work_ids --manager thread--> call queue --> worker process
+    future <--set_result-- manager thread <-- result queue <----------- worker process
+
+- submit() files a _WorkItem under a new work id and wakes the manager thread (a
+  'wake' message in the result queue, which is the one thing the manager waits on).
+- The manager moves work into the call queue, which holds at most max_workers + 1 calls:
+  a call still in _work_ids can be cancelled; one in the call queue is running.
+- Workers put ('result', work id, ok, value, traceback text, exit pid) back. A worker
+  exception comes back with its traceback as text, set as the exception's __cause__
+  (_RemoteTraceback), so the learner sees where in the worker it was raised.
+- While calls are outstanding the manager also looks, every 0.1 s without a message,
+  for a worker that died (killed, os._exit, a failed initializer): then every outstanding
+  future gets BrokenProcessPool and the pool is unusable, as in CPython.
+- Shutdown, and the end of the program (a threading._register_atexit callback), let the
+  outstanding calls finish, then send each worker a None and join it.
+
+Workers are forked at the first submit(), all max_workers of them (CPython's behaviour
+for 'fork'); a worker that reaches max_tasks_per_child calls exits and is replaced.
+Functions travel by name, as CPython pickles them: a lambda or a function defined inside
+another function fails the call with CPython's pickling error.
+"""
+_queue_builtin = queue  # Conc's builtin queue(): `queue` is the module from here on
+
+import os
+import sys
+import queue
+import threading
+import multiprocessing
+import _units
+from collections import deque
+from concurrent.futures import _base
+
+EXTRA_QUEUED_CALLS = 1
+_POLL_SECONDS = 0.1     # how often a manager with calls outstanding checks for dead workers
+
+_global_shutdown = False
+_managers = []          # live manager threads, for the at-exit stop
+_owner_pid = os.getpid()
+
+
+def _python_exit():
+    """At the end of the program: each pool finishes its outstanding calls and stops its
+    workers. Only in the process that made the pools."""
+    global _global_shutdown
+    if os.getpid() != _owner_pid:
+        return
+    _global_shutdown = True
+    managers = list(_managers)
+    for m in managers:
+        m.wakeup()
+    for m in managers:
+        m.join()
+
+
+threading._register_atexit(_python_exit)
+
+
+class _RemoteTraceback(Exception):
+    """The __cause__ of an exception raised in a worker: the worker's traceback, as text."""
+
+    def __init__(self, tb):
+        self.tb = tb
+
+    def __str__(self):
+        return self.tb
+
+
+class BrokenProcessPool(_base.BrokenExecutor):
+    """Raised when a process in a ProcessPoolExecutor terminated abruptly while a future
+    was in the running state."""
+    pass
+
+
+class ForkProcess(multiprocessing.Process):
+    """A worker (named ForkProcess-N, as CPython's fork context names them)."""
+    pass
+
+
+class _WorkItem:
+    """A submitted call, in the parent, until its result arrives."""
+
+    def __init__(self, future, fn, args, kwargs):
+        self.future = future
+        self.fn = fn
+        self.args = args
+        self.kwargs = kwargs
+
+
+def _send_result(result_queue, work_id, ok, value, tb, exit_pid):
+    try:
+        result_queue.put(('result', work_id, ok, value, tb, exit_pid))
+    except BaseException as e:
+        # The result could not be copied: the call fails with that error instead.
+        result_queue.put(('result', work_id, False, e, _units.format_exception(e), exit_pid))
+
+
+def _process_worker(call_queue, result_queue, initializer, initargs, max_tasks):
+    """A worker process's life: runs calls from call_queue until it gets None (or has run
+    max_tasks calls), putting each outcome in result_queue."""
+    if initializer is not None:
+        try:
+            initializer(*initargs)
+        except BaseException as e:
+            _base._log('Exception in initializer:', e)
+            return
+    done = 0
+    while True:
+        call = call_queue.get()
+        if call is None:
+            return
+        work_id, fn, args, kwargs = call
+        exit_pid = None
+        if max_tasks is not None:
+            done += 1
+            if done >= max_tasks:
+                exit_pid = os.getpid()
+        try:
+            r = fn(*args, **kwargs)
+        except BaseException as e:
+            tb = _units.format_exception(e)
+            # The traceback travels as text (the __cause__ in the parent), as CPython's
+            # pickling drops the traceback object.
+            e.__traceback__ = None
+            _send_result(result_queue, work_id, False, e, tb, exit_pid)
+        else:
+            _send_result(result_queue, work_id, True, r, None, exit_pid)
+        del call
+        if exit_pid is not None:
+            return
+
+
+def _process_chunk(fn, chunk):
+    """A chunk of a map(), run in a worker."""
+    return [fn(*args) for args in chunk]
+
+
+def _check_sendable(fn, args):
+    """Raises what CPython's pickling would for a function that a worker cannot find by
+    name (a lambda, a function defined inside another): the function or a function
+    among the arguments (map's chunks carry the mapped function so)."""
+    multiprocessing._check_picklable(fn)
+    for a in args:
+        if callable(a):
+            multiprocessing._check_picklable(a)
+
+
+class _ExecutorManager(threading.Thread):
+    """The thread that feeds an executor's workers and finishes its futures. It alone
+    touches `processes` and the call queue after start; `pending` and `work_ids` are
+    shared with submit() under the executor's _shutdown_lock."""
+
+    def __init__(self, executor):
+        threading.Thread.__init__(self)
+        self.executor = executor
+        self.processes = executor._processes
+        self.call_queue = executor._call_queue
+        self.result_queue = executor._result_queue
+        self.pending = executor._pending_work_items
+        self.work_ids = executor._work_ids
+
+    def wakeup(self):
+        self.result_queue.put(('wake',))
+
+    def run(self):
+        try:
+            while True:
+                self.feed()
+                message = self.next_message()
+                if message == 'broken':
+                    self.terminate_broken()
+                    return
+                if message is not None:
+                    self.handle(message)
+                if self.shutting_down():
+                    self.flag_shutting_down()
+                    with self.executor._shutdown_lock:
+                        idle = not self.pending
+                    if idle:
+                        self.join_workers()
+                        return
+        finally:
+            if self in _managers:
+                _managers.remove(self)
+
+    def feed(self):
+        """Moves work into the call queue while it has room: from then on it runs."""
+        ex = self.executor
+        while self.call_queue.qsize() < ex._max_workers + EXTRA_QUEUED_CALLS:
+            with ex._shutdown_lock:
+                if not self.work_ids:
+                    return
+                work_id = self.work_ids.popleft()
+                item = self.pending[work_id]
+            if not item.future.set_running_or_notify_cancel():
+                with ex._shutdown_lock:
+                    del self.pending[work_id]
+                continue
+            try:
+                _check_sendable(item.fn, item.args)
+                self.call_queue.put((work_id, item.fn, item.args, item.kwargs))
+            except BaseException as e:
+                with ex._shutdown_lock:
+                    self.pending.pop(work_id, None)
+                item.future.set_exception(e)
+
+    def next_message(self):
+        """The next message from the workers or submit(), None after a quiet poll, or
+        'broken' once a worker has died."""
+        with self.executor._shutdown_lock:
+            outstanding = len(self.pending) > 0
+        if not outstanding:
+            return self.result_queue.get()
+        try:
+            return self.result_queue.get(True, _POLL_SECONDS)
+        except queue.Empty:
+            pass
+        dead = [pid for pid, p in self.processes.items() if p.exitcode is not None]
+        if not dead:
+            return None
+        # A worker may have put its last result and exited just after the poll ended:
+        # take what is there first.
+        while True:
+            try:
+                message = self.result_queue.get(False)
+            except queue.Empty:
+                break
+            self.handle(message)
+        for pid in dead:
+            if pid in self.processes:
+                return 'broken'
+        return None
+
+    def handle(self, message):
+        if message[0] != 'result':
+            return      # a 'wake'
+        _, work_id, ok, value, tb, exit_pid = message
+        with self.executor._shutdown_lock:
+            item = self.pending.pop(work_id, None)
+        if item is not None:
+            if ok:
+                item.future.set_result(value)
+            else:
+                if tb is not None:
+                    value.__cause__ = _RemoteTraceback('\n"""\n' + tb + '"""')
+                item.future.set_exception(value)
+        if exit_pid is not None:
+            # A worker that reached max_tasks_per_child: replaced by a fresh one.
+            p = self.processes.pop(exit_pid, None)
+            if p is not None:
+                p.join()
+            if not self.shutting_down():
+                self.executor._spawn_process()
+
+    def shutting_down(self):
+        return _global_shutdown or self.executor._shutdown_thread
+
+    def flag_shutting_down(self):
+        ex = self.executor
+        with ex._shutdown_lock:
+            ex._shutdown_thread = True
+            if not ex._cancel_pending_futures:
+                return
+            ex._cancel_pending_futures = False
+            waiting = [self.pending[w] for w in self.work_ids]
+        # The calls not yet in the call queue are cancelled (running ones cannot be).
+        for item in waiting:
+            item.future.cancel()
+        self.feed()
+
+    def terminate_broken(self):
+        ex = self.executor
+        with ex._shutdown_lock:
+            ex._broken = ('A child process terminated abruptly, the process pool is not '
+                          'usable anymore')
+            ex._shutdown_thread = True
+            items = list(self.pending.values())
+            self.pending.clear()
+            self.work_ids.clear()
+        error = BrokenProcessPool("A process in the process pool was terminated abruptly "
+                                  "while the future was running or pending.")
+        for item in items:
+            item.future.set_exception(error)
+        for p in self.processes.values():
+            if p.exitcode is None:
+                p.terminate()
+        for p in self.processes.values():
+            p.join()
+
+    def join_workers(self):
+        # One None per live worker (counted first: a worker gone with its None would not
+        # be counted again).
+        alive = len([p for p in self.processes.values() if p.exitcode is None])
+        for _ in range(alive):
+            self.call_queue.put(None)
+        for p in self.processes.values():
+            p.join()
+
+
+class ProcessPoolExecutor(_base.Executor):
+    """Runs submitted calls in max_workers forked processes (default: os.cpu_count())."""
+
+    def __init__(self, max_workers=None, mp_context=None, initializer=None, initargs=(),
+                 *, max_tasks_per_child=None):
+        if max_workers is None:
+            self._max_workers = os.cpu_count() or 1
+        else:
+            if max_workers <= 0:
+                raise ValueError("max_workers must be greater than 0")
+            self._max_workers = max_workers
+        if mp_context is None:
+            mp_context = multiprocessing.get_context()
+        self._mp_context = mp_context
+        if initializer is not None and not callable(initializer):
+            raise TypeError("initializer must be a callable")
+        self._initializer = initializer
+        self._initargs = initargs
+        if max_tasks_per_child is not None:
+            if not isinstance(max_tasks_per_child, int):
+                raise TypeError("max_tasks_per_child must be an integer")
+            elif max_tasks_per_child <= 0:
+                raise ValueError("max_tasks_per_child must be >= 1")
+        self._max_tasks_per_child = max_tasks_per_child
+        self._executor_manager_thread = None
+        self._processes = {}
+        self._shutdown_thread = False
+        self._shutdown_lock = threading.Lock()
+        self._broken = False
+        self._queue_count = 0
+        self._pending_work_items = {}
+        self._work_ids = deque()
+        self._cancel_pending_futures = False
+        self._call_queue = _queue_builtin(self._max_workers + EXTRA_QUEUED_CALLS)
+        self._result_queue = _queue_builtin()
+
+    def _spawn_process(self):
+        p = ForkProcess(target=_process_worker,
+                        args=(self._call_queue, self._result_queue, self._initializer,
+                              self._initargs, self._max_tasks_per_child))
+        p.start()
+        self._processes[p.pid] = p
+
+    def _start_executor_manager_thread(self):
+        if self._executor_manager_thread is None:
+            # Fork every worker before the manager thread exists, as CPython does.
+            for _ in range(len(self._processes), self._max_workers):
+                self._spawn_process()
+            m = _ExecutorManager(self)
+            _managers.append(m)
+            m.start()
+            self._executor_manager_thread = m
+
+    def submit(self, fn, /, *args, **kwargs):
+        """Schedules fn(*args, **kwargs) in a worker process; returns its Future."""
+        with self._shutdown_lock:
+            if self._broken:
+                raise BrokenProcessPool(self._broken)
+            if self._shutdown_thread:
+                raise RuntimeError('cannot schedule new futures after shutdown')
+            if _global_shutdown:
+                raise RuntimeError('cannot schedule new futures after '
+                                   'interpreter shutdown')
+            f = _base.Future()
+            self._pending_work_items[self._queue_count] = _WorkItem(f, fn, args, kwargs)
+            self._work_ids.append(self._queue_count)
+            self._queue_count += 1
+        self._start_executor_manager_thread()
+        self._executor_manager_thread.wakeup()
+        return f
+
+    def map(self, fn, *iterables, timeout=None, chunksize=1):
+        """Like Executor.map; with chunksize > 1, the calls travel to the workers in
+        chunks of that many."""
+        if chunksize < 1:
+            raise ValueError("chunksize must be >= 1.")
+        it = zip(*iterables)
+        chunks = []
+        while True:
+            chunk = []
+            for args in it:
+                chunk.append(args)
+                if len(chunk) == chunksize:
+                    break
+            if not chunk:
+                break
+            chunks.append(tuple(chunk))
+        results = _base.Executor.map(self, _process_chunk, [fn] * len(chunks), chunks,
+                                     timeout=timeout)
+        return _chain_lists(results)
+
+    def shutdown(self, wait=True, *, cancel_futures=False):
+        with self._shutdown_lock:
+            self._cancel_pending_futures = cancel_futures
+            self._shutdown_thread = True
+        m = self._executor_manager_thread
+        if m is not None:
+            m.wakeup()
+            if wait:
+                m.join()
+        self._executor_manager_thread = None
+
+
+def _chain_lists(results):
+    for chunk in results:
+        for x in chunk:
+            yield x
+
+
+"""####,
+        "concurrent/futures/thread.conc": ####"""
+"""concurrent.futures.thread: ThreadPoolExecutor, a pool of threading.Thread workers.
+
+Calls wait in one queue.SimpleQueue; a worker thread is started for a submit() that
+finds no idle worker, up to max_workers, named "<prefix>_<n>". A None in the queue tells
+a worker to stop (it puts the None back for the next one). Workers are non-daemon
+threads; when the program's code ends, a threading._register_atexit callback stops every
+pool's workers once their queued calls are done, as CPython's does.
+"""
+import os
+import queue
+import threading
+from concurrent.futures import _base
+
+# Every live pool's (workers, work queue), for the at-exit stop. Guarded by
+# _global_shutdown_lock, which also makes submit() and the at-exit stop exclusive.
+_pools = []
+_shutdown = False
+_global_shutdown_lock = threading.Lock()
+_owner_pid = os.getpid()
+
+
+def _python_exit():
+    """At the end of the program: no more submits; each worker finishes the queued calls,
+    then stops. Only in the process that made the pools (a forked child has none of their
+    threads)."""
+    global _shutdown
+    if os.getpid() != _owner_pid:
+        return
+    with _global_shutdown_lock:
+        _shutdown = True
+        pools = list(_pools)
+    for threads, work_queue in pools:
+        work_queue.put(None)
+    for threads, work_queue in pools:
+        for t in list(threads):
+            t.join()
+
+
+threading._register_atexit(_python_exit)
+
+
+class _WorkItem:
+    """One submitted call and its future."""
+
+    def __init__(self, future, fn, args, kwargs):
+        self.future = future
+        self.fn = fn
+        self.args = args
+        self.kwargs = kwargs
+
+    def run(self):
+        if not self.future.set_running_or_notify_cancel():
+            return
+        try:
+            result = self.fn(*self.args, **self.kwargs)
+        except BaseException as exc:
+            self.future.set_exception(exc)
+        else:
+            self.future.set_result(result)
+
+
+def _worker(executor, work_queue, initializer, initargs):
+    if initializer is not None:
+        try:
+            initializer(*initargs)
+        except BaseException as e:
+            _base._log('Exception in initializer:', e)
+            executor._initializer_failed()
+            return
+    while True:
+        work_item = work_queue.get(block=True)
+        if work_item is not None:
+            work_item.run()
+            del work_item
+            executor._idle_semaphore.release()
+            continue
+        # A stop: pass it on to the next worker.
+        executor._shutdown = True
+        work_queue.put(None)
+        return
+
+
+class BrokenThreadPool(_base.BrokenExecutor):
+    """Raised when a worker thread in a ThreadPoolExecutor failed initializing."""
+    pass
+
+
+_pool_counter = [0]
+
+
+def _next_pool_number():
+    with _global_shutdown_lock:
+        n = _pool_counter[0]
+        _pool_counter[0] = n + 1
+        return n
+
+
+class ThreadPoolExecutor(_base.Executor):
+    """Runs submitted calls in a pool of at most max_workers threads (default:
+    min(32, cpu_count + 4))."""
+
+    def __init__(self, max_workers=None, thread_name_prefix='',
+                 initializer=None, initargs=()):
+        if max_workers is None:
+            max_workers = min(32, (os.cpu_count() or 1) + 4)
+        if max_workers <= 0:
+            raise ValueError("max_workers must be greater than 0")
+        if initializer is not None and not callable(initializer):
+            raise TypeError("initializer must be a callable")
+        self._max_workers = max_workers
+        self._work_queue = queue.SimpleQueue()
+        self._idle_semaphore = threading.Semaphore(0)   # one permit per idle worker
+        self._threads = set()
+        self._broken = False
+        self._shutdown = False
+        self._shutdown_lock = threading.Lock()
+        self._thread_name_prefix = (thread_name_prefix or
+                                    ("ThreadPoolExecutor-%d" % _next_pool_number()))
+        self._initializer = initializer
+        self._initargs = initargs
+
+    def submit(self, fn, /, *args, **kwargs):
+        """Schedules fn(*args, **kwargs) on a worker thread; returns its Future."""
+        with self._shutdown_lock, _global_shutdown_lock:
+            if self._broken:
+                raise BrokenThreadPool(self._broken)
+            if self._shutdown:
+                raise RuntimeError('cannot schedule new futures after shutdown')
+            if _shutdown:
+                raise RuntimeError('cannot schedule new futures after '
+                                   'interpreter shutdown')
+            f = _base.Future()
+            self._work_queue.put(_WorkItem(f, fn, args, kwargs))
+            self._adjust_thread_count()
+            return f
+
+    def _adjust_thread_count(self):
+        # An idle worker will take the call: no new thread.
+        if self._idle_semaphore.acquire(timeout=0):
+            return
+        num_threads = len(self._threads)
+        if num_threads < self._max_workers:
+            thread_name = '%s_%d' % (self._thread_name_prefix or self, num_threads)
+            t = threading.Thread(name=thread_name, target=_worker,
+                                 args=(self, self._work_queue, self._initializer,
+                                       self._initargs))
+            t.start()
+            if not self._threads:
+                _pools.append((self._threads, self._work_queue))
+            self._threads.add(t)
+
+    def _initializer_failed(self):
+        with self._shutdown_lock:
+            self._broken = ('A thread initializer failed, the thread pool '
+                            'is not usable anymore')
+            # Fail the calls that were waiting for a worker.
+            while True:
+                try:
+                    work_item = self._work_queue.get_nowait()
+                except queue.Empty:
+                    break
+                if work_item is not None:
+                    work_item.future.set_exception(BrokenThreadPool(self._broken))
+
+    def shutdown(self, wait=True, *, cancel_futures=False):
+        with self._shutdown_lock:
+            self._shutdown = True
+            if cancel_futures:
+                while True:
+                    try:
+                        work_item = self._work_queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if work_item is not None:
+                        work_item.future.cancel()
+            self._work_queue.put(None)
+        if wait:
+            for t in list(self._threads):
+                t.join()
+        with _global_shutdown_lock:
+            for entry in _pools:
+                if entry[1] is self._work_queue:
+                    if not wait:
+                        break
+                    _pools.remove(entry)
+                    break
+
+"""####,
         "contextlib.conc": ####"""
 """contextlib: CPython 3.11's utilities for with-statement context managers, in Conc.
 
@@ -4710,7 +5764,6 @@ Divergences from CPython 3.11:
 - A Pool hands out the iterable eagerly (not from a task-handler thread); callbacks and
   error callbacks run in a result-handler thread of the parent, as in CPython.
 - No Manager, shared_memory, sharedctypes module, authkey or sentinel.
-- JoinableQueue.join() checks the count of unfinished tasks at least every 0.1 s.
 """
 import os
 import sys
@@ -8440,11 +9493,30 @@ class _MainThread(Thread):
         self._finished.wait(timeout)
 
 
-def _shutdown():
+_threading_atexits = []
+_SHUTTING_DOWN = False
+
+
+def _register_atexit(func, *arg, **kwargs):
+    """Calls func(*arg, **kwargs) when the main program's code has ended, before the
+    runtime waits for non-daemon threads (concurrent.futures stops its idle workers so).
+    The last registered runs first, as CPython's does."""
+    if _SHUTTING_DOWN:
+        raise RuntimeError("can't register atexit after shutdown")
+    _threading_atexits.append((func, arg, kwargs))
+
+
+def _shutdown(run_atexits=True):
     """Called by the runtime when the main program's code has ended, before it waits for
-    the other threads: from then on main_thread() is stopped, and joining it returns."""
+    the other threads: from then on main_thread() is stopped, and joining it returns;
+    then the _register_atexit callbacks run (not when the program ends deadlocked)."""
+    global _SHUTTING_DOWN
     _main_thread._is_stopped = True
     _main_thread._finished.set()
+    _SHUTTING_DOWN = True
+    if run_atexits:
+        for func, arg, kwargs in reversed(_threading_atexits):
+            func(*arg, **kwargs)
 
 
 class _DummyThread(Thread):

@@ -74,12 +74,12 @@ extension Engine {
                 if withImportMutex({ moduleTable[name] != nil }) { continue }
                 if let sub = try u.getAttrOrNil(parent, parts.last!), case .obj(let o) = sub, o is PyModule { return sub }
             }
-            guard let (source, path) = findSource(parts) else {
+            guard let (source, path, isStdlib) = findSource(parts) else {
                 let e = pyError(Exc.moduleNotFoundError, "No module named '\(name)'")
                 e.setInstanceAttribute("name", .str(name))
                 throw e
             }
-            if let m = try loadSourceModule(name, source: source, path: path, u) { return .obj(m) }
+            if let m = try loadSourceModule(name, source: source, path: path, isStdlib: isStdlib, u) { return .obj(m) }
             // Another unit registered the module first: look again (and maybe wait for it).
         }
     }
@@ -107,13 +107,14 @@ extension Engine {
 
     /// Parses and runs a source module, registering it first so circular imports see it.
     /// Returns nil (and runs nothing) if another unit registered `name` meanwhile.
-    func loadSourceModule(_ name: String, source: String, path: String, _ u: Unit) throws -> PyModule? {
+    func loadSourceModule(_ name: String, source: String, path: String, isStdlib: Bool, _ u: Unit) throws -> PyModule? {
         let globals = newGlobals(name: name, file: path)
         let module = PyModule(name: name, globals: globals)
         let registered: Bool = withImportMutex {
             if moduleTable[name] != nil { return false }
             modules[name] = module
             modulePaths[name] = path
+            if isStdlib { stdlibModules.insert(name) }
             modulesInitializing[name] = u
             return true
         }
@@ -129,7 +130,7 @@ extension Engine {
             conc_futex_wake(importWord, Int32.max)
         }
         do {
-            let code = try u.withCompilerStack(for: source) { try compile(SourceFile(name: path, text: source), globals: globals) }
+            let code = try u.withCompilerStack(for: source) { try compile(SourceFile(name: path, text: source, isStdlib: isStdlib), globals: globals) }
             try execute(code, globals: globals, unit: u)
         } catch {
             if let s = error as? SyntaxError { throw syntaxErrorException(s) }
@@ -146,8 +147,7 @@ extension Engine {
     /// True for a module of the bundled stdlib (threading, queue, multiprocessing...).
     func isStdlibModule(_ name: String) -> Bool {
         let root = name.split(separator: ".").first.map(String.init) ?? name
-        guard let path = withImportMutex({ modulePaths[root] }) else { return false }
-        return path.hasPrefix("<stdlib>/") || path.contains("/stdlib/")
+        return withImportMutex { stdlibModules.contains(root) }
     }
 
     /// A SyntaxError raised at run time (in an imported module) as a Conc exception.
@@ -176,17 +176,18 @@ extension Engine {
         return folders
     }
 
-    /// Finds `a/b/c.conc` or `a/b/c/__init__.conc` in the search folders, then the embedded stdlib.
-    func findSource(_ parts: [String]) -> (String, String)? {
+    /// Finds `a/b/c.conc` or `a/b/c/__init__.conc` in the search folders, then the embedded
+    /// stdlib: (source, path, whether it is the stdlib's).
+    func findSource(_ parts: [String]) -> (String, String, Bool)? {
         let rel = parts.joined(separator: "/")
         for folder in searchFolders {
             let prefix = folder == "." ? "" : folder + "/"
             for candidate in ["\(prefix)\(rel).conc", "\(prefix)\(rel)/__init__.conc"] {
-                if let text = readTextFile(candidate) { return (text, candidate) }
+                if let text = readTextFile(candidate) { return (text, candidate, folder == options.stdlibPath) }
             }
         }
-        if let text = EmbeddedStdlib.sources[rel + ".conc"] { return (text, "<stdlib>/\(rel).conc") }
-        if let text = EmbeddedStdlib.sources[rel + "/__init__.conc"] { return (text, "<stdlib>/\(rel)/__init__.conc") }
+        if let text = EmbeddedStdlib.sources[rel + ".conc"] { return (text, "<stdlib>/\(rel).conc", true) }
+        if let text = EmbeddedStdlib.sources[rel + "/__init__.conc"] { return (text, "<stdlib>/\(rel)/__init__.conc", true) }
         return nil
     }
 }

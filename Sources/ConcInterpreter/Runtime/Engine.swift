@@ -100,6 +100,8 @@ public final class Engine {
     }
     /// Where each source module was loaded from (guarded by `importMutex`).
     var modulePaths: [String: String] = [:]
+    /// The modules loaded from the bundled stdlib (guarded as `modulePaths`).
+    var stdlibModules: Set<String> = []
     /// Bumped whenever a user class's attributes change, invalidating every inline cache
     /// that resolved an attribute through a class. A word of its own, read and bumped
     /// atomically (units cache the pointer, as they do the interrupt flag's).
@@ -368,8 +370,10 @@ public final class Engine {
         let u = mainUnit!
         // As CPython's interpreter does: the threading module hears that the main program
         // ended (main_thread() is no longer alive, and joining it returns) before the wait.
+        // After a DeadlockError its callbacks (e.g. a thread pool joining its workers) are
+        // skipped: the units they would wait for are blocked for good.
         if let threading = modules["threading"], let shutdown = threading.globals.get("_shutdown") {
-            _ = try u.call(shutdown, [])
+            _ = try u.call(shutdown, [.bool(!deadlocked)])
         }
         // CPython's order: non-daemon threads first (they may still use daemon processes,
         // e.g. pool workers), then daemon processes get SIGTERM, then the other processes

@@ -64,7 +64,7 @@ final class CodeInfo {
          localNames: [String], cellSlots: [Int], freeNames: [String], isGenerator: Bool, isAsync: Bool,
          usesClassCell: Bool = false) {
         self.name = name; self.qualname = qualname; self.file = file; self.loc = loc
-        self.isStdlib = file.name.hasPrefix("<stdlib>/") || file.name.contains("/stdlib/")
+        self.isStdlib = file.isStdlib
         self.positional = positional; self.positionalOnlyCount = positionalOnlyCount
         self.keywordOnly = keywordOnly; self.varArgsSlot = varArgsSlot
         self.varKeywordsSlot = varKeywordsSlot; self.localCount = localNames.count
