@@ -140,17 +140,7 @@ private func installRangeProtocol(_ t: PyType) {
 }
 
 /// `reversed(r)`: the values of `r` from the last to the first.
-func rangeReverseIterator(_ r: PyRange) -> PyIter {
-    var remaining = r.count
-    var current = remaining > 0 ? r.start + (remaining - 1) * r.step : 0
-    return PyClosureIterator { _ in
-        guard remaining > 0 else { return nil }
-        let v = current
-        remaining -= 1
-        if remaining > 0 { current -= r.step }
-        return .int(v)
-    }
-}
+func rangeReverseIterator(_ r: PyRange) -> PyIter { PyRangeIterator(reversing: r) }
 
 // MARK: - slice
 

@@ -957,6 +957,10 @@ passed to the dict constructor, including keyword arguments.
         if factory is None:
             raise KeyError(key)
         value = factory()
+        if type(self).__setitem__ is dict.__setitem__:
+            # One step, as CPython's C __missing__ is between threads: two threads missing
+            # the same key both get the value stored first (dd[k].append(x) loses nothing).
+            return dict.setdefault(self, key, value)
         self[key] = value
         return value
 
@@ -4581,6 +4585,14 @@ __all__ = ["count", "cycle", "repeat", "accumulate", "chain", "compress", "dropw
            "zip_longest", "pairwise", "product", "permutations", "combinations",
            "combinations_with_replacement"]
 
+try:
+    # Threads may share these iterators, as CPython's C ones: each item goes to one of
+    # them (a thread waits for its turn rather than get "generator already executing").
+    from _units import take_turns as _take_turns
+except ImportError:
+    def _take_turns(generator):
+        return generator
+
 # Marks "no value yet", where None is a value like any other.
 _MISSING = object()
 
@@ -4609,7 +4621,7 @@ def count(start=0, step=1):
     """Return start, start+step, start+2*step, ... forever."""
     if not _is_number(start) or not _is_number(step):
         raise TypeError("a number is required")
-    return _count(start, step)
+    return _take_turns(_count(start, step))
 
 
 def _count(n, step):
@@ -4621,7 +4633,7 @@ def _count(n, step):
 
 def cycle(iterable):
     """Return the elements of iterable, then the same elements again, forever."""
-    return _cycle(iter(iterable))
+    return _take_turns(_cycle(iter(iterable)))
 
 
 def _cycle(it):
@@ -4639,8 +4651,8 @@ def _cycle(it):
 def repeat(object, times=_MISSING):
     """Return object over and over: forever, or `times` times."""
     if times is _MISSING:
-        return _repeat_forever(object)
-    return _repeat(object, _as_index(times))
+        return _take_turns(_repeat_forever(object))
+    return _take_turns(_repeat(object, _as_index(times)))
 
 
 def _repeat_forever(value):
@@ -4657,7 +4669,7 @@ def _repeat(value, times):
 
 def accumulate(iterable, func=None, *, initial=None):
     """Return running totals (or running results of func(total, element))."""
-    return _accumulate(iter(iterable), func, initial)
+    return _take_turns(_accumulate(iter(iterable), func, initial))
 
 
 def _accumulate(it, func, initial):
@@ -4677,7 +4689,7 @@ def _accumulate(it, func, initial):
 
 def chain(*iterables):
     """Return the elements of the first iterable, then of the next, and so on."""
-    return _chain(iterables)
+    return _take_turns(_chain(iterables))
 
 
 def _chain(iterables):
@@ -4689,7 +4701,7 @@ def _chain(iterables):
 
 def _chain_from_iterable(iterables):
     """chain.from_iterable(iterables): chain the iterables that iterables produces, lazily."""
-    return _chain(iterables)
+    return _take_turns(_chain(iterables))
 
 
 chain.from_iterable = _chain_from_iterable
@@ -4697,7 +4709,7 @@ chain.from_iterable = _chain_from_iterable
 
 def compress(data, selectors):
     """Return the elements of data whose matching selector is true."""
-    return _compress(iter(data), iter(selectors))
+    return _take_turns(_compress(iter(data), iter(selectors)))
 
 
 def _compress(data, selectors):
@@ -4709,7 +4721,7 @@ def _compress(data, selectors):
 
 def dropwhile(predicate, iterable):
     """Skip elements while predicate(element) is true, then return every element."""
-    return _dropwhile(predicate, iter(iterable))
+    return _take_turns(_dropwhile(predicate, iter(iterable)))
 
 
 def _dropwhile(predicate, it):
@@ -4723,7 +4735,7 @@ def _dropwhile(predicate, it):
 
 def takewhile(predicate, iterable):
     """Return elements while predicate(element) is true; stop at the first false one."""
-    return _takewhile(predicate, iter(iterable))
+    return _take_turns(_takewhile(predicate, iter(iterable)))
 
 
 def _takewhile(predicate, it):
@@ -4735,7 +4747,7 @@ def _takewhile(predicate, it):
 
 def filterfalse(function, iterable):
     """Return the elements for which function(element) is false (element itself if None)."""
-    return _filterfalse(function, iter(iterable))
+    return _take_turns(_filterfalse(function, iter(iterable)))
 
 
 def _filterfalse(function, it):
@@ -4751,7 +4763,7 @@ def _filterfalse(function, it):
 
 def starmap(function, iterable):
     """Return function(*args) for each args tuple of iterable."""
-    return _starmap(function, iter(iterable))
+    return _take_turns(_starmap(function, iter(iterable)))
 
 
 def _starmap(function, it):
@@ -4762,7 +4774,7 @@ def _starmap(function, it):
 
 def pairwise(iterable):
     """Return the overlapping pairs (s0, s1), (s1, s2), ... of iterable."""
-    return _pairwise(iter(iterable))
+    return _take_turns(_pairwise(iter(iterable)))
 
 
 def _pairwise(it):
@@ -4775,7 +4787,7 @@ def _pairwise(it):
 
 def zip_longest(*iterables, fillvalue=None):
     """Like zip, but runs until the longest input ends, padding with fillvalue."""
-    return _zip_longest([iter(iterable) for iterable in iterables], fillvalue)
+    return _take_turns(_zip_longest([iter(iterable) for iterable in iterables], fillvalue))
 
 
 def _zip_longest(its, fillvalue):
@@ -4837,7 +4849,7 @@ def islice(iterable, *args):
         step = _islice_arg(args[2])
     if step < 1:
         raise ValueError(_STEP_ERROR)
-    return _islice(iter(iterable), start, None if stop == -1 else stop, step)
+    return _take_turns(_islice(iter(iterable), start, None if stop == -1 else stop, step))
 
 
 def _islice(it, wanted, stop, step):
@@ -4972,7 +4984,7 @@ def product(*iterables, repeat=1):
     if repeat < 0:
         raise ValueError("repeat argument cannot be negative")
     pools = [tuple(iterable) for iterable in iterables] * repeat
-    return _product(pools)
+    return _take_turns(_product(pools))
 
 
 def _product(pools):
@@ -5009,7 +5021,7 @@ def permutations(iterable, r=None):
         raise TypeError("Expected int as r")    # CPython takes no __index__ here
     if r < 0:
         raise ValueError("r must be non-negative")
-    return _permutations(pool, r)
+    return _take_turns(_permutations(pool, r))
 
 
 def _permutations(pool, r):
@@ -5049,7 +5061,7 @@ def combinations(iterable, r):
     pool = tuple(iterable)
     if r < 0:
         raise ValueError("r must be non-negative")
-    return _combinations(pool, r)
+    return _take_turns(_combinations(pool, r))
 
 
 def _combinations(pool, r):
@@ -5078,7 +5090,7 @@ def combinations_with_replacement(iterable, r):
     pool = tuple(iterable)
     if r < 0:
         raise ValueError("r must be non-negative")
-    return _combinations_with_replacement(pool, r)
+    return _take_turns(_combinations_with_replacement(pool, r))
 
 
 def _combinations_with_replacement(pool, r):

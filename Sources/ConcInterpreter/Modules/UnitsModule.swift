@@ -57,6 +57,16 @@ extension Engine {
                 }
                 return .str(u.formatException(e))
             },
+            native("take_turns") { _, a in
+                // itertools: its generators stand for CPython's C iterators, which threads
+                // may share (each item goes to one of them).
+                try a.expect("take_turns", 1, 1)
+                guard case .obj(let o) = a[0], let g = o as? PyGenerator else {
+                    throw typeError("take_turns() takes a generator")
+                }
+                g.takesTurns = true
+                return a[0]
+            },
             native("get_ident") { _, a in try a.expect("get_ident", 0, 0); return .int(Int(bitPattern: UInt(pthread_self()))) },
             native("get_native_id") { u, a in try a.expect("get_native_id", 0, 0); return .int(u.nativeID) },
         ])

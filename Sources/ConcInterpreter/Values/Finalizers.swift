@@ -24,7 +24,7 @@ enum Finalizers {
     static func queue(attributesOf dying: PyInstance) {
         let standIn = PyInstance(cls: dying.type)
         dying.moveAttributes(to: standIn)
-        standIn.isFinalizerStandIn = true
+        standIn.wasFinalized = true
         bin.standIns.append(standIn)
         CConcSys_set_finalizers_pending(1)
     }
@@ -55,35 +55,80 @@ extension Unit {
         while CConcSys_finalizers_pending() != 0 {
             for standIn in Finalizers.takeQueued() {
                 guard let del = standIn.type.lookup("__del__") else { continue }
-                do {
-                    _ = try call(bindClassAttribute(del, to: .obj(standIn)), [])
-                } catch let e as PyBaseException {
-                    let what = (try? repr(del)) ?? "__del__"
-                    engine.flushOutput()
-                    writeErrorOutput("Exception ignored in: \(what)\n" + formatException(e))
-                } catch {
-                    writeErrorOutput("Exception ignored in __del__: internal error: \(error)\n")
-                }
+                callFinalizer(del, on: standIn)
             }
+        }
+    }
+
+    /// Calls `del` (a class's `__del__`) on `instance`; an exception is reported as
+    /// CPython does ("Exception ignored in: ...").
+    func callFinalizer(_ del: Value, on instance: PyInstance) {
+        do {
+            _ = try call(bindClassAttribute(del, to: .obj(instance)), [])
+        } catch let e as PyBaseException {
+            let what = (try? repr(del)) ?? "__del__"
+            engine.flushOutput()
+            writeErrorOutput("Exception ignored in: \(what)\n" + formatException(e))
+        } catch {
+            writeErrorOutput("Exception ignored in __del__: internal error: \(error)\n")
         }
     }
 }
 
 extension Engine {
     /// The end of a program (after every non-daemon unit was waited for), as CPython's
-    /// shutdown does for `__main__`: queued `__del__` calls run, then, when no other unit is
-    /// alive to see it, the main module's variables are set to None one by one, in
-    /// definition order (as python3.11 finalises them), so objects still referenced by
-    /// them are finalised in that order. Nothing happens in a
-    /// program whose classes define no `__del__`.
+    /// shutdown does for `__main__`: queued `__del__` calls run; then, when no other unit is
+    /// alive to see it, every object still reachable from the main module whose class has
+    /// `__del__` is finalised while the module's variables are all still bound (CPython's
+    /// collector finalises the module's garbage before clearing any of it, PEP 442), in
+    /// the order the variables reach them (definition order, depth first); then the
+    /// variables are set to None one by one, and those objects die without a second
+    /// `__del__`. Nothing happens in a program whose classes define no `__del__`.
     public func runFinalizersAtExit() {
         guard Finalizers.inUse.load(ordering: .relaxed), let u = mainUnit else { return }
         u.runPendingFinalizers()
         guard units.liveUnits.allSatisfy({ $0 === u }) else { return }
-        for name in mainGlobals.boundNames where name != "__builtins__" {
+        let names = mainGlobals.boundNames.filter { $0 != "__builtins__" }
+        for instance in Finalizers.reachable(from: names.compactMap { mainGlobals.get($0) })
+        where !instance.wasFinalized {
+            guard let del = instance.type.lookup("__del__") else { continue }
+            instance.wasFinalized = true
+            u.callFinalizer(del, on: instance)
+            u.runPendingFinalizers()
+        }
+        for name in names {
             mainGlobals.set(name, .none)
             u.runPendingFinalizers()
         }
+    }
+}
+
+extension Finalizers {
+    /// The instances reachable from `roots` through instance attributes, lists, tuples,
+    /// dicts and sets, depth first in order (at most a million objects are looked at).
+    /// Only at the end of the program, when no other unit runs.
+    static func reachable(from roots: [Value]) -> [PyInstance] {
+        var seen = Set<ObjectIdentifier>()
+        var found: [PyInstance] = []
+        var stack = Array(roots.reversed())
+        var budget = 1_000_000
+        while let v = stack.popLast(), budget > 0 {
+            guard case .obj(let o) = v, seen.insert(ObjectIdentifier(o)).inserted else { continue }
+            budget -= 1
+            var children: [Value] = []
+            switch o {
+            case let i as PyInstance:
+                if !(o is PyType) { found.append(i) }
+                children = i.attributeValues
+            case let l as PyList: children = l.snapshot
+            case let t as PyTuple: children = t.items
+            case let d as PyDict: children = zip(d.keys, d.values).flatMap { [$0, $1] }
+            case let s as PySet: children = s.elements
+            default: break
+            }
+            stack.append(contentsOf: children.reversed())
+        }
+        return found
     }
 }
 

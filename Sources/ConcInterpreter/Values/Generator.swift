@@ -39,6 +39,8 @@ final class GeneratorState {
     var isStarted = false
     var isFinished = false
     var isRunning = false
+    /// The OS thread of the resume holding the claim (meaningful while `isRunning`).
+    var runningThread = pthread_self()
     /// Exceptions the body was handling when it yielded (restored on resume).
     var savedHandling: [PyBaseException] = []
     /// The OS thread of the last resume (whose unit `frame.unit` is).
@@ -81,6 +83,10 @@ final class GeneratorState {
 /// A generator object (also used for coroutines of `async def`).
 public final class PyGenerator: PyIter {
     let state: GeneratorState
+    /// Set (before the generator is shared) for itertools' generators, which stand for
+    /// CPython's C iterators: a thread resuming it while another thread runs it waits for
+    /// its turn instead of getting "generator already executing" (`_units.take_turns`).
+    var takesTurns = false
     var code: CodeInfo { state.function.code }
     var returnValue: Value { state.returnValue }
 
@@ -105,7 +111,7 @@ public final class PyGenerator: PyIter {
     override func next(_ u: Unit) throws -> Value? { try resume(u, send: .none) }
 
     /// What a resume found when it tried to claim the generator.
-    private enum Claim { case claimed, running, finished, notStarted }
+    private enum Claim { case claimed, running, runningElsewhere, finished, notStarted }
 
     /// Runs the body until its next `yield` (returning the value) or its end (returning nil).
     /// `throwing`, if given, is raised at the `yield` the body is suspended at.
@@ -113,17 +119,27 @@ public final class PyGenerator: PyIter {
         let st = state
         // Check-and-set in one critical section (the running check comes first: the body
         // writes `isFinished` while the generator is claimed).
-        let claim: Claim = locked {
-            if st.isRunning { return .running }
-            // The return value goes with the StopIteration of the resume that ended the
-            // body; later resumes of the exhausted generator report None.
-            if st.isFinished { st.returnValue = .none; return .finished }
-            if throwing != nil && !st.isStarted { st.isFinished = true; return .notStarted }
-            st.isRunning = true
-            return .claimed
+        let me = pthread_self()
+        func tryClaim() -> Claim {
+            locked {
+                if st.isRunning {
+                    return takesTurns && pthread_equal(st.runningThread, me) == 0 ? .runningElsewhere : .running
+                }
+                // The return value goes with the StopIteration of the resume that ended the
+                // body; later resumes of the exhausted generator report None.
+                if st.isFinished { st.returnValue = .none; return .finished }
+                if throwing != nil && !st.isStarted { st.isFinished = true; return .notStarted }
+                st.isRunning = true
+                st.runningThread = me
+                return .claimed
+            }
+        }
+        var claim = tryClaim()
+        if claim == .runningElsewhere {
+            try waitForTurn(u) { claim = tryClaim(); return claim != .runningElsewhere }
         }
         switch claim {
-        case .running: throw valueError("generator already executing")
+        case .running, .runningElsewhere: throw valueError("generator already executing")
         case .finished:
             // throw() into an exhausted generator raises what was thrown, as in CPython.
             if let t = throwing { throw t }

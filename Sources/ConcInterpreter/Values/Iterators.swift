@@ -1,5 +1,41 @@
 // Iterator objects: the base class every native iterator derives from, and the iterators
 // of the builtin sequences.
+//
+// Free-threaded evaluation: threads may share one iterator (`for x in it` in several
+// workers). Each item must go to exactly one of them, as CPython's GIL makes it: the
+// position of the sequence iterators is an atomic counter (fetch-and-add claims an index;
+// read once, it is bounds-checked before use), and the closure iterators (map, zip,
+// enumerate...) let one thread at a time make an item. Until the process first runs two
+// units in parallel (ObjectLocks.active), plain loads and stores do: no atomic
+// read-modify-write costs a single-threaded loop anything.
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Atomic where Value == Int {
+    /// Claims a position: returns the current value and moves it on by `delta`, atomically
+    /// while units run in parallel.
+    @inline(__always) func claim(_ delta: Int = 1) -> Int {
+        if ObjectLocks.active { return wrappingAdd(delta, ordering: .relaxed).oldValue }
+        let i = load(ordering: .relaxed)
+        store(i &+ delta, ordering: .relaxed)
+        return i
+    }
+}
+
+/// Waits until `claimed()` succeeds, while another thread makes an item of an iterator that
+/// threads take turns at: briefly yielding, then sleeping a little longer each time (up to
+/// 1 ms, so a turn held for long costs little CPU); Ctrl-C still interrupts.
+@inline(never) func waitForTurn(_ u: Unit, until claimed: () -> Bool) throws {
+    var pause: UInt32 = 0
+    while !claimed() {
+        if pause == 0 { sched_yield(); pause = 1; continue }
+        usleep(pause)
+        pause = min(pause * 2, 1000)
+        try u.checkInterrupt()
+    }
+}
 
 /// An iterator. Native subclasses override `next`; Python-level iterators (objects with
 /// `__next__`) are wrapped by ``PyUserIterator``.
@@ -15,45 +51,56 @@ public class PyIter: PyObject {
 /// Iterates a snapshot-free view of a list: sees appends made during iteration, as CPython.
 final class PyListIterator: PyIter {
     let list: PyList
-    var index = 0
+    /// The next index to claim.
+    private let index = Atomic<Int>(0)
+    /// Set once an index fell outside the list: exhausted for good, as CPython's (later
+    /// appends are not seen).
+    private let exhausted = Atomic<Bool>(false)
     init(_ l: PyList) { list = l; super.init(type: Types.listIterator) }
     override func next(_ u: Unit) throws -> Value? {
+        if exhausted.load(ordering: .relaxed) { return nil }
+        let i = index.claim()
         // Bounds check and read in one critical section: another unit may shrink the list.
-        guard let v = list.item(at: index) else {
-            index = Int.max  // exhausted for good, as CPython's: later appends are not seen
+        guard let v = list.item(at: i) else {
+            exhausted.store(true, ordering: .relaxed)
             return nil
         }
-        index += 1
         return v
     }
-    override var lengthHint: Int? { index == Int.max ? 0 : max(list.count - index, 0) }
+    override var lengthHint: Int? { exhausted.load(ordering: .relaxed) ? 0 : max(list.count - index.load(ordering: .relaxed), 0) }
 }
 
 /// `reversed(list)`: walks the live list from its last index down, stopping once the index
 /// falls outside it (the list shrank), as CPython's list_reverseiterator does.
 final class PyListReverseIterator: PyIter {
     let list: PyList
-    var index: Int
-    init(_ l: PyList) { list = l; index = l.count - 1; super.init(type: Types.listReverseIterator) }
+    /// The next index to claim, counting down; below 0 once done.
+    private let index: Atomic<Int>
+    init(_ l: PyList) { list = l; index = Atomic(l.count - 1); super.init(type: Types.listReverseIterator) }
     override func next(_ u: Unit) throws -> Value? {
-        guard index >= 0, let v = list.item(at: index) else { index = -1; return nil }
-        index -= 1
+        if index.load(ordering: .relaxed) < 0 { return nil }
+        let i = index.claim(-1)
+        guard i >= 0, let v = list.item(at: i) else { index.store(-1, ordering: .relaxed); return nil }
         return v
     }
-    override var lengthHint: Int? { index < 0 ? 0 : min(index + 1, list.count) }
+    override var lengthHint: Int? {
+        let i = index.load(ordering: .relaxed)
+        return i < 0 ? 0 : min(i + 1, list.count)
+    }
 }
 
 /// Iterates a fixed array of values (tuples, dict key snapshots, sets).
 final class PyArrayIterator: PyIter {
     let items: [Value]
-    var index = 0
+    /// The next index to claim (past the end once done).
+    private let index = Atomic<Int>(0)
     init(_ items: [Value], type: PyType) { self.items = items; super.init(type: type) }
     override func next(_ u: Unit) throws -> Value? {
-        guard index < items.count else { return nil }
-        defer { index += 1 }
-        return items[index]
+        if index.load(ordering: .relaxed) >= items.count { return nil }
+        let i = index.claim()
+        return i < items.count ? items[i] : nil
     }
-    override var lengthHint: Int? { max(items.count - index, 0) }
+    override var lengthHint: Int? { max(items.count - index.load(ordering: .relaxed), 0) }
 }
 
 /// Iterates a set over the elements it had at the start (in CPython's order), raising,
@@ -61,7 +108,8 @@ final class PyArrayIterator: PyIter {
 final class PySetIterator: PyIter {
     let set: PySet
     let items: [Value]
-    var index = 0
+    /// The next index to claim.
+    private let index = Atomic<Int>(0)
     /// The set's size at the start; -1 once a change has been seen (CPython's sticky state).
     var expectedCount: Int
     init(_ s: PySet) { set = s; items = s.elements; expectedCount = items.count; super.init(type: Types.setIterator) }
@@ -70,35 +118,35 @@ final class PySetIterator: PyIter {
             expectedCount = -1
             throw runtimeError("Set changed size during iteration")
         }
-        guard index < items.count else { return nil }
-        defer { index += 1 }
-        return items[index]
+        if index.load(ordering: .relaxed) >= items.count { return nil }
+        let i = index.claim()
+        return i < items.count ? items[i] : nil
     }
-    override var lengthHint: Int? { expectedCount < 0 ? 0 : max(items.count - index, 0) }
+    override var lengthHint: Int? { expectedCount < 0 ? 0 : max(items.count - index.load(ordering: .relaxed), 0) }
 }
 
 /// Iterates a range without materialising it.
 final class PyRangeIterator: PyIter {
-    var current: Int
+    let first: Int
     let step: Int
-    var remaining: Int
-    init(_ r: PyRange) { current = r.start; step = r.step; remaining = r.count; super.init(type: Types.rangeIterator) }
+    let count: Int
+    /// How many values were claimed (past `count` once done).
+    private let taken = Atomic<Int>(0)
+    init(_ r: PyRange) { first = r.start; step = r.step; count = r.count; super.init(type: Types.rangeIterator) }
     /// `reversed(r)`: from the last element back to the first (built without a range,
     /// whose stop would overflow at the ends of the 64-bit range).
     init(reversing r: PyRange) {
-        remaining = r.count
-        current = remaining > 0 ? r.start &+ (remaining - 1) &* r.step : r.start
+        count = r.count
+        first = count > 0 ? r.start &+ (count - 1) &* r.step : r.start
         step = 0 &- r.step
         super.init(type: Types.rangeIterator)
     }
     override func next(_ u: Unit) throws -> Value? {
-        guard remaining > 0 else { return nil }
-        let v = current
-        remaining -= 1
-        if remaining > 0 { current &+= step }
-        return .int(v)
+        if taken.load(ordering: .relaxed) >= count { return nil }
+        let i = taken.claim()
+        return i < count ? .int(first &+ i &* step) : nil
     }
-    override var lengthHint: Int? { remaining }
+    override var lengthHint: Int? { max(count - taken.load(ordering: .relaxed), 0) }
 }
 
 /// Iterates the characters of a string (ASCII characters come from a shared table).
@@ -106,7 +154,8 @@ final class PyStrIterator: PyIter {
     let bytes: [UInt8]
     let scalars: [Unicode.Scalar]
     let isASCII: Bool
-    var index = 0
+    /// The next index to claim.
+    private let index = Atomic<Int>(0)
     init(_ s: PyStr) {
         isASCII = s.isASCII
         bytes = isASCII ? Array(s.value.utf8) : []
@@ -114,16 +163,13 @@ final class PyStrIterator: PyIter {
         super.init(type: isASCII ? Types.strASCIIIterator : Types.strIterator)
     }
     override func next(_ u: Unit) throws -> Value? {
-        if isASCII {
-            guard index < bytes.count else { return nil }
-            defer { index += 1 }
-            return .obj(asciiCharStrings[Int(bytes[index])])
-        }
-        guard index < scalars.count else { return nil }
-        defer { index += 1 }
-        return charValue(scalars[index])
+        let count = isASCII ? bytes.count : scalars.count
+        if index.load(ordering: .relaxed) >= count { return nil }
+        let i = index.claim()
+        guard i < count else { return nil }
+        return isASCII ? .obj(asciiCharStrings[Int(bytes[i])]) : charValue(scalars[i])
     }
-    override var lengthHint: Int? { max((isASCII ? bytes.count : scalars.count) - index, 0) }
+    override var lengthHint: Int? { max((isASCII ? bytes.count : scalars.count) - index.load(ordering: .relaxed), 0) }
 }
 
 /// Iterates a dict's keys, values or items; raises if the dict changes size meanwhile.
@@ -182,12 +228,13 @@ final class PyUserIterator: PyIter {
 /// Iterates any object with `__getitem__` (the old sequence protocol) until IndexError.
 final class PySequenceIterator: PyIter {
     let target: Value
-    var index = 0
+    /// The next index to claim.
+    private let index = Atomic<Int>(0)
     init(_ v: Value) { target = v; super.init() }
     override func next(_ u: Unit) throws -> Value? {
+        let i = index.claim()
         do {
-            defer { index += 1 }
-            return try u.callMethod(target, "__getitem__", [.int(index)])
+            return try u.callMethod(target, "__getitem__", [.int(i)])
         } catch let e as PyBaseException where e.type.isSubtype(of: Exc.indexError) || e.type.isSubtype(of: Exc.stopIteration) {
             return nil
         }
@@ -197,11 +244,29 @@ final class PySequenceIterator: PyIter {
 /// An iterator produced by a native closure (map, filter, zip, enumerate...).
 final class PyClosureIterator: PyIter {
     let step: (Unit) throws -> Value?
+    /// Read and written only by the thread holding `stepper`.
     var finished = false
+    /// The thread inside `step` (0: none). Threads sharing the iterator take turns, so each
+    /// item is made whole by one of them (zip's pairs stay pairs, enumerate's numbers match
+    /// its items), as under CPython's GIL; the same thread coming back in (the step's own
+    /// Conc code calling next on this iterator) goes on.
+    private let stepper = Atomic<UInt>(0)
     init(type: PyType = Types.iterator, _ step: @escaping (Unit) throws -> Value?) {
         self.step = step; super.init(type: type)
     }
     override func next(_ u: Unit) throws -> Value? {
+        guard ObjectLocks.active else { return try stepOnce(u) }
+        let me = UInt(pthread_self())
+        var entered = stepper.compareExchange(expected: 0, desired: me, ordering: .acquiring).exchanged
+        if !entered && stepper.load(ordering: .relaxed) != me {
+            try waitForTurn(u) { stepper.compareExchange(expected: 0, desired: me, ordering: .acquiring).exchanged }
+            entered = true
+        }
+        defer { if entered { stepper.store(0, ordering: .releasing) } }
+        return try stepOnce(u)
+    }
+
+    @inline(__always) private func stepOnce(_ u: Unit) throws -> Value? {
         if finished { return nil }
         do {
             // zip(zip(zip(...))) pulls through every level: counted, as CPython's calls are.

@@ -522,9 +522,10 @@ public class PyInstance: PyObject {
     /// How many slots are in use (`shape.names.count` whenever the lock is free).
     private(set) final var slotCount = 0
     private final var slotCapacity: Int32 = 0
-    /// True for the stand-in that received a finalised instance's attributes: its own
-    /// death calls no `__del__` (each object is finalised once). Packed with the capacity.
-    final var isFinalizerStandIn = false
+    /// True once `__del__` was called for this object: for the stand-in that received a
+    /// dying instance's attributes, and for an object finalised at the end of the program
+    /// while still referenced. Its death calls no `__del__` (each object is finalised once).
+    final var wasFinalized = false
 
     init(cls: PyType) {
         let root = cls.rootShape
@@ -541,7 +542,7 @@ public class PyInstance: PyObject {
 
     deinit {
         if Finalizers.inUse.load(ordering: .relaxed) && ObjectIdentifier(Swift.type(of: self)) == ObjectIdentifier(PyInstance.self)
-            && !isFinalizerStandIn && type.lookup("__del__") != nil {
+            && !wasFinalized && type.lookup("__del__") != nil {
             Finalizers.queue(attributesOf: self)  // takes the slots: nothing is left to free here
         }
         guard let base = slotBase else { return }
@@ -566,6 +567,11 @@ public class PyInstance: PyObject {
         standIn.shapeRef = shapeRef
         standIn.slotBase = slotBase; standIn.slotCount = slotCount; standIn.slotCapacity = slotCapacity
         slotBase = nil; slotCount = 0; slotCapacity = 0
+    }
+
+    /// The attribute values (deleted ones left out), for the end-of-program finalisation.
+    final var attributeValues: [Value] {
+        locked { (0..<slotCount).map { slotBase.unsafelyUnwrapped[$0] }.filter { if case .unbound = $0 { return false }; return true } }
     }
 
     /// Slot `i` (below `slotCount`).
