@@ -149,7 +149,7 @@ func roundValue(_ u: Unit, _ v: Value, _ nd: Value?) throws -> Value {
             if d.isNaN { throw valueError("cannot convert float NaN to integer") }
             if d.isInfinite { throw overflowError("cannot convert float infinity to integer") }
             let r = d.rounded(.toNearestOrEven)
-            guard abs(r) < 9.2e18 else { throw overflowError(intOverflowMessage) }
+            guard r >= -0x1p63 && r < 0x1p63 else { throw overflowError(intOverflowMessage) }  // exactly the 64-bit range
             return .int(Int(r))
         }
         // Correctly rounded from the exact binary value, half to even, as CPython's.

@@ -213,7 +213,11 @@ func installQueueMethods(_ t: PyType) {
         try a.expect("put", 0, 3, keywords: ["item", "block", "timeout"])
         guard let item = a.argument(0, "item") else { throw typeError("put() missing required argument 'item' (pos 1)") }
         let block = try a.argument(1, "block").map { try u.isTruthy($0) } ?? true
-        try queue(s).put(u, item, block: block, timeout: block ? try u.queueTimeout(a, 2) : nil)
+        let q = queue(s)
+        // queue.Queue never waits to put into an unbounded queue, so, as CPython's, it
+        // does not look at the timeout then.
+        let ignoresTimeout = q.byReference && q.maxsize == 0
+        try q.put(u, item, block: block, timeout: block && !ignoresTimeout ? try u.queueTimeout(a, 2) : nil)
         return .none
     }
     t.method("put_nowait") { u, s, a in

@@ -11,6 +11,8 @@ final class PyQueue: PySharedPrimitive, @unchecked Sendable {  // see PySharedPr
     /// True for the engine of `queue.Queue`: items are references to the very objects put
     /// (retained while queued), usable only inside this process.
     let byReference: Bool
+    /// The maxsize given at creation (0: unbounded); -1 for one adopted from another process.
+    let maxsize: Int
     /// The Conc `queue.Queue` that took this engine's items when the program first touched
     /// the queue's internals (``retire(to:)``, stdlib/queue.conc). Set once, before the C
     /// queue is retired; read by calls that find it retired, which then go there instead.
@@ -18,12 +20,14 @@ final class PyQueue: PySharedPrimitive, @unchecked Sendable {  // see PySharedPr
 
     init(_ u: Unit, maxsize: Int, byReference: Bool = false) throws {
         self.byReference = byReference
+        self.maxsize = max(0, maxsize)
         guard let prim = conc_queue_create(u.engine.arena, UInt64(max(0, maxsize))) else { throw arenaExhausted() }
         super.init(prim: prim, type: Types.queue, createdAt: u.currentLocation(), forkEpoch: u.engine.forkEpoch, registry: u.engine.primitives)
     }
 
     init(adopting prim: OpaquePointer, createdAt: String, registry: PrimitiveRegistry) {
         byReference = false
+        maxsize = -1
         super.init(prim: prim, type: Types.queue, createdAt: createdAt, forkEpoch: -1, registry: registry)
     }
 

@@ -68,7 +68,7 @@ final class TryNode: StmtNode {
         } catch let e as PyBaseException {
             let u = f.unit
             takeContext(e, u)
-            for h in handlers where try matches(h, e, f) {
+            for h in handlers where try matchesWhileHandling(h, e, f) {
                 if e.type === Exc.deadlockError, u.isMain { u.engine.deadlockCaught() }
                 if let t = h.target { try t.assign(f, .obj(e)) }
                 u.handling.append(e)
@@ -96,6 +96,16 @@ final class TryNode: StmtNode {
     /// exceptions being handled there are those of the point where it was raised.
     @inline(__always) private func takeContext(_ e: PyBaseException, _ u: Unit) {
         if e.context == nil, !e.contextSettled, let handled = u.handling.last, handled !== e { e.chain(to: handled) }
+    }
+
+    /// `matches`, with an error raised by the clause's type expression itself (a NameError,
+    /// a type that is not an exception class) linked to `e` as its context: `e` is being
+    /// handled while the clause is tested, as in CPython.
+    private func matchesWhileHandling(_ h: HandlerNode, _ e: PyBaseException, _ f: Frame) throws -> Bool {
+        do { return try matches(h, e, f) } catch let inner as PyBaseException {
+            if inner !== e && inner.context == nil && !inner.contextSettled { inner.chain(to: e) }
+            throw inner
+        }
     }
 
     private func matches(_ h: HandlerNode, _ e: PyBaseException, _ f: Frame) throws -> Bool {

@@ -35,13 +35,19 @@ extension Unit {
                 if let m = lookupSpecial(container, "__getitem__") { return try call(m, [index]) }
             case let t as PyType:
                 if let m = t.lookup("__class_getitem__") { return try call(bindClassAttribute(m, to: container), [index]) }
-                if t.isBuiltin { return container }  // list[int] and friends, as type hints
+                // list[int] and friends (and their subclasses'), as type hints: the class
+                // itself (Conc has no GenericAlias). Other builtin types are not generic.
+                if t.mro.contains(where: { Self.genericBuiltins.contains(ObjectIdentifier($0)) }) { return container }
                 throw typeError("type '\(t.name)' is not subscriptable")
             default: break
             }
         }
         throw typeError("'\(container.typeName)' object is not subscriptable")
     }
+
+    /// The builtin types CPython 3.11 gives `__class_getitem__` (PEP 585).
+    static let genericBuiltins: Set<ObjectIdentifier> = Set([Types.list, Types.tuple, Types.dict, Types.set,
+                                                             Types.frozenset, Types.type].map(ObjectIdentifier.init))
 
     /// `container[index] = value`.
     func setItem(_ container: Value, _ index: Value, _ value: Value) throws {

@@ -251,7 +251,7 @@ extension Unit {
         case .bool(let b): return b ? 1 : 0
         case .int(let i): return cpythonIntHash(i)
         case .float(let d):
-            if d == d.rounded(.towardZero), abs(d) < 9.2e18 { return cpythonIntHash(Int(d)) }
+            if d == d.rounded(.towardZero), d >= -0x1p63 && d < 0x1p63 { return cpythonIntHash(Int(d)) }
             return cpythonFloatHash(d)
         case .obj(let o):
             // A subclass of str, tuple, bytes, frozenset, int or float: its own __hash__, or

@@ -109,6 +109,17 @@ def _as_index(n):
     return index(n)
 
 
+def _item_index(i):
+    """A deque subscript as an int, with CPython's message for a non-integer one."""
+    if isinstance(i, int):
+        return i
+    try:
+        return _as_index(i)
+    except TypeError:
+        raise TypeError("sequence index must be integer, not '"
+                        + type(i).__name__ + "'") from None
+
+
 # The ids of the deques whose repr is being built: a deque inside itself shows as [...].
 _repr_running = set()
 
@@ -134,6 +145,10 @@ A list-like sequence optimized for data accesses near its endpoints."""
 
     __module__ = "collections"
     __slots__ = ("_lock", "_maxlen", "_items", "_head", "_state")
+
+    def __class_getitem__(cls, item):
+        # `deque[int]` in annotations: the class itself (Conc has no GenericAlias).
+        return cls
 
     def __new__(cls, *args, **kwargs):
         # The storage exists before __init__ runs (a subclass's __init__ may not call
@@ -282,12 +297,8 @@ A list-like sequence optimized for data accesses near its endpoints."""
             self._head = 0
 
     def _unlocked_index(self, i):
-        if not isinstance(i, int):
-            try:
-                i = _as_index(i)
-            except TypeError:
-                raise TypeError("sequence index must be integer, not '"
-                                + type(i).__name__ + "'") from None
+        # i is an int already (_item_index, called before the lock is taken: an
+        # __index__ may use this very deque).
         size = len(self._items) - self._head
         if i < 0:
             i += size
@@ -379,14 +390,17 @@ Raises ValueError if the value is not present."""
         return x in self._elements()
 
     def __getitem__(self, i):
+        i = _item_index(i)
         with self._lock:
             return self._items[self._unlocked_index(i)]
 
     def __setitem__(self, i, x):
+        i = _item_index(i)
         with self._lock:
             self._items[self._unlocked_index(i)] = x
 
     def __delitem__(self, i):
+        i = _item_index(i)
         with self._lock:
             j = self._unlocked_index(i)
             self._state += 1
@@ -726,12 +740,13 @@ def get_cache_token():
         "collections.conc": ####"""
 """collections: the container types of CPython 3.11's collections module, in Conc.
 
-Implemented: deque (CPython's methods and operators, but no __reduce__, __sizeof__ or
-__class_getitem__; its iterators raise "deque mutated during iteration"), defaultdict,
+Implemented: deque (CPython's methods and operators, but no __reduce__ or __sizeof__;
+its iterators raise "deque mutated during iteration"), defaultdict,
 Counter, OrderedDict, namedtuple (a tuple subclass made as CPython makes it: __new__
 compiled with eval(), fields as read-only properties, _make/_replace/_asdict/_fields/
 _field_defaults, defaults=, rename=, module=), ChainMap, UserDict, UserList and
-UserString, with CPython's reprs and errors.
+UserString, with CPython's reprs and errors. Each class may be subscripted in
+annotations (deque[int]), giving the class itself (Conc has no GenericAlias).
 
 Diverges from CPython: deque is a list with a moving head underneath (both ends O(1)
 amortised; insert/remove/rotate rebuild it), and a lock of its own makes each operation
@@ -1346,6 +1361,10 @@ class ChainMap(_MutableMapping):
 
     """
 
+    def __class_getitem__(cls, item):
+        # `ChainMap[int]` in annotations: the class itself (Conc has no GenericAlias).
+        return cls
+
     def __init__(self, *maps):
         """Initialize a ChainMap by setting *maps* to the given mappings.
         If no mappings are provided, a single empty dictionary is used.
@@ -1470,6 +1489,10 @@ class ChainMap(_MutableMapping):
 
 class UserDict(_MutableMapping):
 
+    def __class_getitem__(cls, item):
+        # `UserDict[int]` in annotations: the class itself (Conc has no GenericAlias).
+        return cls
+
     def __init__(self, dict=None, /, **kwargs):
         self.data = {}
         if dict is not None:
@@ -1551,6 +1574,10 @@ class UserDict(_MutableMapping):
 
 class UserList:
     """A more or less complete user-defined wrapper around list objects."""
+
+    def __class_getitem__(cls, item):
+        # `UserList[int]` in annotations: the class itself (Conc has no GenericAlias).
+        return cls
 
     def __init__(self, initlist=None):
         self.data = []
@@ -1697,6 +1724,10 @@ def _list_cast(other):
 # MARK: - UserString
 
 class UserString:
+
+    def __class_getitem__(cls, item):
+        # `UserString[int]` in annotations: the class itself (Conc has no GenericAlias).
+        return cls
 
     def __init__(self, seq):
         if isinstance(seq, str):
@@ -2377,6 +2408,10 @@ def as_completed(fs, timeout=None):
 class Future:
     """The result of a call that may not have finished: an executor's submit() returns
     one. Every field is read and written under _condition."""
+
+    def __class_getitem__(cls, item):
+        # `Future[int]` in annotations: the class itself (Conc has no GenericAlias).
+        return cls
 
     def __init__(self):
         """Initializes the future. Should not be called by clients."""
@@ -3204,6 +3239,10 @@ class AbstractContextManager(_abc.ABC):
 
     __slots__ = ()
 
+    def __class_getitem__(cls, item):
+        # `AbstractContextManager[int]` in annotations: the class itself (Conc has no GenericAlias).
+        return cls
+
     def __enter__(self):
         return self
 
@@ -3555,7 +3594,9 @@ __all__ = ["update_wrapper", "wraps", "partialmethod", "WRAPPER_ASSIGNMENTS", "W
 import builtins as _builtins
 
 
-# Conc has a builtin lock(); the fallback keeps this module importable by CPython.
+# Conc has a builtin rlock(); the fallback keeps this module importable by CPython.
+# Reentrant: looking a key up runs its __hash__/__eq__, which may call the cached
+# function again on the same thread.
 class _NoLock:
     def __enter__(self):
         return self
@@ -3564,7 +3605,7 @@ class _NoLock:
         return False
 
 
-_make_lock = getattr(_builtins, "lock", _NoLock)
+_make_lock = getattr(_builtins, "rlock", _NoLock)
 
 _MISSING = object()
 
@@ -3618,6 +3659,10 @@ def _call_repr(name, func, args, keywords):
 class partial:
     """partial(func, *args, **keywords): a callable that calls func with args first and
     keywords as defaults, followed by the arguments it is itself called with."""
+
+    def __class_getitem__(cls, item):
+        # `partial[int]` in annotations: the class itself (Conc has no GenericAlias).
+        return cls
 
     def __init__(*args, **keywords):
         # self and func come through *args so that "self" and "func" stay usable keywords.
@@ -4027,6 +4072,10 @@ def cmp_to_key(mycmp):
 class cached_property:
     """A property computed once per instance, then stored in the instance's __dict__
     (where it shadows this descriptor until deleted)."""
+
+    def __class_getitem__(cls, item):
+        # `cached_property[int]` in annotations: the class itself (Conc has no GenericAlias).
+        return cls
 
     def __init__(self, func):
         self.func = func

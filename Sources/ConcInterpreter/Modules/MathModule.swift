@@ -27,7 +27,7 @@ extension Engine {
         func toInt(_ d: Double, _ u: Unit) throws -> Value {
             if d.isNaN { throw valueError("cannot convert float NaN to integer") }
             if d.isInfinite { throw overflowError("cannot convert float infinity to integer") }
-            guard abs(d) < 9.2e18 else { throw overflowError(intOverflowMessage) }
+            guard d >= -0x1p63 && d < 0x1p63 else { throw overflowError(intOverflowMessage) }  // exactly the 64-bit range
             return .int(Int(d))
         }
         return nativeModule("math", [
