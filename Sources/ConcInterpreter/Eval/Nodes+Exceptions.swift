@@ -201,18 +201,18 @@ final class WithNode: StmtNode {
         return try enter(manager, 0, f)
     }
 
-    /// `with some_lock:`: without method lookups or argument arrays.
+    /// `with some_lock:`: without method lookups or argument arrays. The release is by the
+    /// unit running the frame at the end of the block, which in a generator may be another
+    /// thread than the one that acquired (then an rlock refuses, as CPython's does).
     private func withLock(_ l: PyLock, _ f: Frame) throws -> Completion {
-        try f.withUnit { u in
-            do { try l.acquire(u, in: f) } catch { throw located(error, f, items[0].context.loc) }
-            let c: Completion
-            do { c = try body.exec(f) } catch {
-                try l.release(u)
-                throw located(error, f, loc)
-            }
-            try l.release(u)
-            return c
+        do { try f.withUnit { try l.acquire($0, in: f) } } catch { throw located(error, f, items[0].context.loc) }
+        let c: Completion
+        do { c = try body.exec(f) } catch {
+            try f.withUnit { try l.release($0) }
+            throw located(error, f, loc)
         }
+        try f.withUnit { try l.release($0) }
+        return c
     }
 
     private func enter(_ i: Int, _ f: Frame) throws -> Completion {

@@ -7,7 +7,8 @@
 // harmless) and queues it on its thread; the statement loop of the unit on that thread
 // calls the stand-ins' `__del__` after the current statement (BlockNode), and the end of
 // the program runs what is left. Each object is finalised once, as CPython's PEP 442 says:
-// a stand-in is never finalised again.
+// a stand-in is never finalised again. The same queue closes suspended generators dropped
+// on another thread than the one that last ran them (Generator.swift).
 import CConcSys
 import Synchronization
 #if canImport(Glibc)
@@ -29,17 +30,29 @@ enum Finalizers {
         CConcSys_set_finalizers_pending(1)
     }
 
+    /// Called by the deinit of a suspended generator dropped on another thread than the one
+    /// that last ran it: `standIn` (a generator over the same state) is closed by this
+    /// thread's unit, so the `finally` blocks run and the stack is freed.
+    static func queue(closing standIn: PyGenerator) {
+        bin.generators.append(standIn)
+        CConcSys_set_finalizers_pending(1)
+    }
+
     /// Takes this thread's queued stand-ins, oldest first.
-    static func takeQueued() -> [PyInstance] {
+    static func takeQueued() -> (instances: [PyInstance], generators: [PyGenerator]) {
         CConcSys_set_finalizers_pending(0)
         let b = bin
-        let taken = b.standIns
+        let taken = (b.standIns, b.generators)
         b.standIns = []
+        b.generators = []
         return taken
     }
 
     /// This thread's queue. Only its own thread touches it.
-    private final class Bin { var standIns: [PyInstance] = [] }
+    private final class Bin {
+        var standIns: [PyInstance] = []
+        var generators: [PyGenerator] = []
+    }
 
     private static var bin: Bin { bins.current }
     /// A thread that ends drops its queue (whose stand-ins then die unfinalised, as objects
@@ -53,11 +66,22 @@ extension Unit {
     /// others still run.
     @inline(never) func runPendingFinalizers() {
         while CConcSys_finalizers_pending() != 0 {
-            for standIn in Finalizers.takeQueued() {
+            let (instances, generators) = Finalizers.takeQueued()
+            for standIn in instances {
                 guard let del = standIn.type.lookup("__del__") else { continue }
                 callFinalizer(del, on: standIn)
             }
+            for g in generators { closeAtExit(g) }
         }
+    }
+
+    /// Closes a suspended generator that nothing will resume; an exception is reported as
+    /// CPython does ("Exception ignored in: <generator object ...>").
+    func closeAtExit(_ g: PyGenerator) {
+        do { _ = try g.close(self) } catch let e as PyBaseException {
+            engine.flushOutput()
+            writeErrorOutput("Exception ignored in: \((try? repr(.obj(g))) ?? "<generator>")\n" + formatException(e))
+        } catch {}
     }
 
     /// Calls `del` (a class's `__del__`) on `instance`; an exception is reported as
@@ -85,17 +109,25 @@ extension Engine {
     /// variables are set to None one by one, and those objects die without a second
     /// `__del__`. Nothing happens in a program whose classes define no `__del__`.
     public func runFinalizersAtExit() {
-        guard Finalizers.inUse.load(ordering: .relaxed), let u = mainUnit else { return }
+        guard let u = mainUnit else { return }
         u.runPendingFinalizers()
         guard units.liveUnits.allSatisfy({ $0 === u }) else { return }
+        let withDel = Finalizers.inUse.load(ordering: .relaxed)
         let names = mainGlobals.boundNames.filter { $0 != "__builtins__" }
-        for instance in Finalizers.reachable(from: names.compactMap { mainGlobals.get($0) })
-        where !instance.wasFinalized {
-            guard let del = instance.type.lookup("__del__") else { continue }
+        // Suspended generators are closed too (their `finally` blocks run), as CPython's
+        // collector finalises them.
+        for o in Finalizers.reachable(from: names.compactMap { mainGlobals.get($0) }) {
+            if let g = o as? PyGenerator {
+                if g.isSuspended { u.closeAtExit(g) }
+                continue
+            }
+            guard withDel, let instance = o as? PyInstance, !instance.wasFinalized,
+                  let del = instance.type.lookup("__del__") else { continue }
             instance.wasFinalized = true
             u.callFinalizer(del, on: instance)
             u.runPendingFinalizers()
         }
+        guard withDel else { return }
         for name in names {
             mainGlobals.set(name, .none)
             u.runPendingFinalizers()
@@ -104,19 +136,20 @@ extension Engine {
 }
 
 extension Finalizers {
-    /// The instances reachable from `roots` through instance attributes, lists, tuples,
-    /// dicts and sets, depth first in order (at most a million objects are looked at).
-    /// Only at the end of the program, when no other unit runs.
-    static func reachable(from roots: [Value]) -> [PyInstance] {
+    /// The instances and generators reachable from `roots` through instance attributes,
+    /// lists, tuples, dicts and sets, depth first in order (at most a million values are
+    /// looked at). Only at the end of the program, when no other unit runs.
+    static func reachable(from roots: [Value]) -> [PyObject] {
         var seen = Set<ObjectIdentifier>()
-        var found: [PyInstance] = []
+        var found: [PyObject] = []
         var stack = Array(roots.reversed())
         var budget = 1_000_000
         while let v = stack.popLast(), budget > 0 {
-            guard case .obj(let o) = v, seen.insert(ObjectIdentifier(o)).inserted else { continue }
             budget -= 1
+            guard case .obj(let o) = v, seen.insert(ObjectIdentifier(o)).inserted else { continue }
             var children: [Value] = []
             switch o {
+            case let g as PyGenerator: found.append(g)
             case let i as PyInstance:
                 if !(o is PyType) { found.append(i) }
                 children = i.attributeValues

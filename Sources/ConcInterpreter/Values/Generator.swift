@@ -98,17 +98,23 @@ public final class PyGenerator: PyIter {
     deinit {
         // An abandoned suspended generator is closed so its `finally` blocks run and its
         // stack is unwound (never freed while suspended: that would corrupt the runtime).
-        // Closing runs the body on the unit that last resumed it, so only on that unit's own
-        // thread: dropped by another thread while units run in parallel (that unit may be
-        // running right now), the suspended body is left as it is and its stack is never
-        // freed, which is safe, but its `finally` blocks do not run.
-        if state.isStarted && !state.isFinished && !state.isRunning
-            && (!ObjectLocks.active || pthread_equal(state.lastThread, pthread_self()) != 0) {
+        // Closing now runs the body on the unit that last resumed it, so only on that
+        // unit's own thread. Dropped by another thread while units run in parallel (that
+        // unit may be running right now), a stand-in over the same state is queued on
+        // this thread instead, whose unit closes it after the current statement, as a
+        // resume from this thread (Finalizers.swift).
+        guard state.isStarted && !state.isFinished && !state.isRunning else { return }
+        if !ObjectLocks.active || pthread_equal(state.lastThread, pthread_self()) != 0 {
             _ = try? close(state.frame.unit)
+        } else {
+            Finalizers.queue(closing: PyGenerator(state: state, isCoroutine: type === Types.coroutine))
         }
     }
 
     override func next(_ u: Unit) throws -> Value? { try resume(u, send: .none) }
+
+    /// Started, not finished, and not running now: paused at a `yield`.
+    var isSuspended: Bool { locked { state.isStarted && !state.isFinished && !state.isRunning } }
 
     /// What a resume found when it tried to claim the generator.
     private enum Claim { case claimed, running, runningElsewhere, finished, notStarted }
