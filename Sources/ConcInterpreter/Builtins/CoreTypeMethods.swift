@@ -325,6 +325,9 @@ func installGeneratorMethods(_ t: PyType) {
     t.method("throw") { u, s, a in
         try a.expect("throw", 1, 3)
         let e = try throwArguments(a[0], a.count >= 2 ? a[1] : .none, u)
+        let saved = u.throwArguments
+        u.throwArguments = (ObjectIdentifier(e), a.positional)
+        defer { u.throwArguments = saved }
         if let v = try gen(s).throwInto(u, e) { return v }
         throw stop(gen(s))
     }

@@ -184,6 +184,12 @@ final class SuperNode: ExprNode {
             throw located(runtimeError("super(): __class__ cell not found"), f, loc)
         }
         let obj = try p.eval(f)
+        // As super(cls, obj): the method's first argument must be an instance (or, in a
+        // classmethod, a subclass) of the class (`A.m(1)` is a TypeError, not a lookup).
+        let isSubclass = (obj.object as? PyType)?.isSubtype(of: cls) ?? false
+        guard isSubclass || obj.type.isSubtype(of: cls) else {
+            throw located(typeError("super(type, obj): obj must be an instance or subtype of type"), f, loc)
+        }
         return .obj(PySuper(start: cls, object: obj))
     }
 }

@@ -255,7 +255,13 @@ struct Compiler {
         code.body = withAnnotationsSetup(try block(c.body, cs), c.body, cs)
         var doc: String? = nil
         if case .expr(let first)? = c.body.first?.kind, case .constant(.string(let d)) = first.kind { doc = d }
-        return ClassDefNode(name: c.name, qualname: cs.qualname, doc: doc, bases: try c.bases.map { try expr($0, s) },
+        var starredBases = Set<Int>()
+        let bases = try c.bases.enumerated().map { (i, b) -> ExprNode in
+            guard case .starred(let inner) = b.kind else { return try expr(b, s) }
+            starredBases.insert(i)
+            return try expr(inner, s)
+        }
+        return ClassDefNode(name: c.name, qualname: cs.qualname, doc: doc, bases: bases, starredBases: starredBases,
                             keywords: try c.keywords.map { ($0.name, try expr($0.value, s)) }, bodyCode: code,
                             closure: closureSources(for: cs, in: s), decorators: try c.decorators.map { try expr($0, s) },
                             target: name(c.boundName, s, st.loc), st.loc)

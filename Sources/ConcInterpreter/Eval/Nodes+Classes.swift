@@ -7,15 +7,19 @@ final class ClassDefNode: StmtNode {
     /// The docstring (the body's first statement, a string), for `__doc__`.
     let doc: String?
     let bases: [ExprNode]
+    /// The positions in `bases` written `*expr` (each item of the iterable is a base).
+    let starredBases: Set<Int>
     let keywords: [(String, ExprNode)]
     /// The class body, compiled as a code object whose names live in the namespace dict.
     let bodyCode: CodeInfo
     let closure: [ClosureSource]
     let decorators: [ExprNode]
     let target: ExprNode
-    init(name: String, qualname: String, doc: String?, bases: [ExprNode], keywords: [(String, ExprNode)], bodyCode: CodeInfo,
+    init(name: String, qualname: String, doc: String?, bases: [ExprNode], starredBases: Set<Int> = [],
+         keywords: [(String, ExprNode)], bodyCode: CodeInfo,
          closure: [ClosureSource], decorators: [ExprNode], target: ExprNode, _ loc: SourceLoc) {
         self.name = name; self.qualname = qualname; self.doc = doc; self.bases = bases; self.keywords = keywords
+        self.starredBases = starredBases
         self.bodyCode = bodyCode; self.closure = closure; self.decorators = decorators; self.target = target
         super.init(loc)
     }
@@ -24,13 +28,21 @@ final class ClassDefNode: StmtNode {
         let u = f.unit
         let decos = try decorators.map { try $0.eval(f) }
         var baseTypes: [PyType] = []
-        for b in bases {
+        for (i, b) in bases.enumerated() {
             let v = try b.eval(f)
-            guard case .obj(let o) = v, let t = o as? PyType else {
-                throw located(typeError("bases must be types"), f, b.loc)
+            let values: [Value]
+            if starredBases.contains(i) {
+                do { values = try u.toArray(v) } catch { throw located(error, f, b.loc) }
+            } else {
+                values = [v]
             }
-            if let problem = PyType.unacceptableBase(t) { throw located(typeError(problem), f, b.loc) }
-            baseTypes.append(t)
+            for v in values {
+                guard case .obj(let o) = v, let t = o as? PyType else {
+                    throw located(typeError("bases must be types"), f, b.loc)
+                }
+                if let problem = PyType.unacceptableBase(t) { throw located(typeError(problem), f, b.loc) }
+                baseTypes.append(t)
+            }
         }
         if let problem = PyType.basesConflict(baseTypes) { throw located(typeError(problem), f, loc, .statement) }
         // `metaclass=` chooses the class of the class; the other keywords go to the

@@ -182,15 +182,25 @@ final class YieldFromNode: ExprNode {
         while true {
             let u = f.unit
             let next: Value?
-            do {
-                if let e = thrown {
+            // A thrown exception the delegate cannot take (no throw()) is raised right here,
+            // as itself: a StopIteration does not end the delegation (PEP 479 makes it a
+            // RuntimeError once it leaves the generator).
+            var throwMethod: Value? = nil
+            if let e = thrown {
+                if e.type.isSubtype(of: Exc.generatorExit) {
                     thrown = nil
-                    if e.type.isSubtype(of: Exc.generatorExit) {
-                        if let close = try u.getAttrOrNil(target, "close") { _ = try u.call(close, []) }
-                        throw e
-                    }
-                    guard let throwMethod = try u.getAttrOrNil(target, "throw") else { throw e }
-                    next = try u.call(throwMethod, [.obj(e.type), .obj(e), .obj(PyTraceback(e))])
+                    if let close = try u.getAttrOrNil(target, "close") { _ = try u.call(close, []) }
+                    throw e
+                }
+                guard let m = try u.getAttrOrNil(target, "throw") else { throw e }
+                throwMethod = m
+            }
+            do {
+                if let e = thrown, let m = throwMethod {
+                    thrown = nil
+                    // What the outer throw() was given, as CPython 3.11 passes it on.
+                    let given = u.throwArguments.flatMap { $0.exception == ObjectIdentifier(e) ? $0.arguments : nil }
+                    next = try u.call(m, given ?? [.obj(e)])
                 } else if case .none = sent {
                     next = try it.next(u)
                 } else {

@@ -37,6 +37,9 @@ public final class Unit {
     /// Exceptions being handled by enclosing `except` blocks, innermost last (for bare
     /// `raise` and `__context__`).
     var handling: [PyBaseException] = []
+    /// The arguments of the `gen.throw(...)` call running on this unit, with the exception
+    /// made of them: `yield from` passes them on to a delegate's own throw() as given.
+    var throwArguments: (exception: ObjectIdentifier, arguments: [Value])?
     /// Objects whose repr is being computed (guards against self-containing containers).
     var reprInProgress = Set<ObjectIdentifier>()
     /// The engine's recursion limit, copied here so calls check it without a pointer chase.
