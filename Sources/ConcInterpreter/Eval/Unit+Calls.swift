@@ -79,7 +79,13 @@ extension Unit {
         try checkInterrupt()
         let frameRef = pooledFrame(for: fn, locals: locals)
         depth += 1
-        defer { depth -= 1 }
+        defer {
+            depth -= 1
+            // A closure is usually made for the call that used it: the pooled frame must
+            // not keep it (and the values its cells hold) alive until the next call at
+            // this depth, so that they are freed (and finalised) when they go, as in CPython.
+            if !code.freeNames.isEmpty { frameRef._withUnsafeGuaranteedRef { $0.function = nil } }
+        }
         do {
             return try frameRef._withUnsafeGuaranteedRef { f in
                 if let e = code.expressionRef {
