@@ -112,7 +112,7 @@ extension Engine {
                     if o is PyList || o is PyTuple || o is PyStr || o is PyBytes {
                         return .obj(PyArrayIterator(try u.toArray(x).reversed(), type: o is PyList ? Types.listReverseIterator : Types.reversedIterator))
                     }
-                    if let d = o as? PyDict { return .obj(PyArrayIterator(d.keys.reversed(), type: Types.dictReverseKeyIterator)) }
+                    if let d = o as? PyDict, !o.extendsBuiltinType { return .obj(PyDictReverseIterator(d, .keys)) }
                     if let m = u.lookupSpecial(x, "__reversed__") {
                         if m.isNone { throw typeError("'\(x.typeName)' object is not reversible") }
                         return try u.call(m, [])

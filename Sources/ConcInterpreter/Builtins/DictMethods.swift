@@ -311,7 +311,7 @@ private func installDictProtocol(_ t: PyType) {
     }
     t.method("__reversed__") { u, s, args in
         try ContainerArgs.none(args, "dict.__reversed__")
-        return .obj(PyArrayIterator(try recv(s, "__reversed__").keys.reversed(), type: Types.dictReverseKeyIterator))
+        return .obj(PyDictReverseIterator(try recv(s, "__reversed__"), .keys))
     }
 }
 
@@ -332,7 +332,8 @@ func installDictViewMethods(_ t: PyType) {
     }
     t.method("__reversed__") { u, s, args in
         try ContainerArgs.none(args, "\(name).__reversed__")
-        return .obj(PyArrayIterator(try recv(s, "__reversed__").elements.reversed(), type: Types.reversedIterator))
+        let v = try recv(s, "__reversed__")
+        return .obj(PyDictReverseIterator(v.dict, v.kind))
     }
     t.method("__contains__") { u, s, args in
         let v = try recv(s, "__contains__")

@@ -208,6 +208,44 @@ final class PyDictIterator: PyIter {
     override var lengthHint: Int? { dict.count == initialCount ? dict.locked { remaining } : 0 }
 }
 
+/// `reversed(d)` (and of d's views): the entries from the last to the first, raising, as
+/// CPython does, once the dict's size has changed (and at every call after).
+final class PyDictReverseIterator: PyIter {
+    let dict: PyDict
+    let kind: PyDictIterator.Kind
+    /// The entries at the start, last first.
+    let entries: [(key: Value, value: Value)]
+    /// The next index to claim.
+    private let index = Atomic<Int>(0)
+    /// The dict's size at the start; -1 once a change has been seen (sticky).
+    private let expectedCount: Atomic<Int>
+    init(_ d: PyDict, _ kind: PyDictIterator.Kind) {
+        dict = d; self.kind = kind
+        let (keys, values) = d.locked { (d.keys, d.values) }
+        entries = zip(keys, values).reversed().map { (key: $0, value: $1) }
+        expectedCount = Atomic(keys.count)
+        super.init(type: kind == .keys ? Types.dictReverseKeyIterator : Types.reversedIterator)
+    }
+    override func next(_ u: Unit) throws -> Value? {
+        let expected = expectedCount.load(ordering: .relaxed)
+        if expected < 0 || dict.count != expected {
+            if expected >= 0 && index.load(ordering: .relaxed) >= entries.count { return nil }
+            expectedCount.store(-1, ordering: .relaxed)
+            throw runtimeError("dictionary changed size during iteration")
+        }
+        if index.load(ordering: .relaxed) >= entries.count { return nil }
+        let i = index.claim()
+        guard i < entries.count else { return nil }
+        let e = entries[i]
+        switch kind {
+        case .keys: return e.key
+        case .values: return e.value
+        case .items: return .obj(PyTuple([e.key, e.value]))
+        }
+    }
+    override var lengthHint: Int? { expectedCount.load(ordering: .relaxed) < 0 ? 0 : max(entries.count - index.load(ordering: .relaxed), 0) }
+}
+
 /// Wraps an object whose class defines `__next__`.
 final class PyUserIterator: PyIter {
     let target: Value
