@@ -20,9 +20,10 @@ extension Engine {
                 }
             },
             native("round") { u, a in
-                try a.expect("round", 1, 2, keywords: ["ndigits"])
+                try a.expect("round", 0, 2, keywords: ["number", "ndigits"])
+                guard let number = a.argument(0, "number") else { throw typeError("round() missing required argument 'number' (pos 1)") }
                 let nd = a.argument(1, "ndigits")
-                return try roundValue(u, a[0], nd.flatMap { $0.isNone ? nil : $0 })
+                return try roundValue(u, number, nd.flatMap { $0.isNone ? nil : $0 })
             },
             native2("divmod") { u, x, y in
                 // Two plain numbers: `//` and `%` (their errors are divmod's too, except a

@@ -80,7 +80,7 @@ extension Unit {
             if let x = m.globals.get(name) { return x }
             if name == "__name__" { return .str(m.name) }
             if name == "__dict__" { return .obj(globalsDict(m.globals)) }
-            return nil
+            // Then what every module has from its type (`__class__`, `__eq__`, ...).
         case let f as PyFunction: return try functionAttr(f, name)
         case let s as PySuper: return try superAttr(s, name)
         case let c as SubclassAttributes where !o.typeIsBuiltin: return try subclassInstanceAttr(v, c, name)
@@ -264,7 +264,8 @@ extension Unit {
             return .obj(d)
         case "__dict__":
             let d = PyDict()
-            for (k, x) in f.attributePairs { d.set(self, k, x) }
+            // The attributes a CPython function keeps in fields of its own are not in it.
+            for (k, x) in f.attributePairs where !Self.functionFieldNames.contains(k) { d.set(self, k, x) }
             d.attributesOf = f  // stores through the dict reach the function
             return .obj(d)
         case "__class__": return .obj(Types.function)
@@ -281,6 +282,11 @@ extension Unit {
             return nil
         }
     }
+
+    /// Function attributes that CPython keeps outside the function's `__dict__`.
+    static let functionFieldNames: Set<String> = ["__annotations__", "__doc__", "__name__", "__qualname__",
+                                                  "__module__", "__defaults__", "__kwdefaults__", "__code__",
+                                                  "__globals__", "__closure__"]
 
     private func superAttr(_ s: PySuper, _ name: String) throws -> Value? {
         // As CPython's super: a class that derives from the start class (super() in a

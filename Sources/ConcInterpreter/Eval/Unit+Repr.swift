@@ -136,8 +136,10 @@ extension Unit {
         case let s as PySet:
             let name = s.type.name
             if s.count == 0 { return name + "()" }
-            let body = "{" + (try s.elements.map { try repr($0) }.joined(separator: ", ")) + "}"
-            return s.isFrozen || s.type !== Types.set ? "\(name)(\(body))" : body
+            return try guardRecursion(o, name + "(...)") {
+                let body = "{" + (try s.elements.map { try repr($0) }.joined(separator: ", ")) + "}"
+                return s.isFrozen || s.type !== Types.set ? "\(name)(\(body))" : body
+            }
         case let r as PyRange:
             return r.step == 1 ? "range(\(r.start), \(r.stop))" : "range(\(r.start), \(r.stop), \(r.step))"
         case let b as PyBytes:

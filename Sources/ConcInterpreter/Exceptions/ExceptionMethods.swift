@@ -120,14 +120,23 @@ extension Unit {
                                     column: column, text: text, endLine: endLine, endColumn: endColumn)
     }
 
+    /// What may be stored in `__cause__`/`__context__`: None or an exception instance.
+    private func linkedException(_ value: Value, _ what: String) throws -> PyBaseException? {
+        if value.isNone { return nil }
+        guard case .obj(let o) = value, let x = o as? PyBaseException else {
+            throw typeError("exception \(what) must be None or derive from BaseException")
+        }
+        return x
+    }
+
     /// Handles assignments to exception attributes stored outside `attrs`.
     func setExceptionAttribute(_ e: PyBaseException, _ name: String, _ value: Value) throws -> Bool {
         switch name {
         case "args": e.args = try toArray(value); return true
         case "__cause__":
-            e.cause = value.isNone ? nil : try makeException(value, self); e.suppressContext = true; return true
+            e.cause = try linkedException(value, "cause"); e.suppressContext = true; return true
         case "__context__":
-            e.context = value.isNone ? nil : try makeException(value, self)
+            e.context = try linkedException(value, "context")
             e.contextSettled = true
             return true
         case "__suppress_context__": e.suppressContext = try isTruthy(value); return true

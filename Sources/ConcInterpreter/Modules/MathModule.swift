@@ -99,8 +99,11 @@ extension Engine {
             native("isinf") { u, a in try a.expect("isinf", 1, 1); return .bool(try u.floatArg(a[0]).isInfinite) },
             native("isfinite") { u, a in try a.expect("isfinite", 1, 1); return .bool(try u.floatArg(a[0]).isFinite) },
             native("isclose") { u, a in
-                try a.expect("isclose", 2, 2, keywords: ["rel_tol", "abs_tol"])
-                let x = try u.floatArg(a[0]), y = try u.floatArg(a[1])
+                if a.count > 2 { throw typeError("isclose() takes exactly 2 positional arguments (\(a.count) given)") }
+                try a.expect("isclose", 0, 2, keywords: ["a", "b", "rel_tol", "abs_tol"])
+                guard let av = a.argument(0, "a") else { throw typeError("isclose() missing required argument 'a' (pos 1)") }
+                guard let bv = a.argument(1, "b") else { throw typeError("isclose() missing required argument 'b' (pos 2)") }
+                let x = try u.floatArg(av), y = try u.floatArg(bv)
                 let rel = try a.keyword("rel_tol").map { try u.floatArg($0) } ?? 1e-9
                 let absTol = try a.keyword("abs_tol").map { try u.floatArg($0) } ?? 0
                 if rel < 0 || absTol < 0 { throw valueError("tolerances must be non-negative") }
