@@ -4126,6 +4126,20 @@ __all__ = ["heappush", "heappop", "heapify", "heapreplace", "merge", "nlargest",
            "nsmallest", "heappushpop"]
 
 
+try:
+    # One heap operation at a time, as CPython's C heapq is between threads (a learner's
+    # heap shared by threads loses no item). Reentrant: an item's __lt__ may use heapq.
+    _guard = rlock()
+except NameError:  # CPython, which checks this module against its own
+    class _NoGuard:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+    _guard = _NoGuard()
+
+
 def _type_name(x):
     return "None" if x is None else type(x).__name__
 
@@ -4137,8 +4151,9 @@ def heappush(*args):
     heap, item = args
     if not isinstance(heap, list):
         raise TypeError("heappush() argument 1 must be list, not " + _type_name(heap))
-    heap.append(item)
-    _siftdown(heap, 0, len(heap) - 1)
+    with _guard:
+        heap.append(item)
+        _siftdown(heap, 0, len(heap) - 1)
 
 
 def heappop(*args):
@@ -4149,15 +4164,16 @@ def heappop(*args):
     heap = args[0]
     if not isinstance(heap, list):
         raise TypeError("heappop() argument must be list, not " + _type_name(heap))
-    if not heap:
-        raise IndexError("index out of range")
-    lastelt = heap.pop()
-    if heap:
-        returnitem = heap[0]
-        heap[0] = lastelt
-        _siftup(heap, 0)
-        return returnitem
-    return lastelt
+    with _guard:
+        if not heap:
+            raise IndexError("index out of range")
+        lastelt = heap.pop()
+        if heap:
+            returnitem = heap[0]
+            heap[0] = lastelt
+            _siftup(heap, 0)
+            return returnitem
+        return lastelt
 
 
 def heapreplace(*args):
@@ -4167,12 +4183,13 @@ def heapreplace(*args):
     heap, item = args
     if not isinstance(heap, list):
         raise TypeError("heapreplace() argument 1 must be list, not " + _type_name(heap))
-    if not heap:
-        raise IndexError("index out of range")
-    returnitem = heap[0]
-    heap[0] = item
-    _siftup(heap, 0)
-    return returnitem
+    with _guard:
+        if not heap:
+            raise IndexError("index out of range")
+        returnitem = heap[0]
+        heap[0] = item
+        _siftup(heap, 0)
+        return returnitem
 
 
 def heappushpop(*args):
@@ -4182,10 +4199,11 @@ def heappushpop(*args):
     heap, item = args
     if not isinstance(heap, list):
         raise TypeError("heappushpop() argument 1 must be list, not " + _type_name(heap))
-    if heap and heap[0] < item:
-        item, heap[0] = heap[0], item
-        _siftup(heap, 0)
-    return item
+    with _guard:
+        if heap and heap[0] < item:
+            item, heap[0] = heap[0], item
+            _siftup(heap, 0)
+        return item
 
 
 def heapify(*args):
@@ -4196,9 +4214,10 @@ def heapify(*args):
     x = args[0]
     if not isinstance(x, list):
         raise TypeError("heapify() argument must be list, not " + _type_name(x))
-    n = len(x)
-    for i in reversed(range(n // 2)):
-        _siftup(x, i)
+    with _guard:
+        n = len(x)
+        for i in reversed(range(n // 2)):
+            _siftup(x, i)
 
 
 def _siftdown(heap, startpos, pos):
