@@ -4115,7 +4115,8 @@ Implemented: heappush, heappop, heapify, heappushpop, heapreplace, merge (lazy, 
 key= and reverse=), nlargest, nsmallest (with key=), and the max-heap helpers merge uses
 (_heapify_max, _heappop_max, _heapreplace_max). Same algorithms as CPython's heapq.py,
 so the resulting list layouts match CPython's element for element, and the argument
-checks and messages of its C accelerator (_heapq): the heap must be a list.
+checks and messages of its C accelerator: heappush, heappop, heapify, heapreplace and
+heappushpop are the native module _heapq's, as CPython's heapq.py uses its C one.
 Diverges: nsmallest/nlargest sort the whole input (the results are the same as
 CPython's, which documents them as sorted(iterable, key=key)[:n]); passing a keyword to
 heappush/heappop/... gives Python's message for an unexpected keyword, not "takes no
@@ -4144,112 +4145,40 @@ def _type_name(x):
     return "None" if x is None else type(x).__name__
 
 
+# The five list operations are the native _heapq's (CPython's heapq.py takes its C
+# accelerator's too), each under the guard.
+import _heapq
+
+
 def heappush(*args):
     """Push item onto heap, maintaining the heap invariant."""
-    if len(args) != 2:
-        raise TypeError("heappush expected 2 arguments, got " + str(len(args)))
-    heap, item = args
-    if not isinstance(heap, list):
-        raise TypeError("heappush() argument 1 must be list, not " + _type_name(heap))
     with _guard:
-        heap.append(item)
-        _siftdown(heap, 0, len(heap) - 1)
+        return _heapq.heappush(*args)
 
 
 def heappop(*args):
     """Pop the smallest item off the heap, maintaining the heap invariant."""
-    if len(args) != 1:
-        raise TypeError("_heapq.heappop() takes exactly one argument (" + str(len(args))
-                        + " given)")
-    heap = args[0]
-    if not isinstance(heap, list):
-        raise TypeError("heappop() argument must be list, not " + _type_name(heap))
     with _guard:
-        if not heap:
-            raise IndexError("index out of range")
-        lastelt = heap.pop()
-        if heap:
-            returnitem = heap[0]
-            heap[0] = lastelt
-            _siftup(heap, 0)
-            return returnitem
-        return lastelt
+        return _heapq.heappop(*args)
 
 
 def heapreplace(*args):
     """Pop and return the current smallest value, and add the new item."""
-    if len(args) != 2:
-        raise TypeError("heapreplace expected 2 arguments, got " + str(len(args)))
-    heap, item = args
-    if not isinstance(heap, list):
-        raise TypeError("heapreplace() argument 1 must be list, not " + _type_name(heap))
     with _guard:
-        if not heap:
-            raise IndexError("index out of range")
-        returnitem = heap[0]
-        heap[0] = item
-        _siftup(heap, 0)
-        return returnitem
+        return _heapq.heapreplace(*args)
 
 
 def heappushpop(*args):
     """Fast version of a heappush followed by a heappop."""
-    if len(args) != 2:
-        raise TypeError("heappushpop expected 2 arguments, got " + str(len(args)))
-    heap, item = args
-    if not isinstance(heap, list):
-        raise TypeError("heappushpop() argument 1 must be list, not " + _type_name(heap))
     with _guard:
-        if heap and heap[0] < item:
-            item, heap[0] = heap[0], item
-            _siftup(heap, 0)
-        return item
+        return _heapq.heappushpop(*args)
 
 
 def heapify(*args):
     """Transform list into a heap, in-place, in O(len(heap)) time."""
-    if len(args) != 1:
-        raise TypeError("_heapq.heapify() takes exactly one argument (" + str(len(args))
-                        + " given)")
-    x = args[0]
-    if not isinstance(x, list):
-        raise TypeError("heapify() argument must be list, not " + _type_name(x))
     with _guard:
-        n = len(x)
-        for i in reversed(range(n // 2)):
-            _siftup(x, i)
+        return _heapq.heapify(*args)
 
-
-def _siftdown(heap, startpos, pos):
-    newitem = heap[pos]
-    while pos > startpos:
-        parentpos = (pos - 1) >> 1
-        parent = heap[parentpos]
-        if newitem < parent:
-            heap[pos] = parent
-            pos = parentpos
-            continue
-        break
-    heap[pos] = newitem
-
-
-def _siftup(heap, pos):
-    endpos = len(heap)
-    startpos = pos
-    newitem = heap[pos]
-    childpos = 2 * pos + 1
-    while childpos < endpos:
-        rightpos = childpos + 1
-        if rightpos < endpos and not heap[childpos] < heap[rightpos]:
-            childpos = rightpos
-        heap[pos] = heap[childpos]
-        pos = childpos
-        childpos = 2 * pos + 1
-    heap[pos] = newitem
-    _siftdown(heap, startpos, pos)
-
-
-# MARK: - Max-heap helpers (for merge(reverse=True))
 
 def _heappop_max(heap):
     """Maxheap version of a heappop."""
@@ -9197,8 +9126,9 @@ class Semaphore:
     def acquire(self, blocking=True, timeout=None):
         return self._sem.acquire(blocking, timeout)
 
-    def __enter__(self):
-        return self.acquire()
+    # The same function, as in CPython (a subclass overriding acquire() does not change
+    # what `with` calls).
+    __enter__ = acquire
 
     def release(self, n=1):
         self._sem.release(n)
@@ -9275,11 +9205,20 @@ def gettrace():
     return _trace_hook
 
 
+_stack_size = [0]
+
+
 def stack_size(size=0):
-    """Accepted for compatibility: Conc sizes thread stacks itself; returns 0."""
+    """Returns the stack size set for new threads and sets it to size (0: the default),
+    as CPython's does. Conc sizes thread stacks itself (large enough for its recursion
+    limit), so the value is only remembered."""
+    if size < 0:
+        raise ValueError("size must be 0 or a positive value")
     if size != 0 and size < 32768:
         raise ValueError("size not valid: %d bytes" % size)
-    return 0
+    old = _stack_size[0]
+    _stack_size[0] = size
+    return old
 
 
 def setprofile(func):

@@ -15,6 +15,7 @@ extension Engine {
         nativeModules["gc"] = { $0.makeGcModule() }
         nativeModules["builtins"] = { $0.builtinsModule }
         nativeModules["_units"] = { $0.makeUnitsModule() }
+        nativeModules["_heapq"] = { $0.makeHeapqModule() }
         nativeModules["_io"] = { e in
             e.nativeModule("_io", [("UnsupportedOperation", .obj(Exc.unsupportedOperation)), ("open", e.builtins["open"]!)])
         }
