@@ -193,6 +193,9 @@ public final class PyGenerator: PyIter {
         if finished {
             CConcCoro_free(st.coroutine)
             st.coroutine = nil
+            // A finished body's variables go now (as CPython clears a finished frame), not
+            // when the generator object does.
+            for i in 0..<st.localCount { st.locals[i] = .unbound }
         }
         released = true
         locked { st.isRunning = false }
