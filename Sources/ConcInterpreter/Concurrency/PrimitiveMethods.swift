@@ -23,9 +23,12 @@ extension Unit {
     /// `(blocking=True, timeout=-1)` of Lock.acquire → (blocking, timeout or nil for none).
     func lockAcquireArguments(_ a: Args, _ name: String) throws -> (Bool, Double?) {
         try a.expect(name, 0, 2, keywords: ["blocking", "timeout"])
-        let blocking = try a.argument(0, "blocking").map { try isTruthy($0) } ?? true
+        // As CPython's lock: blocking is an int (a bool, or anything with __index__), and
+        // a timeout that is not a number is asked for an int too.
+        let blocking = try a.argument(0, "blocking").map { try toIndex($0) != 0 } ?? true
         var timeout: Double? = nil
         if let t = a.argument(1, "timeout") {
+            if t.numericDouble == nil, t.intLike == nil { _ = try toIndex(t) }
             let d = try floatArg(t)
             if d.isNaN { throw valueError("Invalid value NaN (not a number)") }
             if !blocking && d != -1 { throw valueError("can't specify a timeout for a non-blocking call") }
