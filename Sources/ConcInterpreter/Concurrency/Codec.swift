@@ -95,6 +95,9 @@ struct ValueEncoder {
             tag(t.isBuiltin ? .builtinRef : .classRef); reference(t); string(t.module); string(t.qualname)
         case let f as PyFunction: tag(.functionRef); reference(f); string(f.moduleName); string(f.qualname)
         case let f as PyBuiltinFunction: tag(.builtinRef); reference(f); string("builtins"); string(f.name)
+        case let m as PyMethodDescriptor where m.owner.isBuiltin:
+            // `str.upper`: found again through its builtin type, as CPython pickles it.
+            tag(.builtinRef); reference(m); string("builtins"); string(m.owner.name + "." + m.name)
         case let m as PyModule: tag(.moduleRef); string(m.name)
         case let m as PyBoundMethod: tag(.boundMethod); try encode(m.receiver); try encode(m.function)
         case is PyObjectSingleton where o === Singletons.ellipsis: tag(.ellipsis)
@@ -240,7 +243,11 @@ struct ValueDecoder {
             let same = reference()
             let module = string(), qualname = string()
             if let o = same { return .obj(o) }
-            return try lookup(module, qualname)
+            let found = try lookup(module, qualname)
+            // A classmethod's function is found through its class as a bound method: the
+            // function itself is what was sent (a bound method's receiver travels apart).
+            if t == .functionRef, case .obj(let o) = found, let m = o as? PyBoundMethod { return m.function }
+            return found
         case .moduleRef: return try unit.engine.importModule(string(), unit)
         case .boundMethod:
             let receiver = try decode()

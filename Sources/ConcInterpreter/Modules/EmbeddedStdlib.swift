@@ -2640,6 +2640,7 @@ import os
 import sys
 import queue
 import threading
+import functools
 import multiprocessing
 import _units
 from collections import deque
@@ -2731,6 +2732,7 @@ def _process_worker(call_queue, result_queue, initializer, initargs, max_tasks):
                 exit_pid = os.getpid()
         try:
             r = fn(*args, **kwargs)
+            _check_sendable(r)
         except BaseException as e:
             tb = _units.format_exception(e)
             # The traceback travels as text (the __cause__ in the parent), as CPython's
@@ -2749,14 +2751,52 @@ def _process_chunk(fn, chunk):
     return [fn(*args) for args in chunk]
 
 
-def _check_sendable(fn, args):
-    """Raises what CPython's pickling would for a function that a worker cannot find by
-    name (a lambda, a function defined inside another): the function or a function
-    among the arguments (map's chunks carry the mapped function so)."""
-    multiprocessing._check_picklable(fn)
-    for a in args:
-        if callable(a):
-            multiprocessing._check_picklable(a)
+def _function():
+    pass
+
+
+def _generator():
+    yield
+
+
+class _Method:
+    def method(self):
+        pass
+
+
+_function_type = type(_function)
+_generator_type = type(_generator())
+_method_type = type(_Method().method)
+
+
+def _check_sendable(value, depth=0):
+    """Raises what CPython's pickling of a call would for something a worker cannot get:
+    a function it cannot find by name (a lambda, a function defined inside another) or a
+    generator, looking inside containers, partials and bound methods. (Conc's
+    synchronisation primitives may travel: they are shared with the workers.)"""
+    if depth > 100:
+        return
+    t = type(value)
+    if t is _function_type:
+        multiprocessing._check_picklable(value)
+    elif t is _generator_type:
+        raise TypeError("cannot pickle 'generator' object")
+    elif t is _method_type:
+        # Found again through its object (or class): only a local function cannot be.
+        _check_sendable(value.__self__, depth + 1)
+        if "<locals>" in value.__func__.__qualname__:
+            multiprocessing._check_picklable(value.__func__)
+    elif t is list or t is tuple or t is set or t is frozenset:
+        for item in value:
+            _check_sendable(item, depth + 1)
+    elif t is dict:
+        for k, v in value.items():
+            _check_sendable(k, depth + 1)
+            _check_sendable(v, depth + 1)
+    elif isinstance(value, functools.partial):
+        _check_sendable(value.func, depth + 1)
+        _check_sendable(value.args, depth + 1)
+        _check_sendable(value.keywords, depth + 1)
 
 
 class _ExecutorManager(threading.Thread):
@@ -2778,9 +2818,19 @@ class _ExecutorManager(threading.Thread):
 
     def run(self):
         try:
+            message = 'wake'
             while True:
-                self.feed()
-                message = self.next_message()
+                # Work moves on when something happened (a result, a submit, a shutdown),
+                # not after a quiet poll, as CPython's manager does: calls not yet handed
+                # over can still be cancelled meanwhile.
+                if message is not None:
+                    self.feed()
+                try:
+                    message = self.next_message()
+                except Exception:
+                    # A message that cannot be read back (its outcome is lost with it):
+                    # the pool cannot go on, as CPython's when a result fails to unpickle.
+                    message = 'broken'
                 if message == 'broken':
                     self.terminate_broken()
                     return
@@ -2811,7 +2861,7 @@ class _ExecutorManager(threading.Thread):
                     del self.pending[work_id]
                 continue
             try:
-                _check_sendable(item.fn, item.args)
+                _check_sendable((item.fn, item.args, item.kwargs))
                 self.call_queue.put((work_id, item.fn, item.args, item.kwargs))
             except BaseException as e:
                 with ex._shutdown_lock:
@@ -2876,11 +2926,15 @@ class _ExecutorManager(threading.Thread):
             if not ex._cancel_pending_futures:
                 return
             ex._cancel_pending_futures = False
-            waiting = [self.pending[w] for w in self.work_ids]
-        # The calls not yet in the call queue are cancelled (running ones cannot be).
-        for item in waiting:
-            item.future.cancel()
-        self.feed()
+            items = list(self.pending.items())
+        # The calls not yet in the call queue are cancelled (running ones cannot be) and
+        # forgotten; as in CPython, their waiters are not told (they stay CANCELLED).
+        for work_id, item in items:
+            if item.future.cancel():
+                with ex._shutdown_lock:
+                    self.pending.pop(work_id, None)
+        with ex._shutdown_lock:
+            self.work_ids.clear()
 
     def terminate_broken(self):
         ex = self.executor
@@ -2978,9 +3032,11 @@ class ProcessPoolExecutor(_base.Executor):
             self._pending_work_items[self._queue_count] = _WorkItem(f, fn, args, kwargs)
             self._work_ids.append(self._queue_count)
             self._queue_count += 1
-        self._start_executor_manager_thread()
-        self._executor_manager_thread.wakeup()
-        return f
+            # Under the lock, as CPython: two first submits from two threads start one
+            # manager, and none starts after shutdown.
+            self._start_executor_manager_thread()
+            self._executor_manager_thread.wakeup()
+            return f
 
     def map(self, fn, *iterables, timeout=None, chunksize=1):
         """Like Executor.map; with chunksize > 1, the calls travel to the workers in
