@@ -13,6 +13,7 @@ private enum Tag: UInt8 {
     case none = 0, false_, true_, int, float, str, bytes, bytearray
     case list, tuple, dict, set, frozenset, backref, instance, exception
     case classRef, functionRef, builtinRef, moduleRef, primitive, range, boundMethod, ellipsis
+    case subclassed
 }
 
 /// Encodes values for a queue; `TypeError` for what cannot be copied (files, handles,
@@ -57,7 +58,20 @@ struct ValueEncoder {
         }
     }
 
-    private mutating func encodeObject(_ o: PyObject) throws {
+    private mutating func encodeObject(_ o: PyObject, asBase: Bool = false) throws {
+        // An instance of a class deriving from str, tuple, list, dict or set (a namedtuple,
+        // a Counter, an OrderedDict) keeps its class, as pickling keeps it: the class, the
+        // builtin content, then its attributes.
+        if !asBase, o.extendsBuiltinType, o is PyStr || o is PyTuple || o is PyList || o is PyDict || o is PySet {
+            tag(.subclassed); try encodeClass(o.type)
+            try encodeObject(o, asBase: true)
+            if let sub = o as? SubclassAttributes, let attributes = sub.subclassAttributes {
+                try encode(.obj(attributes))
+            } else {
+                tag(.none)
+            }
+            return
+        }
         switch o {
         case let s as PyStr: tag(.str); string(s.value)
         case let b as PyBytes:
@@ -269,6 +283,29 @@ struct ValueDecoder {
             try decodeAttributes(e)
             e.traceback = decodeTraceback()
             return .obj(e)
+        case .subclassed:
+            guard case .obj(let c) = try decode(), let cls = c as? PyType, case .obj(let base) = try decode() else {
+                throw runtimeError("corrupt queue item")
+            }
+            let made: PyObject
+            switch base {
+            case let s as PyStr: made = PyStr(s.value, type: cls)
+            case let t as PyTuple: made = PyTuple(t.items, type: cls)
+            case let l as PyList: made = PyList(l.snapshot, type: cls)
+            case let d as PyDict:
+                let copy = PyDict(type: cls)
+                for (k, v) in d.pairs { try copy.set(unit, k, v) }
+                made = copy
+            case let s as PySet:
+                let copy = PySet(frozen: s.isFrozen, type: cls)
+                for e in s.elements { try copy.add(unit, e) }
+                made = copy
+            default: throw runtimeError("corrupt queue item")
+            }
+            if case .obj(let a) = try decode(), let attributes = a as? PyDict, let sub = made as? SubclassAttributes {
+                sub.subclassAttributes = attributes
+            }
+            return .obj(made)
         case .instance:
             guard case .obj(let o) = try decode(), let cls = o as? PyType else { throw runtimeError("corrupt queue item") }
             let i = PyInstance(cls: cls)
