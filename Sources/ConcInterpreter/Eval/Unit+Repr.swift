@@ -78,8 +78,10 @@ extension Unit {
         if e.type.isSubtype(of: Exc.keyError), e.args.count == 1 { return try repr(e.args[0]) }
         if e.type.isSubtype(of: Exc.syntaxError) { return try syntaxErrorStr(e) }
         if e.type.isSubtype(of: Exc.unicodeError), let m = unicodeErrorMessage(e) { return m }
-        if e.type.isSubtype(of: Exc.osError), e.args.count >= 2, case .int(let code) = e.args[0] {
-            let base = "[Errno \(code)] \(try str(e.args[1]))"
+        if e.type.isSubtype(of: Exc.osError), e.args.count >= 2, e.args.count <= 5 {
+            // CPython takes (errno, strerror[, filename[, winerror[, filename2]]]) from 2 to
+            // 5 arguments, of any type.
+            let base = "[Errno \(try str(e.args[0]))] \(try str(e.args[1]))"
             if let fname = e.instanceAttribute("filename"), !fname.isNone {
                 if let other = e.instanceAttribute("filename2"), !other.isNone {
                     return base + ": " + (try repr(fname)) + " -> " + (try repr(other))

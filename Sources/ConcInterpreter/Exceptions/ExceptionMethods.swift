@@ -56,8 +56,8 @@ func installSystemExitAttributes(_ t: PyType) {
 }
 
 func installOSErrorAttributes(_ t: PyType) {
-    field(t, "errno") { $0.args.count >= 2 ? $0.args[0] : .none }
-    field(t, "strerror") { $0.args.count >= 2 ? $0.args[1] : .none }
+    field(t, "errno") { (2...5).contains($0.args.count) ? $0.args[0] : .none }
+    field(t, "strerror") { (2...5).contains($0.args.count) ? $0.args[1] : .none }
     field(t, "filename")
     field(t, "filename2")
 }
