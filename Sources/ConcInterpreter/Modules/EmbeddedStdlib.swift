@@ -1347,6 +1347,12 @@ class OrderedDict(dict):
 
 # MARK: - ChainMap
 
+def _class_itself(cls, item):
+    """__class_getitem__ of the classes below: `ChainMap[str, int]` in annotations is the
+    class itself (Conc has no GenericAlias)."""
+    return cls
+
+
 class ChainMap(_MutableMapping):
     """A ChainMap groups multiple dicts (or other mappings) together
     to create a single, updateable view.
@@ -1361,9 +1367,7 @@ class ChainMap(_MutableMapping):
 
     """
 
-    def __class_getitem__(cls, item):
-        # `ChainMap[int]` in annotations: the class itself (Conc has no GenericAlias).
-        return cls
+    __class_getitem__ = _class_itself
 
     def __init__(self, *maps):
         """Initialize a ChainMap by setting *maps* to the given mappings.
@@ -1489,9 +1493,7 @@ class ChainMap(_MutableMapping):
 
 class UserDict(_MutableMapping):
 
-    def __class_getitem__(cls, item):
-        # `UserDict[int]` in annotations: the class itself (Conc has no GenericAlias).
-        return cls
+    __class_getitem__ = _class_itself
 
     def __init__(self, dict=None, /, **kwargs):
         self.data = {}
@@ -1575,9 +1577,7 @@ class UserDict(_MutableMapping):
 class UserList:
     """A more or less complete user-defined wrapper around list objects."""
 
-    def __class_getitem__(cls, item):
-        # `UserList[int]` in annotations: the class itself (Conc has no GenericAlias).
-        return cls
+    __class_getitem__ = _class_itself
 
     def __init__(self, initlist=None):
         self.data = []
@@ -1725,9 +1725,7 @@ def _list_cast(other):
 
 class UserString:
 
-    def __class_getitem__(cls, item):
-        # `UserString[int]` in annotations: the class itself (Conc has no GenericAlias).
-        return cls
+    __class_getitem__ = _class_itself
 
     def __init__(self, seq):
         if isinstance(seq, str):

@@ -22,6 +22,13 @@ extension Atomic where Value == Int {
         store(i &+ delta, ordering: .relaxed)
         return i
     }
+
+    /// The next index below `count` (nil once past it: the position stops moving on).
+    @inline(__always) func claim(below count: Int) -> Int? {
+        if load(ordering: .relaxed) >= count { return nil }
+        let i = claim()
+        return i < count ? i : nil
+    }
 }
 
 /// Waits until `claimed()` succeeds, while another thread makes an item of an iterator that
@@ -96,9 +103,7 @@ final class PyArrayIterator: PyIter {
     private let index = Atomic<Int>(0)
     init(_ items: [Value], type: PyType) { self.items = items; super.init(type: type) }
     override func next(_ u: Unit) throws -> Value? {
-        if index.load(ordering: .relaxed) >= items.count { return nil }
-        let i = index.claim()
-        return i < items.count ? items[i] : nil
+        index.claim(below: items.count).map { items[$0] }
     }
     override var lengthHint: Int? { max(items.count - index.load(ordering: .relaxed), 0) }
 }
@@ -118,9 +123,7 @@ final class PySetIterator: PyIter {
             expectedCount = -1
             throw runtimeError("Set changed size during iteration")
         }
-        if index.load(ordering: .relaxed) >= items.count { return nil }
-        let i = index.claim()
-        return i < items.count ? items[i] : nil
+        return index.claim(below: items.count).map { items[$0] }
     }
     override var lengthHint: Int? { expectedCount < 0 ? 0 : max(items.count - index.load(ordering: .relaxed), 0) }
 }
@@ -142,9 +145,7 @@ final class PyRangeIterator: PyIter {
         super.init(type: Types.rangeIterator)
     }
     override func next(_ u: Unit) throws -> Value? {
-        if taken.load(ordering: .relaxed) >= count { return nil }
-        let i = taken.claim()
-        return i < count ? .int(first &+ i &* step) : nil
+        taken.claim(below: count).map { .int(first &+ $0 &* step) }
     }
     override var lengthHint: Int? { max(count - taken.load(ordering: .relaxed), 0) }
 }
@@ -163,10 +164,7 @@ final class PyStrIterator: PyIter {
         super.init(type: isASCII ? Types.strASCIIIterator : Types.strIterator)
     }
     override func next(_ u: Unit) throws -> Value? {
-        let count = isASCII ? bytes.count : scalars.count
-        if index.load(ordering: .relaxed) >= count { return nil }
-        let i = index.claim()
-        guard i < count else { return nil }
+        guard let i = index.claim(below: isASCII ? bytes.count : scalars.count) else { return nil }
         return isASCII ? .obj(asciiCharStrings[Int(bytes[i])]) : charValue(scalars[i])
     }
     override var lengthHint: Int? { max((isASCII ? bytes.count : scalars.count) - index.load(ordering: .relaxed), 0) }
@@ -233,9 +231,7 @@ final class PyDictReverseIterator: PyIter {
             expectedCount.store(-1, ordering: .relaxed)
             throw runtimeError("dictionary changed size during iteration")
         }
-        if index.load(ordering: .relaxed) >= entries.count { return nil }
-        let i = index.claim()
-        guard i < entries.count else { return nil }
+        guard let i = index.claim(below: entries.count) else { return nil }
         let e = entries[i]
         switch kind {
         case .keys: return e.key
