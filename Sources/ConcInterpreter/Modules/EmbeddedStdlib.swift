@@ -2482,34 +2482,28 @@ class Future:
         except Exception as e:
             _log('exception calling callback for %r' % (self,), e)
 
+    def _wait_finished(self, timeout):
+        # Under the condition: waits (at most timeout seconds) unless done, then raises
+        # CancelledError or TimeoutError unless the call has finished.
+        if self._state not in _DONE_STATES:
+            self._condition.wait(timeout)
+        if self._state in _CANCELLED_STATES:
+            raise CancelledError()
+        if self._state != FINISHED:
+            raise TimeoutError()
+
     def result(self, timeout=None):
         """The call's return value, waiting for at most timeout seconds (None: for ever).
         Raises CancelledError, TimeoutError, or the exception the call raised."""
         with self._condition:
-            if self._state in _CANCELLED_STATES:
-                raise CancelledError()
-            if self._state == FINISHED:
-                return self._get_result()
-            self._condition.wait(timeout)
-            if self._state in _CANCELLED_STATES:
-                raise CancelledError()
-            if self._state == FINISHED:
-                return self._get_result()
-            raise TimeoutError()
+            self._wait_finished(timeout)
+            return self._get_result()
 
     def exception(self, timeout=None):
         """The exception the call raised (None if it returned), waiting as result() does."""
         with self._condition:
-            if self._state in _CANCELLED_STATES:
-                raise CancelledError()
-            if self._state == FINISHED:
-                return self._exception
-            self._condition.wait(timeout)
-            if self._state in _CANCELLED_STATES:
-                raise CancelledError()
-            if self._state == FINISHED:
-                return self._exception
-            raise TimeoutError()
+            self._wait_finished(timeout)
+            return self._exception
 
     # For executors (and tests) only.
 
@@ -2530,25 +2524,21 @@ class Future:
 
     def set_result(self, result):
         """Finishes the future with a return value. For executors."""
+        self._finish(result, None, False)
+
+    def set_exception(self, exception):
+        """Finishes the future with an exception. For executors."""
+        self._finish(None, exception, True)
+
+    def _finish(self, result, exception, raised):
         with self._condition:
             if self._state in _DONE_STATES:
                 raise InvalidStateError('{}: {!r}'.format(self._state, self))
             self._result = result
-            self._state = FINISHED
-            for waiter in self._waiters:
-                waiter.add(self, False)
-            self._condition.notify_all()
-        self._invoke_callbacks()
-
-    def set_exception(self, exception):
-        """Finishes the future with an exception. For executors."""
-        with self._condition:
-            if self._state in _DONE_STATES:
-                raise InvalidStateError('{}: {!r}'.format(self._state, self))
             self._exception = exception
             self._state = FINISHED
             for waiter in self._waiters:
-                waiter.add(self, True)
+                waiter.add(self, raised)
             self._condition.notify_all()
         self._invoke_callbacks()
 
