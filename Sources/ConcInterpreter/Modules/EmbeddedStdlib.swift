@@ -2633,6 +2633,9 @@ import multiprocessing
 import _units
 from collections import deque
 from concurrent.futures import _base
+# A submitted call and its future, kept in the parent until its result arrives (the
+# thread pool's, whose run() this pool does not use).
+from concurrent.futures.thread import _WorkItem
 
 EXTRA_QUEUED_CALLS = 1
 _POLL_SECONDS = 0.1     # how often a manager with calls outstanding checks for dead workers
@@ -2678,16 +2681,6 @@ class BrokenProcessPool(_base.BrokenExecutor):
 class ForkProcess(multiprocessing.Process):
     """A worker (named ForkProcess-N, as CPython's fork context names them)."""
     pass
-
-
-class _WorkItem:
-    """A submitted call, in the parent, until its result arrives."""
-
-    def __init__(self, future, fn, args, kwargs):
-        self.future = future
-        self.fn = fn
-        self.args = args
-        self.kwargs = kwargs
 
 
 def _send_result(result_queue, work_id, ok, value, tb, exit_pid):
