@@ -48,6 +48,15 @@ private func descriptorError(_ name: String, _ owner: String, _ v: Value) -> PyB
     typeError("descriptor '\(name)' requires a '\(owner)' object but received a '\(v.typeName)'")
 }
 
+/// The modulus of `__pow__(exp, mod)`, nil for the binary form; CPython's arity messages
+/// (which start with a space: its slot wrapper formats them with an empty function name).
+private func powModulus(_ a: Args, _ qualified: String) throws -> Value? {
+    if !a.keywords.isEmpty { throw typeError("\(qualified)() takes no keyword arguments") }
+    if a.count > 2 { throw typeError(" expected at most 2 arguments, got \(a.count)") }
+    if a.count == 0 { throw typeError(" expected at least 1 argument, got 0") }
+    return a.count == 2 && !a[1].isNone ? a[1] : nil
+}
+
 /// The one argument of an operator method (`expected 1 argument, got 0`, as CPython's
 /// slot wrappers say).
 private func operand(_ a: Args, _ qualified: String) throws -> Value {
@@ -78,6 +87,14 @@ func installNumberOperatorSlots(_ t: PyType, isFloat: Bool) {
         let name = "__\(stem)__", reflected = "__r\(stem)__"
         t.method(name) { u, v, a in
             let x = try receiver(v, name)
+            if op == .pow {
+                // __pow__(exp, mod) is pow(x, exp, mod) (float's refuses a modulus there).
+                let modulus = try powModulus(a, "\(owner).\(name)")
+                guard let y = accepted(a[0]) else { return notImplemented }
+                guard let modulus else { return try u.binary(op, x, y) }
+                guard let m = accepted(modulus) else { return notImplemented }
+                return try u.call(u.engine.builtins["pow"]!, [x, y, m])
+            }
             guard let y = accepted(try operand(a, "\(owner).\(name)")) else { return notImplemented }
             return try u.binary(op, x, y)
         }

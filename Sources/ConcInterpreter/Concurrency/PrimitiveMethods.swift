@@ -4,7 +4,7 @@ import CConcShared
 
 extension Exc {
     /// `queue.Empty` / `queue.Full`, shared by the builtin `queue()` and the `queue` module.
-    static let queueEmpty: PyType = { let t = make("Empty", exception); t.module = "queue"; return t }()
+    static let queueEmpty: PyType = { let t = make("Empty", exception); t.module = "_queue"; return t }()
     static let queueFull: PyType = { let t = make("Full", exception); t.module = "queue"; return t }()
 }
 
