@@ -78,10 +78,14 @@ func installUnicodeErrorAttributes(_ t: PyType) {
     }
 }
 
-/// AttributeError's `name` and `obj`.
+/// AttributeError's `name` and `obj`: given as keywords, or (for a failed lookup the
+/// interpreter raised) the missing name and the object searched, as in CPython 3.11.
 func installAttributeErrorAttributes(_ t: PyType) {
-    field(t, "name")
-    field(t, "obj")
+    field(t, "name") { e in e.suggestionName.map { .str($0) } ?? .none }
+    field(t, "obj") { e in
+        if case .attribute(let v) = e.suggestionSource { return v }
+        return .none
+    }
 }
 
 /// SyntaxError's location fields, set from `args[1]` by ``Unit/initSyntaxErrorDetails(_:)``
