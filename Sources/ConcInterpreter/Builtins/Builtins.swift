@@ -70,12 +70,12 @@ extension Engine {
 }
 
 extension Engine {
-    /// The iteration builtins, with enumerate, zip, map and filter as classes (calling the
+    /// The iteration builtins, with enumerate, zip, map, filter and reversed as classes (calling the
     /// class runs the builtin), as in Python. Built once per process: the classes are
     /// process-wide, so their constructors must not be assigned by each engine.
     nonisolated(unsafe) static let iteratorClasses: [(String, Value)] = {  // immutable after its one-time initialisation
         var out: [(String, Value)] = []
-        let classes = [Types.enumerateIterator, Types.zipIterator, Types.mapIterator, Types.filterIterator]
+        let classes = [Types.enumerateIterator, Types.zipIterator, Types.mapIterator, Types.filterIterator, Types.reversedIterator]
         for (name, v) in iterationBuiltins() {
             if let t = classes.first(where: { $0.name == name }), case .obj(let o) = v, let fn = o as? PyBuiltinFunction {
                 t.constructor = { u, _, a in try fn.fn(u, a) }
