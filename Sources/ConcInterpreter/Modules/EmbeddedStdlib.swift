@@ -7007,7 +7007,7 @@ def _pool_worker(tasks, results, initializer, initargs):
             _q_put(results, (job, index, (False, e)))
 
 
-class AsyncResult:
+class ApplyResult:
     """The future result of Pool.apply_async: get(timeout), wait, ready, successful."""
 
     def __init__(self, pool, callback, error_callback):
@@ -7058,14 +7058,14 @@ class AsyncResult:
         self._pool = None
 
 
-ApplyResult = AsyncResult
+AsyncResult = ApplyResult
 
 
-class MapResult(AsyncResult):
+class MapResult(ApplyResult):
     """The future result of map_async/starmap_async: the list of results in order."""
 
     def __init__(self, pool, chunks, length, callback, error_callback):
-        AsyncResult.__init__(self, pool, callback, error_callback)
+        ApplyResult.__init__(self, pool, callback, error_callback)
         self._success = True
         self._value = [None] * length
         self._chunk_starts = []
@@ -7309,10 +7309,46 @@ class Pool:
         state = ['RUN', 'CLOSE', 'TERMINATE'][self._state]
         return '<multiprocessing.pool.Pool state=%s pool_size=%d>' % (state, len(self._pool))
 
+
+# The submodules CPython defines these in (multiprocessing.context.TimeoutError is what an
+# uncaught one prints); each of those modules re-exports them, so a class travelling to
+# another process is found again by module and name.
+def _place_in(module, classes):
+    for cls in classes:
+        cls.__module__ = module
+
+
+_place_in('multiprocessing.context', [Process, ProcessError, BufferTooShort, TimeoutError,
+                                      AuthenticationError])
+_place_in('multiprocessing.process', [BaseProcess, _MainProcess, _ParentProcess])
+_place_in('multiprocessing.synchronize', [Lock, RLock, Semaphore, BoundedSemaphore, Event,
+                                          Condition, Barrier])
+_place_in('multiprocessing.queues', [Queue, JoinableQueue, SimpleQueue])
+_place_in('multiprocessing.connection', [Connection])
+_place_in('multiprocessing.sharedctypes', [Synchronized, SynchronizedArray])
+_place_in('multiprocessing.pool', [Pool, ApplyResult, MapResult, IMapIterator])
+
+"""####,
+        "multiprocessing/connection.conc": ####"""
+"""multiprocessing.connection: Connection and Pipe (see multiprocessing)."""
+from multiprocessing import Connection, Pipe
+
+"""####,
+        "multiprocessing/context.conc": ####"""
+"""multiprocessing.context: where CPython defines Process and the exceptions (see multiprocessing)."""
+from multiprocessing import (Process, ProcessError, BufferTooShort, TimeoutError,
+                             AuthenticationError)
+
 """####,
         "multiprocessing/pool.conc": ####"""
 """multiprocessing.pool: Pool and its results, defined in multiprocessing (see there)."""
 from multiprocessing import Pool, AsyncResult, ApplyResult, MapResult, IMapIterator, TimeoutError
+
+"""####,
+        "multiprocessing/process.conc": ####"""
+"""multiprocessing.process: BaseProcess and the process queries (see multiprocessing)."""
+from multiprocessing import (BaseProcess, _MainProcess, _ParentProcess, current_process,
+                             parent_process, active_children)
 
 """####,
         "multiprocessing/queues.conc": ####"""
@@ -7321,6 +7357,16 @@ from multiprocessing import Queue, JoinableQueue, SimpleQueue
 
 Empty = queue.Empty
 Full = queue.Full
+
+"""####,
+        "multiprocessing/sharedctypes.conc": ####"""
+"""multiprocessing.sharedctypes: Value, Array and their raw forms (see multiprocessing)."""
+from multiprocessing import RawValue, RawArray, Value, Array, Synchronized, SynchronizedArray
+
+"""####,
+        "multiprocessing/synchronize.conc": ####"""
+"""multiprocessing.synchronize: the locks, semaphores, events, conditions and barrier (see multiprocessing)."""
+from multiprocessing import Lock, RLock, Semaphore, BoundedSemaphore, Event, Condition, Barrier
 
 """####,
         "operator.conc": ####"""
