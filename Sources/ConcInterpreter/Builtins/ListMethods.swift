@@ -100,7 +100,6 @@ func sliceUnpack(_ s: PySlice, _ u: Unit) throws -> (start: Int?, stop: Int?, st
 func adjustSlice(start: Int?, stop: Int?, step: Int, length: Int)
     -> (start: Int, stop: Int, step: Int, count: Int)
 {
-    let step = max(step, -Int.max)  // so that -step cannot overflow
     func fit(_ bound: Int?, _ missing: Int) -> Int {
         guard var i = bound else { return missing }
         if i < 0 {
@@ -115,7 +114,7 @@ func adjustSlice(start: Int?, stop: Int?, step: Int, length: Int)
     let hi = fit(stop, step < 0 ? -1 : length)
     var count = 0
     if step < 0 {
-        if hi < lo { count = (lo - hi - 1) / (-step) + 1 }
+        if hi < lo { count = Int(UInt(lo - hi - 1) / step.magnitude) + 1 }  // (step may be Int.min)
     } else if lo < hi {
         count = (hi - lo - 1) / step + 1
     }
@@ -234,7 +233,8 @@ private func listSetSlice(_ l: PyList, _ s: PySlice, _ value: Value, _ u: Unit) 
         var old: [Value] = []
         old.reserveCapacity(new.count)
         var i = r.start
-        for v in new { old.append(items[i]); items[i] = v; i += r.step }
+        // &+=: after the last item the index may pass Int.max (a step near sys.maxsize).
+        for v in new { old.append(items[i]); items[i] = v; i &+= r.step }
         return (old, r.count)
     }
     _ = old

@@ -15,16 +15,16 @@ func rangeGetItem(_ r: PyRange, _ index: Value, _ u: Unit) throws -> Value {
         throw typeError("range indices must be integers or slices, not \(index.typeName)")
     }
     guard let j = normalizedIndex(i, r.count) else { throw indexError("range object index out of range") }
-    return .int(r.start + j * r.step)
+    return .int(r.start &+ j &* r.step)  // wrapping: j * step alone may pass Int.max, the sum does not
 }
 
 /// The range `r[start:stop:step]` for slice indices already fitted to `r.count`.
 func rangeSlice(_ r: PyRange, _ start: Int, _ stop: Int, _ step: Int) throws -> PyRange {
     func at(_ i: Int) throws -> Int {
-        let (m, o1) = i.multipliedReportingOverflow(by: r.step)
-        let (v, o2) = r.start.addingReportingOverflow(m)
-        if o1 || o2 { throw overflowError(intOverflowMessage) }
-        return v
+        // Exactly: i * step may pass Int.max while start + i * step does not.
+        let v = Int128(r.start) + Int128(i) * Int128(r.step)
+        guard let fits = Int(exactly: v) else { throw overflowError(intOverflowMessage) }
+        return fits
     }
     let (newStep, o) = r.step.multipliedReportingOverflow(by: step)
     if o { throw overflowError(intOverflowMessage) }
@@ -47,9 +47,9 @@ private func rangeOffset(_ r: PyRange, _ i: Int) -> UInt {
 ///
 /// - Throws: OverflowError, where CPython would raise it only when asked for the length.
 func checkedRange(_ start: Int, _ stop: Int, _ step: Int) throws -> PyRange {
-    let span = step > 0 ? stop.subtractingReportingOverflow(start) : start.subtractingReportingOverflow(stop)
-    if span.overflow { throw overflowError("Python int too large to convert to C ssize_t") }
-    return PyRange(start, stop, step)
+    let r = PyRange(start, stop, step)
+    if r.unsignedCount > UInt(Int.max) { throw overflowError("Python int too large to convert to C ssize_t") }
+    return r
 }
 
 /// `x in r`: arithmetic for ints and bools, equality against each value otherwise

@@ -138,7 +138,7 @@ func bytearraySetSlice(_ b: PyBytes, _ s: PySlice, _ value: Value, _ u: Unit) th
         }
         guard new.count == r.count else { return r.count }
         var i = r.start
-        for x in new { bytes[i] = x; i += r.step }
+        for x in new { bytes[i] = x; i &+= r.step }
         return -1
     }
     if size >= 0 { throw valueError("attempt to assign bytes of size \(new.count) to extended slice of size \(size)") }

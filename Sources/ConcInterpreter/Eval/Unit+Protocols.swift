@@ -506,9 +506,9 @@ extension Unit {
             case let d as PyDict: return try d.get(self, item) != nil
             case let s as PySet: return try withSetKey(item, self) { try s.contains(self, $0) }
             case let r as PyRange:
-                guard let i = intValue(item) else { break }
-                if r.step > 0 ? (i < r.start || i >= r.stop) : (i > r.start || i <= r.stop) { return false }
-                return (i - r.start) % r.step == 0
+                // Arithmetic for exact ints and bools only: a subclass's __eq__ is asked, as in CPython.
+                if case .int(let i) = item { return rangeHasInt(r, i) }
+                if case .bool(let b) = item { return rangeHasInt(r, b ? 1 : 0) }
             case let b as PyBytes:
                 if let i = intValue(item) {
                     guard (0..<256).contains(i) else { throw valueError("byte must be in range(0, 256)") }

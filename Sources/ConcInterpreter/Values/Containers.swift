@@ -292,10 +292,14 @@ public final class PyRange: PyObject {
         self.start = start; self.stop = stop; self.step = step
         super.init(type: Types.range)
     }
-    /// Number of elements.
-    var count: Int {
-        if step > 0 { return start < stop ? (stop - start - 1) / step + 1 : 0 }
-        return start > stop ? (start - stop - 1) / (-step) + 1 : 0
+    /// Number of elements: counted in unsigned arithmetic, because the distance between the
+    /// bounds may exceed Int.max (range(-M, M, 2)) and the step may be Int.min;
+    /// ``checkedRange(_:_:_:)`` made sure the count itself fits.
+    var count: Int { Int(truncatingIfNeeded: unsignedCount) }
+    /// The number of elements, which may exceed Int.max (``checkedRange(_:_:_:)`` refuses those).
+    var unsignedCount: UInt {
+        if step > 0 { return start < stop ? (UInt(bitPattern: stop &- start) - 1) / UInt(step) + 1 : 0 }
+        return start > stop ? (UInt(bitPattern: start &- stop) - 1) / step.magnitude + 1 : 0
     }
 }
 
