@@ -34,7 +34,7 @@ func installObjectMethods(_ t: PyType) {
             return .obj(Singletons.notImplemented)
         }
     }
-    t.method("__hash__") { u, s, _ in .int(try u.hash(s)) }
+    t.method("__hash__") { u, s, _ in .int(try u.builtinHash(s)) }
     t.method("__format__") { u, s, a in
         let spec = a.count > 0 ? try u.str(a[0]) : ""
         // object.__format__ of a plain instance is str(self) (calling format() would come

@@ -254,15 +254,35 @@ extension Unit {
             if d == d.rounded(.towardZero), d >= -0x1p63 && d < 0x1p63 { return cpythonIntHash(Int(d)) }
             return cpythonFloatHash(d)
         case .obj(let o):
-            // A subclass of str, tuple, bytes, frozenset, int or float: its own __hash__, or
-            // unhashable when it sets __hash__ = None (as defining __eq__ alone does).
-            if o.extendsBuiltinType, let hm = o.type.lookup("__hash__") {
+            // An instance of a class the program made: its __hash__ comes first, or it is
+            // unhashable when the class sets __hash__ = None (as defining __eq__ alone does).
+            if !o.typeIsBuiltin, let hm = o.type.lookup("__hash__") {
                 if case .none = hm { throw typeError("unhashable type: '\(o.type.name)'") }
-                if let m = userMethod(v, "__hash__") {
-                    guard let i = intValue(try call(m, []).unboxedNumber) else { throw typeError("__hash__ method should return an integer") }
-                    return i == -1 ? -2 : i
+                if o.extendsBuiltinType {
+                    // A subclass of str, tuple, bytes, frozenset, int or float.
+                    if let m = userMethod(v, "__hash__") {
+                        guard let i = intValue(try call(m, []).unboxedNumber) else { throw typeError("__hash__ method should return an integer") }
+                        return i == -1 ? -2 : i
+                    }
+                } else if o is PyInstance {
+                    // object.__hash__ (a builtin method) is the identity hash; calling it
+                    // would come back here.
+                    if case .obj(let m) = hm, m is PyMethodDescriptor { return identityHash(o) }
+                    let r = try call(bindClassAttribute(hm, to: v), [])
+                    guard let i = intValue(r) else { throw typeError("__hash__ method should return an integer") }
+                    return i == -1 ? -2 : i  // as CPython, which keeps -1 for errors
                 }
             }
+            return try builtinHash(v)
+        }
+    }
+
+    /// The hash a builtin type's own `__hash__` gives (`int.__hash__(self)`,
+    /// `super().__hash__()`): a class's override is not consulted, so calling the base
+    /// from the override does not come back to it.
+    @inline(__always) func builtinHash(_ v: Value) throws -> Int {
+        switch v {
+        case .obj(let o):
             switch o {
             case let s as PyStr: return s.hash
             case let n as PyBoxedNumber: return try hash(n.number)  // its class's own __hash__ was tried above
@@ -309,19 +329,9 @@ extension Unit {
             case let union as PyUnion: return union.hash
             case let m as PyBoundBuiltin:
                 return receiverHash(m.receiver) ^ identityHash(m.descriptor)
-            case is PyInstance:
-                if let hm = o.type.lookup("__hash__") {
-                    if case .none = hm { throw typeError("unhashable type: '\(o.type.name)'") }
-                    // object.__hash__ (a builtin method) is the identity hash below; calling
-                    // it would come back here.
-                    if case .obj(let m) = hm, m is PyMethodDescriptor { return identityHash(o) }
-                    let r = try call(bindClassAttribute(hm, to: v), [])
-                    guard let i = intValue(r) else { throw typeError("__hash__ method should return an integer") }
-                    return i == -1 ? -2 : i  // as CPython, which keeps -1 for errors
-                }
-                return identityHash(o)
             default: return identityHash(o)
             }
+        default: return try hash(v)
         }
     }
 
