@@ -737,7 +737,7 @@ def get_cache_token():
     return _cache_token
 
 """####,
-        "collections.conc": ####"""
+        "collections/__init__.conc": ####"""
 """collections: the container types of CPython 3.11's collections module, in Conc.
 
 Implemented: deque (CPython's methods and operators, but no __reduce__ or __sizeof__;
