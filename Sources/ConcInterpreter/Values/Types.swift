@@ -42,6 +42,7 @@ public enum Types {
     }()
     static let noneType = make("NoneType") { t in
         t.method("__bool__") { _, _, a in try a.expect("__bool__", 0, 0); return .bool(false) }
+        singletonConstructor(t, "NoneType", Value.none)
     }
     static let unionType: PyType = make("UnionType") { installUnionMethods($0) }
     static let bool: PyType = make("bool", base: int) { installBoolMethods($0) }
@@ -120,8 +121,10 @@ public enum Types {
     static let dictValues = make("dict_values") { installDictViewMethods($0) }
     static let dictItems = make("dict_items") { installDictViewMethods($0) }
     static let file: PyType = make("TextIOWrapper") { installFileMethods($0) }
-    static let ellipsis = make("ellipsis") { _ in }
-    static let notImplementedType = make("NotImplementedType") { _ in }
+    static let ellipsis: PyType = make("ellipsis") { singletonConstructor($0, "EllipsisType", .obj(Singletons.ellipsis)) }
+    static let notImplementedType: PyType = make("NotImplementedType") {
+        singletonConstructor($0, "NotImplementedType", .obj(Singletons.notImplemented))
+    }
     static let superType: PyType = make("super") { installSuperConstructor($0) }
     static let traceback = make("traceback") { installTracebackAttributes($0) }
     static let code = make("code") { installCodeAttributes($0) }
@@ -137,12 +140,21 @@ public enum Types {
 
 /// Singletons that are objects (not scalars).
 enum Singletons {
-    static let ellipsis = PyObjectSingleton(type: Types.ellipsis, repr: "Ellipsis")
-    static let notImplemented = PyObjectSingleton(type: Types.notImplementedType, repr: "NotImplemented")
+    static let ellipsis: PyObjectSingleton = PyObjectSingleton(type: Types.ellipsis, repr: "Ellipsis")
+    static let notImplemented: PyObjectSingleton = PyObjectSingleton(type: Types.notImplementedType, repr: "NotImplemented")
 }
 
 /// An object with no state beyond its identity (`Ellipsis`, `NotImplemented`).
 final class PyObjectSingleton: PyObject {
     let repr: String
     init(type: PyType, repr: String) { self.repr = repr; super.init(type: type) }
+}
+
+/// `type(None)()` is None (and so for Ellipsis and NotImplemented): the type of a singleton
+/// gives back the singleton, with CPython's message when given arguments.
+private func singletonConstructor(_ t: PyType, _ name: String, _ value: @escaping @autoclosure () -> Value) {
+    t.constructor = { _, _, a in
+        if a.count > 0 || !a.keywords.isEmpty { throw typeError("\(name) takes no arguments") }
+        return value()
+    }
 }
