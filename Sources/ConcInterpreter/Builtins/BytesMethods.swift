@@ -619,6 +619,13 @@ func installBytearrayMethods(_ t: PyType) {
         guard i >= 0 && i < 256 else { throw valueError("byte must be in range(0, 256)") }
         return UInt8(i)
     }
+    // bytearray.__init__ refills the array (a subclass's __init__ calling the base's).
+    t.method("__init__") { u, v, a in
+        let b = try recv(v, "__init__")
+        let contents = try bytesConstructorContents(u, a, "bytearray")
+        b.withBytes { $0 = contents }
+        return .none
+    }
     t.method("__iadd__") { u, v, a in
         let b = try recv(v, "__iadd__")
         let y = try ContainerArgs.one(a, "bytearray.__iadd__")

@@ -567,7 +567,9 @@ extension Unit {
             case let d as PyDict: return PyDictIterator(d, .keys)
             case let s as PySet: return s.isFrozen ? PyArrayIterator(s.elements, type: Types.setIterator) : PySetIterator(s)
             case let it as PyIter: return it
-            case let b as PyBytes: return PyArrayIterator(b.snapshot.map { .int(Int($0)) }, type: Types.bytesIterator)
+            case let b as PyBytes:
+                if b.isMutable { return PyBytearrayIterator(b) }
+                return PyArrayIterator(b.snapshot.map { .int(Int($0)) }, type: Types.bytesIterator)
             case let v as PyDictView: return try iterate(try dictViewIterable(v))
             default:
                 if let m = lookupSpecial(v, "__iter__") {

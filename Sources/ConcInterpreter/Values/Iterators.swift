@@ -77,6 +77,28 @@ final class PyListIterator: PyIter {
     override var lengthHint: Int? { exhausted.load(ordering: .relaxed) ? 0 : max(list.count - index.load(ordering: .relaxed), 0) }
 }
 
+/// `iter(bytearray)`: reads the live array, so bytes appended while iterating are seen and
+/// a cleared array ends the iteration, as CPython's bytearray_iterator does.
+final class PyBytearrayIterator: PyIter {
+    let array: PyBytes
+    /// The next index to claim.
+    private let index = Atomic<Int>(0)
+    /// Set once an index fell outside the array: exhausted for good.
+    private let exhausted = Atomic<Bool>(false)
+    init(_ b: PyBytes) { array = b; super.init(type: Types.bytearrayIterator) }
+    override func next(_ u: Unit) throws -> Value? {
+        if exhausted.load(ordering: .relaxed) { return nil }
+        let i = index.claim()
+        // Bounds check and read in one critical section: another unit may shrink the array.
+        guard let byte = array.withBytes({ i < $0.count ? $0[i] : nil }) else {
+            exhausted.store(true, ordering: .relaxed)
+            return nil
+        }
+        return .int(Int(byte))
+    }
+    override var lengthHint: Int? { exhausted.load(ordering: .relaxed) ? 0 : max(array.count - index.load(ordering: .relaxed), 0) }
+}
+
 /// `reversed(list)`: walks the live list from its last index down, stopping once the index
 /// falls outside it (the list shrank), as CPython's list_reverseiterator does.
 final class PyListReverseIterator: PyIter {

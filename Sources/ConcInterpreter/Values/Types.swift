@@ -107,6 +107,7 @@ public enum Types {
     static let strIterator = make("str_iterator") { installIteratorMethods($0); installLengthHint($0) }
     static let strASCIIIterator = make("str_ascii_iterator") { installIteratorMethods($0); installLengthHint($0) }
     static let bytesIterator = make("bytes_iterator") { installIteratorMethods($0); installLengthHint($0) }
+    static let bytearrayIterator = make("bytearray_iterator") { installIteratorMethods($0); installLengthHint($0) }
     static let setIterator = make("set_iterator") { installIteratorMethods($0); installLengthHint($0) }
     static let rangeIterator = make("range_iterator") { installIteratorMethods($0); installLengthHint($0) }
     static let dictKeyIterator = make("dict_keyiterator") { installIteratorMethods($0); installLengthHint($0) }
