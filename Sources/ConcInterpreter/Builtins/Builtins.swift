@@ -137,7 +137,7 @@ extension Engine {
             if flush { stdout.flush() }
         } else if case .obj(let o) = file, o is PyFile {
             _ = try u.callMethod(file, "write", [.str(pieces.joined(separator: sep) + end)])
-            if flush { _ = try? u.callMethod(file, "flush", []) }
+            if flush { _ = try u.callMethod(file, "flush", []) }  // its errors propagate, as in CPython
         } else {
             // Another object: one write() per piece, as CPython calls it (a recorder sees
             // "a", " ", "b", "\n").
@@ -146,7 +146,7 @@ extension Engine {
                 _ = try u.callMethod(file, "write", [.str(piece)])
             }
             _ = try u.callMethod(file, "write", [.str(end)])
-            if flush { _ = try? u.callMethod(file, "flush", []) }
+            if flush { _ = try u.callMethod(file, "flush", []) }  // its errors propagate, as in CPython
         }
     }
 }

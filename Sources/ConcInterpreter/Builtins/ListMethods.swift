@@ -100,6 +100,7 @@ func sliceUnpack(_ s: PySlice, _ u: Unit) throws -> (start: Int?, stop: Int?, st
 func adjustSlice(start: Int?, stop: Int?, step: Int, length: Int)
     -> (start: Int, stop: Int, step: Int, count: Int)
 {
+    let step = max(step, -Int.max)  // so that -step cannot overflow (PySlice_Unpack clamps it too)
     func fit(_ bound: Int?, _ missing: Int) -> Int {
         guard var i = bound else { return missing }
         if i < 0 {
@@ -114,7 +115,7 @@ func adjustSlice(start: Int?, stop: Int?, step: Int, length: Int)
     let hi = fit(stop, step < 0 ? -1 : length)
     var count = 0
     if step < 0 {
-        if hi < lo { count = Int(UInt(lo - hi - 1) / step.magnitude) + 1 }  // (step may be Int.min)
+        if hi < lo { count = (lo - hi - 1) / (-step) + 1 }
     } else if lo < hi {
         count = (hi - lo - 1) / step + 1
     }

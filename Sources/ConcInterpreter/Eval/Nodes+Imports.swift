@@ -41,7 +41,10 @@ final class ImportFromNode: StmtNode {
             return .normal
         }
         for (name, target) in names {
-            if let v = try u.getAttrOrNil(m, name) {
+            // An AttributeError from a PEP 562 __getattr__ means "not there": try the submodule.
+            let found: Value?
+            do { found = try u.getAttrOrNil(m, name) } catch let e as PyBaseException where e.type.isSubtype(of: Exc.attributeError) { found = nil }
+            if let v = found {
                 try target.assign(f, v)
             } else if let sub = try? u.engine.importModule(module + "." + name, u) {
                 try target.assign(f, sub)

@@ -90,6 +90,8 @@ extension Unit {
         if let attr = o.type.lookup(name) { return try resolveDescriptor(attr, v) }
         // A bound method reads the rest of its attributes from its function, as CPython's does.
         if let m = o as? PyBoundMethod { return try getAttrOrNil(m.function, name) }
+        // PEP 562: a module's own __getattr__(name) answers for the names it lacks.
+        if let m = o as? PyModule, let hook = m.globals.get("__getattr__") { return try call(hook, [.str(name)]) }
         return nil
     }
 

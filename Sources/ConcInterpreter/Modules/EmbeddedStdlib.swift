@@ -566,7 +566,8 @@ perimeter"); abstract methods may be plain functions, properties, classmethods o
 staticmethods.
 
 Diverges from CPython: the instantiation check is ABCMeta.__call__ (CPython makes it in
-object.__new__), and isinstance/issubclass results are not cached.
+object.__new__). isinstance/issubclass answers are cached per ABC until the next
+register(), as in CPython (but the cache holds its classes strongly, not weakly).
 """
 
 __all__ = ["ABC", "ABCMeta", "abstractmethod", "abstractproperty", "abstractclassmethod",
@@ -703,26 +704,46 @@ class ABCMeta(type):
         """Override for issubclass(subclass, cls)."""
         if not isinstance(subclass, type):
             raise TypeError("issubclass() arg 1 must be a class")
-        hook = getattr(cls, "__subclasshook__", None)
-        if hook is not None:
-            ok = hook(subclass)
-            if ok is not NotImplemented:
-                return bool(ok)
-        if cls in subclass.__mro__:
-            return True
-        for registered in vars(cls).get("_abc_registry", ()):
-            if issubclass(subclass, registered):
-                return True
-        for scls in cls.__subclasses__():
-            if issubclass(subclass, scls):
-                return True
-        return False
+        # Answers are remembered until the next register() anywhere, as CPython's caches are.
+        cached = _answers.get(cls)
+        if cached is None or cached[0] != _cache_token:
+            cached = (_cache_token, {})
+            _answers[cls] = cached
+        else:
+            known = cached[1].get(subclass)
+            if known is not None:
+                return known
+        answer = _is_subclass(cls, subclass)
+        cached[1][subclass] = answer
+        return answer
 
     def _dump_registry(cls, file=None):
         """Debug helper to print the ABC registry."""
         print(f"Class: {cls.__module__}.{cls.__qualname__}", file=file)
         print(f"Inv. counter: {get_cache_token()}", file=file)
         print(f"_abc_registry: {vars(cls).get('_abc_registry', [])!r}", file=file)
+
+
+# issubclass answers of each ABC: {cls: (cache token, {subclass: bool})}.
+_answers = {}
+
+
+def _is_subclass(cls, subclass):
+    """issubclass(subclass, cls) worked out: the hook, the MRO, the registry, the subclasses."""
+    hook = getattr(cls, "__subclasshook__", None)
+    if hook is not None:
+        ok = hook(subclass)
+        if ok is not NotImplemented:
+            return bool(ok)
+    if cls in subclass.__mro__:
+        return True
+    for registered in vars(cls).get("_abc_registry", ()):
+        if issubclass(subclass, registered):
+            return True
+    for scls in cls.__subclasses__():
+        if issubclass(subclass, scls):
+            return True
+    return False
 
 
 class ABC(metaclass=ABCMeta):
@@ -755,9 +776,11 @@ without their module ('deque', not 'collections.deque'). namedtuple fields are
 properties, not _tuplegetter descriptors; a namedtuple made without module= belongs to
 '__main__' (no sys._getframe). Instances of namedtuple classes and of defaultdict still
 accept new attributes (the core does not enforce __slots__ under a builtin base).
-There is no collections.abc: UserDict and ChainMap get the MutableMapping methods from a
-private base class, UserList and UserString the sequence ones written out, and the
-keys()/items()/values() of UserDict and ChainMap are small view classes.
+collections.abc (collections/abc.conc) is loaded on first use; UserDict, ChainMap,
+UserList, UserString and deque are registered with its ABCs rather than derived from
+them: UserDict and ChainMap get the MutableMapping methods from a private base class,
+UserList and UserString the sequence ones written out, and the keys()/items()/values()
+of UserDict and ChainMap are small view classes.
 """
 
 __all__ = ["ChainMap", "Counter", "OrderedDict", "UserDict", "UserList", "UserString",
@@ -2148,6 +2171,1097 @@ def namedtuple(typename, field_names, *, rename=False, defaults=None, module=Non
     result.__module__ = module
 
     return result
+
+
+def __getattr__(name):
+    # collections.abc on first use (PEP 562): CPython's start-up has imported it, so
+    # `import collections; collections.abc.Mapping` works there; importing it eagerly here
+    # would cost every `import collections` ~8 ms. Importing it sets the attribute.
+    if name == "abc":
+        import collections.abc
+        return _sys.modules["collections.abc"]
+    raise AttributeError("module 'collections' has no attribute '" + name + "'")
+
+"""####,
+        "collections/abc.conc": ####"""
+"""collections.abc: CPython 3.11's abstract base classes for containers, in Conc.
+
+Implemented: Hashable, Iterable, Iterator, Reversible, Generator, Sized, Container,
+Callable, Collection, Set, MutableSet, Mapping, MutableMapping, MappingView, KeysView,
+ItemsView, ValuesView, Sequence, MutableSequence, ByteString, and Awaitable, Coroutine,
+AsyncIterable, AsyncIterator, AsyncGenerator; each with CPython's abstract methods,
+mixin methods (Set's comparisons and operators, _from_iterable and _hash, the
+MutableSet, Mapping, MutableMapping, Sequence and MutableSequence mixins) and
+__subclasshook__ (a class is an Iterable when it defines __iter__, and so on; a
+method set to None opts out, as `__hash__ = None` does). The builtin types are
+registered as in CPython (list, tuple, str, range, bytes, bytearray, dict, set,
+frozenset, the dict views, the iterator types, the generator type), and so are
+collections' own classes: deque, UserList (MutableSequence), UserString (Sequence),
+UserDict and ChainMap (MutableMapping), the views of UserDict and ChainMap.
+`import collections` imports this module, so `collections.abc.Mapping` works.
+
+Diverges from CPython: subscripting an ABC (Iterable[int], Callable[[int], str])
+gives the class itself (Conc has no GenericAlias). deque, UserDict, ChainMap, UserList
+and UserString are registered virtual subclasses, not real ones, so the ABCs are not
+in their __mro__ (the collections module gives them the same methods itself); the
+items view of a UserDict or ChainMap also counts as a KeysView (collections' ItemsView
+derives from its KeysView). There is no mappingproxy, memoryview or longrange_iterator
+to register, no __abc_tpflags__ (Conc's classes have no __flags__), and no coroutine or
+async generator type (Conc has no async def): the async ABCs serve isinstance,
+issubclass and subclassing; AsyncGenerator.__anext__ returns self.asend(None) itself
+and aclose() returns a generator standing in for a coroutine. Conc's builtin types do
+not list every slot in their __dict__ (list has no __hash__ = None, functions no
+__call__), so _check_methods completes them from a table (_native_slots).
+"""
+
+from abc import ABCMeta, abstractmethod
+import sys
+
+__all__ = ["Awaitable", "Coroutine",
+           "AsyncIterable", "AsyncIterator", "AsyncGenerator",
+           "Hashable", "Iterable", "Iterator", "Generator", "Reversible",
+           "Sized", "Container", "Callable", "Collection",
+           "Set", "MutableSet",
+           "Mapping", "MutableMapping",
+           "MappingView", "KeysView", "ItemsView", "ValuesView",
+           "Sequence", "MutableSequence",
+           "ByteString",
+           ]
+
+
+def _class_itself(cls, item):
+    # __class_getitem__: `Iterable[int]` in annotations is the class itself (Conc has
+    # no GenericAlias).
+    return cls
+
+
+# The builtin types CPython registers (see the bottom of the module).
+bytes_iterator = type(iter(b''))
+bytearray_iterator = type(iter(bytearray()))
+dict_keyiterator = type(iter({}.keys()))
+dict_valueiterator = type(iter({}.values()))
+dict_itemiterator = type(iter({}.items()))
+list_iterator = type(iter([]))
+list_reverseiterator = type(iter(reversed([])))
+range_iterator = type(iter(range(0)))
+set_iterator = type(iter(set()))
+str_iterator = type(iter(""))
+tuple_iterator = type(iter(()))
+zip_iterator = type(iter(zip()))
+dict_keys = type({}.keys())
+dict_values = type({}.values())
+dict_items = type({}.items())
+
+
+def _generator_function():
+    yield
+
+
+generator = type(_generator_function())
+del _generator_function
+
+
+def _method_owner():
+    pass
+
+
+# Slots Conc's builtin types have without listing them in their __dict__: the
+# unhashable builtins whose __hash__ CPython sets to None, and the callable builtin
+# types whose __call__ CPython lists. Maps type -> {name: value or None}.
+_native_slots = {}
+for _t in (list, dict, set, bytearray, slice, dict_keys, dict_items):
+    _native_slots[_t] = {"__hash__": None}
+for _t in (type(_method_owner), type(len), type([].append), type(str.join),
+           type(ABCMeta.register)):
+    _native_slots[_t] = {"__call__": True}
+
+
+class _MethodHolder:
+    def method(self):
+        pass
+
+
+_native_slots[type(_MethodHolder().method)] = {"__call__": True}
+del _t, _method_owner, _MethodHolder
+
+
+# MARK: - One-trick ponies
+
+def _check_methods(C, *methods):
+    """True when every one of methods is defined along C's MRO and not set to None
+    there; NotImplemented otherwise (the __subclasshook__ protocol)."""
+    mro = C.__mro__
+    for method in methods:
+        for B in mro:
+            namespace = B.__dict__
+            if method in namespace:
+                if namespace[method] is None:
+                    return NotImplemented
+                break
+            native = _native_slots.get(B)
+            if native is not None and method in native:
+                if native[method] is None:
+                    return NotImplemented
+                break
+        else:
+            return NotImplemented
+    return True
+
+
+class Hashable(metaclass=ABCMeta):
+
+    __slots__ = ()
+
+    @abstractmethod
+    def __hash__(self):
+        return 0
+
+    @classmethod
+    def __subclasshook__(cls, C):
+        if cls is Hashable:
+            return _check_methods(C, "__hash__")
+        return NotImplemented
+
+
+class Awaitable(metaclass=ABCMeta):
+
+    __slots__ = ()
+
+    @abstractmethod
+    def __await__(self):
+        yield
+
+    @classmethod
+    def __subclasshook__(cls, C):
+        if cls is Awaitable:
+            return _check_methods(C, "__await__")
+        return NotImplemented
+
+    __class_getitem__ = _class_itself
+
+
+def _throw_into(typ, val, tb):
+    # The default body of the abstract throw() methods: raise what was thrown in.
+    if val is None:
+        if tb is None:
+            raise typ
+        val = typ()
+    if tb is not None:
+        val = val.with_traceback(tb)
+    raise val
+
+
+class Coroutine(Awaitable):
+
+    __slots__ = ()
+
+    @abstractmethod
+    def send(self, value):
+        """Send a value into the coroutine.
+        Return next yielded value or raise StopIteration.
+        """
+        raise StopIteration
+
+    @abstractmethod
+    def throw(self, typ, val=None, tb=None):
+        """Raise an exception in the coroutine.
+        Return next yielded value or raise StopIteration.
+        """
+        _throw_into(typ, val, tb)
+
+    def close(self):
+        """Raise GeneratorExit inside coroutine.
+        """
+        try:
+            self.throw(GeneratorExit)
+        except (GeneratorExit, StopIteration):
+            pass
+        else:
+            raise RuntimeError("coroutine ignored GeneratorExit")
+
+    @classmethod
+    def __subclasshook__(cls, C):
+        if cls is Coroutine:
+            return _check_methods(C, '__await__', 'send', 'throw', 'close')
+        return NotImplemented
+
+
+class AsyncIterable(metaclass=ABCMeta):
+
+    __slots__ = ()
+
+    @abstractmethod
+    def __aiter__(self):
+        return AsyncIterator()
+
+    @classmethod
+    def __subclasshook__(cls, C):
+        if cls is AsyncIterable:
+            return _check_methods(C, "__aiter__")
+        return NotImplemented
+
+    __class_getitem__ = _class_itself
+
+
+class AsyncIterator(AsyncIterable):
+
+    __slots__ = ()
+
+    @abstractmethod
+    def __anext__(self):
+        """Return the next item or raise StopAsyncIteration when exhausted."""
+        raise StopAsyncIteration
+
+    def __aiter__(self):
+        return self
+
+    @classmethod
+    def __subclasshook__(cls, C):
+        if cls is AsyncIterator:
+            return _check_methods(C, "__anext__", "__aiter__")
+        return NotImplemented
+
+
+def _awaited(awaitable):
+    # What `await awaitable` iterates over: its __await__() iterator, or the object
+    # itself when it is a generator standing in for a coroutine.
+    await_method = getattr(awaitable, "__await__", None)
+    if await_method is not None:
+        return await_method()
+    return awaitable
+
+
+def _async_close(agen):
+    # The coroutine AsyncGenerator.aclose() returns (an async def in CPython): throws
+    # GeneratorExit into the generator through athrow().
+    try:
+        yield from _awaited(agen.athrow(GeneratorExit))
+    except (GeneratorExit, StopAsyncIteration):
+        pass
+    else:
+        raise RuntimeError("asynchronous generator ignored GeneratorExit")
+
+
+class AsyncGenerator(AsyncIterator):
+
+    __slots__ = ()
+
+    def __anext__(self):
+        """Return the next item from the asynchronous generator.
+        When exhausted, raise StopAsyncIteration.
+        """
+        return self.asend(None)
+
+    @abstractmethod
+    def asend(self, value):
+        """Send a value into the asynchronous generator.
+        Return next yielded value or raise StopAsyncIteration.
+        """
+        raise StopAsyncIteration
+
+    @abstractmethod
+    def athrow(self, typ, val=None, tb=None):
+        """Raise an exception in the asynchronous generator.
+        Return next yielded value or raise StopAsyncIteration.
+        """
+        _throw_into(typ, val, tb)
+
+    def aclose(self):
+        """Raise GeneratorExit inside coroutine.
+        """
+        return _async_close(self)
+
+    @classmethod
+    def __subclasshook__(cls, C):
+        if cls is AsyncGenerator:
+            return _check_methods(C, '__aiter__', '__anext__',
+                                  'asend', 'athrow', 'aclose')
+        return NotImplemented
+
+
+class Iterable(metaclass=ABCMeta):
+
+    __slots__ = ()
+
+    @abstractmethod
+    def __iter__(self):
+        while False:
+            yield None
+
+    @classmethod
+    def __subclasshook__(cls, C):
+        if cls is Iterable:
+            return _check_methods(C, "__iter__")
+        return NotImplemented
+
+    __class_getitem__ = _class_itself
+
+
+class Iterator(Iterable):
+
+    __slots__ = ()
+
+    @abstractmethod
+    def __next__(self):
+        'Return the next item from the iterator. When exhausted, raise StopIteration'
+        raise StopIteration
+
+    def __iter__(self):
+        return self
+
+    @classmethod
+    def __subclasshook__(cls, C):
+        if cls is Iterator:
+            return _check_methods(C, '__iter__', '__next__')
+        return NotImplemented
+
+
+class Reversible(Iterable):
+
+    __slots__ = ()
+
+    @abstractmethod
+    def __reversed__(self):
+        while False:
+            yield None
+
+    @classmethod
+    def __subclasshook__(cls, C):
+        if cls is Reversible:
+            return _check_methods(C, "__reversed__", "__iter__")
+        return NotImplemented
+
+
+class Generator(Iterator):
+
+    __slots__ = ()
+
+    def __next__(self):
+        """Return the next item from the generator.
+        When exhausted, raise StopIteration.
+        """
+        return self.send(None)
+
+    @abstractmethod
+    def send(self, value):
+        """Send a value into the generator.
+        Return next yielded value or raise StopIteration.
+        """
+        raise StopIteration
+
+    @abstractmethod
+    def throw(self, typ, val=None, tb=None):
+        """Raise an exception in the generator.
+        Return next yielded value or raise StopIteration.
+        """
+        _throw_into(typ, val, tb)
+
+    def close(self):
+        """Raise GeneratorExit inside generator.
+        """
+        try:
+            self.throw(GeneratorExit)
+        except (GeneratorExit, StopIteration):
+            pass
+        else:
+            raise RuntimeError("generator ignored GeneratorExit")
+
+    @classmethod
+    def __subclasshook__(cls, C):
+        if cls is Generator:
+            return _check_methods(C, '__iter__', '__next__',
+                                  'send', 'throw', 'close')
+        return NotImplemented
+
+
+class Sized(metaclass=ABCMeta):
+
+    __slots__ = ()
+
+    @abstractmethod
+    def __len__(self):
+        return 0
+
+    @classmethod
+    def __subclasshook__(cls, C):
+        if cls is Sized:
+            return _check_methods(C, "__len__")
+        return NotImplemented
+
+
+class Container(metaclass=ABCMeta):
+
+    __slots__ = ()
+
+    @abstractmethod
+    def __contains__(self, x):
+        return False
+
+    @classmethod
+    def __subclasshook__(cls, C):
+        if cls is Container:
+            return _check_methods(C, "__contains__")
+        return NotImplemented
+
+    __class_getitem__ = _class_itself
+
+
+class Collection(Sized, Iterable, Container):
+
+    __slots__ = ()
+
+    @classmethod
+    def __subclasshook__(cls, C):
+        if cls is Collection:
+            return _check_methods(C, "__len__", "__iter__", "__contains__")
+        return NotImplemented
+
+
+class Callable(metaclass=ABCMeta):
+
+    __slots__ = ()
+
+    @abstractmethod
+    def __call__(self, *args, **kwds):
+        return False
+
+    @classmethod
+    def __subclasshook__(cls, C):
+        if cls is Callable:
+            return _check_methods(C, "__call__")
+        return NotImplemented
+
+    __class_getitem__ = _class_itself
+
+
+# MARK: - Sets
+
+# frozenset's hash in 64-bit arithmetic that never leaves Conc's int range: unsigned
+# 64-bit values are (high, low) pairs of 32-bit halves.
+_M32 = 0xFFFFFFFF
+
+
+def _u64(x):
+    return ((x >> 32) & _M32, x & _M32)
+
+
+def _mul64(h, c):
+    # h * c mod 2**64 for 0 <= c < 2**32, in 16-bit slices of c.
+    hi, lo = h
+    c0 = c & 0xFFFF
+    c1 = c >> 16
+    p0 = lo * c0
+    p1 = lo * c1
+    low = p0 + ((p1 & 0xFFFF) << 16)
+    high = hi * c0 + (((hi * c1) & 0xFFFF) << 16) + (p1 >> 16) + (low >> 32)
+    return (high & _M32, low & _M32)
+
+
+def _xor64(a, b):
+    return (a[0] ^ b[0], a[1] ^ b[1])
+
+
+def _shl16(h):
+    hi, lo = h
+    return (((hi << 16) | (lo >> 16)) & _M32, (lo << 16) & _M32)
+
+
+def _shr64(h, n):
+    hi, lo = h
+    return (hi >> n, ((lo >> n) | (hi << (32 - n))) & _M32)
+
+
+def _add64(h, c):
+    hi, lo = h
+    low = lo + (c & _M32)
+    return ((hi + (c >> 32) + (low >> 32)) & _M32, low & _M32)
+
+
+def _signed64(h):
+    hi, lo = h
+    if hi >= 0x80000000:
+        return (hi - 0x100000000) * 0x100000000 + lo
+    return hi * 0x100000000 + lo
+
+
+class Set(Collection):
+    """A set is a finite, iterable container.
+
+    This class provides concrete generic implementations of all
+    methods except for __contains__, __iter__ and __len__.
+
+    To override the comparisons (presumably for speed, as the
+    semantics are fixed), redefine __le__ and __ge__,
+    then the other operations will automatically follow suit.
+    """
+
+    __slots__ = ()
+
+    def __le__(self, other):
+        if not isinstance(other, Set):
+            return NotImplemented
+        if len(self) > len(other):
+            return False
+        for elem in self:
+            if elem not in other:
+                return False
+        return True
+
+    def __lt__(self, other):
+        if not isinstance(other, Set):
+            return NotImplemented
+        return len(self) < len(other) and self.__le__(other)
+
+    def __gt__(self, other):
+        if not isinstance(other, Set):
+            return NotImplemented
+        return len(self) > len(other) and self.__ge__(other)
+
+    def __ge__(self, other):
+        if not isinstance(other, Set):
+            return NotImplemented
+        if len(self) < len(other):
+            return False
+        for elem in other:
+            if elem not in self:
+                return False
+        return True
+
+    def __eq__(self, other):
+        if not isinstance(other, Set):
+            return NotImplemented
+        return len(self) == len(other) and self.__le__(other)
+
+    @classmethod
+    def _from_iterable(cls, it):
+        '''Construct an instance of the class from any iterable input.
+
+        Must override this method if the class constructor signature
+        does not accept an iterable for an input.
+        '''
+        return cls(it)
+
+    def __and__(self, other):
+        if not isinstance(other, Iterable):
+            return NotImplemented
+        return self._from_iterable(value for value in other if value in self)
+
+    __rand__ = __and__
+
+    def isdisjoint(self, other):
+        'Return True if two sets have a null intersection.'
+        for value in other:
+            if value in self:
+                return False
+        return True
+
+    def __or__(self, other):
+        if not isinstance(other, Iterable):
+            return NotImplemented
+        chain = (e for s in (self, other) for e in s)
+        return self._from_iterable(chain)
+
+    __ror__ = __or__
+
+    def __sub__(self, other):
+        if not isinstance(other, Set):
+            if not isinstance(other, Iterable):
+                return NotImplemented
+            other = self._from_iterable(other)
+        return self._from_iterable(value for value in self
+                                   if value not in other)
+
+    def __rsub__(self, other):
+        if not isinstance(other, Set):
+            if not isinstance(other, Iterable):
+                return NotImplemented
+            other = self._from_iterable(other)
+        return self._from_iterable(value for value in other
+                                   if value not in self)
+
+    def __xor__(self, other):
+        if not isinstance(other, Set):
+            if not isinstance(other, Iterable):
+                return NotImplemented
+            other = self._from_iterable(other)
+        return (self - other) | (other - self)
+
+    __rxor__ = __xor__
+
+    def _hash(self):
+        """Compute the hash value of a set: the same algorithm as frozenset's hash,
+        so that equal sets hash alike. Set does not define __hash__ (not every set is
+        hashable); a hashable set type's __hash__ should return this.
+        """
+        n = len(self)
+        h = _mul64(_u64(n + 1), 1927868237)
+        for x in self:
+            hx = _u64(hash(x))
+            mixed = _xor64(_xor64(hx, _shl16(hx)), (0, 89869747))
+            h = _xor64(h, _mul64(mixed, 3644798167))
+        h = _xor64(_xor64(h, _shr64(h, 11)), _shr64(h, 25))
+        h = _add64(_mul64(h, 69069), 907133923)
+        result = _signed64(h)
+        if result == -1:
+            result = 590923713
+        return result
+
+
+class MutableSet(Set):
+    """A mutable set is a finite, iterable container.
+
+    This class provides concrete generic implementations of all
+    methods except for __contains__, __iter__, __len__,
+    add(), and discard().
+
+    To override the comparisons (presumably for speed, as the
+    semantics are fixed), all you have to do is redefine __le__ and
+    then the other operations will automatically follow suit.
+    """
+
+    __slots__ = ()
+
+    @abstractmethod
+    def add(self, value):
+        """Add an element."""
+        raise NotImplementedError
+
+    @abstractmethod
+    def discard(self, value):
+        """Remove an element.  Do not raise an exception if absent."""
+        raise NotImplementedError
+
+    def remove(self, value):
+        """Remove an element. If not a member, raise a KeyError."""
+        if value not in self:
+            raise KeyError(value)
+        self.discard(value)
+
+    def pop(self):
+        """Return the popped value.  Raise KeyError if empty."""
+        it = iter(self)
+        try:
+            value = next(it)
+        except StopIteration:
+            raise KeyError from None
+        self.discard(value)
+        return value
+
+    def clear(self):
+        """This is slow (creates N new iterators!) but effective."""
+        try:
+            while True:
+                self.pop()
+        except KeyError:
+            pass
+
+    def __ior__(self, it):
+        for value in it:
+            self.add(value)
+        return self
+
+    def __iand__(self, it):
+        for value in (self - it):
+            self.discard(value)
+        return self
+
+    def __ixor__(self, it):
+        if it is self:
+            self.clear()
+        else:
+            if not isinstance(it, Set):
+                it = self._from_iterable(it)
+            for value in it:
+                if value in self:
+                    self.discard(value)
+                else:
+                    self.add(value)
+        return self
+
+    def __isub__(self, it):
+        if it is self:
+            self.clear()
+        else:
+            for value in it:
+                self.discard(value)
+        return self
+
+
+# MARK: - Mappings
+
+class Mapping(Collection):
+    """A Mapping is a generic container for associating key/value
+    pairs.
+
+    This class provides concrete generic implementations of all
+    methods except for __getitem__, __iter__, and __len__.
+    """
+
+    __slots__ = ()
+
+    @abstractmethod
+    def __getitem__(self, key):
+        raise KeyError
+
+    def get(self, key, default=None):
+        'D.get(k[,d]) -> D[k] if k in D, else d.  d defaults to None.'
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __contains__(self, key):
+        try:
+            self[key]
+        except KeyError:
+            return False
+        else:
+            return True
+
+    def keys(self):
+        "D.keys() -> a set-like object providing a view on D's keys"
+        return KeysView(self)
+
+    def items(self):
+        "D.items() -> a set-like object providing a view on D's items"
+        return ItemsView(self)
+
+    def values(self):
+        "D.values() -> an object providing a view on D's values"
+        return ValuesView(self)
+
+    def __eq__(self, other):
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        return dict(self.items()) == dict(other.items())
+
+    __reversed__ = None
+
+
+class MappingView(Sized):
+
+    __slots__ = ('_mapping',)
+
+    def __init__(self, mapping):
+        self._mapping = mapping
+
+    def __len__(self):
+        return len(self._mapping)
+
+    def __repr__(self):
+        return '{0.__class__.__name__}({0._mapping!r})'.format(self)
+
+    __class_getitem__ = _class_itself
+
+
+class KeysView(MappingView, Set):
+
+    __slots__ = ()
+
+    @classmethod
+    def _from_iterable(cls, it):
+        return set(it)
+
+    def __contains__(self, key):
+        return key in self._mapping
+
+    def __iter__(self):
+        yield from self._mapping
+
+
+class ItemsView(MappingView, Set):
+
+    __slots__ = ()
+
+    @classmethod
+    def _from_iterable(cls, it):
+        return set(it)
+
+    def __contains__(self, item):
+        key, value = item
+        try:
+            v = self._mapping[key]
+        except KeyError:
+            return False
+        else:
+            return v is value or v == value
+
+    def __iter__(self):
+        for key in self._mapping:
+            yield (key, self._mapping[key])
+
+
+class ValuesView(MappingView, Collection):
+
+    __slots__ = ()
+
+    def __contains__(self, value):
+        for key in self._mapping:
+            v = self._mapping[key]
+            if v is value or v == value:
+                return True
+        return False
+
+    def __iter__(self):
+        for key in self._mapping:
+            yield self._mapping[key]
+
+
+_marker = object()
+
+
+class MutableMapping(Mapping):
+    """A MutableMapping is a generic container for associating
+    key/value pairs.
+
+    This class provides concrete generic implementations of all
+    methods except for __getitem__, __setitem__, __delitem__,
+    __iter__, and __len__.
+    """
+
+    __slots__ = ()
+
+    @abstractmethod
+    def __setitem__(self, key, value):
+        raise KeyError
+
+    @abstractmethod
+    def __delitem__(self, key):
+        raise KeyError
+
+    def pop(self, key, default=_marker):
+        '''D.pop(k[,d]) -> v, remove specified key and return the corresponding value.
+          If key is not found, d is returned if given, otherwise KeyError is raised.
+        '''
+        try:
+            value = self[key]
+        except KeyError:
+            if default is _marker:
+                raise
+            return default
+        else:
+            del self[key]
+            return value
+
+    def popitem(self):
+        '''D.popitem() -> (k, v), remove and return some (key, value) pair
+           as a 2-tuple; but raise KeyError if D is empty.
+        '''
+        try:
+            key = next(iter(self))
+        except StopIteration:
+            raise KeyError from None
+        value = self[key]
+        del self[key]
+        return key, value
+
+    def clear(self):
+        'D.clear() -> None.  Remove all items from D.'
+        try:
+            while True:
+                self.popitem()
+        except KeyError:
+            pass
+
+    def update(self, other=(), /, **kwds):
+        ''' D.update([E, ]**F) -> None.  Update D from mapping/iterable E and F.
+            If E present and has a .keys() method, does:     for k in E: D[k] = E[k]
+            If E present and lacks .keys() method, does:     for (k, v) in E: D[k] = v
+            In either case, this is followed by: for k, v in F.items(): D[k] = v
+        '''
+        if isinstance(other, Mapping):
+            for key in other:
+                self[key] = other[key]
+        elif hasattr(other, "keys"):
+            for key in other.keys():
+                self[key] = other[key]
+        else:
+            for key, value in other:
+                self[key] = value
+        for key, value in kwds.items():
+            self[key] = value
+
+    def setdefault(self, key, default=None):
+        'D.setdefault(k[,d]) -> D.get(k,d), also set D[k]=d if k not in D'
+        try:
+            return self[key]
+        except KeyError:
+            self[key] = default
+        return default
+
+
+# MARK: - Sequences
+
+class Sequence(Reversible, Collection):
+    """All the operations on a read-only sequence.
+
+    Concrete subclasses must override __new__ or __init__,
+    __getitem__, and __len__.
+    """
+
+    __slots__ = ()
+
+    @abstractmethod
+    def __getitem__(self, index):
+        raise IndexError
+
+    def __iter__(self):
+        i = 0
+        try:
+            while True:
+                v = self[i]
+                yield v
+                i += 1
+        except IndexError:
+            return
+
+    def __contains__(self, value):
+        for v in self:
+            if v is value or v == value:
+                return True
+        return False
+
+    def __reversed__(self):
+        for i in reversed(range(len(self))):
+            yield self[i]
+
+    def index(self, value, start=0, stop=None):
+        '''S.index(value, [start, [stop]]) -> integer -- return first index of value.
+           Raises ValueError if the value is not present.
+
+           Supporting start and stop arguments is optional, but
+           recommended.
+        '''
+        if start is not None and start < 0:
+            start = max(len(self) + start, 0)
+        if stop is not None and stop < 0:
+            stop += len(self)
+
+        i = start
+        while stop is None or i < stop:
+            try:
+                v = self[i]
+            except IndexError:
+                break
+            if v is value or v == value:
+                return i
+            i += 1
+        raise ValueError
+
+    def count(self, value):
+        'S.count(value) -> integer -- return number of occurrences of value'
+        return sum(1 for v in self if v is value or v == value)
+
+
+class ByteString(Sequence):
+    """This unifies bytes and bytearray.
+
+    XXX Should add all their methods.
+    """
+
+    __slots__ = ()
+
+
+class MutableSequence(Sequence):
+    """All the operations on a read-write sequence.
+
+    Concrete subclasses must provide __new__ or __init__,
+    __getitem__, __setitem__, __delitem__, __len__, and insert().
+    """
+
+    __slots__ = ()
+
+    @abstractmethod
+    def __setitem__(self, index, value):
+        raise IndexError
+
+    @abstractmethod
+    def __delitem__(self, index):
+        raise IndexError
+
+    @abstractmethod
+    def insert(self, index, value):
+        'S.insert(index, value) -- insert value before index'
+        raise IndexError
+
+    def append(self, value):
+        'S.append(value) -- append value to the end of the sequence'
+        self.insert(len(self), value)
+
+    def clear(self):
+        'S.clear() -> None -- remove all items from S'
+        try:
+            while True:
+                self.pop()
+        except IndexError:
+            pass
+
+    def reverse(self):
+        'S.reverse() -- reverse *IN PLACE*'
+        n = len(self)
+        for i in range(n // 2):
+            self[i], self[n - i - 1] = self[n - i - 1], self[i]
+
+    def extend(self, values):
+        'S.extend(iterable) -- extend sequence by appending elements from the iterable'
+        if values is self:
+            values = list(values)
+        for v in values:
+            self.append(v)
+
+    def pop(self, index=-1):
+        '''S.pop([index]) -> item -- remove and return item at index (default last).
+           Raise IndexError if list is empty or index is out of range.
+        '''
+        v = self[index]
+        del self[index]
+        return v
+
+    def remove(self, value):
+        '''S.remove(value) -- remove first occurrence of value.
+           Raise ValueError if the value is not present.
+        '''
+        del self[self.index(value)]
+
+    def __iadd__(self, values):
+        self.extend(values)
+        return self
+
+
+# MARK: - Registrations
+
+for _t in (bytes_iterator, bytearray_iterator, dict_keyiterator, dict_valueiterator,
+           dict_itemiterator, list_iterator, list_reverseiterator, range_iterator,
+           set_iterator, str_iterator, tuple_iterator, zip_iterator):
+    Iterator.register(_t)
+del _t
+Generator.register(generator)
+Set.register(frozenset)
+MutableSet.register(set)
+KeysView.register(dict_keys)
+ItemsView.register(dict_items)
+ValuesView.register(dict_values)
+MutableMapping.register(dict)
+Sequence.register(tuple)
+Sequence.register(str)
+Sequence.register(range)
+ByteString.register(bytes)
+ByteString.register(bytearray)
+MutableSequence.register(list)
+MutableSequence.register(bytearray)
+
+# collections' own classes (real subclasses of these ABCs in CPython). collections
+# imports this module at its end, so its classes exist by now.
+import collections as _collections
+
+MutableSequence.register(_collections.deque)
+MutableSequence.register(_collections.UserList)
+Sequence.register(_collections.UserString)
+MutableMapping.register(_collections.UserDict)
+MutableMapping.register(_collections.ChainMap)
+KeysView.register(_collections.KeysView)
+ItemsView.register(_collections.ItemsView)
+ValuesView.register(_collections.ValuesView)
 
 """####,
         "concurrent/__init__.conc": ####"""

@@ -72,7 +72,11 @@ extension Engine {
             if parts.count > 1 {
                 let parent = try importModule(parts.dropLast().joined(separator: "."), u)
                 if withImportMutex({ moduleTable[name] != nil }) { continue }
-                if let sub = try u.getAttrOrNil(parent, parts.last!), case .obj(let o) = sub, o is PyModule { return sub }
+                // A submodule set on its package by hand; the package's own names only (its
+                // PEP 562 __getattr__ may be what is importing this very submodule).
+                let sub: Value?
+                if let pm = parent.object as? PyModule { sub = pm.globals.get(parts.last!) } else { sub = try u.getAttrOrNil(parent, parts.last!) }
+                if let sub, case .obj(let o) = sub, o is PyModule { return sub }
             }
             guard let (source, path, isStdlib) = findSource(parts) else {
                 let e = pyError(Exc.moduleNotFoundError, "No module named '\(name)'")

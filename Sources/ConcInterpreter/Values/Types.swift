@@ -97,7 +97,19 @@ public enum Types {
     static let staticmethod: PyType = make("staticmethod") { installDescriptorTypes($0) }
     static let classmethod: PyType = make("classmethod") { installDescriptorTypes($0) }
     static let property: PyType = make("property") { installPropertyMethods($0) }
-    static let module = make("module") { _ in }
+    static let module = make("module") { t in
+        // types.ModuleType(name, doc=None): an empty module made by the program.
+        t.constructor = { u, _, a in
+            try a.expect("module", 1, 2, keywords: ["name", "doc"])
+            guard let nameValue = a.argument(0, "name"), let name = nameValue.asStr?.value else {
+                throw typeError("module.__init__() argument 'name' must be str, not \((a.argument(0, "name") ?? .none).typeName)")
+            }
+            let g = Globals()
+            g.set("__name__", .str(name))
+            g.set("__doc__", a.argument(1, "doc") ?? .none)
+            return .obj(PyModule(name: name, globals: g))
+        }
+    }
     static let cell = make("cell") { _ in }
     static let iterator = make("iterator") { installIteratorMethods($0) }
     // The builtin containers' iterators, named as CPython 3.11 names them.
