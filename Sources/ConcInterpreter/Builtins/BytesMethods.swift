@@ -565,16 +565,21 @@ private func bytesConstructorContents(_ u: Unit, _ a: Args, _ kind: String) thro
     }
     if encoding != nil { throw typeError("encoding without a string argument") }
     if errors != nil { throw typeError("errors without a string argument") }
+    // bytes() asks __bytes__ before __index__ (bytearray() does not use it); a class that
+    // sets __bytes__ = None refuses.
+    if kind == "bytes", case .obj(let o) = src, !o.typeIsBuiltin, let hook = o.type.lookup("__bytes__") {
+        if hook.isNone { throw typeError("'NoneType' object is not callable") }  // as CPython says it
+        if let m = u.lookupSpecial(src, "__bytes__") {
+            let r = try u.call(m, [])
+            guard let b = bytesOf(r) else { throw typeError("__bytes__ returned non-bytes (type \(r.typeName))") }
+            return b
+        }
+    }
     if let b = bytesOf(src) { return b }
     if let n = try indexValue(src, u) {
         if n < 0 { throw valueError("negative count") }
         if n > 1 << 34 { throw pyError(Exc.memoryError, "") }
         return Array(repeating: 0, count: n)
-    }
-    if case .obj(let o) = src, o is PyInstance, let m = u.lookupSpecial(src, "__bytes__") {
-        let r = try u.call(m, [])
-        guard let b = bytesOf(r) else { throw typeError("__bytes__ returned non-bytes (type \(r.typeName))") }
-        return b
     }
     let items: [Value]
     do {
