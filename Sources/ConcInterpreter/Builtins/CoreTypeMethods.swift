@@ -129,6 +129,12 @@ func installTypeMethods(_ t: PyType) {
         guard case .obj(let d) = a[2], let ns = d as? PyDict else {
             throw typeError("type.__new__() argument 3 must be dict, not \(a[2].argTypeName)")
         }
+        // type(name, bases, ns) whose bases have a metaclass: that metaclass makes the class
+        // (its __new__ and __init__ run), as CPython's type_new hands over to the winner.
+        if cls === Types.type {
+            let winner = try PyType.winningMetaclass(cls, bases)
+            if winner !== Types.type { return try u.call(.obj(winner), a) }
+        }
         return .obj(try u.createClass(metaclass: cls, name: name, bases: bases, namespace: ns, keywords: a.keywords, module: u.engine.moduleName(of: u.currentGlobals)))
     }
     // `super().__call__(*args)` in a metaclass's __call__: the ordinary instance creation.
