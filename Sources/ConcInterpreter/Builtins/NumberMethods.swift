@@ -181,7 +181,9 @@ func intFromValue(_ u: Unit, _ v: Value) throws -> Int {
     case .float(let d): return try doubleToInt(d)
     case .obj(let o):
         if let b = o as? PyBoxedNumber {
-            if let m = u.userMethod(v, "__int__") ?? u.userMethod(v, "__index__"), let i = try u.call(m, []).unboxedNumber.intLike { return i }
+            // An int or float subclass: its own __int__ if it has one (int and float have
+            // one, so a subclass's __index__ or __trunc__ is not asked), else the number's.
+            if let m = u.userMethod(v, "__int__") { return try integerResult(try u.call(m, []), "__int__") }
             return try intFromValue(u, b.number)
         }
         if let s = o as? PyStr {
@@ -196,19 +198,27 @@ func intFromValue(_ u: Unit, _ v: Value) throws -> Int {
             }
             return i
         }
-        for name in ["__int__", "__index__", "__trunc__"] {
-            if let m = u.lookupSpecial(v, name) {
-                let r = try u.call(m, [])
-                switch r {
-                case .int(let i): return i
-                case .bool(let b): return b ? 1 : 0
-                default: throw typeError("\(name) returned non-int (type \(r.typeName))")
-                }
+        for name in ["__int__", "__index__"] {
+            if let m = u.lookupSpecial(v, name) { return try integerResult(try u.call(m, []), name) }
+        }
+        if let m = u.lookupSpecial(v, "__trunc__") {
+            // __trunc__ may return any Integral: one that is not an int goes through __index__.
+            let r = try u.call(m, [])
+            if r.type.isSubtype(of: Types.int) { return try integerResult(r, "__trunc__") }
+            guard let index = u.lookupSpecial(r, "__index__") else {
+                throw typeError("__trunc__ returned non-Integral (type \(r.typeName))")
             }
+            return try integerResult(try u.call(index, []), "__index__")
         }
     default: break
     }
     throw typeError("int() argument must be a string, a bytes-like object or a real number, not '\(v.typeName)'")
+}
+
+/// What `__int__`/`__index__` returned, which must be an int (or an instance of a subclass).
+private func integerResult(_ r: Value, _ name: String) throws -> Int {
+    if r.type.isSubtype(of: Types.int), let i = r.unboxedNumber.intLike { return i }
+    throw typeError("\(name) returned non-int (type \(r.typeName))")
 }
 
 /// `float(v)` for one argument.
