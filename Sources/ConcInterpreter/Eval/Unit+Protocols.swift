@@ -481,8 +481,22 @@ extension Unit {
             // Keys and items views order as sets against sets and set-like views.
             func setLike(_ o: PyObject) -> Bool { (o as? PyDictView)?.isSetLike ?? (o is PySet) }
             guard x is PyDictView || y is PyDictView, setLike(x), setLike(y) else { return nil }
-            let s = try setFromIterable(.obj(x), self, frozen: false), t = try setFromIterable(.obj(y), self, frozen: false)
-            return try isTruthy(try setCompare(op.rawValue, s, t, self))
+            // By sizes and membership, as CPython's all_contained_in: an items view's values
+            // need not be hashable.
+            func allContained(_ a: PyObject, in b: PyObject) throws -> Bool {
+                let it = try iterate(.obj(a))
+                while let item = try it.next(self) {
+                    if !(try contains(.obj(b), item)) { return false }
+                }
+                return true
+            }
+            let nx = try length(.obj(x)), ny = try length(.obj(y))
+            switch op {
+            case .lt: return nx < ny ? try allContained(x, in: y) : false
+            case .le: return nx <= ny ? try allContained(x, in: y) : false
+            case .gt: return nx > ny ? try allContained(y, in: x) : false
+            default: return nx >= ny ? try allContained(y, in: x) : false
+            }
         }
     }
 
