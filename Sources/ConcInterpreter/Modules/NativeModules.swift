@@ -54,6 +54,7 @@ extension Engine {
             ("path", .obj(path)),
             ("platform", .str("linux")),
             ("maxsize", .int(Int.max)),
+            ("maxunicode", .int(0x10FFFF)),
             ("byteorder", .str("little")),
             native("setswitchinterval") { u, a in
                 try a.expect("setswitchinterval", 1, 1)
