@@ -29,7 +29,7 @@ extension Parser.State {
             let c = scalars[i]
             if c == "{" || c == "}" {
                 try flush(i)
-                let doubled = i + 1 < end && scalars[i + 1] == c
+                let doubled = !inSpec && i + 1 < end && scalars[i + 1] == c  // no {{ escape in a spec
                 if c == "}" && inSpec { break }
                 if doubled {
                     text.unicodeScalars.append(c)
