@@ -72,14 +72,23 @@ extension Parser.State {
             while j < end, scalars[j] == " " { j += 1 }
         }
         if scalars[start..<exprEnd].allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\n" }) {
+            // CPython 3.11 names what came without an expression: `{!r}`, `{:>3}`, `{=}`.
+            let next: Unicode.Scalar? = isSelfDoc ? "=" : exprEnd < end ? scalars[exprEnd] : nil
+            if let next, next == "!" || next == ":" || next == "=" {
+                throw fstringError("f-string: expression required before '\(next)'", at: exprEnd)
+            }
             throw fstringError("f-string: empty expression not allowed", at: exprEnd)
         }
         let expr = try parseFieldExpression(start, exprEnd)
         var conversion: Character? = nil
         if j < end, scalars[j] == "!" {
-            guard j + 2 < end, "sra".unicodeScalars.contains(scalars[j + 1]),
-                  scalars[j + 2] == ":" || scalars[j + 2] == "}" else {
+            // `{x!}`, `{x!z}`: a bad character; `{x!`, `{x!r`, `{x!rr}`, `{x!r :}`: no '}' where due.
+            guard j + 1 < end else { throw fstringError("f-string: expecting '}'", at: j + 1) }
+            guard "sra".unicodeScalars.contains(scalars[j + 1]) else {
                 throw fstringError("f-string: invalid conversion character: expected 's', 'r', or 'a'", at: j + 1)
+            }
+            guard j + 2 < end, scalars[j + 2] == ":" || scalars[j + 2] == "}" else {
+                throw fstringError("f-string: expecting '}'", at: j + 2)
             }
             conversion = Character(scalars[j + 1])
             j += 2
