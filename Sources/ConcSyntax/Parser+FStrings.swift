@@ -193,6 +193,7 @@ extension Parser.State {
             err.message = "f-string: " + err.message
             throw err
         }
+        if case .starred = e.kind { throw fstringError("f-string: cannot use starred expression here", at: a) }
         if let later = sub.laterError { reportLater(later) }
         return e
     }
