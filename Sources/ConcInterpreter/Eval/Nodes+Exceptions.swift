@@ -111,7 +111,8 @@ final class TryNode: StmtNode {
     private func matches(_ h: HandlerNode, _ e: PyBaseException, _ f: Frame) throws -> Bool {
         guard let typeExpr = h.type else { return true }
         let t = try typeExpr.eval(f)
-        return try exceptionMatches(e, t, f.unit)
+        // A class that is not an exception is reported at the `except` line, as CPython does.
+        do { return try exceptionMatches(e, t, f.unit) } catch { throw located(error, f, h.loc, .statement) }
     }
 }
 
