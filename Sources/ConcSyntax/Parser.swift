@@ -278,7 +278,13 @@ extension Parser {
             case .indent:
                 return error("unexpected indent", line: t.line, column: t.endCol, kind: "IndentationError")
             case .dedent:
-                return error("unindent does not match any outer indentation level", at: t, kind: "IndentationError")
+                // The lexer refused unindents to no outer level, so this one is to a valid
+                // level where the grammar wants more (a decorator's def). No caret, as CPython.
+                // At the end of the file it is reported on the last line, as CPython does.
+                let rest = t.line - 1 < lineStarts.count ? scalars[lineStarts[t.line - 1]...] : []
+                let atEnd = rest.allSatisfy { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\u{0C}" }
+                let line = atEnd ? prevEndLine : t.line
+                return error("unexpected unindent", line: line, column: 0, kind: "IndentationError")
             case .endMarker, .error:
                 if let f = failure { return f.error }
                 return error("invalid syntax", line: t.line, column: t.col + 1)
