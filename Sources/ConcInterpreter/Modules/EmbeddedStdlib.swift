@@ -2351,6 +2351,16 @@ def _throw_into(typ, val, tb):
     raise val
 
 
+def _close_by_throw(obj, kind):
+    # The close() of Coroutine and Generator: GeneratorExit thrown in must end it.
+    try:
+        obj.throw(GeneratorExit)
+    except (GeneratorExit, StopIteration):
+        pass
+    else:
+        raise RuntimeError(kind + " ignored GeneratorExit")
+
+
 class Coroutine(Awaitable):
 
     __slots__ = ()
@@ -2372,12 +2382,7 @@ class Coroutine(Awaitable):
     def close(self):
         """Raise GeneratorExit inside coroutine.
         """
-        try:
-            self.throw(GeneratorExit)
-        except (GeneratorExit, StopIteration):
-            pass
-        else:
-            raise RuntimeError("coroutine ignored GeneratorExit")
+        _close_by_throw(self, "coroutine")
 
     @classmethod
     def __subclasshook__(cls, C):
@@ -2559,12 +2564,7 @@ class Generator(Iterator):
     def close(self):
         """Raise GeneratorExit inside generator.
         """
-        try:
-            self.throw(GeneratorExit)
-        except (GeneratorExit, StopIteration):
-            pass
-        else:
-            raise RuntimeError("generator ignored GeneratorExit")
+        _close_by_throw(self, "generator")
 
     @classmethod
     def __subclasshook__(cls, C):
