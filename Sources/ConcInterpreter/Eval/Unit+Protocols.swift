@@ -531,8 +531,7 @@ extension Unit {
             case let s as PySet: return try withSetKey(item, self) { try s.contains(self, $0) }
             case let r as PyRange:
                 // Arithmetic for exact ints and bools only: a subclass's __eq__ is asked, as in CPython.
-                if case .int(let i) = item { return rangeHasInt(r, i) }
-                if case .bool(let b) = item { return rangeHasInt(r, b ? 1 : 0) }
+                return try rangeContains(r, item, self)
             case let b as PyBytes:
                 if let i = intValue(item) {
                     guard (0..<256).contains(i) else { throw valueError("byte must be in range(0, 256)") }
