@@ -78,7 +78,14 @@ extension Engine {
         let classes = [Types.enumerateIterator, Types.zipIterator, Types.mapIterator, Types.filterIterator, Types.reversedIterator]
         for (name, v) in iterationBuiltins() {
             if let t = classes.first(where: { $0.name == name }), case .obj(let o) = v, let fn = o as? PyBuiltinFunction {
-                t.constructor = { u, _, a in try fn.fn(u, a) }
+                t.constructor = { u, cls, a in
+                    let made = try fn.fn(u, a)
+                    // A user subclass (`class Numbered(enumerate)`): the same items, from
+                    // an object of that class, which may carry attributes. (reversed() of
+                    // an object with __reversed__ returns what that made, as in CPython.)
+                    guard cls !== t, case .obj(let o) = made, o.type === t, let inner = o as? PyIter else { return made }
+                    return .obj(PyClosureIterator(type: cls) { u in try inner.next(u) })
+                }
                 out.append((name, .obj(t)))
             } else {
                 out.append((name, v))

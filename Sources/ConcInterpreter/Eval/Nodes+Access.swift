@@ -214,7 +214,7 @@ final class AttributeNode: ExprNode {
             }
             if replaced != nil { return }
             let t = inst.type
-            if !hasDataDescriptor(t, epoch) && !t.overridesSetattr(epoch) && t !== Types.object
+            if !hasDataDescriptor(t, epoch) && !t.overridesSetattr(epoch) && t !== Types.object && name != "__dict__"
                 && (!t.hasSlotLimits(epoch) || t.creationHooks(epoch).slotNames?.contains(name) == true) {
                 // The slow store: the shape is read again, as another unit may have added
                 // attributes since; the cache is written only while units run one at a time.

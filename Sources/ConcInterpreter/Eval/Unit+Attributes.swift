@@ -415,11 +415,33 @@ extension Unit {
             }
         }
         if t === Types.object { throw attributeError("'object' object has no attribute '\(name)'") }
+        if name == "__dict__", !(inst is PyBaseException) { return try replaceInstanceDict(inst, value) }
         if !t.isBuiltin, t.hasSlotLimits(classEpoch), let allowed = t.creationHooks(classEpoch).slotNames, !allowed.contains(name) {
             if t.lookup(name) != nil { throw attributeError("'\(t.name)' object attribute '\(name)' is read-only") }
             throw attributeError("'\(t.name)' object has no attribute '\(name)'")
         }
         inst.setInstanceAttribute(name, value)
+    }
+
+    /// `inst.__dict__ = d`: the instance's attributes become d's entries. Conc keeps
+    /// attributes in the instance, not in a dict, so later changes to `d` itself do not
+    /// reach the instance (the `__dict__` read afterwards does).
+    private func replaceInstanceDict(_ inst: PyInstance, _ value: Value) throws {
+        let t = inst.type
+        let hooks = t.isBuiltin ? nil : t.creationHooks(classEpoch)
+        if hooks?.slotNames != nil { throw attributeError("'\(t.name)' object has no attribute '__dict__'") }
+        guard case .obj(let o) = value, let d = o as? PyDict else {
+            throw typeError("__dict__ must be set to a dictionary, not a '\(value.typeName)'")
+        }
+        var entries: [(String, Value)] = []
+        for (k, x) in d.pairs {
+            guard let name = k.asStr?.value else { throw typeError("attribute name must be string, not '\(k.typeName)'") }
+            entries.append((name, x))
+        }
+        for (k, _) in inst.instanceAttributes where hooks?.slotsOutsideDict.contains(k) != true {
+            inst.removeInstanceAttribute(k)
+        }
+        for (k, x) in entries { inst.setInstanceAttribute(k, x) }
     }
 
     /// `object.__delattr__(v, name)` for an instance: a property's deleter, a user

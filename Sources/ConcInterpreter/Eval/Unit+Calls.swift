@@ -242,9 +242,9 @@ extension Unit {
             // __init__ (the user's, which may call the base's).
             let immutable = base === Types.int || base === Types.float || base === Types.str
                 || base === Types.tuple || base === Types.bytes || base === Types.frozenset || base === Types.type
+                || base.isIterationClass
             var ctorArgs = hooks.userInit == nil || immutable ? args : Args()
-            // tuple.__new__ and frozenset.__new__ leave keywords to an overriding __init__.
-            if hooks.userInit != nil && (base === Types.tuple || base === Types.frozenset) { ctorArgs.keywords = [] }
+            if hooks.userInit != nil && base.leavesKeywordsToInit { ctorArgs.keywords = [] }
             let obj = try ctor(self, t, ctorArgs)
             if let initFn = hooks.userInit {
                 var a = args

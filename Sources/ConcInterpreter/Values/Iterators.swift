@@ -286,20 +286,28 @@ final class PySequenceIterator: PyIter {
     let target: Value
     /// The next index to claim.
     private let index = Atomic<Int>(0)
+    /// Set at the first IndexError: the iterator then stays exhausted, even if the
+    /// sequence grows (as CPython's drops its sequence).
+    private let exhausted = Atomic<Bool>(false)
     init(_ v: Value) { target = v; super.init() }
     override func next(_ u: Unit) throws -> Value? {
+        if exhausted.load(ordering: .relaxed) { return nil }
         let i = index.claim()
         do {
             return try u.callMethod(target, "__getitem__", [.int(i)])
         } catch let e as PyBaseException where e.type.isSubtype(of: Exc.indexError) || e.type.isSubtype(of: Exc.stopIteration) {
+            exhausted.store(true, ordering: .relaxed)
             return nil
         }
     }
 }
 
 /// An iterator produced by a native closure (map, filter, zip, enumerate...).
-final class PyClosureIterator: PyIter {
+final class PyClosureIterator: PyIter, SubclassAttributes {
     let step: (Unit) throws -> Value?
+    /// Attributes of an instance of a user subclass of map, zip... (see
+    /// ``SubclassAttributes``); nil until one is set.
+    var subclassAttributes: PyDict?
     /// Read and written only by the thread holding `stepper`.
     var finished = false
     /// The thread inside `step` (0: none). Threads sharing the iterator take turns, so each

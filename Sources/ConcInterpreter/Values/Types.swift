@@ -171,3 +171,18 @@ private func singletonConstructor(_ t: PyType, _ name: String, _ value: @escapin
         return value()
     }
 }
+
+extension PyType {
+    /// enumerate, zip, map, filter, reversed: builtin classes whose constructor takes the
+    /// arguments (as their `__new__` does) when a user subclass is called.
+    var isIterationClass: Bool {
+        self === Types.enumerateIterator || self === Types.zipIterator || self === Types.mapIterator
+            || self === Types.filterIterator || self === Types.reversedIterator
+    }
+    /// tuple, frozenset, map, filter and reversed, whose `__new__` ignores keywords when a
+    /// subclass's own `__init__` takes them (CPython checks for none only with the base's init).
+    var leavesKeywordsToInit: Bool {
+        self === Types.tuple || self === Types.frozenset || self === Types.mapIterator
+            || self === Types.filterIterator || self === Types.reversedIterator
+    }
+}
