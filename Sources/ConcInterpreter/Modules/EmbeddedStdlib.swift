@@ -6901,7 +6901,8 @@ name, daemon), current_process, parent_process, active_children, cpu_count, Lock
 Semaphore, BoundedSemaphore, Event, Condition, Barrier, Queue, JoinableQueue, SimpleQueue,
 Pipe (Connection: send/recv/poll/close/send_bytes/recv_bytes), Value/RawValue,
 Array/RawArray, Pool (apply, apply_async, map, map_async, starmap, starmap_async, imap,
-imap_unordered, close, join, terminate, with-statement), get_context,
+imap_unordered, close, join, terminate, with-statement; maxtasksperchild replaces a
+worker after that many tasks), get_context,
 get_start_method/set_start_method, freeze_support, the exceptions ProcessError,
 TimeoutError, BufferTooShort, AuthenticationError.
 
@@ -8098,13 +8099,15 @@ _CLOSE = 1
 _TERMINATE = 2
 
 
-def _pool_worker(tasks, results, initializer, initargs):
+def _pool_worker(tasks, results, initializer, initargs, maxtasks=None, slot=0):
     if initializer is not None:
         initializer(*initargs)
-    while True:
+    completed = 0
+    while maxtasks is None or completed < maxtasks:
         task = _q_get(tasks)
         if task is None:
-            break
+            return
+        completed += 1
         job, index, func, chunk, star = task
         try:
             if star is None:
@@ -8119,6 +8122,13 @@ def _pool_worker(tasks, results, initializer, initargs):
             _q_put(results, (job, index, value))
         except Exception as e:
             _q_put(results, (job, index, (False, e)))
+    # maxtasksperchild reached: the parent's result handler starts a fresh worker in
+    # this one's place (after this worker's last result, which it sent first).
+    _q_put(results, (_WORKER_EXITED, slot, None))
+
+
+# The job number of a result-queue item that says "worker `index` has exited".
+_WORKER_EXITED = -1
 
 
 class ApplyResult:
@@ -8280,20 +8290,40 @@ class Pool:
             raise ValueError("Number of processes must be at least 1")
         if initializer is not None and not callable(initializer):
             raise TypeError('initializer must be a callable')
+        if maxtasksperchild is not None:
+            if type(maxtasksperchild) is not int or maxtasksperchild <= 0:
+                raise ValueError("maxtasksperchild must be a positive int or None")
         self._processes = processes
         self._tasks = _queue()
         self._results = _queue()
         self._cache = {}
         self._job_counter = 0
         self._state = _RUN
+        self._initializer = initializer
+        self._initargs = initargs
+        self._maxtasksperchild = maxtasksperchild
+        # Held while the worker list changes (the result handler replacing a worker)
+        # and while terminate() stops them, so no replacement escapes terminate().
+        self._workers_lock = lock()
         self._pool = []
         for i in range(processes):
-            w = Process(target=_pool_worker, args=(self._tasks, self._results, initializer, initargs))
-            w.name = w.name.replace('Process', 'ForkPoolWorker')
-            w.daemon = True
-            w.start()
-            self._pool.append(w)
+            self._pool.append(self._start_worker(i))
         self._handler = thread self._handle_results() with name='Thread-PoolResults', daemon=True
+
+    def _start_worker(self, slot):
+        w = Process(target=_pool_worker, args=(self._tasks, self._results, self._initializer,
+                                               self._initargs, self._maxtasksperchild, slot))
+        w.name = w.name.replace('Process', 'ForkPoolWorker')
+        w.daemon = True
+        w.start()
+        return w
+
+    def _replace_worker(self, slot):
+        with self._workers_lock:
+            old = self._pool[slot]
+            old.join()
+            if self._state != _TERMINATE:
+                self._pool[slot] = self._start_worker(slot)
 
     def _handle_results(self):
         while True:
@@ -8301,6 +8331,9 @@ class Pool:
             if item is None:
                 return
             job, index, outcome = item
+            if job == _WORKER_EXITED:
+                self._replace_worker(index)
+                continue
             r = self._cache.get(job)
             if r is not None:
                 try:
@@ -8390,12 +8423,13 @@ class Pool:
         """Stops the workers at once (SIGTERM); unfinished tasks are dropped."""
         if self._state == _TERMINATE:
             return
-        self._state = _TERMINATE
-        for w in self._pool:
-            if w.exitcode is None:
-                w.terminate()
-        for w in self._pool:
-            w.join()
+        with self._workers_lock:
+            self._state = _TERMINATE
+            for w in self._pool:
+                if w.exitcode is None:
+                    w.terminate()
+            for w in self._pool:
+                w.join()
         self._stop_handler()
 
     def _stop_handler(self):
@@ -8408,8 +8442,17 @@ class Pool:
         """Waits for the workers to exit (after close() or terminate())."""
         if self._state == _RUN:
             raise ValueError("Pool is still running")
-        for w in self._pool:
-            w.join()
+        # A worker that reached maxtasksperchild may be replaced while we wait: join
+        # until a whole pass finds no new worker.
+        joined = []
+        while True:
+            with self._workers_lock:
+                workers = [w for w in self._pool if w not in joined]
+            if not workers:
+                break
+            for w in workers:
+                w.join()
+                joined.append(w)
         self._stop_handler()
 
     def __enter__(self):
