@@ -300,7 +300,7 @@ extension Unit {
                 }
                 acc = acc &+ (UInt(t.items.count) ^ (2870177450012600261 ^ 3527539))
                 return acc == UInt.max ? 1546275796 : Int(bitPattern: acc)
-            case let b as PyBytes where !b.isMutable: return b.snapshot.hashValue
+            case let b as PyBytes where !b.isMutable: return b.snapshot.withUnsafeBufferPointer { strHash($0) }
             case let s as PySet where s.isFrozen:
                 if let h = s.locked({ s.cachedHash }) { return h }
                 // CPython 3.11's frozenset hash: shuffled element hashes, xor-ed (order-free).

@@ -420,9 +420,10 @@ var strHashSeed: UInt64 { @inline(__always) get { publishedHashSeed ?? strHashSe
 /// `hash(s)` of a str's UTF-8 bytes: eight bytes per multiply, then a full avalanche
 /// (MurmurHash3's finaliser), so the low bits that pick a hash-table slot depend on every
 /// byte. Several times cheaper than SipHash on the short keys dicts mostly hold; like
-/// CPython, never -1.
+/// CPython, never -1. bytes hash the same way, so an ASCII str and its bytes hash alike.
 func strHash(_ p: UnsafeBufferPointer<UInt8>) -> Int {
     let n = p.count
+    if n == 0 { return 0 }  // CPython's hash('') and hash(b'')
     var h = strHashSeed ^ (UInt64(n) &* 0x9E37_79B9_7F4A_7C15)
     var i = 0
     if let base = p.baseAddress {
