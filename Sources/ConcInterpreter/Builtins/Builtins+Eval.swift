@@ -91,8 +91,17 @@ extension Unit {
                 namespace = callerLocals()  // its locals and the free variables it uses
             }
         }
+        // A `__builtins__` dict in the globals replaces the builtins (CPython's sandbox idiom,
+        // `eval(s, {"__builtins__": {}})`); the builtins module, or none, means the usual ones.
+        var builtins = engine.builtins
+        if let d = globalsDict, d.globalsOf == nil, let b = try d.get(self, .str("__builtins__")),
+           case .obj(let o) = b, let table = o as? PyDict {
+            builtins = [:]
+            for (k, v) in table.pairs { if let n = k.asStr?.value { builtins[n] = v } }
+        }
         do {
-            return try compileAndRunDynamic(text, filename: filename, mode: mode, globals: globals, namespace: namespace, copyBack: copyBack)
+            return try compileAndRunDynamic(text, filename: filename, mode: mode, globals: globals, builtins: builtins,
+                                            namespace: namespace, copyBack: copyBack)
         } catch let s as SyntaxError {
             throw engine.syntaxErrorException(s)  // catchable, as CPython's
         }
@@ -100,13 +109,13 @@ extension Unit {
 
     /// `mode`: "eval" (an expression, whose value is returned), "exec" (statements) or
     /// "single" (statements echoing their expressions' values, as the REPL does).
-    private func compileAndRunDynamic(_ text: String, filename: String, mode: String, globals: Globals, namespace: PyDict?,
-                                      copyBack: PyDict?) throws -> Value {
+    private func compileAndRunDynamic(_ text: String, filename: String, mode: String, globals: Globals,
+                                      builtins: [String: Value], namespace: PyDict?, copyBack: PyDict?) throws -> Value {
         let isEval = mode == "eval"
         // eval's source may start with spaces or tabs, which CPython strips.
         let file = SourceFile(name: filename, text: isEval ? String(text.drop(while: { $0 == " " || $0 == "\t" })) : text)
         let code: CodeInfo = try withCompilerStack(for: text) {
-            var compiler = Compiler(file: file, globals: globals, builtins: engine.builtins, isInteractive: mode == "single")
+            var compiler = Compiler(file: file, globals: globals, builtins: builtins, isInteractive: mode == "single")
             if isEval {
                 let e = try Parser.parseExpression(file)
                 return namespace == nil ? try compiler.compileExpression(e)
@@ -119,6 +128,9 @@ extension Unit {
         defer {
             if let d = copyBack {
                 for n in globals.boundNames where n != "__name__" && n != "__file__" {
+                    // A fresh module's `__doc__ = None` is not the code's: CPython's exec adds
+                    // only `__builtins__` to the dict.
+                    if n == "__doc__", globals.get(n)?.isNone == true { continue }
                     if let v = globals.get(n) { d.set(self, n, v) }
                 }
             }

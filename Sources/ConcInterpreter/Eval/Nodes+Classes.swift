@@ -87,9 +87,11 @@ final class ClassDefNode: StmtNode {
         } else {
             namespace = PyDict()
         }
-        namespace.set(u, "__module__", .str(module))
-        namespace.set(u, "__qualname__", .str(qualname))
-        if let d = doc { namespace.set(u, "__doc__", .str(d)) }  // type() adds None when absent
+        do {
+            try u.namespaceSet(namespace, .str("__module__"), .str(module))
+            try u.namespaceSet(namespace, .str("__qualname__"), .str(qualname))
+            if let d = doc { try u.namespaceSet(namespace, .str("__doc__"), .str(d)) }  // type() adds None when absent
+        } catch { throw located(error, f, loc, .statement) }
         let defined = try runBody(namespace, f)
         var cls: Value
         do {

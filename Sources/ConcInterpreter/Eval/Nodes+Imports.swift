@@ -36,7 +36,7 @@ final class ImportFromNode: StmtNode {
             if let all = pm.globals.get("__all__") { exported = try u.toArray(all).map { try u.str($0) } }
             for n in exported {
                 guard let v = pm.globals.get(n) else { continue }
-                if let ns = f.classNamespace { ns.set(u, n, v) } else { f.globals.set(n, v) }
+                if let ns = f.classNamespace { try u.namespaceSet(ns, .str(n), v) } else { f.globals.set(n, v) }
             }
             return .normal
         }

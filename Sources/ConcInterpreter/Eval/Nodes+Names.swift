@@ -106,12 +106,33 @@ final class ClassBodyNameNode: ExprNode {
         self.name = name; self.key = .str(name); self.fallback = fallback; super.init(loc)
     }
     override func eval(_ f: Frame) throws -> Value {
-        if let ns = f.classNamespace, let v = try ns.get(f.unit, key) { return v }
+        if let ns = f.classNamespace, let v = try f.unit.namespaceGet(ns, key) { return v }
         return try fallback.eval(f)
     }
-    override func assign(_ f: Frame, _ v: Value) throws { try f.classNamespace!.set(f.unit, key, v) }
+    override func assign(_ f: Frame, _ v: Value) throws { try f.unit.namespaceSet(f.classNamespace!, key, v) }
     override func delete(_ f: Frame) throws {
-        if try f.classNamespace!.remove(f.unit, key) == nil { throw nameNotDefined(name, in: f) }
+        if try !f.unit.namespaceDelete(f.classNamespace!, key) { throw nameNotDefined(name, in: f) }
+    }
+}
+
+extension Unit {
+    /// A name read from a class body's (or exec's) namespace; nil when it has none. A dict
+    /// subclass (from a metaclass's `__prepare__`) is asked through its own `__getitem__`
+    /// (and `__missing__`), as CPython's LOAD_NAME does for anything but an exact dict.
+    func namespaceGet(_ ns: PyDict, _ key: Value) throws -> Value? {
+        if ns.typeIsBuiltin { return try ns.get(self, key) }
+        do { return try getItem(.obj(ns), key) }
+        catch let e as PyBaseException where e.type.isSubtype(of: Exc.keyError) { return nil }
+    }
+    /// A name bound in a class body's namespace (through a dict subclass's `__setitem__`).
+    func namespaceSet(_ ns: PyDict, _ key: Value, _ v: Value) throws {
+        if ns.typeIsBuiltin { try ns.set(self, key, v) } else { try setItem(.obj(ns), key, v) }
+    }
+    /// A name deleted from a class body's namespace; false when it had none.
+    func namespaceDelete(_ ns: PyDict, _ key: Value) throws -> Bool {
+        if ns.typeIsBuiltin { return try ns.remove(self, key) != nil }
+        do { try delItem(.obj(ns), key); return true }
+        catch let e as PyBaseException where e.type.isSubtype(of: Exc.keyError) { return false }
     }
 }
 
