@@ -6917,19 +6917,22 @@ Divergences from CPython 3.11:
   also travel through a Queue (by reference); CPython refuses the latter.
 - Value and Array keep their contents in queue(1)s (slots that one process at a time
   holds); an Array is cut into chunks of 16 items, each its own slot, so an item access
-  copies at most 16 items. No ctypes types as typecodes, no get_obj().
+  copies at most 16 items. No ctypes types as typecodes; get_obj() is the RawValue or
+  RawArray sharing the contents.
 - A Pipe end is "closed everywhere" (the other end's recv() raises EOFError, its send()
   BrokenPipeError) when every copy of it is closed: copies are counted when a Process
   starts and closed when the child's run() ends. A child killed by a signal or ended by
   os._exit() keeps its copies open forever, and so do children of a bare `spawn`.
 - A Pool hands out the iterable eagerly (not from a task-handler thread); callbacks and
   error callbacks run in a result-handler thread of the parent, as in CPython.
-- No Manager, shared_memory, sharedctypes module, authkey or sentinel.
+- No Manager, shared_memory, sharedctypes module or sentinel; authkey is kept but unused.
 """
 import os
 import sys
 import time
 import _units
+from threading import BrokenBarrierError
+from queue import SimpleQueue as _LocalQueue
 
 _Empty = queue.Empty
 _Full = queue.Full
@@ -6984,10 +6987,14 @@ def _check_picklable(func):
 # deadlock; one that only this process can end is, as for the builtins)
 
 def _q_get(q, block=True, timeout=None):
+    if timeout is not None and timeout < 0:
+        timeout = 0  # CPython's multiprocessing queues take a negative timeout as 0
     return q.get(block, timeout)
 
 
 def _q_put(q, obj, block=True, timeout=None):
+    if timeout is not None and timeout < 0:
+        timeout = 0
     q.put(obj, block, timeout)
 
 
@@ -7032,6 +7039,7 @@ class BaseProcess:
             self._daemon = daemon
         else:
             self._daemon = _current_process._daemon
+        self._authkey = _current_process._authkey
 
     def run(self):
         """What the process does: calls the target (override in a subclass)."""
@@ -7140,6 +7148,16 @@ class BaseProcess:
         self._daemon = daemonic
 
     @property
+    def authkey(self):
+        """The process's authentication key (bytes, inherited from its parent). Conc has
+        no Listener/Client that would check it."""
+        return self._authkey
+
+    @authkey.setter
+    def authkey(self, authkey):
+        self._authkey = bytes(authkey)
+
+    @property
     def exitcode(self):
         self._check_closed()
         if self._handle is None:
@@ -7190,6 +7208,7 @@ class _MainProcess(BaseProcess):
     def __init__(self):
         self._identity = ()
         self._name = 'MainProcess'
+        self._authkey = os.urandom(32)
         self._parent_pid = None
         self._parent_name = None
         self._handle = None
@@ -7203,6 +7222,7 @@ class _MainProcess(BaseProcess):
 class _ParentProcess(BaseProcess):
     def __init__(self, name, pid):
         self._identity = ()
+        self._authkey = _current_process._authkey
         self._name = name
         self._pid = pid
         self._parent_pid = None
@@ -7482,10 +7502,17 @@ class Condition:
     def __exit__(self, *args):
         return self._lock.__exit__(*args)
 
+    def _check_owned(self, message):
+        # CPython's asserts (AssertionError, not threading's RuntimeError).
+        if not self._lock._lock._is_owned():
+            raise AssertionError(message)
+
     def wait(self, timeout=None):
+        self._check_owned('must acquire() condition before using wait()')
         return self._cond.wait(timeout)
 
     def wait_for(self, predicate, timeout=None):
+        self._check_owned('must acquire() condition before using wait()')
         result = predicate()
         if result:
             return result
@@ -7502,60 +7529,119 @@ class Condition:
         return result
 
     def notify(self, n=1):
+        self._check_owned('lock is not owned')
         self._cond.notify(n)
 
     def notify_all(self):
+        self._check_owned('lock is not owned')
         self._cond.notify_all()
 
     def __repr__(self):
         return '<Condition(%r)>' % (self._lock,)
 
 
-class BrokenBarrierError(RuntimeError):
-    pass
+# The barrier's states, as threading.Barrier's: filling, draining (the last party
+# arrived, the others are leaving), resetting (reset() with parties waiting), broken.
+_FILLING = 0
+_DRAINING = 1
+_RESETTING = -1
+_BROKEN = -2
 
 
 class Barrier:
-    """`parties` processes wait() until all of them have arrived, then all go on."""
+    """`parties` processes wait() until all of them have arrived, then all go on.
+
+    threading.Barrier's algorithm, with its state in shared memory; its errors are
+    threading.BrokenBarrierError, as CPython's (a subclass of threading.Barrier)."""
 
     def __init__(self, parties, action=None, timeout=None, *, ctx=None):
         self._parties = parties
         self._action = action
         self._timeout = timeout
         self._cond = Condition(Lock())
-        self._state = Array('i', [0, 0, 0], lock=False)   # count, generation, broken
+        self._shared = Array('i', [_FILLING, 0], lock=False)   # state, count
+
+    @property
+    def _state(self):
+        return self._shared[0]
+
+    @_state.setter
+    def _state(self, value):
+        self._shared[0] = value
+
+    @property
+    def _count(self):
+        return self._shared[1]
+
+    @_count.setter
+    def _count(self, value):
+        self._shared[1] = value
 
     def wait(self, timeout=None):
         if timeout is None:
             timeout = self._timeout
         with self._cond:
-            count, generation, broken = self._state[:]
-            if broken:
-                raise BrokenBarrierError
-            index = count
-            if count + 1 == self._parties:
-                if self._action:
-                    self._action()
-                self._state[:] = [0, generation + 1, 0]
-                self._cond.notify_all()
+            self._enter()
+            index = self._count
+            self._count += 1
+            try:
+                if index + 1 == self._parties:
+                    self._release()
+                else:
+                    self._wait(timeout)
                 return index
-            self._state[0] = count + 1
-            ok = self._cond.wait_for(lambda: self._state[1] != generation or self._state[2], timeout)
-            if self._state[2] or not ok:
-                self._state[2] = 1
-                self._cond.notify_all()
-                raise BrokenBarrierError
-            return index
+            finally:
+                self._count -= 1
+                self._exit()
 
-    def abort(self):
-        with self._cond:
-            self._state[2] = 1
+    def _enter(self):
+        # Wait out a previous round still draining or resetting.
+        while self._state in (_DRAINING, _RESETTING):
+            self._cond.wait()
+        if self._state < 0:
+            raise BrokenBarrierError
+
+    def _release(self):
+        try:
+            if self._action:
+                self._action()
+            self._state = _DRAINING
+            self._cond.notify_all()
+        except:
+            self._break()
+            raise
+
+    def _wait(self, timeout):
+        if not self._cond.wait_for(lambda: self._state != _FILLING, timeout):
+            self._break()
+            raise BrokenBarrierError
+        if self._state < 0:
+            raise BrokenBarrierError
+
+    def _exit(self):
+        # The last party out of a drained or reset round lets the next one fill.
+        if self._count == 0 and self._state in (_RESETTING, _DRAINING):
+            self._state = _FILLING
             self._cond.notify_all()
 
     def reset(self):
+        """Back to the initial state; parties waiting now get BrokenBarrierError."""
         with self._cond:
-            self._state[:] = [0, self._state[1] + 1, 0]
+            if self._count > 0:
+                if self._state in (_FILLING, _BROKEN):
+                    self._state = _RESETTING
+            else:
+                self._state = _FILLING
             self._cond.notify_all()
+
+    def abort(self):
+        """Breaks the barrier: waiting and future wait() calls raise BrokenBarrierError."""
+        with self._cond:
+            self._break()
+
+    def _break(self):
+        self._state = _BROKEN
+        self._cond.notify_all()
 
     @property
     def parties(self):
@@ -7563,11 +7649,20 @@ class Barrier:
 
     @property
     def n_waiting(self):
-        return self._state[0]
+        if self._state == _FILLING:
+            return self._count
+        return 0
 
     @property
     def broken(self):
-        return bool(self._state[2])
+        return self._state == _BROKEN
+
+    def __repr__(self):
+        if self.broken:
+            return '<%s.%s object at %s: broken>' % (type(self).__module__, type(self).__qualname__,
+                                                     hex(id(self)))
+        return '<%s.%s object at %s: waiters=%d/%d>' % (type(self).__module__, type(self).__qualname__,
+                                                        hex(id(self)), self.n_waiting, self.parties)
 
 
 # ---------------------------------------------------------------------------------------
@@ -7834,7 +7929,8 @@ _int_bits = {'b': 8, 'h': 16, 'i': 32, 'B': 8, 'H': 16, 'I': 32}
 
 def _check_typecode(typecode):
     if typecode not in _ctype_names:
-        raise KeyError(typecode)
+        # CPython passes an unknown code on to ctypes.sizeof, which says this.
+        raise TypeError('this type has no size')
 
 
 def _zero(typecode):
@@ -7932,6 +8028,16 @@ class _LockMethods:
 
     def get_lock(self):
         return self._lock
+
+    def get_obj(self):
+        """The unlocked RawValue/RawArray sharing this object's contents (CPython's
+        ctypes object)."""
+        base = RawValue if isinstance(self, RawValue) else RawArray
+        raw = base.__new__(base)
+        for name, value in self.__dict__.items():
+            if name != '_lock':
+                setattr(raw, name, value)
+        return raw
 
     def acquire(self, *args):
         return self._lock.acquire(*args)
@@ -8220,6 +8326,10 @@ class MapResult(ApplyResult):
             self._forget()
 
 
+# How many chunks of one imap job may wait in the task queue at a time.
+_AHEAD = 64
+
+
 class IMapIterator:
     """The iterator of imap (in order) and imap_unordered (as results arrive)."""
 
@@ -8228,21 +8338,33 @@ class IMapIterator:
         self._job = pool._job_counter
         self._pool = pool
         self._ordered = ordered
-        self._arrived = _queue()
+        # (index, outcome) pairs from the result handler, None when the length is known:
+        # a queue of this process (not the shared arena), as results may pile up.
+        self._arrived = _LocalQueue()
         self._pending = {}
         self._buffer = []
         self._next_index = 0
         self._length = None
         self._received = 0
+        # Places in the task queue for this job's chunks (see Pool._feed_imap).
+        self._room = semaphore(_AHEAD)
         pool._cache[self._job] = self
 
     def _set(self, index, outcome):
+        self._room.release()
         self._arrived.put((index, outcome))
 
     def _set_length(self, n):
+        # From the feeder thread, once the input is used up: wakes a next() that has
+        # already received every result and waits to learn there are no more.
         self._length = n
-        if n == 0:
-            del self._pool._cache[self._job]
+        self._arrived.put(None)
+
+    def _finished(self):
+        if self._received == self._length:
+            self._pool._cache.pop(self._job, None)
+            return True
+        return False
 
     def __iter__(self):
         return self
@@ -8253,15 +8375,17 @@ class IMapIterator:
                 self._buffer = self._pending.pop(self._next_index)
                 self._next_index += 1
                 continue
-            if self._received == self._length:
+            if self._finished():
                 raise StopIteration
             try:
-                index, outcome = _q_get(self._arrived, True, timeout)
+                item = _q_get(self._arrived, True, timeout)
             except _Empty:
                 raise TimeoutError from None
+            if item is None:
+                continue
+            index, outcome = item
             self._received += 1
-            if self._received == self._length and self._job in self._pool._cache:
-                del self._pool._cache[self._job]
+            self._finished()
             ok, value = outcome
             if not ok:
                 value = [(False, value)]
@@ -8395,14 +8519,44 @@ class Pool:
         if chunksize < 1:
             raise ValueError("Chunksize must be 1+, not {0:n}".format(chunksize))
         _check_picklable(func)
-        items = list(iterable)
         it = IMapIterator(self, ordered)
+        # The input is read lazily, by a feeder thread (CPython's task handler): results
+        # come while a long or endless input is still being read, and an error raised by
+        # the input reaches the caller at its place in the results.
+        thread self._feed_imap(it, func, iter(iterable), chunksize) with name='Thread-PoolTasks', daemon=True
+        return it
+
+    def _feed_imap(self, it, func, items, chunksize):
+        # At most _AHEAD chunks wait in the task queue for this job; a result arriving
+        # frees a place (IMapIterator._set).
+        room = it._room
         n = 0
-        for i in range(0, len(items), chunksize):
-            self._tasks.put((it._job, n, func, items[i:i + chunksize], False))
+        try:
+            chunk = []
+            for x in items:
+                chunk.append(x)
+                if len(chunk) < chunksize:
+                    continue
+                if not self._wait_for_room(room):
+                    return
+                self._tasks.put((it._job, n, func, chunk, False))
+                n += 1
+                chunk = []
+            if chunk:
+                if not self._wait_for_room(room):
+                    return
+                self._tasks.put((it._job, n, func, chunk, False))
+                n += 1
+        except Exception as e:
+            it._arrived.put((n, (False, e)))  # in the results, after the chunks before it
             n += 1
         it._set_length(n)
-        return it
+
+    def _wait_for_room(self, room):
+        while not room.acquire(timeout=0.2):
+            if self._state == _TERMINATE:
+                return False
+        return self._state != _TERMINATE
 
     def imap(self, func, iterable, chunksize=1):
         """Like map, but an iterator yielding the results in order as they are ready."""
