@@ -158,6 +158,23 @@ final class LockTests: XCTestCase {
         XCTAssertEqual(result, CONC_OWNER_DIED)
     }
 
+    func testWaiterTakesOverFromAnUnreapedHolder() throws {
+        // The holder is killed but not reaped: a zombie, which kill(pid, 0) still finds.
+        // The waiter (here, as often, its parent) must not wait for its own join.
+        let l = try XCTUnwrap(conc_lock_create(arena, 0))
+        let ready = try XCTUnwrap(conc_event_create(arena))
+        let pid = ct_fork_lock_hold(l, ready)
+        XCTAssertEqual(ct_event_wait(ready, tenSeconds), CONC_OK)
+        var result = CONC_OK
+        let t = spawn { result = ct_lock_acquire(l, unit(1), tenSeconds) }
+        XCTAssertTrue(eventually { conc_prim_waiters(l) > 0 }, "waiter parked")
+        kill(pid, SIGKILL)
+        join([t])
+        XCTAssertEqual(result, CONC_OWNER_DIED)
+        XCTAssertEqual(conc_lock_owner(l), unit(1))
+        _ = reap(pid)
+    }
+
     func testRLockCountsAndRestore() throws {
         let r = try XCTUnwrap(conc_rlock_create(arena))
         let (u1, u2) = (unit(1), unit(2))
