@@ -2,8 +2,6 @@
 // creation and holder info; plus the robust process-shared mutex helpers.
 #include "internal.h"
 #include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -126,38 +124,23 @@ static pid_t my_pid(void) {
     return p;
 }
 
-/// Whether `pid` has exited but not been reaped (a zombie: state Z or X in
-/// /proc/PID/stat). A child killed while holding a lock stays a zombie until its parent
-/// joins it, and the parent may be the very unit waiting for that lock.
-static int is_zombie(pid_t pid) {
-    char path[40];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return errno == ENOENT;  /* reaped in between */
-    char buf[512];
-    ssize_t n = read(fd, buf, sizeof buf - 1);  /* EINTR: "not known dead", asked again next try */
-    close(fd);
-    if (n <= 0) return 0;
-    buf[n] = 0;
-    /* "pid (comm) S ...": comm may hold spaces and parentheses, so find the last ')'. */
-    const char *end = strrchr(buf, ')');
-    return end && end[1] == ' ' && (end[2] == 'Z' || end[2] == 'X');
-}
-
 int conc_unit_dead(uint64_t unit) {
     pid_t pid = conc_unit_pid(unit);
     if (pid <= 0 || pid == my_pid()) return 0;
     if (kill(pid, 0) == -1) return errno == ESRCH;
-    /* Reading /proc costs three system calls: under contention between processes (a
-     * failed try at every release) each thread reuses its last answer about the same pid
-     * for 10 ms, so the calls of one wait (try, "still blocked?", try) agree. */
+    /* Alive to kill(2), but perhaps a zombie: a child killed while holding a lock stays
+     * one until its parent joins it, and the parent may be the very unit waiting for the
+     * lock. Reading /proc (conc_process_alive) costs three system calls, and under
+     * contention between processes this runs at every failed try: each thread reuses its
+     * last answer about the same pid for 10 ms, so the calls of one wait (try, "still
+     * blocked?", try) agree. */
     static __thread pid_t asked_pid;
-    static __thread int asked_zombie;
+    static __thread int asked_dead;
     static __thread int64_t asked_at;
     int64_t now = conc_now_ns();
-    if (pid == asked_pid && now - asked_at < 10000000LL) return asked_zombie;
-    asked_zombie = is_zombie(pid);
+    if (pid == asked_pid && now - asked_at < 10000000LL) return asked_dead;
+    asked_dead = !conc_process_alive(pid);
     asked_pid = pid;
     asked_at = now;
-    return asked_zombie;
+    return asked_dead;
 }
