@@ -599,7 +599,11 @@ extension Unit {
     /// The iterator that a bound `__iter__` method `m` returns.
     private func userIterator(_ m: Value) throws -> PyIter {
         let r = try call(m, [])
-        if case .obj(let ro) = r, let it = ro as? PyIter { return it }
+        if case .obj(let ro) = r, let it = ro as? PyIter {
+            // A subclass of map, zip... with its own __next__: that method makes the items.
+            if ro.extendsBuiltinType, userMethod(r, "__next__") != nil { return PyUserIterator(r) }
+            return it
+        }
         guard lookupSpecial(r, "__next__") != nil else {
             throw typeError("iter() returned non-iterator of type '\(r.typeName)'")
         }
