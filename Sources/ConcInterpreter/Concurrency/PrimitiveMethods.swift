@@ -92,6 +92,32 @@ func installLockMethods(_ t: PyType, reentrant: Bool) {
     t.method("__exit__") { u, s, _ in try lock(s).release(u); return .none }
     t.method("locked") { _, s, a in try a.expect("locked", 0, 0); return .bool(lock(s).isLocked) }
     t.method("_is_owned") { u, s, _ in .bool(lock(s).owner == u.unitID) }
+    // CPython's private helpers, which its own lock tests and Condition use.
+    t.method("_at_fork_reinit") { _, s, _ in lock(s).forceUnlock(); return .none }
+    if reentrant {
+        t.method("_recursion_count") { u, s, _ in
+            let l = lock(s)
+            return .int(l.owner == u.unitID ? Int(conc_rlock_count(l.prim)) : 0)
+        }
+        t.method("_release_save") { u, s, _ in
+            let l = lock(s)
+            var count: UInt32 = 0
+            guard l.owner == u.unitID, conc_rlock_release_all(l.prim, u.unitID, &count) == CONC_OK else {
+                throw runtimeError("cannot release un-acquired lock")
+            }
+            return .obj(PyTuple([.int(Int(count)), .int(Int(bitPattern: UInt(u.unitID)))]))
+        }
+        t.method("_acquire_restore") { u, s, a in
+            try a.expect("_acquire_restore", 1, 1)
+            guard case .obj(let o) = a[0], let state = o as? PyTuple, state.items.count == 2,
+                  case .int(let count) = state.items[0], count >= 1 else {
+                throw typeError("_acquire_restore() argument must be the state _release_save() returned")
+            }
+            let l = lock(s)
+            for _ in 0..<count { _ = try l.acquire(u) }
+            return .none
+        }
+    }
     t.method("__repr__") { u, s, _ in
         let l = lock(s)
         let state = l.isLocked ? "locked" : "unlocked"

@@ -364,6 +364,18 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
         return o != 0 && isLocked && conc_unit_pid(o) == getpid() && holderUnit(engine) == nil
     }
 
+    /// `_at_fork_reinit()`: unlocked, whoever held it (as CPython's, for a child after fork).
+    func forceUnlock() {
+        let o = owner
+        guard o != 0 else { return }
+        if reentrant {
+            var count: UInt32 = 0
+            _ = conc_rlock_release_all(prim, o, &count)
+        } else {
+            _ = conc_lock_release(prim, o)
+        }
+    }
+
     /// `release()`, with CPython's errors and Conc's ownership rule.
     func release(_ u: Unit) throws {
         let me = u.unitID

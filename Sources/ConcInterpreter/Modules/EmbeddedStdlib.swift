@@ -10439,6 +10439,16 @@ class Condition:
     def _is_owned(self):
         return _lock_is_owned(self._lock)
 
+    # CPython's Condition takes these from its lock when it has them (RLock does).
+    def _release_save(self):
+        return self._lock._release_save()
+
+    def _acquire_restore(self, state):
+        self._lock._acquire_restore(state)
+
+    def _at_fork_reinit(self):
+        self._lock._at_fork_reinit()
+
     def __repr__(self):
         return "<Condition(%r, %d)>" % (self._lock, self._waiting)
 
@@ -10560,6 +10570,18 @@ class Event:
 
     def __init__(self):
         self._event = _builtin_event()
+        self._made_cond = None
+
+    @property
+    def _cond(self):
+        # CPython's Event is a flag under a Condition over a Lock. Conc's builtin event
+        # waits by itself; this one, made on first look, is only for code that looks at it.
+        if self._made_cond is None:
+            self._made_cond = Condition(Lock())
+        return self._made_cond
+
+    def _at_fork_reinit(self):
+        self._cond._at_fork_reinit()
 
     def is_set(self):
         return self._event.is_set()
