@@ -9483,6 +9483,10 @@ class SimpleQueue:
     def qsize(self):
         return self._queue.qsize()
 
+
+# CPython's pure-Python SimpleQueue (the C one is SimpleQueue): here they are one class.
+_PySimpleQueue = SimpleQueue
+
 """####,
         "random.conc": ####"""
 """random: pseudo-random numbers, mirroring CPython 3.11's `random` module.
