@@ -11239,5 +11239,105 @@ _main_thread = _MainThread()
 _active[_main_thread._ident] = _main_thread
 
 """####,
+        "traceback.conc": ####"""
+"""traceback: CPython 3.11's printing and formatting of exceptions, in Conc.
+
+Implemented: print_exc, format_exc, print_exception, format_exception,
+format_exception_only, print_last. The text is the report Conc prints for an uncaught
+exception (frames, source lines, carets, "During handling..." chains), so it matches
+what the program would show if the exception escaped.
+
+Diverges from CPython: `limit` is accepted and ignored (every frame is shown); Conc has no
+frame objects, so there is no extract_tb, extract_stack, print_stack, format_stack,
+walk_tb, StackSummary or TracebackException; the tb argument is ignored (the exception
+carries its own traceback).
+"""
+
+__all__ = ["print_exc", "format_exc", "print_exception", "format_exception",
+           "format_exception_only", "print_last"]
+
+import sys as _sys
+import _units
+
+_sentinel = object()
+
+
+def _exception_of(exc, value):
+    # The 3.10+ forms: format_exception(exc) and format_exception(type, value, tb).
+    if value is _sentinel:
+        return exc
+    return value
+
+
+def _format(value, chain):
+    if value is None:
+        return "NoneType: None\n"
+    if chain:
+        return _units.format_exception(value)
+    # Without the chain: hide the cause and the context for the time of formatting.
+    saved = (value.__cause__, value.__suppress_context__)
+    value.__cause__ = None
+    value.__suppress_context__ = True
+    try:
+        return _units.format_exception(value)
+    finally:
+        value.__cause__, value.__suppress_context__ = saved
+
+
+def format_exception(exc, /, value=_sentinel, tb=_sentinel, limit=None, chain=True):
+    """The report of an exception as a list of strings, each ending in a newline."""
+    return _format(_exception_of(exc, value), chain).splitlines(keepends=True)
+
+
+def print_exception(exc, /, value=_sentinel, tb=_sentinel, limit=None, file=None, chain=True):
+    """Prints the report of an exception (to sys.stderr by default)."""
+    if file is None:
+        file = _sys.stderr
+    file.write(_format(_exception_of(exc, value), chain))
+
+
+def format_exception_only(exc, /, value=_sentinel):
+    """The last line of the report: the exception's type and message."""
+    if value is _sentinel:
+        value = exc
+        exc = type(value) if value is not None else type(None)
+    if value is None and exc is type(None):
+        return ["NoneType: None\n"]
+    name = exc.__qualname__
+    module = exc.__module__
+    if module not in ("__main__", "builtins"):
+        name = module + "." + name
+    text = _safe_str(value)
+    if text:
+        return ["%s: %s\n" % (name, text)]
+    return [name + "\n"]
+
+
+def _safe_str(value):
+    try:
+        return str(value)
+    except Exception:
+        return "<exception str() failed>"
+
+
+def format_exc(limit=None, chain=True):
+    """The report of the exception being handled, as one string."""
+    return _format(_sys.exc_info()[1], chain)
+
+
+def print_exc(limit=None, file=None, chain=True):
+    """Prints the report of the exception being handled (to sys.stderr by default)."""
+    if file is None:
+        file = _sys.stderr
+    file.write(_format(_sys.exc_info()[1], chain))
+
+
+def print_last(limit=None, file=None, chain=True):
+    """Prints the report of the last uncaught exception (sys.last_value), as in the REPL."""
+    if not hasattr(_sys, "last_value"):
+        raise ValueError("no last exception")
+    print_exception(_sys.last_value, limit=limit, file=file, chain=chain)
+
+"""####,
     ]
 }
