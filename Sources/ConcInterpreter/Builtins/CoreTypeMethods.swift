@@ -203,6 +203,13 @@ func installMethodDescriptorAttributes(_ t: PyType) {
 func installBoundMethodAttributes(_ t: PyType) {
     t.getter("__self__") { _, s in (s.object as! PyBoundMethod).receiver }
     t.getter("__func__") { _, s in (s.object as! PyBoundMethod).function }
+    // types.MethodType(function, instance): binds any callable to an object.
+    t.constructor = { u, _, a in
+        try a.expect("method", 2, 2)
+        if !isCallable(u, a[0]) { throw typeError("first argument must be callable") }
+        if a[1].isNone { throw typeError("instance must not be None") }
+        return .obj(PyBoundMethod(a[1], a[0]))
+    }
 }
 
 /// `super(cls, obj)` (the notes' `super(MyThread, self).__init__()`); `super()` with no

@@ -11339,5 +11339,146 @@ def print_last(limit=None, file=None, chain=True):
     print_exception(_sys.last_value, limit=limit, file=file, chain=chain)
 
 """####,
+        "types.conc": ####"""
+"""types: CPython 3.11's names for the interpreter's types, and SimpleNamespace, in Conc.
+
+Implemented: FunctionType, LambdaType, GeneratorType, BuiltinFunctionType,
+BuiltinMethodType, MethodType (callable: MethodType(function, instance)), ModuleType,
+CodeType, TracebackType, MethodDescriptorType, NoneType, EllipsisType,
+NotImplementedType, SimpleNamespace, new_class, prepare_class, resolve_bases.
+
+Diverges from CPython: no FrameType, CellType, MappingProxyType, GenericAlias,
+coroutine types, DynamicClassAttribute or get_original_bases (Conc has no such objects);
+an int's bound method (`(1).__add__`) is a BuiltinMethodType, not a MethodWrapperType.
+"""
+import sys as _sys
+
+
+def _f():
+    pass
+
+
+FunctionType = type(_f)
+LambdaType = type(lambda: None)
+CodeType = type(compile("", "<types>", "exec"))
+
+
+def _g():
+    yield 1
+
+
+GeneratorType = type(_g())
+BuiltinFunctionType = type(len)
+BuiltinMethodType = type([].append)
+ModuleType = type(_sys)
+MethodDescriptorType = type(str.join)
+NoneType = type(None)
+EllipsisType = type(Ellipsis)
+NotImplementedType = type(NotImplemented)
+
+
+class _C:
+    def _m(self):
+        pass
+
+
+MethodType = type(_C()._m)
+
+try:
+    raise TypeError
+except TypeError as _e:
+    TracebackType = type(_e.__traceback__)
+
+
+class SimpleNamespace:
+    """An object whose attributes are the keyword arguments it was made with;
+    repr `namespace(a=1, b=2)`, equal to another namespace with the same attributes."""
+
+    def __init__(self, *args, **kwargs):
+        if args:
+            raise TypeError("no positional arguments expected")
+        for key, value in kwargs.items():
+            setattr(self, key, value)
+
+    def __repr__(self):
+        name = "namespace" if type(self) is SimpleNamespace else type(self).__name__
+        items = ("%s=%r" % (k, v) for k, v in self.__dict__.items())
+        return "%s(%s)" % (name, ", ".join(items))
+
+    def __eq__(self, other):
+        if isinstance(self, SimpleNamespace) and isinstance(other, SimpleNamespace):
+            return self.__dict__ == other.__dict__
+        return NotImplemented
+
+    __hash__ = None
+
+
+def resolve_bases(bases):
+    """bases with each non-class that has __mro_entries__ replaced by its entries."""
+    new_bases = list(bases)
+    changed = False
+    shift = 0
+    for i, base in enumerate(bases):
+        if isinstance(base, type):
+            continue
+        if not hasattr(base, "__mro_entries__"):
+            continue
+        new_base = base.__mro_entries__(bases)
+        changed = True
+        if not isinstance(new_base, tuple):
+            raise TypeError("__mro_entries__ must return a tuple")
+        new_bases[i + shift:i + shift + 1] = new_base
+        shift += len(new_base) - 1
+    if not changed:
+        return bases
+    return tuple(new_bases)
+
+
+def _calculate_meta(meta, bases):
+    winner = meta
+    for base in bases:
+        base_meta = type(base)
+        if issubclass(winner, base_meta):
+            continue
+        if issubclass(base_meta, winner):
+            winner = base_meta
+            continue
+        raise TypeError("metaclass conflict: the metaclass of a derived class must be a "
+                        "(non-strict) subclass of the metaclasses of all its bases")
+    return winner
+
+
+def prepare_class(name, bases=(), kwds=None):
+    """(metaclass, namespace, remaining keywords) for a class statement's header."""
+    if kwds is None:
+        kwds = {}
+    else:
+        kwds = dict(kwds)
+    if "metaclass" in kwds:
+        meta = kwds.pop("metaclass")
+    elif bases:
+        meta = type(bases[0])
+    else:
+        meta = type
+    if isinstance(meta, type):
+        meta = _calculate_meta(meta, bases)
+    if hasattr(meta, "__prepare__"):
+        ns = meta.__prepare__(name, bases, **kwds)
+    else:
+        ns = {}
+    return meta, ns, kwds
+
+
+def new_class(name, bases=(), kwds=None, exec_body=None):
+    """A class made as a class statement would make it; exec_body(ns) fills its namespace."""
+    resolved_bases = resolve_bases(bases)
+    meta, ns, kwds = prepare_class(name, resolved_bases, kwds)
+    if exec_body is not None:
+        exec_body(ns)
+    if resolved_bases is not bases:
+        ns["__orig_bases__"] = bases
+    return meta(name, resolved_bases, ns, **kwds)
+
+"""####,
     ]
 }
