@@ -130,6 +130,14 @@ struct ScopeAnalyzer {
     /// (names read from the dict, then globals) inside the empty `module`.
     mutating func analyzeNamespace(_ body: [Stmt], _ ns: Scope, module: Scope) throws {
         for s in body { try visit(s, ns) }
+        // CPython's symbol table marks a name declared `global` anywhere in the code as
+        // global at its top level too: there it is stored to and read from the globals,
+        // not the namespace (exec with separate globals and locals shows the difference).
+        func collectGlobals(_ s: Scope) {
+            ns.declaredGlobal.formUnion(s.declaredGlobal)
+            for c in s.children { collectGlobals(c) }
+        }
+        for c in ns.children { collectGlobals(c) }
         resolveAll(module)
         try checkNonlocals(module)
     }
@@ -151,7 +159,9 @@ struct ScopeAnalyzer {
         var p = s.parent
         while let d = p {
             if d.kind == .module { return }
-            if d.declaredGlobal.contains(n) { return }
+            // A class body's own `global x` is not seen by the functions inside it: they
+            // skip class scopes altogether (CPython's rule).
+            if d.kind != .classBody && d.declaredGlobal.contains(n) { return }
             if d.kind != .classBody && d.isLocal(n) {
                 d.cells.insert(n)
                 for c in chain { c.addFree(n) }
