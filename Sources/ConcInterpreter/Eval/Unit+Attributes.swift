@@ -272,6 +272,9 @@ extension Unit {
             return .obj(d)
         case "__class__": return .obj(Types.function)
         case "__code__": return Value.none
+        case "__closure__":
+            // The cells of the variables it captured (their `cell_contents`), or None.
+            return f.closure.isEmpty ? Value.none : .obj(PyTuple(f.closure.map { .obj($0) }))
         case "__wrapped__": return f.attribute(name)
         case "__annotations__":
             if let d = f.attribute(name) { return d }

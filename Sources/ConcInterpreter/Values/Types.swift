@@ -110,7 +110,13 @@ public enum Types {
             return .obj(PyModule(name: name, globals: g))
         }
     }
-    static let cell = make("cell") { _ in }
+    static let cell = make("cell") { t in
+        t.getter("cell_contents") { _, s in
+            let v = (s.object as! Cell).value
+            if v.isUnbound { throw valueError("Cell is empty") }
+            return v
+        }
+    }
     static let iterator = make("iterator") { installIteratorMethods($0) }
     // The builtin containers' iterators, named as CPython 3.11 names them.
     static let listIterator = make("list_iterator") { installIteratorMethods($0); installLengthHint($0) }
