@@ -460,7 +460,15 @@ extension Unit {
                 _ = try call(bindClassAttribute(del, to: ca), [v]); return
             }
         }
-        if !inst.removeInstanceAttribute(name) { throw noAttribute(v, name) }
+        if !inst.removeInstanceAttribute(name) {
+            // A class attribute that `__slots__` shadows nothing for: as for a store.
+            let t = inst.type
+            if !t.isBuiltin, t.hasSlotLimits(classEpoch), let allowed = t.creationHooks(classEpoch).slotNames,
+               !allowed.contains(name), t.lookup(name) != nil {
+                throw attributeError("'\(t.name)' object attribute '\(name)' is read-only")
+            }
+            throw noAttribute(v, name)
+        }
     }
 
     /// `delattr(v, name)`.

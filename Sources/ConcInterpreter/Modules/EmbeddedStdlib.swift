@@ -4382,6 +4382,7 @@ __all__ = ["contextmanager", "closing", "nullcontext", "AbstractContextManager",
 
 import abc as _abc
 import sys as _sys
+from types import MethodType as _MethodType
 
 
 class AbstractContextManager(_abc.ABC):
@@ -4635,7 +4636,7 @@ class ExitStack(AbstractContextManager):
             exit_method = type(exit).__exit__
         except AttributeError:
             # Not a context manager: a callable taking the exception details.
-            self._exit_callbacks.append(exit)
+            self._exit_callbacks.append((True, exit))
         else:
             self._push_cm_exit(exit, exit_method)
         return exit
@@ -4662,15 +4663,13 @@ class ExitStack(AbstractContextManager):
             callback(*args, **kwds)
 
         exit_wrapper.__wrapped__ = callback
-        self._exit_callbacks.append(exit_wrapper)
+        self._exit_callbacks.append((True, exit_wrapper))
         return callback
 
     def _push_cm_exit(self, cm, exit_method):
-        def cm_exit(exc_type, exc, tb):
-            return exit_method(cm, exc_type, exc, tb)
-
-        cm_exit.__self__ = cm
-        self._exit_callbacks.append(cm_exit)
+        # As CPython's: (is_sync, callback) pairs, a context manager's being its bound
+        # __exit__.
+        self._exit_callbacks.append((True, _MethodType(exit_method, cm)))
 
     def close(self):
         """Unwind the stack now: call every callback, last pushed first."""
@@ -4699,7 +4698,7 @@ class ExitStack(AbstractContextManager):
         suppressed_exc = False
         pending_raise = False
         while self._exit_callbacks:
-            cb = self._exit_callbacks.pop()
+            is_sync, cb = self._exit_callbacks.pop()
             try:
                 if cb(*exc_details):
                     suppressed_exc = True
