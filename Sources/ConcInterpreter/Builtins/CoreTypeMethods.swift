@@ -61,7 +61,10 @@ func installObjectMethods(_ t: PyType) {
         // The lookup without the class's own __getattribute__ (which may be the caller).
         if case .obj(let o) = s, let inst = o as? PyInstance {
             if let x = try u.instanceAttr(s, inst, name) { return x }
-            throw u.noAttribute(s, name)
+            let e = u.noAttribute(s, name)
+            e.suggestionName = name
+            e.suggestionSource = .attribute(s)
+            throw e
         }
         return try u.getAttr(s, name)
     }

@@ -43,7 +43,18 @@ extension Unit {
 
     /// `getattr(v, name)`.
     func getAttr(_ v: Value, _ name: String) throws -> Value {
-        if let r = try getAttrOrNil(v, name) { return r }
+        let found: Value?
+        do { found = try getAttrOrNil(v, name) } catch let e as PyBaseException where e.type.isSubtype(of: Exc.attributeError) {
+            // An AttributeError from a __getattr__ or a property names what was looked up
+            // and where, unless it says so itself (CPython 3.11's set_attribute_error_context),
+            // so the report suggests a close name.
+            if e.suggestionName == nil && e.suggestionSource == nil && e.instanceAttribute("name") == nil {
+                e.suggestionName = name
+                e.suggestionSource = .attribute(v)
+            }
+            throw e
+        }
+        if let r = found { return r }
         let e = noAttribute(v, name)
         e.suggestionName = name
         e.suggestionSource = .attribute(v)
