@@ -461,6 +461,9 @@ extension Unit {
     /// `object.__delattr__(v, name)` for an instance: a property's deleter, a user
     /// descriptor's `__delete__`, else the instance's own attribute.
     func genericDelAttr(_ v: Value, _ inst: PyInstance, _ name: String) throws {
+        if inst is PyBaseException && (name == "__cause__" || name == "__context__" || name == "__traceback__") {
+            throw typeError("\(name) may not be deleted")
+        }
         if let ca = inst.type.lookup(name), case .obj(let a) = ca {
             if let p = a as? PyProperty {
                 if case .none = p.deleter { throw attributeError("property '\(name)' of '\(inst.type.name)' object has no deleter") }
