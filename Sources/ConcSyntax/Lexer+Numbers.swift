@@ -20,10 +20,13 @@ extension Lexer {
         if pos < end, src[pos] == "e" || src[pos] == "E" {
             let save = pos
             pos += 1
-            if pos < end, src[pos] == "+" || src[pos] == "-" { pos += 1 }
+            var signed = false
+            if pos < end, src[pos] == "+" || src[pos] == "-" { pos += 1; signed = true }
             guard pos < end, isDigit(src[pos]) else {
+                // CPython's caret: at the sign when one was given (`1e+x`), else at the number.
+                let col = signed ? pos - lineStart : start - lineStart + 1
                 pos = save
-                throw error("invalid decimal literal", col: start - lineStart + 1)
+                throw error("invalid decimal literal", col: col)
             }
             try scanDigits(start: start)
             isFloat = true

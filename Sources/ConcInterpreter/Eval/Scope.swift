@@ -21,6 +21,9 @@ final class Scope {
     var declaredNonlocal: Set<String> = []
     /// Where each `nonlocal` name was declared (for "no binding" errors).
     var nonlocalLocs: [String: SourceLoc] = [:]
+    /// Where each `global` name was first declared ("is nonlocal and global" is reported
+    /// at the first of the two declarations, as CPython does).
+    var globalLocs: [String: SourceLoc] = [:]
     /// True for a function or comprehension defined in a class body, directly or inside
     /// one of its methods (`__class__` there is CPython's implicit cell).
     var isInsideClassBody: Bool {
@@ -180,9 +183,10 @@ struct ScopeAnalyzer {
     }
 
     /// CPython's checks on a `global`/`nonlocal` declaration of `n` in scope `s`.
-    func checkDeclaration(_ n: String, _ kind: String, conflicting: Bool, _ s: Scope, _ loc: SourceLoc) throws {
+    /// `earlier`: where the other kind of declaration of `n` is, if there is one.
+    func checkDeclaration(_ n: String, _ kind: String, conflictsWith earlier: SourceLoc?, _ s: Scope, _ loc: SourceLoc) throws {
         if s.params.contains(n) { throw scopeError("name '\(n)' is parameter and \(kind)", loc) }
-        if conflicting { throw scopeError("name '\(n)' is nonlocal and global", loc) }
+        if let first = earlier { throw scopeError("name '\(n)' is nonlocal and global", first) }
         // Also when already declared: CPython rejects `global x; x = 1; global x`.
         if s.hasSeen(n) {
             let how = s.used.contains(n) && !s.isBoundName(n) ? "used prior to" : "assigned to before"
@@ -248,15 +252,16 @@ struct ScopeAnalyzer {
             try visit(body, s)
         case .global(let names):
             for n in names {
-                try checkDeclaration(n, "global", conflicting: s.declaredNonlocal.contains(n), s, stmt.loc)
+                try checkDeclaration(n, "global", conflictsWith: s.nonlocalLocs[n], s, stmt.loc)
                 s.declaredGlobal.insert(n)
+                if s.globalLocs[n] == nil { s.globalLocs[n] = stmt.loc }
             }
         case .nonlocal(let names):
             if s.kind == .module {
                 throw scopeError("nonlocal declaration not allowed at module level", stmt.loc)
             }
             for n in names {
-                try checkDeclaration(n, "nonlocal", conflicting: s.declaredGlobal.contains(n), s, stmt.loc)
+                try checkDeclaration(n, "nonlocal", conflictsWith: s.globalLocs[n], s, stmt.loc)
                 s.declaredNonlocal.insert(n)
                 s.nonlocalLocs[n] = stmt.loc
             }
