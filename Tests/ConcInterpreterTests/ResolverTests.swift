@@ -143,7 +143,7 @@ private func resolverError(_ source: String) -> String {
          "name 'x' is assigned to before nonlocal declaration @ 5:9"),
         ("def f():\n    x = 1\n    def g():\n        print(x)\n        nonlocal x\n",
          "name 'x' is used prior to nonlocal declaration @ 5:9"),
-        ("def f():\n    x = 1\n    def g():\n        global x\n        nonlocal x\n", "name 'x' is nonlocal and global @ 5:9"),
+        ("def f():\n    x = 1\n    def g():\n        global x\n        nonlocal x\n", "name 'x' is nonlocal and global @ 4:9"),
         ("nonlocal x\n", "nonlocal declaration not allowed at module level @ 1:1"),
         ("def f():\n    def g():\n        nonlocal x\n    x = 1\n", "OK"),
         ("def f():\n    def g():\n        pass\n    class C:\n        def m(self):\n            nonlocal g\n", "OK"),
@@ -162,12 +162,10 @@ private func resolverError(_ source: String) -> String {
         #expect(resolverError(source) == expected)
     }
 
-    /// CPython points "nonlocal and global" at the first of the two declarations when both
-    /// are in one scope; Conc points at the second.
+    /// CPython points "nonlocal and global" at the first of the two declarations.
     @Test func nonlocalAfterGlobalPointsAtTheFirstDeclaration() {
-        withKnownIssue("the resolver reports the line of the later declaration") {
-            #expect(resolverError("def f():\n    global x\n    nonlocal x\n") == "name 'x' is nonlocal and global @ 2:5")
-        }
+        #expect(resolverError("def f():\n    global x\n    nonlocal x\n") == "name 'x' is nonlocal and global @ 2:5")
+        #expect(resolverError("def f():\n    y = 1\n    def g():\n        nonlocal y\n        global y\n") == "name 'y' is nonlocal and global @ 4:9")
     }
 
     /// Slots: parameters first in signature order, then other locals in order of binding.
