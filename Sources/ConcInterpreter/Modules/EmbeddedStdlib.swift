@@ -7202,6 +7202,7 @@ import os
 import sys
 import time
 import _units
+import threading as _threading
 from threading import BrokenBarrierError
 from queue import SimpleQueue as _LocalQueue
 
@@ -7811,26 +7812,18 @@ class Condition:
         return '<Condition(%r)>' % (self._lock,)
 
 
-# The barrier's states, as threading.Barrier's: filling, draining (the last party
-# arrived, the others are leaving), resetting (reset() with parties waiting), broken.
-_FILLING = 0
-_DRAINING = 1
-_RESETTING = -1
-_BROKEN = -2
-
-
-class Barrier:
+class Barrier(_threading.Barrier):
     """`parties` processes wait() until all of them have arrived, then all go on.
 
-    threading.Barrier's algorithm, with its state in shared memory; its errors are
-    threading.BrokenBarrierError, as CPython's (a subclass of threading.Barrier)."""
+    As CPython's: threading.Barrier (its algorithm, threading.BrokenBarrierError), with
+    its state and count in shared memory and a multiprocessing Condition."""
 
     def __init__(self, parties, action=None, timeout=None, *, ctx=None):
         self._parties = parties
         self._action = action
         self._timeout = timeout
         self._cond = Condition(Lock())
-        self._shared = Array('i', [_FILLING, 0], lock=False)   # state, count
+        self._shared = Array('i', [0, 0], lock=False)   # state (threading's codes), count
 
     @property
     def _state(self):
@@ -7847,93 +7840,6 @@ class Barrier:
     @_count.setter
     def _count(self, value):
         self._shared[1] = value
-
-    def wait(self, timeout=None):
-        if timeout is None:
-            timeout = self._timeout
-        with self._cond:
-            self._enter()
-            index = self._count
-            self._count += 1
-            try:
-                if index + 1 == self._parties:
-                    self._release()
-                else:
-                    self._wait(timeout)
-                return index
-            finally:
-                self._count -= 1
-                self._exit()
-
-    def _enter(self):
-        # Wait out a previous round still draining or resetting.
-        while self._state in (_DRAINING, _RESETTING):
-            self._cond.wait()
-        if self._state < 0:
-            raise BrokenBarrierError
-
-    def _release(self):
-        try:
-            if self._action:
-                self._action()
-            self._state = _DRAINING
-            self._cond.notify_all()
-        except:
-            self._break()
-            raise
-
-    def _wait(self, timeout):
-        if not self._cond.wait_for(lambda: self._state != _FILLING, timeout):
-            self._break()
-            raise BrokenBarrierError
-        if self._state < 0:
-            raise BrokenBarrierError
-
-    def _exit(self):
-        # The last party out of a drained or reset round lets the next one fill.
-        if self._count == 0 and self._state in (_RESETTING, _DRAINING):
-            self._state = _FILLING
-            self._cond.notify_all()
-
-    def reset(self):
-        """Back to the initial state; parties waiting now get BrokenBarrierError."""
-        with self._cond:
-            if self._count > 0:
-                if self._state in (_FILLING, _BROKEN):
-                    self._state = _RESETTING
-            else:
-                self._state = _FILLING
-            self._cond.notify_all()
-
-    def abort(self):
-        """Breaks the barrier: waiting and future wait() calls raise BrokenBarrierError."""
-        with self._cond:
-            self._break()
-
-    def _break(self):
-        self._state = _BROKEN
-        self._cond.notify_all()
-
-    @property
-    def parties(self):
-        return self._parties
-
-    @property
-    def n_waiting(self):
-        if self._state == _FILLING:
-            return self._count
-        return 0
-
-    @property
-    def broken(self):
-        return self._state == _BROKEN
-
-    def __repr__(self):
-        if self.broken:
-            return '<%s.%s object at %s: broken>' % (type(self).__module__, type(self).__qualname__,
-                                                     hex(id(self)))
-        return '<%s.%s object at %s: waiters=%d/%d>' % (type(self).__module__, type(self).__qualname__,
-                                                        hex(id(self)), self.n_waiting, self.parties)
 
 
 # ---------------------------------------------------------------------------------------
