@@ -8623,7 +8623,9 @@ class Pool:
         with self._workers_lock:
             old = self._pool[slot]
             old.join()
-            if self._state != _TERMINATE:
+            # As CPython's pool: a closed pool keeps its size only while jobs are
+            # unfinished; each slot's chain of workers consumes one of close()'s sentinels.
+            if self._state == _RUN or (self._state == _CLOSE and self._cache):
                 self._pool[slot] = self._start_worker(slot)
 
     def _handle_results(self):
@@ -8784,7 +8786,12 @@ class Pool:
             for w in workers:
                 w.join()
                 joined.append(w)
+        # The handler may still replace a worker whose exit it had not read yet; once it
+        # has stopped, nothing changes the list, and a last pass joins any latecomer.
         self._stop_handler()
+        for w in self._pool:
+            if w not in joined:
+                w.join()
 
     def __enter__(self):
         self._check_running()
