@@ -220,7 +220,7 @@ public indirect enum StmtKind: Sendable {
     /// `a = b = value`: one or more targets, assigned left to right.
     case assign(targets: [Expr], value: Expr)
     case augAssign(target: Expr, op: BinaryOp, value: Expr)
-    case annAssign(target: Expr, annotation: Expr, value: Expr?)
+    case annAssign(target: Expr, annotation: Expr, value: Expr?, simple: Bool)
     case `if`(test: Expr, body: [Stmt], orElse: [Stmt])   // elif becomes a nested if in orElse
     case `while`(test: Expr, body: [Stmt], orElse: [Stmt])
     case `for`(target: Expr, iter: Expr, body: [Stmt], orElse: [Stmt], isAsync: Bool)

@@ -47,7 +47,7 @@ public func dump(_ s: Stmt) -> String {
     case .expr(let e): return dump(e)
     case .assign(let targets, let value): return sexp("=", targets.map(dump) + [dump(value)])
     case .augAssign(let t, let op, let v): return "(\(op.rawValue)= \(dump(t)) \(dump(v)))"
-    case .annAssign(let t, let ann, let v): return sexp("ann", [dump(t), dump(ann)] + (v.map { [dump($0)] } ?? []))
+    case .annAssign(let t, let ann, let v, _): return sexp("ann", [dump(t), dump(ann)] + (v.map { [dump($0)] } ?? []))
     case .if(let test, let body, let orElse): return sexp("if", [dump(test), block("body", body)] + elseBlock(orElse))
     case .while(let test, let body, let orElse): return sexp("while", [dump(test), block("body", body)] + elseBlock(orElse))
     case .for(let t, let iter, let body, let orElse, let isAsync):

@@ -348,7 +348,10 @@ extension Parser.State {
         advance()
         let annotation = try parseAnnotation()
         let value = accept("=") ? try parseYieldOrStarExpressions() : nil
-        return Stmt(.annAssign(target: target, annotation: annotation, value: value), stmtLoc(from: start))
+        // "Simple" is CPython's word for a bare name: `(x): T` neither binds x nor is recorded.
+        var simple = false
+        if case .name = target.kind, start.text != "(" { simple = true }
+        return Stmt(.annAssign(target: target, annotation: annotation, value: value, simple: simple), stmtLoc(from: start))
     }
 
     /// A lone `*x` outside a tuple, list, call or target is an error.

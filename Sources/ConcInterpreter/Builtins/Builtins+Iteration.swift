@@ -30,7 +30,7 @@ extension Engine {
                 try a.expect("next", 1, 2)
                 guard case .obj(let o) = a[0] else { throw typeError("'\(a[0].typeName)' object is not an iterator") }
                 let it: PyIter
-                if let i = o as? PyIter, !(o.extendsBuiltinType && u.userMethod(a[0], "__next__") != nil) { it = i }
+                if let i = o as? PyIter, o.type !== Types.coroutine, !(o.extendsBuiltinType && u.userMethod(a[0], "__next__") != nil) { it = i }
                 else if u.lookupSpecial(a[0], "__next__") != nil {
                     if a.count == 2 {
                         do { return try u.callMethod(a[0], "__next__", []) }

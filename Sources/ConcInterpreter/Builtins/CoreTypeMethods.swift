@@ -74,7 +74,12 @@ func installObjectMethods(_ t: PyType) {
             guard let d = c.existingAttributeDict, try d.remove(u, .str(name)) != nil else { throw u.noAttribute(s, name) }
             return .none
         }
-        guard case .obj(let o) = s, let inst = o as? PyInstance else { return .none }
+        guard case .obj(let o) = s, let inst = o as? PyInstance else {
+            // A class (`type.__delattr__(C, "x")`, where a metaclass's __delattr__ chains
+            // to), a module or a function.
+            if let t = s.object as? PyType { try u.typeDelAttr(t, name) } else { try u.delAttr(s, name) }
+            return .none
+        }
         try u.genericDelAttr(s, inst, name)
         return .none
     }
@@ -156,11 +161,19 @@ func installTypeMethods(_ t: PyType) {
 
 func installFunctionMethods(_ t: PyType) {
     t.method("__get__") { _, s, a in a.count > 0 && !a[0].isNone ? .obj(PyBoundMethod(a[0], s)) : s }
+    installCallMethod(t)
+}
+
+/// `f.__call__(...)` on functions, builtins and bound methods: the same as `f(...)`
+/// (`hasattr(f, "__call__")` is how much Python code asks "is this callable?").
+func installCallMethod(_ t: PyType) {
+    t.method("__call__") { u, s, a in try u.call(s, a) }
 }
 
 /// `len.__name__`, `[].append.__self__`: builtin functions and builtin methods bound to a
 /// receiver share the type `builtin_function_or_method`, as in CPython.
 func installBuiltinFunctionAttributes(_ t: PyType) {
+    installCallMethod(t)
     t.getter("__name__") { _, s in
         switch s.object {
         case let f as PyBuiltinFunction: return .str(f.name)
@@ -204,6 +217,7 @@ func installMethodDescriptorAttributes(_ t: PyType) {
 /// `obj.method.__self__` and `.__func__`; every other attribute a bound method is asked
 /// for is its function's (`__name__`, `__doc__`, `__wrapped__`: see ``Unit/getAttrOrNil(_:_:)``).
 func installBoundMethodAttributes(_ t: PyType) {
+    installCallMethod(t)
     t.getter("__self__") { _, s in (s.object as! PyBoundMethod).receiver }
     t.getter("__func__") { _, s in (s.object as! PyBoundMethod).function }
     // types.MethodType(function, instance): binds any callable to an object.
@@ -332,6 +346,16 @@ func installGeneratorMethods(_ t: PyType) {
     t.method("__next__") { u, s, _ in
         if let v = try gen(s).resume(u, send: .none) { return v }
         throw stop(gen(s))
+    }
+    installCoroutineMethods(t)
+}
+
+/// What generators and coroutines share: `send`, `throw`, `close` and their names (a
+/// coroutine is driven by `coro.send(None)` the way an event loop does; it has no `__next__`).
+func installCoroutineMethods(_ t: PyType) {
+    func gen(_ s: Value) -> PyGenerator { s.object as! PyGenerator }
+    func stop(_ g: PyGenerator) -> PyBaseException {
+        PyBaseException(type: Exc.stopIteration, args: g.returnValue.isNone ? [] : [g.returnValue])
     }
     t.method("send") { u, s, a in
         try a.expect("send", 1, 1)

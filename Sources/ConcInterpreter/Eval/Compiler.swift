@@ -172,13 +172,13 @@ struct Compiler {
                 return LocalStrAppendNode(general, slot: l.slot)
             }
             return general
-        case .annAssign(let t, let ann, let v):
+        case .annAssign(let t, let ann, let v, let simple):
             let assign = try v.map { AssignNode([try target(t, s)], try expr($0, s), loc) }
             // Annotations are evaluated only in modules and class bodies; a plain name's is
             // stored in `__annotations__` (CPython 3.11, without the annotations future).
             guard s.kind == .module || s.kind == .classBody else { return assign ?? PassNode(loc) }
             var store: (annotations: ExprNode, key: String)? = nil
-            if case .name(let n) = t.kind { store = (name("__annotations__", s, loc), n) }
+            if simple, case .name(let n) = t.kind { store = (name("__annotations__", s, loc), n) }
             return AnnotatedAssignNode(assign: assign, annotation: try expr(ann, s), store: store, loc)
         // `topLevel` passes into compound statements (not def/class bodies): at the REPL,
         // `for x in r: x` echoes every x, as CPython's 'single' mode does.

@@ -285,7 +285,7 @@ extension Unit {
             if let d = o as? PyMethodDescriptor { return try d.fn(self, receiver, Args(args)) }
             if let fn = o as? PyFunction { return try callFunction(fn, Args([receiver] + args)) }
         }
-        return try call(bindClassAttribute(attr, to: receiver), Args(args))
+        return try call(try resolveDescriptor(attr, receiver), Args(args))  // a property or other descriptor too
     }
 }
 

@@ -19,6 +19,9 @@ final class Scope {
     var used: Set<String> = []
     var declaredGlobal: Set<String> = []
     var declaredNonlocal: Set<String> = []
+    /// Names given a simple annotation (`x: T`) in this scope: they may not be declared
+    /// global or nonlocal afterwards.
+    var annotated: Set<String> = []
     /// Where each `nonlocal` name was declared (for "no binding" errors).
     var nonlocalLocs: [String: SourceLoc] = [:]
     /// Where each `global` name was first declared ("is nonlocal and global" is reported
@@ -187,6 +190,7 @@ struct ScopeAnalyzer {
     func checkDeclaration(_ n: String, _ kind: String, conflictsWith earlier: SourceLoc?, _ s: Scope, _ loc: SourceLoc) throws {
         if s.params.contains(n) { throw scopeError("name '\(n)' is parameter and \(kind)", loc) }
         if let first = earlier { throw scopeError("name '\(n)' is nonlocal and global", first) }
+        if s.annotated.contains(n) { throw scopeError("annotated name '\(n)' can't be \(kind)", loc) }
         // Also when already declared: CPython rejects `global x; x = 1; global x`.
         if s.hasSeen(n) {
             let how = s.used.contains(n) && !s.isBoundName(n) ? "used prior to" : "assigned to before"
@@ -211,9 +215,16 @@ struct ScopeAnalyzer {
             try visit(value, s)
         case .augAssign(let t, _, let v):
             try visitTarget(t, s); try visit(t, s); try visit(v, s)
-        case .annAssign(let t, let ann, let v):
-            // `x: T` alone still makes x local to a function, as CPython does.
-            if let v = v { try visitTarget(t, s); try visit(v, s) } else if case .name(let n) = t.kind { s.bind(n) } else { try visit(t, s) }
+        case .annAssign(let t, let ann, let v, let simple):
+            if simple, case .name(let n) = t.kind {
+                if s.kind != .module, s.declaredGlobal.contains(n) || s.declaredNonlocal.contains(n) {
+                    let kind = s.declaredGlobal.contains(n) ? "global" : "nonlocal"
+                    throw scopeError("annotated name '\(n)' can't be \(kind)", stmt.loc)
+                }
+                s.annotated.insert(n)
+            }
+            // `x: T` alone still makes x local to a function, as CPython does; `(x): T` does not.
+            if let v = v { try visitTarget(t, s); try visit(v, s) } else if case .name(let n) = t.kind { if simple { s.bind(n) } } else { try visit(t, s) }
             if s.kind == .module || s.kind == .classBody { try visit(ann, s) }
         case .if(let test, let body, let orElse), .while(let test, let body, let orElse):
             try visit(test, s); try visit(body, s); try visit(orElse, s)

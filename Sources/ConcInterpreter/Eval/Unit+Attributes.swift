@@ -163,17 +163,17 @@ extension Unit {
     /// The class's `__getattr__(name)` when ordinary lookup found nothing; nil without one.
     private func getattrFallback(_ v: Value, _ t: PyType, _ name: String) throws -> Value? {
         guard let ga = t.lookup("__getattr__") else { return nil }
-        return try call(bindClassAttribute(ga, to: v), [.str(name)])
+        return try call(try resolveDescriptor(ga, v), [.str(name)])
     }
 
     /// `v.name` for a class that defines `__getattribute__` in Conc: that method, then
     /// `__getattr__` if it raised AttributeError.
     private func userGetattribute(_ v: Value, _ t: PyType, _ name: String) throws -> Value? {
         guard let ga = t.lookup("__getattribute__") else { return nil }
-        do { return try call(bindClassAttribute(ga, to: v), [.str(name)]) }
+        do { return try call(try resolveDescriptor(ga, v), [.str(name)]) }
         catch let e as PyBaseException where e.type.isSubtype(of: Exc.attributeError) {
             guard let g = t.lookup("__getattr__") else { throw e }
-            return try call(bindClassAttribute(g, to: v), [.str(name)])
+            return try call(try resolveDescriptor(g, v), [.str(name)])
         }
     }
 
@@ -283,6 +283,7 @@ extension Unit {
             return .obj(d)
         case "__class__": return .obj(Types.function)
         case "__code__": return Value.none
+        case "__globals__": return .obj(globalsDict(f.globals))
         case "__closure__":
             // The cells of the variables it captured (their `cell_contents`), or None.
             return f.closure.isEmpty ? Value.none : .obj(PyTuple(f.closure.map { .obj($0) }))
@@ -350,8 +351,16 @@ extension Unit {
             var kw: [String: Value] = [:]
             for (k, x) in d.pairs { if let s = k.asStr?.value { kw[s] = x } }
             f.replaceDefaults(positional: nil, keywords: kw)
+        case "__globals__", "__closure__", "__builtins__": throw attributeError("readonly attribute")
         default: f.attrs[name] = value
         }
+    }
+
+    /// `type.__delattr__(cls, name)`: removes it from the class's own namespace.
+    func typeDelAttr(_ t: PyType, _ name: String) throws {
+        if t.isBuiltin { throw typeError("cannot set '\(name)' attribute of immutable type '\(t.name)'") }
+        if t.dict.removeValue(forKey: name) == nil { throw noAttribute(.obj(t), name) }
+        engine.classesChanged()
     }
 
     /// `type.__setattr__(cls, name, value)`: stores in the class's namespace (builtin types
@@ -402,6 +411,8 @@ extension Unit {
                 _ = try call(bindClassAttribute(sa, to: v), [.str(name), value]); return
             }
             c.attributeDict.set(self, name, value)
+        case let p as PyProperty where name == "__doc__":
+            p.doc = value
         default:
             if o.type.lookup(name) != nil {
                 throw attributeError("'\(o.type.name)' object attribute '\(name)' is read-only")
@@ -495,9 +506,10 @@ extension Unit {
             }
             try genericDelAttr(v, inst, name)
         case let t as PyType:
-            if t.isBuiltin { throw typeError("cannot set '\(name)' attribute of immutable type '\(t.name)'") }
-            if t.dict.removeValue(forKey: name) == nil { throw noAttribute(v, name) }
-            engine.classesChanged()
+            if let meta = t.typeRef, !meta.isBuiltin, let da = meta.lookup("__delattr__"), case .obj(let fo) = da, fo is PyFunction {
+                _ = try call(bindClassAttribute(da, to: v), [.str(name)]); return
+            }
+            try typeDelAttr(t, name)
         case let m as PyModule:
             if m.globals.get(name) == nil { throw noAttribute(v, name) }
             m.globals.set(name, .unbound)

@@ -13,7 +13,18 @@ extension Unit {
     /// Special methods are looked up on the type, never the instance, as in CPython.
     func lookupSpecial(_ v: Value, _ name: String) -> Value? {
         guard let attr = v.type.lookup(name) else { return nil }
+        if case .obj(let a) = attr, a is PyProperty || a.isPlainInstance { return specialThroughDescriptor(attr, a, v, name) }
         return bindClassAttribute(attr, to: v)
+    }
+
+    /// A special method stored as a property or as an object whose class defines `__get__`:
+    /// CPython binds it through the descriptor when it is used. Looking up cannot fail here,
+    /// so the binding happens when the result is called.
+    private func specialThroughDescriptor(_ attr: Value, _ a: PyObject, _ v: Value, _ name: String) -> Value {
+        if !(a is PyProperty), UserDescriptor(a)?.getter == nil { return attr }  // a callable object: no self
+        return .obj(PyBuiltinFunction(name) { u, args in
+            try u.call(try u.resolveDescriptor(attr, v, name: name), args)
+        })
     }
 
     /// Calls special method `name` of `v` if its class defines one.
@@ -268,7 +279,7 @@ extension Unit {
                     // object.__hash__ (a builtin method) is the identity hash; calling it
                     // would come back here.
                     if case .obj(let m) = hm, m is PyMethodDescriptor { return identityHash(o) }
-                    let r = try call(bindClassAttribute(hm, to: v), [])
+                    let r = try call(lookupSpecial(v, "__hash__") ?? hm, [])
                     guard let i = intValue(r) else { throw typeError("__hash__ method should return an integer") }
                     return i == -1 ? -2 : i  // as CPython, which keeps -1 for errors
                 }
@@ -579,7 +590,7 @@ extension Unit {
             case let s as PyStr: return PyStrIterator(s)
             case let d as PyDict: return PyDictIterator(d, .keys)
             case let s as PySet: return s.isFrozen ? PyArrayIterator(s.elements, type: Types.setIterator) : PySetIterator(s)
-            case let it as PyIter: return it
+            case let it as PyIter where o.type !== Types.coroutine: return it  // coroutines are awaited, not iterated
             case let b as PyBytes:
                 if b.isMutable { return PyBytearrayIterator(b) }
                 return PyArrayIterator(b.snapshot.map { .int(Int($0)) }, type: Types.bytesIterator)
@@ -648,7 +659,9 @@ extension Unit {
         case .bool(let b): return b ? 1 : 0
         default:
             if case .obj(let o) = v, o is PyInstance, let m = lookupSpecial(v, "__index__") {
-                if let i = intValue(try call(m, [])) { return i }
+                let r = try call(m, [])
+                if let i = intValue(r) { return i }
+                throw typeError("__index__ returned non-int (type \(r.typeName))")
             }
             if case .obj(let o) = v, let n = o as? PyBoxedNumber, case .int(let i) = n.number {
                 if let m = userMethod(v, "__index__"), let j = intValue(try call(m, []).unboxedNumber) { return j }

@@ -8888,7 +8888,7 @@ __all__ = ["abs", "add", "and_", "attrgetter", "call", "concat", "contains", "co
            "lt", "matmul", "methodcaller", "mod", "mul", "ne", "neg", "not_", "or_",
            "pos", "pow", "rshift", "setitem", "sub", "truediv", "truth", "xor"]
 
-import builtins as _builtins
+from builtins import abs as _abs
 
 
 # MARK: - Comparisons
@@ -8949,7 +8949,7 @@ def is_not(a, b):
 
 def abs(a):
     """Same as abs(a)."""
-    return _builtins.abs(a)
+    return _abs(a)
 
 
 def add(a, b):
@@ -8974,7 +8974,10 @@ def index(a):
     except AttributeError:
         raise TypeError("'" + type(a).__name__
                         + "' object cannot be interpreted as an integer") from None
-    return method(a)
+    result = method(a)
+    if not isinstance(result, int):
+        raise TypeError("__index__ returned non-int (type " + type(result).__name__ + ")")
+    return result
 
 
 def inv(a):
@@ -9105,7 +9108,10 @@ def length_hint(obj, default=0):
         hint = type(obj).__length_hint__
     except AttributeError:
         return default
-    value = hint(obj)
+    try:
+        value = hint(obj)
+    except TypeError:
+        return default
     if value is NotImplemented:
         return default
     if not isinstance(value, int):
@@ -9115,7 +9121,7 @@ def length_hint(obj, default=0):
     return value
 
 
-def call(obj, *args, **kwargs):
+def call(obj, /, *args, **kwargs):
     """Same as obj(*args, **kwargs)."""
     return obj(*args, **kwargs)
 

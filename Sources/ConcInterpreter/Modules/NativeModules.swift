@@ -71,7 +71,7 @@ extension Engine {
             ("implementation", .str("conc")),
             ("executable", .str(CommandLine.arguments.first ?? "conc")),
             ("modules", .obj(sysModules)),
-            ("flags", .none),
+            ("flags", .obj(PyTuple(sysFlagsValues, type: Types.sysFlags))),
             excepthook, ("__excepthook__", excepthook.1),
             native("exit") { _, a in throw try systemExit(a) },
             native("getrecursionlimit") { u, _ in .int(u.engine.recursionLimit) },
@@ -408,6 +408,12 @@ func installStructTime(_ t: PyType) { installStructSequence(t, structTimeFields)
 
 let structTimeFields = ["tm_year", "tm_mon", "tm_mday", "tm_hour", "tm_min", "tm_sec", "tm_wday", "tm_yday", "tm_isdst"]
 let versionInfoFields = ["major", "minor", "micro", "releaselevel", "serial"]
+let sysFlagsFields = ["debug", "inspect", "interactive", "optimize", "dont_write_bytecode", "no_user_site",
+                      "no_site", "ignore_environment", "verbose", "bytes_warning", "quiet", "hash_randomization",
+                      "isolated", "dev_mode", "utf8_mode", "warn_default_encoding", "safe_path", "int_max_str_digits"]
+/// `sys.flags`: what a plain `python3.11 FILE` reports (Conc has no such command-line options).
+var sysFlagsValues: [Value] { [.int(0), .int(0), .int(0), .int(0), .int(0), .int(0), .int(0), .int(0), .int(0),
+                               .int(0), .int(0), .int(1), .int(0), .bool(false), .int(0), .int(0), .bool(false), .int(-1)] }
 let floatInfoFields = ["max", "max_exp", "max_10_exp", "min", "min_exp", "min_10_exp", "dig", "mant_dig",
                        "epsilon", "radix", "rounds"]
 /// `sys.float_info`: the IEEE double's limits, as CPython reports them.
@@ -429,6 +435,7 @@ func structSequenceLayout(_ t: PyType) -> (String, [String])? {
     if t === Types.structTime { return ("time.struct_time", structTimeFields) }
     if t === Types.versionInfo { return ("sys.version_info", versionInfoFields) }
     if t === Types.floatInfo { return ("sys.float_info", floatInfoFields) }
+    if t === Types.sysFlags { return ("sys.flags", sysFlagsFields) }
     return nil
 }
 

@@ -456,7 +456,12 @@ public final class PyProperty: PyObject {
     let getter: Value
     let setter: Value
     let deleter: Value
-    let doc: Value
+    /// `__doc__`, which a program may replace (`P.x.__doc__ = ...`); under the object's lock.
+    private var docStorage: Value
+    var doc: Value {
+        get { locked { docStorage } }
+        set { locked { docStorage = newValue } }
+    }
     /// The class attribute name it was first assigned to (CPython's `__set_name__`), for
     /// "property 'x' of 'C' object has no setter"; under the object's lock.
     private var nameStorage: String?
@@ -465,7 +470,7 @@ public final class PyProperty: PyObject {
         set { locked { if nameStorage == nil { nameStorage = newValue } } }
     }
     init(get: Value, set: Value, delete: Value, doc: Value = .none) {
-        getter = get; setter = set; deleter = delete; self.doc = doc
+        getter = get; setter = set; deleter = delete; docStorage = doc
         super.init(type: Types.property)
     }
 }

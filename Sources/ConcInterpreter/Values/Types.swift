@@ -135,7 +135,7 @@ public enum Types {
     static let callableIterator = make("callable_iterator") { installIteratorMethods($0) }
     static let reversedIterator = make("reversed") { installIteratorMethods($0); installLengthHint($0) }
     static let generator: PyType = make("generator") { installGeneratorMethods($0) }
-    static let coroutine: PyType = make("coroutine") { _ in }
+    static let coroutine: PyType = make("coroutine") { installCoroutineMethods($0) }
     static let dictKeys = make("dict_keys") { installDictViewMethods($0) }
     static let dictValues = make("dict_values") { installDictViewMethods($0) }
     static let dictItems = make("dict_items") { installDictViewMethods($0) }
@@ -154,6 +154,7 @@ public enum Types {
     static let unitHandle: PyType = make("unit_handle") { installUnitHandleMethods($0) }
     static let structTime: PyType = make("struct_time", base: tuple) { installStructTime($0) }
     static let versionInfo: PyType = make("version_info", base: tuple) { installStructSequence($0, versionInfoFields) }
+    static let sysFlags: PyType = make("flags", base: tuple) { installStructSequence($0, sysFlagsFields) }
     static let floatInfo: PyType = make("float_info", base: tuple) { installStructSequence($0, floatInfoFields) }
 }
 
