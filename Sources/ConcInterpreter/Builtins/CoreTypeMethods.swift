@@ -264,6 +264,10 @@ func installDescriptorTypes(_ t: PyType) {
     }
     t.getter("__func__") { _, s in wrapped(s) }
     t.getter("__wrapped__") { _, s in wrapped(s) }
+    // Since Python 3.10 these carry their function's name and annotations.
+    for name in ["__name__", "__qualname__", "__annotations__"] {
+        t.getter(name) { u, s in try u.getAttr(wrapped(s), name) }
+    }
     // The descriptor protocol, for code that calls it by hand (functools.partialmethod).
     t.method("__get__") { u, s, a in
         try a.expect("__get__", 1, 2)

@@ -5006,14 +5006,17 @@ CPython's rule (a lone int or str argument is its own key, other keys are tuples
 and 1.0 share an entry only with two or more arguments, unless typed=True); the cache's bookkeeping is
 done under a lock() so threads may share a cached function, but, as in CPython, two
 threads missing the same key at once both call the function; cached_property takes no
-lock (CPython 3.11's does). No singledispatch, partialmethod or reduce's C speed.
+lock (CPython 3.11's does); singledispatch finds an implementation along the class's
+__mro__ and then among registered abstract base classes (CPython merges the ABCs into the
+MRO by C3, which differs only when several ABCs and classes interleave). No C speed.
 """
 
 __all__ = ["update_wrapper", "wraps", "partialmethod", "WRAPPER_ASSIGNMENTS", "WRAPPER_UPDATES",
            "total_ordering", "cache", "cmp_to_key", "lru_cache", "reduce", "partial",
-           "cached_property"]
+           "cached_property", "singledispatch", "singledispatchmethod"]
 
 import builtins as _builtins
+from types import MappingProxyType as _MappingProxyType
 
 
 # Conc has a builtin rlock(); the fallback keeps this module importable by CPython.
@@ -5528,6 +5531,123 @@ class cached_property:
             value = self.func(instance)
             setattr(instance, self.attrname, value)
         return value
+
+
+# MARK: - singledispatch
+
+def _is_dispatch_type(cls):
+    # A class, or a union of classes (`int | str`).
+    if isinstance(cls, type):
+        return True
+    args = getattr(cls, "__args__", None)
+    return type(cls).__name__ == "UnionType" and args is not None and all(isinstance(a, type) for a in args)
+
+
+def _find_impl(cls, registry):
+    """The implementation for cls: the first class of its MRO that has one, else the most
+    specific registered abstract base class it is a subclass of, else object's."""
+    for base in cls.__mro__:
+        if base is not object and base in registry:
+            return registry[base]
+    best = None
+    for registered in registry:
+        if registered is object or registered in cls.__mro__:
+            continue
+        if issubclass(cls, registered) and (best is None or issubclass(registered, best)):
+            best = registered
+    if best is not None:
+        return registry[best]
+    return registry[object]
+
+
+def singledispatch(func):
+    """Turns func into a generic function that picks an implementation by the class of
+    its first argument; add implementations with @func.register(cls) or an annotated
+    @func.register."""
+    registry = {}
+    cache = {}
+    funcname = getattr(func, "__name__", "singledispatch function")
+
+    def dispatch(cls):
+        """The implementation registered for cls (or the nearest base class)."""
+        impl = cache.get(cls)
+        if impl is None:
+            impl = _find_impl(cls, registry)
+            cache[cls] = impl
+        return impl
+
+    def register(cls, func=None):
+        """Registers func as the implementation for cls (or the union of classes)."""
+        if _is_dispatch_type(cls):
+            if func is None:
+                return lambda f: register(cls, f)
+        else:
+            if func is not None:
+                raise TypeError("Invalid first argument to `register()`. " + repr(cls)
+                                + " is not a class or union type.")
+            annotations = getattr(cls, "__annotations__", None)
+            if annotations is None:
+                annotations = getattr(getattr(cls, "__func__", None), "__annotations__", None)
+            if not annotations:
+                raise TypeError("Invalid first argument to `register()`: " + repr(cls)
+                                + ". Use either `@register(some_class)` or plain `@register` "
+                                + "on an annotated function.")
+            func = cls
+            argname, cls = next(iter((k, v) for k, v in annotations.items() if k != "return"))
+            if not _is_dispatch_type(cls):
+                if type(cls).__name__ == "UnionType":
+                    raise TypeError("Invalid annotation for " + repr(argname) + ". "
+                                    + repr(cls) + " not all arguments are classes.")
+                raise TypeError("Invalid annotation for " + repr(argname) + ". "
+                                + repr(cls) + " is not a class.")
+        if isinstance(cls, type):
+            registry[cls] = func
+        else:
+            for each in cls.__args__:
+                registry[each] = func
+        cache.clear()
+        return func
+
+    def wrapper(*args, **kw):
+        if not args:
+            raise TypeError(funcname + " requires at least 1 positional argument")
+        return dispatch(args[0].__class__)(*args, **kw)
+
+    registry[object] = func
+    wrapper.register = register
+    wrapper.dispatch = dispatch
+    wrapper.registry = _MappingProxyType(registry)
+    wrapper._clear_cache = cache.clear
+    update_wrapper(wrapper, func)
+    return wrapper
+
+
+class singledispatchmethod:
+    """singledispatch for methods: dispatches on the first argument after self (or cls)."""
+
+    def __init__(self, func):
+        if not callable(func) and not hasattr(func, "__get__"):
+            raise TypeError(repr(func) + " is not callable or a descriptor")
+        self.dispatcher = singledispatch(func)
+        self.func = func
+
+    def register(self, cls, method=None):
+        """Registers method as the implementation for cls, as singledispatch's register."""
+        return self.dispatcher.register(cls, func=method)
+
+    def __get__(self, obj, cls=None):
+        def _method(*args, **kwargs):
+            method = self.dispatcher.dispatch(args[0].__class__)
+            return method.__get__(obj, cls)(*args, **kwargs)
+
+        _method.__isabstractmethod__ = self.__isabstractmethod__
+        _method.register = self.register
+        update_wrapper(_method, self.func)
+        return _method
+
+    @property
+    def __isabstractmethod__(self):
+        return getattr(self.func, "__isabstractmethod__", False)
 
 """####,
         "heapq.conc": ####"""
@@ -11535,10 +11655,10 @@ def print_last(limit=None, file=None, chain=True):
 Implemented: FunctionType, LambdaType, GeneratorType, BuiltinFunctionType,
 BuiltinMethodType, MethodType (callable: MethodType(function, instance)), ModuleType,
 CodeType, TracebackType, MethodDescriptorType, NoneType, EllipsisType,
-NotImplementedType, SimpleNamespace, new_class, prepare_class, resolve_bases.
+NotImplementedType, CoroutineType, SimpleNamespace, MappingProxyType (a read-only view
+of a mapping), new_class, prepare_class, resolve_bases.
 
-Diverges from CPython: no FrameType, CellType, MappingProxyType, GenericAlias,
-coroutine types, DynamicClassAttribute or get_original_bases (Conc has no such objects);
+Diverges from CPython: no FrameType, CellType, GenericAlias, DynamicClassAttribute or get_original_bases (Conc has no such objects);
 an int's bound method (`(1).__add__`) is a BuiltinMethodType, not a MethodWrapperType.
 """
 import sys as _sys
@@ -11559,6 +11679,16 @@ def _g():
 
 GeneratorType = type(_g())
 BuiltinFunctionType = type(len)
+
+
+async def _c():
+    pass
+
+
+_coroutine = _c()
+CoroutineType = type(_coroutine)
+_coroutine.close()
+del _coroutine
 BuiltinMethodType = type([].append)
 ModuleType = type(_sys)
 MethodDescriptorType = type(str.join)
@@ -11668,6 +11798,73 @@ def new_class(name, bases=(), kwds=None, exec_body=None):
     if resolved_bases is not bases:
         ns["__orig_bases__"] = bases
     return meta(name, resolved_bases, ns, **kwds)
+
+
+class MappingProxyType:
+    """A read-only view of a mapping: reads go to it, and it cannot be changed through
+    the view (a class's __dict__ in CPython; singledispatch's registry)."""
+
+    __slots__ = ("_mapping",)
+
+    def __init__(self, mapping):
+        if (isinstance(mapping, (list, tuple, str)) or not hasattr(mapping, "keys")
+                or not hasattr(mapping, "__getitem__")):
+            raise TypeError("mappingproxy() argument must be a mapping, not "
+                            + type(mapping).__name__)
+        object.__setattr__(self, "_mapping", mapping)
+
+    def __getitem__(self, key):
+        return self._mapping[key]
+
+    def __iter__(self):
+        return iter(self._mapping)
+
+    def __len__(self):
+        return len(self._mapping)
+
+    def __contains__(self, key):
+        return key in self._mapping
+
+    def __eq__(self, other):
+        return self._mapping == other
+
+    def __or__(self, other):
+        return dict(self._mapping) | other
+
+    def __ror__(self, other):
+        return other | dict(self._mapping)
+
+    def __ior__(self, other):
+        raise TypeError("'|=' is not supported by mappingproxy; use '|' instead")
+
+    def __reversed__(self):
+        return reversed(self._mapping)
+
+    def get(self, key, default=None):
+        return self._mapping.get(key, default)
+
+    def keys(self):
+        return self._mapping.keys()
+
+    def values(self):
+        return self._mapping.values()
+
+    def items(self):
+        return self._mapping.items()
+
+    def copy(self):
+        return self._mapping.copy()
+
+    def __repr__(self):
+        return "mappingproxy(" + repr(self._mapping) + ")"
+
+    def __str__(self):
+        return str(self._mapping)
+
+    __hash__ = None
+
+
+MappingProxyType.__name__ = MappingProxyType.__qualname__ = "mappingproxy"
 
 """####,
     ]
