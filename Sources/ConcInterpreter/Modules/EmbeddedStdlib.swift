@@ -369,6 +369,15 @@ Raises ValueError if the value is not present."""
     def __copy__(self):
         return self.copy()
 
+    def __deepcopy__(self, memo):
+        # As copy.deepcopy does with CPython's __reduce__: the class called with ((),
+        # maxlen) or (), then the elements, copied deeply.
+        from copy import deepcopy
+        result = type(self)() if self._maxlen is None else type(self)((), self._maxlen)
+        memo[id(self)] = result
+        result.extend(deepcopy(self._elements(), memo))
+        return result
+
     def __len__(self):
         with self._lock:
             return len(self._items) - self._head
@@ -756,6 +765,64 @@ class ABC(metaclass=ABCMeta):
 def get_cache_token():
     """A token that changes whenever a virtual subclass is registered."""
     return _cache_token
+
+"""####,
+        "bisect.conc": ####"""
+"""bisect: CPython 3.11's binary search over sorted lists, in Conc.
+
+bisect_left, bisect_right (bisect), insort_left, insort_right (insort), with lo, hi and
+key= as in CPython 3.10+. The list must already be sorted (by key, when one is given).
+"""
+
+__all__ = ["bisect", "bisect_left", "bisect_right", "insort", "insort_left", "insort_right"]
+
+
+def _bounds(a, lo, hi):
+    if lo < 0:
+        raise ValueError("lo must be non-negative")
+    if hi is None:
+        hi = len(a)
+    return lo, hi
+
+
+def bisect_right(a, x, lo=0, hi=None, *, key=None):
+    """The index where x goes in sorted a, after any items equal to it."""
+    lo, hi = _bounds(a, lo, hi)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if x < (a[mid] if key is None else key(a[mid])):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def bisect_left(a, x, lo=0, hi=None, *, key=None):
+    """The index where x goes in sorted a, before any items equal to it."""
+    lo, hi = _bounds(a, lo, hi)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if (a[mid] if key is None else key(a[mid])) < x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def insort_right(a, x, lo=0, hi=None, *, key=None):
+    """Inserts x into sorted a, after any items equal to it."""
+    lo = bisect_right(a, x if key is None else key(x), lo, hi, key=key)
+    a.insert(lo, x)
+
+
+def insort_left(a, x, lo=0, hi=None, *, key=None):
+    """Inserts x into sorted a, before any items equal to it."""
+    lo = bisect_left(a, x if key is None else key(x), lo, hi, key=key)
+    a.insert(lo, x)
+
+
+bisect = bisect_right
+insort = insort_right
 
 """####,
         "collections/__init__.conc": ####"""
@@ -4717,6 +4784,195 @@ class ExitStack(AbstractContextManager):
                 exc_details[1].__context__ = fixed_ctx
                 raise
         return received_exc and suppressed_exc
+
+"""####,
+        "copy.conc": ####"""
+"""copy: CPython 3.11's shallow and deep copies, in Conc.
+
+copy(x) and deepcopy(x, memo=None), with the same hooks as CPython's: a class's
+__copy__() and __deepcopy__(memo), __getstate__/__setstate__, __slots__, and subclasses of
+list and dict (their items are copied as well as their attributes). Immutable values
+(numbers, strings, tuples of immutables, frozensets, ranges, functions, classes) are their
+own copies; deepcopy keeps shared and cyclic references shared through `memo`, as CPython.
+
+Diverges from CPython: Conc has no pickle protocol (__reduce_ex__, copyreg), so an object
+is copied by making a bare instance of its class (cls.__new__(cls)) and restoring its
+state; a class whose __new__ needs arguments should define __copy__/__deepcopy__ (CPython
+would use its __reduce__ or __getnewargs__). Objects of the runtime that cannot be copied
+(locks, queues, files, generators, modules, processes) raise CPython's TypeError
+"cannot pickle 'lock' object".
+"""
+
+__all__ = ["Error", "copy", "deepcopy"]
+
+
+class Error(Exception):
+    pass
+
+
+error = Error   # CPython's old name
+
+_ATOMIC = (type(None), int, float, bool, str, bytes, type, range, slice, type(Ellipsis),
+           type(NotImplemented), property, type(len), type(lambda: 0))
+try:
+    _ATOMIC += (complex,)
+except NameError:
+    pass   # Conc has no complex numbers
+
+
+class _C:
+    def _m(self):
+        pass
+
+
+_MethodType = type(_C()._m)
+del _C
+
+
+def _is_atomic(cls):
+    return cls in _ATOMIC or issubclass(cls, type)
+
+
+def copy(x):
+    """A shallow copy of x: a new container holding the same items, or a new instance
+    with the same attribute values."""
+    cls = type(x)
+    if _is_atomic(cls) or cls in (tuple, frozenset, _MethodType):
+        return x
+    if cls in (list, dict, set, bytearray):
+        return x.copy()
+    copier = getattr(cls, "__copy__", None)
+    if copier is not None:
+        return copier(x)
+    return _reconstruct(x, None)
+
+
+def deepcopy(x, memo=None, _nil=[]):
+    """A deep copy of x: containers and instances are copied recursively; an object met
+    twice (or a cycle) is copied once and shared the same way in the copy."""
+    if memo is None:
+        memo = {}
+    d = id(x)
+    y = memo.get(d, _nil)
+    if y is not _nil:
+        return y
+    cls = type(x)
+    if _is_atomic(cls):
+        return x
+    if cls is list:
+        y = []
+        memo[d] = y
+        for item in x:
+            y.append(deepcopy(item, memo))
+    elif cls is dict:
+        y = {}
+        memo[d] = y
+        for key, value in x.items():
+            y[deepcopy(key, memo)] = deepcopy(value, memo)
+    elif cls is tuple:
+        items = [deepcopy(item, memo) for item in x]
+        # A tuple may have been copied while copying its own items (a cycle through a list).
+        y = memo.get(d, _nil)
+        if y is _nil:
+            y = x
+            for a, b in zip(x, items):
+                if a is not b:
+                    y = tuple(items)
+                    break
+    elif cls in (set, frozenset):
+        y = cls(deepcopy(item, memo) for item in x)
+    elif cls is bytearray:
+        y = bytearray(x)
+    elif cls is _MethodType:
+        y = cls(x.__func__, deepcopy(x.__self__, memo))
+    else:
+        copier = getattr(x, "__deepcopy__", None)
+        if copier is not None and not isinstance(x, type):
+            y = copier(memo)
+        else:
+            y = _reconstruct(x, memo)
+    # Keep objects that are not memoised themselves (tuples of immutables) out of the
+    # way of id() reuse, as CPython's _keep_alive does.
+    if y is not x:
+        memo[d] = y
+        _keep_alive(x, memo)
+    return y
+
+
+def _keep_alive(x, memo):
+    try:
+        memo[id(memo)].append(x)
+    except KeyError:
+        memo[id(memo)] = [x]
+
+
+def _state_of(x):
+    getstate = getattr(x, "__getstate__", None)
+    if getstate is not None:
+        return getstate()
+    state = getattr(x, "__dict__", None)
+    state = dict(state) if state else None
+    slots = {}
+    for klass in type(x).__mro__:
+        names = klass.__dict__.get("__slots__", ())
+        if isinstance(names, str):
+            names = (names,)
+        for name in names:
+            if name in ("__dict__", "__weakref__") or name in slots:
+                continue
+            if name.startswith("__") and not name.endswith("__"):
+                name = "_" + klass.__name__.lstrip("_") + name
+            try:
+                slots[name] = getattr(x, name)
+            except AttributeError:
+                pass
+    if slots:
+        return (state, slots)
+    return state
+
+
+def _set_state(y, state):
+    setstate = getattr(y, "__setstate__", None)
+    if setstate is not None:
+        setstate(state)
+        return
+    slots = None
+    if isinstance(state, tuple) and len(state) == 2:
+        state, slots = state
+    if state:
+        y.__dict__.update(state)
+    if slots:
+        for key, value in slots.items():
+            setattr(y, key, value)
+
+
+def _reconstruct(x, memo):
+    cls = type(x)
+    # A builtin type copy() and deepcopy() do not handle themselves is a runtime resource
+    # (a lock, queue, file, generator, module...), as CPython says.
+    if cls.__module__ == "builtins" and cls is not object:
+        raise TypeError("cannot pickle '" + cls.__name__ + "' object")
+    deep = memo is not None
+    y = cls.__new__(cls)
+    if deep:
+        memo[id(x)] = y
+    if isinstance(x, list):
+        for item in x:
+            y.append(deepcopy(item, memo) if deep else item)
+    elif isinstance(x, dict):
+        for key, value in x.items():
+            if deep:
+                key, value = deepcopy(key, memo), deepcopy(value, memo)
+            y[key] = value
+    elif isinstance(x, set):
+        for item in x:
+            y.add(deepcopy(item, memo) if deep else item)
+    state = _state_of(x)
+    if state is not None:
+        if deep:
+            state = deepcopy(state, memo)
+        _set_state(y, state)
+    return y
 
 """####,
         "errno.conc": ####"""
@@ -10630,6 +10886,330 @@ randbytes = _inst.randbytes
 # A forked child must not repeat its parent's sequence (CPython does the same).
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_inst.seed)
+
+"""####,
+        "string.conc": ####"""
+"""string: CPython 3.11's string constants, capwords, Template and Formatter, in Conc.
+
+Constants: ascii_letters, ascii_lowercase, ascii_uppercase, digits, hexdigits, octdigits,
+punctuation, printable, whitespace. capwords(s, sep=None). Template with substitute and
+safe_substitute ($name, ${name}, $$), get_identifiers and is_valid; subclasses may change
+`delimiter`. Formatter: format, vformat, get_value, get_field, format_field,
+convert_field, check_unused_args (it formats through str.format).
+
+Diverges from CPython: Conc has no `re`, so a Template subclass's `pattern` and
+`idpattern` are not used (`delimiter` and `braceidpattern`-free ${name} are); identifiers
+are ASCII letters, digits and underscores, as CPython's default (flags=re.IGNORECASE with
+[_a-z][_a-z0-9]*). Formatter.parse splits literal text and fields but does not handle
+nested replacement fields inside a format spec beyond passing them to str.format.
+"""
+
+__all__ = ["ascii_letters", "ascii_lowercase", "ascii_uppercase", "capwords", "digits",
+           "hexdigits", "octdigits", "printable", "punctuation", "whitespace", "Formatter",
+           "Template"]
+
+whitespace = " \t\n\r\v\f"
+ascii_lowercase = "abcdefghijklmnopqrstuvwxyz"
+ascii_uppercase = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+ascii_letters = ascii_lowercase + ascii_uppercase
+digits = "0123456789"
+hexdigits = digits + "abcdef" + "ABCDEF"
+octdigits = "01234567"
+punctuation = r"""!"#$%&'()*+,-./:;<=>?@[\]^_`{|}~"""
+printable = digits + ascii_letters + punctuation + whitespace
+
+
+def capwords(s, sep=None):
+    """Splits s into words (on sep), capitalizes each, and joins them with sep (a space
+    when none was given)."""
+    return (sep or " ").join(word.capitalize() for word in s.split(sep))
+
+
+_ID_START = "_" + ascii_letters
+_ID_REST = _ID_START + digits
+
+
+class Template:
+    """A string with $-substitutions: $name or ${name}; $$ is a literal $."""
+
+    delimiter = "$"
+    braceidpattern = None
+    flags = None
+
+    def __init__(self, template):
+        self.template = template
+
+    def _scan(self):
+        # Yields (literal text, name or None, whole placeholder text, start index).
+        text = self.template
+        delim = self.delimiter
+        i = 0
+        literal_start = 0
+        n = len(text)
+        while True:
+            j = text.find(delim, i)
+            if j < 0:
+                break
+            k = j + len(delim)
+            if text.startswith(delim, k):
+                yield text[literal_start:j] + delim, None, None, j
+                i = literal_start = k + len(delim)
+                continue
+            if k < n and text[k] == "{":
+                end = k + 1
+                if end < n and text[end] in _ID_START:
+                    end += 1
+                    while end < n and text[end] in _ID_REST:
+                        end += 1
+                    if end < n and text[end] == "}":
+                        yield text[literal_start:j], text[k + 1:end], text[j:end + 1], j
+                        i = literal_start = end + 1
+                        continue
+                yield text[literal_start:j], None, "", k      # invalid (index after the $)
+                i = literal_start = k
+                continue
+            end = k
+            if end < n and text[end] in _ID_START:
+                end += 1
+                while end < n and text[end] in _ID_REST:
+                    end += 1
+                yield text[literal_start:j], text[k:end], text[j:end], j
+                i = literal_start = end
+                continue
+            yield text[literal_start:j], None, "", k          # invalid
+            i = literal_start = k
+        yield text[literal_start:], None, None, -1
+
+    def _invalid(self, index):
+        lines = self.template[:index].splitlines(keepends=True)
+        if not lines:
+            colno = 1
+            lineno = 1
+        else:
+            colno = index - len("".join(lines[:-1]))
+            lineno = len(lines)
+        raise ValueError("Invalid placeholder in string: line %d, col %d" % (lineno, colno))
+
+    def substitute(self, mapping=None, /, **kws):
+        """The template with every placeholder replaced (KeyError for a missing name,
+        ValueError for a malformed placeholder)."""
+        if mapping is None:
+            mapping = kws
+        elif kws:
+            mapping = _ChainMap(kws, mapping)
+        out = []
+        for literal, name, whole, index in self._scan():
+            out.append(literal)
+            if name is not None:
+                out.append(str(mapping[name]))
+            elif whole == "":
+                self._invalid(index)
+        return "".join(out)
+
+    def safe_substitute(self, mapping=None, /, **kws):
+        """Like substitute, but leaves missing names and malformed placeholders as they are."""
+        if mapping is None:
+            mapping = kws
+        elif kws:
+            mapping = _ChainMap(kws, mapping)
+        out = []
+        for literal, name, whole, index in self._scan():
+            out.append(literal)
+            if name is not None:
+                try:
+                    out.append(str(mapping[name]))
+                except KeyError:
+                    out.append(whole)
+            elif whole == "":
+                out.append(self.delimiter)
+        return "".join(out)
+
+    def is_valid(self):
+        """False if the template has a malformed placeholder."""
+        return all(whole != "" for _, _, whole, _ in self._scan())
+
+    def get_identifiers(self):
+        """The names of the valid placeholders, each once, in order."""
+        names = []
+        for _, name, _, _ in self._scan():
+            if name is not None and name not in names:
+                names.append(name)
+        return names
+
+
+class _ChainMap:
+    # The keyword arguments first, then the mapping (what substitute() is given).
+    def __init__(self, first, second):
+        self.first = first
+        self.second = second
+
+    def __getitem__(self, key):
+        try:
+            return self.first[key]
+        except KeyError:
+            return self.second[key]
+
+
+class Formatter:
+    """str.format as a class whose steps a subclass may override."""
+
+    def format(self, format_string, /, *args, **kwargs):
+        return self.vformat(format_string, args, kwargs)
+
+    def vformat(self, format_string, args, kwargs):
+        used_args = set()
+        result = self._vformat(format_string, args, kwargs, used_args, 2)
+        self.check_unused_args(used_args, args, kwargs)
+        return result
+
+    def _vformat(self, format_string, args, kwargs, used_args, recursion_depth):
+        if recursion_depth < 0:
+            raise ValueError("Max string recursion exceeded")
+        out = []
+        auto_arg_index = 0
+        for literal_text, field_name, format_spec, conversion in self.parse(format_string):
+            if literal_text:
+                out.append(literal_text)
+            if field_name is None:
+                continue
+            if field_name == "":
+                if auto_arg_index is False:
+                    raise ValueError("cannot switch from manual field specification to "
+                                     "automatic field numbering")
+                field_name = str(auto_arg_index)
+                auto_arg_index += 1
+            elif field_name.split(".")[0].split("[")[0].isdigit():
+                if auto_arg_index:
+                    raise ValueError("cannot switch from manual field specification to "
+                                     "automatic field numbering")
+                auto_arg_index = False
+            obj, arg_used = self.get_field(field_name, args, kwargs)
+            used_args.add(arg_used)
+            obj = self.convert_field(obj, conversion)
+            if format_spec and "{" in format_spec:
+                format_spec = self._vformat(format_spec, args, kwargs, used_args, recursion_depth - 1)
+            out.append(self.format_field(obj, format_spec))
+        return "".join(out)
+
+    def parse(self, format_string):
+        """Yields (literal_text, field_name, format_spec, conversion) for each part."""
+        i = 0
+        n = len(format_string)
+        literal = []
+        while i < n:
+            c = format_string[i]
+            if c == "{":
+                if i + 1 < n and format_string[i + 1] == "{":
+                    # As CPython's parser: an escaped brace ends a literal part.
+                    literal.append("{")
+                    yield "".join(literal), None, None, None
+                    literal = []
+                    i += 2
+                    continue
+                depth = 1
+                j = i + 1
+                while j < n and depth:
+                    if format_string[j] == "{":
+                        depth += 1
+                    elif format_string[j] == "}":
+                        depth -= 1
+                    j += 1
+                if depth:
+                    raise ValueError("expected '}' before end of string")
+                field = format_string[i + 1:j - 1]
+                conversion = None
+                spec = ""
+                colon = _split_field(field)
+                if colon >= 0:
+                    spec = field[colon + 1:]
+                    field = field[:colon]
+                if "!" in field:
+                    field, conversion = field.split("!", 1)
+                    if len(conversion) != 1:
+                        raise ValueError("expected ':' after conversion specifier")
+                yield "".join(literal), field, spec, conversion
+                literal = []
+                i = j
+            elif c == "}":
+                if i + 1 < n and format_string[i + 1] == "}":
+                    literal.append("}")
+                    yield "".join(literal), None, None, None
+                    literal = []
+                    i += 2
+                    continue
+                raise ValueError("Single '}' encountered in format string")
+            else:
+                literal.append(c)
+                i += 1
+        if literal:
+            yield "".join(literal), None, None, None
+
+    def get_value(self, key, args, kwargs):
+        if isinstance(key, int):
+            return args[key]
+        return kwargs[key]
+
+    def check_unused_args(self, used_args, args, kwargs):
+        pass
+
+    def format_field(self, value, format_spec):
+        return format(value, format_spec)
+
+    def convert_field(self, value, conversion):
+        if conversion is None:
+            return value
+        if conversion == "s":
+            return str(value)
+        if conversion == "r":
+            return repr(value)
+        if conversion == "a":
+            return ascii(value)
+        raise ValueError("Unknown conversion specifier " + conversion)
+
+    def get_field(self, field_name, args, kwargs):
+        first, rest = _field_parts(field_name)
+        obj = self.get_value(first, args, kwargs)
+        for is_attr, i in rest:
+            obj = getattr(obj, i) if is_attr else obj[i]
+        return obj, first
+
+
+def _split_field(field):
+    # The index of the ':' that starts the format spec (not one inside [...]).
+    depth = 0
+    for i, c in enumerate(field):
+        if c == "[":
+            depth += 1
+        elif c == "]":
+            depth -= 1
+        elif c == ":" and depth == 0:
+            return i
+    return -1
+
+
+def _field_parts(field_name):
+    # "a.b[0]" -> ("a", [(True, "b"), (False, 0)]); a leading number is an int.
+    i = 0
+    n = len(field_name)
+    while i < n and field_name[i] not in ".[":
+        i += 1
+    first = field_name[:i]
+    if first.isdigit():
+        first = int(first)
+    rest = []
+    while i < n:
+        if field_name[i] == ".":
+            j = i + 1
+            while j < n and field_name[j] not in ".[":
+                j += 1
+            rest.append((True, field_name[i + 1:j]))
+            i = j
+        else:
+            j = field_name.index("]", i)
+            key = field_name[i + 1:j]
+            rest.append((False, int(key) if key.isdigit() else key))
+            i = j + 1
+    return first, rest
 
 """####,
         "threading.conc": ####"""
