@@ -5723,25 +5723,33 @@ def cmp_to_key(mycmp):
     function for sorted(), min(), max() and friends."""
 
     class K:
+        __slots__ = ("obj",)
+
         def __init__(self, obj):
             self.obj = obj
 
         def __lt__(self, other):
-            return mycmp(self.obj, other.obj) < 0
+            return mycmp(self.obj, _other_obj(other)) < 0
 
         def __gt__(self, other):
-            return mycmp(self.obj, other.obj) > 0
+            return mycmp(self.obj, _other_obj(other)) > 0
 
         def __eq__(self, other):
-            return mycmp(self.obj, other.obj) == 0
+            return mycmp(self.obj, _other_obj(other)) == 0
 
         def __le__(self, other):
-            return mycmp(self.obj, other.obj) <= 0
+            return mycmp(self.obj, _other_obj(other)) <= 0
 
         def __ge__(self, other):
-            return mycmp(self.obj, other.obj) >= 0
+            return mycmp(self.obj, _other_obj(other)) >= 0
 
         __hash__ = None
+
+    def _other_obj(other):
+        # As CPython's C implementation: a key compares only with another key.
+        if type(other) is not K:
+            raise TypeError("other argument must be K instance")
+        return other.obj
 
     K.__name__ = "K"
     K.__qualname__ = "cmp_to_key.<locals>.K"
@@ -6364,6 +6372,10 @@ order, and check their arguments (and call iter() on their inputs) when called, 
 CPython does, with CPython's error messages for the common mistakes (islice's
 ValueErrors, negative r/repeat/n, non-integer counts).
 
+A StopIteration raised by a function given to them (a predicate, starmap's or
+accumulate's function) ends the iteration, as it does CPython's C iterators, rather than
+becoming the RuntimeError a generator would make of it.
+
 Diverges from CPython: most of these are generator functions, so type(x).__name__ is
 'generator' and isinstance(x, itertools.chain) fails (groupby and tee's iterators are
 classes named as in CPython: groupby, _tee); a generator that raised stays finished,
@@ -6478,7 +6490,10 @@ def _accumulate(it, func, initial):
         elif func is None:
             total = total + element
         else:
-            total = func(total, element)
+            try:
+                total = func(total, element)
+            except StopIteration:
+                return      # ends the iteration, as it would end CPython's (PEP 479 aside)
         yield total
 
 
@@ -6521,7 +6536,11 @@ def dropwhile(predicate, iterable):
 
 def _dropwhile(predicate, it):
     for element in it:
-        if not predicate(element):
+        try:
+            drop = predicate(element)
+        except StopIteration:
+            return
+        if not drop:
             yield element
             break
     for element in it:          # the predicate is not called again
@@ -6535,7 +6554,11 @@ def takewhile(predicate, iterable):
 
 def _takewhile(predicate, it):
     for element in it:
-        if not predicate(element):
+        try:
+            take = predicate(element)
+        except StopIteration:
+            return
+        if not take:
             return
         yield element
 
@@ -6552,7 +6575,11 @@ def _filterfalse(function, it):
                 yield element
     else:
         for element in it:
-            if not function(element):
+            try:
+                keep = not function(element)
+            except StopIteration:
+                return
+            if keep:
                 yield element
 
 
@@ -6564,7 +6591,12 @@ def starmap(function, iterable):
 def _starmap(function, it):
     for args in it:
         # tuple() first, so a non-iterable raises "'int' object is not iterable" as in CPython.
-        yield function(*tuple(args))
+        args = tuple(args)
+        try:
+            value = function(*args)
+        except StopIteration:
+            return
+        yield value
 
 
 def pairwise(iterable):
@@ -6665,9 +6697,11 @@ def _islice(it, wanted, stop, step):
         except StopIteration:
             return
         taken += 1
-        wanted += step
-        if stop is not None and wanted > stop:
+        # Compared before adding, so a huge step (sys.maxsize) cannot overflow.
+        if stop is not None and step > stop - wanted:
             wanted = stop
+        else:
+            wanted += step
         yield element
 
 
