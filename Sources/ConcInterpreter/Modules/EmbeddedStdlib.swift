@@ -12481,5 +12481,1180 @@ class MappingProxyType:
 MappingProxyType.__name__ = MappingProxyType.__qualname__ = "mappingproxy"
 
 """####,
+        "unittest.conc": ####"""
+"""unittest: CPython 3.11's unit-testing framework, in Conc (the parts tests use most).
+
+TestCase with setUp/tearDown, setUpClass/tearDownClass, addCleanup, subTest, skipTest,
+fail and the assert methods (assertEqual, assertTrue, assertIs, assertIn, assertIsNone,
+assertIsInstance, assertRaises and assertRaisesRegex as a call or a `with`, assertAlmostEqual,
+the comparisons, assertCountEqual, the typed equality checks, ...), with CPython's
+messages and `msg=`/longMessage; skip, skipIf, skipUnless, expectedFailure, SkipTest;
+TestSuite, TestLoader, TestResult, TextTestRunner (CPython's report: dots or one line per
+test, FAIL/ERROR sections with tracebacks, "Ran N tests", "OK"/"FAILED (...)") and main().
+
+Diverges from CPython: Conc has no `re` or `difflib`, so assertRaisesRegex, assertRegex
+and assertNotRegex look for the pattern as a plain substring (after removing backslash
+escapes), and failed equality checks show the first differing element but no ndiff;
+no mock, no test discovery from folders (main() runs the TestCases of the module it is
+called from), no assertLogs/assertWarns checks (assertWarns runs its block and passes);
+no buffer= (output capture) or catchbreak.
+"""
+
+import sys as _sys
+import time as _time
+import traceback as _traceback
+
+__all__ = ["TestCase", "TestSuite", "TestLoader", "TestResult", "TextTestRunner",
+           "TextTestResult", "SkipTest", "main", "skip", "skipIf", "skipUnless",
+           "expectedFailure", "defaultTestLoader", "FunctionTestCase"]
+
+
+class SkipTest(Exception):
+    """Raise to skip a test (TestCase.skipTest does)."""
+
+
+class _ShouldStop(Exception):
+    pass
+
+
+class _UnexpectedSuccess(Exception):
+    pass
+
+
+# MARK: - Decorators
+
+def skip(reason):
+    """Skips the decorated test (or every test of a decorated class)."""
+    def decorator(test_item):
+        test_item.__unittest_skip__ = True
+        test_item.__unittest_skip_why__ = reason
+        return test_item
+    if callable(reason) and not isinstance(reason, str):
+        test_item, reason = reason, ""
+        return decorator(test_item)
+    return decorator
+
+
+def skipIf(condition, reason):
+    """Skips the test if condition is true."""
+    if condition:
+        return skip(reason)
+    return lambda obj: obj
+
+
+def skipUnless(condition, reason):
+    """Skips the test unless condition is true."""
+    if not condition:
+        return skip(reason)
+    return lambda obj: obj
+
+
+def expectedFailure(test_item):
+    """Marks a test expected to fail: its failure is not counted as one."""
+    test_item.__unittest_expecting_failure__ = True
+    return test_item
+
+
+def _plain_pattern(pattern):
+    # Without `re`: a pattern's backslash escapes (\. \( \[ ...) stand for the character.
+    if not isinstance(pattern, str):
+        return str(pattern)
+    out = []
+    i = 0
+    while i < len(pattern):
+        if pattern[i] == "\\" and i + 1 < len(pattern):
+            out.append(pattern[i + 1])
+            i += 2
+        else:
+            out.append(pattern[i])
+            i += 1
+    return "".join(out)
+
+
+def _safe_repr(obj, short=False):
+    try:
+        result = repr(obj)
+    except Exception:
+        result = object.__repr__(obj)
+    if not short or len(result) < 80:
+        return result
+    return result[:80] + " [truncated]..."
+
+
+# MARK: - assertRaises
+
+class _AssertRaisesContext:
+    def __init__(self, expected, test_case, expected_regex=None, msg=None):
+        self.expected = expected
+        self.test_case = test_case
+        self.expected_regex = expected_regex
+        self.msg = msg
+        self.exception = None
+        self.obj_name = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc_value, tb):
+        expected = self.expected
+        if isinstance(expected, tuple):
+            name = ", ".join(e.__name__ for e in expected)
+        else:
+            name = expected.__name__
+        if exc_type is None:
+            if self.obj_name is not None:
+                self.test_case.fail(self.test_case._formatMessage(
+                    self.msg, name + " not raised by " + self.obj_name))
+            self.test_case.fail(self.test_case._formatMessage(self.msg, name + " not raised"))
+        if not issubclass(exc_type, expected):
+            return False
+        self.exception = exc_value
+        if self.expected_regex is not None:
+            wanted = _plain_pattern(self.expected_regex)
+            if wanted not in str(exc_value):
+                self.test_case.fail(self.test_case._formatMessage(
+                    self.msg, '"' + wanted + '" does not match "' + str(exc_value) + '"'))
+        return True
+
+    def handle(self, name, args, kwargs):
+        if not args:
+            self.msg = kwargs.pop("msg", None)
+            if kwargs:
+                raise TypeError(repr(next(iter(kwargs))) + " is an invalid keyword argument for this function")
+            return self
+        callable_obj, *args = args
+        self.obj_name = getattr(callable_obj, "__name__", None) or str(callable_obj)
+        with self:
+            callable_obj(*args, **kwargs)
+
+
+class _AssertWarnsContext:
+    def __init__(self, test_case):
+        self.test_case = test_case
+        self.warning = None
+        self.warnings = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc_value, tb):
+        return False
+
+
+class _SubTest:
+    def __init__(self, test_case, message, params):
+        self.test_case = test_case
+        self._message = message
+        self.params = params
+        self.failureException = test_case.failureException
+
+    def _subDescription(self):
+        parts = []
+        if self._message is not _NO_MESSAGE:
+            parts.append("[" + str(self._message) + "]")
+        if self.params:
+            parts.append("(" + ", ".join(k + "=" + repr(v) for k, v in self.params.items()) + ")")
+        return " ".join(parts) or "(<subtest>)"
+
+    def id(self):
+        return self.test_case.id() + " " + self._subDescription()
+
+    def shortDescription(self):
+        return self.test_case.shortDescription()
+
+    def __str__(self):
+        return str(self.test_case) + " " + self._subDescription()
+
+
+_NO_MESSAGE = object()
+
+
+class _SubTestContext:
+    def __init__(self, test_case, msg, params):
+        self.test_case = test_case
+        self.msg = msg
+        self.params = params
+
+    def __enter__(self):
+        return None
+
+    def __exit__(self, exc_type, exc_value, tb):
+        if exc_type is None:
+            return False
+        if issubclass(exc_type, SkipTest):
+            self.test_case._outcome_result.addSkip(self.test_case, str(exc_value))
+            return True
+        if issubclass(exc_type, (KeyboardInterrupt, SystemExit)):
+            return False
+        sub = _SubTest(self.test_case, self.msg, self.params)
+        result = self.test_case._outcome_result
+        if issubclass(exc_type, self.test_case.failureException):
+            result.addSubTest(self.test_case, sub, (exc_type, exc_value, tb), True)
+        else:
+            result.addSubTest(self.test_case, sub, (exc_type, exc_value, tb), False)
+        self.test_case._subtest_failed = True
+        return True
+
+
+# MARK: - TestCase
+
+def _deprecated(original):
+    def alias(self, *args, **kwargs):
+        return original(self, *args, **kwargs)
+    alias.__name__ = original.__name__
+    return alias
+
+
+class TestCase:
+    """A group of tests: each method whose name starts with "test" is one."""
+
+    failureException = AssertionError
+    longMessage = True
+    maxDiff = 80 * 8
+    _class_cleanups = []
+
+    def __init__(self, methodName="runTest"):
+        self._testMethodName = methodName
+        self._cleanups = []
+        self._outcome_result = None
+        self._subtest_failed = False
+        try:
+            test_method = getattr(self, methodName)
+        except AttributeError:
+            if methodName != "runTest":
+                raise ValueError("no such test method in " + str(self.__class__) + ": " + methodName)
+            self._testMethodDoc = None
+        else:
+            self._testMethodDoc = getattr(test_method, "__doc__", None)
+
+    # Fixtures
+    def setUp(self):
+        pass
+
+    def tearDown(self):
+        pass
+
+    @classmethod
+    def setUpClass(cls):
+        pass
+
+    @classmethod
+    def tearDownClass(cls):
+        pass
+
+    def addCleanup(self, function, /, *args, **kwargs):
+        """Calls function(*args, **kwargs) after tearDown, last added first."""
+        self._cleanups.append((function, args, kwargs))
+
+    def enterContext(self, cm):
+        result = type(cm).__enter__(cm)
+        self.addCleanup(type(cm).__exit__, cm, None, None, None)
+        return result
+
+    @classmethod
+    def addClassCleanup(cls, function, /, *args, **kwargs):
+        cls._class_cleanups.append((function, args, kwargs))
+
+    def doCleanups(self):
+        errors = []
+        while self._cleanups:
+            function, args, kwargs = self._cleanups.pop()
+            try:
+                function(*args, **kwargs)
+            except Exception as e:
+                errors.append(e)
+        return errors
+
+    def countTestCases(self):
+        return 1
+
+    def defaultTestResult(self):
+        return TestResult()
+
+    def id(self):
+        return self.__class__.__module__ + "." + self.__class__.__qualname__ + "." + self._testMethodName
+
+    def shortDescription(self):
+        doc = self._testMethodDoc
+        return doc.strip().split("\n")[0].strip() if doc else None
+
+    def __str__(self):
+        return (self._testMethodName + " (" + self.__class__.__module__ + "."
+                + self.__class__.__qualname__ + "." + self._testMethodName + ")")
+
+    def __repr__(self):
+        return ("<" + self.__class__.__module__ + "." + self.__class__.__qualname__
+                + " testMethod=" + self._testMethodName + ">")
+
+    def __eq__(self, other):
+        if type(self) is not type(other):
+            return NotImplemented
+        return self._testMethodName == other._testMethodName
+
+    def __hash__(self):
+        return hash((type(self), self._testMethodName))
+
+    def subTest(self, msg=_NO_MESSAGE, **params):
+        """A context in which a failure is reported for these parameters and the test goes on."""
+        return _SubTestContext(self, msg, params)
+
+    def skipTest(self, reason):
+        raise SkipTest(reason)
+
+    def fail(self, msg=None):
+        raise self.failureException(msg)
+
+    def __call__(self, *args, **kwds):
+        return self.run(*args, **kwds)
+
+    def debug(self):
+        self.setUp()
+        getattr(self, self._testMethodName)()
+        self.tearDown()
+        while self._cleanups:
+            function, args, kwargs = self._cleanups.pop()
+            function(*args, **kwargs)
+
+    def run(self, result=None):
+        """Runs the test, reporting to result (a new TestResult if none)."""
+        if result is None:
+            result = self.defaultTestResult()
+        self._outcome_result = result
+        self._subtest_failed = False
+        result.startTest(self)
+        try:
+            method = getattr(self, self._testMethodName)
+            if (getattr(self.__class__, "__unittest_skip__", False)
+                    or getattr(method, "__unittest_skip__", False)):
+                why = (getattr(self.__class__, "__unittest_skip_why__", "")
+                       or getattr(method, "__unittest_skip_why__", ""))
+                result.addSkip(self, why)
+                return result
+            expecting_failure = (getattr(method, "__unittest_expecting_failure__", False)
+                                 or getattr(self, "__unittest_expecting_failure__", False))
+            ok = self._call_part(result, self.setUp, False)
+            if ok:
+                ok = self._call_part(result, method, expecting_failure)
+                if ok is None:
+                    pass        # skipped or expected failure, already reported
+                self._call_part(result, self.tearDown, False)
+            for e in self.doCleanups():
+                result.addError(self, (type(e), e, e.__traceback__))
+                ok = False
+            if ok and not self._subtest_failed:
+                if expecting_failure:
+                    result.addUnexpectedSuccess(self)
+                else:
+                    result.addSuccess(self)
+            elif ok is None:
+                pass
+            elif expecting_failure and self._subtest_failed:
+                pass
+            return result
+        finally:
+            result.stopTest(self)
+            self._outcome_result = None
+
+    def _call_part(self, result, function, expecting_failure):
+        # True when it passed; False after a failure or error; None after a skip or an
+        # expected failure (each reported here).
+        try:
+            function()
+            return True
+        except KeyboardInterrupt:
+            raise
+        except SkipTest as e:
+            result.addSkip(self, str(e))
+            return None
+        except self.failureException as e:
+            if expecting_failure:
+                result.addExpectedFailure(self, (type(e), e, e.__traceback__))
+                return None
+            result.addFailure(self, (type(e), e, e.__traceback__))
+            return False
+        except Exception as e:
+            if expecting_failure:
+                result.addExpectedFailure(self, (type(e), e, e.__traceback__))
+                return None
+            result.addError(self, (type(e), e, e.__traceback__))
+            return False
+
+    # Messages
+    def _formatMessage(self, msg, standardMsg):
+        if msg is None:
+            return standardMsg
+        if not self.longMessage:
+            return msg
+        try:
+            return standardMsg + " : " + str(msg)
+        except Exception:
+            return _safe_repr(standardMsg) + " : " + _safe_repr(msg)
+
+    # Assertions
+    def assertTrue(self, expr, msg=None):
+        if not expr:
+            self.fail(self._formatMessage(msg, _safe_repr(expr) + " is not true"))
+
+    def assertFalse(self, expr, msg=None):
+        if expr:
+            self.fail(self._formatMessage(msg, _safe_repr(expr) + " is not false"))
+
+    def assertEqual(self, first, second, msg=None):
+        if first == second:
+            return
+        standard = _safe_repr(first) + " != " + _safe_repr(second)
+        if type(first) is type(second):
+            kind = type(first)
+            if kind is list:
+                standard = self._sequence_difference(first, second, "list")
+            elif kind is tuple:
+                standard = self._sequence_difference(first, second, "tuple")
+            elif kind is dict:
+                standard = _safe_repr(first, True) + " != " + _safe_repr(second, True)
+            elif kind in (set, frozenset):
+                standard = self._set_difference(first, second)
+            elif kind is str and ("\n" in first or "\n" in second):
+                standard = _safe_repr(first, True) + " != " + _safe_repr(second, True)
+        self.fail(self._formatMessage(msg, standard))
+
+    def _sequence_difference(self, seq1, seq2, name):
+        Name = name.capitalize() + "s"
+        standard = Name + " differ: " + _safe_repr(seq1, True) + " != " + _safe_repr(seq2, True)
+        for i in range(min(len(seq1), len(seq2))):
+            if seq1[i] != seq2[i]:
+                return (standard + "\n\nFirst differing element " + str(i) + ":\n"
+                        + _safe_repr(seq1[i]) + "\n" + _safe_repr(seq2[i]))
+        if len(seq1) > len(seq2):
+            extra = len(seq1) - len(seq2)
+            return (standard + "\n\nFirst " + name + " contains " + str(extra)
+                    + " additional elements.\nFirst extra element " + str(len(seq2)) + ":\n"
+                    + _safe_repr(seq1[len(seq2)]))
+        extra = len(seq2) - len(seq1)
+        return (standard + "\n\nSecond " + name + " contains " + str(extra)
+                + " additional elements.\nFirst extra element " + str(len(seq1)) + ":\n"
+                + _safe_repr(seq2[len(seq1)]))
+
+    def _set_difference(self, set1, set2):
+        lines = []
+        only1 = [x for x in set1 if x not in set2]
+        only2 = [x for x in set2 if x not in set1]
+        if only1:
+            lines.append("Items in the first set but not the second:")
+            lines.extend(repr(x) for x in only1)
+        if only2:
+            lines.append("Items in the second set but not the first:")
+            lines.extend(repr(x) for x in only2)
+        return "\n".join(lines)
+
+    def assertNotEqual(self, first, second, msg=None):
+        if not first != second:
+            self.fail(self._formatMessage(msg, _safe_repr(first) + " == " + _safe_repr(second)))
+
+    def assertListEqual(self, list1, list2, msg=None):
+        self._assert_typed(list1, list2, list, "list", msg)
+
+    def assertTupleEqual(self, tuple1, tuple2, msg=None):
+        self._assert_typed(tuple1, tuple2, tuple, "tuple", msg)
+
+    def assertSequenceEqual(self, seq1, seq2, msg=None, seq_type=None):
+        if seq_type is not None:
+            self._assert_typed(seq1, seq2, seq_type, seq_type.__name__, msg)
+        elif list(seq1) != list(seq2):
+            self.fail(self._formatMessage(msg, self._sequence_difference(seq1, seq2, "sequence")))
+
+    def _assert_typed(self, first, second, kind, name, msg):
+        for which, value in (("First", first), ("Second", second)):
+            if not isinstance(value, kind):
+                self.fail(self._formatMessage(msg, which + " sequence is not a " + name + ": "
+                                              + _safe_repr(value)))
+        if first != second:
+            self.fail(self._formatMessage(msg, self._sequence_difference(first, second, name)))
+
+    def assertDictEqual(self, d1, d2, msg=None):
+        self.assertIsInstance(d1, dict, "First argument is not a dictionary")
+        self.assertIsInstance(d2, dict, "Second argument is not a dictionary")
+        if d1 != d2:
+            self.fail(self._formatMessage(msg, _safe_repr(d1, True) + " != " + _safe_repr(d2, True)))
+
+    def assertSetEqual(self, set1, set2, msg=None):
+        if set1 != set2:
+            self.fail(self._formatMessage(msg, self._set_difference(set1, set2)))
+
+    def assertMultiLineEqual(self, first, second, msg=None):
+        self.assertIsInstance(first, str, "First argument is not a string")
+        self.assertIsInstance(second, str, "Second argument is not a string")
+        if first != second:
+            self.fail(self._formatMessage(msg, _safe_repr(first, True) + " != " + _safe_repr(second, True)))
+
+    def assertCountEqual(self, first, second, msg=None):
+        first, second = list(first), list(second)
+        remaining = list(second)
+        missing = []
+        for x in first:
+            for i, y in enumerate(remaining):
+                if x == y:
+                    del remaining[i]
+                    break
+            else:
+                missing.append(x)
+        if missing or remaining:
+            lines = ["Element counts were not equal:"]
+            for x in missing:
+                lines.append("First has %d, Second has %d:  %r" % (first.count(x), second.count(x), x))
+            for x in remaining:
+                lines.append("First has %d, Second has %d:  %r" % (first.count(x), second.count(x), x))
+            self.fail(self._formatMessage(msg, "\n".join(lines)))
+
+    def assertIs(self, expr1, expr2, msg=None):
+        if expr1 is not expr2:
+            self.fail(self._formatMessage(msg, _safe_repr(expr1) + " is not " + _safe_repr(expr2)))
+
+    def assertIsNot(self, expr1, expr2, msg=None):
+        if expr1 is expr2:
+            self.fail(self._formatMessage(msg, "unexpectedly identical: " + _safe_repr(expr1)))
+
+    def assertIsNone(self, obj, msg=None):
+        if obj is not None:
+            self.fail(self._formatMessage(msg, _safe_repr(obj) + " is not None"))
+
+    def assertIsNotNone(self, obj, msg=None):
+        if obj is None:
+            self.fail(self._formatMessage(msg, "unexpectedly None"))
+
+    def assertIn(self, member, container, msg=None):
+        if member not in container:
+            self.fail(self._formatMessage(msg, _safe_repr(member) + " not found in " + _safe_repr(container)))
+
+    def assertNotIn(self, member, container, msg=None):
+        if member in container:
+            self.fail(self._formatMessage(msg, _safe_repr(member) + " unexpectedly found in "
+                                          + _safe_repr(container)))
+
+    def assertIsInstance(self, obj, cls, msg=None):
+        if not isinstance(obj, cls):
+            self.fail(self._formatMessage(msg, _safe_repr(obj) + " is not an instance of " + repr(cls)))
+
+    def assertNotIsInstance(self, obj, cls, msg=None):
+        if isinstance(obj, cls):
+            self.fail(self._formatMessage(msg, _safe_repr(obj) + " is an instance of " + repr(cls)))
+
+    def assertGreater(self, a, b, msg=None):
+        if not a > b:
+            self.fail(self._formatMessage(msg, _safe_repr(a) + " not greater than " + _safe_repr(b)))
+
+    def assertGreaterEqual(self, a, b, msg=None):
+        if not a >= b:
+            self.fail(self._formatMessage(msg, _safe_repr(a) + " not greater than or equal to " + _safe_repr(b)))
+
+    def assertLess(self, a, b, msg=None):
+        if not a < b:
+            self.fail(self._formatMessage(msg, _safe_repr(a) + " not less than " + _safe_repr(b)))
+
+    def assertLessEqual(self, a, b, msg=None):
+        if not a <= b:
+            self.fail(self._formatMessage(msg, _safe_repr(a) + " not less than or equal to " + _safe_repr(b)))
+
+    def assertAlmostEqual(self, first, second, places=None, msg=None, delta=None):
+        if first == second:
+            return
+        if delta is not None and places is not None:
+            raise TypeError("specify delta or places not both")
+        diff = abs(first - second)
+        if delta is not None:
+            if diff <= delta:
+                return
+            standard = "%s != %s within %s delta (%s difference)" % (
+                _safe_repr(first), _safe_repr(second), _safe_repr(delta), _safe_repr(diff))
+        else:
+            if places is None:
+                places = 7
+            if round(diff, places) == 0:
+                return
+            standard = "%s != %s within %r places (%s difference)" % (
+                _safe_repr(first), _safe_repr(second), places, _safe_repr(diff))
+        self.fail(self._formatMessage(msg, standard))
+
+    def assertNotAlmostEqual(self, first, second, places=None, msg=None, delta=None):
+        if delta is not None and places is not None:
+            raise TypeError("specify delta or places not both")
+        diff = abs(first - second)
+        if delta is not None:
+            if not (first == second) and diff > delta:
+                return
+            standard = "%s == %s within %s delta (%s difference)" % (
+                _safe_repr(first), _safe_repr(second), _safe_repr(delta), _safe_repr(diff))
+        else:
+            if places is None:
+                places = 7
+            if not (first == second) and round(diff, places) != 0:
+                return
+            standard = "%s == %s within %r places" % (_safe_repr(first), _safe_repr(second), places)
+        self.fail(self._formatMessage(msg, standard))
+
+    def assertRaises(self, expected_exception, *args, **kwargs):
+        """As a call, assertRaises(E, f, *args) calls f; as `with self.assertRaises(E) as cm`
+        checks the block. Fails unless E (or a subclass) is raised."""
+        return _AssertRaisesContext(expected_exception, self).handle("assertRaises", args, kwargs)
+
+    def assertRaisesRegex(self, expected_exception, expected_regex, *args, **kwargs):
+        return _AssertRaisesContext(expected_exception, self, expected_regex).handle(
+            "assertRaisesRegex", args, kwargs)
+
+    def assertWarns(self, expected_warning, *args, **kwargs):
+        context = _AssertWarnsContext(self)
+        if args:
+            callable_obj, *args = args
+            callable_obj(*args, **kwargs)
+            return None
+        return context
+
+    def assertWarnsRegex(self, expected_warning, expected_regex, *args, **kwargs):
+        return self.assertWarns(expected_warning, *args, **kwargs)
+
+    def assertRegex(self, text, expected_regex, msg=None):
+        wanted = _plain_pattern(expected_regex)
+        if wanted not in text:
+            self.fail(self._formatMessage(msg, "Regex didn't match: " + repr(expected_regex)
+                                          + " not found in " + repr(text)))
+
+    def assertNotRegex(self, text, unexpected_regex, msg=None):
+        wanted = _plain_pattern(unexpected_regex)
+        if wanted in text:
+            self.fail(self._formatMessage(msg, "Regex matched: " + repr(wanted) + " matches "
+                                          + repr(wanted) + " in " + repr(text)))
+
+    # Old names, still used by older tests (CPython's warn DeprecationWarning).
+    assertEquals = failUnlessEqual = _deprecated(assertEqual)
+    assertNotEquals = failIfEqual = _deprecated(assertNotEqual)
+    assertAlmostEquals = _deprecated(assertAlmostEqual)
+    assert_ = failUnless = _deprecated(assertTrue)
+    failIf = _deprecated(assertFalse)
+    failUnlessRaises = _deprecated(assertRaises)
+    assertRaisesRegexp = _deprecated(assertRaisesRegex)
+    assertRegexpMatches = _deprecated(assertRegex)
+
+
+class FunctionTestCase(TestCase):
+    """A TestCase around a plain function (with optional setUp and tearDown functions)."""
+
+    def __init__(self, testFunc, setUp=None, tearDown=None, description=None):
+        super().__init__()
+        self._setUpFunc = setUp
+        self._tearDownFunc = tearDown
+        self._testFunc = testFunc
+        self._description = description
+
+    def setUp(self):
+        if self._setUpFunc is not None:
+            self._setUpFunc()
+
+    def tearDown(self):
+        if self._tearDownFunc is not None:
+            self._tearDownFunc()
+
+    def runTest(self):
+        self._testFunc()
+
+    def id(self):
+        return self._testFunc.__name__
+
+    def __str__(self):
+        return self.__class__.__name__ + " (" + self._testFunc.__name__ + ")"
+
+    def shortDescription(self):
+        if self._description is not None:
+            return self._description
+        doc = self._testFunc.__doc__
+        return doc and doc.split("\n")[0].strip() or None
+
+
+# MARK: - Suites and loading
+
+class TestSuite:
+    """An ordered collection of tests and suites, run one after another."""
+
+    def __init__(self, tests=()):
+        self._tests = []
+        self.addTests(tests)
+
+    def __iter__(self):
+        return iter(self._tests)
+
+    def __repr__(self):
+        return "<unittest.suite.TestSuite tests=" + repr(list(self)) + ">"
+
+    def __eq__(self, other):
+        if not isinstance(other, TestSuite):
+            return NotImplemented
+        return list(self) == list(other)
+
+    def countTestCases(self):
+        return sum(test.countTestCases() for test in self._tests)
+
+    def addTest(self, test):
+        if not callable(test):
+            raise TypeError(repr(test) + " is not callable")
+        if isinstance(test, type) and issubclass(test, (TestCase, TestSuite)):
+            raise TypeError("TestCases and TestSuites must be instantiated before passing "
+                            "them to addTest()")
+        self._tests.append(test)
+
+    def addTests(self, tests):
+        if isinstance(tests, str):
+            raise TypeError("tests must be an iterable of tests, not a string")
+        for test in tests:
+            self.addTest(test)
+
+    def run(self, result):
+        classes_set_up = []
+        for test in self._tests:
+            if result.shouldStop:
+                break
+            if isinstance(test, TestCase):
+                cls = test.__class__
+                if cls not in classes_set_up and cls not in result._classes_failed:
+                    if getattr(cls, "__unittest_skip__", False):
+                        classes_set_up.append(cls)
+                    else:
+                        try:
+                            cls.setUpClass()
+                            classes_set_up.append(cls)
+                        except SkipTest as e:
+                            for t in self._tests:
+                                if isinstance(t, TestCase) and t.__class__ is cls:
+                                    result.addSkip(t, str(e))
+                            result._classes_failed.append(cls)
+                            continue
+                        except Exception as e:
+                            result._classes_failed.append(cls)
+                            result.addError(_ErrorHolder("setUpClass (" + cls.__module__ + "."
+                                                         + cls.__qualname__ + ")"),
+                                            (type(e), e, e.__traceback__))
+                            continue
+                if cls in result._classes_failed:
+                    continue
+            test(result)
+        for cls in classes_set_up:
+            if getattr(cls, "__unittest_skip__", False):
+                continue
+            try:
+                cls.tearDownClass()
+            except Exception as e:
+                result.addError(_ErrorHolder("tearDownClass (" + cls.__module__ + "."
+                                             + cls.__qualname__ + ")"),
+                                (type(e), e, e.__traceback__))
+        return result
+
+    def __call__(self, *args, **kwds):
+        return self.run(*args, **kwds)
+
+    def debug(self):
+        for test in self._tests:
+            test.debug()
+
+
+class _ErrorHolder:
+    # Stands for a class or module fixture that failed, in the report.
+    failureException = None
+
+    def __init__(self, description):
+        self.description = description
+
+    def id(self):
+        return self.description
+
+    def shortDescription(self):
+        return None
+
+    def __str__(self):
+        return self.description
+
+    def countTestCases(self):
+        return 0
+
+
+class TestLoader:
+    """Makes suites from TestCase classes and modules."""
+
+    testMethodPrefix = "test"
+    sortTestMethodsUsing = None
+    suiteClass = TestSuite
+
+    def __init__(self):
+        self.errors = []
+
+    def getTestCaseNames(self, testCaseClass):
+        names = []
+        for klass in testCaseClass.__mro__:
+            for name in klass.__dict__:
+                if name.startswith(self.testMethodPrefix) and name not in names:
+                    if callable(getattr(testCaseClass, name, None)):
+                        names.append(name)
+        return sorted(names)
+
+    def loadTestsFromTestCase(self, testCaseClass):
+        if issubclass(testCaseClass, TestSuite):
+            raise TypeError("Test cases should not be derived from TestSuite. "
+                            "Maybe you meant to derive from TestCase?")
+        names = self.getTestCaseNames(testCaseClass)
+        if not names and hasattr(testCaseClass, "runTest"):
+            names = ["runTest"]
+        return self.suiteClass([testCaseClass(name) for name in names])
+
+    def loadTestsFromModule(self, module, *, pattern=None):
+        tests = []
+        for name in dir(module):
+            obj = getattr(module, name)
+            if isinstance(obj, type) and issubclass(obj, TestCase) and obj is not TestCase \
+                    and obj is not FunctionTestCase:
+                tests.append(self.loadTestsFromTestCase(obj))
+        load_tests = getattr(module, "load_tests", None)
+        suite = self.suiteClass(tests)
+        if load_tests is not None:
+            return load_tests(self, suite, pattern)
+        return suite
+
+    def loadTestsFromName(self, name, module=None):
+        parts = name.split(".")
+        obj = module if module is not None else __import__(parts.pop(0))
+        parent = None
+        for part in parts:
+            parent, obj = obj, getattr(obj, part)
+        if isinstance(obj, type) and issubclass(obj, TestCase):
+            return self.loadTestsFromTestCase(obj)
+        if isinstance(parent, type) and issubclass(parent, TestCase):
+            return self.suiteClass([parent(parts[-1])])
+        if isinstance(obj, TestSuite):
+            return obj
+        if hasattr(obj, "__dict__") and type(obj).__name__ == "module":
+            return self.loadTestsFromModule(obj)
+        if callable(obj):
+            test = obj()
+            if isinstance(test, (TestSuite, TestCase)):
+                return test
+        raise TypeError("don't know how to make test from: " + repr(obj))
+
+    def loadTestsFromNames(self, names, module=None):
+        return self.suiteClass([self.loadTestsFromName(name, module) for name in names])
+
+
+defaultTestLoader = TestLoader()
+
+
+# MARK: - Results and the runner
+
+def _without_own_frames(text):
+    # As CPython hides unittest's frames: a failed assertion's report ends at the
+    # test's own line, not inside assertEqual.
+    kept = []
+    skipping = False
+    for line in text.split("\n"):
+        if line.startswith('  File "'):
+            skipping = 'unittest.conc"' in line
+        elif not line.startswith("    "):
+            skipping = False
+        if not skipping:
+            kept.append(line)
+    return "\n".join(kept)
+
+
+class TestResult:
+    """What running tests found: failures, errors, skips, and how many ran."""
+
+    def __init__(self, stream=None, descriptions=None, verbosity=None):
+        self.failures = []
+        self.errors = []
+        self.testsRun = 0
+        self.skipped = []
+        self.expectedFailures = []
+        self.unexpectedSuccesses = []
+        self.shouldStop = False
+        self.buffer = False
+        self.failfast = False
+        self._classes_failed = []
+
+    def startTest(self, test):
+        self.testsRun += 1
+
+    def stopTest(self, test):
+        pass
+
+    def startTestRun(self):
+        pass
+
+    def stopTestRun(self):
+        pass
+
+    def _exc_info_to_string(self, err, test):
+        exctype, value, tb = err
+        return _without_own_frames("".join(_traceback.format_exception(value)))
+
+    def addError(self, test, err):
+        self.errors.append((test, self._exc_info_to_string(err, test)))
+        if self.failfast:
+            self.stop()
+
+    def addFailure(self, test, err):
+        self.failures.append((test, self._exc_info_to_string(err, test)))
+        if self.failfast:
+            self.stop()
+
+    def addSubTest(self, test, subtest, err, is_failure=None):
+        if err is not None:
+            if is_failure is None:
+                is_failure = issubclass(err[0], test.failureException)
+            errors = self.failures if is_failure else self.errors
+            errors.append((subtest, self._exc_info_to_string(err, test)))
+            if self.failfast:
+                self.stop()
+
+    def addSuccess(self, test):
+        pass
+
+    def addSkip(self, test, reason):
+        self.skipped.append((test, reason))
+
+    def addExpectedFailure(self, test, err):
+        self.expectedFailures.append((test, self._exc_info_to_string(err, test)))
+
+    def addUnexpectedSuccess(self, test):
+        self.unexpectedSuccesses.append(test)
+
+    def wasSuccessful(self):
+        return (len(self.failures) == len(self.errors) == 0
+                and not self.unexpectedSuccesses)
+
+    def stop(self):
+        self.shouldStop = True
+
+    def __repr__(self):
+        return ("<unittest.result.TestResult run=%i errors=%i failures=%i>"
+                % (self.testsRun, len(self.errors), len(self.failures)))
+
+
+class TextTestResult(TestResult):
+    """A TestResult that reports as it goes: dots, or a line per test at verbosity 2."""
+
+    separator1 = "=" * 70
+    separator2 = "-" * 70
+
+    def __init__(self, stream, descriptions, verbosity):
+        super().__init__(stream, descriptions, verbosity)
+        self.stream = stream
+        self.showAll = verbosity > 1
+        self.dots = verbosity == 1
+        self.descriptions = descriptions
+        self._newline = True
+
+    def getDescription(self, test):
+        doc = test.shortDescription()
+        if self.descriptions and doc:
+            return str(test) + "\n" + doc
+        return str(test)
+
+    def startTest(self, test):
+        super().startTest(test)
+        if self.showAll:
+            self.stream.write(self.getDescription(test))
+            self.stream.write(" ... ")
+            self.stream.flush()
+            self._newline = False
+
+    def _write_status(self, test, status):
+        if not self._newline and getattr(test, "test_case", None) is not None:
+            pass
+        if self._newline:
+            self.stream.write("  " + self.getDescription(test) + " ... ")
+        self.stream.write(status + "\n")
+        self.stream.flush()
+        self._newline = True
+
+    def _progress(self, word, dot):
+        if self.dots:
+            self.stream.write(dot)
+            self.stream.flush()
+
+    def addSubTest(self, test, subtest, err, is_failure=None):
+        if err is not None:
+            if self.showAll:
+                if not self._newline:
+                    self.stream.write("\n")
+                    self._newline = True
+                self._write_status(subtest, "FAIL" if (is_failure if is_failure is not None
+                                                       else issubclass(err[0], test.failureException))
+                                   else "ERROR")
+            elif self.dots:
+                failed = is_failure if is_failure is not None else issubclass(err[0], test.failureException)
+                self._progress(None, "F" if failed else "E")
+        super().addSubTest(test, subtest, err, is_failure)
+
+    def addSuccess(self, test):
+        super().addSuccess(test)
+        if self.showAll:
+            self._write_status(test, "ok")
+        self._progress("ok", ".")
+
+    def addError(self, test, err):
+        super().addError(test, err)
+        if self.showAll:
+            self._write_status(test, "ERROR")
+        self._progress("ERROR", "E")
+
+    def addFailure(self, test, err):
+        super().addFailure(test, err)
+        if self.showAll:
+            self._write_status(test, "FAIL")
+        self._progress("FAIL", "F")
+
+    def addSkip(self, test, reason):
+        super().addSkip(test, reason)
+        if self.showAll:
+            self._write_status(test, "skipped " + repr(reason))
+        self._progress("skipped", "s")
+
+    def addExpectedFailure(self, test, err):
+        super().addExpectedFailure(test, err)
+        if self.showAll:
+            self._write_status(test, "expected failure")
+        self._progress("expected failure", "x")
+
+    def addUnexpectedSuccess(self, test):
+        super().addUnexpectedSuccess(test)
+        if self.showAll:
+            self._write_status(test, "unexpected success")
+        self._progress("unexpected success", "u")
+
+    def stopTest(self, test):
+        super().stopTest(test)
+        if self.showAll and not self._newline:
+            # A test whose subtests failed reported them on lines of their own.
+            self.stream.write("\n")
+            self._newline = True
+
+    def printErrors(self):
+        if self.dots or self.showAll:
+            self.stream.write("\n")
+            self.stream.flush()
+        self.printErrorList("ERROR", self.errors)
+        self.printErrorList("FAIL", self.failures)
+        unexpected = getattr(self, "unexpectedSuccesses", ())
+        if unexpected:
+            self.stream.write(self.separator1 + "\n")
+            for test in unexpected:
+                self.stream.write("UNEXPECTED SUCCESS: " + self.getDescription(test) + "\n")
+            self.stream.flush()
+
+    def printErrorList(self, flavour, errors):
+        for test, err in errors:
+            self.stream.write(self.separator1 + "\n")
+            self.stream.write(flavour + ": " + self.getDescription(test) + "\n")
+            self.stream.write(self.separator2 + "\n")
+            self.stream.write(err + "\n")
+            self.stream.flush()
+
+
+class TextTestRunner:
+    """Runs a suite and prints CPython's report to stream (sys.stderr by default)."""
+
+    resultclass = TextTestResult
+
+    def __init__(self, stream=None, descriptions=True, verbosity=1, failfast=False,
+                 buffer=False, resultclass=None, warnings=None, *, tb_locals=False):
+        self.stream = stream if stream is not None else _sys.stderr
+        self.descriptions = descriptions
+        self.verbosity = verbosity
+        self.failfast = failfast
+        self.buffer = buffer
+        if resultclass is not None:
+            self.resultclass = resultclass
+
+    def _makeResult(self):
+        return self.resultclass(self.stream, self.descriptions, self.verbosity)
+
+    def run(self, test):
+        result = self._makeResult()
+        result.failfast = self.failfast
+        start = _time.perf_counter()
+        result.startTestRun()
+        try:
+            test(result)
+        finally:
+            result.stopTestRun()
+        taken = _time.perf_counter() - start
+        result.printErrors()
+        write = self.stream.write
+        write(result.separator2 + "\n")
+        run = result.testsRun
+        write("Ran %d test%s in %.3fs\n" % (run, run != 1 and "s" or "", taken))
+        write("\n")
+        infos = []
+        failed, errored = len(result.failures), len(result.errors)
+        skipped = len(result.skipped)
+        expected_fails = len(result.expectedFailures)
+        unexpected = len(result.unexpectedSuccesses)
+        if not result.wasSuccessful():
+            write("FAILED")
+            if failed:
+                infos.append("failures=%d" % failed)
+            if errored:
+                infos.append("errors=%d" % errored)
+        elif run == 0 and not skipped:
+            write("NO TESTS RAN")
+        else:
+            write("OK")
+        if skipped:
+            infos.append("skipped=%d" % skipped)
+        if expected_fails:
+            infos.append("expected failures=%d" % expected_fails)
+        if unexpected:
+            infos.append("unexpected successes=%d" % unexpected)
+        if infos:
+            write(" (" + ", ".join(infos) + ")\n")
+        else:
+            write("\n")
+        self.stream.flush()
+        return result
+
+
+class TestProgram:
+    """unittest.main(): runs the tests of a module and exits with the outcome."""
+
+    def __init__(self, module="__main__", defaultTest=None, argv=None, testRunner=None,
+                 testLoader=defaultTestLoader, exit=True, verbosity=1, failfast=None,
+                 catchbreak=None, buffer=None, warnings=None, *, tb_locals=False):
+        if isinstance(module, str):
+            module = _sys.modules[module]
+        self.module = module
+        argv = list(_sys.argv if argv is None else argv)
+        self.verbosity = verbosity
+        self.failfast = bool(failfast)
+        names = []
+        for arg in argv[1:]:
+            if arg in ("-v", "--verbose"):
+                self.verbosity = 2
+            elif arg in ("-q", "--quiet"):
+                self.verbosity = 0
+            elif arg in ("-f", "--failfast"):
+                self.failfast = True
+            elif not arg.startswith("-"):
+                names.append(arg)
+        if defaultTest is not None and not names:
+            names = [defaultTest] if isinstance(defaultTest, str) else list(defaultTest)
+        if names:
+            self.test = testLoader.loadTestsFromNames(names, module)
+        else:
+            self.test = testLoader.loadTestsFromModule(module)
+        if testRunner is None:
+            testRunner = TextTestRunner(verbosity=self.verbosity, failfast=self.failfast)
+        elif isinstance(testRunner, type):
+            testRunner = testRunner(verbosity=self.verbosity, failfast=self.failfast)
+        self.result = testRunner.run(self.test)
+        if exit:
+            _sys.exit(not self.result.wasSuccessful())
+
+
+main = TestProgram
+
+"""####,
     ]
 }
