@@ -44,9 +44,17 @@ final class ImportFromNode: StmtNode {
             // An AttributeError from a PEP 562 __getattr__ means "not there": try the submodule.
             let found: Value?
             do { found = try u.getAttrOrNil(m, name) } catch let e as PyBaseException where e.type.isSubtype(of: Exc.attributeError) { found = nil }
+            var sub: Value? = nil
+            if found == nil {
+                // A submodule that is not there is "cannot import name"; an error raised
+                // while running one that is (or by its own imports) goes on as itself.
+                let full = module + "." + name
+                do { sub = try u.engine.importModule(full, u) } catch let e as PyBaseException
+                    where e.type === Exc.moduleNotFoundError && e.instanceAttribute("name")?.asStr?.value == full { sub = nil }
+            }
             if let v = found {
                 try target.assign(f, v)
-            } else if let sub = try? u.engine.importModule(module + "." + name, u) {
+            } else if let sub {
                 try target.assign(f, sub)
             } else {
                 let path = (m.object as? PyModule).flatMap { u.engine.modulePath($0) }

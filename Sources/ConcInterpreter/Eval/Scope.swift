@@ -437,6 +437,11 @@ struct ScopeAnalyzer {
             scope.walrusTargets.insert(n)
             c = scope.parent
         }
+        // The target would be bound in the class namespace, which a comprehension cannot see
+        // (exec's separate locals are a namespace of this kind too, but a module's code).
+        if let owner = c, owner.kind == .classBody, owner.parent?.kind != .module || owner.name != "<module>" {
+            throw scopeError("assignment expression within a comprehension cannot be used in a class body", t.loc)
+        }
     }
 
     /// The names a `for` target binds (`i`, `(k, v)`, `[a, *rest]`).

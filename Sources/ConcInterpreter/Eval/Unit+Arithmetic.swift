@@ -316,7 +316,10 @@ extension Unit {
         let count = max(n, 0)
         if let x = o as? PyStr { return try strMultiply(x, count) }
         if let x = o as? PyList { return .obj(PyList(try repeated(x.snapshot, count))) }
-        if let x = o as? PyTuple { return .obj(PyTuple(try repeated(x.items, count))) }
+        if let x = o as? PyTuple {
+            if count == 1 && o.typeIsBuiltin { return s }  // immutable: `t * 1 is t`, as CPython
+            return .obj(PyTuple(try repeated(x.items, count)))
+        }
         if let x = o as? PyBytes { return .obj(PyBytes(Array(try repeated(x.snapshot, count)), mutable: x.isMutable)) }
         return nil
     }

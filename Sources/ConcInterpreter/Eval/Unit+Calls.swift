@@ -253,6 +253,10 @@ extension Unit {
             }
             return obj
         }
+        // A builtin kind made only by the runtime (dict_keys, list_iterator, generator...).
+        if t.isBuiltin && t !== Types.object && !t.isSubtype(of: Exc.baseException) && t.builtinBase == nil {
+            throw typeError("cannot create '\(t.name)' instances")
+        }
         let hooks = t.creationHooks(classEpoch)
         var instance: Value
         if let newFn = hooks.userNew ?? hooks.otherNew {

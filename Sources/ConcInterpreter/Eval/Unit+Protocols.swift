@@ -22,10 +22,25 @@ extension Unit {
     /// so the binding happens when the result is called.
     private func specialThroughDescriptor(_ attr: Value, _ a: PyObject, _ v: Value, _ name: String) -> Value {
         if !(a is PyProperty), UserDescriptor(a)?.getter == nil { return attr }  // a callable object: no self
+        // For an operator, an AttributeError from the descriptor means "no such method"
+        // (CPython's lookup_maybe_method): the operation goes on as NotImplemented.
+        let isOperator = Self.operatorSpecialNames.contains(name)
         return .obj(PyBuiltinFunction(name) { u, args in
-            try u.call(try u.resolveDescriptor(attr, v, name: name), args)
+            let bound: Value
+            do { bound = try u.resolveDescriptor(attr, v, name: name) } catch let e as PyBaseException
+                where isOperator && e.type.isSubtype(of: Exc.attributeError) { return .obj(Singletons.notImplemented) }
+            return try u.call(bound, args)
         })
     }
+
+    static let operatorSpecialNames: Set<String> = {
+        var names: Set<String> = ["__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__"]
+        for op in ["add", "sub", "mul", "matmul", "truediv", "floordiv", "mod", "divmod", "pow",
+                   "lshift", "rshift", "and", "or", "xor"] {
+            names.formUnion(["__\(op)__", "__r\(op)__", "__i\(op)__"])
+        }
+        return names
+    }()
 
     /// Calls special method `name` of `v` if its class defines one.
     func callMethod(_ v: Value, _ name: String, _ args: [Value]) throws -> Value {

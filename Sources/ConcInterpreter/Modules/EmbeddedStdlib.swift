@@ -4857,6 +4857,11 @@ def deepcopy(x, memo=None, _nil=[]):
     if y is not _nil:
         return y
     cls = type(x)
+    if cls is slice:
+        y = slice(deepcopy(x.start, memo), deepcopy(x.stop, memo), deepcopy(x.step, memo))
+        memo[d] = y
+        _keep_alive(x, memo)
+        return y
     if _is_atomic(cls):
         return x
     if cls is list:
