@@ -417,7 +417,7 @@ extension Unit {
     private func operatorMethod(_ v: Value, _ name: String) -> Value? {
         guard let attr = v.type.lookup(name) else { return nil }
         if case .obj(let o) = attr, let d = o as? PyMethodDescriptor, d.owner.isBuiltin { return nil }
-        return lookupSpecial(v, name)
+        return bindSpecial(attr, to: v, name)
     }
 
     /// The messages of the builtin sequence operators for an operand they cannot take

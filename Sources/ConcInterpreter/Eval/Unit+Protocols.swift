@@ -13,6 +13,11 @@ extension Unit {
     /// Special methods are looked up on the type, never the instance, as in CPython.
     func lookupSpecial(_ v: Value, _ name: String) -> Value? {
         guard let attr = v.type.lookup(name) else { return nil }
+        return bindSpecial(attr, to: v, name)
+    }
+
+    /// Binds special method `attr`, found as `name` on `v`'s class, to `v`.
+    func bindSpecial(_ attr: Value, to v: Value, _ name: String) -> Value {
         if case .obj(let a) = attr, a is PyProperty || a.isPlainInstance { return specialThroughDescriptor(attr, a, v, name) }
         return bindClassAttribute(attr, to: v)
     }
