@@ -341,11 +341,14 @@ func installLengthHint(_ t: PyType) {
     }
 }
 
+private func gen(_ s: Value) -> PyGenerator { s.object as! PyGenerator }
+
+/// The StopIteration that ends generator `g`, carrying its return value.
+private func stop(_ g: PyGenerator) -> PyBaseException {
+    PyBaseException(type: Exc.stopIteration, args: g.returnValue.isNone ? [] : [g.returnValue])
+}
+
 func installGeneratorMethods(_ t: PyType) {
-    func gen(_ s: Value) -> PyGenerator { s.object as! PyGenerator }
-    func stop(_ g: PyGenerator) -> PyBaseException {
-        PyBaseException(type: Exc.stopIteration, args: g.returnValue.isNone ? [] : [g.returnValue])
-    }
     t.method("__iter__") { _, s, _ in s }
     t.method("__next__") { u, s, _ in
         if let v = try gen(s).resume(u, send: .none) { return v }
@@ -357,10 +360,6 @@ func installGeneratorMethods(_ t: PyType) {
 /// What generators and coroutines share: `send`, `throw`, `close` and their names (a
 /// coroutine is driven by `coro.send(None)` the way an event loop does; it has no `__next__`).
 func installCoroutineMethods(_ t: PyType) {
-    func gen(_ s: Value) -> PyGenerator { s.object as! PyGenerator }
-    func stop(_ g: PyGenerator) -> PyBaseException {
-        PyBaseException(type: Exc.stopIteration, args: g.returnValue.isNone ? [] : [g.returnValue])
-    }
     t.method("send") { u, s, a in
         try a.expect("send", 1, 1)
         if let v = try gen(s).resume(u, send: a[0]) { return v }

@@ -11032,10 +11032,7 @@ class Template:
     def substitute(self, mapping=None, /, **kws):
         """The template with every placeholder replaced (KeyError for a missing name,
         ValueError for a malformed placeholder)."""
-        if mapping is None:
-            mapping = kws
-        elif kws:
-            mapping = _ChainMap(kws, mapping)
+        mapping = _lookup(mapping, kws)
         out = []
         for literal, name, whole, index in self._scan():
             out.append(literal)
@@ -11047,10 +11044,7 @@ class Template:
 
     def safe_substitute(self, mapping=None, /, **kws):
         """Like substitute, but leaves missing names and malformed placeholders as they are."""
-        if mapping is None:
-            mapping = kws
-        elif kws:
-            mapping = _ChainMap(kws, mapping)
+        mapping = _lookup(mapping, kws)
         out = []
         for literal, name, whole, index in self._scan():
             out.append(literal)
@@ -11074,6 +11068,15 @@ class Template:
             if name is not None and name not in names:
                 names.append(name)
         return names
+
+
+def _lookup(mapping, kws):
+    # What substitute() reads names from: the keywords, then the mapping.
+    if mapping is None:
+        return kws
+    if kws:
+        return _ChainMap(kws, mapping)
+    return mapping
 
 
 class _ChainMap:
@@ -12518,10 +12521,6 @@ class SkipTest(Exception):
     """Raise to skip a test (TestCase.skipTest does)."""
 
 
-class _ShouldStop(Exception):
-    pass
-
-
 class _UnexpectedSuccess(Exception):
     pass
 
@@ -12621,7 +12620,7 @@ class _AssertRaisesContext:
                     self.msg, '"' + wanted + '" does not match "' + str(exc_value) + '"'))
         return True
 
-    def handle(self, name, args, kwargs):
+    def handle(self, args, kwargs):
         if not args:
             self.msg = kwargs.pop("msg", None)
             if kwargs:
@@ -12839,9 +12838,8 @@ class TestCase:
                                  or getattr(self, "__unittest_expecting_failure__", False))
             ok = self._call_part(result, self.setUp, False)
             if ok:
+                # None: skipped or an expected failure, already reported.
                 ok = self._call_part(result, method, expecting_failure)
-                if ok is None:
-                    pass        # skipped or expected failure, already reported
                 self._call_part(result, self.tearDown, False)
             for e in self.doCleanups():
                 result.addError(self, (type(e), e, e.__traceback__))
@@ -12851,10 +12849,6 @@ class TestCase:
                     result.addUnexpectedSuccess(self)
                 else:
                     result.addSuccess(self)
-            elif ok is None:
-                pass
-            elif expecting_failure and self._subtest_failed:
-                pass
             return result
         finally:
             result.stopTest(self)
@@ -13099,19 +13093,17 @@ class TestCase:
     def assertRaises(self, expected_exception, *args, **kwargs):
         """As a call, assertRaises(E, f, *args) calls f; as `with self.assertRaises(E) as cm`
         checks the block. Fails unless E (or a subclass) is raised."""
-        return _AssertRaisesContext(expected_exception, self).handle("assertRaises", args, kwargs)
+        return _AssertRaisesContext(expected_exception, self).handle(args, kwargs)
 
     def assertRaisesRegex(self, expected_exception, expected_regex, *args, **kwargs):
-        return _AssertRaisesContext(expected_exception, self, expected_regex).handle(
-            "assertRaisesRegex", args, kwargs)
+        return _AssertRaisesContext(expected_exception, self, expected_regex).handle(args, kwargs)
 
     def assertWarns(self, expected_warning, *args, **kwargs):
-        context = _AssertWarnsContext(self)
         if args:
             callable_obj, *args = args
             callable_obj(*args, **kwargs)
             return None
-        return context
+        return _AssertWarnsContext(self)
 
     def assertWarnsRegex(self, expected_warning, expected_regex, *args, **kwargs):
         return self.assertWarns(expected_warning, *args, **kwargs)
@@ -13466,15 +13458,13 @@ class TextTestResult(TestResult):
             self._newline = False
 
     def _write_status(self, test, status):
-        if not self._newline and getattr(test, "test_case", None) is not None:
-            pass
         if self._newline:
             self.stream.write("  " + self.getDescription(test) + " ... ")
         self.stream.write(status + "\n")
         self.stream.flush()
         self._newline = True
 
-    def _progress(self, word, dot):
+    def _progress(self, dot):
         if self.dots:
             self.stream.write(dot)
             self.stream.flush()
@@ -13490,44 +13480,44 @@ class TextTestResult(TestResult):
                                    else "ERROR")
             elif self.dots:
                 failed = is_failure if is_failure is not None else issubclass(err[0], test.failureException)
-                self._progress(None, "F" if failed else "E")
+                self._progress("F" if failed else "E")
         super().addSubTest(test, subtest, err, is_failure)
 
     def addSuccess(self, test):
         super().addSuccess(test)
         if self.showAll:
             self._write_status(test, "ok")
-        self._progress("ok", ".")
+        self._progress(".")
 
     def addError(self, test, err):
         super().addError(test, err)
         if self.showAll:
             self._write_status(test, "ERROR")
-        self._progress("ERROR", "E")
+        self._progress("E")
 
     def addFailure(self, test, err):
         super().addFailure(test, err)
         if self.showAll:
             self._write_status(test, "FAIL")
-        self._progress("FAIL", "F")
+        self._progress("F")
 
     def addSkip(self, test, reason):
         super().addSkip(test, reason)
         if self.showAll:
             self._write_status(test, "skipped " + repr(reason))
-        self._progress("skipped", "s")
+        self._progress("s")
 
     def addExpectedFailure(self, test, err):
         super().addExpectedFailure(test, err)
         if self.showAll:
             self._write_status(test, "expected failure")
-        self._progress("expected failure", "x")
+        self._progress("x")
 
     def addUnexpectedSuccess(self, test):
         super().addUnexpectedSuccess(test)
         if self.showAll:
             self._write_status(test, "unexpected success")
-        self._progress("unexpected success", "u")
+        self._progress("u")
 
     def stopTest(self, test):
         super().stopTest(test)
