@@ -16,6 +16,7 @@ extension Engine {
         nativeModules["builtins"] = { $0.builtinsModule }
         nativeModules["_units"] = { $0.makeUnitsModule() }
         nativeModules["_heapq"] = { $0.makeHeapqModule() }
+        nativeModules["_re"] = { $0.makeRegexModule() }
         nativeModules["_io"] = { e in
             e.nativeModule("_io", [("UnsupportedOperation", .obj(Exc.unsupportedOperation)), ("open", e.builtins["open"]!)])
         }

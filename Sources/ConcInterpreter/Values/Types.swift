@@ -45,6 +45,8 @@ public enum Types {
         singletonConstructor(t, "NoneType", Value.none)
     }
     static let unionType: PyType = make("UnionType") { installUnionMethods($0) }
+    /// A compiled `re` pattern of the `_re` engine (re.Pattern wraps it).
+    static let regexProgram: PyType = make("_re.Program") { _ in }
     static let bool: PyType = make("bool", base: int) { installBoolMethods($0) }
     static let int: PyType = make("int") { installIntMethods($0); installNumberOperatorSlots($0, isFloat: false) }
     static let float: PyType = make("float") { installFloatMethods($0); installNumberOperatorSlots($0, isFloat: true) }
