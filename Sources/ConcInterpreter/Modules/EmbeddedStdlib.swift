@@ -11611,16 +11611,17 @@ def _expand(template, string, slots):
 
 Constants: ascii_letters, ascii_lowercase, ascii_uppercase, digits, hexdigits, octdigits,
 punctuation, printable, whitespace. capwords(s, sep=None). Template with substitute and
-safe_substitute ($name, ${name}, $$), get_identifiers and is_valid; subclasses may change
-`delimiter`. Formatter: format, vformat, get_value, get_field, format_field,
+safe_substitute ($name, ${name}, $$), get_identifiers and is_valid. Formatter: format, vformat, get_value, get_field, format_field,
 convert_field, check_unused_args (it formats through str.format).
 
-Diverges from CPython: Conc has no `re`, so a Template subclass's `pattern` and
-`idpattern` are not used (`delimiter` and `braceidpattern`-free ${name} are); identifiers
-are ASCII letters, digits and underscores, as CPython's default (flags=re.IGNORECASE with
-[_a-z][_a-z0-9]*). Formatter.parse splits literal text and fields but does not handle
+Template is CPython's, on `re`: subclasses may change delimiter, idpattern,
+braceidpattern, flags or the whole pattern.
+
+Diverges from CPython: Formatter.parse splits literal text and fields but does not handle
 nested replacement fields inside a format spec beyond passing them to str.format.
 """
+
+import re as _re
 
 __all__ = ["ascii_letters", "ascii_lowercase", "ascii_uppercase", "capwords", "digits",
            "hexdigits", "octdigits", "printable", "punctuation", "whitespace", "Formatter",
@@ -11643,68 +11644,40 @@ def capwords(s, sep=None):
     return (sep or " ").join(word.capitalize() for word in s.split(sep))
 
 
-_ID_START = "_" + ascii_letters
-_ID_REST = _ID_START + digits
-
-
 class Template:
-    """A string with $-substitutions: $name or ${name}; $$ is a literal $."""
+    """A string with $-substitutions: $name or ${name}; $$ is a literal $.
+
+    A subclass may change `delimiter`, `idpattern`, `braceidpattern` and `flags`, or give
+    a whole `pattern` with the groups escaped, named, braced and invalid."""
 
     delimiter = "$"
+    idpattern = r"(?a:[_a-z][_a-z0-9]*)"
     braceidpattern = None
-    flags = None
+    flags = _re.IGNORECASE
+
+    def __init_subclass__(cls):
+        super().__init_subclass__()
+        if "pattern" in cls.__dict__:
+            pattern = cls.pattern
+        else:
+            delim = _re.escape(cls.delimiter)
+            ident = cls.idpattern
+            braced = cls.braceidpattern or cls.idpattern
+            pattern = (delim + "(?:(?P<escaped>" + delim + ")|(?P<named>" + ident + ")|{(?P<braced>"
+                       + braced + ")}|(?P<invalid>))")
+        cls.pattern = _re.compile(pattern, cls.flags | _re.VERBOSE)
 
     def __init__(self, template):
         self.template = template
 
-    def _scan(self):
-        # Yields (literal text, name or None, whole placeholder text, start index).
-        text = self.template
-        delim = self.delimiter
-        i = 0
-        literal_start = 0
-        n = len(text)
-        while True:
-            j = text.find(delim, i)
-            if j < 0:
-                break
-            k = j + len(delim)
-            if text.startswith(delim, k):
-                yield text[literal_start:j] + delim, None, None, j
-                i = literal_start = k + len(delim)
-                continue
-            if k < n and text[k] == "{":
-                end = k + 1
-                if end < n and text[end] in _ID_START:
-                    end += 1
-                    while end < n and text[end] in _ID_REST:
-                        end += 1
-                    if end < n and text[end] == "}":
-                        yield text[literal_start:j], text[k + 1:end], text[j:end + 1], j
-                        i = literal_start = end + 1
-                        continue
-                yield text[literal_start:j], None, "", k      # invalid (index after the $)
-                i = literal_start = k
-                continue
-            end = k
-            if end < n and text[end] in _ID_START:
-                end += 1
-                while end < n and text[end] in _ID_REST:
-                    end += 1
-                yield text[literal_start:j], text[k:end], text[j:end], j
-                i = literal_start = end
-                continue
-            yield text[literal_start:j], None, "", k          # invalid
-            i = literal_start = k
-        yield text[literal_start:], None, None, -1
-
-    def _invalid(self, index):
-        lines = self.template[:index].splitlines(keepends=True)
+    def _invalid(self, mo):
+        i = mo.start("invalid")
+        lines = self.template[:i].splitlines(keepends=True)
         if not lines:
             colno = 1
             lineno = 1
         else:
-            colno = index - len("".join(lines[:-1]))
+            colno = i - len("".join(lines[:-1]))
             lineno = len(lines)
         raise ValueError("Invalid placeholder in string: line %d, col %d" % (lineno, colno))
 
@@ -11712,41 +11685,58 @@ class Template:
         """The template with every placeholder replaced (KeyError for a missing name,
         ValueError for a malformed placeholder)."""
         mapping = _lookup(mapping, kws)
-        out = []
-        for literal, name, whole, index in self._scan():
-            out.append(literal)
-            if name is not None:
-                out.append(str(mapping[name]))
-            elif whole == "":
-                self._invalid(index)
-        return "".join(out)
+
+        def convert(mo):
+            named = mo.group("named") or mo.group("braced")
+            if named is not None:
+                return str(mapping[named])
+            if mo.group("escaped") is not None:
+                return self.delimiter
+            if mo.group("invalid") is not None:
+                self._invalid(mo)
+            raise ValueError("Unrecognized named group in pattern", self.pattern)
+        return self.pattern.sub(convert, self.template)
 
     def safe_substitute(self, mapping=None, /, **kws):
         """Like substitute, but leaves missing names and malformed placeholders as they are."""
         mapping = _lookup(mapping, kws)
-        out = []
-        for literal, name, whole, index in self._scan():
-            out.append(literal)
-            if name is not None:
+
+        def convert(mo):
+            named = mo.group("named") or mo.group("braced")
+            if named is not None:
                 try:
-                    out.append(str(mapping[name]))
+                    return str(mapping[named])
                 except KeyError:
-                    out.append(whole)
-            elif whole == "":
-                out.append(self.delimiter)
-        return "".join(out)
+                    return mo.group()
+            if mo.group("escaped") is not None:
+                return self.delimiter
+            if mo.group("invalid") is not None:
+                return mo.group()
+            raise ValueError("Unrecognized named group in pattern", self.pattern)
+        return self.pattern.sub(convert, self.template)
 
     def is_valid(self):
         """False if the template has a malformed placeholder."""
-        return all(whole != "" for _, _, whole, _ in self._scan())
+        for mo in self.pattern.finditer(self.template):
+            if mo.group("invalid") is not None:
+                return False
+            if mo.group("named") is None and mo.group("braced") is None and mo.group("escaped") is None:
+                raise ValueError("Unrecognized named group in pattern", self.pattern)
+        return True
 
     def get_identifiers(self):
         """The names of the valid placeholders, each once, in order."""
-        names = []
-        for _, name, _, _ in self._scan():
-            if name is not None and name not in names:
-                names.append(name)
-        return names
+        ids = []
+        for mo in self.pattern.finditer(self.template):
+            named = mo.group("named") or mo.group("braced")
+            if named is not None and named not in ids:
+                ids.append(named)
+            elif named is None and mo.group("invalid") is None and mo.group("escaped") is None:
+                raise ValueError("Unrecognized named group in pattern", self.pattern)
+        return ids
+
+
+Template.__init_subclass__()
 
 
 def _lookup(mapping, kws):
@@ -11779,15 +11769,16 @@ class Formatter:
 
     def vformat(self, format_string, args, kwargs):
         used_args = set()
-        result = self._vformat(format_string, args, kwargs, used_args, 2)
+        result, _ = self._vformat(format_string, args, kwargs, used_args, 2)
         self.check_unused_args(used_args, args, kwargs)
         return result
 
-    def _vformat(self, format_string, args, kwargs, used_args, recursion_depth):
+    def _vformat(self, format_string, args, kwargs, used_args, recursion_depth, auto_arg_index=0):
+        # Returns the text and the next automatic field number, which a nested format spec
+        # ('{:^{}}') continues from.
         if recursion_depth < 0:
             raise ValueError("Max string recursion exceeded")
         out = []
-        auto_arg_index = 0
         for literal_text, field_name, format_spec, conversion in self.parse(format_string):
             if literal_text:
                 out.append(literal_text)
@@ -11807,10 +11798,10 @@ class Formatter:
             obj, arg_used = self.get_field(field_name, args, kwargs)
             used_args.add(arg_used)
             obj = self.convert_field(obj, conversion)
-            if format_spec and "{" in format_spec:
-                format_spec = self._vformat(format_spec, args, kwargs, used_args, recursion_depth - 1)
+            format_spec, auto_arg_index = self._vformat(format_spec, args, kwargs, used_args,
+                                                        recursion_depth - 1, auto_arg_index)
             out.append(self.format_field(obj, format_spec))
-        return "".join(out)
+        return "".join(out), auto_arg_index
 
     def parse(self, format_string):
         """Yields (literal_text, field_name, format_spec, conversion) for each part."""

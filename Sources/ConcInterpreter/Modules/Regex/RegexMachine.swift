@@ -49,14 +49,14 @@ struct RegexMachine<Char: UnsignedInteger & FixedWidthInteger> {
             case .char(let c)?:
                 while p < end && at(p) != c { p += 1 }
                 if p >= end { return nil }
-            case .charFolded(let c)?:
-                while p < end && regexFold(at(p), ascii: program.asciiFold) != c { p += 1 }
+            case .charFolded(let c, let ascii)?:
+                while p < end && regexFold(at(p), ascii: ascii) != c { p += 1 }
                 if p >= end { return nil }
             case .set(let k, let ascii)?:
                 let set = program.sets[k]
                 while p < end {
                     let c = at(p)
-                    if c < 128 ? ascii.contains(c) : regexSetContains(set, c, ascii: program.asciiFold) { break }
+                    if c < 128 ? ascii.contains(c) : regexSetContains(set, c) { break }
                     p += 1
                 }
                 if p >= end { return nil }
@@ -87,7 +87,6 @@ struct RegexMachine<Char: UnsignedInteger & FixedWidthInteger> {
         let code = program.programs[index]
         var pc = 0
         var pos = start
-        let fold = program.asciiFold
         while true {
             steps &+= 1
             if steps & 0xFFFF == 0 { try poll() }
@@ -95,14 +94,14 @@ struct RegexMachine<Char: UnsignedInteger & FixedWidthInteger> {
             switch code[pc] {
             case .char(let c):
                 if pos < end && at(pos) == c { pos += 1; pc += 1 } else { ok = false }
-            case .charFolded(let c):
+            case .charFolded(let c, let fold):
                 if pos < end && regexFold(at(pos), ascii: fold) == c { pos += 1; pc += 1 } else { ok = false }
             case .anyButNewline:
                 if pos < end && at(pos) != 10 { pos += 1; pc += 1 } else { ok = false }
             case .anyChar:
                 if pos < end { pos += 1; pc += 1 } else { ok = false }
             case .set(let k, let ascii):
-                if pos < end, case let c = at(pos), c < 128 ? ascii.contains(c) : regexSetContains(program.sets[k], c, ascii: fold) {
+                if pos < end, case let c = at(pos), c < 128 ? ascii.contains(c) : regexSetContains(program.sets[k], c) {
                     pos += 1; pc += 1
                 } else {
                     ok = false
@@ -113,7 +112,7 @@ struct RegexMachine<Char: UnsignedInteger & FixedWidthInteger> {
                 let step = code[pc + 1]
                 let limit = hi == Int.max ? end : Swift.min(end, pos + hi)
                 var p = pos
-                while p < limit && matchesOne(step, at(p), fold) { p += 1 }
+                while p < limit && matchesOne(step, at(p)) { p += 1 }
                 if p - pos < lo { ok = false; break }
                 if p - 1 >= pos + lo { stack.append(Entry(pc: pc + 2, value: p - 1, floor: pos + lo)) }
                 pos = p
@@ -134,7 +133,7 @@ struct RegexMachine<Char: UnsignedInteger & FixedWidthInteger> {
                 pc += 1
             case .assert(let a):
                 if assertionHolds(a, pos) { pc += 1 } else { ok = false }
-            case .backreference(let g, let folded):
+            case .backreference(let g, let folded, let fold):
                 let s = slots[2 * g], e = slots[2 * g + 1]
                 if s < 0 || e < 0 { ok = false; break }
                 let n = e - s
@@ -214,13 +213,13 @@ struct RegexMachine<Char: UnsignedInteger & FixedWidthInteger> {
     }
 
     /// Whether the one-character instruction `inst` matches `c`.
-    @inline(__always) func matchesOne(_ inst: RegexInst, _ c: UInt32, _ fold: Bool) -> Bool {
+    @inline(__always) func matchesOne(_ inst: RegexInst, _ c: UInt32) -> Bool {
         switch inst {
         case .char(let x): return c == x
-        case .charFolded(let x): return regexFold(c, ascii: fold) == x
+        case .charFolded(let x, let ascii): return regexFold(c, ascii: ascii) == x
         case .anyButNewline: return c != 10
         case .anyChar: return true
-        case .set(let k, let ascii): return c < 128 ? ascii.contains(c) : regexSetContains(program.sets[k], c, ascii: fold)
+        case .set(let k, let ascii): return c < 128 ? ascii.contains(c) : regexSetContains(program.sets[k], c)
         default: return false
         }
     }
@@ -263,7 +262,8 @@ struct RegexMachine<Char: UnsignedInteger & FixedWidthInteger> {
 }
 
 /// Whether `c` is in the class (case-insensitively when the class says so).
-func regexSetContains(_ set: RegexCharSet, _ c: UInt32, ascii: Bool) -> Bool {
+func regexSetContains(_ set: RegexCharSet, _ c: UInt32) -> Bool {
+    let ascii = set.asciiFold
     var hit = regexSetHas(set, c)
     if !hit && set.ignoreCase {
         // Every case variant: the class [J-M] holds the Kelvin sign, whose fold is 'k'.

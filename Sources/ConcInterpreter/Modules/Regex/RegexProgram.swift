@@ -17,7 +17,7 @@ struct ASCIIBitmap {
 enum RegexInst {
     case char(UInt32)
     /// A character compared case-insensitively; the operand is already folded.
-    case charFolded(UInt32)
+    case charFolded(UInt32, ascii: Bool)
     case anyButNewline
     case anyChar
     /// A class: index into ``RegexProgram/sets``, and its answer for each ASCII character as
@@ -29,7 +29,7 @@ enum RegexInst {
     /// Store the position in a slot: 2k and 2k+1 are group k's start and end.
     case save(Int)
     case assert(RegexAssertion)
-    case backreference(Int, folded: Bool)
+    case backreference(Int, folded: Bool, ascii: Bool)
     case lookaround(Int, ahead: Bool, negated: Bool, width: Int)   // sub-program index
     case atomic(Int)                                               // sub-program index
     /// Remember the position in a register slot (a loop's start, to stop empty iterations).
@@ -59,8 +59,6 @@ final class RegexProgram: PyObject {
     let slotCount: Int
     let flags: Int
     let isBytes: Bool
-    /// Case folding is ASCII-only (bytes patterns and the ASCII flag).
-    let asciiFold: Bool
     /// The first instruction after the group-0 save when it consumes one character (a
     /// char, folded char or class): a search skips the positions where it cannot match.
     let firstStep: RegexInst?
@@ -68,7 +66,7 @@ final class RegexProgram: PyObject {
     let anchored: Bool
 
     init(_ parsed: ParsedRegex, isBytes: Bool) {
-        var c = RegexCompiler(groupCount: parsed.groupCount, asciiFold: isBytes || parsed.flags & RegexFlag.unicode == 0)
+        var c = RegexCompiler(groupCount: parsed.groupCount)
         c.programs.append([])
         c.emitProgram(0, parsed.root)
         programs = c.programs
@@ -78,7 +76,6 @@ final class RegexProgram: PyObject {
         slotCount = c.nextSlot + 1
         flags = parsed.flags
         self.isBytes = isBytes
-        asciiFold = c.asciiFold
         var first: RegexInst? = nil
         var anchored = false
         let main = c.programs[0]
@@ -131,11 +128,8 @@ struct RegexCompiler {
     var programs: [[RegexInst]] = []
     var sets: [RegexCharSet] = []
     var nextSlot: Int
-    let asciiFold: Bool
-
-    init(groupCount: Int, asciiFold: Bool) {
+    init(groupCount: Int) {
         nextSlot = 2 * (groupCount + 1)
-        self.asciiFold = asciiFold
     }
 
     mutating func newSlot() -> Int { defer { nextSlot += 1 }; return nextSlot }
@@ -161,10 +155,9 @@ struct RegexCompiler {
         switch node {
         case .empty:
             break
-        case .literal(let c, let ic):
-            if ic && (regexFold(c, ascii: asciiFold) != c || regexUpper(c, ascii: asciiFold) != c
-                      || regexLower(c, ascii: asciiFold) != c) {
-                code.append(.charFolded(regexFold(c, ascii: asciiFold)))
+        case .literal(let c, let ic, let ascii):
+            if ic && (regexFold(c, ascii: ascii) != c || regexUpper(c, ascii: ascii) != c || regexLower(c, ascii: ascii) != c) {
+                code.append(.charFolded(regexFold(c, ascii: ascii), ascii: ascii))
             } else {
                 code.append(.char(c))
             }
@@ -172,11 +165,11 @@ struct RegexCompiler {
             code.append(dotAll ? .anyChar : .anyButNewline)
         case .set(var s):
             if s.ignoreCase && s.ranges.reduce(0, { $0 + Int($1.upperBound - $1.lowerBound) + 1 }) <= 4096 {
-                for r in s.ranges { for c in r { s.folded.insert(regexFold(c, ascii: asciiFold)) } }
+                for r in s.ranges { for c in r { s.folded.insert(regexFold(c, ascii: s.asciiFold)) } }
             }
             sets.append(s)
             var bitmap = ASCIIBitmap()
-            for c: UInt32 in 0..<128 where regexSetContains(s, c, ascii: asciiFold) { bitmap.insert(c) }
+            for c: UInt32 in 0..<128 where regexSetContains(s, c) { bitmap.insert(c) }
             code.append(.set(sets.count - 1, bitmap))
         case .concat(let items):
             for i in items { emit(i, into: &code) }
@@ -201,8 +194,8 @@ struct RegexCompiler {
             code.append(.save(2 * k + 1))
         case .assertion(let a):
             code.append(.assert(a))
-        case .backreference(let k, let ic):
-            code.append(.backreference(k, folded: ic))
+        case .backreference(let k, let ic, let ascii):
+            code.append(.backreference(k, folded: ic, ascii: ascii))
         case .lookaround(let body, let ahead, let negated, let width):
             code.append(.lookaround(subProgram(body), ahead: ahead, negated: negated, width: width))
         case .atomic(let body):

@@ -22,6 +22,8 @@ struct RegexCharSet {
     var categories: [RegexCategory] = []
     var negated = false
     var ignoreCase = false
+    /// Case folding is ASCII-only (bytes, or the ASCII flag).
+    var asciiFold = false
     /// Under IGNORECASE: the folds of the ranges' characters (when the ranges are small
     /// enough to list), so that 'K' is in [\u212a] as its fold 'k' is. Made by the compiler.
     var folded: Set<UInt32> = []
@@ -38,7 +40,7 @@ enum RegexAssertion {
 /// The parsed pattern.
 indirect enum RegexNode {
     case empty
-    case literal(UInt32, ignoreCase: Bool)
+    case literal(UInt32, ignoreCase: Bool, ascii: Bool)  // ascii: case folding is ASCII-only
     case any(dotAll: Bool)
     case set(RegexCharSet)
     case concat([RegexNode])
@@ -46,7 +48,7 @@ indirect enum RegexNode {
     case group(Int, RegexNode)           // a capturing group and its number
     case repetition(RegexNode, min: Int, max: Int, greedy: Bool, possessive: Bool)  // max == Int.max: no bound
     case assertion(RegexAssertion)
-    case backreference(Int, ignoreCase: Bool)
+    case backreference(Int, ignoreCase: Bool, ascii: Bool)
     case lookaround(RegexNode, ahead: Bool, negated: Bool, width: Int)  // width: a lookbehind's
     case atomic(RegexNode)
     case conditional(Int, yes: RegexNode, no: RegexNode)
@@ -363,9 +365,9 @@ struct RegexParser {
                 throw RegexSyntaxError(message: "nothing to repeat", position: start)
             }
             pos = start + 1
-            return .literal(c, ignoreCase: flags & RegexFlag.ignoreCase != 0)
+            return .literal(c, ignoreCase: flags & RegexFlag.ignoreCase != 0, ascii: ascii(flags))
         default:
-            return .literal(c, ignoreCase: flags & RegexFlag.ignoreCase != 0)
+            return .literal(c, ignoreCase: flags & RegexFlag.ignoreCase != 0, ascii: ascii(flags))
         }
     }
 
@@ -407,7 +409,7 @@ struct RegexParser {
                     guard closedGroups.contains(g) else {
                         throw RegexSyntaxError(message: "cannot refer to an open group", position: nameStart)
                     }
-                    return .backreference(g, ignoreCase: flags & RegexFlag.ignoreCase != 0)
+                    return .backreference(g, ignoreCase: flags & RegexFlag.ignoreCase != 0, ascii: ascii(flags))
                 } else {
                     let bad = peek().flatMap { Unicode.Scalar($0) }.map { String(Character($0)) } ?? ""
                     throw RegexSyntaxError(message: bad.isEmpty ? "unexpected end of pattern" : "unknown extension ?P\(bad)", position: bad.isEmpty ? pos : pos - 1)
@@ -529,6 +531,7 @@ struct RegexParser {
         case ch("B"): return .assertion(.notWordBoundary(ascii: asc))
         case ch("d"), ch("D"), ch("w"), ch("W"), ch("s"), ch("S"):
             var set = RegexCharSet()
+            set.asciiFold = asc
             set.categories = [category(c, ascii: asc)]
             return .set(set)
         case ch("1")...ch("9"):
@@ -537,7 +540,7 @@ struct RegexParser {
                 pos += 2
                 let v = (c - 48) * 64 + (d1 - 48) * 8 + (d2 - 48)
                 if v > 0o377 { throw RegexSyntaxError(message: "octal escape value \\\(scalarText(c, d1, d2)) outside of range 0-0o377", position: start) }
-                return .literal(v, ignoreCase: ic)
+                return .literal(v, ignoreCase: ic, ascii: ascii(flags))
             }
             var g = Int(c - 48)
             if let d = peek(), d >= 48, d <= 57 { g = g * 10 + Int(d - 48); pos += 1 }
@@ -545,11 +548,11 @@ struct RegexParser {
                 if g <= groupCount { throw RegexSyntaxError(message: "cannot refer to an open group", position: start) }
                 throw RegexSyntaxError(message: "invalid group reference \(g)", position: start + 1)
             }
-            return .backreference(g, ignoreCase: ic)
+            return .backreference(g, ignoreCase: ic, ascii: ascii(flags))
         default:
             pos -= 1
             let v = try parseCommonEscape(start: start, inClass: false)
-            return .literal(v, ignoreCase: ic)
+            return .literal(v, ignoreCase: ic, ascii: ascii(flags))
         }
     }
 
@@ -642,6 +645,7 @@ struct RegexParser {
     mutating func parseClass(flags: Int, start: Int) throws -> RegexNode {
         var set = RegexCharSet()
         set.ignoreCase = flags & RegexFlag.ignoreCase != 0
+        set.asciiFold = ascii(flags)
         if peek() == ch("^") { set.negated = true; pos += 1 }
         var first = true
         while true {
@@ -713,7 +717,7 @@ func regexWidth(_ node: RegexNode, _ groupWidths: [Int: Int?] = [:]) -> Int? {
     case .repetition(let n, let lo, let hi, _, _):
         guard lo == hi, let w = regexWidth(n, groupWidths) else { return nil }
         return mul(w, lo)
-    case .backreference(let g, _): return groupWidths[g] ?? nil
+    case .backreference(let g, _, _): return groupWidths[g] ?? nil
     case .conditional(_, let yes, let no):
         guard let a = regexWidth(yes, groupWidths), let b = regexWidth(no, groupWidths), a == b else { return nil }
         return a
