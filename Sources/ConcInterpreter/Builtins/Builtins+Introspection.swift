@@ -97,6 +97,10 @@ func isInstance(_ u: Unit, _ v: Value, _ spec: Value) throws -> Bool {
         for t in union.types where try isInstance(u, v, .obj(t)) { return true }
         return false
     }
+    // Any other object whose class defines __instancecheck__ decides (typing.List does).
+    if case .obj(let o) = spec, o is PyInstance, let hook = u.lookupSpecial(spec, "__instancecheck__") {
+        return try u.isTruthy(try u.call(hook, [v]))
+    }
     throw typeError("isinstance() arg 2 must be a type, a tuple of types, or a union")
 }
 
@@ -122,6 +126,9 @@ func classMatches(_ u: Unit, _ t: PyType, _ spec: Value, _ fname: String) throws
         return false
     }
     if case .obj(let o) = spec, let union = o as? PyUnion { return union.types.contains { t.isSubtype(of: $0) } }
+    if case .obj(let o) = spec, o is PyInstance, let hook = u.lookupSpecial(spec, "__subclasscheck__") {
+        return try u.isTruthy(try u.call(hook, [.obj(t)]))
+    }
     throw typeError("\(fname)() arg 2 must be a class, a tuple of classes, or a union")
 }
 

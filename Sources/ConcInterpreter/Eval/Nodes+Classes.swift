@@ -27,20 +27,39 @@ final class ClassDefNode: StmtNode {
     override func exec(_ f: Frame) throws -> Completion {
         let u = f.unit
         let decos = try decorators.map { try $0.eval(f) }
-        var baseTypes: [PyType] = []
+        var baseValues: [(Value, SourceLoc)] = []
         for (i, b) in bases.enumerated() {
             let v = try b.eval(f)
-            let values: [Value]
             if starredBases.contains(i) {
-                do { values = try u.toArray(v) } catch { throw located(error, f, b.loc) }
+                do { baseValues += try u.toArray(v).map { ($0, b.loc) } } catch { throw located(error, f, b.loc) }
             } else {
-                values = [v]
+                baseValues.append((v, b.loc))
             }
-            for v in values {
-                guard case .obj(let o) = v, let t = o as? PyType else {
-                    throw located(typeError("bases must be types"), f, b.loc)
+        }
+        // A base that is not a class names its replacements with __mro_entries__ (PEP 560:
+        // `class Stack(Generic[T])`); the class then keeps the originals in __orig_bases__.
+        var originalBases: PyTuple? = nil
+        var baseTypes: [PyType] = []
+        for (v, at) in baseValues {
+            if case .obj(let o) = v, let t = o as? PyType {
+                if let problem = PyType.unacceptableBase(t) { throw located(typeError(problem), f, at) }
+                baseTypes.append(t)
+                continue
+            }
+            let entries: Value
+            do {
+                guard let hook = try u.getAttrOrNil(v, "__mro_entries__") else {
+                    throw located(typeError("bases must be types"), f, at)
                 }
-                if let problem = PyType.unacceptableBase(t) { throw located(typeError(problem), f, b.loc) }
+                if originalBases == nil { originalBases = PyTuple(baseValues.map { $0.0 }) }
+                entries = try u.call(hook, [.obj(originalBases!)])
+            } catch { throw located(error, f, at) }
+            guard case .obj(let e) = entries, let replacement = e as? PyTuple, e.type === Types.tuple else {
+                throw located(typeError("__mro_entries__ must return a tuple"), f, at)
+            }
+            for r in replacement.items {
+                guard case .obj(let o) = r, let t = o as? PyType else { throw located(typeError("bases must be types"), f, at) }
+                if let problem = PyType.unacceptableBase(t) { throw located(typeError(problem), f, at) }
                 baseTypes.append(t)
             }
         }
@@ -93,6 +112,9 @@ final class ClassDefNode: StmtNode {
             if let d = doc { try u.namespaceSet(namespace, .str("__doc__"), .str(d)) }  // type() adds None when absent
         } catch { throw located(error, f, loc, .statement) }
         let defined = try runBody(namespace, f)
+        if let originals = originalBases {
+            do { try u.namespaceSet(namespace, .str("__orig_bases__"), .obj(originals)) } catch { throw located(error, f, loc, .statement) }
+        }
         var cls: Value
         do {
             if let meta = metaclass, meta === Types.type {

@@ -12987,6 +12987,7 @@ MethodDescriptorType = type(str.join)
 NoneType = type(None)
 EllipsisType = type(Ellipsis)
 NotImplementedType = type(NotImplemented)
+UnionType = type(int | str)
 
 
 class _C:
@@ -13157,6 +13158,1099 @@ class MappingProxyType:
 
 
 MappingProxyType.__name__ = MappingProxyType.__qualname__ = "mappingproxy"
+
+"""####,
+        "typing.conc": ####"""
+"""typing: CPython 3.11's typing module at run time, in Conc.
+
+What programs meet when they import typing for annotations: Any, Union, Optional and the
+special forms (ClassVar, Final, Literal, Annotated, NoReturn, Never, Self, TypeAlias,
+TypeGuard, Required, NotRequired, Concatenate, LiteralString), the generic aliases
+(List, Dict, Set, FrozenSet, Tuple, Type, Callable, Deque, DefaultDict, OrderedDict,
+Counter, ChainMap, and the collections.abc ones: Iterable, Iterator, Sequence, Mapping,
+...), TypeVar, ParamSpec, Generic and user generic classes (`class Stack(Generic[T])`,
+`Stack[int]()`), Protocol with runtime_checkable, NamedTuple, TypedDict, NewType, cast,
+overload, final, get_type_hints, get_origin, get_args, TYPE_CHECKING, and the reprs,
+equality and errors of CPython's (`typing.List[int]`, `typing.Optional[int]`,
+"Subscripted generics cannot be used with class and instance checks").
+
+Diverges from CPython: no static checking (nor does CPython check at run time); NewType
+and TypeVar record `__main__` as their module (Conc has no frames to ask); a Protocol's
+isinstance check looks for the names its class body defines.
+"""
+
+import collections
+import collections.abc
+import sys
+import types
+
+__all__ = [
+    "Annotated", "Any", "Callable", "ClassVar", "Concatenate", "Final", "ForwardRef", "Generic",
+    "Literal", "Optional", "ParamSpec", "Protocol", "Tuple", "Type", "TypeVar", "TypeVarTuple",
+    "Union", "AbstractSet", "ByteString", "Container", "ContextManager", "Hashable", "ItemsView",
+    "Iterable", "Iterator", "KeysView", "Mapping", "MappingView", "MutableMapping",
+    "MutableSequence", "MutableSet", "Sequence", "Sized", "ValuesView", "Awaitable",
+    "AsyncIterator", "AsyncIterable", "Coroutine", "Collection", "AsyncGenerator",
+    "AsyncContextManager", "Reversible", "SupportsAbs", "SupportsBytes", "SupportsComplex",
+    "SupportsFloat", "SupportsIndex", "SupportsInt", "SupportsRound", "ChainMap", "Counter",
+    "Deque", "Dict", "DefaultDict", "List", "OrderedDict", "Set", "FrozenSet", "NamedTuple",
+    "TypedDict", "Generator", "BinaryIO", "IO", "Match", "Pattern", "TextIO", "AnyStr",
+    "assert_type", "assert_never", "cast", "clear_overloads", "dataclass_transform", "final",
+    "get_args", "get_origin", "get_overloads", "get_type_hints", "is_typeddict",
+    "LiteralString", "Never", "NewType", "no_type_check", "no_type_check_decorator", "NoReturn",
+    "NotRequired", "overload", "ParamSpecArgs", "ParamSpecKwargs", "Required", "reveal_type",
+    "runtime_checkable", "Self", "Text", "TYPE_CHECKING", "TypeAlias", "TypeGuard", "Unpack",
+]
+
+TYPE_CHECKING = False
+_NoneType = type(None)
+
+
+def _type_repr(obj):
+    if isinstance(obj, type):
+        if obj.__module__ == "builtins":
+            return obj.__qualname__
+        return obj.__module__ + "." + obj.__qualname__
+    if obj is ...:
+        return "..."
+    if isinstance(obj, types.FunctionType):
+        return obj.__name__
+    return repr(obj)
+
+
+def _type_check(arg, msg):
+    if arg is None:
+        return _NoneType
+    if isinstance(arg, str):
+        return ForwardRef(arg)
+    if isinstance(arg, (_SpecialForm, _BaseAlias, TypeVar, ParamSpec)) or callable(arg) or arg is ...:
+        if arg is globals().get("Generic") or arg is globals().get("Protocol"):
+            raise TypeError(msg + " Got " + _type_repr(arg)[:100] + ".")
+        return arg
+    if isinstance(arg, (tuple, list)) or not hasattr(arg, "__class__"):
+        raise TypeError(msg + " Got " + repr(arg)[:100] + ".")
+    return arg
+
+
+def _collect_parameters(args):
+    params = []
+    for a in args:
+        if isinstance(a, (TypeVar, ParamSpec)):
+            if a not in params:
+                params.append(a)
+        elif isinstance(a, (list, tuple)):
+            for p in _collect_parameters(a):
+                if p not in params:
+                    params.append(p)
+        else:
+            for p in getattr(a, "__parameters__", ()) if isinstance(a, _BaseAlias) else ():
+                if p not in params:
+                    params.append(p)
+    return tuple(params)
+
+
+def _substitute(arg, mapping):
+    if isinstance(arg, (TypeVar, ParamSpec)):
+        return mapping.get(arg, arg)
+    if isinstance(arg, _BaseAlias) and arg.__parameters__:
+        return arg[tuple(mapping.get(p, p) for p in arg.__parameters__)]
+    if isinstance(arg, list):
+        return [_substitute(a, mapping) for a in arg]
+    return arg
+
+
+class _Final:
+    """Classes of typing's own objects; not for subclassing."""
+
+    def __init_subclass__(cls, *args, _root=False, **kwargs):
+        if not _root:
+            raise TypeError("Cannot subclass special typing classes")
+
+
+# MARK: - Special forms
+
+class _SpecialForm(_Final, _root=True):
+    def __init__(self, name, getitem=None, doc=None):
+        self._name = name
+        self._getitem = getitem
+        self.__doc__ = doc
+
+    def __repr__(self):
+        return "typing." + self._name
+
+    def __reduce__(self):
+        return self._name
+
+    def __call__(self, *args, **kwds):
+        raise TypeError("Cannot instantiate " + repr(self))
+
+    def __or__(self, other):
+        return Union[self, other]
+
+    def __ror__(self, other):
+        return Union[other, self]
+
+    def __instancecheck__(self, obj):
+        raise TypeError(repr(self) + " cannot be used with isinstance()")
+
+    def __subclasscheck__(self, cls):
+        raise TypeError(repr(self) + " cannot be used with issubclass()")
+
+    def __getitem__(self, parameters):
+        if self._getitem is None:
+            raise TypeError(repr(self) + " is not subscriptable")
+        return self._getitem(self, parameters)
+
+    def __mro_entries__(self, bases):
+        raise TypeError("Cannot subclass " + repr(self))
+
+
+class _AnyMeta(type):
+    def __instancecheck__(self, obj):
+        if self is Any:
+            raise TypeError("typing.Any cannot be used with isinstance()")
+        return super().__instancecheck__(obj)
+
+    def __repr__(self):
+        if self is Any:
+            return "typing.Any"
+        return super().__repr__()
+
+
+class Any(metaclass=_AnyMeta):
+    """Compatible with every type."""
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Any:
+            raise TypeError("Any cannot be instantiated")
+        return super().__new__(cls)
+
+
+def _single(name):
+    def getitem(self, parameters):
+        item = _type_check(parameters, name + " accepts only single type.")
+        return _GenericAlias(self, (item,), name=name)
+    return getitem
+
+
+def _union_getitem(self, parameters):
+    if parameters == ():
+        raise TypeError("Cannot take a Union of no types.")
+    if not isinstance(parameters, tuple):
+        parameters = (parameters,)
+    flat = []
+    for p in parameters:
+        p = _type_check(p, "Union[arg, ...]: each arg must be a type.")
+        members = p.__args__ if isinstance(p, _UnionGenericAlias) else (p.__args__ if isinstance(p, types.UnionType) else (p,))
+        for m in members:
+            if m not in flat:
+                flat.append(m)
+    if len(flat) == 1:
+        return flat[0]
+    return _UnionGenericAlias(self, tuple(flat))
+
+
+def _optional_getitem(self, parameters):
+    arg = _type_check(parameters, "typing.Optional requires a single type.")
+    return Union[arg, _NoneType]
+
+
+def _literal_getitem(self, parameters):
+    if not isinstance(parameters, tuple):
+        parameters = (parameters,)
+    values = []
+    for p in parameters:
+        for v in (p.__args__ if isinstance(p, _GenericAlias) and p.__origin__ is Literal else (p,)):
+            if not any(v == w and type(v) is type(w) for w in values):
+                values.append(v)
+    return _LiteralGenericAlias(self, tuple(values), name="Literal")
+
+
+def _concatenate_getitem(self, parameters):
+    if not isinstance(parameters, tuple):
+        parameters = (parameters,)
+    return _GenericAlias(self, parameters, name="Concatenate")
+
+
+NoReturn = _SpecialForm("NoReturn")
+Never = _SpecialForm("Never")
+Self = _SpecialForm("Self")
+LiteralString = _SpecialForm("LiteralString")
+TypeAlias = _SpecialForm("TypeAlias")
+ClassVar = _SpecialForm("ClassVar", _single("ClassVar"))
+Final = _SpecialForm("Final", _single("Final"))
+TypeGuard = _SpecialForm("TypeGuard", _single("TypeGuard"))
+Required = _SpecialForm("Required", _single("Required"))
+NotRequired = _SpecialForm("NotRequired", _single("NotRequired"))
+Unpack = _SpecialForm("Unpack", _single("Unpack"))
+Union = _SpecialForm("Union", _union_getitem)
+Optional = _SpecialForm("Optional", _optional_getitem)
+Literal = _SpecialForm("Literal", _literal_getitem)
+Concatenate = _SpecialForm("Concatenate", _concatenate_getitem)
+
+
+class _AnnotatedForm(_SpecialForm, _root=True):
+    def __getitem__(self, params):
+        if not isinstance(params, tuple) or len(params) < 2:
+            raise TypeError("Annotated[...] should be used with at least two arguments (a type and an annotation).")
+        origin = _type_check(params[0], "Annotated[t, ...]: t must be a type.")
+        return _AnnotatedAlias(origin, tuple(params[1:]))
+
+
+Annotated = _AnnotatedForm("Annotated")
+
+
+# MARK: - Type variables
+
+class TypeVar(_Final, _root=True):
+    """A type variable: T = TypeVar("T"); bound=, constraints, covariant=, contravariant=."""
+
+    def __init__(self, name, *constraints, bound=None, covariant=False, contravariant=False):
+        if covariant and contravariant:
+            raise ValueError("Bivariant types are not supported.")
+        if len(constraints) == 1:
+            raise TypeError("A single constraint is not allowed")
+        if constraints and bound is not None:
+            raise TypeError("Constraints cannot be combined with bound=...")
+        self.__name__ = name
+        self.__covariant__ = bool(covariant)
+        self.__contravariant__ = bool(contravariant)
+        self.__constraints__ = tuple(_type_check(t, "TypeVar(name, constraint, ...): constraints must be types.") for t in constraints)
+        self.__bound__ = _type_check(bound, "Bound must be a type.") if bound is not None else None
+        self.__module__ = "__main__"
+
+    def __repr__(self):
+        prefix = "+" if self.__covariant__ else "-" if self.__contravariant__ else "~"
+        return prefix + self.__name__
+
+    def __or__(self, other):
+        return Union[self, other]
+
+    def __ror__(self, other):
+        return Union[other, self]
+
+
+class ParamSpecArgs(_Final, _root=True):
+    def __init__(self, origin):
+        self.__origin__ = origin
+
+    def __repr__(self):
+        return self.__origin__.__name__ + ".args"
+
+
+class ParamSpecKwargs(_Final, _root=True):
+    def __init__(self, origin):
+        self.__origin__ = origin
+
+    def __repr__(self):
+        return self.__origin__.__name__ + ".kwargs"
+
+
+class ParamSpec(_Final, _root=True):
+    """A parameter specification variable: P = ParamSpec("P")."""
+
+    def __init__(self, name, *, bound=None, covariant=False, contravariant=False):
+        self.__name__ = name
+        self.__bound__ = bound
+        self.__covariant__ = bool(covariant)
+        self.__contravariant__ = bool(contravariant)
+        self.__module__ = "__main__"
+
+    @property
+    def args(self):
+        return ParamSpecArgs(self)
+
+    @property
+    def kwargs(self):
+        return ParamSpecKwargs(self)
+
+    def __repr__(self):
+        prefix = "+" if self.__covariant__ else "-" if self.__contravariant__ else "~"
+        return prefix + self.__name__
+
+
+class TypeVarTuple(_Final, _root=True):
+    """A variadic type variable: Ts = TypeVarTuple("Ts")."""
+
+    def __init__(self, name):
+        self.__name__ = name
+
+    def __repr__(self):
+        return self.__name__
+
+
+class ForwardRef(_Final, _root=True):
+    """An annotation written as a string, evaluated later by get_type_hints."""
+
+    def __init__(self, arg, is_argument=True, module=None, *, is_class=False):
+        if not isinstance(arg, str):
+            raise TypeError("Forward reference must be a string -- got " + repr(arg))
+        self.__forward_arg__ = arg
+        self.__forward_module__ = module
+
+    def _evaluate(self, globalns, localns):
+        return eval(self.__forward_arg__, globalns, localns)
+
+    def __eq__(self, other):
+        if not isinstance(other, ForwardRef):
+            return NotImplemented
+        return self.__forward_arg__ == other.__forward_arg__
+
+    def __hash__(self):
+        return hash(self.__forward_arg__)
+
+    def __repr__(self):
+        return "ForwardRef(" + repr(self.__forward_arg__) + ")"
+
+
+# MARK: - Generic aliases
+
+class _BaseAlias(_Final, _root=True):
+    """What subscripting gives (List[int]) and the unsubscripted aliases (List)."""
+
+    def __init__(self, origin, *, inst=True, name=None):
+        self._inst = inst
+        self._name = name
+        self.__origin__ = origin
+
+    def __call__(self, *args, **kwargs):
+        if not self._inst:
+            raise TypeError("Type " + self._name + " cannot be instantiated; use "
+                            + self.__origin__.__name__ + "() instead")
+        result = self.__origin__(*args, **kwargs)
+        try:
+            result.__orig_class__ = self
+        except Exception:
+            pass
+        return result
+
+    def __mro_entries__(self, bases):
+        res = []
+        if self.__origin__ not in bases:
+            res.append(self.__origin__)
+        i = bases.index(self)
+        for b in bases[i + 1:]:
+            if isinstance(b, _BaseAlias) or (isinstance(b, type) and issubclass(b, Generic)):
+                break
+        else:
+            res.append(Generic)
+        return tuple(res)
+
+    def __getattr__(self, attr):
+        if attr in ("__origin__", "__args__", "_name", "_inst") or attr.startswith("__") and attr.endswith("__"):
+            raise AttributeError(attr)
+        return getattr(self.__origin__, attr)
+
+    def __or__(self, other):
+        return Union[self, other]
+
+    def __ror__(self, other):
+        return Union[other, self]
+
+    def __instancecheck__(self, obj):
+        return self.__subclasscheck__(type(obj))
+
+    def __subclasscheck__(self, cls):
+        raise TypeError("Subscripted generics cannot be used with class and instance checks")
+
+
+class _GenericAlias(_BaseAlias, _root=True):
+    def __init__(self, origin, args, *, inst=True, name=None):
+        super().__init__(origin, inst=inst, name=name)
+        if not isinstance(args, tuple):
+            args = (args,)
+        self.__args__ = tuple(... if a is ... else a for a in args)
+        self.__parameters__ = _collect_parameters(args)
+        if not name:
+            self.__module__ = origin.__module__
+
+    def __eq__(self, other):
+        if not isinstance(other, _GenericAlias):
+            return NotImplemented
+        return self.__origin__ == other.__origin__ and self.__args__ == other.__args__
+
+    def __hash__(self):
+        return hash((self.__origin__, self.__args__))
+
+    def __getitem__(self, args):
+        if not self.__parameters__:
+            raise TypeError(repr(self) + " is not a generic class")
+        if not isinstance(args, tuple):
+            args = (args,)
+        if len(args) != len(self.__parameters__):
+            raise TypeError("Too " + ("many" if len(args) > len(self.__parameters__) else "few")
+                            + " arguments for " + repr(self) + "; actual " + str(len(args))
+                            + ", expected " + str(len(self.__parameters__)))
+        mapping = dict(zip(self.__parameters__, args))
+        return self.copy_with(tuple(_substitute(a, mapping) for a in self.__args__))
+
+    def copy_with(self, args):
+        return self.__class__(self.__origin__, args, name=self._name, inst=self._inst)
+
+    def __mro_entries__(self, bases):
+        if isinstance(self.__origin__, _SpecialForm):
+            raise TypeError("Cannot subclass " + repr(self))
+        if self._name:
+            return super().__mro_entries__(bases)
+        if self.__origin__ is Generic:
+            if Protocol in bases:
+                return ()
+            i = bases.index(self)
+            for b in bases[i + 1:]:
+                if isinstance(b, _BaseAlias) and b is not self:
+                    return ()
+        return (self.__origin__,)
+
+    def __repr__(self):
+        if self._name:
+            name = "typing." + self._name
+        else:
+            name = _type_repr(self.__origin__)
+        if self.__args__ == ():
+            return name + "[()]"
+        return name + "[" + ", ".join(_type_repr(a) for a in self.__args__) + "]"
+
+
+class _SpecialGenericAlias(_BaseAlias, _root=True):
+    """List, Dict, Iterable...: unsubscripted aliases of a class, with nparams parameters."""
+
+    def __init__(self, origin, nparams, *, inst=True, name=None):
+        if name is None:
+            name = origin.__name__
+        super().__init__(origin, inst=inst, name=name)
+        self._nparams = nparams
+
+    def __getitem__(self, params):
+        if not isinstance(params, tuple):
+            params = (params,)
+        params = tuple(_type_check(p, "Parameters to generic types must be types.") for p in params)
+        if self._nparams >= 0 and len(params) != self._nparams:
+            raise TypeError("Too " + ("many" if len(params) > self._nparams else "few")
+                            + " arguments for " + repr(self) + "; actual " + str(len(params))
+                            + ", expected " + str(self._nparams))
+        return _GenericAlias(self.__origin__, params, name=self._name, inst=self._inst)
+
+    def __repr__(self):
+        return "typing." + self._name
+
+    def __subclasscheck__(self, cls):
+        if isinstance(cls, _SpecialGenericAlias):
+            return issubclass(cls.__origin__, self.__origin__)
+        if not isinstance(cls, _GenericAlias):
+            return issubclass(cls, self.__origin__)
+        return super().__subclasscheck__(cls)
+
+    def __eq__(self, other):
+        if not isinstance(other, _SpecialGenericAlias):
+            return NotImplemented
+        return self.__origin__ is other.__origin__ and self._name == other._name
+
+    def __hash__(self):
+        return hash((self.__origin__, self._name))
+
+    def __or__(self, other):
+        return Union[self, other]
+
+
+class _TupleForm(_SpecialGenericAlias, _root=True):
+    def __getitem__(self, params):
+        if params == ():
+            return _GenericAlias(tuple, (), name="Tuple", inst=False)
+        if not isinstance(params, tuple):
+            params = (params,)
+        if len(params) >= 2 and params[-1] is ...:
+            return _GenericAlias(tuple, (_type_check(params[0], "Tuple[t, ...]: t must be a type."), ...),
+                                 name="Tuple", inst=False)
+        return _GenericAlias(tuple, tuple(_type_check(p, "Tuple[t0, t1, ...]: each t must be a type.") for p in params),
+                             name="Tuple", inst=False)
+
+
+class _CallableGenericAlias(_GenericAlias, _root=True):
+    def __repr__(self):
+        args = self.__args__
+        if len(args) == 2 and (args[0] is ... or isinstance(args[0], ParamSpec)):
+            return "typing.Callable[" + _type_repr(args[0]) + ", " + _type_repr(args[1]) + "]"
+        return ("typing.Callable[[" + ", ".join(_type_repr(a) for a in args[:-1]) + "], "
+                + _type_repr(args[-1]) + "]")
+
+    def copy_with(self, args):
+        return _CallableGenericAlias(self.__origin__, args, name=self._name, inst=self._inst)
+
+
+class _CallableForm(_SpecialGenericAlias, _root=True):
+    def __getitem__(self, params):
+        if not isinstance(params, tuple) or len(params) != 2:
+            raise TypeError("Callable must be used as Callable[[arg, ...], result].")
+        args, result = params
+        if isinstance(args, list):
+            params = tuple(_type_check(a, "Callable[[arg, ...], result]: each arg must be a type.") for a in args) + (result,)
+        elif args is ... or isinstance(args, ParamSpec):
+            params = (args, result)
+        else:
+            raise TypeError("Callable[args, result]: args must be a list. Got " + repr(args)[:100])
+        return _CallableGenericAlias(collections.abc.Callable, params, name="Callable", inst=self._inst)
+
+
+class _UnionGenericAlias(_GenericAlias, _root=True):
+    def copy_with(self, params):
+        return Union[params]
+
+    def __eq__(self, other):
+        if not isinstance(other, (_UnionGenericAlias, types.UnionType)):
+            return NotImplemented
+        return set(self.__args__) == set(other.__args__)
+
+    def __hash__(self):
+        return hash(frozenset(self.__args__))
+
+    def __repr__(self):
+        args = self.__args__
+        if len(args) == 2:
+            if args[0] is _NoneType:
+                return "typing.Optional[" + _type_repr(args[1]) + "]"
+            if args[1] is _NoneType:
+                return "typing.Optional[" + _type_repr(args[0]) + "]"
+        return "typing.Union[" + ", ".join(_type_repr(a) for a in args) + "]"
+
+    def __instancecheck__(self, obj):
+        return self.__subclasscheck__(type(obj))
+
+    def __subclasscheck__(self, cls):
+        for a in self.__args__:
+            if isinstance(a, _BaseAlias) and not isinstance(a, _SpecialGenericAlias):
+                raise TypeError("Subscripted generics cannot be used with class and instance checks")
+            if issubclass(cls, a):
+                return True
+        return False
+
+
+class _LiteralGenericAlias(_GenericAlias, _root=True):
+    def __eq__(self, other):
+        if not isinstance(other, _LiteralGenericAlias):
+            return NotImplemented
+        return set(self.__args__) == set(other.__args__)
+
+    def __hash__(self):
+        return hash(frozenset(self.__args__))
+
+    def __repr__(self):
+        return "typing.Literal[" + ", ".join(repr(a) for a in self.__args__) + "]"
+
+
+class _AnnotatedAlias(_GenericAlias, _root=True):
+    def __init__(self, origin, metadata):
+        super().__init__(origin, (origin,))
+        self.__metadata__ = metadata
+
+    def __repr__(self):
+        return "typing.Annotated[" + _type_repr(self.__origin__) + ", " + ", ".join(repr(m) for m in self.__metadata__) + "]"
+
+    def __eq__(self, other):
+        if not isinstance(other, _AnnotatedAlias):
+            return NotImplemented
+        return self.__origin__ == other.__origin__ and self.__metadata__ == other.__metadata__
+
+    def __hash__(self):
+        return hash((self.__origin__, self.__metadata__))
+
+
+_abc = collections.abc
+Hashable = _SpecialGenericAlias(_abc.Hashable, 0)
+Awaitable = _SpecialGenericAlias(_abc.Awaitable, 1)
+Coroutine = _SpecialGenericAlias(_abc.Coroutine, 3)
+AsyncIterable = _SpecialGenericAlias(_abc.AsyncIterable, 1)
+AsyncIterator = _SpecialGenericAlias(_abc.AsyncIterator, 1)
+Iterable = _SpecialGenericAlias(_abc.Iterable, 1)
+Iterator = _SpecialGenericAlias(_abc.Iterator, 1)
+Reversible = _SpecialGenericAlias(_abc.Reversible, 1)
+Sized = _SpecialGenericAlias(_abc.Sized, 0)
+Container = _SpecialGenericAlias(_abc.Container, 1)
+Collection = _SpecialGenericAlias(_abc.Collection, 1)
+Callable = _CallableForm(_abc.Callable, 2)
+AbstractSet = _SpecialGenericAlias(_abc.Set, 1, name="AbstractSet")
+MutableSet = _SpecialGenericAlias(_abc.MutableSet, 1)
+Mapping = _SpecialGenericAlias(_abc.Mapping, 2)
+MutableMapping = _SpecialGenericAlias(_abc.MutableMapping, 2)
+Sequence = _SpecialGenericAlias(_abc.Sequence, 1)
+MutableSequence = _SpecialGenericAlias(_abc.MutableSequence, 1)
+ByteString = _SpecialGenericAlias(_abc.ByteString, 0)
+MappingView = _SpecialGenericAlias(_abc.MappingView, 1)
+KeysView = _SpecialGenericAlias(_abc.KeysView, 1)
+ItemsView = _SpecialGenericAlias(_abc.ItemsView, 2)
+ValuesView = _SpecialGenericAlias(_abc.ValuesView, 1)
+Generator = _SpecialGenericAlias(_abc.Generator, 3)
+AsyncGenerator = _SpecialGenericAlias(_abc.AsyncGenerator, 2)
+Tuple = _TupleForm(tuple, -1, inst=False, name="Tuple")
+List = _SpecialGenericAlias(list, 1, inst=False, name="List")
+Deque = _SpecialGenericAlias(collections.deque, 1, name="Deque")
+Set = _SpecialGenericAlias(set, 1, inst=False, name="Set")
+FrozenSet = _SpecialGenericAlias(frozenset, 1, inst=False, name="FrozenSet")
+Dict = _SpecialGenericAlias(dict, 2, inst=False, name="Dict")
+DefaultDict = _SpecialGenericAlias(collections.defaultdict, 2, name="DefaultDict")
+OrderedDict = _SpecialGenericAlias(collections.OrderedDict, 2)
+Counter = _SpecialGenericAlias(collections.Counter, 1)
+ChainMap = _SpecialGenericAlias(collections.ChainMap, 2)
+Type = _SpecialGenericAlias(type, 1, inst=False, name="Type")
+Text = str
+AnyStr = TypeVar("AnyStr", bytes, str)
+AnyStr.__module__ = "typing"
+
+
+def _context_manager_alias():
+    import contextlib
+    return (_SpecialGenericAlias(contextlib.AbstractContextManager, 1, name="ContextManager"),
+            _SpecialGenericAlias(contextlib.AbstractAsyncContextManager, 1, name="AsyncContextManager"))
+
+
+try:
+    ContextManager, AsyncContextManager = _context_manager_alias()
+except (ImportError, AttributeError):
+    ContextManager = AsyncContextManager = None
+
+
+# MARK: - Generic and Protocol
+
+class Generic:
+    """The base of generic classes: class Stack(Generic[T]) makes Stack[int] possible."""
+
+    __slots__ = ()
+    _is_protocol = False
+
+    def __class_getitem__(cls, params):
+        if not isinstance(params, tuple):
+            params = (params,)
+        if not params and cls is not Tuple:
+            raise TypeError("Parameter list to " + cls.__qualname__ + "[...] cannot be empty")
+        if cls in (Generic, Protocol):
+            for p in params:
+                if not isinstance(p, (TypeVar, ParamSpec, TypeVarTuple)):
+                    raise TypeError("Parameters to " + cls.__name__ + "[...] must all be type variables or parameter specification variables.")
+            if len(set(params)) != len(params):
+                raise TypeError("Parameters to " + cls.__name__ + "[...] must all be unique")
+            return _GenericAlias(cls, params)
+        expected = getattr(cls, "__parameters__", ())
+        if len(params) != len(expected):
+            raise TypeError("Too " + ("many" if len(params) > len(expected) else "few") + " arguments for "
+                            + repr(cls) + "; actual " + str(len(params)) + ", expected " + str(len(expected)))
+        return _GenericAlias(cls, params)
+
+    def __init_subclass__(cls, *args, **kwargs):
+        super().__init_subclass__(*args, **kwargs)
+        params = []
+        for base in cls.__dict__.get("__orig_bases__", ()):
+            if isinstance(base, _GenericAlias):
+                for p in base.__parameters__:
+                    if p not in params:
+                        params.append(p)
+        cls.__parameters__ = tuple(params)
+
+
+Generic.__module__ = "typing"
+Generic.__parameters__ = ()
+
+
+def _protocol_members(cls):
+    names = set()
+    for base in cls.__mro__[:-1]:
+        if base.__name__ in ("Protocol", "Generic"):
+            continue
+        for name in list(base.__dict__) + list(getattr(base, "__annotations__", {})):
+            if not name.startswith("_abc_") and name not in (
+                    "__abstractmethods__", "__annotations__", "__dict__", "__doc__", "__init__",
+                    "__module__", "__new__", "__slots__", "__subclasshook__", "__weakref__",
+                    "__class_getitem__", "__parameters__", "__orig_bases__", "__qualname__",
+                    "_is_protocol", "_is_runtime_protocol", "__init_subclass__", "__protocol_attrs__"):
+                names.add(name)
+    return names
+
+
+class _ProtocolMeta(type):
+    def __instancecheck__(cls, instance):
+        if getattr(cls, "_is_protocol", False):
+            if not getattr(cls, "_is_runtime_protocol", False):
+                raise TypeError("Instance and class checks can only be used with @runtime_checkable protocols")
+            return all(hasattr(instance, name) for name in _protocol_members(cls))
+        return super().__instancecheck__(instance)
+
+    def __subclasscheck__(cls, other):
+        if getattr(cls, "_is_protocol", False):
+            if not getattr(cls, "_is_runtime_protocol", False):
+                raise TypeError("Instance and class checks can only be used with @runtime_checkable protocols")
+            return all(any(name in b.__dict__ for b in other.__mro__) for name in _protocol_members(cls))
+        return super().__subclasscheck__(other)
+
+
+class Protocol(Generic, metaclass=_ProtocolMeta):
+    """The base of structural types: classes with the right methods count as instances
+    (for isinstance, when the protocol is @runtime_checkable)."""
+
+    __slots__ = ()
+    _is_protocol = True
+    _is_runtime_protocol = False
+
+    def __init_subclass__(cls, *args, **kwargs):
+        super().__init_subclass__(*args, **kwargs)
+        if not cls.__dict__.get("_is_protocol", False):
+            cls._is_protocol = any(b is Protocol for b in cls.__bases__)
+        if cls._is_protocol and cls.__init__ is Protocol.__init__:
+            cls.__init__ = _no_init
+
+    def __new__(cls, *args, **kwargs):
+        if getattr(cls, "_is_protocol", False):
+            raise TypeError("Protocols cannot be instantiated")
+        return object.__new__(cls)
+
+
+Protocol.__module__ = "typing"
+
+
+def _no_init(self, *args, **kwargs):
+    if type(self)._is_protocol:
+        raise TypeError("Protocols cannot be instantiated")
+
+
+def runtime_checkable(cls):
+    """Lets isinstance() and issubclass() check a Protocol class by its members."""
+    if not isinstance(cls, type) or not getattr(cls, "_is_protocol", False):
+        raise TypeError("@runtime_checkable can be only applied to protocol classes, got " + repr(cls))
+    cls._is_runtime_protocol = True
+    return cls
+
+
+def _supports(name, method):
+    def body(self):
+        pass
+    ns = {method: body, "__module__": "typing", "__slots__": ()}
+    return runtime_checkable(types.new_class(name, (Protocol,), {}, lambda d: d.update(ns)))
+
+
+SupportsInt = _supports("SupportsInt", "__int__")
+SupportsFloat = _supports("SupportsFloat", "__float__")
+SupportsComplex = _supports("SupportsComplex", "__complex__")
+SupportsBytes = _supports("SupportsBytes", "__bytes__")
+SupportsIndex = _supports("SupportsIndex", "__index__")
+SupportsAbs = _supports("SupportsAbs", "__abs__")
+SupportsRound = _supports("SupportsRound", "__round__")
+
+
+class IO(Generic[AnyStr]):
+    """The generic type of file objects."""
+    __slots__ = ()
+
+
+IO.__module__ = "typing"
+
+
+class BinaryIO(IO):
+    __slots__ = ()
+
+
+class TextIO(IO):
+    __slots__ = ()
+
+
+BinaryIO.__module__ = TextIO.__module__ = "typing"
+
+
+def _pattern_aliases():
+    import re
+    return (_SpecialGenericAlias(re.Pattern, 1, name="Pattern"), _SpecialGenericAlias(re.Match, 1, name="Match"))
+
+
+Pattern, Match = _pattern_aliases()
+
+
+# MARK: - NamedTuple and TypedDict
+
+_PROHIBITED = frozenset(["__new__", "__init__", "__slots__", "__getnewargs__", "_fields",
+                         "_field_defaults", "_make", "_replace", "_asdict", "_source"])
+_SPECIAL = frozenset(["__module__", "__name__", "__annotations__", "__qualname__", "__orig_bases__"])
+
+
+def _make_nmtuple(name, fields, module, defaults=()):
+    nm_tpl = collections.namedtuple(name, [n for n, t in fields], defaults=defaults, module=module)
+    nm_tpl.__annotations__ = dict((n, _type_check(t, "field " + n + " annotation must be a type")) for n, t in fields)
+    return nm_tpl
+
+
+class NamedTupleMeta(type):
+    def __new__(cls, typename, bases, ns):
+        annotations = ns.get("__annotations__", {})
+        default_names = []
+        for field_name in annotations:
+            if field_name in ns:
+                default_names.append(field_name)
+            elif default_names:
+                raise TypeError("Non-default namedtuple field " + field_name + " cannot follow default field"
+                                + ("s " if len(default_names) > 1 else " ") + ", ".join(default_names))
+        nm_tpl = _make_nmtuple(typename, list(annotations.items()), ns.get("__module__", "__main__"),
+                               defaults=[ns[n] for n in default_names])
+        for key in ns:
+            if key in _PROHIBITED:
+                raise AttributeError("Cannot overwrite NamedTuple attribute " + key)
+            if key not in _SPECIAL and key not in nm_tpl._fields:
+                setattr(nm_tpl, key, ns[key])
+        return nm_tpl
+
+
+def NamedTuple(typename, fields=None, /, **kwargs):
+    """A namedtuple with field types: NamedTuple("P", [("x", int)]) or a class body."""
+    if fields is None:
+        fields = list(kwargs.items())
+    elif kwargs:
+        raise TypeError("Either list of fields or keywords can be provided to NamedTuple, not both")
+    return _make_nmtuple(typename, fields, "__main__")
+
+
+_NamedTuple = type.__new__(NamedTupleMeta, "NamedTuple", (), {})
+NamedTuple.__mro_entries__ = lambda bases: (_NamedTuple,)
+
+
+class _TypedDictMeta(type):
+    def __new__(cls, name, bases, ns, total=True):
+        for base in bases:
+            if type(base) is not _TypedDictMeta and base is not Generic:
+                raise TypeError("cannot inherit from both a TypedDict type and a non-TypedDict base class")
+        tp_dict = type.__new__(_TypedDictMeta, name, (dict,), ns)
+        annotations = {}
+        required = set()
+        optional = set()
+        for base in bases:
+            annotations.update(base.__dict__.get("__annotations__", {}))
+            required.update(base.__dict__.get("__required_keys__", ()))
+            optional.update(base.__dict__.get("__optional_keys__", ()))
+        own = ns.get("__annotations__", {})
+        for key, tp in own.items():
+            annotations[key] = tp
+            origin = getattr(tp, "__origin__", None)
+            if origin is Required:
+                required.add(key)
+            elif origin is NotRequired:
+                optional.add(key)
+            elif total:
+                required.add(key)
+            else:
+                optional.add(key)
+        tp_dict.__annotations__ = annotations
+        tp_dict.__required_keys__ = frozenset(required)
+        tp_dict.__optional_keys__ = frozenset(optional)
+        tp_dict.__total__ = total
+        return tp_dict
+
+    def __call__(cls, *args, **kwargs):
+        return dict(*args, **kwargs)
+
+    def __subclasscheck__(cls, other):
+        raise TypeError("TypedDict does not support instance and class checks")
+
+    __instancecheck__ = __subclasscheck__
+
+
+def TypedDict(typename, fields=None, /, *, total=True, **kwargs):
+    """A dict type with known keys: TypedDict("Movie", {"name": str}) or a class body."""
+    if fields is None:
+        fields = kwargs
+    ns = {"__annotations__": dict(fields), "__module__": "__main__"}
+    return _TypedDictMeta(typename, (), ns, total=total)
+
+
+_TypedDict = type.__new__(_TypedDictMeta, "TypedDict", (), {})
+TypedDict.__mro_entries__ = lambda bases: (_TypedDict,)
+
+
+def is_typeddict(tp):
+    """True for a TypedDict class."""
+    return isinstance(tp, _TypedDictMeta)
+
+
+# MARK: - Functions
+
+def cast(typ, val):
+    """Returns val unchanged (it tells a type checker what val is)."""
+    return val
+
+
+def assert_type(val, typ, /):
+    return val
+
+
+def assert_never(arg, /):
+    value = repr(arg)
+    if len(value) > 100:
+        value = value[:100] + "..."
+    raise AssertionError("Expected code to be unreachable, but got: " + value)
+
+
+def reveal_type(obj, /):
+    print("Runtime type is " + repr(type(obj).__name__), file=sys.stderr)
+    return obj
+
+
+_overload_registry = {}
+
+
+def _overload_dummy(*args, **kwds):
+    raise NotImplementedError(
+        "You should not call an overloaded function. A series of @typing.overload-decorated "
+        "functions outside a stub module should always be followed by an implementation "
+        "that is not @overload-ed.")
+
+
+def overload(func):
+    """Marks one signature of an overloaded function; the undecorated definition that
+    follows is the one that runs."""
+    key = (getattr(func, "__module__", None), getattr(func, "__qualname__", None))
+    _overload_registry.setdefault(key, []).append(func)
+    return _overload_dummy
+
+
+def get_overloads(func):
+    return list(_overload_registry.get((getattr(func, "__module__", None), getattr(func, "__qualname__", None)), []))
+
+
+def clear_overloads():
+    _overload_registry.clear()
+
+
+def final(f):
+    """Marks a class or method final (sets __final__ where it can)."""
+    try:
+        f.__final__ = True
+    except (AttributeError, TypeError):
+        pass
+    return f
+
+
+def no_type_check(arg):
+    try:
+        arg.__no_type_check__ = True
+    except TypeError:
+        pass
+    return arg
+
+
+def no_type_check_decorator(decorator):
+    return decorator
+
+
+def dataclass_transform(*, eq_default=True, order_default=False, kw_only_default=False,
+                        field_specifiers=(), **kwargs):
+    def decorator(cls_or_fn):
+        cls_or_fn.__dataclass_transform__ = {
+            "eq_default": eq_default, "order_default": order_default,
+            "kw_only_default": kw_only_default, "field_specifiers": field_specifiers,
+            "kwargs": kwargs,
+        }
+        return cls_or_fn
+    return decorator
+
+
+class NewType:
+    """A distinct name for a type: UserId = NewType("UserId", int); UserId(5) is 5."""
+
+    def __init__(self, name, tp):
+        self.__qualname__ = name
+        if "." in name:
+            name = name.rpartition(".")[-1]
+        self.__name__ = name
+        self.__supertype__ = tp
+        self.__module__ = "__main__"
+
+    def __mro_entries__(self, bases):
+        raise TypeError("Cannot subclass an instance of NewType. Perhaps you were looking for: "
+                        + self.__name__ + " = NewType(" + repr(self.__name__) + ", " + self.__name__ + ")")
+
+    def __repr__(self):
+        return self.__module__ + "." + self.__qualname__
+
+    def __call__(self, x):
+        return x
+
+    def __or__(self, other):
+        return Union[self, other]
+
+    def __ror__(self, other):
+        return Union[other, self]
+
+
+def get_origin(tp):
+    """The unsubscripted form: get_origin(List[int]) is list; None for plain classes."""
+    if isinstance(tp, _AnnotatedAlias):
+        return Annotated
+    if isinstance(tp, _GenericAlias):
+        if isinstance(tp, _UnionGenericAlias):
+            return Union
+        return tp.__origin__
+    if isinstance(tp, _SpecialGenericAlias):
+        return tp.__origin__
+    if tp is Generic:
+        return Generic
+    if isinstance(tp, types.UnionType):
+        return types.UnionType
+    return None
+
+
+def get_args(tp):
+    """The arguments: get_args(Dict[str, int]) is (str, int)."""
+    if isinstance(tp, _AnnotatedAlias):
+        return (tp.__origin__,) + tp.__metadata__
+    if isinstance(tp, _CallableGenericAlias):
+        args = tp.__args__
+        if len(args) == 2 and (args[0] is ... or isinstance(args[0], ParamSpec)):
+            return args
+        return (list(args[:-1]), args[-1])
+    if isinstance(tp, _GenericAlias):
+        return tp.__args__
+    if isinstance(tp, types.UnionType):
+        return tp.__args__
+    return ()
+
+
+def _eval_hint(value, globalns, localns):
+    if value is None:
+        return _NoneType
+    if isinstance(value, str):
+        value = ForwardRef(value)
+    if isinstance(value, ForwardRef):
+        return _eval_hint(value._evaluate(globalns, localns), globalns, localns)
+    return value
+
+
+def _strip_annotations(t):
+    if isinstance(t, _AnnotatedAlias):
+        return _strip_annotations(t.__origin__)
+    return t
+
+
+def get_type_hints(obj, globalns=None, localns=None, include_extras=False):
+    """The annotations of a function, class or module, with string annotations evaluated."""
+    hints = {}
+    if isinstance(obj, type):
+        for base in reversed(obj.__mro__):
+            ann = base.__dict__.get("__annotations__", {})
+            module = sys.modules.get(base.__module__)
+            base_globals = globalns if globalns is not None else (getattr(module, "__dict__", {}) if module else {})
+            base_locals = dict(vars(base)) if localns is None else localns
+            for name, value in ann.items():
+                hints[name] = _eval_hint(value, base_globals, base_locals)
+    else:
+        ann = getattr(obj, "__annotations__", None)
+        if ann is None:
+            if isinstance(obj, (types.FunctionType, types.ModuleType)) or callable(obj):
+                return {}
+            raise TypeError(repr(obj) + " is not a module, class, method, or function.")
+        if globalns is None:
+            if isinstance(obj, types.ModuleType):
+                globalns = obj.__dict__
+            else:
+                globalns = getattr(obj, "__globals__", {})
+        if localns is None:
+            localns = globalns
+        for name, value in ann.items():
+            hints[name] = _eval_hint(value, globalns, localns)
+    if include_extras:
+        return hints
+    return dict((k, _strip_annotations(t)) for k, t in hints.items())
 
 """####,
         "unittest.conc": ####"""
