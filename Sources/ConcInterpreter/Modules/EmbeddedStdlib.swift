@@ -4980,6 +4980,567 @@ def _reconstruct(x, memo):
     return y
 
 """####,
+        "dataclasses.conc": ####"""
+"""dataclasses: CPython 3.11's @dataclass, in Conc.
+
+@dataclass with init, repr, eq, order, unsafe_hash, frozen, match_args, kw_only and slots;
+field() (default, default_factory, init, repr, hash, compare, metadata, kw_only),
+__post_init__, InitVar, ClassVar fields left out, KW_ONLY, inheritance of fields, fields(),
+asdict(), astuple(), replace(), is_dataclass(), make_dataclass(), FrozenInstanceError and
+MISSING, with CPython's generated methods and error messages. As in CPython, __init__ is
+generated as source and compiled, so its signature is the fields'.
+"""
+
+import copy as _copy
+import types
+import _units
+
+__all__ = ["dataclass", "field", "Field", "FrozenInstanceError", "InitVar", "KW_ONLY", "MISSING",
+           "fields", "asdict", "astuple", "make_dataclass", "replace", "is_dataclass"]
+
+
+class FrozenInstanceError(AttributeError):
+    pass
+
+
+class _MISSING_TYPE:
+    pass
+
+
+MISSING = _MISSING_TYPE()
+
+
+class _KW_ONLY_TYPE:
+    def __repr__(self):
+        return "KW_ONLY"
+
+
+KW_ONLY = _KW_ONLY_TYPE()
+
+_FIELDS = "__dataclass_fields__"
+_PARAMS = "__dataclass_params__"
+_FIELD = "_FIELD"
+_FIELD_CLASSVAR = "_FIELD_CLASSVAR"
+_FIELD_INITVAR = "_FIELD_INITVAR"
+
+
+class InitVar:
+    """An __init__ parameter passed to __post_init__ but not stored: x: InitVar[int]."""
+
+    __slots__ = ("type",)
+
+    def __init__(self, type):
+        self.type = type
+
+    def __repr__(self):
+        name = self.type.__name__ if isinstance(self.type, type) else repr(self.type)
+        return "dataclasses.InitVar[" + name + "]"
+
+    def __class_getitem__(cls, type):
+        return InitVar(type)
+
+
+_EMPTY_METADATA = types.MappingProxyType({})
+_builtin_repr = repr  # _process_class's parameter `repr` hides the builtin
+
+
+class Field:
+    """One field of a dataclass (fields() returns them)."""
+
+    __slots__ = ("name", "type", "default", "default_factory", "repr", "hash", "init", "compare",
+                 "metadata", "kw_only", "_field_type")
+
+    def __init__(self, default, default_factory, init, repr, hash, compare, metadata, kw_only):
+        self.name = None
+        self.type = None
+        self.default = default
+        self.default_factory = default_factory
+        self.init = init
+        self.repr = repr
+        self.hash = hash
+        self.compare = compare
+        self.metadata = _EMPTY_METADATA if metadata is None else types.MappingProxyType(metadata)
+        self.kw_only = kw_only
+        self._field_type = None
+
+    def __repr__(self):
+        return ("Field(name=" + repr(self.name) + ",type=" + repr(self.type) + ",default=" + repr(self.default)
+                + ",default_factory=" + repr(self.default_factory) + ",init=" + repr(self.init)
+                + ",repr=" + repr(self.repr) + ",hash=" + repr(self.hash) + ",compare=" + repr(self.compare)
+                + ",metadata=" + repr(self.metadata) + ",kw_only=" + repr(self.kw_only)
+                + ",_field_type=" + str(self._field_type) + ")")
+
+    def __set_name__(self, owner, name):
+        # A Field whose default is a descriptor passes __set_name__ on, as CPython's does.
+        func = getattr(type(self.default), "__set_name__", None)
+        if func:
+            func(self.default, owner, name)
+
+
+class _DataclassParams:
+    __slots__ = ("init", "repr", "eq", "order", "unsafe_hash", "frozen")
+
+    def __init__(self, init, repr, eq, order, unsafe_hash, frozen):
+        self.init = init
+        self.repr = repr
+        self.eq = eq
+        self.order = order
+        self.unsafe_hash = unsafe_hash
+        self.frozen = frozen
+
+    def __repr__(self):
+        return ("_DataclassParams(init=%r,repr=%r,eq=%r,order=%r,unsafe_hash=%r,frozen=%r)"
+                % (self.init, self.repr, self.eq, self.order, self.unsafe_hash, self.frozen))
+
+
+def field(*, default=MISSING, default_factory=MISSING, init=True, repr=True, hash=None,
+          compare=True, metadata=None, kw_only=MISSING):
+    """A field's options, for `x: list = field(default_factory=list)`."""
+    if default is not MISSING and default_factory is not MISSING:
+        raise ValueError("cannot specify both default and default_factory")
+    return Field(default, default_factory, init, repr, hash, compare, metadata, kw_only)
+
+
+def _is_classvar(a_type):
+    if isinstance(a_type, str):
+        return a_type.startswith("ClassVar") or a_type.startswith("typing.ClassVar")
+    typing = __import__("sys").modules.get("typing")
+    if typing is None:
+        return False
+    return a_type is typing.ClassVar or getattr(a_type, "__origin__", None) is typing.ClassVar
+
+
+def _is_initvar(a_type):
+    if isinstance(a_type, str):
+        return a_type.startswith("InitVar") or a_type.startswith("dataclasses.InitVar")
+    return a_type is InitVar or isinstance(a_type, InitVar)
+
+
+def _is_kw_only(a_type):
+    return a_type is KW_ONLY or (isinstance(a_type, str) and a_type in ("KW_ONLY", "dataclasses.KW_ONLY"))
+
+
+def _get_field(cls, a_name, a_type, default_kw_only):
+    default = getattr(cls, a_name, MISSING)
+    if isinstance(default, Field):
+        f = default
+    else:
+        f = field(default=default)
+    f.name = a_name
+    f.type = a_type
+    f._field_type = _FIELD
+    if _is_classvar(a_type):
+        f._field_type = _FIELD_CLASSVAR
+    elif _is_initvar(a_type):
+        f._field_type = _FIELD_INITVAR
+    if f._field_type in (_FIELD_CLASSVAR, _FIELD_INITVAR):
+        if f.default_factory is not MISSING:
+            raise TypeError("field " + f.name + " cannot have a default factory")
+    if f._field_type in (_FIELD, _FIELD_INITVAR):
+        if f.kw_only is MISSING:
+            f.kw_only = default_kw_only
+    else:
+        if f.kw_only is not MISSING:
+            raise TypeError("field " + f.name + " is a ClassVar but specifies kw_only")
+    if f._field_type is _FIELD and f.default.__class__.__hash__ is None:
+        raise ValueError("mutable default " + str(type(f.default)) + " for field " + f.name
+                         + " is not allowed: use default_factory")
+    return f
+
+
+def _set_new_attribute(cls, name, value):
+    if name in cls.__dict__:
+        return True
+    setattr(cls, name, value)
+    return False
+
+
+def _make_function(cls, name, params, body, namespace):
+    # The method's source, compiled with `namespace` as its globals.
+    lines = "".join("    " + line + "\n" for line in body) if body else "    pass\n"
+    text = "def " + name + "(" + ", ".join(params) + "):\n" + lines
+    local = {}
+    exec(text, namespace, local)
+    fn = local[name]
+    fn.__qualname__ = cls.__qualname__ + "." + name
+    return fn
+
+
+def _field_assign(frozen, name, value, self_name):
+    if frozen:
+        return "__dataclass_builtins_object__.__setattr__(" + self_name + ", " + repr(name) + ", " + value + ")"
+    return self_name + "." + name + " = " + value
+
+
+def _init_fn(cls, all_fields, std_fields, kw_only_fields, frozen, has_post_init, self_name, globals):
+    seen_default = False
+    for f in std_fields:
+        if f.init:
+            if not (f.default is MISSING and f.default_factory is MISSING):
+                seen_default = True
+            elif seen_default:
+                raise TypeError("non-default argument " + repr(f.name) + " follows default argument")
+    namespace = dict(globals)
+    namespace.update({"MISSING": MISSING, "__dataclass_HAS_DEFAULT_FACTORY__": _HAS_DEFAULT_FACTORY,
+                      "__dataclass_builtins_object__": object})
+    body = []
+    for f in all_fields:
+        if f.default_factory is not MISSING:
+            namespace["__dataclass_dflt_" + f.name + "__"] = f.default_factory
+        elif f.default is not MISSING:
+            namespace["__dataclass_dflt_" + f.name + "__"] = f.default
+        if f._field_type is _FIELD_INITVAR:
+            continue
+        if f.default_factory is not MISSING:
+            factory = "__dataclass_dflt_" + f.name + "__()"
+            if f.init:
+                value = factory + " if " + f.name + " is __dataclass_HAS_DEFAULT_FACTORY__ else " + f.name
+            else:
+                value = factory
+        elif f.init:
+            value = f.name
+        elif f.default is not MISSING:
+            value = "__dataclass_dflt_" + f.name + "__"
+        else:
+            continue
+        body.append(_field_assign(frozen, f.name, value, self_name))
+    if has_post_init:
+        args = ", ".join(f.name for f in all_fields if f._field_type is _FIELD_INITVAR)
+        body.append(self_name + ".__post_init__(" + args + ")")
+
+    def param(f):
+        if f.default is MISSING and f.default_factory is MISSING:
+            return f.name
+        if f.default_factory is not MISSING:
+            return f.name + "=__dataclass_HAS_DEFAULT_FACTORY__"
+        return f.name + "=__dataclass_dflt_" + f.name + "__"
+
+    params = [self_name] + [param(f) for f in std_fields]
+    if kw_only_fields:
+        params += ["*"] + [param(f) for f in kw_only_fields]
+    return _make_function(cls, "__init__", params, body, namespace)
+
+
+class _HAS_DEFAULT_FACTORY_CLASS:
+    def __repr__(self):
+        return "<factory>"
+
+
+_HAS_DEFAULT_FACTORY = _HAS_DEFAULT_FACTORY_CLASS()
+
+_repr_running = set()
+
+
+def _repr_fn(fields):
+    def __repr__(self):
+        key = (id(self), _units.get_ident())
+        if key in _repr_running:
+            return "..."
+        _repr_running.add(key)
+        try:
+            return (self.__class__.__qualname__ + "("
+                    + ", ".join(f.name + "=" + repr(getattr(self, f.name)) for f in fields) + ")")
+        finally:
+            _repr_running.discard(key)
+    return __repr__
+
+
+def _tuple_of(obj, fields):
+    return tuple(getattr(obj, f.name) for f in fields)
+
+
+def _cmp_fn(name, op, fields):
+    def compare(self, other):
+        if other.__class__ is self.__class__:
+            return op(_tuple_of(self, fields), _tuple_of(other, fields))
+        return NotImplemented
+    compare.__name__ = name
+    return compare
+
+
+def _frozen_setattr(cls, field_names):
+    def __setattr__(self, name, value):
+        if type(self) is cls or name in field_names:
+            raise FrozenInstanceError("cannot assign to field " + repr(name))
+        super(cls, self).__setattr__(name, value)
+
+    def __delattr__(self, name):
+        if type(self) is cls or name in field_names:
+            raise FrozenInstanceError("cannot delete field " + repr(name))
+        super(cls, self).__delattr__(name)
+    return __setattr__, __delattr__
+
+
+def _hash_fn(fields):
+    def __hash__(self):
+        return hash(_tuple_of(self, fields))
+    return __hash__
+
+
+def _process_class(cls, init, repr, eq, order, unsafe_hash, frozen, match_args, kw_only, slots):
+    fields = {}
+    if cls.__module__ in __import__("sys").modules:
+        globals = __import__("sys").modules[cls.__module__].__dict__
+    else:
+        globals = {}
+    setattr(cls, _PARAMS, _DataclassParams(init, repr, eq, order, unsafe_hash, frozen))
+
+    any_frozen_base = False
+    has_dataclass_bases = False
+    for b in cls.__mro__[-1:0:-1]:
+        base_fields = getattr(b, _FIELDS, None)
+        if base_fields is not None:
+            has_dataclass_bases = True
+            for f in base_fields.values():
+                fields[f.name] = f
+            if getattr(b, _PARAMS).frozen:
+                any_frozen_base = True
+
+    cls_annotations = cls.__dict__.get("__annotations__", {})
+    cls_fields = []
+    kw_only_now = kw_only
+    kw_only_seen = False
+    for name, a_type in cls_annotations.items():
+        if _is_kw_only(a_type):
+            if kw_only_seen:
+                raise TypeError(repr(name) + " is KW_ONLY, but KW_ONLY has already been specified")
+            kw_only_seen = True
+            kw_only_now = True
+        else:
+            cls_fields.append(_get_field(cls, name, a_type, kw_only_now))
+    for f in cls_fields:
+        fields[f.name] = f
+        if isinstance(getattr(cls, f.name, None), Field):
+            if f.default is MISSING:
+                delattr(cls, f.name)
+            else:
+                setattr(cls, f.name, f.default)
+    for name, value in cls.__dict__.items():
+        if isinstance(value, Field) and name not in cls_annotations:
+            raise TypeError(repr(name) + " is a field but has no type annotation")
+
+    if has_dataclass_bases:
+        if any_frozen_base and not frozen:
+            raise TypeError("cannot inherit non-frozen dataclass from a frozen one")
+        if not any_frozen_base and frozen:
+            raise TypeError("cannot inherit frozen dataclass from a non-frozen one")
+    setattr(cls, _FIELDS, fields)
+
+    class_hash = cls.__dict__.get("__hash__", MISSING)
+    has_explicit_hash = not (class_hash is MISSING or (class_hash is None and "__eq__" in cls.__dict__))
+    if order and not eq:
+        raise ValueError("eq must be true if order is true")
+
+    all_init_fields = [f for f in fields.values() if f._field_type in (_FIELD, _FIELD_INITVAR)]
+    std_init_fields = [f for f in all_init_fields if f.init and not f.kw_only]
+    kw_only_init_fields = [f for f in all_init_fields if f.init and f.kw_only]
+    if init:
+        has_post_init = hasattr(cls, "__post_init__")
+        self_name = "__dataclass_self__" if "self" in fields else "self"
+        _set_new_attribute(cls, "__init__", _init_fn(cls, all_init_fields, std_init_fields, kw_only_init_fields,
+                                                     frozen, has_post_init, self_name, globals))
+
+    field_list = [f for f in fields.values() if f._field_type is _FIELD]
+    if repr:
+        _set_new_attribute(cls, "__repr__", _repr_fn([f for f in field_list if f.repr]))
+    if eq:
+        compared = [f for f in field_list if f.compare]
+        _set_new_attribute(cls, "__eq__", _cmp_fn("__eq__", lambda a, b: a == b, compared))
+    if order:
+        compared = [f for f in field_list if f.compare]
+        for name, op in [("__lt__", lambda a, b: a < b), ("__le__", lambda a, b: a <= b),
+                         ("__gt__", lambda a, b: a > b), ("__ge__", lambda a, b: a >= b)]:
+            if _set_new_attribute(cls, name, _cmp_fn(name, op, compared)):
+                raise TypeError("Cannot overwrite attribute " + name + " in class " + cls.__name__
+                                + ". Consider using functools.total_ordering")
+    if frozen:
+        setter, deleter = _frozen_setattr(cls, tuple(f.name for f in field_list))
+        for name, fn in (("__setattr__", setter), ("__delattr__", deleter)):
+            if _set_new_attribute(cls, name, fn):
+                raise TypeError("Cannot overwrite attribute " + name + " in class " + cls.__name__)
+
+    hashed = [f for f in field_list if (f.compare if f.hash is None else f.hash)]
+    if unsafe_hash:
+        if has_explicit_hash:
+            raise TypeError("Cannot overwrite attribute __hash__ in class " + cls.__name__)
+        cls.__hash__ = _hash_fn(hashed)
+    elif eq and frozen:
+        if not has_explicit_hash:
+            cls.__hash__ = _hash_fn(hashed)
+    elif eq:
+        if not has_explicit_hash:
+            cls.__hash__ = None
+
+    if not getattr(cls, "__doc__", None):
+        # The signature of __init__, as CPython's inspect.signature writes it.
+        def param(f):
+            text = f.name + ": " + _format_annotation(f.type, cls.__module__)
+            if f.default_factory is not MISSING:
+                return text + " = <factory>"
+            if f.default is not MISSING:
+                return text + " = " + _builtin_repr(f.default)
+            return text
+        params = [param(f) for f in std_init_fields]
+        if kw_only_init_fields:
+            params += ["*"] + [param(f) for f in kw_only_init_fields]
+        try:
+            cls.__doc__ = cls.__name__ + "(" + ", ".join(params) + ")"
+        except (TypeError, AttributeError):
+            pass
+    if match_args:
+        _set_new_attribute(cls, "__match_args__", tuple(f.name for f in std_init_fields))
+    if slots:
+        cls = _add_slots(cls, frozen)
+    return cls
+
+
+def _format_annotation(annotation, base_module):
+    # inspect.formatannotation.
+    if getattr(annotation, "__module__", None) == "typing":
+        return repr(annotation).replace("typing.", "")
+    if isinstance(annotation, type):
+        if annotation.__module__ in ("builtins", base_module):
+            return annotation.__qualname__
+        return annotation.__module__ + "." + annotation.__qualname__
+    return repr(annotation)
+
+
+def _add_slots(cls, is_frozen):
+    cls_dict = dict(cls.__dict__)
+    field_names = tuple(f.name for f in fields(cls))
+    cls_dict["__slots__"] = field_names
+    for name in field_names:
+        cls_dict.pop(name, None)
+    cls_dict.pop("__dict__", None)
+    cls_dict.pop("__weakref__", None)
+    qualname = getattr(cls, "__qualname__", None)
+    cls = type(cls)(cls.__name__, cls.__bases__, cls_dict)
+    if qualname is not None:
+        cls.__qualname__ = qualname
+    return cls
+
+
+def dataclass(cls=None, /, *, init=True, repr=True, eq=True, order=False, unsafe_hash=False,
+              frozen=False, match_args=True, kw_only=False, slots=False):
+    """Adds __init__, __repr__, __eq__ (and more, as asked) from the class's annotated fields."""
+    def wrap(cls):
+        return _process_class(cls, init, repr, eq, order, unsafe_hash, frozen, match_args, kw_only, slots)
+    if cls is None:
+        return wrap
+    return wrap(cls)
+
+
+def fields(class_or_instance):
+    """The Field objects of a dataclass or instance, in order (not ClassVars or InitVars)."""
+    try:
+        found = getattr(class_or_instance, _FIELDS)
+    except AttributeError:
+        raise TypeError("must be called with a dataclass type or instance") from None
+    return tuple(f for f in found.values() if f._field_type is _FIELD)
+
+
+def _is_dataclass_instance(obj):
+    return hasattr(type(obj), _FIELDS)
+
+
+def is_dataclass(obj):
+    """True for a dataclass or an instance of one."""
+    cls = obj if isinstance(obj, type) else type(obj)
+    return hasattr(cls, _FIELDS)
+
+
+def asdict(obj, *, dict_factory=dict):
+    """The instance's fields as a dict, recursing into dataclasses, lists, tuples and dicts."""
+    if not _is_dataclass_instance(obj):
+        raise TypeError("asdict() should be called on dataclass instances")
+    return _asdict_inner(obj, dict_factory)
+
+
+def _asdict_inner(obj, dict_factory):
+    if _is_dataclass_instance(obj):
+        return dict_factory([(f.name, _asdict_inner(getattr(obj, f.name), dict_factory)) for f in fields(obj)])
+    if isinstance(obj, tuple) and hasattr(obj, "_fields"):
+        return type(obj)(*[_asdict_inner(v, dict_factory) for v in obj])
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_asdict_inner(v, dict_factory) for v in obj)
+    if isinstance(obj, dict):
+        return type(obj)((_asdict_inner(k, dict_factory), _asdict_inner(v, dict_factory)) for k, v in obj.items())
+    return _copy.deepcopy(obj)
+
+
+def astuple(obj, *, tuple_factory=tuple):
+    """The instance's fields as a tuple, recursing as asdict does."""
+    if not _is_dataclass_instance(obj):
+        raise TypeError("astuple() should be called on dataclass instances")
+    return _astuple_inner(obj, tuple_factory)
+
+
+def _astuple_inner(obj, tuple_factory):
+    if _is_dataclass_instance(obj):
+        return tuple_factory([_astuple_inner(getattr(obj, f.name), tuple_factory) for f in fields(obj)])
+    if isinstance(obj, tuple) and hasattr(obj, "_fields"):
+        return type(obj)(*[_astuple_inner(v, tuple_factory) for v in obj])
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_astuple_inner(v, tuple_factory) for v in obj)
+    if isinstance(obj, dict):
+        return type(obj)((_astuple_inner(k, tuple_factory), _astuple_inner(v, tuple_factory)) for k, v in obj.items())
+    return _copy.deepcopy(obj)
+
+
+def replace(obj, /, **changes):
+    """A new instance with some fields changed: replace(p, x=2)."""
+    if not _is_dataclass_instance(obj):
+        raise TypeError("replace() should be called on dataclass instances")
+    for f in getattr(obj, _FIELDS).values():
+        if f._field_type is _FIELD_CLASSVAR:
+            continue
+        if not f.init:
+            if f.name in changes:
+                raise ValueError("field " + f.name + " is declared with init=False, it cannot be specified with replace()")
+            continue
+        if f.name not in changes:
+            if f._field_type is _FIELD_INITVAR and f.default is MISSING:
+                raise ValueError("InitVar " + repr(f.name) + " must be specified with replace()")
+            changes[f.name] = getattr(obj, f.name)
+    return obj.__class__(**changes)
+
+
+def make_dataclass(cls_name, fields, *, bases=(), namespace=None, init=True, repr=True, eq=True,
+                   order=False, unsafe_hash=False, frozen=False, match_args=True, kw_only=False,
+                   slots=False):
+    """A dataclass made from a list of names, (name, type) or (name, type, Field) items."""
+    if namespace is None:
+        namespace = {}
+    seen = set()
+    annotations = {}
+    defaults = {}
+    for item in fields:
+        if isinstance(item, str):
+            name, tp = item, "typing.Any"
+        elif len(item) == 2:
+            name, tp = item
+        elif len(item) == 3:
+            name, tp, spec = item
+            defaults[name] = spec
+        else:
+            raise TypeError("Invalid field: " + repr(item))
+        if not isinstance(name, str) or not name.isidentifier():
+            raise TypeError("Field names must be valid identifiers: " + repr(name))
+        if name in seen:
+            raise TypeError("Field name duplicated: " + repr(name))
+        seen.add(name)
+        annotations[name] = tp
+
+    def body(ns):
+        ns.update(namespace)
+        ns.update(defaults)
+        ns["__annotations__"] = annotations
+    import types
+    cls = types.new_class(cls_name, bases, {}, body)
+    return dataclass(cls, init=init, repr=repr, eq=eq, order=order, unsafe_hash=unsafe_hash,
+                     frozen=frozen, match_args=match_args, kw_only=kw_only, slots=slots)
+
+"""####,
         "errno.conc": ####"""
 """errno: the Linux error numbers, as CPython 3.11 names them, and errorcode
 (number -> name), in Conc. OSError subclasses and their .errno use the same numbers."""

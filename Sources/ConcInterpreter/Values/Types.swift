@@ -73,8 +73,8 @@ public enum Types {
         return t
     }
     static let bytes: PyType = make("bytes") { installBytesMethods($0) }
-    static let bytearray: PyType = make("bytearray") { installBytearrayMethods($0) }
-    static let list: PyType = published(make("list") { installListMethods($0); installSequenceOperatorSlots($0) }) {
+    static let bytearray: PyType = make("bytearray") { installBytearrayMethods($0); unhashable($0) }
+    static let list: PyType = published(make("list") { installListMethods($0); installSequenceOperatorSlots($0); unhashable($0) }) {
         publishedList = $0
     }
     /// The identity of `list`, for ``PyObject/hasType(_:)``.
@@ -83,14 +83,14 @@ public enum Types {
         publishedTuple = $0
     }
     static var tupleID: ObjectIdentifier { @inline(__always) get { identity(tupleBits) } }
-    static let dict: PyType = published(make("dict") { installDictMethods($0); installDictOperatorSlots($0) }) {
+    static let dict: PyType = published(make("dict") { installDictMethods($0); installDictOperatorSlots($0); unhashable($0) }) {
         publishedDict = $0
     }
     static var dictID: ObjectIdentifier { @inline(__always) get { identity(dictBits) } }
-    static let set: PyType = make("set") { installSetMethods($0, frozen: false); installSetOperatorSlots($0) }
+    static let set: PyType = make("set") { installSetMethods($0, frozen: false); installSetOperatorSlots($0); unhashable($0) }
     static let frozenset: PyType = make("frozenset") { installSetMethods($0, frozen: true); installSetOperatorSlots($0) }
     static let range: PyType = make("range") { installRangeMethods($0) }
-    static let slice: PyType = make("slice") { installSliceMethods($0) }
+    static let slice: PyType = make("slice") { installSliceMethods($0); unhashable($0) }
     static let function = make("function") { installFunctionMethods($0) }
     static let builtinFunction = make("builtin_function_or_method") { installBuiltinFunctionAttributes($0) }
     static let methodDescriptor = make("method_descriptor") { installMethodDescriptorAttributes($0) }
@@ -138,9 +138,9 @@ public enum Types {
     static let reversedIterator = make("reversed") { installIteratorMethods($0); installLengthHint($0) }
     static let generator: PyType = make("generator") { installGeneratorMethods($0) }
     static let coroutine: PyType = make("coroutine") { installCoroutineMethods($0) }
-    static let dictKeys = make("dict_keys") { installDictViewMethods($0) }
+    static let dictKeys = make("dict_keys") { installDictViewMethods($0); unhashable($0) }
     static let dictValues = make("dict_values") { installDictViewMethods($0) }
-    static let dictItems = make("dict_items") { installDictViewMethods($0) }
+    static let dictItems = make("dict_items") { installDictViewMethods($0); unhashable($0) }
     static let file: PyType = make("TextIOWrapper") { installFileMethods($0) }
     static let ellipsis: PyType = make("ellipsis") { singletonConstructor($0, "EllipsisType", .obj(Singletons.ellipsis)) }
     static let notImplementedType: PyType = make("NotImplementedType") {
@@ -171,6 +171,10 @@ final class PyObjectSingleton: PyObject {
     let repr: String
     init(type: PyType, repr: String) { self.repr = repr; super.init(type: type) }
 }
+
+/// The mutable builtins, whose `__hash__` is None as in CPython (`list.__hash__ is None`;
+/// hash() refuses them natively before looking).
+private func unhashable(_ t: PyType) { t.dict["__hash__"] = Value.none }
 
 /// `type(None)()` is None (and so for Ellipsis and NotImplemented): the type of a singleton
 /// gives back the singleton, with CPython's message when given arguments.
