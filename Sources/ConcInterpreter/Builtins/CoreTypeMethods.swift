@@ -303,18 +303,31 @@ func installPropertyMethods(_ t: PyType) {
     t.method("__get__") { u, s, a in
         try a.expect("__get__", 1, 2)
         if a[0].isNone { return s }
-        guard !prop(s).getter.isNone else { throw attributeError("property \(prop(s).name.map { "'\($0)' " } ?? "")of '\(a[0].typeName)' object has no getter") }
+        guard !prop(s).getter.isNone else { throw prop(s).missing("getter", of: a[0]) }
         return try u.call(prop(s).getter, [a[0]])
     }
     t.method("__set__") { u, s, a in
         try a.expect("__set__", 2, 2)
-        guard !prop(s).setter.isNone else { throw attributeError("property \(prop(s).name.map { "'\($0)' " } ?? "")of '\(a[0].typeName)' object has no setter") }
+        guard !prop(s).setter.isNone else { throw prop(s).missing("setter", of: a[0]) }
         _ = try u.call(prop(s).setter, [a[0], a[1]])
         return .none
     }
+    t.method("__set_name__") { _, s, a in
+        if a.count != 2 { throw typeError("__set_name__() takes 2 positional arguments but \(a.count) were given") }
+        prop(s).rename(a[1].asStr?.value)
+        return .none
+    }
+    // True when one of the accessors is abstract (abc.abstractmethod).
+    t.getter("__isabstractmethod__") { u, s in
+        let p = prop(s)
+        for f in [p.getter, p.setter, p.deleter] where !f.isNone {
+            if let flag = try u.getAttrOrNil(f, "__isabstractmethod__"), try u.isTruthy(flag) { return .bool(true) }
+        }
+        return .bool(false)
+    }
     t.method("__delete__") { u, s, a in
         try a.expect("__delete__", 1, 1)
-        guard !prop(s).deleter.isNone else { throw attributeError("property \(prop(s).name.map { "'\($0)' " } ?? "")of '\(a[0].typeName)' object has no deleter") }
+        guard !prop(s).deleter.isNone else { throw prop(s).missing("deleter", of: a[0]) }
         _ = try u.call(prop(s).deleter, [a[0]])
         return .none
     }

@@ -118,18 +118,31 @@ extension Unit {
     func resolveDescriptor(_ attr: Value, _ v: Value, name: String? = nil) throws -> Value {
         if case .obj(let a) = attr {
             if let p = a as? PyProperty {
-                if case .none = p.getter {
-                    let named = name ?? p.name
-                    throw attributeError("property \(named.map { "'\($0)' " } ?? "")of '\(v.typeName)' object has no getter")
-                }
+                if case .none = p.getter { throw p.missing("getter", of: v) }
                 return try call(p.getter, [v])
             }
             if let p = a as? PyNativeProperty { return try p.get(self, v) }
             if let d = UserDescriptor(a), let get = d.getter {
                 return try call(bindClassAttribute(get, to: attr), [v, .obj(v.type)])
             }
+            if let c = a as? PyClassMethod, let chained = try classMethodOfDescriptor(c, v) { return chained }
         }
         return bindClassAttribute(attr, to: v)
+    }
+
+    /// A classmethod wrapping a descriptor (`@classmethod @property`) gets the descriptor's
+    /// `__get__(cls, type(cls))`, as CPython 3.9–3.12 do; nil for the usual wrapped function.
+    func classMethodOfDescriptor(_ c: PyClassMethod, _ v: Value) throws -> Value? {
+        guard case .obj(let f) = c.function else { return nil }
+        let cls: Value = (v.object as? PyType).map { .obj($0) } ?? .obj(v.type)
+        if let p = f as? PyProperty {
+            if case .none = p.getter { throw p.missing("getter", of: cls) }
+            return try call(p.getter, [cls])
+        }
+        if let d = UserDescriptor(f), let get = d.getter {
+            return try call(bindClassAttribute(get, to: c.function), [cls, .obj(cls.type)])
+        }
+        return nil
     }
 
     /// `object.__getattribute__(v, name)` for an instance of a user class: data descriptors
@@ -225,7 +238,9 @@ extension Unit {
         if let attr = t.lookup(name), case .obj(let a) = attr {
             switch a {
             case let s as PyStaticMethod: return s.function
-            case let c as PyClassMethod: return .obj(PyBoundMethod(.obj(t), c.function))
+            case let c as PyClassMethod:
+                if let chained = try classMethodOfDescriptor(c, .obj(t)) { return chained }
+                return .obj(PyBoundMethod(.obj(t), c.function))
             default:
                 if let d = UserDescriptor(a), let get = d.getter {
                     return try call(bindClassAttribute(get, to: attr), [.none, .obj(t)])
@@ -404,7 +419,7 @@ extension Unit {
             try setFunctionAttribute(f, name, value)
         case let c as SubclassAttributes where !o.typeIsBuiltin:
             if let ca = c.type.lookup(name), case .obj(let a) = ca, let p = a as? PyProperty {
-                if case .none = p.setter { throw attributeError("property '\(name)' of '\(c.type.name)' object has no setter") }
+                if case .none = p.setter { throw p.missing("setter", of: v) }
                 _ = try call(p.setter, [v, value]); return
             }
             if let sa = c.type.lookup("__setattr__"), case .obj(let f) = sa, f is PyFunction {
@@ -428,7 +443,7 @@ extension Unit {
         let t = inst.type
         if let ca = t.lookup(name), case .obj(let a) = ca {
             if let p = a as? PyProperty {
-                if case .none = p.setter { throw attributeError("property '\(name)' of '\(t.name)' object has no setter") }
+                if case .none = p.setter { throw p.missing("setter", of: v) }
                 _ = try call(p.setter, [v, value]); return
             }
             if a is PyNativeProperty && !(inst is PyBaseException) {
@@ -477,7 +492,7 @@ extension Unit {
         }
         if let ca = inst.type.lookup(name), case .obj(let a) = ca {
             if let p = a as? PyProperty {
-                if case .none = p.deleter { throw attributeError("property '\(name)' of '\(inst.type.name)' object has no deleter") }
+                if case .none = p.deleter { throw p.missing("deleter", of: v) }
                 _ = try call(p.deleter, [v]); return
             }
             if let d = UserDescriptor(a), d.isData {

@@ -473,6 +473,14 @@ public final class PyProperty: PyObject {
         getter = get; setter = set; deleter = delete; docStorage = doc
         super.init(type: Types.property)
     }
+    /// An explicit `__set_name__` call names the property again.
+    func rename(_ newName: String?) { locked { nameStorage = newName } }
+    /// CPython's "property 'x' of 'C' object has no setter" (`what`: getter, setter or
+    /// deleter): the name only when class creation or __set_name__ gave one, and the
+    /// qualified name of the object's class.
+    func missing(_ what: String, of v: Value) -> PyBaseException {
+        attributeError("property \(name.map { "'\($0)' " } ?? "")of '\(v.type.qualname)' object has no \(what)")
+    }
 }
 
 /// A read-only attribute of a builtin type implemented natively.
