@@ -25,11 +25,66 @@ final class PyCode: PyObject {
     }
 }
 
+/// A function's `__code__`: CPython's code-object attributes read from the function's
+/// compiled form (the names, counts and flags that introspection uses). Immutable.
+final class PyFunctionCode: PyObject {
+    let info: CodeInfo
+    init(_ info: CodeInfo) {
+        self.info = info
+        super.init(type: Types.code)
+    }
+
+    /// co_varnames: the parameters (positional, keyword-only, *args, **kwargs), then the
+    /// other local variables but those an inner function captures (co_cellvars), as CPython.
+    var varNames: [String] {
+        var names = info.positional + info.keywordOnly
+        if info.varArgsSlot >= 0 { names.append(info.localNames[info.varArgsSlot]) }
+        if info.varKeywordsSlot >= 0 { names.append(info.localNames[info.varKeywordsSlot]) }
+        let captured = Set(info.cellSlots.map { info.localNames[$0] })
+        for n in info.localNames where !names.contains(n) && !captured.contains(n) { names.append(n) }
+        return names
+    }
+
+    /// co_flags: OPTIMIZED | NEWLOCALS, VARARGS 4, VARKEYWORDS 8, NESTED 16, GENERATOR 32,
+    /// COROUTINE 128, ASYNC_GENERATOR 512.
+    var flags: Int {
+        var f = 3
+        if info.varArgsSlot >= 0 { f |= 4 }
+        if info.varKeywordsSlot >= 0 { f |= 8 }
+        if !info.freeNames.isEmpty { f |= 16 }
+        if info.isAsync { f |= info.isGenerator ? 512 : 128 } else if info.isGenerator { f |= 32 }
+        return f
+    }
+}
+
 func installCodeAttributes(_ t: PyType) {
-    func code(_ v: Value) -> PyCode { v.object as! PyCode }
-    t.getter("co_filename") { _, s in .str(code(s).filename) }
-    t.getter("co_name") { _, _ in .str("<module>") }
-    t.method("__repr__") { u, s, _ in .str("<code object <module> at \(u.address(s.object!)), file \"\(code(s).filename)\", line 1>") }
+    func strs(_ a: [String]) -> Value { .obj(PyTuple(a.map { .str($0) })) }
+    t.getter("co_filename") { _, s in
+        if let f = s.object as? PyFunctionCode { return .str(f.info.file.name) }
+        return .str((s.object as? PyCode)?.filename ?? "")
+    }
+    t.getter("co_name") { _, s in .str((s.object as? PyFunctionCode)?.info.name ?? "<module>") }
+    t.getter("co_qualname") { _, s in .str((s.object as? PyFunctionCode)?.info.qualname ?? "<module>") }
+    t.getter("co_firstlineno") { _, s in .int((s.object as? PyFunctionCode)?.info.loc.line ?? 1) }
+    t.getter("co_argcount") { _, s in .int((s.object as? PyFunctionCode)?.info.positional.count ?? 0) }
+    t.getter("co_posonlyargcount") { _, s in .int((s.object as? PyFunctionCode)?.info.positionalOnlyCount ?? 0) }
+    t.getter("co_kwonlyargcount") { _, s in .int((s.object as? PyFunctionCode)?.info.keywordOnly.count ?? 0) }
+    t.getter("co_varnames") { _, s in strs((s.object as? PyFunctionCode)?.varNames ?? []) }
+    t.getter("co_nlocals") { _, s in .int((s.object as? PyFunctionCode)?.varNames.count ?? 0) }
+    t.getter("co_freevars") { _, s in strs((s.object as? PyFunctionCode)?.info.freeNames ?? []) }
+    t.getter("co_cellvars") { _, s in
+        guard let f = s.object as? PyFunctionCode else { return strs([]) }
+        return strs(f.info.cellSlots.map { f.info.localNames[$0] })
+    }
+    t.getter("co_flags") { _, s in .int((s.object as? PyFunctionCode)?.flags ?? 0) }
+    t.getter("co_consts") { _, _ in .obj(PyTuple([])) }
+    t.getter("co_names") { _, _ in .obj(PyTuple([])) }
+    t.method("__repr__") { u, s, _ in
+        if let f = s.object as? PyFunctionCode {
+            return .str("<code object \(f.info.name) at \(u.address(s.object!)), file \"\(f.info.file.name)\", line \(f.info.loc.line)>")
+        }
+        return .str("<code object <module> at \(u.address(s.object!)), file \"\((s.object as? PyCode)?.filename ?? "")\", line 1>")
+    }
 }
 
 extension Unit {

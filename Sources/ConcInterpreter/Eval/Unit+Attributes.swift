@@ -297,7 +297,11 @@ extension Unit {
             d.attributesOf = f  // stores through the dict reach the function
             return .obj(d)
         case "__class__": return .obj(Types.function)
-        case "__code__": return Value.none
+        case "__code__":
+            if let c = f.attribute(name) { return c }
+            let c = Value.obj(PyFunctionCode(f.code))  // made on first use and kept: f.__code__ is f.__code__
+            f.attrs[name] = c
+            return c
         case "__globals__": return .obj(globalsDict(f.globals))
         case "__closure__":
             // The cells of the variables it captured (their `cell_contents`), or None.
