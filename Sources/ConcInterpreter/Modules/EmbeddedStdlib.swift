@@ -4992,11 +4992,33 @@ generated as source and compiled, so its signature is the fields'.
 """
 
 import copy as _copy
+import re as _re
+import sys as _sys
 import types
 import _units
 
 __all__ = ["dataclass", "field", "Field", "FrozenInstanceError", "InitVar", "KW_ONLY", "MISSING",
            "fields", "asdict", "astuple", "make_dataclass", "replace", "is_dataclass"]
+
+
+_repr_running = set()
+
+
+def _recursive_repr(user_function):
+    # "..." for an object already being shown by this thread (reprlib.recursive_repr).
+    def wrapper(self):
+        key = (id(self), _units.get_ident())
+        if key in _repr_running:
+            return "..."
+        _repr_running.add(key)
+        try:
+            return user_function(self)
+        finally:
+            _repr_running.discard(key)
+    wrapper.__name__ = user_function.__name__
+    wrapper.__qualname__ = user_function.__qualname__
+    wrapper.__doc__ = user_function.__doc__
+    return wrapper
 
 
 class FrozenInstanceError(AttributeError):
@@ -5063,6 +5085,7 @@ class Field:
         self.kw_only = kw_only
         self._field_type = None
 
+    @_recursive_repr
     def __repr__(self):
         return ("Field(name=" + repr(self.name) + ",type=" + repr(self.type) + ",default=" + repr(self.default)
                 + ",default_factory=" + repr(self.default_factory) + ",init=" + repr(self.init)
@@ -5101,23 +5124,58 @@ def field(*, default=MISSING, default_factory=MISSING, init=True, repr=True, has
     return Field(default, default_factory, init, repr, hash, compare, metadata, kw_only)
 
 
-def _is_classvar(a_type):
-    if isinstance(a_type, str):
-        return a_type.startswith("ClassVar") or a_type.startswith("typing.ClassVar")
-    typing = __import__("sys").modules.get("typing")
-    if typing is None:
+_MODULE_IDENTIFIER_RE = _re.compile(r"^(?:\s*(\w+)\s*\.)?\s*(\w+)")
+
+
+def _is_type(annotation, cls, a_module, a_type, is_type_predicate):
+    # A string annotation ("ClassVar[int]", "typing.ClassVar", " dataclasses.InitVar[str]")
+    # names a_type when its first name, looked up in the class's module, is it (or a module
+    # holding it), as CPython's dataclasses decides.
+    match = _MODULE_IDENTIFIER_RE.match(annotation)
+    if not match:
         return False
+    module = _sys.modules.get(cls.__module__)
+    ns = module.__dict__ if module is not None else {}
+    module_name = match.group(1)
+    if not module_name:
+        return ns.get(match.group(2)) is not None and is_type_predicate(ns.get(match.group(2)), a_module)
+    module_obj = ns.get(module_name)
+    if module_obj is a_module and is_type_predicate(module_obj.__dict__.get(match.group(2)), a_module):
+        return True
+    return False
+
+
+def _is_classvar_object(a_type, typing):
     return a_type is typing.ClassVar or getattr(a_type, "__origin__", None) is typing.ClassVar
 
 
-def _is_initvar(a_type):
+def _is_initvar_object(a_type, dataclasses):
+    return a_type is InitVar or type(a_type) is InitVar
+
+
+def _is_kw_only_object(a_type, dataclasses):
+    return a_type is KW_ONLY
+
+
+def _is_classvar(a_type, cls=None):
+    typing = _sys.modules.get("typing")
+    if typing is None:
+        return False
     if isinstance(a_type, str):
-        return a_type.startswith("InitVar") or a_type.startswith("dataclasses.InitVar")
-    return a_type is InitVar or isinstance(a_type, InitVar)
+        return cls is not None and _is_type(a_type, cls, typing, typing.ClassVar, _is_classvar_object)
+    return _is_classvar_object(a_type, typing)
 
 
-def _is_kw_only(a_type):
-    return a_type is KW_ONLY or (isinstance(a_type, str) and a_type in ("KW_ONLY", "dataclasses.KW_ONLY"))
+def _is_initvar(a_type, cls=None):
+    if isinstance(a_type, str):
+        return cls is not None and _is_type(a_type, cls, _sys.modules[__name__], InitVar, _is_initvar_object)
+    return _is_initvar_object(a_type, None)
+
+
+def _is_kw_only(a_type, cls=None):
+    if isinstance(a_type, str):
+        return cls is not None and _is_type(a_type, cls, _sys.modules[__name__], KW_ONLY, _is_kw_only_object)
+    return a_type is KW_ONLY
 
 
 def _get_field(cls, a_name, a_type, default_kw_only):
@@ -5129,9 +5187,9 @@ def _get_field(cls, a_name, a_type, default_kw_only):
     f.name = a_name
     f.type = a_type
     f._field_type = _FIELD
-    if _is_classvar(a_type):
+    if _is_classvar(a_type, cls):
         f._field_type = _FIELD_CLASSVAR
-    elif _is_initvar(a_type):
+    elif _is_initvar(a_type, cls):
         f._field_type = _FIELD_INITVAR
     if f._field_type in (_FIELD_CLASSVAR, _FIELD_INITVAR):
         if f.default_factory is not MISSING:
@@ -5151,6 +5209,8 @@ def _get_field(cls, a_name, a_type, default_kw_only):
 def _set_new_attribute(cls, name, value):
     if name in cls.__dict__:
         return True
+    if callable(value) and hasattr(value, "__qualname__"):
+        value.__qualname__ = cls.__qualname__ + "." + value.__name__
     setattr(cls, name, value)
     return False
 
@@ -5172,7 +5232,7 @@ def _field_assign(frozen, name, value, self_name):
     return self_name + "." + name + " = " + value
 
 
-def _init_fn(cls, all_fields, std_fields, kw_only_fields, frozen, has_post_init, self_name, globals):
+def _init_fn(cls, all_fields, std_fields, kw_only_fields, frozen, has_post_init, self_name, globals, slots):
     seen_default = False
     for f in std_fields:
         if f.init:
@@ -5199,7 +5259,8 @@ def _init_fn(cls, all_fields, std_fields, kw_only_fields, frozen, has_post_init,
                 value = factory
         elif f.init:
             value = f.name
-        elif f.default is not MISSING:
+        elif f.default is not MISSING and slots:
+            # Without slots the class attribute holding the default is what reads find.
             value = "__dataclass_dflt_" + f.name + "__"
         else:
             continue
@@ -5228,20 +5289,11 @@ class _HAS_DEFAULT_FACTORY_CLASS:
 
 _HAS_DEFAULT_FACTORY = _HAS_DEFAULT_FACTORY_CLASS()
 
-_repr_running = set()
-
-
 def _repr_fn(fields):
+    @_recursive_repr
     def __repr__(self):
-        key = (id(self), _units.get_ident())
-        if key in _repr_running:
-            return "..."
-        _repr_running.add(key)
-        try:
-            return (self.__class__.__qualname__ + "("
-                    + ", ".join(f.name + "=" + repr(getattr(self, f.name)) for f in fields) + ")")
-        finally:
-            _repr_running.discard(key)
+        return (self.__class__.__qualname__ + "("
+                + ", ".join(f.name + "=" + repr(getattr(self, f.name)) for f in fields) + ")")
     return __repr__
 
 
@@ -5277,7 +5329,7 @@ def _hash_fn(fields):
     return __hash__
 
 
-def _process_class(cls, init, repr, eq, order, unsafe_hash, frozen, match_args, kw_only, slots):
+def _process_class(cls, init, repr, eq, order, unsafe_hash, frozen, match_args, kw_only, slots, weakref_slot=False):
     fields = {}
     if cls.__module__ in __import__("sys").modules:
         globals = __import__("sys").modules[cls.__module__].__dict__
@@ -5301,9 +5353,9 @@ def _process_class(cls, init, repr, eq, order, unsafe_hash, frozen, match_args, 
     kw_only_now = kw_only
     kw_only_seen = False
     for name, a_type in cls_annotations.items():
-        if _is_kw_only(a_type):
+        if _is_kw_only(a_type, cls):
             if kw_only_seen:
-                raise TypeError(repr(name) + " is KW_ONLY, but KW_ONLY has already been specified")
+                raise TypeError(_builtin_repr(name) + " is KW_ONLY, but KW_ONLY has already been specified")
             kw_only_seen = True
             kw_only_now = True
         else:
@@ -5317,7 +5369,7 @@ def _process_class(cls, init, repr, eq, order, unsafe_hash, frozen, match_args, 
                 setattr(cls, f.name, f.default)
     for name, value in cls.__dict__.items():
         if isinstance(value, Field) and name not in cls_annotations:
-            raise TypeError(repr(name) + " is a field but has no type annotation")
+            raise TypeError(_builtin_repr(name) + " is a field but has no type annotation")
 
     if has_dataclass_bases:
         if any_frozen_base and not frozen:
@@ -5338,7 +5390,7 @@ def _process_class(cls, init, repr, eq, order, unsafe_hash, frozen, match_args, 
         has_post_init = hasattr(cls, "__post_init__")
         self_name = "__dataclass_self__" if "self" in fields else "self"
         _set_new_attribute(cls, "__init__", _init_fn(cls, all_init_fields, std_init_fields, kw_only_init_fields,
-                                                     frozen, has_post_init, self_name, globals))
+                                                     frozen, has_post_init, self_name, globals, slots))
 
     field_list = [f for f in fields.values() if f._field_type is _FIELD]
     if repr:
@@ -5389,8 +5441,10 @@ def _process_class(cls, init, repr, eq, order, unsafe_hash, frozen, match_args, 
             pass
     if match_args:
         _set_new_attribute(cls, "__match_args__", tuple(f.name for f in std_init_fields))
+    if weakref_slot and not slots:
+        raise TypeError("weakref_slot is True but slots is False")
     if slots:
-        cls = _add_slots(cls, frozen)
+        cls = _add_slots(cls, frozen, weakref_slot)
     return cls
 
 
@@ -5405,10 +5459,10 @@ def _format_annotation(annotation, base_module):
     return repr(annotation)
 
 
-def _add_slots(cls, is_frozen):
+def _add_slots(cls, is_frozen, weakref_slot=False):
     cls_dict = dict(cls.__dict__)
     field_names = tuple(f.name for f in fields(cls))
-    cls_dict["__slots__"] = field_names
+    cls_dict["__slots__"] = field_names + (("__weakref__",) if weakref_slot else ())
     for name in field_names:
         cls_dict.pop(name, None)
     cls_dict.pop("__dict__", None)
@@ -5421,10 +5475,11 @@ def _add_slots(cls, is_frozen):
 
 
 def dataclass(cls=None, /, *, init=True, repr=True, eq=True, order=False, unsafe_hash=False,
-              frozen=False, match_args=True, kw_only=False, slots=False):
+              frozen=False, match_args=True, kw_only=False, slots=False, weakref_slot=False):
     """Adds __init__, __repr__, __eq__ (and more, as asked) from the class's annotated fields."""
     def wrap(cls):
-        return _process_class(cls, init, repr, eq, order, unsafe_hash, frozen, match_args, kw_only, slots)
+        return _process_class(cls, init, repr, eq, order, unsafe_hash, frozen, match_args, kw_only, slots,
+                              weakref_slot)
     if cls is None:
         return wrap
     return wrap(cls)
@@ -5507,7 +5562,7 @@ def replace(obj, /, **changes):
 
 def make_dataclass(cls_name, fields, *, bases=(), namespace=None, init=True, repr=True, eq=True,
                    order=False, unsafe_hash=False, frozen=False, match_args=True, kw_only=False,
-                   slots=False):
+                   slots=False, weakref_slot=False):
     """A dataclass made from a list of names, (name, type) or (name, type, Field) items."""
     if namespace is None:
         namespace = {}
@@ -5523,11 +5578,11 @@ def make_dataclass(cls_name, fields, *, bases=(), namespace=None, init=True, rep
             name, tp, spec = item
             defaults[name] = spec
         else:
-            raise TypeError("Invalid field: " + repr(item))
+            raise TypeError("Invalid field: " + _builtin_repr(item))
         if not isinstance(name, str) or not name.isidentifier():
-            raise TypeError("Field names must be valid identifiers: " + repr(name))
+            raise TypeError("Field names must be valid identifiers: " + _builtin_repr(name))
         if name in seen:
-            raise TypeError("Field name duplicated: " + repr(name))
+            raise TypeError("Field name duplicated: " + _builtin_repr(name))
         seen.add(name)
         annotations[name] = tp
 
@@ -5538,7 +5593,8 @@ def make_dataclass(cls_name, fields, *, bases=(), namespace=None, init=True, rep
     import types
     cls = types.new_class(cls_name, bases, {}, body)
     return dataclass(cls, init=init, repr=repr, eq=eq, order=order, unsafe_hash=unsafe_hash,
-                     frozen=frozen, match_args=match_args, kw_only=kw_only, slots=slots)
+                     frozen=frozen, match_args=match_args, kw_only=kw_only, slots=slots,
+                     weakref_slot=weakref_slot)
 
 """####,
         "errno.conc": ####"""
