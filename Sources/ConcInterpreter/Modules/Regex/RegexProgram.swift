@@ -59,8 +59,9 @@ final class RegexProgram: PyObject {
     let slotCount: Int
     let flags: Int
     let isBytes: Bool
-    /// The first instruction after the group-0 save when it consumes one character (a
-    /// char, folded char or class): a search skips the positions where it cannot match.
+    /// The first instruction that consumes a character when only group saves and
+    /// assertions come before it (a char, folded char or class): a search skips the
+    /// positions where it cannot match.
     let firstStep: RegexInst?
     /// The pattern starts with `\A` (or `^` without MULTILINE): a search tries one position.
     let anchored: Bool
@@ -82,9 +83,10 @@ final class RegexProgram: PyObject {
         for (i, inst) in main.enumerated() {
             switch inst {
             case .save: continue
+            case .assert(.textStart) where first == nil: anchored = true
+            case .assert: continue  // zero-width: the first character is still the next step's
             case .char, .charFolded, .set: first = inst
             case .repeatOne(let lo, _) where lo > 0: first = main[i + 1]  // x+ starts with an x
-            case .assert(.textStart): anchored = true
             default: break
             }
             break
