@@ -11686,7 +11686,7 @@ def _check_string(pattern, string):
 class Pattern:
     """A compiled regular expression (re.compile's result)."""
 
-    __slots__ = ("pattern", "flags", "groups", "groupindex", "_program")
+    __slots__ = ("pattern", "flags", "groups", "groupindex", "_groupindex", "_program")
 
     def __init__(self, *args, **kwargs):
         raise TypeError("cannot create 're.Pattern' instances")
@@ -11725,7 +11725,14 @@ class Pattern:
         found = self._scan(string, pos, endpos, 0)
         text = _plain(string)
         pos, endpos = _clamp(string, pos, endpos)
-        return iter([_make_match(self, string, text, pos, endpos, slots) for slots in found])
+        ctx = (self, string, text, pos, endpos)
+        out = []
+        for slots in found:
+            m = object.__new__(Match)
+            m._ctx = ctx
+            m._slots = slots
+            out.append(m)
+        return iter(out)
 
     def sub(self, repl, string, count=0):
         """string with the matches (at most count, if given) replaced by repl."""
@@ -11817,19 +11824,26 @@ Pattern.__module__ = "re"
 class Match:
     """One match: its groups, their spans, and the string and pattern it came from."""
 
-    __slots__ = ("string", "re", "pos", "endpos", "_slots", "lastindex", "_text_of")
+    # _ctx: (pattern, string, text to slice, pos, endpos), shared by the matches of one
+    # call; _slots: the group spans and lastindex (_re's result). Two stores per match.
+    __slots__ = ("_ctx", "_slots")
 
     def __init__(self, *args, **kwargs):
         raise TypeError("cannot create 're.Match' instances")
 
     def _index(self, group):
-        if isinstance(group, int) and not isinstance(group, bool) or hasattr(group, "__index__") and not isinstance(group, (str, bytes)):
-            g = group.__index__()
-            if 0 <= g <= self.re.groups:
-                return g
-        elif isinstance(group, str):
-            g = self.re.groupindex.get(group)
+        # The group number for a number or a name (exact int and str first: the usual cases).
+        kind = type(group)
+        if kind is int:
+            if 0 <= group <= self._ctx[0].groups:
+                return group
+        elif kind is str or isinstance(group, str):
+            g = self._ctx[0]._groupindex.get(group)
             if g is not None:
+                return g
+        elif not isinstance(group, bytes) and hasattr(group, "__index__"):
+            g = group.__index__()
+            if 0 <= g <= self._ctx[0].groups:
                 return g
         raise IndexError("no such group")
 
@@ -11837,26 +11851,51 @@ class Match:
         s = self._slots[2 * g]
         if s < 0:
             return default
-        return self._text_of[s:self._slots[2 * g + 1]]
+        return self._ctx[2][s:self._slots[2 * g + 1]]
 
     def group(self, *groups):
         """The text of one group (0, the whole match, by default), or a tuple of several."""
-        if not groups:
-            return self._text(0)
         if len(groups) == 1:
-            return self._text(self._index(groups[0]))
+            # One frame for the usual m.group(1) / m.group("name"); _index for the rest.
+            g = groups[0]
+            ctx = self._ctx
+            kind = type(g)
+            if kind is str:
+                g = ctx[0]._groupindex.get(g, -1)
+            elif kind is not int:
+                g = self._index(g)
+            slots = self._slots
+            if g < 0 or 2 * g >= len(slots) - 1:
+                raise IndexError("no such group")
+            s = slots[2 * g]
+            return ctx[2][s:slots[2 * g + 1]] if s >= 0 else None
+        if not groups:
+            slots = self._slots
+            return self._ctx[2][slots[0]:slots[1]]
         return tuple(self._text(self._index(g)) for g in groups)
 
     def __getitem__(self, group):
-        return self._text(self._index(group))
+        ctx = self._ctx
+        kind = type(group)
+        if kind is str:
+            g = ctx[0]._groupindex.get(group, -1)
+        elif kind is int:
+            g = group
+        else:
+            g = self._index(group)
+        slots = self._slots
+        if g < 0 or 2 * g >= len(slots) - 1:
+            raise IndexError("no such group")
+        s = slots[2 * g]
+        return ctx[2][s:slots[2 * g + 1]] if s >= 0 else None
 
     def groups(self, default=None):
         """The texts of all groups, default for those that did not take part."""
-        return tuple(self._text(g, default) for g in range(1, self.re.groups + 1))
+        return tuple(self._text(g, default) for g in range(1, self._ctx[0].groups + 1))
 
     def groupdict(self, default=None):
         """The named groups' texts, by name."""
-        return dict((name, self._text(g, default)) for name, g in self.re.groupindex.items())
+        return dict((name, self._text(g, default)) for name, g in self._ctx[0]._groupindex.items())
 
     def start(self, group=0):
         return self._slots[2 * self._index(group)]
@@ -11870,20 +11909,41 @@ class Match:
 
     @property
     def regs(self):
-        return tuple((self._slots[2 * g], self._slots[2 * g + 1]) for g in range(self.re.groups + 1))
+        return tuple((self._slots[2 * g], self._slots[2 * g + 1]) for g in range(self._ctx[0].groups + 1))
+
+    @property
+    def re(self):
+        return self._ctx[0]
+
+    @property
+    def string(self):
+        return self._ctx[1]
+
+    @property
+    def pos(self):
+        return self._ctx[3]
+
+    @property
+    def endpos(self):
+        return self._ctx[4]
+
+    @property
+    def lastindex(self):
+        last = self._slots[-1]
+        return last if last >= 0 else None
 
     @property
     def lastgroup(self):
         if self.lastindex is None:
             return None
-        for name, g in self.re.groupindex.items():
+        for name, g in self._ctx[0]._groupindex.items():
             if g == self.lastindex:
                 return name
         return None
 
     def expand(self, template):
         """template with its group references (\\1, \\g<name>) filled in from this match."""
-        return _expand(_parse_template(template, self.re), self._text_of, self._slots)
+        return _expand(_parse_template(template, self._ctx[0]), self._ctx[2], self._slots)
 
     def __repr__(self):
         return "<re.Match object; span=%r, match=%r>" % (self.span(), self.group())
@@ -11983,14 +12043,8 @@ def _clamp(string, pos, endpos):
 def _make_match(pattern, string, text, pos, endpos, slots):
     # pos and endpos already clamped (_clamp).
     m = object.__new__(Match)
-    m.string = string
-    m._text_of = text
-    m.re = pattern
-    m.pos = pos
-    m.endpos = endpos
+    m._ctx = (pattern, string, text, pos, endpos)
     m._slots = slots
-    last = slots[-1]
-    m.lastindex = last if last >= 0 else None
     return m
 
 
@@ -12035,6 +12089,7 @@ def _compile(pattern, flags):
     p._program = made[0]
     p.pattern = pattern
     p.groups = made[1]
+    p._groupindex = made[2]
     p.groupindex = _mappingproxy(made[2])
     p.flags = made[3]
     if len(_cache) >= _MAXCACHE:

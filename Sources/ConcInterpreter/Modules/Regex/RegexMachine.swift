@@ -13,6 +13,9 @@ struct RegexMachine<Char: UnsignedInteger & FixedWidthInteger> {
     /// Called every few thousand steps; throws to stop a runaway match (Ctrl-C, a timeout).
     let poll: () throws -> Void
     var steps = 0
+    /// The backtrack stack of the last search, kept for the next (its capacity is reused:
+    /// a scan makes one search per match).
+    private var spareStack: [Entry] = []
 
     init(_ program: RegexProgram, _ text: UnsafeBufferPointer<Char>, end: Int, poll: @escaping () throws -> Void) {
         self.program = program
@@ -30,7 +33,8 @@ struct RegexMachine<Char: UnsignedInteger & FixedWidthInteger> {
     mutating func matchAt(_ start: Int, fullMatch: Bool, notEmptyAt: Int? = nil) throws -> [Int]? {
         var slots = [Int](repeating: -1, count: program.slotCount)
         var stack: [Entry] = []
-        guard try run(0, start, &slots, &stack, requiredEnd: fullMatch ? end : nil, rejectEmptyAt: notEmptyAt) != nil else {
+        guard try run(program.programs[0], start, &slots, &stack, requiredEnd: fullMatch ? end : nil,
+                      rejectEmptyAt: notEmptyAt) != nil else {
             return nil
         }
         return slots
@@ -41,7 +45,10 @@ struct RegexMachine<Char: UnsignedInteger & FixedWidthInteger> {
         if program.anchored { return start == 0 ? try matchAt(0, fullMatch: false, notEmptyAt: notEmptyAt) : nil }
         // One slots array and one stack for all the positions tried.
         var slots = [Int](repeating: -1, count: program.slotCount)
-        var stack: [Entry] = []
+        var stack = spareStack
+        spareStack = []
+        defer { spareStack = stack }
+        let code = program.programs[0]
         var p = start
         while p <= end {
             // Skip the positions where the first thing the pattern needs is not.
@@ -65,7 +72,7 @@ struct RegexMachine<Char: UnsignedInteger & FixedWidthInteger> {
             }
             for i in slots.indices { slots[i] = -1 }
             stack.removeAll(keepingCapacity: true)
-            if try run(0, p, &slots, &stack, requiredEnd: nil, rejectEmptyAt: notEmptyAt) != nil { return slots }
+            if try run(code, p, &slots, &stack, requiredEnd: nil, rejectEmptyAt: notEmptyAt) != nil { return slots }
             p += 1
         }
         return nil
@@ -81,10 +88,10 @@ struct RegexMachine<Char: UnsignedInteger & FixedWidthInteger> {
         var floor = -1
     }
 
-    /// Runs program `index` from `start` with an empty `stack`; the end position of the match, or nil.
-    private mutating func run(_ index: Int, _ start: Int, _ slots: inout [Int], _ stack: inout [Entry],
-                      requiredEnd: Int?, rejectEmptyAt: Int? = nil) throws -> Int? {
-        let code = program.programs[index]
+    /// Runs `code` (a program of ``RegexProgram/programs``) from `start` with an empty
+    /// `stack`; the end position of the match, or nil.
+    private mutating func run(_ code: [RegexInst], _ start: Int, _ slots: inout [Int], _ stack: inout [Entry],
+                              requiredEnd: Int?, rejectEmptyAt: Int? = nil) throws -> Int? {
         var pc = 0
         var pos = start
         while true {
@@ -150,9 +157,9 @@ struct RegexMachine<Char: UnsignedInteger & FixedWidthInteger> {
                 var subStack: [Entry] = []
                 var found = false
                 if ahead {
-                    found = try run(sub, pos, &trial, &subStack, requiredEnd: nil) != nil
+                    found = try run(program.programs[sub], pos, &trial, &subStack, requiredEnd: nil) != nil
                 } else if pos - width >= 0 {
-                    found = try run(sub, pos - width, &trial, &subStack, requiredEnd: pos) != nil
+                    found = try run(program.programs[sub], pos - width, &trial, &subStack, requiredEnd: pos) != nil
                 }
                 if found != negated {
                     if found { adopt(trial, into: &slots, &stack) }
@@ -163,7 +170,7 @@ struct RegexMachine<Char: UnsignedInteger & FixedWidthInteger> {
             case .atomic(let sub):
                 var trial = slots
                 var subStack: [Entry] = []
-                if let e = try run(sub, pos, &trial, &subStack, requiredEnd: nil) {
+                if let e = try run(program.programs[sub], pos, &trial, &subStack, requiredEnd: nil) {
                     adopt(trial, into: &slots, &stack)
                     pos = e
                     pc += 1
