@@ -5127,7 +5127,7 @@ def field(*, default=MISSING, default_factory=MISSING, init=True, repr=True, has
 _MODULE_IDENTIFIER_RE = _re.compile(r"^(?:\s*(\w+)\s*\.)?\s*(\w+)")
 
 
-def _is_type(annotation, cls, a_module, a_type, is_type_predicate):
+def _is_type(annotation, cls, a_module, is_type_predicate):
     # A string annotation ("ClassVar[int]", "typing.ClassVar", " dataclasses.InitVar[str]")
     # names a_type when its first name, looked up in the class's module, is it (or a module
     # holding it), as CPython's dataclasses decides.
@@ -5149,11 +5149,11 @@ def _is_classvar_object(a_type, typing):
     return a_type is typing.ClassVar or getattr(a_type, "__origin__", None) is typing.ClassVar
 
 
-def _is_initvar_object(a_type, dataclasses):
+def _is_initvar_object(a_type, module):
     return a_type is InitVar or type(a_type) is InitVar
 
 
-def _is_kw_only_object(a_type, dataclasses):
+def _is_kw_only_object(a_type, module):
     return a_type is KW_ONLY
 
 
@@ -5162,19 +5162,19 @@ def _is_classvar(a_type, cls=None):
     if typing is None:
         return False
     if isinstance(a_type, str):
-        return cls is not None and _is_type(a_type, cls, typing, typing.ClassVar, _is_classvar_object)
+        return cls is not None and _is_type(a_type, cls, typing, _is_classvar_object)
     return _is_classvar_object(a_type, typing)
 
 
 def _is_initvar(a_type, cls=None):
     if isinstance(a_type, str):
-        return cls is not None and _is_type(a_type, cls, _sys.modules[__name__], InitVar, _is_initvar_object)
+        return cls is not None and _is_type(a_type, cls, _sys.modules[__name__], _is_initvar_object)
     return _is_initvar_object(a_type, None)
 
 
 def _is_kw_only(a_type, cls=None):
     if isinstance(a_type, str):
-        return cls is not None and _is_type(a_type, cls, _sys.modules[__name__], KW_ONLY, _is_kw_only_object)
+        return cls is not None and _is_type(a_type, cls, _sys.modules[__name__], _is_kw_only_object)
     return a_type is KW_ONLY
 
 
@@ -11672,6 +11672,7 @@ def _plain(string):
 
 
 def _check_string(pattern, string):
+    # _re checks the same for the matching functions; Pattern.scanner needs it first.
     if isinstance(pattern.pattern, str):
         if not isinstance(string, str):
             if isinstance(string, (bytes, bytearray)):
@@ -11704,7 +11705,6 @@ class Pattern:
         return self._run(string, pos, endpos, 2)
 
     def _run(self, string, pos, endpos, mode):
-        _check_string(self, string)
         slots = _re.match(self._program, string, pos, endpos, mode)
         if slots is None:
             return None
@@ -11712,12 +11712,10 @@ class Pattern:
         return _make_match(self, string, _plain(string), pos, endpos, slots)
 
     def _scan(self, string, pos, endpos, limit):
-        _check_string(self, string)
         return _re.scan(self._program, string, pos, endpos, limit)
 
     def findall(self, string, pos=0, endpos=sys.maxsize):
         """Every non-overlapping match: the whole matches, or the groups' texts."""
-        _check_string(self, string)
         return _re.findall(self._program, string, pos, endpos)
 
     def finditer(self, string, pos=0, endpos=sys.maxsize):
@@ -11747,7 +11745,6 @@ class Pattern:
         if not callable(repl):
             template = _parse_template(repl, self)
             if isinstance(self.pattern, str) == isinstance(repl, str):
-                _check_string(self, string)
                 return _re.sub(self._program, template, string, count)
             # A bytes template for a str pattern (or the reverse) fails only when joined,
             # as in CPython: below.
@@ -11776,7 +11773,6 @@ class Pattern:
 
     def split(self, string, maxsplit=0):
         """string split at the matches, with the groups' texts between the pieces."""
-        _check_string(self, string)
         return _re.split(self._program, string, maxsplit)
 
     def scanner(self, string, pos=0, endpos=sys.maxsize):
@@ -13896,6 +13892,7 @@ def _type_check(arg, msg):
     if isinstance(arg, str):
         return ForwardRef(arg)
     if isinstance(arg, (_SpecialForm, _BaseAlias, TypeVar, ParamSpec)) or callable(arg) or arg is ...:
+        # (Generic and Protocol are defined further down; this runs only after they are.)
         if arg is globals().get("Generic") or arg is globals().get("Protocol"):
             raise TypeError(msg + " Got " + _type_repr(arg)[:100] + ".")
         return arg

@@ -224,7 +224,7 @@ struct RegexParser {
                 atom = .repetition(target, min: minCount, max: maxCount, greedy: greedy, possessive: possessive)
                 // A second quantifier straight after is "multiple repeat".
                 skipVerbose(flags)
-                if let n = peek(), n == ch("*") || n == ch("+") || n == ch("?") || (n == ch("{") && looksLikeBraces()) {
+                if let n = peek(), n == ch("*") || n == ch("+") || n == ch("?") || (n == ch("{") && bracesFollow()) {
                     throw RegexSyntaxError(message: "multiple repeat", position: pos)
                 }
                 break
@@ -235,7 +235,11 @@ struct RegexParser {
         return items.count == 1 ? items[0] : .concat(items)
     }
 
-    func looksLikeBraces() -> Bool { (try? parseBracesProbe()) == true }
+    /// Whether a valid `{m,n}` starts at `pos` (nothing consumed).
+    func bracesFollow() -> Bool {
+        var copy = self
+        return ((try? copy.parseBraces()) ?? nil) != nil
+    }
 
     /// `{m}`, `{m,}`, `{,n}`, `{m,n}` at `pos` (on `{`): the bounds, consuming them; nil (and
     /// nothing consumed) when the brace is a literal.
@@ -361,19 +365,12 @@ struct RegexParser {
             throw RegexSyntaxError(message: "nothing to repeat", position: start)
         case ch("{"):
             pos = start
-            if (try? parseBracesProbe()) == true {
-                throw RegexSyntaxError(message: "nothing to repeat", position: start)
-            }
+            if bracesFollow() { throw RegexSyntaxError(message: "nothing to repeat", position: start) }
             pos = start + 1
             return .literal(c, ignoreCase: flags & RegexFlag.ignoreCase != 0, ascii: ascii(flags))
         default:
             return .literal(c, ignoreCase: flags & RegexFlag.ignoreCase != 0, ascii: ascii(flags))
         }
-    }
-
-    func parseBracesProbe() throws -> Bool {
-        var copy = self
-        return try copy.parseBraces() != nil
     }
 
     mutating func parseGroup(flags: Int, start: Int) throws -> RegexNode? {
@@ -539,7 +536,7 @@ struct RegexParser {
             if c <= ch("7"), let d1 = peek(), isOctal(d1), let d2 = peek(1), isOctal(d2) {
                 pos += 2
                 let v = (c - 48) * 64 + (d1 - 48) * 8 + (d2 - 48)
-                if v > 0o377 { throw RegexSyntaxError(message: "octal escape value \\\(scalarText(c, d1, d2)) outside of range 0-0o377", position: start) }
+                if v > 0o377 { throw RegexSyntaxError(message: "octal escape value \\\(source(pos - 3..<pos)) outside of range 0-0o377", position: start) }
                 return .literal(v, ignoreCase: ic, ascii: ascii(flags))
             }
             var g = Int(c - 48)
@@ -554,10 +551,6 @@ struct RegexParser {
             let v = try parseCommonEscape(start: start, inClass: false)
             return .literal(v, ignoreCase: ic, ascii: ascii(flags))
         }
-    }
-
-    func scalarText(_ cs: UInt32...) -> String {
-        String(String.UnicodeScalarView(cs.compactMap { Unicode.Scalar($0) }))
     }
 
     func isOctal(_ c: UInt32) -> Bool { c >= 48 && c <= 55 }
@@ -578,13 +571,11 @@ struct RegexParser {
     mutating func parseCommonEscape(start: Int, inClass: Bool) throws -> UInt32 {
         let c = text[pos]
         pos += 1
-        func hex(_ n: Int, _ letter: String) throws -> UInt32 {
+        func hex(_ n: Int) throws -> UInt32 {
             var v: UInt32 = 0
-            for k in 0..<n {
+            for _ in 0..<n {
                 guard let d = peek(), let h = hexValue(d) else {
-                    let got = scalarText(Array(text[(start)..<pos]))
-                    _ = k
-                    throw RegexSyntaxError(message: "incomplete escape \(got)", position: start)
+                    throw RegexSyntaxError(message: "incomplete escape \(source(start..<pos))", position: start)
                 }
                 v = v * 16 + h
                 pos += 1
@@ -599,14 +590,14 @@ struct RegexParser {
         case ch("t"): return 9
         case ch("v"): return 11
         case ch("b") where inClass: return 8
-        case ch("x"): return try hex(2, "x")
+        case ch("x"): return try hex(2)
         case ch("u") where !isBytes:
-            let v = try hex(4, "u")
+            let v = try hex(4)
             return v
         case ch("U") where !isBytes:
-            let v = try hex(8, "U")
+            let v = try hex(8)
             if v > 0x10FFFF {
-                throw RegexSyntaxError(message: "bad escape \(scalarText(Array(text[start..<pos])))", position: start)
+                throw RegexSyntaxError(message: "bad escape \(source(start..<pos))", position: start)
             }
             return v
         case ch("0"):
@@ -618,7 +609,7 @@ struct RegexParser {
             var v = c - 48
             var n = 0
             while n < 2, let d = peek(), isOctal(d) { v = v * 8 + (d - 48); pos += 1; n += 1 }
-            if v > 0o377 { throw RegexSyntaxError(message: "octal escape value \(scalarText(Array(text[start..<pos]))) outside of range 0-0o377", position: start) }
+            if v > 0o377 { throw RegexSyntaxError(message: "octal escape value \(source(start..<pos)) outside of range 0-0o377", position: start) }
             return v
         default:
             if c < 128, let s = Unicode.Scalar(c), s.properties.isAlphabetic || (c >= 48 && c <= 57) {
@@ -628,8 +619,9 @@ struct RegexParser {
         }
     }
 
-    func scalarText(_ cs: [UInt32]) -> String {
-        String(String.UnicodeScalarView(cs.compactMap { Unicode.Scalar($0) }))
+    /// The pattern's text in `r`, for error messages.
+    func source(_ r: Range<Int>) -> String {
+        String(String.UnicodeScalarView(text[max(0, r.lowerBound)..<min(text.count, r.upperBound)].compactMap { Unicode.Scalar($0) }))
     }
 
     func hexValue(_ c: UInt32) -> UInt32? {
@@ -661,7 +653,7 @@ struct RegexParser {
                     pos += 1
                     set.categories.append(category(e, ascii: ascii(flags)))
                     if peek() == ch("-"), let n = peek(1), n != ch("]") {
-                        throw RegexSyntaxError(message: "bad character range \(scalarText(Array(text[itemStart..<pos + 2])))", position: itemStart)
+                        throw RegexSyntaxError(message: "bad character range \(source(itemStart..<pos + 2))", position: itemStart)
                     }
                     continue
                 }
@@ -678,7 +670,7 @@ struct RegexParser {
                     pos += 1
                     guard let e = peek() else { throw RegexSyntaxError(message: "unterminated character set", position: start) }
                     if e == ch("d") || e == ch("D") || e == ch("w") || e == ch("W") || e == ch("s") || e == ch("S") {
-                        throw RegexSyntaxError(message: "bad character range \(scalarText(Array(text[itemStart..<pos + 1])))", position: itemStart)
+                        throw RegexSyntaxError(message: "bad character range \(source(itemStart..<pos + 1))", position: itemStart)
                     }
                     high = try parseCommonEscape(start: hiStart, inClass: true)
                 } else {
@@ -686,7 +678,7 @@ struct RegexParser {
                     high = n
                 }
                 if high < low {
-                    throw RegexSyntaxError(message: "bad character range \(scalarText(Array(text[itemStart..<pos])))", position: itemStart)
+                    throw RegexSyntaxError(message: "bad character range \(source(itemStart..<pos))", position: itemStart)
                 }
                 set.ranges.append(low...high)
             } else {
