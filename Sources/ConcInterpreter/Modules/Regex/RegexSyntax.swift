@@ -555,6 +555,12 @@ struct RegexParser {
 
     func isOctal(_ c: UInt32) -> Bool { c >= 48 && c <= 55 }
 
+    /// d D w W s S: the letters of the class escapes.
+    func isCategoryLetter(_ c: UInt32) -> Bool {
+        guard let s = Unicode.Scalar(c) else { return false }
+        return "dDwWsS".unicodeScalars.contains(s)
+    }
+
     func category(_ c: UInt32, ascii: Bool) -> RegexCategory {
         switch c {
         case ch("d"): return RegexCategory(kind: .digit, negated: false, ascii: ascii)
@@ -649,7 +655,7 @@ struct RegexParser {
             if c == ch("\\") {
                 pos += 1
                 guard let e = peek() else { throw RegexSyntaxError(message: "unterminated character set", position: start) }
-                if e == ch("d") || e == ch("D") || e == ch("w") || e == ch("W") || e == ch("s") || e == ch("S") {
+                if isCategoryLetter(e) {
                     pos += 1
                     set.categories.append(category(e, ascii: ascii(flags)))
                     if peek() == ch("-"), let n = peek(1), n != ch("]") {
@@ -669,7 +675,7 @@ struct RegexParser {
                 if n == ch("\\") {
                     pos += 1
                     guard let e = peek() else { throw RegexSyntaxError(message: "unterminated character set", position: start) }
-                    if e == ch("d") || e == ch("D") || e == ch("w") || e == ch("W") || e == ch("s") || e == ch("S") {
+                    if isCategoryLetter(e) {
                         throw RegexSyntaxError(message: "bad character range \(source(itemStart..<pos + 1))", position: itemStart)
                     }
                     high = try parseCommonEscape(start: hiStart, inClass: true)
