@@ -125,7 +125,11 @@ extension Unit {
             if let d = UserDescriptor(a), let get = d.getter {
                 return try call(bindClassAttribute(get, to: attr), [v, .obj(v.type)])
             }
-            if let c = a as? PyClassMethod, let chained = try classMethodOfDescriptor(c, v) { return chained }
+            // (An identity test of the class, not a cast: this path binds every method.)
+            if a.hasType(ObjectIdentifier(Types.classmethod)),
+               let chained = try classMethodOfDescriptor(unsafeDowncast(a, to: PyClassMethod.self), v) {
+                return chained
+            }
         }
         return bindClassAttribute(attr, to: v)
     }
