@@ -11684,7 +11684,22 @@ def _check_string(pattern, string):
         raise TypeError("expected string or bytes-like object, got '%s'" % type(string).__name__)
 
 
-class Pattern:
+class _Immutable:
+    # Patterns and Matches never change: copies are the object itself; Pattern[str] and
+    # Match[str] in annotations are the class.
+    __slots__ = ()
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __class_getitem__(cls, item):
+        return cls
+
+
+class Pattern(_Immutable):
     """A compiled regular expression (re.compile's result)."""
 
     __slots__ = ("pattern", "flags", "groups", "groupindex", "_groupindex", "_program")
@@ -11804,20 +11819,11 @@ class Pattern:
     def __hash__(self):
         return hash((self.pattern, self.flags))
 
-    def __copy__(self):
-        return self
-
-    def __deepcopy__(self, memo):
-        return self
-
-    def __class_getitem__(cls, item):
-        return cls
-
 
 Pattern.__module__ = "re"
 
 
-class Match:
+class Match(_Immutable):
     """One match: its groups, their spans, and the string and pattern it came from."""
 
     # _ctx: (pattern, string, text to slice, pos, endpos), shared by the matches of one
@@ -11943,15 +11949,6 @@ class Match:
 
     def __repr__(self):
         return "<re.Match object; span=%r, match=%r>" % (self.span(), self.group())
-
-    def __copy__(self):
-        return self
-
-    def __deepcopy__(self, memo):
-        return self
-
-    def __class_getitem__(cls, item):
-        return cls
 
 
 Match.__module__ = "re"
