@@ -48,5 +48,7 @@ void CConcSys_stripe_wake(CConcSys_stripe *s) {
 /* The trashcan's per-thread counters (CConcSys.h). */
 __thread int CConcSys_trash_depth_storage;
 __thread int CConcSys_trash_parked_storage;
-/* Whether this thread has queued __del__ calls (CConcSys.h). */
-__thread int CConcSys_finalizers_pending_storage;
+/* Whether this thread has queued __del__ calls (CConcSys.h: why these are not inline). */
+static __thread int CConcSys_finalizers_pending_storage;
+int CConcSys_finalizers_pending(void) { return CConcSys_finalizers_pending_storage; }
+void CConcSys_set_finalizers_pending(int pending) { CConcSys_finalizers_pending_storage = pending; }

@@ -276,10 +276,14 @@ static inline void CConcSys_trash_set_parked(int parked) { CConcSys_trash_parked
 ** to run the queued __del__ methods after the current statement.
 ** ======================================================= */
 
-extern __thread int CConcSys_finalizers_pending_storage;
-
-static inline int CConcSys_finalizers_pending(void) { return CConcSys_finalizers_pending_storage; }
-static inline void CConcSys_set_finalizers_pending(int pending) { CConcSys_finalizers_pending_storage = pending; }
+/* Out of line on purpose: the statement loop reads the flag after every statement, and a
+** statement may yield a generator's coroutine, which can be resumed on another OS thread.
+** Inline, the compiler computes this thread's TLS address once before the loop and keeps
+** it across the switch: after a migration it read the first thread's (possibly exited and
+** freed) TLS block, a segfault seen with generators shared by threads. A call computes the
+** address afresh on the thread that runs it. */
+int CConcSys_finalizers_pending(void);
+void CConcSys_set_finalizers_pending(int pending);
 
 /* }====================================================== */
 
