@@ -58,32 +58,27 @@ final class PyFunctionCode: PyObject {
 }
 
 func installCodeAttributes(_ t: PyType) {
+    // A function's code (``PyFunctionCode``) answers from its CodeInfo; compile()'s
+    // (``PyCode``) is module code, with the defaults of a `<module>`.
+    func fn(_ v: Value) -> CodeInfo? { (v.object as? PyFunctionCode)?.info }
     func strs(_ a: [String]) -> Value { .obj(PyTuple(a.map { .str($0) })) }
-    t.getter("co_filename") { _, s in
-        if let f = s.object as? PyFunctionCode { return .str(f.info.file.name) }
-        return .str((s.object as? PyCode)?.filename ?? "")
-    }
-    t.getter("co_name") { _, s in .str((s.object as? PyFunctionCode)?.info.name ?? "<module>") }
-    t.getter("co_qualname") { _, s in .str((s.object as? PyFunctionCode)?.info.qualname ?? "<module>") }
-    t.getter("co_firstlineno") { _, s in .int((s.object as? PyFunctionCode)?.info.loc.line ?? 1) }
-    t.getter("co_argcount") { _, s in .int((s.object as? PyFunctionCode)?.info.positional.count ?? 0) }
-    t.getter("co_posonlyargcount") { _, s in .int((s.object as? PyFunctionCode)?.info.positionalOnlyCount ?? 0) }
-    t.getter("co_kwonlyargcount") { _, s in .int((s.object as? PyFunctionCode)?.info.keywordOnly.count ?? 0) }
+    func filename(_ v: Value) -> String { fn(v)?.file.name ?? (v.object as? PyCode)?.filename ?? "" }
+    t.getter("co_filename") { _, s in .str(filename(s)) }
+    t.getter("co_name") { _, s in .str(fn(s)?.name ?? "<module>") }
+    t.getter("co_qualname") { _, s in .str(fn(s)?.qualname ?? "<module>") }
+    t.getter("co_firstlineno") { _, s in .int(fn(s)?.loc.line ?? 1) }
+    t.getter("co_argcount") { _, s in .int(fn(s)?.positional.count ?? 0) }
+    t.getter("co_posonlyargcount") { _, s in .int(fn(s)?.positionalOnlyCount ?? 0) }
+    t.getter("co_kwonlyargcount") { _, s in .int(fn(s)?.keywordOnly.count ?? 0) }
     t.getter("co_varnames") { _, s in strs((s.object as? PyFunctionCode)?.varNames ?? []) }
     t.getter("co_nlocals") { _, s in .int((s.object as? PyFunctionCode)?.varNames.count ?? 0) }
-    t.getter("co_freevars") { _, s in strs((s.object as? PyFunctionCode)?.info.freeNames ?? []) }
-    t.getter("co_cellvars") { _, s in
-        guard let f = s.object as? PyFunctionCode else { return strs([]) }
-        return strs(f.info.cellSlots.map { f.info.localNames[$0] })
-    }
+    t.getter("co_freevars") { _, s in strs(fn(s)?.freeNames ?? []) }
+    t.getter("co_cellvars") { _, s in strs(fn(s).map { c in c.cellSlots.map { c.localNames[$0] } } ?? []) }
     t.getter("co_flags") { _, s in .int((s.object as? PyFunctionCode)?.flags ?? 0) }
     t.getter("co_consts") { _, _ in .obj(PyTuple([])) }
     t.getter("co_names") { _, _ in .obj(PyTuple([])) }
     t.method("__repr__") { u, s, _ in
-        if let f = s.object as? PyFunctionCode {
-            return .str("<code object \(f.info.name) at \(u.address(s.object!)), file \"\(f.info.file.name)\", line \(f.info.loc.line)>")
-        }
-        return .str("<code object <module> at \(u.address(s.object!)), file \"\((s.object as? PyCode)?.filename ?? "")\", line 1>")
+        .str("<code object \(fn(s)?.name ?? "<module>") at \(u.address(s.object!)), file \"\(filename(s))\", line \(fn(s)?.loc.line ?? 1)>")
     }
 }
 

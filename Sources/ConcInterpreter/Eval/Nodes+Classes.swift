@@ -40,10 +40,14 @@ final class ClassDefNode: StmtNode {
         // `class Stack(Generic[T])`); the class then keeps the originals in __orig_bases__.
         var originalBases: PyTuple? = nil
         var baseTypes: [PyType] = []
+        func addBase(_ v: Value, _ at: SourceLoc) throws {
+            guard case .obj(let o) = v, let t = o as? PyType else { throw located(typeError("bases must be types"), f, at) }
+            if let problem = PyType.unacceptableBase(t) { throw located(typeError(problem), f, at) }
+            baseTypes.append(t)
+        }
         for (v, at) in baseValues {
-            if case .obj(let o) = v, let t = o as? PyType {
-                if let problem = PyType.unacceptableBase(t) { throw located(typeError(problem), f, at) }
-                baseTypes.append(t)
+            if case .obj(let o) = v, o is PyType {
+                try addBase(v, at)
                 continue
             }
             let entries: Value
@@ -57,11 +61,7 @@ final class ClassDefNode: StmtNode {
             guard case .obj(let e) = entries, let replacement = e as? PyTuple, e.type === Types.tuple else {
                 throw located(typeError("__mro_entries__ must return a tuple"), f, at)
             }
-            for r in replacement.items {
-                guard case .obj(let o) = r, let t = o as? PyType else { throw located(typeError("bases must be types"), f, at) }
-                if let problem = PyType.unacceptableBase(t) { throw located(typeError(problem), f, at) }
-                baseTypes.append(t)
-            }
+            for r in replacement.items { try addBase(r, at) }
         }
         if let problem = PyType.basesConflict(baseTypes) { throw located(typeError(problem), f, loc, .statement) }
         // `metaclass=` chooses the class of the class; the other keywords go to the

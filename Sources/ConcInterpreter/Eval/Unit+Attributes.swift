@@ -115,7 +115,7 @@ extension Unit {
     /// Applies the descriptor protocol to a class attribute read through an instance.
     /// The class attribute `attr` (named `name`) as read through `v`: a property's or
     /// descriptor's value, or a method bound to `v`.
-    func resolveDescriptor(_ attr: Value, _ v: Value, name: String? = nil) throws -> Value {
+    func resolveDescriptor(_ attr: Value, _ v: Value) throws -> Value {
         if case .obj(let a) = attr {
             if let p = a as? PyProperty {
                 if case .none = p.getter { throw p.missing("getter", of: v) }
@@ -137,16 +137,9 @@ extension Unit {
     /// A classmethod wrapping a descriptor (`@classmethod @property`) gets the descriptor's
     /// `__get__(cls, type(cls))`, as CPython 3.9–3.12 do; nil for the usual wrapped function.
     func classMethodOfDescriptor(_ c: PyClassMethod, _ v: Value) throws -> Value? {
-        guard case .obj(let f) = c.function else { return nil }
+        guard case .obj(let f) = c.function, f is PyProperty || UserDescriptor(f)?.getter != nil else { return nil }
         let cls: Value = (v.object as? PyType).map { .obj($0) } ?? .obj(v.type)
-        if let p = f as? PyProperty {
-            if case .none = p.getter { throw p.missing("getter", of: cls) }
-            return try call(p.getter, [cls])
-        }
-        if let d = UserDescriptor(f), let get = d.getter {
-            return try call(bindClassAttribute(get, to: c.function), [cls, .obj(cls.type)])
-        }
-        return nil
+        return try resolveDescriptor(c.function, cls)  // the descriptor's get with (cls, type(cls))
     }
 
     /// `object.__getattribute__(v, name)` for an instance of a user class: data descriptors
@@ -157,7 +150,7 @@ extension Unit {
         let t = inst.type
         let classAttr = t.lookup(name)
         if let ca = classAttr, case .obj(let a) = ca {
-            if a is PyProperty || a is PyNativeProperty { return try resolveDescriptor(ca, v, name: name) }
+            if a is PyProperty || a is PyNativeProperty { return try resolveDescriptor(ca, v) }
             if let d = UserDescriptor(a), d.isData, d.getter != nil { return try resolveDescriptor(ca, v) }
         }
         if let x = inst.instanceAttribute(name) { return x }

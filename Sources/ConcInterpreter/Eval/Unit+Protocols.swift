@@ -32,7 +32,7 @@ extension Unit {
         let isOperator = Self.operatorSpecialNames.contains(name)
         return .obj(PyBuiltinFunction(name) { u, args in
             let bound: Value
-            do { bound = try u.resolveDescriptor(attr, v, name: name) } catch let e as PyBaseException
+            do { bound = try u.resolveDescriptor(attr, v) } catch let e as PyBaseException
                 where isOperator && e.type.isSubtype(of: Exc.attributeError) { return .obj(Singletons.notImplemented) }
             return try u.call(bound, args)
         })

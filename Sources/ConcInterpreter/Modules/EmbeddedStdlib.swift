@@ -2277,8 +2277,8 @@ to register, no __abc_tpflags__ (Conc's classes have no __flags__), and no corou
 async generator type (Conc has no async def): the async ABCs serve isinstance,
 issubclass and subclassing; AsyncGenerator.__anext__ returns self.asend(None) itself
 and aclose() returns a generator standing in for a coroutine. Conc's builtin types do
-not list every slot in their __dict__ (list has no __hash__ = None, functions no
-__call__), so _check_methods completes them from a table (_native_slots).
+not list every slot in their __dict__ (functions have no __call__ there), so
+_check_methods completes them from a table (_native_slots).
 """
 
 from abc import ABCMeta, abstractmethod
@@ -2333,11 +2333,9 @@ def _method_owner():
 
 
 # Slots Conc's builtin types have without listing them in their __dict__: the
-# unhashable builtins whose __hash__ CPython sets to None, and the callable builtin
-# types whose __call__ CPython lists. Maps type -> {name: value or None}.
+# callable builtin types whose __call__ CPython lists. Maps type -> {name: value or None}.
+# (The unhashable builtins carry __hash__ = None in their own __dict__.)
 _native_slots = {}
-for _t in (list, dict, set, bytearray, slice, dict_keys, dict_items):
-    _native_slots[_t] = {"__hash__": None}
 for _t in (type(_method_owner), type(len), type([].append), type(str.join),
            type(ABCMeta.register)):
     _native_slots[_t] = {"__call__": True}
@@ -11810,11 +11808,6 @@ class Pattern(_Immutable):
         if not isinstance(other, Pattern):
             return NotImplemented
         return self.pattern == other.pattern and self.flags == other.flags
-
-    def __ne__(self, other):
-        if not isinstance(other, Pattern):
-            return NotImplemented
-        return not self == other
 
     def __hash__(self):
         return hash((self.pattern, self.flags))
