@@ -111,14 +111,8 @@ func strGetItem(_ s: PyStr, _ index: Value, _ u: Unit) throws -> Value {
         let (start, _, step, count) = try sliceIndices(sl, length: n, u)
         if count <= 0 { return .str("") }
         if step == 1 && count == n && s.hasType(Types.strID) { return .obj(s) }
+        if step == 1 { return strSubstring(s, start, start + count) }
         return .str(s.withBytes { buf -> String in
-            if step == 1 {
-                if s.isASCII { return utf8String(buf, start, start + count) }
-                let lo = s.byteOffset(ofScalar: start, in: buf)
-                let hi = count > 128 ? s.byteOffset(ofScalar: start + count, in: buf)
-                    : lo + utf8Offset(UnsafeBufferPointer(rebasing: buf[lo...]), scalar: count)
-                return utf8String(buf, lo, hi)
-            }
             if s.isASCII {
                 return String(unsafeUninitializedCapacity: count) { out in
                     var i = start
@@ -140,6 +134,18 @@ func strGetItem(_ s: PyStr, _ index: Value, _ u: Unit) throws -> Value {
     let j = i < 0 ? i + n : i
     guard j >= 0 && j < n else { throw indexError("string index out of range") }
     return charValue(s.scalar(at: j))
+}
+
+/// `s[start:end]` for 0 <= start < end <= len(s), as a plain str.
+func strSubstring(_ s: PyStr, _ start: Int, _ end: Int) -> Value {
+    let count = end - start
+    return .str(s.withBytes { buf -> String in
+        if s.isASCII { return utf8String(buf, start, end) }
+        let lo = s.byteOffset(ofScalar: start, in: buf)
+        let hi = count > 128 ? s.byteOffset(ofScalar: end, in: buf)
+            : lo + utf8Offset(UnsafeBufferPointer(rebasing: buf[lo...]), scalar: count)
+        return utf8String(buf, lo, hi)
+    }, scalarCount: count)
 }
 
 /// `item in s`.

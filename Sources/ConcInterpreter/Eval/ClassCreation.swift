@@ -9,10 +9,11 @@ extension PyType {
         if Types.primitives.contains(where: { $0 === t }) || t === Types.unitHandle {
             return "type '\(t.name)' is not an acceptable base type (keep one as an attribute of your class instead)"
         }
-        // As in CPython: True and False are the only bools; None, ranges, slices and
-        // functions have no subclasses either.
-        if t === Types.bool || t === Types.noneType || t === Types.range || t === Types.slice || t === Types.function {
-            return "type '\(t.name)' is not an acceptable base type"
+        // As in CPython: True and False are the only bools; None, ranges, slices,
+        // functions and matches have no subclasses either.
+        if t === Types.bool || t === Types.noneType || t === Types.range || t === Types.slice || t === Types.function
+            || t === Types.regexMatch {
+            return "type '\(t.messageName)' is not an acceptable base type"
         }
         return nil
     }

@@ -39,7 +39,9 @@ extension Unit {
                 // itself (Conc has no GenericAlias). Other builtin types are not generic.
                 if t.mro.contains(where: { Self.genericBuiltins.contains(ObjectIdentifier($0)) }) { return container }
                 throw typeError("type '\(t.name)' is not subscriptable")
-            default: break
+            default:
+                // A native type with its own __getitem__ (re.Match).
+                if o.typeIsBuiltin, let m = lookupSpecial(container, "__getitem__") { return try call(m, [index]) }
             }
         }
         throw typeError("'\(container.typeName)' object is not subscriptable")

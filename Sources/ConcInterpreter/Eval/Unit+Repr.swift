@@ -178,12 +178,12 @@ extension Unit {
         case let p as PyDictView: return try dictViewRepr(p)
         case let h as PyUnitHandle: return h.repr
         case let f as PyFile: return f.reprText
-        case is PySharedPrimitive:
-            if case .obj(let m)? = o.type.lookup("__repr__"), let d = m as? PyMethodDescriptor {
+        default:
+            // A native type with its own __repr__ (the primitives, re.Match).
+            if case .obj(let m)? = o.type.lookup("__repr__"), let d = m as? PyMethodDescriptor, d.owner !== Types.object {
                 return try stringResult(try d.fn(self, v, Args()), "__repr__")
             }
             return "<\(o.type.name) object at \(address(o))>"
-        default: return "<\(o.type.name) object at \(address(o))>"
         }
     }
 

@@ -11658,17 +11658,6 @@ class error(Exception):
 error.__module__ = "re"
 
 
-def _plain(string):
-    # The text to slice: a str or bytes subclass may override __getitem__, and CPython's
-    # groups, findall and split give plain str or bytes (bytes for a bytearray too).
-    t = type(string)
-    if t is str or t is bytes:
-        return string
-    if isinstance(string, str):
-        return str.__str__(string)
-    return bytes(string)
-
-
 def _check_string(pattern, string):
     # _re checks the same for the matching functions; Pattern.scanner needs it first.
     if isinstance(pattern.pattern, str):
@@ -11682,11 +11671,15 @@ def _check_string(pattern, string):
         raise TypeError("expected string or bytes-like object, got '%s'" % type(string).__name__)
 
 
-class _Immutable:
-    # Patterns and Matches never change: copies are the object itself; Pattern[str] and
-    # Match[str] in annotations are the class.
-    __slots__ = ()
+class Pattern:
+    """A compiled regular expression (re.compile's result)."""
 
+    __slots__ = ("pattern", "flags", "groups", "groupindex", "_groupindex", "_program")
+
+    def __init__(self, *args, **kwargs):
+        raise TypeError("cannot create 're.Pattern' instances")
+
+    # A pattern never changes: its copies are itself; Pattern[str] in an annotation is the class.
     def __copy__(self):
         return self
 
@@ -11695,15 +11688,6 @@ class _Immutable:
 
     def __class_getitem__(cls, item):
         return cls
-
-
-class Pattern(_Immutable):
-    """A compiled regular expression (re.compile's result)."""
-
-    __slots__ = ("pattern", "flags", "groups", "groupindex", "_groupindex", "_program")
-
-    def __init__(self, *args, **kwargs):
-        raise TypeError("cannot create 're.Pattern' instances")
 
     def match(self, string, pos=0, endpos=sys.maxsize):
         """A Match if the pattern matches at pos, else None."""
@@ -11718,14 +11702,7 @@ class Pattern(_Immutable):
         return self._run(string, pos, endpos, 2)
 
     def _run(self, string, pos, endpos, mode):
-        slots = _re.match(self._program, string, pos, endpos, mode)
-        if slots is None:
-            return None
-        pos, endpos = _clamp(string, pos, endpos)
-        return _make_match(self, string, _plain(string), pos, endpos, slots)
-
-    def _scan(self, string, pos, endpos, limit):
-        return _re.scan(self._program, string, pos, endpos, limit)
+        return _re.match(self, self._program, string, pos, endpos, mode)
 
     def findall(self, string, pos=0, endpos=sys.maxsize):
         """Every non-overlapping match: the whole matches, or the groups' texts."""
@@ -11733,17 +11710,7 @@ class Pattern(_Immutable):
 
     def finditer(self, string, pos=0, endpos=sys.maxsize):
         """An iterator of a Match for every non-overlapping match."""
-        found = self._scan(string, pos, endpos, 0)
-        text = _plain(string)
-        pos, endpos = _clamp(string, pos, endpos)
-        ctx = (self, string, text, pos, endpos)
-        out = []
-        for slots in found:
-            m = object.__new__(Match)
-            m._ctx = ctx
-            m._slots = slots
-            out.append(m)
-        return iter(out)
+        return iter(_re.finditer(self, self._program, string, pos, endpos))
 
     def sub(self, repl, string, count=0):
         """string with the matches (at most count, if given) replaced by repl."""
@@ -11754,35 +11721,13 @@ class Pattern(_Immutable):
         return self._subx(repl, string, count)
 
     def _subx(self, repl, string, count):
-        template = None
         if not callable(repl):
-            template = _parse_template(repl, self)
-            if isinstance(self.pattern, str) == isinstance(repl, str):
-                return _re.sub(self._program, template, string, count)
-            # A bytes template for a str pattern (or the reverse) fails only when joined,
-            # as in CPython: below.
-        found = self._scan(string, 0, sys.maxsize, count if count > 0 else 0)
-        if count < 0:
-            found = []
-        original = string
-        string = _plain(string)
-        pieces = []
-        last = 0
-        for slots in found:
-            if last < slots[0]:
-                pieces.append(string[last:slots[0]])
-            if template is None:
-                piece = repl(_make_match(self, original, string, 0, len(string), slots))
-            else:
-                piece = _expand(template, string, slots)
-            if piece is not None:
-                pieces.append(piece)
-            last = slots[1]
-        if not found:
-            return string, 0
-        if last < len(string):
-            pieces.append(string[last:])
-        return string[:0].join(pieces), len(found)
+            repl = _parse_template(repl, self)
+        return _re.sub(self._program, repl, string, count, self)
+
+    def _template(self, template):
+        # Match.expand's template, parsed for this pattern (_re applies it).
+        return _parse_template(template, self)
 
     def split(self, string, maxsplit=0):
         """string split at the matches, with the groups' texts between the pieces."""
@@ -11816,135 +11761,8 @@ class Pattern(_Immutable):
 Pattern.__module__ = "re"
 
 
-class Match(_Immutable):
-    """One match: its groups, their spans, and the string and pattern it came from."""
-
-    # _ctx: (pattern, string, text to slice, pos, endpos), shared by the matches of one
-    # call; _slots: the group spans and lastindex (_re's result). Two stores per match.
-    __slots__ = ("_ctx", "_slots")
-
-    def __init__(self, *args, **kwargs):
-        raise TypeError("cannot create 're.Match' instances")
-
-    def _index(self, group):
-        # The group number for a number or a name (exact int and str first: the usual cases).
-        kind = type(group)
-        if kind is int:
-            if 0 <= group <= self._ctx[0].groups:
-                return group
-        elif kind is str or isinstance(group, str):
-            g = self._ctx[0]._groupindex.get(group)
-            if g is not None:
-                return g
-        elif not isinstance(group, bytes) and hasattr(group, "__index__"):
-            g = group.__index__()
-            if 0 <= g <= self._ctx[0].groups:
-                return g
-        raise IndexError("no such group")
-
-    def _text(self, g, default=None):
-        s = self._slots[2 * g]
-        if s < 0:
-            return default
-        return self._ctx[2][s:self._slots[2 * g + 1]]
-
-    def group(self, *groups):
-        """The text of one group (0, the whole match, by default), or a tuple of several."""
-        if len(groups) == 1:
-            # One frame for the usual m.group(1) / m.group("name"); _index for the rest.
-            g = groups[0]
-            ctx = self._ctx
-            kind = type(g)
-            if kind is str:
-                g = ctx[0]._groupindex.get(g, -1)
-            elif kind is not int:
-                g = self._index(g)
-            slots = self._slots
-            if g < 0 or 2 * g >= len(slots) - 1:
-                raise IndexError("no such group")
-            s = slots[2 * g]
-            return ctx[2][s:slots[2 * g + 1]] if s >= 0 else None
-        if not groups:
-            slots = self._slots
-            return self._ctx[2][slots[0]:slots[1]]
-        return tuple(self._text(self._index(g)) for g in groups)
-
-    def __getitem__(self, group):
-        ctx = self._ctx
-        kind = type(group)
-        if kind is str:
-            g = ctx[0]._groupindex.get(group, -1)
-        elif kind is int:
-            g = group
-        else:
-            g = self._index(group)
-        slots = self._slots
-        if g < 0 or 2 * g >= len(slots) - 1:
-            raise IndexError("no such group")
-        s = slots[2 * g]
-        return ctx[2][s:slots[2 * g + 1]] if s >= 0 else None
-
-    def groups(self, default=None):
-        """The texts of all groups, default for those that did not take part."""
-        return tuple(self._text(g, default) for g in range(1, self._ctx[0].groups + 1))
-
-    def groupdict(self, default=None):
-        """The named groups' texts, by name."""
-        return dict((name, self._text(g, default)) for name, g in self._ctx[0]._groupindex.items())
-
-    def start(self, group=0):
-        return self._slots[2 * self._index(group)]
-
-    def end(self, group=0):
-        return self._slots[2 * self._index(group) + 1]
-
-    def span(self, group=0):
-        g = self._index(group)
-        return (self._slots[2 * g], self._slots[2 * g + 1])
-
-    @property
-    def regs(self):
-        return tuple((self._slots[2 * g], self._slots[2 * g + 1]) for g in range(self._ctx[0].groups + 1))
-
-    @property
-    def re(self):
-        return self._ctx[0]
-
-    @property
-    def string(self):
-        return self._ctx[1]
-
-    @property
-    def pos(self):
-        return self._ctx[3]
-
-    @property
-    def endpos(self):
-        return self._ctx[4]
-
-    @property
-    def lastindex(self):
-        last = self._slots[-1]
-        return last if last >= 0 else None
-
-    @property
-    def lastgroup(self):
-        if self.lastindex is None:
-            return None
-        for name, g in self._ctx[0]._groupindex.items():
-            if g == self.lastindex:
-                return name
-        return None
-
-    def expand(self, template):
-        """template with its group references (\\1, \\g<name>) filled in from this match."""
-        return _expand(_parse_template(template, self._ctx[0]), self._ctx[2], self._slots)
-
-    def __repr__(self):
-        return "<re.Match object; span=%r, match=%r>" % (self.span(), self.group())
-
-
-Match.__module__ = "re"
+# re.Match is native (_re): a program reads matches' groups in its loops.
+Match = _re.Match
 
 
 class _PatternScanner:
@@ -11953,7 +11771,6 @@ class _PatternScanner:
     def __init__(self, pattern, string, pos, endpos):
         self.pattern = pattern
         self._string = string
-        self._text = _plain(string)
         n = len(string)
         self._pos = min(max(pos, 0), n)
         self._endpos = min(max(endpos, 0), n)
@@ -11970,14 +11787,13 @@ class _PatternScanner:
         if self._done:
             return None
         not_empty_at = self._pos if self._after_empty else -1
-        slots = _re.match(self.pattern._program, self._string, self._pos, self._endpos, mode, not_empty_at)
-        if slots is None:
+        m = _re.match(self.pattern, self.pattern._program, self._string, self._pos, self._endpos, mode, not_empty_at)
+        if m is None:
             self._done = True
             return None
-        start = self._pos
-        self._after_empty = slots[0] == slots[1]
-        self._pos = slots[1]
-        return _make_match(self.pattern, self._string, self._text, start, self._endpos, slots)
+        self._after_empty = m.start() == m.end()
+        self._pos = m.end()
+        return m
 
 
 class Scanner:
@@ -12019,19 +11835,6 @@ class Scanner:
                 result.append(action)
             i = j
         return result, string[i:]
-
-
-def _clamp(string, pos, endpos):
-    n = len(string)
-    return min(max(pos, 0), n), min(max(endpos, 0), n)
-
-
-def _make_match(pattern, string, text, pos, endpos, slots):
-    # pos and endpos already clamped (_clamp).
-    m = object.__new__(Match)
-    m._ctx = (pattern, string, text, pos, endpos)
-    m._slots = slots
-    return m
 
 
 _cache = {}
@@ -12246,22 +12049,6 @@ def _parse_template(template, pattern):
             literal.append("\\" + c)
     flush()
     return items
-
-
-def _expand(template, string, slots):
-    if len(template) == 1 and not isinstance(template[0], int):
-        return template[0]
-    pieces = []
-    for item in template:
-        if isinstance(item, int):
-            s = slots[2 * item]
-            if s >= 0:
-                pieces.append(string[s:slots[2 * item + 1]])
-        else:
-            pieces.append(item)
-    if isinstance(string, str):
-        return "".join(pieces)
-    return b"".join(bytes(p) for p in pieces)
 
 """####,
         "string.conc": ####"""

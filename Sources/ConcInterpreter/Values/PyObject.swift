@@ -271,6 +271,11 @@ public final class PyType: PyObject {
         get { locked { moduleStorage } }
         set { locked { moduleStorage = newValue } }
     }
+    /// CPython's `tp_name` where it differs from `__name__` (`re.Match`): the name error
+    /// messages print. Set only while ``Types`` builds a builtin type, read-only afterwards.
+    var messageNameStorage: String? = nil
+    /// The name in "'re.Match' object has no attribute 'x'".
+    var messageName: String { messageNameStorage ?? name }
     /// Direct bases (`__bases__`), first one is the layout base. Set at creation only.
     let bases: [PyType]
     /// Method resolution order, starting with self. Set at creation only.

@@ -43,7 +43,7 @@ public enum Value {
     }
 
     /// The type's name as error messages print it (`'int'`, `'Foo'`).
-    var typeName: String { type.name }
+    var typeName: String { type.messageName }
     /// The type name in CPython's argument-checking messages ("argument 1 must be str, not
     /// None"): None is named as itself there.
     var argTypeName: String { isNone ? "None" : type.name }

@@ -1,14 +1,14 @@
 // `_re`: the matching engine under stdlib/re.conc, which builds Python's `re` API (Pattern,
-// Match, sub templates, flags, re.error) on these three functions:
+// sub templates, flags, re.error) on these functions:
 //   compile(pattern, flags) -> (program, groups, {name: index}, flags), or (message, position) for
 //     re.error (position -1: none); OverflowError and ValueError are raised here
-//   match(program, string, pos, endpos, mode[, not_empty_at]) -> slots or None; mode 0 match,
-//     1 fullmatch, 2 search; a match may not be empty at not_empty_at
-//   scan(program, string, pos, endpos, limit) -> [slots]: successive matches, as finditer finds them
+//   match(pattern, program, string, pos, endpos, mode[, not_empty_at]) -> re.Match or None;
+//     mode 0 match, 1 fullmatch, 2 search; a match may not be empty at not_empty_at
+//   finditer(pattern, program, string, pos, endpos) -> [re.Match]: successive matches
 //   findall(program, string, pos, endpos), split(program, string, maxsplit),
-//   sub(program, template, string, count) -> (text, n): the loops of those methods, in Swift
-// Slots are a tuple of 2 * (groups + 1) positions (-1 when a group did not take part),
-// then `lastindex` (-1 when none).
+//   sub(program, repl, string, count, pattern) -> (text, n): the loops of those methods, in
+//     Swift; repl is a template (a list of literal pieces and group numbers) or a callable
+// `pattern` is the re.Pattern the matches report as `m.re`; Match is the type (RegexMatch.swift).
 
 extension Engine {
     func makeRegexModule() -> PyModule {
@@ -42,33 +42,36 @@ extension Engine {
                     }
                 }
             },
+            ("Match", .obj(Types.regexMatch)),
             native("match") { u, a in
-                try a.expect("match", 5, 6)
-                // A sixth argument: a position where an empty match is refused (Pattern.scanner).
+                try a.expect("match", 6, 7)
+                // A seventh argument: a position where an empty match is refused (Pattern.scanner).
                 var notEmptyAt: Int? = nil
-                if a.count == 6, case .int(let p) = a[5], p >= 0 { notEmptyAt = p }
-                guard case .int(let mode) = a[4] else { throw typeError("mode must be an int") }
-                let call = try RegexCall(a, u)
-                func run<C: UnsignedInteger & FixedWidthInteger>(_ buf: UnsafeBufferPointer<C>) throws -> [Int]? {
+                if a.count == 7, case .int(let p) = a[6], p >= 0 { notEmptyAt = p }
+                guard case .int(let mode) = a[5] else { throw typeError("mode must be an int") }
+                let call = try RegexCall(a, u, programAt: 1)
+                func run<C: UnsignedInteger & FixedWidthInteger>(_ buf: UnsafeBufferPointer<C>) throws -> Value {
                     let (pos, end) = call.bounds(buf.count)
-                    if pos > end { return nil }
+                    if pos > end { return .none }
                     var m = RegexMachine(call.program, buf, end: end, poll: { try u.checkInterrupt() })
+                    let slots: [Int]?
                     switch mode {
-                    case 0: return try m.matchAt(pos, fullMatch: false, notEmptyAt: notEmptyAt)
-                    case 1: return try m.matchAt(pos, fullMatch: true)
-                    default: return try m.search(from: pos, notEmptyAt: notEmptyAt)
+                    case 0: slots = try m.matchAt(pos, fullMatch: false, notEmptyAt: notEmptyAt)
+                    case 1: slots = try m.matchAt(pos, fullMatch: true)
+                    default: slots = try m.search(from: pos, notEmptyAt: notEmptyAt)
                     }
+                    guard let slots else { return .none }
+                    return .obj(call.match(a[0], slots, pos: pos, endpos: end))
                 }
-                guard let slots = try call.withText(utf8: run, scalars: run) else { return .none }
-                return .obj(slotTuple(slots, call.program))
+                return try call.withText(utf8: run, scalars: run)
             },
-            native("scan") { u, a in
-                try a.expect("scan", 5, 5)
-                guard case .int(let limit) = a[4] else { throw typeError("limit must be an int") }
-                let call = try RegexCall(a, u)
+            native("finditer") { u, a in
+                try a.expect("finditer", 5, 5)
+                let call = try RegexCall(a, u, programAt: 1)
                 func run<C: UnsignedInteger & FixedWidthInteger>(_ buf: UnsafeBufferPointer<C>) throws -> [Value] {
                     var found: [Value] = []
-                    try call.eachMatch(buf, u, limit: limit) { found.append(.obj(slotTuple($0, call.program))) }
+                    let (pos, end) = call.bounds(buf.count)
+                    try call.eachMatch(buf, u, limit: 0) { found.append(.obj(call.match(a[0], $0, pos: pos, endpos: end))) }
                     return found
                 }
                 return .obj(PyList(try call.withText(utf8: run, scalars: run)))
@@ -114,33 +117,36 @@ extension Engine {
                 return .obj(PyList(try call.withText(utf8: run, scalars: run)))
             },
             native("sub") { u, a in
-                // The template is a list of literal pieces (str or bytes, as the pattern) and
-                // group numbers.
-                try a.expect("sub", 4, 4)
+                try a.expect("sub", 5, 5)
                 let call = try RegexCall(a, u, subjectAt: 2, whole: true)
                 guard case .int(let count) = a[3] else { throw typeError("count must be an int") }
-                guard case .obj(let t) = a[1], let template = t as? PyList else { throw typeError("template must be a list") }
-                let pieces = template.snapshot
+                // A template: literal pieces (str or bytes, as the pattern) and group numbers.
+                var pieces: [Value]? = nil
+                if case .obj(let t) = a[1], let template = t as? PyList { pieces = template.snapshot }
                 func run<C: UnsignedInteger & FixedWidthInteger>(_ buf: UnsafeBufferPointer<C>) throws -> (Value, Int) {
                     var out = RegexOutput(isBytes: call.program.isBytes)
+                    // A template with a literal of the other kind fails as CPython's join does:
+                    // a lone literal is one item of the result, any other within the expansion.
+                    let lone = pieces.map { $0.count == 1 && $0[0].intLike == nil } ?? false
+                    let wrong = pieces.flatMap { lone ? nil : out.mismatch(in: $0) }
                     var last = 0
                     var n = 0
                     if count >= 0 {
                         try call.eachMatch(buf, u, limit: count) { s in
                             out.append(buf, last, s[0])
-                            for p in pieces {
-                                if case .int(let g) = p {
-                                    if s[2 * g] >= 0 { out.append(buf, s[2 * g], s[2 * g + 1]) }
-                                } else {
-                                    out.append(p)
-                                }
+                            if let pieces {
+                                if let wrong { throw wrong }
+                                if lone { out.appendItem(pieces[0]) } else { out.appendExpansion(pieces, buf, s) }
+                            } else {
+                                let m = call.match(a[4], s, pos: 0, endpos: buf.count)
+                                out.appendItem(try u.call(a[1], [.obj(m)]))
                             }
                             last = s[1]
                             n += 1
                         }
                     }
                     out.append(buf, last, buf.count)
-                    return (out.value, n)
+                    return (try out.finish(), n)
                 }
                 let (result, n) = try call.withText(utf8: run, scalars: run)
                 return .obj(PyTuple([result, .int(n)]))
@@ -157,9 +163,11 @@ private struct RegexCall {
     let pos: Int
     let endpos: Int
 
-    /// `subjectAt`: the argument holding the text; `whole`: the whole text (no pos and endpos arguments).
-    init(_ a: Args, _ u: Unit, subjectAt: Int = 1, whole: Bool = false) throws {
-        guard case .obj(let o) = a[0], let program = o as? RegexProgram else { throw typeError("expected a compiled pattern") }
+    /// The argument at `programAt` is the program, the next the text, unless `subjectAt`
+    /// says otherwise; `whole`: the whole text (no pos and endpos arguments follow it).
+    init(_ a: Args, _ u: Unit, programAt: Int = 0, subjectAt: Int? = nil, whole: Bool = false) throws {
+        guard case .obj(let o) = a[programAt], let program = o as? RegexProgram else { throw typeError("expected a compiled pattern") }
+        let subjectAt = subjectAt ?? programAt + 1
         self.program = program
         subject = a[subjectAt]
         if subject.asStr != nil {
@@ -173,8 +181,9 @@ private struct RegexCall {
             (pos, endpos) = (0, Int.max)
             return
         }
-        guard let p = try indexValue(a[2], u) else { throw typeError("'\(a[2].typeName)' object cannot be interpreted as an integer") }
-        guard let e = try indexValue(a[3], u) else { throw typeError("'\(a[3].typeName)' object cannot be interpreted as an integer") }
+        let (posAt, endAt) = (subjectAt + 1, subjectAt + 2)
+        guard let p = try indexValue(a[posAt], u) else { throw typeError("'\(a[posAt].typeName)' object cannot be interpreted as an integer") }
+        guard let e = try indexValue(a[endAt], u) else { throw typeError("'\(a[endAt].typeName)' object cannot be interpreted as an integer") }
         pos = p
         endpos = e
     }
@@ -210,6 +219,19 @@ private struct RegexCall {
         return .str(String(s), scalarCount: b - a)
     }
 
+    /// A match of `pattern` with the machine's `slots`.
+    func match(_ pattern: Value, _ slots: [Int], pos: Int, endpos: Int) -> PyRegexMatch {
+        PyRegexMatch(pattern: pattern, program: program, string: subject, text: plainText, pos: pos, endpos: endpos, slots: slots)
+    }
+
+    /// The subject as a plain str or bytes (group texts are sliced from it): a str or bytes
+    /// subclass may override `__getitem__`, and CPython's groups are plain (bytes for a bytearray).
+    var plainText: Value {
+        if let s = subject.asStr { return s.hasType(Types.strID) ? subject : .str(s.value) }
+        guard case .obj(let o) = subject, let b = o as? PyBytes else { return subject }
+        return b.type === Types.bytes ? subject : .obj(PyBytes(b.snapshot))
+    }
+
     /// pos and endpos clamped to a text of `count` characters, as CPython clamps them.
     func bounds(_ count: Int) -> (Int, Int) { (min(max(pos, 0), count), min(max(endpos, 0), count)) }
 
@@ -228,16 +250,23 @@ private struct RegexCall {
     }
 }
 
-/// The text `sub` builds: a str, or bytes for a bytes pattern.
-private struct RegexOutput {
+/// The text `sub` and `expand` build: a str, or bytes for a bytes pattern. Pieces a program
+/// supplies (a callable's results, a template's literals) may be of the other kind; they
+/// fail as CPython's final join fails, naming the first wrong item of the list it joins.
+struct RegexOutput {
     let isBytes: Bool
-    var text = String()
-    var bytes: [UInt8] = []
+    private var text = String()
+    private var bytes: [UInt8] = []
+    /// The items CPython's list would hold so far, and the error for the first wrong one.
+    private var items = 0
+    private var wrongItem: PyBaseException? = nil
 
     init(isBytes: Bool) { self.isBytes = isBytes }
 
+    /// The text from `a` to `b` of the subject: one item when not empty.
     mutating func append<C: UnsignedInteger & FixedWidthInteger>(_ buf: UnsafeBufferPointer<C>, _ a: Int, _ b: Int) {
         if a >= b { return }
+        items += 1
         if isBytes {
             bytes.append(contentsOf: buf[a..<b].lazy.map { UInt8(truncatingIfNeeded: $0) })
         } else if C.bitWidth == 8 {
@@ -247,30 +276,48 @@ private struct RegexOutput {
         }
     }
 
-    /// A literal piece of the template.
+    /// A piece known to be of the right kind (a group's text, a checked literal).
     mutating func append(_ piece: Value) {
         if let s = piece.asStr { text += s.value }
         else if case .obj(let o) = piece, let b = o as? PyBytes { bytes.append(contentsOf: b.snapshot) }
     }
 
-    var value: Value { isBytes ? .obj(PyBytes(bytes)) : .str(text) }
-}
-
-private func slotTuple(_ slots: [Int], _ program: RegexProgram) -> PyTuple {
-    let n = 2 * (program.groupCount + 1)
-    var items = [Value]()
-    items.reserveCapacity(n + 1)
-    var k = 0
-    while k < n {
-        // A group counts only when both ends are set (an end left from an abandoned try is not).
-        if slots[k] >= 0 && slots[k + 1] >= 0 {
-            items.append(.int(slots[k])); items.append(.int(slots[k + 1]))
-        } else {
-            items.append(.int(-1)); items.append(.int(-1))
-        }
-        k += 2
+    /// One item of the result from the program: None adds nothing.
+    mutating func appendItem(_ v: Value) {
+        if v.isNone { return }
+        if isBytes ? v.object is PyBytes : v.asStr != nil { append(v) }
+        else if wrongItem == nil { wrongItem = wrongKind(items, v) }
+        items += 1
     }
-    let last = slots[program.lastIndexSlot]
-    items.append(.int(last >= 1 ? last : -1))
-    return PyTuple(items)
+
+    /// A template's expansion for the match with `slots`: one item.
+    mutating func appendExpansion<C: UnsignedInteger & FixedWidthInteger>(_ pieces: [Value], _ buf: UnsafeBufferPointer<C>, _ slots: [Int]) {
+        let before = items
+        for p in pieces {
+            if case .int(let g) = p {
+                if slots[2 * g] >= 0 && slots[2 * g + 1] >= 0 { append(buf, slots[2 * g], slots[2 * g + 1]) }
+            } else {
+                append(p)
+            }
+        }
+        items = before + 1
+    }
+
+    /// The error a template's expansion raises when one of its literals is of the other kind.
+    func mismatch(in pieces: [Value]) -> PyBaseException? {
+        for (k, p) in pieces.enumerated() where p.intLike == nil {
+            if isBytes ? !(p.object is PyBytes) : p.asStr == nil { return wrongKind(k, p) }
+        }
+        return nil
+    }
+
+    private func wrongKind(_ index: Int, _ v: Value) -> PyBaseException {
+        typeError("sequence item \(index): expected \(isBytes ? "a bytes-like object" : "str instance"), \(v.typeName) found")
+    }
+
+    /// The result, or the error for its first wrong item.
+    func finish() throws -> Value {
+        if let wrongItem { throw wrongItem }
+        return isBytes ? .obj(PyBytes(bytes)) : .str(text)
+    }
 }

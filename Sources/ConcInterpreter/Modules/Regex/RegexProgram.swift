@@ -55,6 +55,8 @@ final class RegexProgram: PyObject {
     let sets: [RegexCharSet]
     let groupCount: Int
     let groupNames: [(String, Int)]
+    /// Group numbers by name (`m.group("id")`).
+    let groupIndex: [String: Int]
     /// Slots: 2 per group (group 0 included), then loop registers, then `lastindex`.
     let slotCount: Int
     let flags: Int
@@ -74,6 +76,7 @@ final class RegexProgram: PyObject {
         sets = c.sets
         groupCount = parsed.groupCount
         groupNames = parsed.groupNames
+        groupIndex = Dictionary(parsed.groupNames, uniquingKeysWith: { first, _ in first })
         slotCount = c.nextSlot + 1
         flags = parsed.flags
         self.isBytes = isBytes
