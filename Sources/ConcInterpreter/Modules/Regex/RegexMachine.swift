@@ -5,6 +5,17 @@
 
 /// Matching state for one text; made per call of `_re.match`/`_re.scan`. `Char` is UInt8 for
 /// bytes and ASCII str (matched in place, no copy) and UInt32 for other str (its scalars).
+/// A backtrack stack entry: a choice point (pc >= 0: resume at pc, position), an undo
+/// record (pc < 0: slot -pc-1 gets its old value back), or the backing-off point of a
+/// greedy one-character loop (floor >= 0: resume at pc, position `value`, and next time
+/// one character earlier, down to `floor`). Outside the generic machine: an array of a
+/// type nested in a generic one looks its metadata up at run time at every allocation.
+private struct Entry {
+    let pc: Int
+    let value: Int
+    var floor = -1
+}
+
 struct RegexMachine<Char: UnsignedInteger & FixedWidthInteger> {
     let program: RegexProgram
     let text: UnsafeBufferPointer<Char>
@@ -16,6 +27,9 @@ struct RegexMachine<Char: UnsignedInteger & FixedWidthInteger> {
     /// The backtrack stack of the last search, kept for the next (its capacity is reused:
     /// a scan makes one search per match).
     private var spareStack: [Entry] = []
+    /// The slots of the last match, reused by the next once its caller has let go of them
+    /// (a scan makes one search per match, and a new array each time cost a tenth of `split`).
+    private var spareSlots: [Int] = []
 
     init(_ program: RegexProgram, _ text: UnsafeBufferPointer<Char>, end: Int, poll: @escaping () throws -> Void) {
         self.program = program
@@ -31,12 +45,22 @@ struct RegexMachine<Char: UnsignedInteger & FixedWidthInteger> {
     /// at `end`; `notEmptyAt` rejects an empty match at that position (the scan after an
     /// empty match).
     mutating func matchAt(_ start: Int, fullMatch: Bool, notEmptyAt: Int? = nil) throws -> [Int]? {
-        var slots = [Int](repeating: -1, count: program.slotCount)
+        var slots = freshSlots()
         var stack: [Entry] = []
         guard try run(program.programs[0], start, &slots, &stack, requiredEnd: fullMatch ? end : nil,
                       rejectEmptyAt: notEmptyAt) != nil else {
             return nil
         }
+        spareSlots = slots
+        return slots
+    }
+
+    /// A slots array of -1s: the spare one when nothing else holds it.
+    private mutating func freshSlots() -> [Int] {
+        var slots = spareSlots
+        spareSlots = []
+        if slots.count != program.slotCount { return [Int](repeating: -1, count: program.slotCount) }
+        for i in slots.indices { slots[i] = -1 }
         return slots
     }
 
@@ -44,7 +68,7 @@ struct RegexMachine<Char: UnsignedInteger & FixedWidthInteger> {
     mutating func search(from start: Int, notEmptyAt: Int? = nil) throws -> [Int]? {
         if program.anchored { return start == 0 ? try matchAt(0, fullMatch: false, notEmptyAt: notEmptyAt) : nil }
         // One slots array and one stack for all the positions tried.
-        var slots = [Int](repeating: -1, count: program.slotCount)
+        var slots = freshSlots()
         var stack = spareStack
         spareStack = []
         defer { spareStack = stack }
@@ -72,20 +96,13 @@ struct RegexMachine<Char: UnsignedInteger & FixedWidthInteger> {
             }
             for i in slots.indices { slots[i] = -1 }
             stack.removeAll(keepingCapacity: true)
-            if try run(code, p, &slots, &stack, requiredEnd: nil, rejectEmptyAt: notEmptyAt) != nil { return slots }
+            if try run(code, p, &slots, &stack, requiredEnd: nil, rejectEmptyAt: notEmptyAt) != nil {
+                spareSlots = slots
+                return slots
+            }
             p += 1
         }
         return nil
-    }
-
-    // Backtrack stack entries: a choice point (pc >= 0: resume at pc, position), an undo
-    // record (pc < 0: slot -pc-1 gets its old value back), or the backing-off point of a
-    // greedy one-character loop (floor >= 0: resume at pc, position `value`, and next time
-    // one character earlier, down to `floor`).
-    private struct Entry {
-        let pc: Int
-        let value: Int
-        var floor = -1
     }
 
     /// Runs `code` (a program of ``RegexProgram/programs``) from `start` with an empty
