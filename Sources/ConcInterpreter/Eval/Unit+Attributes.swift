@@ -240,7 +240,12 @@ extension Unit {
                 return .obj(PyBoundMethod(.obj(t), c.function))
             default:
                 if let d = UserDescriptor(a), let get = d.getter {
-                    return try call(bindClassAttribute(get, to: attr), [.none, .obj(t)])
+                    do { return try call(bindClassAttribute(get, to: attr), [.none, .obj(t)]) }
+                    catch let e as PyBaseException where e.type.isSubtype(of: Exc.attributeError) {
+                        // As for instances: the metaclass's __getattr__ gets its turn.
+                        guard let g = metaclassHook(t, "__getattr__") else { throw e }
+                        return try call(bindClassAttribute(g, to: .obj(t)), [.str(name)])
+                    }
                 }
                 return attr
             }

@@ -56,8 +56,12 @@ extension Unit {
             if o is PyInstance, let m = lookupSpecial(v, "__str__"), !(o.type.lookup("__str__").map(isNativeSlot) ?? true) {
                 return try stringResult(try call(m, []), "__str__")
             }
-            if !o.typeIsBuiltin && !(o is PyInstance), let m = userMethod(v, "__str__") {
-                return try stringResult(try call(m, []), "__str__")
+            if !o.typeIsBuiltin && !(o is PyInstance) {
+                if let m = userMethod(v, "__str__") { return try stringResult(try call(m, []), "__str__") }
+                // Another native slot made the class's __str__ (IntEnum's `__str__ = int.__repr__`).
+                if case .obj(let d)? = o.type.lookup("__str__"), let slot = d as? PyMethodDescriptor, slot.name != "__str__" {
+                    return try stringResult(try slot.fn(self, v, Args()), "__str__")
+                }
             }
         }
         return try repr(v)

@@ -5595,6 +5595,1018 @@ def make_dataclass(cls_name, fields, *, bases=(), namespace=None, init=True, rep
                      weakref_slot=weakref_slot)
 
 """####,
+        "enum.conc": ####"""
+"""enum: named constants as classes (Python's enum module, as CPython 3.11 behaves).
+
+Enum, IntEnum, StrEnum, ReprEnum, Flag, IntFlag, auto, unique, member, nonmember,
+EnumType (alias EnumMeta), and the flag boundaries STRICT, CONFORM, EJECT, KEEP.
+
+How it fits together: EnumType.__prepare__ gives the class body an _EnumDict, which
+records the names of the members as the body assigns them (resolving auto()); then
+EnumType.__new__ takes those out, makes the class, and makes each member an instance of
+it with _name_ and _value_. Enum.__new__ is the lookup by value (Color(1)); the members
+were made with the data type's __new__ (or the class's own, kept as _new_member_).
+"""
+
+from types import MappingProxyType
+
+__all__ = [
+    "EnumType", "EnumMeta", "Enum", "IntEnum", "StrEnum", "Flag", "IntFlag", "ReprEnum",
+    "auto", "unique", "member", "nonmember", "FlagBoundary", "STRICT", "CONFORM", "EJECT",
+    "KEEP", "global_enum", "property", "verify", "EnumCheck", "UNIQUE", "CONTINUOUS",
+    "NAMED_FLAGS",
+]
+
+_property = property
+
+
+def _is_dunder(name):
+    return len(name) > 4 and name[:2] == name[-2:] == "__" and name[2] != "_" and name[-3] != "_"
+
+
+def _is_sunder(name):
+    return len(name) > 2 and name[0] == name[-1] == "_" and name[1] != "_" and name[-2] != "_"
+
+
+def _is_private(cls_name, name):
+    prefix = "_%s__" % cls_name.lstrip("_")
+    return name.startswith(prefix) and not name.endswith("__")
+
+
+def _is_descriptor(obj):
+    return hasattr(obj, "__get__") or hasattr(obj, "__set__") or hasattr(obj, "__delete__")
+
+
+def _high_bit(value):
+    """The index of the highest set bit (-1 for 0)."""
+    return value.bit_length() - 1
+
+
+def _bits(value):
+    n = 0
+    while value:
+        value &= value - 1
+        n += 1
+    return n
+
+
+def _is_single_bit(value):
+    return value != 0 and value & (value - 1) == 0
+
+
+class _AutoNull:
+    def __repr__(self):
+        return "_auto_null"
+
+
+_auto_null = _AutoNull()
+
+
+class auto:
+    """In an enum body, stands for the next value (_generate_next_value_ decides which)."""
+
+    def __init__(self, value=_auto_null):
+        self.value = value
+
+    def __repr__(self):
+        return "auto(%r)" % self.value
+
+
+class member:
+    """Makes a value a member even when it would not be one (a function)."""
+
+    def __init__(self, value):
+        self.value = value
+
+
+class nonmember:
+    """Keeps a value out of the members (it stays a plain class attribute)."""
+
+    def __init__(self, value):
+        self.value = value
+
+
+class property:
+    """enum.property: an attribute of members (name, value, or the class's own) that the
+    class itself answers with the member of that name, if there is one."""
+
+    def __init__(self, fget=None, fset=None, fdel=None, doc=None):
+        self.fget = fget
+        self.fset = fset
+        self.fdel = fdel
+        self.__doc__ = doc if doc is not None else getattr(fget, "__doc__", None)
+        self.name = None
+        self.clsname = None
+        self.member = None
+
+    def getter(self, fget):
+        return type(self)(fget, self.fset, self.fdel, self.__doc__)
+
+    def setter(self, fset):
+        return type(self)(self.fget, fset, self.fdel, self.__doc__)
+
+    def deleter(self, fdel):
+        return type(self)(self.fget, self.fset, fdel, self.__doc__)
+
+    def __get__(self, instance, ownerclass=None):
+        if instance is None:
+            if self.member is not None:
+                return self.member
+            raise AttributeError("%r has no attribute %r" % (ownerclass, self.name))
+        if self.fget is None:
+            if self.member is not None:
+                return self.member
+            raise AttributeError("%r has no attribute %r" % (ownerclass, self.name))
+        return self.fget(instance)
+
+    def __set__(self, instance, value):
+        if self.fset is None:
+            raise AttributeError("<enum %r> cannot set attribute %r" % (self.clsname, self.name))
+        self.fset(instance, value)
+
+    def __delete__(self, instance):
+        if self.fdel is None:
+            raise AttributeError("<enum %r> cannot delete attribute %r" % (self.clsname, self.name))
+        self.fdel(instance)
+
+    def __set_name__(self, ownerclass, name):
+        self.name = name
+        self.clsname = ownerclass.__name__
+
+
+class _EnumDict(dict):
+    """The namespace of an enum body: remembers which names are members, in order."""
+
+    def __init__(self):
+        super().__init__()
+        self._member_names = {}
+        self._last_values = []
+        self._ignore = []
+        self._auto_called = False
+        self._cls_name = None
+        self._generate_next_value = None
+
+    def __setitem__(self, key, value):
+        if self._cls_name is not None and _is_private(self._cls_name, key):
+            pass
+        elif _is_sunder(key):
+            if key not in ("_order_", "_generate_next_value_", "_numeric_repr_", "_missing_",
+                           "_ignore_", "_iter_member_", "_iter_member_by_value_",
+                           "_iter_member_by_def_", "_add_alias_", "_add_value_alias_"):
+                raise ValueError("_sunder_ names, such as %r, are reserved for future Enum use" % key)
+            if key == "_generate_next_value_":
+                if self._auto_called:
+                    raise TypeError("_generate_next_value_ must be defined before members")
+                self._generate_next_value = getattr(value, "__func__", value)
+            elif key == "_ignore_":
+                if isinstance(value, str):
+                    value = value.replace(",", " ").split()
+                else:
+                    value = list(value)
+                self._ignore = value
+                already = set(value) & set(self._member_names)
+                if already:
+                    raise ValueError("_ignore_ cannot specify already set names: %r" % (already,))
+        elif _is_dunder(key):
+            if key == "__order__":
+                key = "_order_"
+        elif key in self._member_names:
+            raise TypeError("%r already defined as %r" % (key, self[key]))
+        elif key in self._ignore:
+            pass
+        elif isinstance(value, nonmember):
+            value = value.value
+        elif _is_descriptor(value) and not isinstance(value, member):
+            pass
+        else:
+            if key in self:
+                raise TypeError("%r already defined as %r" % (key, self[key]))
+            if isinstance(value, member):
+                value = value.value
+            if isinstance(value, auto):
+                if value.value is _auto_null:
+                    value.value = self._next_value(key)
+                self._auto_called = True
+                value = value.value
+            elif isinstance(value, tuple) and any(isinstance(v, auto) for v in value):
+                items = []
+                for v in value:
+                    if isinstance(v, auto):
+                        if v.value is _auto_null:
+                            v.value = self._next_value(key)
+                        self._auto_called = True
+                        v = v.value
+                    items.append(v)
+                value = tuple(items)
+            self._member_names[key] = None
+            self._last_values.append(value)
+        super().__setitem__(key, value)
+
+    def _next_value(self, key):
+        generate = self._generate_next_value
+        if generate is None:
+            generate = Enum._generate_next_value_
+        return generate(key, 1, len(self._member_names), self._last_values[:])
+
+    def update(self, members=(), **more):
+        items = members.items() if hasattr(members, "keys") else members
+        for k, v in items:
+            self[k] = v
+        for k, v in more.items():
+            self[k] = v
+
+
+class EnumType(type):
+    """The metaclass of enums: makes the members, and makes the class iterable, sized,
+    indexable by name and callable by value."""
+
+    @classmethod
+    def __prepare__(metacls, cls, bases, **kwds):
+        metacls._check_for_existing_members_(cls, bases)
+        enum_dict = _EnumDict()
+        enum_dict._cls_name = cls
+        member_type, first_enum = metacls._get_mixins_(cls, bases)
+        if first_enum is not None:
+            generate = first_enum.__dict__.get("_generate_next_value_") or getattr(first_enum, "_generate_next_value_", None)
+            enum_dict._generate_next_value = getattr(generate, "__func__", generate)
+        return enum_dict
+
+    def __new__(metacls, cls, bases, classdict, *, boundary=None, _simple=False, **kwds):
+        if not isinstance(classdict, _EnumDict):
+            # type(name, bases, dict) or a copied namespace: replay it through an _EnumDict.
+            replay = metacls.__prepare__(cls, bases)
+            for k, v in classdict.items():
+                replay[k] = v
+            classdict = replay
+        ignore = classdict._ignore
+        member_names = list(classdict._member_names)
+        members = {name: classdict[name] for name in member_names}
+        body = {}
+        for k, v in dict.items(classdict):
+            if k in classdict._member_names or k in ignore or k == "_ignore_":
+                continue
+            body[k] = v
+        invalid = set(member_names) & {"mro", ""}
+        if invalid:
+            raise ValueError("invalid enum member name(s) %s" % ",".join(repr(n) for n in sorted(invalid)))
+        member_type, first_enum = metacls._get_mixins_(cls, bases)
+        new, save_new, use_args = metacls._find_new_(body, member_type, first_enum)
+        body["_new_member_"] = new
+        body["_use_args_"] = use_args
+        body["_member_names_"] = []
+        body["_member_map_"] = {}
+        body["_value2member_map_"] = {}
+        body["_unhashable_values_"] = []
+        body["_member_type_"] = member_type
+        body["_value_repr_"] = metacls._find_data_repr_(cls, bases)
+        if "__hash__" not in body and "__eq__" not in body:
+            pass
+        order = body.pop("_order_", None)
+        is_flag = Flag is not None and any(issubclass(b, Flag) for b in bases if isinstance(b, EnumType))
+        if is_flag:
+            body["_boundary_"] = boundary or getattr(first_enum, "_boundary_", None)
+            body["_flag_mask_"] = 0
+            body["_singles_mask_"] = 0
+            body["_all_bits_"] = 0
+            body["_inverted_"] = None
+        try:
+            enum_class = super().__new__(metacls, cls, bases, body, **kwds)
+        except Exception as e:
+            raise e
+        for name in member_names:
+            enum_class._add_member_(name, members[name])
+        if is_flag:
+            metacls._finish_flag_(enum_class)
+        if ReprEnum is not None and ReprEnum in bases:
+            if member_type is object:
+                raise TypeError("ReprEnum subclasses must be mixed with a data type (i.e. int, str, float, etc.)")
+            if "__format__" not in body:
+                type.__setattr__(enum_class, "__format__", member_type.__format__)
+            if "__str__" not in body:
+                method = member_type.__str__
+                if method is object.__str__:
+                    method = member_type.__repr__
+                type.__setattr__(enum_class, "__str__", method)
+        # A flag's operators are Flag's, even when a data type (IntFlag's int) comes first.
+        if is_flag:
+            for op in ("__or__", "__and__", "__xor__", "__ror__", "__rand__", "__rxor__", "__invert__"):
+                if op not in body:
+                    type.__setattr__(enum_class, op, Flag.__dict__[op])
+        # repr, str, format and reduce are the enum's, not the data type's (Mixed(int, Enum)
+        # prints as Mixed.A), unless the class defines them or ReprEnum chose the data type's.
+        if first_enum is not None:
+            for name in ("__repr__", "__str__", "__format__", "__reduce_ex__"):
+                if name not in body and not (name in ("__str__", "__format__") and ReprEnum is not None and ReprEnum in bases):
+                    enum_method = getattr(first_enum, name, None)
+                    found_method = getattr(enum_class, name, None)
+                    if enum_method is not None and found_method in (getattr(member_type, name, None), getattr(object, name, None)):
+                        type.__setattr__(enum_class, name, enum_method)
+        if Enum is not None:
+            # Members were made with the data type's (or the class's own) __new__; from now
+            # on calling the class looks a member up by value.
+            if save_new:
+                type.__setattr__(enum_class, "__new_member__", body["__new__"])
+            type.__setattr__(enum_class, "__new__", Enum.__new__)
+        if order is not None:
+            if isinstance(order, str):
+                order = order.replace(",", " ").split()
+            if order != enum_class._member_names_:
+                raise TypeError("member order does not match _order_:\n  %r\n  %r" % (enum_class._member_names_, order))
+        return enum_class
+
+    def _add_member_(enum_class, name, value):
+        member_type = enum_class._member_type_
+        if not isinstance(value, tuple):
+            args = (value,)
+        else:
+            args = value
+        if member_type is tuple:
+            args = (args,)
+        new = enum_class._new_member_
+        if not enum_class._use_args_:
+            enum_member = new(enum_class)
+        else:
+            enum_member = new(enum_class, *args)
+        if not hasattr(enum_member, "_value_"):
+            if member_type is object or not enum_class._use_args_:
+                enum_member._value_ = value
+            else:
+                try:
+                    enum_member._value_ = member_type(*args)
+                except Exception as exc:
+                    new_exc = TypeError("_value_ not set in __new__, unable to create it")
+                    new_exc.__cause__ = exc
+                    raise new_exc
+        value = enum_member._value_
+        enum_member._name_ = name
+        enum_member.__objclass__ = enum_class
+        enum_member.__init__(*args)
+        enum_member._sort_order_ = len(enum_class._member_names_)
+        is_flag = Flag is not None and issubclass(enum_class, Flag)
+        canonical = None
+        try:
+            canonical = enum_class._value2member_map_.get(value)
+        except TypeError:
+            for m in enum_class._member_map_.values():
+                if m._value_ == value:
+                    canonical = m
+                    break
+        if canonical is not None:
+            enum_member = canonical
+        elif not is_flag or _is_single_bit(value) or isinstance(value, int) and value == 0 and False:
+            enum_class._member_names_.append(name)
+        if is_flag and isinstance(value, int):
+            if _is_single_bit(value):
+                enum_class._singles_mask_ |= value
+            enum_class._flag_mask_ |= value
+        # The member is a class attribute, unless a base has a property of that name
+        # (Enum's name and value): then a redirect answers the member on the class and
+        # the property on its instances.
+        found = None
+        for base in enum_class.__mro__[1:]:
+            descriptor = base.__dict__.get(name)
+            if descriptor is not None:
+                if isinstance(descriptor, (_property, property)):
+                    found = descriptor
+                    break
+                elif hasattr(descriptor, "fget") and hasattr(descriptor, "fset") and hasattr(descriptor, "fdel"):
+                    found = descriptor
+        if found is not None:
+            redirect = property(found.fget, found.fset, found.fdel)
+            redirect.member = enum_member
+            redirect.__set_name__(enum_class, name)
+            type.__setattr__(enum_class, name, redirect)
+        else:
+            type.__setattr__(enum_class, name, enum_member)
+        enum_class._member_map_[name] = enum_member
+        try:
+            enum_class._value2member_map_.setdefault(value, enum_member)
+        except TypeError:
+            enum_class._unhashable_values_.append(value)
+
+    def _finish_flag_(enum_class):
+        single_bits = multi_bits = 0
+        for m in enum_class._member_map_.values():
+            v = m._value_
+            if _is_single_bit(v):
+                single_bits |= v
+            else:
+                multi_bits |= v
+        enum_class._flag_mask_ = single_bits | multi_bits
+        enum_class._singles_mask_ = single_bits
+        enum_class._all_bits_ = 2 ** (enum_class._flag_mask_.bit_length()) - 1
+        if enum_class._boundary_ is None:
+            enum_class._boundary_ = STRICT
+
+    @staticmethod
+    def _check_for_existing_members_(class_name, bases):
+        for chain in bases:
+            for base in chain.__mro__:
+                if isinstance(base, EnumType) and base._member_names_:
+                    raise TypeError("<enum %r> cannot extend %r" % (class_name, base))
+
+    @classmethod
+    def _get_mixins_(metacls, class_name, bases):
+        if not bases:
+            return object, Enum
+        metacls._check_for_existing_members_(class_name, bases)
+        first_enum = bases[-1]
+        if not isinstance(first_enum, EnumType):
+            raise TypeError("new enumerations should be created as "
+                            "`EnumName([mixin_type, ...] [data_type,] enum_type)`")
+        member_type = metacls._find_data_type_(class_name, bases) or object
+        return member_type, first_enum
+
+    @classmethod
+    def _find_data_type_(metacls, class_name, bases):
+        data_types = set()
+        base_chain = set()
+        for chain in bases:
+            candidate = None
+            for base in chain.__mro__:
+                base_chain.add(base)
+                if base is object:
+                    continue
+                elif isinstance(base, EnumType):
+                    if base._member_type_ is not object:
+                        data_types.add(base._member_type_)
+                        break
+                elif "__new__" in base.__dict__ or "__init__" in base.__dict__ or base.__module__ == "builtins":
+                    # (A builtin type's __dict__ lists no __new__ in Conc: it is its constructor.)
+                    if isinstance(base, EnumType):
+                        continue
+                    data_types.add(candidate or base)
+                    break
+                else:
+                    candidate = candidate or base
+        if len(data_types) > 1:
+            raise TypeError("too many data types for %r: %r" % (class_name, data_types))
+        elif data_types:
+            return data_types.pop()
+        return None
+
+    @classmethod
+    def _find_data_repr_(metacls, class_name, bases):
+        for chain in bases:
+            for base in chain.__mro__:
+                if base is object:
+                    continue
+                elif isinstance(base, EnumType):
+                    return base.__dict__.get("_value_repr_", None) if "_value_repr_" in base.__dict__ else None
+                elif "__repr__" in base.__dict__:
+                    if "__dataclass_fields__" in base.__dict__:
+                        return None
+                    return base.__dict__["__repr__"]
+        return None
+
+    @classmethod
+    def _find_new_(metacls, classdict, member_type, first_enum):
+        # The __new__ that makes members: the class's own, else the data type's or a base
+        # enum's saved one; object.__new__ (with no arguments) when none.
+        new = classdict.get("__new__", None)
+        save_new = first_enum is not None and new is not None
+        if new is None:
+            for method in ("__new_member__", "__new__"):
+                for possible in (member_type, first_enum):
+                    target = getattr(possible, method, None)
+                    if target not in {None, None.__new__, object.__new__} and (Enum is None or target is not Enum.__new__):
+                        new = target
+                        break
+                if new is not None:
+                    break
+            else:
+                new = object.__new__
+        if new is object.__new__:
+            use_args = False
+        else:
+            use_args = True
+        return new, save_new, use_args
+
+    def __call__(cls, value=_auto_null, names=None, *, module=None, qualname=None, type=None, start=1, boundary=None):
+        if names is None:
+            if value is _auto_null:
+                raise TypeError("EnumType.__call__() missing 1 required positional argument: 'value'")
+            return cls.__new__(cls, value)
+        return cls._create_(value, names, module=module, qualname=qualname, type=type, start=start, boundary=boundary)
+
+    def _create_(cls, class_name, names, *, module=None, qualname=None, type=None, start=1, boundary=None):
+        metacls = cls.__class__
+        bases = (cls,) if type is None else (type, cls)
+        _, first_enum = cls._get_mixins_(class_name, bases)
+        classdict = metacls.__prepare__(class_name, bases)
+        if isinstance(names, str):
+            names = names.replace(",", " ").split()
+        if isinstance(names, (tuple, list)) and names and isinstance(names[0], str):
+            original_names, names = names, []
+            last_values = []
+            for count, name in enumerate(original_names):
+                value = first_enum._generate_next_value_(name, start, count, last_values[:])
+                last_values.append(value)
+                names.append((name, value))
+        for item in names:
+            if isinstance(item, str):
+                member_name, member_value = item, names[item]
+            else:
+                member_name, member_value = item
+            classdict[member_name] = member_value
+        if module is None:
+            module = "__main__"
+        classdict["__module__"] = module
+        if qualname is not None:
+            classdict["__qualname__"] = qualname
+        return metacls.__new__(metacls, class_name, bases, classdict, boundary=boundary)
+
+    def __contains__(cls, member):
+        if not isinstance(member, Enum):
+            raise TypeError("unsupported operand type(s) for 'in': %r and %r" % (
+                type(member).__qualname__, cls.__class__.__qualname__))
+        return isinstance(member, cls) and member._name_ in cls._member_map_
+
+    def __delattr__(cls, attr):
+        if attr in cls._member_map_:
+            raise AttributeError("%r cannot delete member %r." % (cls.__name__, attr))
+        super().__delattr__(attr)
+
+    def __dir__(cls):
+        interesting = set(["__class__", "__contains__", "__doc__", "__getitem__", "__iter__",
+                           "__len__", "__members__", "__module__", "__name__", "__qualname__"])
+        interesting |= set(cls._member_names_)
+        if cls._new_member_ is not object.__new__:
+            interesting.add("__new__")
+        if cls.__init_subclass__ is not object.__init_subclass__:
+            interesting.add("__init_subclass__")
+        if cls._member_type_ is object:
+            return sorted(interesting)
+        return sorted(set(dir(cls._member_type_)) | interesting)
+
+    def __getattr__(cls, name):
+        if _is_dunder(name):
+            raise AttributeError(name)
+        try:
+            return cls._member_map_[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __getitem__(cls, name):
+        return cls._member_map_[name]
+
+    def __iter__(cls):
+        return (cls._member_map_[name] for name in cls._member_names_)
+
+    def __reversed__(cls):
+        return (cls._member_map_[name] for name in reversed(cls._member_names_))
+
+    def __len__(cls):
+        return len(cls._member_names_)
+
+    @_property
+    def __members__(cls):
+        return MappingProxyType(cls._member_map_)
+
+    def __repr__(cls):
+        if Flag is not None and issubclass(cls, Flag):
+            return "<flag %r>" % cls.__name__
+        return "<enum %r>" % cls.__name__
+
+    def __bool__(cls):
+        return True
+
+    def __setattr__(cls, name, value):
+        member_map = cls.__dict__.get("_member_map_", {})
+        if name in member_map:
+            raise AttributeError("cannot reassign member %r" % name)
+        super().__setattr__(name, value)
+
+
+EnumMeta = EnumType
+Enum = None
+ReprEnum = None
+Flag = None
+
+
+class Enum(metaclass=EnumType):
+    """A class whose members are its named constants: Color.RED, Color(1), Color['RED']."""
+
+    def __new__(cls, value):
+        # Color(1): the member with that value (the members themselves were made before
+        # this replaced the class's __new__).
+        if type(value) is cls:
+            return value
+        try:
+            return cls._value2member_map_[value]
+        except KeyError:
+            pass
+        except TypeError:
+            for m in cls._member_map_.values():
+                if m._value_ == value:
+                    return m
+        exc = None
+        try:
+            result = cls._missing_(value)
+        except Exception as e:
+            exc = e
+            result = None
+        if isinstance(result, cls):
+            return result
+        if Flag is not None and issubclass(cls, Flag) and cls._boundary_ is EJECT and isinstance(result, int):
+            return result
+        ve_exc = ValueError("%r is not a valid %s" % (value, cls.__qualname__))
+        if result is None and exc is None:
+            raise ve_exc from None
+        if exc is None:
+            exc = TypeError("error in %s._missing_: returned %r instead of None or a valid member" % (cls.__name__, result))
+        if not isinstance(exc, ValueError):
+            exc.__context__ = ve_exc
+        raise exc
+
+    def __init__(self, *args, **kwds):
+        pass
+
+    def _generate_next_value_(name, start, count, last_values):
+        if not last_values:
+            return start
+        for v in reversed(last_values):
+            try:
+                return v + 1
+            except TypeError:
+                pass
+        return start
+
+    @classmethod
+    def _missing_(cls, value):
+        return None
+
+    def __repr__(self):
+        v_repr = self.__class__._value_repr_ or repr
+        return "<%s.%s: %s>" % (self.__class__.__name__, self._name_, v_repr(self._value_))
+
+    def __str__(self):
+        return "%s.%s" % (self.__class__.__name__, self._name_)
+
+    def __dir__(self):
+        if self._member_type_ is object:
+            interesting = set(["__class__", "__doc__", "__eq__", "__hash__", "__module__", "name", "value"])
+        else:
+            interesting = set(object.__dir__(self))
+        for name in getattr(self, "__dict__", []):
+            if name[0] != "_":
+                interesting.add(name)
+        for cls in self.__class__.mro():
+            for name, obj in cls.__dict__.items():
+                if name[0] == "_":
+                    continue
+                if isinstance(obj, _property):
+                    if obj.fget is not None or name not in self._member_map_:
+                        interesting.add(name)
+                    else:
+                        interesting.discard(name)
+                elif name not in self._member_map_ and callable(obj):
+                    interesting.add(name)
+        return sorted(interesting)
+
+    def __format__(self, format_spec):
+        return str.__format__(str(self), format_spec)
+
+    def __hash__(self):
+        return hash(self._name_)
+
+    def __reduce_ex__(self, proto):
+        return self.__class__, (self._value_,)
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+    @property
+    def name(self):
+        """The name of the member."""
+        return self._name_
+
+    @property
+    def value(self):
+        """The value of the member."""
+        return self._value_
+
+
+class ReprEnum(Enum):
+    """Only the repr is the enum's; str() and format() are the data type's."""
+
+
+class IntEnum(int, ReprEnum):
+    """Members are ints too."""
+
+
+class StrEnum(str, ReprEnum):
+    """Members are strs too; auto() gives the lower-cased member name."""
+
+    def __new__(cls, *values):
+        if len(values) > 3:
+            raise TypeError("too many arguments for str(): %r" % (values,))
+        if len(values) == 1 and not isinstance(values[0], str):
+            raise TypeError("%r is not a string" % (values[0],))
+        if len(values) >= 2 and not isinstance(values[1], str):
+            raise TypeError("encoding must be a string, not %r" % (values[1],))
+        if len(values) == 3 and not isinstance(values[2], str):
+            raise TypeError("errors must be a string, not %r" % (values[2]))
+        value = str(*values)
+        member = str.__new__(cls, value)
+        member._value_ = value
+        return member
+
+    def _generate_next_value_(name, start, count, last_values):
+        return name.lower()
+
+
+class FlagBoundary(StrEnum):
+    """What Flag(value) does with bits no member has."""
+    STRICT = auto()
+    CONFORM = auto()
+    EJECT = auto()
+    KEEP = auto()
+
+
+STRICT, CONFORM, EJECT, KEEP = FlagBoundary
+
+
+class Flag(Enum, boundary=STRICT):
+    """Members are bits: they combine with |, & and ^, and ~ inverts within the class."""
+
+    _numeric_repr_ = repr
+
+    def _generate_next_value_(name, start, count, last_values):
+        if not count:
+            return start if start is not None else 1
+        last_value = max(last_values)
+        try:
+            high_bit = _high_bit(last_value)
+        except Exception:
+            raise TypeError("invalid flag value %r" % last_value) from None
+        return 2 ** (high_bit + 1)
+
+    @classmethod
+    def _iter_member_by_value_(cls, value):
+        for m in sorted((cls._member_map_[n] for n in cls._member_names_), key=lambda m: m._value_):
+            if m._value_ & value:
+                yield m
+
+    @classmethod
+    def _iter_member_(cls, value):
+        # The canonical (one-bit) members in value, in definition order.
+        for name in cls._member_names_:
+            m = cls._member_map_[name]
+            if m._value_ & value:
+                yield m
+
+    @classmethod
+    def _missing_(cls, value):
+        if not isinstance(value, int):
+            raise ValueError("%r is not a valid %s" % (value, cls.__qualname__))
+        flag_mask = cls._flag_mask_
+        all_bits = cls._all_bits_
+        neg_value = None
+        if (not ~all_bits <= value <= all_bits) or (value & (all_bits ^ flag_mask)):
+            if cls._boundary_ is STRICT:
+                max_bits = max(value.bit_length(), flag_mask.bit_length())
+                raise ValueError("%r invalid value %r\n    given %s\n  allowed %s" % (
+                    cls, value, _bin(value, max_bits), _bin(flag_mask, max_bits)))
+            elif cls._boundary_ is CONFORM:
+                value = value & flag_mask
+            elif cls._boundary_ is EJECT:
+                return value
+            elif cls._boundary_ is KEEP:
+                if value < 0:
+                    value = max(all_bits + 1, 2 ** (value.bit_length())) + value
+            else:
+                raise ValueError("%r unknown flag boundary %r" % (cls, cls._boundary_))
+        if value < 0:
+            neg_value = value
+            value = all_bits + 1 + value
+        unknown = value & ~flag_mask
+        aliases = value & ~cls._singles_mask_
+        member_value = value & cls._singles_mask_
+        if unknown and cls._boundary_ is not KEEP:
+            raise ValueError("%s(%r) -->  unknown values %r [%s]" % (cls.__name__, value, unknown, bin(unknown)))
+        if cls._member_type_ is object:
+            pseudo_member = object.__new__(cls)
+        else:
+            pseudo_member = cls._member_type_.__new__(cls, value)
+        if not hasattr(pseudo_member, "_value_"):
+            pseudo_member._value_ = value
+        if member_value or aliases:
+            members = []
+            combined_value = 0
+            for m in cls._iter_member_(member_value):
+                members.append(m)
+                combined_value |= m._value_
+            if aliases:
+                value = member_value | aliases
+                for n in cls._member_map_:
+                    pv = cls._member_map_[n]._value_
+                    if pv not in cls._value2member_map_ or True:
+                        if pv and pv & value == pv and pv & combined_value != pv and not _is_single_bit(pv):
+                            members.append(cls._member_map_[n])
+                            combined_value |= pv
+            unknown = value ^ combined_value
+            pseudo_member._name_ = "|".join([m._name_ for m in members])
+            if not combined_value:
+                pseudo_member._name_ = None
+            elif unknown and cls._boundary_ is STRICT:
+                raise ValueError("%r: no members with value %r" % (cls, unknown))
+            elif unknown:
+                pseudo_member._name_ += "|%s" % cls._numeric_repr_(unknown)
+        else:
+            pseudo_member._name_ = None
+        pseudo_member = cls._value2member_map_.setdefault(value, pseudo_member)
+        if neg_value is not None:
+            cls._value2member_map_[neg_value] = pseudo_member
+        return pseudo_member
+
+    def __contains__(self, other):
+        if not isinstance(other, self.__class__):
+            raise TypeError("unsupported operand type(s) for 'in': %r and %r" % (
+                type(other).__qualname__, self.__class__.__qualname__))
+        return other._value_ & self._value_ == other._value_
+
+    def __iter__(self):
+        yield from self._iter_member_(self._value_)
+
+    def __len__(self):
+        return _bits(self._value_)
+
+    def __repr__(self):
+        cls_name = self.__class__.__name__
+        v_repr = self.__class__._value_repr_ or repr
+        if self._name_ is None:
+            return "<%s: %s>" % (cls_name, v_repr(self._value_))
+        return "<%s.%s: %s>" % (cls_name, self._name_, v_repr(self._value_))
+
+    def __str__(self):
+        cls_name = self.__class__.__name__
+        if self._name_ is None:
+            return "%s(%r)" % (cls_name, self._value_)
+        return "%s.%s" % (cls_name, self._name_)
+
+    def __bool__(self):
+        return bool(self._value_)
+
+    def __or__(self, other):
+        if isinstance(other, self.__class__):
+            other = other._value_
+        elif self._member_type_ is not object and isinstance(other, self._member_type_):
+            pass
+        else:
+            return NotImplemented
+        return self.__class__(self._value_ | other)
+
+    def __and__(self, other):
+        if isinstance(other, self.__class__):
+            other = other._value_
+        elif self._member_type_ is not object and isinstance(other, self._member_type_):
+            pass
+        else:
+            return NotImplemented
+        return self.__class__(self._value_ & other)
+
+    def __xor__(self, other):
+        if isinstance(other, self.__class__):
+            other = other._value_
+        elif self._member_type_ is not object and isinstance(other, self._member_type_):
+            pass
+        else:
+            return NotImplemented
+        return self.__class__(self._value_ ^ other)
+
+    def __invert__(self):
+        if self._inverted_ is None:
+            if self._boundary_ in (EJECT, KEEP):
+                self._inverted_ = self.__class__(~self._value_)
+            else:
+                self._inverted_ = self.__class__(self._singles_mask_ & ~self._value_)
+        return self._inverted_
+
+    __rand__ = __and__
+    __ror__ = __or__
+    __rxor__ = __xor__
+
+
+class IntFlag(int, ReprEnum, Flag, boundary=KEEP):
+    """Flags that are ints too."""
+
+    def __invert__(self):
+        if self._inverted_ is None:
+            self._inverted_ = self.__class__(self._singles_mask_ & ~self._value_)
+        return self._inverted_
+
+
+def _bin(num, max_bits=None):
+    """'0b0 1000' as CPython's flag messages print values (sign bit, then the bits)."""
+    ceiling = 2 ** (num.bit_length())
+    if num >= 0:
+        s = bin(num + ceiling).replace("1", "0", 1)
+    else:
+        s = bin(~num ^ (ceiling - 1) + ceiling)
+    sign = s[:3]
+    digits = s[3:]
+    if max_bits is not None:
+        if len(digits) < max_bits:
+            digits = (sign[-1] * max_bits + digits)[-max_bits:]
+    return "%s %s" % (sign, digits)
+
+
+def unique(enumeration):
+    """Class decorator: ValueError when two names share a value."""
+    duplicates = []
+    for name, member in enumeration.__members__.items():
+        if name != member.name:
+            duplicates.append((name, member.name))
+    if duplicates:
+        alias_details = ", ".join(["%s -> %s" % (alias, name) for (alias, name) in duplicates])
+        raise ValueError("duplicate values found in %r: %s" % (enumeration, alias_details))
+    return enumeration
+
+
+def global_enum(cls):
+    """Class decorator: the members become globals of the class's module, and their repr
+    is module.NAME."""
+    import sys
+    module = sys.modules.get(cls.__module__)
+    if module is not None:
+        module.__dict__.update(cls.__members__)
+    return cls
+
+
+class EnumCheck(StrEnum):
+    """What verify() checks."""
+    CONTINUOUS = "no skipped integer values"
+    NAMED_FLAGS = "multi-flag aliases may not contain unnamed flags"
+    UNIQUE = "one name per value"
+
+
+CONTINUOUS, NAMED_FLAGS, UNIQUE = EnumCheck
+
+
+class verify:
+    """Class decorator: checks the enum against the given EnumChecks (ValueError if not)."""
+
+    def __init__(self, *checks):
+        self.checks = checks
+
+    def __call__(self, enumeration):
+        cls_name = enumeration.__name__
+        for check in self.checks:
+            if check is UNIQUE:
+                duplicates = []
+                for name, member in enumeration.__members__.items():
+                    if name != member.name:
+                        duplicates.append((name, member.name))
+                if duplicates:
+                    alias_details = ", ".join(["%s -> %s" % (alias, name) for (alias, name) in duplicates])
+                    raise ValueError("aliases found in %r: %s" % (enumeration, alias_details))
+            elif check is CONTINUOUS:
+                values = set(e.value for e in enumeration)
+                if len(values) < 2:
+                    continue
+                low, high = min(values), max(values)
+                missing = []
+                if Flag is not None and issubclass(enumeration, Flag):
+                    for i in range(_high_bit(low) + 1, _high_bit(high)):
+                        if 2 ** i not in values:
+                            missing.append(2 ** i)
+                else:
+                    for i in range(low + 1, high):
+                        if i not in values:
+                            missing.append(i)
+                if missing:
+                    raise ValueError("invalid %s %r: missing values %s" % (
+                        "flag" if issubclass(enumeration, Flag) else "enum", cls_name,
+                        ", ".join(str(m) for m in missing)))
+            elif check is NAMED_FLAGS:
+                member_names = enumeration._member_names_
+                missing_names = []
+                missing_value = 0
+                for name, alias in enumeration._member_map_.items():
+                    if name in member_names:
+                        continue
+                    if alias.value < 0:
+                        continue
+                    values = [2 ** i for i in range(alias.value.bit_length()) if alias.value & 2 ** i]
+                    missed = [v for v in values if v not in enumeration._value2member_map_]
+                    if missed:
+                        missing_names.append(name)
+                        for v in missed:
+                            missing_value |= v
+                if missing_names:
+                    alias = "alias %s is missing" % missing_names[0] if len(missing_names) == 1 else \
+                        "aliases %s and %s are missing" % (", ".join(missing_names[:-1]), missing_names[-1])
+                    value = "value 0x%x" % missing_value if _is_single_bit(missing_value) else \
+                        "combined values of 0x%x" % missing_value
+                    raise ValueError("invalid Flag %r: %s %s [use enum.show_flag_values(value) for details]" % (
+                        cls_name, alias, value))
+        return enumeration
+
+"""####,
         "errno.conc": ####"""
 """errno: the Linux error numbers, as CPython 3.11 names them, and errorcode
 (number -> name), in Conc. OSError subclasses and their .errno use the same numbers."""

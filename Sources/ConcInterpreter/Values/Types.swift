@@ -48,9 +48,9 @@ public enum Types {
     /// A compiled `re` pattern of the `_re` engine (re.Pattern wraps it).
     static let regexProgram: PyType = make("_re.Program") { _ in }
     static let bool: PyType = make("bool", base: int) { installBoolMethods($0) }
-    static let int: PyType = make("int") { installIntMethods($0); installNumberOperatorSlots($0, isFloat: false) }
-    static let float: PyType = make("float") { installFloatMethods($0); installNumberOperatorSlots($0, isFloat: true) }
-    static let str: PyType = published(make("str") { installStrMethods($0); installSequenceOperatorSlots($0) }) {
+    static let int: PyType = make("int") { installIntMethods($0); installNumberOperatorSlots($0, isFloat: false); ownSlots($0, hash: true) }
+    static let float: PyType = make("float") { installFloatMethods($0); installNumberOperatorSlots($0, isFloat: true); ownSlots($0, hash: true) }
+    static let str: PyType = published(make("str") { installStrMethods($0); installSequenceOperatorSlots($0); ownSlots($0, hash: true, str: true) }) {
         publishedStr = $0
     }
     /// The identity of `str`, for ``PyObject/hasType(_:)`` tests that retain nothing.
@@ -72,23 +72,23 @@ public enum Types {
         publish(.passUnretained(t))
         return t
     }
-    static let bytes: PyType = make("bytes") { installBytesMethods($0) }
-    static let bytearray: PyType = make("bytearray") { installBytearrayMethods($0); unhashable($0) }
-    static let list: PyType = published(make("list") { installListMethods($0); installSequenceOperatorSlots($0); unhashable($0) }) {
+    static let bytes: PyType = make("bytes") { installBytesMethods($0); ownSlots($0, hash: true, str: true) }
+    static let bytearray: PyType = make("bytearray") { installBytearrayMethods($0); unhashable($0); ownSlots($0, hash: false) }
+    static let list: PyType = published(make("list") { installListMethods($0); installSequenceOperatorSlots($0); unhashable($0); ownSlots($0, hash: false) }) {
         publishedList = $0
     }
     /// The identity of `list`, for ``PyObject/hasType(_:)``.
     static var listID: ObjectIdentifier { @inline(__always) get { identity(listBits) } }
-    static let tuple: PyType = published(make("tuple") { installTupleMethods($0); installSequenceOperatorSlots($0) }) {
+    static let tuple: PyType = published(make("tuple") { installTupleMethods($0); installSequenceOperatorSlots($0); ownSlots($0, hash: true) }) {
         publishedTuple = $0
     }
     static var tupleID: ObjectIdentifier { @inline(__always) get { identity(tupleBits) } }
-    static let dict: PyType = published(make("dict") { installDictMethods($0); installDictOperatorSlots($0); unhashable($0) }) {
+    static let dict: PyType = published(make("dict") { installDictMethods($0); installDictOperatorSlots($0); unhashable($0); ownSlots($0, hash: false) }) {
         publishedDict = $0
     }
     static var dictID: ObjectIdentifier { @inline(__always) get { identity(dictBits) } }
-    static let set: PyType = make("set") { installSetMethods($0, frozen: false); installSetOperatorSlots($0); unhashable($0) }
-    static let frozenset: PyType = make("frozenset") { installSetMethods($0, frozen: true); installSetOperatorSlots($0) }
+    static let set: PyType = make("set") { installSetMethods($0, frozen: false); installSetOperatorSlots($0); unhashable($0); ownSlots($0, hash: false) }
+    static let frozenset: PyType = make("frozenset") { installSetMethods($0, frozen: true); installSetOperatorSlots($0); ownSlots($0, hash: true) }
     static let range: PyType = make("range") { installRangeMethods($0) }
     static let slice: PyType = make("slice") { installSliceMethods($0); unhashable($0) }
     static let function = make("function") { installFunctionMethods($0) }
@@ -175,6 +175,15 @@ final class PyObjectSingleton: PyObject {
 /// The mutable builtins, whose `__hash__` is None as in CPython (`list.__hash__ is None`;
 /// hash() refuses them natively before looking).
 private func unhashable(_ t: PyType) { t.dict["__hash__"] = Value.none }
+
+/// `__repr__` (and `__hash__`, `__str__` where given) in a builtin type's own dict, as
+/// CPython's types have them: in `class Weekday(int, Enum)` int's come before the
+/// mixin's in the MRO, and `int.__repr__` is not `object.__repr__`.
+private func ownSlots(_ t: PyType, hash: Bool, str: Bool = false) {
+    t.method("__repr__") { u, s, a in try a.expect("__repr__", 0, 0); return .str(try u.builtinRepr(s)) }
+    if hash { t.method("__hash__") { u, s, a in try a.expect("__hash__", 0, 0); return .int(try u.builtinHash(s)) } }
+    if str { t.method("__str__") { u, s, a in try a.expect("__str__", 0, 0); return .str(try u.builtinStr(s)) } }
+}
 
 /// `type(None)()` is None (and so for Ellipsis and NotImplemented): the type of a singleton
 /// gives back the singleton, with CPython's message when given arguments.
