@@ -9205,6 +9205,1113 @@ def load(fp, cls=None, object_hook=None, parse_float=None, parse_int=None,
                  object_pairs_hook=object_pairs_hook, strict=strict)
 
 """####,
+        "logging/__init__.conc": ####"""
+"""logging: leveled messages to handlers (Python's logging module, as CPython 3.11 behaves).
+
+Loggers form a dotted hierarchy under the root logger (getLogger("a.b") is a child of
+getLogger("a")); a record a logger accepts goes to its handlers and its ancestors'
+(unless propagate is false); each handler formats it with its Formatter. basicConfig()
+gives the root logger one StreamHandler on stderr. Records carry the thread's and
+process's name and id, so '%(threadName)s' shows which unit logged.
+
+Loggers and handlers may be shared by threads: the logger tree is guarded by one module
+lock, and each handler emits under its own lock (as CPython's).
+
+Conc has no frame objects: a record's pathname, filename, module, lineno and funcName
+are CPython's values for an unknown caller ("(unknown file)", 0, "(unknown function)").
+"""
+
+import io
+import os
+import sys
+import threading
+import time
+import traceback
+
+__all__ = [
+    "BASIC_FORMAT", "BufferingFormatter", "CRITICAL", "DEBUG", "ERROR", "FATAL",
+    "FileHandler", "Filter", "Formatter", "Handler", "INFO", "LogRecord", "Logger",
+    "LoggerAdapter", "NOTSET", "NullHandler", "StreamHandler", "WARN", "WARNING",
+    "addLevelName", "basicConfig", "captureWarnings", "critical", "debug", "disable",
+    "error", "exception", "fatal", "getLevelName", "getLogger", "getLoggerClass", "info",
+    "log", "makeLogRecord", "setLoggerClass", "shutdown", "warn", "warning",
+    "getLogRecordFactory", "setLogRecordFactory", "lastResort", "raiseExceptions",
+    "getLevelNamesMapping", "root",
+]
+
+_startTime = time.time()
+raiseExceptions = True
+logThreads = True
+logMultiprocessing = True
+logProcesses = True
+
+CRITICAL = 50
+FATAL = CRITICAL
+ERROR = 40
+WARNING = 30
+WARN = WARNING
+INFO = 20
+DEBUG = 10
+NOTSET = 0
+
+_levelToName = {
+    CRITICAL: "CRITICAL",
+    ERROR: "ERROR",
+    WARNING: "WARNING",
+    INFO: "INFO",
+    DEBUG: "DEBUG",
+    NOTSET: "NOTSET",
+}
+_nameToLevel = {
+    "CRITICAL": CRITICAL,
+    "FATAL": FATAL,
+    "ERROR": ERROR,
+    "WARN": WARNING,
+    "WARNING": WARNING,
+    "INFO": INFO,
+    "DEBUG": DEBUG,
+    "NOTSET": NOTSET,
+}
+
+# Guards the logger tree, the level names and the handler list (re-entrant: a handler's
+# creation may configure more).
+_lock = threading.RLock()
+
+
+def getLevelNamesMapping():
+    return _nameToLevel.copy()
+
+
+def getLevelName(level):
+    """The name of a level number, the number of a level name, or 'Level %s'."""
+    result = _levelToName.get(level)
+    if result is not None:
+        return result
+    result = _nameToLevel.get(level)
+    if result is not None:
+        return result
+    return "Level %s" % level
+
+
+def addLevelName(level, levelName):
+    with _lock:
+        _levelToName[level] = levelName
+        _nameToLevel[levelName] = level
+
+
+def _checkLevel(level):
+    if isinstance(level, int):
+        rv = level
+    elif str(level) == level:
+        if level not in _nameToLevel:
+            raise ValueError("Unknown level: %r" % level)
+        rv = _nameToLevel[level]
+    else:
+        raise TypeError("Level not an integer or a valid string: %r" % (level,))
+    return rv
+
+
+class LogRecord:
+    """One logged event: the message and its arguments, the level, when, and which
+    thread and process logged it."""
+
+    def __init__(self, name, level, pathname, lineno, msg, args, exc_info, func=None, sinfo=None, **kwargs):
+        ct = time.time()
+        self.name = name
+        self.msg = msg
+        if args and len(args) == 1 and isinstance(args[0], dict) and args[0]:
+            args = args[0]
+        self.args = args
+        self.levelname = getLevelName(level)
+        self.levelno = level
+        self.pathname = pathname
+        try:
+            self.filename = os.path.basename(pathname)
+            self.module = os.path.splitext(self.filename)[0]
+        except (TypeError, ValueError, AttributeError):
+            self.filename = pathname
+            self.module = "Unknown module"
+        self.exc_info = exc_info
+        self.exc_text = None
+        self.stack_info = sinfo
+        self.lineno = lineno
+        self.funcName = func
+        self.created = ct
+        self.msecs = int((ct - int(ct)) * 1000) + 0.0
+        self.relativeCreated = (self.created - _startTime) * 1000
+        if logThreads:
+            self.thread = threading.get_ident()
+            self.threadName = threading.current_thread().name
+        else:
+            self.thread = None
+            self.threadName = None
+        if not logMultiprocessing:
+            self.processName = None
+        else:
+            self.processName = "MainProcess"
+            mp = sys.modules.get("multiprocessing")
+            if mp is not None:
+                try:
+                    self.processName = mp.current_process().name
+                except Exception:
+                    pass
+        if logProcesses and hasattr(os, "getpid"):
+            self.process = os.getpid()
+        else:
+            self.process = None
+
+    def __repr__(self):
+        return '<LogRecord: %s, %s, %s, %s, "%s">' % (self.name, self.levelno, self.pathname, self.lineno, self.msg)
+
+    def getMessage(self):
+        """The message with its arguments merged in (msg % args)."""
+        msg = str(self.msg)
+        if self.args:
+            msg = msg % self.args
+        return msg
+
+
+_logRecordFactory = LogRecord
+
+
+def setLogRecordFactory(factory):
+    global _logRecordFactory
+    _logRecordFactory = factory
+
+
+def getLogRecordFactory():
+    return _logRecordFactory
+
+
+def makeLogRecord(dict):
+    """A LogRecord whose attributes are dict's (for records sent between processes)."""
+    rv = _logRecordFactory(None, None, "", 0, "", (), None, None)
+    rv.__dict__.update(dict)
+    return rv
+
+
+class PercentStyle:
+    default_format = "%(message)s"
+    asctime_format = "%(asctime)s"
+    asctime_search = "%(asctime)"
+
+    def __init__(self, fmt, *, defaults=None):
+        self._fmt = fmt or self.default_format
+        self._defaults = defaults
+
+    def usesTime(self):
+        return self._fmt.find(self.asctime_search) >= 0
+
+    def validate(self):
+        import re
+        if not re.search(r"%\(\w+\)[#0+ -]*(\*|\d+)?(\.(\*|\d+))?[diouxefgcrsa%]", self._fmt, re.I):
+            raise ValueError("Invalid format '%s' for '%s' style" % (self._fmt, self.default_format[0]))
+
+    def _format(self, record):
+        defaults = self._defaults
+        if defaults:
+            values = defaults | record.__dict__
+        else:
+            values = record.__dict__
+        return self._fmt % values
+
+    def format(self, record):
+        try:
+            return self._format(record)
+        except KeyError as e:
+            raise ValueError("Formatting field not found in record: %s" % e)
+
+
+class StrFormatStyle(PercentStyle):
+    default_format = "{message}"
+    asctime_format = "{asctime}"
+    asctime_search = "{asctime"
+
+    def _format(self, record):
+        if defaults := self._defaults:
+            values = defaults | record.__dict__
+        else:
+            values = record.__dict__
+        return self._fmt.format(**values)
+
+    def validate(self):
+        import string
+        fields = set()
+        try:
+            for _, fieldname, spec, conversion in string.Formatter().parse(self._fmt):
+                if fieldname:
+                    fields.add(fieldname)
+        except ValueError as e:
+            raise ValueError("invalid format: %s" % e)
+        if not fields:
+            raise ValueError("invalid format: no fields")
+
+
+class StringTemplateStyle(PercentStyle):
+    default_format = "${message}"
+    asctime_format = "${asctime}"
+    asctime_search = "${asctime}"
+
+    def __init__(self, *args, **kwargs):
+        import string
+        super().__init__(*args, **kwargs)
+        self._tpl = string.Template(self._fmt)
+
+    def usesTime(self):
+        fmt = self._fmt
+        return fmt.find("$asctime") >= 0 or fmt.find(self.asctime_search) >= 0
+
+    def validate(self):
+        if "$" not in self._fmt:
+            raise ValueError("invalid format: no fields")
+
+    def _format(self, record):
+        if defaults := self._defaults:
+            values = defaults | record.__dict__
+        else:
+            values = record.__dict__
+        return self._tpl.substitute(**values)
+
+
+BASIC_FORMAT = "%(levelname)s:%(name)s:%(message)s"
+
+_STYLES = {
+    "%": (PercentStyle, BASIC_FORMAT),
+    "{": (StrFormatStyle, "{levelname}:{name}:{message}"),
+    "$": (StringTemplateStyle, "${levelname}:${name}:${message}"),
+}
+
+
+class Formatter:
+    """Turns a record into text: fmt names record attributes ('%(levelname)s: %(message)s'),
+    datefmt is time.strftime's for %(asctime)s."""
+
+    converter = time.localtime
+    default_time_format = "%Y-%m-%d %H:%M:%S"
+    default_msec_format = "%s,%03d"
+
+    def __init__(self, fmt=None, datefmt=None, style="%", validate=True, *, defaults=None):
+        if style not in _STYLES:
+            raise ValueError("Style must be one of: %s" % ",".join(_STYLES.keys()))
+        self._style = _STYLES[style][0](fmt, defaults=defaults)
+        if validate:
+            self._style.validate()
+        self._fmt = self._style._fmt
+        self.datefmt = datefmt
+
+    def formatTime(self, record, datefmt=None):
+        ct = self.converter(record.created)
+        if datefmt:
+            s = time.strftime(datefmt, ct)
+        else:
+            s = time.strftime(self.default_time_format, ct)
+            if self.default_msec_format:
+                s = self.default_msec_format % (s, record.msecs)
+        return s
+
+    def formatException(self, ei):
+        s = "".join(traceback.format_exception(ei[0], ei[1], ei[2]))
+        if s[-1:] == "\n":
+            s = s[:-1]
+        return s
+
+    def usesTime(self):
+        return self._style.usesTime()
+
+    def formatMessage(self, record):
+        return self._style.format(record)
+
+    def formatStack(self, stack_info):
+        return stack_info
+
+    def format(self, record):
+        """The record as text: the message, then the exception's traceback if any."""
+        record.message = record.getMessage()
+        if self.usesTime():
+            record.asctime = self.formatTime(record, self.datefmt)
+        s = self.formatMessage(record)
+        if record.exc_info:
+            if not record.exc_text:
+                record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            if s[-1:] != "\n":
+                s = s + "\n"
+            s = s + record.exc_text
+        if record.stack_info:
+            if s[-1:] != "\n":
+                s = s + "\n"
+            s = s + self.formatStack(record.stack_info)
+        return s
+
+
+_defaultFormatter = Formatter()
+
+
+class BufferingFormatter:
+    """Formats a batch of records: a header, each record, a footer."""
+
+    def __init__(self, linefmt=None):
+        self.linefmt = linefmt if linefmt else _defaultFormatter
+
+    def formatHeader(self, records):
+        return ""
+
+    def formatFooter(self, records):
+        return ""
+
+    def format(self, records):
+        rv = ""
+        if len(records) > 0:
+            rv = rv + self.formatHeader(records)
+            for record in records:
+                rv = rv + self.linefmt.format(record)
+            rv = rv + self.formatFooter(records)
+        return rv
+
+
+class Filter:
+    """Passes the records of the logger named name and its descendants ('' passes all)."""
+
+    def __init__(self, name=""):
+        self.name = name
+        self.nlen = len(name)
+
+    def filter(self, record):
+        if self.nlen == 0:
+            return True
+        elif self.name == record.name:
+            return True
+        elif record.name.find(self.name, 0, self.nlen) != 0:
+            return False
+        return record.name[self.nlen] == "."
+
+
+class Filterer:
+    """A holder of filters (loggers and handlers both are)."""
+
+    def __init__(self):
+        self.filters = []
+
+    def addFilter(self, filter):
+        if filter not in self.filters:
+            self.filters.append(filter)
+
+    def removeFilter(self, filter):
+        if filter in self.filters:
+            self.filters.remove(filter)
+
+    def filter(self, record):
+        """True when every filter passes the record (a filter is an object with
+        filter(record) or a callable)."""
+        for f in self.filters:
+            if hasattr(f, "filter"):
+                result = f.filter(record)
+            else:
+                result = f(record)
+            if not result:
+                return False
+        return True
+
+
+_handlers = {}
+_handlerList = []
+
+
+class Handler(Filterer):
+    """Sends records somewhere; subclasses say where in emit(record)."""
+
+    def __init__(self, level=NOTSET):
+        Filterer.__init__(self)
+        self._name = None
+        self.level = _checkLevel(level)
+        self.formatter = None
+        self._closed = False
+        with _lock:
+            _handlerList.append(self)
+        self.createLock()
+
+    def get_name(self):
+        return self._name
+
+    def set_name(self, name):
+        with _lock:
+            if self._name in _handlers:
+                del _handlers[self._name]
+            self._name = name
+            if name:
+                _handlers[name] = self
+
+    name = property(get_name, set_name)
+
+    def createLock(self):
+        self.lock = threading.RLock()
+
+    def acquire(self):
+        if self.lock:
+            self.lock.acquire()
+
+    def release(self):
+        if self.lock:
+            self.lock.release()
+
+    def setLevel(self, level):
+        self.level = _checkLevel(level)
+
+    def format(self, record):
+        fmt = self.formatter if self.formatter else _defaultFormatter
+        return fmt.format(record)
+
+    def emit(self, record):
+        raise NotImplementedError("emit must be implemented by Handler subclasses")
+
+    def handle(self, record):
+        """Emits the record (under the handler's lock) if the filters pass it."""
+        rv = self.filter(record)
+        if rv:
+            self.acquire()
+            try:
+                self.emit(record)
+            finally:
+                self.release()
+        return rv
+
+    def setFormatter(self, fmt):
+        self.formatter = fmt
+
+    def flush(self):
+        pass
+
+    def close(self):
+        with _lock:
+            self._closed = True
+            if self._name and self._name in _handlers:
+                del _handlers[self._name]
+
+    def handleError(self, record):
+        """Reports an error raised while emitting (to stderr), and goes on."""
+        if raiseExceptions and sys.stderr:
+            t, v, tb = sys.exc_info()
+            try:
+                sys.stderr.write("--- Logging error ---\n")
+                traceback.print_exception(t, v, tb, None, sys.stderr)
+                sys.stderr.write("Message: %r\nArguments: %s\n" % (record.msg, record.args))
+            except Exception:
+                pass
+
+    def __repr__(self):
+        level = getLevelName(self.level)
+        return "<%s (%s)>" % (self.__class__.__name__, level)
+
+
+class StreamHandler(Handler):
+    """Writes records to a stream (sys.stderr by default), one line each."""
+
+    terminator = "\n"
+
+    def __init__(self, stream=None):
+        Handler.__init__(self)
+        if stream is None:
+            stream = sys.stderr
+        self.stream = stream
+
+    def flush(self):
+        self.acquire()
+        try:
+            if self.stream and hasattr(self.stream, "flush"):
+                self.stream.flush()
+        finally:
+            self.release()
+
+    def emit(self, record):
+        try:
+            msg = self.format(record)
+            stream = self.stream
+            stream.write(msg + self.terminator)
+            self.flush()
+        except RecursionError:
+            raise
+        except Exception:
+            self.handleError(record)
+
+    def setStream(self, stream):
+        if stream is self.stream:
+            result = None
+        else:
+            result = self.stream
+            self.acquire()
+            try:
+                self.flush()
+                self.stream = stream
+            finally:
+                self.release()
+        return result
+
+    def __repr__(self):
+        level = getLevelName(self.level)
+        name = getattr(self.stream, "name", "")
+        name = str(name)
+        if name:
+            name += " "
+        return "<%s %s(%s)>" % (self.__class__.__name__, name, level)
+
+
+class FileHandler(StreamHandler):
+    """Appends records to a file (opened at the first record when delay is true)."""
+
+    def __init__(self, filename, mode="a", encoding=None, delay=False, errors=None):
+        filename = os.fspath(filename) if hasattr(os, "fspath") else filename
+        self.baseFilename = os.path.abspath(filename) if hasattr(os.path, "abspath") else filename
+        self.mode = mode
+        self.encoding = encoding
+        self.errors = errors
+        self.delay = delay
+        self._builtin_open = open
+        if delay:
+            Handler.__init__(self)
+            self.stream = None
+        else:
+            StreamHandler.__init__(self, self._open())
+
+    def close(self):
+        self.acquire()
+        try:
+            try:
+                if self.stream:
+                    try:
+                        self.flush()
+                    finally:
+                        stream = self.stream
+                        self.stream = None
+                        if hasattr(stream, "close"):
+                            stream.close()
+            finally:
+                StreamHandler.close(self)
+        finally:
+            self.release()
+
+    def _open(self):
+        return self._builtin_open(self.baseFilename, self.mode, encoding=self.encoding)
+
+    def emit(self, record):
+        if self.stream is None:
+            if self.mode != "w" or not self._closed:
+                self.stream = self._open()
+        if self.stream:
+            StreamHandler.emit(self, record)
+
+    def __repr__(self):
+        level = getLevelName(self.level)
+        return "<%s %s (%s)>" % (self.__class__.__name__, self.baseFilename, level)
+
+
+class _StderrHandler(StreamHandler):
+    """The last resort: writes to whatever sys.stderr is at the time."""
+
+    def __init__(self, level=NOTSET):
+        Handler.__init__(self, level)
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+
+_defaultLastResort = _StderrHandler(WARNING)
+lastResort = _defaultLastResort
+
+
+class PlaceHolder:
+    """Stands in the tree for a logger not yet made whose descendants exist."""
+
+    def __init__(self, alogger):
+        self.loggerMap = {alogger: None}
+
+    def append(self, alogger):
+        if alogger not in self.loggerMap:
+            self.loggerMap[alogger] = None
+
+
+_loggerClass = None
+
+
+def setLoggerClass(klass):
+    global _loggerClass
+    if klass != Logger:
+        if not issubclass(klass, Logger):
+            raise TypeError("logger not derived from logging.Logger: " + klass.__name__)
+    _loggerClass = klass
+
+
+def getLoggerClass():
+    return _loggerClass
+
+
+class Manager:
+    """Holds the logger tree: makes loggers by dotted name and links them to their parents."""
+
+    def __init__(self, rootnode):
+        self.root = rootnode
+        self.disable = 0
+        self.emittedNoHandlerWarning = False
+        self.loggerDict = {}
+        self.loggerClass = None
+        self.logRecordFactory = None
+
+    @property
+    def disable(self):
+        return self._disable
+
+    @disable.setter
+    def disable(self, value):
+        self._disable = _checkLevel(value)
+
+    def getLogger(self, name):
+        if not isinstance(name, str):
+            raise TypeError("A logger name must be a string")
+        with _lock:
+            if name in self.loggerDict:
+                rv = self.loggerDict[name]
+                if isinstance(rv, PlaceHolder):
+                    ph = rv
+                    rv = (self.loggerClass or _loggerClass)(name)
+                    rv.manager = self
+                    self.loggerDict[name] = rv
+                    self._fixupChildren(ph, rv)
+                    self._fixupParents(rv)
+            else:
+                rv = (self.loggerClass or _loggerClass)(name)
+                rv.manager = self
+                self.loggerDict[name] = rv
+                self._fixupParents(rv)
+        return rv
+
+    def setLoggerClass(self, klass):
+        if klass != Logger:
+            if not issubclass(klass, Logger):
+                raise TypeError("logger not derived from logging.Logger: " + klass.__name__)
+        self.loggerClass = klass
+
+    def setLogRecordFactory(self, factory):
+        self.logRecordFactory = factory
+
+    def _fixupParents(self, alogger):
+        name = alogger.name
+        i = name.rfind(".")
+        rv = None
+        while (i > 0) and not rv:
+            substr = name[:i]
+            if substr not in self.loggerDict:
+                self.loggerDict[substr] = PlaceHolder(alogger)
+            else:
+                obj = self.loggerDict[substr]
+                if isinstance(obj, Logger):
+                    rv = obj
+                else:
+                    obj.append(alogger)
+            i = name.rfind(".", 0, i - 1)
+        if not rv:
+            rv = self.root
+        alogger.parent = rv
+
+    def _fixupChildren(self, ph, alogger):
+        name = alogger.name
+        namelen = len(name)
+        for c in ph.loggerMap.keys():
+            if c.parent.name[:namelen] != name:
+                alogger.parent = c.parent
+                c.parent = alogger
+
+    def _clear_cache(self):
+        with _lock:
+            for logger in self.loggerDict.values():
+                if isinstance(logger, Logger):
+                    logger._cache.clear()
+            self.root._cache.clear()
+
+
+class Logger(Filterer):
+    """A named source of records: its level, handlers and filters decide what is logged
+    and where; records also go to the ancestors' handlers while propagate is true."""
+
+    def __init__(self, name, level=NOTSET):
+        Filterer.__init__(self)
+        self.name = name
+        self.level = _checkLevel(level)
+        self.parent = None
+        self.propagate = True
+        self.handlers = []
+        self.disabled = False
+        self._cache = {}
+
+    def setLevel(self, level):
+        self.level = _checkLevel(level)
+        self.manager._clear_cache()
+
+    def debug(self, msg, *args, **kwargs):
+        if self.isEnabledFor(DEBUG):
+            self._log(DEBUG, msg, args, **kwargs)
+
+    def info(self, msg, *args, **kwargs):
+        if self.isEnabledFor(INFO):
+            self._log(INFO, msg, args, **kwargs)
+
+    def warning(self, msg, *args, **kwargs):
+        if self.isEnabledFor(WARNING):
+            self._log(WARNING, msg, args, **kwargs)
+
+    def warn(self, msg, *args, **kwargs):
+        self.warning(msg, *args, **kwargs)
+
+    def error(self, msg, *args, **kwargs):
+        if self.isEnabledFor(ERROR):
+            self._log(ERROR, msg, args, **kwargs)
+
+    def exception(self, msg, *args, exc_info=True, **kwargs):
+        """error() with the exception being handled and its traceback."""
+        self.error(msg, *args, exc_info=exc_info, **kwargs)
+
+    def critical(self, msg, *args, **kwargs):
+        if self.isEnabledFor(CRITICAL):
+            self._log(CRITICAL, msg, args, **kwargs)
+
+    def fatal(self, msg, *args, **kwargs):
+        self.critical(msg, *args, **kwargs)
+
+    def log(self, level, msg, *args, **kwargs):
+        if not isinstance(level, int):
+            if raiseExceptions:
+                raise TypeError("level must be an integer")
+            else:
+                return
+        if self.isEnabledFor(level):
+            self._log(level, msg, args, **kwargs)
+
+    def findCaller(self, stack_info=False, stacklevel=1):
+        return "(unknown file)", 0, "(unknown function)", None
+
+    def makeRecord(self, name, level, fn, lno, msg, args, exc_info, func=None, extra=None, sinfo=None):
+        rv = _logRecordFactory(name, level, fn, lno, msg, args, exc_info, func, sinfo)
+        if extra is not None:
+            for key in extra:
+                if (key in ["message", "asctime"]) or (key in rv.__dict__):
+                    raise KeyError("Attempt to overwrite %r in LogRecord" % key)
+                rv.__dict__[key] = extra[key]
+        return rv
+
+    def _log(self, level, msg, args, exc_info=None, extra=None, stack_info=False, stacklevel=1):
+        fn, lno, func, sinfo = self.findCaller(stack_info, stacklevel)
+        if exc_info:
+            if isinstance(exc_info, BaseException):
+                exc_info = (type(exc_info), exc_info, exc_info.__traceback__)
+            elif not isinstance(exc_info, tuple):
+                exc_info = sys.exc_info()
+        record = self.makeRecord(self.name, level, fn, lno, msg, args, exc_info, func, extra, sinfo)
+        self.handle(record)
+
+    def handle(self, record):
+        if (not self.disabled) and self.filter(record):
+            self.callHandlers(record)
+
+    def addHandler(self, hdlr):
+        with _lock:
+            if not (hdlr in self.handlers):
+                self.handlers.append(hdlr)
+
+    def removeHandler(self, hdlr):
+        with _lock:
+            if hdlr in self.handlers:
+                self.handlers.remove(hdlr)
+
+    def hasHandlers(self):
+        c = self
+        rv = False
+        while c:
+            if c.handlers:
+                rv = True
+                break
+            if not c.propagate:
+                break
+            else:
+                c = c.parent
+        return rv
+
+    def callHandlers(self, record):
+        """Passes the record to this logger's handlers and its ancestors'; to lastResort
+        when there are none."""
+        c = self
+        found = 0
+        while c:
+            for hdlr in c.handlers:
+                found = found + 1
+                if record.levelno >= hdlr.level:
+                    hdlr.handle(record)
+            if not c.propagate:
+                c = None
+            else:
+                c = c.parent
+        if found == 0:
+            if lastResort:
+                if record.levelno >= lastResort.level:
+                    lastResort.handle(record)
+            elif raiseExceptions and not self.manager.emittedNoHandlerWarning:
+                sys.stderr.write("No handlers could be found for logger \"%s\"\n" % self.name)
+                self.manager.emittedNoHandlerWarning = True
+
+    def getEffectiveLevel(self):
+        """The first level set on this logger or an ancestor (NOTSET if none)."""
+        logger = self
+        while logger:
+            if logger.level:
+                return logger.level
+            logger = logger.parent
+        return NOTSET
+
+    def isEnabledFor(self, level):
+        if self.disabled:
+            return False
+        try:
+            return self._cache[level]
+        except KeyError:
+            with _lock:
+                if self.manager.disable >= level:
+                    is_enabled = self._cache[level] = False
+                else:
+                    is_enabled = self._cache[level] = (level >= self.getEffectiveLevel())
+            return is_enabled
+
+    def getChild(self, suffix):
+        if self.root is not self:
+            suffix = ".".join((self.name, suffix))
+        return self.manager.getLogger(suffix)
+
+    def __repr__(self):
+        level = getLevelName(self.getEffectiveLevel())
+        return "<%s %s (%s)>" % (self.__class__.__name__, self.name, level)
+
+
+class RootLogger(Logger):
+    """The root of the tree (getLogger() with no name)."""
+
+    def __init__(self, level):
+        Logger.__init__(self, "root", level)
+
+    def __repr__(self):
+        return "<RootLogger root (%s)>" % getLevelName(self.getEffectiveLevel())
+
+
+_loggerClass = Logger
+
+
+class LoggerAdapter:
+    """Wraps a logger, adding its own context (extra) to every record."""
+
+    def __init__(self, logger, extra=None):
+        self.logger = logger
+        self.extra = extra
+
+    def process(self, msg, kwargs):
+        kwargs["extra"] = self.extra
+        return msg, kwargs
+
+    def debug(self, msg, *args, **kwargs):
+        self.log(DEBUG, msg, *args, **kwargs)
+
+    def info(self, msg, *args, **kwargs):
+        self.log(INFO, msg, *args, **kwargs)
+
+    def warning(self, msg, *args, **kwargs):
+        self.log(WARNING, msg, *args, **kwargs)
+
+    def warn(self, msg, *args, **kwargs):
+        self.warning(msg, *args, **kwargs)
+
+    def error(self, msg, *args, **kwargs):
+        self.log(ERROR, msg, *args, **kwargs)
+
+    def exception(self, msg, *args, exc_info=True, **kwargs):
+        self.log(ERROR, msg, *args, exc_info=exc_info, **kwargs)
+
+    def critical(self, msg, *args, **kwargs):
+        self.log(CRITICAL, msg, *args, **kwargs)
+
+    def log(self, level, msg, *args, **kwargs):
+        if self.isEnabledFor(level):
+            msg, kwargs = self.process(msg, kwargs)
+            self.logger.log(level, msg, *args, **kwargs)
+
+    def isEnabledFor(self, level):
+        return self.logger.isEnabledFor(level)
+
+    def setLevel(self, level):
+        self.logger.setLevel(level)
+
+    def getEffectiveLevel(self):
+        return self.logger.getEffectiveLevel()
+
+    def hasHandlers(self):
+        return self.logger.hasHandlers()
+
+    @property
+    def manager(self):
+        return self.logger.manager
+
+    @property
+    def name(self):
+        return self.logger.name
+
+    def __repr__(self):
+        logger = self.logger
+        level = getLevelName(logger.getEffectiveLevel())
+        return "<%s %s (%s)>" % (self.__class__.__name__, logger.name, level)
+
+
+root = RootLogger(WARNING)
+Logger.root = root
+Logger.manager = Manager(Logger.root)
+
+
+def basicConfig(**kwargs):
+    """Gives the root logger a handler (on stderr, a stream or a file) with a format,
+    unless it has one already (force=True replaces them)."""
+    with _lock:
+        force = kwargs.pop("force", False)
+        encoding = kwargs.pop("encoding", None)
+        errors = kwargs.pop("errors", "backslashreplace")
+        if force:
+            for h in root.handlers[:]:
+                root.removeHandler(h)
+                h.close()
+        if len(root.handlers) == 0:
+            handlers = kwargs.pop("handlers", None)
+            if handlers is None:
+                if "stream" in kwargs and "filename" in kwargs:
+                    raise ValueError("'stream' and 'filename' should not be specified together")
+            else:
+                if "stream" in kwargs or "filename" in kwargs:
+                    raise ValueError("'stream' or 'filename' should not be specified together with 'handlers'")
+            if handlers is None:
+                filename = kwargs.pop("filename", None)
+                mode = kwargs.pop("filemode", "a")
+                if filename:
+                    h = FileHandler(filename, mode, encoding=encoding)
+                else:
+                    stream = kwargs.pop("stream", None)
+                    h = StreamHandler(stream)
+                handlers = [h]
+            dfs = kwargs.pop("datefmt", None)
+            style = kwargs.pop("style", "%")
+            if style not in _STYLES:
+                raise ValueError("Style must be one of: %s" % ",".join(_STYLES.keys()))
+            fs = kwargs.pop("format", _STYLES[style][1])
+            fmt = Formatter(fs, dfs, style)
+            for h in handlers:
+                if h.formatter is None:
+                    h.setFormatter(fmt)
+                root.addHandler(h)
+            level = kwargs.pop("level", None)
+            if level is not None:
+                root.setLevel(level)
+            if kwargs:
+                keys = ", ".join(kwargs.keys())
+                raise ValueError("Unrecognised argument(s): %s" % keys)
+
+
+def getLogger(name=None):
+    """The logger of that dotted name (made on first use), or the root logger."""
+    if not name or isinstance(name, str) and name == root.name:
+        return root
+    return Logger.manager.getLogger(name)
+
+
+def critical(msg, *args, **kwargs):
+    if len(root.handlers) == 0:
+        basicConfig()
+    root.critical(msg, *args, **kwargs)
+
+
+def fatal(msg, *args, **kwargs):
+    critical(msg, *args, **kwargs)
+
+
+def error(msg, *args, **kwargs):
+    if len(root.handlers) == 0:
+        basicConfig()
+    root.error(msg, *args, **kwargs)
+
+
+def exception(msg, *args, exc_info=True, **kwargs):
+    error(msg, *args, exc_info=exc_info, **kwargs)
+
+
+def warning(msg, *args, **kwargs):
+    if len(root.handlers) == 0:
+        basicConfig()
+    root.warning(msg, *args, **kwargs)
+
+
+def warn(msg, *args, **kwargs):
+    warning(msg, *args, **kwargs)
+
+
+def info(msg, *args, **kwargs):
+    if len(root.handlers) == 0:
+        basicConfig()
+    root.info(msg, *args, **kwargs)
+
+
+def debug(msg, *args, **kwargs):
+    if len(root.handlers) == 0:
+        basicConfig()
+    root.debug(msg, *args, **kwargs)
+
+
+def log(level, msg, *args, **kwargs):
+    if len(root.handlers) == 0:
+        basicConfig()
+    root.log(level, msg, *args, **kwargs)
+
+
+def disable(level=CRITICAL):
+    """Drops every record at or below level, whatever the loggers say."""
+    root.manager.disable = level
+    root.manager._clear_cache()
+
+
+def shutdown(handlerList=None):
+    """Flushes and closes every handler (the program's end does this too)."""
+    if handlerList is None:
+        handlerList = _handlerList
+    for h in reversed(handlerList[:]):
+        try:
+            h.acquire()
+            try:
+                h.flush()
+                h.close()
+            finally:
+                h.release()
+        except (OSError, ValueError):
+            pass
+        except Exception:
+            if raiseExceptions:
+                raise
+
+
+class NullHandler(Handler):
+    """Drops records (a library's loggers get one so that nothing is printed by default)."""
+
+    def handle(self, record):
+        pass
+
+    def emit(self, record):
+        pass
+
+    def createLock(self):
+        self.lock = None
+
+
+def captureWarnings(capture):
+    """Kept for compatibility: Conc has no warnings to capture."""
+
+"""####,
         "multiprocessing/__init__.conc": ####"""
 """multiprocessing: CPython 3.11's process-based parallelism, on Conc's `spawn`.
 
