@@ -141,7 +141,24 @@ extension Lexer {
                 }
                 out.append(scalar)
             case "N" where !isBytes:
-                return "(unicode error) \\N{...} escapes are not supported in Conc"
+                // \N{NAME}. The positions in the errors are CPython's (from the backslash
+                // to the last character it read).
+                let start = s.startIndex
+                guard i < s.endIndex, s[i] == "{" else {
+                    return codecError(at, i - start - 1, "malformed \\N character escape", false)
+                }
+                var close = i + 1
+                while close < s.endIndex, s[close] != "}" { close += 1 }
+                guard close < s.endIndex, close > i + 1 else {
+                    return codecError(at, close - start - 1, "malformed \\N character escape", false)
+                }
+                var name = ""
+                name.unicodeScalars.append(contentsOf: s[(i + 1)..<close])
+                guard let scalar = UnicodeNames.scalar(named: name) else {
+                    return codecError(at, close - start, "unknown Unicode character name", false)
+                }
+                out.append(scalar)
+                i = close + 1
             default:
                 out.append("\\"); out.append(e)
             }

@@ -45,7 +45,11 @@ extension Parser.State {
                 chunk = i
             } else if c == "\\" && !isRaw && i + 1 < end {
                 if scalars[i + 1] == "N" && i + 2 < end && scalars[i + 2] == "{" {
-                    throw fstringError("(unicode error) \\N{...} escapes are not supported in Conc", at: i)
+                    // \N{NAME}: its braces are no field (the literal's decoding checks the name).
+                    var close = i + 3
+                    while close < end, scalars[close] != "}" { close += 1 }
+                    i = close < end ? close + 1 : end
+                    continue
                 }
                 i += scalars[i + 1] == "{" || scalars[i + 1] == "}" ? 1 : 2
             } else {

@@ -7,12 +7,11 @@ func reportsErrorsLikeCPython(source: String, expected: String) {
     #expect(outcome(source) == expected)
 }
 
-/// Where Conc deliberately differs from CPython (64-bit ints, \N{}, top-level await)
+/// Where Conc deliberately differs from CPython (64-bit ints, top-level await)
 /// or has errors of its own.
 let concErrorCases: [(String, String)] = [
     ("x = 9223372036854775808", "SyntaxError: integer literal too large (Conc integers are 64-bit) @ 1:5"),
     ("x = 0x1_0000_0000_0000_0000", "SyntaxError: integer literal too large (Conc integers are 64-bit) @ 1:5"),
-    ("x = '\\N{DASH}'", "SyntaxError: (unicode error) \\N{...} escapes are not supported in Conc @ 1:15"),
     ("await f()", "OK"),
     ("x = [await z for z in y]", "OK"),
     ("def f():\n    await z", "SyntaxError: 'await' outside async function @ 2:5"),

@@ -17,6 +17,7 @@ extension Engine {
         nativeModules["_units"] = { $0.makeUnitsModule() }
         nativeModules["_heapq"] = { $0.makeHeapqModule() }
         nativeModules["_re"] = { $0.makeRegexModule() }
+        nativeModules["unicodedata"] = { $0.makeUnicodeDataModule() }
         nativeModules["_io"] = { e in
             e.nativeModule("_io", [("UnsupportedOperation", .obj(Exc.unsupportedOperation)), ("open", e.builtins["open"]!)])
         }

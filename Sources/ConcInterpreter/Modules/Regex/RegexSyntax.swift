@@ -2,6 +2,7 @@
 // (sre_parse) and its error messages and positions. Flags are resolved here: each node
 // carries what IGNORECASE, DOTALL, MULTILINE and ASCII mean for it, so the compiler and the
 // matcher never look at flags again.
+import ConcSyntax
 
 /// The `re` flag bits, as CPython numbers them.
 enum RegexFlag {
@@ -508,7 +509,7 @@ struct RegexParser {
         while let c = peek(), c != terminator { pos += 1 }
         if atEnd {
             if pos == start { throw RegexSyntaxError(message: "missing \(what)", position: pos) }
-            throw RegexSyntaxError(message: "missing \(terminator == ch(">") ? ">" : ")"), unterminated name", position: start)
+            throw RegexSyntaxError(message: "missing \(Character(Unicode.Scalar(terminator)!)), unterminated name", position: start)
         }
         let name = String(String.UnicodeScalarView(text[start..<pos].compactMap { Unicode.Scalar($0) }))
         pos += 1
@@ -606,6 +607,15 @@ struct RegexParser {
                 throw RegexSyntaxError(message: "bad escape \(source(start..<pos))", position: start)
             }
             return v
+        case ch("N") where !isBytes:
+            // \N{EM DASH}: a character by its Unicode name.
+            guard peek() == ch("{") else { throw RegexSyntaxError(message: "missing {", position: pos) }
+            pos += 1
+            let name = try readName(terminator: ch("}"), what: "character name")
+            guard let scalar = UnicodeNames.scalar(named: name) else {
+                throw RegexSyntaxError(message: "undefined character name '\(name)'", position: start)
+            }
+            return scalar.value
         case ch("0"):
             var v: UInt32 = 0
             var n = 0
