@@ -39,11 +39,13 @@ extension Interpreter {
         defer { engine.flushOutput(); engine.endOfProcess() }
         do {
             try engine.waitForUnits()
+            engine.runAtExitFunctions()
             engine.runFinalizersAtExit()
             return status
         } catch let e as PyBaseException {
             if e.isKeyboardInterrupt { engine.killChildren() }
             let s = report(e)
+            engine.runAtExitFunctions()
             return status != 0 && !e.isKeyboardInterrupt ? status : s
         } catch {
             return status

@@ -767,6 +767,68 @@ def get_cache_token():
     return _cache_token
 
 """####,
+        "atexit.conc": ####"""
+"""atexit: functions to run when the program ends, after its non-daemon threads, the
+last registered first. An exception in one is printed ("Exception ignored in atexit
+callback") and the others still run. A child process started with spawn or
+multiprocessing does not run them (it ends as CPython's children do, with os._exit)."""
+
+import sys
+import traceback
+
+__all__ = ["register", "unregister"]
+
+# (function, args, kwargs), in registration order; the lock keeps threads that register
+# at the same time from losing one.
+_callbacks = []
+_lock = lock()
+
+
+def register(func, *args, **kwargs):
+    """Runs func(*args, **kwargs) at the program's end; returns func (so it decorates)."""
+    if not callable(func):
+        raise TypeError("the first argument must be callable")
+    with _lock:
+        _callbacks.append((func, args, kwargs))
+    return func
+
+
+def unregister(func):
+    """Forgets every registration of func."""
+    with _lock:
+        _callbacks[:] = [c for c in _callbacks if c[0] != func]
+
+
+def _clear():
+    with _lock:
+        del _callbacks[:]
+
+
+def _ncallbacks():
+    return len(_callbacks)
+
+
+def _pop():
+    """The last registered (function, args, kwargs), forgotten, or None: the runtime calls
+    this at the program's end, then the function (so its errors are reported from it down)."""
+    with _lock:
+        if _callbacks:
+            return _callbacks.pop()
+    return None
+
+
+def _run_exitfuncs():
+    """Runs and forgets the registered functions, the last first, as the program's end does."""
+    while (entry := _pop()) is not None:
+        func, args, kwargs = entry
+        try:
+            func(*args, **kwargs)
+        except BaseException as e:
+            sys.stdout.flush()
+            print("Exception ignored in atexit callback: %r" % (func,), file=sys.stderr)
+            traceback.print_exception(e)
+
+"""####,
         "bisect.conc": ####"""
 """bisect: CPython 3.11's binary search over sorted lists, in Conc.
 

@@ -100,6 +100,29 @@ extension Unit {
 }
 
 extension Engine {
+    /// Runs the functions registered with `atexit` (the last first), when the program
+    /// imported it. An exception in one is reported as CPython does ("Exception ignored in
+    /// atexit callback: ...", its traceback from the function down) and the rest still
+    /// run; a KeyboardInterrupt stops them.
+    public func runAtExitFunctions() {
+        guard let u = mainUnit, let m = modules["atexit"], let pop = m.globals.get("_pop") else { return }
+        while let entry = try? u.call(pop, []), case .obj(let o) = entry, let t = o as? PyTuple, t.items.count == 3 {
+            let (function, args, kwargs) = (t.items[0], t.items[1], t.items[2])
+            do {
+                guard case .obj(let a) = args, let positional = a as? PyTuple,
+                      case .obj(let k) = kwargs, let keywords = k as? PyDict else { continue }
+                let named = keywords.pairs.compactMap { key, value in key.asStringValue.map { ($0, value) } }
+                _ = try u.call(function, Args(positional.items, keywords: named))
+            } catch let e as PyBaseException {
+                if e.isKeyboardInterrupt { return }
+                stdout.flush()
+                u.writeErrorOutput("Exception ignored in atexit callback: \((try? u.repr(function)) ?? "<function>")\n" + u.formatException(e))
+            } catch {
+                return
+            }
+        }
+    }
+
     /// The end of a program (after every non-daemon unit was waited for), as CPython's
     /// shutdown does for `__main__`: queued `__del__` calls run; then, when no other unit is
     /// alive to see it, every object still reachable from the main module whose class has
