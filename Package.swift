@@ -33,7 +33,7 @@ let package = Package(
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
 
         // MARK: - Front end: source text → AST (no dependencies)
-        .target(name: "ConcSyntax"),
+        .target(name: "ConcSyntax", exclude: ["STATUS.txt"]),
 
         // MARK: - The language: values, compiler, evaluator, builtins, modules
         // Exclusivity checking is off for the evaluator: it costs ~10% in runtime calls on
