@@ -282,15 +282,50 @@ func installDescriptorTypes(_ t: PyType) {
 }
 
 func installPropertyMethods(_ t: PyType) {
-    t.constructor = { _, _, a in
+    t.constructor = { u, cls, a in
+        // A subclass with its own __init__ gets an empty property, which that __init__
+        // fills (super().__init__(fget, ...)), as CPython's property.__new__ takes any arguments.
+        if cls !== Types.property, case .obj(let initializer)? = cls.lookup("__init__"), initializer is PyFunction {
+            return .obj(PyProperty(get: .none, set: .none, delete: .none, type: cls))
+        }
         try a.expect("property", 0, 4, keywords: ["fget", "fset", "fdel", "doc"])
-        return .obj(PyProperty(get: a.argument(0, "fget") ?? .none, set: a.argument(1, "fset") ?? .none,
-                               delete: a.argument(2, "fdel") ?? .none, doc: a.argument(3, "doc") ?? .none))
+        let p = PyProperty(get: a.argument(0, "fget") ?? .none, set: a.argument(1, "fset") ?? .none,
+                           delete: a.argument(2, "fdel") ?? .none, doc: a.argument(3, "doc") ?? .none, type: cls)
+        try subclassDoc(u, p)
+        return .obj(p)
     }
     func prop(_ s: Value) -> PyProperty { s.object as! PyProperty }
-    t.method("setter") { _, s, a in .obj(PyProperty(get: prop(s).getter, set: a[0], delete: prop(s).deleter, doc: prop(s).doc)) }
-    t.method("getter") { _, s, a in .obj(PyProperty(get: a[0], set: prop(s).setter, delete: prop(s).deleter, doc: prop(s).doc)) }
-    t.method("deleter") { _, s, a in .obj(PyProperty(get: prop(s).getter, set: prop(s).setter, delete: a[0], doc: prop(s).doc)) }
+    /// A subclass instance keeps its doc (given, or the getter's) in its own dict, as
+    /// CPython's: the subclass's own docstring would otherwise shadow it.
+    func subclassDoc(_ u: Unit, _ p: PyProperty) throws {
+        guard p.type !== Types.property else { return }
+        var doc = p.doc
+        if doc.isNone, !p.getter.isNone, let d = try u.getAttrOrNil(p.getter, "__doc__") { doc = d }
+        // A subclass with `__slots__` (and so no instance dict) cannot hold it.
+        if p.type.mro.allSatisfy({ $0.isBuiltin || $0.dict["__slots__"] != nil }) {
+            if doc.isNone { return }
+            throw attributeError("'\(p.type.name)' object attribute '__doc__' is read-only")
+        }
+        p.attributeDict.set(u, "__doc__", doc)
+    }
+    t.method("__init__") { u, s, a in
+        try a.expect("property", 0, 4, keywords: ["fget", "fset", "fdel", "doc"])
+        prop(s).initialize(get: a.argument(0, "fget") ?? .none, set: a.argument(1, "fset") ?? .none,
+                           delete: a.argument(2, "fdel") ?? .none, doc: a.argument(3, "doc") ?? .none)
+        try subclassDoc(u, prop(s))
+        return .none
+    }
+    /// A copy with one accessor replaced: `type(self)(fget, fset, fdel, doc)`, so a subclass's
+    /// decorators keep its class.
+    func copy(_ u: Unit, _ s: Value, get: Value? = nil, set: Value? = nil, delete: Value? = nil) throws -> Value {
+        let p = prop(s)
+        let parts = [get ?? p.getter, set ?? p.setter, delete ?? p.deleter, p.doc]
+        if p.type === Types.property { return .obj(PyProperty(get: parts[0], set: parts[1], delete: parts[2], doc: parts[3])) }
+        return try u.call(.obj(p.type), parts)
+    }
+    t.method("setter") { u, s, a in try a.expect("setter", 1, 1); return try copy(u, s, set: a[0]) }
+    t.method("getter") { u, s, a in try a.expect("getter", 1, 1); return try copy(u, s, get: a[0]) }
+    t.method("deleter") { u, s, a in try a.expect("deleter", 1, 1); return try copy(u, s, delete: a[0]) }
     t.getter("fget") { _, s in prop(s).getter }
     t.getter("fset") { _, s in prop(s).setter }
     t.getter("fdel") { _, s in prop(s).deleter }

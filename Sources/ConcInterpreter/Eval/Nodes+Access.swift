@@ -146,7 +146,7 @@ final class AttributeNode: ExprNode {
     private func hasDataDescriptor(_ t: PyType, _ epoch: Int) -> Bool {
         if t.overridesGetattribute(epoch) { return true }
         guard let a = t.lookup(name, hash: hash), case .obj(let d) = a else { return false }
-        return d is PyProperty || d is PyNativeProperty || UserDescriptor(d)?.isData == true
+        return (d as? PyProperty)?.isPlainDescriptor == true || d is PyNativeProperty || UserDescriptor(d)?.isData == true
     }
     override func assign(_ f: Frame, _ v: Value) throws {
         if localSlot >= 0 && !ObjectLocks.active, let receiver = (f.locals + localSlot).unretainedObject {

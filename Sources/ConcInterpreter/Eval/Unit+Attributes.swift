@@ -12,7 +12,8 @@ struct UserDescriptor {
     var isData: Bool { setter != nil || deleter != nil }
     /// Nil when `a` is not an instance of a user class or its class defines none of the three.
     init?(_ a: PyObject) {
-        guard a.isPlainInstance else { return nil }
+        // (A property subclass that defines its own __get__, __set__ or __delete__ counts.)
+        guard a.isPlainInstance || (a as? PyProperty)?.isPlainDescriptor == false else { return nil }
         let t = a.type
         getter = t.lookup("__get__"); setter = t.lookup("__set__"); deleter = t.lookup("__delete__")
         if getter == nil && setter == nil && deleter == nil { return nil }
@@ -117,7 +118,7 @@ extension Unit {
     /// descriptor's value, or a method bound to `v`.
     func resolveDescriptor(_ attr: Value, _ v: Value) throws -> Value {
         if case .obj(let a) = attr {
-            if let p = a as? PyProperty {
+            if let p = a as? PyProperty, p.isPlainDescriptor {
                 if case .none = p.getter { throw p.missing("getter", of: v) }
                 return try call(p.getter, [v])
             }
@@ -150,7 +151,7 @@ extension Unit {
         let t = inst.type
         let classAttr = t.lookup(name)
         if let ca = classAttr, case .obj(let a) = ca {
-            if a is PyProperty || a is PyNativeProperty { return try resolveDescriptor(ca, v) }
+            if (a as? PyProperty)?.isPlainDescriptor == true || a is PyNativeProperty { return try resolveDescriptor(ca, v) }
             if let d = UserDescriptor(a), d.isData, d.getter != nil { return try resolveDescriptor(ca, v) }
         }
         if let x = inst.instanceAttribute(name) { return x }
@@ -424,7 +425,7 @@ extension Unit {
         case let f as PyFunction:
             try setFunctionAttribute(f, name, value)
         case let c as SubclassAttributes where !o.typeIsBuiltin:
-            if let ca = c.type.lookup(name), case .obj(let a) = ca, let p = a as? PyProperty {
+            if let ca = c.type.lookup(name), case .obj(let a) = ca, let p = a as? PyProperty, p.isPlainDescriptor {
                 if case .none = p.setter { throw p.missing("setter", of: v) }
                 _ = try call(p.setter, [v, value]); return
             }
@@ -448,7 +449,7 @@ extension Unit {
         if let e = inst as? PyBaseException, try setExceptionAttribute(e, name, value) { return }
         let t = inst.type
         if let ca = t.lookup(name), case .obj(let a) = ca {
-            if let p = a as? PyProperty {
+            if let p = a as? PyProperty, p.isPlainDescriptor {
                 if case .none = p.setter { throw p.missing("setter", of: v) }
                 _ = try call(p.setter, [v, value]); return
             }
@@ -497,7 +498,7 @@ extension Unit {
             throw typeError("\(name) may not be deleted")
         }
         if let ca = inst.type.lookup(name), case .obj(let a) = ca {
-            if let p = a as? PyProperty {
+            if let p = a as? PyProperty, p.isPlainDescriptor {
                 if case .none = p.deleter { throw p.missing("deleter", of: v) }
                 _ = try call(p.deleter, [v]); return
             }

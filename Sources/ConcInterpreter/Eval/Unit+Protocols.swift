@@ -26,7 +26,7 @@ extension Unit {
     /// CPython binds it through the descriptor when it is used. Looking up cannot fail here,
     /// so the binding happens when the result is called.
     private func specialThroughDescriptor(_ attr: Value, _ a: PyObject, _ v: Value, _ name: String) -> Value {
-        if !(a is PyProperty), UserDescriptor(a)?.getter == nil { return attr }  // a callable object: no self
+        if (a as? PyProperty)?.isPlainDescriptor != true, UserDescriptor(a)?.getter == nil { return attr }  // a callable object: no self
         // For an operator, an AttributeError from the descriptor means "no such method"
         // (CPython's lookup_maybe_method): the operation goes on as NotImplemented.
         let isOperator = Self.operatorSpecialNames.contains(name)

@@ -456,11 +456,16 @@ public final class PyClassMethod: PyObject {
     init(_ f: Value) { function = f; super.init(type: Types.classmethod) }
 }
 
-/// `property(fget, fset, fdel)`.
-public final class PyProperty: PyObject {
-    let getter: Value
-    let setter: Value
-    let deleter: Value
+/// `property(fget, fset, fdel)`, or an instance of a subclass of property.
+public final class PyProperty: PyObject, SubclassAttributes {
+    /// The accessors. Written by the constructor and by `property.__init__` (a subclass's
+    /// `__init__` calling `super().__init__(fget)`), before the property is in a class, so
+    /// before any other unit can read it.
+    private(set) var getter: Value
+    private(set) var setter: Value
+    private(set) var deleter: Value
+    /// A subclass instance's own attributes (nil for plain properties); under `locked`.
+    var subclassAttributes: PyDict?
     /// `__doc__`, which a program may replace (`P.x.__doc__ = ...`); under the object's lock.
     private var docStorage: Value
     var doc: Value {
@@ -474,9 +479,24 @@ public final class PyProperty: PyObject {
         get { locked { nameStorage } }
         set { locked { if nameStorage == nil { nameStorage = newValue } } }
     }
-    init(get: Value, set: Value, delete: Value, doc: Value = .none) {
+    init(get: Value, set: Value, delete: Value, doc: Value = .none, type: PyType = Types.property) {
         getter = get; setter = set; deleter = delete; docStorage = doc
-        super.init(type: Types.property)
+        super.init(type: type)
+    }
+    /// `property.__init__`.
+    func initialize(get: Value, set: Value, delete: Value, doc: Value) {
+        getter = get; setter = set; deleter = delete
+        self.doc = doc
+    }
+    /// True when attribute access may call the accessors directly: a plain property, or a
+    /// subclass that leaves `__get__`, `__set__` and `__delete__` to property. Otherwise the
+    /// subclass's own methods run, as for any descriptor (``UserDescriptor``).
+    var isPlainDescriptor: Bool {
+        if type === Types.property { return true }
+        for name in ["__get__", "__set__", "__delete__"] {
+            if case .obj(let f)? = type.lookup(name), f is PyFunction { return false }
+        }
+        return true
     }
     /// An explicit `__set_name__` call names the property again.
     func rename(_ newName: String?) { locked { nameStorage = newName } }
