@@ -9,8 +9,7 @@ extension Engine {
             },
             native("issubclass") { u, a in
                 try a.expect("issubclass", 2, 2)
-                guard case .obj(let o) = a[0], let t = o as? PyType else { throw typeError("issubclass() arg 1 must be a class") }
-                return .bool(try classMatches(u, t, a[1], "issubclass"))
+                return .bool(try isSubclass(u, a[0], a[1]))
             },
             native("__import__") { u, a in
                 // `__import__(name, globals, locals, fromlist, level)`: the module itself when
@@ -87,7 +86,14 @@ func isInstance(_ u: Unit, _ v: Value, _ spec: Value) throws -> Bool {
         if let hook = metaclassHook(t, "__instancecheck__"), v.type !== t {
             return try u.isTruthy(try u.call(u.bindClassAttribute(hook, to: spec), [v]))
         }
-        return v.type.isSubtype(of: t)
+        if v.type.isSubtype(of: t) { return true }
+        // An object may claim another class through a `__class__` property (a proxy), as
+        // CPython's isinstance also asks.
+        if case .obj(let o) = v, o is PyInstance, o.type.lookup("__class__") != nil,
+           case .obj(let c)? = try attributeOrNil(u, v, "__class__"), let claimed = c as? PyType, claimed !== v.type {
+            return claimed.isSubtype(of: t)
+        }
+        return false
     }
     if case .obj(let o) = spec, let tuple = o as? PyTuple {
         for s in tuple.items where try nestedSpec(u, s, " in __instancecheck__", { try isInstance(u, v, s) }) { return true }
@@ -101,7 +107,71 @@ func isInstance(_ u: Unit, _ v: Value, _ spec: Value) throws -> Bool {
     if case .obj(let o) = spec, o is PyInstance, let hook = u.lookupSpecial(spec, "__instancecheck__") {
         return try u.isTruthy(try u.call(hook, [v]))
     }
-    throw typeError("isinstance() arg 2 must be a type, a tuple of types, or a union")
+    // CPython's abstract protocol: an object with a `__bases__` tuple stands for a class,
+    // and v is an instance of it when v's `__class__` derives from it through `__bases__`.
+    try checkClass(u, spec, "isinstance() arg 2 must be a type, a tuple of types, or a union")
+    guard let claimed = try attributeOrNil(u, v, "__class__") else { return false }
+    return try abstractIsSubclass(u, claimed, spec)
+}
+
+/// `issubclass(derived, spec)`: classes, tuples of them, unions, `__subclasscheck__`, and
+/// CPython's abstract protocol (objects with a `__bases__` tuple).
+func isSubclass(_ u: Unit, _ derived: Value, _ spec: Value) throws -> Bool {
+    if case .obj(let o) = spec, let s = o as? PyType {
+        if let hook = metaclassHook(s, "__subclasscheck__") {
+            return try u.isTruthy(try u.call(u.bindClassAttribute(hook, to: spec), [derived]))
+        }
+        if case .obj(let d) = derived, let t = d as? PyType { return t.isSubtype(of: s) }
+        try checkClass(u, derived, "issubclass() arg 1 must be a class")
+        return try abstractIsSubclass(u, derived, spec)
+    }
+    if case .obj(let o) = spec, let tuple = o as? PyTuple {
+        for s in tuple.items where try nestedSpec(u, s, " in __subclasscheck__", { try isSubclass(u, derived, s) }) { return true }
+        return false
+    }
+    if case .obj(let o) = spec, o is PyInstance, let hook = u.lookupSpecial(spec, "__subclasscheck__") {
+        return try u.isTruthy(try u.call(hook, [derived]))
+    }
+    if case .obj(let o) = spec, let union = o as? PyUnion {
+        if case .obj(let d) = derived, let t = d as? PyType { return union.types.contains { t.isSubtype(of: $0) } }
+        try checkClass(u, derived, "issubclass() arg 1 must be a class")
+        for t in union.types where try abstractIsSubclass(u, derived, .obj(t)) { return true }
+        return false
+    }
+    try checkClass(u, derived, "issubclass() arg 1 must be a class")
+    try checkClass(u, spec, "issubclass() arg 2 must be a class, a tuple of classes, or a union")
+    return try abstractIsSubclass(u, derived, spec)
+}
+
+/// `getattr(v, name)`, nil when that raises AttributeError (other errors propagate).
+private func attributeOrNil(_ u: Unit, _ v: Value, _ name: String) throws -> Value? {
+    do { return try u.getAttrOrNil(v, name) }
+    catch let e as PyBaseException where e.type.isSubtype(of: Exc.attributeError) { return nil }
+}
+
+/// `x.__bases__` when it is a tuple (CPython's abstract_get_bases), else nil.
+private func abstractBases(_ u: Unit, _ x: Value) throws -> [Value]? {
+    if case .obj(let o) = x, let t = o as? PyType { return t.bases.map { .obj($0) } }
+    guard case .obj(let b)? = try attributeOrNil(u, x, "__bases__"), let tuple = b as? PyTuple else { return nil }
+    return tuple.items
+}
+
+/// TypeError(message) unless `x` is a class or stands for one (has a `__bases__` tuple).
+private func checkClass(_ u: Unit, _ x: Value, _ message: String) throws {
+    if try abstractBases(u, x) == nil { throw typeError(message) }
+}
+
+/// True when `derived` is `cls` or reaches it through `__bases__` (CPython's
+/// abstract_issubclass); each level counts against the recursion limit.
+private func abstractIsSubclass(_ u: Unit, _ derived: Value, _ cls: Value) throws -> Bool {
+    if case .obj(let a) = derived, case .obj(let b) = cls, a === b { return true }
+    guard let bases = try abstractBases(u, derived) else { return false }
+    for base in bases {
+        try u.enterNested(" in __issubclass__")
+        defer { u.leaveNested() }
+        if try abstractIsSubclass(u, base, cls) { return true }
+    }
+    return false
 }
 
 /// `check()` of one item of a class tuple: a tuple nested in it recurses, which counts one
@@ -112,24 +182,6 @@ func isInstance(_ u: Unit, _ v: Value, _ spec: Value) throws -> Bool {
     try u.enterNested(context)
     defer { u.leaveNested() }
     return try check()
-}
-
-func classMatches(_ u: Unit, _ t: PyType, _ spec: Value, _ fname: String) throws -> Bool {
-    if case .obj(let o) = spec, let s = o as? PyType {
-        if let hook = metaclassHook(s, "__subclasscheck__") {
-            return try u.isTruthy(try u.call(u.bindClassAttribute(hook, to: spec), [.obj(t)]))
-        }
-        return t.isSubtype(of: s)
-    }
-    if case .obj(let o) = spec, let tuple = o as? PyTuple {
-        for s in tuple.items where try nestedSpec(u, s, " in __subclasscheck__", { try classMatches(u, t, s, fname) }) { return true }
-        return false
-    }
-    if case .obj(let o) = spec, let union = o as? PyUnion { return union.types.contains { t.isSubtype(of: $0) } }
-    if case .obj(let o) = spec, o is PyInstance, let hook = u.lookupSpecial(spec, "__subclasscheck__") {
-        return try u.isTruthy(try u.call(hook, [.obj(t)]))
-    }
-    throw typeError("\(fname)() arg 2 must be a class, a tuple of classes, or a union")
 }
 
 /// `name` defined in Conc by the metaclass of `t`, or nil (also for classes of `type`).
