@@ -5921,8 +5921,6 @@ class EnumType(type):
         body["_unhashable_values_"] = []
         body["_member_type_"] = member_type
         body["_value_repr_"] = metacls._find_data_repr_(cls, bases)
-        if "__hash__" not in body and "__eq__" not in body:
-            pass
         order = body.pop("_order_", None)
         is_flag = Flag is not None and any(issubclass(b, Flag) for b in bases if isinstance(b, EnumType))
         if is_flag:
@@ -5931,10 +5929,7 @@ class EnumType(type):
             body["_singles_mask_"] = 0
             body["_all_bits_"] = 0
             body["_inverted_"] = None
-        try:
-            enum_class = super().__new__(metacls, cls, bases, body, **kwds)
-        except Exception as e:
-            raise e
+        enum_class = super().__new__(metacls, cls, bases, body, **kwds)
         for name in member_names:
             enum_class._add_member_(name, members[name])
         if is_flag:
@@ -6015,7 +6010,7 @@ class EnumType(type):
                     break
         if canonical is not None:
             enum_member = canonical
-        elif not is_flag or _is_single_bit(value) or isinstance(value, int) and value == 0 and False:
+        elif not is_flag or _is_single_bit(value):
             enum_class._member_names_.append(name)
         if is_flag and isinstance(value, int):
             if _is_single_bit(value):
@@ -6466,10 +6461,9 @@ class Flag(Enum, boundary=STRICT):
                 value = member_value | aliases
                 for n in cls._member_map_:
                     pv = cls._member_map_[n]._value_
-                    if pv not in cls._value2member_map_ or True:
-                        if pv and pv & value == pv and pv & combined_value != pv and not _is_single_bit(pv):
-                            members.append(cls._member_map_[n])
-                            combined_value |= pv
+                    if pv and pv & value == pv and pv & combined_value != pv and not _is_single_bit(pv):
+                        members.append(cls._member_map_[n])
+                        combined_value |= pv
             unknown = value ^ combined_value
             pseudo_member._name_ = "|".join([m._name_ for m in members])
             if not combined_value:
