@@ -56,6 +56,7 @@ extension Unit {
         for (k, v) in ns.pairs {
             guard let key = k.asStr?.value else { continue }
             if key == "__del__" { Finalizers.inUse.store(true, ordering: .relaxed) }
+            if key == "__class__" { cls.definesClassAttribute = true }
             // As in CPython, these two are class methods without the decorator.
             if key == "__init_subclass__" || key == "__class_getitem__", case .obj(let o) = v, o is PyFunction {
                 cls.dict[key] = .obj(PyClassMethod(v))

@@ -274,6 +274,9 @@ public final class PyType: PyObject {
     /// CPython's `tp_name` where it differs from `__name__` (`re.Match`): the name error
     /// messages print. Set only while ``Types`` builds a builtin type, read-only afterwards.
     var messageNameStorage: String? = nil
+    /// True when the class body defined `__class__` (a proxy's property): isinstance then
+    /// also asks the instance. Set while the class is made, read-only afterwards.
+    var definesClassAttribute = false
     /// The name in "'re.Match' object has no attribute 'x'".
     var messageName: String { messageNameStorage ?? name }
     /// Direct bases (`__bases__`), first one is the layout base. Set at creation only.
