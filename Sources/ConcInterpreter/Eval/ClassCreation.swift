@@ -26,9 +26,14 @@ extension PyType {
     /// derived of `requested` and the bases' metaclasses (CPython's rule), or a TypeError
     /// when they are unrelated.
     static func winningMetaclass(_ requested: PyType, _ bases: [PyType]) throws -> PyType {
+        try winningMetaclass(requested, metaclassesOf: bases.map { $0.metaclass })
+    }
+
+    /// The most derived of `requested` and `types` (the types of the bases, which need not
+    /// be classes), or a metaclass conflict.
+    static func winningMetaclass(_ requested: PyType, metaclassesOf types: [PyType]) throws -> PyType {
         var winner = requested
-        for b in bases {
-            let m = b.metaclass
+        for m in types {
             if winner.isSubtype(of: m) { continue }
             if m.isSubtype(of: winner) { winner = m; continue }
             throw typeError("metaclass conflict: the metaclass of a derived class must be a (non-strict) subclass of the metaclasses of all its bases")

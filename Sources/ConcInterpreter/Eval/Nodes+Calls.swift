@@ -19,6 +19,19 @@ func withPositionalArguments(_ nodes: ContiguousArray<ExprNode>, _ f: Frame, _ b
     return try body(a)
 }
 
+/// Whether the call's positional arguments are exactly one `*iterable`.
+private func isLoneStar(_ args: [ArgNode]) -> Bool {
+    var stars = 0
+    for arg in args {
+        switch arg {
+        case .positional: return false
+        case .star: stars += 1
+        default: break
+        }
+    }
+    return stars == 1
+}
+
 /// Evaluates call-site arguments into ``Args``. `callee` (what is being called) names the
 /// function in errors about the arguments, as CPython does (`__main__.f() got multiple
 /// values for keyword argument 'a'`).
@@ -33,8 +46,13 @@ func evaluateArguments(_ args: [ArgNode], _ f: Frame, prepend: Value? = nil, cal
         case .star(let e):
             let v = try e.eval(f)
             do { positional.append(contentsOf: try f.unit.toArray(v)) }
-            catch let err as PyBaseException where err.type === Exc.typeError {
-                throw typeError("\(f.unit.functionDescription(callee)) argument after * must be an iterable, not \(v.typeName)")
+            catch let err as PyBaseException where err.type === Exc.typeError && !f.unit.isIterableShape(v) {
+                // CPython names the function only when `*x` is the call's one positional
+                // argument; otherwise the arguments are built as a list first.
+                if isLoneStar(args) {
+                    throw typeError("\(f.unit.functionDescription(callee)) argument after * must be an iterable, not \(v.typeName)")
+                }
+                throw typeError("Value after * must be an iterable, not \(v.typeName)")
             }
         case .keyword(let name, let e):
             let v = try e.eval(f)

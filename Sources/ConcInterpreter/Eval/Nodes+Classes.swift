@@ -40,8 +40,14 @@ final class ClassDefNode: StmtNode {
         // `class Stack(Generic[T])`); the class then keeps the originals in __orig_bases__.
         var originalBases: PyTuple? = nil
         var baseTypes: [PyType] = []
+        // Every base as written (after __mro_entries__), and whether one is not a class:
+        // then, as CPython's __build_class__, the type of a base chooses the metaclass
+        // (`class A(0)` calls int("A", (0,), namespace)) and no class is made here.
+        var allBases: [Value] = []
+        var sawNonTypeBase = false
         func addBase(_ v: Value, _ at: SourceLoc) throws {
-            guard case .obj(let o) = v, let t = o as? PyType else { throw located(typeError("bases must be types"), f, at) }
+            allBases.append(v)
+            guard case .obj(let o) = v, let t = o as? PyType else { sawNonTypeBase = true; return }
             if let problem = PyType.unacceptableBase(t) { throw located(typeError(problem), f, at) }
             baseTypes.append(t)
         }
@@ -53,7 +59,8 @@ final class ClassDefNode: StmtNode {
             let entries: Value
             do {
                 guard let hook = try u.getAttrOrNil(v, "__mro_entries__") else {
-                    throw located(typeError("bases must be types"), f, at)
+                    try addBase(v, at)
+                    continue
                 }
                 if originalBases == nil { originalBases = PyTuple(baseValues.map { $0.0 }) }
                 entries = try u.call(hook, [.obj(originalBases!)])
@@ -63,7 +70,7 @@ final class ClassDefNode: StmtNode {
             }
             for r in replacement.items { try addBase(r, at) }
         }
-        if let problem = PyType.basesConflict(baseTypes) { throw located(typeError(problem), f, loc, .statement) }
+        if !sawNonTypeBase, let problem = PyType.basesConflict(baseTypes) { throw located(typeError(problem), f, loc, .statement) }
         // `metaclass=` chooses the class of the class; the other keywords go to the
         // metaclass call and from there to the base's __init_subclass__.
         var explicitMetaclass: Value? = nil
@@ -86,15 +93,20 @@ final class ClassDefNode: StmtNode {
         let module = u.engine.moduleName(of: f.globals)
         var metaclass: PyType? = Types.type
         do {
-            if let m = explicitMetaclass {
-                if case .obj(let o) = m, let t = o as? PyType { metaclass = try PyType.winningMetaclass(t, baseTypes) } else { metaclass = nil }
+            if let m = explicitMetaclass, !(m.object is PyType) {
+                metaclass = nil
+            } else if sawNonTypeBase {
+                metaclass = try PyType.winningMetaclass(explicitMetaclass?.object as? PyType ?? allBases[0].type,
+                                                        metaclassesOf: allBases.map { $0.type })
+            } else if let m = explicitMetaclass?.object as? PyType {
+                metaclass = try PyType.winningMetaclass(m, baseTypes)
             } else {
                 metaclass = try PyType.winningMetaclass(Types.type, baseTypes)
             }
         } catch { throw located(error, f, loc, .statement) }
+        let basesTuple = Value.obj(PyTuple(allBases))
         let namespace: PyDict
         if let meta = metaclass, meta !== Types.type, let prepare = meta.lookup("__prepare__") {
-            let basesTuple = Value.obj(PyTuple(baseTypes.map { .obj($0) }))
             let made: Value
             do {
                 made = try u.call(u.bindClassAttribute(prepare, to: .obj(meta)), Args([.str(name), basesTuple], keywords: classKeywords))
@@ -117,14 +129,13 @@ final class ClassDefNode: StmtNode {
         }
         var cls: Value
         do {
-            if let meta = metaclass, meta === Types.type {
+            if let meta = metaclass, meta === Types.type, !sawNonTypeBase {
                 cls = .obj(try u.createClass(metaclass: meta, name: name, bases: baseTypes, namespace: namespace,
                                              keywords: classKeywords, module: module))
             } else {
                 // A metaclass (or any callable given as one) makes the class:
                 // `metaclass(name, bases, namespace, **keywords)`.
                 let callee = metaclass.map { Value.obj($0) } ?? explicitMetaclass!
-                let basesTuple = Value.obj(PyTuple(baseTypes.map { .obj($0) }))
                 cls = try u.call(callee, Args([.str(name), basesTuple, .obj(namespace)], keywords: classKeywords))
             }
             // Before the decorators, as CPython's type.__new__ fills the `__class__` cell.

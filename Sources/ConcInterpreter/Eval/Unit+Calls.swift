@@ -230,19 +230,24 @@ extension Unit {
                 var a = args
                 a.positional.insert(.obj(t), at: 0)
                 let obj = try call(newFn, a)
-                if obj.type.isSubtype(of: t), let initFn = hooks.userInit {
-                    var b = args
-                    b.positional.insert(obj, at: 0)
+                guard obj.type.isSubtype(of: t) else { return obj }
+                var b = args
+                b.positional.insert(obj, at: 0)
+                if let initFn = hooks.userInit {
                     _ = try callFunction(initFn, b)
+                } else if !base.isFilledByConstructor, case .obj(let baseInit)? = base.dict["__init__"] {
+                    // The base's __init__ fills what the base's __new__ left empty
+                    // (`super().__new__(cls)` of a set is an empty set); list.__init__
+                    // ignores keywords when __new__ is overridden, set.__init__ refuses them.
+                    if base === Types.list { b.keywords = [] }
+                    _ = try call(.obj(baseInit), b)
                 }
                 return obj
             }
             // An immutable base (int, float, str, tuple, bytes, frozenset) takes the
             // arguments in its constructor, as its __new__ does; a mutable one is filled by
             // __init__ (the user's, which may call the base's).
-            let immutable = base === Types.int || base === Types.float || base === Types.str
-                || base === Types.tuple || base === Types.bytes || base === Types.frozenset || base === Types.type
-                || base.isIterationClass
+            let immutable = base.isFilledByConstructor
             var ctorArgs = hooks.userInit == nil || immutable ? args : Args()
             if hooks.userInit != nil && base.leavesKeywordsToInit { ctorArgs.keywords = [] }
             let obj = try ctor(self, t, ctorArgs)

@@ -4855,12 +4855,12 @@ list and dict (their items are copied as well as their attributes). Immutable va
 (numbers, strings, tuples of immutables, frozensets, ranges, functions, classes) are their
 own copies; deepcopy keeps shared and cyclic references shared through `memo`, as CPython.
 
-Diverges from CPython: Conc has no pickle protocol (__reduce_ex__, copyreg), so an object
-is copied by making a bare instance of its class (cls.__new__(cls)) and restoring its
-state; a class whose __new__ needs arguments should define __copy__/__deepcopy__ (CPython
-would use its __reduce__ or __getnewargs__). Objects of the runtime that cannot be copied
-(locks, queues, files, generators, modules, processes) raise CPython's TypeError
-"cannot pickle 'lock' object".
+Objects without hooks are copied as CPython's copyreg would reduce them: a class's own
+__reduce_ex__ or __reduce__ (its callable, arguments, state, list items and dict items),
+__getnewargs_ex__/__getnewargs__ for the arguments of cls.__new__, and the immutable
+builtin bases (tuple, int, str, frozenset...) passed to a subclass's constructor. Objects of
+the runtime that cannot be copied (locks, queues, files, generators, modules, processes)
+raise CPython's TypeError "cannot pickle 'lock' object".
 """
 
 __all__ = ["Error", "copy", "deepcopy"]
@@ -5011,32 +5011,92 @@ def _set_state(y, state):
             setattr(y, key, value)
 
 
-def _reconstruct(x, memo):
+# Immutable builtin bases whose value a subclass instance must get from cls.__new__, as
+# CPython's __getnewargs__ gives it; sets are rebuilt by calling the class with the items.
+_NEWARG_BASES = (bool, int, float, str, bytes, tuple)
+
+
+def _own_reduce(x):
+    """What x's class's own __reduce_ex__ or __reduce__ returns, or None when no class of
+    the program defines one (the runtime's types do not)."""
+    for klass in type(x).__mro__:
+        if klass.__module__ == "builtins":
+            return None
+        names = klass.__dict__
+        if "__reduce_ex__" in names:
+            return x.__reduce_ex__(4)
+        if "__reduce__" in names:
+            return x.__reduce__()
+    return None
+
+
+def _newobj(cls, *args, **kwargs):
+    return cls.__new__(cls, *args, **kwargs)
+
+
+def _default_reduce(x):
+    """The (callable, args, state, listitems, dictitems) CPython's object.__reduce_ex__(4)
+    gives an instance of a program's class."""
     cls = type(x)
     # A builtin type copy() and deepcopy() do not handle themselves is a runtime resource
     # (a lock, queue, file, generator, module...), as CPython says.
     if cls.__module__ == "builtins" and cls is not object:
         raise TypeError("cannot pickle '" + cls.__name__ + "' object")
+    state = _state_of(x)
+    if isinstance(x, (set, frozenset)):
+        return (cls, (list(x),), state, None, None)
+    args, kwargs = (), {}
+    getnewargs_ex = getattr(x, "__getnewargs_ex__", None)
+    getnewargs = getattr(x, "__getnewargs__", None)
+    if getnewargs_ex is not None:
+        args, kwargs = getnewargs_ex()
+    elif getnewargs is not None:
+        args = getnewargs()
+    else:
+        for base in cls.__mro__:
+            if base in _NEWARG_BASES:
+                args = (base(x),)
+                break
+    listitems = iter(x) if isinstance(x, list) else None
+    dictitems = iter(x.items()) if isinstance(x, dict) else None
+    if kwargs:
+        return (_newobj, (cls,) + tuple(args), state, listitems, dictitems, kwargs)
+    return (_newobj, (cls,) + tuple(args), state, listitems, dictitems)
+
+
+def _reconstruct(x, memo):
+    rv = _own_reduce(x)
+    if rv is None:
+        rv = _default_reduce(x)
+    elif isinstance(rv, str):
+        return x   # CPython: the object names a global, which is its own copy
+    return _rebuild(x, memo, *rv)
+
+
+def _rebuild(x, memo, func, args, state=None, listitems=None, dictitems=None, kwargs=None):
     deep = memo is not None
-    y = cls.__new__(cls)
+    if deep and args:
+        args = deepcopy(args, memo)
+    if kwargs:
+        if deep:
+            kwargs = deepcopy(kwargs, memo)
+        y = func(*args, **kwargs)
+    else:
+        y = func(*args)
     if deep:
         memo[id(x)] = y
-    if isinstance(x, list):
-        for item in x:
-            y.append(deepcopy(item, memo) if deep else item)
-    elif isinstance(x, dict):
-        for key, value in x.items():
-            if deep:
-                key, value = deepcopy(key, memo), deepcopy(value, memo)
-            y[key] = value
-    elif isinstance(x, set):
-        for item in x:
-            y.add(deepcopy(item, memo) if deep else item)
-    state = _state_of(x)
     if state is not None:
         if deep:
             state = deepcopy(state, memo)
         _set_state(y, state)
+    if listitems is not None:
+        for item in listitems:
+            y.append(deepcopy(item, memo) if deep else item)
+    if dictitems is not None:
+        for key, value in dictitems:
+            if deep:
+                key, value = deepcopy(key, memo), deepcopy(value, memo)
+            y[key] = value
     return y
 
 """####,

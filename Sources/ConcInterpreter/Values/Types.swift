@@ -201,6 +201,13 @@ extension PyType {
         self === Types.enumerateIterator || self === Types.zipIterator || self === Types.mapIterator
             || self === Types.filterIterator || self === Types.reversedIterator
     }
+    /// An immutable builtin (int, float, str, tuple, bytes, frozenset, type, the iteration
+    /// classes) whose constructor takes the arguments, as its `__new__` does; a mutable
+    /// one (list, dict, set, bytearray) is filled by its `__init__`.
+    var isFilledByConstructor: Bool {
+        self === Types.int || self === Types.float || self === Types.str || self === Types.tuple
+            || self === Types.bytes || self === Types.frozenset || self === Types.type || isIterationClass
+    }
     /// tuple, frozenset, map, filter and reversed, whose `__new__` ignores keywords when a
     /// subclass's own `__init__` takes them (CPython checks for none only with the base's init).
     var leavesKeywordsToInit: Bool {
