@@ -377,6 +377,10 @@ extension Unit {
         if op == .mul, let r = try repeatByIndex(a, b) { return r }
         if !leftDefines { try throwSequenceOperandError(op, a, b, inPlace: inPlace) }
         let symbol = inPlace ? (op == .pow ? "**=" : op.rawValue + "=") : op.symbol
+        // Python 2's `print >>sys.stderr, "x"`: CPython adds the hint for `print >> ...`.
+        if op == .rshift, !inPlace, case .obj(let o) = a, let fn = o as? PyBuiltinFunction, fn.name == "print", fn.module == nil {
+            throw typeError("unsupported operand type(s) for >>: '\(a.typeName)' and '\(b.typeName)'. Did you mean \"print(<message>, file=<output_stream>)\"?")
+        }
         throw typeError("unsupported operand type(s) for \(symbol): '\(a.typeName)' and '\(b.typeName)'")
     }
 

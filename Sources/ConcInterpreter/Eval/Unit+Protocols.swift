@@ -683,10 +683,8 @@ extension Unit {
                 if let i = intValue(r) { return i }
                 throw typeError("__index__ returned non-int (type \(r.typeName))")
             }
-            if case .obj(let o) = v, let n = o as? PyBoxedNumber, case .int(let i) = n.number {
-                if let m = userMethod(v, "__index__"), let j = intValue(try call(m, []).unboxedNumber) { return j }
-                return i
-            }
+            // An int subclass is its own index: CPython 3.11 does not call its __index__.
+            if case .obj(let o) = v, let n = o as? PyBoxedNumber, case .int(let i) = n.number { return i }
             throw typeError("'\(v.typeName)' object cannot be interpreted as an integer")
         }
     }

@@ -12233,7 +12233,10 @@ def floordiv(a, b):
 
 
 def index(a):
-    """Same as a.__index__()."""
+    """Same as a.__index__(); an int (or an int subclass, whose __index__ is not called, as
+    in CPython) is returned as a plain int."""
+    if isinstance(a, int):
+        return int.__index__(a)
     try:
         method = type(a).__index__
     except AttributeError:
@@ -12242,7 +12245,7 @@ def index(a):
     result = method(a)
     if not isinstance(result, int):
         raise TypeError("__index__ returned non-int (type " + type(result).__name__ + ")")
-    return result
+    return int.__index__(result)   # an int subclass (True) comes back as a plain int
 
 
 def inv(a):

@@ -141,7 +141,7 @@ public enum Types {
     static let dictKeys = make("dict_keys") { installDictViewMethods($0); unhashable($0) }
     static let dictValues = make("dict_values") { installDictViewMethods($0) }
     static let dictItems = make("dict_items") { installDictViewMethods($0); unhashable($0) }
-    static let file: PyType = make("TextIOWrapper") { installFileMethods($0) }
+    static let file: PyType = make("TextIOWrapper") { installFileMethods($0); $0.module = "_io"; $0.messageNameStorage = "_io.TextIOWrapper" }
     static let ellipsis: PyType = make("ellipsis") { singletonConstructor($0, "EllipsisType", .obj(Singletons.ellipsis)) }
     static let notImplementedType: PyType = make("NotImplementedType") {
         singletonConstructor($0, "NotImplementedType", .obj(Singletons.notImplemented))
