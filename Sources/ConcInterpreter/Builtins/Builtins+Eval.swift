@@ -118,7 +118,7 @@ extension Unit {
             namespace = d
         }
         // The module variables the code sees.
-        let caller = depth > 0 && depth <= framePool.count ? framePool[depth - 1] : nil
+        let caller = currentFrame
         var globals = caller?.globals ?? engine.mainGlobals
         var copyBack: PyDict? = nil
         if let d = globalsDict {
@@ -250,7 +250,8 @@ extension Unit {
         f.function = nil
         f.classNamespace = namespace
         depth += 1
-        defer { depth -= 1; f.classNamespace = nil }
+        let caller = enterFrame(f)
+        defer { depth -= 1; leaveFrame(caller); f.classNamespace = nil }
         do {
             if let e = code.expression { return try e.eval(f) }
             _ = try code.body.exec(f)

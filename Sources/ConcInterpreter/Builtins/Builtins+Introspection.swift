@@ -194,17 +194,19 @@ private func abstractIsSubclass(_ u: Unit, _ derived: Value, _ cls: Value) throw
 
 extension Unit {
     /// The globals of the innermost running frame.
-    var currentGlobals: Globals {
-        depth > 0 && depth <= framePool.count ? framePool[depth - 1].globals : engine.mainGlobals
-    }
+    var currentGlobals: Globals { currentFrame?.globals ?? engine.mainGlobals }
 }
 
 extension Unit {
     /// `locals()` of the calling frame: a function's variables as a new dict, a class
     /// body's namespace, or the module's variables.
     func callerLocals() -> PyDict {
-        guard depth > 0 && depth <= framePool.count else { return globalsDict(currentGlobals) }
-        let f = framePool[depth - 1]
+        guard let f = currentFrame else { return globalsDict(currentGlobals) }
+        return locals(of: f)
+    }
+
+    /// The variables of running frame `f`, as `locals()` run in it sees them.
+    func locals(of f: Frame) -> PyDict {
         if let ns = f.classNamespace { return ns }
         if f.function == nil { return globalsDict(f.globals) }
         let d = PyDict()

@@ -26,11 +26,11 @@ extension Unit {
     /// The innermost running frame of code outside the bundled stdlib: where the learner's
     /// code created or acquired something.
     @inline(__always) func innermostUserFrame() -> Frame? {
-        var d = min(depth, framePool.count) - 1
-        while d >= 0 {
-            let f = framePool[d]
+        var next = currentFrameRef
+        while let ref = next {
+            let f = ref.takeUnretainedValue()
             if !f.code.isStdlib { return f }
-            d -= 1
+            next = f.callerRef
         }
         return nil
     }

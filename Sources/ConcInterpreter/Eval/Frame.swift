@@ -47,6 +47,9 @@ final class Frame {
     /// The generator this frame belongs to, if it is a generator's frame. Unowned: the
     /// state owns the frame.
     unowned(unsafe) var generator: GeneratorState? = nil
+    /// The frame that was running when this one started (``Unit/currentFrameRef``): valid
+    /// only while this frame runs, when every frame down the chain is running too.
+    var callerRef: Unmanaged<Frame>?
     /// The line of the statement running now (for deadlock reports and where a primitive
     /// was created or acquired); written by ``BlockNode`` before each statement.
     var line = 0

@@ -162,7 +162,8 @@ final class ClassDefNode: StmtNode {
         frame.classNamespace = ns
         frame.classBodyFunctions = []
         u.depth += 1
-        defer { u.depth -= 1; frame.classNamespace = nil; frame.classBodyFunctions = nil }
+        let caller = u.enterFrame(frame)
+        defer { u.depth -= 1; u.leaveFrame(caller); frame.classNamespace = nil; frame.classBodyFunctions = nil }
         do { _ = try bodyCode.body.exec(frame) } catch let e as PyBaseException { e.needsLocation = true; throw e }
         return frame.classBodyFunctions ?? []
     }

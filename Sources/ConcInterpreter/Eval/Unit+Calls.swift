@@ -79,8 +79,10 @@ extension Unit {
         try checkInterrupt()
         let frameRef = pooledFrame(for: fn, locals: locals)
         depth += 1
+        let caller = enterFrame(frameRef)
         defer {
             depth -= 1
+            leaveFrame(caller)
             // A closure is usually made for the call that used it: the pooled frame must
             // not keep it (and the values its cells hold) alive until the next call at
             // this depth, so that they are freed (and finalised) when they go, as in CPython.

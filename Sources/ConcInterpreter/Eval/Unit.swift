@@ -32,6 +32,11 @@ public final class Unit {
     private var frameSlotCapacity = 0
     /// Current call depth (Conc-level frames).
     var depth = 0
+    /// The innermost running frame (a call's, a generator's, a class or module body's), nil
+    /// before the first; the chain through ``Frame/callerRef`` is the unit's stack, which
+    /// `sys._getframe`, `locals()` and `globals()` read. Unretained: a running frame is kept
+    /// alive by the pool or by its generator, which is being resumed.
+    private(set) var currentFrameRef: Unmanaged<Frame>?
     /// Lowest stack address the evaluator may use before raising RecursionError.
     var stackLimit: UInt = 0
     /// Exceptions being handled by enclosing `except` blocks, innermost last (for bare
@@ -138,6 +143,22 @@ public final class Unit {
         }
         frameSlots[framePool.count - 1] = .passUnretained(f)
     }
+
+    /// Makes `f` the innermost running frame, linked to the one running now, which it
+    /// returns for ``leaveFrame(_:)``.
+    @inline(__always) func enterFrame(_ f: Unmanaged<Frame>) -> Unmanaged<Frame>? {
+        let caller = currentFrameRef
+        f._withUnsafeGuaranteedRef { $0.callerRef = caller }
+        currentFrameRef = f
+        return caller
+    }
+    @inline(__always) func enterFrame(_ f: Frame) -> Unmanaged<Frame>? { enterFrame(.passUnretained(f)) }
+
+    /// Makes `caller` (what ``enterFrame(_:)`` returned) the innermost frame again.
+    @inline(__always) func leaveFrame(_ caller: Unmanaged<Frame>?) { currentFrameRef = caller }
+
+    /// The innermost running frame.
+    var currentFrame: Frame? { currentFrameRef?.takeUnretainedValue() }
 
     /// A frame for depth `depth`, from the pool.
     @inline(__always) func frame(locals: UnsafeMutablePointer<Value>, code: CodeInfo, globals: Globals) -> Frame {

@@ -77,6 +77,12 @@ extension Engine {
             excepthook, ("__excepthook__", excepthook.1),
             native("exit") { _, a in throw try systemExit(a) },
             native("getrecursionlimit") { u, _ in .int(u.engine.recursionLimit) },
+            native("_getframe") { u, a in
+                try a.expect("_getframe", 0, 1)
+                let depth = a.count > 0 ? try u.toIndex(a[0]) : 0
+                guard let f = u.captureStack(skip: max(depth, 0)) else { throw valueError("call stack is not deep enough") }
+                return .obj(f)
+            },
             native("get_int_max_str_digits") { u, a in
                 try a.expect("get_int_max_str_digits", 0, 0)
                 return .int(u.engine.intMaxStrDigits)

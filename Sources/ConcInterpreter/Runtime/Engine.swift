@@ -301,7 +301,8 @@ public final class Engine {
         f.function = nil
         f.classNamespace = nil
         unit.depth += 1
-        defer { unit.depth -= 1 }
+        let caller = unit.enterFrame(f)
+        defer { unit.depth -= 1; unit.leaveFrame(caller) }
         do { _ = try code.body.exec(f) } catch let e as PyBaseException { e.needsLocation = true; throw e }
     }
 
@@ -359,7 +360,8 @@ public final class Engine {
         f.function = nil
         f.classNamespace = nil
         u.depth += 1
-        defer { u.depth -= 1 }
+        let caller = u.enterFrame(f)
+        defer { u.depth -= 1; u.leaveFrame(caller) }
         do { return try code.expression!.eval(f) } catch let e as PyBaseException { e.needsLocation = true; throw e }
     }
 

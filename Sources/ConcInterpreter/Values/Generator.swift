@@ -176,7 +176,9 @@ public final class PyGenerator: PyIter {
         st.savedHandling = []
         u.stackLimit = UInt(CConcCoro_stack_low(st.coroutine!)) + Unit.generatorRedZone
         u.depth += 1
+        let caller = u.enterFrame(st.frame)
         CConcCoro_resume(st.coroutine!)
+        u.leaveFrame(caller)
         u.depth -= 1
         u.stackLimit = savedLimit
         if u.handling.count > handlingBase {

@@ -149,6 +149,7 @@ public enum Types {
     static let superType: PyType = make("super") { installSuperConstructor($0) }
     static let traceback = make("traceback") { installTracebackAttributes($0) }
     static let code = make("code") { installCodeAttributes($0) }
+    static let frame = make("frame") { installFrameAttributes($0) }
     static let enumerateIterator: PyType = make("enumerate") { installIteratorMethods($0) }
     static let zipIterator: PyType = make("zip") { installIteratorMethods($0) }
     static let mapIterator: PyType = make("map") { installIteratorMethods($0) }
