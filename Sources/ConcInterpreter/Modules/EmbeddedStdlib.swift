@@ -9321,6 +9321,105 @@ def load(fp, cls=None, object_hook=None, parse_float=None, parse_int=None,
                  object_pairs_hook=object_pairs_hook, strict=strict)
 
 """####,
+        "linecache.conc": ####"""
+"""linecache: CPython 3.11's cache of source lines, in Conc.
+
+getline, getlines, clearcache, checkcache, updatecache and lazycache, over files read from
+disk (UTF-8) and cached by name with their size and modification time. Used by warnings
+to print the line a warning points at.
+
+Diverges from CPython: no module loaders (`module_globals` is accepted and not used), so
+code that was never a file (`-c`, the REPL, `<string>`) and the stdlib bundled in the
+binary have no lines, as a frozen module has none in CPython.
+"""
+
+import os as _os
+
+__all__ = ["getline", "clearcache", "checkcache", "lazycache"]
+
+# filename -> (size, mtime, lines, fullname)
+cache = {}
+
+
+def clearcache():
+    """Forgets every cached file."""
+    cache.clear()
+
+
+def getline(filename, lineno, module_globals=None):
+    """Line `lineno` (counting from 1) of `filename` with its newline, or '' when there is
+    no such line or file."""
+    lines = getlines(filename, module_globals)
+    if 1 <= lineno <= len(lines):
+        return lines[lineno - 1]
+    return ""
+
+
+def getlines(filename, module_globals=None):
+    """Every line of `filename`, from the cache when it is there."""
+    if filename in cache:
+        entry = cache[filename]
+        if len(entry) != 1:
+            return entry[2]
+    try:
+        return updatecache(filename, module_globals)
+    except MemoryError:
+        clearcache()
+        return []
+
+
+def checkcache(filename=None):
+    """Drops cached files that changed on disk (or only `filename`)."""
+    if filename is None:
+        names = list(cache.keys())
+    elif filename in cache:
+        names = [filename]
+    else:
+        return
+    for name in names:
+        entry = cache[name]
+        if len(entry) == 1:
+            continue   # lazily cached: nothing read yet
+        size, mtime, lines, fullname = entry
+        if mtime is None:
+            continue
+        try:
+            now = (_os.path.getsize(fullname), _os.path.getmtime(fullname))
+        except OSError:
+            cache.pop(name, None)
+            continue
+        if now != (size, mtime):
+            cache.pop(name, None)
+
+
+def updatecache(filename, module_globals=None):
+    """Reads `filename` again into the cache and returns its lines ([] when it cannot)."""
+    if filename in cache and len(cache[filename]) != 1:
+        cache.pop(filename, None)
+    if not filename or (filename.startswith("<") and filename.endswith(">")):
+        return []
+    fullname = filename
+    try:
+        size = _os.path.getsize(fullname)
+        mtime = _os.path.getmtime(fullname)
+    except OSError:
+        return []
+    try:
+        with open(fullname, encoding="utf-8", errors="replace") as f:
+            lines = f.readlines()
+    except (OSError, UnicodeDecodeError, SyntaxError):
+        return []
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    cache[filename] = (size, mtime, lines, fullname)
+    return lines
+
+
+def lazycache(filename, module_globals):
+    """CPython registers a module loader's source here; Conc has no loaders: False."""
+    return False
+
+"""####,
         "logging/__init__.conc": ####"""
 """logging: leveled messages to handlers (Python's logging module, as CPython 3.11 behaves).
 
@@ -14640,6 +14739,14 @@ import _units
 import sys as _sys
 import time as _time
 
+
+def _warn_deprecated(message):
+    # Reported at the line that called the deprecated name (two frames up from here);
+    # warnings is imported on first use, so that importing threading stays quick.
+    import warnings
+    warnings.warn(message, DeprecationWarning, stacklevel=3)
+
+
 __all__ = ["get_ident", "active_count", "Condition", "current_thread", "enumerate",
            "main_thread", "TIMEOUT_MAX", "Event", "Lock", "RLock", "Semaphore",
            "BoundedSemaphore", "Thread", "Barrier", "BrokenBarrierError", "Timer",
@@ -14723,7 +14830,10 @@ class Condition:
         """Wakes every waiter: self.notify(number of waiters), as CPython's."""
         self.notify(self._waiting)
 
-    notifyAll = notify_all
+    def notifyAll(self):
+        """The old name of notify_all(); deprecated, as in CPython 3.10+."""
+        _warn_deprecated("notifyAll() is deprecated, use notify_all() instead")
+        self.notify_all()
 
     def _is_owned(self):
         return _lock_is_owned(self._lock)
@@ -14875,7 +14985,10 @@ class Event:
     def is_set(self):
         return self._event.is_set()
 
-    isSet = is_set
+    def isSet(self):
+        """The old name of is_set(); deprecated, as in CPython 3.10+."""
+        _warn_deprecated("isSet() is deprecated, use is_set() instead")
+        return self.is_set()
 
     def set(self):
         self._event.set()
@@ -15170,16 +15283,22 @@ class Thread:
             raise RuntimeError("cannot set daemon status of active thread")
         self._daemonic = daemonic
 
+    # The old getters and setters: deprecated since CPython 3.10, which warns from the
+    # caller's line (shown when that is the main program's code).
     def isDaemon(self):
+        _warn_deprecated("isDaemon() is deprecated, get the daemon attribute instead")
         return self.daemon
 
     def setDaemon(self, daemonic):
+        _warn_deprecated("setDaemon() is deprecated, set the daemon attribute instead")
         self.daemon = daemonic
 
     def getName(self):
+        _warn_deprecated("getName() is deprecated, get the name attribute instead")
         return self.name
 
     def setName(self, name):
+        _warn_deprecated("setName() is deprecated, set the name attribute instead")
         self.name = name
 
     def __repr__(self):
@@ -15276,7 +15395,10 @@ def current_thread():
     return t
 
 
-currentThread = current_thread
+def currentThread():
+    """The old name of current_thread(); deprecated, as in CPython 3.10+."""
+    _warn_deprecated("currentThread() is deprecated, use current_thread() instead")
+    return current_thread()
 
 
 def main_thread():
@@ -15297,7 +15419,10 @@ def active_count():
     return len(enumerate())
 
 
-activeCount = active_count
+def activeCount():
+    """The old name of active_count(); deprecated, as in CPython 3.10+."""
+    _warn_deprecated("activeCount() is deprecated, use active_count() instead")
+    return active_count()
 
 
 # MARK: - Timer
@@ -18090,6 +18215,409 @@ class TestProgram:
 
 
 main = TestProgram
+
+"""####,
+        "warnings.conc": ####"""
+"""warnings: CPython 3.11's warning control, in Conc.
+
+warn (with stacklevel and source), warn_explicit, showwarning and formatwarning (both may
+be replaced), filterwarnings, simplefilter, resetwarnings, catch_warnings (record=True,
+and 3.11's action/category/lineno/append), WarningMessage, the filter list with its
+actions ("default", "error", "ignore", "always", "module", "once"), the per-module
+`__warningregistry__` and the once-registry. The default filters are CPython's: a
+DeprecationWarning is shown when code of `__main__` triggers it, and Deprecation,
+PendingDeprecation, Import and Resource warnings are otherwise ignored. Options come from
+sys.warnoptions and the PYTHONWARNINGS environment variable, as `-W` options would.
+
+A warning reads "file:line: Category: message" on stderr, then the source line (through
+linecache).
+"""
+
+import sys
+
+__all__ = ["warn", "warn_explicit", "showwarning", "formatwarning", "filterwarnings",
+           "simplefilter", "resetwarnings", "catch_warnings"]
+
+_ACTIONS = ("error", "ignore", "always", "default", "module", "once")
+
+
+def showwarning(message, category, filename, lineno, file=None, line=None):
+    """Writes a warning to `file` (sys.stderr by default)."""
+    msg = WarningMessage(message, category, filename, lineno, file, line)
+    _showwarnmsg_impl(msg)
+
+
+def formatwarning(message, category, filename, lineno, line=None):
+    """The text showwarning writes for a warning."""
+    msg = WarningMessage(message, category, filename, lineno, None, line)
+    return _formatwarnmsg_impl(msg)
+
+
+def _showwarnmsg_impl(msg):
+    file = msg.file
+    if file is None:
+        file = sys.stderr
+        if file is None:
+            return   # no stderr: nowhere to show it
+    text = _formatwarnmsg(msg)
+    try:
+        file.write(text)
+    except OSError:
+        pass   # the file is gone: the warning is lost, as in CPython
+
+
+def _formatwarnmsg_impl(msg):
+    category = msg.category.__name__
+    s = f"{msg.filename}:{msg.lineno}: {category}: {msg.message}\n"
+    if msg.line is None:
+        try:
+            import linecache
+            line = linecache.getline(msg.filename, msg.lineno)
+        except Exception:
+            line = None
+    else:
+        line = msg.line
+    if line:
+        s += "  %s\n" % line.strip()
+    return s
+
+
+# The originals, to tell whether a program replaced them.
+_showwarning_orig = showwarning
+_formatwarning_orig = formatwarning
+
+
+def _showwarnmsg(msg):
+    """Shows a WarningMessage through showwarning when the program replaced it."""
+    if showwarning is not _showwarning_orig:
+        if not callable(showwarning):
+            raise TypeError("warnings.showwarning() must be set to a function or method")
+        showwarning(msg.message, msg.category, msg.filename, msg.lineno, msg.file, msg.line)
+        return
+    _showwarnmsg_impl(msg)
+
+
+def _formatwarnmsg(msg):
+    """Formats a WarningMessage through formatwarning when the program replaced it."""
+    if formatwarning is not _formatwarning_orig:
+        return formatwarning(msg.message, msg.category, msg.filename, msg.lineno, msg.line)
+    return _formatwarnmsg_impl(msg)
+
+
+def filterwarnings(action, message="", category=Warning, module="", lineno=0, append=False):
+    """Adds a filter: `action` for warnings whose text starts with the regular expression
+    `message` (any case), whose category is a subclass of `category`, raised from a module
+    whose name matches `module` entirely, at line `lineno` (0: any line). New filters come
+    first unless `append`."""
+    if action not in _ACTIONS:
+        raise AssertionError("invalid action: %r" % (action,))
+    if not isinstance(message, str):
+        raise AssertionError("message must be a string")
+    if not (isinstance(category, type) and issubclass(category, Warning)):
+        raise AssertionError("category must be a Warning subclass")
+    if not isinstance(module, str):
+        raise AssertionError("module must be a string")
+    if not (isinstance(lineno, int) and lineno >= 0):
+        raise AssertionError("lineno must be an int >= 0")
+    if message or module:
+        import re
+    message = re.compile(message, re.I) if message else None
+    module = re.compile(module + r"\Z") if module else None
+    _add_filter(action, message, category, module, lineno, append=append)
+
+
+def simplefilter(action, category=Warning, lineno=0, append=False):
+    """Adds a filter for every warning of `category` (at `lineno`, 0 for any line)."""
+    if action not in _ACTIONS:
+        raise AssertionError("invalid action: %r" % (action,))
+    if not (isinstance(lineno, int) and lineno >= 0):
+        raise AssertionError("lineno must be an int >= 0")
+    _add_filter(action, None, category, None, lineno, append=append)
+
+
+def _add_filter(*item, append):
+    if not append:
+        try:
+            filters.remove(item)
+        except ValueError:
+            pass
+        filters.insert(0, item)
+    elif item not in filters:
+        filters.append(item)
+    _filters_mutated()
+
+
+def resetwarnings():
+    """Removes every filter (the default action, "default", then applies)."""
+    filters[:] = []
+    _filters_mutated()
+
+
+class _OptionError(Exception):
+    """A malformed -W option or PYTHONWARNINGS entry."""
+
+
+def _processoptions(args):
+    for arg in args:
+        try:
+            _setoption(arg)
+        except _OptionError as msg:
+            print("Invalid -W option ignored:", msg, file=sys.stderr)
+
+
+def _setoption(arg):
+    parts = arg.split(":")
+    if len(parts) > 5:
+        raise _OptionError("too many fields (max 5): %r" % (arg,))
+    while len(parts) < 5:
+        parts.append("")
+    action, message, category, module, lineno = [s.strip() for s in parts]
+    action = _getaction(action)
+    category = _getcategory(category)
+    if message or module:
+        import re
+    if message:
+        message = re.escape(message)
+    if module:
+        module = re.escape(module) + r"\Z"
+    if lineno:
+        try:
+            lineno = int(lineno)
+            if lineno < 0:
+                raise ValueError
+        except (ValueError, OverflowError):
+            raise _OptionError("invalid lineno %r" % (lineno,)) from None
+    else:
+        lineno = 0
+    filterwarnings(action, message, category, module, lineno)
+
+
+def _getaction(action):
+    if not action:
+        return "default"
+    if action == "all":
+        return "always"   # an alias CPython keeps
+    for a in _ACTIONS:
+        if a.startswith(action):
+            return a
+    raise _OptionError("invalid action: %r" % (action,))
+
+
+def _getcategory(category):
+    if not category:
+        return Warning
+    if "." not in category:
+        import builtins as m
+        klass = category
+    else:
+        module, _, klass = category.rpartition(".")
+        try:
+            m = __import__(module, None, None, [klass])
+        except ImportError:
+            raise _OptionError("invalid module name: %r" % (module,)) from None
+    try:
+        cat = getattr(m, klass)
+    except AttributeError:
+        raise _OptionError("unknown warning category: %r" % (category,)) from None
+    if not (isinstance(cat, type) and issubclass(cat, Warning)):
+        raise _OptionError("invalid warning category: %r" % (category,))
+    return cat
+
+
+def _matches(pattern, text):
+    # The default filters hold plain module names; filterwarnings' are compiled patterns.
+    if pattern is None:
+        return True
+    if isinstance(pattern, str):
+        return pattern == text
+    return pattern.match(text) is not None
+
+
+def warn(message, category=None, stacklevel=1, source=None):
+    """Issues a warning: `message` (a string or a Warning instance) of `category`
+    (UserWarning by default), reported at the line `stacklevel` frames up from the caller
+    (1: the line calling warn)."""
+    if isinstance(message, Warning):
+        category = message.__class__
+    if category is None:
+        category = UserWarning
+    if not (isinstance(category, type) and issubclass(category, Warning)):
+        raise TypeError("category must be a Warning subclass, not '{:s}'"
+                        .format(type(category).__name__))
+    try:
+        frame = sys._getframe(stacklevel)
+    except ValueError:
+        globals = sys.__dict__
+        filename = "sys"
+        lineno = 1
+    else:
+        globals = frame.f_globals
+        filename = frame.f_code.co_filename
+        lineno = frame.f_lineno
+    if "__name__" in globals:
+        module = globals["__name__"]
+    else:
+        module = "<string>"
+    registry = globals.setdefault("__warningregistry__", {})
+    warn_explicit(message, category, filename, lineno, module, registry, globals, source)
+
+
+def warn_explicit(message, category, filename, lineno, module=None, registry=None,
+                  module_globals=None, source=None):
+    """Issues a warning for an explicit place (file, line, module), through the filters."""
+    lineno = int(lineno)
+    if module is None:
+        module = filename or "<unknown>"
+        for suffix in (".py", ".conc"):
+            if module.lower().endswith(suffix):
+                module = module[:-len(suffix)]
+                break
+    if registry is None:
+        registry = {}
+    if registry.get("version", 0) != _filters_version:
+        registry.clear()
+        registry["version"] = _filters_version
+    if isinstance(message, Warning):
+        text = str(message)
+        category = message.__class__
+    else:
+        text = message
+        message = category(message)
+    key = (text, category, lineno)
+    if registry.get(key):
+        return   # already shown from this place
+    for item in filters:
+        action, msg, cat, mod, ln = item
+        if (_matches(msg, text) and issubclass(category, cat) and _matches(mod, module)
+                and (ln == 0 or lineno == ln)):
+            break
+    else:
+        action = defaultaction
+    if action == "ignore":
+        return
+    if action == "error":
+        raise message
+    if action == "once":
+        registry[key] = 1
+        oncekey = (text, category)
+        if onceregistry.get(oncekey):
+            return
+        onceregistry[oncekey] = 1
+    elif action == "always":
+        pass
+    elif action == "module":
+        registry[key] = 1
+        altkey = (text, category, 0)
+        if registry.get(altkey):
+            return
+        registry[altkey] = 1
+    elif action == "default":
+        registry[key] = 1
+    else:
+        raise RuntimeError("Unrecognized action (%r) in warnings.filters:\n %s" % (action, item))
+    _showwarnmsg(WarningMessage(message, category, filename, lineno, None, None, source))
+
+
+class WarningMessage(object):
+    """One warning, as catch_warnings(record=True) records it."""
+
+    _WARNING_DETAILS = ("message", "category", "filename", "lineno", "file", "line", "source")
+
+    def __init__(self, message, category, filename, lineno, file=None, line=None, source=None):
+        self.message = message
+        self.category = category
+        self.filename = filename
+        self.lineno = lineno
+        self.file = file
+        self.line = line
+        self.source = source
+        self._category_name = category.__name__ if category else None
+
+    def __str__(self):
+        return ("{message : %r, category : %r, filename : %r, lineno : %s, line : %r}"
+                % (self.message, self._category_name, self.filename, self.lineno, self.line))
+
+
+class catch_warnings(object):
+    """A context manager that saves the filters and showwarning on entry and puts them
+    back on exit. With record=True, warnings are appended to the list `with` gives instead
+    of being shown; action (and category, lineno, append) adds a simplefilter inside."""
+
+    def __init__(self, *, record=False, module=None, action=None, category=Warning,
+                 lineno=0, append=False):
+        self._record = record
+        self._module = sys.modules["warnings"] if module is None else module
+        self._entered = False
+        if action is None:
+            self._filter = None
+        else:
+            self._filter = (action, category, lineno, append)
+
+    def __repr__(self):
+        args = []
+        if self._record:
+            args.append("record=True")
+        if self._module is not sys.modules["warnings"]:
+            args.append("module=%r" % self._module)
+        name = type(self).__name__
+        return "%s(%s)" % (name, ", ".join(args))
+
+    def __enter__(self):
+        if self._entered:
+            raise RuntimeError("Cannot enter %r twice" % self)
+        self._entered = True
+        self._filters = self._module.filters
+        self._module.filters = self._filters[:]
+        self._module._filters_mutated()
+        self._showwarning = self._module.showwarning
+        self._showwarnmsg_impl = self._module._showwarnmsg_impl
+        if self._filter is not None:
+            simplefilter(*self._filter)
+        if self._record:
+            log = []
+            self._module._showwarnmsg_impl = log.append
+            # Reset showwarning() to the default implementation to make sure
+            # that _showwarnmsg() calls _showwarnmsg_impl()
+            self._module.showwarning = self._module._showwarning_orig
+            return log
+        return None
+
+    def __exit__(self, *exc_info):
+        if not self._entered:
+            raise RuntimeError("Cannot exit %r without entering first" % self)
+        self._module.filters = self._filters
+        self._module._filters_mutated()
+        self._module.showwarning = self._showwarning
+        self._module._showwarnmsg_impl = self._showwarnmsg_impl
+
+
+_filters_version = 1
+
+
+def _filters_mutated():
+    # Registries remember what they showed for one version of the filters.
+    global _filters_version
+    _filters_version += 1
+
+
+defaultaction = "default"
+onceregistry = {}
+filters = [
+    ("default", None, DeprecationWarning, "__main__", 0),
+    ("ignore", None, DeprecationWarning, None, 0),
+    ("ignore", None, PendingDeprecationWarning, None, 0),
+    ("ignore", None, ImportWarning, None, 0),
+    ("ignore", None, ResourceWarning, None, 0),
+]
+
+
+def _options_from_environment():
+    import os
+    text = os.environ.get("PYTHONWARNINGS", "")
+    return [part for part in text.split(",") if part]
+
+
+_processoptions(_options_from_environment() + list(getattr(sys, "warnoptions", [])))
 
 """####,
     ]
