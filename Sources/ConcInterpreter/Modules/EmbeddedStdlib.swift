@@ -9432,8 +9432,9 @@ process's name and id, so '%(threadName)s' shows which unit logged.
 Loggers and handlers may be shared by threads: the logger tree is guarded by one module
 lock, and each handler emits under its own lock (as CPython's).
 
-Conc has no frame objects: a record's pathname, filename, module, lineno and funcName
-are CPython's values for an unknown caller ("(unknown file)", 0, "(unknown function)").
+A record's pathname, filename, module, lineno and funcName name the code that logged,
+found by walking the frames out of this module (stacklevel as in CPython), and
+stack_info=True adds "Stack (most recent call last):" with the stack.
 """
 
 import io
@@ -9512,6 +9513,19 @@ def addLevelName(level, levelName):
     with _lock:
         _levelToName[level] = levelName
         _nameToLevel[levelName] = level
+
+
+# The frames of this module's code, which findCaller steps over.
+_srcfile = addLevelName.__code__.co_filename
+
+
+def currentframe():
+    """The frame of the function that called currentframe()."""
+    return sys._getframe(1)
+
+
+def _is_internal_frame(frame):
+    return frame.f_code.co_filename == _srcfile
 
 
 def _checkLevel(level):
@@ -10201,7 +10215,28 @@ class Logger(Filterer):
             self._log(level, msg, args, **kwargs)
 
     def findCaller(self, stack_info=False, stacklevel=1):
-        return "(unknown file)", 0, "(unknown function)", None
+        """(filename, lineno, function name, stack text or None) of the code that logged:
+        the `stacklevel`-th frame outside this module."""
+        f = currentframe()
+        if f is None:
+            return "(unknown file)", 0, "(unknown function)", None
+        while stacklevel > 0:
+            next_f = f.f_back
+            if next_f is None:
+                break   # the outermost frame, as CPython settles for
+            f = next_f
+            if not _is_internal_frame(f):
+                stacklevel -= 1
+        co = f.f_code
+        sinfo = None
+        if stack_info:
+            with io.StringIO() as sio:
+                sio.write("Stack (most recent call last):\n")
+                traceback.print_stack(f, file=sio)
+                sinfo = sio.getvalue()
+                if sinfo[-1] == "\n":
+                    sinfo = sinfo[:-1]
+        return co.co_filename, f.f_lineno, co.co_name, sinfo
 
     def makeRecord(self, name, level, fn, lno, msg, args, exc_info, func=None, extra=None, sinfo=None):
         rv = _logRecordFactory(name, level, fn, lno, msg, args, exc_info, func, sinfo)
@@ -15650,21 +15685,25 @@ _active[_main_thread._ident] = _main_thread
 
 """####,
         "traceback.conc": ####"""
-"""traceback: CPython 3.11's printing and formatting of exceptions, in Conc.
+"""traceback: CPython 3.11's printing and formatting of exceptions and stacks, in Conc.
 
 Implemented: print_exc, format_exc, print_exception, format_exception,
-format_exception_only, print_last. The text is the report Conc prints for an uncaught
+format_exception_only, print_last; extract_tb, format_tb, print_tb; extract_stack,
+format_stack, print_stack, walk_stack, walk_tb; FrameSummary, StackSummary,
+format_list, print_list. An exception's report is the text Conc prints for an uncaught
 exception (frames, source lines, carets, "During handling..." chains), so it matches
 what the program would show if the exception escaped.
 
-Diverges from CPython: `limit` is accepted and ignored (every frame is shown); Conc has no
-frame objects, so there is no extract_tb, extract_stack, print_stack, format_stack,
-walk_tb, StackSummary or TracebackException; the tb argument is ignored (the exception
-carries its own traceback).
+Diverges from CPython: `limit` of the exception functions is accepted and ignored (every
+frame is shown), and their tb argument is ignored (the exception carries its own
+traceback); there is no TracebackException; traceback objects have no tb_frame, so
+walk_tb yields (None, lineno).
 """
 
 __all__ = ["print_exc", "format_exc", "print_exception", "format_exception",
-           "format_exception_only", "print_last"]
+           "format_exception_only", "print_last", "extract_tb", "format_tb", "print_tb",
+           "extract_stack", "format_stack", "print_stack", "walk_stack", "walk_tb",
+           "format_list", "print_list", "FrameSummary", "StackSummary"]
 
 import sys as _sys
 import _units
@@ -15747,6 +15786,222 @@ def print_last(limit=None, file=None, chain=True):
     if not hasattr(_sys, "last_value"):
         raise ValueError("no last exception")
     print_exception(_sys.last_value, limit=limit, file=file, chain=chain)
+
+
+# MARK: - Stacks and traceback entries
+
+class FrameSummary:
+    """One frame of a stack or traceback: filename, lineno, name and the source line. It
+    also compares equal to, and unpacks as, the 4-tuple older code expects."""
+
+    __slots__ = ("filename", "lineno", "end_lineno", "colno", "end_colno", "name", "_line",
+                 "locals")
+
+    def __init__(self, filename, lineno, name, *, lookup_line=True, locals=None, line=None,
+                 end_lineno=None, colno=None, end_colno=None):
+        self.filename = filename
+        self.lineno = lineno
+        self.name = name
+        self._line = line
+        self.end_lineno = end_lineno
+        self.colno = colno
+        self.end_colno = end_colno
+        if lookup_line:
+            self.line
+        self.locals = {k: repr(v) for k, v in locals.items()} if locals else None
+
+    def __eq__(self, other):
+        if isinstance(other, FrameSummary):
+            return (self.filename == other.filename and self.lineno == other.lineno
+                    and self.name == other.name and self.locals == other.locals)
+        if isinstance(other, tuple):
+            return (self.filename, self.lineno, self.name, self.line) == other
+        return NotImplemented
+
+    def __getitem__(self, pos):
+        return (self.filename, self.lineno, self.name, self.line)[pos]
+
+    def __iter__(self):
+        return iter([self.filename, self.lineno, self.name, self.line])
+
+    def __repr__(self):
+        return "<FrameSummary file {filename}, line {lineno} in {name}>".format(
+            filename=self.filename, lineno=self.lineno, name=self.name)
+
+    def __len__(self):
+        return 4
+
+    @property
+    def _original_line(self):
+        self.line
+        return self._line
+
+    @property
+    def line(self):
+        if self._line is None:
+            if self.lineno is None:
+                return None
+            import linecache
+            self._line = linecache.getline(self.filename, self.lineno)
+        return self._line.strip()
+
+
+def walk_stack(f):
+    """(frame, lineno) for `f` (the caller's frame when None) and each frame below it."""
+    if f is None:
+        f = _sys._getframe().f_back.f_back.f_back.f_back
+    while f is not None:
+        yield f, f.f_lineno
+        f = f.f_back
+
+
+def walk_tb(tb):
+    """(frame, lineno) for each entry of a traceback; Conc's have no frame (None)."""
+    while tb is not None:
+        yield tb.tb_frame, tb.tb_lineno
+        tb = tb.tb_next
+
+
+class StackSummary(list):
+    """A list of FrameSummary objects, ready for formatting."""
+
+    @classmethod
+    def extract(klass, frame_gen, *, limit=None, lookup_lines=True, capture_locals=False):
+        """A StackSummary of the (frame, lineno) pairs `frame_gen` yields."""
+        if limit is None:
+            limit = getattr(_sys, "tracebacklimit", None)
+            if limit is not None and limit < 0:
+                limit = 0
+        pairs = list(frame_gen)
+        if limit is not None:
+            pairs = pairs[:limit] if limit >= 0 else pairs[limit:]
+        result = klass()
+        for f, lineno in pairs:
+            co = f.f_code
+            f_locals = f.f_locals if capture_locals else None
+            line = _units.frame_line(f, lineno)
+            result.append(FrameSummary(co.co_filename, lineno, co.co_name, lookup_line=False,
+                                       locals=f_locals, line=line))
+        return result
+
+    @classmethod
+    def from_list(klass, a_list):
+        """A StackSummary of FrameSummary objects or (filename, lineno, name, line) tuples."""
+        result = StackSummary()
+        for frame in a_list:
+            if isinstance(frame, FrameSummary):
+                result.append(frame)
+            else:
+                filename, lineno, name, line = frame
+                result.append(FrameSummary(filename, lineno, name, line=line))
+        return result
+
+    def format_frame_summary(self, frame_summary):
+        """The lines of one frame: where, the source line, and its locals if captured."""
+        row = ['  File "{}", line {}, in {}\n'.format(
+            frame_summary.filename, frame_summary.lineno, frame_summary.name)]
+        if frame_summary.line:
+            row.append("    {}\n".format(frame_summary.line.strip()))
+        if frame_summary.locals:
+            for name, value in sorted(frame_summary.locals.items()):
+                row.append("    {name} = {value}\n".format(name=name, value=value))
+        return "".join(row)
+
+    def format(self):
+        """One string per frame; a line repeated more than three times in a row is
+        summarised, as in CPython's reports of deep recursion."""
+        result = []
+        last_file = last_line = last_name = None
+        count = 0
+        for frame_summary in self:
+            formatted = self.format_frame_summary(frame_summary)
+            if formatted is None:
+                continue
+            if (last_file is None or last_file != frame_summary.filename
+                    or last_line is None or last_line != frame_summary.lineno
+                    or last_name is None or last_name != frame_summary.name):
+                if count > 3:
+                    count -= 3
+                    result.append("  [Previous line repeated {} more time{}]\n".format(
+                        count, "s" if count > 1 else ""))
+                last_file = frame_summary.filename
+                last_line = frame_summary.lineno
+                last_name = frame_summary.name
+                count = 0
+            count += 1
+            if count > 3:
+                continue
+            result.append(formatted)
+        if count > 3:
+            count -= 3
+            result.append("  [Previous line repeated {} more time{}]\n".format(
+                count, "s" if count > 1 else ""))
+        return result
+
+
+def extract_stack(f=None, limit=None):
+    """The stack from `f` (the caller when None) as a StackSummary, outermost first."""
+    if f is None:
+        f = _sys._getframe().f_back
+    stack = StackSummary.extract(walk_stack(f), limit=limit)
+    stack.reverse()
+    return stack
+
+
+def format_stack(f=None, limit=None):
+    """The stack from `f` (the caller when None) as strings, as print_stack writes them."""
+    if f is None:
+        f = _sys._getframe().f_back
+    return format_list(extract_stack(f, limit=limit))
+
+
+def print_stack(f=None, limit=None, file=None):
+    """Prints the stack from `f` (the caller when None) to `file` (sys.stderr)."""
+    if f is None:
+        f = _sys._getframe().f_back
+    print_list(extract_stack(f, limit=limit), file=file)
+
+
+def _tb_rows(tb, limit):
+    rows = _units.tb_entries(tb) if tb is not None else []
+    if limit is None:
+        limit = getattr(_sys, "tracebacklimit", None)
+    if limit is not None:
+        rows = rows[:limit] if limit >= 0 else rows[limit:]
+    return rows
+
+
+def extract_tb(tb, limit=None):
+    """A traceback's entries as a StackSummary, outermost first."""
+    return StackSummary.from_list(
+        [FrameSummary(filename, lineno, name, lookup_line=False, line=line)
+         for filename, lineno, name, line, _ in _tb_rows(tb, limit)])
+
+
+def format_tb(tb, limit=None):
+    """A traceback's entries as strings, with the runtime's carets."""
+    return [text for _, _, _, _, text in _tb_rows(tb, limit)]
+
+
+def print_tb(tb, limit=None, file=None):
+    """Prints a traceback's entries to `file` (sys.stderr)."""
+    if file is None:
+        file = _sys.stderr
+    for text in format_tb(tb, limit):
+        file.write(text)
+
+
+def format_list(extracted_list):
+    """Strings for a list of FrameSummary objects or 4-tuples, ready to print."""
+    return StackSummary.from_list(extracted_list).format()
+
+
+def print_list(extracted_list, file=None):
+    """Prints what format_list gives to `file` (sys.stderr)."""
+    if file is None:
+        file = _sys.stderr
+    for item in StackSummary.from_list(extracted_list).format():
+        print(item, file=file, end="")
 
 """####,
         "types.conc": ####"""

@@ -69,6 +69,26 @@ extension Engine {
             },
             native("get_ident") { _, a in try a.expect("get_ident", 0, 0); return .int(Int(bitPattern: UInt(pthread_self()))) },
             native("get_native_id") { u, a in try a.expect("get_native_id", 0, 0); return .int(u.nativeID) },
+            native("tb_entries") { u, a in
+                // traceback.extract_tb/format_tb: (filename, lineno, name, line, the entry
+                // as the runtime prints it) from `tb` inwards, outermost first.
+                try a.expect("tb_entries", 1, 1)
+                guard case .obj(let o) = a[0], let tb = o as? PyTraceback else { return .obj(PyList([])) }
+                var rows: [Value] = []
+                for index in stride(from: tb.entries.count - 1 - tb.position, through: 0, by: -1) {
+                    let e = tb.entries[index]
+                    rows.append(.obj(PyTuple([.str(e.file.name), .int(e.loc.line), .str(e.function), .str(e.file.line(e.loc.line)),
+                                              .str(u.formatEntry(e))])))
+                }
+                return .obj(PyList(rows))
+            },
+            native("frame_line") { u, a in
+                // Line `lineno` of the source a frame object runs, from the code itself
+                // (also for code that is not a file: -c, the REPL, the bundled stdlib).
+                try a.expect("frame_line", 2, 2)
+                guard case .obj(let o) = a[0], let f = o as? PyFrameObject else { return .none }
+                return .str(f.snapshot.code.file.line(try u.toIndex(a[1])))
+            },
         ])
     }
 }
