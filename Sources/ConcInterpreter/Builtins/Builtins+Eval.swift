@@ -94,11 +94,12 @@ extension Unit {
         var text: String
         var filename = "<string>"
         var mode = name
+        var compiledBefore = false   // compile() showed the warnings already
         switch a[0] {
         case .obj(let o as PyStr): text = o.value
         case .obj(let o as PyBytes): text = String(decoding: o.snapshot, as: UTF8.self)
         case .obj(let c as PyCode):
-            text = c.source; filename = c.filename; mode = c.mode
+            text = c.source; filename = c.filename; mode = c.mode; compiledBefore = true
         default: throw typeError("\(name)() arg 1 must be a string, bytes or code object")
         }
         let globalsArg = a.argument(1, "globals").flatMap { $0.isNone ? nil : $0 }
@@ -151,7 +152,7 @@ extension Unit {
         }
         do {
             return try compileAndRunDynamic(text, filename: filename, mode: mode, globals: globals, builtins: builtins,
-                                            namespace: namespace, copyBack: copyBack)
+                                            namespace: namespace, copyBack: copyBack, showWarnings: !compiledBefore)
         } catch let s as SyntaxError {
             throw engine.syntaxErrorException(s)  // catchable, as CPython's
         }
@@ -160,12 +161,15 @@ extension Unit {
     /// `mode`: "eval" (an expression, whose value is returned), "exec" (statements) or
     /// "single" (statements echoing their expressions' values, as the REPL does).
     private func compileAndRunDynamic(_ text: String, filename: String, mode: String, globals: Globals,
-                                      builtins: [String: Value], namespace: PyDict?, copyBack: PyDict?) throws -> Value {
+                                      builtins: [String: Value], namespace: PyDict?, copyBack: PyDict?,
+                                      showWarnings: Bool) throws -> Value {
         let isEval = mode == "eval"
         // eval's source may start with spaces or tabs, which CPython strips.
         let file = SourceFile(name: filename, text: isEval ? String(text.drop(while: { $0 == " " || $0 == "\t" })) : text)
+        var warnings: [CompileWarning] = []
         let code: CodeInfo = try withCompilerStack(for: text) {
             var compiler = Compiler(file: file, globals: globals, builtins: builtins, isInteractive: mode == "single")
+            defer { warnings = compiler.warnings }
             if isEval {
                 let e = try Parser.parseExpression(file)
                 return namespace == nil ? try compiler.compileExpression(e)
@@ -175,6 +179,7 @@ extension Unit {
             return namespace == nil ? try compiler.compileModule(module.body)
                 : try compiler.compileNamespaceCode(module.body, expression: nil, loc: module.body.first?.loc ?? .unknown)
         }
+        if showWarnings { try showCompileWarnings(warnings, file: file) }
         defer {
             if let d = copyBack {
                 for n in globals.boundNames where n != "__name__" && n != "__file__" {
@@ -214,12 +219,14 @@ extension Unit {
             // Only `from __future__` flags mean anything to Conc; the AST flags need `ast`.
             throw valueError("compile(): unrecognised flags")
         }
+        var warnings: [CompileWarning] = []
+        let file = SourceFile(name: filename, text: mode == "eval" ? String(text.drop(while: { $0 == " " || $0 == "\t" })) : text)
         do {
           try withCompilerStack(for: text) {
-            let file = SourceFile(name: filename, text: mode == "eval" ? String(text.drop(while: { $0 == " " || $0 == "\t" })) : text)
             // Compiled once here, for the errors the compiler finds too (scopes, `:=` in
             // comprehensions...); exec()/eval() compile again for their variables.
             var compiler = Compiler(file: file, globals: engine.newGlobals(name: "__main__", file: nil), builtins: engine.builtins)
+            defer { warnings = compiler.warnings }
             if mode == "eval" { _ = try compiler.compileExpression(try Parser.parseExpression(file)) } else {
                 let module = try Parser.parseModule(file)
                 _ = try compiler.compileModule(module.body)
@@ -234,6 +241,7 @@ extension Unit {
         } catch let s as SyntaxError {
             throw engine.syntaxErrorException(s)
         }
+        try showCompileWarnings(warnings, file: file)
         return .obj(PyCode(source: text, filename: filename, mode: mode))
     }
 

@@ -31,6 +31,7 @@ extension Compiler {
             return BinaryNode(op, l, r, loc)
         case .boolOp(let op, let xs): return BoolOpNode(isAnd: op == .and, try xs.map { try expr($0, s) }, loc)
         case .compare(let a, let rest):
+            checkIdentityComparison(a, rest)
             if rest.count == 1 {
                 let (l, r) = (try expr(a, s), try expr(rest[0].right, s))
                 if let k = intConstant(r), compareInts(rest[0].op, 0, 0) != nil { return CompareIntConstNode(rest[0].op, l, k, loc) }
@@ -42,7 +43,9 @@ extension Compiler {
             return try function(e, name: "<lambda>", params: params, body: [Stmt(.return(body), body.loc)], s, loc: loc)
         case .call(let callee, let args): return try call(callee, args, s, loc)
         case .attribute(let o, let n): return AttributeNode(try expr(o, s), n, loc)
-        case .subscript(let o, let i): return SubscriptNode(try expr(o, s), try expr(i, s), loc)
+        case .subscript(let o, let i):
+            checkSubscript(o, i)
+            return SubscriptNode(try expr(o, s), try expr(i, s), loc)
         case .slice(let l, let u, let st):
             return SliceNode(try l.map { try expr($0, s) }, try u.map { try expr($0, s) }, try st.map { try expr($0, s) }, loc)
         case .listComp(let elt, let comps): return try comprehension(e, .list, elt, nil, comps, s)
@@ -111,6 +114,7 @@ extension Compiler {
     }
 
     mutating func call(_ callee: Expr, _ args: [Argument], _ s: Scope, _ loc: SourceLoc) throws -> ExprNode {
+        checkCallee(callee)
         let argNodes = try argumentNodes(args, s)
         if case .name("super") = callee.kind, args.isEmpty, s.kind == .function {
             let firstParam = s.params.first.map { name($0, s, loc) }

@@ -14,6 +14,9 @@ struct Compiler {
     /// stack of the compiler, the resolver or the evaluator (CPython gives up near 3000 too).
     var exprDepth = 0
     static let maxExpressionDepth = 2000
+    /// What ``checkIdentityComparison(_:_:)`` and its siblings found, for the caller to
+    /// show before running the code (``Unit/showCompileWarnings(_:file:)``).
+    var warnings: [CompileWarning] = []
 
     init(file: SourceFile, globals: Globals, builtins: [String: Value], isInteractive: Bool = false) {
         self.file = file; self.globals = globals; self.builtins = builtins
@@ -209,7 +212,9 @@ struct Compiler {
             return WithNode(its, try block(body, s, topLevel: topLevel), loc)
         case .global, .nonlocal: return PassNode(loc)
         case .delete(let targets): return DeleteNode(try targets.map { try target($0, s) }, loc)
-        case .assert(let t, let m): return AssertNode(try expr(t, s), try m.map { try expr($0, s) }, loc)
+        case .assert(let t, let m):
+            checkAssertion(t)
+            return AssertNode(try expr(t, s), try m.map { try expr($0, s) }, loc)
         case .import(let aliases):
             return ImportNode(aliases.map { a in
                 let bindName = a.asName ?? String(a.name.split(separator: ".")[0])

@@ -134,7 +134,10 @@ extension Engine {
             conc_futex_wake(importWord, Int32.max)
         }
         do {
-            let code = try u.withCompilerStack(for: source) { try compile(SourceFile(name: path, text: source, isStdlib: isStdlib), globals: globals) }
+            let file = SourceFile(name: path, text: source, isStdlib: isStdlib)
+            var warnings: [CompileWarning] = []
+            let code = try u.withCompilerStack(for: source) { try compile(file, globals: globals, warnings: &warnings) }
+            try u.showCompileWarnings(warnings, file: file)
             try execute(code, globals: globals, unit: u)
         } catch {
             if let s = error as? SyntaxError { throw syntaxErrorException(s) }

@@ -288,11 +288,23 @@ public final class Engine {
 
     // MARK: - Running source
 
-    /// Parses and compiles `source` as module `name`.
-    func compile(_ source: SourceFile, globals: Globals, interactive: Bool = false) throws -> CodeInfo {
+    /// Parses and compiles `source` as module `name`, adding the compiler's warnings to
+    /// `warnings` (shown by the caller, which may run Conc code: this may not).
+    func compile(_ source: SourceFile, globals: Globals, interactive: Bool = false,
+                 warnings: inout [CompileWarning]) throws -> CodeInfo {
         let ast = try Parser.parseModule(source)
         var compiler = Compiler(file: source, globals: globals, builtins: builtins, isInteractive: interactive)
-        return try compiler.compileModule(ast.body)
+        let code = try compiler.compileModule(ast.body)
+        warnings += compiler.warnings
+        return code
+    }
+
+    /// ``compile(_:globals:interactive:warnings:)``, then shows the warnings in `unit`.
+    func compile(_ source: SourceFile, globals: Globals, interactive: Bool = false, unit: Unit) throws -> CodeInfo {
+        var warnings: [CompileWarning] = []
+        let code = try compile(source, globals: globals, interactive: interactive, warnings: &warnings)
+        try unit.showCompileWarnings(warnings, file: source)
+        return code
     }
 
     /// Runs compiled module code in `unit`.
@@ -333,7 +345,7 @@ public final class Engine {
         self.scriptFolder = scriptFolder
         let file = SourceFile(name: fileName, text: source)
         mainGlobals.set("__file__", .str(fileName))
-        let code = try compile(file, globals: mainGlobals)
+        let code = try compile(file, globals: mainGlobals, unit: mainUnit)
         let main = PyModule(name: "__main__", globals: mainGlobals)
         modules["__main__"] = main
         try execute(code, globals: mainGlobals, unit: mainUnit)
@@ -344,7 +356,7 @@ public final class Engine {
         mainUnit.setStackLimitFromThread()
         let file = SourceFile(name: fileName, text: source)
         if modules["__main__"] == nil { modules["__main__"] = PyModule(name: "__main__", globals: mainGlobals) }
-        let code = try compile(file, globals: mainGlobals, interactive: true)
+        let code = try compile(file, globals: mainGlobals, interactive: true, unit: mainUnit)
         try execute(code, globals: mainGlobals, unit: mainUnit)
     }
 
