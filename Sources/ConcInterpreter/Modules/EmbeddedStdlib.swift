@@ -563,6 +563,282 @@ class _deque_reverse_iterator(_deque_iterator):
             return d._items[len(d._items) - 1 - i]
 
 """####,
+        "_os_extras.conc": ####"""
+"""The parts of os and os.path written in Conc: os.walk, os.scandir, os.fdopen,
+os.get_terminal_size's fallback, and the os.path functions that need no system call of
+their own (relpath, commonpath, commonprefix, expanduser, expandvars, islink, lexists,
+getatime, getctime, samefile). The native os and os.path modules find them here on first
+use (their __getattr__), so `import os` does not read this file.
+"""
+
+import os
+
+_S_IFMT = 0o170000
+_S_IFDIR = 0o040000
+_S_IFREG = 0o100000
+_S_IFLNK = 0o120000
+
+
+def _kind(mode):
+    return mode & _S_IFMT
+
+
+def fdopen(fd, mode="r", buffering=-1, encoding=None, *args, **kwargs):
+    """A file object over an open file descriptor (open(fd, ...))."""
+    if not isinstance(fd, int):
+        raise TypeError("invalid fd type (%s, expected integer)" % type(fd))
+    return open(fd, mode, buffering, encoding, *args, **kwargs)
+
+
+class DirEntry:
+    """One entry of os.scandir(): its name and path, and what kind of file it is."""
+
+    def __init__(self, folder, name):
+        self.name = name
+        self.path = os.path.join(folder, name)
+        self._lstat = None
+        self._stat = None
+
+    def __fspath__(self):
+        return self.path
+
+    def __repr__(self):
+        return "<DirEntry %r>" % (self.name,)
+
+    def inode(self):
+        return self.stat(follow_symlinks=False).st_ino
+
+    def stat(self, *, follow_symlinks=True):
+        if not follow_symlinks:
+            if self._lstat is None:
+                self._lstat = os.lstat(self.path)
+            return self._lstat
+        if self._stat is None:
+            self._stat = os.stat(self.path)
+        return self._stat
+
+    def is_symlink(self):
+        try:
+            return _kind(self.stat(follow_symlinks=False).st_mode) == _S_IFLNK
+        except OSError:
+            return False
+
+    def is_dir(self, *, follow_symlinks=True):
+        try:
+            return _kind(self.stat(follow_symlinks=follow_symlinks).st_mode) == _S_IFDIR
+        except OSError:
+            return False
+
+    def is_file(self, *, follow_symlinks=True):
+        try:
+            return _kind(self.stat(follow_symlinks=follow_symlinks).st_mode) == _S_IFREG
+        except OSError:
+            return False
+
+
+class _ScandirIterator:
+    def __init__(self, folder):
+        self._folder = folder
+        self._names = iter(os.listdir(folder))
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return DirEntry(self._folder, next(self._names))
+
+    def close(self):
+        self._names = iter(())
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def scandir(path="."):
+    """The entries of a folder as DirEntry objects (a context manager and iterator)."""
+    return _ScandirIterator(path)
+
+
+def walk(top, topdown=True, onerror=None, followlinks=False):
+    """(dirpath, dirnames, filenames) for `top` and every folder below it. Top-down, the
+    caller may prune `dirnames` in place to skip folders."""
+    stack = [top]
+    while stack:
+        top = stack.pop()
+        if isinstance(top, tuple):
+            yield top   # a bottom-up result, once its subfolders are done
+            continue
+        dirs = []
+        nondirs = []
+        walk_dirs = []
+        try:
+            entries = list(scandir(top))
+        except OSError as error:
+            if onerror is not None:
+                onerror(error)
+            continue
+        for entry in entries:
+            is_dir = entry.is_dir()
+            if is_dir:
+                dirs.append(entry.name)
+            else:
+                nondirs.append(entry.name)
+            if not topdown and is_dir:
+                if followlinks or not entry.is_symlink():
+                    walk_dirs.append(entry.path)
+        if topdown:
+            yield top, dirs, nondirs
+            for dirname in reversed(dirs):
+                new_path = os.path.join(top, dirname)
+                if followlinks or not os.path.islink(new_path):
+                    stack.append(new_path)
+        else:
+            stack.append((top, dirs, nondirs))
+            for new_path in reversed(walk_dirs):
+                stack.append(new_path)
+
+
+# MARK: - os.path
+
+def islink(path):
+    """Whether `path` is a symbolic link."""
+    try:
+        return _kind(os.lstat(path).st_mode) == _S_IFLNK
+    except (OSError, ValueError):
+        return False
+
+
+def lexists(path):
+    """Whether `path` exists (a broken symbolic link counts)."""
+    try:
+        os.lstat(path)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def getatime(path):
+    """When `path` was last read, in seconds since the epoch."""
+    return os.stat(path).st_atime
+
+
+def getctime(path):
+    """When `path`'s metadata last changed, in seconds since the epoch."""
+    return os.stat(path).st_ctime
+
+
+def samefile(f1, f2):
+    """Whether two paths name the same file."""
+    s1 = os.stat(f1)
+    s2 = os.stat(f2)
+    return s1.st_ino == s2.st_ino and s1.st_dev == s2.st_dev
+
+
+def commonprefix(m):
+    """The longest string every path of `m` starts with (character by character)."""
+    if not m:
+        return ""
+    s1 = min(m)
+    s2 = max(m)
+    for i, c in enumerate(s1):
+        if c != s2[i]:
+            return s1[:i]
+    return s1
+
+
+def commonpath(paths):
+    """The longest common sub-path of `paths` (whole components)."""
+    if not paths:
+        raise ValueError("commonpath() arg is an empty sequence")
+    paths = tuple(paths)
+    split_paths = [path.split("/") for path in paths]
+    try:
+        isabs, = set(p[:1] == "/" for p in paths)
+    except ValueError:
+        raise ValueError("Can't mix absolute and relative paths") from None
+    split_paths = [[c for c in s if c and c != "."] for s in split_paths]
+    s1 = min(split_paths)
+    s2 = max(split_paths)
+    common = s1
+    for i, c in enumerate(s1):
+        if c != s2[i]:
+            common = s1[:i]
+            break
+    prefix = "/" if isabs else ""
+    return prefix + "/".join(common)
+
+
+def relpath(path, start=None):
+    """`path` relative to `start` (the current folder by default)."""
+    if not path:
+        raise ValueError("no path specified")
+    if start is None:
+        start = "."
+    start_list = [x for x in os.path.abspath(start).split("/") if x]
+    path_list = [x for x in os.path.abspath(path).split("/") if x]
+    i = len(commonprefix([start_list, path_list]))
+    rel_list = [".."] * (len(start_list) - i) + path_list[i:]
+    if not rel_list:
+        return "."
+    return os.path.join(*rel_list)
+
+
+def expanduser(path):
+    """`path` with a leading ~ (or ~user, for the current user) replaced by the home
+    folder."""
+    if not path.startswith("~"):
+        return path
+    i = path.find("/", 1)
+    if i < 0:
+        i = len(path)
+    if i == 1:
+        home = os.environ.get("HOME")
+        if home is None:
+            return path
+    else:
+        return path   # other users' folders need pwd, which Conc does not have
+    home = home.rstrip("/")
+    return (home + path[i:]) or "/"
+
+
+def expandvars(path):
+    """`path` with $name and ${name} replaced by environment variables (unknown names are
+    left as they are)."""
+    if "$" not in path:
+        return path
+    out = []
+    i = 0
+    n = len(path)
+    while i < n:
+        c = path[i]
+        if c != "$" or i + 1 >= n:
+            out.append(c)
+            i += 1
+            continue
+        if path[i + 1] == "{":
+            j = path.find("}", i + 2)
+            if j < 0:
+                out.append(path[i:])
+                break
+            name = path[i + 2:j]
+            end = j + 1
+        else:
+            j = i + 1
+            while j < n and (path[j].isalnum() or path[j] == "_"):
+                j += 1
+            name = path[i + 1:j]
+            end = j
+        if name and name in os.environ:
+            out.append(os.environ[name])
+        else:
+            out.append(path[i:end])
+        i = end
+    return "".join(out)
+
+"""####,
         "abc.conc": ####"""
 """abc: CPython 3.11's abstract base classes, in Conc.
 

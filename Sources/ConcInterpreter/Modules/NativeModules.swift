@@ -219,9 +219,21 @@ extension Engine {
                 try u.checkInterrupt()
                 return .none
             },
-        ] + forkFunctions())
+        ] + forkFunctions() + osFileFunctions())
+        m.globals.set("__getattr__", osExtras(module: "os", names: ["walk", "scandir", "fdopen", "DirEntry"]))
         m.globals.set("path", .obj(makeOsPathModule()))
         return m
+    }
+
+    /// A module `__getattr__` (PEP 562) giving `names` from the Conc module `_os_extras`,
+    /// imported on first use, and CPython's AttributeError for any other name.
+    private func osExtras(module: String, names: Set<String>) -> Value {
+        .obj(PyBuiltinFunction("__getattr__") { u, a in
+            try a.expect("__getattr__", 1, 1)
+            let name = try u.stringArg(a[0], "name")
+            guard names.contains(name) else { throw attributeError("module '\(module)' has no attribute '\(name)'") }
+            return try u.getAttr(try u.engine.importModule("_os_extras", u), name)
+        })
     }
 
     func makeOsPathModule() -> PyModule {
@@ -291,6 +303,9 @@ extension Engine {
                 return .obj(PyTuple([.str(p), .str("")]))
             },
         ])
+        m.globals.set("__getattr__", osExtras(module: "posixpath", names: [  // CPython's os.path is posixpath
+            "islink", "lexists", "getatime", "getctime", "samefile", "commonprefix", "commonpath",
+            "relpath", "expanduser", "expandvars"]))
         modules["os.path"] = m
         return m
     }
@@ -444,6 +459,7 @@ func structSequenceLayout(_ t: PyType) -> (String, [String])? {
     if t === Types.versionInfo { return ("sys.version_info", versionInfoFields) }
     if t === Types.floatInfo { return ("sys.float_info", floatInfoFields) }
     if t === Types.sysFlags { return ("sys.flags", sysFlagsFields) }
+    if t === Types.statResult { return ("os.stat_result", statResultFields) }
     return nil
 }
 
