@@ -838,6 +838,20 @@ def expandvars(path):
         i = end
     return "".join(out)
 
+
+def fspath(path):
+    """The str or bytes a path-like object stands for (its __fspath__)."""
+    if isinstance(path, (str, bytes)):
+        return path
+    method = getattr(type(path), "__fspath__", None)
+    if method is None:
+        raise TypeError("expected str, bytes or os.PathLike object, not " + type(path).__name__)
+    result = method(path)
+    if not isinstance(result, (str, bytes)):
+        raise TypeError("expected {}.__fspath__() to return str or bytes, not {}".format(
+            type(path).__name__, type(result).__name__))
+    return result
+
 """####,
         "abc.conc": ####"""
 """abc: CPython 3.11's abstract base classes, in Conc.
@@ -7269,6 +7283,88 @@ errorcode = {
     131: 'ENOTRECOVERABLE',
     132: 'ERFKILL',
 }
+
+"""####,
+        "fnmatch.conc": ####"""
+"""fnmatch: CPython 3.11's shell-style file name matching, in Conc.
+
+fnmatch (case-sensitive on POSIX, as CPython there), fnmatchcase, filter and translate:
+`*` matches anything, `?` one character, `[seq]` one character of seq, `[!seq]` one not
+in it. The patterns become regular expressions (through `re`), cached per pattern.
+"""
+
+import re
+
+__all__ = ["filter", "fnmatch", "fnmatchcase", "translate"]
+
+_cache = {}
+
+
+def fnmatch(name, pat):
+    """Whether `name` matches the shell pattern `pat` (on POSIX, case matters)."""
+    return fnmatchcase(name, pat)
+
+
+def _compile(pat):
+    regex = _cache.get(pat)
+    if regex is None:
+        regex = re.compile(translate(pat))
+        if len(_cache) >= 32768:
+            _cache.clear()
+        _cache[pat] = regex
+    return regex
+
+
+def filter(names, pat):
+    """The names of `names` that match `pat`."""
+    match = _compile(pat).match
+    return [name for name in names if match(name)]
+
+
+def fnmatchcase(name, pat):
+    """Whether `name` matches `pat`, case included."""
+    return _compile(pat).match(name) is not None
+
+
+def translate(pat):
+    """The regular expression a shell pattern stands for."""
+    i, n = 0, len(pat)
+    parts = []
+    while i < n:
+        c = pat[i]
+        i += 1
+        if c == "*":
+            if not parts or parts[-1] != ".*":   # runs of * match as one
+                parts.append(".*")
+        elif c == "?":
+            parts.append(".")
+        elif c == "[":
+            j = i
+            if j < n and pat[j] == "!":
+                j += 1
+            if j < n and pat[j] == "]":
+                j += 1
+            while j < n and pat[j] != "]":
+                j += 1
+            if j >= n:
+                parts.append("\\[")
+            else:
+                stuff = pat[i:j]
+                i = j + 1
+                if not stuff:
+                    parts.append("(?!)")   # an empty range matches nothing
+                elif stuff == "!":
+                    parts.append(".")      # a negated empty range matches any character
+                else:
+                    stuff = stuff.replace("\\", "\\\\")
+                    if stuff[0] == "!":
+                        stuff = "^" + stuff[1:]
+                    elif stuff[0] in ("^", "["):
+                        stuff = "\\" + stuff
+                    parts.append("[" + stuff + "]")
+        else:
+            parts.append(re.escape(c))
+    return "(?s:" + "".join(parts) + ")\\Z"
 
 """####,
         "functools.conc": ####"""
@@ -14699,6 +14795,233 @@ def _parse_template(template, pattern):
     return items
 
 """####,
+        "shutil.conc": ####"""
+"""shutil: CPython 3.11's high-level file operations, in Conc.
+
+copyfileobj, copyfile, copymode, copy, copy2, copytree (ignore, dirs_exist_ok),
+ignore_patterns, rmtree (ignore_errors, onerror), move, which, get_terminal_size, and the
+Error and SameFileError exceptions.
+
+Diverges from CPython: copy2 and copystat copy the permission bits but not the times
+(Conc's os has no utime), no disk_usage, chown or archives.
+"""
+
+import os
+import sys
+
+__all__ = ["copyfileobj", "copyfile", "copymode", "copystat", "copy", "copy2", "copytree",
+           "move", "rmtree", "Error", "SameFileError", "which", "ignore_patterns",
+           "get_terminal_size"]
+
+COPY_BUFSIZE = 64 * 1024
+
+
+class Error(OSError):
+    pass
+
+
+class SameFileError(Error):
+    """Raised when source and destination are the same file."""
+
+
+def copyfileobj(fsrc, fdst, length=0):
+    """Copies what is left of file object `fsrc` to `fdst`, `length` bytes at a time."""
+    if not length:
+        length = COPY_BUFSIZE
+    while True:
+        buf = fsrc.read(length)
+        if not buf:
+            break
+        fdst.write(buf)
+
+
+def _samefile(src, dst):
+    try:
+        return os.path.samefile(src, dst)
+    except OSError:
+        return False
+
+
+def copyfile(src, dst, *, follow_symlinks=True):
+    """Copies the contents of file `src` to file `dst` (made or replaced); returns dst."""
+    if _samefile(src, dst):
+        raise SameFileError("{!r} and {!r} are the same file".format(src, dst))
+    if os.path.isdir(dst):
+        raise IsADirectoryError(21, "Is a directory", dst)
+    with open(src, "rb") as fsrc:
+        with open(dst, "wb") as fdst:
+            copyfileobj(fsrc, fdst)
+    return dst
+
+
+def copymode(src, dst, *, follow_symlinks=True):
+    """Copies the permission bits of `src` to `dst`."""
+    os.chmod(dst, os.stat(src).st_mode & 0o7777)
+
+
+def copystat(src, dst, *, follow_symlinks=True):
+    """Copies the permission bits of `src` to `dst` (times: see the module's notes)."""
+    copymode(src, dst)
+
+
+def copy(src, dst, *, follow_symlinks=True):
+    """Copies file `src` to `dst` (a file, or a folder to copy into) with its permission
+    bits; returns the path of the copy."""
+    if os.path.isdir(dst):
+        dst = os.path.join(dst, os.path.basename(src))
+    copyfile(src, dst)
+    copymode(src, dst)
+    return dst
+
+
+def copy2(src, dst, *, follow_symlinks=True):
+    """copy(), keeping what copystat keeps."""
+    if os.path.isdir(dst):
+        dst = os.path.join(dst, os.path.basename(src))
+    copyfile(src, dst)
+    copystat(src, dst)
+    return dst
+
+
+def ignore_patterns(*patterns):
+    """An `ignore` for copytree: names matching any of the glob patterns."""
+    import fnmatch
+
+    def _ignore_patterns(path, names):
+        ignored = []
+        for pattern in patterns:
+            ignored.extend(fnmatch.filter(names, pattern))
+        return set(ignored)
+    return _ignore_patterns
+
+
+def copytree(src, dst, symlinks=False, ignore=None, copy_function=copy2,
+             ignore_dangling_symlinks=False, dirs_exist_ok=False):
+    """Copies folder `src` and everything in it to `dst`; returns dst. Problems with
+    single files are collected and raised together as Error."""
+    names = os.listdir(src)
+    ignored = ignore(os.fspath(src), names) if ignore is not None else set()
+    os.makedirs(dst, exist_ok=dirs_exist_ok)
+    errors = []
+    for name in names:
+        if name in ignored:
+            continue
+        srcname = os.path.join(src, name)
+        dstname = os.path.join(dst, name)
+        try:
+            if os.path.isdir(srcname):
+                copytree(srcname, dstname, symlinks, ignore, copy_function,
+                         ignore_dangling_symlinks, dirs_exist_ok)
+            else:
+                copy_function(srcname, dstname)
+        except Error as err:
+            errors.extend(err.args[0])
+        except OSError as why:
+            errors.append((srcname, dstname, str(why)))
+    if errors:
+        raise Error(errors)
+    return dst
+
+
+def rmtree(path, ignore_errors=False, onerror=None):
+    """Removes folder `path` and everything in it. ignore_errors skips what cannot be
+    removed; otherwise onerror(function, path, exc_info) is called, or the error raised."""
+    if ignore_errors:
+        def onerror(*args):
+            pass
+    elif onerror is None:
+        def onerror(*args):
+            raise
+    try:
+        if os.path.islink(path):
+            raise OSError("Cannot call rmtree on a symbolic link")
+    except OSError:
+        onerror(os.path.islink, path, sys.exc_info())
+        return
+    try:
+        entries = os.listdir(path)
+    except OSError:
+        onerror(os.listdir, path, sys.exc_info())
+        entries = []
+    for name in entries:
+        fullname = os.path.join(path, name)
+        if os.path.isdir(fullname) and not os.path.islink(fullname):
+            rmtree(fullname, ignore_errors, onerror)
+        else:
+            try:
+                os.unlink(fullname)
+            except OSError:
+                onerror(os.unlink, fullname, sys.exc_info())
+    try:
+        os.rmdir(path)
+    except OSError:
+        onerror(os.rmdir, path, sys.exc_info())
+
+
+def move(src, dst, copy_function=copy2):
+    """Moves a file or folder to `dst` (into it, when it is a folder); returns the new
+    path. A rename when it can be, else a copy and a removal."""
+    real_dst = dst
+    if os.path.isdir(dst):
+        if _samefile(src, dst):
+            os.rename(src, dst)
+            return dst
+        real_dst = os.path.join(dst, os.path.basename(src.rstrip("/")))
+        if os.path.exists(real_dst):
+            raise Error("Destination path '%s' already exists" % real_dst)
+    try:
+        os.rename(src, real_dst)
+    except OSError:
+        if os.path.isdir(src):
+            copytree(src, real_dst, copy_function=copy_function, symlinks=True)
+            rmtree(src)
+        else:
+            copy_function(src, real_dst)
+            os.unlink(src)
+    return real_dst
+
+
+def which(cmd, mode=os.F_OK | os.X_OK, path=None):
+    """The full path of program `cmd` found on PATH (or `path`), or None."""
+    if os.path.dirname(cmd):
+        if os.path.exists(cmd) and os.access(cmd, mode) and not os.path.isdir(cmd):
+            return cmd
+        return None
+    if path is None:
+        path = os.environ.get("PATH", None)
+        if path is None:
+            path = os.defpath
+    if not path:
+        return None
+    seen = set()
+    for folder in path.split(os.pathsep):
+        normdir = os.path.normpath(folder)
+        if normdir in seen:
+            continue
+        seen.add(normdir)
+        name = os.path.join(folder, cmd)
+        if os.path.exists(name) and os.access(name, mode) and not os.path.isdir(name):
+            return name
+    return None
+
+
+def get_terminal_size(fallback=(80, 24)):
+    """(columns, lines) of the terminal: $COLUMNS and $LINES, else `fallback`."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    try:
+        lines = int(os.environ["LINES"])
+    except (KeyError, ValueError):
+        lines = 0
+    if columns <= 0:
+        columns = fallback[0]
+    if lines <= 0:
+        lines = fallback[1]
+    return os.terminal_size((columns, lines)) if hasattr(os, "terminal_size") else (columns, lines)
+
+"""####,
         "string.conc": ####"""
 """string: CPython 3.11's string constants, capwords, Template and Formatter, in Conc.
 
@@ -15015,6 +15338,212 @@ def _field_parts(field_name):
             rest.append((False, int(key) if key.isdigit() else key))
             i = j + 1
     return first, rest
+
+"""####,
+        "tempfile.conc": ####"""
+"""tempfile: CPython 3.11's temporary files and folders, in Conc.
+
+gettempdir, gettempprefix, mkstemp, mkdtemp, mktemp, NamedTemporaryFile, TemporaryFile,
+TemporaryDirectory (a context manager that removes the folder and what is in it), and the
+module variables tempdir and template. Names are made from a random string and created
+with O_EXCL, so two units (threads or processes) never get the same file.
+
+Diverges from CPython: no SpooledTemporaryFile, and no bytes paths.
+"""
+
+import os as _os
+import random as _random
+
+__all__ = ["NamedTemporaryFile", "TemporaryFile", "TemporaryDirectory", "mkstemp", "mkdtemp",
+           "mktemp", "TMP_MAX", "gettempprefix", "tempdir", "gettempdir"]
+
+TMP_MAX = 10000
+template = "tmp"
+tempdir = None
+
+_CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789_"
+_rng = None
+_rng_pid = None
+
+
+def _random_name():
+    # A forked child would repeat its parent's names: it gets a generator of its own.
+    global _rng, _rng_pid
+    if _rng_pid != _os.getpid():
+        _rng = _random.Random()
+        _rng_pid = _os.getpid()
+    return "".join(_rng.choice(_CHARACTERS) for _ in range(8))
+
+
+def _candidate_folders():
+    folders = []
+    for name in ("TMPDIR", "TEMP", "TMP"):
+        folder = _os.getenv(name)
+        if folder:
+            folders.append(folder)
+    folders.extend(["/tmp", "/var/tmp", "/usr/tmp", _os.getcwd()])
+    return folders
+
+
+def _find_temp_folder():
+    for folder in _candidate_folders():
+        if folder != _os.curdir:
+            folder = _os.path.abspath(folder)
+        if _os.path.isdir(folder) and _os.access(folder, _os.W_OK | _os.X_OK):
+            return folder
+    raise FileNotFoundError(2, "No usable temporary directory found in %s" % _candidate_folders())
+
+
+def gettempdir():
+    """The folder temporary files go to: $TMPDIR, $TEMP, $TMP, then /tmp..."""
+    global tempdir
+    if tempdir is None:
+        tempdir = _find_temp_folder()
+    return tempdir
+
+
+def gettempprefix():
+    """The default start of a temporary name ('tmp')."""
+    return template
+
+
+def _names(dir, prefix, suffix):
+    if dir is None:
+        dir = gettempdir()
+    if prefix is None:
+        prefix = template
+    if suffix is None:
+        suffix = ""
+    for _ in range(TMP_MAX):
+        yield _os.path.join(dir, prefix + _random_name() + suffix)
+
+
+def mkstemp(suffix=None, prefix=None, dir=None, text=False):
+    """Creates a new file only this call could have made: (an open descriptor, its
+    absolute path). The caller closes and removes it."""
+    flags = _os.O_RDWR | _os.O_CREAT | _os.O_EXCL
+    for name in _names(dir, prefix, suffix):
+        try:
+            fd = _os.open(name, flags, 0o600)
+        except FileExistsError:
+            continue
+        return fd, _os.path.abspath(name)
+    raise FileExistsError(17, "No usable temporary file name found")
+
+
+def mkdtemp(suffix=None, prefix=None, dir=None):
+    """Creates a new folder only this call could have made; returns its absolute path."""
+    for name in _names(dir, prefix, suffix):
+        try:
+            _os.mkdir(name)
+            _os.chmod(name, 0o700)
+        except FileExistsError:
+            continue
+        return _os.path.abspath(name)
+    raise FileExistsError(17, "No usable temporary directory name found")
+
+
+def mktemp(suffix="", prefix=template, dir=None):
+    """A name that did not exist when asked (unsafe: another program may take it)."""
+    for name in _names(dir, prefix, suffix):
+        if not _os.path.lexists(name):
+            return name
+    raise FileExistsError(17, "No usable temporary filename found")
+
+
+class _TemporaryFileWrapper:
+    """A file object with a `name`, removed from disk when closed (if `delete`)."""
+
+    def __init__(self, file, name, delete=True):
+        self.file = file
+        self.name = name
+        self.delete = delete
+        self._closed = False
+
+    def __getattr__(self, name):
+        return getattr(self.__dict__["file"], name)
+
+    def __enter__(self):
+        self.file.__enter__()
+        return self
+
+    def __exit__(self, exc, value, tb):
+        result = self.file.__exit__(exc, value, tb)
+        self._remove()
+        return result
+
+    def close(self):
+        try:
+            self.file.close()
+        finally:
+            self._remove()
+
+    def _remove(self):
+        if self.delete and not self._closed:
+            self._closed = True
+            try:
+                _os.unlink(self.name)
+            except FileNotFoundError:
+                pass
+
+    def __iter__(self):
+        return iter(self.file)
+
+    def __repr__(self):
+        return "<tempfile._TemporaryFileWrapper file=%r name=%r>" % (self.file, self.name)
+
+
+def NamedTemporaryFile(mode="w+b", buffering=-1, encoding=None, newline=None, suffix=None,
+                       prefix=None, dir=None, delete=True, *, errors=None):
+    """A new file with a name on disk (`.name`), open in `mode`, removed when closed
+    unless delete=False."""
+    fd, name = mkstemp(suffix, prefix, dir)
+    try:
+        file = open(fd, mode, buffering=buffering, newline=newline, encoding=encoding, errors=errors)
+    except BaseException:
+        _os.unlink(name)
+        _os.close(fd)
+        raise
+    return _TemporaryFileWrapper(file, name, delete)
+
+
+def TemporaryFile(mode="w+b", buffering=-1, encoding=None, newline=None, suffix=None,
+                  prefix=None, dir=None, *, errors=None):
+    """A new file with no name on disk (removed at once; it lives while open)."""
+    fd, name = mkstemp(suffix, prefix, dir)
+    try:
+        _os.unlink(name)
+        return open(fd, mode, buffering=buffering, newline=newline, encoding=encoding, errors=errors)
+    except BaseException:
+        _os.close(fd)
+        raise
+
+
+class TemporaryDirectory:
+    """A new folder (`.name`) removed with everything in it by cleanup() or at the end of
+    a `with` block, which gives the name."""
+
+    def __init__(self, suffix=None, prefix=None, dir=None, ignore_cleanup_errors=False):
+        self.name = mkdtemp(suffix, prefix, dir)
+        self._ignore_cleanup_errors = ignore_cleanup_errors
+        self._cleaned = False
+
+    def __repr__(self):
+        return "<{} {!r}>".format(self.__class__.__name__, self.name)
+
+    def __enter__(self):
+        return self.name
+
+    def __exit__(self, exc, value, tb):
+        self.cleanup()
+
+    def cleanup(self):
+        if self._cleaned:
+            return
+        self._cleaned = True
+        if _os.path.exists(self.name):
+            import shutil
+            shutil.rmtree(self.name, ignore_errors=self._ignore_cleanup_errors)
 
 """####,
         "threading.conc": ####"""

@@ -220,7 +220,7 @@ extension Engine {
                 return .none
             },
         ] + forkFunctions() + osFileFunctions())
-        m.globals.set("__getattr__", osExtras(module: "os", names: ["walk", "scandir", "fdopen", "DirEntry"]))
+        m.globals.set("__getattr__", osExtras(module: "os", names: ["walk", "scandir", "fdopen", "DirEntry", "fspath"]))
         m.globals.set("path", .obj(makeOsPathModule()))
         return m
     }
