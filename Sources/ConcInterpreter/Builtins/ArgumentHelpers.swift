@@ -28,7 +28,11 @@ extension Args {
 extension Unit {
     /// A str argument or TypeError.
     func stringArg(_ v: Value, _ what: String) throws -> String {
-        guard let s = v.asStr else { throw typeError("\(what) must be str, not \(v.typeName)") }
+        guard let s = v.asStr else {
+            // CPython's argument-clinic messages ("f() argument 2 must be str, not None")
+            // name None by its value.
+            throw typeError("\(what) must be str, not \(what.contains("() argument") ? v.argTypeName : v.typeName)")
+        }
         return s.value
     }
     /// A float-compatible argument (int, bool, float, or `__float__`).

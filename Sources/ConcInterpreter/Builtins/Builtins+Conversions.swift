@@ -71,6 +71,8 @@ extension Engine {
             },
             native1("chr") { u, x in
                 let i = try u.toIndex(x)
+                // A C int first (CPython's argument conversion), then the code point range.
+                guard Int(Int32.min)...Int(Int32.max) ~= i else { throw overflowError("Python int too large to convert to C int") }
                 guard i >= 0 && i <= 0x10ffff else { throw valueError("chr() arg not in range(0x110000)") }
                 guard let s = Unicode.Scalar(UInt32(i)) else { return .str(String(Unicode.Scalar(0xfffd)!)) }
                 return .str(String(s))

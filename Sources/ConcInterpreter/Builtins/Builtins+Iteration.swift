@@ -49,8 +49,9 @@ extension Engine {
                 if a.count > 2 { throw typeError("enumerate() takes at most 2 arguments (\(a.count) given)") }
                 try a.expect("enumerate", 0, 2, keywords: ["iterable", "start"])
                 guard let iterable = a.argument(0, "iterable") else { throw typeError("enumerate() missing required argument 'iterable'") }
-                let it = try u.iterate(iterable)
+                // The start is checked before the iterable, as CPython's enumerate does.
                 var i: Int? = try a.argument(1, "start").map { try u.toIndex($0) } ?? 0
+                let it = try u.iterate(iterable)
                 return .obj(PyClosureIterator(type: Types.enumerateIterator) { u in
                     guard let v = try it.next(u) else { return nil }
                     // Counting past 2**63 - 1 is an OverflowError at that item, not a trap.
@@ -160,12 +161,12 @@ extension Engine {
                 if a.count > 2 { throw typeError("sum() takes at most 2 arguments (\(a.count) given)") }
                 try a.expect("sum", 1, 2, keywords: ["start"])
                 var total = try a.argument(1, "start") ?? .int(0)
+                let it = try u.iterate(a[0])   // the iterable is checked first, as in CPython
                 if total.asStr != nil { throw typeError("sum() can't sum strings [use ''.join(seq) instead]") }
                 if case .obj(let o) = total, let b = o as? PyBytes {
                     throw typeError(b.isMutable ? "sum() can't sum bytearray [use b''.join(seq) instead]"
                                                 : "sum() can't sum bytes [use b''.join(seq) instead]")
                 }
-                let it = try u.iterate(a[0])
                 while let v = try it.next(u) {
                     if case .int(let x) = total, case .int(let y) = v {
                         let (r, o) = x.addingReportingOverflow(y)

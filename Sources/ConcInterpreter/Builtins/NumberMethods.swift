@@ -241,7 +241,8 @@ func floatFromValue(_ u: Unit, _ v: Value) throws -> Double {
         }
         if let b = o as? PyBytes {
             guard let d = parseFloatLiteral(b.snapshot) else {
-                throw valueError("could not convert string to float: \(bytesRepr(b.snapshot))")
+                // CPython shows the object: b'x' for bytes, bytearray(b'x') for a bytearray.
+                throw valueError("could not convert string to float: \(b.isMutable ? "bytearray(\(bytesRepr(b.snapshot)))" : bytesRepr(b.snapshot))")
             }
             return d
         }

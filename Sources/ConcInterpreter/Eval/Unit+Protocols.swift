@@ -502,6 +502,9 @@ extension Unit {
         switch (x, y) {
         case (let l as PyList, let m as PyList): return try orderSequences(op, l.snapshot, m.snapshot)
         case (let l as PyTuple, let m as PyTuple): return try orderSequences(op, l.items, m.items)
+        case (let p as PySlice, let q as PySlice):
+            // As the tuples (start, stop, step), as CPython's slice_richcompare.
+            return try orderSequences(op, [p.start, p.stop, p.step], [q.start, q.stop, q.step])
         case (let p as PyBytes, let q as PyBytes):
             let pb = p.snapshot, qb = q.snapshot
             let c = pb.lexicographicallyPrecedes(qb) ? -1 : (pb == qb ? 0 : 1)
