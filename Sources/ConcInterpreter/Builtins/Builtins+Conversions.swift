@@ -146,7 +146,9 @@ func roundValue(_ u: Unit, _ v: Value, _ nd: Value?) throws -> Value {
         if r * 2 > p || (r * 2 == p && q % 2 != 0) { q += 1 }
         guard let out = Int(exactly: q * p) else { throw overflowError(intOverflowMessage) }
         return .int(out)
-    case .bool(false): return .int(0)
+    case .bool(false):
+        if let ndv = nd { _ = try u.toIndex(ndv) }   // ndigits must still be an integer
+        return .int(0)
     case .float(let d):
         guard let ndv = nd else {
             if d.isNaN { throw valueError("cannot convert float NaN to integer") }

@@ -188,7 +188,7 @@ func intFromValue(_ u: Unit, _ v: Value) throws -> Int {
         }
         if let s = o as? PyStr {
             guard let i = try parseIntLiteral(asciiNumberText(s.value), base: 10) else {
-                throw valueError("invalid literal for int() with base 10: \(strRepr(s.value))")
+                throw valueError("invalid literal for int() with base 10: \(shownLiteral(u, v, strRepr(s.value)))")
             }
             return i
         }
@@ -235,7 +235,7 @@ func floatFromValue(_ u: Unit, _ v: Value) throws -> Double {
         if let s = o as? PyStr {
             if let d = simpleDecimal(s.value) { return d }
             guard let d = parseFloatLiteral(asciiNumberText(s.value)) else {
-                throw valueError("could not convert string to float: \(strRepr(s.value))")
+                throw valueError("could not convert string to float: \(shownLiteral(u, v, strRepr(s.value)))")
             }
             return d
         }
@@ -434,7 +434,7 @@ func installIntMethods(_ t: PyType) {
         guard base == 0 || (base >= 2 && base <= 36) else { throw valueError("int() base must be >= 2 and <= 36, or 0") }
         let x = a[0]
         let text: [UInt8], shown: String
-        if let s = x.asStr { text = asciiNumberText(s.value); shown = strRepr(s.value) }
+        if let s = x.asStr { text = asciiNumberText(s.value); shown = shownLiteral(u, x, strRepr(s.value)) }
         else if case .obj(let o) = x, let b = o as? PyBytes { text = b.snapshot; shown = bytesRepr(b.snapshot) }
         else { throw typeError("int() can't convert non-string with explicit base") }
         guard let i = try parseIntLiteral(text, base: base) else {
@@ -659,4 +659,11 @@ func installBoolMethods(_ t: PyType) {
 
 private extension Value {
     var isBoolValue: Bool { if case .bool = self { return true }; return false }
+}
+
+/// How CPython shows the argument of int()/float() in "invalid literal" messages: its
+/// repr, so a str subclass's own __repr__ (`S('x')`); `plain` for a plain str or bytes.
+func shownLiteral(_ u: Unit, _ v: Value, _ plain: String) -> String {
+    if case .obj(let o) = v, o.extendsBuiltinType, let r = try? u.repr(v) { return r }
+    return plain
 }

@@ -365,7 +365,14 @@ extension Unit {
                 // numbers inside. Anything else (`I(1) + "x"`) goes on below, so that the
                 // error names the subclass.
                 let ua = a.unboxedNumber, ub = b.unboxedNumber
-                if (ua.numericDouble != nil && ub.numericDouble != nil) || (op == .mul && (ua.intLike != nil || ub.intLike != nil)) {
+                func repeatable(_ v: Value) -> Bool { v.asStr != nil || v.object is PyList || v.object is PyTuple || v.object is PyBytes }
+                let repeats = op == .mul && ((ua.intLike != nil && repeatable(ub)) || (ub.intLike != nil && repeatable(ua)))
+                if (ua.numericDouble != nil && ub.numericDouble != nil) || repeats {
+                    // An operator the numbers do not support (`F(1.5) & 1`, `I(3) @ I(4)`)
+                    // fails below, naming the subclasses as CPython does.
+                    if !Unit.numbersSupport(op, ua, ub) {
+                        throw typeError("unsupported operand type(s) for \(inPlace ? (op == .pow ? "**=" : op.rawValue + "=") : op.symbol): '\(a.typeName)' and '\(b.typeName)'")
+                    }
                     return try binary(op, ua, ub, inPlace: inPlace)
                 }
             }
@@ -375,7 +382,9 @@ extension Unit {
             let r = try call(rm, [a]); if !isNotImplemented(r) { return r }
         }
         if op == .mul, let r = try repeatByIndex(a, b) { return r }
-        if !leftDefines { try throwSequenceOperandError(op, a, b, inPlace: inPlace) }
+        // A sequence's repeat is tried on either side even after the left operand's own
+        // __mul__ declined (CPython's PyNumber_Multiply); concatenation only on the left.
+        if !leftDefines || op == .mul { try throwSequenceOperandError(op, a, b, inPlace: inPlace) }
         let symbol = inPlace ? (op == .pow ? "**=" : op.rawValue + "=") : op.symbol
         // Python 2's `print >>sys.stderr, "x"`: CPython adds the hint for `print >> ...`.
         if op == .rshift, !inPlace, case .obj(let o) = a, let fn = o as? PyBuiltinFunction, fn.name == "print", fn.module == nil {
@@ -487,4 +496,16 @@ func intTrueDivide(_ a: Int, _ b: Int) -> Double {
     if r != 0 { q |= 1 }  // sticky: below the rounding position, which is bit 10 or higher
     let magnitude = Double(q) * Double(sign: .plus, exponent: -k, significand: 1)
     return (a < 0) != (b < 0) ? -magnitude : magnitude
+}
+
+extension Unit {
+    /// Whether the builtin number types define `op` for these (unboxed) operands: the
+    /// bitwise and shift operators take only ints (and bools), `@` no numbers at all.
+    static func numbersSupport(_ op: BinaryOp, _ a: Value, _ b: Value) -> Bool {
+        switch op {
+        case .matMul: return false
+        case .lshift, .rshift, .bitAnd, .bitOr, .bitXor: return a.intLike != nil && b.intLike != nil
+        default: return true
+        }
+    }
 }

@@ -575,6 +575,12 @@ extension Unit {
                     let n = sub.snapshot
                     return n.isEmpty || b.snapshot.firstRange(of: n) != nil
                 }
+                // An object with __index__ stands for its byte value, as in CPython.
+                if case .obj(let p) = item, p is PyInstance || p is PyBoxedNumber, lookupSpecial(item, "__index__") != nil {
+                    let i = try toIndex(item)
+                    guard (0..<256).contains(i) else { throw valueError("byte must be in range(0, 256)") }
+                    return b.snapshot.contains(UInt8(i))
+                }
                 throw typeError("a bytes-like object is required, not '\(item.typeName)'")
             case let v as PyDictView:
                 return try dictViewContains(v, item, self)
