@@ -168,7 +168,8 @@ extension Unit {
         let file = SourceFile(name: filename, text: isEval ? String(text.drop(while: { $0 == " " || $0 == "\t" })) : text)
         var warnings: [CompileWarning] = []
         let code: CodeInfo = try withCompilerStack(for: text) {
-            var compiler = Compiler(file: file, globals: globals, builtins: builtins, isInteractive: mode == "single")
+            var compiler = Compiler(file: file, globals: globals, builtins: builtins, isInteractive: mode == "single",
+                                    interned: engine.internedStrings)
             defer { warnings = compiler.warnings }
             if isEval {
                 let e = try Parser.parseExpression(file)

@@ -18,7 +18,18 @@ extension Compiler {
         case .name(let n): return name(n, s, loc)
         case .constant(let c): return ConstNode(try constant(c, loc), loc)
         case .fstring(let parts): return FStringNode(try fparts(parts, s), loc)
-        case .tuple(let items): return TupleNode(try elements(items, s), loc)
+        case .tuple(let items):
+            let nodes = try elements(items, s)
+            // A tuple of constants is made once, as CPython folds it (and `is` sees one object).
+            if !nodes.isEmpty {
+                var values: [Value] = []
+                for n in nodes {
+                    guard case .single(let e) = n, let c = e as? ConstNode else { break }
+                    values.append(c.value)
+                }
+                if values.count == nodes.count, let t = constants.tuple(values) { return ConstNode(t, loc) }
+            }
+            return TupleNode(nodes, loc)
         case .list(let items): return ListNode(try elements(items, s), loc)
         case .set(let items): return SetNode(try elements(items, s), loc)
         case .dict(let entries):
@@ -79,8 +90,8 @@ extension Compiler {
         case .int(let i): return .int(i)
         case .float(let d): return .float(d)
         case .imaginary: throw syntaxError("complex numbers are not supported in Conc", loc)
-        case .string(let str): return .str(str)
-        case .bytes(let b): return .obj(PyBytes(b))
+        case .string(let str): return constants.string(str)
+        case .bytes(let b): return constants.bytes(b)
         }
     }
 

@@ -18,9 +18,14 @@ struct Compiler {
     /// show before running the code (``Unit/showCompileWarnings(_:file:)``).
     var warnings: [CompileWarning] = []
 
-    init(file: SourceFile, globals: Globals, builtins: [String: Value], isInteractive: Bool = false) {
+    /// This compilation's shared constants (equal literals are one object).
+    let constants: ConstantPool
+
+    init(file: SourceFile, globals: Globals, builtins: [String: Value], isInteractive: Bool = false,
+         interned: InternedStrings? = nil) {
         self.file = file; self.globals = globals; self.builtins = builtins
         self.analyzer = ScopeAnalyzer(file: file); self.isInteractive = isInteractive
+        self.constants = ConstantPool(interned: interned)
     }
 
     /// Compiles a module body into its code object.

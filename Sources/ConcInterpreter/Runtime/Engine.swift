@@ -293,7 +293,8 @@ public final class Engine {
     func compile(_ source: SourceFile, globals: Globals, interactive: Bool = false,
                  warnings: inout [CompileWarning]) throws -> CodeInfo {
         let ast = try Parser.parseModule(source)
-        var compiler = Compiler(file: source, globals: globals, builtins: builtins, isInteractive: interactive)
+        var compiler = Compiler(file: source, globals: globals, builtins: builtins, isInteractive: interactive,
+                                interned: internedStrings)
         let code = try compiler.compileModule(ast.body)
         warnings += compiler.warnings
         return code
@@ -335,6 +336,9 @@ public final class Engine {
         return PyModule(name: "builtins", globals: g)
     }()
 
+    /// Identifier-like string literals, one object each for the whole interpreter.
+    let internedStrings = InternedStrings()
+
     /// The `__main__` module's globals (created on first use; the REPL keeps using them).
     public private(set) lazy var mainGlobals: Globals = newGlobals(name: "__main__", file: nil)
 
@@ -365,7 +369,7 @@ public final class Engine {
         mainUnit.setStackLimitFromThread()
         let file = SourceFile(name: "<string>", text: source)
         let expr = try Parser.parseExpression(file)
-        var compiler = Compiler(file: file, globals: mainGlobals, builtins: builtins)
+        var compiler = Compiler(file: file, globals: mainGlobals, builtins: builtins, interned: internedStrings)
         let code = try compiler.compileExpression(expr)
         let u = mainUnit!
         let f = u.frame(locals: u.stack + u.stackTop, code: code, globals: mainGlobals)
