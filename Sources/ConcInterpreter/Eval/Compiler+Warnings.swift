@@ -83,16 +83,8 @@ extension Compiler {
     /// True, False or Ellipsis.
     static func isLiteralForIdentity(_ e: Expr) -> Bool {
         switch e.kind {
-        case .constant(let c):
-            switch c {
-            case .none, .true, .false, .ellipsis: return false
-            default: return true
-            }
-        case .tuple(let items): return items.allSatisfy(isConstant)
-        case .unary(let op, let x) where op != .not:
-            if case .constant(let c) = x.kind, isNumber(c) { return true }
-            return false
-        default: return false
+        case .constant(.none), .constant(.true), .constant(.false), .constant(.ellipsis): return false
+        default: return isConstant(e)
         }
     }
 
