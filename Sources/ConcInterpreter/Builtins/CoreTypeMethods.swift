@@ -425,6 +425,12 @@ func installCoroutineMethods(_ t: PyType) {
     t.method("close") { u, s, _ in try gen(s).close(u) }
     t.getter("__name__") { _, s in .str(gen(s).code.name) }
     t.getter("__qualname__") { _, s in .str(gen(s).code.qualname) }
+    // gi_running / cr_running: true while the body runs (read from inside it, as CPython
+    // test code does); gi_suspended: paused at a yield.
+    let prefix = t.name == "coroutine" ? "cr_" : "gi_"   // (Types.coroutine is being made here)
+    t.getter(prefix + "running") { _, s in .bool(gen(s).locked { gen(s).state.isRunning }) }
+    t.getter(prefix + "suspended") { _, s in .bool(gen(s).isSuspended) }
+    t.getter(prefix + "code") { _, s in .obj(PyFunctionCode(gen(s).code)) }
 }
 
 /// The exception `gen.throw(typ, val)` raises, from CPython's older forms too: a class

@@ -8266,6 +8266,755 @@ def nlargest(n, iterable, key=None):
     return sorted(iterable, key=key, reverse=True)[:n]
 
 """####,
+        "inspect.conc": ####"""
+"""inspect: the parts of CPython 3.11's inspect that programs use most, in Conc.
+
+The is* predicates (isfunction, isclass, ismethod, isgenerator, iscoroutinefunction...),
+getmembers, getmro, getdoc and cleandoc, getmodule and getfile, unwrap, currentframe,
+stack and getframeinfo (over sys._getframe's frames), getfullargspec, and signature()
+with Signature, Parameter and BoundArguments (bind, bind_partial, apply_defaults), read
+from a function's __code__, __defaults__, __kwdefaults__ and __annotations__.
+
+Diverges from CPython: no source access (getsource, getsourcelines, getcomments), and
+builtin functions have no signature (ValueError, as CPython for those without
+__text_signature__).
+"""
+
+import sys
+import types
+
+__all__ = ["isfunction", "ismethod", "isclass", "ismodule", "isbuiltin", "isroutine",
+           "isgenerator", "isgeneratorfunction", "iscoroutine", "iscoroutinefunction",
+           "isabstract", "isframe", "iscode", "istraceback", "ismethoddescriptor",
+           "isdatadescriptor", "getmembers", "getmro", "getdoc", "cleandoc", "getmodule",
+           "getfile", "unwrap", "currentframe", "stack", "getframeinfo", "signature",
+           "Signature", "Parameter", "BoundArguments", "getfullargspec", "FullArgSpec",
+           "FrameInfo", "Traceback"]
+
+_CO_VARARGS = 4
+_CO_VARKEYWORDS = 8
+_CO_GENERATOR = 32
+_CO_COROUTINE = 128
+
+
+def isfunction(obj):
+    """A function made by def or lambda."""
+    return isinstance(obj, types.FunctionType)
+
+
+def ismethod(obj):
+    """A method bound to an instance (or a class, for a classmethod)."""
+    return isinstance(obj, types.MethodType)
+
+
+def isclass(obj):
+    return isinstance(obj, type)
+
+
+def ismodule(obj):
+    return isinstance(obj, types.ModuleType)
+
+
+def isbuiltin(obj):
+    return isinstance(obj, types.BuiltinFunctionType)
+
+
+def isroutine(obj):
+    """Any kind of function or method."""
+    return isbuiltin(obj) or isfunction(obj) or ismethod(obj) or ismethoddescriptor(obj)
+
+
+def ismethoddescriptor(obj):
+    if isclass(obj) or ismethod(obj) or isfunction(obj):
+        return False
+    tp = type(obj)
+    return hasattr(tp, "__get__") and not hasattr(tp, "__set__")
+
+
+def isdatadescriptor(obj):
+    if isclass(obj) or ismethod(obj) or isfunction(obj):
+        return False
+    tp = type(obj)
+    return hasattr(tp, "__set__") or hasattr(tp, "__delete__")
+
+
+def _code_flags(obj):
+    while ismethod(obj):
+        obj = obj.__func__
+    code = getattr(obj, "__code__", None) if isfunction(obj) else None
+    return code.co_flags if code is not None else 0
+
+
+def isgeneratorfunction(obj):
+    """A function whose calls make generators."""
+    return bool(_code_flags(obj) & _CO_GENERATOR)
+
+
+def iscoroutinefunction(obj):
+    """A function defined with async def."""
+    return bool(_code_flags(obj) & _CO_COROUTINE)
+
+
+def isgenerator(obj):
+    return isinstance(obj, types.GeneratorType)
+
+
+def iscoroutine(obj):
+    return isinstance(obj, types.CoroutineType)
+
+
+def isframe(obj):
+    return type(obj).__name__ == "frame"
+
+
+def iscode(obj):
+    return type(obj).__name__ == "code"
+
+
+def istraceback(obj):
+    return type(obj).__name__ == "traceback"
+
+
+def isabstract(obj):
+    """A class with abstract methods left (it cannot be instantiated)."""
+    return bool(isinstance(obj, type) and getattr(obj, "__abstractmethods__", None))
+
+
+def getmro(cls):
+    return cls.__mro__
+
+
+def getmembers(obj, predicate=None):
+    """(name, value) for every attribute of obj (sorted by name), those predicate accepts."""
+    results = []
+    for key in dir(obj):
+        try:
+            value = getattr(obj, key)
+        except AttributeError:
+            continue
+        if predicate is None or predicate(value):
+            results.append((key, value))
+    results.sort(key=lambda pair: pair[0])
+    return results
+
+
+def cleandoc(doc):
+    """A docstring with the indentation of its second and later lines removed, and blank
+    lines at either end dropped."""
+    lines = doc.expandtabs().split("\n")
+    margin = None
+    for line in lines[1:]:
+        content = len(line.lstrip())
+        if content:
+            indent = len(line) - content
+            margin = indent if margin is None else min(margin, indent)
+    if lines:
+        lines[0] = lines[0].lstrip()
+    if margin is not None:
+        for i in range(1, len(lines)):
+            lines[i] = lines[i][margin:]
+    while lines and not lines[-1]:
+        lines.pop()
+    while lines and not lines[0]:
+        lines.pop(0)
+    return "\n".join(lines)
+
+
+def getdoc(obj):
+    """The object's docstring (its class's when it has none of its own), cleaned."""
+    try:
+        doc = obj.__doc__
+    except AttributeError:
+        return None
+    if doc is None and not isinstance(obj, type):
+        for klass in type(obj).__mro__:
+            if klass is not object and klass.__doc__ is not None:
+                doc = klass.__doc__
+                break
+    if not isinstance(doc, str):
+        return None
+    return cleandoc(doc)
+
+
+def getmodule(obj):
+    """The module an object was defined in, or None."""
+    if ismodule(obj):
+        return obj
+    name = getattr(obj, "__module__", None)
+    if name is not None:
+        return sys.modules.get(name)
+    return None
+
+
+def getfile(obj):
+    """The file an object was defined in."""
+    if ismodule(obj):
+        if getattr(obj, "__file__", None):
+            return obj.__file__
+        raise TypeError("{!r} is a built-in module".format(obj))
+    if isclass(obj):
+        module = sys.modules.get(obj.__module__)
+        if getattr(module, "__file__", None):
+            return module.__file__
+        raise TypeError("{!r} is a built-in class".format(obj))
+    if ismethod(obj):
+        obj = obj.__func__
+    if isfunction(obj):
+        return obj.__code__.co_filename
+    if istraceback(obj) or isframe(obj) or iscode(obj):
+        code = obj.f_code if isframe(obj) else obj
+        return code.co_filename
+    raise TypeError("module, class, method, function, traceback, frame, or code object was "
+                    "expected, got {}".format(type(obj).__name__))
+
+
+def unwrap(func, *, stop=None):
+    """The function at the end of the chain of __wrapped__ attributes (functools.wraps)."""
+    f = func
+    seen = {id(f)}
+    while hasattr(f, "__wrapped__") and not (stop is not None and stop(f)):
+        f = f.__wrapped__
+        if id(f) in seen:
+            raise ValueError("wrapper loop when unwrapping {!r}".format(func))
+        seen.add(id(f))
+    return f
+
+
+# MARK: - Frames
+
+class FrameInfo(tuple):
+    """(frame, filename, lineno, function, code_context, index), as inspect.stack() gives."""
+
+    def __new__(cls, frame, filename, lineno, function, code_context, index):
+        return tuple.__new__(cls, (frame, filename, lineno, function, code_context, index))
+
+    frame = property(lambda self: self[0])
+    filename = property(lambda self: self[1])
+    lineno = property(lambda self: self[2])
+    function = property(lambda self: self[3])
+    code_context = property(lambda self: self[4])
+    index = property(lambda self: self[5])
+
+    def __repr__(self):
+        return ("FrameInfo(frame={!r}, filename={!r}, lineno={!r}, function={!r}, "
+                "code_context={!r}, index={!r})".format(*self))
+
+
+class Traceback(tuple):
+    """(filename, lineno, function, code_context, index) of getframeinfo()."""
+
+    def __new__(cls, filename, lineno, function, code_context, index):
+        return tuple.__new__(cls, (filename, lineno, function, code_context, index))
+
+    filename = property(lambda self: self[0])
+    lineno = property(lambda self: self[1])
+    function = property(lambda self: self[2])
+    code_context = property(lambda self: self[3])
+    index = property(lambda self: self[4])
+
+
+def currentframe():
+    """The caller's frame."""
+    return sys._getframe(1)
+
+
+def getframeinfo(frame, context=1):
+    """Where a frame stands: Traceback(filename, lineno, function, code_context, index)."""
+    import _units
+    lineno = frame.f_lineno
+    lines = None
+    index = None
+    if context > 0:
+        line = _units.frame_line(frame, lineno)
+        lines = [line + "\n"] if line else None
+        index = 0 if lines else None
+    return Traceback(frame.f_code.co_filename, lineno, frame.f_code.co_name, lines, index)
+
+
+def _frame_infos(frame, context):
+    infos = []
+    while frame is not None:
+        info = getframeinfo(frame, context)
+        infos.append(FrameInfo(frame, *info))
+        frame = frame.f_back
+    return infos
+
+
+def stack(context=1):
+    """FrameInfo for the caller's frame and each frame below it."""
+    return _frame_infos(sys._getframe(1), context)
+
+
+def getouterframes(frame, context=1):
+    return _frame_infos(frame, context)
+
+
+# MARK: - Signatures
+
+class _Empty:
+    """Marks a parameter without a default or annotation."""
+
+
+class _ParameterKind(int):
+    def __new__(cls, value, name, description):
+        self = int.__new__(cls, value)
+        self._name = name
+        self.description = description
+        return self
+
+    @property
+    def name(self):
+        return self._name
+
+    def __repr__(self):
+        return "<_ParameterKind.%s: %d>" % (self._name, int(self))
+
+    def __str__(self):
+        return self._name
+
+
+_POSITIONAL_ONLY = _ParameterKind(0, "POSITIONAL_ONLY", "positional-only")
+_POSITIONAL_OR_KEYWORD = _ParameterKind(1, "POSITIONAL_OR_KEYWORD", "positional or keyword")
+_VAR_POSITIONAL = _ParameterKind(2, "VAR_POSITIONAL", "variadic positional")
+_KEYWORD_ONLY = _ParameterKind(3, "KEYWORD_ONLY", "keyword-only")
+_VAR_KEYWORD = _ParameterKind(4, "VAR_KEYWORD", "variadic keyword")
+
+
+def _formatannotation(annotation):
+    if isinstance(annotation, type):
+        if annotation.__module__ == "builtins":
+            return annotation.__qualname__
+        return annotation.__module__ + "." + annotation.__qualname__
+    return repr(annotation)
+
+
+class Parameter:
+    """One parameter of a Signature: name, kind, default and annotation."""
+
+    POSITIONAL_ONLY = _POSITIONAL_ONLY
+    POSITIONAL_OR_KEYWORD = _POSITIONAL_OR_KEYWORD
+    VAR_POSITIONAL = _VAR_POSITIONAL
+    KEYWORD_ONLY = _KEYWORD_ONLY
+    VAR_KEYWORD = _VAR_KEYWORD
+    empty = _Empty
+
+    def __init__(self, name, kind, *, default=_Empty, annotation=_Empty):
+        if kind not in (0, 1, 2, 3, 4):
+            raise ValueError("value %r is not a valid Parameter.kind" % (kind,))
+        self._name = name
+        self._kind = (_POSITIONAL_ONLY, _POSITIONAL_OR_KEYWORD, _VAR_POSITIONAL,
+                      _KEYWORD_ONLY, _VAR_KEYWORD)[kind]
+        if default is not _Empty and self._kind in (_VAR_POSITIONAL, _VAR_KEYWORD):
+            raise ValueError("{} parameters cannot have default values".format(self._kind.description))
+        self._default = default
+        self._annotation = annotation
+
+    name = property(lambda self: self._name)
+    kind = property(lambda self: self._kind)
+    default = property(lambda self: self._default)
+    annotation = property(lambda self: self._annotation)
+
+    def replace(self, *, name=None, kind=None, default=False, annotation=False):
+        return Parameter(self._name if name is None else name,
+                         self._kind if kind is None else kind,
+                         default=self._default if default is False else default,
+                         annotation=self._annotation if annotation is False else annotation)
+
+    def __str__(self):
+        formatted = self._name
+        if self._annotation is not _Empty:
+            formatted = "{}: {}".format(formatted, _formatannotation(self._annotation))
+        if self._default is not _Empty:
+            if self._annotation is not _Empty:
+                formatted = "{} = {}".format(formatted, repr(self._default))
+            else:
+                formatted = "{}={}".format(formatted, repr(self._default))
+        if self._kind == _VAR_POSITIONAL:
+            formatted = "*" + formatted
+        elif self._kind == _VAR_KEYWORD:
+            formatted = "**" + formatted
+        return formatted
+
+    def __repr__(self):
+        return '<{} "{}">'.format(type(self).__name__, self)
+
+    def __eq__(self, other):
+        if not isinstance(other, Parameter):
+            return NotImplemented
+        return (self._name == other._name and self._kind == other._kind
+                and self._default == other._default and self._annotation == other._annotation)
+
+    def __hash__(self):
+        return hash((self._name, int(self._kind), self._annotation))
+
+
+class BoundArguments:
+    """The arguments of a call bound to a Signature's parameters."""
+
+    def __init__(self, signature, arguments):
+        self.arguments = arguments
+        self._signature = signature
+
+    signature = property(lambda self: self._signature)
+
+    @property
+    def args(self):
+        args = []
+        for name, param in self._signature.parameters.items():
+            if param.kind in (_VAR_KEYWORD, _KEYWORD_ONLY):
+                break
+            try:
+                arg = self.arguments[name]
+            except KeyError:
+                break
+            if param.kind == _VAR_POSITIONAL:
+                args.extend(arg)
+            else:
+                args.append(arg)
+        return tuple(args)
+
+    @property
+    def kwargs(self):
+        kwargs = {}
+        started = False
+        for name, param in self._signature.parameters.items():
+            if not started:
+                if param.kind in (_VAR_KEYWORD, _KEYWORD_ONLY):
+                    started = True
+                elif name not in self.arguments:
+                    started = True
+                    continue
+            if not started:
+                continue
+            try:
+                arg = self.arguments[name]
+            except KeyError:
+                pass
+            else:
+                if param.kind == _VAR_KEYWORD:
+                    kwargs.update(arg)
+                else:
+                    kwargs[name] = arg
+        return kwargs
+
+    def apply_defaults(self):
+        """Fills in the defaults of parameters the call did not give."""
+        arguments = self.arguments
+        new_arguments = []
+        for name, param in self._signature.parameters.items():
+            try:
+                new_arguments.append((name, arguments[name]))
+            except KeyError:
+                if param.default is not _Empty:
+                    val = param.default
+                elif param.kind == _VAR_POSITIONAL:
+                    val = ()
+                elif param.kind == _VAR_KEYWORD:
+                    val = {}
+                else:
+                    continue
+                new_arguments.append((name, val))
+        self.arguments = dict(new_arguments)
+
+    def __eq__(self, other):
+        if not isinstance(other, BoundArguments):
+            return NotImplemented
+        return self.signature == other.signature and self.arguments == other.arguments
+
+    def __repr__(self):
+        args = ["{}={!r}".format(arg, value) for arg, value in self.arguments.items()]
+        return "<{} ({})>".format(self.__class__.__name__, ", ".join(args))
+
+
+class Signature:
+    """A callable's parameters, in order, and its return annotation."""
+
+    empty = _Empty
+
+    def __init__(self, parameters=None, *, return_annotation=_Empty, __validate_parameters__=True):
+        params = {}
+        if parameters is not None:
+            for param in parameters:
+                if param.name in params:
+                    raise ValueError("duplicate parameter name: {!r}".format(param.name))
+                params[param.name] = param
+        self._parameters = types.MappingProxyType(params)
+        self._return_annotation = return_annotation
+
+    parameters = property(lambda self: self._parameters)
+    return_annotation = property(lambda self: self._return_annotation)
+
+    @classmethod
+    def from_callable(cls, obj, *, follow_wrapped=True):
+        return signature(obj, follow_wrapped=follow_wrapped)
+
+    def replace(self, *, parameters=None, return_annotation=False):
+        if parameters is None:
+            parameters = self._parameters.values()
+        if return_annotation is False:
+            return_annotation = self._return_annotation
+        return type(self)(parameters, return_annotation=return_annotation)
+
+    def __eq__(self, other):
+        if not isinstance(other, Signature):
+            return NotImplemented
+        return (self._return_annotation == other._return_annotation
+                and list(self._parameters.items()) == list(other._parameters.items()))
+
+    def __hash__(self):
+        return hash((tuple(self._parameters.values()), self._return_annotation))
+
+    def _bind(self, args, kwargs, *, partial=False):
+        arguments = {}
+        parameters = iter(self._parameters.values())
+        parameters_ex = ()
+        arg_vals = iter(args)
+        while True:
+            try:
+                arg_val = next(arg_vals)
+            except StopIteration:
+                try:
+                    param = next(parameters)
+                except StopIteration:
+                    break
+                else:
+                    if param.kind == _VAR_POSITIONAL:
+                        break
+                    elif param.name in kwargs:
+                        if param.kind == _POSITIONAL_ONLY:
+                            raise TypeError("{arg!r} parameter is positional only, but was "
+                                            "passed as a keyword".format(arg=param.name))
+                        parameters_ex = (param,)
+                        break
+                    elif param.kind == _VAR_KEYWORD or param.default is not _Empty:
+                        parameters_ex = (param,)
+                        break
+                    else:
+                        if partial:
+                            parameters_ex = (param,)
+                            break
+                        raise TypeError("missing a required argument: {arg!r}".format(arg=param.name))
+            else:
+                try:
+                    param = next(parameters)
+                except StopIteration:
+                    raise TypeError("too many positional arguments") from None
+                else:
+                    if param.kind in (_VAR_KEYWORD, _KEYWORD_ONLY):
+                        raise TypeError("too many positional arguments") from None
+                    if param.kind == _VAR_POSITIONAL:
+                        values = [arg_val]
+                        values.extend(arg_vals)
+                        arguments[param.name] = tuple(values)
+                        break
+                    if param.name in kwargs and param.kind != _POSITIONAL_ONLY:
+                        raise TypeError("multiple values for argument {arg!r}".format(arg=param.name))
+                    arguments[param.name] = arg_val
+        kwargs_param = None
+        for param in list(parameters_ex) + list(parameters):
+            if param.kind == _VAR_KEYWORD:
+                kwargs_param = param
+                continue
+            if param.kind == _VAR_POSITIONAL:
+                continue
+            param_name = param.name
+            try:
+                arg_val = kwargs.pop(param_name)
+            except KeyError:
+                if (not partial and param.kind != _VAR_POSITIONAL and param.default is _Empty):
+                    raise TypeError("missing a required argument: {arg!r}".format(arg=param_name)) from None
+            else:
+                if param.kind == _POSITIONAL_ONLY:
+                    raise TypeError("{arg!r} parameter is positional only, but was passed as "
+                                    "a keyword".format(arg=param.name))
+                arguments[param_name] = arg_val
+        if kwargs:
+            if kwargs_param is not None:
+                arguments[kwargs_param.name] = kwargs
+            else:
+                raise TypeError("got an unexpected keyword argument {arg!r}".format(arg=next(iter(kwargs))))
+        return BoundArguments(self, arguments)
+
+    def bind(self, *args, **kwargs):
+        """The arguments of a call with these arguments, or TypeError as the call would."""
+        return self._bind(args, kwargs)
+
+    def bind_partial(self, *args, **kwargs):
+        """bind(), with missing required arguments allowed."""
+        return self._bind(args, kwargs, partial=True)
+
+    def __str__(self):
+        result = []
+        render_pos_only_separator = False
+        render_kw_only_separator = True
+        for param in self._parameters.values():
+            formatted = str(param)
+            kind = param.kind
+            if kind == _POSITIONAL_ONLY:
+                render_pos_only_separator = True
+            elif render_pos_only_separator:
+                result.append("/")
+                render_pos_only_separator = False
+            if kind == _VAR_POSITIONAL:
+                render_kw_only_separator = False
+            elif kind == _KEYWORD_ONLY and render_kw_only_separator:
+                result.append("*")
+                render_kw_only_separator = False
+            result.append(formatted)
+        if render_pos_only_separator:
+            result.append("/")
+        rendered = "({})".format(", ".join(result))
+        if self._return_annotation is not _Empty:
+            rendered += " -> {}".format(_formatannotation(self._return_annotation))
+        return rendered
+
+    def __repr__(self):
+        return "<{} {}>".format(type(self).__name__, self)
+
+
+def _signature_of_function(func):
+    code = func.__code__
+    names = code.co_varnames
+    npos = code.co_argcount
+    nposonly = code.co_posonlyargcount
+    nkw = code.co_kwonlyargcount
+    defaults = func.__defaults__ or ()
+    kwdefaults = func.__kwdefaults__ or {}
+    annotations = getattr(func, "__annotations__", None) or {}
+    params = []
+    first_default = npos - len(defaults)
+    for i in range(npos):
+        name = names[i]
+        kind = _POSITIONAL_ONLY if i < nposonly else _POSITIONAL_OR_KEYWORD
+        default = defaults[i - first_default] if i >= first_default else _Empty
+        params.append(Parameter(name, kind, default=default, annotation=annotations.get(name, _Empty)))
+    index = npos
+    kwonly = names[npos:npos + nkw]
+    index += nkw
+    if code.co_flags & _CO_VARARGS:
+        name = names[index]
+        index += 1
+        params.append(Parameter(name, _VAR_POSITIONAL, annotation=annotations.get(name, _Empty)))
+    for name in kwonly:
+        params.append(Parameter(name, _KEYWORD_ONLY, default=kwdefaults.get(name, _Empty),
+                                annotation=annotations.get(name, _Empty)))
+    if code.co_flags & _CO_VARKEYWORDS:
+        name = names[index]
+        params.append(Parameter(name, _VAR_KEYWORD, annotation=annotations.get(name, _Empty)))
+    return Signature(params, return_annotation=annotations.get("return", _Empty))
+
+
+def signature(obj, *, follow_wrapped=True, globals=None, locals=None, eval_str=False):
+    """The Signature of a callable: a function, a method (without its bound first
+    parameter), a class (its __init__'s, or __new__'s), an object with __call__, or a
+    functools.partial."""
+    if not callable(obj):
+        raise TypeError("{!r} is not a callable object".format(obj))
+    if ismethod(obj):
+        sig = signature(obj.__func__, follow_wrapped=follow_wrapped)
+        params = list(sig.parameters.values())
+        if not params or params[0].kind in (_VAR_KEYWORD, _KEYWORD_ONLY):
+            raise ValueError("invalid method signature")
+        if params[0].kind == _VAR_POSITIONAL:
+            return sig
+        return sig.replace(parameters=params[1:])
+    if follow_wrapped:
+        obj = unwrap(obj, stop=lambda f: hasattr(f, "__signature__"))
+        if ismethod(obj):
+            return signature(obj, follow_wrapped=False)
+    explicit = getattr(obj, "__signature__", None)
+    if explicit is not None:
+        return explicit
+    if isfunction(obj):
+        return _signature_of_function(obj)
+    partial_type = getattr(sys.modules.get("functools"), "partial", None)
+    if partial_type is not None and isinstance(obj, partial_type):
+        sig = signature(obj.func)
+        bound = sig.bind_partial(*obj.args, **obj.keywords)
+        params = []
+        for name, param in sig.parameters.items():
+            if name in bound.arguments and param.kind not in (_VAR_POSITIONAL, _VAR_KEYWORD):
+                if name in obj.keywords:
+                    params.append(param.replace(default=bound.arguments[name], kind=_KEYWORD_ONLY))
+                continue
+            params.append(param)
+        return sig.replace(parameters=params)
+    if isinstance(obj, type):
+        for name in ("__init__", "__new__"):
+            for klass in obj.__mro__:
+                if klass is object:
+                    break
+                method = klass.__dict__.get(name)
+                if method is None:
+                    continue
+                if isinstance(method, staticmethod):
+                    method = method.__func__
+                if isfunction(method):
+                    sig = _signature_of_function(method)
+                    return sig.replace(parameters=list(sig.parameters.values())[1:], return_annotation=_Empty)
+        if obj.__init__ is object.__init__ and obj.__new__ is object.__new__:
+            return Signature()
+        raise ValueError("no signature found for builtin type {!r}".format(obj))
+    call = getattr(type(obj), "__call__", None)
+    if call is not None and isfunction(call):
+        sig = _signature_of_function(call)
+        return sig.replace(parameters=list(sig.parameters.values())[1:])
+    raise ValueError("no signature found for builtin {!r}".format(obj))
+
+
+class FullArgSpec(tuple):
+    """getfullargspec()'s (args, varargs, varkw, defaults, kwonlyargs, kwonlydefaults,
+    annotations)."""
+
+    _fields = ("args", "varargs", "varkw", "defaults", "kwonlyargs", "kwonlydefaults", "annotations")
+
+    def __new__(cls, args, varargs, varkw, defaults, kwonlyargs, kwonlydefaults, annotations):
+        return tuple.__new__(cls, (args, varargs, varkw, defaults, kwonlyargs, kwonlydefaults, annotations))
+
+    args = property(lambda self: self[0])
+    varargs = property(lambda self: self[1])
+    varkw = property(lambda self: self[2])
+    defaults = property(lambda self: self[3])
+    kwonlyargs = property(lambda self: self[4])
+    kwonlydefaults = property(lambda self: self[5])
+    annotations = property(lambda self: self[6])
+
+    def __repr__(self):
+        return "FullArgSpec(" + ", ".join("%s=%r" % (n, v) for n, v in zip(self._fields, self)) + ")"
+
+
+def getfullargspec(func):
+    """The parameters of a function in the older FullArgSpec form."""
+    sig = signature(func, follow_wrapped=False)
+    args = []
+    varargs = None
+    varkw = None
+    kwonlyargs = []
+    annotations = {}
+    defaults = ()
+    kwdefaults = {}
+    if sig.return_annotation is not _Empty:
+        annotations["return"] = sig.return_annotation
+    for param in sig.parameters.values():
+        kind = param.kind
+        name = param.name
+        if kind in (_POSITIONAL_ONLY, _POSITIONAL_OR_KEYWORD):
+            args.append(name)
+            if param.default is not _Empty:
+                defaults += (param.default,)
+        elif kind == _VAR_POSITIONAL:
+            varargs = name
+        elif kind == _KEYWORD_ONLY:
+            kwonlyargs.append(name)
+            if param.default is not _Empty:
+                kwdefaults[name] = param.default
+        elif kind == _VAR_KEYWORD:
+            varkw = name
+        if param.annotation is not _Empty:
+            annotations[name] = param.annotation
+    return FullArgSpec(args, varargs, varkw, defaults or None, kwonlyargs, kwdefaults or None, annotations)
+
+"""####,
         "io.conc": ####"""
 """io: in-memory streams, StringIO and BytesIO, as CPython 3.11's io module has them.
 
