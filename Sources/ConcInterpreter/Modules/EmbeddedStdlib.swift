@@ -13863,6 +13863,110 @@ __itruediv__ = itruediv
 __ixor__ = ixor
 
 """####,
+        "platform.conc": ####"""
+"""platform: what CPython 3.11's platform module says about the machine, in Conc.
+
+system, node, release, version, machine, processor, uname, platform, architecture,
+python_version, python_version_tuple, python_implementation, python_compiler. The
+system facts come from os.uname(); the Python ones describe the 3.11 language Conc
+implements (python_implementation() is "Conc").
+"""
+
+import os as _os
+import sys as _sys
+
+__all__ = ["system", "node", "release", "version", "machine", "processor", "uname",
+           "platform", "architecture", "python_version", "python_version_tuple",
+           "python_implementation", "python_compiler"]
+
+
+class uname_result(tuple):
+    """(system, node, release, version, machine) and processor, as platform.uname()."""
+
+    _fields = ("system", "node", "release", "version", "machine")
+
+    def __new__(cls, system, node, release, version, machine):
+        return tuple.__new__(cls, (system, node, release, version, machine))
+
+    system = property(lambda self: self[0])
+    node = property(lambda self: self[1])
+    release = property(lambda self: self[2])
+    version = property(lambda self: self[3])
+    machine = property(lambda self: self[4])
+
+    @property
+    def processor(self):
+        return self[4]
+
+    def __repr__(self):
+        return "uname_result(system=%r, node=%r, release=%r, version=%r, machine=%r)" % tuple(self)
+
+
+_cached = None
+
+
+def uname():
+    """The system's name, host name, kernel release and version, and machine type."""
+    global _cached
+    if _cached is None:
+        info = _os.uname()
+        _cached = uname_result(info.sysname, info.nodename, info.release, info.version, info.machine)
+    return _cached
+
+
+def system():
+    return uname().system
+
+
+def node():
+    return uname().node
+
+
+def release():
+    return uname().release
+
+
+def version():
+    return uname().version
+
+
+def machine():
+    return uname().machine
+
+
+def processor():
+    return uname().processor
+
+
+def architecture(executable=None, bits="", linkage=""):
+    """('64bit', 'ELF'): Conc runs 64-bit ELF binaries."""
+    return ("64bit", "ELF")
+
+
+def platform(aliased=False, terse=False):
+    """One string naming the system, e.g. 'Linux-6.1.0-x86_64-with-glibc2.36'."""
+    u = uname()
+    if terse:
+        return "%s-%s" % (u.system, u.release)
+    return "%s-%s-%s-with-glibc" % (u.system, u.release, u.machine)
+
+
+def python_implementation():
+    return "Conc"
+
+
+def python_version():
+    return "%d.%d.%d" % _sys.version_info[:3]
+
+
+def python_version_tuple():
+    return tuple(str(part) for part in _sys.version_info[:3])
+
+
+def python_compiler():
+    return "Swift"
+
+"""####,
         "queue.conc": ####"""
 """queue: CPython 3.11's synchronized queues, passing references between threads.
 

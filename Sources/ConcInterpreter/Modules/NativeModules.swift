@@ -312,6 +312,7 @@ extension Engine {
 
     func makeTimeModule() -> PyModule {
         nativeModule("time", [
+            ("struct_time", .obj(Types.structTime)),
             native("time") { _, _ in
                 var ts = timespec(); clock_gettime(CLOCK_REALTIME, &ts)
                 return .float(Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9)
@@ -427,7 +428,31 @@ func normalizePath(_ p: String) -> String {
 }
 
 /// `time.struct_time`: a 9-tuple with named fields.
-func installStructTime(_ t: PyType) { installStructSequence(t, structTimeFields) }
+/// `time.struct_time`: 9 tuple items; made from a 9- to 11-sequence (the extra two are
+/// tm_zone and tm_gmtoff, attributes only, kept in the tuple's attribute dict).
+func installStructTime(_ t: PyType) {
+    installStructSequence(t, structTimeFields)
+    for (i, name) in ["tm_zone", "tm_gmtoff"].enumerated() {
+        t.getter(name) { u, s in try (s.object as! PyTuple).subclassAttributes?.get(u, .int(i)) ?? .none }
+    }
+    t.constructor = { u, type, a in
+        try a.expect("struct_time", 1, 2, keywords: ["sequence", "dict"])
+        guard let sequence = a.argument(0, "sequence") else { throw typeError("struct_time() missing required argument 'sequence' (pos 1)") }
+        let items = try u.toArray(sequence)
+        if items.count < 9 { throw typeError("time.struct_time() takes an at least 9-sequence (\(items.count)-sequence given)") }
+        if items.count > 11 { throw typeError("time.struct_time() takes an at most 11-sequence (\(items.count)-sequence given)") }
+        let r = PyTuple(Array(items[..<9]), type: type)
+        if items.count > 9 {
+            let extra = PyDict()
+            for (i, v) in items[9...].enumerated() { try extra.set(u, .int(i), v) }
+            r.subclassAttributes = extra
+        }
+        return .obj(r)
+    }
+    t.dict["n_fields"] = .int(11)
+    t.dict["n_sequence_fields"] = .int(9)
+    t.dict["n_unnamed_fields"] = .int(0)
+}
 
 let structTimeFields = ["tm_year", "tm_mon", "tm_mday", "tm_hour", "tm_min", "tm_sec", "tm_wday", "tm_yday", "tm_isdst"]
 let versionInfoFields = ["major", "minor", "micro", "releaselevel", "serial"]
@@ -460,6 +485,7 @@ func structSequenceLayout(_ t: PyType) -> (String, [String])? {
     if t === Types.floatInfo { return ("sys.float_info", floatInfoFields) }
     if t === Types.sysFlags { return ("sys.flags", sysFlagsFields) }
     if t === Types.statResult { return ("os.stat_result", statResultFields) }
+    if t === Types.unameResult { return ("posix.uname_result", unameResultFields) }
     return nil
 }
 

@@ -12,6 +12,9 @@ import Glibc
 let statResultFields = ["st_mode", "st_ino", "st_dev", "st_nlink", "st_uid", "st_gid", "st_size",
                         "st_atime", "st_mtime", "st_ctime"]
 
+/// The fields of `os.uname_result`.
+let unameResultFields = ["sysname", "nodename", "release", "version", "machine"]
+
 /// `os.stat_result`: a 10-item tuple (times as whole seconds) whose attributes also give
 /// the times as floats and in nanoseconds, and st_blksize, st_blocks, st_rdev. The extra
 /// values live in the tuple's attribute dict, written once before it is returned.
@@ -252,6 +255,16 @@ extension Engine {
                 return .obj(PyTuple(loads.map { .float($0) }))
             },
             native("sched_yield") { _, _ in sched_yield(); return .none },
+            native("uname") { _, a in
+                try a.expect("uname", 0, 0)
+                var info = utsname()
+                if Glibc.uname(&info) != 0 { throw osError(errno) }
+                func field<T>(_ value: T) -> Value {
+                    withUnsafeBytes(of: value) { .str(String(cString: $0.bindMemory(to: CChar.self).baseAddress!)) }
+                }
+                return .obj(PyTuple([field(info.sysname), field(info.nodename), field(info.release), field(info.version),
+                                     field(info.machine)], type: Types.unameResult))
+            },
             native("system") { u, a in
                 try a.expect("system", 1, 1, keywords: ["command"])
                 let command = try u.stringArg(a[0], "command")

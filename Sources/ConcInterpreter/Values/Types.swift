@@ -159,6 +159,7 @@ public enum Types {
     static let versionInfo: PyType = make("version_info", base: tuple) { installStructSequence($0, versionInfoFields) }
     static let sysFlags: PyType = make("flags", base: tuple) { installStructSequence($0, sysFlagsFields) }
     static let statResult: PyType = make("stat_result", base: tuple) { installStatResult($0) }
+    static let unameResult: PyType = make("uname_result", base: tuple) { installStructSequence($0, unameResultFields) }
     static let floatInfo: PyType = make("float_info", base: tuple) { installStructSequence($0, floatInfoFields) }
 }
 
