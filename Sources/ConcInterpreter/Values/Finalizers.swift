@@ -80,7 +80,7 @@ extension Unit {
     func closeAtExit(_ g: PyGenerator) {
         do { _ = try g.close(self) } catch let e as PyBaseException {
             engine.flushOutput()
-            writeErrorOutput("Exception ignored in: \((try? repr(.obj(g))) ?? "<generator>")\n" + formatException(e))
+            writeErrorOutput("Exception ignored in: \((try? repr(.obj(g))) ?? "<generator>")\n" + formatUnraisable(e))
         } catch {}
     }
 

@@ -105,7 +105,15 @@ public final class PyGenerator: PyIter {
         // resume from this thread (Finalizers.swift).
         guard state.isStarted && !state.isFinished && !state.isRunning else { return }
         if !ObjectLocks.active || pthread_equal(state.lastThread, pthread_self()) != 0 {
-            _ = try? close(state.frame.unit)
+            let u = state.frame.unit
+            do { _ = try close(u) } catch let e as PyBaseException {
+                // As CPython's unraisable hook: the generator (named without a repr call on
+                // an object being destroyed), the stack where it was dropped, the error.
+                let kind = type === Types.coroutine ? "coroutine" : "generator"
+                u.engine.flushOutput()
+                u.writeErrorOutput("Exception ignored in: <\(kind) object \(state.frame.code.qualname) at \(u.address(self))>\n"
+                                   + u.formatUnraisable(e))
+            } catch {}
         } else {
             Finalizers.queue(closing: PyGenerator(state: state, isCoroutine: type === Types.coroutine))
         }
