@@ -123,7 +123,8 @@ extension Parser.State {
     ///
     /// - Returns: the end index and whether it stopped at a self-documenting `=`.
     func scanFieldExpression(from start: Int, end: Int) throws -> (Int, Bool) {
-        var depth = 0
+        var open: [Unicode.Scalar] = []   // the brackets not closed yet, innermost last
+        var depth: Int { open.count }
         var j = start
         while j < end {
             let c = scalars[j]
@@ -136,13 +137,17 @@ extension Parser.State {
                 j = try skipNestedString(from: j, end: end)
                 continue
             case "(", "[", "{":
-                depth += 1
+                open.append(c)
             case ")", "]", "}":
-                if depth == 0 {
+                guard let opener = open.last else {
                     if c == "}" { return (j, false) }
                     throw fstringError("f-string: unmatched '\(c)'", at: j)
                 }
-                depth -= 1
+                let expected: Unicode.Scalar = opener == "(" ? ")" : opener == "[" ? "]" : "}"
+                if c != expected {
+                    throw fstringError("f-string: closing parenthesis '\(c)' does not match opening parenthesis '\(opener)'", at: j)
+                }
+                open.removeLast()
             case "!" where depth == 0 && !(j + 1 < end && scalars[j + 1] == "="):
                 return (j, false)
             case ":" where depth == 0:
@@ -157,6 +162,9 @@ extension Parser.State {
             }
             j += 1
         }
+        // The text ended inside brackets (often a nested quote of the same kind ending
+        // the f-string early: f'{d['k']}'), as CPython 3.11 reports it.
+        if let opener = open.last { throw fstringError("f-string: unmatched '\(opener)'", at: end) }
         throw fstringError("f-string: expecting '}'", at: end)
     }
 

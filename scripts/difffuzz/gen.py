@@ -41,6 +41,18 @@ def expr(d=0):
         base = {"bytes": R.choice(["b'abc'", "b''", "b' a b '", "bytearray(b'xab')"]), "int": R.choice(["0", "7", "-300", "2**40", "True", "255"]), "float": R.choice(["0.5", "-2.75", "1e20", "float('inf')", "float('nan')", "3.0", "-0.0"]), "set": R.choice(["{1, 2}", "set()", "frozenset({1, 3})"]), "str": R.choice(["'abc'", "'a,b,,c'", "' x Y z '", "'ÄéΩ'", "'12'", "''"]), "list": R.choice(["[1, 2, 3]", "[]", "['b', 'a']", "[1, [2]]"]), "dict": R.choice(["{'a': 1}", "{}", "{'a': [1], 'b': 2}"])}[kind]
         base = "(" + base + ")"
         return f"{base}.{R.choice(methods[kind])}"
+    if r < 0.82:
+        a, b = atom(d), atom(d)
+        forms = ["sorted(%s, key=repr)" % a, "sorted(%s, reverse=True)" % a, "max(%s, default='d')" % a,
+                 "min(%s, %s, key=repr)" % (a, b), "list(map(repr, %s))" % a, "dict(zip(%s, %s))" % (a, b),
+                 "{**%s, **%s}" % (a, b), "[*%s, *%s]" % (a, b), "(%s if %s else %s)" % (a, b, atom(d)),
+                 "'{}|{!r}'.format(%s, %s)" % (a, b), "f'{%s!r:>12}'" % a, "f'{%s}'" % a, "'-'.join(%s)" % a,
+                 "{*%s}" % a, "list(enumerate(%s, 1))" % a, "list(reversed(%s))" % a, "%s[::2]" % a,
+                 "%s[1:-1]" % a, "len(%s)" % a, "str(%s)" % a, "hash(%s) == hash(%s)" % (a, a),
+                 "isinstance(%s, (int, str))" % a, "issubclass(type(%s), object)" % a, "any(%s)" % a,
+                 "sum(%s, start=0)" % a, "list(filter(None, %s))" % a, "tuple(%s) + tuple(%s)" % (a, b),
+                 "%s.__class__.__name__" % a, "getattr(%s, 'real', 'none')" % a, "bool(%s) and %s" % (a, b)]
+        return R.choice(forms)
     if r < 0.85:
         spec = R.choice(['', 'd', '5d', '<5', '^7', '>+8', '+', ',', '_', '.2f', '.3e', '%', 'x', '#x', 'X', 'o', '#o', 'b', '#b', 'c', 'g', '.0g', '010.3f', 's', '.1%', '=+9', '08.2f', '*^10', ',.2f', '.3', '10', '-', ' ', '#.0f', 'n', 'E', 'G', '.10g'])
         if R.random() < 0.5:

@@ -154,7 +154,7 @@ extension Unit {
             return try compileAndRunDynamic(text, filename: filename, mode: mode, globals: globals, builtins: builtins,
                                             namespace: namespace, copyBack: copyBack, showWarnings: !compiledBefore)
         } catch let s as SyntaxError {
-            throw engine.syntaxErrorException(s)  // catchable, as CPython's
+            throw engine.syntaxErrorException(s, evalSource: mode == "exec" ? nil : text)  // catchable, as CPython's
         }
     }
 
@@ -240,7 +240,7 @@ extension Unit {
             }
           }
         } catch let s as SyntaxError {
-            throw engine.syntaxErrorException(s)
+            throw engine.syntaxErrorException(s, evalSource: mode == "exec" ? nil : text)
         }
         try showCompileWarnings(warnings, file: file)
         return .obj(PyCode(source: text, filename: filename, mode: mode))

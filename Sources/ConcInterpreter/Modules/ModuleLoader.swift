@@ -158,13 +158,20 @@ extension Engine {
     }
 
     /// A SyntaxError raised at run time (in an imported module) as a Conc exception.
-    func syntaxErrorException(_ s: SyntaxError) -> PyBaseException {
+    /// `evalSource`: the source of an eval()/compile() in "eval" or "single" mode, whose
+    /// last line CPython reports without the newline exec mode adds.
+    func syntaxErrorException(_ s: SyntaxError, evalSource: String? = nil) -> PyBaseException {
         let type: PyType = s.kind == "IndentationError" ? Exc.indentationError : s.kind == "TabError" ? Exc.tabError : Exc.syntaxError
         // CPython's fields: the text keeps its newline; with no known end, the error ends
         // where it starts.
         let endLine = s.endLine > 0 ? s.endLine : s.line
-        let endColumn = s.endLine > 0 ? s.endColumn : s.column
-        let details: [Value] = [.str(s.file), .int(s.line), .int(s.column), .str(s.text + "\n"), .int(endLine), .int(endColumn)]
+        // An unclosed bracket is reported by CPython's tokenizer with end_offset 0.
+        let endColumn = s.message.hasSuffix("was never closed") ? 0 : s.endLine > 0 ? s.endColumn : s.column
+        var newline = "\n"
+        if let source = evalSource, s.line >= source.split(separator: "\n", omittingEmptySubsequences: false).count {
+            newline = ""
+        }
+        let details: [Value] = [.str(s.file), .int(s.line), .int(s.column), .str(s.text + newline), .int(endLine), .int(endColumn)]
         let e = PyBaseException(type: type, args: [.str(s.message), .obj(PyTuple(details))])
         e.setInstanceAttribute("msg", .str(s.message))
         for (name, v) in zip(["filename", "lineno", "offset", "text", "end_lineno", "end_offset"], details) {
