@@ -77,9 +77,19 @@ extension Unit {
             case let b as PyBytes: return b.count != 0
             case let view as PyDictView: return view.dict.count != 0
             case is PyInstance: return try userTruth(v) ?? true
-            default: return true
+            default:
+                if o === Singletons.notImplemented { try warnNotImplementedTruth() }
+                return true
             }
         }
+    }
+
+    /// CPython 3.11's DeprecationWarning for `if NotImplemented:` (usually a forgotten
+    /// reflected call: `if a.__eq__(b):`), through `warnings` so its filters apply.
+    @inline(never) private func warnNotImplementedTruth() throws {
+        let warnings = try engine.importModule("warnings", self)
+        _ = try call(try getAttr(warnings, "warn"),
+                     [.str("NotImplemented should not be used in a boolean context"), .obj(Exc.deprecationWarning), .int(1)])
     }
 
     /// `bool(v)` from the `__bool__` or `__len__` that `v`'s class defines; nil when it
@@ -430,6 +440,13 @@ extension Unit {
         if case .obj(let x) = a, case .obj(let y) = b {
             // A subclass of list, dict, set... may define its own ordering methods.
             if x.extendsBuiltinType || y.extendsBuiltinType, let r = try extendedOrdering(op, a, b) { return r }
+            // The right operand's reflected comparison first when its class derives from
+            // the left's (CPython asks a subclass first even when it inherits the method),
+            // which decides which error a failing item comparison reports.
+            if y.extendsBuiltinType, x.type !== y.type, y.type.isSubtype(of: x.type),
+               let r = try builtinOrder(op == .lt ? .gt : op == .le ? .ge : op == .gt ? .lt : .le, y, x) {
+                return .bool(r)
+            }
             if let r = try builtinOrder(op, x, y) { return .bool(r) }
         }
         let (name, reflected) = orderDunders(op)
