@@ -256,8 +256,11 @@ public final class SourceFile: @unchecked Sendable {  // immutable after init
     /// True for a module of the bundled stdlib (found in the stdlib folder or embedded):
     /// its frames are not the learner's (deadlock reports name the learner's lines).
     public let isStdlib: Bool
-    public init(name: String, text: String, isStdlib: Bool = false) {
-        self.name = name; self.text = text; self.isStdlib = isStdlib
+    /// True for a stdlib module that stands for one CPython implements in C (warnings,
+    /// operator, itertools...): its frames are left out of tracebacks, as C frames are.
+    public let hidesFrames: Bool
+    public init(name: String, text: String, isStdlib: Bool = false, hidesFrames: Bool = false) {
+        self.name = name; self.text = text; self.isStdlib = isStdlib; self.hidesFrames = hidesFrames
         self.lines = text.split(separator: "\n", omittingEmptySubsequences: false)
     }
     /// The number of the last line (a newline ending the text starts no new line).

@@ -28,6 +28,8 @@ class StmtNode {
 @inline(never)
 func located(_ error: Error, _ f: Frame, _ loc: SourceLoc, _ marker: TracebackEntry.Marker = .span) -> Error {
     if let e = error as? PyBaseException, e.needsLocation {
+        // A module standing for C code: no entry, and the caller's frame records where.
+        if f.code.file.hidesFrames { return error }
         e.traceback.append(TracebackEntry(file: f.code.file, function: f.code.name, loc: loc, marker: marker))
         e.needsLocation = false
     }

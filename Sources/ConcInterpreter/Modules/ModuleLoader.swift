@@ -134,7 +134,8 @@ extension Engine {
             conc_futex_wake(importWord, Int32.max)
         }
         do {
-            let file = SourceFile(name: path, text: source, isStdlib: isStdlib)
+            let file = SourceFile(name: path, text: source, isStdlib: isStdlib,
+                                  hidesFrames: isStdlib && Engine.modulesStandingForC.contains(name))
             var warnings: [CompileWarning] = []
             let code = try u.withCompilerStack(for: source) { try compile(file, globals: globals, warnings: &warnings) }
             try u.showCompileWarnings(warnings, file: file)
@@ -152,6 +153,11 @@ extension Engine {
     }
 
     /// True for a module of the bundled stdlib (threading, queue, multiprocessing...).
+    /// Bundled modules whose CPython counterparts are written in C, so that a traceback
+    /// through them shows no frame of theirs (`operator.add(1, "a")` names only the caller).
+    static let modulesStandingForC: Set<String> = ["warnings", "operator", "itertools", "heapq", "bisect",
+                                                   "_collections", "atexit", "io"]
+
     func isStdlibModule(_ name: String) -> Bool {
         let root = name.split(separator: ".").first.map(String.init) ?? name
         return withImportMutex { stdlibModules.contains(root) }
