@@ -33,18 +33,10 @@ extension Compiler {
 
     /// A display or literal called: `"a" (1, 2)`, `[1, 2] (3)`.
     mutating func checkCallee(_ callee: Expr) {
-        let name: String?
-        switch callee.kind {
-        case .constant(let c): name = Compiler.typeName(of: c)
-        case .tuple: name = "tuple"
-        case .list, .listComp: name = "list"
-        case .dict, .dictComp: name = "dict"
-        case .set, .setComp: name = "set"
-        case .generatorExp: name = "generator"
-        case .fstring: name = "str"
-        default: name = nil
+        if case .lambda = callee.kind { return }   // callable: `(lambda: 1)()`
+        if let n = Compiler.inferredType(callee) {
+            warn("'\(n)' object is not callable; perhaps you missed a comma?", at: callee.loc.line)
         }
-        if let n = name { warn("'\(n)' object is not callable; perhaps you missed a comma?", at: callee.loc.line) }
     }
 
     /// A literal that cannot be indexed, or a sequence literal indexed by a literal that is

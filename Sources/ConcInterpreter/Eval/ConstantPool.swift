@@ -21,18 +21,18 @@ final class ConstantPool {
     /// The pool's object for a str literal.
     func string(_ s: String) -> Value {
         if let interned, InternedStrings.isIdentifierLike(s) { return interned.string(s) }
-        return shared([UInt8(ascii: "s")] + Array(s.utf8)) { .str(s) }
+        return shared(ConstantPool.stringKey(s)) { .str(s) }
     }
 
     /// The pool's object for a bytes literal.
     func bytes(_ b: [UInt8]) -> Value {
-        shared([UInt8(ascii: "y")] + b) { .obj(PyBytes(b)) }
+        shared(ConstantPool.bytesKey(b)) { .obj(PyBytes(b)) }
     }
 
     /// One tuple object for a tuple display whose items are all constants, or nil when an
     /// item is not a constant the pool knows how to compare (by type and value).
     func tuple(_ items: [Value]) -> Value? {
-        guard let key = ConstantPool.key(.obj(PyTuple(items))) else { return nil }
+        guard let key = ConstantPool.tupleKey(items) else { return nil }
         return shared(key) { .obj(PyTuple(items)) }
     }
 
@@ -54,20 +54,24 @@ final class ConstantPool {
         case .float(let d): return tagged("f", String(d.bitPattern))
         case .obj(let o):
             if o === Singletons.ellipsis { return tagged("E", "") }
-            // Lengths first, so that no two different constants give the same bytes.
-            if let s = o as? PyStr, o.type === Types.str { return tagged("s", "\(s.value.utf8.count):") + Array(s.value.utf8) }
-            if let b = o as? PyBytes, o.type === Types.bytes { let bytes = b.snapshot; return tagged("y", "\(bytes.count):") + bytes }
-            if let t = o as? PyTuple, o.type === Types.tuple {
-                var k = tagged("t", "\(t.items.count):")
-                for item in t.items {
-                    guard let ik = key(item) else { return nil }
-                    k += tagged("L", "\(ik.count):") + ik
-                }
-                return k
-            }
+            if let s = o as? PyStr, o.type === Types.str { return stringKey(s.value) }
+            if let b = o as? PyBytes, o.type === Types.bytes { return bytesKey(b.snapshot) }
+            if let t = o as? PyTuple, o.type === Types.tuple { return tupleKey(t.items) }
             return nil
         default: return nil
         }
+    }
+
+    // Lengths first, so that no two different constants give the same bytes.
+    private static func stringKey(_ s: String) -> [UInt8] { Array("s\(s.utf8.count):".utf8) + Array(s.utf8) }
+    private static func bytesKey(_ b: [UInt8]) -> [UInt8] { Array("y\(b.count):".utf8) + b }
+    private static func tupleKey(_ items: [Value]) -> [UInt8]? {
+        var k = Array("t\(items.count):".utf8)
+        for item in items {
+            guard let ik = key(item) else { return nil }
+            k += Array("L\(ik.count):".utf8) + ik
+        }
+        return k
     }
 }
 

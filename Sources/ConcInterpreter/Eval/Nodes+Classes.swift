@@ -40,14 +40,13 @@ final class ClassDefNode: StmtNode {
         // `class Stack(Generic[T])`); the class then keeps the originals in __orig_bases__.
         var originalBases: PyTuple? = nil
         var baseTypes: [PyType] = []
-        // Every base as written (after __mro_entries__), and whether one is not a class:
-        // then, as CPython's __build_class__, the type of a base chooses the metaclass
-        // (`class A(0)` calls int("A", (0,), namespace)) and no class is made here.
+        // Every base as written (after __mro_entries__); when one is not a class, as
+        // CPython's __build_class__, the type of a base chooses the metaclass (`class A(0)`
+        // calls int("A", (0,), namespace)) and no class is made here.
         var allBases: [Value] = []
-        var sawNonTypeBase = false
         func addBase(_ v: Value, _ at: SourceLoc) throws {
             allBases.append(v)
-            guard case .obj(let o) = v, let t = o as? PyType else { sawNonTypeBase = true; return }
+            guard case .obj(let o) = v, let t = o as? PyType else { return }
             if let problem = PyType.unacceptableBase(t) { throw located(typeError(problem), f, at) }
             baseTypes.append(t)
         }
@@ -70,6 +69,7 @@ final class ClassDefNode: StmtNode {
             }
             for r in replacement.items { try addBase(r, at) }
         }
+        let sawNonTypeBase = allBases.count != baseTypes.count
         if !sawNonTypeBase, let problem = PyType.basesConflict(baseTypes) { throw located(typeError(problem), f, loc, .statement) }
         // `metaclass=` chooses the class of the class; the other keywords go to the
         // metaclass call and from there to the base's __init_subclass__.

@@ -298,10 +298,6 @@ extension Unit {
     /// `seq * obj` or `obj * seq` where obj's class defines `__index__` (CPython's sequence
     /// repeat takes any index-like count); nil when neither side fits.
     private func repeatByIndex(_ a: Value, _ b: Value) throws -> Value? {
-        func isSequence(_ v: Value) -> Bool {
-            guard case .obj(let o) = v else { return false }
-            return o is PyStr || o is PyList || o is PyTuple || o is PyBytes
-        }
         if isSequence(a), case .obj(let o) = b, o is PyInstance, lookupSpecial(b, "__index__") != nil {
             return try repeatSequence(a, try toIndex(b))
         }
@@ -365,13 +361,12 @@ extension Unit {
                 // numbers inside. Anything else (`I(1) + "x"`) goes on below, so that the
                 // error names the subclass.
                 let ua = a.unboxedNumber, ub = b.unboxedNumber
-                func repeatable(_ v: Value) -> Bool { v.asStr != nil || v.object is PyList || v.object is PyTuple || v.object is PyBytes }
-                let repeats = op == .mul && ((ua.intLike != nil && repeatable(ub)) || (ub.intLike != nil && repeatable(ua)))
+                let repeats = op == .mul && ((ua.intLike != nil && isSequence(ub)) || (ub.intLike != nil && isSequence(ua)))
                 if (ua.numericDouble != nil && ub.numericDouble != nil) || repeats {
                     // An operator the numbers do not support (`F(1.5) & 1`, `I(3) @ I(4)`)
                     // fails below, naming the subclasses as CPython does.
                     if !Unit.numbersSupport(op, ua, ub) {
-                        throw typeError("unsupported operand type(s) for \(inPlace ? (op == .pow ? "**=" : op.rawValue + "=") : op.symbol): '\(a.typeName)' and '\(b.typeName)'")
+                        throw typeError("unsupported operand type(s) for \(operatorSymbol(op, inPlace: inPlace)): '\(a.typeName)' and '\(b.typeName)'")
                     }
                     return try binary(op, ua, ub, inPlace: inPlace)
                 }
@@ -385,7 +380,7 @@ extension Unit {
         // A sequence's repeat is tried on either side even after the left operand's own
         // __mul__ declined (CPython's PyNumber_Multiply); concatenation only on the left.
         if !leftDefines || op == .mul { try throwSequenceOperandError(op, a, b, inPlace: inPlace) }
-        let symbol = inPlace ? (op == .pow ? "**=" : op.rawValue + "=") : op.symbol
+        let symbol = operatorSymbol(op, inPlace: inPlace)
         // Python 2's `print >>sys.stderr, "x"`: CPython adds the hint for `print >> ...`.
         if op == .rshift, !inPlace, case .obj(let o) = a, let fn = o as? PyBuiltinFunction, fn.name == "print", fn.module == nil {
             throw typeError("unsupported operand type(s) for >>: '\(a.typeName)' and '\(b.typeName)'. Did you mean \"print(<message>, file=<output_stream>)\"?")
@@ -445,7 +440,6 @@ extension Unit {
         if op == .add, case .obj(let o) = a, o is PyTuple {
             throw typeError("can only concatenate tuple (not \"\(b.typeName)\") to tuple")
         }
-        func isSequence(_ v: Value) -> Bool { v.asStr != nil || v.object is PyList || v.object is PyTuple || v.object is PyBytes }
         // In place, only the left operand's repeat is tried (`d *= [1]` is an unsupported
         // operand error for *=), as CPython's PyNumber_InPlaceMultiply.
         if op == .mul, isSequence(a) || (isSequence(b) && !inPlace) {
@@ -508,4 +502,15 @@ extension Unit {
         default: return true
         }
     }
+}
+
+/// str, list, tuple, bytes or bytearray: what `*` repeats and the sequence errors name.
+private func isSequence(_ v: Value) -> Bool {
+    guard case .obj(let o) = v else { return false }
+    return o is PyStr || o is PyList || o is PyTuple || o is PyBytes
+}
+
+/// The operator as error messages write it: `+`, or `+=` in place (`**=` for pow).
+private func operatorSymbol(_ op: BinaryOp, inPlace: Bool) -> String {
+    inPlace ? (op == .pow ? "**=" : op.rawValue + "=") : op.symbol
 }

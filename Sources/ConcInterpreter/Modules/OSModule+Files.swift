@@ -293,12 +293,6 @@ extension Unit {
         defer { for p in cArgs { free(p) } }
         let r = posix_spawn(&pid, "/bin/sh", nil, nil, &cArgs, environ)
         if r != 0 { throw osError(r) }
-        var status: Int32 = 0
-        while true {
-            let w = blockingCall { waitpid(pid, &status, 0) }
-            if w >= 0 { return status }
-            if errno == EINTR { try checkInterrupt(); continue }
-            throw osError(errno)
-        }
+        return try waitForChild(pid, options: 0).1   // os.waitpid's wait: EINTR, Ctrl-C
     }
 }
