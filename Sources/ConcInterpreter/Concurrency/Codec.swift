@@ -104,7 +104,7 @@ struct ValueEncoder {
             conc_prim_retain(p.prim)
             tag(.primitive); reference(p)
             u64(UInt64(UInt(bitPattern: UnsafeRawPointer(p.prim))))
-            bytes.append((p as? PyLock)?.isUnowned == true ? 1 : 0)
+            bytes.append((p as? PyLock)?.isThreading == true ? 1 : 0)
         case let t as PyType:
             tag(t.isBuiltin ? .builtinRef : .classRef); reference(t); string(t.module); string(t.qualname)
         case let f as PyFunction: tag(.functionRef); reference(f); string(f.moduleName); string(f.qualname)
@@ -269,9 +269,9 @@ struct ValueDecoder {
         case .primitive:
             let same = reference()
             let raw = OpaquePointer(bitPattern: UInt(u64()))!
-            let unowned = u8() != 0
+            let isThreading = u8() != 0
             if let o = same { conc_prim_release(raw); return .obj(o) }
-            return .obj(try adoptPrimitive(raw, unowned: unowned))
+            return .obj(try adoptPrimitive(raw, isThreading: isThreading))
         case .exception:
             guard case .obj(let o) = try decode(), let cls = o as? PyType else { throw runtimeError("corrupt queue item") }
             let e = PyBaseException(type: cls, args: [])
@@ -349,10 +349,10 @@ struct ValueDecoder {
 
     /// A wrapper for a primitive that arrived from another process (the encoder's
     /// reference becomes the wrapper's).
-    private func adoptPrimitive(_ p: OpaquePointer, unowned: Bool) throws -> PyObject {
+    private func adoptPrimitive(_ p: OpaquePointer, isThreading: Bool) throws -> PyObject {
         var buf = [CChar](repeating: 0, count: Int(CONC_WHERE_LEN))
         conc_prim_created_at(p, &buf, buf.count)
         let created = String(cString: buf)
-        return try PySharedPrimitive.adopt(p, unit: unit, createdAt: created, unowned: unowned)
+        return try PySharedPrimitive.adopt(p, unit: unit, createdAt: created, isThreading: isThreading)
     }
 }

@@ -92,6 +92,12 @@ func installLockMethods(_ t: PyType, reentrant: Bool) {
     t.method("__exit__") { u, s, _ in try lock(s).release(u); return .none }
     t.method("locked") { _, s, a in try a.expect("locked", 0, 0); return .bool(lock(s).isLocked) }
     t.method("_is_owned") { u, s, _ in .bool(lock(s).owner == u.unitID) }
+    if !reentrant {
+        // _thread.lock's old spellings, which CPython still carries.
+        t.dict["acquire_lock"] = t.dict["acquire"]
+        t.dict["release_lock"] = t.dict["release"]
+        t.dict["locked_lock"] = t.dict["locked"]
+    }
     // CPython's private helpers, which its own lock tests and Condition use.
     t.method("_at_fork_reinit") { _, s, _ in lock(s).forceUnlock(); return .none }
     if reentrant {
@@ -121,6 +127,13 @@ func installLockMethods(_ t: PyType, reentrant: Bool) {
     t.method("__repr__") { u, s, _ in
         let l = lock(s)
         let state = l.isLocked ? "locked" : "unlocked"
+        if l.isThreading {
+            // threading's locks print as CPython's, which its own lock tests match.
+            guard reentrant else { return .str("<\(state) _thread.lock object at \(u.address(l))>") }
+            let holder = l.isLocked ? l.holderUnit(u.engine)?.threadIdent ?? -1 : 0
+            let count = l.isLocked ? Int(conc_rlock_count(l.prim)) : 0
+            return .str("<\(state) _thread.RLock object owner=\(holder) count=\(count) at \(u.address(l))>")
+        }
         let holder = l.isLocked ? " by \(l.holderUnit(u.engine)?.name ?? "another unit")" : ""
         return .str("<\(state) \(reentrant ? "rlock" : "lock")\(holder), created at \(l.createdAt)>")
     }

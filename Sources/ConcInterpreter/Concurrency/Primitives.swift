@@ -81,17 +81,17 @@ class PySharedPrimitive: PyObject, @unchecked Sendable {  // the C primitive is 
 
     /// A wrapper of the right class for a primitive from another process; takes over the
     /// caller's reference.
-    static func adopt(_ p: OpaquePointer, unit: Unit, createdAt: String, unowned: Bool) throws -> PySharedPrimitive {
+    static func adopt(_ p: OpaquePointer, unit: Unit, createdAt: String, isThreading: Bool) throws -> PySharedPrimitive {
         let r = unit.engine.primitives
         switch conc_prim_kind(p) {
-        case CONC_KIND_LOCK: return PyLock(adopting: p, reentrant: false, isUnowned: unowned, createdAt: createdAt, registry: r)
-        case CONC_KIND_RLOCK: return PyLock(adopting: p, reentrant: true, isUnowned: false, createdAt: createdAt, registry: r)
+        case CONC_KIND_LOCK: return PyLock(adopting: p, reentrant: false, isThreading: isThreading, createdAt: createdAt, registry: r)
+        case CONC_KIND_RLOCK: return PyLock(adopting: p, reentrant: true, isThreading: isThreading, createdAt: createdAt, registry: r)
         case CONC_KIND_SEMAPHORE: return PySemaphore(adopting: p, createdAt: createdAt, registry: r)
         case CONC_KIND_EVENT: return PyEvent(adopting: p, createdAt: createdAt, registry: r)
         case CONC_KIND_CONDITION:
             let lp = conc_cond_lock(p)
             conc_prim_retain(lp)
-            let lock = PyLock(adopting: lp, reentrant: conc_prim_kind(lp) == CONC_KIND_RLOCK, isUnowned: false, createdAt: createdAt, registry: r)
+            let lock = PyLock(adopting: lp, reentrant: conc_prim_kind(lp) == CONC_KIND_RLOCK, isThreading: false, createdAt: createdAt, registry: r)
             return PyCondition(adopting: p, lock: lock, createdAt: createdAt, registry: r)
         default: return PyQueue(adopting: p, createdAt: createdAt, registry: r)
         }
@@ -210,11 +210,15 @@ func arenaExhausted() -> PyBaseException {
     pyError(Exc.memoryError, "the shared arena is full (\(Engine.arenaReserve >> 20) MiB of locks, queues and queued items)")
 }
 
-/// `lock()` and `rlock()`: an owned mutex, re-entrant or not. `unowned` locks (for
-/// `threading.Lock`) may be released by any unit.
+/// `lock()` and `rlock()`: an owned mutex, re-entrant or not. The `threading` module's
+/// locks (`isThreading`) print as CPython's `_thread` locks, and its `Lock` is unowned:
+/// any unit may release it.
 final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPrimitive
     let reentrant: Bool
-    let isUnowned: Bool
+    /// Made by `threading.Lock`/`threading.RLock` rather than the builtins (set once).
+    let isThreading: Bool
+    /// threading.Lock: no owner, so any unit may release it and its holder blocks on it.
+    var isUnowned: Bool { isThreading && !reentrant }
     /// Where it was last acquired (for deadlock reports): GIL-guarded. The holder itself is
     /// the owner id the C lock keeps (``holderUnit(_:)``).
     var acquiredCode: CodeInfo?
@@ -242,19 +246,19 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
         if acquiredLine != line { acquiredLine = line }
     }
 
-    init(_ u: Unit, reentrant: Bool, isUnowned: Bool = false) throws {
+    init(_ u: Unit, reentrant: Bool, isThreading: Bool = false) throws {
         self.reentrant = reentrant
-        self.isUnowned = isUnowned
+        self.isThreading = isThreading
         let arena = u.engine.arena
-        let p: OpaquePointer? = reentrant ? conc_rlock_create(arena) : conc_lock_create(arena, isUnowned ? 1 : 0)
+        let p: OpaquePointer? = reentrant ? conc_rlock_create(arena) : conc_lock_create(arena, isThreading ? 1 : 0)
         guard let prim = p else { throw arenaExhausted() }
         super.init(prim: prim, type: reentrant ? Types.rlock : Types.lock, createdAt: u.currentLocation(), forkEpoch: u.engine.forkEpoch, registry: u.engine.primitives)
     }
 
     /// Wraps a lock that arrived from another process (taking over one reference).
-    init(adopting prim: OpaquePointer, reentrant: Bool, isUnowned: Bool, createdAt: String, registry: PrimitiveRegistry) {
+    init(adopting prim: OpaquePointer, reentrant: Bool, isThreading: Bool, createdAt: String, registry: PrimitiveRegistry) {
         self.reentrant = reentrant
-        self.isUnowned = isUnowned
+        self.isThreading = isThreading
         super.init(prim: prim, type: reentrant ? Types.rlock : Types.lock, createdAt: createdAt, forkEpoch: -1, registry: registry)
     }
 

@@ -853,6 +853,98 @@ def fspath(path):
     return result
 
 """####,
+        "_thread.conc": ####"""
+"""_thread: CPython's low-level thread module, on Conc's units.
+
+start_new_thread(function, args[, kwargs]) runs function(*args, **kwargs) in a new
+thread and returns its identifier. Such a thread is not a threading.Thread: the program
+does not wait for it at exit, and an exception that escapes it is reported as
+"Exception ignored in thread started by: ..." (SystemExit ends it quietly).
+allocate_lock() is threading.Lock (any thread may release it), RLock the builtin
+rlock(); get_ident, get_native_id, TIMEOUT_MAX and error are threading's.
+"""
+
+import _units
+
+error = RuntimeError
+TIMEOUT_MAX = 9223372036.0
+
+allocate_lock = _units.unowned_lock
+LockType = type(_units.unowned_lock())
+lock = LockType
+RLock = rlock
+get_ident = _units.get_ident
+get_native_id = _units.get_native_id
+
+def _bootstrap(function, args, kwargs, started, ident):
+    ident.append(_units.get_ident())
+    started.set()
+    try:
+        function(*args, **kwargs)
+    except SystemExit:
+        pass
+    except BaseException as e:
+        _units.unraisable(e, "Exception ignored in thread started by", function)
+
+
+def start_new_thread(function, args, kwargs=None):
+    """Start a new thread running function(*args, **kwargs); return its identifier."""
+    if not isinstance(args, tuple):
+        raise TypeError("2nd arg must be a tuple")
+    if kwargs is None:
+        kwargs = {}
+    elif not isinstance(kwargs, dict):
+        raise TypeError("optional 3rd arg must be a dictionary")
+    if not callable(function):
+        raise TypeError("first arg must be callable")
+    started = event()
+    ident = []
+    thread _bootstrap(function, args, kwargs, started, ident) with daemon=True
+    started.wait()
+    return ident[0]
+
+
+start_new = start_new_thread
+
+
+def _count():
+    """How many threads other than the main one are running (threading's included)."""
+    return len(_units.live()) - 1
+
+
+def exit():
+    """End the calling thread quietly (raises SystemExit)."""
+    raise SystemExit
+
+
+exit_thread = exit
+
+
+def interrupt_main(signum=2):
+    """Act as if signal `signum` (SIGINT by default) arrived in the main thread."""
+    import os
+    os.kill(os.getpid(), signum)
+
+
+def stack_size(size=0):
+    """The stack size new threads get (0: the default); sets it when size is given."""
+    import threading
+    return threading.stack_size(size)
+
+
+def daemon_threads_allowed():
+    return True
+
+
+def __getattr__(name):
+    # threading's classes, looked up on first use so that importing _thread stays cheap.
+    if name in ("_local", "_excepthook", "_ExceptHookArgs"):
+        import threading
+        return {"_local": threading.local, "_excepthook": threading.excepthook,
+                "_ExceptHookArgs": threading.ExceptHookArgs}[name]
+    raise AttributeError("module '_thread' has no attribute '" + name + "'")
+
+"""####,
         "abc.conc": ####"""
 """abc: CPython 3.11's abstract base classes, in Conc.
 
@@ -1063,8 +1155,7 @@ last registered first. An exception in one is printed ("Exception ignored in ate
 callback") and the others still run. A child process started with spawn or
 multiprocessing does not run them (it ends as CPython's children do, with os._exit)."""
 
-import sys
-import traceback
+import _units
 
 __all__ = ["register", "unregister"]
 
@@ -1114,9 +1205,8 @@ def _run_exitfuncs():
         try:
             func(*args, **kwargs)
         except BaseException as e:
-            sys.stdout.flush()
-            print("Exception ignored in atexit callback: %r" % (func,), file=sys.stderr)
-            traceback.print_exception(e)
+            # Through sys.unraisablehook, as CPython reports it.
+            _units.unraisable(e, "Exception ignored in atexit callback", func)
 
 """####,
         "bisect.conc": ####"""
@@ -16417,9 +16507,10 @@ printed after "Exception in threading.excepthook:" through sys.excepthook).
 Each Thread runs as `thread self._bootstrap_inner() with name=..., daemon=...`.
 
 Diverges from CPython:
-- Lock and RLock are Conc's builtin primitives (lock objects from
-  `_units.unowned_lock()`, `rlock()`), so their reprs and type names are Conc's (as in
-  CPython, they cannot be subclassed). Event, Semaphore, BoundedSemaphore and Condition
+- Lock and RLock are Conc's builtin primitives (from `_units.unowned_lock()` and
+  `_units.threading_rlock()`): their reprs are CPython's (`<unlocked _thread.lock object
+  at 0x...>`) but their type names Conc's (`lock`, `rlock`); as in CPython, they cannot
+  be subclassed. Event, Semaphore, BoundedSemaphore and Condition
   are classes, as CPython's, around the builtins `event()`, `semaphore()` and
   `condition()`.
 - A unit started with the `thread` keyword appears as a _DummyThread named after the
@@ -16456,7 +16547,7 @@ get_native_id = _units.get_native_id
 # private names: the module defines `enumerate` below.
 Lock = _units.unowned_lock
 _allocate_lock = _units.unowned_lock
-RLock = rlock
+RLock = _units.threading_rlock
 _builtin_event = event
 _builtin_condition = condition
 _builtin_semaphore = semaphore

@@ -156,7 +156,7 @@ extension Engine {
     /// Bundled modules whose CPython counterparts are written in C, so that a traceback
     /// through them shows no frame of theirs (`operator.add(1, "a")` names only the caller).
     static let modulesStandingForC: Set<String> = ["warnings", "operator", "itertools", "heapq", "bisect",
-                                                   "_collections", "atexit", "io"]
+                                                   "_collections", "atexit", "io", "_thread"]
 
     func isStdlibModule(_ name: String) -> Bool {
         let root = name.split(separator: ".").first.map(String.init) ?? name

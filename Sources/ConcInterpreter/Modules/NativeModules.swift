@@ -46,6 +46,7 @@ extension Engine {
             u.writeErrorOutput(u.formatException(e))
             return .none
         }
+        let unraisablehook = makeUnraisableHook()
         let stdoutFile = PyFile(backing: .sink(stdout), name: .str("<stdout>"), mode: "w")
         let stderrFile = PyFile(backing: .sink(stderr), name: .str("<stderr>"), mode: "w")
         let path = PyList(searchFolders.map { .str($0) })
@@ -75,6 +76,7 @@ extension Engine {
             ("modules", .obj(sysModules)),
             ("flags", .obj(PyTuple(sysFlagsValues, type: Types.sysFlags))),
             excepthook, ("__excepthook__", excepthook.1),
+            unraisablehook, ("__unraisablehook__", unraisablehook.1),
             native("exit") { _, a in throw try systemExit(a) },
             native("getrecursionlimit") { u, _ in .int(u.engine.recursionLimit) },
             native("_getframe") { u, a in
@@ -486,6 +488,7 @@ func structSequenceLayout(_ t: PyType) -> (String, [String])? {
     if t === Types.sysFlags { return ("sys.flags", sysFlagsFields) }
     if t === Types.statResult { return ("os.stat_result", statResultFields) }
     if t === Types.unameResult { return ("posix.uname_result", unameResultFields) }
+    if t === Types.unraisableHookArgs { return ("UnraisableHookArgs", unraisableHookArgsFields) }
     return nil
 }
 

@@ -32,7 +32,12 @@ extension Engine {
             native("unowned_lock") { u, a in
                 // threading.Lock: any unit may release it; its holder acquiring again blocks.
                 try a.expect("unowned_lock", 0, 0)
-                return .obj(try PyLock(u, reentrant: false, isUnowned: true))
+                return .obj(try PyLock(u, reentrant: false, isThreading: true))
+            },
+            native("threading_rlock") { u, a in
+                // threading.RLock: the builtin rlock(), printed as CPython's _thread.RLock.
+                try a.expect("RLock", 0, 0)
+                return .obj(try PyLock(u, reentrant: true, isThreading: true))
             },
             native("ref_queue") { u, a in
                 // queue.Queue's engine: a queue() that passes references, within one process.
@@ -56,6 +61,15 @@ extension Engine {
                     throw typeError("format_exception() takes an exception")
                 }
                 return .str(u.formatException(e))
+            },
+            native("unraisable") { u, a in
+                // _thread and atexit: report an exception through sys.unraisablehook.
+                try a.expect("unraisable", 3, 3)
+                guard case .obj(let o) = a[0], let e = o as? PyBaseException else {
+                    throw typeError("unraisable() takes an exception")
+                }
+                u.reportUnraisable(e, message: try u.str(a[1]), object: a[2])
+                return .none
             },
             native("take_turns") { _, a in
                 // itertools: its generators stand for CPython's C iterators, which threads

@@ -79,8 +79,7 @@ extension Unit {
     /// CPython does ("Exception ignored in: <generator object ...>").
     func closeAtExit(_ g: PyGenerator) {
         do { _ = try g.close(self) } catch let e as PyBaseException {
-            engine.flushOutput()
-            writeErrorOutput("Exception ignored in: \((try? repr(.obj(g))) ?? "<generator>")\n" + formatUnraisable(e))
+            reportUnraisable(e, object: .obj(g))
         } catch {}
     }
 
@@ -90,9 +89,7 @@ extension Unit {
         do {
             _ = try call(bindClassAttribute(del, to: .obj(instance)), [])
         } catch let e as PyBaseException {
-            let what = (try? repr(del)) ?? "__del__"
-            engine.flushOutput()
-            writeErrorOutput("Exception ignored in: \(what)\n" + formatException(e))
+            reportUnraisable(e, object: del)
         } catch {
             writeErrorOutput("Exception ignored in __del__: internal error: \(error)\n")
         }

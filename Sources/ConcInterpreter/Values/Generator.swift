@@ -108,11 +108,14 @@ public final class PyGenerator: PyIter {
             let u = state.frame.unit
             do { _ = try close(u) } catch let e as PyBaseException {
                 // As CPython's unraisable hook: the generator (named without a repr call on
-                // an object being destroyed), the stack where it was dropped, the error.
+                // an object being destroyed), the stack where it was dropped, the error. A
+                // program's hook gets a stand-in over the same state, unless the state is
+                // still suspended (it ignored GeneratorExit): that one would be closed again
+                // when dropped.
                 let kind = type === Types.coroutine ? "coroutine" : "generator"
-                u.engine.flushOutput()
-                u.writeErrorOutput("Exception ignored in: <\(kind) object \(state.frame.code.qualname) at \(u.address(self))>\n"
-                                   + u.formatUnraisable(e))
+                let standIn: Value = state.isFinished ? .obj(PyGenerator(state: state, isCoroutine: type === Types.coroutine)) : .none
+                u.reportUnraisable(e, object: standIn,
+                                   objectRepr: "<\(kind) object \(state.frame.code.qualname) at \(u.address(self))>")
             } catch {}
         } else {
             Finalizers.queue(closing: PyGenerator(state: state, isCoroutine: type === Types.coroutine))

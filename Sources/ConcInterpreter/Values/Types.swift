@@ -161,6 +161,9 @@ public enum Types {
     static let statResult: PyType = make("stat_result", base: tuple) { installStatResult($0) }
     static let unameResult: PyType = make("uname_result", base: tuple) { installStructSequence($0, unameResultFields) }
     static let floatInfo: PyType = make("float_info", base: tuple) { installStructSequence($0, floatInfoFields) }
+    static let unraisableHookArgs: PyType = make("UnraisableHookArgs", base: tuple) {
+        installStructSequence($0, unraisableHookArgsFields)
+    }
 }
 
 /// Singletons that are objects (not scalars).
