@@ -6,10 +6,12 @@ import Glibc
 #endif
 
 /// What a new thread needs to start: passed through pthread_create as one retained box.
+/// The new thread takes `callee` and `args` out (``Unit/runThreadBody(_:)``), so they die
+/// while its unit can still run what their deaths queue (`__del__`, weakref callbacks).
 private final class ThreadStart {
     let unit: Unit
-    let callee: Value
-    let args: Args
+    var callee: Value
+    var args: Args
     let handle: PyUnitHandle
     init(unit: Unit, callee: Value, args: Args, handle: PyUnitHandle) {
         self.unit = unit; self.callee = callee; self.args = args; self.handle = handle
@@ -44,7 +46,7 @@ extension Unit {
         let box = Unmanaged.passRetained(ThreadStart(unit: unit, callee: callee, args: args, handle: handle)).toOpaque()
         let rc = pthread_create(&tid, &attr, { arg in
             let start = Unmanaged<ThreadStart>.fromOpaque(arg!).takeRetainedValue()
-            start.unit.runThreadBody(start.callee, start.args, start.handle)
+            start.unit.runThreadBody(start)
             return nil
         }, box)
         if rc != 0 {
@@ -71,7 +73,11 @@ extension Unit {
     }
 
     /// The body of a thread unit: run the call, report an uncaught exception, finish.
-    fileprivate func runThreadBody(_ callee: Value, _ args: Args, _ handle: PyUnitHandle) {
+    fileprivate func runThreadBody(_ start: ThreadStart) {
+        let handle = start.handle
+        var call: (callee: Value, args: Args)? = (start.callee, start.args)
+        start.callee = .none
+        start.args = Args([])
         CConcSys_block_async_signals(1)  // Ctrl-C and handled signals are for the main unit's thread
         setStackLimitFromThread()
         handle.nativeID = nativeID
@@ -79,7 +85,7 @@ extension Unit {
         conc_futex_wake(handle.started, Int32.max)
         acquireGIL()
         do {
-            handle.result = try runUnitBody(callee, args)
+            handle.result = try runUnitBody(call!.callee, call!.args)
         } catch let e as PyBaseException {
             handle.error = e
             if !e.isSystemExit {
@@ -88,7 +94,9 @@ extension Unit {
         } catch {
             engine.stderr.write("Exception in \(handle.kind.rawValue) \(handle.name):\ninternal error: \(error)\n")
         }
-        runPendingFinalizers()  // instances that died with the thread's frames
+        call = nil
+        dropFramePool()
+        runPendingFinalizers()  // instances that died with the thread's frames or its call
         // Finish first: a joiner of this unit must not look deadlocked to the check below.
         handle.finish()
         let found = engine.units.remove(self)

@@ -34,7 +34,8 @@ extension Unit {
             return try d.fn(self, args[0], rest)
         case let t as PyType: return try instantiate(t, args)
         case let s as PyStaticMethod: return try call(s.function, args)
-        case is PyInstance:
+        case let w as PyWeakRef where w.typeIsBuiltin: return try w.call(args)
+        case is PyInstance, is PyWeakRef:
             if let m = lookupSpecial(callee, "__call__") {
                 // Counted: a __call__ that is itself a callable instance may lead back here
                 // (`A.__call__ = A()`) without any Conc frame in between.

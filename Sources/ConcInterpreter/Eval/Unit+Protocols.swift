@@ -196,6 +196,10 @@ extension Unit {
             for v in s.elements where !(try t.contains(self, v)) { return false }
             return true
         case (let p as PyBytes, let q as PyBytes): return p.snapshot == q.snapshot
+        case (let v as PyWeakRef, let w as PyWeakRef):
+            // Referents compared while both live; after a death, identity (above).
+            guard let s = v.target, let t = w.target else { return false }
+            return try equals(.obj(s), .obj(t))
         case (let r as PyRange, let q as PyRange):
             if r.count != q.count { return false }
             if r.count == 0 { return true }
@@ -368,6 +372,7 @@ extension Unit {
             case let m as PyBoundMethod:
                 return receiverHash(m.receiver) ^ (try hash(m.function))
             case let union as PyUnion: return union.hash
+            case let w as PyWeakRef: return try w.hash(self)
             case let m as PyBoundBuiltin:
                 return receiverHash(m.receiver) ^ identityHash(m.descriptor)
             default: return identityHash(o)

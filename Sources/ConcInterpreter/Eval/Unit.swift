@@ -130,6 +130,14 @@ public final class Unit {
         return .passUnretained(f)
     }
 
+    /// Empties the frame pool of a unit whose body has returned: pooled frames keep the
+    /// function they last ran (a call at the same depth reuses it unchanged), which would
+    /// otherwise stay alive until the unit itself is freed, after it can run what the
+    /// function's death queues (weakref callbacks).
+    func dropFramePool() {
+        framePool = []
+    }
+
     /// Appends `f` to the pool (the array owns it; ``frameSlots`` mirrors it unretained).
     private func addToPool(_ f: Frame) {
         framePool.append(f)

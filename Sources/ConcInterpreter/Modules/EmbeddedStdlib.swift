@@ -20624,5 +20624,507 @@ def _options_from_environment():
 _processoptions(_options_from_environment() + list(getattr(sys, "warnoptions", [])))
 
 """####,
+        "weakref.conc": ####"""
+"""weakref: references that do not keep their object alive (CPython 3.11's module).
+
+ref(obj, callback=None) is native (`_weakref`): calling it gives the object, or None once
+it died; the callback is called with the ref after the statement in which the object died.
+Conc counts references as CPython does, so an object dies as soon as its last reference
+goes. Here, in Conc: proxy (ProxyType, CallableProxyType), WeakMethod,
+WeakValueDictionary, WeakKeyDictionary, WeakSet and finalize.
+
+Diverges from CPython: proxies are instances of Conc classes, so `type(p)` is ProxyType
+but isinstance checks against the referent's class are False; WeakMethod is not a
+subclass of ref; objects in reference cycles are not collected (there is no cycle
+collector), so their weak references stay alive; functions and lambdas made at a module's
+or a class's top level live as long as the program (Conc makes them immortal so that
+threads calling them do not contend on their reference count), so a weak reference to
+one never dies.
+"""
+
+import _weakref
+from _weakref import ref, getweakrefcount, getweakrefs
+from collections.abc import MutableMapping, MutableSet
+
+ReferenceType = ref
+
+__all__ = ["ref", "proxy", "getweakrefcount", "getweakrefs", "WeakKeyDictionary",
+           "ReferenceType", "ProxyType", "CallableProxyType", "ProxyTypes",
+           "WeakValueDictionary", "WeakSet", "WeakMethod", "finalize"]
+
+
+# MARK: - Proxies
+
+def _referent(p):
+    o = object.__getattribute__(p, "_proxy_ref")()
+    if o is None:
+        raise ReferenceError("weakly-referenced object no longer exists")
+    return o
+
+
+class ProxyType:
+    """Stands for its referent: attribute access and operators go to it while it lives."""
+
+    __slots__ = ("_proxy_ref", "__weakref__")
+
+    def __init__(self, obj, callback=None):
+        if callback is None:
+            object.__setattr__(self, "_proxy_ref", ref(obj))
+        else:
+            object.__setattr__(self, "_proxy_ref", ref(obj, lambda r, p=ref(self): callback(p())))
+
+    def __getattribute__(self, name):
+        return getattr(_referent(self), name)
+
+    def __setattr__(self, name, value):
+        setattr(_referent(self), name, value)
+
+    def __delattr__(self, name):
+        delattr(_referent(self), name)
+
+    def __repr__(self):
+        o = object.__getattribute__(self, "_proxy_ref")()
+        if o is None:
+            return "<weakproxy at %#x; dead>" % id(self)
+        return "<weakproxy at %#x; to '%s' at %#x>" % (id(self), type(o).__name__, id(o))
+
+    def __str__(self): return str(_referent(self))
+    def __bool__(self): return bool(_referent(self))
+    def __len__(self): return len(_referent(self))
+    def __iter__(self): return iter(_referent(self))
+    def __contains__(self, item): return item in _referent(self)
+    def __getitem__(self, key): return _referent(self)[key]
+    def __setitem__(self, key, value): _referent(self)[key] = value
+    def __delitem__(self, key): del _referent(self)[key]
+    def __eq__(self, other): return _referent(self) == other
+    def __ne__(self, other): return _referent(self) != other
+    def __lt__(self, other): return _referent(self) < other
+    def __le__(self, other): return _referent(self) <= other
+    def __gt__(self, other): return _referent(self) > other
+    def __ge__(self, other): return _referent(self) >= other
+    def __add__(self, other): return _referent(self) + other
+    def __sub__(self, other): return _referent(self) - other
+    def __mul__(self, other): return _referent(self) * other
+    def __truediv__(self, other): return _referent(self) / other
+    def __floordiv__(self, other): return _referent(self) // other
+    def __mod__(self, other): return _referent(self) % other
+    def __neg__(self): return -_referent(self)
+    def __index__(self): return _referent(self).__index__()
+    def __int__(self): return int(_referent(self))
+    def __float__(self): return float(_referent(self))
+    def __enter__(self): return _referent(self).__enter__()
+    def __exit__(self, *exc): return _referent(self).__exit__(*exc)
+
+    __hash__ = None
+
+
+class CallableProxyType(ProxyType):
+    """A proxy for a callable referent."""
+
+    __slots__ = ()
+
+    def __call__(self, *args, **kwargs):
+        return _referent(self)(*args, **kwargs)
+
+
+ProxyTypes = (ProxyType, CallableProxyType)
+
+
+def proxy(obj, callback=None):
+    """A proxy to obj: uses of it act on obj, or raise ReferenceError once obj died."""
+    if not _weakref._accepts(obj):
+        raise TypeError("cannot create weak reference to '%s' object" % type(obj).__name__)
+    if callable(obj):
+        return CallableProxyType(obj, callback)
+    return ProxyType(obj, callback)
+
+
+# MARK: - WeakMethod
+
+class WeakMethod:
+    """A weak reference to a bound method: dies when its object or its function does."""
+
+    __slots__ = ("_obj_ref", "_func_ref", "_meth_type", "_alive", "__callback__", "__weakref__")
+
+    def __init__(self, meth, callback=None):
+        try:
+            obj = meth.__self__
+            func = meth.__func__
+        except AttributeError:
+            raise TypeError("argument should be a bound method, not {}".format(type(meth))) from None
+        self_ref = ref(self)
+
+        def _cb(arg):
+            me = self_ref()
+            if me is not None and me._alive:
+                me._alive = False
+                if me.__callback__ is not None:
+                    me.__callback__(me)
+
+        self._obj_ref = ref(obj, _cb)
+        self._func_ref = ref(func, _cb)
+        self._meth_type = type(meth)
+        self._alive = True
+        self.__callback__ = callback
+
+    def __call__(self):
+        obj = self._obj_ref()
+        func = self._func_ref()
+        if obj is None or func is None:
+            return None
+        return self._meth_type(func, obj)
+
+    def __eq__(self, other):
+        if isinstance(other, WeakMethod):
+            if not self._alive or not other._alive:
+                return self is other
+            return self._obj_ref == other._obj_ref and self._func_ref == other._func_ref
+        return NotImplemented
+
+    def __ne__(self, other):
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+    def __hash__(self):
+        return hash((self._obj_ref, self._func_ref))
+
+
+# MARK: - WeakValueDictionary
+
+class WeakValueDictionary(MutableMapping):
+    """A mapping whose values are held weakly: an entry goes when its value dies."""
+
+    def __init__(self, other=(), /, **kw):
+        self.data = {}
+        self_ref = ref(self)
+
+        def remove(wr, key=None):
+            me = self_ref()
+            if me is not None:
+                # Only if the entry still holds this very reference.
+                if me.data.get(wr.key) is wr:
+                    del me.data[wr.key]
+
+        self._remove = remove
+        self.update(other, **kw)
+
+    def _ref(self, key, value):
+        r = _KeyedRef(value, self._remove, key)
+        return r
+
+    def __getitem__(self, key):
+        o = self.data[key]()
+        if o is None:
+            raise KeyError(key)
+        return o
+
+    def __setitem__(self, key, value):
+        self.data[key] = self._ref(key, value)
+
+    def __delitem__(self, key):
+        del self.data[key]
+
+    def __contains__(self, key):
+        try:
+            o = self.data[key]()
+        except KeyError:
+            return False
+        return o is not None
+
+    def __len__(self):
+        return sum(1 for r in list(self.data.values()) if r() is not None)
+
+    def __iter__(self):
+        for k, r in list(self.data.items()):
+            if r() is not None:
+                yield k
+
+    def __repr__(self):
+        return "<%s at %#x>" % (type(self).__name__, id(self))
+
+    def items(self):
+        for k, r in list(self.data.items()):
+            v = r()
+            if v is not None:
+                yield k, v
+
+    def keys(self):
+        return iter(self)
+
+    def values(self):
+        for r in list(self.data.values()):
+            v = r()
+            if v is not None:
+                yield v
+
+    def get(self, key, default=None):
+        try:
+            r = self.data[key]
+        except KeyError:
+            return default
+        o = r()
+        return default if o is None else o
+
+    def copy(self):
+        new = WeakValueDictionary()
+        for k, v in self.items():
+            new[k] = v
+        return new
+
+    __copy__ = copy
+
+    def itervaluerefs(self):
+        return iter(list(self.data.values()))
+
+    def valuerefs(self):
+        return list(self.data.values())
+
+    def __or__(self, other):
+        if isinstance(other, (dict, MutableMapping)):
+            c = self.copy()
+            c.update(other)
+            return c
+        return NotImplemented
+
+
+class _KeyedRef:
+    """A weak reference that remembers its dictionary key (for the removal callback)."""
+
+    __slots__ = ("_ref", "key")
+
+    def __init__(self, value, callback, key):
+        self.key = key
+        me = ref(self)
+        self._ref = ref(value, lambda wr: _keyed_dead(me, callback))
+
+    def __call__(self):
+        return self._ref()
+
+
+def _keyed_dead(me, callback):
+    keyed = me()
+    if keyed is not None:
+        callback(keyed)
+
+
+# MARK: - WeakKeyDictionary
+
+class WeakKeyDictionary(MutableMapping):
+    """A mapping whose keys are held weakly: an entry goes when its key dies."""
+
+    def __init__(self, dict=None):
+        self.data = {}
+        self_ref = ref(self)
+
+        def remove(k):
+            me = self_ref()
+            if me is not None:
+                try:
+                    del me.data[k]
+                except KeyError:
+                    pass
+
+        self._remove = remove
+        if dict is not None:
+            self.update(dict)
+
+    def __getitem__(self, key):
+        return self.data[ref(key)]
+
+    def __setitem__(self, key, value):
+        self.data[ref(key, self._remove)] = value
+
+    def __delitem__(self, key):
+        del self.data[ref(key)]
+
+    def __contains__(self, key):
+        try:
+            wr = ref(key)
+        except TypeError:
+            return False
+        return wr in self.data
+
+    def __len__(self):
+        return sum(1 for r in list(self.data) if r() is not None)
+
+    def __iter__(self):
+        for r in list(self.data):
+            o = r()
+            if o is not None:
+                yield o
+
+    def __repr__(self):
+        return "<%s at %#x>" % (type(self).__name__, id(self))
+
+    def items(self):
+        for r, v in list(self.data.items()):
+            o = r()
+            if o is not None:
+                yield o, v
+
+    def keys(self):
+        return iter(self)
+
+    def values(self):
+        for r, v in list(self.data.items()):
+            if r() is not None:
+                yield v
+
+    def get(self, key, default=None):
+        return self.data.get(ref(key), default)
+
+    def copy(self):
+        new = WeakKeyDictionary()
+        for k, v in self.items():
+            new[k] = v
+        return new
+
+    __copy__ = copy
+
+    def keyrefs(self):
+        return list(self.data)
+
+
+# MARK: - WeakSet
+
+class WeakSet(MutableSet):
+    """A set whose elements are held weakly: an element goes when it dies."""
+
+    def __init__(self, data=None):
+        self.data = set()
+        self_ref = ref(self)
+
+        def remove(item):
+            me = self_ref()
+            if me is not None:
+                me.data.discard(item)
+
+        self._remove = remove
+        if data is not None:
+            for x in data:
+                self.add(x)
+
+    def __iter__(self):
+        for r in list(self.data):
+            o = r()
+            if o is not None:
+                yield o
+
+    def __len__(self):
+        return sum(1 for r in list(self.data) if r() is not None)
+
+    def __contains__(self, item):
+        try:
+            wr = ref(item)
+        except TypeError:
+            return False
+        return wr in self.data
+
+    def add(self, item):
+        self.data.add(ref(item, self._remove))
+
+    def discard(self, item):
+        self.data.discard(ref(item))
+
+    def remove(self, item):
+        self.data.remove(ref(item))
+
+    def clear(self):
+        self.data.clear()
+
+    def copy(self):
+        return WeakSet(self)
+
+    def __repr__(self):
+        return repr(self.data)
+
+    @classmethod
+    def _from_iterable(cls, it):
+        return cls(it)
+
+
+# MARK: - finalize
+
+class finalize:
+    """finalize(obj, func, *args, **kwargs): calls func(*args, **kwargs) once, when obj
+    dies, when the finalize object is called, or at the program's end (atexit=True).
+    The finalizer stays registered even if the finalize object itself is dropped."""
+
+    __slots__ = ("_key", "__weakref__")
+    # key -> [func, args, kwargs, atexit, the weak reference to obj, finalize's class name]
+    _registry = {}
+    _index = [0]
+    _atexit_registered = [False]
+
+    def __init__(self, obj, func, /, *args, **kwargs):
+        if not finalize._atexit_registered[0]:
+            import atexit
+            atexit.register(finalize._exitfunc)
+            finalize._atexit_registered[0] = True
+        finalize._index[0] += 1
+        key = finalize._index[0]
+        self._key = key
+        wr = ref(obj, lambda wr: _finalize_run(key))
+        finalize._registry[key] = [func, args, kwargs or None, True, wr]
+
+    def __call__(self, _=None):
+        """Calls the function now if it has not run; returns its result (else None)."""
+        return _finalize_run(self._key)
+
+    def detach(self):
+        """(obj, func, args, kwargs) and forget it, or None if already finalised."""
+        info = finalize._registry.get(self._key)
+        obj = info[4]() if info is not None else None
+        if obj is not None and finalize._registry.pop(self._key, None):
+            return (obj, info[0], info[1], info[2] or {})
+
+    def peek(self):
+        """(obj, func, args, kwargs) without forgetting it, or None."""
+        info = finalize._registry.get(self._key)
+        obj = info[4]() if info is not None else None
+        if obj is not None:
+            return (obj, info[0], info[1], info[2] or {})
+
+    @property
+    def alive(self):
+        return self._key in finalize._registry
+
+    @property
+    def atexit(self):
+        info = finalize._registry.get(self._key)
+        return bool(info) and info[3]
+
+    @atexit.setter
+    def atexit(self, value):
+        info = finalize._registry.get(self._key)
+        if info:
+            info[3] = bool(value)
+
+    def __repr__(self):
+        info = finalize._registry.get(self._key)
+        obj = info[4]() if info is not None else None
+        if obj is None:
+            return "<%s object at %#x; dead>" % (type(self).__name__, id(self))
+        return "<%s object at %#x; for %r at %#x>" % (type(self).__name__, id(self), type(obj).__name__, id(obj))
+
+    @staticmethod
+    def _exitfunc():
+        # Those still registered with atexit set, the newest first (CPython's order).
+        pending = sorted((k for k, info in finalize._registry.items() if info[3]), reverse=True)
+        for k in pending:
+            try:
+                _finalize_run(k)
+            except Exception:
+                import sys
+                sys.excepthook(*sys.exc_info())
+
+
+def _finalize_run(key):
+    info = finalize._registry.pop(key, None)
+    if info is not None:
+        func, args, kwargs = info[0], info[1], info[2]
+        return func(*args, **(kwargs or {}))
+
+"""####,
     ]
 }

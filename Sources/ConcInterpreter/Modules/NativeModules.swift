@@ -13,6 +13,7 @@ extension Engine {
         nativeModules["math"] = { $0.makeMathModule() }
         nativeModules["signal"] = { $0.makeSignalModule() }
         nativeModules["gc"] = { $0.makeGcModule() }
+        nativeModules["_weakref"] = { $0.makeWeakrefModule() }
         nativeModules["builtins"] = { $0.builtinsModule }
         nativeModules["_units"] = { $0.makeUnitsModule() }
         nativeModules["_heapq"] = { $0.makeHeapqModule() }

@@ -38,13 +38,21 @@ enum Finalizers {
         CConcSys_set_finalizers_pending(1)
     }
 
-    /// Takes this thread's queued stand-ins, oldest first.
-    static func takeQueued() -> (instances: [PyInstance], generators: [PyGenerator]) {
+    /// Called when the referent of `ref`, a weak reference with a callback, died on this
+    /// thread: the callback is called with `ref` after the current statement.
+    static func queue(callback ref: PyWeakRef) {
+        bin.weakCallbacks.append(ref)
+        CConcSys_set_finalizers_pending(1)
+    }
+
+    /// Takes this thread's queued stand-ins and weak references, oldest first.
+    static func takeQueued() -> (instances: [PyInstance], generators: [PyGenerator], weakCallbacks: [PyWeakRef]) {
         CConcSys_set_finalizers_pending(0)
         let b = bin
-        let taken = (b.standIns, b.generators)
+        let taken = (b.standIns, b.generators, b.weakCallbacks)
         b.standIns = []
         b.generators = []
+        b.weakCallbacks = []
         return taken
     }
 
@@ -52,6 +60,7 @@ enum Finalizers {
     private final class Bin {
         var standIns: [PyInstance] = []
         var generators: [PyGenerator] = []
+        var weakCallbacks: [PyWeakRef] = []
     }
 
     private static var bin: Bin { bins.current }
@@ -61,17 +70,22 @@ enum Finalizers {
 }
 
 extension Unit {
-    /// Calls `__del__` of the instances that died on this thread since the last call. An
-    /// exception in one is reported as CPython does ("Exception ignored in: ...") and the
-    /// others still run.
+    /// Calls `__del__` of the instances that died on this thread since the last call, and
+    /// the callbacks of weak references whose referents did. An exception in one is
+    /// reported as CPython does ("Exception ignored in: ...") and the others still run.
     @inline(never) func runPendingFinalizers() {
         while CConcSys_finalizers_pending() != 0 {
-            let (instances, generators) = Finalizers.takeQueued()
+            let (instances, generators, weakCallbacks) = Finalizers.takeQueued()
             for standIn in instances {
                 guard let del = standIn.type.lookup("__del__") else { continue }
                 callFinalizer(del, on: standIn)
             }
             for g in generators { closeAtExit(g) }
+            for r in weakCallbacks {
+                do { _ = try call(r.callback, [.obj(r)]) } catch let e as PyBaseException {
+                    reportUnraisable(e, object: r.callback)
+                } catch {}
+            }
         }
     }
 
@@ -98,9 +112,9 @@ extension Unit {
 
 extension Engine {
     /// Runs the functions registered with `atexit` (the last first), when the program
-    /// imported it. An exception in one is reported as CPython does ("Exception ignored in
-    /// atexit callback: ...", its traceback from the function down) and the rest still
-    /// run; a KeyboardInterrupt stops them.
+    /// imported it. An exception in one goes to sys.unraisablehook, as in CPython (the
+    /// default prints "Exception ignored in atexit callback: ..." and its traceback from
+    /// the function down), and the rest still run; a KeyboardInterrupt stops them.
     public func runAtExitFunctions() {
         guard let u = mainUnit, let m = modules["atexit"], let pop = m.globals.get("_pop") else { return }
         while let entry = try? u.call(pop, []), case .obj(let o) = entry, let t = o as? PyTuple, t.items.count == 3 {
@@ -112,8 +126,7 @@ extension Engine {
                 _ = try u.call(function, Args(positional.items, keywords: named))
             } catch let e as PyBaseException {
                 if e.isKeyboardInterrupt { return }
-                stdout.flush()
-                u.writeErrorOutput("Exception ignored in atexit callback: \((try? u.repr(function)) ?? "<function>")\n" + u.formatException(e))
+                u.reportUnraisable(e, message: "Exception ignored in atexit callback", object: function)
             } catch {
                 return
             }

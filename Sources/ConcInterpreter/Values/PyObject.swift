@@ -26,6 +26,15 @@ open class PyObject: @unchecked Sendable {
     /// An object of the (immortal) class `typeBits`, passed without reference counting.
     init(typeBits: Unmanaged<PyType>) { self.typeBits = typeBits }
 
+    deinit {
+        // Weak references' callbacks (WeakRef.swift): one relaxed load until a program
+        // makes its first weak reference.
+        if WeakReferents.inUse.load(ordering: .relaxed) {
+            let address = addressOf(self)
+            if WeakReferents.mayBeListed(address) { WeakReferents.died(address) }
+        }
+    }
+
     /// The object's Conc class.
     public final var type: PyType { typeRef ?? Types.type }
 

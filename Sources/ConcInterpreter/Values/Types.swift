@@ -161,6 +161,7 @@ public enum Types {
     static let statResult: PyType = make("stat_result", base: tuple) { installStatResult($0) }
     static let unameResult: PyType = make("uname_result", base: tuple) { installStructSequence($0, unameResultFields) }
     static let floatInfo: PyType = make("float_info", base: tuple) { installStructSequence($0, floatInfoFields) }
+    static let weakref: PyType = make("ReferenceType") { installWeakRefMethods($0); $0.module = "weakref"; $0.messageNameStorage = "weakref.ReferenceType" }
     static let unraisableHookArgs: PyType = make("UnraisableHookArgs", base: tuple) {
         installStructSequence($0, unraisableHookArgsFields)
     }

@@ -1,0 +1,132 @@
+// Weak references (`weakref.ref`): a Swift `weak` reference to the referent, which reads
+// nil as soon as the referent starts dying (Conc objects are reference counted, as
+// CPython's are, so `del x` ends an object at once here too).
+//
+// Callbacks need to hear of the death. Every weak reference is listed in `WeakReferents`
+// under its referent's address; the base deinit of every object (PyObject.deinit) checks
+// one bit of a filter over addresses, and only on a hit looks the address up, takes its
+// references out and queues their callbacks on this thread, to be called after the
+// current statement like `__del__` (Finalizers.swift): never inside a deinit.
+import CConcSys
+import Synchronization
+
+/// `weakref.ref(obj, callback=None)`: calling it gives the referent, or None once it died.
+/// Its fields are set at creation and never change, except `hashCache` (atomic).
+final class PyWeakRef: PyObject, SubclassAttributes, @unchecked Sendable {  // fields immutable or atomic
+    /// The referent; nil once it started dying. Written only by init.
+    private(set) weak var target: PyObject?
+    /// Called with this reference when the referent dies (None: no callback).
+    let callback: Value
+    /// The referent's address and class name, for repr after its death.
+    let targetAddress: UInt
+    let targetTypeName: String
+    /// hash(referent), kept once computed (it must stay the same after the death): the
+    /// hash plus one, 0 while not computed.
+    private let hashCache = Atomic<Int>(0)
+    /// Attributes of an instance of a user subclass of ref.
+    var subclassAttributes: PyDict?
+
+    init(type: PyType, target: PyObject, callback: Value) {
+        self.target = target
+        self.callback = callback
+        targetAddress = addressOf(target)
+        targetTypeName = target.type.name
+        super.init(type: type)
+    }
+
+    var isDead: Bool { target == nil }
+
+    /// `r()`: the referent, or None once it died.
+    func call(_ a: Args) throws -> Value {
+        if a.count != 0 || !a.keywords.isEmpty {
+            throw typeError("weakref expected 0 arguments, got \(a.count + a.keywords.count)")
+        }
+        return target.map { .obj($0) } ?? .none
+    }
+
+    /// hash(referent), computed once; TypeError when it died before anyone asked.
+    func hash(_ u: Unit) throws -> Int {
+        let cached = hashCache.load(ordering: .acquiring)
+        if cached != 0 { return cached - 1 }
+        guard let t = target else { throw typeError("weak object has gone away") }
+        let h = try u.hash(.obj(t))
+        hashCache.store(h &+ 1 == 0 ? 1 : h &+ 1, ordering: .releasing)
+        return h &+ 1 == 0 ? 0 : h
+    }
+}
+
+/// An object's address, the key of its weak references.
+@inline(__always) func addressOf(_ o: PyObject) -> UInt { UInt(bitPattern: Unmanaged.passUnretained(o).toOpaque()) }
+
+/// The weak references of every referent, by address (see the file's comment).
+enum WeakReferents {
+    /// Set for good once any weak reference was made (in any interpreter of the process):
+    /// until then a deinit checks nothing else.
+    static let inUse = Atomic<Bool>(false)
+
+    /// A weak reference to a reference, so that a dropped `ref` object dies.
+    private struct Entry { weak var ref: PyWeakRef? }
+
+    /// Address → its live weak references, oldest first. Held only for table work, never
+    /// while Conc code runs; `spawn` and `os.fork()` stop every other unit first, so no
+    /// thread holds it at a fork.
+    private static let table = Mutex<[UInt: [Entry]]>([:])
+
+    /// A filter over referent addresses: a set bit means "maybe listed". Bits are set for
+    /// good (a false hit costs one table lookup). 2^16 bits in 32-bit words.
+    private static let filterBits = 1 << 16
+    // Safe to share: its words are only read and set through C atomics.
+    nonisolated(unsafe) private static let filter: UnsafeMutablePointer<Int32> = {
+        let p = UnsafeMutablePointer<Int32>.allocate(capacity: filterBits / 32)
+        p.initialize(repeating: 0, count: filterBits / 32)
+        return p
+    }()
+
+    @inline(__always) private static func bit(_ address: UInt) -> (word: Int, mask: Int32) {
+        let i = Int((address >> 4) & UInt(filterBits - 1))
+        return (i >> 5, Int32(bitPattern: UInt32(1) << UInt32(i & 31)))
+    }
+
+    /// True when the object at `address` may have weak references: one load.
+    @inline(__always) static func mayBeListed(_ address: UInt) -> Bool {
+        let (w, m) = bit(address)
+        return CConcSys_atomic_load(filter + w) & m != 0
+    }
+
+    /// A new weak reference to `target`, or the existing plain one (a `ref` without a
+    /// callback is shared, as in CPython, when `reuse` is set).
+    static func reference(to target: PyObject, type: PyType, callback: Value, reuse: Bool) -> PyWeakRef {
+        let address = addressOf(target)
+        return table.withLock { t in
+            var entries = (t[address] ?? []).filter { $0.ref != nil }
+            if reuse, let same = entries.first(where: { $0.ref!.callback.isNone && $0.ref!.type === type })?.ref {
+                return same
+            }
+            let r = PyWeakRef(type: type, target: target, callback: callback)
+            entries.append(Entry(ref: r))
+            t[address] = entries
+            let (w, m) = bit(address)
+            _ = CConcSys_atomic_or(filter + w, m)
+            inUse.store(true, ordering: .relaxed)
+            return r
+        }
+    }
+
+    /// The live weak references to `target`, oldest first.
+    static func references(to target: PyObject) -> [PyWeakRef] {
+        let address = addressOf(target)
+        guard mayBeListed(address) else { return [] }
+        return table.withLock { t in (t[address] ?? []).compactMap { $0.ref } }
+    }
+
+    /// From the deinit of the object at `address`: forgets its references and queues the
+    /// callbacks of those still alive, newest first (CPython's order).
+    static func died(_ address: UInt) {
+        let entries: [Entry]? = table.withLock { t in t.removeValue(forKey: address) }
+        guard let entries else { return }
+        for e in entries.reversed() {
+            guard let r = e.ref, !r.callback.isNone else { continue }
+            Finalizers.queue(callback: r)
+        }
+    }
+}
