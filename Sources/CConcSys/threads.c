@@ -15,6 +15,7 @@ int64_t CConcSys_gettid(void) { return (int64_t)syscall(SYS_gettid); }
 
 CConcSys_stripe CConcSys_stripes[CONC_STRIPE_COUNT];
 int32_t CConcSys_objects_shared_flag;
+int32_t CConcSys_weakrefs_used_flag;
 
 void CConcSys_objects_shared_enable(void) { __atomic_store_n(&CConcSys_objects_shared_flag, 1, __ATOMIC_SEQ_CST); }
 

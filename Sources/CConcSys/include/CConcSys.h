@@ -204,6 +204,12 @@ static inline void CConcSys_cpu_relax(void) {
 #endif
 }
 
+/// Nonzero once the process made a weak reference (weakref.ref): from then on the
+/// deinits of objects that accept weak references look their address up (WeakRef.swift).
+extern int32_t CConcSys_weakrefs_used_flag;
+static inline int CConcSys_weakrefs_used(void) { return __atomic_load_n(&CConcSys_weakrefs_used_flag, __ATOMIC_RELAXED) != 0; }
+static inline void CConcSys_set_weakrefs_used(void) { __atomic_store_n(&CConcSys_weakrefs_used_flag, 1, __ATOMIC_RELAXED); }
+
 /// Whether object locks are in use.
 static inline int CConcSys_objects_shared(void) { return __atomic_load_n(&CConcSys_objects_shared_flag, __ATOMIC_RELAXED) != 0; }
 

@@ -63,6 +63,7 @@ final class PyFile: PyObject {
     }
 
     deinit {
+        WeakReferents.noteDeath(self)
         if case .fd(let fd) = backing, !isClosed {
             _ = try? flushWritesLocked()
             if closesDescriptor { Glibc.close(fd) }

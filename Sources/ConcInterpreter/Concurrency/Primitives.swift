@@ -75,6 +75,7 @@ class PySharedPrimitive: PyObject, @unchecked Sendable {  // the C primitive is 
     }
 
     deinit {
+        WeakReferents.noteDeath(self)
         registry.remove(prim)
         conc_prim_release(prim)
     }

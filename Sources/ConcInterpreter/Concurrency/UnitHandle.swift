@@ -49,7 +49,7 @@ final class PyUnitHandle: PyObject, @unchecked Sendable {  // result/error are p
         super.init(type: Types.unitHandle)
     }
 
-    deinit { started.deallocate(); waiters.deallocate() }
+    deinit { WeakReferents.noteDeath(self); started.deallocate(); waiters.deallocate() }
 
     var isDone: Bool {
         if let p = process { return p.reap(wait: false) }

@@ -5,18 +5,22 @@
 /// classes (not of int, str, bytes or tuple subclasses, whose objects CPython sizes by
 /// content), functions, methods, classes, modules, sets, generators, files and the
 /// synchronisation primitives; not plain ints, strs, tuples, lists, dicts or object().
+/// Each kind accepted here calls ``WeakReferents/noteDeath(_:)`` from its deinit (classes
+/// are immortal). Not bound methods, builtin functions and weak references themselves
+/// (CPython accepts them): their deinits do not check (a method call may make a bound
+/// method, and its deinit is on the hot path).
 func acceptsWeakReferences(_ o: PyObject) -> Bool {
     if o is PyType { return true }
     if !o.typeIsBuiltin {
         for base in o.type.mro where base === Types.int || base === Types.str || base === Types.bytes || base === Types.tuple {
             return false
         }
-        return true
+        return o is PyInstance || o is PyList || o is PyDict || o is PySet
     }
     switch o {
     case is PyInstance: return false  // object()
-    case is PySet, is PyFunction, is PyBuiltinFunction, is PyBoundMethod, is PyModule, is PyGenerator,
-         is PySharedPrimitive, is PyUnitHandle, is PyFile, is PyWeakRef:
+    case is PySet, is PyFunction, is PyModule, is PyGenerator,
+         is PySharedPrimitive, is PyUnitHandle, is PyFile:
         return true
     default: return false
     }

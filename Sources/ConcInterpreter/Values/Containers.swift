@@ -215,6 +215,7 @@ public final class PyList: PyObject, SubclassAttributes {
     init(_ items: [Value] = []) { self.items = items; super.init(typeBits: Types.listBits) }
     init(_ items: [Value], type: PyType) { self.items = items; super.init(type: type) }
     deinit {
+        WeakReferents.noteDeath(self)  // a list subclass's instance may have weak references
         if !Trashcan.enter() { Trashcan.park(items) }
         items = []  // the elements are released here, inside the bracket (or were parked)
         Trashcan.leave()
@@ -322,6 +323,7 @@ public final class PyModule: PyObject {
         self.name = name; self.globals = globals
         super.init(type: Types.module)
     }
+    deinit { WeakReferents.noteDeath(self) }
 }
 
 /// The global variables of one module: a name → cell table.

@@ -432,6 +432,7 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
     init() { super.init(typeBits: Types.dictBits) }
     init(type: PyType) { super.init(type: type) }
     deinit {
+        WeakReferents.noteDeath(self)  // a dict subclass's instance may have weak references
         // Deep in a chain of deinits (`{'k': {'k': ...}}`): the entries are freed later.
         if !Trashcan.enter() {
             Trashcan.park(table.keys)
@@ -536,6 +537,7 @@ enum DictIterationStep {
 
 /// A set or frozenset.
 public final class PySet: PyObject, SubclassAttributes, HashTableOwner {
+    deinit { WeakReferents.noteDeath(self) }
     /// Attributes of a set subclass instance; only under `locked` (see
     /// ``SubclassAttributes/attributeDict``).
     var subclassAttributes: PyDict?

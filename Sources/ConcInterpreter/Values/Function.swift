@@ -77,6 +77,7 @@ final class CodeInfo {
 
 /// A function object made by executing a `def` or `lambda`.
 public final class PyFunction: PyObject {
+    deinit { WeakReferents.noteDeath(self) }
     let code: CodeInfo
     /// Made immortal (a module- or class-level `def`): set once, before the function is
     /// stored anywhere another unit can see it.

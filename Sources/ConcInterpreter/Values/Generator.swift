@@ -96,6 +96,7 @@ public final class PyGenerator: PyIter {
     }
 
     deinit {
+        WeakReferents.noteDeath(self)
         // An abandoned suspended generator is closed so its `finally` blocks run and its
         // stack is unwound (never freed while suspended: that would corrupt the runtime).
         // Closing now runs the body on the unit that last resumed it, so only on that

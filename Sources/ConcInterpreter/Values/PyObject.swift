@@ -26,15 +26,6 @@ open class PyObject: @unchecked Sendable {
     /// An object of the (immortal) class `typeBits`, passed without reference counting.
     init(typeBits: Unmanaged<PyType>) { self.typeBits = typeBits }
 
-    deinit {
-        // Weak references' callbacks (WeakRef.swift): one relaxed load until a program
-        // makes its first weak reference.
-        if WeakReferents.inUse.load(ordering: .relaxed) {
-            let address = addressOf(self)
-            if WeakReferents.mayBeListed(address) { WeakReferents.died(address) }
-        }
-    }
-
     /// The object's Conc class.
     public final var type: PyType { typeRef ?? Types.type }
 
@@ -591,6 +582,7 @@ public class PyInstance: PyObject {
     }
 
     deinit {
+        WeakReferents.noteDeath(self)
         if Finalizers.inUse.load(ordering: .relaxed) && ObjectIdentifier(Swift.type(of: self)) == ObjectIdentifier(PyInstance.self)
             && !wasFinalized && type.lookup("__del__") != nil {
             Finalizers.queue(attributesOf: self)  // takes the slots: nothing is left to free here

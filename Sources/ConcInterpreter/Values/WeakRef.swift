@@ -3,8 +3,8 @@
 // CPython's are, so `del x` ends an object at once here too).
 //
 // Callbacks need to hear of the death. Every weak reference is listed in `WeakReferents`
-// under its referent's address; the base deinit of every object (PyObject.deinit) checks
-// one bit of a filter over addresses, and only on a hit looks the address up, takes its
+// under its referent's address; the deinit of every kind of object that accepts weak
+// references (`WeakReferents.noteDeath`) checks one bit of a filter over addresses, and only on a hit looks the address up, takes its
 // references out and queues their callbacks on this thread, to be called after the
 // current statement like `__del__` (Finalizers.swift): never inside a deinit.
 import CConcSys
@@ -60,9 +60,6 @@ final class PyWeakRef: PyObject, SubclassAttributes, @unchecked Sendable {  // f
 
 /// The weak references of every referent, by address (see the file's comment).
 enum WeakReferents {
-    /// Set for good once any weak reference was made (in any interpreter of the process):
-    /// until then a deinit checks nothing else.
-    static let inUse = Atomic<Bool>(false)
 
     /// A weak reference to a reference, so that a dropped `ref` object dies.
     private struct Entry { weak var ref: PyWeakRef? }
@@ -87,6 +84,15 @@ enum WeakReferents {
         return (i >> 5, Int32(bitPattern: UInt32(1) << UInt32(i & 31)))
     }
 
+    /// Called by the deinit of every kind of object that accepts weak references
+    /// (``acceptsWeakReferences(_:)``): one relaxed load of a C global (no lazy-global
+    /// check) until the first weak reference.
+    @inline(__always) static func noteDeath(_ o: PyObject) {
+        guard CConcSys_weakrefs_used() != 0 else { return }
+        let address = addressOf(o)
+        if mayBeListed(address) { died(address) }
+    }
+
     /// True when the object at `address` may have weak references: one load.
     @inline(__always) static func mayBeListed(_ address: UInt) -> Bool {
         let (w, m) = bit(address)
@@ -107,7 +113,7 @@ enum WeakReferents {
             t[address] = entries
             let (w, m) = bit(address)
             _ = CConcSys_atomic_or(filter + w, m)
-            inUse.store(true, ordering: .relaxed)
+            CConcSys_set_weakrefs_used()  // for good, in every interpreter of the process
             return r
         }
     }
