@@ -9,8 +9,9 @@ let unraisableHookArgsFields = ["exc_type", "exc_value", "exc_traceback", "err_m
 
 extension Unit {
     /// Reports `e` as unraisable: `message` is CPython's err_msg (nil: the default,
-    /// "Exception ignored in"), `object` what raised it. `objectRepr` stands for `repr(object)` in the default report
-    /// when calling repr is not safe (an object being destroyed).
+    /// "Exception ignored in"), `object` what raised it. `objectRepr` stands for
+    /// `repr(object)` in the default report when calling repr is not safe (an object
+    /// being destroyed).
     func reportUnraisable(_ e: PyBaseException, message: String? = nil, object: Value = .none,
                           objectRepr: String? = nil) {
         engine.flushOutput()

@@ -20798,7 +20798,7 @@ class WeakValueDictionary(MutableMapping):
         self.data = {}
         self_ref = ref(self)
 
-        def remove(wr, key=None):
+        def remove(wr):
             me = self_ref()
             if me is not None:
                 # Only if the entry still holds this very reference.
@@ -20808,10 +20808,6 @@ class WeakValueDictionary(MutableMapping):
         self._remove = remove
         self.update(other, **kw)
 
-    def _ref(self, key, value):
-        r = _KeyedRef(value, self._remove, key)
-        return r
-
     def __getitem__(self, key):
         o = self.data[key]()
         if o is None:
@@ -20819,7 +20815,7 @@ class WeakValueDictionary(MutableMapping):
         return o
 
     def __setitem__(self, key, value):
-        self.data[key] = self._ref(key, value)
+        self.data[key] = _KeyedRef(value, self._remove, key)
 
     def __delitem__(self, key):
         del self.data[key]

@@ -4,15 +4,17 @@
 //
 // Callbacks need to hear of the death. Every weak reference is listed in `WeakReferents`
 // under its referent's address; the deinit of every kind of object that accepts weak
-// references (`WeakReferents.noteDeath`) checks one bit of a filter over addresses, and only on a hit looks the address up, takes its
-// references out and queues their callbacks on this thread, to be called after the
-// current statement like `__del__` (Finalizers.swift): never inside a deinit.
+// references (`WeakReferents.noteDeath`) checks one bit of a filter over addresses, and
+// only on a hit looks the address up, takes its references out and queues their
+// callbacks on this thread, to be called after the current statement like `__del__`
+// (Finalizers.swift): never inside a deinit.
 import CConcSys
 import Synchronization
 
 /// `weakref.ref(obj, callback=None)`: calling it gives the referent, or None once it died.
-/// Its fields are set at creation and never change, except `hashCache` (atomic).
-final class PyWeakRef: PyObject, SubclassAttributes, @unchecked Sendable {  // fields immutable or atomic
+/// Its fields are set at creation and never change, except `hashCache` (atomic) and a
+/// subclass instance's `subclassAttributes` (under `locked`, ``SubclassAttributes``).
+final class PyWeakRef: PyObject, SubclassAttributes, @unchecked Sendable {  // fields immutable, atomic or locked
     /// The referent; nil once it started dying. Written only by init.
     private(set) weak var target: PyObject?
     /// Called with this reference when the referent dies (None: no callback).
@@ -21,7 +23,7 @@ final class PyWeakRef: PyObject, SubclassAttributes, @unchecked Sendable {  // f
     let targetAddress: UInt
     let targetTypeName: String
     /// hash(referent), kept once computed (it must stay the same after the death): the
-    /// hash plus one, 0 while not computed.
+    /// hash plus one (never 0: hash() never gives -1), 0 while not computed.
     private let hashCache = Atomic<Int>(0)
     /// Attributes of an instance of a user subclass of ref.
     var subclassAttributes: PyDict?
@@ -33,8 +35,6 @@ final class PyWeakRef: PyObject, SubclassAttributes, @unchecked Sendable {  // f
         targetTypeName = target.type.name
         super.init(type: type)
     }
-
-    var isDead: Bool { target == nil }
 
     /// `r()`: the referent, or None once it died.
     func call(_ a: Args) throws -> Value {
@@ -50,8 +50,8 @@ final class PyWeakRef: PyObject, SubclassAttributes, @unchecked Sendable {  // f
         if cached != 0 { return cached - 1 }
         guard let t = target else { throw typeError("weak object has gone away") }
         let h = try u.hash(.obj(t))
-        hashCache.store(h &+ 1 == 0 ? 1 : h &+ 1, ordering: .releasing)
-        return h &+ 1 == 0 ? 0 : h
+        hashCache.store(h &+ 1, ordering: .releasing)
+        return h
     }
 }
 
@@ -104,13 +104,12 @@ enum WeakReferents {
     static func reference(to target: PyObject, type: PyType, callback: Value, reuse: Bool) -> PyWeakRef {
         let address = addressOf(target)
         return table.withLock { t in
-            var entries = (t[address] ?? []).filter { $0.ref != nil }
-            if reuse, let same = entries.first(where: { $0.ref!.callback.isNone && $0.ref!.type === type })?.ref {
-                return same
-            }
+            // Strong references first: a ref may die on another thread at any moment.
+            var live = (t[address] ?? []).compactMap { $0.ref }
+            if reuse, let same = live.first(where: { $0.callback.isNone && $0.type === type }) { return same }
             let r = PyWeakRef(type: type, target: target, callback: callback)
-            entries.append(Entry(ref: r))
-            t[address] = entries
+            live.append(r)
+            t[address] = live.map { Entry(ref: $0) }
             let (w, m) = bit(address)
             _ = CConcSys_atomic_or(filter + w, m)
             CConcSys_set_weakrefs_used()  // for good, in every interpreter of the process
