@@ -48,7 +48,8 @@ func installObjectMethods(_ t: PyType) {
     t.method("__setattr__") { u, s, a in
         try a.expect("__setattr__", 2, 2)
         let name = try u.stringArg(a[0], "attribute name")
-        if case .obj(let o) = s, let c = o as? SubclassAttributes, !o.typeIsBuiltin {
+        if case .obj(let o) = s, let c = o as? SubclassAttributes, !o.typeIsBuiltin || o is PyThreadLocal {
+            if let l = c as? PyThreadLocal { try l.prepare(u, s) }
             c.attributeDict.set(u, name, a[1])
             return .none
         }
@@ -70,7 +71,8 @@ func installObjectMethods(_ t: PyType) {
     }
     t.method("__delattr__") { u, s, a in
         let name = try u.stringArg(a[0], "attribute name")
-        if case .obj(let o) = s, let c = o as? SubclassAttributes, !o.typeIsBuiltin {
+        if case .obj(let o) = s, let c = o as? SubclassAttributes, !o.typeIsBuiltin || o is PyThreadLocal {
+            if let l = c as? PyThreadLocal { try l.prepare(u, s) }
             guard let d = c.existingAttributeDict, try d.remove(u, .str(name)) != nil else { throw u.noAttribute(s, name) }
             return .none
         }

@@ -419,6 +419,9 @@ final class MethodCallNode: ExprNode {
         // would copy it); exceptions are instances too, keyed by their shape as well.
         if o.isPlainInstance { return shapeKey(unsafeDowncast(o, to: PyInstance.self)) }
         if let e = o as? PyBaseException { return shapeKey(e) }
+        // An instance of a list/dict/set... subclass may keep attributes of its own, which
+        // may hide a method of its class: answered from the cache only while it has none.
+        if !o.typeIsBuiltin, let c = o as? SubclassAttributes, c.existingAttributeDict != nil { return nil }
         if let t = o.typeAddress { return t }
         return nil
     }
@@ -522,6 +525,16 @@ final class MethodCallNode: ExprNode {
     /// a function or a builtin method of the receiver's class), or falls back to `getattr`.
     private func callUncached(_ recv: Value, _ f: Frame) throws -> Value {
         let u = f.unit
+        // An instance of a list/dict/set... subclass or a threading.local: its own
+        // attribute of that name comes before the class's method.
+        var ownAttributes = false
+        if case .obj(let o) = recv, !o.typeIsBuiltin || o is PyThreadLocal, let c = o as? SubclassAttributes {
+            if let l = o as? PyThreadLocal { try l.prepare(u, recv) }
+            if let d = c.existingAttributeDict {
+                ownAttributes = true  // the method found below is not cached for this layout
+                if try d.get(u, .str(name)) != nil { return try callAttributeValue(try u.getAttr(recv, name), f) }
+            }
+        }
         if case .obj(let o) = recv, !(o is PyType), !(o is PyModule), !(o is PySuper),
            o.asInstance == nil || o.typeIsBuiltin || !o.type.overridesGetattribute(f.classEpoch) {
             let inst = o.asInstance
@@ -542,7 +555,7 @@ final class MethodCallNode: ExprNode {
                 return try callAttributeValue(held, f)
             }
             if !shadowed, let attr = classAttribute, case .obj(let m) = attr {
-                if m is PyFunction || m is PyMethodDescriptor, shape?.index.get(name, hash: hash) == nil {
+                if m is PyFunction || m is PyMethodDescriptor, shape?.index.get(name, hash: hash) == nil, !ownAttributes {
                     if !ObjectLocks.active {
                         remember(shape ?? o.type, m, epoch)
                         if inst == nil, o.typeIsBuiltin, let d = m as? PyMethodDescriptor {

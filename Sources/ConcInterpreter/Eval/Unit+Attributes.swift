@@ -95,7 +95,9 @@ extension Unit {
             // Then what every module has from its type (`__class__`, `__eq__`, ...).
         case let f as PyFunction: return try functionAttr(f, name)
         case let s as PySuper: return try superAttr(s, name)
-        case let c as SubclassAttributes where !o.typeIsBuiltin: return try subclassInstanceAttr(v, c, name)
+        case let c as SubclassAttributes where !o.typeIsBuiltin || o is PyThreadLocal:
+            if let l = c as? PyThreadLocal { try l.prepare(self, v) }
+            return try subclassInstanceAttr(v, c, name)
         default: break
         }
         if name == "__class__" { return .obj(o.type) }
@@ -424,7 +426,11 @@ extension Unit {
         case let m as PyModule: m.globals.set(name, value)
         case let f as PyFunction:
             try setFunctionAttribute(f, name, value)
-        case let c as SubclassAttributes where !o.typeIsBuiltin:
+        case let c as SubclassAttributes where !o.typeIsBuiltin || o is PyThreadLocal:
+            if let l = c as? PyThreadLocal {
+                try l.prepare(self, v)
+                if name == "__dict__" { throw attributeError("'\(o.type.messageName)' object attribute '__dict__' is read-only") }
+            }
             if let ca = c.type.lookup(name), case .obj(let a) = ca, let p = a as? PyProperty, p.isPlainDescriptor {
                 if case .none = p.setter { throw p.missing("setter", of: v) }
                 _ = try call(p.setter, [v, value]); return
@@ -542,7 +548,11 @@ extension Unit {
             default:
                 if f.attrs.removeValue(forKey: name) == nil { throw noAttribute(v, name) }
             }
-        case let c as SubclassAttributes where !o.typeIsBuiltin:
+        case let c as SubclassAttributes where !o.typeIsBuiltin || o is PyThreadLocal:
+            if let l = c as? PyThreadLocal {
+                try l.prepare(self, v)
+                if name == "__dict__" { throw attributeError("'\(o.type.messageName)' object attribute '__dict__' is read-only") }
+            }
             if let da = c.type.lookup("__delattr__"), case .obj(let f) = da, f is PyFunction {
                 _ = try call(bindClassAttribute(da, to: v), [.str(name)]); return
             }

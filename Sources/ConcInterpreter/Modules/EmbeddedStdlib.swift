@@ -17341,93 +17341,12 @@ class Barrier:
 
 # MARK: - local
 
-class local:
-    """Thread-local data: each thread sees its own attributes on the same object.
-
-    A subclass's __init__ runs again, with the constructor's arguments, the first time
-    each other thread touches the object (as in CPython's _threading_local)."""
-
-    def __new__(cls, *args, **kwargs):
-        if (args or kwargs) and cls.__init__ is object.__init__:
-            raise TypeError("Initialization arguments are not supported")
-        self = object.__new__(cls)
-        object.__setattr__(self, "_local__args", (args, kwargs))
-        object.__setattr__(self, "_local__lock", _units.unowned_lock())
-        # The attribute dicts, by unit handle (handles are never reused, unlike idents).
-        object.__setattr__(self, "_local__dicts", {_units.current(): {}})
-        return self
-
-    def _local__dict(self):
-        key = _units.current()
-        d = self._local__dicts.get(key)
-        if d is None:
-            d = {}
-            with self._local__lock:
-                # Drop the dicts of finished units.
-                for k in _builtin_list(self._local__dicts.keys()):
-                    if not k.is_alive():
-                        del self._local__dicts[k]
-                self._local__dicts[key] = d
-            init = type(self).__init__
-            if init is not object.__init__:
-                args, kwargs = self._local__args
-                try:
-                    init(self, *args, **kwargs)
-                except BaseException:
-                    # As CPython: the next access from this thread runs __init__ again.
-                    with self._local__lock:
-                        if self._local__dicts.get(key) is d:
-                            del self._local__dicts[key]
-                    raise
-        return d
-
-    def _local__is_data_descriptor(self, name):
-        attr = getattr(type(self), name, _local_missing)
-        return isinstance(attr, property) or (attr is not _local_missing and hasattr(type(attr), "__set__"))
-
-    def _local__missing(self, name):
-        # CPython's own class is _thread._local; a subclass is named by its own name.
-        owner = "_thread._local" if type(self) is local else type(self).__name__
-        return AttributeError("'%s' object has no attribute '%s'" % (owner, name))
-
-    def __getattribute__(self, name):
-        # The lookup of an ordinary instance, with the calling thread's dict as the
-        # instance's: data descriptors (properties) of the class, then the thread's
-        # attributes, then the class (methods, class attributes); then a subclass's
-        # __getattr__, which the runtime calls when this raises AttributeError.
-        if name.startswith("_local__") or name == "__class__":
-            return object.__getattribute__(self, name)
-        d = object.__getattribute__(self, "_local__dict")()
-        if name == "__dict__":
-            return d
-        if name in d and not object.__getattribute__(self, "_local__is_data_descriptor")(name):
-            return d[name]
-        try:
-            return object.__getattribute__(self, name)
-        except AttributeError:
-            raise object.__getattribute__(self, "_local__missing")(name) from None
-
-    def __setattr__(self, name, value):
-        if name == "__dict__":
-            raise AttributeError("'%s' object attribute '__dict__' is read-only" % type(self).__name__)
-        if self._local__is_data_descriptor(name):
-            object.__setattr__(self, name, value)
-            return
-        self._local__dict()[name] = value
-
-    def __delattr__(self, name):
-        if name == "__dict__":
-            raise AttributeError("'%s' object attribute '__dict__' is read-only" % type(self).__name__)
-        if self._local__is_data_descriptor(name):
-            object.__delattr__(self, name)
-            return
-        d = self._local__dict()
-        if name not in d:
-            raise self._local__missing(name)
-        del d[name]
+# Native (CPython's _thread._local): each thread sees its own attributes; a subclass's
+# __init__ runs again, with the constructor's arguments, the first time each other thread
+# touches the object.
+local = _units.thread_local
 
 
-_local_missing = object()
 
 _main_thread = _MainThread()
 _active[_main_thread._ident] = _main_thread

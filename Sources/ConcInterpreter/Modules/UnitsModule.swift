@@ -34,6 +34,7 @@ extension Engine {
                 try a.expect("unowned_lock", 0, 0)
                 return .obj(try PyLock(u, reentrant: false, isThreading: true))
             },
+            ("thread_local", .obj(Types.threadLocal)),
             native("threading_rlock") { u, a in
                 // threading.RLock: the builtin rlock(), printed as CPython's _thread.RLock.
                 try a.expect("RLock", 0, 0)

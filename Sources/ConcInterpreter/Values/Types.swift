@@ -161,6 +161,7 @@ public enum Types {
     static let statResult: PyType = make("stat_result", base: tuple) { installStatResult($0) }
     static let unameResult: PyType = make("uname_result", base: tuple) { installStructSequence($0, unameResultFields) }
     static let floatInfo: PyType = make("float_info", base: tuple) { installStructSequence($0, floatInfoFields) }
+    static let threadLocal: PyType = make("_local") { installThreadLocalMethods($0); $0.module = "_thread"; $0.messageNameStorage = "_thread._local" }
     static let weakref: PyType = make("ReferenceType") { installWeakRefMethods($0); $0.module = "weakref"; $0.messageNameStorage = "weakref.ReferenceType" }
     static let unraisableHookArgs: PyType = make("UnraisableHookArgs", base: tuple) {
         installStructSequence($0, unraisableHookArgsFields)
@@ -214,6 +215,7 @@ extension PyType {
     var isFilledByConstructor: Bool {
         self === Types.int || self === Types.float || self === Types.str || self === Types.tuple
             || self === Types.bytes || self === Types.frozenset || self === Types.type || isIterationClass
+            || self === Types.threadLocal  // keeps the arguments for each thread's __init__
     }
     /// tuple, frozenset, map, filter and reversed, whose `__new__` ignores keywords when a
     /// subclass's own `__init__` takes them (CPython checks for none only with the base's init).

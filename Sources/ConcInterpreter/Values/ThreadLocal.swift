@@ -1,0 +1,84 @@
+// `threading.local` (CPython's `_thread._local`): one object whose attributes each thread
+// sees separately. Native, because the attribute lookup of a Conc class with its own
+// `__getattribute__` cost about a hundred times a plain attribute's.
+import Synchronization
+
+/// Numbers the OS threads of the process, never reusing one (a finished thread's
+/// `pthread_self()` value is given to the next thread): the key of a thread's attributes.
+enum ThreadSerial {
+    private final class Box {
+        let serial: Int
+        init() {
+            serial = ThreadSerial.counter.add(1, ordering: .relaxed).newValue
+            ThreadSerial.live.withLock { _ = $0.insert(serial) }
+        }
+        // Runs when the thread ends (PerThread's key destructor).
+        deinit { let s = serial; ThreadSerial.live.withLock { _ = $0.remove(s) } }
+    }
+    private static let counter = Atomic<Int>(0)
+    /// Serials of the threads still running.
+    private static let live = Mutex<Set<Int>>([])
+    private static let boxes = PerThread { Box() }
+
+    /// The calling thread's serial.
+    static var current: Int { boxes.current.serial }
+    /// Whether the thread numbered `serial` is still running.
+    static func isLive(_ serial: Int) -> Bool { live.withLock { $0.contains(serial) } }
+}
+
+/// An instance of `threading.local` or of a subclass: its attribute dict is the calling
+/// thread's (``SubclassAttributes``). `dicts` is read and written only under `locked`.
+final class PyThreadLocal: PyObject, SubclassAttributes {
+    /// Each thread's attributes, by ``ThreadSerial``.
+    private var dicts: [Int: PyDict] = [:]
+    /// The constructor's arguments: a subclass's `__init__` runs again with them the
+    /// first time another thread touches the object, as in CPython. Set once.
+    let initArguments: Args
+
+    init(type: PyType, arguments: Args) {
+        initArguments = arguments
+        super.init(type: type)
+        dicts[ThreadSerial.current] = PyDict()  // the creating thread's (its __init__ follows)
+    }
+
+    /// The calling thread's attributes (callers hold the lock).
+    var subclassAttributes: PyDict? {
+        get { dicts[ThreadSerial.current] }
+        set { dicts[ThreadSerial.current] = newValue }
+    }
+
+    /// Before any attribute access: gives a thread that touches the object for the first
+    /// time its own dict, dropping those of finished threads, and runs the class's
+    /// `__init__` on it (the dict goes again if that raises, so the next access retries).
+    func prepare(_ u: Unit, _ me: Value) throws {
+        let serial = ThreadSerial.current
+        var dropped: [PyDict] = []
+        let isNew: Bool = locked {
+            if dicts[serial] != nil { return false }
+            for key in dicts.keys where !ThreadSerial.isLive(key) { dropped.append(dicts.removeValue(forKey: key)!) }
+            dicts[serial] = PyDict()
+            return true
+        }
+        dropped = []  // released here, unlocked: their values' deinits may run Conc code
+        guard isNew, let initFn = type.lookup("__init__"), case .obj(let f) = initFn, f is PyFunction else { return }
+        var a = initArguments
+        a.positional.insert(me, at: 0)
+        do {
+            _ = try u.call(initFn, a)
+        } catch {
+            let failed: PyDict? = locked { dicts.removeValue(forKey: serial) }
+            _ = failed
+            throw error
+        }
+    }
+}
+
+func installThreadLocalMethods(_ t: PyType) {
+    t.constructor = { u, cls, a in
+        // As CPython: arguments only for a subclass with its own __init__ to take them.
+        if a.count > 0 || !a.keywords.isEmpty, case .obj(let f)? = cls.lookup("__init__"), !(f is PyFunction) {
+            throw typeError("Initialization arguments are not supported")
+        }
+        return .obj(PyThreadLocal(type: cls, arguments: a))
+    }
+}
