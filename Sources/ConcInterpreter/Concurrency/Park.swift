@@ -50,6 +50,8 @@ extension Unit {
     /// How long a parked unit sleeps at most before looking again (a backstop: wake-ups
     /// normally come from the futex word or, for Ctrl-C, from EINTR).
     static let parkSlice: Double = 0.1
+    /// The same for a non-main unit waiting on what only its own process can signal.
+    static let longParkSlice: Double = 2.0
     /// Spin-wait rounds (CPU pauses, about 10–30 µs in all) before parking in a parallel run.
     static let parkSpins = 1024
 
@@ -157,7 +159,13 @@ extension Unit {
                 found = registry.block(self, reason(), forever: forever)
                 continue
             }
-            var slice = Unit.parkSlice
+            // Another thread of this process waiting on a primitive only this process uses
+            // naps longer: a nap that ends puts the unit at the back of the futex's queue, and
+            // waiters are woken in the order they came (as CPython's) only while none
+            // re-queues. The main unit (Ctrl-C, signal handlers) and waits that another
+            // process may end (the family's checks) keep the short backstop.
+            let inFamily = engine.parentPid != nil || engine.hasLiveChildren
+            var slice = isMain || crossProcess || inFamily ? Unit.parkSlice : Unit.longParkSlice
             if let d = deadline {
                 let left = d - monotonicSeconds()
                 if left <= 0 { break }
