@@ -20708,9 +20708,33 @@ class WeakMethod:
         return hash((self._obj_ref, self._func_ref))
 
 
+# MARK: - The weak dictionaries
+
+class _WeakMapping(MutableMapping):
+    """What WeakValueDictionary and WeakKeyDictionary share: their live entries are
+    what items() yields."""
+
+    def __len__(self):
+        return sum(1 for _ in self.items())
+
+    def keys(self):
+        return iter(self)
+
+    def copy(self):
+        new = type(self)()
+        for k, v in self.items():
+            new[k] = v
+        return new
+
+    __copy__ = copy
+
+    def __repr__(self):
+        return "<%s at %#x>" % (type(self).__name__, id(self))
+
+
 # MARK: - WeakValueDictionary
 
-class WeakValueDictionary(MutableMapping):
+class WeakValueDictionary(_WeakMapping):
     """A mapping whose values are held weakly: an entry goes when its value dies."""
 
     def __init__(self, other=(), /, **kw):
@@ -20746,25 +20770,16 @@ class WeakValueDictionary(MutableMapping):
             return False
         return o is not None
 
-    def __len__(self):
-        return sum(1 for r in list(self.data.values()) if r() is not None)
-
     def __iter__(self):
         for k, r in list(self.data.items()):
             if r() is not None:
                 yield k
-
-    def __repr__(self):
-        return "<%s at %#x>" % (type(self).__name__, id(self))
 
     def items(self):
         for k, r in list(self.data.items()):
             v = r()
             if v is not None:
                 yield k, v
-
-    def keys(self):
-        return iter(self)
 
     def values(self):
         for r in list(self.data.values()):
@@ -20779,14 +20794,6 @@ class WeakValueDictionary(MutableMapping):
             return default
         o = r()
         return default if o is None else o
-
-    def copy(self):
-        new = WeakValueDictionary()
-        for k, v in self.items():
-            new[k] = v
-        return new
-
-    __copy__ = copy
 
     def itervaluerefs(self):
         return iter(list(self.data.values()))
@@ -20824,7 +20831,7 @@ def _keyed_dead(me, callback):
 
 # MARK: - WeakKeyDictionary
 
-class WeakKeyDictionary(MutableMapping):
+class WeakKeyDictionary(_WeakMapping):
     """A mapping whose keys are held weakly: an entry goes when its key dies."""
 
     def __init__(self, dict=None):
@@ -20859,8 +20866,6 @@ class WeakKeyDictionary(MutableMapping):
             return False
         return wr in self.data
 
-    def __len__(self):
-        return sum(1 for r in list(self.data) if r() is not None)
 
     def __iter__(self):
         for r in list(self.data):
@@ -20868,17 +20873,11 @@ class WeakKeyDictionary(MutableMapping):
             if o is not None:
                 yield o
 
-    def __repr__(self):
-        return "<%s at %#x>" % (type(self).__name__, id(self))
-
     def items(self):
         for r, v in list(self.data.items()):
             o = r()
             if o is not None:
                 yield o, v
-
-    def keys(self):
-        return iter(self)
 
     def values(self):
         for r, v in list(self.data.items()):
@@ -20887,14 +20886,6 @@ class WeakKeyDictionary(MutableMapping):
 
     def get(self, key, default=None):
         return self.data.get(ref(key), default)
-
-    def copy(self):
-        new = WeakKeyDictionary()
-        for k, v in self.items():
-            new[k] = v
-        return new
-
-    __copy__ = copy
 
     def keyrefs(self):
         return list(self.data)
