@@ -11,6 +11,15 @@ extension Exc {
 extension Types {
     static let lock: PyType = make("lock") { installLockMethods($0, reentrant: false) }
     static let rlock: PyType = make("rlock") { installLockMethods($0, reentrant: true) }
+    /// threading.Lock's and threading.RLock's classes: the same locks under CPython's names.
+    static let threadingLock: PyType = make("lock") {
+        installLockMethods($0, reentrant: false, threading: true)
+        $0.module = "_thread"; $0.messageNameStorage = "_thread.lock"
+    }
+    static let threadingRLock: PyType = make("RLock") {
+        installLockMethods($0, reentrant: true, threading: true)
+        $0.module = "_thread"; $0.messageNameStorage = "_thread.RLock"
+    }
     static let semaphore: PyType = make("semaphore") { installSemaphoreMethods($0) }
     static let event: PyType = make("event") { installEventMethods($0) }
     static let condition: PyType = make("condition") { installConditionMethods($0) }
@@ -77,11 +86,11 @@ extension Unit {
     }
 }
 
-func installLockMethods(_ t: PyType, reentrant: Bool) {
+func installLockMethods(_ t: PyType, reentrant: Bool, threading: Bool = false) {
     func lock(_ v: Value) -> PyLock { v.object as! PyLock }
     t.constructor = { u, _, a in
-        try a.expect(reentrant ? "rlock" : "lock", 0, 0)
-        return .obj(try PyLock(u, reentrant: reentrant))
+        try a.expect(reentrant ? (threading ? "RLock" : "rlock") : "lock", 0, 0)
+        return .obj(try PyLock(u, reentrant: reentrant, isThreading: threading))
     }
     t.method("acquire") { u, s, a in
         let (blocking, timeout) = try u.lockAcquireArguments(a, "acquire")
@@ -92,7 +101,7 @@ func installLockMethods(_ t: PyType, reentrant: Bool) {
     t.method("__exit__") { u, s, _ in try lock(s).release(u); return .none }
     t.method("locked") { _, s, a in try a.expect("locked", 0, 0); return .bool(lock(s).isLocked) }
     t.method("_is_owned") { u, s, _ in .bool(lock(s).owner == u.unitID) }
-    if !reentrant {
+    if threading && !reentrant {
         // _thread.lock's old spellings, which CPython still carries.
         t.dict["acquire_lock"] = t.dict["acquire"]
         t.dict["release_lock"] = t.dict["release"]

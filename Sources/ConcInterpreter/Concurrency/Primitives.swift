@@ -253,14 +253,19 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
         let arena = u.engine.arena
         let p: OpaquePointer? = reentrant ? conc_rlock_create(arena) : conc_lock_create(arena, isThreading ? 1 : 0)
         guard let prim = p else { throw arenaExhausted() }
-        super.init(prim: prim, type: reentrant ? Types.rlock : Types.lock, createdAt: u.currentLocation(), forkEpoch: u.engine.forkEpoch, registry: u.engine.primitives)
+        super.init(prim: prim, type: PyLock.type(reentrant: reentrant, isThreading: isThreading), createdAt: u.currentLocation(), forkEpoch: u.engine.forkEpoch, registry: u.engine.primitives)
     }
 
     /// Wraps a lock that arrived from another process (taking over one reference).
     init(adopting prim: OpaquePointer, reentrant: Bool, isThreading: Bool, createdAt: String, registry: PrimitiveRegistry) {
         self.reentrant = reentrant
         self.isThreading = isThreading
-        super.init(prim: prim, type: reentrant ? Types.rlock : Types.lock, createdAt: createdAt, forkEpoch: -1, registry: registry)
+        super.init(prim: prim, type: PyLock.type(reentrant: reentrant, isThreading: isThreading), createdAt: createdAt, forkEpoch: -1, registry: registry)
+    }
+
+    /// The class of a lock of this kind: the builtin's, or threading's (`_thread.lock`).
+    static func type(reentrant: Bool, isThreading: Bool) -> PyType {
+        isThreading ? (reentrant ? Types.threadingRLock : Types.threadingLock) : (reentrant ? Types.rlock : Types.lock)
     }
 
     var owner: UInt64 { reentrant ? conc_rlock_owner(prim) : conc_lock_owner(prim) }

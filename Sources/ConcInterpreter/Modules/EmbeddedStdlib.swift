@@ -5258,6 +5258,11 @@ try:
     _ATOMIC += (complex,)
 except NameError:
     pass   # Conc has no complex numbers
+try:
+    import _weakref
+    _ATOMIC += (_weakref.ref,)   # a weak reference is copied as itself, as in CPython
+except ImportError:
+    pass
 
 
 class _C:
@@ -5414,6 +5419,11 @@ def _newobj(cls, *args, **kwargs):
     return cls.__new__(cls, *args, **kwargs)
 
 
+# Modules whose classes are Conc's native ones (threading's locks, threading.local, weak
+# references, files).
+_native_modules = ("_thread", "_io", "weakref")
+
+
 def _default_reduce(x):
     """The (callable, args, state, listitems, dictitems) CPython's object.__reduce_ex__(4)
     gives an instance of a program's class."""
@@ -5422,6 +5432,8 @@ def _default_reduce(x):
     # (a lock, queue, file, generator, module...), as CPython says.
     if cls.__module__ == "builtins" and cls is not object:
         raise TypeError("cannot pickle '" + cls.__name__ + "' object")
+    if cls.__module__ in _native_modules:
+        raise TypeError("cannot pickle '" + cls.__module__ + "." + cls.__name__ + "' object")
     state = _state_of(x)
     if isinstance(x, (set, frozenset)):
         return (cls, (list(x),), state, None, None)
@@ -16508,8 +16520,8 @@ Each Thread runs as `thread self._bootstrap_inner() with name=..., daemon=...`.
 
 Diverges from CPython:
 - Lock and RLock are Conc's builtin primitives (from `_units.unowned_lock()` and
-  `_units.threading_rlock()`): their reprs are CPython's (`<unlocked _thread.lock object
-  at 0x...>`) but their type names Conc's (`lock`, `rlock`); as in CPython, they cannot
+  `_units.threading_rlock()`), under CPython's class names and reprs (`_thread.lock`,
+  `_thread.RLock`, `<unlocked _thread.lock object at 0x...>`); as in CPython, they cannot
   be subclassed. Event, Semaphore, BoundedSemaphore and Condition
   are classes, as CPython's, around the builtins `event()`, `semaphore()` and
   `condition()`.
@@ -16636,7 +16648,7 @@ class Condition:
         return "<Condition(%r, %d)>" % (self._lock, self._waiting)
 
 
-_primitive_lock_types = (type(_units.unowned_lock()), type(rlock()), type(lock()))
+_primitive_lock_types = (type(_units.unowned_lock()), type(_units.threading_rlock()), type(rlock()), type(lock()))
 
 
 def _lock_is_owned(lock):
