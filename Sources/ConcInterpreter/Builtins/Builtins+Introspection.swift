@@ -101,6 +101,9 @@ func isInstance(_ u: Unit, _ v: Value, _ spec: Value) throws -> Bool {
         for s in tuple.items where try nestedSpec(u, s, " in __instancecheck__", { try isInstance(u, v, s) }) { return true }
         return false
     }
+    if case .obj(let o) = spec, o is PyGenericAlias || (o as? PyUnion)?.hasGenericAlias == true {
+        throw typeError("isinstance() argument 2 cannot be a parameterized generic")
+    }
     if case .obj(let o) = spec, let union = o as? PyUnion {
         for t in union.types where try isInstance(u, v, .obj(t)) { return true }
         return false
@@ -133,6 +136,9 @@ func isSubclass(_ u: Unit, _ derived: Value, _ spec: Value) throws -> Bool {
     }
     if case .obj(let o) = spec, o is PyInstance, let hook = u.lookupSpecial(spec, "__subclasscheck__") {
         return try u.isTruthy(try u.call(hook, [derived]))
+    }
+    if case .obj(let o) = spec, o is PyGenericAlias || (o as? PyUnion)?.hasGenericAlias == true {
+        throw typeError("issubclass() argument 2 cannot be a parameterized generic")
     }
     if case .obj(let o) = spec, let union = o as? PyUnion {
         if case .obj(let d) = derived, let t = d as? PyType { return union.types.contains { t.isSubtype(of: $0) } }

@@ -2,24 +2,29 @@
 
 /// The union of classes `X | Y` makes (None stands for NoneType). Immutable.
 final class PyUnion: PyObject {
-    /// The member classes, in order, without repeats.
-    let types: [PyType]
-    init(_ types: [PyType]) { self.types = types; super.init(type: Types.unionType) }
+    /// The members, in order, without repeats: classes and generic aliases (`list[int]`).
+    let members: [Value]
+    /// The member classes.
+    var types: [PyType] { members.compactMap { $0.object as? PyType } }
+    /// True when a member is a generic alias (isinstance() then refuses the union).
+    var hasGenericAlias: Bool { members.contains { $0.object is PyGenericAlias } }
+    init(_ members: [Value]) { self.members = members; super.init(type: Types.unionType) }
 
     /// `a | b` when both sides are classes, None or unions (at least one not None); nil
     /// otherwise (the operator then fails as usual).
     static func of(_ a: Value, _ b: Value) -> PyUnion? {
         guard let x = members(a), let y = members(b), !(a.isNone && b.isNone) else { return nil }
-        var all: [PyType] = []
-        for t in x + y where !all.contains(where: { $0 === t }) { all.append(t) }
+        var all: [Value] = []
+        for m in x + y where !all.contains(where: { isSame($0, m) }) { all.append(m) }
         return PyUnion(all)
     }
 
-    private static func members(_ v: Value) -> [PyType]? {
+    private static func members(_ v: Value) -> [Value]? {
         switch v {
-        case .none: return [Types.noneType]
-        case .obj(let t as PyType): return [t]
-        case .obj(let u as PyUnion): return u.types
+        case .none: return [.obj(Types.noneType)]
+        case .obj(let o as PyType): return [.obj(o)]
+        case .obj(let o as PyGenericAlias): return [.obj(o)]
+        case .obj(let u as PyUnion): return u.members
         default: return nil
         }
     }
@@ -27,20 +32,26 @@ final class PyUnion: PyObject {
 
 extension PyUnion {
     /// `repr(int | None)`: "int | None"; classes outside builtins with their module.
-    var repr: String {
-        types.map { c in
-            if c === Types.noneType { return "None" }
-            return c.isBuiltin || c.module == "builtins" ? c.qualname : "\(c.module).\(c.qualname)"
+    func repr(_ u: Unit) throws -> String {
+        try members.map { m in
+            if case .obj(let c as PyType) = m, c === Types.noneType { return "None" }
+            return try PyGenericAlias.argumentRepr(u, m)
         }.joined(separator: " | ")
     }
     /// Equal unions have the same members, in any order.
-    func equals(_ other: PyUnion) -> Bool {
-        types.count == other.types.count && types.allSatisfy { m in other.types.contains { $0 === m } }
+    func equals(_ u: Unit, _ other: PyUnion) throws -> Bool {
+        guard members.count == other.members.count else { return false }
+        for m in members {
+            var found = false
+            for n in other.members where try isSame(m, n) || u.equals(m, n) { found = true; break }
+            if !found { return false }
+        }
+        return true
     }
     /// Order-free, like the equality.
-    var hash: Int { types.reduce(0) { $0 ^ identityHash($1) } }
+    func hash(_ u: Unit) throws -> Int { try members.reduce(0) { $0 ^ (try u.hash($1)) } }
 }
 
 func installUnionMethods(_ t: PyType) {
-    t.getter("__args__") { _, s in .obj(PyTuple((s.object as! PyUnion).types.map { .obj($0) })) }
+    t.getter("__args__") { _, s in .obj(PyTuple((s.object as! PyUnion).members)) }
 }

@@ -94,6 +94,9 @@ extension Unit {
             if name == "__dict__" { return .obj(globalsDict(m.globals)) }
             // Then what every module has from its type (`__class__`, `__eq__`, ...).
         case let f as PyFunction: return try functionAttr(f, name)
+        case let g as PyGenericAlias where name != "__class__" && g.type.lookup(name) == nil:
+            // What the alias does not have itself comes from its origin (list[int].append).
+            return try getAttr(g.origin, name)
         case let s as PySuper: return try superAttr(s, name)
         case let c as SubclassAttributes where !o.typeIsBuiltin || o is PyThreadLocal:
             if let l = c as? PyThreadLocal { try l.prepare(self, v) }

@@ -35,6 +35,7 @@ extension Unit {
         case let t as PyType: return try instantiate(t, args)
         case let s as PyStaticMethod: return try call(s.function, args)
         case let w as PyWeakRef where w.typeIsBuiltin: return try w.call(args)
+        case let g as PyGenericAlias: return try call(g.origin, args)
         case is PyInstance, is PyWeakRef:
             if let m = lookupSpecial(callee, "__call__") {
                 // Counted: a __call__ that is itself a callable instance may lead back here

@@ -35,9 +35,11 @@ extension Unit {
                 if let m = lookupSpecial(container, "__getitem__") { return try call(m, [index]) }
             case let t as PyType:
                 if let m = t.lookup("__class_getitem__") { return try call(bindClassAttribute(m, to: container), [index]) }
-                // list[int] and friends (and their subclasses'), as type hints: the class
-                // itself (Conc has no GenericAlias). Other builtin types are not generic.
-                if t.mro.contains(where: { Self.genericBuiltins.contains(ObjectIdentifier($0)) }) { return container }
+                // list[int] and friends (and their subclasses'), as type hints: a
+                // types.GenericAlias. Other builtin types are not generic.
+                if t.mro.contains(where: { Self.genericBuiltins.contains(ObjectIdentifier($0)) }) {
+                    return .obj(PyGenericAlias(origin: container, index: index))
+                }
                 throw typeError("type '\(t.name)' is not subscriptable")
             default:
                 // A native type with its own __getitem__ (re.Match).

@@ -211,7 +211,8 @@ extension Unit {
             guard p.descriptor === q.descriptor else { return false }
             if let a = p.receiver.asStr, let b = q.receiver.asStr { return a.value == b.value }
             return isSame(p.receiver, q.receiver)
-        case (let p as PyUnion, let q as PyUnion): return p.equals(q)
+        case (let p as PyUnion, let q as PyUnion): return try p.equals(self, q)
+        case (let p as PyGenericAlias, let q as PyGenericAlias): return try p.equals(self, q)
         case (let p as PySlice, let q as PySlice):
             return try sequenceEquals([p.start, p.stop, p.step], [q.start, q.stop, q.step])
         default: return false
@@ -371,7 +372,8 @@ extension Unit {
                 return try hash(.obj(PyTuple(key)))
             case let m as PyBoundMethod:
                 return receiverHash(m.receiver) ^ (try hash(m.function))
-            case let union as PyUnion: return union.hash
+            case let union as PyUnion: return try union.hash(self)
+            case let alias as PyGenericAlias: return try alias.hash(self)
             case let w as PyWeakRef: return try w.hash(self)
             case let m as PyBoundBuiltin:
                 return receiverHash(m.receiver) ^ identityHash(m.descriptor)

@@ -165,7 +165,8 @@ extension Unit {
         case let m as PyModule:
             return engine.isBuiltinModule(m.name) ? "<module '\(m.name)' (built-in)>" : "<module '\(m.name)'>"
         case let s as PyObjectSingleton: return s.repr
-        case let union as PyUnion: return union.repr
+        case let union as PyUnion: return try union.repr(self)
+        case let alias as PyGenericAlias: return try alias.repr(self)
         case let e as PyBaseException where e.type.lookup("__repr__").map(isNativeSlot) ?? true:
             let inner = e.args.count == 1 ? try repr(e.args[0]) : try e.args.map { try repr($0) }.joined(separator: ", ")
             return "\(e.type.name)(\(inner))"

@@ -147,8 +147,8 @@ A list-like sequence optimized for data accesses near its endpoints."""
     __slots__ = ("_lock", "_maxlen", "_items", "_head", "_state")
 
     def __class_getitem__(cls, item):
-        # `deque[int]` in annotations: the class itself (Conc has no GenericAlias).
-        return cls
+        # `deque[int]` in annotations: a types.GenericAlias, as in CPython.
+        return type(list[int])(cls, item)
 
     def __new__(cls, *args, **kwargs):
         # The storage exists before __init__ runs (a subclass's __init__ may not call
@@ -1880,9 +1880,9 @@ class OrderedDict(dict):
 # MARK: - ChainMap
 
 def _class_itself(cls, item):
-    """__class_getitem__ of the classes below: `ChainMap[str, int]` in annotations is the
-    class itself (Conc has no GenericAlias)."""
-    return cls
+    """__class_getitem__ of the classes below: `ChainMap[str, int]` in annotations is a
+    types.GenericAlias, as in CPython."""
+    return type(list[int])(cls, item)
 
 
 class ChainMap(_MutableMapping):
@@ -2739,9 +2739,9 @@ __all__ = ["Awaitable", "Coroutine",
 
 
 def _class_itself(cls, item):
-    # __class_getitem__: `Iterable[int]` in annotations is the class itself (Conc has
-    # no GenericAlias).
-    return cls
+    # __class_getitem__: `Iterable[int]` in annotations is a types.GenericAlias (CPython
+    # makes a subclass of it for the callable ABCs).
+    return type(list[int])(cls, item)
 
 
 # The builtin types CPython registers (see the bottom of the module).
@@ -4029,8 +4029,8 @@ class Future:
     one. Every field is read and written under _condition."""
 
     def __class_getitem__(cls, item):
-        # `Future[int]` in annotations: the class itself (Conc has no GenericAlias).
-        return cls
+        # `C[int]` in annotations: a types.GenericAlias, as in CPython.
+        return type(list[int])(cls, item)
 
     def __init__(self):
         """Initializes the future. Should not be called by clients."""
@@ -4899,8 +4899,8 @@ class AbstractContextManager(_abc.ABC):
     __slots__ = ()
 
     def __class_getitem__(cls, item):
-        # `AbstractContextManager[int]` in annotations: the class itself (Conc has no GenericAlias).
-        return cls
+        # `C[int]` in annotations: a types.GenericAlias, as in CPython.
+        return type(list[int])(cls, item)
 
     def __enter__(self):
         return self
@@ -7564,8 +7564,8 @@ class partial:
     keywords as defaults, followed by the arguments it is itself called with."""
 
     def __class_getitem__(cls, item):
-        # `partial[int]` in annotations: the class itself (Conc has no GenericAlias).
-        return cls
+        # `C[int]` in annotations: a types.GenericAlias, as in CPython.
+        return type(list[int])(cls, item)
 
     def __init__(*args, **keywords):
         # self and func come through *args so that "self" and "func" stay usable keywords.
@@ -7985,8 +7985,8 @@ class cached_property:
     (where it shadows this descriptor until deleted)."""
 
     def __class_getitem__(cls, item):
-        # `cached_property[int]` in annotations: the class itself (Conc has no GenericAlias).
-        return cls
+        # `C[int]` in annotations: a types.GenericAlias, as in CPython.
+        return type(list[int])(cls, item)
 
     def __init__(self, func):
         self.func = func
@@ -14110,8 +14110,8 @@ class Queue:
     """A FIFO queue; maxsize <= 0 means unbounded."""
 
     def __class_getitem__(cls, item):
-        # `Queue[int]` in annotations: the class itself (Conc has no typing aliases).
-        return cls
+        # `C[int]` in annotations: a types.GenericAlias, as in CPython.
+        return type(list[int])(cls, item)
 
     def __init__(self, maxsize=0):
         self.maxsize = maxsize
@@ -14377,7 +14377,8 @@ class SimpleQueue:
     """An unbounded FIFO queue without task tracking."""
 
     def __class_getitem__(cls, item):
-        return cls
+        # `C[int]` in annotations: a types.GenericAlias, as in CPython.
+        return type(list[int])(cls, item)
 
     def __init__(self):
         self._queue = Queue()
@@ -15386,7 +15387,8 @@ class Pattern:
         return self
 
     def __class_getitem__(cls, item):
-        return cls
+        # `C[int]` in annotations: a types.GenericAlias, as in CPython.
+        return type(list[int])(cls, item)
 
     def match(self, string, pos=0, endpos=sys.maxsize):
         """A Match if the pattern matches at pos, else None."""
@@ -17693,7 +17695,7 @@ CodeType, TracebackType, MethodDescriptorType, NoneType, EllipsisType,
 NotImplementedType, CoroutineType, SimpleNamespace, MappingProxyType (a read-only view
 of a mapping), new_class, prepare_class, resolve_bases.
 
-Diverges from CPython: no FrameType, CellType, GenericAlias, DynamicClassAttribute or get_original_bases (Conc has no such objects);
+Diverges from CPython: no FrameType, CellType, DynamicClassAttribute or get_original_bases (Conc has no such objects);
 an int's bound method (`(1).__add__`) is a BuiltinMethodType, not a MethodWrapperType.
 """
 import sys as _sys
@@ -17731,6 +17733,7 @@ NoneType = type(None)
 EllipsisType = type(Ellipsis)
 NotImplementedType = type(NotImplemented)
 UnionType = type(int | str)
+GenericAlias = type(list[int])
 
 
 class _C:
@@ -18921,7 +18924,7 @@ def get_origin(tp):
     """The unsubscripted form: get_origin(List[int]) is list; None for plain classes."""
     if isinstance(tp, _AnnotatedAlias):
         return Annotated
-    if isinstance(tp, _GenericAlias):
+    if isinstance(tp, (_GenericAlias, types.GenericAlias)):
         if isinstance(tp, _UnionGenericAlias):
             return Union
         return tp.__origin__
@@ -18943,7 +18946,7 @@ def get_args(tp):
         if len(args) == 2 and (args[0] is ... or isinstance(args[0], ParamSpec)):
             return args
         return (list(args[:-1]), args[-1])
-    if isinstance(tp, _GenericAlias):
+    if isinstance(tp, (_GenericAlias, types.GenericAlias)):
         return tp.__args__
     if isinstance(tp, types.UnionType):
         return tp.__args__

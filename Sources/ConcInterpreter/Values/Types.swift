@@ -45,6 +45,7 @@ public enum Types {
         singletonConstructor(t, "NoneType", Value.none)
     }
     static let unionType: PyType = make("UnionType") { installUnionMethods($0) }
+    static let genericAlias: PyType = make("GenericAlias") { installGenericAliasMethods($0); $0.module = "types" }
     /// A compiled `re` pattern of the `_re` engine (re.Pattern wraps it).
     static let regexProgram: PyType = make("_re.Program") { _ in }
     static let bool: PyType = make("bool", base: int) { installBoolMethods($0) }

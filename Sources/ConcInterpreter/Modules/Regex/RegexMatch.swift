@@ -160,5 +160,8 @@ func installRegexMatchMethods(_ t: PyType) {
     t.method("__copy__") { _, s, a in try a.expect("__copy__", 0, 0); return s }
     t.method("__deepcopy__") { _, s, a in try a.expect("__deepcopy__", 1, 1); return s }
     // Match[str] in an annotation: the class itself (Conc has no GenericAlias objects).
-    t.classFunction("__class_getitem__") { _, a in try a.expect("__class_getitem__", 2, 2); return a[0] }
+    t.classFunction("__class_getitem__") { _, a in
+        try a.expect("__class_getitem__", 2, 2)
+        return .obj(PyGenericAlias(origin: a[0], index: a[1]))
+    }
 }
