@@ -105,12 +105,13 @@ extension Unit {
     /// In the main unit, Ctrl-C, a timeout or a deadlock report interrupt the wait by
     /// throwing; a wait with no timeout that would leave every unit blocked forever throws
     /// DeadlockError in the main unit. `crossProcess` marks a wait on something another
-    /// process could signal.
+    /// process could signal; `spins: false` skips the short spin first (for waits that
+    /// are never that short).
     func park(word: UnsafeMutablePointer<UInt32>, waiters: Waiters = .none, timeout: Double?, crossProcess: Bool = false,
-              reason: @autoclosure () -> BlockReason, attempt: () -> Bool) throws -> Bool {
+              spins: Bool = true, reason: @autoclosure () -> BlockReason, attempt: () -> Bool) throws -> Bool {
         if attempt() { return true }
         if let t = timeout, t <= 0 { return false }
-        if spinBeforeParking(attempt) { return true }
+        if spins && spinBeforeParking(attempt) { return true }
         let deadline = timeout.map { monotonicSeconds() + $0 }
         // A wait that another process may end (a primitive shared across a fork) is never
         // part of a deadlock this process can prove alone; the family check

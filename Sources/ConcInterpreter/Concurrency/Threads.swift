@@ -56,7 +56,9 @@ extension Unit {
         }
         handle.ident = Int(bitPattern: UInt(tid))
         // Wait until the thread runs, as CPython's Thread.start does, so native_id is known.
-        _ = try park(word: handle.started, timeout: nil,
+        // No spin first: a thread takes tens of microseconds to start, and on a small
+        // machine the spinning may hold the very core the new thread is waiting for.
+        _ = try park(word: handle.started, timeout: nil, spins: false,
                      reason: BlockReason(describe: { "waits for \(unitName) to start" }, holder: { nil }, stillBlocked: { false }, word: nil)) {
             __atomicLoad(handle.started) != 0
         }
