@@ -528,7 +528,7 @@ final class MethodCallNode: ExprNode {
         // An instance of a list/dict/set... subclass or a threading.local: its own
         // attribute of that name comes before the class's method.
         var ownAttributes = false
-        if case .obj(let o) = recv, !o.typeIsBuiltin || o is PyThreadLocal, let c = o as? SubclassAttributes {
+        if case .obj(let o) = recv, !(o is PyInstance), !o.typeIsBuiltin || o is PyThreadLocal, let c = o as? SubclassAttributes {
             if let l = o as? PyThreadLocal { try l.prepare(u, recv) }
             if let d = c.existingAttributeDict {
                 ownAttributes = true  // the method found below is not cached for this layout
