@@ -49,7 +49,7 @@ func installObjectMethods(_ t: PyType) {
         try a.expect("__setattr__", 2, 2)
         let name = try u.stringArg(a[0], "attribute name")
         if case .obj(let o) = s, let c = o as? SubclassAttributes, !o.typeIsBuiltin || o is PyThreadLocal {
-            if let l = c as? PyThreadLocal { try l.prepare(u, s) }
+            if let l = c as? PyThreadLocal { try l.prepare(u, s, changing: name) }
             c.attributeDict.set(u, name, a[1])
             return .none
         }
@@ -72,7 +72,7 @@ func installObjectMethods(_ t: PyType) {
     t.method("__delattr__") { u, s, a in
         let name = try u.stringArg(a[0], "attribute name")
         if case .obj(let o) = s, let c = o as? SubclassAttributes, !o.typeIsBuiltin || o is PyThreadLocal {
-            if let l = c as? PyThreadLocal { try l.prepare(u, s) }
+            if let l = c as? PyThreadLocal { try l.prepare(u, s, changing: name) }
             guard let d = c.existingAttributeDict, try d.remove(u, .str(name)) != nil else { throw u.noAttribute(s, name) }
             return .none
         }

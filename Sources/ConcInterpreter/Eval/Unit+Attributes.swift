@@ -430,10 +430,7 @@ extension Unit {
         case let f as PyFunction:
             try setFunctionAttribute(f, name, value)
         case let c as SubclassAttributes where !o.typeIsBuiltin || o is PyThreadLocal:
-            if let l = c as? PyThreadLocal {
-                try l.prepare(self, v)
-                if name == "__dict__" { throw attributeError("'\(o.type.messageName)' object attribute '__dict__' is read-only") }
-            }
+            if let l = c as? PyThreadLocal { try l.prepare(self, v, changing: name) }
             if let ca = c.type.lookup(name), case .obj(let a) = ca, let p = a as? PyProperty, p.isPlainDescriptor {
                 if case .none = p.setter { throw p.missing("setter", of: v) }
                 _ = try call(p.setter, [v, value]); return
@@ -552,10 +549,7 @@ extension Unit {
                 if f.attrs.removeValue(forKey: name) == nil { throw noAttribute(v, name) }
             }
         case let c as SubclassAttributes where !o.typeIsBuiltin || o is PyThreadLocal:
-            if let l = c as? PyThreadLocal {
-                try l.prepare(self, v)
-                if name == "__dict__" { throw attributeError("'\(o.type.messageName)' object attribute '__dict__' is read-only") }
-            }
+            if let l = c as? PyThreadLocal { try l.prepare(self, v, changing: name) }
             if let da = c.type.lookup("__delattr__"), case .obj(let f) = da, f is PyFunction {
                 _ = try call(bindClassAttribute(da, to: v), [.str(name)]); return
             }

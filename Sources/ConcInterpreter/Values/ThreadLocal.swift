@@ -50,7 +50,9 @@ final class PyThreadLocal: PyObject, SubclassAttributes {
     /// Before any attribute access: gives a thread that touches the object for the first
     /// time its own dict, dropping those of finished threads, and runs the class's
     /// `__init__` on it (the dict goes again if that raises, so the next access retries).
-    func prepare(_ u: Unit, _ me: Value) throws {
+    /// `changing` names an attribute about to be set or deleted: `__dict__` is read-only.
+    func prepare(_ u: Unit, _ me: Value, changing name: String? = nil) throws {
+        if name == "__dict__" { throw attributeError("'\(type.messageName)' object attribute '__dict__' is read-only") }
         let serial = ThreadSerial.current
         var dropped: [PyDict] = []
         let isNew: Bool = locked {

@@ -19,9 +19,6 @@ final class PyWeakRef: PyObject, SubclassAttributes, @unchecked Sendable {  // f
     private(set) weak var target: PyObject?
     /// Called with this reference when the referent dies (None: no callback).
     let callback: Value
-    /// The referent's address and class name, for repr after its death.
-    let targetAddress: UInt
-    let targetTypeName: String
     /// hash(referent), kept once computed (it must stay the same after the death): the
     /// hash plus one (never 0: hash() never gives -1), 0 while not computed.
     private let hashCache = Atomic<Int>(0)
@@ -31,8 +28,6 @@ final class PyWeakRef: PyObject, SubclassAttributes, @unchecked Sendable {  // f
     init(type: PyType, target: PyObject, callback: Value) {
         self.target = target
         self.callback = callback
-        targetAddress = addressOf(target)
-        targetTypeName = target.type.name
         super.init(type: type)
     }
 
