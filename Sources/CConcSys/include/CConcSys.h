@@ -157,6 +157,16 @@ static inline intptr_t CConcSys_atomic_increment_word(intptr_t *word) { return _
 /// The calling thread's kernel thread id (`threading.get_native_id()`).
 int64_t CConcSys_gettid(void);
 
+/// Runs `job(arg)` on a thread of the process-wide pool of finished unit threads, or on
+/// a new detached pthread of `stack_size` bytes when none is idle; `*thread` gets its
+/// pthread id. Returns 0 or pthread_create's error. A thread whose job returns waits up
+/// to a few seconds for the next one before it exits (at most 256 wait), so a program
+/// that starts threads in waves pays for the kernel's clone and stack mapping once per
+/// OS thread, not once per `thread`. The job must leave the thread as it found it
+/// (signal mask aside): no lock held, nothing in its thread-local storage that the next
+/// job could mistake for its own. The pool is emptied in a fork()ed child.
+int CConcSys_thread_start(void (*job)(void *), void *arg, size_t stack_size, pthread_t *thread);
+
 /* }====================================================== */
 
 /* {======================================================

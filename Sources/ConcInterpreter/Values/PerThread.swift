@@ -24,4 +24,12 @@ final class PerThread<Box: AnyObject>: @unchecked Sendable {  // `key` and `make
         pthread_setspecific(key, Unmanaged.passRetained(b).toOpaque())
         return b
     }
+
+    /// Drops the calling thread's box now, as the thread's end would; the next use of
+    /// `current` on this thread makes a new one.
+    func clear() {
+        guard let p = pthread_getspecific(key) else { return }
+        pthread_setspecific(key, nil)
+        Unmanaged<AnyObject>.fromOpaque(p).release()
+    }
 }

@@ -3,8 +3,9 @@
 // `__getattribute__` cost about a hundred times a plain attribute's.
 import Synchronization
 
-/// Numbers the OS threads of the process, never reusing one (a finished thread's
-/// `pthread_self()` value is given to the next thread): the key of a thread's attributes.
+/// Numbers the threads of the process, never reusing one (a finished thread's
+/// `pthread_self()` value is given to the next thread, and a pooled OS thread runs one
+/// unit after another): the key of a thread's attributes.
 enum ThreadSerial {
     private final class Box {
         let serial: Int
@@ -22,6 +23,9 @@ enum ThreadSerial {
 
     /// The calling thread's serial.
     static var current: Int { boxes.current.serial }
+    /// Ends the calling thread's serial, as its end would: a unit thread calls this when
+    /// its unit finishes, since the pool may give the OS thread to another unit.
+    static func retire() { boxes.clear() }
     /// Whether the thread numbered `serial` is still running.
     static func isLive(_ serial: Int) -> Bool { live.withLock { $0.contains(serial) } }
 }
