@@ -316,7 +316,7 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
         var r = r
         // Spin before building the park's closures (allocations) for a lock held briefly.
         if r == CONC_BUSY && blocking && timeout != 0 && previous != me
-            && u.spinBeforeParking({
+            && u.spinBeforeParking(firstGap: isUnowned ? 8 : Unit.ownedLockFirstGap, {
                 if heldByAnother(me, previousOwner: &previous) { return false }
                 r = tryAcquire(me, previousOwner: &previous)
                 return r != CONC_BUSY
