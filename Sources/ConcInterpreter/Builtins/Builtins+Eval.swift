@@ -258,6 +258,7 @@ extension Unit {
         let f = frame(locals: locals, code: code, globals: globals)
         f.function = nil
         f.classNamespace = namespace
+        f.line = code.loc.line  // an expression sets no line of its own (the frame is pooled)
         depth += 1
         let caller = enterFrame(f)
         defer { depth -= 1; leaveFrame(caller); f.classNamespace = nil }

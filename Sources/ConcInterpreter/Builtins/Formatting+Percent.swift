@@ -100,6 +100,14 @@ func percentFormat(_ u: Unit, _ format: String, _ args: Value) throws -> String 
     try percentFormat(format, args, u)
 }
 
+/// `s % args` for a str (or str subclass) `s`: a format without any `%` gives back `s`
+/// itself once the arguments are checked, as CPython's (so `S('x') % ()` is still an S).
+func strModulo(_ u: Unit, _ s: PyStr, _ args: Value) throws -> Value {
+    let r = try percentFormat(u, s.value, args)
+    if !s.value.utf8.contains(UInt8(ascii: "%")) { return .obj(s) }
+    return .str(r)
+}
+
 /// `format % args` for bytes and bytearray (CPython's `_PyBytes_FormatEx`): the result's
 /// bytes.
 func percentFormatBytes(_ u: Unit, _ format: [UInt8], _ args: Value) throws -> [UInt8] {

@@ -935,6 +935,6 @@ func installStrMethods(_ t: PyType) {
         return .obj(Singletons.notImplemented)
     }
     t.method("__mod__") { u, v, a in
-        .str(try percentFormat(u, try recv(v, "__mod__").value, try ContainerArgs.one(a, "str.__mod__")))
+        try strModulo(u, try recv(v, "__mod__"), try ContainerArgs.one(a, "str.__mod__"))
     }
 }

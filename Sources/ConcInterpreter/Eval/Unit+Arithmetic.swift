@@ -275,7 +275,7 @@ extension Unit {
             if let n = intValue(b) { return try repeatSequence(a, n) }
             return nil
         case .mod:
-            if let s = ao as? PyStr { return .str(try percentFormat(self, s.value, b)) }
+            if let s = ao as? PyStr { return try strModulo(self, s, b) }
             if let x = ao as? PyBytes { return .obj(PyBytes(try percentFormatBytes(self, x.snapshot, b), mutable: x.isMutable)) }
             return nil
         case .bitOr, .bitAnd, .sub, .bitXor:
