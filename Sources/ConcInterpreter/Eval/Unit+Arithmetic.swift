@@ -258,6 +258,11 @@ extension Unit {
     func builtinBinary(_ op: BinaryOp, _ a: Value, _ b: Value) throws -> Value? {
         guard case .obj(let ao) = a else {
             if op == .mul, case .obj = b, let n = intValue(a) { return try repeatSequence(b, n) }
+            // `1 - d.keys()`: the view's reflected operator tries set(1) ("'int' object is
+            // not iterable"), as CPython's does.
+            if b.object is PyDictView, op == .bitOr || op == .bitAnd || op == .sub || op == .bitXor {
+                return try dictViewBinary(op.rawValue, a, b, self)
+            }
             return nil
         }
         switch op {

@@ -244,7 +244,11 @@ final class PyDictReverseIterator: PyIter {
         let (keys, values) = d.locked { (d.keys, d.values) }
         entries = zip(keys, values).reversed().map { (key: $0, value: $1) }
         expectedCount = Atomic(keys.count)
-        super.init(type: kind == .keys ? Types.dictReverseKeyIterator : Types.reversedIterator)
+        switch kind {
+        case .keys: super.init(type: Types.dictReverseKeyIterator)
+        case .values: super.init(type: Types.dictReverseValueIterator)
+        case .items: super.init(type: Types.dictReverseItemIterator)
+        }
     }
     override func next(_ u: Unit) throws -> Value? {
         let expected = expectedCount.load(ordering: .relaxed)

@@ -135,6 +135,8 @@ public enum Types {
     static let dictValueIterator = make("dict_valueiterator") { installIteratorMethods($0); installLengthHint($0) }
     static let dictItemIterator = make("dict_itemiterator") { installIteratorMethods($0); installLengthHint($0) }
     static let dictReverseKeyIterator = make("dict_reversekeyiterator") { installIteratorMethods($0); installLengthHint($0) }
+    static let dictReverseValueIterator = make("dict_reversevalueiterator") { installIteratorMethods($0); installLengthHint($0) }
+    static let dictReverseItemIterator = make("dict_reverseitemiterator") { installIteratorMethods($0); installLengthHint($0) }
     static let callableIterator = make("callable_iterator") { installIteratorMethods($0) }
     static let reversedIterator = make("reversed") { installIteratorMethods($0); installLengthHint($0) }
     static let generator: PyType = make("generator") { installGeneratorMethods($0) }
