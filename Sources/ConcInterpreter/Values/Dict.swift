@@ -509,16 +509,19 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
     /// dict no longer has `expectedCount` entries.
     /// `remaining` counts the entries the iteration may still yield: one more than the
     /// dict had when it began means keys were deleted and others added (same size).
-    func iterationStep(_ cursor: inout Int, expectedCount: Int, remaining: inout Int) -> DictIterationStep {
+    /// The next entry for iterator `it`, whose cursor (`entry`, `remaining`) is read and
+    /// advanced here, under this dict's lock: threads may share the iterator. (Not passed
+    /// `inout`: the access to the iterator's fields would then begin outside the lock.)
+    func iterationStep(_ it: PyDictIterator) -> DictIterationStep {
         locked {
-            if table.count != expectedCount { return .changed }
-            while cursor < table.keys.count {
-                let e = cursor
-                cursor += 1
+            if table.count != it.initialCount { return .changed }
+            while it.entry < table.keys.count {
+                let e = it.entry
+                it.entry = e + 1
                 let k = table.key(at: e)
                 if !k.isUnbound {
-                    if remaining == 0 { return .keysChanged }
-                    remaining -= 1
+                    if it.remaining == 0 { return .keysChanged }
+                    it.remaining -= 1
                     return .entry(k, table.value(at: e))
                 }
             }
@@ -527,7 +530,7 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
     }
 }
 
-/// What ``PyDict/iterationStep(_:expectedCount:remaining:)`` found.
+/// What ``PyDict/iterationStep(_:)`` found.
 enum DictIterationStep {
     case entry(Value, Value)
     case end

@@ -88,7 +88,9 @@ public final class PyGenerator: PyIter {
     /// its turn instead of getting "generator already executing" (`_units.take_turns`).
     var takesTurns = false
     var code: CodeInfo { state.function.code }
-    var returnValue: Value { state.returnValue }
+    /// The value the body returned, for the resume that saw it end. Read under the lock:
+    /// a resume of the exhausted generator on another thread clears it (``resume``).
+    var returnValue: Value { locked { state.returnValue } }
 
     init(state: GeneratorState, isCoroutine: Bool) {
         self.state = state

@@ -213,7 +213,7 @@ final class PyDictIterator: PyIter {
     override func next(_ u: Unit) throws -> Value? {
         // `entry` is read and advanced under the dict's lock, so threads sharing this
         // iterator never index past the table.
-        switch dict.iterationStep(&entry, expectedCount: initialCount, remaining: &remaining) {
+        switch dict.iterationStep(self) {
         case .changed: throw runtimeError("dictionary changed size during iteration")
         case .keysChanged: throw runtimeError("dictionary keys changed during iteration")
         case .end: return nil
