@@ -83,6 +83,9 @@ static int pool_idle_count;     /* under pool_lock */
 static int pool_draining;
 /* In a fork()ed child, set on the one thread there is, the one that called fork(). */
 static __thread int pool_forked_here;
+/* Set by the job (CConcSys_thread_leave_pool): this thread exits after it. */
+static __thread int pool_leave;
+void CConcSys_thread_leave_pool(void) { pool_leave = 1; }
 static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 
 /* fork() with the lock held by the forking thread: the child then has none of the idle
@@ -112,7 +115,7 @@ static void pool_trim_stack(pool_worker *w) {
 
 /* Waits for the next job; 0 when the thread should exit (pool full or idle too long). */
 static int pool_wait(pool_worker *w) {
-    pool_trim_stack(w);
+    if (!pool_leave) pool_trim_stack(w);
     pthread_mutex_lock(&pool_lock);
     if (pool_forked_here) {
         /* A child forked from a unit thread ends, as in CPython, when its last thread
@@ -127,7 +130,7 @@ static int pool_wait(pool_worker *w) {
         pool_idle = NULL;
         pool_idle_count = 0;
     }
-    if (pool_draining || pool_idle_count >= POOL_IDLE_MAX) {
+    if (pool_leave || pool_draining || pool_idle_count >= POOL_IDLE_MAX) {
         pthread_mutex_unlock(&pool_lock);
         return 0;
     }

@@ -166,6 +166,8 @@ int64_t CConcSys_gettid(void);
 /// (signal mask aside): no lock held, nothing in its thread-local storage that the next
 /// job could mistake for its own. The pool is emptied in a fork()ed child.
 int CConcSys_thread_start(void (*job)(void *), void *arg, size_t stack_size, pthread_t *thread);
+/// Called from a job: its thread exits when the job returns instead of waiting for another.
+void CConcSys_thread_leave_pool(void);
 
 /* }====================================================== */
 

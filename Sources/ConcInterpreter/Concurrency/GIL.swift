@@ -46,6 +46,13 @@ final class GIL: @unchecked Sendable {  // every mutable field is guarded by `mu
     init(flag: UnsafeMutablePointer<Int32>, exclusive: Bool) {
         self.flag = flag
         self.exclusive = exclusive
+        initSynchronization()
+    }
+
+    /// The mutex and both condition variables, afresh: at creation, and in a forked child,
+    /// where the parent's threads may have been waiting on the copied condition variables
+    /// (a broadcast then waits forever for waiters that do not exist in the child).
+    private func initSynchronization() {
         pthread_mutex_init(&mutex, nil)
         var attr = pthread_condattr_t()
         pthread_condattr_init(&attr)
@@ -66,10 +73,10 @@ final class GIL: @unchecked Sendable {  // every mutable field is guarded by `mu
         pthread_mutex_unlock(&mutex)
     }
 
-    /// In a forked child (one thread): idle and inactive again; the mutex is re-initialised
-    /// in case another thread held it at the fork.
+    /// In a forked child (one thread): idle and inactive again; the mutex and condition
+    /// variables are re-initialised, since other threads held or waited on them at the fork.
     func resetAfterFork() {
-        pthread_mutex_init(&mutex, nil)
+        initSynchronization()
         locked = false
         waiting = 0
         active = false

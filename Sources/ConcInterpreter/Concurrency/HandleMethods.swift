@@ -25,6 +25,10 @@ func installUnitHandleMethods(_ t: PyType) {
             timeout = max(0, d)
         }
         guard try h.wait(u, timeout: timeout) else { return .none }
+        // A Ctrl-C (or interrupt_main()) that came while joining is raised by the join, as
+        // CPython's is, even when the unit ended meanwhile (it may be what sent it); the
+        // join can be repeated.
+        try u.checkInterrupt()
         try h.takeProcessOutcome(u)
         if let e = h.error {
             if e.isSystemExit { return .none }
@@ -39,7 +43,11 @@ func installUnitHandleMethods(_ t: PyType) {
     t.getter("name") { _, s in .str(handle(s).name) }
     t.getter("daemon") { _, s in .bool(handle(s).daemon) }
     t.getter("ident") { _, s in .int(handle(s).ident) }
-    t.getter("native_id") { _, s in .int(handle(s).nativeID) }
+    t.getter("native_id") { _, s in
+        let h = handle(s)
+        h.nativeIDSeen.store(true, ordering: .relaxed)
+        return .int(h.nativeID)
+    }
     t.getter("kind") { _, s in .str(handle(s).kind.rawValue) }
     t.getter("pid") { _, s in
         guard let p = handle(s).process else { return .int(Int(getpid())) }

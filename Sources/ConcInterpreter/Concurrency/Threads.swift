@@ -53,11 +53,12 @@ extension Unit {
         handle.ident = Int(bitPattern: UInt(tid))
         // Wait until the thread runs, as CPython's Thread.start does, so native_id is known.
         // No spin first: a thread takes tens of microseconds to start, and on a small
-        // machine the spinning may hold the very core the new thread is waiting for.
-        _ = try park(word: handle.started, timeout: nil, spins: false,
-                     reason: BlockReason(describe: { "waits for \(unitName) to start" }, holder: { nil }, stillBlocked: { false }, word: nil)) {
-            __atomicLoad(handle.started) != 0
-        }
+        // machine the spinning may hold the very core the new thread is waiting for. Not a
+        // park, so not interruptible: the thread exists, and a KeyboardInterrupt raised here
+        // would lose its handle (threading.Thread.start would never learn it, and join()
+        // would wait forever); a pending Ctrl-C is raised at the next check instead. The
+        // new thread posts `started` before it needs anything (the GIL included).
+        while __atomicLoad(handle.started) == 0 { _ = conc_futex_wait(handle.started, 0, -1) }
         return handle
     }
 
@@ -101,7 +102,9 @@ extension Unit {
         if let d = found, let main = d.main { engine.postDeadlock(d.report, to: main) }
         releaseGIL()
         // The OS thread may run another unit next (the pool): from here on it is a new
-        // thread to threading.local, whose values for this one can now be dropped.
+        // thread to threading.local, whose values for this one can now be dropped. Unless
+        // the program has seen its kernel id: then it ends, and no later unit shows that id.
         ThreadSerial.retire()
+        if handle.nativeIDSeen.load(ordering: .relaxed) { CConcSys_thread_leave_pool() }
     }
 }

@@ -2,6 +2,7 @@
 // daemon, ident/native_id (threads), pid/exitcode (processes). Its methods are in
 // HandleMethods.swift.
 import CConcShared
+import Synchronization
 import CConcSys
 #if canImport(Glibc)
 import Glibc
@@ -21,6 +22,10 @@ final class PyUnitHandle: PyObject, @unchecked Sendable {  // result/error are p
     var ident: Int = 0
     /// The kernel thread id (`native_id`); set by the thread before `started` is posted.
     var nativeID: Int = 0
+    /// Set once the program has read `native_id` (the handle's, or the unit's own
+    /// `get_native_id()`): the unit's OS thread then ends with it instead of going back to
+    /// the pool, so the id stays the unit's own, as CPython's tests expect. Any unit may set it.
+    let nativeIDSeen = Atomic<Bool>(false)
     /// 0 until the unit's thread has started, then 1 (a futex word).
     let started: UnsafeMutablePointer<UInt32>
     /// 0 while the unit runs, 1 once it finished (a futex word).

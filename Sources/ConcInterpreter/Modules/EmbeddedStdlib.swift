@@ -921,8 +921,15 @@ exit_thread = exit
 
 
 def interrupt_main(signum=2):
-    """Act as if signal `signum` (SIGINT by default) arrived in the main thread."""
-    import os
+    """Act as if signal `signum` (SIGINT by default) arrived in the main thread: its
+    handler runs there. Does nothing when the signal is ignored or left to its default
+    action, as in CPython (no real signal is needed to reach the handler)."""
+    import os, signal
+    if not 1 <= signum < signal.NSIG:
+        raise ValueError("signal number out of range")
+    handler = signal.getsignal(signum)
+    if handler == signal.SIG_DFL or handler == signal.SIG_IGN or handler is None:
+        return
     os.kill(os.getpid(), signum)
 
 
@@ -17171,7 +17178,9 @@ class _DummyThread(Thread):
         self._started.set()
 
     def is_alive(self):
-        return self._conc_handle.is_alive()
+        # Always True, as in CPython 3.11 (threading cannot see a foreign thread end);
+        # enumerate() asks the unit itself.
+        return True
 
     def join(self, timeout=None):
         raise AssertionError("cannot join a dummy thread")
@@ -17209,7 +17218,13 @@ def enumerate():
     with _active_lock:
         threads = _builtin_list(_active.values())
     # The main thread stays listed after the program's code ends, as in CPython.
-    return [t for t in threads if t is _main_thread or t.is_alive()]
+    return [t for t in threads if t is _main_thread or _listed_alive(t)]
+
+
+def _listed_alive(t):
+    if isinstance(t, _DummyThread):
+        return t._conc_handle.is_alive()
+    return t.is_alive()
 
 
 def active_count():

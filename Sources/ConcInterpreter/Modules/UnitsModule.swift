@@ -29,13 +29,13 @@ extension Engine {
                 try a.expect("live", 0, 0)
                 return .obj(PyList(u.engine.units.liveUnits.map { .obj($0.ownHandle()) }))
             },
-            native("unowned_lock") { u, a in
+            reexported("unowned_lock", as: "allocate_lock", in: "_thread") { u, a in
                 // threading.Lock: any unit may release it; its holder acquiring again blocks.
-                try a.expect("unowned_lock", 0, 0)
+                try a.expect("allocate_lock", 0, 0)
                 return .obj(try PyLock(u, reentrant: false, isThreading: true))
             },
             ("thread_local", .obj(Types.threadLocal)),
-            native("threading_rlock") { u, a in
+            reexported("threading_rlock", as: "RLock", in: "threading") { u, a in
                 // threading.RLock: the builtin rlock(), printed as CPython's _thread.RLock.
                 try a.expect("RLock", 0, 0)
                 return .obj(try PyLock(u, reentrant: true, isThreading: true))
@@ -82,8 +82,12 @@ extension Engine {
                 g.takesTurns = true
                 return a[0]
             },
-            native("get_ident") { _, a in try a.expect("get_ident", 0, 0); return .int(Int(bitPattern: UInt(pthread_self()))) },
-            native("get_native_id") { u, a in try a.expect("get_native_id", 0, 0); return .int(u.nativeID) },
+            reexported("get_ident", as: "get_ident", in: "_thread") { _, a in try a.expect("get_ident", 0, 0); return .int(Int(bitPattern: UInt(pthread_self()))) },
+            reexported("get_native_id", as: "get_native_id", in: "_thread") { u, a in
+                try a.expect("get_native_id", 0, 0)
+                u.handle?.nativeIDSeen.store(true, ordering: .relaxed)
+                return .int(u.nativeID)
+            },
             native("tb_entries") { u, a in
                 // traceback.extract_tb/format_tb: (filename, lineno, name, line, the entry
                 // as the runtime prints it) from `tb` inwards, outermost first.
@@ -106,4 +110,14 @@ extension Engine {
             },
         ])
     }
+}
+
+/// A `_units` entry that `threading` or `_thread` hands out under CPython's name: its
+/// `__name__` and `__module__` are those (CPython's test of `threading.__all__` goes by
+/// `__module__`).
+private func reexported(_ key: String, as name: String, in module: String,
+                        _ fn: @escaping NativeFunction) -> (String, Value) {
+    let f = PyBuiltinFunction(name, fn)
+    f.module = module
+    return (key, .obj(f))
 }
