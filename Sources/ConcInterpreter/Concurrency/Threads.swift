@@ -42,8 +42,11 @@ extension Unit {
         // A pooled OS thread if one is idle (CConcSys_thread_start): starting 200 threads
         // in a wave then costs a futex wake each instead of a clone and a stack mapping.
         let rc = CConcSys_thread_start({ arg in
-            let start = Unmanaged<ThreadStart>.fromOpaque(arg).takeRetainedValue()
-            start.unit.runThreadBody(start)
+            do {
+                let start = Unmanaged<ThreadStart>.fromOpaque(arg).takeRetainedValue()
+                start.unit.runThreadBody(start)
+            }  // the unit and its handle's box are released here
+            Finalizers.dropQueued()
         }, box, Unit.threadStackSize, &tid)
         if rc != 0 {
             Unmanaged<ThreadStart>.fromOpaque(box).release()

@@ -45,6 +45,13 @@ enum Finalizers {
         CConcSys_set_finalizers_pending(1)
     }
 
+    /// Drops this thread's queue, as the thread's end would. A pooled OS thread calls it
+    /// between units, so a unit never runs what the one before it (maybe of another
+    /// interpreter) queued after its last statement. (Dropping may queue more: a few rounds.)
+    static func dropQueued() {
+        for _ in 0..<4 where CConcSys_finalizers_pending() != 0 { _ = takeQueued() }
+    }
+
     /// Takes this thread's queued stand-ins and weak references, oldest first.
     static func takeQueued() -> (instances: [PyInstance], generators: [PyGenerator], weakCallbacks: [PyWeakRef]) {
         CConcSys_set_finalizers_pending(0)
