@@ -553,6 +553,10 @@ extension Unit {
             if let da = c.type.lookup("__delattr__"), case .obj(let f) = da, f is PyFunction {
                 _ = try call(bindClassAttribute(da, to: v), [.str(name)]); return
             }
+            if let ca = c.type.lookup(name), case .obj(let a) = ca, let p = a as? PyProperty, p.isPlainDescriptor {
+                if case .none = p.deleter { throw p.missing("deleter", of: v) }
+                _ = try call(p.deleter, [v]); return
+            }
             guard let d = c.existingAttributeDict, try d.remove(self, .str(name)) != nil else { throw noAttribute(v, name) }
         default: throw noAttribute(v, name)
         }

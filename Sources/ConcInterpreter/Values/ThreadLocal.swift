@@ -38,6 +38,10 @@ final class PyThreadLocal: PyObject, SubclassAttributes {
     /// The constructor's arguments: a subclass's `__init__` runs again with them the
     /// first time another thread touches the object, as in CPython. Set once.
     let initArguments: Args
+    /// Values of the names a subclass lists in `__slots__`: every thread sees the same
+    /// ones, as CPython keeps slots in the object itself (``installSharedSlots``). Under
+    /// `locked`.
+    private var slotValues: [String: Value] = [:]
 
     init(type: PyType, arguments: Args) {
         initArguments = arguments
@@ -86,5 +90,48 @@ func installThreadLocalMethods(_ t: PyType) {
             throw typeError("Initialization arguments are not supported")
         }
         return .obj(PyThreadLocal(type: cls, arguments: a))
+    }
+}
+
+extension PyThreadLocal {
+    /// A slot's value; nil while unset.
+    func slotValue(_ name: String) -> Value? { locked { slotValues[name] } }
+    /// Sets (or, with nil, deletes) a slot; false when deleting an unset one.
+    func setSlotValue(_ name: String, _ value: Value?) -> Bool {
+        let old: Value?? = locked {
+            if let v = value { return .some(slotValues.updateValue(v, forKey: name)) }
+            return slotValues.removeValue(forKey: name).map { .some($0) }
+        }
+        if value == nil, old == nil { return false }
+        _ = old  // released here, unlocked
+        return true
+    }
+
+    /// A class deriving from threading.local that lists `names` in `__slots__` gets a data
+    /// descriptor for each (CPython's member descriptors), storing in the object, shared by
+    /// all threads, where other attributes are per thread.
+    static func installSharedSlots(_ names: [String], in cls: PyType) {
+        for name in names {
+            let get = PyBuiltinFunction("__get__") { _, a in
+                guard let l = a.positional.first?.object as? PyThreadLocal, let v = l.slotValue(name) else {
+                    throw attributeError("'\(a.positional.first?.typeName ?? cls.name)' object has no attribute '\(name)'")
+                }
+                return v
+            }
+            let set = PyBuiltinFunction("__set__") { _, a in
+                guard a.positional.count == 2, let l = a.positional[0].object as? PyThreadLocal else { return .none }
+                _ = l.setSlotValue(name, a.positional[1])
+                return .none
+            }
+            let delete = PyBuiltinFunction("__delete__") { _, a in
+                guard let l = a.positional.first?.object as? PyThreadLocal, l.setSlotValue(name, nil) else {
+                    throw attributeError(name)
+                }
+                return .none
+            }
+            let p = PyProperty(get: .obj(get), set: .obj(set), delete: .obj(delete))
+            p.name = name
+            cls.dict[name] = .obj(p)
+        }
     }
 }
