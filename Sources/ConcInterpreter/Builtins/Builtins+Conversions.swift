@@ -99,10 +99,21 @@ extension Engine {
             native1("bin") { u, x in return .str(radixString(try u.toIndex(x), 2, "0b")) },
             native("format") { u, a in
                 try a.expect("format", 1, 2)
-                return .str(try u.format(a[0], spec: a.count > 1 ? try u.stringArg(a[1], "format() argument 2") : ""))
+                let spec = a.count > 1 ? try u.stringArg(a[1], "format() argument 2") : ""
+                let r = try u.format(a[0], spec: spec)
+                return unchangedStr(a[0], spec: spec, result: r) ?? .str(r)
             },
         ]
     }
+}
+
+/// `v` itself when str's own `__format__` with a non-empty `spec` left it unchanged (no
+/// padding, nothing cut): CPython hands back the same object then, so a str subclass
+/// stays one (`format(S('s'), '.3')` is an S). nil otherwise.
+func unchangedStr(_ v: Value, spec: String, result: String) -> Value? {
+    guard !spec.isEmpty, case .obj(let o) = v, let s = o as? PyStr, s.value == result else { return nil }
+    if o.type !== Types.str, case .obj(let f)? = o.type.lookup("__format__"), !(f is PyMethodDescriptor) { return nil }
+    return v
 }
 
 func radixString(_ i: Int, _ radix: Int, _ prefix: String) -> String {

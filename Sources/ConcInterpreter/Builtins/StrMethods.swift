@@ -913,7 +913,8 @@ func installStrMethods(_ t: PyType) {
         let arg = try ContainerArgs.one(a, "str.__format__")
         let spec = try strArg(arg, "__format__() argument must be str, not \(arg.argTypeName)")
         if spec.value.isEmpty { return .str(s.value) }
-        return .str(try formatString(s.value, try FormatSpec(spec.value, defaultAlign: "<", defaultType: "s", typeName: "str")))
+        let r = try formatString(s.value, try FormatSpec(spec.value, defaultAlign: "<", defaultType: "s", typeName: "str"))
+        return r == s.value ? v : .str(r)  // unchanged: the object itself, as CPython's
     }
     t.method("__len__") { _, v, a in
         let s = try recv(v, "__len__"); try ContainerArgs.none(a, "str.__len__")
