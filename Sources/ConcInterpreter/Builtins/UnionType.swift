@@ -15,8 +15,17 @@ final class PyUnion: PyObject {
     static func of(_ a: Value, _ b: Value) -> PyUnion? {
         guard let x = members(a), let y = members(b), !(a.isNone && b.isNone) else { return nil }
         var all: [Value] = []
-        for m in x + y where !all.contains(where: { isSame($0, m) }) { all.append(m) }
+        for m in x + y where !all.contains(where: { sameMember($0, m) }) { all.append(m) }
         return PyUnion(all)
+    }
+
+    /// Whether two members are the same type expression: the same object, or generic
+    /// aliases of the same origin and arguments (`list[int] | list[int]` is `list[int]`).
+    private static func sameMember(_ a: Value, _ b: Value) -> Bool {
+        if isSame(a, b) { return true }
+        guard case .obj(let x as PyGenericAlias) = a, case .obj(let y as PyGenericAlias) = b,
+              isSame(x.origin, y.origin), x.args.count == y.args.count else { return false }
+        return zip(x.args, y.args).allSatisfy { sameMember($0, $1) }
     }
 
     private static func members(_ v: Value) -> [Value]? {
