@@ -16569,6 +16569,9 @@ get_native_id = _units.get_native_id
 Lock = _units.unowned_lock
 _allocate_lock = _units.unowned_lock
 RLock = _units.threading_rlock
+# CPython's names for its two RLock implementations (C and pure Python); Conc has one.
+_CRLock = RLock
+_PyRLock = RLock
 _builtin_event = event
 _builtin_condition = condition
 _builtin_semaphore = semaphore
