@@ -952,6 +952,18 @@ def __getattr__(name):
     raise AttributeError("module '_thread' has no attribute '" + name + "'")
 
 """####,
+        "_threading_local.conc": ####"""
+"""Thread-local objects: `local`, an object whose attributes each thread sees separately.
+
+CPython keeps a pure-Python version of threading.local in this module. Conc's
+threading.local is native, and this module hands out the same class, so code written
+against either name behaves the same (import it from `threading`, as CPython advises)."""
+
+from _thread import _local as local
+
+__all__ = ["local"]
+
+"""####,
         "abc.conc": ####"""
 """abc: CPython 3.11's abstract base classes, in Conc.
 
