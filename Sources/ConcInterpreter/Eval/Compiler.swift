@@ -33,7 +33,14 @@ struct Compiler {
         let scope = Scope(kind: .module, name: "<module>", qualname: "<module>", parent: nil)
         try analyzer.analyze(body, module: scope)
         let code = makeCode(scope, loc: body.first?.loc ?? .unknown, params: Parameters())
-        code.body = try withAnnotationsSetup(try block(body, scope, topLevel: true), body, scope)
+        var node = withAnnotationsSetup(try block(body, scope, topLevel: true), body, scope)
+        // A module's docstring is its `__doc__`, set before the body runs, as CPython does
+        // (not at the REPL, where a string is just echoed).
+        if !isInteractive, case .expr(let first)? = body.first?.kind, case .constant(.string(let d)) = first.kind {
+            let setDoc = AssignNode([name("__doc__", scope, first.loc)], ConstNode(.str(d), first.loc), first.loc)
+            node = BlockNode([setDoc, node], first.loc)
+        }
+        code.body = node
         return code
     }
 

@@ -18,7 +18,13 @@ final class EchoStmtNode: StmtNode {
             // sys.displayhook: repr first (it may raise), then `_` in builtins.
             let text = try f.unit.repr(v)
             f.unit.engine.builtinsModule.globals.set("_", v)
-            f.unit.engine.stdout.write(text + "\n")
+            // To sys.stdout when the program replaced it (doctest, redirect_stdout), as
+            // CPython's displayhook writes; None there drops the text.
+            if let out = f.unit.engine.replacedSysStream("stdout") {
+                if !out.isNone { _ = try f.unit.callMethod(out, "write", [.str(text + "\n")]) }
+            } else {
+                f.unit.engine.stdout.write(text + "\n")
+            }
         }
         return .normal
     }

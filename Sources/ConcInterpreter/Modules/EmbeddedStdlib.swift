@@ -6128,6 +6128,572 @@ def make_dataclass(cls_name, fields, *, bases=(), namespace=None, init=True, rep
                      weakref_slot=weakref_slot)
 
 """####,
+        "doctest.conc": ####"""
+"""Run the examples in docstrings and check what they print.
+
+An example is a `>>> ` line (with `... ` continuation lines) followed by the output it
+should give, up to a blank line or the next example. A smaller doctest than CPython's,
+written for Conc: DocTestSuite (for unittest), testmod, run_docstring_examples, the
+parser, and the option flags ELLIPSIS, NORMALIZE_WHITESPACE, IGNORE_EXCEPTION_DETAIL,
+DONT_ACCEPT_TRUE_FOR_1, DONT_ACCEPT_BLANKLINE and SKIP, also as `# doctest: +FLAG`
+directives on an example. Expected exceptions start with "Traceback (most recent call
+last):"; only their last line (type and message) is compared."""
+
+import sys
+import io
+import traceback
+import unittest
+from collections import namedtuple
+
+__all__ = ["register_optionflag", "DONT_ACCEPT_TRUE_FOR_1", "DONT_ACCEPT_BLANKLINE",
+           "NORMALIZE_WHITESPACE", "ELLIPSIS", "SKIP", "IGNORE_EXCEPTION_DETAIL",
+           "COMPARISON_FLAGS", "REPORT_UDIFF", "REPORT_CDIFF", "REPORT_NDIFF",
+           "REPORT_ONLY_FIRST_FAILURE", "REPORTING_FLAGS", "FAIL_FAST", "Example", "DocTest",
+           "DocTestParser", "DocTestFinder", "DocTestRunner", "OutputChecker", "TestResults",
+           "testmod", "run_docstring_examples", "DocTestSuite", "DocTestCase"]
+
+TestResults = namedtuple("TestResults", "failed attempted")
+
+OPTIONFLAGS_BY_NAME = {}
+
+
+def register_optionflag(name):
+    """The flag bit for `name`, made on first use."""
+    return OPTIONFLAGS_BY_NAME.setdefault(name, 1 << len(OPTIONFLAGS_BY_NAME))
+
+
+DONT_ACCEPT_TRUE_FOR_1 = register_optionflag("DONT_ACCEPT_TRUE_FOR_1")
+DONT_ACCEPT_BLANKLINE = register_optionflag("DONT_ACCEPT_BLANKLINE")
+NORMALIZE_WHITESPACE = register_optionflag("NORMALIZE_WHITESPACE")
+ELLIPSIS = register_optionflag("ELLIPSIS")
+SKIP = register_optionflag("SKIP")
+IGNORE_EXCEPTION_DETAIL = register_optionflag("IGNORE_EXCEPTION_DETAIL")
+COMPARISON_FLAGS = (DONT_ACCEPT_TRUE_FOR_1 | DONT_ACCEPT_BLANKLINE | NORMALIZE_WHITESPACE
+                    | ELLIPSIS | SKIP | IGNORE_EXCEPTION_DETAIL)
+REPORT_UDIFF = register_optionflag("REPORT_UDIFF")
+REPORT_CDIFF = register_optionflag("REPORT_CDIFF")
+REPORT_NDIFF = register_optionflag("REPORT_NDIFF")
+REPORT_ONLY_FIRST_FAILURE = register_optionflag("REPORT_ONLY_FIRST_FAILURE")
+FAIL_FAST = register_optionflag("FAIL_FAST")
+REPORTING_FLAGS = REPORT_UDIFF | REPORT_CDIFF | REPORT_NDIFF | REPORT_ONLY_FIRST_FAILURE | FAIL_FAST
+
+BLANKLINE_MARKER = "<BLANKLINE>"
+ELLIPSIS_MARKER = "..."
+_TRACEBACK_HEADERS = ("Traceback (most recent call last):", "Traceback (innermost last):")
+
+
+# MARK: - Examples and their parsing
+
+class Example:
+    """One `>>>` example: its source, the output it should print (`want`), the last line
+    of the exception it should raise (`exc_msg`, or None), where it starts, and the
+    option flags its directives turn on (True) or off (False)."""
+
+    def __init__(self, source, want, exc_msg=None, lineno=0, indent=0, options=None):
+        if not source.endswith("\n"):
+            source += "\n"
+        if want and not want.endswith("\n"):
+            want += "\n"
+        if exc_msg is not None and not exc_msg.endswith("\n"):
+            exc_msg += "\n"
+        self.source = source
+        self.want = want
+        self.exc_msg = exc_msg
+        self.lineno = lineno
+        self.indent = indent
+        self.options = {} if options is None else options
+
+    def __repr__(self):
+        return "<Example source=%r want=%r>" % (self.source, self.want)
+
+
+class DocTest:
+    """The examples of one docstring, with the globals they run in."""
+
+    def __init__(self, examples, globs, name, filename, lineno, docstring):
+        self.examples = examples
+        self.globs = globs.copy()
+        self.name = name
+        self.filename = filename
+        self.lineno = lineno
+        self.docstring = docstring
+
+    def __repr__(self):
+        n = len(self.examples)
+        count = "no examples" if n == 0 else ("1 example" if n == 1 else "%d examples" % n)
+        return "<%s %s from %s:%s (%s)>" % (type(self).__name__, self.name, self.filename, self.lineno, count)
+
+    def __lt__(self, other):
+        return (self.name, self.filename, self.lineno or 0) < (other.name, other.filename, other.lineno or 0)
+
+
+def _indent_of(line):
+    return len(line) - len(line.lstrip())
+
+
+def _after_prompt(line, indent):
+    """The text after a `>>>` or `...` prompt at column `indent` (one space dropped)."""
+    rest = line[indent + 3:]
+    return rest[1:] if rest.startswith(" ") else rest
+
+
+class DocTestParser:
+    """Finds the examples in a docstring."""
+
+    def parse(self, string, name="<string>"):
+        """The examples (and, between them, the text) of `string`."""
+        out = []
+        for ex in self.get_examples(string, name):
+            out.append(ex)
+        return out
+
+    def get_examples(self, string, name="<string>"):
+        lines = string.expandtabs().split("\n")
+        examples = []
+        i = 0
+        while i < len(lines):
+            line = lines[i]
+            stripped = line.lstrip()
+            if not stripped.startswith(">>>"):
+                i += 1
+                continue
+            indent = _indent_of(line)
+            start = i
+            source = [_after_prompt(line, indent)]
+            i += 1
+            while i < len(lines) and _indent_of(lines[i]) == indent and lines[i].lstrip().startswith("..."):
+                source.append(_after_prompt(lines[i], indent))
+                i += 1
+            want = []
+            while i < len(lines) and lines[i].strip() and not lines[i].lstrip().startswith(">>>"):
+                if _indent_of(lines[i]) < indent:
+                    raise ValueError("line %d of the docstring for %s has inconsistent leading "
+                                     "whitespace: %r" % (i + 1, name, lines[i]))
+                want.append(lines[i][indent:])
+                i += 1
+            src = "\n".join(source)
+            if not src.strip():
+                continue
+            exc_msg = None
+            if want and want[0].strip() in _TRACEBACK_HEADERS:
+                rest = want[1:]
+                k = 0
+                while k < len(rest) and (rest[k][:1].isspace() or rest[k].strip() == "..."):
+                    k += 1
+                exc_msg = "\n".join(rest[k:])
+            examples.append(Example(src, "\n".join(want), exc_msg, lineno=start, indent=indent,
+                                    options=self._find_options(src, name, start + 1)))
+        return examples
+
+    def get_doctest(self, string, globs, name, filename, lineno):
+        return DocTest(self.get_examples(string, name), globs, name, filename, lineno, string)
+
+    def _find_options(self, source, name, lineno):
+        options = {}
+        for line in source.split("\n"):
+            at = line.find("# doctest:")
+            if at < 0:
+                at = line.find("#doctest:")
+                if at < 0:
+                    continue
+            for option in line[line.index(":", at) + 1:].replace(",", " ").split():
+                flag = OPTIONFLAGS_BY_NAME.get(option[1:])
+                if option[0] not in "+-" or flag is None:
+                    raise ValueError("line %r of the doctest for %s has an invalid option: %r"
+                                     % (lineno, name, option))
+                options[flag] = option[0] == "+"
+        return options
+
+
+# MARK: - Finding docstrings
+
+class DocTestFinder:
+    """Collects the DocTests of a module, function or class and of what it defines."""
+
+    def __init__(self, verbose=False, parser=None, recurse=True, exclude_empty=True):
+        self._parser = DocTestParser() if parser is None else parser
+        self._recurse = recurse
+        self._exclude_empty = exclude_empty
+
+    def find(self, obj, name=None, module=None, globs=None, extraglobs=None):
+        if name is None:
+            name = getattr(obj, "__name__", None)
+            if name is None:
+                raise ValueError("DocTestFinder.find: name must be given when obj.__name__ "
+                                 "doesn't exist: %r" % (type(obj),))
+        if module is None:
+            module = sys.modules.get(getattr(obj, "__module__", None) or "") if not _is_module(obj) else obj
+        if globs is None:
+            globs = {} if module is None else dict(module.__dict__)
+        else:
+            globs = dict(globs)
+        if extraglobs is not None:
+            globs.update(extraglobs)
+        if "__name__" not in globs:
+            globs["__name__"] = "__main__"
+        filename = getattr(module, "__file__", None) if module is not None else None
+        tests = []
+        self._find(tests, obj, name, module, globs, filename, set())
+        tests.sort()
+        return tests
+
+    def _from_module(self, module, obj):
+        if module is None:
+            return True
+        owner = getattr(obj, "__module__", None)
+        return owner is None or owner == module.__name__
+
+    def _find(self, tests, obj, name, module, globs, filename, seen):
+        if id(obj) in seen:
+            return
+        seen.add(id(obj))
+        test = self._get_test(obj, name, module, globs, filename)
+        if test is not None:
+            tests.append(test)
+        if not self._recurse:
+            return
+        if _is_module(obj):
+            for key, value in list(obj.__dict__.items()):
+                if (callable(value) or isinstance(value, type)) and self._from_module(module, value) \
+                        and (_is_routine(value) or isinstance(value, type)):
+                    self._find(tests, value, "%s.%s" % (name, key), module, globs, filename, seen)
+            for key, value in getattr(obj, "__test__", {}).items():
+                if not isinstance(key, str):
+                    raise ValueError("DocTestFinder.find: __test__ keys must be strings: %r" % (type(key),))
+                self._find(tests, value, "%s.__test__.%s" % (name, key), module, globs, filename, seen)
+        elif isinstance(obj, type):
+            for key, value in list(obj.__dict__.items()):
+                if isinstance(value, (staticmethod, classmethod)):
+                    value = value.__func__
+                if (_is_routine(value) or isinstance(value, (type, property))) and self._from_module(module, value):
+                    self._find(tests, value, "%s.%s" % (name, key), module, globs, filename, seen)
+
+    def _get_test(self, obj, name, module, globs, filename):
+        if isinstance(obj, str):
+            docstring = obj
+        else:
+            docstring = getattr(obj, "__doc__", None)
+            if not isinstance(docstring, str):
+                docstring = ""
+        lineno = None
+        code = getattr(obj, "__code__", None)
+        if code is not None:
+            lineno = code.co_firstlineno
+        elif _is_module(obj):
+            lineno = 0
+        test = self._parser.get_doctest(docstring, globs, name, filename or "<doctest>", lineno)
+        if self._exclude_empty and not test.examples:
+            return None
+        return test
+
+
+def _is_module(obj):
+    return type(obj).__name__ == "module"
+
+
+def _is_routine(obj):
+    return type(obj).__name__ in ("function", "builtin_function_or_method", "method")
+
+
+# MARK: - Checking output
+
+class OutputChecker:
+    """Decides whether an example's output matches what it should print."""
+
+    def check_output(self, want, got, optionflags):
+        if got == want:
+            return True
+        if not optionflags & DONT_ACCEPT_TRUE_FOR_1:
+            if (got, want) in (("True\n", "1\n"), ("False\n", "0\n")):
+                return True
+        if not optionflags & DONT_ACCEPT_BLANKLINE:
+            want = "\n".join("" if line.rstrip() == BLANKLINE_MARKER else line for line in want.split("\n"))
+            got = "\n".join("" if not line.strip() else line for line in got.split("\n"))
+            if got == want:
+                return True
+        if optionflags & NORMALIZE_WHITESPACE:
+            got = " ".join(got.split())
+            want = " ".join(want.split())
+            if got == want:
+                return True
+        if optionflags & ELLIPSIS:
+            if _ellipsis_match(want, got):
+                return True
+        return False
+
+    def output_difference(self, example, got, optionflags):
+        want = example.want
+        if not optionflags & DONT_ACCEPT_BLANKLINE:
+            got = "\n".join(BLANKLINE_MARKER if not line.strip() else line for line in got.split("\n")[:-1]) \
+                + ("\n" if got.endswith("\n") else "")
+        if want and got:
+            return "Expected:\n%sGot:\n%s" % (_indent(want), _indent(got))
+        if want:
+            return "Expected:\n%sGot nothing\n" % _indent(want)
+        if got:
+            return "Expected nothing\nGot:\n%s" % _indent(got)
+        return "Expected nothing\nGot nothing\n"
+
+
+def _ellipsis_match(want, got):
+    if ELLIPSIS_MARKER not in want:
+        return want == got
+    pieces = want.split(ELLIPSIS_MARKER)
+    first, last = pieces[0], pieces[-1]
+    if not got.startswith(first):
+        return False
+    start, end = len(first), len(got)
+    if last:
+        if not got.endswith(last):
+            return False
+        end -= len(last)
+    if start > end:
+        return False
+    for piece in pieces[1:-1]:
+        at = got.find(piece, start, end)
+        if at < 0:
+            return False
+        start = at + len(piece)
+    return True
+
+
+def _indent(s, indent=4):
+    return "".join(" " * indent + line + "\n" for line in s.split("\n")[:-1]) if s.endswith("\n") \
+        else "".join(" " * indent + line + "\n" for line in s.split("\n"))
+
+
+def _exception_type(msg):
+    """`pkg.mod.Error: text` -> `Error` (IGNORE_EXCEPTION_DETAIL compares only that)."""
+    head = msg.split(":", 1)[0].strip()
+    return head.rsplit(".", 1)[-1]
+
+
+# MARK: - Running
+
+class DocTestRunner:
+    """Runs DocTests, counting and reporting failures."""
+
+    DIVIDER = "*" * 70
+
+    def __init__(self, checker=None, verbose=None, optionflags=0):
+        self._checker = OutputChecker() if checker is None else checker
+        self._verbose = ("-v" in sys.argv) if verbose is None else verbose
+        self.optionflags = optionflags
+        self.tries = 0
+        self.failures = 0
+        self._name2ft = {}
+
+    def report_start(self, out, test, example):
+        if self._verbose:
+            if example.want:
+                out("Trying:\n" + _indent(example.source) + "Expecting:\n" + _indent(example.want))
+            else:
+                out("Trying:\n" + _indent(example.source) + "Expecting nothing\n")
+
+    def report_success(self, out, test, example, got):
+        if self._verbose:
+            out("ok\n")
+
+    def report_failure(self, out, test, example, got):
+        out(self._failure_header(test, example)
+            + self._checker.output_difference(example, got, self.optionflags))
+
+    def report_unexpected_exception(self, out, test, example, exc_text):
+        out(self._failure_header(test, example) + "Exception raised:\n" + _indent(exc_text))
+
+    def _failure_header(self, test, example):
+        if test.lineno is None or example.lineno is None:
+            out = [self.DIVIDER, 'File "%s", line ?, in %s' % (test.filename, test.name)]
+        else:
+            out = [self.DIVIDER, 'File "%s", line %s, in %s' % (test.filename, test.lineno + example.lineno + 1, test.name)]
+        out.append("Failed example:")
+        out.append(_indent(example.source).rstrip("\n"))
+        return "\n".join(out) + "\n"
+
+    def run(self, test, compileflags=None, out=None, clear_globs=True):
+        """Runs `test`'s examples in order; returns TestResults(failed, attempted)."""
+        if out is None:
+            out = sys.stdout.write
+        failures = tries = 0
+        flags = self.optionflags
+        for example in test.examples:
+            optionflags = flags
+            for flag, on in example.options.items():
+                optionflags = (optionflags | flag) if on else (optionflags & ~flag)
+            if optionflags & SKIP:
+                continue
+            tries += 1
+            self.report_start(out, test, example)
+            captured = io.StringIO()
+            saved = sys.stdout
+            sys.stdout = captured
+            exc = None
+            try:
+                code = compile(example.source, "<doctest %s[%d]>" % (test.name, tries - 1), "single")
+                exec(code, test.globs)
+            except KeyboardInterrupt:
+                raise
+            except BaseException as e:
+                exc = e
+            finally:
+                sys.stdout = saved
+            got = captured.getvalue()
+            if exc is None:
+                if self._checker.check_output(example.want, got, optionflags):
+                    self.report_success(out, test, example, got)
+                    continue
+                failures += 1
+                self.report_failure(out, test, example, got)
+            else:
+                exc_msg = traceback.format_exception_only(type(exc), exc)[-1]
+                if example.exc_msg is None:
+                    failures += 1
+                    self.report_unexpected_exception(
+                        out, test, example, "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+                elif self._checker.check_output(example.exc_msg, exc_msg, optionflags) or (
+                        optionflags & IGNORE_EXCEPTION_DETAIL
+                        and _exception_type(example.exc_msg) == _exception_type(exc_msg)):
+                    self.report_success(out, test, example, got)
+                else:
+                    failures += 1
+                    self.report_failure(out, test, example, got + exc_msg)
+            if failures and optionflags & FAIL_FAST:
+                break
+        if clear_globs:
+            test.globs.clear()
+        self.failures += failures
+        self.tries += tries
+        f, t = self._name2ft.get(test.name, (0, 0))
+        self._name2ft[test.name] = (f + failures, t + tries)
+        return TestResults(failures, tries)
+
+    def summarize(self, verbose=None):
+        """Prints the totals as CPython's doctest does; returns TestResults."""
+        if verbose is None:
+            verbose = self._verbose
+        failed = [(name, ft) for name, ft in sorted(self._name2ft.items()) if ft[0]]
+        if verbose:
+            passed = [(name, ft) for name, ft in sorted(self._name2ft.items()) if not ft[0]]
+            if passed:
+                print(len(passed), "items passed all tests:")
+                for name, (f, t) in passed:
+                    print(" %3d tests in %s" % (t, name))
+        if failed:
+            print(self.DIVIDER)
+            print(len(failed), "items had failures:")
+            for name, (f, t) in failed:
+                print(" %3d of %3d in %s" % (f, t, name))
+        if verbose:
+            print(self.tries, "tests in", len(self._name2ft), "items.")
+            print(self.tries - self.failures, "passed and", self.failures, "failed.")
+        if self.failures:
+            print("***Test Failed***", self.failures, "failures.")
+        elif verbose:
+            print("Test passed.")
+        return TestResults(self.failures, self.tries)
+
+
+# MARK: - Entry points
+
+def testmod(m=None, name=None, globs=None, verbose=None, report=True, optionflags=0,
+            extraglobs=None, raise_on_error=False, exclude_empty=False):
+    """Runs the examples in the docstrings of module `m` (default: __main__)."""
+    if m is None:
+        m = sys.modules.get("__main__")
+    if name is None:
+        name = m.__name__
+    finder = DocTestFinder(exclude_empty=exclude_empty)
+    runner = DocTestRunner(verbose=verbose, optionflags=optionflags)
+    for test in finder.find(m, name, globs=globs, extraglobs=extraglobs):
+        runner.run(test)
+    if report:
+        runner.summarize()
+    return TestResults(runner.failures, runner.tries)
+
+
+def run_docstring_examples(f, globs, verbose=False, name="NoName", compileflags=None, optionflags=0):
+    """Runs the examples of `f`'s docstring (not of what it contains) in `globs`."""
+    finder = DocTestFinder(recurse=False)
+    runner = DocTestRunner(verbose=verbose, optionflags=optionflags)
+    for test in finder.find(f, name, globs=globs):
+        runner.run(test, compileflags=compileflags)
+
+
+class DocTestCase(unittest.TestCase):
+    """One DocTest as a unittest test case."""
+
+    def __init__(self, test, optionflags=0, setUp=None, tearDown=None, checker=None):
+        unittest.TestCase.__init__(self)
+        self._dt_optionflags = optionflags
+        self._dt_checker = checker
+        self._dt_test = test
+        self._dt_globs = test.globs.copy()
+        self._dt_setUp = setUp
+        self._dt_tearDown = tearDown
+
+    def setUp(self):
+        if self._dt_setUp is not None:
+            self._dt_setUp(self._dt_test)
+
+    def tearDown(self):
+        if self._dt_tearDown is not None:
+            self._dt_tearDown(self._dt_test)
+        self._dt_test.globs.clear()
+        self._dt_test.globs.update(self._dt_globs)
+
+    def runTest(self):
+        report = io.StringIO()
+        runner = DocTestRunner(checker=self._dt_checker, optionflags=self._dt_optionflags, verbose=False)
+        failures, tries = runner.run(self._dt_test, out=report.write, clear_globs=False)
+        if failures:
+            raise self.failureException(self.format_failure(report.getvalue()))
+
+    def format_failure(self, err):
+        test = self._dt_test
+        lineno = "unknown line number" if test.lineno is None else "%s" % test.lineno
+        return "Failed doctest test for %s\n  File \"%s\", line %s, in %s\n\n%s" % (
+            test.name, test.filename, lineno, test.name.split(".")[-1], err)
+
+    def id(self):
+        return self._dt_test.name
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self._dt_test is other._dt_test
+
+    def __hash__(self):
+        return hash(id(self._dt_test))
+
+    def __repr__(self):
+        name = self._dt_test.name.split(".")
+        return "%s (%s)" % (name[-1], ".".join(name[:-1]))
+
+    __str__ = __repr__
+
+    def shortDescription(self):
+        return "Doctest: " + self._dt_test.name
+
+
+def DocTestSuite(module=None, globs=None, extraglobs=None, test_finder=None, **options):
+    """A unittest suite with one DocTestCase per docstring of `module` that has examples
+    (`module` may be a module, its name, or None for the caller's module)."""
+    if test_finder is None:
+        test_finder = DocTestFinder()
+    if module is None:
+        module = sys.modules[sys._getframe(1).f_globals["__name__"]]
+    elif isinstance(module, str):
+        __import__(module)
+        module = sys.modules[module]
+    tests = test_finder.find(module, globs=globs, extraglobs=extraglobs)
+    suite = unittest.TestSuite()
+    for test in tests:
+        if not test.examples:
+            continue
+        if not test.filename:
+            test.filename = getattr(module, "__file__", None) or "<doctest>"
+        suite.addTest(DocTestCase(test, **options))
+    return suite
+
+"""####,
         "enum.conc": ####"""
 """enum: named constants as classes (Python's enum module, as CPython 3.11 behaves).
 
@@ -17468,10 +18034,43 @@ def format_exception_only(exc, /, value=_sentinel):
     module = exc.__module__
     if module not in ("__main__", "builtins"):
         name = module + "." + name
+    if isinstance(value, SyntaxError):
+        return _syntax_error_lines(name, value)
     text = _safe_str(value)
     if text:
         return ["%s: %s\n" % (name, text)]
     return [name + "\n"]
+
+
+def _syntax_error_lines(name, e):
+    """A SyntaxError as CPython reports it: where, the line, a caret, then the message."""
+    lines = []
+    suffix = ""
+    lineno = getattr(e, "lineno", None)
+    filename = getattr(e, "filename", None)
+    if lineno is not None:
+        lines.append('  File "%s", line %s\n' % (filename or "<string>", lineno))
+    elif filename is not None:
+        suffix = " (%s)" % filename
+    text = getattr(e, "text", None)
+    if text is not None:
+        line = text.rstrip("\n")
+        shown = line.lstrip(" \n\f")
+        indent = len(line) - len(shown)
+        lines.append("    %s\n" % shown)
+        offset = getattr(e, "offset", None)
+        if offset is not None:
+            end = getattr(e, "end_offset", None)
+            if end in (None, 0):
+                end = offset
+            if end == offset or end == -1:
+                end = offset + 1
+            start_col, end_col = offset - 1 - indent, end - 1 - indent
+            if start_col >= 0:
+                pad = "".join(c if c.isspace() else " " for c in shown[:start_col])
+                lines.append("    %s%s\n" % (pad, "^" * (end_col - start_col)))
+    lines.append("%s: %s%s\n" % (name, getattr(e, "msg", None) or "<no detail available>", suffix))
+    return lines
 
 
 def _safe_str(value):
