@@ -124,11 +124,13 @@ extension Unit {
         var copyBack: PyDict? = nil
         if let d = globalsDict {
             if let g = d.globalsOf {
-                globals = g  // globals() of a module: its own variables
+                globals = g  // globals() of a module, or a dict an earlier exec() adopted
+                if g.isExecNamespace { copyBack = d }
             } else {
                 let g = engine.newGlobals(name: "__main__", file: nil)
                 g.set("__name__", Value.none)
                 for (k, v) in d.pairs { if let s = k.asStr?.value { g.set(s, v) } }
+                g.adoptMirror(d)
                 globals = g
                 copyBack = d
             }
@@ -145,7 +147,7 @@ extension Unit {
         // A `__builtins__` dict in the globals replaces the builtins (CPython's sandbox idiom,
         // `eval(s, {"__builtins__": {}})`); the builtins module, or none, means the usual ones.
         var builtins = engine.builtins
-        if let d = globalsDict, d.globalsOf == nil, let b = try d.get(self, .str("__builtins__")),
+        if let d = globalsDict, d.globalsOf?.isExecNamespace ?? true, let b = try d.get(self, .str("__builtins__")),
            case .obj(let o) = b, let table = o as? PyDict {
             builtins = [:]
             for (k, v) in table.pairs { if let n = k.asStr?.value { builtins[n] = v } }

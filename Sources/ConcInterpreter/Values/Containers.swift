@@ -384,6 +384,19 @@ public final class Globals {
             return d
         }
     }
+    /// True for the variables exec()/eval() made for a plain dict, which is their mirror
+    /// from then on (``adoptMirror(_:)``); set once, before the code runs.
+    private(set) var isExecNamespace = false
+    /// Makes `d` (a plain dict given to exec() or eval()) this namespace's mirror: stores and
+    /// lookups through it reach the variables, functions the code defined keep seeing it,
+    /// and the next exec() with it runs in the same variables, as CPython's exec uses the dict itself.
+    func adoptMirror(_ d: PyDict) {
+        withObjectLock(self) {
+            mirrorDict = d
+            isExecNamespace = true
+        }
+        d.globalsOf = self
+    }
     /// Bound names in definition order.
     var boundNames: [String] {
         let entries: [(String, Cell)] = withObjectLock(self) { order.map { ($0, cells[$0]!) } }
