@@ -62,7 +62,8 @@ extension Parser.State {
         switch context {
         case .delete:
             throw error("cannot delete \(what)", at: e.loc)
-        case .assignWithHint where !isKeywordConstant(e) && !isBooleanLevel(e):
+        // CPython leaves the hint out for lists, tuples, generator expressions and True/None/False.
+        case .assignWithHint where !isKeywordConstant(e) && !isBooleanLevel(e) && !isGeneratorExp(e):
             throw error("cannot assign to \(what) here. Maybe you meant '==' instead of '='?", at: e.loc)
         default:
             throw error("cannot assign to \(what)", at: e.loc)
@@ -76,6 +77,11 @@ extension Parser.State {
         default:
             throw error("'\(describe(e))' is an illegal expression for augmented assignment", at: e.loc)
         }
+    }
+
+    private func isGeneratorExp(_ e: Expr) -> Bool {
+        if case .generatorExp = e.kind { return true }
+        return false
     }
 
     private func isKeywordConstant(_ e: Expr) -> Bool {
