@@ -24,9 +24,16 @@ extension Parser.State {
                 args.append(.doubleStar(try parseExpression()))
                 if firstDoubleStar == nil { firstDoubleStar = loc(from: start) }
             } else if atIdentifier && peek().isOp("=") {
-                let name = advance().text
-                advance()
+                let nameToken = advance()
+                let name = nameToken.text
+                let equals = advance()
                 let value = try parseExpression()
+                if atComprehension {
+                    // `f(a = x for x in y)`: CPython's message, over `a =`.
+                    throw error("invalid syntax. Maybe you meant '==' or ':=' instead of '='?",
+                                from: SourceLoc(line: nameToken.line, col: nameToken.col, endLine: nameToken.endLine, endCol: nameToken.endCol),
+                                to: SourceLoc(line: equals.line, col: equals.col, endLine: equals.endLine, endCol: equals.endCol))
+                }
                 if !keywordNames.insert(name).inserted {
                     reportLater(error("keyword argument repeated: \(name)", at: loc(from: start)))
                 }
