@@ -433,6 +433,16 @@ func installCoroutineMethods(_ t: PyType) {
     t.getter(prefix + "running") { _, s in .bool(gen(s).locked { gen(s).state.isRunning }) }
     t.getter(prefix + "suspended") { _, s in .bool(gen(s).isSuspended) }
     t.getter(prefix + "code") { _, s in .obj(PyFunctionCode(gen(s).code)) }
+    t.getter(prefix + (t.name == "coroutine" ? "await" : "yieldfrom")) { _, s in gen(s).state.delegate }
+    // The generator's frame (a snapshot, as every Conc frame object), None once it ended.
+    t.getter(prefix + "frame") { _, s in
+        let st = gen(s).state
+        if gen(s).locked({ st.isFinished }) { return .none }
+        let f = st.frame
+        let shot = FrameSnapshot(code: f.code, line: st.isStarted ? f.line : f.code.loc.line, globals: f.globals,
+                                 function: st.function, frame: Unmanaged.passUnretained(f), locals: st.locals)
+        return .obj(PyFrameObject(stack: [shot], position: 0))
+    }
 }
 
 /// The exception `gen.throw(typ, val)` raises, from CPython's older forms too: a class

@@ -150,6 +150,9 @@ final class YieldFromNode: ExprNode {
     init(_ e: ExprNode, _ loc: SourceLoc) { iterable = e; super.init(loc) }
     override func eval(_ f: Frame) throws -> Value {
         let source = try iterable.eval(f)
+        let state = f.generator
+        state?.delegate = source  // gi_yieldfrom, while delegating
+        defer { state?.delegate = .none }
         // The unit is read again after every yield: another unit (thread) may resume this
         // generator, and the frame's unit is then that one (keeping the first would run
         // the delegate on another thread's unit, its stack and its limits).

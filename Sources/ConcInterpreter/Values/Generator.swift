@@ -36,6 +36,13 @@ final class GeneratorState {
     /// The exception that escaped the body, handed to the resumer.
     var escaped: PyBaseException?
     var returnValue: Value = .none
+    /// The iterator a `yield from` is delegating to (`gi_yieldfrom`), else None. Written by
+    /// the body and read by anyone, under `withObjectLock(self)`.
+    var delegateStorage: Value = .none
+    var delegate: Value {
+        get { withObjectLock(self) { delegateStorage } }
+        set { let old: Value = withObjectLock(self) { let o = delegateStorage; delegateStorage = newValue; return o }; _ = old }
+    }
     var isStarted = false
     var isFinished = false
     var isRunning = false
