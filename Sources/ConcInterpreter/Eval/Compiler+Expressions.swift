@@ -176,6 +176,9 @@ final class AwaitNode: ExprNode {
         let v = try value.eval(f)
         do {
             if case .obj(let o) = v, let g = o as? PyGenerator {
+                let state = f.generator
+                state?.delegate = v  // cr_await, while awaiting
+                defer { state?.delegate = .none }
                 while try g.resume(f.unit, send: .none) != nil {}
                 return g.returnValue
             }
