@@ -26,13 +26,12 @@ extension Parser.State {
             } else if atIdentifier && peek().isOp("=") {
                 let nameToken = advance()
                 let name = nameToken.text
-                let equals = advance()
+                advance()
+                let nameAndEquals = loc(from: nameToken)
                 let value = try parseExpression()
                 if atComprehension {
                     // `f(a = x for x in y)`: CPython's message, over `a =`.
-                    throw error("invalid syntax. Maybe you meant '==' or ':=' instead of '='?",
-                                from: SourceLoc(line: nameToken.line, col: nameToken.col, endLine: nameToken.endLine, endCol: nameToken.endCol),
-                                to: SourceLoc(line: equals.line, col: equals.col, endLine: equals.endLine, endCol: equals.endCol))
+                    throw error("invalid syntax. Maybe you meant '==' or ':=' instead of '='?", at: nameAndEquals)
                 }
                 if !keywordNames.insert(name).inserted {
                     reportLater(error("keyword argument repeated: \(name)", at: loc(from: start)))

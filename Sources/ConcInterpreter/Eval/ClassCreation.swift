@@ -73,7 +73,8 @@ extension Unit {
             if case .obj(let o) = v, let p = o as? PyProperty { p.name = key }  // property's __set_name__
         }
         if bases.contains(where: { $0.isSubtype(of: Types.threadLocal) }), let slots = cls.dict["__slots__"] {
-            PyThreadLocal.installSharedSlots(slotNames(slots, of: name), in: cls)
+            let names = (PyType.slotNamesListed(slots) ?? []).filter { $0 != "__dict__" && $0 != "__weakref__" }
+            PyThreadLocal.installSharedSlots(names.map { Parser.mangle($0, inClass: name) }, in: cls)
         }
         if cls.dict["__eq__"] != nil && cls.dict["__hash__"] == nil { cls.dict["__hash__"] = Value.none }
         if cls.dict["__doc__"] == nil { cls.dict["__doc__"] = Value.none }  // as type.__new__: not inherited
@@ -101,20 +102,6 @@ extension Unit {
             _ = try call(bound, Args([], keywords: keywords))
             return
         }
-    }
-
-    /// The names a `__slots__` value lists (a str, or a tuple or list of them), private ones
-    /// mangled; `__dict__` and `__weakref__` are not slots.
-    private func slotNames(_ slots: Value, of className: String) -> [String] {
-        let listed: [Value]
-        switch slots {
-        case .obj(let o as PyStr): listed = [.obj(o)]
-        case .obj(let o as PyTuple): listed = o.items
-        case .obj(let o as PyList): listed = o.snapshot
-        default: return []
-        }
-        return listed.compactMap { $0.asStr?.value }.filter { $0 != "__dict__" && $0 != "__weakref__" }
-            .map { Parser.mangle($0, inClass: className) }
     }
 
     /// Remembers which class defined each function (zero-argument `super()` needs it).

@@ -395,19 +395,26 @@ extension PyType {
         var everyClass = true
         for t in mro where t !== Types.object {
             guard !t.isBuiltin, let s = t.ownAttribute("__slots__", hash: nameHash("__slots__")) else { everyClass = false; continue }
-            let listed: [Value]
-            switch s {
-            case .obj(let o as PyStr): listed = [.obj(o)]
-            case .obj(let o as PyTuple): listed = o.items
-            case .obj(let o as PyList): listed = o.snapshot
-            default: everyClass = false; continue  // another iterable: accepted, not enforced
-            }
-            for v in listed {
-                guard let n = v.asStr?.value else { continue }
+            // Another iterable: accepted, not enforced.
+            guard let listed = PyType.slotNamesListed(s) else { everyClass = false; continue }
+            for n in listed {
                 if n == "__dict__" { everyClass = false } else { names.insert(Parser.mangle(n, inClass: t.name)) }
             }
         }
         return (names, everyClass)
+    }
+
+    /// The str names a `__slots__` value lists, unmangled: a str, or a tuple or list of
+    /// them; nil for another kind of iterable (which Conc accepts without enforcing).
+    static func slotNamesListed(_ slots: Value) -> [String]? {
+        let listed: [Value]
+        switch slots {
+        case .obj(let o as PyStr): listed = [.obj(o)]
+        case .obj(let o as PyTuple): listed = o.items
+        case .obj(let o as PyList): listed = o.snapshot
+        default: return nil
+        }
+        return listed.compactMap { $0.asStr?.value }
     }
 
     /// ``attributeFlags`` for `epoch`, refreshed from ``creationHooks(_:)`` when stale.

@@ -6241,11 +6241,8 @@ class DocTestParser:
     """Finds the examples in a docstring."""
 
     def parse(self, string, name="<string>"):
-        """The examples (and, between them, the text) of `string`."""
-        out = []
-        for ex in self.get_examples(string, name):
-            out.append(ex)
-        return out
+        """The examples of `string` (CPython's also lists the text between them)."""
+        return self.get_examples(string, name)
 
     def get_examples(self, string, name="<string>"):
         lines = string.expandtabs().split("\n")
@@ -6458,8 +6455,8 @@ def _ellipsis_match(want, got):
 
 
 def _indent(s, indent=4):
-    return "".join(" " * indent + line + "\n" for line in s.split("\n")[:-1]) if s.endswith("\n") \
-        else "".join(" " * indent + line + "\n" for line in s.split("\n"))
+    """Each line of `s` indented, every one ending in a newline."""
+    return "".join(" " * indent + line + "\n" for line in s.splitlines())
 
 
 def _exception_type(msg):
@@ -21356,13 +21353,21 @@ class WeakMethod:
 
 class _WeakMapping(MutableMapping):
     """What WeakValueDictionary and WeakKeyDictionary share: their live entries are
-    what items() yields."""
+    what items() yields, and iteration, keys(), values(), len() and copy() follow it."""
 
     def __len__(self):
         return sum(1 for _ in self.items())
 
+    def __iter__(self):
+        for k, _ in self.items():
+            yield k
+
     def keys(self):
         return iter(self)
+
+    def values(self):
+        for _, v in self.items():
+            yield v
 
     def copy(self):
         new = type(self)()
@@ -21414,22 +21419,11 @@ class WeakValueDictionary(_WeakMapping):
             return False
         return o is not None
 
-    def __iter__(self):
-        for k, r in list(self.data.items()):
-            if r() is not None:
-                yield k
-
     def items(self):
         for k, r in list(self.data.items()):
             v = r()
             if v is not None:
                 yield k, v
-
-    def values(self):
-        for r in list(self.data.values()):
-            v = r()
-            if v is not None:
-                yield v
 
     def get(self, key, default=None):
         try:
@@ -21511,22 +21505,11 @@ class WeakKeyDictionary(_WeakMapping):
         return wr in self.data
 
 
-    def __iter__(self):
-        for r in list(self.data):
-            o = r()
-            if o is not None:
-                yield o
-
     def items(self):
         for r, v in list(self.data.items()):
             o = r()
             if o is not None:
                 yield o, v
-
-    def values(self):
-        for r, v in list(self.data.items()):
-            if r() is not None:
-                yield v
 
     def get(self, key, default=None):
         return self.data.get(ref(key), default)
