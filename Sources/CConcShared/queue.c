@@ -3,6 +3,13 @@
 // under the mutex with a single store; get unlinks under the mutex and copies out after.
 // put and get bump seq (getters wait for items, putters for room); task_done bumps it when
 // the unfinished count reaches 0 (join). A wake syscall happens only if someone waits.
+//
+// Getters that have to wait are served in the order they began to wait, as CPython's
+// Queue serves them (its Condition wakes waiters oldest first): a blocking getter enlists
+// a record on a FIFO list, and a listed getter may take an item only while there are more
+// items than live getters listed ahead of it. Every waiter is still woken on every change
+// (they share seq); the list decides who takes what. A getter that has not enlisted (a
+// first try, get_nowait) takes the head as before, as a newcomer can in CPython.
 #include "internal.h"
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +23,15 @@ typedef struct qnode {
     /// Payload (len bytes), written before linking.
     unsigned char bytes[];
 } qnode;
+
+struct conc_queue_getter {
+    /// The waiting unit (its process may die while listed). Immutable.
+    uint64_t unit;
+    /// Nonzero while on the list. Under the queue mutex.
+    uint32_t listed;
+    /// List links, oldest first. Under the queue mutex.
+    conc_queue_getter *_Nullable prev, *_Nullable next;
+};
 
 struct conc_queue {
     conc_prim h;
@@ -33,6 +49,8 @@ struct conc_queue {
     _Atomic uint32_t closed;
     /// Set once by retire, under `m` (task_done reads it there). Atomic.
     _Atomic uint32_t retired;
+    /// Getters waiting their turn, oldest first. Under `m`.
+    conc_queue_getter *_Nullable ghead, *_Nullable gtail;
 };
 
 #define LD(x) atomic_load_explicit(&(x), memory_order_relaxed)
@@ -54,6 +72,10 @@ static void repair(conc_queue *q) {
     if (puts - gets < n) ST(q->puts, gets + n);      /* linked, not yet counted */
     else if (puts - gets > n) ST(q->gets, puts - n); /* unlinked, not yet counted */
     if (LD(q->dones) > LD(q->puts)) ST(q->dones, LD(q->puts));
+    /* The getters' forward chain is the truth too (one store links or unlinks a record). */
+    conc_queue_getter *prev = NULL;
+    for (conc_queue_getter *g = q->ghead; g; g = g->next) { g->prev = prev; g->listed = 1; prev = g; }
+    q->gtail = prev;
 }
 
 static inline void lock_q(conc_queue *q) {
@@ -94,19 +116,10 @@ conc_result conc_queue_try_put(conc_queue *q, const void *bytes, size_t len) {
     return CONC_OK;
 }
 
-conc_result conc_queue_try_get(conc_queue *q, void **out, size_t *out_len) {
-    /* Peek without the mutex: an empty queue costs no lock (a consumer polling in
-     * conc_block would otherwise fight the producer for it). The head check matters after
-     * a putter died between linking and counting: the counters say empty, the list does
-     * not, and only taking the mutex (which repairs) brings them back in line. */
-    if (LD(q->puts) == LD(q->gets) && HEAD_PEEK(q) == NULL)
-        return LD(q->closed) ? CONC_CLOSED : CONC_EMPTY;
-    lock_q(q);
+/* Unlinks the head item under `m` (the caller checked it exists) and copies it out after
+ * unlocking. Returns with `m` released. */
+static conc_result take_head_and_unlock(conc_queue *q, void **out, size_t *out_len) {
     qnode *n = q->head;
-    if (!n) {
-        conc_mutex_unlock(&q->m);
-        return LD(q->closed) ? CONC_CLOSED : CONC_EMPTY;
-    }
     void *buf = malloc(n->len ? n->len : 1);
     if (!buf) { conc_mutex_unlock(&q->m); return CONC_NO_MEMORY; }
     HEAD_SET(q, n->next); /* commit */
@@ -121,6 +134,80 @@ conc_result conc_queue_try_get(conc_queue *q, void **out, size_t *out_len) {
     conc_arena_free(q->h.arena, n);
     conc_prim_signal(&q->h, INT_MAX); /* getters, putters and joiners share seq */
     return CONC_OK;
+}
+
+conc_result conc_queue_try_get(conc_queue *q, void **out, size_t *out_len) {
+    /* Peek without the mutex: an empty queue costs no lock (a consumer polling in
+     * conc_block would otherwise fight the producer for it). The head check matters after
+     * a putter died between linking and counting: the counters say empty, the list does
+     * not, and only taking the mutex (which repairs) brings them back in line. */
+    if (LD(q->puts) == LD(q->gets) && HEAD_PEEK(q) == NULL)
+        return LD(q->closed) ? CONC_CLOSED : CONC_EMPTY;
+    lock_q(q);
+    if (!q->head) {
+        conc_mutex_unlock(&q->m);
+        return LD(q->closed) ? CONC_CLOSED : CONC_EMPTY;
+    }
+    return take_head_and_unlock(q, out, out_len);
+}
+
+/* Order matters for repair (as in condition.c): `listed` first, then the forward link
+ * (the commit), then the back link. */
+static void unlink_getter(conc_queue *q, conc_queue_getter *g) {
+    g->listed = 0;
+    CONC_STEP();
+    if (g->prev) g->prev->next = g->next; else q->ghead = g->next;
+    CONC_STEP();
+    if (g->next) g->next->prev = g->prev; else q->gtail = g->prev;
+}
+
+conc_queue_getter *conc_queue_enlist_getter(conc_queue *q, uint64_t unit) {
+    conc_queue_getter *g = conc_arena_alloc(q->h.arena, sizeof *g);
+    if (!g) return NULL;
+    g->unit = unit;
+    lock_q(q);
+    g->prev = q->gtail;
+    g->next = NULL;
+    g->listed = 1;
+    CONC_STEP();
+    if (q->gtail) q->gtail->next = g; else q->ghead = g; /* commit */
+    CONC_STEP();
+    q->gtail = g;
+    conc_mutex_unlock(&q->m);
+    return g;
+}
+
+conc_result conc_queue_try_get_in_turn(conc_queue *q, conc_queue_getter *g, void **out, size_t *out_len) {
+    if (LD(q->puts) == LD(q->gets) && HEAD_PEEK(q) == NULL)
+        return LD(q->closed) ? CONC_CLOSED : CONC_EMPTY;
+    lock_q(q);
+    if (!q->head) {
+        conc_mutex_unlock(&q->m);
+        return LD(q->closed) ? CONC_CLOSED : CONC_EMPTY;
+    }
+    /* A closed queue is being drained (or its items moved on): no turns any more. */
+    if (!LD(q->closed) && g->listed) {
+        /* Count live getters ahead; a getter whose process died never delists, so its
+         * record is dropped here (nobody else will), as condition.c's notify does. */
+        uint64_t ahead = 0, items = LD(q->puts) - LD(q->gets);
+        for (conc_queue_getter *o = q->ghead, *next; o && o != g; o = next) {
+            next = o->next;
+            if (conc_unit_dead(o->unit)) { unlink_getter(q, o); conc_arena_free(q->h.arena, o); continue; }
+            if (++ahead >= items) { conc_mutex_unlock(&q->m); return CONC_EMPTY; }
+        }
+    }
+    if (g->listed) unlink_getter(q, g);
+    return take_head_and_unlock(q, out, out_len);
+}
+
+void conc_queue_delist_getter(conc_queue *q, conc_queue_getter *g) {
+    lock_q(q);
+    int was = g->listed;
+    if (was) unlink_getter(q, g);
+    conc_mutex_unlock(&q->m);
+    conc_arena_free(q->h.arena, g);
+    /* Leaving the line without an item (a timeout, Ctrl-C) may make the next one eligible. */
+    if (was && LD(q->puts) != LD(q->gets)) conc_prim_signal(&q->h, INT_MAX);
 }
 
 uint64_t conc_queue_qsize(conc_queue *q) {
@@ -190,5 +277,11 @@ void conc_queue_teardown(conc_queue *q) {
         conc_arena_free(q->h.arena, n);
     }
     q->head = q->tail = NULL;
+    /* Records still listed belong to getters that never delisted (their process died). */
+    for (conc_queue_getter *g = q->ghead, *next; g; g = next) {
+        next = g->next;
+        conc_arena_free(q->h.arena, g);
+    }
+    q->ghead = q->gtail = NULL;
     pthread_mutex_destroy(&q->m);
 }

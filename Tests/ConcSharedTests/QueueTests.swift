@@ -228,4 +228,84 @@ final class QueueTests: XCTestCase {
             conc_prim_release(q)
         }
     }
+
+    /// try_get_in_turn → the item as a String (nil unless CONC_OK), plus the result.
+    private func getInTurn(_ q: OpaquePointer, _ g: OpaquePointer) -> (conc_result, String?) {
+        var out: UnsafeMutableRawPointer? = nil
+        var len = 0
+        let r = conc_queue_try_get_in_turn(q, g, &out, &len)
+        guard r == CONC_OK, let p = out else { return (r, nil) }
+        defer { free(p) }
+        return (r, String(decoding: UnsafeRawBufferPointer(start: p, count: len), as: UTF8.self))
+    }
+
+    func testWaitingGettersAreServedInTheOrderTheyCame() throws {
+        let q = try XCTUnwrap(conc_queue_create(arena, 0))
+        let a = try XCTUnwrap(conc_queue_enlist_getter(q, unit(1)))
+        let b = try XCTUnwrap(conc_queue_enlist_getter(q, unit(2)))
+        XCTAssertEqual(getInTurn(q, a).0, CONC_EMPTY)
+        XCTAssertEqual(put(q, "x"), CONC_OK)
+        XCTAssertEqual(getInTurn(q, b).0, CONC_EMPTY, "the one item is a's")
+        XCTAssertEqual(getInTurn(q, a).1, "x")
+        XCTAssertEqual(put(q, "y"), CONC_OK)
+        XCTAssertEqual(getInTurn(q, b).1, "y", "a has left the line")
+        conc_queue_delist_getter(q, a)
+        conc_queue_delist_getter(q, b)
+        // Two items for two waiting getters: the second need not wait for the first.
+        let c = try XCTUnwrap(conc_queue_enlist_getter(q, unit(3)))
+        let d = try XCTUnwrap(conc_queue_enlist_getter(q, unit(4)))
+        XCTAssertEqual(put(q, "1"), CONC_OK)
+        XCTAssertEqual(put(q, "2"), CONC_OK)
+        XCTAssertEqual(getInTurn(q, d).1, "1")
+        XCTAssertEqual(getInTurn(q, c).1, "2")
+        conc_queue_delist_getter(q, c)
+        conc_queue_delist_getter(q, d)
+        XCTAssertEqual(conc_queue_qsize(q), 0)
+        conc_prim_release(q)
+    }
+
+    func testGetterLeavingTheLinePassesItsTurnOn() throws {
+        let q = try XCTUnwrap(conc_queue_create(arena, 0))
+        let a = try XCTUnwrap(conc_queue_enlist_getter(q, unit(1)))
+        let b = try XCTUnwrap(conc_queue_enlist_getter(q, unit(2)))
+        XCTAssertEqual(put(q, "x"), CONC_OK)
+        XCTAssertEqual(getInTurn(q, b).0, CONC_EMPTY)
+        let seq = conc_prim_load_seq(q)
+        conc_queue_delist_getter(q, a)  // a timed out
+        XCTAssertNotEqual(conc_prim_load_seq(q), seq, "b must be woken to look again")
+        XCTAssertEqual(getInTurn(q, b).1, "x")
+        conc_queue_delist_getter(q, b)
+        conc_prim_release(q)
+    }
+
+    func testGetterNotInLineAndClosedQueuesIgnoreTurns() throws {
+        let q = try XCTUnwrap(conc_queue_create(arena, 0))
+        let a = try XCTUnwrap(conc_queue_enlist_getter(q, unit(1)))
+        let b = try XCTUnwrap(conc_queue_enlist_getter(q, unit(2)))
+        XCTAssertEqual(put(q, "x"), CONC_OK)
+        XCTAssertEqual(getString(q).1, "x", "a first try (get_nowait) may take it, as in CPython")
+        XCTAssertEqual(put(q, "y"), CONC_OK)
+        conc_queue_close(q)
+        XCTAssertEqual(getInTurn(q, b).1, "y", "a closed queue is drained by whoever asks")
+        XCTAssertEqual(getInTurn(q, a).0, CONC_CLOSED)
+        conc_queue_delist_getter(q, a)
+        conc_queue_delist_getter(q, b)
+        conc_prim_release(q)
+    }
+
+    func testGetterOfADeadProcessLosesItsTurn() throws {
+        let q = try XCTUnwrap(conc_queue_create(arena, 0))
+        let child = fork()
+        if child == 0 { _exit(0) }
+        XCTAssertTrue(reap(child).exited)
+        let baseline = conc_arena_in_use(arena)
+        // Listed by a unit of a process that no longer exists (killed while waiting).
+        _ = try XCTUnwrap(conc_queue_enlist_getter(q, conc_unit_make(child, 1)))
+        let b = try XCTUnwrap(conc_queue_enlist_getter(q, unit(2)))
+        XCTAssertEqual(put(q, "x"), CONC_OK)
+        XCTAssertEqual(getInTurn(q, b).1, "x")
+        conc_queue_delist_getter(q, b)
+        XCTAssertLessThanOrEqual(conc_arena_in_use(arena), baseline, "the dead getter's record is freed")
+        conc_prim_release(q)
+    }
 }

@@ -283,6 +283,16 @@ conc_result conc_queue_try_put(conc_queue *q, const void *_Nullable bytes, size_
 /// CONC_OK: `*out` is malloc'd in this process (caller frees; non-NULL even for len 0).
 /// CONC_EMPTY, or CONC_CLOSED once closed and drained, or CONC_NO_MEMORY (item kept).
 conc_result conc_queue_try_get(conc_queue *q, void *_Nullable *_Nonnull out, size_t *out_len);
+/// A getter's place in line (blocking getters are served in the order they began to wait).
+typedef struct conc_queue_getter conc_queue_getter;
+/// Puts `unit` at the back of the line of waiting getters; NULL if the arena is full.
+conc_queue_getter *_Nullable conc_queue_enlist_getter(conc_queue *q, uint64_t unit);
+/// As conc_queue_try_get, but CONC_EMPTY while the items there are due to getters listed
+/// ahead of `g`. On CONC_OK `g` has left the line (still call conc_queue_delist_getter).
+conc_result conc_queue_try_get_in_turn(conc_queue *q, conc_queue_getter *g,
+                                       void *_Nullable *_Nonnull out, size_t *out_len);
+/// Leaves the line (if still in it) and frees `g`.
+void conc_queue_delist_getter(conc_queue *q, conc_queue_getter *g);
 uint64_t conc_queue_qsize(conc_queue *q);
 int conc_queue_empty(conc_queue *q);
 int conc_queue_full(conc_queue *q);

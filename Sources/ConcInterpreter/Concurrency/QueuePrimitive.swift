@@ -81,9 +81,12 @@ final class PyQueue: PySharedPrimitive, @unchecked Sendable {  // see PySharedPr
         var length = 0
         var r = conc_queue_try_get(prim, &out, &length)
         if r == CONC_EMPTY && block {
+            // Waiting getters are served oldest first, as CPython's are: take a place in line.
+            let turn = conc_queue_enlist_getter(prim, u.unitID)
+            defer { if let t = turn { conc_queue_delist_getter(prim, t) } }
             _ = try park(u, timeout: timeout, waits: { "waits to get from \(self.described($0)), which is empty" },
                          stillBlocked: { [prim] in conc_queue_empty(prim) != 0 && conc_queue_closed(prim) == 0 }) {
-                r = conc_queue_try_get(prim, &out, &length)
+                if let t = turn { r = conc_queue_try_get_in_turn(prim, t, &out, &length) } else { r = conc_queue_try_get(prim, &out, &length) }
                 return r != CONC_EMPTY
             }
         }
