@@ -395,6 +395,14 @@ final class MethodCallNode: ExprNode {
     private var slotShape: UnsafeMutableRawPointer? = nil
     private var slotIndex = 0
     private var slotEpoch = -1
+    // Cache for a function called through its module (`random.random()`, `os.getpid()`):
+    // module `moduleID` keeps `name` in `moduleCell`. A module's cell for a name never
+    // changes (rebinding changes its value) and cells are immortal, so it is held without
+    // reference counting; `moduleKeep` keeps the module alive, so its identity is never
+    // reused. Written only while units do not run in parallel, like the fields above.
+    private var moduleID: ObjectIdentifier? = nil
+    private var moduleCell: Unmanaged<Cell>? = nil
+    private var moduleKeep: PyModule? = nil
 
     /// Calls the cached builtin method `d` on `recv` (no closure, so nothing is captured).
     @inline(__always) private func callBuiltin(_ d: PyMethodDescriptor, _ recv: Value, _ f: Frame) throws -> Value {
@@ -475,6 +483,10 @@ final class MethodCallNode: ExprNode {
             }
         } catch { throw located(error, f, loc) }
         do {
+            if let id = moduleID, case .obj(let o) = recv, ObjectIdentifier(o) == id, let cell = moduleCell {
+                let callee = cell._withUnsafeGuaranteedRef { $0.value }
+                if !callee.isUnbound { return try callAttributeValue(callee, f) }
+            }
             if let key = MethodCallNode.cacheKey(recv) {
                 if let m = cachedMethod(key, f.classEpoch) { return try callCached(m, recv, f) }
                 if key == slotShape, slotEpoch == f.classEpoch, let callee = MethodCallNode.slotValue(recv, slotIndex, key) {
@@ -515,8 +527,16 @@ final class MethodCallNode: ExprNode {
     /// its class), with the arguments.
     @inline(__always) private func callAttributeValue(_ callee: Value, _ f: Frame) throws -> Value {
         let u = f.unit
-        if let simple = simpleArgs, case .obj(let o) = callee, let fn = o as? PyFunction, fn.canCallDirect(simple.count) {
-            return try u.callDirect(fn, receiver: nil, simple, f)
+        if let simple = simpleArgs, case .obj(let o) = callee {
+            if let fn = o as? PyFunction, fn.canCallDirect(simple.count) {
+                return try u.callDirect(fn, receiver: nil, simple, f)
+            }
+            // A bound method kept in a module or an instance (`random.random`, the module's
+            // functions being methods of its hidden generator).
+            if let m = o as? PyBoundMethod, case .obj(let mo) = m.function, let fn = mo as? PyFunction,
+               fn.canCallDirect(simple.count + 1) {
+                return try u.callDirect(fn, receiver: m.receiver, simple, f)
+            }
         }
         return try u.call(callee, try evaluateArguments(args, f, callee: callee))
     }
@@ -576,8 +596,14 @@ final class MethodCallNode: ExprNode {
                     return try d.fn(u, recv, try evaluateArguments(args, f, callee: .obj(d)))
                 }
             }
-        } else if case .obj = recv {
-            // classes, modules, super(): ordinary attribute lookup
+        } else if case .obj(let o) = recv {
+            // classes, modules, super(): ordinary attribute lookup; a module's cell for the
+            // name is remembered for the next call.
+            if let m = o as? PyModule, !ObjectLocks.active, let cell = m.globals.existingCell(name), !cell.value.isUnbound {
+                moduleKeep = m
+                moduleID = ObjectIdentifier(m)
+                moduleCell = Unmanaged.passUnretained(cell)
+            }
         } else if let attr = recv.type.lookup(name), case .obj(let m) = attr, let d = m as? PyMethodDescriptor {
             return try d.fn(u, recv, try evaluateArguments(args, f, callee: .obj(d)))
         }

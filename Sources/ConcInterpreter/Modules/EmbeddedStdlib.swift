@@ -15027,6 +15027,7 @@ Divergences from CPython:
       register_at_fork, as CPython does.
 """
 
+import _random
 import math
 import os
 import time
@@ -15041,7 +15042,6 @@ __all__ = [
 
 _M32 = 0xFFFFFFFF
 _N = 624
-_MAG01 = [0, 0x9908B0DF]
 _MIN_INT = -9223372036854775807 - 1
 
 NV_MAGICCONST = 4 * math.exp(-0.5) / math.sqrt(2.0)
@@ -15348,117 +15348,28 @@ class Random:
     VERSION = 3
 
     def __init__(self, x=None):
-        # _mt: the 624 words of MT19937 state; _mti: index of the next word to
-        # temper (624 means "twist first"). gauss_next: the spare normal deviate of
-        # gauss(). All owned by this instance; not thread-safe, as in CPython.
-        self._mt = [0] * _N
-        self._mti = _N
+        # _core: the Mersenne Twister (_random.MT, native: each draw is atomic, as in
+        # CPython, so threads may share a generator). gauss_next: the spare normal
+        # deviate of gauss().
+        self._core = _random.MT()
         self.gauss_next = None
         self.seed(x)
 
-    # MARK: Core MT19937 (CPython's Modules/_randommodule.c)
-
-    def _init_genrand(self, s):
-        mt = self._mt
-        mt[0] = s & _M32
-        prev = mt[0]
-        for i in range(1, _N):
-            # 1812433253 * prev < 2**63, so this never leaves 64-bit range
-            prev = (1812433253 * (prev ^ (prev >> 30)) + i) & _M32
-            mt[i] = prev
-        self._mti = _N
+    # MARK: Core MT19937 (CPython's Modules/_randommodule.c, in _random.MT)
 
     def _init_by_array(self, key):
-        self._init_genrand(19650218)
-        mt = self._mt
-        key_length = len(key)
-        i = 1
-        j = 0
-        k = _N if _N > key_length else key_length
-        while k:
-            prev = mt[i - 1]
-            mt[i] = ((mt[i] ^ ((prev ^ (prev >> 30)) * 1664525)) + key[j] + j) & _M32
-            i += 1
-            j += 1
-            if i >= _N:
-                mt[0] = mt[_N - 1]
-                i = 1
-            if j >= key_length:
-                j = 0
-            k -= 1
-        k = _N - 1
-        while k:
-            prev = mt[i - 1]
-            mt[i] = ((mt[i] ^ ((prev ^ (prev >> 30)) * 1566083941)) - i) & _M32
-            i += 1
-            if i >= _N:
-                mt[0] = mt[_N - 1]
-                i = 1
-            k -= 1
-        mt[0] = 0x80000000
-        self._mti = _N
-
-    def _twist(self):
-        mt = self._mt
-        mag01 = _MAG01
-        for kk in range(227):
-            y = (mt[kk] & 0x80000000) | (mt[kk + 1] & 0x7FFFFFFF)
-            mt[kk] = mt[kk + 397] ^ (y >> 1) ^ mag01[y & 1]
-        for kk in range(227, 623):
-            y = (mt[kk] & 0x80000000) | (mt[kk + 1] & 0x7FFFFFFF)
-            mt[kk] = mt[kk - 227] ^ (y >> 1) ^ mag01[y & 1]
-        y = (mt[623] & 0x80000000) | (mt[0] & 0x7FFFFFFF)
-        mt[623] = mt[396] ^ (y >> 1) ^ mag01[y & 1]
-        self._mti = 0
+        self._core.init_by_array(key)
 
     def _genrand32(self):
-        if self._mti >= _N:
-            self._twist()
-        y = self._mt[self._mti]
-        self._mti += 1
-        y ^= y >> 11
-        y ^= (y << 7) & 0x9D2C5680
-        y ^= (y << 15) & 0xEFC60000
-        return y ^ (y >> 18)
+        return self._core.genrand32()
 
     def random(self):
         """Return the next random float in [0.0, 1.0) (53 random bits)."""
-        i = self._mti
-        if i >= _N - 1:
-            a = self._genrand32() >> 5
-            b = self._genrand32() >> 6
-            return (a * 67108864.0 + b) * 1.1102230246251565e-16
-        # Fast path: both words are available; tempering inlined.
-        mt = self._mt
-        y = mt[i]
-        y ^= y >> 11
-        y ^= (y << 7) & 0x9D2C5680
-        y ^= (y << 15) & 0xEFC60000
-        a = (y ^ (y >> 18)) >> 5
-        y = mt[i + 1]
-        y ^= y >> 11
-        y ^= (y << 7) & 0x9D2C5680
-        y ^= (y << 15) & 0xEFC60000
-        b = (y ^ (y >> 18)) >> 6
-        self._mti = i + 2
-        return (a * 67108864.0 + b) * 1.1102230246251565e-16
+        return self._core.random()
 
     def getrandbits(self, k):
         """Return an int with k random bits (0 <= k <= 63 in Conc)."""
-        if not isinstance(k, int):
-            raise TypeError("'%s' object cannot be interpreted as an integer"
-                            % type(k).__name__)
-        if k < 0:
-            raise ValueError("number of bits must be non-negative")
-        if k == 0:
-            return 0
-        if k <= 32:
-            return self._genrand32() >> (32 - k)
-        if k <= 63:
-            lo = self._genrand32()
-            hi = self._genrand32() >> (64 - k)
-            return (hi << 32) | lo
-        raise OverflowError("getrandbits(%d): Conc ints hold at most 63 random bits" % k)
+        return self._core.getrandbits(k)
 
     def randbytes(self, n):
         """Generate n random bytes (the bytes of getrandbits(n * 8), little-endian)."""
@@ -15506,7 +15417,7 @@ class Random:
 
     def getstate(self):
         """Return internal state; can be passed to setstate() later."""
-        return (3, tuple(self._mt) + (self._mti,), self.gauss_next)
+        return (3, self._core.getstate(), self.gauss_next)
 
     def setstate(self, state):
         """Restore internal state from an object returned by getstate()."""
@@ -15531,32 +15442,65 @@ class Random:
         index = internalstate[_N]
         if index < 0 or index > _N:
             raise ValueError("invalid state")
-        self._mt = words
-        self._mti = index
+        self._core.setstate(words, index)
         self.gauss_next = gauss_next
 
     # MARK: Integers
 
+    def __init_subclass__(cls, **kwargs):
+        # As CPython's: a subclass that brings its own getrandbits() (or only its own
+        # random()) has _randbelow draw through it.
+        for c in cls.__mro__:
+            if "_randbelow" in c.__dict__:
+                break
+            if "getrandbits" in c.__dict__:
+                cls._randbelow = cls._randbelow_with_getrandbits
+                break
+            if "random" in c.__dict__:
+                cls._randbelow = cls._randbelow_without_getrandbits
+                break
+
     def _randbelow(self, n):
-        """Return a random int in [0, n) for n > 0 (CPython's getrandbits method)."""
+        """Return a random int in [0, n) for n > 0: getrandbits(n.bit_length()) until
+        one is below n, in the native core."""
+        return self._core.randbelow(n)
+
+    def _randbelow_with_getrandbits(self, n):
+        """_randbelow through the instance's own getrandbits()."""
         k = n.bit_length()
         r = self.getrandbits(k)
         while r >= n:
             r = self.getrandbits(k)
         return r
 
+    def _randbelow_without_getrandbits(self, n, maxsize=1 << BPF):
+        """_randbelow through the instance's own random(), which gives BPF bits."""
+        random = self.random
+        if n >= maxsize:
+            import warnings
+            warnings.warn("Underlying random() generator does not supply \n"
+                          "enough bits to choose from a population range this large.\n"
+                          "To remove the range limitation, add a getrandbits() method.")
+            return math.floor(random() * n)
+        rem = maxsize % n
+        limit = (maxsize - rem) / maxsize
+        r = random()
+        while r >= limit:
+            r = random()
+        return math.floor(r * maxsize) % n
+
     def randrange(self, start, stop=None, step=1):
         """Choose a random item from range(start, stop, step)."""
-        istart = _index(start, "arg 1")
+        istart = start if type(start) is int else _index(start, "arg 1")
         if stop is None:
             if type(step) is not int or step != 1:
                 raise TypeError("Missing a non-None stop argument")
             if istart > 0:
                 return self._randbelow(istart)
             raise ValueError("empty range for randrange()")
-        istop = _index(stop, "stop")
+        istop = stop if type(stop) is int else _index(stop, "stop")
         width = istop - istart
-        istep = _index(step, "step")
+        istep = step if type(step) is int else _index(step, "step")
         if istep == 1:
             if width > 0:
                 return istart + self._randbelow(width)
