@@ -269,16 +269,15 @@ private func installDictRemovals(_ t: PyType) {
         guard let (k, v) = d.popLast() else {
             throw PyBaseException(type: Exc.keyError, args: [.str("popitem(): dictionary is empty")])
         }
-        if let inst = d.attributesOf, let name = k.asStr?.value { _ = inst.removeInstanceAttribute(name) }
+        if let name = k.asStr?.value { d.ownersRemoved(name) }
         return .obj(PyTuple([k, v]))
     }
     t.method("clear") { u, s, args in
         let d = try recv(s, "clear")
         try ContainerArgs.none(args, "dict.clear")
-        if let inst = d.attributesOf {
-            for k in d.keys { if let name = k.asStr?.value { _ = inst.removeInstanceAttribute(name) } }
-        }
+        let keys = d.keys
         d.removeAll()
+        for k in keys { if let name = k.asStr?.value { d.ownersRemoved(name) } }
         return .none
     }
 }

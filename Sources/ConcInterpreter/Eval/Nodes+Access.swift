@@ -179,7 +179,9 @@ final class AttributeNode: ExprNode {
     /// the slot holds the new one.
     @inline(__always) private func applyCachedStore(_ inst: PyInstance, _ v: Value, _ epoch: Int) -> Bool {
         let (slot, result) = cachedStore(inst.shapeID, epoch)
-        if slot < 0 { return false }
+        // An instance whose `__dict__` was handed out stores through Unit.setAttr, which
+        // makes the change in the dict too.
+        if slot < 0 || inst.attributeDict != nil { return false }
         if let r = result {
             inst.setShape(r)
             inst.appendSlot(v)
@@ -208,14 +210,15 @@ final class AttributeNode: ExprNode {
             // the old value (released after the lock); nil when the cache did not apply.
             let replaced: Value? = inst.locked {
                 let (slot, result) = cachedStore(inst.shapeID, epoch)
-                if slot < 0 { return nil }
+                if slot < 0 || inst.attributeDict != nil { return nil }
                 if let r = result { inst.setShape(r); inst.appendSlot(v); return .unbound }
                 return inst.exchangeSlot(slot, v)
             }
             if replaced != nil { return }
             let t = inst.type
             if !hasDataDescriptor(t, epoch) && !t.overridesSetattr(epoch) && t !== Types.object && name != "__dict__"
-                && (!t.hasSlotLimits(epoch) || t.creationHooks(epoch).slotNames?.contains(name) == true) {
+                && (!t.hasSlotLimits(epoch) || t.creationHooks(epoch).slotNames?.contains(name) == true)
+                && inst.locked({ inst.attributeDict }) == nil {
                 // The slow store: the shape is read again, as another unit may have added
                 // attributes since; the cache is written only while units run one at a time.
                 let (from, slot, added, old): (Shape, Int, Shape?, Value) = inst.locked {

@@ -166,11 +166,20 @@ extension Unit {
         case "__dict__":
             let hooks = t.isBuiltin ? nil : t.creationHooks(classEpoch)  // (a rare read: the lock is fine)
             if hooks?.slotNames != nil { return nil }
+            if !(inst is PyBaseException), let d = inst.locked({ inst.attributeDict }) { return .obj(d) }
             let d = PyDict()
             for (k, x) in inst.instanceAttributes where hooks?.slotsOutsideDict.contains(k) != true { d.set(self, k, x) }
-            // Changes made through the dict reach the instance (`self.__dict__.update(kw)`).
-            if !(inst is PyBaseException) { d.attributesOf = inst }
-            return .obj(d)
+            // An exception's is a copy. An instance's is kept and stays its attributes:
+            // changes made through it reach the instance, and the instance's own changes
+            // are made in it (genericSetAttr), so `d = obj.__dict__` stays current.
+            if inst is PyBaseException { return .obj(d) }
+            let kept = inst.locked { () -> PyDict in
+                if let other = inst.attributeDict { return other }  // another unit was first
+                inst.attributeDict = d
+                return d
+            }
+            if kept === d { d.addOwner(inst, excluding: hooks?.slotsOutsideDict ?? []) }
+            return .obj(kept)
         default: break
         }
         return nil
@@ -302,7 +311,7 @@ extension Unit {
             let d = PyDict()
             // The attributes a CPython function keeps in fields of its own are not in it.
             for (k, x) in f.attributePairs where !Self.functionFieldNames.contains(k) { d.set(self, k, x) }
-            d.attributesOf = f  // stores through the dict reach the function
+            d.addOwner(f)  // stores through the dict reach the function
             return .obj(d)
         case "__class__": return .obj(Types.function)
         case "__code__":
@@ -474,11 +483,12 @@ extension Unit {
             throw attributeError("'\(t.name)' object has no attribute '\(name)'")
         }
         inst.setInstanceAttribute(name, value)
+        if let d = inst.locked({ inst.attributeDict }) { try d.ownerDidSet(self, name, value, from: inst) }
     }
 
-    /// `inst.__dict__ = d`: the instance's attributes become d's entries. Conc keeps
-    /// attributes in the instance, not in a dict, so later changes to `d` itself do not
-    /// reach the instance (the `__dict__` read afterwards does).
+    /// `inst.__dict__ = d`: d becomes the instance's `__dict__`, and its str keys its
+    /// attributes; from then on each is changed with the other (several instances may
+    /// share one dict: the Borg idiom).
     private func replaceInstanceDict(_ inst: PyInstance, _ value: Value) throws {
         let t = inst.type
         let hooks = t.isBuiltin ? nil : t.creationHooks(classEpoch)
@@ -486,15 +496,14 @@ extension Unit {
         guard case .obj(let o) = value, let d = o as? PyDict else {
             throw typeError("__dict__ must be set to a dictionary, not a '\(value.typeName)'")
         }
-        var entries: [(String, Value)] = []
-        for (k, x) in d.pairs {
-            guard let name = k.asStr?.value else { throw typeError("attribute name must be string, not '\(k.typeName)'") }
-            entries.append((name, x))
-        }
-        for (k, _) in inst.instanceAttributes where hooks?.slotsOutsideDict.contains(k) != true {
-            inst.removeInstanceAttribute(k)
-        }
-        for (k, x) in entries { inst.setInstanceAttribute(k, x) }
+        let excluded = hooks?.slotsOutsideDict ?? []
+        // Detach the old dict first, so that the changes below are not made in it.
+        let old = inst.locked { () -> PyDict? in let o = inst.attributeDict; inst.attributeDict = nil; return o }
+        old?.removeOwner(inst)
+        for (k, _) in inst.instanceAttributes where !excluded.contains(k) { inst.removeInstanceAttribute(k) }
+        for (k, x) in d.pairs { if let name = k.asStr?.value, !excluded.contains(name) { inst.setInstanceAttribute(name, x) } }
+        inst.locked { inst.attributeDict = d }
+        d.addOwner(inst, excluding: excluded)
     }
 
     /// `object.__delattr__(v, name)` for an instance: a property's deleter, a user
@@ -513,7 +522,9 @@ extension Unit {
                 _ = try call(bindClassAttribute(del, to: ca), [v]); return
             }
         }
-        if !inst.removeInstanceAttribute(name) {
+        if inst.removeInstanceAttribute(name) {
+            if let d = inst.locked({ inst.attributeDict }) { try d.ownerDidRemove(self, name, from: inst) }
+        } else {
             // A class attribute that `__slots__` shadows nothing for: as for a store.
             let t = inst.type
             if !t.isBuiltin, t.hasSlotLimits(classEpoch), let allowed = t.creationHooks(classEpoch).slotNames,

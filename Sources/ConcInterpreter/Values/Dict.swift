@@ -408,8 +408,22 @@ extension HashTableOwner {
 /// instances and functions.
 protocol AttributeOwner: AnyObject {
     func instanceAttribute(_ name: String) -> Value?
-    func setInstanceAttribute(_ name: String, _ v: Value)
-    @discardableResult func removeInstanceAttribute(_ name: String) -> Bool
+    /// A change made through the dict (which already holds it): applied to the owner only.
+    func attributeSetThroughDict(_ name: String, _ v: Value)
+    func attributeRemovedThroughDict(_ name: String)
+}
+
+/// The owners of a dict that is their `__dict__` (usually one; several after
+/// `b.__dict__ = a.__dict__`), held weakly: the instance holds its dict, and a dict kept
+/// after its instance died is a plain dict. Read and changed under the dict's lock.
+final class AttributeOwners {
+    struct Entry {
+        weak var owner: AnyObject?
+        /// Names the owner keeps outside its dict (its `__slots__` when it has a `__dict__`
+        /// too): changes of these are not shown in the dict.
+        let excluded: Set<String>
+    }
+    var entries: [Entry] = []
 }
 
 /// A dict: insertion-ordered mapping.
@@ -425,10 +439,77 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
     /// the variable, so code that writes `globals()["x"] = 1` creates the global `x`.
     /// Set once, before the dict is handed out; never changes.
     var globalsOf: Globals?
-    /// The instance whose attributes this dict shows (its `__dict__`, `vars(obj)`), else
-    /// nil: as for ``globalsOf``, a str key stored or deleted here is also set or deleted on
-    /// the instance, and a lookup reads the attribute. Set once, before the dict is handed out.
-    var attributesOf: AttributeOwner?
+    /// The instances (or function) whose attributes this dict is (their `__dict__`), else
+    /// nil: a str key stored or deleted here is also set or deleted on each of them, and
+    /// their own attribute changes are made here too (``ownerDidSet(_:_:from:)``), so the
+    /// dict and the attributes stay one. Under `locked`.
+    private var owners: AttributeOwners?
+
+    /// The first live owner (a function's dict reads through to it).
+    var attributesOf: AttributeOwner? {
+        locked { owners?.entries.lazy.compactMap { $0.owner as? AttributeOwner }.first }
+    }
+
+    /// Makes this dict (also) `owner`'s attributes.
+    func addOwner(_ owner: AttributeOwner, excluding: Set<String> = []) {
+        locked {
+            let o = owners ?? AttributeOwners()
+            o.entries.removeAll { $0.owner == nil || $0.owner === owner }
+            o.entries.append(.init(owner: owner, excluded: excluding))
+            owners = o
+        }
+    }
+
+    /// `owner` no longer has this dict as its attributes (`owner.__dict__ = other`).
+    func removeOwner(_ owner: AttributeOwner) {
+        locked { owners?.entries.removeAll { $0.owner == nil || $0.owner === owner } }
+    }
+
+    /// The live owners other than `except`, with the names each keeps outside the dict.
+    private func otherOwners(except: AnyObject? = nil) -> [(AttributeOwner, Set<String>)] {
+        locked {
+            guard let o = owners else { return [] }
+            return o.entries.compactMap { e in
+                guard let x = e.owner, x !== except, let a = x as? AttributeOwner else { return nil }
+                return (a, e.excluded)
+            }
+        }
+    }
+
+    /// Tells the owners (but `except`) that `name` was set through the dict.
+    private func ownersSet(_ name: String, _ v: Value, except: AnyObject? = nil) {
+        guard owners != nil else { return }  // (a racy peek: a dict never loses its table of owners)
+        for (o, excluded) in otherOwners(except: except) where !excluded.contains(name) { o.attributeSetThroughDict(name, v) }
+    }
+
+    /// Tells the owners (but `except`) that `name` was removed through the dict.
+    func ownersRemoved(_ name: String, except: AnyObject? = nil) {
+        guard owners != nil else { return }
+        for (o, excluded) in otherOwners(except: except) where !excluded.contains(name) { o.attributeRemovedThroughDict(name) }
+    }
+
+    /// `owner` set its attribute `name`: the dict shows it (and any other owner gets it).
+    func ownerDidSet(_ u: Unit, _ name: String, _ v: Value, from owner: AnyObject) throws {
+        let entry = locked { owners?.entries.first { $0.owner === owner } }
+        guard let e = entry, !e.excluded.contains(name) else { return }
+        let key = Value.str(name)
+        let old: Value? = try writeEntry(u, key) { t, hit in
+            if hit.found { return t.setValue(v, at: hit) }
+            t.insert(key, v, at: hit)
+            return nil
+        }
+        _ = old  // released here, unlocked
+        ownersSet(name, v, except: owner)
+    }
+
+    /// `owner` deleted its attribute `name`: so does the dict (and any other owner).
+    func ownerDidRemove(_ u: Unit, _ name: String, from owner: AnyObject) throws {
+        let entry = locked { owners?.entries.first { $0.owner === owner } }
+        guard let e = entry, !e.excluded.contains(name) else { return }
+        let removed = try writeEntry(u, .str(name)) { t, hit in hit.found ? t.remove(at: hit) : nil }
+        _ = removed
+        ownersRemoved(name, except: owner)
+    }
     init() { super.init(typeBits: Types.dictBits) }
     init(type: PyType) { super.init(type: type) }
     deinit {
@@ -477,7 +558,7 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
         }
         _ = old  // released here, unlocked
         if let g = globalsOf, let name = k.asStr?.value { g.set(name, v) }
-        if let inst = attributesOf, let name = k.asStr?.value { inst.setInstanceAttribute(name, v) }
+        if let name = k.asStr?.value { ownersSet(name, v) }
     }
     /// Convenience for string keys (kwargs, json): cannot fail.
     func set(_ u: Unit, _ k: String, _ v: Value) { try! set(u, .str(k), v) }
@@ -492,7 +573,7 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
         }
         if inserted, let name = k.asStr?.value {
             globalsOf?.set(name, v)
-            attributesOf?.setInstanceAttribute(name, v)
+            ownersSet(name, v)
         }
         return r
     }
@@ -500,7 +581,7 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
     func remove(_ u: Unit, _ k: Value) throws -> Value? {
         let removed = try writeEntry(u, k) { t, hit in hit.found ? t.remove(at: hit) : nil }
         if let g = globalsOf, let name = k.asStr?.value { _ = g.unbind(name) }
-        if let inst = attributesOf, let name = k.asStr?.value { _ = inst.removeInstanceAttribute(name) }
+        if removed != nil, let name = k.asStr?.value { ownersRemoved(name) }
         return removed?.value
     }
 

@@ -185,6 +185,6 @@ public final class PyFunction: PyObject {
 /// A function's `__dict__` writes through to its attributes (`wraps` copies into it).
 extension PyFunction: AttributeOwner {
     func instanceAttribute(_ name: String) -> Value? { attribute(name) }
-    func setInstanceAttribute(_ name: String, _ v: Value) { attrs[name] = v }
-    @discardableResult func removeInstanceAttribute(_ name: String) -> Bool { attrs.removeValue(forKey: name) != nil }
+    func attributeSetThroughDict(_ name: String, _ v: Value) { attrs[name] = v }
+    func attributeRemovedThroughDict(_ name: String) { attrs.removeValue(forKey: name) }
 }

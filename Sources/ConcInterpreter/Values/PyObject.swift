@@ -563,6 +563,12 @@ public class PyInstance: PyObject {
     /// How many slots are in use (`shape.names.count` whenever the lock is free).
     private(set) final var slotCount = 0
     private final var slotCapacity: Int32 = 0
+    /// The dict handed out as `__dict__` (nil until first asked for; then the same one
+    /// each time, as in CPython). The slots stay the truth for the attributes: the
+    /// attribute paths of ``Unit`` make each change in the dict too, and changes made
+    /// through the dict reach the slots (``PyDict/addOwner(_:excluding:)``); while it is
+    /// set, ``AttributeNode``'s caches never store into the slots directly. Under `locked`.
+    final var attributeDict: PyDict?
     /// True once `__del__` was called for this object: for the stand-in that received a
     /// dying instance's attributes, and for an object finalised at the end of the program
     /// while still referenced. Its death calls no `__del__` (each object is finalised once).
@@ -609,6 +615,12 @@ public class PyInstance: PyObject {
         standIn.shapeRef = shapeRef
         standIn.slotBase = slotBase; standIn.slotCount = slotCount; standIn.slotCapacity = slotCapacity
         slotBase = nil; slotCount = 0; slotCapacity = 0
+        if let d = attributeDict {
+            // `__del__` sees the same `__dict__` (this instance's weak entry is gone already).
+            standIn.attributeDict = d
+            attributeDict = nil
+            d.addOwner(standIn)
+        }
     }
 
     /// The attribute values (deleted ones left out), for the end-of-program finalisation.
@@ -820,4 +832,7 @@ final class Cell: PyObject {
 }
 
 /// An instance's `__dict__` writes through to its attributes (``PyDict/attributesOf``).
-extension PyInstance: AttributeOwner {}
+extension PyInstance: AttributeOwner {
+    func attributeSetThroughDict(_ name: String, _ v: Value) { setInstanceAttribute(name, v) }
+    func attributeRemovedThroughDict(_ name: String) { removeInstanceAttribute(name) }
+}
