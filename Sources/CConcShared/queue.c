@@ -4,12 +4,13 @@
 // put and get bump seq (getters wait for items, putters for room); task_done bumps it when
 // the unfinished count reaches 0 (join). A wake syscall happens only if someone waits.
 //
-// Getters that have to wait are served in the order they began to wait, as CPython's
-// Queue serves them (its Condition wakes waiters oldest first): a blocking getter enlists
-// a record on a FIFO list, and a listed getter may take an item only while there are more
-// items than live getters listed ahead of it. Every waiter is still woken on every change
-// (they share seq); the list decides who takes what. A getter that has not enlisted (a
-// first try, get_nowait) takes the head as before, as a newcomer can in CPython.
+// Getters and putters that have to wait are served in the order they began to wait, as
+// CPython's Queue serves them (its Conditions wake waiters oldest first): a blocking getter
+// (putter) enlists a record on its role's FIFO line, and a listed getter may take an item
+// only while there are more items than live getters listed ahead of it (a putter: more
+// free places than putters ahead). Every waiter is still woken on every change (they share
+// seq); the lines decide who goes. A unit that has not enlisted (a first try, get_nowait)
+// goes at once if it can, as a newcomer can in CPython.
 #include "internal.h"
 #include <stdlib.h>
 #include <string.h>
@@ -24,14 +25,19 @@ typedef struct qnode {
     unsigned char bytes[];
 } qnode;
 
-struct conc_queue_getter {
+struct conc_queue_turn {
     /// The waiting unit (its process may die while listed). Immutable.
     uint64_t unit;
-    /// Nonzero while on the list. Under the queue mutex.
+    /// CONC_QUEUE_GETTER or CONC_QUEUE_PUTTER: which line. Immutable.
+    uint32_t role;
+    /// Nonzero while on the line. Under the queue mutex.
     uint32_t listed;
-    /// List links, oldest first. Under the queue mutex.
-    conc_queue_getter *_Nullable prev, *_Nullable next;
+    /// Line links, oldest first. Under the queue mutex.
+    conc_queue_turn *_Nullable prev, *_Nullable next;
 };
+
+/// One role's waiting units, oldest first.
+typedef struct { conc_queue_turn *_Nullable head, *_Nullable tail; } turn_line;
 
 struct conc_queue {
     conc_prim h;
@@ -49,8 +55,8 @@ struct conc_queue {
     _Atomic uint32_t closed;
     /// Set once by retire, under `m` (task_done reads it there). Atomic.
     _Atomic uint32_t retired;
-    /// Getters waiting their turn, oldest first. Under `m`.
-    conc_queue_getter *_Nullable ghead, *_Nullable gtail;
+    /// Getters and putters waiting their turn, indexed by role. Under `m`.
+    turn_line lines[2];
 };
 
 #define LD(x) atomic_load_explicit(&(x), memory_order_relaxed)
@@ -72,10 +78,12 @@ static void repair(conc_queue *q) {
     if (puts - gets < n) ST(q->puts, gets + n);      /* linked, not yet counted */
     else if (puts - gets > n) ST(q->gets, puts - n); /* unlinked, not yet counted */
     if (LD(q->dones) > LD(q->puts)) ST(q->dones, LD(q->puts));
-    /* The getters' forward chain is the truth too (one store links or unlinks a record). */
-    conc_queue_getter *prev = NULL;
-    for (conc_queue_getter *g = q->ghead; g; g = g->next) { g->prev = prev; g->listed = 1; prev = g; }
-    q->gtail = prev;
+    /* The lines' forward chains are the truth too (one store links or unlinks a record). */
+    for (int role = 0; role < 2; role++) {
+        conc_queue_turn *prev = NULL;
+        for (conc_queue_turn *t = q->lines[role].head; t; t = t->next) { t->prev = prev; t->listed = 1; prev = t; }
+        q->lines[role].tail = prev;
+    }
 }
 
 static inline void lock_q(conc_queue *q) {
@@ -91,29 +99,40 @@ conc_queue *conc_queue_create(conc_arena *a, uint64_t maxsize) {
     return q;
 }
 
-conc_result conc_queue_try_put(conc_queue *q, const void *bytes, size_t len) {
-    if (LD(q->closed)) return CONC_CLOSED;
-    /* Cheap early answer without allocating; re-checked under the mutex. */
-    if (q->maxsize && LD(q->puts) - LD(q->gets) >= q->maxsize) return CONC_FULL;
+/* A node holding a copy of the item, allocated outside the mutex. */
+static qnode *new_node(conc_queue *q, const void *bytes, size_t len) {
     qnode *n = conc_arena_alloc(q->h.arena, sizeof(qnode) + len);
-    if (!n) return CONC_NO_MEMORY;
+    if (!n) return NULL;
     n->next = NULL;
     n->len = len;
     if (len) memcpy(n->bytes, bytes, len);
-    lock_q(q);
-    conc_result r = CONC_OK;
-    if (LD(q->closed)) r = CONC_CLOSED;
-    else if (q->maxsize && LD(q->puts) - LD(q->gets) >= q->maxsize) r = CONC_FULL;
-    else {
-        if (q->tail) q->tail->next = n; else HEAD_SET(q, n); /* commit */
-        CONC_STEP(); /* the counters must not be stored before the commit */
-        q->tail = n;
-        ST(q->puts, LD(q->puts) + 1);
-    }
+    return n;
+}
+
+/* Links `n` under `m` (the caller checked there is room) and unlocks. */
+static void link_and_unlock(conc_queue *q, qnode *n) {
+    if (q->tail) q->tail->next = n; else HEAD_SET(q, n); /* commit */
+    CONC_STEP(); /* the counters must not be stored before the commit */
+    q->tail = n;
+    ST(q->puts, LD(q->puts) + 1);
     conc_mutex_unlock(&q->m);
-    if (r != CONC_OK) { conc_arena_free(q->h.arena, n); return r; }
     conc_prim_signal(&q->h, INT_MAX); /* getters, putters and joiners share seq */
-    return CONC_OK;
+}
+
+static inline int is_full(conc_queue *q) { return q->maxsize && LD(q->puts) - LD(q->gets) >= q->maxsize; }
+
+conc_result conc_queue_try_put(conc_queue *q, const void *bytes, size_t len) {
+    if (LD(q->closed)) return CONC_CLOSED;
+    /* Cheap early answer without allocating; re-checked under the mutex. */
+    if (is_full(q)) return CONC_FULL;
+    qnode *n = new_node(q, bytes, len);
+    if (!n) return CONC_NO_MEMORY;
+    lock_q(q);
+    conc_result r = LD(q->closed) ? CONC_CLOSED : is_full(q) ? CONC_FULL : CONC_OK;
+    if (r == CONC_OK) { link_and_unlock(q, n); return CONC_OK; }
+    conc_mutex_unlock(&q->m);
+    conc_arena_free(q->h.arena, n);
+    return r;
 }
 
 /* Unlinks the head item under `m` (the caller checked it exists) and copies it out after
@@ -153,31 +172,53 @@ conc_result conc_queue_try_get(conc_queue *q, void **out, size_t *out_len) {
 
 /* Order matters for repair (as in condition.c): `listed` first, then the forward link
  * (the commit), then the back link. */
-static void unlink_getter(conc_queue *q, conc_queue_getter *g) {
-    g->listed = 0;
+static void unlink_turn(conc_queue *q, conc_queue_turn *t) {
+    turn_line *line = &q->lines[t->role];
+    t->listed = 0;
     CONC_STEP();
-    if (g->prev) g->prev->next = g->next; else q->ghead = g->next;
+    if (t->prev) t->prev->next = t->next; else line->head = t->next;
     CONC_STEP();
-    if (g->next) g->next->prev = g->prev; else q->gtail = g->prev;
+    if (t->next) t->next->prev = t->prev; else line->tail = t->prev;
 }
 
-conc_queue_getter *conc_queue_enlist_getter(conc_queue *q, uint64_t unit) {
-    conc_queue_getter *g = conc_arena_alloc(q->h.arena, sizeof *g);
-    if (!g) return NULL;
-    g->unit = unit;
+conc_queue_turn *conc_queue_enlist(conc_queue *q, conc_queue_role role, uint64_t unit) {
+    conc_queue_turn *t = conc_arena_alloc(q->h.arena, sizeof *t);
+    if (!t) return NULL;
+    t->unit = unit;
+    t->role = role == CONC_QUEUE_PUTTER;
+    turn_line *line = &q->lines[t->role];
     lock_q(q);
-    g->prev = q->gtail;
-    g->next = NULL;
-    g->listed = 1;
+    t->prev = line->tail;
+    t->next = NULL;
+    t->listed = 1;
     CONC_STEP();
-    if (q->gtail) q->gtail->next = g; else q->ghead = g; /* commit */
+    if (line->tail) line->tail->next = t; else line->head = t; /* commit */
     CONC_STEP();
-    q->gtail = g;
+    line->tail = t;
     conc_mutex_unlock(&q->m);
-    return g;
+    return t;
 }
 
-conc_result conc_queue_try_get_in_turn(conc_queue *q, conc_queue_getter *g, void **out, size_t *out_len) {
+/* Under `m`: true when `t` may go now, `available` (items, or free places) being what
+ * its role needs. It may while fewer live units are listed ahead of it; a unit whose
+ * process died never delists, so its record is dropped here (nobody else will), as
+ * condition.c's notify does. A closed queue (drained, or its items moved on) has no
+ * turns. On true, `t` has left the line. */
+static int my_turn(conc_queue *q, conc_queue_turn *t, uint64_t available) {
+    if (!t->listed) return 1;
+    if (!LD(q->closed)) {
+        uint64_t ahead = 0;
+        for (conc_queue_turn *o = q->lines[t->role].head, *next; o && o != t; o = next) {
+            next = o->next;
+            if (conc_unit_dead(o->unit)) { unlink_turn(q, o); conc_arena_free(q->h.arena, o); continue; }
+            if (++ahead >= available) return 0;
+        }
+    }
+    unlink_turn(q, t);
+    return 1;
+}
+
+conc_result conc_queue_try_get_in_turn(conc_queue *q, conc_queue_turn *t, void **out, size_t *out_len) {
     if (LD(q->puts) == LD(q->gets) && HEAD_PEEK(q) == NULL)
         return LD(q->closed) ? CONC_CLOSED : CONC_EMPTY;
     lock_q(q);
@@ -185,29 +226,32 @@ conc_result conc_queue_try_get_in_turn(conc_queue *q, conc_queue_getter *g, void
         conc_mutex_unlock(&q->m);
         return LD(q->closed) ? CONC_CLOSED : CONC_EMPTY;
     }
-    /* A closed queue is being drained (or its items moved on): no turns any more. */
-    if (!LD(q->closed) && g->listed) {
-        /* Count live getters ahead; a getter whose process died never delists, so its
-         * record is dropped here (nobody else will), as condition.c's notify does. */
-        uint64_t ahead = 0, items = LD(q->puts) - LD(q->gets);
-        for (conc_queue_getter *o = q->ghead, *next; o && o != g; o = next) {
-            next = o->next;
-            if (conc_unit_dead(o->unit)) { unlink_getter(q, o); conc_arena_free(q->h.arena, o); continue; }
-            if (++ahead >= items) { conc_mutex_unlock(&q->m); return CONC_EMPTY; }
-        }
-    }
-    if (g->listed) unlink_getter(q, g);
+    if (!my_turn(q, t, LD(q->puts) - LD(q->gets))) { conc_mutex_unlock(&q->m); return CONC_EMPTY; }
     return take_head_and_unlock(q, out, out_len);
 }
 
-void conc_queue_delist_getter(conc_queue *q, conc_queue_getter *g) {
+conc_result conc_queue_try_put_in_turn(conc_queue *q, conc_queue_turn *t, const void *bytes, size_t len) {
+    if (LD(q->closed)) return CONC_CLOSED;
+    if (is_full(q)) return CONC_FULL;
+    qnode *n = new_node(q, bytes, len);
+    if (!n) return CONC_NO_MEMORY;
     lock_q(q);
-    int was = g->listed;
-    if (was) unlink_getter(q, g);
+    conc_result r = LD(q->closed) ? CONC_CLOSED : is_full(q) ? CONC_FULL : CONC_OK;
+    if (r == CONC_OK && q->maxsize && !my_turn(q, t, q->maxsize - (LD(q->puts) - LD(q->gets)))) r = CONC_FULL;
+    if (r == CONC_OK) { link_and_unlock(q, n); return CONC_OK; }
     conc_mutex_unlock(&q->m);
-    conc_arena_free(q->h.arena, g);
-    /* Leaving the line without an item (a timeout, Ctrl-C) may make the next one eligible. */
-    if (was && LD(q->puts) != LD(q->gets)) conc_prim_signal(&q->h, INT_MAX);
+    conc_arena_free(q->h.arena, n);
+    return r;
+}
+
+void conc_queue_delist(conc_queue *q, conc_queue_turn *t) {
+    lock_q(q);
+    int was = t->listed;
+    if (was) unlink_turn(q, t);
+    conc_mutex_unlock(&q->m);
+    conc_arena_free(q->h.arena, t);
+    /* Leaving the line without going (a timeout, Ctrl-C) may let the next one go. */
+    if (was) conc_prim_signal(&q->h, INT_MAX);
 }
 
 uint64_t conc_queue_qsize(conc_queue *q) {
@@ -277,11 +321,13 @@ void conc_queue_teardown(conc_queue *q) {
         conc_arena_free(q->h.arena, n);
     }
     q->head = q->tail = NULL;
-    /* Records still listed belong to getters that never delisted (their process died). */
-    for (conc_queue_getter *g = q->ghead, *next; g; g = next) {
-        next = g->next;
-        conc_arena_free(q->h.arena, g);
+    /* Records still listed belong to units that never delisted (their process died). */
+    for (int role = 0; role < 2; role++) {
+        for (conc_queue_turn *t = q->lines[role].head, *next; t; t = next) {
+            next = t->next;
+            conc_arena_free(q->h.arena, t);
+        }
+        q->lines[role].head = q->lines[role].tail = NULL;
     }
-    q->ghead = q->gtail = NULL;
     pthread_mutex_destroy(&q->m);
 }

@@ -241,55 +241,55 @@ final class QueueTests: XCTestCase {
 
     func testWaitingGettersAreServedInTheOrderTheyCame() throws {
         let q = try XCTUnwrap(conc_queue_create(arena, 0))
-        let a = try XCTUnwrap(conc_queue_enlist_getter(q, unit(1)))
-        let b = try XCTUnwrap(conc_queue_enlist_getter(q, unit(2)))
+        let a = try XCTUnwrap(conc_queue_enlist(q, CONC_QUEUE_GETTER, unit(1)))
+        let b = try XCTUnwrap(conc_queue_enlist(q, CONC_QUEUE_GETTER, unit(2)))
         XCTAssertEqual(getInTurn(q, a).0, CONC_EMPTY)
         XCTAssertEqual(put(q, "x"), CONC_OK)
         XCTAssertEqual(getInTurn(q, b).0, CONC_EMPTY, "the one item is a's")
         XCTAssertEqual(getInTurn(q, a).1, "x")
         XCTAssertEqual(put(q, "y"), CONC_OK)
         XCTAssertEqual(getInTurn(q, b).1, "y", "a has left the line")
-        conc_queue_delist_getter(q, a)
-        conc_queue_delist_getter(q, b)
+        conc_queue_delist(q, a)
+        conc_queue_delist(q, b)
         // Two items for two waiting getters: the second need not wait for the first.
-        let c = try XCTUnwrap(conc_queue_enlist_getter(q, unit(3)))
-        let d = try XCTUnwrap(conc_queue_enlist_getter(q, unit(4)))
+        let c = try XCTUnwrap(conc_queue_enlist(q, CONC_QUEUE_GETTER, unit(3)))
+        let d = try XCTUnwrap(conc_queue_enlist(q, CONC_QUEUE_GETTER, unit(4)))
         XCTAssertEqual(put(q, "1"), CONC_OK)
         XCTAssertEqual(put(q, "2"), CONC_OK)
         XCTAssertEqual(getInTurn(q, d).1, "1")
         XCTAssertEqual(getInTurn(q, c).1, "2")
-        conc_queue_delist_getter(q, c)
-        conc_queue_delist_getter(q, d)
+        conc_queue_delist(q, c)
+        conc_queue_delist(q, d)
         XCTAssertEqual(conc_queue_qsize(q), 0)
         conc_prim_release(q)
     }
 
     func testGetterLeavingTheLinePassesItsTurnOn() throws {
         let q = try XCTUnwrap(conc_queue_create(arena, 0))
-        let a = try XCTUnwrap(conc_queue_enlist_getter(q, unit(1)))
-        let b = try XCTUnwrap(conc_queue_enlist_getter(q, unit(2)))
+        let a = try XCTUnwrap(conc_queue_enlist(q, CONC_QUEUE_GETTER, unit(1)))
+        let b = try XCTUnwrap(conc_queue_enlist(q, CONC_QUEUE_GETTER, unit(2)))
         XCTAssertEqual(put(q, "x"), CONC_OK)
         XCTAssertEqual(getInTurn(q, b).0, CONC_EMPTY)
         let seq = conc_prim_load_seq(q)
-        conc_queue_delist_getter(q, a)  // a timed out
+        conc_queue_delist(q, a)  // a timed out
         XCTAssertNotEqual(conc_prim_load_seq(q), seq, "b must be woken to look again")
         XCTAssertEqual(getInTurn(q, b).1, "x")
-        conc_queue_delist_getter(q, b)
+        conc_queue_delist(q, b)
         conc_prim_release(q)
     }
 
     func testGetterNotInLineAndClosedQueuesIgnoreTurns() throws {
         let q = try XCTUnwrap(conc_queue_create(arena, 0))
-        let a = try XCTUnwrap(conc_queue_enlist_getter(q, unit(1)))
-        let b = try XCTUnwrap(conc_queue_enlist_getter(q, unit(2)))
+        let a = try XCTUnwrap(conc_queue_enlist(q, CONC_QUEUE_GETTER, unit(1)))
+        let b = try XCTUnwrap(conc_queue_enlist(q, CONC_QUEUE_GETTER, unit(2)))
         XCTAssertEqual(put(q, "x"), CONC_OK)
         XCTAssertEqual(getString(q).1, "x", "a first try (get_nowait) may take it, as in CPython")
         XCTAssertEqual(put(q, "y"), CONC_OK)
         conc_queue_close(q)
         XCTAssertEqual(getInTurn(q, b).1, "y", "a closed queue is drained by whoever asks")
         XCTAssertEqual(getInTurn(q, a).0, CONC_CLOSED)
-        conc_queue_delist_getter(q, a)
-        conc_queue_delist_getter(q, b)
+        conc_queue_delist(q, a)
+        conc_queue_delist(q, b)
         conc_prim_release(q)
     }
 
@@ -300,12 +300,33 @@ final class QueueTests: XCTestCase {
         XCTAssertTrue(reap(child).exited)
         let baseline = conc_arena_in_use(arena)
         // Listed by a unit of a process that no longer exists (killed while waiting).
-        _ = try XCTUnwrap(conc_queue_enlist_getter(q, conc_unit_make(child, 1)))
-        let b = try XCTUnwrap(conc_queue_enlist_getter(q, unit(2)))
+        _ = try XCTUnwrap(conc_queue_enlist(q, CONC_QUEUE_GETTER, conc_unit_make(child, 1)))
+        let b = try XCTUnwrap(conc_queue_enlist(q, CONC_QUEUE_GETTER, unit(2)))
         XCTAssertEqual(put(q, "x"), CONC_OK)
         XCTAssertEqual(getInTurn(q, b).1, "x")
-        conc_queue_delist_getter(q, b)
+        conc_queue_delist(q, b)
         XCTAssertLessThanOrEqual(conc_arena_in_use(arena), baseline, "the dead getter's record is freed")
+        conc_prim_release(q)
+    }
+
+    func testWaitingPuttersAreServedInTheOrderTheyCame() throws {
+        let q = try XCTUnwrap(conc_queue_create(arena, 1))
+        XCTAssertEqual(put(q, "first"), CONC_OK)
+        let a = try XCTUnwrap(conc_queue_enlist(q, CONC_QUEUE_PUTTER, unit(1)))
+        let b = try XCTUnwrap(conc_queue_enlist(q, CONC_QUEUE_PUTTER, unit(2)))
+        func putInTurn(_ t: OpaquePointer, _ s: String) -> conc_result {
+            var s = s
+            return s.withUTF8 { conc_queue_try_put_in_turn(q, t, $0.baseAddress, $0.count) }
+        }
+        XCTAssertEqual(putInTurn(a, "a"), CONC_FULL)
+        XCTAssertEqual(getString(q).1, "first")
+        XCTAssertEqual(putInTurn(b, "b"), CONC_FULL, "the free place is a's")
+        XCTAssertEqual(putInTurn(a, "a"), CONC_OK)
+        XCTAssertEqual(getString(q).1, "a")
+        XCTAssertEqual(putInTurn(b, "b"), CONC_OK, "a has left the line")
+        XCTAssertEqual(getString(q).1, "b")
+        conc_queue_delist(q, a)
+        conc_queue_delist(q, b)
         conc_prim_release(q)
     }
 }

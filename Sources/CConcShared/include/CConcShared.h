@@ -283,16 +283,22 @@ conc_result conc_queue_try_put(conc_queue *q, const void *_Nullable bytes, size_
 /// CONC_OK: `*out` is malloc'd in this process (caller frees; non-NULL even for len 0).
 /// CONC_EMPTY, or CONC_CLOSED once closed and drained, or CONC_NO_MEMORY (item kept).
 conc_result conc_queue_try_get(conc_queue *q, void *_Nullable *_Nonnull out, size_t *out_len);
-/// A getter's place in line (blocking getters are served in the order they began to wait).
-typedef struct conc_queue_getter conc_queue_getter;
-/// Puts `unit` at the back of the line of waiting getters; NULL if the arena is full.
-conc_queue_getter *_Nullable conc_queue_enlist_getter(conc_queue *q, uint64_t unit);
+/// A waiting getter's or putter's place in line: units that wait are served in the order
+/// they began to wait, getters and putters each in their own line.
+typedef struct conc_queue_turn conc_queue_turn;
+typedef enum conc_queue_role { CONC_QUEUE_GETTER, CONC_QUEUE_PUTTER } conc_queue_role;
+/// Puts `unit` at the back of `role`'s line; NULL if the arena is full.
+conc_queue_turn *_Nullable conc_queue_enlist(conc_queue *q, conc_queue_role role, uint64_t unit);
 /// As conc_queue_try_get, but CONC_EMPTY while the items there are due to getters listed
-/// ahead of `g`. On CONC_OK `g` has left the line (still call conc_queue_delist_getter).
-conc_result conc_queue_try_get_in_turn(conc_queue *q, conc_queue_getter *g,
+/// ahead of `t`. On CONC_OK `t` has left the line (still call conc_queue_delist).
+conc_result conc_queue_try_get_in_turn(conc_queue *q, conc_queue_turn *t,
                                        void *_Nullable *_Nonnull out, size_t *out_len);
-/// Leaves the line (if still in it) and frees `g`.
-void conc_queue_delist_getter(conc_queue *q, conc_queue_getter *g);
+/// As conc_queue_try_put, but CONC_FULL while the free places are due to putters listed
+/// ahead of `t`. On CONC_OK `t` has left the line (still call conc_queue_delist).
+conc_result conc_queue_try_put_in_turn(conc_queue *q, conc_queue_turn *t, const void *_Nullable bytes,
+                                       size_t len);
+/// Leaves the line (if still in it) and frees `t`.
+void conc_queue_delist(conc_queue *q, conc_queue_turn *t);
 uint64_t conc_queue_qsize(conc_queue *q);
 int conc_queue_empty(conc_queue *q);
 int conc_queue_full(conc_queue *q);

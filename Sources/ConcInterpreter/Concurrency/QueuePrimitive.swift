@@ -56,9 +56,15 @@ final class PyQueue: PySharedPrimitive, @unchecked Sendable {  // see PySharedPr
         }
         var r = bytes.withUnsafeBytes { conc_queue_try_put(prim, $0.baseAddress, $0.count) }
         if r == CONC_FULL && block {
+            // Waiting putters are served oldest first, as CPython's are: take a place in line.
+            let turn = conc_queue_enlist(prim, CONC_QUEUE_PUTTER, u.unitID)
+            defer { if let t = turn { conc_queue_delist(prim, t) } }
             _ = try park(u, timeout: timeout, waits: { "waits to put into \(self.described($0)), which is full" },
                          stillBlocked: { [prim] in conc_queue_full(prim) != 0 && conc_queue_closed(prim) == 0 }) {
-                r = bytes.withUnsafeBytes { conc_queue_try_put(prim, $0.baseAddress, $0.count) }
+                r = bytes.withUnsafeBytes {
+                    if let t = turn { return conc_queue_try_put_in_turn(prim, t, $0.baseAddress, $0.count) }
+                    return conc_queue_try_put(prim, $0.baseAddress, $0.count)
+                }
                 return r != CONC_FULL
             }
         }
@@ -82,8 +88,8 @@ final class PyQueue: PySharedPrimitive, @unchecked Sendable {  // see PySharedPr
         var r = conc_queue_try_get(prim, &out, &length)
         if r == CONC_EMPTY && block {
             // Waiting getters are served oldest first, as CPython's are: take a place in line.
-            let turn = conc_queue_enlist_getter(prim, u.unitID)
-            defer { if let t = turn { conc_queue_delist_getter(prim, t) } }
+            let turn = conc_queue_enlist(prim, CONC_QUEUE_GETTER, u.unitID)
+            defer { if let t = turn { conc_queue_delist(prim, t) } }
             _ = try park(u, timeout: timeout, waits: { "waits to get from \(self.described($0)), which is empty" },
                          stillBlocked: { [prim] in conc_queue_empty(prim) != 0 && conc_queue_closed(prim) == 0 }) {
                 if let t = turn { r = conc_queue_try_get_in_turn(prim, t, &out, &length) } else { r = conc_queue_try_get(prim, &out, &length) }
