@@ -128,7 +128,8 @@ extension Unit {
                 if g.isExecNamespace { copyBack = d }
             } else {
                 let g = engine.newGlobals(name: "__main__", file: nil)
-                g.set("__name__", Value.none)
+                // What CPython's lookup finds there: the builtins module's own name.
+                g.set("__name__", .str("builtins"))
                 for (k, v) in d.pairs { if let s = k.asStr?.value { g.set(s, v) } }
                 g.adoptMirror(d)
                 globals = g

@@ -72,6 +72,7 @@ extension Unit {
     /// slot taken), and the child's pid in the parent, after `registerChild(pid, slot)` ran
     /// while the other units were still stopped.
     func forkSafely(childName: String, daemon: Bool, registerChild: (pid_t, Int32) -> Void) throws -> pid_t {
+        runForkHooks(\.before)
         // Fork safety: every other unit steps out of the interpreter first (to a poll point,
         // a park or a blocking call), so the child copies no half-done mutation, no held
         // object, registry or sink lock, and no output another unit printed after the flush.
@@ -86,6 +87,7 @@ extension Unit {
         if pid == 0 {
             engine.becomeChildProcess(of: self, name: childName, daemon: daemon)
             engine.joinFamily(slot: slot, name: childName)
+            runForkHooks(\.afterInChild)  // e.g. random reseeds: children draw apart
             return 0
         }
         if let f = engine.familyStorage, slot >= 0 {
@@ -93,7 +95,9 @@ extension Unit {
         }
         if pid > 0 { registerChild(pid, slot) }
         engine.gil.resumeTheWorld()
-        if pid < 0 { engine.primitives.release(forChild); throw osError(errno) }
+        let failure = errno
+        runForkHooks(\.afterInParent)
+        if pid < 0 { engine.primitives.release(forChild); throw osError(failure) }
         return pid
     }
 

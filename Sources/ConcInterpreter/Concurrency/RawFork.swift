@@ -38,6 +38,28 @@ extension Unit {
     }
 }
 
+/// One `os.register_at_fork(before=, after_in_parent=, after_in_child=)` call.
+struct ForkHooks {
+    var before: Value?
+    var afterInParent: Value?
+    var afterInChild: Value?
+}
+
+extension Unit {
+    /// Runs the registered fork hooks of one kind, as CPython does: `before` ones newest
+    /// first, the others in registration order. An exception in one is reported as
+    /// unraisable ("Exception ignored in: ...") and the others still run.
+    func runForkHooks(_ kind: KeyPath<ForkHooks, Value?>) {
+        var hooks = engine.units.withLock { engine.forkHooks.compactMap { $0[keyPath: kind] } }
+        if kind == \ForkHooks.before { hooks.reverse() }
+        for hook in hooks {
+            do { _ = try call(hook, []) }
+            catch let e as PyBaseException { reportUnraisable(e, object: hook) }
+            catch {}
+        }
+    }
+}
+
 extension Engine {
     /// The end of this process's program: its family slot is given back and the children
     /// os.fork() made that have exited are reaped (no zombie outlives the program).
@@ -59,6 +81,25 @@ extension Engine {
             native("fork") { u, a in
                 try a.expect("fork", 0, 0)
                 return .int(try u.forkProcess())
+            },
+            native("register_at_fork") { u, a in
+                // Keyword-only, at least one, each callable (CPython's checks and words).
+                if a.count > 0 { throw typeError("register_at_fork() takes no positional arguments") }
+                var hooks = ForkHooks()
+                for (name, value) in a.keywords {
+                    guard isCallable(u, value) else { throw typeError("'\(name)' must be callable, not \(value.typeName)") }
+                    switch name {
+                    case "before": hooks.before = value
+                    case "after_in_parent": hooks.afterInParent = value
+                    case "after_in_child": hooks.afterInChild = value
+                    default: throw typeError("register_at_fork() got an unexpected keyword argument '\(name)'")
+                    }
+                }
+                if hooks.before == nil && hooks.afterInParent == nil && hooks.afterInChild == nil {
+                    throw typeError("At least one argument is required.")
+                }
+                u.engine.units.withLock { u.engine.forkHooks.append(hooks) }
+                return .none
             },
             native("wait") { u, a in
                 try a.expect("wait", 0, 0)

@@ -165,6 +165,9 @@ public final class Engine {
     /// Pids of the children `os.fork()` made and `os.wait*` has not reaped (under the
     /// unit registry's lock): the end of the program reaps those that have exited.
     var rawChildren: [pid_t] = []
+    /// The callables given to `os.register_at_fork`, in registration order (under the unit
+    /// registry's lock). Every fork runs them: `os.fork()` and `spawn` (multiprocessing).
+    var forkHooks: [ForkHooks] = []
     /// Bumped at every spawn: primitives made in an earlier epoch are shared with another
     /// process (see ``PySharedPrimitive/isShared(_:)``).
     var forkEpoch = 0
