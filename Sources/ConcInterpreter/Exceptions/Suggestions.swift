@@ -92,11 +92,23 @@ extension Unit {
         case .name(let code, let globals):
             found = Suggestions.closest(to: name, among: code.localNames + code.freeNames)
                 ?? Suggestions.closest(to: name, among: globals.boundNames)
-                ?? Suggestions.closest(to: name, among: builtinNames)
+                ?? Suggestions.closest(to: name, among: builtinNames.filter { !Self.isImportHint($0, for: name) })
         case .attribute(let object):
             found = Suggestions.closest(to: name, among: engine.attributeNames(of: object))
         }
         return found.map { ". Did you mean: '\($0)'?" } ?? ""
+    }
+
+    /// Conc's own builtins that CPython lacks.
+    private static let concOnlyBuiltins: Set<String> = ["lock", "rlock", "semaphore", "event", "condition",
+                                                        "queue", "sleep", "DeadlockError", "Empty", "Full"]
+
+    /// True when `candidate` is one of Conc's lowercase primitives and `name` is
+    /// capitalised (`Lock`, `RLock`, `Queue`): the program forgot an import of threading or
+    /// queue, which the primitive (with other semantics) would not fix. CPython suggests
+    /// nothing then, and neither does Conc.
+    private static func isImportHint(_ candidate: String, for name: String) -> Bool {
+        concOnlyBuiltins.contains(candidate) && candidate.first?.isLowercase == true && name.first?.isUppercase == true
     }
 
     /// The builtins module's names, with the constants CPython keeps there too (`Flase`
