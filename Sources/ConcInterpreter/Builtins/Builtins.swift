@@ -142,7 +142,11 @@ extension Engine {
         if file.isNone {
             stdout.write(pieces.joined(separator: sep) + end, unit: u.number)
             if flush { stdout.flush() }
-        } else if case .obj(let o) = file, o is PyFile {
+        } else if case .obj(let o) = file, o is PyFile || ObjectLocks.active {
+            // A native file, or any object while units run in parallel: one write() of the
+            // whole line, so that lines of different units never mix (LANGUAGE.md §4), as
+            // they do not in CPython, whose print runs no bytecode (so switches no thread)
+            // between the pieces it writes to a C stream such as a StringIO.
             _ = try u.callMethod(file, "write", [.str(pieces.joined(separator: sep) + end)])
             if flush { _ = try u.callMethod(file, "flush", []) }  // its errors propagate, as in CPython
         } else {

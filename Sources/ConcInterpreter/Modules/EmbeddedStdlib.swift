@@ -9716,6 +9716,7 @@ kept as written); no TextIOWrapper, BufferedReader and the other classes of the 
 __all__ = ["StringIO", "BytesIO", "SEEK_SET", "SEEK_CUR", "SEEK_END", "UnsupportedOperation", "open"]
 
 from _io import UnsupportedOperation, open
+from builtins import rlock as _rlock
 
 SEEK_SET = 0
 SEEK_CUR = 1
@@ -9723,50 +9724,86 @@ SEEK_END = 2
 
 
 class _MemoryStream:
-    """What StringIO and BytesIO share: a buffer (str or bytes) and a position in it."""
+    """What StringIO and BytesIO share: a buffer (str or bytes) and a position in it.
+
+    The value is self._buf followed by the pieces in self._tail, self._size long in all:
+    a write at the end (the common case) appends a piece, and the pieces are joined when
+    something reads the value or writes elsewhere, so building a long text costs linear
+    time. Every operation holds self._lock, so threads sharing a stream (a captured
+    sys.stdout) lose no write, as CPython's C streams under the GIL lose none. Its
+    subclasses set _empty ("" or b"") and call _setup(initial) from __init__.
+    """
 
     # CPython's two classes word it differently (BytesIO ends with a full stop).
     _closed_message = "I/O operation on closed file"
+
+    def _setup(self, initial):
+        self._lock = _rlock()
+        self._buf = initial
+        self._tail = []
+        self._size = len(initial)
+        self._pos = 0
+        self.closed = False
 
     def _check_open(self):
         if self.closed:
             raise ValueError(self._closed_message)
 
+    def _value(self):
+        """The whole value, the pieces joined into self._buf (holding the lock)."""
+        if self._tail:
+            self._tail.insert(0, self._buf)
+            self._buf = self._empty.join(self._tail)
+            self._tail = []
+        return self._buf
+
     def write(self, data):
-        self._check_open()
         self._check_type(data)
-        buf = self._buf
-        pos = self._pos
-        if pos > len(buf):
-            buf = buf + self._pad(pos - len(buf))
-        self._buf = buf[:pos] + data + buf[pos + len(data):]
-        self._pos = pos + len(data)
-        return len(data)
+        with self._lock:
+            self._check_open()
+            n = len(data)
+            pos = self._pos
+            if pos == self._size:
+                if n:
+                    self._tail.append(data)
+                    self._size = pos + n
+                    self._pos = pos + n
+                return n
+            buf = self._value()
+            if pos > len(buf):
+                buf = buf + self._pad(pos - len(buf))
+            self._buf = buf[:pos] + data + buf[pos + n:]
+            self._size = len(self._buf)
+            self._pos = pos + n
+            return n
 
     def writelines(self, lines):
         for line in lines:
             self.write(line)
 
     def read(self, size=-1):
-        self._check_open()
-        if size is None or size < 0:
-            end = len(self._buf)
-        else:
-            end = min(len(self._buf), self._pos + size)
-        data = self._buf[self._pos:end]
-        self._pos = max(self._pos, end)
-        return data
+        with self._lock:
+            self._check_open()
+            buf = self._value()
+            if size is None or size < 0:
+                end = len(buf)
+            else:
+                end = min(len(buf), self._pos + size)
+            data = buf[self._pos:end]
+            self._pos = max(self._pos, end)
+            return data
 
     def readline(self, size=-1):
-        self._check_open()
-        buf = self._buf
-        end = buf.find(self._newline, self._pos)
-        end = len(buf) if end < 0 else end + 1
-        if size is not None and size >= 0:
-            end = min(end, self._pos + size)
-        data = buf[self._pos:end]
-        self._pos = max(self._pos, end)
-        return data
+        with self._lock:
+            self._check_open()
+            buf = self._value()
+            end = buf.find(self._newline, self._pos)
+            end = len(buf) if end < 0 else end + 1
+            if size is not None and size >= 0:
+                end = min(end, self._pos + size)
+            data = buf[self._pos:end]
+            self._pos = max(self._pos, end)
+            return data
 
     def readlines(self, hint=-1):
         lines = []
@@ -9782,40 +9819,46 @@ class _MemoryStream:
                 return lines
 
     def getvalue(self):
-        self._check_open()
-        return self._buf
+        with self._lock:
+            self._check_open()
+            return self._value()
 
     def seek(self, pos, whence=0):
-        self._check_open()
-        if whence == 0:
-            if pos < 0:
-                raise ValueError("Negative seek position " + str(pos))
-            self._pos = pos
-        elif whence == 1:
-            if pos != 0 and self._text_seeks:
-                raise OSError("Can't do nonzero cur-relative seeks")
-            self._pos = max(0, self._pos + pos)
-        elif whence == 2:
-            if pos != 0 and self._text_seeks:
-                # (CPython 3.11's StringIO words both cases "cur-relative".)
-                raise OSError("Can't do nonzero cur-relative seeks")
-            self._pos = max(0, len(self._buf) + pos)
-        else:
-            raise ValueError("Invalid whence (" + str(whence) + ", should be 0, 1 or 2)")
-        return self._pos
+        with self._lock:
+            self._check_open()
+            if whence == 0:
+                if pos < 0:
+                    raise ValueError("Negative seek position " + str(pos))
+                self._pos = pos
+            elif whence == 1:
+                if pos != 0 and self._text_seeks:
+                    raise OSError("Can't do nonzero cur-relative seeks")
+                self._pos = max(0, self._pos + pos)
+            elif whence == 2:
+                if pos != 0 and self._text_seeks:
+                    # (CPython 3.11's StringIO words both cases "cur-relative".)
+                    raise OSError("Can't do nonzero cur-relative seeks")
+                self._pos = max(0, self._size + pos)
+            else:
+                raise ValueError("Invalid whence (" + str(whence) + ", should be 0, 1 or 2)")
+            return self._pos
 
     def tell(self):
-        self._check_open()
-        return self._pos
+        with self._lock:
+            self._check_open()
+            return self._pos
 
     def truncate(self, size=None):
-        self._check_open()
-        if size is None:
-            size = self._pos
-        if size < 0:
-            raise ValueError("Negative size value " + str(size))
-        self._buf = self._buf[:size]
-        return size
+        with self._lock:
+            self._check_open()
+            if size is None:
+                size = self._pos
+            if size < 0:
+                raise ValueError("Negative size value " + str(size))
+            if size < self._size:
+                self._buf = self._value()[:size]
+                self._size = size
+            return size
 
     def flush(self):
         self._check_open()
@@ -9866,6 +9909,7 @@ class StringIO(_MemoryStream):
     """A text stream kept in memory: write() str, then getvalue() or read it back."""
 
     _newline = "\n"
+    _empty = ""
     _binary_hint = False
     _text_seeks = True      # only offset 0 relative to the position or the end
 
@@ -9874,9 +9918,7 @@ class StringIO(_MemoryStream):
             initial_value = ""
         if not isinstance(initial_value, str):
             raise TypeError("initial_value must be str or None, not " + type(initial_value).__name__)
-        self._buf = initial_value
-        self._pos = 0
-        self.closed = False
+        self._setup(initial_value)
 
     def _check_type(self, data):
         if not isinstance(data, str):
@@ -9890,6 +9932,7 @@ class BytesIO(_MemoryStream):
     """A binary stream kept in memory: write() bytes, then getvalue() or read it back."""
 
     _newline = b"\n"
+    _empty = b""
     _binary_hint = True
     _text_seeks = False
     _closed_message = "I/O operation on closed file."
@@ -9897,9 +9940,7 @@ class BytesIO(_MemoryStream):
     def __init__(self, initial_bytes=b""):
         if initial_bytes is None:
             initial_bytes = b""
-        self._buf = bytes(initial_bytes)
-        self._pos = 0
-        self.closed = False
+        self._setup(bytes(initial_bytes))
 
     def _check_type(self, data):
         if not isinstance(data, (bytes, bytearray)):
