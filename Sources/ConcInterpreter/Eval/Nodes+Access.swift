@@ -75,8 +75,33 @@ final class AttributeNode: ExprNode {
             if !ObjectLocks.active, let v = cachedValue(inst, epoch) { return v }
             return try loadUncached(inst, o, f, epoch)
         }
+        if let id = moduleID, case .obj(let x) = o, ObjectIdentifier(x) == id, let cell = moduleCell {
+            let v = cell._withUnsafeGuaranteedRef { $0.value }
+            if !v.isUnbound { return v }
+        }
+        return try loadOther(o, f)
+    }
+
+    /// ``load(_:_:)`` of anything but an instance: `getattr`; a module's cell for the name
+    /// is remembered for the next load (`math.pi`, `sys.argv`).
+    @inline(never) private func loadOther(_ o: Value, _ f: Frame) throws -> Value {
+        if case .obj(let x) = o, let m = x as? PyModule, !ObjectLocks.active,
+           let cell = m.globals.existingCell(name), !cell.value.isUnbound {
+            moduleKeep = m
+            moduleID = ObjectIdentifier(m)
+            moduleCell = Unmanaged.passUnretained(cell)
+            return cell.value
+        }
         do { return try f.withUnit { try $0.getAttr(o, name) } } catch { throw located(error, f, loc) }
     }
+    // Cache for a module's attribute (`math.pi`): module `moduleID` keeps `name` in
+    // `moduleCell`. A module's cell for a name never changes (rebinding changes its value)
+    // and cells are immortal, so it is held without reference counting; `moduleKeep` keeps
+    // the module alive, so its identity is never reused. Written only while units do not
+    // run in parallel, like the caches above.
+    private var moduleID: ObjectIdentifier? = nil
+    private var moduleCell: Unmanaged<Cell>? = nil
+    private var moduleKeep: PyModule? = nil
 
     /// ``load(_:_:)`` of an instance when the lock-free cache lookup did not apply.
     private func loadUncached(_ inst: PyInstance, _ o: Value, _ f: Frame, _ epoch: Int) throws -> Value {

@@ -537,6 +537,17 @@ final class MethodCallNode: ExprNode {
                fn.canCallDirect(simple.count + 1) {
                 return try u.callDirect(fn, receiver: m.receiver, simple, f)
             }
+            // A native function of a module (`math.sqrt(x)`, `time.time()`), with its
+            // fixed-arity entry when it has one, or inline arguments.
+            if let b = o as? PyBuiltinFunction {
+                if leading.count == 1, let one = b.fast1 {
+                    return try f.withOneArgument(leading) { x in try f.withUnit { try one($0, x) } }
+                }
+                if leading.count == 2, let two = b.fast2 {
+                    return try f.withTwoArguments(leading) { x, y in try f.withUnit { try two($0, x, y) } }
+                }
+                return try withPositionalArguments(simple, f) { a in try f.withUnit { try b.fn($0, a) } }
+            }
         }
         return try u.call(callee, try evaluateArguments(args, f, callee: callee))
     }
