@@ -93,6 +93,17 @@ final class AugAssignNode: StmtNode {
                 case .sub: let (r, o) = x.subtractingReportingOverflow(y); if !o { try target.assign(f, .int(r)); return .normal }
                 default: break
                 }
+            } else if case .float(let x) = old {
+                // `total += x` over floats (and float += int), as BinaryNode's fast path.
+                let y: Double? = switch rhs { case .float(let d): d; case .int(let i): Double(i); default: nil }
+                if let y {
+                    switch op {
+                    case .add: try target.assign(f, .float(x + y)); return .normal
+                    case .sub: try target.assign(f, .float(x - y)); return .normal
+                    case .mul: try target.assign(f, .float(x * y)); return .normal
+                    default: break
+                    }
+                }
             }
             let new: Value
             do { new = try f.withUnit { try $0.inPlace(op, old, rhs) } } catch { throw located(error, f, loc) }
