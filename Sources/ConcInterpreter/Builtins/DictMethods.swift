@@ -275,7 +275,7 @@ private func installDictRemovals(_ t: PyType) {
     t.method("clear") { u, s, args in
         let d = try recv(s, "clear")
         try ContainerArgs.none(args, "dict.clear")
-        let keys = d.keys
+        let keys = d.attributesOf != nil ? d.keys : []  // some object's __dict__: tell it
         d.removeAll()
         for k in keys { if let name = k.asStr?.value { d.ownersRemoved(name) } }
         return .none

@@ -478,13 +478,11 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
 
     /// Tells the owners (but `except`) that `name` was set through the dict.
     private func ownersSet(_ name: String, _ v: Value, except: AnyObject? = nil) {
-        guard owners != nil else { return }  // (a racy peek: a dict never loses its table of owners)
         for (o, excluded) in otherOwners(except: except) where !excluded.contains(name) { o.attributeSetThroughDict(name, v) }
     }
 
     /// Tells the owners (but `except`) that `name` was removed through the dict.
     func ownersRemoved(_ name: String, except: AnyObject? = nil) {
-        guard owners != nil else { return }
         for (o, excluded) in otherOwners(except: except) where !excluded.contains(name) { o.attributeRemovedThroughDict(name) }
     }
 
@@ -551,21 +549,24 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
     }
     /// `d[k] = v`.
     func set(_ u: Unit, _ k: Value, _ v: Value) throws {
+        var owned = false  // read with the entry, under the lock
         let old: Value? = try writeEntry(u, k) { t, hit in
+            owned = owners != nil
             if hit.found { return t.setValue(v, at: hit) }
             t.insert(k, v, at: hit)
             return nil
         }
         _ = old  // released here, unlocked
         if let g = globalsOf, let name = k.asStr?.value { g.set(name, v) }
-        if let name = k.asStr?.value { ownersSet(name, v) }
+        if owned, let name = k.asStr?.value { ownersSet(name, v) }
     }
     /// Convenience for string keys (kwargs, json): cannot fail.
     func set(_ u: Unit, _ k: String, _ v: Value) { try! set(u, .str(k), v) }
     /// `d.setdefault(k, v)`: the present value, or `v` after inserting it (atomically).
     func setDefault(_ u: Unit, _ k: Value, _ v: Value) throws -> Value {
-        var inserted = false
+        var inserted = false, owned = false
         let r = try writeEntry(u, k) { t, hit in
+            owned = owners != nil
             if hit.found { return t.value(at: hit.entry) }
             t.insert(k, v, at: hit)
             inserted = true
@@ -573,15 +574,19 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
         }
         if inserted, let name = k.asStr?.value {
             globalsOf?.set(name, v)
-            ownersSet(name, v)
+            if owned { ownersSet(name, v) }
         }
         return r
     }
     /// Removes `k`; returns its value if it was present (`del d[k]`, `d.pop(k)`).
     func remove(_ u: Unit, _ k: Value) throws -> Value? {
-        let removed = try writeEntry(u, k) { t, hit in hit.found ? t.remove(at: hit) : nil }
+        var owned = false
+        let removed = try writeEntry(u, k) { t, hit in
+            owned = owners != nil
+            return hit.found ? t.remove(at: hit) : nil
+        }
         if let g = globalsOf, let name = k.asStr?.value { _ = g.unbind(name) }
-        if removed != nil, let name = k.asStr?.value { ownersRemoved(name) }
+        if owned, removed != nil, let name = k.asStr?.value { ownersRemoved(name) }
         return removed?.value
     }
 
