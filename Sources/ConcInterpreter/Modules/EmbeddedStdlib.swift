@@ -123,6 +123,11 @@ def _item_index(i):
 # The ids of the deques whose repr is being built: a deque inside itself shows as [...].
 _repr_running = set()
 
+try:
+    from _units import get_ident as _get_ident
+except ImportError:  # CPython, which checks this module against its own
+    from threading import get_ident as _get_ident
+
 
 class deque:
     """deque([iterable[, maxlen]]) --> deque object
@@ -498,7 +503,7 @@ Raises ValueError if the value is not present."""
             self._head = 0
 
     def __repr__(self):
-        key = id(self)
+        key = (id(self), _get_ident())   # per thread, as reprlib's guard
         if key in _repr_running:
             return "[...]"
         _repr_running.add(key)
@@ -1238,6 +1243,20 @@ key= as in CPython 3.10+. The list must already be sorted (by key, when one is g
 __all__ = ["bisect", "bisect_left", "bisect_right", "insort", "insort_left", "insort_right"]
 
 
+try:
+    # One insort at a time, as CPython's C insort is between threads: a sorted list that
+    # threads insort into stays sorted. Reentrant: an item's __lt__ or key may insort too.
+    _guard = rlock()
+except NameError:  # CPython, which checks this module against its own
+    class _NoGuard:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+    _guard = _NoGuard()
+
+
 def _bounds(a, lo, hi):
     if lo < 0:
         raise ValueError("lo must be non-negative")
@@ -1272,14 +1291,16 @@ def bisect_left(a, x, lo=0, hi=None, *, key=None):
 
 def insort_right(a, x, lo=0, hi=None, *, key=None):
     """Inserts x into sorted a, after any items equal to it."""
-    lo = bisect_right(a, x if key is None else key(x), lo, hi, key=key)
-    a.insert(lo, x)
+    with _guard:
+        lo = bisect_right(a, x if key is None else key(x), lo, hi, key=key)
+        a.insert(lo, x)
 
 
 def insort_left(a, x, lo=0, hi=None, *, key=None):
     """Inserts x into sorted a, before any items equal to it."""
-    lo = bisect_left(a, x if key is None else key(x), lo, hi, key=key)
-    a.insert(lo, x)
+    with _guard:
+        lo = bisect_left(a, x if key is None else key(x), lo, hi, key=key)
+        a.insert(lo, x)
 
 
 bisect = bisect_right
@@ -1316,6 +1337,30 @@ __all__ = ["ChainMap", "Counter", "OrderedDict", "UserDict", "UserList", "UserSt
 
 import sys as _sys
 from _collections import deque
+
+try:
+    # Counting one step per element, as CPython's C helper (threads lose no count).
+    from _units import count_elements as _count_elements
+    from _units import dict_move_to_end as _dict_move_to_end
+except ImportError:  # CPython, which checks this module against its own
+    def _dict_move_to_end(d, key, last):
+        if key not in d:
+            return False
+        value = dict.pop(d, key)
+        if last:
+            dict.__setitem__(d, key, value)
+        else:
+            rest = list(d.items())
+            dict.clear(d)
+            dict.__setitem__(d, key, value)
+            for k, v in rest:
+                dict.__setitem__(d, k, v)
+        return True
+
+    def _count_elements(mapping, iterable):
+        mapping_get = mapping.get
+        for elem in iterable:
+            mapping[elem] = mapping_get(elem, 0) + 1
 
 _builtin_list = list
 _builtin_dict = dict
@@ -1497,6 +1542,11 @@ def _is_mapping(x):
 # The ids of the containers whose repr is being built (reprlib.recursive_repr).
 _repr_running = set()
 
+try:
+    from _units import get_ident as _get_ident
+except ImportError:  # CPython, which checks this module against its own
+    from threading import get_ident as _get_ident
+
 
 # MARK: - defaultdict
 
@@ -1563,7 +1613,7 @@ passed to the dict constructor, including keyword arguments.
         if factory is None:
             factory_repr = "None"
         else:
-            key = id(self)
+            key = (id(self), _get_ident())   # per thread, as reprlib's guard
             if key in _repr_running:
                 factory_repr = "..."
             else:
@@ -1627,9 +1677,7 @@ class Counter(dict):
                 else:
                     dict.update(self, iterable)     # fast path when counter is empty
             else:
-                self_get = self.get
-                for elem in iterable:
-                    self[elem] = self_get(elem, 0) + 1
+                _count_elements(self, iterable)
         if kwds:
             self.update(kwds)
 
@@ -1812,30 +1860,29 @@ class OrderedDict(dict):
 
         Raise KeyError if the element does not exist.
         """
-        value = self[key]
-        if last:
-            dict.__delitem__(self, key)
-            dict.__setitem__(self, key, value)
-            return
-        rest = [(k, v) for k, v in self.items() if k != key]
-        dict.clear(self)
-        dict.__setitem__(self, key, value)
-        for k, v in rest:
-            dict.__setitem__(self, k, v)
+        # One step, as CPython's: a reader never finds the key missing meanwhile.
+        if not _dict_move_to_end(self, key, last):
+            raise KeyError(key)
 
     def popitem(self, last=True):
         """Remove and return a (key, value) pair from the dictionary.
 
         Pairs are returned in LIFO order if last is true or FIFO order if false.
         """
-        if not self:
-            raise KeyError("dictionary is empty")
         if last:
-            key = next(reversed(self))
-        else:
-            key = next(iter(self))
-        value = dict.pop(self, key)
-        return (key, value)
+            # dict.popitem takes the newest entry in one step.
+            try:
+                return dict.popitem(self)
+            except KeyError:
+                raise KeyError("dictionary is empty") from None
+        while True:
+            if not self:
+                raise KeyError("dictionary is empty")
+            try:
+                key = next(iter(self))
+                return (key, dict.pop(self, key))
+            except (KeyError, StopIteration, RuntimeError):
+                pass    # another thread took it (or changed the dict) first: try again
 
     @classmethod
     def fromkeys(cls, iterable, value=None):
@@ -1886,7 +1933,7 @@ class OrderedDict(dict):
     def __repr__(self):
         if not self:
             return self.__class__.__name__ + "()"
-        key = id(self)
+        key = (id(self), _get_ident())   # per thread, as reprlib's guard
         if key in _repr_running:
             return "..."
         _repr_running.add(key)
@@ -1957,7 +2004,7 @@ class ChainMap(_MutableMapping):
         return any(self.maps)
 
     def __repr__(self):
-        key = id(self)
+        key = (id(self), _get_ident())   # per thread, as reprlib's guard
         if key in _repr_running:
             return "..."
         _repr_running.add(key)
@@ -8574,6 +8621,8 @@ class cached_property:
         self.func = func
         self.attrname = None
         self.__doc__ = func.__doc__
+        # As in CPython 3.11: threads asking at once compute the value once.
+        self.lock = _make_lock()
 
     def __set_name__(self, owner, name):
         if self.attrname is None:
@@ -8596,8 +8645,12 @@ class cached_property:
                             + " property.") from None
         value = store.get(self.attrname, _MISSING)
         if value is _MISSING:
-            value = self.func(instance)
-            setattr(instance, self.attrname, value)
+            with self.lock:
+                # Another thread may have filled it while this one waited.
+                value = store.get(self.attrname, _MISSING)
+                if value is _MISSING:
+                    value = self.func(instance)
+                    setattr(instance, self.attrname, value)
         return value
 
 
@@ -9994,6 +10047,18 @@ except ImportError:
     def _take_turns(generator):
         return generator
 
+try:
+    # tee's copies fill their shared links one at a time (copies used by different
+    # threads each see every element). Reentrant: the input may be another of them.
+    from builtins import rlock as _tee_lock
+except ImportError:  # CPython, which checks this module against its own
+    class _tee_lock:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
 # Marks "no value yet", where None is a value like any other.
 _MISSING = object()
 
@@ -10364,9 +10429,10 @@ class _tee:
     """One of tee()'s iterators. Copies share a linked list of fetched elements:
     each link is [element, next link], and a link whose next is None is not filled yet."""
 
-    def __init__(self, it, link):
+    def __init__(self, it, link, lock=None):
         self._it = it
         self._link = link
+        self._lock = _tee_lock() if lock is None else lock   # shared by the copies
 
     def __iter__(self):
         return self
@@ -10374,13 +10440,16 @@ class _tee:
     def __next__(self):
         link = self._link
         if link[1] is None:
-            link[0] = next(self._it)
-            link[1] = [None, None]
+            with self._lock:
+                if link[1] is None:     # not filled by another copy meanwhile
+                    value = next(self._it)
+                    link[0] = value
+                    link[1] = [None, None]
         self._link = link[1]        # the links behind the slowest copy are freed
         return link[0]
 
     def __copy__(self):
-        return _tee(self._it, self._link)
+        return _tee(self._it, self._link, self._lock)
 
 
 def tee(iterable, n=2):
@@ -10699,9 +10768,15 @@ class JSONEncoder:
         return self._run(o, False)
 
     # The encoder's state lives in these fields only for the length of one _run;
-    # encode and iterencode are not re-entrant on one instance (CPython's are not
-    # either when check_circular shares the markers).
+    # One call's state (indent string, markers...) lives on a copy of the encoder, so that
+    # threads sharing one encoder do not mix their calls (CPython's C encoder keeps it per
+    # call too); the copy has the same class, so a subclass's default() is still used.
     def _run(self, o, c_style):
+        run = object.__new__(type(self))
+        run.__dict__.update(self.__dict__)
+        return run._run_here(o, c_style)
+
+    def _run_here(self, o, c_style):
         indent = self.indent
         if indent is not None and not isinstance(indent, str):
             indent = " " * indent
@@ -12447,6 +12522,7 @@ import os
 import sys
 import time
 import _units
+import itertools as _itertools
 import threading as _threading
 from threading import BrokenBarrierError
 from queue import SimpleQueue as _LocalQueue
@@ -12539,8 +12615,8 @@ class BaseProcess:
 
     def __init__(self, group=None, target=None, name=None, args=(), kwargs={}, *, daemon=None):
         assert group is None, 'group argument must be None for now'
-        _counter[0] += 1
-        self._identity = _current_process._identity + (_counter[0],)
+        # next() of a count is one step: processes made by threads at once differ.
+        self._identity = _current_process._identity + (next(_counter),)
         self._parent_pid = os.getpid()
         self._parent_name = _current_process.name
         self._handle = None
@@ -12769,7 +12845,7 @@ class _ParentProcess(BaseProcess):
         return "<_ParentProcess name=%r parent=None unknown>" % self._name
 
 
-_counter = [0]
+_counter = _itertools.count(1)
 _current_process = _MainProcess()
 _parent_process = None
 _children = []
@@ -12784,7 +12860,7 @@ _all_started = []
 def _bootstrap(process):
     """The child's whole life: become `process`, run it. Returns None (exit code 0); an
     uncaught exception is printed by spawn as `Process NAME:` plus the traceback."""
-    global _current_process, _parent_process, _children
+    global _current_process, _parent_process, _children, _counter
     # Everything inherited stays referenced for the child's whole life: a primitive (a
     # process handle's result queue, say) that the child drops would be freed in the
     # shared arena while the parent still uses it (a core gap; see the report).
@@ -12792,7 +12868,7 @@ def _bootstrap(process):
     _parent_process = _ParentProcess(process._parent_name, process._parent_pid)
     _current_process = process
     _children = []
-    _counter[0] = 0
+    _counter = _itertools.count(1)
     # The Pipe ends inherited open are this process's copies now (counted by start()).
     me = os.getpid()
     for c in _open_connections:
@@ -13663,8 +13739,7 @@ class ApplyResult:
     """The future result of Pool.apply_async: get(timeout), wait, ready, successful."""
 
     def __init__(self, pool, callback, error_callback):
-        pool._job_counter += 1
-        self._job = pool._job_counter
+        self._job = next(pool._job_counter)  # one step: jobs submitted by threads differ
         self._pool = pool
         self._event = event()
         self._callback = callback
@@ -13756,8 +13831,7 @@ class IMapIterator:
     """The iterator of imap (in order) and imap_unordered (as results arrive)."""
 
     def __init__(self, pool, ordered):
-        pool._job_counter += 1
-        self._job = pool._job_counter
+        self._job = next(pool._job_counter)
         self._pool = pool
         self._ordered = ordered
         # (index, outcome) pairs from the result handler, None when the length is known:
@@ -13843,7 +13917,7 @@ class Pool:
         self._tasks = _queue()
         self._results = _queue()
         self._cache = {}
-        self._job_counter = 0
+        self._job_counter = _itertools.count(1)
         self._state = _RUN
         self._initializer = initializer
         self._initargs = initargs
@@ -21011,6 +21085,42 @@ def warn(message, category=None, stacklevel=1, source=None):
     warn_explicit(message, category, filename, lineno, module, registry, globals, source)
 
 
+def _should_show(registry, key, text, category, module, lineno, message):
+    """The filters' verdict for one warning, recording it in the registries."""
+    if registry.get(key):
+        return False   # already shown from this place
+    for item in filters:
+        action, msg, cat, mod, ln = item
+        if (_matches(msg, text) and issubclass(category, cat) and _matches(mod, module)
+                and (ln == 0 or lineno == ln)):
+            break
+    else:
+        action = defaultaction
+    if action == "ignore":
+        return False
+    if action == "error":
+        raise message
+    if action == "once":
+        registry[key] = 1
+        oncekey = (text, category)
+        if onceregistry.get(oncekey):
+            return False
+        onceregistry[oncekey] = 1
+    elif action == "always":
+        pass
+    elif action == "module":
+        registry[key] = 1
+        altkey = (text, category, 0)
+        if registry.get(altkey):
+            return False
+        registry[altkey] = 1
+    elif action == "default":
+        registry[key] = 1
+    else:
+        raise RuntimeError("Unrecognized action (%r) in warnings.filters:\n %s" % (action, item))
+    return True
+
+
 def warn_explicit(message, category, filename, lineno, module=None, registry=None,
                   module_globals=None, source=None):
     """Issues a warning for an explicit place (file, line, module), through the filters."""
@@ -21033,37 +21143,11 @@ def warn_explicit(message, category, filename, lineno, module=None, registry=Non
         text = message
         message = category(message)
     key = (text, category, lineno)
-    if registry.get(key):
-        return   # already shown from this place
-    for item in filters:
-        action, msg, cat, mod, ln = item
-        if (_matches(msg, text) and issubclass(category, cat) and _matches(mod, module)
-                and (ln == 0 or lineno == ln)):
-            break
-    else:
-        action = defaultaction
-    if action == "ignore":
-        return
-    if action == "error":
-        raise message
-    if action == "once":
-        registry[key] = 1
-        oncekey = (text, category)
-        if onceregistry.get(oncekey):
+    # Checked and recorded in one step, as CPython's C warnings do: threads warning from
+    # one place at once show it once.
+    with _registry_lock:
+        if not _should_show(registry, key, text, category, module, lineno, message):
             return
-        onceregistry[oncekey] = 1
-    elif action == "always":
-        pass
-    elif action == "module":
-        registry[key] = 1
-        altkey = (text, category, 0)
-        if registry.get(altkey):
-            return
-        registry[altkey] = 1
-    elif action == "default":
-        registry[key] = 1
-    else:
-        raise RuntimeError("Unrecognized action (%r) in warnings.filters:\n %s" % (action, item))
     _showwarnmsg(WarningMessage(message, category, filename, lineno, None, None, source))
 
 
@@ -21150,6 +21234,14 @@ def _filters_mutated():
 
 
 defaultaction = "default"
+
+try:
+    # Guards the registries' check-and-record (warn_explicit). Reentrant: a filter's
+    # category check may warn.
+    _registry_lock = rlock()
+except NameError:  # CPython, which checks this module against its own
+    import threading as _threading
+    _registry_lock = _threading.RLock()
 onceregistry = {}
 filters = [
     ("default", None, DeprecationWarning, "__main__", 0),
@@ -21187,7 +21279,9 @@ threads calling them do not contend on their reference count), so a weak referen
 one never dies.
 """
 
+import _units
 import _weakref
+import itertools as _itertools
 from _weakref import ref, getweakrefcount, getweakrefs
 from collections.abc import MutableMapping, MutableSet
 
@@ -21378,9 +21472,9 @@ class WeakValueDictionary(_WeakMapping):
         def remove(wr):
             me = self_ref()
             if me is not None:
-                # Only if the entry still holds this very reference.
-                if me.data.get(wr.key) is wr:
-                    del me.data[wr.key]
+                # Only if the entry still holds this very reference, in one step: another
+                # thread may store a live value under the key meanwhile.
+                _units.dict_remove_if_is(me.data, wr.key, wr)
 
         self._remove = remove
         self.update(other, **kw)
@@ -21571,7 +21665,7 @@ class finalize:
     __slots__ = ("_key", "__weakref__")
     # key -> [func, args, kwargs, atexit, the weak reference to obj, finalize's class name]
     _registry = {}
-    _index = [0]
+    _index = _itertools.count(1)   # next() is one step: finalizers made by threads differ
     _atexit_registered = [False]
 
     def __init__(self, obj, func, /, *args, **kwargs):
@@ -21579,8 +21673,7 @@ class finalize:
             import atexit
             atexit.register(finalize._exitfunc)
             finalize._atexit_registered[0] = True
-        finalize._index[0] += 1
-        key = finalize._index[0]
+        key = next(finalize._index)
         self._key = key
         wr = ref(obj, lambda wr: _finalize_run(key))
         finalize._registry[key] = [func, args, kwargs or None, True, wr]

@@ -72,6 +72,38 @@ extension Engine {
                 u.reportUnraisable(e, message: try u.str(a[1]), object: a[2])
                 return .none
             },
+            native("count_elements") { u, a in
+                // collections.Counter's counting loop (CPython's C _count_elements): each
+                // count one step when the mapping is a dict whose get and __setitem__ are
+                // dict's, so threads counting into one Counter lose no count.
+                try a.expect("count_elements", 2, 2)
+                let mapping = a[0]
+                var plain: PyDict? = nil
+                if case .obj(let o) = mapping, let d = o as? PyDict,
+                   let g = o.type.lookup("get"), let dg = Types.dict.lookup("get"), isSame(g, dg),
+                   let si = o.type.lookup("__setitem__"), let dsi = Types.dict.lookup("__setitem__"), isSame(si, dsi) {
+                    plain = d
+                }
+                let it = try u.iterate(a[1])
+                while let elem = try it.next(u) {
+                    if let d = plain, try d.incrementCount(u, elem) { continue }
+                    let old = try u.call(try u.getAttr(mapping, "get"), [elem, .int(0)])
+                    try u.setItem(mapping, elem, try u.binary(.add, old, .int(1)))
+                }
+                return .none
+            },
+            native("dict_move_to_end") { u, a in
+                // OrderedDict.move_to_end(key, last) as one step: true if the key was there.
+                try a.expect("dict_move_to_end", 3, 3)
+                guard case .obj(let o) = a[0], let d = o as? PyDict else { throw typeError("dict_move_to_end() takes a dict") }
+                return .bool(try u.isTruthy(a[2]) ? d.moveToEnd(u, a[1]) : d.moveToFront(u, a[1]))
+            },
+            native("dict_remove_if_is") { u, a in
+                // del d[k] if d[k] is v, as one step (weakref's _remove_dead_weakref).
+                try a.expect("dict_remove_if_is", 3, 3)
+                guard case .obj(let o) = a[0], let d = o as? PyDict else { throw typeError("dict_remove_if_is() takes a dict") }
+                return .bool(try d.removeIfIdentical(u, a[1], a[2]))
+            },
             native("take_turns") { _, a in
                 // itertools: its generators stand for CPython's C iterators, which threads
                 // may share (each item goes to one of them).

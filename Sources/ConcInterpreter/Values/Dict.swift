@@ -560,6 +560,78 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
         if let g = globalsOf, let name = k.asStr?.value { g.set(name, v) }
         if owned, let name = k.asStr?.value { ownersSet(name, v) }
     }
+    /// Moves `k`'s entry to the end of the order as one step (OrderedDict.move_to_end, which
+    /// CPython's C OrderedDict does without the key ever being missing); false if absent.
+    func moveToEnd(_ u: Unit, _ k: Value) throws -> Bool {
+        try writeEntry(u, k) { t, hit in
+            guard hit.found else { return false }
+            let (key, value) = t.remove(at: hit)
+            // The key is absent now (keys are unique), so every stored key the probe would
+            // ask Conc code about is answered "not equal" here, under the lock.
+            var known = HashTable.Known()
+            while true {
+                switch t.probe(key, hit.hash, known) {
+                case .hit(let free):
+                    t.insert(key, value, at: free)
+                    return true
+                case .unknown(let stored):
+                    for x in stored { known.add(x, false) }
+                }
+            }
+        }
+    }
+    /// Moves `k`'s entry to the front of the order as one step (move_to_end(k, last=False)):
+    /// the table is rebuilt under the lock with it first; false if absent.
+    func moveToFront(_ u: Unit, _ k: Value) throws -> Bool {
+        let old: HashTable? = try writeEntry(u, k) { t, hit in
+            guard hit.found else { return nil }
+            var fresh = HashTable(storesValues: true)
+            func add(_ key: Value, _ value: Value, _ h: Int) {
+                // Keys are unique: whatever the probe would ask Conc code is "not equal".
+                var known = HashTable.Known()
+                while true {
+                    switch fresh.probe(key, h, known) {
+                    case .hit(let free): fresh.insert(key, value, at: free); return
+                    case .unknown(let stored): for x in stored { known.add(x, false) }
+                    }
+                }
+            }
+            add(t.key(at: hit.entry), t.value(at: hit.entry), hit.hash)
+            for e in t.liveIndices where e != hit.entry { add(t.key(at: e), t.value(at: e), t.hashes[e]) }
+            let previous = t
+            t = fresh
+            return previous
+        }
+        return old != nil  // the old table is released here, unlocked
+    }
+    /// Removes `k` only if it still holds `v` itself, as one step (a WeakValueDictionary's
+    /// callback must not delete a live value stored meanwhile under the same key).
+    func removeIfIdentical(_ u: Unit, _ k: Value, _ v: Value) throws -> Bool {
+        let removed = try writeEntry(u, k) { t, hit in
+            hit.found && isSame(t.value(at: hit.entry), v) ? t.remove(at: hit) : nil
+        }
+        return removed != nil  // released here, unlocked
+    }
+    /// `d[k] = d.get(k, 0) + 1` as one step (Counter's counting, atomic as CPython's C
+    /// `_count_elements` is): false, having changed nothing, when `k` holds something other
+    /// than an int below the largest one.
+    func incrementCount(_ u: Unit, _ k: Value) throws -> Bool {
+        var owned = false
+        var stored: Value? = nil
+        let done: Bool = try writeEntry(u, k) { t, hit in
+            owned = owners != nil
+            if !hit.found { t.insert(k, .int(1), at: hit); stored = .int(1); return true }
+            guard case .int(let n) = t.value(at: hit.entry), n < Int.max else { return false }
+            _ = t.setValue(.int(n + 1), at: hit)
+            stored = .int(n + 1)
+            return true
+        }
+        if done, let v = stored, let name = k.asStr?.value {
+            globalsOf?.set(name, v)
+            if owned { ownersSet(name, v) }
+        }
+        return done
+    }
     /// Convenience for string keys (kwargs, json): cannot fail.
     func set(_ u: Unit, _ k: String, _ v: Value) { try! set(u, .str(k), v) }
     /// `d.setdefault(k, v)`: the present value, or `v` after inserting it (atomically).
