@@ -121,7 +121,10 @@ static void link_and_unlock(conc_queue *q, qnode *n) {
 
 static inline int is_full(conc_queue *q) { return q->maxsize && LD(q->puts) - LD(q->gets) >= q->maxsize; }
 
-conc_result conc_queue_try_put(conc_queue *q, const void *bytes, size_t len) {
+static int my_turn(conc_queue *q, conc_queue_turn *t, uint64_t available);
+
+/* try_put, and try_put_in_turn when `t` is not NULL. */
+static conc_result put_item(conc_queue *q, conc_queue_turn *_Nullable t, const void *bytes, size_t len) {
     if (LD(q->closed)) return CONC_CLOSED;
     /* Cheap early answer without allocating; re-checked under the mutex. */
     if (is_full(q)) return CONC_FULL;
@@ -129,11 +132,14 @@ conc_result conc_queue_try_put(conc_queue *q, const void *bytes, size_t len) {
     if (!n) return CONC_NO_MEMORY;
     lock_q(q);
     conc_result r = LD(q->closed) ? CONC_CLOSED : is_full(q) ? CONC_FULL : CONC_OK;
+    if (r == CONC_OK && t && q->maxsize && !my_turn(q, t, q->maxsize - (LD(q->puts) - LD(q->gets)))) r = CONC_FULL;
     if (r == CONC_OK) { link_and_unlock(q, n); return CONC_OK; }
     conc_mutex_unlock(&q->m);
     conc_arena_free(q->h.arena, n);
     return r;
 }
+
+conc_result conc_queue_try_put(conc_queue *q, const void *bytes, size_t len) { return put_item(q, NULL, bytes, len); }
 
 /* Unlinks the head item under `m` (the caller checked it exists) and copies it out after
  * unlocking. Returns with `m` released. */
@@ -155,7 +161,8 @@ static conc_result take_head_and_unlock(conc_queue *q, void **out, size_t *out_l
     return CONC_OK;
 }
 
-conc_result conc_queue_try_get(conc_queue *q, void **out, size_t *out_len) {
+/* try_get, and try_get_in_turn when `t` is not NULL. */
+static conc_result get_item(conc_queue *q, conc_queue_turn *_Nullable t, void **out, size_t *out_len) {
     /* Peek without the mutex: an empty queue costs no lock (a consumer polling in
      * conc_block would otherwise fight the producer for it). The head check matters after
      * a putter died between linking and counting: the counters say empty, the list does
@@ -167,8 +174,11 @@ conc_result conc_queue_try_get(conc_queue *q, void **out, size_t *out_len) {
         conc_mutex_unlock(&q->m);
         return LD(q->closed) ? CONC_CLOSED : CONC_EMPTY;
     }
+    if (t && !my_turn(q, t, LD(q->puts) - LD(q->gets))) { conc_mutex_unlock(&q->m); return CONC_EMPTY; }
     return take_head_and_unlock(q, out, out_len);
 }
+
+conc_result conc_queue_try_get(conc_queue *q, void **out, size_t *out_len) { return get_item(q, NULL, out, out_len); }
 
 /* Order matters for repair (as in condition.c): `listed` first, then the forward link
  * (the commit), then the back link. */
@@ -219,29 +229,11 @@ static int my_turn(conc_queue *q, conc_queue_turn *t, uint64_t available) {
 }
 
 conc_result conc_queue_try_get_in_turn(conc_queue *q, conc_queue_turn *t, void **out, size_t *out_len) {
-    if (LD(q->puts) == LD(q->gets) && HEAD_PEEK(q) == NULL)
-        return LD(q->closed) ? CONC_CLOSED : CONC_EMPTY;
-    lock_q(q);
-    if (!q->head) {
-        conc_mutex_unlock(&q->m);
-        return LD(q->closed) ? CONC_CLOSED : CONC_EMPTY;
-    }
-    if (!my_turn(q, t, LD(q->puts) - LD(q->gets))) { conc_mutex_unlock(&q->m); return CONC_EMPTY; }
-    return take_head_and_unlock(q, out, out_len);
+    return get_item(q, t, out, out_len);
 }
 
 conc_result conc_queue_try_put_in_turn(conc_queue *q, conc_queue_turn *t, const void *bytes, size_t len) {
-    if (LD(q->closed)) return CONC_CLOSED;
-    if (is_full(q)) return CONC_FULL;
-    qnode *n = new_node(q, bytes, len);
-    if (!n) return CONC_NO_MEMORY;
-    lock_q(q);
-    conc_result r = LD(q->closed) ? CONC_CLOSED : is_full(q) ? CONC_FULL : CONC_OK;
-    if (r == CONC_OK && q->maxsize && !my_turn(q, t, q->maxsize - (LD(q->puts) - LD(q->gets)))) r = CONC_FULL;
-    if (r == CONC_OK) { link_and_unlock(q, n); return CONC_OK; }
-    conc_mutex_unlock(&q->m);
-    conc_arena_free(q->h.arena, n);
-    return r;
+    return put_item(q, t, bytes, len);
 }
 
 void conc_queue_delist(conc_queue *q, conc_queue_turn *t) {

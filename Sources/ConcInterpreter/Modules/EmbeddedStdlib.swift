@@ -1248,13 +1248,8 @@ try:
     # threads insort into stays sorted. Reentrant: an item's __lt__ or key may insort too.
     _guard = rlock()
 except NameError:  # CPython, which checks this module against its own
-    class _NoGuard:
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-    _guard = _NoGuard()
+    from contextlib import nullcontext as _nullcontext
+    _guard = _nullcontext()
 
 
 def _bounds(a, lo, hi):
@@ -10052,12 +10047,7 @@ try:
     # threads each see every element). Reentrant: the input may be another of them.
     from builtins import rlock as _tee_lock
 except ImportError:  # CPython, which checks this module against its own
-    class _tee_lock:
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
+    from contextlib import nullcontext as _tee_lock
 
 # Marks "no value yet", where None is a value like any other.
 _MISSING = object()
