@@ -113,7 +113,7 @@ class PySharedPrimitive: PyObject, @unchecked Sendable {  // the C primitive is 
     /// `stillBlocked` re-checks the wait without changing anything.
     func park(_ u: Unit, timeout: Double?, waits: @escaping (Engine) -> String,
               holder: @escaping () -> Unit? = { nil }, holderFinished: @escaping () -> Bool = { false },
-              stillBlocked: @escaping () -> Bool, attempt: () -> Bool) throws -> Bool {
+              stillBlocked: @escaping () -> Bool, spins: Bool = true, attempt: () -> Bool) throws -> Bool {
         let engine = u.engine
         let other: () -> UInt64 = { [prim] in
             // A lock held by a unit of another process: that process could end the wait.
@@ -124,7 +124,7 @@ class PySharedPrimitive: PyObject, @unchecked Sendable {  // the C primitive is 
             return (2 << 32) | UInt64(UInt32(bitPattern: conc_unit_pid(o)))
         }
         return try u.park(word: seqWord, waiters: .primitive(prim), timeout: timeout, crossProcess: isShared(engine),
-                          reason: BlockReason(describe: { waits(engine) }, holder: holder, stillBlocked: stillBlocked, word: seqWord,
+                          spins: spins, reason: BlockReason(describe: { waits(engine) }, holder: holder, stillBlocked: stillBlocked, word: seqWord,
                                               holderFinished: holderFinished, otherProcess: other),
                           attempt: attempt)
     }

@@ -55,12 +55,17 @@ final class PyQueue: PySharedPrimitive, @unchecked Sendable {  // see PySharedPr
             bytes = encoder.bytes
         }
         var r = bytes.withUnsafeBytes { conc_queue_try_put(prim, $0.baseAddress, $0.count) }
-        if r == CONC_FULL && block {
+        if r == CONC_FULL && block && (timeout ?? 1) > 0, u.spinBeforeParking({
+            r = bytes.withUnsafeBytes { conc_queue_try_put(prim, $0.baseAddress, $0.count) }
+            return r != CONC_FULL
+        }) {
+            // Room came within the short spin (most waits end there): no place in line needed.
+        } else if r == CONC_FULL && block {
             // Waiting putters are served oldest first, as CPython's are: take a place in line.
             let turn = conc_queue_enlist(prim, CONC_QUEUE_PUTTER, u.unitID)
             defer { if let t = turn { conc_queue_delist(prim, t) } }
             _ = try park(u, timeout: timeout, waits: { "waits to put into \(self.described($0)), which is full" },
-                         stillBlocked: { [prim] in conc_queue_full(prim) != 0 && conc_queue_closed(prim) == 0 }) {
+                         stillBlocked: { [prim] in conc_queue_full(prim) != 0 && conc_queue_closed(prim) == 0 }, spins: false) {
                 r = bytes.withUnsafeBytes {
                     if let t = turn { return conc_queue_try_put_in_turn(prim, t, $0.baseAddress, $0.count) }
                     return conc_queue_try_put(prim, $0.baseAddress, $0.count)
@@ -86,12 +91,18 @@ final class PyQueue: PySharedPrimitive, @unchecked Sendable {  // see PySharedPr
         var out: UnsafeMutableRawPointer? = nil
         var length = 0
         var r = conc_queue_try_get(prim, &out, &length)
-        if r == CONC_EMPTY && block {
+        if r == CONC_EMPTY && block && (timeout ?? 1) > 0, u.spinBeforeParking({
+            r = conc_queue_try_get(prim, &out, &length)
+            return r != CONC_EMPTY
+        }) {
+            // An item came within the short spin (most waits end there): no place in line
+            // needed, which would cost two trips through the queue's mutex.
+        } else if r == CONC_EMPTY && block {
             // Waiting getters are served oldest first, as CPython's are: take a place in line.
             let turn = conc_queue_enlist(prim, CONC_QUEUE_GETTER, u.unitID)
             defer { if let t = turn { conc_queue_delist(prim, t) } }
             _ = try park(u, timeout: timeout, waits: { "waits to get from \(self.described($0)), which is empty" },
-                         stillBlocked: { [prim] in conc_queue_empty(prim) != 0 && conc_queue_closed(prim) == 0 }) {
+                         stillBlocked: { [prim] in conc_queue_empty(prim) != 0 && conc_queue_closed(prim) == 0 }, spins: false) {
                 if let t = turn { r = conc_queue_try_get_in_turn(prim, t, &out, &length) } else { r = conc_queue_try_get(prim, &out, &length) }
                 return r != CONC_EMPTY
             }

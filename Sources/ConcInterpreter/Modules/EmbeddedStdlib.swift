@@ -10718,6 +10718,15 @@ def _encode_str(s):
 _INFINITY = float("inf")
 
 
+try:
+    # Encoders shared by threads take turns (see JSONEncoder._run). Reentrant: a
+    # default() may encode with the same encoder.
+    _new_lock = rlock
+except NameError:  # CPython, which checks this module against its own
+    from threading import RLock as _new_lock
+_lock_guard = _new_lock()
+
+
 class JSONEncoder:
     """Extensible JSON encoder; override `default` to serialise other types."""
 
@@ -10758,13 +10767,18 @@ class JSONEncoder:
         return self._run(o, False)
 
     # The encoder's state lives in these fields only for the length of one _run;
-    # One call's state (indent string, markers...) lives on a copy of the encoder, so that
-    # threads sharing one encoder do not mix their calls (CPython's C encoder keeps it per
-    # call too); the copy has the same class, so a subclass's default() is still used.
+    # One call at a time per encoder: a call's state (indent string, markers...) lives on
+    # the encoder, so threads sharing one take turns (CPython's C encoder keeps it per
+    # call). The lock is made on first use, under a module guard.
     def _run(self, o, c_style):
-        run = object.__new__(type(self))
-        run.__dict__.update(self.__dict__)
-        return run._run_here(o, c_style)
+        lock = getattr(self, "_call_lock", None)
+        if lock is None:
+            with _lock_guard:
+                lock = getattr(self, "_call_lock", None)
+                if lock is None:
+                    lock = self._call_lock = _new_lock()
+        with lock:
+            return self._run_here(o, c_style)
 
     def _run_here(self, o, c_style):
         indent = self.indent
@@ -14829,7 +14843,9 @@ class Queue:
         self._maxsize = value
         # The fast engine's bound is fixed: a queue given a new one moves to the Conc
         # implementation, which reads maxsize at every put().
-        if self.__dict__.get("_engine") is not None:
+        # (Not through self.__dict__, which would give the queue a kept dict, and every
+        # put and get the slower reference counting of an object that has one.)
+        if getattr(self, "_engine", None) is not None:
             self._leave_engine()
 
     def __getattr__(self, name):
