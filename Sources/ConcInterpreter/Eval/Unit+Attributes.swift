@@ -311,7 +311,7 @@ extension Unit {
             let d = PyDict()
             // The attributes a CPython function keeps in fields of its own are not in it.
             for (k, x) in f.attributePairs where !Self.functionFieldNames.contains(k) { d.set(self, k, x) }
-            d.addOwner(f)  // stores through the dict reach the function
+            d.addOwner(f, strongly: true)  // stores through the dict reach the function
             return .obj(d)
         case "__class__": return .obj(Types.function)
         case "__code__":

@@ -418,10 +418,15 @@ protocol AttributeOwner: AnyObject {
 /// after its instance died is a plain dict. Read and changed under the dict's lock.
 final class AttributeOwners {
     struct Entry {
-        weak var owner: AnyObject?
+        /// An instance, held weakly (it holds its dict).
+        weak var weakOwner: AnyObject?
+        /// A function, held strongly: it keeps no dict of its own, and a weak reference
+        /// would move its reference counts to a side table, slowing every call of it.
+        let strongOwner: AnyObject?
         /// Names the owner keeps outside its dict (its `__slots__` when it has a `__dict__`
         /// too): changes of these are not shown in the dict.
         let excluded: Set<String>
+        var owner: AnyObject? { strongOwner ?? weakOwner }
     }
     var entries: [Entry] = []
 }
@@ -450,12 +455,13 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
         locked { owners?.entries.lazy.compactMap { $0.owner as? AttributeOwner }.first }
     }
 
-    /// Makes this dict (also) `owner`'s attributes.
-    func addOwner(_ owner: AttributeOwner, excluding: Set<String> = []) {
+    /// Makes this dict (also) `owner`'s attributes: an instance's (held weakly), or with
+    /// `strongly`, a function's.
+    func addOwner(_ owner: AttributeOwner, excluding: Set<String> = [], strongly: Bool = false) {
         locked {
             let o = owners ?? AttributeOwners()
             o.entries.removeAll { $0.owner == nil || $0.owner === owner }
-            o.entries.append(.init(owner: owner, excluded: excluding))
+            o.entries.append(.init(weakOwner: strongly ? nil : owner, strongOwner: strongly ? owner : nil, excluded: excluding))
             owners = o
         }
     }
