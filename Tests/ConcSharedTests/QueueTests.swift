@@ -8,19 +8,23 @@ import XCTest
 import Glibc
 #endif
 
-/// try_get → the item as a String (nil unless CONC_OK), plus the result.
-func getString(_ q: OpaquePointer) -> (conc_result, String?) {
+/// try_get (try_get_in_turn with a `turn`) → the item as a String (nil unless CONC_OK),
+/// plus the result.
+func getString(_ q: OpaquePointer, inTurn turn: OpaquePointer? = nil) -> (conc_result, String?) {
     var out: UnsafeMutableRawPointer? = nil
     var len = 0
-    let r = conc_queue_try_get(q, &out, &len)
+    let r = turn.map { conc_queue_try_get_in_turn(q, $0, &out, &len) } ?? conc_queue_try_get(q, &out, &len)
     guard r == CONC_OK, let p = out else { return (r, nil) }
     defer { free(p) }
     return (r, String(decoding: UnsafeRawBufferPointer(start: p, count: len), as: UTF8.self))
 }
 
-func put(_ q: OpaquePointer, _ s: String) -> conc_result {
+/// try_put (try_put_in_turn with a `turn`) of a String.
+func put(_ q: OpaquePointer, _ s: String, inTurn turn: OpaquePointer? = nil) -> conc_result {
     var s = s
-    return s.withUTF8 { conc_queue_try_put(q, $0.baseAddress, $0.count) }
+    return s.withUTF8 { b in
+        turn.map { conc_queue_try_put_in_turn(q, $0, b.baseAddress, b.count) } ?? conc_queue_try_put(q, b.baseAddress, b.count)
+    }
 }
 
 final class QueueTests: XCTestCase {
@@ -229,26 +233,22 @@ final class QueueTests: XCTestCase {
         }
     }
 
-    /// try_get_in_turn → the item as a String (nil unless CONC_OK), plus the result.
-    private func getInTurn(_ q: OpaquePointer, _ g: OpaquePointer) -> (conc_result, String?) {
-        var out: UnsafeMutableRawPointer? = nil
-        var len = 0
-        let r = conc_queue_try_get_in_turn(q, g, &out, &len)
-        guard r == CONC_OK, let p = out else { return (r, nil) }
-        defer { free(p) }
-        return (r, String(decoding: UnsafeRawBufferPointer(start: p, count: len), as: UTF8.self))
-    }
-
-    func testWaitingGettersAreServedInTheOrderTheyCame() throws {
+    /// An unbounded queue and two getters in line: a (unit 1), then b (unit 2).
+    private func queueWithTwoGetters() throws -> (OpaquePointer, OpaquePointer, OpaquePointer) {
         let q = try XCTUnwrap(conc_queue_create(arena, 0))
         let a = try XCTUnwrap(conc_queue_enlist(q, CONC_QUEUE_GETTER, unit(1)))
         let b = try XCTUnwrap(conc_queue_enlist(q, CONC_QUEUE_GETTER, unit(2)))
-        XCTAssertEqual(getInTurn(q, a).0, CONC_EMPTY)
+        return (q, a, b)
+    }
+
+    func testWaitingGettersAreServedInTheOrderTheyCame() throws {
+        let (q, a, b) = try queueWithTwoGetters()
+        XCTAssertEqual(getString(q, inTurn: a).0, CONC_EMPTY)
         XCTAssertEqual(put(q, "x"), CONC_OK)
-        XCTAssertEqual(getInTurn(q, b).0, CONC_EMPTY, "the one item is a's")
-        XCTAssertEqual(getInTurn(q, a).1, "x")
+        XCTAssertEqual(getString(q, inTurn: b).0, CONC_EMPTY, "the one item is a's")
+        XCTAssertEqual(getString(q, inTurn: a).1, "x")
         XCTAssertEqual(put(q, "y"), CONC_OK)
-        XCTAssertEqual(getInTurn(q, b).1, "y", "a has left the line")
+        XCTAssertEqual(getString(q, inTurn: b).1, "y", "a has left the line")
         conc_queue_delist(q, a)
         conc_queue_delist(q, b)
         // Two items for two waiting getters: the second need not wait for the first.
@@ -256,8 +256,8 @@ final class QueueTests: XCTestCase {
         let d = try XCTUnwrap(conc_queue_enlist(q, CONC_QUEUE_GETTER, unit(4)))
         XCTAssertEqual(put(q, "1"), CONC_OK)
         XCTAssertEqual(put(q, "2"), CONC_OK)
-        XCTAssertEqual(getInTurn(q, d).1, "1")
-        XCTAssertEqual(getInTurn(q, c).1, "2")
+        XCTAssertEqual(getString(q, inTurn: d).1, "1")
+        XCTAssertEqual(getString(q, inTurn: c).1, "2")
         conc_queue_delist(q, c)
         conc_queue_delist(q, d)
         XCTAssertEqual(conc_queue_qsize(q), 0)
@@ -265,29 +265,25 @@ final class QueueTests: XCTestCase {
     }
 
     func testGetterLeavingTheLinePassesItsTurnOn() throws {
-        let q = try XCTUnwrap(conc_queue_create(arena, 0))
-        let a = try XCTUnwrap(conc_queue_enlist(q, CONC_QUEUE_GETTER, unit(1)))
-        let b = try XCTUnwrap(conc_queue_enlist(q, CONC_QUEUE_GETTER, unit(2)))
+        let (q, a, b) = try queueWithTwoGetters()
         XCTAssertEqual(put(q, "x"), CONC_OK)
-        XCTAssertEqual(getInTurn(q, b).0, CONC_EMPTY)
+        XCTAssertEqual(getString(q, inTurn: b).0, CONC_EMPTY)
         let seq = conc_prim_load_seq(q)
         conc_queue_delist(q, a)  // a timed out
         XCTAssertNotEqual(conc_prim_load_seq(q), seq, "b must be woken to look again")
-        XCTAssertEqual(getInTurn(q, b).1, "x")
+        XCTAssertEqual(getString(q, inTurn: b).1, "x")
         conc_queue_delist(q, b)
         conc_prim_release(q)
     }
 
     func testGetterNotInLineAndClosedQueuesIgnoreTurns() throws {
-        let q = try XCTUnwrap(conc_queue_create(arena, 0))
-        let a = try XCTUnwrap(conc_queue_enlist(q, CONC_QUEUE_GETTER, unit(1)))
-        let b = try XCTUnwrap(conc_queue_enlist(q, CONC_QUEUE_GETTER, unit(2)))
+        let (q, a, b) = try queueWithTwoGetters()
         XCTAssertEqual(put(q, "x"), CONC_OK)
         XCTAssertEqual(getString(q).1, "x", "a first try (get_nowait) may take it, as in CPython")
         XCTAssertEqual(put(q, "y"), CONC_OK)
         conc_queue_close(q)
-        XCTAssertEqual(getInTurn(q, b).1, "y", "a closed queue is drained by whoever asks")
-        XCTAssertEqual(getInTurn(q, a).0, CONC_CLOSED)
+        XCTAssertEqual(getString(q, inTurn: b).1, "y", "a closed queue is drained by whoever asks")
+        XCTAssertEqual(getString(q, inTurn: a).0, CONC_CLOSED)
         conc_queue_delist(q, a)
         conc_queue_delist(q, b)
         conc_prim_release(q)
@@ -303,7 +299,7 @@ final class QueueTests: XCTestCase {
         _ = try XCTUnwrap(conc_queue_enlist(q, CONC_QUEUE_GETTER, conc_unit_make(child, 1)))
         let b = try XCTUnwrap(conc_queue_enlist(q, CONC_QUEUE_GETTER, unit(2)))
         XCTAssertEqual(put(q, "x"), CONC_OK)
-        XCTAssertEqual(getInTurn(q, b).1, "x")
+        XCTAssertEqual(getString(q, inTurn: b).1, "x")
         conc_queue_delist(q, b)
         XCTAssertLessThanOrEqual(conc_arena_in_use(arena), baseline, "the dead getter's record is freed")
         conc_prim_release(q)
@@ -314,16 +310,12 @@ final class QueueTests: XCTestCase {
         XCTAssertEqual(put(q, "first"), CONC_OK)
         let a = try XCTUnwrap(conc_queue_enlist(q, CONC_QUEUE_PUTTER, unit(1)))
         let b = try XCTUnwrap(conc_queue_enlist(q, CONC_QUEUE_PUTTER, unit(2)))
-        func putInTurn(_ t: OpaquePointer, _ s: String) -> conc_result {
-            var s = s
-            return s.withUTF8 { conc_queue_try_put_in_turn(q, t, $0.baseAddress, $0.count) }
-        }
-        XCTAssertEqual(putInTurn(a, "a"), CONC_FULL)
+        XCTAssertEqual(put(q, "a", inTurn: a), CONC_FULL)
         XCTAssertEqual(getString(q).1, "first")
-        XCTAssertEqual(putInTurn(b, "b"), CONC_FULL, "the free place is a's")
-        XCTAssertEqual(putInTurn(a, "a"), CONC_OK)
+        XCTAssertEqual(put(q, "b", inTurn: b), CONC_FULL, "the free place is a's")
+        XCTAssertEqual(put(q, "a", inTurn: a), CONC_OK)
         XCTAssertEqual(getString(q).1, "a")
-        XCTAssertEqual(putInTurn(b, "b"), CONC_OK, "a has left the line")
+        XCTAssertEqual(put(q, "b", inTurn: b), CONC_OK, "a has left the line")
         XCTAssertEqual(getString(q).1, "b")
         conc_queue_delist(q, a)
         conc_queue_delist(q, b)

@@ -75,33 +75,18 @@ final class AttributeNode: ExprNode {
             if !ObjectLocks.active, let v = cachedValue(inst, epoch) { return v }
             return try loadUncached(inst, o, f, epoch)
         }
-        if let id = moduleID, case .obj(let x) = o, ObjectIdentifier(x) == id, let cell = moduleCell {
-            let v = cell._withUnsafeGuaranteedRef { $0.value }
-            if !v.isUnbound { return v }
-        }
+        if let v = moduleAttribute.value(of: o) { return v }
         return try loadOther(o, f)
     }
 
     /// ``load(_:_:)`` of anything but an instance: `getattr`; a module's cell for the name
     /// is remembered for the next load (`math.pi`, `sys.argv`).
     @inline(never) private func loadOther(_ o: Value, _ f: Frame) throws -> Value {
-        if case .obj(let x) = o, let m = x as? PyModule, !ObjectLocks.active,
-           let cell = m.globals.existingCell(name), !cell.value.isUnbound {
-            moduleKeep = m
-            moduleID = ObjectIdentifier(m)
-            moduleCell = Unmanaged.passUnretained(cell)
-            return cell.value
-        }
+        if let v = moduleAttribute.remember(o, name) { return v }
         do { return try f.withUnit { try $0.getAttr(o, name) } } catch { throw located(error, f, loc) }
     }
-    // Cache for a module's attribute (`math.pi`): module `moduleID` keeps `name` in
-    // `moduleCell`. A module's cell for a name never changes (rebinding changes its value)
-    // and cells are immortal, so it is held without reference counting; `moduleKeep` keeps
-    // the module alive, so its identity is never reused. Written only while units do not
-    // run in parallel, like the caches above.
-    private var moduleID: ObjectIdentifier? = nil
-    private var moduleCell: Unmanaged<Cell>? = nil
-    private var moduleKeep: PyModule? = nil
+    /// A module's attribute read here (`math.pi`).
+    private var moduleAttribute = ModuleAttributeCache()
 
     /// ``load(_:_:)`` of an instance when the lock-free cache lookup did not apply.
     private func loadUncached(_ inst: PyInstance, _ o: Value, _ f: Frame, _ epoch: Int) throws -> Value {
@@ -448,4 +433,32 @@ final class StarTargetNode: ExprNode {
     init(_ inner: ExprNode, _ loc: SourceLoc) { self.inner = inner; super.init(loc) }
     override func assign(_ f: Frame, _ v: Value) throws { try inner.assign(f, v) }
     override func eval(_ f: Frame) throws -> Value { try inner.eval(f) }
+}
+
+/// A node's cache of one module attribute (`math.pi`, `random.random()`): the module it was
+/// read from and that module's cell for the name. A module's cell for a name never changes
+/// (rebinding changes its value) and cells are immortal, so the cell is held without
+/// reference counting; the module is kept alive, so its identity is never reused. Written
+/// only while units do not run in parallel (its fields would be torn); read always.
+struct ModuleAttributeCache {
+    private var module: ObjectIdentifier? = nil
+    private var cell: Unmanaged<Cell>? = nil
+    private var keep: PyModule? = nil
+
+    /// The attribute when `recv` is the remembered module and the name is bound there.
+    @inline(__always) func value(of recv: Value) -> Value? {
+        guard let id = module, case .obj(let o) = recv, ObjectIdentifier(o) == id, let c = cell else { return nil }
+        let v = c._withUnsafeGuaranteedRef { $0.value }
+        return v.isUnbound ? nil : v
+    }
+
+    /// When `recv` is a module that binds `name`: remembers its cell (while one unit runs)
+    /// and returns the value, as a module's getattr would (its globals come first).
+    mutating func remember(_ recv: Value, _ name: String) -> Value? {
+        guard case .obj(let o) = recv, let m = o as? PyModule, let c = m.globals.existingCell(name) else { return nil }
+        let v = c.value
+        if v.isUnbound { return nil }
+        if !ObjectLocks.active { keep = m; module = ObjectIdentifier(m); cell = Unmanaged.passUnretained(c) }
+        return v
+    }
 }

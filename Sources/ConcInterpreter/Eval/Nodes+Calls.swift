@@ -144,6 +144,21 @@ extension Unit {
     }
 }
 
+extension PyBuiltinFunction {
+    /// Calls this native function with the argument expressions `simple` (whose first two
+    /// are `leading`): its fixed-arity entry when it has one for that count, else inline
+    /// arguments. For call nodes whose callee is known to be this function.
+    @inline(__always) func callInline(_ leading: LeadingArguments, _ simple: ContiguousArray<ExprNode>, _ f: Frame) throws -> Value {
+        if leading.count == 1, let one = fast1 {
+            return try f.withOneArgument(leading) { x in try f.withUnit { try one($0, x) } }
+        }
+        if leading.count == 2, let two = fast2 {
+            return try f.withTwoArguments(leading) { x, y in try f.withUnit { try two($0, x, y) } }
+        }
+        return try withPositionalArguments(simple, f) { a in try f.withUnit { try fn($0, a) } }
+    }
+}
+
 /// The leading argument expressions of a call whose arguments are all plain positional
 /// ones, kept for the fixed-arity entries of natives (``Native1``): `len(s)`,
 /// `s.strip("x")`, `d.get(k, 0)`. Tree nodes are immortal, so they are held unretained.
@@ -254,15 +269,7 @@ final class CallNode: ExprNode {
     @inline(never) private func callBuiltin(_ simple: ContiguousArray<ExprNode>, _ f: Frame) throws -> Value {
         do {
             if let b = builtinFunction {
-                return try b._withUnsafeGuaranteedRef { fn in
-                    if leading.count == 1, let one = fn.fast1 {
-                        return try f.withOneArgument(leading) { x in try f.withUnit { try one($0, x) } }
-                    }
-                    if leading.count == 2, let two = fn.fast2 {
-                        return try f.withTwoArguments(leading) { x, y in try f.withUnit { try two($0, x, y) } }
-                    }
-                    return try withPositionalArguments(simple, f) { a in try f.withUnit { try fn.fn($0, a) } }
-                }
+                return try b._withUnsafeGuaranteedRef { try $0.callInline(leading, simple, f) }
             }
             return try builtinType!._withUnsafeGuaranteedRef { t in
                 if leading.count == 1, let one = t.constructor1 {
@@ -395,14 +402,8 @@ final class MethodCallNode: ExprNode {
     private var slotShape: UnsafeMutableRawPointer? = nil
     private var slotIndex = 0
     private var slotEpoch = -1
-    // Cache for a function called through its module (`random.random()`, `os.getpid()`):
-    // module `moduleID` keeps `name` in `moduleCell`. A module's cell for a name never
-    // changes (rebinding changes its value) and cells are immortal, so it is held without
-    // reference counting; `moduleKeep` keeps the module alive, so its identity is never
-    // reused. Written only while units do not run in parallel, like the fields above.
-    private var moduleID: ObjectIdentifier? = nil
-    private var moduleCell: Unmanaged<Cell>? = nil
-    private var moduleKeep: PyModule? = nil
+    /// A function called through its module (`random.random()`, `os.getpid()`).
+    private var moduleAttribute = ModuleAttributeCache()
 
     /// Calls the cached builtin method `d` on `recv` (no closure, so nothing is captured).
     @inline(__always) private func callBuiltin(_ d: PyMethodDescriptor, _ recv: Value, _ f: Frame) throws -> Value {
@@ -483,10 +484,7 @@ final class MethodCallNode: ExprNode {
             }
         } catch { throw located(error, f, loc) }
         do {
-            if let id = moduleID, case .obj(let o) = recv, ObjectIdentifier(o) == id, let cell = moduleCell {
-                let callee = cell._withUnsafeGuaranteedRef { $0.value }
-                if !callee.isUnbound { return try callAttributeValue(callee, f) }
-            }
+            if let callee = moduleAttribute.value(of: recv) { return try callAttributeValue(callee, f) }
             if let key = MethodCallNode.cacheKey(recv) {
                 if let m = cachedMethod(key, f.classEpoch) { return try callCached(m, recv, f) }
                 if key == slotShape, slotEpoch == f.classEpoch, let callee = MethodCallNode.slotValue(recv, slotIndex, key) {
@@ -537,17 +535,8 @@ final class MethodCallNode: ExprNode {
                fn.canCallDirect(simple.count + 1) {
                 return try u.callDirect(fn, receiver: m.receiver, simple, f)
             }
-            // A native function of a module (`math.sqrt(x)`, `time.time()`), with its
-            // fixed-arity entry when it has one, or inline arguments.
-            if let b = o as? PyBuiltinFunction {
-                if leading.count == 1, let one = b.fast1 {
-                    return try f.withOneArgument(leading) { x in try f.withUnit { try one($0, x) } }
-                }
-                if leading.count == 2, let two = b.fast2 {
-                    return try f.withTwoArguments(leading) { x, y in try f.withUnit { try two($0, x, y) } }
-                }
-                return try withPositionalArguments(simple, f) { a in try f.withUnit { try b.fn($0, a) } }
-            }
+            // A native function of a module (`math.sqrt(x)`, `time.time()`).
+            if let b = o as? PyBuiltinFunction { return try b.callInline(leading, simple, f) }
         }
         return try u.call(callee, try evaluateArguments(args, f, callee: callee))
     }
@@ -607,14 +596,10 @@ final class MethodCallNode: ExprNode {
                     return try d.fn(u, recv, try evaluateArguments(args, f, callee: .obj(d)))
                 }
             }
-        } else if case .obj(let o) = recv {
+        } else if case .obj = recv {
             // classes, modules, super(): ordinary attribute lookup; a module's cell for the
             // name is remembered for the next call.
-            if let m = o as? PyModule, !ObjectLocks.active, let cell = m.globals.existingCell(name), !cell.value.isUnbound {
-                moduleKeep = m
-                moduleID = ObjectIdentifier(m)
-                moduleCell = Unmanaged.passUnretained(cell)
-            }
+            if let callee = moduleAttribute.remember(recv, name) { return try callAttributeValue(callee, f) }
         } else if let attr = recv.type.lookup(name), case .obj(let m) = attr, let d = m as? PyMethodDescriptor {
             return try d.fn(u, recv, try evaluateArguments(args, f, callee: .obj(d)))
         }

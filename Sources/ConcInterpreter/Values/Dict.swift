@@ -163,6 +163,19 @@ struct HashTable {
         return old
     }
 
+    /// Inserts `key`, known to be absent (its entry was just taken out, or the table is
+    /// being rebuilt from unique keys), with `hash`: whatever the probe would ask Conc code
+    /// about the stored keys is answered "not equal", so this never leaves the lock.
+    mutating func insertAbsent(_ key: Value, _ value: Value, hash: Int) {
+        var known = Known()
+        while true {
+            switch probe(key, hash, known) {
+            case .hit(let free): insert(key, value, at: free); return
+            case .unknown(let stored): for x in stored { known.add(x, false) }
+            }
+        }
+    }
+
     /// Removes the entry `hit` found; returns its key and value (`.none` for sets).
     mutating func remove(at hit: Hit) -> (key: Value, value: Value) {
         let e = hit.entry
@@ -492,24 +505,22 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
         for (o, excluded) in otherOwners(except: except) where !excluded.contains(name) { o.attributeRemovedThroughDict(name) }
     }
 
+    /// Whether the dict shows `owner`'s attribute `name` (it is an owner, and does not keep
+    /// that name outside the dict).
+    private func shows(_ name: String, of owner: AnyObject) -> Bool {
+        locked { owners?.entries.first { $0.owner === owner }.map { !$0.excluded.contains(name) } ?? false }
+    }
+
     /// `owner` set its attribute `name`: the dict shows it (and any other owner gets it).
     func ownerDidSet(_ u: Unit, _ name: String, _ v: Value, from owner: AnyObject) throws {
-        let entry = locked { owners?.entries.first { $0.owner === owner } }
-        guard let e = entry, !e.excluded.contains(name) else { return }
-        let key = Value.str(name)
-        let old: Value? = try writeEntry(u, key) { t, hit in
-            if hit.found { return t.setValue(v, at: hit) }
-            t.insert(key, v, at: hit)
-            return nil
-        }
-        _ = old  // released here, unlocked
+        guard shows(name, of: owner) else { return }
+        _ = try store(u, .str(name), v)
         ownersSet(name, v, except: owner)
     }
 
     /// `owner` deleted its attribute `name`: so does the dict (and any other owner).
     func ownerDidRemove(_ u: Unit, _ name: String, from owner: AnyObject) throws {
-        let entry = locked { owners?.entries.first { $0.owner === owner } }
-        guard let e = entry, !e.excluded.contains(name) else { return }
+        guard shows(name, of: owner) else { return }
         let removed = try writeEntry(u, .str(name)) { t, hit in hit.found ? t.remove(at: hit) : nil }
         _ = removed
         ownersRemoved(name, except: owner)
@@ -555,7 +566,12 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
     }
     /// `d[k] = v`.
     func set(_ u: Unit, _ k: Value, _ v: Value) throws {
-        var owned = false  // read with the entry, under the lock
+        announce(k, v, owned: try store(u, k, v))
+    }
+    /// Stores `k: v` in the table only; true if the dict is some object's `__dict__`
+    /// (read with the entry, under the lock).
+    private func store(_ u: Unit, _ k: Value, _ v: Value) throws -> Bool {
+        var owned = false
         let old: Value? = try writeEntry(u, k) { t, hit in
             owned = owners != nil
             if hit.found { return t.setValue(v, at: hit) }
@@ -563,8 +579,13 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
             return nil
         }
         _ = old  // released here, unlocked
-        if let g = globalsOf, let name = k.asStr?.value { g.set(name, v) }
-        if owned, let name = k.asStr?.value { ownersSet(name, v) }
+        return owned
+    }
+    /// After `k: v` was stored: the module variable or the owners' attribute of a str key.
+    private func announce(_ k: Value, _ v: Value, owned: Bool) {
+        guard let name = k.asStr?.value else { return }
+        globalsOf?.set(name, v)
+        if owned { ownersSet(name, v) }
     }
     /// Moves `k`'s entry to the end of the order as one step (OrderedDict.move_to_end, which
     /// CPython's C OrderedDict does without the key ever being missing); false if absent.
@@ -572,18 +593,8 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
         try writeEntry(u, k) { t, hit in
             guard hit.found else { return false }
             let (key, value) = t.remove(at: hit)
-            // The key is absent now (keys are unique), so every stored key the probe would
-            // ask Conc code about is answered "not equal" here, under the lock.
-            var known = HashTable.Known()
-            while true {
-                switch t.probe(key, hit.hash, known) {
-                case .hit(let free):
-                    t.insert(key, value, at: free)
-                    return true
-                case .unknown(let stored):
-                    for x in stored { known.add(x, false) }
-                }
-            }
+            t.insertAbsent(key, value, hash: hit.hash)
+            return true
         }
     }
     /// Moves `k`'s entry to the front of the order as one step (move_to_end(k, last=False)):
@@ -592,18 +603,8 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
         let old: HashTable? = try writeEntry(u, k) { t, hit in
             guard hit.found else { return nil }
             var fresh = HashTable(storesValues: true)
-            func add(_ key: Value, _ value: Value, _ h: Int) {
-                // Keys are unique: whatever the probe would ask Conc code is "not equal".
-                var known = HashTable.Known()
-                while true {
-                    switch fresh.probe(key, h, known) {
-                    case .hit(let free): fresh.insert(key, value, at: free); return
-                    case .unknown(let stored): for x in stored { known.add(x, false) }
-                    }
-                }
-            }
-            add(t.key(at: hit.entry), t.value(at: hit.entry), hit.hash)
-            for e in t.liveIndices where e != hit.entry { add(t.key(at: e), t.value(at: e), t.hashes[e]) }
+            fresh.insertAbsent(t.key(at: hit.entry), t.value(at: hit.entry), hash: hit.hash)
+            for e in t.liveIndices where e != hit.entry { fresh.insertAbsent(t.key(at: e), t.value(at: e), hash: t.hashes[e]) }
             let previous = t
             t = fresh
             return previous
@@ -632,10 +633,7 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
             stored = .int(n + 1)
             return true
         }
-        if done, let v = stored, let name = k.asStr?.value {
-            globalsOf?.set(name, v)
-            if owned { ownersSet(name, v) }
-        }
+        if done, let v = stored { announce(k, v, owned: owned) }
         return done
     }
     /// Convenience for string keys (kwargs, json): cannot fail.
@@ -650,10 +648,7 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
             inserted = true
             return v
         }
-        if inserted, let name = k.asStr?.value {
-            globalsOf?.set(name, v)
-            if owned { ownersSet(name, v) }
-        }
+        if inserted { announce(k, v, owned: owned) }
         return r
     }
     /// Removes `k`; returns its value if it was present (`del d[k]`, `d.pop(k)`).
