@@ -191,7 +191,7 @@ final class AttributeNode: ExprNode {
         let (slot, result) = cachedStore(inst.shapeID, epoch)
         // An instance whose `__dict__` was handed out stores through Unit.setAttr, which
         // makes the change in the dict too.
-        if slot < 0 || inst.attributeDict != nil { return false }
+        if slot < 0 || inst.keptDict != nil { return false }
         if let r = result {
             inst.setShape(r)
             inst.appendSlot(v)
@@ -220,7 +220,7 @@ final class AttributeNode: ExprNode {
             // the old value (released after the lock); nil when the cache did not apply.
             let replaced: Value? = inst.locked {
                 let (slot, result) = cachedStore(inst.shapeID, epoch)
-                if slot < 0 || inst.attributeDict != nil { return nil }
+                if slot < 0 || inst.keptDict != nil { return nil }
                 if let r = result { inst.setShape(r); inst.appendSlot(v); return .unbound }
                 return inst.exchangeSlot(slot, v)
             }

@@ -173,12 +173,13 @@ extension Unit {
             // changes made through it reach the instance, and the instance's own changes
             // are made in it (genericSetAttr), so `d = obj.__dict__` stays current.
             if inst is PyBaseException { return .obj(d) }
+            // The dict holds the instance, and the instance the dict only weakly (KeptDict).
+            d.addOwner(inst, excluding: hooks?.slotsOutsideDict ?? [], strongly: true)
             let kept = inst.locked { () -> PyDict in
                 if let other = inst.attributeDict { return other }  // another unit was first
-                inst.attributeDict = d
+                inst.keptDict = KeptDict(viewed: d)
                 return d
             }
-            if kept === d { d.addOwner(inst, excluding: hooks?.slotsOutsideDict ?? []) }
             return .obj(kept)
         default: break
         }
@@ -498,11 +499,11 @@ extension Unit {
         }
         let excluded = hooks?.slotsOutsideDict ?? []
         // Detach the old dict first, so that the changes below are not made in it.
-        let old = inst.locked { () -> PyDict? in let o = inst.attributeDict; inst.attributeDict = nil; return o }
+        let old = inst.locked { () -> PyDict? in let o = inst.attributeDict; inst.keptDict = nil; return o }
         old?.removeOwner(inst)
         for (k, _) in inst.instanceAttributes where !excluded.contains(k) { inst.removeInstanceAttribute(k) }
         for (k, x) in d.pairs { if let name = k.asStr?.value, !excluded.contains(name) { inst.setInstanceAttribute(name, x) } }
-        inst.locked { inst.attributeDict = d }
+        inst.locked { inst.keptDict = KeptDict(adopted: d) }
         d.addOwner(inst, excluding: excluded)
     }
 

@@ -426,15 +426,37 @@ protocol AttributeOwner: AnyObject {
     func attributeRemovedThroughDict(_ name: String)
 }
 
+/// How an instance keeps the dict it handed out as `__dict__` (``PyInstance/keptDict``).
+/// Set under the instance's lock; the fields never change after.
+final class KeptDict {
+    /// A dict assigned to `obj.__dict__`, held strongly: it may hold keys that are no
+    /// attributes, and nothing else may hold it. It holds its instances weakly (several
+    /// may share it: the Borg idiom).
+    let adopted: PyDict?
+    /// A dict made when `obj.__dict__` was read, held weakly: the dict holds its
+    /// instance strongly instead. Once the program drops it, the instance's stores take
+    /// the cached paths again and the next read makes a fresh one from the slots. (The
+    /// other way round, a weak reference to the instance would move every retain and
+    /// release of the instance to a side table; this one slows only the dict's.)
+    weak var viewed: PyDict?
+
+    init(adopted d: PyDict) { adopted = d }
+    init(viewed d: PyDict) { adopted = nil; viewed = d }
+
+    var dict: PyDict? { adopted ?? viewed }
+}
+
 /// The owners of a dict that is their `__dict__` (usually one; several after
-/// `b.__dict__ = a.__dict__`), held weakly: the instance holds its dict, and a dict kept
-/// after its instance died is a plain dict. Read and changed under the dict's lock.
+/// `b.__dict__ = a.__dict__`): held weakly when the instance holds the dict (adopted),
+/// strongly when it does not (viewed, and functions); see ``KeptDict``. A dict kept after
+/// its instance died is a plain dict. Read and changed under the dict's lock.
 final class AttributeOwners {
     struct Entry {
-        /// An instance, held weakly (it holds its dict).
+        /// An instance that holds this dict (adopted), held weakly.
         weak var weakOwner: AnyObject?
-        /// A function, held strongly: it keeps no dict of its own, and a weak reference
-        /// would move its reference counts to a side table, slowing every call of it.
+        /// An instance that holds this dict only weakly (viewed), or a function (which
+        /// keeps no dict of its own), held strongly: a weak reference would move the
+        /// owner's reference counts to a side table, slowing every use of it.
         let strongOwner: AnyObject?
         /// Names the owner keeps outside its dict (its `__slots__` when it has a `__dict__`
         /// too): changes of these are not shown in the dict.
@@ -468,14 +490,33 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
         locked { owners?.entries.lazy.compactMap { $0.owner as? AttributeOwner }.first }
     }
 
-    /// Makes this dict (also) `owner`'s attributes: an instance's (held weakly), or with
-    /// `strongly`, a function's.
+    /// Makes this dict (also) `owner`'s attributes: held weakly, or with `strongly`, held
+    /// strongly (an instance's viewed dict, a function's).
     func addOwner(_ owner: AttributeOwner, excluding: Set<String> = [], strongly: Bool = false) {
         locked {
             let o = owners ?? AttributeOwners()
             o.entries.removeAll { $0.owner == nil || $0.owner === owner }
             o.entries.append(.init(weakOwner: strongly ? nil : owner, strongOwner: strongly ? owner : nil, excluded: excluding))
             owners = o
+        }
+    }
+
+    /// A key that is no attribute name went into an instance's viewed `__dict__`: only the
+    /// dict keeps it, so from now on its instances hold the dict (as if assigned to their
+    /// `__dict__`), and it holds them weakly (``KeptDict``).
+    private func keepNonAttributeKey() {
+        let viewers: [PyInstance] = locked {
+            guard let o = owners else { return [] }
+            var found: [PyInstance] = []
+            for i in o.entries.indices {
+                guard let inst = o.entries[i].strongOwner as? PyInstance else { continue }
+                found.append(inst)
+                o.entries[i] = .init(weakOwner: inst, strongOwner: nil, excluded: o.entries[i].excluded)
+            }
+            return found
+        }
+        for inst in viewers {
+            inst.locked { if inst.keptDict?.viewed === self { inst.keptDict = KeptDict(adopted: self) } }
         }
     }
 
@@ -583,7 +624,10 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
     }
     /// After `k: v` was stored: the module variable or the owners' attribute of a str key.
     private func announce(_ k: Value, _ v: Value, owned: Bool) {
-        guard let name = k.asStr?.value else { return }
+        guard let name = k.asStr?.value else {
+            if owned { keepNonAttributeKey() }
+            return
+        }
         globalsOf?.set(name, v)
         if owned { ownersSet(name, v) }
     }

@@ -564,11 +564,12 @@ public class PyInstance: PyObject {
     private(set) final var slotCount = 0
     private final var slotCapacity: Int32 = 0
     /// The dict handed out as `__dict__` (nil until first asked for; then the same one
-    /// each time, as in CPython). The slots stay the truth for the attributes: the
-    /// attribute paths of ``Unit`` make each change in the dict too, and changes made
-    /// through the dict reach the slots (``PyDict/addOwner(_:excluding:)``); while it is
-    /// set, ``AttributeNode``'s caches never store into the slots directly. Under `locked`.
-    final var attributeDict: PyDict?
+    /// for as long as it lives, as in CPython). The slots stay the truth for the
+    /// attributes: the attribute paths of ``Unit`` make each change in the dict too, and
+    /// changes made through the dict reach the slots (``PyDict/addOwner(_:excluding:strongly:)``);
+    /// while it is set, ``AttributeNode``'s caches never store into the slots directly.
+    /// Under `locked`; read it through ``attributeDict``, which drops a dead link.
+    final var keptDict: KeptDict?
     /// True once `__del__` was called for this object: for the stand-in that received a
     /// dying instance's attributes, and for an object finalised at the end of the program
     /// while still referenced. Its death calls no `__del__` (each object is finalised once).
@@ -615,12 +616,22 @@ public class PyInstance: PyObject {
         standIn.shapeRef = shapeRef
         standIn.slotBase = slotBase; standIn.slotCount = slotCount; standIn.slotCapacity = slotCapacity
         slotBase = nil; slotCount = 0; slotCapacity = 0
-        if let d = attributeDict {
+        // A viewed dict holds its instance, so only an adopted one can outlive it.
+        if let k = keptDict, let d = k.adopted {
             // `__del__` sees the same `__dict__` (this instance's weak entry is gone already).
-            standIn.attributeDict = d
-            attributeDict = nil
+            standIn.keptDict = k
+            keptDict = nil
             d.addOwner(standIn)
         }
+    }
+
+    /// The live dict kept as `__dict__`, else nil; a link to a viewed dict that died is
+    /// dropped, so that stores take the cached paths again. Under `locked`.
+    final var attributeDict: PyDict? {
+        guard let k = keptDict else { return nil }
+        if let d = k.dict { return d }
+        keptDict = nil
+        return nil
     }
 
     /// The attribute values (deleted ones left out), for the end-of-program finalisation.
