@@ -17,18 +17,21 @@ func formatBuiltin(_ u: Unit, _ v: Value, _ spec: String) throws -> String? {
     try formatScalar(v, spec)
 }
 
-/// The Unit-free core of ``formatBuiltin``.
-func formatScalar(_ v: Value, _ spec: String) throws -> String? {
+/// The Unit-free core of ``formatBuiltin``. `typeName` names the value's class in errors
+/// when it is a subclass of int or float (`Unknown format code 's' for object of type 'I'`).
+func formatScalar(_ v: Value, _ spec: String, typeName: String? = nil) throws -> String? {
     switch v {
     case .int(let i):
         if spec.isEmpty { return decimalString(i) }
-        return try formatInt(i, try FormatSpec(spec, defaultAlign: ">", defaultType: "d", typeName: "int"), typeName: "int")
+        let name = typeName ?? "int"
+        return try formatInt(i, try FormatSpec(spec, defaultAlign: ">", defaultType: "d", typeName: name), typeName: name)
     case .bool(let b):
         if spec.isEmpty { return b ? "True" : "False" }
         return try formatInt(b ? 1 : 0, try FormatSpec(spec, defaultAlign: ">", defaultType: "d", typeName: "bool"), typeName: "bool")
     case .float(let d):
         if spec.isEmpty { return floatRepr(d) }
-        return try formatFloat(d, try FormatSpec(spec, defaultAlign: ">", defaultType: noFormatType, typeName: "float"), typeName: "float")
+        let name = typeName ?? "float"
+        return try formatFloat(d, try FormatSpec(spec, defaultAlign: ">", defaultType: noFormatType, typeName: name), typeName: name)
     case .none:
         if spec.isEmpty { return "None" }
         throw typeError("unsupported format string passed to NoneType.__format__")

@@ -480,7 +480,7 @@ func installIntMethods(_ t: PyType) {
         let i = try intRecv(v, "__format__")
         let arg = try ContainerArgs.one(a, "int.__format__")
         guard let spec = arg.asStr else { throw typeError("__format__() argument must be str, not \(arg.argTypeName)") }
-        return .str(try formatScalar(v.isBoolValue ? v : .int(i), spec.value) ?? "")
+        return .str(try formatScalar(v.isBoolValue ? v : .int(i), spec.value, typeName: v.typeName) ?? "")
     }
     t.getter("real") { _, v in .int(try intRecv(v, "real")) }
     t.getter("imag") { _, v in _ = try intRecv(v, "imag"); return .int(0) }
@@ -641,10 +641,10 @@ func installFloatMethods(_ t: PyType) {
         return .float(floatRound(d, try u.toIndex(a[0])))
     }
     t.method("__format__") { _, v, a in
-        _ = try floatRecv(v, "__format__")
+        let d = try floatRecv(v, "__format__")
         let arg = try ContainerArgs.one(a, "float.__format__")
         guard let spec = arg.asStr else { throw typeError("__format__() argument must be str, not \(arg.argTypeName)") }
-        return .str(try formatScalar(v, spec.value) ?? "")
+        return .str(try formatScalar(.float(d), spec.value, typeName: v.typeName) ?? "")
     }
 }
 

@@ -780,7 +780,7 @@ extension Unit {
                 return s.value
             }
             if spec.isEmpty { return try str(v) }
-            return try format(v.unboxedNumber, spec: spec)
+            return try formatScalar(v.unboxedNumber, spec, typeName: v.typeName) ?? str(v)
         }
         if case .obj(let o) = v, o.extendsBuiltinType {
             // An instance of another builtin subclass (`class Loud(str)`): its class's own
