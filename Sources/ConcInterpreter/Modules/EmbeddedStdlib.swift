@@ -5227,11 +5227,11 @@ class ExitStack(AbstractContextManager):
     def callback(self, callback, /, *args, **kwds):
         """Register callback(*args, **kwds) to be called on unwinding; returns callback."""
 
-        def exit_wrapper(exc_type, exc, tb):
+        def _exit_wrapper(exc_type, exc, tb):
             callback(*args, **kwds)
 
-        exit_wrapper.__wrapped__ = callback
-        self._exit_callbacks.append((True, exit_wrapper))
+        _exit_wrapper.__wrapped__ = callback
+        self._exit_callbacks.append((True, _exit_wrapper))
         return callback
 
     def _push_cm_exit(self, cm, exit_method):
@@ -10920,9 +10920,11 @@ class JSONEncoder:
             parts.append(newline_indent)
         else:
             separator = self.item_separator
-        items = dct.items()
+        # A copy taken in one step, as CPython's encoder takes one: another
+        # thread may change the dict while its values are being encoded.
+        items = list(dct.items())
         if self.sort_keys:
-            items = sorted(items)
+            items.sort()
         key_separator = self.key_separator
         first = True
         for key, value in items:
