@@ -166,17 +166,25 @@ extension Unit {
         case "__dict__":
             let hooks = t.isBuiltin ? nil : t.creationHooks(classEpoch)  // (a rare read: the lock is fine)
             if hooks?.slotNames != nil { return nil }
-            if !(inst is PyBaseException), let d = inst.locked({ inst.attributeDict }) { return .obj(d) }
+            let excluded = hooks?.slotsOutsideDict ?? []
             let d = PyDict()
-            for (k, x) in inst.instanceAttributes where hooks?.slotsOutsideDict.contains(k) != true { d.set(self, k, x) }
-            // An exception's is a copy. An instance's is kept and stays its attributes:
-            // changes made through it reach the instance, and the instance's own changes
-            // are made in it (genericSetAttr), so `d = obj.__dict__` stays current.
-            if inst is PyBaseException { return .obj(d) }
-            // The dict holds the instance, and the instance the dict only weakly (KeptDict).
-            d.addOwner(inst, excluding: hooks?.slotsOutsideDict ?? [], strongly: true)
+            if inst is PyBaseException {
+                // An exception's is a copy.
+                for (k, x) in inst.instanceAttributes where !excluded.contains(k) { d.set(self, k, x) }
+                return .obj(d)
+            }
+            // An instance's is kept and stays its attributes: changes made through it reach
+            // the instance, and the instance's own changes are made in it (genericSetAttr),
+            // so `d = obj.__dict__` stays current. It is filled and handed over in one
+            // critical section, so no store falls between the copy and the hand-over. The
+            // dict holds the instance, and the instance the dict only weakly (KeptDict).
             let kept = inst.locked { () -> PyDict in
-                if let other = inst.attributeDict { return other }  // another unit was first
+                if let other = inst.attributeDict { return other }
+                for (i, k) in inst.shape.names.enumerated() where !excluded.contains(k) {
+                    let x = inst.slot(i)
+                    if !x.isUnbound { d.set(self, k, x) }  // (d is new: no owner to tell)
+                }
+                d.addOwner(inst, excluding: excluded, strongly: true)
                 inst.keptDict = KeptDict(viewed: d)
                 return d
             }
