@@ -150,15 +150,13 @@ extension Unit {
     }
 }
 
-/// `e.__traceback__ = tb` / `e.with_traceback(tb)`: the entries of `tb` (from its frame
-/// inward), or none for None.
+/// `e.__traceback__ = tb` / `e.with_traceback(tb)`.
 private func setTraceback(_ e: PyBaseException, _ tb: Value) throws {
-    if tb.isNone { e.traceback = []; e.needsLocation = true; return }
+    if tb.isNone { e.setTraceback(nil); return }
     guard case .obj(let o) = tb, let t = o as? PyTraceback else {
         throw typeError("__traceback__ must be a traceback or None")
     }
-    e.traceback = Array(t.entries[..<(t.entries.count - t.position)])
-    e.needsLocation = e.traceback.isEmpty
+    e.setTraceback(t)
 }
 
 /// `tb.tb_lineno`, `tb.tb_next`, `tb.tb_lasti`, `tb.tb_frame` (None: Conc keeps no frame
@@ -166,10 +164,7 @@ private func setTraceback(_ e: PyBaseException, _ tb: Value) throws {
 func installTracebackAttributes(_ t: PyType) {
     func tb(_ v: Value) -> PyTraceback { v.object as! PyTraceback }
     t.getter("tb_lineno") { _, s in .int(tb(s).entry.loc.line) }
-    t.getter("tb_next") { _, s in
-        let t = tb(s)
-        return t.position + 1 < t.entries.count ? .obj(PyTraceback(entries: t.entries, position: t.position + 1)) : .none
-    }
+    t.getter("tb_next") { _, s in tb(s).next.map { .obj($0) } ?? .none }
     t.getter("tb_lasti") { _, _ in .int(0) }
     t.getter("tb_frame") { _, _ in .none }
 }

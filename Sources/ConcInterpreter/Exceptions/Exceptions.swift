@@ -47,9 +47,11 @@ public final class PyBaseException: PyInstance, Error, @unchecked Sendable {
     var syntaxError: SyntaxError?
     /// `__suppress_context__`.
     var suppressContext = false
-    /// The object `__traceback__` last gave, with the traceback length it stood for: the
-    /// same object again while the traceback has not grown (`e.__traceback__ is
-    /// e.__traceback__`). Under the object's lock (``PyObject/locked(_:)``).
+    /// The object `__traceback__` last gave (or was assigned), with the traceback length
+    /// it stood for: the same object again while the traceback has not grown
+    /// (`e.__traceback__ is e.__traceback__`), and the inner part of the next one once it
+    /// has (a re-raise: `tb.tb_next is` the old object, as in CPython). Under the object's
+    /// lock (``PyObject/locked(_:)``).
     private var tracebackObject: (length: Int, object: PyTraceback)?
     /// For a NameError or AttributeError the interpreter raised: the missing name and
     /// where to look for a close match when the error is printed (Suggestions.swift).
@@ -67,9 +69,20 @@ public final class PyBaseException: PyInstance, Error, @unchecked Sendable {
             if traceback.isEmpty { return .none }
             if let t = tracebackObject, t.length == traceback.count { return .obj(t.object) }
             let t = PyTraceback(self)
+            // The traceback only grew outward since (frames are appended as it unwinds).
+            if let old = tracebackObject, old.length < traceback.count { t.link(old.object, at: traceback.count - old.length) }
             tracebackObject = (traceback.count, t)
             return .obj(t)
         }
+    }
+
+    /// `e.__traceback__ = tb` / `e.with_traceback(tb)`: the frames of `tb` (from its frame
+    /// inward) become the traceback, and `tb` itself what `__traceback__` gives; nil for None.
+    func setTraceback(_ tb: PyTraceback?) {
+        let frames = tb.map { Array($0.entries[..<($0.entries.count - $0.position)]) } ?? []
+        traceback = frames
+        needsLocation = frames.isEmpty
+        locked { tracebackObject = tb.map { (frames.count, $0) } }
     }
 
     var typeName: String { type.name }
@@ -206,6 +219,28 @@ final class PyTraceback: PyObject {
     }
     /// The frame this object stands for.
     var entry: TracebackEntry { entries[entries.count - 1 - position] }
+    /// `tb_next` once made (so `tb.tb_next is tb.tb_next`), or linked in by ``link(_:at:)``.
+    /// Under this object's lock.
+    private var nextObject: PyTraceback?
+
+    /// `tb_next`: the object for the next frame inward; nil at the innermost.
+    var next: PyTraceback? {
+        guard position + 1 < entries.count else { return nil }
+        return locked {
+            if let n = nextObject { return n }
+            let n = PyTraceback(entries: entries, position: position + 1)
+            nextObject = n
+            return n
+        }
+    }
+
+    /// Makes `inner`, an earlier traceback object for this one's innermost frames, the
+    /// object found `depth` steps down the `tb_next` chain.
+    func link(_ inner: PyTraceback, at depth: Int) {
+        var t: PyTraceback = self
+        for _ in 1..<depth { guard let n = t.next else { return }; t = n }
+        t.locked { t.nextObject = inner }
+    }
 }
 
 extension PyBaseException {
