@@ -583,13 +583,11 @@ extension Unit {
     }
 
     /// The dict of `globals()` and `module.__dict__` for `g`: the module's mirror dict
-    /// (``Globals/mirror``), refilled with the variables bound now, so iterating it, `len`
-    /// and `in` see them.
+    /// (``Globals/mirror``), refilled with the variables bound now (as it is again before
+    /// each use, ``PyDict/prepareTable()``).
     func globalsDict(_ g: Globals) -> PyDict {
         let d = g.mirror
-        let fresh = PyDict()
-        for n in g.boundNames { if let v = g.get(n) { fresh.set(self, n, v) } }
-        d.locked { d.table = fresh.snapshot }
+        d.takeInVariables(g)
         return d
     }
 }

@@ -365,6 +365,8 @@ public final class Globals {
         return v.isUnbound ? nil : v
     }
     func set(_ name: String, _ v: Value) { cell(name).value = v }
+    /// The value of `name`, or `v` after binding it, as one step.
+    func setDefault(_ name: String, _ v: Value) -> Value { cell(name).bindIfUnbound(v) }
     /// Unbinds `name` (`del globals()[name]`); false if it was not bound.
     func unbind(_ name: String) -> Bool {
         guard let c = existingCell(name) else { return false }

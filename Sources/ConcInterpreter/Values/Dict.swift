@@ -163,6 +163,14 @@ struct HashTable {
         return old
     }
 
+    /// Replaces the value of live entry `e`; returns the old value.
+    mutating func setValue(_ value: Value, atEntry e: Int) -> Value {
+        guard storesValues else { return .none }
+        let old = values[e]
+        values[e] = value
+        return old
+    }
+
     /// Inserts `key`, known to be absent (its entry was just taken out, or the table is
     /// being rebuilt from unique keys), with `hash`: whatever the probe would ask Conc code
     /// about the stored keys is answered "not equal", so this never leaves the lock.
@@ -336,9 +344,13 @@ struct ProbeSequence {
 protocol HashTableOwner: PyObject {
     /// Only under `locked`; use the helpers below.
     var table: HashTable { get set }
+    /// Brings the table up to date before a helper reads or changes it (a globals dict
+    /// takes in what code bound without it); called outside the lock.
+    func prepareTable()
 }
 
 extension HashTableOwner {
+    @inline(__always) func prepareTable() {}
     /// Rounds after which a lookup whose `__eq__` calls keep meeting new colliding keys gives
     /// up with RuntimeError rather than looping forever.
     static var maxLookupRounds: Int { 200 }
@@ -357,6 +369,7 @@ extension HashTableOwner {
     @inline(__always)
     func writeEntry<R>(_ u: Unit, _ key: Value, _ body: (inout HashTable, HashTable.Hit) -> R) throws -> R {
         let h = try u.hash(key)
+        prepareTable()
         var known: HashTable.Known? = nil  // made by the first round that needs it
         var rounds = 0
         while true {
@@ -391,10 +404,11 @@ extension HashTableOwner {
 
     /// A copy of the table (O(1), copy-on-write): read it anywhere, without the lock.
     var snapshot: HashTable {
+        prepareTable()
         #if CONC_TSAN
-        locked { table.unshared }
+        return locked { table.unshared }
         #else
-        locked { table }
+        return locked { table }
         #endif
     }
 
@@ -405,7 +419,10 @@ extension HashTableOwner {
     }
 
     /// The number of entries.
-    var count: Int { locked { table.count } }
+    var count: Int {
+        prepareTable()
+        return locked { table.count }
+    }
 
     /// Empties the table.
     func removeAll() {
@@ -479,6 +496,53 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
     /// the variable, so code that writes `globals()["x"] = 1` creates the global `x`.
     /// Set once, before the dict is handed out; never changes.
     var globalsOf: Globals?
+
+    /// A module's globals dict first takes in the variables as they are now: code binds
+    /// and unbinds them without the dict, which a program may have kept (`g = globals()`).
+    /// (Not a dict exec() adopted: it is the program's own, which code sees through
+    /// `copyBack` at the end of each exec().)
+    @inline(__always) func prepareTable() {
+        if let g = globalsOf, !g.isExecNamespace { takeInVariables(g) }
+    }
+
+    /// Rebuilds the table from `g`'s bound variables, in the order they were first bound;
+    /// keys that are not str (an exec() namespace may have some) stay. The variables are
+    /// read before the dict's lock is taken: no other lock is taken inside a dict's.
+    func takeInVariables(_ g: Globals) {
+        let bound: [(String, Value)] = g.boundNames.compactMap { n in g.get(n).map { (n, $0) } }
+        // The same names in the same order (the usual case): only values are brought up to
+        // date, in place, so that an iteration running over the dict keeps its place.
+        var replaced: [Value] = []
+        let inPlace: Bool = locked {
+            var entries: [Int] = []
+            entries.reserveCapacity(bound.count)
+            for e in table.liveIndices {
+                guard let s = table.key(at: e).asStr else { continue }
+                guard entries.count < bound.count, s.value == bound[entries.count].0 else { return false }
+                entries.append(e)
+            }
+            guard entries.count == bound.count else { return false }
+            for (i, e) in entries.enumerated() where !isSame(table.value(at: e), bound[i].1) {
+                replaced.append(table.setValue(bound[i].1, atEntry: e))
+            }
+            return true
+        }
+        if inPlace { return }  // `replaced` is released here, unlocked
+        var fresh = HashTable(storesValues: true)
+        for (n, v) in bound {
+            let k = Value.str(n)
+            fresh.insertAbsent(k, v, hash: k.asStr.unsafelyUnwrapped.hash)
+        }
+        let old: HashTable = locked {
+            for e in table.liveIndices where table.key(at: e).asStr == nil {
+                fresh.insertAbsent(table.key(at: e), table.value(at: e), hash: table.hashes[e])
+            }
+            let o = table
+            table = fresh
+            return o
+        }
+        withExtendedLifetime(old) {}  // released here, unlocked
+    }
     /// The instances (or function) whose attributes this dict is (their `__dict__`), else
     /// nil: a str key stored or deleted here is also set or deleted on each of them, and
     /// their own attribute changes are made here too (``ownerDidSet(_:_:from:)``), so the
@@ -684,6 +748,13 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
     func set(_ u: Unit, _ k: String, _ v: Value) { try! set(u, .str(k), v) }
     /// `d.setdefault(k, v)`: the present value, or `v` after inserting it (atomically).
     func setDefault(_ u: Unit, _ k: Value, _ v: Value) throws -> Value {
+        if let g = globalsOf, let name = k.asStr?.value {
+            // The variable is the truth (this dict's table is refilled from the variables
+            // at each globals() call): bind it in one step, then show it here.
+            let r = g.setDefault(name, v)
+            _ = try store(u, k, r)
+            return r
+        }
         var inserted = false, owned = false
         let r = try writeEntry(u, k) { t, hit in
             owned = owners != nil
@@ -716,7 +787,8 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
     /// advanced here, under this dict's lock: threads may share the iterator. (Not passed
     /// `inout`: the access to the iterator's fields would then begin outside the lock.)
     func iterationStep(_ it: PyDictIterator) -> DictIterationStep {
-        locked {
+        prepareTable()  // a global bound meanwhile changes the size, as in CPython
+        return locked {
             if table.count != it.initialCount { return .changed }
             while it.entry < table.keys.count {
                 let e = it.entry

@@ -835,6 +835,15 @@ final class Cell: PyObject {
         let fn = unsafeDowncast(o, to: PyFunction.self)
         return fn.isImmortal ? .passUnretained(fn) : nil
     }
+    /// The bound value, or `v` after binding it, as one step (`globals().setdefault`).
+    func bindIfUnbound(_ v: Value) -> Value {
+        if !everBound.load(ordering: .relaxed) && !v.isUnbound { everBound.store(true, ordering: .releasing) }
+        return locked {
+            if !stored.isUnbound { return stored }
+            stored = v
+            return v
+        }
+    }
     /// Unbinds the value; returns what it was (`.unbound` if it was already unbound).
     @inline(__always) func take() -> Value {
         locked { let o = stored; stored = .unbound; return o }
