@@ -21155,9 +21155,6 @@ def warn_explicit(message, category, filename, lineno, module=None, registry=Non
                 break
     if registry is None:
         registry = {}
-    if registry.get("version", 0) != _filters_version:
-        registry.clear()
-        registry["version"] = _filters_version
     if isinstance(message, Warning):
         text = str(message)
         category = message.__class__
@@ -21168,6 +21165,9 @@ def warn_explicit(message, category, filename, lineno, module=None, registry=Non
     # Checked and recorded in one step, as CPython's C warnings do: threads warning from
     # one place at once show it once.
     with _registry_lock:
+        if registry.get("version", 0) != _filters_version:
+            registry.clear()
+            registry["version"] = _filters_version
         if not _should_show(registry, key, text, category, module, lineno, message):
             return
     _showwarnmsg(WarningMessage(message, category, filename, lineno, None, None, source))
