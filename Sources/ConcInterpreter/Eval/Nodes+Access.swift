@@ -82,7 +82,10 @@ final class AttributeNode: ExprNode {
     /// ``load(_:_:)`` of anything but an instance: `getattr`; a module's cell for the name
     /// is remembered for the next load (`math.pi`, `sys.argv`).
     @inline(never) private func loadOther(_ o: Value, _ f: Frame) throws -> Value {
-        if let v = moduleAttribute.remember(o, name) { return v }
+        if let (v, cache) = ModuleAttributeCache.lookUp(o, name) {
+            if let cache { moduleAttribute = cache }
+            return v
+        }
         do { return try f.withUnit { try $0.getAttr(o, name) } } catch { throw located(error, f, loc) }
     }
     /// A module's attribute read here (`math.pi`).
@@ -452,13 +455,15 @@ struct ModuleAttributeCache {
         return v.isUnbound ? nil : v
     }
 
-    /// When `recv` is a module that binds `name`: remembers its cell (while one unit runs)
-    /// and returns the value, as a module's getattr would (its globals come first).
-    mutating func remember(_ recv: Value, _ name: String) -> Value? {
+    /// When `recv` is a module that binds `name`: the value, as a module's getattr would
+    /// give it (its globals come first), and while one unit runs, the cache to store. (The
+    /// caller stores it; a `mutating` method here would count as a write for ThreadSanitizer
+    /// and the exclusivity checks at every call, even when it writes nothing.)
+    static func lookUp(_ recv: Value, _ name: String) -> (value: Value, cache: ModuleAttributeCache?)? {
         guard case .obj(let o) = recv, let m = o as? PyModule, let c = m.globals.existingCell(name) else { return nil }
         let v = c.value
         if v.isUnbound { return nil }
-        if !ObjectLocks.active { keep = m; module = ObjectIdentifier(m); cell = Unmanaged.passUnretained(c) }
-        return v
+        if ObjectLocks.active { return (v, nil) }
+        return (v, ModuleAttributeCache(module: ObjectIdentifier(m), cell: .passUnretained(c), keep: m))
     }
 }

@@ -599,7 +599,10 @@ final class MethodCallNode: ExprNode {
         } else if case .obj = recv {
             // classes, modules, super(): ordinary attribute lookup; a module's cell for the
             // name is remembered for the next call.
-            if let callee = moduleAttribute.remember(recv, name) { return try callAttributeValue(callee, f) }
+            if let (callee, cache) = ModuleAttributeCache.lookUp(recv, name) {
+                if let cache { moduleAttribute = cache }
+                return try callAttributeValue(callee, f)
+            }
         } else if let attr = recv.type.lookup(name), case .obj(let m) = attr, let d = m as? PyMethodDescriptor {
             return try d.fn(u, recv, try evaluateArguments(args, f, callee: .obj(d)))
         }

@@ -32,10 +32,10 @@ public final class PyStr: PyObject, SubclassAttributes {
     /// changes it, for a str that one frame slot alone holds (``LocalStrAppendNode``).
     public private(set) var value: String
     /// Cached `hash(s)`; 0 until computed (a real hash of 0 is just recomputed). Threads
-    /// may race to fill it: both compute the same value from the immutable text, and an
-    /// aligned Int load or store is a single instruction on the supported 64-bit platforms
-    /// (no tearing, no reference counting), so a reader sees 0 or the hash, never a mix.
-    private var hashCache: Int = 0
+    /// may race to fill it: both compute the same value from the immutable text. Relaxed
+    /// atomic loads and stores (plain moves on x86-64 and arm64) so the race is a defined
+    /// one, which ThreadSanitizer does not report.
+    private let hashCache = Atomic<Int>(0)
     /// Runs `body` on the text's UTF-8 bytes. A small text (at most 15 bytes, held inline
     /// in the String: see ``smallString(_:)``) lends a copy of its two words read straight
     /// from the field; passing `value` to ``withUTF8(_:_:)`` would copy the String first,
@@ -60,9 +60,10 @@ public final class PyStr: PyObject, SubclassAttributes {
 
     /// `hash(s)`, computed once.
     var hash: Int {
-        if hashCache != 0 { return hashCache }
+        let cached = hashCache.load(ordering: .relaxed)
+        if cached != 0 { return cached }
         let h = withBytes { strHash($0) }
-        hashCache = h
+        hashCache.store(h, ordering: .relaxed)
         return h
     }
 
@@ -78,7 +79,7 @@ public final class PyStr: PyObject, SubclassAttributes {
         if x == y { return true }
         let n = value.utf8.count
         if n != other.value.utf8.count { return false }
-        let h1 = hashCache, h2 = other.hashCache
+        let h1 = hashCache.load(ordering: .relaxed), h2 = other.hashCache.load(ordering: .relaxed)
         if h1 != 0 && h2 != 0 && h1 != h2 { return false }
         return withBytes { a in other.withBytes { b in memcmp(a.baseAddress!, b.baseAddress!, n) == 0 } }
     }
@@ -101,7 +102,7 @@ public final class PyStr: PyObject, SubclassAttributes {
     func appendInPlace(_ other: PyStr) {
         let known = knownCount.flatMap { a in other.knownCount.map { a + $0 } }
         value.append(other.value)
-        hashCache = 0
+        hashCache.store(0, ordering: .relaxed)
         let crumbs = breadcrumbBits.exchange(0, ordering: .relaxed)
         if crumbs != 0 { UnsafeMutablePointer<Int>(bitPattern: crumbs)?.deallocate() }
         scalarCountCache = known ?? -1

@@ -18,7 +18,7 @@ enum ThreadSerial {
     }
     private static let counter = Atomic<Int>(0)
     /// Serials of the threads still running.
-    private static let live = Mutex<Set<Int>>([])
+    private static let live = PosixMutex<Set<Int>>([])
     private static let boxes = PerThread { Box() }
 
     /// The calling thread's serial.

@@ -62,7 +62,7 @@ enum WeakReferents {
     /// Address → its live weak references, oldest first. Held only for table work, never
     /// while Conc code runs; `spawn` and `os.fork()` stop every other unit first, so no
     /// thread holds it at a fork.
-    private static let table = Mutex<[UInt: [Entry]]>([:])
+    private static let table = PosixMutex<[UInt: [Entry]]>([:])
 
     /// A filter over referent addresses: a set bit means "maybe listed". Bits are set for
     /// good (a false hit costs one table lookup). 2^16 bits in 32-bit words.
