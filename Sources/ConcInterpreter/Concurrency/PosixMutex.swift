@@ -1,4 +1,4 @@
-// A value guarded by a pthread mutex, for the process-wide tables many threads contend for.
+// A value guarded by a pthread mutex, for the runtime tables many threads contend for.
 import Glibc
 
 /// `Synchronization.Mutex` without its blind spot for ThreadSanitizer: Swift's Mutex takes

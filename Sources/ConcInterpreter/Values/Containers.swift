@@ -83,18 +83,18 @@ public final class PyStr: PyObject, SubclassAttributes {
         if h1 != 0 && h2 != 0 && h1 != h2 { return false }
         return withBytes { a in other.withBytes { b in memcmp(a.baseAddress!, b.baseAddress!, n) == 0 } }
     }
-    /// Cached number of Unicode scalars; -1 until computed. An Int store is atomic on the
-    /// supported platforms, so a racing double computation is harmless.
-    private var scalarCountCache: Int = -1
+    /// Cached number of Unicode scalars; -1 until computed. Threads may race to fill it
+    /// with the same value: relaxed atomics, as for ``hashCache``.
+    private let scalarCountCache: Atomic<Int>
 
-    public init(_ v: String) { value = v; super.init(typeBits: Types.strBits) }
+    public init(_ v: String) { value = v; scalarCountCache = Atomic(-1); super.init(typeBits: Types.strBits) }
     /// The empty str: shared and immortal (its large reference count also keeps
     /// `LocalStrAppendNode` from ever appending to it in place).
     static let empty: PyStr = { let s = PyStr("", scalarCount: 0); Immortal.make(s); return s }()
     /// A str whose number of scalars the creator already knows (a slice, a concatenation),
     /// so `len(s)` and the methods that need it do not scan the text.
     init(_ v: String, scalarCount: Int) {
-        value = v; scalarCountCache = scalarCount
+        value = v; scalarCountCache = Atomic(scalarCount)
         super.init(typeBits: Types.strBits)
     }
     /// `self += other` on a str nothing else references (the caller checked): nobody can
@@ -105,22 +105,26 @@ public final class PyStr: PyObject, SubclassAttributes {
         hashCache.store(0, ordering: .relaxed)
         let crumbs = breadcrumbBits.exchange(0, ordering: .relaxed)
         if crumbs != 0 { UnsafeMutablePointer<Int>(bitPattern: crumbs)?.deallocate() }
-        scalarCountCache = known ?? -1
+        scalarCountCache.store(known ?? -1, ordering: .relaxed)
     }
     /// The number of scalars if it is already known.
-    var knownCount: Int? { scalarCountCache >= 0 ? scalarCountCache : nil }
-    init(_ v: String, type: PyType) { value = v; super.init(type: type) }
+    var knownCount: Int? {
+        let n = scalarCountCache.load(ordering: .relaxed)
+        return n >= 0 ? n : nil
+    }
+    init(_ v: String, type: PyType) { value = v; scalarCountCache = Atomic(-1); super.init(type: type) }
 
     /// `len(s)`.
     var count: Int {
-        if scalarCountCache >= 0 { return scalarCountCache }
+        let cached = scalarCountCache.load(ordering: .relaxed)
+        if cached >= 0 { return cached }
         let n: Int = withUTF8(value) { buf in
             if allASCII(buf) { return buf.count }
             var k = 0
             for b in buf where b & 0xC0 != 0x80 { k += 1 }
             return k
         }
-        scalarCountCache = n
+        scalarCountCache.store(n, ordering: .relaxed)
         return n
     }
     /// True when every scalar is ASCII, so scalar i is utf8 byte i.

@@ -736,9 +736,9 @@ typealias ShapeID = UnsafeMutableRawPointer
 final class Shape: @unchecked Sendable {
     let names: [String]
     let index: NameTable<Int>
-    /// Layouts reached by adding a name, guarded by `transitionsLock`.
-    private var transitions: [String: Shape] = [:]
-    private let transitionsLock = Mutex(())
+    /// Layouts reached by adding a name. Threads creating instances of one class contend
+    /// for it: a pthread mutex, which ThreadSanitizer sees (``PosixMutex``).
+    private let transitions = PosixMutex<[String: Shape]>([:])
     /// The root of this shape's tree (the class's `rootShape`), nil for a root. Shapes are
     /// immortal, so the reference needs no counting.
     private unowned(unsafe) let parentRoot: Shape?
@@ -771,10 +771,10 @@ final class Shape: @unchecked Sendable {
     @inline(__always) var widestDescendant: Int { widest.load(ordering: .relaxed) }
 
     func adding(_ name: String) -> Shape {
-        transitionsLock.withLock { _ in
-            if let s = transitions[name] { return s }
+        transitions.withLock { next in
+            if let s = next[name] { return s }
             let s = Shape(names: names + [name], root: root)
-            transitions[name] = s
+            next[name] = s
             return s
         }
     }
