@@ -594,6 +594,37 @@ struct ExpectedError: Sendable, CustomStringConvertible {
         #expect(outputs.value["right"] == "('k0', 85735713) right\n")
     }
 
+    /// Two interpreters raising builtin exceptions at once, while each makes classes (which
+    /// moves its own class epoch): the builtin exception classes they share have caches any
+    /// engine fills, which must then be changed under locks.
+    @Test func raiseBuiltinExceptionsAtTheSameTimeOnTwoThreads() {
+        let program = """
+            caught = 0
+            for i in range(3000):
+                class Fresh(Exception):
+                    pass
+                for kind in (ValueError, KeyError, TypeError, Fresh):
+                    try:
+                        raise kind(i)
+                    except Exception:
+                        caught += 1
+            print(caught)
+            """
+        let outputs = Shared<[Int: String]>([:])
+        let gate = DispatchSemaphore(value: 0)
+        let joins = (0..<2).map { k in
+            startThread {
+                let conc = Interpreter(output: .capture)
+                gate.wait()
+                let e = runError(conc, program)
+                outputs.value[k] = conc.capturedOutput + (e.map { "\($0.kind): \($0.message)" } ?? "")
+            }
+        }
+        gate.signal(); gate.signal()
+        for j in joins { #expect(j.wait(timeout: .now() + 120) == .success) }
+        #expect(outputs.value == [0: "12000\n", 1: "12000\n"])
+    }
+
     /// Interpreters may be created on several threads at once.
     @Test func createdAtTheSameTimeOnSeveralThreads() {
         let joins = (0..<4).map { _ in

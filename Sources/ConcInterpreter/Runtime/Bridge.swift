@@ -87,7 +87,7 @@ extension PyBaseException {
 
 extension Engine {
     /// A unit for conversions that may need hashing outside any run (string/int keys only).
-    nonisolated(unsafe) static let bridgeUnit = Engine(options: EngineOptions()).mainUnit!
+    nonisolated(unsafe) static let bridgeUnit = Engine(options: EngineOptions(), runsCode: false).mainUnit!
 
     /// Calls a Conc value from Swift.
     public func callValue(_ f: Value, _ args: [Value]) throws -> Value {

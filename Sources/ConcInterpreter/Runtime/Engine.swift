@@ -205,8 +205,27 @@ public final class Engine {
     /// Native module builders, by name.
     var nativeModules: [String: (Engine) -> PyModule] = [:]
 
-    public init(options: EngineOptions = EngineOptions()) {
+    public convenience init(options: EngineOptions = EngineOptions()) {
+        self.init(options: options, runsCode: true)
+    }
+
+    /// Engines alive in the process that run Conc code.
+    private static let codeRunningEngines = Atomic<Int>(0)
+    /// Whether this engine counts in ``codeRunningEngines`` (the bridge engine, which only
+    /// hashes str and int keys, does not).
+    private let runsCode: Bool
+
+    init(options: EngineOptions, runsCode: Bool) {
         self.options = options
+        self.runsCode = runsCode
+        // Engines share the builtin types, whose caches (the creation hooks and shape
+        // transitions of builtin exception classes) any engine may fill: with two engines
+        // alive, they may run on two threads at once, so object locking goes on for good,
+        // as when a program starts its first thread. (An engine already running when the
+        // second is made may be inside an unlocked step that instant: engines made
+        // while another runs take that small risk; the embedding API makes them one at a
+        // time.)
+        if runsCode && Engine.codeRunningEngines.add(1, ordering: .relaxed).newValue >= 2 { ObjectLocks.enable() }
         _ = Types.ready
         interruptFlag = .allocate(capacity: 1)
         interruptFlag.initialize(to: 0)
@@ -228,6 +247,7 @@ public final class Engine {
     }
 
     deinit {
+        if runsCode { Engine.codeRunningEngines.subtract(1, ordering: .relaxed) }
         CConcSys_clear_interrupt_target(interruptFlag)
         interruptFlag.deallocate()
         classEpochWord.deallocate()
