@@ -175,16 +175,22 @@ extension Unit {
             }
             // An instance's is kept and stays its attributes: changes made through it reach
             // the instance, and the instance's own changes are made in it (genericSetAttr),
-            // so `d = obj.__dict__` stays current. It is filled and handed over in one
-            // critical section, so no store falls between the copy and the hand-over. The
-            // dict holds the instance, and the instance the dict only weakly (KeptDict).
+            // so `d = obj.__dict__` stays current. The dict holds the instance, and the
+            // instance the dict only weakly (KeptDict). It is filled and handed over in one
+            // critical section, so no store falls between the copy and the hand-over; until
+            // then no other unit can reach `d`, so its table is written without its lock
+            // (taking it here would hold two object locks at once).
+            d.addOwner(inst, excluding: excluded, strongly: true)
             let kept = inst.locked { () -> PyDict in
                 if let other = inst.attributeDict { return other }
+                var entries = HashTable(storesValues: true)
                 for (i, k) in inst.shape.names.enumerated() where !excluded.contains(k) {
                     let x = inst.slot(i)
-                    if !x.isUnbound { d.set(self, k, x) }  // (d is new: no owner to tell)
+                    if x.isUnbound { continue }
+                    let key = Value.str(k)
+                    entries.insertAbsent(key, x, hash: key.asStr.unsafelyUnwrapped.hash)
                 }
-                d.addOwner(inst, excluding: excluded, strongly: true)
+                d.table = entries
                 inst.keptDict = KeptDict(viewed: d)
                 return d
             }

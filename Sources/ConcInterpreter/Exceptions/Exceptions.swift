@@ -65,15 +65,20 @@ public final class PyBaseException: PyInstance, Error, @unchecked Sendable {
 
     /// `__traceback__`: None before the exception was raised.
     var tracebackValue: Value {
-        locked {
-            if traceback.isEmpty { return .none }
-            if let t = tracebackObject, t.length == traceback.count { return .obj(t.object) }
+        var inner: (object: PyTraceback, depth: Int)? = nil
+        let made: PyTraceback? = locked {
+            if traceback.isEmpty { return nil }
+            if let t = tracebackObject, t.length == traceback.count { return t.object }
             let t = PyTraceback(self)
             // The traceback only grew outward since (frames are appended as it unwinds).
-            if let old = tracebackObject, old.length < traceback.count { t.link(old.object, at: traceback.count - old.length) }
+            if let old = tracebackObject, old.length < traceback.count { inner = (old.object, traceback.count - old.length) }
             tracebackObject = (traceback.count, t)
-            return .obj(t)
+            return t
         }
+        guard let t = made else { return .none }
+        // Linked after this lock (linking takes the tracebacks' own locks).
+        if let (object, depth) = inner { t.link(object, at: depth) }
+        return .obj(t)
     }
 
     /// `e.__traceback__ = tb` / `e.with_traceback(tb)`: the frames of `tb` (from its frame
