@@ -234,7 +234,10 @@ extension Unit {
             if mode == "eval" { _ = try compiler.compileExpression(try Parser.parseExpression(file)) } else {
                 let module = try Parser.parseModule(file)
                 _ = try compiler.compileModule(module.body)
-                if mode == "single" && module.body.count > 1 {
+                // One interactive statement: a compound statement, or simple statements on
+                // one line (`a = 1; print(a)`), as CPython's single_input.
+                if mode == "single", let first = module.body.first,
+                   module.body.dropFirst().contains(where: { $0.loc.line != first.loc.line }) {
                     let line = module.body[0].loc.line
                     let text = file.line(line)
                     throw SyntaxError(message: "multiple statements found while compiling a single statement", file: filename,
