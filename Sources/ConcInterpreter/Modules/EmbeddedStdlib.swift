@@ -20959,6 +20959,9 @@ def _formatwarnmsg_impl(msg):
         line = msg.line
     if line:
         s += "  %s\n" % line.strip()
+    if msg.source is not None:
+        # CPython's hint when tracemalloc (which Conc does not have) is not tracing.
+        s += f"{category}: Enable tracemalloc to get the object allocation traceback\n"
     return s
 
 

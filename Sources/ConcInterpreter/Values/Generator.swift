@@ -113,6 +113,13 @@ public final class PyGenerator: PyIter {
         // unit may be running right now), a stand-in over the same state is queued on
         // this thread instead, whose unit closes it after the current statement, as a
         // resume from this thread (Finalizers.swift).
+        if type === Types.coroutine && !state.isStarted && !state.isFinished {
+            // An `async def` called without `await`: CPython's RuntimeWarning, where the
+            // coroutine is dropped (only while one unit runs: the warning runs Conc code
+            // on the coroutine's unit, which must be this thread's).
+            if !ObjectLocks.active { warnNeverAwaited(state.frame.unit) }
+            return
+        }
         guard state.isStarted && !state.isFinished && !state.isRunning else { return }
         if !ObjectLocks.active || pthread_equal(state.lastThread, pthread_self()) != 0 {
             let u = state.frame.unit
@@ -130,6 +137,22 @@ public final class PyGenerator: PyIter {
         } else {
             Finalizers.queue(closing: PyGenerator(state: state, isCoroutine: type === Types.coroutine))
         }
+    }
+
+    /// `RuntimeWarning: coroutine 'f' was never awaited`, through `warnings` so its filters
+    /// apply; its source is a stand-in over the same (now finished) state, as this object is
+    /// being destroyed. A warning turned into an error is reported as unraisable.
+    private func warnNeverAwaited(_ u: Unit) {
+        state.isFinished = true  // the stand-in is a closed coroutine, and is not warned about
+        let standIn = PyGenerator(state: state, isCoroutine: true)
+        let message = "coroutine '\(state.frame.code.qualname)' was never awaited"
+        do {
+            let warnings = try u.engine.importModule("warnings", u)
+            _ = try u.call(try u.getAttr(warnings, "warn"),
+                           Args([.str(message), .obj(Exc.runtimeWarning), .int(1), .obj(standIn)]))
+        } catch let e as PyBaseException {
+            u.reportUnraisable(e, object: .obj(standIn), objectRepr: "<coroutine object \(state.frame.code.qualname) at \(u.address(self))>")
+        } catch {}
     }
 
     override func next(_ u: Unit) throws -> Value? { try resume(u, send: .none) }
