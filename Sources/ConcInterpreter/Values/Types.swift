@@ -38,6 +38,27 @@ public enum Types {
         // Publish the plain-global copies (`publishedStr`, the str hash seed) while the
         // process has one thread.
         _ = (str, list, tuple, dict, strHashSeed)
+        // Every builtin type now, not on first use: a type's making takes its own lock, and
+        // a first use inside another object's lock (a new `Cell` under a module's lock)
+        // while another thread waits for that type's `swift_once` holding a lock the first
+        // needs would deadlock, as two engines starting at once did.
+        let every: [PyType] = [
+            noneType, unionType, genericAlias, regexProgram, bool, int, float, str, bytes,
+            bytearray, list, tuple, dict, set, frozenset, range, slice, function,
+            builtinFunction, methodDescriptor, getSetDescriptor, method, staticmethod,
+            classmethod, property, module, cell, iterator, listIterator, listReverseIterator,
+            tupleIterator, strIterator, strASCIIIterator, bytesIterator, bytearrayIterator,
+            setIterator, rangeIterator, dictKeyIterator, dictValueIterator, dictItemIterator,
+            dictReverseKeyIterator, dictReverseValueIterator, dictReverseItemIterator,
+            callableIterator, reversedIterator, generator, coroutine, dictKeys, dictValues,
+            dictItems, file, ellipsis, notImplementedType, superType, traceback, code, frame,
+            enumerateIterator, zipIterator, mapIterator, filterIterator, unitHandle, structTime,
+            versionInfo, sysFlags, statResult, unameResult, floatInfo, threadLocal, weakref,
+            unraisableHookArgs, regexMatch, mersenneTwister, lock, rlock, threadingLock,
+            threadingRLock, semaphore, event, condition, queue, Exc.queueEmpty, Exc.queueFull
+        ]
+        _ = every
+        _ = (Exc.all, Singletons.ellipsis, Singletons.notImplemented)
         return true
     }()
     static let noneType = make("NoneType") { t in
