@@ -425,8 +425,8 @@ func installCoroutineMethods(_ t: PyType) {
         throw stop(gen(s))
     }
     t.method("close") { u, s, _ in try gen(s).close(u) }
-    t.getter("__name__") { _, s in .str(gen(s).code.name) }
-    t.getter("__qualname__") { _, s in .str(gen(s).code.qualname) }
+    t.getter("__name__") { _, s in .str(gen(s).name) }
+    t.getter("__qualname__") { _, s in .str(gen(s).qualname) }
     // gi_running / cr_running: true while the body runs (read from inside it, as CPython
     // test code does); gi_suspended: paused at a yield.
     let prefix = t.name == "coroutine" ? "cr_" : "gi_"   // (Types.coroutine is being made here)

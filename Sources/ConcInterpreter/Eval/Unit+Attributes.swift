@@ -465,6 +465,8 @@ extension Unit {
             c.attributeDict.set(self, name, value)
         case let p as PyProperty where name == "__doc__":
             p.doc = value
+        case let g as PyGenerator where name == "__name__" || name == "__qualname__":
+            try g.rename(name, value)
         default:
             if o.type.lookup(name) != nil {
                 throw attributeError("'\(o.type.name)' object attribute '\(name)' is read-only")

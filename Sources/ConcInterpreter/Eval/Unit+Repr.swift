@@ -178,7 +178,7 @@ extension Unit {
             }
             return "<\(qualifiedTypeName(o.type)) object at \(address(o))>"
         case is PyGenerator:
-            return "<\(o.type.name) object \((o as! PyGenerator).code.qualname) at \(address(o))>"
+            return "<\(o.type.name) object \((o as! PyGenerator).qualname) at \(address(o))>"
         case is Cell: return "<cell at \(address(o))>"
         case let p as PyDictView: return try dictViewRepr(p)
         case let h as PyUnitHandle: return h.repr

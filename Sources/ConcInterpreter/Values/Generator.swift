@@ -95,6 +95,16 @@ public final class PyGenerator: PyIter {
     /// its turn instead of getting "generator already executing" (`_units.take_turns`).
     var takesTurns = false
     var code: CodeInfo { state.function.code }
+    /// `__name__` and `__qualname__` as the program assigned them, by attribute (nil until
+    /// then: the function's; one word, as generators are made often). Under `locked`.
+    private var renamed: [String: String]?
+    var name: String { locked { renamed?["__name__"] } ?? code.name }
+    var qualname: String { locked { renamed?["__qualname__"] } ?? code.qualname }
+    /// `gen.__name__ = s` / `gen.__qualname__ = s`.
+    func rename(_ attribute: String, _ value: Value) throws {
+        guard let s = value.asStr?.value else { throw typeError("\(attribute) must be set to a string object") }
+        locked { renamed = (renamed ?? [:]).merging([attribute: s]) { $1 } }
+    }
     /// The value the body returned, for the resume that saw it end. Read under the lock:
     /// a resume of the exhausted generator on another thread clears it (``resume``).
     var returnValue: Value { locked { state.returnValue } }
@@ -132,7 +142,7 @@ public final class PyGenerator: PyIter {
                 let kind = type === Types.coroutine ? "coroutine" : "generator"
                 let standIn: Value = state.isFinished ? .obj(PyGenerator(state: state, isCoroutine: type === Types.coroutine)) : .none
                 u.reportUnraisable(e, object: standIn,
-                                   objectRepr: "<\(kind) object \(state.frame.code.qualname) at \(u.address(self))>")
+                                   objectRepr: "<\(kind) object \(qualname) at \(u.address(self))>")
             } catch {}
         } else {
             Finalizers.queue(closing: PyGenerator(state: state, isCoroutine: type === Types.coroutine))
@@ -145,13 +155,13 @@ public final class PyGenerator: PyIter {
     private func warnNeverAwaited(_ u: Unit) {
         state.isFinished = true  // the stand-in is a closed coroutine, and is not warned about
         let standIn = PyGenerator(state: state, isCoroutine: true)
-        let message = "coroutine '\(state.frame.code.qualname)' was never awaited"
+        let message = "coroutine '\(qualname)' was never awaited"
         do {
             let warnings = try u.engine.importModule("warnings", u)
             _ = try u.call(try u.getAttr(warnings, "warn"),
                            Args([.str(message), .obj(Exc.runtimeWarning), .int(1), .obj(standIn)]))
         } catch let e as PyBaseException {
-            u.reportUnraisable(e, object: .obj(standIn), objectRepr: "<coroutine object \(state.frame.code.qualname) at \(u.address(self))>")
+            u.reportUnraisable(e, object: .obj(standIn), objectRepr: "<coroutine object \(qualname) at \(u.address(self))>")
         } catch {}
     }
 
