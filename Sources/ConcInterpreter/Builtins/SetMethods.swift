@@ -10,8 +10,8 @@ func setFromIterable(_ v: Value, _ u: Unit, frozen: Bool) throws -> PySet {
     let r = PySet(frozen: frozen)
     if case .obj(let o) = v {
         if let s = o as? PySet { r.replaceTable(s.snapshot); return r }
-        if let d = o as? PyDict {
-            for k in d.keys { try r.add(u, k) }
+        if let d = o as? PyDict, d.type === Types.dict {  // a subclass may iterate its own way
+            r.replaceTable(d.snapshot.keysTable(storesValues: false, value: .none))
             return r
         }
     }

@@ -163,6 +163,15 @@ struct HashTable {
         return old
     }
 
+    /// A table of this one's keys with `value` for each (none for a set), reusing their
+    /// stored hashes: the keys are already unique, so no `__hash__` or `__eq__` runs, as
+    /// CPython builds `set(d)` and `dict.fromkeys(s)` from the hashes it keeps.
+    func keysTable(storesValues: Bool, value: Value) -> HashTable {
+        var t = HashTable(storesValues: storesValues)
+        for e in liveIndices { t.insertAbsent(keys[e], value, hash: hashes[e]) }
+        return t
+    }
+
     /// Replaces the value of live entry `e`; returns the old value.
     mutating func setValue(_ value: Value, atEntry e: Int) -> Value {
         guard storesValues else { return .none }
