@@ -212,15 +212,14 @@ func installDictMethods(_ t: PyType) {
         let cls = args.positional.removeFirst()
         try ContainerArgs.range(args, "dict.fromkeys", 1, 2)
         let value = args.count == 2 ? args[1] : .none
+        if case .obj(let c) = cls, c === Types.dict, let keys = HashTable.hashedKeys(of: args[0]) {
+            let d = PyDict()
+            d.replaceTable(keys.keysTable(storesValues: true, value: value))
+            return .obj(d)
+        }
         let it = try u.iterate(args[0])
         if case .obj(let c) = cls, c === Types.dict {
             let d = PyDict()
-            // From a set or a plain dict: its keys with the hashes it keeps.
-            if case .obj(let source) = args[0], let keys = (source as? PySet)?.snapshot
-                ?? ((source as? PyDict).flatMap { $0.globalsOf == nil && $0.type === Types.dict ? $0.snapshot : nil }) {
-                d.replaceTable(keys.keysTable(storesValues: true, value: value))
-                return .obj(d)
-            }
             while let k = try it.next(u) { try d.set(u, k, value) }
             return .obj(d)
         }

@@ -8,12 +8,10 @@
 /// - Throws: TypeError when `v` is not iterable or an element is unhashable.
 func setFromIterable(_ v: Value, _ u: Unit, frozen: Bool) throws -> PySet {
     let r = PySet(frozen: frozen)
-    if case .obj(let o) = v {
-        if let s = o as? PySet { r.replaceTable(s.snapshot); return r }
-        if let d = o as? PyDict, d.type === Types.dict {  // a subclass may iterate its own way
-            r.replaceTable(d.snapshot.keysTable(storesValues: false, value: .none))
-            return r
-        }
+    if case .obj(let o) = v, let s = o as? PySet { r.replaceTable(s.snapshot); return r }
+    if let keys = HashTable.hashedKeys(of: v) {
+        r.replaceTable(keys.keysTable(storesValues: false, value: .none))
+        return r
     }
     let it = try u.iterate(v)
     while let x = try it.next(u) { try r.add(u, x) }

@@ -5320,14 +5320,6 @@ try:
 except NameError:
     pass   # Conc has no complex numbers
 try:
-    from _units import attributes_of as _attributes_of, set_attributes as _set_attributes
-except ImportError:  # CPython, which checks this module against its own
-    def _attributes_of(x):
-        return None
-
-    def _set_attributes(y, state):
-        return False
-try:
     import _weakref
     _ATOMIC += (_weakref.ref,)   # a weak reference is copied as itself, as in CPython
 except ImportError:
@@ -5429,14 +5421,8 @@ def _state_of(x):
     getstate = getattr(x, "__getstate__", None)
     if getstate is not None:
         return getstate()
-    # A fresh dict, without giving x a kept __dict__ (which makes its reference counting
-    # slower for the rest of its life); getattr for what is not a plain instance.
-    state = _attributes_of(x)
-    if state is None:
-        state = getattr(x, "__dict__", None)
-        state = dict(state) if state else None
-    elif not state:
-        state = None
+    state = getattr(x, "__dict__", None)
+    state = dict(state) if state else None
     slots = {}
     for klass in type(x).__mro__:
         names = klass.__dict__.get("__slots__", ())
@@ -5464,7 +5450,7 @@ def _set_state(y, state):
     slots = None
     if isinstance(state, tuple) and len(state) == 2:
         state, slots = state
-    if state and not _set_attributes(y, state):
+    if state:
         y.__dict__.update(state)
     if slots:
         for key, value in slots.items():
@@ -14894,8 +14880,6 @@ class Queue:
         self._maxsize = value
         # The fast engine's bound is fixed: a queue given a new one moves to the Conc
         # implementation, which reads maxsize at every put().
-        # (Not through self.__dict__, which would give the queue a kept dict, and every
-        # put and get the slower reference counting of an object that has one.)
         if getattr(self, "_engine", None) is not None:
             self._leave_engine()
 

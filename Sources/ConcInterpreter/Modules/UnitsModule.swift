@@ -104,38 +104,6 @@ extension Engine {
                 guard case .obj(let o) = a[0], let d = o as? PyDict else { throw typeError("dict_remove_if_is() takes a dict") }
                 return .bool(try d.removeIfIdentical(u, a[1], a[2]))
             },
-            native("attributes_of") { u, a in
-                // copy's view of an instance's attributes: a fresh dict, without giving the
-                // instance a kept __dict__ (whose weak back reference would make every
-                // retain and release of it slow); None for anything else.
-                try a.expect("attributes_of", 1, 1)
-                guard case .obj(let o) = a[0], let inst = o as? PyInstance, !(inst is PyBaseException) else { return .none }
-                let t = inst.type
-                let hooks = t.isBuiltin ? nil : t.creationHooks(u.classEpoch)
-                if hooks?.slotNames != nil { return .none }
-                let d = PyDict()
-                if let kept = inst.locked({ inst.attributeDict }) {
-                    for (k, v) in kept.pairs { try d.set(u, k, v) }
-                } else {
-                    for (k, v) in inst.instanceAttributes where hooks?.slotsOutsideDict.contains(k) != true { d.set(u, k, v) }
-                }
-                return .obj(d)
-            },
-            native("set_attributes") { u, a in
-                // `y.__dict__.update(state)` for a plain instance without a kept __dict__:
-                // the str keys become its attributes. False (nothing done) otherwise.
-                try a.expect("set_attributes", 2, 2)
-                guard case .obj(let o) = a[0], let inst = o as? PyInstance, !(inst is PyBaseException),
-                      inst.locked({ inst.attributeDict }) == nil,
-                      case .obj(let so) = a[1], let state = so as? PyDict else { return .bool(false) }
-                let t = inst.type
-                let hooks = t.isBuiltin ? nil : t.creationHooks(u.classEpoch)
-                if hooks?.slotNames != nil { return .bool(false) }
-                let pairs = state.pairs
-                guard pairs.allSatisfy({ $0.0.asStr != nil }) else { return .bool(false) }
-                for (k, v) in pairs { inst.setInstanceAttribute(k.asStr!.value, v) }
-                return .bool(true)
-            },
             native("take_turns") { _, a in
                 // itertools: its generators stand for CPython's C iterators, which threads
                 // may share (each item goes to one of them).

@@ -163,9 +163,18 @@ struct HashTable {
         return old
     }
 
+    /// The table of `v` when its keys can be taken with the hashes it keeps: any set or
+    /// frozenset, or a dict of exactly `dict` (a subclass may iterate its own way), as
+    /// CPython's `set(d)` and `dict.fromkeys(s)` do; nil for anything else.
+    static func hashedKeys(of v: Value) -> HashTable? {
+        guard case .obj(let o) = v else { return nil }
+        if let s = o as? PySet { return s.snapshot }
+        if let d = o as? PyDict, d.type === Types.dict { return d.snapshot }
+        return nil
+    }
+
     /// A table of this one's keys with `value` for each (none for a set), reusing their
-    /// stored hashes: the keys are already unique, so no `__hash__` or `__eq__` runs, as
-    /// CPython builds `set(d)` and `dict.fromkeys(s)` from the hashes it keeps.
+    /// stored hashes: the keys are already unique, so no `__hash__` or `__eq__` runs.
     func keysTable(storesValues: Bool, value: Value) -> HashTable {
         var t = HashTable(storesValues: storesValues)
         for e in liveIndices { t.insertAbsent(keys[e], value, hash: hashes[e]) }
@@ -758,8 +767,8 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
     /// `d.setdefault(k, v)`: the present value, or `v` after inserting it (atomically).
     func setDefault(_ u: Unit, _ k: Value, _ v: Value) throws -> Value {
         if let g = globalsOf, let name = k.asStr?.value {
-            // The variable is the truth (this dict's table is refilled from the variables
-            // at each globals() call): bind it in one step, then show it here.
+            // The variable is the truth: bind it in one step, then show it here (a module's
+            // globals dict would take it in at its next use anyway; an exec() namespace not).
             let r = g.setDefault(name, v)
             _ = try store(u, k, r)
             return r
