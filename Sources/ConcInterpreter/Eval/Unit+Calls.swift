@@ -276,17 +276,7 @@ extension Unit {
         } else if t.isSubtype(of: Exc.baseException) {
             let e = t.isSubtype(of: Exc.osError) ? makeOSError(t, args.positional) : PyBaseException(type: t, args: args.positional)
             if !args.keywords.isEmpty && hooks.userInit == nil {
-                // BaseException.__init__ takes no keywords; ImportError takes name= and path=,
-                // NameError name=, AttributeError name= and obj=.
-                let allowed: [String] = t.isSubtype(of: Exc.importError) ? ["name", "path"]
-                    : t.isSubtype(of: Exc.nameError) ? ["name"] : t.isSubtype(of: Exc.attributeError) ? ["name", "obj"] : []
-                for (k, v) in args.keywords {
-                    guard allowed.contains(k) else {
-                        throw typeError(allowed.isEmpty ? "\(t.name)() takes no keyword arguments"
-                                                        : "'\(k)' is an invalid keyword argument for \(t.name)()")
-                    }
-                    e.setInstanceAttribute(k, v)
-                }
+                try setExceptionKeywords(e, args.keywords, reset: false)
             }
             if hooks.userInit == nil && t.isSubtype(of: Exc.syntaxError) { try initSyntaxErrorDetails(e) }
             instance = .obj(e)

@@ -47,8 +47,10 @@ public final class Unit {
     var throwArguments: (exception: ObjectIdentifier, arguments: [Value])?
     /// Objects whose repr is being computed (guards against self-containing containers).
     var reprInProgress = Set<ObjectIdentifier>()
-    /// The engine's recursion limit, copied here so calls check it without a pointer chase.
-    var recursionLimit: Int
+    /// The engine's recursion limit word (``Engine/recursionLimitWord``), cached here.
+    let recursionLimitWord: UnsafeMutablePointer<Int>
+    /// The engine's recursion limit (one atomic load: another unit may change it).
+    @inline(__always) var recursionLimit: Int { CConcSys_atomic_load_word(recursionLimitWord) }
     /// The unit's display name (`MainThread`, `Thread-1`).
     public var name: String
     /// True for the engine's main unit (the one that gets KeyboardInterrupt and DeadlockError).
@@ -82,7 +84,7 @@ public final class Unit {
         self.engine = engine
         self.interruptFlag = engine.interruptFlag
         self.classEpochWord = engine.classEpochWord
-        self.recursionLimit = engine.recursionLimit
+        self.recursionLimitWord = engine.recursionLimitWord
         self.name = name
         self.number = engine.units.nextUnitNumber()
         self.unitID = (UInt64(UInt32(bitPattern: getpid())) << 32) | UInt64(number)

@@ -6,6 +6,7 @@ import ConcSyntax
 func installExceptionMethods(_ t: PyType) {
     t.method("__init__") { u, s, a in
         let e = exc(s)
+        try setExceptionKeywords(e, a.keywords, reset: true)
         e.args = a.positional
         if e.type.isSubtype(of: Exc.syntaxError) { try u.initSyntaxErrorDetails(e) }
         return .none
@@ -39,6 +40,28 @@ func installExceptionMethods(_ t: PyType) {
     t.getter("__context__") { _, s in exc(s).context.map { .obj($0) } ?? .none }
     t.getter("__suppress_context__") { _, s in .bool(exc(s).suppressContext) }
     t.getter("__traceback__") { _, s in exc(s).tracebackValue }
+}
+
+/// The keyword arguments an exception type's `__init__` takes: ImportError `name=` and
+/// `path=`, NameError `name=`, AttributeError `name=` and `obj=`; none for the others.
+func exceptionKeywordNames(_ t: PyType) -> [String] {
+    t.isSubtype(of: Exc.importError) ? ["name", "path"]
+        : t.isSubtype(of: Exc.nameError) ? ["name"] : t.isSubtype(of: Exc.attributeError) ? ["name", "obj"] : []
+}
+
+/// Stores an exception's keyword arguments as its fields, or raises TypeError for one its
+/// type does not take. With `reset` (an explicit `__init__` call), the fields not given
+/// become None, as CPython's ImportError.__init__ and AttributeError.__init__ do.
+func setExceptionKeywords(_ e: PyBaseException, _ keywords: [(String, Value)], reset: Bool) throws {
+    let allowed = exceptionKeywordNames(e.type)
+    for (k, _) in keywords where !allowed.contains(k) {
+        throw typeError(allowed.isEmpty ? "\(e.type.name)() takes no keyword arguments"
+                                        : "'\(k)' is an invalid keyword argument for \(e.type.name)()")
+    }
+    if reset {
+        for name in allowed { e.setInstanceAttribute(name, .none) }
+    }
+    for (k, v) in keywords { e.setInstanceAttribute(k, v) }
 }
 
 /// An attribute of the instance, else `fallback` (what CPython's C-level field holds
@@ -109,6 +132,7 @@ extension Unit {
         let info = try toArray(e.args[1])
         guard info.count >= 4 else { throw typeError("function takes at least 4 arguments (\(info.count) given)") }
         guard info.count <= 6 else { throw typeError("function takes at most 6 arguments (\(info.count) given)") }
+        if info.count == 5 { throw typeError("end_offset must be provided when end_lineno is provided") }
         e.setInstanceAttribute("msg", e.args[0])
         let names = ["filename", "lineno", "offset", "text", "end_lineno", "end_offset"]
         for (i, v) in info.enumerated() { e.setInstanceAttribute(names[i], v) }

@@ -105,6 +105,12 @@ extension Engine {
                 try a.expect("setrecursionlimit", 1, 1)
                 let n = try u.toIndex(a[0])
                 if n < 1 { throw valueError("recursion limit must be greater or equal than 1") }
+                // As CPython: a limit the calling unit is already at would fail at once.
+                // The depth counts this call, as CPython's does.
+                let depth = u.depth + 1
+                if n <= depth {
+                    throw pyError(Exc.recursionError, "cannot set the recursion limit to \(n) at the recursion depth \(depth): the limit is too low")
+                }
                 u.engine.recursionLimit = n
                 return .none
             },

@@ -117,10 +117,19 @@ public final class Engine {
     /// `sys.get_int_max_str_digits()`: kept for programs that set it (Conc's 64-bit ints
     /// never have that many digits). Written by sys.set_int_max_str_digits only.
     var intMaxStrDigits = 4300
-    /// `sys.getrecursionlimit()`.
-    public var recursionLimit = 1000 {
-        didSet { mainUnit?.recursionLimit = recursionLimit }
+    /// `sys.getrecursionlimit()`: one limit for every unit of the engine, as in CPython
+    /// (a thread's `sys.setrecursionlimit` applies to all), kept in ``recursionLimitWord``.
+    public var recursionLimit: Int {
+        get { CConcSys_atomic_load_word(recursionLimitWord) }
+        set { CConcSys_atomic_store_word(recursionLimitWord, newValue) }
     }
+    /// The recursion limit's word, read atomically by every call's depth check (units cache
+    /// the pointer, as they do the class epoch's) and written by `sys.setrecursionlimit`.
+    let recursionLimitWord: UnsafeMutablePointer<Int> = {
+        let w = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+        w.initialize(to: 1000)
+        return w
+    }()
     /// Non-zero when the evaluator must look up from its work: a bit set of
     /// ``InterruptBits`` (Ctrl-C, timeout, GIL drop request, deadlock). Written atomically by
     /// signal handlers and other threads, read at loop back-edges and calls.
@@ -251,6 +260,7 @@ public final class Engine {
         CConcSys_clear_interrupt_target(interruptFlag)
         interruptFlag.deallocate()
         classEpochWord.deallocate()
+        recursionLimitWord.deallocate()
         importWord.deallocate()
         pthread_mutex_destroy(importMutex)
         importMutex.deallocate()
