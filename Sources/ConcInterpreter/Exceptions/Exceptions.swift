@@ -63,6 +63,22 @@ public final class PyBaseException: PyInstance, Error, @unchecked Sendable {
         super.init(cls: type)
     }
 
+    deinit {
+        // An instance of a user exception class with `__del__` (PyInstance's deinit handles
+        // plain instances only): a stand-in takes over what `__del__` may read.
+        guard Finalizers.inUse.load(ordering: .relaxed), !wasFinalized, !typeIsBuiltin,
+              type.lookup("__del__") != nil else { return }
+        let standIn = PyBaseException(type: type, args: args)
+        standIn.traceback = traceback
+        standIn.cause = cause
+        standIn.context = context
+        standIn.contextSettled = contextSettled
+        standIn.suppressContext = suppressContext
+        moveAttributes(to: standIn)
+        wasFinalized = true
+        Finalizers.queue(standIn: standIn)
+    }
+
     /// `__traceback__`: None before the exception was raised.
     var tracebackValue: Value {
         var inner: (object: PyTraceback, depth: Int)? = nil

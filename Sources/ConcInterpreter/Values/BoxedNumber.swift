@@ -12,6 +12,12 @@ final class PyBoxedNumber: PyObject, SubclassAttributes {
     /// Instance attributes (`x.unit = "m"`); only under `locked`, as for other subclasses.
     var subclassAttributes: PyDict?
     init(_ number: Value, type: PyType) { self.number = number; super.init(type: type) }
+    deinit {
+        guard Finalizers.wantsStandIn(self) else { return }
+        let standIn = PyBoxedNumber(number, type: type)
+        standIn.subclassAttributes = subclassAttributes
+        Finalizers.queue(standIn: standIn)
+    }
 }
 
 extension Value {

@@ -18,9 +18,20 @@ public final class PyStr: PyObject, SubclassAttributes {
         }
     }
     deinit {
+        if !typeIsBuiltin { queueFinalizerIfAny() }
         attributesRef?.release()
         let crumbs = breadcrumbBits.load(ordering: .relaxed)
         if crumbs != 0 { UnsafeMutablePointer<Int>(bitPattern: crumbs)?.deallocate() }
+    }
+    /// From the deinit of a str subclass's instance: when its class has `__del__`, a
+    /// stand-in holding the same text and attributes is queued for it. Kept out of the
+    /// deinit, which every plain str runs.
+    @inline(never) private func queueFinalizerIfAny() {
+        guard Finalizers.wantsStandIn(self) else { return }
+        let standIn = PyStr(value, type: type)
+        standIn.attributesRef = attributesRef
+        attributesRef = nil
+        Finalizers.queue(standIn: standIn)
     }
     /// For a long non-ASCII text: the UTF-8 offset of every 64th scalar, made at the first
     /// index far from the start (a pointer's bits; 0 until then), so `s[i]` and slices cost
@@ -188,6 +199,12 @@ public final class PyBytes: PyObject, SubclassAttributes {
         bytes = b; isMutable = mutable
         super.init(type: type)
     }
+    deinit {
+        guard Finalizers.wantsStandIn(self) else { return }
+        let standIn = PyBytes(bytes, mutable: isMutable, type: type)
+        standIn.subclassAttributes = subclassAttributes
+        Finalizers.queue(standIn: standIn)
+    }
     /// A copy of the bytes (O(1), copy-on-write), taken under the lock for a bytearray.
     @inline(__always) var snapshot: [UInt8] {
         #if CONC_TSAN
@@ -227,6 +244,12 @@ public final class PyList: PyObject, SubclassAttributes {
     init(_ items: [Value], type: PyType) { self.items = items; super.init(type: type) }
     deinit {
         WeakReferents.noteDeath(self)  // a list subclass's instance may have weak references
+        if Finalizers.wantsStandIn(self) {
+            let standIn = PyList(items, type: type)
+            standIn.subclassAttributes = subclassAttributes
+            items = []
+            Finalizers.queue(standIn: standIn)
+        }
         if !Trashcan.enter() { Trashcan.park(items) }
         items = []  // the elements are released here, inside the bracket (or were parked)
         Trashcan.leave()
@@ -290,6 +313,12 @@ public final class PyTuple: PyObject, SubclassAttributes {
     init(_ items: [Value]) { self.items = items; super.init(typeBits: Types.tupleBits) }
     init(_ items: [Value], type: PyType) { self.items = items; super.init(type: type) }
     deinit {
+        if Finalizers.wantsStandIn(self) {
+            let standIn = PyTuple(items, type: type)
+            standIn.subclassAttributes = subclassAttributes
+            items = []
+            Finalizers.queue(standIn: standIn)
+        }
         if !Trashcan.enter() { Trashcan.park(items) }
         items = []  // the elements are released here, inside the bracket (or were parked)
         Trashcan.leave()

@@ -652,6 +652,13 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
     init(type: PyType) { super.init(type: type) }
     deinit {
         WeakReferents.noteDeath(self)  // a dict subclass's instance may have weak references
+        if Finalizers.wantsStandIn(self) {
+            let standIn = PyDict(type: type)
+            standIn.table = table
+            standIn.subclassAttributes = subclassAttributes
+            table = HashTable(storesValues: true)
+            Finalizers.queue(standIn: standIn)
+        }
         // Deep in a chain of deinits (`{'k': {'k': ...}}`): the entries are freed later.
         if !Trashcan.enter() {
             Trashcan.park(table.keys)
@@ -833,7 +840,15 @@ enum DictIterationStep {
 
 /// A set or frozenset.
 public final class PySet: PyObject, SubclassAttributes, HashTableOwner {
-    deinit { WeakReferents.noteDeath(self) }
+    deinit {
+        WeakReferents.noteDeath(self)
+        if Finalizers.wantsStandIn(self) {
+            let standIn = PySet(frozen: isFrozen, type: type)
+            standIn.table = table
+            standIn.subclassAttributes = subclassAttributes
+            Finalizers.queue(standIn: standIn)
+        }
+    }
     /// Attributes of a set subclass instance; only under `locked` (see
     /// ``SubclassAttributes/attributeDict``).
     var subclassAttributes: PyDict?

@@ -25,9 +25,59 @@ enum Finalizers {
     static func queue(attributesOf dying: PyInstance) {
         let standIn = PyInstance(cls: dying.type)
         dying.moveAttributes(to: standIn)
-        standIn.wasFinalized = true
+        queue(standIn: standIn)
+    }
+
+    /// For the deinit of an instance of a builtin kind (str, bytes, list, tuple, dict, set,
+    /// an int or float subclass, an exception): true when its class is a user class with
+    /// `__del__`, so the deinit should hand its contents to a stand-in (``queue(standIn:)``).
+    /// A stand-in's own death answers false (each object is finalised once).
+    @inline(__always) static func wantsStandIn(_ dying: PyObject) -> Bool {
+        // The class first: a plain str or list is told apart by two loads, with no access
+        // to the global.
+        guard !dying.typeIsBuiltin, inUse.load(ordering: .relaxed) else { return false }
+        return wantsStandInSlow(dying)
+    }
+    @inline(never) private static func wantsStandInSlow(_ dying: PyObject) -> Bool {
+        // The mark goes whatever the class now says: the address may be reused.
+        if unmark(dying) { return false }
+        return !(dying is PyType) && dying.type.lookup("__del__") != nil
+    }
+
+    /// Queues `standIn`, a new object of a builtin kind that took over a dying one's
+    /// contents and class, for its class's `__del__` on this thread.
+    static func queue(standIn: PyObject) {
+        mark(standIn)
         bin.standIns.append(standIn)
         CConcSys_set_finalizers_pending(1)
+    }
+
+    /// Objects of builtin kinds that were finalised and are still alive (the stand-ins, and
+    /// those finalised at the end of the program): a ``PyInstance`` keeps this as its
+    /// `wasFinalized`; these have no field for it. ``count`` spares dying objects the lock
+    /// while the set is empty.
+    private static let finalized = PosixMutex<Set<ObjectIdentifier>>([])
+    private static let finalizedCount = Atomic<Int>(0)
+
+    /// Records that `o` was finalised (its death calls no `__del__`).
+    static func mark(_ o: PyObject) {
+        if let i = o as? PyInstance { i.wasFinalized = true; return }
+        if finalized.withLock({ $0.insert(ObjectIdentifier(o)).inserted }) {
+            finalizedCount.add(1, ordering: .relaxed)
+        }
+    }
+    /// Whether `o` was finalised already.
+    static func isMarked(_ o: PyObject) -> Bool {
+        if let i = o as? PyInstance { return i.wasFinalized }
+        guard finalizedCount.load(ordering: .relaxed) > 0 else { return false }
+        return finalized.withLock { $0.contains(ObjectIdentifier(o)) }
+    }
+    /// Forgets `o`'s mark (it is dying); true if it had one.
+    private static func unmark(_ o: PyObject) -> Bool {
+        guard finalizedCount.load(ordering: .relaxed) > 0,
+              finalized.withLock({ $0.remove(ObjectIdentifier(o)) != nil }) else { return false }
+        finalizedCount.subtract(1, ordering: .relaxed)
+        return true
     }
 
     /// Called by the deinit of a suspended generator dropped on another thread than the one
@@ -53,7 +103,7 @@ enum Finalizers {
     }
 
     /// Takes this thread's queued stand-ins and weak references, oldest first.
-    static func takeQueued() -> (instances: [PyInstance], generators: [PyGenerator], weakCallbacks: [PyWeakRef]) {
+    static func takeQueued() -> (instances: [PyObject], generators: [PyGenerator], weakCallbacks: [PyWeakRef]) {
         CConcSys_set_finalizers_pending(0)
         let b = bin
         let taken = (b.standIns, b.generators, b.weakCallbacks)
@@ -65,7 +115,8 @@ enum Finalizers {
 
     /// This thread's queue. Only its own thread touches it.
     private final class Bin {
-        var standIns: [PyInstance] = []
+        /// Instances of user classes, and objects of builtin kinds whose class is one.
+        var standIns: [PyObject] = []
         var generators: [PyGenerator] = []
         var weakCallbacks: [PyWeakRef] = []
     }
@@ -106,7 +157,7 @@ extension Unit {
 
     /// Calls `del` (a class's `__del__`) on `instance`; an exception is reported as
     /// CPython does ("Exception ignored in: ...").
-    func callFinalizer(_ del: Value, on instance: PyInstance) {
+    func callFinalizer(_ del: Value, on instance: PyObject) {
         do {
             _ = try call(bindClassAttribute(del, to: .obj(instance)), [])
         } catch let e as PyBaseException {
@@ -161,10 +212,9 @@ extension Engine {
                 if g.isSuspended { u.closeAtExit(g) }
                 continue
             }
-            guard withDel, let instance = o as? PyInstance, !instance.wasFinalized,
-                  let del = instance.type.lookup("__del__") else { continue }
-            instance.wasFinalized = true
-            u.callFinalizer(del, on: instance)
+            guard withDel, !Finalizers.isMarked(o), let del = o.type.lookup("__del__") else { continue }
+            Finalizers.mark(o)
+            u.callFinalizer(del, on: o)
             u.runPendingFinalizers()
         }
         guard withDel else { return }
@@ -188,11 +238,12 @@ extension Finalizers {
             budget -= 1
             guard case .obj(let o) = v, seen.insert(ObjectIdentifier(o)).inserted else { continue }
             var children: [Value] = []
+            // An instance of a user class, or of a user subclass of a builtin kind
+            // (`class Stack(list)`).
+            if !o.typeIsBuiltin && !(o is PyType) && !(o is PyGenerator) { found.append(o) }
             switch o {
             case let g as PyGenerator: found.append(g)
-            case let i as PyInstance:
-                if !(o is PyType) { found.append(i) }
-                children = i.attributeValues
+            case let i as PyInstance: children = i.attributeValues
             case let l as PyList: children = l.snapshot
             case let t as PyTuple: children = t.items
             case let d as PyDict: children = zip(d.keys, d.values).flatMap { [$0, $1] }
