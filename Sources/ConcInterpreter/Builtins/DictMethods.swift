@@ -142,6 +142,23 @@ private func isPlainDict(_ o: PyObject) -> Bool {
     return true
 }
 
+extension PyDict {
+    /// Stores `src`'s items (taken at one instant) in this dict, in order, as CPython's
+    /// dict_merge: RuntimeError `dict mutated during update` when storing one whose key is
+    /// of a user class (its `__eq__` or `__hash__` ran Conc code) changed `src`'s size.
+    /// (Other threads' changes to `src` meanwhile are theirs: the copy is of one instant.)
+    func merge(_ u: Unit, from src: PyDict) throws {
+        let pairs = src.pairs
+        let size = pairs.count
+        for (k, v) in pairs {
+            try set(u, k, v)
+            if case .obj(let o) = k, !o.typeIsBuiltin, src.count != size {
+                throw pyError(Exc.runtimeError, "dict mutated during update")
+            }
+        }
+    }
+}
+
 /// `d.update(arg)`: from a mapping (anything with `keys`) or an iterable of pairs.
 ///
 /// - Throws: TypeError `cannot convert dictionary update sequence element #0 to a sequence`,
@@ -149,7 +166,7 @@ private func isPlainDict(_ o: PyObject) -> Bool {
 func dictUpdate(_ d: PyDict, from arg: Value, _ u: Unit) throws {
     if case .obj(let o) = arg {
         if isPlainDict(o), let src = o as? PyDict {
-            for (k, v) in src.pairs { try d.set(u, k, v) }
+            try d.merge(u, from: src)
             return
         }
         if o.type.lookup("keys") != nil {

@@ -275,8 +275,8 @@ func installDictOperatorSlots(_ t: PyType) {
     }
     func merged(_ u: Unit, _ x: PyDict, _ y: PyDict) throws -> Value {
         let r = PyDict()
-        for (k, v) in x.pairs { try r.set(u, k, v) }
-        for (k, v) in y.pairs { try r.set(u, k, v) }
+        try r.merge(u, from: x)
+        try r.merge(u, from: y)
         return .obj(r)
     }
     t.method("__or__") { u, v, a in

@@ -67,6 +67,10 @@ final class DictNode: ExprNode {
                     try d.set(u, key, try v.eval(f))
                 } else {
                     let m = try v.eval(f)
+                    if case .obj(let o) = m, o.hasType(Types.dictID), let src = o as? PyDict {
+                        try d.merge(u, from: src)
+                        continue
+                    }
                     guard let pairs = try u.mappingPairs(m) else {
                         throw typeError("'\(m.typeName)' object is not a mapping")
                     }

@@ -290,8 +290,8 @@ extension Unit {
             }
             if op == .bitOr, let x = ao as? PyDict, case .obj(let bo) = b, let y = bo as? PyDict {
                 let r = PyDict()
-                for (k, v) in x.pairs { try r.set(self, k, v) }
-                for (k, v) in y.pairs { try r.set(self, k, v) }
+                try r.merge(self, from: x)
+                try r.merge(self, from: y)
                 return .obj(r)
             }
             return nil
