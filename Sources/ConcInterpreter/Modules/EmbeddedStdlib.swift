@@ -6407,6 +6407,31 @@ class DocTestFinder:
                 if (_is_routine(value) or isinstance(value, (type, property))) and self._from_module(module, value):
                     self._find(tests, value, "%s.%s" % (name, key), module, globs, filename, seen)
 
+    def _find_lineno(self, obj, filename):
+        """The 0-based line of `obj`'s docstring in its file, as CPython's doctest finds it
+        (added to an example's line within the docstring in failure reports)."""
+        lineno = None
+        if _is_module(obj):
+            lineno = 0
+        elif isinstance(obj, type):
+            lines = _source_lines(filename)
+            for i, line in enumerate(lines):
+                words = line.lstrip().split(None, 1)
+                if len(words) == 2 and words[0] == "class" and \
+                        (words[1] + " ")[:len(obj.__name__) + 1].rstrip("(: ") == obj.__name__:
+                    lineno = i
+                    break
+        else:
+            code = getattr(getattr(obj, "__func__", obj), "__code__", None)
+            if code is not None:
+                lineno = code.co_firstlineno - 1
+        if lineno is None:
+            return None
+        lines = _source_lines(filename)
+        if not lines:
+            return lineno + 1
+        return _docstring_line(lines, lineno)
+
     def _get_test(self, obj, name, module, globs, filename):
         if isinstance(obj, str):
             docstring = obj
@@ -6414,16 +6439,33 @@ class DocTestFinder:
             docstring = getattr(obj, "__doc__", None)
             if not isinstance(docstring, str):
                 docstring = ""
-        lineno = None
-        code = getattr(obj, "__code__", None)
-        if code is not None:
-            lineno = code.co_firstlineno
-        elif _is_module(obj):
-            lineno = 0
+        lineno = self._find_lineno(obj, filename)
         test = self._parser.get_doctest(docstring, globs, name, filename or "<doctest>", lineno)
         if self._exclude_empty and not test.examples:
             return None
         return test
+
+
+def _docstring_line(source_lines, start):
+    """The first line from `start` (0-based) that begins a string, as CPython's finder
+    guesses where a docstring starts; None if none does."""
+    import re
+    pattern = re.compile(r'(^|.*:)\s*\w*("|\')')
+    for i in range(start, len(source_lines)):
+        if pattern.match(source_lines[i]):
+            return i
+    return None
+
+
+def _source_lines(filename):
+    """The lines of `filename`, or [] when it cannot be read."""
+    if not filename:
+        return []
+    try:
+        with open(filename) as f:
+            return f.read().split("\n")
+    except OSError:
+        return []
 
 
 def _is_module(obj):
@@ -6577,6 +6619,10 @@ class DocTestRunner:
             finally:
                 sys.stdout = saved
             got = captured.getvalue()
+            # As CPython's: output left without a final newline (print(..., end='')) is
+            # compared as if it had one, the way the expected text is written.
+            if got and not got.endswith("\n"):
+                got += "\n"
             if exc is None:
                 if self._checker.check_output(example.want, got, optionflags):
                     self.report_success(out, test, example, got)
