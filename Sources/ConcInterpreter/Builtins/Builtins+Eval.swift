@@ -192,6 +192,11 @@ extension Unit {
                     if n == "__doc__", globals.get(n)?.isNone == true { continue }
                     if let v = globals.get(n) { d.set(self, n, v) }
                 }
+                // Names the code deleted (`del x`) leave the dict too, as CPython's exec
+                // deletes from the dict itself.
+                for k in d.keys {
+                    if let n = k.asStr?.value, globals.get(n) == nil { _ = try? d.remove(self, k) }
+                }
             }
         }
         return try runDynamic(code, globals: globals, namespace: namespace)

@@ -434,9 +434,37 @@ extension Unit {
         engine.classesChanged()
     }
 
+    /// CPython's error for storing or deleting `name` on an object of a builtin type that
+    /// keeps no attributes of its own: a computed attribute (getset descriptor) "is not
+    /// writable", a member descriptor is a "readonly attribute", a method "is read-only",
+    /// anything else is missing.
+    func readOnlyAttribute(_ v: Value, _ name: String) -> PyBaseException {
+        let t = v.type
+        guard let a = t.lookup(name) else { return noAttribute(v, name) }
+        if case .obj(let o) = a, o is PyNativeProperty {
+            if Self.memberDescriptorNames.contains(name) || (name == "__self__" && t === Types.method) {
+                return attributeError("readonly attribute")
+            }
+            // Named after the builtin type that defines it (builtin types' dicts are fixed).
+            let owner = t.mro.first { $0.isBuiltin && $0.dict[name] != nil } ?? t
+            return attributeError("attribute '\(name)' of '\(owner.name)' objects is not writable")
+        }
+        return attributeError("'\(t.name)' object attribute '\(name)' is read-only")
+    }
+    /// Attributes that CPython's builtin types define as read-only members (range.start,
+    /// property.fget, a function's __globals__...), not as computed ones.
+    private static let memberDescriptorNames: Set<String> = [
+        "start", "stop", "step", "gi_code", "cr_code", "cr_origin", "fget", "fset", "fdel",
+        "__func__", "__wrapped__", "__closure__", "__globals__", "__builtins__", "tb_frame",
+        "tb_lasti", "__mro__", "__base__", "__basicsize__", "__itemsize__", "__flags__",
+        "__dictoffset__", "__weakrefoffset__", "__origin__", "__args__", "co_argcount",
+        "co_posonlyargcount", "co_kwonlyargcount", "co_stacksize", "co_flags", "co_nlocals",
+        "co_consts", "co_names", "co_filename", "co_name", "co_qualname", "co_firstlineno",
+    ]
+
     /// `setattr(v, name, value)`.
     func setAttr(_ v: Value, _ name: String, _ value: Value) throws {
-        guard case .obj(let o) = v else { throw noAttribute(v, name) }
+        guard case .obj(let o) = v else { throw readOnlyAttribute(v, name) }
         switch o {
         case let inst as PyInstance:
             if let sa = inst.type.lookup("__setattr__"), case .obj(let f) = sa, f is PyFunction {
@@ -468,10 +496,7 @@ extension Unit {
         case let g as PyGenerator where name == "__name__" || name == "__qualname__":
             try g.rename(name, value)
         default:
-            if o.type.lookup(name) != nil {
-                throw attributeError("'\(o.type.name)' object attribute '\(name)' is read-only")
-            }
-            throw noAttribute(v, name)
+            throw readOnlyAttribute(v, name)
         }
     }
 
@@ -554,7 +579,7 @@ extension Unit {
 
     /// `delattr(v, name)`.
     func delAttr(_ v: Value, _ name: String) throws {
-        guard case .obj(let o) = v else { throw noAttribute(v, name) }
+        guard case .obj(let o) = v else { throw readOnlyAttribute(v, name) }
         switch o {
         case let inst as PyInstance:
             if let da = inst.type.lookup("__delattr__"), case .obj(let f) = da, f is PyFunction {
@@ -586,7 +611,7 @@ extension Unit {
                 _ = try call(p.deleter, [v]); return
             }
             guard let d = c.existingAttributeDict, try d.remove(self, .str(name)) != nil else { throw noAttribute(v, name) }
-        default: throw noAttribute(v, name)
+        default: throw readOnlyAttribute(v, name)
         }
     }
 
