@@ -56,7 +56,9 @@ extension Parser.State {
             break
         }
         let what = describe(e)
-        if context != .delete, what == "yield expression" {
+        // A bare `yield x = y` reaches CPython's compiler, which words it so; a parenthesized
+        // one (or one in a for/with target) its parser's rules, as for other expressions.
+        if context != .delete, what == "yield expression", !followsOpenParen(e.loc) {
             throw error("assignment to yield expression not possible", at: e.loc)
         }
         switch context {
@@ -68,6 +70,13 @@ extension Parser.State {
         default:
             throw error("cannot assign to \(what)", at: e.loc)
         }
+    }
+
+    /// True when the source just before `l` (spaces aside) is `(`: the expression there
+    /// was written in parentheses.
+    private func followsOpenParen(_ l: SourceLoc) -> Bool {
+        let before = file.line(l.line).utf8.prefix(l.col)
+        return before.last(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }) == UInt8(ascii: "(")
     }
 
     /// Augmented assignment takes only a name, attribute or subscript.
@@ -93,7 +102,7 @@ extension Parser.State {
     /// `bitwise_or` operands).
     private func isBooleanLevel(_ e: Expr) -> Bool {
         switch e.kind {
-        case .compare, .boolOp, .ifExp, .lambda, .namedExpr, .yield, .yieldFrom: return true
+        case .compare, .boolOp, .ifExp, .lambda, .namedExpr: return true
         case .unary(let op, _): return op == .not
         default: return false
         }

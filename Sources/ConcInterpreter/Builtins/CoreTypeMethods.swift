@@ -418,6 +418,12 @@ func installCoroutineMethods(_ t: PyType) {
     t.method("throw") { u, s, a in
         try a.expect("throw", 1, 3)
         let e = try throwArguments(a[0], a.count >= 2 ? a[1] : .none, u)
+        if a.count == 3 && !a[2].isNone {
+            guard case .obj(let o) = a[2], let tb = o as? PyTraceback else {
+                throw typeError("throw() third argument must be a traceback object")
+            }
+            e.setTraceback(tb)
+        }
         let saved = u.throwArguments
         u.throwArguments = (ObjectIdentifier(e), a.positional)
         defer { u.throwArguments = saved }
@@ -432,7 +438,12 @@ func installCoroutineMethods(_ t: PyType) {
     let prefix = t.name == "coroutine" ? "cr_" : "gi_"   // (Types.coroutine is being made here)
     t.getter(prefix + "running") { _, s in .bool(gen(s).locked { gen(s).state.isRunning }) }
     t.getter(prefix + "suspended") { _, s in .bool(gen(s).isSuspended) }
-    t.getter(prefix + "code") { _, s in .obj(PyFunctionCode(gen(s).code)) }
+    t.getter(prefix + "code") { u, s in
+        // The function's own code object, so that `g.gi_code is f.__code__`.
+        let fn = gen(s).state.function
+        if fn.code === gen(s).code { return try u.getAttr(.obj(fn), "__code__") }
+        return .obj(PyFunctionCode(gen(s).code))
+    }
     t.getter(prefix + (t.name == "coroutine" ? "await" : "yieldfrom")) { _, s in gen(s).state.delegate }
     // The generator's frame (a snapshot, as every Conc frame object), None once it ended.
     t.getter(prefix + "frame") { _, s in

@@ -320,7 +320,11 @@ extension Unit {
         guard let g = f.generator, let c = g.coroutine else { throw runtimeError("'yield' outside a running generator") }
         g.transfer = v
         CConcCoro_yield(c)
-        if let t = g.thrown { g.thrown = nil; g.lastThrown = t; throw t }
+        if let t = g.thrown {
+            g.thrown = nil; g.lastThrown = t
+            t.needsLocation = true  // raised anew here: the yield's line joins its traceback
+            throw t
+        }
         g.lastThrown = nil
         return g.transfer
     }
