@@ -180,7 +180,7 @@ extension Unit {
         if let v = x as? PyDictView, let r = try dictViewEquals(v, b, self) { return r }
         if let v = y as? PyDictView, let r = try dictViewEquals(v, a, self) { return r }
         switch (x, y) {
-        case (let l as PyList, let m as PyList): return try sequenceEquals(l.snapshot, m.snapshot)
+        case (let l as PyList, let m as PyList): return try listEquals(l, m)
         case (let l as PyTuple, let m as PyTuple): return try sequenceEquals(l.items, m.items)
         case (let d as PyDict, let e as PyDict):
             guard d.count == e.count else { return false }
@@ -217,6 +217,36 @@ extension Unit {
             return try sequenceEquals([p.start, p.stop, p.step], [q.start, q.stop, q.step])
         default: return false
         }
+    }
+
+    /// `l == m` for lists, as CPython's list_richcompare: item by item while both lists
+    /// still have one, reading them again after a comparison that may have run Conc code
+    /// (an `__eq__` that empties either list); once either is exhausted, the sizes decide.
+    private func listEquals(_ l: PyList, _ m: PyList) throws -> Bool {
+        var a = l.snapshot, b = m.snapshot
+        guard a.count == b.count else { return false }
+        try enterNested(" in comparison")
+        defer { leaveNested() }
+        var i = 0
+        while i < a.count && i < b.count {
+            let x = a[i], y = b[i]
+            if !isSame(x, y) {
+                let equal = try equals(x, y)
+                if mayRunCode(x) || mayRunCode(y) {
+                    a = l.snapshot; b = m.snapshot
+                }
+                if !equal { break }
+            }
+            i += 1
+        }
+        if i >= a.count || i >= b.count { return a.count == b.count }
+        return false
+    }
+
+    /// False for values whose comparison runs no Conc code (ints, floats, strs, None...).
+    @inline(__always) private func mayRunCode(_ v: Value) -> Bool {
+        guard case .obj(let o) = v else { return false }
+        return !(o.isStrObject && o.typeIsBuiltin)
     }
 
     @inline(__always) private func sequenceEquals(_ a: [Value], _ b: [Value]) throws -> Bool {
