@@ -192,7 +192,13 @@ final class YieldFromNode: ExprNode {
             if let e = thrown {
                 if e.type.isSubtype(of: Exc.generatorExit) {
                     thrown = nil
-                    if let close = try u.getAttrOrNil(target, "close") { _ = try u.call(close, []) }
+                    // As CPython's gen_close_iter: an error looking close() up is reported as
+                    // unraisable and the closing goes on; one raised by close() propagates.
+                    var close: Value? = nil
+                    do { close = try u.getAttrOrNil(target, "close") } catch let lookup as PyBaseException {
+                        u.reportUnraisable(lookup, object: target)
+                    }
+                    if let close { _ = try u.call(close, []) }
                     throw e
                 }
                 guard let m = try u.getAttrOrNil(target, "throw") else { throw e }
