@@ -20989,8 +20989,9 @@ def _formatwarnmsg_impl(msg):
         line = msg.line
     if line:
         s += "  %s\n" % line.strip()
-    if msg.source is not None:
-        # CPython's hint when tracemalloc (which Conc does not have) is not tracing.
+    if msg.source is not None and not sys.is_finalizing():
+        # CPython's hint when tracemalloc (which Conc does not have) is not tracing; at the
+        # program's end CPython cannot import tracemalloc any more, and gives none.
         s += f"{category}: Enable tracemalloc to get the object allocation traceback\n"
     return s
 

@@ -114,6 +114,7 @@ extension Engine {
                 u.engine.recursionLimit = n
                 return .none
             },
+            native("is_finalizing") { u, _ in .bool(u.engine.isFinalizing) },
             native("getsizeof") { u, a in
                 let n: Int = (try? u.length(a[0])) ?? 0
                 return .int(64 + n * 8)

@@ -117,6 +117,13 @@ public final class Engine {
     /// `sys.get_int_max_str_digits()`: kept for programs that set it (Conc's 64-bit ints
     /// never have that many digits). Written by sys.set_int_max_str_digits only.
     var intMaxStrDigits = 4300
+    /// `sys.is_finalizing()`: set (by the main unit) when the end of the program finalises
+    /// what the main module still holds; daemon threads may read it meanwhile.
+    var isFinalizing: Bool {
+        get { finalizing.load(ordering: .relaxed) }
+        set { finalizing.store(newValue, ordering: .relaxed) }
+    }
+    private let finalizing = Atomic<Bool>(false)
     /// `sys.getrecursionlimit()`: one limit for every unit of the engine, as in CPython
     /// (a thread's `sys.setrecursionlimit` applies to all), kept in ``recursionLimitWord``.
     public var recursionLimit: Int {

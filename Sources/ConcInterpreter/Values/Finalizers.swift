@@ -88,6 +88,14 @@ enum Finalizers {
         CConcSys_set_finalizers_pending(1)
     }
 
+    /// Called by the deinit of a coroutine that never ran, dropped while units run in
+    /// parallel: its RuntimeWarning is given by this thread's unit after the current
+    /// statement.
+    static func queue(warning: NeverAwaited) {
+        bin.neverAwaited.append(warning)
+        CConcSys_set_finalizers_pending(1)
+    }
+
     /// Called when the referent of `ref`, a weak reference with a callback, died on this
     /// thread: the callback is called with `ref` after the current statement.
     static func queue(callback ref: PyWeakRef) {
@@ -103,13 +111,15 @@ enum Finalizers {
     }
 
     /// Takes this thread's queued stand-ins and weak references, oldest first.
-    static func takeQueued() -> (instances: [PyObject], generators: [PyGenerator], weakCallbacks: [PyWeakRef]) {
+    static func takeQueued() -> (instances: [PyObject], generators: [PyGenerator], weakCallbacks: [PyWeakRef],
+                                 warnings: [NeverAwaited]) {
         CConcSys_set_finalizers_pending(0)
         let b = bin
-        let taken = (b.standIns, b.generators, b.weakCallbacks)
+        let taken = (b.standIns, b.generators, b.weakCallbacks, b.neverAwaited)
         b.standIns = []
         b.generators = []
         b.weakCallbacks = []
+        b.neverAwaited = []
         return taken
     }
 
@@ -119,6 +129,7 @@ enum Finalizers {
         var standIns: [PyObject] = []
         var generators: [PyGenerator] = []
         var weakCallbacks: [PyWeakRef] = []
+        var neverAwaited: [NeverAwaited] = []
     }
 
     private static var bin: Bin { bins.current }
@@ -133,7 +144,8 @@ extension Unit {
     /// reported as CPython does ("Exception ignored in: ...") and the others still run.
     @inline(never) func runPendingFinalizers() {
         while CConcSys_finalizers_pending() != 0 {
-            let (instances, generators, weakCallbacks) = Finalizers.takeQueued()
+            let (instances, generators, weakCallbacks, warnings) = Finalizers.takeQueued()
+            for w in warnings { warnNeverAwaited(w) }
             for standIn in instances {
                 guard let del = standIn.type.lookup("__del__") else { continue }
                 callFinalizer(del, on: standIn)
@@ -201,6 +213,7 @@ extension Engine {
     /// `__del__`. Nothing happens in a program whose classes define no `__del__`.
     public func runFinalizersAtExit() {
         guard let u = mainUnit else { return }
+        isFinalizing = true
         u.runPendingFinalizers()
         guard units.liveUnits.allSatisfy({ $0 === u }) else { return }
         let withDel = Finalizers.inUse.load(ordering: .relaxed)
@@ -210,6 +223,9 @@ extension Engine {
         for o in Finalizers.reachable(from: names.compactMap { mainGlobals.get($0) }) {
             if let g = o as? PyGenerator {
                 if g.isSuspended { u.closeAtExit(g) }
+                // A coroutine never awaited gets its RuntimeWarning, as CPython's shutdown
+                // gives it when the module's variables are cleared (at `sys:1`: no frame runs).
+                if let w = g.takeNeverAwaited() { u.warnNeverAwaited(w) }
                 continue
             }
             guard withDel, !Finalizers.isMarked(o), let del = o.type.lookup("__del__") else { continue }

@@ -125,9 +125,12 @@ public final class PyGenerator: PyIter {
         // resume from this thread (Finalizers.swift).
         if type === Types.coroutine && !state.isStarted && !state.isFinished {
             // An `async def` called without `await`: CPython's RuntimeWarning, where the
-            // coroutine is dropped (only while one unit runs: the warning runs Conc code
-            // on the coroutine's unit, which must be this thread's).
-            if !ObjectLocks.active { warnNeverAwaited(state.frame.unit) }
+            // coroutine is dropped. The warning runs Conc code: on the coroutine's unit
+            // while one unit runs; else on this thread's unit, after its statement.
+            state.isFinished = true  // the stand-in is a closed coroutine, not warned about again
+            let standIn = PyGenerator(state: state, isCoroutine: true)
+            let warning = NeverAwaited(coroutine: standIn, qualname: qualname, address: addressOf(self))
+            if !ObjectLocks.active { state.frame.unit.warnNeverAwaited(warning) } else { Finalizers.queue(warning: warning) }
             return
         }
         guard state.isStarted && !state.isFinished && !state.isRunning else { return }
@@ -149,20 +152,17 @@ public final class PyGenerator: PyIter {
         }
     }
 
-    /// `RuntimeWarning: coroutine 'f' was never awaited`, through `warnings` so its filters
-    /// apply; its source is a stand-in over the same (now finished) state, as this object is
-    /// being destroyed. A warning turned into an error is reported as unraisable.
-    private func warnNeverAwaited(_ u: Unit) {
-        state.isFinished = true  // the stand-in is a closed coroutine, and is not warned about
-        let standIn = PyGenerator(state: state, isCoroutine: true)
-        let message = "coroutine '\(qualname)' was never awaited"
-        do {
-            let warnings = try u.engine.importModule("warnings", u)
-            _ = try u.call(try u.getAttr(warnings, "warn"),
-                           Args([.str(message), .obj(Exc.runtimeWarning), .int(1), .obj(standIn)]))
-        } catch let e as PyBaseException {
-            u.reportUnraisable(e, object: .obj(standIn), objectRepr: "<coroutine object \(qualname) at \(u.address(self))>")
-        } catch {}
+    /// For a coroutine that never ran: marks it finished (it will not be warned about
+    /// again) and returns its warning; nil for anything else.
+    func takeNeverAwaited() -> NeverAwaited? {
+        let st = state
+        let fresh: Bool = locked {
+            guard type === Types.coroutine, !st.isStarted, !st.isFinished, !st.isRunning else { return false }
+            st.isFinished = true
+            return true
+        }
+        guard fresh else { return nil }
+        return NeverAwaited(coroutine: self, qualname: qualname, address: addressOf(self))
     }
 
     override func next(_ u: Unit) throws -> Value? { try resume(u, send: .none) }
@@ -301,7 +301,30 @@ public final class PyGenerator: PyIter {
     }
 }
 
+/// A coroutine that was dropped without ever running, for its RuntimeWarning: a stand-in
+/// over its (now finished) state, its name and the dropped object's address.
+struct NeverAwaited {
+    let coroutine: PyGenerator
+    let qualname: String
+    let address: UInt
+}
+
 extension Unit {
+    /// `RuntimeWarning: coroutine 'f' was never awaited`, through `warnings` so its filters
+    /// apply, with the stand-in as its source (the coroutine itself is being destroyed). A
+    /// warning turned into an error is reported as unraisable.
+    func warnNeverAwaited(_ w: NeverAwaited) {
+        let message = "coroutine '\(w.qualname)' was never awaited"
+        do {
+            let warnings = try engine.importModule("warnings", self)
+            _ = try call(try getAttr(warnings, "warn"),
+                         Args([.str(message), .obj(Exc.runtimeWarning), .int(1), .obj(w.coroutine)]))
+        } catch let e as PyBaseException {
+            reportUnraisable(e, object: .obj(w.coroutine),
+                             objectRepr: "<coroutine object \(w.qualname) at 0x\(String(w.address, radix: 16))>")
+        } catch {}
+    }
+
     /// Red zone for generator stacks: enough for native code below the last Conc frame.
     static let generatorRedZone: UInt = 192 * 1024
 
