@@ -18,6 +18,15 @@ func setFromIterable(_ v: Value, _ u: Unit, frozen: Bool) throws -> PySet {
     return r
 }
 
+/// The items of `v` with the hashes its table keeps when it is a set, a frozenset or a
+/// plain dict (CPython's set operations reuse them: no `__hash__` runs again), else its
+/// items with none (hashed where used).
+private func hashedItems(_ v: Value, _ u: Unit) throws -> [(Value, Int?)] {
+    if case .obj(let o) = v, let s = o as? PySet { return s.hashedElements.map { ($0.0, $0.1) } }
+    if let t = HashTable.hashedKeys(of: v) { return t.liveIndices.map { (t.key(at: $0), t.hashes[$0]) } }
+    return try u.toArray(v).map { ($0, nil) }
+}
+
 /// `v` itself when it is a set or frozenset, else a new set of its elements.
 private func asSet(_ v: Value, _ u: Unit) throws -> PySet {
     if case .obj(let o) = v, let s = o as? PySet { return s }
@@ -50,15 +59,15 @@ func setBinary(_ op: String, _ a: PySet, _ b: PySet, _ u: Unit) throws -> Value 
     switch op {
     case "|":
         r.replaceTable(a.snapshot)
-        for x in b.elements { try r.add(u, x) }
+        for (x, h) in b.hashedElements { try r.add(u, x, hash: h) }
     case "&":
         let (small, large) = b.count < a.count ? (b, a) : (a, b)
-        for x in small.elements where try large.contains(u, x) { try r.add(u, x) }
+        for (x, h) in small.hashedElements where try large.contains(u, x, hash: h) { try r.add(u, x, hash: h) }
     case "-":
-        for x in a.elements where !(try b.contains(u, x)) { try r.add(u, x) }
+        for (x, h) in a.hashedElements where !(try b.contains(u, x, hash: h)) { try r.add(u, x, hash: h) }
     case "^":
-        for x in a.elements where !(try b.contains(u, x)) { try r.add(u, x) }
-        for x in b.elements where !(try a.contains(u, x)) { try r.add(u, x) }
+        for (x, h) in a.hashedElements where !(try b.contains(u, x, hash: h)) { try r.add(u, x, hash: h) }
+        for (x, h) in b.hashedElements where !(try a.contains(u, x, hash: h)) { try r.add(u, x, hash: h) }
     default:
         throw typeError("unsupported operand type(s) for \(op): '\(a.type.name)' and '\(b.type.name)'")
     }
@@ -68,7 +77,7 @@ func setBinary(_ op: String, _ a: PySet, _ b: PySet, _ u: Unit) throws -> Value 
 /// True when every element of `a` is in `b`.
 func setIsSubset(_ a: PySet, _ b: PySet, _ u: Unit) throws -> Bool {
     if a.count > b.count { return false }
-    for x in a.elements where !(try b.contains(u, x)) { return false }
+    for (x, h) in a.hashedElements where !(try b.contains(u, x, hash: h)) { return false }
     return true
 }
 
@@ -94,9 +103,9 @@ func setCompare(_ op: String, _ a: PySet, _ b: PySet, _ u: Unit) throws -> Value
 func setInPlace(_ op: String, _ a: PySet, _ b: PySet, _ u: Unit) throws -> Value? {
     if a.isFrozen { return nil }
     switch op {
-    case "|": for x in b.elements { try a.add(u, x) }
-    case "-": for x in b.elements { try a.remove(u, x) }
-    case "^": for x in b.elements { try a.toggle(u, x) }
+    case "|": for (x, h) in b.hashedElements { try a.add(u, x, hash: h) }
+    case "-": for (x, h) in b.hashedElements { try a.remove(u, x, hash: h) }
+    case "^": for (x, h) in b.hashedElements { try a.toggle(u, x, hash: h) }
     case "&":
         guard case .obj(let o) = try setBinary(op, a, b, u), let r = o as? PySet else { return nil }
         a.replaceTable(r.snapshot)
@@ -155,7 +164,12 @@ private func installSetQueries(_ t: PyType, _ tn: String, _ frozen: Bool,
     }
     t.method("isdisjoint") { u, s, args in
         let me = try recv(s, "isdisjoint")
-        let it = try u.iterate(try ContainerArgs.one(args, "\(tn).isdisjoint"))
+        let other = try ContainerArgs.one(args, "\(tn).isdisjoint")
+        if case .obj(let o) = other, let os = o as? PySet {
+            for (x, h) in os.hashedElements where try me.contains(u, x, hash: h) { return .bool(false) }
+            return .bool(true)
+        }
+        let it = try u.iterate(other)
         while let x = try it.next(u) { if try me.contains(u, x) { return .bool(false) } }
         return .bool(true)
     }
@@ -186,8 +200,8 @@ private func installSetAlgebra(_ t: PyType, _ tn: String, _ frozen: Bool,
 /// Adds the elements of every iterable in `others` to `r` and returns it.
 private func setUnion(_ r: PySet, _ others: [Value], _ u: Unit) throws -> PySet {
     for other in others {
-        if case .obj(let o) = other, let os = o as? PySet {
-            for x in os.elements { try r.add(u, x) }
+        if HashTable.hashedKeys(of: other) != nil {
+            for (x, h) in try hashedItems(other, u) { try r.add(u, x, hash: h) }
             continue
         }
         let it = try u.iterate(other)
@@ -206,8 +220,13 @@ private func setIntersection(_ me: PySet, _ others: [Value], _ frozen: Bool, _ u
             continue
         }
         let next = PySet(frozen: frozen)
+        // Like CPython's, only a set's own hashes are reused here: a dict's keys are
+        // hashed again (once each).
         let it = try u.iterate(other)
-        while let x = try it.next(u) { if try r.contains(u, x) { try next.add(u, x) } }
+        while let x = try it.next(u) {
+            let h = try u.hash(x)
+            if try r.contains(u, x, hash: h) { try next.add(u, x, hash: h) }
+        }
         r = next
     }
     return r
@@ -217,11 +236,7 @@ private func setIntersection(_ me: PySet, _ others: [Value], _ frozen: Bool, _ u
 private func setDifference(_ me: PySet, _ others: [Value], _ frozen: Bool, _ u: Unit) throws -> PySet {
     let r = plainCopy(me, frozen: frozen)
     for other in others {
-        if case .obj(let o) = other, let os = o as? PySet {
-            for x in os.elements { try r.remove(u, x) }
-            continue
-        }
-        for x in try u.toArray(other) { try r.remove(u, x) }
+        for (x, h) in try hashedItems(other, u) { try r.remove(u, x, hash: h) }
     }
     return r
 }
@@ -290,16 +305,21 @@ private func installSetUpdateVariants(_ t: PyType, _ recv: @escaping (Value, Str
         try ContainerArgs.noKeywords(args, "set.difference_update")
         for other in args.positional {
             // A snapshot of `other` first: `s.difference_update(s)` empties `s`.
-            let xs: [Value]
-            if case .obj(let o) = other, let os = o as? PySet { xs = os.elements } else { xs = try u.toArray(other) }
-            for x in xs { try me.remove(u, x) }
+            // Only a set's hashes are reused, as CPython's difference_update.
+            let items: [(Value, Int?)]
+            if case .obj(let o) = other, let os = o as? PySet {
+                items = os.hashedElements.map { ($0.0, $0.1) }
+            } else {
+                items = try u.toArray(other).map { ($0, nil) }
+            }
+            for (x, h) in items { try me.remove(u, x, hash: h) }
         }
         return .none
     }
     t.method("symmetric_difference_update") { u, s, args in
         let me = try recv(s, "symmetric_difference_update")
         let other = try asSet(try ContainerArgs.one(args, "set.symmetric_difference_update"), u)
-        for x in other.elements { try me.toggle(u, x) }
+        for (x, h) in other.hashedElements { try me.toggle(u, x, hash: h) }
         return .none
     }
     t.method("__init__") { u, s, args in

@@ -193,7 +193,7 @@ extension Unit {
             return true
         case (let s as PySet, let t as PySet):
             guard s.count == t.count else { return false }
-            for v in s.elements where !(try t.contains(self, v)) { return false }
+            for (v, h) in s.hashedElements where !(try t.contains(self, v, hash: h)) { return false }
             return true
         case (let p as PyBytes, let q as PyBytes): return p.snapshot == q.snapshot
         case (let v as PyWeakRef, let w as PyWeakRef):

@@ -373,11 +373,12 @@ extension HashTableOwner {
     /// up with RuntimeError rather than looping forever.
     static var maxLookupRounds: Int { 200 }
 
-    /// Hashes `key` (maybe running `__hash__`), then answers `body` from the table and the
-    /// key's place in it, in one critical section.
+    /// Hashes `key` (maybe running `__hash__`; not when its `hash` is known, kept by the
+    /// table it comes from), then answers `body` from the table and the key's place in it,
+    /// in one critical section.
     @inline(__always)
-    func readEntry<R>(_ u: Unit, _ key: Value, _ body: (HashTable, HashTable.Hit) -> R) throws -> R {
-        try writeEntry(u, key) { table, hit in body(table, hit) }
+    func readEntry<R>(_ u: Unit, _ key: Value, hash: Int? = nil, _ body: (HashTable, HashTable.Hit) -> R) throws -> R {
+        try writeEntry(u, key, hash: hash) { table, hit in body(table, hit) }
     }
 
     /// Hashes `key` (maybe running `__hash__`), finds its place in the table and runs `body`
@@ -385,8 +386,8 @@ extension HashTableOwner {
     /// change happen in one critical section. Stored keys whose equality needs Conc code
     /// are compared outside the lock, and the probe starts again (``answer``).
     @inline(__always)
-    func writeEntry<R>(_ u: Unit, _ key: Value, _ body: (inout HashTable, HashTable.Hit) -> R) throws -> R {
-        let h = try u.hash(key)
+    func writeEntry<R>(_ u: Unit, _ key: Value, hash: Int? = nil, _ body: (inout HashTable, HashTable.Hit) -> R) throws -> R {
+        let h = try hash ?? u.hash(key)
         prepareTable()
         var known: HashTable.Known? = nil  // made by the first round that needs it
         var rounds = 0
@@ -874,23 +875,31 @@ public final class PySet: PyObject, SubclassAttributes, HashTableOwner {
         if live.count <= 1 { return live.map { t.key(at: $0) } }
         return cpythonSetOrder(live.map { t.hashes[$0] }).map { t.key(at: live[$0]) }
     }
-    /// `v in s`.
-    func contains(_ u: Unit, _ v: Value) throws -> Bool {
-        try readEntry(u, v) { _, hit in hit.found }
+    /// The elements with the hashes the table keeps, in the order of ``elements``: set
+    /// operations pass them on, so no element is hashed again (as CPython's set algebra).
+    var hashedElements: [(Value, Int)] {
+        let t = snapshot
+        let live = t.liveIndices
+        let order = live.count <= 1 ? Array(live.indices) : cpythonSetOrder(live.map { t.hashes[$0] })
+        return order.map { (t.key(at: live[$0]), t.hashes[live[$0]]) }
+    }
+    /// `v in s`. (`hash`: `v`'s, when the table it comes from keeps it.)
+    func contains(_ u: Unit, _ v: Value, hash: Int? = nil) throws -> Bool {
+        try readEntry(u, v, hash: hash) { _, hit in hit.found }
     }
     /// `s.add(v)`.
-    func add(_ u: Unit, _ v: Value) throws {
-        try writeEntry(u, v) { t, hit in if !hit.found { t.insert(v, .none, at: hit) } }
+    func add(_ u: Unit, _ v: Value, hash: Int? = nil) throws {
+        try writeEntry(u, v, hash: hash) { t, hit in if !hit.found { t.insert(v, .none, at: hit) } }
     }
     /// `s.discard(v)`: true if it was present.
     @discardableResult
-    func remove(_ u: Unit, _ v: Value) throws -> Bool {
-        let removed = try writeEntry(u, v) { t, hit in hit.found ? t.remove(at: hit).key : nil }
+    func remove(_ u: Unit, _ v: Value, hash: Int? = nil) throws -> Bool {
+        let removed = try writeEntry(u, v, hash: hash) { t, hit in hit.found ? t.remove(at: hit).key : nil }
         return removed != nil
     }
     /// Removes `v` if present, else adds it (one step of `^=`).
-    func toggle(_ u: Unit, _ v: Value) throws {
-        let removed: Value? = try writeEntry(u, v) { t, hit in
+    func toggle(_ u: Unit, _ v: Value, hash: Int? = nil) throws {
+        let removed: Value? = try writeEntry(u, v, hash: hash) { t, hit in
             if hit.found { return t.remove(at: hit).key }
             t.insert(v, .none, at: hit)
             return nil
