@@ -66,7 +66,8 @@ func installCodeAttributes(_ t: PyType) {
     t.getter("co_filename") { _, s in .str(filename(s)) }
     t.getter("co_name") { _, s in .str(fn(s)?.name ?? "<module>") }
     t.getter("co_qualname") { _, s in .str(fn(s)?.qualname ?? "<module>") }
-    t.getter("co_firstlineno") { _, s in .int(fn(s)?.loc.line ?? 1) }
+    // A module's code starts at line 1 whatever its first statement's line, as in CPython.
+    t.getter("co_firstlineno") { _, s in .int(fn(s).map { $0.name == "<module>" ? 1 : $0.loc.line } ?? 1) }
     t.getter("co_argcount") { _, s in .int(fn(s)?.positional.count ?? 0) }
     t.getter("co_posonlyargcount") { _, s in .int(fn(s)?.positionalOnlyCount ?? 0) }
     t.getter("co_kwonlyargcount") { _, s in .int(fn(s)?.keywordOnly.count ?? 0) }

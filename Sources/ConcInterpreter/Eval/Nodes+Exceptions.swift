@@ -109,6 +109,9 @@ final class TryNode: StmtNode {
     }
 
     private func matches(_ h: HandlerNode, _ e: PyBaseException, _ f: Frame) throws -> Bool {
+        // The `except` line runs now (f_lineno, the line a frame left by this exception
+        // was last at, says so, as CPython's).
+        f.line = h.loc.line
         guard let typeExpr = h.type else { return true }
         let t = try typeExpr.eval(f)
         // A class that is not an exception is reported at the `except` line, as CPython does.
@@ -253,6 +256,10 @@ final class WithNode: StmtNode {
             u.handling.append(e2)
             defer { f.unit.handling.removeLast() }
             let suppress: Value
+            // __exit__ runs at the `with` line (f_lineno, as in CPython); the exception it
+            // lets through leaves the frame at the line it came from.
+            let raisedAt = f.line
+            f.line = loc.line
             do {
                 suppress = try u.callSpecial(exitFn, on: manager, [.obj(e2.type), .obj(e2), .obj(PyTraceback(e2))])
             } catch let inner as PyBaseException {
@@ -265,8 +272,10 @@ final class WithNode: StmtNode {
                 if e2.type === Exc.deadlockError, u.isMain { u.engine.deadlockCaught() }
                 return .normal
             }
+            f.line = raisedAt
             throw e2
         }
+        f.line = loc.line
         _ = try u.callSpecial(exitFn, on: manager, WithNode.threeNones)
         return c
     }

@@ -106,6 +106,7 @@ extension Unit {
             }
         } catch let e as PyBaseException {
             e.needsLocation = true
+            frameRef._withUnsafeGuaranteedRef { e.noteFrameLeft($0) }
             throw e
         }
     }

@@ -183,12 +183,12 @@ private func setTraceback(_ e: PyBaseException, _ tb: Value) throws {
     e.setTraceback(t)
 }
 
-/// `tb.tb_lineno`, `tb.tb_next`, `tb.tb_lasti`, `tb.tb_frame` (None: Conc keeps no frame
-/// objects).
+/// `tb.tb_lineno`, `tb.tb_next`, `tb.tb_lasti`, `tb.tb_frame` (a finished frame: its code,
+/// line and module, with its callers in the traceback as `f_back`).
 func installTracebackAttributes(_ t: PyType) {
     func tb(_ v: Value) -> PyTraceback { v.object as! PyTraceback }
     t.getter("tb_lineno") { _, s in .int(tb(s).entry.loc.line) }
     t.getter("tb_next") { _, s in tb(s).next.map { .obj($0) } ?? .none }
     t.getter("tb_lasti") { _, _ in .int(0) }
-    t.getter("tb_frame") { _, _ in .none }
+    t.getter("tb_frame") { _, s in tb(s).frame.map { .obj($0) } ?? .none }
 }

@@ -20,6 +20,18 @@ struct TracebackEntry {
     let function: String
     let loc: SourceLoc
     var marker: Marker = .span
+    /// The frame's code and module, for `tb.tb_frame`; nil for an entry that came from
+    /// another process. The code unmanaged: compiled code is immortal (no refcounting on
+    /// the exception path).
+    var codeRef: Unmanaged<CodeInfo>? = nil
+    var globals: Globals? = nil
+    /// The frame and its locals while it ran, only compared (never followed) to tell
+    /// whether it still runs: then `tb_frame` reads its line and locals live.
+    var frame: Unmanaged<Frame>? = nil
+    var locals: UnsafeMutablePointer<Value>? = nil
+    /// The line the frame was last at when the exception left it (after its `except`
+    /// tests and `finally` blocks ran): the frame's `f_lineno`. 0 when not recorded.
+    var lastLine = 0
 }
 
 
@@ -233,9 +245,19 @@ final class PyTraceback: PyObject {
     /// Innermost first, as ``PyBaseException/traceback``.
     let entries: [TracebackEntry]
     let position: Int
-    init(_ e: PyBaseException) { entries = e.traceback; position = 0; super.init(type: Types.traceback) }
+    /// The frame objects made for these entries, shared by the objects of one `tb_next`
+    /// chain, so that `tb.tb_frame.f_back is tb_outer.tb_frame`.
+    private let frames: TracebackFrames
+    init(_ e: PyBaseException) {
+        entries = e.traceback; position = 0; frames = TracebackFrames()
+        super.init(type: Types.traceback)
+    }
     init(entries: [TracebackEntry], position: Int) {
-        self.entries = entries; self.position = position
+        self.entries = entries; self.position = position; frames = TracebackFrames()
+        super.init(type: Types.traceback)
+    }
+    private init(entries: [TracebackEntry], position: Int, frames: TracebackFrames) {
+        self.entries = entries; self.position = position; self.frames = frames
         super.init(type: Types.traceback)
     }
     /// The frame this object stands for.
@@ -243,13 +265,18 @@ final class PyTraceback: PyObject {
     /// `tb_next` once made (so `tb.tb_next is tb.tb_next`), or linked in by ``link(_:at:)``.
     /// Under this object's lock.
     private var nextObject: PyTraceback?
+    /// `tb_frame`: the frame this entry stands for (its code, module and line; its caller,
+    /// `f_back`, the next entry outward), nil when the entry does not know its code. A
+    /// frame still running (the one that caught the exception) reads its line and locals
+    /// live; a finished one has the line it was left at and no locals (Conc keeps none).
+    var frame: PyFrameObject? { frames.object(entries, entries.count - 1 - position) }
 
     /// `tb_next`: the object for the next frame inward; nil at the innermost.
     var next: PyTraceback? {
         guard position + 1 < entries.count else { return nil }
         return locked {
             if let n = nextObject { return n }
-            let n = PyTraceback(entries: entries, position: position + 1)
+            let n = PyTraceback(entries: entries, position: position + 1, frames: frames)
             nextObject = n
             return n
         }
@@ -264,7 +291,41 @@ final class PyTraceback: PyObject {
     }
 }
 
+/// The frame objects of one traceback's entries, made on first use (by index into the
+/// entries, innermost first) and kept for identity; any thread may ask, under `mutex`.
+final class TracebackFrames: @unchecked Sendable {  // `made` is only touched under `mutex`
+    private let made = PosixMutex<[Int: PyFrameObject]>([:])
+
+    /// The frame object of entry `i`, whose `f_back` is entry `i + 1`'s.
+    func object(_ entries: [TracebackEntry], _ i: Int) -> PyFrameObject? {
+        made.withLock { made in make(entries, i, &made) }
+    }
+
+    private func make(_ entries: [TracebackEntry], _ i: Int, _ made: inout [Int: PyFrameObject]) -> PyFrameObject? {
+        if let f = made[i] { return f }
+        guard i < entries.count else { return nil }
+        var shots: [FrameSnapshot] = []
+        for e in entries[i...] {
+            guard let code = e.codeRef?.takeUnretainedValue(), let globals = e.globals else { break }
+            shots.append(FrameSnapshot(code: code, line: e.lastLine > 0 ? e.lastLine : e.loc.line, globals: globals,
+                                       function: nil, frame: e.frame, locals: e.locals))
+        }
+        guard !shots.isEmpty else { return nil }
+        let f = PyFrameObject(stack: shots, position: 0)
+        f.backObject = make(entries, i + 1, &made)
+        made[i] = f
+        return f
+    }
+}
+
 extension PyBaseException {
+    /// Records, in the traceback entry of `frame` (the last one: the frame the exception is
+    /// leaving), the line the frame was last at, for `tb_frame.f_lineno`.
+    @inline(__always) func noteFrameLeft(_ frame: Frame) {
+        guard !frame.code.file.hidesFrames, let i = traceback.indices.last, traceback[i].codeRef?.toOpaque() == Unmanaged.passUnretained(frame.code).toOpaque() else { return }
+        traceback[i].lastLine = frame.line
+    }
+
     /// Sets `__context__` to `ctx` as CPython does, first cutting the link that would make
     /// the chain a cycle: if `self` is already in `ctx`'s context chain, the exception
     /// pointing at it loses its context (so `while e: e = e.__context__` ends).

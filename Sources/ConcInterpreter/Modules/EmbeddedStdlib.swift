@@ -18117,8 +18117,8 @@ what the program would show if the exception escaped.
 
 Diverges from CPython: `limit` of the exception functions is accepted and ignored (every
 frame is shown), and their tb argument is ignored (the exception carries its own
-traceback); there is no TracebackException; traceback objects have no tb_frame, so
-walk_tb yields (None, lineno).
+traceback); there is no TracebackException. A traceback's frames (tb_frame, what walk_tb
+yields) have their code, module, line and callers; a finished one has no locals.
 """
 
 __all__ = ["print_exc", "format_exc", "print_exception", "format_exception",
@@ -18310,7 +18310,7 @@ def walk_stack(f):
 
 
 def walk_tb(tb):
-    """(frame, lineno) for each entry of a traceback; Conc's have no frame (None)."""
+    """(frame, lineno) for each entry of a traceback, outermost first."""
     while tb is not None:
         yield tb.tb_frame, tb.tb_lineno
         tb = tb.tb_next

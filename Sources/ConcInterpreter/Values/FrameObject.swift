@@ -9,9 +9,10 @@ struct FrameSnapshot {
     let line: Int
     let globals: Globals
     let function: PyFunction?
-    /// The running frame and its locals, to tell whether it still runs (for `f_locals`).
-    let frame: Unmanaged<Frame>
-    let locals: UnsafeMutablePointer<Value>
+    /// The running frame and its locals, to tell whether it still runs (for `f_locals`);
+    /// nil for a frame seen only by a traceback, which had finished.
+    var frame: Unmanaged<Frame>? = nil
+    var locals: UnsafeMutablePointer<Value>? = nil
 }
 
 /// A frame object: one frame of a unit's stack as captured by `sys._getframe()`, innermost
@@ -38,10 +39,11 @@ final class PyFrameObject: PyObject {
     /// with the same locals and code (a pooled frame reused by another call is not it).
     func liveFrame(_ u: Unit) -> Frame? {
         let s = snapshot
+        guard let sFrame = s.frame else { return nil }
         var next = u.currentFrameRef
         while let ref = next {
             let f = ref.takeUnretainedValue()
-            if ref.toOpaque() == s.frame.toOpaque() {
+            if ref.toOpaque() == sFrame.toOpaque() {
                 return f.locals == s.locals && f.code === s.code ? f : nil
             }
             next = f.callerRef
