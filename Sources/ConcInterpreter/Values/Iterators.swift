@@ -183,7 +183,9 @@ final class PyStrIterator: PyIter {
         isASCII = s.isASCII
         bytes = isASCII ? Array(s.value.utf8) : []
         scalars = isASCII ? [] : Array(s.value.unicodeScalars)
-        super.init(type: isASCII ? Types.strASCIIIterator : Types.strIterator)
+        // CPython's ASCII iterator only for an exact str (a subclass's instance is not
+        // stored compactly there): only its type name shows it.
+        super.init(type: isASCII && s.typeIsBuiltin ? Types.strASCIIIterator : Types.strIterator)
     }
     override func next(_ u: Unit) throws -> Value? {
         guard let i = index.claim(below: isASCII ? bytes.count : scalars.count) else { return nil }
