@@ -201,12 +201,23 @@ public final class PyGenerator: PyIter {
         switch claim {
         case .running, .runningElsewhere: throw valueError("generator already executing")
         case .finished:
-            // throw() into an exhausted generator raises what was thrown, as in CPython.
-            if let t = throwing { throw t }
+            // throw() into an exhausted generator raises what was thrown, as in CPython
+            // (from the caller's line, even when it was raised before).
+            if let t = throwing { t.needsLocation = true; throw t }
             return nil
         case .notStarted:
-            // Raised at the start of the body, so it leaves the body: PEP 479 applies.
-            throw Self.escaping(throwing!)
+            // Raised at the start of the body (its `def` line joins the traceback), so it
+            // leaves the body: PEP 479 applies.
+            let t = throwing!
+            let code = st.frame.code
+            if !code.file.hidesFrames {
+                let line = SourceLoc(line: code.loc.line, col: code.loc.col, endLine: code.loc.line, endCol: code.loc.col)
+                t.traceback.append(TracebackEntry(file: code.file, function: code.name, loc: line, marker: .statement,
+                                                  codeRef: Unmanaged.passUnretained(code), globals: st.frame.globals))
+            }
+            let out = Self.escaping(t)
+            out.needsLocation = true
+            throw out
         case .claimed: break
         }
         var released = false
