@@ -33,18 +33,6 @@ extension Unit {
         return out
     }
 
-    /// An exception no code can catch (raised by a finaliser), as CPython's unraisable
-    /// hook prints it: its own traceback, or when it has none (raised by the runtime, as
-    /// "generator ignored GeneratorExit") the innermost running frame.
-    func formatUnraisable(_ e: PyBaseException) -> String {
-        guard e.traceback.isEmpty, let f = currentFrame else { return formatException(e) }
-        var out = "Traceback (most recent call last):\n"
-        out += "  File \"\(f.code.file.name)\", line \(f.line), in \(f.code.name)\n"
-        let source = String(f.code.file.line(f.line).drop { $0 == " " || $0 == "\t" }).trimmingTrailingWhitespace()
-        if !source.isEmpty { out += "    \(source)\n" }
-        return out + exceptionLine(e) + "\n"
-    }
-
     /// One exception's traceback, exception line and notes, without its chain.
     private func formatOne(_ e: PyBaseException) -> String {
         var out = ""

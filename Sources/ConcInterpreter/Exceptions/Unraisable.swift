@@ -4,6 +4,8 @@
 // and the traceback; a program (or test.support.catch_unraisable_exception) may install
 // its own, which gets a `sys.UnraisableHookArgs`.
 
+import ConcSyntax
+
 /// The fields of `sys.UnraisableHookArgs`, in order.
 let unraisableHookArgsFields = ["exc_type", "exc_value", "exc_traceback", "err_msg", "object"]
 
@@ -15,6 +17,16 @@ extension Unit {
     func reportUnraisable(_ e: PyBaseException, message: String? = nil, object: Value = .none,
                           objectRepr: String? = nil) {
         engine.flushOutput()
+        // An exception with no traceback (raised by the runtime itself, such as "generator
+        // ignored GeneratorExit") gets the frame running now, as CPython's
+        // PyErr_WriteUnraisable gives it: the hook's exc_traceback and the report show it.
+        if e.traceback.isEmpty, let f = currentFrame, !f.code.file.hidesFrames {
+            e.traceback.append(TracebackEntry(file: f.code.file, function: f.code.name,
+                                              loc: SourceLoc(line: f.line, col: 0, endLine: f.line, endCol: 0),
+                                              marker: .statement, codeRef: Unmanaged.passUnretained(f.code),
+                                              globals: f.globals))
+            e.needsLocation = false
+        }
         let sys = engine.sysGlobals.load(ordering: .acquiring)?.takeUnretainedValue()
         if let sys, let hook = sys.get("unraisablehook"), let original = sys.get("__unraisablehook__"),
            !isSame(hook, original), !hook.isNone {
@@ -39,7 +51,7 @@ extension Unit {
         } else if !object.isNone {
             head += ": " + ((try? repr(object)) ?? "<object repr() failed>")
         }
-        return head + "\n" + formatUnraisable(e)
+        return head + "\n" + formatException(e)
     }
 }
 
