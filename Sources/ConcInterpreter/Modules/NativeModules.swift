@@ -87,6 +87,22 @@ extension Engine {
                 guard let f = u.captureStack(skip: max(depth, 0)) else { throw valueError("call stack is not deep enough") }
                 return .obj(f)
             },
+            native("_current_frames") { u, a in
+                // Thread ident -> innermost frame, for the calling unit and every unit parked
+                // on a primitive (their frames hold still while the registry is locked); a
+                // unit running on another core at this instant is left out.
+                try a.expect("_current_frames", 0, 0)
+                var frames: [(Int, PyFrameObject)] = []
+                if let f = u.captureStack(skip: 0) { frames.append((u.threadIdent, f)) }
+                u.engine.units.withParkedUnits { parked in
+                    for other in parked where other !== u {
+                        if let f = other.captureStack(skip: 0) { frames.append((other.threadIdent, f)) }
+                    }
+                }
+                let d = PyDict()
+                for (ident, f) in frames { try d.set(u, .int(ident), .obj(f)) }
+                return .obj(d)
+            },
             native("get_int_max_str_digits") { u, a in
                 try a.expect("get_int_max_str_digits", 0, 0)
                 return .int(u.engine.intMaxStrDigits)
