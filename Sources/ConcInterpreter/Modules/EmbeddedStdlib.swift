@@ -9049,7 +9049,8 @@ def nlargest(n, iterable, key=None):
 
 The is* predicates (isfunction, isclass, ismethod, isgenerator, iscoroutinefunction...),
 getmembers, getmro, getdoc and cleandoc, getmodule and getfile, unwrap, currentframe,
-stack and getframeinfo (over sys._getframe's frames), getfullargspec, and signature()
+stack, trace, getouterframes, getinnerframes and getframeinfo (over sys._getframe's
+frames and tracebacks' tb_frame), getfullargspec, and signature()
 with Signature, Parameter and BoundArguments (bind, bind_partial, apply_defaults), read
 from a function's __code__, __defaults__, __kwdefaults__ and __annotations__.
 
@@ -9065,7 +9066,8 @@ __all__ = ["isfunction", "ismethod", "isclass", "ismodule", "isbuiltin", "isrout
            "isgenerator", "isgeneratorfunction", "iscoroutine", "iscoroutinefunction",
            "isabstract", "isframe", "iscode", "istraceback", "ismethoddescriptor",
            "isdatadescriptor", "getmembers", "getmro", "getdoc", "cleandoc", "getmodule",
-           "getfile", "unwrap", "currentframe", "stack", "getframeinfo", "signature",
+           "getfile", "unwrap", "currentframe", "stack", "trace", "getframeinfo",
+           "getouterframes", "getinnerframes", "signature",
            "Signature", "Parameter", "BoundArguments", "getfullargspec", "FullArgSpec",
            "FrameInfo", "Traceback"]
 
@@ -9332,9 +9334,14 @@ def currentframe():
 
 
 def getframeinfo(frame, context=1):
-    """Where a frame stands: Traceback(filename, lineno, function, code_context, index)."""
+    """Where a frame (or a traceback entry) stands: Traceback(filename, lineno, function,
+    code_context, index)."""
     import _units
-    lineno = frame.f_lineno
+    if istraceback(frame):
+        lineno = frame.tb_lineno
+        frame = frame.tb_frame
+    else:
+        lineno = frame.f_lineno
     lines = None
     index = None
     if context > 0:
@@ -9359,7 +9366,22 @@ def stack(context=1):
 
 
 def getouterframes(frame, context=1):
+    """FrameInfo for `frame` and each frame below it."""
     return _frame_infos(frame, context)
+
+
+def getinnerframes(tb, context=1):
+    """FrameInfo for each entry of a traceback, from where it was caught inward."""
+    infos = []
+    while tb is not None:
+        infos.append(FrameInfo(tb.tb_frame, *getframeinfo(tb, context)))
+        tb = tb.tb_next
+    return infos
+
+
+def trace(context=1):
+    """FrameInfo for the exception being handled, from where it was caught inward."""
+    return getinnerframes(sys.exc_info()[2], context)
 
 
 # MARK: - Signatures
