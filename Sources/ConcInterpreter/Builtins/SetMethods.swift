@@ -18,12 +18,12 @@ func setFromIterable(_ v: Value, _ u: Unit, frozen: Bool) throws -> PySet {
     return r
 }
 
-/// The items of `v` with the hashes its table keeps when it is a set, a frozenset or a
-/// plain dict (CPython's set operations reuse them: no `__hash__` runs again), else its
-/// items with none (hashed where used).
-private func hashedItems(_ v: Value, _ u: Unit) throws -> [(Value, Int?)] {
+/// The items of `v` with the hashes its table keeps when it is a set, a frozenset or (with
+/// `dictHashes`) a plain dict, as CPython's set operations reuse them (no `__hash__` runs
+/// again); else its items with none (hashed where used).
+private func hashedItems(_ v: Value, _ u: Unit, dictHashes: Bool = true) throws -> [(Value, Int?)] {
     if case .obj(let o) = v, let s = o as? PySet { return s.hashedElements.map { ($0.0, $0.1) } }
-    if let t = HashTable.hashedKeys(of: v) { return t.liveIndices.map { (t.key(at: $0), t.hashes[$0]) } }
+    if dictHashes, let t = HashTable.hashedKeys(of: v) { return t.liveIndices.map { (t.key(at: $0), t.hashes[$0]) } }
     return try u.toArray(v).map { ($0, nil) }
 }
 
@@ -306,13 +306,7 @@ private func installSetUpdateVariants(_ t: PyType, _ recv: @escaping (Value, Str
         for other in args.positional {
             // A snapshot of `other` first: `s.difference_update(s)` empties `s`.
             // Only a set's hashes are reused, as CPython's difference_update.
-            let items: [(Value, Int?)]
-            if case .obj(let o) = other, let os = o as? PySet {
-                items = os.hashedElements.map { ($0.0, $0.1) }
-            } else {
-                items = try u.toArray(other).map { ($0, nil) }
-            }
-            for (x, h) in items { try me.remove(u, x, hash: h) }
+            for (x, h) in try hashedItems(other, u, dictHashes: false) { try me.remove(u, x, hash: h) }
         }
         return .none
     }
