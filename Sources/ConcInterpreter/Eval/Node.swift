@@ -30,9 +30,7 @@ func located(_ error: Error, _ f: Frame, _ loc: SourceLoc, _ marker: TracebackEn
     if let e = error as? PyBaseException, e.needsLocation {
         // A module standing for C code: no entry, and the caller's frame records where.
         if f.code.file.hidesFrames { return error }
-        e.traceback.append(TracebackEntry(file: f.code.file, function: f.code.name, loc: loc, marker: marker,
-                                          codeRef: Unmanaged.passUnretained(f.code), globals: f.globals,
-                                          frame: Unmanaged.passUnretained(f), locals: f.locals))
+        e.traceback.append(TracebackEntry(in: f, at: loc, marker: marker))
         e.needsLocation = false
     }
     return error

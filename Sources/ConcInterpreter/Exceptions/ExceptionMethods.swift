@@ -44,7 +44,7 @@ func installExceptionMethods(_ t: PyType) {
 
 /// The keyword arguments an exception type's `__init__` takes: ImportError `name=` and
 /// `path=`, NameError `name=`, AttributeError `name=` and `obj=`; none for the others.
-func exceptionKeywordNames(_ t: PyType) -> [String] {
+private func exceptionKeywordNames(_ t: PyType) -> [String] {
     t.isSubtype(of: Exc.importError) ? ["name", "path"]
         : t.isSubtype(of: Exc.nameError) ? ["name"] : t.isSubtype(of: Exc.attributeError) ? ["name", "obj"] : []
 }
@@ -183,8 +183,7 @@ private func setTraceback(_ e: PyBaseException, _ tb: Value) throws {
     e.setTraceback(t)
 }
 
-/// `tb.tb_lineno`, `tb.tb_next`, `tb.tb_lasti`, `tb.tb_frame` (a finished frame: its code,
-/// line and module, with its callers in the traceback as `f_back`).
+/// `tb.tb_lineno`, `tb.tb_next`, `tb.tb_lasti`, `tb.tb_frame` (``PyTraceback/frame``).
 func installTracebackAttributes(_ t: PyType) {
     func tb(_ v: Value) -> PyTraceback { v.object as! PyTraceback }
     t.getter("tb_lineno") { _, s in .int(tb(s).entry.loc.line) }

@@ -34,6 +34,21 @@ struct TracebackEntry {
     var lastLine = 0
 }
 
+extension TracebackEntry {
+    /// An entry for `code` (its file and name) of module `globals`, at `loc`.
+    @inline(__always) init(_ code: CodeInfo, globals: Globals, at loc: SourceLoc, marker: Marker) {
+        self.init(file: code.file, function: code.name, loc: loc, marker: marker,
+                  codeRef: Unmanaged.passUnretained(code), globals: globals)
+    }
+    /// An entry for the running frame `f` at `loc`, which `tb_frame` reads live while `f`
+    /// still runs.
+    @inline(__always) init(in f: Frame, at loc: SourceLoc, marker: Marker) {
+        self.init(f.code, globals: f.globals, at: loc, marker: marker)
+        frame = Unmanaged.passUnretained(f)
+        locals = f.locals
+    }
+}
+
 
 /// An exception instance. It is also the Swift error thrown while it propagates.
 ///

@@ -21,10 +21,8 @@ extension Unit {
         // ignored GeneratorExit") gets the frame running now, as CPython's
         // PyErr_WriteUnraisable gives it: the hook's exc_traceback and the report show it.
         if e.traceback.isEmpty, let f = currentFrame, !f.code.file.hidesFrames {
-            e.traceback.append(TracebackEntry(file: f.code.file, function: f.code.name,
-                                              loc: SourceLoc(line: f.line, col: 0, endLine: f.line, endCol: 0),
-                                              marker: .statement, codeRef: Unmanaged.passUnretained(f.code),
-                                              globals: f.globals))
+            e.traceback.append(TracebackEntry(in: f, at: SourceLoc(line: f.line, col: 0, endLine: f.line, endCol: 0),
+                                              marker: .statement))
             e.needsLocation = false
         }
         let sys = engine.sysGlobals.load(ordering: .acquiring)?.takeUnretainedValue()

@@ -9,8 +9,8 @@ struct FrameSnapshot {
     let line: Int
     let globals: Globals
     let function: PyFunction?
-    /// The running frame and its locals, to tell whether it still runs (for `f_locals`);
-    /// nil for a frame seen only by a traceback, which had finished.
+    /// The running frame and its locals, to tell whether it still runs (for `f_lineno` and
+    /// `f_locals`); nil when not known (a traceback entry made without a running frame).
     var frame: Unmanaged<Frame>? = nil
     var locals: UnsafeMutablePointer<Value>? = nil
 }

@@ -212,8 +212,7 @@ public final class PyGenerator: PyIter {
             let code = st.frame.code
             if !code.file.hidesFrames {
                 let line = SourceLoc(line: code.loc.line, col: code.loc.col, endLine: code.loc.line, endCol: code.loc.col)
-                t.traceback.append(TracebackEntry(file: code.file, function: code.name, loc: line, marker: .statement,
-                                                  codeRef: Unmanaged.passUnretained(code), globals: st.frame.globals))
+                t.traceback.append(TracebackEntry(code, globals: st.frame.globals, at: line, marker: .statement))
             }
             let out = Self.escaping(t)
             out.needsLocation = true
