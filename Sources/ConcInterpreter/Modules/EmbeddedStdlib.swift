@@ -6410,27 +6410,26 @@ class DocTestFinder:
     def _find_lineno(self, obj, filename):
         """The 0-based line of `obj`'s docstring in its file, as CPython's doctest finds it
         (added to an example's line within the docstring in failure reports)."""
+        import linecache
+        import re
+        lines = linecache.getlines(filename) if filename else []
         lineno = None
         if _is_module(obj):
             lineno = 0
         elif isinstance(obj, type):
-            lines = _source_lines(filename)
-            for i, line in enumerate(lines):
-                words = line.lstrip().split(None, 1)
-                if len(words) == 2 and words[0] == "class" and \
-                        (words[1] + " ")[:len(obj.__name__) + 1].rstrip("(: ") == obj.__name__:
-                    lineno = i
-                    break
+            pattern = re.compile(r"^\s*class\s*%s\b" % re.escape(obj.__name__))
+            lineno = next((i for i, line in enumerate(lines) if pattern.match(line)), None)
         else:
             code = getattr(getattr(obj, "__func__", obj), "__code__", None)
             if code is not None:
                 lineno = code.co_firstlineno - 1
         if lineno is None:
             return None
-        lines = _source_lines(filename)
         if not lines:
             return lineno + 1
-        return _docstring_line(lines, lineno)
+        # Where the docstring starts: the first line from there that begins a string.
+        pattern = re.compile(r"(^|.*:)\s*\w*(\"|')")
+        return next((i for i in range(lineno, len(lines)) if pattern.match(lines[i])), None)
 
     def _get_test(self, obj, name, module, globs, filename):
         if isinstance(obj, str):
@@ -6444,28 +6443,6 @@ class DocTestFinder:
         if self._exclude_empty and not test.examples:
             return None
         return test
-
-
-def _docstring_line(source_lines, start):
-    """The first line from `start` (0-based) that begins a string, as CPython's finder
-    guesses where a docstring starts; None if none does."""
-    import re
-    pattern = re.compile(r'(^|.*:)\s*\w*("|\')')
-    for i in range(start, len(source_lines)):
-        if pattern.match(source_lines[i]):
-            return i
-    return None
-
-
-def _source_lines(filename):
-    """The lines of `filename`, or [] when it cannot be read."""
-    if not filename:
-        return []
-    try:
-        with open(filename) as f:
-            return f.read().split("\n")
-    except OSError:
-        return []
 
 
 def _is_module(obj):
