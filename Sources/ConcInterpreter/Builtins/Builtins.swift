@@ -118,6 +118,9 @@ func quitterExit(_ a: Args) throws -> PyBaseException {
 extension Engine {
     /// `print(*values, sep=' ', end='\n', file=None, flush=False)`: one write per call.
     func print(_ u: Unit, _ a: Args) throws {
+        // A safe point for `__del__`: what died while the arguments were evaluated
+        // (`print(len([A()]), "x")`) is finalised first, so its output comes first, as in CPython.
+        u.runQueuedFinalizersNow()
         var sep = " ", end = "\n"
         var file: Value = .none
         var flush = false

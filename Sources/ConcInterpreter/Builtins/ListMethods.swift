@@ -440,7 +440,8 @@ private func installListQueries(_ t: PyType) {
     t.method("clear") { u, s, args in
         let l = try recv(s, "clear")
         try ContainerArgs.none(args, "list.clear")
-        l.replaceAll([])
+        var old = l.replaceAll([])  // released after the lock, last first as in CPython
+        Finalizers.releaseLastFirst(&old)
         return .none
     }
 }

@@ -139,8 +139,14 @@ extension Unit {
             while i < npos { (locals + i).initialize(to: fn.initialDefaults[i - firstDefault]); i += 1 }
         }
         if i < n { (locals + i).initialize(repeating: .unbound, count: n - i) }
-        defer { locals.destroyValues(n); stackTop = base }
-        return try run(fn, locals)
+        let result: Value
+        do { result = try run(fn, locals) } catch {
+            locals.destroyValues(n); stackTop = base
+            throw error
+        }
+        locals.destroyValues(n); stackTop = base
+        runQueuedFinalizersNow()
+        return result
     }
 }
 

@@ -1,5 +1,6 @@
 // Calling: argument binding for Conc functions, native functions, bound methods and
 // instantiation of classes.
+import CConcSys
 import ConcSyntax
 
 extension Unit {
@@ -64,9 +65,26 @@ extension Unit {
         let locals = stack + base
         locals.initialize(repeating: .unbound, count: n)
         stackTop = base + n
-        defer { locals.destroyValues(n); stackTop = base }
-        try bindArguments(fn, args, locals)
-        return try run(fn, locals)
+        let result: Value
+        do {
+            try bindArguments(fn, args, locals)
+            result = try run(fn, locals)
+        } catch {
+            locals.destroyValues(n); stackTop = base
+            throw error
+        }
+        locals.destroyValues(n); stackTop = base
+        runQueuedFinalizersNow()
+        return result
+    }
+
+    /// Runs the `__del__` calls queued on this thread (Finalizers.swift), at a safe point
+    /// other than a statement's end: a Conc function's return, so that instances that died
+    /// with its locals are finalised before the caller goes on, as CPython finalises them
+    /// when the frame goes (`print(f())` prints what `f`'s garbage says first); not on the
+    /// exception path, where CPython's traceback keeps the frame alive.
+    @inline(__always) func runQueuedFinalizersNow() {
+        if CConcSys_finalizers_pending() != 0 { runPendingFinalizers() }
     }
 
     /// Runs `fn`'s body in a frame over `locals` (already bound), or makes its generator.

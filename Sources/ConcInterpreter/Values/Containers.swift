@@ -250,7 +250,7 @@ public final class PyList: PyObject, SubclassAttributes {
             items = []
             Finalizers.queue(standIn: standIn)
         }
-        if !Trashcan.enter() { Trashcan.park(items) }
+        if !Trashcan.enter() { Trashcan.park(items) } else { Finalizers.releaseLastFirst(&items) }
         items = []  // the elements are released here, inside the bracket (or were parked)
         Trashcan.leave()
     }
@@ -319,7 +319,7 @@ public final class PyTuple: PyObject, SubclassAttributes {
             items = []
             Finalizers.queue(standIn: standIn)
         }
-        if !Trashcan.enter() { Trashcan.park(items) }
+        if !Trashcan.enter() { Trashcan.park(items) } else { Finalizers.releaseLastFirst(&items) }
         items = []  // the elements are released here, inside the bracket (or were parked)
         Trashcan.leave()
     }

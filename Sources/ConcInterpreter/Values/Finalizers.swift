@@ -20,6 +20,14 @@ enum Finalizers {
     /// until then an instance's deinit checks nothing else.
     static let inUse = Atomic<Bool>(false)
 
+    /// Empties `items`, the elements of a dying list or tuple, last first when some class
+    /// has `__del__`: CPython's list and tuple deallocs release them in that order, which
+    /// the order of their `__del__` calls shows.
+    @inline(__always) static func releaseLastFirst(_ items: inout [Value]) {
+        guard inUse.load(ordering: .relaxed) else { return }
+        while items.popLast() != nil {}
+    }
+
     /// Called by the deinit of an instance of a class with `__del__`: takes over its
     /// attributes in a stand-in and queues it on this thread.
     static func queue(attributesOf dying: PyInstance) {
