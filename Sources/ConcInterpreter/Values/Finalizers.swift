@@ -1,12 +1,13 @@
-// `__del__`: run after the statement in which an instance died, never inside its deinit.
+// `__del__`: run at the next safe point after an instance died, never inside its deinit.
 //
 // A Swift deinit runs wherever the last reference goes: in the middle of a dict store, a
 // list's sort, a unit's teardown. Running Conc code there could re-enter the very object
 // being changed. So an instance whose class defines `__del__` hands its attributes to a
 // stand-in (a fresh instance of the same class, which Conc code may keep: resurrection is
 // harmless) and queues it on its thread; the statement loop of the unit on that thread
-// calls the stand-ins' `__del__` after the current statement (BlockNode), and the end of
-// the program runs what is left. Each object is finalised once, as CPython's PEP 442 says:
+// calls the stand-ins' `__del__` at the next safe point: the end of the current statement
+// (BlockNode), the return of a Conc function, a call of print (so that output comes in
+// CPython's order); the end of the program runs what is left. Each object is finalised once, as CPython's PEP 442 says:
 // a stand-in is never finalised again. The same queue closes suspended generators dropped
 // on another thread than the one that last ran them (Generator.swift).
 import CConcSys
