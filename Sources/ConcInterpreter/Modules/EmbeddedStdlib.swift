@@ -16706,6 +16706,95 @@ def get_terminal_size(fallback=(80, 24)):
     return os.terminal_size((columns, lines)) if hasattr(os, "terminal_size") else (columns, lines)
 
 """####,
+        "signal.conc": ####"""
+"""signal: CPython 3.11's signal module, over the native `_signal`.
+
+As in CPython, the signal numbers are members of the IntEnum `Signals` (so
+`signal.Signals(n).name` names a signal number a handler received), SIG_DFL and SIG_IGN
+of `Handlers`, SIG_BLOCK/SIG_UNBLOCK/SIG_SETMASK of `Sigmasks`; signal(), getsignal()
+and pthread_sigmask() hand back members where CPython's do.
+
+Implemented: signal, getsignal, alarm, pause, raise_signal, strsignal, valid_signals,
+setitimer/getitimer (ItimerError), pthread_sigmask, sigpending, siginterrupt (a no-op:
+Conc's waits always resume after a handler that did not raise, as PEP 475 says),
+default_int_handler, NSIG. Handlers run in the main unit, between statements or while
+it waits, with `frame` None. Not implemented: set_wakeup_fd, sigwait, sigwaitinfo,
+sigtimedwait, pthread_kill, pidfd_send_signal.
+"""
+
+import _signal
+from _signal import *
+from enum import IntEnum as _IntEnum
+
+
+def _enum(name, wanted):
+    # Members in order of value (then name), so that of two names for one number the
+    # first alphabetically is the member and the other its alias, as in CPython.
+    pairs = sorted(((v, k) for k, v in _signal.__dict__.items() if wanted(k)))
+    return _IntEnum(name, [(k, v) for v, k in pairs], module=__name__)
+
+
+Signals = _enum("Signals", lambda n: n.startswith("SIG") and not n.startswith("SIG_"))
+Handlers = _enum("Handlers", lambda n: n in ("SIG_DFL", "SIG_IGN"))
+Sigmasks = _enum("Sigmasks", lambda n: n in ("SIG_BLOCK", "SIG_UNBLOCK", "SIG_SETMASK"))
+globals().update(Signals.__members__)
+globals().update(Handlers.__members__)
+globals().update(Sigmasks.__members__)
+
+
+class itimer_error(OSError):
+    pass
+
+
+ItimerError = itimer_error  # CPython's class has this __name__ too
+
+
+def _to_enum(value, enum_class):
+    # An int that names a member becomes it; anything else (a handler function, None)
+    # is returned as it is.
+    try:
+        return enum_class(value)
+    except ValueError:
+        return value
+
+
+def signal(signalnum, handler):
+    return _to_enum(_signal.signal(signalnum, handler), Handlers)
+
+
+def getsignal(signalnum):
+    return _to_enum(_signal.getsignal(signalnum), Handlers)
+
+
+def pthread_sigmask(how, mask):
+    return set(_to_enum(n, Signals) for n in _signal.pthread_sigmask(how, mask))
+
+
+def sigpending():
+    return set(_to_enum(n, Signals) for n in _signal.sigpending())
+
+
+def valid_signals():
+    return set(_to_enum(n, Signals) for n in _signal.valid_signals())
+
+
+def setitimer(which, seconds, interval=0.0):
+    try:
+        return _signal.setitimer(which, seconds, interval)
+    except OSError as e:
+        raise ItimerError(*e.args) from None
+
+
+def getitimer(which):
+    try:
+        return _signal.getitimer(which)
+    except OSError as e:
+        raise ItimerError(*e.args) from None
+
+
+signal.__doc__ = _signal.signal.__doc__
+
+"""####,
         "string.conc": ####"""
 """string: CPython 3.11's string constants, capwords, Template and Formatter, in Conc.
 

@@ -11,7 +11,7 @@ extension Engine {
         nativeModules["os.path"] = { $0.makeOsPathModule() }
         nativeModules["time"] = { $0.makeTimeModule() }
         nativeModules["math"] = { $0.makeMathModule() }
-        nativeModules["signal"] = { $0.makeSignalModule() }
+        nativeModules["_signal"] = { $0.makeSignalModule() }  // under stdlib/signal.conc
         nativeModules["gc"] = { $0.makeGcModule() }
         nativeModules["_weakref"] = { $0.makeWeakrefModule() }
         nativeModules["builtins"] = { $0.builtinsModule }

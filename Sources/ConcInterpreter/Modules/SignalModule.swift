@@ -1,5 +1,7 @@
-// `signal`: CPython's signal module over a C handler that only records the signal
-// (CConcSys: a pending-set bit and InterruptBits.signal in the engine's interrupt flag).
+// `_signal`: CPython's signal module (stdlib/signal.conc adds the Signals, Handlers and
+// Sigmasks enums over it, as CPython's signal.py does over its own `_signal`), on a C
+// handler that only records the signal (CConcSys: a pending-set bit and
+// InterruptBits.signal in the engine's interrupt flag).
 // The main unit runs the Conc handler `handler(signum, None)` at its next poll point, which
 // includes every wait it may be blocked in (park, sleep): the signal ends the wait with
 // EINTR, the handler runs, and the wait goes on unless the handler raised.
@@ -17,6 +19,9 @@ extension Engine {
         ("SIGCHLD", SIGCHLD), ("SIGCONT", SIGCONT), ("SIGSTOP", SIGSTOP), ("SIGTSTP", SIGTSTP), ("SIGTTIN", SIGTTIN),
         ("SIGTTOU", SIGTTOU), ("SIGURG", SIGURG), ("SIGXCPU", SIGXCPU), ("SIGXFSZ", SIGXFSZ), ("SIGVTALRM", SIGVTALRM),
         ("SIGPROF", SIGPROF), ("SIGWINCH", SIGWINCH), ("SIGIO", SIGIO), ("SIGSYS", SIGSYS),
+        ("SIGPWR", SIGPWR), ("SIGSTKFLT", SIGSTKFLT), ("SIGRTMIN", 34), ("SIGRTMAX", 64),
+        // Linux's other names for three of them (Signals aliases, as in CPython).
+        ("SIGCLD", SIGCHLD), ("SIGIOT", SIGABRT), ("SIGPOLL", SIGIO),
     ]
     /// NSIG on Linux.
     static let signalCount: Int32 = 65
@@ -57,17 +62,59 @@ extension Engine {
         entries += [
             ("SIG_DFL", .int(0)), ("SIG_IGN", .int(1)), ("NSIG", .int(Int(Engine.signalCount))),
             ("SIG_BLOCK", .int(Int(SIG_BLOCK))), ("SIG_UNBLOCK", .int(Int(SIG_UNBLOCK))), ("SIG_SETMASK", .int(Int(SIG_SETMASK))),
+            ("ITIMER_REAL", .int(Int(ITIMER_REAL.rawValue))), ("ITIMER_VIRTUAL", .int(Int(ITIMER_VIRTUAL.rawValue))),
+            ("ITIMER_PROF", .int(Int(ITIMER_PROF.rawValue))),
             ("default_int_handler", defaultIntHandler),
+            native("setitimer") { u, a in
+                try a.expect("setitimer", 2, 3)
+                let which = try itimerWhich(u, a[0])
+                var new = itimerval(it_interval: timeval(try u.floatArg(a.count > 2 ? a[2] : .float(0))),
+                                    it_value: timeval(try u.floatArg(a[1])))
+                var old = itimerval()
+                if setitimer(which, &new, &old) != 0 { throw osError(errno) }
+                return itimerTuple(old)
+            },
+            native("getitimer") { u, a in
+                try a.expect("getitimer", 1, 1)
+                var now = itimerval()
+                if getitimer(try itimerWhich(u, a[0]), &now) != 0 { throw osError(errno) }
+                return itimerTuple(now)
+            },
+            native("pthread_sigmask") { u, a in
+                // On the calling unit's own OS thread, as CPython's is on the calling thread.
+                try a.expect("pthread_sigmask", 2, 2)
+                let how = Int32(try u.toIndex(a[0]))
+                var set = sigset_t(), old = sigset_t()
+                sigemptyset(&set)
+                for v in try u.toArray(a[1]) { sigaddset(&set, try signalNumber(u, v)) }
+                let rc = pthread_sigmask(how, &set, &old)
+                if rc != 0 { throw osError(rc) }
+                return try signalSet(u, old)
+            },
+            native("sigpending") { u, a in
+                try a.expect("sigpending", 0, 0)
+                var set = sigset_t()
+                if sigpending(&set) != 0 { throw osError(errno) }
+                return try signalSet(u, set)
+            },
+            native("siginterrupt") { u, a in
+                // Conc's waits always wake for a handled signal, run the handler and go on
+                // (PEP 475), whatever this flag says.
+                try a.expect("siginterrupt", 2, 2)
+                _ = try signalNumber(u, a[0])
+                return .none
+            },
             native("signal") { u, a in
                 try a.expect("signal", 2, 2)
                 guard u.isMain else { throw valueError("signal only works in main thread of the main interpreter") }
                 let signo = try signalNumber(u, a[0])
                 let handler = a[1]
                 let mode: Int32
-                switch handler {
-                case .int(0), .bool(false): mode = Int32(CONC_SIGNAL_DEFAULT)
-                case .int(1), .bool(true): mode = Int32(CONC_SIGNAL_IGNORE)
-                case .obj where isCallableValue(u, handler):
+                // SIG_DFL and SIG_IGN are compared by value (they are Handlers members).
+                switch (u.intValue(handler), handler) {
+                case (0?, _): mode = Int32(CONC_SIGNAL_DEFAULT)
+                case (1?, _): mode = Int32(CONC_SIGNAL_IGNORE)
+                case (_, .obj) where isCallableValue(u, handler):
                     let isDefault: Bool = {
                         if case .obj(let x) = handler, case .obj(let d) = u.engine.defaultIntHandler { return x === d }
                         return false
@@ -132,7 +179,7 @@ extension Engine {
                 return .obj(s)
             },
         ]
-        return nativeModule("signal", entries)
+        return nativeModule("_signal", entries)
     }
 }
 
@@ -141,6 +188,35 @@ private func signalNumber(_ u: Unit, _ v: Value) throws -> Int32 {
     let n = try u.toIndex(v)
     if n < 1 || n >= Int(Engine.signalCount) { throw valueError("signal number out of range") }
     return Int32(n)
+}
+
+/// The `which` argument of setitimer/getitimer.
+private func itimerWhich(_ u: Unit, _ v: Value) throws -> __itimer_which_t {
+    let n = try u.toIndex(v)
+    guard n >= 0 && n <= 2 else { throw osError(EINVAL) }
+    return __itimer_which_t(Int32(n))
+}
+
+private extension timeval {
+    /// `seconds`, rounded up to the microsecond so that a tiny positive delay still arms the timer.
+    init(_ seconds: Double) {
+        let micros = Int((max(seconds, 0) * 1_000_000).rounded(.up))
+        self.init(tv_sec: micros / 1_000_000, tv_usec: micros % 1_000_000)
+    }
+    var seconds: Double { Double(tv_sec) + Double(tv_usec) / 1_000_000 }
+}
+
+/// `(delay, interval)` in seconds, as setitimer/getitimer return them.
+private func itimerTuple(_ t: itimerval) -> Value {
+    .obj(PyTuple([.float(t.it_value.seconds), .float(t.it_interval.seconds)]))
+}
+
+/// The signal numbers in `set`, as a Python set of ints.
+private func signalSet(_ u: Unit, _ set: sigset_t) throws -> Value {
+    var set = set
+    let s = PySet()
+    for n in 1..<Engine.signalCount where sigismember(&set, n) == 1 { try s.add(u, .int(Int(n))) }
+    return .obj(s)
 }
 
 /// `callable(v)`.
