@@ -121,6 +121,7 @@ extension Unit {
               spins: Bool = true, reason: @autoclosure () -> BlockReason, attempt: () -> Bool) throws -> Bool {
         if attempt() { return true }
         if let t = timeout, t <= 0 { return false }
+        if isMain && engine.deadlocked { engine.thawForCleanup() }
         if spins && spinBeforeParking(attempt) { return true }
         let deadline = timeout.map { monotonicSeconds() + $0 }
         // A wait that another process may end (a primitive shared across a fork) is never
@@ -228,6 +229,17 @@ extension Engine {
     func deadlockCaught() {
         guard deadlocked else { return }
         deadlocked = false
+        for w in units.thaw() { conc_futex_wake(w, Int32.max) }
+    }
+
+    /// The main unit waits again while its DeadlockError unwinds, in cleanup code (a
+    /// `finally` that sets an event and joins the threads, an `__exit__`): the frozen units
+    /// may be what it now waits for, so they try again. If they still cannot proceed, the
+    /// detector reports the same deadlock, which the cleanup's caller folds into the first
+    /// (``isSameDeadlock(_:_:_:)``); if they can (the cleanup set what they waited for), the
+    /// wait ends as it would have without the report, instead of never. The program still
+    /// ends without waiting for them (``deadlocked`` stays set).
+    func thawForCleanup() {
         for w in units.thaw() { conc_futex_wake(w, Int32.max) }
     }
 
