@@ -61,9 +61,10 @@ extension Parser.State {
             try expectClosing(")")
             return y
         }
+        let yieldMark = yieldSites.count
         let first = try parseStarNamedExpression()
         if atName("for") || (atName("async") && peek().isName("for")) {
-            let clauses = try parseComprehensionClauses()
+            let clauses = try parseComprehensionClauses(yieldMark: yieldMark, kind: "generator expression")
             try expectClosing(")", previous: first)
             return Expr(.generatorExp(first, clauses), loc(from: open))
         }

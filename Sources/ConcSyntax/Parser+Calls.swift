@@ -65,12 +65,13 @@ extension Parser.State {
     /// only argument (`f(x for x in y)`).
     mutating func parsePositionalArgument(isSole: Bool) throws -> Expr {
         let start = isSole && p > 0 && tokens[p - 1].isOp("(") ? tokens[p - 1] : tok
+        let yieldMark = yieldSites.count
         let e = try parseNamedExpression()
         if at("=") {
             throw error("expression cannot contain assignment, perhaps you meant \"==\"?", at: e.loc)
         }
         guard atComprehension else { return e }
-        let clauses = try parseComprehensionClauses()
+        let clauses = try parseComprehensionClauses(yieldMark: yieldMark, kind: "generator expression")
         var l = loc(from: start)
         if !isSole || at(",") && !peek().isOp(")") {
             throw error("Generator expression must be parenthesized", from: e.loc, to: l)

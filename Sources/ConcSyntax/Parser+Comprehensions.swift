@@ -8,9 +8,10 @@ extension Parser.State {
     mutating func parseListDisplay() throws -> Expr {
         let open = advance()
         if accept("]") { return Expr(.list([]), loc(from: open)) }
+        let yieldMark = yieldSites.count
         let first = try parseStarNamedExpression()
         if atComprehension {
-            let clauses = try parseComprehensionClauses()
+            let clauses = try parseComprehensionClauses(yieldMark: yieldMark, kind: "list comprehension")
             try expectClosing("]", previous: first)
             return Expr(.listComp(first, clauses), loc(from: open))
         }
@@ -28,10 +29,11 @@ extension Parser.State {
         let open = advance()
         if accept("}") { return Expr(.dict([]), loc(from: open)) }
         if at("**") { return try parseDictDisplay(open: open, firstKey: nil) }
+        let yieldMark = yieldSites.count
         let first = try parseStarNamedExpression()
-        if at(":") { return try parseDictDisplay(open: open, firstKey: first) }
+        if at(":") { return try parseDictDisplay(open: open, firstKey: first, yieldMark: yieldMark) }
         if atComprehension {
-            let clauses = try parseComprehensionClauses()
+            let clauses = try parseComprehensionClauses(yieldMark: yieldMark, kind: "set comprehension")
             try expectClosing("}", previous: first)
             return Expr(.setComp(first, clauses), loc(from: open))
         }
@@ -56,7 +58,7 @@ extension Parser.State {
     /// Parses a dict display or comprehension once its first key (or `**`) is seen.
     ///
     ///     double_starred_kvpair: '**' bitwise_or | expression ':' expression
-    mutating func parseDictDisplay(open: Token, firstKey: Expr?) throws -> Expr {
+    mutating func parseDictDisplay(open: Token, firstKey: Expr?, yieldMark: Int = 0) throws -> Expr {
         var entries: [(key: Expr?, value: Expr)] = []
         var key = firstKey
         while true {
@@ -66,7 +68,7 @@ extension Parser.State {
                 if at("}") || at(",") { throw error("expression expected after dictionary key and ':'", at: colon) }
                 let value = try parseExpression()
                 if entries.isEmpty && atComprehension {
-                    let clauses = try parseComprehensionClauses()
+                    let clauses = try parseComprehensionClauses(yieldMark: yieldMark, kind: "dict comprehension")
                     try expectClosing("}", previous: value)
                     return Expr(.dictComp(key: k, value: value, clauses), loc(from: open))
                 }
@@ -88,18 +90,38 @@ extension Parser.State {
     /// Parses the `for`/`if` clauses of a comprehension.
     ///
     ///     for_if_clauses: (['async'] 'for' star_targets 'in' disjunction ('if' disjunction)*)+
-    mutating func parseComprehensionClauses() throws -> [Comprehension] {
+    /// `yieldMark` is ``yieldSites``' count where the comprehension's element began, `kind`
+    /// what CPython calls it ("list comprehension", "generator expression").
+    mutating func parseComprehensionClauses(yieldMark: Int, kind: String) throws -> [Comprehension] {
         var clauses: [Comprehension] = []
+        var firstIteration = 0..<0
         while atComprehension {
             let isAsync = acceptName("async")
             advance()
             let target = try parseTargetList()
             guard acceptName("in") else { throw unexpected() }
+            let before = yieldSites.count
             let iter = try parseDisjunction()
+            if clauses.isEmpty { firstIteration = before..<yieldSites.count }
             var ifs: [Expr] = []
             while acceptName("if") { ifs.append(try parseDisjunction()) }
             clauses.append(Comprehension(target: target, iter: iter, ifs: ifs, isAsync: isAsync))
         }
+        checkNoYield(since: yieldMark, firstIteration: firstIteration, kind: kind)
         return clauses
+    }
+
+    /// A `yield` in a comprehension's own scope (its element, conditions and every iterable
+    /// but the first, which runs in the enclosing scope; not inside a lambda there) is an
+    /// error, as CPython's symbol table says: "'yield' inside list comprehension". It
+    /// replaces the "'yield' outside function" the same yield gave at module level.
+    mutating func checkNoYield(since mark: Int, firstIteration: Range<Int>, kind: String) {
+        for i in mark..<yieldSites.count where !firstIteration.contains(i) && yieldSites[i].depth == functionDepth {
+            let inside = error("'yield' inside \(kind)", at: yieldSites[i].loc)
+            if let earlier = laterError, earlier.message != "'yield' outside function" || earlier.line != inside.line
+                || earlier.column != inside.column { return }
+            laterError = inside
+            return
+        }
     }
 }

@@ -68,13 +68,18 @@ extension Parser.State {
     mutating func parseYieldExpression() throws -> Expr {
         let start = advance()
         if functionDepth == 0 { reportLater(error("'yield' outside function", at: start)) }
+        let e: Expr
         if acceptName("from") {
             let value = try parseExpression()
-            return Expr(.yieldFrom(value), loc(from: start))
+            e = Expr(.yieldFrom(value), loc(from: start))
+        } else if !startsExpression(tok) && !at("*") {
+            e = Expr(.yield(nil), loc(from: start))
+        } else {
+            let value = try parseStarExpressions()
+            e = Expr(.yield(value), loc(from: start))
         }
-        if !startsExpression(tok) && !at("*") { return Expr(.yield(nil), loc(from: start)) }
-        let value = try parseStarExpressions()
-        return Expr(.yield(value), loc(from: start))
+        yieldSites.append((e.loc, functionDepth))
+        return e
     }
 
     // MARK: - Conditional, lambda, boolean

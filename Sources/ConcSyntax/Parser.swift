@@ -105,6 +105,9 @@ extension Parser {
         var isInPlainFunction = false
         /// Nesting of loops in the current function or module body.
         var loopDepth = 0
+        /// Every `yield` parsed so far (its span, and `functionDepth` there), for the check
+        /// that none is part of a comprehension (``checkNoYield(since:firstIteration:kind:)``).
+        var yieldSites: [(loc: SourceLoc, depth: Int)] = []
         /// The first error found by checks CPython makes after parsing ('return' outside
         /// function, duplicate arguments...): reported only if the parse succeeds.
         var laterError: SyntaxError?

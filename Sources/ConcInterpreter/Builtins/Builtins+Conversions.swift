@@ -169,7 +169,7 @@ func roundValue(_ u: Unit, _ v: Value, _ nd: Value?) throws -> Value {
             return .int(Int(r))
         }
         // Correctly rounded from the exact binary value, half to even, as CPython's.
-        return .float(floatRound(d, try u.toIndex(ndv)))
+        return .float(try checkedFloatRound(d, try u.toIndex(ndv)))
     default:
         if let m = u.lookupSpecial(v, "__round__") { return try u.call(m, nd.map { [$0] } ?? []) }
         throw typeError("type \(v.typeName) doesn't define __round__ method")

@@ -35,6 +35,11 @@ func installObjectMethods(_ t: PyType) {
         }
     }
     t.method("__hash__") { u, s, _ in .int(try u.builtinHash(s)) }
+    // The default attribute list, for a class's own __dir__ to extend (enum's does).
+    t.method("__dir__") { u, s, a in
+        try ContainerArgs.none(a, "object.__dir__")
+        return .obj(PyList(u.engine.attributeNames(of: s).map { .str($0) }))
+    }
     t.method("__format__") { u, s, a in
         let spec = a.count > 0 ? try u.str(a[0]) : ""
         // object.__format__ of a plain instance is str(self) (calling format() would come

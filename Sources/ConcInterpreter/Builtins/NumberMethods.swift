@@ -229,7 +229,14 @@ func floatFromValue(_ u: Unit, _ v: Value) throws -> Double {
     case .bool(let b): return b ? 1 : 0
     case .obj(let o):
         if let b = o as? PyBoxedNumber {
-            if let m = u.userMethod(v, "__float__"), let d = try u.call(m, []).unboxedNumber.numericDouble { return d }
+            if let m = u.userMethod(v, "__float__") {
+                let r = try u.call(m, [])
+                // A float, or an instance of a float subclass (which CPython accepts with a
+                // DeprecationWarning); an int is refused, as in CPython.
+                if case .float(let d) = r { return d }
+                if r.isBoxedNumber, case .float(let d) = r.unboxedNumber { return d }
+                throw typeError("\(v.typeName).__float__ returned non-float (type \(r.typeName))")
+            }
             return try floatFromValue(u, b.number)
         }
         if let s = o as? PyStr {
@@ -260,6 +267,14 @@ func floatFromValue(_ u: Unit, _ v: Value) throws -> Double {
 }
 
 // MARK: - Rounding
+
+/// ``floatRound(_:_:)``, with CPython's OverflowError when a finite value rounds past
+/// the largest float (`round(1.6e308, -308)`).
+func checkedFloatRound(_ x: Double, _ ndigits: Int) throws -> Double {
+    let r = floatRound(x, ndigits)
+    if r.isInfinite && x.isFinite { throw overflowError("rounded value too large to represent") }
+    return r
+}
 
 /// `round(x, ndigits)` for a float (correctly rounded, half to even, as CPython).
 func floatRound(_ x: Double, _ ndigits: Int) -> Double {
@@ -638,7 +653,7 @@ func installFloatMethods(_ t: PyType) {
         let d = try floatRecv(v, "__round__")
         try TextArgs.range(a, "float.__round__", 0, 1)
         if a.count == 0 || a[0].isNone { return .int(try doubleToInt(d.rounded(.toNearestOrEven))) }
-        return .float(floatRound(d, try u.toIndex(a[0])))
+        return .float(try checkedFloatRound(d, try u.toIndex(a[0])))
     }
     t.method("__format__") { _, v, a in
         let d = try floatRecv(v, "__format__")

@@ -495,6 +495,8 @@ extension Unit {
             p.doc = value
         case let g as PyGenerator where name == "__name__" || name == "__qualname__":
             try g.rename(name, value)
+        case let c as Cell where name == "cell_contents":
+            c.value = value  // as CPython 3.7+: the closures that share the cell see it
         default:
             throw readOnlyAttribute(v, name)
         }
@@ -611,6 +613,8 @@ extension Unit {
                 _ = try call(p.deleter, [v]); return
             }
             guard let d = c.existingAttributeDict, try d.remove(self, .str(name)) != nil else { throw noAttribute(v, name) }
+        case let c as Cell where name == "cell_contents":
+            c.value = .unbound  // the variable is unbound again (reading it: NameError)
         default: throw readOnlyAttribute(v, name)
         }
     }

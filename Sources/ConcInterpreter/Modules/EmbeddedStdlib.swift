@@ -1891,7 +1891,21 @@ class OrderedDict(dict):
         """od.copy() -> a shallow copy of od"""
         return self.__class__(self)
 
-    __copy__ = copy
+    def __reduce__(self):
+        """Return state information for pickling (and copy.copy/deepcopy): the class,
+        the instance's attributes, and the items in order."""
+        state = dict(vars(self)) if hasattr(self, "__dict__") else None
+        return self.__class__, (), state or None, None, iter(self.items())
+
+    def pop(self, key, default=_marker):
+        """od.pop(key[,default]) -> v, remove specified key and return the corresponding value."""
+        if default is _marker:
+            return dict.pop(self, key)
+        return dict.pop(self, key, default)
+
+    def setdefault(self, key, default=None):
+        """Insert key with a value of default if key is not in the dictionary."""
+        return dict.setdefault(self, key, default)
 
     def __eq__(self, other):
         # Order matters between two OrderedDicts, not against a plain dict.
@@ -18559,6 +18573,9 @@ Diverges from CPython: no FrameType, CellType, DynamicClassAttribute or get_orig
 an int's bound method (`(1).__add__`) is a BuiltinMethodType, not a MethodWrapperType.
 """
 import sys as _sys
+from _thread import get_ident as _get_ident
+
+_repr_running = set()   # (id, thread) of the namespaces whose repr is being made
 
 
 def _f():
@@ -18621,7 +18638,16 @@ class SimpleNamespace:
 
     def __repr__(self):
         name = "namespace" if type(self) is SimpleNamespace else type(self).__name__
-        items = ("%s=%r" % (k, v) for k, v in self.__dict__.items())
+        # A namespace inside itself is shown as name(...), as CPython's repr guard does
+        # (per thread: another thread's repr of the same object is not a recursion).
+        key = (id(self), _get_ident())
+        if key in _repr_running:
+            return name + "(...)"
+        _repr_running.add(key)
+        try:
+            items = ["%s=%r" % (k, v) for k, v in self.__dict__.items()]
+        finally:
+            _repr_running.discard(key)
         return "%s(%s)" % (name, ", ".join(items))
 
     def __eq__(self, other):

@@ -76,23 +76,26 @@ extension Engine {
             },
             native("floor") { u, a in
                 try a.expect("floor", 1, 1)
+                // A class of the program's may say how (`__floor__`), also a subclass of
+                // int or float, as in CPython.
+                if case .obj(let o) = a[0], !o.typeIsBuiltin, let m = u.lookupSpecial(a[0], "__floor__") { return try u.call(m, []) }
                 if let i = u.intValue(a[0]) { return .int(i) }
-                // A class of the program's may say how (`__floor__`), as in CPython.
-                if case .obj(let o) = a[0], o is PyInstance, let m = u.lookupSpecial(a[0], "__floor__") { return try u.call(m, []) }
                 return try toInt(floor(try u.floatArg(a[0], "must be real number")), u)
             },
             native("ceil") { u, a in
                 try a.expect("ceil", 1, 1)
+                // A class of the program's may say how (`__ceil__`), also a subclass of
+                // int or float, as in CPython.
+                if case .obj(let o) = a[0], !o.typeIsBuiltin, let m = u.lookupSpecial(a[0], "__ceil__") { return try u.call(m, []) }
                 if let i = u.intValue(a[0]) { return .int(i) }
-                // A class of the program's may say how (`__ceil__`), as in CPython.
-                if case .obj(let o) = a[0], o is PyInstance, let m = u.lookupSpecial(a[0], "__ceil__") { return try u.call(m, []) }
                 return try toInt(ceil(try u.floatArg(a[0], "must be real number")), u)
             },
             native("trunc") { u, a in
                 try a.expect("trunc", 1, 1)
+                // A class of the program's may say how (`__trunc__`), also a subclass of
+                // int or float, as in CPython.
+                if case .obj(let o) = a[0], !o.typeIsBuiltin, let m = u.lookupSpecial(a[0], "__trunc__") { return try u.call(m, []) }
                 if let i = u.intValue(a[0]) { return .int(i) }
-                // A class of the program's may say how (`__trunc__`), as in CPython.
-                if case .obj(let o) = a[0], o is PyInstance, let m = u.lookupSpecial(a[0], "__trunc__") { return try u.call(m, []) }
                 return try toInt(trunc(try u.floatArg(a[0], "must be real number")), u)
             },
             native("isnan") { u, a in try a.expect("isnan", 1, 1); return .bool(try u.floatArg(a[0]).isNaN) },
