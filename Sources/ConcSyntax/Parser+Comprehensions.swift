@@ -28,7 +28,7 @@ extension Parser.State {
     mutating func parseBraceDisplay() throws -> Expr {
         let open = advance()
         if accept("}") { return Expr(.dict([]), loc(from: open)) }
-        if at("**") { return try parseDictDisplay(open: open, firstKey: nil) }
+        if at("**") { return try parseDictDisplay(open: open, firstKey: nil, yieldMark: yieldSites.count) }
         let yieldMark = yieldSites.count
         let first = try parseStarNamedExpression()
         if at(":") { return try parseDictDisplay(open: open, firstKey: first, yieldMark: yieldMark) }
@@ -58,7 +58,7 @@ extension Parser.State {
     /// Parses a dict display or comprehension once its first key (or `**`) is seen.
     ///
     ///     double_starred_kvpair: '**' bitwise_or | expression ':' expression
-    mutating func parseDictDisplay(open: Token, firstKey: Expr?, yieldMark: Int = 0) throws -> Expr {
+    mutating func parseDictDisplay(open: Token, firstKey: Expr?, yieldMark: Int) throws -> Expr {
         var entries: [(key: Expr?, value: Expr)] = []
         var key = firstKey
         while true {

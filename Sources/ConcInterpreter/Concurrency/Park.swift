@@ -229,7 +229,7 @@ extension Engine {
     func deadlockCaught() {
         guard deadlocked else { return }
         deadlocked = false
-        for w in units.thaw() { conc_futex_wake(w, Int32.max) }
+        thawForCleanup()
     }
 
     /// The main unit waits again while its DeadlockError unwinds, in cleanup code (a

@@ -35,12 +35,16 @@ extension Unit {
         return nil
     }
 
-    /// "file:line" of ``innermostUserFrame()``; of the innermost stdlib frame when no
-    /// learner's code runs in this unit (`Thread(target=next, args=[it])`), which still
-    /// says more than nothing.
+    /// The frame whose line a report names: ``innermostUserFrame()``, or the innermost
+    /// stdlib frame when no learner's code runs in this unit (`Thread(target=next,
+    /// args=[it])`), which still says more than nothing.
+    @inline(__always) func reportedFrame() -> Frame? {
+        innermostUserFrame() ?? currentFrameRef?.takeUnretainedValue()
+    }
+
+    /// "file:line" of ``reportedFrame()``.
     func currentLocation() -> String {
-        guard let f = innermostUserFrame() ?? currentFrameRef?.takeUnretainedValue() else { return "?" }
-        return Site(code: f.code, line: f.line).description
+        reportedFrame().map { Site(code: $0.code, line: $0.line).description } ?? "?"
     }
 }
 
@@ -239,7 +243,7 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
     /// Records where `u` acquired it, without reference-count traffic when the site
     /// is the same as last time (a loop taking the lock).
     @inline(__always) func noteAcquired(by u: Unit) {
-        guard let f = u.innermostUserFrame() ?? u.currentFrameRef?.takeUnretainedValue() else { return }
+        guard let f = u.reportedFrame() else { return }
         noteAcquired(code: f.code, line: f.line)
     }
 

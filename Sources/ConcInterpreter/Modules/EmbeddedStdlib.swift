@@ -16805,9 +16805,6 @@ def getitimer(which):
     except OSError as e:
         raise ItimerError(*e.args) from None
 
-
-signal.__doc__ = _signal.signal.__doc__
-
 """####,
         "string.conc": ####"""
 """string: CPython 3.11's string constants, capwords, Template and Formatter, in Conc.
