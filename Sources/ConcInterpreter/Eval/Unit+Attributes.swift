@@ -403,6 +403,22 @@ extension Unit {
             for (k, x) in d.pairs { if let s = k.asStr?.value { kw[s] = x } }
             f.replaceDefaults(positional: nil, keywords: kw)
         case "__globals__", "__closure__", "__builtins__": throw attributeError("readonly attribute")
+        case "__dict__":
+            // The attributes become the dict's (a copy: later changes to the dict itself do
+            // not reach the function, as they would in CPython).
+            guard let v = value else { throw typeError("cannot delete __dict__") }
+            guard case .obj(let o) = v, let d = o as? PyDict else {
+                throw typeError("__dict__ must be set to a dictionary, not a '\(v.typeName)'")
+            }
+            var fresh: [String: Value] = [:]
+            for (k, x) in d.pairs {
+                guard let s = k.asStr?.value else { throw typeError("attribute name must be string, not '\(k.typeName)'") }
+                fresh[s] = x
+            }
+            let old = f.attributePairs  // released after the swap, outside the function's lock
+            for k in f.attrs.keys where !Self.functionFieldNames.contains(k) { f.attrs.removeValue(forKey: k) }
+            f.attrs.merge(fresh) { _, new in new }
+            _ = old
         default: f.attrs[name] = value
         }
     }

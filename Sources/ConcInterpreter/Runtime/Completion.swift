@@ -85,6 +85,7 @@ extension Engine {
         if case .obj(let o) = v {
             if let m = o as? PyModule { names.formUnion(m.globals.boundNames) }
             if let i = o as? PyInstance { names.formUnion(i.instanceAttributes.map { $0.0 }) }
+            if let f = o as? PyFunction { names.formUnion(f.attributePairs.map { $0.0 }) }
             for c in ((o as? PyType) ?? o.type).mro { names.formUnion(c.namespaceKeys) }
         } else {
             for c in v.type.mro { names.formUnion(c.namespaceKeys) }
