@@ -17,7 +17,8 @@ extension Lexer {
             pos += 1
             if pos < end, isDigit(src[pos]) { try scanDigits(start: start) }
         }
-        if pos < end, src[pos] == "e" || src[pos] == "E" {
+        // `1else`: an `e` that begins a keyword ends the number, as CPython accepts it.
+        if pos < end, src[pos] == "e" || src[pos] == "E", !isKeywordAhead() {
             let save = pos
             pos += 1
             var signed = false
