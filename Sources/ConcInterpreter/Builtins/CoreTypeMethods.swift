@@ -190,7 +190,7 @@ func installBuiltinFunctionAttributes(_ t: PyType) {
     }
     t.getter("__qualname__") { _, s in
         switch s.object {
-        case let f as PyBuiltinFunction: return .str(f.name)
+        case let f as PyBuiltinFunction: return .str(f.ownerName.map { $0 + "." + f.name } ?? f.name)
         case let b as PyBoundBuiltin: return .str(b.descriptor.owner.name + "." + b.descriptor.name)
         default: return .none
         }

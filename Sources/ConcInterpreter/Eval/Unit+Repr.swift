@@ -160,6 +160,10 @@ extension Unit {
             return "<built-in method \(m.descriptor.name) of \(m.receiver.typeName) object at \(address(m.receiver.object ?? o))>"
         case let m as PyMethodDescriptor: return "<method '\(m.name)' of '\(m.owner.name)' objects>"
         case let m as PyBoundMethod:
+            // A builtin class method bound to its class (`dict.fromkeys`), as CPython shows it.
+            if let b = m.function.object as? PyBuiltinFunction {
+                return "<built-in method \(b.name) of \(m.receiver.typeName) object at \(address(m.receiver.object ?? o))>"
+            }
             let fname = (m.function.object as? PyFunction)?.qualname ?? "?"
             return "<bound method \(fname) of \(try repr(m.receiver))>"
         case let m as PyModule:

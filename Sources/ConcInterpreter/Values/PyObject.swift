@@ -198,6 +198,9 @@ public final class PyBuiltinFunction: PyObject {
     /// The native module defining it (`math`), nil for builtins and helpers; set once when
     /// the module is made, before anything else can see the function. For error messages.
     var module: String?
+    /// The builtin type whose class method this is (`dict.fromkeys`), for `__qualname__`;
+    /// set once when the type is made, like ``module``.
+    var ownerName: String?
     public init(_ name: String, _ fn: @escaping NativeFunction) {
         self.name = name; self.fn = fn; fast1 = nil; fast2 = nil
         super.init(type: Types.builtinFunction)
@@ -432,13 +435,17 @@ public final class PyType: PyObject {
     /// Defines a static native function in the type's dict (e.g. `dict.fromkeys` is a classmethod;
     /// `str.maketrans` is static).
     func staticFunction(_ name: String, _ fn: @escaping NativeFunction) {
-        dict[name] = .obj(PyStaticMethod(.obj(PyBuiltinFunction(name, fn))))
+        let f = PyBuiltinFunction(name, fn)
+        f.ownerName = self.name
+        dict[name] = .obj(PyStaticMethod(.obj(f)))
     }
 
     /// Defines a native class method: `fn` gets the class it was called on (a subclass, for
     /// `D.fromkeys(...)`) as its first argument.
     func classFunction(_ name: String, _ fn: @escaping NativeFunction) {
-        dict[name] = .obj(PyClassMethod(.obj(PyBuiltinFunction(name, fn))))
+        let f = PyBuiltinFunction(name, fn)
+        f.ownerName = self.name
+        dict[name] = .obj(PyClassMethod(.obj(f)))
     }
 
     /// Defines a read-only computed attribute of instances (e.g. `ValueError().args`).
