@@ -167,7 +167,16 @@ extension Unit {
             let fname = (m.function.object as? PyFunction)?.qualname ?? "?"
             return "<bound method \(fname) of \(try repr(m.receiver))>"
         case let m as PyModule:
-            return engine.isBuiltinModule(m.name) ? "<module '\(m.name)' (built-in)>" : "<module '\(m.name)'>"
+            if engine.isBuiltinModule(m.name) { return "<module '\(m.name)' (built-in)>" }
+            // A module loaded from a file names it, as CPython's do.
+            if let file = m.globals.get("__file__")?.asStr?.value { return "<module '\(m.name)' from '\(file)'>" }
+            return "<module '\(m.name)'>"
+        case let s as PyStaticMethod where o.typeIsBuiltin: return "<staticmethod(\(try repr(s.function)))>"
+        case let c as PyClassMethod where o.typeIsBuiltin: return "<classmethod(\(try repr(c.function)))>"
+        case let s as PySuper:
+            // CPython's: the class given, and the type of the object (not its repr).
+            let bound = s.object.isNone ? "NULL" : "<\(((s.object.object as? PyType) ?? s.object.type).name) object>"
+            return "<super: <class '\(s.start.name)'>, \(bound)>"
         case let s as PyObjectSingleton: return s.repr
         case let union as PyUnion: return try union.repr(self)
         case let alias as PyGenericAlias: return try alias.repr(self)
