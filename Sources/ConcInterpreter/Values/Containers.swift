@@ -250,9 +250,7 @@ public final class PyList: PyObject, SubclassAttributes {
             items = []
             Finalizers.queue(standIn: standIn)
         }
-        if !Trashcan.enter() { Trashcan.park(items) } else { Finalizers.releaseLastFirst(&items) }
-        items = []  // the elements are released here, inside the bracket (or were parked)
-        Trashcan.leave()
+        Trashcan.releaseSequence(&items)
     }
 
     /// A copy of the items at one instant (O(1), copy-on-write).
@@ -319,9 +317,7 @@ public final class PyTuple: PyObject, SubclassAttributes {
             items = []
             Finalizers.queue(standIn: standIn)
         }
-        if !Trashcan.enter() { Trashcan.park(items) } else { Finalizers.releaseLastFirst(&items) }
-        items = []  // the elements are released here, inside the bracket (or were parked)
-        Trashcan.leave()
+        Trashcan.releaseSequence(&items)
     }
     static let empty = PyTuple([])
 }

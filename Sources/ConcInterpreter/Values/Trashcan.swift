@@ -25,6 +25,15 @@ enum Trashcan {
         if CConcSys_trash_leave() == 0 && CConcSys_trash_parked() != 0 { drain() }
     }
 
+    /// Empties `items`, the elements of a dying list or tuple, inside the bracket: released
+    /// now (last first when some class has `__del__`, as CPython's list and tuple deallocs
+    /// do), or parked when the deinits are nested too deep.
+    @inline(__always) static func releaseSequence(_ items: inout [Value]) {
+        if !enter() { park(items) } else { Finalizers.releaseLastFirst(&items) }
+        items = []
+        leave()
+    }
+
     /// Keeps `values` alive until the outermost deinit of this thread frees them.
     static func park(_ values: [Value]) {
         bin.batches.append(values)
