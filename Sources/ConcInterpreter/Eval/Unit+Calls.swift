@@ -79,10 +79,11 @@ extension Unit {
     }
 
     /// Runs the `__del__` calls queued on this thread (Finalizers.swift), at a safe point
-    /// other than a statement's end: a Conc function's return, so that instances that died
-    /// with its locals are finalised before the caller goes on, as CPython finalises them
-    /// when the frame goes (`print(f())` prints what `f`'s garbage says first); not on the
-    /// exception path, where CPython's traceback keeps the frame alive.
+    /// other than a statement's end. Two call it: a Conc function's return, so that
+    /// instances that died with its locals are finalised before the caller goes on, as
+    /// CPython finalises them when the frame goes (`print(f())` prints what `f`'s garbage
+    /// says first; not on the exception path, where CPython's traceback keeps the frame
+    /// alive); and `print`, before it writes (temporaries its arguments dropped).
     @inline(__always) func runQueuedFinalizersNow() {
         if CConcSys_finalizers_pending() != 0 { runPendingFinalizers() }
     }

@@ -16780,16 +16780,21 @@ def getsignal(signalnum):
     return _to_enum(_signal.getsignal(signalnum), Handlers)
 
 
+def _signal_set(numbers):
+    # Each number that names a signal becomes its Signals member, as CPython's sets hold.
+    return set(_to_enum(n, Signals) for n in numbers)
+
+
 def pthread_sigmask(how, mask):
-    return set(_to_enum(n, Signals) for n in _signal.pthread_sigmask(how, mask))
+    return _signal_set(_signal.pthread_sigmask(how, mask))
 
 
 def sigpending():
-    return set(_to_enum(n, Signals) for n in _signal.sigpending())
+    return _signal_set(_signal.sigpending())
 
 
 def valid_signals():
-    return set(_to_enum(n, Signals) for n in _signal.valid_signals())
+    return _signal_set(_signal.valid_signals())
 
 
 def setitimer(which, seconds, interval=0.0):
