@@ -221,6 +221,52 @@ func installMethodDescriptorAttributes(_ t: PyType) {
     t.getter("__doc__") { _, _ in .none }
 }
 
+/// `C.__dict__['__dict__'].__get__(obj)` and the rest of the descriptor protocol for
+/// native attributes (`__name__`, `__objclass__`: see ``Unit/getAttrOrNil(_:_:)``).
+func installGetSetDescriptorMethods(_ t: PyType) {
+    func descriptor(_ s: Value) -> PyNativeProperty { s.object as! PyNativeProperty }
+    t.method("__get__") { u, s, a in
+        try a.expect("__get__", 1, 2)
+        return a[0].isNone ? s : try descriptor(s).get(u, a[0])
+    }
+    t.method("__set__") { u, s, a in
+        try a.expect("__set__", 2, 2)
+        try u.setAttr(a[0], descriptor(s).name, a[1])
+        return .none
+    }
+    t.method("__delete__") { u, s, a in
+        try a.expect("__delete__", 1, 1)
+        try u.delAttr(a[0], descriptor(s).name)
+        return .none
+    }
+}
+
+/// `P.__dict__['x'].__get__(obj)` for a `__slots__` member: the instance's attribute.
+func installMemberDescriptorMethods(_ t: PyType) {
+    func member(_ s: Value) -> PyMemberDescriptor { s.object as! PyMemberDescriptor }
+    t.method("__get__") { u, s, a in
+        try a.expect("__get__", 1, 2)
+        if a[0].isNone { return s }
+        let name = member(s).name
+        switch a[0].object {
+        case let inst as PyInstance: if let x = inst.instanceAttribute(name) { return x }
+        case let c as SubclassAttributes: if let x = try c.existingAttributeDict?.get(u, .str(name)) { return x }
+        default: break
+        }
+        throw u.noAttribute(a[0], name)
+    }
+    t.method("__set__") { u, s, a in
+        try a.expect("__set__", 2, 2)
+        try u.setAttr(a[0], member(s).name, a[1])
+        return .none
+    }
+    t.method("__delete__") { u, s, a in
+        try a.expect("__delete__", 1, 1)
+        try u.delAttr(a[0], member(s).name)
+        return .none
+    }
+}
+
 /// `obj.method.__self__` and `.__func__`; every other attribute a bound method is asked
 /// for is its function's (`__name__`, `__doc__`, `__wrapped__`: see ``Unit/getAttrOrNil(_:_:)``).
 func installBoundMethodAttributes(_ t: PyType) {

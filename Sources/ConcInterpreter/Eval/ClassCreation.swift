@@ -60,7 +60,9 @@ extension Unit {
             cls.qualname = s
         }
         for (k, v) in ns.pairs {
-            guard let key = k.asStr?.value else { continue }
+            // __qualname__ is the class's own field, not a class attribute (as in CPython,
+            // an instance has none).
+            guard let key = k.asStr?.value, key != "__qualname__" else { continue }
             if key == "__del__" { Finalizers.inUse.store(true, ordering: .relaxed) }
             if key == "__class__" { cls.definesClassAttribute = true }
             // As in CPython, these two are class methods without the decorator.
@@ -76,8 +78,11 @@ extension Unit {
             let names = (PyType.slotNamesListed(slots) ?? []).filter { $0 != "__dict__" && $0 != "__weakref__" }
             PyThreadLocal.installSharedSlots(names.map { Parser.mangle($0, inClass: name) }, in: cls)
         }
-        if cls.dict["__eq__"] != nil && cls.dict["__hash__"] == nil { cls.dict["__hash__"] = Value.none }
+        try addSlotMembers(cls)
+        addInstanceDictDescriptors(cls)
+        // In CPython's order: the body's names, the descriptors above, __doc__, __hash__.
         if cls.dict["__doc__"] == nil { cls.dict["__doc__"] = Value.none }  // as type.__new__: not inherited
+        if cls.dict["__eq__"] != nil && cls.dict["__hash__"] == nil { cls.dict["__hash__"] = Value.none }
         try announce(cls, keywords)
         return cls
     }
@@ -101,6 +106,50 @@ extension Unit {
             let bound = bindClassAttribute(hook, to: .obj(cls))
             _ = try call(bound, Args([], keywords: keywords))
             return
+        }
+    }
+
+    /// A member descriptor for each name `cls.__slots__` lists, as CPython's type.__new__
+    /// makes; a name that is also a class attribute is refused, as there.
+    private func addSlotMembers(_ cls: PyType) throws {
+        guard let slots = cls.dict["__slots__"], let listed = PyType.slotNamesListed(slots),
+              !cls.bases.contains(where: { $0.isSubtype(of: Types.threadLocal) }) else { return }
+        let names = listed.filter { $0 != "__dict__" && $0 != "__weakref__" }.map { ($0, Parser.mangle($0, inClass: cls.name)) }
+        for (raw, name) in names where cls.dict[name] != nil {
+            throw valueError("'\(raw)' in __slots__ conflicts with class variable")
+        }
+        // Sorted by name, as CPython orders them.
+        for (_, name) in names.sorted(by: { $0.1 < $1.1 }) { cls.dict[name] = .obj(PyMemberDescriptor(name, owner: cls)) }
+    }
+
+    /// Gives `cls` the `__dict__` and `__weakref__` attributes (getset descriptors) when it
+    /// is the first class of its hierarchy to have them, as CPython's type.__new__ does:
+    /// `C.__dict__` then shows them, `dir()` lists them, and `C.__dict__['__dict__']`
+    /// works as a descriptor. A class with `__slots__` has only those it lists. Reading
+    /// `obj.__dict__` goes on through ``instanceDictAttribute(_:)``.
+    private func addInstanceDictDescriptors(_ cls: PyType) {
+        let above = cls.mro.dropFirst()
+        func inherited(_ name: String, builtin: (PyType) -> Bool) -> Bool {
+            above.contains { $0.isBuiltin ? builtin($0) : $0.ownAttribute(name, hash: nameHash(name)) != nil }
+        }
+        // Builtin layouts that already carry a __dict__, or a weak reference list (or that
+        // are variable-sized, which leaves no room for one: int, bytes, tuple).
+        let hasDict = inherited("__dict__") {
+            $0.isSubtype(of: Exc.baseException) || $0 === Types.type || $0 === Types.threadLocal
+        }
+        let weakrefLayouts = [Types.int, Types.bool, Types.bytes, Types.tuple, Types.set, Types.frozenset, Types.type,
+                              Types.threadLocal]
+        let hasWeakref = inherited("__weakref__") { t in weakrefLayouts.contains { $0 === t } }
+        let listed = cls.dict["__slots__"].map { PyType.slotNamesListed($0) ?? [] }
+        // (An entry the namespace brought, `type(name, bases, dict(C.__dict__))`, stays.)
+        if !hasDict && listed?.contains("__dict__") ?? true && cls.dict["__dict__"] == nil {
+            cls.dict["__dict__"] = .obj(PyNativeProperty("__dict__", owner: cls) { u, v in
+                guard let d = try u.instanceDictAttribute(v) else { throw u.noAttribute(v, "__dict__") }
+                return d
+            })
+        }
+        if !hasWeakref && listed?.contains("__weakref__") ?? true && cls.dict["__weakref__"] == nil {
+            cls.dict["__weakref__"] = .obj(PyNativeProperty("__weakref__", owner: cls) { _, _ in Value.none })
         }
     }
 

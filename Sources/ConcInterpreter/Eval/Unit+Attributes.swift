@@ -98,6 +98,14 @@ extension Unit {
             // What the alias does not have itself comes from its origin (list[int].append).
             return try getAttr(g.origin, name)
         case let s as PySuper: return try superAttr(s, name)
+        case let m as PyMemberDescriptor where m.owner != nil && ["__name__", "__qualname__", "__objclass__"].contains(name):
+            let owner = m.owner.unsafelyUnwrapped
+            return name == "__objclass__" ? .obj(owner) : .str(name == "__name__" ? m.name : owner.name + "." + m.name)
+        case let p as PyNativeProperty where p.owner != nil && ["__name__", "__qualname__", "__objclass__"].contains(name):
+            // (getset_descriptor cannot define these as its own getters: they would be
+            // getset descriptors made while the type is being made.)
+            let owner = p.owner.unsafelyUnwrapped
+            return name == "__objclass__" ? .obj(owner) : .str(name == "__name__" ? p.name : owner.name + "." + p.name)
         case let c as SubclassAttributes where !o.typeIsBuiltin || o is PyThreadLocal:
             if let l = c as? PyThreadLocal { try l.prepare(self, v) }
             return try subclassInstanceAttr(v, c, name)
@@ -160,44 +168,60 @@ extension Unit {
             if let d = UserDescriptor(a), d.isData, d.getter != nil { return try resolveDescriptor(ca, v) }
         }
         if let x = inst.instanceAttribute(name) { return x }
-        if let ca = classAttr { return try resolveDescriptor(ca, v) }
+        if let ca = classAttr {
+            // A `__slots__` name the instance has no value for.
+            if case .obj(let a) = ca, a.hasType(ObjectIdentifier(Types.memberDescriptor)) { throw noAttribute(v, name) }
+            return try resolveDescriptor(ca, v)
+        }
         switch name {
         case "__class__": return .obj(t)
-        case "__dict__":
-            let hooks = t.isBuiltin ? nil : t.creationHooks(classEpoch)  // (a rare read: the lock is fine)
-            if hooks?.slotNames != nil { return nil }
-            let excluded = hooks?.slotsOutsideDict ?? []
-            let d = PyDict()
-            if inst is PyBaseException {
-                // An exception's is a copy.
-                for (k, x) in inst.instanceAttributes where !excluded.contains(k) { d.set(self, k, x) }
-                return .obj(d)
-            }
-            // An instance's is kept and stays its attributes: changes made through it reach
-            // the instance, and the instance's own changes are made in it (genericSetAttr),
-            // so `d = obj.__dict__` stays current. The dict holds the instance, and the
-            // instance the dict only weakly (KeptDict). It is filled and handed over in one
-            // critical section, so no store falls between the copy and the hand-over; until
-            // then no other unit can reach `d`, so its table is written without its lock
-            // (taking it here would hold two object locks at once).
-            d.addOwner(inst, excluding: excluded, strongly: true)
-            let kept = inst.locked { () -> PyDict in
-                if let other = inst.attributeDict { return other }
-                var entries = HashTable(storesValues: true)
-                for (i, k) in inst.shape.names.enumerated() where !excluded.contains(k) {
-                    let x = inst.slot(i)
-                    if x.isUnbound { continue }
-                    let key = Value.str(k)
-                    entries.insertAbsent(key, x, hash: key.asStr.unsafelyUnwrapped.hash)
-                }
-                d.table = entries
-                inst.keptDict = KeptDict(viewed: d)
-                return d
-            }
-            return .obj(kept)
+        case "__dict__" where t !== Types.object: return try instanceDictAttribute(v)
         default: break
         }
         return nil
+    }
+
+    /// `obj.__dict__` (what the `__dict__` descriptor of a class gives): an instance's
+    /// attributes as a dict that stays theirs, a copy for an exception, the dict of a
+    /// list/dict/set/tuple subclass's instance; nil for an object without one (`__slots__`).
+    func instanceDictAttribute(_ v: Value) throws -> Value? {
+        guard case .obj(let o) = v else { return nil }
+        if let c = o as? SubclassAttributes, !o.typeIsBuiltin || o is PyThreadLocal, !(o is PyInstance) {
+            return .obj(c.attributeDict)
+        }
+        guard let inst = o as? PyInstance else { return nil }
+        let t = inst.type
+        let hooks = t.isBuiltin ? nil : t.creationHooks(classEpoch)  // (a rare read: the lock is fine)
+        if hooks?.slotNames != nil { return nil }
+        let excluded = hooks?.slotsOutsideDict ?? []
+        let d = PyDict()
+        if inst is PyBaseException {
+            // An exception's is a copy.
+            for (k, x) in inst.instanceAttributes where !excluded.contains(k) { d.set(self, k, x) }
+            return .obj(d)
+        }
+        // An instance's is kept and stays its attributes: changes made through it reach
+        // the instance, and the instance's own changes are made in it (genericSetAttr),
+        // so `d = obj.__dict__` stays current. The dict holds the instance, and the
+        // instance the dict only weakly (KeptDict). It is filled and handed over in one
+        // critical section, so no store falls between the copy and the hand-over; until
+        // then no other unit can reach `d`, so its table is written without its lock
+        // (taking it here would hold two object locks at once).
+        d.addOwner(inst, excluding: excluded, strongly: true)
+        let kept = inst.locked { () -> PyDict in
+            if let other = inst.attributeDict { return other }
+            var entries = HashTable(storesValues: true)
+            for (i, k) in inst.shape.names.enumerated() where !excluded.contains(k) {
+                let x = inst.slot(i)
+                if x.isUnbound { continue }
+                let key = Value.str(k)
+                entries.insertAbsent(key, x, hash: key.asStr.unsafelyUnwrapped.hash)
+            }
+            d.table = entries
+            inst.keptDict = KeptDict(viewed: d)
+            return d
+        }
+        return .obj(kept)
     }
 
     /// The class's `__getattr__(name)` when ordinary lookup found nothing; nil without one.
@@ -226,7 +250,10 @@ extension Unit {
             return try resolveDescriptor(ca, v)
         }
         if let d = c.existingAttributeDict, let x = try d.get(self, .str(name)) { return x }
-        if let ca = classAttr { return try resolveDescriptor(ca, v) }
+        if let ca = classAttr {
+            if case .obj(let a) = ca, a.hasType(ObjectIdentifier(Types.memberDescriptor)) { throw noAttribute(v, name) }
+            return try resolveDescriptor(ca, v)
+        }
         switch name {
         case "__class__": return .obj(t)
         case "__dict__":
@@ -237,6 +264,14 @@ extension Unit {
             return try call(bindClassAttribute(ga, to: v), [.str(name)])
         }
         return nil
+    }
+
+    /// `C.__dict__`: a snapshot of the class namespace (CPython's is a live read-only
+    /// mappingproxy; changes go through setattr either way).
+    private func classDictView(_ t: PyType) -> PyDict {
+        let d = PyDict()
+        for (k, x) in t.namespacePairs { d.set(self, k, x) }
+        return d
     }
 
     private func typeAttr(_ t: PyType, _ name: String) throws -> Value? {
@@ -255,6 +290,9 @@ extension Unit {
         }
         if name == "__qualname__" { return .str(t.qualname) }
         if name == "__class__" { return .obj(t.metaclass) }
+        // type's own __dict__ descriptor comes first: the class's `__dict__` entry is for
+        // its instances.
+        if name == "__dict__" && metaclassHook(t, "__dict__") == nil { return .obj(classDictView(t)) }
         if name == "__annotations__", !t.isBuiltin, t.dict["__annotations__"] == nil {
             // A class's own annotations, never a base's: an empty dict made on first use.
             let d = Value.obj(PyDict())
@@ -288,10 +326,7 @@ extension Unit {
         case "__base__": return t.bases.first.map { .obj($0) } ?? .none
         case "__mro__": return .obj(PyTuple(t.mro.map { .obj($0) }))
         case "__class__": return .obj(t.metaclass)
-        case "__dict__":
-            let d = PyDict()
-            for (k, x) in t.namespacePairs { d.set(self, k, x) }
-            return .obj(d)
+        case "__dict__": return .obj(classDictView(t))
         case "__doc__": return Value.none  // (plain `.none` would be the Optional's nil)
         case "mro":
             return .obj(PyBuiltinFunction("mro") { _, _ in .obj(PyList(t.mro.map { .obj($0) })) })
@@ -523,6 +558,7 @@ extension Unit {
     func genericSetAttr(_ v: Value, _ inst: PyInstance, _ name: String, _ value: Value) throws {
         if let e = inst as? PyBaseException, try setExceptionAttribute(e, name, value) { return }
         let t = inst.type
+        if name == "__dict__", !(inst is PyBaseException), t !== Types.object { return try replaceInstanceDict(inst, value) }
         if let ca = t.lookup(name), case .obj(let a) = ca {
             if let p = a as? PyProperty, p.isPlainDescriptor {
                 if case .none = p.setter { throw p.missing("setter", of: v) }
@@ -537,7 +573,6 @@ extension Unit {
             }
         }
         if t === Types.object { throw attributeError("'object' object has no attribute '\(name)'") }
-        if name == "__dict__", !(inst is PyBaseException) { return try replaceInstanceDict(inst, value) }
         if !t.isBuiltin, t.hasSlotLimits(classEpoch), let allowed = t.creationHooks(classEpoch).slotNames, !allowed.contains(name) {
             if t.lookup(name) != nil { throw attributeError("'\(t.name)' object attribute '\(name)' is read-only") }
             throw attributeError("'\(t.name)' object has no attribute '\(name)'")

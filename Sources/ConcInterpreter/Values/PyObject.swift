@@ -450,7 +450,7 @@ public final class PyType: PyObject {
 
     /// Defines a read-only computed attribute of instances (e.g. `ValueError().args`).
     func getter(_ name: String, _ fn: @escaping (Unit, Value) throws -> Value) {
-        dict[name] = .obj(PyNativeProperty(name, fn))
+        dict[name] = .obj(PyNativeProperty(name, owner: self, fn))
     }
 }
 
@@ -522,9 +522,27 @@ public final class PyProperty: PyObject, SubclassAttributes {
 final class PyNativeProperty: PyObject {
     let name: String
     let get: (Unit, Value) throws -> Value
-    init(_ name: String, _ get: @escaping (Unit, Value) throws -> Value) {
-        self.name = name; self.get = get
+    /// The class whose instances have the attribute (`__objclass__`, and the repr's
+    /// `<attribute '__dict__' of 'C' objects>`). Set once when the class is made; weak, as
+    /// a user class keeps the descriptor in its namespace.
+    weak var owner: PyType?
+    init(_ name: String, owner: PyType? = nil, _ get: @escaping (Unit, Value) throws -> Value) {
+        self.name = name; self.get = get; self.owner = owner
         super.init(type: Types.getSetDescriptor)
+    }
+}
+
+/// The class attribute a name listed in `__slots__` gets (`<member 'x' of 'P' objects>`).
+/// The value itself is the instance's attribute, stored as any other; reading it through
+/// an instance that has none raises AttributeError instead of giving the descriptor.
+final class PyMemberDescriptor: PyObject {
+    let name: String
+    /// The class whose `__slots__` listed the name; weak, as that class keeps the
+    /// descriptor in its namespace. Set once when the class is made.
+    weak var owner: PyType?
+    init(_ name: String, owner: PyType) {
+        self.name = name; self.owner = owner
+        super.init(type: Types.memberDescriptor)
     }
 }
 

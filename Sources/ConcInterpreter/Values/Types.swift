@@ -34,6 +34,7 @@ public enum Types {
     static let ready: Bool = {
         installObjectMethods(object)
         installTypeMethods(type)
+        installGetSetDescriptorMethods(getSetDescriptor)
         installEqualitySlots()
         // Publish the plain-global copies (`publishedStr`, the str hash seed) while the
         // process has one thread.
@@ -45,7 +46,7 @@ public enum Types {
         let every: [PyType] = [
             noneType, unionType, genericAlias, regexProgram, bool, int, float, str, bytes,
             bytearray, list, tuple, dict, set, frozenset, range, slice, function,
-            builtinFunction, methodDescriptor, getSetDescriptor, method, staticmethod,
+            builtinFunction, methodDescriptor, getSetDescriptor, memberDescriptor, method, staticmethod,
             classmethod, property, module, cell, iterator, listIterator, listReverseIterator,
             tupleIterator, strIterator, strASCIIIterator, bytesIterator, bytearrayIterator,
             setIterator, rangeIterator, dictKeyIterator, dictValueIterator, dictItemIterator,
@@ -116,7 +117,10 @@ public enum Types {
     static let function = make("function") { installFunctionMethods($0) }
     static let builtinFunction = make("builtin_function_or_method") { installBuiltinFunctionAttributes($0) }
     static let methodDescriptor = make("method_descriptor") { installMethodDescriptorAttributes($0) }
+    /// Its methods are installed by ``ready``: they are method descriptors, whose type's
+    /// getters are getset descriptors (installing them here would re-enter this initialiser).
     static let getSetDescriptor = make("getset_descriptor") { _ in }
+    static let memberDescriptor = make("member_descriptor") { installMemberDescriptorMethods($0) }
     static let method = make("method") { installBoundMethodAttributes($0) }
     static let staticmethod: PyType = make("staticmethod") { installDescriptorTypes($0) }
     static let classmethod: PyType = make("classmethod") { installDescriptorTypes($0) }
