@@ -380,12 +380,20 @@ public final class Globals {
         withObjectLock(self) {
             if let c = cells[name] { return c }
             let c = Cell()
+            c.countsPresence = true
             Immortal.make(c)  // read by every unit's global loads
             cells[name] = c
             order.append(name)
             return c
         }
     }
+    /// Counts every change of a module global between bound and unbound, in any module
+    /// (rare: a name's first binding, `del`): a `globals()` dict refilled from a list of
+    /// bound names read before this count moved would bring back a stale set of keys
+    /// (``PyDict/takeInVariables(_:)``).
+    static let presenceEpoch = Atomic<Int>(0)
+    static func presenceChanged() { presenceEpoch.add(1, ordering: .sequentiallyConsistent) }
+
     /// The cell for `name`, if one exists.
     func existingCell(_ name: String) -> Cell? { withObjectLock(self) { cells[name] } }
     /// The bound value of `name`, or nil.

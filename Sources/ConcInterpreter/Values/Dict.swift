@@ -528,6 +528,16 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
     /// keys that are not str (an exec() namespace may have some) stay. The variables are
     /// read before the dict's lock is taken: no other lock is taken inside a dict's.
     func takeInVariables(_ g: Globals) {
+        // Until no name was bound or unbound between the reading of the variables and the
+        // change of the table (a unit paused in between would else put back an old set of
+        // keys, and `name in globals()` would miss a name bound long before).
+        // (Bounded: units binding and deleting globals in a loop must not hold it up; the
+        // last round takes what it read.)
+        for round in 1...100 where takeInVariablesOnce(g, lastRound: round == 100) { return }
+    }
+
+    private func takeInVariablesOnce(_ g: Globals, lastRound: Bool) -> Bool {
+        let epoch = Globals.presenceEpoch.load(ordering: .sequentiallyConsistent)
         let bound: [(String, Value)] = g.boundNames.compactMap { n in g.get(n).map { (n, $0) } }
         // The same names in the same order (the usual case): only values are brought up to
         // date, in place, so that an iteration running over the dict keeps its place.
@@ -546,13 +556,14 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
             }
             return true
         }
-        if inPlace { return }  // `replaced` is released here, unlocked
+        if inPlace { return true }  // `replaced` is released here, unlocked
         var fresh = HashTable(storesValues: true)
         for (n, v) in bound {
             let k = Value.str(n)
             fresh.insertAbsent(k, v, hash: k.asStr.unsafelyUnwrapped.hash)
         }
-        let old: HashTable = locked {
+        let old: HashTable? = locked {
+            if !lastRound && Globals.presenceEpoch.load(ordering: .sequentiallyConsistent) != epoch { return nil }
             for e in table.liveIndices where table.key(at: e).asStr == nil {
                 fresh.insertAbsent(table.key(at: e), table.value(at: e), hash: table.hashes[e])
             }
@@ -560,7 +571,9 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
             table = fresh
             return o
         }
-        withExtendedLifetime(old) {}  // released here, unlocked
+        guard let replaced = old else { return false }
+        withExtendedLifetime(replaced) {}  // released here, unlocked
+        return true
     }
     /// The instances (or function) whose attributes this dict is (their `__dict__`), else
     /// nil: a str key stored or deleted here is also set or deleted on each of them, and

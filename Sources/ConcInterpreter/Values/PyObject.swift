@@ -830,6 +830,10 @@ final class Cell: PyObject {
     /// that cell's lock for it would bounce its cache line between the cores. (A writer
     /// sets it before storing, so a reader seeing false simply reads before the store.)
     private let everBound: Atomic<Bool>
+    /// True for a module global's cell: a change between bound and unbound is counted in
+    /// ``Globals/presenceEpoch`` (after the store), for the `globals()` dicts that show
+    /// which names are bound. Set by ``Globals/cell(_:)`` before the cell is published.
+    var countsPresence = false
     /// The captured variable's value; `.unbound` until assigned.
     var value: Value {
         @inline(__always) get {
@@ -839,6 +843,7 @@ final class Cell: PyObject {
         @inline(__always) set {
             if !everBound.load(ordering: .relaxed) && !newValue.isUnbound { everBound.store(true, ordering: .releasing) }
             let old: Value = locked { let o = stored; stored = newValue; return o }
+            if countsPresence && old.isUnbound != newValue.isUnbound { Globals.presenceChanged() }
             _ = old
         }
     }
@@ -863,15 +868,21 @@ final class Cell: PyObject {
     /// The bound value, or `v` after binding it, as one step (`globals().setdefault`).
     func bindIfUnbound(_ v: Value) -> Value {
         if !everBound.load(ordering: .relaxed) && !v.isUnbound { everBound.store(true, ordering: .releasing) }
-        return locked {
+        var bound = false
+        let r: Value = locked {
             if !stored.isUnbound { return stored }
             stored = v
+            bound = true
             return v
         }
+        if bound && countsPresence && !v.isUnbound { Globals.presenceChanged() }
+        return r
     }
     /// Unbinds the value; returns what it was (`.unbound` if it was already unbound).
     @inline(__always) func take() -> Value {
-        locked { let o = stored; stored = .unbound; return o }
+        let o: Value = locked { let o = stored; stored = .unbound; return o }
+        if countsPresence && !o.isUnbound { Globals.presenceChanged() }
+        return o
     }
     init(_ v: Value = .unbound) { stored = v; everBound = Atomic(!v.isUnbound); super.init(type: Types.cell) }
 }
