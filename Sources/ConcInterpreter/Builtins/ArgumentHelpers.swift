@@ -18,6 +18,19 @@ extension Args {
         throw typeError("\(name) expected at most \(max) argument\(max == 1 ? "" : "s"), got \(n)")
     }
 
+    /// Like ``expect(_:_:_:keywords:)`` for a function whose parameters `names` (in order)
+    /// may each be passed by position or by keyword (`compile(source='1', filename='?',
+    /// mode='eval')`): the first `min` must be given one way or the other, none both ways.
+    func expectNamed(_ name: String, _ min: Int, _ max: Int, names: [String]) throws {
+        try expect(name, Swift.min(count, min), max, keywords: names)
+        for (i, k) in names.enumerated() where keyword(k) != nil {
+            if i < count { throw typeError("argument for \(name)() given by name ('\(k)') and position (\(i + 1))") }
+        }
+        for i in count..<Swift.max(count, min) where keyword(names[i]) == nil {
+            throw typeError("\(name)() missing required argument '\(names[i])' (pos \(i + 1))")
+        }
+    }
+
     /// Positional argument `i`, or keyword `name`, or nil.
     func argument(_ i: Int, _ name: String) -> Value? {
         if i < count { return self[i] }

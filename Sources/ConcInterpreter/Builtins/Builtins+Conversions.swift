@@ -50,7 +50,7 @@ extension Engine {
                 guard let exp = a.argument(1, "exp") else { throw typeError("pow() missing required argument 'exp' (pos 2)") }
                 if let mod = a.argument(2, "mod"), !mod.isNone {
                     // A user class's __pow__(exp, mod) (CPython's ternary slot: the base's only).
-                    if case .obj(let o) = base, o is PyInstance, let m = u.lookupSpecial(base, "__pow__") {
+                    if case .obj(let o) = base, !o.typeIsBuiltin, let m = u.lookupSpecial(base, "__pow__") {
                         let r = try u.call(m, [exp, mod])
                         if !u.isNotImplemented(r) { return r }
                     }

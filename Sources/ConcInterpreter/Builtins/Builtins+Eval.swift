@@ -207,7 +207,7 @@ extension Unit {
     /// the source now (a SyntaxError names `filename`) and returns a code object for
     /// exec() and eval().
     func compileBuiltin(_ a: Args) throws -> Value {
-        try a.expect("compile", 3, 6, keywords: ["source", "filename", "mode", "flags", "dont_inherit", "optimize", "_feature_version"])
+        try a.expectNamed("compile", 3, 6, names: ["source", "filename", "mode", "flags", "dont_inherit", "optimize", "_feature_version"])
         guard let src = a.argument(0, "source"), let fn = a.argument(1, "filename"), let m = a.argument(2, "mode") else {
             throw typeError("compile() missing required argument 'source' (pos 1)")
         }

@@ -14,7 +14,7 @@ extension Engine {
             native("__import__") { u, a in
                 // `__import__(name, globals, locals, fromlist, level)`: the module itself when
                 // fromlist is given, else the top package (`__import__("os.path")` is os).
-                try a.expect("__import__", 1, 5, keywords: ["name", "globals", "locals", "fromlist", "level"])
+                try a.expectNamed("__import__", 1, 5, names: ["name", "globals", "locals", "fromlist", "level"])
                 guard let nameValue = a.argument(0, "name") else { throw typeError("__import__() missing required argument 'name' (pos 1)") }
                 let name = try u.stringArg(nameValue, "__import__() argument 1")
                 if let level = a.argument(4, "level"), try u.toIndex(level) != 0 {

@@ -321,6 +321,11 @@ func installDescriptorTypes(_ t: PyType) {
     for name in ["__name__", "__qualname__", "__annotations__"] {
         t.getter(name) { u, s in try u.getAttr(wrapped(s), name) }
     }
+    // abc: `classmethod(abstractmethod(f))` is abstract too.
+    t.getter("__isabstractmethod__") { u, s in
+        guard let flag = try u.getAttrOrNil(wrapped(s), "__isabstractmethod__") else { return .bool(false) }
+        return .bool(try u.isTruthy(flag))
+    }
     // The descriptor protocol, for code that calls it by hand (functools.partialmethod).
     t.method("__get__") { u, s, a in
         try a.expect("__get__", 1, 2)

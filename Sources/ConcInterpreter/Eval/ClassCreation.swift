@@ -19,6 +19,36 @@ extension PyType {
         return nil
     }
 
+    /// The class whose instance layout a class with `bases` extends (CPython's "best
+    /// base"): the most derived of the bases' layouts, or nil when two of them are
+    /// unrelated (`class C(list, dict)`, two classes with their own `__slots__`).
+    static func layoutBase(of bases: [PyType]) -> PyType? {
+        var winner: PyType? = nil
+        for b in bases {
+            let candidate = b.instanceLayout
+            guard let w = winner else { winner = candidate; continue }
+            if w.isSubtype(of: candidate) { continue }
+            if candidate.isSubtype(of: w) { winner = candidate; continue }
+            return nil
+        }
+        return winner
+    }
+
+    /// The class that decides the layout of this class's instances: a builtin type
+    /// (exceptions share BaseException's), or the nearest class that lists slots of its
+    /// own in `__slots__`; `object` for plain classes.
+    private var instanceLayout: PyType {
+        if isBuiltin {
+            if isSubtype(of: Exc.baseException) { return Exc.baseException }
+            return self === Types.bool ? Types.int : self
+        }
+        if let slots = ownAttribute("__slots__", hash: nameHash("__slots__")),
+           (PyType.slotNamesListed(slots) ?? []).contains(where: { $0 != "__dict__" && $0 != "__weakref__" }) {
+            return self
+        }
+        return PyType.layoutBase(of: bases) ?? Types.object
+    }
+
     /// The metaclass of this class: `type`, or the user class deriving from `type` that
     /// made it.
     var metaclass: PyType { typeRef ?? Types.type }
@@ -51,6 +81,7 @@ extension Unit {
                      keywords: [(name: String, value: Value)], module: String) throws -> PyType {
         for b in bases { if let problem = PyType.unacceptableBase(b) { throw typeError(problem) } }
         if let problem = PyType.basesConflict(bases) { throw typeError(problem) }
+        if !bases.isEmpty && PyType.layoutBase(of: bases) == nil { throw typeError("multiple bases have instance lay-out conflict") }
         let meta = try PyType.winningMetaclass(requested, bases)
         let moduleName = try ns.get(self, .str("__module__"))?.asStr?.value ?? module
         let cls = PyType(name: name, bases: bases.isEmpty ? [Types.object] : bases, builtin: false, module: moduleName,
@@ -78,6 +109,7 @@ extension Unit {
             let names = (PyType.slotNamesListed(slots) ?? []).filter { $0 != "__dict__" && $0 != "__weakref__" }
             PyThreadLocal.installSharedSlots(names.map { Parser.mangle($0, inClass: name) }, in: cls)
         }
+        if let slots = cls.dict["__slots__"] { try checkSlots(slots) }
         try addSlotMembers(cls)
         addInstanceDictDescriptors(cls)
         // In CPython's order: the body's names, the descriptors above, __doc__, __hash__.
@@ -106,6 +138,16 @@ extension Unit {
             let bound = bindClassAttribute(hook, to: .obj(cls))
             _ = try call(bound, Args([], keywords: keywords))
             return
+        }
+    }
+
+    /// CPython's checks of a `__slots__` value: a str or an iterable of strs, each an
+    /// identifier.
+    private func checkSlots(_ slots: Value) throws {
+        let items = slots.asStr != nil ? [slots] : try toArray(slots)
+        for item in items {
+            guard let name = item.asStr?.value else { throw typeError("__slots__ items must be strings, not '\(item.typeName)'") }
+            if !pyIsIdentifier(name) { throw typeError("__slots__ must be identifiers") }
         }
     }
 

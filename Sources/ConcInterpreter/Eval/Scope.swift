@@ -96,6 +96,12 @@ final class Scope {
         }
     }
 
+    /// The `__qualname__` of a function or class named `name` defined in this scope: a
+    /// name declared `global` here is qualified as at module level, as CPython does.
+    func childQualname(_ name: String) -> String {
+        kind != .module && declaredGlobal.contains(name) ? name : childQualPrefix + name
+    }
+
     /// Assigns slots: parameters first, then the other bound names.
     func assignSlots() {
         guard kind == .function || kind == .comprehension else { return }
@@ -241,7 +247,7 @@ struct ScopeAnalyzer {
             for d in c.decorators { try visit(d, s) }
             for b in c.bases { try visit(b, s) }
             for (_, v) in c.keywords { try visit(v, s) }
-            let cs = Scope(kind: .classBody, name: c.name, qualname: s.childQualPrefix + c.name, parent: s)
+            let cs = Scope(kind: .classBody, name: c.name, qualname: s.childQualname(c.name), parent: s)
             scopes[ObjectIdentifier(stmt)] = cs
             try visit(c.body, cs)
         case .try(let body, let handlers, let orElse, let fin):
@@ -300,7 +306,7 @@ struct ScopeAnalyzer {
         for p in params.positional { if let d = p.defaultValue { try visit(d, s) } }
         for p in params.keywordOnly { if let d = p.defaultValue { try visit(d, s) } }
         for a in params.annotations { try visit(a.value, s) }
-        let fs = Scope(kind: .function, name: name, qualname: s.childQualPrefix + name, parent: s)
+        let fs = Scope(kind: .function, name: name, qualname: s.childQualname(name), parent: s)
         fs.isAsync = isAsync
         fs.params = params.positional.map { $0.name } + params.keywordOnly.map { $0.name }
             + (params.varArgs.map { [$0] } ?? []) + (params.varKeywords.map { [$0] } ?? [])

@@ -10980,7 +10980,8 @@ class JSONEncoder:
         if key is None:
             return '"null"'
         if isinstance(key, int):
-            return '"' + repr(key) + '"'
+            # int.__repr__, as CPython's encoder: an IntEnum key is its value.
+            return '"' + int.__repr__(key) + '"'
         if self.skipkeys:
             return None
         raise TypeError("keys must be str, int, float, bool or None, not %s"
