@@ -500,7 +500,10 @@ func installCoroutineMethods(_ t: PyType) {
         if fn.code === gen(s).code { return try u.getAttr(.obj(fn), "__code__") }
         return .obj(PyFunctionCode(gen(s).code))
     }
-    t.getter(prefix + (t.name == "coroutine" ? "await" : "yieldfrom")) { _, s in gen(s).state.delegate }
+    // Only while paused in the delegation: a running generator shows None (as CPython's).
+    t.getter(prefix + (t.name == "coroutine" ? "await" : "yieldfrom")) { _, s in
+        gen(s).locked { gen(s).state.isRunning } ? Value.none : gen(s).state.delegate
+    }
     // The generator's frame (a snapshot, as every Conc frame object), None once it ended.
     t.getter(prefix + "frame") { _, s in
         let st = gen(s).state

@@ -666,6 +666,8 @@ extension Unit {
             guard let d = c.existingAttributeDict, try d.remove(self, .str(name)) != nil else { throw noAttribute(v, name) }
         case let c as Cell where name == "cell_contents":
             c.value = .unbound  // the variable is unbound again (reading it: NameError)
+        case is PyGenerator where name == "__name__" || name == "__qualname__":
+            throw typeError("\(name) must be set to a string object")  // (CPython's words for a deletion too)
         default: throw readOnlyAttribute(v, name)
         }
     }

@@ -381,10 +381,13 @@ extension Unit {
                 if let h = s.locked({ s.cachedHash }) { return h }
                 // CPython 3.11's frozenset hash: shuffled element hashes, xor-ed (order-free).
                 func shuffle(_ h: UInt) -> UInt { ((h ^ 89869747) ^ (h << 16)) &* 3644798167 }
+                // The hashes the table keeps (as CPython's): xor needs no order, and the
+                // elements need not be hashed again.
                 var h: UInt = 0
-                let elements = s.elements
-                for e in elements { h ^= shuffle(UInt(bitPattern: try hash(e))) }
-                h ^= (UInt(elements.count) &+ 1) &* 1927868237
+                let table = s.snapshot
+                var count: UInt = 0
+                for i in table.liveIndices { h ^= shuffle(UInt(bitPattern: table.hashes[i])); count += 1 }
+                h ^= (count &+ 1) &* 1927868237
                 h ^= (h >> 11) ^ (h >> 25)
                 h = h &* 69069 &+ 907133923
                 let result = h == UInt.max ? 590923713 : Int(bitPattern: h)
