@@ -205,7 +205,7 @@ extension Unit {
             if case .obj(let m)? = o.type.lookup("__repr__"), let d = m as? PyMethodDescriptor, d.owner !== Types.object {
                 return try stringResult(try d.fn(self, v, Args()), "__repr__")
             }
-            return "<\(o.type.name) object at \(address(o))>"
+            return "<\(o.type.messageName) object at \(address(o))>"
         }
     }
 

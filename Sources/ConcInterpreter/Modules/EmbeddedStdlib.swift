@@ -10143,6 +10143,25 @@ try:
 except ImportError:  # CPython, which checks this module against its own
     from contextlib import nullcontext as _tee_lock
 
+try:
+    # The combinatoric iterators' native walk over the pool (CPython's C algorithms, and
+    # their type names); the Conc generators below stand in where it is missing.
+    from _itertools import product as _native_product, permutations as _native_permutations, \
+        combinations as _native_combinations, \
+        combinations_with_replacement as _native_combinations_with_replacement
+except ImportError:  # CPython, which checks this module against its own
+    def _native_product(pools):
+        return _take_turns(_product(pools))
+
+    def _native_permutations(pool, r):
+        return _take_turns(_permutations(pool, r))
+
+    def _native_combinations(pool, r):
+        return _take_turns(_combinations(pool, r))
+
+    def _native_combinations_with_replacement(pool, r):
+        return _take_turns(_combinations_with_replacement(pool, r))
+
 # Marks "no value yet", where None is a value like any other.
 _MISSING = object()
 
@@ -10560,7 +10579,7 @@ def product(*iterables, repeat=1):
     if repeat < 0:
         raise ValueError("repeat argument cannot be negative")
     pools = [tuple(iterable) for iterable in iterables] * repeat
-    return _take_turns(_product(pools))
+    return _native_product(pools)
 
 
 def _product(pools):
@@ -10597,7 +10616,7 @@ def permutations(iterable, r=None):
         raise TypeError("Expected int as r")    # CPython takes no __index__ here
     if r < 0:
         raise ValueError("r must be non-negative")
-    return _take_turns(_permutations(pool, r))
+    return _native_permutations(pool, r)
 
 
 def _permutations(pool, r):
@@ -10637,7 +10656,7 @@ def combinations(iterable, r):
     pool = tuple(iterable)
     if r < 0:
         raise ValueError("r must be non-negative")
-    return _take_turns(_combinations(pool, r))
+    return _native_combinations(pool, r)
 
 
 def _combinations(pool, r):
@@ -10666,7 +10685,7 @@ def combinations_with_replacement(iterable, r):
     pool = tuple(iterable)
     if r < 0:
         raise ValueError("r must be non-negative")
-    return _take_turns(_combinations_with_replacement(pool, r))
+    return _native_combinations_with_replacement(pool, r)
 
 
 def _combinations_with_replacement(pool, r):

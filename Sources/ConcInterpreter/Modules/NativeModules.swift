@@ -17,6 +17,7 @@ extension Engine {
         nativeModules["builtins"] = { $0.builtinsModule }
         nativeModules["_units"] = { $0.makeUnitsModule() }
         nativeModules["_heapq"] = { $0.makeHeapqModule() }
+        nativeModules["_itertools"] = { $0.makeItertoolsModule() }  // under stdlib/itertools.conc
         nativeModules["_random"] = { $0.makeRandomModule() }
         nativeModules["_re"] = { $0.makeRegexModule() }
         nativeModules["unicodedata"] = { $0.makeUnicodeDataModule() }

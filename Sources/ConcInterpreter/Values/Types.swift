@@ -49,7 +49,8 @@ public enum Types {
             builtinFunction, methodDescriptor, getSetDescriptor, memberDescriptor, method, staticmethod,
             classmethod, property, module, cell, iterator, listIterator, listReverseIterator,
             tupleIterator, strIterator, strASCIIIterator, bytesIterator, bytearrayIterator,
-            setIterator, rangeIterator, dictKeyIterator, dictValueIterator, dictItemIterator,
+            setIterator, rangeIterator, itertoolsProduct, itertoolsPermutations, itertoolsCombinations,
+            itertoolsCombinationsWithReplacement, dictKeyIterator, dictValueIterator, dictItemIterator,
             dictReverseKeyIterator, dictReverseValueIterator, dictReverseItemIterator,
             callableIterator, reversedIterator, generator, coroutine, dictKeys, dictValues,
             dictItems, file, ellipsis, notImplementedType, superType, traceback, code, frame,
@@ -156,6 +157,14 @@ public enum Types {
     static let bytearrayIterator = make("bytearray_iterator") { installIteratorMethods($0); installLengthHint($0) }
     static let setIterator = make("set_iterator") { installIteratorMethods($0); installLengthHint($0) }
     static let rangeIterator = make("range_iterator") { installIteratorMethods($0); installLengthHint($0) }
+    /// The combinatoric iterators of itertools (``PyCombinatoric``), named as CPython's.
+    static let itertoolsProduct = itertoolsType("product")
+    static let itertoolsPermutations = itertoolsType("permutations")
+    static let itertoolsCombinations = itertoolsType("combinations")
+    static let itertoolsCombinationsWithReplacement = itertoolsType("combinations_with_replacement")
+    private static func itertoolsType(_ name: String) -> PyType {
+        make(name) { installIteratorMethods($0); $0.module = "itertools"; $0.messageNameStorage = "itertools." + name }
+    }
     static let dictKeyIterator = make("dict_keyiterator") { installIteratorMethods($0); installLengthHint($0) }
     static let dictValueIterator = make("dict_valueiterator") { installIteratorMethods($0); installLengthHint($0) }
     static let dictItemIterator = make("dict_itemiterator") { installIteratorMethods($0); installLengthHint($0) }
