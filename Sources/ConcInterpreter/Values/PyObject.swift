@@ -523,9 +523,10 @@ final class PyNativeProperty: PyObject {
     let name: String
     let get: (Unit, Value) throws -> Value
     /// The class whose instances have the attribute (`__objclass__`, and the repr's
-    /// `<attribute '__dict__' of 'C' objects>`). Set once when the class is made; weak, as
-    /// a user class keeps the descriptor in its namespace.
-    weak var owner: PyType?
+    /// `<attribute '__dict__' of 'C' objects>`). Set once when the class is made. Strong,
+    /// as ``PyFunction/ownerClass``: the class and the descriptors in its namespace live
+    /// and die together, and a weak reference would slow every retain of the class.
+    let owner: PyType?
     init(_ name: String, owner: PyType? = nil, _ get: @escaping (Unit, Value) throws -> Value) {
         self.name = name; self.get = get; self.owner = owner
         super.init(type: Types.getSetDescriptor)
@@ -537,9 +538,8 @@ final class PyNativeProperty: PyObject {
 /// an instance that has none raises AttributeError instead of giving the descriptor.
 final class PyMemberDescriptor: PyObject {
     let name: String
-    /// The class whose `__slots__` listed the name; weak, as that class keeps the
-    /// descriptor in its namespace. Set once when the class is made.
-    weak var owner: PyType?
+    /// The class whose `__slots__` listed the name; strong, as ``PyNativeProperty/owner``.
+    let owner: PyType?
     init(_ name: String, owner: PyType) {
         self.name = name; self.owner = owner
         super.init(type: Types.memberDescriptor)
@@ -843,7 +843,9 @@ final class Cell: PyObject {
         @inline(__always) set {
             if !everBound.load(ordering: .relaxed) && !newValue.isUnbound { everBound.store(true, ordering: .releasing) }
             let old: Value = locked { let o = stored; stored = newValue; return o }
-            if countsPresence && old.isUnbound != newValue.isUnbound { Globals.presenceChanged() }
+            // (A global is unbound by take(), never by storing .unbound: only a binding
+            // of an unbound global is counted here.)
+            if old.isUnbound && countsPresence { Globals.presenceChanged() }
             _ = old
         }
     }
