@@ -47,13 +47,13 @@ extension Unit {
                 if !o.typeIsBuiltin, let m = userMethod(v, "__str__") { return try stringResult(try call(m, []), "__str__") }
                 return s.value
             }
-            if let e = o as? PyBaseException, e.type.lookup("__str__").map(isNativeSlot) ?? true {
+            if let e = o as? PyBaseException, e.type.lookup("__str__").map { isNativeSlot($0, "__str__") } ?? true {
                 // str(ValueError(ValueError(...))) nests: one level each, as repr does.
                 try enterNested(" while getting the str of an object")
                 defer { leaveNested() }
                 return try exceptionStr(e)
             }
-            if o is PyInstance, let m = lookupSpecial(v, "__str__"), !(o.type.lookup("__str__").map(isNativeSlot) ?? true) {
+            if o is PyInstance, let m = lookupSpecial(v, "__str__"), !(o.type.lookup("__str__").map { isNativeSlot($0, "__str__") } ?? true) {
                 return try stringResult(try call(m, []), "__str__")
             }
             if !o.typeIsBuiltin && !(o is PyInstance) {
@@ -67,8 +67,11 @@ extension Unit {
         return try repr(v)
     }
 
-    private func isNativeSlot(_ v: Value) -> Bool {
-        if case .obj(let o) = v { return o is PyMethodDescriptor }
+    /// True when `v` is the builtin method `slot` itself (a class's inherited `__repr__`),
+    /// not another builtin method put in its place (`Foo.__repr__ = Foo.__str__`, which
+    /// is called: object.__str__ asks for the repr, and so recurses, as in CPython).
+    private func isNativeSlot(_ v: Value, _ slot: String) -> Bool {
+        if case .obj(let o) = v, let d = o as? PyMethodDescriptor { return d.name == slot }
         return false
     }
 
@@ -184,11 +187,11 @@ extension Unit {
         case let s as PyObjectSingleton: return s.repr
         case let union as PyUnion: return try union.repr(self)
         case let alias as PyGenericAlias: return try alias.repr(self)
-        case let e as PyBaseException where e.type.lookup("__repr__").map(isNativeSlot) ?? true:
+        case let e as PyBaseException where e.type.lookup("__repr__").map { isNativeSlot($0, "__repr__") } ?? true:
             let inner = e.args.count == 1 ? try repr(e.args[0]) : try e.args.map { try repr($0) }.joined(separator: ", ")
             return "\(e.type.name)(\(inner))"
         case is PyInstance:
-            if let m = lookupSpecial(v, "__repr__"), !(o.type.lookup("__repr__").map(isNativeSlot) ?? true) {
+            if let m = lookupSpecial(v, "__repr__"), !(o.type.lookup("__repr__").map { isNativeSlot($0, "__repr__") } ?? true) {
                 // No "..." guard here: as in CPython, a __repr__ that calls itself recurses
                 // (to RecursionError); only containers show themselves as [...].
                 return try stringResult(try call(m, []), "__repr__")
