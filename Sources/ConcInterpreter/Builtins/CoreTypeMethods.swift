@@ -229,14 +229,21 @@ func installGetSetDescriptorMethods(_ t: PyType) {
         try a.expect("__get__", 1, 2)
         return a[0].isNone ? s : try descriptor(s).get(u, a[0])
     }
+    installSetAndDelete(t)
+}
+
+/// `__set__(obj, value)` and `__delete__(obj)` of a native attribute descriptor: the same
+/// as `setattr`/`delattr` of the attribute it names.
+private func installSetAndDelete(_ t: PyType) {
+    func name(_ s: Value) -> String { (s.object as! NamedAttributeDescriptor).name }
     t.method("__set__") { u, s, a in
         try a.expect("__set__", 2, 2)
-        try u.setAttr(a[0], descriptor(s).name, a[1])
+        try u.setAttr(a[0], name(s), a[1])
         return .none
     }
     t.method("__delete__") { u, s, a in
         try a.expect("__delete__", 1, 1)
-        try u.delAttr(a[0], descriptor(s).name)
+        try u.delAttr(a[0], name(s))
         return .none
     }
 }
@@ -255,16 +262,7 @@ func installMemberDescriptorMethods(_ t: PyType) {
         }
         throw u.noAttribute(a[0], name)
     }
-    t.method("__set__") { u, s, a in
-        try a.expect("__set__", 2, 2)
-        try u.setAttr(a[0], member(s).name, a[1])
-        return .none
-    }
-    t.method("__delete__") { u, s, a in
-        try a.expect("__delete__", 1, 1)
-        try u.delAttr(a[0], member(s).name)
-        return .none
-    }
+    installSetAndDelete(t)
 }
 
 /// `obj.method.__self__` and `.__func__`; every other attribute a bound method is asked

@@ -62,6 +62,19 @@ extension Unit {
         throw e
     }
 
+    /// `__name__`, `__qualname__` and `__objclass__` of a getset or member descriptor
+    /// (getset_descriptor cannot define them as its own getters: those would be getset
+    /// descriptors made while the type is being made); nil for other names.
+    private func descriptorField(_ d: NamedAttributeDescriptor, _ name: String) -> Value? {
+        guard let owner = d.owner else { return nil }
+        switch name {
+        case "__name__": return .str(d.name)
+        case "__qualname__": return .str(owner.name + "." + d.name)
+        case "__objclass__": return .obj(owner)
+        default: return nil
+        }
+    }
+
     func noAttribute(_ v: Value, _ name: String) -> PyBaseException {
         if case .obj(let o) = v {
             if let t = o as? PyType { return attributeError("type object '\(t.name)' has no attribute '\(name)'") }
@@ -98,14 +111,10 @@ extension Unit {
             // What the alias does not have itself comes from its origin (list[int].append).
             return try getAttr(g.origin, name)
         case let s as PySuper: return try superAttr(s, name)
-        case let m as PyMemberDescriptor where m.owner != nil && ["__name__", "__qualname__", "__objclass__"].contains(name):
-            let owner = m.owner.unsafelyUnwrapped
-            return name == "__objclass__" ? .obj(owner) : .str(name == "__name__" ? m.name : owner.name + "." + m.name)
-        case let p as PyNativeProperty where p.owner != nil && ["__name__", "__qualname__", "__objclass__"].contains(name):
-            // (getset_descriptor cannot define these as its own getters: they would be
-            // getset descriptors made while the type is being made.)
-            let owner = p.owner.unsafelyUnwrapped
-            return name == "__objclass__" ? .obj(owner) : .str(name == "__name__" ? p.name : owner.name + "." + p.name)
+        // (Class casts, not one protocol cast: this switch is on the path of every attribute
+        // of a builtin object.)
+        case let d as PyNativeProperty where d.owner != nil: if let x = descriptorField(d, name) { return x }
+        case let d as PyMemberDescriptor: if let x = descriptorField(d, name) { return x }
         case let c as SubclassAttributes where !o.typeIsBuiltin || o is PyThreadLocal:
             if let l = c as? PyThreadLocal { try l.prepare(self, v) }
             return try subclassInstanceAttr(v, c, name)

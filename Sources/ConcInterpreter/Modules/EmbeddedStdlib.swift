@@ -10114,7 +10114,8 @@ becoming the RuntimeError a generator would make of it.
 
 Diverges from CPython: most of these are generator functions, so type(x).__name__ is
 'generator' and isinstance(x, itertools.chain) fails (groupby and tee's iterators are
-classes named as in CPython: groupby, _tee); a generator that raised stays finished,
+classes named as in CPython: groupby, _tee; product, permutations, combinations and
+combinations_with_replacement are native iterators from _itertools, named as CPython's); a generator that raised stays finished,
 where some CPython iterators could be retried; no reprs (count(5) shows a generator),
 no __reduce__/__setstate__ (pickling), no __length_hint__, no "cannot re-enter the tee
 iterator" check; count() is bound by Conc's 64-bit ints like everything else; wrong

@@ -519,7 +519,14 @@ public final class PyProperty: PyObject, SubclassAttributes {
 }
 
 /// A read-only attribute of a builtin type implemented natively.
-final class PyNativeProperty: PyObject {
+/// A native descriptor of one attribute, named and owned by a class (getset and member
+/// descriptors): its `__name__`, `__qualname__` and `__objclass__` come from here.
+protocol NamedAttributeDescriptor: PyObject {
+    var name: String { get }
+    var owner: PyType? { get }
+}
+
+final class PyNativeProperty: PyObject, NamedAttributeDescriptor {
     let name: String
     let get: (Unit, Value) throws -> Value
     /// The class whose instances have the attribute (`__objclass__`, and the repr's
@@ -536,7 +543,7 @@ final class PyNativeProperty: PyObject {
 /// The class attribute a name listed in `__slots__` gets (`<member 'x' of 'P' objects>`).
 /// The value itself is the instance's attribute, stored as any other; reading it through
 /// an instance that has none raises AttributeError instead of giving the descriptor.
-final class PyMemberDescriptor: PyObject {
+final class PyMemberDescriptor: PyObject, NamedAttributeDescriptor {
     let name: String
     /// The class whose `__slots__` listed the name; strong, as ``PyNativeProperty/owner``.
     let owner: PyType?
