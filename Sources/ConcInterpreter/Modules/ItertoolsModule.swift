@@ -57,8 +57,10 @@ final class PyCombinatoric: PyIter {
     private var indices: [Int]
     /// permutations: how many more turns each position has (CPython's `cycles`).
     private var cycles: [Int] = []
-    /// False until the first item was given; true once the last one was.
-    private var started = false, exhausted = false
+    /// True once the first item was given.
+    private var started = false
+    /// True once the last item was given (or from the start, when there is none).
+    private var exhausted = false
 
     init(_ kind: Kind, pools: [[Value]], r: Int) {
         self.kind = kind; self.pools = pools; self.r = r
@@ -68,12 +70,13 @@ final class PyCombinatoric: PyIter {
             indices = Array(repeating: 0, count: pools.count)
             exhausted = pools.contains { $0.isEmpty }
         case .permutations:
-            indices = Array(0..<n)
-            cycles = Array(stride(from: n, to: n - r, by: -1))
+            // (r > n gives nothing: no state, whatever r is.)
             exhausted = r > n
+            indices = exhausted ? [] : Array(0..<n)
+            cycles = exhausted ? [] : Array(stride(from: n, to: n - r, by: -1))
         case .combinations:
-            indices = Array(0..<r)
             exhausted = r > n
+            indices = exhausted ? [] : Array(0..<r)
         case .combinationsWithReplacement:
             indices = Array(repeating: 0, count: r)
             exhausted = n == 0 && r > 0
