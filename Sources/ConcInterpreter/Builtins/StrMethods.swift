@@ -507,6 +507,8 @@ func installStrMethods(_ t: PyType) {
         } else {
             let encoding = try p[1].map { try strArg($0, "str() argument 'encoding' must be str, not \($0.argTypeName)").value } ?? "utf-8"
             let errors = try p[2].map { try strArg($0, "str() argument 'errors' must be str, not \($0.argTypeName)").value } ?? "strict"
+            // CPython converts both to C strings first.
+            if encoding.utf8.contains(0) || errors.utf8.contains(0) { throw valueError("embedded null character") }
             guard let obj = p[0] else { return .str("") }
             guard case .obj(let o) = obj, let b = o as? PyBytes else {
                 if obj.asStr != nil { throw typeError("decoding str is not supported") }
