@@ -155,12 +155,15 @@ public final class PyFunction: PyObject {
     /// `__name__` (assignable).
     var name: String {
         get { locked { nameStorage } }
-        set { locked { nameStorage = newValue } }
+        set { locked { nameStorage = newValue }; renamed.store(true, ordering: .releasing) }
     }
     var qualname: String {
         get { locked { qualnameStorage } }
-        set { locked { qualnameStorage = newValue } }
+        set { locked { qualnameStorage = newValue }; renamed.store(true, ordering: .releasing) }
     }
+    /// True once `__name__` or `__qualname__` was assigned: the generators the function
+    /// makes from then on take its names (one atomic load per generator made).
+    let renamed = Atomic<Bool>(false)
     var doc: Value {
         get { locked { docStorage } }
         set { let old: Value = locked { let o = docStorage; docStorage = newValue; return o }; _ = old }

@@ -111,6 +111,9 @@ public final class PyGenerator: PyIter {
 
     init(state: GeneratorState, isCoroutine: Bool) {
         self.state = state
+        // A renamed function's generators carry its names as they are now (as CPython's).
+        let fn = state.function
+        if fn.renamed.load(ordering: .acquiring) { renamed = ["__name__": fn.name, "__qualname__": fn.qualname] }
         super.init(type: isCoroutine ? Types.coroutine : Types.generator)
     }
 
