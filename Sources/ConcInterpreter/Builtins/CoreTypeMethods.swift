@@ -222,20 +222,25 @@ func installMethodDescriptorAttributes(_ t: PyType) {
 }
 
 /// `C.__dict__['__dict__'].__get__(obj)` and the rest of the descriptor protocol for
-/// native attributes (`__name__`, `__objclass__`: see ``Unit/getAttrOrNil(_:_:)``).
+/// native attributes.
 func installGetSetDescriptorMethods(_ t: PyType) {
     func descriptor(_ s: Value) -> PyNativeProperty { s.object as! PyNativeProperty }
     t.method("__get__") { u, s, a in
         try a.expect("__get__", 1, 2)
         return a[0].isNone ? s : try descriptor(s).get(u, a[0])
     }
-    installSetAndDelete(t)
+    installNamedDescriptorProtocol(t)
 }
 
-/// `__set__(obj, value)` and `__delete__(obj)` of a native attribute descriptor: the same
-/// as `setattr`/`delattr` of the attribute it names.
-private func installSetAndDelete(_ t: PyType) {
-    func name(_ s: Value) -> String { (s.object as! NamedAttributeDescriptor).name }
+/// `__set__(obj, value)` and `__delete__(obj)` of a native attribute descriptor (the same
+/// as `setattr`/`delattr` of the attribute it names), and its `__name__`, `__qualname__`
+/// and `__objclass__`.
+private func installNamedDescriptorProtocol(_ t: PyType) {
+    func descriptor(_ s: Value) -> NamedAttributeDescriptor { s.object as! NamedAttributeDescriptor }
+    func name(_ s: Value) -> String { descriptor(s).name }
+    t.getter("__name__") { _, s in .str(name(s)) }
+    t.getter("__qualname__") { _, s in .str(descriptor(s).owner.name + "." + name(s)) }
+    t.getter("__objclass__") { _, s in .obj(descriptor(s).owner) }
     t.method("__set__") { u, s, a in
         try a.expect("__set__", 2, 2)
         try u.setAttr(a[0], name(s), a[1])
@@ -262,7 +267,7 @@ func installMemberDescriptorMethods(_ t: PyType) {
         }
         throw u.noAttribute(a[0], name)
     }
-    installSetAndDelete(t)
+    installNamedDescriptorProtocol(t)
 }
 
 /// `obj.method.__self__` and `.__func__`; every other attribute a bound method is asked

@@ -109,9 +109,9 @@ extension Unit {
             let names = (PyType.slotNamesListed(slots) ?? []).filter { $0 != "__dict__" && $0 != "__weakref__" }
             PyThreadLocal.installSharedSlots(names.map { Parser.mangle($0, inClass: name) }, in: cls)
         }
-        if let slots = cls.dict["__slots__"] { try checkSlots(slots) }
-        try addSlotMembers(cls)
-        addInstanceDictDescriptors(cls)
+        let slotNames = try cls.dict["__slots__"].map(checkedSlotNames)
+        try addSlotMembers(cls, slotNames)
+        addInstanceDictDescriptors(cls, slotNames)
         // In CPython's order: the body's names, the descriptors above, __doc__, __hash__.
         if cls.dict["__doc__"] == nil { cls.dict["__doc__"] = Value.none }  // as type.__new__: not inherited
         if cls.dict["__eq__"] != nil && cls.dict["__hash__"] == nil { cls.dict["__hash__"] = Value.none }
@@ -141,21 +141,21 @@ extension Unit {
         }
     }
 
-    /// CPython's checks of a `__slots__` value: a str or an iterable of strs, each an
-    /// identifier.
-    private func checkSlots(_ slots: Value) throws {
+    /// The names a `__slots__` value lists, with CPython's checks: a str or an iterable of
+    /// strs, each an identifier.
+    private func checkedSlotNames(_ slots: Value) throws -> [String] {
         let items = slots.asStr != nil ? [slots] : try toArray(slots)
-        for item in items {
+        return try items.map { item in
             guard let name = item.asStr?.value else { throw typeError("__slots__ items must be strings, not '\(item.typeName)'") }
             if !pyIsIdentifier(name) { throw typeError("__slots__ must be identifiers") }
+            return name
         }
     }
 
-    /// A member descriptor for each name `cls.__slots__` lists, as CPython's type.__new__
-    /// makes; a name that is also a class attribute is refused, as there.
-    private func addSlotMembers(_ cls: PyType) throws {
-        guard let slots = cls.dict["__slots__"], let listed = PyType.slotNamesListed(slots),
-              !cls.bases.contains(where: { $0.isSubtype(of: Types.threadLocal) }) else { return }
+    /// A member descriptor for each name `cls.__slots__` lists (`listed`), as CPython's
+    /// type.__new__ makes; a name that is also a class attribute is refused, as there.
+    private func addSlotMembers(_ cls: PyType, _ listed: [String]?) throws {
+        guard let listed, !cls.bases.contains(where: { $0.isSubtype(of: Types.threadLocal) }) else { return }
         let names = listed.filter { $0 != "__dict__" && $0 != "__weakref__" }.map { ($0, Parser.mangle($0, inClass: cls.name)) }
         for (raw, name) in names where cls.dict[name] != nil {
             throw valueError("'\(raw)' in __slots__ conflicts with class variable")
@@ -167,9 +167,9 @@ extension Unit {
     /// Gives `cls` the `__dict__` and `__weakref__` attributes (getset descriptors) when it
     /// is the first class of its hierarchy to have them, as CPython's type.__new__ does:
     /// `C.__dict__` then shows them, `dir()` lists them, and `C.__dict__['__dict__']`
-    /// works as a descriptor. A class with `__slots__` has only those it lists. Reading
-    /// `obj.__dict__` goes on through ``instanceDictAttribute(_:)``.
-    private func addInstanceDictDescriptors(_ cls: PyType) {
+    /// works as a descriptor. A class with `__slots__` has only those it lists (`listed`).
+    /// Reading `obj.__dict__` goes on through ``instanceDictAttribute(_:)``.
+    private func addInstanceDictDescriptors(_ cls: PyType, _ listed: [String]?) {
         let above = cls.mro.dropFirst()
         func inherited(_ name: String, builtin: (PyType) -> Bool) -> Bool {
             above.contains { $0.isBuiltin ? builtin($0) : $0.ownAttribute(name, hash: nameHash(name)) != nil }
@@ -182,7 +182,6 @@ extension Unit {
         let weakrefLayouts = [Types.int, Types.bool, Types.bytes, Types.tuple, Types.set, Types.frozenset, Types.type,
                               Types.threadLocal]
         let hasWeakref = inherited("__weakref__") { t in weakrefLayouts.contains { $0 === t } }
-        let listed = cls.dict["__slots__"].map { PyType.slotNamesListed($0) ?? [] }
         // (An entry the namespace brought, `type(name, bases, dict(C.__dict__))`, stays.)
         if !hasDict && listed?.contains("__dict__") ?? true && cls.dict["__dict__"] == nil {
             cls.dict["__dict__"] = .obj(PyNativeProperty("__dict__", owner: cls) { u, v in

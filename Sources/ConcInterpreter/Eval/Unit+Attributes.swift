@@ -62,19 +62,6 @@ extension Unit {
         throw e
     }
 
-    /// `__name__`, `__qualname__` and `__objclass__` of a getset or member descriptor
-    /// (getset_descriptor cannot define them as its own getters: those would be getset
-    /// descriptors made while the type is being made); nil for other names.
-    private func descriptorField(_ d: NamedAttributeDescriptor, _ name: String) -> Value? {
-        guard let owner = d.owner else { return nil }
-        switch name {
-        case "__name__": return .str(d.name)
-        case "__qualname__": return .str(owner.name + "." + d.name)
-        case "__objclass__": return .obj(owner)
-        default: return nil
-        }
-    }
-
     func noAttribute(_ v: Value, _ name: String) -> PyBaseException {
         if case .obj(let o) = v {
             if let t = o as? PyType { return attributeError("type object '\(t.name)' has no attribute '\(name)'") }
@@ -111,10 +98,6 @@ extension Unit {
             // What the alias does not have itself comes from its origin (list[int].append).
             return try getAttr(g.origin, name)
         case let s as PySuper: return try superAttr(s, name)
-        // (Class casts, not one protocol cast: this switch is on the path of every attribute
-        // of a builtin object.)
-        case let d as PyNativeProperty where d.owner != nil: if let x = descriptorField(d, name) { return x }
-        case let d as PyMemberDescriptor: if let x = descriptorField(d, name) { return x }
         case let c as SubclassAttributes where !o.typeIsBuiltin || o is PyThreadLocal:
             if let l = c as? PyThreadLocal { try l.prepare(self, v) }
             return try subclassInstanceAttr(v, c, name)

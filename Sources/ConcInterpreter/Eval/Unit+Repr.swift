@@ -162,10 +162,8 @@ extension Unit {
         case let m as PyBoundBuiltin:
             return "<built-in method \(m.descriptor.name) of \(m.receiver.typeName) object at \(address(m.receiver.object ?? o))>"
         case let m as PyMethodDescriptor: return "<method '\(m.name)' of '\(m.owner.name)' objects>"
-        case let m as PyMemberDescriptor:
-            return "<member '\(m.name)' of '\(m.owner?.messageName ?? "?")' objects>"
-        case let p as PyNativeProperty where p.owner != nil:
-            return "<attribute '\(p.name)' of '\(p.owner.unsafelyUnwrapped.messageName)' objects>"
+        case let m as PyMemberDescriptor: return "<member '\(m.name)' of '\(m.owner.messageName)' objects>"
+        case let p as PyNativeProperty: return "<attribute '\(p.name)' of '\(p.owner.messageName)' objects>"
         case let m as PyBoundMethod:
             // A builtin class method bound to its class (`dict.fromkeys`), as CPython shows it.
             if let b = m.function.object as? PyBuiltinFunction {

@@ -523,7 +523,7 @@ public final class PyProperty: PyObject, SubclassAttributes {
 /// descriptors): its `__name__`, `__qualname__` and `__objclass__` come from here.
 protocol NamedAttributeDescriptor: PyObject {
     var name: String { get }
-    var owner: PyType? { get }
+    var owner: PyType { get }
 }
 
 final class PyNativeProperty: PyObject, NamedAttributeDescriptor {
@@ -533,8 +533,8 @@ final class PyNativeProperty: PyObject, NamedAttributeDescriptor {
     /// `<attribute '__dict__' of 'C' objects>`). Set once when the class is made. Strong,
     /// as ``PyFunction/ownerClass``: the class and the descriptors in its namespace live
     /// and die together, and a weak reference would slow every retain of the class.
-    let owner: PyType?
-    init(_ name: String, owner: PyType? = nil, _ get: @escaping (Unit, Value) throws -> Value) {
+    let owner: PyType
+    init(_ name: String, owner: PyType, _ get: @escaping (Unit, Value) throws -> Value) {
         self.name = name; self.get = get; self.owner = owner
         super.init(type: Types.getSetDescriptor)
     }
@@ -546,7 +546,7 @@ final class PyNativeProperty: PyObject, NamedAttributeDescriptor {
 final class PyMemberDescriptor: PyObject, NamedAttributeDescriptor {
     let name: String
     /// The class whose `__slots__` listed the name; strong, as ``PyNativeProperty/owner``.
-    let owner: PyType?
+    let owner: PyType
     init(_ name: String, owner: PyType) {
         self.name = name; self.owner = owner
         super.init(type: Types.memberDescriptor)
