@@ -225,6 +225,23 @@ static inline void CConcSys_set_weakrefs_used(void) { __atomic_store_n(&CConcSys
 /// Whether object locks are in use.
 static inline int CConcSys_objects_shared(void) { return __atomic_load_n(&CConcSys_objects_shared_flag, __ATOMIC_RELAXED) != 0; }
 
+/// A word that identifies the calling OS thread while it lives: its thread pointer, which
+/// glibc's pthread_self() also returns, read inline rather than through a PLT call (every
+/// object lock takes it). Volatile: a green thread may resume on another OS thread.
+static inline uintptr_t CConcSys_thread_word(void) {
+#if defined(__x86_64__)
+    uintptr_t t;
+    __asm__ volatile("mov %%fs:0, %0" : "=r"(t));
+    return t;
+#elif defined(__aarch64__)
+    uintptr_t t;
+    __asm__ volatile("mrs %0, tpidr_el0" : "=r"(t));
+    return t;
+#else
+    return (uintptr_t)pthread_self();
+#endif
+}
+
 static inline CConcSys_stripe *CConcSys_stripe_for(const void *object) {
     uintptr_t h = ((uintptr_t)object >> 4) * (uintptr_t)0x9E3779B97F4A7C15ull;
     return &CConcSys_stripes[h >> (sizeof(uintptr_t) * 8 - CONC_STRIPE_BITS)];
@@ -233,7 +250,7 @@ static inline CConcSys_stripe *CConcSys_stripe_for(const void *object) {
 /// Takes `object`'s lock (recursively).
 static inline void CConcSys_object_lock(const void *object) {
     CConcSys_stripe *s = CConcSys_stripe_for(object);
-    uintptr_t me = (uintptr_t)pthread_self();
+    uintptr_t me = CConcSys_thread_word();
     if (__atomic_load_n(&s->owner, __ATOMIC_RELAXED) == me) { s->depth++; return; }
     uint32_t expected = 0;
     if (!__atomic_compare_exchange_n(&s->state, &expected, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
