@@ -346,8 +346,7 @@ func installDictViewMethods(_ t: PyType) {
         try ContainerArgs.none(args, "\(name).__len__")
         return .int(try recv(s, "__len__").dict.count)
     }
-    // CPython gives a read-only mappingproxy of the dict; Conc has none, so the dict itself.
-    t.getter("mapping") { _, s in .obj(try recv(s, "mapping").dict) }
+    t.getter("mapping") { _, s in .obj(PyMappingProxy(.obj(try recv(s, "mapping").dict))) }
     t.method("__iter__") { u, s, args in
         try ContainerArgs.none(args, "\(name).__iter__")
         let v = try recv(s, "__iter__")

@@ -13,7 +13,7 @@ extension PyType {
         // As in CPython: True and False are the only bools; None, ranges, slices,
         // functions and matches have no subclasses either.
         if t === Types.bool || t === Types.noneType || t === Types.range || t === Types.slice || t === Types.function
-            || t === Types.regexMatch {
+            || t === Types.regexMatch || t === Types.mappingProxy {
             return "type '\(t.messageName)' is not an acceptable base type"
         }
         return nil

@@ -193,6 +193,13 @@ extension Unit {
         }
         if let r = try builtinBinary(op, a, b) { return r }
         if op == .bitOr, let r = PyUnion.of(a, b) { return .obj(r) }
+        // `proxy | d`, `d | proxy`: the union of the mappings.
+        if op == .bitOr, case .obj(let x) = a, let p = x as? PyMappingProxy {
+            return try binary(.bitOr, p.viewed(self), (b.object as? PyMappingProxy)?.viewed(self) ?? b)
+        }
+        if op == .bitOr, case .obj(let y) = b, let p = y as? PyMappingProxy, !(a.object is PyInstance) {
+            return try binary(.bitOr, a, p.viewed(self))
+        }
         return try userBinary(op, a, b, inPlace: inPlace)
     }
 
@@ -236,6 +243,9 @@ extension Unit {
             }
             if let s = o as? PySet, !s.isFrozen, case .obj(let bo) = b, let t = bo as? PySet,
                let r = try setInPlace(op.rawValue, s, t, self) { return r }
+            if op == .bitOr, o is PyMappingProxy {
+                throw typeError("'|=' is not supported by mappingproxy; use '|' instead")
+            }
             // `d |= other` updates d itself (any mapping or iterable of pairs), as dict.update.
             if op == .bitOr, o is PyDict, o.typeIsBuiltin {
                 _ = try callMethod(a, "update", [b])

@@ -258,13 +258,9 @@ extension Unit {
         return nil
     }
 
-    /// `C.__dict__`: a snapshot of the class namespace (CPython's is a live read-only
-    /// mappingproxy; changes go through setattr either way).
-    private func classDictView(_ t: PyType) -> PyDict {
-        let d = PyDict()
-        for (k, x) in t.namespacePairs { d.set(self, k, x) }
-        return d
-    }
+    /// `C.__dict__`: a read-only mappingproxy of the class namespace (changes go
+    /// through setattr).
+    private func classDictView(_ t: PyType) -> PyMappingProxy { PyMappingProxy(namespaceOf: t) }
 
     private func typeAttr(_ t: PyType, _ name: String) throws -> Value? {
         if name == "__name__" { return .str(t.name) }

@@ -51,7 +51,7 @@ extension Unit {
 
     /// The builtin types CPython 3.11 gives `__class_getitem__` (PEP 585).
     static let genericBuiltins: Set<ObjectIdentifier> = Set([Types.list, Types.tuple, Types.dict, Types.set,
-                                                             Types.frozenset, Types.type].map(ObjectIdentifier.init))
+                                                             Types.frozenset, Types.type, Types.mappingProxy].map(ObjectIdentifier.init))
 
     /// `container[index] = value`.
     func setItem(_ container: Value, _ index: Value, _ value: Value) throws {
@@ -110,7 +110,8 @@ extension Unit {
             }
         }
         // CPython's two wordings: a sequence given an index ("doesn't"), anything else.
-        if case .obj(let o) = container, o is PyStr || o is PyTuple || o is PyBytes || o is PyRange || o is PySet || o is PyDictView,
+        if case .obj(let o) = container, o is PyStr || o is PyTuple || o is PyBytes || o is PyRange || o is PySet || o is PyDictView
+            || o is PyMappingProxy,
            (try? indexValue(index, self)) != nil {
             throw typeError("'\(container.typeName)' object doesn't support item deletion")
         }

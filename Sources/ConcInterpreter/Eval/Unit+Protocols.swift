@@ -177,6 +177,9 @@ extension Unit {
             return x === y
         }
         if x === y { return true }
+        // A mappingproxy compares as its mapping.
+        if let p = x as? PyMappingProxy { return try equals(p.viewed(self), b) }
+        if let p = y as? PyMappingProxy { return try equals(a, p.viewed(self)) }
         if let v = x as? PyDictView, let r = try dictViewEquals(v, b, self) { return r }
         if let v = y as? PyDictView, let r = try dictViewEquals(v, a, self) { return r }
         switch (x, y) {
@@ -393,7 +396,7 @@ extension Unit {
                 let result = h == UInt.max ? 590923713 : Int(bitPattern: h)
                 s.locked { s.cachedHash = result }
                 return result
-            case is PyList, is PyDict, is PySet, is PyBytes, is PySlice:
+            case is PyList, is PyDict, is PySet, is PyBytes, is PySlice, is PyMappingProxy:
                 throw typeError("unhashable type: '\(o.type.name)'")
             case let v as PyDictView where v.isSetLike:  // keys and items views compare as sets
                 throw typeError("unhashable type: '\(o.type.name)'")
@@ -464,6 +467,12 @@ extension Unit {
         }
         if let x = a.intLike, let y = b.intLike { return .bool(orderInts(op, x, y)) }
         if let c = exactIntFloatOrder(a, b) { return .bool(orderInts(op, c, 0)) }
+        // A mappingproxy orders as its mapping; on the right, by the reflected comparison
+        // (CPython's order of attempts, which decides the error's wording).
+        if case .obj(let x) = a, let p = x as? PyMappingProxy { return try compare(op, p.viewed(self), b) }
+        if case .obj(let y) = b, let p = y as? PyMappingProxy, !(a.object is PyInstance) {
+            return try compare(op == .lt ? .gt : op == .le ? .ge : op == .gt ? .lt : .le, p.viewed(self), a)
+        }
         if let x = a.numericDouble, let y = b.numericDouble { return .bool(orderDoubles(op, x, y)) }
         if case .obj(let x) = a, case .obj(let y) = b, let s = x as? PyStr, let t = y as? PyStr {
             // A str subclass may define its own ordering methods.

@@ -53,6 +53,7 @@ extension Unit {
                 defer { leaveNested() }
                 return try exceptionStr(e)
             }
+            if let p = o as? PyMappingProxy, o.typeIsBuiltin { return try str(p.viewed(self)) }
             if o is PyInstance, let m = lookupSpecial(v, "__str__"), !(o.type.lookup("__str__").map { isNativeSlot($0, "__str__") } ?? true) {
                 return try stringResult(try call(m, []), "__str__")
             }

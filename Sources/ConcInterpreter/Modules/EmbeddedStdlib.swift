@@ -2789,7 +2789,7 @@ gives the class itself (Conc has no GenericAlias). deque, UserDict, ChainMap, Us
 and UserString are registered virtual subclasses, not real ones, so the ABCs are not
 in their __mro__ (the collections module gives them the same methods itself); the
 items view of a UserDict or ChainMap also counts as a KeysView (collections' ItemsView
-derives from its KeysView). There is no mappingproxy, memoryview or longrange_iterator
+derives from its KeysView). There is no memoryview or longrange_iterator
 to register, no __abc_tpflags__ (Conc's classes have no __flags__), and no coroutine or
 async generator type (Conc has no async def): the async ABCs serve isinstance,
 issubclass and subclassing; AsyncGenerator.__anext__ returns self.asend(None) itself
@@ -2835,6 +2835,7 @@ zip_iterator = type(iter(zip()))
 dict_keys = type({}.keys())
 dict_values = type({}.values())
 dict_items = type({}.items())
+mappingproxy = type(type.__dict__)
 
 
 def _generator_function():
@@ -3823,6 +3824,7 @@ MutableSet.register(set)
 KeysView.register(dict_keys)
 ItemsView.register(dict_items)
 ValuesView.register(dict_values)
+Mapping.register(mappingproxy)
 MutableMapping.register(dict)
 Sequence.register(tuple)
 Sequence.register(str)
@@ -18748,71 +18750,8 @@ def new_class(name, bases=(), kwds=None, exec_body=None):
     return meta(name, resolved_bases, ns, **kwds)
 
 
-class MappingProxyType:
-    """A read-only view of a mapping: reads go to it, and it cannot be changed through
-    the view (a class's __dict__ in CPython; singledispatch's registry)."""
-
-    __slots__ = ("_mapping",)
-
-    def __init__(self, mapping):
-        if (isinstance(mapping, (list, tuple, str)) or not hasattr(mapping, "keys")
-                or not hasattr(mapping, "__getitem__")):
-            raise TypeError("mappingproxy() argument must be a mapping, not "
-                            + type(mapping).__name__)
-        object.__setattr__(self, "_mapping", mapping)
-
-    def __getitem__(self, key):
-        return self._mapping[key]
-
-    def __iter__(self):
-        return iter(self._mapping)
-
-    def __len__(self):
-        return len(self._mapping)
-
-    def __contains__(self, key):
-        return key in self._mapping
-
-    def __eq__(self, other):
-        return self._mapping == other
-
-    def __or__(self, other):
-        return dict(self._mapping) | other
-
-    def __ror__(self, other):
-        return other | dict(self._mapping)
-
-    def __ior__(self, other):
-        raise TypeError("'|=' is not supported by mappingproxy; use '|' instead")
-
-    def __reversed__(self):
-        return reversed(self._mapping)
-
-    def get(self, key, default=None):
-        return self._mapping.get(key, default)
-
-    def keys(self):
-        return self._mapping.keys()
-
-    def values(self):
-        return self._mapping.values()
-
-    def items(self):
-        return self._mapping.items()
-
-    def copy(self):
-        return self._mapping.copy()
-
-    def __repr__(self):
-        return "mappingproxy(" + repr(self._mapping) + ")"
-
-    def __str__(self):
-        return str(self._mapping)
-
-    __hash__ = None
-
-
-MappingProxyType.__name__ = MappingProxyType.__qualname__ = "mappingproxy"
+# A class's __dict__ is one; the type is native.
+MappingProxyType = type(type.__dict__)
 
 """####,
         "typing.conc": ####"""

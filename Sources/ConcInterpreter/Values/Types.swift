@@ -53,7 +53,7 @@ public enum Types {
             itertoolsCombinationsWithReplacement, dictKeyIterator, dictValueIterator, dictItemIterator,
             dictReverseKeyIterator, dictReverseValueIterator, dictReverseItemIterator,
             callableIterator, reversedIterator, generator, coroutine, dictKeys, dictValues,
-            dictItems, file, ellipsis, notImplementedType, superType, traceback, code, frame,
+            dictItems, mappingProxy, file, ellipsis, notImplementedType, superType, traceback, code, frame,
             enumerateIterator, zipIterator, mapIterator, filterIterator, unitHandle, structTime,
             versionInfo, sysFlags, statResult, unameResult, floatInfo, threadLocal, weakref,
             unraisableHookArgs, regexMatch, mersenneTwister, lock, rlock, threadingLock,
@@ -178,6 +178,7 @@ public enum Types {
     static let dictKeys = make("dict_keys") { installDictViewMethods($0); unhashable($0) }
     static let dictValues = make("dict_values") { installDictViewMethods($0) }
     static let dictItems = make("dict_items") { installDictViewMethods($0); unhashable($0) }
+    static let mappingProxy = make("mappingproxy") { installMappingProxyMethods($0) }
     static let file: PyType = make("TextIOWrapper") { installFileMethods($0); $0.module = "_io"; $0.messageNameStorage = "_io.TextIOWrapper" }
     static let ellipsis: PyType = make("ellipsis") { singletonConstructor($0, "EllipsisType", .obj(Singletons.ellipsis)) }
     static let notImplementedType: PyType = make("NotImplementedType") {
