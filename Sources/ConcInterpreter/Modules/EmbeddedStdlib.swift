@@ -10100,29 +10100,30 @@ class BytesIO(_MemoryStream):
 
 """####,
         "itertools.conc": ####"""
-"""itertools: CPython 3.11's iterator building blocks, in Conc.
+"""itertools: CPython 3.11's iterator building blocks.
 
 Implemented: count (ints, floats, anything with +), cycle, repeat, accumulate (func=,
 initial=), chain and chain.from_iterable, compress, dropwhile, takewhile, filterfalse,
 groupby, islice, starmap, tee, zip_longest, pairwise, product (repeat=), permutations,
 combinations, combinations_with_replacement. All are lazy, produce CPython's output
 order, and check their arguments (and call iter() on their inputs) when called, as
-CPython does, with CPython's error messages for the common mistakes (islice's
-ValueErrors, negative r/repeat/n, non-integer counts).
+CPython does, with CPython's error messages.
+
+count, cycle, repeat, accumulate, chain, compress, dropwhile, takewhile, filterfalse,
+starmap, pairwise, zip_longest and islice are native classes of _itertools, named,
+shown and subclassable as CPython's (`count(5)`, isinstance(x, itertools.chain)); the
+Conc generators of the same names below are the reference they replace (and what runs
+when this module is checked against CPython). product, permutations, combinations and
+combinations_with_replacement check their arguments here and walk natively.
 
 A StopIteration raised by a function given to them (a predicate, starmap's or
 accumulate's function) ends the iteration, as it does CPython's C iterators, rather than
 becoming the RuntimeError a generator would make of it.
 
-Diverges from CPython: most of these are generator functions, so type(x).__name__ is
-'generator' and isinstance(x, itertools.chain) fails (groupby and tee's iterators are
-classes named as in CPython: groupby, _tee; product, permutations, combinations and
-combinations_with_replacement are native iterators from _itertools, named as CPython's); a generator that raised stays finished,
-where some CPython iterators could be retried; no reprs (count(5) shows a generator),
-no __reduce__/__setstate__ (pickling), no __length_hint__, no "cannot re-enter the tee
-iterator" check; count() is bound by Conc's 64-bit ints like everything else; wrong
-argument counts and unknown keywords get Python-function messages ("takes from 1 to 2
-positional arguments") rather than CPython's C-level ones. The keyword-only parameters
+Diverges from CPython: groupby and tee's iterators are Conc classes (named groupby and
+_tee); the combinatoric iterators are not classes one can call or subclass; no
+__reduce__/__setstate__ (pickling), no "cannot re-enter the tee iterator" check; count()
+is bound by Conc's 64-bit ints like everything else. The keyword-only parameters
 (initial=, fillvalue=, repeat=) are part of the API, so this module uses them.
 """
 
@@ -10707,6 +10708,14 @@ def _combinations_with_replacement(pool, r):
         value = indices[i] + 1
         for j in range(i, r):
             indices[j] = value
+
+
+# The native classes, in place of the generators above (see the docstring).
+try:
+    from _itertools import count, cycle, repeat, accumulate, chain, compress, dropwhile, \
+        takewhile, filterfalse, starmap, pairwise, zip_longest, islice
+except ImportError:  # CPython, which checks this module against its own
+    pass
 
 """####,
         "json.conc": ####"""

@@ -11,7 +11,7 @@
 
 extension Engine {
     func makeItertoolsModule() -> PyModule {
-        nativeModule("_itertools", [
+        nativeModule("_itertools", Types.itertoolsClasses.map { ($0.name, Value.obj($0)) } + [
             native("combinations") { u, a in
                 try a.expect("combinations", 2, 2)
                 return .obj(PyCombinatoric(.combinations, pools: [try poolItems(a[0])], r: try length(u, a[1])))
