@@ -128,9 +128,11 @@ extension Unit {
                 globals = g  // globals() of a module, or a dict an earlier exec() adopted
                 if g.isExecNamespace { copyBack = d }
             } else {
-                let g = engine.newGlobals(name: "__main__", file: nil)
-                // What CPython's lookup finds there: the builtins module's own name.
+                // Only `__builtins__`, as CPython's exec adds to the dict; `__name__` is what
+                // CPython's lookup finds there: the builtins module's own name.
+                let g = Globals()
                 g.set("__name__", .str("builtins"))
+                g.set("__builtins__", .obj(engine.builtinsModule))
                 for (k, v) in d.pairs { if let s = k.asStr?.value { g.set(s, v) } }
                 g.adoptMirror(d)
                 globals = g

@@ -69,6 +69,11 @@ extension Engine {
                 if let m = u.userMethod(a[0], "__dir__"), let sorted = u.engine.builtins["sorted"] {
                     return try u.call(sorted, [try u.call(m, [])])
                 }
+                // So does a module's own `__dir__` function (PEP 562).
+                if case .obj(let o) = a[0], let module = o as? PyModule, let m = module.globals.get("__dir__"),
+                   let sorted = u.engine.builtins["sorted"] {
+                    return try u.call(sorted, [try u.call(m, [])])
+                }
                 return .obj(PyList(u.engine.attributeNames(of: a[0]).map { .str($0) }))
             },
             native("globals") { u, a in .obj(u.globalsDict(u.currentGlobals)) },

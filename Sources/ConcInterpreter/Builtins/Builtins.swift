@@ -143,7 +143,7 @@ extension Engine {
             file = out
         }
         if file.isNone {
-            stdout.write(pieces.joined(separator: sep) + end, unit: u.number)
+            stdout.write(pieces.joined(separator: sep) + end)
             if flush { stdout.flush() }
         } else if case .obj(let o) = file, o is PyFile || ObjectLocks.active {
             // A native file, or any object while units run in parallel: one write() of the

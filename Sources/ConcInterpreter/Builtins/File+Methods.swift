@@ -55,7 +55,7 @@ func installFileMethods(_ t: PyType) {
         guard let str = a[0].asStr else { throw typeError("write() argument must be str, not \(a[0].argTypeName)") }
         if case .sink(let sink) = f.backing {
             try f.withLock(u) { try f.checkWritable() }
-            sink.write(str.value, unit: u.number)
+            sink.write(str.value)
             return .int(str.count)
         }
         try f.withLock(u) {

@@ -30,6 +30,9 @@ extension Engine {
         let g = Globals()
         g.set("__name__", .str(name))
         g.set("__doc__", .none)
+        g.set("__package__", .str(name.split(separator: ".").dropLast().joined(separator: ".")))
+        g.set("__loader__", .none)
+        g.set("__spec__", .none)
         for (k, v) in entries {
             if case .obj(let o) = v, let b = o as? PyBuiltinFunction, b.module == nil { b.module = name }
             g.set(k, v)

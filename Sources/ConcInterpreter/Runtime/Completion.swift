@@ -83,6 +83,8 @@ extension Engine {
     func attributeNames(of v: Value) -> [String] {
         var names = Set<String>()
         if case .obj(let o) = v {
+            // A module's names are its globals only (CPython's module.__dir__).
+            if let m = o as? PyModule, m.typeIsBuiltin { return m.globals.boundNames.sorted() }
             if let m = o as? PyModule { names.formUnion(m.globals.boundNames) }
             if let i = o as? PyInstance { names.formUnion(i.instanceAttributes.map { $0.0 }) }
             if let f = o as? PyFunction { names.formUnion(f.attributePairs.map { $0.0 }) }

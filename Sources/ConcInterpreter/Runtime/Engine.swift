@@ -359,12 +359,33 @@ public final class Engine {
         do { _ = try code.body.exec(f) } catch let e as PyBaseException { e.needsLocation = true; throw e }
     }
 
-    /// Makes the globals of a new module.
+    /// Makes the globals of a new module, with CPython's entries in CPython's order (what
+    /// `dir(module)` and `print(globals())` show). Conc has no loader or module spec
+    /// objects: `__loader__` and `__spec__` are None. `__main__` gets its `__file__` (for a
+    /// file) from ``runMain``.
     func newGlobals(name: String, file: String?) -> Globals {
         let g = Globals()
+        let isMain = name == "__main__"
+        let isPackage = file?.hasSuffix("/__init__.conc") ?? false
         g.set("__name__", .str(name))
-        g.set("__file__", file.map { .str($0) } ?? .none)
         g.set("__doc__", .none)
+        let parent = name.split(separator: ".").dropLast().joined(separator: ".")
+        g.set("__package__", isMain ? .none : .str(isPackage ? name : parent))
+        g.set("__loader__", .none)
+        g.set("__spec__", .none)
+        if isMain {
+            g.set("__annotations__", .obj(PyDict()))
+            g.set("__builtins__", .obj(builtinsModule))
+            return g
+        }
+        if isPackage, let file {
+            let folder = String(file.dropLast("/__init__.conc".count))
+            g.set("__path__", .obj(PyList([.str(folder.isEmpty ? "." : folder)])))
+        }
+        if let file {
+            g.set("__file__", .str(file))
+            g.set("__cached__", .none)
+        }
         g.set("__builtins__", .obj(builtinsModule))
         return g
     }
@@ -388,7 +409,11 @@ public final class Engine {
         mainUnit.setStackLimitFromThread()
         self.scriptFolder = scriptFolder
         let file = SourceFile(name: fileName, text: source)
-        mainGlobals.set("__file__", .str(fileName))
+        // A script's file (`-c` code has none, as in CPython).
+        if fileName != "<string>" {
+            mainGlobals.set("__file__", .str(fileName))
+            mainGlobals.set("__cached__", .none)
+        }
         let code = try compile(file, globals: mainGlobals, unit: mainUnit)
         let main = PyModule(name: "__main__", globals: mainGlobals)
         modules["__main__"] = main

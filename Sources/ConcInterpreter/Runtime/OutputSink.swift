@@ -7,9 +7,11 @@ import Glibc
 
 /// A text output stream shared by every unit of one interpreter.
 ///
-/// `write` is atomic per call, and a unit's unfinished line (`print(x, end="")`) is held
-/// back until the unit ends it or a flush asks for it, so lines from different units never
-/// interleave mid-line (LANGUAGE.md §4). Guarded by `lock`.
+/// `write` is atomic per call: one `print` is written whole, so two units' prints never
+/// split each other (LANGUAGE.md §4). Text goes out in the order of the calls, as
+/// CPython's shared stream does: threads that take turns building one line
+/// (`print("ping", end=" ")`, then the other's "pong") show it in their order. Guarded by
+/// `lock`.
 public final class OutputSink: @unchecked Sendable {  // all mutable state is guarded by `lock`
     public enum Target {
         case fd(Int32)
@@ -26,8 +28,6 @@ public final class OutputSink: @unchecked Sendable {  // all mutable state is gu
     /// False after text that did not end with a newline (the REPL then starts its prompt
     /// on a new line). `input()` sets it again: the user's Enter ended the line.
     private var endsLine = true
-    /// Each unit's unfinished last line, by unit number, until its newline or a flush.
-    private var partial: [UInt32: [UInt8]] = [:]
 
     /// The descriptor written to, or nil for a closure (`sys.stdout.fileno()`).
     public var descriptor: Int32? {
@@ -50,33 +50,11 @@ public final class OutputSink: @unchecked Sendable {  // all mutable state is gu
         return v.pointee != 0
     }()
 
-    /// Writes `s` for unit number `unit`: whole lines go out now, an unfinished last line
-    /// waits for the rest of it (or a flush).
-    public func write(_ s: String, unit: UInt32) {
-        pthread_mutex_lock(&lock)
-        defer { pthread_mutex_unlock(&lock) }
-        if partial.isEmpty && s.utf8.last == 10 { writeLocked(s); return }
-        var line = partial.removeValue(forKey: unit) ?? []
-        line.append(contentsOf: s.utf8)
-        if let end = line.lastIndex(of: 10) {
-            writeLocked(String(decoding: line[...end], as: UTF8.self))
-            line.removeSubrange(...end)
-        }
-        if !line.isEmpty { partial[unit] = line }
-    }
-
-    /// Writes `s` as it is (tracebacks, embedding output, text that is known to be whole).
+    /// Writes `s` (a whole `print`, a `write` call, a traceback) in one step.
     public func write(_ s: String) {
         pthread_mutex_lock(&lock)
         defer { pthread_mutex_unlock(&lock) }
         writeLocked(s)
-    }
-
-    /// Emits every unit's unfinished line, in unit order.
-    private func releasePartialLines() {
-        guard !partial.isEmpty else { return }
-        for key in partial.keys.sorted() { writeLocked(String(decoding: partial[key]!, as: UTF8.self)) }
-        partial.removeAll()
     }
 
     private func writeLocked(_ s: String) {
@@ -103,12 +81,10 @@ public final class OutputSink: @unchecked Sendable {  // all mutable state is gu
     public func resetAfterFork() {
         pthread_mutex_init(&lock, nil)
         buffer.removeAll(keepingCapacity: true)
-        partial.removeAll()
     }
 
     public func flush() {
         pthread_mutex_lock(&lock)
-        releasePartialLines()
         if interceptor == nil { flushLocked() }
         pthread_mutex_unlock(&lock)
     }
