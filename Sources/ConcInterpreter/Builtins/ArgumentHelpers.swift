@@ -63,6 +63,23 @@ func native(_ name: String, _ fn: @escaping NativeFunction) -> (String, Value) {
     (name, .obj(PyBuiltinFunction(name, fn)))
 }
 
+/// A builtin function of no arguments; `qualified` names it in the count error as CPython
+/// does (`time.time() takes no arguments (1 given)`, `posix.getpid() ...`).
+func native0(_ name: String, qualified: String, _ body: @escaping (Unit) throws -> Value) -> (String, Value) {
+    native(name) { u, a in
+        if !a.keywords.isEmpty { throw typeError("\(qualified)() takes no keyword arguments") }
+        if a.count != 0 { throw typeError("\(qualified)() takes no arguments (\(a.count) given)") }
+        return try body(u)
+    }
+}
+
+/// The count check of a C function taking at most `max` arguments, none by keyword
+/// (`ctime() takes at most 1 argument (2 given)`).
+func expectAtMost(_ a: Args, _ name: String, _ max: Int) throws {
+    if !a.keywords.isEmpty { throw typeError("\(name)() takes no keyword arguments") }
+    if a.count > max { throw typeError("\(name)() takes at most \(max) argument\(max == 1 ? "" : "s") (\(a.count) given)") }
+}
+
 /// A builtin function of exactly one argument: `body` serves the fixed-arity entry, and
 /// the general one after checking the arguments (`len() takes exactly one argument (2 given)`).
 /// `expectedStyle`: the count error reads "NAME expected 1 argument, got N", as CPython's

@@ -76,8 +76,8 @@ extension Engine {
                 }
                 return .obj(PyList(u.engine.attributeNames(of: a[0]).map { .str($0) }))
             },
-            native("globals") { u, a in .obj(u.globalsDict(u.currentGlobals)) },
-            native("locals") { u, a in .obj(u.callerLocals()) },
+            native0("globals", qualified: "globals") { u in .obj(u.globalsDict(u.currentGlobals)) },
+            native0("locals", qualified: "locals") { u in .obj(u.callerLocals()) },
         ]
     }
 }

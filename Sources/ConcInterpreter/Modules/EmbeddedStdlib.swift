@@ -572,7 +572,7 @@ class _deque_reverse_iterator(_deque_iterator):
 """The parts of os and os.path written in Conc: os.walk, os.scandir, os.fdopen,
 os.get_terminal_size's fallback, and the os.path functions that need no system call of
 their own (relpath, commonpath, commonprefix, expanduser, expandvars, islink, lexists,
-getatime, getctime, samefile). The native os and os.path modules find them here on first
+getatime, getctime, samefile, normcase). The native os and os.path modules find them here on first
 use (their __getattr__), so `import os` does not read this file.
 """
 
@@ -842,6 +842,11 @@ def expandvars(path):
             out.append(path[i:end])
         i = end
     return "".join(out)
+
+
+def normcase(path):
+    """path as the system compares names: unchanged on POSIX (str, bytes or path-like)."""
+    return fspath(path)
 
 
 def fspath(path):
@@ -8055,9 +8060,13 @@ errorcode = {
 
 fnmatch (case-sensitive on POSIX, as CPython there), fnmatchcase, filter and translate:
 `*` matches anything, `?` one character, `[seq]` one character of seq, `[!seq]` one not
-in it. The patterns become regular expressions (through `re`), cached per pattern.
+in it, `[a-z]` ranges. Patterns may be str or bytes (matched against names of the same
+kind). They become regular expressions (through `re`), cached per pattern. As in CPython,
+each `*` between fixed parts becomes an atomic lazy group, so a pattern with many stars
+takes linear time instead of backtracking exponentially.
 """
 
+import os
 import re
 
 __all__ = ["filter", "fnmatch", "fnmatchcase", "translate"]
@@ -8067,42 +8076,84 @@ _cache = {}
 
 def fnmatch(name, pat):
     """Whether `name` matches the shell pattern `pat` (on POSIX, case matters)."""
-    return fnmatchcase(name, pat)
+    return fnmatchcase(os.path.normcase(name), os.path.normcase(pat))
 
 
 def _compile(pat):
-    regex = _cache.get(pat)
-    if regex is None:
-        regex = re.compile(translate(pat))
+    key = (type(pat), pat)
+    match = _cache.get(key)
+    if match is None:
+        if isinstance(pat, bytes):
+            # Bytes patterns go through str one byte per character, and back.
+            regex = translate(str(pat, "ISO-8859-1")).encode("ISO-8859-1")
+        else:
+            regex = translate(pat)
+        match = re.compile(regex).match
         if len(_cache) >= 32768:
             _cache.clear()
-        _cache[pat] = regex
-    return regex
+        _cache[key] = match
+    return match
 
 
 def filter(names, pat):
     """The names of `names` that match `pat`."""
-    match = _compile(pat).match
+    match = _compile(os.path.normcase(pat))
     return [name for name in names if match(name)]
 
 
 def fnmatchcase(name, pat):
     """Whether `name` matches `pat`, case included."""
-    return _compile(pat).match(name) is not None
+    return _compile(pat)(name) is not None
+
+
+# One `*` (consecutive ones count as one) among the translated pieces.
+_STAR = object()
+
+
+def _bracket(pat, start, end):
+    """The regex set for the bracket expression pat[start:end] (without the brackets)."""
+    stuff = pat[start:end]
+    if "-" in stuff:
+        # Split at the hyphens that make ranges (the first character, or the one after
+        # "!", is never one), drop ranges that are empty (z-a), then escape what is left.
+        chunks = []
+        i = start
+        k = start + 2 if pat[start] == "!" else start + 1
+        while True:
+            k = pat.find("-", k, end)
+            if k < 0:
+                break
+            chunks.append(pat[i:k])
+            i = k + 1
+            k = k + 3
+        tail = pat[i:end]
+        if tail:
+            chunks.append(tail)
+        else:
+            chunks[-1] += "-"
+        for k in range(len(chunks) - 1, 0, -1):
+            if chunks[k - 1][-1] > chunks[k][0]:
+                chunks[k - 1] = chunks[k - 1][:-1] + chunks[k][1:]
+                del chunks[k]
+        stuff = "-".join(chunk.replace("\\", "\\\\").replace("-", "\\-") for chunk in chunks)
+    else:
+        stuff = stuff.replace("\\", "\\\\")
+    # Set operations of future regex syntax (&&, ~~, ||) are escaped.
+    return re.sub(r"([&~|])", r"\\\1", stuff)
 
 
 def translate(pat):
     """The regular expression a shell pattern stands for."""
+    pieces = []
     i, n = 0, len(pat)
-    parts = []
     while i < n:
         c = pat[i]
         i += 1
         if c == "*":
-            if not parts or parts[-1] != ".*":   # runs of * match as one
-                parts.append(".*")
+            if not pieces or pieces[-1] is not _STAR:
+                pieces.append(_STAR)
         elif c == "?":
-            parts.append(".")
+            pieces.append(".")
         elif c == "[":
             j = i
             if j < n and pat[j] == "!":
@@ -8112,24 +8163,43 @@ def translate(pat):
             while j < n and pat[j] != "]":
                 j += 1
             if j >= n:
-                parts.append("\\[")
+                pieces.append("\\[")
+                continue
+            stuff = _bracket(pat, i, j)
+            i = j + 1
+            if not stuff:
+                pieces.append("(?!)")      # an empty set matches nothing
+            elif stuff == "!":
+                pieces.append(".")         # a negated empty set matches any character
             else:
-                stuff = pat[i:j]
-                i = j + 1
-                if not stuff:
-                    parts.append("(?!)")   # an empty range matches nothing
-                elif stuff == "!":
-                    parts.append(".")      # a negated empty range matches any character
-                else:
-                    stuff = stuff.replace("\\", "\\\\")
-                    if stuff[0] == "!":
-                        stuff = "^" + stuff[1:]
-                    elif stuff[0] in ("^", "["):
-                        stuff = "\\" + stuff
-                    parts.append("[" + stuff + "]")
+                if stuff[0] == "!":
+                    stuff = "^" + stuff[1:]
+                elif stuff[0] in ("^", "["):
+                    stuff = "\\" + stuff
+                pieces.append("[" + stuff + "]")
         else:
-            parts.append(re.escape(c))
-    return "(?s:" + "".join(parts) + ")\\Z"
+            pieces.append(re.escape(c))
+
+    # The fixed text before the first star stays as it is; each "star, fixed text" after
+    # it becomes a lazy match up to the fixed text that never backtracks, (?>.*?fixed),
+    # except the last, which is a plain .* (the fixed text must end the name).
+    out = []
+    i, n = 0, len(pieces)
+    while i < n and pieces[i] is not _STAR:
+        out.append(pieces[i])
+        i += 1
+    while i < n:
+        i += 1              # the star
+        fixed = []
+        while i < n and pieces[i] is not _STAR:
+            fixed.append(pieces[i])
+            i += 1
+        fixed = "".join(fixed)
+        if i == n:
+            out.append(".*" + fixed)
+        else:
+            out.append("(?>.*?" + fixed + ")")
+    return "(?s:" + "".join(out) + ")\\Z"
 
 """####,
         "functools.conc": ####"""

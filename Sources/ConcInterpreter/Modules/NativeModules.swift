@@ -77,14 +77,16 @@ extension Engine {
             ("version_info", .obj(PyTuple([.int(3), .int(11), .int(0), .str("final"), .int(0)], type: Types.versionInfo))),
             ("hexversion", .int(0x030B00F0)),
             ("float_info", .obj(PyTuple(floatInfoValues, type: Types.floatInfo))),
-            ("implementation", .str("conc")),
+            ("implementation", .obj(PyTuple([.str("conc"), .none,
+                                              .obj(PyTuple([.int(3), .int(11), .int(0), .str("final"), .int(0)], type: Types.versionInfo)),
+                                              .int(0x030B00F0)], type: Types.sysImplementation))),
             ("executable", .str(CommandLine.arguments.first ?? "conc")),
             ("modules", .obj(sysModules)),
             ("flags", .obj(PyTuple(sysFlagsValues, type: Types.sysFlags))),
             excepthook, ("__excepthook__", excepthook.1),
             unraisablehook, ("__unraisablehook__", unraisablehook.1),
             native("exit") { _, a in throw try systemExit(a) },
-            native("getrecursionlimit") { u, _ in .int(u.engine.recursionLimit) },
+            native0("getrecursionlimit", qualified: "sys.getrecursionlimit") { u in .int(u.engine.recursionLimit) },
             native("_getframe") { u, a in
                 try a.expect("_getframe", 0, 1)
                 let depth = a.count > 0 ? try u.toIndex(a[0]) : 0
@@ -134,13 +136,21 @@ extension Engine {
                 u.engine.recursionLimit = n
                 return .none
             },
-            native("is_finalizing") { u, _ in .bool(u.engine.isFinalizing) },
+            native0("is_finalizing", qualified: "sys.is_finalizing") { u in .bool(u.engine.isFinalizing) },
             native("getsizeof") { u, a in
+                if a.count == 0 && a.keyword("object") == nil { throw typeError("getsizeof() missing required argument 'object' (pos 1)") }
+                if a.count > 2 { throw typeError("getsizeof() takes at most 2 arguments (\(a.count) given)") }
                 let n: Int = (try? u.length(a[0])) ?? 0
                 return .int(64 + n * 8)
             },
-            native("intern") { _, a in a[0] },
-            native("exc_info") { u, _ in
+            native("intern") { _, a in
+                if !a.keywords.isEmpty { throw typeError("sys.intern() takes no keyword arguments") }
+                if a.count != 1 { throw typeError("sys.intern() takes exactly one argument (\(a.count) given)") }
+                guard case .obj(let o) = a[0], o is PyStr else { throw typeError("intern() argument must be str, not \(a[0].typeName)") }
+                if !o.typeIsBuiltin { throw typeError("can't intern \(o.type.name)") }
+                return a[0]
+            },
+            native0("exc_info", qualified: "sys.exc_info") { u in
                 guard let e = u.handling.last else { return .obj(PyTuple([.none, .none, .none])) }
                 return .obj(PyTuple([.obj(e.type), .obj(e), e.tracebackValue]))
             },
@@ -165,9 +175,9 @@ extension Engine {
             ("environ", .obj(environ)),
             ("name", .str("posix")),
             ("sep", .str("/")), ("linesep", .str("\n")), ("curdir", .str(".")), ("pardir", .str("..")),
-            native("getpid") { _, _ in .int(Int(getpid())) },
-            native("getppid") { _, _ in .int(Int(getppid())) },
-            native("getcwd") { _, _ in
+            native0("getpid", qualified: "posix.getpid") { _ in .int(Int(getpid())) },
+            native0("getppid", qualified: "posix.getppid") { _ in .int(Int(getppid())) },
+            native0("getcwd", qualified: "posix.getcwd") { _ in
                 var buf = [CChar](repeating: 0, count: 4096)
                 guard getcwd(&buf, 4096) != nil else { throw osError(errno) }
                 return .str(String(cString: buf))
@@ -230,8 +240,10 @@ extension Engine {
                 unsetenv(try u.stringArg(a[0], "unsetenv() argument 1"))
                 return .none
             },
-            native("cpu_count") { _, _ in .int(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) },
+            native0("cpu_count", qualified: "posix.cpu_count") { _ in .int(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) },
             native("urandom") { u, a in
+                if !a.keywords.isEmpty { throw typeError("posix.urandom() takes no keyword arguments") }
+                if a.count != 1 { throw typeError("posix.urandom() takes exactly one argument (\(a.count) given)") }
                 let n = try u.toIndex(a[0])
                 if n < 0 { throw valueError("negative argument not allowed") }
                 try checkBuildSize(n)
@@ -336,7 +348,7 @@ extension Engine {
         ])
         m.globals.set("__getattr__", osExtras(module: "posixpath", names: [  // CPython's os.path is posixpath
             "islink", "lexists", "getatime", "getctime", "samefile", "commonprefix", "commonpath",
-            "relpath", "expanduser", "expandvars"]))
+            "relpath", "expanduser", "expandvars", "normcase"]))
         modules["os.path"] = m
         return m
     }
@@ -344,17 +356,17 @@ extension Engine {
     func makeTimeModule() -> PyModule {
         nativeModule("time", [
             ("struct_time", .obj(Types.structTime)),
-            native("time") { _, _ in
+            native0("time", qualified: "time.time") { _ in
                 var ts = timespec(); clock_gettime(CLOCK_REALTIME, &ts)
                 return .float(Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9)
             },
-            native("time_ns") { _, _ in
+            native0("time_ns", qualified: "time.time_ns") { _ in
                 var ts = timespec(); clock_gettime(CLOCK_REALTIME, &ts)
                 return .int(ts.tv_sec * 1_000_000_000 + ts.tv_nsec)
             },
-            native("perf_counter") { _, _ in .float(monotonicSeconds()) },
-            native("monotonic") { _, _ in .float(monotonicSeconds()) },
-            native("process_time") { _, _ in
+            native0("perf_counter", qualified: "time.perf_counter") { _ in .float(monotonicSeconds()) },
+            native0("monotonic", qualified: "time.monotonic") { _ in .float(monotonicSeconds()) },
+            native0("process_time", qualified: "time.process_time") { _ in
                 var ts = timespec(); clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
                 return .float(Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9)
             },
@@ -364,11 +376,12 @@ extension Engine {
                 return .none
             },
             native("ctime") { u, a in
+                try expectAtMost(a, "ctime", 1)
                 var tmv = try brokenDownTime(try timestampArg(u, a), local: true)
                 return .str(try asctimeText(&tmv))
             },
-            native("gmtime") { u, a in structTime(try brokenDownTime(try timestampArg(u, a), local: false)) },
-            native("localtime") { u, a in structTime(try brokenDownTime(try timestampArg(u, a), local: true)) },
+            native("gmtime") { u, a in try expectAtMost(a, "gmtime", 1); return structTime(try brokenDownTime(try timestampArg(u, a), local: false)) },
+            native("localtime") { u, a in try expectAtMost(a, "localtime", 1); return structTime(try brokenDownTime(try timestampArg(u, a), local: true)) },
             native("mktime") { u, a in
                 try a.expect("mktime", 1, 1)
                 var tmv = try cTime(u, a[0], "mktime")
@@ -493,6 +506,9 @@ let sysFlagsFields = ["debug", "inspect", "interactive", "optimize", "dont_write
 /// `sys.flags`: what a plain `python3.11 FILE` reports (Conc has no such command-line options).
 var sysFlagsValues: [Value] { [.int(0), .int(0), .int(0), .int(0), .int(0), .int(0), .int(0), .int(0), .int(0),
                                .int(0), .int(0), .int(1), .int(0), .bool(false), .int(0), .int(0), .bool(false), .int(-1)] }
+/// `sys.implementation` (CPython's is a SimpleNamespace; Conc's a struct sequence shown as
+/// one): name 'conc', no bytecode cache tag, the Python version it follows.
+let sysImplementationFields = ["name", "cache_tag", "version", "hexversion"]
 let floatInfoFields = ["max", "max_exp", "max_10_exp", "min", "min_exp", "min_10_exp", "dig", "mant_dig",
                        "epsilon", "radix", "rounds"]
 /// `sys.float_info`: the IEEE double's limits, as CPython reports them.
@@ -515,6 +531,7 @@ func structSequenceLayout(_ t: PyType) -> (String, [String])? {
     if t === Types.versionInfo { return ("sys.version_info", versionInfoFields) }
     if t === Types.floatInfo { return ("sys.float_info", floatInfoFields) }
     if t === Types.sysFlags { return ("sys.flags", sysFlagsFields) }
+    if t === Types.sysImplementation { return ("namespace", sysImplementationFields) }
     if t === Types.statResult { return ("os.stat_result", statResultFields) }
     if t === Types.unameResult { return ("posix.uname_result", unameResultFields) }
     if t === Types.unraisableHookArgs { return ("UnraisableHookArgs", unraisableHookArgsFields) }

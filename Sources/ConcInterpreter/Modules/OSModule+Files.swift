@@ -215,11 +215,11 @@ extension Engine {
                 try a.expect("strerror", 1, 1)
                 return .str(String(cString: Glibc.strerror(Int32(truncatingIfNeeded: try u.toIndex(a[0])))))
             },
-            native("getuid") { _, _ in .int(Int(getuid())) },
-            native("geteuid") { _, _ in .int(Int(geteuid())) },
-            native("getgid") { _, _ in .int(Int(getgid())) },
-            native("getegid") { _, _ in .int(Int(getegid())) },
-            native("getpgrp") { _, _ in .int(Int(getpgrp())) },
+            native0("getuid", qualified: "posix.getuid") { _ in .int(Int(getuid())) },
+            native0("geteuid", qualified: "posix.geteuid") { _ in .int(Int(geteuid())) },
+            native0("getgid", qualified: "posix.getgid") { _ in .int(Int(getgid())) },
+            native0("getegid", qualified: "posix.getegid") { _ in .int(Int(getegid())) },
+            native0("getpgrp", qualified: "posix.getpgrp") { _ in .int(Int(getpgrp())) },
             native("getpgid") { u, a in
                 try a.expect("getpgid", 1, 1)
                 let r = getpgid(pid_t(truncatingIfNeeded: try u.toIndex(a[0])))
@@ -254,7 +254,7 @@ extension Engine {
                 if getloadavg(&loads, 3) != 3 { throw pyError(Exc.osError, "Load averages are unobtainable") }
                 return .obj(PyTuple(loads.map { .float($0) }))
             },
-            native("sched_yield") { _, _ in sched_yield(); return .none },
+            native0("sched_yield", qualified: "posix.sched_yield") { _ in sched_yield(); return .none },
             native("uname") { _, a in
                 try a.expect("uname", 0, 0)
                 var info = utsname()

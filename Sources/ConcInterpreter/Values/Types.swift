@@ -58,7 +58,7 @@ public enum Types {
             callableIterator, reversedIterator, generator, coroutine, dictKeys, dictValues,
             dictItems, mappingProxy, file, ellipsis, notImplementedType, superType, traceback, code, frame,
             enumerateIterator, zipIterator, mapIterator, filterIterator, unitHandle, structTime,
-            versionInfo, sysFlags, statResult, unameResult, floatInfo, threadLocal, weakref,
+            versionInfo, sysFlags, sysImplementation, statResult, unameResult, floatInfo, threadLocal, weakref,
             unraisableHookArgs, regexMatch, mersenneTwister, lock, rlock, threadingLock,
             threadingRLock, semaphore, event, condition, queue, Exc.queueEmpty, Exc.queueFull
         ]
@@ -218,6 +218,7 @@ public enum Types {
     static let structTime: PyType = make("struct_time", base: tuple) { installStructTime($0) }
     static let versionInfo: PyType = make("version_info", base: tuple) { installStructSequence($0, versionInfoFields) }
     static let sysFlags: PyType = make("flags", base: tuple) { installStructSequence($0, sysFlagsFields) }
+    static let sysImplementation: PyType = make("implementation", base: tuple) { installStructSequence($0, sysImplementationFields) }
     static let statResult: PyType = make("stat_result", base: tuple) { installStatResult($0) }
     static let unameResult: PyType = make("uname_result", base: tuple) { installStructSequence($0, unameResultFields) }
     static let floatInfo: PyType = make("float_info", base: tuple) { installStructSequence($0, floatInfoFields) }
