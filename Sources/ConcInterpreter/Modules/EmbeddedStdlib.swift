@@ -974,6 +974,266 @@ from _thread import _local as local
 __all__ = ["local"]
 
 """####,
+        "_time_extras.conc": ####"""
+"""The parts of time written in Conc: get_clock_info and strptime. The native time
+module finds them here on first use (its __getattr__), so `import time` does not read
+this file.
+
+strptime follows CPython 3.11's _strptime in the C locale: the directives %a %A %b %B
+%c %d %f %H %I %j %m %M %p %S %u %U %w %W %x %X %y %Y %z %Z %%, case-insensitive
+names, any run of whitespace in the format matching any run in the text, CPython's
+defaults (1900-01-01 00:00:00) and its error messages. Not supported: %G %V (ISO week
+dates), locales other than C; the result carries no tm_zone/tm_gmtoff.
+"""
+
+import re as _re
+import time as _time
+from types import SimpleNamespace as _SimpleNamespace
+
+_CLOCKS = {
+    "time": ("clock_gettime(CLOCK_REALTIME)", False, True, _time.CLOCK_REALTIME),
+    "monotonic": ("clock_gettime(CLOCK_MONOTONIC)", True, False, _time.CLOCK_MONOTONIC),
+    "perf_counter": ("clock_gettime(CLOCK_MONOTONIC)", True, False, _time.CLOCK_MONOTONIC),
+    "process_time": ("clock_gettime(CLOCK_PROCESS_CPUTIME_ID)", True, False, _time.CLOCK_PROCESS_CPUTIME_ID),
+    "thread_time": ("clock_gettime(CLOCK_THREAD_CPUTIME_ID)", True, False, _time.CLOCK_THREAD_CPUTIME_ID),
+}
+
+
+def get_clock_info(name):
+    """A namespace describing clock `name`: implementation, monotonic, adjustable,
+    resolution."""
+    if not isinstance(name, str):
+        raise TypeError("get_clock_info() argument must be str, not " + type(name).__name__)
+    if name not in _CLOCKS:
+        raise ValueError("unknown clock")
+    implementation, monotonic, adjustable, clock = _CLOCKS[name]
+    return _SimpleNamespace(implementation=implementation, monotonic=monotonic,
+                            adjustable=adjustable, resolution=_time.clock_getres(clock))
+
+
+# MARK: - strptime
+
+_DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august",
+           "september", "october", "november", "december"]
+
+
+def _names(words):
+    # Longest first, so "march" is not read as "mar".
+    return "|".join(sorted(words, key=len, reverse=True))
+
+
+_PATTERNS = {
+    "d": r"(?P<d>3[01]|[12]\d|0[1-9]|[1-9]| [1-9])",
+    "f": r"(?P<f>[0-9]{1,6})",
+    "H": r"(?P<H>2[0-3]|[0-1]\d|\d)",
+    "I": r"(?P<I>1[0-2]|0[1-9]|[1-9])",
+    "j": r"(?P<j>36[0-6]|3[0-5]\d|[12]\d\d|0[1-9]\d|00[1-9]|[1-9]\d|0[1-9]|[1-9])",
+    "m": r"(?P<m>1[0-2]|0[1-9]|[1-9])",
+    "M": r"(?P<M>[0-5]\d|\d)",
+    "S": r"(?P<S>6[0-1]|[0-5]\d|\d)",
+    "U": r"(?P<U>5[0-3]|[0-4]\d|\d)",
+    "w": r"(?P<w>[0-6])",
+    "u": r"(?P<u>[1-7])",
+    "y": r"(?P<y>\d\d)",
+    "Y": r"(?P<Y>\d\d\d\d)",
+    "z": r"(?P<z>[+-]\d\d:?[0-5]\d(:?[0-5]\d(\.\d{1,6})?)?|(?-i:Z))",
+    "A": "(?P<A>" + _names(_DAYS) + ")",
+    "a": "(?P<a>" + _names([d[:3] for d in _DAYS]) + ")",
+    "B": "(?P<B>" + _names(_MONTHS) + ")",
+    "b": "(?P<b>" + _names([m[:3] for m in _MONTHS]) + ")",
+    "p": "(?P<p>am|pm)",
+    "%": "%",
+}
+_PATTERNS["W"] = _PATTERNS["U"].replace("U", "W")
+# The C locale's date and time formats.
+_COMPOUND = {"c": "%a %b %d %H:%M:%S %Y", "x": "%m/%d/%y", "X": "%H:%M:%S"}
+
+_compiled = {}
+
+
+def _zone_names():
+    standard, summer = _time.tzname
+    return ({"utc", "gmt", standard.lower()}, {summer.lower()} if _time.daylight else set())
+
+
+def _pattern(fmt):
+    """The regular expression for format `fmt` (KeyError for a bad directive, IndexError
+    for a % at the end)."""
+    # Regex characters of the format match themselves; a run of whitespace matches any.
+    fmt = _re.sub(r"([\\.^$*+?\(\){}\[\]|])", r"\\\1", fmt)
+    fmt = _re.sub(r"\s+", r"\\s+", fmt)
+    out = []
+    i = 0
+    while i < len(fmt):
+        c = fmt[i]
+        i += 1
+        if c != "%":
+            out.append(c)
+            continue
+        d = fmt[i]
+        i += 1
+        if d in _COMPOUND:
+            out.append(_pattern(_COMPOUND[d]))
+        elif d == "Z":
+            standard, summer = _zone_names()
+            out.append("(?P<Z>" + _names([_re.escape(n) for n in standard | summer if n]) + ")")
+        else:
+            out.append(_PATTERNS[d])
+    return "".join(out)
+
+
+def _month_length(year, month):
+    return [31, 29 if _is_leap(year) else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+
+
+def _day_of_year(year, month, day):
+    return sum(_month_length(year, m) for m in range(1, month)) + day
+
+
+def _is_leap(year):
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def _weekday(year, month, day):
+    # Monday is 0 (Zeller's congruence, shifted).
+    if month < 3:
+        month += 12
+        year -= 1
+    k = year % 100
+    j = year // 100
+    h = (day + (13 * (month + 1)) // 5 + k + k // 4 + j // 4 + 5 * j) % 7
+    return (h + 5) % 7
+
+
+def _from_day_of_year(year, yday):
+    """(year, month, day) of day `yday` (1-based) of `year`, which may run past its end."""
+    while yday > (366 if _is_leap(year) else 365):
+        yday -= 366 if _is_leap(year) else 365
+        year += 1
+    month = 1
+    while yday > _month_length(year, month):
+        yday -= _month_length(year, month)
+        month += 1
+    return year, month, yday
+
+
+def strptime(string, format="%a %b %d %H:%M:%S %Y"):
+    """Parse `string` by `format` into a struct_time (C locale)."""
+    for index, arg in enumerate((string, format)):
+        if not isinstance(arg, str):
+            # (CPython's message shows the class itself.)
+            raise TypeError("strptime() argument " + str(index) + " must be str, not "
+                            + str(type(arg)))
+    try:
+        regex = _compiled.get(format)
+        if regex is None:
+            regex = _re.compile(_pattern(format), _re.IGNORECASE)
+            _compiled[format] = regex
+    except KeyError as err:
+        bad = err.args[0]
+        if bad == "\\":
+            bad = "%"
+        raise ValueError("'" + bad + "' is a bad directive in format '" + format + "'") from None
+    except IndexError:
+        raise ValueError("stray % in format '" + format + "'") from None
+    found = regex.match(string)
+    if not found:
+        raise ValueError("time data " + repr(string) + " does not match format " + repr(format))
+    if len(string) != found.end():
+        raise ValueError("unconverted data remains: " + string[found.end():])
+
+    year = None
+    month = day = 1
+    hour = minute = second = 0
+    tz = -1
+    weekday = julian = None
+    week_of_year = None
+    week_starts_monday = False
+    values = found.groupdict()
+    for key, text in values.items():
+        if key == "y":
+            year = int(text)
+            year += 2000 if year <= 68 else 1900
+        elif key == "Y":
+            year = int(text)
+        elif key == "m":
+            month = int(text)
+        elif key == "B":
+            month = _MONTHS.index(text.lower()) + 1
+        elif key == "b":
+            month = [m[:3] for m in _MONTHS].index(text.lower()) + 1
+        elif key == "d":
+            day = int(text)
+        elif key == "H":
+            hour = int(text)
+        elif key == "I":
+            hour = int(text)
+            ampm = (values.get("p") or "").lower()
+            if ampm in ("", "am"):
+                if hour == 12:
+                    hour = 0
+            elif hour != 12:
+                hour += 12
+        elif key == "M":
+            minute = int(text)
+        elif key == "S":
+            second = int(text)
+        elif key == "A":
+            weekday = _DAYS.index(text.lower())
+        elif key == "a":
+            weekday = [d[:3] for d in _DAYS].index(text.lower())
+        elif key == "w":
+            weekday = (int(text) - 1) % 7      # Sunday is 0 in %w, 6 in struct_time
+        elif key == "u":
+            weekday = int(text) - 1
+        elif key == "j":
+            julian = int(text)
+        elif key in ("U", "W"):
+            week_of_year = int(text)
+            week_starts_monday = key == "W"
+        elif key == "Z":
+            name = text.lower()
+            standard, summer = _zone_names()
+            if name in standard:
+                tz = 0
+            elif name in summer:
+                tz = 1
+    leap_year_fix = False
+    if year is None and month == 2 and day == 29:
+        year = 1904         # a leap year, so that Feb 29 is valid; 1900 is reported
+        leap_year_fix = True
+    elif year is None:
+        year = 1900
+    if julian is None and weekday is not None and week_of_year is not None:
+        # The day of the year from the week number and the weekday (CPython's
+        # _calc_julian_from_U_or_W): week 0 is the days before the first Monday (%W)
+        # or Sunday (%U).
+        first_weekday = _weekday(year, 1, 1)
+        day_of_week = weekday
+        if not week_starts_monday:
+            first_weekday = (first_weekday + 1) % 7
+            day_of_week = (day_of_week + 1) % 7
+        if week_of_year == 0:
+            julian = 1 + day_of_week - first_weekday
+        else:
+            julian = 1 + (7 - first_weekday) % 7 + 7 * (week_of_year - 1) + day_of_week
+        if julian <= 0:
+            year -= 1
+            julian += 366 if _is_leap(year) else 365
+    if julian is None:
+        if not 1 <= day <= _month_length(year, month):
+            raise ValueError("day is out of range for month")
+        julian = _day_of_year(year, month, day)
+    else:
+        year, month, day = _from_day_of_year(year, julian)
+    if weekday is None:
+        weekday = _weekday(year, month, day)
+    if leap_year_fix:
+        year = 1900
+    return _time.struct_time((year, month, day, hour, minute, second, weekday, julian, tz))
+
+"""####,
         "abc.conc": ####"""
 """abc: CPython 3.11's abstract base classes, in Conc.
 

@@ -271,11 +271,16 @@ extension Engine {
     /// A module `__getattr__` (PEP 562) giving `names` from the Conc module `_os_extras`,
     /// imported on first use, and CPython's AttributeError for any other name.
     private func osExtras(module: String, names: Set<String>) -> Value {
+        concExtras(module: module, from: "_os_extras", names: names)
+    }
+
+    /// A module `__getattr__` (PEP 562) giving `names` from the Conc module `extras`.
+    func concExtras(module: String, from extras: String, names: Set<String>) -> Value {
         .obj(PyBuiltinFunction("__getattr__") { u, a in
             try a.expect("__getattr__", 1, 1)
             let name = try u.stringArg(a[0], "name")
             guard names.contains(name) else { throw attributeError("module '\(module)' has no attribute '\(name)'") }
-            return try u.getAttr(try u.engine.importModule("_os_extras", u), name)
+            return try u.getAttr(try u.engine.importModule(extras, u), name)
         })
     }
 
@@ -354,7 +359,7 @@ extension Engine {
     }
 
     func makeTimeModule() -> PyModule {
-        nativeModule("time", [
+        let m = nativeModule("time", timeClockEntries() + [
             ("struct_time", .obj(Types.structTime)),
             native0("time", qualified: "time.time") { _ in
                 var ts = timespec(); clock_gettime(CLOCK_REALTIME, &ts)
@@ -414,6 +419,9 @@ extension Engine {
                 }
             },
         ])
+        // get_clock_info and strptime are Conc code, loaded on first use.
+        m.globals.set("__getattr__", concExtras(module: "time", from: "_time_extras", names: ["get_clock_info", "strptime"]))
+        return m
     }
 }
 

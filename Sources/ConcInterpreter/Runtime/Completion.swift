@@ -84,7 +84,10 @@ extension Engine {
         var names = Set<String>()
         if case .obj(let o) = v {
             // A module's names are its globals only (CPython's module.__dir__).
-            if let m = o as? PyModule, m.typeIsBuiltin { return m.globals.boundNames.sorted() }
+            if let m = o as? PyModule, m.typeIsBuiltin {
+                // (Not the `__getattr__` by which a native module loads its Conc parts.)
+                return m.globals.boundNames.filter { $0 != "__getattr__" || !(m.globals.get($0)?.object is PyBuiltinFunction) }.sorted()
+            }
             if let m = o as? PyModule { names.formUnion(m.globals.boundNames) }
             if let i = o as? PyInstance { names.formUnion(i.instanceAttributes.map { $0.0 }) }
             if let f = o as? PyFunction { names.formUnion(f.attributePairs.map { $0.0 }) }
