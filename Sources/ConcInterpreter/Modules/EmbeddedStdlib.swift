@@ -11704,6 +11704,38 @@ def load(fp, cls=None, object_hook=None, parse_float=None, parse_int=None,
                  object_pairs_hook=object_pairs_hook, strict=strict)
 
 """####,
+        "keyword.conc": ####"""
+"""keyword: the language's reserved words, as CPython 3.11 lists them.
+
+iskeyword(s) is True for the hard keywords of kwlist; issoftkeyword(s) for the soft
+keywords (match, case, _) that are names except in a match statement.
+"""
+
+__all__ = ["iskeyword", "issoftkeyword", "kwlist", "softkwlist"]
+
+kwlist = [
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
+    "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global",
+    "if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return",
+    "try", "while", "with", "yield",
+]
+
+softkwlist = ["_", "case", "match"]
+
+_keywords = frozenset(kwlist)
+_soft_keywords = frozenset(softkwlist)
+
+
+def iskeyword(s):
+    """Whether s is a keyword (a hashable value that is not a str is simply not one)."""
+    return s in _keywords
+
+
+def issoftkeyword(s):
+    """Whether s is a soft keyword."""
+    return s in _soft_keywords
+
+"""####,
         "linecache.conc": ####"""
 """linecache: CPython 3.11's cache of source lines, in Conc.
 
@@ -17504,6 +17536,7 @@ Diverges from CPython: no SpooledTemporaryFile, and no bytes paths.
 
 import os as _os
 import random as _random
+import weakref as _weakref
 
 __all__ = ["NamedTemporaryFile", "TemporaryFile", "TemporaryDirectory", "mkstemp", "mkdtemp",
            "mktemp", "TMP_MAX", "gettempprefix", "tempdir", "gettempdir"]
@@ -17602,14 +17635,27 @@ def mktemp(suffix="", prefix=template, dir=None):
     raise FileExistsError(17, "No usable temporary filename found")
 
 
+def _close_and_remove(file, name, delete):
+    # Run once: by close(), or when the wrapper is collected or the program ends first.
+    try:
+        file.close()
+    finally:
+        if delete:
+            try:
+                _os.unlink(name)
+            except FileNotFoundError:
+                pass
+
+
 class _TemporaryFileWrapper:
-    """A file object with a `name`, removed from disk when closed (if `delete`)."""
+    """A file object with a `name`, removed from disk when closed (if `delete`), when
+    the wrapper is collected, or at the program's end, whichever comes first."""
 
     def __init__(self, file, name, delete=True):
         self.file = file
         self.name = name
         self.delete = delete
-        self._closed = False
+        self._finalizer = _weakref.finalize(self, _close_and_remove, file, name, delete)
 
     def __getattr__(self, name):
         return getattr(self.__dict__["file"], name)
@@ -17620,22 +17666,11 @@ class _TemporaryFileWrapper:
 
     def __exit__(self, exc, value, tb):
         result = self.file.__exit__(exc, value, tb)
-        self._remove()
+        self.close()
         return result
 
     def close(self):
-        try:
-            self.file.close()
-        finally:
-            self._remove()
-
-    def _remove(self):
-        if self.delete and not self._closed:
-            self._closed = True
-            try:
-                _os.unlink(self.name)
-            except FileNotFoundError:
-                pass
+        self._finalizer()
 
     def __iter__(self):
         return iter(self.file)
@@ -17671,13 +17706,21 @@ def TemporaryFile(mode="w+b", buffering=-1, encoding=None, newline=None, suffix=
 
 
 class TemporaryDirectory:
-    """A new folder (`.name`) removed with everything in it by cleanup() or at the end of
-    a `with` block, which gives the name."""
+    """A new folder (`.name`) removed with everything in it by cleanup(), at the end of
+    a `with` block (which gives the name), when the object is collected, or at the
+    program's end, whichever comes first."""
 
     def __init__(self, suffix=None, prefix=None, dir=None, ignore_cleanup_errors=False):
         self.name = mkdtemp(suffix, prefix, dir)
         self._ignore_cleanup_errors = ignore_cleanup_errors
-        self._cleaned = False
+        self._finalizer = _weakref.finalize(self, TemporaryDirectory._remove, self.name,
+                                            ignore_cleanup_errors)
+
+    @staticmethod
+    def _remove(name, ignore_errors):
+        if _os.path.exists(name):
+            import shutil
+            shutil.rmtree(name, ignore_errors=ignore_errors)
 
     def __repr__(self):
         return "<{} {!r}>".format(self.__class__.__name__, self.name)
@@ -17689,12 +17732,8 @@ class TemporaryDirectory:
         self.cleanup()
 
     def cleanup(self):
-        if self._cleaned:
-            return
-        self._cleaned = True
-        if _os.path.exists(self.name):
-            import shutil
-            shutil.rmtree(self.name, ignore_errors=self._ignore_cleanup_errors)
+        if self._finalizer.detach() or _os.path.exists(self.name):
+            TemporaryDirectory._remove(self.name, self._ignore_cleanup_errors)
 
 """####,
         "threading.conc": ####"""
