@@ -53,7 +53,7 @@ extension Compiler {
         case .lambda(let params, let body):
             return try function(e, name: "<lambda>", params: params, body: [Stmt(.return(body), body.loc)], s, loc: loc)
         case .call(let callee, let args): return try call(callee, args, s, loc)
-        case .attribute(let o, let n): return AttributeNode(try expr(o, s), n, loc)
+        case .attribute(let o, let n): return AttributeNode(try expr(o, s), n, attributeLocation(loc, n))
         case .subscript(let o, let i):
             checkSubscript(o, i)
             return SubscriptNode(try expr(o, s), try expr(i, s), loc)
@@ -124,6 +124,14 @@ extension Compiler {
         }
     }
 
+    /// Where an error of `obj.name` (spanning `loc`) is reported: from `name` on when the
+    /// expression spans lines (`(text\n .strip()\n .missing())` points at `missing`, on its
+    /// line), as CPython 3.11 locates attribute operations; `loc` itself otherwise.
+    func attributeLocation(_ loc: SourceLoc, _ name: String) -> SourceLoc {
+        guard loc.line != loc.endLine, loc.endCol >= name.count else { return loc }
+        return SourceLoc(line: loc.endLine, col: loc.endCol - name.count, endLine: loc.endLine, endCol: loc.endCol)
+    }
+
     mutating func call(_ callee: Expr, _ args: [Argument], _ s: Scope, _ loc: SourceLoc) throws -> ExprNode {
         checkCallee(callee)
         let argNodes = try argumentNodes(args, s)
@@ -133,7 +141,12 @@ extension Compiler {
         }
         if case .attribute(let o, let n) = callee.kind {
             let object = try expr(o, s)
-            let call = MethodCallNode(object, n, argNodes, attributeLoc: callee.loc, loc)
+            // A call of `obj.name(...)` spanning lines is reported from `name` on, as the
+            // attribute is (CPython 3.11).
+            let attribute = attributeLocation(callee.loc, n)
+            let callLoc = attribute == callee.loc ? loc
+                : SourceLoc(line: attribute.line, col: attribute.col, endLine: loc.endLine, endCol: loc.endCol)
+            let call = MethodCallNode(object, n, argNodes, attributeLoc: attribute, callLoc)
             if let sup = object as? SuperNode { return SuperMethodCallNode(sup, call) }
             return call
         }

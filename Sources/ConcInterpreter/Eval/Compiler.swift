@@ -289,7 +289,7 @@ struct Compiler {
     mutating func target(_ e: Expr, _ s: Scope) throws -> ExprNode {
         switch e.kind {
         case .name(let n): return name(n, s, e.loc)
-        case .attribute(let o, let n): return AttributeNode(try expr(o, s), n, e.loc)
+        case .attribute(let o, let n): return AttributeNode(try expr(o, s), n, attributeLocation(e.loc, n))
         case .subscript(let o, let i): return SubscriptNode(try expr(o, s), try expr(i, s), e.loc)
         case .tuple(let items), .list(let items):
             var star = -1

@@ -140,7 +140,9 @@ final class ClassDefNode: StmtNode {
             }
             // Before the decorators, as CPython's type.__new__ fills the `__class__` cell.
             if case .obj(let o) = cls, let t = o as? PyType { for fn in defined { fn.claim(by: t) } }
-            for d in decos.reversed() { cls = try u.call(d, [cls]) }
+            for (d, node) in zip(decos, decorators).reversed() {
+                do { cls = try u.call(d, [cls]) } catch { throw located(error, f, node.loc) }
+            }
         } catch { throw located(error, f, loc, .statement) }
         try target.assign(f, cls)
         return .normal

@@ -435,7 +435,10 @@ final class DefNode: StmtNode {
     override func exec(_ f: Frame) throws -> Completion {
         let decos = try decorators.map { try $0.eval(f) }
         var v = try make.eval(f)
-        do { for d in decos.reversed() { v = try f.withUnit { try $0.call(d, [v]) } } } catch { throw located(error, f, loc) }
+        // Innermost first; an error is reported at the decorator's line, as CPython's.
+        for (d, node) in zip(decos, decorators).reversed() {
+            do { v = try f.withUnit { try $0.call(d, [v]) } } catch { throw located(error, f, node.loc) }
+        }
         try target.assign(f, v)
         return .normal
     }
