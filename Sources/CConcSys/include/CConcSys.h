@@ -156,6 +156,8 @@ static inline intptr_t CConcSys_atomic_increment_word(intptr_t *word) { return _
 
 /// The calling thread's kernel thread id (`threading.get_native_id()`).
 int64_t CConcSys_gettid(void);
+/// os.sched_getaffinity: the CPU numbers `pid` may run on (at most `max`), their count or -1.
+int CConcSys_sched_getaffinity(int pid, int32_t *cpus, int max);
 
 /// Runs `job(arg)` on a thread of the process-wide pool of finished unit threads, or on
 /// a new detached pthread of `stack_size` bytes when none is idle; `*thread` gets its

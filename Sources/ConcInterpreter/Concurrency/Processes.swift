@@ -153,6 +153,9 @@ extension Engine {
         stderr.resetAfterFork()
         resetImportsAfterFork(keeping: u)
         setMainUnit(u)
+        // The forking thread is the child's main thread: its kernel id is the child's pid.
+        u.nativeID = Int(getpid())
+        u.handle?.nativeID = u.nativeID
         u.holdsGIL = false
         u.isDaemon = false
         u.unitID = (UInt64(UInt32(bitPattern: getpid())) << 32) | UInt64(u.number)

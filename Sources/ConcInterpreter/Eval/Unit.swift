@@ -99,7 +99,9 @@ public final class Unit {
     /// Reads the calling OS thread's stack bounds; called when the unit starts on its thread.
     func setStackLimitFromThread() {
         threadIdent = Int(bitPattern: UInt(pthread_self()))
-        nativeID = Int(CConcSys_gettid())
+        // The main unit is the process's main thread for a program (CPython's main thread's
+        // native_id is the pid), though it runs on a large-stack thread of its own.
+        nativeID = isMain ? Int(getpid()) : Int(CConcSys_gettid())
         let low = UInt(CConcSys_thread_stack_low())
         stackLimit = low == 0 ? 0 : low + Unit.stackRedZone
     }

@@ -18304,6 +18304,11 @@ class Thread:
 
     @property
     def native_id(self):
+        # Read from the unit once started: in a fork()ed child the forking thread is the
+        # child's main thread, with the child's pid as its id.
+        handle = self._conc_handle
+        if handle is not None and self._native_id is not None:
+            return handle.native_id
         return self._native_id
 
     @property
