@@ -324,6 +324,10 @@ func installDescriptorTypes(_ t: PyType) {
     for name in ["__name__", "__qualname__", "__annotations__"] {
         t.getter(name) { u, s in try u.getAttr(wrapped(s), name) }
     }
+    // And its docstring and module (None when the wrapped object has none).
+    for name in ["__doc__", "__module__"] {
+        t.getter(name) { u, s in try u.getAttrOrNil(wrapped(s), name) ?? .none }
+    }
     // abc: `classmethod(abstractmethod(f))` is abstract too.
     t.getter("__isabstractmethod__") { u, s in
         guard let flag = try u.getAttrOrNil(wrapped(s), "__isabstractmethod__") else { return .bool(false) }

@@ -140,12 +140,19 @@ extension Unit {
         return bindClassAttribute(attr, to: v)
     }
 
-    /// A classmethod wrapping a descriptor (`@classmethod @property`) gets the descriptor's
-    /// `__get__(cls, type(cls))`, as CPython 3.9–3.12 do; nil for the usual wrapped function.
+    /// A classmethod wrapping a descriptor (`@classmethod @property`, another classmethod or
+    /// staticmethod) gets the descriptor's `__get__(cls, cls)`, as CPython 3.9–3.12 do; nil
+    /// for the usual wrapped function.
     func classMethodOfDescriptor(_ c: PyClassMethod, _ v: Value) throws -> Value? {
-        guard case .obj(let f) = c.function, f is PyProperty || UserDescriptor(f)?.getter != nil else { return nil }
+        guard case .obj(let f) = c.function else { return nil }
         let cls: Value = (v.object as? PyType).map { .obj($0) } ?? .obj(v.type)
-        return try resolveDescriptor(c.function, cls)  // the descriptor's get with (cls, type(cls))
+        if let inner = f as? PyClassMethod {
+            return try classMethodOfDescriptor(inner, cls) ?? .obj(PyBoundMethod(cls, inner.function))
+        }
+        if let s = f as? PyStaticMethod { return s.function }
+        if f is PyProperty { return try resolveDescriptor(c.function, cls) }
+        guard let getter = UserDescriptor(f)?.getter else { return nil }
+        return try call(getter, [c.function, cls, cls])
     }
 
     /// `object.__getattribute__(v, name)` for an instance of a user class: data descriptors
