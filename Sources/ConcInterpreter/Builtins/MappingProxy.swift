@@ -104,5 +104,9 @@ func installMappingProxyMethods(_ t: PyType) {
         try a.expect("__str__", 0, 0)
         return .str(try u.str(try recv(s, "__str__").viewed(u)))
     }
+    t.classFunction("__class_getitem__") { _, a in
+        try a.expect("__class_getitem__", 2, 2)
+        return .obj(PyGenericAlias(origin: a[0], index: a[1]))
+    }
     t.dict["__hash__"] = Value.none
 }

@@ -167,6 +167,9 @@ extension Unit {
     }
 
     private func objectEquals(_ a: Value, _ b: Value, _ x: PyObject, _ y: PyObject) throws -> Bool {
+        // A mappingproxy on the left compares as its mapping (whose own comparison then
+        // asks a user mapping on the right).
+        if let p = x as? PyMappingProxy, x !== y { return try equals(p.viewed(self), b) }
         if x is PyInstance || y is PyInstance {
             // The right operand's __eq__ first when its class derives from the left's, and
             // each side's at most once.
@@ -174,6 +177,7 @@ extension Unit {
             if rightFirst, let r = try userEqualsOnce(b, a) { return r }
             if let r = try userEqualsOnce(a, b) { return r }
             if !rightFirst, let r = try userEqualsOnce(b, a) { return r }
+            if let p = y as? PyMappingProxy { return try equals(a, p.viewed(self)) }
             return x === y
         }
         if x === y { return true }

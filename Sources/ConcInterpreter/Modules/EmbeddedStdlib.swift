@@ -1794,9 +1794,12 @@ class _MutableMapping:
         return default
 
 
+_mappingproxy = type(type.__dict__)
+
+
 def _is_mapping(x):
     """isinstance(x, collections.abc.Mapping) for the mappings Conc has."""
-    return isinstance(x, (dict, _MutableMapping))
+    return isinstance(x, (dict, _MutableMapping, _mappingproxy))
 
 
 # The ids of the containers whose repr is being built (reprlib.recursive_repr).
@@ -17647,18 +17650,41 @@ def _close_and_remove(file, name, delete):
                 pass
 
 
+class _Closer:
+    """Held by a wrapper and by each method taken from it (`write = f.write`): the file
+    is closed and removed when the last of them is gone."""
+
+    __slots__ = ("__weakref__",)
+
+
 class _TemporaryFileWrapper:
     """A file object with a `name`, removed from disk when closed (if `delete`), when
-    the wrapper is collected, or at the program's end, whichever comes first."""
+    the wrapper and the methods taken from it are collected, or at the program's end,
+    whichever comes first."""
 
     def __init__(self, file, name, delete=True):
         self.file = file
         self.name = name
         self.delete = delete
-        self._finalizer = _weakref.finalize(self, _close_and_remove, file, name, delete)
+        self._closer = _Closer()
+        self._finalizer = _weakref.finalize(self._closer, _close_and_remove, file, name, delete)
 
     def __getattr__(self, name):
-        return getattr(self.__dict__["file"], name)
+        file = self.__dict__["file"]
+        value = getattr(file, name)
+        if callable(value):
+            method = value
+            closer = self._closer
+
+            def keeps_the_file(*args, **kwargs):
+                return method(*args, **kwargs)
+
+            keeps_the_file.__name__ = getattr(method, "__name__", name)
+            keeps_the_file._closer = closer
+            value = keeps_the_file
+        if not isinstance(value, int):
+            setattr(self, name, value)      # cached (not `closed` and other flags)
+        return value
 
     def __enter__(self):
         self.file.__enter__()
@@ -17673,7 +17699,10 @@ class _TemporaryFileWrapper:
         self._finalizer()
 
     def __iter__(self):
-        return iter(self.file)
+        # A generator, so that `for line in NamedTemporaryFile(...)` keeps the wrapper
+        # (and so the file) alive while it runs.
+        for line in self.file:
+            yield line
 
     def __repr__(self):
         return "<tempfile._TemporaryFileWrapper file=%r name=%r>" % (self.file, self.name)

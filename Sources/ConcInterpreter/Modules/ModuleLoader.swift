@@ -76,7 +76,9 @@ extension Engine {
                 // PEP 562 __getattr__ may be what is importing this very submodule).
                 let sub: Value?
                 if let pm = parent.object as? PyModule { sub = pm.globals.get(parts.last!) } else { sub = try u.getAttrOrNil(parent, parts.last!) }
-                if let sub, case .obj(let o) = sub, o is PyModule { return sub }
+                // (Not the module of this very name that the program deleted from
+                // sys.modules: that one is loaded anew, as CPython does.)
+                if let sub, case .obj(let o) = sub, let m = o as? PyModule, m.name != name { return sub }
             }
             guard let (source, path, isStdlib) = findSource(parts) else {
                 let e = pyError(Exc.moduleNotFoundError, "No module named '\(name)'")
