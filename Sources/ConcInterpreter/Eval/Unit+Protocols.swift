@@ -167,10 +167,10 @@ extension Unit {
     }
 
     private func objectEquals(_ a: Value, _ b: Value, _ x: PyObject, _ y: PyObject) throws -> Bool {
-        // A mappingproxy on the left compares as its mapping (whose own comparison then
-        // asks a user mapping on the right).
-        if let p = x as? PyMappingProxy, x !== y { return try equals(p.viewed(self), b) }
         if x is PyInstance || y is PyInstance {
+            // A mappingproxy on the left compares as its mapping (whose own comparison
+            // then asks the user mapping on the right).
+            if let p = x as? PyMappingProxy { return try equals(p.viewed(self), b) }
             // The right operand's __eq__ first when its class derives from the left's, and
             // each side's at most once.
             let rightFirst = y is PyInstance && y.type !== x.type && y.type.isSubtype(of: x.type)
@@ -181,9 +181,6 @@ extension Unit {
             return x === y
         }
         if x === y { return true }
-        // A mappingproxy compares as its mapping.
-        if let p = x as? PyMappingProxy { return try equals(p.viewed(self), b) }
-        if let p = y as? PyMappingProxy { return try equals(a, p.viewed(self)) }
         if let v = x as? PyDictView, let r = try dictViewEquals(v, b, self) { return r }
         if let v = y as? PyDictView, let r = try dictViewEquals(v, a, self) { return r }
         switch (x, y) {
@@ -222,7 +219,11 @@ extension Unit {
         case (let p as PyGenericAlias, let q as PyGenericAlias): return try p.equals(self, q)
         case (let p as PySlice, let q as PySlice):
             return try sequenceEquals([p.start, p.stop, p.step], [q.start, q.stop, q.step])
-        default: return false
+        default:
+            // A mappingproxy compares as its mapping.
+            if let p = x as? PyMappingProxy { return try equals(p.viewed(self), b) }
+            if let p = y as? PyMappingProxy { return try equals(a, p.viewed(self)) }
+            return false
         }
     }
 
@@ -471,12 +472,6 @@ extension Unit {
         }
         if let x = a.intLike, let y = b.intLike { return .bool(orderInts(op, x, y)) }
         if let c = exactIntFloatOrder(a, b) { return .bool(orderInts(op, c, 0)) }
-        // A mappingproxy orders as its mapping; on the right, by the reflected comparison
-        // (CPython's order of attempts, which decides the error's wording).
-        if case .obj(let x) = a, let p = x as? PyMappingProxy { return try compare(op, p.viewed(self), b) }
-        if case .obj(let y) = b, let p = y as? PyMappingProxy, !(a.object is PyInstance) {
-            return try compare(op == .lt ? .gt : op == .le ? .ge : op == .gt ? .lt : .le, p.viewed(self), a)
-        }
         if let x = a.numericDouble, let y = b.numericDouble { return .bool(orderDoubles(op, x, y)) }
         if case .obj(let x) = a, case .obj(let y) = b, let s = x as? PyStr, let t = y as? PyStr {
             // A str subclass may define its own ordering methods.
@@ -501,6 +496,12 @@ extension Unit {
                 return .bool(r)
             }
             if let r = try builtinOrder(op, x, y) { return .bool(r) }
+        }
+        // A mappingproxy orders as its mapping; on the right, by the reflected comparison
+        // (CPython's order of attempts, which decides the error's wording).
+        if case .obj(let x) = a, let p = x as? PyMappingProxy { return try compare(op, p.viewed(self), b) }
+        if case .obj(let y) = b, let p = y as? PyMappingProxy, !(a.object is PyInstance) {
+            return try compare(op == .lt ? .gt : op == .le ? .ge : op == .gt ? .lt : .le, p.viewed(self), a)
         }
         let (name, reflected) = orderDunders(op)
         // The right operand's reflected method first when its class derives from the left's.
