@@ -16,6 +16,9 @@ private final class Shared<T>: @unchecked Sendable {  // every access goes throu
         get { lock.withLock { stored } }
         set { lock.withLock { stored = newValue } }
     }
+    /// Changes the value in one critical section (`value[k] = v` through the property is a
+    /// read and a write: two threads doing it at once lost one of their entries).
+    func update(_ change: (inout T) -> Void) { lock.withLock { change(&stored) } }
 }
 
 /// Starts `body` on a new thread with its own stack; the returned semaphore is signalled when
@@ -80,7 +83,7 @@ private func output(of source: String) -> String {
 
     @Test func handlerReceivesEveryWrite() throws {
         let lines = Shared<[String]>([])
-        let conc = Interpreter(output: .handler({ text in lines.value.append(text) }))
+        let conc = Interpreter(output: .handler({ text in lines.update { $0.append(text) } }))
         try conc.run("print('one')\nprint('two', end='')")
         #expect(lines.value.joined() == "one\ntwo")
     }
@@ -585,7 +588,8 @@ struct ExpectedError: Sendable, CustomStringConvertible {
                 conc[global: "NAME"] = .string(name)
                 gate.wait()
                 let e = runError(conc, program)
-                outputs.value[name] = conc.capturedOutput + (e.map { "\($0.kind): \($0.message)" } ?? "")
+                let text = conc.capturedOutput + (e.map { "\($0.kind): \($0.message)" } ?? "")
+                outputs.update { $0[name] = text }
             })
         }
         gate.signal(); gate.signal()
@@ -617,7 +621,8 @@ struct ExpectedError: Sendable, CustomStringConvertible {
                 let conc = Interpreter(output: .capture)
                 gate.wait()
                 let e = runError(conc, program)
-                outputs.value[k] = conc.capturedOutput + (e.map { "\($0.kind): \($0.message)" } ?? "")
+                let text = conc.capturedOutput + (e.map { "\($0.kind): \($0.message)" } ?? "")
+                outputs.update { $0[k] = text }
             }
         }
         gate.signal(); gate.signal()

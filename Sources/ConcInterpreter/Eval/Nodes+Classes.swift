@@ -140,8 +140,8 @@ final class ClassDefNode: StmtNode {
             }
             // Before the decorators, as CPython's type.__new__ fills the `__class__` cell.
             if case .obj(let o) = cls, let t = o as? PyType { for fn in defined { fn.claim(by: t) } }
-            for (d, node) in zip(decos, decorators).reversed() {
-                do { cls = try u.call(d, [cls]) } catch { throw located(error, f, node.loc) }
+            for i in decos.indices.reversed() {
+                do { cls = try u.call(decos[i], [cls]) } catch { throw located(error, f, decorators[i].loc) }
             }
         } catch { throw located(error, f, loc, .statement) }
         try target.assign(f, cls)

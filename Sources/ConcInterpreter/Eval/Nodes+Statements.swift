@@ -436,8 +436,8 @@ final class DefNode: StmtNode {
         let decos = try decorators.map { try $0.eval(f) }
         var v = try make.eval(f)
         // Innermost first; an error is reported at the decorator's line, as CPython's.
-        for (d, node) in zip(decos, decorators).reversed() {
-            do { v = try f.withUnit { try $0.call(d, [v]) } } catch { throw located(error, f, node.loc) }
+        for i in decos.indices.reversed() {
+            do { v = try f.withUnit { try $0.call(decos[i], [v]) } } catch { throw located(error, f, decorators[i].loc) }
         }
         try target.assign(f, v)
         return .normal

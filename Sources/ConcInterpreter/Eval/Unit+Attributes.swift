@@ -144,7 +144,8 @@ extension Unit {
     /// staticmethod) gets the descriptor's `__get__(cls, cls)`, as CPython 3.9–3.12 do; nil
     /// for the usual wrapped function.
     func classMethodOfDescriptor(_ c: PyClassMethod, _ v: Value) throws -> Value? {
-        guard case .obj(let f) = c.function else { return nil }
+        // (The usual case, a function, costs one type comparison: every classmethod access asks.)
+        guard case .obj(let f) = c.function, Swift.type(of: f) != PyFunction.self else { return nil }
         let cls: Value = (v.object as? PyType).map { .obj($0) } ?? .obj(v.type)
         if let inner = f as? PyClassMethod {
             return try classMethodOfDescriptor(inner, cls) ?? .obj(PyBoundMethod(cls, inner.function))

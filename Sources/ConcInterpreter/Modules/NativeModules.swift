@@ -138,9 +138,9 @@ extension Engine {
             },
             native0("is_finalizing", qualified: "sys.is_finalizing") { u in .bool(u.engine.isFinalizing) },
             native("getsizeof") { u, a in
-                if a.count == 0 && a.keyword("object") == nil { throw typeError("getsizeof() missing required argument 'object' (pos 1)") }
+                guard let object = a.argument(0, "object") else { throw typeError("getsizeof() missing required argument 'object' (pos 1)") }
                 if a.count > 2 { throw typeError("getsizeof() takes at most 2 arguments (\(a.count) given)") }
-                let n: Int = (try? u.length(a[0])) ?? 0
+                let n: Int = (try? u.length(object)) ?? 0
                 return .int(64 + n * 8)
             },
             native("intern") { _, a in
