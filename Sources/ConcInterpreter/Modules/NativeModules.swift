@@ -263,19 +263,22 @@ extension Engine {
                 return .none
             },
         ] + forkFunctions() + osFileFunctions())
-        m.globals.set("__getattr__", osExtras(module: "os", names: ["walk", "scandir", "fdopen", "DirEntry", "fspath"]))
+        installConcExtras(on: m, module: "os", from: "_os_extras", names: ["walk", "scandir", "fdopen", "DirEntry", "fspath"])
         m.globals.set("path", .obj(makeOsPathModule()))
         return m
     }
 
     /// A module `__getattr__` (PEP 562) giving `names` from the Conc module `_os_extras`,
     /// imported on first use, and CPython's AttributeError for any other name.
-    private func osExtras(module: String, names: Set<String>) -> Value {
-        concExtras(module: module, from: "_os_extras", names: names)
+    /// Gives native module `m` a `__getattr__` (PEP 562) that loads `names` from the Conc
+    /// module `extras` on first use, and lists them for dir().
+    func installConcExtras(on m: PyModule, module: String, from extras: String, names: Set<String>) {
+        m.lazyNames = names.sorted()
+        m.globals.set("__getattr__", concExtras(module: module, from: extras, names: names))
     }
 
     /// A module `__getattr__` (PEP 562) giving `names` from the Conc module `extras`.
-    func concExtras(module: String, from extras: String, names: Set<String>) -> Value {
+    private func concExtras(module: String, from extras: String, names: Set<String>) -> Value {
         .obj(PyBuiltinFunction("__getattr__") { u, a in
             try a.expect("__getattr__", 1, 1)
             let name = try u.stringArg(a[0], "name")
@@ -351,9 +354,9 @@ extension Engine {
                 return .obj(PyTuple([.str(p), .str("")]))
             },
         ])
-        m.globals.set("__getattr__", osExtras(module: "posixpath", names: [  // CPython's os.path is posixpath
+        installConcExtras(on: m, module: "posixpath", from: "_os_extras", names: [  // CPython's os.path is posixpath
             "islink", "lexists", "getatime", "getctime", "samefile", "commonprefix", "commonpath",
-            "relpath", "expanduser", "expandvars", "normcase"]))
+            "relpath", "expanduser", "expandvars", "normcase"])
         modules["os.path"] = m
         return m
     }
@@ -420,7 +423,7 @@ extension Engine {
             },
         ])
         // get_clock_info and strptime are Conc code, loaded on first use.
-        m.globals.set("__getattr__", concExtras(module: "time", from: "_time_extras", names: ["get_clock_info", "strptime"]))
+        installConcExtras(on: m, module: "time", from: "_time_extras", names: ["get_clock_info", "strptime"])
         return m
     }
 }

@@ -85,8 +85,10 @@ extension Engine {
         if case .obj(let o) = v {
             // A module's names are its globals only (CPython's module.__dir__).
             if let m = o as? PyModule, m.typeIsBuiltin {
-                // (Not the `__getattr__` by which a native module loads its Conc parts.)
-                return m.globals.boundNames.filter { $0 != "__getattr__" || !(m.globals.get($0)?.object is PyBuiltinFunction) }.sorted()
+                // The names a native module loads from Conc code on first use count; the
+                // `__getattr__` that loads them does not.
+                let own = m.globals.boundNames.filter { $0 != "__getattr__" || !(m.globals.get($0)?.object is PyBuiltinFunction) }
+                return Set(own + m.lazyNames).sorted()
             }
             if let m = o as? PyModule { names.formUnion(m.globals.boundNames) }
             if let i = o as? PyInstance { names.formUnion(i.instanceAttributes.map { $0.0 }) }

@@ -355,6 +355,9 @@ public final class PyModule: PyObject {
     let name: String
     /// The module's global variables. Compiled code holds these cells directly.
     let globals: Globals
+    /// Names a native module's `__getattr__` loads from Conc code on first use (time's
+    /// strptime), for `dir()`. Set by the module's builder before it is published.
+    var lazyNames: [String] = []
     init(name: String, globals: Globals) {
         self.name = name; self.globals = globals
         super.init(type: Types.module)
