@@ -67,8 +67,7 @@ func native(_ name: String, _ fn: @escaping NativeFunction) -> (String, Value) {
 /// does (`time.time() takes no arguments (1 given)`, `posix.getpid() ...`).
 func native0(_ name: String, qualified: String, _ body: @escaping (Unit) throws -> Value) -> (String, Value) {
     native(name) { u, a in
-        if !a.keywords.isEmpty { throw typeError("\(qualified)() takes no keyword arguments") }
-        if a.count != 0 { throw typeError("\(qualified)() takes no arguments (\(a.count) given)") }
+        try ContainerArgs.none(a, qualified)
         return try body(u)
     }
 }

@@ -492,7 +492,7 @@ extension Unit {
             // the left's (CPython asks a subclass first even when it inherits the method),
             // which decides which error a failing item comparison reports.
             if y.extendsBuiltinType, x.type !== y.type, y.type.isSubtype(of: x.type),
-               let r = try builtinOrder(op == .lt ? .gt : op == .le ? .ge : op == .gt ? .lt : .le, y, x) {
+               let r = try builtinOrder(op.reflected, y, x) {
                 return .bool(r)
             }
             if let r = try builtinOrder(op, x, y) { return .bool(r) }
@@ -501,7 +501,7 @@ extension Unit {
         // (CPython's order of attempts, which decides the error's wording).
         if case .obj(let x) = a, let p = x as? PyMappingProxy { return try compare(op, p.viewed(self), b) }
         if case .obj(let y) = b, let p = y as? PyMappingProxy, !(a.object is PyInstance) {
-            return try compare(op == .lt ? .gt : op == .le ? .ge : op == .gt ? .lt : .le, p.viewed(self), a)
+            return try compare(op.reflected, p.viewed(self), a)
         }
         let (name, reflected) = orderDunders(op)
         // The right operand's reflected method first when its class derives from the left's.
@@ -903,4 +903,17 @@ private func compareIntToDouble(_ i: Int, _ d: Double) -> Int? {
     let w = Int(whole)  // exact: whole is in [-2**63, 2**63)
     if i != w { return i < w ? -1 : 1 }
     return d > whole ? -1 : d < whole ? 1 : 0
+}
+
+extension CompareOp {
+    /// The ordering that asks the other operand the same question (`a < b` is `b > a`).
+    var reflected: CompareOp {
+        switch self {
+        case .lt: return .gt
+        case .le: return .ge
+        case .gt: return .lt
+        case .ge: return .le
+        default: return self
+        }
+    }
 }

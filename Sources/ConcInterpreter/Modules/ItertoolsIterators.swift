@@ -41,18 +41,15 @@ private func named(_ a: Args, _ name: String, _ names: [String], required: Int, 
         let what = positionalLimit == nil ? "arguments" : "positional arguments"
         throw typeError("\(name)() takes at most \(limit) \(what) (\(a.count) given)")
     }
-    var out: [Value?] = []
-    for (i, k) in names.enumerated() {
-        let byName = a.keyword(k)
-        if i < a.count {
-            if byName != nil { throw typeError("argument for \(name)() given by name ('\(k)') and position (\(i + 1))") }
-            out.append(a[i])
-        } else {
-            if byName == nil && i < required { throw typeError("\(name)() missing required argument '\(k)' (pos \(i + 1))") }
-            out.append(byName)
-        }
-    }
-    return out
+    // Given both ways, or missing: the messages of expectNamed.
+    try a.expectNamed(name, required, names.count, names: names)
+    return names.enumerated().map { a.argument($0.offset, $0.element) }
+}
+
+/// A function and an iterable, by position only (`dropwhile(predicate, iterable, /)`).
+private func functionAndSource(_ u: Unit, _ a: Args, _ name: String) throws -> (Value, PyIter) {
+    let p = try positional(a, name, 2)
+    return (p[0], try u.iterate(p[1]))
 }
 
 // MARK: - count and repeat
@@ -63,12 +60,10 @@ final class PyCount: PyIter, SubclassAttributes {
     /// The next value; read and written under the object's lock.
     private var current: Value
     let step: Value
-    /// CPython's "fast mode": an int start and a step of exactly the int 1, shown as
-    /// `count(n)` even when the start was True.
-    private let fast: Bool
     init(type: PyType, start: Value, step: Value) {
-        fast = start.intLike != nil && step.intLike == 1
-        current = fast ? .int(start.intLike!) : start
+        // CPython's "fast mode", an int start with a step of 1, counts in C ints: a start
+        // of True shows as `count(1)`.
+        if let n = start.intLike, step.intLike == 1 { current = .int(n) } else { current = start }
         self.step = step
         super.init(type: type)
     }
@@ -97,7 +92,7 @@ final class PyCount: PyIter, SubclassAttributes {
     func repr(_ u: Unit) throws -> String {
         let v = locked { current }
         if v.isUnbound { throw overflowError(intOverflowMessage) }
-        if fast || step.intLike == 1 { return "\(type.name)(\(try u.repr(v)))" }
+        if step.intLike == 1 { return "\(type.name)(\(try u.repr(v)))" }
         return "\(type.name)(\(try u.repr(v)), \(try u.repr(step)))"
     }
 }
@@ -259,8 +254,7 @@ func installItertoolsCompress(_ t: PyType) {
 
 func installItertoolsDropwhile(_ t: PyType) {
     t.makeItertoolsClass { u, cls, a in
-        let p = try positional(a, "dropwhile", 2)
-        let predicate = p[0], source = try u.iterate(p[1])
+        let (predicate, source) = try functionAndSource(u, a, "dropwhile")
         var dropping = true
         return .obj(PyClosureIterator(type: cls) { u in
             while let v = try source.next(u) {
@@ -274,8 +268,7 @@ func installItertoolsDropwhile(_ t: PyType) {
 
 func installItertoolsTakewhile(_ t: PyType) {
     t.makeItertoolsClass { u, cls, a in
-        let p = try positional(a, "takewhile", 2)
-        let predicate = p[0], source = try u.iterate(p[1])
+        let (predicate, source) = try functionAndSource(u, a, "takewhile")
         return .obj(PyClosureIterator(type: cls) { u in
             // A false predicate ends it for good (the closure iterator stays finished).
             guard let v = try source.next(u), try u.isTruthy(try u.call(predicate, [v])) else { return nil }
@@ -286,8 +279,7 @@ func installItertoolsTakewhile(_ t: PyType) {
 
 func installItertoolsFilterfalse(_ t: PyType) {
     t.makeItertoolsClass { u, cls, a in
-        let p = try positional(a, "filterfalse", 2)
-        let function = p[0], source = try u.iterate(p[1])
+        let (function, source) = try functionAndSource(u, a, "filterfalse")
         // None or bool: the item's own truth, without a call (CPython's shortcut).
         let byTruth = function.isNone || function.object === Types.bool
         return .obj(PyClosureIterator(type: cls) { u in
@@ -301,8 +293,7 @@ func installItertoolsFilterfalse(_ t: PyType) {
 
 func installItertoolsStarmap(_ t: PyType) {
     t.makeItertoolsClass { u, cls, a in
-        let p = try positional(a, "starmap", 2)
-        let function = p[0], source = try u.iterate(p[1])
+        let (function, source) = try functionAndSource(u, a, "starmap")
         return .obj(PyClosureIterator(type: cls) { u in
             guard let args = try source.next(u) else { return nil }
             return try u.call(function, Args(try u.toArray(args)))

@@ -30,7 +30,7 @@ extension Engine {
         let g = Globals()
         g.set("__name__", .str(name))
         g.set("__doc__", .none)
-        g.set("__package__", .str(name.split(separator: ".").dropLast().joined(separator: ".")))
+        g.set("__package__", .str(parentPackage(of: name)))
         g.set("__loader__", .none)
         g.set("__spec__", .none)
         for (k, v) in entries {
@@ -41,6 +41,9 @@ extension Engine {
     }
 
     func makeSysModule() -> PyModule {
+        // The Python version Conc follows (sys.version_info, and sys.implementation.version).
+        let versionInfo = Value.obj(PyTuple([.int(3), .int(11), .int(0), .str("final"), .int(0)], type: Types.versionInfo))
+        let pythonHexVersion = 0x030B00F0
         // sys.excepthook: the default report of an uncaught exception; the program may
         // replace it (``Unit/reportUncaught(_:)`` calls the replacement).
         let excepthook = native("excepthook") { u, a in
@@ -74,12 +77,10 @@ extension Engine {
             },
             native("getswitchinterval") { u, a in try a.expect("getswitchinterval", 0, 0); return .float(u.engine.gil.interval) },
             ("version", .str("3.11.0 (Conc \(concVersion), a Python 3.11 subset)")),
-            ("version_info", .obj(PyTuple([.int(3), .int(11), .int(0), .str("final"), .int(0)], type: Types.versionInfo))),
-            ("hexversion", .int(0x030B00F0)),
+            ("version_info", versionInfo),
+            ("hexversion", .int(pythonHexVersion)),
             ("float_info", .obj(PyTuple(floatInfoValues, type: Types.floatInfo))),
-            ("implementation", .obj(PyTuple([.str("conc"), .none,
-                                              .obj(PyTuple([.int(3), .int(11), .int(0), .str("final"), .int(0)], type: Types.versionInfo)),
-                                              .int(0x030B00F0)], type: Types.sysImplementation))),
+            ("implementation", .obj(PyTuple([.str("conc"), .none, versionInfo, .int(pythonHexVersion)], type: Types.sysImplementation))),
             ("executable", .str(CommandLine.arguments.first ?? "conc")),
             ("modules", .obj(sysModules)),
             ("flags", .obj(PyTuple(sysFlagsValues, type: Types.sysFlags))),
@@ -144,11 +145,10 @@ extension Engine {
                 return .int(64 + n * 8)
             },
             native("intern") { _, a in
-                if !a.keywords.isEmpty { throw typeError("sys.intern() takes no keyword arguments") }
-                if a.count != 1 { throw typeError("sys.intern() takes exactly one argument (\(a.count) given)") }
-                guard case .obj(let o) = a[0], o is PyStr else { throw typeError("intern() argument must be str, not \(a[0].typeName)") }
+                let s = try ContainerArgs.one(a, "sys.intern")
+                guard case .obj(let o) = s, o is PyStr else { throw typeError("intern() argument must be str, not \(s.typeName)") }
                 if !o.typeIsBuiltin { throw typeError("can't intern \(o.type.name)") }
-                return a[0]
+                return s
             },
             native0("exc_info", qualified: "sys.exc_info") { u in
                 guard let e = u.handling.last else { return .obj(PyTuple([.none, .none, .none])) }
@@ -242,9 +242,7 @@ extension Engine {
             },
             native0("cpu_count", qualified: "posix.cpu_count") { _ in .int(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) },
             native("urandom") { u, a in
-                if !a.keywords.isEmpty { throw typeError("posix.urandom() takes no keyword arguments") }
-                if a.count != 1 { throw typeError("posix.urandom() takes exactly one argument (\(a.count) given)") }
-                let n = try u.toIndex(a[0])
+                let n = try u.toIndex(try ContainerArgs.one(a, "posix.urandom"))
                 if n < 0 { throw valueError("negative argument not allowed") }
                 try checkBuildSize(n)
                 return .obj(PyBytes(readFileBytesPrefix("/dev/urandom", n)))
@@ -268,8 +266,6 @@ extension Engine {
         return m
     }
 
-    /// A module `__getattr__` (PEP 562) giving `names` from the Conc module `_os_extras`,
-    /// imported on first use, and CPython's AttributeError for any other name.
     /// Gives native module `m` a `__getattr__` (PEP 562) that loads `names` from the Conc
     /// module `extras` on first use, and lists them for dir().
     func installConcExtras(on m: PyModule, module: String, from extras: String, names: Set<String>) {
@@ -277,7 +273,8 @@ extension Engine {
         m.globals.set("__getattr__", concExtras(module: module, from: extras, names: names))
     }
 
-    /// A module `__getattr__` (PEP 562) giving `names` from the Conc module `extras`.
+    /// A module `__getattr__` (PEP 562) giving `names` from the Conc module `extras`,
+    /// imported on first use, and CPython's AttributeError for any other name.
     private func concExtras(module: String, from extras: String, names: Set<String>) -> Value {
         .obj(PyBuiltinFunction("__getattr__") { u, a in
             try a.expect("__getattr__", 1, 1)
@@ -364,20 +361,11 @@ extension Engine {
     func makeTimeModule() -> PyModule {
         let m = nativeModule("time", timeClockEntries() + [
             ("struct_time", .obj(Types.structTime)),
-            native0("time", qualified: "time.time") { _ in
-                var ts = timespec(); clock_gettime(CLOCK_REALTIME, &ts)
-                return .float(Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9)
-            },
-            native0("time_ns", qualified: "time.time_ns") { _ in
-                var ts = timespec(); clock_gettime(CLOCK_REALTIME, &ts)
-                return .int(ts.tv_sec * 1_000_000_000 + ts.tv_nsec)
-            },
+            native0("time", qualified: "time.time") { _ in secondsValue(try readClock(CLOCK_REALTIME)) },
+            native0("time_ns", qualified: "time.time_ns") { _ in nanosecondsValue(try readClock(CLOCK_REALTIME)) },
             native0("perf_counter", qualified: "time.perf_counter") { _ in .float(monotonicSeconds()) },
             native0("monotonic", qualified: "time.monotonic") { _ in .float(monotonicSeconds()) },
-            native0("process_time", qualified: "time.process_time") { _ in
-                var ts = timespec(); clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
-                return .float(Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9)
-            },
+            native0("process_time", qualified: "time.process_time") { _ in secondsValue(try readClock(CLOCK_PROCESS_CPUTIME_ID)) },
             native("sleep") { u, a in
                 try a.expect("sleep", 1, 1)
                 try u.sleep(try u.sleepSeconds(a[0]))

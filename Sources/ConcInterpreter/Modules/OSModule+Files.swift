@@ -257,9 +257,7 @@ extension Engine {
             native0("sched_yield", qualified: "posix.sched_yield") { _ in sched_yield(); return .none },
             // The CPUs the process may run on (len() of it is the usable CPU count).
             native("sched_getaffinity") { u, a in
-                if !a.keywords.isEmpty { throw typeError("sched_getaffinity() takes no keyword arguments") }
-                if a.count != 1 { throw typeError("posix.sched_getaffinity() takes exactly one argument (\(a.count) given)") }
-                let pid = Int32(truncatingIfNeeded: try u.toIndex(a[0]))
+                let pid = Int32(truncatingIfNeeded: try u.toIndex(try ContainerArgs.one(a, "posix.sched_getaffinity")))
                 var cpus = [Int32](repeating: 0, count: 1024)
                 let n = CConcSys_sched_getaffinity(pid, &cpus, Int32(cpus.count))
                 if n < 0 { throw osError(errno) }

@@ -6,39 +6,38 @@
 import Glibc
 #endif
 
-/// Reads `clock` (a CLOCK_* id) in seconds, or raises CPython's OSError for a bad id.
-private func clockSeconds(_ clock: clockid_t) throws -> timespec {
+/// Reads `clock` (a CLOCK_* id), or raises CPython's OSError for a bad id.
+func readClock(_ clock: clockid_t) throws -> timespec {
     var ts = timespec()
     if clock_gettime(clock, &ts) != 0 { throw osError(errno) }
     return ts
 }
 
-private func nanoseconds(_ ts: timespec) -> Value { .int(ts.tv_sec * 1_000_000_000 + ts.tv_nsec) }
-private func seconds(_ ts: timespec) -> Value { .float(Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9) }
+/// A clock reading as time_ns() and friends give it: an int of nanoseconds.
+func nanosecondsValue(_ ts: timespec) -> Value { .int(ts.tv_sec * 1_000_000_000 + ts.tv_nsec) }
+/// A clock reading as time() and friends give it: float seconds.
+func secondsValue(_ ts: timespec) -> Value { .float(Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9) }
 
 extension Engine {
     func timeClockEntries() -> [(String, Value)] {
         func clockArg(_ u: Unit, _ a: Args, _ name: String) throws -> clockid_t {
             if !a.keywords.isEmpty { throw typeError("\(name)() takes no keyword arguments") }
             if a.count != 1 { throw typeError("time.\(name)() takes exactly one argument (\(a.count) given)") }
-            guard let id = u.intValue(a[0].unboxedNumber) else {
-                throw typeError("'\(a[0].typeName)' object cannot be interpreted as an integer")
-            }
-            return clockid_t(truncatingIfNeeded: id)
+            return clockid_t(truncatingIfNeeded: try u.toIndex(a[0]))
         }
         var entries: [(String, Value)] = [
-            native0("perf_counter_ns", qualified: "time.perf_counter_ns") { _ in nanoseconds(try clockSeconds(CLOCK_MONOTONIC)) },
-            native0("monotonic_ns", qualified: "time.monotonic_ns") { _ in nanoseconds(try clockSeconds(CLOCK_MONOTONIC)) },
-            native0("process_time_ns", qualified: "time.process_time_ns") { _ in nanoseconds(try clockSeconds(CLOCK_PROCESS_CPUTIME_ID)) },
+            native0("perf_counter_ns", qualified: "time.perf_counter_ns") { _ in nanosecondsValue(try readClock(CLOCK_MONOTONIC)) },
+            native0("monotonic_ns", qualified: "time.monotonic_ns") { _ in nanosecondsValue(try readClock(CLOCK_MONOTONIC)) },
+            native0("process_time_ns", qualified: "time.process_time_ns") { _ in nanosecondsValue(try readClock(CLOCK_PROCESS_CPUTIME_ID)) },
             // The CPU time of the calling OS thread (the GIL lesson's measure of who ran).
-            native0("thread_time", qualified: "time.thread_time") { _ in seconds(try clockSeconds(CLOCK_THREAD_CPUTIME_ID)) },
-            native0("thread_time_ns", qualified: "time.thread_time_ns") { _ in nanoseconds(try clockSeconds(CLOCK_THREAD_CPUTIME_ID)) },
-            native("clock_gettime") { u, a in seconds(try clockSeconds(try clockArg(u, a, "clock_gettime"))) },
-            native("clock_gettime_ns") { u, a in nanoseconds(try clockSeconds(try clockArg(u, a, "clock_gettime_ns"))) },
+            native0("thread_time", qualified: "time.thread_time") { _ in secondsValue(try readClock(CLOCK_THREAD_CPUTIME_ID)) },
+            native0("thread_time_ns", qualified: "time.thread_time_ns") { _ in nanosecondsValue(try readClock(CLOCK_THREAD_CPUTIME_ID)) },
+            native("clock_gettime") { u, a in secondsValue(try readClock(try clockArg(u, a, "clock_gettime"))) },
+            native("clock_gettime_ns") { u, a in nanosecondsValue(try readClock(try clockArg(u, a, "clock_gettime_ns"))) },
             native("clock_getres") { u, a in
                 var ts = timespec()
                 if clock_getres(try clockArg(u, a, "clock_getres"), &ts) != 0 { throw osError(errno) }
-                return seconds(ts)
+                return secondsValue(ts)
             },
             native0("tzset", qualified: "time.tzset") { u in
                 tzset()

@@ -359,6 +359,9 @@ public final class Engine {
         do { _ = try code.body.exec(f) } catch let e as PyBaseException { e.needsLocation = true; throw e }
     }
 
+    /// The package a module of dotted name `name` belongs to ("" for a top-level one).
+    func parentPackage(of name: String) -> String { name.split(separator: ".").dropLast().joined(separator: ".") }
+
     /// Makes the globals of a new module, with CPython's entries in CPython's order (what
     /// `dir(module)` and `print(globals())` show). Conc has no loader or module spec
     /// objects: `__loader__` and `__spec__` are None. `__main__` gets its `__file__` (for a
@@ -369,8 +372,7 @@ public final class Engine {
         let isPackage = file?.hasSuffix("/__init__.conc") ?? false
         g.set("__name__", .str(name))
         g.set("__doc__", .none)
-        let parent = name.split(separator: ".").dropLast().joined(separator: ".")
-        g.set("__package__", isMain ? .none : .str(isPackage ? name : parent))
+        g.set("__package__", isMain ? .none : .str(isPackage ? name : parentPackage(of: name)))
         g.set("__loader__", .none)
         g.set("__spec__", .none)
         if isMain {

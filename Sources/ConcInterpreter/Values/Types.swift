@@ -50,10 +50,7 @@ public enum Types {
             classmethod, property, module, cell, iterator, listIterator, listReverseIterator,
             tupleIterator, strIterator, strASCIIIterator, bytesIterator, bytearrayIterator,
             setIterator, rangeIterator, itertoolsProduct, itertoolsPermutations, itertoolsCombinations,
-            itertoolsCombinationsWithReplacement, itertoolsCount, itertoolsCycle, itertoolsRepeat,
-            itertoolsAccumulate, itertoolsChain, itertoolsCompress, itertoolsDropwhile, itertoolsTakewhile,
-            itertoolsFilterfalse, itertoolsStarmap, itertoolsPairwise, itertoolsZipLongest, itertoolsIslice,
-            dictKeyIterator, dictValueIterator, dictItemIterator,
+            itertoolsCombinationsWithReplacement, dictKeyIterator, dictValueIterator, dictItemIterator,
             dictReverseKeyIterator, dictReverseValueIterator, dictReverseItemIterator,
             callableIterator, reversedIterator, generator, coroutine, dictKeys, dictValues,
             dictItems, mappingProxy, file, ellipsis, notImplementedType, superType, traceback, code, frame,
@@ -62,7 +59,7 @@ public enum Types {
             unraisableHookArgs, regexMatch, mersenneTwister, lock, rlock, threadingLock,
             threadingRLock, semaphore, event, condition, queue, Exc.queueEmpty, Exc.queueFull
         ]
-        _ = every
+        _ = (every, itertoolsClasses)
         _ = (Exc.all, Singletons.ellipsis, Singletons.notImplemented)
         return true
     }()
@@ -165,25 +162,16 @@ public enum Types {
     static let itertoolsPermutations = itertoolsType("permutations")
     static let itertoolsCombinations = itertoolsType("combinations")
     static let itertoolsCombinationsWithReplacement = itertoolsType("combinations_with_replacement")
-    /// The other classes of itertools (ItertoolsIterators.swift), with their constructors.
-    static let itertoolsCount = make("count") { installItertoolsCount($0) }
-    static let itertoolsCycle = make("cycle") { installItertoolsCycle($0) }
-    static let itertoolsRepeat = make("repeat") { installItertoolsRepeat($0) }
-    static let itertoolsAccumulate = make("accumulate") { installItertoolsAccumulate($0) }
-    static let itertoolsChain = make("chain") { installItertoolsChain($0) }
-    static let itertoolsCompress = make("compress") { installItertoolsCompress($0) }
-    static let itertoolsDropwhile = make("dropwhile") { installItertoolsDropwhile($0) }
-    static let itertoolsTakewhile = make("takewhile") { installItertoolsTakewhile($0) }
-    static let itertoolsFilterfalse = make("filterfalse") { installItertoolsFilterfalse($0) }
-    static let itertoolsStarmap = make("starmap") { installItertoolsStarmap($0) }
-    static let itertoolsPairwise = make("pairwise") { installItertoolsPairwise($0) }
-    static let itertoolsZipLongest = make("zip_longest") { installItertoolsZipLongest($0) }
-    static let itertoolsIslice = make("islice") { installItertoolsIslice($0) }
-    static var itertoolsClasses: [PyType] {
-        [itertoolsCount, itertoolsCycle, itertoolsRepeat, itertoolsAccumulate, itertoolsChain, itertoolsCompress,
-         itertoolsDropwhile, itertoolsTakewhile, itertoolsFilterfalse, itertoolsStarmap, itertoolsPairwise,
-         itertoolsZipLongest, itertoolsIslice]
-    }
+    /// The other classes of itertools (ItertoolsIterators.swift), with their constructors;
+    /// `_itertools` exports them by name.
+    static let itertoolsClasses: [PyType] = [
+        ("count", installItertoolsCount), ("cycle", installItertoolsCycle), ("repeat", installItertoolsRepeat),
+        ("accumulate", installItertoolsAccumulate), ("chain", installItertoolsChain),
+        ("compress", installItertoolsCompress), ("dropwhile", installItertoolsDropwhile),
+        ("takewhile", installItertoolsTakewhile), ("filterfalse", installItertoolsFilterfalse),
+        ("starmap", installItertoolsStarmap), ("pairwise", installItertoolsPairwise),
+        ("zip_longest", installItertoolsZipLongest), ("islice", installItertoolsIslice),
+    ].map { name, install in make(name, install) }
     private static func itertoolsType(_ name: String) -> PyType {
         make(name) { installIteratorMethods($0); $0.module = "itertools"; $0.messageNameStorage = "itertools." + name }
     }
