@@ -243,6 +243,8 @@ public final class Engine {
         // time.)
         if runsCode && Engine.codeRunningEngines.add(1, ordering: .relaxed).newValue >= 2 { ObjectLocks.enable() }
         _ = Types.ready
+        // Cells read values lock-free by their bytes (Cell, PyObject.swift).
+        precondition(ValueLayout.verify(), "this Swift lays out Conc's Value differently: update ValueLayout")
         interruptFlag = .allocate(capacity: 1)
         interruptFlag.initialize(to: 0)
         gil = GIL(flag: interruptFlag, exclusive: options.globalInterpreterLock)

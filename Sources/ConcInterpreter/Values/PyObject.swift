@@ -1,5 +1,6 @@
 // The root of every heap-allocated Conc value, and the type object that describes them.
 import Synchronization
+import CConcSys
 
 /// Base class of every Conc object that is not an inline scalar.
 ///
@@ -826,16 +827,23 @@ private extension Atomic where Value == Int {
 
 /// A reference cell for a variable captured by an inner function, or a module global.
 ///
-/// Free-threaded evaluation: the value is read and written under the cell's lock, so a
-/// store never releases the old value while another thread is loading it; the old value
-/// is released after the lock is let go.
+/// Free-threaded evaluation: the cell is guarded by a seqlock of its own (``seqWord``, see
+/// "Cell seqlocks" in CConcSys.h) rather than a striped lock, because threads read globals
+/// on every line (`counter += 1`, `for i in range(N)`, calling a module-level function).
+/// An int, float, bool or None, or an immortal object (a module-level function, a class),
+/// is read without writing anything; another object is copied (retained) under the lock,
+/// so a store never releases the old value while another thread is loading it. The old
+/// value is released after the lock is let go.
 final class Cell: PyObject {
+    /// The value. Read and written only through the accessors below; its address is read
+    /// by `CConcSys_seq_read`, which knows the layout ``ValueLayout`` checks.
     private var stored: Value
-    /// False until the cell is first given a value. A parallel reader that sees false knows
-    /// the cell is unbound without taking its lock: every call of a builtin (`len`, `range`)
-    /// reads the never-assigned global cell of its name first, and two threads taking
-    /// that cell's lock for it would bounce its cache line between the cores. (A writer
-    /// sets it before storing, so a reader seeing false simply reads before the store.)
+    /// The seqlock word: touched only through the CConcSys_seq_* functions while object
+    /// locks are on; with them off (one unit running), only a stale "immortal" bit is
+    /// cleared (a fork()ed child that starts threads again must not trust it).
+    private var seqWord: UInt64 = 0
+    /// False until the cell is first given a value (see ``neverBound``). A writer sets it
+    /// before storing, so a reader seeing false simply reads before the store.
     private let everBound: Atomic<Bool>
     /// True for a module global's cell: a change between bound and unbound is counted in
     /// ``Globals/presenceEpoch`` (after the store), for the `globals()` dicts that show
@@ -844,7 +852,8 @@ final class Cell: PyObject {
     /// The captured variable's value; `.unbound` until assigned.
     var value: Value {
         @inline(__always) get {
-            if ObjectLocks.active && !everBound.load(ordering: .acquiring) { return .unbound }
+            guard ObjectLocks.active else { return stored }
+            if let v = readWithoutLock() { return v }
             return locked { stored }
         }
         @inline(__always) set {
@@ -863,16 +872,27 @@ final class Cell: PyObject {
     /// unretained: a call may run it without a reference, since it is never freed, even
     /// if another unit rebinds the name meanwhile.
     @inline(__always) func immortalFunction() -> Unmanaged<PyFunction>? {
-        if ObjectLocks.active {
-            if !everBound.load(ordering: .acquiring) { return nil }
-            return locked { Cell.immortalFunction(in: &stored) }
+        guard ObjectLocks.active else { return Cell.immortalFunction(in: &stored) }
+        for _ in 0..<4 {
+            var payload: UInt64 = 0, tag: UInt8 = 0
+            let s = read(&payload, &tag)
+            if s & 1 != 0 { continue }
+            // Only an immortal object may be looked at unlocked: it cannot have been freed.
+            guard tag == ValueLayout.objectTag && s & 2 != 0 else { return nil }
+            return Cell.immortalFunction(in: Unmanaged<PyObject>.fromOpaque(UnsafeRawPointer(bitPattern: UInt(payload))!))
         }
-        return Cell.immortalFunction(in: &stored)
+        return locked { Cell.immortalFunction(in: &stored) }
     }
     @inline(__always) private static func immortalFunction(in v: inout Value) -> Unmanaged<PyFunction>? {
-        guard case .obj(let o) = v, Swift.type(of: o) == PyFunction.self else { return nil }
-        let fn = unsafeDowncast(o, to: PyFunction.self)
-        return fn.isImmortal ? .passUnretained(fn) : nil
+        guard case .obj(let o) = v else { return nil }
+        return immortalFunction(in: Unmanaged.passUnretained(o))
+    }
+    @inline(__always) private static func immortalFunction(in o: Unmanaged<PyObject>) -> Unmanaged<PyFunction>? {
+        o._withUnsafeGuaranteedRef { o in
+            guard Swift.type(of: o) == PyFunction.self else { return nil }
+            let fn = unsafeDowncast(o, to: PyFunction.self)
+            return fn.isImmortal ? .passUnretained(fn) : nil
+        }
     }
     /// The bound value, or `v` after binding it, as one step (`globals().setdefault`).
     func bindIfUnbound(_ v: Value) -> Value {
@@ -894,6 +914,68 @@ final class Cell: PyObject {
         return o
     }
     init(_ v: Value = .unbound) { stored = v; everBound = Atomic(!v.isUnbound); super.init(type: Types.cell) }
+
+    /// Runs `body` (which reads or writes ``stored``, and never blocks or runs Conc code)
+    /// holding the cell's seqlock when object locks are on; the lock's immortal bit then
+    /// describes what `body` left stored. (Shadows ``PyObject/locked(_:)``: a cell never
+    /// takes its striped lock.)
+    @inline(__always) private func locked<R>(_ body: () -> R) -> R {
+        guard ObjectLocks.active else {
+            if seqWord & 2 != 0 { seqWord &= ~2 }
+            return body()
+        }
+        return withUnsafeMutablePointer(to: &seqWord) { seq in
+            let was = CConcSys_seq_lock(seq)
+            let r = body()
+            CConcSys_seq_unlock(seq, was, Cell.isImmortalObject(&stored) ? 1 : 0)
+            return r
+        }
+    }
+    @inline(__always) private static func isImmortalObject(_ v: inout Value) -> Bool {
+        guard case .obj(let o) = v else { return false }
+        return CConcSys_object_is_immortal(Unmanaged.passUnretained(o).toOpaque()) != 0
+    }
+    /// One lock-free attempt (see CConcSys_seq_read): the sequence word seen, odd on failure.
+    @inline(__always) private func read(_ payload: inout UInt64, _ tag: inout UInt8) -> UInt64 {
+        #if CONC_TSAN
+        // A seqlock's reads race with the writer's plain stores by design, which the
+        // sanitizer would report: under it every read takes the lock.
+        return 1
+        #endif
+        return withUnsafeMutablePointer(to: &seqWord) { seq in
+            withUnsafeMutablePointer(to: &stored) { CConcSys_seq_read(seq, $0, &payload, &tag) }
+        }
+    }
+    /// The value, read without locking, unless it is an object that is not immortal (or
+    /// writers kept the cell busy): then nil, and the caller takes the lock.
+    @inline(__always) private func readWithoutLock() -> Value? {
+        for _ in 0..<4 {
+            var payload: UInt64 = 0, tag: UInt8 = 0
+            let s = read(&payload, &tag)
+            if s & 1 != 0 { continue }
+            if tag == ValueLayout.objectTag && s & 2 == 0 { return nil }
+            // A scalar, or an immortal object whose retain writes nothing.
+            var words = (payload, UInt64(tag))
+            return withUnsafeBytes(of: &words) { $0.load(as: Value.self) }
+        }
+        return nil
+    }
+}
+
+/// How Swift lays out a ``Value``, which the cells' lock-free reads depend on: the payload
+/// in the first 8 bytes, then one tag byte, `.obj` being tag 3 (``ValueLayout/verify()``,
+/// which every engine checks when it is made).
+enum ValueLayout {
+    static let objectTag: UInt8 = 3
+    /// Whether the layout is as assumed.
+    static func verify() -> Bool {
+        func tag(_ v: Value) -> UInt8 { withUnsafeBytes(of: v) { $0[8] } }
+        let o: Value = .obj(PyStr.empty)
+        let payload = withUnsafeBytes(of: o) { $0.load(as: UInt.self) }
+        return MemoryLayout<Value>.size == 9 && tag(o) == objectTag
+            && payload == UInt(bitPattern: Unmanaged.passUnretained(PyStr.empty).toOpaque())
+            && [Value.none, .bool(true), .int(-1), .float(-1), .unbound].allSatisfy { tag($0) != objectTag }
+    }
 }
 
 /// An instance's `__dict__` writes through to its attributes (``PyDict/attributesOf``).
