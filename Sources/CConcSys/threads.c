@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <limits.h>
 #include <linux/futex.h>
-#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -44,18 +43,6 @@ void CConcSys_stripe_lock_slow(CConcSys_stripe *s) {
     // Then sleep (Drepper's mutex: 2 marks "someone may sleep").
     while (__atomic_exchange_n(&s->state, 2, __ATOMIC_ACQUIRE) != 0)
         syscall(SYS_futex, &s->state, FUTEX_WAIT_PRIVATE, 2, NULL, NULL, 0);
-}
-
-uint64_t CConcSys_seq_lock_slow(uint64_t *seq) {
-    // A writer holds a cell for a few stores; it can only be slow when it was preempted.
-    for (unsigned spins = 0;; spins++) {
-        uint64_t s = __atomic_load_n(seq, __ATOMIC_RELAXED);
-        if ((s & 1) == 0 && __atomic_compare_exchange_n(seq, &s, s | 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-            __atomic_thread_fence(__ATOMIC_RELEASE);
-            return s;
-        }
-        if (spins < 200) CConcSys_cpu_relax(); else sched_yield();
-    }
 }
 
 void CConcSys_stripe_wake(CConcSys_stripe *s) {

@@ -287,54 +287,13 @@ static inline int CConcSys_object_is_immortal(const void *object) {
     return word == 0xC0000000FFFFFFFFull || word == 0x80000000FFFFFFFFull;
 }
 
-/* {======================================================
-** Cell seqlocks
-**
-** A cell (a module global or a captured variable) guards its value with a sequence word
-** of its own, not a striped lock, while units run in parallel (Values/PyObject.swift,
-** `Cell`). Bit 0 is set while a writer stores; bit 1 is set while the value is an
-** immortal object; the rest counts writes. A reader copies the value's two words between
-** two loads of the sequence word, without writing anything: an int, float, bool, None or
-** immortal object (a module-level function, a class) read that way needs no lock and no
-** reference count. Any other object is read under the lock (to retain it before a writer
-** can release it). Writers take the lock with one compare-and-swap and let it go with a
-** plain store. Every other unit is stopped at a safe point before fork(), so no cell is
-** locked in a child.
-** ======================================================= */
-
-/// Waits for `seq` to be unlocked and locks it; returns the unlocked word (CConcSys.c).
-uint64_t CConcSys_seq_lock_slow(uint64_t *seq);
-
-/// Locks `seq` for a writer; returns the word it held (even), to pass to the unlock.
-static inline uint64_t CConcSys_seq_lock(uint64_t *seq) {
-    uint64_t s = __atomic_load_n(seq, __ATOMIC_RELAXED);
-    if ((s & 1) == 0 && __atomic_compare_exchange_n(seq, &s, s | 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-        // The odd word is visible before any store of the value (see the reader).
-        __atomic_thread_fence(__ATOMIC_RELEASE);
-        return s;
-    }
-    return CConcSys_seq_lock_slow(seq);
-}
-
-/// Unlocks `seq`, locked from `was`: the next count, with bit 1 set when the value now
-/// stored is an immortal object.
-static inline void CConcSys_seq_unlock(uint64_t *seq, uint64_t was, int immortal) {
-    __atomic_store_n(seq, ((was & ~(uint64_t)3) + 4) | (immortal ? 2 : 0), __ATOMIC_RELEASE);
-}
-
-/// A consistent copy of the value at `value` (a Swift `Value`: 8 payload bytes, then its
-/// case's tag byte) without locking: the sequence word seen (even), or 1 when a writer
-/// was storing meanwhile (then `payload` and `tag` mean nothing).
-static inline uint64_t CConcSys_seq_read(const uint64_t *seq, const void *value, uint64_t *payload, uint8_t *tag) {
-    uint64_t s = __atomic_load_n(seq, __ATOMIC_ACQUIRE);
-    if (s & 1) return 1;
+/// For a seqlock reader (`Cell` in Values/PyObject.swift): the two parts of the Swift
+/// `Value` at `value` (8 payload bytes, then its case's tag byte), read with relaxed atomic
+/// loads, as a writer may be storing them meanwhile.
+static inline void CConcSys_read_value_words(const void *value, uint64_t *payload, uint8_t *tag) {
     *payload = __atomic_load_n((const uint64_t *)value, __ATOMIC_RELAXED);
     *tag = __atomic_load_n((const uint8_t *)value + 8, __ATOMIC_RELAXED);
-    __atomic_thread_fence(__ATOMIC_ACQUIRE);
-    return __atomic_load_n(seq, __ATOMIC_RELAXED) == s ? s : 1;
 }
-
-/* }====================================================== */
 
 /* }====================================================== */
 

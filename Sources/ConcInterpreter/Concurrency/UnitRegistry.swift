@@ -178,13 +178,6 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
         #endif
     }
 
-    /// Runs `body` with the units parked with no timeout: while the lock is held none of
-    /// them can proceed (a parked unit's successful attempt and its leaving the registry
-    /// happen under it), so their frames hold still and may be read from this thread.
-    func withParkedUnits<T>(_ body: ([Unit]) -> T) -> T {
-        withLock { body(blocked.values.map { $0.unit }) }
-    }
-
     /// The live unit with this number, if any.
     func unit(number: UInt32) -> Unit? { withLock { live.first { $0.number == number } } }
 

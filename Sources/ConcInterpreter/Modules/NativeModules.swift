@@ -95,17 +95,17 @@ extension Engine {
                 return .obj(f)
             },
             native("_current_frames") { u, a in
-                // Thread ident -> innermost frame, for the calling unit and every unit parked
-                // on a primitive (their frames hold still while the registry is locked); a
-                // unit running on another core at this instant is left out.
+                // Thread ident -> innermost frame, for every unit of the process. The others
+                // are stopped first (at their next poll point, a park or a blocking call, as
+                // for a fork), so their frame chains hold still while they are read.
                 try a.expect("_current_frames", 0, 0)
                 var frames: [(Int, PyFrameObject)] = []
                 if let f = u.captureStack(skip: 0) { frames.append((u.threadIdent, f)) }
-                u.engine.units.withParkedUnits { parked in
-                    for other in parked where other !== u {
-                        if let f = other.captureStack(skip: 0) { frames.append((other.threadIdent, f)) }
-                    }
+                u.engine.gil.stopTheWorld()
+                for other in u.engine.units.liveUnits where other !== u && other.threadIdent != 0 {
+                    if let f = other.captureStack(skip: 0) { frames.append((other.threadIdent, f)) }
                 }
+                u.engine.gil.resumeTheWorld()
                 let d = PyDict()
                 for (ident, f) in frames { try d.set(u, .int(ident), .obj(f)) }
                 return .obj(d)

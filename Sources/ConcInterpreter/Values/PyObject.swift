@@ -1,6 +1,7 @@
 // The root of every heap-allocated Conc value, and the type object that describes them.
 import Synchronization
 import CConcSys
+import Glibc
 
 /// Base class of every Conc object that is not an inline scalar.
 ///
@@ -827,21 +828,25 @@ private extension Atomic where Value == Int {
 
 /// A reference cell for a variable captured by an inner function, or a module global.
 ///
-/// Free-threaded evaluation: the cell is guarded by a seqlock of its own (``seqWord``, see
-/// "Cell seqlocks" in CConcSys.h) rather than a striped lock, because threads read globals
-/// on every line (`counter += 1`, `for i in range(N)`, calling a module-level function).
-/// An int, float, bool or None, or an immortal object (a module-level function, a class),
-/// is read without writing anything; another object is copied (retained) under the lock,
-/// so a store never releases the old value while another thread is loading it. The old
-/// value is released after the lock is let go.
+/// Free-threaded evaluation: the cell is guarded by a seqlock of its own (``seq``) rather
+/// than a striped lock, because threads read globals on almost every line (`counter += 1`,
+/// `for i in range(N)`, a call of a module-level function). An int, float, bool or None,
+/// or an immortal object (a module-level function, a class), is read without writing
+/// anything; another object is copied (retained) under the lock, so a store never
+/// releases the old value while another thread is loading it. The old value is released
+/// after the lock is let go.
 final class Cell: PyObject {
-    /// The value. Read and written only through the accessors below; its address is read
-    /// by `CConcSys_seq_read`, which knows the layout ``ValueLayout`` checks.
+    /// The value. Read and written only through the accessors below; the lock-free read
+    /// copies its bytes, laid out as ``ValueLayout`` checks.
     private var stored: Value
-    /// The seqlock word: touched only through the CConcSys_seq_* functions while object
-    /// locks are on; with them off (one unit running), only a stale "immortal" bit is
-    /// cleared (a fork()ed child that starts threads again must not trust it).
-    private var seqWord: UInt64 = 0
+    /// The seqlock word, while object locks are on: bit 0 is set while a writer stores,
+    /// bit 1 while ``stored`` is an immortal object, and the rest counts the writes. A
+    /// writer takes it with one compare-and-swap and lets it go with a plain store; a reader
+    /// copies ``stored`` between two loads of it and keeps the copy if it did not move.
+    /// With object locks off (one unit running) only a stale bit 1 is cleared (a fork()ed
+    /// child that starts threads again must not trust it). Every other unit is stopped at a
+    /// safe point before a fork, so no cell is locked in a child.
+    private let seq = Atomic<UInt64>(0)
     /// False until the cell is first given a value (see ``neverBound``). A writer sets it
     /// before storing, so a reader seeing false simply reads before the store.
     private let everBound: Atomic<Bool>
@@ -916,35 +921,54 @@ final class Cell: PyObject {
     init(_ v: Value = .unbound) { stored = v; everBound = Atomic(!v.isUnbound); super.init(type: Types.cell) }
 
     /// Runs `body` (which reads or writes ``stored``, and never blocks or runs Conc code)
-    /// holding the cell's seqlock when object locks are on; the lock's immortal bit then
-    /// describes what `body` left stored. (Shadows ``PyObject/locked(_:)``: a cell never
-    /// takes its striped lock.)
+    /// holding the seqlock when object locks are on; bit 1 of the word then describes what
+    /// `body` left stored. (Shadows ``PyObject/locked(_:)``: a cell never takes its striped
+    /// lock.)
     @inline(__always) private func locked<R>(_ body: () -> R) -> R {
         guard ObjectLocks.active else {
-            if seqWord & 2 != 0 { seqWord &= ~2 }
+            let s = seq.load(ordering: .relaxed)
+            if s & 2 != 0 { seq.store(s & ~2, ordering: .relaxed) }
             return body()
         }
-        return withUnsafeMutablePointer(to: &seqWord) { seq in
-            let was = CConcSys_seq_lock(seq)
-            let r = body()
-            CConcSys_seq_unlock(seq, was, Cell.isImmortalObject(&stored) ? 1 : 0)
-            return r
+        var s = seq.load(ordering: .relaxed)
+        if s & 1 != 0 || !seq.compareExchange(expected: s, desired: s | 1, ordering: .acquiring).exchanged {
+            s = lockSlowly()
+        }
+        // The odd word is visible before any store of the value (see `read`).
+        atomicMemoryFence(ordering: .releasing)
+        let r = body()
+        seq.store(((s & ~3) &+ 4) | (Cell.isImmortalObject(&stored) ? 2 : 0), ordering: .releasing)
+        return r
+    }
+    /// Waits for the writer holding the seqlock (it stores a value and lets go, unless it
+    /// was preempted meanwhile), then takes it; returns the word it held before.
+    @inline(never) private func lockSlowly() -> UInt64 {
+        var spins = 0
+        while true {
+            let s = seq.load(ordering: .relaxed)
+            if s & 1 == 0 && seq.compareExchange(expected: s, desired: s | 1, ordering: .acquiring).exchanged { return s }
+            spins += 1
+            if spins < 200 { CConcSys_cpu_relax() } else { sched_yield() }
         }
     }
     @inline(__always) private static func isImmortalObject(_ v: inout Value) -> Bool {
         guard case .obj(let o) = v else { return false }
         return CConcSys_object_is_immortal(Unmanaged.passUnretained(o).toOpaque()) != 0
     }
-    /// One lock-free attempt (see CConcSys_seq_read): the sequence word seen, odd on failure.
+    /// One lock-free attempt to copy ``stored`` into `payload` and `tag`: the seqlock word
+    /// seen (even), or 1 when a writer was storing meanwhile.
     @inline(__always) private func read(_ payload: inout UInt64, _ tag: inout UInt8) -> UInt64 {
         #if CONC_TSAN
         // A seqlock's reads race with the writer's plain stores by design, which the
         // sanitizer would report: under it every read takes the lock.
         return 1
+        #else
+        let s = seq.load(ordering: .acquiring)
+        if s & 1 != 0 { return 1 }
+        withUnsafeMutablePointer(to: &stored) { CConcSys_read_value_words($0, &payload, &tag) }
+        atomicMemoryFence(ordering: .acquiring)
+        return seq.load(ordering: .relaxed) == s ? s : 1
         #endif
-        return withUnsafeMutablePointer(to: &seqWord) { seq in
-            withUnsafeMutablePointer(to: &stored) { CConcSys_seq_read(seq, $0, &payload, &tag) }
-        }
     }
     /// The value, read without locking, unless it is an object that is not immortal (or
     /// writers kept the cell busy): then nil, and the caller takes the lock.
