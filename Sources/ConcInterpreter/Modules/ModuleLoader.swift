@@ -198,12 +198,21 @@ extension Engine {
         return folders
     }
 
-    /// Finds `a/b/c.conc` or `a/b/c/__init__.conc` in the search folders, then the embedded
-    /// stdlib: (source, path, whether it is the stdlib's).
+    /// The folders an import searches now: the str entries of `sys.path` as the program
+    /// left it (`sys.path.insert(0, folder)` works, as in CPython; "" is the current
+    /// folder), or the start-up ones before `sys` exists.
+    var importFolders: [String] {
+        guard let sys = sysGlobals.load(ordering: .acquiring)?.takeUnretainedValue(),
+              case .obj(let o)? = sys.get("path"), let list = o as? PyList else { return searchFolders }
+        return list.snapshot.compactMap { $0.asStringValue }
+    }
+
+    /// Finds `a/b/c.conc` or `a/b/c/__init__.conc` in the folders of `sys.path`, then the
+    /// embedded stdlib: (source, path, whether it is the stdlib's).
     func findSource(_ parts: [String]) -> (String, String, Bool)? {
         let rel = parts.joined(separator: "/")
-        for folder in searchFolders {
-            let prefix = folder == "." ? "" : folder + "/"
+        for folder in importFolders {
+            let prefix = folder == "." || folder.isEmpty ? "" : folder.hasSuffix("/") ? folder : folder + "/"
             for candidate in ["\(prefix)\(rel).conc", "\(prefix)\(rel)/__init__.conc"] {
                 if let text = readTextFile(candidate) { return (text, candidate, folder == options.stdlibPath) }
             }
