@@ -568,8 +568,161 @@ class _deque_reverse_iterator(_deque_iterator):
             return d._items[len(d._items) - 1 - i]
 
 """####,
+        "_os_environ.conc": ####"""
+"""os.environ: the process environment as a mapping whose changes reach the process's own
+environment (putenv/unsetenv), so that programs started by os.system and os.exec* see
+them, as in CPython. The native os module loads this file on the first use of
+os.environ; os.getenv reads the same dict.
+"""
+
+import os
+import sys
+
+
+def _check(value):
+    if not isinstance(value, str):
+        raise TypeError("str expected, not %s" % type(value).__name__)
+    return value
+
+
+class _Environ:
+    """A mutable mapping of str to str over the environment."""
+
+    def __init__(self, data):
+        self._data = data
+
+    def __getitem__(self, key):
+        try:
+            return self._data[_check(key)]
+        except KeyError:
+            raise KeyError(key) from None
+
+    def __setitem__(self, key, value):
+        _check(key)
+        _check(value)
+        os.putenv(key, value)
+        self._data[key] = value
+
+    def __delitem__(self, key):
+        _check(key)
+        os.unsetenv(key)
+        try:
+            del self._data[key]
+        except KeyError:
+            raise KeyError(key) from None
+
+    def __iter__(self):
+        # A copy: the loop body may change the environment.
+        return iter(list(self._data))
+
+    def __len__(self):
+        return len(self._data)
+
+    def __contains__(self, key):
+        try:
+            self[key]
+        except KeyError:
+            return False
+        return True
+
+    def __eq__(self, other):
+        if isinstance(other, _Environ):
+            return self._data == other._data
+        if isinstance(other, dict):
+            return self._data == other
+        return NotImplemented
+
+    __hash__ = None
+
+    def __repr__(self):
+        return "environ({%s})" % ", ".join("%r: %r" % item for item in self._data.items())
+
+    def keys(self):
+        return self._data.keys()
+
+    def values(self):
+        return self._data.values()
+
+    def items(self):
+        return self._data.items()
+
+    def get(self, key, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    _missing = object()
+
+    def pop(self, key, default=_missing):
+        try:
+            value = self[key]
+        except KeyError:
+            if default is _Environ._missing:
+                raise
+            return default
+        del self[key]
+        return value
+
+    def popitem(self):
+        for key in self._data:
+            value = self._data[key]
+            del self[key]
+            return key, value
+        raise KeyError("popitem(): dictionary is empty")
+
+    def clear(self):
+        for key in list(self._data):
+            del self[key]
+
+    def update(self, other=(), /, **kwds):
+        if hasattr(other, "keys"):
+            for key in other.keys():
+                self[key] = other[key]
+        else:
+            for key, value in other:
+                self[key] = value
+        for key, value in kwds.items():
+            self[key] = value
+
+    def setdefault(self, key, value):
+        if key not in self:
+            self[key] = value
+        return self[key]
+
+    def copy(self):
+        return dict(self)
+
+    def __or__(self, other):
+        if not isinstance(other, (dict, _Environ)):
+            return NotImplemented
+        new = dict(self)
+        new.update(other)
+        return new
+
+    def __ror__(self, other):
+        if not isinstance(other, (dict, _Environ)):
+            return NotImplemented
+        new = dict(other)
+        new.update(self)
+        return new
+
+    def __ior__(self, other):
+        self.update(other)
+        return self
+
+
+_Environ.__module__ = "os"
+environ = _Environ(os._environ_data)
+
+# A mapping for collections.abc, whichever of the two is loaded first.
+if "collections.abc" in sys.modules:
+    sys.modules["collections.abc"].MutableMapping.register(_Environ)
+
+"""####,
         "_os_extras.conc": ####"""
-"""The parts of os and os.path written in Conc: os.walk, os.scandir, os.fdopen,
+"""The parts of os and os.path written in Conc: os.walk, os.scandir, os.fdopen, the exec
+family over os.execv/os.execve (execl... execvpe, get_exec_path),
 os.get_terminal_size's fallback, and the os.path functions that need no system call of
 their own (relpath, commonpath, commonprefix, expanduser, expandvars, islink, lexists,
 getatime, getctime, samefile, normcase). The native os and os.path modules find them here on first
@@ -861,6 +1014,78 @@ def fspath(path):
         raise TypeError("expected {}.__fspath__() to return str or bytes, not {}".format(
             type(path).__name__, type(result).__name__))
     return result
+
+
+# ---- The exec family over os.execv and os.execve (native) ----
+
+def execl(file, *args):
+    """Replaces this process by the program `file`, given `args` as its argv."""
+    os.execv(file, args)
+
+
+def execle(file, *args):
+    """As execl, the last argument being the new program's environment."""
+    os.execve(file, args[:-1], args[-1])
+
+
+def execlp(file, *args):
+    """As execl, looking `file` up in the folders of PATH."""
+    execvp(file, args)
+
+
+def execlpe(file, *args):
+    """As execlp, the last argument being the new program's environment."""
+    execvpe(file, args[:-1], args[-1])
+
+
+def execvp(file, args):
+    """As os.execv, looking `file` up in the folders of PATH."""
+    _exec_searching(file, args, None)
+
+
+def execvpe(file, args, env):
+    """As os.execve, looking `file` up in the folders of env's PATH."""
+    _exec_searching(file, args, env)
+
+
+def get_exec_path(env=None):
+    """The folders a program name is looked up in: those of PATH (os.defpath without)."""
+    if env is None:
+        env = os.environ
+    path = env.get("PATH")
+    if path is None:
+        path = os.defpath
+    if isinstance(path, bytes):
+        path = path.decode()
+    return path.split(os.pathsep)
+
+
+def _exec_searching(file, args, env):
+    if os.path.dirname(file):
+        if env is None:
+            os.execv(file, args)
+        else:
+            os.execve(file, args, env)
+        return
+    first_other = None
+    last = None
+    for folder in get_exec_path(env):
+        candidate = os.path.join(folder, file)
+        try:
+            if env is None:
+                os.execv(candidate, args)
+            else:
+                os.execve(candidate, args, env)
+        except (FileNotFoundError, NotADirectoryError) as e:
+            last = e
+        except OSError as e:
+            # (A program that is there but cannot run: reported unless one runs later.)
+            last = e
+            if first_other is None:
+                first_other = e
+    if first_other is not None:
+        raise first_other
+    raise last
 
 """####,
         "_thread.conc": ####"""
@@ -4114,6 +4339,11 @@ MutableMapping.register(_collections.ChainMap)
 KeysView.register(_collections.KeysView)
 ItemsView.register(_collections.ItemsView)
 ValuesView.register(_collections.ValuesView)
+
+# os.environ's class, when os.environ was used before this module loaded (else
+# stdlib/_os_environ.conc registers it).
+if "_os_environ" in sys.modules:
+    MutableMapping.register(sys.modules["_os_environ"]._Environ)
 
 """####,
         "concurrent/__init__.conc": ####"""

@@ -172,7 +172,8 @@ extension Engine {
             env += 1
         }
         let m = nativeModule("os", [
-            ("environ", .obj(environ)),
+            // The environment at start-up; os.environ (stdlib/_os_environ.conc) wraps it.
+            ("_environ_data", .obj(environ)),
             ("name", .str("posix")),
             ("sep", .str("/")), ("linesep", .str("\n")), ("curdir", .str(".")), ("pardir", .str("..")),
             native0("getpid", qualified: "posix.getpid") { _ in .int(Int(getpid())) },
@@ -260,8 +261,12 @@ extension Engine {
                 try u.checkInterrupt()
                 return .none
             },
-        ] + forkFunctions() + osFileFunctions())
-        installConcExtras(on: m, module: "os", from: "_os_extras", names: ["walk", "scandir", "fdopen", "DirEntry", "fspath"])
+        ] + forkFunctions() + osFileFunctions() + osExecFunctions())
+        installConcExtras(on: m, module: "os", from: [
+            ("_os_extras", ["walk", "scandir", "fdopen", "DirEntry", "fspath", "execl", "execle", "execlp", "execlpe",
+                            "execvp", "execvpe", "get_exec_path"]),
+            ("_os_environ", ["environ", "_Environ"]),
+        ])
         m.globals.set("path", .obj(makeOsPathModule()))
         return m
     }
@@ -269,19 +274,24 @@ extension Engine {
     /// Gives native module `m` a `__getattr__` (PEP 562) that loads `names` from the Conc
     /// module `extras` on first use, and lists them for dir().
     func installConcExtras(on m: PyModule, module: String, from extras: String, names: Set<String>) {
-        m.lazyNames = names.sorted()
-        m.globals.set("__getattr__", concExtras(module: module, from: extras, names: names))
+        installConcExtras(on: m, module: module, from: [(extras, names)])
     }
 
-    /// A module `__getattr__` (PEP 562) giving `names` from the Conc module `extras`,
-    /// imported on first use, and CPython's AttributeError for any other name.
-    private func concExtras(module: String, from extras: String, names: Set<String>) -> Value {
-        .obj(PyBuiltinFunction("__getattr__") { u, a in
+    /// The same, with names from several Conc modules (each imported only when one of its
+    /// names is first used). A loaded name is kept in `m`'s globals, as if `m` had always
+    /// had it: later uses do not call `__getattr__`, and it stays the same object.
+    func installConcExtras(on m: PyModule, module: String, from sources: [(extras: String, names: Set<String>)]) {
+        m.lazyNames = sources.flatMap { $0.names }.sorted()
+        m.globals.set("__getattr__", .obj(PyBuiltinFunction("__getattr__") { [weak m] u, a in
             try a.expect("__getattr__", 1, 1)
             let name = try u.stringArg(a[0], "name")
-            guard names.contains(name) else { throw attributeError("module '\(module)' has no attribute '\(name)'") }
-            return try u.getAttr(try u.engine.importModule(extras, u), name)
-        })
+            guard let extras = sources.first(where: { $0.names.contains(name) })?.extras else {
+                throw attributeError("module '\(module)' has no attribute '\(name)'")
+            }
+            let v = try u.getAttr(try u.engine.importModule(extras, u), name)
+            m?.globals.set(name, v)
+            return v
+        }))
     }
 
     func makeOsPathModule() -> PyModule {
@@ -533,6 +543,7 @@ func structSequenceLayout(_ t: PyType) -> (String, [String])? {
     if t === Types.sysImplementation { return ("namespace", sysImplementationFields) }
     if t === Types.statResult { return ("os.stat_result", statResultFields) }
     if t === Types.unameResult { return ("posix.uname_result", unameResultFields) }
+    if t === Types.timesResult { return ("posix.times_result", timesResultFields) }
     if t === Types.unraisableHookArgs { return ("UnraisableHookArgs", unraisableHookArgsFields) }
     return nil
 }

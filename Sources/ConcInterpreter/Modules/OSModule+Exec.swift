@@ -1,0 +1,100 @@
+// os.execv and os.execve (the rest of the exec family, execl...execvpe and get_exec_path,
+// is Conc code in stdlib/_os_extras.conc), os.times and os.nice: what a learner reaches for
+// after fork() to run another program in the child.
+import CConcSys
+import Glibc
+
+let timesResultFields = ["user", "system", "children_user", "children_system", "elapsed"]
+
+extension Engine {
+    func osExecFunctions() -> [(String, Value)] {
+        [
+            native("execv") { u, a in
+                try a.expect("execv", 2, 2)
+                try u.replaceProcess(path: a[0], argv: a[1], env: nil, function: "execv")
+            },
+            native("execve") { u, a in
+                try a.expect("execve", 3, 3, keywords: ["path", "argv", "env"])
+                guard let path = a.argument(0, "path"), let argv = a.argument(1, "argv"), let env = a.argument(2, "env") else {
+                    throw typeError("execve() missing required argument")
+                }
+                try u.replaceProcess(path: path, argv: argv, env: env, function: "execve")
+            },
+            native0("times", qualified: "posix.times") { _ in
+                var t = tms()
+                let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+                let elapsed = Glibc.times(&t)
+                if elapsed == -1 { throw osError(errno) }
+                let fields = [t.tms_utime, t.tms_stime, t.tms_cutime, t.tms_cstime, elapsed]
+                return .obj(PyTuple(fields.map { .float(Double($0) / ticks) }, type: Types.timesResult))
+            },
+            native("nice") { u, a in
+                let increment = Int32(truncatingIfNeeded: try u.toIndex(try ContainerArgs.one(a, "posix.nice")))
+                // -1 is also a valid niceness: errno tells a failure apart.
+                errno = 0
+                let r = Glibc.nice(increment)
+                if r == -1 && errno != 0 { throw osError(errno) }
+                return .int(Int(r))
+            },
+        ]
+    }
+}
+
+extension Unit {
+    /// A path argument of the exec functions: str, bytes or an object with `__fspath__`.
+    func fileSystemPath(_ v: Value, _ complaint: @autoclosure () -> String) throws -> String {
+        if let s = v.asStringValue { return s }
+        if case .obj(let o) = v {
+            if let b = o as? PyBytes, !b.isMutable { return String(decoding: b.snapshot, as: UTF8.self) }
+            if let f = lookupSpecial(v, "__fspath__") {
+                let p = try call(f, [])
+                if let s = p.asStringValue { return s }
+                if case .obj(let po) = p, let b = po as? PyBytes, !b.isMutable { return String(decoding: b.snapshot, as: UTF8.self) }
+                throw typeError("expected \(v.typeName).__fspath__() to return str or bytes, not \(p.typeName)")
+            }
+        }
+        throw typeError(complaint())
+    }
+
+    /// `os.execv(path, argv)` / `os.execve(path, argv, env)`: this process becomes the
+    /// program at `path`, as in CPython. Conc's output is written out first (CPython's
+    /// buffers would be lost; a learner's last prints should not be), and the signals
+    /// Conc's threads keep blocked are unblocked, since the new program inherits the mask.
+    /// Returns only by throwing: the arguments were wrong or the exec failed.
+    func replaceProcess(path pathValue: Value, argv argvValue: Value, env envValue: Value?, function: String) throws -> Never {
+        let path = try fileSystemPath(pathValue, "\(function): path should be string, bytes or os.PathLike, not \(pathValue.typeName)")
+        let items: [Value]
+        switch argvValue {
+        case .obj(let o as PyTuple): items = o.items
+        case .obj(let o as PyList): items = o.snapshot
+        default: throw typeError("\(function)() arg 2 must be a tuple or list")
+        }
+        if items.isEmpty { throw valueError("\(function)() arg 2 must not be empty") }
+        let argv = try items.map { try fileSystemPath($0, "expected str, bytes or os.PathLike object, not \($0.typeName)") }
+        if argv[0].isEmpty { throw valueError("\(function)() arg 2 first element cannot be empty") }
+        var environment: [String]? = nil
+        if let envValue {
+            guard lookupSpecial(envValue, "__getitem__") != nil else { throw typeError("\(function): environment must be a mapping object") }
+            var entries: [String] = []
+            for key in try toArray(try callMethod(envValue, "keys", [])) {
+                let value = try getItem(envValue, key)
+                let k = try fileSystemPath(key, "expected str, bytes or os.PathLike object, not \(key.typeName)")
+                let v = try fileSystemPath(value, "expected str, bytes or os.PathLike object, not \(value.typeName)")
+                if k.isEmpty || k.contains("=") { throw valueError("illegal environment variable name") }
+                entries.append(k + "=" + v)
+            }
+            environment = entries
+        }
+        engine.stdout.flush(); engine.stderr.flush()
+        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        var cEnv: [UnsafeMutablePointer<CChar>?]? = environment.map { $0.map { strdup($0) } + [nil] }
+        defer { for p in cArgs { free(p) }; for p in cEnv ?? [] { free(p) } }
+        var everything = sigset_t(), previous = sigset_t()
+        sigemptyset(&everything)
+        pthread_sigmask(SIG_SETMASK, &everything, &previous)
+        if cEnv != nil { execve(path, &cArgs, &cEnv!) } else { execv(path, &cArgs) }
+        let failure = errno
+        pthread_sigmask(SIG_SETMASK, &previous, nil)
+        throw osError(failure)
+    }
+}
