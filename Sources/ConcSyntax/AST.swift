@@ -149,8 +149,13 @@ public struct ExceptHandler: Sendable {
     public let name: String?
     public let body: [Stmt]
     public let loc: SourceLoc
-    public init(type: Expr?, name: String?, body: [Stmt], loc: SourceLoc) {
+    /// `except*` (every handler of its `try` is, or none).
+    public let isStar: Bool
+    /// The span of `except` (or `except*`).
+    public let keywordLoc: SourceLoc
+    public init(type: Expr?, name: String?, body: [Stmt], loc: SourceLoc, isStar: Bool = false, keywordLoc: SourceLoc? = nil) {
         self.type = type; self.name = name; self.body = body; self.loc = loc
+        self.isStar = isStar; self.keywordLoc = keywordLoc ?? loc
     }
 }
 

@@ -106,7 +106,13 @@ extension Parser.State {
         let l = stmtLoc(from: start)
         let body = try parseBlock(after: "'try' statement on line \(start.line)")
         var handlers: [ExceptHandler] = []
-        while atName("except") { handlers.append(try parseExceptBlock()) }
+        while atName("except") {
+            let h = try parseExceptBlock()
+            if let first = handlers.first, first.isStar != h.isStar {
+                throw error("cannot have both 'except' and 'except*' on the same 'try'", at: h.keywordLoc)
+            }
+            handlers.append(h)
+        }
         if let bare = handlers.dropLast().first(where: { $0.type == nil }) {
             throw error("default 'except:' must be last", at: bare.loc)
         }
@@ -123,13 +129,18 @@ extension Parser.State {
         return Stmt(.try(body: body, handlers: handlers, orElse: orElse, finally: final), l)
     }
 
-    /// Parses one `except` clause.
+    /// Parses one `except` or `except*` clause.
     ///
     ///     except_block: 'except' expression ['as' NAME] ':' block | 'except' ':' block
+    ///     except_star_block: 'except' '*' expression ['as' NAME] ':' block
     mutating func parseExceptBlock() throws -> ExceptHandler {
         let start = advance()
+        let isStar = at("*")
+        if isStar { _ = advance() }
+        let keyword = loc(from: start)
         var type: Expr? = nil
         var name: String? = nil
+        if isStar && at(":") { throw error("expected one or more exception types", at: tok) }
         if !at(":") {
             type = try parseExpression()
             if at(",") {
@@ -139,8 +150,11 @@ extension Parser.State {
         }
         try expectColon()
         let l = stmtLoc(from: start)
-        let body = try parseBlock(after: "'except' statement on line \(start.line)")
-        return ExceptHandler(type: type, name: name, body: body, loc: l)
+        let saved = exceptStarLoopDepth
+        if isStar { exceptStarLoopDepth = loopDepth }
+        defer { exceptStarLoopDepth = saved }
+        let body = try parseBlock(after: "'\(isStar ? "except*" : "except")' statement on line \(start.line)")
+        return ExceptHandler(type: type, name: name, body: body, loc: l, isStar: isStar, keywordLoc: keyword)
     }
 
     /// Parses a `with` statement (`start` is `with`, or `async` before it).
@@ -232,9 +246,9 @@ extension Parser.State {
         if accept("->") { params.annotations.append(("return", try parseAnnotation())) }
         try expectColon(evenMidLine: true)
         let l = stmtLoc(from: start)
-        let saved = (functionDepth, loopDepth, isInPlainFunction)
-        functionDepth += 1; loopDepth = 0; isInPlainFunction = !isAsync
-        defer { (functionDepth, loopDepth, isInPlainFunction) = saved }
+        let saved = (functionDepth, loopDepth, isInPlainFunction, exceptStarLoopDepth)
+        functionDepth += 1; loopDepth = 0; isInPlainFunction = !isAsync; exceptStarLoopDepth = nil
+        defer { (functionDepth, loopDepth, isInPlainFunction, exceptStarLoopDepth) = saved }
         let body = try parseBlock(after: "function definition on line \(start.line)")
         let def = FunctionDef(name: name, boundName: mangled(name), params: params, body: body, decorators: decorators, isAsync: isAsync)
         return Stmt(.functionDef(def), l)
@@ -262,10 +276,10 @@ extension Parser.State {
         try expectColon()
         let l = stmtLoc(from: start)
         let boundName = mangled(name)
-        let saved = (functionDepth, loopDepth, isInPlainFunction, isInClassInFunction, className)
+        let saved = (functionDepth, loopDepth, isInPlainFunction, isInClassInFunction, className, exceptStarLoopDepth)
         isInClassInFunction = true
-        functionDepth = 0; loopDepth = 0; isInPlainFunction = false; className = name
-        defer { (functionDepth, loopDepth, isInPlainFunction, isInClassInFunction, className) = saved }
+        functionDepth = 0; loopDepth = 0; isInPlainFunction = false; className = name; exceptStarLoopDepth = nil
+        defer { (functionDepth, loopDepth, isInPlainFunction, isInClassInFunction, className, exceptStarLoopDepth) = saved }
         let body = try parseBlock(after: "class definition on line \(start.line)")
         let def = ClassDef(name: name, boundName: boundName, bases: bases, keywords: keywords, body: body, decorators: decorators)
         return Stmt(.classDef(def), l)

@@ -122,11 +122,16 @@ extension Parser.State {
         return try parseExpressionStatement()
     }
 
+    /// CPython's words for a `break`, `continue` or `return` that would leave an `except*` block.
+    static let exceptStarJump = "'break', 'continue' and 'return' cannot appear in an except* block"
+
     /// Parses `break` or `continue`, checking that a loop encloses it.
     mutating func parseLoopJump() -> Stmt {
         let t = advance()
         let l = loc(from: t)
-        if loopDepth == 0 {
+        if exceptStarLoopDepth == loopDepth {
+            reportLater(error(Parser.State.exceptStarJump, at: l))
+        } else if loopDepth == 0 {
             let msg = t.text == "break" ? "'break' outside loop" : "'continue' not properly in loop"
             reportLater(error(msg, at: t))
         }
@@ -140,6 +145,7 @@ extension Parser.State {
         let start = advance()
         let value = atEndOfSimpleStatement ? nil : try parseStarExpressions()
         if functionDepth == 0 { reportLater(error("'return' outside function", at: loc(from: start))) }
+        if exceptStarLoopDepth != nil { reportLater(error(Parser.State.exceptStarJump, at: value?.loc ?? loc(from: start))) }
         if let v = value { try checkNotBareStarred(v) }
         return Stmt(.return(value), loc(from: start))
     }

@@ -105,6 +105,10 @@ extension Parser {
         var isInPlainFunction = false
         /// Nesting of loops in the current function or module body.
         var loopDepth = 0
+        /// Inside an `except*` block of the current function or module body: the loop
+        /// depth at the block (a `break` or `continue` there may not leave the block, nor
+        /// may a `return`).
+        var exceptStarLoopDepth: Int?
         /// Every `yield` parsed so far (its span, and `functionDepth` there), for the check
         /// that none is part of a comprehension (``checkNoYield(since:firstIteration:kind:)``).
         var yieldSites: [(loc: SourceLoc, depth: Int)] = []

@@ -92,7 +92,7 @@ func installObjectMethods(_ t: PyType) {
     }
     t.staticFunction("__new__") { u, a in
         guard a.count >= 1, case .obj(let o) = a[0], let cls = o as? PyType else { throw typeError("object.__new__(X): X is not a type object") }
-        if cls.isSubtype(of: Exc.baseException) { return .obj(PyBaseException(type: cls, args: Array(a.positional.dropFirst()))) }
+        if cls.isSubtype(of: Exc.baseException) { return .obj(try u.newException(cls, Array(a.positional.dropFirst()))) }
         // `super().__new__(cls, x)` in a subclass of int, float, str...: the builtin base's
         // constructor makes the object (its namespace has no `__new__` of its own, so the
         // MRO walk of `super()` ends here).

@@ -216,8 +216,9 @@ struct Compiler {
                 HandlerNode(type: try h.type.map { try expr($0, s) }, target: h.name.map { name($0, s, h.loc) },
                             body: try block(h.body, s, topLevel: topLevel), loc: h.loc)
             }
-            return TryNode(try block(body, s, topLevel: topLevel), hs, try optionalBlock(orElse, s, topLevel: topLevel),
-                           try optionalBlock(fin, s, topLevel: topLevel), loc)
+            let kind: TryNode.Type = handlers.first?.isStar == true ? TryStarNode.self : TryNode.self
+            return kind.init(try block(body, s, topLevel: topLevel), hs, try optionalBlock(orElse, s, topLevel: topLevel),
+                             try optionalBlock(fin, s, topLevel: topLevel), loc)
         case .raise(let e, let c): return RaiseNode(try e.map { try expr($0, s) }, try c.map { try expr($0, s) }, loc)
         case .with(let items, let body, _):
             let its = try items.map { (context: try expr($0.context, s), target: try $0.target.map { try target($0, s) }) }

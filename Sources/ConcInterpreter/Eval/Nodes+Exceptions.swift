@@ -9,12 +9,13 @@ struct HandlerNode {
     let loc: SourceLoc
 }
 
-final class TryNode: StmtNode {
+/// `try` with `except` clauses (or only `finally`); ``TryStarNode`` for `except*` ones.
+class TryNode: StmtNode {
     let body: StmtNode
     let handlers: [HandlerNode]
     let orElse: StmtNode?
     let finally: StmtNode?
-    init(_ body: StmtNode, _ handlers: [HandlerNode], _ orElse: StmtNode?, _ finally: StmtNode?, _ loc: SourceLoc) {
+    required init(_ body: StmtNode, _ handlers: [HandlerNode], _ orElse: StmtNode?, _ finally: StmtNode?, _ loc: SourceLoc) {
         self.body = body; self.handlers = handlers; self.orElse = orElse; self.finally = finally; super.init(loc)
     }
 
@@ -61,7 +62,8 @@ final class TryNode: StmtNode {
         return completion
     }
 
-    private func runBodyAndHandlers(_ f: Frame) throws -> Completion {
+    /// The body, then the clause that matches what it raised, or the `else` block.
+    func runBodyAndHandlers(_ f: Frame) throws -> Completion {
         let c: Completion
         do {
             c = try body.exec(f)
@@ -94,7 +96,7 @@ final class TryNode: StmtNode {
     /// itself) while another was being handled gets that one as its `__context__`, as
     /// CPython links every new exception when it is raised. Done where it is caught: the
     /// exceptions being handled there are those of the point where it was raised.
-    @inline(__always) private func takeContext(_ e: PyBaseException, _ u: Unit) {
+    @inline(__always) final func takeContext(_ e: PyBaseException, _ u: Unit) {
         if e.context == nil, !e.contextSettled, let handled = u.handling.last, handled !== e { e.chain(to: handled) }
     }
 
@@ -116,6 +118,70 @@ final class TryNode: StmtNode {
         let t = try typeExpr.eval(f)
         // A class that is not an exception is reported at the `except` line, as CPython does.
         do { return try exceptionMatches(e, t, f.unit) } catch { throw located(error, f, h.loc, .statement) }
+    }
+}
+
+/// `try` with `except*` clauses (PEP 654): each clause takes the part of the exception
+/// (group) its types match, as `split()` would; exceptions the clauses raise and the part
+/// none took are raised again after the last clause (``Unit/exceptStarReraise(_:_:)``).
+final class TryStarNode: TryNode {
+    override func runBodyAndHandlers(_ f: Frame) throws -> Completion {
+        let c: Completion
+        do {
+            c = try body.exec(f)
+        } catch let e as PyBaseException {
+            let u = f.unit
+            takeContext(e, u)
+            var rest: PyBaseException? = e
+            var outcomes: [PyBaseException?] = []
+            for h in handlers {
+                guard let current = rest else { break }
+                f.line = h.loc.line
+                let (match, remaining) = try clauseMatch(h, current, f)
+                rest = remaining
+                guard let m = match else { continue }
+                if let t = h.target { try t.assign(f, .obj(m)) }
+                u.handling.append(m)
+                do {
+                    _ = try h.body.exec(f)  // (no break, continue or return: a syntax error)
+                } catch let inner as PyBaseException {
+                    if inner !== m && inner.context == nil && !inner.contextSettled { inner.chain(to: m) }
+                    outcomes.append(inner)
+                }
+                f.unit.handling.removeLast()  // the unit running now (see TryNode.exec)
+                if let t = h.target { try? t.delete(f) }
+            }
+            outcomes.append(rest)
+            if let raised = try u.exceptStarReraise(e, outcomes) {
+                if raised === e { e.needsLocation = false }
+                throw raised
+            }
+            return .normal
+        }
+        if case .normal = c, let o = orElse { return try o.exec(f) }
+        return c
+    }
+
+    /// The clause's types, checked as CPython checks them, and what they take from `e`.
+    private func clauseMatch(_ h: HandlerNode, _ e: PyBaseException, _ f: Frame) throws
+        -> (match: PyBaseException?, rest: PyBaseException?) {
+        do {
+            let spec = try h.type!.eval(f)
+            let classes: [Value]
+            if case .obj(let t as PyTuple) = spec { classes = t.items } else { classes = [spec] }
+            for c in classes {
+                guard case .obj(let o) = c, let t = o as? PyType, t.isSubtype(of: Exc.baseException) else {
+                    throw located(typeError("catching classes that do not inherit from BaseException is not allowed"), f, h.loc, .statement)
+                }
+                if t.isSubtype(of: Exc.baseExceptionGroup) {
+                    throw located(typeError("catching ExceptionGroup with except* is not allowed. Use except instead."), f, h.loc, .statement)
+                }
+            }
+            return try f.unit.exceptStarMatch(e, spec)
+        } catch let inner as PyBaseException {
+            if inner !== e && inner.context == nil && !inner.contextSettled { inner.chain(to: e) }
+            throw inner
+        }
     }
 }
 

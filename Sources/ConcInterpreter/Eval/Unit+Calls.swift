@@ -294,7 +294,7 @@ extension Unit {
             instance = try call(newFn, a)
             guard instance.type.isSubtype(of: t) else { return instance }
         } else if t.isSubtype(of: Exc.baseException) {
-            let e = t.isSubtype(of: Exc.osError) ? makeOSError(t, args.positional) : PyBaseException(type: t, args: args.positional)
+            let e = try newException(t, args.positional)
             if !args.keywords.isEmpty && hooks.userInit == nil {
                 try setExceptionKeywords(e, args.keywords, reset: false)
             }

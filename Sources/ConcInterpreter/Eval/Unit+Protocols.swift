@@ -77,9 +77,11 @@ extension Unit {
             case let b as PyBytes: return b.count != 0
             case let view as PyDictView: return view.dict.count != 0
             case is PyInstance: return try userTruth(v) ?? true
+            case is PyFunction, is PyType, is PyModule, is PyBuiltinFunction: return true
             default:
                 if o === Singletons.notImplemented { try warnNotImplementedTruth() }
-                return true
+                // Another native type with a length (mappingproxy, deque...) is false when empty.
+                return try userTruth(v) ?? true
             }
         }
     }

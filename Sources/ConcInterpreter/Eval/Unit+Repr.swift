@@ -83,6 +83,10 @@ extension Unit {
 
     /// `str(exception)`: the message CPython prints after the exception's name.
     func exceptionStr(_ e: PyBaseException) throws -> String {
+        if let members = e.groupExceptions {
+            let n = members.items.count
+            return "\(try str(e.groupMessage)) (\(n) sub-exception\(n > 1 ? "s" : ""))"
+        }
         if e.type.isSubtype(of: Exc.keyError), e.args.count == 1 { return try repr(e.args[0]) }
         if e.type.isSubtype(of: Exc.syntaxError) { return try syntaxErrorStr(e) }
         if e.type.isSubtype(of: Exc.unicodeError), let m = unicodeErrorMessage(e) { return m }

@@ -19,7 +19,7 @@ func installExceptionMethods(_ t: PyType) {
     }
     // 3.11's notes: printed after the exception's line.
     t.method("add_note") { _, s, a in
-        try a.expect("add_note", 1, 1)
+        _ = try ContainerArgs.one(a, "BaseException.add_note")
         guard a[0].asStr != nil else { throw typeError("note must be a str, not '\(a[0].typeName)'") }
         let e = exc(s)
         guard let notes = e.instanceAttribute("__notes__") else {
@@ -161,6 +161,7 @@ extension Unit {
     func setExceptionAttribute(_ e: PyBaseException, _ name: String, _ value: Value) throws -> Bool {
         switch name {
         case "args": e.args = try toArray(value); return true
+        case "message", "exceptions" where e.isGroup: throw attributeError("readonly attribute")
         case "__cause__":
             e.cause = try linkedException(value, "cause"); e.suppressContext = true; return true
         case "__context__":

@@ -80,6 +80,10 @@ public final class PyBaseException: PyInstance, Error, @unchecked Sendable {
     /// has (a re-raise: `tb.tb_next is` the old object, as in CPython). Under the object's
     /// lock (``PyObject/locked(_:)``).
     private var tracebackObject: (length: Int, object: PyTraceback)?
+    /// For a BaseExceptionGroup: its `message` and `exceptions`, fixed when it is made
+    /// (``makeExceptionGroup(_:_:_:)``); nil `groupExceptions` for any other exception.
+    var groupMessage: Value = .none
+    var groupExceptions: PyTuple?
     /// For a NameError or AttributeError the interpreter raised: the missing name and
     /// where to look for a close match when the error is printed (Suggestions.swift).
     var suggestionName: String?
@@ -133,6 +137,16 @@ public final class PyBaseException: PyInstance, Error, @unchecked Sendable {
         locked { tracebackObject = tb.map { (frames.count, $0) } }
     }
 
+    /// Takes `other`'s traceback: the same entries and the same `__traceback__` object
+    /// (the parts of a split exception group share their group's).
+    func shareTraceback(with other: PyBaseException) {
+        traceback = other.traceback
+        needsLocation = other.needsLocation
+        _ = other.tracebackValue  // made now, so that both give this one object
+        let shared = other.locked { other.tracebackObject }
+        locked { tracebackObject = shared }
+    }
+
     var typeName: String { type.name }
 }
 
@@ -153,6 +167,13 @@ enum Exc {
     }()
     static let exception = make("Exception", baseException)
     static let systemExit = make("SystemExit", baseException, installSystemExitAttributes)
+    static let baseExceptionGroup = make("BaseExceptionGroup", baseException, installExceptionGroupMethods)
+    /// Both a BaseExceptionGroup and an Exception, as in CPython.
+    static let exceptionGroup: PyType = {
+        let t = PyType(name: "ExceptionGroup", bases: [baseExceptionGroup, exception], builtin: true)
+        t.layout = baseException
+        return t
+    }()
     static let keyboardInterrupt = make("KeyboardInterrupt", baseException)
     static let generatorExit = make("GeneratorExit", baseException)
     static let arithmeticError = make("ArithmeticError", exception)
@@ -225,7 +246,7 @@ enum Exc {
 
     /// Every builtin exception class, for the builtins module.
     static var all: [PyType] {
-        [baseException, exception, systemExit, keyboardInterrupt, generatorExit, arithmeticError,
+        [baseException, exception, baseExceptionGroup, exceptionGroup, systemExit, keyboardInterrupt, generatorExit, arithmeticError,
          overflowError, zeroDivisionError, floatingPointError, assertionError, attributeError,
          bufferError, eofError, importError, moduleNotFoundError, lookupError, indexError, keyError,
          memoryError, nameError, unboundLocalError, osError, blockingIOError, childProcessError,

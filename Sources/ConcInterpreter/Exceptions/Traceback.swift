@@ -4,64 +4,127 @@
 import ConcSyntax
 
 extension Unit {
-    /// The full report of `e` as printed to stderr.
-    public func formatException(_ e: PyBaseException) -> String {
-        // Walk the chain iteratively (oldest printed first): a chain of 100,000 causes
-        // must not recurse once per link on a thread's stack.
-        var seen = Set<ObjectIdentifier>()
-        var chain: [(PyBaseException, String)] = []   // newest first, with its separator
-        var current: PyBaseException? = e
-        var separator = ""
-        while let x = current {
-            seen.insert(ObjectIdentifier(x))
-            chain.append((x, separator))
-            if let c = x.cause, !seen.contains(ObjectIdentifier(c)) {
-                current = c
-                separator = "\nThe above exception was the direct cause of the following exception:\n\n"
-            } else if let c = x.context, !x.suppressContext, !seen.contains(ObjectIdentifier(c)) {
-                current = c
-                separator = "\nDuring handling of the above exception, another exception occurred:\n\n"
-            } else {
-                current = nil
+    /// The full report of `e` as printed to stderr: its chain (causes and contexts, oldest
+    /// first), and for an exception group its members, boxed as CPython 3.11 prints them.
+    public func formatException(_ e: PyBaseException) -> String { formatException(e, limit: nil).joined() }
+
+    /// The same in the pieces traceback.format_exception lists (a header, one piece per
+    /// frame, one per line of the rest), showing at most `limit` frames of each exception:
+    /// the outermost ones, or the innermost `-limit` (traceback's `limit`; nil for all).
+    func formatException(_ e: PyBaseException, limit: Int?) -> [String] {
+        var context = GroupPrintContext()
+        context.limit = limit
+        return format(e, chain: true, &context)
+    }
+
+    /// CPython 3.11's print_exception_recursive: the chain of `e` (oldest first), each
+    /// exception with its frames, then, for a group, each member in a numbered box
+    /// (recursing once per level of nesting, at most ``GroupPrintContext/maxDepth`` deep).
+    /// An exception already shown (`ctx.seen`) is not shown again, and one with a cause
+    /// shows no context. The chain is walked with a loop: 100,000 causes need no recursion.
+    private func format(_ e: PyBaseException, chain: Bool, _ ctx: inout GroupPrintContext) -> [String] {
+        // Newest first, each with the words that lead from its predecessor to it.
+        var links: [(message: String?, exception: PyBaseException)] = []
+        ctx.seen.insert(ObjectIdentifier(e))
+        var current = e
+        while true {
+            var older: (PyBaseException, String)? = nil
+            if chain {
+                if let c = current.cause {
+                    if !ctx.seen.contains(ObjectIdentifier(c)) {
+                        older = (c, "\nThe above exception was the direct cause of the following exception:\n\n")
+                    }
+                } else if !current.suppressContext, let c = current.context, !ctx.seen.contains(ObjectIdentifier(c)) {
+                    older = (c, "\nDuring handling of the above exception, another exception occurred:\n\n")
+                }
             }
+            links.append((older?.1, current))
+            guard let (o, _) = older else { break }
+            ctx.seen.insert(ObjectIdentifier(o))
+            current = o
         }
-        var out = ""
-        for (x, sep) in chain.reversed() {
-            out += formatOne(x)
-            out += sep
+        var out: [String] = []
+        for (message, e) in links.reversed() {
+            if let m = message { out.append(ctx.emit(m)) }
+            let frames = ctx.shown(e.traceback.reversed())
+            guard let members = e.groupExceptions?.items.compactMap({ $0.object as? PyBaseException }) else {
+                if !frames.isEmpty {
+                    out.append(ctx.emit("Traceback (most recent call last):\n"))
+                    out += formatEntryChunks(frames).map { ctx.emit($0) }
+                }
+                out += formatExceptionOnly(e).map { ctx.emit($0) }
+                continue
+            }
+            if ctx.depth > GroupPrintContext.maxDepth {
+                out.append(ctx.emit("... (max_group_depth is \(GroupPrintContext.maxDepth))\n"))
+                continue
+            }
+            let isTopLevel = ctx.depth == 0
+            if isTopLevel { ctx.depth += 1 }
+            if !frames.isEmpty {
+                out.append(ctx.emit("Exception Group Traceback (most recent call last):\n", margin: isTopLevel ? "+" : "|"))
+                out += formatEntryChunks(frames).map { ctx.emit($0) }
+            }
+            out += formatExceptionOnly(e).map { ctx.emit($0) }
+            let width = GroupPrintContext.maxWidth
+            let shown = members.count <= width ? members.count : width + 1
+            ctx.needsClose = false
+            for i in 0..<shown {
+                let isLast = i == shown - 1
+                if isLast { ctx.needsClose = true }
+                let truncated = i >= width
+                out.append(ctx.indent + (i == 0 ? "+-" : "  ") + "+---------------- \(truncated ? "..." : String(i + 1)) ----------------\n")
+                ctx.depth += 1
+                if truncated {
+                    let remaining = members.count - width
+                    out.append(ctx.emit("and \(remaining) more exception\(remaining > 1 ? "s" : "")\n"))
+                } else {
+                    out += format(members[i], chain: chain, &ctx)
+                }
+                if isLast && ctx.needsClose {
+                    out.append(ctx.indent + "+------------------------------------\n")
+                    ctx.needsClose = false
+                }
+                ctx.depth -= 1
+            }
+            if isTopLevel { ctx.depth = 0 }
         }
         return out
     }
 
-    /// One exception's traceback, exception line and notes, without its chain.
-    private func formatOne(_ e: PyBaseException) -> String {
-        var out = ""
-        if !e.traceback.isEmpty {
-            out += "Traceback (most recent call last):\n"
-            out += formatEntries(e.traceback.reversed())
+    /// One exception's last lines: a SyntaxError's source line and caret, `Type: message`
+    /// (with a "Did you mean" suggestion), and its notes.
+    private func formatExceptionOnly(_ e: PyBaseException) -> [String] {
+        var out: [String] = []
+        if let s = e.syntaxError {
+            out += formatSyntaxErrorBody(s).split(separator: "\n", omittingEmptySubsequences: false).dropLast().map { $0 + "\n" }
         }
-        if let s = e.syntaxError { out += formatSyntaxErrorBody(s) }
-        out += exceptionLine(e) + suggestionSuffix(e) + "\n"
+        out.append(exceptionLine(e) + suggestionSuffix(e) + "\n")
         if let notes = e.instanceAttribute("__notes__") {
-            // add_note()'s notes, one per line, as CPython 3.11 prints them.
+            // add_note()'s notes, line by line, as CPython 3.11 prints them.
             if case .obj(let o) = notes, o is PyList || o is PyTuple, let items = try? toArray(notes) {
-                for n in items { out += ((try? str(n)) ?? "<note str() failed>") + "\n" }
+                for n in items {
+                    let text = (try? str(n)) ?? "<note str() failed>"
+                    out += text.split(separator: "\n", omittingEmptySubsequences: false).map { $0 + "\n" }
+                }
             } else {
-                out += ((try? repr(notes)) ?? "<__notes__ repr() failed>") + "\n"
+                out.append(((try? repr(notes)) ?? "<__notes__ repr() failed>") + "\n")
             }
         }
         return out
     }
 
     /// Entries outermost first; runs of an identical entry collapse as in CPython.
-    func formatEntries(_ entries: [TracebackEntry]) -> String {
-        var out = ""
+    /// One string per frame (with its source line and markers) and one per
+    /// "[Previous line repeated ...]", as traceback.format_exception lists them.
+    func formatEntryChunks(_ entries: [TracebackEntry]) -> [String] {
+        var out: [String] = []
         var last: (String, Int, String)? = nil
         var repeats = 0
         func flushRepeats() {
             if repeats > 3 {
                 let n = repeats - 3
-                out += "  [Previous line repeated \(n) more time\(n == 1 ? "" : "s")]\n"
+                out.append("  [Previous line repeated \(n) more time\(n == 1 ? "" : "s")]\n")
             }
         }
         for entry in entries {
@@ -74,7 +137,7 @@ extension Unit {
                 repeats = 1
                 last = key
             }
-            out += formatEntry(entry)
+            out.append(formatEntry(entry))
         }
         flushRepeats()
         return out
@@ -148,3 +211,36 @@ extension String {
     }
 }
 
+
+/// Where a report is inside exception-group boxes (CPython's _ExceptionPrintContext).
+struct GroupPrintContext {
+    /// CPython's default max_group_width and max_group_depth.
+    static let maxWidth = 15
+    static let maxDepth = 10
+    var depth = 0
+    var needsClose = false
+    /// The exceptions shown so far (CPython's `seen` set).
+    var seen = Set<ObjectIdentifier>()
+    /// traceback's `limit` (nil: every frame).
+    var limit: Int?
+
+    /// The frames (outermost first) of an exception that `limit` lets through.
+    func shown(_ frames: [TracebackEntry]) -> [TracebackEntry] {
+        guard let limit else { return frames }
+        return limit >= 0 ? Array(frames.prefix(limit)) : Array(frames.suffix(-limit))
+    }
+
+    var indent: String { String(repeating: " ", count: 2 * depth) }
+
+    /// `text` with every line prefixed by the indent and, inside a group, the margin.
+    func emit(_ text: String, margin: Character = "|") -> String {
+        if depth == 0 { return text }
+        let prefix = indent + String(margin) + " "
+        var out = ""
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
+            out += prefix + line + "\n"
+        }
+        if !text.hasSuffix("\n") { out += prefix + (text.split(separator: "\n", omittingEmptySubsequences: false).last ?? "") }
+        return out
+    }
+}

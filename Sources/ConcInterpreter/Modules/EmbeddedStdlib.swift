@@ -18884,8 +18884,8 @@ format_list, print_list. An exception's report is the text Conc prints for an un
 exception (frames, source lines, carets, "During handling..." chains), so it matches
 what the program would show if the exception escaped.
 
-Diverges from CPython: `limit` of the exception functions is accepted and ignored (every
-frame is shown), and their tb argument is ignored (the exception carries its own
+Exception groups are shown in CPython's numbered boxes. Diverges from CPython: the tb
+argument of the exception functions is ignored (the exception carries its own
 traceback); there is no TracebackException. A traceback's frames (tb_frame, what walk_tb
 yields) have their code, module, line and callers; a finished one has no locals.
 """
@@ -18908,31 +18908,36 @@ def _exception_of(exc, value):
     return value
 
 
-def _format(value, chain):
+def _format(value, chain, limit=None, pieces=False):
+    # The report as one str, or (pieces) as format_exception's list.
     if value is None:
-        return "NoneType: None\n"
+        return ["NoneType: None\n"] if pieces else "NoneType: None\n"
+    if limit is None:
+        limit = getattr(_sys, "tracebacklimit", None)
+        if limit is not None and limit < 0:
+            limit = 0
     if chain:
-        return _units.format_exception(value)
+        return _units.format_exception(value, limit, pieces)
     # Without the chain: hide the cause and the context for the time of formatting.
     saved = (value.__cause__, value.__suppress_context__)
     value.__cause__ = None
     value.__suppress_context__ = True
     try:
-        return _units.format_exception(value)
+        return _units.format_exception(value, limit, pieces)
     finally:
         value.__cause__, value.__suppress_context__ = saved
 
 
 def format_exception(exc, /, value=_sentinel, tb=_sentinel, limit=None, chain=True):
     """The report of an exception as a list of strings, each ending in a newline."""
-    return _format(_exception_of(exc, value), chain).splitlines(keepends=True)
+    return _format(_exception_of(exc, value), chain, limit, True)
 
 
 def print_exception(exc, /, value=_sentinel, tb=_sentinel, limit=None, file=None, chain=True):
     """Prints the report of an exception (to sys.stderr by default)."""
     if file is None:
         file = _sys.stderr
-    file.write(_format(_exception_of(exc, value), chain))
+    file.write(_format(_exception_of(exc, value), chain, limit))
 
 
 def format_exception_only(exc, /, value=_sentinel):
@@ -18994,14 +18999,14 @@ def _safe_str(value):
 
 def format_exc(limit=None, chain=True):
     """The report of the exception being handled, as one string."""
-    return _format(_sys.exc_info()[1], chain)
+    return _format(_sys.exc_info()[1], chain, limit)
 
 
 def print_exc(limit=None, file=None, chain=True):
     """Prints the report of the exception being handled (to sys.stderr by default)."""
     if file is None:
         file = _sys.stderr
-    file.write(_format(_sys.exc_info()[1], chain))
+    file.write(_format(_sys.exc_info()[1], chain, limit))
 
 
 def print_last(limit=None, file=None, chain=True):

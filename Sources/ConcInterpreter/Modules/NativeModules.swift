@@ -150,6 +150,7 @@ extension Engine {
                 if !o.typeIsBuiltin { throw typeError("can't intern \(o.type.name)") }
                 return s
             },
+            native0("exception", qualified: "sys.exception") { u in u.handling.last.map { .obj($0) } ?? .none },
             native0("exc_info", qualified: "sys.exc_info") { u in
                 guard let e = u.handling.last else { return .obj(PyTuple([.none, .none, .none])) }
                 return .obj(PyTuple([.obj(e.type), .obj(e), e.tracebackValue]))

@@ -57,11 +57,17 @@ extension Engine {
             native("format_exception") { u, a in
                 // The report the runtime prints for an uncaught exception (threading's
                 // "Exception in threading.excepthook:").
-                try a.expect("format_exception", 1, 1)
+                // A second argument is traceback's `limit`: how many frames of each
+                // exception to show, the outermost ones (the innermost for a negative one).
+                // A true third one asks for the list of pieces traceback.format_exception gives.
+                try a.expect("format_exception", 1, 3)
                 guard case .obj(let o) = a[0], let e = o as? PyBaseException else {
                     throw typeError("format_exception() takes an exception")
                 }
-                return .str(u.formatException(e))
+                let limit = a.count > 1 && !a[1].isNone ? try u.toIndex(a[1]) : nil
+                let pieces = u.formatException(e, limit: limit)
+                if a.count > 2, try u.isTruthy(a[2]) { return .obj(PyList(pieces.map { .str($0) })) }
+                return .str(pieces.joined())
             },
             native("unraisable") { u, a in
                 // _thread and atexit: report an exception through sys.unraisablehook.
