@@ -314,6 +314,12 @@ extension Unit {
         } else if let other = initHooks.otherInit {
             let r = try call(resolveDescriptor(other, instance), args)
             if !r.isNone { throw typeError("__init__() should return None, not '\(r.typeName)'") }
+        } else if hooks.userNew != nil || hooks.otherNew != nil, case .obj(let o) = instance,
+                  let e = o as? PyBaseException, !made.isSubtype(of: Exc.osError) {
+            // BaseException.__init__ runs after the class's own __new__: the call's
+            // arguments become `args` (and keywords are refused), as in CPython.
+            try setExceptionKeywords(e, args.keywords, reset: false)
+            e.args = args.positional
         } else if args.count > 0 || !args.keywords.isEmpty,
                   !t.isSubtype(of: Exc.baseException), hooks.userNew == nil {
             throw typeError("\(t.name)() takes no arguments")
