@@ -140,16 +140,7 @@ final class TryStarNode: TryNode {
                 let (match, remaining) = try clauseMatch(h, current, f)
                 rest = remaining
                 guard let m = match else { continue }
-                if let t = h.target { try t.assign(f, .obj(m)) }
-                u.handling.append(m)
-                do {
-                    _ = try h.body.exec(f)  // (no break, continue or return: a syntax error)
-                } catch let inner as PyBaseException {
-                    if inner !== m && inner.context == nil && !inner.contextSettled { inner.chain(to: m) }
-                    outcomes.append(inner)
-                }
-                f.unit.handling.removeLast()  // the unit running now (see TryNode.exec)
-                if let t = h.target { try? t.delete(f) }
+                if let raised = try runClause(h, m, f) { outcomes.append(raised) }
             }
             outcomes.append(rest)
             if let raised = try u.exceptStarReraise(e, outcomes) {
@@ -160,6 +151,23 @@ final class TryStarNode: TryNode {
         }
         if case .normal = c, let o = orElse { return try o.exec(f) }
         return c
+    }
+
+    /// Runs clause `h` for its part `m`: what it raised, or nil.
+    private func runClause(_ h: HandlerNode, _ m: PyBaseException, _ f: Frame) throws -> PyBaseException? {
+        if let t = h.target { try t.assign(f, .obj(m)) }
+        f.unit.handling.append(m)
+        defer {
+            f.unit.handling.removeLast()  // the unit running now (see TryNode.exec)
+            if let t = h.target { try? t.delete(f) }
+        }
+        do {
+            _ = try h.body.exec(f)  // (no break, continue or return: a syntax error)
+            return nil
+        } catch let inner as PyBaseException {
+            if inner !== m && inner.context == nil && !inner.contextSettled { inner.chain(to: m) }
+            return inner
+        }
     }
 
     /// The clause's types, checked as CPython checks them, and what they take from `e`.

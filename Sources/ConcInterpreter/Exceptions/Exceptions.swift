@@ -160,6 +160,12 @@ enum Exc {
         attributes?(t)
         return t
     }
+    /// A class with two exception bases.
+    static func make(_ name: String, bases: [PyType], module: String = "builtins") -> PyType {
+        let t = PyType(name: name, bases: bases, builtin: true, module: module)
+        t.layout = baseException
+        return t
+    }
     static let baseException: PyType = {
         let t = PyType(name: "BaseException", bases: [Types.object], builtin: true)
         installExceptionMethods(t)
@@ -169,11 +175,7 @@ enum Exc {
     static let systemExit = make("SystemExit", baseException, installSystemExitAttributes)
     static let baseExceptionGroup = make("BaseExceptionGroup", baseException, installExceptionGroupMethods)
     /// Both a BaseExceptionGroup and an Exception, as in CPython.
-    static let exceptionGroup: PyType = {
-        let t = PyType(name: "ExceptionGroup", bases: [baseExceptionGroup, exception], builtin: true)
-        t.layout = baseException
-        return t
-    }()
+    static let exceptionGroup = make("ExceptionGroup", bases: [baseExceptionGroup, exception])
     static let keyboardInterrupt = make("KeyboardInterrupt", baseException)
     static let generatorExit = make("GeneratorExit", baseException)
     static let arithmeticError = make("ArithmeticError", exception)
@@ -203,11 +205,7 @@ enum Exc {
     static let fileExistsError = make("FileExistsError", osError)
     static let fileNotFoundError = make("FileNotFoundError", osError)
     /// `io.UnsupportedOperation`: both an OSError and a ValueError, as in CPython.
-    static let unsupportedOperation: PyType = {
-        let t = PyType(name: "UnsupportedOperation", bases: [osError, valueError], builtin: true, module: "io")
-        t.layout = baseException
-        return t
-    }()
+    static let unsupportedOperation = make("UnsupportedOperation", bases: [osError, valueError], module: "io")
     static let interruptedError = make("InterruptedError", osError)
     static let isADirectoryError = make("IsADirectoryError", osError)
     static let notADirectoryError = make("NotADirectoryError", osError)

@@ -14,7 +14,7 @@ extension Unit {
     func formatException(_ e: PyBaseException, limit: Int?) -> [String] {
         var context = GroupPrintContext()
         context.limit = limit
-        return format(e, chain: true, &context)
+        return format(e, &context)
     }
 
     /// CPython 3.11's print_exception_recursive: the chain of `e` (oldest first), each
@@ -22,21 +22,19 @@ extension Unit {
     /// (recursing once per level of nesting, at most ``GroupPrintContext/maxDepth`` deep).
     /// An exception already shown (`ctx.seen`) is not shown again, and one with a cause
     /// shows no context. The chain is walked with a loop: 100,000 causes need no recursion.
-    private func format(_ e: PyBaseException, chain: Bool, _ ctx: inout GroupPrintContext) -> [String] {
+    private func format(_ e: PyBaseException, _ ctx: inout GroupPrintContext) -> [String] {
         // Newest first, each with the words that lead from its predecessor to it.
         var links: [(message: String?, exception: PyBaseException)] = []
         ctx.seen.insert(ObjectIdentifier(e))
         var current = e
         while true {
             var older: (PyBaseException, String)? = nil
-            if chain {
-                if let c = current.cause {
-                    if !ctx.seen.contains(ObjectIdentifier(c)) {
-                        older = (c, "\nThe above exception was the direct cause of the following exception:\n\n")
-                    }
-                } else if !current.suppressContext, let c = current.context, !ctx.seen.contains(ObjectIdentifier(c)) {
-                    older = (c, "\nDuring handling of the above exception, another exception occurred:\n\n")
+            if let c = current.cause {
+                if !ctx.seen.contains(ObjectIdentifier(c)) {
+                    older = (c, "\nThe above exception was the direct cause of the following exception:\n\n")
                 }
+            } else if !current.suppressContext, let c = current.context, !ctx.seen.contains(ObjectIdentifier(c)) {
+                older = (c, "\nDuring handling of the above exception, another exception occurred:\n\n")
             }
             links.append((older?.1, current))
             guard let (o, _) = older else { break }
@@ -79,7 +77,7 @@ extension Unit {
                     let remaining = members.count - width
                     out.append(ctx.emit("and \(remaining) more exception\(remaining > 1 ? "s" : "")\n"))
                 } else {
-                    out += format(members[i], chain: chain, &ctx)
+                    out += format(members[i], &ctx)
                 }
                 if isLast && ctx.needsClose {
                     out.append(ctx.indent + "+------------------------------------\n")

@@ -878,15 +878,10 @@ final class Cell: PyObject {
     /// if another unit rebinds the name meanwhile.
     @inline(__always) func immortalFunction() -> Unmanaged<PyFunction>? {
         guard ObjectLocks.active else { return Cell.immortalFunction(in: &stored) }
-        for _ in 0..<4 {
-            var payload: UInt64 = 0, tag: UInt8 = 0
-            let s = read(&payload, &tag)
-            if s & 1 != 0 { continue }
-            // Only an immortal object may be looked at unlocked: it cannot have been freed.
-            guard tag == ValueLayout.objectTag && s & 2 != 0 else { return nil }
-            return Cell.immortalFunction(in: Unmanaged<PyObject>.fromOpaque(UnsafeRawPointer(bitPattern: UInt(payload))!))
-        }
-        return locked { Cell.immortalFunction(in: &stored) }
+        guard let copy = snapshot() else { return locked { Cell.immortalFunction(in: &stored) } }
+        // Only an immortal object may be looked at unlocked: it cannot have been freed.
+        guard copy.tag == ValueLayout.objectTag && copy.word & 2 != 0 else { return nil }
+        return Cell.immortalFunction(in: Unmanaged<PyObject>.fromOpaque(UnsafeRawPointer(bitPattern: UInt(copy.payload))!))
     }
     @inline(__always) private static func immortalFunction(in v: inout Value) -> Unmanaged<PyFunction>? {
         guard case .obj(let o) = v else { return nil }
@@ -970,19 +965,23 @@ final class Cell: PyObject {
         return seq.load(ordering: .relaxed) == s ? s : 1
         #endif
     }
-    /// The value, read without locking, unless it is an object that is not immortal (or
-    /// writers kept the cell busy): then nil, and the caller takes the lock.
-    @inline(__always) private func readWithoutLock() -> Value? {
+    /// A consistent copy of ``stored``'s two parts and the seqlock word it was read under,
+    /// or nil when writers kept the cell busy for four attempts.
+    @inline(__always) private func snapshot() -> (payload: UInt64, tag: UInt8, word: UInt64)? {
         for _ in 0..<4 {
             var payload: UInt64 = 0, tag: UInt8 = 0
             let s = read(&payload, &tag)
-            if s & 1 != 0 { continue }
-            if tag == ValueLayout.objectTag && s & 2 == 0 { return nil }
-            // A scalar, or an immortal object whose retain writes nothing.
-            var words = (payload, UInt64(tag))
-            return withUnsafeBytes(of: &words) { $0.load(as: Value.self) }
+            if s & 1 == 0 { return (payload, tag, s) }
         }
         return nil
+    }
+    /// The value, read without locking, unless it is an object that is not immortal (or
+    /// writers kept the cell busy): then nil, and the caller takes the lock.
+    @inline(__always) private func readWithoutLock() -> Value? {
+        guard let copy = snapshot(), copy.tag != ValueLayout.objectTag || copy.word & 2 != 0 else { return nil }
+        // A scalar, or an immortal object whose retain writes nothing.
+        var words = (copy.payload, UInt64(copy.tag))
+        return withUnsafeBytes(of: &words) { $0.load(as: Value.self) }
     }
 }
 
