@@ -110,6 +110,25 @@ extension Engine {
                 for (ident, f) in frames { try d.set(u, .int(ident), .obj(f)) }
                 return .obj(d)
             },
+            native("_current_exceptions") { u, a in
+                // Thread ident -> (type, value, traceback) of the exception each unit is
+                // handling, (None, None, None) for one handling none; the others stopped
+                // while they are read, as for _current_frames.
+                try a.expect("_current_exceptions", 0, 0)
+                func info(_ unit: Unit) -> Value {
+                    guard let e = unit.handling.last else { return .obj(PyTuple([.none, .none, .none])) }
+                    return .obj(PyTuple([.obj(e.type), .obj(e), e.tracebackValue]))
+                }
+                var entries: [(Int, Value)] = [(u.threadIdent, info(u))]
+                u.engine.gil.stopTheWorld()
+                for other in u.engine.units.liveUnits where other !== u && other.threadIdent != 0 {
+                    entries.append((other.threadIdent, info(other)))
+                }
+                u.engine.gil.resumeTheWorld()
+                let d = PyDict()
+                for (ident, v) in entries { try d.set(u, .int(ident), v) }
+                return .obj(d)
+            },
             native("get_int_max_str_digits") { u, a in
                 try a.expect("get_int_max_str_digits", 0, 0)
                 return .int(u.engine.intMaxStrDigits)
