@@ -843,8 +843,8 @@ final class Cell: PyObject {
     /// bit 1 while ``stored`` is an immortal object, and the rest counts the writes. A
     /// writer takes it with one compare-and-swap and lets it go with a plain store; a reader
     /// copies ``stored`` between two loads of it and keeps the copy if it did not move.
-    /// With object locks off (one unit running) only a stale bit 1 is cleared (a fork()ed
-    /// child that starts threads again must not trust it). Every other unit is stopped at a
+    /// With object locks off (one unit running) a write just zeroes it, which clears a
+    /// stale bit 1 (a fork()ed child that starts threads again must not trust it). Every other unit is stopped at a
     /// safe point before a fork, so no cell is locked in a child.
     private let seq = Atomic<UInt64>(0)
     /// False until the cell is first given a value (see ``neverBound``). A writer sets it
@@ -921,8 +921,8 @@ final class Cell: PyObject {
     /// lock.)
     @inline(__always) private func locked<R>(_ body: () -> R) -> R {
         guard ObjectLocks.active else {
-            let s = seq.load(ordering: .relaxed)
-            if s & 2 != 0 { seq.store(s & ~2, ordering: .relaxed) }
+            // No reader runs in parallel: the word only has to lose a stale immortal bit.
+            seq.store(0, ordering: .relaxed)
             return body()
         }
         var s = seq.load(ordering: .relaxed)
