@@ -18884,16 +18884,17 @@ format_list, print_list. An exception's report is the text Conc prints for an un
 exception (frames, source lines, carets, "During handling..." chains), so it matches
 what the program would show if the exception escaped.
 
-Exception groups are shown in CPython's numbered boxes. Diverges from CPython: the tb
-argument of the exception functions is ignored (the exception carries its own
-traceback); there is no TracebackException. A traceback's frames (tb_frame, what walk_tb
+Exception groups are shown in CPython's numbered boxes. TracebackException keeps the
+exception it describes and formats it as the functions above do. Diverges from CPython:
+the tb argument of the exception functions is ignored (the exception carries its own
+traceback). A traceback's frames (tb_frame, what walk_tb
 yields) have their code, module, line and callers; a finished one has no locals.
 """
 
 __all__ = ["print_exc", "format_exc", "print_exception", "format_exception",
            "format_exception_only", "print_last", "extract_tb", "format_tb", "print_tb",
            "extract_stack", "format_stack", "print_stack", "walk_stack", "walk_tb",
-           "format_list", "print_list", "FrameSummary", "StackSummary"]
+           "format_list", "print_list", "FrameSummary", "StackSummary", "TracebackException"]
 
 import sys as _sys
 import _units
@@ -18952,11 +18953,18 @@ def format_exception_only(exc, /, value=_sentinel):
     if module not in ("__main__", "builtins"):
         name = module + "." + name
     if isinstance(value, SyntaxError):
-        return _syntax_error_lines(name, value)
-    text = _safe_str(value)
-    if text:
-        return ["%s: %s\n" % (name, text)]
-    return [name + "\n"]
+        lines = _syntax_error_lines(name, value)
+    else:
+        text = _safe_str(value)
+        lines = ["%s: %s\n" % (name, text) if text else name + "\n"]
+    # add_note()'s notes, line by line.
+    notes = getattr(value, "__notes__", None)
+    if isinstance(notes, (list, tuple)):
+        for note in notes:
+            lines.extend(line + "\n" for line in _safe_str(note).split("\n"))
+    elif notes is not None:
+        lines.append(repr(notes))
+    return lines
 
 
 def _syntax_error_lines(name, e):
@@ -19230,6 +19238,88 @@ def print_list(extracted_list, file=None):
         file = _sys.stderr
     for item in StackSummary.from_list(extracted_list).format():
         print(item, file=file, end="")
+
+
+# MARK: - TracebackException
+
+class TracebackException:
+    """An exception ready to be formatted: its type, message, stack (a StackSummary),
+    chained exceptions and, for a group, its members, each a TracebackException too.
+    format() gives what format_exception gives. (It keeps the exception itself, which
+    CPython's does not.)"""
+
+    def __init__(self, exc_type, exc_value, exc_traceback, *, limit=None, lookup_lines=True,
+                 capture_locals=False, compact=False, max_group_width=15, max_group_depth=10,
+                 _seen=None):
+        if _seen is None:
+            _seen = set()
+        _seen.add(id(exc_value))
+        self._value = exc_value
+        self._limit = limit
+        self.exc_type = exc_type
+        self._str = _safe_str(exc_value)
+        self.__notes__ = getattr(exc_value, "__notes__", None)
+        self.stack = extract_tb(exc_traceback, limit=limit)
+        self.max_group_width = max_group_width
+        self.max_group_depth = max_group_depth
+        if isinstance(exc_value, SyntaxError):
+            self.filename = exc_value.filename
+            lineno = exc_value.lineno
+            self.lineno = str(lineno) if lineno is not None else None
+            self.end_lineno = exc_value.end_lineno
+            self.text = exc_value.text
+            self.offset = exc_value.offset
+            self.end_offset = exc_value.end_offset
+            self.msg = exc_value.msg
+
+        def linked(e):
+            if e is None or id(e) in _seen:
+                return None
+            return TracebackException(type(e), e, e.__traceback__, limit=limit,
+                                      max_group_width=max_group_width,
+                                      max_group_depth=max_group_depth, _seen=_seen)
+
+        cause = exc_value.__cause__ if exc_value is not None else None
+        context = exc_value.__context__ if exc_value is not None else None
+        self.__cause__ = linked(cause)
+        self.__suppress_context__ = exc_value.__suppress_context__ if exc_value is not None else False
+        self.__context__ = None if compact and (cause is not None or self.__suppress_context__) else linked(context)
+        if isinstance(exc_value, BaseExceptionGroup):
+            self.exceptions = [TracebackException(type(e), e, e.__traceback__, limit=limit,
+                                                  max_group_width=max_group_width,
+                                                  max_group_depth=max_group_depth, _seen=_seen)
+                               for e in exc_value.exceptions]
+        else:
+            self.exceptions = None
+
+    @classmethod
+    def from_exception(cls, exc, *args, **kwargs):
+        """A TracebackException of `exc` (with its own traceback)."""
+        return cls(type(exc), exc, exc.__traceback__, *args, **kwargs)
+
+    def __eq__(self, other):
+        if isinstance(other, TracebackException):
+            return self.__dict__ == other.__dict__
+        return NotImplemented
+
+    def __str__(self):
+        return self._str
+
+    def format_exception_only(self):
+        """The exception's last lines: its type and message (and a SyntaxError's place),
+        then its notes."""
+        yield from format_exception_only(self.exc_type, self._value)
+
+    def format(self, *, chain=True):
+        """The report of the exception, piece by piece, as format_exception gives it."""
+        yield from _format(self._value, chain, self._limit, True)
+
+    def print(self, *, file=None, chain=True):
+        """Prints the report (to sys.stderr by default)."""
+        if file is None:
+            file = _sys.stderr
+        for piece in self.format(chain=chain):
+            print(piece, file=file, end="")
 
 """####,
         "types.conc": ####"""
