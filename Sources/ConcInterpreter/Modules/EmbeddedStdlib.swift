@@ -17331,7 +17331,8 @@ def which(cmd, mode=os.F_OK | os.X_OK, path=None):
 
 
 def get_terminal_size(fallback=(80, 24)):
-    """(columns, lines) of the terminal: $COLUMNS and $LINES, else `fallback`."""
+    """(columns, lines) of the terminal: $COLUMNS and $LINES, else the size of the terminal
+    sys.__stdout__ is on, else `fallback`."""
     try:
         columns = int(os.environ["COLUMNS"])
     except (KeyError, ValueError):
@@ -17340,11 +17341,16 @@ def get_terminal_size(fallback=(80, 24)):
         lines = int(os.environ["LINES"])
     except (KeyError, ValueError):
         lines = 0
-    if columns <= 0:
-        columns = fallback[0]
-    if lines <= 0:
-        lines = fallback[1]
-    return os.terminal_size((columns, lines)) if hasattr(os, "terminal_size") else (columns, lines)
+    if columns <= 0 or lines <= 0:
+        try:
+            size = os.get_terminal_size(sys.__stdout__.fileno())
+        except (AttributeError, ValueError, OSError):
+            size = os.terminal_size(fallback)
+        if columns <= 0:
+            columns = size.columns or fallback[0]
+        if lines <= 0:
+            lines = size.lines or fallback[1]
+    return os.terminal_size((columns, lines))
 
 """####,
         "signal.conc": ####"""

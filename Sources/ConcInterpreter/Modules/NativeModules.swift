@@ -564,6 +564,7 @@ func structSequenceLayout(_ t: PyType) -> (String, [String])? {
     if t === Types.statResult { return ("os.stat_result", statResultFields) }
     if t === Types.unameResult { return ("posix.uname_result", unameResultFields) }
     if t === Types.timesResult { return ("posix.times_result", timesResultFields) }
+    if t === Types.terminalSize { return ("os.terminal_size", terminalSizeFields) }
     if t === Types.unraisableHookArgs { return ("UnraisableHookArgs", unraisableHookArgsFields) }
     return nil
 }

@@ -1,10 +1,25 @@
 // os.execv and os.execve (the rest of the exec family, execl...execvpe and get_exec_path,
-// is Conc code in stdlib/_os_extras.conc), os.times and os.nice: what a learner reaches for
-// after fork() to run another program in the child.
+// is Conc code in stdlib/_os_extras.conc), os.times, os.nice and the priorities, process
+// groups, the stopped/continued wait statuses, getlogin and get_terminal_size: what a
+// learner reaches for around fork() to run and watch other programs.
 import CConcSys
 import Glibc
 
 let timesResultFields = ["user", "system", "children_user", "children_system", "elapsed"]
+let terminalSizeFields = ["columns", "lines"]
+
+/// `os.terminal_size((columns, lines))`, what get_terminal_size returns.
+func installTerminalSize(_ t: PyType) {
+    installStructSequence(t, terminalSizeFields)
+    t.module = "os"
+    t.constructor = { u, type, a in
+        try a.expect("terminal_size", 1, 1, keywords: ["sequence"])
+        guard let sequence = a.argument(0, "sequence") else { throw typeError("terminal_size() missing required argument 'sequence' (pos 1)") }
+        let items = try u.toArray(sequence)
+        guard items.count == 2 else { throw typeError("os.terminal_size() takes a 2-sequence (\(items.count)-sequence given)") }
+        return .obj(PyTuple(items, type: type))
+    }
+}
 
 extension Engine {
     func osExecFunctions() -> [(String, Value)] {
@@ -28,6 +43,49 @@ extension Engine {
                 let fields = [t.tms_utime, t.tms_stime, t.tms_cutime, t.tms_cstime, elapsed]
                 return .obj(PyTuple(fields.map { .float(Double($0) / ticks) }, type: Types.timesResult))
             },
+            native("setpgid") { u, a in
+                try a.expect("setpgid", 2, 2)
+                if setpgid(pid_t(truncatingIfNeeded: try u.toIndex(a[0])), pid_t(truncatingIfNeeded: try u.toIndex(a[1]))) != 0 {
+                    throw osError(errno)
+                }
+                return .none
+            },
+            native("getpriority") { u, a in
+                try a.expect("getpriority", 2, 2)
+                let (which, who) = (try u.toIndex(a[0]), try u.toIndex(a[1]))
+                errno = 0  // -1 is also a valid priority
+                let r = Glibc.getpriority(__priority_which_t(UInt32(truncatingIfNeeded: which)), id_t(truncatingIfNeeded: who))
+                if r == -1 && errno != 0 { throw osError(errno) }
+                return .int(Int(r))
+            },
+            native("setpriority") { u, a in
+                try a.expect("setpriority", 3, 3)
+                let (which, who, prio) = (try u.toIndex(a[0]), try u.toIndex(a[1]), try u.toIndex(a[2]))
+                if Glibc.setpriority(__priority_which_t(UInt32(truncatingIfNeeded: which)), id_t(truncatingIfNeeded: who), Int32(truncatingIfNeeded: prio)) != 0 {
+                    throw osError(errno)
+                }
+                return .none
+            },
+            ("PRIO_PROCESS", .int(Int(PRIO_PROCESS.rawValue))), ("PRIO_PGRP", .int(Int(PRIO_PGRP.rawValue))),
+            ("PRIO_USER", .int(Int(PRIO_USER.rawValue))),
+            // The wait statuses of a stopped or continued child (waitpid with WUNTRACED/WCONTINUED).
+            waitStatus("WIFSTOPPED") { .bool($0 & 0xff == 0x7f) },
+            waitStatus("WSTOPSIG") { .int(Int(($0 >> 8) & 0xff)) },
+            waitStatus("WIFCONTINUED") { .bool($0 == 0xffff) },
+            waitStatus("WCOREDUMP") { .bool($0 & 0x80 != 0) },
+            ("WCONTINUED", .int(Int(WCONTINUED))),
+            native0("getlogin", qualified: "posix.getlogin") { _ in
+                guard let name = Glibc.getlogin() else { throw osError(errno == 0 ? ENXIO : errno) }
+                return .str(String(cString: name))
+            },
+            ("terminal_size", .obj(Types.terminalSize)),
+            native("get_terminal_size") { u, a in
+                try a.expect("get_terminal_size", 0, 1)
+                let fd = a.count > 0 ? Int32(truncatingIfNeeded: try u.toIndex(a[0])) : 1
+                var size = winsize()
+                if ioctl(fd, UInt(TIOCGWINSZ), &size) != 0 { throw osError(errno) }
+                return .obj(PyTuple([.int(Int(size.ws_col)), .int(Int(size.ws_row))], type: Types.terminalSize))
+            },
             native("nice") { u, a in
                 let increment = Int32(truncatingIfNeeded: try u.toIndex(try ContainerArgs.one(a, "posix.nice")))
                 // -1 is also a valid niceness: errno tells a failure apart.
@@ -37,6 +95,14 @@ extension Engine {
                 return .int(Int(r))
             },
         ]
+    }
+}
+
+/// `os.NAME(status)` over a wait status.
+private func waitStatus(_ name: String, _ body: @escaping (Int32) -> Value) -> (String, Value) {
+    native(name) { u, a in
+        try a.expect(name, 1, 1)
+        return body(Int32(truncatingIfNeeded: try u.toIndex(a[0])))
     }
 }
 

@@ -55,7 +55,7 @@ public enum Types {
             callableIterator, reversedIterator, generator, coroutine, dictKeys, dictValues,
             dictItems, mappingProxy, file, ellipsis, notImplementedType, superType, traceback, code, frame,
             enumerateIterator, zipIterator, mapIterator, filterIterator, unitHandle, structTime,
-            versionInfo, sysFlags, sysImplementation, statResult, unameResult, timesResult, floatInfo, threadLocal, weakref,
+            versionInfo, sysFlags, sysImplementation, statResult, unameResult, timesResult, terminalSize, floatInfo, threadLocal, weakref,
             unraisableHookArgs, regexMatch, mersenneTwister, lock, rlock, threadingLock,
             threadingRLock, semaphore, event, condition, queue, Exc.queueEmpty, Exc.queueFull
         ]
@@ -210,6 +210,7 @@ public enum Types {
     static let statResult: PyType = make("stat_result", base: tuple) { installStatResult($0) }
     static let unameResult: PyType = make("uname_result", base: tuple) { installStructSequence($0, unameResultFields); $0.module = "posix" }
     static let timesResult: PyType = make("times_result", base: tuple) { installStructSequence($0, timesResultFields); $0.module = "posix" }
+    static let terminalSize: PyType = make("terminal_size", base: tuple) { installTerminalSize($0) }
     static let floatInfo: PyType = make("float_info", base: tuple) { installStructSequence($0, floatInfoFields) }
     static let threadLocal: PyType = make("_local") { installThreadLocalMethods($0); $0.module = "_thread"; $0.messageNameStorage = "_thread._local" }
     static let weakref: PyType = make("ReferenceType") { installWeakRefMethods($0); $0.module = "weakref"; $0.messageNameStorage = "weakref.ReferenceType" }
