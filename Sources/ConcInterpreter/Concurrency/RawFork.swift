@@ -117,6 +117,12 @@ extension Engine {
             native("WEXITSTATUS") { u, a in .int(Int(CConcSys_wexitstatus(try status(u, a, "WEXITSTATUS")))) },
             native("WIFSIGNALED") { u, a in .bool(CConcSys_wifsignaled(try status(u, a, "WIFSIGNALED")) != 0) },
             native("WTERMSIG") { u, a in .int(Int(CConcSys_wtermsig(try status(u, a, "WTERMSIG")))) },
+            // A stopped or continued child's status (waitpid with WUNTRACED or WCONTINUED).
+            native("WIFSTOPPED") { u, a in .bool(try status(u, a, "WIFSTOPPED") & 0xff == 0x7f) },
+            native("WSTOPSIG") { u, a in .int(Int((try status(u, a, "WSTOPSIG") >> 8) & 0xff)) },
+            native("WIFCONTINUED") { u, a in .bool(try status(u, a, "WIFCONTINUED") == 0xffff) },
+            native("WCOREDUMP") { u, a in .bool(try status(u, a, "WCOREDUMP") & 0x80 != 0) },
+            ("WCONTINUED", .int(Int(WCONTINUED))),
             native("waitstatus_to_exitcode") { u, a in
                 let s = try status(u, a, "waitstatus_to_exitcode")
                 if CConcSys_wifexited(s) != 0 { return .int(Int(CConcSys_wexitstatus(s))) }

@@ -1,7 +1,7 @@
 // os.execv and os.execve (the rest of the exec family, execl...execvpe and get_exec_path,
 // is Conc code in stdlib/_os_extras.conc), os.times, os.nice and the priorities, process
-// groups, the stopped/continued wait statuses, getlogin and get_terminal_size: what a
-// learner reaches for around fork() to run and watch other programs.
+// groups, getlogin and get_terminal_size: what a learner reaches for around fork() to run
+// and watch other programs.
 import CConcSys
 import Glibc
 
@@ -68,12 +68,6 @@ extension Engine {
             },
             ("PRIO_PROCESS", .int(Int(PRIO_PROCESS.rawValue))), ("PRIO_PGRP", .int(Int(PRIO_PGRP.rawValue))),
             ("PRIO_USER", .int(Int(PRIO_USER.rawValue))),
-            // The wait statuses of a stopped or continued child (waitpid with WUNTRACED/WCONTINUED).
-            waitStatus("WIFSTOPPED") { .bool($0 & 0xff == 0x7f) },
-            waitStatus("WSTOPSIG") { .int(Int(($0 >> 8) & 0xff)) },
-            waitStatus("WIFCONTINUED") { .bool($0 == 0xffff) },
-            waitStatus("WCOREDUMP") { .bool($0 & 0x80 != 0) },
-            ("WCONTINUED", .int(Int(WCONTINUED))),
             native0("getlogin", qualified: "posix.getlogin") { _ in
                 guard let name = Glibc.getlogin() else { throw osError(errno == 0 ? ENXIO : errno) }
                 return .str(String(cString: name))
@@ -95,14 +89,6 @@ extension Engine {
                 return .int(Int(r))
             },
         ]
-    }
-}
-
-/// `os.NAME(status)` over a wait status.
-private func waitStatus(_ name: String, _ body: @escaping (Int32) -> Value) -> (String, Value) {
-    native(name) { u, a in
-        try a.expect(name, 1, 1)
-        return body(Int32(truncatingIfNeeded: try u.toIndex(a[0])))
     }
 }
 
