@@ -27,24 +27,20 @@ func makeExceptionGroup(_ cls: PyType, _ args: [Value], _ u: Unit) throws -> PyB
         throw typeError("BaseExceptionGroup.__new__() takes exactly 2 arguments (\(args.count) given)")
     }
     guard args[0].asStr != nil else { throw typeError("BaseExceptionGroup.__new__() argument 1 must be str, not \(args[0].argTypeName)") }
-    let items: [Value]
-    switch args[1] {
-    case .obj(let o as PyList): items = o.snapshot
-    case .obj(let o as PyTuple): items = o.items
-    case .obj(let o) where !(o is PyDict) && !(o is PySet) && u.lookupSpecial(args[1], "__getitem__") != nil
-                           && u.lookupSpecial(args[1], "__len__") != nil:
-        items = try u.toArray(args[1])
-    default: throw typeError("second argument (exceptions) must be a sequence")
+    // A sequence: a list, a tuple, or what has __getitem__ and __len__ and is no mapping or set.
+    guard case .obj(let o) = args[1], o is PyList || o is PyTuple
+            || (!(o is PyDict) && !(o is PySet) && u.lookupSpecial(args[1], "__getitem__") != nil
+                && u.lookupSpecial(args[1], "__len__") != nil) else {
+        throw typeError("second argument (exceptions) must be a sequence")
     }
+    let items = try u.toArray(args[1])
     if items.isEmpty { throw valueError("second argument (exceptions) must be a non-empty sequence") }
-    var members: [Value] = []
     var nestsBaseExceptions = false
     for (i, item) in items.enumerated() {
         guard case .obj(let o) = item, let e = o as? PyBaseException else {
             throw valueError("Item \(i) of second argument (exceptions) is not an exception")
         }
         if !e.type.isSubtype(of: Exc.exception) { nestsBaseExceptions = true }
-        members.append(item)
     }
     var type = cls
     if cls === Exc.baseExceptionGroup {
@@ -56,7 +52,7 @@ func makeExceptionGroup(_ cls: PyType, _ args: [Value], _ u: Unit) throws -> PyB
     }
     let g = PyBaseException(type: type, args: args)
     g.groupMessage = args[0]
-    g.groupExceptions = PyTuple(members)
+    g.groupExceptions = PyTuple(items)
     return g
 }
 

@@ -19278,12 +19278,13 @@ class TracebackException:
             self.end_offset = exc_value.end_offset
             self.msg = exc_value.msg
 
-        def linked(e):
-            if e is None or id(e) in _seen:
-                return None
+        def describe(e):
             return TracebackException(type(e), e, e.__traceback__, limit=limit,
                                       max_group_width=max_group_width,
                                       max_group_depth=max_group_depth, _seen=_seen)
+
+        def linked(e):
+            return None if e is None or id(e) in _seen else describe(e)
 
         cause = exc_value.__cause__ if exc_value is not None else None
         context = exc_value.__context__ if exc_value is not None else None
@@ -19291,10 +19292,7 @@ class TracebackException:
         self.__suppress_context__ = exc_value.__suppress_context__ if exc_value is not None else False
         self.__context__ = None if compact and (cause is not None or self.__suppress_context__) else linked(context)
         if isinstance(exc_value, BaseExceptionGroup):
-            self.exceptions = [TracebackException(type(e), e, e.__traceback__, limit=limit,
-                                                  max_group_width=max_group_width,
-                                                  max_group_depth=max_group_depth, _seen=_seen)
-                               for e in exc_value.exceptions]
+            self.exceptions = [describe(e) for e in exc_value.exceptions]
         else:
             self.exceptions = None
 
