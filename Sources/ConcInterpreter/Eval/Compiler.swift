@@ -74,7 +74,7 @@ struct Compiler {
         let ns = Scope(kind: .classBody, name: "<module>", qualname: "", parent: module)
         try analyzer.analyzeNamespace(expression.map { [Stmt(.expr($0), $0.loc)] } ?? body, ns, module: module)
         let code = makeCode(ns, loc: loc, params: Parameters())
-        if let e = expression { code.expression = try expr(e, ns) } else { code.body = try block(body, ns) }
+        if let e = expression { code.expression = try expr(e, ns) } else { code.body = try block(body, ns, topLevel: true) }
         return code
     }
 

@@ -94,6 +94,13 @@ final class InternedStrings: @unchecked Sendable {  // safe: `table` only under 
         return v
     }
 
+    /// The interned str for `s`, if code compiled so far has one (for `sys.intern`).
+    func existing(_ s: String) -> Value? {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        return table[s]
+    }
+
     /// CPython interns a literal made only of ASCII letters, digits and underscores.
     static func isIdentifierLike(_ s: String) -> Bool {
         s.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 95 }

@@ -14,18 +14,7 @@ final class EchoStmtNode: StmtNode {
     init(_ e: ExprNode, _ loc: SourceLoc) { expr = e; super.init(loc) }
     override func exec(_ f: Frame) throws -> Completion {
         let v = try expr.eval(f)
-        if !v.isNone {
-            // sys.displayhook: repr first (it may raise), then `_` in builtins.
-            let text = try f.unit.repr(v)
-            f.unit.engine.builtinsModule.globals.set("_", v)
-            // To sys.stdout when the program replaced it (doctest, redirect_stdout), as
-            // CPython's displayhook writes; None there drops the text.
-            if let out = f.unit.engine.replacedSysStream("stdout") {
-                if !out.isNone { _ = try f.unit.callMethod(out, "write", [.str(text + "\n")]) }
-            } else {
-                f.unit.engine.stdout.write(text + "\n")
-            }
-        }
+        try f.withUnit { try $0.engine.echo($0, v) }
         return .normal
     }
 }

@@ -117,7 +117,10 @@ extension Engine {
                 try a.expect("_current_exceptions", 0, 0)
                 func info(_ unit: Unit) -> Value {
                     guard let e = unit.handling.last else { return .obj(PyTuple([.none, .none, .none])) }
-                    return .obj(PyTuple([.obj(e.type), .obj(e), e.tracebackValue]))
+                    let tb = e.tracebackValue
+                    // The handler's frame goes on to its callers while they hold still.
+                    if case .obj(let t as PyTraceback) = tb { t.frame?.continueWithCallers(of: unit) }
+                    return .obj(PyTuple([.obj(e.type), .obj(e), tb]))
                 }
                 var entries: [(Int, Value)] = [(u.threadIdent, info(u))]
                 u.engine.gil.stopTheWorld()
@@ -163,18 +166,12 @@ extension Engine {
                 let n: Int = (try? u.length(object)) ?? 0
                 return .int(64 + n * 8)
             },
-            native("intern") { _, a in
-                let s = try ContainerArgs.one(a, "sys.intern")
-                guard case .obj(let o) = s, o is PyStr else { throw typeError("intern() argument must be str, not \(s.typeName)") }
-                if !o.typeIsBuiltin { throw typeError("can't intern \(o.type.name)") }
-                return s
-            },
             native0("exception", qualified: "sys.exception") { u in u.handling.last.map { .obj($0) } ?? .none },
             native0("exc_info", qualified: "sys.exc_info") { u in
                 guard let e = u.handling.last else { return .obj(PyTuple([.none, .none, .none])) }
                 return .obj(PyTuple([.obj(e.type), .obj(e), e.tracebackValue]))
             },
-        ])
+        ] + sysInterpreterEntries())
         // Published for print(); an earlier sys module (re-made after being deleted) stays
         // retained, as a unit may still read it.
         sysGlobals.store(Unmanaged.passRetained(module.globals), ordering: .releasing)
@@ -561,6 +558,9 @@ func structSequenceLayout(_ t: PyType) -> (String, [String])? {
     if t === Types.floatInfo { return ("sys.float_info", floatInfoFields) }
     if t === Types.sysFlags { return ("sys.flags", sysFlagsFields) }
     if t === Types.sysImplementation { return ("namespace", sysImplementationFields) }
+    if t === Types.threadInfo { return ("sys.thread_info", threadInfoFields) }
+    if t === Types.intInfo { return ("sys.int_info", intInfoFields) }
+    if t === Types.hashInfo { return ("sys.hash_info", hashInfoFields) }
     if t === Types.statResult { return ("os.stat_result", statResultFields) }
     if t === Types.unameResult { return ("posix.uname_result", unameResultFields) }
     if t === Types.timesResult { return ("posix.times_result", timesResultFields) }

@@ -18,13 +18,17 @@ struct FrameSnapshot {
 /// A frame object: one frame of a unit's stack as captured by `sys._getframe()`, innermost
 /// first. CPython's frame objects are live; these are snapshots of where each frame was,
 /// except `f_lineno` and `f_locals`, which are read afresh while the frame still runs on
-/// the unit that asks. Immutable after creation but for the two caches, which
-/// only the unit that made the object fills (it does not escape before it is returned).
+/// the unit that asks. Immutable after creation but for the two caches: `backObject`
+/// under the object's lock (a traceback's frames are shared between units), `lastLocals`
+/// written by the unit whose frame it is.
 final class PyFrameObject: PyObject {
     let stack: [FrameSnapshot]
     let position: Int
     /// `f_back`, made on first use and kept, so that `f.f_back is f.f_back`.
     var backObject: PyFrameObject?
+    /// The line the frame was at when ``continueWithCallers(of:)`` last found it running
+    /// (0: never), for `f_lineno` asked by another unit. Under the object's lock.
+    var lineSeen = 0
     /// The last `f_locals` read, returned once the frame has finished.
     var lastLocals: PyDict?
 
@@ -50,14 +54,34 @@ final class PyFrameObject: PyObject {
         }
         return nil
     }
+
+    /// Gives the outermost frame object of a traceback (the frame that caught the
+    /// exception, the end of the snapshot) its callers as `f_back`, if that frame still
+    /// runs on `u`: CPython's frames are live, so `tb.tb_frame.f_back` goes on to the
+    /// handler's caller. Called by the unit `u` itself, or with `u` stopped.
+    func continueWithCallers(of u: Unit) {
+        guard position + 1 == stack.count else { return }
+        let known = locked { backObject != nil }
+        guard !known, let live = liveFrame(u) else { return }
+        let callers = u.captureStack(from: live.callerRef)
+        locked {
+            if backObject == nil { backObject = callers }
+            lineSeen = live.line
+        }
+    }
 }
 
 extension Unit {
     /// The unit's running frames, innermost first, skipping `skip` of them; nil when the
     /// stack is not that deep.
     func captureStack(skip: Int) -> PyFrameObject? {
+        captureStack(from: currentFrameRef, skip: skip)
+    }
+
+    /// The frames from `start` outward (a frame of this unit's chain), skipping `skip`.
+    func captureStack(from start: Unmanaged<Frame>?, skip: Int = 0) -> PyFrameObject? {
         var shots: [FrameSnapshot] = []
-        var next = currentFrameRef
+        var next = start
         var skipped = 0
         while let ref = next {
             let f = ref.takeUnretainedValue()
@@ -75,7 +99,12 @@ extension Unit {
 
 func installFrameAttributes(_ t: PyType) {
     func frame(_ v: Value) -> PyFrameObject { v.object as! PyFrameObject }
-    t.getter("f_lineno") { u, s in .int(frame(s).liveFrame(u)?.line ?? frame(s).snapshot.line) }
+    t.getter("f_lineno") { u, s in
+        let f = frame(s)
+        if let live = f.liveFrame(u) { return .int(live.line) }
+        let seen = f.locked { f.lineSeen }
+        return .int(seen > 0 ? seen : f.snapshot.line)
+    }
     t.getter("f_lasti") { _, _ in .int(0) }
     t.getter("f_trace") { _, _ in .none }
     t.getter("f_globals") { u, s in .obj(u.globalsDict(frame(s).snapshot.globals)) }
@@ -85,13 +114,19 @@ func installFrameAttributes(_ t: PyType) {
         if let fn = shot.function, fn.code === shot.code { return try u.getAttr(.obj(fn), "__code__") }
         return .obj(PyFunctionCode(shot.code))
     }
-    t.getter("f_back") { _, s in
+    t.getter("f_back") { u, s in
         let f = frame(s)
-        if let b = f.backObject { return .obj(b) }
-        guard f.position + 1 < f.stack.count else { return .none }
+        if let b = f.locked({ f.backObject }) { return .obj(b) }
+        guard f.position + 1 < f.stack.count else {
+            f.continueWithCallers(of: u)
+            return f.locked { f.backObject }.map { .obj($0) } ?? .none
+        }
         let b = PyFrameObject(stack: f.stack, position: f.position + 1)
-        f.backObject = b
-        return .obj(b)
+        return .obj(f.locked { () -> PyFrameObject in
+            if let made = f.backObject { return made }
+            f.backObject = b
+            return b
+        })
     }
     t.getter("f_locals") { u, s in
         let f = frame(s)

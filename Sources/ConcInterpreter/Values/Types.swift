@@ -55,7 +55,7 @@ public enum Types {
             callableIterator, reversedIterator, generator, coroutine, dictKeys, dictValues,
             dictItems, mappingProxy, file, ellipsis, notImplementedType, superType, traceback, code, frame,
             enumerateIterator, zipIterator, mapIterator, filterIterator, unitHandle, structTime,
-            versionInfo, sysFlags, sysImplementation, statResult, unameResult, timesResult, terminalSize, floatInfo, threadLocal, weakref,
+            versionInfo, sysFlags, sysImplementation, statResult, unameResult, timesResult, terminalSize, floatInfo, threadInfo, intInfo, hashInfo, threadLocal, weakref,
             unraisableHookArgs, regexMatch, mersenneTwister, lock, rlock, threadingLock,
             threadingRLock, semaphore, event, condition, queue, Exc.queueEmpty, Exc.queueFull
         ]
@@ -212,6 +212,9 @@ public enum Types {
     static let timesResult: PyType = make("times_result", base: tuple) { installStructSequence($0, timesResultFields); $0.module = "posix" }
     static let terminalSize: PyType = make("terminal_size", base: tuple) { installTerminalSize($0) }
     static let floatInfo: PyType = make("float_info", base: tuple) { installStructSequence($0, floatInfoFields) }
+    static let threadInfo: PyType = make("thread_info", base: tuple) { installStructSequence($0, threadInfoFields) }
+    static let intInfo: PyType = make("int_info", base: tuple) { installStructSequence($0, intInfoFields) }
+    static let hashInfo: PyType = make("hash_info", base: tuple) { installStructSequence($0, hashInfoFields) }
     static let threadLocal: PyType = make("_local") { installThreadLocalMethods($0); $0.module = "_thread"; $0.messageNameStorage = "_thread._local" }
     static let weakref: PyType = make("ReferenceType") { installWeakRefMethods($0); $0.module = "weakref"; $0.messageNameStorage = "weakref.ReferenceType" }
     static let unraisableHookArgs: PyType = make("UnraisableHookArgs", base: tuple) {
