@@ -303,7 +303,7 @@ func installSuperConstructor(_ t: PyType) {
             return .obj(PySuper(start: cls, object: a[1]))
         default:
             throw typeError(a.count == 1 ? "super() with one argument (an unbound super object) is not supported"
-                                         : "super() takes at most 2 arguments (\(a.count) given)")
+                                         : "super() expected at most 2 arguments, got \(a.count)")
         }
     }
 }

@@ -214,7 +214,7 @@ final class SuperNode: ExprNode {
         guard let cls = f.function?.ownerClass else {
             throw located(runtimeError("super(): __class__ cell not found"), f, loc)
         }
-        let obj = try p.eval(f)
+        let obj = try firstArgument(p, f)
         // As super(cls, obj): the method's first argument must be an instance (or, in a
         // classmethod, a subclass) of the class (`A.m(1)` is a TypeError, not a lookup).
         let isSubclass = (obj.object as? PyType)?.isSubtype(of: cls) ?? false
@@ -222,5 +222,13 @@ final class SuperNode: ExprNode {
             throw located(typeError("super(type, obj): obj must be an instance or subtype of type"), f, loc)
         }
         return .obj(PySuper(start: cls, object: obj))
+    }
+
+    /// The frame's first argument, `p`'s value; deleted (`del self`), the RuntimeError
+    /// CPython's super() raises.
+    @inline(__always) func firstArgument(_ p: ExprNode, _ f: Frame) throws -> Value {
+        do { return try p.eval(f) } catch let e as PyBaseException where e.type === Exc.unboundLocalError {
+            throw located(runtimeError("super(): arg[0] deleted"), f, loc)
+        }
     }
 }

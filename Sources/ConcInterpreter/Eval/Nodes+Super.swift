@@ -32,7 +32,7 @@ final class SuperMethodCallNode: ExprNode {
     override func eval(_ f: Frame) throws -> Value {
         guard let p = superNode.firstParam, case .obj(let c) = try superNode.callee.eval(f), c === Types.superType,
               let cls = f.function?.ownerClass else { return try generic.eval(f) }
-        let receiver = try p.eval(f)
+        let receiver = try superNode.firstArgument(p, f)
         if case .obj(let r) = receiver, r is PyType { return try generic.eval(f) }
         guard let fn = cachedMethod(after: cls, in: receiver.type, f.classEpoch) else { return try generic.eval(f) }
         do {

@@ -366,6 +366,7 @@ extension Unit {
             f.attrs[name] = c
             return c
         case "__globals__": return .obj(globalsDict(f.globals))
+        case "__builtins__": return .obj(globalsDict(engine.builtinsModule.globals))
         case "__closure__":
             // The cells of the variables it captured (their `cell_contents`), or None.
             return f.closure.isEmpty ? Value.none : .obj(PyTuple(f.closure.map { .obj($0) }))
@@ -645,8 +646,11 @@ extension Unit {
             m.globals.set(name, .unbound)
         case let f as PyFunction:
             switch name {
-            case "__name__", "__qualname__", "__defaults__", "__kwdefaults__", "__doc__", "__module__":
+            case "__name__", "__qualname__", "__defaults__", "__kwdefaults__", "__doc__", "__module__", "__dict__":
                 try setFunctionAttribute(f, name, nil)
+            case "__globals__", "__closure__", "__builtins__": throw attributeError("readonly attribute")
+            case "__code__": throw typeError("__code__ must be set to a code object")
+            case "__class__": throw typeError("can't delete __class__ attribute")
             default:
                 if f.attrs.removeValue(forKey: name) == nil { throw noAttribute(v, name) }
             }
