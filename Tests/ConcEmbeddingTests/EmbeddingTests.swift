@@ -453,6 +453,30 @@ struct ExpectedError: Sendable, CustomStringConvertible {
         #expect(conc.capturedOutput == "start\n")
     }
 
+    /// Finalizers are Conc code too: a long queue of slow (or failing) `__del__` calls
+    /// stops at the deadline; the timeout is not reported and swallowed as an exception
+    /// raised in `__del__`.
+    @Test func timeoutStopsALongRunOfFinalizers() {
+        let conc = Interpreter(output: .capture, errors: .capture)
+        let source = """
+            class Slow:
+                def __init__(self, nxt): self.nxt = nxt
+                def __del__(self):
+                    for i in range(2000): pass
+                    Slow.missing += 1
+            head = None
+            for i in range(50000): head = Slow(head)
+            head = None
+            print('finalized')
+            """
+        var error: ConcError?
+        let elapsed = ContinuousClock().measure { error = runError(conc, source, fileName: "dels.conc", timeout: 0.5) }
+        #expect(error?.kind == "TimeoutError")
+        #expect(elapsed < .seconds(20))
+        #expect(conc.capturedOutput == "")
+        #expect(!conc.capturedErrors.contains("TimeoutError"), "the timeout is not reported as ignored in __del__")
+    }
+
     @Test func timeoutStopsEvaluate() {
         let conc = Interpreter()
         #expect {

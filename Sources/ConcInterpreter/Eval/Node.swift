@@ -56,7 +56,7 @@ final class BlockNode: StmtNode {
                 do { return try s.exec(f) } catch { throw located(error, f, s.loc, .span) }
             }
             // Instances that died in the statement run their __del__ now (Finalizers.swift).
-            if CConcSys_finalizers_pending() != 0 { f.unit.runPendingFinalizers() }
+            if CConcSys_finalizers_pending() != 0 { try f.unit.finalizeAtStatementEnd() }
             if case .normal = c { continue }
             return c
         }

@@ -72,6 +72,9 @@ public final class PyBaseException: PyInstance, Error, @unchecked Sendable {
     var contextSettled = false
     /// The front-end error behind a SyntaxError raised by an import.
     var syntaxError: SyntaxError?
+    /// True for the TimeoutError an embedding's timeout raises: it stops the program, so
+    /// the paths that report and swallow exceptions (a `__del__`'s) hand it on instead.
+    var endsTheRun = false
     /// `__suppress_context__`.
     var suppressContext = false
     /// The object `__traceback__` last gave (or was assigned), with the traceback length

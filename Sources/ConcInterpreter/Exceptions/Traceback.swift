@@ -163,22 +163,28 @@ extension Unit {
         let start = loc.col
         let end = loc.endLine == loc.line ? loc.endCol : indent + lineLength
         guard end > start else { return nil }
-        let pad = String(repeating: " ", count: max(0, start - indent))
         let scalars = Array(entry.file.line(loc.line).unicodeScalars)
+        // Columns on the terminal, where a wide character (CJK, emoji) takes two, as
+        // CPython 3.11 draws the markers; positions are counted in characters.
+        let ascii = scalars.allSatisfy { $0.isASCII }
+        func column(_ i: Int) -> Int { ascii ? i : displayWidth(scalars, upTo: i) }
+        func marks(_ c: Character, from a: Int, to b: Int) -> String {
+            String(repeating: c, count: max(0, column(b) - column(a)))
+        }
+        let pad = String(repeating: " ", count: max(0, column(start) - column(indent)))
         switch entry.marker {
         case .binary(let leftEnd, let rightStart) where loc.endLine == loc.line:
             var opStart = leftEnd
             while opStart < rightStart && opStart < scalars.count && scalars[opStart] == " " { opStart += 1 }
             var opEnd = opStart + 1
             if opEnd < rightStart && opEnd < scalars.count && scalars[opEnd] != " " { opEnd += 1 }
-            return pad + String(repeating: "~", count: max(0, opStart - start)) + String(repeating: "^", count: opEnd - opStart)
-                + String(repeating: "~", count: max(0, end - opEnd))
+            return pad + marks("~", from: start, to: opStart) + marks("^", from: opStart, to: opEnd) + marks("~", from: opEnd, to: end)
         case .subscript(let valueEnd, let indexEnd) where loc.endLine == loc.line:
-            return pad + String(repeating: "~", count: max(0, valueEnd - start)) + String(repeating: "^", count: max(0, min(indexEnd, end) - valueEnd))
-                + String(repeating: "~", count: max(0, end - indexEnd))
+            return pad + marks("~", from: start, to: valueEnd) + marks("^", from: valueEnd, to: min(indexEnd, end))
+                + marks("~", from: indexEnd, to: end)
         default:
             if end - start >= lineLength { return nil }
-            return pad + String(repeating: "^", count: end - start)
+            return pad + marks("^", from: start, to: end)
         }
     }
 

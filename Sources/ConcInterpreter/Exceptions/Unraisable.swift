@@ -16,6 +16,9 @@ extension Unit {
     /// being destroyed).
     func reportUnraisable(_ e: PyBaseException, message: String? = nil, object: Value = .none,
                           objectRepr: String? = nil) {
+        // An embedding's timeout is not swallowed: asked for again, it stops the program
+        // at its next poll point.
+        if e.endsTheRun { engine.requestTimeout(); return }
         engine.flushOutput()
         // An exception with no traceback (raised by the runtime itself, such as "generator
         // ignored GeneratorExit") gets the frame running now, as CPython's

@@ -19037,7 +19037,7 @@ class FrameSummary:
     also compares equal to, and unpacks as, the 4-tuple older code expects."""
 
     __slots__ = ("filename", "lineno", "end_lineno", "colno", "end_colno", "name", "_line",
-                 "locals")
+                 "locals", "_printed")
 
     def __init__(self, filename, lineno, name, *, lookup_line=True, locals=None, line=None,
                  end_lineno=None, colno=None, end_colno=None):
@@ -19051,6 +19051,9 @@ class FrameSummary:
         if lookup_line:
             self.line
         self.locals = {k: repr(v) for k, v in locals.items()} if locals else None
+        # A traceback entry's lines as the runtime prints them (with the markers under
+        # the failing expression, which CPython draws from colno/end_colno); None else.
+        self._printed = None
 
     def __eq__(self, other):
         if isinstance(other, FrameSummary):
@@ -19140,10 +19143,14 @@ class StackSummary(list):
 
     def format_frame_summary(self, frame_summary):
         """The lines of one frame: where, the source line, and its locals if captured."""
-        row = ['  File "{}", line {}, in {}\n'.format(
-            frame_summary.filename, frame_summary.lineno, frame_summary.name)]
-        if frame_summary.line:
-            row.append("    {}\n".format(frame_summary.line.strip()))
+        printed = getattr(frame_summary, "_printed", None)
+        if printed is not None:
+            row = [printed]
+        else:
+            row = ['  File "{}", line {}, in {}\n'.format(
+                frame_summary.filename, frame_summary.lineno, frame_summary.name)]
+            if frame_summary.line:
+                row.append("    {}\n".format(frame_summary.line.strip()))
         if frame_summary.locals:
             for name, value in sorted(frame_summary.locals.items()):
                 row.append("    {name} = {value}\n".format(name=name, value=value))
@@ -19215,9 +19222,12 @@ def _tb_rows(tb, limit):
 
 def extract_tb(tb, limit=None):
     """A traceback's entries as a StackSummary, outermost first."""
-    return StackSummary.from_list(
-        [FrameSummary(filename, lineno, name, lookup_line=False, line=line)
-         for filename, lineno, name, line, _ in _tb_rows(tb, limit)])
+    summaries = []
+    for filename, lineno, name, line, printed in _tb_rows(tb, limit):
+        summary = FrameSummary(filename, lineno, name, lookup_line=False, line=line)
+        summary._printed = printed
+        summaries.append(summary)
+    return StackSummary.from_list(summaries)
 
 
 def format_tb(tb, limit=None):

@@ -291,7 +291,9 @@ public final class Engine {
         }
         if bits & InterruptBits.timeout != 0 {
             _ = CConcSys_atomic_and_not(interruptFlag, InterruptBits.timeout | InterruptBits.keyboard)
-            throw pyError(Exc.timeoutError, "the program ran out of time")
+            let e = pyError(Exc.timeoutError, "the program ran out of time")
+            e.endsTheRun = true
+            throw e
         }
         if bits & InterruptBits.signal != 0 {
             _ = CConcSys_atomic_and_not(interruptFlag, InterruptBits.signal)
@@ -302,6 +304,9 @@ public final class Engine {
             throw PyBaseException(type: Exc.keyboardInterrupt, args: [])
         }
     }
+
+    /// True when an embedding's timeout waits to stop the program.
+    var timeoutPending: Bool { CConcSys_atomic_load(interruptFlag) & InterruptBits.timeout != 0 }
 
     /// True when Ctrl-C, a timeout, a deadlock report or a caught signal waits for the main unit.
     var mainInterruptPending: Bool {

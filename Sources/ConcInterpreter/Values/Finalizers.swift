@@ -152,20 +152,33 @@ extension Unit {
     /// the callbacks of weak references whose referents did. An exception in one is
     /// reported as CPython does ("Exception ignored in: ...") and the others still run.
     @inline(never) func runPendingFinalizers() {
-        while CConcSys_finalizers_pending() != 0 {
+        // An embedding's timeout stops the program before any more of its code runs: what
+        // is left of a batch is dropped (each __del__ would time out in turn, be reported
+        // and swallowed, and a long queue would outlast the deadline).
+        while CConcSys_finalizers_pending() != 0 && !engine.timeoutPending {
             let (instances, generators, weakCallbacks, warnings) = Finalizers.takeQueued()
             for w in warnings { warnNeverAwaited(w) }
-            for standIn in instances {
+            for standIn in instances where !engine.timeoutPending {
                 guard let del = standIn.type.lookup("__del__") else { continue }
                 callFinalizer(del, on: standIn)
             }
-            for g in generators { closeAtExit(g) }
-            for r in weakCallbacks {
+            for g in generators where !engine.timeoutPending { closeAtExit(g) }
+            for r in weakCallbacks where !engine.timeoutPending {
                 do { _ = try call(r.callback, [.obj(r)]) } catch let e as PyBaseException {
                     reportUnraisable(e, object: r.callback)
                 } catch {}
             }
         }
+        // Still flagged, so that the statement's end raises the timeout (see
+        // finalizeAtStatementEnd) even if no loop or call polls again.
+        if engine.timeoutPending { CConcSys_set_finalizers_pending(1) }
+    }
+
+    /// A statement's end with finalizers queued: runs them, then raises an embedding's
+    /// timeout that arrived meanwhile (their code could not: see reportUnraisable).
+    @inline(never) func finalizeAtStatementEnd() throws {
+        runPendingFinalizers()
+        if engine.timeoutPending { try checkInterrupt() }
     }
 
     /// Closes a suspended generator that nothing will resume; an exception is reported as
