@@ -382,9 +382,14 @@ extension Parser.State {
     mutating func diagnoseStatementTail(_ first: Expr) throws {
         if case .name(let n) = first.kind, n == "print" || n == "exec", startsExpression(tok) {
             let message = "Missing parentheses in call to '\(n)'. Did you mean \(n)(...)?"
-            // CPython underlines the name and the expression after it.
-            let rest = try? parseExpression()
-            throw error(message, from: first.loc, to: rest?.loc ?? first.loc)
+            // CPython underlines the name and the expression after it: the longest that
+            // parses (`exec "x" +` underlines `exec "x"`); when none does (`print {1:(x.)}`)
+            // the message is not given, and the error is the plain one at the stray token.
+            let start = self
+            if let rest = try? parseExpression() { throw error(message, from: first.loc, to: rest.loc) }
+            self = start
+            if let operand = try? parseFactor() { throw error(message, from: first.loc, to: operand.loc) }
+            self = start
         }
         throw unexpected()
     }
