@@ -475,6 +475,10 @@ struct ExpectedError: Sendable, CustomStringConvertible {
         #expect(elapsed < .seconds(20))
         #expect(conc.capturedOutput == "")
         #expect(!conc.capturedErrors.contains("TimeoutError"), "the timeout is not reported as ignored in __del__")
+        // What the deadline cut off is not left for the next interpreter on this thread.
+        let next = Interpreter(output: .capture, errors: .capture)
+        #expect(runError(next, "x = 1\nprint(x)") == nil)
+        #expect(next.capturedOutput == "1\n" && next.capturedErrors == "")
     }
 
     @Test func timeoutStopsEvaluate() {

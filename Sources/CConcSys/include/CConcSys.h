@@ -121,7 +121,12 @@ pid_t CConcSys_fork(void);
 /// Nonzero when `fd` refers to a terminal.
 int CConcSys_isatty(int fd);
 
+/// Ignores SIGPIPE for the whole process (the `conc` command, as CPython does): a write to
+/// a pipe with no reader fails with EPIPE instead of killing the process.
+void CConcSys_ignore_sigpipe(void);
+
 /// Writes all `count` bytes of `bytes` to `fd`, retrying after EINTR and short writes.
+/// EPIPE on fd 1 or 2 ends the process by SIGPIPE (see process.c).
 /// - Returns: 0, or -1 with `errno` set when a write failed.
 int CConcSys_write_all(int fd, const void *_Nullable bytes, size_t count);
 

@@ -100,3 +100,21 @@ func native2(_ name: String, _ body: @escaping Native2) -> (String, Value) {
 func native(_ name: String, one: Native1?, two: Native2? = nil, _ fn: @escaping NativeFunction) -> (String, Value) {
     (name, .obj(PyBuiltinFunction(name, one: one, two: two, fn)))
 }
+
+extension Unit {
+    /// An argument CPython converts to a C `int` (Argument Clinic's `int`: file
+    /// descriptors, modes, flags): OverflowError outside its range, never a trap.
+    func cIntArg(_ v: Value) throws -> Int32 {
+        guard let i = Int32(exactly: try toIndex(v)) else { throw overflowError("Python int too large to convert to C int") }
+        return i
+    }
+
+    /// A `pid_t` (or an `i`-format int: waitpid's options, killpg's signal), with
+    /// CPython's words for a value outside the C int range.
+    func pidArg(_ v: Value) throws -> Int32 {
+        let n = try toIndex(v)
+        if n > Int(Int32.max) { throw overflowError("signed integer is greater than maximum") }
+        if n < Int(Int32.min) { throw overflowError("signed integer is less than minimum") }
+        return Int32(n)
+    }
+}

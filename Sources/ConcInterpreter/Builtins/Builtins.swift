@@ -211,7 +211,7 @@ extension Unit {
         if seconds.isNaN { throw valueError("Invalid value NaN (not a number)") }
         // CPython converts to nanoseconds in 64 bits: past that, OverflowError, never an
         // endless sleep.
-        if seconds > 9_223_372_036 { throw overflowError(seconds > 9.2e18 ? "timestamp out of range for platform time_t" : "timestamp too large to convert to C _PyTime_t") }
+        if seconds > 9_223_372_036 { throw overflowError(seconds.isInfinite ? "timestamp out of range for platform time_t" : "timestamp too large to convert to C _PyTime_t") }
         engine.stdout.flush()
         let deadline = monotonicSeconds() + seconds
         repeat {

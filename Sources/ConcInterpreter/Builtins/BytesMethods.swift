@@ -296,6 +296,7 @@ private func installCommonBytesMethods(_ t: PyType, mutable: Bool) {
         }
         let h = b.snapshot, n = h.count
         if n >= width { return make(h) }
+        try checkBuildSize(width)
         let margin = width - n, l = left(margin, width)
         return make(Array(repeating: fill, count: l) + h + Array(repeating: fill, count: margin - l))
     }
@@ -307,6 +308,7 @@ private func installCommonBytesMethods(_ t: PyType, mutable: Bool) {
         let h = b.snapshot
         let fill = width - h.count
         if fill <= 0 { return make(h) }
+        try checkBuildSize(width)
         var out = Array(repeating: UInt8(ascii: "0"), count: fill) + h
         if fill < out.count && (out[fill] == UInt8(ascii: "+") || out[fill] == UInt8(ascii: "-")) {
             out[0] = out[fill]; out[fill] = 48
@@ -350,11 +352,15 @@ private func installCommonBytesMethods(_ t: PyType, mutable: Bool) {
     }
     method("expandtabs") { u, b, a in
         let p = try TextArgs.bind(a, "expandtabs", ["tabsize"])
-        let tab = try p[0].map { try u.toIndex($0) } ?? 8
+        let tab = Int(try p[0].map { try u.cIntArg($0) } ?? 8)
         var out: [UInt8] = [], col = 0
         for x in b.snapshot {
             if x == 9 {
-                if tab > 0 { let n = tab - col % tab; out.append(contentsOf: repeatElement(32, count: n)); col += n }
+                if tab > 0 {
+                    let n = tab - col % tab
+                    try checkBuildSize(out.count + n)
+                    out.append(contentsOf: repeatElement(32, count: n)); col += n
+                }
             } else {
                 out.append(x)
                 col = x == 10 || x == 13 ? 0 : col + 1

@@ -75,7 +75,7 @@ extension Engine {
     func forkFunctions() -> [(String, Value)] {
         func status(_ u: Unit, _ a: Args, _ name: String) throws -> Int32 {
             try a.expect(name, 1, 1)
-            return Int32(truncatingIfNeeded: try u.toIndex(a[0]))
+            return try u.cIntArg(a[0])
         }
         return [
             native("fork") { u, a in
@@ -108,8 +108,8 @@ extension Engine {
             },
             native("waitpid") { u, a in
                 try a.expect("waitpid", 2, 2)
-                let pid = pid_t(truncatingIfNeeded: try u.toIndex(a[0]))
-                let (r, s) = try u.waitForChild(pid, options: Int32(truncatingIfNeeded: try u.toIndex(a[1])))
+                let pid = try u.pidArg(a[0])
+                let (r, s) = try u.waitForChild(pid, options: try u.pidArg(a[1]))
                 return .obj(PyTuple([.int(Int(r)), .int(Int(s))]))
             },
             ("WNOHANG", .int(Int(WNOHANG))), ("WUNTRACED", .int(Int(WUNTRACED))),

@@ -1703,10 +1703,15 @@ def _ncallbacks():
     return len(_callbacks)
 
 
-def _pop():
+def _pop(limit=None):
     """The last registered (function, args, kwargs), forgotten, or None: the runtime calls
-    this at the program's end, then the function (so its errors are reported from it down)."""
+    this at the program's end, then the function (so its errors are reported from it down).
+    With `limit`, what is past the first `limit` is dropped first: functions registered
+    while the program ends are not run, as in CPython (one registering itself again would
+    otherwise run for ever)."""
     with _lock:
+        if limit is not None:
+            del _callbacks[limit:]
         if _callbacks:
             return _callbacks.pop()
     return None
@@ -1714,13 +1719,18 @@ def _pop():
 
 def _run_exitfuncs():
     """Runs and forgets the registered functions, the last first, as the program's end does."""
-    while (entry := _pop()) is not None:
+    left = len(_callbacks)
+    while left > 0 and (entry := _pop(left)) is not None:
+        left -= 1
         func, args, kwargs = entry
         try:
             func(*args, **kwargs)
         except BaseException as e:
             # Through sys.unraisablehook, as CPython reports it.
             _units.unraisable(e, "Exception ignored in atexit callback", func)
+    # Functions registered meanwhile are dropped, as by CPython's atexit_cleanup.
+    with _lock:
+        del _callbacks[:]
 
 """####,
         "bisect.conc": ####"""

@@ -272,7 +272,8 @@ extension Engine {
             },
             native("kill") { u, a in
                 try a.expect("kill", 2, 2)
-                if kill(pid_t(try u.toIndex(a[0])), Int32(try u.toIndex(a[1]))) != 0 { throw osError(errno) }
+                // The signal as CPython passes it, cut to a C int (2**31 is EINVAL, not a trap).
+                if kill(try u.pidArg(a[0]), Int32(truncatingIfNeeded: try u.toIndex(a[1]))) != 0 { throw osError(errno) }
                 // A signal sent to this process is delivered before kill returns: its
                 // handler runs now, as in CPython.
                 try u.checkInterrupt()

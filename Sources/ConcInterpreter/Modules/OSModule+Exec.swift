@@ -45,23 +45,23 @@ extension Engine {
             },
             native("setpgid") { u, a in
                 try a.expect("setpgid", 2, 2)
-                if setpgid(pid_t(truncatingIfNeeded: try u.toIndex(a[0])), pid_t(truncatingIfNeeded: try u.toIndex(a[1]))) != 0 {
+                if setpgid(try u.pidArg(a[0]), try u.pidArg(a[1])) != 0 {
                     throw osError(errno)
                 }
                 return .none
             },
             native("getpriority") { u, a in
                 try a.expect("getpriority", 2, 2)
-                let (which, who) = (try u.toIndex(a[0]), try u.toIndex(a[1]))
+                let (which, who) = (try u.cIntArg(a[0]), try u.cIntArg(a[1]))
                 errno = 0  // -1 is also a valid priority
-                let r = Glibc.getpriority(__priority_which_t(UInt32(truncatingIfNeeded: which)), id_t(truncatingIfNeeded: who))
+                let r = Glibc.getpriority(__priority_which_t(UInt32(bitPattern: which)), id_t(bitPattern: who))
                 if r == -1 && errno != 0 { throw osError(errno) }
                 return .int(Int(r))
             },
             native("setpriority") { u, a in
                 try a.expect("setpriority", 3, 3)
-                let (which, who, prio) = (try u.toIndex(a[0]), try u.toIndex(a[1]), try u.toIndex(a[2]))
-                if Glibc.setpriority(__priority_which_t(UInt32(truncatingIfNeeded: which)), id_t(truncatingIfNeeded: who), Int32(truncatingIfNeeded: prio)) != 0 {
+                let (which, who, prio) = (try u.cIntArg(a[0]), try u.cIntArg(a[1]), try u.cIntArg(a[2]))
+                if Glibc.setpriority(__priority_which_t(UInt32(bitPattern: which)), id_t(bitPattern: who), prio) != 0 {
                     throw osError(errno)
                 }
                 return .none
@@ -75,13 +75,13 @@ extension Engine {
             ("terminal_size", .obj(Types.terminalSize)),
             native("get_terminal_size") { u, a in
                 try a.expect("get_terminal_size", 0, 1)
-                let fd = a.count > 0 ? Int32(truncatingIfNeeded: try u.toIndex(a[0])) : 1
+                let fd = a.count > 0 ? try u.cIntArg(a[0]) : 1
                 var size = winsize()
                 if ioctl(fd, UInt(TIOCGWINSZ), &size) != 0 { throw osError(errno) }
                 return .obj(PyTuple([.int(Int(size.ws_col)), .int(Int(size.ws_row))], type: Types.terminalSize))
             },
             native("nice") { u, a in
-                let increment = Int32(truncatingIfNeeded: try u.toIndex(try ContainerArgs.one(a, "posix.nice")))
+                let increment = try u.cIntArg(try ContainerArgs.one(a, "posix.nice"))
                 // -1 is also a valid niceness: errno tells a failure apart.
                 errno = 0
                 let r = Glibc.nice(increment)

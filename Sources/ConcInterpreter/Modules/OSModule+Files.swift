@@ -50,7 +50,7 @@ func statResult(_ u: Unit, _ st: stat) -> Value {
 extension Engine {
     /// The descriptor, file-system and process-group functions and constants of `os`.
     func osFileFunctions() -> [(String, Value)] {
-        func fd(_ u: Unit, _ v: Value) throws -> Int32 { Int32(truncatingIfNeeded: try u.toIndex(v)) }
+        func fd(_ u: Unit, _ v: Value) throws -> Int32 { try u.cIntArg(v) }
         /// Retries `call` while it fails with EINTR (polling for Ctrl-C between tries).
         func retrying<T: BinaryInteger>(_ u: Unit, _ call: () -> T) throws -> T {
             while true {
@@ -125,7 +125,7 @@ extension Engine {
             },
             native("access") { u, a in
                 try a.expect("access", 2, 2, keywords: ["path", "mode"])
-                return .bool(access(try u.stringArg(a[0], "path"), Int32(try u.toIndex(a[1]))) == 0)
+                return .bool(access(try u.stringArg(a[0], "path"), try u.cIntArg(a[1])) == 0)
             },
             native("chmod") { u, a in
                 try a.expect("chmod", 2, 2, keywords: ["path", "mode"])
@@ -134,7 +134,7 @@ extension Engine {
             },
             native("umask") { u, a in
                 try a.expect("umask", 1, 1)
-                return .int(Int(umask(mode_t(truncatingIfNeeded: try u.toIndex(a[0])))))
+                return .int(Int(umask(mode_t(bitPattern: try u.cIntArg(a[0])))))
             },
             native("pipe") { _, a in
                 try a.expect("pipe", 0, 0)
@@ -173,7 +173,7 @@ extension Engine {
             native("open") { u, a in
                 try a.expect("open", 2, 3, keywords: ["path", "flags", "mode"])
                 let path = try u.stringArg(a[0], "path")
-                let flags = Int32(truncatingIfNeeded: try u.toIndex(a[1])) | Int32(O_CLOEXEC)
+                let flags = try u.cIntArg(a[1]) | Int32(O_CLOEXEC)
                 let mode = mode_t(truncatingIfNeeded: try a.argument(2, "mode").map { try u.toIndex($0) } ?? 0o777)
                 let r = try retrying(u) { u.blockingCall { Glibc.open(path, flags, mode) } }
                 return .int(Int(r))
@@ -192,7 +192,7 @@ extension Engine {
             },
             native("lseek") { u, a in
                 try a.expect("lseek", 3, 3)
-                let r = lseek(try fd(u, a[0]), off_t(try u.toIndex(a[1])), Int32(try u.toIndex(a[2])))
+                let r = lseek(try fd(u, a[0]), off_t(try u.toIndex(a[1])), try u.cIntArg(a[2]))
                 if r < 0 { throw osError(errno) }
                 return .int(Int(r))
             },
@@ -213,7 +213,7 @@ extension Engine {
             },
             native("strerror") { u, a in
                 try a.expect("strerror", 1, 1)
-                return .str(String(cString: Glibc.strerror(Int32(truncatingIfNeeded: try u.toIndex(a[0])))))
+                return .str(String(cString: Glibc.strerror(try u.cIntArg(a[0]))))
             },
             native0("getuid", qualified: "posix.getuid") { _ in .int(Int(getuid())) },
             native0("geteuid", qualified: "posix.geteuid") { _ in .int(Int(geteuid())) },
@@ -222,13 +222,13 @@ extension Engine {
             native0("getpgrp", qualified: "posix.getpgrp") { _ in .int(Int(getpgrp())) },
             native("getpgid") { u, a in
                 try a.expect("getpgid", 1, 1)
-                let r = getpgid(pid_t(truncatingIfNeeded: try u.toIndex(a[0])))
+                let r = getpgid(try u.pidArg(a[0]))
                 if r < 0 { throw osError(errno) }
                 return .int(Int(r))
             },
             native("getsid") { u, a in
                 try a.expect("getsid", 1, 1)
-                let r = getsid(pid_t(truncatingIfNeeded: try u.toIndex(a[0])))
+                let r = getsid(try u.pidArg(a[0]))
                 if r < 0 { throw osError(errno) }
                 return .int(Int(r))
             },
@@ -244,7 +244,7 @@ extension Engine {
             },
             native("killpg") { u, a in
                 try a.expect("killpg", 2, 2)
-                if killpg(pid_t(truncatingIfNeeded: try u.toIndex(a[0])), Int32(try u.toIndex(a[1]))) != 0 { throw osError(errno) }
+                if killpg(try u.pidArg(a[0]), try u.pidArg(a[1])) != 0 { throw osError(errno) }
                 try u.checkInterrupt()
                 return .none
             },
@@ -257,7 +257,7 @@ extension Engine {
             native0("sched_yield", qualified: "posix.sched_yield") { _ in sched_yield(); return .none },
             // The CPUs the process may run on (len() of it is the usable CPU count).
             native("sched_getaffinity") { u, a in
-                let pid = Int32(truncatingIfNeeded: try u.toIndex(try ContainerArgs.one(a, "posix.sched_getaffinity")))
+                let pid = try u.pidArg(try ContainerArgs.one(a, "posix.sched_getaffinity"))
                 var cpus = [Int32](repeating: 0, count: 1024)
                 let n = CConcSys_sched_getaffinity(pid, &cpus, Int32(cpus.count))
                 if n < 0 { throw osError(errno) }

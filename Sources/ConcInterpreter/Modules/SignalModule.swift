@@ -68,8 +68,8 @@ extension Engine {
             native("setitimer") { u, a in
                 try a.expect("setitimer", 2, 3)
                 let which = try itimerWhich(u, a[0])
-                var new = itimerval(it_interval: timeval(try u.floatArg(a.count > 2 ? a[2] : .float(0))),
-                                    it_value: timeval(try u.floatArg(a[1])))
+                var new = itimerval(it_interval: try timeval(seconds: try u.floatArg(a.count > 2 ? a[2] : .float(0))),
+                                    it_value: try timeval(seconds: try u.floatArg(a[1])))
                 var old = itimerval()
                 if setitimer(which, &new, &old) != 0 { throw osError(errno) }
                 return itimerTuple(old)
@@ -83,7 +83,7 @@ extension Engine {
             native("pthread_sigmask") { u, a in
                 // On the calling unit's own OS thread, as CPython's is on the calling thread.
                 try a.expect("pthread_sigmask", 2, 2)
-                let how = Int32(try u.toIndex(a[0]))
+                let how = try u.cIntArg(a[0])
                 var set = sigset_t(), old = sigset_t()
                 sigemptyset(&set)
                 for v in try u.toArray(a[1]) { sigaddset(&set, try signalNumber(u, v)) }
@@ -140,9 +140,9 @@ extension Engine {
             },
             native("alarm") { u, a in
                 try a.expect("alarm", 1, 1)
-                let n = try u.toIndex(a[0])
+                let n = try u.cIntArg(a[0])
                 if n < 0 { throw overflowError("Python int too large to convert to C unsigned long") }
-                return .int(Int(alarm(UInt32(truncatingIfNeeded: n))))
+                return .int(Int(alarm(UInt32(n))))
             },
             native("pause") { u, a in
                 try a.expect("pause", 0, 0)
@@ -185,9 +185,9 @@ extension Engine {
 
 /// A signal number argument: an int in 1..<NSIG (ValueError otherwise).
 private func signalNumber(_ u: Unit, _ v: Value) throws -> Int32 {
-    let n = try u.toIndex(v)
-    if n < 1 || n >= Int(Engine.signalCount) { throw valueError("signal number out of range") }
-    return Int32(n)
+    let n = try u.cIntArg(v)
+    if n < 1 || n >= Engine.signalCount { throw valueError("signal number out of range") }
+    return n
 }
 
 /// The `which` argument of setitimer/getitimer.
@@ -198,10 +198,18 @@ private func itimerWhich(_ u: Unit, _ v: Value) throws -> __itimer_which_t {
 }
 
 private extension timeval {
-    /// `seconds`, rounded up to the microsecond so that a tiny positive delay still arms the timer.
-    init(_ seconds: Double) {
-        let micros = Int((max(seconds, 0) * 1_000_000).rounded(.up))
-        self.init(tv_sec: micros / 1_000_000, tv_usec: micros % 1_000_000)
+    /// `seconds`, rounded up to the microsecond so that a tiny positive delay still arms
+    /// the timer; a negative delay is setitimer's EINVAL, one past the clock's range
+    /// CPython's OverflowError.
+    init(seconds: Double) throws {
+        if seconds.isNaN { throw valueError("Invalid value NaN (not a number)") }
+        if seconds < 0 { throw osError(EINVAL) }
+        let micros = (seconds * 1_000_000).rounded(.up)
+        guard micros < 0x1p62 else {
+            throw overflowError(seconds.isInfinite ? "timestamp out of range for platform time_t" : "timestamp too large to convert to C _PyTime_t")
+        }
+        let whole = Int(micros)
+        self.init(tv_sec: whole / 1_000_000, tv_usec: whole % 1_000_000)
     }
     var seconds: Double { Double(tv_sec) + Double(tv_usec) / 1_000_000 }
 }

@@ -169,13 +169,17 @@ extension Unit {
                 } catch {}
             }
         }
-        // Still flagged, so that the statement's end raises the timeout (see
-        // finalizeAtStatementEnd) even if no loop or call polls again.
-        if engine.timeoutPending { CConcSys_set_finalizers_pending(1) }
+        // The rest is dropped without its __del__ (stand-ins are marked finalised, so they
+        // are not queued again): left queued on this thread, it would be run by whatever
+        // engine runs here next, with that engine's output and deadline.
+        // Each dropped stand-in may free the next link of a chain, queueing it: until none
+        // is left (each round frees at least one object, so this ends).
+        if engine.timeoutPending { while CConcSys_finalizers_pending() != 0 { _ = Finalizers.takeQueued() } }
     }
 
     /// A statement's end with finalizers queued: runs them, then raises an embedding's
-    /// timeout that arrived meanwhile (their code could not: see reportUnraisable).
+    /// timeout that arrived meanwhile (their code could not: see reportUnraisable), so the
+    /// run stops here even if no loop or call polls again.
     @inline(never) func finalizeAtStatementEnd() throws {
         runPendingFinalizers()
         if engine.timeoutPending { try checkInterrupt() }
@@ -208,8 +212,12 @@ extension Engine {
     /// default prints "Exception ignored in atexit callback: ..." and its traceback from
     /// the function down), and the rest still run; a KeyboardInterrupt stops them.
     public func runAtExitFunctions() {
-        guard let u = mainUnit, let m = modules["atexit"], let pop = m.globals.get("_pop") else { return }
-        while let entry = try? u.call(pop, []), case .obj(let o) = entry, let t = o as? PyTuple, t.items.count == 3 {
+        guard let u = mainUnit, let m = modules["atexit"], let pop = m.globals.get("_pop"),
+              let count = m.globals.get("_ncallbacks").flatMap({ try? u.call($0, []) }).flatMap({ u.intValue($0) }) else { return }
+        // Only the functions registered before the end began, newest first (CPython's order).
+        var left = count
+        while left > 0, let entry = try? u.call(pop, [.int(left)]), case .obj(let o) = entry, let t = o as? PyTuple, t.items.count == 3 {
+            left -= 1
             let (function, args, kwargs) = (t.items[0], t.items[1], t.items[2])
             do {
                 guard case .obj(let a) = args, let positional = a as? PyTuple,

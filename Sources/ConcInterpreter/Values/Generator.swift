@@ -66,7 +66,12 @@ final class GeneratorState {
 
     deinit {
         if let c = coroutine, !isStarted || isFinished { CConcCoro_free(c) }
+        // A chain of generators, each holding the next in a local (`for y in it: yield y`
+        // applied 100000 times), frees its links one inside the other: past the trashcan's
+        // depth the locals wait for the outermost deinit (a coroutine's stack is small).
+        if !Trashcan.enter() { Trashcan.park(Array(UnsafeBufferPointer(start: locals, count: localCount))) }
         locals.deinitialize(count: localCount)
+        Trashcan.leave()
         locals.deallocate()
     }
 

@@ -310,7 +310,8 @@ final class PySequenceIterator: PyIter {
 
 /// An iterator produced by a native closure (map, filter, zip, enumerate...).
 final class PyClosureIterator: PyIter, SubclassAttributes {
-    let step: (Unit) throws -> Value?
+    /// Replaced only in deinit (see there).
+    private(set) var step: (Unit) throws -> Value?
     /// Attributes of an instance of a user subclass of map, zip... (see
     /// ``SubclassAttributes``); nil until one is set.
     var subclassAttributes: PyDict?
@@ -323,6 +324,14 @@ final class PyClosureIterator: PyIter, SubclassAttributes {
     private let stepper = Atomic<UInt>(0)
     init(type: PyType = Types.iterator, _ step: @escaping (Unit) throws -> Value?) {
         self.step = step; super.init(type: type)
+    }
+    deinit {
+        // The step's closure holds the source iterator: a chain (map(f, map(f, ...)))
+        // frees its links one inside the other, so they are released inside the
+        // trashcan's bracket, or parked past its depth (Trashcan.swift).
+        if !Trashcan.enter() { Trashcan.park(reference: step) }
+        step = { _ in nil }  // a closure with no context: nothing to allocate
+        Trashcan.leave()
     }
     override func next(_ u: Unit) throws -> Value? {
         guard ObjectLocks.active else { return try stepOnce(u) }

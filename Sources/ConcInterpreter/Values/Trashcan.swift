@@ -13,8 +13,10 @@ import Glibc
 
 enum Trashcan {
     /// Deinits nested on one thread before children are parked. Small enough for the
-    /// smallest stacks that free objects (a generator's 1 MiB coroutine stack).
-    static let maxDepth: Int32 = 1000
+    /// smallest stacks that free objects (a generator's 1 MiB coroutine stack) in a debug
+    /// build too, where a chain of generators takes ~8 KB of stack per link (CPython's
+    /// trashcan parks at 50).
+    static let maxDepth: Int32 = 100
 
     /// Starts a container's deinit: true when it may release its children now, false when
     /// it must ``park(_:)`` them. Always pair with ``leave()``.
@@ -40,20 +42,35 @@ enum Trashcan {
         CConcSys_trash_set_parked(1)
     }
 
+    /// Keeps `reference` (a closure, or an object that is not a `Value`) alive until the
+    /// outermost deinit of this thread frees it.
+    static func park(reference: Any) {
+        bin.references.append(reference)
+        CConcSys_trash_set_parked(1)
+    }
+
     /// Frees the parked batches: each one's release starts at depth 1 again, and what it
     /// parks in turn is freed by this same loop.
     @inline(never) private static func drain() {
         let b = bin
         _ = CConcSys_trash_enter()  // nested leaves must not drain again
-        while let batch = b.batches.popLast() {
-            _ = batch  // released at the end of this iteration
+        while !b.batches.isEmpty || !b.references.isEmpty {
+            while let batch = b.batches.popLast() {
+                _ = batch  // released at the end of this iteration
+            }
+            while let reference = b.references.popLast() {
+                _ = reference
+            }
         }
         CConcSys_trash_set_parked(0)
         _ = CConcSys_trash_leave()
     }
 
     /// This thread's parked batches. Only its own thread touches it.
-    private final class Bin { var batches: [[Value]] = [] }
+    private final class Bin {
+        var batches: [[Value]] = []
+        var references: [Any] = []
+    }
 
     /// The calling thread's bin, made on first use (and freed with the thread).
     private static var bin: Bin { bins.current }
