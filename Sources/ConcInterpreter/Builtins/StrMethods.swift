@@ -163,7 +163,31 @@ func strMultiply(_ s: PyStr, _ n: Int) throws -> Value {
     if n == 1 && s.hasType(Types.strID) { return .obj(s) }
     if s.value.unicodeScalars.count > Int.max / n { throw overflowError("repeated string is too long") }
     try checkBuildSize(s.value.utf8.count, times: n)
-    return .str(String(repeating: s.value, count: n))
+    return .str(repeatedText(s.value, n))
+}
+
+/// `text` `count` times over, by doubling copies of its UTF-8 bytes: Swift's
+/// `String(repeating:count:)` appends one copy at a time (`'a' * 2**26` took 2.3 s,
+/// CPython 0.1 s).
+func repeatedText(_ text: String, _ count: Int) -> String {
+    var text = text
+    let unit = text.utf8.count
+    if count <= 0 || unit == 0 { return "" }
+    if count == 1 { return text }
+    let total = unit * count
+    return text.withUTF8 { source in
+        String(unsafeUninitializedCapacity: total) { buffer in
+            let base = buffer.baseAddress!
+            base.initialize(from: source.baseAddress!, count: unit)
+            var filled = unit
+            while filled < total {
+                let chunk = min(filled, total - filled)
+                (base + filled).initialize(from: base, count: chunk)
+                filled += chunk
+            }
+            return total
+        }
+    }
 }
 
 /// Largest text or buffer, in bytes, that Conc builds: past it MemoryError, as CPython
