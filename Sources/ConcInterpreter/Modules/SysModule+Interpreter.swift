@@ -20,9 +20,8 @@ extension Engine {
             native0("getfilesystemencoding", qualified: "sys.getfilesystemencoding") { _ in .str("utf-8") },
             native0("getfilesystemencodeerrors", qualified: "sys.getfilesystemencodeerrors") { _ in .str("surrogateescape") },
             ("api_version", .int(1013)),
-            ("builtin_module_names", .obj(PyTuple((nativeModules.keys.filter { !$0.contains(".") } + ["builtins", "sys"]).sorted().reduce(into: [String]()) {
-                if $0.last != $1 { $0.append($1) }
-            }.map { .str($0) }))),
+            ("builtin_module_names", .obj(PyTuple(Set(nativeModules.keys.filter { !$0.contains(".") } + ["builtins", "sys"])
+                .sorted().map { .str($0) }))),
             ("copyright", .str("Conc: a concurrency-teaching language after Python 3.11.")),
             ("prefix", .str(installPrefix)), ("base_prefix", .str(installPrefix)),
             ("exec_prefix", .str(installPrefix)), ("base_exec_prefix", .str(installPrefix)),

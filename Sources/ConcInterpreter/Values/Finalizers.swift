@@ -115,8 +115,9 @@ enum Finalizers {
     /// Drops this thread's queue, as the thread's end would. A pooled OS thread calls it
     /// between units, so a unit never runs what the one before it (maybe of another
     /// interpreter) queued after its last statement. (Dropping may queue more: a few rounds.)
-    static func dropQueued() {
-        for _ in 0..<4 where CConcSys_finalizers_pending() != 0 { _ = takeQueued() }
+    static func dropQueued(rounds: Int = 4) {
+        var left = rounds
+        while left > 0 && CConcSys_finalizers_pending() != 0 { _ = takeQueued(); left -= 1 }
     }
 
     /// Takes this thread's queued stand-ins and weak references, oldest first.
@@ -171,10 +172,9 @@ extension Unit {
         }
         // The rest is dropped without its __del__ (stand-ins are marked finalised, so they
         // are not queued again): left queued on this thread, it would be run by whatever
-        // engine runs here next, with that engine's output and deadline.
-        // Each dropped stand-in may free the next link of a chain, queueing it: until none
-        // is left (each round frees at least one object, so this ends).
-        if engine.timeoutPending { while CConcSys_finalizers_pending() != 0 { _ = Finalizers.takeQueued() } }
+        // engine runs here next, with that engine's output and deadline. Each dropped
+        // stand-in may free the next link of a chain and queue it: many rounds.
+        if engine.timeoutPending { Finalizers.dropQueued(rounds: 1_000_000) }
     }
 
     /// A statement's end with finalizers queued: runs them, then raises an embedding's
