@@ -74,8 +74,13 @@ extension Lexer {
             return emit(.number, raw, start: start, value: isImaginary ? .imaginary(d) : .float(d))
         }
         if digits.count > 1, digits.first == "0", digits.contains(where: { $0 != "0" }) {
-            throw error("leading zeros in decimal integer literals are not permitted; use an 0o prefix for octal integers",
-                        col: start - lineStart + 1)
+            var e = error("leading zeros in decimal integer literals are not permitted; use an 0o prefix for octal integers",
+                          col: start - lineStart + 1)
+            // CPython underlines up to the first digit that is not a zero.
+            var firstNonzero = start
+            while src[firstNonzero] == "0" || src[firstNonzero] == "_" { firstNonzero += 1 }
+            e.endLine = line; e.endColumn = firstNonzero - lineStart + 1
+            throw e
         }
         guard let v = Int(digits) else {
             // 2**63 is too large unless negated: the parser accepts `-9223372036854775808`
@@ -88,27 +93,26 @@ extension Lexer {
 
     private mutating func scanRadixInteger(start: Int, radix: Int) throws {
         let name = radix == 16 ? "hexadecimal" : radix == 8 ? "octal" : "binary"
-        var digits = ""
-        while pos < end {
-            let c = src[pos]
-            if c == "_" {
-                pos += 1
-                guard pos < end, Int(String(Character(src[pos])), radix: radix) != nil else {
-                    throw error("invalid \(name) literal", col: pos - lineStart + 1)
-                }
-            } else if Int(String(Character(c)), radix: radix) != nil {
-                digits.unicodeScalars.append(c)
-                pos += 1
-            } else if isIdentifierContinue(c) {
-                if radix != 16 && isDigit(c) {
-                    throw error("invalid digit '\(c)' in \(name) literal", col: pos - lineStart + 1)
-                }
-                throw error("invalid \(name) literal", col: pos - lineStart)
-            } else {
-                break
-            }
+        func isRadixDigit(_ c: Unicode.Scalar) -> Bool { c.isASCII && Int(String(Character(c)), radix: radix) != nil }
+        // A decimal digit the radix lacks (`0b12`, `0o1_8`): CPython names it.
+        func invalidDigitHere() -> SyntaxError? {
+            guard pos < end, radix != 16, isDigit(src[pos]) else { return nil }
+            return error("invalid digit '\(src[pos])' in \(name) literal", col: pos - lineStart + 1)
         }
-        guard !digits.isEmpty else { throw error("invalid \(name) literal", col: pos - lineStart) }
+        // As CPython's tokenizer: groups of digits, each after one optional underscore.
+        var digits = ""
+        repeat {
+            if pos < end && src[pos] == "_" { pos += 1 }
+            guard pos < end, isRadixDigit(src[pos]) else {
+                throw invalidDigitHere() ?? error("invalid \(name) literal", col: pos - lineStart)
+            }
+            while pos < end, isRadixDigit(src[pos]) { digits.unicodeScalars.append(src[pos]); pos += 1 }
+        } while pos < end && src[pos] == "_"
+        if let e = invalidDigitHere() { throw e }
+        // `0b1in x` is still accepted (CPython warns); `0b1z` is not.
+        if pos < end, isIdentifierContinue(src[pos]), !isKeywordAhead() {
+            throw error("invalid \(name) literal", col: pos - lineStart)
+        }
         guard let v = Int(digits, radix: radix) else { throw tooLarge(start) }
         var raw = ""
         raw.unicodeScalars.append(contentsOf: src[start..<pos])

@@ -32,12 +32,7 @@ extension Engine {
             native1("repr") { u, x in return .str(try u.repr(x)) },
             native1("ascii") { u, x in return .str(asciiEscaped(try u.repr(x))) },
             native1("hash") { u, x in return .int(try u.hash(x)) },
-            native1("id") { u, x in
-                switch x {
-                case .obj(let o): return .int(objectID(o))
-                default: return .int(try u.hash(x) &* 32 &+ 0x7f00_0000_0000)
-                }
-            },
+            native1("id") { u, x in .int(try u.identity(x)) },
             native1("callable") { u, x in .bool(isCallable(u, x)) },
             native("input") { u, a in
                 try a.expect("input", 0, 1)

@@ -4,15 +4,17 @@
 
 /// `origin[args]`. Immutable.
 final class PyGenericAlias: PyObject {
-    /// The class subscripted (`list`).
-    let origin: Value
+    /// The class subscripted (`list`). Fixed by init, as ``args``; both are `var` only so
+    /// that deinit releases them in the trashcan's bracket.
+    private(set) var origin: Value
     /// The subscript's items (`(int,)` for `list[int]`).
-    let args: [Value]
+    private(set) var args: [Value]
     init(origin: Value, index: Value) {
         self.origin = origin
         if case .obj(let o) = index, let t = o as? PyTuple, t.typeIsBuiltin { args = t.items } else { args = [index] }
         super.init(type: Types.genericAlias)
     }
+    deinit { Trashcan.releaseFields([origin] + args) { origin = .none; args = [] } }
 
     /// `repr(list[int])`: "list[int]"; classes outside builtins with their module.
     func repr(_ u: Unit) throws -> String {

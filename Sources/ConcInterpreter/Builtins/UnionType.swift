@@ -3,12 +3,14 @@
 /// The union of classes `X | Y` makes (None stands for NoneType). Immutable.
 final class PyUnion: PyObject {
     /// The members, in order, without repeats: classes and generic aliases (`list[int]`).
-    let members: [Value]
+    /// Fixed by init; `var` only so that deinit releases them in the trashcan's bracket.
+    private(set) var members: [Value]
     /// The member classes.
     var types: [PyType] { members.compactMap { $0.object as? PyType } }
     /// True when a member is a generic alias (isinstance() then refuses the union).
     var hasGenericAlias: Bool { members.contains { $0.object is PyGenericAlias } }
     init(_ members: [Value]) { self.members = members; super.init(type: Types.unionType) }
+    deinit { Trashcan.releaseFields(members) { members = [] } }
 
     /// `a | b` when both sides are classes, None or unions (at least one not None); nil
     /// otherwise (the operator then fails as usual).

@@ -23,8 +23,10 @@ struct UserDescriptor {
 /// The object `super()` returns: attribute lookup starting after `start` in `object`'s MRO.
 final class PySuper: PyObject {
     let start: PyType
-    let object: Value
+    /// Fixed by init; `var` only so that deinit releases it in the trashcan's bracket.
+    private(set) var object: Value
     init(start: PyType, object: Value) { self.start = start; self.object = object; super.init(type: Types.superType) }
+    deinit { Trashcan.releaseFields([object]) { object = .none } }
 }
 
 extension Unit {

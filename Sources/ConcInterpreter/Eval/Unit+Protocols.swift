@@ -221,6 +221,11 @@ extension Unit {
         case (let p as PyGenericAlias, let q as PyGenericAlias): return try p.equals(self, q)
         case (let p as PySlice, let q as PySlice):
             return try sequenceEquals([p.start, p.stop, p.step], [q.start, q.stop, q.step])
+        case (let p as Cell, let q as Cell):
+            // By their contents; two empty cells are equal (CPython's cell_richcompare).
+            let v = p.value, w = q.value
+            if v.isUnbound || w.isUnbound { return v.isUnbound && w.isUnbound }
+            return try equals(v, w)
         default:
             // A mappingproxy compares as its mapping.
             if let p = x as? PyMappingProxy { return try equals(p.viewed(self), b) }
@@ -403,7 +408,7 @@ extension Unit {
                 let result = h == UInt.max ? 590923713 : Int(bitPattern: h)
                 s.locked { s.cachedHash = result }
                 return result
-            case is PyList, is PyDict, is PySet, is PyBytes, is PySlice, is PyMappingProxy:
+            case is PyList, is PyDict, is PySet, is PyBytes, is PySlice, is PyMappingProxy, is Cell:
                 throw typeError("unhashable type: '\(o.type.name)'")
             case let v as PyDictView where v.isSetLike:  // keys and items views compare as sets
                 throw typeError("unhashable type: '\(o.type.name)'")
@@ -584,6 +589,11 @@ extension Unit {
             switch op { case .lt: return c < 0; case .le: return c <= 0; case .gt: return c > 0; default: return c >= 0 }
         case (let s as PySet, let t as PySet):
             return try isTruthy(try setCompare(op.rawValue, s, t, self))
+        case (let p as Cell, let q as Cell):
+            // By their contents, an empty cell below a full one (CPython's cell_richcompare).
+            let v = p.value, w = q.value
+            if v.isUnbound || w.isUnbound { return orderInts(op, v.isUnbound ? 0 : 1, w.isUnbound ? 0 : 1) }
+            return try isTruthy(try compare(op, v, w))
         default:
             // Keys and items views order as sets against sets and set-like views.
             func setLike(_ o: PyObject) -> Bool { (o as? PyDictView)?.isSetLike ?? (o is PySet) }

@@ -202,7 +202,10 @@ extension Unit {
             return "<\(qualifiedTypeName(o.type)) object at \(address(o))>"
         case is PyGenerator:
             return "<\(o.type.name) object \((o as! PyGenerator).qualname) at \(address(o))>"
-        case is Cell: return "<cell at \(address(o))>"
+        case let c as Cell:
+            let v = c.value
+            if v.isUnbound { return "<cell at \(address(o)): empty>" }
+            return "<cell at \(address(o)): \(v.type.name) object at 0x\(String(UInt(bitPattern: try identity(v)), radix: 16))>"
         case let p as PyDictView: return try dictViewRepr(p)
         case let h as PyUnitHandle: return h.repr
         case let f as PyFile: return f.reprText
@@ -216,6 +219,13 @@ extension Unit {
     }
 
     /// A stable fake address for default reprs (`0x7f…`), derived from the object's identity.
+    /// `id(v)`: an object's address; for an int, float, bool or None (not objects in
+    /// Conc), a number made from the value, the same for equal values.
+    func identity(_ v: Value) throws -> Int {
+        if case .obj(let o) = v { return objectID(o) }
+        return try hash(v) &* 32 &+ 0x7f00_0000_0000
+    }
+
     func address(_ o: PyObject) -> String {
         "0x" + String(UInt(bitPattern: objectID(o)), radix: 16)
     }

@@ -100,17 +100,22 @@ public final class PyBaseException: PyInstance, Error, @unchecked Sendable {
     deinit {
         // An instance of a user exception class with `__del__` (PyInstance's deinit handles
         // plain instances only): a stand-in takes over what `__del__` may read.
-        guard Finalizers.inUse.load(ordering: .relaxed), !wasFinalized, !typeIsBuiltin,
-              type.lookup("__del__") != nil else { return }
-        let standIn = PyBaseException(type: type, args: args)
-        standIn.traceback = traceback
-        standIn.cause = cause
-        standIn.context = context
-        standIn.contextSettled = contextSettled
-        standIn.suppressContext = suppressContext
-        moveAttributes(to: standIn)
-        wasFinalized = true
-        Finalizers.queue(standIn: standIn)
+        if Finalizers.inUse.load(ordering: .relaxed), !wasFinalized, !typeIsBuiltin, type.lookup("__del__") != nil {
+            let standIn = PyBaseException(type: type, args: args)
+            standIn.traceback = traceback
+            standIn.cause = cause
+            standIn.context = context
+            standIn.contextSettled = contextSettled
+            standIn.suppressContext = suppressContext
+            moveAttributes(to: standIn)
+            wasFinalized = true
+            Finalizers.queue(standIn: standIn)
+        }
+        // A chain through args, `__cause__` or `__context__` (`ValueError(previous)`)
+        // frees its links inside the trashcan's bracket.
+        Trashcan.releaseFields(reference: (args, cause as Any, context as Any, groupExceptions as Any, tracebackObject as Any)) {
+            args = []; cause = nil; context = nil; groupExceptions = nil; tracebackObject = nil
+        }
     }
 
     /// `__traceback__`: None before the exception was raised.

@@ -19351,11 +19351,11 @@ class TracebackException:
 
 Implemented: FunctionType, LambdaType, GeneratorType, BuiltinFunctionType,
 BuiltinMethodType, MethodType (callable: MethodType(function, instance)), ModuleType,
-CodeType, TracebackType, MethodDescriptorType, NoneType, EllipsisType,
+CodeType, CellType, FrameType, TracebackType, MethodDescriptorType, NoneType, EllipsisType,
 NotImplementedType, CoroutineType, SimpleNamespace, MappingProxyType (a read-only view
 of a mapping), new_class, prepare_class, resolve_bases.
 
-Diverges from CPython: no FrameType, CellType, DynamicClassAttribute or get_original_bases (Conc has no such objects);
+Diverges from CPython: no DynamicClassAttribute or get_original_bases (Conc has no such objects);
 an int's bound method (`(1).__add__`) is a BuiltinMethodType, not a MethodWrapperType.
 """
 import sys as _sys
@@ -19371,6 +19371,8 @@ def _f():
 FunctionType = type(_f)
 LambdaType = type(lambda: None)
 CodeType = type(compile("", "<types>", "exec"))
+CellType = type((lambda x: lambda: x)(0).__closure__[0])
+FrameType = type(_sys._getframe())
 
 
 def _g():

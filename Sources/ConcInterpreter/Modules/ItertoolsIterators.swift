@@ -100,7 +100,8 @@ final class PyCount: PyIter, SubclassAttributes {
 /// `repeat(object[, times])`: the object, forever or `times` times.
 final class PyRepeat: PyIter, SubclassAttributes {
     var subclassAttributes: PyDict?
-    let element: Value
+    /// Fixed by init; `var` only so that deinit releases it in the trashcan's bracket.
+    private(set) var element: Value
     /// How many are left; -1 for forever. Claimed atomically: threads sharing one get
     /// `times` items between them.
     private let remaining: Atomic<Int>
@@ -109,6 +110,7 @@ final class PyRepeat: PyIter, SubclassAttributes {
         remaining = Atomic(times.map { max($0, 0) } ?? -1)
         super.init(type: type)
     }
+    deinit { Trashcan.releaseFields([element]) { element = .none } }
     override func next(_ u: Unit) throws -> Value? {
         var n = remaining.load(ordering: .relaxed)
         if n < 0 { return element }

@@ -50,8 +50,9 @@ private func length(_ u: Unit, _ v: Value) throws -> Int {
 final class PyCombinatoric: PyIter {
     enum Kind { case product, permutations, combinations, combinationsWithReplacement }
     let kind: Kind
-    /// The input items: one pool, or one per factor of a product. Immutable.
-    private let pools: [[Value]]
+    /// The input items: one pool, or one per factor of a product. Fixed by init (`var` only
+    /// so that deinit releases them in the trashcan's bracket).
+    private var pools: [[Value]]
     /// The length of each item (the number of factors, for a product). Immutable.
     private let r: Int
     private var indices: [Int]
@@ -90,6 +91,7 @@ final class PyCombinatoric: PyIter {
         }
         super.init(type: type)
     }
+    deinit { Trashcan.releaseFields(pools.flatMap { $0 }) { pools = [] } }
 
     override func next(_ u: Unit) throws -> Value? {
         locked { () -> Value? in

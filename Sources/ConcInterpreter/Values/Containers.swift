@@ -342,10 +342,14 @@ public final class PyRange: PyObject {
 
 /// `slice(start, stop, step)`: the object behind `a[1:2:3]`.
 public final class PySlice: PyObject {
-    let start: Value, stop: Value, step: Value
+    /// Fixed by init; `var` only so that deinit releases them in the trashcan's bracket.
+    private(set) var start: Value, stop: Value, step: Value
     init(_ start: Value, _ stop: Value, _ step: Value) {
         self.start = start; self.stop = stop; self.step = step
         super.init(type: Types.slice)
+    }
+    deinit {
+        Trashcan.releaseFields([start, stop, step]) { start = .none; stop = .none; step = .none }
     }
 }
 

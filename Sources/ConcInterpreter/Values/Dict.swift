@@ -862,6 +862,10 @@ public final class PySet: PyObject, SubclassAttributes, HashTableOwner {
             standIn.subclassAttributes = subclassAttributes
             Finalizers.queue(standIn: standIn)
         }
+        // Deep in a chain of deinits (`frozenset([frozenset([...])])`): freed later.
+        if !Trashcan.enter() { Trashcan.park(table.keys) }
+        table = HashTable(storesValues: false)
+        Trashcan.leave()
     }
     /// Attributes of a set subclass instance; only under `locked` (see
     /// ``SubclassAttributes/attributeDict``).

@@ -77,20 +77,30 @@ final class CodeInfo {
 
 /// A function object made by executing a `def` or `lambda`.
 public final class PyFunction: PyObject {
-    deinit { WeakReferents.noteDeath(self) }
+    deinit {
+        WeakReferents.noteDeath(self)
+        // A chain through defaults, cells or attributes (`def f(a=prev)`, `f.prev = g`)
+        // frees its links inside the trashcan's bracket.
+        Trashcan.releaseFields(reference: (closure, initialDefaults, initialKwDefaults, replacedDefaults,
+                                           replacedKwDefaults, attrsStorage, docStorage, moduleStorage)) {
+            closure = []; initialDefaults = []; initialKwDefaults = [:]; replacedDefaults = []
+            replacedKwDefaults = [:]; attrsStorage = [:]; docStorage = .none; moduleStorage = .none
+        }
+    }
     let code: CodeInfo
     /// Made immortal (a module- or class-level `def`): set once, before the function is
     /// stored anywhere another unit can see it.
     var isImmortal = false
     /// The module globals the function's code reads and writes.
     let globals: Globals
-    /// Captured cells, one per `code.freeNames`.
-    let closure: [Cell]
+    /// Captured cells, one per `code.freeNames`. Fixed by init (`var` only so that deinit
+    /// releases them in the trashcan's bracket, as the defaults).
+    private(set) var closure: [Cell]
     /// The defaults the `def` evaluated. Direct calls read these without a lock; once
     /// `__defaults__` or `__kwdefaults__` is assigned, direct calls stop
     /// (``directArgumentMinimum`` becomes `Int.max`) and calls read ``defaults``.
-    let initialDefaults: [Value]
-    let initialKwDefaults: [String: Value]
+    private(set) var initialDefaults: [Value]
+    private(set) var initialKwDefaults: [String: Value]
     /// Set (never cleared) when `__defaults__`/`__kwdefaults__` was assigned: the
     /// current defaults are then the replaced ones, read under the function's lock.
     private let defaultsReplaced = Atomic<Bool>(false)

@@ -120,10 +120,12 @@ final class PyListReverseIterator: PyIter {
 
 /// Iterates a fixed array of values (tuples, dict key snapshots, sets).
 final class PyArrayIterator: PyIter {
-    let items: [Value]
+    /// Fixed by init; `var` only so that deinit releases it in the trashcan's bracket.
+    private(set) var items: [Value]
     /// The next index to claim (past the end once done).
     private let index = Atomic<Int>(0)
     init(_ items: [Value], type: PyType) { self.items = items; super.init(type: type) }
+    deinit { Trashcan.releaseFields(items) { items = [] } }
     override func next(_ u: Unit) throws -> Value? {
         index.claim(below: items.count).map { items[$0] }
     }
@@ -134,12 +136,14 @@ final class PyArrayIterator: PyIter {
 /// as CPython does, once the set's size has changed (and at every call after).
 final class PySetIterator: PyIter {
     let set: PySet
-    let items: [Value]
+    /// Fixed by init; `var` only so that deinit releases it in the trashcan's bracket.
+    private(set) var items: [Value]
     /// The next index to claim.
     private let index = Atomic<Int>(0)
     /// The set's size at the start; -1 once a change has been seen (CPython's sticky state).
     var expectedCount: Int
     init(_ s: PySet) { set = s; items = s.elements; expectedCount = items.count; super.init(type: Types.setIterator) }
+    deinit { Trashcan.releaseFields(items) { items = [] } }
     override func next(_ u: Unit) throws -> Value? {
         if set.count != expectedCount {
             expectedCount = -1
@@ -289,13 +293,15 @@ final class PyUserIterator: PyIter {
 
 /// Iterates any object with `__getitem__` (the old sequence protocol) until IndexError.
 final class PySequenceIterator: PyIter {
-    let target: Value
+    /// Fixed by init; `var` only so that deinit releases it in the trashcan's bracket.
+    private(set) var target: Value
     /// The next index to claim.
     private let index = Atomic<Int>(0)
     /// Set at the first IndexError: the iterator then stays exhausted, even if the
     /// sequence grows (as CPython's drops its sequence).
     private let exhausted = Atomic<Bool>(false)
     init(_ v: Value) { target = v; super.init() }
+    deinit { Trashcan.releaseFields([target]) { target = .none } }
     override func next(_ u: Unit) throws -> Value? {
         if exhausted.load(ordering: .relaxed) { return nil }
         let i = index.claim()

@@ -458,14 +458,18 @@ public final class PyType: PyObject {
 
 /// `staticmethod(f)`.
 public final class PyStaticMethod: PyObject {
-    let function: Value
+    /// Fixed by init; `var` only so that deinit releases it in the trashcan's bracket.
+    private(set) var function: Value
     init(_ f: Value) { function = f; super.init(type: Types.staticmethod) }
+    deinit { Trashcan.releaseFields([function]) { function = .none } }
 }
 
 /// `classmethod(f)`.
 public final class PyClassMethod: PyObject {
-    let function: Value
+    /// Fixed by init; `var` only so that deinit releases it in the trashcan's bracket.
+    private(set) var function: Value
     init(_ f: Value) { function = f; super.init(type: Types.classmethod) }
+    deinit { Trashcan.releaseFields([function]) { function = .none } }
 }
 
 /// `property(fget, fset, fdel)`, or an instance of a subclass of property.
@@ -494,6 +498,11 @@ public final class PyProperty: PyObject, SubclassAttributes {
     init(get: Value, set: Value, delete: Value, doc: Value = .none, type: PyType = Types.property) {
         getter = get; setter = set; deleter = delete; docStorage = doc
         super.init(type: type)
+    }
+    deinit {
+        Trashcan.releaseFields([getter, setter, deleter, docStorage]) {
+            getter = .none; setter = .none; deleter = .none; docStorage = .none
+        }
     }
     /// `property.__init__`.
     func initialize(get: Value, set: Value, delete: Value, doc: Value) {
@@ -557,12 +566,14 @@ final class PyMemberDescriptor: PyObject, NamedAttributeDescriptor {
 
 /// A method bound to an instance (`obj.method`).
 public final class PyBoundMethod: PyObject {
-    let receiver: Value
-    let function: Value
+    /// Fixed by init; `var` only so that deinit releases them in the trashcan's bracket.
+    private(set) var receiver: Value
+    private(set) var function: Value
     init(_ receiver: Value, _ function: Value) {
         self.receiver = receiver; self.function = function
         super.init(type: Types.method)
     }
+    deinit { Trashcan.releaseFields([receiver, function]) { receiver = .none; function = .none } }
 }
 
 /// An instance of a user-defined class (or of a builtin exception).
@@ -914,6 +925,12 @@ final class Cell: PyObject {
         return o
     }
     init(_ v: Value = .unbound) { stored = v; everBound = Atomic(!v.isUnbound); super.init(type: Types.cell) }
+    deinit {
+        // A closure's cell holding the previous closure (a chain of them) frees it inside
+        // the trashcan's bracket. Nothing else can read the cell now: no lock.
+        guard case .obj = stored else { return }
+        Trashcan.releaseFields([stored]) { stored = .none }
+    }
 
     /// Runs `body` (which reads or writes ``stored``, and never blocks or runs Conc code)
     /// holding the seqlock when object locks are on; bit 1 of the word then describes what

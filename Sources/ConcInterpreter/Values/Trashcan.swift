@@ -36,6 +36,25 @@ enum Trashcan {
         leave()
     }
 
+    /// Releases a dying object's fields inside the bracket, so that a chain made of such
+    /// objects (`slice(slice(...))`, a closure whose cell holds the previous closure)
+    /// counts its depth: `clear` empties the fields, which must be `var`s (a `let` field is
+    /// released after the deinit body, outside any bracket). Past the depth, copies of
+    /// `fields` are parked first, so that clearing them only drops a count.
+    @inline(__always) static func releaseFields(_ fields: @autoclosure () -> [Value], clear: () -> Void) {
+        if !enter() { park(fields()) }
+        clear()
+        leave()
+    }
+
+    /// ``releaseFields(_:clear:)`` for fields that are not all `Value`s: `fields` is any
+    /// value holding copies of them (a tuple).
+    @inline(__always) static func releaseFields(reference fields: @autoclosure () -> Any, clear: () -> Void) {
+        if !enter() { park(reference: fields()) }
+        clear()
+        leave()
+    }
+
     /// Keeps `values` alive until the outermost deinit of this thread frees them.
     static func park(_ values: [Value]) {
         bin.batches.append(values)

@@ -1,6 +1,8 @@
 // The builtin types, created once per process on first use and immutable afterwards.
 // Each type's methods are installed by the `install…Methods` function of its own file.
 
+import ConcSyntax
+
 // The most used builtin types, published as plain globals by their own one-time
 // initialisation: a read of a lazily initialised static costs a `swift_once` call, and
 // these are read at every str/list/tuple/dict creation and every `hasType` test of them.
@@ -140,6 +142,22 @@ public enum Types {
         }
     }
     static let cell = make("cell") { t in
+        // types.CellType(contents): a cell made by the program (empty without an argument).
+        t.constructor = { _, _, a in
+            if !a.keywords.isEmpty { throw typeError("cell() takes no keyword arguments") }
+            if a.count > 1 { throw typeError("cell expected at most 1 argument, got \(a.count)") }
+            return .obj(Cell(a.count == 1 ? a[0] : .unbound))
+        }
+        // Cells compare by their contents (Unit.compare); unhashable, as CPython's.
+        for (dunder, op) in [("__eq__", CompareOp.eq), ("__ne__", .ne), ("__lt__", .lt), ("__le__", .le),
+                             ("__gt__", .gt), ("__ge__", .ge)] {
+            t.method(dunder) { u, s, a in
+                try a.expect(dunder, 1, 1)
+                guard s.object is Cell, a[0].object is Cell else { return .obj(Singletons.notImplemented) }
+                return try u.compare(op, s, a[0])
+            }
+        }
+        unhashable(t)
         t.getter("cell_contents") { _, s in
             let v = (s.object as! Cell).value
             if v.isUnbound { throw valueError("Cell is empty") }

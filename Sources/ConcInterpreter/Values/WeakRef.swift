@@ -17,8 +17,9 @@ import Synchronization
 final class PyWeakRef: PyObject, SubclassAttributes, @unchecked Sendable {  // fields immutable, atomic or locked
     /// The referent; nil once it started dying. Written only by init.
     private(set) weak var target: PyObject?
-    /// Called with this reference when the referent dies (None: no callback).
-    let callback: Value
+    /// Called with this reference when the referent dies (None: no callback). Fixed by
+    /// init; `var` only so that deinit releases it in the trashcan's bracket.
+    private(set) var callback: Value
     /// hash(referent), kept once computed (it must stay the same after the death): the
     /// hash plus one (never 0: hash() never gives -1), 0 while not computed.
     private let hashCache = Atomic<Int>(0)
@@ -30,6 +31,7 @@ final class PyWeakRef: PyObject, SubclassAttributes, @unchecked Sendable {  // f
         self.callback = callback
         super.init(type: type)
     }
+    deinit { Trashcan.releaseFields([callback]) { callback = .none } }
 
     /// `r()`: the referent, or None once it died.
     func call(_ a: Args) throws -> Value {
