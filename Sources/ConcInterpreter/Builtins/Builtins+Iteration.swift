@@ -119,21 +119,10 @@ extension Engine {
                         return try u.call(m, [])
                     }
                     if u.lookupSpecial(x, "__getitem__") != nil {
-                        // The sequence protocol, lazily from len-1 down, as CPython's reversed
-                        // object: an IndexError (or StopIteration) from __getitem__ ends it.
                         guard u.lookupSpecial(x, "__len__") != nil else {
                             throw typeError("object of type '\(x.typeName)' has no len()")
                         }
-                        var index = try u.length(x) - 1
-                        return .obj(PyClosureIterator(type: Types.reversedIterator) { u in
-                            guard index >= 0 else { return nil }
-                            defer { index -= 1 }
-                            do { return try u.getItem(x, .int(index)) }
-                            catch let e as PyBaseException where e.type.isSubtype(of: Exc.indexError) {
-                                index = -1
-                                return nil
-                            }
-                        })
+                        return .obj(PyReversedSequence(x, count: try u.length(x)))
                     }
                 }
                 throw typeError("'\(x.typeName)' object is not reversible")

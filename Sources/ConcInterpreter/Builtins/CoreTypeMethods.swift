@@ -449,7 +449,7 @@ func installLengthHint(_ t: PyType) {
     t.method("__length_hint__") { u, s, a in
         try a.expect("__length_hint__", 0, 0)
         guard case .obj(let o) = s, let it = o as? PyIter else { throw typeError("not an iterator") }
-        guard let n = it.lengthHint else { return .obj(Singletons.notImplemented) }
+        guard let n = try it.lengthHint(u) else { return .obj(Singletons.notImplemented) }
         return .int(n)
     }
 }
@@ -527,9 +527,16 @@ func installCoroutineMethods(_ t: PyType) {
 private func throwArguments(_ typ: Value, _ val: Value, _ u: Unit) throws -> PyBaseException {
     if case .obj(let o) = typ, let t = o as? PyType, t.isSubtype(of: Exc.baseException) {
         if case .obj(let vo) = val, let given = vo as? PyBaseException, given.type.isSubtype(of: t) { return given }
-        if val.isNone { return try makeException(typ, u) }
-        if case .obj(let vo) = val, let args = vo as? PyTuple { return try makeException(try u.call(typ, args.items), u) }
-        return try makeException(try u.call(typ, [val]), u)
+        // The class is called where CPython normalizes the exception, inside the generator:
+        // what the call raises is thrown in instead.
+        do {
+            let args: [Value] = val.isNone ? [] : (val.object as? PyTuple)?.items ?? [val]
+            let made = try u.call(typ, args)
+            if case .obj(let mo) = made, let e = mo as? PyBaseException { return e }
+            return typeError("calling \(try u.repr(typ)) should have returned an instance of BaseException, not \(made.type.name)")
+        } catch let e as PyBaseException where !e.endsTheRun {
+            return e
+        }
     }
     if case .obj(let o) = typ, let instance = o as? PyBaseException {
         guard val.isNone else { throw typeError("instance exception may not have a separate value") }

@@ -1,6 +1,8 @@
 // The methods of `list`, list indexing and slicing (get, set, delete), the slice-index
 // arithmetic every sequence shares, and the stable sort behind `list.sort` and `sorted()`.
 
+import CConcSys
+
 // MARK: - Argument checks shared by the container types
 
 /// Argument-count checks that raise CPython 3.11's messages for builtin container methods.
@@ -490,6 +492,9 @@ func sortList(_ l: PyList, key: Value?, reverse: Bool, _ u: Unit) throws {
     var items = l.replaceAll([])
     var failure: Error? = nil
     do { try sortValues(u, &items, key: key, reverse: reverse) } catch { failure = error }
+    // The keys died as sortValues returned: their __del__ runs now, still during the sort
+    // (CPython frees them before its check), so what it does to the list counts.
+    if CConcSys_finalizers_pending() != 0 { u.runPendingFinalizers() }
     let during = l.withItems { now -> [Value]? in
         let modified = !now.isEmpty || now.capacity > 0
         let dropped = now

@@ -246,7 +246,7 @@ func makeException(_ v: Value, _ u: Unit) throws -> PyBaseException {
         if let t = o as? PyType, t.isSubtype(of: Exc.baseException) {
             let inst = try u.call(v, [])
             if case .obj(let io) = inst, let e = io as? PyBaseException { return e }
-            throw typeError("calling \(t.name) should have returned an instance of BaseException, not \(inst.typeName)")
+            throw typeError("calling \(try u.repr(v)) should have returned an instance of BaseException, not \(try u.repr(.obj(inst.type)))")
         }
     }
     throw typeError("exceptions must derive from BaseException")

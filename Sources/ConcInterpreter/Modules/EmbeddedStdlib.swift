@@ -5592,6 +5592,7 @@ class _GeneratorContextManager(ContextDecorator, AbstractContextManager):
                 return False
             # PEP 479 turned a StopIteration from the block into this RuntimeError.
             if isinstance(value, StopIteration) and exc.__cause__ is value:
+                value.__traceback__ = traceback
                 return False
             raise
         except BaseException as exc:
@@ -5874,7 +5875,7 @@ def copy(x):
     copier = getattr(cls, "__copy__", None)
     if copier is not None:
         return copier(x)
-    return _reconstruct(x, None)
+    return _copy_by_reducing(x, None)
 
 
 def deepcopy(x, memo=None, _nil=[]):
@@ -5925,7 +5926,7 @@ def deepcopy(x, memo=None, _nil=[]):
         if copier is not None and not isinstance(x, type):
             y = copier(memo)
         else:
-            y = _reconstruct(x, memo)
+            y = _copy_by_reducing(x, memo)
     # Keep objects that are not memoised themselves (tuples of immutables) out of the
     # way of id() reuse, as CPython's _keep_alive does.
     if y is not x:
@@ -6000,7 +6001,11 @@ def _own_reduce(x):
     return None
 
 
-def _newobj(cls, *args, **kwargs):
+def _newobj(cls, *args):
+    return cls.__new__(cls, *args)
+
+
+def _newobj_ex(cls, args, kwargs):
     return cls.__new__(cls, *args, **kwargs)
 
 
@@ -6037,29 +6042,26 @@ def _default_reduce(x):
     listitems = iter(x) if isinstance(x, list) else None
     dictitems = iter(x.items()) if isinstance(x, dict) else None
     if kwargs:
-        return (_newobj, (cls,) + tuple(args), state, listitems, dictitems, kwargs)
+        return (_newobj_ex, (cls, tuple(args), kwargs), state, listitems, dictitems)
     return (_newobj, (cls,) + tuple(args), state, listitems, dictitems)
 
 
-def _reconstruct(x, memo):
+def _copy_by_reducing(x, memo):
     rv = _own_reduce(x)
     if rv is None:
         rv = _default_reduce(x)
     elif isinstance(rv, str):
         return x   # CPython: the object names a global, which is its own copy
-    return _rebuild(x, memo, *rv)
+    return _reconstruct(x, memo, *rv)
 
 
-def _rebuild(x, memo, func, args, state=None, listitems=None, dictitems=None, kwargs=None):
+def _reconstruct(x, memo, func, args, state=None, listitems=None, dictitems=None):
+    """Rebuilds x from the parts a reduction gave (CPython's name and parameters: a
+    reduction of more than five parts is its TypeError)."""
     deep = memo is not None
     if deep and args:
         args = deepcopy(args, memo)
-    if kwargs:
-        if deep:
-            kwargs = deepcopy(kwargs, memo)
-        y = func(*args, **kwargs)
-    else:
-        y = func(*args)
+    y = func(*args)
     if deep:
         memo[id(x)] = y
     if state is not None:

@@ -53,6 +53,38 @@ public class PyIter: PyObject {
     func next(_ u: Unit) throws -> Value? { nil }
     /// How many items are left (`__length_hint__`), for the iterators that know.
     var lengthHint: Int? { nil }
+    /// ``lengthHint`` for the iterators that must run Conc code to know (a `__len__`).
+    func lengthHint(_ u: Unit) throws -> Int? { lengthHint }
+}
+
+/// `reversed(seq)` of an object with `__len__` and `__getitem__`, as CPython's reversed
+/// object: from len-1 down; an IndexError (or StopIteration) from `__getitem__` ends it.
+final class PyReversedSequence: PyIter {
+    /// Fixed by init; `var` only so that deinit releases it in the trashcan's bracket.
+    private(set) var sequence: Value
+    /// The next index to read, counting down; -1 once done. Claimed atomically.
+    private let index: Atomic<Int>
+    init(_ sequence: Value, count: Int) {
+        self.sequence = sequence; index = Atomic(count - 1)
+        super.init(type: Types.reversedIterator)
+    }
+    deinit { Trashcan.releaseFields([sequence]) { sequence = .none } }
+    override func next(_ u: Unit) throws -> Value? {
+        if index.load(ordering: .relaxed) < 0 { return nil }
+        let i = index.claim(-1)
+        guard i >= 0 else { return nil }
+        do { return try u.getItem(sequence, .int(i)) }
+        catch let e as PyBaseException where e.type.isSubtype(of: Exc.indexError) || e.type.isSubtype(of: Exc.stopIteration) {
+            index.store(-1, ordering: .relaxed)
+            return nil
+        }
+    }
+    /// The items left, unless the sequence shrank below them (its `__len__` asked again).
+    override func lengthHint(_ u: Unit) throws -> Int? {
+        let left = index.load(ordering: .relaxed) + 1
+        if left <= 0 { return 0 }
+        return try u.length(sequence) < left ? 0 : left
+    }
 }
 
 /// Iterates a snapshot-free view of a list: sees appends made during iteration, as CPython.
@@ -283,7 +315,9 @@ final class PyUserIterator: PyIter {
     init(_ v: Value) { target = v; super.init() }
     override func next(_ u: Unit) throws -> Value? {
         do {
-            return try u.callMethod(target, "__next__", [])
+            // A class that lost its `__next__` meanwhile: CPython's words for it.
+            guard let m = u.lookupSpecial(target, "__next__") else { throw typeError("'\(target.typeName)' object is not iterable") }
+            return try u.call(m, Args([]))
         } catch let e as PyBaseException where e.type.isSubtype(of: Exc.stopIteration) {
             stopValue = e.args.first ?? .none
             return nil
