@@ -12,6 +12,18 @@ int CConcSys_wexitstatus(int status) { return WEXITSTATUS(status); }
 int CConcSys_wifsignaled(int status) { return WIFSIGNALED(status); }
 int CConcSys_wtermsig(int status) { return WTERMSIG(status); }
 
+int CConcSys_waitid(int idtype, int id, int options, CConcSys_waitid_info *info) {
+    siginfo_t si;
+    si.si_pid = 0;  /* WNOHANG with nothing to report leaves it as it was (POSIX) */
+    if (waitid((idtype_t)idtype, (id_t)id, &si, options) != 0) return -1;
+    info->pid = si.si_pid;
+    info->uid = (int)si.si_uid;
+    info->signo = si.si_signo;
+    info->status = si.si_status;
+    info->code = si.si_code;
+    return 0;
+}
+
 pid_t CConcSys_fork(void) {
     /* Buffered C output would otherwise be written once by each process. */
     fflush(NULL);

@@ -106,6 +106,14 @@ int CConcSys_wifsignaled(int status);
 /// The signal number of a child for which ``CConcSys_wifsignaled`` is true.
 int CConcSys_wtermsig(int status);
 
+/// What waitid() reports about one child (siginfo_t's fields, in unions Swift cannot read).
+typedef struct {
+    int pid, uid, signo, status, code;
+} CConcSys_waitid_info;
+/// waitid(idtype, id, &info, options): 0 or -1 with errno (EINTR included). `info->pid` is
+/// 0 when WNOHANG found no child in a state to report.
+int CConcSys_waitid(int idtype, int id, int options, CConcSys_waitid_info *info);
+
 /* }====================================================== */
 
 /* {======================================================

@@ -24,10 +24,11 @@ extension Unit {
     /// `os.waitpid(pid, options)` (`os.wait()` is pid -1): `(pid, status)`, or `(0, 0)`
     /// under WNOHANG while the child runs. Blocks only this unit, never counted as a
     /// deadlock (the child is another process); Ctrl-C interrupts it.
-    func waitForChild(_ pid: pid_t, options: Int32) throws -> (pid_t, Int32) {
+    /// `usage`, when given, receives the child's resource usage (os.wait3/wait4).
+    func waitForChild(_ pid: pid_t, options: Int32, usage: UnsafeMutablePointer<rusage>? = nil) throws -> (pid_t, Int32) {
         var status: Int32 = 0
         while true {
-            let r = blockingCall { waitpid(pid, &status, options) }
+            let r = blockingCall { wait4(pid, &status, options, usage) }
             if r >= 0 {
                 if r > 0 { engine.units.withLock { engine.rawChildren.removeAll { $0 == r } } }
                 return (r, r == 0 ? 0 : status)
@@ -45,7 +46,28 @@ struct ForkHooks {
     var afterInChild: Value?
 }
 
+let waitidResultFields = ["si_pid", "si_uid", "si_signo", "si_status", "si_code"]
+
 extension Unit {
+    /// `os.waitid(idtype, id, options)`: a `waitid_result`, or None under WNOHANG while no
+    /// child has a state to report. Blocks only this unit, as waitpid does.
+    func waitForChildState(idType: Int32, id: Int32, options: Int32) throws -> Value {
+        var info = CConcSys_waitid_info()
+        while true {
+            let r = blockingCall { CConcSys_waitid(idType, id, options, &info) }
+            if r == 0 { break }
+            if errno == EINTR { try checkInterrupt(); continue }
+            throw osError(errno)
+        }
+        if info.pid == 0 { return .none }
+        // A child that ended and was not left waitable (WNOWAIT) is reaped: not a zombie.
+        if options & WNOWAIT == 0 && (1...3).contains(info.code) {
+            engine.units.withLock { engine.rawChildren.removeAll { $0 == info.pid } }
+        }
+        return .obj(PyTuple([info.pid, info.uid, info.signo, info.status, info.code].map { .int(Int($0)) },
+                            type: Types.waitidResult))
+    }
+
     /// Runs the registered fork hooks of one kind, as CPython does: `before` ones newest
     /// first, the others in registration order. An exception in one is reported as
     /// unraisable ("Exception ignored in: ...") and the others still run.
@@ -106,6 +128,32 @@ extension Engine {
                 let (pid, s) = try u.waitForChild(-1, options: 0)
                 return .obj(PyTuple([.int(Int(pid)), .int(Int(s))]))
             },
+            native("wait3") { u, a in
+                try a.expect("wait3", 1, 1, keywords: ["options"])
+                var usage = rusage()
+                let (pid, s) = try u.waitForChild(-1, options: try u.cIntArg(a.argument(0, "options") ?? .int(0)), usage: &usage)
+                if pid == 0 { usage = rusage() }  // (WNOHANG, no child ready: nothing was filled in)
+                return .obj(PyTuple([.int(Int(pid)), .int(Int(s)), rusageValue(usage)]))
+            },
+            native("wait4") { u, a in
+                try a.expect("wait4", 2, 2, keywords: ["pid", "options"])
+                guard let pidValue = a.argument(0, "pid"), let options = a.argument(1, "options") else {
+                    throw typeError("wait4() missing required argument 'options' (pos 2)")
+                }
+                var usage = rusage()
+                let (pid, s) = try u.waitForChild(try u.pidArg(pidValue), options: try u.cIntArg(options), usage: &usage)
+                if pid == 0 { usage = rusage() }
+                return .obj(PyTuple([.int(Int(pid)), .int(Int(s)), rusageValue(usage)]))
+            },
+            native("waitid") { u, a in
+                try a.expect("waitid", 3, 3)
+                return try u.waitForChildState(idType: try u.cIntArg(a[0]), id: try u.pidArg(a[1]), options: try u.cIntArg(a[2]))
+            },
+            ("P_WAIT", .int(0)), ("P_NOWAIT", .int(1)), ("P_NOWAITO", .int(1)),  // os.spawn*'s modes
+            ("P_ALL", .int(0)), ("P_PID", .int(1)), ("P_PGID", .int(2)), ("P_PIDFD", .int(3)),
+            ("WEXITED", .int(Int(WEXITED))), ("WSTOPPED", .int(Int(WSTOPPED))), ("WNOWAIT", .int(Int(WNOWAIT))),
+            ("CLD_EXITED", .int(1)), ("CLD_KILLED", .int(2)), ("CLD_DUMPED", .int(3)), ("CLD_TRAPPED", .int(4)),
+            ("CLD_STOPPED", .int(5)), ("CLD_CONTINUED", .int(6)),
             native("waitpid") { u, a in
                 try a.expect("waitpid", 2, 2)
                 let pid = try u.pidArg(a[0])

@@ -722,8 +722,8 @@ if "collections.abc" in sys.modules:
 """####,
         "_os_extras.conc": ####"""
 """The parts of os and os.path written in Conc: os.walk, os.scandir, os.fdopen, the exec
-family over os.execv/os.execve (execl... execvpe, get_exec_path),
-os.get_terminal_size's fallback, and the os.path functions that need no system call of
+family over os.execv/os.execve (execl... execvpe, get_exec_path), os.popen and the spawn
+family (spawnv... spawnlpe) over os.fork, os.get_terminal_size's fallback, and the os.path functions that need no system call of
 their own (relpath, commonpath, commonprefix, expanduser, expandvars, islink, lexists,
 getatime, getctime, samefile, normcase). The native os and os.path modules find them here on first
 use (their __getattr__), so `import os` does not read this file.
@@ -1086,6 +1086,137 @@ def _exec_searching(file, args, env):
     if first_other is not None:
         raise first_other
     raise last
+
+
+def _spawn(mode, file, args, env, exec_function):
+    """Runs a program in a fork()ed child: P_WAIT waits and gives its exit code (minus the
+    signal that killed it), P_NOWAIT gives its pid at once (the caller waits for it)."""
+    if not isinstance(args, (tuple, list)):
+        raise TypeError("argv must be a tuple or a list")
+    if not args or not args[0]:
+        raise ValueError("argv first element cannot be empty")
+    pid = os.fork()
+    if pid == 0:
+        try:
+            if env is None:
+                exec_function(file, args)
+            else:
+                exec_function(file, args, env)
+        except BaseException:
+            pass
+        os._exit(127)   # the program could not be run
+    if mode == os.P_NOWAIT:
+        return pid
+    while True:
+        _, status = os.waitpid(pid, 0)
+        if not os.WIFSTOPPED(status):
+            return os.waitstatus_to_exitcode(status)
+
+
+def spawnv(mode, file, args):
+    """Runs `file` with argv `args` in a child process (see _spawn for `mode`)."""
+    return _spawn(mode, file, args, None, os.execv)
+
+
+def spawnve(mode, file, args, env):
+    """As spawnv, with the environment `env`."""
+    return _spawn(mode, file, args, env, os.execve)
+
+
+def spawnvp(mode, file, args):
+    """As spawnv, looking `file` up in the folders of PATH."""
+    return _spawn(mode, file, args, None, execvp)
+
+
+def spawnvpe(mode, file, args, env):
+    """As spawnve, looking `file` up in the folders of env's PATH."""
+    return _spawn(mode, file, args, env, execvpe)
+
+
+def spawnl(mode, file, *args):
+    """spawnv with the arguments given one by one."""
+    return spawnv(mode, file, args)
+
+
+def spawnle(mode, file, *args):
+    """spawnve with the arguments one by one, the environment last."""
+    return spawnve(mode, file, args[:-1], args[-1])
+
+
+def spawnlp(mode, file, *args):
+    """spawnvp with the arguments given one by one."""
+    return spawnvp(mode, file, args)
+
+
+def spawnlpe(mode, file, *args):
+    """spawnvpe with the arguments one by one, the environment last."""
+    return spawnvpe(mode, file, args[:-1], args[-1])
+
+
+class _wrap_close:
+    """The file os.popen gives: reading (or writing) the command's output (or input);
+    close() waits for the command and gives None when it succeeded, else its wait status
+    (the exit code shifted left by 8), as CPython's."""
+
+    def __init__(self, stream, pid):
+        self._stream = stream
+        self._pid = pid
+        self._status = None
+
+    def close(self):
+        self._stream.close()
+        if self._pid is not None:
+            _, status = os.waitpid(self._pid, 0)
+            self._pid = None
+            self._status = os.waitstatus_to_exitcode(status)
+        if not self._status:
+            return None
+        return self._status << 8
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *args):
+        self.close()
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+    def __iter__(self):
+        return iter(self._stream)
+
+    def __repr__(self):
+        return "<os._wrap_close object at %#x>" % id(self)
+
+
+def popen(cmd, mode="r", buffering=-1):
+    """Runs the shell command `cmd` in a child process, connected by a pipe to the file
+    returned: mode "r" reads what it prints, "w" writes to its standard input."""
+    if not isinstance(cmd, str):
+        raise TypeError("invalid cmd type (%s, expected string)" % type(cmd))
+    if mode not in ("r", "w"):
+        raise ValueError("invalid mode %r" % mode)
+    if buffering == 0 or buffering is None:
+        raise ValueError("popen() does not support unbuffered streams")
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            if mode == "r":
+                os.dup2(write_end, 1)
+            else:
+                os.dup2(read_end, 0)
+            os.close(read_end)
+            os.close(write_end)
+            os.execv("/bin/sh", ["/bin/sh", "-c", cmd])
+        except BaseException:
+            pass
+        os._exit(127)
+    if mode == "r":
+        os.close(write_end)
+        return _wrap_close(open(read_end, "r", buffering), pid)
+    os.close(read_end)
+    return _wrap_close(open(write_end, "w", buffering), pid)
 
 """####,
         "_thread.conc": ####"""

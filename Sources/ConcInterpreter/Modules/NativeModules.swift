@@ -12,6 +12,7 @@ extension Engine {
         nativeModules["time"] = { $0.makeTimeModule() }
         nativeModules["math"] = { $0.makeMathModule() }
         nativeModules["_signal"] = { $0.makeSignalModule() }  // under stdlib/signal.conc
+        nativeModules["resource"] = { $0.makeResourceModule() }
         nativeModules["gc"] = { $0.makeGcModule() }
         nativeModules["_weakref"] = { $0.makeWeakrefModule() }
         nativeModules["builtins"] = { $0.builtinsModule }
@@ -282,7 +283,8 @@ extension Engine {
         ] + forkFunctions() + osFileFunctions() + osExecFunctions())
         installConcExtras(on: m, module: "os", from: [
             ("_os_extras", ["walk", "scandir", "fdopen", "DirEntry", "fspath", "execl", "execle", "execlp", "execlpe",
-                            "execvp", "execvpe", "get_exec_path"]),
+                            "execvp", "execvpe", "get_exec_path", "popen", "spawnv", "spawnve", "spawnvp",
+                            "spawnvpe", "spawnl", "spawnle", "spawnlp", "spawnlpe"]),
             ("_os_environ", ["environ", "_Environ"]),
         ])
         m.globals.set("path", .obj(makeOsPathModule()))
@@ -565,6 +567,8 @@ func structSequenceLayout(_ t: PyType) -> (String, [String])? {
     if t === Types.statResult { return ("os.stat_result", statResultFields) }
     if t === Types.unameResult { return ("posix.uname_result", unameResultFields) }
     if t === Types.timesResult { return ("posix.times_result", timesResultFields) }
+    if t === Types.structRusage { return ("resource.struct_rusage", structRusageFields) }
+    if t === Types.waitidResult { return ("posix.waitid_result", waitidResultFields) }
     if t === Types.terminalSize { return ("os.terminal_size", terminalSizeFields) }
     if t === Types.unraisableHookArgs { return ("UnraisableHookArgs", unraisableHookArgsFields) }
     return nil

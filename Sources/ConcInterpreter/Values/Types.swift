@@ -57,7 +57,7 @@ public enum Types {
             callableIterator, reversedIterator, generator, coroutine, dictKeys, dictValues,
             dictItems, mappingProxy, file, ellipsis, notImplementedType, superType, traceback, code, frame,
             enumerateIterator, zipIterator, mapIterator, filterIterator, unitHandle, structTime,
-            versionInfo, sysFlags, sysImplementation, statResult, unameResult, timesResult, terminalSize, floatInfo, threadInfo, intInfo, hashInfo, threadLocal, weakref,
+            versionInfo, sysFlags, sysImplementation, statResult, unameResult, timesResult, structRusage, waitidResult, terminalSize, floatInfo, threadInfo, intInfo, hashInfo, threadLocal, weakref,
             unraisableHookArgs, regexMatch, mersenneTwister, lock, rlock, threadingLock,
             threadingRLock, semaphore, event, condition, queue, Exc.queueEmpty, Exc.queueFull
         ]
@@ -228,6 +228,8 @@ public enum Types {
     static let statResult: PyType = make("stat_result", base: tuple) { installStatResult($0) }
     static let unameResult: PyType = make("uname_result", base: tuple) { installStructSequence($0, unameResultFields); $0.module = "posix" }
     static let timesResult: PyType = make("times_result", base: tuple) { installStructSequence($0, timesResultFields); $0.module = "posix" }
+    static let structRusage: PyType = make("struct_rusage", base: tuple) { installStructSequence($0, structRusageFields); $0.module = "resource" }
+    static let waitidResult: PyType = make("waitid_result", base: tuple) { installStructSequence($0, waitidResultFields); $0.module = "posix" }
     static let terminalSize: PyType = make("terminal_size", base: tuple) { installTerminalSize($0) }
     static let floatInfo: PyType = make("float_info", base: tuple) { installStructSequence($0, floatInfoFields) }
     static let threadInfo: PyType = make("thread_info", base: tuple) { installStructSequence($0, threadInfoFields) }
