@@ -143,28 +143,37 @@ public struct Lexer {
 
     /// `\` at the end of a physical line joins it with the next.
     private mutating func scanContinuation() throws {
+        let backslashLine = line, afterBackslash = pos - lineStart + 2
         pos += 1
         if pos < end, src[pos] == "\r" { pos += 1 }
-        guard pos < end else {
-            throw failAtEnd("unexpected EOF while parsing", col: pos - lineStart + 1)
-        }
+        guard pos < end else { throw continuationAtEnd(line: backslashLine, col: afterBackslash) }
         guard src[pos] == "\n" else {
             throw error("unexpected character after line continuation character", col: pos - lineStart + 1)
         }
         pos += 1
         line += 1
         lineStart = pos
-        if pos >= end { throw failAtEnd("unexpected EOF while parsing", col: 0) }
+        if pos >= end { throw continuationAtEnd(line: backslashLine, col: afterBackslash) }
+    }
+
+    /// The input ending right after a `\`: an open bracket is never closed, else the EOF
+    /// is reported just after the backslash (CPython's errors for both).
+    private mutating func continuationAtEnd(line backslashLine: Int, col: Int) -> SyntaxError {
+        if let open = brackets.last { return unclosed(open) }
+        return failAtEnd("unexpected EOF while parsing", col: col, line: backslashLine)
+    }
+
+    /// "'(' was never closed", at the bracket.
+    private mutating func unclosed(_ open: (ch: Unicode.Scalar, line: Int, col: Int)) -> SyntaxError {
+        let e = SyntaxError(message: "'\(open.ch)' was never closed", file: file.name,
+                            line: open.line, column: open.col + 1, text: file.line(open.line))
+        failure = LexFailure(error: e, isUnclosedBracket: true, isAtEndOfInput: true)
+        return e
     }
 
     /// End of input: NEWLINE, DEDENTs and ENDMARKER, or an unclosed-bracket error.
     private mutating func finish() throws {
-        if let open = brackets.last {
-            let e = SyntaxError(message: "'\(open.ch)' was never closed", file: file.name,
-                                line: open.line, column: open.col + 1, text: file.line(open.line))
-            failure = LexFailure(error: e, isUnclosedBracket: true, isAtEndOfInput: true)
-            throw e
-        }
+        if let open = brackets.last { throw unclosed(open) }
         let col = pos - lineStart
         if hasLogicalLine && !isEmbedded {
             tokens.append(Token(kind: .newline, text: "", line: line, col: col, endLine: line, endCol: col + 1))
