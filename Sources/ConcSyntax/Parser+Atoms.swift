@@ -64,6 +64,7 @@ extension Parser.State {
         let yieldMark = yieldSites.count
         let first = try parseStarNamedExpression()
         if atName("for") || (atName("async") && peek().isName("for")) {
+            try checkComprehensionElement(first)
             let clauses = try parseComprehensionClauses(yieldMark: yieldMark, kind: "generator expression")
             try expectClosing(")", previous: first)
             return Expr(.generatorExp(first, clauses), loc(from: open))

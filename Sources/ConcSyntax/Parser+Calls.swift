@@ -18,7 +18,9 @@ extension Parser.State {
                 if let d = firstDoubleStar {
                     throw error("iterable argument unpacking follows keyword argument unpacking", at: d)
                 }
-                args.append(.star(try parseExpression()))
+                let value = try parseExpression()
+                if atComprehension { throw error("iterable unpacking cannot be used in comprehension", at: loc(from: start)) }
+                args.append(.star(value))
             } else if accept("**") {
                 seenDoubleStar = true
                 args.append(.doubleStar(try parseExpression()))

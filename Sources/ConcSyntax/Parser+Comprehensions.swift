@@ -11,6 +11,7 @@ extension Parser.State {
         let yieldMark = yieldSites.count
         let first = try parseStarNamedExpression()
         if atComprehension {
+            try checkComprehensionElement(first)
             let clauses = try parseComprehensionClauses(yieldMark: yieldMark, kind: "list comprehension")
             try expectClosing("]", previous: first)
             return Expr(.listComp(first, clauses), loc(from: open))
@@ -33,12 +34,18 @@ extension Parser.State {
         let first = try parseStarNamedExpression()
         if at(":") { return try parseDictDisplay(open: open, firstKey: first, yieldMark: yieldMark) }
         if atComprehension {
+            try checkComprehensionElement(first)
             let clauses = try parseComprehensionClauses(yieldMark: yieldMark, kind: "set comprehension")
             try expectClosing("}", previous: first)
             return Expr(.setComp(first, clauses), loc(from: open))
         }
         let elts = try parseDisplayElements(first: first, closing: "}")
         return Expr(.set(elts), loc(from: open))
+    }
+
+    /// `[*x for x in y]`: an unpacked element is CPython's error, over the element.
+    func checkComprehensionElement(_ element: Expr) throws {
+        if case .starred = element.kind { throw error("iterable unpacking cannot be used in comprehension", at: element.loc) }
     }
 
     /// The rest of a list or set display after its first element, through the bracket.
@@ -74,8 +81,12 @@ extension Parser.State {
                 }
                 entries.append((k, value))
             } else {
+                let stars = tok
                 try expect("**")
                 entries.append((nil, try parseBitwiseOr()))
+                if entries.count == 1 && atComprehension {
+                    throw error("dict unpacking cannot be used in dict comprehension", at: stars)
+                }
             }
             guard accept(","), !at("}") else { break }
             key = at("**") ? nil : try parseExpression()
