@@ -345,6 +345,8 @@ extension Unit {
             if d == d.rounded(.towardZero), d >= -0x1p63 && d < 0x1p63 { return cpythonIntHash(Int(d)) }
             return cpythonFloatHash(d)
         case .obj(let o):
+            // A str (a dict's most common key): its cached hash, without a dynamic cast.
+            if Swift.type(of: o) == PyStr.self && o.typeIsBuiltin { return unsafeDowncast(o, to: PyStr.self).hash }
             // An instance of a class the program made: its __hash__ comes first, or it is
             // unhashable when the class sets __hash__ = None (as defining __eq__ alone does).
             if !o.typeIsBuiltin, let hm = o.type.lookup("__hash__") {

@@ -24,6 +24,8 @@
 // probe itself always ends: the table is only changed under the lock, so it always has an
 // empty slot (load factor below 2/3).
 
+import Synchronization
+
 /// An insertion-ordered hash table: the storage of `dict` (with values) and `set` (without).
 ///
 /// Entries live in arrays in insertion order; deleted entries become tombstones (`.unbound`
@@ -580,10 +582,14 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
     /// their own attribute changes are made here too (``ownerDidSet(_:_:from:)``), so the
     /// dict and the attributes stay one. Under `locked`.
     private var owners: AttributeOwners?
+    /// Set (never cleared) once the dict gained an owner, which happens before the dict is
+    /// handed to the program: a dict without one skips the lock to look (every `d[k]`).
+    private let everOwned = Atomic<Bool>(false)
 
     /// The first live owner (a function's dict reads through to it).
     var attributesOf: AttributeOwner? {
-        locked { owners?.entries.lazy.compactMap { $0.owner as? AttributeOwner }.first }
+        guard everOwned.load(ordering: .relaxed) else { return nil }
+        return locked { owners?.entries.lazy.compactMap { $0.owner as? AttributeOwner }.first }
     }
 
     /// Makes this dict (also) `owner`'s attributes: held weakly, or with `strongly`, held
@@ -594,6 +600,7 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
             o.entries.removeAll { $0.owner == nil || $0.owner === owner }
             o.entries.append(.init(weakOwner: strongly ? nil : owner, strongOwner: strongly ? owner : nil, excluded: excluding))
             owners = o
+            everOwned.store(true, ordering: .relaxed)
         }
     }
 
@@ -727,6 +734,7 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
     }
     /// After `k: v` was stored: the module variable or the owners' attribute of a str key.
     private func announce(_ k: Value, _ v: Value, owned: Bool) {
+        if !owned && globalsOf == nil { return }  // a plain dict: nothing else to tell
         guard let name = k.asStr?.value else {
             if owned { keepNonAttributeKey() }
             return
