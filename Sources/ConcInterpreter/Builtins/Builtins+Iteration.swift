@@ -156,6 +156,23 @@ extension Engine {
                     throw typeError(b.isMutable ? "sum() can't sum bytearray [use b''.join(seq) instead]"
                                                 : "sum() can't sum bytes [use b''.join(seq) instead]")
                 }
+                // A list's iterator: ints are added without its virtual calls, read live as
+                // the iterator reads them, up to the first other item (or an overflow),
+                // from which the general loop goes on.
+                if Swift.type(of: it) == PyListIterator.self, case .int(var sum) = total {
+                    let li = unsafeDowncast(it, to: PyListIterator.self)
+                    var other: Value? = nil
+                    while let v = li.nextItem() {
+                        if case .int(let y) = v {
+                            let (r, o) = sum.addingReportingOverflow(y)
+                            if !o { sum = r; continue }
+                        }
+                        other = v
+                        break
+                    }
+                    total = .int(sum)
+                    if let v = other { total = try u.binary(.add, total, v) }
+                }
                 while let v = try it.next(u) {
                     if case .int(let x) = total, case .int(let y) = v {
                         let (r, o) = x.addingReportingOverflow(y)

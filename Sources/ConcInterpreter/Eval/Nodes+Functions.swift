@@ -123,14 +123,45 @@ final class ComprehensionBodyNode: ExprNode {
     private func run(_ level: Int, _ f: Frame, _ emit: (Value) throws -> Void) throws {
         let loop = loops[level]
         let source = try loop.iterable.eval(f)
+        let slot = (loop.target as? LocalNode)?.slot ?? -1
+        // The hot shapes without an iterator's virtual calls: a range (an inner loop's
+        // `for b in range(60)`) and a list's iterator (what the first loop is given).
+        if case .obj(let o) = source {
+            if slot >= 0, Swift.type(of: o) == PyRange.self {
+                let r = unsafeDowncast(o, to: PyRange.self)
+                var i = r.start
+                for _ in 0..<r.count {
+                    f.locals[slot] = .int(i)
+                    try visit(level, loop, f, emit)
+                    i &+= r.step
+                }
+                return
+            }
+            if Swift.type(of: o) == PyListIterator.self {
+                let it = unsafeDowncast(o, to: PyListIterator.self)
+                while let v = it.nextItem() {
+                    if slot >= 0 { f.locals[slot] = consume v } else { try loop.target.assign(f, v) }
+                    try visit(level, loop, f, emit)
+                }
+                return
+            }
+        }
         let it: PyIter
         if case .obj(let o) = source, let i = o as? PyIter { it = i } else { it = try f.unit.iterate(source) }
-        outer: while let v = try it.next(f.unit) {
+        while let v = try it.next(f.unit) {
             try loop.target.assign(f, v)
-            for c in loop.conditions where !(try truth(try c.eval(f), f)) { continue outer }
-            if level + 1 < loops.count { try run(level + 1, f, emit) } else { try emit(try element.eval(f)) }
-            try f.unit.checkInterrupt()
+            try visit(level, loop, f, emit)
         }
+    }
+    /// One item of `loop` bound: its conditions, then the next loop or the element.
+    @inline(__always) private func visit(_ level: Int, _ loop: ComprehensionLoop, _ f: Frame,
+                                         _ emit: (Value) throws -> Void) throws {
+        for c in loop.conditions where !(try truth(try c.eval(f), f)) {
+            try f.unit.checkInterrupt()
+            return
+        }
+        if level + 1 < loops.count { try run(level + 1, f, emit) } else { try emit(try element.eval(f)) }
+        try f.unit.checkInterrupt()
     }
 }
 

@@ -96,7 +96,9 @@ final class PyListIterator: PyIter {
     /// appends are not seen).
     private let exhausted = Atomic<Bool>(false)
     init(_ l: PyList) { list = l; super.init(type: Types.listIterator) }
-    override func next(_ u: Unit) throws -> Value? {
+    override func next(_ u: Unit) throws -> Value? { nextItem() }
+    /// ``next(_:)`` without the virtual call, for loops that know the iterator's class.
+    @inline(__always) func nextItem() -> Value? {
         if exhausted.load(ordering: .relaxed) { return nil }
         let i = index.claim()
         // Bounds check and read in one critical section: another unit may shrink the list.
