@@ -9,9 +9,16 @@ extension Engine {
                 if a.count == 2 {
                     let callable = a[0], sentinel = a[1]
                     if !isCallable(u, callable) { throw typeError("iter(v, w): v must be callable") }
+                    // (Only touched by the unit stepping the iterator: see PyClosureIterator.)
+                    var exhausted = false
                     return .obj(PyClosureIterator(type: Types.callableIterator) { u in
+                        if exhausted { return nil }
                         let v = try u.call(callable, [])
-                        return try u.equals(v, sentinel) ? nil : v
+                        // The call may have exhausted this very iterator (a next() of it
+                        // inside): its value is dropped, as CPython's (gh-101892).
+                        if exhausted { return nil }
+                        if try u.equals(v, sentinel) { exhausted = true; return nil }
+                        return v
                     })
                 }
                 // A class's own __iter__: its result itself, as CPython returns it (so

@@ -209,7 +209,10 @@ func installBuiltinFunctionAttributes(_ t: PyType) {
         default: return .none
         }
     }
-    t.getter("__doc__") { _, _ in .none }
+    t.getter("__doc__") { _, s in
+        guard let b = s.object as? PyBoundBuiltin, let doc = slotDoc(b.descriptor.name) else { return .none }
+        return .str(doc)
+    }
 }
 
 /// `list.append.__name__`, `.__qualname__`, `.__objclass__`.
@@ -218,7 +221,7 @@ func installMethodDescriptorAttributes(_ t: PyType) {
     t.getter("__name__") { _, s in .str(descriptor(s).name) }
     t.getter("__qualname__") { _, s in .str(descriptor(s).owner.name + "." + descriptor(s).name) }
     t.getter("__objclass__") { _, s in .obj(descriptor(s).owner) }
-    t.getter("__doc__") { _, _ in .none }
+    t.getter("__doc__") { _, s in slotDoc(descriptor(s).name).map { .str($0) } ?? .none }
 }
 
 /// `C.__dict__['__dict__'].__get__(obj)` and the rest of the descriptor protocol for
