@@ -165,6 +165,9 @@ void conc_family_freeze(conc_family *f, int slot) {
     if (slot < 0 || slot >= CONC_FAMILY_SLOTS) return;
     atomic_store_explicit(&f->slots[slot].frozen, 1, memory_order_seq_cst);
 }
+void conc_family_thaw(conc_family *f) {
+    for (int i = 0; i < CONC_FAMILY_SLOTS; i++) atomic_store_explicit(&f->slots[i].frozen, 0, memory_order_seq_cst);
+}
 int conc_family_frozen(conc_family *f, int slot) {
     if (slot < 0 || slot >= CONC_FAMILY_SLOTS) return 0;
     return atomic_load_explicit(&f->slots[slot].frozen, memory_order_seq_cst) != 0;

@@ -366,6 +366,9 @@ void conc_family_read(conc_family *f, int slot, char *name, size_t namelen, char
 /// Marks the slot's process as reported in a family deadlock (its units stay blocked).
 void conc_family_freeze(conc_family *f, int slot);
 int conc_family_frozen(conc_family *f, int slot);
+/// Lets every process of the family go on again (the reporting process caught its
+/// DeadlockError): their parked units try again at their next nap.
+void conc_family_thaw(conc_family *f);
 /// False when `pid` has exited (also while it is a zombie).
 int conc_process_alive(pid_t pid);
 /// PR_SET_CHILD_SUBREAPER on (1) or off (0): orphaned descendants become this process's

@@ -136,6 +136,8 @@ extension Unit {
         var outcome = false
         var ownDeadlock: String? = nil
         var found = registry.block(self, reason(), forever: forever, cross: crossProcess)
+        // Set when an attempt succeeded while the family was frozen by a deadlock report.
+        var gotWhileFrozen = false
         while true {
             if let d = found {
                 found = nil
@@ -149,10 +151,11 @@ extension Unit {
             func proceed() -> Bool {
                 registry.withLock { () -> Bool in
                     if self.frozenByDeadlock || registry.familyFrozen() { return false }
-                    if attempt() {
+                    if gotWhileFrozen || attempt() {
                         // Frozen in between (the reporting process's unwinding released what
-                        // this attempt got): stay blocked all the same.
-                        if registry.familyFrozen() { self.frozenByDeadlock = true; return false }
+                        // this attempt got): stay blocked with it, until the family is
+                        // thawed (the reporting program caught the error and goes on).
+                        if registry.familyFrozen() { gotWhileFrozen = true; return false }
                         registry.unblock(self, forever: forever)
                         return true
                     }
@@ -224,11 +227,13 @@ extension Engine {
 
     /// The main unit caught a DeadlockError (an `except` clause or a suppressing `with`):
     /// the program goes on, so its units are no longer frozen, and the end of the program
-    /// waits for its threads again. (Units of other processes frozen by a family report
-    /// stay frozen: their own main units were told nothing.)
+    /// waits for its threads again; so do the other processes of a family report, which
+    /// are then joined as usual instead of terminated (their units go on once what they
+    /// wait for comes, as this process's do).
     func deadlockCaught() {
         guard deadlocked else { return }
         deadlocked = false
+        familyDeadlockPids = []
         thawForCleanup()
     }
 
@@ -241,6 +246,7 @@ extension Engine {
     /// ends without waiting for them (``deadlocked`` stays set).
     func thawForCleanup() {
         for w in units.thaw() { conc_futex_wake(w, Int32.max) }
+        if let f = familyStorage { conc_family_thaw(f) }
     }
 
     /// The main unit's handler re-raised the DeadlockError it caught: the program ends with

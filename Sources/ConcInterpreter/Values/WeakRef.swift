@@ -100,18 +100,23 @@ enum WeakReferents {
     /// callback is shared, as in CPython, when `reuse` is set).
     static func reference(to target: PyObject, type: PyType, callback: Value, reuse: Bool) -> PyWeakRef {
         let address = addressOf(target)
-        return table.withLock { t in
+        let (made, taken): (PyWeakRef, [PyWeakRef]) = table.withLock { t in
             // Strong references first: a ref may die on another thread at any moment.
             var live = (t[address] ?? []).compactMap { $0.ref }
-            if reuse, let same = live.first(where: { $0.callback.isNone && $0.type === type }) { return same }
+            if reuse, let same = live.first(where: { $0.callback.isNone && $0.type === type }) { return (same, live) }
             let r = PyWeakRef(type: type, target: target, callback: callback)
             live.append(r)
             t[address] = live.map { Entry(ref: $0) }
             let (w, m) = bit(address)
             _ = CConcSys_atomic_or(filter + w, m)
             CConcSys_set_weakrefs_used()  // for good, in every interpreter of the process
-            return r
+            return (r, live)
         }
+        // The references taken are let go after the lock: one may be the last (its owner
+        // dropped it meanwhile), and freeing it frees its callback, whose own weak
+        // references are then forgotten through this same lock (died).
+        withExtendedLifetime(taken) {}
+        return made
     }
 
     /// The live weak references to `target`, oldest first.
