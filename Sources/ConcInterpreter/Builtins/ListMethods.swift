@@ -162,9 +162,7 @@ func iterableItems(_ v: Value, _ u: Unit, orTypeError message: String) throws ->
     } catch let e as PyBaseException where e.type.isSubtype(of: Exc.typeError) {
         throw typeError(message)
     }
-    var out: [Value] = []
-    while let x = try it.next(u) { out.append(x) }
-    return out
+    return try u.collect(it)
 }
 
 /// `a == b` as containers compare items: identity first, then `==`.

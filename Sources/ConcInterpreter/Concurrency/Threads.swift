@@ -103,6 +103,10 @@ extension Unit {
         handle.finish()
         let found = engine.units.remove(self)
         if let d = found, let main = d.main { engine.postDeadlock(d.report, to: main) }
+        // The finished unit lets go of its handle: a generator it left suspended (returned
+        // through join) keeps this unit alive from its stack, and through the handle's
+        // result it would keep itself alive, never closed (its `finally` never run).
+        self.handle = nil
         releaseGIL()
         // The OS thread may run another unit next (the pool): from here on it is a new
         // thread to threading.local, whose values for this one can now be dropped. Unless

@@ -752,14 +752,18 @@ extension Unit {
                 }
             }
         }
+        return try collect(try iterate(v))
+    }
+
+    /// The items `it` gives, in an array sized up front by its length hint, as CPython's
+    /// list() is: a range or repeat too long to hold is a MemoryError at once, not memory
+    /// filling up item by item.
+    func collect(_ it: PyIter) throws -> [Value] {
         var out: [Value] = []
-        if case .obj(let o) = v, let r = o as? PyRange, !o.extendsBuiltinType {
-            // Sized up front, as CPython's length hint does: a range too long to hold is a
-            // MemoryError at once, not memory filling up item by item.
-            try checkBuildSize(MemoryLayout<Value>.stride, times: r.count)
-            out.reserveCapacity(r.count)
+        if let n = it.lengthHint, n > 0 {
+            try checkBuildSize(MemoryLayout<Value>.stride, times: n)
+            out.reserveCapacity(n)
         }
-        let it = try iterate(v)
         while let x = try it.next(self) { out.append(x) }
         return out
     }

@@ -123,6 +123,8 @@ final class PyRepeat: PyIter, SubclassAttributes {
     }
     /// Nil for a repeat without end (whose `__length_hint__` raises).
     var left: Int? { let n = remaining.load(ordering: .relaxed); return n < 0 ? nil : n }
+    /// (list() sizes its array by it: `list(repeat(0, 2**50))` is a MemoryError at once.)
+    override var lengthHint: Int? { left }
     func repr(_ u: Unit) throws -> String {
         let shown = try u.repr(element)
         guard let n = left else { return "\(type.name)(\(shown))" }

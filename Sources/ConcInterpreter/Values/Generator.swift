@@ -127,10 +127,10 @@ public final class PyGenerator: PyIter {
         // An abandoned suspended generator is closed so its `finally` blocks run and its
         // stack is unwound (never freed while suspended: that would corrupt the runtime).
         // Closing now runs the body on the unit that last resumed it, so only on that
-        // unit's own thread. Dropped by another thread while units run in parallel (that
-        // unit may be running right now), a stand-in over the same state is queued on
-        // this thread instead, whose unit closes it after the current statement, as a
-        // resume from this thread (Finalizers.swift).
+        // unit's own thread. Dropped by another thread (that unit may be running right
+        // now, or have ended: a generator a thread returned), a stand-in over the same
+        // state is queued on this thread instead, whose unit closes it after the current
+        // statement, as a resume from this thread (Finalizers.swift).
         if type === Types.coroutine && !state.isStarted && !state.isFinished {
             // An `async def` called without `await`: CPython's RuntimeWarning, where the
             // coroutine is dropped. The warning runs Conc code: on the coroutine's unit
@@ -142,7 +142,7 @@ public final class PyGenerator: PyIter {
             return
         }
         guard state.isStarted && !state.isFinished && !state.isRunning else { return }
-        if !ObjectLocks.active || pthread_equal(state.lastThread, pthread_self()) != 0 {
+        if pthread_equal(state.lastThread, pthread_self()) != 0 {
             let u = state.frame.unit
             do { _ = try close(u) } catch let e as PyBaseException {
                 // As CPython's unraisable hook: the generator (named without a repr call on
