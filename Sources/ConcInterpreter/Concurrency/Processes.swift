@@ -131,9 +131,22 @@ extension Unit {
         do { try engine.waitForUnits() } catch {}
         engine.flushOutput()
         // Last, so that a joiner woken by it finds the child exiting (it then reaps with a
-        // blocking waitpid). A result that cannot be copied arrives as None.
+        // blocking waitpid). A result that cannot be copied to the parent (too large for
+        // the shared arena, an object of this process only) fails the process with that
+        // error, which join() raises (a shorter stand-in if the error cannot go either).
         do { try outcomeQueue.put(self, outcome, block: false, timeout: nil) }
-        catch { try? outcomeQueue.put(self, .obj(PyTuple([.bool(true), .none])), block: false, timeout: nil) }
+        catch let e as PyBaseException {
+            // Said as the result's problem (the queue the outcome travels by is internal).
+            let why = (e.args.first?.asStr?.value).map { ": " + $0 } ?? ""
+            let error = PyBaseException(type: e.type.isBuiltin ? e.type : Exc.runtimeError,
+                                        args: [.str("the result of process \(name) cannot be sent to its parent\(why)")])
+            engine.flushOutput()
+            writeErrorOutput(heading + "\n" + formatException(error))
+            if status == 0 { status = 1 }
+            try? outcomeQueue.put(self, .obj(PyTuple([.bool(false), .obj(error)])), block: false, timeout: nil)
+        } catch {
+            try? outcomeQueue.put(self, .obj(PyTuple([.bool(true), .none])), block: false, timeout: nil)
+        }
         // Only now: until the outcome is posted, a parent joining this process is rightly
         // blocked on it, and the family must still count this process as running.
         engine.leaveFamily()
