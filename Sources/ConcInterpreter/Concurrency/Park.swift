@@ -183,7 +183,11 @@ extension Unit {
             var slice = isMain || crossProcess || inFamily ? Unit.parkSlice : Unit.longParkSlice
             if let d = deadline {
                 let left = d - monotonicSeconds()
-                if left <= 0 { break }
+                if left <= 0 {
+                    // What an attempt got while the family was frozen is this wait's.
+                    if gotWhileFrozen { outcome = true; registry.unblock(self, forever: forever) }
+                    break
+                }
                 slice = min(slice, left)
             }
             waiters.begin()

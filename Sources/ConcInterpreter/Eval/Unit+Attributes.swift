@@ -477,6 +477,20 @@ extension Unit {
             return
         case "__module__":
             if let s = value.asStr?.value { t.module = s }
+        case "__mro__":
+            throw attributeError("readonly attribute")
+        case "__bases__":
+            // CPython's checks of the value, then Conc's limit: a class's bases and method
+            // resolution order are fixed when it is made (stored in its dict, the name
+            // would only shadow them).
+            guard let bases = value.object as? PyTuple, value.type === Types.tuple else {
+                throw typeError("can only assign tuple to \(t.name).__bases__, not \(value.typeName)")
+            }
+            guard !bases.items.isEmpty else { throw typeError("can only assign non-empty tuple to \(t.name).__bases__, not ()") }
+            if let bad = bases.items.first(where: { !($0.object is PyType) }) {
+                throw typeError("\(t.name).__bases__ must be tuple of classes, not '\(bad.typeName)'")
+            }
+            throw typeError("assigning \(t.name).__bases__ is not supported in Conc: a class's bases are fixed by its class statement")
         default: break
         }
         if name == "__del__" { Finalizers.inUse.store(true, ordering: .relaxed) }
