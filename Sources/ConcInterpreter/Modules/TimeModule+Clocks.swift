@@ -1,5 +1,5 @@
 // The clocks and time-zone values of `time` beyond time()/monotonic()/perf_counter():
-// the *_ns variants, thread_time, clock_gettime/clock_getres with the CLOCK_* ids, and
+// the *_ns variants, thread_time, clock_gettime/clock_getres/clock_settime with the CLOCK_* ids, and
 // timezone/altzone/daylight/tzname (computed as CPython does, from January and July of
 // this year). get_clock_info and strptime are Conc code (_time_extras.conc).
 #if canImport(Glibc)
@@ -38,6 +38,27 @@ extension Engine {
                 var ts = timespec()
                 if clock_getres(try clockArg(u, a, "clock_getres"), &ts) != 0 { throw osError(errno) }
                 return secondsValue(ts)
+            },
+            // Setting a clock (root only for CLOCK_REALTIME; the others refuse with EINVAL).
+            native("clock_settime") { u, a in
+                try a.expect("clock_settime", 2, 2)
+                let clock = clockid_t(truncatingIfNeeded: try u.toIndex(a[0]))
+                let seconds: Double
+                if case .float(let d) = a[1].unboxedNumber { seconds = d } else { seconds = Double(try u.toIndex(a[1])) }
+                guard seconds.isFinite, abs(seconds) < 9.2e9 else { throw overflowError("timestamp too large to convert to C _PyTime_t") }
+                let whole = seconds.rounded(.down)
+                var ts = timespec(tv_sec: Int(whole), tv_nsec: Int(((seconds - whole) * 1e9).rounded(.down)))
+                if clock_settime(clock, &ts) != 0 { throw osError(errno) }
+                return .none
+            },
+            native("clock_settime_ns") { u, a in
+                try a.expect("clock_settime_ns", 2, 2)
+                let clock = clockid_t(truncatingIfNeeded: try u.toIndex(a[0]))
+                guard case .int(let ns) = a[1].unboxedNumber else { throw typeError("expect int, got \(a[1].typeName)") }
+                let (q, r) = ns.quotientAndRemainder(dividingBy: 1_000_000_000)
+                var ts = r < 0 ? timespec(tv_sec: q - 1, tv_nsec: r + 1_000_000_000) : timespec(tv_sec: q, tv_nsec: r)
+                if clock_settime(clock, &ts) != 0 { throw osError(errno) }
+                return .none
             },
             native0("tzset", qualified: "time.tzset") { u in
                 tzset()
