@@ -33,6 +33,12 @@ extension Engine {
             native1("ascii") { u, x in return .str(asciiEscaped(try u.repr(x))) },
             native1("hash") { u, x in return .int(try u.hash(x)) },
             native1("id") { u, x in .int(try u.identity(x)) },
+            // breakpoint(*args, **kws): whatever sys.breakpointhook is now.
+            native("breakpoint") { u, a in
+                let sys = try u.engine.importModule("sys", u)
+                guard let hook = try u.getAttrOrNil(sys, "breakpointhook") else { throw runtimeError("lost sys.breakpointhook") }
+                return try u.call(hook, a)
+            },
             native1("callable") { u, x in .bool(isCallable(u, x)) },
             native("input") { u, a in
                 try a.expect("input", 0, 1)

@@ -1,6 +1,9 @@
 // sys's interpreter facts and hooks beyond the core module: displayhook (what the REPL
-// and compile(..., "single") code call to show a value), the text encodings, thread_info,
-// stdlib_module_names, call_tracing, and intern's table.
+// and compile(..., "single") code call to show a value), breakpointhook, the text
+// encodings, thread_info, stdlib_module_names, call_tracing, and intern's table.
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension Engine {
     /// Entries appended to the sys module (``makeSysModule()``).
@@ -11,11 +14,33 @@ extension Engine {
             try u.engine.display(u, a[0])
             return .none
         }
+        // What breakpoint() calls, as CPython's: $PYTHONBREAKPOINT names the callable ("0"
+        // turns breakpoints off; unset means pdb.set_trace). One that cannot be imported is
+        // a RuntimeWarning and nothing else: Conc has no pdb, so that is the default.
+        let breakpointhook = native("breakpointhook") { u, a in
+            let setting = getenv("PYTHONBREAKPOINT").map { String(cString: $0) } ?? ""
+            if setting == "0" { return .none }
+            let target = setting.isEmpty ? "pdb.set_trace" : setting
+            let dot = target.lastIndex(of: ".")
+            let moduleName = dot.map { String(target[..<$0]) } ?? "builtins"
+            let name = dot.map { String(target[target.index(after: $0)...]) } ?? target
+            let hook: Value
+            do {
+                hook = try u.getAttr(try u.engine.importModule(moduleName, u), name)
+            } catch let e as PyBaseException where e.type.isSubtype(of: Exc.importError) || e.type.isSubtype(of: Exc.attributeError) {
+                let warnings = try u.engine.importModule("warnings", u)
+                _ = try u.call(try u.getAttr(warnings, "warn"),
+                               Args([.str("Ignoring unimportable $PYTHONBREAKPOINT: \"\(target)\""), .obj(Exc.runtimeWarning)]))
+                return .none
+            }
+            return try u.call(hook, a)
+        }
         // Strings interned by sys.intern beyond the compiled literals: one object per text,
         // for `sys.intern(a) is sys.intern(b)`.
         let interned = PosixMutex<[String: Value]>([:])
         return [
             displayhook, ("__displayhook__", displayhook.1),
+            breakpointhook, ("__breakpointhook__", breakpointhook.1),
             native0("getdefaultencoding", qualified: "sys.getdefaultencoding") { _ in .str("utf-8") },
             native0("getfilesystemencoding", qualified: "sys.getfilesystemencoding") { _ in .str("utf-8") },
             native0("getfilesystemencodeerrors", qualified: "sys.getfilesystemencodeerrors") { _ in .str("surrogateescape") },
