@@ -49,6 +49,14 @@ struct ForkHooks {
 let waitidResultFields = ["si_pid", "si_uid", "si_signo", "si_status", "si_code"]
 
 extension Unit {
+    /// `os.wait4(pid, options)` (`os.wait3` is pid -1): `(pid, status, struct_rusage)`.
+    func waitWithUsage(_ pid: pid_t, options: Int32) throws -> Value {
+        var usage = rusage()
+        let (r, s) = try waitForChild(pid, options: options, usage: &usage)
+        if r == 0 { usage = rusage() }  // (WNOHANG, no child ready: nothing was filled in)
+        return .obj(PyTuple([.int(Int(r)), .int(Int(s)), rusageValue(usage)]))
+    }
+
     /// `os.waitid(idtype, id, options)`: a `waitid_result`, or None under WNOHANG while no
     /// child has a state to report. Blocks only this unit, as waitpid does.
     func waitForChildState(idType: Int32, id: Int32, options: Int32) throws -> Value {
@@ -130,20 +138,14 @@ extension Engine {
             },
             native("wait3") { u, a in
                 try a.expect("wait3", 1, 1, keywords: ["options"])
-                var usage = rusage()
-                let (pid, s) = try u.waitForChild(-1, options: try u.cIntArg(a.argument(0, "options") ?? .int(0)), usage: &usage)
-                if pid == 0 { usage = rusage() }  // (WNOHANG, no child ready: nothing was filled in)
-                return .obj(PyTuple([.int(Int(pid)), .int(Int(s)), rusageValue(usage)]))
+                return try u.waitWithUsage(-1, options: try u.cIntArg(a.argument(0, "options") ?? .int(0)))
             },
             native("wait4") { u, a in
                 try a.expect("wait4", 2, 2, keywords: ["pid", "options"])
                 guard let pidValue = a.argument(0, "pid"), let options = a.argument(1, "options") else {
                     throw typeError("wait4() missing required argument 'options' (pos 2)")
                 }
-                var usage = rusage()
-                let (pid, s) = try u.waitForChild(try u.pidArg(pidValue), options: try u.cIntArg(options), usage: &usage)
-                if pid == 0 { usage = rusage() }
-                return .obj(PyTuple([.int(Int(pid)), .int(Int(s)), rusageValue(usage)]))
+                return try u.waitWithUsage(try u.pidArg(pidValue), options: try u.cIntArg(options))
             },
             native("waitid") { u, a in
                 try a.expect("waitid", 3, 3)
@@ -157,7 +159,7 @@ extension Engine {
             native("waitpid") { u, a in
                 try a.expect("waitpid", 2, 2)
                 let pid = try u.pidArg(a[0])
-                let (r, s) = try u.waitForChild(pid, options: try u.pidArg(a[1]))
+                let (r, s) = try u.waitForChild(pid, options: try u.cIntArg(a[1]))
                 return .obj(PyTuple([.int(Int(r)), .int(Int(s))]))
             },
             ("WNOHANG", .int(Int(WNOHANG))), ("WUNTRACED", .int(Int(WUNTRACED))),

@@ -680,13 +680,8 @@ public final class PyDict: PyObject, SubclassAttributes, HashTableOwner {
             table = HashTable(storesValues: true)
             Finalizers.queue(standIn: standIn)
         }
-        // Deep in a chain of deinits (`{'k': {'k': ...}}`): the entries are freed later.
-        if !Trashcan.enter() {
-            Trashcan.park(table.keys)
-            Trashcan.park(table.values)
-        }
-        table = HashTable(storesValues: true)
-        Trashcan.leave()
+        // A chain of dicts (`{'k': {'k': ...}}`) frees its links in the trashcan's bracket.
+        Trashcan.releaseFields(table.keys + table.values) { table = HashTable(storesValues: true) }
     }
 
     /// (key, value) pairs in insertion order (a snapshot).
@@ -870,10 +865,8 @@ public final class PySet: PyObject, SubclassAttributes, HashTableOwner {
             standIn.subclassAttributes = subclassAttributes
             Finalizers.queue(standIn: standIn)
         }
-        // Deep in a chain of deinits (`frozenset([frozenset([...])])`): freed later.
-        if !Trashcan.enter() { Trashcan.park(table.keys) }
-        table = HashTable(storesValues: false)
-        Trashcan.leave()
+        // A chain of frozensets (`frozenset([frozenset([...])])`) likewise.
+        Trashcan.releaseFields(table.keys) { table = HashTable(storesValues: false) }
     }
     /// Attributes of a set subclass instance; only under `locked` (see
     /// ``SubclassAttributes/attributeDict``).

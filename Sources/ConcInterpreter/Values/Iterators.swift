@@ -371,9 +371,7 @@ final class PyClosureIterator: PyIter, SubclassAttributes {
         // The step's closure holds the source iterator: a chain (map(f, map(f, ...)))
         // frees its links one inside the other, so they are released inside the
         // trashcan's bracket, or parked past its depth (Trashcan.swift).
-        if !Trashcan.enter() { Trashcan.park(reference: step) }
-        step = { _ in nil }  // a closure with no context: nothing to allocate
-        Trashcan.leave()
+        Trashcan.releaseFields(reference: step) { step = { _ in nil } }  // (a closure with no context: nothing to allocate)
     }
     override func next(_ u: Unit) throws -> Value? {
         guard ObjectLocks.active else { return try stepOnce(u) }
