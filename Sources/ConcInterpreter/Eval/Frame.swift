@@ -69,6 +69,15 @@ final class Frame {
 
     /// The closure cell for free variable `i`.
     @inline(__always) func freeCell(_ i: Int) -> Cell { function!.closure[i] }
+    /// Runs `body` with closure cell `i`, unretained: the running function keeps its
+    /// closure (fixed at its creation) alive, and this frame keeps the function.
+    @inline(__always) func withFreeCell<R>(_ i: Int, _ body: (Cell) throws -> R) rethrows -> R {
+        try Unmanaged.passUnretained(function.unsafelyUnwrapped)._withUnsafeGuaranteedRef { fn in
+            try fn.closure.withUnsafeBufferPointer { b in
+                try b.withMemoryRebound(to: Unmanaged<Cell>.self) { try $0[i]._withUnsafeGuaranteedRef(body) }
+            }
+        }
+    }
 }
 
 /// What a statement did: fall through, or leave its block.

@@ -293,7 +293,7 @@ final class CallNode: ExprNode {
                 let direct = fnRef._withUnsafeGuaranteedRef { $0.canCallDirect(simple.count) }
                 if direct {
                     do {
-                        return try fnRef._withUnsafeGuaranteedRef { try f.unit.callDirect($0, receiver: nil, simple, f) }
+                        return try fnRef._withUnsafeGuaranteedRef { fn in try f.withUnit { try $0.callDirect(fn, receiver: nil, simple, f) } }
                     } catch { throw located(error, f, loc) }
                 }
             } else if callsBuiltin && cellRef._withUnsafeGuaranteedRef({ $0.neverBound }) {
@@ -429,9 +429,18 @@ final class MethodCallNode: ExprNode {
     /// another object's type; nil for scalars and classes (ordinary attribute lookup).
     /// Not inlined: `v` is then borrowed, where inlined code copied the receiver twice.
     @inline(never) private static func cacheKey(_ v: Value) -> UnsafeMutableRawPointer? {
-        guard case .obj(let o) = v else { return nil }
-        // The plain-instance test and downcast keep `o` borrowed (`asInstance`, an optional,
-        // would copy it); exceptions are instances too, keyed by their shape as well.
+        // `v` keeps the object alive: looked at unretained, it costs no retain and release.
+        guard let u = v.unretainedObject else { return nil }
+        return u._withUnsafeGuaranteedRef { o in
+            // The common case, a plain instance while one unit runs, tests and downcasts
+            // without a cast of the runtime (a cast takes a reference of its own); the other
+            // cases are left to a function that may.
+            if o.isPlainInstance && !ObjectLocks.active { return unsafeDowncast(o, to: PyInstance.self).shapeID }
+            return otherKey(o)
+        }
+    }
+    @inline(never) private static func otherKey(_ o: PyObject) -> UnsafeMutableRawPointer? {
+        // Exceptions are instances too, keyed by their shape as well.
         if o.isPlainInstance { return shapeKey(unsafeDowncast(o, to: PyInstance.self)) }
         if let e = o as? PyBaseException { return shapeKey(e) }
         // An instance of a list/dict/set... subclass may keep attributes of its own, which
@@ -473,19 +482,20 @@ final class MethodCallNode: ExprNode {
     }
 
     override func eval(_ f: Frame) throws -> Value {
-        if receiverSlot >= 0, let bt = builtinType, let bm = builtinMethod,
-           let c = (f.locals + receiverSlot).unretainedObject {
-            do {
-                let r: Value? = try c._withUnsafeGuaranteedRef { o in
-                    // The descriptor is immortal: borrowed, not retained around the call.
-                    o.hasType(bt) ? try bm._withUnsafeGuaranteedRef { try callBuiltin($0, .obj(o), f) } : nil
-                }
-                if let r { return r }
-            } catch { throw located(error, f, loc) }
+        if receiverSlot >= 0, let c = (f.locals + receiverSlot).unretainedObject {
+            // The receiver is lent from its slot, not retained: nothing that runs before
+            // the call returns can store into the slot (the arguments are rebind-free; the
+            // method runs in frames of its own), so the slot keeps it alive.
+            return try c._withUnsafeGuaranteedRef { o in try call(on: .obj(o), f) }
         }
-        let recv = try object.eval(f)
+        return try call(on: try object.eval(f), f)
+    }
+
+    /// The call on the evaluated receiver `recv`.
+    @inline(__always) private func call(on recv: Value, _ f: Frame) throws -> Value {
         do {
-            if let bt = builtinType, case .obj(let o) = recv, o.hasType(bt), let bm = builtinMethod {
+            if let bt = builtinType, let bm = builtinMethod, let o = recv.unretainedObject,
+               o._withUnsafeGuaranteedRef({ $0.hasType(bt) }) {
                 return try bm._withUnsafeGuaranteedRef { try callBuiltin($0, recv, f) }
             }
         } catch { throw located(error, f, loc) }
@@ -533,13 +543,13 @@ final class MethodCallNode: ExprNode {
         let u = f.unit
         if let simple = simpleArgs, case .obj(let o) = callee {
             if let fn = o as? PyFunction, fn.canCallDirect(simple.count) {
-                return try u.callDirect(fn, receiver: nil, simple, f)
+                return try f.withUnit { try $0.callDirect(fn, receiver: nil, simple, f) }
             }
             // A bound method kept in a module or an instance (`random.random`, the module's
             // functions being methods of its hidden generator).
             if let m = o as? PyBoundMethod, case .obj(let mo) = m.function, let fn = mo as? PyFunction,
                fn.canCallDirect(simple.count + 1) {
-                return try u.callDirect(fn, receiver: m.receiver, simple, f)
+                return try f.withUnit { try $0.callDirect(fn, receiver: m.receiver, simple, f) }
             }
             // A native function of a module (`math.sqrt(x)`, `time.time()`).
             if let b = o as? PyBuiltinFunction { return try b.callInline(leading, simple, f) }
@@ -594,7 +604,7 @@ final class MethodCallNode: ExprNode {
                 }
                 if let fn = m as? PyFunction {
                     if let simple = simpleArgs, fn.canCallDirect(simple.count + 1) {
-                        return try u.callDirect(fn, receiver: recv, simple, f)
+                        return try f.withUnit { try $0.callDirect(fn, receiver: recv, simple, f) }
                     }
                     return try u.callFunction(fn, try evaluateArguments(args, f, prepend: recv, callee: .obj(fn)))
                 }

@@ -46,12 +46,18 @@ final class CellNode: ExprNode {
         if case .obj(let o) = f.locals[slot] { return unsafeDowncast(o, to: Cell.self) }
         fatalError("cell slot without a cell")
     }
+    /// Runs `body` with the cell, unretained: the slot keeps it for the frame's life.
+    @inline(__always) func withCell<R>(_ f: Frame, _ body: (Cell) throws -> R) rethrows -> R {
+        try (f.locals + slot).unretainedObject.unsafelyUnwrapped._withUnsafeGuaranteedRef {
+            try body(unsafeDowncast($0, to: Cell.self))
+        }
+    }
     override func eval(_ f: Frame) throws -> Value {
-        let v = cell(f).value
+        let v = withCell(f) { $0.value }
         if case .unbound = v { throw located(unboundLocal(name), f, loc) }
         return v
     }
-    override func assign(_ f: Frame, _ v: Value) throws { cell(f).value = v }
+    override func assign(_ f: Frame, _ v: Value) throws { withCell(f) { $0.value = v } }
     override func delete(_ f: Frame) throws {
         if case .unbound = cell(f).take() { throw unboundLocal(name) }
     }
@@ -63,13 +69,13 @@ final class FreeNode: ExprNode {
     let name: String
     init(_ index: Int, _ name: String, _ loc: SourceLoc) { self.index = index; self.name = name; super.init(loc) }
     override func eval(_ f: Frame) throws -> Value {
-        let v = f.freeCell(index).value
+        let v = f.withFreeCell(index) { $0.value }
         if case .unbound = v {
             throw pyError(Exc.nameError, "cannot access free variable '\(name)' where it is not associated with a value in enclosing scope")
         }
         return v
     }
-    override func assign(_ f: Frame, _ v: Value) throws { f.freeCell(index).value = v }
+    override func assign(_ f: Frame, _ v: Value) throws { f.withFreeCell(index) { $0.value = v } }
     override func delete(_ f: Frame) throws { f.freeCell(index).value = .unbound }
 }
 

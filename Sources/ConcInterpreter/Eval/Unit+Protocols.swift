@@ -632,9 +632,13 @@ extension Unit {
 
     /// `item in container`.
     func contains(_ container: Value, _ item: Value) throws -> Bool {
+        // `k in d` first, by exact class, on the dict unretained (`container` keeps it):
+        // the cast chain below copies the object.
+        if let u = container.unretainedObject,
+           u._withUnsafeGuaranteedRef({ Swift.type(of: $0) == PyDict.self && $0.typeIsBuiltin }) {
+            return try u._withUnsafeGuaranteedRef { try unsafeDowncast($0, to: PyDict.self).hasKey(self, item) }
+        }
         if case .obj(let o) = container {
-            // `k in d` first, by exact class: the cast chain below copies the object.
-            if Swift.type(of: o) == PyDict.self && o.typeIsBuiltin { return try unsafeDowncast(o, to: PyDict.self).hasKey(self, item) }
             // A subclass of a builtin type may define its own __contains__.
             if o.extendsBuiltinType, let m = userMethod(container, "__contains__") { return try isTruthy(try call(m, [item])) }
             switch o {

@@ -122,7 +122,8 @@ public final class Unit {
                 if f.function !== fn {
                     f.function = fn
                     f.code = fn.code
-                    f.globals = fn.globals
+                    // Usually the same module: an identity test costs no retain and release.
+                    if f.globals !== fn.globals { f.globals = fn.globals }
                 }
                 if f.classNamespace != nil { f.classNamespace = nil }
             }

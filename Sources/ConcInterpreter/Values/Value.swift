@@ -85,6 +85,19 @@ func isSame(_ a: Value, _ b: Value) -> Bool {
     }
 }
 
+extension Value {
+    /// The object of an `.obj` value, unretained (nil for the others): valid while this
+    /// value is. Read in place through a pointer, so it costs no retain: binding
+    /// `case .obj(let o)` copies the object (a retain and a release) whenever a call the
+    /// compiler cannot see follows while `o` is in use, even for a borrowed value.
+    @inline(__always) var unretainedObject: Unmanaged<PyObject>? {
+        withUnsafePointer(to: self) { p in
+            if case .obj(let o) = p.pointee { return .passUnretained(o) }
+            return nil
+        }
+    }
+}
+
 extension UnsafeMutablePointer where Pointee == Value {
     /// Deinitialises the first `count` values one at a time. `deinitialize(count:)` goes
     /// through the runtime's generic array destruction (`swift_arrayDestroy`, a witness
