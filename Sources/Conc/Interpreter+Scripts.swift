@@ -30,16 +30,20 @@ extension Interpreter {
     }
 
     /// The end of a program, after its main code (a script's last line, or the REPL's
-    /// Ctrl-D / `exit()`): daemon child processes get SIGTERM, non-daemon units are waited
-    /// for (a Ctrl-C or a deadlock during the wait is reported and changes the status;
+    /// Ctrl-D / `exit()`): non-daemon threads are waited for, atexit callbacks run, daemon
+    /// child processes get SIGTERM and the other children are waited for (a Ctrl-C or a deadlock during the wait is reported and changes the status;
     /// after a Ctrl-C the remaining children are killed), output is flushed. Returns the
     /// exit status.
     @discardableResult
     public func finishProgram(_ status: Int32 = 0) -> Int32 {
         defer { engine.flushOutput(); engine.endOfProcess() }
         do {
-            try engine.waitForUnits()
+            // CPython's order: threads, the atexit callbacks, then the child processes
+            // (unless multiprocessing's callback among them already ended them).
+            try engine.waitForThreads()
             engine.runAtExitFunctions()
+            if let e = engine.childProcessesError { engine.childProcessesError = nil; throw e }
+            try engine.finishChildProcesses()
             engine.runFinalizersAtExit()
             return status
         } catch let e as PyBaseException {

@@ -13480,6 +13480,21 @@ _exitcode_to_name = {-15: "-SIGTERM", -9: "-SIGKILL", -2: "-SIGINT", -6: "-SIGAB
                      -1: "-SIGHUP", -11: "-SIGSEGV", -10: "-SIGUSR1", -12: "-SIGUSR2"}
 
 
+
+_exit_function_registered = False
+
+
+def _register_exit_function():
+    """At the first start(), as CPython's multiprocessing.util does on import: an atexit
+    callback that ends the child processes (daemons get SIGTERM, the others are joined).
+    atexit callbacks run newest first, so one registered later runs before it."""
+    global _exit_function_registered
+    if not _exit_function_registered:
+        _exit_function_registered = True
+        import atexit
+        atexit.register(_units.end_child_processes)
+
+
 class BaseProcess:
     """A process: Process(target=f, args=(1,)) or a subclass overriding run()."""
 
@@ -13534,6 +13549,7 @@ class BaseProcess:
             raise
         _children.append(self)
         _all_started.append(self)
+        _register_exit_function()
 
     def join(self, timeout=None):
         """Waits until the process ends (or `timeout` seconds pass)."""
@@ -18594,6 +18610,7 @@ class Thread:
     """A unit of work running in its own OS thread (CPython's threading.Thread)."""
 
     _initialized = False
+    _conc_lost = False      # True in a fork()ed child for the threads left behind
 
     def __init__(self, group=None, target=None, name=None, args=(), kwargs=None, *,
                  daemon=None):
@@ -18677,6 +18694,8 @@ class Thread:
             raise RuntimeError("cannot join current thread")
         if timeout is not None and timeout < 0:
             timeout = 0
+        if self._conc_lost:
+            return
         # run() may already be running while start() has not yet stored the handle.
         self._conc_handle_set.wait()
         try:
@@ -19021,6 +19040,29 @@ local = _units.thread_local
 
 _main_thread = _MainThread()
 _active[_main_thread._ident] = _main_thread
+
+
+def _after_fork():
+    """In a fork()ed child (os.fork() or a multiprocessing Process): only the forking
+    thread goes on there, so it becomes the main thread and every other Thread is
+    stopped (CPython's threading._after_fork)."""
+    global _main_thread, _active_lock
+    _active_lock = _units.unowned_lock()   # another thread may have held it at the fork
+    ident = _units.get_ident()
+    current = _active.get(ident)
+    if current is None:
+        current = _MainThread()            # forked from a unit threading never saw
+    for t in _builtin_list(_active.values()):
+        if t is not current:
+            t._is_stopped = True
+            t._conc_lost = True            # its unit is not in this process: join() returns
+    _active.clear()
+    _active[ident] = current
+    _main_thread = current
+
+
+import os as _os
+_os.register_at_fork(after_in_child=_after_fork)
 
 """####,
         "traceback.conc": ####"""

@@ -25,6 +25,15 @@ extension Engine {
         nativeModule("_units", [
             native("current") { u, a in try a.expect("current", 0, 0); return .obj(u.ownHandle()) },
             native("main") { u, a in try a.expect("main", 0, 0); return .obj(u.engine.mainUnit.ownHandle()) },
+            // multiprocessing's atexit callback (CPython's util._exit_function): the end of
+            // the child processes, where it comes among the callbacks. What it raises is
+            // reported by the program's end, after the other callbacks.
+            native("end_child_processes") { u, a in
+                try a.expect("end_child_processes", 0, 0)
+                guard u.isMain else { return .none }
+                do { try u.engine.finishChildProcesses() } catch let e as PyBaseException { u.engine.childProcessesError = e }
+                return .none
+            },
             native("live") { u, a in
                 try a.expect("live", 0, 0)
                 return .obj(PyList(u.engine.units.liveUnits.map { .obj($0.ownHandle()) }))

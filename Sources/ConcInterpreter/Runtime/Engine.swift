@@ -458,34 +458,60 @@ public final class Engine {
     /// The end of a program (LANGUAGE.md §4): waits for every non-daemon unit; daemon
     /// threads are left to stop with the process, daemon processes get SIGTERM. Ctrl-C interrupts the wait (KeyboardInterrupt);
     /// after a DeadlockError nothing is waited for, as the blocked units can never finish.
+    /// A program's end runs the two halves apart, with the atexit callbacks between them
+    /// (see ``finishChildProcesses()``).
     public func waitForUnits() throws {
+        try waitForThreads()
+        try finishChildProcesses()
+    }
+
+    /// The first half of the end: the threads. As CPython's interpreter does, the
+    /// threading module hears that the main program ended (main_thread() is no longer
+    /// alive, and joining it returns) before the wait. After a DeadlockError its callbacks
+    /// (e.g. a thread pool joining its workers) are skipped: the units they would wait for
+    /// are blocked for good.
+    public func waitForThreads() throws {
         let u = mainUnit!
-        // As CPython's interpreter does: the threading module hears that the main program
-        // ended (main_thread() is no longer alive, and joining it returns) before the wait.
-        // After a DeadlockError its callbacks (e.g. a thread pool joining its workers) are
-        // skipped: the units they would wait for are blocked for good.
         if let threading = modules["threading"], let shutdown = threading.globals.get("_shutdown") {
             _ = try u.call(shutdown, [.bool(!deadlocked)])
         }
         // CPython's order: non-daemon threads first (they may still use daemon processes,
-        // e.g. pool workers), then daemon processes get SIGTERM, then the other processes
-        // are joined.
+        // e.g. pool workers), then the processes.
         do {
             while !deadlocked {
                 guard let next = units.liveUnits.first(where: { !$0.isMain && !$0.isDaemon }), let h = next.handle else { break }
                 _ = try h.wait(u, timeout: nil, atExit: true)
             }
-            terminateDeadlockedProcesses()
-            terminateDaemonChildren()
-            for h in children where !h.daemon { _ = try h.wait(u, timeout: nil, atExit: true) }
         } catch let e as PyBaseException where e.type === Exc.deadlockError {
             // The deadlocked processes can never finish: they go now, before this one
             // exits (left running, each would report the same deadlock again, later).
             terminateDeadlockedProcesses()
             throw e
         }
+    }
+
+    /// The second half of the end: daemon child processes get SIGTERM, then the others
+    /// are joined. A program runs it after its atexit callbacks, or where the callback
+    /// multiprocessing registers at its first Process.start() comes among them (CPython's
+    /// `util._exit_function`), so that a callback registered later runs before the
+    /// children are joined.
+    public func finishChildProcesses() throws {
+        let u = mainUnit!
+        do {
+            terminateDeadlockedProcesses()
+            terminateDaemonChildren()
+            for h in children where !h.daemon { _ = try h.wait(u, timeout: nil, atExit: true) }
+        } catch let e as PyBaseException where e.type === Exc.deadlockError {
+            terminateDeadlockedProcesses()
+            throw e
+        }
         forgetChildren()
     }
+
+    /// What ``finishChildProcesses()`` raised when multiprocessing's atexit callback ran it
+    /// (a DeadlockError, a KeyboardInterrupt): the program's end reports it after the
+    /// callbacks, as it would have from its own wait. Main unit only.
+    public var childProcessesError: PyBaseException?
 
     /// Defines a builtin-like global function in `__main__`.
     public func defineFunction(_ name: String, _ fn: @escaping NativeFunction) {
