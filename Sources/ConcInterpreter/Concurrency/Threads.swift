@@ -106,6 +106,8 @@ extension Unit {
         // The finished unit lets go of its handle: a generator it left suspended (returned
         // through join) keeps this unit alive from its stack, and through the handle's
         // result it would keep itself alive, never closed (its `finally` never run).
+        // Only after leaving the registry: other units read a live unit's handle under the
+        // registry's lock (``UnitRegistry/nonDaemonHandle()``), so none is reading it now.
         self.handle = nil
         releaseGIL()
         // The OS thread may run another unit next (the pool): from here on it is a new

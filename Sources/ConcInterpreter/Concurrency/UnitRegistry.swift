@@ -178,6 +178,18 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
         #endif
     }
 
+    /// The handle of a live non-main, non-daemon unit (the end of the program waits for
+    /// it), read under the lock: a unit lets go of its handle once it has left the
+    /// registry, and read outside the lock the handle could be freed under the reader.
+    func nonDaemonHandle() -> PyUnitHandle? {
+        withLock { live.first { !$0.isMain && !$0.isDaemon }?.handle }
+    }
+
+    /// The handles of the live units (made for those that have none yet), under the lock.
+    func liveHandles() -> [PyUnitHandle] {
+        withLock { live.map { $0.ownHandle() } }
+    }
+
     /// The live unit with this number, if any.
     func unit(number: UInt32) -> Unit? { withLock { live.first { $0.number == number } } }
 

@@ -23,8 +23,13 @@ extension Unit {
 extension Engine {
     func makeUnitsModule() -> PyModule {
         nativeModule("_units", [
-            native("current") { u, a in try a.expect("current", 0, 0); return .obj(u.ownHandle()) },
-            native("main") { u, a in try a.expect("main", 0, 0); return .obj(u.engine.mainUnit.ownHandle()) },
+            // Handles are read (and the main unit's made) under the unit registry's lock: a
+            // unit lets go of its handle once it has left the registry (Threads.swift).
+            native("current") { u, a in try a.expect("current", 0, 0); return .obj(u.engine.units.withLock { u.ownHandle() }) },
+            native("main") { u, a in
+                try a.expect("main", 0, 0)
+                return .obj(u.engine.units.withLock { u.engine.mainUnit.ownHandle() })
+            },
             // multiprocessing's atexit callback (CPython's util._exit_function): the end of
             // the child processes, where it comes among the callbacks. What it raises is
             // reported by the program's end, after the other callbacks.
@@ -36,7 +41,7 @@ extension Engine {
             },
             native("live") { u, a in
                 try a.expect("live", 0, 0)
-                return .obj(PyList(u.engine.units.liveUnits.map { .obj($0.ownHandle()) }))
+                return .obj(PyList(u.engine.units.liveHandles().map { .obj($0) }))
             },
             reexported("unowned_lock", as: "allocate_lock", in: "_thread") { u, a in
                 // threading.Lock: any unit may release it; its holder acquiring again blocks.

@@ -479,7 +479,7 @@ public final class Engine {
         // e.g. pool workers), then the processes.
         do {
             while !deadlocked {
-                guard let next = units.liveUnits.first(where: { !$0.isMain && !$0.isDaemon }), let h = next.handle else { break }
+                guard let h = units.nonDaemonHandle() else { break }
                 _ = try h.wait(u, timeout: nil, atExit: true)
             }
         } catch let e as PyBaseException where e.type === Exc.deadlockError {
