@@ -316,7 +316,9 @@ public struct SyntaxError: Error, Sendable, Equatable {
     public var text: String
     /// Where the offending text ends, as CPython's `end_lineno`/`end_offset` (1-based,
     /// one past the last character): the caret line underlines `column..<endColumn` (to
-    /// the end of the line when `endLine` is later). 0: one caret at `column`.
+    /// the end of the line when `endLine` is later). 0: one caret at `column`; -1: no caret
+    /// line at all (CPython's `end_offset` -1: an unexpected indent, a block missing at the
+    /// end of the file).
     public var endLine: Int
     public var endColumn: Int
     public init(kind: String = "SyntaxError", message: String, file: String, line: Int, column: Int, text: String,

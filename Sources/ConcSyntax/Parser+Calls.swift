@@ -149,6 +149,7 @@ extension Parser.State {
         if !names.insert(name).inserted {
             reportLater(error("duplicate argument '\(name)' in function definition", at: t))
         }
+        if name == "__debug__" { reportLater(error("cannot assign to __debug__", at: t)) }
         if allowAnnotations && accept(":") { params.annotations.append((mangled(name), try parseAnnotation())) }
         return mangled(name)
     }

@@ -123,8 +123,13 @@ extension Parser.State {
             try expectColon()
             final = try parseBlock(after: "'finally' statement on line \(t.line)")
         } else if handlers.isEmpty {
-            let at = tok.kind == .endMarker ? tokens[max(p - 1, 0)] : tok
-            throw error("expected 'except' or 'finally' block", at: at)
+            // At the end of the file CPython names the last line, with no caret.
+            if tok.kind == .endMarker {
+                let last = file.lastLine
+                throw errorWithoutCaret("expected 'except' or 'finally' block", line: last,
+                                        column: file.line(last).unicodeScalars.count + 1)
+            }
+            throw error("expected 'except' or 'finally' block", at: tok)
         }
         return Stmt(.try(body: body, handlers: handlers, orElse: orElse, finally: final), l)
     }

@@ -282,9 +282,11 @@ extension Parser.State {
     mutating func parseAwaitPrimary() throws -> Expr {
         if atName("await") {
             let start = advance()
-            if isInPlainFunction { reportLater(error("'await' outside async function", at: start)) }
             let operand = isUnitStartAhead ? try parseStartUnit() : try parsePrimary()
-            return Expr(.await(operand), loc(from: start))
+            let whole = loc(from: start)
+            // The caret spans the whole `await x`, as CPython's.
+            if isInPlainFunction { reportLater(error("'await' outside async function", at: whole)) }
+            return Expr(.await(operand), whole)
         }
         if isUnitStartAhead { return try parseStartUnit() }
         return try parsePrimary()

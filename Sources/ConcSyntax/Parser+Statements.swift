@@ -62,11 +62,12 @@ extension Parser.State {
         advance()
         guard tok.kind == .indent else {
             if tok.kind == .endMarker {
-                // At the end of the file CPython points just past the text of its last
-                // line (blank and comment lines after the header included).
+                // At the end of the file CPython names its last line (blank and comment
+                // lines after the header included), with no caret (its offset is just past
+                // the line's text).
                 let last = file.lastLine
-                throw error("expected an indented block after \(header())", line: last,
-                            column: file.line(last).unicodeScalars.count + 1, kind: "IndentationError")
+                throw errorWithoutCaret("expected an indented block after \(header())", line: last,
+                                        column: file.line(last).unicodeScalars.count + 1, kind: "IndentationError")
             }
             throw error("expected an indented block after \(header())", line: tok.line,
                         column: tok.col + 1, kind: "IndentationError")

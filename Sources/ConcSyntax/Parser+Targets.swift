@@ -45,6 +45,8 @@ extension Parser.State {
     /// Throws CPython's error when `e` cannot be assigned to (or deleted).
     func checkTarget(_ e: Expr, _ context: TargetContext) throws {
         switch e.kind {
+        case .name("__debug__"), .attribute(_, "__debug__"):
+            throw error(context == .delete ? "cannot delete __debug__" : "cannot assign to __debug__", at: e.loc)
         case .name, .attribute, .subscript:
             return
         case .starred(let inner) where context != .delete:

@@ -250,6 +250,14 @@ extension Parser {
                         text: file.line(line))
         }
 
+        /// An error shown with its line but no caret line (CPython's `end_offset` -1), at
+        /// CPython's `offset` all the same.
+        func errorWithoutCaret(_ message: String, line: Int, column: Int, kind: String = "SyntaxError") -> SyntaxError {
+            var e = error(message, line: line, column: column, kind: kind)
+            e.endLine = line; e.endColumn = -1
+            return e
+        }
+
         /// A syntax error underlining token `t`.
         func error(_ message: String, at t: Token, kind: String = "SyntaxError") -> SyntaxError {
             var e = error(message, line: t.line, column: t.col + 1, kind: kind)
@@ -283,7 +291,8 @@ extension Parser {
             let t = tok
             switch t.kind {
             case .indent:
-                return error("unexpected indent", line: t.line, column: t.endCol, kind: "IndentationError")
+                // No caret, as CPython's (the whole line is the mistake).
+                return errorWithoutCaret("unexpected indent", line: t.line, column: t.endCol, kind: "IndentationError")
             case .dedent:
                 // The lexer refused unindents to no outer level, so this one is to a valid
                 // level where the grammar wants more (a decorator's def). No caret, as CPython.

@@ -19,7 +19,7 @@ func installObjectMethods(_ t: PyType) {
         return .none
     }
     t.method("__str__") { u, s, _ in .str(try u.builtinStr(s)) }
-    t.method("__repr__") { u, s, _ in .str(try u.builtinRepr(s)) }
+    t.method("__repr__") { u, s, _ in .str(try u.objectDunderRepr(s)) }
     t.method("__eq__") { _, s, a in isSame(s, a[0]) ? .bool(true) : .obj(Singletons.notImplemented) }
     // CPython's object.__ne__: the inverse of self.__eq__(other), NotImplemented passed on.
     t.method("__ne__") { u, s, a in
@@ -138,7 +138,10 @@ func installTypeMethods(_ t: PyType) {
             throw typeError("type.__new__() argument 2 must be tuple, not \(a[1].argTypeName)")
         }
         let bases = try basesTuple.items.map { v -> PyType in
-            guard case .obj(let o) = v, let b = o as? PyType else { throw typeError("bases must be types") }
+            // A base that is not a class has a metaclass (its type) unrelated to type.
+            guard case .obj(let o) = v, let b = o as? PyType else {
+                throw typeError("metaclass conflict: the metaclass of a derived class must be a (non-strict) subclass of the metaclasses of all its bases")
+            }
             return b
         }
         guard case .obj(let d) = a[2], let ns = d as? PyDict else {
@@ -493,6 +496,13 @@ func installCoroutineMethods(_ t: PyType) {
         let saved = u.throwArguments
         u.throwArguments = (ObjectIdentifier(e), a.positional)
         defer { u.throwArguments = saved }
+        // Thrown in, not raised: its `__context__` is what the generator itself was
+        // handling where it is suspended, never what the caller is handling (CPython
+        // chains it with the generator's own exception state only).
+        if e.context == nil {
+            if let own = gen(s).state.savedHandling.last, own !== e { e.chain(to: own) }
+            e.contextSettled = true
+        }
         if let v = try gen(s).throwInto(u, e) { return v }
         throw stop(gen(s))
     }

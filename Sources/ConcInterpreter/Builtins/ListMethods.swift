@@ -336,8 +336,9 @@ func installListMethods(_ t: PyType) {
     t.method("__init__") { u, s, args in
         let l = try recv(s, "__init__")
         try ContainerArgs.range(args, "list", 0, 1)
-        let items = args.count == 1 ? try u.toArray(args[0]) : []
-        l.replaceAll(items)
+        // Emptied first, as CPython's: `a.__init__(a)` leaves [].
+        l.replaceAll([])
+        if args.count == 1 { l.replaceAll(try u.toArray(args[0])) }
         return .none
     }
     t.method("append", oneArg: { _, s, x in try recv(s, "append").append(x); return .none }) { _, s, args in

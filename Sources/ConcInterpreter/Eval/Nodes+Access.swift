@@ -70,6 +70,15 @@ final class AttributeNode: ExprNode {
 
     /// Reads the attribute of an already evaluated object (also used by augmented assignment).
     @inline(__always) func load(_ o: Value, _ f: Frame) throws -> Value {
+        // A plain instance while one unit runs: the cache, on the object unretained (`o`
+        // keeps it; `asInstance`, an optional, would retain it).
+        if !ObjectLocks.active, let u = o.unretainedObject {
+            let epoch = f.classEpoch
+            let hit = u._withUnsafeGuaranteedRef { x in
+                x.isPlainInstance ? cachedValue(unsafeDowncast(x, to: PyInstance.self), epoch) : nil
+            }
+            if let v = hit { return v }
+        }
         if case .obj(let x) = o, let inst = x.asInstance {
             let epoch = f.classEpoch
             if !ObjectLocks.active, let v = cachedValue(inst, epoch) { return v }

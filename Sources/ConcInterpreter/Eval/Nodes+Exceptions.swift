@@ -116,8 +116,14 @@ class TryNode: StmtNode {
         f.line = h.loc.line
         guard let typeExpr = h.type else { return true }
         let t = try typeExpr.eval(f)
-        // A class that is not an exception is reported at the `except` line, as CPython does.
-        do { return try exceptionMatches(e, t, f.unit) } catch { throw located(error, f, h.loc, .statement) }
+        // A class that is not an exception is reported at the `except` line, as CPython does;
+        // so is a tuple holding anything but exception classes (a nested tuple included).
+        do {
+            if case .obj(let o) = t, let tuple = o as? PyTuple, !tuple.items.allSatisfy(isExceptionClass) {
+                throw typeError("catching classes that do not inherit from BaseException is not allowed")
+            }
+            return try exceptionMatches(e, t, f.unit)
+        } catch { throw located(error, f, h.loc, .statement) }
     }
 }
 
@@ -194,6 +200,12 @@ final class TryStarNode: TryNode {
 }
 
 /// Whether exception `e` is an instance of class (or tuple of classes) `spec`.
+/// True for a class deriving from BaseException.
+func isExceptionClass(_ v: Value) -> Bool {
+    if case .obj(let o) = v, let t = o as? PyType { return t.isSubtype(of: Exc.baseException) }
+    return false
+}
+
 func exceptionMatches(_ e: PyBaseException, _ spec: Value, _ u: Unit) throws -> Bool {
     if case .obj(let o) = spec {
         if let t = o as? PyType, t.isSubtype(of: Exc.baseException) { return e.type.isSubtype(of: t) }

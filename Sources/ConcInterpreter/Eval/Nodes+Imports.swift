@@ -59,7 +59,10 @@ final class ImportFromNode: StmtNode {
             } else {
                 let path = (m.object as? PyModule).flatMap { u.engine.modulePath($0) }
                 let suffix = path.map { " (\($0))" } ?? " (unknown location)"
-                throw pyError(Exc.importError, "cannot import name '\(name)' from '\(module)'\(suffix)")
+                let e = pyError(Exc.importError, "cannot import name '\(name)' from '\(module)'\(suffix)")
+                e.setInstanceAttribute("name", .str(module))  // as CPython's: the module's name and file
+                e.setInstanceAttribute("path", path.map { .str($0) } ?? .none)
+                throw e
             }
         }
         return .normal

@@ -27,6 +27,20 @@ extension Unit {
         return try objectRepr(v, o, honourSubclass: false)
     }
 
+    /// `object.__repr__(v)` called for itself: CPython's generic `<module.qualname object at
+    /// 0x…>`, for any value. Builtin types that have no `__repr__` entry of their own
+    /// (range, type, function...) reach this one for their builtin repr, for their
+    /// subclasses too (a metaclass's `super().__repr__()`).
+    func objectDunderRepr(_ v: Value) throws -> String {
+        let t = v.type
+        if case .obj(let o) = v, !o.isPlainInstance, let base = t.mro.first(where: { $0.isBuiltin }), base !== Types.object,
+           let inherited = base.lookup("__repr__"), let objects = Types.object.ownAttribute("__repr__", hash: nameHash("__repr__")),
+           isSame(inherited, objects) {
+            return try builtinRepr(v)
+        }
+        return "<\(qualifiedTypeName(t)) object at 0x\(String(UInt(bitPattern: try identity(v)), radix: 16))>"
+    }
+
     /// `object.__str__(v)`: like ``builtinRepr(_:)`` for str.
     func builtinStr(_ v: Value) throws -> String {
         // CPython's object.__str__ is the type's repr: a user __repr__ if there is one (a

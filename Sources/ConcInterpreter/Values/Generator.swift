@@ -231,6 +231,13 @@ public final class PyGenerator: PyIter {
         defer { if !released { locked { st.isRunning = false } } }
         if !st.isStarted {
             if !send.isNone { throw typeError("can't send non-None value to a just-started generator") }
+            // A body that cannot even start (recursion too deep) is over, as CPython's frame
+            // that fails its entry check: closing it later runs nothing.
+            do { try u.checkRecursion() } catch {
+                locked { st.isFinished = true }
+                for i in 0..<st.localCount { st.locals[i] = .unbound }
+                throw error
+            }
             guard let c = CConcCoro_new(GeneratorState.stackSize, { arg in
                 Unmanaged<GeneratorState>.fromOpaque(arg!).takeUnretainedValue().runBody()
             }, Unmanaged.passUnretained(st).toOpaque()) else { throw pyError(Exc.memoryError, "cannot allocate generator stack") }
