@@ -272,7 +272,7 @@ private func installSetMutators(_ t: PyType, _ recv: @escaping (Value, String) t
     t.method("pop") { u, s, args in
         let me = try recv(s, "pop")
         try ContainerArgs.none(args, "set.pop")
-        guard let (k, _) = me.popLast() else {
+        guard let k = me.popFirst() else {
             throw PyBaseException(type: Exc.keyError, args: [.str("pop from an empty set")])
         }
         return k

@@ -42,6 +42,9 @@ struct HashTable {
     private var slots: [Int32] = []
     private(set) var count = 0
     let storesValues: Bool
+    /// Bumped by every insertion, removal and rebuild: a walk over the entries cached
+    /// outside the table (set.pop's order) is valid while it is unchanged.
+    private(set) var mutations = 0
 
     init(storesValues: Bool) { self.storesValues = storesValues }
 
@@ -150,6 +153,7 @@ struct HashTable {
         if storesValues { values.append(value) }
         slots[slot] = Int32(keys.count - 1)
         count += 1
+        mutations &+= 1
         if keys.count * 3 >= slots.count * 2 { rebuild(capacityFor: count * 2) }
     }
 
@@ -213,7 +217,8 @@ struct HashTable {
         keys[e] = .unbound
         if storesValues { values[e] = .unbound }
         count -= 1
-        if keys.count > 16 && count * 2 < keys.count { rebuild(capacityFor: count * 2) }
+        mutations &+= 1
+        if willCompact(afterRemoving: 0) { rebuild(capacityFor: count * 2) }
         return (k, v)
     }
 
@@ -226,12 +231,27 @@ struct HashTable {
         return remove(at: Hit(hash: hashes[e], slot: i, entry: e))
     }
 
+    /// True when removing `n` more entries makes ``remove(at:)`` compact the entries.
+    func willCompact(afterRemoving n: Int) -> Bool {
+        keys.count > 16 && (count - n) * 2 < keys.count
+    }
+
+    /// Removes live entry `e`; returns its key and value.
+    mutating func remove(entry e: Int) -> (key: Value, value: Value) {
+        var probe = ProbeSequence(hashes[e], slots.count - 1)
+        var i = probe.slot
+        while Int(slots[i]) != e { i = probe.next() }  // a live entry is always in `slots`
+        return remove(at: Hit(hash: hashes[e], slot: i, entry: e))
+    }
+
     mutating func removeAll() {
         keys = []; values = []; hashes = []; slots = []; count = 0
+        mutations &+= 1
     }
 
     /// Re-creates the slot table, compacting tombstones out of the entry arrays.
     private mutating func rebuild(capacityFor n: Int) {
+        mutations &+= 1
         // Growth without deletions (a dict being filled): the entries stay where they are,
         // only the slot table is made anew.
         if count == keys.count {
@@ -901,6 +921,50 @@ public final class PySet: PyObject, SubclassAttributes, HashTableOwner {
         let order = live.count <= 1 ? Array(live.indices) : cpythonSetOrder(live.map { t.hashes[$0] })
         return order.map { (t.key(at: live[$0]), t.hashes[live[$0]]) }
     }
+    /// `s.pop()`: the element CPython's would pop, the first in its iteration order (its
+    /// scan resumes past the slot the previous pop emptied, so pops in a row go on in that
+    /// order). Pops in a row walk one computed order (``popOrder``); nil when empty. The
+    /// caller releases the element, after the lock.
+    func popFirst() -> Value? {
+        locked {
+            if popOrderValidAt != table.mutations || popNext >= popOrder.count {
+                let live = table.liveIndices
+                guard !live.isEmpty else { return nil }
+                popOrder = live.count == 1 ? live : cpythonSetOrder(live.map { table.hashes[$0] }).map { live[$0] }
+                popNext = 0
+            }
+            let e = popOrder[popNext]
+            popNext += 1
+            let entries = table.keys.count
+            // Taken before a removal that compacts the entries (moving them, in order):
+            // where each one goes, so that the walk goes on (CPython's table keeps its
+            // slots, and its scan its place).
+            var moved: [Int]? = nil
+            if table.willCompact(afterRemoving: 1) {
+                var rank = 0
+                var map = [Int](repeating: -1, count: entries)
+                for x in 0..<entries where x != e && !table.keys[x].isUnbound { map[x] = rank; rank += 1 }
+                moved = map
+            }
+            let key = table.remove(entry: e).key
+            if table.keys.count != entries {
+                if let map = moved {
+                    popOrder = popOrder[popNext...].map { map[$0] }
+                    popNext = 0
+                } else {
+                    popOrder = []  // (not foreseen: computed anew)
+                }
+            }
+            popOrderValidAt = table.mutations
+            return key
+        }
+    }
+    /// set.pop's walk: live entry indices in CPython's order as of the pop that computed
+    /// it, the next one to pop, and the table's `mutations` it is valid for. Under `locked`.
+    private var popOrder: [Int] = []
+    private var popNext = 0
+    private var popOrderValidAt = -1
+
     /// `v in s`. (`hash`: `v`'s, when the table it comes from keeps it.)
     func contains(_ u: Unit, _ v: Value, hash: Int? = nil) throws -> Bool {
         try readEntry(u, v, hash: hash) { _, hit in hit.found }
