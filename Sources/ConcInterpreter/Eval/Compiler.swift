@@ -234,7 +234,11 @@ struct Compiler {
                 return (module: a.name, target: name(bindName, s, a.loc), bindsTop: a.asName == nil)
             }, loc)
         case .importFrom(let module, let names, let level):
-            let m = try resolveRelative(module, level: level, loc)
+            let m: String
+            switch resolveRelative(module, level: level) {
+            case .module(let name): m = name
+            case .failure(let message): return RaiseImportErrorNode(message, loc)
+            }
             let isStar = names.count == 1 && names[0].name == "*"
             return ImportFromNode(m, names.filter { $0.name != "*" }.map { (name: $0.name, target: name($0.asName ?? $0.name, s, $0.loc)) },
                                   isStar: isStar, loc)
@@ -243,11 +247,29 @@ struct Compiler {
         }
     }
 
-    func resolveRelative(_ module: String?, level: Int, _ loc: SourceLoc) throws -> String {
-        guard level > 0 else { return module ?? "" }
-        // Scripts are top-level modules: a relative import names a sibling module.
-        guard let m = module else { throw syntaxError("relative import of a package is not supported", loc) }
-        return m
+    /// What `from .name import ...` (`level` dots) names: the module, or the ImportError to
+    /// raise when the import runs.
+    enum RelativeImport {
+        case module(String)
+        case failure(String)
+    }
+
+    /// Resolves a relative import against the module's `__package__`, as CPython does
+    /// (`from . import a` in package `p` names `p.a`; `from ..b import c` in `p.q` names
+    /// `b`'s sibling of `p`, and so on). A script (or a top-level module) has no package:
+    /// there `from .a import b` names the sibling module `a`, Conc's leniency for scripts
+    /// that were written as parts of a package.
+    func resolveRelative(_ module: String?, level: Int) -> RelativeImport {
+        guard level > 0 else { return .module(module ?? "") }
+        if case .obj(let o)? = globals.get("__package__"), let package = (o as? PyStr)?.value, !package.isEmpty {
+            var parts = package.split(separator: ".").map(String.init)
+            guard level - 1 < parts.count else { return .failure("attempted relative import beyond top-level package") }
+            parts.removeLast(level - 1)
+            let base = parts.joined(separator: ".")
+            return .module(module.map { base + "." + $0 } ?? base)
+        }
+        guard let m = module else { return .failure("attempted relative import with no known parent package") }
+        return .module(m)
     }
 
     mutating func function(_ node: AnyObject, name fname: String, params: Parameters, body: [Stmt], _ s: Scope, loc: SourceLoc) throws -> ExprNode {
@@ -315,6 +337,14 @@ struct Compiler {
 }
 
 /// A statement form the runtime does not support yet: raises NotImplementedError when run.
+/// A relative import that cannot be resolved (no parent package, or beyond the top-level
+/// one): ImportError when it runs, as in CPython.
+final class RaiseImportErrorNode: StmtNode {
+    let message: String
+    init(_ m: String, _ loc: SourceLoc) { message = m; super.init(loc) }
+    override func exec(_ f: Frame) throws -> Completion { throw pyError(Exc.importError, message) }
+}
+
 final class UnsupportedStmtNode: StmtNode {
     let message: String
     init(_ m: String, _ loc: SourceLoc) { message = m; super.init(loc) }

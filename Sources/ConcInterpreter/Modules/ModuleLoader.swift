@@ -208,12 +208,14 @@ extension Engine {
     }
 
     /// Finds `a/b/c.conc` or `a/b/c/__init__.conc` in the folders of `sys.path`, then the
-    /// embedded stdlib: (source, path, whether it is the stdlib's).
+    /// embedded stdlib: (source, path, whether it is the stdlib's). In a folder without
+    /// them, `c.py` or `c/__init__.py` will do: a Python program's own modules, retyped
+    /// as they are.
     func findSource(_ parts: [String]) -> (String, String, Bool)? {
         let rel = parts.joined(separator: "/")
         for folder in importFolders {
             let prefix = folder == "." || folder.isEmpty ? "" : folder.hasSuffix("/") ? folder : folder + "/"
-            for candidate in ["\(prefix)\(rel).conc", "\(prefix)\(rel)/__init__.conc"] {
+            for candidate in ["\(prefix)\(rel).conc", "\(prefix)\(rel)/__init__.conc", "\(prefix)\(rel).py", "\(prefix)\(rel)/__init__.py"] {
                 if let text = readTextFile(candidate) { return (text, candidate, folder == options.stdlibPath) }
             }
         }

@@ -376,7 +376,8 @@ public final class Engine {
     func newGlobals(name: String, file: String?) -> Globals {
         let g = Globals()
         let isMain = name == "__main__"
-        let isPackage = file?.hasSuffix("/__init__.conc") ?? false
+        let initFile = file.flatMap { f in ["/__init__.conc", "/__init__.py"].first { f.hasSuffix($0) } }
+        let isPackage = initFile != nil
         g.set("__name__", .str(name))
         g.set("__doc__", .none)
         g.set("__package__", isMain ? .none : .str(isPackage ? name : parentPackage(of: name)))
@@ -387,8 +388,8 @@ public final class Engine {
             g.set("__builtins__", .obj(builtinsModule))
             return g
         }
-        if isPackage, let file {
-            let folder = String(file.dropLast("/__init__.conc".count))
+        if let initFile, let file {
+            let folder = String(file.dropLast(initFile.count))
             g.set("__path__", .obj(PyList([.str(folder.isEmpty ? "." : folder)])))
         }
         if let file {

@@ -1,0 +1,4 @@
+from .. import a
+from ..b import NAME
+from . import sibling
+TOTAL = a.VALUE + sibling.ONE
