@@ -9743,6 +9743,69 @@ def nlargest(n, iterable, key=None):
     return sorted(iterable, key=key, reverse=True)[:n]
 
 """####,
+        "importlib/__init__.conc": ####"""
+"""importlib (CPython 3.11's importlib): import_module, reload and invalidate_caches.
+
+Conc has no loaders or module specs: import_module goes through the same import as the
+`import` statement; reload runs the module's file again and puts what it defines into
+the module object itself (functions defined by the new run use the module's variables,
+as after CPython's reload); `importlib.util`, `machinery`, `abc` and `resources` are not
+here.
+"""
+
+import sys
+
+
+def _resolve_name(name, package, level):
+    """The absolute name of `name` relative to `package` (CPython's words for errors)."""
+    bits = package.rsplit(".", level - 1)
+    if len(bits) < level:
+        raise ImportError("attempted relative import beyond top-level package")
+    base = bits[0]
+    return "{}.{}".format(base, name) if name else base
+
+
+def import_module(name, package=None):
+    """Imports a module and returns it: `import_module('a.b')` is a.b itself, not a
+    (what `import a.b` binds); a name starting with dots is relative to `package`."""
+    level = 0
+    if name.startswith("."):
+        if not package:
+            raise TypeError("the 'package' argument is required to perform a relative "
+                            "import for {!r}".format(name))
+        for character in name:
+            if character != ".":
+                break
+            level += 1
+        name = _resolve_name(name[level:], package, level)
+    __import__(name)
+    return sys.modules[name]
+
+
+def reload(module):
+    """Runs the module's source again and updates the module object with what it
+    defines; returns the module. Names the new run does not define stay as they were."""
+    name = getattr(module, "__name__", None)
+    if name is None or not isinstance(name, str) or sys.modules.get(name) is not module:
+        raise ImportError("module {} not in sys.modules".format(name), name=name)
+    if name in sys.builtin_module_names:
+        return module
+    del sys.modules[name]
+    try:
+        fresh = import_module(name)
+    except BaseException:
+        sys.modules[name] = module
+        raise
+    for key, value in vars(fresh).items():
+        setattr(module, key, value)
+    sys.modules[name] = module
+    return module
+
+
+def invalidate_caches():
+    """Nothing to do: Conc keeps no finder caches."""
+
+"""####,
         "inspect.conc": ####"""
 """inspect: the parts of CPython 3.11's inspect that programs use most, in Conc.
 
