@@ -9454,6 +9454,11 @@ def singledispatch(func):
                                 + ". Use either `@register(some_class)` or plain `@register` "
                                 + "on an annotated function.")
             func = cls
+            if any(isinstance(v, str) for v in annotations.values()):
+                # String annotations (`from __future__ import annotations`) are evaluated,
+                # as CPython's register does with typing.get_type_hints.
+                from typing import get_type_hints
+                annotations = get_type_hints(func)
             argname, cls = next(iter((k, v) for k, v in annotations.items() if k != "return"))
             if not _is_dispatch_type(cls):
                 if type(cls).__name__ == "UnionType":
@@ -16097,7 +16102,7 @@ import os
 import time
 
 __all__ = [
-    "Random", "betavariate", "choice", "choices", "expovariate", "gammavariate",
+    "Random", "SystemRandom", "betavariate", "choice", "choices", "expovariate", "gammavariate",
     "gauss", "getrandbits", "getstate", "lognormvariate", "normalvariate",
     "paretovariate", "randbytes", "randint", "random", "randrange", "sample",
     "seed", "setstate", "shuffle", "triangular", "uniform", "vonmisesvariate",
@@ -16798,6 +16803,38 @@ class Random:
         """Weibull distribution; alpha is the scale and beta the shape parameter."""
         u = 1.0 - self.random()
         return alpha * (-math.log(u)) ** (1.0 / beta)
+
+
+class SystemRandom(Random):
+    """Random numbers from the operating system (os.urandom): no seed and no state, so
+    sequences cannot be reproduced."""
+
+    def random(self):
+        """Return the next random float in [0.0, 1.0) (53 random bits)."""
+        return (int.from_bytes(os.urandom(7), "big") >> 3) * (1.0 / 9007199254740992.0)
+
+    def getrandbits(self, k):
+        """Return an int with k random bits (0 <= k <= 63 in Conc)."""
+        if k < 0:
+            raise ValueError("number of bits must be non-negative")
+        if k > 63:
+            raise OverflowError("Conc's ints are 64-bit: getrandbits(k) needs k <= 63")
+        numbytes = (k + 7) // 8
+        x = int.from_bytes(os.urandom(numbytes), "big")
+        return x >> (numbytes * 8 - k)
+
+    def randbytes(self, n):
+        """Generate n random bytes."""
+        return os.urandom(n)
+
+    def seed(self, *args, **kwds):
+        """Stub: the system's source needs no seed."""
+        return None
+
+    def _notimplemented(self, *args, **kwds):
+        raise NotImplementedError("System entropy source does not have state.")
+
+    getstate = setstate = _notimplemented
 
 
 # MARK: - Module functions bound to one hidden instance
