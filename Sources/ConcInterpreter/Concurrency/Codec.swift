@@ -101,6 +101,7 @@ struct ValueEncoder {
             for x in elements { try encode(x) }
         case let r as PyRange: tag(.range); u64(UInt64(bitPattern: Int64(r.start))); u64(UInt64(bitPattern: Int64(r.stop))); u64(UInt64(bitPattern: Int64(r.step)))
         case let p as PySharedPrimitive:
+            p.sentInQueue.store(true, ordering: .relaxed)
             conc_prim_retain(p.prim)
             tag(.primitive); reference(p)
             u64(UInt64(UInt(bitPattern: UnsafeRawPointer(p.prim))))

@@ -2,6 +2,7 @@
 // `queue`) as Conc objects: thin wrappers around CConcShared primitives that live in the
 // engine's shared arena, so a later `spawn` can hand the very same object to a child.
 import CConcShared
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -67,6 +68,9 @@ class PySharedPrimitive: PyObject, @unchecked Sendable {  // the C primitive is 
     /// The engine's fork epoch when this wrapper was made: a fork since then (in the parent)
     /// or this process being the child of one means another process may hold it too.
     let forkEpoch: Int
+    /// Set once the primitive was put in a queue item (which another process may take, as
+    /// the manager's reply queues are): from then on it counts as shared, whenever made.
+    let sentInQueue = Atomic<Bool>(false)
 
     /// The engine's list of live wrappers (a spawn takes a reference for the child).
     let registry: PrimitiveRegistry
@@ -107,7 +111,7 @@ class PySharedPrimitive: PyObject, @unchecked Sendable {  // the C primitive is 
 
     /// True when another live process may use (and so signal) this primitive.
     func isShared(_ engine: Engine) -> Bool {
-        guard forkEpoch != engine.forkEpoch else { return false }
+        guard forkEpoch != engine.forkEpoch || sentInQueue.load(ordering: .relaxed) else { return false }
         return engine.parentPid != nil || engine.hasLiveChildren
     }
 

@@ -13454,7 +13454,9 @@ Divergences from CPython 3.11:
   os._exit() keeps its copies open forever, and so do children of a bare `spawn`.
 - A Pool hands out the iterable eagerly (not from a task-handler thread); callbacks and
   error callbacks run in a result-handler thread of the parent, as in CPython.
-- No Manager, shared_memory, sharedctypes module or sentinel; authkey is kept but unused.
+- Manager() is multiprocessing.managers' SyncManager: dict, list, Namespace and Value live
+  in a server process; its queues, locks and events are this module's own.
+- No shared_memory or sentinel; authkey is kept but unused.
 """
 import os
 import sys
@@ -13878,6 +13880,15 @@ def get_all_start_methods():
 def set_start_method(method, force=False):
     if method not in ('fork', None):
         raise ValueError('cannot find context for %r (Conc supports only fork)' % (method,))
+
+
+def Manager():
+    """Starts a SyncManager (a server process keeping shared dicts, lists, namespaces
+    and values) and returns it; `with Manager() as m:` shuts it down at the end."""
+    from multiprocessing.managers import SyncManager
+    m = SyncManager()
+    m.start()
+    return m
 
 
 def get_context(method=None):
@@ -15106,6 +15117,374 @@ from multiprocessing import Connection, Pipe
 """multiprocessing.context: where CPython defines Process and the exceptions (see multiprocessing)."""
 from multiprocessing import (Process, ProcessError, BufferTooShort, TimeoutError,
                              AuthenticationError)
+
+"""####,
+        "multiprocessing/managers.conc": ####"""
+"""multiprocessing.managers (CPython 3.11's): SyncManager and the proxies of its shared
+objects.
+
+A manager is a server process that owns dicts, lists, namespaces and values; other
+processes change them through proxies, each call a request answered by the server, so
+every operation is one step for all processes (what the server's single loop gives).
+Requests and answers travel over Conc's `queue()`, which copies them (and shares the
+synchronisation primitives). `Queue`, `Lock`, `Event`... need no server in Conc: they are
+multiprocessing's own, already shared by every process. Not here: registering new types
+(BaseManager.register is accepted for the standard names only), remote managers
+(address, authkey), `Pool` and `Array` proxies.
+"""
+
+import multiprocessing as _mp
+import threading as _threading
+
+__all__ = ["BaseManager", "SyncManager", "BaseProxy", "Namespace", "Token",
+           "DictProxy", "ListProxy", "ValueProxy", "NamespaceProxy"]
+
+
+class Namespace:
+    """What `manager.Namespace()` keeps in the server: plain attributes."""
+
+    def __init__(self, **kwds):
+        self.__dict__.update(kwds)
+
+    def __repr__(self):
+        items = [(k, v) for k, v in self.__dict__.items() if not k.startswith("_")]
+        temp = ["%s=%r" % (name, value) for name, value in items]
+        return "%s(%s)" % (self.__class__.__name__, ", ".join(temp))
+
+
+class Value:
+    """What `manager.Value(typecode, value)` keeps in the server."""
+
+    def __init__(self, typecode, value, lock=True):
+        self._typecode = typecode
+        self._value = value
+
+    def get(self):
+        return self._value
+
+    def set(self, value):
+        self._value = value
+
+    def __repr__(self):
+        return "%s(%r, %r)" % (type(self).__name__, self._typecode, self._value)
+
+
+class Token:
+    """Names one object of a server: its type id and its id there."""
+
+    def __init__(self, typeid, address, id):
+        self.typeid, self.address, self.id = typeid, address, id
+
+    def __repr__(self):
+        return "%s(typeid=%r, address=%r, id=%r)" % (type(self).__name__, self.typeid, self.address, self.id)
+
+
+# MARK: - The server
+
+def _serve(requests, ready):
+    """The manager process: runs each request on the object it names, in turn, and
+    answers on the request's own reply queue: ("ok", result) or ("error", exception)."""
+    objects = {}
+    next_id = 0
+    ready.set()
+    while True:
+        message = requests.get()
+        if message is None:
+            break
+        oid, method, args, kwds, reply = message
+        try:
+            if oid is None:                      # create: method is the type id
+                obj = _factories[method](*args, **kwds)
+                next_id += 1
+                objects[next_id] = obj
+                result = next_id
+            elif method == "#getattr":
+                result = getattr(objects[oid], args[0])
+            elif method == "#setattr":
+                setattr(objects[oid], args[0], args[1])
+                result = None
+            elif method == "#delattr":
+                delattr(objects[oid], args[0])
+                result = None
+            elif method == "#repr":
+                result = repr(objects[oid])
+            elif method == "#iter":
+                result = list(objects[oid])
+            elif method == "#decref":
+                objects.pop(oid, None)
+                result = None
+            else:
+                result = getattr(objects[oid], method)(*args, **kwds)
+                if type(result).__name__ in ("dict_keys", "dict_values", "dict_items"):
+                    result = list(result)
+        except BaseException as e:
+            reply.put(("error", e))
+        else:
+            try:
+                reply.put(("ok", result))
+            except BaseException as e:
+                reply.put(("error", e))
+
+
+_factories = {"dict": dict, "list": list, "Namespace": Namespace, "Value": Value}
+
+
+# MARK: - Proxies
+
+class BaseProxy:
+    """Stands for one object of a manager's server; its methods are calls there."""
+
+    _exposed_ = ()
+
+    def __init__(self, token, requests, manager=None):
+        object.__setattr__(self, "_token", token)
+        object.__setattr__(self, "_requests", requests)
+
+    def _callmethod(self, methodname, args=(), kwds={}):
+        """Calls methodname(*args, **kwds) on the referent in the server."""
+        reply = queue()
+        self._requests.put((self._token.id, methodname, tuple(args), dict(kwds), reply))
+        kind, value = reply.get()
+        if kind == "error":
+            raise value
+        return value
+
+    def _getvalue(self):
+        """A copy of the referent."""
+        return self._callmethod("copy") if self._token.typeid in ("dict", "list") else self._callmethod("#getattr", ("__dict__",))
+
+    def __repr__(self):
+        return "<%s object, typeid %r at %#x>" % (type(self).__name__, self._token.typeid, id(self))
+
+    def __str__(self):
+        return self._callmethod("#repr")
+
+    def __reduce__(self):
+        return (type(self), (self._token, self._requests))
+
+
+def _proxy_method(name):
+    def method(self, *args, **kwds):
+        return self._callmethod(name, args, kwds)
+    method.__name__ = name
+    return method
+
+
+class DictProxy(BaseProxy):
+    _exposed_ = ("__contains__", "__delitem__", "__getitem__", "__iter__", "__len__",
+                 "__setitem__", "clear", "copy", "get", "items", "keys", "pop", "popitem",
+                 "setdefault", "update", "values")
+
+    def __iter__(self):
+        return iter(self._callmethod("#iter"))
+
+
+class ListProxy(BaseProxy):
+    _exposed_ = ("__add__", "__contains__", "__delitem__", "__getitem__", "__len__",
+                 "__mul__", "__reversed__", "__rmul__", "__setitem__", "append", "count",
+                 "extend", "index", "insert", "pop", "remove", "reverse", "sort",
+                 "__imul__")
+
+    def __iter__(self):
+        return iter(self._callmethod("#iter"))
+
+    def __iadd__(self, value):
+        self._callmethod("extend", (value,))
+        return self
+
+    def __imul__(self, value):
+        self._callmethod("__imul__", (value,))
+        return self
+
+
+for _name in DictProxy._exposed_:
+    if _name != "__iter__":
+        setattr(DictProxy, _name, _proxy_method(_name))
+for _name in ListProxy._exposed_:
+    if _name != "__imul__":
+        setattr(ListProxy, _name, _proxy_method(_name))
+
+
+class NamespaceProxy(BaseProxy):
+    """Attributes not starting with '_' live in the server."""
+
+    _exposed_ = ("__getattribute__", "__setattr__", "__delattr__")
+
+    def __getattr__(self, key):
+        if key[0] == "_":
+            return object.__getattribute__(self, key)
+        return self._callmethod("#getattr", (key,))
+
+    def __setattr__(self, key, value):
+        if key[0] == "_":
+            return object.__setattr__(self, key, value)
+        return self._callmethod("#setattr", (key, value))
+
+    def __delattr__(self, key):
+        if key[0] == "_":
+            return object.__delattr__(self, key)
+        return self._callmethod("#delattr", (key,))
+
+
+class ValueProxy(BaseProxy):
+    _exposed_ = ("get", "set")
+
+    def get(self):
+        return self._callmethod("get")
+
+    def set(self, value):
+        return self._callmethod("set", (value,))
+
+    value = property(get, set)
+
+
+_proxies = {"dict": DictProxy, "list": ListProxy, "Namespace": NamespaceProxy, "Value": ValueProxy}
+
+
+# MARK: - Managers
+
+class BaseManager:
+    """Starts the server process and makes proxies of the objects it keeps."""
+
+    def __init__(self, address=None, authkey=None, serializer="pickle", ctx=None, *,
+                 shutdown_timeout=1.0):
+        self._address = address
+        self._authkey = authkey
+        self._requests = None
+        self._process = None
+        self._state = "initial"
+
+    @classmethod
+    def register(cls, typeid, callable=None, proxytype=None, exposed=None,
+                 method_to_typeid=None, create_method=True):
+        """Registers a type id: a callable making the shared object (in the server) and a
+        proxy type for it."""
+        if callable is not None:
+            _factories[typeid] = callable
+            _proxies[typeid] = proxytype or _auto_proxy(typeid, exposed)
+        if create_method:
+            def create(self, *args, **kwds):
+                return self._create(typeid, *args, **kwds)
+            create.__name__ = typeid
+            setattr(cls, typeid, create)
+
+    @property
+    def address(self):
+        return self._address
+
+    def start(self, initializer=None, initargs=()):
+        """Starts the server process."""
+        if self._state == "started":
+            raise _mp.ProcessError("Already started server")
+        if self._state == "shutdown":
+            raise _mp.ProcessError("Manager has shut down")
+        if initializer is not None and not callable(initializer):
+            raise TypeError("initializer must be a callable")
+        self._requests = queue()
+        ready = event()
+        self._process = _mp.Process(target=_serve, args=(self._requests, ready),
+                                    name="SyncManager-%d" % next(_manager_counter), daemon=True)
+        self._process.start()
+        ready.wait()
+        self._state = "started"
+
+    def _create(self, typeid, *args, **kwds):
+        if self._state != "started":
+            raise _mp.ProcessError("Manager has not been started" if self._state == "initial"
+                                   else "Manager has shut down")
+        reply = queue()
+        self._requests.put((None, typeid, args, kwds, reply))
+        kind, value = reply.get()
+        if kind == "error":
+            raise value
+        return _proxies[typeid](Token(typeid, self._address, value), self._requests)
+
+    def join(self, timeout=None):
+        if self._process is not None:
+            self._process.join(timeout)
+
+    def shutdown(self):
+        """Stops the server process (its objects go with it)."""
+        if self._state == "started":
+            self._state = "shutdown"
+            self._requests.put(None)
+            self._process.join(1.0)
+            if self._process.is_alive():
+                self._process.terminate()
+                self._process.join()
+
+    def __enter__(self):
+        if self._state == "initial":
+            self.start()
+        if self._state != "started":
+            raise _mp.ProcessError("Unable to start server")
+        return self
+
+    def __exit__(self, exc_type, exc_val, exc_tb):
+        self.shutdown()
+
+
+def _auto_proxy(typeid, exposed):
+    class AutoProxy(BaseProxy):
+        pass
+    for name in (exposed or ()):
+        setattr(AutoProxy, name, _proxy_method(name))
+    AutoProxy.__name__ = "AutoProxy[%s]" % typeid
+    return AutoProxy
+
+
+_manager_counter = iter(range(1, 1 << 62))
+
+
+class SyncManager(BaseManager):
+    """The manager `multiprocessing.Manager()` starts: shared dict, list, Namespace and
+    Value through the server; the queues, locks, events, conditions, semaphores and
+    barriers are multiprocessing's own (shared by every process without a server)."""
+
+    def dict(self, *args, **kwds):
+        return self._create("dict", *args, **kwds)
+
+    def list(self, *args, **kwds):
+        return self._create("list", *args, **kwds)
+
+    def Namespace(self, **kwds):
+        return self._create("Namespace", **kwds)
+
+    def Value(self, typecode, value, lock=True):
+        return self._create("Value", typecode, value, lock)
+
+    def Array(self, typecode, sequence, lock=True):
+        return _mp.Array(typecode, sequence, lock=lock)
+
+    def Queue(self, maxsize=0):
+        return _mp.Queue(maxsize)
+
+    def JoinableQueue(self, maxsize=0):
+        return _mp.JoinableQueue(maxsize)
+
+    def Lock(self):
+        return _mp.Lock()
+
+    def RLock(self):
+        return _mp.RLock()
+
+    def Semaphore(self, value=1):
+        return _mp.Semaphore(value)
+
+    def BoundedSemaphore(self, value=1):
+        return _mp.BoundedSemaphore(value)
+
+    def Condition(self, lock=None):
+        return _mp.Condition(lock)
+
+    def Event(self):
+        return _mp.Event()
+
+    def Barrier(self, parties, action=None, timeout=None):
+        return _mp.Barrier(parties, action, timeout)
+
+    def Pool(self, processes=None, initializer=None, initargs=()):
+        return _mp.Pool(processes, initializer, initargs)
 
 """####,
         "multiprocessing/pool.conc": ####"""
