@@ -8,9 +8,9 @@
 /// - Throws: TypeError when `v` is not iterable or an element is unhashable.
 func setFromIterable(_ v: Value, _ u: Unit, frozen: Bool) throws -> PySet {
     let r = PySet(frozen: frozen)
-    if case .obj(let o) = v, let s = o as? PySet { r.replaceTable(s.snapshot); return r }
+    if case .obj(let o) = v, let s = o as? PySet { r.becomeCopy(of: s); return r }
     if let keys = HashTable.hashedKeys(of: v) {
-        r.replaceTable(keys.keysTable(storesValues: false, value: .none))
+        r.fill(fromDictKeys: keys.keysTable(storesValues: false, value: .none))
         return r
     }
     let it = try u.iterate(v)
@@ -36,7 +36,33 @@ private func asSet(_ v: Value, _ u: Unit) throws -> PySet {
 /// A copy of `s` as a plain set or frozenset (never a subclass).
 private func plainCopy(_ s: PySet, frozen: Bool) -> PySet {
     let r = PySet(frozen: frozen)
-    r.replaceTable(s.snapshot)
+    r.becomeCopy(of: s)
+    return r
+}
+
+/// `set_merge(r, other)`: `other`'s elements into `r` as CPython adds them: a copy when
+/// `r` has never held anything, else one resize up front and then each element in turn.
+private func merge(_ r: PySet, _ other: PySet, _ u: Unit) throws {
+    if r === other { return }
+    if r.isPristine { r.becomeCopy(of: other); return }
+    let items = other.hashedElements
+    if items.isEmpty { return }
+    r.presize(forAdding: items.count)
+    for (x, h) in items { try r.add(u, x, hash: h) }
+}
+
+/// `set_difference(a, b)`, CPython's two ways: a copy of `a` with `b`'s elements
+/// discarded when `a` is more than four times `b`'s size, else `a`'s other elements added
+/// one by one to a new set.
+private func difference(_ a: PySet, _ b: PySet, frozen: Bool, _ u: Unit) throws -> PySet {
+    if (a.count >> 2) > b.count {
+        let r = plainCopy(a, frozen: frozen)
+        for (x, h) in b.hashedElements { try r.remove(u, x, hash: h) }
+        r.dropDummiesIfMany()
+        return r
+    }
+    let r = PySet(frozen: frozen)
+    for (x, h) in a.hashedElements where !(try b.contains(u, x, hash: h)) { try r.add(u, x, hash: h) }
     return r
 }
 
@@ -58,16 +84,21 @@ func setBinary(_ op: String, _ a: PySet, _ b: PySet, _ u: Unit) throws -> Value 
     let r = PySet(frozen: a.isFrozen)
     switch op {
     case "|":
-        r.replaceTable(a.snapshot)
-        for (x, h) in b.hashedElements { try r.add(u, x, hash: h) }
+        // CPython's set_or: a copy of `a`, then `b` merged in.
+        r.becomeCopy(of: a)
+        try merge(r, b, u)
     case "&":
-        let (small, large) = b.count < a.count ? (b, a) : (a, b)
+        // CPython's set_intersection walks the smaller set (`b` when the sizes are equal),
+        // adding what the other holds.
+        let (small, large) = b.count > a.count ? (a, b) : (b, a)
         for (x, h) in small.hashedElements where try large.contains(u, x, hash: h) { try r.add(u, x, hash: h) }
     case "-":
-        for (x, h) in a.hashedElements where !(try b.contains(u, x, hash: h)) { try r.add(u, x, hash: h) }
+        return .obj(try difference(a, b, frozen: a.isFrozen, u))
     case "^":
-        for (x, h) in a.hashedElements where !(try b.contains(u, x, hash: h)) { try r.add(u, x, hash: h) }
-        for (x, h) in b.hashedElements where !(try a.contains(u, x, hash: h)) { try r.add(u, x, hash: h) }
+        // CPython's set_symmetric_difference: a copy of `b`, then each element of `a`
+        // discarded from it or added.
+        r.becomeCopy(of: b)
+        for (x, h) in a.hashedElements { try r.toggle(u, x, hash: h) }
     default:
         throw typeError("unsupported operand type(s) for \(op): '\(a.type.name)' and '\(b.type.name)'")
     }
@@ -103,12 +134,17 @@ func setCompare(_ op: String, _ a: PySet, _ b: PySet, _ u: Unit) throws -> Value
 func setInPlace(_ op: String, _ a: PySet, _ b: PySet, _ u: Unit) throws -> Value? {
     if a.isFrozen { return nil }
     switch op {
-    case "|": for (x, h) in b.hashedElements { try a.add(u, x, hash: h) }
-    case "-": for (x, h) in b.hashedElements { try a.remove(u, x, hash: h) }
-    case "^": for (x, h) in b.hashedElements { try a.toggle(u, x, hash: h) }
+    case "|": try merge(a, b, u)
+    case "-":
+        if a === b { a.clearSet(); break }
+        for (x, h) in b.hashedElements { try a.remove(u, x, hash: h) }
+        a.dropDummiesIfMany()
+    case "^":
+        if a === b { a.clearSet(); break }
+        for (x, h) in b.hashedElements { try a.toggle(u, x, hash: h) }
     case "&":
         guard case .obj(let o) = try setBinary(op, a, b, u), let r = o as? PySet else { return nil }
-        a.replaceTable(r.snapshot)
+        a.takeContents(of: r)
     default:
         return nil  // not a set operator: the caller's error names the in-place operator
     }
@@ -132,7 +168,7 @@ func installSetMethods(_ t: PyType, frozen: Bool) {
         }
         try ContainerArgs.range(args, tn, 0, 1)
         let s = type === t ? PySet(frozen: frozen) : PySet(frozen: frozen, type: type)
-        if args.count == 1 { s.replaceTable(try setFromIterable(args[0], u, frozen: frozen).snapshot) }
+        if args.count == 1 { s.takeContents(of: try setFromIterable(args[0], u, frozen: frozen)) }
         return .obj(s)
     }
     installSetQueries(t, tn, frozen, recv)
@@ -193,14 +229,17 @@ private func installSetAlgebra(_ t: PyType, _ tn: String, _ frozen: Bool,
     t.method("symmetric_difference") { u, s, args in
         let me = try recv(s, "symmetric_difference")
         let other = try asSet(try ContainerArgs.one(args, "\(tn).symmetric_difference"), u)
-        return try setBinary("^", plainCopy(me, frozen: frozen), other, u)
+        return try setBinary("^", me, other, u)
     }
 }
 
 /// Adds the elements of every iterable in `others` to `r` and returns it.
 private func setUnion(_ r: PySet, _ others: [Value], _ u: Unit) throws -> PySet {
     for other in others {
+        if case .obj(let o) = other, let s = o as? PySet { try merge(r, s, u); continue }
         if HashTable.hashedKeys(of: other) != nil {
+            // A dict: one resize up front for its keys, then each added (set_update_internal).
+            r.presize(forAdding: try hashedItems(other, u).count)
             for (x, h) in try hashedItems(other, u) { try r.add(u, x, hash: h) }
             continue
         }
@@ -234,9 +273,20 @@ private func setIntersection(_ me: PySet, _ others: [Value], _ frozen: Bool, _ u
 
 /// The elements of `me` found in none of `others`, as a new set.
 private func setDifference(_ me: PySet, _ others: [Value], _ frozen: Bool, _ u: Unit) throws -> PySet {
-    let r = plainCopy(me, frozen: frozen)
-    for other in others {
+    guard let first = others.first else { return plainCopy(me, frozen: frozen) }
+    // CPython's set_difference_multi: set_difference with the first (which copies and
+    // discards for anything but a set or dict), then difference_update with the rest.
+    let r: PySet
+    if case .obj(let o) = first, let s = o as? PySet {
+        r = try difference(me, s, frozen: frozen, u)
+    } else {
+        r = plainCopy(me, frozen: frozen)
+        for (x, h) in try hashedItems(first, u) { try r.remove(u, x, hash: h) }
+        r.dropDummiesIfMany()
+    }
+    for other in others.dropFirst() {
         for (x, h) in try hashedItems(other, u) { try r.remove(u, x, hash: h) }
+        r.dropDummiesIfMany()
     }
     return r
 }
@@ -280,7 +330,7 @@ private func installSetMutators(_ t: PyType, _ recv: @escaping (Value, String) t
     t.method("clear") { u, s, args in
         let me = try recv(s, "clear")
         try ContainerArgs.none(args, "set.clear")
-        me.removeAll()
+        me.clearSet()
         return .none
     }
     t.method("update") { u, s, args in
@@ -297,7 +347,7 @@ private func installSetUpdateVariants(_ t: PyType, _ recv: @escaping (Value, Str
     t.method("intersection_update") { u, s, args in
         let me = try recv(s, "intersection_update")
         try ContainerArgs.noKeywords(args, "set.intersection_update")
-        me.replaceTable(try setIntersection(me, args.positional, false, u).snapshot)
+        me.takeContents(of: try setIntersection(me, args.positional, false, u))
         return .none
     }
     t.method("difference_update") { u, s, args in
@@ -307,6 +357,7 @@ private func installSetUpdateVariants(_ t: PyType, _ recv: @escaping (Value, Str
             // A snapshot of `other` first: `s.difference_update(s)` empties `s`.
             // Only a set's hashes are reused, as CPython's difference_update.
             for (x, h) in try hashedItems(other, u, dictHashes: false) { try me.remove(u, x, hash: h) }
+            me.dropDummiesIfMany()
         }
         return .none
     }
@@ -319,8 +370,10 @@ private func installSetUpdateVariants(_ t: PyType, _ recv: @escaping (Value, Str
     t.method("__init__") { u, s, args in
         let me = try recv(s, "__init__")
         try ContainerArgs.range(args, "set", 0, 1)
-        let filled = args.count == 1 ? try setFromIterable(args[0], u, frozen: false) : PySet()
-        me.replaceTable(filled.snapshot)
+        // Emptied first, then filled as update() does (CPython's set_init): `s.__init__(s)`
+        // leaves it empty.
+        me.clearSet()
+        if args.count == 1 { _ = try setUnion(me, [args[0]], u) }
         return .none
     }
 }

@@ -45,11 +45,41 @@ final class ListNode: ExprNode {
 
 final class SetNode: ExprNode {
     let elements: [ElementNode]
-    init(_ e: [ElementNode], _ loc: SourceLoc) { elements = e; super.init(loc) }
+    /// True for three or more constants (`{10, 20, 30}`), which CPython compiles to a
+    /// frozenset constant copied into a new set: its layout is the one of ``template``.
+    private let constantDisplay: Bool
+    /// The frozenset CPython's compiler would make of the constants: built from them in
+    /// order, then built again from that one's order (its constant merging does). Made at
+    /// the first evaluation; the same for every unit, so kept under a lock (an immutable
+    /// frozenset once made).
+    private let template = PosixMutex<PySet?>(nil)
+    init(_ e: [ElementNode], _ loc: SourceLoc) {
+        elements = e
+        constantDisplay = e.count > 2 && e.allSatisfy { if case .single(let n) = $0 { return n is ConstNode }; return false }
+        super.init(loc)
+    }
     override func eval(_ f: Frame) throws -> Value {
         let s = PySet()
-        do { for v in try evaluateElements(elements, f) { try s.add(f.unit, v) } } catch { throw located(error, f, loc) }
+        do {
+            if constantDisplay {
+                s.becomeCopy(of: try constantTemplate(f))
+                return .obj(s)
+            }
+            for v in try evaluateElements(elements, f) { try s.add(f.unit, v) }
+        } catch { throw located(error, f, loc) }
         return .obj(s)
+    }
+    private func constantTemplate(_ f: Frame) throws -> PySet {
+        if let t = template.withLock({ $0 }) { return t }
+        let first = PySet(frozen: true)
+        for v in try evaluateElements(elements, f) { try first.add(f.unit, v) }
+        let second = PySet(frozen: true)
+        for (v, h) in first.hashedElements { try second.add(f.unit, v, hash: h) }
+        return template.withLock { t in
+            if let made = t { return made }
+            t = second
+            return second
+        }
     }
 }
 

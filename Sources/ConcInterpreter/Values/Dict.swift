@@ -231,6 +231,19 @@ struct HashTable {
         return remove(at: Hit(hash: hashes[e], slot: i, entry: e))
     }
 
+    /// The entry holding exactly `key` (the same object) with `hash`, if any.
+    func entry(identicalTo key: Value, hash: Int) -> Int? {
+        guard !slots.isEmpty else { return nil }
+        var probe = ProbeSequence(hash, slots.count - 1)
+        var i = probe.slot
+        while true {
+            let s = Int(slots[i])
+            if s == -1 { return nil }
+            if s >= 0 && hashes[s] == hash && isSame(keys[s], key) { return s }
+            i = probe.next()
+        }
+    }
+
     /// True when removing `n` more entries makes ``remove(at:)`` compact the entries.
     func willCompact(afterRemoving n: Int) -> Bool {
         keys.count > 16 && (count - n) * 2 < keys.count
@@ -886,7 +899,9 @@ public final class PySet: PyObject, SubclassAttributes, HashTableOwner {
             Finalizers.queue(standIn: standIn)
         }
         // A chain of frozensets (`frozenset([frozenset([...])])`) likewise.
-        Trashcan.releaseFields(table.keys) { table = HashTable(storesValues: false) }
+        Trashcan.releaseFields(reference: (table.keys, layout.keys)) {
+            table = HashTable(storesValues: false); layout = CPythonSetLayout(size: 0)
+        }
     }
     /// Attributes of a set subclass instance; only under `locked` (see
     /// ``SubclassAttributes/attributeDict``).
@@ -905,65 +920,119 @@ public final class PySet: PyObject, SubclassAttributes, HashTableOwner {
     }
     /// An empty set or frozenset whose class is `type` (a subclass of set or frozenset).
     init(frozen: Bool, type: PyType) { isFrozen = frozen; super.init(type: type) }
-    /// The elements in CPython's iteration order (see ``cpythonSetOrder``), so that sets of
-    /// ints, floats and tuples print exactly as CPython prints them. A snapshot.
-    var elements: [Value] {
-        let t = snapshot
-        let live = t.liveIndices
-        if live.count <= 1 { return live.map { t.key(at: $0) } }
-        return cpythonSetOrder(live.map { t.hashes[$0] }).map { t.key(at: live[$0]) }
-    }
+    /// The elements in CPython's iteration order (see ``CPythonSetLayout``), so that sets
+    /// print and iterate exactly as CPython's do. A snapshot.
+    var elements: [Value] { hashedElements.map { $0.0 } }
     /// The elements with the hashes the table keeps, in the order of ``elements``: set
     /// operations pass them on, so no element is hashed again (as CPython's set algebra).
     var hashedElements: [(Value, Int)] {
-        let t = snapshot
-        let live = t.liveIndices
-        let order = live.count <= 1 ? Array(live.indices) : cpythonSetOrder(live.map { t.hashes[$0] })
-        return order.map { (t.key(at: live[$0]), t.hashes[live[$0]]) }
+        prepareTable()
+        return locked { bringLayoutUpToDate(); return layout.ordered }
     }
-    /// `s.pop()`: the element CPython's would pop, the first in its iteration order (its
-    /// scan resumes past the slot the previous pop emptied, so pops in a row go on in that
-    /// order). Pops in a row walk one computed order (``popOrder``); nil when empty. The
-    /// caller releases the element, after the lock.
+    /// `s.pop()`: the element CPython's would pop (the first one at or after its scan's
+    /// finger, which then moves past it); nil when empty. The caller releases it, after
+    /// the lock.
     func popFirst() -> Value? {
         locked {
-            if popOrderValidAt != table.mutations || popNext >= popOrder.count {
-                let live = table.liveIndices
-                guard !live.isEmpty else { return nil }
-                popOrder = live.count == 1 ? live : cpythonSetOrder(live.map { table.hashes[$0] }).map { live[$0] }
-                popNext = 0
-            }
-            let e = popOrder[popNext]
-            popNext += 1
-            let entries = table.keys.count
-            // Taken before a removal that compacts the entries (moving them, in order):
-            // where each one goes, so that the walk goes on (CPython's table keeps its
-            // slots, and its scan its place).
-            var moved: [Int]? = nil
-            if table.willCompact(afterRemoving: 1) {
-                var rank = 0
-                var map = [Int](repeating: -1, count: entries)
-                for x in 0..<entries where x != e && !table.keys[x].isUnbound { map[x] = rank; rank += 1 }
-                moved = map
-            }
-            let key = table.remove(entry: e).key
-            if table.keys.count != entries {
-                if let map = moved {
-                    popOrder = popOrder[popNext...].map { map[$0] }
-                    popNext = 0
-                } else {
-                    popOrder = []  // (not foreseen: computed anew)
-                }
-            }
-            popOrderValidAt = table.mutations
-            return key
+            bringLayoutUpToDate()
+            guard let (k, h) = layout.pop() else { return nil }
+            if let e = table.entry(identicalTo: k, hash: h) { _ = table.remove(entry: e) }
+            layoutValidAt = table.mutations
+            return k
         }
     }
-    /// set.pop's walk: live entry indices in CPython's order as of the pop that computed
-    /// it, the next one to pop, and the table's `mutations` it is valid for. Under `locked`.
-    private var popOrder: [Int] = []
-    private var popNext = 0
-    private var popOrderValidAt = -1
+
+    /// CPython's layout of the elements (see ``CPythonSetLayout``): what iteration, repr
+    /// and `pop` follow. Kept in step by the changes made through this class's methods;
+    /// valid while `layoutValidAt == table.mutations`, else (the table was changed some
+    /// other way) made again from the elements in insertion order. Under `locked`.
+    var layout = CPythonSetLayout()
+    var layoutValidAt = 0
+
+    /// Under `locked`: makes ``layout`` valid again if the table changed without it.
+    func bringLayoutUpToDate() {
+        if layoutValidAt == table.mutations { return }
+        layout = CPythonSetLayout.adding(table.liveIndices.map { (table.key(at: $0), table.hashes[$0]) })
+        layoutValidAt = table.mutations
+    }
+
+    /// This set's table and layout, together (the layout up to date).
+    var contents: (HashTable, CPythonSetLayout) {
+        locked { bringLayoutUpToDate(); return (table, layout) }
+    }
+
+    /// Becomes a copy of `other` as CPython's `set_merge` into an empty set makes it
+    /// (`set(s)`, `s.copy()`, the start of `s | t`).
+    func becomeCopy(of other: PySet) {
+        let (t, l) = other.contents
+        let old: (HashTable, CPythonSetLayout) = locked {
+            let o = (table, layout)
+            table = t; layout = .copying(l); layout.finger = o.1.finger; layoutValidAt = table.mutations
+            return o
+        }
+        withExtendedLifetime(old) {}  // released here, unlocked
+    }
+
+    /// Takes `other`'s table and layout as they are (`intersection_update`, which swaps
+    /// the result in).
+    func takeContents(of other: PySet) {
+        let (t, l) = other.contents
+        let old: (HashTable, CPythonSetLayout) = locked {
+            let o = (table, layout)
+            let finger = layout.finger
+            table = t; layout = l; layout.finger = finger; layoutValidAt = table.mutations
+            return o
+        }
+        withExtendedLifetime(old) {}
+    }
+
+    /// Fills this empty set with `keys` (a dict's, unique) as `set_update_internal` does
+    /// for a dict: one resize up front, then each key added in the dict's order.
+    func fill(fromDictKeys keys: HashTable) {
+        let old: (HashTable, CPythonSetLayout) = locked {
+            let o = (table, layout)
+            table = keys
+            var l = CPythonSetLayout()
+            l.presize(forAdding: keys.count)
+            for e in keys.liveIndices { l.add(keys.key(at: e), keys.hashes[e]) }
+            layout = l; layoutValidAt = table.mutations
+            return o
+        }
+        withExtendedLifetime(old) {}
+    }
+
+    /// The first step of `set_merge` into this (non-empty) set: one resize for `count`
+    /// keys to come.
+    func presize(forAdding count: Int) {
+        locked {
+            bringLayoutUpToDate()
+            layout.presize(forAdding: count)
+        }
+    }
+
+    /// True when this set has never held anything since it was made or cleared (CPython's
+    /// `fill == 0`: no keys and no dummies).
+    var isPristine: Bool { locked { bringLayoutUpToDate(); return layout.fill == 0 } }
+
+    /// The end of `difference_update`: a table more than a quarter dummies is rebuilt.
+    func dropDummiesIfMany() {
+        locked {
+            bringLayoutUpToDate()
+            layout.dropDummiesIfMany()
+        }
+    }
+
+    /// `s.clear()`: empty, with a fresh table of 8 slots.
+    func clearSet() {
+        let old: (HashTable, CPythonSetLayout) = locked {
+            let o = (table, layout)
+            table.removeAll()
+            layout = CPythonSetLayout(); layout.finger = o.1.finger
+            layoutValidAt = table.mutations
+            return o
+        }
+        withExtendedLifetime(old) {}
+    }
 
     /// `v in s`. (`hash`: `v`'s, when the table it comes from keeps it.)
     func contains(_ u: Unit, _ v: Value, hash: Int? = nil) throws -> Bool {
@@ -971,22 +1040,36 @@ public final class PySet: PyObject, SubclassAttributes, HashTableOwner {
     }
     /// `s.add(v)`.
     func add(_ u: Unit, _ v: Value, hash: Int? = nil) throws {
-        try writeEntry(u, v, hash: hash) { t, hit in if !hit.found { t.insert(v, .none, at: hit) } }
+        try writeEntry(u, v, hash: hash) { t, hit in if !hit.found { insert(&t, v, at: hit) } }
     }
     /// `s.discard(v)`: true if it was present.
     @discardableResult
     func remove(_ u: Unit, _ v: Value, hash: Int? = nil) throws -> Bool {
-        let removed = try writeEntry(u, v, hash: hash) { t, hit in hit.found ? t.remove(at: hit).key : nil }
+        let removed = try writeEntry(u, v, hash: hash) { t, hit in hit.found ? remove(&t, at: hit) : nil }
         return removed != nil
     }
     /// Removes `v` if present, else adds it (one step of `^=`).
     func toggle(_ u: Unit, _ v: Value, hash: Int? = nil) throws {
         let removed: Value? = try writeEntry(u, v, hash: hash) { t, hit in
-            if hit.found { return t.remove(at: hit).key }
-            t.insert(v, .none, at: hit)
+            if hit.found { return remove(&t, at: hit) }
+            insert(&t, v, at: hit)
             return nil
         }
         _ = removed  // released here, unlocked
+    }
+    /// Under `locked` (inside `writeEntry`): adds `v` to the table `t` (this set's) where
+    /// the probe `hit` says, and to the layout when it was in step.
+    private func insert(_ t: inout HashTable, _ v: Value, at hit: HashTable.Hit) {
+        let tracked = layoutValidAt == t.mutations
+        t.insert(v, .none, at: hit)
+        if tracked { layout.add(v, hit.hash); layoutValidAt = t.mutations }
+    }
+    /// Under `locked`: removes the entry `hit` found, from the layout too; returns the key.
+    private func remove(_ t: inout HashTable, at hit: HashTable.Hit) -> Value {
+        let tracked = layoutValidAt == t.mutations
+        let k = t.remove(at: hit).key
+        if tracked { layout.discard(k, hit.hash); layoutValidAt = t.mutations }
+        return k
     }
 }
 
@@ -1005,37 +1088,3 @@ extension SubclassAttributes {
     }
 }
 
-/// The order CPython 3.11 iterates a set whose elements (with these hashes) were inserted in
-/// this order: it replays CPython's table (size 8, growth at 3/5 full to 4× the used count,
-/// 9 linear probes then perturbed probing) and lists positions by slot.
-func cpythonSetOrder(_ hashes: [Int]) -> [Int] {
-    var table = [Int](repeating: -1, count: 8)
-    var used = 0
-    func insert(_ idx: Int, _ table: inout [Int]) {
-        let mask = table.count - 1
-        let h = UInt(bitPattern: hashes[idx])
-        var perturb = h
-        var i = Int(h & UInt(mask))
-        while true {
-            if table[i] == -1 { table[i] = idx; return }
-            if i + 9 <= mask {
-                for j in 1...9 where table[i + j] == -1 { table[i + j] = idx; return }
-            }
-            perturb >>= 5
-            i = Int((UInt(i) &* 5 &+ 1 &+ perturb) & UInt(mask))
-        }
-    }
-    for idx in 0..<hashes.count {
-        insert(idx, &table)
-        used += 1
-        if used * 5 >= (table.count - 1) * 3 {
-            let minUsed = used > 50000 ? used * 2 : used * 4
-            var size = 8
-            while size <= minUsed { size <<= 1 }
-            let old = table
-            table = [Int](repeating: -1, count: size)
-            for e in old where e >= 0 { insert(e, &table) }
-        }
-    }
-    return table.filter { $0 >= 0 }
-}
