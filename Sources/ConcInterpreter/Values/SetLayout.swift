@@ -49,8 +49,9 @@ struct CPythonSetLayout {
         return l
     }
 
-    /// `set_add_entry` for a key known to be absent: the first dummy on its probe path, or
-    /// the free slot that ends it (then the table may grow).
+    /// `set_add_entry` for a key known to be absent: the last dummy on its probe path
+    /// before the free slot that ends it, else that free slot (then the table may grow).
+    /// (The last, not the first: what CPython 3.11's sets are seen to do.)
     mutating func add(_ key: Value, _ hash: Int) {
         var perturb = UInt(bitPattern: hash)
         var i = Int(UInt(bitPattern: hash) & UInt(mask))
@@ -65,7 +66,7 @@ struct CPythonSetLayout {
                     fill += 1; used += 1
                     if fill * 5 >= mask * 3 { resize(used > 50000 ? used * 2 : used * 4) }
                     return
-                case CPythonSetLayout.dummy where freeSlot < 0:
+                case CPythonSetLayout.dummy:
                     freeSlot = j
                 default:
                     break
