@@ -16,7 +16,7 @@ extension Engine {
                 // fromlist is given, else the top package (`__import__("os.path")` is os).
                 try a.expectNamed("__import__", 1, 5, names: ["name", "globals", "locals", "fromlist", "level"])
                 guard let nameValue = a.argument(0, "name") else { throw typeError("__import__() missing required argument 'name' (pos 1)") }
-                var name = try u.stringArg(nameValue, "__import__() argument 1")
+                let name = try u.stringArg(nameValue, "__import__() argument 1")
                 let level = try a.argument(4, "level").map { try u.toIndex($0) } ?? 0
                 if level < 0 { throw valueError("level must be >= 0") }
                 if level > 0 {
@@ -24,15 +24,11 @@ extension Engine {
                     var package = ""
                     if let g = a.argument(1, "globals"), case .obj(let o) = g, let d = o as? PyDict,
                        let p = try d.get(u, .str("__package__")), let s = p.asStringValue { package = s }
-                    if package.isEmpty { throw pyError(Exc.importError, "attempted relative import with no known parent package") }
-                    var parts = package.split(separator: ".").map(String.init)
-                    guard level - 1 < parts.count else { throw pyError(Exc.importError, "attempted relative import beyond top-level package") }
-                    parts.removeLast(level - 1)
-                    let base = parts.joined(separator: ".")
-                    name = name.isEmpty ? base : base + "." + name
-                    let module = try u.engine.importModule(name, u)
+                    switch relativeImportTarget(name, package: package, level: level) {
+                    case .failure(let message): throw pyError(Exc.importError, message)
                     // With a level, the module named (or the package, for `from . import x`).
-                    return module
+                    case .module(let absolute): return try u.engine.importModule(absolute, u)
+                    }
                 }
                 if name.isEmpty { throw valueError("Empty module name") }
                 let module = try u.engine.importModule(name, u)

@@ -239,8 +239,9 @@ private func setUnion(_ r: PySet, _ others: [Value], _ u: Unit) throws -> PySet 
         if case .obj(let o) = other, let s = o as? PySet { try merge(r, s, u); continue }
         if HashTable.hashedKeys(of: other) != nil {
             // A dict: one resize up front for its keys, then each added (set_update_internal).
-            r.presize(forAdding: try hashedItems(other, u).count)
-            for (x, h) in try hashedItems(other, u) { try r.add(u, x, hash: h) }
+            let items = try hashedItems(other, u)
+            r.presize(forAdding: items.count)
+            for (x, h) in items { try r.add(u, x, hash: h) }
             continue
         }
         let it = try u.iterate(other)

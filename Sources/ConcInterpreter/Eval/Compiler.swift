@@ -247,29 +247,16 @@ struct Compiler {
         }
     }
 
-    /// What `from .name import ...` (`level` dots) names: the module, or the ImportError to
-    /// raise when the import runs.
-    enum RelativeImport {
-        case module(String)
-        case failure(String)
-    }
-
-    /// Resolves a relative import against the module's `__package__`, as CPython does
-    /// (`from . import a` in package `p` names `p.a`; `from ..b import c` in `p.q` names
-    /// `b`'s sibling of `p`, and so on). A script (or a top-level module) has no package:
-    /// there `from .a import b` names the sibling module `a`, Conc's leniency for scripts
-    /// that were written as parts of a package.
+    /// Resolves a relative import against the module's `__package__` (see
+    /// ``relativeImportTarget(_:package:level:)``). A script (or a top-level module) has no
+    /// package: there `from .a import b` names the sibling module `a`, Conc's leniency for
+    /// scripts that were written as parts of a package.
     func resolveRelative(_ module: String?, level: Int) -> RelativeImport {
         guard level > 0 else { return .module(module ?? "") }
-        if case .obj(let o)? = globals.get("__package__"), let package = (o as? PyStr)?.value, !package.isEmpty {
-            var parts = package.split(separator: ".").map(String.init)
-            guard level - 1 < parts.count else { return .failure("attempted relative import beyond top-level package") }
-            parts.removeLast(level - 1)
-            let base = parts.joined(separator: ".")
-            return .module(module.map { base + "." + $0 } ?? base)
-        }
-        guard let m = module else { return .failure("attempted relative import with no known parent package") }
-        return .module(m)
+        var package = ""
+        if case .obj(let o)? = globals.get("__package__"), let p = (o as? PyStr)?.value { package = p }
+        if package.isEmpty, let m = module { return .module(m) }
+        return relativeImportTarget(module, package: package, level: level)
     }
 
     mutating func function(_ node: AnyObject, name fname: String, params: Parameters, body: [Stmt], _ s: Scope, loc: SourceLoc) throws -> ExprNode {
@@ -337,6 +324,26 @@ struct Compiler {
 }
 
 /// A statement form the runtime does not support yet: raises NotImplementedError when run.
+/// What `from .name import ...` (`level` dots) names: the module, or the ImportError to
+/// raise when the import runs.
+enum RelativeImport {
+    case module(String)
+    case failure(String)
+}
+
+/// The absolute name of a relative import in `package`, as CPython resolves it: in package
+/// `p.q`, `from . import a` names `p.q.a` and `from ..b import c` names `p.b` (for the
+/// `from` statement and for `__import__` with a level).
+func relativeImportTarget(_ module: String?, package: String, level: Int) -> RelativeImport {
+    if package.isEmpty { return .failure("attempted relative import with no known parent package") }
+    var parts = package.split(separator: ".").map(String.init)
+    guard level - 1 < parts.count else { return .failure("attempted relative import beyond top-level package") }
+    parts.removeLast(level - 1)
+    let base = parts.joined(separator: ".")
+    guard let module, !module.isEmpty else { return .module(base) }
+    return .module(base + "." + module)
+}
+
 /// A relative import that cannot be resolved (no parent package, or beyond the top-level
 /// one): ImportError when it runs, as in CPython.
 final class RaiseImportErrorNode: StmtNode {

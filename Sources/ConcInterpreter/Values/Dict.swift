@@ -218,7 +218,7 @@ struct HashTable {
         if storesValues { values[e] = .unbound }
         count -= 1
         mutations &+= 1
-        if willCompact(afterRemoving: 0) { rebuild(capacityFor: count * 2) }
+        if keys.count > 16 && count * 2 < keys.count { rebuild(capacityFor: count * 2) }
         return (k, v)
     }
 
@@ -244,10 +244,6 @@ struct HashTable {
         }
     }
 
-    /// True when removing `n` more entries makes ``remove(at:)`` compact the entries.
-    func willCompact(afterRemoving n: Int) -> Bool {
-        keys.count > 16 && (count - n) * 2 < keys.count
-    }
 
     /// Removes live entry `e`; returns its key and value.
     mutating func remove(entry e: Int) -> (key: Value, value: Value) {
