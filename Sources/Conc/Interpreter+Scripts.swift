@@ -31,9 +31,9 @@ extension Interpreter {
 
     /// The end of a program, after its main code (a script's last line, or the REPL's
     /// Ctrl-D / `exit()`): non-daemon threads are waited for, atexit callbacks run, daemon
-    /// child processes get SIGTERM and the other children are waited for (a Ctrl-C or a deadlock during the wait is reported and changes the status;
-    /// after a Ctrl-C the remaining children are killed), output is flushed. Returns the
-    /// exit status.
+    /// child processes get SIGTERM and the other children are waited for (a Ctrl-C or a
+    /// deadlock during a wait is reported and changes the status; after a Ctrl-C the
+    /// remaining children are killed), output is flushed. Returns the exit status.
     @discardableResult
     public func finishProgram(_ status: Int32 = 0) -> Int32 {
         defer { engine.flushOutput(); engine.endOfProcess() }

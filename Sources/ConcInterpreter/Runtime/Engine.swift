@@ -510,8 +510,9 @@ public final class Engine {
     }
 
     /// What ``finishChildProcesses()`` raised when multiprocessing's atexit callback ran it
-    /// (a DeadlockError, a KeyboardInterrupt): the program's end reports it after the
-    /// callbacks, as it would have from its own wait. Main unit only.
+    /// (a DeadlockError, a KeyboardInterrupt), or a Ctrl-C that stopped the atexit
+    /// callbacks: the program's end reports it after them, as it would have from its own
+    /// wait (and after a Ctrl-C kills the children). Main unit only.
     public var childProcessesError: PyBaseException?
 
     /// Defines a builtin-like global function in `__main__`.

@@ -213,10 +213,10 @@ extension Engine {
     /// the function down), and the rest still run; a KeyboardInterrupt stops them.
     public func runAtExitFunctions() {
         guard let u = mainUnit, let m = modules["atexit"], let pop = m.globals.get("_pop"),
-              let count = m.globals.get("_ncallbacks").flatMap({ try? u.call($0, []) }).flatMap({ u.intValue($0) }) else { return }
+              let count = m.globals.get("_ncallbacks").flatMap({ callNoting(u, $0, []) }).flatMap({ u.intValue($0) }) else { return }
         // Only the functions registered before the end began, newest first (CPython's order).
         var left = count
-        while left > 0, let entry = try? u.call(pop, [.int(left)]), case .obj(let o) = entry, let t = o as? PyTuple, t.items.count == 3 {
+        while left > 0, let entry = callNoting(u, pop, [.int(left)]), case .obj(let o) = entry, let t = o as? PyTuple, t.items.count == 3 {
             left -= 1
             let (function, args, kwargs) = (t.items[0], t.items[1], t.items[2])
             do {
@@ -225,12 +225,22 @@ extension Engine {
                 let named = keywords.pairs.compactMap { key, value in key.asStringValue.map { ($0, value) } }
                 _ = try u.call(function, Args(positional.items, keywords: named))
             } catch let e as PyBaseException {
-                if e.isKeyboardInterrupt { return }
+                if e.isKeyboardInterrupt { childProcessesError = childProcessesError ?? e; return }
                 u.reportUnraisable(e, message: "Exception ignored in atexit callback", object: function)
             } catch {
                 return
             }
         }
+    }
+
+    /// `u.call(f, args)` for the atexit machinery's own calls: nil when it raises; a Ctrl-C
+    /// that lands there is kept for the program's end to report (and to stop the children
+    /// on), as one in a callback is, rather than lost.
+    private func callNoting(_ u: Unit, _ f: Value, _ args: [Value]) -> Value? {
+        do { return try u.call(f, args) } catch let e as PyBaseException {
+            if e.isKeyboardInterrupt { childProcessesError = childProcessesError ?? e }
+            return nil
+        } catch { return nil }
     }
 
     /// The end of a program (after every non-daemon unit was waited for), as CPython's
