@@ -45,31 +45,30 @@ final class ListNode: ExprNode {
 
 final class SetNode: ExprNode {
     let elements: [ElementNode]
-    /// True for three or more constants (`{10, 20, 30}`), which CPython compiles to a
-    /// frozenset constant copied into a new set: its layout is the one of ``template``.
-    private let constantDisplay: Bool
-    /// The frozenset CPython's compiler would make of the constants: built from them in
-    /// order, then built again from that one's order (its constant merging does). Made at
-    /// the first evaluation; the same for every unit, so kept under a lock (an immutable
-    /// frozenset once made).
-    private let template = PosixMutex<PySet?>(nil)
+    /// For three or more constants (`{10, 20, 30}`), which CPython compiles to a frozenset
+    /// constant copied into a new set: that frozenset, built from the constants in order,
+    /// then built again from that one's order (its constant merging does). Made at the
+    /// first evaluation; the same for every unit, so kept under a lock (an immutable
+    /// frozenset once made). Nil for other displays.
+    private let template: PosixMutex<PySet?>?
     init(_ e: [ElementNode], _ loc: SourceLoc) {
         elements = e
-        constantDisplay = e.count > 2 && e.allSatisfy { if case .single(let n) = $0 { return n is ConstNode }; return false }
+        let constants = e.count > 2 && e.allSatisfy { if case .single(let n) = $0 { return n is ConstNode }; return false }
+        template = constants ? PosixMutex(nil) : nil
         super.init(loc)
     }
     override func eval(_ f: Frame) throws -> Value {
         let s = PySet()
         do {
-            if constantDisplay {
-                s.becomeCopy(of: try constantTemplate(f))
+            if let template {
+                s.becomeCopy(of: try constantTemplate(template, f))
                 return .obj(s)
             }
             for v in try evaluateElements(elements, f) { try s.add(f.unit, v) }
         } catch { throw located(error, f, loc) }
         return .obj(s)
     }
-    private func constantTemplate(_ f: Frame) throws -> PySet {
+    private func constantTemplate(_ template: PosixMutex<PySet?>, _ f: Frame) throws -> PySet {
         if let t = template.withLock({ $0 }) { return t }
         let first = PySet(frozen: true)
         for v in try evaluateElements(elements, f) { try first.add(f.unit, v) }
