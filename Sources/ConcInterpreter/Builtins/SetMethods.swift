@@ -51,14 +51,20 @@ private func merge(_ r: PySet, _ other: PySet, _ u: Unit) throws {
     for (x, h) in items { try r.add(u, x, hash: h) }
 }
 
+/// `set_difference_update_internal`: discards each of `items` from `r`, then rebuilds
+/// its table when more than a quarter of it is dummies.
+private func discardAll(_ r: PySet, _ items: [(Value, Int?)], _ u: Unit) throws {
+    for (x, h) in items { try r.remove(u, x, hash: h) }
+    r.dropDummiesIfMany()
+}
+
 /// `set_difference(a, b)`, CPython's two ways: a copy of `a` with `b`'s elements
 /// discarded when `a` is more than four times `b`'s size, else `a`'s other elements added
 /// one by one to a new set.
 private func difference(_ a: PySet, _ b: PySet, frozen: Bool, _ u: Unit) throws -> PySet {
     if (a.count >> 2) > b.count {
         let r = plainCopy(a, frozen: frozen)
-        for (x, h) in b.hashedElements { try r.remove(u, x, hash: h) }
-        r.dropDummiesIfMany()
+        try discardAll(r, try hashedItems(.obj(b), u), u)
         return r
     }
     let r = PySet(frozen: frozen)
@@ -137,8 +143,7 @@ func setInPlace(_ op: String, _ a: PySet, _ b: PySet, _ u: Unit) throws -> Value
     case "|": try merge(a, b, u)
     case "-":
         if a === b { a.clearSet(); break }
-        for (x, h) in b.hashedElements { try a.remove(u, x, hash: h) }
-        a.dropDummiesIfMany()
+        try discardAll(a, try hashedItems(.obj(b), u), u)
     case "^":
         if a === b { a.clearSet(); break }
         for (x, h) in b.hashedElements { try a.toggle(u, x, hash: h) }
@@ -282,13 +287,9 @@ private func setDifference(_ me: PySet, _ others: [Value], _ frozen: Bool, _ u: 
         r = try difference(me, s, frozen: frozen, u)
     } else {
         r = plainCopy(me, frozen: frozen)
-        for (x, h) in try hashedItems(first, u) { try r.remove(u, x, hash: h) }
-        r.dropDummiesIfMany()
+        try discardAll(r, try hashedItems(first, u), u)
     }
-    for other in others.dropFirst() {
-        for (x, h) in try hashedItems(other, u) { try r.remove(u, x, hash: h) }
-        r.dropDummiesIfMany()
-    }
+    for other in others.dropFirst() { try discardAll(r, try hashedItems(other, u), u) }
     return r
 }
 
@@ -357,8 +358,7 @@ private func installSetUpdateVariants(_ t: PyType, _ recv: @escaping (Value, Str
         for other in args.positional {
             // A snapshot of `other` first: `s.difference_update(s)` empties `s`.
             // Only a set's hashes are reused, as CPython's difference_update.
-            for (x, h) in try hashedItems(other, u, dictHashes: false) { try me.remove(u, x, hash: h) }
-            me.dropDummiesIfMany()
+            try discardAll(me, try hashedItems(other, u, dictHashes: false), u)
         }
         return .none
     }

@@ -42,8 +42,8 @@ struct HashTable {
     private var slots: [Int32] = []
     private(set) var count = 0
     let storesValues: Bool
-    /// Bumped by every insertion, removal and rebuild: a walk over the entries cached
-    /// outside the table (set.pop's order) is valid while it is unchanged.
+    /// Bumped by every insertion, removal and rebuild: a set's layout of CPython's order
+    /// (``PySet/layout``) is in step with the table while it is unchanged.
     private(set) var mutations = 0
 
     init(storesValues: Bool) { self.storesValues = storesValues }
@@ -961,40 +961,37 @@ public final class PySet: PyObject, SubclassAttributes, HashTableOwner {
     /// (`set(s)`, `s.copy()`, the start of `s | t`).
     func becomeCopy(of other: PySet) {
         let (t, l) = other.contents
+        replaceContents { (t, .copying(l)) }
+    }
+
+    /// Replaces the table and the layout with what `make` gives, under the lock; the pop
+    /// finger stays (CPython never resets it when a set is cleared or refilled). The old
+    /// ones are released after the lock.
+    private func replaceContents(_ make: () -> (HashTable, CPythonSetLayout)) {
         let old: (HashTable, CPythonSetLayout) = locked {
             let o = (table, layout)
-            table = t; layout = .copying(l); layout.finger = o.1.finger; layoutValidAt = table.mutations
+            (table, layout) = make()
+            layout.finger = o.1.finger
+            layoutValidAt = table.mutations
             return o
         }
-        withExtendedLifetime(old) {}  // released here, unlocked
+        withExtendedLifetime(old) {}
     }
 
     /// Takes `other`'s table and layout as they are (`intersection_update`, which swaps
     /// the result in).
     func takeContents(of other: PySet) {
         let (t, l) = other.contents
-        let old: (HashTable, CPythonSetLayout) = locked {
-            let o = (table, layout)
-            let finger = layout.finger
-            table = t; layout = l; layout.finger = finger; layoutValidAt = table.mutations
-            return o
-        }
-        withExtendedLifetime(old) {}
+        replaceContents { (t, l) }
     }
 
     /// Fills this empty set with `keys` (a dict's, unique) as `set_update_internal` does
     /// for a dict: one resize up front, then each key added in the dict's order.
     func fill(fromDictKeys keys: HashTable) {
-        let old: (HashTable, CPythonSetLayout) = locked {
-            let o = (table, layout)
-            table = keys
-            var l = CPythonSetLayout()
-            l.presize(forAdding: keys.count)
-            for e in keys.liveIndices { l.add(keys.key(at: e), keys.hashes[e]) }
-            layout = l; layoutValidAt = table.mutations
-            return o
-        }
-        withExtendedLifetime(old) {}
+        var l = CPythonSetLayout()
+        l.presize(forAdding: keys.count)
+        for e in keys.liveIndices { l.add(keys.key(at: e), keys.hashes[e]) }
+        replaceContents { (keys, l) }
     }
 
     /// The first step of `set_merge` into this (non-empty) set: one resize for `count`
@@ -1020,14 +1017,7 @@ public final class PySet: PyObject, SubclassAttributes, HashTableOwner {
 
     /// `s.clear()`: empty, with a fresh table of 8 slots.
     func clearSet() {
-        let old: (HashTable, CPythonSetLayout) = locked {
-            let o = (table, layout)
-            table.removeAll()
-            layout = CPythonSetLayout(); layout.finger = o.1.finger
-            layoutValidAt = table.mutations
-            return o
-        }
-        withExtendedLifetime(old) {}
+        replaceContents { (HashTable(storesValues: false), CPythonSetLayout()) }
     }
 
     /// `v in s`. (`hash`: `v`'s, when the table it comes from keeps it.)
