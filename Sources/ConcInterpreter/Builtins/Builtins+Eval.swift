@@ -151,14 +151,16 @@ extension Unit {
         // A `__builtins__` dict in the globals replaces the builtins (CPython's sandbox idiom,
         // `eval(s, {"__builtins__": {}})`); the builtins module, or none, means the usual ones.
         var builtins = engine.builtins
+        var builtinsModule: Globals? = engine.builtinsModule.globals
         if let d = globalsDict, d.globalsOf?.isExecNamespace ?? true, let b = try d.get(self, .str("__builtins__")),
            case .obj(let o) = b, let table = o as? PyDict {
             builtins = [:]
+            builtinsModule = nil
             for (k, v) in table.pairs { if let n = k.asStr?.value { builtins[n] = v } }
         }
         do {
             return try compileAndRunDynamic(text, filename: filename, mode: mode, globals: globals, builtins: builtins,
-                                            namespace: namespace, copyBack: copyBack, showWarnings: !compiledBefore)
+                                            builtinsModule: builtinsModule, namespace: namespace, copyBack: copyBack, showWarnings: !compiledBefore)
         } catch let s as SyntaxError {
             throw engine.syntaxErrorException(s, evalSource: mode == "exec" ? nil : text)  // catchable, as CPython's
         }
@@ -167,14 +169,15 @@ extension Unit {
     /// `mode`: "eval" (an expression, whose value is returned), "exec" (statements) or
     /// "single" (statements echoing their expressions' values, as the REPL does).
     private func compileAndRunDynamic(_ text: String, filename: String, mode: String, globals: Globals,
-                                      builtins: [String: Value], namespace: PyDict?, copyBack: PyDict?,
+                                      builtins: [String: Value], builtinsModule: Globals?, namespace: PyDict?, copyBack: PyDict?,
                                       showWarnings: Bool) throws -> Value {
         let isEval = mode == "eval"
         // eval's source may start with spaces or tabs, which CPython strips.
         let file = SourceFile(name: filename, text: isEval ? String(text.drop(while: { $0 == " " || $0 == "\t" })) : text)
         var warnings: [CompileWarning] = []
         let code: CodeInfo = try withCompilerStack(for: text) {
-            var compiler = Compiler(file: file, globals: globals, builtins: builtins, isInteractive: mode == "single",
+            var compiler = Compiler(file: file, globals: globals, builtins: builtins, builtinsModule: builtinsModule,
+                                    isInteractive: mode == "single",
                                     interned: engine.internedStrings)
             defer { warnings = compiler.warnings }
             if isEval {
@@ -237,7 +240,8 @@ extension Unit {
           try withCompilerStack(for: text) {
             // Compiled once here, for the errors the compiler finds too (scopes, `:=` in
             // comprehensions...); exec()/eval() compile again for their variables.
-            var compiler = Compiler(file: file, globals: engine.newGlobals(name: "__main__", file: nil), builtins: engine.builtins)
+            var compiler = Compiler(file: file, globals: engine.newGlobals(name: "__main__", file: nil), builtins: engine.builtins,
+                                    builtinsModule: nil)
             defer { warnings = compiler.warnings }
             if mode == "eval" { _ = try compiler.compileExpression(try Parser.parseExpression(file)) } else {
                 let module = try Parser.parseModule(file)

@@ -34,6 +34,24 @@ extension PyType {
         return winner
     }
 
+    /// True when instances of this class and of `other` are laid out alike, so that an
+    /// instance may change from one class to the other (`obj.__class__ = C`).
+    /// Two classes listing the same slots over the same layout count as one (CPython's
+    /// same_slots_added).
+    func hasSameLayout(as other: PyType) -> Bool {
+        let mine = instanceLayout, theirs = other.instanceLayout
+        if mine === theirs { return true }
+        guard !mine.isBuiltin, !theirs.isBuiltin, let a = mine.ownSlotNames, let b = theirs.ownSlotNames, a == b,
+              let baseA = PyType.layoutBase(of: mine.bases), let baseB = PyType.layoutBase(of: theirs.bases) else {
+            return false
+        }
+        return baseA.hasSameLayout(as: baseB)
+    }
+    /// The names this class's own `__slots__` lists, if it has one.
+    private var ownSlotNames: [String]? {
+        ownAttribute("__slots__", hash: nameHash("__slots__")).flatMap { PyType.slotNamesListed($0) }
+    }
+
     /// The class that decides the layout of this class's instances: a builtin type
     /// (exceptions share BaseException's), or the nearest class that lists slots of its
     /// own in `__slots__`; `object` for plain classes.

@@ -7,6 +7,10 @@ struct Compiler {
     let file: SourceFile
     let globals: Globals
     let builtins: [String: Value]
+    /// The interpreter's builtins module when `builtins` is its contents (nil for the
+    /// `__builtins__` dict given to exec()/eval(), fixed at compile time): names fall back
+    /// to it once a program rebinds a builtin there.
+    let builtinsModule: Globals?
     var analyzer: ScopeAnalyzer
     /// True for REPL input: top-level expression statements echo their value.
     let isInteractive: Bool
@@ -21,9 +25,9 @@ struct Compiler {
     /// This compilation's shared constants (equal literals are one object).
     let constants: ConstantPool
 
-    init(file: SourceFile, globals: Globals, builtins: [String: Value], isInteractive: Bool = false,
-         interned: InternedStrings? = nil) {
-        self.file = file; self.globals = globals; self.builtins = builtins
+    init(file: SourceFile, globals: Globals, builtins: [String: Value], builtinsModule: Globals?,
+         isInteractive: Bool = false, interned: InternedStrings? = nil) {
+        self.file = file; self.globals = globals; self.builtins = builtins; self.builtinsModule = builtinsModule
         self.analyzer = ScopeAnalyzer(file: file); self.isInteractive = isInteractive
         self.constants = ConstantPool(interned: interned)
     }
@@ -107,7 +111,7 @@ struct Compiler {
         // REPL input: `_` is the last echoed value, kept in the builtins module (as CPython
         // does) and changing at run time, so it is looked up there on every load.
         if isInteractive && n == "_" { return LastValueNode(globals.cell(n), loc) }
-        return GlobalNode(globals.cell(n), n, builtin: builtins[n], loc)
+        return GlobalNode(globals.cell(n), n, builtin: builtins[n], builtinsModule: builtinsModule, loc)
     }
 
     /// The node for name `n` as seen from scope `s`.

@@ -258,6 +258,7 @@ final class CallNode: ExprNode {
         leading = LeadingArguments(simple)
         globalCallee = (callee as? GlobalNode).map { .passUnretained($0.cell) }
         if let g = callee as? GlobalNode, case .obj(let b)? = g.builtin {
+            builtinsModule = g.builtinsModule.map { .passUnretained($0) }
             if let fn = b as? PyBuiltinFunction { builtinFunction = .passUnretained(fn) }
             if let t = b as? PyType, t.isBuiltin, t !== Types.type, t.constructor != nil { builtinType = .passUnretained(t) }
         }
@@ -268,7 +269,12 @@ final class CallNode: ExprNode {
     /// the call skips the global load and the callee's type tests. Both are immortal.
     private var builtinFunction: Unmanaged<PyBuiltinFunction>? = nil
     private var builtinType: Unmanaged<PyType>? = nil
-    private var callsBuiltin: Bool { builtinFunction != nil || builtinType != nil }
+    /// The callee's ``GlobalNode/builtinsModule``, unretained as the callee holds it.
+    private var builtinsModule: Unmanaged<Globals>? = nil
+    private var callsBuiltin: Bool {
+        (builtinFunction != nil || builtinType != nil)
+            && !(builtinsModule?._withUnsafeGuaranteedRef { $0.hasReboundBuiltin } ?? false)
+    }
 
     /// The call of ``builtinFunction`` or ``builtinType``; out of line, so that the
     /// function-call path of ``eval(_:)`` keeps its small frame.

@@ -86,16 +86,32 @@ final class GlobalNode: ExprNode {
     let name: String
     /// The builtin of the same name, if any, looked up once at compile time.
     let builtin: Value?
-    init(_ cell: Cell, _ name: String, builtin: Value?, _ loc: SourceLoc) {
-        self.cell = cell; self.name = name; self.builtin = builtin; super.init(loc)
+    /// The builtins module `builtin` came from (nil for a fixed `__builtins__` dict of
+    /// exec()/eval()): read instead once a program has rebound one of its builtins.
+    let builtinsModule: Globals?
+    init(_ cell: Cell, _ name: String, builtin: Value?, builtinsModule: Globals?, _ loc: SourceLoc) {
+        self.cell = cell; self.name = name; self.builtin = builtin; self.builtinsModule = builtinsModule
+        super.init(loc)
     }
+    /// True while ``builtin`` is still what the name falls back to.
+    @inline(__always) var builtinIsCurrent: Bool { !(builtinsModule?.hasReboundBuiltin ?? false) }
     override func eval(_ f: Frame) throws -> Value {
         let v = cell.value
         if case .unbound = v {
-            if let b = builtin { return b }
-            throw located(nameNotDefined(name, in: f), f, loc)
+            if let b = builtin, builtinIsCurrent { return b }
+            return try builtinNow(f)
         }
         return v
+    }
+    /// The name's builtin as the builtins module holds it now (`builtins.x = 1` adds one),
+    /// else NameError.
+    @inline(never) private func builtinNow(_ f: Frame) throws -> Value {
+        if let m = builtinsModule {
+            if let b = m.get(name) { return b }
+        } else if let b = builtin {
+            return b
+        }
+        throw located(nameNotDefined(name, in: f), f, loc)
     }
     override func assign(_ f: Frame, _ v: Value) throws { cell.value = v }
     override func delete(_ f: Frame) throws {

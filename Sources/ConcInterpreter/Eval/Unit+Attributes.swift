@@ -528,6 +528,8 @@ extension Unit {
 
     /// `setattr(v, name, value)`.
     func setAttr(_ v: Value, _ name: String, _ value: Value) throws {
+        // Not an instance of a plain class (which may have its own __setattr__): checked here.
+        if name == "__class__", !isInstance(v) { return try assignClass(v, value) }
         guard case .obj(let o) = v else { throw readOnlyAttribute(v, name) }
         switch o {
         case let inst as PyInstance:
@@ -566,6 +568,28 @@ extension Unit {
         }
     }
 
+    /// `v.__class__ = value`, with CPython's checks: a class; both classes user-defined
+    /// (CPython: "mutable types"; class and module objects keep theirs here); the same
+    /// instance layout (builtin base, `__slots__`, exception or not).
+    func assignClass(_ v: Value, _ value: Value) throws {
+        guard case .obj(let c) = value, let cls = c as? PyType else {
+            throw typeError("__class__ must be set to a class, not '\(value.typeName)' object")
+        }
+        let old = v.type
+        guard case .obj(let o) = v, !old.isBuiltin, !cls.isBuiltin,
+              o is PyInstance || (o is SubclassAttributes && !(o is PyThreadLocal)) else {
+            throw typeError("__class__ assignment only supported for mutable types or ModuleType subclasses")
+        }
+        let epoch = classEpoch
+        guard cls.hasSameLayout(as: old), cls.builtinBase === old.builtinBase,
+              cls.hasSlotLimits(epoch) == old.hasSlotLimits(epoch),
+              (o is PyBaseException) == cls.isSubtype(of: Exc.baseException) else {
+            throw typeError("__class__ assignment: '\(cls.name)' object layout differs from '\(old.name)'")
+        }
+        if let inst = o as? PyInstance { inst.changeClass(to: cls) } else { o.changeType(to: cls) }
+        engine.classesChanged()
+    }
+
     /// `object.__setattr__(v, name, value)` for an instance: a property's setter, a user
     /// descriptor's `__set__`, else the instance's own attribute (one its `__slots__` allow).
     func genericSetAttr(_ v: Value, _ inst: PyInstance, _ name: String, _ value: Value) throws {
@@ -573,6 +597,7 @@ extension Unit {
         let t = inst.type
         if name == "__dict__", !(inst is PyBaseException), t !== Types.object { return try replaceInstanceDict(inst, value) }
         if let ca = t.lookup(name), case .obj(let a) = ca {
+            if name == "__class__" && a is PyNativeProperty { return try assignClass(v, value) }
             if let p = a as? PyProperty, p.isPlainDescriptor {
                 if case .none = p.setter { throw p.missing("setter", of: v) }
                 _ = try call(p.setter, [v, value]); return
@@ -616,11 +641,18 @@ extension Unit {
 
     /// `object.__delattr__(v, name)` for an instance: a property's deleter, a user
     /// descriptor's `__delete__`, else the instance's own attribute.
+    /// True for an instance of a user class or an exception (``PyInstance``).
+    private func isInstance(_ v: Value) -> Bool {
+        if case .obj(let o) = v { return o is PyInstance }
+        return false
+    }
+
     func genericDelAttr(_ v: Value, _ inst: PyInstance, _ name: String) throws {
         if inst is PyBaseException && (name == "__cause__" || name == "__context__" || name == "__traceback__") {
             throw typeError("\(name) may not be deleted")
         }
         if let ca = inst.type.lookup(name), case .obj(let a) = ca {
+            if name == "__class__" && a is PyNativeProperty { throw typeError("can't delete __class__ attribute") }
             if let p = a as? PyProperty, p.isPlainDescriptor {
                 if case .none = p.deleter { throw p.missing("deleter", of: v) }
                 _ = try call(p.deleter, [v]); return
@@ -645,6 +677,7 @@ extension Unit {
 
     /// `delattr(v, name)`.
     func delAttr(_ v: Value, _ name: String) throws {
+        if name == "__class__", !isInstance(v) { throw typeError("can't delete __class__ attribute") }
         guard case .obj(let o) = v else { throw readOnlyAttribute(v, name) }
         switch o {
         case let inst as PyInstance:

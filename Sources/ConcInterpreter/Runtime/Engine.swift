@@ -340,8 +340,8 @@ public final class Engine {
     func compile(_ source: SourceFile, globals: Globals, interactive: Bool = false,
                  warnings: inout [CompileWarning]) throws -> CodeInfo {
         let ast = try Parser.parseModule(source)
-        var compiler = Compiler(file: source, globals: globals, builtins: builtins, isInteractive: interactive,
-                                interned: internedStrings)
+        var compiler = Compiler(file: source, globals: globals, builtins: builtins, builtinsModule: builtinsModule.globals,
+                                isInteractive: interactive, interned: internedStrings)
         let code = try compiler.compileModule(ast.body)
         warnings += compiler.warnings
         return code
@@ -404,6 +404,7 @@ public final class Engine {
         let g = Globals()
         for (k, v) in builtins { g.set(k, v) }
         g.set("__name__", .str("builtins"))
+        g.builtinNames = Set(builtins.keys)
         return PyModule(name: "builtins", globals: g)
     }()
 
@@ -444,7 +445,8 @@ public final class Engine {
         mainUnit.setStackLimitFromThread()
         let file = SourceFile(name: "<string>", text: source)
         let expr = try Parser.parseExpression(file)
-        var compiler = Compiler(file: file, globals: mainGlobals, builtins: builtins, interned: internedStrings)
+        var compiler = Compiler(file: file, globals: mainGlobals, builtins: builtins, builtinsModule: builtinsModule.globals,
+                                interned: internedStrings)
         let code = try compiler.compileExpression(expr)
         let u = mainUnit!
         let f = u.frame(locals: u.stack + u.stackTop, code: code, globals: mainGlobals)

@@ -409,13 +409,35 @@ public final class Globals {
         let v = c.value
         return v.isUnbound ? nil : v
     }
-    func set(_ name: String, _ v: Value) { cell(name).value = v }
+    func set(_ name: String, _ v: Value) {
+        if builtinNames != nil { noteRebinding(name) }
+        cell(name).value = v
+    }
     /// The value of `name`, or `v` after binding it, as one step.
-    func setDefault(_ name: String, _ v: Value) -> Value { cell(name).bindIfUnbound(v) }
+    func setDefault(_ name: String, _ v: Value) -> Value {
+        if builtinNames != nil { noteRebinding(name) }
+        return cell(name).bindIfUnbound(v)
+    }
     /// Unbinds `name` (`del globals()[name]`); false if it was not bound.
     func unbind(_ name: String) -> Bool {
+        if builtinNames != nil { noteRebinding(name) }
         guard let c = existingCell(name) else { return false }
         return !c.take().isUnbound
+    }
+
+    /// For the builtins module only: the names of the builtins compiled code was given
+    /// (set once, after the module is filled, before anyone sees it); nil for other modules.
+    /// Every write goes through ``set(_:_:)``, ``setDefault(_:_:)`` or ``unbind(_:)``
+    /// (nothing compiles code against the builtins module's own cells).
+    var builtinNames: Set<String>? = nil
+    /// Set once a program replaces or deletes one of ``builtinNames`` (`builtins.print =
+    /// log`): until then a global name its module never binds is the builtin found at
+    /// compile time (``GlobalNode``); from then on it is looked up here on each load. A unit
+    /// that reads it late uses the old builtin a moment longer, as a race would.
+    private let rebound = Atomic<Bool>(false)
+    var hasReboundBuiltin: Bool { rebound.load(ordering: .relaxed) }
+    private func noteRebinding(_ name: String) {
+        if builtinNames?.contains(name) == true { rebound.store(true, ordering: .relaxed) }
     }
     /// The dict `globals()` returns for this module: one object (so `globals() is
     /// globals()`), refilled at every `globals()` call, whose stores and deletions of str

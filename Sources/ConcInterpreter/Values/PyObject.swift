@@ -14,17 +14,22 @@ import Glibc
 open class PyObject: @unchecked Sendable {
     /// The object's class, or nil for class objects whose type is `type` (a class made by
     /// a metaclass keeps the metaclass here).
-    /// Set once at creation; never changes (CPython's `__class__` assignment is unsupported).
+    /// Set at creation; changes only by `obj.__class__ = C` on an instance of a user class
+    /// (``PyInstance/changeClass(to:)``), a single word a racing reader sees whole.
     /// Unmanaged: every class is immortal (``PyType/init``), so counting references to it
     /// would only cost a retain or release at each `type` read and at every deallocation.
     /// (An `unowned(unsafe)` field is retained again whenever it is loaded into a local;
     /// an `Unmanaged` lets identity tests such as ``hasType(_:)`` compare bits only.)
-    private let typeBits: Unmanaged<PyType>?
+    private var typeBits: Unmanaged<PyType>?
     public final var typeRef: PyType? { typeBits?.takeUnretainedValue() }
     /// The class's address, for identity tests that retain nothing; nil for classes.
     @inline(__always) final var typeAddress: UnsafeMutableRawPointer? { typeBits?.toOpaque() }
 
     init(type: PyType?) { self.typeBits = type.map { Unmanaged.passUnretained($0) } }
+    /// `obj.__class__ = t` for an instance of a user subclass of a builtin container (whose
+    /// layout the caller checked); an instance of a plain class goes through
+    /// ``PyInstance/changeClass(to:)``, which also moves its attributes to `t`'s shapes.
+    final func changeType(to t: PyType) { typeBits = .passUnretained(t) }
     /// An object of the (immortal) class `typeBits`, passed without reference counting.
     init(typeBits: Unmanaged<PyType>) { self.typeBits = typeBits }
 
@@ -667,6 +672,18 @@ public class PyInstance: PyObject {
             standIn.keptDict = k
             keptDict = nil
             d.addOwner(standIn)
+        }
+    }
+
+    /// `obj.__class__ = cls` once the caller has checked that `cls` lays out its instances
+    /// as this one's class does: the attributes keep their slots, under a shape of `cls`'s
+    /// tree with the same names (inline caches tie a shape to its class's attributes).
+    final func changeClass(to cls: PyType) {
+        locked {
+            var s = cls.rootShape
+            for name in shape.names { s = s.adding(name) }
+            shape = s
+            changeType(to: cls)
         }
     }
 
