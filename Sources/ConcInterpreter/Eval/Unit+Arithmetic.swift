@@ -397,6 +397,9 @@ extension Unit {
                 }
             }
             if let r = try builtinBinary(op, a, b) { return r }
+            // `Shape | None` for a class whose metaclass derives from type (ABCMeta,
+            // EnumType): type's own `|`, unless the metaclass defined one above.
+            if op == .bitOr, let r = PyUnion.of(a, b) { return .obj(r) }
         }
         if !bFirst && ta !== tb, !tb.isBuiltin || tb.layout != nil, let rm = operatorMethod(b, rname) {
             let r = try call(rm, [a]); if !isNotImplemented(r) { return r }

@@ -262,8 +262,8 @@ extension Unit {
             return .obj(c.attributeDict)
         default: break
         }
-        if let ga = t.lookup("__getattr__"), case .obj(let f) = ga, f is PyFunction {
-            return try call(bindClassAttribute(ga, to: v), [.str(name)])
+        if let ga = t.userOverride("__getattr__") {
+            return try call(resolveDescriptor(ga, v), [.str(name)])
         }
         return nil
     }
@@ -533,7 +533,7 @@ extension Unit {
         guard case .obj(let o) = v else { throw readOnlyAttribute(v, name) }
         switch o {
         case let inst as PyInstance:
-            if let sa = inst.type.lookup("__setattr__"), case .obj(let f) = sa, f is PyFunction {
+            if let sa = inst.type.userOverride("__setattr__") {
                 _ = try call(bindClassAttribute(sa, to: v), [.str(name), value]); return
             }
             try genericSetAttr(v, inst, name, value)
@@ -553,7 +553,7 @@ extension Unit {
                 if case .none = p.setter { throw p.missing("setter", of: v) }
                 _ = try call(p.setter, [v, value]); return
             }
-            if let sa = c.type.lookup("__setattr__"), case .obj(let f) = sa, f is PyFunction {
+            if let sa = c.type.userOverride("__setattr__") {
                 _ = try call(bindClassAttribute(sa, to: v), [.str(name), value]); return
             }
             c.attributeDict.set(self, name, value)
@@ -681,7 +681,7 @@ extension Unit {
         guard case .obj(let o) = v else { throw readOnlyAttribute(v, name) }
         switch o {
         case let inst as PyInstance:
-            if let da = inst.type.lookup("__delattr__"), case .obj(let f) = da, f is PyFunction {
+            if let da = inst.type.userOverride("__delattr__") {
                 _ = try call(bindClassAttribute(da, to: v), [.str(name)]); return
             }
             try genericDelAttr(v, inst, name)
@@ -705,7 +705,7 @@ extension Unit {
             }
         case let c as SubclassAttributes where !o.typeIsBuiltin || o is PyThreadLocal:
             if let l = c as? PyThreadLocal { try l.prepare(self, v, changing: name) }
-            if let da = c.type.lookup("__delattr__"), case .obj(let f) = da, f is PyFunction {
+            if let da = c.type.userOverride("__delattr__") {
                 _ = try call(bindClassAttribute(da, to: v), [.str(name)]); return
             }
             if let ca = c.type.lookup(name), case .obj(let a) = ca, let p = a as? PyProperty, p.isPlainDescriptor {

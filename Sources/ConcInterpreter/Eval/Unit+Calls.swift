@@ -37,7 +37,8 @@ extension Unit {
         case let s as PyStaticMethod: return try call(s.function, args)
         case let w as PyWeakRef where w.typeIsBuiltin: return try w.call(args)
         case let g as PyGenericAlias: return try call(g.origin, args)
-        case is PyInstance, is PyWeakRef:
+        case is PyInstance, is PyWeakRef, is SubclassAttributes:
+            // (A builtin container has no __call__; its user subclass may: `__call__ = dict.keys`.)
             if let m = lookupSpecial(callee, "__call__") {
                 // Counted: a __call__ that is itself a callable instance may lead back here
                 // (`A.__call__ = A()`) without any Conc frame in between.
@@ -367,6 +368,14 @@ extension PyType {
         return nil
     }
 
+    /// What a class the program made defines as `name` for this class (a Conc function, or
+    /// a builtin one assigned in the class body: `__setattr__ = dict.__setitem__`), when
+    /// it comes before any builtin type's in the MRO; nil when the builtin behaviour applies.
+    func userOverride(_ name: String) -> Value? {
+        guard let (owner, v) = ownLookup(name), !owner.isBuiltin else { return nil }
+        return v
+    }
+
     func creationHooks(_ epoch: Int) -> CreationHooks {
         if let h = locked({ hooksEpoch == epoch ? hooks : nil }) { return h }
         var h = CreationHooks()
@@ -381,8 +390,8 @@ extension PyType {
         if h.userNew == nil, let (owner, nv) = ownLookup("__new__"), !owner.isBuiltin {
             if case .obj(let s as PyStaticMethod) = nv { h.otherNew = s.function } else { h.otherNew = nv }
         }
-        if let g = lookup("__getattribute__"), case .obj(let go) = g, go is PyFunction { h.overridesGetattribute = true }
-        if let s = lookup("__setattr__"), case .obj(let so) = s, so is PyFunction { h.overridesSetattr = true }
+        if userOverride("__getattribute__") != nil { h.overridesGetattribute = true }
+        if userOverride("__setattr__") != nil { h.overridesSetattr = true }
         if let meta = typeRef, !meta.isBuiltin, let c = meta.lookup("__call__"), case .obj(let co) = c, co is PyFunction {
             h.metaclassCall = c
         }
