@@ -291,15 +291,23 @@ private func installDictRemovals(_ t: PyType) {
         guard let (k, v) = d.popLast() else {
             throw PyBaseException(type: Exc.keyError, args: [.str("popitem(): dictionary is empty")])
         }
-        if let name = k.asStr?.value { d.ownersRemoved(name) }
+        if let name = k.asStr?.value {
+            d.ownersRemoved(name)
+            _ = d.globalsOf?.unbind(name)  // `globals().popitem()` removes the variable
+        }
         return .obj(PyTuple([k, v]))
     }
     t.method("clear") { u, s, args in
         let d = try recv(s, "clear")
         try ContainerArgs.none(args, "dict.clear")
-        let keys = d.attributesOf != nil ? d.keys : []  // some object's __dict__: tell it
+        // Some object's __dict__ or a module's globals(): the attributes or variables go too.
+        let keys = d.attributesOf != nil || d.globalsOf != nil ? d.keys : []
         d.removeAll()
-        for k in keys { if let name = k.asStr?.value { d.ownersRemoved(name) } }
+        for k in keys {
+            guard let name = k.asStr?.value else { continue }
+            d.ownersRemoved(name)
+            _ = d.globalsOf?.unbind(name)
+        }
         return .none
     }
 }

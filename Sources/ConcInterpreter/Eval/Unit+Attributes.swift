@@ -437,6 +437,10 @@ extension Unit {
             for (k, x) in d.pairs { if let s = k.asStr?.value { kw[s] = x } }
             f.replaceDefaults(positional: nil, keywords: kw)
         case "__globals__", "__closure__", "__builtins__": throw attributeError("readonly attribute")
+        case "__code__":
+            guard case .obj(let o)? = value, o is PyFunctionCode else { throw typeError("__code__ must be set to a code object") }
+            // Refused rather than ignored: calls on other threads read the code unlocked.
+            throw typeError("assigning \(f.name).__code__ is not supported in Conc: a function's code is fixed by its def")
         case "__dict__":
             // The attributes become the dict's (a copy: later changes to the dict itself do
             // not reach the function, as they would in CPython).

@@ -21270,7 +21270,8 @@ def get_type_hints(obj, globalns=None, localns=None, include_extras=False):
 
 TestCase with setUp/tearDown, setUpClass/tearDownClass, addCleanup, subTest, skipTest,
 fail and the assert methods (assertEqual, assertTrue, assertIs, assertIn, assertIsNone,
-assertIsInstance, assertRaises and assertRaisesRegex as a call or a `with`, assertAlmostEqual,
+assertIsInstance, assertRaises(Regex) and assertWarns(Regex) as a call or a `with`,
+assertLogs/assertNoLogs, assertAlmostEqual,
 the comparisons, assertCountEqual, the typed equality checks, ...), with CPython's
 messages and `msg=`/longMessage; skip, skipIf, skipUnless, expectedFailure, SkipTest;
 TestSuite, TestLoader, TestResult, TextTestRunner (CPython's report: dots or one line per
@@ -21279,7 +21280,7 @@ test, FAIL/ERROR sections with tracebacks, "Ran N tests", "OK"/"FAILED (...)") a
 Diverges from CPython: Conc has no `difflib`, so failed equality checks show the first
 differing element but no ndiff;
 no mock, no test discovery from folders (main() runs the TestCases of the module it is
-called from), no assertLogs/assertWarns checks (assertWarns runs its block and passes);
+called from);
 no buffer= (output capture) or catchbreak.
 """
 
@@ -21400,16 +21401,153 @@ class _AssertRaisesContext:
 
 
 class _AssertWarnsContext:
-    def __init__(self, test_case):
+    """`with self.assertWarns(W)`: records the warnings of the block (every one shown,
+    whatever the filters say) and fails unless one of class W (matching the regex, for
+    assertWarnsRegex) was among them; `.warning`, `.filename`, `.lineno` describe it."""
+
+    def __init__(self, expected, test_case, expected_regex=None):
+        self.expected = expected
         self.test_case = test_case
+        self.expected_regex = None if expected_regex is None else _compiled(expected_regex)
+        self.msg = None
+        self.obj_name = None
         self.warning = None
         self.warnings = []
 
     def __enter__(self):
+        import warnings
+        # A warning shown once before would be left out by the registries' "once" rules.
+        for module in list(_sys.modules.values()):
+            if getattr(module, "__warningregistry__", None):
+                module.__warningregistry__ = {}
+        self.warnings_manager = warnings.catch_warnings(record=True)
+        self.warnings = self.warnings_manager.__enter__()
+        warnings.simplefilter("always", self.expected)
         return self
 
     def __exit__(self, exc_type, exc_value, tb):
+        self.warnings_manager.__exit__(exc_type, exc_value, tb)
+        if exc_type is not None:
+            return False
+        name = getattr(self.expected, "__name__", None) or str(self.expected)
+        first_matching = None
+        for m in self.warnings:
+            w = m.message
+            if not isinstance(w, self.expected):
+                continue
+            if first_matching is None:
+                first_matching = w
+            if self.expected_regex is not None and not self.expected_regex.search(str(w)):
+                continue
+            self.warning = w
+            self.filename = m.filename
+            self.lineno = m.lineno
+            return False
+        if first_matching is not None:
+            self._fail('"{}" does not match "{}"'.format(self.expected_regex.pattern, str(first_matching)))
+        if self.obj_name:
+            self._fail("{} not triggered by {}".format(name, self.obj_name))
+        self._fail("{} not triggered".format(name))
+
+    def _fail(self, standard):
+        raise self.test_case.failureException(self.test_case._formatMessage(self.msg, standard))
+
+    def handle(self, method, args, kwargs):
+        expected = self.expected if isinstance(self.expected, tuple) else (self.expected,)
+        if not all(isinstance(e, type) and issubclass(e, Warning) for e in expected):
+            raise TypeError(method + "() arg 1 must be a warning type or tuple of warning types")
+        if not args:
+            self.msg = kwargs.pop("msg", None)
+            if kwargs:
+                raise TypeError(repr(next(iter(kwargs))) + " is an invalid keyword argument for this function")
+            return self
+        callable_obj, *args = args
+        self.obj_name = getattr(callable_obj, "__name__", None) or str(callable_obj)
+        with self:
+            callable_obj(*args, **kwargs)
+
+
+class _AssertLogsContext:
+    """`with self.assertLogs(logger, level) as cm`: the logger's records of the block go
+    to a capturing handler only (cm.records, and cm.output as "LEVEL:name:message"); fails
+    unless there was one (for assertNoLogs: if there was one)."""
+
+    LOGGING_FORMAT = "%(levelname)s:%(name)s:%(message)s"
+
+    def __init__(self, test_case, logger_name, level, no_logs):
+        import logging
+        self.test_case = test_case
+        self.logger_name = logger_name
+        self.level = logging._nameToLevel.get(level, level) if level else logging.INFO
+        self.msg = None
+        self.no_logs = no_logs
+
+    def __enter__(self):
+        import logging
+        if isinstance(self.logger_name, logging.Logger):
+            logger = self.logger = self.logger_name
+        else:
+            logger = self.logger = logging.getLogger(self.logger_name)
+        handler = _capturing_handler()
+        handler.setLevel(self.level)
+        handler.setFormatter(logging.Formatter(self.LOGGING_FORMAT))
+        self.watcher = handler.watcher
+        self.old_handlers = logger.handlers[:]
+        self.old_level = logger.level
+        self.old_propagate = logger.propagate
+        logger.handlers = [handler]
+        logger.setLevel(self.level)
+        logger.propagate = False
+        if self.no_logs:
+            return None
+        return handler.watcher
+
+    def __exit__(self, exc_type, exc_value, tb):
+        import logging
+        self.logger.handlers = self.old_handlers
+        self.logger.propagate = self.old_propagate
+        self.logger.setLevel(self.old_level)
+        if exc_type is not None:
+            return False
+        if self.no_logs:
+            if len(self.watcher.records) > 0:
+                self._fail("Unexpected logs found: {!r}".format(self.watcher.output))
+        elif len(self.watcher.records) == 0:
+            self._fail("no logs of level {} or higher triggered on {}".format(
+                logging.getLevelName(self.level), self.logger.name))
         return False
+
+    def _fail(self, standard):
+        raise self.test_case.failureException(self.test_case._formatMessage(self.msg, standard))
+
+
+class _LoggingWatcher:
+    def __init__(self):
+        self.records = []
+        self.output = []
+
+    def __repr__(self):
+        return "_LoggingWatcher(records=%r, output=%r)" % (self.records, self.output)
+
+
+def _capturing_handler():
+    """A logging handler that keeps what it is given (made on first use: logging is
+    imported only by tests that check logs)."""
+    import logging
+
+    class _CapturingHandler(logging.Handler):
+        def __init__(self):
+            logging.Handler.__init__(self)
+            self.watcher = _LoggingWatcher()
+
+        def flush(self):
+            pass
+
+        def emit(self, record):
+            self.watcher.records.append(record)
+            self.watcher.output.append(self.format(record))
+
+    return _CapturingHandler()
 
 
 class _SubTest:
@@ -21866,14 +22004,21 @@ class TestCase:
         return _AssertRaisesContext(expected_exception, self, expected_regex).handle(args, kwargs)
 
     def assertWarns(self, expected_warning, *args, **kwargs):
-        if args:
-            callable_obj, *args = args
-            callable_obj(*args, **kwargs)
-            return None
-        return _AssertWarnsContext(self)
+        """As a call, assertWarns(W, f, *args) calls f; as `with self.assertWarns(W) as cm`
+        checks the block. Fails unless a warning of class W (or a subclass) is issued."""
+        return _AssertWarnsContext(expected_warning, self).handle("assertWarns", args, kwargs)
 
     def assertWarnsRegex(self, expected_warning, expected_regex, *args, **kwargs):
-        return self.assertWarns(expected_warning, *args, **kwargs)
+        return _AssertWarnsContext(expected_warning, self, expected_regex).handle("assertWarnsRegex", args, kwargs)
+
+    def assertLogs(self, logger=None, level=None):
+        """`with self.assertLogs(logger, level) as cm`: fails unless the block logs at
+        least one message of `level` (default INFO) or above on `logger` (default root)."""
+        return _AssertLogsContext(self, logger, level, no_logs=False)
+
+    def assertNoLogs(self, logger=None, level=None):
+        """`with self.assertNoLogs(logger, level)`: fails if the block logs anything."""
+        return _AssertLogsContext(self, logger, level, no_logs=True)
 
     def assertRegex(self, text, expected_regex, msg=None):
         if isinstance(expected_regex, (str, bytes)):
