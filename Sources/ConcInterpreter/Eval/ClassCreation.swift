@@ -34,6 +34,18 @@ extension PyType {
         return winner
     }
 
+    /// `C.__base__`: the first base whose instance layout is the most derived of the
+    /// bases' (CPython's best_base: `class D(B, int)` has int), nil for `object`.
+    var bestBase: PyType? {
+        var winner: PyType? = nil
+        for b in bases {
+            guard let w = winner else { winner = b; continue }
+            let candidate = b.instanceLayout, current = w.instanceLayout
+            if candidate !== current && candidate.isSubtype(of: current) { winner = b }
+        }
+        return winner
+    }
+
     /// True when instances of this class and of `other` are laid out alike, so that an
     /// instance may change from one class to the other (`obj.__class__ = C`).
     /// Two classes listing the same slots over the same layout count as one (CPython's

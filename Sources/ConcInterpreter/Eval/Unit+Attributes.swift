@@ -94,6 +94,8 @@ extension Unit {
             if let x = m.globals.get(name) { return x }
             if name == "__name__" { return .str(m.name) }
             if name == "__dict__" { return .obj(globalsDict(m.globals)) }
+            // Made on first use and kept in the module, as CPython 3.10+ does.
+            if name == "__annotations__" { return m.globals.setDefault(name, .obj(PyDict())) }
             // Then what every module has from its type (`__class__`, `__eq__`, ...).
         case let f as PyFunction: return try functionAttr(f, name)
         case let g as PyGenericAlias where name != "__class__" && g.type.lookup(name) == nil:
@@ -321,7 +323,7 @@ extension Unit {
         case "__qualname__": return .str(t.qualname)
         case "__module__": return .str(t.module)
         case "__bases__": return .obj(PyTuple(t.bases.map { .obj($0) }))
-        case "__base__": return t.bases.first.map { .obj($0) } ?? .none
+        case "__base__": return t.bestBase.map { .obj($0) } ?? Value.none
         case "__mro__": return .obj(PyTuple(t.mro.map { .obj($0) }))
         case "__class__": return .obj(t.metaclass)
         case "__dict__": return .obj(classDictView(t))
@@ -654,6 +656,10 @@ extension Unit {
     func genericDelAttr(_ v: Value, _ inst: PyInstance, _ name: String) throws {
         if inst is PyBaseException && (name == "__cause__" || name == "__context__" || name == "__traceback__") {
             throw typeError("\(name) may not be deleted")
+        }
+        if name == "__dict__" && !(inst is PyBaseException) && inst.type !== Types.object {
+            // The instance starts again with no attributes (a fresh dict on next use).
+            return try replaceInstanceDict(inst, .obj(PyDict()))
         }
         if let ca = inst.type.lookup(name), case .obj(let a) = ca {
             if name == "__class__" && a is PyNativeProperty { throw typeError("can't delete __class__ attribute") }

@@ -188,7 +188,8 @@ extension Unit {
             if let b = m.function.object as? PyBuiltinFunction {
                 return "<built-in method \(b.name) of \(m.receiver.typeName) object at \(address(m.receiver.object ?? o))>"
             }
-            let fname = (m.function.object as? PyFunction)?.qualname ?? "?"
+            let fname = try (m.function.object as? PyFunction)?.qualname
+                ?? (getAttrOrNil(m.function, "__qualname__") ?? getAttrOrNil(m.function, "__name__"))?.asStr?.value ?? "?"
             return "<bound method \(fname) of \(try repr(m.receiver))>"
         case let m as PyModule:
             if engine.isBuiltinModule(m.name) { return "<module '\(m.name)' (built-in)>" }
