@@ -112,7 +112,7 @@ extension Parser.State {
     mutating func parseLambda() throws -> Expr {
         let start = advance()
         let params = try parseParameters(closing: ":", allowAnnotations: false)
-        try expectColon()
+        _ = try expect(":")  // no forced ':' in CPython's lambdef: plain "invalid syntax"
         let saved = (functionDepth, isInPlainFunction)
         functionDepth += 1; isInPlainFunction = true
         defer { (functionDepth, isInPlainFunction) = saved }

@@ -192,11 +192,17 @@ extension Parser.State {
         let (line, lineStart) = position(of: a)
         var lexer = Lexer(embedded: scalars, file: file, start: a, end: b, line: line, lineStart: lineStart)
         let toks = lexer.tokenize()
-        if let f = lexer.failure { throw f.error }
+        if var f = lexer.failure?.error {
+            if !f.message.hasPrefix("f-string") { f.message = "f-string: " + f.message }
+            throw f
+        }
         var sub = Parser.State(tokens: toks, scalars: scalars, file: file, failure: nil, lineStarts: lineStarts)
         sub.functionDepth = functionDepth
         sub.isInPlainFunction = isInPlainFunction
         sub.className = className
+        if toks.first?.kind == .op, toks.first?.text == "**" {
+            throw error("f-string: cannot use double starred expression here", at: toks[0])
+        }
         let e: Expr
         do {
             e = try sub.parseYieldOrStarExpressions()
