@@ -48,6 +48,8 @@ extension Lexer {
     }
 
     private func tabError() -> SyntaxError {
-        error("inconsistent use of tabs and spaces in indentation", col: 1, kind: "TabError")
+        var e = error("inconsistent use of tabs and spaces in indentation", col: 1, kind: "TabError")
+        e.endLine = line; e.endColumn = 0  // CPython's end_offset
+        return e
     }
 }

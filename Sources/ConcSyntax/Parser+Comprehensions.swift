@@ -71,7 +71,12 @@ extension Parser.State {
         while true {
             if let k = key {
                 let colon = tok
-                if !accept(":") { throw error("':' expected after dictionary key", at: k.loc) }
+                if !accept(":") {
+                    // One caret on the key's last character (CPython's offset, end_offset 0).
+                    var e = error("':' expected after dictionary key", line: k.loc.endLine, column: k.loc.endCol)
+                    e.endLine = k.loc.endLine; e.endColumn = 0
+                    throw e
+                }
                 if at("}") || at(",") { throw error("expression expected after dictionary key and ':'", at: colon) }
                 let value = try parseExpression()
                 if entries.isEmpty && atComprehension {

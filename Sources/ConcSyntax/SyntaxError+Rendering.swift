@@ -19,7 +19,8 @@ extension SyntaxError {
             out += "    \(body)\n"
             let stripped = source.unicodeScalars.count - body.unicodeScalars.count
             let caret = max(column - 1 - stripped, 0)
-            if column >= 1 && endColumn != -1 {
+            // (CPython's tokenizer reports a TabError with no caret line.)
+            if column >= 1 && endColumn != -1 && kind != "TabError" {
                 var pad = ""
                 for (i, c) in body.unicodeScalars.enumerated() where i < caret {
                     pad.unicodeScalars.append(c == "\t" ? "\t" : " ")
