@@ -10,12 +10,13 @@ extension Parser.State {
     mutating func parseArguments(closing: String) throws -> [Argument] {
         var args: [Argument] = []
         var seenKeyword = false, seenDoubleStar = false
+        var firstDoubleStar: SourceLoc? = nil
         var keywordNames: Set<String> = []
         while !at(closing) {
             let start = tok
             if accept("*") {
-                if seenDoubleStar {  // at the `*`, as CPython points
-                    throw error("iterable argument unpacking follows keyword argument unpacking", at: start)
+                if let d = firstDoubleStar {
+                    throw error("iterable argument unpacking follows keyword argument unpacking", at: d)
                 }
                 let value = try parseExpression()
                 if atComprehension { throw error("iterable unpacking cannot be used in comprehension", at: loc(from: start)) }
@@ -23,6 +24,7 @@ extension Parser.State {
             } else if accept("**") {
                 seenDoubleStar = true
                 args.append(.doubleStar(try parseExpression()))
+                if firstDoubleStar == nil { firstDoubleStar = loc(from: start) }
             } else if atIdentifier && peek().isOp("=") {
                 let nameToken = advance()
                 let name = nameToken.text
