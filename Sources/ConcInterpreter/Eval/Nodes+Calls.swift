@@ -394,6 +394,11 @@ final class MethodCallNode: ExprNode {
     // (ParallelCache.swift).
     private var cacheKeys: (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) = (nil, nil, nil, nil)
     private var cacheMethods: (PyObject?, PyObject?, PyObject?, PyObject?) = (nil, nil, nil, nil)
+    // `cacheMethods[i]` again when it is an immortal function (a `def` in a class body),
+    // unretained: never freed, it may be called without a reference even if the call
+    // itself replaces the entry (a recursive call on another class's instance); nil for
+    // a method that must be counted while it runs.
+    private var cacheImmortal: (Unmanaged<PyFunction>?, Unmanaged<PyFunction>?, Unmanaged<PyFunction>?, Unmanaged<PyFunction>?) = (nil, nil, nil, nil)
     private var cacheNext = 0
     private var cacheEpoch = -1
     private let parallelCache = ParallelCacheWord()
@@ -463,6 +468,17 @@ final class MethodCallNode: ExprNode {
         inst.locked { inst.shapeID }
     }
 
+    /// The cached immortal function for receivers whose layout is `key` in `epoch`, if any,
+    /// read without a retain.
+    @inline(__always) private func cachedImmortalMethod(_ key: UnsafeMutableRawPointer, _ epoch: Int) -> Unmanaged<PyFunction>? {
+        guard cacheEpoch == epoch else { return nil }
+        if key == cacheKeys.0 { return cacheImmortal.0 }
+        if key == cacheKeys.1 { return cacheImmortal.1 }
+        if key == cacheKeys.2 { return cacheImmortal.2 }
+        if key == cacheKeys.3 { return cacheImmortal.3 }
+        return nil
+    }
+
     /// The cached method for receivers whose layout is `key` in `epoch`, if any. The key is
     /// compared by identity only, so reading it retains nothing.
     @inline(__always) private func cachedMethod(_ key: UnsafeMutableRawPointer, _ epoch: Int) -> PyObject? {
@@ -476,13 +492,18 @@ final class MethodCallNode: ExprNode {
         return nil
     }
     private func remember(_ key: AnyObject, _ method: PyObject, _ epoch: Int) {
-        if cacheEpoch != epoch { cacheKeys = (nil, nil, nil, nil); cacheMethods = (nil, nil, nil, nil); cacheNext = 0; cacheEpoch = epoch }
+        if cacheEpoch != epoch {
+            cacheKeys = (nil, nil, nil, nil); cacheMethods = (nil, nil, nil, nil); cacheImmortal = (nil, nil, nil, nil)
+            cacheNext = 0; cacheEpoch = epoch
+        }
         let id = Unmanaged.passUnretained(key).toOpaque()
+        let fn = method as? PyFunction
+        let immortal = fn.flatMap { $0.isImmortal ? Unmanaged.passUnretained($0) : nil }
         switch cacheNext & 3 {
-        case 0: cacheKeys.0 = id; cacheMethods.0 = method
-        case 1: cacheKeys.1 = id; cacheMethods.1 = method
-        case 2: cacheKeys.2 = id; cacheMethods.2 = method
-        default: cacheKeys.3 = id; cacheMethods.3 = method
+        case 0: cacheKeys.0 = id; cacheMethods.0 = method; cacheImmortal.0 = immortal
+        case 1: cacheKeys.1 = id; cacheMethods.1 = method; cacheImmortal.1 = immortal
+        case 2: cacheKeys.2 = id; cacheMethods.2 = method; cacheImmortal.2 = immortal
+        default: cacheKeys.3 = id; cacheMethods.3 = method; cacheImmortal.3 = immortal
         }
         cacheNext &+= 1
     }
@@ -508,7 +529,11 @@ final class MethodCallNode: ExprNode {
         do {
             if let callee = moduleAttribute.value(of: recv) { return try callAttributeValue(callee, f) }
             if let key = MethodCallNode.cacheKey(recv) {
-                if let m = cachedMethod(key, f.classEpoch) { return try callCached(m, recv, f) }
+                let epoch = f.classEpoch
+                if let fn = cachedImmortalMethod(key, epoch) {
+                    return try fn._withUnsafeGuaranteedRef { try callCachedFunction($0, recv, f) }
+                }
+                if let m = cachedMethod(key, epoch) { return try callCached(m, recv, f) }
                 if key == slotShape, slotEpoch == f.classEpoch, let callee = MethodCallNode.slotValue(recv, slotIndex, key) {
                     return try callAttributeValue(callee, f)
                 }
@@ -519,16 +544,19 @@ final class MethodCallNode: ExprNode {
 
     /// Calls `m`, the cached method of `recv`'s layout.
     @inline(__always) private func callCached(_ m: PyObject, _ recv: Value, _ f: Frame) throws -> Value {
-        if let fn = m as? PyFunction {
-            if let simple = simpleArgs, fn.canCallDirect(simple.count + 1) {
-                return try f.withUnit { try $0.callDirect(fn, receiver: recv, simple, f) }
-            }
-            return try f.withUnit { try $0.callFunction(fn, try evaluateArguments(args, f, prepend: recv, callee: .obj(fn))) }
-        }
+        if let fn = m as? PyFunction { return try callCachedFunction(fn, recv, f) }
         let d = m as! PyMethodDescriptor
         let u = f.unit
         if let simple = simpleArgs { return try withPositionalArguments(simple, f) { try d.fn(u, recv, $0) } }
         return try d.fn(u, recv, try evaluateArguments(args, f, callee: .obj(d)))
+    }
+
+    /// Calls `fn`, the cached method of `recv`'s layout that is a Conc function.
+    @inline(__always) private func callCachedFunction(_ fn: PyFunction, _ recv: Value, _ f: Frame) throws -> Value {
+        if let simple = simpleArgs, fn.canCallDirect(simple.count + 1) {
+            return try f.withUnit { try $0.callDirect(fn, receiver: recv, simple, f) }
+        }
+        return try f.withUnit { try $0.callFunction(fn, try evaluateArguments(args, f, prepend: recv, callee: .obj(fn))) }
     }
 
     /// Slot `i` of instance `recv` if it still has shape `shape` and the slot is bound (read
