@@ -14,8 +14,14 @@ final class SuperMethodCallNode: ExprNode {
     let superNode: SuperNode
     /// The same call as an ordinary method call on `super()`.
     let generic: MethodCallNode
+    /// The local slot of the method's first parameter (the receiver) when no argument can
+    /// rebind it, else -1: the receiver is then lent from the slot, without a retain.
+    private let receiverSlot: Int
     init(_ superNode: SuperNode, _ generic: MethodCallNode) {
         self.superNode = superNode; self.generic = generic
+        receiverSlot = (superNode.firstParam as? LocalNode).flatMap { l in
+            generic.simpleArgs?.allSatisfy(isRebindFree) == true ? l.slot : nil
+        } ?? -1
         super.init(generic.loc)
     }
     // Inline cache: (receiver's class, owner class) → the function found, for two pairs
@@ -32,7 +38,15 @@ final class SuperMethodCallNode: ExprNode {
     override func eval(_ f: Frame) throws -> Value {
         guard let p = superNode.firstParam, case .obj(let c) = try superNode.callee.eval(f), c === Types.superType,
               let cls = f.function?.ownerClass else { return try generic.eval(f) }
-        let receiver = try superNode.firstArgument(p, f)
+        if receiverSlot >= 0, let r = (f.locals + receiverSlot).unretainedObject {
+            // Lent from its slot: nothing before the call returns can store into it.
+            return try r._withUnsafeGuaranteedRef { o in try call(receiver: .obj(o), after: cls, f) }
+        }
+        return try call(receiver: try superNode.firstArgument(p, f), after: cls, f)
+    }
+
+    /// The call on `receiver`, the method's first argument, of what follows `cls` in its MRO.
+    @inline(__always) private func call(receiver: Value, after cls: PyType, _ f: Frame) throws -> Value {
         if case .obj(let r) = receiver, r is PyType { return try generic.eval(f) }
         guard let fn = cachedMethod(after: cls, in: receiver.type, f.classEpoch) else { return try generic.eval(f) }
         do {
