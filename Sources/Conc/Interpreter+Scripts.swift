@@ -16,6 +16,9 @@ extension Interpreter {
         var status: Int32 = 0
         do {
             try engine.runMain(source: source, fileName: fileName, scriptFolder: scriptFolder)
+            // As CPython's: the main code's output goes out before threads and child
+            // processes are waited for (which may print after it).
+            engine.stdout.flush(); engine.stderr.flush()
         } catch let s as SyntaxError {
             engine.flushOutput()
             engine.stderr.write(s.rendered() + "\n")

@@ -197,6 +197,9 @@ struct SpecExecution {
     /// The request for one run: the file's name as argument, in `folder`.
     private func request(_ program: SpecProgram, folder: String, unit: String?) -> RunRequest {
         var environment = ProcessInfo.processInfo.environment
+        // Output piped to the harness is block-buffered, as CPython's is, whatever the shell
+        // exports (a spec file that wants otherwise says `# env: PYTHONUNBUFFERED=1`).
+        environment["PYTHONUNBUFFERED"] = nil
         var searchPath = [SpecFile.root + "/lib"]
         if file.annotations.isChunked { searchPath.insert(file.folder, at: 0) }
         if let existing = environment["CONC_PATH"], !existing.isEmpty {

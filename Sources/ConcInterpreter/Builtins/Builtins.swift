@@ -213,7 +213,7 @@ extension Unit {
         // CPython converts to nanoseconds in 64 bits: past that, OverflowError, never an
         // endless sleep.
         if seconds > 9_223_372_036 { throw overflowError(seconds.isInfinite ? "timestamp out of range for platform time_t" : "timestamp too large to convert to C _PyTime_t") }
-        engine.stdout.flush()
+        // (No flush: as in CPython, output piped or redirected stays in the buffer.)
         let deadline = monotonicSeconds() + seconds
         repeat {
             try blockingCall {

@@ -15037,11 +15037,24 @@ class Pool:
                 self._tasks.put(None)
 
     def terminate(self):
-        """Stops the workers at once (SIGTERM); unfinished tasks are dropped."""
+        """Stops the workers (SIGTERM for any still busy); unfinished tasks are dropped."""
         if self._state == _TERMINATE:
             return
         with self._workers_lock:
             self._state = _TERMINATE
+            # As CPython's pool: the queued tasks are dropped and idle workers are told to
+            # stop, so they exit as usual (flushing what they printed); a worker still busy
+            # after a tenth of a second gets SIGTERM.
+            try:
+                while True:
+                    self._tasks.get(block=False)
+            except _Empty:
+                pass
+            for w in self._pool:
+                self._tasks.put(None)
+            deadline = time.monotonic() + 0.1
+            for w in self._pool:
+                w.join(max(0, deadline - time.monotonic()))
             for w in self._pool:
                 if w.exitcode is None:
                     w.terminate()

@@ -267,7 +267,7 @@ extension Engine {
                 return .obj(PyBytes(readFileBytesPrefix("/dev/urandom", n)))
             },
             native("_exit") { u, a in
-                u.engine.stdout.flush(); u.engine.stderr.flush()
+                // No flush, as CPython's: what is still buffered is lost.
                 let code = Int32(truncatingIfNeeded: try u.toIndex(a[0]))
                 _exit(code)
             },

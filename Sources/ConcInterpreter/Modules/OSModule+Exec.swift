@@ -137,7 +137,7 @@ extension Unit {
             }
             environment = entries
         }
-        engine.stdout.flush(); engine.stderr.flush()
+        // No flush, as CPython's exec*: what is still buffered is lost.
         var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         var cEnv: [UnsafeMutablePointer<CChar>?]? = environment.map { $0.map { strdup($0) } + [nil] }
         defer { for p in cArgs { free(p) }; for p in cEnv ?? [] { free(p) } }

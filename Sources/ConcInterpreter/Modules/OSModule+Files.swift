@@ -278,7 +278,7 @@ extension Engine {
             native("system") { u, a in
                 try a.expect("system", 1, 1, keywords: ["command"])
                 let command = try u.stringArg(a[0], "command")
-                u.engine.stdout.flush(); u.engine.stderr.flush()
+                // No flush, as CPython's: piped output printed before may come after the command's.
                 return .int(Int(try u.runShellCommand(command)))
             },
             ("O_RDONLY", .int(Int(O_RDONLY))), ("O_WRONLY", .int(Int(O_WRONLY))), ("O_RDWR", .int(Int(O_RDWR))),
