@@ -13,7 +13,7 @@ private enum Tag: UInt8 {
     case none = 0, false_, true_, int, float, str, bytes, bytearray
     case list, tuple, dict, set, frozenset, backref, instance, exception
     case classRef, functionRef, builtinRef, moduleRef, primitive, range, boundMethod, ellipsis
-    case subclassed
+    case subclassed, slice, enumMember
 }
 
 /// Encodes values for a queue; `TypeError` for what cannot be copied (files, handles,
@@ -100,6 +100,7 @@ struct ValueEncoder {
             try unit.enterNested(" while copying a queue item"); defer { unit.leaveNested() }
             for x in elements { try encode(x) }
         case let r as PyRange: tag(.range); u64(UInt64(bitPattern: Int64(r.start))); u64(UInt64(bitPattern: Int64(r.stop))); u64(UInt64(bitPattern: Int64(r.step)))
+        case let s as PySlice: tag(.slice); try encode(s.start); try encode(s.stop); try encode(s.step)
         case let p as PySharedPrimitive:
             p.sentInQueue.store(true, ordering: .relaxed)
             conc_prim_retain(p.prim)
@@ -123,6 +124,10 @@ struct ValueEncoder {
             for x in e.args { try encode(x) }
             try encodeAttributes(e)
             encodeTraceback(e.traceback)
+        case let i as PyInstance where type(of: i) == PyInstance.self && isEnumMember(i):
+            // As pickle does (Enum.__reduce_ex__): the class and the value, so the copy is
+            // the receiver's own member (`got is Color.RED`), not a second object.
+            tag(.enumMember); try encodeClass(i.type); try encode(i.instanceAttribute("_value_") ?? .none)
         case let i as PyInstance where type(of: i) == PyInstance.self:
             guard remember(i) else { return }
             tag(.instance); try encodeClass(i.type)
@@ -134,6 +139,11 @@ struct ValueEncoder {
     }
 
     private mutating func encodeClass(_ t: PyType) throws { try encode(.obj(t)) }
+
+    /// A member of an Enum class (the enum module's classes keep `_member_map_`).
+    private func isEnumMember(_ i: PyInstance) -> Bool {
+        i.type.lookup("_member_map_") != nil && i.instanceAttribute("_value_") != nil
+    }
 
     /// The traceback travels with the exception (file names, spans, markers and the source
     /// lines shown), so a re-raise in another process prints the unit's frames.
@@ -253,6 +263,12 @@ struct ValueDecoder {
         case .range:
             let a = Int(Int64(bitPattern: u64())), b = Int(Int64(bitPattern: u64())), c = Int(Int64(bitPattern: u64()))
             return .obj(PyRange(a, b, c))
+        case .slice:
+            let start = try decode(), stop = try decode()
+            return .obj(PySlice(start, stop, try decode()))
+        case .enumMember:
+            let cls = try decode()
+            return try unit.call(cls, [try decode()])  // Color(1) is Color.RED
         case .ellipsis: return .obj(Singletons.ellipsis)
         case .classRef, .functionRef, .builtinRef:
             let same = reference()

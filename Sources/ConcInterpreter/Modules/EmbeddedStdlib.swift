@@ -15149,6 +15149,8 @@ multiprocessing's own, already shared by every process. Not here: registering ne
 import multiprocessing as _mp
 import threading as _threading
 
+_Empty = queue.Empty
+
 __all__ = ["BaseManager", "SyncManager", "BaseProxy", "Namespace", "Token",
            "DictProxy", "ListProxy", "ValueProxy", "NamespaceProxy"]
 
@@ -15194,9 +15196,17 @@ class Token:
 
 # MARK: - The server
 
-def _serve(requests, ready):
+def _serve(requests, ready, stopped):
     """The manager process: runs each request on the object it names, in turn, and
-    answers on the request's own reply queue: ("ok", result) or ("error", exception)."""
+    answers on the request's own reply queue: ("ok", result) or ("error", exception).
+    Sets `stopped` when it ends, so that proxies stop waiting for it."""
+    try:
+        _serve_requests(requests, ready)
+    finally:
+        stopped.set()
+
+
+def _serve_requests(requests, ready):
     objects = {}
     next_id = 0
     ready.set()
@@ -15244,6 +15254,29 @@ _factories = {"dict": dict, "list": list, "Namespace": Namespace, "Value": Value
 
 # MARK: - Proxies
 
+def _call_server(requests, stopped, request, connected=False):
+    """Sends `request` (oid, method, args, kwds) to the server and returns its answer.
+    A server that has stopped fails the call as CPython's does: FileNotFoundError for a
+    first call from this thread (the server's socket is gone), BrokenPipeError once the
+    thread has talked to it (`connected`), EOFError when it stops while the call waits."""
+    if stopped is not None and stopped.is_set():
+        if connected:
+            raise BrokenPipeError(32, "Broken pipe")
+        raise FileNotFoundError(2, "No such file or directory")
+    reply = queue()
+    requests.put(request + (reply,))
+    while True:
+        try:
+            kind, value = reply.get(timeout=0.25)
+            break
+        except _Empty:
+            if stopped is not None and stopped.is_set():
+                raise EOFError from None
+    if kind == "error":
+        raise value
+    return value
+
+
 class BaseProxy:
     """Stands for one object of a manager's server; its methods are calls there."""
 
@@ -15252,15 +15285,16 @@ class BaseProxy:
     def __init__(self, token, requests, manager=None):
         object.__setattr__(self, "_token", token)
         object.__setattr__(self, "_requests", requests)
+        # The threads that have called through this proxy (CPython's per-thread connection).
+        object.__setattr__(self, "_connected", set())
 
     def _callmethod(self, methodname, args=(), kwds={}):
         """Calls methodname(*args, **kwds) on the referent in the server."""
-        reply = queue()
-        self._requests.put((self._token.id, methodname, tuple(args), dict(kwds), reply))
-        kind, value = reply.get()
-        if kind == "error":
-            raise value
-        return value
+        me = _threading.get_ident()
+        result = _call_server(self._requests, getattr(self._token, "_stopped", None),
+                              (self._token.id, methodname, tuple(args), dict(kwds)), me in self._connected)
+        self._connected.add(me)
+        return result
 
     def _getvalue(self):
         """A copy of the referent."""
@@ -15394,8 +15428,9 @@ class BaseManager:
         if initializer is not None and not callable(initializer):
             raise TypeError("initializer must be a callable")
         self._requests = queue()
+        self._stopped = event()
         ready = event()
-        self._process = _mp.Process(target=_serve, args=(self._requests, ready),
+        self._process = _mp.Process(target=_serve, args=(self._requests, ready, self._stopped),
                                     name="SyncManager-%d" % next(_manager_counter), daemon=True)
         self._process.start()
         ready.wait()
@@ -15405,12 +15440,10 @@ class BaseManager:
         if self._state != "started":
             raise _mp.ProcessError("Manager has not been started" if self._state == "initial"
                                    else "Manager has shut down")
-        reply = queue()
-        self._requests.put((None, typeid, args, kwds, reply))
-        kind, value = reply.get()
-        if kind == "error":
-            raise value
-        return _proxies[typeid](Token(typeid, self._address, value), self._requests)
+        oid = _call_server(self._requests, self._stopped, (None, typeid, args, kwds))
+        token = Token(typeid, self._address, oid)
+        token._stopped = self._stopped  # (travels with the token, as a shared event)
+        return _proxies[typeid](token, self._requests)
 
     def join(self, timeout=None):
         if self._process is not None:
@@ -15425,6 +15458,7 @@ class BaseManager:
             if self._process.is_alive():
                 self._process.terminate()
                 self._process.join()
+            self._stopped.set()  # (a terminated server could not)
 
     def __enter__(self):
         if self._state == "initial":
