@@ -87,7 +87,16 @@ extension Unit {
 
     /// Gives up the GIL (if held) for a blocking call.
     @inline(__always) func releaseGIL() {
+        if handoff != nil { postHandoff() }
         if holdsGIL { holdsGIL = false; engine.gil.release() }
+    }
+
+    /// Tells this new thread's starter that it blocks or ends (``handoff``).
+    @inline(never) func postHandoff() {
+        guard let h = handoff else { return }
+        handoff = nil
+        __atomicStore(h, 1)
+        conc_futex_wake(h, Int32.max)
     }
 
     /// Takes the GIL back (if the engine uses one).

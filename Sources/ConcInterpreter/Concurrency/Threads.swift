@@ -37,6 +37,8 @@ extension Unit {
             holdsGIL = true
         }
         registry.add(unit)
+        // Free-threaded, the starter then lets the new thread run first (below).
+        if !engine.gil.exclusive { unit.handoff = handle.handedOff }
         var tid = pthread_t()
         let box = Unmanaged.passRetained(ThreadStart(unit: unit, callee: callee, args: args, handle: handle)).toOpaque()
         // A pooled OS thread if one is idle (CConcSys_thread_start): starting 200 threads
@@ -62,7 +64,24 @@ extension Unit {
         // would wait forever); a pending Ctrl-C is raised at the next check instead. The
         // new thread posts `started` before it needs anything (the GIL included).
         while __atomicLoad(handle.started) == 0 { _ = conc_futex_wait(handle.started, 0, -1) }
+        if !engine.gil.exclusive { waitForHandoff(handle) }
         return handle
+    }
+
+    /// As CPython's start, where the new thread holds the GIL until it blocks, ends or has
+    /// run for a switch interval: waits up to 5 ms for the new unit to block or end, so
+    /// that `t.start(); print("main")` prints the thread's first line first, as the notes
+    /// show, also when both run in parallel. Any block of the new unit ends the wait, so
+    /// it cannot deadlock with its starter.
+    private func waitForHandoff(_ handle: PyUnitHandle) {
+        let deadline = monotonicSeconds() + 0.005
+        blockingCall {
+            while __atomicLoad(handle.handedOff) == 0 {
+                let left = deadline - monotonicSeconds()
+                if left <= 0 { break }
+                _ = conc_futex_wait(handle.handedOff, 0, Int64(left * 1e9))
+            }
+        }
     }
 
     /// What every kind of unit runs: `callee(args)`, and, when that makes a coroutine (an
@@ -99,6 +118,7 @@ extension Unit {
         call = nil
         dropFramePool()
         runPendingFinalizers()  // instances that died with the thread's frames or its call
+        postHandoff()  // (if it never blocked)
         // Finish first: a joiner of this unit must not look deadlocked to the check below.
         handle.finish()
         let found = engine.units.remove(self)

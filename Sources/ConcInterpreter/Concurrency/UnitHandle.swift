@@ -30,6 +30,10 @@ final class PyUnitHandle: PyObject, @unchecked Sendable {  // result/error are p
     let started: UnsafeMutablePointer<UInt32>
     /// 0 while the unit runs, 1 once it finished (a futex word).
     let done: UnsafeMutablePointer<UInt32>
+    /// 0 until a new thread unit first blocks (sleeps, waits, does I/O) or ends, then 1
+    /// (a futex word): its starter waits for it, as CPython's thread start gives the new
+    /// thread the GIL until then (``Unit/startThread(_:_:name:daemon:)``).
+    let handedOff: UnsafeMutablePointer<UInt32>
     /// Joiners sleeping on `done`.
     let waiters: UnsafeMutablePointer<Int32>
     /// The unit's return value, once done.
@@ -46,9 +50,10 @@ final class PyUnitHandle: PyObject, @unchecked Sendable {  // result/error are p
 
     init(kind: Kind, name: String, daemon: Bool) {
         self.kind = kind; self.name = name; self.daemon = daemon
-        started = .allocate(capacity: 2)
-        started.initialize(repeating: 0, count: 2)
+        started = .allocate(capacity: 3)
+        started.initialize(repeating: 0, count: 3)
         done = started + 1
+        handedOff = started + 2
         waiters = .allocate(capacity: 1)
         waiters.initialize(to: 0)
         super.init(type: Types.unitHandle)

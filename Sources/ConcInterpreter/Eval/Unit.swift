@@ -57,6 +57,10 @@ public final class Unit {
     public internal(set) var isMain = false
     /// True while this unit's OS thread holds the engine's GIL. Touched only by that thread.
     var holdsGIL = false
+    /// For a thread unit just started in free-threaded mode: the futex word its starter
+    /// waits on (``UnitHandle/handedOff``), posted when this unit first blocks or ends;
+    /// nil after that. Only this unit touches the field.
+    var handoff: UnsafeMutablePointer<UInt32>? = nil
     /// A deadlock report left for this (main) unit by another unit's detection; guarded by
     /// the engine's unit registry lock, raised as DeadlockError at the next poll.
     var pendingDeadlock: String?
