@@ -32,6 +32,7 @@ extension Unit {
         unit.isDaemon = handle.daemon
         unit.handle = handle
         handle.unitNumber = unit.number
+        handle.postsLetGo = true
         if !engine.gil.active {
             engine.gil.activate()
             holdsGIL = true
@@ -44,10 +45,13 @@ extension Unit {
         // A pooled OS thread if one is idle (CConcSys_thread_start): starting 200 threads
         // in a wave then costs a futex wake each instead of a clone and a stack mapping.
         let rc = CConcSys_thread_start({ arg in
+            let letGo: FutexWord
             do {
                 let start = Unmanaged<ThreadStart>.fromOpaque(arg).takeRetainedValue()
+                letGo = start.handle.letGo
                 start.unit.runThreadBody(start)
             }  // the unit and its handle's box are released here
+            letGo.post()
             Finalizers.dropQueued()
         }, box, Unit.threadStackSize, &tid)
         if rc != 0 {

@@ -36,6 +36,15 @@ final class PyUnitHandle: PyObject, @unchecked Sendable {  // result/error are p
     let handedOff: UnsafeMutablePointer<UInt32>
     /// Joiners sleeping on `done`.
     let waiters: UnsafeMutablePointer<Int32>
+    /// Posted by a thread unit's OS thread once it holds no reference to this handle any
+    /// more (``Unit/startThread(_:_:name:daemon:)``). join() waits for it after `done`, so
+    /// that when the joiner drops the handle what the handle keeps (the thread's result, a
+    /// generator left suspended in it) is freed then, in the joiner's thread. Shared with
+    /// the thread, which may post it after the handle is gone.
+    let letGo = FutexWord()
+    /// True for a thread started by ``Unit/startThread(_:_:name:daemon:)``, whose OS thread
+    /// posts ``letGo``; set before the thread starts.
+    var postsLetGo = false
     /// The unit's return value, once done.
     var result: Value = .none
     /// The unit's uncaught exception, once done.
@@ -95,9 +104,12 @@ final class PyUnitHandle: PyObject, @unchecked Sendable {  // result/error are p
                                  holder: { [unitNumber, engine = u.engine] in engine.units.unit(number: unitNumber) },
                                  stillBlocked: { [done] in __atomicLoad(done) == 0 },
                                  word: done, isJoin: true)
-        return try u.park(word: done, waiters: .counter(waiters), timeout: timeout, reason: reason) { [done] in
+        guard try u.park(word: done, waiters: .counter(waiters), timeout: timeout, reason: reason, attempt: { [done] in
             __atomicLoad(done) != 0
-        }
+        }) else { return false }
+        // Moments after `done` (bounded: a fork may have come in between in a child).
+        if postsLetGo { letGo.wait(atMost: 0.05) }
+        return true
     }
 
     /// For a finished process: moves the outcome it posted, `(True, result)` or
@@ -114,5 +126,26 @@ final class PyUnitHandle: PyObject, @unchecked Sendable {  // result/error are p
     func finish() {
         __atomicStore(done, 1)
         if CConcSys_atomic_load(waiters) > 0 { conc_futex_wake(done, Int32.max) }
+    }
+}
+
+/// A futex word in memory of its own, for a signal that may be posted after the object
+/// that waits for it is gone: whoever holds this box may post or wait.
+final class FutexWord: @unchecked Sendable {  // the word is only touched atomically
+    let word: UnsafeMutablePointer<UInt32>
+    init() { word = .allocate(capacity: 1); word.initialize(to: 0) }
+    deinit { word.deallocate() }
+    func post() {
+        __atomicStore(word, 1)
+        conc_futex_wake(word, Int32.max)
+    }
+    /// Waits until posted, or `seconds` pass.
+    func wait(atMost seconds: Double) {
+        let deadline = monotonicSeconds() + seconds
+        while __atomicLoad(word) == 0 {
+            let left = deadline - monotonicSeconds()
+            if left <= 0 { return }
+            _ = conc_futex_wait(word, 0, Int64(left * 1e9))
+        }
     }
 }
