@@ -14177,9 +14177,6 @@ class Queue:
     def cancel_join_thread(self):
         pass
 
-    def __repr__(self):
-        return '<%s maxsize=%s>' % (type(self).__name__, self._maxsize)
-
 
 class JoinableQueue(Queue):
     """A Queue whose consumers call task_done() per item; join() waits for all of them."""
@@ -14686,7 +14683,11 @@ def _pool_worker(tasks, results, initializer, initargs, maxtasks=None, slot=0):
             else:
                 value = (True, [func(x) for x in chunk])
         except Exception as e:
-            value = (False, e)
+            # The traceback travels as text, made the exception's cause in the parent
+            # (RemoteTraceback), as CPython's pool sends it.
+            tb = _units.format_exception(e)
+            e.__traceback__ = None
+            value = (False, e, tb)
         try:
             _q_put(results, (job, index, value))
         except Exception as e:
@@ -14694,6 +14695,16 @@ def _pool_worker(tasks, results, initializer, initargs, maxtasks=None, slot=0):
     # maxtasksperchild reached: the parent's result handler starts a fresh worker in
     # this one's place (after this worker's last result, which it sent first).
     _q_put(results, (_WORKER_EXITED, slot, None))
+
+
+class RemoteTraceback(Exception):
+    """The __cause__ of an exception a Pool task raised: the worker's traceback, as text."""
+
+    def __init__(self, tb):
+        self.tb = tb
+
+    def __str__(self):
+        return self.tb
 
 
 # The job number of a result-queue item that says "worker `index` has exited".
@@ -14893,7 +14904,12 @@ class Pool:
         self._pool = []
         for i in range(processes):
             self._pool.append(self._start_worker(i))
-        self._handler = thread self._handle_results() with name='Thread-PoolResults', daemon=True
+        # CPython's pool runs three handler threads, numbered as threading's threads are:
+        # later Thread() names count on from there, as under CPython.
+        _threading._newname()  # (CPython's _handle_workers)
+        _threading._newname()  # (CPython's _handle_tasks)
+        name = _threading._newname() + " (_handle_results)"
+        self._handler = thread self._handle_results() with name=name, daemon=True
 
     def _start_worker(self, slot):
         w = Process(target=_pool_worker, args=(self._tasks, self._results, self._initializer,
@@ -14921,12 +14937,17 @@ class Pool:
             if job == _WORKER_EXITED:
                 self._replace_worker(index)
                 continue
+            if len(outcome) == 3:
+                # A task's exception and the worker's traceback: the report then shows
+                # where in the worker it was raised, then the parent's own frames.
+                ok, e, tb = outcome
+                e.__cause__ = RemoteTraceback('\n"""\n' + tb + '"""')
+                outcome = (ok, e)
             r = self._cache.get(job)
             if r is not None:
-                try:
-                    r._set(index, outcome)
-                except Exception as e:
-                    print('Exception in Pool callback:', repr(e), file=sys.stderr)
+                # A callback that raises ends this thread with the usual report, as it
+                # ends CPython's result handler (later results are not delivered).
+                r._set(index, outcome)
 
     def _check_running(self):
         if self._state != _RUN:
@@ -15118,7 +15139,7 @@ _place_in('multiprocessing.synchronize', [Lock, RLock, Semaphore, BoundedSemapho
 _place_in('multiprocessing.queues', [Queue, JoinableQueue, SimpleQueue])
 _place_in('multiprocessing.connection', [Connection])
 _place_in('multiprocessing.sharedctypes', [Synchronized, SynchronizedArray])
-_place_in('multiprocessing.pool', [Pool, ApplyResult, MapResult, IMapIterator])
+_place_in('multiprocessing.pool', [Pool, ApplyResult, MapResult, IMapIterator, RemoteTraceback])
 
 """####,
         "multiprocessing/connection.conc": ####"""
@@ -15163,7 +15184,7 @@ class Namespace:
 
     def __repr__(self):
         items = [(k, v) for k, v in self.__dict__.items() if not k.startswith("_")]
-        temp = ["%s=%r" % (name, value) for name, value in items]
+        temp = sorted("%s=%r" % (name, value) for name, value in items)  # sorted, as CPython's
         return "%s(%s)" % (self.__class__.__name__, ", ".join(temp))
 
 
@@ -15536,7 +15557,7 @@ class SyncManager(BaseManager):
 """####,
         "multiprocessing/pool.conc": ####"""
 """multiprocessing.pool: Pool and its results, defined in multiprocessing (see there)."""
-from multiprocessing import Pool, AsyncResult, ApplyResult, MapResult, IMapIterator, TimeoutError
+from multiprocessing import Pool, AsyncResult, ApplyResult, MapResult, IMapIterator, TimeoutError, RemoteTraceback
 
 """####,
         "multiprocessing/process.conc": ####"""
