@@ -78,14 +78,7 @@ extension Unit {
     /// show, also when both run in parallel. Any block of the new unit ends the wait, so
     /// it cannot deadlock with its starter.
     private func waitForHandoff(_ handle: PyUnitHandle) {
-        let deadline = monotonicSeconds() + 0.005
-        blockingCall {
-            while __atomicLoad(handle.handedOff) == 0 {
-                let left = deadline - monotonicSeconds()
-                if left <= 0 { break }
-                _ = conc_futex_wait(handle.handedOff, 0, Int64(left * 1e9))
-            }
-        }
+        blockingCall { FutexWord.wait(on: handle.handedOff, atMost: 0.005) }
     }
 
     /// What every kind of unit runs: `callee(args)`, and, when that makes a coroutine (an

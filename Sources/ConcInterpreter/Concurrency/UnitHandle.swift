@@ -140,7 +140,10 @@ final class FutexWord: @unchecked Sendable {  // the word is only touched atomic
         conc_futex_wake(word, Int32.max)
     }
     /// Waits until posted, or `seconds` pass.
-    func wait(atMost seconds: Double) {
+    func wait(atMost seconds: Double) { FutexWord.wait(on: word, atMost: seconds) }
+    /// Waits until `word` is no longer 0, or `seconds` pass (a plain futex wait: not a
+    /// park, so for waits that end in moments).
+    static func wait(on word: UnsafeMutablePointer<UInt32>, atMost seconds: Double) {
         let deadline = monotonicSeconds() + seconds
         while __atomicLoad(word) == 0 {
             let left = deadline - monotonicSeconds()

@@ -645,14 +645,14 @@ extension Unit {
         d.addOwner(inst, excluding: excluded)
     }
 
-    /// `object.__delattr__(v, name)` for an instance: a property's deleter, a user
-    /// descriptor's `__delete__`, else the instance's own attribute.
     /// True for an instance of a user class or an exception (``PyInstance``).
     private func isInstance(_ v: Value) -> Bool {
         if case .obj(let o) = v { return o is PyInstance }
         return false
     }
 
+    /// `object.__delattr__(v, name)` for an instance: a property's deleter, a user
+    /// descriptor's `__delete__`, else the instance's own attribute.
     func genericDelAttr(_ v: Value, _ inst: PyInstance, _ name: String) throws {
         if inst is PyBaseException && (name == "__cause__" || name == "__context__" || name == "__traceback__") {
             throw typeError("\(name) may not be deleted")

@@ -21422,7 +21422,23 @@ def _safe_repr(obj, short=False):
 
 # MARK: - assertRaises
 
-class _AssertRaisesContext:
+class _AssertRaisesBaseContext:
+    """What assertRaises and assertWarns share: a call form, `assertX(E, f, *args)`, which
+    runs f inside the context, and a `with` form, which returns the context."""
+
+    def handle(self, args, kwargs):
+        if not args:
+            self.msg = kwargs.pop("msg", None)
+            if kwargs:
+                raise TypeError(repr(next(iter(kwargs))) + " is an invalid keyword argument for this function")
+            return self
+        callable_obj, *args = args
+        self.obj_name = getattr(callable_obj, "__name__", None) or str(callable_obj)
+        with self:
+            callable_obj(*args, **kwargs)
+
+
+class _AssertRaisesContext(_AssertRaisesBaseContext):
     def __init__(self, expected, test_case, expected_regex=None, msg=None):
         self.expected = expected
         self.test_case = test_case
@@ -21456,19 +21472,9 @@ class _AssertRaisesContext:
                     self.msg, '"' + str(wanted.pattern) + '" does not match "' + str(exc_value) + '"'))
         return True
 
-    def handle(self, args, kwargs):
-        if not args:
-            self.msg = kwargs.pop("msg", None)
-            if kwargs:
-                raise TypeError(repr(next(iter(kwargs))) + " is an invalid keyword argument for this function")
-            return self
-        callable_obj, *args = args
-        self.obj_name = getattr(callable_obj, "__name__", None) or str(callable_obj)
-        with self:
-            callable_obj(*args, **kwargs)
 
 
-class _AssertWarnsContext:
+class _AssertWarnsContext(_AssertRaisesBaseContext):
     """`with self.assertWarns(W)`: records the warnings of the block (every one shown,
     whatever the filters say) and fails unless one of class W (matching the regex, for
     assertWarnsRegex) was among them; `.warning`, `.filename`, `.lineno` describe it."""
@@ -21524,15 +21530,7 @@ class _AssertWarnsContext:
         expected = self.expected if isinstance(self.expected, tuple) else (self.expected,)
         if not all(isinstance(e, type) and issubclass(e, Warning) for e in expected):
             raise TypeError(method + "() arg 1 must be a warning type or tuple of warning types")
-        if not args:
-            self.msg = kwargs.pop("msg", None)
-            if kwargs:
-                raise TypeError(repr(next(iter(kwargs))) + " is an invalid keyword argument for this function")
-            return self
-        callable_obj, *args = args
-        self.obj_name = getattr(callable_obj, "__name__", None) or str(callable_obj)
-        with self:
-            callable_obj(*args, **kwargs)
+        return _AssertRaisesBaseContext.handle(self, args, kwargs)
 
 
 class _AssertLogsContext:
