@@ -15284,6 +15284,10 @@ def _call_server(requests, stopped, request, connected=False):
         if connected:
             raise BrokenPipeError(32, "Broken pipe")
         raise FileNotFoundError(2, "No such file or directory")
+    # A function the server cannot find by name (a lambda) fails here, as CPython's
+    # pickling does in the sender, not in the server.
+    for a in tuple(request[2]) + tuple(request[3].values()):
+        _mp._check_picklable(a)
     reply = queue()
     requests.put(request + (reply,))
     while True:
