@@ -258,7 +258,7 @@ final class CallNode: ExprNode {
         leading = LeadingArguments(simple)
         globalCallee = (callee as? GlobalNode).map { .passUnretained($0.cell) }
         if let g = callee as? GlobalNode, case .obj(let b)? = g.builtin {
-            builtinsModule = g.builtinsModule.map { .passUnretained($0) }
+            builtinsModule = g.builtinsModule
             if let fn = b as? PyBuiltinFunction { builtinFunction = .passUnretained(fn) }
             if let t = b as? PyType, t.isBuiltin, t !== Types.type, t.constructor != nil { builtinType = .passUnretained(t) }
         }
@@ -272,8 +272,7 @@ final class CallNode: ExprNode {
     /// The callee's ``GlobalNode/builtinsModule``, unretained as the callee holds it.
     private var builtinsModule: Unmanaged<Globals>? = nil
     private var callsBuiltin: Bool {
-        (builtinFunction != nil || builtinType != nil)
-            && !(builtinsModule?._withUnsafeGuaranteedRef { $0.hasReboundBuiltin } ?? false)
+        (builtinFunction != nil || builtinType != nil) && !Globals.hasReboundBuiltin(builtinsModule)
     }
 
     /// The call of ``builtinFunction`` or ``builtinType``; out of line, so that the

@@ -88,13 +88,16 @@ final class GlobalNode: ExprNode {
     let builtin: Value?
     /// The builtins module `builtin` came from (nil for a fixed `__builtins__` dict of
     /// exec()/eval()): read instead once a program has rebound one of its builtins.
-    let builtinsModule: Globals?
+    /// Unmanaged: the engine keeps it as long as its code runs, and a counted reference
+    /// would be retained at every builtin load, by every unit, on one shared object.
+    let builtinsModule: Unmanaged<Globals>?
     init(_ cell: Cell, _ name: String, builtin: Value?, builtinsModule: Globals?, _ loc: SourceLoc) {
-        self.cell = cell; self.name = name; self.builtin = builtin; self.builtinsModule = builtinsModule
+        self.cell = cell; self.name = name; self.builtin = builtin
+        self.builtinsModule = builtinsModule.map { .passUnretained($0) }
         super.init(loc)
     }
     /// True while ``builtin`` is still what the name falls back to.
-    @inline(__always) var builtinIsCurrent: Bool { !(builtinsModule?.hasReboundBuiltin ?? false) }
+    @inline(__always) var builtinIsCurrent: Bool { !Globals.hasReboundBuiltin(builtinsModule) }
     override func eval(_ f: Frame) throws -> Value {
         let v = cell.value
         if case .unbound = v {
@@ -107,7 +110,7 @@ final class GlobalNode: ExprNode {
     /// else NameError.
     @inline(never) private func builtinNow(_ f: Frame) throws -> Value {
         if let m = builtinsModule {
-            if let b = m.get(name) { return b }
+            if let b = m._withUnsafeGuaranteedRef({ $0.get(name) }) { return b }
         } else if let b = builtin {
             return b
         }

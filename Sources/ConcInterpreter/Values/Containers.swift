@@ -436,6 +436,11 @@ public final class Globals {
     /// that reads it late uses the old builtin a moment longer, as a race would.
     private let rebound = Atomic<Bool>(false)
     var hasReboundBuiltin: Bool { rebound.load(ordering: .relaxed) }
+    /// ``hasReboundBuiltin`` of the builtins module compiled code holds unretained (false
+    /// for none: a fixed `__builtins__` dict).
+    @inline(__always) static func hasReboundBuiltin(_ module: Unmanaged<Globals>?) -> Bool {
+        module?._withUnsafeGuaranteedRef { $0.hasReboundBuiltin } ?? false
+    }
     private func noteRebinding(_ name: String) {
         if builtinNames?.contains(name) == true { rebound.store(true, ordering: .relaxed) }
     }
