@@ -354,12 +354,9 @@ extension Unit {
                 if o.extendsBuiltinType {
                     // A subclass of str, tuple, bytes, frozenset, int or float; or of a
                     // mutable type that sets `__hash__ = object.__hash__`.
-                    if case .obj(let m) = hm, m is PyMethodDescriptor, let own = o.type.userOverride("__hash__") {
-                        if isSame(own, Types.object.lookup("__hash__") ?? .none) { return identityHash(o) }
-                        guard let i = intValue(try call(bindClassAttribute(own, to: v), []).unboxedNumber) else {
-                            throw typeError("__hash__ method should return an integer")
-                        }
-                        return i == -1 ? -2 : i
+                    // (Found before the container's own __hash__ only if the class set it.)
+                    if case .obj(let m) = hm, let d = m as? PyMethodDescriptor, d.owner === Types.object {
+                        return identityHash(o)
                     }
                     if let m = userMethod(v, "__hash__") {
                         guard let i = intValue(try call(m, []).unboxedNumber) else { throw typeError("__hash__ method should return an integer") }
