@@ -21426,7 +21426,14 @@ def _safe_repr(obj, short=False):
 
 # MARK: - assertRaises
 
-class _AssertRaisesBaseContext:
+class _BaseTestCaseContext:
+    """A context of a TestCase assertion: fails the test with its message (and `msg=`)."""
+
+    def _fail(self, standard):
+        raise self.test_case.failureException(self.test_case._formatMessage(self.msg, standard))
+
+
+class _AssertRaisesBaseContext(_BaseTestCaseContext):
     """What assertRaises and assertWarns share: a call form, `assertX(E, f, *args)`, which
     runs f inside the context, and a `with` form, which returns the context."""
 
@@ -21462,9 +21469,8 @@ class _AssertRaisesContext(_AssertRaisesBaseContext):
             name = expected.__name__
         if exc_type is None:
             if self.obj_name is not None:
-                self.test_case.fail(self.test_case._formatMessage(
-                    self.msg, name + " not raised by " + self.obj_name))
-            self.test_case.fail(self.test_case._formatMessage(self.msg, name + " not raised"))
+                self._fail(name + " not raised by " + self.obj_name)
+            self._fail(name + " not raised")
         if not issubclass(exc_type, expected):
             return False
         # Kept without its traceback, as CPython keeps it (a chained report then shows no frames).
@@ -21472,10 +21478,8 @@ class _AssertRaisesContext(_AssertRaisesBaseContext):
         if self.expected_regex is not None:
             wanted = _compiled(self.expected_regex)
             if not wanted.search(str(exc_value)):
-                self.test_case.fail(self.test_case._formatMessage(
-                    self.msg, '"' + str(wanted.pattern) + '" does not match "' + str(exc_value) + '"'))
+                self._fail('"' + str(wanted.pattern) + '" does not match "' + str(exc_value) + '"')
         return True
-
 
 
 class _AssertWarnsContext(_AssertRaisesBaseContext):
@@ -21527,9 +21531,6 @@ class _AssertWarnsContext(_AssertRaisesBaseContext):
             self._fail("{} not triggered by {}".format(name, self.obj_name))
         self._fail("{} not triggered".format(name))
 
-    def _fail(self, standard):
-        raise self.test_case.failureException(self.test_case._formatMessage(self.msg, standard))
-
     def handle(self, method, args, kwargs):
         expected = self.expected if isinstance(self.expected, tuple) else (self.expected,)
         if not all(isinstance(e, type) and issubclass(e, Warning) for e in expected):
@@ -21537,7 +21538,7 @@ class _AssertWarnsContext(_AssertRaisesBaseContext):
         return _AssertRaisesBaseContext.handle(self, args, kwargs)
 
 
-class _AssertLogsContext:
+class _AssertLogsContext(_BaseTestCaseContext):
     """`with self.assertLogs(logger, level) as cm`: the logger's records of the block go
     to a capturing handler only (cm.records, and cm.output as "LEVEL:name:message"); fails
     unless there was one (for assertNoLogs: if there was one)."""
@@ -21586,9 +21587,6 @@ class _AssertLogsContext:
             self._fail("no logs of level {} or higher triggered on {}".format(
                 logging.getLevelName(self.level), self.logger.name))
         return False
-
-    def _fail(self, standard):
-        raise self.test_case.failureException(self.test_case._formatMessage(self.msg, standard))
 
 
 class _LoggingWatcher:
