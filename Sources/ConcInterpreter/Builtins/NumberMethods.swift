@@ -187,6 +187,12 @@ func intFromValue(_ u: Unit, _ v: Value) throws -> Int {
             return try intFromValue(u, b.number)
         }
         if let s = o as? PyStr {
+            // A str subclass's own __int__ (or __index__) comes before the parsing, as in CPython.
+            if o.extendsBuiltinType {
+                for name in ["__int__", "__index__"] {
+                    if let m = u.userMethod(v, name) { return try integerResult(try u.call(m, []), name) }
+                }
+            }
             guard let i = try parseIntLiteral(asciiNumberText(s.value), base: 10) else {
                 throw valueError("invalid literal for int() with base 10: \(shownLiteral(u, v, strRepr(s.value)))")
             }
@@ -223,23 +229,25 @@ private func integerResult(_ r: Value, _ name: String) throws -> Int {
 
 /// `float(v)` for one argument.
 func floatFromValue(_ u: Unit, _ v: Value) throws -> Double {
+    /// What a user `__float__` returned: a float, or an instance of a float subclass (which
+    /// CPython accepts with a DeprecationWarning); an int is refused, as in CPython.
+    func floatResult(_ r: Value) throws -> Double {
+        if case .float(let d) = r { return d }
+        if r.isBoxedNumber, case .float(let d) = r.unboxedNumber { return d }
+        throw typeError("\(v.typeName).__float__ returned non-float (type \(r.typeName))")
+    }
     switch v {
     case .float(let d): return d
     case .int(let i): return Double(i)
     case .bool(let b): return b ? 1 : 0
     case .obj(let o):
         if let b = o as? PyBoxedNumber {
-            if let m = u.userMethod(v, "__float__") {
-                let r = try u.call(m, [])
-                // A float, or an instance of a float subclass (which CPython accepts with a
-                // DeprecationWarning); an int is refused, as in CPython.
-                if case .float(let d) = r { return d }
-                if r.isBoxedNumber, case .float(let d) = r.unboxedNumber { return d }
-                throw typeError("\(v.typeName).__float__ returned non-float (type \(r.typeName))")
-            }
+            if let m = u.userMethod(v, "__float__") { return try floatResult(try u.call(m, [])) }
             return try floatFromValue(u, b.number)
         }
         if let s = o as? PyStr {
+            // A str subclass's own __float__ comes before the parsing, as in CPython.
+            if o.extendsBuiltinType, let m = u.userMethod(v, "__float__") { return try floatResult(try u.call(m, [])) }
             if let d = simpleDecimal(s.value) { return d }
             guard let d = parseFloatLiteral(asciiNumberText(s.value)) else {
                 throw valueError("could not convert string to float: \(shownLiteral(u, v, strRepr(s.value)))")
@@ -390,21 +398,63 @@ func floatFromHex(_ s: String) throws -> Double {
         while k < body.count && isHex(body[k]) { k += 1; mantissaDigits += 1 }
     }
     if mantissaDigits == 0 { throw invalid }
-    let mantissa = String(decoding: body[..<k], as: UTF8.self)
-    var exponent = "0"
+    let digitsEnd = k
+    var exponent = 0
     if k < body.count {
         guard (body[k] | 0x20) == UInt8(ascii: "p") else { throw invalid }
         k += 1
-        let expStart = k
-        if k < body.count && (body[k] == UInt8(ascii: "+") || body[k] == UInt8(ascii: "-")) { k += 1 }
+        var expNegative = false
+        if k < body.count && (body[k] == UInt8(ascii: "+") || body[k] == UInt8(ascii: "-")) {
+            expNegative = body[k] == UInt8(ascii: "-"); k += 1
+        }
         let digitStart = k
-        while k < body.count && body[k] >= 48 && body[k] <= 57 { k += 1 }
+        // Clamped far beyond any float's range, so that a huge exponent cannot overflow.
+        while k < body.count && body[k] >= 48 && body[k] <= 57 { exponent = min(exponent * 10 + Int(body[k] - 48), 1 << 40); k += 1 }
         if k == digitStart || k != body.count { throw invalid }
-        exponent = String(decoding: body[expStart..<k], as: UTF8.self)
+        if expNegative { exponent = -exponent }
     }
-    guard let d = Double("0x" + mantissa + "p" + exponent) else { throw invalid }
-    if d.isInfinite { throw overflowError("hexadecimal value too large to represent as a float") }
+    let d = try roundedHexValue(body[..<digitsEnd], exponent)
     return negative ? -d : d
+}
+
+/// The float nearest to the hex digits `text` (with at most one '.') times 2**`exponent`,
+/// ties to even, subnormals included, as CPython's float.fromhex rounds. (glibc's strtod
+/// truncates some hex subnormals: 0x0.ffffffffffffecp-1022.)
+private func roundedHexValue(_ text: ArraySlice<UInt8>, _ exponent: Int) throws -> Double {
+    func hexDigit(_ c: UInt8) -> UInt64 { c <= 57 ? UInt64(c - 48) : UInt64((c | 0x20) - 87) }
+    var mantissa: UInt64 = 0, kept = 0, sticky = false, scale = exponent, seenPoint = false
+    for c in text {
+        if c == UInt8(ascii: ".") { seenPoint = true; continue }
+        let digit = hexDigit(c)
+        if kept == 0 && digit == 0 {                 // a leading zero
+            if seenPoint { scale -= 4 }
+            continue
+        }
+        if kept < 15 {                               // 60 bits of mantissa
+            mantissa = mantissa << 4 | digit; kept += 1
+            if seenPoint { scale -= 4 }
+        } else {
+            if digit != 0 { sticky = true }
+            if !seenPoint { scale += 4 }
+        }
+    }
+    if mantissa == 0 { return 0 }
+    let bitLength = 64 - mantissa.leadingZeroBitCount
+    let top = scale + bitLength - 1                  // the value is in [2**top, 2**(top+1))
+    if top > 1024 { throw overflowError("hexadecimal value too large to represent as a float") }
+    let precision = top >= -1022 ? 53 : top + 1075   // fewer bits for a subnormal
+    if precision < 0 { return 0 }
+    var result = mantissa, resultScale = scale
+    let shift = bitLength - precision
+    if shift > 0 {
+        result = mantissa >> UInt64(shift)
+        let rest = mantissa & ((1 << UInt64(shift)) - 1), half: UInt64 = 1 << UInt64(shift - 1)
+        if rest > half || (rest == half && (sticky || result & 1 == 1)) { result += 1 }
+        resultScale += shift
+    }
+    let d = Double(sign: .plus, exponent: resultScale, significand: Double(result))
+    if d.isInfinite { throw overflowError("hexadecimal value too large to represent as a float") }
+    return d
 }
 
 // MARK: - int methods
@@ -618,10 +668,14 @@ func installFloatMethods(_ t: PyType) {
         let d = try floatRecv(v, "hex"); try ContainerArgs.none(a, "float.hex")
         return .str(floatHex(d))
     }
-    t.staticFunction("fromhex") { _, a in
-        let arg = try ContainerArgs.one(a, "float.fromhex")
-        guard let s = arg.asStr else { throw typeError("must be str, not \(arg.typeName)") }
-        return .float(try floatFromHex(s.value))
+    t.classFunction("fromhex") { u, a in
+        // A class method, as in CPython: `F.fromhex(s)` of a subclass returns `F(value)`.
+        guard a.count == 2 else { throw typeError("float.fromhex() takes exactly one argument (\(max(a.count - 1, 0)) given)") }
+        if !a.keywords.isEmpty { throw typeError("float.fromhex() takes no keyword arguments") }
+        guard let s = a[1].asStr else { throw typeError("must be str, not \(a[1].typeName)") }
+        let d = Value.float(try floatFromHex(s.value))
+        guard case .obj(let o) = a[0], let cls = o as? PyType, cls !== Types.float else { return d }
+        return try u.call(a[0], [d])
     }
     t.method("conjugate") { _, v, a in
         let d = try floatRecv(v, "conjugate"); try ContainerArgs.none(a, "float.conjugate")

@@ -388,7 +388,11 @@ extension PyType {
         // mistake such as `__init__ = 5`, which then fails as CPython's does when called).
         if h.userInit == nil, let (owner, iv) = ownLookup("__init__"), !owner.isBuiltin { h.otherInit = iv }
         if h.userNew == nil, let (owner, nv) = ownLookup("__new__"), !owner.isBuiltin {
-            if case .obj(let s as PyStaticMethod) = nv { h.otherNew = s.function } else { h.otherNew = nv }
+            // A classmethod `__new__` is bound to the class, as CPython's slot_tp_new gets it
+            // through the descriptor protocol (it is then called with the class once more).
+            if case .obj(let s as PyStaticMethod) = nv { h.otherNew = s.function }
+            else if case .obj(let c as PyClassMethod) = nv { h.otherNew = .obj(PyBoundMethod(.obj(self), c.function)) }
+            else { h.otherNew = nv }
         }
         if userOverride("__getattribute__") != nil { h.overridesGetattribute = true }
         if userOverride("__setattr__") != nil { h.overridesSetattr = true }

@@ -292,10 +292,10 @@ extension PyType {
             || self === Types.bytes || self === Types.frozenset || self === Types.type || isIterationClass
             || self === Types.threadLocal  // keeps the arguments for each thread's __init__
     }
-    /// tuple, frozenset, map, filter and reversed, whose `__new__` ignores keywords when a
-    /// subclass's own `__init__` takes them (CPython checks for none only with the base's init).
+    /// float, tuple, frozenset, map, filter and reversed, whose `__new__` ignores keywords when
+    /// a subclass's own `__init__` takes them (CPython checks for none only with the base's init).
     var leavesKeywordsToInit: Bool {
-        self === Types.tuple || self === Types.frozenset || self === Types.mapIterator
+        self === Types.float || self === Types.tuple || self === Types.frozenset || self === Types.mapIterator
             || self === Types.filterIterator || self === Types.reversedIterator
     }
 }
