@@ -95,11 +95,31 @@ struct Options: ParsableCommand {
             writeError("conc: can't open file '\(first)': [Errno \(errno)] \(String(cString: strerror(errno)))\n")
             return 2
         }
-        let folder = first.contains("/") ? String(first[..<first.lastIndex(of: "/")!]) : "."
+        let (fileName, folder) = scriptLocation(first)
         if interactive {
-            return startREPL(script: (text, first, folder.isEmpty ? "/" : folder), argv: arguments, searchPaths: searchPaths)
+            return startREPL(script: (text, fileName, folder), argv: arguments, searchPaths: searchPaths)
         }
-        return execute(text, fileName: first, argv: arguments, folder: folder.isEmpty ? "/" : folder, searchPaths: searchPaths)
+        return execute(text, fileName: fileName, argv: arguments, folder: folder, searchPaths: searchPaths)
+    }
+
+    /// The name the script goes by (its `__file__` and traceback frames) and the folder its
+    /// imports search first (`sys.path[0]`), as CPython 3.9+ makes them: the path as typed,
+    /// prefixed with the working folder when relative (`/home/me/./x.conc`, not tidied), and
+    /// the real folder of the file, symbolic links resolved. `sys.argv[0]` stays as typed.
+    private func scriptLocation(_ path: String) -> (fileName: String, folder: String) {
+        var fileName = path
+        if !path.hasPrefix("/"), let cwd = getcwd(nil, 0) {
+            let here = String(cString: cwd)
+            free(cwd)
+            fileName = here.hasSuffix("/") ? here + path : here + "/" + path
+        }
+        func folderOf(_ p: String) -> String {
+            guard let slash = p.lastIndex(of: "/") else { return "." }
+            return slash == p.startIndex ? "/" : String(p[..<slash])
+        }
+        guard let real = realpath(path, nil) else { return (fileName, folderOf(fileName)) }
+        defer { free(real) }
+        return (fileName, folderOf(String(cString: real)))
     }
 
     private func execute(_ source: String, fileName: String, argv: [String], folder: String?, searchPaths: [String]) -> Int32 {

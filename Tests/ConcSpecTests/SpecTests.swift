@@ -159,7 +159,8 @@ struct SpecExecution {
         var result = RunResult(stdout: "", stderr: "", exitStatus: -1)
         do {
             result = try await withProgramFile(program) { folder in
-                try await SpecRunner.run(request(program, folder: folder, unit: unit))
+                Self.relativeToFolder(
+                    try await SpecRunner.run(request(program, folder: folder, unit: unit)), folder)
             }
             failures = check.failures(of: result)
         } catch {
@@ -177,6 +178,23 @@ struct SpecExecution {
         }
         guard let first = failures.first else { return nil }
         return report(failures, first: first, result: result, label: label(program, unit))
+    }
+
+    /// The run's output with the folder it ran in left out of paths: the script goes by its
+    /// absolute path (`File "/…/spec/x.conc", line 3`), as CPython's does, and a spec file
+    /// expects `File "x.conc", line 3` wherever the checkout is.
+    static func relativeToFolder(_ result: RunResult, _ folder: String) -> RunResult {
+        var prefixes = [folder.hasSuffix("/") ? folder : folder + "/"]
+        if let real = realpath(folder, nil) {
+            prefixes.append(String(cString: real) + "/")
+            free(real)
+        }
+        var r = result
+        for p in prefixes where p != "/" {
+            r.stdout = r.stdout.replacingOccurrences(of: p, with: "")
+            r.stderr = r.stderr.replacingOccurrences(of: p, with: "")
+        }
+        return r
     }
 
     /// Calls `body` with the folder to run in: the file's own, or a temporary one holding
