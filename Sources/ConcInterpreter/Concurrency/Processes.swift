@@ -93,7 +93,10 @@ extension Unit {
         if let f = engine.familyStorage, slot >= 0 {
             if pid > 0 { conc_family_set_pid(f, slot, pid) } else { conc_family_release(f, slot, 0) }
         }
-        if pid > 0 { registerChild(pid, slot) }
+        if pid > 0 {
+            registerChild(pid, slot)
+            engine.units.markWaitsReachableByChild()
+        }
         engine.gil.resumeTheWorld()
         let failure = errno
         runForkHooks(\.afterInParent)

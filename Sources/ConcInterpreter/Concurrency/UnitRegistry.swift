@@ -207,6 +207,19 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
         }
     }
 
+    /// After a fork, in the parent: the child has a copy of every primitive, so a wait that
+    /// began before it (a thread already in `q.get()` on the queue the child will put to)
+    /// may now be ended by another process, as a wait that begins now would count. Joins of
+    /// this process's units stay as they are.
+    func markWaitsReachableByChild() {
+        withLock {
+            for (k, b) in blocked where !b.cross && !b.reason.isJoin {
+                blocked[k] = (b.unit, b.reason, true)
+                crossBlocked += 1
+            }
+        }
+    }
+
     /// Unmarks `u` (called with the registry locked, right after its successful attempt, or
     /// when it gives up).
     func unblock(_ u: Unit, forever: Bool) {

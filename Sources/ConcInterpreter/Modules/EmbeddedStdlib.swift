@@ -13441,7 +13441,10 @@ in memory shared by every process forked after they were created. Items sent thr
 Queue or Pipe are copies (encoded at put, decoded at get), as CPython's pickling makes them.
 
 Divergences from CPython 3.11:
-- Only 'fork': set_start_method/get_context accept 'fork' and nothing else (ValueError).
+- Processes are always forked. set_start_method/get_context also accept 'spawn' and
+  'forkserver' (so programs written for macOS's or Windows's default run), and
+  get_start_method then names that method; but the child still inherits the parent's
+  globals as a forked one does, instead of importing the main module afresh.
 - Synchronisation objects are shared by inheritance (created before the spawn) and may
   also travel through a Queue (by reference); CPython refuses the latter.
 - Value and Array keep their contents in queue(1)s (slots that one process at a time
@@ -13607,6 +13610,7 @@ class BaseProcess:
         assert not _current_process._daemon, \
             'daemonic processes are not allowed to have children'
         _cleanup()
+        get_start_method()            # the context is fixed from now on, as in CPython
         # The child gets a copy of every Pipe end open here.
         ends = list(_open_connections)
         for c in ends:
@@ -13869,17 +13873,35 @@ def freeze_support():
     pass
 
 
+# The start method the program chose, or 'fork' once a process started without one
+# (CPython fixes its context then); None until either happens.
+_start_method = None
+_START_METHODS = ('fork', 'spawn', 'forkserver')
+
+
 def get_start_method(allow_none=False):
-    return 'fork'
+    global _start_method
+    if _start_method is None:
+        if allow_none:
+            return None
+        _start_method = 'fork'
+    return _start_method
 
 
 def get_all_start_methods():
-    return ['fork']
+    return list(_START_METHODS)
 
 
 def set_start_method(method, force=False):
-    if method not in ('fork', None):
-        raise ValueError('cannot find context for %r (Conc supports only fork)' % (method,))
+    global _start_method
+    if _start_method is not None and not force:
+        raise RuntimeError('context has already been set')
+    if method is None and force:
+        _start_method = None
+        return
+    if method not in _START_METHODS:
+        raise ValueError('cannot find context for %r' % (method,))
+    _start_method = method
 
 
 def Manager():
@@ -13892,8 +13914,10 @@ def Manager():
 
 
 def get_context(method=None):
-    if method not in ('fork', None):
-        raise ValueError('cannot find context for %r (Conc supports only fork)' % (method,))
+    if method is None:
+        get_start_method()
+    elif method not in _START_METHODS:
+        raise ValueError('cannot find context for %r' % (method,))
     return sys.modules[__name__]
 
 
