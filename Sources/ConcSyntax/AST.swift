@@ -220,6 +220,46 @@ public enum SelectCase: Sendable {
     case `default`(body: [Stmt], loc: SourceLoc)
 }
 
+/// One `case` of a `match` statement: a pattern, an optional `if` guard, and the body.
+public struct MatchCase: Sendable {
+    public let pattern: Pattern
+    public let guardTest: Expr?
+    public let body: [Stmt]
+    public init(pattern: Pattern, guardTest: Expr?, body: [Stmt]) {
+        self.pattern = pattern; self.guardTest = guardTest; self.body = body
+    }
+}
+
+/// A pattern of a `case` clause (PEP 634). Immutable once parsed.
+public final class Pattern: @unchecked Sendable {  // immutable after parsing: safe to share
+    public let kind: PatternKind
+    public let loc: SourceLoc
+    public init(_ kind: PatternKind, _ loc: SourceLoc) { self.kind = kind; self.loc = loc }
+}
+
+public indirect enum PatternKind: Sendable {
+    /// A literal (`1`, `-2.5`, `"a" "b"`, `b"x"`) or a dotted name (`Color.RED`): the
+    /// subject must compare equal to it.
+    case value(Expr)
+    /// `None`, `True` or `False`: the subject must be that very object.
+    case singleton(Constant)
+    /// A name (bound to the subject), or `_` (nil: binds nothing). Matches anything.
+    case capture(String?)
+    /// `*name` or `*_` (nil) inside a sequence pattern: the items left over, as a list.
+    case star(String?)
+    /// `[p, q, *r]` or `(p, q)`: a sequence (not str, bytes or bytearray) of that length.
+    case sequence([Pattern])
+    /// `{key: p, **rest}`: a mapping with those keys, whose values match.
+    case mapping(keys: [Expr], values: [Pattern], rest: String?)
+    /// `Cls(p, attr=q)`: an instance of `Cls` whose `__match_args__` attributes (or, for
+    /// int/str/list..., itself) and named attributes match.
+    case classPattern(cls: Expr, positional: [Pattern], keywords: [(name: String, pattern: Pattern)])
+    /// `p | q`: the first alternative that matches.
+    case or([Pattern])
+    /// `p as name`: `p` matches, and the subject is bound to `name`.
+    case asPattern(Pattern, String)
+}
+
 public indirect enum StmtKind: Sendable {
     case expr(Expr)
     /// `a = b = value`: one or more targets, assigned left to right.
@@ -244,6 +284,8 @@ public indirect enum StmtKind: Sendable {
     /// `from ..pkg.mod import a as b`: `level` counts the leading dots.
     case importFrom(module: String?, names: [ImportAlias], level: Int)
     case select([SelectCase])
+    /// `match subject:` and its `case` clauses, tried in order.
+    case match(subject: Expr, cases: [MatchCase])
 }
 
 /// A whole parsed file (or REPL input, or `-c` string).

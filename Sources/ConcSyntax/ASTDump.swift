@@ -72,6 +72,27 @@ public func dump(_ s: Stmt) -> String {
     case .importFrom(let module, let names, let level):
         return sexp("from", [String(repeating: ".", count: level) + (module ?? "")] + names.map(dump))
     case .select(let arms): return sexp("select", arms.map(dump))
+    case .match(let subject, let cases):
+        return sexp("match", [dump(subject)] + cases.map { c in
+            sexp("case", [dump(c.pattern)] + (c.guardTest.map { [sexp("if", [dump($0)])] } ?? []) + [block("body", c.body)])
+        })
+    }
+}
+
+/// Renders a pattern of a `case` clause.
+public func dump(_ p: Pattern) -> String {
+    switch p.kind {
+    case .value(let e): return sexp("value", [dump(e)])
+    case .singleton(let c): return sexp("singleton", [c == .none ? "None" : c == .true ? "True" : "False"])
+    case .capture(let n): return n ?? "_"
+    case .star(let n): return "*" + (n ?? "_")
+    case .sequence(let items): return sexp("seq", items.map(dump))
+    case .mapping(let keys, let values, let rest):
+        return sexp("map", zip(keys, values).map { sexp("item", [dump($0), dump($1)]) } + (rest.map { ["**" + $0] } ?? []))
+    case .classPattern(let cls, let positional, let keywords):
+        return sexp("class", [dump(cls)] + positional.map(dump) + keywords.map { "\($0.name)=" + dump($0.pattern) })
+    case .or(let alternatives): return sexp("or", alternatives.map(dump))
+    case .asPattern(let inner, let name): return sexp("as", [dump(inner), name])
     }
 }
 

@@ -4,7 +4,7 @@ extension Parser.State {
     /// Parses a compound statement, or returns nil when the line is a simple statement.
     ///
     ///     compound_stmt: function_def | if_stmt | class_def | with_stmt | for_stmt
-    ///         | try_stmt | while_stmt | select_stmt
+    ///         | try_stmt | while_stmt | select_stmt | match_stmt
     mutating func parseCompoundStatement() throws -> Stmt? {
         if at("@") { return try parseDecorated() }
         guard tok.kind == .name else { return nil }
@@ -18,6 +18,7 @@ extension Parser.State {
         case "class": return try parseClassDef(decorators: [], start: tok)
         case "async": return try parseAsyncStatement(decorators: [])
         case "select" where isSelectStatementAhead: return try parseSelectStatement()
+        case "match" where isMatchStatementAhead: return try parseMatchStatement()
         default: return nil
         }
     }

@@ -63,6 +63,7 @@ struct Compiler {
             case .if(_, let b, let e), .while(_, let b, let e), .for(_, _, let b, let e, _):
                 return hasAnnotations(b) || hasAnnotations(e)
             case .with(_, let b, _): return hasAnnotations(b)
+            case .match(_, let cases): return cases.contains { hasAnnotations($0.body) }
             case .try(let b, let hs, let e, let fin):
                 return hasAnnotations(b) || hs.contains { hasAnnotations($0.body) } || hasAnnotations(e) || hasAnnotations(fin)
             default: return false
@@ -248,6 +249,11 @@ struct Compiler {
                                   isStar: isStar, loc)
         case .select:
             return UnsupportedStmtNode("select statements arrive with the concurrency runtime", loc)
+        case .match(let subject, let cases):
+            return MatchNode(try expr(subject, s), try cases.map { c in
+                MatchNode.Case(pattern: try pattern(c.pattern, s), guardTest: try c.guardTest.map { try expr($0, s) },
+                               body: try block(c.body, s, topLevel: topLevel))
+            }, loc)
         }
     }
 
@@ -296,6 +302,40 @@ struct Compiler {
                             keywords: try c.keywords.map { ($0.name, try expr($0.value, s)) }, bodyCode: code,
                             closure: closureSources(for: cs, in: s), decorators: try c.decorators.map { try expr($0, s) },
                             target: name(c.boundName, s, st.loc), st.loc)
+    }
+
+    // MARK: - Patterns
+
+    /// A `case` pattern as a ``PatternNode``; the names it captures are assignment targets.
+    mutating func pattern(_ p: Pattern, _ s: Scope) throws -> PatternNode {
+        switch p.kind {
+        case .value(let e): return ValuePatternNode(try expr(e, s), p.loc)
+        case .singleton(let c): return SingletonPatternNode(c == .none ? .none : .bool(c == .true), p.loc)
+        case .capture(let n): return CapturePatternNode(n.map { name($0, s, p.loc) }, p.loc)
+        case .star: throw syntaxError("can't use starred pattern here", p.loc)
+        case .sequence(let items):
+            var nodes: [PatternNode] = []
+            var star = -1
+            var starTarget: ExprNode? = nil
+            for (i, item) in items.enumerated() {
+                if case .star(let n) = item.kind {
+                    star = i
+                    starTarget = n.map { name($0, s, item.loc) }
+                    nodes.append(CapturePatternNode(nil, item.loc))  // a placeholder, never run
+                } else {
+                    nodes.append(try pattern(item, s))
+                }
+            }
+            return SequencePatternNode(nodes, starIndex: star, starTarget: starTarget, p.loc)
+        case .mapping(let keys, let values, let rest):
+            return MappingPatternNode(keys: try keys.map { try expr($0, s) }, values: try values.map { try pattern($0, s) },
+                                      rest: rest.map { name($0, s, p.loc) }, p.loc)
+        case .classPattern(let cls, let positional, let keywords):
+            return ClassPatternNode(cls: try expr(cls, s), positional: try positional.map { try pattern($0, s) },
+                                    keywordNames: keywords.map(\.name), keywordPatterns: try keywords.map { try pattern($0.pattern, s) }, p.loc)
+        case .or(let alternatives): return OrPatternNode(try alternatives.map { try pattern($0, s) }, p.loc)
+        case .asPattern(let inner, let n): return AsPatternNode(try pattern(inner, s), name(n, s, p.loc), p.loc)
+        }
     }
 
     // MARK: - Targets

@@ -289,6 +289,13 @@ struct ScopeAnalyzer {
             for a in aliases { s.bind(a.asName ?? String(a.name.split(separator: ".")[0])) }
         case .importFrom(_, let names, _):
             for a in names where a.name != "*" { s.bind(a.asName ?? a.name) }
+        case .match(let subject, let cases):
+            try visit(subject, s)
+            for c in cases {
+                try visitPattern(c.pattern, s)
+                if let g = c.guardTest { try visit(g, s) }
+                try visit(c.body, s)
+            }
         case .select(let cases):
             for c in cases {
                 switch c {
@@ -313,6 +320,29 @@ struct ScopeAnalyzer {
         for p in fs.params { fs.bind(p) }
         scopes[ObjectIdentifier(node)] = fs
         try visit(body, fs)
+    }
+
+    /// A pattern of a `case`: the names it captures are bound, the values, classes and keys
+    /// it compares with are read.
+    private mutating func visitPattern(_ p: Pattern, _ s: Scope) throws {
+        switch p.kind {
+        case .value(let e): try visit(e, s)
+        case .singleton: break
+        case .capture(let n), .star(let n): if let n { s.bind(n) }
+        case .sequence(let items): for i in items { try visitPattern(i, s) }
+        case .mapping(let keys, let values, let rest):
+            for k in keys { try visit(k, s) }
+            for v in values { try visitPattern(v, s) }
+            if let r = rest { s.bind(r) }
+        case .classPattern(let cls, let positional, let keywords):
+            try visit(cls, s)
+            for q in positional { try visitPattern(q, s) }
+            for k in keywords { try visitPattern(k.pattern, s) }
+        case .or(let alternatives): for a in alternatives { try visitPattern(a, s) }
+        case .asPattern(let inner, let n):
+            try visitPattern(inner, s)
+            s.bind(n)
+        }
     }
 
     /// A name, attribute, subscript or unpacking used as an assignment target.

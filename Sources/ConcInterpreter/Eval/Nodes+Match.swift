@@ -1,0 +1,265 @@
+// The `match` statement (PEP 634): the subject is tested against each case's pattern in
+// turn; the names a pattern captures are bound once the whole pattern matched, then the
+// guard decides, as in CPython 3.11.
+import ConcSyntax
+
+/// `match subject:` with its cases.
+final class MatchNode: StmtNode {
+    struct Case {
+        let pattern: PatternNode
+        let guardTest: ExprNode?
+        let body: StmtNode
+    }
+    let subject: ExprNode
+    let cases: [Case]
+    init(_ subject: ExprNode, _ cases: [Case], _ loc: SourceLoc) { self.subject = subject; self.cases = cases; super.init(loc) }
+
+    override func exec(_ f: Frame) throws -> Completion {
+        let v = try subject.eval(f)
+        var bindings: [(ExprNode, Value)] = []
+        for c in cases {
+            bindings.removeAll(keepingCapacity: true)
+            f.line = c.pattern.loc.line
+            let matched: Bool
+            do { matched = try c.pattern.match(v, f, &bindings) } catch { throw located(error, f, c.pattern.loc) }
+            guard matched else { continue }
+            for (target, value) in bindings { try target.assign(f, value) }
+            if let g = c.guardTest {
+                f.line = g.loc.line
+                guard try truth(try g.eval(f), f) else { continue }
+            }
+            return try c.body.exec(f)
+        }
+        return .normal
+    }
+}
+
+/// A compiled pattern. `match` tests a value, adding the names it captures to `bindings`
+/// (assigned by the caller only when the whole case pattern matched).
+class PatternNode {
+    let loc: SourceLoc
+    init(_ loc: SourceLoc) { self.loc = loc; Immortal.make(self) }
+    func match(_ v: Value, _ f: Frame, _ bindings: inout [(ExprNode, Value)]) throws -> Bool { fatalError("match not implemented") }
+}
+
+/// A literal or dotted name: `subject == value`.
+final class ValuePatternNode: PatternNode {
+    let value: ExprNode
+    init(_ value: ExprNode, _ loc: SourceLoc) { self.value = value; super.init(loc) }
+    override func match(_ v: Value, _ f: Frame, _ bindings: inout [(ExprNode, Value)]) throws -> Bool {
+        let expected = try value.eval(f)
+        return try f.withUnit { try $0.equals(v, expected) }
+    }
+}
+
+/// `None`, `True` or `False`: `subject is value`.
+final class SingletonPatternNode: PatternNode {
+    let value: Value
+    init(_ value: Value, _ loc: SourceLoc) { self.value = value; super.init(loc) }
+    override func match(_ v: Value, _ f: Frame, _ bindings: inout [(ExprNode, Value)]) throws -> Bool { isSame(v, value) }
+}
+
+/// A name (or `_`, with no target): matches anything.
+final class CapturePatternNode: PatternNode {
+    let target: ExprNode?
+    init(_ target: ExprNode?, _ loc: SourceLoc) { self.target = target; super.init(loc) }
+    override func match(_ v: Value, _ f: Frame, _ bindings: inout [(ExprNode, Value)]) throws -> Bool {
+        if let t = target { bindings.append((t, v)) }
+        return true
+    }
+}
+
+/// `p as name`.
+final class AsPatternNode: PatternNode {
+    let inner: PatternNode
+    let target: ExprNode
+    init(_ inner: PatternNode, _ target: ExprNode, _ loc: SourceLoc) { self.inner = inner; self.target = target; super.init(loc) }
+    override func match(_ v: Value, _ f: Frame, _ bindings: inout [(ExprNode, Value)]) throws -> Bool {
+        guard try inner.match(v, f, &bindings) else { return false }
+        bindings.append((target, v))
+        return true
+    }
+}
+
+/// `p | q | ...`: the first alternative that matches, with its captures only.
+final class OrPatternNode: PatternNode {
+    let alternatives: [PatternNode]
+    init(_ alternatives: [PatternNode], _ loc: SourceLoc) { self.alternatives = alternatives; super.init(loc) }
+    override func match(_ v: Value, _ f: Frame, _ bindings: inout [(ExprNode, Value)]) throws -> Bool {
+        let before = bindings.count
+        for a in alternatives {
+            if try a.match(v, f, &bindings) { return true }
+            bindings.removeSubrange(before...)
+        }
+        return false
+    }
+}
+
+/// `[a, b, *rest]` / `(a, b)`: a sequence (list, tuple, range, a registered
+/// `collections.abc.Sequence`; never str, bytes or bytearray) of the right length.
+final class SequencePatternNode: PatternNode {
+    let items: [PatternNode]
+    /// Where the `*name` item is, or -1; its target (nil for `*_`).
+    let starIndex: Int
+    let starTarget: ExprNode?
+    init(_ items: [PatternNode], starIndex: Int, starTarget: ExprNode?, _ loc: SourceLoc) {
+        self.items = items; self.starIndex = starIndex; self.starTarget = starTarget; super.init(loc)
+    }
+    override func match(_ v: Value, _ f: Frame, _ bindings: inout [(ExprNode, Value)]) throws -> Bool {
+        let u = f.unit
+        guard try isMatchSequence(v, u) else { return false }
+        let n = try u.length(v)
+        let fixed = items.count - (starIndex >= 0 ? 1 : 0)
+        guard starIndex >= 0 ? n >= fixed : n == fixed else { return false }
+        let elements = try u.toArray(v)
+        guard elements.count == n else { return false }  // changed while it was read
+        if starIndex < 0 {
+            for (p, x) in zip(items, elements) where !(try p.match(x, f, &bindings)) { return false }
+            return true
+        }
+        for i in 0..<starIndex where !(try items[i].match(elements[i], f, &bindings)) { return false }
+        let after = items.count - starIndex - 1
+        if let t = starTarget { bindings.append((t, .obj(PyList(Array(elements[starIndex..<(n - after)]))))) }
+        for j in 0..<after where !(try items[starIndex + 1 + j].match(elements[n - after + j], f, &bindings)) { return false }
+        return true
+    }
+}
+
+/// `{key: p, **rest}`: a mapping (a dict, or a registered `collections.abc.Mapping`) with
+/// every key, whose values match; `rest` gets the other items as a new dict.
+final class MappingPatternNode: PatternNode {
+    let keys: [ExprNode]
+    let values: [PatternNode]
+    let rest: ExprNode?
+    init(keys: [ExprNode], values: [PatternNode], rest: ExprNode?, _ loc: SourceLoc) {
+        self.keys = keys; self.values = values; self.rest = rest; super.init(loc)
+    }
+    override func match(_ v: Value, _ f: Frame, _ bindings: inout [(ExprNode, Value)]) throws -> Bool {
+        let u = f.unit
+        guard try isMatchMapping(v, u) else { return false }
+        if try u.length(v) < keys.count { return false }
+        var keyValues: [Value] = []
+        for k in keys {
+            let key = try k.eval(f)
+            for seen in keyValues where try u.equals(seen, key) {
+                throw valueError("mapping pattern checks duplicate key (\(try u.repr(key)))")
+            }
+            keyValues.append(key)
+        }
+        // CPython asks `subject.get(key, <missing>)`; an exact dict is read directly.
+        let exactDict = v.object.map { $0.hasType(Types.dictID) } ?? false
+        let missing = Value.obj(PyInstance(cls: Types.object))
+        let get = exactDict ? nil : try u.getAttr(v, "get")
+        for (key, p) in zip(keyValues, values) {
+            let found: Value
+            if let d = v.object as? PyDict, exactDict {
+                guard let x = try d.get(u, key) else { return false }
+                found = x
+            } else {
+                found = try u.call(get!, [key, missing])
+                if isSame(found, missing) { return false }
+            }
+            guard try p.match(found, f, &bindings) else { return false }
+        }
+        if let r = rest {
+            let copy = try u.call(.obj(Types.dict), [v])
+            guard let d = copy.object as? PyDict else { return false }
+            for key in keyValues { _ = try d.remove(u, key) }
+            bindings.append((r, copy))
+        }
+        return true
+    }
+}
+
+/// `Cls(p, q, attr=r)`: an instance of `Cls` whose attributes match, the positional ones
+/// named by `Cls.__match_args__` (for bool, int, float, str, bytes, bytearray, list, tuple,
+/// dict, set and frozenset and their subclasses without one, a single one is the subject).
+final class ClassPatternNode: PatternNode {
+    let cls: ExprNode
+    let positional: [PatternNode]
+    let keywordNames: [String]
+    let keywordPatterns: [PatternNode]
+    init(cls: ExprNode, positional: [PatternNode], keywordNames: [String], keywordPatterns: [PatternNode], _ loc: SourceLoc) {
+        self.cls = cls; self.positional = positional; self.keywordNames = keywordNames; self.keywordPatterns = keywordPatterns
+        super.init(loc)
+    }
+    override func match(_ v: Value, _ f: Frame, _ bindings: inout [(ExprNode, Value)]) throws -> Bool {
+        let u = f.unit
+        let c = try cls.eval(f)
+        guard case .obj(let o) = c, let type = o as? PyType else { throw typeError("called match pattern must be a type") }
+        guard try isInstance(u, v, c) else { return false }
+        var names: [String] = []
+        if !positional.isEmpty {
+            if let args = try attributeUnlessMissing(u, c, "__match_args__") {
+                guard let tuple = args.object as? PyTuple, args.type.isSubtype(of: Types.tuple) else {
+                    throw typeError("\(type.name).__match_args__ must be a tuple (got \(args.typeName))")
+                }
+                if positional.count > tuple.items.count {
+                    throw tooMany(type, tuple.items.count)
+                }
+                for a in tuple.items.prefix(positional.count) {
+                    guard let s = a.asStr else { throw typeError("__match_args__ elements must be strings (got \(a.typeName))") }
+                    names.append(s.value)
+                }
+            } else if Self.matchesSelf(type) {
+                if positional.count > 1 { throw tooMany(type, 1) }
+                guard try positional[0].match(v, f, &bindings) else { return false }
+            } else {
+                throw tooMany(type, 0)
+            }
+        }
+        for (i, name) in names.enumerated() {
+            if names[..<i].contains(name) || keywordNames.contains(name) {
+                throw typeError("\(type.name)() got multiple sub-patterns for attribute '\(name)'")
+            }
+            guard let x = try attributeUnlessMissing(u, v, name), try positional[i].match(x, f, &bindings) else { return false }
+        }
+        for (name, p) in zip(keywordNames, keywordPatterns) {
+            guard let x = try attributeUnlessMissing(u, v, name), try p.match(x, f, &bindings) else { return false }
+        }
+        return true
+    }
+
+    private func tooMany(_ type: PyType, _ accepted: Int) -> PyBaseException {
+        typeError("\(type.name)() accepts \(accepted) positional sub-pattern\(accepted == 1 ? "" : "s") (\(positional.count) given)")
+    }
+
+    /// The builtin classes whose instances a single positional sub-pattern matches whole
+    /// (CPython's `_Py_TPFLAGS_MATCH_SELF`, which their subclasses inherit).
+    static func matchesSelf(_ t: PyType) -> Bool {
+        [Types.bool, Types.bytearray, Types.bytes, Types.dict, Types.float, Types.frozenset, Types.int,
+         Types.list, Types.set, Types.str, Types.tuple].contains { t.isSubtype(of: $0) }
+    }
+}
+
+/// `getattr(v, name)`, or nil when that raises AttributeError (the pattern does not match).
+private func attributeUnlessMissing(_ u: Unit, _ v: Value, _ name: String) throws -> Value? {
+    do { return try u.getAttrOrNil(v, name) } catch let e as PyBaseException where e.type.isSubtype(of: Exc.attributeError) { return nil }
+}
+
+/// Whether a sequence pattern may match `v` (CPython's `Py_TPFLAGS_SEQUENCE`): lists,
+/// tuples, ranges and their subclasses, and classes that derive from or are registered
+/// with `collections.abc.Sequence` (deque among them); never str, bytes or bytearray.
+private func isMatchSequence(_ v: Value, _ u: Unit) throws -> Bool {
+    guard case .obj(let o) = v else { return false }
+    if o is PyList || o is PyTuple || o.type.isSubtype(of: Types.range) { return true }
+    if o is PyStr || o is PyBytes || o is PyDict || o is PySet { return false }
+    return try isRegistered(v, u, "Sequence")
+}
+
+/// Whether a mapping pattern may match `v` (CPython's `Py_TPFLAGS_MAPPING`): dicts and
+/// their subclasses, and classes that derive from or are registered with
+/// `collections.abc.Mapping`.
+private func isMatchMapping(_ v: Value, _ u: Unit) throws -> Bool {
+    guard case .obj(let o) = v else { return false }
+    if o is PyDict { return true }
+    if o is PyStr || o is PyBytes || o is PyList || o is PyTuple || o is PySet { return false }
+    return try isRegistered(v, u, "Mapping")
+}
+
+/// `isinstance(v, collections.abc.<abc>)` when collections.abc is loaded (no class can
+/// derive from or be registered with its ABCs before).
+private func isRegistered(_ v: Value, _ u: Unit, _ abc: String) throws -> Bool {
+    guard let m = u.engine.modules["collections.abc"], let cls = m.globals.get(abc) else { return false }
+    return try isInstance(u, v, cls)
+}
