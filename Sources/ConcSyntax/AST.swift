@@ -306,8 +306,13 @@ public final class SourceFile: @unchecked Sendable {  // immutable after init
     /// True for a stdlib module that stands for one CPython implements in C (warnings,
     /// operator, itertools...): its frames are left out of tracebacks, as C frames are.
     public let hidesFrames: Bool
-    public init(name: String, text: String, isStdlib: Bool = false, hidesFrames: Bool = false) {
+    /// False for source CPython could not read back by its name (`-c` code, a piped
+    /// script, `exec`/`compile` text named `<string>` or any name of no file): its
+    /// traceback entries show no source line, as CPython's linecache finds none.
+    public let linesInTracebacks: Bool
+    public init(name: String, text: String, isStdlib: Bool = false, hidesFrames: Bool = false, linesInTracebacks: Bool = true) {
         self.name = name; self.text = text; self.isStdlib = isStdlib; self.hidesFrames = hidesFrames
+        self.linesInTracebacks = linesInTracebacks
         self.lines = SourceFile.splitLines(text)
     }
     /// `text` cut at every "\n" byte. (Not `split(separator: "\n")`, which walks

@@ -1,5 +1,8 @@
 // eval() and exec(): source text compiled and run in the caller's variables, or in dicts.
 import ConcSyntax
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension Engine {
     func evalBuiltins() -> [(String, Value)] {
@@ -173,7 +176,8 @@ extension Unit {
                                       showWarnings: Bool) throws -> Value {
         let isEval = mode == "eval"
         // eval's source may start with spaces or tabs, which CPython strips.
-        let file = SourceFile(name: filename, text: isEval ? String(text.drop(while: { $0 == " " || $0 == "\t" })) : text)
+        let file = SourceFile(name: filename, text: isEval ? String(text.drop(while: { $0 == " " || $0 == "\t" })) : text,
+                              linesInTracebacks: namesAFile(filename))
         var warnings: [CompileWarning] = []
         let code: CodeInfo = try withCompilerStack(for: text) {
             var compiler = Compiler(file: file, globals: globals, builtins: builtins, builtinsModule: builtinsModule,
@@ -235,7 +239,8 @@ extension Unit {
             throw valueError("compile(): unrecognised flags")
         }
         var warnings: [CompileWarning] = []
-        let file = SourceFile(name: filename, text: mode == "eval" ? String(text.drop(while: { $0 == " " || $0 == "\t" })) : text)
+        let file = SourceFile(name: filename, text: mode == "eval" ? String(text.drop(while: { $0 == " " || $0 == "\t" })) : text,
+                              linesInTracebacks: namesAFile(filename))
         do {
           try withCompilerStack(for: text) {
             // Compiled once here, for the errors the compiler finds too (scopes, `:=` in
@@ -289,4 +294,11 @@ extension Unit {
             throw e
         }
     }
+}
+
+/// Whether `exec`/`compile` code named `filename` gets source lines in tracebacks: as in
+/// CPython, only when a file of that name exists (linecache reads lines from it; Conc shows
+/// the compiled text's own).
+private func namesAFile(_ filename: String) -> Bool {
+    !filename.hasPrefix("<") && access(filename, F_OK) == 0
 }

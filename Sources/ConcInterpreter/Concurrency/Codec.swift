@@ -161,7 +161,7 @@ struct ValueEncoder {
             }
             let first = max(1, t.loc.line), last = max(first, t.loc.endLine)
             u32(UInt32(last - first + 1))
-            for n in first...last { string(t.file.line(n)) }
+            for n in first...last { string(t.file.linesInTracebacks ? t.file.line(n) : "") }
         }
     }
 

@@ -35,7 +35,21 @@ extension Compiler {
         case .dict(let entries):
             return DictNode(try entries.map { (try $0.key.map { try expr($0, s) }, try expr($0.value, s)) }, loc)
         case .starred: throw syntaxError("can't use starred expression here", loc)
-        case .unary(let op, let x): return UnaryNode(op, try expr(x, s), loc)
+        case .unary(let op, let x):
+            let operand = try expr(x, s)
+            // `-19`, `+2.5`, `~0` are constants, as CPython folds them (so `{-1, -2, 7}` is a
+            // constant set display and `(-1, 2)` a constant tuple).
+            if let c = operand as? ConstNode {
+                switch (op, c.value) {
+                case (.neg, .int(let i)) where i != .min: return ConstNode(.int(-i), loc)
+                case (.pos, .int(let i)): return ConstNode(.int(i), loc)
+                case (.invert, .int(let i)): return ConstNode(.int(~i), loc)
+                case (.neg, .float(let d)): return ConstNode(.float(-d), loc)
+                case (.pos, .float(let d)): return ConstNode(.float(d), loc)
+                default: break
+                }
+            }
+            return UnaryNode(op, operand, loc)
         case .binary(let op, let a, let b):
             let (l, r) = (try expr(a, s), try expr(b, s))
             if let k = intConstant(r) { return BinaryIntConstNode(op, l, k, rightLoc: r.loc, loc) }

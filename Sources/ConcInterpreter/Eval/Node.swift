@@ -29,7 +29,7 @@ class StmtNode {
 func located(_ error: Error, _ f: Frame, _ loc: SourceLoc, _ marker: TracebackEntry.Marker = .span) -> Error {
     if let e = error as? PyBaseException, e.needsLocation {
         // A module standing for C code: no entry, and the caller's frame records where.
-        if f.code.file.hidesFrames { return error }
+        if f.code.hidesFrames { return error }
         e.traceback.append(TracebackEntry(in: f, at: loc, marker: marker))
         e.needsLocation = false
     }

@@ -10,7 +10,9 @@ enum ElementNode {
 /// The values of a display's elements. `sequenceDisplay`: a tuple or list display, whose
 /// `*x` of a non-iterable reads "Value after * must be an iterable" in CPython (a set
 /// display keeps the plain "is not iterable").
-@inline(__always) func evaluateElements(_ elements: [ElementNode], _ f: Frame, sequenceDisplay: Bool = false) throws -> [Value] {
+/// `display` is the display's location, where a failed splice is marked (`[*n]` → `^^^^`).
+@inline(__always) func evaluateElements(_ elements: [ElementNode], _ f: Frame, sequenceDisplay: Bool = false,
+                                        display: SourceLoc? = nil) throws -> [Value] {
     var out: [Value] = []
     out.reserveCapacity(elements.count)
     for e in elements {
@@ -21,7 +23,10 @@ enum ElementNode {
             do {
                 out.append(contentsOf: try f.unit.toArray(v))
             } catch let e as PyBaseException where sequenceDisplay && e.type === Exc.typeError && !f.unit.isIterableShape(v) {
-                throw typeError("Value after * must be an iterable, not \(v.typeName)")
+                let error = typeError("Value after * must be an iterable, not \(v.typeName)")
+                throw display.map { located(error, f, $0) } ?? error
+            } catch {
+                throw display.map { located(error, f, $0) } ?? error
             }
         }
     }
@@ -33,14 +38,14 @@ final class TupleNode: ExprNode {
     init(_ e: [ElementNode], _ loc: SourceLoc) { elements = e; super.init(loc) }
     override func eval(_ f: Frame) throws -> Value {
         if elements.isEmpty { return .obj(PyTuple.empty) }  // `()` is one object, as in CPython
-        return .obj(PyTuple(try evaluateElements(elements, f, sequenceDisplay: true)))
+        return .obj(PyTuple(try evaluateElements(elements, f, sequenceDisplay: true, display: loc)))
     }
 }
 
 final class ListNode: ExprNode {
     let elements: [ElementNode]
     init(_ e: [ElementNode], _ loc: SourceLoc) { elements = e; super.init(loc) }
-    override func eval(_ f: Frame) throws -> Value { .obj(PyList(try evaluateElements(elements, f, sequenceDisplay: true))) }
+    override func eval(_ f: Frame) throws -> Value { .obj(PyList(try evaluateElements(elements, f, sequenceDisplay: true, display: loc))) }
 }
 
 final class SetNode: ExprNode {

@@ -328,7 +328,8 @@ final class WithNode: StmtNode {
         guard let enterFn, let exitFn = manager.type.lookup("__exit__", hash: exitHash) else {
             // CPython 3.11 names the missing half only when __enter__ is there.
             let missing = enterFn == nil ? "" : " (missed __exit__ method)"
-            throw located(typeError("'\(manager.typeName)' object does not support the context manager protocol\(missing)"), f, items[i].context.loc)
+            // Reported at the `with` line, unmarked, as CPython 3.11 does (BEFORE_WITH).
+            throw located(typeError("'\(manager.typeName)' object does not support the context manager protocol\(missing)"), f, loc, .statement)
         }
         let value = try u.callSpecial(enterFn, on: manager, WithNode.noArguments)
         let c: Completion

@@ -68,11 +68,13 @@ final class AugAssignNode: StmtNode {
         case let s as SubscriptNode:
             let o = try s.object.eval(f)
             let i = try s.index.eval(f)
-            do {
-                let old = try f.withUnit { try $0.getItem(o, i) }
-                let new = try f.withUnit { try $0.inPlace(op, old, try value.eval(f)) }
-                try f.withUnit { try $0.setItem(o, i, new) }
-            } catch { throw located(error, f, loc) }
+            // Reading and storing the item are marked as the subscript (`~~~~~~^^^`), the
+            // operation as the whole statement, as CPython 3.11 locates them.
+            let old: Value
+            do { old = try f.withUnit { try $0.getItem(o, i) } } catch { throw located(error, f, s.loc, s.marker) }
+            let new: Value
+            do { new = try f.withUnit { try $0.inPlace(op, old, try value.eval(f)) } } catch { throw located(error, f, loc) }
+            do { try f.withUnit { try $0.setItem(o, i, new) } } catch { throw located(error, f, s.loc, s.marker) }
         default:
             let old = try target.eval(f)
             let rhs = try value.eval(f)

@@ -364,7 +364,7 @@ extension PyBaseException {
     /// Records, in the traceback entry of `frame` (the last one: the frame the exception is
     /// leaving), the line the frame was last at, for `tb_frame.f_lineno`.
     @inline(__always) func noteFrameLeft(_ frame: Frame) {
-        guard !frame.code.file.hidesFrames, let i = traceback.indices.last, traceback[i].codeRef?.toOpaque() == Unmanaged.passUnretained(frame.code).toOpaque() else { return }
+        guard !frame.code.hidesFrames, let i = traceback.indices.last, traceback[i].codeRef?.toOpaque() == Unmanaged.passUnretained(frame.code).toOpaque() else { return }
         traceback[i].lastLine = frame.line
     }
 

@@ -143,6 +143,7 @@ extension Unit {
 
     func formatEntry(_ entry: TracebackEntry) -> String {
         var out = "  File \"\(entry.file.name)\", line \(entry.loc.line), in \(entry.function)\n"
+        guard entry.file.linesInTracebacks else { return out }
         let line = entry.file.line(entry.loc.line)
         let stripped = line.drop { $0 == " " || $0 == "\t" || $0 == "\u{0C}" }
         let trimmed = String(stripped).trimmingTrailingWhitespace()

@@ -23,7 +23,7 @@ extension Unit {
         // An exception with no traceback (raised by the runtime itself, such as "generator
         // ignored GeneratorExit") gets the frame running now, as CPython's
         // PyErr_WriteUnraisable gives it: the hook's exc_traceback and the report show it.
-        if e.traceback.isEmpty, let f = currentFrame, !f.code.file.hidesFrames {
+        if e.traceback.isEmpty, let f = currentFrame, !f.code.hidesFrames {
             e.traceback.append(TracebackEntry(in: f, at: SourceLoc(line: f.line, col: 0, endLine: f.line, endCol: 0),
                                               marker: .statement))
             e.needsLocation = false

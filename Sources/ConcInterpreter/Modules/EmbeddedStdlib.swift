@@ -3400,6 +3400,13 @@ def __getattr__(name):
         return _sys.modules["collections.abc"]
     raise AttributeError("module 'collections' has no attribute '" + name + "'")
 
+
+# CPython writes these in C (_collections, the module type): their frames stay out of
+# tracebacks.
+from _units import stands_for_c as _stands_for_c
+_stands_for_c(OrderedDict, defaultdict, __getattr__)
+del _stands_for_c
+
 """####,
         "collections/abc.conc": ####"""
 """collections.abc: CPython 3.11's abstract base classes for containers, in Conc.
@@ -8863,6 +8870,7 @@ __all__ = ["update_wrapper", "wraps", "partialmethod", "WRAPPER_ASSIGNMENTS", "W
            "cached_property", "singledispatch", "singledispatchmethod"]
 
 import builtins as _builtins
+from _units import stands_for_c as _stands_for_c
 from types import MappingProxyType as _MappingProxyType
 
 
@@ -9122,13 +9130,16 @@ def _lru_cache_wrapper(user_function, maxsize, typed):
     stats = [0, 0]    # hits, misses
     guard = _make_lock()
 
+    # CPython's wrapper is C: a traceback shows the cached function's frames, not its own.
     if maxsize == 0:
+        @_stands_for_c
         def wrapper(*args, **kwds):
             with guard:
                 stats[1] += 1
             return user_function(*args, **kwds)
 
     else:
+        @_stands_for_c
         def wrapper(*args, **kwds):
             key = _make_key(args, kwds, typed)
             with guard:
@@ -9344,6 +9355,7 @@ def cmp_to_key(mycmp):
 
     K.__name__ = "K"
     K.__qualname__ = "cmp_to_key.<locals>.K"
+    _stands_for_c(K, _other_obj)
     return K
 
 
@@ -9514,6 +9526,10 @@ class singledispatchmethod:
     @property
     def __isabstractmethod__(self):
         return getattr(self.func, "__isabstractmethod__", False)
+
+
+# CPython writes these in C (_functools): their frames stay out of tracebacks.
+_stands_for_c(reduce, partial, _make_key)
 
 """####,
         "heapq.conc": ####"""

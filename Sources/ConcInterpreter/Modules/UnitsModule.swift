@@ -23,6 +23,13 @@ extension Unit {
 extension Engine {
     func makeUnitsModule() -> PyModule {
         nativeModule("_units", [
+            // The stdlib's mark on a function or class standing for one CPython writes in C
+            // (functools.reduce, OrderedDict): its frames are left out of tracebacks, as C
+            // frames are. Returns its first argument, so it also serves as a decorator.
+            native("stands_for_c") { _, a in
+                for v in a.positional { markStandingForC(v) }
+                return a.count > 0 ? a[0] : .none
+            },
             // Handles are read (and the main unit's made) under the unit registry's lock: a
             // unit lets go of its handle once it has left the registry (Threads.swift).
             native("current") { u, a in try a.expect("current", 0, 0); return .obj(u.engine.units.withLock { u.ownHandle() }) },
@@ -172,4 +179,18 @@ private func reexported(_ key: String, as name: String, in module: String,
     let f = PyBuiltinFunction(name, fn)
     f.module = module
     return (key, .obj(f))
+}
+
+/// Marks the code of a function, or of every function in a class's namespace (methods,
+/// static and class methods, property accessors), as standing for C code.
+private func markStandingForC(_ v: Value) {
+    guard case .obj(let o) = v else { return }
+    switch o {
+    case let f as PyFunction: f.code.hideFrames()
+    case let s as PyStaticMethod: markStandingForC(s.function)
+    case let c as PyClassMethod: markStandingForC(c.function)
+    case let p as PyProperty: for accessor in [p.getter, p.setter, p.deleter] { markStandingForC(accessor) }
+    case let t as PyType: for (_, member) in t.dict { markStandingForC(member) }
+    default: break
+    }
 }

@@ -419,7 +419,8 @@ public final class Engine {
     public func runMain(source: String, fileName: String, scriptFolder: String?) throws {
         mainUnit.setStackLimitFromThread()
         self.scriptFolder = scriptFolder
-        let file = SourceFile(name: fileName, text: source)
+        // `-c` code and a piped script have no file to read lines back from.
+        let file = SourceFile(name: fileName, text: source, linesInTracebacks: fileName != "<string>" && fileName != "<stdin>")
         // A script's file (`-c` code has none, as in CPython).
         if fileName != "<string>" {
             mainGlobals.set("__file__", .str(fileName))

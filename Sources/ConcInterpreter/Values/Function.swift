@@ -15,6 +15,13 @@ final class CodeInfo {
     /// True for code of the bundled stdlib (deadlock reports point past it, at the
     /// learner's line).
     let isStdlib: Bool
+    /// Frames of this code are left out of tracebacks: its module stands for one CPython
+    /// writes in C (``SourceFile/hidesFrames``), or the stdlib marked the function as
+    /// standing for a C one (`_units.stands_for_c`: functools.reduce, OrderedDict...).
+    /// Set once, while the stdlib module defining the function is being imported, before
+    /// any other unit can call it.
+    private(set) var hidesFrames: Bool
+    func hideFrames() { hidesFrames = true }
     /// Where the `def` is.
     let loc: SourceLoc
     /// Positional parameter names, in order (their slots are 0..<positional.count).
@@ -65,6 +72,7 @@ final class CodeInfo {
          usesClassCell: Bool = false) {
         self.name = name; self.qualname = qualname; self.file = file; self.loc = loc
         self.isStdlib = file.isStdlib
+        self.hidesFrames = file.hidesFrames
         self.positional = positional; self.positionalOnlyCount = positionalOnlyCount
         self.keywordOnly = keywordOnly; self.varArgsSlot = varArgsSlot
         self.varKeywordsSlot = varKeywordsSlot; self.localCount = localNames.count

@@ -218,7 +218,7 @@ public final class PyGenerator: PyIter {
             // leaves the body: PEP 479 applies.
             let t = throwing!
             let code = st.frame.code
-            if !code.file.hidesFrames {
+            if !code.hidesFrames {
                 let line = SourceLoc(line: code.loc.line, col: code.loc.col, endLine: code.loc.line, endCol: code.loc.col)
                 t.traceback.append(TracebackEntry(code, globals: st.frame.globals, at: line, marker: .statement))
             }
