@@ -330,7 +330,11 @@ extension Parser.State {
     mutating func parseSlices() throws -> Expr {
         let start = tok
         let first = try parseSlice()
-        guard at(",") else { return first }
+        guard at(",") else {
+            // `a[*idx]` indexes with the tuple `(*idx,)` (PEP 646).
+            if case .starred = first.kind { return Expr(.tuple([first]), loc(from: start)) }
+            return first
+        }
         var elts = [first]
         while accept(",") {
             if at("]") { break }

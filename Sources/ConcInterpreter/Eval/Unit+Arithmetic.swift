@@ -223,11 +223,17 @@ extension Unit {
 
     func inPlace(_ op: BinaryOp, _ a: Value, _ b: Value) throws -> Value {
         if case .obj(let o) = a {
-            if op == .add, let l = o as? PyList, o.hasType(Types.listID) {
-                try extendList(l, with: b)
-                return a
-            }
-            if op == .mul, let l = o as? PyList, o.hasType(Types.listID) {
+            if op == .add || op == .mul, let l = o as? PyList, o.hasType(Types.listID) {
+                // An object of a class with its own __radd__/__rmul__ is asked first, as
+                // CPython tries the operands' number slots before list's in-place ones.
+                if case .obj(let bo) = b, bo is PyInstance, let m = lookupSpecial(b, op == .add ? "__radd__" : "__rmul__") {
+                    let r = try call(m, [a])
+                    if !isNotImplemented(r) { return r }
+                }
+                if op == .add {
+                    try extendList(l, with: b)
+                    return a
+                }
                 // `l *= n` repeats the list in place (other references see it), with the
                 // checks and errors of `l * n`.
                 guard case .obj(let r) = try binary(.mul, a, b), let repeated = r as? PyList else { return a }
@@ -468,9 +474,12 @@ extension Unit {
         if op == .add, case .obj(let o) = a, o is PyTuple {
             throw typeError("can only concatenate tuple (not \"\(b.typeName)\") to tuple")
         }
-        // In place, only the left operand's repeat is tried (`d *= [1]` is an unsupported
-        // operand error for *=), as CPython's PyNumber_InPlaceMultiply.
-        if op == .mul, isSequence(a) || (isSequence(b) && !inPlace) {
+        // In place, a left operand with sequence methods (a container or any instance of a
+        // class) is the only one whose repeat is tried (`d *= [1]` is an unsupported
+        // operand error for *=); a number on the left lets the right one's repeat speak
+        // (`n *= [0]`), as CPython's PyNumber_InPlaceMultiply.
+        let leftHasSequenceMethods: Bool = { if case .obj = a { return true }; return false }()
+        if op == .mul, isSequence(a) || (isSequence(b) && (!inPlace || !leftHasSequenceMethods)) {
             // The left operand is the sequence when both are (`(1,) * "a"` names str).
             let other = isSequence(a) ? b : a
             throw typeError("can't multiply sequence by non-int of type '\(other.typeName)'")
