@@ -41,8 +41,16 @@ private func unknownHandler(_ errors: String) -> PyBaseException {
     pyError(Exc.lookupError, "unknown error handler name '\(errors)'")
 }
 
+/// True for utf-8-sig (UTF-8 behind a byte-order mark), which the codecs below handle as
+/// UTF-8 plus the mark, as files do (``TextOptions``).
+private func isUTF8WithSignature(_ encoding: String) -> Bool {
+    let n = String(encoding.lowercased().map { $0 == "_" || $0 == " " ? "-" : $0 })
+    return n == "utf-8-sig" || n == "utf8-sig"
+}
+
 /// `s.encode(encoding, errors)`.
 func encodeString(_ s: String, encoding: String, errors: String) throws -> [UInt8] {
+    if isUTF8WithSignature(encoding) { return [0xEF, 0xBB, 0xBF] + Array(s.utf8) }
     let codec = try TextCodec(encoding)
     if codec == .utf8 { return Array(s.utf8) }
     let limit: UInt32 = codec == .ascii ? 0x80 : 0x100
@@ -79,6 +87,9 @@ func encodeString(_ s: String, encoding: String, errors: String) throws -> [UInt
 
 /// `b.decode(encoding, errors)`.
 func decodeBytes(_ b: [UInt8], encoding: String, errors: String) throws -> String {
+    if isUTF8WithSignature(encoding) {
+        return try decodeUTF8(b.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(b.dropFirst(3)) : b, errors: errors)
+    }
     let codec = try TextCodec(encoding)
     switch codec {
     case .latin1:

@@ -4608,9 +4608,15 @@ class BrokenExecutor(RuntimeError):
     pass
 
 
-def _log(message, exc=None):
-    """Writes what CPython logs through the "concurrent.futures" logger: with logging not
-    configured, its last-resort handler prints the message and then the traceback."""
+def _log(message, exc=None, level='error'):
+    """Logs what CPython logs through the "concurrent.futures" logger (at `level`). Once
+    the program imported logging, its handlers (or its last-resort handler) take the
+    record; before, the message and traceback go to stderr, as that last resort writes
+    them (importing logging here would slow every `import concurrent.futures`)."""
+    logging = sys.modules.get('logging')
+    if logging is not None:
+        getattr(logging.getLogger('concurrent.futures'), level)(message, exc_info=exc)
+        return
     text = message + '\n'
     if exc is not None:
         text += _units.format_exception(exc)
@@ -4863,7 +4869,7 @@ class Future:
             if self._state == PENDING:
                 self._state = RUNNING
                 return True
-            _log('Future %s in unexpected state: %s' % (id(self), self._state))
+            _log('Future %s in unexpected state: %s' % (id(self), self._state), level='critical')
             raise RuntimeError('Future in unexpected state')
 
     def set_result(self, result):
@@ -5042,7 +5048,7 @@ def _process_worker(call_queue, result_queue, initializer, initargs, max_tasks):
         try:
             initializer(*initargs)
         except BaseException as e:
-            _base._log('Exception in initializer:', e)
+            _base._log('Exception in initializer:', e, level='critical')
             return
     done = 0
     while True:
@@ -5414,6 +5420,7 @@ pool's workers once their queued calls are done, as CPython's does.
 import os
 import queue
 import threading
+import weakref
 from concurrent.futures import _base
 
 # Every live pool's (workers, work queue), for the at-exit stop. Guarded by
@@ -5464,25 +5471,37 @@ class _WorkItem:
             self.future.set_result(result)
 
 
-def _worker(executor, work_queue, initializer, initargs):
+def _worker(executor_reference, work_queue, initializer, initargs):
+    # The worker holds its pool only weakly while it waits, as CPython's does: a pool
+    # dropped without shutdown() is freed, and its weakref callback's None wakes the
+    # workers, which then end.
     if initializer is not None:
         try:
             initializer(*initargs)
         except BaseException as e:
-            _base._log('Exception in initializer:', e)
-            executor._initializer_failed()
+            _base._log('Exception in initializer:', e, level='critical')
+            executor = executor_reference()
+            if executor is not None:
+                executor._initializer_failed()
             return
     while True:
         work_item = work_queue.get(block=True)
         if work_item is not None:
             work_item.run()
             del work_item
-            executor._idle_semaphore.release()
+            executor = executor_reference()
+            if executor is not None:
+                executor._idle_semaphore.release()
+            del executor
             continue
-        # A stop: pass it on to the next worker.
-        executor._shutdown = True
-        work_queue.put(None)
-        return
+        executor = executor_reference()
+        if _shutdown or executor is None or executor._shutdown:
+            # A stop: pass it on to the next worker.
+            if executor is not None:
+                executor._shutdown = True
+            work_queue.put(None)
+            return
+        del executor
 
 
 class BrokenThreadPool(_base.BrokenExecutor):
@@ -5546,9 +5565,13 @@ class ThreadPoolExecutor(_base.Executor):
         num_threads = len(self._threads)
         if num_threads < self._max_workers:
             thread_name = '%s_%d' % (self._thread_name_prefix or self, num_threads)
+
+            def weakref_cb(_, q=self._work_queue):
+                q.put(None)
+
             t = threading.Thread(name=thread_name, target=_worker,
-                                 args=(self, self._work_queue, self._initializer,
-                                       self._initargs))
+                                 args=(weakref.ref(self, weakref_cb), self._work_queue,
+                                       self._initializer, self._initargs))
             t.start()
             if not self._threads:
                 _pools.append((self._threads, self._work_queue))
@@ -6228,6 +6251,7 @@ MISSING, with CPython's generated methods and error messages. As in CPython, __i
 generated as source and compiled, so its signature is the fields'.
 """
 
+import abc as _abc
 import copy as _copy
 import re as _re
 import sys as _sys
@@ -6417,6 +6441,9 @@ def _is_kw_only(a_type, cls=None):
 
 def _get_field(cls, a_name, a_type, default_kw_only):
     default = getattr(cls, a_name, MISSING)
+    # A __slots__ entry's descriptor is no default (the class wrote its own __slots__).
+    if isinstance(default, types.MemberDescriptorType):
+        default = MISSING
     if isinstance(default, Field):
         f = default
     else:
@@ -6516,7 +6543,13 @@ def _init_fn(cls, all_fields, std_fields, kw_only_fields, frozen, has_post_init,
     params = [self_name] + [param(f) for f in std_fields]
     if kw_only_fields:
         params += ["*"] + [param(f) for f in kw_only_fields]
-    return _make_function(cls, "__init__", params, body, namespace)
+    fn = _make_function(cls, "__init__", params, body, namespace)
+    # The parameters' annotations are the fields' types, as CPython's generated __init__
+    # has them (typing.get_type_hints reads them).
+    annotations = {f.name: f.type for f in list(std_fields) + list(kw_only_fields)}
+    annotations["return"] = None
+    fn.__annotations__ = annotations
+    return fn
 
 
 class _HAS_DEFAULT_FACTORY_CLASS:
@@ -6682,6 +6715,8 @@ def _process_class(cls, init, repr, eq, order, unsafe_hash, frozen, match_args, 
         raise TypeError("weakref_slot is True but slots is False")
     if slots:
         cls = _add_slots(cls, frozen, weakref_slot)
+    # Methods made here (order=True's __lt__...) may implement abstract ones.
+    _abc.update_abstractmethods(cls)
     return cls
 
 
@@ -9408,12 +9443,17 @@ class cached_property:
 
 # MARK: - singledispatch
 
+def _is_union_type(cls):
+    # `int | str`, typing.Union[int, str] or typing.Optional[int].
+    return type(cls).__name__ in ("UnionType", "_UnionGenericAlias")
+
+
 def _is_dispatch_type(cls):
-    # A class, or a union of classes (`int | str`).
+    # A class, or a union of classes.
     if isinstance(cls, type):
         return True
     args = getattr(cls, "__args__", None)
-    return type(cls).__name__ == "UnionType" and args is not None and all(isinstance(a, type) for a in args)
+    return _is_union_type(cls) and args is not None and all(isinstance(a, type) for a in args)
 
 
 def _find_impl(cls, registry):
@@ -9473,7 +9513,7 @@ def singledispatch(func):
                 annotations = get_type_hints(func)
             argname, cls = next(iter((k, v) for k, v in annotations.items() if k != "return"))
             if not _is_dispatch_type(cls):
-                if type(cls).__name__ == "UnionType":
+                if _is_union_type(cls):
                     raise TypeError("Invalid annotation for " + repr(argname) + ". "
                                     + repr(cls) + " not all arguments are classes.")
                 raise TypeError("Invalid annotation for " + repr(argname) + ". "
@@ -11508,7 +11548,7 @@ except ImportError:  # CPython, which checks this module against its own
     pass
 
 """####,
-        "json.conc": ####"""
+        "json/__init__.conc": ####"""
 """json: JSON encoding and decoding, mirroring CPython 3.11's `json` module.
 
 Implemented:
@@ -12162,6 +12202,43 @@ def load(fp, cls=None, object_hook=None, parse_float=None, parse_int=None,
     return loads(fp.read(), cls=cls, object_hook=object_hook, parse_float=parse_float,
                  parse_int=parse_int, parse_constant=parse_constant,
                  object_pairs_hook=object_pairs_hook, strict=strict)
+
+
+# CPython's json is a package: json.decoder, json.encoder and json.scanner are there
+# after `import json` (`from json.decoder import JSONDecodeError` is a common idiom).
+from json import decoder, encoder, scanner
+
+"""####,
+        "json/decoder.conc": ####"""
+"""json.decoder: the decoding half of json under CPython's module name (JSONDecoder,
+JSONDecodeError, scanstring); the code lives in json itself."""
+from json import JSONDecoder, JSONDecodeError
+
+
+def scanstring(s, end, strict=True):
+    """The str of the JSON string whose opening quote is just before index `end` of `s`,
+    and the index after its closing quote."""
+    import json as _json
+    return _json._scanstring(s, len(s), end, strict)
+
+"""####,
+        "json/encoder.conc": ####"""
+"""json.encoder: the encoding half of json under CPython's module name (JSONEncoder); the
+code lives in json itself."""
+from json import JSONEncoder
+
+"""####,
+        "json/scanner.conc": ####"""
+"""json.scanner: CPython's scanner module, whose work Conc's JSONDecoder does itself."""
+from json import JSONDecoder as _JSONDecoder
+
+
+def make_scanner(context):
+    """A function scan_once(string, idx) -> (value, end) decoding with `context`'s
+    settings (a JSONDecoder)."""
+    def scan_once(string, idx):
+        return context.raw_decode(string, idx)
+    return scan_once
 
 """####,
         "keyword.conc": ####"""
@@ -20117,7 +20194,8 @@ class TracebackException:
 
 Implemented: FunctionType, LambdaType, GeneratorType, BuiltinFunctionType,
 BuiltinMethodType, MethodType (callable: MethodType(function, instance)), ModuleType,
-CodeType, CellType, FrameType, TracebackType, MethodDescriptorType, NoneType, EllipsisType,
+CodeType, CellType, FrameType, TracebackType, MethodDescriptorType, MemberDescriptorType,
+NoneType, EllipsisType,
 NotImplementedType, CoroutineType, SimpleNamespace, MappingProxyType (a read-only view
 of a mapping), new_class, prepare_class, resolve_bases.
 
@@ -20160,6 +20238,14 @@ del _coroutine
 BuiltinMethodType = type([].append)
 ModuleType = type(_sys)
 MethodDescriptorType = type(str.join)
+
+
+class _Slotted:
+    __slots__ = ("_slot",)
+
+
+MemberDescriptorType = type(_Slotted._slot)
+del _Slotted
 NoneType = type(None)
 EllipsisType = type(Ellipsis)
 NotImplementedType = type(NotImplemented)

@@ -164,8 +164,7 @@ extension Engine {
             native("getsizeof") { u, a in
                 guard let object = a.argument(0, "object") else { throw typeError("getsizeof() missing required argument 'object' (pos 1)") }
                 if a.count > 2 { throw typeError("getsizeof() takes at most 2 arguments (\(a.count) given)") }
-                let n: Int = (try? u.length(object)) ?? 0
-                return .int(64 + n * 8)
+                return .int(u.cpythonSize(of: object))
             },
             native0("exception", qualified: "sys.exception") { u in u.handling.last.map { .obj($0) } ?? .none },
             native0("exc_info", qualified: "sys.exc_info") { u in

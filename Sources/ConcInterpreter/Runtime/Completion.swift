@@ -104,7 +104,11 @@ extension Engine {
     /// files (or packages) in the current folder, the script's folder and `CONC_PATH`.
     public func moduleNames() -> [String] {
         var names = Set(nativeModules.keys.filter { !$0.contains(".") })
-        for file in EmbeddedStdlib.sources.keys where file.hasSuffix(".conc") { names.insert(String(file.dropLast(5))) }
+        // A package's files (`json/__init__.conc`, `concurrent/futures/thread.conc`) give
+        // its top-level name.
+        for file in EmbeddedStdlib.sources.keys where file.hasSuffix(".conc") {
+            names.insert(file.contains("/") ? String(file.prefix(while: { $0 != "/" })) : String(file.dropLast(5)))
+        }
         var folders = ["."] + options.searchPaths
         if let s = scriptFolder { folders.append(s) }
         if let s = options.stdlibPath { folders.append(s) }
