@@ -1,5 +1,6 @@
 // Methods of the core object-model types: object, type, function, staticmethod,
 // classmethod, property, iterators, generators.
+import ConcSyntax
 
 func installObjectMethods(_ t: PyType) {
     t.constructor = { u, type, a in
@@ -108,6 +109,7 @@ func installObjectMethods(_ t: PyType) {
         return .obj(PyInstance(cls: cls))
     }
     t.getter("__class__") { _, s in .obj(s.type) }
+    installObjectProtocolMethods(t)
     // The end of every __init_subclass__ chain: takes the class, and no class keywords.
     t.dict["__init_subclass__"] = .obj(PyClassMethod(.obj(PyBuiltinFunction("__init_subclass__") { _, a in
         if !a.keywords.isEmpty {
@@ -556,4 +558,44 @@ private func throwArguments(_ typ: Value, _ val: Value, _ u: Unit) throws -> PyB
         return instance
     }
     throw typeError("exceptions must be classes or instances deriving from BaseException, not \(typ.typeName)")
+}
+
+/// The rest of what `dir(object())` lists in CPython but `__doc__` (without docstrings on
+/// every builtin type, object's would show through bound methods and modules):
+/// `__getstate__` (the instance's attributes, as copy and pickle take them), `__sizeof__`
+/// (CPython's size, as sys.getsizeof reports it less the collector's header),
+/// `__subclasshook__`, and the pickling hooks, which say that Conc has no pickle.
+private func installObjectProtocolMethods(_ t: PyType) {
+    t.method("__getstate__") { u, s, a in
+        try a.expect("__getstate__", 0, 0)
+        var state: Value = .none
+        if case .obj(let d as PyDict)? = try u.instanceDictAttribute(s), d.count > 0 { state = .obj(d) }
+        guard case .obj(let o) = s, !o.type.isBuiltin else { return state }
+        // The slots' values, class by class along the MRO, in declaration order.
+        let slots = PyDict()
+        for klass in o.type.mro where !klass.isBuiltin {
+            guard let declared = klass.dict["__slots__"] else { continue }
+            let names = declared.asStr != nil ? [declared] : try u.toArray(declared)
+            for n in names {
+                guard let raw = n.asStr?.value, raw != "__dict__", raw != "__weakref__" else { continue }
+                let name = Parser.mangle(raw, inClass: klass.name)
+                if try slots.get(u, .str(name)) != nil { continue }
+                if let v = try? u.getAttrOrNil(s, name) { try slots.set(u, .str(name), v) }
+            }
+        }
+        return slots.count == 0 ? state : .obj(PyTuple([state, .obj(slots)]))
+    }
+    t.method("__sizeof__") { u, s, a in
+        try a.expect("__sizeof__", 0, 0)
+        // sys.getsizeof adds 16 bytes of collector header to the objects CPython tracks.
+        let tracked = s.object.map { $0 is PyList || $0 is PyDict || $0 is PySet || $0 is PyTuple || $0 is PyInstance
+            || $0 is PyFunction || $0 is PyGenerator || $0 is PyType } ?? false
+        return .int(u.cpythonSize(of: s) - (tracked ? 16 : 0))
+    }
+    for name in ["__reduce__", "__reduce_ex__"] {
+        t.method(name) { _, s, a in
+            throw typeError("cannot pickle '\(s.typeName)' object (Conc has no pickle)")
+        }
+    }
+    t.classFunction("__subclasshook__") { _, _ in .obj(Singletons.notImplemented) }
 }

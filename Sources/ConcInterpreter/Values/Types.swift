@@ -36,6 +36,13 @@ public enum Types {
     static let ready: Bool = {
         installObjectMethods(object)
         installTypeMethods(type)
+        // CPython's value types have their own `__doc__` (dir() lists it); Conc's carry no
+        // docstring, and must not show object's. (Not for types whose instances answer
+        // `__doc__` themselves: bound methods give their function's.)
+        for t in [bool, int, float, str, bytes, bytearray, list, tuple, dict, set, frozenset, range, slice]
+        where t.dict["__doc__"] == nil {
+            t.dict["__doc__"] = Value.none
+        }
         installGetSetDescriptorMethods(getSetDescriptor)
         installEqualitySlots()
         // Publish the plain-global copies (`publishedStr`, the str hash seed) while the
