@@ -218,7 +218,12 @@ extension Parser.State {
             if case .int(Int.min)? = n.value { throw error(Lexer.tooLargeMessage, at: n) }
             value = Expr(.constant(n.value!), loc(from: n))
         }
-        // `1 + 2j`: a real part and an imaginary one.
+        // `1 + 2j`: a real part and an imaginary one (anything else after the sign is an
+        // error there, as CPython's grammar finds it).
+        if (at("+") || at("-")) && peek().kind != .number && start.kind == .number {
+            advance()
+            throw unexpected()
+        }
         if (at("+") || at("-")) && peek().kind == .number {
             let op: BinaryOp = advance().text == "+" ? .add : .sub
             let n = advance()
@@ -317,6 +322,7 @@ extension Parser.State {
 
     private func check(_ p: Pattern, allowIrrefutable: Bool, _ bound: inout [String]) throws {
         func bind(_ name: String, _ loc: SourceLoc) throws {
+            if name == "__debug__" { throw error("cannot assign to __debug__", at: loc) }
             if bound.contains(name) { throw error("multiple assignments to name '\(name)' in pattern", at: loc) }
             bound.append(name)
         }
@@ -344,7 +350,7 @@ extension Parser.State {
                 seen.append(c)
             }
             for v in values { try check(v, allowIrrefutable: true, &bound) }
-            if let r = rest { try bind(r, p.loc) }
+            if let r = rest { try bind(r, values.last.map(lastVisited) ?? p.loc) }
         case .classPattern(_, let positional, let keywords):
             for q in positional { try check(q, allowIrrefutable: true, &bound) }
             for (_, q) in keywords { try check(q, allowIrrefutable: true, &bound) }
@@ -360,7 +366,8 @@ extension Parser.State {
             bound += (names ?? []).sorted()
         case .asPattern(let inner, let name):
             try check(inner, allowIrrefutable: allowIrrefutable, &bound)
-            try bind(name, p.loc)
+            // CPython reports a repeated name where its compiler stands: the last sub-pattern.
+            try bind(name, lastVisited(inner))
         }
     }
 

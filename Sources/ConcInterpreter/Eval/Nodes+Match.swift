@@ -48,7 +48,9 @@ final class ValuePatternNode: PatternNode {
     init(_ value: ExprNode, _ loc: SourceLoc) { self.value = value; super.init(loc) }
     override func match(_ v: Value, _ f: Frame, _ bindings: inout [(ExprNode, Value)]) throws -> Bool {
         let expected = try value.eval(f)
-        return try f.withUnit { try $0.equals(v, expected) }
+        // `subject == value`, as written: the subject's __eq__ sees the value itself (an
+        // IntEnum member stays one).
+        return try f.withUnit { try $0.isTruthy(try $0.compare(.eq, v, expected)) }
     }
 }
 
@@ -102,8 +104,12 @@ final class SequencePatternNode: PatternNode {
     /// Where the `*name` item is, or -1; its target (nil for `*_`).
     let starIndex: Int
     let starTarget: ExprNode?
+    /// `items` without the star's placeholder: what the picked values are matched against.
+    let patterns: [PatternNode]
     init(_ items: [PatternNode], starIndex: Int, starTarget: ExprNode?, _ loc: SourceLoc) {
-        self.items = items; self.starIndex = starIndex; self.starTarget = starTarget; super.init(loc)
+        self.items = items; self.starIndex = starIndex; self.starTarget = starTarget
+        patterns = starIndex < 0 ? items : Array(items[..<starIndex]) + Array(items[(starIndex + 1)...])
+        super.init(loc)
     }
     override func match(_ v: Value, _ f: Frame, _ bindings: inout [(ExprNode, Value)]) throws -> Bool {
         let u = f.unit
@@ -111,16 +117,28 @@ final class SequencePatternNode: PatternNode {
         let n = try u.length(v)
         let fixed = items.count - (starIndex >= 0 ? 1 : 0)
         guard starIndex >= 0 ? n >= fixed : n == fixed else { return false }
-        let elements = try u.toArray(v)
-        guard elements.count == n else { return false }  // changed while it was read
-        if starIndex < 0 {
-            for (p, x) in zip(items, elements) where !(try p.match(x, f, &bindings)) { return false }
-            return true
+        let after = starIndex >= 0 ? items.count - starIndex - 1 : 0
+        let values: [Value]
+        if starIndex >= 0 && starTarget == nil, case .obj(let o) = v, !(o is PyList || o is PyTuple) || o.extendsBuiltinType {
+            // `[first, *_, last]`: only the items needed, by index, as CPython reads them
+            // (a huge range is not read whole).
+            values = try (Array(0..<starIndex) + Array((n - after)..<n)).map { try u.getItem(v, .int($0)) }
+        } else {
+            // Otherwise the sequence is unpacked (iterated), as CPython's UNPACK_SEQUENCE /
+            // UNPACK_EX do, with their errors when it yields another count than len() said.
+            let elements = try u.toArray(v)
+            let m = elements.count
+            if starIndex < 0 {
+                if m < n { throw valueError("not enough values to unpack (expected \(n), got \(m))") }
+                if m > n { throw valueError("too many values to unpack (expected \(n))") }
+                values = elements
+            } else {
+                if m < fixed { throw valueError("not enough values to unpack (expected at least \(fixed), got \(m))") }
+                if let t = starTarget { bindings.append((t, .obj(PyList(Array(elements[starIndex..<(m - after)]))))) }
+                values = Array(elements[..<starIndex]) + Array(elements[(m - after)...])
+            }
         }
-        for i in 0..<starIndex where !(try items[i].match(elements[i], f, &bindings)) { return false }
-        let after = items.count - starIndex - 1
-        if let t = starTarget { bindings.append((t, .obj(PyList(Array(elements[starIndex..<(n - after)]))))) }
-        for j in 0..<after where !(try items[starIndex + 1 + j].match(elements[n - after + j], f, &bindings)) { return false }
+        for (p, x) in zip(patterns, values) where !(try p.match(x, f, &bindings)) { return false }
         return true
     }
 }
@@ -146,21 +164,23 @@ final class MappingPatternNode: PatternNode {
             }
             keyValues.append(key)
         }
-        // CPython asks `subject.get(key, <missing>)`; an exact dict is read directly.
+        // CPython asks `subject.get(key, <missing>)` for every key before matching any
+        // value; an exact dict is read directly.
         let exactDict = v.object.map { $0.hasType(Types.dictID) } ?? false
         let missing = Value.obj(PyInstance(cls: Types.object))
         let get = exactDict ? nil : try u.getAttr(v, "get")
-        for (key, p) in zip(keyValues, values) {
-            let found: Value
+        var found: [Value] = []
+        for key in keyValues {
             if let d = v.object as? PyDict, exactDict {
                 guard let x = try d.get(u, key) else { return false }
-                found = x
+                found.append(x)
             } else {
-                found = try u.call(get!, [key, missing])
-                if isSame(found, missing) { return false }
+                let x = try u.call(get!, [key, missing])
+                if isSame(x, missing) { return false }
+                found.append(x)
             }
-            guard try p.match(found, f, &bindings) else { return false }
         }
+        for (x, p) in zip(found, values) where !(try p.match(x, f, &bindings)) { return false }
         if let r = rest {
             let copy = try u.call(.obj(Types.dict), [v])
             guard let d = copy.object as? PyDict else { return false }
@@ -208,14 +228,19 @@ final class ClassPatternNode: PatternNode {
                 throw tooMany(type, 0)
             }
         }
-        for (i, name) in names.enumerated() {
-            if names[..<i].contains(name) || keywordNames.contains(name) {
+        // Every attribute is read, in order and each checked for a repeat just before, until
+        // one is missing; then the sub-patterns are matched, as CPython's MATCH_CLASS does.
+        let allNames = names + keywordNames
+        var attributes: [Value] = []
+        for (i, name) in allNames.enumerated() {
+            if allNames[..<i].contains(name) {
                 throw typeError("\(type.name)() got multiple sub-patterns for attribute '\(name)'")
             }
-            guard let x = try attributeUnlessMissing(u, v, name), try positional[i].match(x, f, &bindings) else { return false }
+            guard let x = try attributeUnlessMissing(u, v, name) else { return false }
+            attributes.append(x)
         }
-        for (name, p) in zip(keywordNames, keywordPatterns) {
-            guard let x = try attributeUnlessMissing(u, v, name), try p.match(x, f, &bindings) else { return false }
+        for (x, p) in zip(attributes, names.indices.map { positional[$0] } + keywordPatterns) where !(try p.match(x, f, &bindings)) {
+            return false
         }
         return true
     }
