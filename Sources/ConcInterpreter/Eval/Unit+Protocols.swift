@@ -350,7 +350,7 @@ extension Unit {
             // An instance of a class the program made: its __hash__ comes first, or it is
             // unhashable when the class sets __hash__ = None (as defining __eq__ alone does).
             if !o.typeIsBuiltin, let hm = o.type.lookup("__hash__") {
-                if case .none = hm { throw typeError("unhashable type: '\(o.type.name)'") }
+                if case .none = hm { throw typeError("unhashable type: '\(o.type.messageName)'") }
                 if o.extendsBuiltinType {
                     // A subclass of str, tuple, bytes, frozenset, int or float; or of a
                     // mutable type that sets `__hash__ = object.__hash__`.
@@ -416,9 +416,9 @@ extension Unit {
                 s.locked { s.cachedHash = result }
                 return result
             case is PyList, is PyDict, is PySet, is PyBytes, is PySlice, is PyMappingProxy, is Cell:
-                throw typeError("unhashable type: '\(o.type.name)'")
+                throw typeError("unhashable type: '\(o.type.messageName)'")
             case let v as PyDictView where v.isSetLike:  // keys and items views compare as sets
-                throw typeError("unhashable type: '\(o.type.name)'")
+                throw typeError("unhashable type: '\(o.type.messageName)'")
             case let r as PyRange:
                 // CPython's: equal ranges (same elements) hash alike.
                 let n = r.count

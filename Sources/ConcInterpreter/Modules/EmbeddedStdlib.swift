@@ -3404,7 +3404,7 @@ def __getattr__(name):
 # CPython writes these in C (_collections, the module type): their frames stay out of
 # tracebacks.
 from _units import stands_for_c as _stands_for_c
-_stands_for_c(OrderedDict, defaultdict, __getattr__)
+_stands_for_c(OrderedDict, defaultdict, deque, __getattr__)
 del _stands_for_c
 
 """####,

@@ -282,7 +282,9 @@ public final class PyType: PyObject {
         set { locked { moduleStorage = newValue } }
     }
     /// CPython's `tp_name` where it differs from `__name__` (`re.Match`): the name error
-    /// messages print. Set only while ``Types`` builds a builtin type, read-only afterwards.
+    /// messages print. Set only while ``Types`` builds a builtin type, or by
+    /// `_units.stands_for_c` while the stdlib module making the class is imported (before
+    /// any other unit can see it); read-only afterwards.
     var messageNameStorage: String? = nil
     /// True when the class body defined `__class__` (a proxy's property): isinstance then
     /// also asks the instance. Set while the class is made, read-only afterwards.
