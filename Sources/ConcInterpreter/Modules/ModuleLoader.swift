@@ -213,8 +213,16 @@ extension Engine {
     /// as they are.
     func findSource(_ parts: [String]) -> (String, String, Bool)? {
         let rel = parts.joined(separator: "/")
+        // A module found through a relative folder ("" or "." included) goes by its
+        // absolute path, as CPython's FileFinder makes it.
+        var cwd: String? = nil
         for folder in importFolders {
-            let prefix = folder == "." || folder.isEmpty ? "" : folder.hasSuffix("/") ? folder : folder + "/"
+            var base = folder == "." ? "" : folder
+            if !base.hasPrefix("/") {
+                if cwd == nil, let c = getcwd(nil, 0) { cwd = String(cString: c); free(c) }
+                if let c = cwd { base = base.isEmpty ? c : c + "/" + base }
+            }
+            let prefix = base.isEmpty ? "" : base.hasSuffix("/") ? base : base + "/"
             for candidate in ["\(prefix)\(rel).conc", "\(prefix)\(rel)/__init__.conc", "\(prefix)\(rel).py", "\(prefix)\(rel)/__init__.py"] {
                 if let text = readTextFile(candidate) { return (text, candidate, folder == options.stdlibPath) }
             }
