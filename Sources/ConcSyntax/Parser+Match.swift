@@ -11,9 +11,12 @@ extension Parser.State {
         guard startsExpression(next) || next.isOp("*") else { return false }
         var probe = self
         probe.advance()
-        // `match <expression>:` at the end of a line cannot be anything else.
-        guard (try? probe.parseMatchSubject()) != nil, probe.accept(":") else { return false }
-        return probe.tok.kind == .newline
+        // `match <expression>:` at the end of a line cannot be anything else; nor can
+        // `match <expression>` before an indented `case` (its error: "expected ':'").
+        guard (try? probe.parseMatchSubject()) != nil else { return false }
+        if probe.accept(":") { return probe.tok.kind == .newline }
+        return probe.tok.kind == .newline && probe.peek().kind == .indent
+            && probe.peek(2).kind == .name && probe.peek(2).text == "case"
     }
 
     /// Parses a match statement (``isMatchStatementAhead`` said it is one).

@@ -283,6 +283,17 @@ extension Parser {
             if tok.kind != .newline && tok.kind != .endMarker && tok.line == prevEndLine {
                 return error(message, at: tok)
             }
+            // A comment ending the line is where CPython's tokenizer stands: it underlines it.
+            let text = Array(file.line(prevEndLine).unicodeScalars)
+            var start = prevEndCol
+            while start < text.count && (text[start] == " " || text[start] == "\t") { start += 1 }
+            if start < text.count && text[start] == "#" {
+                var end = text.count
+                while end > start && (text[end - 1] == " " || text[end - 1] == "\t" || text[end - 1] == "\r") { end -= 1 }
+                var e = error(message, line: prevEndLine, column: start + 1)
+                e.endLine = prevEndLine; e.endColumn = end + 1
+                return e
+            }
             return error(message, line: prevEndLine, column: prevEndCol + 1)
         }
 
