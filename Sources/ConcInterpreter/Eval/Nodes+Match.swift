@@ -212,7 +212,7 @@ final class ClassPatternNode: PatternNode {
         if !positional.isEmpty {
             if let args = try attributeUnlessMissing(u, c, "__match_args__") {
                 guard let tuple = args.object as? PyTuple, args.type.isSubtype(of: Types.tuple) else {
-                    throw typeError("\(type.name).__match_args__ must be a tuple (got \(args.typeName))")
+                    throw typeError("\(type.messageName).__match_args__ must be a tuple (got \(args.typeName))")
                 }
                 if positional.count > tuple.items.count {
                     throw tooMany(type, tuple.items.count)
@@ -234,7 +234,7 @@ final class ClassPatternNode: PatternNode {
         var attributes: [Value] = []
         for (i, name) in allNames.enumerated() {
             if allNames[..<i].contains(name) {
-                throw typeError("\(type.name)() got multiple sub-patterns for attribute '\(name)'")
+                throw typeError("\(type.messageName)() got multiple sub-patterns for attribute '\(name)'")
             }
             guard let x = try attributeUnlessMissing(u, v, name) else { return false }
             attributes.append(x)
@@ -246,7 +246,7 @@ final class ClassPatternNode: PatternNode {
     }
 
     private func tooMany(_ type: PyType, _ accepted: Int) -> PyBaseException {
-        typeError("\(type.name)() accepts \(accepted) positional sub-pattern\(accepted == 1 ? "" : "s") (\(positional.count) given)")
+        typeError("\(type.messageName)() accepts \(accepted) positional sub-pattern\(accepted == 1 ? "" : "s") (\(positional.count) given)")
     }
 
     /// The builtin classes whose instances a single positional sub-pattern matches whole
