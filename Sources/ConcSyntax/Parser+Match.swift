@@ -152,22 +152,10 @@ extension Parser.State {
                 return first  // a group: `(p)` is p
             }
             guard accept(",") else { throw unexpected() }
-            var items = [first]
-            while !at(")") {
-                items.append(try parseMaybeStarPattern())
-                if !accept(",") { break }
-            }
-            try expect(")")
-            return Pattern(.sequence(items), loc(from: start))
+            return Pattern(.sequence([first] + (try parseSequencePatternItems(closing: ")"))), loc(from: start))
         case .op where tok.text == "[":
             advance()
-            var items: [Pattern] = []
-            while !at("]") {
-                items.append(try parseMaybeStarPattern())
-                if !accept(",") { break }
-            }
-            try expect("]")
-            return Pattern(.sequence(items), loc(from: start))
+            return Pattern(.sequence(try parseSequencePatternItems(closing: "]")), loc(from: start))
         case .op where tok.text == "{":
             return try parseMappingPattern()
         case .name:
@@ -194,6 +182,17 @@ extension Parser.State {
         default:
             throw unexpected()
         }
+    }
+
+    /// The items of a sequence pattern up to `closing` (consumed), a trailing comma allowed.
+    mutating func parseSequencePatternItems(closing: String) throws -> [Pattern] {
+        var items: [Pattern] = []
+        while !at(closing) {
+            items.append(try parseMaybeStarPattern())
+            if !accept(",") { break }
+        }
+        try expect(closing)
+        return items
     }
 
     /// A literal of a pattern: a number (signed, or a complex sum), strings, bytes.
