@@ -191,7 +191,8 @@ private func markStandingForC(_ v: Value) {
     case let c as PyClassMethod: markStandingForC(c.function)
     case let p as PyProperty: for accessor in [p.getter, p.setter, p.deleter] { markStandingForC(accessor) }
     case let t as PyType:
-        for (_, member) in t.dict { markStandingForC(member) }
+        // Its methods; not a class kept as an attribute (which may even be itself).
+        for (_, member) in t.dict where !(member.object is PyType) { markStandingForC(member) }
         // Error messages name a C type with its module, as CPython's tp_name does
         // ("'collections.deque' object has no attribute 'x'").
         if let module = t.dict["__module__"]?.asStr?.value, module != "builtins" {
