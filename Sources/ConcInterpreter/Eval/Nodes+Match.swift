@@ -40,6 +40,11 @@ class PatternNode {
     let loc: SourceLoc
     init(_ loc: SourceLoc) { self.loc = loc; Immortal.make(self) }
     func match(_ v: Value, _ f: Frame, _ bindings: inout [(ExprNode, Value)]) throws -> Bool { fatalError("match not implemented") }
+    /// Runs `body`, locating what it raises at this pattern (an inner pattern's own error
+    /// was located first: the traceback marks the innermost, as CPython's does).
+    final func locating(_ f: Frame, _ body: () throws -> Bool) throws -> Bool {
+        do { return try body() } catch { throw located(error, f, loc) }
+    }
 }
 
 /// A literal or dotted name: `subject == value`.
@@ -47,10 +52,12 @@ final class ValuePatternNode: PatternNode {
     let value: ExprNode
     init(_ value: ExprNode, _ loc: SourceLoc) { self.value = value; super.init(loc) }
     override func match(_ v: Value, _ f: Frame, _ bindings: inout [(ExprNode, Value)]) throws -> Bool {
-        let expected = try value.eval(f)
-        // `subject == value`, as written: the subject's __eq__ sees the value itself (an
-        // IntEnum member stays one).
-        return try f.withUnit { try $0.isTruthy(try $0.compare(.eq, v, expected)) }
+        try locating(f) {
+            let expected = try value.eval(f)
+            // `subject == value`, as written: the subject's __eq__ sees the value itself (an
+            // IntEnum member stays one).
+            return try f.withUnit { try $0.isTruthy(try $0.compare(.eq, v, expected)) }
+        }
     }
 }
 
@@ -112,34 +119,36 @@ final class SequencePatternNode: PatternNode {
         super.init(loc)
     }
     override func match(_ v: Value, _ f: Frame, _ bindings: inout [(ExprNode, Value)]) throws -> Bool {
-        let u = f.unit
-        guard try isMatchSequence(v, u) else { return false }
-        let n = try u.length(v)
-        let fixed = items.count - (starIndex >= 0 ? 1 : 0)
-        guard starIndex >= 0 ? n >= fixed : n == fixed else { return false }
-        let after = starIndex >= 0 ? items.count - starIndex - 1 : 0
-        let values: [Value]
-        if starIndex >= 0 && starTarget == nil, case .obj(let o) = v, !(o is PyList || o is PyTuple) || o.extendsBuiltinType {
-            // `[first, *_, last]`: only the items needed, by index, as CPython reads them
-            // (a huge range is not read whole).
-            values = try (Array(0..<starIndex) + Array((n - after)..<n)).map { try u.getItem(v, .int($0)) }
-        } else {
-            // Otherwise the sequence is unpacked (iterated), as CPython's UNPACK_SEQUENCE /
-            // UNPACK_EX do, with their errors when it yields another count than len() said.
-            let elements = try u.toArray(v)
-            let m = elements.count
-            if starIndex < 0 {
-                if m < n { throw valueError("not enough values to unpack (expected \(n), got \(m))") }
-                if m > n { throw valueError("too many values to unpack (expected \(n))") }
-                values = elements
+        try locating(f) {
+            let u = f.unit
+            guard try isMatchSequence(v, u) else { return false }
+            let n = try u.length(v)
+            let fixed = items.count - (starIndex >= 0 ? 1 : 0)
+            guard starIndex >= 0 ? n >= fixed : n == fixed else { return false }
+            let after = starIndex >= 0 ? items.count - starIndex - 1 : 0
+            let values: [Value]
+            if starIndex >= 0 && starTarget == nil, case .obj(let o) = v, !(o is PyList || o is PyTuple) || o.extendsBuiltinType {
+                // `[first, *_, last]`: only the items needed, by index, as CPython reads them
+                // (a huge range is not read whole).
+                values = try (Array(0..<starIndex) + Array((n - after)..<n)).map { try u.getItem(v, .int($0)) }
             } else {
-                if m < fixed { throw valueError("not enough values to unpack (expected at least \(fixed), got \(m))") }
-                if let t = starTarget { bindings.append((t, .obj(PyList(Array(elements[starIndex..<(m - after)]))))) }
-                values = Array(elements[..<starIndex]) + Array(elements[(m - after)...])
+                // Otherwise the sequence is unpacked (iterated), as CPython's UNPACK_SEQUENCE /
+                // UNPACK_EX do, with their errors when it yields another count than len() said.
+                let elements = try u.toArray(v)
+                let m = elements.count
+                if starIndex < 0 {
+                    if m < n { throw valueError("not enough values to unpack (expected \(n), got \(m))") }
+                    if m > n { throw valueError("too many values to unpack (expected \(n))") }
+                    values = elements
+                } else {
+                    if m < fixed { throw valueError("not enough values to unpack (expected at least \(fixed), got \(m))") }
+                    if let t = starTarget { bindings.append((t, .obj(PyList(Array(elements[starIndex..<(m - after)]))))) }
+                    values = Array(elements[..<starIndex]) + Array(elements[(m - after)...])
+                }
             }
+            for (p, x) in zip(patterns, values) where !(try p.match(x, f, &bindings)) { return false }
+            return true
         }
-        for (p, x) in zip(patterns, values) where !(try p.match(x, f, &bindings)) { return false }
-        return true
     }
 }
 
@@ -153,41 +162,43 @@ final class MappingPatternNode: PatternNode {
         self.keys = keys; self.values = values; self.rest = rest; super.init(loc)
     }
     override func match(_ v: Value, _ f: Frame, _ bindings: inout [(ExprNode, Value)]) throws -> Bool {
-        let u = f.unit
-        guard try isMatchMapping(v, u) else { return false }
-        if try u.length(v) < keys.count { return false }
-        var keyValues: [Value] = []
-        for k in keys {
-            let key = try k.eval(f)
-            for seen in keyValues where try u.equals(seen, key) {
-                throw valueError("mapping pattern checks duplicate key (\(try u.repr(key)))")
+        try locating(f) {
+            let u = f.unit
+            guard try isMatchMapping(v, u) else { return false }
+            if try u.length(v) < keys.count { return false }
+            var keyValues: [Value] = []
+            for k in keys {
+                let key = try k.eval(f)
+                for seen in keyValues where try u.equals(seen, key) {
+                    throw valueError("mapping pattern checks duplicate key (\(try u.repr(key)))")
+                }
+                keyValues.append(key)
             }
-            keyValues.append(key)
-        }
-        // CPython asks `subject.get(key, <missing>)` for every key before matching any
-        // value; an exact dict is read directly.
-        let exactDict = v.object.map { $0.hasType(Types.dictID) } ?? false
-        let missing = Value.obj(PyInstance(cls: Types.object))
-        let get = exactDict ? nil : try u.getAttr(v, "get")
-        var found: [Value] = []
-        for key in keyValues {
-            if let d = v.object as? PyDict, exactDict {
-                guard let x = try d.get(u, key) else { return false }
-                found.append(x)
-            } else {
-                let x = try u.call(get!, [key, missing])
-                if isSame(x, missing) { return false }
-                found.append(x)
+            // CPython asks `subject.get(key, <missing>)` for every key before matching any
+            // value; an exact dict is read directly.
+            let exactDict = v.object.map { $0.hasType(Types.dictID) } ?? false
+            let missing = Value.obj(PyInstance(cls: Types.object))
+            let get = exactDict ? nil : try u.getAttr(v, "get")
+            var found: [Value] = []
+            for key in keyValues {
+                if let d = v.object as? PyDict, exactDict {
+                    guard let x = try d.get(u, key) else { return false }
+                    found.append(x)
+                } else {
+                    let x = try u.call(get!, [key, missing])
+                    if isSame(x, missing) { return false }
+                    found.append(x)
+                }
             }
+            for (x, p) in zip(found, values) where !(try p.match(x, f, &bindings)) { return false }
+            if let r = rest {
+                let copy = try u.call(.obj(Types.dict), [v])
+                guard let d = copy.object as? PyDict else { return false }
+                for key in keyValues { _ = try d.remove(u, key) }
+                bindings.append((r, copy))
+            }
+            return true
         }
-        for (x, p) in zip(found, values) where !(try p.match(x, f, &bindings)) { return false }
-        if let r = rest {
-            let copy = try u.call(.obj(Types.dict), [v])
-            guard let d = copy.object as? PyDict else { return false }
-            for key in keyValues { _ = try d.remove(u, key) }
-            bindings.append((r, copy))
-        }
-        return true
     }
 }
 
@@ -204,45 +215,47 @@ final class ClassPatternNode: PatternNode {
         super.init(loc)
     }
     override func match(_ v: Value, _ f: Frame, _ bindings: inout [(ExprNode, Value)]) throws -> Bool {
-        let u = f.unit
-        let c = try cls.eval(f)
-        guard case .obj(let o) = c, let type = o as? PyType else { throw typeError("called match pattern must be a type") }
-        guard try isInstance(u, v, c) else { return false }
-        var names: [String] = []
-        if !positional.isEmpty {
-            if let args = try attributeUnlessMissing(u, c, "__match_args__") {
-                guard let tuple = args.object as? PyTuple, args.type.isSubtype(of: Types.tuple) else {
-                    throw typeError("\(type.messageName).__match_args__ must be a tuple (got \(args.typeName))")
+        try locating(f) {
+            let u = f.unit
+            let c = try cls.eval(f)
+            guard case .obj(let o) = c, let type = o as? PyType else { throw typeError("called match pattern must be a type") }
+            guard try isInstance(u, v, c) else { return false }
+            var names: [String] = []
+            if !positional.isEmpty {
+                if let args = try attributeUnlessMissing(u, c, "__match_args__") {
+                    guard let tuple = args.object as? PyTuple, args.type.isSubtype(of: Types.tuple) else {
+                        throw typeError("\(type.messageName).__match_args__ must be a tuple (got \(args.typeName))")
+                    }
+                    if positional.count > tuple.items.count {
+                        throw tooMany(type, tuple.items.count)
+                    }
+                    for a in tuple.items.prefix(positional.count) {
+                        guard let s = a.asStr else { throw typeError("__match_args__ elements must be strings (got \(a.typeName))") }
+                        names.append(s.value)
+                    }
+                } else if Self.matchesSelf(type) {
+                    if positional.count > 1 { throw tooMany(type, 1) }
+                    guard try positional[0].match(v, f, &bindings) else { return false }
+                } else {
+                    throw tooMany(type, 0)
                 }
-                if positional.count > tuple.items.count {
-                    throw tooMany(type, tuple.items.count)
-                }
-                for a in tuple.items.prefix(positional.count) {
-                    guard let s = a.asStr else { throw typeError("__match_args__ elements must be strings (got \(a.typeName))") }
-                    names.append(s.value)
-                }
-            } else if Self.matchesSelf(type) {
-                if positional.count > 1 { throw tooMany(type, 1) }
-                guard try positional[0].match(v, f, &bindings) else { return false }
-            } else {
-                throw tooMany(type, 0)
             }
-        }
-        // Every attribute is read, in order and each checked for a repeat just before, until
-        // one is missing; then the sub-patterns are matched, as CPython's MATCH_CLASS does.
-        let allNames = names + keywordNames
-        var attributes: [Value] = []
-        for (i, name) in allNames.enumerated() {
-            if allNames[..<i].contains(name) {
-                throw typeError("\(type.messageName)() got multiple sub-patterns for attribute '\(name)'")
+            // Every attribute is read, in order and each checked for a repeat just before, until
+            // one is missing; then the sub-patterns are matched, as CPython's MATCH_CLASS does.
+            let allNames = names + keywordNames
+            var attributes: [Value] = []
+            for (i, name) in allNames.enumerated() {
+                if allNames[..<i].contains(name) {
+                    throw typeError("\(type.messageName)() got multiple sub-patterns for attribute '\(name)'")
+                }
+                guard let x = try attributeUnlessMissing(u, v, name) else { return false }
+                attributes.append(x)
             }
-            guard let x = try attributeUnlessMissing(u, v, name) else { return false }
-            attributes.append(x)
+            for (x, p) in zip(attributes, names.indices.map { positional[$0] } + keywordPatterns) where !(try p.match(x, f, &bindings)) {
+                return false
+            }
+            return true
         }
-        for (x, p) in zip(attributes, names.indices.map { positional[$0] } + keywordPatterns) where !(try p.match(x, f, &bindings)) {
-            return false
-        }
-        return true
     }
 
     private func tooMany(_ type: PyType, _ accepted: Int) -> PyBaseException {
