@@ -124,7 +124,13 @@ extension Parser.State {
         var p = alternatives.count == 1 ? alternatives[0] : Pattern(.or(alternatives), loc(from: start))
         if atName("as") {
             advance()
-            guard tok.kind == .name, !tok.isKeyword else { throw unexpected() }
+            guard tok.kind == .name, !tok.isKeyword else {
+                // An expression where a name should be (`as (z)`, `as 5`) has CPython's own
+                // words, at that expression (a group's is its inner one).
+                var probe = self
+                if let target = try? probe.parseExpression() { throw error("invalid pattern target", at: target.loc) }
+                throw unexpected()
+            }
             let target = advance()
             if target.text == "_" { throw error("cannot use '_' as a target", at: target) }
             p = Pattern(.asPattern(p, mangled(target.text)), loc(from: start))
@@ -348,8 +354,16 @@ extension Parser.State {
             var seen: [Constant] = []
             for k in keys {
                 guard let c = literalKey(k) else { continue }
-                if seen.contains(c) { throw error("mapping pattern checks duplicate key (\(constantRepr(c)))", at: p.loc) }
-                seen.append(c)
+                // Keys equal as values repeat one another: 1, 1.0 and True.
+                let value: Constant
+                switch c {
+                case .true: value = .int(1)
+                case .false: value = .int(0)
+                case .float(let d) where d == d.rounded() && abs(d) < 9.2e18: value = .int(Int(d))
+                default: value = c
+                }
+                if seen.contains(value) { throw error("mapping pattern checks duplicate key (\(constantRepr(c)))", at: p.loc) }
+                seen.append(value)
             }
             for v in values { try check(v, allowIrrefutable: true, &bound) }
             if let r = rest { try bind(r, values.last.map(lastVisited) ?? p.loc) }
