@@ -167,7 +167,7 @@ func isSubclass(_ u: Unit, _ derived: Value, _ spec: Value) throws -> Bool {
 }
 
 /// `getattr(v, name)`, nil when that raises AttributeError (other errors propagate).
-private func attributeOrNil(_ u: Unit, _ v: Value, _ name: String) throws -> Value? {
+func attributeOrNil(_ u: Unit, _ v: Value, _ name: String) throws -> Value? {
     do { return try u.getAttrOrNil(v, name) }
     catch let e as PyBaseException where e.type.isSubtype(of: Exc.attributeError) { return nil }
 }

@@ -580,7 +580,7 @@ private func installObjectProtocolMethods(_ t: PyType) {
                 guard let raw = n.asStr?.value, raw != "__dict__", raw != "__weakref__" else { continue }
                 let name = Parser.mangle(raw, inClass: klass.name)
                 if try slots.get(u, .str(name)) != nil { continue }
-                if let v = try? u.getAttrOrNil(s, name) { try slots.set(u, .str(name), v) }
+                if let v = try attributeOrNil(u, s, name) { try slots.set(u, .str(name), v) }
             }
         }
         return slots.count == 0 ? state : .obj(PyTuple([state, .obj(slots)]))

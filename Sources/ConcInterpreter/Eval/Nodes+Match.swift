@@ -222,7 +222,7 @@ final class ClassPatternNode: PatternNode {
             guard try isInstance(u, v, c) else { return false }
             var names: [String] = []
             if !positional.isEmpty {
-                if let args = try attributeUnlessMissing(u, c, "__match_args__") {
+                if let args = try attributeOrNil(u, c, "__match_args__") {
                     guard let tuple = args.object as? PyTuple, args.type.isSubtype(of: Types.tuple) else {
                         throw typeError("\(type.messageName).__match_args__ must be a tuple (got \(args.typeName))")
                     }
@@ -248,7 +248,7 @@ final class ClassPatternNode: PatternNode {
                 if allNames[..<i].contains(name) {
                     throw typeError("\(type.messageName)() got multiple sub-patterns for attribute '\(name)'")
                 }
-                guard let x = try attributeUnlessMissing(u, v, name) else { return false }
+                guard let x = try attributeOrNil(u, v, name) else { return false }
                 attributes.append(x)
             }
             for (x, p) in zip(attributes, names.indices.map { positional[$0] } + keywordPatterns) where !(try p.match(x, f, &bindings)) {
@@ -268,11 +268,6 @@ final class ClassPatternNode: PatternNode {
         [Types.bool, Types.bytearray, Types.bytes, Types.dict, Types.float, Types.frozenset, Types.int,
          Types.list, Types.set, Types.str, Types.tuple].contains { t.isSubtype(of: $0) }
     }
-}
-
-/// `getattr(v, name)`, or nil when that raises AttributeError (the pattern does not match).
-private func attributeUnlessMissing(_ u: Unit, _ v: Value, _ name: String) throws -> Value? {
-    do { return try u.getAttrOrNil(v, name) } catch let e as PyBaseException where e.type.isSubtype(of: Exc.attributeError) { return nil }
 }
 
 /// Whether a sequence pattern may match `v` (CPython's `Py_TPFLAGS_SEQUENCE`): lists,

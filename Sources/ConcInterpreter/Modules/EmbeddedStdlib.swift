@@ -6104,28 +6104,9 @@ def _keep_alive(x, memo):
 
 
 def _state_of(x):
-    getstate = getattr(x, "__getstate__", None)
-    if getstate is not None:
-        return getstate()
-    state = getattr(x, "__dict__", None)
-    state = dict(state) if state else None
-    slots = {}
-    for klass in type(x).__mro__:
-        names = klass.__dict__.get("__slots__", ())
-        if isinstance(names, str):
-            names = (names,)
-        for name in names:
-            if name in ("__dict__", "__weakref__") or name in slots:
-                continue
-            if name.startswith("__") and not name.endswith("__"):
-                name = "_" + klass.__name__.lstrip("_") + name
-            try:
-                slots[name] = getattr(x, name)
-            except AttributeError:
-                pass
-    if slots:
-        return (state, slots)
-    return state
+    # object.__getstate__ (CPython's: the instance dict, then the slots' values) unless
+    # a class of the program defines its own.
+    return x.__getstate__()
 
 
 def _set_state(y, state):
