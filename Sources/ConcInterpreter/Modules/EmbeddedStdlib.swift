@@ -12193,14 +12193,13 @@ from json import decoder, encoder, scanner
         "json/decoder.conc": ####"""
 """json.decoder: the decoding half of json under CPython's module name (JSONDecoder,
 JSONDecodeError, scanstring); the code lives in json itself."""
-from json import JSONDecoder, JSONDecodeError
+from json import JSONDecoder, JSONDecodeError, _scanstring
 
 
 def scanstring(s, end, strict=True):
     """The str of the JSON string whose opening quote is just before index `end` of `s`,
     and the index after its closing quote."""
-    import json as _json
-    return _json._scanstring(s, len(s), end, strict)
+    return _scanstring(s, len(s), end, strict)
 
 """####,
         "json/encoder.conc": ####"""
@@ -12211,7 +12210,6 @@ from json import JSONEncoder
 """####,
         "json/scanner.conc": ####"""
 """json.scanner: CPython's scanner module, whose work Conc's JSONDecoder does itself."""
-from json import JSONDecoder as _JSONDecoder
 
 
 def make_scanner(context):
