@@ -114,7 +114,8 @@ extension Unit {
         }
         call = nil
         dropFramePool()
-        runPendingFinalizers()  // instances that died with the thread's frames or its call
+        ThreadSerial.dropLocalValues()  // its threading.local values die with it, as in CPython
+        runPendingFinalizers()  // instances that died with the thread's frames, call or locals
         postHandoff()  // (if it never blocked)
         // Finish first: a joiner of this unit must not look deadlocked to the check below.
         handle.finish()

@@ -9,6 +9,10 @@ import Synchronization
 enum ThreadSerial {
     private final class Box {
         let serial: Int
+        /// The `threading.local` objects this thread has a dict in, so that its end can drop
+        /// them (weakly: a local the program dropped is gone already). Only its thread
+        /// touches it.
+        var touched: [Weak] = []
         init() {
             serial = ThreadSerial.counter.add(1, ordering: .relaxed).newValue
             ThreadSerial.live.withLock { _ = $0.insert(serial) }
@@ -28,6 +32,24 @@ enum ThreadSerial {
     static func retire() { boxes.clear() }
     /// Whether the thread numbered `serial` is still running.
     static func isLive(_ serial: Int) -> Bool { live.withLock { $0.contains(serial) } }
+
+    struct Weak { weak var local: PyThreadLocal? }
+    /// Notes that the calling thread now has a dict in `local`.
+    static func touched(_ local: PyThreadLocal) {
+        let box = boxes.current
+        box.touched.removeAll { $0.local == nil }
+        box.touched.append(Weak(local: local))
+    }
+    /// Drops the calling thread's values from every `threading.local`, as CPython does when
+    /// a thread ends: their `__del__` runs before a `join()` of the thread returns. A unit
+    /// thread calls this while it may still run Conc code (the finalizers), before it
+    /// finishes; `retire()` follows.
+    static func dropLocalValues() {
+        let box = boxes.current
+        let locals = box.touched.compactMap { $0.local }
+        box.touched = []
+        for local in locals { local.dropValues(ofThread: box.serial) }
+    }
 }
 
 /// An instance of `threading.local` or of a subclass: its attribute dict is the calling
@@ -47,6 +69,13 @@ final class PyThreadLocal: PyObject, SubclassAttributes {
         initArguments = arguments
         super.init(type: type)
         dicts[ThreadSerial.current] = PyDict()  // the creating thread's (its __init__ follows)
+        ThreadSerial.touched(self)
+    }
+
+    /// Forgets the attributes of the thread numbered `serial` (it is ending).
+    func dropValues(ofThread serial: Int) {
+        let dropped: PyDict? = locked { dicts.removeValue(forKey: serial) }
+        _ = dropped  // released here, unlocked: their values' deinits may run Conc code
     }
 
     /// The calling thread's attributes (callers hold the lock).
@@ -70,6 +99,7 @@ final class PyThreadLocal: PyObject, SubclassAttributes {
             return true
         }
         dropped = []  // released here, unlocked: their values' deinits may run Conc code
+        if isNew { ThreadSerial.touched(self) }
         guard isNew, let initFn = type.lookup("__init__"), case .obj(let f) = initFn, f is PyFunction else { return }
         var a = initArguments
         a.positional.insert(me, at: 0)
