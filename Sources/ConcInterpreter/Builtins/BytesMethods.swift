@@ -587,19 +587,23 @@ private func bytesConstructorContents(_ u: Unit, _ a: Args, _ kind: String) thro
         if n > 1 << 34 { throw pyError(Exc.memoryError, "") }
         return Array(repeating: 0, count: n)
     }
-    let items: [Value]
+    let items: PyIter
     do {
-        items = try u.toArray(src)
+        items = try u.iterate(src)
     } catch let e as PyBaseException where e.type.isSubtype(of: Exc.typeError) {
         throw typeError("cannot convert '\(src.typeName)' object to \(kind)")
     }
+    return try byteValues(items, u, rangeMessage: kind == "bytes" ? "bytes must be in range(0, 256)" : "byte must be in range(0, 256)")
+}
+
+/// The bytes an iterator of ints gives, each checked as it comes (an endless iterator of
+/// a wrong item fails at once, as in CPython).
+private func byteValues(_ items: PyIter, _ u: Unit, rangeMessage: String) throws -> [UInt8] {
     var out: [UInt8] = []
-    out.reserveCapacity(items.count)
-    for x in items {
+    if let n = items.lengthHint, n > 0 { out.reserveCapacity(min(n, 1 << 20)) }
+    while let x = try items.next(u) {
         let i = try u.toIndex(x)
-        guard i >= 0 && i < 256 else {
-            throw valueError(kind == "bytes" ? "bytes must be in range(0, 256)" : "byte must be in range(0, 256)")
-        }
+        guard i >= 0 && i < 256 else { throw valueError(rangeMessage) }
         out.append(UInt8(i))
     }
     return out
@@ -675,14 +679,14 @@ func installBytearrayMethods(_ t: PyType) {
         let b = try recv(v, "extend")
         let x = try ContainerArgs.one(a, "bytearray.extend")
         if let more = bytesOf(x) { b.withBytes { $0.append(contentsOf: more) }; return .none }
-        let items: [Value]
+        if x.asStr != nil { throw typeError("'str' object cannot be interpreted as an integer") }
+        let items: PyIter
         do {
-            items = try u.toArray(x)
-        } catch let e as PyBaseException where e.type.isSubtype(of: Exc.typeError) && x.asStr == nil {
+            items = try u.iterate(x)
+        } catch let e as PyBaseException where e.type.isSubtype(of: Exc.typeError) {
             throw typeError("can't extend bytearray with \(x.typeName)")
         }
-        if x.asStr != nil { throw typeError("'str' object cannot be interpreted as an integer") }
-        let new = try items.map { try byteValue($0, u) }
+        let new = try byteValues(items, u, rangeMessage: "byte must be in range(0, 256)")
         b.withBytes { $0.append(contentsOf: new) }
         return .none
     }

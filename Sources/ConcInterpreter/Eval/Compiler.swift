@@ -122,7 +122,10 @@ struct Compiler {
         case .classBody:
             if s.declaredGlobal.contains(n) { return global(n, loc) }
             if s.declaredNonlocal.contains(n), let i = s.freeIndex[n] { return FreeNode(i, n, loc) }
-            let fallback: ExprNode = s.freeIndex[n].map { FreeNode($0, n, loc) } ?? global(n, loc)
+            // A name the body binds is the body's own (CPython's LOAD_NAME: then the globals),
+            // even when a method takes it from the enclosing function; only a name the body
+            // just reads falls back to the enclosing function's cell (LOAD_CLASSDEREF).
+            let fallback: ExprNode = s.isClassLocal(n) ? global(n, loc) : s.freeIndex[n].map { FreeNode($0, n, loc) } ?? global(n, loc)
             return ClassBodyNameNode(n, fallback: fallback, loc)
         case .function, .comprehension:
             if s.declaredGlobal.contains(n) { return global(n, loc) }

@@ -40,6 +40,8 @@ class PatternNode {
     let loc: SourceLoc
     init(_ loc: SourceLoc) { self.loc = loc; Immortal.make(self) }
     func match(_ v: Value, _ f: Frame, _ bindings: inout [(ExprNode, Value)]) throws -> Bool { fatalError("match not implemented") }
+    /// `_`: matches anything, binds nothing; a sequence pattern does not read its item.
+    var isWildcard: Bool { false }
     /// Runs `body`, locating what it raises at this pattern (an inner pattern's own error
     /// was located first: the traceback marks the innermost, as CPython's does).
     final func locating(_ f: Frame, _ body: () throws -> Bool) throws -> Bool {
@@ -72,6 +74,7 @@ final class SingletonPatternNode: PatternNode {
 final class CapturePatternNode: PatternNode {
     let target: ExprNode?
     init(_ target: ExprNode?, _ loc: SourceLoc) { self.target = target; super.init(loc) }
+    override var isWildcard: Bool { target == nil }
     override func match(_ v: Value, _ f: Frame, _ bindings: inout [(ExprNode, Value)]) throws -> Bool {
         if let t = target { bindings.append((t, v)) }
         return true
@@ -120,31 +123,44 @@ final class SequencePatternNode: PatternNode {
     }
     override func match(_ v: Value, _ f: Frame, _ bindings: inout [(ExprNode, Value)]) throws -> Bool {
         try locating(f) {
+            // CPython's steps, which decide what of the subject is read (`len()`, items):
             let u = f.unit
             guard try isMatchSequence(v, u) else { return false }
-            let n = try u.length(v)
             let fixed = items.count - (starIndex >= 0 ? 1 : 0)
-            guard starIndex >= 0 ? n >= fixed : n == fixed else { return false }
-            let after = starIndex >= 0 ? items.count - starIndex - 1 : 0
-            let values: [Value]
-            if starIndex >= 0 && starTarget == nil, case .obj(let o) = v, !(o is PyList || o is PyTuple) || o.extendsBuiltinType {
-                // `[first, *_, last]`: only the items needed, by index, as CPython reads them
-                // (a huge range is not read whole).
-                values = try (Array(0..<starIndex) + Array((n - after)..<n)).map { try u.getItem(v, .int($0)) }
-            } else {
-                // Otherwise the sequence is unpacked (iterated), as CPython's UNPACK_SEQUENCE /
-                // UNPACK_EX do, with their errors when it yields another count than len() said.
-                let elements = try u.toArray(v)
-                let m = elements.count
-                if starIndex < 0 {
-                    if m < n { throw valueError("not enough values to unpack (expected \(n), got \(m))") }
-                    if m > n { throw valueError("too many values to unpack (expected \(n))") }
-                    values = elements
-                } else {
-                    if m < fixed { throw valueError("not enough values to unpack (expected at least \(fixed), got \(m))") }
-                    if let t = starTarget { bindings.append((t, .obj(PyList(Array(elements[starIndex..<(m - after)]))))) }
-                    values = Array(elements[..<starIndex]) + Array(elements[(m - after)...])
+            let starIsWildcard = starIndex >= 0 && starTarget == nil
+            // The length: exactly `fixed` without a star; at least `fixed` with `*_` (no
+            // len() at all for `[*_]`); a named star leaves it to the unpacking.
+            if starIndex < 0 {
+                guard try u.length(v) == fixed else { return false }
+            } else if starIsWildcard && fixed > 0 {
+                guard try u.length(v) >= fixed else { return false }
+            }
+            // `[]`, `[_, _]`, `[_, *_]`: nothing more is read.
+            if patterns.allSatisfy(\.isWildcard) { return true }
+            if starIsWildcard {
+                // `[first, *_, last]`: only the items named, by index (a huge range is not
+                // read whole); those after the star at len() - k, as the subject may not
+                // take negative indices.
+                for (i, p) in items.enumerated() where i != starIndex && !p.isWildcard {
+                    let index = i < starIndex ? i : try u.length(v) - (items.count - i)
+                    guard try p.match(try u.getItem(v, .int(index)), f, &bindings) else { return false }
                 }
+                return true
+            }
+            // Otherwise the sequence is unpacked (iterated), as CPython's UNPACK_SEQUENCE /
+            // UNPACK_EX do, with their errors when it yields another count than len() said.
+            let elements = try u.toArray(v)
+            let m = elements.count
+            let values: [Value]
+            if starIndex < 0 {
+                if m < fixed { throw valueError("not enough values to unpack (expected \(fixed), got \(m))") }
+                if m > fixed { throw valueError("too many values to unpack (expected \(fixed))") }
+                values = elements
+            } else {
+                if m < fixed { throw valueError("not enough values to unpack (expected at least \(fixed), got \(m))") }
+                let after = items.count - starIndex - 1
+                if let t = starTarget { bindings.append((t, .obj(PyList(Array(elements[starIndex..<(m - after)]))))) }
+                values = Array(elements[..<starIndex]) + Array(elements[(m - after)...])
             }
             for (p, x) in zip(patterns, values) where !(try p.match(x, f, &bindings)) { return false }
             return true
@@ -165,7 +181,7 @@ final class MappingPatternNode: PatternNode {
         try locating(f) {
             let u = f.unit
             guard try isMatchMapping(v, u) else { return false }
-            if try u.length(v) < keys.count { return false }
+            if !keys.isEmpty, try u.length(v) < keys.count { return false }  // `{}` and `{**r}` ask no len()
             var keyValues: [Value] = []
             for k in keys {
                 let key = try k.eval(f)
@@ -178,7 +194,7 @@ final class MappingPatternNode: PatternNode {
             // value; an exact dict is read directly.
             let exactDict = v.object.map { $0.hasType(Types.dictID) } ?? false
             let missing = Value.obj(PyInstance(cls: Types.object))
-            let get = exactDict ? nil : try u.getAttr(v, "get")
+            let get = exactDict || keyValues.isEmpty ? nil : try u.getAttr(v, "get")  // none read for `{}` or `{**r}`
             var found: [Value] = []
             for key in keyValues {
                 if let d = v.object as? PyDict, exactDict {
@@ -192,6 +208,10 @@ final class MappingPatternNode: PatternNode {
             }
             for (x, p) in zip(found, values) where !(try p.match(x, f, &bindings)) { return false }
             if let r = rest {
+                // CPython's `{}.update(subject)`: by its keys() unless it is a dict.
+                if !(v.object is PyDict), try attributeOrNil(u, v, "keys") == nil {
+                    throw typeError("'\(v.typeName)' object is not a mapping")
+                }
                 let copy = try u.call(.obj(Types.dict), [v])
                 guard let d = copy.object as? PyDict else { return false }
                 for key in keyValues { _ = try d.remove(u, key) }
@@ -271,28 +291,32 @@ final class ClassPatternNode: PatternNode {
 }
 
 /// Whether a sequence pattern may match `v` (CPython's `Py_TPFLAGS_SEQUENCE`): lists,
-/// tuples, ranges and their subclasses, and classes that derive from or are registered
-/// with `collections.abc.Sequence` (deque among them); never str, bytes or bytearray.
+/// tuples, ranges and their subclasses, and classes that inherit the flag of
+/// `collections.abc.Sequence` or were registered with it (deque among them); never str,
+/// bytes or bytearray. With both flags in its MRO a class has the first one, as CPython's
+/// inherits its first base's.
 private func isMatchSequence(_ v: Value, _ u: Unit) throws -> Bool {
     guard case .obj(let o) = v else { return false }
     if o is PyList || o is PyTuple || o.type.isSubtype(of: Types.range) { return true }
     if o is PyStr || o is PyBytes || o is PyDict || o is PySet { return false }
-    return try isRegistered(v, u, "Sequence")
+    return abcCollectionFlags(o) == sequenceFlag
 }
 
 /// Whether a mapping pattern may match `v` (CPython's `Py_TPFLAGS_MAPPING`): dicts and
-/// their subclasses, and classes that derive from or are registered with
-/// `collections.abc.Mapping`.
+/// their subclasses, and classes that inherit `collections.abc.Mapping`'s flag or were
+/// registered with it.
 private func isMatchMapping(_ v: Value, _ u: Unit) throws -> Bool {
     guard case .obj(let o) = v else { return false }
     if o is PyDict { return true }
     if o is PyStr || o is PyBytes || o is PyList || o is PyTuple || o is PySet { return false }
-    return try isRegistered(v, u, "Mapping")
+    return abcCollectionFlags(o) == mappingFlag
 }
 
-/// `isinstance(v, collections.abc.<abc>)` when collections.abc is loaded (no class can
-/// derive from or be registered with its ABCs before).
-private func isRegistered(_ v: Value, _ u: Unit, _ abc: String) throws -> Bool {
-    guard let m = u.engine.modules["collections.abc"], let cls = m.globals.get(abc) else { return false }
-    return try isInstance(u, v, cls)
+private let sequenceFlag = 1 << 5, mappingFlag = 1 << 6
+
+/// The `__abc_tpflags__` collections.abc's Sequence and Mapping set (abc's register passes
+/// it to a registered class): the first in the MRO of `o`'s class.
+private func abcCollectionFlags(_ o: PyObject) -> Int {
+    guard let f = o.type.lookup("__abc_tpflags__"), case .int(let n) = f else { return 0 }
+    return n & (sequenceFlag | mappingFlag)
 }

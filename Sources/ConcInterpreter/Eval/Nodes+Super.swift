@@ -80,6 +80,7 @@ final class SuperMethodCallNode: ExprNode {
         let mro = type.mro
         guard let i = mro.firstIndex(where: { $0 === start }) else { return nil }
         for t in mro[(i + 1)...] {
+            if t.isBuiltin, t !== Types.object, generic.name == "__new__" { return nil }  // made on access: the generic path
             if let attr = t.ownAttribute(generic.name, hash: generic.hash) {
                 if case .obj(let a) = attr, let fn = a as? PyFunction { return fn }
                 return nil

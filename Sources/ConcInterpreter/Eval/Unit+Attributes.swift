@@ -401,6 +401,8 @@ extension Unit {
         let mro = objType.mro
         guard let i = mro.firstIndex(where: { $0 === s.start }) else { return nil }
         for t in mro[(i + 1)...] {
+            // A builtin base's __new__ is made on access (``typeAttr``), not kept in its dict.
+            if name == "__new__", t.isBuiltin, t !== Types.object, t.constructor != nil { return try typeAttr(t, name) }
             if let attr = t.ownAttribute(name, hash: nameHash(name)) {
                 if asClass != nil {
                     if case .obj(let a) = attr, let c = a as? PyClassMethod { return .obj(PyBoundMethod(s.object, c.function)) }

@@ -118,17 +118,14 @@ extension Unit {
         case (.float(let x), .float(let y)): return x == y
         case (.bool(let x), .bool(let y)): return x == y
         case (.obj(let x), .obj(let y)):
-            if x.extendsBuiltinType || y.extendsBuiltinType, let r = try extendedEqualsRaw(a, b) { return try isTruthy(r) }
+            if !x.typeIsBuiltin || !y.typeIsBuiltin { return try isTruthy(try programClassCompare(.eq, a, b)) }
             if let s = x as? PyStr, let t = y as? PyStr { return s.equals(t) }
-            if x is PyBoxedNumber || y is PyBoxedNumber { return try boxedEquals(a, b) }
             return try objectEquals(a, b, x, y)
         case (.obj(let x), _):
-            if x is PyInstance { return try userEquals(a, b) }
-            if x is PyBoxedNumber { return try boxedEquals(a, b) }
+            if !x.typeIsBuiltin { return try isTruthy(try programClassCompare(.eq, a, b)) }
             return false
         case (_, .obj(let y)):
-            if y is PyInstance { return try userEquals(b, a) }
-            if y is PyBoxedNumber { return try boxedEquals(a, b) }
+            if !y.typeIsBuiltin { return try isTruthy(try programClassCompare(.eq, a, b)) }
             return false
         default:
             if let x = numericDouble(a), let y = numericDouble(b) {
@@ -138,20 +135,6 @@ extension Unit {
             }
             return false
         }
-    }
-
-    /// `==` with an instance of an int or float subclass on either side: its class's own
-    /// `__eq__` first (the right operand's first when its class is the more derived), then
-    /// the numbers.
-    private func boxedEquals(_ a: Value, _ b: Value) throws -> Bool {
-        let rightFirst = b.isBoxedNumber && b.type !== a.type && b.type.isSubtype(of: a.type)
-        for (x, y) in rightFirst ? [(b, a), (a, b)] : [(a, b), (b, a)] where x.isBoxedNumber {
-            if let m = userMethod(x, "__eq__") {
-                let r = try call(m, [y])
-                if !isNotImplemented(r) { return try isTruthy(r) }
-            }
-        }
-        return try equals(a.unboxedNumber, b.unboxedNumber)
     }
 
     /// `a == b` by the builtin types' own rule, without the `__eq__` a subclass of them
@@ -168,20 +151,10 @@ extension Unit {
         }
     }
 
+    /// `a == b` for two objects of builtin kinds, by their types' rules (the objects of the
+    /// program's classes go through ``programClassCompare`` first).
     private func objectEquals(_ a: Value, _ b: Value, _ x: PyObject, _ y: PyObject) throws -> Bool {
-        if x is PyInstance || y is PyInstance {
-            // A mappingproxy on the left compares as its mapping (whose own comparison
-            // then asks the user mapping on the right).
-            if let p = x as? PyMappingProxy { return try equals(p.viewed(self), b) }
-            // The right operand's __eq__ first when its class derives from the left's, and
-            // each side's at most once.
-            let rightFirst = y is PyInstance && y.type !== x.type && y.type.isSubtype(of: x.type)
-            if rightFirst, let r = try userEqualsOnce(b, a) { return r }
-            if let r = try userEqualsOnce(a, b) { return r }
-            if !rightFirst, let r = try userEqualsOnce(b, a) { return r }
-            if let p = y as? PyMappingProxy { return try equals(a, p.viewed(self)) }
-            return x === y
-        }
+        if x is PyInstance || y is PyInstance { return x === y }
         if x === y { return true }
         if let v = x as? PyDictView, let r = try dictViewEquals(v, b, self) { return r }
         if let v = y as? PyDictView, let r = try dictViewEquals(v, a, self) { return r }
@@ -272,67 +245,6 @@ extension Unit {
             if !(try equals(a[i], b[i])) { return false }
         }
         return true
-    }
-
-    private func userEquals(_ a: Value, _ b: Value) throws -> Bool {
-        if let r = try userEqualsOnce(a, b) { return r }
-        if let r = try userEqualsOnce(b, a) { return r }
-        return isSame(a, b)
-    }
-
-    /// `a == b` with an instance of a user class on a side: `a.__eq__(b)`, then
-    /// `b.__eq__(a)`, each result as returned; identity when both decline.
-    private func userEqualsResult(_ a: Value, _ b: Value) throws -> Value {
-        // The right operand's reflected __eq__ first when its class derives from the left's.
-        let rightFirst = b.type !== a.type && b.type.isSubtype(of: a.type)
-        if rightFirst, let r = try userEqualsRaw(b, a) { return r }
-        if let r = try userEqualsRaw(a, b) { return r }
-        if !rightFirst, let r = try userEqualsRaw(b, a) { return r }
-        return .bool(isSame(a, b))
-    }
-
-    /// `a != b` where an operand is an instance of a user class, as CPython's rich
-    /// comparison: `a.__ne__(b)`, then `b.__ne__(a)` (first, when b's class derives from
-    /// a's), whatever they return; identity when both decline. (object.__ne__ inverts the
-    /// object's own __eq__.)
-    private func userNotEqualsResult(_ a: Value, _ b: Value) throws -> Value {
-        func ne(_ x: Value, _ y: Value) throws -> Value? {
-            guard let m = lookupSpecial(x, "__ne__") else { return nil }
-            let r = try call(m, [y])
-            return isNotImplemented(r) ? nil : r
-        }
-        let rightFirst = b.type !== a.type && b.type.isSubtype(of: a.type)
-        if rightFirst, let r = try ne(b, a) { return r }
-        if let r = try ne(a, b) { return r }
-        if !rightFirst, let r = try ne(b, a) { return r }
-        return .bool(!isSame(a, b))
-    }
-
-    /// `x.__eq__(y)` as returned, if `x` is an instance of a user class; nil when it has
-    /// none or it returns NotImplemented.
-    private func userEqualsRaw(_ x: Value, _ y: Value) throws -> Value? {
-        guard case .obj(let o) = x, o is PyInstance, let m = lookupSpecial(x, "__eq__") else { return nil }
-        let r = try call(m, [y])
-        return isNotImplemented(r) ? nil : r
-    }
-
-    /// `a == b` where an operand is an object of a user subclass of a builtin type (str, list,
-    /// int...): the `__eq__` its class defines in Conc, the right operand's first when its
-    /// class derives from the left's, as returned; nil when neither defines one (or both
-    /// return NotImplemented): the builtin comparison then applies.
-    private func extendedEqualsRaw(_ a: Value, _ b: Value) throws -> Value? {
-        let rightFirst = b.type !== a.type && b.type.isSubtype(of: a.type)
-        for (x, y) in rightFirst ? [(b, a), (a, b)] : [(a, b), (b, a)] {
-            guard case .obj(let o) = x, o.extendsBuiltinType, let m = userMethod(x, "__eq__") else { continue }
-            let r = try call(m, [y])
-            if !isNotImplemented(r) { return r }
-        }
-        return nil
-    }
-
-    /// Calls `a.__eq__(b)` if defined by a user class; nil when absent or NotImplemented.
-    private func userEqualsOnce(_ a: Value, _ b: Value) throws -> Bool? {
-        try userEqualsRaw(a, b).map { try isTruthy($0) }
     }
 
     /// `hash(v)`.
@@ -455,100 +367,119 @@ extension Unit {
     /// Rich comparison `a op b` for <, <=, >, >=, ==, !=.
     func compare(_ op: CompareOp, _ a: Value, _ b: Value) throws -> Value {
         switch op {
-        case .eq:
-            // A user __eq__'s own result, whatever it is (CPython does not make it a bool).
-            if case .obj(let x) = a, x is PyInstance { return try userEqualsResult(a, b) }
-            if case .obj(let y) = b, y is PyInstance { return try userEqualsResult(a, b) }
-            if case .obj(let x) = a, x.extendsBuiltinType, let r = try extendedEqualsRaw(a, b) { return r }
-            if case .obj(let y) = b, y.extendsBuiltinType, let r = try extendedEqualsRaw(a, b) { return r }
-            return .bool(try equals(a, b))
-        case .ne:
-            if case .obj(let x) = a, x is PyInstance { return try userNotEqualsResult(a, b) }
-            if case .obj(let y) = b, y is PyInstance { return try userNotEqualsResult(a, b) }
-            var builtinSubclass = false
-            for (x, y) in [(a, b), (b, a)] {
-                if case .obj(let o) = x, o.extendsBuiltinType {
-                    builtinSubclass = true
-                    if let m = userMethod(x, "__ne__") { let r = try call(m, [y]); if !isNotImplemented(r) { return r } }
-                }
-            }
-            // A subclass of a builtin type without its own __ne__ inherits the type's, which
-            // compares the builtin values and ignores a user __eq__ (CPython's rule).
-            if builtinSubclass, !(a.object is PyInstance), !(b.object is PyInstance) {
-                return .bool(!(try builtinEquals(a, b)))
-            }
-            return .bool(!(try equals(a, b)))
         case .is: return .bool(isSame(a, b))
         case .isNot: return .bool(!isSame(a, b))
         case .in: return .bool(try contains(b, a))
         case .notIn: return .bool(!(try contains(b, a)))
         default: break
         }
+        if a.isOfProgramClass || b.isOfProgramClass { return try programClassCompare(op, a, b) }
+        switch op {
+        case .eq: return .bool(try equals(a, b))
+        case .ne: return .bool(!(try equals(a, b)))
+        default: break
+        }
         if let x = a.intLike, let y = b.intLike { return .bool(orderInts(op, x, y)) }
         if let c = exactIntFloatOrder(a, b) { return .bool(orderInts(op, c, 0)) }
         if let x = a.numericDouble, let y = b.numericDouble { return .bool(orderDoubles(op, x, y)) }
-        if case .obj(let x) = a, case .obj(let y) = b, let s = x as? PyStr, let t = y as? PyStr {
-            // A str subclass may define its own ordering methods.
-            if x.extendsBuiltinType || y.extendsBuiltinType, let r = try extendedOrdering(op, a, b) { return r }
-            return .bool(orderStrings(op, s.value, t.value))
-        }
-        if a.isBoxedNumber || b.isBoxedNumber {
-            // An int or float subclass: its class's own method first, then the numbers
-            // (against anything else the error below names the subclass, as CPython does).
-            if let r = try extendedOrdering(op, a, b) { return r }
-            let ua = a.unboxedNumber, ub = b.unboxedNumber
-            if ua.numericDouble != nil && ub.numericDouble != nil { return try compare(op, ua, ub) }
-        }
         if case .obj(let x) = a, case .obj(let y) = b {
-            // A subclass of list, dict, set... may define its own ordering methods.
-            if x.extendsBuiltinType || y.extendsBuiltinType, let r = try extendedOrdering(op, a, b) { return r }
-            // The right operand's reflected comparison first when its class derives from
-            // the left's (CPython asks a subclass first even when it inherits the method),
-            // which decides which error a failing item comparison reports.
-            if y.extendsBuiltinType, x.type !== y.type, y.type.isSubtype(of: x.type),
-               let r = try builtinOrder(op.reflected, y, x) {
-                return .bool(r)
-            }
-            if let r = try builtinOrder(op, x, y) { return .bool(r) }
+            if let s = x as? PyStr, let t = y as? PyStr { return .bool(orderStrings(op, s.value, t.value)) }
+            if let r = try builtinOrder(op, x, y) { return r }
         }
         // A mappingproxy orders as its mapping; on the right, by the reflected comparison
         // (CPython's order of attempts, which decides the error's wording).
         if case .obj(let x) = a, let p = x as? PyMappingProxy { return try compare(op, p.viewed(self), b) }
-        if case .obj(let y) = b, let p = y as? PyMappingProxy, !(a.object is PyInstance) {
-            return try compare(op.reflected, p.viewed(self), a)
-        }
-        let (name, reflected) = orderDunders(op)
-        // The right operand's reflected method first when its class derives from the left's.
-        let rightFirst = b.type !== a.type && b.type.isSubtype(of: a.type)
-        if rightFirst, case .obj(let o) = b, o is PyInstance, let m = lookupSpecial(b, reflected) {
-            let r = try call(m, [a]); if !isNotImplemented(r) { return r }
-        }
-        if case .obj(let o) = a, o is PyInstance, let m = lookupSpecial(a, name) {
-            let r = try call(m, [b]); if !isNotImplemented(r) { return r }
-        }
-        if !rightFirst, case .obj(let o) = b, o is PyInstance, let m = lookupSpecial(b, reflected) {
-            let r = try call(m, [a]); if !isNotImplemented(r) { return r }
-        }
+        if case .obj(let y) = b, let p = y as? PyMappingProxy { return try compare(op.reflected, p.viewed(self), a) }
         throw typeError("'\(op.rawValue)' not supported between instances of '\(a.typeName)' and '\(b.typeName)'")
     }
 
-    /// `a < b` (or another order) through the method a user subclass of a builtin type
-    /// (int, str, list...) defines: the left operand's, then the right's reflected one; nil
-    /// when neither has one or both return NotImplemented.
-    private func extendedOrdering(_ op: CompareOp, _ a: Value, _ b: Value) throws -> Value? {
-        let (name, reflected) = orderDunders(op)
-        // The right operand's reflected method first when its class derives from the left's.
-        let rightFirst = b.type !== a.type && b.type.isSubtype(of: a.type)
-        if rightFirst, case .obj(let y) = b, y.extendsBuiltinType, let m = userMethod(b, reflected) {
-            let r = try call(m, [a]); if !isNotImplemented(r) { return r }
+    /// `a op b` when either operand's class was made by the program (a class statement, or
+    /// a module written in Conc), as CPython's do_richcompare: each side's method as its
+    /// class resolves it (``sideCompare``), the right operand's reflected one first when its
+    /// class derives from the left's; then identity for `==`/`!=`, else a TypeError.
+    func programClassCompare(_ op: CompareOp, _ a: Value, _ b: Value) throws -> Value {
+        let ta = a.type, tb = b.type
+        let rightFirst = ta !== tb && tb.isSubtype(of: ta)
+        if rightFirst, let r = try sideCompare(op.reflected, b, a) { return r }
+        if let r = try sideCompare(op, a, b) { return r }
+        if !rightFirst, let r = try sideCompare(op.reflected, b, a) { return r }
+        switch op {
+        case .eq: return .bool(isSame(a, b))
+        case .ne: return .bool(!isSame(a, b))
+        default: throw typeError("'\(op.rawValue)' not supported between instances of '\(a.typeName)' and '\(b.typeName)'")
         }
-        if case .obj(let x) = a, x.extendsBuiltinType, let m = userMethod(a, name) {
-            let r = try call(m, [b]); if !isNotImplemented(r) { return r }
+    }
+
+    /// `x.__op__(y)` as the class of `x` resolves it (CPython's tp_richcompare): a method the
+    /// program defined, else the rule of the builtin type it derives from; nil when that
+    /// returns NotImplemented.
+    private func sideCompare(_ op: CompareOp, _ x: Value, _ y: Value) throws -> Value? {
+        if case .obj(let o) = x, !o.typeIsBuiltin {
+            let name = compareDunder(op)
+            // An instance of a plain class: its method or object's (which decline, or for
+            // __ne__ invert the class's __eq__).
+            let m = o.asInstance != nil ? lookupSpecial(x, name) : userMethod(x, name)
+            if let m {
+                let r = try call(m, [y])
+                return isNotImplemented(r) ? nil : r
+            }
+            if o.asInstance != nil { return nil }
         }
-        if !rightFirst, case .obj(let y) = b, y.extendsBuiltinType, let m = userMethod(b, reflected) {
-            let r = try call(m, [a]); if !isNotImplemented(r) { return r }
+        return try builtinSide(op, x, y)
+    }
+
+    /// `x op y` by the rule of the builtin type of `x` (or the one its class derives from):
+    /// nil (NotImplemented) when `y` is not of a kind that type compares with, as int's
+    /// declines a float and str's anything but a str.
+    private func builtinSide(_ op: CompareOp, _ x: Value, _ y: Value) throws -> Value? {
+        let ux = x.unboxedNumber, uy = y.unboxedNumber
+        /// `==`/`!=` by identity, orderings declined: object's rule.
+        func objectRule() -> Value? {
+            guard isSame(x, y) else { return nil }
+            switch op { case .eq: return .bool(true); case .ne: return .bool(false); default: return nil }
         }
-        return nil
+        func equality(_ equal: Bool) -> Value { .bool(op == .eq ? equal : !equal) }
+        switch ux {
+        case .int, .bool:
+            switch uy { case .int, .bool: return try compare(op, ux, uy); default: return nil }
+        case .float:
+            switch uy { case .int, .bool, .float: return try compare(op, ux, uy); default: return nil }
+        case .obj(let p):
+            guard case .obj(let q) = uy, q.asInstance == nil else {
+                if let proxy = p as? PyMappingProxy { return try compare(op, proxy.viewed(self), y) }
+                return objectRule()
+            }
+            let ordering = op != .eq && op != .ne
+            switch p {
+            case let s as PyStr:
+                guard let t = q as? PyStr else { return nil }
+                return ordering ? .bool(orderStrings(op, s.value, t.value)) : equality(s.equals(t))
+            case is PyList, is PyTuple, is PyDict, is PySet, is PyBytes:
+                guard Swift.type(of: p) == Swift.type(of: q) else { return nil }
+                if ordering { return try builtinOrder(op, p, q) }
+                return equality(try objectEquals(ux, uy, p, q))
+            case let v as PyDictView:
+                if ordering { return try builtinOrder(op, p, q) }
+                return try dictViewEquals(v, uy, self).map(equality)
+            case let proxy as PyMappingProxy:
+                return try compare(op, proxy.viewed(self), y)
+            default:
+                if p === q { return objectRule() }
+                if ordering { return try builtinOrder(op, p, q) }
+                // Builtin kinds that cannot be subclassed (ranges, slices, bound methods...).
+                return p.typeIsBuiltin && q.typeIsBuiltin ? equality(try objectEquals(ux, uy, p, q)) : nil
+            }
+        default:
+            return objectRule()  // None
+        }
+    }
+
+    private func compareDunder(_ op: CompareOp) -> String {
+        switch op {
+        case .eq: return "__eq__"
+        case .ne: return "__ne__"
+        default: return orderDunders(op).0
+        }
     }
 
     private func orderDunders(_ op: CompareOp) -> (String, String) {
@@ -583,7 +514,9 @@ extension Unit {
         }
     }
 
-    private func builtinOrder(_ op: CompareOp, _ x: PyObject, _ y: PyObject) throws -> Bool? {
+    /// `x op y` for an ordering of two builtin objects of kinds that order (sequences by
+    /// their items, sets by inclusion...); nil when they do not.
+    private func builtinOrder(_ op: CompareOp, _ x: PyObject, _ y: PyObject) throws -> Value? {
         switch (x, y) {
         case (let l as PyList, let m as PyList): return try orderSequences(op, l.snapshot, m.snapshot)
         case (let l as PyTuple, let m as PyTuple): return try orderSequences(op, l.items, m.items)
@@ -593,14 +526,14 @@ extension Unit {
         case (let p as PyBytes, let q as PyBytes):
             let pb = p.snapshot, qb = q.snapshot
             let c = pb.lexicographicallyPrecedes(qb) ? -1 : (pb == qb ? 0 : 1)
-            switch op { case .lt: return c < 0; case .le: return c <= 0; case .gt: return c > 0; default: return c >= 0 }
+            return .bool(orderInts(op, c, 0))
         case (let s as PySet, let t as PySet):
-            return try isTruthy(try setCompare(op.rawValue, s, t, self))
+            return try setCompare(op.rawValue, s, t, self)
         case (let p as Cell, let q as Cell):
             // By their contents, an empty cell below a full one (CPython's cell_richcompare).
             let v = p.value, w = q.value
-            if v.isUnbound || w.isUnbound { return orderInts(op, v.isUnbound ? 0 : 1, w.isUnbound ? 0 : 1) }
-            return try isTruthy(try compare(op, v, w))
+            if v.isUnbound || w.isUnbound { return .bool(orderInts(op, v.isUnbound ? 0 : 1, w.isUnbound ? 0 : 1)) }
+            return try compare(op, v, w)
         default:
             // Keys and items views order as sets against sets and set-like views.
             func setLike(_ o: PyObject) -> Bool { (o as? PyDictView)?.isSetLike ?? (o is PySet) }
@@ -616,21 +549,23 @@ extension Unit {
             }
             let nx = try length(.obj(x)), ny = try length(.obj(y))
             switch op {
-            case .lt: return nx < ny ? try allContained(x, in: y) : false
-            case .le: return nx <= ny ? try allContained(x, in: y) : false
-            case .gt: return nx > ny ? try allContained(y, in: x) : false
-            default: return nx >= ny ? try allContained(y, in: x) : false
+            case .lt: return .bool(nx < ny ? try allContained(x, in: y) : false)
+            case .le: return .bool(nx <= ny ? try allContained(x, in: y) : false)
+            case .gt: return .bool(nx > ny ? try allContained(y, in: x) : false)
+            default: return .bool(nx >= ny ? try allContained(y, in: x) : false)
             }
         }
     }
 
-    private func orderSequences(_ op: CompareOp, _ a: [Value], _ b: [Value]) throws -> Bool {
+    /// Sequences in order, as CPython's list and tuple: the first items that differ (`is`,
+    /// then `==`) decide, by their own comparison's result as it is; else the lengths.
+    private func orderSequences(_ op: CompareOp, _ a: [Value], _ b: [Value]) throws -> Value {
         try enterNested(" in comparison")
         defer { leaveNested() }
-        for i in 0..<min(a.count, b.count) where !(try equals(a[i], b[i])) {
-            return try isTruthy(try compare(op, a[i], b[i]))
+        for i in 0..<min(a.count, b.count) where !isSame(a[i], b[i]) {
+            if !(try equals(a[i], b[i])) { return try compare(op, a[i], b[i]) }
         }
-        return orderInts(op, a.count, b.count)
+        return .bool(orderInts(op, a.count, b.count))
     }
 
     // MARK: - Containment
@@ -942,5 +877,15 @@ extension CompareOp {
         case .ge: return .le
         default: return self
         }
+    }
+}
+
+extension Value {
+    /// True for an object whose class the program made (an instance of a class statement's
+    /// class, of a subclass of a builtin type, or of a class in a module written in Conc):
+    /// its comparison methods come before any builtin rule.
+    @inline(__always) var isOfProgramClass: Bool {
+        if case .obj(let o) = self { return !o.typeIsBuiltin }
+        return false
     }
 }

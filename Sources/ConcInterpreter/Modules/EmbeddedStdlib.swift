@@ -1724,6 +1724,14 @@ class ABCMeta(type):
         if issubclass(cls, subclass):
             raise RuntimeError("Refusing to create an inheritance cycle")
         cls._abc_registry.append(subclass)
+        # A Sequence's or Mapping's flag (what match's patterns accept) goes to the new
+        # subclass unless it has one; builtin classes refuse it, as CPython leaves them.
+        flags = getattr(cls, "__abc_tpflags__", 0)
+        if flags and not getattr(subclass, "__abc_tpflags__", 0):
+            try:
+                subclass.__abc_tpflags__ = flags
+            except (TypeError, AttributeError):
+                pass
         global _cache_token
         _cache_token += 1
         return subclass
@@ -3431,7 +3439,8 @@ and UserString are registered virtual subclasses, not real ones, so the ABCs are
 in their __mro__ (the collections module gives them the same methods itself); the
 items view of a UserDict or ChainMap also counts as a KeysView (collections' ItemsView
 derives from its KeysView). There is no memoryview or longrange_iterator
-to register, no __abc_tpflags__ (Conc's classes have no __flags__), and no coroutine or
+to register; __abc_tpflags__ stays a class attribute (Conc's classes have no __flags__:
+match reads it through the MRO where CPython reads the flags), and no coroutine or
 async generator type (Conc has no async def): the async ABCs serve isinstance,
 issubclass and subclassing; AsyncGenerator.__anext__ returns self.asend(None) itself
 and aclose() returns a generator standing in for a coroutine. Conc's builtin types do
@@ -4121,6 +4130,10 @@ class Mapping(Collection):
     methods except for __getitem__, __iter__, and __len__.
     """
 
+    # CPython's Py_TPFLAGS_MAPPING: a mapping pattern of `match` accepts instances of the
+    # classes that inherit it or are registered (abc.ABCMeta.register passes it on).
+    __abc_tpflags__ = 1 << 6
+
     __slots__ = ()
 
     @abstractmethod
@@ -4324,6 +4337,7 @@ class Sequence(Reversible, Collection):
     """
 
     __slots__ = ()
+    __abc_tpflags__ = 1 << 5  # Py_TPFLAGS_SEQUENCE: for sequence patterns, as Mapping's
 
     @abstractmethod
     def __getitem__(self, index):
