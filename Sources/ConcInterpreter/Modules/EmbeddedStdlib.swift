@@ -1903,7 +1903,7 @@ def bisect_right(a, x, lo=0, hi=None, *, key=None):
     """The index where x goes in sorted a, after any items equal to it."""
     lo, hi = _bounds(a, lo, hi)
     while lo < hi:
-        mid = (lo + hi) // 2
+        mid = lo + (hi - lo) // 2  # (lo + hi) could pass 2**63
         if x < (a[mid] if key is None else key(a[mid])):
             hi = mid
         else:
@@ -1915,7 +1915,7 @@ def bisect_left(a, x, lo=0, hi=None, *, key=None):
     """The index where x goes in sorted a, before any items equal to it."""
     lo, hi = _bounds(a, lo, hi)
     while lo < hi:
-        mid = (lo + hi) // 2
+        mid = lo + (hi - lo) // 2  # (lo + hi) could pass 2**63
         if (a[mid] if key is None else key(a[mid])) < x:
             lo = mid + 1
         else:
@@ -6726,10 +6726,29 @@ def _format_annotation(annotation, base_module):
     return repr(annotation)
 
 
+def _get_slots(cls):
+    """The names a class's own __slots__ lists."""
+    slots = cls.__dict__.get("__slots__")
+    if slots is None:
+        return ()
+    if isinstance(slots, str):
+        return (slots,)
+    if hasattr(slots, "__next__"):  # an iterator: already (partly) consumed
+        raise TypeError(f"Slots of '{cls.__name__}' cannot be determined")
+    return tuple(slots)
+
+
 def _add_slots(cls, is_frozen, weakref_slot=False):
+    if "__slots__" in cls.__dict__:
+        raise TypeError(f"{cls.__name__} already specifies __slots__")
     cls_dict = dict(cls.__dict__)
     field_names = tuple(f.name for f in fields(cls))
-    cls_dict["__slots__"] = field_names + (("__weakref__",) if weakref_slot else ())
+    # Not the slots a base already has (nor its __weakref__).
+    inherited = set()
+    for base in cls.__mro__[1:-1]:
+        inherited.update(_get_slots(base))
+    wanted = field_names + (("__weakref__",) if weakref_slot else ())
+    cls_dict["__slots__"] = tuple(name for name in wanted if name not in inherited)
     for name in field_names:
         cls_dict.pop(name, None)
     cls_dict.pop("__dict__", None)
@@ -7638,12 +7657,16 @@ class _EnumDict(dict):
                 raise TypeError("%r already defined as %r" % (key, self[key]))
             if isinstance(value, member):
                 value = value.value
+            autos_in_tuple = False
             if isinstance(value, auto):
                 if value.value is _auto_null:
                     value.value = self._next_value(key)
                 self._auto_called = True
                 value = value.value
             elif isinstance(value, tuple) and any(isinstance(v, auto) for v in value):
+                # Each auto() of the tuple counts as a last value for the next, as in
+                # CPython: `TWO = auto(), auto()` is (2, 3).
+                autos_in_tuple = True
                 items = []
                 for v in value:
                     if isinstance(v, auto):
@@ -7651,10 +7674,12 @@ class _EnumDict(dict):
                             v.value = self._next_value(key)
                         self._auto_called = True
                         v = v.value
+                        self._last_values.append(v)
                     items.append(v)
                 value = tuple(items)
             self._member_names[key] = None
-            self._last_values.append(value)
+            if not autos_in_tuple:
+                self._last_values.append(value)
         super().__setitem__(key, value)
 
     def _next_value(self, key):
