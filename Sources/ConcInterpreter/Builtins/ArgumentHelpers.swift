@@ -51,8 +51,14 @@ extension Unit {
     /// A float-compatible argument (int, bool, float, or `__float__`).
     func floatArg(_ v: Value, _ what: String = "must be real number") throws -> Double {
         if let d = numericDouble(v) { return d }
-        if case .obj(let o) = v, o is PyInstance, let m = lookupSpecial(v, "__float__") {
-            if case .float(let d) = try call(m, []) { return d }
+        // CPython's PyFloat_AsDouble: the class's __float__, else its __index__.
+        if case .obj(let o) = v, !o.typeIsBuiltin {
+            if let m = lookupSpecial(v, "__float__") {
+                let r = try call(m, [])
+                if case .float(let d) = r.unboxedNumber { return d }
+                throw typeError("\(v.typeName).__float__ returned non-float (type \(r.typeName))")
+            }
+            if lookupSpecial(v, "__index__") != nil { return Double(try toIndex(v)) }
         }
         throw typeError("\(what), not \(v.typeName)")
     }

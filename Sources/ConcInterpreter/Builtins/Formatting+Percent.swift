@@ -27,6 +27,7 @@ protocol FormatContext {
 
 extension Unit: FormatContext {
     func formatIntArgument(_ v: Value) throws -> Int? {
+        if case .int(let i) = v.unboxedNumber { return i }  // an int subclass is an int (its __int__ unasked)
         guard let m = lookupSpecial(v, "__int__") ?? lookupSpecial(v, "__index__") else { return nil }
         let r = try call(m, [])
         switch r {

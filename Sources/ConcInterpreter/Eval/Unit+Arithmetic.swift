@@ -247,7 +247,9 @@ extension Unit {
                 ba.withBytes { $0 = bytes }
                 return a
             }
+            // (A subclass's own __ior__... first, below.)
             if let s = o as? PySet, !s.isFrozen, case .obj(let bo) = b, let t = bo as? PySet,
+               s.typeIsBuiltin || userMethod(a, op.dunder.2) == nil,
                let r = try setInPlace(op.rawValue, s, t, self) { return r }
             if op == .bitOr, o is PyMappingProxy {
                 throw typeError("'|=' is not supported by mappingproxy; use '|' instead")
@@ -434,8 +436,9 @@ extension Unit {
     /// sequences their own kind (and an int to repeat), dicts and sets their own kind.
     private func leftBuiltinAccepts(_ op: BinaryOp, _ a: Value, _ b: Value) -> Bool {
         let ua = a.unboxedNumber, ub = b.unboxedNumber
-        if ua.intLike != nil { return ub.intLike != nil }
-        if case .float = ua { return ub.numericDouble != nil }
+        // (Never for an operator the numbers lack: `2.5 @ x`, `2.5 | x` ask x's reflected one.)
+        if ua.intLike != nil { return ub.intLike != nil && Unit.numbersSupport(op, ua, ub) }
+        if case .float = ua { return ub.numericDouble != nil && Unit.numbersSupport(op, ua, ub) }
         guard case .obj(let x) = a else { return true }
         let y = b.object
         switch x {

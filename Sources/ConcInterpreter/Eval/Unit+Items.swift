@@ -85,6 +85,7 @@ extension Unit {
                 return
             case is PyInstance:
                 if let m = lookupSpecial(container, "__setitem__") { _ = try call(m, [index, value]); return }
+                if lookupSpecial(container, "__delitem__") != nil { throw attributeError("__setitem__") }  // (as in deletion)
             default: break
             }
         }
@@ -106,12 +107,15 @@ extension Unit {
                 return try bytearrayDelItem(b, index, self)
             case is PyInstance:
                 if let m = lookupSpecial(container, "__delitem__") { _ = try call(m, [index]); return }
+                // CPython's class has the one slot for both: it looks the method up and fails.
+                if lookupSpecial(container, "__setitem__") != nil { throw attributeError("__delitem__") }
             default: break
             }
         }
-        // CPython's two wordings: a sequence given an index ("doesn't"), anything else.
+        // CPython's two wordings: a sequence given an index ("doesn't"; every class the
+        // program makes has the sequence slots), anything else.
         if case .obj(let o) = container, o is PyStr || o is PyTuple || o is PyBytes || o is PyRange || o is PySet || o is PyDictView
-            || o is PyMappingProxy,
+            || o is PyMappingProxy || !o.typeIsBuiltin,
            (try? indexValue(index, self)) != nil {
             throw typeError("'\(container.typeName)' object doesn't support item deletion")
         }

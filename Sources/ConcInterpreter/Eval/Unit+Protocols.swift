@@ -659,7 +659,8 @@ extension Unit {
                     if m.isNone { break }
                     return try userIterator(m)
                 }
-                if o is PyInstance, lookupSpecial(v, "__getitem__") != nil { return PySequenceIterator(v) }
+                // The old sequence protocol, for a user class (an int subclass's too).
+                if !o.typeIsBuiltin, lookupSpecial(v, "__getitem__") != nil { return PySequenceIterator(v) }
             }
         }
         throw typeError("'\(v.typeName)' object is not iterable")

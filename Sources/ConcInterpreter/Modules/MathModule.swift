@@ -96,7 +96,10 @@ extension Engine {
                 // int or float, as in CPython.
                 if case .obj(let o) = a[0], !o.typeIsBuiltin, let m = u.lookupSpecial(a[0], "__trunc__") { return try u.call(m, []) }
                 if let i = u.intValue(a[0]) { return .int(i) }
-                return try toInt(trunc(try u.floatArg(a[0], "must be real number")), u)
+                guard let d = u.numericDouble(a[0]) else {
+                    throw typeError("type \(a[0].typeName) doesn't define __trunc__ method")  // no __float__ fallback
+                }
+                return try toInt(trunc(d), u)
             },
             native("isnan") { u, a in try a.expect("isnan", 1, 1); return .bool(try u.floatArg(a[0]).isNaN) },
             native("isinf") { u, a in try a.expect("isinf", 1, 1); return .bool(try u.floatArg(a[0]).isInfinite) },
