@@ -672,7 +672,7 @@ func installFloatMethods(_ t: PyType) {
         // A class method, as in CPython: `F.fromhex(s)` of a subclass returns `F(value)`.
         guard a.count == 2 else { throw typeError("float.fromhex() takes exactly one argument (\(max(a.count - 1, 0)) given)") }
         if !a.keywords.isEmpty { throw typeError("float.fromhex() takes no keyword arguments") }
-        guard let s = a[1].asStr else { throw typeError("must be str, not \(a[1].typeName)") }
+        guard let s = a[1].asStr else { throw typeError("bad argument type for built-in operation") }  // CPython's words
         let d = Value.float(try floatFromHex(s.value))
         guard case .obj(let o) = a[0], let cls = o as? PyType, cls !== Types.float else { return d }
         return try u.call(a[0], [d])

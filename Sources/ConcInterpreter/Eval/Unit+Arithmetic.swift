@@ -506,7 +506,7 @@ extension Unit {
         default:
             let name = op == .neg ? "__neg__" : op == .pos ? "__pos__" : "__invert__"
             if let m = lookupSpecial(v, name) { return try call(m, []) }
-            if v.isBoxedNumber { return try unary(op, v.unboxedNumber) }
+            if v.isBoxedNumber, op != .invert || v.unboxedNumber.intLike != nil { return try unary(op, v.unboxedNumber) }
             throw typeError("bad operand type for unary \(op.rawValue): '\(v.typeName)'")
         }
     }
