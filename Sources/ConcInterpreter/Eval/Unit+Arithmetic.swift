@@ -387,6 +387,15 @@ extension Unit {
             // operand's reflected method, before any fallback.
             let r = try call(rm, [a]); if !isNotImplemented(r) { return r }
         }
+        // The left operand's class defines the operator and declined: its builtin base's
+        // operator is not tried (CPython's class has that slot replaced), only the right
+        // operand's builtin one, when its type differs and has such a slot.
+        if builtinBase, leftDefines, ta === tb || !rightBuiltinSlotTakes(op, a, b) {
+            if !bFirst, ta !== tb, let rm = operatorMethod(b, rname) {
+                let r = try call(rm, [a]); if !isNotImplemented(r) { return r }
+            }
+            throw typeError("unsupported operand type(s) for \(operatorSymbol(op, inPlace: inPlace)): '\(a.typeName)' and '\(b.typeName)'")
+        }
         if builtinBase {
             // int and float subclasses: the builtin operator on the numbers inside.
             if a.isBoxedNumber || b.isBoxedNumber {
@@ -395,6 +404,12 @@ extension Unit {
                 // error names the subclass.
                 let ua = a.unboxedNumber, ub = b.unboxedNumber
                 let repeats = op == .mul && ((ua.intLike != nil && isSequence(ub)) || (ub.intLike != nil && isSequence(ua)))
+                if ua.numericDouble != nil && ub.numericDouble != nil, !leftBuiltinAccepts(op, a, b),
+                   ta === tb || !rightBuiltinSlotTakes(op, a, b) || operatorMethod(b, rname) != nil {
+                    // Neither builtin operator applies: the left one cannot take the right
+                    // operand, the right one is the class's own (asked above) or absent.
+                    throw typeError("unsupported operand type(s) for \(operatorSymbol(op, inPlace: inPlace)): '\(a.typeName)' and '\(b.typeName)'")
+                }
                 if (ua.numericDouble != nil && ub.numericDouble != nil) || repeats {
                     // An operator the numbers do not support (`F(1.5) & 1`, `I(3) @ I(4)`)
                     // fails below, naming the subclasses as CPython does.
@@ -422,6 +437,16 @@ extension Unit {
             throw typeError("unsupported operand type(s) for >>: '\(a.typeName)' and '\(b.typeName)'. Did you mean \"print(<message>, file=<output_stream>)\"?")
         }
         throw typeError("unsupported operand type(s) for \(symbol): '\(a.typeName)' and '\(b.typeName)'")
+    }
+
+    /// Whether the builtin type of `b` has a number slot for `op` that takes `a` (numbers;
+    /// sets for | & - ^; dicts for |): what CPython tries after the left operand declined.
+    private func rightBuiltinSlotTakes(_ op: BinaryOp, _ a: Value, _ b: Value) -> Bool {
+        let ua = a.unboxedNumber, ub = b.unboxedNumber
+        if ub.numericDouble != nil { return ua.numericDouble != nil && Unit.numbersSupport(op, ua, ub) }
+        if b.object is PySet, a.object is PySet { return op == .bitOr || op == .bitAnd || op == .sub || op == .bitXor }
+        if b.object is PyDict, a.object is PyDict { return op == .bitOr }
+        return false
     }
 
     /// Whether `sub` finds a different `name` than `base` does.
