@@ -110,7 +110,12 @@ struct ValueEncoder {
         case let t as PyType:
             tag(t.isBuiltin ? .builtinRef : .classRef); reference(t); string(t.module); string(t.qualname)
         case let f as PyFunction: tag(.functionRef); reference(f); string(f.moduleName); string(f.qualname)
-        case let f as PyBuiltinFunction: tag(.builtinRef); reference(f); string("builtins"); string(f.name)
+        case let f as PyBuiltinFunction:
+            // `math.sqrt`, `dict.fromkeys`: found again by module and name, as CPython pickles them.
+            tag(.builtinRef); reference(f); string(f.module ?? "builtins"); string(f.ownerName.map { $0 + "." + f.name } ?? f.name)
+        case let m as PyBoundBuiltin where m.descriptor.owner.isBuiltin:
+            // `"abc".upper`: the receiver and the method, as CPython's (getattr, (obj, name)).
+            tag(.boundMethod); try encode(m.receiver); try encode(.obj(m.descriptor))
         case let m as PyMethodDescriptor where m.owner.isBuiltin:
             // `str.upper`: found again through its builtin type, as CPython pickles it.
             tag(.builtinRef); reference(m); string("builtins"); string(m.owner.name + "." + m.name)
@@ -282,7 +287,12 @@ struct ValueDecoder {
         case .moduleRef: return try unit.engine.importModule(string(), unit)
         case .boundMethod:
             let receiver = try decode()
-            return .obj(PyBoundMethod(receiver, try decode()))
+            let function = try decode()
+            if case .obj(let o) = function, let d = o as? PyMethodDescriptor { return .obj(PyBoundBuiltin(receiver, d)) }
+            // A class function found again by name (`dict.fromkeys`) comes back bound to its
+            // class: bind the function itself to the receiver sent.
+            if case .obj(let o) = function, let b = o as? PyBoundMethod { return .obj(PyBoundMethod(receiver, b.function)) }
+            return .obj(PyBoundMethod(receiver, function))
         case .primitive:
             let same = reference()
             let raw = OpaquePointer(bitPattern: UInt(u64()))!

@@ -246,6 +246,7 @@ extension Engine {
     func deadlockCaught() {
         guard deadlocked else { return }
         deadlocked = false
+        caughtFamilyDeadlockPids = familyDeadlockPids
         familyDeadlockPids = []
         thawForCleanup()
     }
@@ -265,7 +266,10 @@ extension Engine {
     /// The main unit's handler re-raised the DeadlockError it caught: the program ends with
     /// it, so the end of the program must not wait for the threads (which are blocked for
     /// good) and report the same deadlock a second time.
-    func deadlockReraised() { deadlocked = true }
+    func deadlockReraised() {
+        deadlocked = true
+        if familyDeadlockPids.isEmpty { familyDeadlockPids = caughtFamilyDeadlockPids }
+    }
 
     /// Leaves `report` for `main` and wakes it wherever it is parked.
     func postDeadlock(_ report: String, to main: Unit) {

@@ -156,6 +156,9 @@ public final class Engine {
     /// The other processes of a family deadlock this process reported: terminated at the
     /// end of the program instead of being waited for.
     var familyDeadlockPids: [pid_t] = []
+    /// ``familyDeadlockPids`` as they were when the main unit last caught the DeadlockError:
+    /// a handler that re-raises it (`except: ...; raise`) puts them back.
+    var caughtFamilyDeadlockPids: [pid_t] = []
     /// The global interpreter lock (inactive until the first thread starts).
     let gil: GIL
     /// Every live unit of this engine, for joins, deadlock detection and `threading.enumerate`.
@@ -189,8 +192,11 @@ public final class Engine {
     var forkEpoch = 0
     /// The parent's pid, in a spawned child.
     var parentPid: pid_t?
-    /// True while a child this process spawned has not been reaped.
-    var hasLiveChildren: Bool { children.contains { !$0.isDone } }
+    /// True while a child this process spawned, or made with `os.fork()`, has not been
+    /// reaped (a raw child's exit is only known when os.wait* reaps it).
+    var hasLiveChildren: Bool {
+        children.contains { !$0.isDone } || units.withLock { !rawChildren.isEmpty }  // (isDone may reap: unlocked)
+    }
 
     /// Makes `u` the main unit (in a forked child).
     func setMainUnit(_ u: Unit) {
