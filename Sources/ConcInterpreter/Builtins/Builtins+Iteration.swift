@@ -116,9 +116,15 @@ extension Engine {
             native1("reversed", expectedStyle: true) { u, x in
                 if case .obj(let o) = x {
                     if let r = o as? PyRange { return .obj(PyRangeIterator(reversing: r)) }
-                    if let l = o as? PyList, !o.extendsBuiltinType { return .obj(PyListReverseIterator(l)) }
-                    if o is PyList || o is PyTuple || o is PyStr || o is PyBytes {
-                        return .obj(PyArrayIterator(try u.toArray(x).reversed(), type: o is PyList ? Types.listReverseIterator : Types.reversedIterator))
+                    // list's own __reversed__ reads its items, whatever a subclass's
+                    // __getitem__ says (unless the subclass defines __reversed__).
+                    if let l = o as? PyList, !o.extendsBuiltinType || u.userMethod(x, "__reversed__") == nil {
+                        return .obj(PyListReverseIterator(l))
+                    }
+                    // str, tuple and bytes have none: a subclass goes by its __len__ and
+                    // __getitem__ (below), as CPython's sequence protocol.
+                    if o is PyTuple || o is PyStr || o is PyBytes, !o.extendsBuiltinType {
+                        return .obj(PyArrayIterator(try u.toArray(x).reversed(), type: Types.reversedIterator))
                     }
                     if let d = o as? PyDict, !o.extendsBuiltinType { return .obj(PyDictReverseIterator(d, .keys)) }
                     if let m = u.lookupSpecial(x, "__reversed__") {

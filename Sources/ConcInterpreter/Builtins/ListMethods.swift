@@ -65,11 +65,10 @@ func indexValue(_ v: Value, _ u: Unit) throws -> Int? {
     switch v {
     case .int(let i): return i
     case .bool(let b): return b ? 1 : 0
-    case .obj(let o) where o is PyInstance && u.lookupSpecial(v, "__index__") != nil:
-        return try u.toIndex(v)
-    case .obj(let o) where o is PyBoxedNumber:  // an int subclass (a float one is no index)
-        if case .int = v.unboxedNumber { return try u.toIndex(v) }
-        return nil
+    case .obj(let o) where o is PyBoxedNumber && v.unboxedNumber.intLike != nil:
+        return try u.toIndex(v)  // an int subclass is its own index
+    case .obj(let o) where !o.typeIsBuiltin && u.lookupSpecial(v, "__index__") != nil:
+        return try u.toIndex(v)  // any other class of the program's that defines one
     default: return nil
     }
 }

@@ -77,7 +77,9 @@ extension Unit {
     /// The (key, value) pairs `**v` unpacks: a dict's, or those of any object with `keys()`
     /// and `__getitem__` (CPython's mapping protocol); nil when `v` has no `keys`.
     func mappingPairs(_ v: Value) throws -> [(Value, Value)]? {
-        if case .obj(let o) = v, let d = o as? PyDict { return d.pairs }  // subclasses too: CPython merges the dict itself
+        // A dict subclass too, as CPython merges the dict itself; unless it defines its own
+        // __iter__: then, as any mapping, by its keys() and __getitem__.
+        if case .obj(let o) = v, let d = o as? PyDict, o.typeIsBuiltin || userMethod(v, "__iter__") == nil { return d.pairs }
         guard case .obj(let o) = v, !(o is PyType), let keys = try getAttrOrNil(v, "keys") else { return nil }
         var pairs: [(Value, Value)] = []
         let it = try iterate(try call(keys, []))

@@ -321,10 +321,10 @@ extension Unit {
     /// `seq * obj` or `obj * seq` where obj's class defines `__index__` (CPython's sequence
     /// repeat takes any index-like count); nil when neither side fits.
     private func repeatByIndex(_ a: Value, _ b: Value) throws -> Value? {
-        if isSequence(a), case .obj(let o) = b, o is PyInstance, lookupSpecial(b, "__index__") != nil {
+        if isSequence(a), case .obj(let o) = b, !o.typeIsBuiltin, lookupSpecial(b, "__index__") != nil {
             return try repeatSequence(a, try toIndex(b))
         }
-        if isSequence(b), case .obj(let o) = a, o is PyInstance, lookupSpecial(a, "__index__") != nil {
+        if isSequence(b), case .obj(let o) = a, !o.typeIsBuiltin, lookupSpecial(a, "__index__") != nil {
             return try repeatSequence(b, try toIndex(a))
         }
         return nil

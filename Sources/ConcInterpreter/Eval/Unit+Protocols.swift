@@ -721,13 +721,14 @@ extension Unit {
         case .int(let i): return i
         case .bool(let b): return b ? 1 : 0
         default:
-            if case .obj(let o) = v, o is PyInstance, let m = lookupSpecial(v, "__index__") {
+            // An int subclass is its own index: CPython 3.11 does not call its __index__.
+            if case .obj(let o) = v, let n = o as? PyBoxedNumber, case .int(let i) = n.number { return i }
+            // Any other class of the program's (a list or dict subclass too) may define one.
+            if case .obj(let o) = v, !o.typeIsBuiltin, let m = lookupSpecial(v, "__index__") {
                 let r = try call(m, [])
                 if let i = intValue(r) { return i }
                 throw typeError("__index__ returned non-int (type \(r.typeName))")
             }
-            // An int subclass is its own index: CPython 3.11 does not call its __index__.
-            if case .obj(let o) = v, let n = o as? PyBoxedNumber, case .int(let i) = n.number { return i }
             throw typeError("'\(v.typeName)' object cannot be interpreted as an integer")
         }
     }
