@@ -394,7 +394,7 @@ extension Unit {
             if !bFirst, ta !== tb, let rm = operatorMethod(b, rname) {
                 let r = try call(rm, [a]); if !isNotImplemented(r) { return r }
             }
-            throw typeError("unsupported operand type(s) for \(operatorSymbol(op, inPlace: inPlace)): '\(a.typeName)' and '\(b.typeName)'")
+            throw unsupportedOperands(op, a, b, inPlace: inPlace)
         }
         if builtinBase {
             // int and float subclasses: the builtin operator on the numbers inside.
@@ -407,15 +407,11 @@ extension Unit {
                 if ua.numericDouble != nil && ub.numericDouble != nil, !leftBuiltinAccepts(op, a, b),
                    ta === tb || !rightBuiltinSlotTakes(op, a, b) || operatorMethod(b, rname) != nil {
                     // Neither builtin operator applies: the left one cannot take the right
-                    // operand, the right one is the class's own (asked above) or absent.
-                    throw typeError("unsupported operand type(s) for \(operatorSymbol(op, inPlace: inPlace)): '\(a.typeName)' and '\(b.typeName)'")
+                    // operand (or the numbers lack the operator: `F(1.5) & 1`, `I(3) @ I(4)`),
+                    // the right one is the class's own (asked above) or absent.
+                    throw unsupportedOperands(op, a, b, inPlace: inPlace)
                 }
                 if (ua.numericDouble != nil && ub.numericDouble != nil) || repeats {
-                    // An operator the numbers do not support (`F(1.5) & 1`, `I(3) @ I(4)`)
-                    // fails below, naming the subclasses as CPython does.
-                    if !Unit.numbersSupport(op, ua, ub) {
-                        throw typeError("unsupported operand type(s) for \(operatorSymbol(op, inPlace: inPlace)): '\(a.typeName)' and '\(b.typeName)'")
-                    }
                     return try binary(op, ua, ub, inPlace: inPlace)
                 }
             }
@@ -431,12 +427,15 @@ extension Unit {
         // A sequence's repeat is tried on either side even after the left operand's own
         // __mul__ declined (CPython's PyNumber_Multiply); concatenation only on the left.
         if !leftDefines || op == .mul { try throwSequenceOperandError(op, a, b, inPlace: inPlace) }
-        let symbol = operatorSymbol(op, inPlace: inPlace)
         // Python 2's `print >>sys.stderr, "x"`: CPython adds the hint for `print >> ...`.
         if op == .rshift, !inPlace, case .obj(let o) = a, let fn = o as? PyBuiltinFunction, fn.name == "print", fn.module == nil {
             throw typeError("unsupported operand type(s) for >>: '\(a.typeName)' and '\(b.typeName)'. Did you mean \"print(<message>, file=<output_stream>)\"?")
         }
-        throw typeError("unsupported operand type(s) for \(symbol): '\(a.typeName)' and '\(b.typeName)'")
+        throw unsupportedOperands(op, a, b, inPlace: inPlace)
+    }
+
+    private func unsupportedOperands(_ op: BinaryOp, _ a: Value, _ b: Value, inPlace: Bool) -> PyBaseException {
+        typeError("unsupported operand type(s) for \(operatorSymbol(op, inPlace: inPlace)): '\(a.typeName)' and '\(b.typeName)'")
     }
 
     /// Whether the builtin type of `b` has a number slot for `op` that takes `a` (numbers;

@@ -464,7 +464,6 @@ extension Unit {
             case let proxy as PyMappingProxy:
                 return try compare(op, proxy.viewed(self), y)
             default:
-                if p === q { return objectRule() }
                 if ordering { return try builtinOrder(op, p, q) }
                 // Builtin kinds that cannot be subclassed (ranges, slices, bound methods...).
                 return p.typeIsBuiltin && q.typeIsBuiltin ? equality(try objectEquals(ux, uy, p, q)) : nil
