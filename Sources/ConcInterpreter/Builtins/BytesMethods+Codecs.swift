@@ -1,5 +1,5 @@
 // The codecs behind `str.encode`, `bytes.decode` and `str(b, encoding)`: UTF-8, ASCII and
-// Latin-1 with the error handlers strict, ignore, replace, backslashreplace and
+// Latin-1 (and UTF-16/32: BytesMethods+WideCodecs.swift) with the error handlers strict, ignore, replace, backslashreplace and
 // xmlcharrefreplace, raising CPython's exact UnicodeEncodeError/UnicodeDecodeError messages.
 
 enum TextCodec {
@@ -34,10 +34,12 @@ enum TextCodec {
     }
 }
 
-private let knownErrorHandlers: Set<String> = ["strict", "ignore", "replace", "backslashreplace", "xmlcharrefreplace",
-                                               "surrogateescape", "surrogatepass", "namereplace"]
+/// The error handlers CPython knows; another name is a LookupError once an error needs it.
+let knownErrorHandlers: Set<String> = ["strict", "ignore", "replace", "backslashreplace", "xmlcharrefreplace",
+                                       "surrogateescape", "surrogatepass", "namereplace"]
 
-private func unknownHandler(_ errors: String) -> PyBaseException {
+/// The LookupError for an error handler name CPython does not know.
+func unknownHandler(_ errors: String) -> PyBaseException {
     pyError(Exc.lookupError, "unknown error handler name '\(errors)'")
 }
 
@@ -51,6 +53,7 @@ private func isUTF8WithSignature(_ encoding: String) -> Bool {
 /// `s.encode(encoding, errors)`.
 func encodeString(_ s: String, encoding: String, errors: String) throws -> [UInt8] {
     if isUTF8WithSignature(encoding) { return [0xEF, 0xBB, 0xBF] + Array(s.utf8) }
+    if let wide = WideCodec(encoding) { return wide.encode(s) }  // (no lone surrogate to fail on)
     let codec = try TextCodec(encoding)
     if codec == .utf8 { return Array(s.utf8) }
     let limit: UInt32 = codec == .ascii ? 0x80 : 0x100
@@ -90,6 +93,7 @@ func decodeBytes(_ b: [UInt8], encoding: String, errors: String) throws -> Strin
     if isUTF8WithSignature(encoding) {
         return try decodeUTF8(b.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(b.dropFirst(3)) : b, errors: errors)
     }
+    if let wide = WideCodec(encoding) { return try wide.decode(b, errors: errors) }
     let codec = try TextCodec(encoding)
     switch codec {
     case .latin1:

@@ -30,6 +30,27 @@ func installExceptionMethods(_ t: PyType) {
         list.append(a[0])
         return .none
     }
+    // For copy and deepcopy: the class and its arguments (an OSError's with its file names,
+    // as CPython's OSError.__reduce__), then the other attributes, if any.
+    t.method("__reduce__") { u, s, a in
+        try a.expect("__reduce__", 0, 0)
+        let e = exc(s)
+        var args = e.args
+        var state = try u.getAttr(s, "__dict__")
+        if e.type.isSubtype(of: Exc.osError), let d = state.object as? PyDict {
+            let fields = ["errno", "strerror", "filename", "filename2", "winerror", "characters_written"]
+            let filename = try d.get(u, .str("filename")) ?? .none
+            let filename2 = try d.get(u, .str("filename2")) ?? .none
+            if args.count == 2, !filename.isNone {
+                args += filename2.isNone ? [filename] : [filename, .none, filename2]
+            }
+            let rest = PyDict()
+            for (k, v) in d.pairs where !(k.asStr.map { fields.contains($0.value) } ?? false) { try rest.set(u, k, v) }
+            return .obj(PyTuple([.obj(e.type), .obj(PyTuple(args)), .obj(rest)]))
+        }
+        if let d = state.object as? PyDict, d.count == 0 { state = .none }
+        return .obj(PyTuple(state.isNone ? [.obj(e.type), .obj(PyTuple(args))] : [.obj(e.type), .obj(PyTuple(args)), state]))
+    }
     t.method("with_traceback") { _, s, a in
         try a.expect("with_traceback", 1, 1)
         try setTraceback(exc(s), a[0])

@@ -6148,7 +6148,8 @@ def _own_reduce(x):
     the program defines one (the runtime's types do not)."""
     for klass in type(x).__mro__:
         if klass.__module__ == "builtins":
-            return None
+            # Of the runtime's types, exceptions have one (BaseException.__reduce__).
+            return x.__reduce__() if isinstance(x, BaseException) else None
         names = klass.__dict__
         if "__reduce_ex__" in names:
             return x.__reduce_ex__(4)
