@@ -219,6 +219,24 @@ func repeatInPlace<T>(_ items: inout [T], _ count: Int, itemSize: Int) throws {
     for _ in 1..<count { items.append(contentsOf: once) }
 }
 
+// MARK: - bytes and bytearray
+
+/// Installs the orderings of `bytes` or `bytearray`, by their bytes: bytes orders against
+/// bytes only, bytearray against either (CPython's buffer comparison); NotImplemented else.
+func installBytesOrderingSlots(_ t: PyType) {
+    let owner = t.name, mutable = owner == "bytearray"
+    for (op, name) in orderings {
+        t.method(name) { u, v, a in
+            guard case .obj(let o) = v, let x = o as? PyBytes, x.isMutable == mutable else { throw descriptorError(name, owner, v) }
+            guard case .obj(let p) = try operand(a, "\(owner).\(name)"), let y = p as? PyBytes, mutable || !y.isMutable else {
+                return notImplemented
+            }
+            let xb = x.snapshot, yb = y.snapshot
+            return .bool(u.orderInts(op, xb.lexicographicallyPrecedes(yb) ? -1 : (xb == yb ? 0 : 1), 0))
+        }
+    }
+}
+
 // MARK: - set, frozenset and dict
 
 /// Installs `__or__`, `__and__`, `__sub__`, `__xor__` and the subset orderings of `set` or

@@ -438,13 +438,25 @@ extension Unit {
         typeError("unsupported operand type(s) for \(operatorSymbol(op, inPlace: inPlace)): '\(a.typeName)' and '\(b.typeName)'")
     }
 
-    /// Whether the builtin type of `b` has a number slot for `op` that takes `a` (numbers;
-    /// sets for | & - ^; dicts for |): what CPython tries after the left operand declined.
+    /// Whether a builtin operator CPython still tries after the left operand's own method
+    /// declined takes `a op b`: the right operand's number slot (numbers; sets and dict
+    /// views for | & - ^; dicts for |; str and bytes for %), or for `*` the repeat of either
+    /// operand that is a sequence whose class does not define `*` itself (which then also
+    /// gives the "can't multiply sequence" error).
     private func rightBuiltinSlotTakes(_ op: BinaryOp, _ a: Value, _ b: Value) -> Bool {
         let ua = a.unboxedNumber, ub = b.unboxedNumber
         if ub.numericDouble != nil { return ua.numericDouble != nil && Unit.numbersSupport(op, ua, ub) }
-        if b.object is PySet, a.object is PySet { return op == .bitOr || op == .bitAnd || op == .sub || op == .bitXor }
+        let setOperator = op == .bitOr || op == .bitAnd || op == .sub || op == .bitXor
+        if setOperator, let v = b.object as? PyDictView, v.isSetLike { return true }
+        if b.object is PySet, a.object is PySet { return setOperator }
         if b.object is PyDict, a.object is PyDict { return op == .bitOr }
+        if op == .mod { return (b.object is PyStr && a.object is PyStr) || (b.object is PyBytes && a.object is PyBytes) }
+        if op == .mul {
+            func repeats(_ v: Value) -> Bool {
+                isSequence(v) && operatorMethod(v, "__mul__") == nil && operatorMethod(v, "__rmul__") == nil
+            }
+            return repeats(a) || repeats(b)
+        }
         return false
     }
 

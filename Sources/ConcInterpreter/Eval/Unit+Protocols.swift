@@ -424,6 +424,12 @@ extension Unit {
                 return isNotImplemented(r) ? nil : r
             }
             if o.asInstance != nil { return nil }
+            // A builtin base without comparisons of its own (type, for a metaclass's class)
+            // has object's __ne__: the inverse of the class's __eq__.
+            if op == .ne, !hasOwnComparisons(x.unboxedNumber) {
+                guard let r = try sideCompare(.eq, x, y) else { return nil }
+                return .bool(!(try isTruthy(r)))
+            }
         }
         return try builtinSide(op, x, y)
     }
@@ -455,7 +461,10 @@ extension Unit {
                 guard let t = q as? PyStr else { return nil }
                 return ordering ? .bool(orderStrings(op, s.value, t.value)) : equality(s.equals(t))
             case is PyList, is PyTuple, is PyDict, is PySet, is PyBytes:
-                guard Swift.type(of: p) == Swift.type(of: q) else { return nil }
+                // (bytes compares with bytes only; bytearray with either, as with any buffer)
+                guard Swift.type(of: p) == Swift.type(of: q), !(p is PyBytes) || (p as! PyBytes).isMutable || !(q as! PyBytes).isMutable else {
+                    return nil
+                }
                 if ordering { return try builtinOrder(op, p, q) }
                 return equality(try objectEquals(ux, uy, p, q))
             case let v as PyDictView:
@@ -471,6 +480,13 @@ extension Unit {
         default:
             return objectRule()  // None
         }
+    }
+
+    /// Whether the builtin type of `v` compares by its own rule (numbers, str, bytes and the
+    /// containers), rather than by object's identity.
+    private func hasOwnComparisons(_ v: Value) -> Bool {
+        guard case .obj(let o) = v else { return true }
+        return o is PyStr || o is PyBytes || o is PyList || o is PyTuple || o is PyDict || o is PySet
     }
 
     private func compareDunder(_ op: CompareOp) -> String {
@@ -561,7 +577,10 @@ extension Unit {
     private func orderSequences(_ op: CompareOp, _ a: [Value], _ b: [Value]) throws -> Value {
         try enterNested(" in comparison")
         defer { leaveNested() }
-        for i in 0..<min(a.count, b.count) where !isSame(a[i], b[i]) {
+        // (The identity test is for objects: a NaN float is one value here, where CPython's
+        // two NaN objects differ and compare unequal.)
+        for i in 0..<min(a.count, b.count) {
+            if case .obj = a[i], isSame(a[i], b[i]) { continue }
             if !(try equals(a[i], b[i])) { return try compare(op, a[i], b[i]) }
         }
         return .bool(orderInts(op, a.count, b.count))

@@ -435,22 +435,22 @@ Raises ValueError if the value is not present."""
     def __lt__(self, other):
         if not isinstance(other, deque):
             return NotImplemented
-        return self._elements() < other._elements()
+        return bool(self._elements() < other._elements())  # a bool, as CPython's deque
 
     def __le__(self, other):
         if not isinstance(other, deque):
             return NotImplemented
-        return self._elements() <= other._elements()
+        return bool(self._elements() <= other._elements())  # a bool, as CPython's deque
 
     def __gt__(self, other):
         if not isinstance(other, deque):
             return NotImplemented
-        return self._elements() > other._elements()
+        return bool(self._elements() > other._elements())  # a bool, as CPython's deque
 
     def __ge__(self, other):
         if not isinstance(other, deque):
             return NotImplemented
-        return self._elements() >= other._elements()
+        return bool(self._elements() >= other._elements())  # a bool, as CPython's deque
 
     __hash__ = None
 

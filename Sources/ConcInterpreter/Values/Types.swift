@@ -105,8 +105,10 @@ public enum Types {
         publish(.passUnretained(t))
         return t
     }
-    static let bytes: PyType = make("bytes") { installBytesMethods($0); ownSlots($0, hash: true, str: true) }
-    static let bytearray: PyType = make("bytearray") { installBytearrayMethods($0); unhashable($0); ownSlots($0, hash: false) }
+    static let bytes: PyType = make("bytes") { installBytesMethods($0); installBytesOrderingSlots($0); ownSlots($0, hash: true, str: true) }
+    static let bytearray: PyType = make("bytearray") {
+        installBytearrayMethods($0); installBytesOrderingSlots($0); unhashable($0); ownSlots($0, hash: false)
+    }
     static let list: PyType = published(make("list") { installListMethods($0); installSequenceOperatorSlots($0); unhashable($0); ownSlots($0, hash: false) }) {
         publishedList = $0
     }
