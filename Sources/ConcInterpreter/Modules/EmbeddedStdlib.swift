@@ -6884,6 +6884,2443 @@ def make_dataclass(cls_name, fields, *, bases=(), namespace=None, init=True, rep
                      weakref_slot=weakref_slot)
 
 """####,
+        "datetime.conc": ####"""
+"""datetime: CPython 3.11's datetime module (its C implementation, _datetime), in Conc.
+
+Implemented: MINYEAR, MAXYEAR, timedelta, date, time, datetime, tzinfo, timezone
+(timezone.utc, min, max; UTC), IsoCalendarDate, with CPython's normalisation and
+rounding (timedelta from floats, * and / by floats round half to even, as the C code
+does), its reprs ("datetime.timedelta(days=1, seconds=7384, microseconds=5)",
+"datetime.timezone.utc"), str forms and error messages. Local time goes through
+time.localtime (as CPython's own local_to_seconds and fold detection do), so timestamp(),
+fromtimestamp(), astimezone() and fold follow the TZ rules of the system.
+fromisoformat follows 3.11's parser (dates YYYY-MM-DD, YYYYMMDD, YYYY-Www-D...; times
+HH[:MM[:SS[.ffffff]]] with Z or +HH:MM offsets). strptime is our own parser in the C
+locale (%a %A %b %B %c %d %f %H %I %j %m %M %p %S %U %w %W %u %x %X %y %Y %z %Z %%,
+later directives overriding earlier ones as in CPython's _strptime). strftime and
+__format__ fill in %z, %Z and %f and hand the rest to time.strftime.
+
+Divergences from CPython 3.11:
+- ints are 64-bit: timedelta keeps days, seconds and microseconds apart, and arithmetic
+  on whole microseconds beyond 2**63 (|days| > 106751991) goes through a small bignum
+  (results stay exact and correctly rounded), but a timedelta // timedelta quotient
+  beyond 2**63 (timedelta.max // timedelta.resolution) raises OverflowError.
+- The classes are Python classes: messages that name a type (unsupported operand,
+  '<' not supported) say 'timedelta' where CPython says 'datetime.timedelta'; the
+  attributes are read-only properties (AttributeError text differs); pickling goes
+  through __reduce__ with the fields as arguments (fold is not kept), not CPython's
+  packed bytes.
+- hash() values differ from CPython's (they follow the same equalities).
+- strptime: no %G %V (ISO week dates); %Z accepts UTC, GMT and time.tzname.
+- Only the C locale.
+"""
+
+import time as _time
+import math as _math
+
+__all__ = ("date", "datetime", "time", "timedelta", "timezone", "tzinfo",
+           "MINYEAR", "MAXYEAR", "UTC")
+
+MINYEAR = 1
+MAXYEAR = 9999
+_MAXORDINAL = 3652059          # date.max.toordinal()
+_EPOCH_ORDINAL = 719163        # date(1970, 1, 1).toordinal()
+_US_PER_DAY = 86400000000
+_MAX_DAYS = 999999999
+_MAX_FOLD_SECONDS = 86400
+
+_DAYS_IN_MONTH = [-1, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+_DAYS_BEFORE_MONTH = [-1]
+_dbm = 0
+for _dim in _DAYS_IN_MONTH[1:]:
+    _DAYS_BEFORE_MONTH.append(_dbm)
+    _dbm += _dim
+del _dbm, _dim
+
+_MONTHNAMES = [None, "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+               "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+_DAYNAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+def _is_leap(year):
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def _days_before_year(year):
+    y = year - 1
+    return y * 365 + y // 4 - y // 100 + y // 400
+
+
+def _days_in_month(year, month):
+    if month == 2 and _is_leap(year):
+        return 29
+    return _DAYS_IN_MONTH[month]
+
+
+def _days_before_month(year, month):
+    return _DAYS_BEFORE_MONTH[month] + (month > 2 and _is_leap(year))
+
+
+def _ymd2ord(year, month, day):
+    return _days_before_year(year) + _days_before_month(year, month) + day
+
+
+_DI400Y = _days_before_year(401)
+_DI100Y = _days_before_year(101)
+_DI4Y = _days_before_year(5)
+
+
+def _ord2ymd(n):
+    n -= 1
+    n400, n = divmod(n, _DI400Y)
+    year = n400 * 400 + 1
+    n100, n = divmod(n, _DI100Y)
+    n4, n = divmod(n, _DI4Y)
+    n1, n = divmod(n, 365)
+    year += n100 * 100 + n4 * 4 + n1
+    if n1 == 4 or n100 == 4:
+        return year - 1, 12, 31
+    leapyear = n1 == 3 and (n4 != 24 or n100 == 3)
+    month = (n + 50) >> 5
+    preceding = _DAYS_BEFORE_MONTH[month] + (month > 2 and leapyear)
+    if preceding > n:
+        month -= 1
+        preceding -= _DAYS_IN_MONTH[month] + (month == 2 and leapyear)
+    n -= preceding
+    return year, month, n + 1
+
+
+def _iso_week1_monday(year):
+    first = _ymd2ord(year, 1, 1)
+    firstweekday = (first + 6) % 7
+    week1monday = first - firstweekday
+    if firstweekday > 3:
+        week1monday += 7
+    return week1monday
+
+
+def _iso_to_ymd(year, week, day):
+    # (y, m, d) or None when week or day is out of range.
+    if not MINYEAR <= year <= MAXYEAR:
+        return None
+    if not 0 < week < 53:
+        out_of_range = True
+        if week == 53:
+            first_weekday = _ymd2ord(year, 1, 1) % 7
+            if first_weekday == 4 or (first_weekday == 3 and _is_leap(year)):
+                out_of_range = False
+        if out_of_range:
+            return None
+    if not 0 < day < 8:
+        return None
+    day_1 = _iso_week1_monday(year)
+    ord_day = day_1 + (week - 1) * 7 + (day - 1)
+    return _ord2ymd(ord_day)
+
+
+def _tpname(obj):
+    # The name C's tp_name gives: "datetime.X" for the module's own classes.
+    cls = type(obj)
+    if cls.__module__ == __name__ and cls.__name__ in _OWN:
+        return "datetime." + cls.__name__
+    return cls.__name__
+
+
+_OWN = ("timedelta", "date", "time", "datetime", "tzinfo", "timezone", "IsoCalendarDate")
+
+
+def _index(value):
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        raise TypeError("'float' object cannot be interpreted as an integer")
+    method = getattr(type(value), "__index__", None)
+    if method is None:
+        raise TypeError("'%s' object cannot be interpreted as an integer" % type(value).__name__)
+    return method(value)
+
+
+def _check_date_fields(year, month, day):
+    year = _index(year)
+    month = _index(month)
+    day = _index(day)
+    if not MINYEAR <= year <= MAXYEAR:
+        raise ValueError("year %d is out of range" % year)
+    if not 1 <= month <= 12:
+        raise ValueError("month must be in 1..12")
+    if not 1 <= day <= _days_in_month(year, month):
+        raise ValueError("day is out of range for month")
+    return year, month, day
+
+
+def _check_time_fields(hour, minute, second, microsecond, fold):
+    hour = _index(hour)
+    minute = _index(minute)
+    second = _index(second)
+    microsecond = _index(microsecond)
+    fold = _index(fold)
+    if not 0 <= hour <= 23:
+        raise ValueError("hour must be in 0..23")
+    if not 0 <= minute <= 59:
+        raise ValueError("minute must be in 0..59")
+    if not 0 <= second <= 59:
+        raise ValueError("second must be in 0..59")
+    if not 0 <= microsecond <= 999999:
+        raise ValueError("microsecond must be in 0..999999")
+    if fold not in (0, 1):
+        raise ValueError("fold must be either 0 or 1")
+    return hour, minute, second, microsecond, fold
+
+
+def _check_tzinfo_arg(tz):
+    if tz is not None and not isinstance(tz, tzinfo):
+        raise TypeError("tzinfo argument must be None or of a tzinfo subclass, not type '%s'"
+                        % type(tz).__name__)
+
+
+_NOARG = object()   # an argument not given
+
+
+def _missing(name, pos):
+    raise TypeError("function missing required argument '%s' (pos %d)" % (name, pos))
+
+
+def _cmp(x, y):
+    return 0 if x == y else (1 if x > y else -1)
+
+
+# MARK: - wide integers
+# Non-negative integers as little-endian lists of 24-bit limbs, for the few timedelta
+# operations whose whole-microsecond values pass 2**63.
+
+_LIMB = 1 << 24
+_LMASK = _LIMB - 1
+
+
+def _bn(n):
+    r = []
+    while n:
+        r.append(n & _LMASK)
+        n >>= 24
+    return r
+
+
+def _bn_trim(r):
+    while r and r[-1] == 0:
+        r.pop()
+    return r
+
+
+def _bn_bits(a):
+    if not a:
+        return 0
+    return (len(a) - 1) * 24 + a[-1].bit_length()
+
+
+def _bn_cmp(a, b):
+    if len(a) != len(b):
+        return -1 if len(a) < len(b) else 1
+    i = len(a) - 1
+    while i >= 0:
+        if a[i] != b[i]:
+            return -1 if a[i] < b[i] else 1
+        i -= 1
+    return 0
+
+
+def _bn_add(a, b):
+    if len(a) < len(b):
+        a, b = b, a
+    r = []
+    c = 0
+    nb = len(b)
+    for i in range(len(a)):
+        s = a[i] + (b[i] if i < nb else 0) + c
+        r.append(s & _LMASK)
+        c = s >> 24
+    if c:
+        r.append(c)
+    return r
+
+
+def _bn_sub(a, b):
+    # a - b for a >= b
+    r = []
+    c = 0
+    nb = len(b)
+    for i in range(len(a)):
+        s = a[i] - (b[i] if i < nb else 0) - c
+        if s < 0:
+            s += _LIMB
+            c = 1
+        else:
+            c = 0
+        r.append(s)
+    return _bn_trim(r)
+
+
+def _bn_mul(a, b):
+    if not a or not b:
+        return []
+    r = [0] * (len(a) + len(b))
+    nb = len(b)
+    for i in range(len(a)):
+        ai = a[i]
+        c = 0
+        for j in range(nb):
+            s = r[i + j] + ai * b[j] + c
+            r[i + j] = s & _LMASK
+            c = s >> 24
+        k = i + nb
+        while c:
+            s = r[k] + c
+            r[k] = s & _LMASK
+            c = s >> 24
+            k += 1
+    return _bn_trim(r)
+
+
+def _bn_shl(a, k):
+    if not a:
+        return []
+    q, s = divmod(k, 24)
+    r = [0] * q
+    c = 0
+    for x in a:
+        v = (x << s) | c
+        r.append(v & _LMASK)
+        c = v >> 24
+    if c:
+        r.append(c)
+    return r
+
+
+def _bn_shr1(a):
+    r = []
+    n = len(a)
+    for i in range(n):
+        v = a[i] >> 1
+        if i + 1 < n:
+            v |= (a[i + 1] & 1) << 23
+        r.append(v)
+    return _bn_trim(r)
+
+
+def _bn_divmod(a, b):
+    if _bn_cmp(a, b) < 0:
+        return [], a
+    shift = _bn_bits(a) - _bn_bits(b)
+    d = _bn_shl(b, shift)
+    q = [0] * (shift // 24 + 1)
+    r = a
+    i = shift
+    while i >= 0:
+        if _bn_cmp(r, d) >= 0:
+            r = _bn_sub(r, d)
+            q[i // 24] |= 1 << (i % 24)
+        d = _bn_shr1(d)
+        i -= 1
+    return _bn_trim(q), r
+
+
+def _bn_int(a):
+    if _bn_bits(a) > 63:
+        raise OverflowError("Python int too large to convert to C int")
+    v = 0
+    i = len(a) - 1
+    while i >= 0:
+        v = (v << 24) | a[i]
+        i -= 1
+    return v
+
+
+def _bn_ratio(a, b):
+    # a / b as a float, correctly rounded (half to even) as CPython's int / int is
+    if _bn_bits(a) <= 53 and _bn_bits(b) <= 53:
+        return _bn_int(a) / _bn_int(b)
+    k = 55 - (_bn_bits(a) - _bn_bits(b))
+    if k < 0:
+        k = 0
+    q, r = _bn_divmod(_bn_shl(a, k), b)
+    excess = _bn_bits(q) - 53
+    if excess <= 0:
+        return _math.ldexp(float(_bn_int(q)), -k)
+    q, drop = _bn_divmod(q, _bn_shl([1], excess))
+    c = _bn_cmp(_bn_shl(drop, 1), _bn_shl([1], excess))
+    q = _bn_int(q)
+    if c > 0 or (c == 0 and (r or q & 1)):
+        q += 1
+    return _math.ldexp(float(q), excess - k)
+
+
+def _bn_div_round(a, b):
+    # a / b rounded half to even
+    q, r = _bn_divmod(a, b)
+    c = _bn_cmp(_bn_shl(r, 1), b)
+    if c > 0 or (c == 0 and q and (q[0] & 1)):
+        q = _bn_add(q, [1])
+    return q
+
+
+def _td_us(td):
+    # (negative, magnitude) of td's whole microseconds
+    s = td._days * 86400 + td._seconds
+    us = td._microseconds
+    if s >= 0:
+        return False, _bn_add(_bn_mul(_bn(s), _bn(1000000)), _bn(us))
+    return True, _bn_add(_bn_mul(_bn(-s - 1), _bn(1000000)), _bn(1000000 - us))
+
+
+def _td_small(td):
+    # td's whole microseconds when they stay well inside 64 bits, else None
+    s = td._days * 86400 + td._seconds
+    if -9000000000000 < s < 9000000000000:
+        return s * 1000000 + td._microseconds
+    return None
+
+
+def _td_from_small(n):
+    d, rem = divmod(n, _US_PER_DAY)
+    s, us = divmod(rem, 1000000)
+    return _new_delta(d, s, us)
+
+
+def _td_from_us(negative, mag):
+    q, r = _bn_divmod(mag, _bn(_US_PER_DAY))
+    if _bn_bits(q) > 62:
+        raise OverflowError("Python int too large to convert to C int")
+    days = _bn_int(q)
+    r = _bn_int(r)
+    if negative:
+        if r:
+            days = -days - 1
+            r = _US_PER_DAY - r
+        else:
+            days = -days
+    seconds, us = divmod(r, 1000000)
+    return _new_delta(days, seconds, us)
+
+
+def _float_ratio(f):
+    # (mantissa, exponent) with f == mantissa * 2**exponent, mantissa a 54-bit int
+    if f != f:
+        raise ValueError("cannot convert NaN to integer ratio")
+    if f in (_math.inf, -_math.inf):
+        raise OverflowError("cannot convert Infinity to integer ratio")
+    m, e = _math.frexp(f)
+    return int(m * 9007199254740992.0), e - 53
+
+
+def _td_scale(td, num_neg, num, den):
+    # td * num / den rounded half to even (num, den non-negative wide ints)
+    neg, us = _td_us(td)
+    if not us or not num:
+        return timedelta(0)
+    if not den:
+        raise ZeroDivisionError("division by zero")
+    prod = _bn_mul(us, num)
+    if _bn_bits(prod) - _bn_bits(den) > 80:
+        raise OverflowError("Python int too large to convert to C int")
+    return _td_from_us(neg != num_neg, _bn_div_round(prod, den))
+
+
+def _td_float_factor(td, f, divide):
+    mant, exp = _float_ratio(f)
+    neg = mant < 0
+    mant = abs(mant)
+    if divide and mant == 0:
+        raise ZeroDivisionError("integer division or modulo by zero")
+    if exp >= 0:
+        if exp > 200:
+            if _td_us(td)[1]:
+                raise OverflowError("cannot convert float infinity to integer")
+            exp = 0
+        num, den = _bn_shl(_bn(mant), exp), [1]
+    else:
+        if -exp > 300:   # a subnormal factor: the product rounds to 0
+            num, den = _bn(mant >> 200), _bn_shl([1], -exp - 200)
+        else:
+            num, den = _bn(mant), _bn_shl([1], -exp)
+    if divide:
+        num, den = den, num
+    return _td_scale(td, neg, num, den)
+
+
+# MARK: - timedelta
+
+def _new_delta(days, seconds, microseconds):
+    # normalised fields, range-checked
+    if seconds < 0 or seconds >= 86400 or microseconds < 0 or microseconds >= 1000000:
+        s, microseconds = divmod(microseconds, 1000000)
+        seconds += s
+        d, seconds = divmod(seconds, 86400)
+        days += d
+    if not -_MAX_DAYS <= days <= _MAX_DAYS:
+        _days_overflow(days)
+    self = object.__new__(timedelta)
+    self._days = days
+    self._seconds = seconds
+    self._microseconds = microseconds
+    self._hashcode = -1
+    return self
+
+
+def _days_overflow(days):
+    if not -2**31 <= days < 2**31:
+        raise OverflowError("Python int too large to convert to C int")
+    raise OverflowError("days=%d; must have magnitude <= %d" % (days, _MAX_DAYS))
+
+
+_US_FACTORS = (("microseconds", 1), ("milliseconds", 1000), ("seconds", 1000000),
+               ("minutes", 60000000), ("hours", 3600000000), ("days", _US_PER_DAY),
+               ("weeks", 7 * _US_PER_DAY))
+
+
+class timedelta:
+    """Difference between two datetime values.
+
+    timedelta(days=0, seconds=0, microseconds=0, milliseconds=0, minutes=0, hours=0, weeks=0)
+
+    All arguments are optional and default to 0.
+    Arguments may be integers or floats, and may be positive or negative."""
+
+    __slots__ = ("_days", "_seconds", "_microseconds", "_hashcode")
+
+    def __new__(cls, days=0, seconds=0, microseconds=0, milliseconds=0, minutes=0,
+                hours=0, weeks=0):
+        values = {"microseconds": microseconds, "milliseconds": milliseconds,
+                  "seconds": seconds, "minutes": minutes, "hours": hours, "days": days,
+                  "weeks": weeks}
+        # The sum is kept as whole days plus microseconds within a day, as C's
+        # accum() keeps one Python int; float fractions gather in `leftover`.
+        acc_days = 0
+        acc_us = 0
+        leftover = 0.0
+        for name, factor in _US_FACTORS:
+            num = values[name]
+            if isinstance(num, int):
+                whole = int(num)
+                frac = 0.0
+            elif isinstance(num, float):
+                frac, intpart = _math.modf(num)
+                if intpart != intpart:
+                    raise ValueError("cannot convert float NaN to integer")
+                if intpart in (_math.inf, -_math.inf):
+                    raise OverflowError("cannot convert float infinity to integer")
+                whole = int(intpart)
+            else:
+                raise TypeError("unsupported type for timedelta %s component: %s"
+                                % (name, type(num).__name__))
+            if whole:
+                if factor >= _US_PER_DAY:
+                    acc_days += whole * (factor // _US_PER_DAY)
+                else:
+                    per_day = _US_PER_DAY // factor
+                    d, rest = divmod(whole, per_day)
+                    acc_days += d
+                    acc_us += rest * factor
+                    d, acc_us = divmod(acc_us, _US_PER_DAY)
+                    acc_days += d
+            if frac != 0.0:
+                frac, intpart = _math.modf(frac * factor)
+                acc_us += int(intpart)
+                d, acc_us = divmod(acc_us, _US_PER_DAY)
+                acc_days += d
+                leftover += frac
+        if leftover != 0.0:
+            whole_us = float(round(leftover))
+            if abs(whole_us - leftover) == 0.5:
+                # exactly half-way: round half to even on the whole sum
+                is_odd = acc_us & 1
+                whole_us = 2.0 * round((leftover + is_odd) * 0.5) - is_odd
+            acc_us += int(whole_us)
+        d, acc_us = divmod(acc_us, _US_PER_DAY)
+        acc_days += d
+        seconds, us = divmod(acc_us, 1000000)
+        if not -_MAX_DAYS <= acc_days <= _MAX_DAYS:
+            _days_overflow(acc_days)
+        self = object.__new__(cls)
+        self._days = acc_days
+        self._seconds = seconds
+        self._microseconds = us
+        self._hashcode = -1
+        return self
+
+    @property
+    def days(self):
+        """Number of days."""
+        return self._days
+
+    @property
+    def seconds(self):
+        """Number of seconds (>= 0 and less than 1 day)."""
+        return self._seconds
+
+    @property
+    def microseconds(self):
+        """Number of microseconds (>= 0 and less than 1 second)."""
+        return self._microseconds
+
+    def total_seconds(self):
+        """Total seconds in the duration."""
+        s = self._days * 86400 + self._seconds
+        if -9000000000 < s < 9000000000:   # the microseconds fit in a float exactly
+            return (s * 1000000 + self._microseconds) / 10**6
+        neg, mag = _td_us(self)
+        v = _bn_ratio(mag, _bn(1000000))
+        return -v if neg else v
+
+    def __repr__(self):
+        args = []
+        if self._days:
+            args.append("days=%d" % self._days)
+        if self._seconds:
+            args.append("seconds=%d" % self._seconds)
+        if self._microseconds:
+            args.append("microseconds=%d" % self._microseconds)
+        if not args:
+            args.append("0")
+        return "%s(%s)" % (_tpname(self), ", ".join(args))
+
+    def __str__(self):
+        mm, ss = divmod(self._seconds, 60)
+        hh, mm = divmod(mm, 60)
+        s = "%d:%02d:%02d" % (hh, mm, ss)
+        if self._days:
+            plural = "" if abs(self._days) == 1 else "s"
+            s = "%d day%s, " % (self._days, plural) + s
+        if self._microseconds:
+            s = s + ".%06d" % self._microseconds
+        return s
+
+    def __add__(self, other):
+        if isinstance(other, timedelta):
+            return _new_delta(self._days + other._days, self._seconds + other._seconds,
+                              self._microseconds + other._microseconds)
+        return NotImplemented
+
+    def __radd__(self, other):
+        if isinstance(other, timedelta):
+            return other.__add__(self)
+        return NotImplemented
+
+    def __sub__(self, other):
+        if isinstance(other, timedelta):
+            return _new_delta(self._days - other._days, self._seconds - other._seconds,
+                              self._microseconds - other._microseconds)
+        return NotImplemented
+
+    def __rsub__(self, other):
+        if isinstance(other, timedelta):
+            return other.__sub__(self)
+        return NotImplemented
+
+    def __neg__(self):
+        return _new_delta(-self._days, -self._seconds, -self._microseconds)
+
+    def __pos__(self):
+        return _new_delta(self._days, self._seconds, self._microseconds)
+
+    def __abs__(self):
+        if self._days < 0:
+            return -self
+        return self.__pos__()
+
+    def __mul__(self, other):
+        if isinstance(other, int):
+            n = int(other)
+            return _new_delta(self._days * n, self._seconds * n, self._microseconds * n)
+        if isinstance(other, float):
+            return _td_float_factor(self, other, False)
+        return NotImplemented
+
+    __rmul__ = __mul__
+
+    def __floordiv__(self, other):
+        a = _td_small(self)
+        if a is not None:
+            if isinstance(other, timedelta):
+                b = _td_small(other)
+                if b:
+                    return a // b
+            elif isinstance(other, int) and other:
+                return _td_from_small(a // int(other))
+        if isinstance(other, timedelta):
+            neg_a, a = _td_us(self)
+            neg_b, b = _td_us(other)
+            if not b:
+                raise ZeroDivisionError("integer division or modulo by zero")
+            q, r = _bn_divmod(a, b)
+            if neg_a == neg_b:
+                return _bn_int(q)
+            q = _bn_int(q)
+            return -q - 1 if r else -q
+        if isinstance(other, int):
+            n = int(other)
+            if n == 0:
+                raise ZeroDivisionError("integer division or modulo by zero")
+            neg_a, a = _td_us(self)
+            q, r = _bn_divmod(a, _bn(abs(n)))
+            if neg_a == (n < 0):
+                return _td_from_us(False, q)
+            if r:
+                q = _bn_add(q, [1])
+            return _td_from_us(True, q)
+        return NotImplemented
+
+    def __truediv__(self, other):
+        a = _td_small(self)
+        if a is not None:
+            if isinstance(other, timedelta):
+                b = _td_small(other)
+                if b and -2**53 <= a <= 2**53 and -2**53 <= b <= 2**53:
+                    return a / b
+            elif isinstance(other, int) and other:
+                n = int(other)
+                if n < 0:
+                    a, n = -a, -n
+                q, r = divmod(a, n)
+                if r > n - r or (r == n - r and q & 1):
+                    q += 1
+                return _td_from_small(q)
+        if isinstance(other, timedelta):
+            neg_a, a = _td_us(self)
+            neg_b, b = _td_us(other)
+            if not b:
+                raise ZeroDivisionError("division by zero")
+            v = _bn_ratio(a, b)
+            return -v if neg_a != neg_b else v
+        if isinstance(other, int):
+            n = int(other)
+            if n == 0:
+                raise ZeroDivisionError("integer division or modulo by zero")
+            return _td_scale(self, n < 0, [1], _bn(abs(n)))
+        if isinstance(other, float):
+            return _td_float_factor(self, other, True)
+        return NotImplemented
+
+    def __mod__(self, other):
+        if isinstance(other, timedelta):
+            if not other:
+                raise ZeroDivisionError("integer modulo by zero")
+            return self.__divmod__(other)[1]
+        return NotImplemented
+
+    def __divmod__(self, other):
+        if isinstance(other, timedelta):
+            a = _td_small(self)
+            b = _td_small(other)
+            if a is not None and b:
+                q, r = divmod(a, b)
+                return q, _td_from_small(r)
+            neg_a, a = _td_us(self)
+            neg_b, b = _td_us(other)
+            if not b:
+                raise ZeroDivisionError("integer division or modulo by zero")
+            q, r = _bn_divmod(a, b)
+            if neg_a == neg_b:
+                return _bn_int(q), _td_from_us(neg_a, r)
+            q = _bn_int(q)
+            if not r:
+                return -q, timedelta(0)
+            return -q - 1, _td_from_us(neg_b, _bn_sub(b, r))
+        return NotImplemented
+
+    def _key(self):
+        return (self._days, self._seconds, self._microseconds)
+
+    def __eq__(self, other):
+        if isinstance(other, timedelta):
+            return self._key() == other._key()
+        return NotImplemented
+
+    def __ne__(self, other):
+        if isinstance(other, timedelta):
+            return self._key() != other._key()
+        return NotImplemented
+
+    def __lt__(self, other):
+        if isinstance(other, timedelta):
+            return self._key() < other._key()
+        return NotImplemented
+
+    def __le__(self, other):
+        if isinstance(other, timedelta):
+            return self._key() <= other._key()
+        return NotImplemented
+
+    def __gt__(self, other):
+        if isinstance(other, timedelta):
+            return self._key() > other._key()
+        return NotImplemented
+
+    def __ge__(self, other):
+        if isinstance(other, timedelta):
+            return self._key() >= other._key()
+        return NotImplemented
+
+    def __hash__(self):
+        if self._hashcode == -1:
+            self._hashcode = hash(self._key())
+        return self._hashcode
+
+    def __bool__(self):
+        return self._days != 0 or self._seconds != 0 or self._microseconds != 0
+
+    def __reduce__(self):
+        return (type(self), self._key())
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+
+timedelta.min = timedelta(-_MAX_DAYS)
+timedelta.max = timedelta(days=_MAX_DAYS, hours=23, minutes=59, seconds=59,
+                          microseconds=999999)
+timedelta.resolution = timedelta(microseconds=1)
+
+
+# MARK: - formatting helpers
+
+def _format_time(hh, mm, ss, us, timespec="auto"):
+    if not isinstance(timespec, str):
+        raise TypeError("isoformat() argument 'timespec' must be str, not %s"
+                        % type(timespec).__name__)
+    if timespec == "auto":
+        timespec = "microseconds" if us else "seconds"
+    if timespec == "hours":
+        return "%02d" % hh
+    if timespec == "minutes":
+        return "%02d:%02d" % (hh, mm)
+    if timespec == "seconds":
+        return "%02d:%02d:%02d" % (hh, mm, ss)
+    if timespec == "milliseconds":
+        return "%02d:%02d:%02d.%03d" % (hh, mm, ss, us // 1000)
+    if timespec == "microseconds":
+        return "%02d:%02d:%02d.%06d" % (hh, mm, ss, us)
+    raise ValueError("Unknown timespec value")
+
+
+def _format_offset(off, sep=":"):
+    if off is None:
+        return ""
+    if off._days < 0:
+        sign = "-"
+        off = -off
+    else:
+        sign = "+"
+    mm, ss = divmod(off._seconds, 60)
+    hh, mm = divmod(mm, 60)
+    us = off._microseconds
+    if us:
+        return "%s%02d%s%02d%s%02d.%06d" % (sign, hh, sep, mm, sep, ss, us)
+    if ss:
+        return "%s%02d%s%02d%s%02d" % (sign, hh, sep, mm, sep, ss)
+    return "%s%02d%s%02d" % (sign, hh, sep, mm)
+
+
+def _check_utc_offset(name, offset):
+    if offset is None:
+        return None
+    if not isinstance(offset, timedelta):
+        raise TypeError("tzinfo.%s() must return None or timedelta, not '%s'"
+                        % (name, type(offset).__name__))
+    if not -timedelta(1) < offset < timedelta(1):
+        raise ValueError("offset must be a timedelta strictly between -timedelta(hours=24)"
+                         " and timedelta(hours=24).")
+    return offset
+
+
+def _call_tzname(tz, arg):
+    if tz is None:
+        return None
+    name = tz.tzname(arg)
+    if name is not None and not isinstance(name, str):
+        raise TypeError("tzinfo.tzname() must return None or a string, not '%s'"
+                        % type(name).__name__)
+    return name
+
+
+def _wrap_strftime(obj, fmt, timetuple):
+    # Fill in %z, %Z and %f, leave the rest to time.strftime.
+    if not isinstance(fmt, str):
+        raise TypeError("strftime() argument 1 must be str, not %s" % type(fmt).__name__)
+    out = []
+    i = 0
+    n = len(fmt)
+    while i < n:
+        ch = fmt[i]
+        i += 1
+        if ch != "%":
+            out.append(ch)
+            continue
+        if i >= n:
+            out.append("%")
+            break
+        ch = fmt[i]
+        i += 1
+        if ch == "z":
+            off = None
+            if hasattr(obj, "utcoffset"):
+                off = obj.utcoffset()
+            out.append(_format_offset(off, ""))
+        elif ch == "Z":
+            name = None
+            if hasattr(obj, "tzname"):
+                name = obj.tzname()
+            out.append("" if name is None else name.replace("%", "%%"))
+        elif ch == "f":
+            out.append("%06d" % getattr(obj, "microsecond", 0))
+        else:
+            out.append("%")
+            out.append(ch)
+    return _time.strftime("".join(out), timetuple)
+
+
+# MARK: - ISO 8601 parsing (CPython 3.11's C parser; "\0" marks the end of the text)
+
+def _is_digit(c):
+    return "0" <= c <= "9" and len(c) == 1
+
+
+def _parse_digits(s, p, n):
+    # (value, new position) or None
+    v = 0
+    for k in range(n):
+        c = s[p + k] if p + k < len(s) else "\0"
+        if not _is_digit(c):
+            return None
+        v = v * 10 + (ord(c) - 48)
+    return v, p + n
+
+
+def _parse_isoformat_date(s, length):
+    r = _parse_digits(s, 0, 4)
+    if r is None:
+        return None
+    year, p = r
+    uses_sep = s[p] == "-" if p < len(s) else False
+    if uses_sep:
+        p += 1
+    if p < len(s) and s[p] == "W":
+        p += 1
+        r = _parse_digits(s, p, 2)
+        if r is None:
+            return None
+        week, p = r
+        if p < length:
+            if uses_sep:
+                c = s[p] if p < len(s) else "\0"
+                p += 1
+                if c != "-":
+                    return None
+            r = _parse_digits(s, p, 1)
+            if r is None:
+                return None
+            day = r[0]
+        else:
+            day = 1
+        return _iso_to_ymd(year, week, day)
+    r = _parse_digits(s, p, 2)
+    if r is None:
+        return None
+    month, p = r
+    if uses_sep:
+        c = s[p] if p < len(s) else "\0"
+        p += 1
+        if c != "-":
+            return None
+    r = _parse_digits(s, p, 2)
+    if r is None:
+        return None
+    return year, month, r[0]
+
+
+def _parse_hh_mm_ss_ff(s, p, p_end):
+    # (rv, [hour, minute, second, microsecond])
+    vals = [0, 0, 0, 0]
+    has_sep = True
+    i = 0
+    while i < 3:
+        r = _parse_digits(s, p, 2)
+        if r is None:
+            return -3, vals
+        vals[i], p = r
+        c = s[p] if p < len(s) else "\0"
+        p += 1
+        if i == 0:
+            has_sep = c == ":"
+        if p >= p_end:
+            return (1 if c != "\0" else 0), vals
+        elif has_sep and c == ":":
+            i += 1
+            continue
+        elif c == "." or c == ",":
+            break
+        elif not has_sep:
+            p -= 1
+        else:
+            return -4, vals
+        i += 1
+    to_parse = p_end - p
+    if to_parse >= 6:
+        to_parse = 6
+    r = _parse_digits(s, p, to_parse)
+    if r is None:
+        return -3, vals
+    us, p = r
+    if to_parse < 6:
+        us *= (100000, 10000, 1000, 100, 10)[to_parse - 1]
+    vals[3] = us
+    while p < len(s) and _is_digit(s[p]):
+        p += 1
+    return (1 if p < len(s) else 0), vals
+
+
+def _parse_isoformat_time(s, start):
+    # (rv, (h, m, s, us), tzoffset seconds, tz microseconds)
+    p_end = len(s)
+    tzpos = start
+    while True:
+        c = s[tzpos] if tzpos < len(s) else "\0"
+        if c == "Z" or c == "+" or c == "-":
+            break
+        tzpos += 1
+        if tzpos >= p_end:
+            break
+    rv, vals = _parse_hh_mm_ss_ff(s, start, tzpos)
+    if rv < 0:
+        return rv, vals, 0, 0
+    if tzpos == p_end:
+        return (-5 if rv == 1 else 0), vals, 0, 0
+    if s[tzpos] == "Z":
+        if tzpos + 1 < len(s):
+            return -5, vals, 0, 0
+        return 1, vals, 0, 0
+    sign = -1 if s[tzpos] == "-" else 1
+    rv, tz = _parse_hh_mm_ss_ff(s, tzpos + 1, p_end)
+    off = sign * (tz[0] * 3600 + tz[1] * 60 + tz[2])
+    return (-5 if rv else 1), vals, off, sign * tz[3]
+
+
+def _isoformat_separator(s):
+    n = len(s)
+    if n == 7:
+        return 7
+    if s[4] == "-":
+        if s[5] == "W":
+            if n < 8:
+                return -1
+            if n > 8 and s[8] == "-":
+                if n == 9:
+                    return -1
+                if n > 10 and _is_digit(s[10]):
+                    return 8
+                return 10
+            return 8
+        return 10
+    if s[4] == "W":
+        idx = 7
+        while idx < n:
+            if not _is_digit(s[idx]):
+                break
+            idx += 1
+        if idx < 9:
+            return idx
+        return 7 if idx % 2 == 0 else 8
+    return 8
+
+
+def _tz_from_iso(rv, off, us):
+    if rv != 1:
+        return None
+    if off == 0 and us == 0:
+        return timezone.utc
+    return timezone(timedelta(seconds=off, microseconds=us))
+
+
+def _check_iso_str(s):
+    if not isinstance(s, str):
+        raise TypeError("fromisoformat: argument must be str")
+
+
+# MARK: - date
+
+class date:
+    """date(year, month, day) --> date object"""
+
+    __slots__ = ("_year", "_month", "_day", "_hashcode")
+
+    def __new__(cls, year=_NOARG, month=_NOARG, day=_NOARG):
+        if year is _NOARG:
+            _missing("year", 1)
+        if month is _NOARG:
+            _missing("month", 2)
+        if day is _NOARG:
+            _missing("day", 3)
+        year, month, day = _check_date_fields(year, month, day)
+        self = object.__new__(cls)
+        self._year = year
+        self._month = month
+        self._day = day
+        self._hashcode = -1
+        return self
+
+    # Constructors
+
+    @classmethod
+    def fromtimestamp(cls, t):
+        """Construct a date from a POSIX timestamp (like time.time())."""
+        y, m, d = _time.localtime(_timestamp_floor(t))[:3]
+        return cls(y, m, d)
+
+    @classmethod
+    def today(cls):
+        """Current date or datetime:  same as self.__class__.fromtimestamp(time.time())."""
+        return cls.fromtimestamp(_time.time())
+
+    @classmethod
+    def fromordinal(cls, n):
+        """int -> date corresponding to a proleptic Gregorian ordinal."""
+        n = _index(n)
+        if n < 1:
+            raise ValueError("ordinal must be >= 1")
+        if n > _MAXORDINAL:
+            raise ValueError("year %d is out of range" % _ord2ymd(n)[0])
+        y, m, d = _ord2ymd(n)
+        return cls(y, m, d)
+
+    @classmethod
+    def fromisoformat(cls, date_string):
+        """str -> Construct a date from a string in ISO 8601 format."""
+        _check_iso_str(date_string)
+        n = len(date_string)
+        ymd = None
+        if n in (7, 8, 10):
+            ymd = _parse_isoformat_date(date_string, n)
+        if ymd is None:
+            raise ValueError("Invalid isoformat string: %r" % (date_string,))
+        return cls(*ymd)
+
+    @classmethod
+    def fromisocalendar(cls, year, week, day):
+        """Construct a date from the ISO year, week number and weekday."""
+        year, week, day = _index(year), _index(week), _index(day)
+        if not MINYEAR <= year <= MAXYEAR:
+            raise ValueError("Year is out of range: %d" % year)
+        if not 0 < week < 53:
+            ok = False
+            if week == 53:
+                first_weekday = _ymd2ord(year, 1, 1) % 7
+                if first_weekday == 4 or (first_weekday == 3 and _is_leap(year)):
+                    ok = True
+            if not ok:
+                raise ValueError("Invalid week: %d" % week)
+        if not 0 < day < 8:
+            raise ValueError("Invalid day: %d (range is [1, 7])" % day)
+        return cls(*_iso_to_ymd(year, week, day))
+
+    # Conversions to string
+
+    def __repr__(self):
+        return "%s(%d, %d, %d)" % (_tpname(self), self._year, self._month, self._day)
+
+    def ctime(self):
+        """Return ctime() style string."""
+        weekday = self.toordinal() % 7 or 7
+        return "%s %s %2d 00:00:00 %04d" % (_DAYNAMES[weekday - 1], _MONTHNAMES[self._month],
+                                            self._day, self._year)
+
+    def strftime(self, format):
+        """format -> strftime() style string."""
+        return _wrap_strftime(self, format, self.timetuple())
+
+    def __format__(self, fmt):
+        if not isinstance(fmt, str):
+            raise TypeError("must be str, not %s" % type(fmt).__name__)
+        if len(fmt) != 0:
+            return self.strftime(fmt)
+        return str(self)
+
+    def isoformat(self):
+        """Return string in ISO 8601 format, YYYY-MM-DD."""
+        return "%04d-%02d-%02d" % (self._year, self._month, self._day)
+
+    def __str__(self):
+        return self.isoformat()
+
+    # Read-only field accessors
+
+    @property
+    def year(self):
+        return self._year
+
+    @property
+    def month(self):
+        return self._month
+
+    @property
+    def day(self):
+        return self._day
+
+    def timetuple(self):
+        """Return time tuple, compatible with time.localtime()."""
+        return _build_struct_time(self._year, self._month, self._day, 0, 0, 0, -1)
+
+    def toordinal(self):
+        """Return proleptic Gregorian ordinal.  January 1 of year 1 is day 1."""
+        return _ymd2ord(self._year, self._month, self._day)
+
+    def replace(self, year=None, month=None, day=None):
+        """Return date with new specified fields."""
+        if year is None:
+            year = self._year
+        if month is None:
+            month = self._month
+        if day is None:
+            day = self._day
+        return type(self)(year, month, day)
+
+    # Comparisons
+
+    def _dcmp(self, other):
+        if isinstance(other, date) and not isinstance(other, datetime) \
+                and not isinstance(self, datetime):
+            return _cmp((self._year, self._month, self._day),
+                        (other._year, other._month, other._day))
+        return None
+
+    def __eq__(self, other):
+        c = self._dcmp(other)
+        return NotImplemented if c is None else c == 0
+
+    def __ne__(self, other):
+        c = self._dcmp(other)
+        return NotImplemented if c is None else c != 0
+
+    def __lt__(self, other):
+        c = self._dcmp(other)
+        return NotImplemented if c is None else c < 0
+
+    def __le__(self, other):
+        c = self._dcmp(other)
+        return NotImplemented if c is None else c <= 0
+
+    def __gt__(self, other):
+        c = self._dcmp(other)
+        return NotImplemented if c is None else c > 0
+
+    def __ge__(self, other):
+        c = self._dcmp(other)
+        return NotImplemented if c is None else c >= 0
+
+    def __hash__(self):
+        if self._hashcode == -1:
+            self._hashcode = hash((self._year, self._month, self._day))
+        return self._hashcode
+
+    # Arithmetic
+
+    def __add__(self, other):
+        if isinstance(other, timedelta) and not isinstance(self, datetime):
+            o = self.toordinal() + other._days
+            if 0 < o <= _MAXORDINAL:
+                return type(self).fromordinal(o) if type(self) is not date \
+                    else _date_from_ordinal(o)
+            raise OverflowError("date value out of range")
+        return NotImplemented
+
+    __radd__ = __add__
+
+    def __sub__(self, other):
+        if isinstance(self, datetime) or isinstance(other, datetime):
+            return NotImplemented
+        if isinstance(other, timedelta):
+            return self + timedelta(-other._days)
+        if isinstance(other, date):
+            return timedelta(self.toordinal() - other.toordinal())
+        return NotImplemented
+
+    def weekday(self):
+        """Return day of the week, where Monday == 0 ... Sunday == 6."""
+        return (self.toordinal() + 6) % 7
+
+    def isoweekday(self):
+        """Return day of the week, where Monday == 1 ... Sunday == 7."""
+        return self.toordinal() % 7 or 7
+
+    def isocalendar(self):
+        """Return a named tuple containing ISO year, week number, and weekday."""
+        year = self._year
+        week1monday = _iso_week1_monday(year)
+        today = _ymd2ord(self._year, self._month, self._day)
+        week, day = divmod(today - week1monday, 7)
+        if week < 0:
+            year -= 1
+            week1monday = _iso_week1_monday(year)
+            week, day = divmod(today - week1monday, 7)
+        elif week >= 52:
+            if today >= _iso_week1_monday(year + 1):
+                year += 1
+                week = 0
+        return IsoCalendarDate(year, week + 1, day + 1)
+
+    def __reduce__(self):
+        return (type(self), (self._year, self._month, self._day))
+
+    def __copy__(self):
+        return self if type(self) is date else type(self)(self._year, self._month, self._day)
+
+    def __deepcopy__(self, memo):
+        return self.__copy__()
+
+
+def _date_from_ordinal(o):
+    y, m, d = _ord2ymd(o)
+    self = object.__new__(date)
+    self._year = y
+    self._month = m
+    self._day = d
+    self._hashcode = -1
+    return self
+
+
+date.min = date(1, 1, 1)
+date.max = date(9999, 12, 31)
+date.resolution = timedelta(days=1)
+
+
+def _build_struct_time(y, m, d, hh, mm, ss, dstflag):
+    wday = (_ymd2ord(y, m, d) + 6) % 7
+    dnum = _days_before_month(y, m) + d
+    return _time.struct_time((y, m, d, hh, mm, ss, wday, dnum, dstflag))
+
+
+def _timestamp_floor(t):
+    if isinstance(t, float):
+        if t != t:
+            raise ValueError("Invalid value NaN (not a number)")
+        return int(_math.floor(t))
+    return _index(t)
+
+
+class IsoCalendarDate(tuple):
+
+    def __new__(cls, year, week, weekday):
+        return super().__new__(cls, (year, week, weekday))
+
+    @property
+    def year(self):
+        return self[0]
+
+    @property
+    def week(self):
+        return self[1]
+
+    @property
+    def weekday(self):
+        return self[2]
+
+    def __reduce__(self):
+        return (tuple, (tuple(self),))
+
+    def __repr__(self):
+        return "%s(year=%d, week=%d, weekday=%d)" % (_tpname(self), self[0], self[1], self[2])
+
+
+# MARK: - tzinfo
+
+class tzinfo:
+    """Abstract base class for time zone info objects."""
+
+    __slots__ = ()
+
+    def tzname(self, dt):
+        "datetime -> string name of time zone."
+        raise NotImplementedError("a tzinfo subclass must implement tzname()")
+
+    def utcoffset(self, dt):
+        "datetime -> timedelta, positive for east of UTC, negative for west of UTC"
+        raise NotImplementedError("a tzinfo subclass must implement utcoffset()")
+
+    def dst(self, dt):
+        """datetime -> DST offset as timedelta, positive for east of UTC."""
+        raise NotImplementedError("a tzinfo subclass must implement dst()")
+
+    def fromutc(self, dt):
+        "datetime in UTC -> datetime in local time."
+        if not isinstance(dt, datetime):
+            raise TypeError("fromutc: argument must be a datetime")
+        if dt.tzinfo is not self:
+            raise ValueError("fromutc: dt.tzinfo is not self")
+        dtoff = dt.utcoffset()
+        if dtoff is None:
+            raise ValueError("fromutc: non-None utcoffset() result required")
+        dtdst = dt.dst()
+        if dtdst is None:
+            raise ValueError("fromutc: non-None dst() result required")
+        delta = dtoff - dtdst
+        if delta:
+            dt += delta
+            dtdst = dt.dst()
+            if dtdst is None:
+                raise ValueError("fromutc: tz.dst() gave inconsistent results; cannot convert")
+        return dt + dtdst
+
+    def __reduce__(self):
+        getinitargs = getattr(self, "__getinitargs__", None)
+        args = getinitargs() if getinitargs else ()
+        return (type(self), args, getattr(self, "__dict__", None) or None)
+
+
+# MARK: - time
+
+class time:
+    """time([hour[, minute[, second[, microsecond[, tzinfo]]]]]) --> a time object
+
+    All arguments are optional. tzinfo may be None, or an instance of
+    a tzinfo subclass. The remaining arguments may be ints.
+    """
+
+    __slots__ = ("_hour", "_minute", "_second", "_microsecond", "_tzinfo", "_hashcode",
+                 "_fold")
+
+    def __new__(cls, hour=0, minute=0, second=0, microsecond=0, tzinfo=None, *, fold=0):
+        hour, minute, second, microsecond, fold = _check_time_fields(
+            hour, minute, second, microsecond, fold)
+        _check_tzinfo_arg(tzinfo)
+        self = object.__new__(cls)
+        self._hour = hour
+        self._minute = minute
+        self._second = second
+        self._microsecond = microsecond
+        self._tzinfo = tzinfo
+        self._hashcode = -1
+        self._fold = fold
+        return self
+
+    @property
+    def hour(self):
+        return self._hour
+
+    @property
+    def minute(self):
+        return self._minute
+
+    @property
+    def second(self):
+        return self._second
+
+    @property
+    def microsecond(self):
+        return self._microsecond
+
+    @property
+    def tzinfo(self):
+        return self._tzinfo
+
+    @property
+    def fold(self):
+        return self._fold
+
+    def _fields(self):
+        return (self._hour, self._minute, self._second, self._microsecond)
+
+    def _tcmp(self, other, op):
+        # -1/0/1, or None for NotImplemented; raises for naive against aware order
+        if not isinstance(other, time):
+            return None
+        mytz = self._tzinfo
+        ottz = other._tzinfo
+        if mytz is ottz:
+            return _cmp(self._fields(), other._fields())
+        myoff = self.utcoffset()
+        otoff = other.utcoffset()
+        if myoff == otoff:
+            return _cmp(self._fields(), other._fields())
+        if myoff is None or otoff is None:
+            if op == "==":
+                return 2
+            raise TypeError("can't compare offset-naive and offset-aware times")
+        secs1 = (self._hour * 3600 + self._minute * 60 + self._second
+                 - myoff._days * 86400 - myoff._seconds)
+        secs2 = (other._hour * 3600 + other._minute * 60 + other._second
+                 - otoff._days * 86400 - otoff._seconds)
+        return _cmp((secs1, self._microsecond - myoff._microseconds),
+                    (secs2, other._microsecond - otoff._microseconds))
+
+    def __eq__(self, other):
+        c = self._tcmp(other, "==")
+        return NotImplemented if c is None else c == 0
+
+    def __ne__(self, other):
+        c = self._tcmp(other, "==")
+        return NotImplemented if c is None else c != 0
+
+    def __lt__(self, other):
+        c = self._tcmp(other, "<")
+        return NotImplemented if c is None else c < 0
+
+    def __le__(self, other):
+        c = self._tcmp(other, "<")
+        return NotImplemented if c is None else c <= 0
+
+    def __gt__(self, other):
+        c = self._tcmp(other, "<")
+        return NotImplemented if c is None else c > 0
+
+    def __ge__(self, other):
+        c = self._tcmp(other, "<")
+        return NotImplemented if c is None else c >= 0
+
+    def __hash__(self):
+        if self._hashcode == -1:
+            t = self.replace(fold=0) if self._fold else self
+            off = t.utcoffset()
+            if off is None:
+                self._hashcode = hash(t._fields())
+            else:
+                secs = self._hour * 3600 + self._minute * 60 + self._second
+                self._hashcode = hash(timedelta(0, secs, self._microsecond) - off)
+        return self._hashcode
+
+    def __repr__(self):
+        if self._microsecond:
+            s = "%s(%d, %d, %d, %d)" % (_tpname(self), self._hour, self._minute,
+                                        self._second, self._microsecond)
+        elif self._second:
+            s = "%s(%d, %d, %d)" % (_tpname(self), self._hour, self._minute, self._second)
+        else:
+            s = "%s(%d, %d)" % (_tpname(self), self._hour, self._minute)
+        if self._tzinfo is not None:
+            s = s[:-1] + ", tzinfo=%r)" % (self._tzinfo,)
+        if self._fold:
+            s = s[:-1] + ", fold=1)"
+        return s
+
+    def isoformat(self, timespec="auto"):
+        """Return the time formatted according to ISO."""
+        s = _format_time(self._hour, self._minute, self._second, self._microsecond, timespec)
+        return s + _format_offset(self.utcoffset())
+
+    def __str__(self):
+        return self.isoformat()
+
+    @classmethod
+    def fromisoformat(cls, time_string):
+        """Construct a time from a string in one of the ISO 8601 formats."""
+        _check_iso_str(time_string)
+        s = time_string
+        start = 0
+        if s[:1] == "T":
+            start = 1
+        rv = -1
+        if len(s) > start:
+            rv, vals, off, us = _parse_isoformat_time(s, start)
+        if rv < 0:
+            raise ValueError("Invalid isoformat string: %r" % (time_string,))
+        return cls(vals[0], vals[1], vals[2], vals[3], _tz_from_iso(rv, off, us))
+
+    def strftime(self, format):
+        """format -> strftime() style string."""
+        tt = (1900, 1, 1, self._hour, self._minute, self._second, 0, 1, -1)
+        return _wrap_strftime(self, format, tt)
+
+    def __format__(self, fmt):
+        if not isinstance(fmt, str):
+            raise TypeError("must be str, not %s" % type(fmt).__name__)
+        if len(fmt) != 0:
+            return self.strftime(fmt)
+        return str(self)
+
+    def utcoffset(self):
+        """Return the timezone offset as timedelta, positive east of UTC."""
+        if self._tzinfo is None:
+            return None
+        return _check_utc_offset("utcoffset", self._tzinfo.utcoffset(None))
+
+    def tzname(self):
+        """Return the timezone name."""
+        return _call_tzname(self._tzinfo, None)
+
+    def dst(self):
+        """Return 0 if DST is not in effect, or the DST offset (as timedelta)."""
+        if self._tzinfo is None:
+            return None
+        return _check_utc_offset("dst", self._tzinfo.dst(None))
+
+    def replace(self, hour=None, minute=None, second=None, microsecond=None, tzinfo=True,
+                *, fold=None):
+        """Return a new time with new values for the specified fields."""
+        if hour is None:
+            hour = self._hour
+        if minute is None:
+            minute = self._minute
+        if second is None:
+            second = self._second
+        if microsecond is None:
+            microsecond = self._microsecond
+        if tzinfo is True:
+            tzinfo = self._tzinfo
+        if fold is None:
+            fold = self._fold
+        return type(self)(hour, minute, second, microsecond, tzinfo, fold=fold)
+
+    def __bool__(self):
+        return True
+
+    def __reduce__(self):
+        return (type(self), (self._hour, self._minute, self._second, self._microsecond,
+                             self._tzinfo))
+
+    def __copy__(self):
+        return self if type(self) is time else self.replace()
+
+    def __deepcopy__(self, memo):
+        return self.__copy__()
+
+
+time.min = time(0, 0, 0)
+time.max = time(23, 59, 59, 999999)
+time.resolution = timedelta(microseconds=1)
+
+
+# MARK: - local time
+
+def _local_seconds(u):
+    # seconds since the epoch of the wall-clock time that timestamp u shows locally
+    tm = _time.localtime(u)
+    return ((_ymd2ord(tm[0], tm[1], tm[2]) - _EPOCH_ORDINAL) * 86400
+            + tm[3] * 3600 + tm[4] * 60 + tm[5])
+
+
+def _local_to_seconds(y, m, d, hh, mm, ss, fold):
+    # CPython's local_to_seconds: the timestamp of a local wall time, fold choosing
+    # between the two solutions in a repeated hour.
+    t = (_ymd2ord(y, m, d) - _EPOCH_ORDINAL) * 86400 + hh * 3600 + mm * 60 + ss
+    a = _local_seconds(t) - t
+    u1 = t - a
+    t1 = _local_seconds(u1)
+    if t1 == t:
+        u2 = u1 + (_MAX_FOLD_SECONDS if fold else -_MAX_FOLD_SECONDS)
+        b = _local_seconds(u2) - u2
+        if a == b:
+            return u1
+    else:
+        b = t1 - u1
+    u2 = t - b
+    t2 = _local_seconds(u2)
+    if t2 == t:
+        return u2
+    if t1 == t:
+        return u1
+    # in the gap
+    return min(u1, u2) if fold else max(u1, u2)
+
+
+def _local_timezone(ts):
+    tm = _time.localtime(ts)
+    gmtoff = _local_seconds(ts) - ts
+    zone = _time.tzname[1 if tm[8] > 0 else 0]
+    return timezone(timedelta(seconds=gmtoff), zone)
+
+
+def _split_timestamp(t, floor):
+    # (whole seconds, microseconds) as _PyTime_ObjectToTimeval does
+    if isinstance(t, float):
+        if t != t:
+            raise ValueError("Invalid value NaN (not a number)")
+        if t in (_math.inf, -_math.inf):
+            raise OverflowError("timestamp out of range for platform time_t")
+        frac, whole = _math.modf(t)
+        frac *= 1e6
+        if floor:
+            frac = float(_math.floor(frac))
+        else:
+            frac = float(round(frac))
+        if frac >= 1e6:
+            frac -= 1e6
+            whole += 1.0
+        elif frac < 0:
+            frac += 1e6
+            whole -= 1.0
+        if not -1e18 < whole < 1e18:
+            raise OverflowError("timestamp out of range for platform time_t")
+        return int(whole), int(frac)
+    return _index(t), 0
+
+
+def _utc_fields(secs):
+    days, secs = divmod(secs, 86400)
+    o = days + _EPOCH_ORDINAL
+    if not 0 < o <= _MAXORDINAL:
+        y = _ord2ymd(o)[0] if o > 0 else 0
+        raise ValueError("year %d is out of range" % y)
+    y, m, d = _ord2ymd(o)
+    hh, secs = divmod(secs, 3600)
+    mm, ss = divmod(secs, 60)
+    return y, m, d, hh, mm, ss
+
+
+# MARK: - datetime
+
+class datetime(date):
+    """datetime(year, month, day[, hour[, minute[, second[, microsecond[,tzinfo]]]]])
+
+    The year, month and day arguments are required. tzinfo may be None, or an
+    instance of a tzinfo subclass. The remaining arguments may be ints.
+    """
+
+    __slots__ = ("_hour", "_minute", "_second", "_microsecond", "_tzinfo", "_fold")
+
+    def __new__(cls, year=_NOARG, month=_NOARG, day=_NOARG, hour=0, minute=0, second=0,
+                microsecond=0, tzinfo=None, *, fold=0):
+        if year is _NOARG:
+            _missing("year", 1)
+        if month is _NOARG:
+            _missing("month", 2)
+        if day is _NOARG:
+            _missing("day", 3)
+        year, month, day = _check_date_fields(year, month, day)
+        hour, minute, second, microsecond, fold = _check_time_fields(
+            hour, minute, second, microsecond, fold)
+        _check_tzinfo_arg(tzinfo)
+        self = object.__new__(cls)
+        self._year = year
+        self._month = month
+        self._day = day
+        self._hour = hour
+        self._minute = minute
+        self._second = second
+        self._microsecond = microsecond
+        self._tzinfo = tzinfo
+        self._hashcode = -1
+        self._fold = fold
+        return self
+
+    @property
+    def hour(self):
+        return self._hour
+
+    @property
+    def minute(self):
+        return self._minute
+
+    @property
+    def second(self):
+        return self._second
+
+    @property
+    def microsecond(self):
+        return self._microsecond
+
+    @property
+    def tzinfo(self):
+        return self._tzinfo
+
+    @property
+    def fold(self):
+        return self._fold
+
+    @classmethod
+    def _from_timet(cls, secs, us, utc, tz):
+        if utc or tz is not None:
+            y, m, d, hh, mm, ss = _utc_fields(secs)
+            fold = 0
+        else:
+            tm = _time.localtime(secs)
+            y, m, d, hh, mm, ss = tm[:6]
+            fold = 0
+            # Detect a repeated hour as CPython does: probe a day back.
+            result = ((_ymd2ord(y, m, d) - _EPOCH_ORDINAL) * 86400
+                      + hh * 3600 + mm * 60 + ss)
+            probe = _local_seconds(secs - _MAX_FOLD_SECONDS)
+            transition = result - probe - _MAX_FOLD_SECONDS
+            if transition < 0:
+                probe = _local_seconds(secs + transition)
+                if probe == result:
+                    fold = 1
+        if ss > 59:
+            ss = 59
+        if cls is datetime:
+            result = datetime(y, m, d, hh, mm, ss, us, tz, fold=fold)
+        elif fold:
+            result = cls(y, m, d, hh, mm, ss, us, tz, fold=fold)
+        else:
+            result = cls(y, m, d, hh, mm, ss, us, tz)
+        if tz is not None:
+            result = tz.fromutc(result)
+        return result
+
+    @classmethod
+    def fromtimestamp(cls, t, tz=None):
+        """timestamp[, tz] -> tz's local time from POSIX timestamp."""
+        _check_tzinfo_arg(tz)
+        secs, us = _split_timestamp(t, False)
+        return cls._from_timet(secs, us, False, tz)
+
+    @classmethod
+    def utcfromtimestamp(cls, t):
+        """Construct a naive UTC datetime from a POSIX timestamp."""
+        secs, us = _split_timestamp(t, False)
+        return cls._from_timet(secs, us, True, None)
+
+    @classmethod
+    def now(cls, tz=None):
+        """Returns new datetime object representing current time local to tz."""
+        _check_tzinfo_arg(tz)
+        secs, ns = divmod(_time.time_ns(), 1000000000)
+        return cls._from_timet(secs, ns // 1000, False, tz)
+
+    @classmethod
+    def utcnow(cls):
+        "Return a new datetime representing UTC day and time."
+        secs, ns = divmod(_time.time_ns(), 1000000000)
+        return cls._from_timet(secs, ns // 1000, True, None)
+
+    @classmethod
+    def today(cls):
+        """Current date or datetime:  same as self.__class__.fromtimestamp(time.time())."""
+        return cls.fromtimestamp(_time.time())
+
+    @classmethod
+    def combine(cls, date_arg, time_arg, tzinfo=True):
+        "Construct a datetime from a given date and a given time."
+        if not isinstance(date_arg, date):
+            raise TypeError("combine() argument 1 must be datetime.date, not %s"
+                            % type(date_arg).__name__)
+        if not isinstance(time_arg, time):
+            raise TypeError("combine() argument 2 must be datetime.time, not %s"
+                            % type(time_arg).__name__)
+        if tzinfo is True:
+            tzinfo = time_arg.tzinfo
+        return cls(date_arg.year, date_arg.month, date_arg.day, time_arg.hour,
+                   time_arg.minute, time_arg.second, time_arg.microsecond, tzinfo,
+                   fold=time_arg.fold)
+
+    @classmethod
+    def fromisoformat(cls, date_string):
+        """string -> datetime from a string in most ISO 8601 formats"""
+        _check_iso_str(date_string)
+        s = date_string
+        bad = ValueError("Invalid isoformat string: %r" % (s,))
+        if len(s) < 7:
+            raise bad
+        sep = _isoformat_separator(s)
+        if sep < 0:
+            raise bad
+        ymd = _parse_isoformat_date(s, sep)
+        if ymd is None:
+            raise bad
+        vals = [0, 0, 0, 0]
+        rv, off, us = 0, 0, 0
+        if sep < len(s):
+            if sep + 1 >= len(s):
+                raise bad
+            rv, vals, off, us = _parse_isoformat_time(s, sep + 1)
+            if rv < 0:
+                raise bad
+        return cls(ymd[0], ymd[1], ymd[2], vals[0], vals[1], vals[2], vals[3],
+                   _tz_from_iso(rv, off, us))
+
+    @classmethod
+    def strptime(cls, date_string, format):
+        "string, format -> new datetime parsed from a string (like time.strptime())."
+        return _strptime_datetime(cls, date_string, format)
+
+    def timetuple(self):
+        "Return local time tuple compatible with time.localtime()."
+        dst = self.dst()
+        if dst is None:
+            dst = -1
+        elif dst:
+            dst = 1
+        else:
+            dst = 0
+        return _build_struct_time(self._year, self._month, self._day, self._hour,
+                                  self._minute, self._second, dst)
+
+    def _mktime(self):
+        return _local_to_seconds(self._year, self._month, self._day, self._hour,
+                                 self._minute, self._second, self._fold)
+
+    def timestamp(self):
+        "Return POSIX timestamp as float"
+        if self.utcoffset() is None:
+            return self._mktime() + self._microsecond / 1e6
+        return (self - _EPOCH).total_seconds()
+
+    def utctimetuple(self):
+        "Return UTC time tuple compatible with time.gmtime()."
+        offset = self.utcoffset()
+        if offset:
+            self -= offset
+        return _build_struct_time(self._year, self._month, self._day, self._hour,
+                                  self._minute, self._second, 0)
+
+    def date(self):
+        "Return the date part."
+        return date(self._year, self._month, self._day)
+
+    def time(self):
+        "Return the time part, with tzinfo None."
+        return time(self._hour, self._minute, self._second, self._microsecond,
+                    fold=self._fold)
+
+    def timetz(self):
+        "Return the time part, with same tzinfo."
+        return time(self._hour, self._minute, self._second, self._microsecond,
+                    self._tzinfo, fold=self._fold)
+
+    def replace(self, year=None, month=None, day=None, hour=None, minute=None, second=None,
+                microsecond=None, tzinfo=True, *, fold=None):
+        """Return a new datetime with new values for the specified fields."""
+        if year is None:
+            year = self._year
+        if month is None:
+            month = self._month
+        if day is None:
+            day = self._day
+        if hour is None:
+            hour = self._hour
+        if minute is None:
+            minute = self._minute
+        if second is None:
+            second = self._second
+        if microsecond is None:
+            microsecond = self._microsecond
+        if tzinfo is True:
+            tzinfo = self._tzinfo
+        if fold is None:
+            fold = self._fold
+        return type(self)(year, month, day, hour, minute, second, microsecond, tzinfo,
+                          fold=fold)
+
+    def astimezone(self, tz=None):
+        """tz -> convert to local time in new timezone tz"""
+        if tz is not None and not isinstance(tz, tzinfo):
+            raise TypeError("tzinfo argument must be None or of a tzinfo subclass, not type '%s'"
+                            % type(tz).__name__)
+        mytz = self._tzinfo
+        offset = None
+        if mytz is not None:
+            offset = _check_utc_offset("utcoffset", mytz.utcoffset(self))
+        if offset is None:
+            mytz = _local_timezone(self._mktime())
+            offset = mytz.utcoffset(self)
+        if tz is mytz:
+            return self
+        utc = (self - offset).replace(tzinfo=timezone.utc)
+        if tz is None:
+            tz = _local_timezone((utc - _EPOCH) // timedelta(seconds=1))
+        return tz.fromutc(utc.replace(tzinfo=tz))
+
+    # Ways to produce a string.
+
+    def ctime(self):
+        "Return ctime() style string."
+        weekday = self.toordinal() % 7 or 7
+        return "%s %s %2d %02d:%02d:%02d %04d" % (
+            _DAYNAMES[weekday - 1], _MONTHNAMES[self._month], self._day,
+            self._hour, self._minute, self._second, self._year)
+
+    def isoformat(self, sep="T", timespec="auto"):
+        """[sep] -> string in ISO 8601 format, YYYY-MM-DDT[HH[:MM[:SS[.mmm[uuu]]]]][+HH:MM]."""
+        if not isinstance(sep, str) or len(sep) != 1:
+            raise TypeError("isoformat() argument 1 must be a unicode character, not %s"
+                            % type(sep).__name__)
+        s = "%04d-%02d-%02d%s" % (self._year, self._month, self._day, sep)
+        s += _format_time(self._hour, self._minute, self._second, self._microsecond, timespec)
+        return s + _format_offset(self.utcoffset())
+
+    def __repr__(self):
+        L = [self._year, self._month, self._day, self._hour, self._minute, self._second,
+             self._microsecond]
+        if L[-1] == 0:
+            del L[-1]
+            if L[-1] == 0:
+                del L[-1]
+        s = "%s(%s)" % (_tpname(self), ", ".join(map(str, L)))
+        if self._fold:
+            s = s[:-1] + ", fold=1)"
+        if self._tzinfo is not None:
+            s = s[:-1] + ", tzinfo=%r)" % (self._tzinfo,)
+        return s
+
+    def __str__(self):
+        return self.isoformat(sep=" ")
+
+    def strftime(self, format):
+        """format -> strftime() style string."""
+        return _wrap_strftime(self, format, self.timetuple())
+
+    def utcoffset(self):
+        """Return the timezone offset as timedelta positive east of UTC (negative west of UTC)."""
+        if self._tzinfo is None:
+            return None
+        return _check_utc_offset("utcoffset", self._tzinfo.utcoffset(self))
+
+    def tzname(self):
+        """Return the timezone name."""
+        return _call_tzname(self._tzinfo, self)
+
+    def dst(self):
+        """Return 0 if DST is not in effect, or the DST offset (as timedelta)."""
+        if self._tzinfo is None:
+            return None
+        return _check_utc_offset("dst", self._tzinfo.dst(self))
+
+    # Comparisons
+
+    def _fields(self):
+        return (self._year, self._month, self._day, self._hour, self._minute, self._second,
+                self._microsecond)
+
+    def _dtcmp(self, other, op):
+        # -1/0/1, 2 (unequal, unordered) or None (NotImplemented)
+        if not isinstance(other, datetime):
+            if isinstance(other, date):
+                if op == "==":
+                    return 2
+                raise TypeError("can't compare %s to %s" % (_tpname(self), _tpname(other)))
+            return None
+        if self._tzinfo is other._tzinfo:
+            return _cmp(self._fields(), other._fields())
+        myoff = self.utcoffset()
+        otoff = other.utcoffset()
+        if myoff == otoff:
+            c = _cmp(self._fields(), other._fields())
+            if op == "==" and c == 0 and myoff is not None and _pep495_ex(self, other, myoff, otoff):
+                return 2
+            return c
+        if myoff is not None and otoff is not None:
+            diff = self - other
+            if diff._days < 0:
+                return -1
+            if diff:
+                return 1
+            if op == "==" and _pep495_ex(self, other, myoff, otoff):
+                return 2
+            return 0
+        if op == "==":
+            return 2
+        raise TypeError("can't compare offset-naive and offset-aware datetimes")
+
+    def __eq__(self, other):
+        c = self._dtcmp(other, "==")
+        return NotImplemented if c is None else c == 0
+
+    def __ne__(self, other):
+        c = self._dtcmp(other, "==")
+        return NotImplemented if c is None else c != 0
+
+    def __lt__(self, other):
+        c = self._dtcmp(other, "<")
+        return NotImplemented if c is None else c < 0
+
+    def __le__(self, other):
+        c = self._dtcmp(other, "<")
+        return NotImplemented if c is None else c <= 0
+
+    def __gt__(self, other):
+        c = self._dtcmp(other, "<")
+        return NotImplemented if c is None else c > 0
+
+    def __ge__(self, other):
+        c = self._dtcmp(other, "<")
+        return NotImplemented if c is None else c >= 0
+
+    def __hash__(self):
+        if self._hashcode == -1:
+            t = self.replace(fold=0) if self._fold else self
+            off = t.utcoffset()
+            if off is None:
+                self._hashcode = hash(t._fields())
+            else:
+                days = _ymd2ord(self._year, self._month, self._day)
+                seconds = self._hour * 3600 + self._minute * 60 + self._second
+                self._hashcode = hash(timedelta(days, seconds, self._microsecond) - off)
+        return self._hashcode
+
+    # Arithmetic
+
+    def __add__(self, other):
+        if not isinstance(other, timedelta):
+            return NotImplemented
+        return self._add_delta(other._days, other._seconds, other._microseconds)
+
+    __radd__ = __add__
+
+    def _add_delta(self, days, seconds, us):
+        us += self._microsecond
+        seconds += self._hour * 3600 + self._minute * 60 + self._second
+        s, us = divmod(us, 1000000)
+        seconds += s
+        d, seconds = divmod(seconds, 86400)
+        o = _ymd2ord(self._year, self._month, self._day) + days + d
+        if not 0 < o <= _MAXORDINAL:
+            raise OverflowError("date value out of range")
+        y, m, dd = _ord2ymd(o)
+        hh, seconds = divmod(seconds, 3600)
+        mm, ss = divmod(seconds, 60)
+        if type(self) is datetime:
+            return datetime(y, m, dd, hh, mm, ss, us, self._tzinfo)
+        return type(self)(y, m, dd, hh, mm, ss, us, self._tzinfo)
+
+    def __sub__(self, other):
+        if not isinstance(other, datetime):
+            if isinstance(other, timedelta):
+                return self._add_delta(-other._days, -other._seconds, -other._microseconds)
+            return NotImplemented
+        days1 = _ymd2ord(self._year, self._month, self._day)
+        days2 = _ymd2ord(other._year, other._month, other._day)
+        secs1 = self._second + self._minute * 60 + self._hour * 3600
+        secs2 = other._second + other._minute * 60 + other._hour * 3600
+        base = _new_delta(days1 - days2, secs1 - secs2, self._microsecond - other._microsecond)
+        if self._tzinfo is other._tzinfo:
+            return base
+        myoff = self.utcoffset()
+        otoff = other.utcoffset()
+        if myoff == otoff:
+            return base
+        if myoff is None or otoff is None:
+            raise TypeError("can't subtract offset-naive and offset-aware datetimes")
+        return base + otoff - myoff
+
+    def __reduce__(self):
+        return (type(self), (self._year, self._month, self._day, self._hour, self._minute,
+                             self._second, self._microsecond, self._tzinfo))
+
+    def __copy__(self):
+        return self if type(self) is datetime else self.replace()
+
+    def __deepcopy__(self, memo):
+        return self.__copy__()
+
+
+def _pep495_ex(a, b, aoff, boff):
+    flip = a.replace(fold=not a.fold).utcoffset()
+    if flip is not aoff and flip != aoff:
+        return True
+    flip = b.replace(fold=not b.fold).utcoffset()
+    return flip is not boff and flip != boff
+
+
+datetime.min = datetime(1, 1, 1)
+datetime.max = datetime(9999, 12, 31, 23, 59, 59, 999999)
+datetime.resolution = timedelta(microseconds=1)
+
+
+# MARK: - timezone
+
+class timezone(tzinfo):
+    """Fixed offset from UTC implementation of tzinfo."""
+
+    __slots__ = ("_offset", "_name")
+
+    def __new__(cls, offset, name=None):
+        if not isinstance(offset, timedelta):
+            raise TypeError("timezone() argument 1 must be datetime.timedelta, not %s"
+                            % type(offset).__name__)
+        if name is not None and not isinstance(name, str):
+            raise TypeError("timezone() argument 2 must be str, not %s" % type(name).__name__)
+        if name is None and not offset:
+            utc = _UTC[0]
+            if utc is not None:
+                return utc
+        if not -timedelta(1) < offset < timedelta(1):
+            raise ValueError("offset must be a timedelta strictly between -timedelta(hours=24)"
+                             " and timedelta(hours=24), not %r." % (offset,))
+        self = tzinfo.__new__(cls)
+        self._offset = offset
+        self._name = name
+        return self
+
+    def __getinitargs__(self):
+        if self._name is None:
+            return (self._offset,)
+        return (self._offset, self._name)
+
+    def __reduce__(self):
+        return (type(self), self.__getinitargs__())
+
+    def __eq__(self, other):
+        if isinstance(other, timezone):
+            return self._offset == other._offset
+        return NotImplemented
+
+    def __hash__(self):
+        return hash(self._offset)
+
+    def __repr__(self):
+        if self is _UTC[0]:
+            return "%s.utc" % _tpname(self)
+        if self._name is None:
+            return "%s(%r)" % (_tpname(self), self._offset)
+        return "%s(%r, %r)" % (_tpname(self), self._offset, self._name)
+
+    def __str__(self):
+        return self.tzname(None)
+
+    def _check_dt(self, dt, what):
+        if not (dt is None or isinstance(dt, datetime)):
+            raise TypeError("%s(dt) argument must be a datetime instance or None, not %s"
+                            % (what, type(dt).__name__))
+
+    def utcoffset(self, dt):
+        self._check_dt(dt, "utcoffset")
+        return self._offset
+
+    def tzname(self, dt):
+        self._check_dt(dt, "tzname")
+        if self._name is not None:
+            return self._name
+        off = self._offset
+        if self is _UTC[0] or not off:
+            return "UTC"
+        return "UTC" + _format_offset(off)
+
+    def dst(self, dt):
+        self._check_dt(dt, "dst")
+        return None
+
+    def fromutc(self, dt):
+        if not isinstance(dt, datetime):
+            raise TypeError("fromutc: argument must be a datetime")
+        if dt.tzinfo is not self:
+            raise ValueError("fromutc: dt.tzinfo is not self")
+        return dt + self._offset
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+
+_UTC = [None]
+timezone.utc = timezone(timedelta(0))
+_UTC[0] = timezone.utc
+timezone.min = timezone(-timedelta(hours=23, minutes=59))
+timezone.max = timezone(timedelta(hours=23, minutes=59))
+UTC = timezone.utc
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+# MARK: - strptime
+
+_FULL_DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+_FULL_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august",
+                "september", "october", "november", "december"]
+
+
+def _alternatives(words):
+    return "|".join(sorted(words, key=len, reverse=True))
+
+
+_PATTERNS = {
+    "d": r"(?P<d>3[0-1]|[1-2]\d|0[1-9]|[1-9]| [1-9])",
+    "f": r"(?P<f>[0-9]{1,6})",
+    "H": r"(?P<H>2[0-3]|[0-1]\d|\d)",
+    "I": r"(?P<I>1[0-2]|0[1-9]|[1-9])",
+    "j": r"(?P<j>36[0-6]|3[0-5]\d|[1-2]\d\d|0[1-9]\d|00[1-9]|[1-9]\d|0[1-9]|[1-9])",
+    "m": r"(?P<m>1[0-2]|0[1-9]|[1-9])",
+    "M": r"(?P<M>[0-5]\d|\d)",
+    "S": r"(?P<S>6[0-1]|[0-5]\d|\d)",
+    "U": r"(?P<U>5[0-3]|[0-4]\d|\d)",
+    "W": r"(?P<W>5[0-3]|[0-4]\d|\d)",
+    "w": r"(?P<w>[0-6])",
+    "u": r"(?P<u>[1-7])",
+    "y": r"(?P<y>\d\d)",
+    "Y": r"(?P<Y>\d\d\d\d)",
+    "z": r"(?P<z>[+-]\d\d:?[0-5]\d(:?[0-5]\d(\.\d{1,6})?)?|(?-i:Z))",
+    "A": "(?P<A>" + _alternatives(_FULL_DAYS) + ")",
+    "a": "(?P<a>" + _alternatives([d[:3] for d in _FULL_DAYS]) + ")",
+    "B": "(?P<B>" + _alternatives(_FULL_MONTHS) + ")",
+    "b": "(?P<b>" + _alternatives([m[:3] for m in _FULL_MONTHS]) + ")",
+    "p": "(?P<p>am|pm)",
+    "%": "%",
+}
+_EXPANSIONS = {"c": "%a %b %d %H:%M:%S %Y", "x": "%m/%d/%y", "X": "%H:%M:%S"}
+_REGEX_SPECIALS = set(".^$*+?{}[]\\|()")
+_strptime_cache = {}
+
+
+def _strptime_regex(fmt):
+    import re as _re
+    compiled = _strptime_cache.get(fmt)
+    if compiled is not None:
+        return compiled
+    # expand %c %x %X first (not inside %%)
+    expanded = []
+    i = 0
+    while i < len(fmt):
+        if fmt[i] == "%" and i + 1 < len(fmt):
+            if fmt[i + 1] in _EXPANSIONS:
+                expanded.append(_EXPANSIONS[fmt[i + 1]])
+            else:
+                expanded.append(fmt[i:i + 2])
+            i += 2
+        else:
+            expanded.append(fmt[i])
+            i += 1
+    f = "".join(expanded)
+    parts = []
+    tz_names = sorted(set(n.lower() for n in ("utc", "gmt") + tuple(_time.tzname)),
+                      key=len, reverse=True)
+    i = 0
+    n = len(f)
+    while i < n:
+        c = f[i]
+        if c == "%":
+            if i + 1 >= n:
+                raise ValueError("stray %% in format '%s'" % fmt)
+            d = f[i + 1]
+            i += 2
+            if d == "Z":
+                pat = "(?P<Z>" + "|".join(_re.escape(t) for t in tz_names) + ")"
+            elif d in _PATTERNS:
+                pat = _PATTERNS[d]
+            else:
+                raise ValueError("'%s' is a bad directive in format '%s'" % (d, fmt))
+            parts.append(pat)
+        elif c.isspace():
+            while i < n and f[i].isspace():
+                i += 1
+            parts.append(r"\s+")
+        else:
+            parts.append("\\" + c if c in _REGEX_SPECIALS else c)
+            i += 1
+    compiled = _re.compile("".join(parts), _re.IGNORECASE)
+    if len(_strptime_cache) > 100:
+        _strptime_cache.clear()
+    _strptime_cache[fmt] = compiled
+    return compiled
+
+
+def _julian_from_week(year, week_of_year, day_of_week, week_starts_mon):
+    first_weekday = (_ymd2ord(year, 1, 1) + 6) % 7
+    if not week_starts_mon:
+        first_weekday = (first_weekday + 1) % 7
+        day_of_week = (day_of_week + 1) % 7
+    week_0_length = (7 - first_weekday) % 7
+    if week_of_year == 0:
+        return 1 + day_of_week - first_weekday
+    return 1 + week_0_length + 7 * (week_of_year - 1) + day_of_week
+
+
+def _strptime_datetime(cls, data_string, format):
+    if not isinstance(data_string, str):
+        raise TypeError("strptime() argument 1 must be str, not %s" % type(data_string).__name__)
+    if not isinstance(format, str):
+        raise TypeError("strptime() argument 2 must be str, not %s" % type(format).__name__)
+    regex = _strptime_regex(format)
+    found = regex.match(data_string)
+    if not found:
+        raise ValueError("time data %r does not match format %r" % (data_string, format))
+    if len(data_string) != found.end():
+        raise ValueError("unconverted data remains: %s" % data_string[found.end():])
+    g = found.groupdict()
+    year = None
+    month = day = 1
+    hour = minute = second = fraction = 0
+    gmtoff = None
+    gmtoff_fraction = 0
+    weekday = julian = None
+    week_of_year = None
+    week_starts_mon = False
+    # Later directives override earlier ones, as in CPython's _strptime.
+    for key in g:
+        v = g[key]
+        if key == "y":
+            year = int(v)
+            year += 2000 if year <= 68 else 1900
+        elif key == "Y":
+            year = int(v)
+        elif key == "m":
+            month = int(v)
+        elif key == "B":
+            month = _FULL_MONTHS.index(v.lower()) + 1
+        elif key == "b":
+            month = [m[:3] for m in _FULL_MONTHS].index(v.lower()) + 1
+        elif key == "d":
+            day = int(v)
+        elif key == "H":
+            hour = int(v)
+        elif key == "I":
+            hour = int(v)
+            ampm = (g.get("p") or "").lower()
+            if ampm in ("", "am"):
+                if hour == 12:
+                    hour = 0
+            elif hour != 12:
+                hour += 12
+        elif key == "M":
+            minute = int(v)
+        elif key == "S":
+            second = int(v)
+        elif key == "f":
+            fraction = int(v + "0" * (6 - len(v)))
+        elif key == "A":
+            weekday = _FULL_DAYS.index(v.lower())
+        elif key == "a":
+            weekday = [d[:3] for d in _FULL_DAYS].index(v.lower())
+        elif key == "w":
+            weekday = (int(v) + 6) % 7
+        elif key == "u":
+            weekday = int(v) - 1
+        elif key == "j":
+            julian = int(v)
+        elif key == "U" or key == "W":
+            week_of_year = int(v)
+            week_starts_mon = key == "W"
+        elif key == "z":
+            z = v
+            if z == "Z":
+                gmtoff = 0
+            else:
+                if z[3] == ":":
+                    z = z[:3] + z[4:]
+                    if len(z) > 5:
+                        if z[5] != ":":
+                            raise ValueError("Inconsistent use of : in %s" % v)
+                        z = z[:5] + z[6:]
+                hours = int(z[1:3])
+                minutes = int(z[3:5])
+                seconds = int(z[5:7] or 0)
+                gmtoff = (hours * 60 * 60) + (minutes * 60) + seconds
+                rest = z[8:]
+                gmtoff_fraction = int(rest + "0" * (6 - len(rest))) if rest else 0
+                if z.startswith("-"):
+                    gmtoff = -gmtoff
+                    gmtoff_fraction = -gmtoff_fraction
+    leap_year_fix = False
+    if year is None and month == 2 and day == 29:
+        year = 1904
+        leap_year_fix = True
+    elif year is None:
+        year = 1900
+    if julian is None and weekday is not None and week_of_year is not None:
+        julian = _julian_from_week(year, week_of_year, weekday, week_starts_mon)
+        if julian <= 0:
+            year -= 1
+            julian += 366 if _is_leap(year) else 365
+    if julian is not None:
+        if not MINYEAR <= year <= MAXYEAR:
+            raise ValueError("year %d is out of range" % year)
+        y, month, day = _ord2ymd(julian - 1 + _ymd2ord(year, 1, 1))
+        year = y
+    if leap_year_fix:
+        year = 1900
+    tz = None
+    if gmtoff is not None:
+        tz = timezone(timedelta(seconds=gmtoff, microseconds=gmtoff_fraction))
+    return cls(year, month, day, hour, minute, second, fraction, tz)
+
+"""####,
         "doctest.conc": ####"""
 """Run the examples in docstrings and check what they print.
 
