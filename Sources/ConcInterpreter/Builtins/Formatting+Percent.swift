@@ -126,7 +126,7 @@ private func isPercentMapping(_ v: Value, bytes: Bool) -> Bool {
     switch o {
     case is PyTuple, is PyStr: return false
     case is PyBytes: return !bytes
-    case is PyDict, is PyList, is PyRange: return true
+    case is PyDict, is PyList, is PyRange, is PyMappingProxy: return true
     case is PyInstance: return o.type.lookup("__getitem__") != nil
     default: return false
     }

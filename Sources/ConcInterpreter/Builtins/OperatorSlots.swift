@@ -221,6 +221,11 @@ func repeatInPlace<T>(_ items: inout [T], _ count: Int, itemSize: Int) throws {
 
 // MARK: - bytes and bytearray
 
+/// -1, 0 or 1 as `a` sorts before, with or after `b`, byte by byte (a prefix first).
+func byteOrder(_ a: [UInt8], _ b: [UInt8]) -> Int {
+    a.lexicographicallyPrecedes(b) ? -1 : (a == b ? 0 : 1)
+}
+
 /// Installs the orderings of `bytes` or `bytearray`, by their bytes: bytes orders against
 /// bytes only, bytearray against either (CPython's buffer comparison); NotImplemented else.
 func installBytesOrderingSlots(_ t: PyType) {
@@ -231,8 +236,7 @@ func installBytesOrderingSlots(_ t: PyType) {
             guard case .obj(let p) = try operand(a, "\(owner).\(name)"), let y = p as? PyBytes, mutable || !y.isMutable else {
                 return notImplemented
             }
-            let xb = x.snapshot, yb = y.snapshot
-            return .bool(u.orderInts(op, xb.lexicographicallyPrecedes(yb) ? -1 : (xb == yb ? 0 : 1), 0))
+            return .bool(u.orderInts(op, byteOrder(x.snapshot, y.snapshot), 0))
         }
     }
 }

@@ -445,6 +445,8 @@ extension Unit {
     /// gives the "can't multiply sequence" error).
     private func rightBuiltinSlotTakes(_ op: BinaryOp, _ a: Value, _ b: Value) -> Bool {
         let ua = a.unboxedNumber, ub = b.unboxedNumber
+        // int's operators take ints only; float's, any number.
+        if ub.intLike != nil { return ua.intLike != nil && Unit.numbersSupport(op, ua, ub) }
         if ub.numericDouble != nil { return ua.numericDouble != nil && Unit.numbersSupport(op, ua, ub) }
         let setOperator = op == .bitOr || op == .bitAnd || op == .sub || op == .bitXor
         if setOperator, let v = b.object as? PyDictView, v.isSetLike { return true }
@@ -478,13 +480,11 @@ extension Unit {
         guard case .obj(let x) = a else { return true }
         let y = b.object
         switch x {
-        case is PyStr:
-            if op == .mod { return true }
-            return op == .add ? y is PyStr : op == .mul ? ub.intLike != nil : false
-        case is PyList, is PyTuple, is PyBytes:
-            if op == .mul { return ub.intLike != nil }
-            if op == .add { return y.map { Swift.type(of: $0) == Swift.type(of: x) } ?? false }
-            return op == .mod && x is PyBytes
+        // Concatenation and repeat are sequence operations, which CPython tries only after
+        // both operands' number methods (so `[2] * n` asks n's __rmul__ first); `%` of str
+        // and bytes is a number method of theirs.
+        case is PyStr: return op == .mod
+        case is PyList, is PyTuple, is PyBytes: return op == .mod && x is PyBytes
         case is PyDict: return op == .bitOr && y is PyDict
         case is PySet: return y is PySet
         default: return true

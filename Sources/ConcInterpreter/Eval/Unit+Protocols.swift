@@ -237,14 +237,16 @@ extension Unit {
         return !(o.isStrObject && o.typeIsBuiltin)
     }
 
+    /// Tuples (and slices) equal, as CPython's tuple: item by item over the shorter, with
+    /// no length test first (an item's __eq__ runs, or raises, even when the lengths
+    /// differ), then the lengths.
     @inline(__always) private func sequenceEquals(_ a: [Value], _ b: [Value]) throws -> Bool {
-        guard a.count == b.count else { return false }
         try enterNested(" in comparison")
         defer { leaveNested() }
-        for i in 0..<a.count where !isSame(a[i], b[i]) {
+        for i in 0..<min(a.count, b.count) where !isSame(a[i], b[i]) {
             if !(try equals(a[i], b[i])) { return false }
         }
-        return true
+        return a.count == b.count
     }
 
     /// `hash(v)`.
@@ -539,9 +541,7 @@ extension Unit {
             // As the tuples (start, stop, step), as CPython's slice_richcompare.
             return try orderSequences(op, [p.start, p.stop, p.step], [q.start, q.stop, q.step])
         case (let p as PyBytes, let q as PyBytes):
-            let pb = p.snapshot, qb = q.snapshot
-            let c = pb.lexicographicallyPrecedes(qb) ? -1 : (pb == qb ? 0 : 1)
-            return .bool(orderInts(op, c, 0))
+            return .bool(orderInts(op, byteOrder(p.snapshot, q.snapshot), 0))
         case (let s as PySet, let t as PySet):
             return try setCompare(op.rawValue, s, t, self)
         case (let p as Cell, let q as Cell):
