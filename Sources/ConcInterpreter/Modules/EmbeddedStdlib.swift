@@ -6167,8 +6167,9 @@ def _newobj_ex(cls, args, kwargs):
 
 
 # Modules whose classes are Conc's native ones (threading's locks, threading.local, weak
-# references, files).
-_native_modules = ("_thread", "_io", "weakref")
+# references, files, itertools' iterators: their state is not in attributes a copy could
+# take, so copying one would silently give an iterator at its start).
+_native_modules = ("_thread", "_io", "weakref", "itertools")
 
 
 def _default_reduce(x):
@@ -6179,8 +6180,9 @@ def _default_reduce(x):
     # (a lock, queue, file, generator, module...), as CPython says.
     if cls.__module__ == "builtins" and cls is not object:
         raise TypeError("cannot pickle '" + cls.__name__ + "' object")
-    if cls.__module__ in _native_modules:
-        raise TypeError("cannot pickle '" + cls.__module__ + "." + cls.__name__ + "' object")
+    for klass in cls.__mro__:
+        if klass.__module__ in _native_modules:
+            raise TypeError("cannot pickle '" + klass.__module__ + "." + klass.__name__ + "' object")
     state = _state_of(x)
     if isinstance(x, (set, frozenset)):
         return (cls, (list(x),), state, None, None)
@@ -13410,7 +13412,9 @@ becoming the RuntimeError a generator would make of it.
 
 Diverges from CPython: groupby and tee's iterators are Conc classes (named groupby and
 _tee); the combinatoric iterators are not classes one can call or subclass; no
-__reduce__/__setstate__ (pickling), no "cannot re-enter the tee iterator" check; count()
+__reduce__/__setstate__ (pickling; copy.copy and deepcopy refuse them with a TypeError,
+where CPython 3.11 copies them; tee's iterators do copy), no "cannot re-enter the tee
+iterator" check; count()
 is bound by Conc's 64-bit ints like everything else. The keyword-only parameters
 (initial=, fillvalue=, repeat=) are part of the API, so this module uses them.
 """
