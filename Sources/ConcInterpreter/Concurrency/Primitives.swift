@@ -497,6 +497,25 @@ final class PyCondition: PySharedPrimitive, @unchecked Sendable {  // see PyShar
         return lock.owner == u.unitID
     }
 
+    /// For a deadlock report, when this is the condition of a `threading.Barrier` the program
+    /// keeps in a global: what its waiter waits for, in the Barrier's terms ("2 of its 3
+    /// parties have arrived"); nil otherwise. Reads the Barrier's fields, runs no Conc code.
+    func barrierWait(_ engine: Engine) -> String? {
+        let g = engine.mainGlobals
+        for n in g.boundNames {
+            guard case .obj(let o)? = g.get(n), let b = o as? PyInstance, b.type.name == "Barrier",
+                  engine.isStdlibModule(b.type.module), b.instanceAttribute("_cond")?.object === self,
+                  case .int(let parties)? = b.instanceAttribute("_parties") else { continue }
+            let at = "at Barrier \(n) (created at \(engine.displayLocation(createdAt)))"
+            // threading's keeps the count in `_count`; multiprocessing's in shared memory.
+            guard case .int(let arrived)? = b.instanceAttribute("_count") else {
+                return "waits \(at) for the rest of its \(parties) parties"
+            }
+            return "waits \(at), where \(arrived) of its \(parties) parties \(arrived == 1 ? "has" : "have") arrived and the others never come"
+        }
+        return nil
+    }
+
     /// `wait(timeout)`: releases the lock, waits for a notify, re-acquires; true if notified.
     func wait(_ u: Unit, timeout: Double?) throws -> Bool {
         guard isOwned(by: u) else { throw runtimeError("cannot wait on un-acquired lock") }
@@ -507,7 +526,7 @@ final class PyCondition: PySharedPrimitive, @unchecked Sendable {  // see PyShar
         if lock.reentrant { _ = conc_rlock_release_all(lock.prim, me, &saved) } else { _ = conc_lock_release(lock.prim, me) }
         var failure: Error? = nil
         do {
-            _ = try park(u, timeout: timeout, waits: { "waits on \(self.described($0)) for a notify()" },
+            _ = try park(u, timeout: timeout, waits: { self.barrierWait($0) ?? "waits on \(self.described($0)) for a notify()" },
                          stillBlocked: { conc_cond_waiter_notified(w) != CONC_OK }) {
                 conc_cond_waiter_notified(w) == CONC_OK
             }

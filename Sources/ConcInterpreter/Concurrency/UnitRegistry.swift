@@ -294,8 +294,17 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
             lines.append("  nothing left running can release a lock whose holder has finished")
             lines.append("  fix: release every lock before the unit that took it ends: `with the_lock:` releases it even when the block raises")
         } else {
+            // (A waiter's line names a Barrier when PyCondition.barrierWait recognised one.)
+            let waits = lines.dropFirst()
+            let atBarrier = waits.contains { $0.contains(" waits at Barrier ") }
+            let onlyBarriers = waits.allSatisfy { $0.contains(" waits at Barrier ") || $0.contains(" waits in join() ") }
             lines.append("  nothing left running can release, set, put or notify what they wait for")
-            lines.append("  fix: make sure every wait has a unit that will signal it (a missing release(), set(), put() or notify()), or wait with a timeout")
+            if !onlyBarriers || !atBarrier {
+                lines.append("  fix: make sure every wait has a unit that will signal it (a missing release(), set(), put() or notify()), or wait with a timeout")
+            }
+            if atBarrier {
+                lines.append("  fix: a Barrier(n) lets its waiters go only once n units have called wait(): start as many units as its parties, create it with the number that will come, or wait(timeout=...)")
+            }
         }
         return lines.joined(separator: "\n")
     }
