@@ -516,6 +516,22 @@ final class PyCondition: PySharedPrimitive, @unchecked Sendable {  // see PyShar
         return nil
     }
 
+    /// For a deadlock report, when this is the condition of a `concurrent.futures` Future the
+    /// program keeps in a global: that its waiter waits for the Future, and whether a worker
+    /// has started it; nil otherwise. Reads the Future's fields, runs no Conc code.
+    func futureWait(_ engine: Engine) -> String? {
+        let g = engine.mainGlobals
+        for n in g.boundNames {
+            guard case .obj(let o)? = g.get(n), let f = o as? PyInstance, f.type.name == "Future",
+                  engine.isStdlibModule(f.type.module), case .obj(let c)? = f.instanceAttribute("_condition"),
+                  let condition = c as? PyInstance, condition.instanceAttribute("_cond")?.object === self else { continue }
+            let state = f.instanceAttribute("_state")?.asStr?.value
+            let how = state == "RUNNING" ? "which a worker is running" : state == "PENDING" ? "which no worker has started" : "which has not finished"
+            return "waits for Future \(n) (created at \(engine.displayLocation(createdAt))) to finish, \(how)"
+        }
+        return nil
+    }
+
     /// `wait(timeout)`: releases the lock, waits for a notify, re-acquires; true if notified.
     func wait(_ u: Unit, timeout: Double?) throws -> Bool {
         guard isOwned(by: u) else { throw runtimeError("cannot wait on un-acquired lock") }
@@ -526,7 +542,9 @@ final class PyCondition: PySharedPrimitive, @unchecked Sendable {  // see PyShar
         if lock.reentrant { _ = conc_rlock_release_all(lock.prim, me, &saved) } else { _ = conc_lock_release(lock.prim, me) }
         var failure: Error? = nil
         do {
-            _ = try park(u, timeout: timeout, waits: { self.barrierWait($0) ?? "waits on \(self.described($0)) for a notify()" },
+            _ = try park(u, timeout: timeout, waits: {
+                self.barrierWait($0) ?? self.futureWait($0) ?? "waits on \(self.described($0)) for a notify()"
+            },
                          stillBlocked: { conc_cond_waiter_notified(w) != CONC_OK }) {
                 conc_cond_waiter_notified(w) == CONC_OK
             }
