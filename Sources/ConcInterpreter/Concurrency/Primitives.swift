@@ -497,39 +497,45 @@ final class PyCondition: PySharedPrimitive, @unchecked Sendable {  // see PyShar
         return lock.owner == u.unitID
     }
 
-    /// For a deadlock report, when this is the condition of a `threading.Barrier` the program
-    /// keeps in a global: what its waiter waits for, in the Barrier's terms ("2 of its 3
-    /// parties have arrived"); nil otherwise. Reads the Barrier's fields, runs no Conc code.
-    func barrierWait(_ engine: Engine) -> String? {
+    /// A global of the main program holding an object of the stdlib class `className` whose
+    /// condition this is (`holdsMe` finds it among the object's fields): its name and the
+    /// object. For the deadlock report's wording; reads fields only, runs no Conc code.
+    private func stdlibHolder(_ engine: Engine, _ className: String,
+                              _ holdsMe: (PyInstance) -> Bool) -> (String, PyInstance)? {
         let g = engine.mainGlobals
         for n in g.boundNames {
-            guard case .obj(let o)? = g.get(n), let b = o as? PyInstance, b.type.name == "Barrier",
-                  engine.isStdlibModule(b.type.module), b.instanceAttribute("_cond")?.object === self,
-                  case .int(let parties)? = b.instanceAttribute("_parties") else { continue }
-            let at = "at Barrier \(n) (created at \(engine.displayLocation(createdAt)))"
-            // threading's keeps the count in `_count`; multiprocessing's in shared memory.
-            guard case .int(let arrived)? = b.instanceAttribute("_count") else {
-                return "waits \(at) for the rest of its \(parties) parties"
-            }
-            return "waits \(at), where \(arrived) of its \(parties) parties \(arrived == 1 ? "has" : "have") arrived and the others never come"
+            guard case .obj(let o)? = g.get(n), let i = o as? PyInstance, i.type.name == className,
+                  engine.isStdlibModule(i.type.module), holdsMe(i) else { continue }
+            return (n, i)
         }
         return nil
     }
 
+    /// For a deadlock report, when this is the condition of a `threading.Barrier` the program
+    /// keeps in a global: what its waiter waits for, in the Barrier's terms ("2 of its 3
+    /// parties have arrived"); nil otherwise.
+    func barrierWait(_ engine: Engine) -> String? {
+        guard let (n, b) = stdlibHolder(engine, "Barrier", { $0.instanceAttribute("_cond")?.object === self }),
+              case .int(let parties)? = b.instanceAttribute("_parties") else { return nil }
+        let at = "at Barrier \(n) (created at \(engine.displayLocation(createdAt)))"
+        // threading's keeps the count in `_count`; multiprocessing's in shared memory.
+        guard case .int(let arrived)? = b.instanceAttribute("_count") else {
+            return "waits \(at) for the rest of its \(parties) parties"
+        }
+        return "waits \(at), where \(arrived) of its \(parties) parties \(arrived == 1 ? "has" : "have") arrived and the others never come"
+    }
+
     /// For a deadlock report, when this is the condition of a `concurrent.futures` Future the
     /// program keeps in a global: that its waiter waits for the Future, and whether a worker
-    /// has started it; nil otherwise. Reads the Future's fields, runs no Conc code.
+    /// has started it; nil otherwise.
     func futureWait(_ engine: Engine) -> String? {
-        let g = engine.mainGlobals
-        for n in g.boundNames {
-            guard case .obj(let o)? = g.get(n), let f = o as? PyInstance, f.type.name == "Future",
-                  engine.isStdlibModule(f.type.module), case .obj(let c)? = f.instanceAttribute("_condition"),
-                  let condition = c as? PyInstance, condition.instanceAttribute("_cond")?.object === self else { continue }
-            let state = f.instanceAttribute("_state")?.asStr?.value
-            let how = state == "RUNNING" ? "which a worker is running" : state == "PENDING" ? "which no worker has started" : "which has not finished"
-            return "waits for Future \(n) (created at \(engine.displayLocation(createdAt))) to finish, \(how)"
-        }
-        return nil
+        guard let (n, f) = stdlibHolder(engine, "Future", { f in
+            guard case .obj(let c)? = f.instanceAttribute("_condition"), let condition = c as? PyInstance else { return false }
+            return condition.instanceAttribute("_cond")?.object === self
+        }) else { return nil }
+        let state = f.instanceAttribute("_state")?.asStr?.value
+        let how = state == "RUNNING" ? "which a worker is running" : state == "PENDING" ? "which no worker has started" : "which has not finished"
+        return "waits for Future \(n) (created at \(engine.displayLocation(createdAt))) to finish, \(how)"
     }
 
     /// `wait(timeout)`: releases the lock, waits for a notify, re-acquires; true if notified.

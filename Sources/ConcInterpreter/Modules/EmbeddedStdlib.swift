@@ -7949,6 +7949,27 @@ def _check_iso_str(s):
         raise TypeError("fromisoformat: argument must be str")
 
 
+# MARK: - comparisons
+
+def _add_comparisons(cls, compare):
+    """Gives cls __eq__, __ne__, __lt__, __le__, __gt__ and __ge__ from compare(self,
+    other, op), op "==" for equality and "<" for an ordering: -1, 0 or 1; 2 for unequal
+    and unordered; None for NotImplemented."""
+    def make(name, op, test):
+        def method(self, other):
+            c = compare(self, other, op)
+            return NotImplemented if c is None else test(c)
+        method.__name__ = name
+        method.__qualname__ = cls.__name__ + "." + name
+        setattr(cls, name, method)
+    make("__eq__", "==", lambda c: c == 0)
+    make("__ne__", "==", lambda c: c != 0)
+    make("__lt__", "<", lambda c: c < 0)
+    make("__le__", "<", lambda c: c <= 0)
+    make("__gt__", "<", lambda c: c > 0)
+    make("__ge__", "<", lambda c: c >= 0)
+
+
 # MARK: - date
 
 class date:
@@ -8088,36 +8109,12 @@ class date:
 
     # Comparisons
 
-    def _dcmp(self, other):
+    def _dcmp(self, other, op):
         if isinstance(other, date) and not isinstance(other, datetime) \
                 and not isinstance(self, datetime):
             return _cmp((self._year, self._month, self._day),
                         (other._year, other._month, other._day))
         return None
-
-    def __eq__(self, other):
-        c = self._dcmp(other)
-        return NotImplemented if c is None else c == 0
-
-    def __ne__(self, other):
-        c = self._dcmp(other)
-        return NotImplemented if c is None else c != 0
-
-    def __lt__(self, other):
-        c = self._dcmp(other)
-        return NotImplemented if c is None else c < 0
-
-    def __le__(self, other):
-        c = self._dcmp(other)
-        return NotImplemented if c is None else c <= 0
-
-    def __gt__(self, other):
-        c = self._dcmp(other)
-        return NotImplemented if c is None else c > 0
-
-    def __ge__(self, other):
-        c = self._dcmp(other)
-        return NotImplemented if c is None else c >= 0
 
     def __hash__(self):
         if self._hashcode == -1:
@@ -8190,6 +8187,7 @@ def _date_from_ordinal(o):
     return self
 
 
+_add_comparisons(date, date._dcmp)
 date.min = date(1, 1, 1)
 date.max = date(9999, 12, 31)
 date.resolution = timedelta(days=1)
@@ -8280,6 +8278,39 @@ class tzinfo:
 
 # MARK: - time
 
+# The time-of-day fields time and datetime share, and their read-only properties.
+_TIME_FIELDS = ("hour", "minute", "second", "microsecond", "tzinfo", "fold")
+
+
+def _set_time_fields(self, hour, minute, second, microsecond, tzinfo, fold):
+    self._hour = hour
+    self._minute = minute
+    self._second = second
+    self._microsecond = microsecond
+    self._tzinfo = tzinfo
+    self._hashcode = -1
+    self._fold = fold
+
+
+def _add_time_properties(cls):
+    for name in _TIME_FIELDS:
+        setattr(cls, name, property(_field_reader("_" + name)))
+
+
+def _field_reader(attr):
+    def read(self):
+        return getattr(self, attr)
+    return read
+
+
+def _tzinfo_offset(what, tz, arg):
+    """tz.utcoffset(arg) or tz.dst(arg) ("what"), checked; None without a tzinfo. A time
+    passes None, a datetime itself."""
+    if tz is None:
+        return None
+    return _check_utc_offset(what, getattr(tz, what)(arg))
+
+
 class time:
     """time([hour[, minute[, second[, microsecond[, tzinfo]]]]]) --> a time object
 
@@ -8295,38 +8326,8 @@ class time:
             hour, minute, second, microsecond, fold)
         _check_tzinfo_arg(tzinfo)
         self = object.__new__(cls)
-        self._hour = hour
-        self._minute = minute
-        self._second = second
-        self._microsecond = microsecond
-        self._tzinfo = tzinfo
-        self._hashcode = -1
-        self._fold = fold
+        _set_time_fields(self, hour, minute, second, microsecond, tzinfo, fold)
         return self
-
-    @property
-    def hour(self):
-        return self._hour
-
-    @property
-    def minute(self):
-        return self._minute
-
-    @property
-    def second(self):
-        return self._second
-
-    @property
-    def microsecond(self):
-        return self._microsecond
-
-    @property
-    def tzinfo(self):
-        return self._tzinfo
-
-    @property
-    def fold(self):
-        return self._fold
 
     def _fields(self):
         return (self._hour, self._minute, self._second, self._microsecond)
@@ -8353,30 +8354,6 @@ class time:
                  - otoff._days * 86400 - otoff._seconds)
         return _cmp((secs1, self._microsecond - myoff._microseconds),
                     (secs2, other._microsecond - otoff._microseconds))
-
-    def __eq__(self, other):
-        c = self._tcmp(other, "==")
-        return NotImplemented if c is None else c == 0
-
-    def __ne__(self, other):
-        c = self._tcmp(other, "==")
-        return NotImplemented if c is None else c != 0
-
-    def __lt__(self, other):
-        c = self._tcmp(other, "<")
-        return NotImplemented if c is None else c < 0
-
-    def __le__(self, other):
-        c = self._tcmp(other, "<")
-        return NotImplemented if c is None else c <= 0
-
-    def __gt__(self, other):
-        c = self._tcmp(other, "<")
-        return NotImplemented if c is None else c > 0
-
-    def __ge__(self, other):
-        c = self._tcmp(other, "<")
-        return NotImplemented if c is None else c >= 0
 
     def __hash__(self):
         if self._hashcode == -1:
@@ -8440,9 +8417,7 @@ class time:
 
     def utcoffset(self):
         """Return the timezone offset as timedelta, positive east of UTC."""
-        if self._tzinfo is None:
-            return None
-        return _check_utc_offset("utcoffset", self._tzinfo.utcoffset(None))
+        return _tzinfo_offset("utcoffset", self._tzinfo, None)
 
     def tzname(self):
         """Return the timezone name."""
@@ -8450,9 +8425,7 @@ class time:
 
     def dst(self):
         """Return 0 if DST is not in effect, or the DST offset (as timedelta)."""
-        if self._tzinfo is None:
-            return None
-        return _check_utc_offset("dst", self._tzinfo.dst(None))
+        return _tzinfo_offset("dst", self._tzinfo, None)
 
     def replace(self, hour=None, minute=None, second=None, microsecond=None, tzinfo=True,
                 *, fold=None):
@@ -8485,6 +8458,8 @@ class time:
         return self.__copy__()
 
 
+_add_time_properties(time)
+_add_comparisons(time, time._tcmp)
 time.min = time(0, 0, 0)
 time.max = time(23, 59, 59, 999999)
 time.resolution = timedelta(microseconds=1)
@@ -8594,38 +8569,8 @@ class datetime(date):
         self._year = year
         self._month = month
         self._day = day
-        self._hour = hour
-        self._minute = minute
-        self._second = second
-        self._microsecond = microsecond
-        self._tzinfo = tzinfo
-        self._hashcode = -1
-        self._fold = fold
+        _set_time_fields(self, hour, minute, second, microsecond, tzinfo, fold)
         return self
-
-    @property
-    def hour(self):
-        return self._hour
-
-    @property
-    def minute(self):
-        return self._minute
-
-    @property
-    def second(self):
-        return self._second
-
-    @property
-    def microsecond(self):
-        return self._microsecond
-
-    @property
-    def tzinfo(self):
-        return self._tzinfo
-
-    @property
-    def fold(self):
-        return self._fold
 
     @classmethod
     def _from_timet(cls, secs, us, utc, tz):
@@ -8861,9 +8806,7 @@ class datetime(date):
 
     def utcoffset(self):
         """Return the timezone offset as timedelta positive east of UTC (negative west of UTC)."""
-        if self._tzinfo is None:
-            return None
-        return _check_utc_offset("utcoffset", self._tzinfo.utcoffset(self))
+        return _tzinfo_offset("utcoffset", self._tzinfo, self)
 
     def tzname(self):
         """Return the timezone name."""
@@ -8871,9 +8814,7 @@ class datetime(date):
 
     def dst(self):
         """Return 0 if DST is not in effect, or the DST offset (as timedelta)."""
-        if self._tzinfo is None:
-            return None
-        return _check_utc_offset("dst", self._tzinfo.dst(self))
+        return _tzinfo_offset("dst", self._tzinfo, self)
 
     # Comparisons
 
@@ -8910,30 +8851,6 @@ class datetime(date):
         if op == "==":
             return 2
         raise TypeError("can't compare offset-naive and offset-aware datetimes")
-
-    def __eq__(self, other):
-        c = self._dtcmp(other, "==")
-        return NotImplemented if c is None else c == 0
-
-    def __ne__(self, other):
-        c = self._dtcmp(other, "==")
-        return NotImplemented if c is None else c != 0
-
-    def __lt__(self, other):
-        c = self._dtcmp(other, "<")
-        return NotImplemented if c is None else c < 0
-
-    def __le__(self, other):
-        c = self._dtcmp(other, "<")
-        return NotImplemented if c is None else c <= 0
-
-    def __gt__(self, other):
-        c = self._dtcmp(other, "<")
-        return NotImplemented if c is None else c > 0
-
-    def __ge__(self, other):
-        c = self._dtcmp(other, "<")
-        return NotImplemented if c is None else c >= 0
 
     def __hash__(self):
         if self._hashcode == -1:
@@ -9011,6 +8928,8 @@ def _pep495_ex(a, b, aoff, boff):
     return flip is not boff and flip != boff
 
 
+_add_time_properties(datetime)
+_add_comparisons(datetime, datetime._dtcmp)
 datetime.min = datetime(1, 1, 1)
 datetime.max = datetime(9999, 12, 31, 23, 59, 59, 999999)
 datetime.resolution = timedelta(microseconds=1)
