@@ -1481,6 +1481,13 @@ def strptime(string, format="%a %b %d %H:%M:%S %Y"):
             # (CPython's message shows the class itself.)
             raise TypeError("strptime() argument " + str(index) + " must be str, not "
                             + str(type(arg)))
+    return _time.struct_time(_strptime(string, format)[:9])
+
+
+def _strptime(string, format):
+    """The parse behind time.strptime and datetime.strptime (CPython's _strptime): the
+    struct_time's nine fields, then the microseconds of %f and the UTC offset of %z in
+    seconds and microseconds (None, 0 without %z)."""
     try:
         regex = _compiled.get(format)
         if regex is None:
@@ -1501,7 +1508,9 @@ def strptime(string, format="%a %b %d %H:%M:%S %Y"):
 
     year = None
     month = day = 1
-    hour = minute = second = 0
+    hour = minute = second = fraction = 0
+    gmtoff = None
+    gmtoff_fraction = 0
     tz = -1
     weekday = julian = None
     week_of_year = None
@@ -1535,6 +1544,10 @@ def strptime(string, format="%a %b %d %H:%M:%S %Y"):
             minute = int(text)
         elif key == "S":
             second = int(text)
+        elif key == "f":
+            fraction = int(text + "0" * (6 - len(text)))
+        elif key == "z":
+            gmtoff, gmtoff_fraction = _utc_offset(text)
         elif key == "A":
             weekday = _DAYS.index(text.lower())
         elif key == "a":
@@ -1587,7 +1600,26 @@ def strptime(string, format="%a %b %d %H:%M:%S %Y"):
         weekday = _weekday(year, month, day)
     if leap_year_fix:
         year = 1900
-    return _time.struct_time((year, month, day, hour, minute, second, weekday, julian, tz))
+    return (year, month, day, hour, minute, second, weekday, julian, tz, fraction, gmtoff, gmtoff_fraction)
+
+
+def _utc_offset(text):
+    """%z's text ("Z", "+0130", "-01:30:15.5") as (seconds, microseconds)."""
+    if text == "Z":
+        return 0, 0
+    z = text
+    if z[3] == ":":
+        z = z[:3] + z[4:]
+        if len(z) > 5:
+            if z[5] != ":":
+                raise ValueError("Inconsistent use of : in " + text)
+            z = z[:5] + z[6:]
+    seconds = int(z[1:3]) * 3600 + int(z[3:5]) * 60 + int(z[5:7] or 0)
+    rest = z[8:]
+    micro = int(rest + "0" * (6 - len(rest))) if rest else 0
+    if z.startswith("-"):
+        return -seconds, -micro
+    return seconds, micro
 
 """####,
         "abc.conc": ####"""
@@ -6897,8 +6929,8 @@ does), its reprs ("datetime.timedelta(days=1, seconds=7384, microseconds=5)",
 time.localtime (as CPython's own local_to_seconds and fold detection do), so timestamp(),
 fromtimestamp(), astimezone() and fold follow the TZ rules of the system.
 fromisoformat follows 3.11's parser (dates YYYY-MM-DD, YYYYMMDD, YYYY-Www-D...; times
-HH[:MM[:SS[.ffffff]]] with Z or +HH:MM offsets). strptime is our own parser in the C
-locale (%a %A %b %B %c %d %f %H %I %j %m %M %p %S %U %w %W %u %x %X %y %Y %z %Z %%,
+HH[:MM[:SS[.ffffff]]] with Z or +HH:MM offsets). strptime is time.strptime's parser
+(_time_extras._strptime, as CPython's _strptime serves both) in the C locale (%a %A %b %B %c %d %f %H %I %j %m %M %p %S %U %w %W %u %x %X %y %Y %z %Z %%,
 later directives overriding earlier ones as in CPython's _strptime). strftime and
 __format__ fill in %z, %Z and %f and hand the rest to time.strftime.
 
@@ -6919,6 +6951,7 @@ Divergences from CPython 3.11:
 
 import time as _time
 import math as _math
+import _time_extras
 
 __all__ = ("date", "datetime", "time", "timedelta", "timezone", "tzinfo",
            "MINYEAR", "MAXYEAR", "UTC")
@@ -9033,209 +9066,14 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 # MARK: - strptime
 
-_FULL_DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-_FULL_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august",
-                "september", "october", "november", "december"]
-
-
-def _alternatives(words):
-    return "|".join(sorted(words, key=len, reverse=True))
-
-
-_PATTERNS = {
-    "d": r"(?P<d>3[0-1]|[1-2]\d|0[1-9]|[1-9]| [1-9])",
-    "f": r"(?P<f>[0-9]{1,6})",
-    "H": r"(?P<H>2[0-3]|[0-1]\d|\d)",
-    "I": r"(?P<I>1[0-2]|0[1-9]|[1-9])",
-    "j": r"(?P<j>36[0-6]|3[0-5]\d|[1-2]\d\d|0[1-9]\d|00[1-9]|[1-9]\d|0[1-9]|[1-9])",
-    "m": r"(?P<m>1[0-2]|0[1-9]|[1-9])",
-    "M": r"(?P<M>[0-5]\d|\d)",
-    "S": r"(?P<S>6[0-1]|[0-5]\d|\d)",
-    "U": r"(?P<U>5[0-3]|[0-4]\d|\d)",
-    "W": r"(?P<W>5[0-3]|[0-4]\d|\d)",
-    "w": r"(?P<w>[0-6])",
-    "u": r"(?P<u>[1-7])",
-    "y": r"(?P<y>\d\d)",
-    "Y": r"(?P<Y>\d\d\d\d)",
-    "z": r"(?P<z>[+-]\d\d:?[0-5]\d(:?[0-5]\d(\.\d{1,6})?)?|(?-i:Z))",
-    "A": "(?P<A>" + _alternatives(_FULL_DAYS) + ")",
-    "a": "(?P<a>" + _alternatives([d[:3] for d in _FULL_DAYS]) + ")",
-    "B": "(?P<B>" + _alternatives(_FULL_MONTHS) + ")",
-    "b": "(?P<b>" + _alternatives([m[:3] for m in _FULL_MONTHS]) + ")",
-    "p": "(?P<p>am|pm)",
-    "%": "%",
-}
-_EXPANSIONS = {"c": "%a %b %d %H:%M:%S %Y", "x": "%m/%d/%y", "X": "%H:%M:%S"}
-_REGEX_SPECIALS = set(".^$*+?{}[]\\|()")
-_strptime_cache = {}
-
-
-def _strptime_regex(fmt):
-    import re as _re
-    compiled = _strptime_cache.get(fmt)
-    if compiled is not None:
-        return compiled
-    # expand %c %x %X first (not inside %%)
-    expanded = []
-    i = 0
-    while i < len(fmt):
-        if fmt[i] == "%" and i + 1 < len(fmt):
-            if fmt[i + 1] in _EXPANSIONS:
-                expanded.append(_EXPANSIONS[fmt[i + 1]])
-            else:
-                expanded.append(fmt[i:i + 2])
-            i += 2
-        else:
-            expanded.append(fmt[i])
-            i += 1
-    f = "".join(expanded)
-    parts = []
-    tz_names = sorted(set(n.lower() for n in ("utc", "gmt") + tuple(_time.tzname)),
-                      key=len, reverse=True)
-    i = 0
-    n = len(f)
-    while i < n:
-        c = f[i]
-        if c == "%":
-            if i + 1 >= n:
-                raise ValueError("stray %% in format '%s'" % fmt)
-            d = f[i + 1]
-            i += 2
-            if d == "Z":
-                pat = "(?P<Z>" + "|".join(_re.escape(t) for t in tz_names) + ")"
-            elif d in _PATTERNS:
-                pat = _PATTERNS[d]
-            else:
-                raise ValueError("'%s' is a bad directive in format '%s'" % (d, fmt))
-            parts.append(pat)
-        elif c.isspace():
-            while i < n and f[i].isspace():
-                i += 1
-            parts.append(r"\s+")
-        else:
-            parts.append("\\" + c if c in _REGEX_SPECIALS else c)
-            i += 1
-    compiled = _re.compile("".join(parts), _re.IGNORECASE)
-    if len(_strptime_cache) > 100:
-        _strptime_cache.clear()
-    _strptime_cache[fmt] = compiled
-    return compiled
-
-
-def _julian_from_week(year, week_of_year, day_of_week, week_starts_mon):
-    first_weekday = (_ymd2ord(year, 1, 1) + 6) % 7
-    if not week_starts_mon:
-        first_weekday = (first_weekday + 1) % 7
-        day_of_week = (day_of_week + 1) % 7
-    week_0_length = (7 - first_weekday) % 7
-    if week_of_year == 0:
-        return 1 + day_of_week - first_weekday
-    return 1 + week_0_length + 7 * (week_of_year - 1) + day_of_week
-
-
 def _strptime_datetime(cls, data_string, format):
     if not isinstance(data_string, str):
         raise TypeError("strptime() argument 1 must be str, not %s" % type(data_string).__name__)
     if not isinstance(format, str):
         raise TypeError("strptime() argument 2 must be str, not %s" % type(format).__name__)
-    regex = _strptime_regex(format)
-    found = regex.match(data_string)
-    if not found:
-        raise ValueError("time data %r does not match format %r" % (data_string, format))
-    if len(data_string) != found.end():
-        raise ValueError("unconverted data remains: %s" % data_string[found.end():])
-    g = found.groupdict()
-    year = None
-    month = day = 1
-    hour = minute = second = fraction = 0
-    gmtoff = None
-    gmtoff_fraction = 0
-    weekday = julian = None
-    week_of_year = None
-    week_starts_mon = False
-    # Later directives override earlier ones, as in CPython's _strptime.
-    for key in g:
-        v = g[key]
-        if key == "y":
-            year = int(v)
-            year += 2000 if year <= 68 else 1900
-        elif key == "Y":
-            year = int(v)
-        elif key == "m":
-            month = int(v)
-        elif key == "B":
-            month = _FULL_MONTHS.index(v.lower()) + 1
-        elif key == "b":
-            month = [m[:3] for m in _FULL_MONTHS].index(v.lower()) + 1
-        elif key == "d":
-            day = int(v)
-        elif key == "H":
-            hour = int(v)
-        elif key == "I":
-            hour = int(v)
-            ampm = (g.get("p") or "").lower()
-            if ampm in ("", "am"):
-                if hour == 12:
-                    hour = 0
-            elif hour != 12:
-                hour += 12
-        elif key == "M":
-            minute = int(v)
-        elif key == "S":
-            second = int(v)
-        elif key == "f":
-            fraction = int(v + "0" * (6 - len(v)))
-        elif key == "A":
-            weekday = _FULL_DAYS.index(v.lower())
-        elif key == "a":
-            weekday = [d[:3] for d in _FULL_DAYS].index(v.lower())
-        elif key == "w":
-            weekday = (int(v) + 6) % 7
-        elif key == "u":
-            weekday = int(v) - 1
-        elif key == "j":
-            julian = int(v)
-        elif key == "U" or key == "W":
-            week_of_year = int(v)
-            week_starts_mon = key == "W"
-        elif key == "z":
-            z = v
-            if z == "Z":
-                gmtoff = 0
-            else:
-                if z[3] == ":":
-                    z = z[:3] + z[4:]
-                    if len(z) > 5:
-                        if z[5] != ":":
-                            raise ValueError("Inconsistent use of : in %s" % v)
-                        z = z[:5] + z[6:]
-                hours = int(z[1:3])
-                minutes = int(z[3:5])
-                seconds = int(z[5:7] or 0)
-                gmtoff = (hours * 60 * 60) + (minutes * 60) + seconds
-                rest = z[8:]
-                gmtoff_fraction = int(rest + "0" * (6 - len(rest))) if rest else 0
-                if z.startswith("-"):
-                    gmtoff = -gmtoff
-                    gmtoff_fraction = -gmtoff_fraction
-    leap_year_fix = False
-    if year is None and month == 2 and day == 29:
-        year = 1904
-        leap_year_fix = True
-    elif year is None:
-        year = 1900
-    if julian is None and weekday is not None and week_of_year is not None:
-        julian = _julian_from_week(year, week_of_year, weekday, week_starts_mon)
-        if julian <= 0:
-            year -= 1
-            julian += 366 if _is_leap(year) else 365
-    if julian is not None:
-        if not MINYEAR <= year <= MAXYEAR:
-            raise ValueError("year %d is out of range" % year)
-        y, month, day = _ord2ymd(julian - 1 + _ymd2ord(year, 1, 1))
-        year = y
-    if leap_year_fix:
-        year = 1900
+    # time.strptime's parser (as CPython's _strptime serves both).
+    (year, month, day, hour, minute, second, _weekday, _julian, _tz, fraction, gmtoff,
+     gmtoff_fraction) = _time_extras._strptime(data_string, format)
     tz = None
     if gmtoff is not None:
         tz = timezone(timedelta(seconds=gmtoff, microseconds=gmtoff_fraction))
