@@ -71,6 +71,17 @@ extension Interpreter {
         return e.isKeyboardInterrupt ? 130 : 1
     }
 
+    /// The text of a script read as bytes (a file, stdin), decoded as CPython does: the
+    /// encoding a `# coding: ...` comment on its first two lines declares, else UTF-8. Throws
+    /// a syntax ``ConcError`` (exit status 2) when the bytes do not decode.
+    public static func scriptText(_ bytes: [UInt8], fileName: String) throws -> String {
+        do {
+            return try decodeSource(bytes, fileName: fileName, origin: .script)
+        } catch let s as SyntaxError {
+            throw ConcError(syntax: s)
+        }
+    }
+
     /// The version string (`conc --version`).
     public static var version: String { concVersion }
 

@@ -88,14 +88,15 @@ struct Options: ParsableCommand {
             if arguments.isEmpty && (isatty(0) != 0 || interactive) {
                 return startREPL(script: nil, argv: [""], searchPaths: searchPaths)
             }
-            let text = readAllStdin()
+            guard let text = scriptText(readAllStdin(), fileName: "<stdin>") else { return 2 }
             return execute(text, fileName: "<stdin>", argv: arguments.isEmpty ? [""] : arguments, folder: nil, searchPaths: searchPaths)
         }
-        guard let text = readFile(first) else {
+        guard let bytes = readFile(first) else {
             writeError("conc: can't open file '\(first)': [Errno \(errno)] \(String(cString: strerror(errno)))\n")
             return 2
         }
         let (fileName, folder) = scriptLocation(first)
+        guard let text = scriptText(bytes, fileName: fileName) else { return 2 }
         if interactive {
             return startREPL(script: (text, fileName, folder), argv: arguments, searchPaths: searchPaths)
         }
@@ -213,7 +214,19 @@ private final class DelayedWrite {
     init(conc: Interpreter, text: String, seconds: Double) { self.conc = conc; self.text = text; self.seconds = seconds }
 }
 
-func readFile(_ path: String) -> String? {
+/// A script's text, or nil after printing why its bytes do not decode.
+func scriptText(_ bytes: [UInt8], fileName: String) -> String? {
+    do {
+        return try Interpreter.scriptText(bytes, fileName: fileName)
+    } catch let e as ConcError {
+        writeError(e.traceback)
+    } catch {
+        writeError("\(error)\n")
+    }
+    return nil
+}
+
+func readFile(_ path: String) -> [UInt8]? {
     guard let f = fopen(path, "rb") else { return nil }
     defer { fclose(f) }
     var bytes: [UInt8] = []
@@ -223,10 +236,10 @@ func readFile(_ path: String) -> String? {
         if n <= 0 { break }
         bytes.append(contentsOf: buf[0..<n])
     }
-    return String(decoding: bytes, as: UTF8.self)
+    return bytes
 }
 
-func readAllStdin() -> String {
+func readAllStdin() -> [UInt8] {
     var bytes: [UInt8] = []
     var buf = [UInt8](repeating: 0, count: 65536)
     while true {
@@ -235,7 +248,7 @@ func readAllStdin() -> String {
         if n <= 0 { break }
         bytes.append(contentsOf: buf[0..<n])
     }
-    return String(decoding: bytes, as: UTF8.self)
+    return bytes
 }
 
 /// Writes to the process's stderr.

@@ -20,8 +20,20 @@ extension Lexer {
             p += 1
         }
         if p >= end || src[p] == "#" || src[p] == "\n" || src[p] == "\r" { return }
+        if src[p] == "\\" && continuesIntoBlankLine(from: p) { return }
         pos = p
         try applyIndentation(col: col, altCol: altCol)
+    }
+
+    /// True when the `\` at `p` ends its line and the line it joins is blank: CPython then
+    /// ignores the indentation of the backslash's line, as for a blank line.
+    private func continuesIntoBlankLine(from p: Int) -> Bool {
+        var q = p + 1
+        if q < end, src[q] == "\r" { q += 1 }
+        guard q < end, src[q] == "\n" else { return false }
+        q += 1
+        while q < end, src[q] == " " || src[q] == "\t" || src[q] == "\u{0C}" { q += 1 }
+        return q >= end || src[q] == "\n" || src[q] == "\r"
     }
 
     private mutating func applyIndentation(col: Int, altCol: Int) throws {

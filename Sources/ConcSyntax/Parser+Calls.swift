@@ -7,7 +7,8 @@ extension Parser.State {
     ///                [',' kwargs] [','] | kwargs
     ///     kwarg_or_starred: NAME '=' expression | starred_expression
     ///     kwarg_or_double_starred: NAME '=' expression | '**' expression
-    mutating func parseArguments(closing: String) throws -> [Argument] {
+    /// `soleGeneratorAllowed` is false for class bases (`class C(x for x in y)` is invalid).
+    mutating func parseArguments(closing: String, soleGeneratorAllowed: Bool = true) throws -> [Argument] {
         var args: [Argument] = []
         var seenKeyword = false, seenDoubleStar = false
         var firstDoubleStar: SourceLoc? = nil
@@ -41,7 +42,7 @@ extension Parser.State {
                 seenKeyword = true
                 args.append(.keyword(name, value))
             } else {
-                let e = try parsePositionalArgument(isSole: args.isEmpty)
+                let e = try parsePositionalArgument(isSole: args.isEmpty, soleGeneratorAllowed: soleGeneratorAllowed)
                 if seenDoubleStar || seenKeyword {
                     let msg = seenDoubleStar ? "positional argument follows keyword argument unpacking"
                         : "positional argument follows keyword argument"
@@ -65,7 +66,7 @@ extension Parser.State {
 
     /// One positional argument; a bare generator expression is allowed when it is the
     /// only argument (`f(x for x in y)`).
-    mutating func parsePositionalArgument(isSole: Bool) throws -> Expr {
+    mutating func parsePositionalArgument(isSole: Bool, soleGeneratorAllowed: Bool = true) throws -> Expr {
         let start = isSole && p > 0 && tokens[p - 1].isOp("(") ? tokens[p - 1] : tok
         let yieldMark = yieldSites.count
         let e = try parseNamedExpression()
@@ -73,17 +74,25 @@ extension Parser.State {
             throw error("expression cannot contain assignment, perhaps you meant \"==\"?", at: e.loc)
         }
         guard atComprehension else { return e }
+        let forIndex = p
         let clauses = try parseComprehensionClauses(yieldMark: yieldMark, kind: "generator expression")
         var l = loc(from: start)
-        if !isSole || at(",") && !peek().isOp(")") {
+        if !isSole || at(",") {
             throw error("Generator expression must be parenthesized", from: e.loc, to: l)
         }
+        if !soleGeneratorAllowed { throw invalidSyntax(atToken: forIndex) }
         // Like CPython, the call's own parentheses delimit the generator expression.
         if isSole && at(")") {
             l.endLine = tok.endLine
             l.endCol = tok.endCol
         }
         return Expr(.generatorExp(e, clauses), l)
+    }
+
+    /// Plain "invalid syntax" at `tokens[i]`, out of line (see ``debugAssignment(at:)``).
+    @inline(never)
+    func invalidSyntax(atToken i: Int) -> SyntaxError {
+        error("invalid syntax", at: tokens[i])
     }
 
     /// Parses a parameter list up to `closing` (`)` for `def`, `:` for `lambda`).
@@ -113,14 +122,20 @@ extension Parser.State {
                 if !at(",") && !at(closing) {
                     let name = try parseParameterName(&names, &params, allowAnnotations: allowAnnotations)
                     params.varArgs = name
+                    if at("=") { throw error("var-positional argument cannot have default value", at: tok) }
                 } else {
                     bareStar = t
                 }
             } else if accept("**") {
                 let name = try parseParameterName(&names, &params, allowAnnotations: allowAnnotations)
                 params.varKeywords = name
+                if at("=") { throw error("var-keyword argument cannot have default value", at: tok) }
             } else {
+                if at("(") { try rejectParenthesizedParameters(lambda: closing != ")") }
                 let name = try parseParameterName(&names, &params, allowAnnotations: allowAnnotations)
+                if at("="), peek().isOp(",") || peek().isOp(closing) {
+                    throw error("expected default value expression", at: tok)
+                }
                 let value = accept("=") ? try parseExpression() : nil
                 let param = Param(name: name, defaultValue: value, loc: loc(from: t))
                 if seenStar {
@@ -139,6 +154,23 @@ extension Parser.State {
             throw error("named arguments must follow bare *", at: star)
         }
         return params
+    }
+
+    /// `def f(x, (y, z))`: Python 2's tuple parameters get CPython's own message, over the
+    /// parentheses; anything else there is left to the usual "invalid syntax".
+    mutating func rejectParenthesizedParameters(lambda: Bool) throws {
+        let open = tok
+        var i = p + 1
+        var sawName = false
+        while i < tokens.count, tokens[i].kind == .name || tokens[i].isOp(",") {
+            sawName = sawName || tokens[i].kind == .name
+            i += 1
+        }
+        guard sawName, i < tokens.count, tokens[i].isOp(")") else { return }
+        let what = lambda ? "Lambda expression parameters" : "Function parameters"
+        let close = tokens[i]
+        throw error("\(what) cannot be parenthesized",
+                    at: SourceLoc(line: open.line, col: open.col, endLine: close.endLine, endCol: close.endCol))
     }
 
     /// A parameter name with an optional annotation (kept in `params.annotations`), checking

@@ -47,6 +47,17 @@ extension Parser.State {
     mutating func parseConditionExpression() throws -> Expr {
         let test = try parseNamedExpression()
         if at("=") {
+            // CPython's invalid_named_expression: `x.a = 1` and other targets that are not
+            // a plain name get "cannot assign to attribute here" (displays and constants not).
+            switch test.kind {
+            case .constant(let c) where c == .true || c == .false || c == .none: break
+            case .attribute, .subscript, .call, .constant:
+                var what = describe(test)
+                if case .attribute = test.kind { what = "attribute" }
+                if case .subscript = test.kind { what = "subscript" }
+                throw error("cannot assign to \(what) here. Maybe you meant '==' instead of '='?", at: test.loc)
+            default: break
+            }
             let message = "invalid syntax. Maybe you meant '==' or ':=' instead of '='?"
             // CPython underlines `x = 1`: the target through the value.
             advance()
@@ -147,7 +158,7 @@ extension Parser.State {
         var type: Expr? = nil
         var name: String? = nil
         if isStar && at(":") { throw error("expected one or more exception types", at: tok) }
-        if !at(":") {
+        if !at(":") && tok.kind != .newline && tok.kind != .endMarker {
             type = try parseExpression()
             if at(",") {
                 throw error("multiple exception types must be parenthesized", at: type!.loc)
@@ -269,7 +280,7 @@ extension Parser.State {
         var bases: [Expr] = []
         var keywords: [(name: String, value: Expr)] = []
         if accept("(") {
-            for arg in try parseArguments(closing: ")") {
+            for arg in try parseArguments(closing: ")", soleGeneratorAllowed: false) {
                 switch arg {
                 case .positional(let e): bases.append(e)
                 case .star(let e): bases.append(Expr(.starred(e), e.loc))

@@ -78,6 +78,7 @@ extension Parser.State {
                     throw e
                 }
                 if at("}") || at(",") { throw error("expression expected after dictionary key and ':'", at: colon) }
+                if at("*") { throw try starredDictionaryValue() }
                 let value = try parseExpression()
                 if entries.isEmpty && atComprehension {
                     let clauses = try parseComprehensionClauses(yieldMark: yieldMark, kind: "dict comprehension")
@@ -98,6 +99,14 @@ extension Parser.State {
         }
         try expectClosing("}", previous: entries.last?.value)
         return Expr(.dict(entries), loc(from: open))
+    }
+
+    /// `{k: *v}`: CPython's error over the starred value (out of line, as
+    /// ``debugAssignment(at:)``).
+    @inline(never)
+    mutating func starredDictionaryValue() throws -> SyntaxError {
+        let star = try parseStarExpression()
+        return error("cannot use a starred expression in a dictionary value", at: star.loc)
     }
 
     /// True at `for` or `async for`.

@@ -47,19 +47,40 @@ extension Parser.State {
     /// Parses a possible assignment expression.
     ///
     ///     named_expression: NAME ':=' expression | expression !':='
+    ///
+    /// Every descent through brackets passes here and through ``parseExpression()``, so
+    /// both keep their own frames small (the rarer paths are functions of their own): debug
+    /// builds give every temporary of a function a stack slot, and a hundred nested brackets
+    /// must parse on an ordinary 8 MiB stack.
     mutating func parseNamedExpression() throws -> Expr {
-        if tok.kind == .name, peek().isOp(":="), atIdentifier {
-            let start = advance()
-            let target = Expr(.name(mangled(start.text)), loc(from: start))
-            advance()
-            let value = try parseExpression()
-            return Expr(.namedExpr(target: target, value: value), span(target.loc, value.loc))
-        }
+        if tok.kind == .name, peek().isOp(":="), atIdentifier { return try parseAssignmentExpression() }
         let e = try parseExpression()
-        if at(":=") {
-            throw error("cannot use assignment expressions with \(describe(e))", at: e.loc)
-        }
+        if at(":=") { throw assignmentExpressionTargetError(e) }
         return e
+    }
+
+    /// `NAME := expression`.
+    @inline(never)
+    mutating func parseAssignmentExpression() throws -> Expr {
+        let start = advance()
+        let target = Expr(.name(mangled(start.text)), loc(from: start))
+        if start.text == "__debug__" { throw debugAssignment(at: target.loc) }
+        advance()
+        let value = try parseExpression()
+        return Expr(.namedExpr(target: target, value: value), span(target.loc, value.loc))
+    }
+
+    @inline(never)
+    func assignmentExpressionTargetError(_ e: Expr) -> SyntaxError {
+        error("cannot use assignment expressions with \(describe(e))", at: e.loc)
+    }
+
+    /// "cannot assign to __debug__". Out of line: the recursive descent functions that
+    /// throw it keep small frames (debug builds give every branch's temporaries a slot, and
+    /// deep nesting on an ordinary stack counts each byte).
+    @inline(never)
+    func debugAssignment(at l: SourceLoc) -> SyntaxError {
+        error("cannot assign to __debug__", at: l)
     }
 
     /// Parses `yield`, `yield x, y` or `yield from x`.
@@ -67,7 +88,6 @@ extension Parser.State {
     ///     yield_expr: 'yield' 'from' expression | 'yield' [star_expressions]
     mutating func parseYieldExpression() throws -> Expr {
         let start = advance()
-        if functionDepth == 0 { reportLater(error("'yield' outside function", at: start)) }
         let e: Expr
         if acceptName("from") {
             let value = try parseExpression()
@@ -78,6 +98,7 @@ extension Parser.State {
             let value = try parseStarExpressions()
             e = Expr(.yield(value), loc(from: start))
         }
+        if functionDepth == 0 { reportLater(error("'yield' outside function", at: e.loc)) }
         yieldSites.append((e.loc, functionDepth))
         return e
     }
@@ -91,9 +112,15 @@ extension Parser.State {
         try enterNesting()
         defer { expressionDepth -= 1 }
         if atName("lambda") { return try parseLambda() }
-        let start = tok
+        let start = p
         let body = try parseDisjunction()
         guard atName("if") else { return body }
+        return try parseConditionalExpression(body: body, start: start)
+    }
+
+    /// `body if test else orElse`, once `body` (from `tokens[start]`) is parsed and `if` seen.
+    @inline(never)
+    mutating func parseConditionalExpression(body: Expr, start: Int) throws -> Expr {
         advance()
         let test = try parseDisjunction()
         guard acceptName("else") else {
@@ -103,7 +130,7 @@ extension Parser.State {
             throw unexpected()
         }
         let orElse = try parseExpression()
-        return Expr(.ifExp(test: test, body: body, orElse: orElse), loc(from: start))
+        return Expr(.ifExp(test: test, body: body, orElse: orElse), loc(from: tokens[start]))
     }
 
     /// Parses a lambda.

@@ -191,7 +191,7 @@ extension Parser.State {
         var targets: [Expr] = []
         repeat {
             if atEndOfSimpleStatement && !targets.isEmpty { break }
-            let t = try parseBitwiseOr()
+            let t = at("*") ? try parseStarTarget() : try parseBitwiseOr()  // `del *x`: "cannot delete starred"
             try checkTarget(t, .delete)
             targets.append(t)
         } while accept(",")

@@ -84,6 +84,7 @@ extension Parser.State {
     /// Augmented assignment takes only a name, attribute or subscript.
     func checkAugmentedTarget(_ e: Expr) throws {
         switch e.kind {
+        case .name("__debug__"): throw debugAssignment(at: e.loc)
         case .name, .attribute, .subscript: return
         default:
             throw error("'\(describe(e))' is an illegal expression for augmented assignment", at: e.loc)

@@ -11,6 +11,9 @@ extension SyntaxError {
     /// The source line loses its indentation and the caret moves with it; when the line
     /// is unknown only the first and last lines are printed.
     public func rendered() -> String {
+        // No place at all (line 0, no caret line): a script whose encoding is unknown or
+        // whose bytes do not decode, which CPython reports with the message alone.
+        if line == 0 && endColumn == -1 { return "\(kind): \(message)" }
         var out = "  File \"\(file)\", line \(line)\n"
         var source = Substring(text)
         while let last = source.last, last == "\n" || last == "\r" { source.removeLast() }

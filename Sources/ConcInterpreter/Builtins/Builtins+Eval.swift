@@ -101,7 +101,7 @@ extension Unit {
         var compiledBefore = false   // compile() showed the warnings already
         switch a[0] {
         case .obj(let o as PyStr): text = o.value
-        case .obj(let o as PyBytes): text = String(decoding: o.snapshot, as: UTF8.self)
+        case .obj(let o as PyBytes): text = try decodeSourceArgument(o, filename)
         case .obj(let c as PyCode):
             text = c.source; filename = c.filename; mode = c.mode; compiledBefore = true
         default: throw typeError("\(name)() arg 1 must be a string, bytes or code object")
@@ -169,6 +169,16 @@ extension Unit {
         }
     }
 
+    /// The text of bytes given as source: PEP 263's coding comment, else UTF-8; a
+    /// catchable SyntaxError when they do not decode.
+    private func decodeSourceArgument(_ b: PyBytes, _ filename: String) throws -> String {
+        do {
+            return try decodeSource(b.snapshot, fileName: filename, origin: .compiled)
+        } catch let s as SyntaxError {
+            throw engine.syntaxErrorException(s)
+        }
+    }
+
     /// `mode`: "eval" (an expression, whose value is returned), "exec" (statements) or
     /// "single" (statements echoing their expressions' values, as the REPL does).
     private func compileAndRunDynamic(_ text: String, filename: String, mode: String, globals: Globals,
@@ -220,15 +230,15 @@ extension Unit {
         guard let src = a.argument(0, "source"), let fn = a.argument(1, "filename"), let m = a.argument(2, "mode") else {
             throw typeError("compile() missing required argument 'source' (pos 1)")
         }
+        guard let filename = fn.asStr?.value else {
+            throw typeError("expected str, bytes or os.PathLike object, not \(fn.typeName)")
+        }
         let text: String
         switch src {
         case .obj(let o as PyStr): text = o.value
-        case .obj(let o as PyBytes): text = String(decoding: o.snapshot, as: UTF8.self)
+        case .obj(let o as PyBytes): text = try decodeSourceArgument(o, filename)
         case .obj(let c as PyCode): return .obj(c)
         default: throw typeError("compile() arg 1 must be a string, bytes or AST object")
-        }
-        guard let filename = fn.asStr?.value else {
-            throw typeError("expected str, bytes or os.PathLike object, not \(fn.typeName)")
         }
         guard let mode = m.asStr?.value else { throw typeError("compile() argument 'mode' must be str, not \(m.argTypeName)") }
         guard ["exec", "eval", "single"].contains(mode) else {

@@ -451,10 +451,14 @@ private func installCommonBytesMethods(_ t: PyType, mutable: Bool) {
         for x in b.snapshot where !delete.contains(x) { out.append(table?[Int(x)] ?? x) }
         return make(out)
     }
-    t.staticFunction("fromhex") { _, a in
-        let arg = try ContainerArgs.one(a, "\(kind).fromhex")
-        guard let s = arg.asStr else { throw typeError("fromhex() argument must be str, not \(arg.argTypeName)") }
-        return make(try bytesFromHex(s.value))
+    t.classFunction("fromhex") { u, a in
+        // A class method, as in CPython: `B.fromhex(s)` of a subclass returns `B(value)`.
+        try ContainerArgs.noKeywords(a, "\(kind).fromhex")
+        guard a.count == 2 else { throw typeError("\(kind).fromhex() takes exactly one argument (\(max(a.count - 1, 0)) given)") }
+        guard let s = a[1].asStr else { throw typeError("fromhex() argument must be str, not \(a[1].argTypeName)") }
+        let value = make(try bytesFromHex(s.value))
+        guard case .obj(let o) = a[0], let cls = o as? PyType, cls !== t else { return value }
+        return try u.call(a[0], [value])
     }
     method("__len__") { _, b, a in try ContainerArgs.none(a, "\(kind).__len__"); return .int(b.count) }
     // The operator methods (explicit calls, super() in a subclass, hasattr): computed on
@@ -565,15 +569,9 @@ private func bytesConstructorContents(_ u: Unit, _ a: Args, _ kind: String) thro
         }
         return []
     }
-    if let s = src.asStr {
-        guard let encoding else { throw typeError("string argument without an encoding") }
-        return try encodeString(s.value, encoding: encoding, errors: errors ?? "strict")
-    }
-    if encoding != nil { throw typeError("encoding without a string argument") }
-    if errors != nil { throw typeError("errors without a string argument") }
-    // bytes() asks __bytes__ before __index__ (bytearray() does not use it); a class that
-    // sets __bytes__ = None refuses.
-    if kind == "bytes", case .obj(let o) = src, !o.typeIsBuiltin, let hook = o.type.lookup("__bytes__") {
+    // bytes() asks __bytes__ first, even of a str subclass, when no encoding is given
+    // (bytearray() does not use it); a class that sets __bytes__ = None refuses.
+    if kind == "bytes", encoding == nil, errors == nil, case .obj(let o) = src, !o.typeIsBuiltin, let hook = o.type.lookup("__bytes__") {
         if hook.isNone { throw typeError("'NoneType' object is not callable") }  // as CPython says it
         if let m = u.lookupSpecial(src, "__bytes__") {
             let r = try u.call(m, [])
@@ -581,6 +579,12 @@ private func bytesConstructorContents(_ u: Unit, _ a: Args, _ kind: String) thro
             return b
         }
     }
+    if let s = src.asStr {
+        guard let encoding else { throw typeError("string argument without an encoding") }
+        return try encodeString(s.value, encoding: encoding, errors: errors ?? "strict")
+    }
+    if encoding != nil { throw typeError("encoding without a string argument") }
+    if errors != nil { throw typeError("errors without a string argument") }
     if let b = bytesOf(src) { return b }
     if let n = try indexValue(src, u) {
         if n < 0 { throw valueError("negative count") }

@@ -6218,6 +6218,8 @@ def _default_reduce(x):
     state = _state_of(x)
     if isinstance(x, (set, frozenset)):
         return (cls, (list(x),), state, None, None)
+    if isinstance(x, bytearray):
+        return (cls, (bytes(x),), state, None, None)   # bytearray.__reduce_ex__'s
     args, kwargs = (), {}
     getnewargs_ex = getattr(x, "__getnewargs_ex__", None)
     getnewargs = getattr(x, "__getnewargs__", None)
@@ -23722,6 +23724,18 @@ class _UnexpectedSuccess(Exception):
 def skip(reason):
     """Skips the decorated test (or every test of a decorated class)."""
     def decorator(test_item):
+        if not isinstance(test_item, type):
+            # A function: calling it (as a test, or as a helper other tests call) skips.
+            original = test_item
+
+            def skip_wrapper(*args, **kwargs):
+                raise SkipTest(reason)
+            for name in ("__module__", "__name__", "__qualname__", "__doc__"):
+                if hasattr(original, name):
+                    setattr(skip_wrapper, name, getattr(original, name))
+            skip_wrapper.__dict__.update(getattr(original, "__dict__", {}))
+            skip_wrapper.__wrapped__ = original
+            test_item = skip_wrapper
         test_item.__unittest_skip__ = True
         test_item.__unittest_skip_why__ = reason
         return test_item
@@ -25423,7 +25437,7 @@ import _units
 import _weakref
 import itertools as _itertools
 from _weakref import ref, getweakrefcount, getweakrefs
-from collections.abc import MutableMapping, MutableSet
+from collections.abc import Mapping, MutableMapping, MutableSet
 
 ReferenceType = ref
 
@@ -25599,6 +25613,26 @@ class _WeakMapping(MutableMapping):
     def __repr__(self):
         return "<%s at %#x>" % (type(self).__name__, id(self))
 
+    # PEP 584's operators, as CPython's weak dictionaries have them.
+    def __ior__(self, other):
+        self.update(other)
+        return self
+
+    def __or__(self, other):
+        if isinstance(other, Mapping):
+            c = self.copy()
+            c.update(other)
+            return c
+        return NotImplemented
+
+    def __ror__(self, other):
+        if isinstance(other, Mapping):
+            c = self.__class__()
+            c.update(other)
+            c.update(self)
+            return c
+        return NotImplemented
+
 
 # MARK: - WeakValueDictionary
 
@@ -25657,13 +25691,6 @@ class WeakValueDictionary(_WeakMapping):
 
     def valuerefs(self):
         return list(self.data.values())
-
-    def __or__(self, other):
-        if isinstance(other, (dict, MutableMapping)):
-            c = self.copy()
-            c.update(other)
-            return c
-        return NotImplemented
 
 
 class _KeyedRef:
@@ -25793,6 +25820,101 @@ class WeakSet(MutableSet):
     @classmethod
     def _from_iterable(cls, it):
         return cls(it)
+
+    def pop(self):
+        while True:
+            try:
+                item = self.data.pop()
+            except KeyError:
+                raise KeyError("pop from empty WeakSet") from None
+            o = item()
+            if o is not None:
+                return o
+
+    def __reduce__(self):
+        state = {k: v for k, v in self.__dict__.items() if k not in ("data", "_remove")}
+        return (self.__class__, (list(self),), state or None)
+
+    # The named set methods of CPython's _weakrefset.WeakSet (MutableSet gives only the
+    # operators); comparisons are with other WeakSets only.
+    def update(self, other):
+        for element in other:
+            self.add(element)
+
+    def __ior__(self, other):
+        self.update(other)
+        return self
+
+    def difference(self, other):
+        new = self.copy()
+        new.difference_update(other)
+        return new
+    __sub__ = difference
+
+    def difference_update(self, other):
+        self.__isub__(other)
+
+    def __isub__(self, other):
+        if self is other:
+            self.data.clear()
+        else:
+            self.data.difference_update(ref(item) for item in other)
+        return self
+
+    def intersection(self, other):
+        return self.__class__(item for item in other if item in self)
+    __and__ = intersection
+
+    def intersection_update(self, other):
+        self.__iand__(other)
+
+    def __iand__(self, other):
+        self.data.intersection_update(ref(item) for item in other)
+        return self
+
+    def issubset(self, other):
+        return self.data.issubset(ref(item) for item in other)
+    __le__ = issubset
+
+    def __lt__(self, other):
+        return self.data < set(map(ref, other))
+
+    def issuperset(self, other):
+        return self.data.issuperset(ref(item) for item in other)
+    __ge__ = issuperset
+
+    def __gt__(self, other):
+        return self.data > set(map(ref, other))
+
+    def __eq__(self, other):
+        if not isinstance(other, self.__class__):
+            return NotImplemented
+        return self.data == set(map(ref, other))
+
+    __hash__ = None
+
+    def symmetric_difference(self, other):
+        new = self.copy()
+        new.symmetric_difference_update(other)
+        return new
+    __xor__ = symmetric_difference
+
+    def symmetric_difference_update(self, other):
+        self.__ixor__(other)
+
+    def __ixor__(self, other):
+        if self is other:
+            self.data.clear()
+        else:
+            self.data.symmetric_difference_update(ref(item, self._remove) for item in other)
+        return self
+
+    def union(self, other):
+        return self.__class__(e for s in (self, other) for e in s)
+    __or__ = union
+
+    def isdisjoint(self, other):
+        return len(self.intersection(other)) == 0
 
 
 # MARK: - finalize

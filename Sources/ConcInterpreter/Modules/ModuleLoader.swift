@@ -80,7 +80,7 @@ extension Engine {
                 // sys.modules: that one is loaded anew, as CPython does.)
                 if let sub, case .obj(let o) = sub, let m = o as? PyModule, m.name != name { return sub }
             }
-            guard let (source, path, isStdlib) = findSource(parts) else {
+            guard let (source, path, isStdlib) = try findSource(parts) else {
                 let e = pyError(Exc.moduleNotFoundError, "No module named '\(name)'")
                 e.setInstanceAttribute("name", .str(name))
                 throw e
@@ -211,7 +211,7 @@ extension Engine {
     /// embedded stdlib: (source, path, whether it is the stdlib's). In a folder without
     /// them, `c.py` or `c/__init__.py` will do: a Python program's own modules, retyped
     /// as they are.
-    func findSource(_ parts: [String]) -> (String, String, Bool)? {
+    func findSource(_ parts: [String]) throws -> (String, String, Bool)? {
         let rel = parts.joined(separator: "/")
         // A module found through a relative folder ("" or "." included) goes by its
         // absolute path, as CPython's FileFinder makes it.
@@ -224,19 +224,16 @@ extension Engine {
             }
             let prefix = base.isEmpty ? "" : base.hasSuffix("/") ? base : base + "/"
             for candidate in ["\(prefix)\(rel).conc", "\(prefix)\(rel)/__init__.conc", "\(prefix)\(rel).py", "\(prefix)\(rel)/__init__.py"] {
-                if let text = readTextFile(candidate) { return (text, candidate, folder == options.stdlibPath) }
+                guard let bytes = readFileBytes(candidate) else { continue }
+                do {
+                    return (try decodeSource(bytes, fileName: candidate, origin: .compiled), candidate, folder == options.stdlibPath)
+                } catch let s as SyntaxError { throw syntaxErrorException(s) }
             }
         }
         if let text = EmbeddedStdlib.sources[rel + ".conc"] { return (text, "<stdlib>/\(rel).conc", true) }
         if let text = EmbeddedStdlib.sources[rel + "/__init__.conc"] { return (text, "<stdlib>/\(rel)/__init__.conc", true) }
         return nil
     }
-}
-
-/// Reads a whole UTF-8 file, or nil if it cannot be opened.
-func readTextFile(_ path: String) -> String? {
-    guard let bytes = readFileBytes(path) else { return nil }
-    return String(decoding: bytes, as: UTF8.self)
 }
 
 func readFileBytes(_ path: String) -> [UInt8]? {
