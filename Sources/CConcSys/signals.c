@@ -144,7 +144,11 @@ int CConcSys_signal_get(int signo) {
 }
 
 int CConcSys_signal_on_the_way(void) {
-    if (atomic_load(&sigint_flag) || atomic_load(&pending_signals)) return 1;
+    if (atomic_load(&pending_signals)) return 1;
+    /* A Ctrl-C the interpreter has not yet turned into KeyboardInterrupt (not sigint_flag:
+    ** that one stays set for the REPL's line editor, long after the interrupt was raised). */
+    int32_t *target = atomic_load(&interrupt_target);
+    if (target && (__atomic_load_n(target, __ATOMIC_SEQ_CST) & 1)) return 1;
     /* Sent (e.g. by a thread that then ended) but not yet delivered to the main thread. */
     sigset_t pending;
     if (sigpending(&pending) != 0) return 0;

@@ -47,6 +47,9 @@ struct InterruptTests {
         Case(name: "condition wait", setup: sleeper + "\nc = condition()\nc.acquire()", block: "c.wait()"),
         Case(name: "queue get", setup: sleeper + "\nq = queue()", block: "q.get()"),
         Case(name: "queue put on a full queue", setup: sleeper + "\nq = queue(1)\nq.put(1)", block: "q.put(2)"),
+        // stdin is a pipe the test keeps open: the read waits for input that never comes.
+        Case(name: "input", setup: "", block: "input()"),
+        Case(name: "sys.stdin.readline", setup: "import sys", block: "sys.stdin.readline()"),
     ]
 
     @Test("Ctrl-C ends the blocked main unit with KeyboardInterrupt", arguments: cases)
@@ -92,6 +95,42 @@ struct InterruptTests {
         let r = try runAndInterrupt(program, signals: 2)
         #expect(r.status == 130, "stderr: \(r.stderr)")
         #expect(r.secondsAfterSignal < 4, "took \(r.secondsAfterSignal) s to stop")
+    }
+
+    @Test("the deadlock detector still works after a Ctrl-C the program caught")
+    func detectorWorksAfterCaughtInterrupt() throws {
+        let program = """
+            import threading, time
+            print('ready', flush=True)
+            try:
+                time.sleep(30)
+            except KeyboardInterrupt:
+                print('caught', flush=True)
+            s = threading.Semaphore(0)
+            s.acquire()
+            """
+        let r = try runAndInterrupt(program)
+        #expect(r.status == 1, "stderr: \(r.stderr)")
+        #expect(r.stdout.contains("caught"))
+        #expect(r.stderr.contains("DeadlockError"), "stderr: \(r.stderr)")
+        #expect(r.secondsAfterSignal < 3, "took \(r.secondsAfterSignal) s to stop")
+    }
+
+    @Test("after an uncaught Ctrl-C, a non-daemon thread that can never finish is explained")
+    func stuckThreadAfterInterruptIsExplained() throws {
+        let program = """
+            import threading, time
+            ev = threading.Event()
+            def stuck():
+                ev.wait()
+            threading.Thread(target=stuck, name="Stuck").start()
+            print('ready', flush=True)
+            time.sleep(30)
+            """
+        let r = try runAndInterrupt(program)
+        #expect(r.stderr.contains("KeyboardInterrupt"), "stderr: \(r.stderr)")
+        #expect(r.stderr.contains("waits for non-daemon thread Stuck"), "stderr: \(r.stderr)")
+        #expect(r.secondsAfterSignal < 3, "took \(r.secondsAfterSignal) s to stop")
     }
 
     struct Outcome {

@@ -89,6 +89,29 @@ struct ProcessGroupInterruptTests {
                 """,
              before: [ready], status: 130,
              stderrHas: ["Exception in process w0:", "Exception in process w1:", "for h in hs: h.join()"], stdoutHas: []),
+        Case(name: "a Manager's server ignores it, so the parent can still read its proxies",
+             program: """
+                import multiprocessing, time
+                def work(d, n):
+                    d[n] = n * n
+                    print('child', n, 'ready', flush=True)
+                    try:
+                        time.sleep(60)
+                    except KeyboardInterrupt:
+                        pass
+                if __name__ == '__main__':
+                    with multiprocessing.Manager() as m:
+                        d = m.dict()
+                        ps = [multiprocessing.Process(target=work, args=(d, i)) for i in range(2)]
+                        for p in ps: p.start()
+                        print('parent ready', flush=True)
+                        try:
+                            for p in ps: p.join()
+                        except KeyboardInterrupt:
+                            for p in ps: p.join()
+                            print('partial', sorted(d.items()), flush=True)
+                """,
+             before: [ready], status: 0, stderrHas: [], stdoutHas: ["partial [(0, 0), (1, 1)]"]),
         Case(name: "a second Ctrl-C during the end-of-program wait kills children that go on",
              program: workers(catching: "print('child', n, 'goes on', flush=True)"),
              before: [ready, ["child 0 goes on", "child 1 goes on", "KeyboardInterrupt"]], status: 130,

@@ -116,18 +116,13 @@ final class PyFile: PyObject {
         switch backing {
         case .fd(let fd):
             if sawEnd { return false }
-            // Text files read CPython's 8 KiB chunks (where a write after a read lands).
-            var chunk = [UInt8](repeating: 0, count: isBinary ? 65536 : 8192)
-            while true {
-                let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-                if n > 0 { readBuffer.append(contentsOf: chunk[0..<n]); return true }
-                if n == 0 { return false }
-                if errno == EINTR { try u.checkInterrupt(); continue }
-                throw osError(errno)
-            }
+            return try readChunk(fd, u, blocking: false)
         case .stdin:
             if sawEnd { return false }
-            if let line = u.blockingCall({ u.engine.options.readLine() }) {
+            // The process's own stdin is read with read(2), which Ctrl-C interrupts (stdio's
+            // getline would go on waiting); an embedder's reader is asked for a line.
+            guard let readLine = u.engine.options.readLine else { return try readChunk(0, u, blocking: true) }
+            if let line = u.blockingCall({ readLine() }) {
                 readBuffer.append(contentsOf: line.utf8)
                 return true
             }
@@ -137,6 +132,21 @@ final class PyFile: PyObject {
             return false
         case .sink:
             return false
+        }
+    }
+
+    /// Appends what one read(2) of `fd` gives; false at its end. Text files read CPython's
+    /// 8 KiB chunks (where a write after a read lands). `blocking`: the read may wait for
+    /// another process (a pipe, a terminal), so other units run meanwhile.
+    private func readChunk(_ fd: Int32, _ u: Unit, blocking: Bool) throws -> Bool {
+        var chunk = [UInt8](repeating: 0, count: isBinary ? 65536 : 8192)
+        while true {
+            let n = blocking ? u.blockingCall { chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) } }
+                : chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n > 0 { readBuffer.append(contentsOf: chunk[0..<n]); return true }
+            if n == 0 { return false }
+            if errno == EINTR { try u.checkInterrupt(); continue }
+            throw osError(errno)
         }
     }
 

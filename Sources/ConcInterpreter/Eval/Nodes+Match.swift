@@ -128,15 +128,15 @@ final class SequencePatternNode: PatternNode {
             guard try isMatchSequence(v, u) else { return false }
             let fixed = items.count - (starIndex >= 0 ? 1 : 0)
             let starIsWildcard = starIndex >= 0 && starTarget == nil
-            // The length: exactly `fixed` without a star; at least `fixed` with `*_` (no
-            // len() at all for `[*_]`); a named star leaves it to the unpacking.
+            // The length: exactly `fixed` without a star; at least `fixed` with one (no len()
+            // at all for `[*_]` or `[*rest]`).
             if starIndex < 0 {
                 guard try u.length(v) == fixed else { return false }
-            } else if starIsWildcard && fixed > 0 {
+            } else if fixed > 0 {
                 guard try u.length(v) >= fixed else { return false }
             }
-            // `[]`, `[_, _]`, `[_, *_]`: nothing more is read.
-            if patterns.allSatisfy(\.isWildcard) { return true }
+            // `[]`, `[_, _]`, `[_, *_]`: nothing more is read (a named star still binds).
+            if starTarget == nil && patterns.allSatisfy(\.isWildcard) { return true }
             if starIsWildcard {
                 // `[first, *_, last]`: only the items named, by index (a huge range is not
                 // read whole); those after the star at len() - k, as the subject may not

@@ -17553,11 +17553,17 @@ class Token:
 
 # MARK: - The server
 
-def _serve(requests, ready, stopped):
+def _serve(requests, ready, stopped, initializer=None, initargs=()):
     """The manager process: runs each request on the object it names, in turn, and
     answers on the request's own reply queue: ("ok", result) or ("error", exception).
     Sets `stopped` when it ends, so that proxies stop waiting for it."""
     try:
+        # A Ctrl-C at the terminal reaches the whole process group: the server ignores it,
+        # as CPython's does, so the program that caught it can still use its proxies.
+        import signal
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if initializer is not None:
+            initializer(*initargs)
         _serve_requests(requests, ready)
     finally:
         stopped.set()
@@ -17791,7 +17797,7 @@ class BaseManager:
         self._requests = queue()
         self._stopped = event()
         ready = event()
-        self._process = _mp.Process(target=_serve, args=(self._requests, ready, self._stopped),
+        self._process = _mp.Process(target=_serve, args=(self._requests, ready, self._stopped, initializer, initargs),
                                     name="SyncManager-%d" % next(_manager_counter), daemon=True)
         self._process.start()
         ready.wait()

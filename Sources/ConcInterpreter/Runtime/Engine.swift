@@ -20,8 +20,9 @@ public struct EngineOptions {
     public var stdout: OutputSink = OutputSink(.fd(1))
     /// Where errors and tracebacks go.
     public var stderr: OutputSink = OutputSink(.fd(2), lineBuffered: true)
-    /// Reads a line for `input()`: nil at end of input.
-    public var readLine: () -> String? = { Swift.readLine(strippingNewline: false) }
+    /// Reads a line for `input()` and `sys.stdin` (nil at end of input); nil: the
+    /// process's file descriptor 0.
+    public var readLine: (() -> String?)? = nil
     /// Run threads under a global interpreter lock (`conc --gil`) instead of in parallel.
     public var globalInterpreterLock = false
     public init() {}
