@@ -122,7 +122,8 @@ extension Unit {
             } else {
                 status = 1
                 engine.flushOutput()
-                writeErrorOutput(heading + "\n" + formatException(e))
+                // (multiprocessing prints it with traceback.print_exc(): the module's layout.)
+                writeErrorOutput(heading + "\n" + formatException(e, limit: nil, moduleLayout: startedByStdlib).joined())
             }
             outcome = .obj(PyTuple([.bool(false), .obj(e)]))
         } catch {

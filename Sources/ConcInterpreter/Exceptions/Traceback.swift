@@ -11,9 +11,12 @@ extension Unit {
     /// The same in the pieces traceback.format_exception lists (a header, one piece per
     /// frame, one per line of the rest), showing at most `limit` frames of each exception:
     /// the outermost ones, or the innermost `-limit` (traceback's `limit`; nil for all).
-    func formatException(_ e: PyBaseException, limit: Int?) -> [String] {
+    /// `moduleLayout`: as the traceback module lays a frame out (its source line stripped at
+    /// both ends), not as the interpreter's own report (which keeps trailing whitespace).
+    func formatException(_ e: PyBaseException, limit: Int?, moduleLayout: Bool = false) -> [String] {
         var context = GroupPrintContext()
         context.limit = limit
+        context.moduleLayout = moduleLayout
         return format(e, &context)
     }
 
@@ -48,7 +51,7 @@ extension Unit {
             guard let members = e.groupExceptions?.items.compactMap({ $0.object as? PyBaseException }) else {
                 if !frames.isEmpty {
                     out.append(ctx.emit("Traceback (most recent call last):\n"))
-                    out += formatEntryChunks(frames).map { ctx.emit($0) }
+                    out += formatEntryChunks(frames, moduleLayout: ctx.moduleLayout).map { ctx.emit($0) }
                 }
                 out += formatExceptionOnly(e).map { ctx.emit($0) }
                 continue
@@ -61,7 +64,7 @@ extension Unit {
             if isTopLevel { ctx.depth += 1 }
             if !frames.isEmpty {
                 out.append(ctx.emit("Exception Group Traceback (most recent call last):\n", margin: isTopLevel ? "+" : "|"))
-                out += formatEntryChunks(frames).map { ctx.emit($0) }
+                out += formatEntryChunks(frames, moduleLayout: ctx.moduleLayout).map { ctx.emit($0) }
             }
             out += formatExceptionOnly(e).map { ctx.emit($0) }
             let width = GroupPrintContext.maxWidth
@@ -115,7 +118,7 @@ extension Unit {
     /// Entries outermost first; runs of an identical entry collapse as in CPython.
     /// One string per frame (with its source line and markers) and one per
     /// "[Previous line repeated ...]", as traceback.format_exception lists them.
-    func formatEntryChunks(_ entries: [TracebackEntry]) -> [String] {
+    func formatEntryChunks(_ entries: [TracebackEntry], moduleLayout: Bool) -> [String] {
         var out: [String] = []
         var last: (String, Int, String)? = nil
         var repeats = 0
@@ -135,34 +138,47 @@ extension Unit {
                 repeats = 1
                 last = key
             }
-            out.append(formatEntry(entry))
+            out.append(formatEntry(entry, moduleLayout: moduleLayout))
         }
         flushRepeats()
         return out
     }
 
-    func formatEntry(_ entry: TracebackEntry) -> String {
+    /// One frame: where, the source line (its indentation dropped) and the markers under it.
+    /// CPython's own report keeps the line's trailing whitespace, so an expression that does
+    /// not reach the end of the line gets markers; the traceback module (`moduleLayout`)
+    /// strips it first.
+    func formatEntry(_ entry: TracebackEntry, moduleLayout: Bool) -> String {
         var out = "  File \"\(entry.file.name)\", line \(entry.loc.line), in \(entry.function)\n"
         guard entry.file.linesInTracebacks else { return out }
         let line = entry.file.line(entry.loc.line)
         let stripped = line.drop { $0 == " " || $0 == "\t" || $0 == "\u{0C}" }
         let trimmed = String(stripped).trimmingTrailingWhitespace()
         guard !trimmed.isEmpty else { return out }
-        out += "    \(trimmed)\n"
-        if let markers = markerLine(entry, lineLength: trimmed.unicodeScalars.count,
-                                    indent: line.unicodeScalars.count - stripped.unicodeScalars.count) {
+        var untrimmed = stripped
+        while let l = untrimmed.last, l == "\r" || l == "\n" { untrimmed = untrimmed.dropLast() }
+        let shown = moduleLayout ? Substring(trimmed) : untrimmed
+        out += "    \(shown)\n"
+        // (The traceback module of 3.11 counts the trailing whitespace it stripped as
+        // indentation too, so its markers stand that many columns to the left.)
+        var indent = line.unicodeScalars.count - stripped.unicodeScalars.count
+        if moduleLayout { indent += untrimmed.unicodeScalars.count - trimmed.unicodeScalars.count }
+        if let markers = markerLine(entry, lineLength: shown.unicodeScalars.count, contentLength: trimmed.unicodeScalars.count,
+                                    indent: indent) {
             out += "    " + markers + "\n"
         }
         return out
     }
 
     /// The `^^^`/`~~^~~` line under a source line, or nil when CPython prints none.
-    private func markerLine(_ entry: TracebackEntry, lineLength: Int, indent: Int) -> String? {
+    /// `lineLength`: the shown line's length; `contentLength`: without trailing whitespace
+    /// (a multi-line expression is marked up to its last visible character).
+    private func markerLine(_ entry: TracebackEntry, lineLength: Int, contentLength: Int, indent: Int) -> String? {
         let loc = entry.loc
         if case .statement = entry.marker { return nil }
         guard loc.line > 0 else { return nil }
         let start = loc.col
-        let end = loc.endLine == loc.line ? loc.endCol : indent + lineLength
+        let end = loc.endLine == loc.line ? loc.endCol : indent + contentLength
         guard end > start else { return nil }
         let scalars = Array(entry.file.line(loc.line).unicodeScalars)
         // Columns on the terminal, where a wide character (CJK, emoji) takes two, as
@@ -228,6 +244,8 @@ struct GroupPrintContext {
     var seen = Set<ObjectIdentifier>()
     /// traceback's `limit` (nil: every frame).
     var limit: Int?
+    /// Laid out as the traceback module does (``formatEntry(_:moduleLayout:)``).
+    var moduleLayout = false
 
     /// The frames (outermost first) of an exception that `limit` lets through.
     func shown(_ frames: [TracebackEntry]) -> [TracebackEntry] {

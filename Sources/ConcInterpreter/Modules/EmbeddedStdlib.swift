@@ -4665,7 +4665,7 @@ def _log(message, exc=None, level='error'):
         return
     text = message + '\n'
     if exc is not None:
-        text += _units.format_exception(exc)
+        text += _units.format_exception(exc, None, False, True)   # as traceback's
     sys.stderr.write(text)
     sys.stderr.flush()
 
@@ -5084,7 +5084,7 @@ def _send_result(result_queue, work_id, ok, value, tb, exit_pid):
         result_queue.put(('result', work_id, ok, value, tb, exit_pid))
     except BaseException as e:
         # The result could not be copied: the call fails with that error instead.
-        result_queue.put(('result', work_id, False, e, _units.format_exception(e), exit_pid))
+        result_queue.put(('result', work_id, False, e, _units.format_exception(e, None, False, True), exit_pid))
 
 
 def _process_worker(call_queue, result_queue, initializer, initargs, max_tasks):
@@ -5111,7 +5111,7 @@ def _process_worker(call_queue, result_queue, initializer, initargs, max_tasks):
             r = fn(*args, **kwargs)
             _check_sendable(r)
         except BaseException as e:
-            tb = _units.format_exception(e)
+            tb = _units.format_exception(e, None, False, True)
             # The traceback travels as text (the __cause__ in the parent), as CPython's
             # pickling drops the traceback object.
             e.__traceback__ = None
@@ -17021,7 +17021,7 @@ def _pool_worker(tasks, results, initializer, initargs, maxtasks=None, slot=0):
         except Exception as e:
             # The traceback travels as text, made the exception's cause in the parent
             # (RemoteTraceback), as CPython's pool sends it.
-            tb = _units.format_exception(e)
+            tb = _units.format_exception(e, None, False, True)   # as traceback.format_exception
             e.__traceback__ = None
             value = (False, e, tb)
         try:
@@ -22002,13 +22002,13 @@ def _format(value, chain, limit=None, pieces=False):
         if limit is not None and limit < 0:
             limit = 0
     if chain:
-        return _units.format_exception(value, limit, pieces)
+        return _units.format_exception(value, limit, pieces, True)
     # Without the chain: hide the cause and the context for the time of formatting.
     saved = (value.__cause__, value.__suppress_context__)
     value.__cause__ = None
     value.__suppress_context__ = True
     try:
-        return _units.format_exception(value, limit, pieces)
+        return _units.format_exception(value, limit, pieces, True)
     finally:
         value.__cause__, value.__suppress_context__ = saved
 

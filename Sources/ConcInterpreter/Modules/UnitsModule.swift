@@ -81,12 +81,15 @@ extension Engine {
                 // A second argument is traceback's `limit`: how many frames of each
                 // exception to show, the outermost ones (the innermost for a negative one).
                 // A true third one asks for the list of pieces traceback.format_exception gives.
-                try a.expect("format_exception", 1, 3)
+                // A true fourth one lays frames out as the traceback module does (source lines
+                // stripped at both ends); without it, as the interpreter reports an uncaught one.
+                try a.expect("format_exception", 1, 4)
                 guard case .obj(let o) = a[0], let e = o as? PyBaseException else {
                     throw typeError("format_exception() takes an exception")
                 }
                 let limit = a.count > 1 && !a[1].isNone ? try u.toIndex(a[1]) : nil
-                let pieces = u.formatException(e, limit: limit)
+                let moduleLayout = a.count > 3 ? try u.isTruthy(a[3]) : false
+                let pieces = u.formatException(e, limit: limit, moduleLayout: moduleLayout)
                 if a.count > 2, try u.isTruthy(a[2]) { return .obj(PyList(pieces.map { .str($0) })) }
                 return .str(pieces.joined())
             },
@@ -156,7 +159,7 @@ extension Engine {
                 for index in stride(from: tb.entries.count - 1 - tb.position, through: 0, by: -1) {
                     let e = tb.entries[index]
                     rows.append(.obj(PyTuple([.str(e.file.name), .int(e.loc.line), .str(e.function), .str(e.file.line(e.loc.line)),
-                                              .str(u.formatEntry(e))])))
+                                              .str(u.formatEntry(e, moduleLayout: true))])))
                 }
                 return .obj(PyList(rows))
             },
