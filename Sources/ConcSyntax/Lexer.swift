@@ -222,6 +222,10 @@ public struct Lexer {
             n = 2
         } else if Lexer.oneCharOps.contains(c) {
             n = 1
+        } else if c == "$" || c == "?" || c == "!" || c == "`" {
+            // CPython's tokenizer passes these on as operators; its parser then finds them
+            // invalid, unless a later tokenizer error (an unterminated string) wins.
+            n = 1
         }
         guard n > 0 else { throw invalidCharacter(c) }
         pos += n
@@ -274,9 +278,6 @@ public struct Lexer {
 
     private func invalidCharacter(_ c: Unicode.Scalar) -> SyntaxError {
         let col = pos - lineStart + 1
-        if c == "$" || c == "?" || c == "!" || c == "`" {
-            return error("invalid syntax", col: col)
-        }
         var hex = String(c.value, radix: 16, uppercase: true)
         while hex.count < 4 { hex = "0" + hex }
         if !c.properties.isAlphabetic && (c.properties.generalCategory == .control

@@ -72,7 +72,7 @@ extension Parser.State {
     ///     else_block: 'else' ':' block
     mutating func parseElseBlock() throws -> [Stmt] {
         let t = advance()
-        try expectColon()
+        try expectColon(evenMidLine: true)  // CPython's `'else' &&':'`: `else if x:` says so
         return try parseBlock(after: "'else' statement on line \(t.line)")
     }
 
@@ -114,7 +114,7 @@ extension Parser.State {
     ///         | 'try' ':' block except_block+ [else_block] [finally_block]
     mutating func parseTryStatement() throws -> Stmt {
         let start = advance()
-        try expectColon()
+        try expectColon(evenMidLine: true)  // `'try' &&':'`, as `finally` and `else`
         let l = stmtLoc(from: start)
         let body = try parseBlock(after: "'try' statement on line \(start.line)")
         var handlers: [ExceptHandler] = []
@@ -132,7 +132,7 @@ extension Parser.State {
         var final: [Stmt] = []
         if atName("finally") {
             let t = advance()
-            try expectColon()
+            try expectColon(evenMidLine: true)
             final = try parseBlock(after: "'finally' statement on line \(t.line)")
         } else if handlers.isEmpty {
             // At the end of the file CPython names the last line, with no caret.

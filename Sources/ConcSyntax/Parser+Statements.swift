@@ -348,7 +348,13 @@ extension Parser.State {
     mutating func parseAnnotatedAssignment(_ target: Expr, start: Token) throws -> Stmt {
         switch target.kind {
         case .name, .attribute, .subscript: break
-        case .tuple: throw error("only single target (not tuple) can be annotated", at: target.loc)
+        // CPython's invalid_assignment rules need an annotation after the colon: without
+        // one (`greet(name):`, `x == 1:`, a forgotten `def` or `if`) the colon is invalid.
+        case _ where !startsExpression(peek()): throw error("invalid syntax", at: tok)
+        case .tuple(let elts):
+            // `a, b: int` is reported at `a`; `(a, b): int` over the whole tuple.
+            let bare = elts.first.map { $0.loc.line == target.loc.line && $0.loc.col == target.loc.col } ?? false
+            throw error("only single target (not tuple) can be annotated", at: bare ? elts[0].loc : target.loc)
         case .list: throw error("only single target (not list) can be annotated", at: target.loc)
         default: throw error("illegal target for annotation", at: target.loc)
         }
