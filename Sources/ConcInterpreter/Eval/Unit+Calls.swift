@@ -138,6 +138,11 @@ extension Unit {
         let given = args.positional
         let k = min(given.count, npos)
         for i in 0..<k { locals[i] = given[i] }
+        // Keywords before the positional count is checked, as CPython's initialize_locals
+        // does: `f(1, 2, 3, zz=4)` is about zz.
+        if !args.keywords.isEmpty || code.varKeywordsSlot >= 0 {
+            try bindKeywords(fn, args.keywords, locals)
+        }
         if given.count > npos {
             guard code.varArgsSlot >= 0 else {
                 let keywordOnlyGiven = args.keywords.filter { code.keywordOnly.contains($0.name) }.count
@@ -147,21 +152,13 @@ extension Unit {
         } else if code.varArgsSlot >= 0 {
             locals[code.varArgsSlot] = .obj(PyTuple.empty)
         }
-        if !args.keywords.isEmpty || code.varKeywordsSlot >= 0 {
-            try bindKeywords(fn, args.keywords, locals)
-        }
         if given.count < npos || !code.keywordOnly.isEmpty { try fillDefaults(fn, locals) }
     }
 
     private func bindKeywords(_ fn: PyFunction, _ keywords: [(name: String, value: Value)], _ locals: UnsafeMutablePointer<Value>) throws {
         let code = fn.code
         let kwargs: PyDict? = code.varKeywordsSlot >= 0 ? PyDict() : nil
-        var positionalOnlyPassed: [String] = []
         for (name, value) in keywords {
-            if kwargs == nil, let i = code.positional.firstIndex(of: name), i < code.positionalOnlyCount {
-                positionalOnlyPassed.append(name)
-                continue
-            }
             if let i = code.positional.firstIndex(of: name), i >= code.positionalOnlyCount {
                 if !locals[i].isUnbound {
                     throw typeError("\(fn.qualname)() got multiple values for argument '\(name)'")
@@ -175,12 +172,15 @@ extension Unit {
                 }
                 d.set(self, name, value)
             } else {
+                // The first keyword with no parameter: positional-only names passed as
+                // keywords are the error if there are any (all of them, in parameter order).
+                let passed = code.positional[..<code.positionalOnlyCount].filter { p in keywords.contains { $0.name == p } }
+                if !passed.isEmpty {
+                    throw typeError("\(fn.qualname)() got some positional-only arguments passed as keyword arguments: "
+                                    + "'" + passed.joined(separator: ", ") + "'")
+                }
                 throw typeError("\(fn.qualname)() got an unexpected keyword argument '\(name)'")
             }
-        }
-        if !positionalOnlyPassed.isEmpty {
-            throw typeError("\(fn.qualname)() got some positional-only arguments passed as keyword arguments: "
-                            + "'" + positionalOnlyPassed.joined(separator: ", ") + "'")
         }
         if let d = kwargs { locals[code.varKeywordsSlot] = .obj(d) }
     }

@@ -23691,7 +23691,8 @@ def get_type_hints(obj, globalns=None, localns=None, include_extras=False):
         "unittest.conc": ####"""
 """unittest: CPython 3.11's unit-testing framework, in Conc (the parts tests use most).
 
-TestCase with setUp/tearDown, setUpClass/tearDownClass, addCleanup, subTest, skipTest,
+TestCase with setUp/tearDown, setUpClass/tearDownClass, setUpModule/tearDownModule,
+addCleanup/addClassCleanup/addModuleCleanup, subTest, skipTest,
 fail and the assert methods (assertEqual, assertTrue, assertIs, assertIn, assertIsNone,
 assertIsInstance, assertRaises(Regex) and assertWarns(Regex) as a call or a `with`,
 assertLogs/assertNoLogs, assertAlmostEqual,
@@ -23714,7 +23715,8 @@ import traceback as _traceback
 
 __all__ = ["TestCase", "TestSuite", "TestLoader", "TestResult", "TextTestRunner",
            "TextTestResult", "SkipTest", "main", "skip", "skipIf", "skipUnless",
-           "expectedFailure", "defaultTestLoader", "FunctionTestCase"]
+           "expectedFailure", "defaultTestLoader", "FunctionTestCase", "addModuleCleanup",
+           "doModuleCleanups", "enterModuleContext"]
 
 
 class SkipTest(Exception):
@@ -24093,7 +24095,26 @@ class TestCase:
 
     @classmethod
     def addClassCleanup(cls, function, /, *args, **kwargs):
+        """Calls function(*args, **kwargs) after tearDownClass (or a failed setUpClass)."""
         cls._class_cleanups.append((function, args, kwargs))
+
+    @classmethod
+    def enterClassContext(cls, cm):
+        result = type(cm).__enter__(cm)
+        cls.addClassCleanup(type(cm).__exit__, cm, None, None, None)
+        return result
+
+    @classmethod
+    def doClassCleanups(cls):
+        """Runs the class cleanups, last added first; their exceptions are kept in
+        cls.tearDown_exceptions (as sys.exc_info() triples)."""
+        cls.tearDown_exceptions = []
+        while cls._class_cleanups:
+            function, args, kwargs = cls._class_cleanups.pop()
+            try:
+                function(*args, **kwargs)
+            except Exception:
+                cls.tearDown_exceptions.append(_sys.exc_info())
 
     def doCleanups(self):
         errors = []
@@ -24548,11 +24569,17 @@ class TestSuite:
             self.addTest(test)
 
     def run(self, result):
+        # The outermost suite of a run sets modules up and tears the last one down.
+        top_level = not getattr(result, "_testRunEntered", False)
+        if top_level:
+            result._testRunEntered = True
         classes_set_up = []
         for test in self._tests:
             if result.shouldStop:
                 break
             if isinstance(test, TestCase):
+                if not _module_set_up(test.__class__.__module__, result):
+                    continue
                 cls = test.__class__
                 if cls not in classes_set_up and cls not in result._classes_failed:
                     if getattr(cls, "__unittest_skip__", False):
@@ -24572,6 +24599,7 @@ class TestSuite:
                             result.addError(_ErrorHolder("setUpClass (" + cls.__module__ + "."
                                                          + cls.__qualname__ + ")"),
                                             (type(e), e, e.__traceback__))
+                            _class_cleanups_done(cls, result)
                             continue
                 if cls in result._classes_failed:
                     continue
@@ -24585,6 +24613,10 @@ class TestSuite:
                 result.addError(_ErrorHolder("tearDownClass (" + cls.__module__ + "."
                                              + cls.__qualname__ + ")"),
                                 (type(e), e, e.__traceback__))
+            _class_cleanups_done(cls, result)
+        if top_level:
+            _module_tear_down(result)
+            result._testRunEntered = False
         return result
 
     def __call__(self, *args, **kwds):
@@ -24593,6 +24625,94 @@ class TestSuite:
     def debug(self):
         for test in self._tests:
             test.debug()
+
+
+def _class_cleanups_done(cls, result):
+    # The class's cleanups, each failure reported as tearDownClass's error.
+    cls.doClassCleanups()
+    for exc_info in cls.tearDown_exceptions:
+        result.addError(_ErrorHolder("tearDownClass (" + cls.__module__ + "." + cls.__qualname__ + ")"),
+                        exc_info)
+
+
+# MARK: - Module fixtures
+
+_module_cleanups = []
+
+
+def addModuleCleanup(function, /, *args, **kwargs):
+    """Calls function(*args, **kwargs) after tearDownModule (or a failed setUpModule)."""
+    _module_cleanups.append((function, args, kwargs))
+
+
+def enterModuleContext(cm):
+    result = type(cm).__enter__(cm)
+    addModuleCleanup(type(cm).__exit__, cm, None, None, None)
+    return result
+
+
+def doModuleCleanups():
+    """Runs the module cleanups, last added first; raises the first exception one raised."""
+    exceptions = []
+    while _module_cleanups:
+        function, args, kwargs = _module_cleanups.pop()
+        try:
+            function(*args, **kwargs)
+        except Exception as exc:
+            exceptions.append(exc)
+    if exceptions:
+        raise exceptions[0]
+
+
+def _module_error(result, exc, method, module_name):
+    holder = _ErrorHolder(method + " (" + module_name + ")")
+    if isinstance(exc, SkipTest):
+        result.addSkip(holder, str(exc))
+    else:
+        result.addError(holder, (type(exc), exc, exc.__traceback__))
+
+
+def _module_set_up(module_name, result):
+    """Makes module_name the module set up (its setUpModule run once, after the previous
+    module's tearDownModule); False when its setUpModule failed."""
+    if getattr(result, "_moduleSetUp", None) == module_name:
+        return not result._moduleSetUpFailed
+    _module_tear_down(result)
+    result._moduleSetUp = module_name
+    result._moduleSetUpFailed = False
+    module = _sys.modules.get(module_name)
+    set_up = getattr(module, "setUpModule", None)
+    if set_up is not None:
+        try:
+            set_up()
+        except Exception as exc:
+            result._moduleSetUpFailed = True
+            _module_error(result, exc, "setUpModule", module_name)
+            try:
+                doModuleCleanups()
+            except Exception as cleanup_exc:
+                _module_error(result, cleanup_exc, "setUpModule", module_name)
+    return not result._moduleSetUpFailed
+
+
+def _module_tear_down(result):
+    module_name = getattr(result, "_moduleSetUp", None)
+    if module_name is None:
+        return
+    result._moduleSetUp = None
+    if result._moduleSetUpFailed:
+        return
+    module = _sys.modules.get(module_name)
+    tear_down = getattr(module, "tearDownModule", None)
+    if tear_down is not None:
+        try:
+            tear_down()
+        except Exception as exc:
+            _module_error(result, exc, "tearDownModule", module_name)
+    try:
+        doModuleCleanups()
+    except Exception as exc:
+        _module_error(result, exc, "tearDownModule", module_name)
 
 
 class _ErrorHolder:
