@@ -393,6 +393,9 @@ extension Parser.State {
             // parses (`exec "x" +` underlines `exec "x"`); when none does (`print {1:(x.)}`)
             // the message is not given, and the error is the plain one at the stray token.
             let start = self
+            // (star_expressions: `print "a", x` underlines through `x`.)
+            if let rest = try? parseStarExpressions() { throw error(message, from: first.loc, to: rest.loc) }
+            self = start
             if let rest = try? parseExpression() { throw error(message, from: first.loc, to: rest.loc) }
             self = start
             if let operand = try? parseFactor() { throw error(message, from: first.loc, to: operand.loc) }

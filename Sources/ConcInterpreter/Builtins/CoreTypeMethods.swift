@@ -13,10 +13,12 @@ func installObjectMethods(_ t: PyType) {
     // object.__init__ takes extra arguments only when the class has its own __new__ and
     // not its own __init__ (CPython's rule): `super().__init__(x)` reaching object is an error.
     t.method("__init__") { u, s, a in
-        guard a.count > 0 || !a.keywords.isEmpty, case .obj(let o) = s, o.isPlainInstance else { return .none }
+        // (Also in a subclass of int, float, str..., whose __init__ is object's: a Celsius(float)
+        // whose __init__ calls super().__init__(value) gets this error, as in CPython.)
+        guard a.count > 0 || !a.keywords.isEmpty, case .obj(let o) = s, o.isPlainInstance || !o.type.isBuiltin else { return .none }
         let hooks = o.type.creationHooks(u.classEpoch)
         if hooks.userInit != nil { throw typeError("object.__init__() takes exactly one argument (the instance to initialize)") }
-        if hooks.userNew == nil { throw typeError("\(o.type.name).__init__() takes exactly one argument (the instance to initialize)") }
+        if hooks.userNew == nil && o.isPlainInstance { throw typeError("\(o.type.name).__init__() takes exactly one argument (the instance to initialize)") }
         return .none
     }
     t.method("__str__") { u, s, _ in .str(try u.builtinStr(s)) }
@@ -98,6 +100,8 @@ func installObjectMethods(_ t: PyType) {
         // constructor makes the object (its namespace has no `__new__` of its own, so the
         // MRO walk of `super()` ends here).
         if let base = cls.builtinBase, let ctor = base.constructor {
+            // `super().__new__(cls, 5)` in a list subclass is an empty list.
+            if base.newIgnoresArguments { return try ctor(u, cls, Args([])) }
             return try ctor(u, cls, Args(Array(a.positional.dropFirst()), keywords: a.keywords))
         }
         if a.count > 1 || !a.keywords.isEmpty {

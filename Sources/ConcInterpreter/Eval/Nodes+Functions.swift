@@ -171,7 +171,8 @@ final class YieldNode: ExprNode {
     init(_ v: ExprNode?, _ loc: SourceLoc) { value = v; super.init(loc) }
     override func eval(_ f: Frame) throws -> Value {
         let v = try value?.eval(f) ?? .none
-        return try f.unit.yieldFromGenerator(v, f)
+        // An exception thrown in (throw()) is raised here: the traceback marks this yield.
+        do { return try f.unit.yieldFromGenerator(v, f) } catch { throw located(error, f, loc) }
     }
 }
 
@@ -180,6 +181,11 @@ final class YieldFromNode: ExprNode {
     let iterable: ExprNode
     init(_ e: ExprNode, _ loc: SourceLoc) { iterable = e; super.init(loc) }
     override func eval(_ f: Frame) throws -> Value {
+        // What the delegate raises (an exception thrown in included) marks this expression.
+        do { return try delegate(f) } catch { throw located(error, f, loc) }
+    }
+
+    private func delegate(_ f: Frame) throws -> Value {
         let source = try iterable.eval(f)
         let state = f.generator
         state?.delegate = source  // gi_yieldfrom, while delegating

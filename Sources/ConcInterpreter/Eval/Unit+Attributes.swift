@@ -285,6 +285,9 @@ extension Unit {
                 guard cls.isSubtype(of: t) else {
                     throw typeError("\(t.name).__new__(\(cls.name)): \(cls.name) is not a subtype of \(t.name)")
                 }
+                // The mutable containers' __new__ ignores its arguments (their __init__ takes
+                // them): `list.__new__(cls, 5)` is an empty list of cls.
+                if t.newIgnoresArguments { return try ctor(u, cls, Args([])) }
                 return try ctor(u, cls, Args(Array(a.positional.dropFirst()), keywords: a.keywords))
             })
         }

@@ -9081,6 +9081,14 @@ def _strptime_datetime(cls, data_string, format):
         tz = timezone(timedelta(seconds=gmtoff, microseconds=gmtoff_fraction))
     return cls(year, month, day, hour, minute, second, fraction, tz)
 
+
+# CPython's datetime classes are C types: error messages name them with their module
+# ('datetime.date'), and their methods' frames stay out of tracebacks.
+from _units import stands_for_c as _stands_for_c
+_stands_for_c(*[_v for _v in list(globals().values())
+                if (isinstance(_v, type) or type(_v).__name__ == "function") and _v.__module__ == __name__])
+del _stands_for_c
+
 """####,
         "doctest.conc": ####"""
 """Run the examples in docstrings and check what they print.

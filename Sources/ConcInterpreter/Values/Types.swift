@@ -301,6 +301,11 @@ extension PyType {
             || self === Types.bytes || self === Types.frozenset || self === Types.type || isIterationClass
             || self === Types.threadLocal  // keeps the arguments for each thread's __init__
     }
+    /// list, dict, set, bytearray: their `__new__` ignores its arguments (`__init__` takes
+    /// them), so `list.__new__(C, 5)` is an empty C.
+    var newIgnoresArguments: Bool {
+        self === Types.list || self === Types.dict || self === Types.set || self === Types.bytearray
+    }
     /// float, tuple, frozenset, map, filter and reversed, whose `__new__` ignores keywords when
     /// a subclass's own `__init__` takes them (CPython checks for none only with the base's init).
     var leavesKeywordsToInit: Bool {
