@@ -116,11 +116,12 @@ final class ComprehensionBodyNode: ExprNode {
             try run(0, f) { k in try d.set(f.unit, k, try self.value!.eval(f)) }
             return .obj(d)
         case .generator:
-            try run(0, f) { v in _ = try f.unit.yieldFromGenerator(v, f) }
+            try run(0, f) { v in _ = try f.unit.yieldFromGenerator(consume v, f) }
             return .none
         }
     }
-    private func run(_ level: Int, _ f: Frame, _ emit: (Value) throws -> Void) throws {
+    /// `emit` owns each element (a generator expression hands it on without keeping it).
+    private func run(_ level: Int, _ f: Frame, _ emit: (consuming Value) throws -> Void) throws {
         let loop = loops[level]
         let source = try loop.iterable.eval(f)
         let slot = (loop.target as? LocalNode)?.slot ?? -1
@@ -155,7 +156,7 @@ final class ComprehensionBodyNode: ExprNode {
     }
     /// One item of `loop` bound: its conditions, then the next loop or the element.
     @inline(__always) private func visit(_ level: Int, _ loop: ComprehensionLoop, _ f: Frame,
-                                         _ emit: (Value) throws -> Void) throws {
+                                         _ emit: (consuming Value) throws -> Void) throws {
         for c in loop.conditions where !(try truth(try c.eval(f), f)) {
             try f.unit.checkInterrupt()
             return
@@ -172,7 +173,7 @@ final class YieldNode: ExprNode {
     override func eval(_ f: Frame) throws -> Value {
         let v = try value?.eval(f) ?? .none
         // An exception thrown in (throw()) is raised here: the traceback marks this yield.
-        do { return try f.unit.yieldFromGenerator(v, f) } catch { throw located(error, f, loc) }
+        do { return try f.unit.yieldFromGenerator(consume v, f) } catch { throw located(error, f, loc) }
     }
 }
 
@@ -208,8 +209,9 @@ final class YieldFromNode: ExprNode {
                     next = try g.resume(f.unit, send: sent)
                 }
                 guard let v = next else { return g.returnValue }
+                _ = consume next  // suspended, this frame keeps nothing of what it passed on
                 sent = .none
-                do { sent = try f.unit.yieldFromGenerator(v, f) } catch let e as PyBaseException where f.unit.wasThrownIn(e, f) { thrown = e }
+                do { sent = try f.unit.yieldFromGenerator(consume v, f) } catch let e as PyBaseException where f.unit.wasThrownIn(e, f) { thrown = e }
             }
         }
         // Any other iterator, as PEP 380 says: a value sent in goes to its send(), an
@@ -256,8 +258,9 @@ final class YieldFromNode: ExprNode {
                 return e.args.first ?? .none
             }
             guard let v = next else { return (it as? PyUserIterator)?.stopValue ?? .none }
+            _ = consume next
             sent = .none
-            do { sent = try u.yieldFromGenerator(v, f) } catch let e as PyBaseException where u.wasThrownIn(e, f) { thrown = e }
+            do { sent = try u.yieldFromGenerator(consume v, f) } catch let e as PyBaseException where u.wasThrownIn(e, f) { thrown = e }
         }
     }
 }

@@ -364,9 +364,11 @@ extension Unit {
 
     /// `yield v` from the generator running in frame `f`: suspends, returns the sent value
     /// (or raises what `throw()` threw in, remembered in `lastThrown` for `yield from`).
-    func yieldFromGenerator(_ v: Value, _ f: Frame) throws -> Value {
+    /// `v` is consumed: while the generator is suspended, nothing of it keeps the value it
+    /// yielded (the consumer's reference is the only one, so `del x` frees it, as in CPython).
+    func yieldFromGenerator(_ v: consuming Value, _ f: Frame) throws -> Value {
         guard let g = f.generator, let c = g.coroutine else { throw runtimeError("'yield' outside a running generator") }
-        g.transfer = v
+        g.transfer = consume v
         CConcCoro_yield(c)
         if let t = g.thrown {
             g.thrown = nil; g.lastThrown = t
