@@ -46,6 +46,12 @@ extension Lexer {
             altIndents.append(altCol)
             tokens.append(Token(kind: .indent, text: "", line: line, col: 0, endLine: line, endCol: tokCol))
         } else {
+            // A dedent to no outer level fails before any DEDENT is made, as CPython's
+            // tokenizer does (the parser must not see the block end first).
+            if !indents.contains(col) {
+                throw error("unindent does not match any outer indentation level",
+                            col: file.line(line).unicodeScalars.count + 1, kind: "IndentationError")
+            }
             while indents.count > 1, col < indents.last! {
                 indents.removeLast()
                 altIndents.removeLast()

@@ -13,6 +13,15 @@ public struct LexFailure: Sendable {
     /// True when the input simply ended too early (open bracket, triple-quoted string,
     /// backslash continuation): the REPL should ask for more lines.
     public let isAtEndOfInput: Bool
+
+    /// True for the errors CPython's tokenizer raises itself (an unterminated string, an
+    /// invalid character, a bad number...), which it reports even past an earlier parser
+    /// error; false for its indentation errors and for a literal's escapes or bytes, which
+    /// CPython meets only when the parser gets there.
+    var isRaisedByCPythonsTokenizer: Bool {
+        if error.kind == "IndentationError" || error.kind == "TabError" { return false }
+        return !error.message.hasPrefix("(unicode error)") && error.message != "bytes can only contain ASCII literal characters"
+    }
 }
 
 /// Python's tokenizer over an array of Unicode scalars.

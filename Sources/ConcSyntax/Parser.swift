@@ -140,9 +140,9 @@ extension Parser {
         }
 
         /// Runs a parse and picks the error to report, as CPython ranks them: tokenizer
-        /// errors found anywhere beat parser errors, except indentation errors (the parser's
-        /// earlier error wins) and an unclosed bracket, which only wins over an error on a
-        /// later line.
+        /// errors found anywhere beat parser errors, except indentation errors and string
+        /// decoding errors (CPython finds those later, so the parser's earlier error wins)
+        /// and an unclosed bracket, which only wins over an error on a later line.
         mutating func run<T>(_ body: (inout State) throws -> T) throws -> T {
             let result: T
             do {
@@ -152,7 +152,7 @@ extension Parser {
                 // The tokenizer's indentation errors (a dedent to no outer level, a tab/space
                 // mix) are not among those CPython's look-ahead tokenizing raises: a parser
                 // error found before the parser reaches one stands.
-                if tok.kind != .error && (f.error.kind == "IndentationError" || f.error.kind == "TabError") { throw e }
+                if tok.kind != .error && !f.isRaisedByCPythonsTokenizer { throw e }
                 // CPython's parser reads one token ahead, so reaching the token before the
                 // end of input inside a bracket already counts as running into it.
                 let isNearEnd = p + 1 >= tokens.count - 1 && e.message.hasPrefix("invalid syntax. Perhaps")

@@ -4778,8 +4778,8 @@ def as_completed(fs, timeout=None):
         pending = fs - set(finished)
         waiter = _install_waiter(fs, _AS_COMPLETED)
     try:
-        for f in finished:
-            yield f
+        finished.reverse()   # popped from the end: in the order found
+        yield from _yield_finished_futures(finished, waiter, (fs,))
         while pending:
             if timeout is None:
                 wait_timeout = None
@@ -4788,12 +4788,26 @@ def as_completed(fs, timeout=None):
                 if wait_timeout < 0:
                     raise TimeoutError('%d (of %d) futures unfinished' % (len(pending), total))
             waiter.event.wait(wait_timeout)
-            for f in waiter.take():
-                if f in pending:
-                    pending.remove(f)
-                    yield f
+            finished = [f for f in waiter.take() if f in pending]
+            finished.reverse()
+            yield from _yield_finished_futures(finished, waiter, (fs, pending))
     finally:
         _remove_waiter(fs, waiter)
+
+
+def _yield_finished_futures(fs, waiter, ref_collect):
+    # Each future leaves the sets of as_completed and its waiter list before it is
+    # yielded, and is popped as it is: the suspended generator keeps no reference to a
+    # future the caller has dropped (CPython's bpo-14406).
+    while fs:
+        f = fs[-1]
+        for futures_set in ref_collect:
+            futures_set.remove(f)
+        with f._condition:
+            if waiter in f._waiters:
+                f._waiters.remove(waiter)
+        del f
+        yield fs.pop()
 
 
 # ---------------------------------------------------------------------------------------
@@ -5027,6 +5041,7 @@ import threading
 import functools
 import multiprocessing
 import _units
+import weakref
 from collections import deque
 from concurrent.futures import _base
 # A submitted call and its future, kept in the parent until its result arrives (the
@@ -5179,11 +5194,18 @@ def _check_sendable(value, depth=0):
 class _ExecutorManager(threading.Thread):
     """The thread that feeds an executor's workers and finishes its futures. It alone
     touches `processes` and the call queue after start; `pending` and `work_ids` are
-    shared with submit() under the executor's _shutdown_lock."""
+    shared with submit() under the executor's _shutdown_lock. It holds the executor
+    weakly, as CPython's does: an executor dropped without shutdown() is freed, and its
+    manager then shuts the workers down."""
 
     def __init__(self, executor):
         threading.Thread.__init__(self)
-        self.executor = executor
+        # The callback wakes the manager through the queue (not a method of the manager:
+        # that would be a cycle, and Conc frees by counting references).
+        self.executor_reference = weakref.ref(
+            executor, lambda _, q=executor._result_queue: q.put(('wake',)))
+        self.shutdown_lock = executor._shutdown_lock
+        self.max_workers = executor._max_workers
         self.processes = executor._processes
         self.call_queue = executor._call_queue
         self.result_queue = executor._result_queue
@@ -5215,7 +5237,7 @@ class _ExecutorManager(threading.Thread):
                     self.handle(message)
                 if self.shutting_down():
                     self.flag_shutting_down()
-                    with self.executor._shutdown_lock:
+                    with self.shutdown_lock:
                         idle = not self.pending
                     if idle:
                         self.join_workers()
@@ -5226,29 +5248,28 @@ class _ExecutorManager(threading.Thread):
 
     def feed(self):
         """Moves work into the call queue while it has room: from then on it runs."""
-        ex = self.executor
-        while self.call_queue.qsize() < ex._max_workers + EXTRA_QUEUED_CALLS:
-            with ex._shutdown_lock:
+        while self.call_queue.qsize() < self.max_workers + EXTRA_QUEUED_CALLS:
+            with self.shutdown_lock:
                 if not self.work_ids:
                     return
                 work_id = self.work_ids.popleft()
                 item = self.pending[work_id]
             if not item.future.set_running_or_notify_cancel():
-                with ex._shutdown_lock:
+                with self.shutdown_lock:
                     del self.pending[work_id]
                 continue
             try:
                 _check_sendable((item.fn, item.args, item.kwargs))
                 self.call_queue.put((work_id, item.fn, item.args, item.kwargs))
             except BaseException as e:
-                with ex._shutdown_lock:
+                with self.shutdown_lock:
                     self.pending.pop(work_id, None)
                 item.future.set_exception(e)
 
     def next_message(self):
         """The next message from the workers or submit(), None after a quiet poll, or
         'broken' once a worker has died."""
-        with self.executor._shutdown_lock:
+        with self.shutdown_lock:
             outstanding = len(self.pending) > 0
         if not outstanding:
             return self.result_queue.get()
@@ -5276,7 +5297,7 @@ class _ExecutorManager(threading.Thread):
         if message[0] != 'result':
             return      # a 'wake'
         _, work_id, ok, value, tb, exit_pid = message
-        with self.executor._shutdown_lock:
+        with self.shutdown_lock:
             item = self.pending.pop(work_id, None)
         if item is not None:
             if ok:
@@ -5290,35 +5311,42 @@ class _ExecutorManager(threading.Thread):
             p = self.processes.pop(exit_pid, None)
             if p is not None:
                 p.join()
-            if not self.shutting_down():
-                self.executor._spawn_process()
+            ex = self.executor_reference()
+            if ex is not None and not self.shutting_down():
+                ex._spawn_process()
 
     def shutting_down(self):
-        return _global_shutdown or self.executor._shutdown_thread
+        ex = self.executor_reference()
+        return _global_shutdown or ex is None or ex._shutdown_thread
 
     def flag_shutting_down(self):
-        ex = self.executor
-        with ex._shutdown_lock:
+        ex = self.executor_reference()
+        if ex is None:
+            return
+        with self.shutdown_lock:
             ex._shutdown_thread = True
             if not ex._cancel_pending_futures:
                 return
             ex._cancel_pending_futures = False
             items = list(self.pending.items())
+        del ex
         # The calls not yet in the call queue are cancelled (running ones cannot be) and
         # forgotten; as in CPython, their waiters are not told (they stay CANCELLED).
         for work_id, item in items:
             if item.future.cancel():
-                with ex._shutdown_lock:
+                with self.shutdown_lock:
                     self.pending.pop(work_id, None)
-        with ex._shutdown_lock:
+        with self.shutdown_lock:
             self.work_ids.clear()
 
     def terminate_broken(self):
-        ex = self.executor
-        with ex._shutdown_lock:
-            ex._broken = ('A child process terminated abruptly, the process pool is not '
-                          'usable anymore')
-            ex._shutdown_thread = True
+        ex = self.executor_reference()
+        with self.shutdown_lock:
+            if ex is not None:
+                ex._broken = ('A child process terminated abruptly, the process pool is not '
+                              'usable anymore')
+                ex._shutdown_thread = True
+            del ex
             items = list(self.pending.values())
             self.pending.clear()
             self.work_ids.clear()
@@ -21451,8 +21479,14 @@ def excepthook(args):
     if args.exc_type is SystemExit:
         return
     name = args.thread.name if args.thread is not None else get_ident()
-    _sys.stderr.write("Exception in thread %s:\n" % name + _units.format_exception(args.exc_value))
-    _sys.stderr.flush()
+    # With sys.stderr gone (None), the stream the Thread was created with, as CPython's.
+    stderr = _sys.stderr
+    if stderr is None:
+        stderr = getattr(args.thread, "_stderr", None)
+        if stderr is None:
+            return
+    stderr.write("Exception in thread %s:\n" % name + _units.format_exception(args.exc_value))
+    stderr.flush()
 
 
 __excepthook__ = excepthook
@@ -21543,6 +21577,7 @@ class Thread:
         self._conc_exc = None           # the exception run() raised, for join()
         self._started = _builtin_event()
         self._is_stopped = False
+        self._stderr = _sys.stderr   # for the excepthook when sys.stderr is None later
         self._invoke_excepthook = _make_invoke_excepthook()
         self._initialized = True
 
@@ -21721,8 +21756,13 @@ def _shutdown(run_atexits=True):
     the other threads: from then on main_thread() is stopped, and joining it returns;
     then the _register_atexit callbacks run (not when the program ends deadlocked)."""
     global _SHUTTING_DOWN
+    if _main_thread._is_stopped:
+        return      # called already (CPython's tests call it early)
     _main_thread._is_stopped = True
-    _main_thread._finished.set()
+    # (In a child forked from a thread, that Thread is the main one: it has no _finished.)
+    finished = getattr(_main_thread, "_finished", None)
+    if finished is not None:
+        finished.set()
     _SHUTTING_DOWN = True
     if run_atexits:
         for func, arg, kwargs in reversed(_threading_atexits):

@@ -484,7 +484,14 @@ public final class Engine {
     public func waitForThreads() throws {
         let u = mainUnit!
         if let threading = modules["threading"], let shutdown = threading.globals.get("_shutdown") {
-            _ = try u.call(shutdown, [.bool(!deadlocked)])
+            // An exception from a _register_atexit callback is reported as CPython's
+            // finalisation does ("Exception ignored in: <module 'threading' ...>"); the
+            // exit status stays. KeyboardInterrupt and the end of a run go on out.
+            do {
+                _ = try u.call(shutdown, [.bool(!deadlocked)])
+            } catch let e as PyBaseException where e.type.isSubtype(of: Exc.exception) && !e.endsTheRun {
+                u.reportUnraisable(e, object: .obj(threading))
+            }
         }
         // CPython's order: non-daemon threads first (they may still use daemon processes,
         // e.g. pool workers), then the processes.
