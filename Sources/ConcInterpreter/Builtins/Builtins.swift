@@ -43,6 +43,7 @@ extension Engine {
             native("input") { u, a in
                 try a.expect("input", 0, 1)
                 if let line = try u.engine.inputThroughReplacedStreams(u, a) { return line }
+                if u.engine.sysStreamIsNone("stdin") { throw runtimeError("input(): lost sys.stdin") }
                 if a.count == 1 { u.engine.stdout.write(try u.str(a[0])) }
                 u.engine.stdout.flush()
                 // Other units run while this one waits for the user.
@@ -168,6 +169,11 @@ extension Engine {
 
 extension Engine {
     /// `sys.NAME` when the program replaced it (it is no longer `sys.__NAME__`), else nil.
+    /// True when sys.<name> is None (a program started with that descriptor closed).
+    func sysStreamIsNone(_ name: String) -> Bool {
+        sysGlobals.load(ordering: .acquiring)?.takeUnretainedValue().get(name)?.isNone ?? false
+    }
+
     func replacedSysStream(_ name: String) -> Value? {
         guard let sys = sysGlobals.load(ordering: .acquiring)?.takeUnretainedValue(),
               let now = sys.get(name), let original = sys.get("__\(name)__"), !isSame(now, original) else { return nil }

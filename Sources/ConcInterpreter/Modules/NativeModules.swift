@@ -60,10 +60,14 @@ extension Engine {
         let stdoutFile = PyFile(backing: .sink(stdout), name: .str("<stdout>"), mode: "w")
         let stderrFile = PyFile(backing: .sink(stderr), name: .str("<stderr>"), mode: "w")
         let path = PyList(searchFolders.map { .str($0) })
+        // A program started with its stdin closed (`<&-`) has sys.stdin None, as in CPython
+        // (input() then says it lost sys.stdin).
+        let stdinClosed = options.readLine == nil && fcntl(0, F_GETFD) == -1
+        let stdin: Value = stdinClosed ? .none : .obj(stdinFile!)
         let module = nativeModule("sys", [
             ("argv", .obj(PyList(options.argv.map { .str($0) }))),
-            ("stdout", .obj(stdoutFile)), ("stderr", .obj(stderrFile)), ("stdin", .obj(stdinFile!)),
-            ("__stdout__", .obj(stdoutFile)), ("__stderr__", .obj(stderrFile)), ("__stdin__", .obj(stdinFile!)),
+            ("stdout", .obj(stdoutFile)), ("stderr", .obj(stderrFile)), ("stdin", stdin),
+            ("__stdout__", .obj(stdoutFile)), ("__stderr__", .obj(stderrFile)), ("__stdin__", stdin),
             ("path", .obj(path)),
             ("platform", .str("linux")),
             ("maxsize", .int(Int.max)),
