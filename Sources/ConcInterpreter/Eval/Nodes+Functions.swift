@@ -183,10 +183,11 @@ final class YieldFromNode: ExprNode {
     init(_ e: ExprNode, _ loc: SourceLoc) { iterable = e; super.init(loc) }
     override func eval(_ f: Frame) throws -> Value {
         // What the delegate raises (an exception thrown in included) marks this expression.
-        do { return try delegate(f) } catch { throw located(error, f, loc) }
+        do { return try delegateTo(f) } catch { throw located(error, f, loc) }
     }
 
-    private func delegate(_ f: Frame) throws -> Value {
+    /// PEP 380's delegation to the iterable, as the frame `f` runs it.
+    private func delegateTo(_ f: Frame) throws -> Value {
         let source = try iterable.eval(f)
         let state = f.generator
         state?.delegate = source  // gi_yieldfrom, while delegating

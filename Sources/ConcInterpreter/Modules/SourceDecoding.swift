@@ -22,13 +22,12 @@ public func decodeSource(_ bytes: [UInt8], fileName: String, origin: SourceOrigi
         throw undecodableUTF8(Array(body), fileName: fileName, origin: origin)
     }
     let name = normalEncodingName(declared)
-    func encodingProblem(_ what: String) -> SyntaxError {
-        SyntaxError(message: "encoding problem: \(what)", file: fileName, line: 0, column: 0, text: "", endColumn: -1)
+    // Line 0: a script's error is shown with no place at all (endColumn -1), compile()'s
+    // as `File "name", line 0`.
+    func unplaced(_ message: String) -> SyntaxError {
+        SyntaxError(message: message, file: fileName, line: 0, column: 0, text: "", endColumn: origin == .script ? -1 : 0)
     }
-    if hasBOM && name != "utf-8" {
-        throw origin == .script ? encodingProblem("\(name) with BOM")
-            : SyntaxError(message: "encoding problem: \(name) with BOM", file: fileName, line: 0, column: 0, text: "")
-    }
+    if hasBOM && name != "utf-8" { throw unplaced("encoding problem: \(name) with BOM") }
     if (try? TextCodec(name)) == .utf8 || name == "utf-8" {
         if let text = String(validating: body, as: UTF8.self) { return text }
         throw undecodableUTF8(Array(body), fileName: fileName, origin: origin)
@@ -36,9 +35,8 @@ public func decodeSource(_ bytes: [UInt8], fileName: String, origin: SourceOrigi
     do {
         return try decodeBytes(Array(body), encoding: name, errors: "strict")
     } catch let e as PyBaseException {
-        if origin == .script { throw encodingProblem(name) }
-        let message = e.type === Exc.lookupError ? "unknown encoding: \(declared)" : unicodeErrorMessage(e) ?? name
-        throw SyntaxError(message: message, file: fileName, line: 0, column: 0, text: "")
+        if origin == .script { throw unplaced("encoding problem: \(name)") }
+        throw unplaced(e.type === Exc.lookupError ? "unknown encoding: \(declared)" : unicodeErrorMessage(e) ?? name)
     }
 }
 
@@ -63,10 +61,10 @@ private func cookieOnLine(_ line: ArraySlice<UInt8>) -> String? {
     let content = line.drop { $0 == 0x20 || $0 == 0x09 || $0 == 0x0C }
     guard content.first == UInt8(ascii: "#") else { return nil }
     let text = Array(content)
-    let word = Array("coding".utf8)
+    let word = "coding".utf8
     var i = 0
     while i + word.count < text.count {
-        if Array(text[i..<(i + word.count)]) == word, text[i + word.count] == UInt8(ascii: ":") || text[i + word.count] == UInt8(ascii: "=") {
+        if text[i..<(i + word.count)].elementsEqual(word), text[i + word.count] == UInt8(ascii: ":") || text[i + word.count] == UInt8(ascii: "=") {
             var k = i + word.count + 1
             while k < text.count, text[k] == 0x20 || text[k] == 0x09 { k += 1 }
             var name: [UInt8] = []
