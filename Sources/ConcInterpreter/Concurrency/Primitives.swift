@@ -12,15 +12,20 @@ extension Engine {
     /// need it, since primitives created before a spawn are made here).
     var arena: OpaquePointer {
         if let a = arenaStorage { return a }
-        guard let a = conc_arena_create(Engine.arenaReserve) else {
+        // (A machine that refuses 4 GiB of address space, e.g. with strict overcommit,
+        // gets the smaller arena.)
+        guard let a = conc_arena_create(Engine.arenaReserve) ?? conc_arena_create(Engine.smallArenaReserve) else {
             fatalError("conc: cannot map the shared arena (\(String(cString: strerror(errno))))")
         }
         arenaStorage = a
         familyStorage = conc_family_create(a)
         return a
     }
-    /// Bytes of address space reserved for shared objects (touched only as used).
-    static let arenaReserve = 256 << 20
+    /// Bytes of address space reserved for shared objects (touched only as used): room for
+    /// a multiprocessing.Queue backlog of hundreds of megabytes, as CPython's pipes and
+    /// feeder threads allow.
+    static let arenaReserve = 4 << 30
+    static let smallArenaReserve = 256 << 20
 }
 
 extension Unit {
@@ -219,7 +224,7 @@ final class PrimitiveRegistry: @unchecked Sendable {  // `live` is guarded by `m
 
 /// Reports a full arena as MemoryError.
 func arenaExhausted() -> PyBaseException {
-    pyError(Exc.memoryError, "the shared arena is full (\(Engine.arenaReserve >> 20) MiB of locks, queues and queued items)")
+    pyError(Exc.memoryError, "the shared arena is full (its locks, queues and queued items take all of it): let consumers take items before more are put, or put smaller ones")
 }
 
 /// `lock()` and `rlock()`: an owned mutex, re-entrant or not. The `threading` module's
