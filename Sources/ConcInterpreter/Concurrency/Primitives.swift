@@ -362,7 +362,10 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
         switch r {
         case CONC_OK: break
         case CONC_OWNER_DIED:
-            u.engine.stderr.write("warning: \(described(u.engine)) was held by process \(conc_unit_pid(previous)) when it died; \(u.name) takes it over (the data it protected may be half-updated)\n")
+            // In a child process the unit's own name (its main unit is "MainThread") says
+            // little: the process's name goes with it.
+            let taker = u.engine.processName == "MainProcess" ? u.name : "\(u.name) in process \(u.engine.processName)"
+            u.engine.stderr.write("warning: \(described(u.engine)) was held by process \(conc_unit_pid(previous)) when it died; \(taker) takes it over (the data it protected may be half-updated)\n")
         default: return false
         }
         noteAcquired(by: u)
