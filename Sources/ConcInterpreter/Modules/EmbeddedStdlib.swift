@@ -23782,15 +23782,11 @@ def skip(reason):
     def decorator(test_item):
         if not isinstance(test_item, type):
             # A function: calling it (as a test, or as a helper other tests call) skips.
-            original = test_item
+            import functools
 
+            @functools.wraps(test_item)
             def skip_wrapper(*args, **kwargs):
                 raise SkipTest(reason)
-            for name in ("__module__", "__name__", "__qualname__", "__doc__"):
-                if hasattr(original, name):
-                    setattr(skip_wrapper, name, getattr(original, name))
-            skip_wrapper.__dict__.update(getattr(original, "__dict__", {}))
-            skip_wrapper.__wrapped__ = original
             test_item = skip_wrapper
         test_item.__unittest_skip__ = True
         test_item.__unittest_skip_why__ = reason
@@ -24102,6 +24098,12 @@ class TestCase:
     longMessage = True
     maxDiff = 80 * 8
     _class_cleanups = []
+
+    def __init_subclass__(cls, *args, **kwargs):
+        # Each test class its own class cleanups (CPython's): one class's tearDown must not
+        # run another's.
+        cls._class_cleanups = []
+        super().__init_subclass__(*args, **kwargs)
 
     def __init__(self, methodName="runTest"):
         self._testMethodName = methodName
