@@ -1,17 +1,21 @@
 // Argument checking for native functions, with CPython's wording.
 
 extension Args {
-    /// Checks the positional count and that no keywords were passed.
-    func expect(_ name: String, _ min: Int, _ max: Int, keywords allowed: [String] = []) throws {
+    /// Checks the positional count and that no keywords were passed. A function of a
+    /// `module` other than builtins is named with it where CPython's METH_O/METH_NOARGS
+    /// checks name it ("math.sqrt() takes exactly one argument"), not in its argument-count
+    /// checks ("atan2 expected 2 arguments").
+    func expect(_ name: String, _ min: Int, _ max: Int, keywords allowed: [String] = [], module: String? = nil) throws {
+        let full = module.map { "\($0).\(name)" } ?? name
         for (k, _) in keywords where !allowed.contains(k) {
-            if allowed.isEmpty { throw typeError("\(name)() takes no keyword arguments") }
+            if allowed.isEmpty { throw typeError("\(full)() takes no keyword arguments") }
             throw typeError("\(name)() got an unexpected keyword argument '\(k)'")
         }
         let n = count
         if n >= min && n <= max { return }
         if min == max {
-            if min == 1 { throw typeError("\(name)() takes exactly one argument (\(n) given)") }
-            if min == 0 { throw typeError("\(name)() takes no arguments (\(n) given)") }
+            if min == 1 { throw typeError("\(full)() takes exactly one argument (\(n) given)") }
+            if min == 0 { throw typeError("\(full)() takes no arguments (\(n) given)") }
             throw typeError("\(name) expected \(min) arguments, got \(n)")
         }
         if n < min { throw typeError("\(name) expected at least \(min) argument\(min == 1 ? "" : "s"), got \(n)") }
@@ -28,6 +32,43 @@ extension Args {
         }
         for i in count..<Swift.max(count, min) where keyword(names[i]) == nil {
             throw typeError("\(name)() missing required argument '\(names[i])' (pos \(i + 1))")
+        }
+    }
+
+    /// CPython's argument-clinic checks (`_PyArg_UnpackKeywords`), in its order and
+    /// wording, for a builtin whose parameters are `names`: the first `posOnly` only by
+    /// position, the first `required` required, at most `maxPositional` by position
+    /// (the rest keyword-only). `round(num=1.5)` is "missing required argument 'number'
+    /// (pos 1)", `enumerate([], begin=1)` "'begin' is an invalid keyword argument for
+    /// enumerate()". Read the values with ``argument(_:_:)`` afterwards.
+    func expectClinic(_ fname: String, _ names: [String], posOnly: Int = 0, required: Int,
+                      maxPositional: Int? = nil) throws {
+        let maxArgs = names.count, maxPos = maxPositional ?? names.count
+        let nargs = count, nkw = keywords.count
+        func plural(_ n: Int) -> String { n == 1 ? "" : "s" }
+        if nargs + nkw > maxArgs {
+            throw typeError("\(fname)() takes at most \(maxArgs) \(nargs == 0 ? "keyword " : "")argument\(plural(maxArgs)) (\(nargs + nkw) given)")
+        }
+        if nargs > maxPos {
+            if maxPos == 0 { throw typeError("\(fname)() takes no positional arguments") }
+            throw typeError("\(fname)() takes \(required < maxPos ? "at most" : "exactly") \(maxPos) positional argument\(plural(maxPos)) (\(nargs) given)")
+        }
+        let minPosOnly = Swift.min(posOnly, required)
+        if nargs < minPosOnly {
+            throw typeError("\(fname)() takes \(minPosOnly < maxPos ? "at least" : "exactly") \(minPosOnly) positional argument\(plural(minPosOnly)) (\(nargs) given)")
+        }
+        var unmatched = nkw
+        for i in Swift.max(nargs, posOnly)..<Swift.max(maxArgs, Swift.max(nargs, posOnly)) {
+            if unmatched > 0, keyword(names[i]) != nil { unmatched -= 1; continue }
+            if i < required { throw typeError("\(fname)() missing required argument '\(names[i])' (pos \(i + 1))") }
+            if unmatched == 0 { break }
+        }
+        guard unmatched > 0 else { return }
+        for i in posOnly..<Swift.max(posOnly, nargs) where i < maxArgs && keyword(names[i]) != nil {
+            throw typeError("argument for \(fname)() given by name ('\(names[i])') and position (\(i + 1))")
+        }
+        for (k, _) in keywords where !names[posOnly...].contains(k) {
+            throw typeError("'\(k)' is an invalid keyword argument for \(fname)()")
         }
     }
 

@@ -20,7 +20,7 @@ extension Engine {
                 }
             },
             native("round") { u, a in
-                try a.expect("round", 0, 2, keywords: ["number", "ndigits"])
+                try a.expectClinic("round", ["number", "ndigits"], required: 1)
                 guard let number = a.argument(0, "number") else { throw typeError("round() missing required argument 'number' (pos 1)") }
                 let nd = a.argument(1, "ndigits")
                 return try roundValue(u, number, nd.flatMap { $0.isNone ? nil : $0 })
@@ -45,7 +45,7 @@ extension Engine {
                 throw typeError("unsupported operand type(s) for divmod(): '\(x.typeName)' and '\(y.typeName)'")
             },
             native("pow") { u, a in
-                try a.expect("pow", 0, 3, keywords: ["base", "exp", "mod"])
+                try a.expectClinic("pow", ["base", "exp", "mod"], required: 2)
                 guard let base = a.argument(0, "base") else { throw typeError("pow() missing required argument 'base' (pos 1)") }
                 guard let exp = a.argument(1, "exp") else { throw typeError("pow() missing required argument 'exp' (pos 2)") }
                 if let mod = a.argument(2, "mod"), !mod.isNone {

@@ -94,7 +94,11 @@ extension Unit {
     /// - a `globals` dict: its entries are the module variables (written back afterwards),
     ///   and `locals` (if given, another dict) comes first for names, as a class body's.
     func evalOrExec(_ a: Args, _ name: String) throws -> Value {
-        try a.expect(name, 1, 3, keywords: ["globals", "locals"])
+        // eval takes its three by position only; exec adds a keyword-only `closure`
+        // (only None: Conc's code objects have no free variables to fill).
+        if name == "eval" { try a.expect(name, 1, 3) } else {
+            try a.expectClinic(name, ["source", "globals", "locals", "closure"], posOnly: 3, required: 1, maxPositional: 3)
+        }
         var text: String
         var filename = "<string>"
         var mode = name
@@ -105,6 +109,10 @@ extension Unit {
         case .obj(let c as PyCode):
             text = c.source; filename = c.filename; mode = c.mode; compiledBefore = true
         default: throw typeError("\(name)() arg 1 must be a string, bytes or code object")
+        }
+        if let closure = a.keyword("closure"), !closure.isNone {
+            throw typeError(compiledBefore ? "cannot use a closure with this code object"
+                                           : "closure can only be used when source is a code object")
         }
         let globalsArg = a.argument(1, "globals").flatMap { $0.isNone ? nil : $0 }
         let localsArg = a.argument(2, "locals").flatMap { $0.isNone ? nil : $0 }

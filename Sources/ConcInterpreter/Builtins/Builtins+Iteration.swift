@@ -53,8 +53,19 @@ extension Engine {
                 throw PyBaseException(type: Exc.stopIteration, args: [])
             },
             native("enumerate") { u, a in
-                if a.count > 2 { throw typeError("enumerate() takes at most 2 arguments (\(a.count) given)") }
-                try a.expect("enumerate", 0, 2, keywords: ["iterable", "start"])
+                // CPython's enumerate call, keyword by keyword: `enumerate(start=1)` is an
+                // invalid 'start', `enumerate(iterable=x, start=1, k=2)` a missing iterable.
+                let total = a.count + a.keywords.count
+                func check(_ i: Int, _ name: String) throws {
+                    if a.keywords[i].name != name { throw typeError("'\(a.keywords[i].name)' is an invalid keyword argument for enumerate()") }
+                }
+                if total == 2 && a.keywords.count == 1 { try check(0, "start") }
+                if total == 2 && a.keywords.count == 2 {
+                    if a.keywords[0].name == "start" { try check(1, "iterable") } else { try check(0, "iterable"); try check(1, "start") }
+                }
+                if total == 1 && a.keywords.count == 1 { try check(0, "iterable") }
+                if a.count == 0 && total != 1 && total != 2 { throw typeError("enumerate() missing required argument 'iterable'") }
+                if total > 2 { throw typeError("enumerate() takes at most 2 arguments (\(total) given)") }
                 guard let iterable = a.argument(0, "iterable") else { throw typeError("enumerate() missing required argument 'iterable'") }
                 // The start is checked before the iterable, as CPython's enumerate does.
                 var i: Int? = try a.argument(1, "start").map { try u.toIndex($0) } ?? 0
@@ -69,6 +80,7 @@ extension Engine {
                 })
             },
             native("zip") { u, a in
+                if a.keywords.count > 1 { throw typeError("zip() takes at most 1 keyword argument (\(a.keywords.count) given)") }
                 for (k, _) in a.keywords where k != "strict" { throw typeError("'\(k)' is an invalid keyword argument for zip()") }
                 let strict = try a.keyword("strict").map { try u.isTruthy($0) } ?? false
                 let its = try a.positional.map { try u.iterate($0) }
@@ -142,7 +154,10 @@ extension Engine {
             },
             native("sorted") { u, a in
                 if a.count != 1 { throw typeError("sorted expected 1 argument, got \(a.count)") }
-                try a.expect("sorted", 1, 1, keywords: ["key", "reverse"])
+                // The keywords go to list.sort, whose checks (and name) CPython reports.
+                if !a.keywords.isEmpty {
+                    try Args(keywords: a.keywords).expectClinic("sort", ["key", "reverse"], required: 0, maxPositional: 0)
+                }
                 var items = try u.toArray(a[0])
                 let key = a.keyword("key").flatMap { $0.isNone ? nil : $0 }
                 try sortValues(u, &items, key: key, reverse: try a.keyword("reverse").map { try u.toIndex($0) != 0 } ?? false)
@@ -159,9 +174,7 @@ extension Engine {
                 return .bool(true)
             },
             native("sum") { u, a in
-                if a.count == 0 { throw typeError("sum() takes at least 1 positional argument (0 given)") }
-                if a.count > 2 { throw typeError("sum() takes at most 2 arguments (\(a.count) given)") }
-                try a.expect("sum", 1, 2, keywords: ["start"])
+                try a.expectClinic("sum", ["iterable", "start"], posOnly: 1, required: 1)
                 var total = try a.argument(1, "start") ?? .int(0)
                 let it = try u.iterate(a[0])   // the iterable is checked first, as in CPython
                 if total.asStr != nil { throw typeError("sum() can't sum strings [use ''.join(seq) instead]") }
@@ -203,6 +216,7 @@ extension Engine {
 
 /// `min(...)`/`max(...)` with `key` and `default`.
 func minMax(_ u: Unit, _ a: Args, _ name: String, wantLess: Bool) throws -> Value {
+    if a.keywords.count > 2 { throw typeError("\(name)() takes at most 2 keyword arguments (\(a.keywords.count) given)") }
     for (k, _) in a.keywords where k != "key" && k != "default" {
         throw typeError("'\(k)' is an invalid keyword argument for \(name)()")
     }

@@ -5,7 +5,7 @@ import ConcSyntax
 func installObjectMethods(_ t: PyType) {
     t.constructor = { u, type, a in
         if type === Types.object {
-            if a.count != 0 { throw typeError("object() takes no arguments") }
+            if a.count != 0 || !a.keywords.isEmpty { throw typeError("object() takes no arguments") }
             return .obj(PyInstance(cls: Types.object))
         }
         return .obj(PyInstance(cls: type))
@@ -313,6 +313,8 @@ func installSuperConstructor(_ t: PyType) {
                 throw typeError("super(type, obj): obj must be an instance or subtype of type")
             }
             return .obj(PySuper(start: cls, object: a[1]))
+        case 1 where !(a[0].object is PyType):
+            throw typeError("super() argument 1 must be a type, not \(a[0].typeName)")
         default:
             throw typeError(a.count == 1 ? "super() with one argument (an unbound super object) is not supported"
                                          : "super() expected at most 2 arguments, got \(a.count)")
@@ -323,7 +325,8 @@ func installSuperConstructor(_ t: PyType) {
 func installDescriptorTypes(_ t: PyType) {
     let isStatic = t.name == "staticmethod"
     t.constructor = { _, _, a in
-        try a.expect(t.name, 1, 1)
+        if !a.keywords.isEmpty { throw typeError("\(t.name)() takes no keyword arguments") }
+        if a.count != 1 { throw typeError("\(t.name) expected 1 argument, got \(a.count)") }
         return isStatic ? .obj(PyStaticMethod(a[0])) : .obj(PyClassMethod(a[0]))
     }
     func wrapped(_ s: Value) -> Value {
@@ -365,7 +368,7 @@ func installPropertyMethods(_ t: PyType) {
         if cls !== Types.property, case .obj(let initializer)? = cls.lookup("__init__"), initializer is PyFunction {
             return .obj(PyProperty(get: .none, set: .none, delete: .none, type: cls))
         }
-        try a.expect("property", 0, 4, keywords: ["fget", "fset", "fdel", "doc"])
+        try a.expectClinic("property", ["fget", "fset", "fdel", "doc"], required: 0)
         let p = PyProperty(get: a.argument(0, "fget") ?? .none, set: a.argument(1, "fset") ?? .none,
                            delete: a.argument(2, "fdel") ?? .none, doc: a.argument(3, "doc") ?? .none, type: cls)
         try subclassDoc(u, p)
@@ -386,7 +389,7 @@ func installPropertyMethods(_ t: PyType) {
         p.attributeDict.set(u, "__doc__", doc)
     }
     t.method("__init__") { u, s, a in
-        try a.expect("property", 0, 4, keywords: ["fget", "fset", "fdel", "doc"])
+        try a.expectClinic("property", ["fget", "fset", "fdel", "doc"], required: 0)
         prop(s).initialize(get: a.argument(0, "fget") ?? .none, set: a.argument(1, "fset") ?? .none,
                            delete: a.argument(2, "fdel") ?? .none, doc: a.argument(3, "doc") ?? .none)
         try subclassDoc(u, prop(s))

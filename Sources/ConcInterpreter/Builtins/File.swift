@@ -298,7 +298,7 @@ final class OpenFiles: @unchecked Sendable {  // `files` is guarded by `mutex`
 /// `open(file, mode='r', buffering=-1, encoding=None, errors=None, newline=None,
 /// closefd=True, opener=None)`.
 func openFile(_ u: Unit, _ a: Args) throws -> Value {
-    try a.expect("open", 1, 8, keywords: ["file", "mode", "buffering", "encoding", "errors", "newline", "closefd", "opener"])
+    try a.expectClinic("open", ["file", "mode", "buffering", "encoding", "errors", "newline", "closefd", "opener"], required: 1)
     guard let target = a.argument(0, "file") else { throw typeError("open() missing required argument 'file' (pos 1)") }
     let mode = try a.argument(1, "mode").map { try u.stringArg($0, "open() argument 'mode'") } ?? "r"
     let buffering = try a.argument(2, "buffering").map { try u.toIndex($0) } ?? -1

@@ -553,15 +553,10 @@ func installIntMethods(_ t: PyType) {
     t.getter("denominator") { _, v in _ = try intRecv(v, "denominator"); return .int(1) }
     t.method("to_bytes") { u, v, a in
         let i = try intRecv(v, "to_bytes")
-        var a2 = a
-        var signed = false
-        a2.keywords = []
-        for (k, x) in a.keywords {
-            if k == "signed" { signed = try u.isTruthy(x) } else { a2.keywords.append((k, x)) }
-        }
-        let p = try TextArgs.bind(a2, "to_bytes", ["length", "byteorder"])
-        let length = try p[0].map { try u.toIndex($0) } ?? 1
-        let little = try byteOrderArg(p[1], "to_bytes")
+        try a.expectClinic("to_bytes", ["length", "byteorder", "signed"], required: 0, maxPositional: 2)
+        let length = try a.argument(0, "length").map { try u.toIndex($0) } ?? 1
+        let little = try byteOrderArg(a.argument(1, "byteorder"), "to_bytes")
+        let signed = try a.keyword("signed").map { try u.isTruthy($0) } ?? false
         if length < 0 { throw valueError("length argument must be non-negative") }
         if i < 0 && !signed { throw overflowError("can't convert negative int to unsigned") }
         // The value must be recoverable from `length` bytes.
@@ -586,20 +581,16 @@ func installIntMethods(_ t: PyType) {
     }
     /// int.from_bytes's conversion.
     func intFromBytes(_ u: Unit, _ a: Args) throws -> Value {
-        var a2 = a
-        var signed = false
-        a2.keywords = []
-        for (k, x) in a.keywords {
-            if k == "signed" { signed = try u.isTruthy(x) } else { a2.keywords.append((k, x)) }
-        }
-        let p = try TextArgs.bind(a2, "from_bytes", ["bytes", "byteorder"], required: 1)
-        let little = try byteOrderArg(p[1], "from_bytes")
+        try a.expectClinic("from_bytes", ["bytes", "byteorder", "signed"], required: 1, maxPositional: 2)
+        let source = a.argument(0, "bytes")!
+        let little = try byteOrderArg(a.argument(1, "byteorder"), "from_bytes")
+        let signed = try a.keyword("signed").map { try u.isTruthy($0) } ?? false
         var bytes: [UInt8]
-        if case .obj(let o) = p[0]!, let b = o as? PyBytes { bytes = b.snapshot } else {
-            if p[0]!.asStr != nil { throw typeError("cannot convert 'str' object to bytes") }
+        if case .obj(let o) = source, let b = o as? PyBytes { bytes = b.snapshot } else {
+            if source.asStr != nil { throw typeError("cannot convert 'str' object to bytes") }
             let items: [Value]
-            do { items = try u.toArray(p[0]!) } catch let e as PyBaseException where e.type.isSubtype(of: Exc.typeError) {
-                throw typeError("cannot convert '\(p[0]!.typeName)' object to bytes")
+            do { items = try u.toArray(source) } catch let e as PyBaseException where e.type.isSubtype(of: Exc.typeError) {
+                throw typeError("cannot convert '\(source.typeName)' object to bytes")
             }
             bytes = try items.map { x in
                 let k = try u.toIndex(x)

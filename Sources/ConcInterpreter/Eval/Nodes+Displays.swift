@@ -90,17 +90,53 @@ final class SetNode: ExprNode {
 final class DictNode: ExprNode {
     /// (key, value); a nil key means `**value`.
     let entries: [(ExprNode?, ExprNode)]
-    init(_ e: [(ExprNode?, ExprNode)], _ loc: SourceLoc) { entries = e; super.init(loc) }
+    /// How CPython's compiler groups the entries (compiler_dict): runs of up to 15 pairs
+    /// are all evaluated before the first is hashed (an unhashable key is reported after
+    /// the later pairs ran); a longer run hashes each pair as it comes; `**m` stands alone.
+    private enum Group { case evaluateThenInsert(Range<Int>), insertEach(Range<Int>), unpack(Int) }
+    private let groups: [Group]
+    init(_ e: [(ExprNode?, ExprNode)], _ loc: SourceLoc) {
+        entries = e
+        var groups: [Group] = []
+        func run(_ r: Range<Int>) -> Group { r.count * 2 > 30 ? .insertEach(r) : .evaluateThenInsert(r) }
+        var pending = 0   // pairs since the last group ended
+        for i in e.indices {
+            if e[i].0 == nil {
+                if pending > 0 { groups.append(run(i - pending..<i)); pending = 0 }
+                groups.append(.unpack(i))
+            } else if pending * 2 > 30 {
+                groups.append(run(i - pending..<i + 1)); pending = 0
+            } else {
+                pending += 1
+            }
+        }
+        if pending > 0 { groups.append(run(e.count - pending..<e.count)) }
+        self.groups = groups
+        super.init(loc)
+    }
     override func eval(_ f: Frame) throws -> Value {
         let d = PyDict()
         let u = f.unit
         do {
-            for (k, v) in entries {
-                if let k = k {
-                    let key = try k.eval(f)
-                    try d.set(u, key, try v.eval(f))
-                } else {
-                    let m = try v.eval(f)
+            for g in groups {
+                switch g {
+                case .evaluateThenInsert(let r):
+                    try withUnsafeTemporaryAllocation(of: Value.self, capacity: r.count * 2) { buffer in
+                        var made = 0
+                        defer { buffer.baseAddress!.deinitialize(count: made) }
+                        for i in r {
+                            buffer.initializeElement(at: made, to: try entries[i].0!.eval(f)); made += 1
+                            buffer.initializeElement(at: made, to: try entries[i].1.eval(f)); made += 1
+                        }
+                        for j in stride(from: 0, to: made, by: 2) { try d.set(u, buffer[j], buffer[j + 1]) }
+                    }
+                case .insertEach(let r):
+                    for i in r {
+                        let key = try entries[i].0!.eval(f)
+                        try d.set(u, key, try entries[i].1.eval(f))
+                    }
+                case .unpack(let i):
+                    let m = try entries[i].1.eval(f)
                     if case .obj(let o) = m, o.hasType(Types.dictID), let src = o as? PyDict {
                         try d.merge(u, from: src)
                         continue

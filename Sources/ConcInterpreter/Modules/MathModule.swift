@@ -12,7 +12,7 @@ extension Engine {
         func f1(_ name: String, domain: ((Double) -> Bool)? = nil, poles: Bool = false,
                 _ op: @escaping (Double) -> Double) -> (String, Value) {
             native(name) { u, a in
-                try a.expect(name, 1, 1)
+                try a.expect(name, 1, 1, module: "math")
                 let x = try u.floatArg(a[0], "must be real number")
                 let r = op(x)
                 if x.isNaN { return .float(r) }
@@ -45,7 +45,8 @@ extension Engine {
             f1("asinh") { asinh($0) }, f1("acosh", domain: { $0 >= 1 }) { acosh($0) },
             f1("atanh", domain: { abs($0) < 1 }) { atanh($0) }, f1("cbrt") { cbrt($0) }, f1("exp2") { exp2($0) },
             native("log") { u, a in
-                try a.expect("log", 1, 2)
+                try a.expect("log", 0, .max)   // "log() takes no keyword arguments"
+                if a.count < 1 || a.count > 2 { throw typeError("math.log requires 1 to 2 arguments") }
                 let x = try u.floatArg(a[0], "must be real number")
                 if x <= 0 { throw valueError("math domain error") }
                 if a.count == 2 {
@@ -56,7 +57,7 @@ extension Engine {
                 return .float(log(x))
             },
             native("pow") { u, a in
-                try a.expect("pow", 2, 2)
+                try a.expect("pow", 2, 2, module: "math")
                 let x = try u.floatArg(a[0]), y = try u.floatArg(a[1])
                 let r = pow(x, y)
                 // CPython's checks: 0 to a negative power and a negative base to a fractional
@@ -66,16 +67,16 @@ extension Engine {
                 if r.isInfinite && x.isFinite && y.isFinite { throw overflowError("math range error") }
                 return .float(r)
             },
-            native("atan2") { u, a in try a.expect("atan2", 2, 2); return .float(atan2(try u.floatArg(a[0]), try u.floatArg(a[1]))) },
+            native("atan2") { u, a in try a.expect("atan2", 2, 2, module: "math"); return .float(atan2(try u.floatArg(a[0]), try u.floatArg(a[1]))) },
             native("hypot") { u, a in
                 // CPython's vector norm (an infinite coordinate wins over a NaN).
-                if !a.keywords.isEmpty { throw typeError("hypot() takes no keyword arguments") }
+                if !a.keywords.isEmpty { throw typeError("math.hypot() takes no keyword arguments") }
                 let xs = try a.positional.map { abs(try u.floatArg($0)) }
                 return .float(AccurateMath.vectorNorm(xs, largest: xs.reduce(0.0) { $1 > $0 ? $1 : $0 },
                                                       sawNaN: xs.contains { $0.isNaN }))
             },
             native("floor") { u, a in
-                try a.expect("floor", 1, 1)
+                try a.expect("floor", 1, 1, module: "math")
                 // A class of the program's may say how (`__floor__`), also a subclass of
                 // int or float, as in CPython.
                 if case .obj(let o) = a[0], !o.typeIsBuiltin, let m = u.lookupSpecial(a[0], "__floor__") { return try u.call(m, []) }
@@ -83,7 +84,7 @@ extension Engine {
                 return try toInt(floor(try u.floatArg(a[0], "must be real number")), u)
             },
             native("ceil") { u, a in
-                try a.expect("ceil", 1, 1)
+                try a.expect("ceil", 1, 1, module: "math")
                 // A class of the program's may say how (`__ceil__`), also a subclass of
                 // int or float, as in CPython.
                 if case .obj(let o) = a[0], !o.typeIsBuiltin, let m = u.lookupSpecial(a[0], "__ceil__") { return try u.call(m, []) }
@@ -91,7 +92,7 @@ extension Engine {
                 return try toInt(ceil(try u.floatArg(a[0], "must be real number")), u)
             },
             native("trunc") { u, a in
-                try a.expect("trunc", 1, 1)
+                try a.expect("trunc", 1, 1, module: "math")
                 // A class of the program's may say how (`__trunc__`), also a subclass of
                 // int or float, as in CPython.
                 if case .obj(let o) = a[0], !o.typeIsBuiltin, let m = u.lookupSpecial(a[0], "__trunc__") { return try u.call(m, []) }
@@ -101,12 +102,11 @@ extension Engine {
                 }
                 return try toInt(trunc(d), u)
             },
-            native("isnan") { u, a in try a.expect("isnan", 1, 1); return .bool(try u.floatArg(a[0]).isNaN) },
-            native("isinf") { u, a in try a.expect("isinf", 1, 1); return .bool(try u.floatArg(a[0]).isInfinite) },
-            native("isfinite") { u, a in try a.expect("isfinite", 1, 1); return .bool(try u.floatArg(a[0]).isFinite) },
+            native("isnan") { u, a in try a.expect("isnan", 1, 1, module: "math"); return .bool(try u.floatArg(a[0]).isNaN) },
+            native("isinf") { u, a in try a.expect("isinf", 1, 1, module: "math"); return .bool(try u.floatArg(a[0]).isInfinite) },
+            native("isfinite") { u, a in try a.expect("isfinite", 1, 1, module: "math"); return .bool(try u.floatArg(a[0]).isFinite) },
             native("isclose") { u, a in
-                if a.count > 2 { throw typeError("isclose() takes exactly 2 positional arguments (\(a.count) given)") }
-                try a.expect("isclose", 0, 2, keywords: ["a", "b", "rel_tol", "abs_tol"])
+                try a.expectClinic("isclose", ["a", "b", "rel_tol", "abs_tol"], required: 2, maxPositional: 2)
                 guard let av = a.argument(0, "a") else { throw typeError("isclose() missing required argument 'a' (pos 1)") }
                 guard let bv = a.argument(1, "b") else { throw typeError("isclose() missing required argument 'b' (pos 2)") }
                 let x = try u.floatArg(av), y = try u.floatArg(bv)
@@ -120,7 +120,7 @@ extension Engine {
             },
             native("remainder") { u, a in
                 // IEEE 754 remainder: x - n*y with n the integer nearest x/y (exact).
-                try a.expect("remainder", 2, 2)
+                try a.expect("remainder", 2, 2, module: "math")
                 let x = try u.floatArg(a[0], "must be real number"), y = try u.floatArg(a[1], "must be real number")
                 if x.isNaN { return .float(x) }
                 if y.isNaN { return .float(y) }
@@ -129,40 +129,40 @@ extension Engine {
                 return .float(Glibc.remainder(x, y))
             },
             native("nextafter") { u, a in
-                try a.expect("nextafter", 2, 2)
+                try a.expect("nextafter", 2, 2, module: "math")
                 return .float(Glibc.nextafter(try u.floatArg(a[0], "must be real number"), try u.floatArg(a[1], "must be real number")))
             },
             native("ulp") { u, a in
-                try a.expect("ulp", 1, 1)
+                try a.expect("ulp", 1, 1, module: "math")
                 let x = abs(try u.floatArg(a[0], "must be real number"))
                 if x.isNaN || x.isInfinite { return .float(x) }
                 let up = Glibc.nextafter(x, .infinity)
                 if up.isInfinite { return .float(x - Glibc.nextafter(x, -.infinity)) }
                 return .float(up - x)
             },
-            native("copysign") { u, a in try a.expect("copysign", 2, 2); return .float(copysign(try u.floatArg(a[0]), try u.floatArg(a[1]))) },
+            native("copysign") { u, a in try a.expect("copysign", 2, 2, module: "math"); return .float(copysign(try u.floatArg(a[0]), try u.floatArg(a[1]))) },
             native("fmod") { u, a in
-                try a.expect("fmod", 2, 2)
+                try a.expect("fmod", 2, 2, module: "math")
                 let x = try u.floatArg(a[0]), y = try u.floatArg(a[1])
                 if x.isNaN || y.isNaN { return .float(.nan) }
                 if y == 0 || x.isInfinite { throw valueError("math domain error") }
                 return .float(fmod(x, y))
             },
             native("modf") { u, a in
-                try a.expect("modf", 1, 1)
+                try a.expect("modf", 1, 1, module: "math")
                 let x = try u.floatArg(a[0])
                 var ip = 0.0
                 let fp = modf(x, &ip)
                 return .obj(PyTuple([.float(fp), .float(ip)]))
             },
             native("frexp") { u, a in
-                try a.expect("frexp", 1, 1)
+                try a.expect("frexp", 1, 1, module: "math")
                 var e: Int32 = 0
                 let m = frexp(try u.floatArg(a[0]), &e)
                 return .obj(PyTuple([.float(m), .int(Int(e))]))
             },
             native("ldexp") { u, a in
-                try a.expect("ldexp", 2, 2)
+                try a.expect("ldexp", 2, 2, module: "math")
                 let x = try u.floatArg(a[0])
                 // The exponent saturates at C int's range (ldexp overflows or underflows anyway).
                 let e = Int32(clamping: try u.toIndex(a[1]))
@@ -171,7 +171,7 @@ extension Engine {
                 return .float(r)
             },
             native("factorial") { u, a in
-                try a.expect("factorial", 1, 1)
+                try a.expect("factorial", 1, 1, module: "math")
                 guard let n = u.intValue(a[0]) else { throw typeError("'\(a[0].typeName)' object cannot be interpreted as an integer") }
                 if n < 0 { throw valueError("factorial() not defined for negative values") }
                 var r = 1
@@ -179,6 +179,7 @@ extension Engine {
                 return .int(r)
             },
             native("gcd") { u, a in
+                try a.expect("gcd", 0, .max, module: "math")
                 // On magnitudes (|-2**63| is 2**63, past Int); a result of 2**63 cannot be held.
                 var g: UInt = 0
                 for v in a.positional { var x = try u.toIndex(v).magnitude; var y = g; while y != 0 { (x, y) = (y, x % y) }; g = x }
@@ -186,6 +187,7 @@ extension Engine {
                 return .int(r)
             },
             native("lcm") { u, a in
+                try a.expect("lcm", 0, .max, module: "math")
                 var l: UInt = 1
                 for v in a.positional {
                     let x = try u.toIndex(v).magnitude
@@ -199,7 +201,7 @@ extension Engine {
                 return .int(r)
             },
             native("isqrt") { u, a in
-                try a.expect("isqrt", 1, 1)
+                try a.expect("isqrt", 1, 1, module: "math")
                 let n = try u.toIndex(a[0])
                 if n < 0 { throw valueError("isqrt() argument must be nonnegative") }
                 // Corrected in 128 bits: near 2**63 the double's root is off and its square overflows.
@@ -210,7 +212,7 @@ extension Engine {
                 return .int(Int(r))
             },
             native("comb") { u, a in
-                try a.expect("comb", 2, 2)
+                try a.expect("comb", 2, 2, module: "math")
                 let n = try u.toIndex(a[0]), k = try u.toIndex(a[1])
                 if n < 0 { throw valueError("n must be a non-negative integer") }
                 if k < 0 { throw valueError("k must be a non-negative integer") }
@@ -228,7 +230,7 @@ extension Engine {
                 return .int(Int(r))
             },
             native("perm") { u, a in
-                try a.expect("perm", 1, 2)
+                try a.expect("perm", 1, 2, module: "math")
                 let n = try u.toIndex(a[0])
                 let k = a.count > 1 && !a[1].isNone ? try u.toIndex(a[1]) : n
                 if n < 0 && k == n { throw valueError("factorial() not defined for negative values") }
@@ -240,7 +242,7 @@ extension Engine {
                 return .int(r)
             },
             native("fsum") { u, a in
-                try a.expect("fsum", 1, 1)
+                try a.expect("fsum", 1, 1, module: "math")
                 let items = try u.toArray(a[0]).map { try u.floatArg($0) }
                 switch AccurateMath.exactSum(items) {
                 case .value(let r): return .float(r)
@@ -249,13 +251,13 @@ extension Engine {
                 }
             },
             native("prod") { u, a in
-                try a.expect("prod", 1, 1, keywords: ["start"])
+                try a.expectClinic("prod", ["iterable", "start"], posOnly: 1, required: 1, maxPositional: 1)
                 var r: Value = a.keyword("start") ?? .int(1)
                 for v in try u.toArray(a[0]) { r = try u.binary(.mul, r, v) }
                 return r
             },
             native("dist") { u, a in
-                try a.expect("dist", 2, 2)
+                try a.expect("dist", 2, 2, module: "math")
                 let p = try u.toArray(a[0]), q = try u.toArray(a[1])
                 if p.count != q.count { throw valueError("both points must have the same number of dimensions") }
                 let ds = try zip(p, q).map { abs(try u.floatArg($0) - u.floatArg($1)) }
