@@ -82,8 +82,7 @@ int conc_family_claim(conc_family *f, pid_t pid) {
         put_bytes(s->name, CONC_FAMILY_NAME, "");
         return i;
     }
-    atomic_store_explicit(&f->untracked, 1, memory_order_seq_cst);
-    return -1;
+    return atomic_exchange_explicit(&f->untracked, 1, memory_order_seq_cst) ? -1 : -2;
 }
 
 void conc_family_set_pid(conc_family *f, int slot, pid_t pid) {

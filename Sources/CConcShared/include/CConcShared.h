@@ -338,7 +338,7 @@ typedef struct conc_family conc_family;
 /// The table, allocated in the arena (once, by the process that creates the arena).
 conc_family *_Nullable conc_family_create(conc_arena *a);
 /// Claims a free slot for `pid` (0: a child being forked): its index, or -1 when the table
-/// is full (which makes the family untracked for good).
+/// is full (which makes the family untracked for good); -2 the first time it is found full.
 int conc_family_claim(conc_family *f, pid_t pid);
 void conc_family_set_pid(conc_family *f, int slot, pid_t pid);
 void conc_family_set_name(conc_family *f, int slot, const char *name);

@@ -4,7 +4,9 @@ extension Args {
     /// Checks the positional count and that no keywords were passed. A function of a
     /// `module` other than builtins is named with it where CPython's METH_O/METH_NOARGS
     /// checks name it ("math.sqrt() takes exactly one argument"), not in its argument-count
-    /// checks ("atan2 expected 2 arguments").
+    /// checks ("atan2 expected 2 arguments"). `allowed` keywords name the positional
+    /// parameters in order when there are at least `max` of them; fewer are keyword-only
+    /// or name later positions (`wait_for(predicate, timeout)` allows just "timeout").
     func expect(_ name: String, _ min: Int, _ max: Int, keywords allowed: [String] = [], module: String? = nil) throws {
         let full = module.map { "\($0).\(name)" } ?? name
         for (k, _) in keywords where !allowed.contains(k) {
@@ -12,7 +14,16 @@ extension Args {
             throw typeError("\(name)() got an unexpected keyword argument '\(k)'")
         }
         let n = count
-        if n >= min && n <= max { return }
+        if n >= min && n <= max {
+            // Names that cover every position (`acquire(blocking, timeout)`) are the
+            // positional parameters in order: one given both ways is an error, not a choice.
+            if !keywords.isEmpty && allowed.count >= max {
+                for (i, k) in allowed.prefix(n).enumerated() where keyword(k) != nil {
+                    throw typeError("argument for \(name)() given by name ('\(k)') and position (\(i + 1))")
+                }
+            }
+            return
+        }
         if min == max {
             if min == 1 { throw typeError("\(full)() takes exactly one argument (\(n) given)") }
             if min == 0 { throw typeError("\(full)() takes no arguments (\(n) given)") }

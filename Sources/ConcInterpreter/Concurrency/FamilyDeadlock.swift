@@ -27,11 +27,20 @@ extension Engine {
         guard let f = familyStorage else { return -1 }
         if units.familySlot < 0 {
             let s = conc_family_claim(f, getpid())
-            if s < 0 { return -1 }
+            if s < 0 { warnIfFamilyFull(s); return -1 }
             conc_family_set_name(f, s, processName)
             units.setFamily(f, slot: s)
         }
-        return conc_family_claim(f, 0)
+        let s = conc_family_claim(f, 0)
+        warnIfFamilyFull(s)
+        return s
+    }
+
+    /// Once per family, when its table of processes overflows: from then on a deadlock
+    /// between processes is not explained (§5 promises an explanation; say why there is none).
+    private func warnIfFamilyFull(_ claimed: Int32) {
+        guard claimed == -2 else { return }
+        stderr.write("warning: more than \(CONC_FAMILY_SLOTS) processes at once: Conc stops checking this program's processes for deadlocks, so a deadlock between them will hang instead of being explained\n")
     }
 
     /// In a freshly forked child: take over the slot the parent claimed for it.
@@ -40,6 +49,15 @@ extension Engine {
         conc_family_set_pid(f, slot, getpid())
         conc_family_set_name(f, slot, name)
         units.setFamily(f, slot: slot)
+    }
+
+    /// A child os.fork() made was reaped: its slot is free again, whether or not it gave it
+    /// back itself (killed, or ended by a path that skips the end of the program).
+    func releaseFamilySlot(ofReaped pid: pid_t) {
+        guard let f = familyStorage else { return }
+        for i in 0..<Int32(CONC_FAMILY_SLOTS) where conc_family_used(f, i) != 0 && conc_family_pid(f, i) == pid {
+            conc_family_release(f, i, pid)
+        }
     }
 
     /// At a child's exit (after its outcome is posted): gives its slot back.

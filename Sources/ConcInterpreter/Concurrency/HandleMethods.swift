@@ -12,12 +12,20 @@ extension PyUnitHandle {
     }
 }
 
+/// A process handle used in a process that did not spawn it (a sibling's copy, inherited
+/// through a later fork): CPython's AssertionError, and what to do instead.
+private func notOurChild(_ h: PyUnitHandle, _ verb: String) -> PyBaseException {
+    pyError(Exc.assertionError, "can only \(verb) a child process (\(h.name) was spawned by another process: "
+                                + "only that one can \(verb == "join" ? "join" : "ask after") it; to hear from it here, share an event() or a queue())")
+}
+
 func installUnitHandleMethods(_ t: PyType) {
     func handle(_ v: Value) -> PyUnitHandle { v.object as! PyUnitHandle }
     t.method("join") { u, s, a in
         try a.expect("join", 0, 1, keywords: ["timeout"])
         let h = handle(s)
         if h.process == nil && h.unitNumber == u.number { throw runtimeError("cannot join current thread") }
+        if let p = h.process, !p.isOurChild { throw notOurChild(h, "join") }
         var timeout: Double? = nil
         if let t = a.argument(0, "timeout"), !t.isNone {
             let d = try u.floatArg(t)
@@ -38,6 +46,7 @@ func installUnitHandleMethods(_ t: PyType) {
     }
     t.method("is_alive") { _, s, a in
         try a.expect("is_alive", 0, 0)
+        if let p = handle(s).process, !p.isOurChild { throw notOurChild(handle(s), "test") }
         return .bool(!handle(s).isDone)
     }
     t.getter("name") { _, s in .str(handle(s).name) }

@@ -140,11 +140,14 @@ extension Unit {
         // a deadlock: a signal from outside may run the handler, and it may end the wait.
         let forever = timeout == nil && !(isMain && engine.hasSignalHandlers)
         let registry = engine.units
+        // Read while this unit still keeps the world from stopping, so no spawn comes
+        // between the caller's `crossProcess` and this count.
+        let forksSeen = forever ? registry.forksSoFar : 0
         let had = holdsGIL
         releaseGIL()
         var outcome = false
         var ownDeadlock: String? = nil
-        var found = registry.block(self, reason(), forever: forever, cross: crossProcess)
+        var found = registry.block(self, reason(), forever: forever, cross: crossProcess, forksSeen: forksSeen)
         // Set when an attempt succeeded while the family was frozen by a deadlock report.
         var gotWhileFrozen = false
         while true {
@@ -180,7 +183,7 @@ extension Unit {
                 acquireGIL()
                 do { try engine.raisePendingInterrupt(self) } catch { if !had { releaseGIL() }; throw error }
                 releaseGIL()
-                found = registry.block(self, reason(), forever: forever)
+                found = registry.block(self, reason(), forever: forever, cross: crossProcess, forksSeen: forksSeen)
                 continue
             }
             // Another thread of this process waiting on a primitive only this process uses

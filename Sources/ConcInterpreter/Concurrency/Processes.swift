@@ -18,10 +18,17 @@ final class ProcessState {
     /// child could not do it itself, e.g. after SIGKILL).
     let family: OpaquePointer?
     let familySlot: Int32
+    /// The process that spawned it: only that one can wait for it. A sibling that inherited
+    /// the handle through a later fork must not reap it (waitpid fails there) or give its
+    /// family slot back while it runs.
+    let parent = getpid()
 
     init(pid: pid_t, outcome: PyQueue, family: OpaquePointer?, familySlot: Int32) {
         self.pid = pid; self.outcome = outcome; self.family = family; self.familySlot = familySlot
     }
+
+    /// False in any process but the parent (CPython's "can only join a child process").
+    var isOurChild: Bool { getpid() == parent }
 
     private func reaped(_ s: Int32) {
         status = s
@@ -31,6 +38,7 @@ final class ProcessState {
     /// Reaps the child if it has exited (without blocking unless `wait`).
     func reap(wait: Bool) -> Bool {
         if status != nil { return true }
+        guard isOurChild else { return false }
         var s: Int32 = 0
         while true {
             let r = waitpid(pid, &s, wait ? 0 : WNOHANG)

@@ -30,7 +30,10 @@ extension Unit {
         while true {
             let r = blockingCall { wait4(pid, &status, options, usage) }
             if r >= 0 {
-                if r > 0 { engine.units.withLock { engine.rawChildren.removeAll { $0 == r } } }
+                if r > 0 {
+                    engine.units.withLock { engine.rawChildren.removeAll { $0 == r } }
+                    engine.releaseFamilySlot(ofReaped: r)
+                }
                 return (r, r == 0 ? 0 : status)
             }
             if errno == EINTR { try checkInterrupt(); continue }
@@ -71,6 +74,7 @@ extension Unit {
         // A child that ended and was not left waitable (WNOWAIT) is reaped: not a zombie.
         if options & WNOWAIT == 0 && (1...3).contains(info.code) {
             engine.units.withLock { engine.rawChildren.removeAll { $0 == info.pid } }
+            engine.releaseFamilySlot(ofReaped: info.pid)
         }
         return .obj(PyTuple([info.pid, info.uid, info.signo, info.status, info.code].map { .int(Int($0)) },
                             type: Types.waitidResult))

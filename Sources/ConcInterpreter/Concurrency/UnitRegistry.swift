@@ -42,6 +42,10 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
     private var blocked: [ObjectIdentifier: (unit: Unit, reason: BlockReason, cross: Bool)] = [:]
     /// How many entries of `blocked` are `cross`.
     private var crossBlocked = 0
+    /// How many children this process has spawned (``markWaitsReachableByChild()``).
+    private var childForks = 0
+    /// ``childForks`` now, for a unit about to park (see ``block(_:_:forever:cross:forksSeen:)``).
+    var forksSoFar: Int { withLock { childForks } }
     /// This process's slot in the family table (``Engine/familyCheck()``), once it has one.
     private(set) var family: OpaquePointer?
     private(set) var familySlot: Int32 = -1
@@ -196,8 +200,13 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
     /// Marks `u` parked; with no timeout, checks whether the whole engine is now stuck.
     /// A `cross` wait (one another process could end) never makes a deadlock of this
     /// process alone, but counts toward its quiescence in the family.
-    func block(_ u: Unit, _ reason: BlockReason, forever: Bool, cross: Bool = false) -> (report: String, main: Unit?)? {
+    /// `forksSeen` (``forksSoFar``, read before the unit stepped out of the interpreter to
+    /// park) makes the wait `cross` when a spawn came in between: its
+    /// ``markWaitsReachableByChild()`` ran before this unit was registered, and the caller
+    /// decided `cross` before the fork.
+    func block(_ u: Unit, _ reason: BlockReason, forever: Bool, cross: Bool = false, forksSeen: Int? = nil) -> (report: String, main: Unit?)? {
         withLock {
+            let cross = cross || (forksSeen.map { $0 != childForks } ?? false) && !reason.isJoin
             if forever {
                 blocked[ObjectIdentifier(u)] = (u, reason, cross)
                 if cross { crossBlocked += 1 }
@@ -213,6 +222,7 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
     /// this process's units stay as they are.
     func markWaitsReachableByChild() {
         withLock {
+            childForks += 1
             for (k, b) in blocked where !b.cross && !b.reason.isJoin {
                 blocked[k] = (b.unit, b.reason, true)
                 crossBlocked += 1

@@ -272,6 +272,7 @@ extension Engine {
             native("_exit") { u, a in
                 // No flush, as CPython's: what is still buffered is lost.
                 let code = Int32(truncatingIfNeeded: try u.toIndex(a[0]))
+                u.engine.leaveFamily()   // (its place in the deadlock detector's table of processes)
                 _exit(code)
             },
             native("kill") { u, a in
