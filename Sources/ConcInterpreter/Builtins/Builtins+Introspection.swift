@@ -93,12 +93,13 @@ extension Engine {
 }
 
 /// `isinstance(v, spec)` where spec is a class or a tuple of classes.
-func isInstance(_ u: Unit, _ v: Value, _ spec: Value) throws -> Bool {
+/// `askingHooks: false` is `type.__instancecheck__` (CPython's recursive_isinstance).
+func isInstance(_ u: Unit, _ v: Value, _ spec: Value, askingHooks: Bool = true) throws -> Bool {
     if case .obj(let o) = spec, let t = o as? PyType {
         if t === Types.int, case .bool = v { return true }
         // A metaclass's __instancecheck__ decides, except for an exact match (CPython's
         // shortcut).
-        if let hook = metaclassHook(t, "__instancecheck__"), v.type !== t {
+        if askingHooks, let hook = metaclassHook(t, "__instancecheck__"), v.type !== t {
             return try u.isTruthy(try u.call(u.bindClassAttribute(hook, to: spec), [v]))
         }
         if v.type.isSubtype(of: t) { return true }
@@ -136,9 +137,10 @@ func isInstance(_ u: Unit, _ v: Value, _ spec: Value) throws -> Bool {
 
 /// `issubclass(derived, spec)`: classes, tuples of them, unions, `__subclasscheck__`, and
 /// CPython's abstract protocol (objects with a `__bases__` tuple).
-func isSubclass(_ u: Unit, _ derived: Value, _ spec: Value) throws -> Bool {
+/// `askingHooks: false` is `type.__subclasscheck__`.
+func isSubclass(_ u: Unit, _ derived: Value, _ spec: Value, askingHooks: Bool = true) throws -> Bool {
     if case .obj(let o) = spec, let s = o as? PyType {
-        if let hook = metaclassHook(s, "__subclasscheck__") {
+        if askingHooks, let hook = metaclassHook(s, "__subclasscheck__") {
             return try u.isTruthy(try u.call(u.bindClassAttribute(hook, to: spec), [derived]))
         }
         if case .obj(let d) = derived, let t = d as? PyType { return t.isSubtype(of: s) }

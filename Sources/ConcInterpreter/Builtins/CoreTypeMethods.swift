@@ -126,6 +126,26 @@ func installObjectMethods(_ t: PyType) {
 }
 
 func installTypeMethods(_ t: PyType) {
+    // What a metaclass's own hooks defer to (`super().__instancecheck__(x)`, typing's
+    // Protocol): the plain checks, without asking any hook again.
+    t.method("__instancecheck__") { u, s, a in
+        try a.expect("__instancecheck__", 1, 1)
+        guard case .obj(let o) = s, let cls = o as? PyType else { throw typeError("descriptor '__instancecheck__' requires a 'type' object") }
+        return .bool(try isInstance(u, a[0], .obj(cls), askingHooks: false))
+    }
+    t.method("__subclasscheck__") { u, s, a in
+        try a.expect("__subclasscheck__", 1, 1)
+        guard case .obj(let o) = s, let cls = o as? PyType else { throw typeError("descriptor '__subclasscheck__' requires a 'type' object") }
+        return .bool(try isSubclass(u, a[0], .obj(cls), askingHooks: false))
+    }
+    t.method("__or__") { _, s, a in
+        try a.expect("__or__", 1, 1)
+        return PyUnion.of(s, a[0]).map { .obj($0) } ?? .obj(Singletons.notImplemented)
+    }
+    t.method("__ror__") { _, s, a in
+        try a.expect("__ror__", 1, 1)
+        return PyUnion.of(a[0], s).map { .obj($0) } ?? .obj(Singletons.notImplemented)
+    }
     t.method("__setattr__") { u, s, a in
         try a.expect("__setattr__", 2, 2)
         guard case .obj(let o) = s, let cls = o as? PyType else { throw typeError("descriptor '__setattr__' requires a 'type' object") }

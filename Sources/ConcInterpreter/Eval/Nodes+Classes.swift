@@ -47,7 +47,6 @@ final class ClassDefNode: StmtNode {
         func addBase(_ v: Value, _ at: SourceLoc) throws {
             allBases.append(v)
             guard case .obj(let o) = v, let t = o as? PyType else { return }
-            if let problem = PyType.unacceptableBase(t) { throw located(typeError(problem), f, at) }
             baseTypes.append(t)
         }
         for (v, at) in baseValues {
@@ -70,7 +69,8 @@ final class ClassDefNode: StmtNode {
             for r in replacement.items { try addBase(r, at) }
         }
         let sawNonTypeBase = allBases.count != baseTypes.count
-        if !sawNonTypeBase, let problem = PyType.basesConflict(baseTypes) { throw located(typeError(problem), f, loc, .statement) }
+        // (Bases that cannot be combined, or a base class that cannot be one, are type's
+        // complaint when it makes the class, after `__prepare__` and the body ran.)
         // `metaclass=` chooses the class of the class; the other keywords go to the
         // metaclass call and from there to the base's __init_subclass__.
         var explicitMetaclass: Value? = nil

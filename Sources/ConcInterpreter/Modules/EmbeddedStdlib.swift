@@ -23388,8 +23388,14 @@ Protocol.__module__ = "typing"
 
 
 def _no_init(self, *args, **kwargs):
-    if type(self)._is_protocol:
+    cls = type(self)
+    if cls._is_protocol:
         raise TypeError("Protocols cannot be instantiated")
+    # A concrete class deriving from a protocol gets object's __init__, as in CPython.
+    if args or kwargs:
+        if cls.__init__ is _no_init:
+            raise TypeError(cls.__name__ + "() takes no arguments")
+        raise TypeError("object.__init__() takes exactly one argument (the instance to initialize)")
 
 
 def runtime_checkable(cls):
@@ -23696,6 +23702,22 @@ def _eval_hint(value, globalns, localns):
         value = ForwardRef(value)
     if isinstance(value, ForwardRef):
         return _eval_hint(value._evaluate(globalns, localns), globalns, localns)
+    # Forward references inside a generic (List['Node'], list['Node'], 'Node' | None) too.
+    if isinstance(value, (_GenericAlias, types.GenericAlias, types.UnionType)):
+        args = value.__args__
+        if isinstance(value, types.GenericAlias):
+            args = tuple(ForwardRef(a) if isinstance(a, str) else a for a in args)
+        evaluated = tuple(_eval_hint(a, globalns, localns) for a in args)
+        if evaluated == value.__args__:
+            return value
+        if isinstance(value, types.GenericAlias):
+            return types.GenericAlias(value.__origin__, evaluated)
+        if isinstance(value, types.UnionType):
+            result = evaluated[0]
+            for a in evaluated[1:]:
+                result = result | a
+            return result
+        return value.copy_with(evaluated)
     return value
 
 
