@@ -31,6 +31,11 @@ extension Engine {
                     }
                     return r
                 }
+                // A file is its own iterator (`iter(f) is f`), as CPython's.
+                if case .obj(let o) = a[0], let f = o as? PyFile, o.type === Types.file {
+                    try f.withLock(u) { try f.checkOpen() }
+                    return a[0]
+                }
                 return .obj(try u.iterate(a[0]))
             },
             native("next") { u, a in

@@ -103,7 +103,7 @@ func installFileMethods(_ t: PyType) {
         try f.withLock(u) { try f.checkOpen() }
         return s
     }
-    t.method("__exit__") { u, s, _ in _ = try u.callMethod(s, "close", []); return .bool(false) }
+    t.method("__exit__") { u, s, _ in _ = try u.callMethod(s, "close", []); return .none }
     t.method("__iter__") { u, s, _ in
         let f = file(s)
         try f.withLock(u) { try f.checkOpen() }

@@ -313,7 +313,22 @@ func openFile(_ u: Unit, _ a: Args) throws -> Value {
     let closefd = try a.argument(6, "closefd").map { try u.isTruthy($0) } ?? true
     if let opener = a.argument(7, "opener"), !opener.isNone { throw valueError("open(): opener= is not supported by Conc") }
 
-    // The mode, checked as CPython's io.open does.
+    // In CPython's order: the path's type, the mode, the file itself (FileNotFoundError,
+    // FileExistsError), and only then the text layer's newline and encoding.
+    var path = ""
+    if case .int = target {} else {
+        if let s = target.asStr?.value {
+            path = s
+        } else if case .obj(let o) = target, let b = o as? PyBytes {
+            path = String(decoding: b.snapshot, as: UTF8.self)
+        } else if let fspath = u.lookupSpecial(target, "__fspath__") {
+            let p = try u.call(fspath, [])
+            guard let s = p.asStr?.value else { throw typeError("expected \(target.typeName).__fspath__() to return str or bytes, not \(p.typeName)") }
+            path = s
+        } else {
+            throw typeError("expected str, bytes or os.PathLike object, not \(target.typeName)")
+        }
+    }
     var seen = Set<Character>()
     for c in mode {
         guard "rwxabt+".contains(c), seen.insert(c).inserted else { throw valueError("invalid mode: '\(mode)'") }
@@ -330,8 +345,6 @@ func openFile(_ u: Unit, _ a: Args) throws -> Value {
     } else if buffering == 0 {
         throw valueError("can't have unbuffered text I/O")
     }
-    if let n = newline, !["", "\n", "\r", "\r\n"].contains(n) { throw valueError("illegal newline value: \(n)") }
-    let text = binary ? TextOptions() : try TextOptions(encoding: encoding, errors: errors, newline: newline)
 
     let fd: Int32
     if case .int(let n) = target {
@@ -339,18 +352,6 @@ func openFile(_ u: Unit, _ a: Args) throws -> Value {
         fd = d
     } else {
         if !closefd { throw valueError("Cannot use closefd=False with file name") }
-        let path: String
-        if let s = target.asStr?.value {
-            path = s
-        } else if case .obj(let o) = target, let b = o as? PyBytes {
-            path = String(decoding: b.snapshot, as: UTF8.self)
-        } else if let fspath = u.lookupSpecial(target, "__fspath__") {
-            let p = try u.call(fspath, [])
-            guard let s = p.asStr?.value else { throw typeError("expected \(target.typeName).__fspath__() to return str or bytes, not \(p.typeName)") }
-            path = s
-        } else {
-            throw typeError("expected str, bytes or os.PathLike object, not \(target.typeName)")
-        }
         if path.utf8.contains(0) { throw valueError("embedded null byte") }
         var flags: Int32 = seen.contains("+") ? O_RDWR : seen.contains("r") ? O_RDONLY : O_WRONLY
         if seen.contains("w") { flags |= O_CREAT | O_TRUNC }
@@ -362,9 +363,19 @@ func openFile(_ u: Unit, _ a: Args) throws -> Value {
         if fstat(opened, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR { Glibc.close(opened); throw osError(EISDIR, path: target) }
         fd = opened
     }
+    let text: TextOptions
+    do {
+        if let n = newline, !["", "\n", "\r", "\r\n"].contains(n) { throw valueError("illegal newline value: \(n)") }
+        text = binary ? TextOptions() : try TextOptions(encoding: encoding, errors: errors, newline: newline)
+    } catch {
+        if closefd { Glibc.close(fd) }
+        throw error
+    }
     // As CPython: an appending file starts at the end (tell() is its size).
     if seen.contains("a") { _ = lseek(fd, 0, SEEK_END) }
-    let file = PyFile(backing: .fd(fd), name: target, mode: mode, text: text,
+    // A binary file's mode reads as CPython's FileIO normalises it ('br' is 'rb', 'r+b' 'rb+').
+    let shownMode = binary ? String(mode.first { "rwxa".contains($0) }!) + "b" + (seen.contains("+") ? "+" : "") : mode
+    let file = PyFile(backing: .fd(fd), name: target, mode: shownMode, text: text,
                       lineBuffered: buffering == 1 || isatty(fd) != 0, closesDescriptor: closefd,
                       registry: u.engine.openFiles)
     return .obj(file)

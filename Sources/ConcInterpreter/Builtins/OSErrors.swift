@@ -43,11 +43,13 @@ func makeOSError(_ cls: PyType, _ args: [Value]) -> PyBaseException {
 }
 
 /// Makes an OSError subclass for errno `code` about `path`.
-func osError(_ code: Int32, path: Value? = nil) -> PyBaseException {
+/// `path2`: the second path of a two-path call (`os.rename`), shown after " -> ".
+func osError(_ code: Int32, path: Value? = nil, path2: Value? = nil) -> PyBaseException {
     let type = osErrorType(Int(code))
     let e = PyBaseException(type: type, args: [.int(Int(code)), .str(String(cString: strerror(code)))])
     e.setInstanceAttribute("errno", .int(Int(code)))
     e.setInstanceAttribute("strerror", .str(String(cString: strerror(code))))
     if let p = path { e.setInstanceAttribute("filename", p) }
+    if let p = path2 { e.setInstanceAttribute("filename2", p) }
     return e
 }

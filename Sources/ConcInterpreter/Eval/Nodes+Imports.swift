@@ -57,7 +57,8 @@ final class ImportFromNode: StmtNode {
             } else if let sub {
                 try target.assign(f, sub)
             } else {
-                let path = (m.object as? PyModule).flatMap { u.engine.modulePath($0) }
+                let path = Engine.cpythonBuiltinModules.contains(module) ? nil
+                    : (m.object as? PyModule).flatMap { u.engine.modulePath($0) }
                 let suffix = path.map { " (\($0))" } ?? " (unknown location)"
                 let e = pyError(Exc.importError, "cannot import name '\(name)' from '\(module)'\(suffix)")
                 e.setInstanceAttribute("name", .str(module))  // as CPython's: the module's name and file

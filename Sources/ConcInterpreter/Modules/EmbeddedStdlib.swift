@@ -10228,6 +10228,10 @@ class EnumType(type):
 
     def __contains__(cls, member):
         if not isinstance(member, Enum):
+            import warnings
+            warnings.warn("in 3.12 __contains__ will no longer raise TypeError, but will return True or\n"
+                          "False depending on whether the value is a member or the value of a member",
+                          DeprecationWarning, stacklevel=2)
             raise TypeError("unsupported operand type(s) for 'in': %r and %r" % (
                 type(member).__qualname__, cls.__class__.__qualname__))
         return isinstance(member, cls) and member._name_ in cls._member_map_
@@ -19203,12 +19207,22 @@ def _sha512(data):
 # MARK: - Helpers for the sequence methods
 
 def _index(x, what):
-    """operator.index for randrange's arguments, with 3.11's float handling."""
+    """operator.index for randrange's arguments, with 3.11's float handling: an integral
+    float is taken with a DeprecationWarning, another one is a ValueError (with one)."""
     if isinstance(x, int):
         return x
+    try:
+        return x.__index__()
+    except AttributeError:
+        pass
+    import warnings
     ix = int(x)
     if ix != x:
+        # (stacklevel 3: the caller of randrange, as CPython's warning names it.)
+        warnings.warn("randrange() will raise TypeError in the future", DeprecationWarning, 3)
         raise ValueError("non-integer %s for randrange()" % what)
+    warnings.warn("non-integer arguments to randrange() have been deprecated since Python 3.10 "
+                  "and will be removed in a subsequent version", DeprecationWarning, 3)
     return ix
 
 

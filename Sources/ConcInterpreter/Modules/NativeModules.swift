@@ -241,7 +241,8 @@ extension Engine {
                 return .none
             },
             native("rename") { u, a in
-                if rename(try u.stringArg(a[0], "src"), try u.stringArg(a[1], "dst")) != 0 { throw osError(errno, path: a[0]) }
+                try a.expect("rename", 2, 2)
+                if rename(try u.stringArg(a[0], "src"), try u.stringArg(a[1], "dst")) != 0 { throw osError(errno, path: a[0], path2: a[1]) }
                 return .none
             },
             // As CPython's: os.environ.get(key, default), so changes made through

@@ -120,7 +120,7 @@ extension Engine {
             },
             native("replace") { u, a in
                 try a.expect("replace", 2, 2)
-                if rename(try u.stringArg(a[0], "src"), try u.stringArg(a[1], "dst")) != 0 { throw osError(errno, path: a[0]) }
+                if rename(try u.stringArg(a[0], "src"), try u.stringArg(a[1], "dst")) != 0 { throw osError(errno, path: a[0], path2: a[1]) }
                 return .none
             },
             native("access") { u, a in

@@ -338,6 +338,10 @@ public final class Engine {
     }
 
     func isBuiltinModule(_ name: String) -> Bool { nativeModules[name] != nil }
+    /// Conc's stdlib modules that CPython compiles into the interpreter (no `__file__`):
+    /// an ImportError from them says "(unknown location)", as CPython's does.
+    static let cpythonBuiltinModules: Set<String> = ["atexit", "errno", "itertools", "_thread", "gc", "marshal",
+                                                     "posix", "select", "array", "binascii", "unicodedata", "math", "sys", "time"]
     func modulePath(_ m: PyModule) -> String? { withImportMutex { modulePaths[m.name] } }
 
     // MARK: - Running source
