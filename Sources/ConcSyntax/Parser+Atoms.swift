@@ -98,6 +98,7 @@ extension Parser.State {
         var last = p
         while tokens[last].kind == .string { last += 1 }
         let lastString = tokens[last - 1]
+        tokenAfterStrings = last
         while tok.kind == .string {
             let t = advance()
             let thisIsBytes = t.value.map { if case .bytes = $0 { return true } else { return false } } ?? false
@@ -112,7 +113,7 @@ extension Parser.State {
             default:
                 isFormat = true
                 if !text.isEmpty { parts.append(.literal(text)); text = "" }
-                currentFString = t
+                splittingFString = true
                 parts += try parseFStringBody(t.fstring!)
             }
         }

@@ -228,7 +228,11 @@ extension Parser.State {
 
     /// An f-string error; like CPython 3.11 it points just past the f-string token.
     func fstringError(_ message: String, at k: Int) -> SyntaxError {
-        if let t = currentFString { return error(message, line: t.endLine, column: t.endCol + 1) }
+        if splittingFString, tokenAfterStrings > 0 {
+            let next = tokens[tokenAfterStrings], last = tokens[tokenAfterStrings - 1]
+            if next.kind != .newline && next.kind != .endMarker { return error(message, at: next) }
+            return errorAtLineEnd(message, after: last.endLine, last.endCol)
+        }
         let (line, lineStart) = position(of: k)
         return error(message, line: line, column: k - lineStart + 1)
     }

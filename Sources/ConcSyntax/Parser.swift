@@ -115,8 +115,13 @@ extension Parser {
         /// The first error found by checks CPython makes after parsing ('return' outside
         /// function, duplicate arguments...): reported only if the parse succeeds.
         var laterError: SyntaxError?
-        /// The f-string token being split (CPython 3.11 points its errors just past it).
-        var currentFString: Token?
+        /// True while an f-string token is being split (its errors are placed as CPython's).
+        var splittingFString = false
+        /// The token after the string literals being joined: CPython reports an f-string's
+        /// own errors there (its parser has read that far when it joins them).
+        /// (An index into `tokens`, not a Token: the parser's state is copied when it
+        /// backtracks, and stays small for the debug build's deep recursion.)
+        var tokenAfterStrings = -1
         /// How deep in nested format specs the current f-string field is.
         var fstringNesting = 0
         /// After `from __future__ import annotations`: annotations are kept as their source
@@ -288,7 +293,13 @@ extension Parser {
             if tok.kind != .newline && tok.kind != .endMarker && tok.line == prevEndLine {
                 return error(message, at: tok)
             }
-            // A comment ending the line is where CPython's tokenizer stands: it underlines it.
+            return errorAtLineEnd(message, after: prevEndLine, prevEndCol)
+        }
+
+        /// An error at CPython's NEWLINE token after a token ending at `line`:`col`: a comment
+        /// ending the line is where its tokenizer stands (it underlines it), else just past.
+        func errorAtLineEnd(_ message: String, after line: Int, _ col: Int) -> SyntaxError {
+            let prevEndLine = line, prevEndCol = col
             let text = Array(file.line(prevEndLine).unicodeScalars)
             var start = prevEndCol
             while start < text.count && (text[start] == " " || text[start] == "\t") { start += 1 }
