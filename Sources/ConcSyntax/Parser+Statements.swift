@@ -69,8 +69,14 @@ extension Parser.State {
                 throw errorWithoutCaret("expected an indented block after \(header())", line: last,
                                         column: file.line(last).unicodeScalars.count + 1, kind: "IndentationError")
             }
-            throw error("expected an indented block after \(header())", line: tok.line,
-                        column: tok.col + 1, kind: "IndentationError")
+            if tok.kind == .dedent {
+                // A line dedented to an outer block: CPython's DEDENT token has no width,
+                // so no caret, and its offset is the line's indentation.
+                let indent = file.line(tok.line).unicodeScalars.prefix { $0 == " " || $0 == "\t" }.count
+                throw errorWithoutCaret("expected an indented block after \(header())", line: tok.line,
+                                        column: indent, kind: "IndentationError")
+            }
+            throw error("expected an indented block after \(header())", at: tok, kind: "IndentationError")
         }
         advance()
         var body: [Stmt] = []

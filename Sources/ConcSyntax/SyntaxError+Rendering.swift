@@ -10,7 +10,9 @@ extension SyntaxError {
     ///
     /// The source line loses its indentation and the caret moves with it; when the line
     /// is unknown only the first and last lines are printed.
-    public func rendered() -> String {
+    /// `asTracebackModule`: as the traceback module shows it (an IndentationError's whole
+    /// token underlined, where CPython's own report has one caret).
+    public func rendered(asTracebackModule: Bool = false) -> String {
         // No place at all (line 0, no caret line): a script whose encoding is unknown or
         // whose bytes do not decode, which CPython reports with the message alone.
         if line == 0 && endColumn == -1 { return "\(kind): \(message)" }
@@ -31,7 +33,7 @@ extension SyntaxError {
                 if caret > body.unicodeScalars.count {
                     pad += String(repeating: " ", count: caret - body.unicodeScalars.count)
                 }
-                out += "    \(pad)\(String(repeating: "^", count: caretCount(caret: caret, lineLength: body.unicodeScalars.count, stripped: stripped)))\n"
+                out += "    \(pad)\(String(repeating: "^", count: caretCount(caret: caret, lineLength: body.unicodeScalars.count, stripped: stripped, asTracebackModule: asTracebackModule)))\n"
             }
         }
         out += "\(kind): \(message)"
@@ -40,8 +42,10 @@ extension SyntaxError {
 
     /// How many carets: the offending text's extent on this line (to its end when the text
     /// goes on to later lines), at least one. `caret` is 0-based in the stripped line.
-    private func caretCount(caret: Int, lineLength: Int, stripped: Int) -> Int {
-        guard endColumn > 0, endLine >= line else { return 1 }
+    private func caretCount(caret: Int, lineLength: Int, stripped: Int, asTracebackModule: Bool) -> Int {
+        // (CPython's own report underlines an IndentationError with one caret, whatever
+        // its end_offset says; the traceback module underlines the whole token.)
+        guard endColumn > 0, endLine >= line, kind != "IndentationError" || asTracebackModule else { return 1 }
         let end = endLine > line ? lineLength : min(endColumn - 1 - stripped, lineLength)
         return max(end - caret, 1)
     }

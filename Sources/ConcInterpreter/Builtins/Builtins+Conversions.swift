@@ -55,10 +55,13 @@ extension Engine {
                         if !u.isNotImplemented(r) { return r }
                     }
                     guard let b = u.intValue(base), let e = u.intValue(exp), let m = u.intValue(mod) else {
-                        if [base, exp, mod].contains(where: { $0.unboxedNumber.numericDouble == nil }) {
-                            throw typeError("unsupported operand type(s) for ** or pow(): '\(base.typeName)', '\(exp.typeName)', '\(mod.typeName)'")
+                        // CPython's ternary dispatch: float's pow, reached when any of the
+                        // three is a float, refuses a modulus first; int's takes three ints.
+                        let isFloat = { (v: Value) -> Bool in if case .float = v.unboxedNumber { return true }; return false }
+                        if [base, exp, mod].contains(where: isFloat) {
+                            throw typeError("pow() 3rd argument not allowed unless all arguments are integers")
                         }
-                        throw typeError("pow() 3rd argument not allowed unless all arguments are integers")
+                        throw typeError("unsupported operand type(s) for ** or pow(): '\(base.typeName)', '\(exp.typeName)', '\(mod.typeName)'")
                     }
                     if m == 0 { throw valueError("pow() 3rd argument cannot be 0") }
                     if e < 0 {

@@ -53,7 +53,7 @@ extension Unit {
                     out.append(ctx.emit("Traceback (most recent call last):\n"))
                     out += formatEntryChunks(frames, moduleLayout: ctx.moduleLayout).map { ctx.emit($0) }
                 }
-                out += formatExceptionOnly(e).map { ctx.emit($0) }
+                out += formatExceptionOnly(e, moduleLayout: ctx.moduleLayout).map { ctx.emit($0) }
                 continue
             }
             if ctx.depth > GroupPrintContext.maxDepth {
@@ -66,7 +66,7 @@ extension Unit {
                 out.append(ctx.emit("Exception Group Traceback (most recent call last):\n", margin: isTopLevel ? "+" : "|"))
                 out += formatEntryChunks(frames, moduleLayout: ctx.moduleLayout).map { ctx.emit($0) }
             }
-            out += formatExceptionOnly(e).map { ctx.emit($0) }
+            out += formatExceptionOnly(e, moduleLayout: ctx.moduleLayout).map { ctx.emit($0) }
             let width = GroupPrintContext.maxWidth
             let shown = members.count <= width ? members.count : width + 1
             ctx.needsClose = false
@@ -95,10 +95,10 @@ extension Unit {
 
     /// One exception's last lines: a SyntaxError's source line and caret, `Type: message`
     /// (with a "Did you mean" suggestion), and its notes.
-    private func formatExceptionOnly(_ e: PyBaseException) -> [String] {
+    private func formatExceptionOnly(_ e: PyBaseException, moduleLayout: Bool) -> [String] {
         var out: [String] = []
         if let s = e.syntaxError {
-            out += formatSyntaxErrorBody(s).split(separator: "\n", omittingEmptySubsequences: false).dropLast().map { $0 + "\n" }
+            out += formatSyntaxErrorBody(s, moduleLayout: moduleLayout).split(separator: "\n", omittingEmptySubsequences: false).dropLast().map { $0 + "\n" }
         }
         out.append(exceptionLine(e) + suggestionSuffix(e) + "\n")
         if let notes = e.instanceAttribute("__notes__") {
@@ -216,9 +216,9 @@ extension Unit {
         return msg.isEmpty ? name : "\(name): \(msg)"
     }
 
-    private func formatSyntaxErrorBody(_ s: SyntaxError) -> String {
+    private func formatSyntaxErrorBody(_ s: SyntaxError, moduleLayout: Bool) -> String {
         // rendered() ends with the "SyntaxError: msg" line, which exceptionLine prints.
-        var lines = s.rendered().split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var lines = s.rendered(asTracebackModule: moduleLayout).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         while let l = lines.last, l.isEmpty || l.hasPrefix(s.kind + ":") { lines.removeLast() }
         return lines.joined(separator: "\n") + "\n"
     }
