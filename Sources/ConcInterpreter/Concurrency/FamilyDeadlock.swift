@@ -113,26 +113,48 @@ extension Engine {
             return report
         }
         familyPending = (conc_family_new_round(f), snap)
-        units.confirmFamilyRound(holdings: lockHoldings)
+        units.confirmFamilyRound(line: familyReportLine)
         return nil
     }
 
-    /// ", holding lock a (created at line 3, acquired at line 9)" for the locks of the main
-    /// module's globals that `u` holds ("" if none): a process's units' lines in a family
-    /// report say what they hold, since a unit of another process may wait for it.
+    /// One unit's line in a family report: "worker, holding lock a (created at line 3,
+    /// acquired at line 9), waits to acquire lock b (created at line 4), held by process
+    /// two". A child process's main unit goes by the process's name (they are one to the
+    /// learner; "MainThread" would read as the program's); what it holds comes first, since
+    /// a unit of another process may wait for it.
+    func familyReportLine(_ u: Unit, _ waits: String) -> String {
+        let name = u === mainUnit && parentPid != nil ? processName : u.name
+        let held = lockHoldings(u)
+        return held.isEmpty ? "\(name) \(waits)" : "\(name), holding \(held), \(waits)"
+    }
+
+    /// A unit as a message names it: a child process's main unit is "process NAME".
+    func unitLabel(_ u: Unit) -> String {
+        u === mainUnit && parentPid != nil ? "process \(processName)" : u.name
+    }
+
+    /// "lock a (created at line 3, acquired at line 9)" for the locks `u` holds among the
+    /// main module's globals and the items of its global lists and tuples ("" if none).
     func lockHoldings(_ u: Unit) -> String {
         var held: [String] = []
         var seen: Set<ObjectIdentifier> = []
-        let g = mainGlobals
-        for n in g.boundNames {
-            guard case .obj(let o)? = g.get(n) else { continue }
+        func consider(_ v: Value) {
+            guard case .obj(let o) = v else { return }
             let l = (o as? PyLock) ?? (o as? PyCondition)?.lock
-            guard let lock = l, lock.owner == u.unitID, seen.insert(ObjectIdentifier(lock)).inserted else { continue }
+            guard let lock = l, lock.owner == u.unitID, seen.insert(ObjectIdentifier(lock)).inserted else { return }
             var d = lock.described(self)
             if lock.acquiredCode != nil { d.removeLast(); d += ", acquired at \(displayLocation(lock.acquiredAt)))" }
             held.append(d)
         }
-        return held.isEmpty ? "" : ", holding " + held.joined(separator: " and ")
+        let g = mainGlobals
+        for n in g.boundNames {
+            guard let v = g.get(n) else { continue }
+            consider(v)
+            if case .obj(let o) = v, let items = (o as? PyList)?.snapshot ?? (o as? PyTuple)?.items {
+                for item in items.prefix(64) { consider(item) }
+            }
+        }
+        return held.joined(separator: " and ")
     }
 
     /// The name of the family's process `pid` ("Process-1"), if it has a slot.
@@ -195,13 +217,24 @@ extension Engine {
         } else {
             lines.append("  nothing left running in any process can release, set, put or notify what they wait for")
         }
-        if kinds.first == 1 {
+        // Only the fixes that fit what was found: a cycle of processes holding locks the
+        // next one wants is about lock order, not about this process's join.
+        let cycle = cycleAt.map { Array(path[$0...]) }
+        let cycleKinds = cycleAt.map { Array(kinds[$0...]) } ?? []
+        let lockCycle = !cycleKinds.isEmpty && cycleKinds.allSatisfy { $0 == 2 }
+        let waitsForMyLock = info.values.contains { $0.edges.contains { $0 >> 32 == 2 && pid_t(truncatingIfNeeded: $0 & 0xffff_ffff) == me } }
+        if kinds.first == 1 && !lockCycle && (cycle == nil || cycle!.contains(me)) {
             lines.append("  fix: a child that waits for something from its parent never finishes while the parent is blocked joining it: put(), set() or release() what it needs before join(), or join(timeout=...)")
         }
-        if allKinds.contains(2) {
-            lines.append("  fix: release the locks a child process needs before joining it, and take locks in the same order in every process")
+        if waitsForMyLock {
+            lines.append("  fix: release the locks a child process needs before joining it")
         }
-        lines.append("  fix: make sure every wait has a unit in some process that will signal it (a missing release(), set(), put() or notify()), or wait with a timeout")
+        if lockCycle || (allKinds.contains(2) && !waitsForMyLock) {
+            lines.append("  fix: take the locks in the same order in every process, hold one at a time, or use acquire(timeout=...) and back off")
+        }
+        if cycle == nil {
+            lines.append("  fix: make sure every wait has a unit in some process that will signal it (a missing release(), set(), put() or notify()), or wait with a timeout")
+        }
         return lines.joined(separator: "\n")
     }
 

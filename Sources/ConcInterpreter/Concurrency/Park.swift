@@ -211,7 +211,7 @@ extension Unit {
             // A nap that ended with the word unchanged (nothing happened for a whole slice):
             // answer the family checker's round, and be the checker in the main unit.
             if forever && engine.familyStorage != nil && __atomicLoad(word) == seen {
-                registry.confirmFamilyRound(holdings: engine.lockHoldings)
+                registry.confirmFamilyRound(line: engine.familyReportLine)
                 if isMain, let r = engine.familyCheck() { ownDeadlock = r; break }
             }
         }

@@ -415,9 +415,14 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
         case CONC_NOT_HELD:
             throw runtimeError(reentrant ? "cannot release un-acquired lock" : "release unlocked lock")
         default:
-            let holder = holderUnit(u.engine)?.name ?? "another unit"
+            let engine = u.engine
+            var holder = holderUnit(engine).map { engine.unitLabel($0) } ?? "another unit"
+            let o = conc_prim_holder(prim)
+            if o != 0, conc_unit_pid(o) != getpid() {
+                holder = "process " + (engine.familyName(of: conc_unit_pid(o)) ?? "\(conc_unit_pid(o))")
+            }
             throw runtimeError(reentrant ? "cannot release un-acquired lock" :
-                "cannot release a lock() held by \(holder) from \(u.name): only the unit that acquired a lock() releases it (use semaphore(1) to signal between units)")
+                "cannot release a lock() held by \(holder) from \(engine.unitLabel(u)): only the unit that acquired a lock() releases it (use semaphore(1) to signal between units)")
         }
     }
 }

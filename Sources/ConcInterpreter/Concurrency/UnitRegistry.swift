@@ -118,7 +118,7 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
     /// still cannot proceed, confirms it with the units' waits in words and the wait-for
     /// edges. Called by parked units after each nap. `holdings` finishes a unit's line with
     /// the locks it holds (", holding lock a (...)").
-    func confirmFamilyRound(holdings: (Unit) -> String) {
+    func confirmFamilyRound(line: (Unit, String) -> String) {
         withLock {
             guard quiescent, let f = family else { return }
             let round = conc_family_round(f)
@@ -127,7 +127,7 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
             var edges: [UInt64] = []
             for u in live {
                 guard let b = blocked[ObjectIdentifier(u)], b.reason.stillBlocked() else { return }
-                lines.append("\(u.name) \(b.reason.describe())" + holdings(u))
+                lines.append(line(u, b.reason.describe()))
                 let e = b.reason.otherProcess()
                 if e != 0 && !edges.contains(e) { edges.append(e) }
             }
