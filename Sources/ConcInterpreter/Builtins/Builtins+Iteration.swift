@@ -163,7 +163,7 @@ extension Engine {
                 if !a.keywords.isEmpty {
                     try Args(keywords: a.keywords).expectClinic("sort", ["key", "reverse"], required: 0, maxPositional: 0)
                 }
-                var items = try u.toArray(a[0])
+                var items = try u.toArray(a[0], lengthHint: true)
                 let key = a.keyword("key").flatMap { $0.isNone ? nil : $0 }
                 try sortValues(u, &items, key: key, reverse: try a.keyword("reverse").map { try u.toIndex($0) != 0 } ?? false)
                 return .obj(PyList(items))

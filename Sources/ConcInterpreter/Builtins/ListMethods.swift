@@ -329,7 +329,7 @@ func installListMethods(_ t: PyType) {
     t.constructor = { u, type, args in
         try ContainerArgs.range(args, "list", 0, 1)
         let l = PyList([], type: type)
-        if args.count == 1 { l.replaceAll(try u.toArray(args[0])) }
+        if args.count == 1 { l.replaceAll(try u.toArray(args[0], lengthHint: true)) }
         return .obj(l)
     }
     t.method("__init__") { u, s, args in
@@ -337,7 +337,7 @@ func installListMethods(_ t: PyType) {
         try ContainerArgs.range(args, "list", 0, 1)
         // Emptied first, as CPython's: `a.__init__(a)` leaves [].
         l.replaceAll([])
-        if args.count == 1 { l.replaceAll(try u.toArray(args[0])) }
+        if args.count == 1 { l.replaceAll(try u.toArray(args[0], lengthHint: true)) }
         return .none
     }
     t.method("append", oneArg: { _, s, x in try recv(s, "append").append(x); return .none }) { _, s, args in

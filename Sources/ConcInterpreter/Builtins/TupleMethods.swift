@@ -29,7 +29,7 @@ func installTupleMethods(_ t: PyType) {
         if type === Types.tuple, case .obj(let o) = args[0], let x = o as? PyTuple, x.hasType(Types.tupleID) {
             return args[0]
         }
-        let items = try u.toArray(args[0])
+        let items = try u.toArray(args[0], lengthHint: true)
         if type === Types.tuple { return .obj(items.isEmpty ? PyTuple.empty : PyTuple(items)) }
         return .obj(PyTuple(items, type: type))
     }

@@ -45,7 +45,7 @@ func evaluateArguments(_ args: [ArgNode], _ f: Frame, prepend: Value? = nil, cal
         case .positional(let e): positional.append(try e.eval(f))
         case .star(let e):
             let v = try e.eval(f)
-            do { positional.append(contentsOf: try f.unit.toArray(v)) }
+            do { positional.append(contentsOf: try f.unit.toArray(v, lengthHint: true)) }
             catch let err as PyBaseException where err.type === Exc.typeError && !f.unit.isIterableShape(v) {
                 // CPython names the function only when `*x` is the call's one positional
                 // argument; otherwise the arguments are built as a list first.

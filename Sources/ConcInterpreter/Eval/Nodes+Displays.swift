@@ -21,7 +21,7 @@ enum ElementNode {
         case .splice(let x):
             let v = try x.eval(f)
             do {
-                out.append(contentsOf: try f.unit.toArray(v))
+                out.append(contentsOf: try f.unit.toArray(v, lengthHint: sequenceDisplay))
             } catch let e as PyBaseException where sequenceDisplay && e.type === Exc.typeError && !f.unit.isIterableShape(v) {
                 let error = typeError("Value after * must be an iterable, not \(v.typeName)")
                 throw display.map { located(error, f, $0) } ?? error

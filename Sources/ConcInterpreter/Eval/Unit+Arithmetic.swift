@@ -217,7 +217,7 @@ extension Unit {
             while let v = try it.next(self) { l.withItems { $0.append(v) } }
             return
         }
-        let extra = try toArray(b)
+        let extra = try toArray(b, lengthHint: true)
         l.withItems { $0.append(contentsOf: extra) }
     }
 

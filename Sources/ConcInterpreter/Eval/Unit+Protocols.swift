@@ -698,6 +698,35 @@ extension Unit {
         return PyUserIterator(r)
     }
 
+    /// `list(v)` as a Swift array. `lengthHint`: as CPython's list_extend (list(), tuple(),
+    /// `l.extend`, `l += x`, `[*x]`, `f(*x)`, sorted()), an object of the program's is
+    /// asked its length (`__len__`, else `__length_hint__`) once its iterator is made:
+    /// what those print is seen, and what they raise (but TypeError) goes on.
+    func toArray(_ v: Value, lengthHint: Bool) throws -> [Value] {
+        if lengthHint, case .obj(let o) = v, !o.typeIsBuiltin {
+            let it = try iterate(v)
+            _ = try userLengthHint(v)
+            return try collect(it)
+        }
+        return try toArray(v)
+    }
+
+    /// CPython's PyObject_LengthHint for an object of the program's: nil when it has no
+    /// answer (no method, or one that raised TypeError or returned NotImplemented).
+    func userLengthHint(_ v: Value) throws -> Int? {
+        if let m = lookupSpecial(v, "__len__") {
+            do { return try toLength(try call(m, [])) }
+            catch let e as PyBaseException where e.type.isSubtype(of: Exc.typeError) {}
+        }
+        guard let h = lookupSpecial(v, "__length_hint__") else { return nil }
+        let r: Value
+        do { r = try call(h, []) } catch let e as PyBaseException where e.type.isSubtype(of: Exc.typeError) { return nil }
+        if isNotImplemented(r) { return nil }
+        guard let n = intValue(r) else { throw typeError("__length_hint__ must be an integer, not \(r.typeName)") }
+        if n < 0 { throw valueError("__length_hint__() should return >= 0") }
+        return n
+    }
+
     /// `list(v)` as a Swift array.
     func toArray(_ v: Value) throws -> [Value] {
         if case .obj(let o) = v, !o.extendsBuiltinType {  // a subclass may define __iter__
