@@ -373,8 +373,10 @@ func openFile(_ u: Unit, _ a: Args) throws -> Value {
     }
     // As CPython: an appending file starts at the end (tell() is its size).
     if seen.contains("a") { _ = lseek(fd, 0, SEEK_END) }
-    // A binary file's mode reads as CPython's FileIO normalises it ('br' is 'rb', 'r+b' 'rb+').
-    let shownMode = binary ? String(mode.first { "rwxa".contains($0) }!) + "b" + (seen.contains("+") ? "+" : "") : mode
+    // A binary file's mode reads as CPython's FileIO shows it ('br' is 'rb', 'w+b' 'rb+').
+    let plus = seen.contains("+") ? "+" : ""
+    let shownMode = !binary ? mode : seen.contains("x") ? "xb" + plus : seen.contains("a") ? "ab" + plus
+        : seen.contains("r") || seen.contains("+") ? "rb" + plus : "wb"
     let file = PyFile(backing: .fd(fd), name: target, mode: shownMode, text: text,
                       lineBuffered: buffering == 1 || isatty(fd) != 0, closesDescriptor: closefd,
                       registry: u.engine.openFiles)

@@ -411,8 +411,8 @@ extension Engine {
                 var tmv = try brokenDownTime(try timestampArg(u, a), local: true)
                 return .str(try asctimeText(&tmv))
             },
-            native("gmtime") { u, a in try expectAtMost(a, "gmtime", 1); return structTime(try brokenDownTime(try timestampArg(u, a), local: false)) },
-            native("localtime") { u, a in try expectAtMost(a, "localtime", 1); return structTime(try brokenDownTime(try timestampArg(u, a), local: true)) },
+            native("gmtime") { u, a in try expectAtMost(a, "gmtime", 1); return try structTime(try brokenDownTime(try timestampArg(u, a), local: false), u) },
+            native("localtime") { u, a in try expectAtMost(a, "localtime", 1); return try structTime(try brokenDownTime(try timestampArg(u, a), local: true), u) },
             native("mktime") { u, a in
                 try a.expect("mktime", 1, 1)
                 var tmv = try cTime(u, a[0], "mktime")
@@ -439,7 +439,10 @@ extension Engine {
                 var size = 1024
                 while true {
                     var buf = [CChar](repeating: 0, count: size)
-                    let n = strftime(&buf, size, fmt, &tmv)
+                    // A struct_time's own tm_zone names %Z (CPython's gettmarg copies it).
+                    let zone = a.count > 1 ? ((a[1].object as? PyTuple)?.subclassAttributes).flatMap { try? $0.get(u, .int(0)) }?.asStr?.value : nil
+                    let n = zone.map { z in z.withCString { p in tmv.tm_zone = p; defer { tmv.tm_zone = nil }; return strftime(&buf, size, fmt, &tmv) } }
+                        ?? strftime(&buf, size, fmt, &tmv)
                     if n > 0 || size >= 256 * max(fmt.utf8.count, 1) * 16 { return .str(n > 0 ? String(cString: buf) : "") }
                     size *= 4
                 }
@@ -580,11 +583,17 @@ func structSequenceLayout(_ t: PyType) -> (String, [String])? {
 }
 
 /// A struct_time from a C `tm`.
-func structTime(_ tmv: tm) -> Value {
+func structTime(_ tmv: tm, _ u: Unit) throws -> Value {
     let items: [Value] = [.int(Int(tmv.tm_year) + 1900), .int(Int(tmv.tm_mon) + 1), .int(Int(tmv.tm_mday)),
                           .int(Int(tmv.tm_hour)), .int(Int(tmv.tm_min)), .int(Int(tmv.tm_sec)),
                           .int((Int(tmv.tm_wday) + 6) % 7), .int(Int(tmv.tm_yday) + 1), .int(Int(tmv.tm_isdst))]
-    return .obj(PyTuple(items, type: Types.structTime))
+    let r = PyTuple(items, type: Types.structTime)
+    // tm_zone and tm_gmtoff, as the C library filled them in ("GMT" from gmtime).
+    let extra = PyDict()
+    try extra.set(u, .int(0), tmv.tm_zone.map { .str(String(cString: $0)) } ?? .none)
+    try extra.set(u, .int(1), .int(tmv.tm_gmtoff))
+    r.subclassAttributes = extra
+    return .obj(r)
 }
 
 /// A C `tm` from a struct_time (or any 9-sequence).
@@ -638,6 +647,9 @@ func checkTimeTuple(_ t: tm) throws {
 func timestampArg(_ u: Unit, _ a: Args) throws -> time_t {
     guard a.count > 0, !a[0].isNone else { return time(nil) }
     if case .int(let i) = a[0] { return time_t(i) }
+    // Not a float: an integer (CPython's _PyLong_AsTime_t: "'str' object cannot be
+    // interpreted as an integer").
+    if case .float = a[0].unboxedNumber {} else { return time_t(try u.toIndex(a[0])) }
     let d = try u.floatArg(a[0])
     if d.isNaN { throw valueError("Invalid value NaN (not a number)") }
     let f = d.rounded(.down)

@@ -338,6 +338,10 @@ public final class Engine {
     }
 
     func isBuiltinModule(_ name: String) -> Bool { nativeModules[name] != nil }
+    /// The names of CPython 3.11's builtins module, in its dict's order.
+    static let cpythonBuiltinsOrder: [String] = [
+        "__name__", "__doc__", "__package__", "__loader__", "__spec__", "__build_class__", "__import__", "abs", "all", "any", "ascii", "bin", "breakpoint", "callable", "chr", "compile", "delattr", "dir", "divmod", "eval", "exec", "format", "getattr", "globals", "hasattr", "hash", "hex", "id", "input", "isinstance", "issubclass", "iter", "aiter", "len", "locals", "max", "min", "next", "anext", "oct", "ord", "pow", "print", "repr", "round", "setattr", "sorted", "sum", "vars", "None", "Ellipsis", "NotImplemented", "False", "True", "bool", "memoryview", "bytearray", "bytes", "classmethod", "complex", "dict", "enumerate", "filter", "float", "frozenset", "property", "int", "list", "map", "object", "range", "reversed", "set", "slice", "staticmethod", "str", "super", "tuple", "type", "zip", "__debug__", "BaseException", "BaseExceptionGroup", "Exception", "GeneratorExit", "KeyboardInterrupt", "SystemExit", "ArithmeticError", "AssertionError", "AttributeError", "BufferError", "EOFError", "ImportError", "LookupError", "MemoryError", "NameError", "OSError", "ReferenceError", "RuntimeError", "StopAsyncIteration", "StopIteration", "SyntaxError", "SystemError", "TypeError", "ValueError", "Warning", "FloatingPointError", "OverflowError", "ZeroDivisionError", "BytesWarning", "DeprecationWarning", "EncodingWarning", "FutureWarning", "ImportWarning", "PendingDeprecationWarning", "ResourceWarning", "RuntimeWarning", "SyntaxWarning", "UnicodeWarning", "UserWarning", "BlockingIOError", "ChildProcessError", "ConnectionError", "FileExistsError", "FileNotFoundError", "InterruptedError", "IsADirectoryError", "NotADirectoryError", "PermissionError", "ProcessLookupError", "TimeoutError", "IndentationError", "IndexError", "KeyError", "ModuleNotFoundError", "NotImplementedError", "RecursionError", "UnboundLocalError", "UnicodeError", "BrokenPipeError", "ConnectionAbortedError", "ConnectionRefusedError", "ConnectionResetError", "TabError", "UnicodeDecodeError", "UnicodeEncodeError", "UnicodeTranslateError", "ExceptionGroup", "EnvironmentError", "IOError", "open", "quit", "exit", "copyright", "credits", "license", "help"]
+
     /// Conc's stdlib modules that CPython compiles into the interpreter (no `__file__`):
     /// an ImportError from them says "(unknown location)", as CPython's does.
     static let cpythonBuiltinModules: Set<String> = ["atexit", "errno", "itertools", "_thread", "gc", "marshal",
@@ -413,8 +417,12 @@ public final class Engine {
 
     lazy var builtinsModule: PyModule = {
         let g = Globals()
-        for (k, v) in builtins { g.set(k, v) }
         g.set("__name__", .str("builtins"))
+        // In CPython's order (its builtins dict's), then Conc's own, sorted: `vars(builtins)`
+        // lists them so, and "Did you mean" takes the first of equally close names.
+        for k in Engine.cpythonBuiltinsOrder { if let v = builtins[k] { g.set(k, v) } }
+        let listed = Set(Engine.cpythonBuiltinsOrder)
+        for (k, v) in builtins.sorted(by: { $0.key < $1.key }) where !listed.contains(k) { g.set(k, v) }
         g.builtinNames = Set(builtins.keys)
         return PyModule(name: "builtins", globals: g)
     }()

@@ -230,7 +230,9 @@ public enum Types {
     static let mapIterator: PyType = make("map") { installIteratorMethods($0) }
     static let filterIterator: PyType = make("filter") { installIteratorMethods($0) }
     static let unitHandle: PyType = make("unit_handle") { installUnitHandleMethods($0) }
-    static let structTime: PyType = make("struct_time", base: tuple) { installStructTime($0) }
+    static let structTime: PyType = make("struct_time", base: tuple) {
+        installStructTime($0); $0.module = "time"; $0.messageNameStorage = "time.struct_time"
+    }
     static let versionInfo: PyType = make("version_info", base: tuple) { installStructSequence($0, versionInfoFields) }
     static let sysFlags: PyType = make("flags", base: tuple) { installStructSequence($0, sysFlagsFields) }
     static let sysImplementation: PyType = make("implementation", base: tuple) { installStructSequence($0, sysImplementationFields) }
