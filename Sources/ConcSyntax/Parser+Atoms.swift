@@ -115,6 +115,7 @@ extension Parser.State {
                 if !text.isEmpty { parts.append(.literal(text)); text = "" }
                 splittingFString = true
                 parts += try parseFStringBody(t.fstring!)
+                splittingFString = false
             }
         }
         let l = loc(from: first)

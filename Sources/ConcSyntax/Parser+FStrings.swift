@@ -226,7 +226,8 @@ extension Parser.State {
         return (lo + 1, lineStarts[lo])
     }
 
-    /// An f-string error; like CPython 3.11 it points just past the f-string token.
+    /// An f-string's own error, placed as CPython 3.11 places it: at the token after the
+    /// joined string literals (its parser has read that far), or at the end of the line.
     func fstringError(_ message: String, at k: Int) -> SyntaxError {
         if splittingFString, tokenAfterStrings > 0 {
             let next = tokens[tokenAfterStrings], last = tokens[tokenAfterStrings - 1]

@@ -298,8 +298,7 @@ extension Parser {
 
         /// An error at CPython's NEWLINE token after a token ending at `line`:`col`: a comment
         /// ending the line is where its tokenizer stands (it underlines it), else just past.
-        func errorAtLineEnd(_ message: String, after line: Int, _ col: Int) -> SyntaxError {
-            let prevEndLine = line, prevEndCol = col
+        func errorAtLineEnd(_ message: String, after prevEndLine: Int, _ prevEndCol: Int) -> SyntaxError {
             let text = Array(file.line(prevEndLine).unicodeScalars)
             var start = prevEndCol
             while start < text.count && (text[start] == " " || text[start] == "\t") { start += 1 }

@@ -21,7 +21,7 @@ extension Engine {
             },
             native("round") { u, a in
                 try a.expectClinic("round", ["number", "ndigits"], required: 1)
-                guard let number = a.argument(0, "number") else { throw typeError("round() missing required argument 'number' (pos 1)") }
+                let number = a.argument(0, "number")!   // (required: checked above)
                 let nd = a.argument(1, "ndigits")
                 return try roundValue(u, number, nd.flatMap { $0.isNone ? nil : $0 })
             },
@@ -46,8 +46,7 @@ extension Engine {
             },
             native("pow") { u, a in
                 try a.expectClinic("pow", ["base", "exp", "mod"], required: 2)
-                guard let base = a.argument(0, "base") else { throw typeError("pow() missing required argument 'base' (pos 1)") }
-                guard let exp = a.argument(1, "exp") else { throw typeError("pow() missing required argument 'exp' (pos 2)") }
+                let base = a.argument(0, "base")!, exp = a.argument(1, "exp")!   // (required: checked above)
                 if let mod = a.argument(2, "mod"), !mod.isNone {
                     // A user class's __pow__(exp, mod) (CPython's ternary slot: the base's only).
                     if case .obj(let o) = base, !o.typeIsBuiltin, let m = u.lookupSpecial(base, "__pow__") {

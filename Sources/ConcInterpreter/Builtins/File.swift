@@ -299,7 +299,7 @@ final class OpenFiles: @unchecked Sendable {  // `files` is guarded by `mutex`
 /// closefd=True, opener=None)`.
 func openFile(_ u: Unit, _ a: Args) throws -> Value {
     try a.expectClinic("open", ["file", "mode", "buffering", "encoding", "errors", "newline", "closefd", "opener"], required: 1)
-    guard let target = a.argument(0, "file") else { throw typeError("open() missing required argument 'file' (pos 1)") }
+    let target = a.argument(0, "file")!   // (required: checked above)
     let mode = try a.argument(1, "mode").map { try u.stringArg($0, "open() argument 'mode'") } ?? "r"
     let buffering = try a.argument(2, "buffering").map { try u.toIndex($0) } ?? -1
     func optionalString(_ i: Int, _ key: String) throws -> String? {

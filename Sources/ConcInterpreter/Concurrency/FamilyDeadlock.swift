@@ -123,15 +123,18 @@ extension Engine {
     /// learner; "MainThread" would read as the program's); what it holds comes first, since
     /// a unit of another process may wait for it.
     func familyReportLine(_ u: Unit, _ waits: String) -> String {
-        let name = u === mainUnit && parentPid != nil ? processName : u.name
+        let name = isChildProcessMain(u) ? processName : u.name
         let held = lockHoldings(u)
         return held.isEmpty ? "\(name) \(waits)" : "\(name), holding \(held), \(waits)"
     }
 
     /// A unit as a message names it: a child process's main unit is "process NAME".
     func unitLabel(_ u: Unit) -> String {
-        u === mainUnit && parentPid != nil ? "process \(processName)" : u.name
+        isChildProcessMain(u) ? "process \(processName)" : u.name
     }
+
+    /// True for the one unit a spawned child starts with (named "MainThread", as CPython's).
+    private func isChildProcessMain(_ u: Unit) -> Bool { u === mainUnit && parentPid != nil }
 
     /// "lock a (created at line 3, acquired at line 9)" for the locks `u` holds among the
     /// main module's globals and the items of its global lists and tuples ("" if none).

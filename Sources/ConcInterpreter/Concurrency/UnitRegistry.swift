@@ -206,7 +206,8 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
     /// decided `cross` before the fork.
     func block(_ u: Unit, _ reason: BlockReason, forever: Bool, cross: Bool = false, forksSeen: Int? = nil) -> (report: String, main: Unit?)? {
         withLock {
-            let cross = cross || (forksSeen.map { $0 != childForks } ?? false) && !reason.isJoin
+            let forkedSince = forksSeen.map { $0 != childForks } ?? false
+            let cross = cross || (forkedSince && !reason.isJoin)
             if forever {
                 blocked[ObjectIdentifier(u)] = (u, reason, cross)
                 if cross { crossBlocked += 1 }

@@ -107,8 +107,7 @@ extension Engine {
             native("isfinite") { u, a in try a.expect("isfinite", 1, 1, module: "math"); return .bool(try u.floatArg(a[0]).isFinite) },
             native("isclose") { u, a in
                 try a.expectClinic("isclose", ["a", "b", "rel_tol", "abs_tol"], required: 2, maxPositional: 2)
-                guard let av = a.argument(0, "a") else { throw typeError("isclose() missing required argument 'a' (pos 1)") }
-                guard let bv = a.argument(1, "b") else { throw typeError("isclose() missing required argument 'b' (pos 2)") }
+                let av = a.argument(0, "a")!, bv = a.argument(1, "b")!   // (required: checked above)
                 let x = try u.floatArg(av), y = try u.floatArg(bv)
                 let rel = try a.keyword("rel_tol").map { try u.floatArg($0) } ?? 1e-9
                 let absTol = try a.keyword("abs_tol").map { try u.floatArg($0) } ?? 0
