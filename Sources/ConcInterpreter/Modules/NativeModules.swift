@@ -205,44 +205,46 @@ extension Engine {
                 return .str(String(cString: buf))
             },
             native("chdir") { u, a in
-                let p = try u.stringArg(a[0], "path")
+                let p = try u.osPath(a[0], "chdir", fd: true)
                 if chdir(p) != 0 { throw osError(errno, path: a[0]) }
                 return .none
             },
             native("listdir") { u, a in
-                let p = a.count > 0 ? try u.stringArg(a[0], "path") : "."
+                let p = a.count > 0 && !a[0].isNone ? try u.osPath(a[0], "listdir", fd: true, none: true) : "."
+                let asBytes = a.count > 0 && a[0].object is PyBytes
                 guard let d = opendir(p) else { throw osError(errno, path: .str(p)) }
                 defer { closedir(d) }
                 var names: [Value] = []
                 while let e = readdir(d) {
                     let name = withUnsafeBytes(of: e.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-                    if name != "." && name != ".." { names.append(.str(name)) }
+                    // (Names of a bytes path are bytes, as CPython's.)
+                    if name != "." && name != ".." { names.append(asBytes ? .obj(PyBytes(Array(name.utf8))) : .str(name)) }
                 }
                 return .obj(PyList(names))
             },
             native("remove") { u, a in
-                let p = try u.stringArg(a[0], "path")
+                let p = try u.osPath(a[0], "remove")
                 if unlink(p) != 0 { throw osError(errno, path: a[0]) }
                 return .none
             },
             native("unlink") { u, a in
-                let p = try u.stringArg(a[0], "path")
+                let p = try u.osPath(a[0], "unlink")
                 if unlink(p) != 0 { throw osError(errno, path: a[0]) }
                 return .none
             },
             native("mkdir") { u, a in
-                let p = try u.stringArg(a[0], "path")
+                let p = try u.osPath(a[0], "mkdir")
                 if mkdir(p, 0o777) != 0 { throw osError(errno, path: a[0]) }
                 return .none
             },
             native("rmdir") { u, a in
-                let p = try u.stringArg(a[0], "path")
+                let p = try u.osPath(a[0], "rmdir")
                 if rmdir(p) != 0 { throw osError(errno, path: a[0]) }
                 return .none
             },
             native("rename") { u, a in
                 try a.expect("rename", 2, 2)
-                if rename(try u.stringArg(a[0], "src"), try u.stringArg(a[1], "dst")) != 0 { throw osError(errno, path: a[0], path2: a[1]) }
+                if rename(try u.osPath(a[0], "rename", "src"), try u.osPath(a[1], "rename", "dst")) != 0 { throw osError(errno, path: a[0], path2: a[1]) }
                 return .none
             },
             // As CPython's: os.environ.get(key, default), so changes made through
@@ -326,8 +328,12 @@ extension Engine {
             native("join") { u, a in
                 if a.count == 0 { throw typeError("join() missing 1 required positional argument: 'a'") }
                 var result = ""
-                for v in a.positional {
-                    let p = try u.stringArg(v, "join() argument")
+                for (i, v) in a.positional.enumerated() {
+                    // posixpath: the first through os.fspath, the others named by join().
+                    let p: String
+                    do { p = try u.fspathArg(v) } catch let e as PyBaseException where e.type === Exc.typeError && i > 0 {
+                        throw typeError("join() argument must be str, bytes, or os.PathLike object, not '\(v.typeName)'")
+                    }
                     if p.hasPrefix("/") { result = p } else if result.isEmpty || result.hasSuffix("/") { result += p } else { result += "/" + p }
                 }
                 return .str(result)
@@ -340,12 +346,12 @@ extension Engine {
                 .bool(try statOfPathArgument(a, "isdir").map { ($0.st_mode & S_IFMT) == S_IFDIR } ?? false)
             },
             native("basename") { u, a in
-                let p = try u.stringArg(a[0], "path")
+                let p = try u.fspathArg(a[0])
                 return .str(p.lastIndex(of: "/").map { String(p[p.index(after: $0)...]) } ?? p)
             },
-            native("dirname") { u, a in .str(splitPath(try u.stringArg(a[0], "path")).head) },
+            native("dirname") { u, a in .str(splitPath(try u.fspathArg(a[0])).head) },
             native("abspath") { u, a in
-                var p = try u.stringArg(a[0], "path")
+                var p = try u.fspathArg(a[0])
                 if !p.hasPrefix("/") {
                     var buf = [CChar](repeating: 0, count: 4096)
                     _ = getcwd(&buf, 4096)
@@ -355,30 +361,30 @@ extension Engine {
             },
             native("getsize") { u, a in
                 var st = stat()
-                if stat(try u.stringArg(a[0], "path"), &st) != 0 { throw osError(errno, path: a[0]) }
+                if stat(try u.osPath(a[0], "stat", fd: true), &st) != 0 { throw osError(errno, path: a[0]) }
                 return .int(Int(st.st_size))
             },
-            native("isabs") { u, a in .bool(try u.stringArg(a[0], "path").hasPrefix("/")) },
+            native("isabs") { u, a in .bool(try u.fspathArg(a[0]).hasPrefix("/")) },
             native("split") { u, a in
-                let (head, tail) = splitPath(try u.stringArg(a[0], "path"))
+                let (head, tail) = splitPath(try u.fspathArg(a[0]))
                 return .obj(PyTuple([.str(head), .str(tail)]))
             },
-            native("normpath") { u, a in .str(normalizePath(try u.stringArg(a[0], "path"))) },
+            native("normpath") { u, a in .str(normalizePath(try u.fspathArg(a[0]))) },
             native("realpath") { u, a in
-                let p = try u.stringArg(a[0], "path")
+                let p = try u.fspathArg(a[0])
                 guard let r = realpath(p, nil) else { return .str(normalizePath(p)) }
                 defer { free(r) }
                 return .str(String(cString: r))
             },
             native("getmtime") { u, a in
                 var st = stat()
-                if stat(try u.stringArg(a[0], "path"), &st) != 0 { throw osError(errno, path: a[0]) }
+                if stat(try u.osPath(a[0], "stat", fd: true), &st) != 0 { throw osError(errno, path: a[0]) }
                 return .float(Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9)
             },
             native("splitext") { u, a in
                 // posixpath's rule: the last dot of the last component, unless everything
                 // before it there is dots (".bashrc", "..x" have no extension).
-                let p = try u.stringArg(a[0], "path")
+                let p = try u.fspathArg(a[0])
                 let base = p.lastIndex(of: "/").map { p.index(after: $0) } ?? p.startIndex
                 if let dot = p[base...].lastIndex(of: "."), p[base..<dot].contains(where: { $0 != "." }) {
                     return .obj(PyTuple([.str(String(p[..<dot])), .str(String(p[dot...]))]))

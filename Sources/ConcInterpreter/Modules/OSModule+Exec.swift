@@ -94,6 +94,27 @@ extension Engine {
 
 extension Unit {
     /// A path argument of the exec functions: str, bytes or an object with `__fspath__`.
+    /// A path argument of an `os` function, as CPython's path_converter takes it (str,
+    /// bytes or os.PathLike) and words its TypeError: "mkdir: path should be string, bytes
+    /// or os.PathLike, not NoneType" (", integer" where a descriptor would do, "or None"
+    /// where None would).
+    func osPath(_ v: Value, _ function: String, _ argument: String = "path", fd: Bool = false, none: Bool = false) throws -> String {
+        if fd, case .int = v { throw typeError("\(function): Conc takes a path here, not a file descriptor") }
+        return try fileSystemPath(v, {
+            let kinds = ["string", "bytes", "os.PathLike"] + (fd ? ["integer"] : []) + (none ? ["None"] : [])
+            let listed = kinds.count == 3 ? "string, bytes or os.PathLike"
+                : kinds.dropLast().joined(separator: ", ") + " or " + kinds.last!
+            return "\(function): \(argument) should be \(listed), not \(v.typeName)"
+        }())
+    }
+
+    /// A path argument of an `os.path` function (posixpath's `os.fspath(p)`). Bytes are
+    /// refused: Conc's os.path answers in str, where CPython's would answer in bytes.
+    func fspathArg(_ v: Value) throws -> String {
+        if case .obj(let o) = v, o is PyBytes { throw typeError("Conc's os.path functions take str paths, not \(v.typeName)") }
+        return try fileSystemPath(v, "expected str, bytes or os.PathLike object, not \(v.typeName)")
+    }
+
     func fileSystemPath(_ v: Value, _ complaint: @autoclosure () -> String) throws -> String {
         if let s = v.asStringValue { return s }
         if case .obj(let o) = v {

@@ -69,7 +69,7 @@ extension Engine {
                 if fstat(try fd(u, target), &st) != 0 { throw osError(errno) }
                 return statResult(u, st)
             }
-            let path = try u.stringArg(target, "path")
+            let path = try u.osPath(target, name, fd: true)
             let r = followLinks ? stat(path, &st) : lstat(path, &st)
             if r != 0 { throw osError(errno, path: target) }
             return statResult(u, st)
@@ -125,11 +125,11 @@ extension Engine {
             },
             native("access") { u, a in
                 try a.expect("access", 2, 2, keywords: ["path", "mode"])
-                return .bool(access(try u.stringArg(a[0], "path"), try u.cIntArg(a[1])) == 0)
+                return .bool(access(try u.osPath(a[0], "access"), try u.cIntArg(a[1])) == 0)
             },
             native("chmod") { u, a in
                 try a.expect("chmod", 2, 2, keywords: ["path", "mode"])
-                if chmod(try u.stringArg(a[0], "path"), mode_t(truncatingIfNeeded: try u.toIndex(a[1]))) != 0 { throw osError(errno, path: a[0]) }
+                if chmod(try u.osPath(a[0], "chmod", fd: true), mode_t(truncatingIfNeeded: try u.toIndex(a[1]))) != 0 { throw osError(errno, path: a[0]) }
                 return .none
             },
             native("umask") { u, a in
@@ -172,7 +172,7 @@ extension Engine {
             },
             native("open") { u, a in
                 try a.expect("open", 2, 3, keywords: ["path", "flags", "mode"])
-                let path = try u.stringArg(a[0], "path")
+                let path = try u.osPath(a[0], "open")
                 let flags = try u.cIntArg(a[1]) | Int32(O_CLOEXEC)
                 let mode = mode_t(truncatingIfNeeded: try a.argument(2, "mode").map { try u.toIndex($0) } ?? 0o777)
                 let r = try retrying(u) { u.blockingCall { Glibc.open(path, flags, mode) } }
