@@ -18,7 +18,7 @@ func installFileMethods(_ t: PyType) {
             try a.expect(name, 0, 1, keywords: ["size"])
             let n = try size(u, a, "size")
             return try f.withLock(u) {
-                try f.checkReadable()
+                try f.checkReadable(name)
                 return f.isBinary ? .obj(PyBytes(try binary(f)(n, u))) : .str(try text(f)(n, u))
             }
         }
@@ -28,7 +28,7 @@ func installFileMethods(_ t: PyType) {
         try a.expect("readlines", 0, 1, keywords: ["hint"])
         let hint = try size(u, a, "hint")
         return try f.withLock(u) {
-            try f.checkReadable()
+            try f.checkReadable("readlines")
             // As CPython's IOBase.readlines: stop once the lines read so far exceed `hint`
             // characters or bytes.
             var lines: [Value] = []
@@ -45,6 +45,7 @@ func installFileMethods(_ t: PyType) {
         let f = file(s)
         try a.expect("write", 1, 1)
         if f.isBinary {
+            if !f.isWritable { throw unsupportedOperation("write") }   // (before the argument, as CPython's)
             guard case .obj(let o) = a[0], let b = o as? PyBytes else {
                 throw typeError("a bytes-like object is required, not '\(a[0].typeName)'")
             }
@@ -72,7 +73,7 @@ func installFileMethods(_ t: PyType) {
     }
     t.method("flush") { u, s, _ in
         let f = file(s)
-        try f.withLock(u) { try f.checkOpen(); try f.flushWritesLocked() }
+        try f.withLock(u) { try f.checkOpen("flush"); try f.flushWritesLocked() }
         return .none
     }
     t.method("close") { u, s, _ in
@@ -82,7 +83,7 @@ func installFileMethods(_ t: PyType) {
     }
     t.method("fileno") { u, s, _ in
         let f = file(s)
-        try f.withLock(u) { try f.checkOpen() }
+        try f.withLock(u) { try f.checkOpen("fileno") }
         switch f.backing {
         case .fd(let fd): return .int(Int(fd))
         case .sink(let sink): return .int(Int(sink.descriptor ?? 1))
@@ -91,7 +92,7 @@ func installFileMethods(_ t: PyType) {
     }
     t.method("isatty") { u, s, _ in
         let f = file(s)
-        try f.withLock(u) { try f.checkOpen() }
+        try f.withLock(u) { try f.checkOpen("isatty") }
         switch f.backing {
         case .fd(let fd): return .bool(isatty(fd) != 0)
         case .sink(let sink): return .bool(sink.descriptor.map { isatty($0) != 0 } ?? false)
@@ -111,7 +112,7 @@ func installFileMethods(_ t: PyType) {
     }
     t.method("__next__") { u, s, _ in
         let f = file(s)
-        let (line, length) = try f.withLock(u) { try f.checkReadable(); return try f.nextLine(u) }
+        let (line, length) = try f.withLock(u) { try f.checkReadable("readline"); return try f.nextLine(u) }
         if length == 0 { throw PyBaseException(type: Exc.stopIteration, args: []) }
         return line
     }
@@ -121,7 +122,7 @@ func installFileMethods(_ t: PyType) {
         let offset = try u.toIndex(a[0])
         let whence = try a.argument(1, "whence").map { try u.toIndex($0) } ?? 0
         return try f.withLock(u) {
-            try f.checkOpen()
+            try f.checkOpen("seek")
             guard (0...2).contains(whence) else {
                 throw valueError(f.isBinary ? "whence value \(whence) unsupported" : "invalid whence (\(whence), should be 0, 1 or 2)")
             }
@@ -139,7 +140,7 @@ func installFileMethods(_ t: PyType) {
     t.method("tell") { u, s, _ in
         let f = file(s)
         return try f.withLock(u) {
-            try f.checkOpen()
+            try f.checkOpen("tell")
             if case .fd = f.backing {} else { throw unsupportedOperation("underlying stream is not seekable") }
             return .int(try f.position())
         }
@@ -149,22 +150,23 @@ func installFileMethods(_ t: PyType) {
         try a.expect("truncate", 0, 1, keywords: ["size"])
         let n = try a.argument(0, "size").flatMap { $0.isNone ? nil : try u.toIndex($0) }
         return try f.withLock(u) {
-            try f.checkWritable()
+            try f.checkWritable("truncate")
             return .int(try f.truncate(n))
         }
     }
     t.method("readable") { u, s, _ in
         let f = file(s)
-        return try f.withLock(u) { try f.checkOpen(); return .bool(f.isReadable) }
+        // (Closed: an error only where the mode reads; CPython's other layer says False.)
+        return try f.withLock(u) { if f.isReadable { try f.checkOpen("readable") }; return .bool(f.isReadable) }
     }
     t.method("writable") { u, s, _ in
         let f = file(s)
-        return try f.withLock(u) { try f.checkOpen(); return .bool(f.isWritable) }
+        return try f.withLock(u) { if f.isWritable { try f.checkOpen("writable") }; return .bool(f.isWritable) }
     }
     t.method("seekable") { u, s, _ in
         let f = file(s)
         return try f.withLock(u) {
-            try f.checkOpen()
+            try f.checkOpen("seekable")
             guard case .fd(let fd) = f.backing else { return .bool(false) }
             return .bool(lseek(fd, 0, SEEK_CUR) >= 0)
         }

@@ -90,16 +90,40 @@ final class PyFile: PyObject {
         body()
     }
 
-    func checkOpen() throws { if isClosed { throw valueError("I/O operation on closed file.") } }
-
-    func checkReadable() throws {
-        try checkOpen()
-        if !isReadable { throw unsupportedOperation("not readable") }
+    /// The file must be open for `op`, in the words of CPython's layer that checks: a text
+    /// file's "I/O operation on closed file.", a binary file's buffered layer's "read of
+    /// closed file", "write to closed file"..., and the raw layer's period-less one for
+    /// the queries (tell, fileno, isatty, seekable, readable, writable).
+    func checkOpen(_ op: String = "") throws {
+        guard isClosed else { return }
+        let raw = "I/O operation on closed file"
+        if ["tell", "fileno", "isatty", "seekable", "readable", "writable"].contains(op) && (isBinary || op != "tell") {
+            throw valueError(raw)
+        }
+        guard isBinary else { throw valueError(raw + ".") }
+        switch op {
+        case "read", "readline", "seek", "truncate": throw valueError("\(op) of closed file")
+        case "write": throw valueError("write to closed file")
+        case "flush" where isWritable: throw valueError("flush of closed file")
+        default: throw valueError(raw + ".")
+        }
     }
 
-    func checkWritable() throws {
-        try checkOpen()
-        if !isWritable { throw unsupportedOperation("not writable") }
+    /// Open and readable for `op`: a binary file refuses an op it cannot do before it
+    /// looks at being closed ("read"), a text file after ("not readable").
+    /// (readlines, through IOBase, looks at being closed first.)
+    func checkReadable(_ op: String = "read") throws {
+        if isBinary && !isReadable && op != "readlines" { throw unsupportedOperation("read") }
+        try checkOpen(op)
+        if !isReadable { throw unsupportedOperation(isBinary ? "read" : "not readable") }
+    }
+
+    /// Open and writable for `op` (`write` or `truncate`), in the same order and words.
+    /// (A binary file's truncate looks at being closed first.)
+    func checkWritable(_ op: String = "write") throws {
+        if isBinary && !isWritable && op != "truncate" { throw unsupportedOperation(op) }
+        try checkOpen(op)
+        if !isWritable { throw unsupportedOperation(isBinary || op == "truncate" ? op : "not writable") }
     }
 
     // MARK: - Reading bytes (mutex held)
