@@ -13946,7 +13946,7 @@ _lock_guard = _new_lock()
 class JSONEncoder:
     """Extensible JSON encoder; override `default` to serialise other types."""
 
-    def __init__(self, skipkeys=False, ensure_ascii=True, check_circular=True,
+    def __init__(self, *, skipkeys=False, ensure_ascii=True, check_circular=True,
                  allow_nan=True, sort_keys=False, indent=None, separators=None,
                  default=None):
         self.skipkeys = skipkeys
@@ -14147,27 +14147,27 @@ class JSONEncoder:
         self._unmark(markerid)
 
 
-def dumps(obj, indent=None, sort_keys=False, separators=None, ensure_ascii=True,
-          default=None, skipkeys=False, allow_nan=True, check_circular=True, cls=None):
-    """Serialise obj to a JSON formatted str."""
+def dumps(obj, *, skipkeys=False, ensure_ascii=True, check_circular=True, allow_nan=True,
+          cls=None, indent=None, separators=None, default=None, sort_keys=False, **kw):
+    """Serialise obj to a JSON formatted str. Other keywords go to cls (JSONEncoder)."""
     if cls is None:
         cls = JSONEncoder
     encoder = cls(skipkeys=skipkeys, ensure_ascii=ensure_ascii,
                   check_circular=check_circular, allow_nan=allow_nan,
                   sort_keys=sort_keys, indent=indent, separators=separators,
-                  default=default)
+                  default=default, **kw)
     return encoder.encode(obj)
 
 
-def dump(obj, fp, indent=None, sort_keys=False, separators=None, ensure_ascii=True,
-         default=None, skipkeys=False, allow_nan=True, check_circular=True, cls=None):
+def dump(obj, fp, *, skipkeys=False, ensure_ascii=True, check_circular=True, allow_nan=True,
+         cls=None, indent=None, separators=None, default=None, sort_keys=False, **kw):
     """Serialise obj as JSON to the file-like object fp (anything with .write)."""
     if cls is None:
         cls = JSONEncoder
     encoder = cls(skipkeys=skipkeys, ensure_ascii=ensure_ascii,
                   check_circular=check_circular, allow_nan=allow_nan,
                   sort_keys=sort_keys, indent=indent, separators=separators,
-                  default=default)
+                  default=default, **kw)
     fp.write("".join(encoder.iterencode(obj)))
 
 
@@ -14317,7 +14317,7 @@ def _match_number(s, n, start):
 class JSONDecoder:
     """Simple JSON decoder; hooks as in CPython (object_hook, parse_float, ...)."""
 
-    def __init__(self, object_hook=None, parse_float=None, parse_int=None,
+    def __init__(self, *, object_hook=None, parse_float=None, parse_int=None,
                  parse_constant=None, strict=True, object_pairs_hook=None):
         self.object_hook = object_hook
         self.parse_float = parse_float
@@ -14433,9 +14433,10 @@ class JSONDecoder:
 _default_decoder = JSONDecoder()
 
 
-def loads(s, cls=None, object_hook=None, parse_float=None, parse_int=None,
-          parse_constant=None, object_pairs_hook=None, strict=True):
-    """Deserialise s (a str or UTF-8 bytes holding a JSON document) to a Python value."""
+def loads(s, *, cls=None, object_hook=None, parse_float=None, parse_int=None,
+          parse_constant=None, object_pairs_hook=None, **kw):
+    """Deserialise s (a str or UTF-8 bytes holding a JSON document) to a Python value.
+    Other keywords (strict) go to cls (JSONDecoder)."""
     if isinstance(s, str):
         if s.startswith("\ufeff"):
             raise JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", s, 0)
@@ -14447,22 +14448,26 @@ def loads(s, cls=None, object_hook=None, parse_float=None, parse_int=None,
         raise TypeError("the JSON object must be str, bytes or bytearray, not %s"
                         % type(s).__name__)
     if (cls is None and object_hook is None and parse_float is None and parse_int is None
-            and parse_constant is None and object_pairs_hook is None and strict):
+            and parse_constant is None and object_pairs_hook is None and not kw):
         return _default_decoder.decode(s)
     if cls is None:
         cls = JSONDecoder
-    decoder = cls(object_hook=object_hook, parse_float=parse_float, parse_int=parse_int,
-                  parse_constant=parse_constant, strict=strict,
-                  object_pairs_hook=object_pairs_hook)
-    return decoder.decode(s)
+    # Only the hooks given are passed on, as CPython's (a cls of the program's need not
+    # take them all).
+    for name, hook in (("object_hook", object_hook), ("parse_float", parse_float),
+                       ("parse_int", parse_int), ("parse_constant", parse_constant),
+                       ("object_pairs_hook", object_pairs_hook)):
+        if hook is not None:
+            kw[name] = hook
+    return cls(**kw).decode(s)
 
 
-def load(fp, cls=None, object_hook=None, parse_float=None, parse_int=None,
-         parse_constant=None, object_pairs_hook=None, strict=True):
+def load(fp, *, cls=None, object_hook=None, parse_float=None, parse_int=None,
+         parse_constant=None, object_pairs_hook=None, **kw):
     """Deserialise the JSON document read from fp (anything with .read)."""
     return loads(fp.read(), cls=cls, object_hook=object_hook, parse_float=parse_float,
                  parse_int=parse_int, parse_constant=parse_constant,
-                 object_pairs_hook=object_pairs_hook, strict=strict)
+                 object_pairs_hook=object_pairs_hook, **kw)
 
 
 # CPython's json is a package: json.decoder, json.encoder and json.scanner are there

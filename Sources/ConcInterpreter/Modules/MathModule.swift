@@ -39,7 +39,10 @@ extension Engine {
             f1("atan") { atan($0) }, f1("sinh") { sinh($0) }, f1("cosh") { cosh($0) }, f1("tanh") { tanh($0) },
             f1("log10", domain: { $0 > 0 }) { log10($0) }, f1("log2", domain: { $0 > 0 }) { log2($0) },
             f1("log1p", domain: { $0 > -1 }) { log1p($0) }, f1("expm1") { expm1($0) },
-            f1("fabs") { fabs($0) }, f1("degrees") { $0 * (180.0 / Double.pi) }, f1("radians") { $0 * (Double.pi / 180.0) },
+            f1("fabs") { fabs($0) }, 
+            // (A plain product, as CPython's: math.degrees(1e308) is inf, not an error.)
+            native("degrees") { u, a in try a.expect("degrees", 1, 1, module: "math"); return .float(try u.floatArg(a[0]) * (180.0 / Double.pi)) },
+            native("radians") { u, a in try a.expect("radians", 1, 1, module: "math"); return .float(try u.floatArg(a[0]) * (Double.pi / 180.0)) },
             f1("erf") { erf($0) }, f1("erfc") { erfc($0) },
             f1("gamma", domain: notAPole) { AccurateMath.gamma($0) }, f1("lgamma", domain: notAPole) { AccurateMath.logGamma($0) },
             f1("asinh") { asinh($0) }, f1("acosh", domain: { $0 >= 1 }) { acosh($0) },
@@ -163,8 +166,10 @@ extension Engine {
             native("ldexp") { u, a in
                 try a.expect("ldexp", 2, 2, module: "math")
                 let x = try u.floatArg(a[0])
-                // The exponent saturates at C int's range (ldexp overflows or underflows anyway).
-                let e = Int32(clamping: try u.toIndex(a[1]))
+                // The exponent must be an int (not just any index), as CPython's says; it
+                // saturates at C int's range (ldexp overflows or underflows anyway).
+                guard let exponent = u.intValue(a[1]) else { throw typeError("Expected an int as second argument to ldexp.") }
+                let e = Int32(clamping: exponent)
                 let r = ldexp(x, e)
                 if r.isInfinite && x.isFinite { throw overflowError("math range error") }
                 return .float(r)
