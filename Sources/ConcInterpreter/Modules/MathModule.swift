@@ -39,7 +39,7 @@ extension Engine {
             f1("atan") { atan($0) }, f1("sinh") { sinh($0) }, f1("cosh") { cosh($0) }, f1("tanh") { tanh($0) },
             f1("log10", domain: { $0 > 0 }) { log10($0) }, f1("log2", domain: { $0 > 0 }) { log2($0) },
             f1("log1p", domain: { $0 > -1 }) { log1p($0) }, f1("expm1") { expm1($0) },
-            f1("fabs") { fabs($0) }, 
+            f1("fabs") { fabs($0) },
             // (A plain product, as CPython's: math.degrees(1e308) is inf, not an error.)
             native("degrees") { u, a in try a.expect("degrees", 1, 1, module: "math"); return .float(try u.floatArg(a[0]) * (180.0 / Double.pi)) },
             native("radians") { u, a in try a.expect("radians", 1, 1, module: "math"); return .float(try u.floatArg(a[0]) * (Double.pi / 180.0)) },
