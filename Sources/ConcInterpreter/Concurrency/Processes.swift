@@ -63,6 +63,11 @@ extension Unit {
         if engine.isDaemonProcess {
             throw pyError(Exc.assertionError, "daemonic processes are not allowed to have children")
         }
+        // Children that have ended are reaped now, as CPython's multiprocessing does at each
+        // start: a program that never joins its finished children leaves no zombies
+        // piling up while it runs (their handles keep the outcome and exit status).
+        for h in engine.children { _ = h.process?.reap(wait: false) }
+        engine.forgetChildren()
         let processName = name ?? "Process-\(engine.units.nextProcessNumber())"
         let outcome = try PyQueue(self, maxsize: 0)
         let handle = PyUnitHandle(kind: .process, name: processName, daemon: daemon ?? false)
