@@ -35,17 +35,25 @@ final class ProcessState {
         if let f = family { conc_family_release(f, familySlot, pid) }
     }
 
+    /// Serialises reaping: two units may reap at once (a join, and the next spawn's sweep
+    /// of ended children), and the one whose waitpid finds the child gone (ECHILD) must
+    /// not overwrite the status the other one got.
+    private let reaping = PosixMutex(())
+
     /// Reaps the child if it has exited (without blocking unless `wait`).
     func reap(wait: Bool) -> Bool {
         if status != nil { return true }
         guard isOurChild else { return false }
-        var s: Int32 = 0
-        while true {
-            let r = waitpid(pid, &s, wait ? 0 : WNOHANG)
-            if r == pid { reaped(s); return true }
-            if r == -1 && errno == EINTR { if wait { continue }; return false }
-            if r == -1 && errno == ECHILD { reaped(0); return true }
-            return false
+        return reaping.withLock { _ in
+            if status != nil { return true }
+            var s: Int32 = 0
+            while true {
+                let r = waitpid(pid, &s, wait ? 0 : WNOHANG)
+                if r == pid { reaped(s); return true }
+                if r == -1 && errno == EINTR { if wait { continue }; return false }
+                if r == -1 && errno == ECHILD { reaped(0); return true }
+                return false
+            }
         }
     }
 
