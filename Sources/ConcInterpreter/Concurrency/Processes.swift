@@ -7,7 +7,7 @@ import CConcSys
 import Glibc
 #endif
 
-/// The parent's side of a spawned process. Guarded by the GIL.
+/// The parent's side of a spawned process. `status` is written only under `reaping`.
 final class ProcessState {
     let pid: pid_t
     /// Carries the child's outcome: one item, `(True, result)` or `(False, exception)`.
