@@ -341,17 +341,7 @@ func openFile(_ u: Unit, _ a: Args) throws -> Value {
     // FileExistsError), and only then the text layer's newline and encoding.
     var path = ""
     if case .int = target {} else {
-        if let s = target.asStr?.value {
-            path = s
-        } else if case .obj(let o) = target, let b = o as? PyBytes {
-            path = String(decoding: b.snapshot, as: UTF8.self)
-        } else if let fspath = u.lookupSpecial(target, "__fspath__") {
-            let p = try u.call(fspath, [])
-            guard let s = p.asStr?.value else { throw typeError("expected \(target.typeName).__fspath__() to return str or bytes, not \(p.typeName)") }
-            path = s
-        } else {
-            throw typeError("expected str, bytes or os.PathLike object, not \(target.typeName)")
-        }
+        path = try u.fileSystemPath(target, "expected str, bytes or os.PathLike object, not \(target.typeName)")
     }
     var seen = Set<Character>()
     for c in mode {
