@@ -25,6 +25,7 @@ extension Interpreter {
             return 2
         } catch let e as PyBaseException {
             status = report(e)
+            endedByKeyboardInterrupt = e.isKeyboardInterrupt
         } catch {
             engine.stderr.write("internal error: \(error)\n")
             status = 1

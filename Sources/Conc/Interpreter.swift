@@ -26,6 +26,11 @@ public final class Interpreter: @unchecked Sendable {  // mutable state is touch
 
     let engine: Engine
     private let captured = CaptureBuffer()
+    /// Set by ``runScript(_:fileName:scriptFolder:finish:)`` when the program's main code ended
+    /// with an uncaught KeyboardInterrupt: the `conc` command then ends itself with SIGINT, as
+    /// CPython 3.8+ does, so that the shell or parent sees "killed by Ctrl-C" (status −2 to
+    /// a parent, 130 in a shell). Read and written by the thread running the program.
+    public internal(set) var endedByKeyboardInterrupt = false
     private let capturedErr = CaptureBuffer()
 
     /// Creates an interpreter.

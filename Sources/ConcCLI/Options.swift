@@ -20,7 +20,8 @@ struct Options: ParsableCommand {
             CONC_HOME (where stdlib/ is), CONC_HISTORY (the REPL's history file,
             default ~/.conc_history; set it empty for none), PYTHONUNBUFFERED (non-empty:
             stdout writes each line at once even to a pipe or file), PYTHONHASHSEED.
-            Exit status: 0 ok, 1 uncaught exception, 2 syntax error or bad usage, n for sys.exit(n).
+            Exit status: 0 ok, 1 uncaught exception, 2 syntax error or bad usage, n for sys.exit(n);
+            an uncaught KeyboardInterrupt ends conc with SIGINT (130 in a shell), as it ends CPython.
             """,
         version: "conc \(Interpreter.version)")
 
@@ -130,6 +131,7 @@ struct Options: ParsableCommand {
             let conc = Interpreter(argv: argv, searchPaths: searchPaths, gil: gil)
             installInterruptHandler(conc.interruptFlag)
             status = conc.runScript(source, fileName: fileName, scriptFolder: folder)
+            if conc.endedByKeyboardInterrupt { endBySigint() }
             exitIfForkedChild(status, commandPid: commandPid)
         }
         return status
@@ -164,6 +166,20 @@ struct Options: ParsableCommand {
         }
         return status
     }
+}
+
+/// Ends the process with SIGINT's default action, as CPython does after an uncaught
+/// KeyboardInterrupt (its `exit_sigint`): a parent's `waitpid` sees death by SIGINT, so a
+/// shell running a loop of programs stops too. Output was flushed by `runScript`. Called on
+/// the interpreter's thread, where SIGINT is not blocked; returns only if the signal did not
+/// end the process, and then the caller exits with 130.
+private func endBySigint() {
+    signal(SIGINT, SIG_DFL)
+    var set = sigset_t()
+    sigemptyset(&set)
+    sigaddset(&set, SIGINT)
+    pthread_sigmask(SIG_UNBLOCK, &set, nil)
+    raise(SIGINT)
 }
 
 /// In a child of the program's `os.fork()`, only the interpreter's thread exists (the
