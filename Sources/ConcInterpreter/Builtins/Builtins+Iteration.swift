@@ -32,7 +32,7 @@ extension Engine {
                     return r
                 }
                 // A file is its own iterator (`iter(f) is f`), as CPython's.
-                if case .obj(let o) = a[0], let f = o as? PyFile, o.type === Types.file {
+                if case .obj(let o) = a[0], let f = o as? PyFile {
                     try f.withLock(u) { try f.checkOpen() }
                     return a[0]
                 }

@@ -3,7 +3,9 @@
 import Glibc
 #endif
 
-func installFileMethods(_ t: PyType) {
+/// The methods of file objects; `binary`: the binary classes' (BufferedReader and the
+/// others), else TextIOWrapper's.
+func installFileMethods(_ t: PyType, binary isBinaryType: Bool) {
     func file(_ v: Value) -> PyFile { v.object as! PyFile }
     /// A size argument: -1 (everything) for a missing one or None.
     func size(_ u: Unit, _ a: Args, _ key: String) throws -> Int {
@@ -177,18 +179,59 @@ func installFileMethods(_ t: PyType) {
         let f = file(s)
         return f.withLock(u) { .bool(f.isClosed) }
     }
-    t.getter("encoding") { _, s in
-        let f = file(s)
-        if f.isBinary { throw attributeError("'_io.BufferedReader' object has no attribute 'encoding'") }
-        return .str(f.text.encodingName)
+    if isBinaryType {
+        installBinaryFileMethods(t)
+        return
     }
-    t.getter("errors") { _, s in
-        let f = file(s)
-        if f.isBinary { throw attributeError("'_io.BufferedReader' object has no attribute 'errors'") }
-        return .str(f.text.errors)
-    }
+    t.getter("encoding") { _, s in .str(file(s).text.encodingName) }
+    t.getter("errors") { _, s in .str(file(s).text.errors) }
     t.getter("newlines") { _, _ in .none }
     t.getter("line_buffering") { _, s in .bool(file(s).lineBuffered) }
+    t.getter("buffer") { u, s in .obj(file(s).binaryLayer(u)) }
+}
+
+/// What only the binary classes have: readinto, read1, peek; FileIO's closefd.
+private func installBinaryFileMethods(_ t: PyType) {
+    func file(_ v: Value) -> PyFile { v.object as! PyFile }
+    t.method("readinto") { u, s, a in
+        let f = file(s)
+        try a.expect("readinto", 1, 1)
+        guard case .obj(let o) = a[0], let target = o as? PyBytes, target.isMutable else {
+            throw typeError("readinto() argument must be read-write bytes-like object, not \(a[0].typeName)")
+        }
+        let wanted = target.count
+        let got = try f.withLock(u) { () -> [UInt8] in
+            try f.checkReadable("read")
+            return try f.readBytes(wanted, u)
+        }
+        target.withBytes { b in
+            for (i, byte) in got.enumerated() where i < b.count { b[i] = byte }
+        }
+        return .int(got.count)
+    }
+    t.method("read1") { u, s, a in
+        let f = file(s)
+        try a.expect("read1", 0, 1, keywords: ["size"])
+        let n = try a.argument(0, "size").flatMap { $0.isNone ? nil : try u.toIndex($0) } ?? -1
+        return try f.withLock(u) {
+            try f.checkReadable("read")
+            try f.flushWritesLocked()
+            // At most one read of the source, as CPython's read1.
+            if f.unread == 0 && n != 0 { _ = try f.fill(u) }
+            return .obj(PyBytes(Array(f.take(n < 0 ? f.unread : min(n, f.unread)))))
+        }
+    }
+    t.method("peek") { u, s, a in
+        let f = file(s)
+        try a.expect("peek", 0, 1, keywords: ["size"])
+        return try f.withLock(u) {
+            try f.checkReadable("peek")
+            try f.flushWritesLocked()
+            if f.unread == 0 { _ = try f.fill(u) }
+            return .obj(PyBytes(Array(f.core.readBuffer[f.core.readPosition...])))
+        }
+    }
+    t.getter("closefd") { _, s in .bool(file(s).core.closesDescriptor) }
 }
 
 extension PyFile {
@@ -211,8 +254,9 @@ extension PyFile {
         else if case .int(let i) = name { nameRepr = String(i) }
         else { nameRepr = "..." }
         if isBinary {
-            let kind = mode.contains("+") ? "BufferedRandom" : isReadable ? "BufferedReader" : "BufferedWriter"
-            return "<_io.\(kind) name=\(nameRepr)>"
+            if isRaw && isClosed { return "<_io.FileIO [closed]>" }
+            if isRaw { return "<_io.FileIO name=\(nameRepr) mode='\(mode)' closefd=\(core.closesDescriptor ? "True" : "False")>" }
+            return "<_io.\(type.name) name=\(nameRepr)>"
         }
         return "<_io.TextIOWrapper name=\(nameRepr) mode='\(mode)' encoding='\(text.encodingName)'>"
     }

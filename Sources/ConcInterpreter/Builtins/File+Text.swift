@@ -46,11 +46,11 @@ extension PyFile {
         }
         var chars = 0
         while chars < n, try ensure(1, u) > 0 {
-            let lead = readBuffer[readPosition]
+            let lead = core.readBuffer[core.readPosition]
             if lead == 13 && text.newline == nil {
                 // "\r\n" or a lone "\r": one "\n".
                 _ = take(1)
-                if try ensure(1, u) > 0 && readBuffer[readPosition] == 10 { _ = take(1) }
+                if try ensure(1, u) > 0 && core.readBuffer[core.readPosition] == 10 { _ = take(1) }
                 out.append(10)
             } else {
                 let width = min(try ensure(characterWidth(lead), u), characterWidth(lead))
@@ -70,13 +70,13 @@ extension PyFile {
         var chars = 0
         while limit < 0 || chars < limit {
             guard try ensure(1, u) > 0 else { break }
-            let b = readBuffer[readPosition]
+            let b = core.readBuffer[core.readPosition]
             switch text.newline {
             case nil, "":
                 if b == 10 { out.append(contentsOf: take(1)); return try decode(out) }
                 if b == 13 {
                     _ = take(1)
-                    let crlf = try ensure(1, u) > 0 && readBuffer[readPosition] == 10
+                    let crlf = try ensure(1, u) > 0 && core.readBuffer[core.readPosition] == 10
                     if crlf { _ = take(1) }
                     if text.newline == nil { out.append(10) } else { out.append(contentsOf: crlf ? [13, 10] : [13]) }
                     return try decode(out)
@@ -84,7 +84,7 @@ extension PyFile {
             case "\r":
                 if b == 13 { out.append(contentsOf: take(1)); return try decode(out) }
             case "\r\n":
-                if b == 13, try ensure(2, u) >= 2, readBuffer[readPosition + 1] == 10 {
+                if b == 13, try ensure(2, u) >= 2, core.readBuffer[core.readPosition + 1] == 10 {
                     out.append(contentsOf: take(2)); return try decode(out)
                 }
             default:
@@ -107,8 +107,8 @@ extension PyFile {
             for b in bytes { if b == 10 { translated.append(contentsOf: nl.utf8) } else { translated.append(b) } }
             bytes = translated
         }
-        if text.byteOrderMark && !bomHandled {
-            bomHandled = true
+        if text.byteOrderMark && !core.bomHandled {
+            core.bomHandled = true
             if case .fd = backing, (try? position()) == 0 { bytes.insert(contentsOf: [0xEF, 0xBB, 0xBF], at: 0) }
         }
         return bytes
@@ -133,10 +133,10 @@ extension PyFile {
 
     /// Skips a utf-8-sig file's byte-order mark at the start of the file.
     private func skipByteOrderMark(_ u: Unit) throws {
-        guard text.byteOrderMark && !bomHandled else { return }
-        bomHandled = true
+        guard text.byteOrderMark && !core.bomHandled else { return }
+        core.bomHandled = true
         guard case .fd = backing, (try? position()) == 0 else { return }
-        if try ensure(3, u) >= 3, readBuffer[readPosition..<(readPosition + 3)].elementsEqual([0xEF, 0xBB, 0xBF]) { _ = take(3) }
+        if try ensure(3, u) >= 3, core.readBuffer[core.readPosition..<(core.readPosition + 3)].elementsEqual([0xEF, 0xBB, 0xBF]) { _ = take(3) }
     }
 }
 

@@ -6,21 +6,17 @@ import CConcSys
 import Glibc
 #endif
 
-/// An open file (or a standard stream), buffered as CPython's `io` objects are.
+/// An open file (or a standard stream) as a program sees it: CPython's TextIOWrapper, or one
+/// of its binary classes (BufferedReader, BufferedWriter, BufferedRandom, FileIO).
 ///
-/// A file over a descriptor keeps bytes read ahead (`readBuffer` from `readPosition`) and
-/// bytes written but not yet sent (`writeBuffer`); only one of them holds data at a time:
-/// a write first steps the descriptor back over unread bytes, and a read first flushes.
-/// The logical position is the descriptor's offset, less what is unread, plus what is
-/// pending. sys.stdout/stderr write through an ``OutputSink``; sys.stdin reads lines from
-/// the engine's line reader into the same read buffer.
-///
-/// Units share file objects: every field below the mutex is read and written only inside
-/// ``withLock(_:_:)``. The file's own mutex (not the striped object lock) is held across the
-/// read and write system calls, and a unit waiting for it does so as a blocking call.
+/// The bytes, positions and the open/closed state live in a ``FileCore``. A text file's
+/// `buffer` attribute is a second PyFile, binary, over the same core: both layers see one
+/// read-ahead and one pending write, so mixing `f.readline()` and `f.buffer.read()` (or
+/// `print` and `sys.stdout.buffer.write`) keeps the order of the calls, and closing either
+/// closes both.
 final class PyFile: PyObject {
-    enum Backing { case fd(Int32), sink(OutputSink), stdin }
-    let backing: Backing
+    let core: FileCore
+    var backing: FileCore.Backing { core.backing }
     let name: Value
     let mode: String
     let isBinary: Bool
@@ -32,63 +28,60 @@ final class PyFile: PyObject {
     let text: TextOptions
     /// Writes go out at each newline (a terminal, or `buffering=1`).
     let lineBuffered: Bool
-    /// Closing closes the descriptor (false for `open(fd, closefd=False)`).
-    let closesDescriptor: Bool
-    /// Where the engine lists files with pending output, flushed at the program's end.
-    let registry: OpenFiles?
+    /// `open(..., buffering=0)`: CPython's FileIO, every write sent at once.
+    let isRaw: Bool
+    /// A text file's binary layer (`f.buffer`), made on first use and kept: `f.buffer is
+    /// f.buffer`. Written once under the core's mutex.
+    private(set) var bufferLayer: PyFile?
 
-    private var mutex = pthread_mutex_t()
-    // Guarded by `mutex`:
-    private(set) var isClosed = false
-    var readBuffer: [UInt8] = []
-    var readPosition = 0
-    /// The source has no more bytes (a pipe or stdin at its end; a regular file is asked
-    /// again, since it may have grown).
-    var sawEnd = false
-    var writeBuffer: [UInt8] = []
-    /// A utf-8-sig file's byte-order mark has been dealt with (skipped or written).
-    var bomHandled = false
+    convenience init(backing: FileCore.Backing, name: Value, mode: String, text: TextOptions = TextOptions(),
+         lineBuffered: Bool = false, closesDescriptor: Bool = true, registry: OpenFiles? = nil,
+         unbuffered: Bool = false) {
+        let core = FileCore(backing: backing, closesDescriptor: closesDescriptor, registry: registry)
+        self.init(core: core, name: name, mode: mode, text: text, lineBuffered: lineBuffered, unbuffered: unbuffered)
+        if isWritable, case .fd = backing { registry?.add(core) }
+    }
 
-    init(backing: Backing, name: Value, mode: String, text: TextOptions = TextOptions(),
-         lineBuffered: Bool = false, closesDescriptor: Bool = true, registry: OpenFiles? = nil) {
-        self.backing = backing; self.name = name; self.mode = mode; self.text = text
+    /// A file over `core` (a new file's own, or a text file's for its binary layer).
+    private init(core: FileCore, name: Value, mode: String, text: TextOptions, lineBuffered: Bool, unbuffered: Bool) {
+        self.core = core; self.name = name; self.mode = mode; self.text = text
         isBinary = mode.contains("b")
         isReadable = mode.contains("r") || mode.contains("+")
         isWritable = mode.contains("w") || mode.contains("a") || mode.contains("x") || mode.contains("+")
         isAppending = mode.contains("a")
-        self.lineBuffered = lineBuffered; self.closesDescriptor = closesDescriptor; self.registry = registry
-        pthread_mutex_init(&mutex, nil)
-        super.init(type: Types.file)
-        if isWritable, case .fd = backing { registry?.add(self) }
+        self.lineBuffered = lineBuffered
+        isRaw = unbuffered
+        let type: PyType
+        if !isBinary { type = Types.file }
+        else if unbuffered { type = Types.fileIO }
+        else if mode.contains("+") { type = Types.bufferedRandom }
+        else { type = isReadable ? Types.bufferedReader : Types.bufferedWriter }
+        super.init(type: type)
     }
 
-    deinit {
-        WeakReferents.noteDeath(self)
-        if case .fd(let fd) = backing, !isClosed {
-            _ = try? flushWritesLocked()
-            if closesDescriptor { Glibc.close(fd) }
+    deinit { WeakReferents.noteDeath(self) }
+
+    /// `f.buffer`: the binary layer under a text file, over the same core. Its mode is the
+    /// text mode's binary form ("r" → "rb", "w" → "wb", "r+" → "rb+").
+    func binaryLayer(_ u: Unit) -> PyFile {
+        core.withLock(u) {
+            if let b = bufferLayer { return b }
+            let plus = mode.contains("+") ? "+" : ""
+            let binaryMode = isAppending ? "ab" + plus : mode.contains("x") ? "xb" + plus
+                : mode.contains("w") && plus.isEmpty ? "wb" : "rb" + plus
+            let b = PyFile(core: core, name: name, mode: binaryMode, text: TextOptions(), lineBuffered: lineBuffered, unbuffered: false)
+            bufferLayer = b
+            return b
         }
-        registry?.remove(self)
-        pthread_mutex_destroy(&mutex)
     }
 
-    /// Runs `body` holding the file's mutex. A unit that has to wait for it (another unit
-    /// is in a read or write) waits as a blocking call, so the GIL and the deadlock
-    /// detector let the holder finish.
-    func withLock<R>(_ u: Unit?, _ body: () throws -> R) rethrows -> R {
-        if pthread_mutex_trylock(&mutex) != 0 {
-            if let u = u { u.blockingCall { _ = pthread_mutex_lock(&mutex) } } else { pthread_mutex_lock(&mutex) }
-        }
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body()
-    }
+    var isClosed: Bool { core.isClosed }
+
+    /// Runs `body` holding the core's mutex (see ``FileCore/withLock(_:_:)``).
+    func withLock<R>(_ u: Unit?, _ body: () throws -> R) rethrows -> R { try core.withLock(u, body) }
 
     /// Runs `body` holding the mutex if it is free right now.
-    func ifUnlocked(_ body: () -> Void) {
-        guard pthread_mutex_trylock(&mutex) == 0 else { return }
-        defer { pthread_mutex_unlock(&mutex) }
-        body()
-    }
+    func ifUnlocked(_ body: () -> Void) { core.ifUnlocked(body) }
 
     /// The file must be open for `op`, in the words of CPython's layer that checks: a text
     /// file's "I/O operation on closed file.", a binary file's buffered layer's "read of
@@ -126,66 +119,16 @@ final class PyFile: PyObject {
         if !isWritable { throw unsupportedOperation(isBinary || op == "truncate" ? op : "not writable") }
     }
 
-    // MARK: - Reading bytes (mutex held)
+    // MARK: - Bytes, through the core (mutex held)
 
-    /// Bytes read ahead and not yet consumed.
-    var unread: Int { readBuffer.count - readPosition }
-
-    /// Reads more bytes into the buffer; false at the end of the source.
-    func fill(_ u: Unit) throws -> Bool {
-        if readPosition > 0 && readPosition >= readBuffer.count / 2 {
-            readBuffer.removeFirst(readPosition)
-            readPosition = 0
-        }
-        switch backing {
-        case .fd(let fd):
-            if sawEnd { return false }
-            return try readChunk(fd, u, blocking: false)
-        case .stdin:
-            if sawEnd { return false }
-            // The process's own stdin is read with read(2), which Ctrl-C interrupts (stdio's
-            // getline would go on waiting); an embedder's reader is asked for a line.
-            guard let readLine = u.engine.options.readLine else { return try readChunk(0, u, blocking: true) }
-            if let line = u.blockingCall({ readLine() }) {
-                readBuffer.append(contentsOf: line.utf8)
-                return true
-            }
-            // Ctrl-C ends the read with nothing (EINTR): KeyboardInterrupt, not the end.
-            try u.checkInterrupt()
-            sawEnd = true
-            return false
-        case .sink:
-            return false
-        }
-    }
-
-    /// Appends what one read(2) of `fd` gives; false at its end. Text files read CPython's
-    /// 8 KiB chunks (where a write after a read lands). `blocking`: the read may wait for
-    /// another process (a pipe, a terminal), so other units run meanwhile.
-    private func readChunk(_ fd: Int32, _ u: Unit, blocking: Bool) throws -> Bool {
-        var chunk = [UInt8](repeating: 0, count: isBinary ? 65536 : 8192)
-        while true {
-            let n = blocking ? u.blockingCall { chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) } }
-                : chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n > 0 { readBuffer.append(contentsOf: chunk[0..<n]); return true }
-            if n == 0 { return false }
-            if errno == EINTR { try u.checkInterrupt(); continue }
-            throw osError(errno)
-        }
-    }
-
-    /// Makes at least `n` unread bytes available if the source has them; the count there is.
+    var unread: Int { core.unread }
+    func fill(_ u: Unit) throws -> Bool { try core.fill(u, chunk: isBinary ? 65536 : 8192) }
     @discardableResult
     func ensure(_ n: Int, _ u: Unit) throws -> Int {
-        while unread < n { if try !fill(u) { break } }
-        return unread
+        while core.unread < n { if try !fill(u) { break } }
+        return core.unread
     }
-
-    /// Consumes and returns the next `n` unread bytes (n <= unread).
-    func take(_ n: Int) -> ArraySlice<UInt8> {
-        defer { readPosition += n }
-        return readBuffer[readPosition..<(readPosition + n)]
-    }
+    func take(_ n: Int) -> ArraySlice<UInt8> { core.take(n) }
 
     /// Up to `n` bytes (all that remain when n < 0).
     func readBytes(_ n: Int, _ u: Unit) throws -> [UInt8] {
@@ -201,27 +144,162 @@ final class PyFile: PyObject {
         while true {
             if limit >= 0 && scanned >= limit { return Array(take(limit)) }
             if scanned >= unread, try ensure(scanned + 1, u) <= scanned { return Array(take(unread)) }
-            if readBuffer[readPosition + scanned] == 10 { return Array(take(scanned + 1)) }
+            if core.readBuffer[core.readPosition + scanned] == 10 { return Array(take(scanned + 1)) }
             scanned += 1
         }
     }
 
+    /// Appends `bytes` at the logical position (sent when the buffer fills, at a newline of
+    /// a line-buffered file, or at flush/close/exit). A binary layer over a standard
+    /// stream writes to its sink, after whatever the text layer wrote.
+    func writeBytes(_ bytes: [UInt8]) throws {
+        if case .sink(let sink) = backing { sink.write(bytes: bytes); return }
+        try core.writeBytes(bytes, stepBack: isBinary, flushAtNewline: lineBuffered)
+        if isRaw { try core.flushWritesLocked() }
+    }
+
+    func flushWritesLocked() throws { try core.flushWritesLocked() }
+    func position() throws -> Int { try core.position() }
+    func seek(_ offset: Int, _ whence: Int32) throws -> Int { try core.seek(offset, whence) }
+    func truncate(_ size: Int?) throws -> Int { try core.truncate(size) }
+    func closeLocked() throws { try core.closeLocked() }
+}
+
+/// The state of one open file, shared by its text and binary layers (``PyFile``):
+/// CPython's buffered object and raw file in one.
+///
+/// A file over a descriptor keeps bytes read ahead (`readBuffer` from `readPosition`) and
+/// bytes written but not yet sent (`writeBuffer`); only one of them holds data at a time:
+/// a write first steps the descriptor back over unread bytes, and a read first flushes.
+/// The logical position is the descriptor's offset, less what is unread, plus what is
+/// pending. sys.stdout/stderr write through an ``OutputSink``; sys.stdin reads lines from
+/// the engine's line reader into the same read buffer.
+///
+/// Units share file objects: every `var` below is read and written only inside
+/// ``withLock(_:_:)``. The mutex (not the striped object lock) is held across the read and
+/// write system calls, and a unit waiting for it does so as a blocking call.
+final class FileCore: @unchecked Sendable {  // mutable state guarded by `mutex`
+    enum Backing { case fd(Int32), sink(OutputSink), stdin }
+    let backing: Backing
+    /// Closing closes the descriptor (false for `open(fd, closefd=False)`).
+    let closesDescriptor: Bool
+    /// Where the engine lists files with pending output, flushed at the program's end.
+    let registry: OpenFiles?
+
+    private var mutex = pthread_mutex_t()
+    // Guarded by `mutex`:
+    private(set) var isClosed = false
+    var readBuffer: [UInt8] = []
+    var readPosition = 0
+    /// The source has no more bytes (a pipe or stdin at its end; a regular file is asked
+    /// again, since it may have grown).
+    var sawEnd = false
+    var writeBuffer: [UInt8] = []
+    /// A utf-8-sig file's byte-order mark has been dealt with (skipped or written).
+    var bomHandled = false
+
+    init(backing: Backing, closesDescriptor: Bool, registry: OpenFiles?) {
+        self.backing = backing; self.closesDescriptor = closesDescriptor; self.registry = registry
+        pthread_mutex_init(&mutex, nil)
+    }
+
+    /// The last layer has gone: pending bytes go out and the descriptor is closed.
+    deinit {
+        if case .fd(let fd) = backing, !isClosed {
+            _ = try? flushWritesLocked()
+            if closesDescriptor { Glibc.close(fd) }
+        }
+        registry?.remove(self)
+        pthread_mutex_destroy(&mutex)
+    }
+
+    /// Runs `body` holding the mutex. A unit that has to wait for it (another unit is in a
+    /// read or write) waits as a blocking call, so the GIL and the deadlock detector let the
+    /// holder finish.
+    func withLock<R>(_ u: Unit?, _ body: () throws -> R) rethrows -> R {
+        if pthread_mutex_trylock(&mutex) != 0 {
+            if let u = u { u.blockingCall { _ = pthread_mutex_lock(&mutex) } } else { pthread_mutex_lock(&mutex) }
+        }
+        defer { pthread_mutex_unlock(&mutex) }
+        return try body()
+    }
+
+    /// Runs `body` holding the mutex if it is free right now.
+    func ifUnlocked(_ body: () -> Void) {
+        guard pthread_mutex_trylock(&mutex) == 0 else { return }
+        defer { pthread_mutex_unlock(&mutex) }
+        body()
+    }
+
+    // MARK: - Reading bytes (mutex held)
+
+    /// Bytes read ahead and not yet consumed.
+    var unread: Int { readBuffer.count - readPosition }
+
+    /// Reads more bytes into the buffer (at most `chunk`: text files read CPython's 8 KiB
+    /// chunks, where a write after a read lands); false at the end of the source.
+    func fill(_ u: Unit, chunk: Int) throws -> Bool {
+        if readPosition > 0 && readPosition >= readBuffer.count / 2 {
+            readBuffer.removeFirst(readPosition)
+            readPosition = 0
+        }
+        switch backing {
+        case .fd(let fd):
+            if sawEnd { return false }
+            return try readChunk(fd, u, size: chunk, blocking: false)
+        case .stdin:
+            if sawEnd { return false }
+            // The process's own stdin is read with read(2), which Ctrl-C interrupts (stdio's
+            // getline would go on waiting); an embedder's reader is asked for a line.
+            guard let readLine = u.engine.options.readLine else { return try readChunk(0, u, size: chunk, blocking: true) }
+            if let line = u.blockingCall({ readLine() }) {
+                readBuffer.append(contentsOf: line.utf8)
+                return true
+            }
+            // Ctrl-C ends the read with nothing (EINTR): KeyboardInterrupt, not the end.
+            try u.checkInterrupt()
+            sawEnd = true
+            return false
+        case .sink:
+            return false
+        }
+    }
+
+    /// Appends what one read(2) of `fd` gives; false at its end. `blocking`: the read may
+    /// wait for another process (a pipe, a terminal), so other units run meanwhile.
+    private func readChunk(_ fd: Int32, _ u: Unit, size: Int, blocking: Bool) throws -> Bool {
+        var chunk = [UInt8](repeating: 0, count: size)
+        while true {
+            let n = blocking ? u.blockingCall { chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) } }
+                : chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n > 0 { readBuffer.append(contentsOf: chunk[0..<n]); return true }
+            if n == 0 { return false }
+            if errno == EINTR { try u.checkInterrupt(); continue }
+            throw osError(errno)
+        }
+    }
+
+    /// Consumes and returns the next `n` unread bytes (n <= unread).
+    func take(_ n: Int) -> ArraySlice<UInt8> {
+        defer { readPosition += n }
+        return readBuffer[readPosition..<(readPosition + n)]
+    }
+
     // MARK: - Writing bytes (mutex held)
 
-    /// Appends `bytes` at the logical position (sent when the buffer fills, at a newline of
-    /// a line-buffered file, or at flush/close/exit).
-    func writeBytes(_ bytes: [UInt8]) throws {
+    /// Appends `bytes` at the logical position. Unread bytes put the descriptor ahead of
+    /// that position: a binary layer steps back over them (`stepBack`, CPython's
+    /// BufferedRandom); a text layer drops them and writes where its last 8 KiB chunk read
+    /// ended, as CPython's TextIOWrapper does (`r+`: read(5) then write() appends to a
+    /// short file).
+    func writeBytes(_ bytes: [UInt8], stepBack: Bool, flushAtNewline: Bool) throws {
         if case .fd(let fd) = backing, unread > 0 {
-            // The descriptor is ahead of the logical position by the unread bytes. A binary
-            // file steps back over them (CPython's BufferedRandom); a text file drops them
-            // and writes where its last 8 KiB chunk read ended, as CPython's TextIOWrapper
-            // does (`r+`: read(5) then write() appends to a short file).
-            if isBinary { _ = lseek(fd, off_t(-unread), SEEK_CUR) }
+            if stepBack { _ = lseek(fd, off_t(-unread), SEEK_CUR) }
             readBuffer.removeAll(keepingCapacity: true); readPosition = 0
         }
         sawEnd = false
         writeBuffer.append(contentsOf: bytes)
-        if writeBuffer.count >= 65536 || (lineBuffered && bytes.contains(10)) { try flushWritesLocked() }
+        if writeBuffer.count >= 65536 || (flushAtNewline && bytes.contains(10)) { try flushWritesLocked() }
     }
 
     /// Sends the pending bytes to the descriptor (or flushes the sink).
@@ -292,18 +370,18 @@ func unsupportedOperation(_ message: String) -> PyBaseException {
 /// spawned child) ends and before a fork, as CPython flushes its buffered files at exit.
 /// Weak: a file dropped by the program flushes itself as it goes.
 final class OpenFiles: @unchecked Sendable {  // `files` is guarded by `mutex`
-    private final class Entry { weak var file: PyFile?; init(_ f: PyFile) { file = f } }
+    private final class Entry { weak var file: FileCore?; init(_ f: FileCore) { file = f } }
     private var mutex = pthread_mutex_t()
     private var files: [ObjectIdentifier: Entry] = [:]
 
     init() { pthread_mutex_init(&mutex, nil) }
 
-    func add(_ f: PyFile) {
+    func add(_ f: FileCore) {
         pthread_mutex_lock(&mutex); defer { pthread_mutex_unlock(&mutex) }
         files[ObjectIdentifier(f)] = Entry(f)
     }
 
-    func remove(_ f: PyFile) {
+    func remove(_ f: FileCore) {
         pthread_mutex_lock(&mutex); defer { pthread_mutex_unlock(&mutex) }
         files.removeValue(forKey: ObjectIdentifier(f))
     }
@@ -393,6 +471,6 @@ func openFile(_ u: Unit, _ a: Args) throws -> Value {
         : seen.contains("r") || seen.contains("+") ? "rb" + plus : "wb"
     let file = PyFile(backing: .fd(fd), name: target, mode: shownMode, text: text,
                       lineBuffered: buffering == 1 || isatty(fd) != 0, closesDescriptor: closefd,
-                      registry: u.engine.openFiles)
+                      registry: u.engine.openFiles, unbuffered: buffering == 0)
     return .obj(file)
 }

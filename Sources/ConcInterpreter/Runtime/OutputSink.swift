@@ -57,10 +57,27 @@ public final class OutputSink: @unchecked Sendable {  // all mutable state is gu
         writeLocked(s)
     }
 
-    private func writeLocked(_ s: String) {
-        if let last = s.utf8.last { endsLine = last == 10 }
+    /// Writes raw bytes (`sys.stdout.buffer.write`), in order with the text written; a
+    /// closure target gets them decoded as UTF-8 (invalid bytes replaced).
+    public func write(bytes: [UInt8]) {
+        pthread_mutex_lock(&lock)
+        defer { pthread_mutex_unlock(&lock) }
+        if case .closure(let f) = target, interceptor == nil {
+            if let last = bytes.last { endsLine = last == 10 }
+            f(String(decoding: bytes, as: UTF8.self))
+            return
+        }
+        writeLocked(bytes, text: nil)
+    }
+
+    private func writeLocked(_ s: String) { writeLocked(s.utf8, text: s) }
+
+    /// `bytes`, which are `text` when it is given (a closure target takes the String).
+    private func writeLocked<Bytes: BidirectionalCollection<UInt8>>(_ bytes: Bytes, text: String?) {
+        guard let last = bytes.last else { return }
+        endsLine = last == 10
         if let hook = interceptor {
-            buffer.append(contentsOf: s.utf8)
+            buffer.append(contentsOf: bytes)
             guard let end = buffer.lastIndex(of: 10) else { return }
             let lines = String(decoding: buffer[...end], as: UTF8.self)
             buffer.removeSubrange(...end)
@@ -69,10 +86,10 @@ public final class OutputSink: @unchecked Sendable {  // all mutable state is gu
         }
         switch target {
         case .closure(let f):
-            f(s)
+            f(text ?? String(decoding: bytes, as: UTF8.self))
         case .fd:
-            buffer.append(contentsOf: s.utf8)
-            if buffer.count >= 8192 || (lineBuffered && s.utf8.contains(10)) { flushLocked() }
+            buffer.append(contentsOf: bytes)
+            if buffer.count >= 8192 || (lineBuffered && bytes.contains(10)) { flushLocked() }
         }
     }
 
