@@ -47,7 +47,8 @@ func installFileMethods(_ t: PyType, binary isBinaryType: Bool) {
         let f = file(s)
         try a.expect("write", 1, 1)
         if f.isBinary {
-            if !f.isWritable { throw unsupportedOperation("write") }   // (before the argument, as CPython's)
+            // (A buffered file refuses before it looks at the argument, FileIO after.)
+            if !f.isWritable && !f.isRaw { throw unsupportedOperation("write") }
             guard case .obj(let o) = a[0], let b = o as? PyBytes else {
                 throw typeError("a bytes-like object is required, not '\(a[0].typeName)'")
             }
@@ -69,6 +70,8 @@ func installFileMethods(_ t: PyType, binary isBinaryType: Bool) {
     }
     t.method("writelines") { u, s, a in
         try a.expect("writelines", 1, 1)
+        let f = file(s)
+        try f.withLock(u) { try f.checkOpen("writelines") }   // IOBase's check, before any line
         let it = try u.iterate(a[0])
         while let line = try it.next(u) { _ = try u.callMethod(s, "write", [line]) }
         return .none
@@ -159,11 +162,11 @@ func installFileMethods(_ t: PyType, binary isBinaryType: Bool) {
     t.method("readable") { u, s, _ in
         let f = file(s)
         // (Closed: an error only where the mode reads; CPython's other layer says False.)
-        return try f.withLock(u) { if f.isReadable { try f.checkOpen("readable") }; return .bool(f.isReadable) }
+        return try f.withLock(u) { if f.isReadable || f.isRaw { try f.checkOpen("readable") }; return .bool(f.isReadable) }
     }
     t.method("writable") { u, s, _ in
         let f = file(s)
-        return try f.withLock(u) { if f.isWritable { try f.checkOpen("writable") }; return .bool(f.isWritable) }
+        return try f.withLock(u) { if f.isWritable || f.isRaw { try f.checkOpen("writable") }; return .bool(f.isWritable) }
     }
     t.method("seekable") { u, s, _ in
         let f = file(s)
@@ -180,7 +183,7 @@ func installFileMethods(_ t: PyType, binary isBinaryType: Bool) {
         return f.withLock(u) { .bool(f.isClosed) }
     }
     if isBinaryType {
-        installBinaryFileMethods(t)
+        installBinaryFileMethods(t, raw: t.name == "FileIO")
         return
     }
     t.getter("encoding") { _, s in .str(file(s).text.encodingName) }
@@ -190,9 +193,22 @@ func installFileMethods(_ t: PyType, binary isBinaryType: Bool) {
     t.getter("buffer") { u, s in .obj(file(s).binaryLayer(u)) }
 }
 
-/// What only the binary classes have: readinto, read1, peek; FileIO's closefd.
-private func installBinaryFileMethods(_ t: PyType) {
+/// What only the binary classes have: readinto; read1 and peek (the buffered ones);
+/// readall and closefd (FileIO).
+private func installBinaryFileMethods(_ t: PyType, raw: Bool) {
     func file(_ v: Value) -> PyFile { v.object as! PyFile }
+    if raw {
+        t.method("readall") { u, s, a in
+            let f = file(s)
+            try a.expect("readall", 0, 0)
+            return try f.withLock(u) {
+                try f.checkOpen("readall")
+                if !f.isReadable { throw osError(EBADF) }   // the read(2) fails, as CPython's does
+                return .obj(PyBytes(try f.readBytes(-1, u)))
+            }
+        }
+        t.getter("closefd") { _, s in .bool(file(s).core.closesDescriptor) }
+    }
     t.method("readinto") { u, s, a in
         let f = file(s)
         try a.expect("readinto", 1, 1)
@@ -201,7 +217,7 @@ private func installBinaryFileMethods(_ t: PyType) {
         }
         let wanted = target.count
         let got = try f.withLock(u) { () -> [UInt8] in
-            try f.checkReadable("read")
+            try f.checkReadable("readinto")
             return try f.readBytes(wanted, u)
         }
         target.withBytes { b in
@@ -209,18 +225,20 @@ private func installBinaryFileMethods(_ t: PyType) {
         }
         return .int(got.count)
     }
+    if raw { return }
     t.method("read1") { u, s, a in
         let f = file(s)
         try a.expect("read1", 0, 1, keywords: ["size"])
         let n = try a.argument(0, "size").flatMap { $0.isNone ? nil : try u.toIndex($0) } ?? -1
         return try f.withLock(u) {
-            try f.checkReadable("read")
+            try f.checkReadable("read1")
             try f.flushWritesLocked()
             // At most one read of the source, as CPython's read1.
             if f.unread == 0 && n != 0 { _ = try f.fill(u) }
             return .obj(PyBytes(Array(f.take(n < 0 ? f.unread : min(n, f.unread)))))
         }
     }
+    if t.name == "BufferedWriter" { return }
     t.method("peek") { u, s, a in
         let f = file(s)
         try a.expect("peek", 0, 1, keywords: ["size"])
@@ -231,7 +249,6 @@ private func installBinaryFileMethods(_ t: PyType) {
             return .obj(PyBytes(Array(f.core.readBuffer[f.core.readPosition...])))
         }
     }
-    t.getter("closefd") { _, s in .bool(file(s).core.closesDescriptor) }
 }
 
 extension PyFile {

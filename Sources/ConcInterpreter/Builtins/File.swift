@@ -90,12 +90,16 @@ final class PyFile: PyObject {
     func checkOpen(_ op: String = "") throws {
         guard isClosed else { return }
         let raw = "I/O operation on closed file"
+        // FileIO is the raw layer: its own operations say it without a period; what comes
+        // from IOBase (flush, iteration, readlines, writelines, `with`) with one.
+        if isRaw { throw valueError(["", "flush", "readlines", "writelines"].contains(op) ? raw + "." : raw) }
         if ["tell", "fileno", "isatty", "seekable", "readable", "writable"].contains(op) && (isBinary || op != "tell") {
             throw valueError(raw)
         }
         guard isBinary else { throw valueError(raw + ".") }
         switch op {
-        case "read", "readline", "seek", "truncate": throw valueError("\(op) of closed file")
+        case "read", "readline", "readinto", "peek", "seek", "truncate": throw valueError("\(op) of closed file")
+        case "read1": throw valueError("read of closed file")
         case "write": throw valueError("write to closed file")
         case "flush" where isWritable: throw valueError("flush of closed file")
         default: throw valueError(raw + ".")
@@ -106,7 +110,12 @@ final class PyFile: PyObject {
     /// looks at being closed ("read"), a text file after ("not readable").
     /// (readlines, through IOBase, looks at being closed first.)
     func checkReadable(_ op: String = "read") throws {
-        if isBinary && !isReadable && op != "readlines" { throw unsupportedOperation("read") }
+        if isRaw {
+            try checkOpen(op)
+            if !isReadable { throw unsupportedOperation("File not open for reading") }
+            return
+        }
+        if isBinary && !isReadable && op != "readlines" { throw unsupportedOperation(op == "read1" ? op : "read") }
         try checkOpen(op)
         if !isReadable { throw unsupportedOperation(isBinary ? "read" : "not readable") }
     }
@@ -114,6 +123,11 @@ final class PyFile: PyObject {
     /// Open and writable for `op` (`write` or `truncate`), in the same order and words.
     /// (A binary file's truncate looks at being closed first.)
     func checkWritable(_ op: String = "write") throws {
+        if isRaw {
+            try checkOpen(op)
+            if !isWritable { throw unsupportedOperation("File not open for writing") }
+            return
+        }
         if isBinary && !isWritable && op != "truncate" { throw unsupportedOperation(op) }
         try checkOpen(op)
         if !isWritable { throw unsupportedOperation(isBinary || op == "truncate" ? op : "not writable") }
