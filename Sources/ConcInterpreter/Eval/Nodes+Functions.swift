@@ -149,10 +149,15 @@ final class ComprehensionBodyNode: ExprNode {
         }
         let it: PyIter
         if case .obj(let o) = source, let i = o as? PyIter { it = i } else { it = try f.unit.iterate(source) }
-        while let v = try it.next(f.unit) {
+        while let v = try nextItem(it, f) {
             try loop.target.assign(f, v)
             try visit(level, loop, f, emit)
         }
+    }
+    /// The iterator's next item; what it raises (a generator's error) passes through this
+    /// frame (`<listcomp>`...) at the comprehension, as CPython's traceback shows it.
+    private func nextItem(_ it: PyIter, _ f: Frame) throws -> Value? {
+        do { return try it.next(f.unit) } catch { throw located(error, f, loc) }
     }
     /// One item of `loop` bound: its conditions, then the next loop or the element.
     @inline(__always) private func visit(_ level: Int, _ loop: ComprehensionLoop, _ f: Frame,

@@ -308,8 +308,10 @@ final class ForNode: StmtNode {
         while true {
             let next: Value?
             do { next = try it.next(u) } catch { throw located(error, f, loc, .statement) }
-            guard let v = next else { break }
-            try target.assign(f, v)
+            // Moved into the target: the loop keeps no reference of its own, so `del x` in
+            // the body frees the item (its __del__, weakref callbacks) as in CPython.
+            guard let v = consume next else { break }
+            try target.assign(f, consume v)
             switch try body.exec(f) {
             case .breakLoop: return .normal
             case .returned: return .returned
