@@ -108,7 +108,7 @@ private func resolverError(_ source: String) -> String {
         ("def f():\n    def g():\n        return h()\n    def h():\n        return g\n    return g",
          "f.<locals>.g: h=free; f.<locals>.h: g=free; f: g=cell h=cell"),
         ("def f(n):\n    return {k: [n for _ in range(k)] for k in range(n)}",
-         "f.<locals>.<dictcomp>.<locals>.<listcomp>: _=local n=free; f.<locals>.<dictcomp>: k=local n=free range=global; f: n=cell range=global"),
+         "f.<locals>.<dictcomp>.<listcomp>: _=local n=free; f.<locals>.<dictcomp>: k=local n=free range=global; f: n=cell range=global"),
         ("def outer():\n    c = 0\n    def inc():\n        nonlocal c\n        c += 1\n        return c\n    return inc",
          "outer.<locals>.inc: c=free; outer: c=cell inc=local"),
         ("def f():\n    x = 1\n    return lambda: lambda: x",

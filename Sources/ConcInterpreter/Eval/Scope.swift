@@ -92,7 +92,10 @@ final class Scope {
         switch kind {
         case .module: return ""
         case .classBody: return qualname.isEmpty ? "" : qualname + "."  // "": exec's namespace
-        default: return qualname + ".<locals>."
+        // CPython 3.11 adds ".<locals>" only under functions and lambdas: a lambda in a
+        // list comprehension is `<listcomp>.<lambda>`.
+        case .comprehension: return qualname + "."
+        case .function: return qualname + ".<locals>."
         }
     }
 
