@@ -78,6 +78,10 @@ extension Unit {
                     return try stringResult(try slot.fn(self, v, Args()), "__str__")
                 }
             }
+            // object.__str__ calls the class's __repr__ and str() checks what comes back:
+            // a __repr__ that forgot its `return` is "__str__ returned non-string", as in
+            // CPython.
+            if !o.typeIsBuiltin, let m = userMethod(v, "__repr__") { return try stringResult(try call(m, []), "__str__") }
         }
         return try repr(v)
     }
