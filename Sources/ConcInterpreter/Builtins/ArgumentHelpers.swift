@@ -107,7 +107,11 @@ extension Unit {
         if case .obj(let o) = v, !o.typeIsBuiltin {
             if let m = lookupSpecial(v, "__float__") {
                 let r = try call(m, [])
-                if case .float(let d) = r.unboxedNumber { return d }
+                if case .float(let d) = r { return d }
+                if r.isBoxedNumber, case .float(let d) = r.unboxedNumber {
+                    try warnStrictSubclassResult("\(v.typeName).__float__", r, float: true)
+                    return d
+                }
                 throw typeError("\(v.typeName).__float__ returned non-float (type \(r.typeName))")
             }
             if lookupSpecial(v, "__index__") != nil { return Double(try toIndex(v)) }

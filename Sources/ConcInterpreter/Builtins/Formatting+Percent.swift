@@ -28,13 +28,15 @@ protocol FormatContext {
 extension Unit: FormatContext {
     func formatIntArgument(_ v: Value) throws -> Int? {
         if case .int(let i) = v.unboxedNumber { return i }  // an int subclass is an int (its __int__ unasked)
-        guard let m = lookupSpecial(v, "__int__") ?? lookupSpecial(v, "__index__") else { return nil }
+        let intMethod = lookupSpecial(v, "__int__")
+        guard let m = intMethod ?? lookupSpecial(v, "__index__") else { return nil }
         let r = try call(m, [])
-        switch r {
-        case .int(let i): return i
-        case .bool(let b): return b ? 1 : 0
-        default: throw typeError("__int__ returned non-int (type \(r.typeName))")
+        if case .int(let i) = r { return i }
+        if r.type.isSubtype(of: Types.int), let i = intValue(r) {
+            try warnStrictSubclassResult(intMethod == nil ? "__index__" : "__int__", r)
+            return i
         }
+        throw typeError("__int__ returned non-int (type \(r.typeName))")
     }
     func formatIndexArgument(_ v: Value) throws -> Int? {
         lookupSpecial(v, "__index__") == nil ? nil : try toIndex(v)
@@ -42,10 +44,12 @@ extension Unit: FormatContext {
     func formatFloatArgument(_ v: Value) throws -> Double? {
         if let m = lookupSpecial(v, "__float__") {
             let r = try call(m, [])
-            guard case .float(let d) = r else {
-                throw typeError("\(v.typeName).__float__ returned non-float (type \(r.typeName))")
+            if case .float(let d) = r { return d }
+            if r.isBoxedNumber, case .float(let d) = r.unboxedNumber {
+                try warnStrictSubclassResult("\(v.typeName).__float__", r, float: true)
+                return d
             }
-            return d
+            throw typeError("\(v.typeName).__float__ returned non-float (type \(r.typeName))")
         }
         if lookupSpecial(v, "__index__") != nil { return Double(try toIndex(v)) }
         return nil

@@ -183,14 +183,14 @@ func intFromValue(_ u: Unit, _ v: Value) throws -> Int {
         if let b = o as? PyBoxedNumber {
             // An int or float subclass: its own __int__ if it has one (int and float have
             // one, so a subclass's __index__ or __trunc__ is not asked), else the number's.
-            if let m = u.userMethod(v, "__int__") { return try integerResult(try u.call(m, []), "__int__") }
+            if let m = u.userMethod(v, "__int__") { return try integerResult(u, try u.call(m, []), "__int__") }
             return try intFromValue(u, b.number)
         }
         if let s = o as? PyStr {
             // A str subclass's own __int__ (or __index__) comes before the parsing, as in CPython.
             if o.extendsBuiltinType {
                 for name in ["__int__", "__index__"] {
-                    if let m = u.userMethod(v, name) { return try integerResult(try u.call(m, []), name) }
+                    if let m = u.userMethod(v, name) { return try integerResult(u, try u.call(m, []), name) }
                 }
             }
             guard let i = try parseIntLiteral(asciiNumberText(s.value), base: 10) else {
@@ -205,25 +205,31 @@ func intFromValue(_ u: Unit, _ v: Value) throws -> Int {
             return i
         }
         for name in ["__int__", "__index__"] {
-            if let m = u.lookupSpecial(v, name) { return try integerResult(try u.call(m, []), name) }
+            if let m = u.lookupSpecial(v, name) { return try integerResult(u, try u.call(m, []), name) }
         }
         if let m = u.lookupSpecial(v, "__trunc__") {
             // __trunc__ may return any Integral: one that is not an int goes through __index__.
+            try u.warnDeprecated("The delegation of int() to __trunc__ is deprecated.")
             let r = try u.call(m, [])
-            if r.type.isSubtype(of: Types.int) { return try integerResult(r, "__trunc__") }
+            if r.type.isSubtype(of: Types.int) { return try integerResult(u, r, "__trunc__") }
             guard let index = u.lookupSpecial(r, "__index__") else {
                 throw typeError("__trunc__ returned non-Integral (type \(r.typeName))")
             }
-            return try integerResult(try u.call(index, []), "__index__")
+            return try integerResult(u, try u.call(index, []), "__index__")
         }
     default: break
     }
     throw typeError("int() argument must be a string, a bytes-like object or a real number, not '\(v.typeName)'")
 }
 
-/// What `__int__`/`__index__` returned, which must be an int (or an instance of a subclass).
-private func integerResult(_ r: Value, _ name: String) throws -> Int {
-    if r.type.isSubtype(of: Types.int), let i = r.unboxedNumber.intLike { return i }
+/// What `__int__`/`__index__` returned, which must be an int (an instance of a strict
+/// subclass is taken with CPython's DeprecationWarning).
+private func integerResult(_ u: Unit, _ r: Value, _ name: String) throws -> Int {
+    if case .int(let i) = r { return i }
+    if r.type.isSubtype(of: Types.int), let i = r.unboxedNumber.intLike {
+        try u.warnStrictSubclassResult(name, r)
+        return i
+    }
     throw typeError("\(name) returned non-int (type \(r.typeName))")
 }
 
@@ -233,7 +239,10 @@ func floatFromValue(_ u: Unit, _ v: Value) throws -> Double {
     /// CPython accepts with a DeprecationWarning); an int is refused, as in CPython.
     func floatResult(_ r: Value) throws -> Double {
         if case .float(let d) = r { return d }
-        if r.isBoxedNumber, case .float(let d) = r.unboxedNumber { return d }
+        if r.isBoxedNumber, case .float(let d) = r.unboxedNumber {
+            try u.warnStrictSubclassResult("\(v.typeName).__float__", r, float: true)
+            return d
+        }
         throw typeError("\(v.typeName).__float__ returned non-float (type \(r.typeName))")
     }
     switch v {
@@ -261,13 +270,7 @@ func floatFromValue(_ u: Unit, _ v: Value) throws -> Double {
             }
             return d
         }
-        if let m = u.lookupSpecial(v, "__float__") {
-            let r = try u.call(m, [])
-            guard case .float(let d) = r else {
-                throw typeError("\(v.typeName).__float__ returned non-float (type \(r.typeName))")
-            }
-            return d
-        }
+        if let m = u.lookupSpecial(v, "__float__") { return try floatResult(try u.call(m, [])) }
         if u.lookupSpecial(v, "__index__") != nil { return Double(try u.toIndex(v)) }
     default: break
     }

@@ -94,6 +94,21 @@ extension Unit {
                      [.str("NotImplemented should not be used in a boolean context"), .obj(Exc.deprecationWarning), .int(1)])
     }
 
+    /// A DeprecationWarning through `warnings` (its filters apply), attributed to the
+    /// running Conc line.
+    @inline(never) func warnDeprecated(_ message: String) throws {
+        let warnings = try engine.importModule("warnings", self)
+        _ = try call(try getAttr(warnings, "warn"), [.str(message), .obj(Exc.deprecationWarning), .int(1)])
+    }
+
+    /// CPython 3.11's DeprecationWarning when a user `__int__`/`__index__`/`__float__`
+    /// returns an instance of a strict subclass (a bool, `class MyInt(int)`): `what` is the
+    /// method as CPython names it ("__index__", "C.__float__"), `r` what it returned.
+    @inline(never) func warnStrictSubclassResult(_ what: String, _ r: Value, float: Bool = false) throws {
+        let kind = float ? "float" : "int"
+        try warnDeprecated("\(what) returned non-\(kind) (type \(r.typeName)).  The ability to return an instance of a strict subclass of \(kind) is deprecated, and may be removed in a future version of Python.")
+    }
+
     /// `bool(v)` from the `__bool__` or `__len__` that `v`'s class defines; nil when it
     /// defines neither.
     private func userTruth(_ v: Value) throws -> Bool? {
@@ -773,7 +788,8 @@ extension Unit {
             // Any other class of the program's (a list or dict subclass too) may define one.
             if case .obj(let o) = v, !o.typeIsBuiltin, let m = lookupSpecial(v, "__index__") {
                 let r = try call(m, [])
-                if let i = intValue(r) { return i }
+                if case .int(let i) = r { return i }
+                if let i = intValue(r) { try warnStrictSubclassResult("__index__", r); return i }
                 throw typeError("__index__ returned non-int (type \(r.typeName))")
             }
             throw typeError("'\(v.typeName)' object cannot be interpreted as an integer")

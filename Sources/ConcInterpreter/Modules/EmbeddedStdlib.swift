@@ -18091,6 +18091,11 @@ def index(a):
     result = method(a)
     if not isinstance(result, int):
         raise TypeError("__index__ returned non-int (type " + type(result).__name__ + ")")
+    if type(result) is not int:
+        import warnings
+        warnings.warn("__index__ returned non-int (type " + type(result).__name__ + ").  The ability"
+                      " to return an instance of a strict subclass of int is deprecated, and may be"
+                      " removed in a future version of Python.", DeprecationWarning, stacklevel=2)
     return int.__index__(result)   # an int subclass (True) comes back as a plain int
 
 
@@ -23714,19 +23719,25 @@ def get_args(tp):
     return ()
 
 
-def _eval_hint(value, globalns, localns):
+def _eval_hint(value, globalns, localns, recursive_guard=frozenset()):
+    # recursive_guard: the forward references being evaluated further up, left as they
+    # are when met again (a recursive alias, ValueList = List['Value'] with Value a Union
+    # of it), as CPython's _eval_type leaves them.
     if value is None:
         return _NoneType
     if isinstance(value, str):
         value = ForwardRef(value)
     if isinstance(value, ForwardRef):
-        return _eval_hint(value._evaluate(globalns, localns), globalns, localns)
+        if value.__forward_arg__ in recursive_guard:
+            return value
+        return _eval_hint(value._evaluate(globalns, localns), globalns, localns,
+                          recursive_guard | {value.__forward_arg__})
     # Forward references inside a generic (List['Node'], list['Node'], 'Node' | None) too.
     if isinstance(value, (_GenericAlias, types.GenericAlias, types.UnionType)):
         args = value.__args__
         if isinstance(value, types.GenericAlias):
             args = tuple(ForwardRef(a) if isinstance(a, str) else a for a in args)
-        evaluated = tuple(_eval_hint(a, globalns, localns) for a in args)
+        evaluated = tuple(_eval_hint(a, globalns, localns, recursive_guard) for a in args)
         if evaluated == value.__args__:
             return value
         if isinstance(value, types.GenericAlias):
