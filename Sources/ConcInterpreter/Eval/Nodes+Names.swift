@@ -70,10 +70,17 @@ final class FreeNode: ExprNode {
     init(_ index: Int, _ name: String, _ loc: SourceLoc) { self.index = index; self.name = name; super.init(loc) }
     override func eval(_ f: Frame) throws -> Value {
         let v = f.withFreeCell(index) { $0.value }
-        if case .unbound = v {
-            throw pyError(Exc.nameError, "cannot access free variable '\(name)' where it is not associated with a value in enclosing scope")
-        }
+        if case .unbound = v { throw unboundError(f) }
         return v
+    }
+    /// CPython's NameError for the free variable not yet bound in its scope: it carries the
+    /// name (so a close one may be suggested) and passes through this frame at the name.
+    @inline(never) private func unboundError(_ f: Frame) -> Error {
+        let e = pyError(Exc.nameError, "cannot access free variable '\(name)' where it is not associated with a value in enclosing scope")
+        e.setInstanceAttribute("name", .str(name))
+        e.suggestionName = name
+        e.suggestionSource = .name(f.code, f.globals)
+        return located(e, f, loc)
     }
     override func assign(_ f: Frame, _ v: Value) throws { f.withFreeCell(index) { $0.value = v } }
     override func delete(_ f: Frame) throws { f.freeCell(index).value = .unbound }

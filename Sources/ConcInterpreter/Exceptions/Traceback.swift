@@ -94,13 +94,14 @@ extension Unit {
     }
 
     /// One exception's last lines: a SyntaxError's source line and caret, `Type: message`
-    /// (with a "Did you mean" suggestion), and its notes.
+    /// (with a "Did you mean" suggestion as the interpreter reports it; CPython 3.11's
+    /// traceback module, `moduleLayout`, computes none), and its notes.
     private func formatExceptionOnly(_ e: PyBaseException, moduleLayout: Bool) -> [String] {
         var out: [String] = []
         if let s = e.syntaxError {
             out += formatSyntaxErrorBody(s, moduleLayout: moduleLayout).split(separator: "\n", omittingEmptySubsequences: false).dropLast().map { $0 + "\n" }
         }
-        out.append(exceptionLine(e) + suggestionSuffix(e) + "\n")
+        out.append(exceptionLine(e) + (moduleLayout ? "" : suggestionSuffix(e)) + "\n")
         if let notes = e.instanceAttribute("__notes__") {
             // add_note()'s notes, line by line, as CPython 3.11 prints them.
             if case .obj(let o) = notes, o is PyList || o is PyTuple, let items = try? toArray(notes) {
