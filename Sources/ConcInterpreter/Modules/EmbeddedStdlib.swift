@@ -5534,15 +5534,31 @@ class _WorkItem:
         self.args = args
         self.kwargs = kwargs
 
-    def run(self):
+    def run(self, executor_reference=None):
+        # The worker counts itself idle *before* the future is done. Without a GIL the
+        # caller woken by set_result can submit again before a worker that marked itself
+        # idle afterwards has done so, and the pool would start a second thread for
+        # sequential submit().result() calls (CPython's GIL makes that rare in practice).
         if not self.future.set_running_or_notify_cancel():
+            _mark_idle(executor_reference)
             return
         try:
             result = self.fn(*self.args, **self.kwargs)
         except BaseException as exc:
+            _mark_idle(executor_reference)
             self.future.set_exception(exc)
         else:
+            _mark_idle(executor_reference)
             self.future.set_result(result)
+
+
+def _mark_idle(executor_reference):
+    """One more idle worker for the pool, if it still exists."""
+    if executor_reference is None:
+        return
+    executor = executor_reference()
+    if executor is not None:
+        executor._idle_semaphore.release()
 
 
 def _worker(executor_reference, work_queue, initializer, initargs):
@@ -5561,12 +5577,8 @@ def _worker(executor_reference, work_queue, initializer, initargs):
     while True:
         work_item = work_queue.get(block=True)
         if work_item is not None:
-            work_item.run()
+            work_item.run(executor_reference)   # (it marks this worker idle)
             del work_item
-            executor = executor_reference()
-            if executor is not None:
-                executor._idle_semaphore.release()
-            del executor
             continue
         executor = executor_reference()
         if _shutdown or executor is None or executor._shutdown:
