@@ -77,16 +77,30 @@ final class UnaryNode: ExprNode {
 final class BoolOpNode: ExprNode {
     let isAnd: Bool
     let operands: [ExprNode]
+    /// True when this is (part of) the condition of an `if`, `while`, conditional
+    /// expression or comprehension `if`: CPython compiles it to jumps, and a failing truth
+    /// test is marked where that statement or expression says, not at this span. Set once
+    /// by ``markJumpConditions(_:)`` while the code is compiled, read-only afterwards.
+    private(set) var isJumpCondition = false
     init(isAnd: Bool, _ ops: [ExprNode], _ loc: SourceLoc) { self.isAnd = isAnd; operands = ops; super.init(loc) }
     override func eval(_ f: Frame) throws -> Value {
         var v: Value = .none
         for (i, e) in operands.enumerated() {
             v = try e.eval(f)
             if i == operands.count - 1 { break }
-            let t = try truth(v, f)
+            let t: Bool
+            do { t = try truth(v, f) } catch { throw isJumpCondition ? error : located(error, f, loc) }
             if isAnd ? !t : t { return v }
         }
         return v
+    }
+
+    /// Marks the `and`/`or` nodes of the condition `e` (through `not` and nested ones).
+    static func markJumpConditions(_ e: ExprNode) {
+        if let u = e as? UnaryNode, u.op == .not { markJumpConditions(u.operand) }
+        guard let b = e as? BoolOpNode else { return }
+        b.isJumpCondition = true
+        b.operands.forEach(markJumpConditions)
     }
 }
 
@@ -147,9 +161,15 @@ final class CompareNode: ExprNode {
 /// `body if test else orElse`.
 final class IfExpNode: ExprNode {
     let test: ExprNode, body: ExprNode, orElse: ExprNode
-    init(_ t: ExprNode, _ b: ExprNode, _ o: ExprNode, _ loc: SourceLoc) { test = t; body = b; orElse = o; super.init(loc) }
+    init(_ t: ExprNode, _ b: ExprNode, _ o: ExprNode, _ loc: SourceLoc) {
+        test = t; body = b; orElse = o; super.init(loc)
+        BoolOpNode.markJumpConditions(t)
+    }
     override func eval(_ f: Frame) throws -> Value {
-        try truth(try test.eval(f), f) ? try body.eval(f) : try orElse.eval(f)
+        let holds: Bool
+        // A failing truth test is marked at the whole conditional expression.
+        do { holds = try truth(try test.eval(f), f) } catch { throw located(error, f, loc) }
+        return holds ? try body.eval(f) : try orElse.eval(f)
     }
 }
 

@@ -230,34 +230,76 @@ final class AttributeAugAssignNode: StmtNode {
 }
 
 final class IfNode: StmtNode {
+    /// The condition; for `if not x:`, x (``negated``), as CPython's compiler folds the
+    /// `not` into the jump.
     let test: ExprNode
+    let negated: Bool
     let body: StmtNode
     let orElse: StmtNode?
     /// The slot of `test` when it is a plain local (`if items:`), else -1: its truth is
     /// then taken in place, without a retain and release of the object.
     let testSlot: Int
+    /// Where a failing truth test is marked (see ``conditionHolds``).
+    let failure: (loc: SourceLoc, marker: TracebackEntry.Marker)
     init(_ t: ExprNode, _ b: StmtNode, _ o: StmtNode?, _ loc: SourceLoc) {
-        test = t; body = b; orElse = o; testSlot = (t as? LocalNode)?.slot ?? -1; super.init(loc)
+        (test, negated) = foldedNot(t)
+        body = b; orElse = o; testSlot = (test as? LocalNode)?.slot ?? -1
+        failure = conditionFailureLocation(t, loc)
+        super.init(loc)
+        BoolOpNode.markJumpConditions(t)
     }
     override func exec(_ f: Frame) throws -> Completion {
-        if try testSlot >= 0 ? truthOfLocal(f, testSlot, test) : truth(try test.eval(f), f) { return try body.exec(f) }
+        if try conditionHolds(test, negated, testSlot, f, failure) { return try body.exec(f) }
         if let o = orElse { return try o.exec(f) }
         return .normal
     }
 }
 
+/// A condition and whether it is negated: `not not x` is x, `not x` is x negated.
+func foldedNot(_ t: ExprNode) -> (ExprNode, Bool) {
+    var e = t, negated = false
+    while let u = e as? UnaryNode, u.op == .not { e = u.operand; negated.toggle() }
+    return (e, negated)
+}
+
+/// Where CPython 3.11 marks a failing truth test of an `if`/`while` condition: at the last
+/// comparison its jumps went through (`if a == 1 or b:` fails in b's `__bool__` marked at
+/// `a == 1`), else at the whole statement without carets.
+func conditionFailureLocation(_ test: ExprNode, _ statement: SourceLoc) -> (loc: SourceLoc, marker: TracebackEntry.Marker) {
+    if let c = AssertNode.comparisonLoc(test, nil) { return (c, .span) }
+    return (statement, .statement)
+}
+
+/// The truth of an `if`/`while` condition; what its `__bool__`/`__len__` raises is marked at
+/// `failure`.
+@inline(__always) func conditionHolds(_ test: ExprNode, _ negated: Bool, _ slot: Int, _ f: Frame,
+                                      _ failure: (loc: SourceLoc, marker: TracebackEntry.Marker)) throws -> Bool {
+    do {
+        let t = try slot >= 0 ? truthOfLocal(f, slot, test) : truth(try test.eval(f), f)
+        return t != negated
+    } catch { throw located(error, f, failure.loc, failure.marker) }
+}
+
 final class WhileNode: StmtNode {
+    /// As ``IfNode/test`` and ``IfNode/negated``.
     let test: ExprNode
+    let negated: Bool
     let body: StmtNode
     let orElse: StmtNode?
     /// As ``IfNode/testSlot``.
     let testSlot: Int
+    /// As ``IfNode/failure``.
+    let failure: (loc: SourceLoc, marker: TracebackEntry.Marker)
     init(_ t: ExprNode, _ b: StmtNode, _ o: StmtNode?, _ loc: SourceLoc) {
-        test = t; body = b; orElse = o; testSlot = (t as? LocalNode)?.slot ?? -1; super.init(loc)
+        (test, negated) = foldedNot(t)
+        body = b; orElse = o; testSlot = (test as? LocalNode)?.slot ?? -1
+        failure = conditionFailureLocation(t, loc)
+        super.init(loc)
+        BoolOpNode.markJumpConditions(t)
     }
     override func exec(_ f: Frame) throws -> Completion {
         let u = f.unit
-        while try testSlot >= 0 ? truthOfLocal(f, testSlot, test) : truth(try test.eval(f), f) {
+        while try conditionHolds(test, negated, testSlot, f, failure) {
             switch try body.exec(f) {
             case .breakLoop: return .normal
             case .returned: return .returned
@@ -397,6 +439,7 @@ final class AssertNode: StmtNode {
         test = t; message = m
         failureLoc = AssertNode.comparisonLoc(t, nil) ?? loc
         super.init(loc)
+        BoolOpNode.markJumpConditions(t)
     }
     override func exec(_ f: Frame) throws -> Completion {
         if try truth(try test.eval(f), f) { return .normal }
@@ -407,7 +450,7 @@ final class AssertNode: StmtNode {
     /// The location CPython's compiler leaves current after the jump on `e` (its
     /// compiler_jump_if): a comparison's own, found through `not` and each operand of
     /// `and`/`or` in turn; any other expression keeps `current`.
-    private static func comparisonLoc(_ e: ExprNode, _ current: SourceLoc?) -> SourceLoc? {
+    static func comparisonLoc(_ e: ExprNode, _ current: SourceLoc?) -> SourceLoc? {
         switch e {
         case is Compare1Node, is CompareNode, is CompareIntConstNode: return e.loc
         case let u as UnaryNode where u.op == .not: return comparisonLoc(u.operand, current)
