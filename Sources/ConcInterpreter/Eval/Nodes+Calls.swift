@@ -320,7 +320,12 @@ final class CallNode: ExprNode {
                 if let t = o as? PyType, !t.isBuiltin {
                     if let initFn = plainInit(t, f.classEpoch), initFn.canCallDirect(simple.count + 1) {
                         let instance: Value = .obj(PyInstance(cls: t))
-                        let r = try f.withUnit { try $0.callDirect(initFn, receiver: instance, simple, f) }
+                        // The class call's level of C recursion, as ``Unit/instantiate(_:_:)``.
+                        let r = try f.withUnit { u in
+                            try u.enterNested(" while calling a Python object")
+                            defer { u.leaveNested() }
+                            return try u.callDirect(initFn, receiver: instance, simple, f)
+                        }
                         if !r.isNone { throw typeError("__init__() should return None, not '\(r.typeName)'") }
                         return instance
                     }

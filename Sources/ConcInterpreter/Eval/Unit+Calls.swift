@@ -232,6 +232,18 @@ extension Unit {
     /// `cls(*args)`: the metaclass's `__call__` when it defines one, else
     /// ``createInstance(_:_:)``.
     func instantiate(_ t: PyType, _ args: Args) throws -> Value {
+        // CPython calls a class of the program through _PyObject_MakeTpCall: one level of C
+        // recursion besides the __init__ frame, so `__init__` making another instance of
+        // its class recurses half as deep, and the limit may be met right here.
+        if !t.isBuiltin {
+            try enterNested(" while calling a Python object")
+            defer { leaveNested() }
+            return try instantiateUncounted(t, args)
+        }
+        return try instantiateUncounted(t, args)
+    }
+
+    private func instantiateUncounted(_ t: PyType, _ args: Args) throws -> Value {
         // Only a class made by a user metaclass (its `typeRef`) can have one: plain classes
         // skip the hooks lookup here (createInstance makes its own).
         if !t.isBuiltin, t.typeRef != nil, let metaCall = t.creationHooks(classEpoch).metaclassCall {

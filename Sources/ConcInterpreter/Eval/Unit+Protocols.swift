@@ -295,6 +295,9 @@ extension Unit {
                     // object.__hash__ (a builtin method) is the identity hash; calling it
                     // would come back here.
                     if case .obj(let m) = hm, m is PyMethodDescriptor { return identityHash(o) }
+                    // One level of C recursion for the slot's call, as CPython counts it.
+                    try enterNested("")
+                    defer { leaveNested() }
                     let r = try call(lookupSpecial(v, "__hash__") ?? hm, [])
                     guard let i = intValue(r) else { throw typeError("__hash__ method should return an integer") }
                     return i == -1 ? -2 : i  // as CPython, which keeps -1 for errors
@@ -437,6 +440,9 @@ extension Unit {
             // __ne__ invert the class's __eq__).
             let m = o.asInstance != nil ? lookupSpecial(x, name) : userMethod(x, name)
             if let m {
+                // PyObject_RichCompare's level of C recursion, as CPython counts it.
+                try enterNested(" in comparison")
+                defer { leaveNested() }
                 let r = try call(m, [y])
                 return isNotImplemented(r) ? nil : r
             }

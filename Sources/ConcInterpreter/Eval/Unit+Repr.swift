@@ -69,6 +69,9 @@ extension Unit {
             }
             if let p = o as? PyMappingProxy, o.typeIsBuiltin { return try str(p.viewed(self)) }
             if o is PyInstance, let m = lookupSpecial(v, "__str__"), !(o.type.lookup("__str__").map { isNativeSlot($0, "__str__") } ?? true) {
+                // PyObject_Str's level of C recursion, as CPython counts it.
+                try enterNested(" while getting the str of an object")
+                defer { leaveNested() }
                 return try stringResult(try call(m, []), "__str__")
             }
             if !o.typeIsBuiltin && !(o is PyInstance) {
