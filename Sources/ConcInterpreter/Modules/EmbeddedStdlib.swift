@@ -21140,7 +21140,7 @@ is called for its uncaught exception, SystemExit included; the default one write
 `Exception in thread NAME:` and the traceback to sys.stderr; an exception in the hook is
 printed after "Exception in threading.excepthook:" through sys.excepthook).
 
-Each Thread runs as `thread self._bootstrap_inner() with name=..., daemon=...`.
+Each Thread runs as `thread self._bootstrap() with name=..., daemon=...`.
 
 Diverges from CPython:
 - Lock and RLock are Conc's builtin primitives (from `_units.unowned_lock()` and
@@ -21626,9 +21626,14 @@ class Thread:
         self._check_init("thread.__init__() not called")
         if self._started.is_set() or self._conc_handle is not None:
             raise RuntimeError("threads can only be started once")
-        self._conc_handle = thread self._bootstrap_inner() with name=self._name, daemon=bool(self._daemonic)
+        self._conc_handle = thread self._bootstrap() with name=self._name, daemon=bool(self._daemonic)
         self._conc_handle_set.set()
         self._started.wait()
+
+    def _bootstrap(self):
+        # CPython's outer frame: a thread's code starts as deep as in CPython (the
+        # recursion limit leaves it the same number of levels).
+        self._bootstrap_inner()
 
     def _bootstrap_inner(self):
         self._ident = _units.get_ident()
