@@ -1638,6 +1638,8 @@ object.__new__). isinstance/issubclass answers are cached per ABC until the next
 register(), as in CPython (but the cache holds its classes strongly, not weakly).
 """
 
+from _units import stands_for_c as _stands_for_c
+
 __all__ = ["ABC", "ABCMeta", "abstractmethod", "abstractproperty", "abstractclassmethod",
            "abstractstaticmethod", "get_cache_token", "update_abstractmethods"]
 
@@ -1738,6 +1740,7 @@ class ABCMeta(type):
         cls._abc_registry = []
         return cls
 
+    @_stands_for_c   # CPython makes the check in object.__new__: no frame of its own
     def __call__(cls, *args, **kwargs):
         abstract = cls.__abstractmethods__
         if abstract:
@@ -3444,7 +3447,7 @@ def __getattr__(name):
 # CPython writes these in C (_collections, the module type): their frames stay out of
 # tracebacks.
 from _units import stands_for_c as _stands_for_c
-_stands_for_c(OrderedDict, defaultdict, deque, __getattr__)
+_stands_for_c(OrderedDict, defaultdict, deque, __getattr__, _tuplegetter_set, _tuplegetter_delete)
 del _stands_for_c
 
 """####,
