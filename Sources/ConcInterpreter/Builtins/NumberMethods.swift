@@ -211,7 +211,8 @@ func intFromValue(_ u: Unit, _ v: Value) throws -> Int {
             // __trunc__ may return any Integral: one that is not an int goes through __index__.
             try u.warnDeprecated("The delegation of int() to __trunc__ is deprecated.")
             let r = try u.call(m, [])
-            if r.type.isSubtype(of: Types.int) { return try integerResult(u, r, "__trunc__") }
+            // (An int subclass, True included, is taken as it is: only the delegation warns.)
+            if r.type.isSubtype(of: Types.int), let i = r.unboxedNumber.intLike { return i }
             guard let index = u.lookupSpecial(r, "__index__") else {
                 throw typeError("__trunc__ returned non-Integral (type \(r.typeName))")
             }
