@@ -660,7 +660,9 @@ extension Unit {
             }
         }
         let it: PyIter
-        do { it = try iterate(container) } catch let e as PyBaseException where e.type === Exc.typeError && e.args.count == 1 && !isIterableShape(container) {
+        // As CPython's _PySequence_IterSearch: any TypeError from getting the iterator (no
+        // __iter__, an __iter__ returning a non-iterator or raising one) becomes this one.
+        do { it = try iterate(container) } catch let e as PyBaseException where e.type.isSubtype(of: Exc.typeError) {
             throw typeError("argument of type '\(container.typeName)' is not iterable")
         }
         while let x = try it.next(self) { if try isSame(x, item) || equals(x, item) { return true } }
