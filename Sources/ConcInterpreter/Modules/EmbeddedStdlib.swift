@@ -1339,7 +1339,7 @@ strptime follows CPython 3.11's _strptime in the C locale: the directives %a %A 
 %c %d %f %H %I %j %m %M %p %S %u %U %w %W %x %X %y %Y %z %Z %%, case-insensitive
 names, any run of whitespace in the format matching any run in the text, CPython's
 defaults (1900-01-01 00:00:00) and its error messages. Not supported: %G %V (ISO week
-dates), locales other than C; the result carries no tm_zone/tm_gmtoff.
+dates), locales other than C.
 """
 
 import re as _re
@@ -1481,13 +1481,15 @@ def strptime(string, format="%a %b %d %H:%M:%S %Y"):
             # (CPython's message shows the class itself.)
             raise TypeError("strptime() argument " + str(index) + " must be str, not "
                             + str(type(arg)))
-    return _time.struct_time(_strptime(string, format)[:9])
+    fields = _strptime(string, format)
+    # tm_zone is the %Z text, tm_gmtoff the %z offset in seconds (None without them).
+    return _time.struct_time(fields[:9] + (fields[12], fields[10]))
 
 
 def _strptime(string, format):
     """The parse behind time.strptime and datetime.strptime (CPython's _strptime): the
-    struct_time's nine fields, then the microseconds of %f and the UTC offset of %z in
-    seconds and microseconds (None, 0 without %z)."""
+    struct_time's nine fields, then the microseconds of %f, the UTC offset of %z in
+    seconds and microseconds (None, 0 without %z) and the %Z text (None without)."""
     try:
         regex = _compiled.get(format)
         if regex is None:
@@ -1512,6 +1514,7 @@ def _strptime(string, format):
     gmtoff = None
     gmtoff_fraction = 0
     tz = -1
+    tzname = None
     weekday = julian = None
     week_of_year = None
     week_starts_monday = False
@@ -1562,6 +1565,7 @@ def _strptime(string, format):
             week_of_year = int(text)
             week_starts_monday = key == "W"
         elif key == "Z":
+            tzname = text   # as matched: the struct_time's tm_zone
             name = text.lower()
             standard, summer = _zone_names()
             if name in standard:
@@ -1600,7 +1604,8 @@ def _strptime(string, format):
         weekday = _weekday(year, month, day)
     if leap_year_fix:
         year = 1900
-    return (year, month, day, hour, minute, second, weekday, julian, tz, fraction, gmtoff, gmtoff_fraction)
+    return (year, month, day, hour, minute, second, weekday, julian, tz, fraction, gmtoff, gmtoff_fraction,
+            tzname)
 
 
 def _utc_offset(text):
@@ -9118,10 +9123,11 @@ def _strptime_datetime(cls, data_string, format):
         raise TypeError("strptime() argument 2 must be str, not %s" % type(format).__name__)
     # time.strptime's parser (as CPython's _strptime serves both).
     (year, month, day, hour, minute, second, _weekday, _julian, _tz, fraction, gmtoff,
-     gmtoff_fraction) = _time_extras._strptime(data_string, format)
+     gmtoff_fraction, tzname) = _time_extras._strptime(data_string, format)
     tz = None
     if gmtoff is not None:
-        tz = timezone(timedelta(seconds=gmtoff, microseconds=gmtoff_fraction))
+        offset = timedelta(seconds=gmtoff, microseconds=gmtoff_fraction)
+        tz = timezone(offset, tzname) if tzname else timezone(offset)
     return cls(year, month, day, hour, minute, second, fraction, tz)
 
 

@@ -429,7 +429,7 @@ extension Engine {
             },
             native("asctime") { u, a in
                 var tmv: tm
-                if a.count > 0 { tmv = try cTime(u, a[0], "asctime"); try checkTimeTuple(tmv) }
+                if a.count > 0 { tmv = try cTime(u, a[0], "asctime"); try checkTimeTuple(&tmv) }
                 else { tmv = try brokenDownTime(time(nil), local: true) }
                 return .str(try asctimeText(&tmv))
             },
@@ -437,8 +437,11 @@ extension Engine {
                 try a.expect("strftime", 1, 2)
                 let fmt = try u.stringArg(a[0], "strftime() argument 1")
                 var tmv: tm
-                if a.count > 1 { tmv = try cTime(u, a[1], "strftime"); try checkTimeTuple(tmv) }
-                else { tmv = try brokenDownTime(time(nil), local: true) }
+                if a.count > 1 {
+                    tmv = try cTime(u, a[1], "strftime")
+                    try checkTimeTuple(&tmv)
+                    tmv.tm_isdst = max(-1, min(1, tmv.tm_isdst))  // as CPython normalises it for %Z
+                } else { tmv = try brokenDownTime(time(nil), local: true) }
                 if fmt.utf8.contains(0) { throw valueError("embedded null character") }
                 // Grow the buffer until the text fits, as CPython does (strftime returns 0 both
                 // for "too small" and for an empty result).
@@ -638,14 +641,19 @@ func asctimeText(_ t: inout tm) throws -> String {
 }
 
 /// The time tuple checks CPython's strftime/asctime make (`checktm`).
-func checkTimeTuple(_ t: tm) throws {
-    if t.tm_mon < -1 || t.tm_mon > 11 { throw valueError("month out of range") }
-    if t.tm_mday < 0 || t.tm_mday > 31 { throw valueError("day of month out of range") }
+/// A month, day of month or day of year given as 0 stands for the first one (CPython
+/// accepts zeros from Python code there: `(2000,) + (0,) * 8` is Jan 1).
+func checkTimeTuple(_ t: inout tm) throws {
+    if t.tm_mon == -1 { t.tm_mon = 0 }
+    else if t.tm_mon < 0 || t.tm_mon > 11 { throw valueError("month out of range") }
+    if t.tm_mday == 0 { t.tm_mday = 1 }
+    else if t.tm_mday < 0 || t.tm_mday > 31 { throw valueError("day of month out of range") }
     if t.tm_hour < 0 || t.tm_hour > 23 { throw valueError("hour out of range") }
     if t.tm_min < 0 || t.tm_min > 59 { throw valueError("minute out of range") }
     if t.tm_sec < 0 || t.tm_sec > 61 { throw valueError("seconds out of range") }
     if t.tm_wday < 0 { throw valueError("day of week out of range") }
-    if t.tm_yday < -1 || t.tm_yday > 365 { throw valueError("day of year out of range") }
+    if t.tm_yday == -1 { t.tm_yday = 0 }
+    else if t.tm_yday < 0 || t.tm_yday > 365 { throw valueError("day of year out of range") }
 }
 
 /// A timestamp argument of gmtime/localtime/ctime as time_t: CPython's floor, with its
