@@ -312,6 +312,7 @@ extension Unit {
                 try setExceptionKeywords(e, args.keywords, reset: false)
             }
             if hooks.userInit == nil && t.isSubtype(of: Exc.syntaxError) { try initSyntaxErrorDetails(e) }
+            if hooks.userInit == nil && t.isSubtype(of: Exc.unicodeError) { try checkUnicodeErrorArguments(e) }
             instance = .obj(e)
         } else {
             instance = .obj(PyInstance(cls: t))

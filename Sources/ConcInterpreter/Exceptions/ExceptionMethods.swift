@@ -9,6 +9,7 @@ func installExceptionMethods(_ t: PyType) {
         try setExceptionKeywords(e, a.keywords, reset: true)
         e.args = a.positional
         if e.type.isSubtype(of: Exc.syntaxError) { try u.initSyntaxErrorDetails(e) }
+        if e.type.isSubtype(of: Exc.unicodeError) { try u.checkUnicodeErrorArguments(e) }
         return .none
     }
     t.method("__str__") { u, s, _ in .str(try u.exceptionStr(exc(s))) }
@@ -142,6 +143,33 @@ func installSyntaxErrorAttributes(_ t: PyType) {
 }
 
 extension Unit {
+    /// The arguments CPython's UnicodeEncodeError, UnicodeDecodeError (encoding, object,
+    /// start, end, reason) and UnicodeTranslateError (object, start, end, reason) insist on,
+    /// in its words ("function takes exactly 5 arguments (1 given)").
+    func checkUnicodeErrorArguments(_ e: PyBaseException) throws {
+        let translate = e.type.isSubtype(of: Exc.unicodeTranslateError)
+        let decode = e.type.isSubtype(of: Exc.unicodeDecodeError)
+        guard translate || decode || e.type.isSubtype(of: Exc.unicodeEncodeError) else { return }
+        let a = e.args
+        let count = translate ? 4 : 5
+        guard a.count == count else { throw typeError("function takes exactly \(count) arguments (\(a.count) given)") }
+        func requireStr(_ i: Int) throws {
+            guard a[i].asStr != nil else { throw typeError("argument \(i + 1) must be str, not \(a[i].argTypeName)") }
+        }
+        let object = translate ? 0 : 1
+        if !translate { try requireStr(0) }
+        if decode {
+            guard case .obj(let o) = a[object], o is PyBytes else {
+                throw typeError("a bytes-like object is required, not '\(a[object].typeName)'")
+            }
+        } else {
+            try requireStr(object)
+        }
+        _ = try toIndex(a[object + 1])
+        _ = try toIndex(a[object + 2])
+        try requireStr(object + 3)
+    }
+
     /// `SyntaxError(msg, (filename, lineno, offset, text[, end_lineno, end_offset]))`:
     /// the details become attributes, and (with a file and a line) the location shown
     /// when the error is printed, as CPython's SyntaxError.__init__ does.
