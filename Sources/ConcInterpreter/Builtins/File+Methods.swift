@@ -3,9 +3,13 @@
 import Glibc
 #endif
 
-/// The methods of file objects; `binary`: the binary classes' (BufferedReader and the
-/// others), else TextIOWrapper's.
-func installFileMethods(_ t: PyType, binary isBinaryType: Bool) {
+/// Which of CPython's io classes a file type stands for.
+enum FileClass {
+    case text, reader, writer, random, raw
+}
+
+/// The methods of file objects of class `kind`.
+func installFileMethods(_ t: PyType, _ kind: FileClass) {
     func file(_ v: Value) -> PyFile { v.object as! PyFile }
     /// A size argument: -1 (everything) for a missing one or None.
     func size(_ u: Unit, _ a: Args, _ key: String) throws -> Int {
@@ -182,8 +186,8 @@ func installFileMethods(_ t: PyType, binary isBinaryType: Bool) {
         let f = file(s)
         return f.withLock(u) { .bool(f.isClosed) }
     }
-    if isBinaryType {
-        installBinaryFileMethods(t, raw: t.name == "FileIO")
+    if kind != .text {
+        installBinaryFileMethods(t, kind)
         return
     }
     t.getter("encoding") { _, s in .str(file(s).text.encodingName) }
@@ -195,9 +199,9 @@ func installFileMethods(_ t: PyType, binary isBinaryType: Bool) {
 
 /// What only the binary classes have: readinto; read1 and peek (the buffered ones);
 /// readall and closefd (FileIO).
-private func installBinaryFileMethods(_ t: PyType, raw: Bool) {
+private func installBinaryFileMethods(_ t: PyType, _ kind: FileClass) {
     func file(_ v: Value) -> PyFile { v.object as! PyFile }
-    if raw {
+    if kind == .raw {
         t.method("readall") { u, s, a in
             let f = file(s)
             try a.expect("readall", 0, 0)
@@ -220,12 +224,14 @@ private func installBinaryFileMethods(_ t: PyType, raw: Bool) {
             try f.checkReadable("readinto")
             return try f.readBytes(wanted, u)
         }
+        // (The target may have shrunk meanwhile: another unit shares it.)
         target.withBytes { b in
-            for (i, byte) in got.enumerated() where i < b.count { b[i] = byte }
+            let n = min(got.count, b.count)
+            b.replaceSubrange(0..<n, with: got[0..<n])
         }
         return .int(got.count)
     }
-    if raw { return }
+    if kind == .raw { return }
     t.method("read1") { u, s, a in
         let f = file(s)
         try a.expect("read1", 0, 1, keywords: ["size"])
@@ -238,7 +244,7 @@ private func installBinaryFileMethods(_ t: PyType, raw: Bool) {
             return .obj(PyBytes(Array(f.take(n < 0 ? f.unread : min(n, f.unread)))))
         }
     }
-    if t.name == "BufferedWriter" { return }
+    if kind == .writer { return }
     t.method("peek") { u, s, a in
         let f = file(s)
         try a.expect("peek", 0, 1, keywords: ["size"])

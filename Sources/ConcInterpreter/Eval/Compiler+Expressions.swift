@@ -175,7 +175,7 @@ extension Compiler {
         for (i, c) in comps.enumerated() {
             let iterable: ExprNode = i == 0 ? LocalNode(cs.slots[".0"]!, ".0", c.iter.loc) : try expr(c.iter, cs)
             loops.append(ComprehensionLoop(target: try target(c.target, cs), iterable: iterable,
-                                           conditions: try c.ifs.map { try expr($0, cs) }))
+                                           conditions: try c.ifs.map { try expr($0, cs) }, comprehensionLoc: node.loc))
         }
         let body = ComprehensionBodyNode(kind, loops: loops, element: try expr(elt, cs), value: try value.map { try expr($0, cs) }, node.loc)
         if kind == .generator {

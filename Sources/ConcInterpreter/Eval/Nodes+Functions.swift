@@ -87,13 +87,12 @@ final class ComprehensionNode: ExprNode {
 struct ComprehensionLoop {
     let target: ExprNode
     let iterable: ExprNode
-    let conditions: [ExprNode]
-    /// `conditions` with their `not`s folded into the test (``foldedNot(_:)``), as
-    /// CPython's compiler jumps on them.
-    let foldedConditions: [(test: ExprNode, negated: Bool)]
-    init(target: ExprNode, iterable: ExprNode, conditions: [ExprNode]) {
-        self.target = target; self.iterable = iterable; self.conditions = conditions
-        foldedConditions = conditions.map(foldedNot)
+    /// The `if` conditions, compiled to CPython's jumps (``Condition``).
+    let conditions: [Condition]
+    init(target: ExprNode, iterable: ExprNode, conditions: [ExprNode], comprehensionLoc: SourceLoc) {
+        self.target = target; self.iterable = iterable
+        // A failing truth test passes through the comprehension's frame at its span.
+        self.conditions = conditions.map { Condition($0, failure: (comprehensionLoc, .span)) }
     }
 }
 
@@ -107,7 +106,6 @@ final class ComprehensionBodyNode: ExprNode {
     let value: ExprNode?
     init(_ kind: Kind, loops: [ComprehensionLoop], element: ExprNode, value: ExprNode?, _ loc: SourceLoc) {
         self.kind = kind; self.loops = loops; self.element = element; self.value = value; super.init(loc)
-        for l in loops { l.conditions.forEach(BoolOpNode.markJumpConditions) }
     }
     override func eval(_ f: Frame) throws -> Value {
         switch kind {
@@ -162,11 +160,6 @@ final class ComprehensionBodyNode: ExprNode {
             try visit(level, loop, f, emit)
         }
     }
-    /// A condition's truth; its `__bool__`'s error passes through this frame at the
-    /// comprehension.
-    private func conditionTruth(_ c: ExprNode, _ f: Frame) throws -> Bool {
-        do { return try truth(try c.eval(f), f) } catch { throw located(error, f, loc) }
-    }
     /// The iterator's next item; what it raises (a generator's error) passes through this
     /// frame (`<listcomp>`...) at the comprehension, as CPython's traceback shows it.
     private func nextItem(_ it: PyIter, _ f: Frame) throws -> Value? {
@@ -175,7 +168,7 @@ final class ComprehensionBodyNode: ExprNode {
     /// One item of `loop` bound: its conditions, then the next loop or the element.
     @inline(__always) private func visit(_ level: Int, _ loop: ComprehensionLoop, _ f: Frame,
                                          _ emit: (consuming Value) throws -> Void) throws {
-        for c in loop.foldedConditions where try conditionTruth(c.test, f) == c.negated {
+        for c in loop.conditions where !(try c.holds(f)) {
             try f.unit.checkInterrupt()
             return
         }

@@ -230,76 +230,67 @@ final class AttributeAugAssignNode: StmtNode {
 }
 
 final class IfNode: StmtNode {
-    /// The condition; for `if not x:`, x (``negated``), as CPython's compiler folds the
-    /// `not` into the jump.
-    let test: ExprNode
-    let negated: Bool
+    let test: Condition
     let body: StmtNode
     let orElse: StmtNode?
-    /// The slot of `test` when it is a plain local (`if items:`), else -1: its truth is
-    /// then taken in place, without a retain and release of the object.
-    let testSlot: Int
-    /// Where a failing truth test is marked (see ``conditionHolds``).
-    let failure: (loc: SourceLoc, marker: TracebackEntry.Marker)
     init(_ t: ExprNode, _ b: StmtNode, _ o: StmtNode?, _ loc: SourceLoc) {
-        (test, negated) = foldedNot(t)
-        body = b; orElse = o; testSlot = (test as? LocalNode)?.slot ?? -1
-        failure = conditionFailureLocation(t, loc)
-        super.init(loc)
-        BoolOpNode.markJumpConditions(t)
+        test = Condition(t, statement: loc); body = b; orElse = o; super.init(loc)
     }
     override func exec(_ f: Frame) throws -> Completion {
-        if try conditionHolds(test, negated, testSlot, f, failure) { return try body.exec(f) }
+        if try test.holds(f) { return try body.exec(f) }
         if let o = orElse { return try o.exec(f) }
         return .normal
     }
 }
 
-/// A condition and whether it is negated: `not not x` is x, `not x` is x negated.
-func foldedNot(_ t: ExprNode) -> (ExprNode, Bool) {
-    var e = t, negated = false
-    while let u = e as? UnaryNode, u.op == .not { e = u.operand; negated.toggle() }
-    return (e, negated)
-}
+/// The condition of an `if`, `while` or a comprehension's `if`, compiled as CPython
+/// compiles it to jumps: `not` folded in (`not not x` is x), the `and`/`or` inside marked
+/// as jumps (``BoolOpNode/markJumpConditions(_:)``), and a failing truth test (its
+/// `__bool__`/`__len__` raising) marked where CPython 3.11 marks it.
+struct Condition {
+    /// The condition without its leading `not`s, and whether they negate it.
+    let test: ExprNode
+    let negated: Bool
+    /// The slot of `test` when it is a plain local (`if items:`), else -1: its truth is
+    /// then taken in place, without a retain and release of the object.
+    let slot: Int
+    /// Where a failing truth test is marked.
+    let failure: (loc: SourceLoc, marker: TracebackEntry.Marker)
 
-/// Where CPython 3.11 marks a failing truth test of an `if`/`while` condition: at the last
-/// comparison its jumps went through (`if a == 1 or b:` fails in b's `__bool__` marked at
-/// `a == 1`), else at the whole statement without carets.
-func conditionFailureLocation(_ test: ExprNode, _ statement: SourceLoc) -> (loc: SourceLoc, marker: TracebackEntry.Marker) {
-    if let c = AssertNode.comparisonLoc(test, nil) { return (c, .span) }
-    return (statement, .statement)
-}
+    init(_ t: ExprNode, failure: (loc: SourceLoc, marker: TracebackEntry.Marker)) {
+        var e = t, negated = false
+        while let u = e as? UnaryNode, u.op == .not { e = u.operand; negated.toggle() }
+        test = e; self.negated = negated
+        slot = (e as? LocalNode)?.slot ?? -1
+        self.failure = failure
+        BoolOpNode.markJumpConditions(t)
+    }
 
-/// The truth of an `if`/`while` condition; what its `__bool__`/`__len__` raises is marked at
-/// `failure`.
-@inline(__always) func conditionHolds(_ test: ExprNode, _ negated: Bool, _ slot: Int, _ f: Frame,
-                                      _ failure: (loc: SourceLoc, marker: TracebackEntry.Marker)) throws -> Bool {
-    do {
-        let t = try slot >= 0 ? truthOfLocal(f, slot, test) : truth(try test.eval(f), f)
-        return t != negated
-    } catch { throw located(error, f, failure.loc, failure.marker) }
+    /// A statement's condition: a failing truth test is marked at the last comparison its
+    /// jumps went through (`if a == 1 or b:` fails in b's `__bool__` marked at `a == 1`),
+    /// else at the whole statement without carets.
+    init(_ t: ExprNode, statement: SourceLoc) {
+        self.init(t, failure: AssertNode.comparisonLoc(t, nil).map { ($0, .span) } ?? (statement, .statement))
+    }
+
+    @inline(__always) func holds(_ f: Frame) throws -> Bool {
+        do {
+            let t = try slot >= 0 ? truthOfLocal(f, slot, test) : truth(try test.eval(f), f)
+            return t != negated
+        } catch { throw located(error, f, failure.loc, failure.marker) }
+    }
 }
 
 final class WhileNode: StmtNode {
-    /// As ``IfNode/test`` and ``IfNode/negated``.
-    let test: ExprNode
-    let negated: Bool
+    let test: Condition
     let body: StmtNode
     let orElse: StmtNode?
-    /// As ``IfNode/testSlot``.
-    let testSlot: Int
-    /// As ``IfNode/failure``.
-    let failure: (loc: SourceLoc, marker: TracebackEntry.Marker)
     init(_ t: ExprNode, _ b: StmtNode, _ o: StmtNode?, _ loc: SourceLoc) {
-        (test, negated) = foldedNot(t)
-        body = b; orElse = o; testSlot = (test as? LocalNode)?.slot ?? -1
-        failure = conditionFailureLocation(t, loc)
-        super.init(loc)
-        BoolOpNode.markJumpConditions(t)
+        test = Condition(t, statement: loc); body = b; orElse = o; super.init(loc)
     }
     override func exec(_ f: Frame) throws -> Completion {
         let u = f.unit
-        while try conditionHolds(test, negated, testSlot, f, failure) {
+        while try test.holds(f) {
             switch try body.exec(f) {
             case .breakLoop: return .normal
             case .returned: return .returned

@@ -62,11 +62,6 @@ public final class OutputSink: @unchecked Sendable {  // all mutable state is gu
     public func write(bytes: [UInt8]) {
         pthread_mutex_lock(&lock)
         defer { pthread_mutex_unlock(&lock) }
-        if case .closure(let f) = target, interceptor == nil {
-            if let last = bytes.last { endsLine = last == 10 }
-            f(String(decoding: bytes, as: UTF8.self))
-            return
-        }
         writeLocked(bytes, text: nil)
     }
 

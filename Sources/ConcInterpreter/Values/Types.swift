@@ -216,15 +216,15 @@ public enum Types {
     static let dictValues = make("dict_values") { installDictViewMethods($0) }
     static let dictItems = make("dict_items") { installDictViewMethods($0); unhashable($0) }
     static let mappingProxy = make("mappingproxy") { installMappingProxyMethods($0) }
-    static let file: PyType = make("TextIOWrapper") { installFileMethods($0, binary: false); $0.module = "_io"; $0.messageNameStorage = "_io.TextIOWrapper" }
+    static let file = fileType("TextIOWrapper", .text)
     // What open() returns in binary mode, as CPython's classes are named: "rb", "wb" (and
     // "ab", "xb"), "rb+" and the like, and buffering=0.
-    static let bufferedReader = binaryFileType("BufferedReader")
-    static let bufferedWriter = binaryFileType("BufferedWriter")
-    static let bufferedRandom = binaryFileType("BufferedRandom")
-    static let fileIO = binaryFileType("FileIO")
-    private static func binaryFileType(_ name: String) -> PyType {
-        make(name) { installFileMethods($0, binary: true); $0.module = "_io"; $0.messageNameStorage = "_io." + name }
+    static let bufferedReader = fileType("BufferedReader", .reader)
+    static let bufferedWriter = fileType("BufferedWriter", .writer)
+    static let bufferedRandom = fileType("BufferedRandom", .random)
+    static let fileIO = fileType("FileIO", .raw)
+    private static func fileType(_ name: String, _ kind: FileClass) -> PyType {
+        make(name) { installFileMethods($0, kind); $0.module = "_io"; $0.messageNameStorage = "_io." + name }
     }
     static let ellipsis: PyType = make("ellipsis") { singletonConstructor($0, "EllipsisType", .obj(Singletons.ellipsis)) }
     static let notImplementedType: PyType = make("NotImplementedType") {
