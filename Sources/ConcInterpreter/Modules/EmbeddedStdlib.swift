@@ -15813,7 +15813,8 @@ worker after that many tasks), get_context,
 get_start_method/set_start_method, freeze_support, the exceptions ProcessError,
 TimeoutError, BufferTooShort, AuthenticationError.
 
-Everything is built on Conc's builtins: a Process is `spawn _bootstrap(self)`, and the
+Everything is built on Conc's builtins: a Process is `spawn _bootstrap(self)` (reached, as in
+CPython, through Process._Popen, ForkProcess._Popen, Popen and its _launch), and the
 locks, semaphores, events, conditions and queues are the builtin primitives, which live
 in memory shared by every process forked after they were created. Items sent through a
 Queue or Pipe are copies (encoded at put, decoded at get), as CPython's pickling makes them.
@@ -15949,6 +15950,9 @@ def _register_exit_function():
 class BaseProcess:
     """A process: Process(target=f, args=(1,)) or a subclass overriding run()."""
 
+    def _Popen(self):
+        raise NotImplementedError   # (Process says how it starts, as in CPython)
+
     def __init__(self, group=None, target=None, name=None, args=(), kwargs={}, *, daemon=None):
         assert group is None, 'group argument must be None for now'
         # next() of a count is one step: processes made by threads at once differ.
@@ -15989,16 +15993,7 @@ class BaseProcess:
             'daemonic processes are not allowed to have children'
         _cleanup()
         get_start_method()            # the context is fixed from now on, as in CPython
-        # The child gets a copy of every Pipe end open here.
-        ends = list(_open_connections)
-        for c in ends:
-            c._add_copies(1)
-        try:
-            self._handle = spawn _bootstrap(self) with name=self._name, daemon=self._daemon
-        except BaseException:
-            for c in ends:
-                c._add_copies(-1)
-            raise
+        self._Popen(self)
         _children.append(self)
         _all_started.append(self)
         _register_exit_function()
@@ -16132,7 +16127,35 @@ class BaseProcess:
 
 
 class Process(BaseProcess):
-    pass
+    @staticmethod
+    def _Popen(process_obj):
+        return _ForkProcess._Popen(process_obj)
+
+
+# CPython's path from start() to the fork (Process._Popen, the context's ForkProcess._Popen,
+# popen_fork.Popen and its _launch): a child's code starts under the same frames as in
+# CPython, so its recursion limit leaves it the same depth and extract_stack() reads the same.
+class _ForkProcess:
+    @staticmethod
+    def _Popen(process_obj):
+        return _Popen(process_obj)
+
+
+class _Popen:
+    def __init__(self, process_obj):
+        self._launch(process_obj)
+
+    def _launch(self, process_obj):
+        # The child gets a copy of every Pipe end open here.
+        ends = list(_open_connections)
+        for c in ends:
+            c._add_copies(1)
+        try:
+            process_obj._handle = spawn _bootstrap(process_obj) with name=process_obj._name, daemon=process_obj._daemon
+        except BaseException:
+            for c in ends:
+                c._add_copies(-1)
+            raise
 
 
 class _MainProcess(BaseProcess):
