@@ -132,8 +132,12 @@ public final class Interpreter: @unchecked Sendable {  // mutable state is touch
         let flag = engine.interruptFlag
         let watchdog = timeout.map { Watchdog(seconds: $0, flag: flag) }
         defer {
-            // A timeout that fired as the run was ending must not stop the next run.
-            if watchdog?.cancel() == true { engine.cancelTimeoutRequest() }
+            // A timeout that fired (as the run was ending, too) must not stop the next run,
+            // nor leave finalizers of this run queued for it.
+            if watchdog?.cancel() == true {
+                engine.cancelTimeoutRequest()
+                engine.discardQueuedFinalizers()
+            }
             engine.flushOutput()
         }
         do { try body() }

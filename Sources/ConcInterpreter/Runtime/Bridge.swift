@@ -101,6 +101,11 @@ extension Engine {
     /// Flushes stdout, stderr and the files the program has open for writing (a file
     /// another unit is reading or writing right now is left to that unit).
     public func flushOutput() { openFiles.flushAll(); stdout.flush(); stderr.flush() }
+    /// Drops the `__del__` calls and weakref callbacks queued on this thread without running
+    /// them: after a run cut off by its deadline, objects that died as the run unwound (the
+    /// `self` of a `__del__` the timeout stopped, held by the exception's traceback) must
+    /// not be finalised by whatever interpreter runs on this thread next.
+    public func discardQueuedFinalizers() { Finalizers.dropQueued(rounds: 1_000_000) }
 }
 
 /// An exception of builtin class `kind` (RuntimeError if unknown) to throw from native code.
