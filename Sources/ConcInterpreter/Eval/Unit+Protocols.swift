@@ -295,9 +295,6 @@ extension Unit {
                     // object.__hash__ (a builtin method) is the identity hash; calling it
                     // would come back here.
                     if case .obj(let m) = hm, m is PyMethodDescriptor { return identityHash(o) }
-                    // One level of C recursion for the slot's call, as CPython counts it.
-                    try enterNested("")
-                    defer { leaveNested() }
                     let r = try call(lookupSpecial(v, "__hash__") ?? hm, [])
                     guard let i = intValue(r) else { throw typeError("__hash__ method should return an integer") }
                     return i == -1 ? -2 : i  // as CPython, which keeps -1 for errors
