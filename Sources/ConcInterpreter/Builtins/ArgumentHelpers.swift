@@ -105,15 +105,7 @@ extension Unit {
         if let d = numericDouble(v) { return d }
         // CPython's PyFloat_AsDouble: the class's __float__, else its __index__.
         if case .obj(let o) = v, !o.typeIsBuiltin {
-            if let m = lookupSpecial(v, "__float__") {
-                let r = try call(m, [])
-                if case .float(let d) = r { return d }
-                if r.isBoxedNumber, case .float(let d) = r.unboxedNumber {
-                    try warnStrictSubclassResult("\(v.typeName).__float__", r, float: true)
-                    return d
-                }
-                throw typeError("\(v.typeName).__float__ returned non-float (type \(r.typeName))")
-            }
+            if let m = lookupSpecial(v, "__float__") { return try floatResult(of: v, try call(m, [])) }
             if lookupSpecial(v, "__index__") != nil { return Double(try toIndex(v)) }
         }
         throw typeError("\(what), not \(v.typeName)")

@@ -43,13 +43,7 @@ extension Unit: FormatContext {
     }
     func formatFloatArgument(_ v: Value) throws -> Double? {
         if let m = lookupSpecial(v, "__float__") {
-            let r = try call(m, [])
-            if case .float(let d) = r { return d }
-            if r.isBoxedNumber, case .float(let d) = r.unboxedNumber {
-                try warnStrictSubclassResult("\(v.typeName).__float__", r, float: true)
-                return d
-            }
-            throw typeError("\(v.typeName).__float__ returned non-float (type \(r.typeName))")
+            return try floatResult(of: v, try call(m, []))
         }
         if lookupSpecial(v, "__index__") != nil { return Double(try toIndex(v)) }
         return nil

@@ -236,28 +236,18 @@ private func integerResult(_ u: Unit, _ r: Value, _ name: String) throws -> Int 
 
 /// `float(v)` for one argument.
 func floatFromValue(_ u: Unit, _ v: Value) throws -> Double {
-    /// What a user `__float__` returned: a float, or an instance of a float subclass (which
-    /// CPython accepts with a DeprecationWarning); an int is refused, as in CPython.
-    func floatResult(_ r: Value) throws -> Double {
-        if case .float(let d) = r { return d }
-        if r.isBoxedNumber, case .float(let d) = r.unboxedNumber {
-            try u.warnStrictSubclassResult("\(v.typeName).__float__", r, float: true)
-            return d
-        }
-        throw typeError("\(v.typeName).__float__ returned non-float (type \(r.typeName))")
-    }
     switch v {
     case .float(let d): return d
     case .int(let i): return Double(i)
     case .bool(let b): return b ? 1 : 0
     case .obj(let o):
         if let b = o as? PyBoxedNumber {
-            if let m = u.userMethod(v, "__float__") { return try floatResult(try u.call(m, [])) }
+            if let m = u.userMethod(v, "__float__") { return try u.floatResult(of: v, try u.call(m, [])) }
             return try floatFromValue(u, b.number)
         }
         if let s = o as? PyStr {
             // A str subclass's own __float__ comes before the parsing, as in CPython.
-            if o.extendsBuiltinType, let m = u.userMethod(v, "__float__") { return try floatResult(try u.call(m, [])) }
+            if o.extendsBuiltinType, let m = u.userMethod(v, "__float__") { return try u.floatResult(of: v, try u.call(m, [])) }
             if let d = simpleDecimal(s.value) { return d }
             guard let d = parseFloatLiteral(asciiNumberText(s.value)) else {
                 throw valueError("could not convert string to float: \(shownLiteral(u, v, strRepr(s.value)))")
@@ -271,7 +261,7 @@ func floatFromValue(_ u: Unit, _ v: Value) throws -> Double {
             }
             return d
         }
-        if let m = u.lookupSpecial(v, "__float__") { return try floatResult(try u.call(m, [])) }
+        if let m = u.lookupSpecial(v, "__float__") { return try u.floatResult(of: v, try u.call(m, [])) }
         if u.lookupSpecial(v, "__index__") != nil { return Double(try u.toIndex(v)) }
     default: break
     }

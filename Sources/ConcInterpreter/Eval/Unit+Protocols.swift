@@ -89,9 +89,7 @@ extension Unit {
     /// CPython 3.11's DeprecationWarning for `if NotImplemented:` (usually a forgotten
     /// reflected call: `if a.__eq__(b):`), through `warnings` so its filters apply.
     @inline(never) private func warnNotImplementedTruth() throws {
-        let warnings = try engine.importModule("warnings", self)
-        _ = try call(try getAttr(warnings, "warn"),
-                     [.str("NotImplemented should not be used in a boolean context"), .obj(Exc.deprecationWarning), .int(1)])
+        try warnDeprecated("NotImplemented should not be used in a boolean context")
     }
 
     /// A DeprecationWarning through `warnings` (its filters apply), attributed to the
@@ -107,6 +105,17 @@ extension Unit {
     @inline(never) func warnStrictSubclassResult(_ what: String, _ r: Value, float: Bool = false) throws {
         let kind = float ? "float" : "int"
         try warnDeprecated("\(what) returned non-\(kind) (type \(r.typeName)).  The ability to return an instance of a strict subclass of \(kind) is deprecated, and may be removed in a future version of Python.")
+    }
+
+    /// What `v`'s `__float__` returned (`r`), as CPython checks it: a float; an instance of
+    /// a float subclass, with the DeprecationWarning; anything else a TypeError.
+    func floatResult(of v: Value, _ r: Value) throws -> Double {
+        if case .float(let d) = r { return d }
+        if r.isBoxedNumber, case .float(let d) = r.unboxedNumber {
+            try warnStrictSubclassResult("\(v.typeName).__float__", r, float: true)
+            return d
+        }
+        throw typeError("\(v.typeName).__float__ returned non-float (type \(r.typeName))")
     }
 
     /// `bool(v)` from the `__bool__` or `__len__` that `v`'s class defines; nil when it

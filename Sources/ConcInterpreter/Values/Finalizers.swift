@@ -174,7 +174,7 @@ extension Unit {
         // are not queued again): left queued on this thread, it would be run by whatever
         // engine runs here next, with that engine's output and deadline. Each dropped
         // stand-in may free the next link of a chain and queue it: many rounds.
-        if engine.timeoutPending { Finalizers.dropQueued(rounds: 1_000_000) }
+        if engine.timeoutPending { engine.discardQueuedFinalizers() }
     }
 
     /// A statement's end with finalizers queued: runs them, then raises an embedding's
