@@ -137,11 +137,26 @@ func expectAtMost(_ a: Args, _ name: String, _ max: Int) throws {
 /// the general one after checking the arguments (`len() takes exactly one argument (2 given)`).
 /// `expectedStyle`: the count error reads "NAME expected 1 argument, got N", as CPython's
 /// for reversed() and a few others, rather than "NAME() takes exactly one argument".
-func native1(_ name: String, expectedStyle: Bool = false, _ body: @escaping Native1) -> (String, Value) {
-    native(name, one: body) { u, a in
+/// `methO`: counted as CPython counts a METH_O builtin (``countedLikeMethO(_:)``).
+func native1(_ name: String, expectedStyle: Bool = false, methO: Bool = false, _ body: @escaping Native1) -> (String, Value) {
+    let body = methO ? countedLikeMethO(body) : body
+    return native(name, one: body) { u, a in
         if expectedStyle && a.count != 1 && a.keywords.isEmpty { throw typeError("\(name) expected 1 argument, got \(a.count)") }
         try a.expect(name, 1, 1)
         return try body(u, a[0])
+    }
+}
+
+/// `body` counted as one level of C recursion when its argument is an object: CPython
+/// 3.11 calls a METH_O builtin (repr, hash, abs, any...) inside _Py_EnterRecursiveCall,
+/// so a `__repr__` calling repr(self) recurses a third less deep than a plain function,
+/// and the limit may be met right at the call.
+func countedLikeMethO(_ body: @escaping Native1) -> Native1 {
+    { u, x in
+        guard case .obj = x else { return try body(u, x) }
+        try u.enterNested(" while calling a Python object")
+        defer { u.leaveNested() }
+        return try body(u, x)
     }
 }
 

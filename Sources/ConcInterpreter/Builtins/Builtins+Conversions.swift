@@ -6,7 +6,7 @@ import Glibc
 extension Engine {
     func conversionBuiltins() -> [(String, Value)] {
         [
-            native1("abs") { u, x in
+            native1("abs", methO: true) { u, x in
                 if x.isBoxedNumber, let m = u.userMethod(x, "__abs__") { return try u.call(m, []) }
                 switch x.unboxedNumber {
                 case .int(let i):
@@ -71,7 +71,7 @@ extension Engine {
                 }
                 return try u.binary(.pow, base, exp)
             },
-            native1("chr") { u, x in
+            native1("chr", methO: true) { u, x in
                 let i = try u.toIndex(x)
                 // A C int first (CPython's argument conversion), then the code point range.
                 guard Int(Int32.min)...Int(Int32.max) ~= i else { throw overflowError("Python int too large to convert to C int") }
@@ -96,9 +96,9 @@ extension Engine {
                 }
                 throw typeError("ord() expected string of length 1, but \(x.typeName) found")
             },
-            native1("hex") { u, x in return .str(radixString(try u.toIndex(x), 16, "0x")) },
-            native1("oct") { u, x in return .str(radixString(try u.toIndex(x), 8, "0o")) },
-            native1("bin") { u, x in return .str(radixString(try u.toIndex(x), 2, "0b")) },
+            native1("hex", methO: true) { u, x in return .str(radixString(try u.toIndex(x), 16, "0x")) },
+            native1("oct", methO: true) { u, x in return .str(radixString(try u.toIndex(x), 8, "0o")) },
+            native1("bin", methO: true) { u, x in return .str(radixString(try u.toIndex(x), 2, "0b")) },
             native("format") { u, a in
                 try a.expect("format", 1, 2)
                 let spec = a.count > 1 ? try u.stringArg(a[1], "format() argument 2") : ""

@@ -163,17 +163,22 @@ extension Engine {
                 if !a.keywords.isEmpty {
                     try Args(keywords: a.keywords).expectClinic("sort", ["key", "reverse"], required: 0, maxPositional: 0)
                 }
+                // CPython's sorted() calls list.sort through a bound builtin method: one
+                // level of C recursion, so a key function recursing through sorted()
+                // goes a third less deep than a plain function.
+                try u.enterNested(" while calling a Python object")
+                defer { u.leaveNested() }
                 var items = try u.toArray(a[0], lengthHint: true)
                 let key = a.keyword("key").flatMap { $0.isNone ? nil : $0 }
                 try sortValues(u, &items, key: key, reverse: try a.keyword("reverse").map { try u.toIndex($0) != 0 } ?? false)
                 return .obj(PyList(items))
             },
-            native1("any") { u, x in
+            native1("any", methO: true) { u, x in
                 let it = try u.iterate(x)
                 while let v = try it.next(u) { if try u.isTruthy(v) { return .bool(true) } }
                 return .bool(false)
             },
-            native1("all") { u, x in
+            native1("all", methO: true) { u, x in
                 let it = try u.iterate(x)
                 while let v = try it.next(u) { if !(try u.isTruthy(v)) { return .bool(false) } }
                 return .bool(true)
@@ -221,6 +226,10 @@ extension Engine {
 
 /// `min(...)`/`max(...)` with `key` and `default`.
 func minMax(_ u: Unit, _ a: Args, _ name: String, wantLess: Bool) throws -> Value {
+    // CPython 3.11's min and max take their arguments as a tuple (METH_VARARGS), called
+    // through _PyObject_MakeTpCall: one level of C recursion.
+    try u.enterNested(" while calling a Python object")
+    defer { u.leaveNested() }
     if a.keywords.count > 2 { throw typeError("\(name)() takes at most 2 keyword arguments (\(a.keywords.count) given)") }
     for (k, _) in a.keywords where k != "key" && k != "default" {
         throw typeError("'\(k)' is an invalid keyword argument for \(name)()")

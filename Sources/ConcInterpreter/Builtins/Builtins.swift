@@ -29,17 +29,11 @@ extension Engine {
         [
             native("print") { u, a in try u.engine.print(u, a); return .none },
             native1("len") { u, x in .int(try u.length(x)) },
-            native1("repr") { u, x in return .str(try u.repr(x)) },
-            native1("ascii") { u, x in return .str(asciiEscaped(try u.repr(x))) },
-            native1("hash") { u, x in
-                // The builtin call is one level of C recursion in CPython (its
-                // _Py_EnterRecursiveCall around a builtin), not hashing itself: a __hash__
-                // calling hash(self) recurses half as deep, one putting self in a dict does not.
-                guard case .obj(let o) = x, !o.typeIsBuiltin else { return .int(try u.hash(x)) }
-                try u.enterNested("")
-                defer { u.leaveNested() }
-                return .int(try u.hash(x))
-            },
+            native1("repr", methO: true) { u, x in .str(try u.repr(x)) },
+            native1("ascii", methO: true) { u, x in .str(asciiEscaped(try u.repr(x))) },
+            // The builtin call is the level counted, not hashing itself: a __hash__ putting
+            // self in a dict does not recurse.
+            native1("hash", methO: true) { u, x in .int(try u.hash(x)) },
             native1("id") { u, x in .int(try u.identity(x)) },
             // breakpoint(*args, **kws): whatever sys.breakpointhook is now.
             native("breakpoint") { u, a in

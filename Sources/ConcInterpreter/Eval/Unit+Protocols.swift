@@ -858,6 +858,11 @@ extension Unit {
                 guard let s = r.asStr else { throw typeError("__format__ must return a str, not \(r.typeName)") }
                 return s.value
             }
+            // CPython calls object.__format__, a builtin method, inside
+            // _Py_EnterRecursiveCall, then str(): f"{self}" in a __str__ recurses a third
+            // less deep than a plain function.
+            try enterNested(" while calling a Python object")
+            defer { leaveNested() }
             if spec.isEmpty { return try str(v) }
             throw typeError("unsupported format string passed to \(v.typeName).__format__")
         }

@@ -206,6 +206,13 @@ public final class Unit {
         depth += 1
     }
     @inline(__always) func leaveNested() { depth -= 1 }
+    /// The machine-stack half of ``enterNested(_:)`` alone, for native recursion CPython
+    /// does not count against the limit (map(f, map(f, ...)) pulling through its links).
+    @inline(__always) func checkStackRoom(_ context: String) throws {
+        if UInt(CConcSys_current_sp()) < stackLimit {
+            throw pyError(Exc.recursionError, "maximum recursion depth exceeded" + context)
+        }
+    }
 
     /// Polls for an interrupt (Ctrl-C, embedding interrupt or timeout) and raises it.
     @inline(__always) func checkInterrupt() throws {

@@ -388,9 +388,10 @@ final class PyClosureIterator: PyIter, SubclassAttributes {
     @inline(__always) private func stepOnce(_ u: Unit) throws -> Value? {
         if finished { return nil }
         do {
-            // zip(zip(zip(...))) pulls through every level: counted, as CPython's calls are.
-            try u.enterNested(" while getting the next item")
-            defer { u.leaveNested() }
+            // zip(zip(zip(...))) pulls through every level natively: the stack is checked,
+            // but not counted against the limit, which CPython's map/filter/zip do not
+            // touch (a function recursing through map() goes as deep as a plain one).
+            try u.checkStackRoom(" while getting the next item")
             if let v = try step(u) { return v }
         } catch let e as PyBaseException where e.type.isSubtype(of: Exc.stopIteration) {
             // StopIteration out of the function map/filter call (or iter's callable) ends
