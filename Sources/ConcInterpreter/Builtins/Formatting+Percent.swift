@@ -306,7 +306,7 @@ private struct PercentFormatter<C: FormatContext> {
             default:
                 if let str = v.asStr, str.count == 1 {
                     s = str.value
-                } else if let c = try h.formatIndexArgument(v) {
+                } else if let c = try typeErrorsAs(typeError("%c requires int or char"), { try h.formatIndexArgument(v) }) {
                     // An object with __index__, as CPython takes it.
                     guard c >= 0 && c <= 0x10ffff else { throw overflowError("%c arg not in range(0x110000)") }
                     s = String(Character(Unicode.Scalar(UInt32(c)) ?? "\u{FFFD}"))
@@ -322,9 +322,10 @@ private struct PercentFormatter<C: FormatContext> {
             case .bool(let b): x = b ? 1 : 0
             case .float(let d): x = try doubleToInt(d)
             default:
-                guard let k = try h.formatIntArgument(v) else {
-                    throw typeError("%\(Character(Unicode.Scalar(ch))) format: a real number is required, not \(v.typeName)")
-                }
+                // Any TypeError of the conversion (an __int__ returning a str) is the
+                // format's own, as in CPython.
+                let message = "%\(Character(Unicode.Scalar(ch))) format: a real number is required, not \(v.typeName)"
+                guard let k = try typeErrorsAs(typeError(message), { try h.formatIntArgument(v) }) else { throw typeError(message) }
                 x = k
             }
             emitInt(x, 10, "", precision, width, ljust, plus, blank, zero, upper: false)
@@ -336,7 +337,7 @@ private struct PercentFormatter<C: FormatContext> {
             default:
                 let message = "%\(Character(Unicode.Scalar(ch))) format: an integer is required, not \(v.typeName)"
                 if case .float = v { throw typeError(message) }
-                guard let k = try h.formatIndexArgument(v) else { throw typeError(message) }
+                guard let k = try typeErrorsAs(typeError(message), { try h.formatIndexArgument(v) }) else { throw typeError(message) }
                 x = k
             }
             let radix = ch == UInt8(ascii: "o") ? 8 : 16
@@ -476,4 +477,10 @@ func doubleToInt(_ d: Double) throws -> Int {
         throw overflowError(intOverflowMessage)
     }
     return Int(t)
+}
+
+/// `body`'s result, with any TypeError it raises replaced by `replacement`: CPython's
+/// %-formatting reports a failed conversion of its argument in its own words.
+private func typeErrorsAs<R>(_ replacement: @autoclosure () -> PyBaseException, _ body: () throws -> R) throws -> R {
+    do { return try body() } catch let e as PyBaseException where e.type.isSubtype(of: Exc.typeError) { throw replacement() }
 }
