@@ -72,6 +72,23 @@ conc_result conc_lock_release(conc_lock *l, uint64_t unit) {
     return CONC_OK;
 }
 
+int conc_lock_holder_ended(conc_prim *p, pid_t pid, int normal_end) {
+    conc_kind kind = conc_prim_kind(p);
+    if (kind != CONC_KIND_LOCK && kind != CONC_KIND_RLOCK) return 0;
+    uint64_t cur = atomic_load_explicit(&p->holder, memory_order_relaxed);
+    if (cur == 0 || cur == CONC_UNIT_ENDED_HOLDING || conc_unit_pid(cur) != pid) return 0;
+    int hand_off = normal_end && kind == CONC_KIND_LOCK && ((conc_lock *)p)->unowned;
+    uint64_t next = hand_off ? CONC_UNIT_ENDED_HOLDING : conc_unit_make(pid, CONC_UNIT_NUMBER_ENDED);
+    /* A CAS: a unit of another process may release an unowned lock at this moment. */
+    if (!atomic_compare_exchange_strong_explicit(&p->holder, &cur, next, memory_order_seq_cst,
+                                                 memory_order_relaxed))
+        return 0;
+    /* A handed-off lock stays taken: nobody to wake. Waiters of an ended holder's lock try
+     * again now, and take it over. */
+    if (!hand_off) conc_prim_signal_lock_freed(p);
+    return 1;
+}
+
 int conc_lock_locked(conc_lock *l) { return atomic_load_explicit(&l->h.holder, memory_order_relaxed) != 0; }
 uint64_t conc_lock_owner(conc_lock *l) { return atomic_load_explicit(&l->h.holder, memory_order_relaxed); }
 

@@ -124,7 +124,16 @@ static pid_t my_pid(void) {
     return p;
 }
 
+int conc_unit_dead_now(uint64_t unit) {
+    if (conc_unit_number(unit) == CONC_UNIT_NUMBER_ENDED) return 1;
+    pid_t pid = conc_unit_pid(unit);
+    if (pid <= 0 || pid == my_pid()) return 0;
+    if (kill(pid, 0) == -1) return errno == ESRCH;
+    return !conc_process_alive(pid);
+}
+
 int conc_unit_dead(uint64_t unit) {
+    if (conc_unit_number(unit) == CONC_UNIT_NUMBER_ENDED) return 1;
     pid_t pid = conc_unit_pid(unit);
     if (pid <= 0 || pid == my_pid()) return 0;
     if (kill(pid, 0) == -1) return errno == ESRCH;

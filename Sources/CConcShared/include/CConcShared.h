@@ -196,6 +196,20 @@ conc_result conc_lock_try_acquire(conc_lock *l, uint64_t unit);
 conc_result conc_lock_release(conc_lock *l, uint64_t unit);
 int conc_lock_locked(conc_lock *l);
 uint64_t conc_lock_owner(conc_lock *l);
+/// The holder of an unowned lock whose holding process ended normally: no unit, never
+/// dead, so the lock stays taken until some unit releases it (``conc_lock_holder_ended``).
+#define CONC_UNIT_ENDED_HOLDING ((uint64_t)1)
+/// The unit number of a holder whose process has ended (``conc_lock_holder_ended``):
+/// conc_unit_dead says so at once, before the process is gone from the system.
+#define CONC_UNIT_NUMBER_ENDED ((uint32_t)0xFFFFFFFF)
+/// For process `pid` ending (before it leaves its family): if `p` (a lock or an rlock) is
+/// held by one of its units, the holder becomes "ended in pid", which the next attempt
+/// takes over at once; a waiter's "still blocked?" says no from then on, so no deadlock
+/// round confirms on a holder about to vanish. An unowned lock (threading.Lock,
+/// multiprocessing.Lock) of a process ending normally (`normal_end`) instead passes to
+/// CONC_UNIT_ENDED_HOLDING and stays taken, as CPython's (a semaphore) does: any unit may
+/// release it. 1 when the holder was changed.
+int conc_lock_holder_ended(conc_prim *p, pid_t pid, int normal_end);
 
 typedef struct conc_rlock conc_rlock;
 
@@ -374,8 +388,12 @@ int conc_process_alive(pid_t pid);
 /// PR_SET_CHILD_SUBREAPER on (1) or off (0): orphaned descendants become this process's
 /// children, so it can reap them. 0 or -1 (errno).
 int conc_set_child_subreaper(int on);
-/// True when the process of `unit` (not this one) has exited.
+/// True when the process of `unit` (not this one) has exited. A "not dead" answer about
+/// a pid may be up to 10 ms old (see prim.c).
 int conc_unit_dead(uint64_t unit);
+/// conc_unit_dead asked now, for a confirmation that must not be stale (a deadlock
+/// round's "still blocked?").
+int conc_unit_dead_now(uint64_t unit);
 
 /* }====================================================== */
 

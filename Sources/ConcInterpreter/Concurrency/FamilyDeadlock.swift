@@ -252,7 +252,11 @@ extension Engine {
         familyDeadlockPids = []
         _ = conc_set_child_subreaper(1)
         defer { _ = conc_set_child_subreaper(0) }
+        // All stopped first: one that died before another got its signal would let that
+        // one take over what it held and go on, printing after the report.
+        for pid in pids { kill(pid, SIGSTOP) }
         for pid in pids { kill(pid, SIGTERM) }
+        for pid in pids { kill(pid, SIGCONT) }
         let deadline = monotonicSeconds() + 1
         var own: Set<pid_t> = []
         for h in children {

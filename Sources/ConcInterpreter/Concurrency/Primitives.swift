@@ -220,6 +220,18 @@ final class PrimitiveRegistry: @unchecked Sendable {  // `live` is guarded by `m
 
     /// In a forked child: the mutex may have been held by a thread that is gone.
     func resetAfterFork() { pthread_mutex_init(&mutex, nil) }
+
+    /// For this process ending (a spawned child, before it leaves its family): the locks
+    /// and rlocks its units still hold are marked as held by an ended process, which the
+    /// next attempt takes over at once (no waiter waits for the process to be gone from
+    /// the system, and no deadlock round confirms on it meanwhile). Ending normally is not
+    /// dying: an unowned lock (threading.Lock, multiprocessing.Lock) then stays taken, as
+    /// CPython's does, and another process may release it (``conc_lock_holder_ended``).
+    func markLocksOfEndingProcess(_ pid: pid_t, normalEnd: Bool) {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        for p in live.keys { _ = conc_lock_holder_ended(p, pid, normalEnd ? 1 : 0) }
+    }
 }
 
 /// Reports a full arena as MemoryError.
@@ -353,7 +365,9 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
                              let o = reentrant ? conc_rlock_owner(prim) : conc_lock_owner(prim)
                              // An unowned lock (threading.Lock) blocks even its holder; one
                              // whose holder's process died is taken over at the next attempt.
-                             return o != 0 && (isUnowned || o != me) && conc_unit_dead(o) == 0
+                             // Asked afresh: a deadlock round must not confirm on the 10 ms
+                             // old "alive" of the last attempt when the holder died since.
+                             return o != 0 && (isUnowned || o != me) && conc_unit_dead_now(o) == 0
                          }) {
                 r = tryAcquire(me, previousOwner: &previous)
                 return r != CONC_BUSY
@@ -365,7 +379,9 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
             // In a child process the unit's own name (its main unit is "MainThread") says
             // little: the process's name goes with it.
             let taker = u.engine.processName == "MainProcess" ? u.name : "\(u.name) in process \(u.engine.processName)"
-            u.engine.stderr.write("warning: \(described(u.engine)) was held by process \(conc_unit_pid(previous)) when it died; \(taker) takes it over (the data it protected may be half-updated)\n")
+            // (Marked by the process itself as it ended: a crash or a normal end.)
+            let how = conc_unit_number(previous) == CONC_UNIT_NUMBER_ENDED ? "ended" : "died"
+            u.engine.stderr.write("warning: \(described(u.engine)) was held by process \(conc_unit_pid(previous)) when it \(how); \(taker) takes it over (the data it protected may be half-updated)\n")
         default: return false
         }
         noteAcquired(by: u)
@@ -374,6 +390,9 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
 
     private func holderDescription(_ engine: Engine) -> String {
         let o = owner
+        if o == CONC_UNIT_ENDED_HOLDING {
+            return ", held by a process that has ended without releasing it (any unit may release it)"
+        }
         if o != 0, conc_unit_pid(o) != getpid() {
             let pid = conc_unit_pid(o)
             return ", held by process \(engine.familyName(of: pid) ?? "with pid \(pid)")"

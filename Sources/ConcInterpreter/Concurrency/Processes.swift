@@ -154,6 +154,8 @@ extension Unit {
         }
         // The child's own units end as a program's do.
         do { try engine.waitForUnits() } catch {}
+        // Before the outcome is posted, so that a joiner finds the locks so.
+        engine.primitives.markLocksOfEndingProcess(getpid(), normalEnd: status == 0)
         engine.flushOutput()
         // Last, so that a joiner woken by it finds the child exiting (it then reaps with a
         // blocking waitpid). A result that cannot be copied to the parent (too large for
