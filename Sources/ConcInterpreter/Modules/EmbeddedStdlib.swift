@@ -5151,52 +5151,7 @@ def _process_chunk(fn, chunk):
     return [fn(*args) for args in chunk]
 
 
-def _function():
-    pass
-
-
-def _generator():
-    yield
-
-
-class _Method:
-    def method(self):
-        pass
-
-
-_function_type = type(_function)
-_generator_type = type(_generator())
-_method_type = type(_Method().method)
-
-
-def _check_sendable(value, depth=0):
-    """Raises what CPython's pickling of a call would for something a worker cannot get:
-    a function it cannot find by name (a lambda, a function defined inside another) or a
-    generator, looking inside containers, partials and bound methods. (Conc's
-    synchronisation primitives may travel: they are shared with the workers.)"""
-    if depth > 100:
-        return
-    t = type(value)
-    if t is _function_type:
-        multiprocessing._check_picklable(value)
-    elif t is _generator_type:
-        raise TypeError("cannot pickle 'generator' object")
-    elif t is _method_type:
-        # Found again through its object (or class): only a local function cannot be.
-        _check_sendable(value.__self__, depth + 1)
-        if "<locals>" in value.__func__.__qualname__:
-            multiprocessing._check_picklable(value.__func__)
-    elif t is list or t is tuple or t is set or t is frozenset:
-        for item in value:
-            _check_sendable(item, depth + 1)
-    elif t is dict:
-        for k, v in value.items():
-            _check_sendable(k, depth + 1)
-            _check_sendable(v, depth + 1)
-    elif isinstance(value, functools.partial):
-        _check_sendable(value.func, depth + 1)
-        _check_sendable(value.args, depth + 1)
-        _check_sendable(value.keywords, depth + 1)
+_check_sendable = multiprocessing._check_sendable
 
 
 class _ExecutorManager(threading.Thread):
@@ -15897,6 +15852,73 @@ def _check_picklable(func):
                             " on " + str(func.__module__) + " failed")
 
 
+def _function():
+    pass
+
+
+def _generator():
+    yield
+
+
+class _Method:
+    def method(self):
+        pass
+
+
+_function_type = type(_function)
+_generator_type = type(_generator())
+_method_type = type(_Method().method)
+
+
+def _check_sendable(value, depth=0):
+    """Raises what CPython's pickling would for a value that another process cannot get:
+    a function it cannot find by name (a lambda, a function defined inside another) or a
+    generator, looking inside containers, partials and bound methods. (Conc's
+    synchronisation primitives may travel: they are shared with the other processes.)"""
+    if depth > 100:
+        return
+    t = type(value)
+    if t is _function_type:
+        _check_picklable(value)
+    elif t is _generator_type:
+        raise TypeError("cannot pickle 'generator' object")
+    elif t is _method_type:
+        # Found again through its object (or class): only a local function cannot be.
+        _check_sendable(value.__self__, depth + 1)
+        if "<locals>" in value.__func__.__qualname__:
+            _check_picklable(value.__func__)
+    elif t is list or t is tuple or t is set or t is frozenset:
+        for item in value:
+            _check_sendable(item, depth + 1)
+    elif t is dict:
+        for k, v in value.items():
+            _check_sendable(k, depth + 1)
+            _check_sendable(v, depth + 1)
+    elif t.__name__ == "partial" and t.__module__ == "functools":
+        _check_sendable(value.func, depth + 1)
+        _check_sendable(value.args, depth + 1)
+        _check_sendable(value.keywords, depth + 1)
+
+
+class _MaybeEncodingError(Exception):
+    """A Pool task's result that cannot reach the parent (CPython's
+    multiprocessing.pool.MaybeEncodingError): the reason and the value, as their reprs."""
+
+    def __init__(self, exc, value):
+        self.exc = repr(exc)
+        self.value = repr(value)
+        super().__init__(self.exc, self.value)
+
+    def __str__(self):
+        return "Error sending result: '%s'. Reason: '%s'" % (self.value, self.exc)
+
+    def __repr__(self):
+        return "<%s: %s>" % (self.__class__.__name__, self)
+
+
+_MaybeEncodingError.__name__ = _MaybeEncodingError.__qualname__ = "MaybeEncodingError"
+
+
 # ---------------------------------------------------------------------------------------
 # Blocking helpers (a wait on a primitive shared with another process is never taken for a
 # deadlock; one that only this process can end is, as for the builtins)
@@ -17114,9 +17136,12 @@ def _pool_worker(tasks, results, initializer, initargs, maxtasks=None, slot=0):
             e.__traceback__ = None
             value = (False, e, tb)
         try:
+            if value[0]:
+                _check_sendable(value[1])
             _q_put(results, (job, index, value))
         except Exception as e:
-            _q_put(results, (job, index, (False, e)))
+            # As CPython's worker: the parent gets why the result could not come.
+            _q_put(results, (job, index, (False, _MaybeEncodingError(e, value[1]))))
     # maxtasksperchild reached: the parent's result handler starts a fresh worker in
     # this one's place (after this worker's last result, which it sent first).
     _q_put(results, (_WORKER_EXITED, slot, None))
@@ -17564,7 +17589,8 @@ _place_in('multiprocessing.synchronize', [Lock, RLock, Semaphore, BoundedSemapho
 _place_in('multiprocessing.queues', [Queue, JoinableQueue, SimpleQueue])
 _place_in('multiprocessing.connection', [Connection])
 _place_in('multiprocessing.sharedctypes', [Synchronized, SynchronizedArray])
-_place_in('multiprocessing.pool', [Pool, ApplyResult, MapResult, IMapIterator, RemoteTraceback])
+_place_in('multiprocessing.pool', [Pool, ApplyResult, MapResult, IMapIterator, RemoteTraceback,
+                                   _MaybeEncodingError])
 
 """####,
         "multiprocessing/connection.conc": ####"""
@@ -17993,6 +18019,7 @@ class SyncManager(BaseManager):
         "multiprocessing/pool.conc": ####"""
 """multiprocessing.pool: Pool and its results, defined in multiprocessing (see there)."""
 from multiprocessing import Pool, AsyncResult, ApplyResult, MapResult, IMapIterator, TimeoutError, RemoteTraceback
+from multiprocessing import _MaybeEncodingError as MaybeEncodingError
 
 """####,
         "multiprocessing/process.conc": ####"""
