@@ -149,7 +149,9 @@ final class SequencePatternNode: PatternNode {
             }
             // Otherwise the sequence is unpacked (iterated), as CPython's UNPACK_SEQUENCE /
             // UNPACK_EX do, with their errors when it yields another count than len() said.
-            let elements = try u.toArray(v)
+            // Without a star, no more than one item past the count is read (a subject
+            // whose __getitem__ never ends is too long, not read forever).
+            let elements = starIndex < 0 ? try readAtMost(fixed + 1, of: v, u) : try u.toArray(v)
             let m = elements.count
             let values: [Value]
             if starIndex < 0 {
@@ -166,6 +168,16 @@ final class SequencePatternNode: PatternNode {
             return true
         }
     }
+}
+
+/// The first `limit` items of iterating `v` (fewer when it ends first).
+private func readAtMost(_ limit: Int, of v: Value, _ u: Unit) throws -> [Value] {
+    if case .obj(let o) = v, let list = o as? PyList, o.typeIsBuiltin { return Array(list.snapshot.prefix(limit)) }
+    if case .obj(let o) = v, let tuple = o as? PyTuple, o.typeIsBuiltin { return Array(tuple.items.prefix(limit)) }
+    let it = try u.iterate(v)
+    var out: [Value] = []
+    while out.count < limit, let x = try it.next(u) { out.append(x) }
+    return out
 }
 
 /// `{key: p, **rest}`: a mapping (a dict, or a registered `collections.abc.Mapping`) with

@@ -134,6 +134,10 @@ class deque:
 
 A list-like sequence optimized for data accesses near its endpoints."""
 
+    # Sequence patterns match it (CPython's Py_TPFLAGS_SEQUENCE, which registering deque
+    # with collections.abc.MutableSequence gives it; that module is not imported here).
+    __abc_tpflags__ = 1 << 5
+
     # The elements are self._items[self._head:]: popleft() moves the head right and
     # appendleft() moves it left, into a block of free slots reserved when none is left,
     # so both ends cost O(1) amortised.
@@ -2131,6 +2135,9 @@ class _MutableMapping:
     """The mixin methods of collections.abc.MutableMapping, from __getitem__,
     __setitem__, __delitem__, __iter__ and __len__."""
 
+    # Mapping patterns match UserDict and ChainMap (collections.abc.Mapping's flag).
+    __abc_tpflags__ = 1 << 6
+
     def get(self, key, default=None):
         try:
             return self[key]
@@ -2866,6 +2873,8 @@ class UserDict(_MutableMapping):
 class UserList:
     """A more or less complete user-defined wrapper around list objects."""
 
+    __abc_tpflags__ = 1 << 5  # a Sequence to match statements, as collections.abc's
+
     __class_getitem__ = _class_itself
 
     def __init__(self, initlist=None):
@@ -3013,6 +3022,8 @@ def _list_cast(other):
 # MARK: - UserString
 
 class UserString:
+
+    __abc_tpflags__ = 1 << 5  # a Sequence to match statements, as collections.abc's
 
     __class_getitem__ = _class_itself
 
