@@ -72,7 +72,11 @@ extension Parser.State {
 
     @inline(never)
     func assignmentExpressionTargetError(_ e: Expr) -> SyntaxError {
-        error("cannot use assignment expressions with \(describe(e))", at: e.loc)
+        switch e.kind {
+        case .attribute: return error("cannot use assignment expressions with attribute", at: e.loc)
+        case .subscript: return error("cannot use assignment expressions with subscript", at: e.loc)
+        default: return error("cannot use assignment expressions with \(describe(e))", at: e.loc)
+        }
     }
 
     /// "cannot assign to __debug__". Out of line: the recursive descent functions that

@@ -182,6 +182,7 @@ extension Unit {
                 default: break
                 }
             }
+            if op == .matMul { throw unsupportedOperands(op, a, b, inPlace: inPlace) }
             return try intBinary(op, x, y)
         }
         if let x = a.numericDouble, let y = b.numericDouble,
