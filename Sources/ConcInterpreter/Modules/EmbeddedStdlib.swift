@@ -16494,7 +16494,8 @@ class Event:
         return _wait_event(self._event, timeout)
 
     def __repr__(self):
-        return '<Event(%s)>' % ('set' if self._event.is_set() else 'unset')
+        set_status = 'set' if self._event.is_set() else 'unset'
+        return f"<{type(self).__qualname__} at {id(self):#x} {set_status}>"
 
 
 class Condition:
@@ -16865,7 +16866,7 @@ def _convert(typecode, x):
     """`x` as a C value of this type (ctypes' conversions and messages)."""
     if typecode in ('f', 'd'):
         if isinstance(x, (int, float)):
-            return float(x)
+            return _units.float32(float(x)) if typecode == 'f' else float(x)
         raise TypeError("must be real number, not %s" % type(x).__name__)
     if typecode == 'c':
         if isinstance(x, bytes) and len(x) == 1:

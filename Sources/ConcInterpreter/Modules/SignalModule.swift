@@ -37,7 +37,9 @@ extension Engine {
             let signo = Int32(bit) + 1
             guard let h = signalHandlers[signo], case .obj = h else { continue }  // SIG_DFL/SIG_IGN since
             do {
-                _ = try u.call(h, [.int(Int(signo)), .none])
+                // The frame the main unit was running when the signal came, as CPython's.
+                let frame: Value = u.captureStack(skip: 0).map { .obj($0) } ?? .none
+                _ = try u.call(h, [.int(Int(signo)), frame])
             } catch {
                 CConcSys_repost_signals(mask)
                 throw error

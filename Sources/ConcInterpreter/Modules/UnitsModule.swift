@@ -30,6 +30,13 @@ extension Engine {
                 for v in a.positional { markStandingForC(v) }
                 return a.count > 0 ? a[0] : .none
             },
+            // A float as a C float holds it (multiprocessing's Value('f', 0.1) and
+            // Array('f'): 0.10000000149011612, as ctypes' c_float gives it back).
+            native("float32") { _, a in
+                try a.expect("float32", 1, 1)
+                guard case .float(let d) = a[0] else { throw typeError("float32() takes a float") }
+                return .float(Double(Float(d)))
+            },
             // Handles are read (and the main unit's made) under the unit registry's lock: a
             // unit lets go of its handle once it has left the registry (Threads.swift).
             native("current") { u, a in try a.expect("current", 0, 0); return .obj(u.engine.units.withLock { u.ownHandle() }) },
