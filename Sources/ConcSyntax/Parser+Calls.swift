@@ -71,7 +71,9 @@ extension Parser.State {
         let yieldMark = yieldSites.count
         let e = try parseNamedExpression()
         if at("=") {
-            throw error("expression cannot contain assignment, perhaps you meant \"==\"?", at: e.loc)
+            // Underlined up to the `=`, as CPython's invalid_kwarg does.
+            throw error("expression cannot contain assignment, perhaps you meant \"==\"?", from: e.loc,
+                        to: SourceLoc(line: tok.line, col: tok.col, endLine: tok.endLine, endCol: tok.endCol))
         }
         guard atComprehension else { return e }
         let forIndex = p

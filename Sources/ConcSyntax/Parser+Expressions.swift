@@ -128,7 +128,9 @@ extension Parser.State {
         advance()
         let test = try parseDisjunction()
         guard acceptName("else") else {
-            if atEndOfSimpleStatement || at(")") || at("]") || at("}") || at(",") || at(":") {
+            // CPython's invalid_expression: whatever follows but `else` (or a `:`, as in a
+            // case guard or a lambda's body) is a missing `else`.
+            if !at(":") || atEndOfSimpleStatement {
                 throw error("expected 'else' after 'if' expression", from: body.loc, to: test.loc)
             }
             throw unexpected()

@@ -353,7 +353,7 @@ struct Compiler {
             var nodes: [ExprNode] = []
             for (i, item) in items.enumerated() {
                 if case .starred(let inner) = item.kind {
-                    if star >= 0 { throw syntaxError("multiple starred expressions in assignment", item.loc) }
+                    if star >= 0 { throw syntaxError("multiple starred expressions in assignment", e.loc) }  // the whole target, as CPython
                     star = i
                     nodes.append(StarTargetNode(try target(inner, s), item.loc))
                 } else {
