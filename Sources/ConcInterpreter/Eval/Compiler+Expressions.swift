@@ -149,6 +149,15 @@ extension Compiler {
     mutating func call(_ callee: Expr, _ args: [Argument], _ s: Scope, _ loc: SourceLoc) throws -> ExprNode {
         checkCallee(callee)
         let argNodes = try argumentNodes(args, s)
+        if case .name("super") = callee.kind, args.isEmpty, s.kind == .comprehension {
+            // CPython 3.11 runs a comprehension as a function whose first argument is the
+            // iterator (`.0`): inside a method, super() takes that for its object.
+            var outer = s.parent
+            while let o = outer, o.kind == .comprehension { outer = o.parent }
+            let inMethod = outer?.kind == .function && outer?.parent?.kind == .classBody
+            return SuperNode(name("super", s, callee.loc), firstParam: nil, loc,
+                             comprehension: inMethod ? .inMethod : .outsideClass)
+        }
         if case .name("super") = callee.kind, args.isEmpty, s.kind == .function {
             let firstParam = s.params.first.map { name($0, s, loc) }
             return SuperNode(name("super", s, callee.loc), firstParam: firstParam, loc)
@@ -216,13 +225,24 @@ final class AwaitNode: ExprNode {
 
 /// `super()` with no arguments: the defining class and the first parameter of this frame.
 final class SuperNode: ExprNode {
+    /// Where a `super()` in a comprehension is: CPython's takes the comprehension's
+    /// iterator for its object, so within a method it fails as super(type, obj) does.
+    enum InComprehension { case no, inMethod, outsideClass }
     let callee: ExprNode
     let firstParam: ExprNode?
-    init(_ callee: ExprNode, firstParam: ExprNode?, _ loc: SourceLoc) { self.callee = callee; self.firstParam = firstParam; super.init(loc) }
+    let comprehension: InComprehension
+    init(_ callee: ExprNode, firstParam: ExprNode?, _ loc: SourceLoc, comprehension: InComprehension = .no) {
+        self.callee = callee; self.firstParam = firstParam; self.comprehension = comprehension; super.init(loc)
+    }
     override func eval(_ f: Frame) throws -> Value {
         let c = try callee.eval(f)
         guard case .obj(let o) = c, o === Types.superType else {
             do { return try f.unit.call(c, []) } catch { throw located(error, f, loc) }
+        }
+        switch comprehension {
+        case .no: break
+        case .inMethod: throw located(typeError("super(type, obj): obj must be an instance or subtype of type"), f, loc)
+        case .outsideClass: throw located(runtimeError("super(): __class__ cell not found"), f, loc)
         }
         guard let p = firstParam else { throw located(runtimeError("super(): no arguments"), f, loc) }
         guard let cls = f.function?.ownerClass else {
