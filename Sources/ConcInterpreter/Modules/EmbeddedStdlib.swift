@@ -2332,10 +2332,10 @@ class Counter(dict):
     def most_common(self, n=None):
         """List the n most common elements and their counts from the most
         common to the least.  If n is None, then list all element counts."""
-        pairs = sorted(self.items(), key=_count_of, reverse=True)
         if n is None:
-            return pairs
-        return pairs[:max(n, 0)]
+            return sorted(self.items(), key=_count_of, reverse=True)
+        import heapq   # as CPython's, with its argument errors
+        return heapq.nlargest(n, self.items(), key=_count_of)
 
     def elements(self):
         """Iterator over elements repeating each as many times as its count."""
@@ -11827,7 +11827,7 @@ key= and reverse=), nlargest, nsmallest (with key=), and the max-heap helpers me
 so the resulting list layouts match CPython's element for element, and the argument
 checks and messages of its C accelerator: heappush, heappop, heapify, heapreplace and
 heappushpop are the native module _heapq's, as CPython's heapq.py uses its C one.
-Diverges: nsmallest/nlargest sort the whole input (the results are the same as
+Diverges: nsmallest/nlargest sort the whole input past CPython's first steps (the results are the same as
 CPython's, which documents them as sorted(iterable, key=key)[:n]); passing a keyword to
 heappush/heappop/... gives Python's message for an unexpected keyword, not "takes no
 keyword arguments".
@@ -12030,14 +12030,35 @@ def merge(*iterables, key=None, reverse=False):
         yield from s[3]
 
 
+def _n_best(n, iterable, key, reverse):
+    """nsmallest/nlargest: CPython's steps, so that the same argument errors come first
+    (max/min for n == 1, sorted when n >= len, else the slice of a sort, which the heap
+    CPython keeps then equals: ties stay in their first order)."""
+    if n == 1:
+        it = iter(iterable)
+        sentinel = object()
+        best = max if reverse else min
+        result = best(it, default=sentinel) if key is None else best(it, default=sentinel, key=key)
+        return [] if result is sentinel else [result]
+    try:
+        size = len(iterable)
+    except (TypeError, AttributeError):
+        pass
+    else:
+        if n >= size:
+            return sorted(iterable, key=key, reverse=reverse)[:n]
+    range(0, -n, -1)  # CPython numbers the first n items so: its errors for an odd n
+    if n <= 0:
+        return []
+    return sorted(iterable, key=key, reverse=reverse)[:n]
+
+
 def nsmallest(n, iterable, key=None):
     """Find the n smallest elements in a dataset.
 
     Equivalent to:  sorted(iterable, key=key)[:n]
     """
-    if n <= 0:
-        return []
-    return sorted(iterable, key=key)[:n]
+    return _n_best(n, iterable, key, False)
 
 
 def nlargest(n, iterable, key=None):
@@ -12045,9 +12066,7 @@ def nlargest(n, iterable, key=None):
 
     Equivalent to:  sorted(iterable, key=key, reverse=True)[:n]
     """
-    if n <= 0:
-        return []
-    return sorted(iterable, key=key, reverse=True)[:n]
+    return _n_best(n, iterable, key, True)
 
 """####,
         "importlib/__init__.conc": ####"""
