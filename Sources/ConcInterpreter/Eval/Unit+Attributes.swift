@@ -686,6 +686,8 @@ extension Unit {
                !allowed.contains(name), t.lookup(name) != nil {
                 throw attributeError("'\(t.name)' object attribute '\(name)' is read-only")
             }
+            // An unset `__slots__` member: CPython's member descriptor names it alone.
+            if case .obj(let d)? = t.lookup(name), d is PyMemberDescriptor { throw attributeError(name) }
             throw noAttribute(v, name)
         }
     }

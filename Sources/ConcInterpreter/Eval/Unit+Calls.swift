@@ -454,6 +454,7 @@ extension PyType {
         case .obj(let o as PyStr): listed = [.obj(o)]
         case .obj(let o as PyTuple): listed = o.items
         case .obj(let o as PyList): listed = o.snapshot
+        case .obj(let o as PyDict): listed = o.keys  // `__slots__ = {"x": "its doc"}`
         default: return nil
         }
         return listed.compactMap { $0.asStr?.value }
