@@ -11192,6 +11192,10 @@ def update_wrapper(wrapper, wrapped, assigned=WRAPPER_ASSIGNMENTS, updated=WRAPP
         if name == "__dict__":
             # A function's __dict__ may be a snapshot in Conc: set each attribute instead.
             for key, value in source.items():
+                if key in ("__dict__", "__weakref__"):
+                    # A wrapped class's own descriptors: in CPython plain entries of the
+                    # wrapper's dict that no attribute read ever returns.
+                    continue
                 setattr(wrapper, key, value)
         else:
             getattr(wrapper, name).update(source)
@@ -11570,6 +11574,10 @@ _DERIVED = [
 def total_ordering(cls):
     """Class decorator: given __eq__ and one of __lt__, __le__, __gt__ or __ge__, fill in
     the other ordering methods the class does not define."""
+    if not isinstance(cls, type):
+        # CPython's finds all four "defined" on anything but a class (each is a bound
+        # method, not object's) and so changes nothing.
+        return cls
     defined = set()
     for klass in cls.__mro__:
         if klass is object:
