@@ -10326,12 +10326,29 @@ class Enum(metaclass=EnumType):
     def _generate_next_value_(name, start, count, last_values):
         if not last_values:
             return start
-        for v in reversed(last_values):
-            try:
-                return v + 1
-            except TypeError:
-                pass
-        return start
+        try:
+            last = last_values[-1]
+            last_values.sort()
+            if last == last_values[-1]:
+                # no difference between old and new methods
+                return last + 1
+            else:
+                # the old method, with CPython 3.11's warning
+                raise TypeError
+        except TypeError:
+            import warnings
+            warnings.warn(
+                    "In 3.13 the default `auto()`/`_generate_next_value_` will require all values to be sortable and support adding +1\n"
+                    "and the value returned will be the largest value in the enum incremented by 1",
+                    DeprecationWarning,
+                    stacklevel=4,   # the class body's line (through __setitem__ and _next_value)
+                    )
+            for v in last_values:   # sorted when it could be: the smallest first, as CPython's
+                try:
+                    return v + 1
+                except TypeError:
+                    pass
+            return start
 
     @classmethod
     def _missing_(cls, value):
