@@ -17567,6 +17567,10 @@ class Pool:
         """Stops the workers (SIGTERM for any still busy); unfinished tasks are dropped."""
         if self._state == _TERMINATE:
             return
+        if self._handler is not None and not self._handler.is_alive() and len(self._cache) != 0:
+            # The result handler died (a callback raised): CPython's _terminate_pool says so.
+            self._state = _TERMINATE
+            raise AssertionError("Cannot have cache with result_hander not alive")
         with self._workers_lock:
             self._state = _TERMINATE
             # As CPython's pool: the queued tasks are dropped and idle workers are told to
@@ -17592,7 +17596,10 @@ class Pool:
     def _stop_handler(self):
         if self._handler is not None:
             self._results.put(None)
-            self._handler.join()
+            try:
+                self._handler.join()
+            except Exception:
+                pass  # (a callback's error, which ended it: printed as the thread's already)
             self._handler = None
 
     def join(self):
