@@ -123,10 +123,14 @@ extension Engine {
     /// learner; "MainThread" would read as the program's); what it holds comes first, since
     /// a unit of another process may wait for it.
     func familyReportLine(_ u: Unit, _ waits: String) -> String {
-        let name = isChildProcessMain(u) ? processName : u.name
+        let name = reportName(u)
         let held = lockHoldings(u)
         return held.isEmpty ? "\(name) \(waits)" : "\(name), holding \(held), \(waits)"
     }
+
+    /// A unit as a deadlock report names it: a child process's main unit by the process's
+    /// name ("worker", not "MainThread").
+    func reportName(_ u: Unit) -> String { isChildProcessMain(u) ? processName : u.name }
 
     /// A unit as a message names it: a child process's main unit is "process NAME".
     func unitLabel(_ u: Unit) -> String {

@@ -352,7 +352,7 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
         if r == CONC_BUSY && blocking {
             if !reentrant && !isUnowned && previous == me && timeout == nil {
                 throw u.engine.deadlockError("""
-                    \(u.name) tries to acquire \(described(u.engine)) again, but already holds it (acquired at \(u.engine.displayLocation(acquiredAt))): \
+                    \(u.engine.reportName(u)) tries to acquire \(described(u.engine)) again, but already holds it (acquired at \(u.engine.displayLocation(acquiredAt))): \
                     it would wait for itself forever.
                       fix: use rlock() for a lock that the same unit may take again while holding it
                     """)
