@@ -128,9 +128,9 @@ extension Parser.State {
         advance()
         let test = try parseDisjunction()
         guard acceptName("else") else {
-            // CPython's invalid_expression: whatever follows but `else` (or a `:`, as in a
-            // case guard or a lambda's body) is a missing `else`.
-            if !at(":") || atEndOfSimpleStatement {
+            // CPython's invalid_expression: whatever follows but `else` or a `:` (`{a if b:
+            // c}`, `if x if y:` are other mistakes) is a missing `else`.
+            if !at(":") {
                 throw error("expected 'else' after 'if' expression", from: body.loc, to: test.loc)
             }
             throw unexpected()

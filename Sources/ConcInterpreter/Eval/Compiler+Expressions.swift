@@ -151,10 +151,14 @@ extension Compiler {
         let argNodes = try argumentNodes(args, s)
         if case .name("super") = callee.kind, args.isEmpty, s.kind == .comprehension {
             // CPython 3.11 runs a comprehension as a function whose first argument is the
-            // iterator (`.0`): inside a method, super() takes that for its object.
-            var outer = s.parent
-            while let o = outer, o.kind == .comprehension { outer = o.parent }
-            let inMethod = outer?.kind == .function && outer?.parent?.kind == .classBody
+            // iterator (`.0`): where a class's __class__ cell reaches it (any function
+            // scope around it inside a class), super() takes that for its object.
+            var inMethod = false, sawFunction = false, outer = s.parent
+            while let o = outer {
+                if o.kind == .classBody { inMethod = sawFunction; break }
+                if o.kind == .function { sawFunction = true }
+                outer = o.parent
+            }
             return SuperNode(name("super", s, callee.loc), firstParam: nil, loc,
                              comprehension: inMethod ? .inMethod : .outsideClass)
         }

@@ -5057,7 +5057,6 @@ import os
 import sys
 import queue
 import threading
-import functools
 import multiprocessing
 import _units
 import weakref
@@ -11852,8 +11851,9 @@ key= and reverse=), nlargest, nsmallest (with key=), and the max-heap helpers me
 so the resulting list layouts match CPython's element for element, and the argument
 checks and messages of its C accelerator: heappush, heappop, heapify, heapreplace and
 heappushpop are the native module _heapq's, as CPython's heapq.py uses its C one.
-Diverges: nsmallest/nlargest sort the whole input past CPython's first steps (the results are the same as
-CPython's, which documents them as sorted(iterable, key=key)[:n]); passing a keyword to
+Diverges: past CPython's first steps, nsmallest/nlargest sort the whole input (the
+results are the same as CPython's, which documents them as sorted(iterable,
+key=key)[:n]); passing a keyword to
 heappush/heappop/... gives Python's message for an unexpected keyword, not "takes no
 keyword arguments".
 """
