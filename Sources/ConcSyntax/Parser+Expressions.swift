@@ -73,6 +73,7 @@ extension Parser.State {
     @inline(never)
     func assignmentExpressionTargetError(_ e: Expr) -> SyntaxError {
         switch e.kind {
+        case .name: return error("cannot use assignment expressions with name", at: e.loc)  // `((a) := 1)`
         case .attribute: return error("cannot use assignment expressions with attribute", at: e.loc)
         case .subscript: return error("cannot use assignment expressions with subscript", at: e.loc)
         default: return error("cannot use assignment expressions with \(describe(e))", at: e.loc)
