@@ -124,25 +124,32 @@ static pid_t my_pid(void) {
     return p;
 }
 
-int conc_unit_dead_now(uint64_t unit) {
+/// The system-call-cheap half of both checks below: 1 dead, 0 alive, -1 when only /proc
+/// can tell (alive to kill(2), but perhaps a zombie); `pid` is set for the last case.
+static int dead_without_proc(uint64_t unit, pid_t *pid) {
     if (conc_unit_number(unit) == CONC_UNIT_NUMBER_ENDED) return 1;
-    pid_t pid = conc_unit_pid(unit);
-    if (pid <= 0 || pid == my_pid()) return 0;
-    if (kill(pid, 0) == -1) return errno == ESRCH;
-    return !conc_process_alive(pid);
+    *pid = conc_unit_pid(unit);
+    if (*pid <= 0 || *pid == my_pid()) return 0;
+    if (kill(*pid, 0) == -1) return errno == ESRCH;
+    return -1;
+}
+
+int conc_unit_dead_now(uint64_t unit) {
+    pid_t pid = 0;
+    int dead = dead_without_proc(unit, &pid);
+    return dead >= 0 ? dead : !conc_process_alive(pid);
 }
 
 int conc_unit_dead(uint64_t unit) {
-    if (conc_unit_number(unit) == CONC_UNIT_NUMBER_ENDED) return 1;
-    pid_t pid = conc_unit_pid(unit);
-    if (pid <= 0 || pid == my_pid()) return 0;
-    if (kill(pid, 0) == -1) return errno == ESRCH;
-    /* Alive to kill(2), but perhaps a zombie: a child killed while holding a lock stays
-     * one until its parent joins it, and the parent may be the very unit waiting for the
-     * lock. Reading /proc (conc_process_alive) costs three system calls, and under
-     * contention between processes this runs at every failed try: each thread reuses its
-     * last answer about the same pid for 10 ms, so the calls of one wait (try, "still
-     * blocked?", try) agree. */
+    pid_t pid = 0;
+    int dead = dead_without_proc(unit, &pid);
+    if (dead >= 0) return dead;
+    /* Perhaps a zombie: a child killed while holding a lock stays one until its parent
+     * joins it, and the parent may be the very unit waiting for the lock. Reading /proc
+     * (conc_process_alive) costs three system calls, and under contention between
+     * processes this runs at every failed try: each thread reuses its last answer about
+     * the same pid for 10 ms (a deadlock round's "still blocked?" asks afresh instead,
+     * conc_unit_dead_now). */
     static __thread pid_t asked_pid;
     static __thread int asked_dead;
     static __thread int64_t asked_at;

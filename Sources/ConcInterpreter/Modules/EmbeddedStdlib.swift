@@ -15949,7 +15949,8 @@ def _check_sendable(value, depth=0):
         for k, v in value.items():
             _check_sendable(k, depth + 1)
             _check_sendable(v, depth + 1)
-    elif t.__name__ == "partial" and t.__module__ == "functools":
+    elif "functools" in sys.modules and isinstance(value, sys.modules["functools"].partial):
+        # (Not imported here for this alone: without functools no partial exists.)
         _check_sendable(value.func, depth + 1)
         _check_sendable(value.args, depth + 1)
         _check_sendable(value.keywords, depth + 1)
@@ -17466,7 +17467,7 @@ class Pool:
     def apply_async(self, func, args=(), kwds={}, callback=None, error_callback=None):
         """func(*args, **kwds) in a worker; returns an AsyncResult."""
         self._check_running()
-        _check_picklable(func)
+        _check_sendable(func)   # a partial or bound method is looked into too
         result = AsyncResult(self, callback, error_callback)
         self._tasks.put((result._job, 0, func, (tuple(args), dict(kwds)), None))
         return result
@@ -17483,7 +17484,7 @@ class Pool:
 
     def _map_async(self, func, iterable, star, chunksize, callback, error_callback):
         self._check_running()
-        _check_picklable(func)
+        _check_sendable(func)   # a partial or bound method is looked into too
         items, chunks = self._chunks(iterable, chunksize)
         result = MapResult(self, chunks, len(items), callback, error_callback)
         for i in range(len(chunks)):
@@ -17508,7 +17509,7 @@ class Pool:
         self._check_running()
         if chunksize < 1:
             raise ValueError("Chunksize must be 1+, not {0:n}".format(chunksize))
-        _check_picklable(func)
+        _check_sendable(func)   # a partial or bound method is looked into too
         it = IMapIterator(self, ordered)
         # The input is read lazily, by a feeder thread (CPython's task handler): results
         # come while a long or endless input is still being read, and an error raised by
