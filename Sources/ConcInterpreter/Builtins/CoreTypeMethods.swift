@@ -94,8 +94,11 @@ func installObjectMethods(_ t: PyType) {
         return .none
     }
     t.staticFunction("__new__") { u, a in
-        guard a.count >= 1, case .obj(let o) = a[0], let cls = o as? PyType else { throw typeError("object.__new__(X): X is not a type object") }
-        if cls.isSubtype(of: Exc.baseException) { return .obj(try u.newException(cls, Array(a.positional.dropFirst()))) }
+        guard a.count >= 1 else { throw typeError("object.__new__(): not enough arguments") }
+        guard case .obj(let o) = a[0], let cls = o as? PyType else {
+            throw typeError("object.__new__(X): X is not a type object (\(a[0].typeName))")
+        }
+        try checkObjectNewIsSafe(u, cls)
         // `super().__new__(cls, x)` in a subclass of int, float, str...: the builtin base's
         // constructor makes the object (its namespace has no `__new__` of its own, so the
         // MRO walk of `super()` ends here).
@@ -123,6 +126,31 @@ func installObjectMethods(_ t: PyType) {
         if a.count > 1 { throw typeError("__init_subclass__() takes no arguments (\(a.count - 1) given)") }
         return .none
     })))
+}
+
+/// CPython's tp_new_wrapper check: `object.__new__(X)` refuses a class whose objects a
+/// builtin type's constructor must make (`object.__new__(int)`, `object.__new__(A)` for
+/// `class A(list)` or an exception class), naming the class whose `__new__` to call
+/// instead. (`super().__new__` and `A.__new__` find the builtin's, ``Unit/builtinNew``.)
+private func checkObjectNewIsSafe(_ u: Unit, _ cls: PyType) throws {
+    let builtin: PyType
+    if cls.isBuiltin {
+        guard u.builtinNew(cls) != nil else { return }
+        builtin = cls
+    } else {
+        guard let base = cls.builtinBase ?? cls.builtinExceptionBase else { return }
+        builtin = base
+    }
+    // CPython names the most derived class whose __new__ is not one of ours: the class
+    // itself unless it or a class between it and the builtin defines __new__.
+    var safe = cls
+    if !cls.isBuiltin {
+        for t in cls.mro {
+            if t === builtin { break }
+            if t.dict["__new__"] != nil { safe = builtin; break }
+        }
+    }
+    throw typeError("object.__new__(\(cls.name)) is not safe, use \(safe.name).__new__()")
 }
 
 func installTypeMethods(_ t: PyType) {

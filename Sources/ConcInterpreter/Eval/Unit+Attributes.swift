@@ -274,22 +274,44 @@ extension Unit {
     /// through setattr).
     private func classDictView(_ t: PyType) -> PyMappingProxy { PyMappingProxy(namespaceOf: t) }
 
+    /// `tuple.__new__`, `ValueError.__new__`: a builtin type's constructor as a function
+    /// taking the class to make an object of, made on first access and then kept in the
+    /// type's dict (so `E.__new__ is Exception.__new__`); nil for object and types without
+    /// a constructor of their own.
+    func builtinNew(_ t: PyType) -> Value? {
+        guard t.isBuiltin, t !== Types.object else { return nil }
+        let isException = t.isSubtype(of: Exc.baseException)
+        guard isException || t.constructor != nil else { return nil }
+        if let kept = t.dict["__new__"] { return kept }
+        let made = Value.obj(PyBuiltinFunction("__new__") { u, a in
+            guard a.count >= 1 else { throw typeError("\(t.name).__new__(): not enough arguments") }
+            guard case .obj(let o) = a[0], let cls = o as? PyType else {
+                throw typeError("\(t.name).__new__(X): X is not a type object (\(a[0].typeName))")
+            }
+            guard cls.isSubtype(of: t) else {
+                throw typeError("\(t.name).__new__(\(cls.name)): \(cls.name) is not a subtype of \(t.name)")
+            }
+            if isException { return .obj(try u.newException(cls, Array(a.positional.dropFirst()))) }
+            guard let ctor = t.constructor else { return .none }
+            // The mutable containers' __new__ ignores its arguments (their __init__ takes
+            // them): `list.__new__(cls, 5)` is an empty list of cls.
+            if t.newIgnoresArguments { return try ctor(u, cls, Args([])) }
+            return try ctor(u, cls, Args(Array(a.positional.dropFirst()), keywords: a.keywords))
+        })
+        t.dict["__new__"] = made  // under the type's lock; two racing threads both store one
+        engine.classesChanged()
+        return made
+    }
+
     private func typeAttr(_ t: PyType, _ name: String) throws -> Value? {
         if name == "__name__" { return .str(t.name) }
-        if name == "__new__", t.isBuiltin, t !== Types.object, let ctor = t.constructor {
-            // `tuple.__new__(cls, items)`: the builtin constructor, making an object of `cls`.
-            return .obj(PyBuiltinFunction("__new__") { u, a in
-                guard a.count >= 1, case .obj(let o) = a[0], let cls = o as? PyType else {
-                    throw typeError("\(t.name).__new__(X): X is not a type object")
-                }
-                guard cls.isSubtype(of: t) else {
-                    throw typeError("\(t.name).__new__(\(cls.name)): \(cls.name) is not a subtype of \(t.name)")
-                }
-                // The mutable containers' __new__ ignores its arguments (their __init__ takes
-                // them): `list.__new__(cls, 5)` is an empty list of cls.
-                if t.newIgnoresArguments { return try ctor(u, cls, Args([])) }
-                return try ctor(u, cls, Args(Array(a.positional.dropFirst()), keywords: a.keywords))
-            })
+        if name == "__new__", let made = builtinNew(t) { return made }
+        if name == "__new__", !t.isBuiltin, let base = t.builtinBase ?? t.builtinExceptionBase,
+           t.mro.first(where: { $0.dict["__new__"] != nil })?.isBuiltin ?? true {
+            // `A.__new__` of a class deriving from int, list, an exception...: the builtin
+            // base's, as in CPython, where object's (which the MRO walk may reach first, the
+            // builtin's being made on first use) refuses such a class.
+            return try typeAttr(base, name)
         }
         if name == "__qualname__" { return .str(t.qualname) }
         if name == "__class__" { return .obj(t.metaclass) }
@@ -405,7 +427,7 @@ extension Unit {
         guard let i = mro.firstIndex(where: { $0 === s.start }) else { return nil }
         for t in mro[(i + 1)...] {
             // A builtin base's __new__ is made on access (``typeAttr``), not kept in its dict.
-            if name == "__new__", t.isBuiltin, t !== Types.object, t.constructor != nil { return try typeAttr(t, name) }
+            if name == "__new__", let made = builtinNew(t) { return made }
             if let attr = t.ownAttribute(name, hash: nameHash(name)) {
                 if asClass != nil {
                     if case .obj(let a) = attr, let c = a as? PyClassMethod { return .obj(PyBoundMethod(s.object, c.function)) }

@@ -483,6 +483,12 @@ extension PyType {
 
     /// The builtin type (other than object and exceptions) a user class derives from, whose
     /// native layout its instances use (`class Stack(list)` makes PyList objects).
+    /// The first builtin exception class in a user class's MRO (nil for other classes).
+    var builtinExceptionBase: PyType? {
+        guard !isBuiltin else { return nil }
+        return mro.first { $0.isBuiltin && $0.isSubtype(of: Exc.baseException) }
+    }
+
     var builtinBase: PyType? {
         guard !isBuiltin else { return nil }
         for t in mro.dropFirst() where t.isBuiltin && t !== Types.object && t.constructor != nil
