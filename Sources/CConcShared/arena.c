@@ -43,6 +43,8 @@ struct conc_arena {
     _Atomic size_t bump;
     /// Bytes in allocated blocks. Any unit, atomically.
     _Atomic size_t in_use;
+    /// Nonzero for a MAP_PRIVATE arena (``conc_arena_create_private``). Immutable.
+    int is_private;
     /// Free-list heads per class: (ABA tag << 32) | (offset/16 of the first block, 0 = empty).
     /// Any unit, by CAS. The tag changes on every push and pop, so a popper that read a
     /// stale `next` cannot succeed after the list changed under it.
@@ -52,20 +54,29 @@ struct conc_arena {
 static inline block_hdr *at(conc_arena *a, uint32_t off16) { return (block_hdr *)((char *)a + ((size_t)off16 << 4)); }
 static inline uint32_t off16_of(conc_arena *a, block_hdr *h) { return (uint32_t)(((char *)h - (char *)a) >> 4); }
 
-conc_arena *conc_arena_create(size_t reserve_bytes) {
+static conc_arena *create(size_t reserve_bytes, int flags) {
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     size_t size = (reserve_bytes + page - 1) / page * page;
     if (size < page * 4) size = page * 4;
     if (size > ((size_t)1 << 36)) { errno = EINVAL; return NULL; } /* offsets/16 in 32 bits */
-    void *m = mmap(NULL, size, PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, flags | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (m == MAP_FAILED) return NULL;
     conc_arena *a = m;
     a->size = size;
+    a->is_private = (flags & MAP_PRIVATE) != 0;
     atomic_init(&a->bump, (sizeof(conc_arena) + 15) & ~(size_t)15);
     atomic_init(&a->in_use, 0);
     return a;
 }
+
+conc_arena *conc_arena_create(size_t reserve_bytes) { return create(reserve_bytes, MAP_SHARED); }
+
+/* A private arena is copied (copy-on-write) into a forked child with everything in it, as
+ * the rest of the process's memory is: the child's primitives are its own, in the state
+ * they had at the fork. Allocation is lock-free, so a copy taken while another thread
+ * allocated is consistent (that block is at worst leaked in the child). */
+conc_arena *conc_arena_create_private(size_t reserve_bytes) { return create(reserve_bytes, MAP_PRIVATE); }
+int conc_arena_is_private(conc_arena *a) { return a->is_private; }
 
 void conc_arena_destroy(conc_arena *a) { munmap(a, a->size); }
 size_t conc_arena_in_use(conc_arena *a) { return atomic_load_explicit(&a->in_use, memory_order_relaxed); }

@@ -163,3 +163,17 @@ void conc_cond_test_die_in_notify(conc_cond *c) {
     if (c->head) atomic_store_explicit(&c->head->notified, 1, memory_order_seq_cst);
     _exit(0);
 }
+
+pthread_mutex_t *conc_cond_mutex(conc_cond *c) { return &c->m; }
+
+/* In a forked child's copy of a private condition: its waiters were the parent's other
+ * threads, which do not exist here; a notify() must not be spent on them. */
+void conc_cond_fork_child(conc_cond *c) {
+    for (conc_cond_waiter *w = c->head, *next; w; w = next) {
+        next = w->next;
+        conc_arena_free(c->h.arena, w);
+    }
+    c->head = c->tail = NULL;
+    atomic_store_explicit(&c->pending, 0, memory_order_relaxed);
+    conc_mutex_init(&c->m);
+}

@@ -138,5 +138,11 @@ int conc_unit_dead(uint64_t unit);
 /// Kind-specific teardown called by conc_prim_release at refcount zero (before freeing).
 void conc_cond_teardown(conc_cond *c);
 void conc_queue_teardown(conc_queue *q);
+/// The internal mutex, and the re-making of a private copy in a forked child
+/// (``conc_prim_fork_child``).
+pthread_mutex_t *conc_queue_mutex(conc_queue *q);
+pthread_mutex_t *conc_cond_mutex(conc_cond *c);
+void conc_queue_fork_child(conc_queue *q);
+void conc_cond_fork_child(conc_cond *c);
 
 #endif

@@ -43,6 +43,43 @@ void conc_prim_release(conc_prim *p) {
     conc_arena_free(p->arena, p);
 }
 
+int conc_prim_is_private(conc_prim *p) { return conc_arena_is_private(p->arena); }
+
+static pthread_mutex_t *_Nullable internal_mutex(conc_prim *p) {
+    switch ((conc_kind)p->kind) {
+    case CONC_KIND_CONDITION: return conc_cond_mutex((conc_cond *)p);
+    case CONC_KIND_QUEUE: return conc_queue_mutex((conc_queue *)p);
+    default: return NULL;
+    }
+}
+
+void conc_prim_fork_prepare(conc_prim *p) {
+    pthread_mutex_t *m = internal_mutex(p);
+    if (m) conc_mutex_lock(m);
+}
+
+void conc_prim_fork_parent(conc_prim *p) {
+    pthread_mutex_t *m = internal_mutex(p);
+    if (m) conc_mutex_unlock(m);
+}
+
+void conc_prim_fork_child(conc_prim *p, uint64_t forker, uint64_t forker_in_child) {
+    switch ((conc_kind)p->kind) {
+    case CONC_KIND_CONDITION: conc_cond_fork_child((conc_cond *)p); return;
+    case CONC_KIND_QUEUE: conc_queue_fork_child((conc_queue *)p); return;
+    case CONC_KIND_LOCK:
+    case CONC_KIND_RLOCK: {
+        /* The child is single-threaded here: plain stores. */
+        uint64_t h = atomic_load_explicit(&p->holder, memory_order_relaxed);
+        if (h == 0 || h == CONC_UNIT_ENDED_HOLDING) return;
+        atomic_store_explicit(&p->holder, h == forker ? forker_in_child : CONC_UNIT_ENDED_HOLDING,
+                              memory_order_relaxed);
+        return;
+    }
+    default: return;
+    }
+}
+
 /* The string buffers are copied byte by byte with relaxed atomics: a deadlock report may
  * read acquired_at while the new holder writes it; that must not be a data race (UB). */
 static void put_str(char *dst, const char *src) {

@@ -323,3 +323,20 @@ void conc_queue_teardown(conc_queue *q) {
     }
     pthread_mutex_destroy(&q->m);
 }
+
+pthread_mutex_t *conc_queue_mutex(conc_queue *q) { return &q->m; }
+
+/* In a forked child's copy of a private queue: the units on the waiting lines were the
+ * parent's other threads, which do not exist here (the forking unit was not waiting), so
+ * their records go; the mutex, taken by the parent around the fork, is made anew. The
+ * items stay: the child has the queue as it was. */
+void conc_queue_fork_child(conc_queue *q) {
+    for (int role = 0; role < 2; role++) {
+        for (conc_queue_turn *t = q->lines[role].head, *next; t; t = next) {
+            next = t->next;
+            conc_arena_free(q->h.arena, t);
+        }
+        q->lines[role].head = q->lines[role].tail = NULL;
+    }
+    conc_mutex_init(&q->m);
+}

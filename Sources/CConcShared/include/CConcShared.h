@@ -63,6 +63,11 @@ typedef struct conc_arena conc_arena;
 /// Maps `reserve_bytes` (rounded up to pages; e.g. 256 MiB) shared, anonymous, lazily touched.
 /// Returns NULL (errno set) on failure.
 conc_arena *_Nullable conc_arena_create(size_t reserve_bytes);
+/// The same allocator over a MAP_PRIVATE mapping: a forked child gets a copy of it (and of
+/// the primitives in it) instead of sharing it. For objects CPython copies at a fork
+/// (threading's locks, queue.Queue).
+conc_arena *_Nullable conc_arena_create_private(size_t reserve_bytes);
+int conc_arena_is_private(conc_arena *a);
 /// 16-byte aligned, zeroed memory; NULL when the arena is exhausted. Thread- and process-safe.
 void *_Nullable conc_arena_alloc(conc_arena *a, size_t size);
 /// Returns a block from ``conc_arena_alloc``. NULL is ignored.
@@ -153,6 +158,19 @@ uint32_t conc_prim_refcount(conc_prim *p);
 /// How often the state was repaired because a process died inside an operation holding
 /// the primitive's internal mutex (queues and conditions; 0 for the others).
 uint32_t conc_prim_recoveries(conc_prim *p);
+
+/// Lives in a private arena (``conc_arena_create_private``): each process has its own copy.
+int conc_prim_is_private(conc_prim *p);
+/// Around a fork, for a primitive in a private arena: `prepare` (before the fork) takes its
+/// internal mutex, if it has one, so the child's copy is not taken mid-update; `parent`
+/// gives it back; `child` re-creates it in the copy (the holder was the parent's thread)
+/// and, for a lock or rlock, moves a hold of unit `forker` (the unit that forked, of
+/// process `parent_pid`) to `forker_in_child`; a hold by any other unit of the parent
+/// becomes CONC_UNIT_ENDED_HOLDING: that thread does not exist in the child, and the copy
+/// stays taken, as CPython's does.
+void conc_prim_fork_prepare(conc_prim *p);
+void conc_prim_fork_parent(conc_prim *p);
+void conc_prim_fork_child(conc_prim *p, uint64_t forker, uint64_t forker_in_child);
 
 /// "file:line" of creation: copied in (truncated) / out (always NUL-terminated).
 void conc_prim_set_created_at(conc_prim *p, const char *where);

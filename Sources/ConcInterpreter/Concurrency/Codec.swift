@@ -102,6 +102,11 @@ struct ValueEncoder {
         case let r as PyRange: tag(.range); u64(UInt64(bitPattern: Int64(r.start))); u64(UInt64(bitPattern: Int64(r.stop))); u64(UInt64(bitPattern: Int64(r.step)))
         case let s as PySlice: tag(.slice); try encode(s.start); try encode(s.stop); try encode(s.step)
         case let p as PySharedPrimitive:
+            // threading's and queue's primitives are this process's own (CPython cannot
+            // pickle them either: they all come down to a _thread lock).
+            if p.isPrivate {
+                throw typeError("cannot pickle '_thread.\((p as? PyLock)?.reentrant == true ? "RLock" : "lock")' object")
+            }
             p.sentInQueue.store(true, ordering: .relaxed)
             conc_prim_retain(p.prim)
             tag(.primitive); reference(p)

@@ -26,6 +26,21 @@ extension Engine {
     /// feeder threads allow.
     static let arenaReserve = 4 << 30
     static let smallArenaReserve = 256 << 20
+
+    /// The arena of the primitives each process has its own copy of (threading's locks,
+    /// events, semaphores and conditions, queue.Queue): mapped privately, so a forked child
+    /// gets them as they were at the fork, as CPython's child gets copies of its objects.
+    var privateArena: OpaquePointer {
+        if let a = privateArenaStorage { return a }
+        guard let a = conc_arena_create_private(Engine.arenaReserve) ?? conc_arena_create_private(Engine.smallArenaReserve) else {
+            fatalError("conc: cannot map the private arena (\(String(cString: strerror(errno))))")
+        }
+        privateArenaStorage = a
+        return a
+    }
+
+    /// The arena for a new primitive: `local` ones are copied at a fork, the others shared.
+    func arena(local: Bool) -> OpaquePointer { local ? privateArena : arena }
 }
 
 extension Unit {
@@ -79,12 +94,16 @@ class PySharedPrimitive: PyObject, @unchecked Sendable {  // the C primitive is 
 
     /// The engine's list of live wrappers (a spawn takes a reference for the child).
     let registry: PrimitiveRegistry
+    /// In the private arena: each process has its own copy (``Engine/privateArena``), so no
+    /// other process can ever signal it, and it cannot travel to one.
+    let isPrivate: Bool
 
     init(prim: OpaquePointer, type: PyType, createdAt: String, forkEpoch: Int, registry: PrimitiveRegistry) {
         self.prim = prim
         self.createdAt = createdAt
         self.forkEpoch = forkEpoch
         self.registry = registry
+        self.isPrivate = conc_prim_is_private(prim) != 0
         conc_prim_set_created_at(prim, createdAt)
         registry.add(prim)
         super.init(type: type)
@@ -116,7 +135,7 @@ class PySharedPrimitive: PyObject, @unchecked Sendable {  // the C primitive is 
 
     /// True when another live process may use (and so signal) this primitive.
     func isShared(_ engine: Engine) -> Bool {
-        guard forkEpoch != engine.forkEpoch || sentInQueue.load(ordering: .relaxed) else { return false }
+        guard !isPrivate, forkEpoch != engine.forkEpoch || sentInQueue.load(ordering: .relaxed) else { return false }
         return engine.parentPid != nil || engine.hasLiveChildren
     }
 
@@ -206,11 +225,39 @@ final class PrimitiveRegistry: @unchecked Sendable {  // `live` is guarded by `m
 
     /// Before a fork: one more reference per wrapper, owned by the child-to-be. Returns
     /// them so a failed fork can give them back.
+    /// (Not the private ones: the child's copy of such a primitive has the count of the
+    /// wrappers it copies.)
     func retainForChild() -> [(OpaquePointer, Int)] {
         pthread_mutex_lock(&mutex)
         defer { pthread_mutex_unlock(&mutex) }
-        for (p, n) in live { for _ in 0..<n { conc_prim_retain(p) } }
-        return live.map { ($0.key, $0.value) }
+        let shared = live.filter { conc_prim_is_private($0.key) == 0 }
+        for (p, n) in shared { for _ in 0..<n { conc_prim_retain(p) } }
+        return shared.map { ($0.key, $0.value) }
+    }
+
+    /// Right before the fork (the world stopped): the registry stays locked, and so does
+    /// the internal mutex of every private queue and condition, until ``forkEnded()`` in
+    /// the parent and ``forkEndedInChild(forker:forkerInChild:)`` in the child, so the
+    /// child copies none of them mid-update. (A unit parked with a timeout may still be
+    /// inside one of their few-store critical sections: this waits it out.)
+    func forkBegins() {
+        pthread_mutex_lock(&mutex)
+        for p in live.keys where conc_prim_is_private(p) != 0 { conc_prim_fork_prepare(p) }
+    }
+
+    /// In the parent after the fork.
+    func forkEnded() {
+        for p in live.keys where conc_prim_is_private(p) != 0 { conc_prim_fork_parent(p) }
+        pthread_mutex_unlock(&mutex)
+    }
+
+    /// In the child: the mutexes are made anew (their holder was the parent's thread); the
+    /// private copies lose the parent's other units as waiters, and a lock the forking unit
+    /// held is held by it under its new id, one the other units held stays taken for good
+    /// (``conc_prim_fork_child``).
+    func forkEndedInChild(forker: UInt64, forkerInChild: UInt64) {
+        pthread_mutex_init(&mutex, nil)
+        for p in live.keys where conc_prim_is_private(p) != 0 { conc_prim_fork_child(p, forker, forkerInChild) }
     }
 
     /// Gives back what ``retainForChild()`` took (the fork failed).
@@ -275,10 +322,10 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
         if acquiredLine != line { acquiredLine = line }
     }
 
-    init(_ u: Unit, reentrant: Bool, isThreading: Bool = false) throws {
+    init(_ u: Unit, reentrant: Bool, isThreading: Bool = false, local: Bool = false) throws {
         self.reentrant = reentrant
         self.isThreading = isThreading
-        let arena = u.engine.arena
+        let arena = u.engine.arena(local: local)
         let p: OpaquePointer? = reentrant ? conc_rlock_create(arena) : conc_lock_create(arena, isThreading ? 1 : 0)
         guard let prim = p else { throw arenaExhausted() }
         super.init(prim: prim, type: PyLock.type(reentrant: reentrant, isThreading: isThreading), createdAt: u.currentLocation(), forkEpoch: u.engine.forkEpoch, registry: u.engine.primitives)
@@ -390,6 +437,11 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
 
     private func holderDescription(_ engine: Engine) -> String {
         let o = owner
+        if o == CONC_UNIT_ENDED_HOLDING && isPrivate {
+            // The copy a fork made of a lock another thread of the parent held.
+            return ", held when this process was forked by another thread of its parent, which does not exist here"
+                + (isUnowned ? " (this copy is this process's own: any unit of it may release it)" : " (nothing here can release this copy)")
+        }
         if o == CONC_UNIT_ENDED_HOLDING {
             return ", held by a process that has ended without releasing it (any unit may release it)"
         }
@@ -398,9 +450,8 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
             return ", held by process \(engine.familyName(of: pid) ?? "with pid \(pid)")"
         }
         if heldByFinishedUnit(engine) {
-            // Not named: remembering the names of finished units under the registry's
-            // lock made starting and joining 4000 threads three times slower.
-            return ", held by a unit that has finished without releasing it (acquired at \(engine.displayLocation(acquiredAt)))"
+            let who = engine.units.finishedName(number: conc_unit_number(o)).map { "\($0), which" } ?? "a unit that"
+            return ", held by \(who) has finished without releasing it (acquired at \(engine.displayLocation(acquiredAt)))"
         }
         guard let h = holderUnit(engine), isLocked else { return "" }
         return ", held by \(h.name) (acquired at \(engine.displayLocation(acquiredAt)))"
@@ -449,11 +500,11 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
 /// `semaphore(n, bounded=False)`.
 final class PySemaphore: PySharedPrimitive, @unchecked Sendable {  // see PySharedPrimitive
     let bounded: Bool
-    init(_ u: Unit, value: Int, bounded: Bool) throws {
+    init(_ u: Unit, value: Int, bounded: Bool, local: Bool = false) throws {
         if value < 0 { throw valueError("semaphore initial value must be >= 0") }
         if value > Int(UInt32.max) { throw overflowError("semaphore initial value is too large") }
         self.bounded = bounded
-        guard let prim = conc_sem_create(u.engine.arena, UInt32(value), bounded ? 1 : 0) else { throw arenaExhausted() }
+        guard let prim = conc_sem_create(u.engine.arena(local: local), UInt32(value), bounded ? 1 : 0) else { throw arenaExhausted() }
         super.init(prim: prim, type: Types.semaphore, createdAt: u.currentLocation(), forkEpoch: u.engine.forkEpoch, registry: u.engine.primitives)
     }
 
@@ -484,8 +535,8 @@ final class PySemaphore: PySharedPrimitive, @unchecked Sendable {  // see PyShar
 
 /// `event()`.
 final class PyEvent: PySharedPrimitive, @unchecked Sendable {  // see PySharedPrimitive
-    init(_ u: Unit) throws {
-        guard let prim = conc_event_create(u.engine.arena) else { throw arenaExhausted() }
+    init(_ u: Unit, local: Bool = false) throws {
+        guard let prim = conc_event_create(u.engine.arena(local: local)) else { throw arenaExhausted() }
         super.init(prim: prim, type: Types.event, createdAt: u.currentLocation(), forkEpoch: u.engine.forkEpoch, registry: u.engine.primitives)
     }
 
@@ -511,10 +562,12 @@ final class PyEvent: PySharedPrimitive, @unchecked Sendable {  // see PySharedPr
 final class PyCondition: PySharedPrimitive, @unchecked Sendable {  // see PySharedPrimitive
     let lock: PyLock
 
-    init(_ u: Unit, lock: PyLock?) throws {
-        let l = try lock ?? PyLock(u, reentrant: true)
+    /// `local`: a private condition (over a private new rlock by default); one over a given
+    /// lock is private when that lock is, so that both are copied at a fork or neither.
+    init(_ u: Unit, lock: PyLock?, local: Bool = false) throws {
+        let l = try lock ?? PyLock(u, reentrant: true, local: local)
         self.lock = l
-        guard let prim = conc_cond_create(u.engine.arena, l.prim) else { throw arenaExhausted() }
+        guard let prim = conc_cond_create(u.engine.arena(local: l.isPrivate), l.prim) else { throw arenaExhausted() }
         super.init(prim: prim, type: Types.condition, createdAt: u.currentLocation(), forkEpoch: u.engine.forkEpoch, registry: u.engine.primitives)
     }
 

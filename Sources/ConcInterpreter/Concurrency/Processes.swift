@@ -104,13 +104,17 @@ extension Unit {
         // take those references now, before the parent can drop its own.
         let forChild = engine.primitives.retainForChild()
         let slot = engine.claimFamilySlots()
+        let forker = unitID
+        engine.primitives.forkBegins()
         let pid = CConcSys_fork()
         if pid == 0 {
             engine.becomeChildProcess(of: self, name: childName, daemon: daemon)
+            engine.primitives.forkEndedInChild(forker: forker, forkerInChild: unitID)
             engine.joinFamily(slot: slot, name: childName)
             runForkHooks(\.afterInChild)  // e.g. random reseeds: children draw apart
             return 0
         }
+        engine.primitives.forkEnded()
         if let f = engine.familyStorage, slot >= 0 {
             if pid > 0 { conc_family_set_pid(f, slot, pid) } else { conc_family_release(f, slot, 0) }
         }

@@ -21,7 +21,9 @@ final class PyQueue: PySharedPrimitive, @unchecked Sendable {  // see PySharedPr
     init(_ u: Unit, maxsize: Int, byReference: Bool = false) throws {
         self.byReference = byReference
         self.maxsize = max(0, maxsize)
-        guard let prim = conc_queue_create(u.engine.arena, UInt64(max(0, maxsize))) else { throw arenaExhausted() }
+        // queue.Queue's engine is private: a forked child gets a copy holding the same
+        // references (to its copies of the objects), as CPython's child gets a copy.
+        guard let prim = conc_queue_create(u.engine.arena(local: byReference), UInt64(max(0, maxsize))) else { throw arenaExhausted() }
         super.init(prim: prim, type: Types.queue, createdAt: u.currentLocation(), forkEpoch: u.engine.forkEpoch, registry: u.engine.primitives)
     }
 
@@ -197,14 +199,14 @@ enum ReferenceCodec {
         case .float(let d): b.append(4); u64(d.bitPattern)
         case .obj(let o):
             b.append(5)
-            u64(UInt64(UInt32(bitPattern: getpid())))
             u64(UInt64(UInt(bitPattern: Unmanaged.passRetained(o).toOpaque())))
         }
         return b
     }
 
-    /// The value, taking over the retain of an object; nil for an object put by another
-    /// process (its address means nothing here).
+    /// The value, taking over the retain of an object. (The queue is private to the
+    /// process, ``PyQueue/init(_:maxsize:byReference:)``: an address in it is one of this
+    /// process's objects, or of its copy of the parent's when it was put before a fork.)
     static func decode(_ b: UnsafeRawBufferPointer) -> Value? {
         func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: b.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
         switch b[0] {
@@ -213,7 +215,7 @@ enum ReferenceCodec {
         case 3: return .int(Int(Int64(bitPattern: u64(1))))
         case 4: return .float(Double(bitPattern: u64(1)))
         case 5:
-            guard u64(1) == UInt64(UInt32(bitPattern: getpid())), let p = UnsafeRawPointer(bitPattern: UInt(u64(9))) else { return nil }
+            guard let p = UnsafeRawPointer(bitPattern: UInt(u64(1))) else { return nil }
             return .obj(Unmanaged<PyObject>.fromOpaque(p).takeRetainedValue())
         default: return Value.none  // not `.none`: that would be Optional's nil
         }

@@ -61,6 +61,11 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
     private var created: UInt32 = 0
     private var started = 0
     private var spawned = 0
+    /// The names of the last units to finish, by unit number, so that a report can name
+    /// the holder of a lock it left taken. A ring, not a map of every finished unit: one
+    /// store per unit end keeps starting and joining thousands of threads cheap.
+    private var finishedNames = [(number: UInt32, name: String)](repeating: (0, ""), count: 64)
+    private var nextFinished = 0
 
     init() { initMutex() }
 
@@ -169,6 +174,8 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
     func remove(_ u: Unit) -> (report: String, main: Unit?)? {
         withLock {
             live.removeAll { $0 === u }
+            finishedNames[nextFinished] = (u.number, u.name)
+            nextFinished = (nextFinished + 1) % finishedNames.count
             updateQuiescence()
             return detect()
         }
@@ -196,6 +203,11 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
 
     /// The live unit with this number, if any.
     func unit(number: UInt32) -> Unit? { withLock { live.first { $0.number == number } } }
+
+    /// The name of a unit that has finished, if it is among the last ones to.
+    func finishedName(number: UInt32) -> String? {
+        withLock { finishedNames.first { $0.number == number && !$0.name.isEmpty }?.name }
+    }
 
     /// Marks `u` parked; with no timeout, checks whether the whole engine is now stuck.
     /// A `cross` wait (one another process could end) never makes a deadlock of this

@@ -16415,7 +16415,7 @@ class Lock:
     """A non-recursive lock that any process or thread may release."""
 
     def __init__(self, *, ctx=None):
-        self._lock = _units.unowned_lock()
+        self._lock = _units.shared_unowned_lock()
 
     def acquire(self, block=True, timeout=None):
         return _acquire(self._lock, block, timeout)
@@ -17648,6 +17648,14 @@ def _place_in(module, classes):
 _place_in('multiprocessing.context', [Process, ProcessError, BufferTooShort, TimeoutError,
                                       AuthenticationError])
 _place_in('multiprocessing.process', [BaseProcess, _MainProcess, _ParentProcess])
+# The semaphore-based ones are C code in CPython (SemLock): no frames of theirs in a
+# traceback (a KeyboardInterrupt or DeadlockError while acquiring).
+_units.stands_for_c(_acquire)
+for _cls in (Lock, RLock, Semaphore, BoundedSemaphore):
+    for _name in ('acquire', 'release', '__enter__', '__exit__'):
+        if _name in _cls.__dict__:
+            _units.stands_for_c(_cls.__dict__[_name])
+del _cls, _name
 _place_in('multiprocessing.synchronize', [Lock, RLock, Semaphore, BoundedSemaphore, Event,
                                           Condition, Barrier])
 _place_in('multiprocessing.queues', [Queue, JoinableQueue, SimpleQueue])
@@ -18714,7 +18722,8 @@ several times faster than this module's Conc code; it switches to the Conc code 
 keeping its items and unfinished count, the first time a program touches its internals
 (q.queue, q.mutex, q.not_empty, q.not_full, q.all_tasks_done, q.unfinished_tasks), even
 while other threads are blocked in put/get/join (they carry on in the Conc code). The
-Conc code's lock and conditions are Conc's builtin primitives (`lock()`, `condition()`);
+Conc code's lock and conditions are Conc's builtin primitives (`lock()`, `condition()`),
+made private to the process as the engine is: a forked child gets a copy of the queue;
 waiting threads are counted so that put/get notify only when somebody waits; SimpleQueue
 is a Queue without task tracking (not reentrant).
 """
@@ -18730,8 +18739,9 @@ __all__ = ["Empty", "Full", "Queue", "PriorityQueue", "LifoQueue", "SimpleQueue"
 Empty = _builtins.queue.Empty
 Full = _builtins.queue.Full
 
-_lock = _builtins.lock
-_condition = _builtins.condition
+# The process's own (a forked child gets a copy of the queue, as CPython's does).
+_lock = _units.local_lock
+_condition = _units.local_condition
 _monotonic = _time.monotonic
 
 
@@ -21271,7 +21281,9 @@ Diverges from CPython:
   `_thread.RLock`, `<unlocked _thread.lock object at 0x...>`); as in CPython, they cannot
   be subclassed. Event, Semaphore, BoundedSemaphore and Condition
   are classes, as CPython's, around the builtins `event()`, `semaphore()` and
-  `condition()`.
+  `condition()`. All of them are made private to the process (`_units.local_event()`
+  and so on, in memory a fork copies): a child process gets its own copies, in the state
+  they had at the fork, as CPython's child does.
 - A unit started with the `thread` keyword appears as a _DummyThread named after the
   unit (CPython names foreign threads "Dummy-N"); it is daemonic and cannot be joined.
 - Renaming a started Thread does not rename the unit (tracebacks and deadlock reports
@@ -21310,9 +21322,11 @@ RLock = _units.threading_rlock
 # CPython's names for its two RLock implementations (C and pure Python); Conc has one.
 _CRLock = RLock
 _PyRLock = RLock
-_builtin_event = event
-_builtin_condition = condition
-_builtin_semaphore = semaphore
+# This module's primitives are the process's own (a forked child gets copies, as CPython's
+# does): the builtins' private twins.
+_builtin_event = _units.local_event
+_builtin_condition = _units.local_condition
+_builtin_semaphore = _units.local_semaphore
 _builtin_list = list
 
 
@@ -21500,7 +21514,7 @@ class BoundedSemaphore(Semaphore):
     def __init__(self, value=1):
         if value < 0:
             raise ValueError("semaphore initial value must be >= 0")
-        self._sem = _builtin_semaphore(_whole_count(value), bounded=True)
+        self._sem = _builtin_semaphore(_whole_count(value), True)
         self._initial_value = value
 
     def __repr__(self):

@@ -57,16 +57,45 @@ extension Engine {
                 try a.expect("live", 0, 0)
                 return .obj(PyList(u.engine.units.liveHandles().map { .obj($0) }))
             },
+            // The primitives of the threading and queue modules are private to a process
+            // (``Engine/privateArena``): a forked child gets its own copies, as in CPython,
+            // where a threading.Lock handed to a Process guards nothing across processes.
             reexported("unowned_lock", as: "allocate_lock", in: "_thread") { u, a in
                 // threading.Lock: any unit may release it; its holder acquiring again blocks.
                 try a.expect("allocate_lock", 0, 0)
+                return .obj(try PyLock(u, reentrant: false, isThreading: true, local: true))
+            },
+            native("shared_unowned_lock") { u, a in
+                // multiprocessing.Lock: threading.Lock's semantics, shared with the children.
+                try a.expect("shared_unowned_lock", 0, 0)
                 return .obj(try PyLock(u, reentrant: false, isThreading: true))
             },
             ("thread_local", .obj(Types.threadLocal)),
             reexported("threading_rlock", as: "RLock", in: "threading") { u, a in
                 // threading.RLock: the builtin rlock(), printed as CPython's _thread.RLock.
                 try a.expect("RLock", 0, 0)
-                return .obj(try PyLock(u, reentrant: true, isThreading: true))
+                return .obj(try PyLock(u, reentrant: true, isThreading: true, local: true))
+            },
+            native("local_lock") { u, a in
+                try a.expect("local_lock", 0, 0)
+                return .obj(try PyLock(u, reentrant: false, local: true))
+            },
+            native("local_semaphore") { u, a in
+                try a.expect("local_semaphore", 1, 2)
+                return .obj(try PySemaphore(u, value: try u.toIndex(a[0]), bounded: a.count > 1 ? try u.isTruthy(a[1]) : false, local: true))
+            },
+            native("local_event") { u, a in
+                try a.expect("local_event", 0, 0)
+                return .obj(try PyEvent(u, local: true))
+            },
+            native("local_condition") { u, a in
+                try a.expect("local_condition", 0, 1)
+                let lock: PyLock?
+                if a.count == 0 || a[0].isNone { lock = nil } else {
+                    guard case .obj(let o) = a[0], let l = o as? PyLock else { throw typeError("local_condition() takes a lock") }
+                    lock = l
+                }
+                return .obj(try PyCondition(u, lock: lock, local: true))
             },
             native("ref_queue") { u, a in
                 // queue.Queue's engine: a queue() that passes references, within one process.

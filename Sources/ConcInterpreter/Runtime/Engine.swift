@@ -149,6 +149,8 @@ public final class Engine {
     let primitives = PrimitiveRegistry()
     /// The shared-memory arena for primitives (see ``arena``); nil until first used.
     var arenaStorage: OpaquePointer?
+    /// ``privateArena``, once mapped.
+    var privateArenaStorage: OpaquePointer?
     /// The process family's table in the arena (see FamilyDeadlock.swift); made with it.
     var familyStorage: OpaquePointer?
     /// The family checker's round in progress: the snapshot it asked every process to
