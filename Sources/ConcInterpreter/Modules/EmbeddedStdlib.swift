@@ -5449,9 +5449,12 @@ class ProcessPoolExecutor(_base.Executor):
 
 
 def _chain_lists(results):
+    # Popped, not iterated (CPython's _chain_from_iterable_of_lists): the chunk must not
+    # keep a result alive once it has been handed out.
     for chunk in results:
-        for x in chunk:
-            yield x
+        chunk.reverse()
+        while chunk:
+            yield chunk.pop()
 
 
 """####,
@@ -16088,8 +16091,8 @@ class BaseProcess:
             # Anything else (this process's Ctrl-C, a signal handler's exception) is ours.
             if not self._is_child_error(e):
                 raise
-        if self._handle.exitcode is not None and self in _children:
-            _children.remove(self)
+        if self._handle.exitcode is not None:
+            _forget_child(self)
 
     def _is_child_error(self, e):
         if self._handle.is_alive():
@@ -16108,8 +16111,8 @@ class BaseProcess:
         if self._handle is None:
             return False
         alive = self._handle.is_alive()
-        if not alive and self in _children:
-            _children.remove(self)
+        if not alive:
+            _forget_child(self)
         return alive
 
     def terminate(self):
@@ -16129,8 +16132,7 @@ class BaseProcess:
             if self._handle.exitcode is None:
                 raise ValueError("Cannot close a process while it is still running. "
                                  "You should first call join() or terminate().")
-            if self in _children:
-                _children.remove(self)
+            _forget_child(self)
         self._closed = True
 
     @property
@@ -16319,10 +16321,19 @@ def _bootstrap(process):
             c.close()
 
 
+def _forget_child(p):
+    # Threads may join, poll or start processes at once (CPython's discard() on a set):
+    # another may have removed it between a check and the removal.
+    try:
+        _children.remove(p)
+    except ValueError:
+        pass
+
+
 def _cleanup():
     for p in list(_children):
         if p._handle is not None and not p._handle.is_alive():
-            _children.remove(p)
+            _forget_child(p)
 
 
 def current_process():
