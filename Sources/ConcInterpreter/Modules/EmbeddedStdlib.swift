@@ -20557,21 +20557,40 @@ def move(src, dst, copy_function=copy2):
     real_dst = dst
     if os.path.isdir(dst):
         if _samefile(src, dst):
+            # (A case-insensitive file system: the rename may still change the case.)
             os.rename(src, dst)
-            return dst
-        real_dst = os.path.join(dst, os.path.basename(src.rstrip("/")))
+            return
+        real_dst = os.path.join(dst, os.path.basename(os.fspath(src).rstrip("/")))
         if os.path.exists(real_dst):
             raise Error("Destination path '%s' already exists" % real_dst)
     try:
         os.rename(src, real_dst)
     except OSError:
-        if os.path.isdir(src):
+        if os.path.islink(src):
+            target = os.readlink(src)
+            os.symlink(target, real_dst)
+            os.unlink(src)
+        elif os.path.isdir(src):
+            # Copying a folder into itself and then removing it would remove the copy too.
+            if _destinsrc(src, dst):
+                raise Error("Cannot move a directory '%s' into itself '%s'." % (src, dst))
             copytree(src, real_dst, copy_function=copy_function, symlinks=True)
             rmtree(src)
         else:
             copy_function(src, real_dst)
             os.unlink(src)
     return real_dst
+
+
+def _destinsrc(src, dst):
+    """True when `dst` is `src` or lies inside it."""
+    src = os.path.abspath(src)
+    dst = os.path.abspath(dst)
+    if not src.endswith(os.path.sep):
+        src += os.path.sep
+    if not dst.endswith(os.path.sep):
+        dst += os.path.sep
+    return dst.startswith(src)
 
 
 def which(cmd, mode=os.F_OK | os.X_OK, path=None):

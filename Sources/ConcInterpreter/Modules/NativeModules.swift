@@ -257,12 +257,17 @@ extension Engine {
             },
             native("putenv") { u, a in
                 try a.expect("putenv", 2, 2)
-                setenv(try u.stringArg(a[0], "putenv() argument 1"), try u.stringArg(a[1], "putenv() argument 2"), 1)
+                let name = try u.withoutNUL(u.stringArg(a[0], "putenv() argument 1"))
+                let value = try u.withoutNUL(u.stringArg(a[1], "putenv() argument 2"))
+                if name.isEmpty || name.contains("=") { throw valueError("illegal environment variable name") }
+                setenv(name, value, 1)
                 return .none
             },
             native("unsetenv") { u, a in
                 try a.expect("unsetenv", 1, 1)
-                unsetenv(try u.stringArg(a[0], "unsetenv() argument 1"))
+                let name = try u.withoutNUL(u.stringArg(a[0], "unsetenv() argument 1"))
+                if name.isEmpty || name.contains("=") { throw valueError("illegal environment variable name") }
+                unsetenv(name)
                 return .none
             },
             native0("cpu_count", qualified: "posix.cpu_count") { _ in .int(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) },

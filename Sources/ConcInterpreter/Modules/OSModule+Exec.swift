@@ -100,12 +100,19 @@ extension Unit {
     /// where None would).
     func osPath(_ v: Value, _ function: String, _ argument: String = "path", fd: Bool = false, none: Bool = false) throws -> String {
         if fd, case .int = v { throw typeError("\(function): Conc takes a path here, not a file descriptor") }
-        return try fileSystemPath(v, {
+        return try withoutNUL(fileSystemPath(v, {
             let kinds = ["string", "bytes", "os.PathLike"] + (fd ? ["integer"] : []) + (none ? ["None"] : [])
             let listed = kinds.count == 3 ? "string, bytes or os.PathLike"
                 : kinds.dropLast().joined(separator: ", ") + " or " + kinds.last!
             return "\(function): \(argument) should be \(listed), not \(v.typeName)"
-        }())
+        }()))
+    }
+
+    /// A string for the C library, which would read it only up to a NUL: refused instead
+    /// (CPython's ValueError), so `os.mkdir("a\0b")` does not make "a".
+    func withoutNUL(_ s: String, _ message: String = "embedded null byte") throws -> String {
+        if s.utf8.contains(0) { throw valueError(message) }
+        return s
     }
 
     /// A path argument of an `os.path` function (posixpath's `os.fspath(p)`). Bytes are
@@ -135,7 +142,7 @@ extension Unit {
     /// Conc's threads keep blocked are unblocked, since the new program inherits the mask.
     /// Returns only by throwing: the arguments were wrong or the exec failed.
     func replaceProcess(path pathValue: Value, argv argvValue: Value, env envValue: Value?, function: String) throws -> Never {
-        let path = try fileSystemPath(pathValue, "\(function): path should be string, bytes or os.PathLike, not \(pathValue.typeName)")
+        let path = try withoutNUL(fileSystemPath(pathValue, "\(function): path should be string, bytes or os.PathLike, not \(pathValue.typeName)"))
         let items: [Value]
         switch argvValue {
         case .obj(let o as PyTuple): items = o.items
@@ -143,7 +150,7 @@ extension Unit {
         default: throw typeError("\(function)() arg 2 must be a tuple or list")
         }
         if items.isEmpty { throw valueError("\(function)() arg 2 must not be empty") }
-        let argv = try items.map { try fileSystemPath($0, "expected str, bytes or os.PathLike object, not \($0.typeName)") }
+        let argv = try items.map { try withoutNUL(fileSystemPath($0, "expected str, bytes or os.PathLike object, not \($0.typeName)")) }
         if argv[0].isEmpty { throw valueError("\(function)() arg 2 first element cannot be empty") }
         var environment: [String]? = nil
         if let envValue {
@@ -151,8 +158,8 @@ extension Unit {
             var entries: [String] = []
             for key in try toArray(try callMethod(envValue, "keys", [])) {
                 let value = try getItem(envValue, key)
-                let k = try fileSystemPath(key, "expected str, bytes or os.PathLike object, not \(key.typeName)")
-                let v = try fileSystemPath(value, "expected str, bytes or os.PathLike object, not \(value.typeName)")
+                let k = try withoutNUL(fileSystemPath(key, "expected str, bytes or os.PathLike object, not \(key.typeName)"))
+                let v = try withoutNUL(fileSystemPath(value, "expected str, bytes or os.PathLike object, not \(value.typeName)"))
                 if k.isEmpty || k.contains("=") { throw valueError("illegal environment variable name") }
                 entries.append(k + "=" + v)
             }

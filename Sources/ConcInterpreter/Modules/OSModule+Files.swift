@@ -87,7 +87,7 @@ extension Engine {
             native("makedirs") { u, a in
                 try a.expect("makedirs", 1, 3, keywords: ["name", "mode", "exist_ok"])
                 guard let nameArg = a.argument(0, "name") else { throw typeError("makedirs() missing 1 required positional argument: 'name'") }
-                let path = try u.stringArg(nameArg, "name")
+                let path = try u.osPath(nameArg, "makedirs")
                 let mode = mode_t(truncatingIfNeeded: try a.argument(1, "mode").map { try u.toIndex($0) } ?? 0o777)
                 let existOK = try a.argument(2, "exist_ok").map { try u.isTruthy($0) } ?? false
                 // Each missing folder on the way, then the leaf, as CPython's makedirs.
@@ -109,7 +109,7 @@ extension Engine {
             native("removedirs") { u, a in
                 try a.expect("removedirs", 1, 1, keywords: ["name"])
                 guard let nameArg = a.argument(0, "name") else { throw typeError("removedirs() missing 1 required positional argument: 'name'") }
-                var path = try u.stringArg(nameArg, "name")
+                var path = try u.osPath(nameArg, "removedirs")
                 if rmdir(path) != 0 { throw osError(errno, path: nameArg) }
                 // Then each parent that is now empty, until one is not.
                 while let slash = path.lastIndex(of: "/"), slash != path.startIndex {
@@ -120,7 +120,53 @@ extension Engine {
             },
             native("replace") { u, a in
                 try a.expect("replace", 2, 2)
-                if rename(try u.stringArg(a[0], "src"), try u.stringArg(a[1], "dst")) != 0 { throw osError(errno, path: a[0], path2: a[1]) }
+                if rename(try u.osPath(a[0], "replace", "src"), try u.osPath(a[1], "replace", "dst")) != 0 { throw osError(errno, path: a[0], path2: a[1]) }
+                return .none
+            },
+            native("symlink") { u, a in
+                try a.expect("symlink", 2, 3, keywords: ["src", "dst", "target_is_directory"])
+                if symlink(try u.osPath(a[0], "symlink", "src"), try u.osPath(a[1], "symlink", "dst")) != 0 { throw osError(errno, path: a[0], path2: a[1]) }
+                return .none
+            },
+            native("link") { u, a in
+                try a.expect("link", 2, 2, keywords: ["src", "dst"])
+                if link(try u.osPath(a[0], "link", "src"), try u.osPath(a[1], "link", "dst")) != 0 { throw osError(errno, path: a[0], path2: a[1]) }
+                return .none
+            },
+            native("readlink") { u, a in
+                try a.expect("readlink", 1, 1, keywords: ["path"])
+                let path = try u.osPath(a[0], "readlink")
+                var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+                let n = readlink(path, &buffer, buffer.count - 1)
+                if n < 0 { throw osError(errno, path: a[0]) }
+                let target = String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                if case .obj(let o) = a[0], o is PyBytes { return .obj(PyBytes(Array(target.utf8))) }
+                return .str(target)
+            },
+            native("truncate") { u, a in
+                try a.expect("truncate", 2, 2, keywords: ["path", "length"])
+                let length = off_t(try u.toIndex(a[1]))
+                let r = a[0].asStr == nil && { if case .int = a[0] { return true }; return false }()
+                    ? ftruncate(try fd(u, a[0]), length) : truncate(try u.osPath(a[0], "truncate", fd: true), length)
+                if r != 0 { throw osError(errno, path: a[0]) }
+                return .none
+            },
+            native("utime") { u, a in
+                // utime(path, times=None): (atime, mtime) in seconds, or now.
+                try a.expect("utime", 1, 2, keywords: ["path", "times"])
+                let path = try u.osPath(a[0], "utime")
+                var spec = [timespec(tv_sec: 0, tv_nsec: (1 << 30) - 1 /* UTIME_NOW */), timespec(tv_sec: 0, tv_nsec: (1 << 30) - 1 /* UTIME_NOW */)]
+                if let times = a.argument(1, "times"), !times.isNone {
+                    guard case .obj(let o) = times, let t = o as? PyTuple, t.items.count == 2 else {
+                        throw typeError("utime: 'times' must be either a tuple of two ints or None")
+                    }
+                    for i in 0..<2 {
+                        let seconds = try u.floatArg(t.items[i])
+                        let whole = (seconds).rounded(.down)
+                        spec[i] = timespec(tv_sec: Int(whole), tv_nsec: Int(((seconds - whole) * 1e9).rounded()))
+                    }
+                }
+                if utimensat(AT_FDCWD, path, &spec, 0) != 0 { throw osError(errno, path: a[0]) }
                 return .none
             },
             native("access") { u, a in
