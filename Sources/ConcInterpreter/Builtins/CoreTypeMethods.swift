@@ -75,6 +75,7 @@ func installObjectMethods(_ t: PyType) {
             e.suggestionSource = .attribute(s)
             throw e
         }
+        if case .obj(let o) = s, let t = o as? PyType { return try u.classAttribute(t, name) }
         return try u.getAttr(s, name)
     }
     t.method("__delattr__") { u, s, a in

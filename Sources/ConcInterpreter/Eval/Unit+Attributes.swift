@@ -89,7 +89,13 @@ extension Unit {
                 throw e
             }
             return try getattrFallback(v, t, name)
-        case let t as PyType: return try typeAttr(t, name)
+        case let t as PyType:
+            // A metaclass's own __getattribute__ decides (it reaches the lookup below through
+            // `super().__getattribute__`, ``classAttribute(_:_:)``).
+            if let meta = t.typeRef, !meta.isBuiltin, meta.overridesGetattribute(classEpoch) {
+                return try userGetattribute(v, meta, name)
+            }
+            return try typeAttr(t, name)
         case let m as PyModule:
             if let x = m.globals.get(name) { return x }
             if name == "__name__" { return .str(m.name) }
@@ -303,6 +309,16 @@ extension Unit {
         return made
     }
 
+    /// `type.__getattribute__(t, name)`: the lookup of a class attribute without the
+    /// metaclass's own `__getattribute__` (which may be the caller).
+    func classAttribute(_ t: PyType, _ name: String) throws -> Value {
+        if let x = try typeAttr(t, name) { return x }
+        let e = noAttribute(.obj(t), name)
+        e.suggestionName = name
+        e.suggestionSource = .attribute(.obj(t))
+        throw e
+    }
+
     private func typeAttr(_ t: PyType, _ name: String) throws -> Value? {
         if name == "__name__" { return .str(t.name) }
         if name == "__new__", let made = builtinNew(t) { return made }
@@ -324,6 +340,18 @@ extension Unit {
             t.dict["__annotations__"] = d  // under the type's lock
             engine.classesChanged()
             return d
+        }
+        // type's own data descriptors, and a metaclass's (a property), come before the
+        // class's namespace, as in CPython's type_getattro.
+        switch name {
+        case "__bases__": return .obj(PyTuple(t.bases.map { .obj($0) }))
+        case "__base__": return t.bestBase.map { .obj($0) } ?? Value.none
+        case "__mro__": return .obj(PyTuple(t.mro.map { .obj($0) }))
+        default: break
+        }
+        if let meta = t.typeRef, !meta.isBuiltin, let ma = meta.lookup(name), case .obj(let mo) = ma,
+           mo is PyProperty || UserDescriptor(mo)?.isData == true {
+            return try resolveDescriptor(ma, .obj(t))
         }
         if let attr = t.lookup(name), case .obj(let a) = attr {
             switch a {
