@@ -18129,6 +18129,288 @@ from multiprocessing import RawValue, RawArray, Value, Array, Synchronized, Sync
 from multiprocessing import Lock, RLock, Semaphore, BoundedSemaphore, Event, Condition, Barrier
 
 """####,
+        "numbers.conc": ####"""
+"""numbers: the abstract number classes of PEP 3141, as CPython 3.11's module has them.
+
+Number > Complex > Real > Rational > Integral, each an ABC. int (and so bool) is
+registered as an Integral and float as a Real, so `isinstance(x, numbers.Number)` answers
+as in CPython. A class deriving from one of them must define its abstract methods to be
+instantiated; the concrete ones (`__sub__` from `__add__` and `__neg__`, `Real.__divmod__`,
+`Integral.__index__`...) are given, as in CPython.
+
+Diverges from CPython: Conc has no complex numbers, so nothing is registered as Complex
+alone, and `Real.__complex__` raises TypeError.
+"""
+
+from abc import ABCMeta, abstractmethod
+
+__all__ = ["Number", "Complex", "Real", "Rational", "Integral"]
+
+
+class Number(metaclass=ABCMeta):
+    """All numbers derive from this; checking isinstance(x, Number) asks "is x a number"."""
+    __slots__ = ()
+
+    # Concrete numeric types must provide their own hash.
+    __hash__ = None
+
+
+class Complex(Number):
+    """What the builtin complex type offers: arithmetic, abs, conjugate, ==."""
+
+    __slots__ = ()
+
+    @abstractmethod
+    def __complex__(self):
+        """The value as a builtin complex."""
+
+    def __bool__(self):
+        """True when the value is not zero."""
+        return self != 0
+
+    @property
+    @abstractmethod
+    def real(self):
+        """The real part."""
+        raise NotImplementedError
+
+    @property
+    @abstractmethod
+    def imag(self):
+        """The imaginary part."""
+        raise NotImplementedError
+
+    @abstractmethod
+    def __add__(self, other):
+        raise NotImplementedError
+
+    @abstractmethod
+    def __radd__(self, other):
+        raise NotImplementedError
+
+    @abstractmethod
+    def __neg__(self):
+        raise NotImplementedError
+
+    @abstractmethod
+    def __pos__(self):
+        raise NotImplementedError
+
+    def __sub__(self, other):
+        return self + -other
+
+    def __rsub__(self, other):
+        return -self + other
+
+    @abstractmethod
+    def __mul__(self, other):
+        raise NotImplementedError
+
+    @abstractmethod
+    def __rmul__(self, other):
+        raise NotImplementedError
+
+    @abstractmethod
+    def __truediv__(self, other):
+        raise NotImplementedError
+
+    @abstractmethod
+    def __rtruediv__(self, other):
+        raise NotImplementedError
+
+    @abstractmethod
+    def __pow__(self, exponent):
+        raise NotImplementedError
+
+    @abstractmethod
+    def __rpow__(self, base):
+        raise NotImplementedError
+
+    @abstractmethod
+    def __abs__(self):
+        """The magnitude, a Real."""
+        raise NotImplementedError
+
+    @abstractmethod
+    def conjugate(self):
+        raise NotImplementedError
+
+    @abstractmethod
+    def __eq__(self, other):
+        raise NotImplementedError
+
+
+class Real(Complex):
+    """Complex plus the ordering and rounding operations of the builtin float."""
+
+    __slots__ = ()
+
+    @abstractmethod
+    def __float__(self):
+        """The value as a float (any Real can be)."""
+        raise NotImplementedError
+
+    @abstractmethod
+    def __trunc__(self):
+        """The Integral nearest to the value, towards zero."""
+        raise NotImplementedError
+
+    @abstractmethod
+    def __floor__(self):
+        raise NotImplementedError
+
+    @abstractmethod
+    def __ceil__(self):
+        raise NotImplementedError
+
+    @abstractmethod
+    def __round__(self, ndigits=None):
+        """round(self, ndigits): an Integral without ndigits, a Real with it."""
+        raise NotImplementedError
+
+    def __divmod__(self, other):
+        return (self // other, self % other)
+
+    def __rdivmod__(self, other):
+        return (other // self, other % self)
+
+    @abstractmethod
+    def __floordiv__(self, other):
+        raise NotImplementedError
+
+    @abstractmethod
+    def __rfloordiv__(self, other):
+        raise NotImplementedError
+
+    @abstractmethod
+    def __mod__(self, other):
+        raise NotImplementedError
+
+    @abstractmethod
+    def __rmod__(self, other):
+        raise NotImplementedError
+
+    @abstractmethod
+    def __lt__(self, other):
+        raise NotImplementedError
+
+    @abstractmethod
+    def __le__(self, other):
+        raise NotImplementedError
+
+    def __complex__(self):
+        raise TypeError("complex numbers are not supported in Conc")
+
+    @property
+    def real(self):
+        return +self
+
+    @property
+    def imag(self):
+        return 0
+
+    def conjugate(self):
+        return +self
+
+
+Real.register(float)
+
+
+class Rational(Real):
+    """A Real with a numerator and a denominator in lowest terms."""
+
+    __slots__ = ()
+
+    @property
+    @abstractmethod
+    def numerator(self):
+        raise NotImplementedError
+
+    @property
+    @abstractmethod
+    def denominator(self):
+        raise NotImplementedError
+
+    def __float__(self):
+        # int() first: the parts may be Integrals other than int.
+        return int(self.numerator) / int(self.denominator)
+
+
+class Integral(Rational):
+    """A Rational whose denominator is 1, with the bitwise operations of int."""
+
+    __slots__ = ()
+
+    @abstractmethod
+    def __int__(self):
+        raise NotImplementedError
+
+    def __index__(self):
+        return int(self)
+
+    @abstractmethod
+    def __pow__(self, exponent, modulus=None):
+        raise NotImplementedError
+
+    @abstractmethod
+    def __lshift__(self, other):
+        raise NotImplementedError
+
+    @abstractmethod
+    def __rlshift__(self, other):
+        raise NotImplementedError
+
+    @abstractmethod
+    def __rshift__(self, other):
+        raise NotImplementedError
+
+    @abstractmethod
+    def __rrshift__(self, other):
+        raise NotImplementedError
+
+    @abstractmethod
+    def __and__(self, other):
+        raise NotImplementedError
+
+    @abstractmethod
+    def __rand__(self, other):
+        raise NotImplementedError
+
+    @abstractmethod
+    def __xor__(self, other):
+        raise NotImplementedError
+
+    @abstractmethod
+    def __rxor__(self, other):
+        raise NotImplementedError
+
+    @abstractmethod
+    def __or__(self, other):
+        raise NotImplementedError
+
+    @abstractmethod
+    def __ror__(self, other):
+        raise NotImplementedError
+
+    @abstractmethod
+    def __invert__(self):
+        raise NotImplementedError
+
+    def __float__(self):
+        return float(int(self))
+
+    @property
+    def numerator(self):
+        return +self
+
+    @property
+    def denominator(self):
+        return 1
+
+
+Integral.register(int)
+
+"""####,
         "operator.conc": ####"""
 """operator: CPython 3.11's standard operators as functions, in Conc.
 
