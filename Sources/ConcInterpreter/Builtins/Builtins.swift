@@ -139,12 +139,24 @@ extension Engine {
             default: throw typeError("'\(k)' is an invalid keyword argument for print()")
             }
         }
-        let pieces = try a.positional.map { try u.str($0) }
         // A program that replaced sys.stdout (redirect_stdout, a capturing object) gets
         // print's output there, as in CPython.
         if file.isNone, let out = replacedSysStream("stdout") {
             if out.isNone { return }  // sys.stdout = None: print() writes nothing, as in CPython
             file = out
+        }
+        var pieces: [String] = []
+        pieces.reserveCapacity(a.positional.count)
+        do {
+            for x in a.positional { pieces.append(try u.str(x)) }
+        } catch {
+            // CPython writes each argument (and the separator after it) before converting
+            // the next: what came before the one that failed is out already.
+            if !pieces.isEmpty {
+                let partial = pieces.joined(separator: sep) + sep
+                if file.isNone { stdout.write(partial) } else { _ = try u.callMethod(file, "write", [.str(partial)]) }
+            }
+            throw error
         }
         if file.isNone {
             stdout.write(pieces.joined(separator: sep) + end)

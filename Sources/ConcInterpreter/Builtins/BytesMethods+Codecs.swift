@@ -123,9 +123,16 @@ private func handleDecodeError(_ out: inout [UInt8], _ b: [UInt8], _ start: Int,
     case "replace": out.append(contentsOf: [0xEF, 0xBF, 0xBD])
     case "backslashreplace":
         for k in start..<end { out.append(contentsOf: hexEscape(UInt32(b[k])).utf8) }
+    case "xmlcharrefreplace", "namereplace":
+        // Handlers for encoding only, as CPython says when one is given to decode.
+        throw typeError("don't know how to handle UnicodeDecodeError in error callback")
+    case "surrogatepass":
+        // It passes only encoded surrogates, which Conc strings cannot hold; anything else
+        // is an error, as with strict.
+        throw unicodeDecodeError(codec.name, b, start, end, reason)
     default:
         if knownErrorHandlers.contains(errors) {
-            // surrogateescape & co. need lone surrogates, which Conc strings cannot hold.
+            // surrogateescape needs lone surrogates, which Conc strings cannot hold.
             out.append(contentsOf: [0xEF, 0xBF, 0xBD])
             return
         }

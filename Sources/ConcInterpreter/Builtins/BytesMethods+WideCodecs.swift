@@ -69,8 +69,11 @@ struct WideCodec {
             case "backslashreplace":
                 for k in start..<end { out.append(contentsOf: hexEscape(UInt32(b[k])).unicodeScalars) }
             case "replace": out.append("\u{FFFD}")
+            case "xmlcharrefreplace", "namereplace":
+                throw typeError("don't know how to handle UnicodeDecodeError in error callback")
+            case "surrogatepass": throw unicodeDecodeError(codec, b, start, end, reason)
             default:
-                // surrogateescape & co. need lone surrogates, which Conc strings cannot hold.
+                // surrogateescape needs lone surrogates, which Conc strings cannot hold.
                 guard knownErrorHandlers.contains(errors) else { throw unknownHandler(errors) }
                 out.append("\u{FFFD}")
             }
