@@ -491,8 +491,10 @@ final class PyLock: PySharedPrimitive, @unchecked Sendable {  // see PySharedPri
             if o != 0, conc_unit_pid(o) != getpid() {
                 holder = "process " + (engine.familyName(of: conc_unit_pid(o)) ?? "\(conc_unit_pid(o))")
             }
-            throw runtimeError(reentrant ? "cannot release un-acquired lock" :
-                "cannot release a lock() held by \(holder) from \(engine.unitLabel(u)): only the unit that acquired a lock() releases it (use semaphore(1) to signal between units)")
+            // threading.RLock keeps CPython's words; the builtins say who holds it.
+            if reentrant && isThreading { throw runtimeError("cannot release un-acquired lock") }
+            let kind = reentrant ? "an rlock()" : "a lock()"
+            throw runtimeError("cannot release \(kind) held by \(holder) from \(engine.unitLabel(u)): only the unit that acquired \(kind) releases it (use semaphore(1) to signal between units)")
         }
     }
 }

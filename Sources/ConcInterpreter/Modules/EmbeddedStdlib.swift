@@ -16714,6 +16714,7 @@ class SimpleQueue:
         self._closed = False
 
     def put(self, obj):
+        _check_sendable(obj)   # pickled at once in CPython (no feeder thread)
         _q_put(self._q, obj)
 
     def get(self):
@@ -16790,6 +16791,8 @@ class Connection:
     def send(self, obj):
         self._check_closed()
         self._check_writable()
+        # What CPython could not pickle is refused here too, even between threads.
+        _check_sendable(obj)
         self._put(obj)
 
     def recv(self):
