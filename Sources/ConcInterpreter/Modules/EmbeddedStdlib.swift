@@ -11145,6 +11145,631 @@ def translate(pat):
     return "(?s:" + "".join(out) + ")\\Z"
 
 """####,
+        "fractions.conc": ####"""
+"""fractions: CPython 3.11's Fraction, exact rational numbers, in Conc.
+
+Fraction(numerator=0, denominator=None) takes an int, a float (converted exactly), a
+Rational (another Fraction included), a string ('3/4', ' -1.5e2 ', '1_000.25') or a pair
+of Rationals; it is always kept in lowest terms with a positive denominator. It has
+numerator, denominator, from_float, from_decimal, as_integer_ratio, limit_denominator,
+the arithmetic operators with ints, floats and Fractions (+ - * / // % divmod **, unary
+- + abs), comparisons, hash (equal to the hash of an equal int or float), round,
+math.floor/ceil/trunc, int, float, str, repr, bool, copy and pickling support. It derives
+from numbers.Rational, as in CPython, when the numbers module is there (without it, from
+object, and the isinstance checks use int, float and Fraction).
+
+Diverges from CPython: Conc's ints are 64-bit, so a numerator or denominator (or an
+intermediate product) that would pass 2**63 raises Conc's OverflowError where CPython
+would carry on with big ints. There is no decimal module, so from_decimal raises
+TypeError for every argument but an int, and Decimal arguments are not accepted;
+there are no complex numbers, so the complex fallbacks are left out.
+"""
+
+import math
+import operator
+import re
+import sys
+
+__all__ = ["Fraction"]
+
+_HASH_MODULUS = sys.hash_info.modulus
+_HASH_INF = sys.hash_info.inf
+
+try:
+    _complex = complex
+except NameError:  # Conc has no complex numbers
+    _complex = ()
+
+# The number ABCs, when there is a numbers module. Without one, Fraction derives from
+# object and the isinstance checks fall back to the concrete types: int is Integral (and
+# Rational), int and float are Real; the Fraction class joins _Rational once it exists.
+try:
+    import numbers
+    _Base = numbers.Rational
+    _Integral = numbers.Integral
+    _Rational = numbers.Rational
+    _Real = numbers.Real
+    _Complex = numbers.Complex
+except ImportError:
+    _Base = object
+    _Integral = int
+    _Rational = int
+    _Real = (int, float)
+    _Complex = (int, float)
+
+# A sign; a numerator (digits with single underscores between them, possibly empty when a
+# fraction part follows); then either "/denominator" or an optional ".fraction" and an
+# optional exponent. Surrounding whitespace is allowed. The fraction part's first
+# alternative is `d*`, not `\d*`: CPython 3.11 has that slip, so "1.d" gets past the
+# pattern and fails later in int(); we keep it to give the same errors.
+_LITERAL = re.compile(
+    r"\A\s*(?P<sign>[-+]?)(?=\d|\.\d)(?P<num>\d*|\d+(_\d+)*)"
+    r"(?:(?:/(?P<denom>\d+(_\d+)*))?|(?:\.(?P<decimal>d*|\d+(_\d+)*))?"
+    r"(?:E(?P<exp>[-+]?\d+(_\d+)*))?)\s*\Z",
+    re.IGNORECASE)
+
+
+def _mulmod(a, b):
+    """(a * b) % _HASH_MODULUS for 0 <= a, b < 2**61 - 1, without passing 2**63.
+
+    Splits both into 31-bit halves; 2**61 is 1 modulo the modulus, so the high parts fold
+    back down instead of growing."""
+    p = _HASH_MODULUS
+    a_hi, a_lo = a >> 31, a & 0x7FFFFFFF
+    b_hi, b_lo = b >> 31, b & 0x7FFFFFFF
+    # a*b = hi*2**62 + mid*2**31 + lo, and 2**62 is 2 modulo p.
+    hi = (a_hi * b_hi) % p
+    mid = a_hi * b_lo + a_lo * b_hi  # below 2**62
+    lo = (a_lo * b_lo) % p
+    # mid*2**31 = (mid >> 30)*2**61 + (mid & (2**30 - 1))*2**31, the first part being
+    # (mid >> 30) modulo p.
+    mid_term = (mid >> 30) + ((mid & 0x3FFFFFFF) << 31)
+    return (2 * hi % p + mid_term % p + lo) % p
+
+
+class Fraction(_Base):
+    """A rational number, numerator/denominator, in lowest terms (denominator > 0).
+
+    Fraction(8, 6) is 4/3; Fraction() is 0; Fraction(3) == 3. It is also made from
+    strings ('-2.3', '1e10', '123/456'), from floats (exactly: Fraction(0.1) is not 1/10),
+    and from other Rationals.
+    """
+
+    __slots__ = ("_numerator", "_denominator")
+
+    def __new__(cls, numerator=0, denominator=None, *, _normalize=True):
+        self = super(Fraction, cls).__new__(cls)
+
+        if denominator is None:
+            if type(numerator) is int:
+                self._numerator = numerator
+                self._denominator = 1
+                return self
+            if isinstance(numerator, _Rational):
+                self._numerator = numerator.numerator
+                self._denominator = numerator.denominator
+                return self
+            if isinstance(numerator, float):
+                # Exact: a float is a dyadic rational already.
+                self._numerator, self._denominator = numerator.as_integer_ratio()
+                return self
+            if not isinstance(numerator, str):
+                raise TypeError("argument should be a string or a Rational instance")
+            numerator, denominator = _parse(numerator)
+        elif type(numerator) is int and type(denominator) is int:
+            pass  # the common case
+        elif (isinstance(numerator, _Rational) and
+              isinstance(denominator, _Rational)):
+            # (a/b) / (c/d) = (a*d) / (c*b)
+            numerator, denominator = (numerator.numerator * denominator.denominator,
+                                      denominator.numerator * numerator.denominator)
+        else:
+            raise TypeError("both arguments should be Rational instances")
+
+        if denominator == 0:
+            raise ZeroDivisionError("Fraction(%s, 0)" % numerator)
+        if _normalize:
+            g = math.gcd(numerator, denominator)
+            if denominator < 0:
+                g = -g  # moves the sign onto the numerator
+            numerator //= g
+            denominator //= g
+        self._numerator = numerator
+        self._denominator = denominator
+        return self
+
+    @classmethod
+    def from_float(cls, f):
+        """The Fraction exactly equal to float f (an int is accepted too). Note that
+        Fraction.from_float(0.3) != Fraction(3, 10)."""
+        if isinstance(f, _Integral):
+            return cls(f)
+        if not isinstance(f, float):
+            raise TypeError("%s.from_float() only takes floats, not %r (%s)"
+                            % (cls.__name__, f, type(f).__name__))
+        return cls(*f.as_integer_ratio())
+
+    @classmethod
+    def from_decimal(cls, dec):
+        """The Fraction exactly equal to a Decimal (or an int). Conc has no decimal
+        module, so anything but an int raises TypeError."""
+        if isinstance(dec, _Integral):
+            # CPython goes through Decimal(int(dec)), which comes to the same Fraction.
+            return cls(int(dec))
+        raise TypeError("%s.from_decimal() only takes Decimals, not %r (%s)"
+                        % (cls.__name__, dec, type(dec).__name__))
+
+    def as_integer_ratio(self):
+        """(numerator, denominator): two ints whose ratio is self; the second positive."""
+        return (self._numerator, self._denominator)
+
+    def limit_denominator(self, max_denominator=1000000):
+        """The Fraction closest to self whose denominator is at most max_denominator
+        (on a tie, the one with the smaller denominator)."""
+        # The best approximations from above and below with a bounded denominator are
+        # convergents or semiconvergents of self's continued fraction. Walk the
+        # convergents until the next denominator would be too big, then compare the last
+        # convergent with the largest semiconvergent that still fits.
+        if max_denominator < 1:
+            raise ValueError("max_denominator should be at least 1")
+        if self._denominator <= max_denominator:
+            return Fraction(self)
+
+        p_prev, q_prev, p_cur, q_cur = 0, 1, 1, 0
+        n, d = self._numerator, self._denominator
+        while True:
+            a, rest = divmod(n, d)  # rest is n - a*d, without forming a*d
+            q_next = q_prev + a * q_cur
+            if q_next > max_denominator:
+                break
+            p_prev, q_prev, p_cur, q_cur = p_cur, q_cur, p_prev + a * p_cur, q_next
+            n, d = d, rest
+
+        k = (max_denominator - q_prev) // q_cur
+        semi = Fraction(p_prev + k * p_cur, q_prev + k * q_cur)
+        conv = Fraction(p_cur, q_cur)
+        # The two candidates lie on either side of self, 1/(q_cur*q_semi) apart, and
+        # conv is d/(q_cur*D) from self (D being self's denominator), so conv is at least
+        # as close as semi exactly when 2*d*q_semi <= D. Unlike subtracting Fractions,
+        # this stays within 64 bits: d*q_semi <= D.
+        if d * (q_prev + k * q_cur) <= self._denominator // 2:
+            return conv
+        return semi
+
+    @property
+    def numerator(self):
+        """The numerator, in lowest terms; it carries the sign."""
+        return self._numerator
+
+    @property
+    def denominator(self):
+        """The denominator, in lowest terms; always positive."""
+        return self._denominator
+
+    def __repr__(self):
+        return "%s(%s, %s)" % (type(self).__name__, self._numerator, self._denominator)
+
+    def __str__(self):
+        if self._denominator == 1:
+            return str(self._numerator)
+        return "%s/%s" % (self._numerator, self._denominator)
+
+    # -- arithmetic ------------------------------------------------------------------------
+    #
+    # Each operator has an exact version for two rationals; _mixed builds the forward
+    # method (Fraction op x) and the reflected one (x op Fraction) around it. Ints and
+    # Fractions go exactly; floats (and other Reals) go through float; anything else is
+    # NotImplemented so that the other operand gets its turn. Other Rationals are only
+    # handled in the reflected method, so a Rational that knows about Fraction can do
+    # better first.
+
+    def _mixed(exact, inexact, name):
+        def forward(a, b):
+            if isinstance(b, (int, Fraction)):
+                return exact(a, b)
+            if isinstance(b, float):
+                return inexact(float(a), b)
+            if isinstance(b, _complex):
+                return inexact(complex(a), b)
+            return NotImplemented
+
+        def reflected(b, a):
+            if isinstance(a, _Rational):
+                return exact(a, b)
+            if isinstance(a, _Real):
+                return inexact(float(a), float(b))
+            if isinstance(a, _Complex):
+                return inexact(complex(a), complex(b))
+            return NotImplemented
+
+        forward.__name__ = "__" + name + "__"
+        reflected.__name__ = "__r" + name + "__"
+        forward.__doc__ = reflected.__doc__ = exact.__doc__
+        return forward, reflected
+
+    def _add(a, b):
+        """a + b"""
+        # Working with gcd(da, db) keeps the intermediate products small.
+        na, da = a.numerator, a.denominator
+        nb, db = b.numerator, b.denominator
+        g = math.gcd(da, db)
+        if g == 1:
+            return Fraction(na * db + da * nb, da * db, _normalize=False)
+        s = da // g
+        t = na * (db // g) + nb * s
+        g2 = math.gcd(t, g)
+        if g2 == 1:
+            return Fraction(t, s * db, _normalize=False)
+        return Fraction(t // g2, s * (db // g2), _normalize=False)
+
+    def _sub(a, b):
+        """a - b"""
+        na, da = a.numerator, a.denominator
+        nb, db = b.numerator, b.denominator
+        g = math.gcd(da, db)
+        if g == 1:
+            return Fraction(na * db - da * nb, da * db, _normalize=False)
+        s = da // g
+        t = na * (db // g) - nb * s
+        g2 = math.gcd(t, g)
+        if g2 == 1:
+            return Fraction(t, s * db, _normalize=False)
+        return Fraction(t // g2, s * (db // g2), _normalize=False)
+
+    def _mul(a, b):
+        """a * b"""
+        # Cancel across before multiplying: the result is then in lowest terms.
+        na, da = a.numerator, a.denominator
+        nb, db = b.numerator, b.denominator
+        g = math.gcd(na, db)
+        if g > 1:
+            na //= g
+            db //= g
+        g = math.gcd(nb, da)
+        if g > 1:
+            nb //= g
+            da //= g
+        return Fraction(na * nb, db * da, _normalize=False)
+
+    def _div(a, b):
+        """a / b"""
+        na, da = a.numerator, a.denominator
+        nb, db = b.numerator, b.denominator
+        g = math.gcd(na, nb)
+        if g > 1:
+            na //= g
+            nb //= g
+        g = math.gcd(db, da)
+        if g > 1:
+            da //= g
+            db //= g
+        n, d = na * db, nb * da
+        if d < 0:
+            n, d = -n, -d
+        # d == 0 (division by zero) is caught by the constructor, with its message.
+        return Fraction(n, d, _normalize=False)
+
+    def _floordiv(a, b):
+        """a // b"""
+        return (a.numerator * b.denominator) // (a.denominator * b.numerator)
+
+    def _divmod(a, b):
+        """(a // b, a % b)"""
+        da, db = a.denominator, b.denominator
+        quotient, rest = divmod(a.numerator * db, da * b.numerator)
+        return quotient, Fraction(rest, da * db)
+
+    def _mod(a, b):
+        """a % b"""
+        da, db = a.denominator, b.denominator
+        return Fraction((a.numerator * db) % (b.numerator * da), da * db)
+
+    __add__, __radd__ = _mixed(_add, operator.add, "add")
+    __sub__, __rsub__ = _mixed(_sub, operator.sub, "sub")
+    __mul__, __rmul__ = _mixed(_mul, operator.mul, "mul")
+    __truediv__, __rtruediv__ = _mixed(_div, operator.truediv, "truediv")
+    __floordiv__, __rfloordiv__ = _mixed(_floordiv, operator.floordiv, "floordiv")
+    __divmod__, __rdivmod__ = _mixed(_divmod, divmod, "divmod")
+    __mod__, __rmod__ = _mixed(_mod, operator.mod, "mod")
+
+    def __pow__(a, b):
+        """a ** b: a Fraction when b is an integer (a rational one included), else a
+        float, roots being generally irrational."""
+        if isinstance(b, _Rational):
+            if b.denominator != 1:
+                return float(a) ** float(b)
+            power = b.numerator
+            if power >= 0:
+                return Fraction(a._numerator ** power, a._denominator ** power,
+                                _normalize=False)
+            # A negative power flips the fraction; the sign must stay on top. A zero
+            # numerator gives Fraction(1, 0), and its ZeroDivisionError.
+            if a._numerator >= 0:
+                return Fraction(a._denominator ** -power, a._numerator ** -power,
+                                _normalize=False)
+            return Fraction((-a._denominator) ** -power, (-a._numerator) ** -power,
+                            _normalize=False)
+        return float(a) ** b
+
+    def __rpow__(b, a):
+        """a ** b"""
+        if b._denominator == 1 and b._numerator >= 0:
+            return a ** b._numerator  # an int to a natural power stays an int
+        if isinstance(a, _Rational):
+            return Fraction(a.numerator, a.denominator) ** b
+        if b._denominator == 1:
+            return a ** b._numerator
+        return a ** float(b)
+
+    def __pos__(a):
+        """+a, which turns an instance of a subclass into a plain Fraction."""
+        return Fraction(a._numerator, a._denominator, _normalize=False)
+
+    def __neg__(a):
+        """-a"""
+        return Fraction(-a._numerator, a._denominator, _normalize=False)
+
+    def __abs__(a):
+        """abs(a)"""
+        return Fraction(abs(a._numerator), a._denominator, _normalize=False)
+
+    # -- conversions -----------------------------------------------------------------------
+
+    def __int__(a):
+        """int(a): truncated toward zero."""
+        if a._numerator < 0:
+            return operator.index(-(-a._numerator // a._denominator))
+        return operator.index(a._numerator // a._denominator)
+
+    def __trunc__(a):
+        """math.trunc(a): toward zero."""
+        if a._numerator < 0:
+            return -(-a._numerator // a._denominator)
+        return a._numerator // a._denominator
+
+    def __floor__(a):
+        """math.floor(a)"""
+        return a._numerator // a._denominator
+
+    def __ceil__(a):
+        """math.ceil(a)"""
+        # Floor division of the negation, negated back, rounds up.
+        return -(-a._numerator // a._denominator)
+
+    def __float__(a):
+        """float(a), correctly rounded (int / int is)."""
+        return a._numerator / a._denominator
+
+    def __round__(self, ndigits=None):
+        """round(self) is the nearest int, halves going to the even one; round(self, n)
+        is the nearest Fraction with n decimal places (n may be negative)."""
+        if ndigits is None:
+            whole, rest = divmod(self._numerator, self._denominator)
+            twice = rest * 2
+            if twice < self._denominator:
+                return whole
+            if twice > self._denominator or whole % 2 == 1:
+                return whole + 1
+            return whole
+        scale = 10 ** abs(ndigits)
+        if ndigits > 0:
+            return Fraction(round(self * scale), scale)
+        return Fraction(round(self / scale) * scale)
+
+    def __hash__(self):
+        """hash(self): equal to the hash of an equal int or float, following Python's
+        numeric hash, |n| * (d's inverse modulo P), P being the hash modulus."""
+        p = _HASH_MODULUS
+        try:
+            inverse = pow(self._denominator, -1, p)
+        except ValueError:
+            # No inverse: d is a multiple of P, the hash is that of infinity.
+            value = _HASH_INF
+        else:
+            # hash(|n|) is |n| % P for a non-negative int; the product is kept below
+            # 2**63 by _mulmod, which hash() of the big product in CPython does not need.
+            value = _mulmod(hash(abs(self._numerator)), inverse)
+        if self._numerator < 0:
+            value = -value
+        return -2 if value == -1 else value
+
+    # What numbers.Real gives its subclasses, for when there is no numbers module.
+
+    @property
+    def real(self):
+        """A real number is its own real part."""
+        return +self
+
+    @property
+    def imag(self):
+        """A real number's imaginary part is 0."""
+        return 0
+
+    def conjugate(self):
+        """A real number is its own conjugate."""
+        return +self
+
+    # -- comparisons -----------------------------------------------------------------------
+
+    def __eq__(a, b):
+        """a == b"""
+        if type(b) is int:
+            return a._numerator == b and a._denominator == 1
+        if isinstance(b, _Rational):
+            return a._numerator == b.numerator and a._denominator == b.denominator
+        if isinstance(b, _Complex) and not isinstance(b, _Real):
+            if b.imag != 0:
+                return NotImplemented
+            b = b.real
+        if isinstance(b, float):
+            if math.isnan(b) or math.isinf(b):
+                # Every finite a compares to inf and nan as 0 would.
+                return 0.0 == b
+            return _compare_float(a._numerator, a._denominator, b) == 0
+        return NotImplemented
+
+    def _compare(self, other, op):
+        # Rationals compare by cross-multiplying; floats through their exact Fraction
+        # (or as 0 would, for inf and nan); anything else is NotImplemented.
+        if isinstance(other, _Rational):
+            return op(_compare_ratios(self._numerator, self._denominator,
+                                      other.numerator, other.denominator), 0)
+        if isinstance(other, float):
+            if math.isnan(other) or math.isinf(other):
+                return op(0.0, other)
+            return op(_compare_float(self._numerator, self._denominator, other), 0)
+        return NotImplemented
+
+    def __lt__(a, b):
+        """a < b"""
+        return a._compare(b, operator.lt)
+
+    def __gt__(a, b):
+        """a > b"""
+        return a._compare(b, operator.gt)
+
+    def __le__(a, b):
+        """a <= b"""
+        return a._compare(b, operator.le)
+
+    def __ge__(a, b):
+        """a >= b"""
+        return a._compare(b, operator.ge)
+
+    def __bool__(a):
+        """a != 0"""
+        return bool(a._numerator)
+
+    # -- pickling and copying: a Fraction is immutable -------------------------------------
+
+    def __reduce__(self):
+        return (type(self), (self._numerator, self._denominator))
+
+    def __copy__(self):
+        if type(self) == Fraction:
+            return self
+        return type(self)(self._numerator, self._denominator)
+
+    def __deepcopy__(self, memo):
+        if type(self) == Fraction:
+            return self
+        return type(self)(self._numerator, self._denominator)
+
+
+if _Base is object:
+    _Rational = (int, Fraction)
+    _Real = (int, float, Fraction)
+    _Complex = _Real
+
+
+def _compare_ratios(n1, d1, n2, d2):
+    """-1, 0 or 1 as n1/d1 is below, equal to or above n2/d2 (d1, d2 > 0).
+
+    CPython cross-multiplies; with 64-bit ints that overflows for large terms, so when it
+    would, compare whole parts and then the reciprocals of the remainders instead (the
+    steps of Euclid's algorithm on both at once), which never leaves 64 bits."""
+    try:
+        left, right = n1 * d2, d1 * n2
+    except OverflowError:
+        pass
+    else:
+        return (left > right) - (left < right)
+    sign = 1
+    while True:
+        q1, r1 = divmod(n1, d1)
+        q2, r2 = divmod(n2, d2)
+        if q1 != q2:
+            return sign if q1 > q2 else -sign
+        if r1 == 0 or r2 == 0:
+            return sign * ((r1 > 0) - (r2 > 0))
+        # r1/d1 < r2/d2 exactly when d1/r1 > d2/r2: the order flips.
+        n1, d1, n2, d2 = d1, r1, d2, r2
+        sign = -sign
+
+
+_TWO_63 = 9223372036854775808.0
+
+
+def _compare_float(n, d, f):
+    """-1, 0 or 1 as n/d (d > 0) is below, equal to or above the finite float f.
+
+    Exact, as CPython's comparison through Fraction.from_float(f) is, but without that
+    Fraction, whose terms pass 64 bits for large or tiny floats: compare whole parts,
+    then the fractional parts one binary digit at a time (doubling a float is exact)."""
+    if f >= _TWO_63:
+        return -1  # n/d < 2**63
+    if f < -_TWO_63:
+        return 1
+    q, r = divmod(n, d)
+    if f >= 0:
+        # n/d = q + r/d and f = floor(f) + (f - floor(f)), that difference exact.
+        whole = math.floor(f)
+        if q != whole:
+            return -1 if q < whole else 1
+        return _compare_fraction_part(r, d, f - whole)
+    # For a negative f, f - floor(f) can round (f + 1 has fewer bits below the point
+    # than f), but ceil(f) - f cannot: go from the ceilings, n/d = qc - rc/d and
+    # f = c - (c - f).
+    c = math.ceil(f)
+    if r:
+        q, r = q + 1, d - r
+    if q != c:
+        return -1 if q < c else 1
+    return -_compare_fraction_part(r, d, c - f)
+
+
+def _compare_fraction_part(r, d, g):
+    """-1, 0 or 1 as r/d is below, equal to or above g, where 0 <= r < d and 0 <= g < 1."""
+    while True:
+        if r == 0:
+            return 0 if g == 0 else -1
+        if g == 0:
+            return 1
+        # Next binary digit of r/d and of g; d - r avoids forming 2*r when it is large.
+        r_bit = r >= d - r
+        g = g + g
+        g_bit = g >= 1.0
+        if r_bit != g_bit:
+            return 1 if r_bit else -1
+        if r_bit:
+            r = r - (d - r)
+            g = g - 1.0
+        else:
+            r = r + r
+
+
+def _parse(text):
+    """(numerator, denominator) from a Fraction literal; not yet in lowest terms."""
+    m = _LITERAL.match(text)
+    if m is None:
+        raise ValueError("Invalid literal for Fraction: %r" % text)
+    # The sign goes on while building the numerator (CPython negates at the end), so
+    # that -9223372036854775808 fits in 64 bits.
+    negative = m.group("sign") == "-"
+    numerator = int(("-" if negative else "") + (m.group("num") or "0"))
+    denom = m.group("denom")
+    if denom:
+        return numerator, int(denom)
+    denominator = 1
+    digits = m.group("decimal")
+    if digits:
+        digits = digits.replace("_", "")
+        scale = 10 ** len(digits)
+        if negative:
+            numerator = numerator * scale - int(digits)
+        else:
+            numerator = numerator * scale + int(digits)
+        denominator = scale
+    exp = m.group("exp")
+    if exp:
+        exp = int(exp)
+        if exp >= 0:
+            numerator *= 10 ** exp
+        else:
+            denominator *= 10 ** -exp
+    return numerator, denominator
+
+"""####,
         "functools.conc": ####"""
 """functools: CPython 3.11's higher-order functions and operations on callables, in Conc.
 
@@ -21571,6 +22196,290 @@ class TemporaryDirectory:
     def cleanup(self):
         if self._finalizer.detach() or _os.path.exists(self.name):
             TemporaryDirectory._remove(self.name, self._ignore_cleanup_errors)
+
+"""####,
+        "textwrap.conc": ####"""
+"""textwrap: CPython 3.11's text wrapping and filling, in Conc.
+
+TextWrapper with every 3.11 option (width, initial_indent, subsequent_indent, expand_tabs,
+replace_whitespace, fix_sentence_endings, break_long_words, drop_whitespace,
+break_on_hyphens, tabsize, max_lines, placeholder) and its wrap/fill; the module-level
+wrap, fill, shorten, dedent and indent (with predicate).
+
+Words are split as CPython splits them: runs of whitespace, em-dashes ("--") between
+words, and (with break_on_hyphens) hyphenated words between letters, so the lines come out
+the same as CPython's, character for character.
+
+Diverges from CPython: none known. (The chunking regexes are built on Conc's `re`; the
+class attributes wordsep_re, wordsep_simple_re and sentence_end_re exist, so subclasses
+that override them work as in CPython.)
+"""
+
+import re
+
+__all__ = ["TextWrapper", "wrap", "fill", "dedent", "indent", "shorten"]
+
+# Only ASCII whitespace counts: str.isspace() would also accept non-breaking spaces,
+# which must stay inside words.
+_whitespace = "\t\n\x0b\x0c\r "
+
+
+def _build_wordsep():
+    # A chunk is one of: a whitespace run; an em-dash of two or more hyphens preceded by a
+    # word character and followed by a word; or a word, which ends either at a hyphen that
+    # sits between letters (letter letter '-' or letter '-' letter '-', followed by a
+    # letter, an optional hyphen and a letter), at whitespace or the end of the text, or
+    # just before an em-dash.
+    ws = "[" + re.escape(_whitespace) + "]"
+    not_ws = "[^" + re.escape(_whitespace) + "]"
+    punct = r"""[\w!"'&.,?]"""
+    alpha = r"[^\d\W]"
+    parts = [
+        "(",
+        ws + "+",
+        "|",
+        "(?<=" + punct + r")-{2,}(?=\w)",
+        "|",
+        not_ws + "+?(?:",
+        "-(?:(?<=" + alpha + "{2}-)|(?<=" + alpha + "-" + alpha + "-))",
+        "(?=" + alpha + "-?" + alpha + ")",
+        "|",
+        "(?=" + ws + r"|\Z)",
+        "|",
+        "(?<=" + punct + r")(?=-{2,}\w)",
+        "))",
+    ]
+    return re.compile("".join(parts))
+
+
+class TextWrapper:
+    """Wraps and fills text; the keyword arguments become attributes of the same names.
+
+    width is the longest a line may be; initial_indent starts the first line and
+    subsequent_indent the others; expand_tabs expands tabs (to tabsize columns) before
+    anything else; replace_whitespace turns each whitespace character into a space;
+    fix_sentence_endings puts two spaces after a sentence's end; break_long_words splits
+    words longer than a line; drop_whitespace drops whitespace at the start and end of
+    lines; break_on_hyphens lets compound words break after their hyphens; max_lines cuts
+    the output to that many lines, ending the last one with placeholder.
+    """
+
+    unicode_whitespace_trans = dict.fromkeys(map(ord, _whitespace), ord(" "))
+
+    wordsep_re = _build_wordsep()
+    wordsep_simple_re = re.compile("([" + re.escape(_whitespace) + "]+)")
+    # A lowercase letter, sentence punctuation, maybe a closing quote, at a chunk's end.
+    sentence_end_re = re.compile(r"""[a-z][.!?]["']?\Z""")
+
+    def __init__(self, width=70, initial_indent="", subsequent_indent="",
+                 expand_tabs=True, replace_whitespace=True, fix_sentence_endings=False,
+                 break_long_words=True, drop_whitespace=True, break_on_hyphens=True,
+                 tabsize=8, *, max_lines=None, placeholder=" [...]"):
+        self.width = width
+        self.initial_indent = initial_indent
+        self.subsequent_indent = subsequent_indent
+        self.expand_tabs = expand_tabs
+        self.replace_whitespace = replace_whitespace
+        self.fix_sentence_endings = fix_sentence_endings
+        self.break_long_words = break_long_words
+        self.drop_whitespace = drop_whitespace
+        self.break_on_hyphens = break_on_hyphens
+        self.tabsize = tabsize
+        self.max_lines = max_lines
+        self.placeholder = placeholder
+
+    # -- the steps of wrapping, each overridable as in CPython ---------------------------
+
+    def _munge_whitespace(self, text):
+        """Expands tabs and turns other whitespace into spaces, as the options ask."""
+        if self.expand_tabs:
+            text = text.expandtabs(self.tabsize)
+        if self.replace_whitespace:
+            text = text.translate(self.unicode_whitespace_trans)
+        return text
+
+    def _split(self, text):
+        """Splits text into chunks: words, whitespace runs and (maybe) hyphen pieces."""
+        pattern = self.wordsep_re if self.break_on_hyphens is True else self.wordsep_simple_re
+        return [piece for piece in pattern.split(text) if piece]
+
+    def _fix_sentence_endings(self, chunks):
+        """Makes the single space after each sentence-ending chunk two spaces, in place."""
+        ends_sentence = self.sentence_end_re.search
+        i = 0
+        while i < len(chunks) - 1:
+            if chunks[i + 1] == " " and ends_sentence(chunks[i]):
+                chunks[i + 1] = "  "
+                i += 2
+            else:
+                i += 1
+
+    def _handle_long_word(self, reversed_chunks, cur_line, cur_len, width):
+        """Deals with a chunk too long for any line: splits it (preferring to break just
+        after a hyphen when break_on_hyphens is on), or, when long words must not break,
+        puts it whole on a line of its own."""
+        space_left = 1 if width < 1 else width - cur_len
+        if self.break_long_words:
+            chunk = reversed_chunks[-1]
+            cut = space_left
+            if self.break_on_hyphens and len(chunk) > space_left:
+                # The last hyphen that fits, unless it is a leading one.
+                hyphen = chunk.rfind("-", 0, space_left)
+                if hyphen > 0 and any(c != "-" for c in chunk[:hyphen]):
+                    cut = hyphen + 1
+            cur_line.append(chunk[:cut])
+            reversed_chunks[-1] = chunk[cut:]
+        elif not cur_line:
+            cur_line.append(reversed_chunks.pop())
+        # Otherwise the long word waits for the next line, which it will have to itself.
+
+    def _wrap_chunks(self, chunks):
+        """Lays chunks out into lines of at most width columns (indents included)."""
+        lines = []
+        if self.width <= 0:
+            raise ValueError("invalid width %r (must be > 0)" % self.width)
+        if self.max_lines is not None:
+            indent = self.subsequent_indent if self.max_lines > 1 else self.initial_indent
+            if len(indent) + len(self.placeholder.lstrip()) > self.width:
+                raise ValueError("placeholder too large for max width")
+
+        # Popping from the end of a reversed list is cheaper than from the front.
+        chunks.reverse()
+        while chunks:
+            cur_line = []
+            cur_len = 0
+            indent = self.subsequent_indent if lines else self.initial_indent
+            width = self.width - len(indent)
+
+            # Whitespace never starts a line (except the very first one).
+            if self.drop_whitespace and chunks[-1].strip() == "" and lines:
+                del chunks[-1]
+
+            while chunks:
+                size = len(chunks[-1])
+                if cur_len + size <= width:
+                    cur_line.append(chunks.pop())
+                    cur_len += size
+                else:
+                    break
+
+            # A chunk longer than a whole line: break it up or give it a line.
+            if chunks and len(chunks[-1]) > width:
+                self._handle_long_word(chunks, cur_line, cur_len, width)
+                cur_len = sum(len(piece) for piece in cur_line)
+
+            # Nor does whitespace end one.
+            if self.drop_whitespace and cur_line and cur_line[-1].strip() == "":
+                cur_len -= len(cur_line[-1])
+                del cur_line[-1]
+
+            if not cur_line:
+                continue
+            fits_all = (self.max_lines is None or len(lines) + 1 < self.max_lines or
+                        ((not chunks or (self.drop_whitespace and len(chunks) == 1 and
+                                         not chunks[0].strip()))
+                         and cur_len <= width))
+            if fits_all:
+                lines.append(indent + "".join(cur_line))
+                continue
+            # The last line allowed: end it with the placeholder, dropping words from it
+            # until that fits; failing that, the placeholder goes on the previous line.
+            while cur_line:
+                if cur_line[-1].strip() and cur_len + len(self.placeholder) <= width:
+                    cur_line.append(self.placeholder)
+                    lines.append(indent + "".join(cur_line))
+                    break
+                cur_len -= len(cur_line[-1])
+                del cur_line[-1]
+            else:
+                if lines:
+                    previous = lines[-1].rstrip()
+                    if len(previous) + len(self.placeholder) <= self.width:
+                        lines[-1] = previous + self.placeholder
+                        break
+                lines.append(indent + self.placeholder.lstrip())
+            break
+        return lines
+
+    def _split_chunks(self, text):
+        return self._split(self._munge_whitespace(text))
+
+    # -- the public interface -------------------------------------------------------------
+
+    def wrap(self, text):
+        """Wraps text into a list of lines, each at most width long, without final
+        newlines. Tabs are expanded and other whitespace replaced first, as configured."""
+        chunks = self._split_chunks(text)
+        if self.fix_sentence_endings:
+            self._fix_sentence_endings(chunks)
+        return self._wrap_chunks(chunks)
+
+    def fill(self, text):
+        """Wraps text and joins the lines with newlines into one string."""
+        return "\n".join(self.wrap(text))
+
+
+def wrap(text, width=70, **kwargs):
+    """Wraps text into lines of at most width columns; returns the list of lines. The
+    keyword arguments are TextWrapper's."""
+    return TextWrapper(width=width, **kwargs).wrap(text)
+
+
+def fill(text, width=70, **kwargs):
+    """Wraps text to width columns and returns it as one string of newline-joined lines.
+    The keyword arguments are TextWrapper's."""
+    return TextWrapper(width=width, **kwargs).fill(text)
+
+
+def shorten(text, width, **kwargs):
+    """Collapses text's whitespace and cuts it to fit width columns on one line, ending
+    it with the placeholder (" [...]" by default) when words had to go."""
+    wrapper = TextWrapper(width=width, max_lines=1, **kwargs)
+    return wrapper.fill(" ".join(text.strip().split()))
+
+
+# Lines holding only spaces and tabs, and the indentation that starts other lines.
+_blank_line_re = re.compile("^[ \t]+$", re.MULTILINE)
+_leading_ws_re = re.compile("(^[ \t]*)(?:[^ \t\n])", re.MULTILINE)
+
+
+def dedent(text):
+    """Removes the leading whitespace every line has in common. Tabs and spaces are not
+    equal here: "  x" and "\\tx" share nothing. Lines of only whitespace are emptied and
+    left out of the comparison."""
+    text = _blank_line_re.sub("", text)
+    common = None
+    for lead in _leading_ws_re.findall(text):
+        if common is None:
+            common = lead
+        elif lead.startswith(common):
+            pass  # deeper than the common margin: keeps it
+        elif common.startswith(lead):
+            common = lead  # shallower: becomes the margin
+        else:
+            # Neither contains the other: the margin is their longest common prefix.
+            n = 0
+            while n < len(common) and n < len(lead) and common[n] == lead[n]:
+                n += 1
+            common = common[:n]
+    if common:
+        text = re.sub("(?m)^" + common, "", text)
+    return text
+
+
+def indent(text, prefix, predicate=None):
+    """Puts prefix before each line of text for which predicate(line) is true; by default,
+    before each line that is not whitespace only."""
+    if predicate is None:
+        def predicate(line):
+            return line.strip() != ""
+    pieces = []
+    for line in text.splitlines(True):
+        if predicate(line):
+            pieces.append(prefix + line)
+        else:
+            pieces.append(line)
+    return "".join(pieces)
 
 """####,
         "threading.conc": ####"""
