@@ -21641,6 +21641,1210 @@ def getitimer(which):
         raise ItimerError(*e.args) from None
 
 """####,
+        "statistics.conc": ####"""
+"""statistics: CPython 3.11's descriptive statistics for int and float data, in Conc.
+
+Implemented: mean, fmean (weights=), geometric_mean, harmonic_mean (weights=), median,
+median_low, median_high, median_grouped, mode, multimode, quantiles (n=, method=
+'exclusive' or 'inclusive'), pvariance, variance, pstdev, stdev (mu= / xbar=),
+covariance, correlation, linear_regression (proportional=) with its LinearRegression
+named tuple, NormalDist (the whole class) and StatisticsError, with CPython's result
+types (an int mean or variance of ints when the exact result is whole, a float
+otherwise) and CPython's error messages.
+
+How results are computed: CPython sums the data exactly as Fractions and rounds once at
+the end. Conc's ints are 64-bit (too small for those Fractions), so:
+    - all-int data are summed exactly in ints (falling back to a quotient/remainder
+      sum when the plain sum passes 2**63), and ratios of ints are rounded to float
+      correctly;
+    - float data are summed with math.fsum plus its residual (a double-double, about
+      106 bits), then divided and square-rooted with error-free transformations
+      (TwoSum, Dekker's TwoProduct). The result is CPython's correctly rounded one
+      except for values within about 2**-100 relative of a rounding midpoint;
+    - variance of floats sums squared deviations from a provisional mean, each
+      deviation and square kept exactly as two floats.
+
+Divergences from CPython:
+    - No Fraction or Decimal data (there is no decimal module; Fraction items are
+      not taken either). Other non-numeric items are refused with CPython's "can't convert type ... to numerator/denominator"
+      TypeError.
+    - Conc ints are 64-bit. A variance (or pvariance) of int data whose exact value
+      is a whole number beyond 2**63 cannot be an int here: it is returned as the
+      nearest float (CPython returns the big int). Sums of squares that pass 64 bits
+      are kept in 31-bit limbs, so whole results below 2**63 stay ints, and
+      non-whole results are CPython's correctly rounded float.
+    - Where an exact int product passes 64 bits (x*w in fmean, interpolation in
+      quantiles, the two middle values in median) the float CPython gets from its big
+      int is computed by another route, rounded the same way but for near-ties.
+    - A variance of floats beyond the float range raises OverflowError with
+      CPython's message; a mean of floats cannot overflow, as in CPython.
+"""
+
+import math
+import random
+from collections import namedtuple
+
+__all__ = [
+    "NormalDist", "StatisticsError", "correlation", "covariance", "fmean",
+    "geometric_mean", "harmonic_mean", "linear_regression", "mean", "median",
+    "median_grouped", "median_high", "median_low", "mode", "multimode", "pstdev",
+    "pvariance", "quantiles", "stdev", "variance",
+]
+
+_fsum = math.fsum
+_isfinite = math.isfinite
+_TWO53 = 9007199254740992
+_TWO62 = 4611686018427387904
+_MAX64 = 0x7FFFFFFFFFFFFFFF
+
+
+class StatisticsError(ValueError):
+    """Raised for data a statistic is not defined on (empty, too short, negative...)."""
+    pass
+
+
+# MARK: - Error-free float arithmetic
+#
+# A "double-double" (hi, lo) stands for the exact sum hi + lo. These helpers keep enough
+# of each intermediate result that the final rounding is (almost always) the single,
+# correct rounding CPython gets from its Fractions.
+
+_SPLITTER = 134217729.0  # 2**27 + 1, Dekker's splitting constant
+
+
+def _two_sum(a, b):
+    """(s, e) with s = fl(a + b) and s + e == a + b exactly (Knuth's TwoSum)."""
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _split(a):
+    t = _SPLITTER * a
+    hi = t - (t - a)
+    return hi, a - hi
+
+
+def _two_prod(a, b):
+    """(p, e) with p = fl(a * b) and p + e == a * b exactly (Dekker's TwoProduct)."""
+    p = a * b
+    if not _isfinite(p) or abs(a) > 1e290 or abs(b) > 1e290:
+        return p, 0.0  # splitting would overflow; the error term is negligible here
+    ah, al = _split(a)
+    bh, bl = _split(b)
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+def _dd_mul(ah, al, bh, bl):
+    """(a * b) for double-doubles a and b, as a double-double."""
+    p, e = _two_prod(ah, bh)
+    return _two_sum(p, e + (ah * bl + al * bh))
+
+
+def _int_dd(x):
+    """An int as (hi, lo) floats with hi + lo == x exactly."""
+    if -_TWO53 <= x <= _TWO53:
+        return float(x), 0.0
+    hi = float(x)
+    if hi >= 9.2e18 and x <= _MAX64:  # hi is 2**63, which int() cannot give back in 64 bits
+        return hi, float((x - _TWO62) - _TWO62)
+    return hi, float(x - int(hi))
+
+
+def _dd_sum(terms):
+    """Exact sum of float terms as (hi, lo, e): the double-double hi + lo times 2**e.
+
+    e is 0, or 64 when math.fsum would overflow and the terms were scaled down."""
+    try:
+        hi = _fsum(terms)
+        terms.append(-hi)
+        lo = _fsum(terms)
+        terms.pop()
+        return hi, lo, 0
+    except OverflowError:
+        small = [math.ldexp(t, -64) for t in terms]  # exact unless a term is subnormal
+        hi = _fsum(small)
+        small.append(-hi)
+        return hi, _fsum(small), 64
+
+
+def _dd_div(ah, al, bh, bl=0.0):
+    """(a / b) for double-doubles a and b, as (hi, lo, k): the value (hi + lo) * 2**k.
+
+    The work is done on a and b scaled near 1, so that the error terms neither
+    overflow nor underflow; k carries the scale, for _dd_float to apply once."""
+    q = ah / bh
+    if not _isfinite(q) or q == 0.0 and al == 0.0:
+        return q, 0.0, 0
+    ea = math.frexp(ah)[1]
+    eb = math.frexp(bh)[1]
+    ah = math.ldexp(ah, -ea)
+    al = math.ldexp(al, -ea)
+    bh = math.ldexp(bh, -eb)
+    bl = math.ldexp(bl, -eb)
+    q = ah / bh
+    p, e = _two_prod(q, bh)
+    terms = [ah, al, -p, -e]
+    if bl:
+        p2, e2 = _two_prod(q, bl)
+        terms.append(-p2)
+        terms.append(-e2)
+    r = _fsum(terms) / bh
+    if bl:
+        r -= r * (bl / bh)  # rem / (bh + bl), to first order: it can decide a near-tie
+    hi, lo = _two_sum(q, r)
+    return hi, lo, ea - eb
+
+
+def _dd_float(hi, lo, k):
+    """(hi + lo) * 2**k rounded once to a float, subnormal results included."""
+    x = hi + lo
+    if k == 0 or x == 0.0 or not _isfinite(x):
+        return x
+    ex = math.frexp(x)[1]
+    if ex + k >= -1021:
+        return math.ldexp(x, k)  # a normal result: scaling is exact
+    if ex + k < -1074:
+        return math.copysign(0.0, x)  # below half the smallest subnormal
+    # A subnormal result has a fixed grid, 2**-1074, that is 2**(-1074 - k) here.
+    # Adding a constant whose ulp is that spacing rounds hi + lo onto the grid once
+    # (ties to even, as the constant's last bit is 0).
+    c = math.ldexp(1.0, 52 - 1074 - k) if x > 0.0 else math.ldexp(1.0, 53 - 1074 - k)
+    return math.ldexp(_fsum([hi, lo, c]) - c, k)
+
+
+def _dd_sqrt(hi, lo, k):
+    """Square root of (hi + lo) * 2**k, as (s, c, k2): (s + c) * 2**k2."""
+    if hi <= 0.0:
+        return 0.0, 0.0, 0
+    e = math.frexp(hi)[1]
+    hi = math.ldexp(hi, -e)
+    lo = math.ldexp(lo, -e)
+    k += e
+    if k & 1:  # an even exponent halves exactly
+        hi *= 2.0
+        lo *= 2.0
+        k -= 1
+    s = math.sqrt(hi)
+    p, err = _two_prod(s, s)
+    r = _fsum([hi, -p, -err, lo])
+    return s, r / (2.0 * s), k // 2
+
+
+def _ratio_dd(num, den):
+    """The int ratio num / den (den > 0) as (hi, lo, k), as _dd_div gives."""
+    nh, nl = _int_dd(num)
+    dh, dl = _int_dd(den)
+    return _dd_div(nh, nl, dh, dl)
+
+
+def _ratio_float(num, den):
+    """num / den for ints (den > 0), correctly rounded."""
+    if -_TWO53 <= num <= _TWO53 and den <= _TWO53:
+        return num / den  # both exact as floats: IEEE division rounds once
+    hi, lo, k = _ratio_dd(num, den)
+    return _dd_float(hi, lo, k)
+
+
+# MARK: - Types and exact sums
+
+def _coerce(T, S):
+    """The type a result over data of types T and S is converted to (as CPython)."""
+    if T is S:
+        return T
+    if S is int or S is bool:
+        return T
+    if T is int:
+        return S
+    if issubclass(S, T):
+        return S
+    if issubclass(T, S):
+        return T
+    if issubclass(T, int):
+        return S
+    if issubclass(S, int):
+        return T
+    raise TypeError("don't know how to coerce %s and %s" % (T.__name__, S.__name__))
+
+
+def _gather(data):
+    """(T, values, nonfinite, all_ints) for the data, checking every item's type.
+
+    nonfinite is None, or the running sum of the inf/nan items (CPython sums those as
+    floats apart from the exact sum of the finite ones)."""
+    values = []
+    types = []
+    nonfinite = None
+    all_ints = True
+    for x in data:
+        t = type(x)
+        if t is not int and t is not float and t is not bool:
+            if not isinstance(x, (int, float)):
+                raise TypeError("can't convert type '%s' to numerator/denominator" % t.__name__)
+        if t not in types:
+            types.append(t)
+        if isinstance(x, float):
+            all_ints = False
+            if not _isfinite(x):
+                nonfinite = (0 if nonfinite is None else nonfinite) + x
+        values.append(x)
+    T = int
+    for S in types:
+        T = _coerce(T, S)
+    return T, values, nonfinite, all_ints
+
+
+def _as_type(value, T):
+    """Converts a finished result to the data's type, as CPython's _convert."""
+    if type(value) is T:
+        return value
+    if isinstance(value, int):
+        return value if T is int else T(value)
+    if issubclass(T, int):
+        return value  # a non-whole result of int data is a float
+    return T(value)
+
+
+def _terms(values):
+    """The finite values as float terms whose exact sum is theirs."""
+    terms = []
+    for x in values:
+        if isinstance(x, float):
+            terms.append(x)
+        else:
+            hi, lo = _int_dd(x)
+            terms.append(hi)
+            if lo:
+                terms.append(lo)
+    return terms
+
+
+def _int_sum_divmod(values, d):
+    """(q, r) with sum(values) == q*d + r and 0 <= r < d, without a 64-bit overflow
+    unless q itself does not fit."""
+    try:
+        total = 0
+        for x in values:
+            total += x
+        return divmod(total, d)
+    except OverflowError:
+        pass
+    q = 0
+    r = 0
+    for x in values:
+        xq, xr = divmod(x, d)
+        q += xq
+        r += xr
+        if r >= d:
+            q += 1
+            r -= d
+    return q, r
+
+
+def _sum_over(values, nonfinite, all_ints, d, T):
+    """sum(values) / d, rounded once and converted to T as CPython's _convert."""
+    if nonfinite is not None:
+        return _as_type(nonfinite / d, T)
+    if all_ints:
+        try:
+            q, r = _int_sum_divmod(values, d)
+        except OverflowError:
+            hi, lo, e = _dd_sum(_terms(values))
+            return _as_type(math.ldexp(hi / d, e), T)
+        if r == 0:
+            return _as_type(q, T)
+        try:
+            return _as_type(_ratio_float(q * d + r, d), T)
+        except OverflowError:
+            qh, ql = _int_dd(q)
+            return _as_type(_fsum([qh, ql, r / d]), T)
+    hi, lo, e = _dd_sum(_terms(values))
+    if hi == 0.0 and lo == 0.0:
+        return _as_type(0.0, T)  # an exact zero is +0.0, whatever the zeros' signs
+    hi, lo, k = _dd_div(hi, lo, float(d))
+    return _as_type(_dd_float(hi, lo, k + e), T)
+
+
+# MARK: - Averages
+
+def mean(data):
+    """The arithmetic mean of data (any iterable); an int when ints average exactly."""
+    T, values, nonfinite, all_ints = _gather(data)
+    n = len(values)
+    if n < 1:
+        raise StatisticsError('mean requires at least one data point')
+    return _sum_over(values, nonfinite, all_ints, n, T)
+
+
+def fmean(data, weights=None):
+    """The mean of data (optionally weighted) computed in floats with math.fsum."""
+    try:
+        n = len(data)
+    except TypeError:
+        data = list(data)  # CPython counts while summing; the result is the same
+        n = len(data)
+    if weights is None:
+        total = _fsum(data)
+        if not n:
+            raise StatisticsError('fmean requires at least one data point')
+        return total / n
+    try:
+        num_weights = len(weights)
+    except TypeError:
+        weights = list(weights)
+        num_weights = len(weights)
+    num = _fsum([_product(x, w) for x, w in zip(data, weights)])
+    if n != num_weights:
+        raise StatisticsError('data and weights must be the same length')
+    den = _fsum(weights)
+    if not den:
+        raise StatisticsError('sum of weights must be non-zero')
+    return num / den
+
+
+def _product(x, w):
+    """x * w, or for ints whose product passes 64 bits, that product as a float."""
+    try:
+        return x * w
+    except OverflowError:
+        if not isinstance(x, int) or not isinstance(w, int):
+            raise
+        xh, xl = _int_dd(x)
+        wh, wl = _int_dd(w)
+        hi, lo = _dd_mul(xh, xl, wh, wl)
+        return hi + lo
+
+
+def geometric_mean(data):
+    """exp of the mean of the logs of data, which must be positive numbers."""
+    try:
+        return math.exp(fmean([math.log(x) for x in data]))
+    except ValueError:  # log of a non-positive number, or fmean of nothing
+        raise StatisticsError('geometric mean requires a non-empty dataset '
+                              'containing positive numbers') from None
+
+
+def harmonic_mean(data, weights=None):
+    """The (optionally weighted) harmonic mean: sum of weights / sum(w / x).
+
+    0 if some x is 0 (with a non-zero weight), as in CPython."""
+    if iter(data) is data:
+        data = list(data)
+    errmsg = 'harmonic mean does not support negative values'
+    n = len(data)
+    if n < 1:
+        raise StatisticsError('harmonic_mean requires at least one data point')
+    elif n == 1 and weights is None:
+        x = data[0]
+        if isinstance(x, (int, float)):
+            if x < 0:
+                raise StatisticsError(errmsg)
+            return x
+        raise TypeError('unsupported type')
+    if weights is None:
+        weights = [1] * n
+        sw_hi, sw_lo, sw_e = float(n), 0.0, 0
+    else:
+        if iter(weights) is weights:
+            weights = list(weights)
+        if len(weights) != n:
+            raise StatisticsError('Number of weights does not match data size')
+        for w in weights:
+            if w < 0:
+                raise StatisticsError(errmsg)
+        _T, wvalues, wnonfinite, _ = _gather(weights)
+        if wnonfinite is not None:
+            sw_hi, sw_lo, sw_e = wnonfinite, 0.0, 0
+        else:
+            sw_hi, sw_lo, sw_e = _dd_sum(_terms(wvalues))
+    recips = []
+    for w, x in zip(weights, data):
+        if x < 0:
+            raise StatisticsError(errmsg)
+        if w:
+            try:
+                recips.append(w / x)
+            except ZeroDivisionError:
+                return 0
+        else:
+            recips.append(0)
+    T, values, nonfinite, all_ints = _gather(recips)
+    if nonfinite is not None:
+        total_hi, total_lo, total_e = nonfinite, 0.0, 0
+    elif all_ints:
+        total_hi, total_lo, total_e = 0.0, 0.0, 0  # every weight was zero
+    else:
+        total_hi, total_lo, total_e = _dd_sum(_terms(values))
+    if total_hi + total_lo <= 0:
+        raise StatisticsError('Weighted sum must be positive')
+    if not _isfinite(total_hi) or not _isfinite(sw_hi):
+        return _as_type(sw_hi / total_hi, T)
+    hi, lo, k = _dd_div(sw_hi, sw_lo, total_hi, total_lo)
+    return _as_type(_dd_float(hi, lo, k + sw_e - total_e), T)
+
+
+def median(data):
+    """The middle value of data, or the mean of the two middle values."""
+    data = sorted(data)
+    n = len(data)
+    if n == 0:
+        raise StatisticsError("no median for empty data")
+    if n % 2 == 1:
+        return data[n // 2]
+    i = n // 2
+    a = data[i - 1]
+    b = data[i]
+    try:
+        return (a + b) / 2
+    except OverflowError:
+        if type(a) is not int or type(b) is not int:
+            raise
+        return _half_sum(a, b)
+
+
+def _half_sum(a, b):
+    """(a + b) / 2 for ints whose sum passes 64 bits, correctly rounded."""
+    q = (a >> 1) + (b >> 1)
+    r = (a & 1) + (b & 1)
+    q += r >> 1
+    if not r & 1:
+        return float(q)
+    qh, ql = _int_dd(q)
+    return _fsum([qh, ql, 0.5])
+
+
+def median_low(data):
+    """The middle value of data, or the smaller of the two middle values."""
+    data = sorted(data)
+    n = len(data)
+    if n == 0:
+        raise StatisticsError("no median for empty data")
+    if n % 2 == 1:
+        return data[n // 2]
+    return data[n // 2 - 1]
+
+
+def median_high(data):
+    """The middle value of data, or the larger of the two middle values."""
+    data = sorted(data)
+    n = len(data)
+    if n == 0:
+        raise StatisticsError("no median for empty data")
+    return data[n // 2]
+
+
+def _first_index(a, x, lo, hi, before):
+    # bisect_left (before=True) / bisect_right over a[lo:hi]
+    while lo < hi:
+        mid = lo + (hi - lo) // 2
+        if a[mid] < x if before else not (x < a[mid]):
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def median_grouped(data, interval=1.0):
+    """The 50th percentile of data grouped in classes of width interval, interpolated."""
+    data = sorted(data)
+    n = len(data)
+    if not n:
+        raise StatisticsError("no median for empty data")
+    x = data[n // 2]
+    # all items equal to the middle one lie in data[i:j]
+    i = _first_index(data, x, 0, n, True)
+    j = _first_index(data, x, i, n, False)
+    try:
+        interval = float(interval)
+        x = float(x)
+    except ValueError:
+        raise TypeError(f'Value cannot be converted to a float')
+    L = x - interval / 2.0  # lower limit of the median class
+    return L + interval * (n / 2 - i) / (j - i)
+
+
+def _counts(data):
+    counts = {}
+    for x in data:
+        counts[x] = counts.get(x, 0) + 1
+    return counts
+
+
+def mode(data):
+    """The most common value of data; the first one met among equally common ones."""
+    counts = _counts(data)
+    best = None
+    best_count = 0
+    for value, count in counts.items():
+        if count > best_count:  # strictly: ties keep the first met, as Counter does
+            best, best_count = value, count
+    if not best_count:
+        raise StatisticsError('no mode for empty data')
+    return best
+
+
+def multimode(data):
+    """All the most common values of data, in the order first met ([] for no data)."""
+    counts = _counts(data)
+    if not counts:
+        return []
+    top = max(counts.values())
+    return [value for value, count in counts.items() if count == top]
+
+
+def _interpolate(a, b, wa, wb, n):
+    """(a*wa + b*wb) / n with wa + wb == n, as CPython computes it; for ints whose
+    products pass 64 bits, the same correctly rounded float by another route."""
+    try:
+        return (a * wa + b * wb) / n
+    except OverflowError:
+        if type(a) is not int or type(b) is not int:
+            raise
+    # a + (b - a)*wb/n, with b - a = q*n + r so that no product is wide
+    q, r = divmod(b - a, n)
+    fq, fr = divmod(r * wb, n)
+    whole = a + q * wb + fq
+    if not fr:
+        return float(whole)
+    hi, lo = _int_dd(whole)
+    return _fsum([hi, lo, fr / n])
+
+
+def quantiles(data, *, n=4, method='exclusive'):
+    """n - 1 cut points dividing data into n intervals of equal probability.
+
+    'exclusive' (R6, the default) suits samples of a population that can go beyond
+    the data; 'inclusive' (R7) suits data holding the population's extremes."""
+    if n < 1:
+        raise StatisticsError('n must be at least 1')
+    data = sorted(data)
+    ld = len(data)
+    if ld < 2:
+        raise StatisticsError('must have at least two data points')
+    result = []
+    if method == 'inclusive':
+        m = ld - 1
+        for i in range(1, n):
+            j, delta = divmod(i * m, n)
+            result.append(_interpolate(data[j], data[j + 1], n - delta, delta, n))
+        return result
+    if method == 'exclusive':
+        m = ld + 1
+        for i in range(1, n):
+            j = i * m // n
+            if j < 1:
+                j = 1
+            elif j > ld - 1:
+                j = ld - 1
+            delta = i * m - j * n  # integer, so the interpolation weights are exact
+            result.append(_interpolate(data[j - 1], data[j], n - delta, delta, n))
+        return result
+    raise ValueError(f'Unknown method: {method!r}')
+
+
+# MARK: - Spread
+#
+# _spread returns the exact sum of squared deviations in one of three shapes, so the
+# callers can divide (variance) or take a square root (stdev) with a single rounding:
+#     ("nf", x)          data held an inf or nan; x is CPython's float stand-in
+#     ("int", g, A, S, n) int data: g*g * (A - S*S/n), all ints
+#     ("dd", hi, lo, e)  the double-double hi + lo, times 2**e
+
+def _gcd_all(diffs):
+    g = 0
+    for d in diffs:
+        g = math.gcd(g, d)
+        if g == 1:
+            break
+    return g
+
+
+def _spread(data, c):
+    """(T, shape, n) for the sum of squared deviations of data from c (or its mean)."""
+    if c is not None:
+        squares = []
+        wide = []  # squares of int deviations too big for 64 bits, summed in limbs
+        for x in data:
+            d = x - c
+            try:
+                sq = d * d
+            except OverflowError:
+                _wide_add_square(wide, d)
+                sq = 0  # stands in for the square in the type and count bookkeeping
+            squares.append(sq)
+        T, values, nonfinite, all_ints = _gather(squares)
+        n = len(values)
+        if nonfinite is not None:
+            return T, ("nf", nonfinite), n
+        if all_ints:
+            for v in values:
+                _wide_add(wide, v & _M31, 0)
+                _wide_add(wide, v >> 31, 1)
+            return T, ("int", 1, wide, 0, n), n
+        terms = _terms(values)
+        terms.extend(_wide_terms(wide))
+        hi, lo, e = _dd_sum(terms)
+        return T, ("dd", hi, lo, e), n
+    T, values, nonfinite, all_ints = _gather(data)
+    n = len(values)
+    if not n:
+        return T, ("int", 1, [], 0, 1), n
+    if nonfinite is not None:
+        return T, ("nf", nonfinite), n
+    if all_ints:
+        shape = _int_spread(values, n)
+        if shape is not None:
+            return T, shape, n
+    return T, _float_spread(values, n), n
+
+
+def _int_spread(values, n):
+    """Exact ("int", g, A, S, n) spread of int data, or None if 64 bits do not suffice.
+
+    The data are x0 + g*(k + f) with g the gcd of the deviations from the first item
+    and k their rounded mean (in units of g); A and S are the sum of the f*f and of
+    the f, both small, so that wide or regular data still fit in 64 bits."""
+    try:
+        x0 = values[0]
+        diffs = [x - x0 for x in values]
+        g = _gcd_all(diffs)
+        if g == 0:
+            return ("int", 1, [], 0, n)
+        units = [d // g for d in diffs]
+        q, r = _int_sum_divmod(units, n)
+        k = q + 1 if 2 * r >= n else q
+        a = []
+        s = 0
+        for u in units:
+            f = u - k
+            s += f
+            _wide_add_square(a, f)
+        return ("int", g, a, s, n)
+    except OverflowError:
+        return None
+
+
+# MARK: - Wide non-negative ints
+#
+# Sums of squares of 64-bit ints pass 64 bits; they are kept as lists of 31-bit limbs,
+# least significant first, so that every product and carry stays below 2**63.
+
+_M31 = 0x7FFFFFFF
+_Q_LIMIT = 0x7FFFFFFFFFFFFFFF >> 31  # a quotient above this cannot take another limb
+
+
+def _wide_add(limbs, v, pos):
+    """limbs += v * 2**(31*pos), for 0 <= v < 2**62."""
+    while len(limbs) <= pos:
+        limbs.append(0)
+    limbs[pos] += v
+    i = pos
+    while limbs[i] > _M31:
+        carry = limbs[i] >> 31
+        limbs[i] &= _M31
+        i += 1
+        if i == len(limbs):
+            limbs.append(0)
+        limbs[i] += carry
+
+
+def _wide_add_square(limbs, f):
+    """limbs += f * f for any 64-bit int f (but -2**63), limb by limb."""
+    if f < 0:
+        f = -f
+    parts = [f & _M31, (f >> 31) & _M31, f >> 62]
+    for i in range(3):
+        if parts[i]:
+            for j in range(3):
+                if parts[j]:
+                    _wide_add(limbs, parts[i] * parts[j], i + j)
+
+
+def _wide_divmod(limbs, m):
+    """(q, r) for the wide int divided by a small int m; OverflowError if q needs more
+    than 63 bits."""
+    q = 0
+    r = 0
+    for i in range(len(limbs) - 1, -1, -1):
+        if q > _Q_LIMIT:
+            raise OverflowError('wide quotient')
+        cur = (r << 31) + limbs[i]  # r < m, so cur // m < 2**31
+        q = (q << 31) + cur // m
+        r = cur % m
+    return q, r
+
+
+def _wide_terms(limbs):
+    """The wide int as exact float terms."""
+    return [math.ldexp(float(limbs[i]), 31 * i) for i in range(len(limbs)) if limbs[i]]
+
+
+def _int_parts(shape, m):
+    """(g, Q, fr, D) with spread / m == g*g * (Q + fr/D), 0 <= fr < D.
+
+    Dividing A by m first keeps every product small: (n*A - S*S) / (n*m) is
+    A // m + (n*(A % m) - S*S) / (n*m). OverflowError if Q passes 64 bits."""
+    g, a, s, n = shape[1], shape[2], shape[3], shape[4]
+    qa, ra = _wide_divmod(a, m)
+    fq, fr = divmod(n * ra - s * s, n * m)
+    return g, qa + fq, fr, n * m
+
+
+def _int_spread_dd(shape, m):
+    """spread / m for an "int" shape as (hi, lo, k), for results beyond 64 bits."""
+    g, a, s, n = shape[1], shape[2], shape[3], shape[4]
+    terms = _wide_terms(a)
+    if s:
+        h, l, k = _ratio_dd(s * s, n)  # |s| <= n/2
+        terms.append(-math.ldexp(h, k))
+        terms.append(-math.ldexp(l, k))
+    hi, lo, e = _dd_sum(terms)
+    if hi == 0.0 and lo == 0.0:
+        return 0.0, 0.0, 0
+    hi, lo, k = _dd_div(hi, lo, float(m))
+    if g != 1:
+        gh, gl = _int_dd(g)
+        hi, lo = _dd_mul(hi, lo, gh, gl)
+        hi, lo = _dd_mul(hi, lo, gh, gl)
+    return hi, lo, k + e
+
+
+def _float_spread(values, n):
+    """Double-double sum of squared deviations of finite data (floats and ints)."""
+    pairs = []
+    for x in values:
+        if isinstance(x, float):
+            pairs.append((x, 0.0))
+        else:
+            pairs.append(_int_dd(x))
+    # Scale data far from 1 towards it (by a power of two, so exactly) where squares
+    # would overflow or underflow; the result is scaled back by twice as much.
+    top = max([abs(h) for h, l in pairs])
+    scale = 0
+    if top > 1e100 or 0.0 < top < 1e-100:
+        scale = math.frexp(top)[1]
+        pairs = [(math.ldexp(h, -scale), math.ldexp(l, -scale)) for h, l in pairs]
+    terms = []
+    for h, l in pairs:
+        terms.append(h)
+        if l:
+            terms.append(l)
+    hi, lo, e = _dd_sum(terms)
+    hi, lo, k = _dd_div(hi, lo, float(n))
+    c = _dd_float(hi, lo, k + e)  # provisional mean, nearly exact
+    sq = []
+    first = []
+    for h, l in pairs:
+        dh, dl = _two_sum(h, -c)
+        dl += l
+        # (dh + dl)**2 == dh*dh + 2*dh*dl + dl*dl; the first two exactly as pairs
+        p, err = _two_prod(dh, dh)
+        sq.append(p)
+        sq.append(err)
+        if dl:
+            p, err = _two_prod(2.0 * dh, dl)
+            sq.append(p)
+            sq.append(err)
+            sq.append(dl * dl)
+        first.append(dh)
+        first.append(dl)
+    # sum of the deviations: n * (exact mean - c), small but not negligible when the
+    # spread is itself of the order of the data's ulp; s1**2 / n is kept to ~106 bits
+    s1 = _fsum(first)
+    if s1:
+        first.append(-s1)
+        s1_lo = _fsum(first)
+        p, err = _two_prod(s1, s1)
+        h, l, k = _dd_div(p, err + 2.0 * s1 * s1_lo, float(n))
+        sq.append(-math.ldexp(h, k))
+        sq.append(-math.ldexp(l, k))
+    hi, lo, e = _dd_sum(sq)
+    if hi < 0.0:
+        return ("dd", 0.0, 0.0, 0)
+    return ("dd", hi, lo, e + 2 * scale)
+
+
+def _spread_over(shape, d, T):
+    """The spread divided by d, converted to T (variance and pvariance)."""
+    kind = shape[0]
+    if kind == "nf":
+        return _as_type(shape[1] / d, T)
+    if kind == "int":
+        try:
+            g, Q, fr, D = _int_parts(shape, d)
+            whole = g * g * Q if Q else 0  # g*g alone may pass 64 bits
+            if not fr:
+                return _as_type(whole, T)
+            # whole + g*g*fr/D, the fraction reduced without forming g*g*fr
+            k = math.gcd(fr, D)
+            fr //= k
+            D //= k
+            a = g
+            b = g
+            k = math.gcd(a, D)
+            a //= k
+            D //= k
+            k = math.gcd(b, D)
+            b //= k
+            D //= k
+            if D == 1:
+                return _as_type(whole + a * b * fr, T)
+            return _as_type(_ratio_float(whole * D + a * b * fr, D), T)
+        except OverflowError:
+            pass
+        # Beyond 64 bits: a float even where CPython's exact result is a whole int.
+        hi, lo, k = _int_spread_dd(shape, d)
+        return _dd_float(hi, lo, k)
+    hi, lo, e = shape[1], shape[2], shape[3]
+    if hi == 0.0 and lo == 0.0:
+        return _as_type(0.0, T)
+    hi, lo, k = _dd_div(hi, lo, float(d))
+    try:
+        return _as_type(_dd_float(hi, lo, k + e), T)
+    except OverflowError:
+        raise OverflowError('integer division result too large for a float') from None
+
+
+def _spread_sqrt(shape, d):
+    """sqrt(spread / d) as a float (stdev and pstdev)."""
+    kind = shape[0]
+    if kind == "nf":
+        # CPython asks the float for .numerator here; mirror its AttributeError
+        raise AttributeError("'float' object has no attribute 'numerator'")
+    if kind == "int":
+        hi, lo, k = _int_spread_dd(shape, d)
+        s, c, k = _dd_sqrt(hi, lo, k)
+        return _dd_float(s, c, k)
+    hi, lo, e = shape[1], shape[2], shape[3]
+    hi, lo, k = _dd_div(hi, lo, float(d))
+    s, c, k = _dd_sqrt(hi, lo, k + e)
+    return _dd_float(s, c, k)
+
+
+def variance(data, xbar=None):
+    """Sample variance of data (n - 1 degrees of freedom); xbar, if given, as its mean."""
+    T, shape, n = _spread(data, xbar)
+    if n < 2:
+        raise StatisticsError('variance requires at least two data points')
+    return _spread_over(shape, n - 1, T)
+
+
+def pvariance(data, mu=None):
+    """Population variance of data; mu, if given, as its mean."""
+    T, shape, n = _spread(data, mu)
+    if n < 1:
+        raise StatisticsError('pvariance requires at least one data point')
+    return _spread_over(shape, n, T)
+
+
+def stdev(data, xbar=None):
+    """Sample standard deviation: the square root of variance, as a float."""
+    T, shape, n = _spread(data, xbar)
+    if n < 2:
+        raise StatisticsError('stdev requires at least two data points')
+    return _spread_sqrt(shape, n - 1)
+
+
+def pstdev(data, mu=None):
+    """Population standard deviation: the square root of pvariance, as a float."""
+    T, shape, n = _spread(data, mu)
+    if n < 1:
+        raise StatisticsError('pstdev requires at least one data point')
+    return _spread_sqrt(shape, n)
+
+
+def _mean_stdev(data):
+    """(mean, stdev) of data as floats, for NormalDist.from_samples."""
+    T, values, nonfinite, all_ints = _gather(data)
+    n = len(values)
+    if n < 2:
+        raise StatisticsError('stdev requires at least two data points')
+    if nonfinite is not None:
+        # CPython: mean and sum of squares are both the non-finite stand-in
+        return float(nonfinite / n), float(nonfinite / n) / float(nonfinite)
+    xbar = float(_sum_over(values, None, all_ints, n, T))
+    shape = _int_spread(values, n) if all_ints else None
+    if shape is None:
+        shape = _float_spread(values, n)
+    return xbar, _spread_sqrt(shape, n - 1)
+
+
+# MARK: - Two inputs
+
+def covariance(x, y, /):
+    """Sample covariance of the sequences x and y."""
+    n = len(x)
+    if len(y) != n:
+        raise StatisticsError('covariance requires that both inputs have same number of data points')
+    if n < 2:
+        raise StatisticsError('covariance requires at least two data points')
+    xbar = _fsum(x) / n
+    ybar = _fsum(y) / n
+    sxy = _fsum([(xi - xbar) * (yi - ybar) for xi, yi in zip(x, y)])
+    return sxy / (n - 1)
+
+
+def correlation(x, y, /):
+    """Pearson's correlation coefficient of the sequences x and y, in [-1, 1]."""
+    n = len(x)
+    if len(y) != n:
+        raise StatisticsError('correlation requires that both inputs have same number of data points')
+    if n < 2:
+        raise StatisticsError('correlation requires at least two data points')
+    xbar = _fsum(x) / n
+    ybar = _fsum(y) / n
+    sxy = _fsum([(xi - xbar) * (yi - ybar) for xi, yi in zip(x, y)])
+    sxx = _fsum([(xi - xbar) * (xi - xbar) for xi in x])
+    syy = _fsum([(yi - ybar) * (yi - ybar) for yi in y])
+    try:
+        return sxy / math.sqrt(sxx * syy)
+    except ZeroDivisionError:
+        raise StatisticsError('at least one of the inputs is constant')
+
+
+LinearRegression = namedtuple('LinearRegression', ('slope', 'intercept'))
+
+
+def linear_regression(x, y, /, *, proportional=False):
+    """Least-squares (slope, intercept) of y against x; through the origin if proportional."""
+    n = len(x)
+    if len(y) != n:
+        raise StatisticsError('linear regression requires that both inputs have same number of data points')
+    if n < 2:
+        raise StatisticsError('linear regression requires at least two data points')
+    if proportional:
+        sxy = _fsum([xi * yi for xi, yi in zip(x, y)])
+        sxx = _fsum([xi * xi for xi in x])
+    else:
+        xbar = _fsum(x) / n
+        ybar = _fsum(y) / n
+        sxy = _fsum([(xi - xbar) * (yi - ybar) for xi, yi in zip(x, y)])
+        sxx = _fsum([(xi - xbar) * (xi - xbar) for xi in x])
+    try:
+        slope = sxy / sxx
+    except ZeroDivisionError:
+        raise StatisticsError('x is constant')
+    intercept = 0.0 if proportional else ybar - slope * xbar
+    return LinearRegression(slope=slope, intercept=intercept)
+
+
+# MARK: - Normal distribution
+
+def _poly(coeffs, r):
+    # Horner's rule, highest coefficient first (the same operation order as CPython)
+    acc = coeffs[0]
+    for c in coeffs[1:]:
+        acc = acc * r + c
+    return acc
+
+
+# Wichura's AS241 rational approximations (1988), near the centre and in the tails.
+_AS241_CENTRE_NUM = (2.5090809287301226727e+3, 3.3430575583588128105e+4,
+                     6.7265770927008700853e+4, 4.5921953931549871457e+4,
+                     1.3731693765509461125e+4, 1.9715909503065514427e+3,
+                     1.3314166789178437745e+2, 3.3871328727963666080e+0)
+_AS241_CENTRE_DEN = (5.2264952788528545610e+3, 2.8729085735721942674e+4,
+                     3.9307895800092710610e+4, 2.1213794301586595867e+4,
+                     5.3941960214247511077e+3, 6.8718700749205790830e+2,
+                     4.2313330701600911252e+1, 1.0)
+_AS241_MID_NUM = (7.74545014278341407640e-4, 2.27238449892691845833e-2,
+                  2.41780725177450611770e-1, 1.27045825245236838258e+0,
+                  3.64784832476320460504e+0, 5.76949722146069140550e+0,
+                  4.63033784615654529590e+0, 1.42343711074968357734e+0)
+_AS241_MID_DEN = (1.05075007164441684324e-9, 5.47593808499534494600e-4,
+                  1.51986665636164571966e-2, 1.48103976427480074590e-1,
+                  6.89767334985100004550e-1, 1.67638483018380384940e+0,
+                  2.05319162663775882187e+0, 1.0)
+_AS241_TAIL_NUM = (2.01033439929228813265e-7, 2.71155556874348757815e-5,
+                   1.24266094738807843860e-3, 2.65321895265761230930e-2,
+                   2.96560571828504891230e-1, 1.78482653991729133580e+0,
+                   5.46378491116411436990e+0, 6.65790464350110377720e+0)
+_AS241_TAIL_DEN = (2.04426310338993978564e-15, 1.42151175831644588870e-7,
+                   1.84631831751005468180e-5, 7.86869131145613259100e-4,
+                   1.48753612908506148525e-2, 1.36929880922735805310e-1,
+                   5.99832206555887937690e-1, 1.0)
+
+
+def _normal_dist_inv_cdf(p, mu, sigma):
+    q = p - 0.5
+    if math.fabs(q) <= 0.425:
+        r = 0.180625 - q * q
+        x = _poly(_AS241_CENTRE_NUM, r) * q / _poly(_AS241_CENTRE_DEN, r)
+        return mu + (x * sigma)
+    r = p if q <= 0.0 else 1.0 - p
+    r = math.sqrt(-math.log(r))
+    if r <= 5.0:
+        r = r - 1.6
+        x = _poly(_AS241_MID_NUM, r) / _poly(_AS241_MID_DEN, r)
+    else:
+        r = r - 5.0
+        x = _poly(_AS241_TAIL_NUM, r) / _poly(_AS241_TAIL_DEN, r)
+    if q < 0.0:
+        x = -x
+    return mu + (x * sigma)
+
+
+_SQRT2 = math.sqrt(2.0)
+
+
+class NormalDist:
+    "Normal distribution of a random variable"
+
+    __slots__ = ('_mu', '_sigma')
+
+    def __init__(self, mu=0.0, sigma=1.0):
+        "NormalDist where mu is the mean and sigma is the standard deviation."
+        if sigma < 0.0:
+            raise StatisticsError('sigma must be non-negative')
+        self._mu = float(mu)
+        self._sigma = float(sigma)
+
+    @classmethod
+    def from_samples(cls, data):
+        "Make a normal distribution instance from sample data."
+        return cls(*_mean_stdev(data))
+
+    def samples(self, n, *, seed=None):
+        "Generate *n* samples for a given mean and standard deviation."
+        gauss = random.gauss if seed is None else random.Random(seed).gauss
+        mu, sigma = self._mu, self._sigma
+        return [gauss(mu, sigma) for i in range(n)]
+
+    def pdf(self, x):
+        "Probability density function.  P(x <= X < x+dx) / dx"
+        variance = self._sigma * self._sigma
+        if not variance:
+            raise StatisticsError('pdf() not defined when sigma is zero')
+        diff = x - self._mu
+        return math.exp(diff * diff / (-2.0 * variance)) / math.sqrt(math.tau * variance)
+
+    def cdf(self, x):
+        "Cumulative distribution function.  P(X <= x)"
+        if not self._sigma:
+            raise StatisticsError('cdf() not defined when sigma is zero')
+        return 0.5 * (1.0 + math.erf((x - self._mu) / (self._sigma * _SQRT2)))
+
+    def inv_cdf(self, p):
+        """The x with P(X <= x) == p (the quantile function), by Wichura's AS241."""
+        if p <= 0.0 or p >= 1.0:
+            raise StatisticsError('p must be in the range 0.0 < p < 1.0')
+        if self._sigma <= 0.0:
+            raise StatisticsError('cdf() not defined when sigma at or below zero')
+        return _normal_dist_inv_cdf(p, self._mu, self._sigma)
+
+    def quantiles(self, n=4):
+        """The n - 1 cut points dividing the distribution into n equally likely parts."""
+        return [self.inv_cdf(i / n) for i in range(1, n)]
+
+    def overlap(self, other):
+        """The area shared by the two probability density functions, in [0, 1]."""
+        # Inman & Bradley (1989), "The overlapping coefficient as a measure of
+        # agreement between probability distributions...".
+        if not isinstance(other, NormalDist):
+            raise TypeError('Expected another NormalDist instance')
+        X, Y = self, other
+        if (Y._sigma, Y._mu) < (X._sigma, X._mu):  # order them: overlap is symmetric
+            X, Y = Y, X
+        X_var, Y_var = X.variance, Y.variance
+        if not X_var or not Y_var:
+            raise StatisticsError('overlap() not defined when sigma is zero')
+        dv = Y_var - X_var
+        dm = math.fabs(Y._mu - X._mu)
+        if not dv:
+            return 1.0 - math.erf(dm / (2.0 * X._sigma * _SQRT2))
+        a = X._mu * Y_var - Y._mu * X_var
+        b = X._sigma * Y._sigma * math.sqrt(dm * dm + dv * math.log(Y_var / X_var))
+        x1 = (a + b) / dv
+        x2 = (a - b) / dv
+        return 1.0 - (math.fabs(Y.cdf(x1) - X.cdf(x1)) + math.fabs(Y.cdf(x2) - X.cdf(x2)))
+
+    def zscore(self, x):
+        """How many standard deviations x lies above (or below) the mean."""
+        if not self._sigma:
+            raise StatisticsError('zscore() not defined when sigma is zero')
+        return (x - self._mu) / self._sigma
+
+    @property
+    def mean(self):
+        "Arithmetic mean of the normal distribution."
+        return self._mu
+
+    @property
+    def median(self):
+        "Return the median of the normal distribution"
+        return self._mu
+
+    @property
+    def mode(self):
+        """The value where the density peaks: the mean."""
+        return self._mu
+
+    @property
+    def stdev(self):
+        "Standard deviation of the normal distribution."
+        return self._sigma
+
+    @property
+    def variance(self):
+        "Square of the standard deviation."
+        return self._sigma * self._sigma
+
+    def __add__(x1, x2):
+        """Shift by a constant, or add an independent NormalDist (means and variances add)."""
+        if isinstance(x2, NormalDist):
+            return NormalDist(x1._mu + x2._mu, math.hypot(x1._sigma, x2._sigma))
+        return NormalDist(x1._mu + x2, x1._sigma)
+
+    def __sub__(x1, x2):
+        """Shift by a constant, or subtract an independent NormalDist (variances add)."""
+        if isinstance(x2, NormalDist):
+            return NormalDist(x1._mu - x2._mu, math.hypot(x1._sigma, x2._sigma))
+        return NormalDist(x1._mu - x2, x1._sigma)
+
+    def __mul__(x1, x2):
+        """Rescale by a constant (sigma by its absolute value)."""
+        return NormalDist(x1._mu * x2, x1._sigma * math.fabs(x2))
+
+    def __truediv__(x1, x2):
+        """Rescale by the inverse of a constant (sigma by its absolute value)."""
+        return NormalDist(x1._mu / x2, x1._sigma / math.fabs(x2))
+
+    def __pos__(x1):
+        "Return a copy of the instance."
+        return NormalDist(x1._mu, x1._sigma)
+
+    def __neg__(x1):
+        "Negates mu while keeping sigma the same."
+        return NormalDist(-x1._mu, x1._sigma)
+
+    __radd__ = __add__
+
+    def __rsub__(x1, x2):
+        "Subtract a NormalDist from a constant or another NormalDist."
+        return -(x1 - x2)
+
+    __rmul__ = __mul__
+
+    def __eq__(x1, x2):
+        "Two NormalDist objects are equal if their mu and sigma are both equal."
+        if not isinstance(x2, NormalDist):
+            return NotImplemented
+        return x1._mu == x2._mu and x1._sigma == x2._sigma
+
+    def __hash__(self):
+        "NormalDist objects hash equal if their mu and sigma are both equal."
+        return hash((self._mu, self._sigma))
+
+    def __repr__(self):
+        return f'{type(self).__name__}(mu={self._mu!r}, sigma={self._sigma!r})'
+
+    def __getstate__(self):
+        return self._mu, self._sigma
+
+    def __setstate__(self, state):
+        self._mu, self._sigma = state
+
+"""####,
         "string.conc": ####"""
 """string: CPython 3.11's string constants, capwords, Template and Formatter, in Conc.
 
