@@ -228,15 +228,19 @@ extension Unit {
         return locals(of: f)
     }
 
-    /// The variables of running frame `f`, as `locals()` run in it sees them.
+    /// The variables of running frame `f`, as `locals()` run in it sees them: one dict per
+    /// call of a function, refreshed each time (CPython 3.11's f_locals), so what `exec()`
+    /// put in it is still there for a later `eval()` or `locals()`.
     func locals(of f: Frame) -> PyDict {
         if let ns = f.classNamespace { return ns }
         if f.function == nil { return globalsDict(f.globals) }
-        let d = PyDict()
+        let d = f.localsSnapshot ?? PyDict()
+        f.localsSnapshot = d
         for (i, name) in f.code.localNames.enumerated() {
             var v = f.locals[i]
             if case .obj(let o) = v, let c = o as? Cell, f.code.cellSlots.contains(i) { v = c.value }
-            if !v.isUnbound { d.set(self, name, v) }
+            // (An unbound variable leaves the dict, as a `del` makes it.)
+            if !v.isUnbound { d.set(self, name, v) } else { _ = try? d.remove(self, .str(name)) }
         }
         // Free variables (of enclosing functions) count as locals, as in CPython.
         if let fn = f.function {

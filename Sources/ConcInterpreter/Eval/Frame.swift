@@ -38,6 +38,10 @@ final class Frame {
     var returnValue: Value = .none
     /// The class namespace while running a class body; nil otherwise.
     var classNamespace: PyDict?
+    /// The dict `locals()` returned in this call, refreshed and returned again by later
+    /// calls (CPython's f_locals): names `exec()` added to it stay. Reset when the pooled
+    /// frame is reused. Touched only by the unit running the frame.
+    var localsSnapshot: PyDict?
     /// While running a class body: the functions its `def`s and lambdas made, which the
     /// class will claim for zero-argument `super()` and `__class__` (decorated ones too,
     /// as CPython's `__class__` cell reaches them); nil otherwise.

@@ -130,6 +130,7 @@ public final class Unit {
                     if f.globals !== fn.globals { f.globals = fn.globals }
                 }
                 if f.classNamespace != nil { f.classNamespace = nil }
+                if f.localsSnapshot != nil { f.localsSnapshot = nil }
             }
             return ref
         }
