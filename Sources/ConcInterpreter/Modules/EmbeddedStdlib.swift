@@ -28049,7 +28049,7 @@ def warn(message, category=None, stacklevel=1, source=None):
     warn_explicit(message, category, filename, lineno, module, registry, globals, source)
 
 
-def _should_show(registry, key, text, category, module, lineno, message):
+def _should_show(registry, key, text, category, module, lineno, message, once):
     """The filters' verdict for one warning, recording it in the registries."""
     if registry.get(key):
         return False   # already shown from this place
@@ -28065,11 +28065,14 @@ def _should_show(registry, key, text, category, module, lineno, message):
     if action == "error":
         raise message
     if action == "once":
+        # As CPython's C warnings: the caller's registry keeps (text, category, 0), so a
+        # change of the filters (a new catch_warnings block) lets it show again; only a
+        # call without a registry uses the module-wide onceregistry.
         registry[key] = 1
-        oncekey = (text, category)
-        if onceregistry.get(oncekey):
+        oncekey = (text, category) if once is onceregistry else (text, category, 0)
+        if once.get(oncekey):
             return False
-        onceregistry[oncekey] = 1
+        once[oncekey] = 1
     elif action == "always":
         pass
     elif action == "module":
@@ -28097,6 +28100,9 @@ def warn_explicit(message, category, filename, lineno, module=None, registry=Non
                 break
     if registry is None:
         registry = {}
+        once = onceregistry
+    else:
+        once = registry
     if isinstance(message, Warning):
         text = str(message)
         category = message.__class__
@@ -28110,7 +28116,7 @@ def warn_explicit(message, category, filename, lineno, module=None, registry=Non
         if registry.get("version", 0) != _filters_version:
             registry.clear()
             registry["version"] = _filters_version
-        if not _should_show(registry, key, text, category, module, lineno, message):
+        if not _should_show(registry, key, text, category, module, lineno, message, once):
             return
     _showwarnmsg(WarningMessage(message, category, filename, lineno, None, None, source))
 

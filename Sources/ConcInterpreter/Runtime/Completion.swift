@@ -92,6 +92,10 @@ extension Engine {
             }
             if let m = o as? PyModule { names.formUnion(m.globals.boundNames) }
             if let i = o as? PyInstance { names.formUnion(i.instanceAttributes.map { $0.0 }) }
+            // An instance of a list/dict/... subclass keeps its attributes in a dict.
+            if let c = o as? SubclassAttributes, !(o is PyInstance), let d = c.existingAttributeDict {
+                names.formUnion(d.pairs.compactMap { $0.0.asStr?.value })
+            }
             if let f = o as? PyFunction { names.formUnion(f.attributePairs.map { $0.0 }) }
             for c in ((o as? PyType) ?? o.type).mro { names.formUnion(c.namespaceKeys) }
         } else {
