@@ -88,6 +88,9 @@ class PySharedPrimitive: PyObject, @unchecked Sendable {  // the C primitive is 
     /// The engine's fork epoch when this wrapper was made: a fork since then (in the parent)
     /// or this process being the child of one means another process may hold it too.
     let forkEpoch: Int
+    /// What the stdlib made it for ("Future": a concurrent.futures Future's condition), for
+    /// deadlock reports; set once by `_units.set_role` right after creation.
+    var role: String?
     /// Set once the primitive was put in a queue item (which another process may take, as
     /// the manager's reply queues are): from then on it counts as shared, whenever made.
     let sentInQueue = Atomic<Bool>(false)
@@ -619,7 +622,11 @@ final class PyCondition: PySharedPrimitive, @unchecked Sendable {  // see PyShar
         guard let (n, f) = stdlibHolder(engine, "Future", { f in
             guard case .obj(let c)? = f.instanceAttribute("_condition"), let condition = c as? PyInstance else { return false }
             return condition.instanceAttribute("_cond")?.object === self
-        }) else { return nil }
+        }) else {
+            // A Future the program does not keep in a global (`ex.submit(f).result()`).
+            if role == "Future" { return "waits for a Future (created at \(engine.displayLocation(createdAt))) to finish" }
+            return nil
+        }
         let state = f.instanceAttribute("_state")?.asStr?.value
         let how = state == "RUNNING" ? "which a worker is running" : state == "PENDING" ? "which no worker has started" : "which has not finished"
         return "waits for Future \(n) (created at \(engine.displayLocation(createdAt))) to finish, \(how)"

@@ -325,6 +325,11 @@ final class UnitRegistry: @unchecked Sendable {  // every mutable field is guard
             if !onlyBarriers || !atBarrier {
                 lines.append("  fix: make sure every wait has a unit that will signal it (a missing release(), set(), put() or notify()), or wait with a timeout")
             }
+            // A pool worker waiting for a Future: a task waiting for another task of its
+            // own executor, which no free worker is left to run.
+            if waits.contains(where: { $0.hasPrefix("  ThreadPoolExecutor-") && ($0.contains(" waits for a Future ") || $0.contains(" waits for Future ")) }) {
+                lines.append("  fix: a task that waits for another task of its own executor keeps a worker busy; when every worker waits, the other task never starts: give the executor more max_workers, or do not wait for tasks inside a task")
+            }
             if atBarrier {
                 lines.append("  fix: a Barrier(n) lets its waiters go only once n units have called wait(): start as many units as its parties, create it with the number that will come, or wait(timeout=...)")
             }

@@ -4843,6 +4843,8 @@ class Future:
     def __init__(self):
         """Initializes the future. Should not be called by clients."""
         self._condition = threading.Condition()
+        # A deadlock report then says "waits for a Future" wherever the Future is kept.
+        _units.set_role(self._condition._cond, "Future")
         self._state = PENDING
         self._result = None
         self._exception = None
@@ -16820,7 +16822,8 @@ class BaseProcess:
             exitcode = self._handle.exitcode
             status = 'stopped' if exitcode is not None else 'started'
         info = [type(self).__name__, 'name=%r' % self._name]
-        if self._handle is not None:
+        if self._handle is not None and not self._closed:
+            # (close() drops CPython's popen object, and the pid with it.)
             info.append('pid=%s' % self._handle.pid)
         info.append('parent=%s' % self._parent_pid)
         info.append(status)

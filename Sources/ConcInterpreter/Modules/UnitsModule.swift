@@ -76,6 +76,15 @@ extension Engine {
                 try a.expect("RLock", 0, 0)
                 return .obj(try PyLock(u, reentrant: true, isThreading: true, local: true))
             },
+            native("set_role") { u, a in
+                // The stdlib's name for what a primitive is for, in deadlock reports.
+                try a.expect("set_role", 2, 2)
+                guard case .obj(let o) = a[0], let p = o as? PySharedPrimitive, let role = a[1].asStr?.value else {
+                    throw typeError("set_role() takes a primitive and a str")
+                }
+                p.role = role
+                return .none
+            },
             native("local_lock") { u, a in
                 try a.expect("local_lock", 0, 0)
                 return .obj(try PyLock(u, reentrant: false, local: true))
