@@ -581,6 +581,7 @@ os.environ; os.getenv reads the same dict.
 
 import os
 import sys
+import collections.abc as _abc
 
 
 def _check(value):
@@ -641,14 +642,16 @@ class _Environ:
     def __repr__(self):
         return "environ({%s})" % ", ".join("%r: %r" % item for item in self._data.items())
 
+    # Views over the mapping, as CPython's (a MutableMapping's): they iterate through
+    # __iter__, a copy, so a loop may change the environment.
     def keys(self):
-        return self._data.keys()
+        return _abc.KeysView(self)
 
     def values(self):
-        return self._data.values()
+        return _abc.ValuesView(self)
 
     def items(self):
-        return self._data.items()
+        return _abc.ItemsView(self)
 
     def get(self, key, default=None):
         try:
@@ -719,9 +722,7 @@ class _Environ:
 _Environ.__module__ = "os"
 environ = _Environ(os._environ_data)
 
-# A mapping for collections.abc, whichever of the two is loaded first.
-if "collections.abc" in sys.modules:
-    sys.modules["collections.abc"].MutableMapping.register(_Environ)
+_abc.MutableMapping.register(_Environ)
 
 """####,
         "_os_extras.conc": ####"""
@@ -734,6 +735,7 @@ use (their __getattr__), so `import os` does not read this file.
 """
 
 import os
+import abc as _abc
 
 _S_IFMT = 0o170000
 _S_IFDIR = 0o040000
@@ -827,7 +829,7 @@ def scandir(path="."):
 def walk(top, topdown=True, onerror=None, followlinks=False):
     """(dirpath, dirnames, filenames) for `top` and every folder below it. Top-down, the
     caller may prune `dirnames` in place to skip folders."""
-    stack = [top]
+    stack = [fspath(top)]
     while stack:
         top = stack.pop()
         if isinstance(top, tuple):
@@ -1004,6 +1006,27 @@ def expandvars(path):
 def normcase(path):
     """path as the system compares names: unchanged on POSIX (str, bytes or path-like)."""
     return fspath(path)
+
+
+class PathLike(metaclass=_abc.ABCMeta):
+    """What os.fspath() takes besides str and bytes: any class with __fspath__."""
+
+    @_abc.abstractmethod
+    def __fspath__(self):
+        """The path as a str or bytes."""
+        raise NotImplementedError
+
+    @classmethod
+    def __subclasshook__(cls, subclass):
+        if cls is PathLike:
+            return hasattr(subclass, "__fspath__")
+        return NotImplemented
+
+    def __class_getitem__(cls, item):
+        return type(list[int])(cls, item)
+
+
+PathLike.__module__ = "os"
 
 
 def fspath(path):
@@ -4555,7 +4578,8 @@ ValuesView.register(_collections.ValuesView)
 
 # os.environ's class, when os.environ was used before this module loaded (else
 # stdlib/_os_environ.conc registers it).
-if "_os_environ" in sys.modules:
+# (Not while _os_environ itself is importing this module: it registers it then.)
+if "_os_environ" in sys.modules and hasattr(sys.modules["_os_environ"], "_Environ"):
     MutableMapping.register(sys.modules["_os_environ"]._Environ)
 
 """####,
@@ -21308,8 +21332,8 @@ copyfileobj, copyfile, copymode, copy, copy2, copytree (ignore, dirs_exist_ok),
 ignore_patterns, rmtree (ignore_errors, onerror), move, which, get_terminal_size, and the
 Error and SameFileError exceptions.
 
-Diverges from CPython: copy2 and copystat copy the permission bits but not the times
-(Conc's os has no utime), no disk_usage, chown or archives.
+Diverges from CPython: copystat copies the permission bits and the access and
+modification times (not flags or extended attributes); no disk_usage, chown or archives.
 """
 
 import os
@@ -21354,6 +21378,9 @@ def copyfile(src, dst, *, follow_symlinks=True):
         raise SameFileError("{!r} and {!r} are the same file".format(src, dst))
     if os.path.isdir(dst):
         raise IsADirectoryError(21, "Is a directory", dst)
+    # ('missing/' names a folder that is not there: open() would say "Is a directory".)
+    if os.fspath(dst).endswith("/") and not os.path.exists(dst):
+        raise FileNotFoundError(2, "No such file or directory", dst)
     with open(src, "rb") as fsrc:
         with open(dst, "wb") as fdst:
             copyfileobj(fsrc, fdst)
@@ -21366,7 +21393,9 @@ def copymode(src, dst, *, follow_symlinks=True):
 
 
 def copystat(src, dst, *, follow_symlinks=True):
-    """Copies the permission bits of `src` to `dst` (times: see the module's notes)."""
+    """Copies the permission bits and the access and modification times of `src` to `dst`."""
+    st = os.stat(src)
+    os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns))
     copymode(src, dst)
 
 
@@ -21424,6 +21453,11 @@ def copytree(src, dst, symlinks=False, ignore=None, copy_function=copy2,
             errors.extend(err.args[0])
         except OSError as why:
             errors.append((srcname, dstname, str(why)))
+    # The folder's own mode and times, as CPython's copytree gives them.
+    try:
+        copystat(src, dst)
+    except OSError as why:
+        errors.append((src, dst, str(why)))
     if errors:
         raise Error(errors)
     return dst
@@ -23357,9 +23391,18 @@ def NamedTemporaryFile(mode="w+b", buffering=-1, encoding=None, newline=None, su
         file = open(fd, mode, buffering=buffering, newline=newline, encoding=encoding, errors=errors)
     except BaseException:
         _os.unlink(name)
-        _os.close(fd)
+        _close_quietly(fd)
         raise
     return _TemporaryFileWrapper(file, name, delete)
+
+
+def _close_quietly(fd):
+    # open() may have closed it already (its failure closes what it opened): the error
+    # that matters is open()'s.
+    try:
+        _os.close(fd)
+    except OSError:
+        pass
 
 
 def TemporaryFile(mode="w+b", buffering=-1, encoding=None, newline=None, suffix=None,
@@ -23370,7 +23413,7 @@ def TemporaryFile(mode="w+b", buffering=-1, encoding=None, newline=None, suffix=
         _os.unlink(name)
         return open(fd, mode, buffering=buffering, newline=newline, encoding=encoding, errors=errors)
     except BaseException:
-        _os.close(fd)
+        _close_quietly(fd)
         raise
 
 

@@ -294,7 +294,7 @@ extension Engine {
             },
         ] + forkFunctions() + osFileFunctions() + osExecFunctions())
         installConcExtras(on: m, module: "os", from: [
-            ("_os_extras", ["walk", "scandir", "fdopen", "DirEntry", "fspath", "execl", "execle", "execlp", "execlpe",
+            ("_os_extras", ["walk", "scandir", "fdopen", "DirEntry", "fspath", "PathLike", "execl", "execle", "execlp", "execlpe",
                             "execvp", "execvpe", "get_exec_path", "popen", "spawnv", "spawnve", "spawnvp",
                             "spawnvpe", "spawnl", "spawnle", "spawnlp", "spawnlpe"]),
             ("_os_environ", ["environ", "_Environ"]),

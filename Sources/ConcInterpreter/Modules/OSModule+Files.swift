@@ -93,12 +93,22 @@ extension Engine {
                 // Each missing folder on the way, then the leaf, as CPython's makedirs.
                 var prefix = path.hasPrefix("/") ? "/" : ""
                 let parts = path.split(separator: "/").map(String.init)
+                var made = false
                 for (i, part) in parts.enumerated() {
                     prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + part
                     let isLeaf = i == parts.count - 1
-                    if part == "." || part == ".." { continue }
-                    if mkdir(prefix, isLeaf ? mode : 0o777) == 0 { continue }
-                    let err = errno
+                    // `new/.` exists once `new` was made here; `.` alone, or under folders
+                    // that were there, is an existing folder (FileExistsError), as CPython's.
+                    let err: Int32
+                    if part == "." || part == ".." {
+                        if !isLeaf || made { continue }
+                        err = EEXIST
+                    } else if mkdir(prefix, isLeaf ? mode : 0o777) == 0 {
+                        made = true
+                        continue
+                    } else {
+                        err = errno
+                    }
                     var st = Glibc.stat()
                     let isDirectory = stat(prefix, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
                     if err == EEXIST && isDirectory && (!isLeaf || existOK) { continue }
@@ -153,10 +163,21 @@ extension Engine {
             },
             native("utime") { u, a in
                 // utime(path, times=None): (atime, mtime) in seconds, or now.
-                try a.expect("utime", 1, 2, keywords: ["path", "times"])
+                try a.expect("utime", 1, 2, keywords: ["path", "times", "ns"])
                 let path = try u.osPath(a[0], "utime")
                 var spec = [timespec(tv_sec: 0, tv_nsec: (1 << 30) - 1 /* UTIME_NOW */), timespec(tv_sec: 0, tv_nsec: (1 << 30) - 1 /* UTIME_NOW */)]
-                if let times = a.argument(1, "times"), !times.isNone {
+                let times = a.argument(1, "times").flatMap { $0.isNone ? nil : $0 }
+                if let ns = a.keyword("ns") {
+                    if times != nil { throw valueError("utime: you may specify either 'times' or 'ns' but not both") }
+                    guard case .obj(let o) = ns, let t = o as? PyTuple, t.items.count == 2 else {
+                        throw typeError("utime: 'ns' must be a tuple of two ints")
+                    }
+                    for i in 0..<2 {
+                        let n = try u.toIndex(t.items[i])
+                        spec[i] = timespec(tv_sec: n / 1_000_000_000, tv_nsec: n % 1_000_000_000)
+                    }
+                }
+                if let times {
                     guard case .obj(let o) = times, let t = o as? PyTuple, t.items.count == 2 else {
                         throw typeError("utime: 'times' must be either a tuple of two ints or None")
                     }
