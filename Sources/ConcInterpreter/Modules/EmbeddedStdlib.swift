@@ -8621,6 +8621,10 @@ def _utc_fields(secs):
 
 # MARK: - datetime
 
+_date_class = date
+_time_class = time
+
+
 class datetime(date):
     """datetime(year, month, day[, hour[, minute[, second[, microsecond[,tzinfo]]]]])
 
@@ -8711,8 +8715,11 @@ class datetime(date):
         return cls.fromtimestamp(_time.time())
 
     @classmethod
-    def combine(cls, date_arg, time_arg, tzinfo=True):
+    def combine(cls, date, time, tzinfo=True):
         "Construct a datetime from a given date and a given time."
+        # (CPython's keyword names; the module's classes are _date_class and _time_class here.)
+        date_arg, time_arg = date, time
+        date, time = _date_class, _time_class
         if not isinstance(date_arg, date):
             raise TypeError("combine() argument 1 must be datetime.date, not %s"
                             % type(date_arg).__name__)
@@ -9019,12 +9026,16 @@ class timezone(tzinfo):
 
     __slots__ = ("_offset", "_name")
 
-    def __new__(cls, offset, name=None):
+    def __new__(cls, offset, name=_NOARG):
         if not isinstance(offset, timedelta):
             raise TypeError("timezone() argument 1 must be datetime.timedelta, not %s"
                             % type(offset).__name__)
-        if name is not None and not isinstance(name, str):
-            raise TypeError("timezone() argument 2 must be str, not %s" % type(name).__name__)
+        # An explicit None is refused, as CPython's: only an omitted name means "none".
+        if name is _NOARG:
+            name = None
+        elif not isinstance(name, str):
+            raise TypeError("timezone() argument 2 must be str, not %s"
+                            % ("None" if name is None else type(name).__name__))
         if name is None and not offset:
             utc = _UTC[0]
             if utc is not None:
