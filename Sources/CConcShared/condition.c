@@ -145,13 +145,18 @@ uint32_t conc_cond_notify_all(conc_cond *c) { return conc_cond_notify(c, UINT32_
 
 uint32_t conc_cond_pending(conc_cond *c) { return atomic_load_explicit(&c->pending, memory_order_relaxed); }
 
-void conc_cond_teardown(conc_cond *c) {
-    /* Records still listed belong to waiters that never delisted (their process died). */
+/// Frees every waiter record and empties the list (their units are gone).
+static void drop_waiters(conc_cond *c) {
     for (conc_cond_waiter *w = c->head, *next; w; w = next) {
         next = w->next;
         conc_arena_free(c->h.arena, w);
     }
     c->head = c->tail = NULL;
+}
+
+void conc_cond_teardown(conc_cond *c) {
+    /* Records still listed belong to waiters that never delisted (their process died). */
+    drop_waiters(c);
     pthread_mutex_destroy(&c->m);
     conc_prim_release(c->lock);
 }
@@ -169,11 +174,7 @@ pthread_mutex_t *conc_cond_mutex(conc_cond *c) { return &c->m; }
 /* In a forked child's copy of a private condition: its waiters were the parent's other
  * threads, which do not exist here; a notify() must not be spent on them. */
 void conc_cond_fork_child(conc_cond *c) {
-    for (conc_cond_waiter *w = c->head, *next; w; w = next) {
-        next = w->next;
-        conc_arena_free(c->h.arena, w);
-    }
-    c->head = c->tail = NULL;
+    drop_waiters(c);
     atomic_store_explicit(&c->pending, 0, memory_order_relaxed);
     conc_mutex_init(&c->m);
 }

@@ -307,13 +307,8 @@ void conc_queue_test_die_in_get(conc_queue *q) {
     _exit(0);
 }
 
-void conc_queue_teardown(conc_queue *q) {
-    for (qnode *n = q->head, *next; n; n = next) {
-        next = n->next;
-        conc_arena_free(q->h.arena, n);
-    }
-    q->head = q->tail = NULL;
-    /* Records still listed belong to units that never delisted (their process died). */
+/// Frees every record on both waiting lines and empties them (their units are gone).
+static void drop_turns(conc_queue *q) {
     for (int role = 0; role < 2; role++) {
         for (conc_queue_turn *t = q->lines[role].head, *next; t; t = next) {
             next = t->next;
@@ -321,6 +316,16 @@ void conc_queue_teardown(conc_queue *q) {
         }
         q->lines[role].head = q->lines[role].tail = NULL;
     }
+}
+
+void conc_queue_teardown(conc_queue *q) {
+    for (qnode *n = q->head, *next; n; n = next) {
+        next = n->next;
+        conc_arena_free(q->h.arena, n);
+    }
+    q->head = q->tail = NULL;
+    /* Records still listed belong to units that never delisted (their process died). */
+    drop_turns(q);
     pthread_mutex_destroy(&q->m);
 }
 
@@ -331,12 +336,6 @@ pthread_mutex_t *conc_queue_mutex(conc_queue *q) { return &q->m; }
  * their records go; the mutex, taken by the parent around the fork, is made anew. The
  * items stay: the child has the queue as it was. */
 void conc_queue_fork_child(conc_queue *q) {
-    for (int role = 0; role < 2; role++) {
-        for (conc_queue_turn *t = q->lines[role].head, *next; t; t = next) {
-            next = t->next;
-            conc_arena_free(q->h.arena, t);
-        }
-        q->lines[role].head = q->lines[role].tail = NULL;
-    }
+    drop_turns(q);
     conc_mutex_init(&q->m);
 }

@@ -258,8 +258,9 @@ final class PrimitiveRegistry: @unchecked Sendable {  // `live` is guarded by `m
     /// private copies lose the parent's other units as waiters, and a lock the forking unit
     /// held is held by it under its new id, one the other units held stays taken for good
     /// (``conc_prim_fork_child``).
+    /// (The registry's own mutex was made anew by ``resetAfterFork()``, and the child runs
+    /// only this unit for now.)
     func forkEndedInChild(forker: UInt64, forkerInChild: UInt64) {
-        pthread_mutex_init(&mutex, nil)
         for p in live.keys where conc_prim_is_private(p) != 0 { conc_prim_fork_child(p, forker, forkerInChild) }
     }
 

@@ -11192,8 +11192,7 @@ numerator, denominator, from_float, from_decimal, as_integer_ratio, limit_denomi
 the arithmetic operators with ints, floats and Fractions (+ - * / // % divmod **, unary
 - + abs), comparisons, hash (equal to the hash of an equal int or float), round,
 math.floor/ceil/trunc, int, float, str, repr, bool, copy and pickling support. It derives
-from numbers.Rational, as in CPython, when the numbers module is there (without it, from
-object, and the isinstance checks use int, float and Fraction).
+from numbers.Rational, as in CPython (which gives it real, imag and conjugate).
 
 Diverges from CPython: Conc's ints are 64-bit, so a numerator or denominator (or an
 intermediate product) that would pass 2**63 raises Conc's OverflowError where CPython
@@ -11212,27 +11211,12 @@ __all__ = ["Fraction"]
 _HASH_MODULUS = sys.hash_info.modulus
 _HASH_INF = sys.hash_info.inf
 
-try:
-    _complex = complex
-except NameError:  # Conc has no complex numbers
-    _complex = ()
+import numbers
 
-# The number ABCs, when there is a numbers module. Without one, Fraction derives from
-# object and the isinstance checks fall back to the concrete types: int is Integral (and
-# Rational), int and float are Real; the Fraction class joins _Rational once it exists.
-try:
-    import numbers
-    _Base = numbers.Rational
-    _Integral = numbers.Integral
-    _Rational = numbers.Rational
-    _Real = numbers.Real
-    _Complex = numbers.Complex
-except ImportError:
-    _Base = object
-    _Integral = int
-    _Rational = int
-    _Real = (int, float)
-    _Complex = (int, float)
+_Integral = numbers.Integral
+_Rational = numbers.Rational
+_Real = numbers.Real
+_Complex = numbers.Complex
 
 # A sign; a numerator (digits with single underscores between them, possibly empty when a
 # fraction part follows); then either "/denominator" or an optional ".fraction" and an
@@ -11264,7 +11248,7 @@ def _mulmod(a, b):
     return (2 * hi % p + mid_term % p + lo) % p
 
 
-class Fraction(_Base):
+class Fraction(numbers.Rational):
     """A rational number, numerator/denominator, in lowest terms (denominator > 0).
 
     Fraction(8, 6) is 4/3; Fraction() is 0; Fraction(3) == 3. It is also made from
@@ -11406,8 +11390,7 @@ class Fraction(_Base):
                 return exact(a, b)
             if isinstance(b, float):
                 return inexact(float(a), b)
-            if isinstance(b, _complex):
-                return inexact(complex(a), b)
+            # (Conc has no complex numbers: CPython's complex case is left out.)
             return NotImplemented
 
         def reflected(b, a):
@@ -11610,22 +11593,6 @@ class Fraction(_Base):
             value = -value
         return -2 if value == -1 else value
 
-    # What numbers.Real gives its subclasses, for when there is no numbers module.
-
-    @property
-    def real(self):
-        """A real number is its own real part."""
-        return +self
-
-    @property
-    def imag(self):
-        """A real number's imaginary part is 0."""
-        return 0
-
-    def conjugate(self):
-        """A real number is its own conjugate."""
-        return +self
-
     # -- comparisons -----------------------------------------------------------------------
 
     def __eq__(a, b):
@@ -11692,11 +11659,6 @@ class Fraction(_Base):
             return self
         return type(self)(self._numerator, self._denominator)
 
-
-if _Base is object:
-    _Rational = (int, Fraction)
-    _Real = (int, float, Fraction)
-    _Complex = _Real
 
 
 def _compare_ratios(n1, d1, n2, d2):
