@@ -136,7 +136,7 @@ func installObjectMethods(_ t: PyType) {
 private func checkObjectNewIsSafe(_ u: Unit, _ cls: PyType) throws {
     let builtin: PyType
     if cls.isBuiltin {
-        guard u.builtinNew(cls) != nil else { return }
+        guard cls.hasBuiltinNew else { return }
         builtin = cls
     } else {
         guard let base = cls.builtinBase ?? cls.builtinExceptionBase else { return }

@@ -113,10 +113,7 @@ final class PyQueue: PySharedPrimitive, @unchecked Sendable {  // see PySharedPr
         case CONC_OK:
             defer { free(out) }
             if byReference {
-                guard let v = ReferenceCodec.decode(UnsafeRawBufferPointer(start: out, count: length)) else {
-                    throw runtimeError("queue.Queue passes references within one process: use multiprocessing.Queue or queue() between processes")
-                }
-                return v
+                return ReferenceCodec.decode(UnsafeRawBufferPointer(start: out, count: length))
             }
             var decoder = ValueDecoder(UnsafeRawBufferPointer(start: out, count: length), u)
             return try decoder.decode()
@@ -162,7 +159,7 @@ final class PyQueue: PySharedPrimitive, @unchecked Sendable {  // see PySharedPr
         var out: UnsafeMutableRawPointer? = nil
         var length = 0
         while conc_queue_try_get(prim, &out, &length) == CONC_OK {
-            if let v = ReferenceCodec.decode(UnsafeRawBufferPointer(start: out, count: length)) { items.append(v) }
+            items.append(ReferenceCodec.decode(UnsafeRawBufferPointer(start: out, count: length)))
             free(out)
         }
         return (items, unfinished)
@@ -207,7 +204,7 @@ enum ReferenceCodec {
     /// The value, taking over the retain of an object. (The queue is private to the
     /// process, ``PyQueue/init(_:maxsize:byReference:)``: an address in it is one of this
     /// process's objects, or of its copy of the parent's when it was put before a fork.)
-    static func decode(_ b: UnsafeRawBufferPointer) -> Value? {
+    static func decode(_ b: UnsafeRawBufferPointer) -> Value {
         func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: b.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
         switch b[0] {
         case 1: return .bool(false)
@@ -215,9 +212,10 @@ enum ReferenceCodec {
         case 3: return .int(Int(Int64(bitPattern: u64(1))))
         case 4: return .float(Double(bitPattern: u64(1)))
         case 5:
-            guard let p = UnsafeRawPointer(bitPattern: UInt(u64(1))) else { return nil }
+            // (Never null: encode stored a retained object's address.)
+            let p = UnsafeRawPointer(bitPattern: UInt(u64(1))).unsafelyUnwrapped
             return .obj(Unmanaged<PyObject>.fromOpaque(p).takeRetainedValue())
-        default: return Value.none  // not `.none`: that would be Optional's nil
+        default: return .none
         }
     }
 }

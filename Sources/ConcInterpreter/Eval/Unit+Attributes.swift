@@ -285,9 +285,8 @@ extension Unit {
     /// type's dict (so `E.__new__ is Exception.__new__`); nil for object and types without
     /// a constructor of their own.
     func builtinNew(_ t: PyType) -> Value? {
-        guard t.isBuiltin, t !== Types.object else { return nil }
+        guard t.hasBuiltinNew else { return nil }
         let isException = t.isSubtype(of: Exc.baseException)
-        guard isException || t.constructor != nil else { return nil }
         if let kept = t.dict["__new__"] { return kept }
         let made = Value.obj(PyBuiltinFunction("__new__") { u, a in
             guard a.count >= 1 else { throw typeError("\(t.name).__new__(): not enough arguments") }
@@ -454,7 +453,7 @@ extension Unit {
         let mro = objType.mro
         guard let i = mro.firstIndex(where: { $0 === s.start }) else { return nil }
         for t in mro[(i + 1)...] {
-            // A builtin base's __new__ is made on access (``typeAttr``), not kept in its dict.
+            // A builtin base's __new__ is made on its first access (``builtinNew``).
             if name == "__new__", let made = builtinNew(t) { return made }
             if let attr = t.ownAttribute(name, hash: nameHash(name)) {
                 if asClass != nil {

@@ -483,6 +483,13 @@ extension PyType {
 
     /// The builtin type (other than object and exceptions) a user class derives from, whose
     /// native layout its instances use (`class Stack(list)` makes PyList objects).
+    /// A builtin type whose objects its own constructor makes (every builtin but object
+    /// that has one, and the exceptions): it has a `__new__` of its own, and
+    /// `object.__new__` refuses to make its objects.
+    var hasBuiltinNew: Bool {
+        isBuiltin && self !== Types.object && (constructor != nil || isSubtype(of: Exc.baseException))
+    }
+
     /// The first builtin exception class in a user class's MRO (nil for other classes).
     var builtinExceptionBase: PyType? {
         guard !isBuiltin else { return nil }

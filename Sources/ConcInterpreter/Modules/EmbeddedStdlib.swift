@@ -23771,9 +23771,9 @@ _CRLock = RLock
 _PyRLock = RLock
 # This module's primitives are the process's own (a forked child gets copies, as CPython's
 # does): the builtins' private twins.
-_builtin_event = _units.local_event
-_builtin_condition = _units.local_condition
-_builtin_semaphore = _units.local_semaphore
+_local_event = _units.local_event
+_local_condition = _units.local_condition
+_local_semaphore = _units.local_semaphore
 _builtin_list = list
 
 
@@ -23789,7 +23789,7 @@ class Condition:
             lock = RLock()
         self._lock = lock
         if type(lock) in _primitive_lock_types:
-            self._cond = _builtin_condition(lock)
+            self._cond = _local_condition(lock)
         else:
             self._cond = _ForeignLockWaits(lock)
         self._waiting = 0   # units in wait(); changed only while holding the lock
@@ -23931,7 +23931,7 @@ class Semaphore:
     def __init__(self, value=1):
         if value < 0:
             raise ValueError("semaphore initial value must be >= 0")
-        self._sem = _builtin_semaphore(_whole_count(value))
+        self._sem = _local_semaphore(_whole_count(value))
 
     def acquire(self, blocking=True, timeout=None):
         return self._sem.acquire(blocking, timeout)
@@ -23961,7 +23961,7 @@ class BoundedSemaphore(Semaphore):
     def __init__(self, value=1):
         if value < 0:
             raise ValueError("semaphore initial value must be >= 0")
-        self._sem = _builtin_semaphore(_whole_count(value), True)
+        self._sem = _local_semaphore(_whole_count(value), True)
         self._initial_value = value
 
     def __repr__(self):
@@ -23975,7 +23975,7 @@ class Event:
     A class around Conc's builtin `event()`, as CPython's is a class in threading."""
 
     def __init__(self):
-        self._event = _builtin_event()
+        self._event = _local_event()
         self._made_cond = None
 
     @property
@@ -24193,9 +24193,9 @@ class Thread:
         # Conc's own state; named so that a subclass's attributes (CPython has no
         # `_handle`) cannot collide with it.
         self._conc_handle = None        # the unit's handle, once start() has it
-        self._conc_handle_set = _builtin_event()
+        self._conc_handle_set = _local_event()
         self._conc_exc = None           # the exception run() raised, for join()
-        self._started = _builtin_event()
+        self._started = _local_event()
         self._is_stopped = False
         self._stderr = _sys.stderr   # for the excepthook when sys.stderr is None later
         self._invoke_excepthook = _make_invoke_excepthook()
@@ -24352,7 +24352,7 @@ class _MainThread(Thread):
         self._ident = self._conc_handle.ident
         self._native_id = self._conc_handle.native_id
         self._started.set()
-        self._finished = _builtin_event()   # set by _shutdown() when the program's code ends
+        self._finished = _local_event()   # set by _shutdown() when the program's code ends
 
     def is_alive(self):
         return not self._is_stopped
@@ -24499,7 +24499,7 @@ class Barrier:
     """A barrier for a fixed number of threads (CPython's threading.Barrier)."""
 
     def __init__(self, parties, action=None, timeout=None):
-        self._cond = _builtin_condition(Lock())
+        self._cond = _local_condition(Lock())
         self._action = action
         self._timeout = timeout
         self._parties = parties

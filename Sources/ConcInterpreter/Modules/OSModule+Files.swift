@@ -156,8 +156,8 @@ extension Engine {
             native("truncate") { u, a in
                 try a.expect("truncate", 2, 2, keywords: ["path", "length"])
                 let length = off_t(try u.toIndex(a[1]))
-                let r = a[0].asStr == nil && { if case .int = a[0] { return true }; return false }()
-                    ? ftruncate(try fd(u, a[0]), length) : truncate(try u.osPath(a[0], "truncate", fd: true), length)
+                let r: Int32
+                if case .int = a[0] { r = ftruncate(try fd(u, a[0]), length) } else { r = truncate(try u.osPath(a[0], "truncate"), length) }
                 if r != 0 { throw osError(errno, path: a[0]) }
                 return .none
             },
@@ -165,7 +165,8 @@ extension Engine {
                 // utime(path, times=None): (atime, mtime) in seconds, or now.
                 try a.expect("utime", 1, 2, keywords: ["path", "times", "ns"])
                 let path = try u.osPath(a[0], "utime")
-                var spec = [timespec(tv_sec: 0, tv_nsec: (1 << 30) - 1 /* UTIME_NOW */), timespec(tv_sec: 0, tv_nsec: (1 << 30) - 1 /* UTIME_NOW */)]
+                let now = timespec(tv_sec: 0, tv_nsec: (1 << 30) - 1)  // UTIME_NOW (not imported)
+                var spec = [now, now]
                 let times = a.argument(1, "times").flatMap { $0.isNone ? nil : $0 }
                 if let ns = a.keyword("ns") {
                     if times != nil { throw valueError("utime: you may specify either 'times' or 'ns' but not both") }
@@ -183,7 +184,7 @@ extension Engine {
                     }
                     for i in 0..<2 {
                         let seconds = try u.floatArg(t.items[i])
-                        let whole = (seconds).rounded(.down)
+                        let whole = seconds.rounded(.down)
                         spec[i] = timespec(tv_sec: Int(whole), tv_nsec: Int(((seconds - whole) * 1e9).rounded()))
                     }
                 }
